@@ -1,0 +1,88 @@
+# Developer commands for Commonplace. Run `make help` for the list.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+REQUIREMENTS := requirements.txt requirements-dev.txt
+# The stamp name carries a hash of the requirements files, so editing either
+# file (or checking out a branch that changes them) reinstalls the packages.
+REQUIREMENTS_HASH := $(shell cat $(REQUIREMENTS) 2>/dev/null | sha256sum | cut -c1-16)
+VENV_STAMP := $(VENV)/.installed-$(REQUIREMENTS_HASH)
+
+# Port for `make run`.
+PORT ?= 8000
+# Extra arguments for pytest, for example PYTEST_ARGS='-k feed -x'.
+PYTEST_ARGS ?=
+# The browser tests drive Debian's Chromium, not a browser that Playwright
+# downloads.
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help venv run test check-chromium lint typecheck fmt vendor clean distclean
+
+help: ## List the targets with a short description of each
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo "Variables: PORT=$(PORT) (make run), PYTEST_ARGS (make test), PYTHON (interpreter for make venv)"
+
+venv: $(VENV_STAMP) ## Create .venv and install requirements-dev.txt when missing or changed
+
+# A venv whose interpreter is missing, no longer runs, or is older than 3.12
+# is recreated with the interpreter that scripts/find_python.sh picks.
+$(VENV_STAMP): $(REQUIREMENTS) $(VENV_PYTHON)
+	@if ! $(VENV_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+		python=$$(scripts/find_python.sh); \
+		echo "Creating $(VENV) with $$python"; \
+		rm -rf $(VENV); \
+		"$$python" -m venv $(VENV); \
+	fi
+	$(VENV_PYTHON) -m pip install -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# When the venv's interpreter is missing (or is a link to a removed
+# Python), this empty rule makes the stamp out of date.
+$(VENV_PYTHON): ;
+
+# DEBUG=1 unless the caller set DEBUG, because runserver serves static
+# files and shows tracebacks only in debug mode.
+run: export DEBUG ?= 1
+run: venv ## Migrate the SQLite database, load the demo company and serve on 127.0.0.1:PORT
+	@mkdir -p var
+	$(VENV_PYTHON) manage.py migrate --noinput
+	$(VENV_PYTHON) manage.py load_demo
+	$(VENV_PYTHON) manage.py runserver 127.0.0.1:$(PORT)
+
+# pytest's exit code is passed on, so a run that collects no tests (exit
+# code 5) fails as well.
+test: check-chromium venv ## Run the test suite with pytest (set PYTEST_ARGS for extra arguments)
+	@mkdir -p var
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+check-chromium: ## Fail unless Debian's Chromium, which the browser tests use, is installed
+	@if [[ ! -x $(CHROMIUM) ]]; then \
+		echo "error: $(CHROMIUM) not found. The browser tests need Debian's Chromium: run 'apt-get install chromium' (as root)." >&2; \
+		exit 1; \
+	fi
+
+lint: venv ## Check formatting and lint rules with ruff
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+typecheck: venv ## Type-check the project with mypy
+	$(VENV)/bin/mypy .
+
+fmt: venv ## Format the code and apply ruff's automatic fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+vendor: ## Refresh static/vendor/ from the npm registry (needs npm)
+	scripts/vendor_static.sh
+
+clean: ## Remove .venv and tool caches (keeps var/, which holds the SQLite database)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## Remove everything clean removes, and var/ as well
+	rm -rf var

@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from commonplace.api import api
+from core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("", core_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("reconciliation/", include("reconciliation.urls")),
+    path("assist/", include("assist.urls")),
+    path("communities/", include("communities.urls")),
+    path("questions/", include("answers.urls")),
+    path("library/", include("library.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("tags/", include("social.urls")),
+    path("api/", api.urls),
+]

@@ -1,0 +1,41 @@
+"""Demo accounts shared by every part of the demo company loader."""
+
+from accounts.models import LearnerGroup, Role, User
+
+# Every demo account signs in with this password. The demo is for a laptop,
+# never for a deployment: `load_demo` refuses to run when DEBUG is off unless
+# told otherwise.
+DEMO_PASSWORD = "commonplace-demo"  # noqa: S105
+
+
+def create_demo_person(
+    *,
+    username: str,
+    first_name: str,
+    last_name: str,
+    role: Role,
+    learner_group_slug: str | None,
+    title: str = "",
+    **fields: object,
+) -> User:
+    """Create a demo account, or return the existing one with that username."""
+    existing = User.objects.filter(username__iexact=username).first()
+    if existing is not None:
+        return existing
+
+    group = (
+        LearnerGroup.objects.get(slug=learner_group_slug) if learner_group_slug else None
+    )
+    person = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=f"{username}@companyx.example",
+        role=role,
+        title=title,
+        learner_group=group,
+        **fields,
+    )
+    person.set_password(DEMO_PASSWORD)
+    person.save()
+    return person

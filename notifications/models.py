@@ -1,0 +1,38 @@
+"""In-app notifications."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        QUESTION_ROUTED = "question_routed", "Question for your function"
+        ANSWER_POSTED = "answer_posted", "New answer"
+        ANSWER_ACCEPTED = "answer_accepted", "Answer accepted"
+        FAQ_PROMOTED = "faq_promoted", "Answer made an FAQ entry"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor_name = models.CharField(max_length=200, blank=True)
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=300)
+    # Names the event, e.g. "question:12"; with the recipient and kind it keeps
+    # one event from notifying a person twice.
+    subject_key = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject_key"],
+                name="notification_once_per_event",
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"

@@ -1,0 +1,483 @@
+"""Documents of the order-to-cash chain and the discrepancies found between them.
+
+Money and quantities are ``Decimal`` (``max_digits=18, decimal_places=4`` for
+money, ``16, 4`` for quantities); comparisons quantize money to the currency's
+minor unit. Running quantities on an order line are derived from its child
+documents by ``services.refresh_order`` and are never edited by hand.
+"""
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from core.models import TimeStampedModel
+
+
+if TYPE_CHECKING:
+    DecimalColumn = models.DecimalField[Decimal | int | str, Decimal]
+
+
+def money_field(**kwargs: Any) -> "DecimalColumn":
+    return models.DecimalField(max_digits=18, decimal_places=4, **kwargs)
+
+
+def quantity_field(**kwargs: Any) -> "DecimalColumn":
+    return models.DecimalField(max_digits=16, decimal_places=4, **kwargs)
+
+
+class Currency(models.Model):
+    code = models.CharField(max_length=3, primary_key=True)
+    name = models.CharField(max_length=60)
+    minor_units = models.PositiveSmallIntegerField(default=2)
+
+    class Meta:
+        verbose_name_plural = "currencies"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def quantum(self) -> Decimal:
+        return Decimal(1).scaleb(-self.minor_units)
+
+
+class Company(models.Model):
+    """The tenant whose books these are; a practice sandbox is a tenant too."""
+
+    name = models.CharField(max_length=120, unique=True)
+    base_currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
+    timezone = models.CharField(max_length=60, default="UTC")
+    is_sandbox = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "companies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Party(TimeStampedModel):
+    """A customer company (or a child contact of one)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The commercial partner this party invoices through.",
+    )
+    country = models.CharField(max_length=60, blank=True)
+    city = models.CharField(max_length=60, blank=True)
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name_plural = "parties"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="party_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def commercial_partner_id(self) -> int:
+        return self.parent_id or self.pk
+
+
+class Product(models.Model):
+    class InvoicePolicy(models.TextChoices):
+        ORDERED = "ordered", "Ordered quantities"
+        DELIVERED = "delivered", "Delivered quantities"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    sku = models.CharField(max_length=40)
+    name = models.CharField(max_length=120)
+    uom = models.CharField("unit of measure", max_length=40, default="unit")
+    list_price = money_field()
+    invoice_policy = models.CharField(
+        max_length=10, choices=InvoicePolicy.choices, default=InvoicePolicy.DELIVERED
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "sku"], name="product_sku_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReconStatus(models.TextChoices):
+    CLEAN = "clean", "Clean"
+    IN_TOLERANCE = "in_tolerance", "In tolerance"
+    EXCEPTION = "exception", "Exception"
+
+
+class SalesOrder(TimeStampedModel):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        CONFIRMED = "confirmed", "Confirmed"
+        ON_HOLD = "on_hold", "On hold"
+        CLOSED = "closed", "Closed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class DeliveryStatus(models.TextChoices):
+        PENDING = "pending", "Not shipped"
+        PARTIAL = "partial", "Partially shipped"
+        FULL = "full", "Shipped"
+
+    class InvoiceStatus(models.TextChoices):
+        NOTHING = "nothing", "Nothing to invoice"
+        TO_INVOICE = "to_invoice", "To invoice"
+        PARTIAL = "partial", "Partially invoiced"
+        INVOICED = "invoiced", "Invoiced"
+        UPSELL = "upsell", "Over-invoiced"
+
+    class PaymentStatus(models.TextChoices):
+        NOT_PAID = "not_paid", "Not paid"
+        PARTIAL = "partial", "Partially paid"
+        PAID = "paid", "Paid"
+        OVERPAID = "overpaid", "Overpaid"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    number = models.CharField(max_length=30)
+    customer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="orders")
+    customer_po_ref = models.CharField(max_length=60, blank=True)
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sales_orders",
+    )
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
+    order_date = models.DateField()
+    promised_date = models.DateField()
+    ship_via = models.CharField(max_length=80, blank=True)
+    freight = money_field(default=Decimal(0))
+    ship_to = models.TextField(blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.CONFIRMED)
+    delivery_status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    invoice_status = models.CharField(
+        max_length=12, choices=InvoiceStatus.choices, default=InvoiceStatus.NOTHING
+    )
+    payment_status = models.CharField(
+        max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.NOT_PAID
+    )
+    recon_status = models.CharField(
+        "reconciliation status",
+        max_length=12,
+        choices=ReconStatus.choices,
+        default=ReconStatus.CLEAN,
+    )
+    amount_total = money_field(default=Decimal(0))
+
+    class Meta:
+        ordering = ["-order_date", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="order_number_unique")
+        ]
+        indexes = [
+            models.Index(fields=["company", "recon_status", "-order_date"]),
+            models.Index(fields=["customer", "-order_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SalesOrderLine(models.Model):
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT)
+    description = models.CharField(max_length=200)
+    qty_ordered = quantity_field()
+    unit_price = money_field()
+    discount_pct = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    subtotal = money_field()
+    promised_date = models.DateField()
+    # Running quantities, derived from shipments and invoices.
+    qty_shipped = quantity_field(default=Decimal(0))
+    qty_invoiced = quantity_field(default=Decimal(0))
+    amount_invoiced = money_field(default=Decimal(0))
+    amount_paid = money_field(default=Decimal(0))
+
+    class Meta:
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="order_line_no_unique"),
+            models.CheckConstraint(
+                condition=models.Q(qty_ordered__gt=0), name="order_line_qty_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}/{self.line_no}"
+
+    @property
+    def unit_net(self) -> Decimal:
+        return self.unit_price * (1 - self.discount_pct / 100)
+
+
+class Shipment(TimeStampedModel):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    number = models.CharField(max_length=30)
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    carrier = models.CharField(max_length=80, blank=True)
+    tracking_no = models.CharField(max_length=60, blank=True)
+    backorder_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="backorders"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SHIPPED)
+    shipped_at = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shipped_at", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], name="shipment_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines"
+    )
+    qty_shipped = quantity_field()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(qty_shipped__gte=0), name="shipment_line_qty_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment.number}: {self.qty_shipped}"
+
+
+class Invoice(TimeStampedModel):
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice"
+        CREDIT_NOTE = "credit_note", "Credit note"
+        DEBIT_NOTE = "debit_note", "Debit note"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        POSTED = "posted", "Posted"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class PaymentState(models.TextChoices):
+        NOT_PAID = "not_paid", "Not paid"
+        PARTIAL = "partial", "Partially paid"
+        PAID = "paid", "Paid"
+        OVERPAID = "overpaid", "Overpaid"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
+    number = models.CharField(max_length=30)
+    reference = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="The reference the customer quotes; duplicates are found by it.",
+    )
+    customer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="invoices")
+    order = models.ForeignKey(
+        SalesOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    origin_invoice = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
+    invoice_date = models.DateField()
+    due_date = models.DateField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.POSTED)
+    payment_state = models.CharField(
+        max_length=10, choices=PaymentState.choices, default=PaymentState.NOT_PAID
+    )
+    amount_total = money_field(default=Decimal(0))
+    amount_paid = money_field(default=Decimal(0))
+    amount_written_off = money_field(default=Decimal(0))
+    amount_residual = money_field(default=Decimal(0))
+
+    class Meta:
+        ordering = ["invoice_date", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="invoice_number_unique")
+        ]
+        indexes = [models.Index(Lower("reference"), "customer", name="invoice_ref_ci_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        SalesOrderLine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+    )
+    shipment_line = models.ForeignKey(
+        ShipmentLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT)
+    qty = quantity_field()
+    unit_price = money_field()
+    discount_pct = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    subtotal = money_field()
+
+    def __str__(self) -> str:
+        return f"{self.invoice.number}: {self.qty} x {self.unit_price}"
+
+    @property
+    def unit_net(self) -> Decimal:
+        return self.unit_price * (1 - self.discount_pct / 100)
+
+
+class Payment(TimeStampedModel):
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PARTIALLY_ALLOCATED = "partially_allocated", "Partially allocated"
+        ALLOCATED = "allocated", "Allocated"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    number = models.CharField(max_length=30)
+    party = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = money_field()
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
+    value_date = models.DateField()
+    reference = models.CharField(max_length=140, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    amount_unallocated = money_field(default=Decimal(0))
+
+    class Meta:
+        ordering = ["value_date", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="payment_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Allocation(models.Model):
+    """Part of a payment applied to an invoice, with any write-off it closed."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = money_field()
+    writeoff_amount = money_field(default=Decimal(0))
+    writeoff_reason = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="allocation_amount_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment.number} -> {self.invoice.number}: {self.amount}"
+
+
+class DiscrepancyCode(models.TextChoices):
+    NOT_SHIPPED = "NOT_SHIPPED", "Not shipped"
+    SHORT_SHIP = "SHORT_SHIP", "Short shipment"
+    OVER_SHIP = "OVER_SHIP", "Over shipment"
+    LATE_SHIP = "LATE_SHIP", "Late shipment"
+    INVOICE_QTY_MISMATCH = "INVOICE_QTY_MISMATCH", "Invoiced quantity mismatch"
+    PRICE_MISMATCH = "PRICE_MISMATCH", "Price mismatch"
+    DUPLICATE_INVOICE = "DUPLICATE_INVOICE", "Duplicate invoice"
+    UNINVOICED_DELIVERY = "UNINVOICED_DELIVERY", "Shipped, not invoiced"
+    MISSING_PAYMENT = "MISSING_PAYMENT", "Missing payment"
+    SHORT_PAYMENT = "SHORT_PAYMENT", "Short payment"
+    OVER_PAYMENT = "OVER_PAYMENT", "Overpayment"
+
+
+class Severity(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Discrepancy(TimeStampedModel):
+    """A difference the matching pass found between two documents of an order."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.CASCADE, related_name="discrepancies"
+    )
+    order_line = models.ForeignKey(
+        SalesOrderLine, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code = models.CharField(max_length=30, choices=DiscrepancyCode.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    owner_role = models.CharField(max_length=20)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    expected_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    actual_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    difference = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    unit = models.CharField(max_length=40, blank=True, help_text="Currency code or UoM.")
+    explanation = models.TextField()
+    rule = models.CharField(max_length=60)
+    # Identifies the finding so that a second matching pass updates it in place.
+    fingerprint = models.CharField(max_length=120)
+
+    class Meta:
+        verbose_name_plural = "discrepancies"
+        ordering = ["order", "code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "fingerprint"], name="discrepancy_fingerprint_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["company", "state", "code"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.order.number}"
