@@ -45,8 +45,9 @@ $(VENV_STAMP): $(REQUIREMENTS) $(VENV_PYTHON)
 # Python), this empty rule makes the stamp out of date.
 $(VENV_PYTHON): ;
 
-# DEBUG=1 unless the caller set DEBUG, because runserver serves static
-# files and shows tracebacks only in debug mode.
+# DEBUG=1 unless the caller set DEBUG, because the settings use the
+# development SECRET_KEY only in debug mode, and runserver then shows
+# tracebacks and serves static files.
 run: export DEBUG ?= 1
 run: venv ## Migrate the SQLite database, load the demo company and serve on 127.0.0.1:PORT
 	@mkdir -p var
@@ -54,8 +55,8 @@ run: venv ## Migrate the SQLite database, load the demo company and serve on 127
 	$(VENV_PYTHON) manage.py load_demo
 	$(VENV_PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
-# pytest's exit code is passed on, so a run that collects no tests (exit
-# code 5) fails as well.
+# make fails whenever pytest exits non-zero, so a run that collects no tests
+# (pytest exit code 5) fails too.
 test: check-chromium venv ## Run the test suite with pytest (set PYTEST_ARGS for extra arguments)
 	@mkdir -p var
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)

@@ -36,7 +36,7 @@ raise SystemExit(0 if sys.version_info >= (${MIN_MAJOR}, ${MIN_MINOR}) else 3)
         fi
         return 1
     fi
-    # sys.executable can be empty in unusual embeddings; fall back to the
+    # sys.executable can be empty in unusual embeddings, so fall back to the
     # path that was run.
     local executable
     executable=$(sed -n 1p <<<"$output")
@@ -68,7 +68,7 @@ done
 if command -v pyenv >/dev/null 2>&1; then
     pyenv_root=$(pyenv root 2>/dev/null || true)
     if [[ -n $pyenv_root && -d $pyenv_root/versions ]]; then
-        # sort -V orders 3.9 before 3.10; -r puts the highest first.
+        # sort -V orders 3.9 before 3.10, and -r puts the highest first.
         while IFS= read -r version_dir; do
             candidate="$version_dir/bin/python3"
             if [[ -x $candidate ]]; then

@@ -75,8 +75,7 @@ cmd_start() {
         fi
         chown -R "$PG_USER:" "$dir"
     fi
-    # mktemp -d folders are mode 0700, which the server requires of its data
-    # folder anyway. The parent must still let the owner in.
+    # Only the owner (and root) may read the folder, its socket and its logs.
     chmod 0700 "$dir"
 
     as_owner "$PG_BIN/initdb" --pgdata="$dir/data" --username="$PG_USER" \
@@ -97,8 +96,8 @@ EOF
     local attempt port
     for attempt in 1 2 3; do
         port=$(find_free_port)
-        # fsync off and no synchronous commit: the data is thrown away, and
-        # the test suite creates and drops databases often.
+        # Durability settings are off because the data is thrown away and the
+        # test suite creates and drops databases often.
         if as_owner "$PG_BIN/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" \
             --wait --timeout=60 --silent \
             -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \

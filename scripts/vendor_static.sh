@@ -31,8 +31,8 @@ vendor_package() {
     local pack_dir="$work_dir/$dest"
     mkdir -p "$pack_dir"
     echo "Fetching $package@$version"
-    # --json reports the tarball name and its integrity hash, which npm
-    # checked against the registry's metadata while downloading.
+    # --json reports the tarball name and its integrity hash, which VERSION
+    # records.
     local pack_json
     pack_json=$(cd "$pack_dir" && npm pack --json --silent "$package@$version")
 
