@@ -77,7 +77,7 @@ class User(AbstractUser):
     )
     employee_number = models.CharField(max_length=40, blank=True)
 
-    objects: ClassVar[PersonManager] = PersonManager()  # type: ignore[assignment]
+    objects: ClassVar[PersonManager] = PersonManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]

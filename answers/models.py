@@ -38,7 +38,9 @@ class Question(TimeStampedModel):
 
 
 class Answer(TimeStampedModel):
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="answers"
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -67,7 +69,11 @@ class FaqEntry(TimeStampedModel):
         default=False, help_text="Whether customer accounts may read it."
     )
     source_answer = models.OneToOneField(
-        Answer, null=True, blank=True, on_delete=models.SET_NULL, related_name="faq_entry"
+        Answer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="faq_entry",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -28,7 +28,9 @@ DECLARED_CONTEXTS: tuple[DeclaredContext, ...] = (
     DeclaredContext("reconciliation", "Order reconciliation"),
     DeclaredContext("reconciliation.orders", "Order list", "order_entry"),
     DeclaredContext("reconciliation.order", "Order", "order_entry"),
-    DeclaredContext("reconciliation.order.not_shipped", "Unshipped order", "fulfilment"),
+    DeclaredContext(
+        "reconciliation.order.not_shipped", "Unshipped order", "fulfilment"
+    ),
     DeclaredContext("reconciliation.order.short_ship", "Short shipment", "fulfilment"),
     DeclaredContext("reconciliation.order.over_ship", "Over shipment", "fulfilment"),
     DeclaredContext("reconciliation.order.late_ship", "Late shipment", "fulfilment"),
@@ -37,14 +39,18 @@ DECLARED_CONTEXTS: tuple[DeclaredContext, ...] = (
         "Invoiced quantity mismatch",
         "invoicing",
     ),
-    DeclaredContext("reconciliation.order.price_mismatch", "Price mismatch", "invoicing"),
+    DeclaredContext(
+        "reconciliation.order.price_mismatch", "Price mismatch", "invoicing"
+    ),
     DeclaredContext(
         "reconciliation.order.duplicate_invoice", "Duplicate invoice", "invoicing"
     ),
     DeclaredContext(
         "reconciliation.order.uninvoiced_delivery", "Shipped, not invoiced", "invoicing"
     ),
-    DeclaredContext("reconciliation.order.missing_payment", "Missing payment", "payments"),
+    DeclaredContext(
+        "reconciliation.order.missing_payment", "Missing payment", "payments"
+    ),
     DeclaredContext("reconciliation.order.short_payment", "Short payment", "payments"),
     DeclaredContext("reconciliation.order.over_payment", "Overpayment", "payments"),
 )
@@ -73,7 +79,9 @@ def sync_contexts() -> None:
     # Parents come before children because keys sort by their prefix.
     for declared in sorted(DECLARED_CONTEXTS, key=lambda context: context.key):
         parent = rows.get(declared.parent_key) if declared.parent_key else None
-        function = functions.get(declared.crm_function) if declared.crm_function else None
+        function = (
+            functions.get(declared.crm_function) if declared.crm_function else None
+        )
         row, _ = HelpContext.objects.update_or_create(
             key=declared.key,
             defaults={

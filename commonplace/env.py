@@ -64,7 +64,9 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     raw = os.environ.get(name, default).strip().lower()
     if raw not in choices:
         allowed = ", ".join(choices)
-        raise ImproperlyConfigured(f"{name}={raw!r} is not valid: use one of {allowed}.")
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not valid: use one of {allowed}."
+        )
     return raw
 
 

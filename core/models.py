@@ -56,6 +56,6 @@ class AuditEvent(models.Model):
         return f"{self.action} {self.object_type}:{self.object_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
+        if not self._state.adding:
             raise ValueError("Audit events are append-only and cannot be changed.")
         super().save(*args, **kwargs)

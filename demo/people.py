@@ -24,7 +24,9 @@ def create_demo_person(
         return existing
 
     group = (
-        LearnerGroup.objects.get(slug=learner_group_slug) if learner_group_slug else None
+        LearnerGroup.objects.get(slug=learner_group_slug)
+        if learner_group_slug
+        else None
     )
     person = User(
         username=username,

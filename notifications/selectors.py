@@ -7,7 +7,9 @@ from notifications.models import Notification
 
 
 def count_unread(*, recipient: User) -> int:
-    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).count()
+    return Notification.objects.filter(
+        recipient=recipient, read_at__isnull=True
+    ).count()
 
 
 def list_notifications(*, recipient: User, limit: int = 50) -> QuerySet[Notification]:

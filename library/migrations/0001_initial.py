@@ -6,34 +6,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('assist', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("assist", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.CharField(max_length=300)),
-                ('body', models.TextField(help_text='Markdown.')),
-                ('body_html', models.TextField()),
-                ('customer_visible', models.BooleanField(default=False, help_text='Whether customer accounts may read it.')),
-                ('helpful_count', models.PositiveIntegerField(default=0)),
-                ('contexts', models.ManyToManyField(blank=True, related_name='documents', to='assist.helpcontext')),
-                ('crm_function', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='accounts.crmfunction')),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.CharField(max_length=300)),
+                ("body", models.TextField(help_text="Markdown.")),
+                ("body_html", models.TextField()),
+                (
+                    "customer_visible",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Whether customer accounts may read it.",
+                    ),
+                ),
+                ("helpful_count", models.PositiveIntegerField(default=0)),
+                (
+                    "contexts",
+                    models.ManyToManyField(
+                        blank=True, related_name="documents", to="assist.helpcontext"
+                    ),
+                ),
+                (
+                    "crm_function",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="accounts.crmfunction",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
     ]

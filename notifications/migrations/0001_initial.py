@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,22 +14,58 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('question_routed', 'Question for your function'), ('answer_posted', 'New answer'), ('answer_accepted', 'Answer accepted'), ('faq_promoted', 'Answer made an FAQ entry')], max_length=30)),
-                ('actor_name', models.CharField(blank=True, max_length=200)),
-                ('message', models.CharField(max_length=300)),
-                ('url', models.CharField(max_length=300)),
-                ('subject_key', models.CharField(max_length=80)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("question_routed", "Question for your function"),
+                            ("answer_posted", "New answer"),
+                            ("answer_accepted", "Answer accepted"),
+                            ("faq_promoted", "Answer made an FAQ entry"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("actor_name", models.CharField(blank=True, max_length=200)),
+                ("message", models.CharField(max_length=300)),
+                ("url", models.CharField(max_length=300)),
+                ("subject_key", models.CharField(max_length=80)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['recipient', 'read_at'], name='notificatio_recipie_564b1f_idx')],
-                'constraints': [models.UniqueConstraint(fields=('recipient', 'kind', 'subject_key'), name='notification_once_per_event')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["recipient", "read_at"],
+                        name="notificatio_recipie_564b1f_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("recipient", "kind", "subject_key"),
+                        name="notification_once_per_event",
+                    )
+                ],
             },
         ),
     ]

@@ -1,0 +1,96 @@
+"""JSON help for a CRM screen: the same ranking and visibility as the panel."""
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from assist.selectors import HelpPanel, UnknownContextError, build_help_panel
+
+router = Router(tags=["assist"])
+
+
+class ContextOut(Schema):
+    key: str
+    title: str
+
+
+class FaqEntryOut(Schema):
+    id: int
+    question: str
+    answer_html: str
+    url: str
+    context: str
+
+
+class DocumentOut(Schema):
+    id: int
+    title: str
+    summary: str
+    url: str
+    context: str
+
+
+class SuperUserOut(Schema):
+    username: str
+    name: str
+    title: str
+
+
+class HelpOut(Schema):
+    context: ContextOut
+    matched_context: ContextOut | None
+    fell_back: bool
+    crm_function: str | None
+    faq_entries: list[FaqEntryOut]
+    documents: list[DocumentOut]
+    super_users: list[SuperUserOut]
+
+
+def serialize_panel(panel: HelpPanel) -> HelpOut:
+    matched = panel.matched_context
+    return HelpOut(
+        context=ContextOut(key=panel.context.key, title=panel.context.title),
+        matched_context=(
+            ContextOut(key=matched.key, title=matched.title) if matched else None
+        ),
+        fell_back=panel.fell_back,
+        crm_function=panel.crm_function.slug if panel.crm_function else None,
+        faq_entries=[
+            FaqEntryOut(
+                id=entry.pk,
+                question=entry.question,
+                answer_html=entry.answer_html,
+                url=f"/questions/faq/{entry.pk}/",
+                context=entry.context_key,
+            )
+            for entry in panel.faq_entries
+        ],
+        documents=[
+            DocumentOut(
+                id=document.pk,
+                title=document.title,
+                summary=document.summary,
+                url=f"/library/{document.pk}/",
+                context=document.context_key,
+            )
+            for document in panel.documents
+        ],
+        super_users=[
+            SuperUserOut(username=person.username, name=person.name, title=person.title)
+            for person in panel.super_users
+        ],
+    )
+
+
+@router.get("/help", response=HelpOut, summary="Help for a CRM screen's context")
+def get_help(request: HttpRequest, context: str) -> HelpOut:
+    """Return FAQ entries, documents and super-users for a context key.
+
+    Content for the most specific context comes first, then its parents';
+    ``matched_context`` names the most specific one that had content.
+    """
+    try:
+        panel = build_help_panel(viewer=request.user, key=context)
+    except UnknownContextError as error:
+        raise HttpError(404, str(error)) from None
+    return serialize_panel(panel)

@@ -1,0 +1,143 @@
+"""The help panel: what helps on a screen, ranked for its context.
+
+Content tagged with the requested context comes first, then content tagged
+with its parents, nearest first; within one level, more helpful and more
+recently updated content ranks higher. The panel reports the most specific
+context that had content, so a screen can say when it fell back to a parent.
+The panel runs a fixed number of queries whatever the content volume.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Max
+
+from accounts.models import CrmFunction, User
+from accounts.permissions import Viewer
+from answers.selectors import visible_faq_entries
+from assist.models import HelpContext
+from library.selectors import visible_documents
+
+
+class UnknownContextError(LookupError):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Unknown help context {key!r}: use a key a CRM screen declares, "
+            "such as 'reconciliation.order'."
+        )
+        self.key = key
+
+
+@dataclass(frozen=True)
+class SuperUser:
+    username: str
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class FaqItem:
+    pk: int
+    question: str
+    answer_html: str
+    context_key: str
+
+
+@dataclass(frozen=True)
+class DocumentItem:
+    pk: int
+    title: str
+    summary: str
+    context_key: str
+
+
+@dataclass
+class HelpPanel:
+    context: HelpContext
+    chain: list[HelpContext]
+    crm_function: CrmFunction | None
+    faq_entries: list[FaqItem] = field(default_factory=list)
+    documents: list[DocumentItem] = field(default_factory=list)
+    super_users: list[SuperUser] = field(default_factory=list)
+
+    @property
+    def matched_context(self) -> HelpContext | None:
+        """Return the most specific context in the chain that had any content."""
+        keys = {entry.context_key for entry in self.faq_entries}
+        keys.update(document.context_key for document in self.documents)
+        return next((context for context in self.chain if context.key in keys), None)
+
+    @property
+    def fell_back(self) -> bool:
+        matched = self.matched_context
+        return matched is not None and matched.pk != self.context.pk
+
+
+def context_chain(key: str) -> list[HelpContext]:
+    """Return the context for ``key`` and its ancestors, most specific first."""
+    parts = key.split(".")
+    prefixes = [".".join(parts[: index + 1]) for index in range(len(parts))]
+    rows = list(
+        HelpContext.objects.filter(key__in=prefixes)
+        .select_related("crm_function")
+        .order_by("-depth")
+    )
+    if not rows or rows[0].key != key:
+        raise UnknownContextError(key)
+    return rows
+
+
+def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
+    chain = context_chain(key)
+    crm_function = next(
+        (context.crm_function for context in chain if context.crm_function), None
+    )
+    limit = settings.HELP_PANEL_LIMIT
+    key_at_depth = {context.depth: context.key for context in chain}
+    ranking = ("-match_depth", "-helpful_count", "-updated_at", "pk")
+
+    faq_rows = (
+        visible_faq_entries(viewer)
+        .filter(contexts__in=chain)
+        .annotate(match_depth=Max("contexts__depth"))
+        .order_by(*ranking)
+        .values_list("pk", "question", "answer_html", "match_depth")[:limit]
+    )
+    document_rows = (
+        visible_documents(viewer)
+        .filter(contexts__in=chain)
+        .annotate(match_depth=Max("contexts__depth"))
+        .order_by(*ranking)
+        .values_list("pk", "title", "summary", "match_depth")[:limit]
+    )
+    return HelpPanel(
+        context=chain[0],
+        chain=chain,
+        crm_function=crm_function,
+        faq_entries=[
+            FaqItem(pk, question, answer_html, key_at_depth[depth])
+            for pk, question, answer_html, depth in faq_rows
+        ],
+        documents=[
+            DocumentItem(pk, title, summary, key_at_depth[depth])
+            for pk, title, summary, depth in document_rows
+        ],
+        super_users=list_super_users(viewer=viewer, crm_function=crm_function),
+    )
+
+
+def list_super_users(
+    *, viewer: Viewer, crm_function: CrmFunction | None
+) -> list[SuperUser]:
+    """Return the function's super-users; customer accounts get none listed."""
+    if crm_function is None or not isinstance(viewer, User) or viewer.is_external:
+        return []
+    people = User.objects.filter(
+        super_user_assignments__crm_function=crm_function, is_active=True
+    ).order_by("first_name", "last_name")
+    return [
+        SuperUser(
+            username=person.username, name=person.display_name, title=person.title
+        )
+        for person in people.only("username", "first_name", "last_name", "title")
+    ]

@@ -1,0 +1,209 @@
+"""The help panel and its JSON endpoint: ranking, fallback, visibility, queries."""
+
+import pytest
+from django.test import Client
+
+from answers.models import FaqEntry
+from assist.contexts import DECLARED_KEYS, order_context_key
+from assist.models import HelpContext
+from assist.selectors import UnknownContextError, build_help_panel
+from library.models import Document
+
+pytestmark = pytest.mark.django_db
+
+
+def faq(question: str, *keys: str, helpful: int = 0, customer_visible: bool = False):
+    entry = FaqEntry.objects.create(
+        question=question,
+        answer=f"Answer to {question}",
+        answer_html=f"<p>Answer to {question}</p>",
+        helpful_count=helpful,
+        customer_visible=customer_visible,
+    )
+    entry.contexts.set(HelpContext.objects.filter(key__in=keys))
+    return entry
+
+
+def document(title: str, *keys: str, customer_visible: bool = False):
+    item = Document.objects.create(
+        title=title,
+        summary=f"About {title}",
+        body="x",
+        body_html="<p>x</p>",
+        customer_visible=customer_visible,
+    )
+    item.contexts.set(HelpContext.objects.filter(key__in=keys))
+    return item
+
+
+def signed_in(person) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def test_every_declared_context_is_in_the_database():
+    stored = set(HelpContext.objects.values_list("key", flat=True))
+    assert stored == set(DECLARED_KEYS)
+
+
+def test_context_parents_follow_the_key():
+    context = HelpContext.objects.get(key="reconciliation.order.short_payment")
+    assert context.parent.key == "reconciliation.order"
+    assert context.parent.parent.key == "reconciliation"
+    assert context.depth == 2
+    assert context.crm_function.slug == "payments"
+
+
+def test_order_context_key_for_codes():
+    assert order_context_key(None) == "reconciliation.order"
+    assert order_context_key("SHORT_PAYMENT") == "reconciliation.order.short_payment"
+    with pytest.raises(LookupError):
+        order_context_key("NO_SUCH_CODE")
+
+
+def test_specific_context_ranks_before_parents(sales_rep):
+    general = faq("General", "reconciliation.order", helpful=50)
+    specific = faq("Specific", "reconciliation.order.short_payment")
+    root = faq("Root", "reconciliation", helpful=99)
+    faq("Other screen", "reconciliation.order.late_ship", helpful=80)
+
+    panel = build_help_panel(viewer=sales_rep, key="reconciliation.order.short_payment")
+
+    assert [entry.pk for entry in panel.faq_entries] == [
+        specific.pk,
+        general.pk,
+        root.pk,
+    ]
+    assert panel.matched_context.key == "reconciliation.order.short_payment"
+    assert panel.fell_back is False
+
+
+def test_helpful_votes_order_one_level(sales_rep):
+    low = faq("Low", "reconciliation.order", helpful=1)
+    high = faq("High", "reconciliation.order", helpful=9)
+    panel = build_help_panel(viewer=sales_rep, key="reconciliation.order")
+    assert [entry.pk for entry in panel.faq_entries] == [high.pk, low.pk]
+
+
+def test_falls_back_to_parent_and_says_so(sales_rep):
+    faq("General", "reconciliation.order")
+    panel = build_help_panel(viewer=sales_rep, key="reconciliation.order.short_payment")
+    assert panel.fell_back is True
+    assert panel.matched_context.key == "reconciliation.order"
+
+
+def test_entry_tagged_twice_in_chain_is_listed_once(sales_rep):
+    entry = faq("Both", "reconciliation.order", "reconciliation.order.short_payment")
+    panel = build_help_panel(viewer=sales_rep, key="reconciliation.order.short_payment")
+    assert [item.pk for item in panel.faq_entries] == [entry.pk]
+    assert panel.faq_entries[0].context_key == "reconciliation.order.short_payment"
+
+
+def test_unknown_context_raises_with_key(sales_rep):
+    with pytest.raises(UnknownContextError, match=r"'reconciliation\.nope'"):
+        build_help_panel(viewer=sales_rep, key="reconciliation.nope")
+
+
+def test_super_users_of_the_function_are_listed(sales_rep, super_user):
+    panel = build_help_panel(viewer=sales_rep, key="reconciliation.order.short_payment")
+    assert [person.username for person in panel.super_users] == ["petra"]
+
+
+def test_super_users_of_other_functions_are_not_listed(sales_rep, super_user):
+    panel = build_help_panel(viewer=sales_rep, key="reconciliation.order.late_ship")
+    assert panel.super_users == []
+
+
+def test_customer_sees_only_customer_visible_content(customer, super_user):
+    faq("Internal", "reconciliation.order")
+    public = faq("Public", "reconciliation.order", customer_visible=True)
+    document("Internal doc", "reconciliation.order")
+    public_doc = document("Public doc", "reconciliation.order", customer_visible=True)
+
+    panel = build_help_panel(viewer=customer, key="reconciliation.order")
+
+    assert [entry.pk for entry in panel.faq_entries] == [public.pk]
+    assert [item.pk for item in panel.documents] == [public_doc.pk]
+    assert panel.super_users == []
+
+
+class TestHelpEndpoint:
+    url = "/api/assist/help"
+
+    def test_returns_ranked_json(self, sales_rep, super_user):
+        entry = faq("Specific", "reconciliation.order.short_payment")
+        doc = document("Guide", "reconciliation.order")
+
+        response = signed_in(sales_rep).get(
+            self.url, {"context": "reconciliation.order.short_payment"}
+        )
+
+        assert response.status_code == 200
+        body = response.json()
+        assert body["context"] == {
+            "key": "reconciliation.order.short_payment",
+            "title": "Short payment",
+        }
+        assert body["matched_context"]["key"] == "reconciliation.order.short_payment"
+        assert body["fell_back"] is False
+        assert body["crm_function"] == "payments"
+        assert body["faq_entries"] == [
+            {
+                "id": entry.pk,
+                "question": "Specific",
+                "answer_html": "<p>Answer to Specific</p>",
+                "url": f"/questions/faq/{entry.pk}/",
+                "context": "reconciliation.order.short_payment",
+            }
+        ]
+        assert body["documents"][0]["id"] == doc.pk
+        assert body["documents"][0]["context"] == "reconciliation.order"
+        assert body["super_users"] == [
+            {"username": "petra", "name": "Petra Tester", "title": ""}
+        ]
+
+    def test_unknown_context_is_404_naming_the_key(self, sales_rep):
+        response = signed_in(sales_rep).get(self.url, {"context": "billing.nope"})
+        assert response.status_code == 404
+        assert response.json() == {
+            "detail": "Unknown help context 'billing.nope': use a key a CRM screen "
+            "declares, such as 'reconciliation.order'."
+        }
+
+    def test_missing_context_parameter_is_422(self, sales_rep):
+        response = signed_in(sales_rep).get(self.url)
+        assert response.status_code == 422
+
+    def test_anonymous_gets_401(self, db):
+        response = Client().get(self.url, {"context": "reconciliation.order"})
+        assert response.status_code == 401
+
+    def test_query_count_does_not_grow_with_content(
+        self, sales_rep, super_user, django_assert_num_queries
+    ):
+        for index in range(3):
+            faq(f"Question {index}", "reconciliation.order.short_payment")
+            document(f"Doc {index}", "reconciliation.order")
+        client = signed_in(sales_rep)
+        params = {"context": "reconciliation.order.short_payment"}
+        # session, user, context chain, FAQ entries, documents, super-users
+        with django_assert_num_queries(6):
+            client.get(self.url, params)
+
+        for index in range(3, 12):
+            faq(f"Question {index}", "reconciliation.order.short_payment")
+            document(f"Doc {index}", "reconciliation.order")
+        with django_assert_num_queries(6):
+            response = client.get(self.url, params)
+        assert len(response.json()["faq_entries"]) == 5
+
+
+def test_openapi_document_lists_help_endpoint(db):
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert "/api/assist/help" in document["paths"]
+    parameters = document["paths"]["/api/assist/help"]["get"]["parameters"]
+    assert [parameter["name"] for parameter in parameters] == ["context"]

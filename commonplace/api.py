@@ -1,0 +1,23 @@
+"""The JSON API and its OpenAPI 3 document at /api/openapi.json."""
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from answers.api import router as answers_router
+from assist.api import router as assist_router
+from reconciliation.api import router as reconciliation_router
+
+api = NinjaAPI(
+    title="Commonplace API",
+    version="1",
+    description=(
+        "Help for CRM screens, orders and questions. Every endpoint applies "
+        "the same visibility rules as the pages. Sign in through "
+        "/accounts/login/ and send the session cookie."
+    ),
+    auth=django_auth,
+    urls_namespace="api",
+)
+api.add_router("/assist", assist_router)
+api.add_router("/reconciliation", reconciliation_router)
+api.add_router("/answers", answers_router)

@@ -1,0 +1,158 @@
+"""Named people and spaces that tests across the apps share.
+
+Each fixture builds one person in one role, so a test reads as a story:
+``outsider`` is an employee with no membership, ``customer`` a customer
+account, ``super_user`` the payments super-user, and so on.
+"""
+
+import pytest
+
+from accounts.models import CrmFunction, LearnerGroup, Role, SuperUserAssignment, User
+from communities.models import Community, Membership
+from reconciliation.models import Company, Currency, Party
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_person(
+    username: str,
+    role: Role,
+    *,
+    customer: Party | None = None,
+    group: str | None = None,
+) -> User:
+    person = User(
+        username=username,
+        first_name=username.capitalize(),
+        last_name="Tester",
+        email=f"{username}@example.com",
+        role=role,
+        customer=customer,
+        learner_group=LearnerGroup.objects.get(slug=group) if group else None,
+    )
+    person.set_password(PASSWORD)
+    person.save()
+    return person
+
+
+@pytest.fixture
+def company(db) -> Company:
+    return Company.objects.create(
+        name="Test Company", base_currency=Currency.objects.get(code="USD")
+    )
+
+
+@pytest.fixture
+def customer_party(company) -> Party:
+    return Party.objects.create(
+        company=company, code="ALFKI", name="Alfreds Futterkiste", currency_id="USD"
+    )
+
+
+@pytest.fixture
+def other_party(company) -> Party:
+    return Party.objects.create(
+        company=company, code="BONAP", name="Bon app'", currency_id="USD"
+    )
+
+
+@pytest.fixture
+def payments(db) -> CrmFunction:
+    return CrmFunction.objects.get(slug="payments")
+
+
+@pytest.fixture
+def sales_rep(db) -> User:
+    return make_person("sally", Role.SALES_REP, group="sales")
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    return make_person("otto", Role.WAREHOUSE, group="warehouse")
+
+
+@pytest.fixture
+def facilitator(db) -> User:
+    return make_person("fran", Role.FACILITATOR, group="customer_service")
+
+
+@pytest.fixture
+def super_user(db, payments) -> User:
+    person = make_person("petra", Role.FINANCE_CLERK, group="operations")
+    SuperUserAssignment.objects.create(person=person, crm_function=payments)
+    return person
+
+
+@pytest.fixture
+def customer(customer_party) -> User:
+    return make_person(
+        "carla", Role.CUSTOMER, customer=customer_party, group="customers"
+    )
+
+
+@pytest.fixture
+def payments_community(payments) -> Community:
+    community = Community.objects.create(
+        slug="payments", name="Payments", visibility=Community.Visibility.OPEN
+    )
+    community.crm_functions.add(payments)
+    return community
+
+
+@pytest.fixture
+def customer_community(db) -> Community:
+    return Community.objects.create(
+        slug="customer-corner",
+        name="Customer corner",
+        visibility=Community.Visibility.CUSTOMER,
+    )
+
+
+@pytest.fixture
+def private_community(db, facilitator) -> Community:
+    community = Community.objects.create(
+        slug="pricing-internal",
+        name="Pricing internal",
+        visibility=Community.Visibility.PRIVATE,
+    )
+    Membership.objects.create(
+        community=community, person=facilitator, role=Membership.Role.OWNER
+    )
+    return community
+
+
+@pytest.fixture
+def make_order(company):
+    """Build an order with one line; the line's product is created on the fly."""
+    import datetime
+    from decimal import Decimal
+
+    from reconciliation.models import Product, SalesOrder, SalesOrderLine
+
+    def build(number: str, party: Party, **fields) -> SalesOrder:
+        product, _ = Product.objects.get_or_create(
+            company=company, sku="CHAI", defaults={"name": "Chai", "list_price": 18}
+        )
+        order = SalesOrder.objects.create(
+            company=company,
+            number=number,
+            customer=party,
+            currency_id="USD",
+            order_date=datetime.date(1998, 1, 5),
+            promised_date=datetime.date(1998, 2, 2),
+            amount_total=Decimal("180.00"),
+            **fields,
+        )
+        SalesOrderLine.objects.create(
+            order=order,
+            line_no=1,
+            product=product,
+            description="Chai",
+            qty_ordered=Decimal(10),
+            unit_price=Decimal(18),
+            subtotal=Decimal(180),
+            promised_date=order.promised_date,
+        )
+        return order
+
+    return build

@@ -1,0 +1,37 @@
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report whether the app can reach its database; 503 when it cannot."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        logger.error("health check failed: database unreachable: %s", error)
+        return JsonResponse(
+            {
+                "status": "error",
+                "database": {"status": "error", "vendor": connection.vendor},
+            },
+            status=503,
+        )
+    return JsonResponse(
+        {"status": "ok", "database": {"status": "ok", "vendor": connection.vendor}}
+    )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("reconciliation:order_list")

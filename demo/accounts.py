@@ -1,0 +1,56 @@
+"""Which demo accounts to show a newcomer: one per role, and an order to open."""
+
+from dataclasses import dataclass
+
+from accounts.models import Role, User
+from reconciliation.models import Discrepancy, DiscrepancyCode, SalesOrder
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role_label: str
+    username: str
+    name: str
+    note: str = ""
+
+
+def featured_short_payment_order() -> SalesOrder | None:
+    """Return the first order, by number, whose customer paid short."""
+    return (
+        SalesOrder.objects.filter(
+            discrepancies__code=DiscrepancyCode.SHORT_PAYMENT,
+            discrepancies__state=Discrepancy.State.OPEN,
+        )
+        .select_related("sales_rep", "customer")
+        .order_by("number")
+        .first()
+    )
+
+
+def list_demo_accounts() -> list[DemoAccount]:
+    order = featured_short_payment_order()
+    preferred: dict[str, User | None] = {}
+    if order is not None:
+        preferred[Role.SALES_REP] = order.sales_rep
+        preferred[Role.CUSTOMER] = order.customer.contacts.order_by("pk").first()
+
+    accounts = []
+    for role, label in Role.choices:
+        person = preferred.get(role) or (
+            User.objects.filter(role=role, is_active=True).order_by("pk").first()
+        )
+        if person is None:
+            continue
+        functions = ", ".join(
+            assignment.crm_function.name
+            for assignment in person.super_user_assignments.select_related(
+                "crm_function"
+            )
+        )
+        note = f"super-user for {functions}" if functions else ""
+        if person.is_external and person.customer is not None:
+            note = f"contact at {person.customer.name}"
+        accounts.append(
+            DemoAccount(str(label), person.username, person.display_name, note)
+        )
+    return accounts

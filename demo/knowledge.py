@@ -1,0 +1,396 @@
+"""The demo company's people beyond Northwind's staff, and its starting knowledge.
+
+Northwind supplies sales representatives, managers and customer contacts; the
+other roles (finance, warehouse, learning, HR, IT, executive, moderation) are
+added here, with one community per CRM function and per learner group, a few
+FAQ entries and documents for each function, and named super-users.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.models import CrmFunction, LearnerGroup, Role, SuperUserAssignment, User
+from answers.models import FaqEntry
+from assist.models import HelpContext
+from communities.models import Community, Membership
+from core.markdown import render_markdown
+from demo.people import create_demo_person
+from library.models import Document
+
+
+@dataclass(frozen=True)
+class StaffSeed:
+    username: str
+    first_name: str
+    last_name: str
+    role: Role
+    group: str
+    title: str
+
+
+EXTRA_STAFF: tuple[StaffSeed, ...] = (
+    StaffSeed(
+        "fiona",
+        "Fiona",
+        "Clarke",
+        Role.FINANCE_CLERK,
+        "operations",
+        "Accounts receivable clerk",
+    ),
+    StaffSeed(
+        "paula",
+        "Paula",
+        "Reyes",
+        Role.FINANCE_CLERK,
+        "operations",
+        "Cash application lead",
+    ),
+    StaffSeed("walter", "Walter", "Ng", Role.WAREHOUSE, "warehouse", "Warehouse lead"),
+    StaffSeed("sam", "Sam", "Okafor", Role.WAREHOUSE, "warehouse", "Picker"),
+    StaffSeed(
+        "lena",
+        "Lena",
+        "Fischer",
+        Role.FACILITATOR,
+        "customer_service",
+        "Learning facilitator",
+    ),
+    StaffSeed("hana", "Hana", "Sato", Role.HR, "operations", "HR business partner"),
+    StaffSeed("ivan", "Ivan", "Petrov", Role.IT, "operations", "CRM administrator"),
+    StaffSeed(
+        "erin", "Erin", "Walsh", Role.EXECUTIVE, "sales", "Chief operating officer"
+    ),
+    StaffSeed(
+        "mona",
+        "Mona",
+        "Haddad",
+        Role.MODERATOR,
+        "customer_service",
+        "Community moderator",
+    ),
+)
+
+# CRM function slug -> usernames named super-user for it.
+SUPER_USERS: dict[str, tuple[str, ...]] = {
+    "order_entry": ("janet",),
+    "fulfilment": ("walter",),
+    "invoicing": ("fiona",),
+    "payments": ("paula",),
+    "disputes": ("margaret",),
+}
+
+FUNCTION_COMMUNITIES: dict[str, tuple[str, str]] = {
+    "order_entry": (
+        "Order entry",
+        "Entering and changing sales orders, prices and promised dates.",
+    ),
+    "fulfilment": (
+        "Fulfilment",
+        "Picking, shipping, backorders and proof of delivery.",
+    ),
+    "invoicing": (
+        "Invoicing",
+        "Invoices, credit notes and what to do when they do not match the order.",
+    ),
+    "payments": (
+        "Payments",
+        "Applying cash, short and missing payments, and write-offs.",
+    ),
+    "disputes": ("Disputes", "Customer disputes from first report to resolution."),
+}
+
+GROUP_COMMUNITIES: dict[str, tuple[str, str, str]] = {
+    "sales": (
+        "Sales team",
+        "Sales representatives sharing what works with customers.",
+        Community.Visibility.OPEN,
+    ),
+    "operations": (
+        "Operations and finance",
+        "Clerks in billing and cash application.",
+        Community.Visibility.OPEN,
+    ),
+    "warehouse": (
+        "Warehouse floor",
+        "Pickers, packers and shippers.",
+        Community.Visibility.OPEN,
+    ),
+    "customer_service": (
+        "Customer service",
+        "Everyone who talks to customers about their orders.",
+        Community.Visibility.OPEN,
+    ),
+    "customers": (
+        "Customer corner",
+        "Customers and Company X staff: orders, deliveries and invoices.",
+        Community.Visibility.CUSTOMER,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class FaqSeed:
+    function: str
+    contexts: tuple[str, ...]
+    question: str
+    answer: str
+    customer_visible: bool = False
+
+
+FAQ_SEEDS: tuple[FaqSeed, ...] = (
+    FaqSeed(
+        "order_entry",
+        ("reconciliation.order",),
+        "Which columns on the order lines should I check first?",
+        "Read each line left to right: **ordered**, then **shipped**, then "
+        "**invoiced**, then **paid**. The first column that falls short of the "
+        "one before it is where the problem started, and the discrepancy list "
+        "under the lines names its type and who owns it.",
+    ),
+    FaqSeed(
+        "order_entry",
+        ("reconciliation.orders",),
+        "How do I find the orders that need my attention?",
+        "Filter the order list by *Reconciliation: Exception*, then narrow it by "
+        "discrepancy type. The count in brackets is the number of open "
+        "discrepancies on that order.",
+    ),
+    FaqSeed(
+        "fulfilment",
+        ("reconciliation.order.not_shipped", "reconciliation.order.short_ship"),
+        "An order line shows less shipped than ordered. What now?",
+        "Check the shipment for a backorder first. With no backorder, ask the "
+        "warehouse lead whether stock is coming; the sales representative then "
+        "decides with the customer to wait, substitute or cancel the rest.",
+    ),
+    FaqSeed(
+        "fulfilment",
+        ("reconciliation.order.late_ship",),
+        "The order shipped after the promised date. Do I need to do anything?",
+        "Tell the customer, and note the reason (stock, capacity or carrier) on "
+        "the order. A late shipment is a credit only when the contract says so.",
+    ),
+    FaqSeed(
+        "invoicing",
+        ("reconciliation.order.price_mismatch",),
+        "The invoice price differs from the order price. Who fixes it?",
+        "The sales representative confirms which price is right. If the invoice "
+        "is too high, billing issues a credit note for the difference; if it is "
+        "too low, a debit note. Fix the price list too, or it happens again.",
+    ),
+    FaqSeed(
+        "invoicing",
+        ("reconciliation.order.duplicate_invoice",),
+        "The same invoice was entered twice. How do I cancel the copy?",
+        "Keep the invoice the customer received first and cancel the later one "
+        "with the reason *duplicate*. Check that no payment was applied to the "
+        "copy before cancelling it.",
+    ),
+    FaqSeed(
+        "payments",
+        ("reconciliation.order.missing_payment",),
+        "The invoice is overdue and nothing was paid. What is the first step?",
+        "Check for an unapplied payment from the customer first: remittances "
+        "often quote the order number instead of the invoice number. If there "
+        "is none, send the first reminder and tell the sales representative.",
+    ),
+    FaqSeed(
+        "payments",
+        ("reconciliation.order", "reconciliation.order.short_payment"),
+        "Why does an invoice paid one cent short close by itself?",
+        "Differences up to the payment tolerance (0.01 by default) are written "
+        "off automatically, with the write-off recorded on the payment. Larger "
+        "differences open a short-payment case.",
+    ),
+    FaqSeed(
+        "disputes",
+        ("reconciliation.order",),
+        "How do I report a problem with my delivery or invoice?",
+        "Open the order and use *Ask from here*, or post in the Customer corner. "
+        "Tell us the order number and what is wrong; we answer within one "
+        "working day.",
+        customer_visible=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DocumentSeed:
+    function: str
+    contexts: tuple[str, ...]
+    title: str
+    summary: str
+    body: str
+    customer_visible: bool = False
+
+
+DOCUMENT_SEEDS: tuple[DocumentSeed, ...] = (
+    DocumentSeed(
+        "order_entry",
+        ("reconciliation", "reconciliation.orders"),
+        "Order reconciliation in five minutes",
+        "What the four checks are and who owns each kind of discrepancy.",
+        "## The four checks\n\n1. **Order and shipment**: did we ship what was "
+        "ordered, on time? The warehouse owns these.\n2. **Shipment and "
+        "invoice**: did we bill what we shipped, at the agreed price? Billing "
+        "owns these, with the sales representative for prices.\n3. **Invoice "
+        "and payment**: did the customer pay in full and on time? Finance "
+        "owns these.\n4. **Returns and credit notes**: was every accepted "
+        "return credited?\n\nEach discrepancy names its owner role on the "
+        "order page.",
+    ),
+    DocumentSeed(
+        "fulfilment",
+        ("reconciliation.order.short_ship", "reconciliation.order.not_shipped"),
+        "Backorders: when to create one",
+        "Create a backorder when the rest will ship; cancel the remainder "
+        "only with the sales representative.",
+        "A **backorder** keeps the unshipped quantity open on a new shipment. "
+        "Create one when stock is expected. When it is not, the sales "
+        "representative agrees the cancellation with the customer first.",
+    ),
+    DocumentSeed(
+        "invoicing",
+        (
+            "reconciliation.order.price_mismatch",
+            "reconciliation.order.duplicate_invoice",
+        ),
+        "Credit notes and debit notes",
+        "Which note corrects which mistake, and who approves it.",
+        "A **credit note** lowers what the customer owes: a price billed too "
+        "high, a duplicate invoice, a return. A **debit note** raises it. "
+        "Notes above your limit go to the finance manager for approval.",
+    ),
+    DocumentSeed(
+        "payments",
+        ("reconciliation.order.short_payment",),
+        "Short payments: deduction, fee or dispute?",
+        "Read the remittance, compare the difference with known fees, then "
+        "write off or open a dispute.",
+        "When a customer pays less than the invoice:\n\n1. Read the "
+        "remittance text: customers often name the deduction.\n2. A bank fee "
+        "within tolerance is written off.\n3. A deduction for a price or "
+        "quantity problem becomes a dispute case for the sales "
+        "representative.\n4. Anything else: contact the customer before the "
+        "next statement.",
+    ),
+    DocumentSeed(
+        "payments",
+        ("reconciliation.order.missing_payment",),
+        "Reminder schedule for overdue invoices",
+        "First reminder at 7 days overdue, second at 21, then the sales "
+        "representative calls.",
+        "| Days overdue | Action |\n| --- | --- |\n| 7 | First reminder by "
+        "e-mail |\n| 21 | Second reminder, copy to the sales representative "
+        "|\n| 35 | Call from the sales representative |\n",
+    ),
+    DocumentSeed(
+        "disputes",
+        ("reconciliation.order",),
+        "Your orders, deliveries and invoices",
+        "A guide for customers to the order pages.",
+        "Each order shows what you ordered, what we shipped, what we invoiced "
+        "and what you paid. If something does not match, ask from the order "
+        "page and our team answers within one working day.",
+        customer_visible=True,
+    ),
+)
+
+
+def _contexts(keys: tuple[str, ...]) -> list[HelpContext]:
+    return list(HelpContext.objects.filter(key__in=keys))
+
+
+def create_extra_staff() -> dict[str, User]:
+    return {
+        seed.username: create_demo_person(
+            username=seed.username,
+            first_name=seed.first_name,
+            last_name=seed.last_name,
+            role=seed.role,
+            learner_group_slug=seed.group,
+            title=seed.title,
+        )
+        for seed in EXTRA_STAFF
+    }
+
+
+def create_communities(*, owner: User) -> None:
+    functions = {function.slug: function for function in CrmFunction.objects.all()}
+    groups = {group.slug: group for group in LearnerGroup.objects.all()}
+
+    for slug, (name, purpose) in FUNCTION_COMMUNITIES.items():
+        community, _ = Community.objects.get_or_create(
+            slug=slug.replace("_", "-"),
+            defaults={"name": name, "purpose": purpose, "created_by": owner},
+        )
+        community.crm_functions.add(functions[slug])
+
+    for slug, (name, purpose, visibility) in GROUP_COMMUNITIES.items():
+        community, _ = Community.objects.get_or_create(
+            slug=f"group-{slug.replace('_', '-')}",
+            defaults={
+                "name": name,
+                "purpose": purpose,
+                "visibility": visibility,
+                "learner_group": groups[slug],
+                "created_by": owner,
+            },
+        )
+        members = User.objects.filter(learner_group=groups[slug])
+        Membership.objects.bulk_create(
+            [Membership(community=community, person=person) for person in members],
+            ignore_conflicts=True,
+        )
+        Membership.objects.update_or_create(
+            community=community, person=owner, defaults={"role": Membership.Role.OWNER}
+        )
+
+
+def create_content(*, author: User) -> None:
+    functions = {function.slug: function for function in CrmFunction.objects.all()}
+    for faq in FAQ_SEEDS:
+        entry = FaqEntry.objects.create(
+            question=faq.question,
+            answer=faq.answer,
+            answer_html=render_markdown(faq.answer).html,
+            crm_function=functions[faq.function],
+            customer_visible=faq.customer_visible,
+            created_by=author,
+        )
+        entry.contexts.set(_contexts(faq.contexts))
+    for seed in DOCUMENT_SEEDS:
+        document = Document.objects.create(
+            title=seed.title,
+            summary=seed.summary,
+            body=seed.body,
+            body_html=render_markdown(seed.body).html,
+            owner=author,
+            crm_function=functions[seed.function],
+            customer_visible=seed.customer_visible,
+        )
+        document.contexts.set(_contexts(seed.contexts))
+
+
+def name_super_users(*, named_by: User) -> None:
+    for function in CrmFunction.objects.filter(slug__in=SUPER_USERS):
+        for username in SUPER_USERS[function.slug]:
+            person = User.objects.get(username=username)
+            SuperUserAssignment.objects.get_or_create(
+                person=person, crm_function=function, defaults={"named_by": named_by}
+            )
+            person.crm_functions.add(function)
+
+
+@transaction.atomic
+def seed_knowledge() -> None:
+    """Add the extra staff, communities, FAQ, documents and super-users once."""
+    if FaqEntry.objects.exists():
+        return
+    staff = create_extra_staff()
+    facilitator = staff["lena"]
+    create_communities(owner=facilitator)
+    create_content(author=facilitator)
+    manager = User.objects.filter(role=Role.MANAGER).order_by("pk").first()
+    name_super_users(named_by=manager or facilitator)

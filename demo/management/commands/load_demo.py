@@ -1,0 +1,67 @@
+"""Load the demo company once, then print the demo accounts."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from demo.accounts import featured_short_payment_order, list_demo_accounts
+from demo.knowledge import seed_knowledge
+from demo.northwind import load_company_x
+from demo.people import DEMO_PASSWORD
+from reconciliation.models import Company
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo company (Company X, from the Northwind orders) with its "
+        "people, communities and help content, unless it exists; then list the "
+        "demo accounts."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load the demo even when DEBUG is off (it creates known passwords).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                "DEBUG is off: the demo creates accounts with a known password. "
+                "Set DEBUG=1, or pass --allow-production if this is a throwaway "
+                "installation."
+            )
+
+        name = settings.COMMONPLACE_COMPANY_NAME
+        if Company.objects.filter(name=name).exists():
+            self.stdout.write(f"{name} is already loaded; existing data is kept.")
+        else:
+            self.stdout.write(f"Loading {name} from the Northwind orders...")
+            with transaction.atomic():
+                load_company_x()
+                seed_knowledge()
+            self.stdout.write(self.style.SUCCESS(f"{name} loaded."))
+
+        self._print_accounts()
+
+    def _print_accounts(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+        for account in list_demo_accounts():
+            note = f"  ({account.note})" if account.note else ""
+            self.stdout.write(
+                f"  {account.role_label:<26} {account.username:<10} "
+                f"{account.name}{note}"
+            )
+        order = featured_short_payment_order()
+        if order is not None:
+            rep = order.sales_rep.username if order.sales_rep else "a sales rep"
+            self.stdout.write("")
+            self.stdout.write(
+                f"Try it: sign in at /accounts/login/ as {rep} and open order "
+                f"{order.number}, whose customer paid short: "
+                f"/reconciliation/orders/{order.number}/"
+            )

@@ -1,0 +1,61 @@
+"""Create in-app notifications.
+
+In-app notifications are rows written in the same transaction as the event
+that causes them, so they exist exactly when the event does. The unique
+constraint on (recipient, kind, subject) keeps a retried event from
+notifying anyone twice.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from notifications.models import Notification
+
+
+def notify(
+    *,
+    recipients: Iterable[User] | QuerySet[User],
+    kind: str,
+    actor: User | None,
+    message: str,
+    url: str,
+    subject_key: str,
+) -> None:
+    """Notify each recipient once per event, never the actor themselves."""
+    actor_name = actor.display_name if actor is not None else ""
+    rows = [
+        Notification(
+            recipient=recipient,
+            kind=kind,
+            actor_name=actor_name,
+            message=message[:300],
+            url=url,
+            subject_key=subject_key,
+        )
+        for recipient in recipients
+        if actor is None or recipient.pk != actor.pk
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def mark_read(*, recipient: User, notification_id: int) -> str | None:
+    """Mark one of ``recipient``'s notifications read and return its URL."""
+    notification = Notification.objects.filter(
+        recipient=recipient, pk=notification_id
+    ).first()
+    if notification is None:
+        return None
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+    return notification.url
+
+
+def mark_all_read(*, recipient: User) -> int:
+    return Notification.objects.filter(
+        recipient=recipient, read_at__isnull=True
+    ).update(read_at=timezone.now())

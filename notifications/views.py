@@ -1,0 +1,35 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.http import AuthenticatedRequest
+from notifications.selectors import list_notifications
+from notifications.services import mark_all_read, mark_read
+
+
+@login_required
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
+    return render(
+        request,
+        "notifications/notification_list.html",
+        {"notifications": list_notifications(recipient=request.user)},
+    )
+
+
+@require_POST
+@login_required
+def notification_open(
+    request: AuthenticatedRequest, notification_id: int
+) -> HttpResponse:
+    url = mark_read(recipient=request.user, notification_id=notification_id)
+    if url is None:
+        raise Http404("No notification found with that number.")
+    return redirect(url)
+
+
+@require_POST
+@login_required
+def notification_read_all(request: AuthenticatedRequest) -> HttpResponse:
+    mark_all_read(recipient=request.user)
+    return redirect("notifications:notification_list")

@@ -1,0 +1,96 @@
+"""Orders over JSON, filtered by the same visibility rule as the pages."""
+
+import datetime
+from typing import Any
+from decimal import Decimal
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from reconciliation.models import SalesOrder
+from reconciliation.selectors import OrderFilters, access_order, list_orders
+
+router = Router(tags=["reconciliation"])
+MAX_PAGE_SIZE = 200
+
+
+class OrderSummaryOut(Schema):
+    number: str
+    customer: str
+    order_date: datetime.date
+    currency: str
+    amount_total: Decimal
+    delivery_status: str
+    invoice_status: str
+    payment_status: str
+    recon_status: str
+
+
+class OrderLineOut(Schema):
+    line_no: int
+    product: str
+    qty_ordered: Decimal
+    qty_shipped: Decimal
+    qty_invoiced: Decimal
+    unit_price: Decimal
+    amount_invoiced: Decimal
+    amount_paid: Decimal
+
+
+class OrderOut(OrderSummaryOut):
+    lines: list[OrderLineOut]
+
+
+def _summary(order: SalesOrder) -> dict[str, Any]:
+    return {
+        "number": order.number,
+        "customer": order.customer.name,
+        "order_date": order.order_date,
+        "currency": order.currency_id,
+        "amount_total": order.amount_total,
+        "delivery_status": order.delivery_status,
+        "invoice_status": order.invoice_status,
+        "payment_status": order.payment_status,
+        "recon_status": order.recon_status,
+    }
+
+
+@router.get("/orders", response=list[OrderSummaryOut], summary="Orders you may see")
+def get_orders(
+    request: HttpRequest, status: str = "", limit: int = 50, offset: int = 0
+) -> list[OrderSummaryOut]:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise HttpError(
+            422, f"limit={limit} is out of range: use 1 to {MAX_PAGE_SIZE}."
+        )
+    if offset < 0:
+        raise HttpError(422, f"offset={offset} is negative: use 0 or more.")
+    orders = list_orders(request.user, OrderFilters(recon_status=status))
+    return [
+        OrderSummaryOut(**_summary(order)) for order in orders[offset : offset + limit]
+    ]
+
+
+@router.get("/orders/{number}", response=OrderOut, summary="One order with its lines")
+def get_order(request: HttpRequest, number: str) -> OrderOut:
+    try:
+        order = access_order(request.user, number)
+    except Http404:
+        raise HttpError(
+            404, f"No order {number!r} found among the orders you may see."
+        ) from None
+    lines = [
+        OrderLineOut(
+            line_no=line.line_no,
+            product=line.product.name,
+            qty_ordered=line.qty_ordered,
+            qty_shipped=line.qty_shipped,
+            qty_invoiced=line.qty_invoiced,
+            unit_price=line.unit_price,
+            amount_invoiced=line.amount_invoiced,
+            amount_paid=line.amount_paid,
+        )
+        for line in order.lines.all()
+    ]
+    return OrderOut(**_summary(order), lines=lines)

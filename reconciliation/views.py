@@ -1,0 +1,75 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from assist.contexts import order_context_key
+from assist.selectors import build_help_panel
+from core.http import AuthenticatedRequest
+from reconciliation.models import DiscrepancyCode, ReconStatus, SalesOrder
+from reconciliation.selectors import (
+    OrderFilters,
+    access_order,
+    leading_discrepancy,
+    open_discrepancies,
+    list_orders,
+)
+
+ORDERS_PER_PAGE = 50
+ORDER_LIST_CONTEXT = "reconciliation.orders"
+
+
+def _choice(value: str, choices: list[str]) -> str:
+    return value if value in choices else ""
+
+
+@login_required
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
+    params = request.GET
+    filters = OrderFilters(
+        recon_status=_choice(params.get("status", ""), ReconStatus.values),
+        delivery_status=_choice(
+            params.get("delivery", ""), SalesOrder.DeliveryStatus.values
+        ),
+        payment_status=_choice(
+            params.get("payment", ""), SalesOrder.PaymentStatus.values
+        ),
+        code=_choice(params.get("code", ""), DiscrepancyCode.values),
+        search=params.get("q", "")[:100],
+    )
+    page = Paginator(list_orders(request.user, filters), ORDERS_PER_PAGE).get_page(
+        params.get("page")
+    )
+    return render(
+        request,
+        "reconciliation/order_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "recon_statuses": ReconStatus.choices,
+            "delivery_statuses": SalesOrder.DeliveryStatus.choices,
+            "payment_statuses": SalesOrder.PaymentStatus.choices,
+            "codes": DiscrepancyCode.choices,
+            "help_context": ORDER_LIST_CONTEXT,
+        },
+    )
+
+
+@login_required
+def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    order = access_order(request.user, number)
+    discrepancies = [] if request.user.is_external else open_discrepancies(order)
+    leading = leading_discrepancy(discrepancies)
+    context_key = order_context_key(leading.code if leading else None)
+    return render(
+        request,
+        "reconciliation/order_detail.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "discrepancies": discrepancies,
+            "help_context": context_key,
+            "panel": build_help_panel(viewer=request.user, key=context_key),
+            "record_ref": order.number,
+        },
+    )

@@ -1,0 +1,61 @@
+"""Publish posts into communities."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts.models import User
+from communities.models import Community, Membership
+from core.audit import record_event
+from core.markdown import render_markdown
+from social.models import Hashtag, Post
+
+logger = logging.getLogger(__name__)
+
+MAX_POST_LENGTH = 5_000
+
+
+def can_post_in(person: User, community: Community) -> bool:
+    """Whether ``person`` may post; seeing a community is checked by the caller."""
+    if community.visibility == Community.Visibility.PRIVATE:
+        return Membership.objects.filter(community=community, person=person).exists()
+    return person.is_active
+
+
+@transaction.atomic
+def publish_post(*, author: User, community: Community, body: str) -> Post:
+    if not can_post_in(author, community):
+        raise PermissionDenied("Join this community before posting in it.")
+    text = body.strip()
+    if not text:
+        raise ValidationError("The post is empty: write something before posting.")
+    if len(text) > MAX_POST_LENGTH:
+        raise ValidationError(
+            f"The post is {len(text)} characters long; the limit is {MAX_POST_LENGTH}."
+        )
+
+    rendered = render_markdown(text)
+    post = Post.objects.create(
+        community=community,
+        author=author,
+        author_name=author.display_name,
+        body=text,
+        body_html=rendered.html,
+    )
+    tags = [
+        Hashtag.objects.get_or_create(
+            name=tag.name, defaults={"display_name": tag.display_name}
+        )[0]
+        for tag in rendered.hashtags
+    ]
+    post.hashtags.set(tags)
+    record_event(
+        actor=author,
+        action="post.published",
+        target=post,
+        source="screen",
+        after={"community": community.slug, "hashtags": [tag.name for tag in tags]},
+    )
+    logger.info("post published: post=%s community=%s", post.pk, community.slug)
+    return post
