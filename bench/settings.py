@@ -1,0 +1,11 @@
+"""Settings for benchmarks: the test settings plus a bare view to compare with."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-any-deployment")
+
+from commonplace.settings_test import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
+DEBUG = False
+LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # noqa: F405
