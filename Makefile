@@ -67,9 +67,14 @@ check-chromium: ## Fail unless Debian's Chromium, which the browser tests use, i
 		exit 1; \
 	fi
 
+# Both checks run even when the first fails, so one run lists every problem.
 lint: venv ## Check formatting and lint rules with ruff
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/ruff check .
+	@status=0; \
+	echo "$(VENV)/bin/ruff format --check ."; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	echo "$(VENV)/bin/ruff check ."; \
+	$(VENV)/bin/ruff check . || status=1; \
+	exit $$status
 
 typecheck: venv ## Type-check the project with mypy
 	$(VENV)/bin/mypy .
