@@ -2,7 +2,6 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import User
 from accounts.permissions import Viewer
 from communities.selectors import visible_communities
 from social.models import Post

@@ -1,0 +1,81 @@
+"""In-app notifications: one per event, only the recipient's own, read on open."""
+
+import pytest
+from django.test import Client
+
+from notifications.models import Notification
+from notifications.services import notify
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(person) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def test_same_event_notifies_once(sales_rep, super_user):
+    for _ in range(2):
+        notify(
+            recipients=[super_user],
+            kind=Notification.Kind.QUESTION_ROUTED,
+            actor=sales_rep,
+            message="Sally asked: why?",
+            url="/questions/1/",
+            subject_key="question:1",
+        )
+    assert Notification.objects.filter(recipient=super_user).count() == 1
+
+
+def test_actor_is_not_notified_of_own_event(sales_rep):
+    notify(
+        recipients=[sales_rep],
+        kind=Notification.Kind.ANSWER_POSTED,
+        actor=sales_rep,
+        message="x",
+        url="/",
+        subject_key="answer:1",
+    )
+    assert Notification.objects.count() == 0
+
+
+@pytest.fixture
+def routed(sales_rep, super_user):
+    notify(
+        recipients=[super_user],
+        kind=Notification.Kind.QUESTION_ROUTED,
+        actor=sales_rep,
+        message="Sally asked: why?",
+        url="/questions/1/",
+        subject_key="question:1",
+    )
+    return Notification.objects.get()
+
+
+def test_badge_shows_unread_count(routed, super_user):
+    response = signed_in(super_user).get("/notifications/")
+    assert b'data-testid="unread-count">1<' in response.content
+    assert b"Sally asked: why?" in response.content
+
+
+def test_opening_marks_read_and_redirects(routed, super_user):
+    response = signed_in(super_user).post(f"/notifications/{routed.pk}/open/")
+    assert response.status_code == 302
+    assert response["Location"] == "/questions/1/"
+    routed.refresh_from_db()
+    assert routed.read_at is not None
+
+
+def test_others_cannot_open_or_see_it(routed, outsider):
+    client = signed_in(outsider)
+    assert client.post(f"/notifications/{routed.pk}/open/").status_code == 404
+    assert b"Sally asked" not in client.get("/notifications/").content
+    routed.refresh_from_db()
+    assert routed.read_at is None
+
+
+def test_read_all(routed, super_user):
+    response = signed_in(super_user).post("/notifications/read-all/")
+    assert response.status_code == 302
+    assert Notification.objects.filter(read_at__isnull=True).count() == 0
