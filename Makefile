@@ -17,8 +17,9 @@ PORT ?= 8000
 # Extra arguments for pytest, for example PYTEST_ARGS='-k feed -x'.
 PYTEST_ARGS ?=
 # The browser tests drive Debian's Chromium, not a browser that Playwright
-# downloads.
+# downloads. Exported because e2e/conftest.py reads the same variable.
 CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 
 .PHONY: help venv run test check-chromium lint typecheck fmt vendor clean distclean
 
@@ -87,7 +88,7 @@ vendor: ## Refresh static/vendor/ from the npm registry (needs npm)
 	scripts/vendor_static.sh
 
 clean: ## Remove .venv and tool caches (keeps var/, which holds the SQLite database)
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## Remove everything clean removes, and var/ as well
