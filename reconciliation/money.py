@@ -1,0 +1,116 @@
+"""Decimal money: quantize to a currency's minor unit, compare within tolerance.
+
+Amounts are rounded half up (0.005 becomes 0.01), the rule invoices and
+statements use. Floats never enter: every helper takes and returns ``Decimal``.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+# Unit prices keep the four decimal places the database stores, because a
+# price such as 0.1234 per gram is legitimate and rounding it to cents would
+# hide a real price difference.
+UNIT_PRICE_QUANTUM = Decimal("0.0001")
+HUNDRED = Decimal(100)
+
+
+def quantum(minor_units: int) -> Decimal:
+    """Return the smallest amount of a currency with ``minor_units`` decimals."""
+    return Decimal(1).scaleb(-minor_units)
+
+
+def quantize_money(amount: Decimal, *, minor_units: int) -> Decimal:
+    return amount.quantize(quantum(minor_units), rounding=ROUND_HALF_UP)
+
+
+def unit_net(*, unit_price: Decimal, discount_pct: Decimal) -> Decimal:
+    """Return the unit price after the line discount, to four decimals."""
+    net = unit_price * (1 - discount_pct / HUNDRED)
+    return net.quantize(UNIT_PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def line_subtotal(
+    *, qty: Decimal, unit_price: Decimal, discount_pct: Decimal, minor_units: int
+) -> Decimal:
+    """Return quantity times discounted price, rounded once per line."""
+    gross = qty * unit_price * (1 - discount_pct / HUNDRED)
+    return quantize_money(gross, minor_units=minor_units)
+
+
+def within_tolerance(difference: Decimal, tolerance: Decimal) -> bool:
+    """Return whether ``difference`` is no larger than ``tolerance`` either way."""
+    return abs(difference) <= tolerance
+
+
+def payment_tolerance() -> Decimal:
+    """Read ``RECONCILIATION_PAYMENT_TOLERANCE`` as a non-negative Decimal."""
+    raw = settings.RECONCILIATION_PAYMENT_TOLERANCE
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise ImproperlyConfigured(
+            f"RECONCILIATION_PAYMENT_TOLERANCE={raw!r} is not a decimal amount: "
+            "set it to an amount in the invoice currency, for example 0.01."
+        ) from None
+    if not value.is_finite() or value < 0:
+        raise ImproperlyConfigured(
+            f"RECONCILIATION_PAYMENT_TOLERANCE={raw!r} is invalid: "
+            "use zero or a positive amount, for example 0.01."
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class TolerancePolicy:
+    """How far an invoice may stray from its order before it is a discrepancy.
+
+    A price is within tolerance when the difference per unit is at most
+    ``price_abs`` or at most ``price_pct`` percent of the order's unit price,
+    whichever allows more. Quantity percentages apply to the ordered quantity.
+    """
+
+    price_pct: Decimal = Decimal(0)
+    price_abs: Decimal = Decimal("0.01")
+    qty_over_pct: Decimal = Decimal(0)
+    qty_under_pct: Decimal = Decimal(0)
+
+    def price_allowance(self, expected: Decimal) -> Decimal:
+        return max(self.price_abs, abs(expected) * self.price_pct / HUNDRED)
+
+    def price_matches(self, *, expected: Decimal, actual: Decimal) -> bool:
+        return within_tolerance(actual - expected, self.price_allowance(expected))
+
+    def is_over(self, *, ordered: Decimal, actual: Decimal) -> bool:
+        return actual > ordered + ordered * self.qty_over_pct / HUNDRED
+
+    def is_under(self, *, ordered: Decimal, actual: Decimal) -> bool:
+        return actual < ordered - ordered * self.qty_under_pct / HUNDRED
+
+
+DEFAULT_TOLERANCE = TolerancePolicy()
+
+
+def format_money(amount: Decimal, *, minor_units: int) -> str:
+    """Format an amount with thousands separators: ``1,480.00``."""
+    return f"{quantize_money(amount, minor_units=minor_units):,.{minor_units}f}"
+
+
+def format_quantity(qty: Decimal, uom: str) -> str:
+    """Format a quantity with its unit, without trailing zeros: ``250,000 mm``."""
+    number = f"{qty.normalize():,f}"
+    if uom == "unit":
+        return f"{number} {'unit' if qty == 1 else 'units'}"
+    return f"{number} {uom}"
+
+
+def format_price(amount: Decimal, *, minor_units: int) -> str:
+    """Format a unit price with the currency's decimals, or up to four if needed."""
+    price = amount.quantize(UNIT_PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+    exponent = price.normalize().as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"Unit price {amount} is not a finite number.")
+    places = max(minor_units, -exponent)
+    return f"{price:,.{min(places, 4)}f}"
