@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
-
+from reconciliation.money import unit_net
 
 if TYPE_CHECKING:
     DecimalColumn = models.DecimalField[Decimal | int | str, Decimal]
@@ -89,7 +89,9 @@ class Party(TimeStampedModel):
         verbose_name_plural = "parties"
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "code"], name="party_code_unique")
+            models.UniqueConstraint(
+                fields=["company", "code"], name="party_code_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -117,7 +119,9 @@ class Product(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "sku"], name="product_sku_unique")
+            models.UniqueConstraint(
+                fields=["company", "sku"], name="product_sku_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -173,7 +177,9 @@ class SalesOrder(TimeStampedModel):
     ship_via = models.CharField(max_length=80, blank=True)
     freight = money_field(default=Decimal(0))
     ship_to = models.TextField(blank=True)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.CONFIRMED)
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.CONFIRMED
+    )
     delivery_status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
@@ -194,7 +200,9 @@ class SalesOrder(TimeStampedModel):
     class Meta:
         ordering = ["-order_date", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "number"], name="order_number_unique")
+            models.UniqueConstraint(
+                fields=["company", "number"], name="order_number_unique"
+            )
         ]
         indexes = [
             models.Index(fields=["company", "recon_status", "-order_date"]),
@@ -206,13 +214,17 @@ class SalesOrder(TimeStampedModel):
 
 
 class SalesOrderLine(models.Model):
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.CASCADE, related_name="lines"
+    )
     line_no = models.PositiveIntegerField()
     product = models.ForeignKey(Product, on_delete=models.PROTECT)
     description = models.CharField(max_length=200)
     qty_ordered = quantity_field()
     unit_price = money_field()
-    discount_pct = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    discount_pct = models.DecimalField(
+        max_digits=7, decimal_places=4, default=Decimal(0)
+    )
     subtotal = money_field()
     promised_date = models.DateField()
     # Running quantities, derived from shipments and invoices.
@@ -224,7 +236,9 @@ class SalesOrderLine(models.Model):
     class Meta:
         ordering = ["order", "line_no"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "line_no"], name="order_line_no_unique"),
+            models.UniqueConstraint(
+                fields=["order", "line_no"], name="order_line_no_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(qty_ordered__gt=0), name="order_line_qty_positive"
             ),
@@ -235,7 +249,7 @@ class SalesOrderLine(models.Model):
 
     @property
     def unit_net(self) -> Decimal:
-        return self.unit_price * (1 - self.discount_pct / 100)
+        return unit_net(unit_price=self.unit_price, discount_pct=self.discount_pct)
 
 
 class Shipment(TimeStampedModel):
@@ -247,13 +261,21 @@ class Shipment(TimeStampedModel):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
     number = models.CharField(max_length=30)
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.PROTECT, related_name="shipments"
+    )
     carrier = models.CharField(max_length=80, blank=True)
     tracking_no = models.CharField(max_length=60, blank=True)
     backorder_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="backorders"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="backorders",
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.SHIPPED)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.SHIPPED
+    )
     shipped_at = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -269,7 +291,9 @@ class Shipment(TimeStampedModel):
 
 
 class ShipmentLine(models.Model):
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="lines"
+    )
     order_line = models.ForeignKey(
         SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines"
     )
@@ -278,7 +302,8 @@ class ShipmentLine(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(qty_shipped__gte=0), name="shipment_line_qty_not_negative"
+                condition=models.Q(qty_shipped__gte=0),
+                name="shipment_line_qty_not_negative",
             )
         ]
 
@@ -311,9 +336,15 @@ class Invoice(TimeStampedModel):
         blank=True,
         help_text="The reference the customer quotes; duplicates are found by it.",
     )
-    customer = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="invoices"
+    )
     order = models.ForeignKey(
-        SalesOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+        SalesOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoices",
     )
     origin_invoice = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -333,9 +364,13 @@ class Invoice(TimeStampedModel):
     class Meta:
         ordering = ["invoice_date", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "number"], name="invoice_number_unique")
+            models.UniqueConstraint(
+                fields=["company", "number"], name="invoice_number_unique"
+            )
         ]
-        indexes = [models.Index(Lower("reference"), "customer", name="invoice_ref_ci_idx")]
+        indexes = [
+            models.Index(Lower("reference"), "customer", name="invoice_ref_ci_idx")
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -356,7 +391,9 @@ class InvoiceLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT)
     qty = quantity_field()
     unit_price = money_field()
-    discount_pct = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    discount_pct = models.DecimalField(
+        max_digits=7, decimal_places=4, default=Decimal(0)
+    )
     subtotal = money_field()
 
     def __str__(self) -> str:
@@ -364,7 +401,7 @@ class InvoiceLine(models.Model):
 
     @property
     def unit_net(self) -> Decimal:
-        return self.unit_price * (1 - self.discount_pct / 100)
+        return unit_net(unit_price=self.unit_price, discount_pct=self.discount_pct)
 
 
 class Payment(TimeStampedModel):
@@ -382,13 +419,17 @@ class Payment(TimeStampedModel):
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
     value_date = models.DateField()
     reference = models.CharField(max_length=140, blank=True)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    state = models.CharField(
+        max_length=20, choices=State.choices, default=State.RECEIVED
+    )
     amount_unallocated = money_field(default=Decimal(0))
 
     class Meta:
         ordering = ["value_date", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "number"], name="payment_number_unique"),
+            models.UniqueConstraint(
+                fields=["company", "number"], name="payment_number_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),
@@ -401,9 +442,15 @@ class Payment(TimeStampedModel):
 class Allocation(models.Model):
     """Part of a payment applied to an invoice, with any write-off it closed."""
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="allocations"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="allocations"
+    )
     amount = money_field()
+    # Positive when the company forgave part of the invoice, negative when it
+    # kept a small overpayment; the invoice residual counts it either way.
     writeoff_amount = money_field(default=Decimal(0))
     writeoff_reason = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -451,19 +498,29 @@ class Discrepancy(TimeStampedModel):
         SalesOrder, on_delete=models.CASCADE, related_name="discrepancies"
     )
     order_line = models.ForeignKey(
-        SalesOrderLine, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        SalesOrderLine,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     invoice = models.ForeignKey(
         Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    shipment = models.ForeignKey(
+        Shipment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     code = models.CharField(max_length=30, choices=DiscrepancyCode.choices)
     severity = models.CharField(max_length=8, choices=Severity.choices)
     owner_role = models.CharField(max_length=20)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    resolved_at = models.DateTimeField(null=True, blank=True)
     expected_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
     actual_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
     difference = models.DecimalField(max_digits=18, decimal_places=4, null=True)
-    unit = models.CharField(max_length=40, blank=True, help_text="Currency code or UoM.")
+    unit = models.CharField(
+        max_length=40, blank=True, help_text="Currency code or UoM."
+    )
     explanation = models.TextField()
     rule = models.CharField(max_length=60)
     # Identifies the finding so that a second matching pass updates it in place.
