@@ -1,0 +1,468 @@
+"""Writes that keep running quantities, amounts and statuses in step with documents.
+
+Order lines, invoices and payments carry figures derived from their child
+documents (shipment lines, invoice lines, allocations). The functions here
+recompute those figures from the documents alone, so running them twice gives
+the same result and a wrong figure is fixed by the next refresh.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from core.audit import record_event
+from core.models import AuditEvent
+from reconciliation.models import (
+    Allocation,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Product,
+    SalesOrder,
+    SalesOrderLine,
+    Shipment,
+    ShipmentLine,
+)
+from reconciliation.money import quantize_money
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
+COUNTED_SHIPMENT_STATES = (Shipment.State.SHIPPED, Shipment.State.DELIVERED)
+# Credit notes take quantities and amounts back, and debit notes add to them.
+KIND_SIGN: dict[str, int] = {
+    Invoice.Kind.INVOICE: 1,
+    Invoice.Kind.DEBIT_NOTE: 1,
+    Invoice.Kind.CREDIT_NOTE: -1,
+}
+# Documents the customer owes money on. Credit notes are owed to the customer.
+RECEIVABLE_KINDS = (Invoice.Kind.INVOICE, Invoice.Kind.DEBIT_NOTE)
+ORDER_STATUS_FIELDS = ("delivery_status", "invoice_status", "payment_status")
+ORDER_FIGURES = ("amount_total", *ORDER_STATUS_FIELDS)
+LINE_FIGURES = ("qty_shipped", "qty_invoiced", "amount_invoiced", "amount_paid")
+INVOICE_FIGURES = (
+    "amount_total",
+    "amount_paid",
+    "amount_written_off",
+    "amount_residual",
+    "payment_state",
+)
+PAYMENT_FIGURES = ("amount_unallocated", "state")
+
+
+@dataclass(frozen=True)
+class InvoiceAmounts:
+    amount_paid: Decimal
+    amount_written_off: Decimal
+    amount_residual: Decimal
+    payment_state: str
+
+
+def derive_invoice_amounts(
+    *, total: Decimal, paid: Decimal, written_off: Decimal, minor_units: int
+) -> InvoiceAmounts:
+    """Return paid, written-off and residual amounts and the payment state.
+
+    The residual is total minus paid minus written off, so an invoice closed by
+    a write-off has residual 0 and is paid on every later refresh.
+    """
+    paid = quantize_money(paid, minor_units=minor_units)
+    written_off = quantize_money(written_off, minor_units=minor_units)
+    residual = quantize_money(total, minor_units=minor_units) - paid - written_off
+
+    if residual < 0:
+        state = Invoice.PaymentState.OVERPAID
+    elif residual == 0:
+        state = Invoice.PaymentState.PAID
+    elif paid + written_off > 0:
+        state = Invoice.PaymentState.PARTIAL
+    else:
+        state = Invoice.PaymentState.NOT_PAID
+    return InvoiceAmounts(paid, written_off, residual, state)
+
+
+def expected_invoice_qty(line: SalesOrderLine) -> Decimal:
+    """Return the quantity the line should be invoiced for under its policy."""
+    if line.product.invoice_policy == Product.InvoicePolicy.ORDERED:
+        return line.qty_ordered
+    return line.qty_shipped
+
+
+def derive_delivery_status(lines: Iterable[SalesOrderLine]) -> str:
+    """Decide per line on quantities, so one unshipped line keeps it partial."""
+    lines = list(lines)
+    if all(line.qty_shipped <= 0 for line in lines):
+        return SalesOrder.DeliveryStatus.PENDING
+    if all(line.qty_shipped >= line.qty_ordered for line in lines):
+        return SalesOrder.DeliveryStatus.FULL
+    return SalesOrder.DeliveryStatus.PARTIAL
+
+
+def derive_invoice_status(lines: Iterable[SalesOrderLine]) -> str:
+    lines = list(lines)
+    if any(line.qty_invoiced > expected_invoice_qty(line) for line in lines):
+        return SalesOrder.InvoiceStatus.UPSELL
+    if lines and all(line.qty_invoiced >= line.qty_ordered for line in lines):
+        return SalesOrder.InvoiceStatus.INVOICED
+    if any(line.qty_invoiced < expected_invoice_qty(line) for line in lines):
+        return SalesOrder.InvoiceStatus.TO_INVOICE
+    if any(line.qty_invoiced > 0 for line in lines):
+        return SalesOrder.InvoiceStatus.PARTIAL
+    return SalesOrder.InvoiceStatus.NOTHING
+
+
+def derive_payment_status(invoices: Iterable[Invoice]) -> str:
+    """Derive the order payment status from its posted invoices and debit notes."""
+    receivables = [
+        invoice
+        for invoice in invoices
+        if invoice.state == Invoice.State.POSTED and invoice.kind in RECEIVABLE_KINDS
+    ]
+    residual = sum((invoice.amount_residual for invoice in receivables), ZERO)
+    settled = sum(
+        (invoice.amount_paid + invoice.amount_written_off for invoice in receivables),
+        ZERO,
+    )
+    if not receivables or (residual > 0 and settled == 0):
+        return SalesOrder.PaymentStatus.NOT_PAID
+    if residual < 0:
+        return SalesOrder.PaymentStatus.OVERPAID
+    if residual == 0:
+        return SalesOrder.PaymentStatus.PAID
+    return SalesOrder.PaymentStatus.PARTIAL
+
+
+def unsaved_audit_event(
+    *,
+    action: str,
+    target: models.Model,
+    source: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Build an audit event with no person as actor, for one bulk insert.
+
+    It has the fields ``core.audit.record_event`` writes for a rule or the
+    system, so a pass that changes thousands of rows appends its history in a
+    few queries instead of one per row.
+    """
+    return AuditEvent(
+        actor=None,
+        actor_name="",
+        actor_role="",
+        action=action,
+        object_type=target._meta.label_lower,
+        object_id=str(target.pk),
+        before=before or {},
+        after=after or {},
+        reason=reason,
+        source=source,
+    )
+
+
+def refresh_order(*, order: SalesOrder) -> None:
+    """Recompute one order's running quantities, statuses and invoice amounts."""
+    with transaction.atomic():
+        # The row lock makes two refreshes of one order run one after the other.
+        list(SalesOrder.objects.select_for_update().filter(pk=order.pk).values("pk"))
+        _refresh(Q(pk=order.pk), source=AuditEvent.Source.SYSTEM)
+    order.refresh_from_db()
+
+
+def refresh_orders(*, company_id: int, source: str = AuditEvent.Source.SYSTEM) -> int:
+    """Recompute every order of a company with set-based queries, not per order."""
+    with transaction.atomic():
+        count = _refresh(Q(company_id=company_id), source=source)
+    logger.info("Refreshed %d orders of company %s", count, company_id)
+    return count
+
+
+def allocate_payment(
+    *,
+    payment: Payment,
+    invoice: Invoice,
+    amount: Decimal | None = None,
+    actor: User | None = None,
+    source: str = AuditEvent.Source.SCREEN,
+) -> Allocation:
+    """Apply part of a payment (by default all that is left) to an invoice.
+
+    The allocation may exceed the invoice's residual: the excess shows as an
+    overpayment on the invoice instead of staying unallocated on the payment.
+    """
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        allocated = payment.allocations.aggregate(total=Sum("amount"))["total"]
+        available = quantize_money(
+            payment.amount - (allocated or ZERO),
+            minor_units=payment.currency.minor_units,
+        )
+        amount = available if amount is None else amount
+        _check_allocation(payment=payment, invoice=invoice, amount=amount)
+        if amount > available:
+            raise ValueError(
+                f"Allocation of {amount} {payment.currency_id} exceeds the "
+                f"{available} left on payment {payment.number}: allocate "
+                f"{available} or less."
+            )
+        allocation = Allocation.objects.create(
+            payment=payment, invoice=invoice, amount=amount
+        )
+        record_event(
+            actor=actor,
+            action="allocation.created",
+            target=allocation,
+            source=source,
+            after={
+                "payment": payment.number,
+                "invoice": invoice.number,
+                "amount": str(amount),
+            },
+        )
+        if invoice.order_id is not None:
+            _refresh(Q(pk=invoice.order_id), source=source)
+        else:
+            _, events = _refresh_invoices(Q(pk=invoice.pk), source=source)
+            AuditEvent.objects.bulk_create(events)
+            _refresh_payments(Q(pk=payment.pk))
+    return allocation
+
+
+def _check_allocation(*, payment: Payment, invoice: Invoice, amount: Decimal) -> None:
+    if amount <= 0:
+        raise ValueError(
+            f"Allocation amount {amount} is not positive: allocate more than 0."
+        )
+    minor_units = payment.currency.minor_units
+    if amount != quantize_money(amount, minor_units=minor_units):
+        raise ValueError(
+            f"Allocation amount {amount} has more than {minor_units} decimals, "
+            f"which {payment.currency_id} does not allow: round it first."
+        )
+    if invoice.company_id != payment.company_id:
+        raise ValueError(
+            f"Invoice {invoice.number} belongs to another company than payment "
+            f"{payment.number}: allocate within one company."
+        )
+    if invoice.currency_id != payment.currency_id:
+        raise ValueError(
+            f"Invoice {invoice.number} is in {invoice.currency_id} but payment "
+            f"{payment.number} is in {payment.currency_id}: allocate in one currency."
+        )
+    if invoice.state != Invoice.State.POSTED:
+        raise ValueError(
+            f"Invoice {invoice.number} is {invoice.state}, not posted: post it first."
+        )
+
+
+def _refresh(order_filter: Q, *, source: str) -> int:
+    orders = list(
+        SalesOrder.objects.filter(order_filter)
+        .select_related("currency")
+        .order_by("pk")
+    )
+    scope = SalesOrder.objects.filter(order_filter).values("pk")
+    invoice_filter = Q(order__in=scope)
+    invoices, events = _refresh_invoices(invoice_filter, source=source)
+    lines = _refresh_lines(scope, invoices)
+    _refresh_payments(Q(allocations__invoice__order__in=scope))
+
+    lines_by_order: dict[int, list[SalesOrderLine]] = defaultdict(list)
+    for line in lines:
+        lines_by_order[line.order_id].append(line)
+    invoices_by_order: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        if invoice.order_id is not None:
+            invoices_by_order[invoice.order_id].append(invoice)
+
+    changed: list[SalesOrder] = []
+    for order in orders:
+        before = _figures(order, ORDER_FIGURES)
+        _apply_order_figures(
+            order, lines_by_order[order.pk], invoices_by_order[order.pk]
+        )
+        after = _figures(order, ORDER_FIGURES)
+        if after != before:
+            order.updated_at = timezone.now()
+            changed.append(order)
+            events.append(
+                _change_event("order.refreshed", order, source, before, after)
+            )
+    SalesOrder.objects.bulk_update(
+        changed, [*ORDER_FIGURES, "updated_at"], batch_size=500
+    )
+    AuditEvent.objects.bulk_create(events, batch_size=500)
+    return len(orders)
+
+
+def _apply_order_figures(
+    order: SalesOrder, lines: list[SalesOrderLine], invoices: list[Invoice]
+) -> None:
+    total = sum((line.subtotal for line in lines), ZERO)
+    order.amount_total = quantize_money(total, minor_units=order.currency.minor_units)
+    order.delivery_status = derive_delivery_status(lines)
+    order.invoice_status = derive_invoice_status(lines)
+    order.payment_status = derive_payment_status(invoices)
+
+
+def _refresh_invoices(
+    invoice_filter: Q, *, source: str
+) -> tuple[list[Invoice], list[AuditEvent]]:
+    """Recompute totals from invoice lines and paid amounts from allocations."""
+    invoices = list(Invoice.objects.filter(invoice_filter).select_related("currency"))
+    scope = Invoice.objects.filter(invoice_filter).values("pk")
+    totals = _sums(
+        InvoiceLine.objects.filter(invoice__in=scope), "invoice_id", "subtotal"
+    )
+    allocations = Allocation.objects.filter(invoice__in=scope)
+    paid = _sums(allocations, "invoice_id", "amount")
+    written_off = _sums(allocations, "invoice_id", "writeoff_amount")
+
+    changed: list[Invoice] = []
+    events: list[AuditEvent] = []
+    for invoice in invoices:
+        before = _figures(invoice, INVOICE_FIGURES)
+        minor_units = invoice.currency.minor_units
+        if invoice.pk in totals:
+            invoice.amount_total = quantize_money(
+                totals[invoice.pk], minor_units=minor_units
+            )
+        # An invoice without lines (a header-only import) keeps its entered total.
+        amounts = derive_invoice_amounts(
+            total=invoice.amount_total,
+            paid=paid.get(invoice.pk, ZERO),
+            written_off=written_off.get(invoice.pk, ZERO),
+            minor_units=minor_units,
+        )
+        apply_invoice_amounts(invoice, amounts)
+        after = _figures(invoice, INVOICE_FIGURES)
+        if after != before:
+            invoice.updated_at = timezone.now()
+            changed.append(invoice)
+            events.append(
+                _change_event("invoice.refreshed", invoice, source, before, after)
+            )
+    Invoice.objects.bulk_update(
+        changed, [*INVOICE_FIGURES, "updated_at"], batch_size=500
+    )
+    return invoices, events
+
+
+def apply_invoice_amounts(invoice: Invoice, amounts: InvoiceAmounts) -> None:
+    invoice.amount_paid = amounts.amount_paid
+    invoice.amount_written_off = amounts.amount_written_off
+    invoice.amount_residual = amounts.amount_residual
+    invoice.payment_state = amounts.payment_state
+
+
+def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
+    """Recompute shipped and invoiced quantities and amounts of each order line."""
+    lines = list(
+        SalesOrderLine.objects.filter(order__in=scope).select_related(
+            "product", "order__currency"
+        )
+    )
+    shipped = _sums(
+        ShipmentLine.objects.filter(
+            order_line__order__in=scope, shipment__state__in=COUNTED_SHIPMENT_STATES
+        ),
+        "order_line_id",
+        "qty_shipped",
+    )
+    invoiced_qty: dict[int, Decimal] = defaultdict(Decimal)
+    invoiced_amount: dict[int, Decimal] = defaultdict(Decimal)
+    paid_amount: dict[int, Decimal] = defaultdict(Decimal)
+    settled_share = {invoice.pk: _settled_share(invoice) for invoice in invoices}
+    invoice_lines = InvoiceLine.objects.filter(
+        order_line__order__in=scope, invoice__state=Invoice.State.POSTED
+    ).values_list("order_line_id", "invoice_id", "invoice__kind", "qty", "subtotal")
+    for line_id, invoice_id, kind, qty, subtotal in invoice_lines:
+        sign = KIND_SIGN[kind]
+        invoiced_qty[line_id] += sign * qty
+        invoiced_amount[line_id] += sign * subtotal
+        if kind in RECEIVABLE_KINDS:
+            paid_amount[line_id] += subtotal * settled_share.get(invoice_id, ZERO)
+
+    changed: list[SalesOrderLine] = []
+    for line in lines:
+        before = _figures(line, LINE_FIGURES)
+        line.qty_shipped = shipped.get(line.pk, ZERO)
+        line.qty_invoiced = invoiced_qty[line.pk]
+        line.amount_invoiced = invoiced_amount[line.pk]
+        line.amount_paid = quantize_money(
+            paid_amount[line.pk], minor_units=line.order.currency.minor_units
+        )
+        if _figures(line, LINE_FIGURES) != before:
+            changed.append(line)
+    SalesOrderLine.objects.bulk_update(changed, list(LINE_FIGURES), batch_size=500)
+    return lines
+
+
+def _settled_share(invoice: Invoice) -> Decimal:
+    """Return the part of the invoice paid or written off, between 0 and 1."""
+    if invoice.state != Invoice.State.POSTED or invoice.amount_total <= 0:
+        return ZERO
+    settled = invoice.amount_paid + invoice.amount_written_off
+    return min(max(settled / invoice.amount_total, ZERO), Decimal(1))
+
+
+def _refresh_payments(payment_filter: Q) -> None:
+    scope = Payment.objects.filter(payment_filter).values("pk")
+    payments = list(Payment.objects.filter(pk__in=scope))
+    allocated = _sums(
+        Allocation.objects.filter(payment__in=scope), "payment_id", "amount"
+    )
+
+    changed: list[Payment] = []
+    for payment in payments:
+        before = _figures(payment, PAYMENT_FIGURES)
+        payment.amount_unallocated = payment.amount - allocated.get(payment.pk, ZERO)
+        if payment.amount_unallocated <= 0:
+            payment.state = Payment.State.ALLOCATED
+        elif payment.amount_unallocated < payment.amount:
+            payment.state = Payment.State.PARTIALLY_ALLOCATED
+        else:
+            payment.state = Payment.State.RECEIVED
+        if _figures(payment, PAYMENT_FIGURES) != before:
+            payment.updated_at = timezone.now()
+            changed.append(payment)
+    Payment.objects.bulk_update(
+        changed, [*PAYMENT_FIGURES, "updated_at"], batch_size=500
+    )
+
+
+def _sums(rows: models.QuerySet[Any], key: str, field: str) -> dict[int, Decimal]:
+    """Return ``{key: sum of field}`` over ``rows``, grouped in the database."""
+    grouped = rows.order_by().values(key).annotate(total=Sum(field))
+    return {row[key]: row["total"] for row in grouped}
+
+
+def _figures(instance: models.Model, names: Iterable[str]) -> dict[str, str]:
+    return {name: str(getattr(instance, name)) for name in names}
+
+
+def _change_event(
+    action: str,
+    target: models.Model,
+    source: str,
+    before: dict[str, str],
+    after: dict[str, str],
+) -> AuditEvent:
+    """Build an audit event that lists only the fields that changed."""
+    changed = [name for name in before if before[name] != after[name]]
+    return unsaved_audit_event(
+        action=action,
+        target=target,
+        source=source,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
