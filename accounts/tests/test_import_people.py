@@ -8,11 +8,11 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError
 
-from accounts import importing
 from accounts.importing import (
     ImportFileError,
     ImportReport,
     RowAction,
+    applying,
     import_people,
 )
 from accounts.models import CrmFunction, LearnerGroup, Role, User
@@ -890,14 +890,14 @@ def test_command_missing_file_exits_two(tmp_path):
 
 def fail_audit_for(monkeypatch, email: str, error: Exception) -> None:
     """Make writing the audit event for one person raise ``error``."""
-    real_record_event = importing.record_event
+    real_record_event = applying.record_event
 
     def record_event(**kwargs):
         if kwargs["target"].email == email:
             raise error
         return real_record_event(**kwargs)
 
-    monkeypatch.setattr(importing, "record_event", record_event)
+    monkeypatch.setattr(applying, "record_event", record_event)
 
 
 def test_database_error_rolls_back_row(tmp_path, monkeypatch):

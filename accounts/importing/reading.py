@@ -1,0 +1,252 @@
+"""Read a CSV file into records: decoding, delimiter sniffing, header mapping."""
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import TextIO
+
+from accounts.importing.report import ImportFileError
+
+DELIMITERS = (",", ";", "\t", "|")
+NAME_COLUMNS = ("first_name", "last_name")
+KNOWN_COLUMNS = frozenset(
+    (
+        "email",
+        *NAME_COLUMNS,
+        "username",
+        "role",
+        "title",
+        "learner_group",
+        "crm_functions",
+        "manager_email",
+        "employee_number",
+        "customer_code",
+        "hire_date",
+    )
+)
+# German Excel templates spell the e-mail header "E-Mail".
+COLUMN_ALIASES = {"e_mail": "email"}
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One data row: its first physical line and its values by column."""
+
+    line: int
+    values: dict[str, str]
+    # Non-empty cells to the right of the last header column.
+    extra_values: list[str]
+
+
+def normalize_header(header: str) -> str:
+    """Return the column name for a header: ``" First Name"`` → ``first_name``."""
+    name = _normalize_token(header)
+    return COLUMN_ALIASES.get(name, name)
+
+
+def _normalize_token(text: str) -> str:
+    return re.sub(r"[\s\-_]+", "_", text.strip().casefold())
+
+
+def _describe_delimiter(delimiter: str) -> str:
+    return "tab" if delimiter == "\t" else f'"{delimiter}"'
+
+
+def _check_delimiter(delimiter: str | None) -> str | None:
+    if delimiter is None:
+        return None
+    delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter.casefold(), delimiter)
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise ImportFileError(
+            f"Invalid delimiter {delimiter!r}: use one character such as "
+            '",", ";", "|" or "tab".'
+        )
+    return delimiter
+
+
+def _check_encoding(encoding: str) -> str:
+    try:
+        # Decoding raises LookupError for unknown names and for codecs that do
+        # not turn bytes into text, such as base64. Empty bytes would skip the
+        # lookup, so one byte is decoded.
+        b"a".decode(encoding)
+    except LookupError:
+        raise ImportFileError(
+            f'Unknown encoding "{encoding}": use a Python codec name such as '
+            "utf-8, cp1252 or latin-1."
+        ) from None
+    except UnicodeDecodeError:
+        # A text codec whose characters take several bytes, such as utf-16.
+        pass
+    name = codecs.lookup(encoding).name
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def _decode(source: TextIO | bytes, encoding: str | None) -> tuple[str, str]:
+    if not isinstance(source, bytes):
+        if encoding is not None:
+            raise ValueError("encoding applies only when source is bytes.")
+        return source.read().removeprefix("\ufeff"), "text"
+
+    used = _check_encoding(encoding) if encoding else "utf-8-sig"
+    try:
+        text = source.decode(used)
+    except UnicodeDecodeError as error:
+        raise ImportFileError(_decode_error_message(source, used, error)) from None
+    return text.removeprefix("\ufeff"), used
+
+
+def _decode_error_message(data: bytes, used: str, error: UnicodeDecodeError) -> str:
+    # utf-8-sig counts positions after the byte order mark it strips.
+    offset = error.start
+    if used == "utf-8-sig" and data.startswith(codecs.BOM_UTF8):
+        offset += len(codecs.BOM_UTF8)
+    line = data.count(b"\n", 0, offset) + 1
+    byte = data[offset : offset + 1].hex().upper()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        hint = 'The file is UTF-16: save it as "CSV UTF-8" or pass --encoding utf-16.'
+    elif used == "utf-8-sig":
+        hint = (
+            'Save it from Excel as "CSV UTF-8", or pass its encoding, '
+            "for example --encoding latin-1."
+        )
+    else:
+        hint = "Check the encoding the file was saved with."
+    name = "UTF-8" if used == "utf-8-sig" else used
+    return (
+        f"The file is not valid {name}: byte 0x{byte} at offset {offset} "
+        f"(line {line}) cannot be decoded. {hint}"
+    )
+
+
+def _sniff_delimiter(text: str) -> str:
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    # Quoted headers may contain a delimiter that does not split columns.
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {delimiter: unquoted.count(delimiter) for delimiter in DELIMITERS}
+    best, runner_up = sorted(DELIMITERS, key=counts.__getitem__, reverse=True)[:2]
+
+    if counts[best] == 0:
+        return ","
+    if counts[best] == counts[runner_up]:
+        raise ImportFileError(
+            f"Cannot detect the delimiter: the header line contains "
+            f"{_describe_delimiter(best)} and {_describe_delimiter(runner_up)} "
+            "equally often. Pass --delimiter."
+        )
+    return best
+
+
+def _read_table(
+    text: str, delimiter: str
+) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """Split the text into the header and data rows, each with its first line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    next_line = 1
+    try:
+        for cells in reader:
+            # Blank lines and rows of empty cells (Excel's ";;;;") carry nothing.
+            if any(cell.strip() for cell in cells):
+                rows.append((next_line, cells))
+            next_line = reader.line_num + 1
+    except csv.Error as error:
+        raise ImportFileError(
+            f"The file is not valid CSV at line {reader.line_num}: {error}. "
+            "Check the quotes on that line."
+        ) from None
+
+    if not rows:
+        raise ImportFileError("The file is empty: it has no header line.")
+    (header_line, header), *data = rows
+    if not data:
+        raise ImportFileError(
+            f"The file has a header on line {header_line} but no rows."
+        )
+    return header_line, header, data
+
+
+def _map_columns(
+    header: list[str], header_line: int, delimiter: str
+) -> tuple[dict[str, int], list[str]]:
+    columns: dict[str, int] = {}
+    warnings: list[str] = []
+    for index, raw in enumerate(header):
+        name = normalize_header(raw)
+        if not name:
+            continue
+        if name not in KNOWN_COLUMNS:
+            warnings.append(f'Unknown column "{raw.strip()}" is ignored.')
+            continue
+        if name in columns:
+            raise ImportFileError(
+                f'Columns {columns[name] + 1} and {index + 1} both map to "{name}". '
+                "Remove or rename one of them."
+            )
+        columns[name] = index
+
+    found = ", ".join(f'"{raw}"' for raw in header)
+    where = (
+        f"The header on line {header_line} has {found} "
+        f"(split at {_describe_delimiter(delimiter)})."
+    )
+    if "email" not in columns:
+        raise ImportFileError(
+            f'Missing required column "email". {where} Rename the e-mail column '
+            "to email, or pass --delimiter if the columns were split wrongly."
+        )
+    if not any(name in columns for name in NAME_COLUMNS):
+        raise ImportFileError(
+            f'Missing required column "first_name" or "last_name". {where}'
+        )
+    if "hire_date" in columns:
+        warnings.append(
+            'Column "hire_date" is checked but not stored: accounts have no '
+            "hire date field."
+        )
+    return columns, warnings
+
+
+def _to_record(
+    line: int, cells: list[str], columns: dict[str, int], width: int
+) -> _Record:
+    values = {
+        name: cells[index].strip() if index < len(cells) else ""
+        for name, index in columns.items()
+    }
+    extra_values = [cell.strip() for cell in cells[width:] if cell.strip()]
+    return _Record(line=line, values=values, extra_values=extra_values)
+
+
+@dataclass(frozen=True)
+class _ParsedFile:
+    """The data rows of a file, with the encoding, delimiter and warnings."""
+
+    encoding: str
+    delimiter: str
+    records: list[_Record]
+    warnings: list[str]
+
+
+def _read_source(
+    source: TextIO | bytes, delimiter: str | None, encoding: str | None
+) -> _ParsedFile:
+    """Decode the source and split it into records by the header's columns.
+
+    ``delimiter`` has passed ``_check_delimiter`` already, or is None to sniff
+    the delimiter from the header line.
+    """
+    text, used_encoding = _decode(source, encoding)
+    used_delimiter = delimiter or _sniff_delimiter(text)
+    header_line, header, rows = _read_table(text, used_delimiter)
+    columns, warnings = _map_columns(header, header_line, used_delimiter)
+
+    records = [_to_record(line, cells, columns, len(header)) for line, cells in rows]
+    return _ParsedFile(
+        encoding=used_encoding,
+        delimiter=used_delimiter,
+        records=records,
+        warnings=warnings,
+    )
