@@ -131,7 +131,7 @@ class Finding:
 
     @property
     def code(self) -> str:
-        return self.rule.code
+        return str(self.rule.code)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,11 @@ from reconciliation.models import (
     ShipmentLine,
 )
 from reconciliation.money import DEFAULT_TOLERANCE, TolerancePolicy, payment_tolerance
-from reconciliation.services import derive_payment_status, unsaved_audit_event
+from reconciliation.services import (
+    derive_payment_status,
+    save_fields,
+    unsaved_audit_event,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -325,7 +329,7 @@ def _save_findings(
         events.append(_event("discrepancy.opened", row, {}, _row_values(row)))
     tally.opened += len(created)
     fields = [*FINDING_FIELDS, "state", "resolved_at", "updated_at"]
-    Discrepancy.objects.bulk_update(changed, fields, batch_size=500)
+    save_fields(changed, fields)
     return events
 
 
@@ -404,10 +408,9 @@ def _save_writeoffs(
                 reason=allocation.writeoff_reason,
             )
         )
-    Allocation.objects.bulk_update(
+    save_fields(
         [allocation for allocation, _, _ in writeoffs],
         ["writeoff_amount", "writeoff_reason"],
-        batch_size=500,
     )
     invoice_fields = [
         "amount_paid",
@@ -416,9 +419,7 @@ def _save_writeoffs(
         "payment_state",
         "updated_at",
     ]
-    Invoice.objects.bulk_update(
-        [invoice for _, invoice, _ in writeoffs], invoice_fields, batch_size=500
-    )
+    save_fields([invoice for _, invoice, _ in writeoffs], invoice_fields)
 
     touched = {invoice.order_id for _, invoice, _ in writeoffs}
     orders = []
@@ -428,9 +429,7 @@ def _save_writeoffs(
             order.payment_status = derive_payment_status(order_documents.invoices)
             order.updated_at = now
             orders.append(order)
-    SalesOrder.objects.bulk_update(
-        orders, ["payment_status", "updated_at"], batch_size=500
-    )
+    save_fields(orders, ["payment_status", "updated_at"])
     return events
 
 
@@ -451,4 +450,4 @@ def _save_recon_statuses(
         if order.recon_status != status:
             order.recon_status = status
             changed.append(order)
-    SalesOrder.objects.bulk_update(changed, ["recon_status"], batch_size=500)
+    save_fields(changed, ["recon_status"])

@@ -8,12 +8,12 @@ the same result and a wrong figure is fixed by the next refresh.
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -297,9 +297,7 @@ def _refresh(order_filter: Q, *, source: str) -> int:
             events.append(
                 _change_event("order.refreshed", order, source, before, after)
             )
-    SalesOrder.objects.bulk_update(
-        changed, [*ORDER_FIGURES, "updated_at"], batch_size=500
-    )
+    save_fields(changed, [*ORDER_FIGURES, "updated_at"])
     AuditEvent.objects.bulk_create(events, batch_size=500)
     return len(orders)
 
@@ -351,9 +349,7 @@ def _refresh_invoices(
             events.append(
                 _change_event("invoice.refreshed", invoice, source, before, after)
             )
-    Invoice.objects.bulk_update(
-        changed, [*INVOICE_FIGURES, "updated_at"], batch_size=500
-    )
+    save_fields(changed, [*INVOICE_FIGURES, "updated_at"])
     return invoices, events
 
 
@@ -403,7 +399,7 @@ def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
         )
         if _figures(line, LINE_FIGURES) != before:
             changed.append(line)
-    SalesOrderLine.objects.bulk_update(changed, list(LINE_FIGURES), batch_size=500)
+    save_fields(changed, list(LINE_FIGURES))
     return lines
 
 
@@ -435,15 +431,56 @@ def _refresh_payments(payment_filter: Q) -> None:
         if _figures(payment, PAYMENT_FIGURES) != before:
             payment.updated_at = timezone.now()
             changed.append(payment)
-    Payment.objects.bulk_update(
-        changed, [*PAYMENT_FIGURES, "updated_at"], batch_size=500
-    )
+    save_fields(changed, [*PAYMENT_FIGURES, "updated_at"])
 
 
 def _sums(rows: models.QuerySet[Any], key: str, field: str) -> dict[int, Decimal]:
-    """Return ``{key: sum of field}`` over ``rows``, grouped in the database."""
-    grouped = rows.order_by().values(key).annotate(total=Sum(field))
-    return {row[key]: row["total"] for row in grouped}
+    """Return ``{key: sum of field}`` over ``rows``, added up as Decimal.
+
+    The sum is taken in Python because SQLite adds decimal columns as floats.
+    """
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for row_key, value in rows.order_by().values_list(key, field):
+        totals[row_key] += value
+    return dict(totals)
+
+
+def save_fields(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write ``fields`` of each object with one UPDATE statement run per row.
+
+    ``bulk_update`` builds a CASE expression per field and row, which took
+    about 7 seconds for the 4,600 rows of the demo load on a laptop. The
+    statement here is prepared once and sent with each row's values.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    pk_column = meta.pk.column if meta.pk is not None else None
+    columns: list[tuple[models.Field[Any, Any], str]] = []
+    for name in fields:
+        column = meta.get_field(name)
+        if not isinstance(column, models.Field) or not column.column or not pk_column:
+            raise ValueError(f"{name} is not a column of {meta.label}.")
+        columns.append((column, column.column))
+
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(name)} = %s" for _, name in columns)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 (names from the model)
+        f"WHERE {quote(pk_column or '')} = %s"
+    )
+    rows = [
+        [
+            column.get_db_prep_save(getattr(instance, column.attname), connection)
+            for column, _ in columns
+        ]
+        + [instance.pk]
+        for instance in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _figures(instance: models.Model, names: Iterable[str]) -> dict[str, str]:
