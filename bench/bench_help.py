@@ -14,6 +14,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +100,7 @@ def main() -> None:
     rows = []
     for label, url in urls.items():
         check(client, url)
-        samples = measure(lambda url=url: client.get(url), options.requests)
+        samples = measure(partial(client.get, url), options.requests)
         rows.append((label, percentile(samples, 0.5), percentile(samples, 0.95)))
 
     floor_p50, floor_p95 = rows[0][1], rows[0][2]

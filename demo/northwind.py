@@ -18,14 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import LearnerGroup, Role, User
 from core.audit import record_event
 from core.models import AuditEvent
 from demo.northwind_mix import Mix, choose_mix, payment_amount
-from demo.people import DEMO_PASSWORD
+from demo.people import demo_password_hash
 from reconciliation.matching import run_matching
 from reconciliation.models import (
     Allocation,
@@ -129,14 +128,14 @@ def load_company_x(*, seed: int = 1996) -> Company:
 def _bulk_people(people: list[User]) -> dict[str, User]:
     """Insert the accounts whose username is free; return all by username.
 
-    Every demo account has the same password, so it is hashed once: hashing it
-    for each of the hundred accounts would take most of a minute.
+    Every demo account shares one password hash (``demo_password_hash``):
+    hashing it for each of the hundred accounts would take most of a minute.
     """
     names = [person.username for person in people]
     existing = {
         user.username.lower(): user for user in User.objects.filter(username__in=names)
     }
-    password = make_password(DEMO_PASSWORD)
+    password = demo_password_hash()
     new = [person for person in people if person.username not in existing]
     for person in new:
         person.password = password

@@ -35,3 +35,23 @@ def browser_type_launch_args(browser_type_launch_args):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Open browser contexts on the live server, closed when the test ends.
+
+    Closing them inside the test makes Chromium drop its keep-alive
+    connections while the live server still shares the test's database
+    connection with its request threads.
+    """
+    contexts = []
+
+    def open_context():
+        context = browser.new_context(base_url=live_server.url)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()

@@ -9,7 +9,7 @@ finds the new entry in the panel on reload.
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from demo.accounts import featured_short_payment_order
 from demo.knowledge import seed_knowledge
@@ -27,8 +27,8 @@ ANSWER = (
 )
 
 
-def sign_in(browser: Browser, base_url: str, username: str) -> Page:
-    page = browser.new_context(base_url=base_url).new_page()
+def sign_in(new_context, username: str) -> Page:
+    page: Page = new_context().new_page()
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
@@ -37,16 +37,15 @@ def sign_in(browser: Browser, base_url: str, username: str) -> Page:
     return page
 
 
-def test_question_from_panel_becomes_faq_entry(browser, live_server, artifacts):
+def test_question_from_panel_becomes_faq_entry(new_context, artifacts):
     load_company_x()
     seed_knowledge()
     order = featured_short_payment_order()
     assert order is not None
     rep_username = order.sales_rep.username
-    base = live_server.url
 
     # The sales representative finds the short-paid order through the filters.
-    rep = sign_in(browser, base, rep_username)
+    rep = sign_in(new_context, rep_username)
     rep.get_by_label("Discrepancy").select_option("SHORT_PAYMENT")
     rep.get_by_role("button", name="Filter").click()
     rep.get_by_role("link", name=order.number, exact=True).click()
@@ -73,7 +72,7 @@ def test_question_from_panel_becomes_faq_entry(browser, live_server, artifacts):
     expect(panel.get_by_test_id("ask-done")).to_contain_text("Payments")
 
     # The payments super-user sees the notification and answers.
-    expert = sign_in(browser, base, "paula")
+    expert = sign_in(new_context, "paula")
     expect(expert.get_by_test_id("unread-count")).to_have_text("1")
     expert.get_by_role("link", name=re.compile("Notifications")).click()
     expert.get_by_role("button", name=re.compile(re.escape(QUESTION))).click()
@@ -87,7 +86,7 @@ def test_question_from_panel_becomes_faq_entry(browser, live_server, artifacts):
     question_url = expert.url.split("#")[0]
 
     # The learning facilitator accepts the answer and promotes it.
-    facilitator = sign_in(browser, base, "lena")
+    facilitator = sign_in(new_context, "lena")
     facilitator.goto(question_url)
     facilitator.get_by_role("button", name="Accept this answer").click()
     expect(facilitator.get_by_text("Accepted answer")).to_be_visible()

@@ -7,75 +7,139 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('reconciliation', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("reconciliation", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='customer',
-            field=models.ForeignKey(blank=True, help_text='The customer company a customer account belongs to.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contacts', to='reconciliation.party'),
+            model_name="user",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The customer company a customer account belongs to.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="contacts",
+                to="reconciliation.party",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='groups',
-            field=models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups'),
+            model_name="user",
+            name="groups",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                related_name="user_set",
+                related_query_name="user",
+                to="auth.group",
+                verbose_name="groups",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='manager',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reports', to=settings.AUTH_USER_MODEL),
+            model_name="user",
+            name="manager",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="reports",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='user_permissions',
-            field=models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions'),
+            model_name="user",
+            name="user_permissions",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Specific permissions for this user.",
+                related_name="user_set",
+                related_query_name="user",
+                to="auth.permission",
+                verbose_name="user permissions",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='crm_functions',
-            field=models.ManyToManyField(blank=True, to='accounts.crmfunction'),
+            model_name="user",
+            name="crm_functions",
+            field=models.ManyToManyField(blank=True, to="accounts.crmfunction"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='learner_group',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='accounts.learnergroup'),
+            model_name="user",
+            name="learner_group",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="accounts.learnergroup",
+            ),
         ),
         migrations.AddField(
-            model_name='superuserassignment',
-            name='crm_function',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='super_user_assignments', to='accounts.crmfunction'),
+            model_name="superuserassignment",
+            name="crm_function",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="super_user_assignments",
+                to="accounts.crmfunction",
+            ),
         ),
         migrations.AddField(
-            model_name='superuserassignment',
-            name='named_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="superuserassignment",
+            name="named_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='superuserassignment',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='super_user_assignments', to=settings.AUTH_USER_MODEL),
+            model_name="superuserassignment",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="super_user_assignments",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('username'), name='user_username_ci_unique'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("username"),
+                name="user_username_ci_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='user_email_ci_unique'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"),
+                condition=models.Q(("email", ""), _negated=True),
+                name="user_email_ci_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('customer__isnull', False), ('role', 'customer')), models.Q(models.Q(('role', 'customer'), _negated=True), ('customer__isnull', True)), _connector='OR'), name='user_customer_iff_external'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("customer__isnull", False), ("role", "customer")),
+                    models.Q(
+                        models.Q(("role", "customer"), _negated=True),
+                        ("customer__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="user_customer_iff_external",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='superuserassignment',
-            constraint=models.UniqueConstraint(fields=('person', 'crm_function'), name='super_user_once_per_function'),
+            model_name="superuserassignment",
+            constraint=models.UniqueConstraint(
+                fields=("person", "crm_function"), name="super_user_once_per_function"
+            ),
         ),
     ]

@@ -1,0 +1,113 @@
+"""The load_demo command: loads once, keeps data, prints one account per role."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from accounts.models import Role, SuperUserAssignment, User
+from answers.models import FaqEntry
+from communities.models import Community
+from library.models import Document
+from reconciliation.models import SalesOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def run_load_demo(*args: str) -> str:
+    output = StringIO()
+    call_command("load_demo", *args, stdout=output)
+    return output.getvalue()
+
+
+@override_settings(DEBUG=True)
+def test_loads_company_and_knowledge_once():
+    first = run_load_demo()
+    counts = (
+        SalesOrder.objects.count(),
+        User.objects.count(),
+        FaqEntry.objects.count(),
+        Document.objects.count(),
+        Community.objects.count(),
+    )
+    second = run_load_demo()
+
+    assert "Loading Company X from the Northwind orders..." in first
+    assert "Company X is already loaded; existing data is kept." in second
+    assert counts[0] == 830
+    assert (
+        SalesOrder.objects.count(),
+        User.objects.count(),
+        FaqEntry.objects.count(),
+        Document.objects.count(),
+        Community.objects.count(),
+    ) == counts
+
+
+@override_settings(DEBUG=True)
+def test_prints_one_account_per_role_and_the_order_to_open():
+    output = run_load_demo()
+
+    assert "Demo accounts (password for all: commonplace-demo):" in output
+    for _, label in Role.choices:
+        assert f"  {label}" in output
+    assert "  Sales representative       margaret" in output
+    assert "  Customer                   wandk" in output
+    assert (
+        "Try it: sign in at /accounts/login/ as margaret and open order SO-10348, "
+        "whose customer paid short: /reconciliation/orders/SO-10348/"
+    ) in output
+
+
+@override_settings(DEBUG=True)
+def test_seeds_communities_per_function_and_group():
+    run_load_demo()
+    visibility = dict(Community.objects.values_list("slug", "visibility"))
+    assert visibility == {
+        "order-entry": "open",
+        "fulfilment": "open",
+        "invoicing": "open",
+        "payments": "open",
+        "disputes": "open",
+        "group-sales": "open",
+        "group-operations": "open",
+        "group-warehouse": "open",
+        "group-customer-service": "open",
+        "group-customers": "customer",
+    }
+    named = sorted(
+        SuperUserAssignment.objects.values_list(
+            "crm_function__slug", "person__username"
+        )
+    )
+    assert named == [
+        ("disputes", "margaret"),
+        ("fulfilment", "walter"),
+        ("invoicing", "fiona"),
+        ("order_entry", "janet"),
+        ("payments", "paula"),
+    ]
+    for function in ("order_entry", "fulfilment", "invoicing", "payments", "disputes"):
+        assert FaqEntry.objects.filter(crm_function__slug=function).exists()
+        assert Document.objects.filter(crm_function__slug=function).exists()
+
+
+@override_settings(DEBUG=True)
+def test_customers_are_members_of_the_customer_community():
+    run_load_demo()
+    community = Community.objects.get(slug="group-customers")
+    assert community.memberships.filter(person__role=Role.CUSTOMER).count() == 91
+
+
+@override_settings(DEBUG=False)
+def test_refuses_without_debug():
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        run_load_demo()
+    assert SalesOrder.objects.count() == 0
+
+
+@override_settings(DEBUG=False)
+def test_allow_production_overrides():
+    run_load_demo("--allow-production")
+    assert SalesOrder.objects.count() == 830
