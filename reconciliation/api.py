@@ -1,8 +1,8 @@
 """Orders over JSON, filtered by the same visibility rule as the pages."""
 
 import datetime
-from typing import Any
 from decimal import Decimal
+from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema

@@ -11,8 +11,8 @@ from reconciliation.selectors import (
     OrderFilters,
     access_order,
     leading_discrepancy,
-    open_discrepancies,
     list_orders,
+    open_discrepancies,
 )
 
 ORDERS_PER_PAGE = 50
