@@ -35,6 +35,20 @@ def make_person(
     return person
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start every test with an empty cache.
+
+    The help-panel cache is keyed by a version row that each test's rollback
+    resets, so a panel cached by one test could otherwise serve the next.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def company(db) -> Company:
     return Company.objects.create(

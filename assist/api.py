@@ -1,10 +1,17 @@
 """JSON help for a CRM screen: the same ranking and visibility as the panel."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from assist.selectors import HelpPanel, UnknownContextError, build_help_panel
+from assist.caching import cached_panel
+from assist.selectors import (
+    HelpPanel,
+    UnknownContextError,
+    compute_help_panel,
+    require_declared,
+    viewer_audience,
+)
 
 router = Router(tags=["assist"])
 
@@ -83,14 +90,22 @@ def serialize_panel(panel: HelpPanel) -> HelpOut:
 
 
 @router.get("/help", response=HelpOut, summary="Help for a CRM screen's context")
-def get_help(request: HttpRequest, context: str) -> HelpOut:
+def get_help(request: HttpRequest, context: str) -> HttpResponse:
     """Return FAQ entries, documents and super-users for a context key.
 
     Content for the most specific context comes first, then its parents';
     ``matched_context`` names the most specific one that had content.
     """
+    audience = viewer_audience(request.user)
     try:
-        panel = build_help_panel(viewer=request.user, key=context)
+        body = cached_panel(
+            f"json:{require_declared(context)}",
+            audience,
+            lambda: serialize_panel(
+                compute_help_panel(viewer=request.user, key=context)
+            ).model_dump_json(),
+        )
     except UnknownContextError as error:
         raise HttpError(404, str(error)) from None
-    return serialize_panel(panel)
+    # The body was validated against HelpOut when it was cached.
+    return HttpResponse(body, content_type="application/json")

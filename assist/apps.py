@@ -7,6 +7,8 @@ class AssistConfig(AppConfig):
     verbose_name = "Help in the flow of work"
 
     def ready(self) -> None:
+        from assist.caching import connect_invalidation
         from assist.contexts import sync_contexts_after_migrate
 
         post_migrate.connect(sync_contexts_after_migrate, sender=self)
+        connect_invalidation()

@@ -26,3 +26,16 @@ class HelpContext(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class HelpContentVersion(models.Model):
+    """A counter bumped by every change to what help panels show.
+
+    Cached panels are keyed by it, so every process sees a change as soon as
+    the transaction that made it commits, whatever the cache backend.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"help content version {self.version}"

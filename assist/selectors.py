@@ -15,17 +15,29 @@ from django.db.models import Max
 from accounts.models import CrmFunction, User
 from accounts.permissions import Viewer
 from answers.selectors import visible_faq_entries
+from assist.caching import cached_panel
+from assist.contexts import DECLARED_KEYS
 from assist.models import HelpContext
 from library.selectors import visible_documents
+
+MAX_SHOWN_KEY = 120
 
 
 class UnknownContextError(LookupError):
     def __init__(self, key: str) -> None:
+        shown = key if len(key) <= MAX_SHOWN_KEY else f"{key[:MAX_SHOWN_KEY]}..."
         super().__init__(
-            f"Unknown help context {key!r}: use a key a CRM screen declares, "
+            f"Unknown help context {shown!r}: use a key a CRM screen declares, "
             "such as 'reconciliation.order'."
         )
         self.key = key
+
+
+def require_declared(key: str) -> str:
+    """Return ``key`` if a screen declares it; raise before any query or cache use."""
+    if key not in DECLARED_KEYS:
+        raise UnknownContextError(key)
+    return key
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ class HelpPanel:
 
 def context_chain(key: str) -> list[HelpContext]:
     """Return the context for ``key`` and its ancestors, most specific first."""
-    parts = key.split(".")
+    parts = require_declared(key).split(".")
     prefixes = [".".join(parts[: index + 1]) for index in range(len(parts))]
     rows = list(
         HelpContext.objects.filter(key__in=prefixes)
@@ -88,6 +100,24 @@ def context_chain(key: str) -> list[HelpContext]:
 
 
 def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
+    """Return the panel for ``key`` as ``viewer`` sees it, cached while fresh."""
+    panel: HelpPanel = cached_panel(
+        require_declared(key),
+        viewer_audience(viewer),
+        lambda: compute_help_panel(viewer=viewer, key=key),
+    )
+    return panel
+
+
+def viewer_audience(viewer: Viewer) -> str:
+    """Name the group whose members all see the same panel for a key."""
+    if not isinstance(viewer, User):
+        return "none"
+    return "external" if viewer.is_external else "internal"
+
+
+def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
+    """Build the panel from the database, bypassing the cache."""
     chain = context_chain(key)
     crm_function = next(
         (context.crm_function for context in chain if context.crm_function), None

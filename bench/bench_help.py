@@ -9,12 +9,13 @@ result is reported as a ratio to it, measured in the same run.
 """
 
 import argparse
+import gc
 import os
 import platform
 import sys
 import time
 from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,11 +33,13 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks.md"
+WARM_UP = 50
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -45,14 +48,33 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def measure(request: Callable[[], object], count: int) -> list[float]:
-    for _ in range(min(50, count)):
-        request()
-    samples = []
-    for _ in range(count):
-        start = time.perf_counter()
-        request()
-        samples.append((time.perf_counter() - start) * 1000)
+@dataclass(frozen=True)
+class Case:
+    label: str
+    url: str
+    # Runs untimed before each timed request, e.g. to empty the cache.
+    before: Callable[[], object] | None = None
+
+
+def measure(client: Client, cases: list[Case], count: int) -> dict[str, list[float]]:
+    """Time ``count`` requests per case, taking the cases in turn.
+
+    Interleaving puts the floor and the measured views under the same load
+    from anything else running on the machine.
+    """
+    samples: dict[str, list[float]] = {case.label: [] for case in cases}
+    for round_number in range(count + WARM_UP):
+        for case in cases:
+            if case.before is not None:
+                case.before()
+            # Collect garbage untimed, so one case's allocations are not
+            # paid for inside the next case's timing.
+            gc.collect()
+            start = time.perf_counter()
+            client.get(case.url)
+            elapsed = (time.perf_counter() - start) * 1000
+            if round_number >= WARM_UP:
+                samples[case.label].append(elapsed)
     return samples
 
 
@@ -88,25 +110,33 @@ def main() -> None:
     options = parser.parse_args()
 
     client = prepare()
-    urls = {
-        "bare signed-in JSON view (floor)": "/bench/bare",
-        "help endpoint, reconciliation.order.short_payment": (
-            "/api/assist/help?context=reconciliation.order.short_payment"
+    help_url = "/api/assist/help?context=reconciliation.order.short_payment"
+    cases = [
+        Case("bare signed-in JSON view (floor)", "/bench/bare"),
+        Case("help endpoint, reconciliation.order.short_payment", help_url),
+        Case(
+            "help endpoint, cache emptied before each request",
+            help_url,
+            before=cache.clear,
         ),
-        "order list page, exceptions filter": (
-            "/reconciliation/orders/?status=exception"
+        Case(
+            "order list page, exceptions filter",
+            "/reconciliation/orders/?status=exception",
         ),
-    }
-    rows = []
-    for label, url in urls.items():
-        check(client, url)
-        samples = measure(partial(client.get, url), options.requests)
-        rows.append((label, percentile(samples, 0.5), percentile(samples, 0.95)))
+    ]
+    for case in cases:
+        check(client, case.url)
+    samples = measure(client, cases, options.requests)
+    rows = [
+        (label, percentile(values, 0.5), percentile(values, 0.95))
+        for label, values in samples.items()
+    ]
 
     floor_p50, floor_p95 = rows[0][1], rows[0][2]
     lines = [
-        f"Engine: {connection.vendor}; {options.requests} timed requests per URL "
-        f"after 50 warm-up requests; Python {platform.python_version()} on "
+        f"Engine: {connection.vendor}; {options.requests} timed requests per case, "
+        f"cases interleaved, after {WARM_UP} warm-up rounds; Python "
+        f"{platform.python_version()} on "
         f"{platform.machine()}, {os.cpu_count()} cores.",
         "",
         "| request | p50 ms | p95 ms | p50 / floor | p95 / floor |",

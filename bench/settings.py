@@ -8,4 +8,5 @@ from commonplace.settings_test import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 DEBUG = False
+ALLOWED_HOSTS = ["testserver"]
 LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # noqa: F405

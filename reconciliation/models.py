@@ -207,6 +207,8 @@ class SalesOrder(TimeStampedModel):
         indexes = [
             models.Index(fields=["company", "recon_status", "-order_date"]),
             models.Index(fields=["customer", "-order_date"]),
+            # The order list's default sort, so a page is read in index order.
+            models.Index(fields=["-order_date", "-number"], name="order_list_sort_idx"),
         ]
 
     def __str__(self) -> str:
@@ -534,7 +536,10 @@ class Discrepancy(TimeStampedModel):
                 fields=["company", "fingerprint"], name="discrepancy_fingerprint_unique"
             )
         ]
-        indexes = [models.Index(fields=["company", "state", "code"])]
+        indexes = [
+            models.Index(fields=["company", "state", "code"]),
+            models.Index(fields=["order", "state"], name="discrepancy_order_state_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} on {self.order.number}"

@@ -6,7 +6,8 @@ orders of its own customer company (and of that company's child contacts).
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import User
@@ -83,10 +84,17 @@ def list_orders(viewer: Viewer, filters: OrderFilters) -> QuerySet[SalesOrder]:
             | Q(customer__name__icontains=term)
             | Q(customer__code__iexact=term)
         )
+    # A correlated subquery, not a join with GROUP BY, so the database counts
+    # only for the orders on the page.
+    open_count = (
+        Discrepancy.objects.filter(order=OuterRef("pk"), state=Discrepancy.State.OPEN)
+        .order_by()
+        .values("order")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
     return orders.annotate(
-        open_discrepancies=Count(
-            "discrepancies", filter=Q(discrepancies__state=Discrepancy.State.OPEN)
-        )
+        open_discrepancies=Coalesce(Subquery(open_count), 0)
     ).order_by("-order_date", "-number")
 
 

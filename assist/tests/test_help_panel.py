@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from accounts.models import Role
 from answers.models import FaqEntry
 from assist.contexts import DECLARED_KEYS, order_context_key
 from assist.models import HelpContext
@@ -187,16 +188,94 @@ class TestHelpEndpoint:
             document(f"Doc {index}", "reconciliation.order")
         client = signed_in(sales_rep)
         params = {"context": "reconciliation.order.short_payment"}
-        # session, user, context chain, FAQ entries, documents, super-users
-        with django_assert_num_queries(6):
+        # session, user, help version, then context chain, FAQ entries,
+        # documents and super-users to fill the cache
+        with django_assert_num_queries(7):
             client.get(self.url, params)
 
         for index in range(3, 12):
             faq(f"Question {index}", "reconciliation.order.short_payment")
             document(f"Doc {index}", "reconciliation.order")
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             response = client.get(self.url, params)
         assert len(response.json()["faq_entries"]) == 5
+
+    def test_cached_panel_costs_three_queries(
+        self, sales_rep, super_user, django_assert_num_queries
+    ):
+        faq("Cached", "reconciliation.order.short_payment")
+        client = signed_in(sales_rep)
+        params = {"context": "reconciliation.order.short_payment"}
+        client.get(self.url, params)
+        # session, user, help version
+        with django_assert_num_queries(3):
+            response = client.get(self.url, params)
+        assert [item["question"] for item in response.json()["faq_entries"]] == [
+            "Cached"
+        ]
+
+
+class TestHelpCache:
+    key = "reconciliation.order.short_payment"
+
+    def questions(self, person) -> list[str]:
+        panel = build_help_panel(viewer=person, key=self.key)
+        return [entry.question for entry in panel.faq_entries]
+
+    def test_new_entry_shows_at_once(self, sales_rep):
+        assert self.questions(sales_rep) == []
+        faq("New", self.key)
+        assert self.questions(sales_rep) == ["New"]
+
+    def test_edit_and_delete_show_at_once(self, sales_rep):
+        entry = faq("Old wording", self.key)
+        assert self.questions(sales_rep) == ["Old wording"]
+        entry.question = "New wording"
+        entry.save()
+        assert self.questions(sales_rep) == ["New wording"]
+        entry.delete()
+        assert self.questions(sales_rep) == []
+
+    def test_retagging_shows_at_once(self, sales_rep):
+        entry = faq("Moved", self.key)
+        assert self.questions(sales_rep) == ["Moved"]
+        entry.contexts.set(
+            HelpContext.objects.filter(key="reconciliation.order.late_ship")
+        )
+        assert self.questions(sales_rep) == []
+
+    def test_hiding_from_customers_shows_at_once(self, customer):
+        entry = faq("Public", self.key, customer_visible=True)
+        assert self.questions(customer) == ["Public"]
+        entry.customer_visible = False
+        entry.save()
+        assert self.questions(customer) == []
+
+    def test_audiences_are_cached_apart(self, sales_rep, customer):
+        faq("Internal", self.key)
+        assert self.questions(sales_rep) == ["Internal"]
+        assert self.questions(customer) == []
+
+    def test_new_super_user_shows_at_once(self, sales_rep, payments):
+        from conftest import make_person
+
+        assert build_help_panel(viewer=sales_rep, key=self.key).super_users == []
+        person = make_person("newbie", Role.FINANCE_CLERK)
+        from accounts.models import SuperUserAssignment
+
+        SuperUserAssignment.objects.create(person=person, crm_function=payments)
+        names = [
+            p.username
+            for p in build_help_panel(viewer=sales_rep, key=self.key).super_users
+        ]
+        assert names == ["newbie"]
+
+    def test_sign_in_does_not_invalidate(self, sales_rep, super_user):
+        from assist.caching import current_help_version
+
+        before = current_help_version()
+        Client().login(username="petra", password="correct-horse-battery")
+        assert current_help_version() == before
 
 
 def test_openapi_document_lists_help_endpoint(db):
