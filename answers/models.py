@@ -19,6 +19,17 @@ class Question(TimeStampedModel):
     )
     # What the asker was looking at, e.g. the order number.
     record_ref = models.CharField(max_length=80, blank=True)
+    customer = models.ForeignKey(
+        "reconciliation.Party",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=(
+            "Set when a customer account asks: among customer accounts, only "
+            "this customer company's contacts see the question."
+        ),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

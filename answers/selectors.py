@@ -5,7 +5,7 @@ visible to every employee, and to customer accounts only when it is marked
 customer-visible.
 """
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
@@ -15,7 +15,14 @@ from communities.selectors import visible_communities
 
 
 def visible_questions(viewer: Viewer) -> QuerySet[Question]:
-    return Question.objects.filter(community__in=visible_communities(viewer))
+    questions = Question.objects.filter(community__in=visible_communities(viewer))
+    if isinstance(viewer, User) and viewer.is_external:
+        # A customer's question names their orders and invoices; other
+        # customer companies in the same space must not read it.
+        questions = questions.filter(
+            Q(customer__isnull=True) | Q(customer_id=viewer.customer_id)
+        )
+    return questions
 
 
 def access_question(viewer: Viewer, question_id: int) -> Question:

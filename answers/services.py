@@ -16,8 +16,10 @@ from assist.models import HelpContext
 from communities.models import Community
 from core.audit import record_event
 from core.markdown import render_markdown
+from core.text import clean_line, clean_text
 from notifications.models import Notification
 from notifications.services import notify
+from reconciliation.models import Party
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ MAX_BODY_LENGTH = 20_000
 
 
 def _clean_title(title: str) -> str:
-    cleaned = " ".join(title.split())
+    cleaned = clean_line(title)
     if not cleaned:
         raise ValidationError("The question is empty: write what you want to know.")
     if len(cleaned) > MAX_TITLE_LENGTH:
@@ -38,7 +40,7 @@ def _clean_title(title: str) -> str:
 
 
 def _clean_body(body: str, *, required: bool, what: str) -> str:
-    cleaned = body.strip()
+    cleaned = clean_text(body)
     if required and not cleaned:
         raise ValidationError(f"The {what} is empty: write something before posting.")
     if len(cleaned) > MAX_BODY_LENGTH:
@@ -67,12 +69,14 @@ def create_question(
     body: str = "",
     context: HelpContext | None = None,
     record_ref: str = "",
+    customer: Party | None = None,
 ) -> Question:
     body = _clean_body(body, required=False, what="description")
     question = Question.objects.create(
         community=community,
         context=context,
         record_ref=record_ref[:80],
+        customer=customer,
         author=author,
         author_name=author.display_name,
         title=_clean_title(title),
@@ -166,6 +170,11 @@ def promote_answer_to_faq(
             "Only a learning facilitator, a moderator or a super-user of this "
             "CRM function can add answers to the FAQ."
         )
+    if question.community.visibility == Community.Visibility.PRIVATE:
+        raise ValidationError(
+            "Answers in a private community stay in it, and every employee reads "
+            "the FAQ: repost the question in an open community to add it there."
+        )
     if question.accepted_answer_id != answer.pk:
         raise ValidationError(
             "Accept this answer first: only accepted answers go to the FAQ."
@@ -176,12 +185,16 @@ def promote_answer_to_faq(
     try:
         with transaction.atomic():
             entry = FaqEntry.objects.create(
-                question=_clean_title(question_text or question.title),
+                question=_clean_title(clean_line(question_text) or question.title),
                 answer=answer.body,
                 answer_html=answer.body_html,
                 crm_function=_crm_function_of(question),
-                customer_visible=question.community.visibility
-                == Community.Visibility.CUSTOMER,
+                # A customer company's own question may name its orders, so
+                # only general customer questions reach every customer.
+                customer_visible=(
+                    question.community.visibility == Community.Visibility.CUSTOMER
+                    and question.customer_id is None
+                ),
                 source_answer=answer,
                 created_by=actor,
             )

@@ -40,20 +40,29 @@ def community_for_question(
 ) -> Community:
     """Pick the community a question asked from a CRM screen lands in.
 
-    Customers' questions go to a customer-visible community; employees'
-    questions go to the community of the screen's CRM function.
+    A customer's question goes to a customer-visible community. An
+    employee's question goes to an open community of the screen's CRM
+    function: never a customer-visible one, where customers would read it,
+    and never a private one, whose title the notified super-users could not
+    open.
     """
     if asker.is_external:
         candidates = Community.objects.filter(visibility=Community.Visibility.CUSTOMER)
+        missing = "No customer community takes questions yet: ask your contact at us."
+    elif crm_function is None:
+        raise LookupError(
+            "This screen belongs to no CRM function, so no super-users take its "
+            "questions: ask from an order or the order list."
+        )
     else:
-        candidates = visible_communities(asker).filter(
-            crm_functions=crm_function, learner_group__isnull=True
+        candidates = Community.objects.filter(
+            visibility=Community.Visibility.OPEN, crm_functions=crm_function
+        )
+        missing = (
+            f"No open community takes questions for {crm_function.name}: ask a "
+            "learning facilitator to create one for this CRM function."
         )
     community = candidates.order_by("id").first()
     if community is None:
-        name = crm_function.name if crm_function else "this screen"
-        raise LookupError(
-            f"No community takes questions for {name}: ask a facilitator to "
-            "create one for this CRM function."
-        )
+        raise LookupError(missing)
     return community

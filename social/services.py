@@ -9,6 +9,7 @@ from accounts.models import User
 from communities.models import Community, Membership
 from core.audit import record_event
 from core.markdown import render_markdown
+from core.text import clean_text
 from social.models import Hashtag, Post
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def can_post_in(person: User, community: Community) -> bool:
 def publish_post(*, author: User, community: Community, body: str) -> Post:
     if not can_post_in(author, community):
         raise PermissionDenied("Join this community before posting in it.")
-    text = body.strip()
+    text = clean_text(body)
     if not text:
         raise ValidationError("The post is empty: write something before posting.")
     if len(text) > MAX_POST_LENGTH:

@@ -4,8 +4,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
+from accounts.models import Role
 from answers.models import FaqEntry, Question
-from answers.services import accept_answer, post_answer, promote_answer_to_faq
+from answers.services import (
+    accept_answer,
+    create_question,
+    post_answer,
+    promote_answer_to_faq,
+)
 from assist.selectors import build_help_panel
 from assist.services import ask_from_context
 from core.models import AuditEvent
@@ -23,7 +29,8 @@ def signed_in(person) -> Client:
 
 
 @pytest.fixture
-def question(sales_rep, super_user, payments_community):
+def question(sales_rep, super_user, payments_community, customer_party, make_order):
+    make_order("10250", customer_party)
     return ask_from_context(
         asker=sales_rep,
         context_key=SHORT_PAYMENT,
@@ -74,7 +81,9 @@ def test_external_question_goes_to_customer_community(
 
 
 def test_no_community_for_function_is_a_clear_error(sales_rep):
-    with pytest.raises(LookupError, match="No community takes questions for Payments"):
+    with pytest.raises(
+        LookupError, match="No open community takes questions for Payments"
+    ):
         ask_from_context(
             asker=sales_rep, context_key=SHORT_PAYMENT, title="Hello?", body=""
         )
@@ -160,8 +169,20 @@ def test_answer_is_promoted_only_once(question, super_user, facilitator):
     assert FaqEntry.objects.count() == 1
 
 
-def test_customer_community_answer_becomes_customer_visible_faq(
-    customer, customer_community, facilitator, customer_party
+def test_general_customer_community_answer_is_customer_visible_faq(
+    sales_rep, customer_community, facilitator
+):
+    asked = create_question(
+        author=sales_rep, community=customer_community, title="Where are invoices?"
+    )
+    answer = post_answer(author=facilitator, question=asked, body="Under Invoices.")
+    accept_answer(actor=facilitator, answer=answer)
+    entry = promote_answer_to_faq(actor=facilitator, answer=answer)
+    assert entry.customer_visible is True
+
+
+def test_customer_own_question_faq_stays_internal(
+    customer, customer_community, facilitator
 ):
     asked = ask_from_context(
         asker=customer,
@@ -169,16 +190,94 @@ def test_customer_community_answer_becomes_customer_visible_faq(
         title="Where is my invoice?",
         body="",
     )
+    assert asked.customer == customer.customer
     answer = post_answer(author=facilitator, question=asked, body="Under Invoices.")
     accept_answer(actor=customer, answer=answer)
     entry = promote_answer_to_faq(actor=facilitator, answer=answer)
-    assert entry.customer_visible is True
+    assert entry.customer_visible is False
+
+
+def test_customer_question_is_hidden_from_other_customers(
+    customer, customer_community, other_party, customer_party
+):
+    from conftest import make_person
+
+    asked = ask_from_context(
+        asker=customer,
+        context_key="reconciliation.order",
+        title="Where is my invoice?",
+        body="",
+    )
+    colleague = make_person("cole", Role.CUSTOMER, customer=customer_party)
+    rival = make_person("rival", Role.CUSTOMER, customer=other_party)
+    assert signed_in(colleague).get(f"/questions/{asked.pk}/").status_code == 200
+    assert signed_in(rival).get(f"/questions/{asked.pk}/").status_code == 404
+
+
+def test_private_community_answer_cannot_go_to_faq(facilitator, private_community):
+    asked = create_question(
+        author=facilitator, community=private_community, title="Floor?"
+    )
+    answer = post_answer(author=facilitator, question=asked, body="90 %.")
+    accept_answer(actor=facilitator, answer=answer)
+    with pytest.raises(
+        ValidationError, match="Answers in a private community stay in it"
+    ):
+        promote_answer_to_faq(actor=facilitator, answer=answer)
+    assert FaqEntry.objects.count() == 0
+
+
+def test_record_of_hidden_order_is_rejected(
+    customer, other_party, customer_community, make_order
+):
+    make_order("10248", other_party)
+    with pytest.raises(
+        ValidationError, match="Order '10248' is not among the orders you can see"
+    ):
+        ask_from_context(
+            asker=customer,
+            context_key="reconciliation.order",
+            title="Whose order?",
+            body="",
+            record_ref="10248",
+        )
+    assert Question.objects.count() == 0
+
+
+def test_repeated_click_keeps_one_question(sales_rep, super_user, payments_community):
+    first = ask_from_context(
+        asker=sales_rep, context_key=SHORT_PAYMENT, title="Why?", body=""
+    )
+    second = ask_from_context(
+        asker=sales_rep, context_key=SHORT_PAYMENT, title=" Why? ", body=""
+    )
+    assert second.pk == first.pk
+    assert Question.objects.count() == 1
+    assert Notification.objects.filter(recipient=super_user).count() == 1
+
+
+def test_employee_question_never_lands_in_customer_space(
+    sales_rep, payments, customer_community, payments_community
+):
+    customer_community.crm_functions.add(payments)
+    asked = ask_from_context(
+        asker=sales_rep, context_key=SHORT_PAYMENT, title="Margin?", body=""
+    )
+    assert asked.community == payments_community
+
+
+def test_screen_without_function_is_a_clear_error(sales_rep, payments_community):
+    with pytest.raises(LookupError, match="This screen belongs to no CRM function"):
+        ask_from_context(
+            asker=sales_rep, context_key="reconciliation", title="Hi?", body=""
+        )
 
 
 class TestPages:
     def test_ask_form_posts_and_redirects_back(
-        self, sales_rep, super_user, payments_community
+        self, sales_rep, super_user, payments_community, customer_party, make_order
     ):
+        make_order("10250", customer_party)
         response = signed_in(sales_rep).post(
             "/assist/ask/",
             {

@@ -1,0 +1,29 @@
+"""Clean text that people type before it is checked or stored."""
+
+import unicodedata
+
+# Tab and line feed are the only control characters a text field keeps.
+_KEPT_CONTROLS = frozenset("\t\n")
+
+
+def clean_text(value: str) -> str:
+    """Remove invisible characters and surrounding whitespace from ``value``.
+
+    Format characters (Unicode category Cf: zero-width spaces and joiners,
+    direction marks, byte order marks, soft hyphens) and control characters
+    (category Cc, NUL included) other than tab and line feed are removed,
+    carriage returns become line feeds, and the result is stripped. Text that
+    shows nothing on screen therefore comes out empty.
+    """
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    kept = [
+        char
+        for char in text
+        if char in _KEPT_CONTROLS or unicodedata.category(char) not in {"Cf", "Cc"}
+    ]
+    return "".join(kept).strip()
+
+
+def clean_line(value: str) -> str:
+    """Clean ``value`` like ``clean_text`` and fold all whitespace to single spaces."""
+    return " ".join(clean_text(value).split())
