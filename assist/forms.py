@@ -24,6 +24,7 @@ class AskForm(forms.Form):
         key: str = self.cleaned_data["context"]
         if key not in DECLARED_KEYS:
             raise forms.ValidationError(
-                f"Unknown help context {key!r}: reload the page and ask again."
+                f"Unknown help context {key!r}: reload the page and ask again.",
+                code="own",
             )
         return key

@@ -11,6 +11,21 @@ from assist.selectors import UnknownContextError, build_help_panel
 from assist.services import ask_from_context
 from core.http import AuthenticatedRequest
 
+# Names for the hidden fields of the ask form, used in error messages.
+FIELD_NAMES = {"context": "Help context", "record_ref": "Record"}
+
+
+def describe_form_errors(form: AskForm) -> str:
+    """Join the form's errors, naming the field for Django's generic messages."""
+    parts = []
+    for name, errors in form.errors.as_data().items():
+        label = form.fields[name].label or FIELD_NAMES.get(name, name)
+        for error in errors:
+            message = " ".join(str(text) for text in error.messages)
+            # Our own messages name their value already.
+            parts.append(message if error.code == "own" else f"{label}: {message}")
+    return " ".join(parts)
+
 
 def _safe_next(request: AuthenticatedRequest) -> str:
     target = request.POST.get("next", "")
@@ -64,9 +79,7 @@ def ask(request: AuthenticatedRequest) -> HttpResponse:
         except LookupError as failure:
             error = str(failure)
     else:
-        error = " ".join(
-            str(message) for errors in form.errors.values() for message in errors
-        )
+        error = describe_form_errors(form)
 
     if is_htmx:
         status = 200 if question else 422

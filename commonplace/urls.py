@@ -16,3 +16,5 @@ urlpatterns = [
     path("tags/", include("social.urls")),
     path("api/", api.urls),
 ]
+
+handler400 = "core.views.bad_request"

@@ -104,10 +104,12 @@ def _split_text(text: str, *, in_quote: bool, found: Rendered) -> list[Token]:
             word = text[index + 1 : end].rstrip("_")
             end = index + 1 + len(word)
             if any(unicodedata.category(c)[0] == "L" for c in word):
-                word = word[:MAX_TAG_LENGTH]
+                # NFKC can expand a letter to many (U+FDFA gives 18), so the
+                # stored name is cut after normalizing, not only before.
+                name = normalize_tag(word)[:MAX_TAG_LENGTH]
                 tokens.append(_text_token(text[plain_start:index]))
-                tokens.extend(_hashtag_tokens(word))
-                found.hashtags.append(Hashtag(normalize_tag(word), word))
+                tokens.extend(_hashtag_tokens(word, name))
+                found.hashtags.append(Hashtag(name, word[:MAX_TAG_LENGTH]))
                 plain_start = index = end
                 continue
 
@@ -135,9 +137,9 @@ def _text_token(content: str) -> Token:
     return token
 
 
-def _hashtag_tokens(word: str) -> list[Token]:
+def _hashtag_tokens(word: str, name: str) -> list[Token]:
     opening = Token("link_open", "a", 1)
-    opening.attrs = {"href": tag_url(word), "class": "hashtag"}
+    opening.attrs = {"href": f"/tags/{quote(name, safe='')}/", "class": "hashtag"}
     return [opening, _text_token(f"#{word}"), Token("link_close", "a", -1)]
 
 

@@ -1,9 +1,12 @@
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -35,3 +38,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("reconciliation:order_list")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Answer 413 with the limit for an oversized body, else Django's 400 page."""
+    if isinstance(exception, RequestDataTooBig):
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000
+        return HttpResponse(
+            f"The request is too large: the limit is {limit_mb:g} MB. Shorten "
+            "the text, or attach big content as a file.",
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
+    return defaults.bad_request(request, exception)

@@ -8,11 +8,14 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from reconciliation.models import SalesOrder
+from accounts.models import User
+from accounts.permissions import Viewer
+from reconciliation.models import ReconStatus, SalesOrder
 from reconciliation.selectors import OrderFilters, access_order, list_orders
 
 router = Router(tags=["reconciliation"])
 MAX_PAGE_SIZE = 200
+MAX_OFFSET = 1_000_000_000
 
 
 class OrderSummaryOut(Schema):
@@ -24,7 +27,8 @@ class OrderSummaryOut(Schema):
     delivery_status: str
     invoice_status: str
     payment_status: str
-    recon_status: str
+    # None for customer accounts, who do not see reconciliation results.
+    recon_status: str | None
 
 
 class OrderLineOut(Schema):
@@ -42,7 +46,7 @@ class OrderOut(OrderSummaryOut):
     lines: list[OrderLineOut]
 
 
-def _summary(order: SalesOrder) -> dict[str, Any]:
+def _summary(order: SalesOrder, *, viewer: Viewer) -> dict[str, Any]:
     return {
         "number": order.number,
         "customer": order.customer.name,
@@ -52,8 +56,12 @@ def _summary(order: SalesOrder) -> dict[str, Any]:
         "delivery_status": order.delivery_status,
         "invoice_status": order.invoice_status,
         "payment_status": order.payment_status,
-        "recon_status": order.recon_status,
+        "recon_status": None if _is_external(viewer) else order.recon_status,
     }
+
+
+def _is_external(viewer: Viewer) -> bool:
+    return isinstance(viewer, User) and viewer.is_external
 
 
 @router.get("/orders", response=list[OrderSummaryOut], summary="Orders you may see")
@@ -66,9 +74,23 @@ def get_orders(
         )
     if offset < 0:
         raise HttpError(422, f"offset={offset} is negative: use 0 or more.")
-    orders = list_orders(request.user, OrderFilters(recon_status=status))
+    if offset > MAX_OFFSET:
+        raise HttpError(422, f"offset={offset} is out of range: use 0 to {MAX_OFFSET}.")
+    if status and status not in ReconStatus.values:
+        allowed = ", ".join(ReconStatus.values)
+        raise HttpError(
+            422,
+            f"status={status!r} is not a reconciliation status: use one of {allowed}.",
+        )
+    # Customers do not see reconciliation statuses, so they cannot filter by one.
+    if _is_external(request.user):
+        filters = OrderFilters()
+    else:
+        filters = OrderFilters(recon_status=status)
+    orders = list_orders(request.user, filters)
     return [
-        OrderSummaryOut(**_summary(order)) for order in orders[offset : offset + limit]
+        OrderSummaryOut(**_summary(order, viewer=request.user))
+        for order in orders[offset : offset + limit]
     ]
 
 
@@ -93,4 +115,4 @@ def get_order(request: HttpRequest, number: str) -> OrderOut:
         )
         for line in order.lines.all()
     ]
-    return OrderOut(**_summary(order), lines=lines)
+    return OrderOut(**_summary(order, viewer=request.user), lines=lines)

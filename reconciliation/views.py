@@ -26,6 +26,12 @@ def _choice(value: str, choices: list[str]) -> str:
 @login_required
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
     params = request.GET
+    if request.user.is_external:
+        # Customers see their orders, never reconciliation results, so the
+        # reconciliation filters would only reveal which orders have findings.
+        params = params.copy()
+        for name in ("status", "code"):
+            params.pop(name, None)
     filters = OrderFilters(
         recon_status=_choice(params.get("status", ""), ReconStatus.values),
         delivery_status=_choice(

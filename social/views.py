@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from core.http import AuthenticatedRequest
-from core.markdown import normalize_tag
+from core.markdown import MAX_TAG_LENGTH, normalize_tag
 from social.models import Hashtag
 from social.selectors import posts_tagged
 
@@ -12,11 +12,12 @@ TAG_PAGE_LENGTH = 50
 
 @login_required
 def tag_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
-    key = normalize_tag(name)
+    key = normalize_tag(name)[:MAX_TAG_LENGTH]
     hashtag = Hashtag.objects.filter(name=key).first()
-    posts = posts_tagged(request.user, key)[:TAG_PAGE_LENGTH] if hashtag else []
+    posts = list(posts_tagged(request.user, key)[:TAG_PAGE_LENGTH]) if hashtag else []
+    # The stored spelling shows only beside posts the reader may see, so a
+    # tag used only in hidden posts reads exactly like an unused one.
+    shown = hashtag.display_name if hashtag and posts else key
     return render(
-        request,
-        "social/tag_detail.html",
-        {"tag_name": hashtag.display_name if hashtag else name, "posts": posts},
+        request, "social/tag_detail.html", {"tag_name": shown, "posts": posts}
     )

@@ -81,3 +81,27 @@ def test_post_through_community_page(sales_rep, payments_community):
     assert response.status_code == 302
     page = signed_in(sales_rep).get("/communities/payments/")
     assert b'href="/tags/remittance/"' in page.content
+
+
+def test_too_many_hashtags_is_rejected(sales_rep, payments_community):
+    body = " ".join(f"#tag{index}x" for index in range(31))
+    with pytest.raises(ValidationError) as error:
+        publish_post(author=sales_rep, community=payments_community, body=body)
+    assert error.value.messages == [
+        "The post has 31 different hashtags; the limit is 30. Keep the ones "
+        "people will search for."
+    ]
+    assert Post.objects.count() == 0
+    assert Hashtag.objects.count() == 0
+
+
+def test_hashtags_cost_constant_queries(
+    sales_rep, payments_community, django_assert_max_num_queries
+):
+    publish_post(author=sales_rep, community=payments_community, body="#warm")
+    body = " ".join(f"#tag{index}x" for index in range(30))
+    # membership check is skipped for open spaces; post insert, tag insert,
+    # tag read, the post's current tags, their insert, and the audit event
+    with django_assert_max_num_queries(9):
+        publish_post(author=sales_rep, community=payments_community, body=body)
+    assert Hashtag.objects.count() == 31
