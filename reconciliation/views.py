@@ -26,21 +26,22 @@ def _choice(value: str, choices: list[str]) -> str:
 @login_required
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
     params = request.GET
-    if request.user.is_external:
-        # Customers see their orders, never reconciliation results, so the
-        # reconciliation filters would only reveal which orders have findings.
-        params = params.copy()
-        for name in ("status", "code"):
-            params.pop(name, None)
+    # Customers see their orders, never reconciliation results, so the
+    # reconciliation filters would only reveal which orders have findings.
+    internal = not request.user.is_external
     filters = OrderFilters(
-        recon_status=_choice(params.get("status", ""), ReconStatus.values),
+        recon_status=_choice(params.get("status", ""), ReconStatus.values)
+        if internal
+        else "",
         delivery_status=_choice(
             params.get("delivery", ""), SalesOrder.DeliveryStatus.values
         ),
         payment_status=_choice(
             params.get("payment", ""), SalesOrder.PaymentStatus.values
         ),
-        code=_choice(params.get("code", ""), DiscrepancyCode.values),
+        code=_choice(params.get("code", ""), DiscrepancyCode.values)
+        if internal
+        else "",
         search=params.get("q", "")[:100],
     )
     page = Paginator(list_orders(request.user, filters), ORDERS_PER_PAGE).get_page(
