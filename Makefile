@@ -53,7 +53,7 @@ run: export DEBUG ?= 1
 run: venv ## Migrate the SQLite database, load the demo company and serve on 127.0.0.1:PORT
 	@mkdir -p var
 	$(VENV_PYTHON) manage.py migrate --noinput
-	$(VENV_PYTHON) manage.py load_demo
+	$(VENV_PYTHON) manage.py load_demo --base-url http://127.0.0.1:$(PORT)
 	$(VENV_PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
 # make fails whenever pytest exits non-zero, so a run that collects no tests

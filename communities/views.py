@@ -35,7 +35,9 @@ def _render_community(
     status: int = 200,
 ) -> HttpResponse:
     posts = community.posts.prefetch_related("hashtags")[:FEED_LENGTH]
-    questions = community.questions.select_related("context")[:FEED_LENGTH]
+    questions = community.questions.select_related("context").annotate(
+        answer_count=Count("answers")
+    )[:FEED_LENGTH]
     return render(
         request,
         "communities/community_detail.html",

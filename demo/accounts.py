@@ -29,7 +29,15 @@ def featured_short_payment_order() -> SalesOrder | None:
 
 def list_demo_accounts() -> list[DemoAccount]:
     order = featured_short_payment_order()
-    preferred: dict[str, User | None] = {}
+    preferred: dict[str, User | None] = {
+        # The payments super-user answers the question the demo story asks.
+        Role.FINANCE_CLERK: User.objects.filter(
+            role=Role.FINANCE_CLERK,
+            super_user_assignments__crm_function__slug="payments",
+        )
+        .order_by("pk")
+        .first(),
+    }
     if order is not None:
         preferred[Role.SALES_REP] = order.sales_rep
         preferred[Role.CUSTOMER] = order.customer.contacts.order_by("pk").first()

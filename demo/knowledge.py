@@ -381,6 +381,14 @@ def name_super_users(*, named_by: User) -> None:
                 person=person, crm_function=function, defaults={"named_by": named_by}
             )
             person.crm_functions.add(function)
+            for community in Community.objects.filter(
+                crm_functions=function, learner_group__isnull=True
+            ):
+                Membership.objects.update_or_create(
+                    community=community,
+                    person=person,
+                    defaults={"role": Membership.Role.MODERATOR},
+                )
 
 
 @transaction.atomic

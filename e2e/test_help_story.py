@@ -48,7 +48,9 @@ def test_question_from_panel_becomes_faq_entry(new_context, artifacts):
     rep = sign_in(new_context, rep_username)
     rep.get_by_label("Discrepancy").select_option("SHORT_PAYMENT")
     rep.get_by_role("button", name="Filter").click()
-    rep.get_by_role("link", name=order.number, exact=True).click()
+    rep.get_by_test_id("order-list").get_by_role(
+        "link", name=order.number, exact=True
+    ).click()
     expect(rep.get_by_role("heading", name=f"Order {order.number}")).to_be_visible()
 
     lines = rep.get_by_test_id("order-lines")
@@ -61,7 +63,10 @@ def test_question_from_panel_becomes_faq_entry(new_context, artifacts):
     expect(short_row).to_contain_text("Operations/finance clerk")
 
     panel = rep.get_by_test_id("help-panel")
-    expect(panel).to_contain_text("reconciliation.order.short_payment")
+    expect(panel).to_have_attribute(
+        "data-context", "reconciliation.order.short_payment"
+    )
+    expect(panel).to_contain_text("Short payment")
     expect(panel.get_by_test_id("super-users")).to_contain_text("Paula Reyes")
     expect(panel.get_by_test_id("document").first).to_be_visible()
     expect(panel.get_by_text(FAQ_QUESTION)).to_have_count(0)
@@ -77,8 +82,8 @@ def test_question_from_panel_becomes_faq_entry(new_context, artifacts):
     expert.get_by_role("link", name=re.compile("Notifications")).click()
     expert.get_by_role("button", name=re.compile(re.escape(QUESTION))).click()
     expect(expert.get_by_role("heading", name=QUESTION)).to_be_visible()
-    expect(expert.get_by_test_id("question-context")).to_have_text(
-        "reconciliation.order.short_payment"
+    expect(expert.get_by_test_id("question-context")).to_have_attribute(
+        "data-context", "reconciliation.order.short_payment"
     )
     expert.get_by_label("Answer").fill(ANSWER)
     expert.get_by_role("button", name="Post answer").click()
@@ -103,3 +108,8 @@ def test_question_from_panel_becomes_faq_entry(new_context, artifacts):
     expect(entry).to_contain_text("bank fee")
     panel.screenshot(path=str(artifacts / "help-panel-new-faq.png"))
     rep.screenshot(path=str(artifacts / "order-page-new-faq.png"), full_page=True)
+
+    # On a phone-sized window the page wraps instead of scrolling sideways.
+    rep.set_viewport_size({"width": 390, "height": 844})
+    assert rep.evaluate("document.documentElement.scrollWidth") <= 390
+    rep.screenshot(path=str(artifacts / "order-page-narrow.png"), full_page=True)

@@ -58,6 +58,8 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
             "payment_statuses": SalesOrder.PaymentStatus.choices,
             "codes": DiscrepancyCode.choices,
             "help_context": ORDER_LIST_CONTEXT,
+            "panel": build_help_panel(viewer=request.user, key=ORDER_LIST_CONTEXT),
+            "record_ref": "",
         },
     )
 

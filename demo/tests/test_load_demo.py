@@ -53,11 +53,27 @@ def test_prints_one_account_per_role_and_the_order_to_open():
     for _, label in Role.choices:
         assert f"  {label}" in output
     assert "  Sales representative       margaret" in output
+    assert "  Operations/finance clerk   paula" in output
     assert "  Customer                   wandk" in output
     assert (
         "Try it: sign in at /accounts/login/ as margaret and open order SO-10348, "
         "whose customer paid short: /reconciliation/orders/SO-10348/"
     ) in output
+
+
+@override_settings(DEBUG=True)
+def test_base_url_makes_full_links():
+    output = run_load_demo("--base-url", "http://127.0.0.1:8123/")
+    assert "sign in at http://127.0.0.1:8123/accounts/login/ as margaret" in output
+    assert "http://127.0.0.1:8123/reconciliation/orders/SO-10348/" in output
+
+
+@override_settings(DEBUG=True)
+def test_super_users_moderate_their_function_community():
+    run_load_demo()
+    community = Community.objects.get(slug="payments")
+    roles = dict(community.memberships.values_list("person__username", "role"))
+    assert roles == {"paula": "moderator"}
 
 
 @override_settings(DEBUG=True)

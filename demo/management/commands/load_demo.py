@@ -22,6 +22,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "--base-url",
+            default="",
+            help="Address the server answers on, e.g. http://127.0.0.1:8000, "
+            "to print full links.",
+        )
+        parser.add_argument(
             "--allow-production",
             action="store_true",
             help="Load the demo even when DEBUG is off (it creates known passwords).",
@@ -45,9 +51,9 @@ class Command(BaseCommand):
                 seed_knowledge()
             self.stdout.write(self.style.SUCCESS(f"{name} loaded."))
 
-        self._print_accounts()
+        self._print_accounts(base_url=options["base_url"].rstrip("/"))
 
-    def _print_accounts(self) -> None:
+    def _print_accounts(self, *, base_url: str) -> None:
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for account in list_demo_accounts():
@@ -61,7 +67,11 @@ class Command(BaseCommand):
             rep = order.sales_rep.username if order.sales_rep else "a sales rep"
             self.stdout.write("")
             self.stdout.write(
-                f"Try it: sign in at /accounts/login/ as {rep} and open order "
-                f"{order.number}, whose customer paid short: "
-                f"/reconciliation/orders/{order.number}/"
+                f"Try it: sign in at {base_url}/accounts/login/ as {rep} and open "
+                f"order {order.number}, whose customer paid short: "
+                f"{base_url}/reconciliation/orders/{order.number}/"
+            )
+            self.stdout.write(
+                "Ask from its help panel; paula (payments super-user) answers, and "
+                "lena (learning facilitator) adds the answer to the FAQ."
             )
