@@ -133,6 +133,11 @@ def accept_answer(*, actor: User, answer: Answer) -> Question:
             "Only the asker, a learning facilitator, a moderator or a super-user "
             "of this CRM function can accept an answer."
         )
+    if answer.author_id == actor.pk and question.author_id != actor.pk:
+        raise PermissionDenied(
+            "You wrote this answer, so someone else must accept it: the asker, "
+            "a learning facilitator or another super-user."
+        )
 
     before = {"accepted_answer": question.accepted_answer_id}
     question.accepted_answer = answer

@@ -137,11 +137,11 @@ def test_asker_is_notified_of_answer_and_promotion(
     assert super_user_kinds == ["answer_accepted", "question_routed"]
 
 
-def test_outsider_may_not_accept_or_promote(question, super_user, outsider):
+def test_outsider_may_not_accept_or_promote(question, super_user, outsider, sales_rep):
     answer = post_answer(author=super_user, question=question, body="Write it off.")
     with pytest.raises(PermissionDenied, match="Only the asker"):
         accept_answer(actor=outsider, answer=answer)
-    accept_answer(actor=super_user, answer=answer)
+    accept_answer(actor=sales_rep, answer=answer)
     with pytest.raises(PermissionDenied, match="Only a learning facilitator"):
         promote_answer_to_faq(actor=outsider, answer=answer)
     assert FaqEntry.objects.count() == 0
@@ -176,7 +176,7 @@ def test_general_customer_community_answer_is_customer_visible_faq(
         author=sales_rep, community=customer_community, title="Where are invoices?"
     )
     answer = post_answer(author=facilitator, question=asked, body="Under Invoices.")
-    accept_answer(actor=facilitator, answer=answer)
+    accept_answer(actor=sales_rep, answer=answer)
     entry = promote_answer_to_faq(actor=facilitator, answer=answer)
     assert entry.customer_visible is True
 
@@ -354,3 +354,24 @@ class TestPages:
         assert response.status_code == 403
         question.refresh_from_db()
         assert question.accepted_answer is None
+
+
+def test_super_user_cannot_accept_own_answer(question, super_user):
+    answer = post_answer(author=super_user, question=question, body="Write it off.")
+    with pytest.raises(PermissionDenied, match="You wrote this answer"):
+        accept_answer(actor=super_user, answer=answer)
+    question.refresh_from_db()
+    assert question.accepted_answer is None
+
+
+def test_asker_may_accept_own_answer(question, sales_rep):
+    answer = post_answer(author=sales_rep, question=question, body="Found it myself.")
+    accept_answer(actor=sales_rep, answer=answer)
+    question.refresh_from_db()
+    assert question.accepted_answer == answer
+
+
+def test_own_answer_shows_no_accept_button(question, super_user):
+    post_answer(author=super_user, question=question, body="Write it off.")
+    response = signed_in(super_user).get(f"/questions/{question.pk}/")
+    assert b"Accept this answer" not in response.content
