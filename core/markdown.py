@@ -12,7 +12,7 @@ Policies pinned here and tested:
 - A mention is ``@username`` not preceded by a letter, digit, ``.``, ``/`` or
   ``@``. Mentions inside link text, code and block quotes are not collected,
   so quoting a post never notifies the people it mentioned.
-- Raw HTML in the source is shown as text; the rendered HTML then passes an
+- Raw HTML in the source is shown as text. The rendered HTML then passes an
   allowlist sanitizer (nh3) that keeps http, https, mailto and relative URLs.
 """
 

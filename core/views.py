@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Answer 413 with the limit for an oversized body, else Django's 400 page."""
+    """Return 413 naming the limit for an oversized body, else Django's 400 page."""
     if isinstance(exception, RequestDataTooBig):
         limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000
         return HttpResponse(

@@ -1,4 +1,4 @@
-"""Which demo accounts to show a newcomer: one per role, and an order to open."""
+"""The demo accounts shown to a newcomer (one per role) and the order to open."""
 
 from dataclasses import dataclass
 

@@ -35,7 +35,7 @@ def store_hashtags(parsed: list[ParsedHashtag]) -> list[Hashtag]:
 
 
 def can_post_in(person: User, community: Community) -> bool:
-    """Whether ``person`` may post; seeing a community is checked by the caller."""
+    """Return whether ``person`` may post here; the caller checks they can see it."""
     if community.visibility == Community.Visibility.PRIVATE:
         return Membership.objects.filter(community=community, person=person).exists()
     return person.is_active
