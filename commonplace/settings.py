@@ -91,24 +91,23 @@ _database = parse_database_url(
     env_str("DATABASE_URL", "sqlite:///var/commonplace.sqlite3"),
     base_dir=BASE_DIR,
 )
+# WAL lets readers run while one writer commits. IMMEDIATE takes the write
+# lock at BEGIN, so two writers queue instead of failing with "database is
+# locked" half-way through a transaction.
+SQLITE_OPTIONS: dict[str, Any] = {
+    "init_command": (
+        "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+    ),
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 DATABASES: dict[str, dict[str, Any]]
 if _database.engine.endswith("sqlite3"):
     DATABASES = {
         "default": {
             "ENGINE": _database.engine,
             "NAME": _database.name,
-            "OPTIONS": {
-                # WAL lets readers run while one writer commits; IMMEDIATE takes
-                # the write lock at BEGIN so two writers queue instead of failing
-                # with "database is locked" half-way through a transaction.
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA foreign_keys=ON;"
-                ),
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             "TEST": {"NAME": None},
         }
     }
@@ -186,3 +185,13 @@ RECONCILIATION_PAYMENT_TOLERANCE = env_str("RECONCILIATION_PAYMENT_TOLERANCE", "
 # reported.
 RECONCILIATION_LATE_DAYS = env_int("RECONCILIATION_LATE_DAYS", 0, minimum=0)
 HELP_PANEL_LIMIT = env_int("HELP_PANEL_LIMIT", 5, minimum=1)
+# Days a discrepancy case has, by severity, before it is overdue. The due time
+# is the end of that local day in the company's timezone.
+RECONCILIATION_CASE_DUE_DAYS = {
+    "high": env_int("RECONCILIATION_DUE_DAYS_HIGH", 1, minimum=1),
+    "medium": env_int("RECONCILIATION_DUE_DAYS_MEDIUM", 3, minimum=1),
+    "low": env_int("RECONCILIATION_DUE_DAYS_LOW", 10, minimum=1),
+}
+# A write-off above this amount (in the case's currency) needs an approver who
+# is not the requester; at or below it the clerk resolves the case directly.
+RECONCILIATION_WRITE_OFF_LIMIT = env_str("RECONCILIATION_WRITE_OFF_LIMIT", "50.00")

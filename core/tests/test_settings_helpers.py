@@ -158,3 +158,39 @@ class TestHealthz:
 
     def test_rejects_post(self):
         assert Client().post("/healthz").status_code == 405
+
+
+def test_sqlite_file_database_runs_in_wal_mode(tmp_path, settings, django_db_blocker):
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    wrapper = DatabaseWrapper(
+        {
+            **settings.DATABASES["default"],
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(tmp_path / "wal.sqlite3"),
+            "OPTIONS": dict(settings.SQLITE_OPTIONS),
+            "TEST": {},
+            "TIME_ZONE": None,
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "AUTOCOMMIT": True,
+            "ATOMIC_REQUESTS": False,
+            "USER": "",
+            "PASSWORD": "",
+            "HOST": "",
+            "PORT": "",
+        },
+        alias="wal-check",
+    )
+    # A separate file database outside the test database, so the blocker
+    # that guards the test database is lifted for this connection only.
+    try:
+        with django_db_blocker.unblock(), wrapper.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 1  # NORMAL
+    finally:
+        wrapper.close()
