@@ -1,7 +1,8 @@
-"""Communities (spaces) and who belongs to them."""
+"""Communities (spaces), who belongs to them, and what is pinned in them."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
 
@@ -12,9 +13,15 @@ class Community(TimeStampedModel):
         PRIVATE = "private", "Private, on approval"
         CUSTOMER = "customer", "Customer-visible"
 
-    slug = models.SlugField(max_length=80, unique=True)
+    # Unicode letters are kept, so a name in any script gets a readable address.
+    slug = models.SlugField(max_length=80, unique=True, allow_unicode=True)
     name = models.CharField(max_length=120, unique=True)
     purpose = models.TextField(blank=True)
+    conversation_starters = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Short prompts (a list of strings) shown while there are no posts.",
+    )
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.OPEN
     )
@@ -33,6 +40,9 @@ class Community(TimeStampedModel):
     class Meta:
         verbose_name_plural = "communities"
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="community_name_ci_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -62,3 +72,115 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} in {self.community}"
+
+
+class MembershipRequest(models.Model):
+    """A request to join a private community, decided by an owner or moderator."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="membership_requests"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership_requests",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "person"],
+                condition=models.Q(status="pending"),
+                name="membership_request_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} asks to join {self.community} ({self.status})"
+
+
+class Invitation(models.Model):
+    """An owner's or moderator's invitation for one person to join a community."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "invitee"],
+                condition=models.Q(status="pending"),
+                name="invitation_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} invited to {self.community} ({self.status})"
+
+
+class CommunityPin(models.Model):
+    """A post an owner or moderator pinned to the top of its community's feed."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="pins"
+    )
+    post = models.ForeignKey(
+        "social.Post", on_delete=models.CASCADE, related_name="pins"
+    )
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    pinned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pinned_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "post"], name="community_pin_once_per_post"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Post {self.post_id} pinned in {self.community_id}"

@@ -10,6 +10,14 @@ class Notification(models.Model):
         ANSWER_POSTED = "answer_posted", "New answer"
         ANSWER_ACCEPTED = "answer_accepted", "Answer accepted"
         FAQ_PROMOTED = "faq_promoted", "Answer made an FAQ entry"
+        MEMBERSHIP_REQUESTED = "membership_requested", "Request to join"
+        MEMBERSHIP_APPROVED = "membership_approved", "Request to join approved"
+        MEMBERSHIP_REJECTED = "membership_rejected", "Request to join rejected"
+        COMMUNITY_INVITATION = "community_invitation", "Invitation to a community"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        MEMBER_ROLE_CHANGED = "member_role_changed", "Community role changed"
+        MEMBER_REMOVED = "member_removed", "Removed from a community"
+        POST_PINNED = "post_pinned", "Post pinned"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
