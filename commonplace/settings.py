@@ -195,3 +195,12 @@ RECONCILIATION_CASE_DUE_DAYS = {
 # A write-off above this amount (in the case's currency) needs an approver who
 # is not the requester; at or below it the clerk resolves the case directly.
 RECONCILIATION_WRITE_OFF_LIMIT = env_str("RECONCILIATION_WRITE_OFF_LIMIT", "50.00")
+# A post or comment that mentions more distinct people than this is rejected.
+SOCIAL_MAX_MENTIONS = env_int("SOCIAL_MAX_MENTIONS", 10, minimum=1)
+# People one author may notify by mentions within the window, in minutes.
+SOCIAL_MENTION_RATE_LIMIT = env_int("SOCIAL_MENTION_RATE_LIMIT", 50, minimum=1)
+SOCIAL_MENTION_RATE_WINDOW_MINUTES = env_int(
+    "SOCIAL_MENTION_RATE_WINDOW_MINUTES", 60, minimum=1
+)
+# Comments (replies included) shown per page of a post's thread.
+SOCIAL_COMMENTS_PAGE_SIZE = env_int("SOCIAL_COMMENTS_PAGE_SIZE", 50, minimum=1)

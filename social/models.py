@@ -1,7 +1,13 @@
-"""Posts in communities and the hashtags parsed from them."""
+"""Posts in communities, the hashtags parsed from them, and the conversation.
+
+The conversation is comments with one level of replies, reactions,
+bookmarks, "helpful" marks, edit history and the mentions that notified
+people. Uniqueness and counters are enforced by the database.
+"""
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from core.models import TimeStampedModel
 
@@ -30,6 +36,14 @@ class Post(TimeStampedModel):
     body = models.TextField()
     body_html = models.TextField()
     hashtags = models.ManyToManyField(Hashtag, blank=True, related_name="posts")
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # A deleted post keeps its row as a tombstone, so its comments stay in
+    # place. Its body is blanked, and the old text is kept as a revision.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # Counters updated with F() in the transaction that adds or removes the
+    # row they count. Deleted comments stay in the thread and in the count.
+    comment_count = models.PositiveIntegerField(default=0)
+    helpful_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -37,3 +51,207 @@ class Post(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Post {self.pk} by {self.author_name}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Comment(TimeStampedModel):
+    """A comment on a post, or a reply to a top-level comment.
+
+    Replies are one level deep: ``parent`` is always a top-level comment.
+    Threads are read in ``(coalesce(parent, id), id)`` order, so a top-level
+    comment is followed by its replies and pages can be cut anywhere.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=200)
+    body = models.TextField()
+    body_html = models.TextField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                "post",
+                Coalesce("parent", "id"),
+                "id",
+                name="comment_thread_order",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("id")),
+                name="comment_not_own_parent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on post {self.post_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class PostRevision(models.Model):
+    """The text a post had before one edit or its deletion."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_by_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Revision {self.pk} of post {self.post_id}"
+
+
+class CommentRevision(models.Model):
+    """The text a comment had before one edit or its deletion."""
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="revisions"
+    )
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_by_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Revision {self.pk} of comment {self.comment_id}"
+
+
+class Reaction(models.Model):
+    class Kind(models.TextChoices):
+        LIKE = "like", "Like"
+        CELEBRATE = "celebrate", "Celebrate"
+        INSIGHTFUL = "insightful", "Insightful"
+        THANKS = "thanks", "Thanks"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "person", "kind"], name="reaction_once_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=["like", "celebrate", "insightful", "thanks"]
+                ),
+                name="reaction_kind_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on post {self.post_id}"
+
+
+class Bookmark(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="bookmarks")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "post"], name="bookmark_once_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Bookmark of post {self.post_id}"
+
+
+class HelpfulMark(models.Model):
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="helpful_marks"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "post"], name="helpful_once_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Helpful mark on post {self.post_id}"
+
+
+class Mention(models.Model):
+    """A person notified because a post or comment mentions them.
+
+    Rows are the record of who was already notified, so an edit notifies
+    only people who are new, and they feed the per-author rate limit.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    comment = models.ForeignKey(
+        Comment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="mentions",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "person"],
+                condition=models.Q(comment__isnull=True),
+                name="mention_once_per_post",
+            ),
+            models.UniqueConstraint(
+                fields=["comment", "person"],
+                condition=models.Q(comment__isnull=False),
+                name="mention_once_per_comment",
+            ),
+        ]
+        indexes = [models.Index(fields=["author", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Mention of {self.person_id} in post {self.post_id}"
