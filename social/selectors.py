@@ -1,10 +1,24 @@
-"""Reads of posts: a post is visible to whoever may see its community."""
+"""Reads of posts: a post is visible to whoever may see its community.
 
-from django.db.models import QuerySet
+Everything inside a post (comments, reactions, bookmarks, helpful marks)
+is visible exactly when the post is, so every read below starts from
+``visible_posts``.
+"""
 
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from accounts.models import Role, User
 from accounts.permissions import Viewer
+from communities.models import Community, Membership
 from communities.selectors import visible_communities
-from social.models import Post
+from social.models import Bookmark, Comment, HelpfulMark, Post, Reaction
+
+MODERATING_ROLES = (Membership.Role.OWNER, Membership.Role.MODERATOR)
 
 
 def visible_posts(viewer: Viewer) -> QuerySet[Post]:
@@ -17,4 +31,142 @@ def posts_tagged(viewer: Viewer, tag_name: str) -> QuerySet[Post]:
         .filter(hashtags__name=tag_name)
         .select_related("community")
         .prefetch_related("hashtags")
+    )
+
+
+def access_post(viewer: Viewer, post_id: int) -> Post:
+    """Return the post, or raise 404 when ``viewer`` may not see it."""
+    post = visible_posts(viewer).select_related("community").filter(pk=post_id).first()
+    if post is None:
+        raise Http404("No post found with that number.")
+    return post
+
+
+def access_comment(viewer: Viewer, comment_id: int) -> Comment:
+    """Return the comment, or raise 404 when ``viewer`` may not see its post."""
+    comment = (
+        Comment.objects.filter(pk=comment_id, post__in=visible_posts(viewer))
+        .select_related("post__community")
+        .first()
+    )
+    if comment is None:
+        raise Http404("No comment found with that number.")
+    return comment
+
+
+def can_moderate(person: User, community: Community) -> bool:
+    """Check whether ``person`` may delete others' posts and comments there."""
+    if person.role == Role.MODERATOR and not person.is_external:
+        return True
+    return Membership.objects.filter(
+        community=community, person=person, role__in=MODERATING_ROLES
+    ).exists()
+
+
+def _thread_order(comments: QuerySet[Comment]) -> QuerySet[Comment]:
+    return comments.annotate(thread_key=Coalesce("parent_id", "id")).order_by(
+        "thread_key", "id"
+    )
+
+
+def comment_page_count(post: Post) -> int:
+    size: int = settings.SOCIAL_COMMENTS_PAGE_SIZE
+    return max(1, -(-post.comment_count // size))
+
+
+def comments_page(post: Post, page: int) -> list[Comment]:
+    """Return one page of the post's thread, top-level comments before their replies.
+
+    The page costs one query whatever the size of the thread.
+    """
+    size: int = settings.SOCIAL_COMMENTS_PAGE_SIZE
+    start = (page - 1) * size
+    thread = _thread_order(Comment.objects.filter(post=post))
+    return list(thread.select_related("parent")[start : start + size])
+
+
+def page_of_comment(comment: Comment) -> int:
+    """Return the page of its post's thread that ``comment`` appears on."""
+    size: int = settings.SOCIAL_COMMENTS_PAGE_SIZE
+    key = comment.parent_id or comment.pk
+    before = (
+        _thread_order(Comment.objects.filter(post_id=comment.post_id))
+        .filter(Q(thread_key__lt=key) | Q(thread_key=key, id__lt=comment.pk))
+        .count()
+    )
+    return before // size + 1
+
+
+@dataclass
+class ReactionCount:
+    kind: str
+    label: str
+    count: int
+    mine: bool
+
+
+@dataclass
+class Conversation:
+    """The state of one post's reaction, bookmark and helpful bar for one viewer."""
+
+    reactions: list[ReactionCount] = field(default_factory=list)
+    bookmarked: bool = False
+    marked_helpful: bool = False
+
+
+def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
+    """Set ``post.conversation`` on each post for ``viewer`` in four queries.
+
+    The posts must come from ``visible_posts(viewer)``.
+    """
+    ids = [post.pk for post in posts]
+    counts: dict[tuple[int, str], int] = {}
+    rows = (
+        Reaction.objects.filter(post_id__in=ids)
+        .values("post_id", "kind")
+        .annotate(total=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        counts[(row["post_id"], row["kind"])] = row["total"]
+    mine = set(
+        Reaction.objects.filter(post_id__in=ids, person=viewer).values_list(
+            "post_id", "kind"
+        )
+    )
+    bookmarked = set(
+        Bookmark.objects.filter(post_id__in=ids, person=viewer).values_list(
+            "post_id", flat=True
+        )
+    )
+    helpful = set(
+        HelpfulMark.objects.filter(post_id__in=ids, person=viewer).values_list(
+            "post_id", flat=True
+        )
+    )
+
+    for post in posts:
+        post.conversation = Conversation(  # type: ignore[attr-defined]
+            reactions=[
+                ReactionCount(
+                    kind=kind,
+                    label=str(label),
+                    count=counts.get((post.pk, kind), 0),
+                    mine=(post.pk, kind) in mine,
+                )
+                for kind, label in Reaction.Kind.choices
+            ],
+            bookmarked=post.pk in bookmarked,
+            marked_helpful=post.pk in helpful,
+        )
+    return posts
+
+
+def bookmarked_posts(viewer: User) -> QuerySet[Post]:
+    """Return the viewer's bookmarked posts that they may still see, newest first."""
+    return (
+        visible_posts(viewer)
+        .filter(bookmarks__person=viewer)
+        .select_related("community")
+        .order_by("-bookmarks__created_at", "-id")
     )

@@ -1,0 +1,148 @@
+"""Resolve @mentions, enforce the mention limits, and notify mentioned people.
+
+Mentions come from ``render_markdown``, which skips code, link text and
+block quotes. A mentioned person is notified only when they may see the
+post, once per post or comment, and an edit notifies only people the
+earlier text did not already notify.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import User
+from notifications.models import Notification
+from notifications.services import notify
+from social.models import Comment, Mention, Post
+from social.selectors import visible_posts
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MentionTarget:
+    """The post a mention lives in, and the comment when it is in one."""
+
+    post: Post
+    comment: Comment | None = None
+
+    @property
+    def subject_key(self) -> str:
+        if self.comment is not None:
+            return f"comment:{self.comment.pk}"
+        return f"post:{self.post.pk}"
+
+    @property
+    def url(self) -> str:
+        if self.comment is not None:
+            return f"/posts/{self.post.pk}/comments/{self.comment.pk}/"
+        return f"/posts/{self.post.pk}/"
+
+
+def resolve_mentions(usernames: list[str]) -> list[User]:
+    """Return the active people named by ``usernames``, matched case-insensitively."""
+    if not usernames:
+        return []
+    keys = {name.lower() for name in usernames}
+    return list(
+        User.objects.annotate(username_key=Lower("username"))
+        .filter(username_key__in=keys, is_active=True)
+        .order_by("username_key")
+    )
+
+
+def check_mention_cap(people: list[User], *, text_kind: str) -> None:
+    """Reject text that mentions more distinct people than the configured cap."""
+    limit = settings.SOCIAL_MAX_MENTIONS
+    if len(people) > limit:
+        raise ValidationError(
+            f"The {text_kind} mentions {len(people)} people; the limit is {limit}. "
+            "Mention fewer people, or post in a community they belong to."
+        )
+
+
+def _check_rate_limit(author: User, new_count: int) -> None:
+    """Reject mentions that would take ``author`` past the per-window limit.
+
+    The caller holds a lock on the author's row, so two concurrent writes by
+    one author cannot both pass the check with the same count.
+    """
+    limit = settings.SOCIAL_MENTION_RATE_LIMIT
+    minutes = settings.SOCIAL_MENTION_RATE_WINDOW_MINUTES
+    since = timezone.now() - timedelta(minutes=minutes)
+    recent = Mention.objects.filter(author=author, created_at__gte=since).count()
+    if recent + new_count > limit:
+        logger.warning(
+            "mention rate limit reached: author=%s recent=%s new=%s limit=%s",
+            author.pk,
+            recent,
+            new_count,
+            limit,
+        )
+        raise ValidationError(
+            f"You have mentioned {recent} people in the last {minutes} minutes "
+            f"and this would add {new_count}; the limit is {limit}. Wait before "
+            "mentioning more people, or remove some mentions."
+        )
+
+
+def _people_who_see(post: Post, people: list[User]) -> list[User]:
+    # NOTE: one query per person; the mention cap bounds the count.
+    return [
+        person for person in people if visible_posts(person).filter(pk=post.pk).exists()
+    ]
+
+
+def notify_new_mentions(
+    *, author: User, target: MentionTarget, people: list[User], message: str
+) -> list[User]:
+    """Record and notify the people in ``people`` not yet notified for ``target``.
+
+    Call it inside the write's transaction, after ``check_mention_cap``.
+    Returns the people notified now.
+    """
+    already = Mention.objects.filter(post=target.post, comment=target.comment)
+    already_ids = set(already.values_list("person_id", flat=True))
+    candidates = [
+        person
+        for person in people
+        if person.pk not in already_ids and person.pk != author.pk
+    ]
+    new_people = _people_who_see(target.post, candidates)
+    if not new_people:
+        return []
+
+    User.objects.select_for_update().filter(pk=author.pk).first()
+    _check_rate_limit(author, len(new_people))
+    Mention.objects.bulk_create(
+        [
+            Mention(
+                post=target.post,
+                comment=target.comment,
+                person=person,
+                author=author,
+            )
+            for person in new_people
+        ],
+        ignore_conflicts=True,
+    )
+    notify(
+        recipients=new_people,
+        kind=Notification.Kind.MENTIONED,
+        actor=author,
+        message=message,
+        url=target.url,
+        subject_key=target.subject_key,
+    )
+    logger.info(
+        "mentions notified: subject=%s author=%s people=%s",
+        target.subject_key,
+        author.pk,
+        len(new_people),
+    )
+    return new_people

@@ -1,0 +1,205 @@
+"""Publish, edit and delete posts in communities."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from communities.models import Community, Membership
+from core.audit import record_event
+from core.markdown import Hashtag as ParsedHashtag
+from core.markdown import Rendered, render_markdown
+from core.text import clean_text
+from social.models import Hashtag, Post, PostRevision
+from social.selectors import can_moderate
+from social.services.mentions import (
+    MentionTarget,
+    check_mention_cap,
+    notify_new_mentions,
+    resolve_mentions,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_POST_LENGTH = 5_000
+MAX_TAGS_PER_POST = 30
+
+
+def store_hashtags(parsed: list[ParsedHashtag]) -> list[Hashtag]:
+    """Return the rows for ``parsed`` tags, inserting new ones, in two queries.
+
+    A tag keeps the spelling it was first used with; a concurrent first use
+    is absorbed by the unique name.
+    """
+    names = [tag.name for tag in parsed]
+    Hashtag.objects.bulk_create(
+        [Hashtag(name=tag.name, display_name=tag.display_name) for tag in parsed],
+        ignore_conflicts=True,
+    )
+    by_name = {tag.name: tag for tag in Hashtag.objects.filter(name__in=names)}
+    return [by_name[name] for name in names]
+
+
+def can_post_in(person: User, community: Community) -> bool:
+    """Check whether ``person`` may post. The caller checks that they see it."""
+    if community.visibility == Community.Visibility.PRIVATE:
+        return Membership.objects.filter(community=community, person=person).exists()
+    return person.is_active
+
+
+def _render_post_body(body: str) -> tuple[str, Rendered]:
+    text = clean_text(body)
+    if not text:
+        raise ValidationError("The post is empty: write something before posting.")
+    if len(text) > MAX_POST_LENGTH:
+        raise ValidationError(
+            f"The post is {len(text)} characters long; the limit is {MAX_POST_LENGTH}."
+        )
+
+    rendered = render_markdown(text)
+    if len(rendered.hashtags) > MAX_TAGS_PER_POST:
+        raise ValidationError(
+            f"The post has {len(rendered.hashtags)} different hashtags; the limit "
+            f"is {MAX_TAGS_PER_POST}. Keep the ones people will search for."
+        )
+    return text, rendered
+
+
+def _mention_message(author: User, post: Post) -> str:
+    return f"{author.display_name} mentioned you in a post in {post.community.name}."
+
+
+@transaction.atomic
+def publish_post(*, author: User, community: Community, body: str) -> Post:
+    if not can_post_in(author, community):
+        raise PermissionDenied("Join this community before posting in it.")
+    text, rendered = _render_post_body(body)
+    mentioned = resolve_mentions(rendered.mentions)
+    check_mention_cap(mentioned, text_kind="post")
+
+    post = Post.objects.create(
+        community=community,
+        author=author,
+        author_name=author.display_name,
+        body=text,
+        body_html=rendered.html,
+    )
+    tags = store_hashtags(rendered.hashtags)
+    post.hashtags.set(tags)
+    notified = notify_new_mentions(
+        author=author,
+        target=MentionTarget(post=post),
+        people=mentioned,
+        message=_mention_message(author, post),
+    )
+    record_event(
+        actor=author,
+        action="post.published",
+        target=post,
+        source="screen",
+        after={
+            "community": community.slug,
+            "hashtags": [tag.name for tag in tags],
+            "mentioned": [person.username for person in notified],
+        },
+    )
+    logger.info("post published: post=%s community=%s", post.pk, community.slug)
+    return post
+
+
+def _lock_post(post: Post) -> Post:
+    """Return ``post`` re-read under a row lock, so edits and deletes queue."""
+    return Post.objects.select_for_update().select_related("community").get(pk=post.pk)
+
+
+@transaction.atomic
+def edit_post(*, editor: User, post: Post, body: str) -> Post:
+    """Replace the text of ``post``, keeping the old text as a revision.
+
+    Only the author edits a post. People the new text mentions are notified
+    when the earlier text had not already notified them.
+    """
+    post = _lock_post(post)
+    if post.is_deleted:
+        raise ValidationError("This post was deleted, so it cannot be edited.")
+    if post.author_id != editor.pk:
+        raise PermissionDenied("Only the author of a post can edit it.")
+    text, rendered = _render_post_body(body)
+    if text == post.body:
+        return post
+    mentioned = resolve_mentions(rendered.mentions)
+    check_mention_cap(mentioned, text_kind="post")
+
+    PostRevision.objects.create(
+        post=post, body=post.body, edited_by=editor, edited_by_name=editor.display_name
+    )
+    before = {"body": post.body}
+    post.body = text
+    post.body_html = rendered.html
+    post.edited_at = timezone.now()
+    post.save(update_fields=["body", "body_html", "edited_at", "updated_at"])
+    tags = store_hashtags(rendered.hashtags)
+    post.hashtags.set(tags)
+    notified = notify_new_mentions(
+        author=editor,
+        target=MentionTarget(post=post),
+        people=mentioned,
+        message=_mention_message(editor, post),
+    )
+    record_event(
+        actor=editor,
+        action="post.edited",
+        target=post,
+        source="screen",
+        before=before,
+        after={
+            "body": text,
+            "hashtags": [tag.name for tag in tags],
+            "mentioned": [person.username for person in notified],
+        },
+    )
+    logger.info("post edited: post=%s editor=%s", post.pk, editor.pk)
+    return post
+
+
+@transaction.atomic
+def delete_post(*, actor: User, post: Post, reason: str = "") -> Post:
+    """Blank ``post`` to a tombstone that keeps its comments in place.
+
+    The author or a moderator of the community may delete. The text is kept
+    as a revision for the audit trail and leaves the tag pages.
+    """
+    post = _lock_post(post)
+    if post.is_deleted:
+        raise ValidationError("This post was already deleted.")
+    if post.author_id != actor.pk and not can_moderate(actor, post.community):
+        raise PermissionDenied(
+            "Only the author or a moderator of this community can delete this post."
+        )
+
+    PostRevision.objects.create(
+        post=post, body=post.body, edited_by=actor, edited_by_name=actor.display_name
+    )
+    Post.objects.filter(pk=post.pk).update(
+        body="", body_html="", deleted_at=timezone.now(), updated_at=timezone.now()
+    )
+    post.hashtags.clear()
+    record_event(
+        actor=actor,
+        action="post.deleted",
+        target=post,
+        source="screen",
+        before={"body": post.body},
+        reason=reason,
+    )
+    logger.info("post deleted: post=%s actor=%s", post.pk, actor.pk)
+    post.refresh_from_db()
+    return post
+
+
+def change_comment_count(post_id: int, delta: int) -> None:
+    """Add ``delta`` to the post's comment counter in the database."""
+    Post.objects.filter(pk=post_id).update(comment_count=F("comment_count") + delta)
