@@ -14,6 +14,7 @@ urlpatterns = [
     path("library/", include("library.urls")),
     path("notifications/", include("notifications.urls")),
     path("tags/", include("social.urls")),
+    path("posts/", include("social.post_urls")),
     path("api/", api.urls),
 ]
 

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from core.http import AuthenticatedRequest
 from core.markdown import MAX_TAG_LENGTH, normalize_tag
 from social.models import Hashtag
-from social.selectors import posts_tagged
+from social.selectors import attach_conversations, posts_tagged
 
 TAG_PAGE_LENGTH = 50
 
@@ -15,6 +15,7 @@ def tag_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
     key = normalize_tag(name)[:MAX_TAG_LENGTH]
     hashtag = Hashtag.objects.filter(name=key).first()
     posts = list(posts_tagged(request.user, key)[:TAG_PAGE_LENGTH]) if hashtag else []
+    attach_conversations(request.user, posts)
     # The stored spelling shows only beside posts the reader may see, so a
     # tag used only in hidden posts reads exactly like an unused one.
     shown = hashtag.display_name if hashtag and posts else key

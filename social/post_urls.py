@@ -1,0 +1,35 @@
+from django.urls import path
+
+from social import post_views
+
+app_name = "posts"
+
+urlpatterns = [
+    path("bookmarks/", post_views.bookmark_list, name="bookmark_list"),
+    path("<int:post_id>/", post_views.post_detail, name="post_detail"),
+    path("<int:post_id>/edit/", post_views.post_edit, name="post_edit"),
+    path("<int:post_id>/delete/", post_views.post_delete, name="post_delete"),
+    path("<int:post_id>/history/", post_views.post_history, name="post_history"),
+    path("<int:post_id>/reactions/", post_views.reaction_set, name="reaction_set"),
+    path("<int:post_id>/bookmark/", post_views.bookmark_set, name="bookmark_set"),
+    path("<int:post_id>/helpful/", post_views.helpful_set, name="helpful_set"),
+    path("<int:post_id>/comments/", post_views.comment_list, name="comment_list"),
+    path(
+        "<int:post_id>/comments/new/", post_views.comment_create, name="comment_create"
+    ),
+    path(
+        "<int:post_id>/comments/<int:comment_id>/",
+        post_views.comment_permalink,
+        name="comment_permalink",
+    ),
+    path(
+        "comments/<int:comment_id>/edit/",
+        post_views.comment_edit,
+        name="comment_edit",
+    ),
+    path(
+        "comments/<int:comment_id>/delete/",
+        post_views.comment_delete,
+        name="comment_delete",
+    ),
+]

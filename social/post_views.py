@@ -1,0 +1,288 @@
+"""Pages and htmx endpoints for one post and its conversation."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from core.http import AuthenticatedRequest
+from social.forms import CommentForm, PostForm, ReactionForm, ToggleForm
+from social.models import Comment, Post
+from social.selectors import (
+    access_comment,
+    access_post,
+    attach_conversations,
+    bookmarked_posts,
+    can_moderate,
+    comment_page_count,
+    comments_page,
+    page_of_comment,
+)
+from social.services import (
+    can_post_in,
+    delete_comment,
+    delete_post,
+    edit_comment,
+    edit_post,
+    post_comment,
+    set_bookmark,
+    set_helpful,
+    set_reaction,
+)
+
+BOOKMARK_PAGE_LENGTH = 50
+
+
+def _page_number(request: AuthenticatedRequest, post: Post) -> int:
+    raw = request.GET.get("page", "1")
+    last = comment_page_count(post)
+    if not raw.isdigit() or not 1 <= int(raw) <= last:
+        raise Http404(f"No page {raw!r} in this thread: pages run from 1 to {last}.")
+    return int(raw)
+
+
+def _thread_context(
+    request: AuthenticatedRequest, post: Post, page: int
+) -> dict[str, object]:
+    last = comment_page_count(post)
+    return {
+        "post": post,
+        "comments": comments_page(post, page),
+        "page": page,
+        "next_page": page + 1 if page < last else None,
+        "previous_page": page - 1 if page > 1 else None,
+        "may_comment": not post.is_deleted
+        and can_post_in(request.user, post.community),
+        "may_moderate": can_moderate(request.user, post.community),
+    }
+
+
+def _render_post_page(
+    request: AuthenticatedRequest,
+    post: Post,
+    *,
+    page: int = 1,
+    form: CommentForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    attach_conversations(request.user, [post])
+    context = _thread_context(request, post, page)
+    context["comment_form"] = form or CommentForm()
+    return render(request, "social/post_detail.html", context, status=status)
+
+
+@login_required
+def post_detail(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    post = access_post(request.user, post_id)
+    return _render_post_page(request, post, page=_page_number(request, post))
+
+
+@login_required
+def comment_list(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    """Return one page of the thread as a partial, for "load more"."""
+    post = access_post(request.user, post_id)
+    context = _thread_context(request, post, _page_number(request, post))
+    return render(request, "social/_comment_page.html", context)
+
+
+@login_required
+def comment_permalink(
+    request: AuthenticatedRequest, post_id: int, comment_id: int
+) -> HttpResponse:
+    comment = access_comment(request.user, comment_id)
+    if comment.post_id != post_id:
+        raise Http404("No comment found with that number.")
+    url = reverse("posts:post_detail", args=[post_id])
+    return redirect(f"{url}?page={page_of_comment(comment)}#comment-{comment.pk}")
+
+
+@require_POST
+@login_required
+def comment_create(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    post = access_post(request.user, post_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _render_post_page(request, post, form=form, status=422)
+
+    parent_id = form.cleaned_data["parent"]
+    parent = access_comment(request.user, parent_id) if parent_id else None
+    try:
+        comment = post_comment(
+            author=request.user,
+            post=post,
+            body=form.cleaned_data["body"],
+            parent=parent,
+        )
+    except ValidationError as error:
+        form.add_error("body", error)
+        return _render_post_page(request, post, form=form, status=422)
+    return redirect("posts:comment_permalink", post_id=post.pk, comment_id=comment.pk)
+
+
+@login_required
+def post_edit(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    post = access_post(request.user, post_id)
+    if post.author_id != request.user.pk:
+        raise PermissionDenied("Only the author of a post can edit it.")
+    if request.method != "POST":
+        form = PostForm(initial={"body": post.body})
+        return render(request, "social/post_edit.html", {"post": post, "form": form})
+
+    form = PostForm(request.POST)
+    if form.is_valid():
+        try:
+            edit_post(editor=request.user, post=post, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            form.add_error("body", error)
+        else:
+            messages.success(request, "Post updated.")
+            return redirect("posts:post_detail", post_id=post.pk)
+    context = {"post": post, "form": form}
+    return render(request, "social/post_edit.html", context, status=422)
+
+
+@require_POST
+@login_required
+def post_delete(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    post = access_post(request.user, post_id)
+    try:
+        delete_post(actor=request.user, post=post)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Post deleted.")
+    return redirect("posts:post_detail", post_id=post.pk)
+
+
+@login_required
+def post_history(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    """Show earlier texts of a post to its author and the community's moderators."""
+    post = access_post(request.user, post_id)
+    if post.author_id != request.user.pk and not can_moderate(
+        request.user, post.community
+    ):
+        raise PermissionDenied(
+            "Only the author and moderators of this community can read its history."
+        )
+    revisions = post.revisions.all()
+    return render(
+        request, "social/post_history.html", {"post": post, "revisions": revisions}
+    )
+
+
+def _comment_for_author(request: AuthenticatedRequest, comment: Comment) -> None:
+    if comment.author_id != request.user.pk:
+        raise PermissionDenied("Only the author of a comment can edit it.")
+
+
+@login_required
+def comment_edit(request: AuthenticatedRequest, comment_id: int) -> HttpResponse:
+    comment = access_comment(request.user, comment_id)
+    _comment_for_author(request, comment)
+    if request.method != "POST":
+        form = CommentForm(initial={"body": comment.body})
+        context = {"comment": comment, "form": form}
+        return render(request, "social/comment_edit.html", context)
+
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            edit_comment(
+                editor=request.user, comment=comment, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            form.add_error("body", error)
+        else:
+            return redirect(
+                "posts:comment_permalink",
+                post_id=comment.post_id,
+                comment_id=comment.pk,
+            )
+    context = {"comment": comment, "form": form}
+    return render(request, "social/comment_edit.html", context, status=422)
+
+
+@require_POST
+@login_required
+def comment_delete(request: AuthenticatedRequest, comment_id: int) -> HttpResponse:
+    comment = access_comment(request.user, comment_id)
+    try:
+        delete_comment(actor=request.user, comment=comment)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(
+        "posts:comment_permalink", post_id=comment.post_id, comment_id=comment.pk
+    )
+
+
+def _bar_response(
+    request: AuthenticatedRequest, post_id: int, error: str = ""
+) -> HttpResponse:
+    """Return the refreshed bar to htmx, or send a plain form back to the post."""
+    if not request.headers.get("HX-Request"):
+        if error:
+            messages.error(request, error)
+        return redirect("posts:post_detail", post_id=post_id)
+
+    post = access_post(request.user, post_id)
+    attach_conversations(request.user, [post])
+    context = {"post": post, "bar_error": error}
+    return render(
+        request, "social/_post_bar.html", context, status=422 if error else 200
+    )
+
+
+@require_POST
+@login_required
+def reaction_set(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    post = access_post(request.user, post_id)
+    form = ReactionForm(request.POST)
+    if not form.is_valid():
+        return _bar_response(
+            request, post.pk, "Choose a reaction and whether to add it."
+        )
+    try:
+        set_reaction(
+            person=request.user,
+            post=post,
+            kind=form.cleaned_data["kind"],
+            active=form.cleaned_data["active"],
+        )
+    except ValidationError as error:
+        return _bar_response(request, post.pk, " ".join(error.messages))
+    return _bar_response(request, post.pk)
+
+
+@require_POST
+@login_required
+def bookmark_set(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    post = access_post(request.user, post_id)
+    form = ToggleForm(request.POST)
+    if not form.is_valid():
+        return _bar_response(request, post.pk, "Say whether to add or remove it.")
+    set_bookmark(person=request.user, post=post, active=form.cleaned_data["active"])
+    return _bar_response(request, post.pk)
+
+
+@require_POST
+@login_required
+def helpful_set(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    post = access_post(request.user, post_id)
+    form = ToggleForm(request.POST)
+    if not form.is_valid():
+        return _bar_response(request, post.pk, "Say whether to add or remove it.")
+    try:
+        set_helpful(person=request.user, post=post, active=form.cleaned_data["active"])
+    except ValidationError as error:
+        return _bar_response(request, post.pk, " ".join(error.messages))
+    return _bar_response(request, post.pk)
+
+
+@login_required
+def bookmark_list(request: AuthenticatedRequest) -> HttpResponse:
+    posts = list(bookmarked_posts(request.user)[:BOOKMARK_PAGE_LENGTH])
+    attach_conversations(request.user, posts)
+    return render(request, "social/bookmark_list.html", {"posts": posts})
