@@ -204,3 +204,33 @@ SOCIAL_MENTION_RATE_WINDOW_MINUTES = env_int(
 )
 # Comments (replies included) shown per page of a post's thread.
 SOCIAL_COMMENTS_PAGE_SIZE = env_int("SOCIAL_COMMENTS_PAGE_SIZE", 50, minimum=1)
+# Library upload limits, in bytes unless named otherwise. Files are stored
+# through default_storage; S3-compatible storage is a STORAGES change.
+LIBRARY_MAX_DOCUMENT_BYTES = env_int(
+    "LIBRARY_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024, minimum=1
+)
+LIBRARY_MAX_VIDEO_BYTES = env_int(
+    "LIBRARY_MAX_VIDEO_BYTES", 2 * 1024 * 1024 * 1024, minimum=1
+)
+LIBRARY_MAX_PACKAGE_BYTES = env_int(
+    "LIBRARY_MAX_PACKAGE_BYTES", 500 * 1024 * 1024, minimum=1
+)
+LIBRARY_MAX_POSTER_BYTES = env_int(
+    "LIBRARY_MAX_POSTER_BYTES", 5 * 1024 * 1024, minimum=1
+)
+# A request body larger than this gets 413 before it is read.
+LIBRARY_MAX_REQUEST_BYTES = env_int(
+    "LIBRARY_MAX_REQUEST_BYTES",
+    LIBRARY_MAX_VIDEO_BYTES + LIBRARY_MAX_POSTER_BYTES + 1024 * 1024,
+    minimum=1,
+)
+# Limits on a demo package's contents, checked while it is extracted.
+LIBRARY_PACKAGE_MAX_ENTRIES = env_int("LIBRARY_PACKAGE_MAX_ENTRIES", 10_000, minimum=1)
+LIBRARY_PACKAGE_MAX_UNCOMPRESSED_BYTES = env_int(
+    "LIBRARY_PACKAGE_MAX_UNCOMPRESSED_BYTES", 2 * 1024 * 1024 * 1024, minimum=1
+)
+# Uncompressed bytes per byte of zip file, applied past the first MiB.
+LIBRARY_PACKAGE_MAX_RATIO = env_int("LIBRARY_PACKAGE_MAX_RATIO", 100, minimum=1)
+# Folder levels an entry path may have, the file name included.
+LIBRARY_PACKAGE_MAX_DEPTH = env_int("LIBRARY_PACKAGE_MAX_DEPTH", 16, minimum=1)
+LIBRARY_PAGE_SIZE = env_int("LIBRARY_PAGE_SIZE", 25, minimum=1)

@@ -1,0 +1,68 @@
+"""Files, people and items the library tests share.
+
+Every test that stores files gets MEDIA_ROOT in its own tmp directory, and
+extraction directories go to a tmp directory too, so a test can assert
+that a rejected upload left nothing behind.
+"""
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+from conftest import make_person
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
+MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 40
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+@pytest.fixture
+def extraction_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "extract"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    return directory
+
+
+@pytest.fixture
+def member(db):
+    """An employee who owns library items."""
+    return make_person("mona", Role.SALES_REP, group="sales")
+
+
+@pytest.fixture
+def moderator(db):
+    return make_person("mo", Role.MODERATOR, group="operations")
+
+
+def signed_in(person) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def stored_files(root: Path) -> list[str]:
+    return sorted(
+        str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()
+    )
+
+
+def make_zip(entries: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
