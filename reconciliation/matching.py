@@ -20,7 +20,7 @@ import logging
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import AuditEvent
+from reconciliation.cases import compute_due_at
 from reconciliation.checks import (
     CheckContext,
     DuplicateOf,
@@ -75,6 +76,21 @@ FINDING_FIELDS = (
     "invoice_id",
     "shipment_id",
 )
+# Case fields the pass changes when it resolves, reopens or flags a case.
+CASE_FIELDS = (
+    "state",
+    "resolved_at",
+    "resolved_by_id",
+    "resolution_code",
+    "resolution_note",
+    "resolution_seconds",
+    "reopen_count",
+    "finding_holds",
+)
+State = Discrepancy.State
+# States in which nobody has picked up the case yet.
+RULE_RESOLVABLE_STATES = frozenset({State.OPEN, State.REOPENED})
+RULE_RESOLUTION_NOTE = "The matching pass no longer finds this difference."
 
 
 @dataclass(frozen=True)
@@ -213,12 +229,12 @@ def _match_chunk(
         writeoffs.extend(settle_within_tolerance(order_documents, context))
         findings.extend(check_order(order_documents, context))
 
-    existing = {
-        row.fingerprint: row
-        for row in Discrepancy.objects.filter(
-            company=company, order_id__gte=first, order_id__lte=last
-        )
-    }
+    # Locked, in id order, so a person's change to a case waits for the pass
+    # instead of being overwritten by the pass's older copy of the row.
+    rows = Discrepancy.objects.select_for_update().filter(
+        company=company, order_id__gte=first, order_id__lte=last
+    )
+    existing = {row.fingerprint: row for row in rows.order_by("pk")}
     events = _save_findings(company, findings, existing, tally)
     events.extend(_save_writeoffs(writeoffs, documents))
     _save_recon_statuses(documents, findings)
@@ -294,49 +310,99 @@ def _save_findings(
     for finding in findings:
         row = existing.pop(finding.fingerprint, None)
         if row is None:
-            created.append(_new_row(company, finding))
+            created.append(_new_row(company, finding, now))
             continue
 
         before = _row_values(row)
+        before_state = row.state
         _apply_finding(row, finding)
         after = _row_values(row)
-        if row.state != Discrepancy.State.OPEN:
-            row.state = Discrepancy.State.OPEN
-            row.resolved_at = None
-            action = "discrepancy.reopened"
-            tally.reopened += 1
-        elif after != before:
-            action = "discrepancy.updated"
-            tally.updated += 1
-        else:
+        action = _action_for_holding(row, changed=after != before)
+        if action is None:
             tally.unchanged += 1
             continue
+        if action == "discrepancy.reopened":
+            tally.reopened += 1
+        else:
+            tally.updated += 1
         row.updated_at = now
         changed.append(row)
+        before["state"] = before_state
+        after["state"] = row.state
         events.append(_event(action, row, before, after))
 
     for row in existing.values():
-        if row.state == Discrepancy.State.OPEN:
-            row.state = Discrepancy.State.RESOLVED
-            row.resolved_at = now
-            row.updated_at = now
-            changed.append(row)
-            events.append(_event("discrepancy.resolved", row, {}, {}))
+        before_state = row.state
+        action = _action_for_cleared(row, now=now)
+        if action is None:
+            continue
+        if action == "discrepancy.resolved":
             tally.resolved += 1
+        row.updated_at = now
+        changed.append(row)
+        before_state_only: dict[str, str | None] = {"state": before_state}
+        events.append(_event(action, row, before_state_only, {"state": row.state}))
 
     Discrepancy.objects.bulk_create(created, batch_size=500)
     for row in created:
         events.append(_event("discrepancy.opened", row, {}, _row_values(row)))
     tally.opened += len(created)
-    fields = [*FINDING_FIELDS, "state", "resolved_at", "updated_at"]
-    save_fields(changed, fields)
+    save_fields(changed, [*FINDING_FIELDS, *CASE_FIELDS, "updated_at"])
     return events
 
 
-def _new_row(company: Company, finding: Finding) -> Discrepancy:
+def _action_for_holding(row: Discrepancy, *, changed: bool) -> str | None:
+    """Update the case of a finding that still holds, and name what happened.
+
+    A case a person is working keeps its state. A case the matching pass
+    resolved opens again. A case a person resolved, closed or rejected stays
+    so while the finding is the same, because that person already decided on
+    these figures; when the figures change it is reopened for them.
+    """
+    holds_again = not row.finding_holds
+    row.finding_holds = True
+    if row.is_active:
+        return "discrepancy.updated" if changed or holds_again else None
+
+    resolved_by_rule = row.state == State.RESOLVED and row.resolved_by_id is None
+    if not resolved_by_rule and not changed:
+        return None
+
+    row.state = State.OPEN if resolved_by_rule else State.REOPENED
+    row.resolved_at = None
+    row.resolved_by_id = None
+    row.resolution_code = ""
+    row.resolution_note = ""
+    row.reopen_count += 1
+    return "discrepancy.reopened"
+
+
+def _action_for_cleared(row: Discrepancy, *, now: datetime) -> str | None:
+    """Update the case of a finding that no longer holds, and name what happened.
+
+    Nobody is working an open case with no assignee, so the pass resolves it.
+    A case in a person's hands is only flagged, and the person decides.
+    """
+    if not row.is_active or not row.finding_holds:
+        return None
+    if row.state in RULE_RESOLVABLE_STATES and row.assignee_id is None:
+        row.state = State.RESOLVED
+        row.resolved_at = now
+        row.resolution_note = RULE_RESOLUTION_NOTE
+        row.resolution_seconds = int((now - row.created_at).total_seconds())
+        return "discrepancy.resolved"
+
+    row.finding_holds = False
+    return "discrepancy.cleared"
+
+
+def _new_row(company: Company, finding: Finding, now: datetime) -> Discrepancy:
     row = Discrepancy(company=company, order_id=finding.order_id)
     row.fingerprint = finding.fingerprint
     _apply_finding(row, finding)
+    row.due_at = compute_due_at(
+        severity=row.severity, detected_at=now, timezone_name=company.timezone
+    )
     return row
 
 

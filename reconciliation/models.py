@@ -488,12 +488,39 @@ class Severity(models.TextChoices):
     LOW = "low", "Low"
 
 
+class ResolutionCode(models.TextChoices):
+    RESHIP = "reship", "Reship"
+    CREDIT_NOTE = "credit_note", "Credit note"
+    DEBIT_NOTE = "debit_note", "Debit note"
+    WRITE_OFF = "write_off", "Write-off"
+    REFUND = "refund", "Refund"
+    BACKORDER = "backorder", "Backorder"
+    CANCEL_REMAINDER = "cancel_remainder", "Cancel remainder"
+    PRICE_FIX = "price_fix", "Price fix"
+    ACCEPTED_AS_IS = "accepted_as_is", "Accepted as is"
+    DUPLICATE_CANCELLED = "duplicate_cancelled", "Duplicate cancelled"
+    CARRIER_CLAIM = "carrier_claim", "Carrier claim"
+
+
 class Discrepancy(TimeStampedModel):
-    """A difference the matching pass found between two documents of an order."""
+    """A difference the matching pass found, worked as a case through its states.
+
+    ``created_at`` is the detection time. ``resolved_by`` is empty when the
+    matching pass resolved the case because the difference went away.
+    """
 
     class State(models.TextChoices):
         OPEN = "open", "Open"
+        ASSIGNED = "assigned", "Assigned"
+        IN_PROGRESS = "in_progress", "In progress"
+        WAITING_CUSTOMER = "waiting_customer", "Waiting for the customer"
+        WAITING_INTERNAL = "waiting_internal", "Waiting internally"
+        PROPOSED_RESOLUTION = "proposed_resolution", "Resolution proposed"
         RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+        REJECTED = "rejected", "Rejected"
+        REOPENED = "reopened", "Reopened"
+        ESCALATED = "escalated", "Escalated"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
     order = models.ForeignKey(
@@ -515,8 +542,34 @@ class Discrepancy(TimeStampedModel):
     code = models.CharField(max_length=30, choices=DiscrepancyCode.choices)
     severity = models.CharField(max_length=8, choices=Severity.choices)
     owner_role = models.CharField(max_length=20)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    resolution_code = models.CharField(
+        max_length=20, choices=ResolutionCode.choices, blank=True
+    )
+    resolution_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resolved_cases",
+    )
+    # Seconds from detection to the latest resolution; kept after a reopen so
+    # the measure of the last attempt survives until the next one.
+    resolution_seconds = models.PositiveBigIntegerField(null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+    # False once the matching pass stops finding the difference while a person
+    # still works the case; the case page says so instead of resolving it.
+    finding_holds = models.BooleanField(default=True)
     expected_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
     actual_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
     difference = models.DecimalField(max_digits=18, decimal_places=4, null=True)
@@ -539,7 +592,113 @@ class Discrepancy(TimeStampedModel):
         indexes = [
             models.Index(fields=["company", "state", "code"]),
             models.Index(fields=["order", "state"], name="discrepancy_order_state_idx"),
+            models.Index(
+                fields=["owner_role", "state", "due_at"],
+                name="discrepancy_inbox_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} on {self.order.number}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_CASE_STATES
+
+
+# States in which a case still needs work; the order page lists these as open.
+ACTIVE_CASE_STATES = frozenset(
+    {
+        Discrepancy.State.OPEN,
+        Discrepancy.State.ASSIGNED,
+        Discrepancy.State.IN_PROGRESS,
+        Discrepancy.State.WAITING_CUSTOMER,
+        Discrepancy.State.WAITING_INTERNAL,
+        Discrepancy.State.PROPOSED_RESOLUTION,
+        Discrepancy.State.REOPENED,
+        Discrepancy.State.ESCALATED,
+    }
+)
+
+
+class CaseComment(models.Model):
+    """A message in the internal thread of a case; customers never see it."""
+
+    case = models.ForeignKey(
+        Discrepancy, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The author's name at the time, so the thread reads the same after the
+    # account is renamed or removed.
+    author_name = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on case {self.case_id}"
+
+
+class Approval(models.Model):
+    """A request that a second person approve a write-off on a case."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    case = models.ForeignKey(
+        Discrepancy, on_delete=models.CASCADE, related_name="approvals"
+    )
+    action = models.CharField(max_length=20, default=ResolutionCode.WRITE_OFF)
+    amount = money_field()
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    request_reason = models.TextField()
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decision = models.CharField(
+        max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why the approver decided so.")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(approver__isnull=True)
+                | ~models.Q(approver=models.F("requested_by")),
+                name="approval_approver_not_requester",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    decision="pending", approver__isnull=True, decided_at__isnull=True
+                )
+                | (
+                    ~models.Q(decision="pending")
+                    & models.Q(approver__isnull=False, decided_at__isnull=False)
+                ),
+                name="approval_decided_with_approver",
+            ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(decision="pending"),
+                name="approval_one_pending_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} of {self.amount} on case {self.case_id}"

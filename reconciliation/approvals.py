@@ -1,0 +1,127 @@
+"""Four-eyes approval of write-offs above ``RECONCILIATION_WRITE_OFF_LIMIT``.
+
+A clerk requests an approval for the case's difference; a manager who is not
+the requester approves or rejects it. The database rejects an approval row
+whose approver is its requester, and ``decide_approval`` checks it first to
+give a clear message.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from core.audit import record_event
+from core.models import AuditEvent
+from reconciliation.cases import (
+    CaseError,
+    lock_case,
+    require_case_worker,
+    write_off_amount,
+    write_off_limit,
+)
+from reconciliation.models import Approval, ResolutionCode
+
+logger = logging.getLogger(__name__)
+
+
+def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
+    """Ask for approval to write off the case's difference above the limit."""
+    if not reason.strip():
+        raise CaseError("A write-off request needs a reason.")
+
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(actor, case)
+        if not case.is_active:
+            raise CaseError(
+                f"Case {case.pk} is {case.state}: reopen it before requesting "
+                "a write-off."
+            )
+        amount = write_off_amount(case)
+        limit = write_off_limit()
+        if amount <= limit:
+            raise CaseError(
+                f"A write-off of {amount} {case.unit} is within the {limit} limit: "
+                "resolve the case directly."
+            )
+        if case.approvals.filter(decision=Approval.Decision.PENDING).exists():
+            raise CaseError(f"Case {case.pk} already has a pending approval.")
+
+        approval = Approval.objects.create(
+            case=case,
+            action=ResolutionCode.WRITE_OFF,
+            amount=amount,
+            currency_id=case.unit,
+            requested_by=actor,
+            request_reason=reason,
+        )
+        record_event(
+            actor=actor,
+            action="approval.requested",
+            target=approval,
+            source=AuditEvent.Source.SCREEN,
+            after={
+                "case_id": case.pk,
+                "action": approval.action,
+                "amount": str(amount),
+                "currency": case.unit,
+            },
+            reason=reason,
+        )
+    logger.info(
+        "Write-off approval %s requested on case %s by user %s",
+        approval.pk,
+        case_id,
+        actor.pk,
+    )
+    return approval
+
+
+def decide_approval(
+    *, approval_id: int, approver: User, approve: bool, reason: str
+) -> Approval:
+    """Approve or reject a pending request; the approver is not the requester."""
+    with transaction.atomic():
+        # The case is locked before the approval, in the same order as
+        # ``request_write_off`` and ``resolve_case``, so they cannot deadlock.
+        case_id = Approval.objects.values_list("case_id", flat=True).get(pk=approval_id)
+        lock_case(case_id)
+        approval = Approval.objects.select_for_update().get(pk=approval_id)
+        if approver.role != Role.MANAGER or not approver.is_active:
+            raise PermissionDenied(
+                f"{approver.username} may not decide approval {approval.pk}: "
+                "only a manager decides write-offs."
+            )
+        if approver.pk == approval.requested_by_id:
+            raise CaseError(
+                f"{approver.username} requested approval {approval.pk} and cannot "
+                "also approve it: another manager must decide."
+            )
+        if approval.decision != Approval.Decision.PENDING:
+            raise CaseError(f"Approval {approval.pk} was already {approval.decision}.")
+        if not approve and not reason.strip():
+            raise CaseError("Rejecting a write-off needs a reason.")
+
+        approval.decision = (
+            Approval.Decision.APPROVED if approve else Approval.Decision.REJECTED
+        )
+        approval.approver = approver
+        approval.decided_at = timezone.now()
+        approval.reason = reason
+        approval.save(update_fields=["decision", "approver", "decided_at", "reason"])
+        record_event(
+            actor=approver,
+            action=f"approval.{approval.decision}",
+            target=approval,
+            source=AuditEvent.Source.SCREEN,
+            before={"decision": Approval.Decision.PENDING},
+            after={"decision": approval.decision, "case_id": approval.case_id},
+            reason=reason,
+        )
+    logger.info(
+        "Approval %s %s by user %s", approval.pk, approval.decision, approver.pk
+    )
+    return approval

@@ -1,0 +1,450 @@
+"""The lifecycle of a discrepancy case: transitions, assignment and comments.
+
+A case moves ``open → assigned → in_progress → waiting_customer |
+waiting_internal → proposed_resolution → resolved → closed``, and may also be
+rejected, reopened or escalated. ``TRANSITIONS`` lists every allowed move.
+Each public function here is one write: it locks the case row, checks the
+person and the move, saves, and appends an audit event in one transaction.
+"""
+
+import logging
+from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from core.audit import record_event
+from core.models import AuditEvent
+from reconciliation.models import (
+    Approval,
+    CaseComment,
+    Discrepancy,
+    ResolutionCode,
+)
+
+logger = logging.getLogger(__name__)
+
+State = Discrepancy.State
+
+# Allowed next states, in lifecycle order so that messages list them stably.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    State.OPEN: (State.ASSIGNED, State.IN_PROGRESS, State.REJECTED, State.ESCALATED),
+    State.ASSIGNED: (State.IN_PROGRESS, State.REJECTED, State.ESCALATED),
+    State.IN_PROGRESS: (
+        State.WAITING_CUSTOMER,
+        State.WAITING_INTERNAL,
+        State.PROPOSED_RESOLUTION,
+        State.RESOLVED,
+        State.ESCALATED,
+    ),
+    State.WAITING_CUSTOMER: (
+        State.IN_PROGRESS,
+        State.PROPOSED_RESOLUTION,
+        State.ESCALATED,
+    ),
+    State.WAITING_INTERNAL: (
+        State.IN_PROGRESS,
+        State.PROPOSED_RESOLUTION,
+        State.ESCALATED,
+    ),
+    State.PROPOSED_RESOLUTION: (State.IN_PROGRESS, State.RESOLVED, State.ESCALATED),
+    State.RESOLVED: (State.CLOSED, State.REOPENED),
+    State.CLOSED: (State.REOPENED,),
+    State.REJECTED: (State.REOPENED,),
+    State.REOPENED: (State.ASSIGNED, State.IN_PROGRESS, State.ESCALATED),
+    State.ESCALATED: (State.ASSIGNED, State.IN_PROGRESS),
+}
+# Moves that require a reason, because the next person to work the case reads it.
+REASON_REQUIRED = frozenset(
+    {
+        State.WAITING_CUSTOMER,
+        State.WAITING_INTERNAL,
+        State.REJECTED,
+        State.REOPENED,
+        State.ESCALATED,
+    }
+)
+# States in which the assignee can change without the state changing.
+REASSIGNABLE_STATES = frozenset(
+    {
+        State.ASSIGNED,
+        State.IN_PROGRESS,
+        State.WAITING_CUSTOMER,
+        State.WAITING_INTERNAL,
+        State.PROPOSED_RESOLUTION,
+    }
+)
+MAX_COMMENT_LENGTH = 5000
+
+
+class CaseError(ValueError):
+    """A requested change that the case's state or data does not allow."""
+
+
+class InvalidTransition(CaseError):
+    def __init__(self, case: Discrepancy, requested: str) -> None:
+        allowed = ", ".join(TRANSITIONS.get(case.state, ())) or "none"
+        super().__init__(
+            f"Cannot move case {case.pk} from {case.state} to {requested}: "
+            f"the allowed next states are {allowed}."
+        )
+
+
+def compute_due_at(
+    *, severity: str, detected_at: datetime, timezone_name: str
+) -> datetime:
+    """Return the end of the local day that falls the severity's days after detection.
+
+    The days come from ``RECONCILIATION_CASE_DUE_DAYS``. The day is counted in
+    the company's timezone, so a case found late in the evening in Auckland is
+    due on the same local date as one found that morning.
+    """
+    days = settings.RECONCILIATION_CASE_DUE_DAYS[severity]
+    zone = ZoneInfo(timezone_name)
+    due_day = detected_at.astimezone(zone).date() + timedelta(days=days)
+    return datetime.combine(due_day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def write_off_limit() -> Decimal:
+    raw = settings.RECONCILIATION_WRITE_OFF_LIMIT
+    try:
+        limit = Decimal(str(raw))
+    except InvalidOperation:
+        raise ImproperlyConfigured(
+            f"RECONCILIATION_WRITE_OFF_LIMIT={raw!r} is not a number: "
+            "set it to an amount such as 50.00."
+        ) from None
+    if limit < 0:
+        raise ImproperlyConfigured(
+            f"RECONCILIATION_WRITE_OFF_LIMIT={raw!r} is negative: "
+            "set it to zero or more."
+        )
+    return limit
+
+
+# Permissions
+
+
+def may_work_case(person: User, case: Discrepancy) -> bool:
+    """Whether ``person`` may move, assign or comment on ``case``.
+
+    Managers work every case. Others work cases of their own role, cases
+    assigned to them, and, for a sales rep, cases on their own orders.
+    """
+    if not person.is_active or person.is_external:
+        return False
+    if person.role == Role.MANAGER:
+        return True
+    if person.role == case.owner_role or case.assignee_id == person.pk:
+        return True
+    return person.role == Role.SALES_REP and case.order.sales_rep_id == person.pk
+
+
+def may_be_assigned(person: User, case: Discrepancy) -> bool:
+    """Whether ``person`` may hold ``case``: their role owns it, or a manager."""
+    if not person.is_active or person.is_external:
+        return False
+    return person.role in (case.owner_role, Role.MANAGER)
+
+
+def allowed_transitions(person: User, case: Discrepancy) -> tuple[str, ...]:
+    """Return the next states ``person`` may move ``case`` to."""
+    if not may_work_case(person, case):
+        return ()
+    return TRANSITIONS.get(case.state, ())
+
+
+def require_case_worker(person: User, case: Discrepancy) -> None:
+    if not may_work_case(person, case):
+        raise PermissionDenied(
+            f"{person.username} may not work case {case.pk}: it belongs to the "
+            f"{case.owner_role} role."
+        )
+
+
+def lock_case(case_id: int) -> Discrepancy:
+    # ``of`` keeps PostgreSQL from also locking the joined order row.
+    locked = Discrepancy.objects.select_for_update(of=("self",))
+    return locked.select_related("order").get(pk=case_id)
+
+
+def _check_move(case: Discrepancy, to: str, reason: str) -> None:
+    if to not in TRANSITIONS.get(case.state, ()):
+        raise InvalidTransition(case, to)
+    if to in REASON_REQUIRED and not reason.strip():
+        raise CaseError(f"Moving case {case.pk} to {to} needs a reason.")
+
+
+def _snapshot(case: Discrepancy, fields: tuple[str, ...]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name in fields:
+        value = getattr(case, name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        values[name] = value
+    return values
+
+
+def _save_move(
+    case: Discrepancy,
+    *,
+    actor: User,
+    to: str,
+    reason: str,
+    changes: dict[str, object],
+) -> Discrepancy:
+    """Apply ``changes`` and the new state, save, and append the audit event."""
+    fields = ("state", *changes)
+    before = _snapshot(case, fields)
+    case.state = to
+    for name, value in changes.items():
+        setattr(case, name, value)
+    case.save(update_fields=[*fields, "updated_at"])
+    record_event(
+        actor=actor,
+        action="case.state_changed",
+        target=case,
+        source=AuditEvent.Source.SCREEN,
+        before=before,
+        after=_snapshot(case, fields),
+        reason=reason,
+    )
+    logger.info(
+        "Case %s moved from %s to %s by user %s", case.pk, before["state"], to, actor.pk
+    )
+    return case
+
+
+def _move(*, case_id: int, actor: User, to: str, reason: str) -> Discrepancy:
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(actor, case)
+        _check_move(case, to, reason)
+        return _save_move(case, actor=actor, to=to, reason=reason, changes={})
+
+
+# Transitions
+
+
+def assign_case(
+    *, case_id: int, actor: User, assignee: User, reason: str = ""
+) -> Discrepancy:
+    """Give the case to ``assignee``; an unassigned case becomes ``assigned``."""
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(actor, case)
+        if not may_be_assigned(assignee, case):
+            raise CaseError(
+                f"{assignee.username} cannot be assigned case {case.pk}: the "
+                f"assignee must have the {case.owner_role} role or be a manager."
+            )
+        if case.state in REASSIGNABLE_STATES:
+            return _reassign(case, actor=actor, assignee=assignee, reason=reason)
+
+        _check_move(case, State.ASSIGNED, reason)
+        return _save_move(
+            case,
+            actor=actor,
+            to=State.ASSIGNED,
+            reason=reason,
+            changes={"assignee_id": assignee.pk},
+        )
+
+
+def _reassign(
+    case: Discrepancy, *, actor: User, assignee: User, reason: str
+) -> Discrepancy:
+    before = {"assignee_id": case.assignee_id}
+    case.assignee = assignee
+    case.save(update_fields=["assignee", "updated_at"])
+    record_event(
+        actor=actor,
+        action="case.assigned",
+        target=case,
+        source=AuditEvent.Source.SCREEN,
+        before=before,
+        after={"assignee_id": assignee.pk},
+        reason=reason,
+    )
+    logger.info("Case %s assigned to user %s by %s", case.pk, assignee.pk, actor.pk)
+    return case
+
+
+def start_case(*, case_id: int, actor: User, reason: str = "") -> Discrepancy:
+    """Move the case to ``in_progress``; an unassigned case goes to ``actor``."""
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(actor, case)
+        _check_move(case, State.IN_PROGRESS, reason)
+        changes: dict[str, object] = {}
+        if case.assignee_id is None:
+            if not may_be_assigned(actor, case):
+                raise CaseError(
+                    f"{actor.username} cannot take case {case.pk}: assign it to a "
+                    f"person with the {case.owner_role} role first."
+                )
+            changes["assignee_id"] = actor.pk
+        return _save_move(
+            case, actor=actor, to=State.IN_PROGRESS, reason=reason, changes=changes
+        )
+
+
+def wait_for_customer(*, case_id: int, actor: User, reason: str) -> Discrepancy:
+    return _move(case_id=case_id, actor=actor, to=State.WAITING_CUSTOMER, reason=reason)
+
+
+def wait_internally(*, case_id: int, actor: User, reason: str) -> Discrepancy:
+    return _move(case_id=case_id, actor=actor, to=State.WAITING_INTERNAL, reason=reason)
+
+
+def escalate_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
+    return _move(case_id=case_id, actor=actor, to=State.ESCALATED, reason=reason)
+
+
+def reject_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
+    """Mark the finding as not a real discrepancy; the reason says why."""
+    return _move(case_id=case_id, actor=actor, to=State.REJECTED, reason=reason)
+
+
+def close_case(*, case_id: int, actor: User, reason: str = "") -> Discrepancy:
+    return _move(case_id=case_id, actor=actor, to=State.CLOSED, reason=reason)
+
+
+def _check_resolution(case: Discrepancy, resolution_code: str, note: str) -> None:
+    if resolution_code not in ResolutionCode.values:
+        allowed = ", ".join(ResolutionCode.values)
+        raise CaseError(
+            f"Resolution code {resolution_code!r} is not valid: use one of {allowed}."
+        )
+    if not note.strip():
+        raise CaseError(f"Resolving case {case.pk} needs a resolution note.")
+
+
+def propose_resolution(
+    *, case_id: int, actor: User, resolution_code: str, note: str
+) -> Discrepancy:
+    """Record the resolution a person proposes, for the customer or a colleague."""
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(actor, case)
+        _check_move(case, State.PROPOSED_RESOLUTION, note)
+        _check_resolution(case, resolution_code, note)
+        return _save_move(
+            case,
+            actor=actor,
+            to=State.PROPOSED_RESOLUTION,
+            reason=note,
+            changes={"resolution_code": resolution_code, "resolution_note": note},
+        )
+
+
+def resolve_case(
+    *, case_id: int, actor: User, resolution_code: str, note: str
+) -> Discrepancy:
+    """Resolve the case with a resolution code and a note.
+
+    A write-off above ``RECONCILIATION_WRITE_OFF_LIMIT`` needs an approved
+    write-off approval for at least the amount, decided by someone else.
+    """
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(actor, case)
+        _check_move(case, State.RESOLVED, note)
+        _check_resolution(case, resolution_code, note)
+        if resolution_code == ResolutionCode.WRITE_OFF:
+            _check_write_off_approved(case)
+
+        now = timezone.now()
+        changes: dict[str, object] = {
+            "resolution_code": resolution_code,
+            "resolution_note": note,
+            "resolved_at": now,
+            "resolved_by_id": actor.pk,
+            "resolution_seconds": int((now - case.created_at).total_seconds()),
+        }
+        return _save_move(
+            case, actor=actor, to=State.RESOLVED, reason=note, changes=changes
+        )
+
+
+def write_off_amount(case: Discrepancy) -> Decimal:
+    """Return the money a write-off would forgive: the size of the difference."""
+    if case.difference is None or case.invoice_id is None:
+        raise CaseError(
+            f"Case {case.pk} has no money difference on an invoice to write off."
+        )
+    return abs(case.difference)
+
+
+def _check_write_off_approved(case: Discrepancy) -> None:
+    amount = write_off_amount(case)
+    limit = write_off_limit()
+    if amount <= limit:
+        return
+    approved = Approval.objects.filter(
+        case=case,
+        action=ResolutionCode.WRITE_OFF,
+        decision=Approval.Decision.APPROVED,
+        amount__gte=amount,
+    ).exists()
+    if not approved:
+        raise CaseError(
+            f"A write-off of {amount} {case.unit} on case {case.pk} is above the "
+            f"{limit} limit: request an approval and wait for a manager to approve it."
+        )
+
+
+def reopen_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
+    """Reopen a resolved, closed or rejected case and count the reopen."""
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(actor, case)
+        _check_move(case, State.REOPENED, reason)
+        changes: dict[str, object] = {
+            "resolved_at": None,
+            "resolved_by_id": None,
+            "resolution_code": "",
+            "resolution_note": "",
+            "reopen_count": case.reopen_count + 1,
+        }
+        return _save_move(
+            case, actor=actor, to=State.REOPENED, reason=reason, changes=changes
+        )
+
+
+# Comments
+
+
+def add_comment(*, case_id: int, author: User, body: str) -> CaseComment:
+    """Append a comment to the case's internal thread."""
+    text = body.strip()
+    if not text:
+        raise CaseError("A comment needs some text.")
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise CaseError(
+            f"A comment is at most {MAX_COMMENT_LENGTH} characters; "
+            f"this one has {len(text)}."
+        )
+
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(author, case)
+        comment = CaseComment.objects.create(
+            case=case, author=author, author_name=author.display_name, body=text
+        )
+        record_event(
+            actor=author,
+            action="case.commented",
+            target=case,
+            source=AuditEvent.Source.SCREEN,
+            after={"comment_id": comment.pk, "body": text},
+        )
+    logger.info(
+        "Comment %s added to case %s by user %s", comment.pk, case_id, author.pk
+    )
+    return comment
