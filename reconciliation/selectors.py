@@ -5,15 +5,29 @@ orders of its own customer company (and of that company's child contacts).
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.permissions import Viewer
 from reconciliation.models import (
+    ACTIVE_CASE_STATES,
     Allocation,
+    Approval,
+    CaseComment,
     Discrepancy,
     DiscrepancyCode,
     Invoice,
@@ -74,7 +88,7 @@ def list_orders(viewer: Viewer, filters: OrderFilters) -> QuerySet[SalesOrder]:
     if filters.code:
         orders = orders.filter(
             pk__in=Discrepancy.objects.filter(
-                code=filters.code, state=Discrepancy.State.OPEN
+                code=filters.code, state__in=ACTIVE_CASE_STATES
             ).values("order_id")
         )
     if filters.search:
@@ -87,7 +101,7 @@ def list_orders(viewer: Viewer, filters: OrderFilters) -> QuerySet[SalesOrder]:
     # A correlated subquery, not a join with GROUP BY, so the database counts
     # only for the orders on the page.
     open_count = (
-        Discrepancy.objects.filter(order=OuterRef("pk"), state=Discrepancy.State.OPEN)
+        Discrepancy.objects.filter(order=OuterRef("pk"), state__in=ACTIVE_CASE_STATES)
         .order_by()
         .values("order")
         .annotate(total=Count("pk"))
@@ -118,7 +132,7 @@ def access_order(viewer: Viewer, number: str) -> SalesOrder:
             Prefetch(
                 "discrepancies",
                 queryset=Discrepancy.objects.filter(
-                    state=Discrepancy.State.OPEN
+                    state__in=ACTIVE_CASE_STATES
                 ).select_related("order_line", "invoice"),
                 to_attr="open_discrepancies",
             ),
@@ -142,3 +156,143 @@ def leading_discrepancy(discrepancies: list[Discrepancy]) -> Discrepancy | None:
     if not discrepancies:
         return None
     return min(discrepancies, key=lambda item: CONTEXT_PRIORITY.get(item.code, 99))
+
+
+# Discrepancy cases. Customers never see a case, its comments or approvals.
+
+
+def visible_cases(viewer: Viewer) -> QuerySet[Discrepancy]:
+    """Return the cases ``viewer`` may open.
+
+    Managers see every case. Other employees see the cases whose owner role is
+    their role and the cases assigned to them; a sales rep also sees the cases
+    on the orders they took.
+    """
+    if not isinstance(viewer, User) or viewer.is_external or not viewer.is_active:
+        return Discrepancy.objects.none()
+    if viewer.role == Role.MANAGER:
+        return Discrepancy.objects.all()
+
+    rule = Q(owner_role=viewer.role) | Q(assignee=viewer)
+    if viewer.role == Role.SALES_REP:
+        rule |= Q(order__sales_rep=viewer)
+    return Discrepancy.objects.filter(rule)
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    code: str = ""
+    severity: str = ""
+    # An empty state lists the cases still being worked.
+    state: str = ""
+    overdue: bool = False
+    mine: bool = False
+
+
+def list_cases(
+    viewer: Viewer, filters: CaseFilters, *, now: datetime
+) -> QuerySet[Discrepancy]:
+    """Return the inbox of ``viewer``: earliest due first, no due time last."""
+    cases = visible_cases(viewer).select_related("order", "order__customer", "assignee")
+    if filters.state:
+        cases = cases.filter(state=filters.state)
+    else:
+        cases = cases.filter(state__in=ACTIVE_CASE_STATES)
+    if filters.code:
+        cases = cases.filter(code=filters.code)
+    if filters.severity:
+        cases = cases.filter(severity=filters.severity)
+    if filters.overdue:
+        cases = cases.filter(due_at__lt=now, state__in=ACTIVE_CASE_STATES)
+    if filters.mine and isinstance(viewer, User):
+        cases = cases.filter(assignee=viewer)
+    return cases.order_by(F("due_at").asc(nulls_last=True), "pk")
+
+
+def access_case(viewer: Viewer, case_id: int) -> Discrepancy:
+    """Return the case with its thread and approvals, or raise 404."""
+    case = (
+        visible_cases(viewer)
+        .select_related(
+            "order",
+            "order__customer",
+            "order__sales_rep",
+            "order_line",
+            "invoice",
+            "shipment",
+            "assignee",
+            "resolved_by",
+        )
+        .prefetch_related(
+            Prefetch("comments", queryset=CaseComment.objects.order_by("pk")),
+            Prefetch(
+                "approvals",
+                queryset=Approval.objects.select_related("requested_by", "approver"),
+            ),
+        )
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise Http404("No case found with that number.")
+    return case
+
+
+def list_assignable_people(case: Discrepancy) -> QuerySet[User]:
+    """Return the people who may hold ``case``: its owner role, or a manager."""
+    return User.objects.filter(
+        is_active=True, role__in=[case.owner_role, Role.MANAGER]
+    ).order_by("first_name", "last_name", "username")
+
+
+# Groups with fewer people than this are left out of the productivity measures,
+# because a group of one or two would show those people's own figures.
+MIN_GROUP_SIZE = 3
+
+
+@dataclass(frozen=True)
+class GroupCaseMeasures:
+    group: str
+    people: int
+    cases_resolved: int
+    mean_resolution_hours: float
+    reopens: int
+
+    @property
+    def reopen_rate(self) -> float:
+        return self.reopens / self.cases_resolved if self.cases_resolved else 0.0
+
+
+def case_measures_by_group() -> list[GroupCaseMeasures]:
+    """Aggregate detection-to-resolution time and reopens per learner group.
+
+    Counts the cases a person resolved (resolved or closed now), by the
+    resolver's learner group. Cases the matching pass resolved have no
+    resolver and are left out. Only group totals are returned.
+    """
+    rows = (
+        Discrepancy.objects.filter(
+            state__in=[Discrepancy.State.RESOLVED, Discrepancy.State.CLOSED],
+            resolved_by__learner_group__isnull=False,
+            resolution_seconds__isnull=False,
+        )
+        .values("resolved_by__learner_group__name")
+        .annotate(
+            people=Count("resolved_by", distinct=True),
+            cases=Count("pk"),
+            mean_seconds=Avg("resolution_seconds"),
+            reopens=Sum("reopen_count"),
+        )
+        .filter(people__gte=MIN_GROUP_SIZE)
+        .order_by("resolved_by__learner_group__name")
+    )
+    return [
+        GroupCaseMeasures(
+            group=row["resolved_by__learner_group__name"],
+            people=row["people"],
+            cases_resolved=row["cases"],
+            mean_resolution_hours=round(float(row["mean_seconds"]) / 3600, 2),
+            reopens=row["reopens"] or 0,
+        )
+        for row in rows
+    ]
