@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from core.http import AuthenticatedRequest
 from core.markdown import MAX_TAG_LENGTH, normalize_tag
+from core.text import clean_text
 from social.models import Hashtag
 from social.selectors import attach_conversations, posts_tagged
 
@@ -12,7 +13,9 @@ TAG_PAGE_LENGTH = 50
 
 @login_required
 def tag_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
-    key = normalize_tag(name)[:MAX_TAG_LENGTH]
+    # Control characters such as NUL never occur in a tag, and PostgreSQL
+    # rejects NUL in a text parameter, so they are removed before the lookup.
+    key = clean_text(normalize_tag(name))[:MAX_TAG_LENGTH]
     hashtag = Hashtag.objects.filter(name=key).first()
     posts = list(posts_tagged(request.user, key)[:TAG_PAGE_LENGTH]) if hashtag else []
     attach_conversations(request.user, posts)

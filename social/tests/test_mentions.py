@@ -159,3 +159,10 @@ def test_rate_limit_per_author(
 
     publish_post(author=facilitator, community=payments_community, body="@otto")
     assert Notification.objects.filter(recipient=outsider).count() == 2
+
+
+def test_quoted_mention_in_reply_does_not_notify(
+    sales_rep, outsider, super_user, open_post
+):
+    post_comment(author=sales_rep, post=open_post, body="> @otto wrote @all\n\nagreed")
+    assert mentioned_usernames() == set()

@@ -327,3 +327,47 @@ def test_reaction_endpoint_queries_are_constant(
             HTTP_HX_REQUEST="true",
         )
     assert response.status_code == 200
+
+
+def test_post_moved_to_private_space_is_hidden(
+    signed_in, outsider, open_post, private_community
+):
+    client = signed_in(outsider)
+    assert client.get(f"/posts/{open_post.pk}/").status_code == 200
+
+    open_post.community = private_community
+    open_post.save(update_fields=["community"])
+
+    assert client.get(f"/posts/{open_post.pk}/").status_code == 404
+    response = client.post(
+        f"/posts/{open_post.pk}/reactions/", {"kind": "like", "active": "1"}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("post_count", [2, 20])
+def test_tag_page_queries_are_constant(
+    signed_in,
+    sales_rep,
+    outsider,
+    payments_community,
+    post_count,
+    django_assert_num_queries,
+):
+    from social.services import publish_post
+
+    for index in range(post_count):
+        post = publish_post(
+            author=sales_rep, community=payments_community, body=f"#cash tip {index}"
+        )
+        set_reaction(person=outsider, post=post, kind="like", active=True)
+    client = signed_in(outsider)
+
+    # session, person, hashtag, posts, their hashtags, four bar queries and
+    # the unread notification count
+    with django_assert_num_queries(10):
+        response = client.get("/tags/cash/")
+    assert len(response.context["posts"]) == post_count
+    assert b'data-testid="reaction-like">Like <span class="count">1</span>' in (
+        response.content
+    )
