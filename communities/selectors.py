@@ -6,12 +6,27 @@ Every surface that shows a community, or anything inside one, filters with
 ``visible_communities``.
 """
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from dataclasses import dataclass
 
-from accounts.models import CrmFunction, User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+from django.urls import reverse
+
+from accounts.models import CrmFunction, LearnerGroup, Role, User
 from accounts.permissions import Viewer
-from communities.models import Community, Membership
+from communities.models import (
+    Community,
+    Invitation,
+    Membership,
+    MembershipRequest,
+)
+from social.models import Post
+
+FEED_LENGTH = 30
+MEMBER_PREVIEW_LENGTH = 12
+MAX_RECRUIT_CANDIDATES = 200
+MANAGER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.MODERATOR})
 
 
 def visible_communities(viewer: Viewer) -> QuerySet[Community]:
@@ -66,3 +81,127 @@ def community_for_question(
     if community is None:
         raise LookupError(missing)
     return community
+
+
+def membership_of(person: User, community: Community) -> Membership | None:
+    return Membership.objects.filter(community=community, person=person).first()
+
+
+def can_manage(membership: Membership | None) -> bool:
+    """Return whether the membership is an owner's or a moderator's."""
+    return membership is not None and membership.role in MANAGER_ROLES
+
+
+def require_manager(actor: User, community: Community, action: str) -> Membership:
+    """Return the actor's membership, or raise when they are no owner or moderator."""
+    membership = membership_of(actor, community)
+    if membership is None or membership.role not in MANAGER_ROLES:
+        raise PermissionDenied(
+            f"Only an owner or moderator of {community.name} can {action}."
+        )
+    return membership
+
+
+def community_url(community: Community) -> str:
+    return reverse("communities:community_detail", args=[community.slug])
+
+
+def members_by_role(community: Community) -> QuerySet[Membership]:
+    """Return the memberships, owners first, then moderators, then by name."""
+    rank = Case(
+        When(role=Membership.Role.OWNER, then=Value(0)),
+        When(role=Membership.Role.MODERATOR, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        Membership.objects.filter(community=community)
+        .select_related("person")
+        .annotate(role_rank=rank)
+        .order_by("role_rank", "person__last_name", "person__first_name", "pk")
+    )
+
+
+def pending_requests(community: Community) -> QuerySet[MembershipRequest]:
+    return MembershipRequest.objects.filter(
+        community=community, status=MembershipRequest.Status.PENDING
+    ).select_related("person")
+
+
+def pending_invitations(community: Community) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        community=community, status=Invitation.Status.PENDING
+    ).select_related("invitee")
+
+
+def invitations_for(person: User) -> QuerySet[Invitation]:
+    """Return the person's pending invitations, with the inviting community."""
+    return Invitation.objects.filter(
+        invitee=person, status=Invitation.Status.PENDING
+    ).select_related("community", "invited_by")
+
+
+def requests_by(person: User) -> QuerySet[MembershipRequest]:
+    return MembershipRequest.objects.filter(
+        person=person, status=MembershipRequest.Status.PENDING
+    ).select_related("community")
+
+
+@dataclass(frozen=True)
+class CommunityPage:
+    """Data for the community page, read in a fixed number of queries."""
+
+    membership: Membership | None
+    has_pending_request: bool
+    pinned_posts: list[Post]
+    posts: list[Post]
+    members: list[Membership]
+    member_count: int
+
+    @property
+    def is_manager(self) -> bool:
+        return can_manage(self.membership)
+
+
+def community_page(viewer: User, community: Community) -> CommunityPage:
+    pinned = list(
+        Post.objects.filter(pins__community=community).order_by("-pins__pinned_at")
+    )
+    posts = list(
+        community.posts.exclude(pk__in=[post.pk for post in pinned])[:FEED_LENGTH]
+    )
+    has_request = MembershipRequest.objects.filter(
+        community=community, person=viewer, status=MembershipRequest.Status.PENDING
+    ).exists()
+    return CommunityPage(
+        membership=membership_of(viewer, community),
+        has_pending_request=has_request,
+        pinned_posts=pinned,
+        posts=posts,
+        members=list(members_by_role(community)[:MEMBER_PREVIEW_LENGTH]),
+        member_count=community.memberships.count(),
+    )
+
+
+def recruit_candidates(
+    community: Community,
+    *,
+    learner_group: LearnerGroup | None,
+    crm_function: CrmFunction | None,
+) -> QuerySet[User]:
+    """Return active people in the group and function whom one could invite.
+
+    Members and people with a pending invitation are left out, and so are
+    customer accounts unless the community is customer-visible.
+    """
+    people = User.objects.filter(is_active=True).exclude(
+        pk__in=Membership.objects.filter(community=community).values("person_id")
+    )
+    people = people.exclude(pk__in=pending_invitations(community).values("invitee_id"))
+    if community.visibility != Community.Visibility.CUSTOMER:
+        people = people.exclude(role=Role.CUSTOMER)
+    if learner_group is not None:
+        people = people.filter(learner_group=learner_group)
+    if crm_function is not None:
+        people = people.filter(crm_functions=crm_function)
+    return people.select_related("learner_group").distinct()[:MAX_RECRUIT_CANDIDATES]
