@@ -292,3 +292,24 @@ def test_name_and_purpose_are_escaped(outsider):
         assert "<img src=x" not in content
     page = signed_in(outsider).get(community_path(community)).content.decode()
     assert "&lt;b&gt;bold?&lt;/b&gt;" in page
+
+
+def test_slug_taken_between_check_and_insert(outsider, payments_community, monkeypatch):
+    from communities import services, slugs
+
+    calls = []
+
+    def stale_then_fresh(base, taken):
+        # The first call acts as if a concurrent creator had not yet committed
+        # "payments", so the insert hits the unique constraint and retries.
+        calls.append(base)
+        if len(calls) == 1:
+            return "payments"
+        return slugs.unique_slug(base, taken)
+
+    monkeypatch.setattr(services, "unique_slug", stale_then_fresh)
+    community = create(outsider, name="Payments!")
+
+    assert community.slug == "payments-2"
+    assert calls == ["payments", "payments"]
+    assert Community.objects.filter(slug="payments-2").count() == 1
