@@ -5,5 +5,18 @@ from library import views
 app_name = "library"
 
 urlpatterns = [
+    path("", views.library_list, name="library_list"),
+    path("new/", views.item_create, name="item_create"),
     path("<int:document_id>/", views.document_detail, name="document_detail"),
+    path(
+        "<int:document_id>/versions/new/", views.version_create, name="version_create"
+    ),
+    path(
+        "<int:document_id>/versions/<int:version_id>/file",
+        views.version_file,
+        name="version_file",
+    ),
+    path("<int:document_id>/poster", views.poster_file, name="poster_file"),
+    path("<int:document_id>/tags/", views.tags_add, name="tags_add"),
+    path("<int:document_id>/helpful/", views.helpful_toggle, name="helpful_toggle"),
 ]

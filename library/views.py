@@ -1,12 +1,295 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
+"""Library pages and file routes, each of which checks visibility first."""
 
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import CrmFunction
 from core.http import AuthenticatedRequest
-from library.selectors import access_document
+from core.text import clean_line
+from library import files, services
+from library.forms import ItemForm, TagForm, VersionForm
+from library.models import Document, HelpfulVote, Kind
+from library.selectors import (
+    LibraryFilters,
+    access_document,
+    access_version,
+    can_add_version,
+    can_create_items,
+    list_documents,
+    tags_in_use,
+)
+from library.uploads import CheckedUpload, UploadError, check_poster, check_upload
+
+logger = logging.getLogger(__name__)
+
+View = Callable[..., HttpResponse]
+
+
+def reject_oversized_request(view: View) -> View:
+    """Return 413 before reading a body larger than LIBRARY_MAX_REQUEST_BYTES."""
+
+    @wraps(view)
+    def wrapper(
+        request: AuthenticatedRequest, *args: object, **kwargs: object
+    ) -> HttpResponse:
+        limit = settings.LIBRARY_MAX_REQUEST_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            logger.info("library.request_too_large bytes=%s limit=%s", length, limit)
+            return render(
+                request,
+                "library/too_large.html",
+                {"size": length, "limit": limit},
+                status=413,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 @login_required
+@require_GET
+def library_list(request: AuthenticatedRequest) -> HttpResponse:
+    # clean_line drops NUL bytes, which PostgreSQL rejects in text queries.
+    filters = LibraryFilters(
+        kind=clean_line(request.GET.get("kind", "")),
+        tag=clean_line(request.GET.get("tag", "")),
+        crm_function=clean_line(request.GET.get("function", "")),
+    )
+    paginator = Paginator(
+        list_documents(request.user, filters), settings.LIBRARY_PAGE_SIZE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "library/library_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "kinds": Kind.choices,
+            "tags": tags_in_use(request.user),
+            "crm_functions": CrmFunction.objects.all(),
+            "can_create": can_create_items(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
 def document_detail(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
     document = access_document(request.user, document_id)
-    return render(request, "library/document_detail.html", {"document": document})
+    services.count_view(document_id=document.pk)
+    return _render_detail(request, document, tag_form=TagForm())
+
+
+def _render_detail(
+    request: AuthenticatedRequest,
+    document: Document,
+    *,
+    tag_form: TagForm,
+    status: int = 200,
+) -> HttpResponse:
+    versions = list(document.versions.select_related("uploaded_by"))
+    context = {
+        "document": document,
+        "versions": versions,
+        "latest": versions[0] if versions else None,
+        "tags": document.tags.order_by("key"),
+        "tag_form": tag_form,
+        "voted": HelpfulVote.objects.filter(
+            document=document, person=request.user
+        ).exists(),
+        "can_add_version": can_add_version(request.user, document),
+    }
+    return render(request, "library/document_detail.html", context, status=status)
+
+
+@login_required
+@reject_oversized_request
+def item_create(request: AuthenticatedRequest) -> HttpResponse:
+    if not can_create_items(request.user):
+        raise PermissionDenied("Customer accounts cannot add library items.")
+    form = ItemForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "library/item_form.html", {"form": form}, status=status)
+
+    data = form.cleaned_data
+    checked: list[CheckedUpload] = []
+    try:
+        upload = _check(form, "file", data["file"], kind=data["kind"], into=checked)
+        poster = _check(form, "poster", data["poster"], kind="poster", into=checked)
+        document = services.create_item(
+            owner=request.user,
+            title=data["title"],
+            summary=data["summary"],
+            kind=data["kind"],
+            body=data["body"],
+            url=data["url"],
+            crm_function=data["crm_function"],
+            contexts=data["contexts"],
+            customer_visible=data["customer_visible"],
+            upload=upload,
+            poster=poster,
+            tag_names=data["tags"],
+        )
+    except UploadError as error:
+        return render(
+            request, "library/item_form.html", {"form": form}, status=error.status
+        )
+    except services.LibraryInputError as error:
+        form.add_error(None, str(error))
+        return render(request, "library/item_form.html", {"form": form}, status=400)
+    finally:
+        for item in checked:
+            item.discard()
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+def _check(
+    form: ItemForm | VersionForm,
+    field: str,
+    upload: UploadedFile[bytes] | None,
+    *,
+    kind: str,
+    into: list[CheckedUpload],
+) -> CheckedUpload | None:
+    """Check one uploaded file, adding the error to ``field`` when it fails."""
+    if upload is None:
+        return None
+    try:
+        checked = (
+            check_poster(upload)
+            if kind == "poster"
+            else check_upload(upload, kind=kind)
+        )
+    except UploadError as error:
+        form.add_error(field, str(error))
+        raise
+    into.append(checked)
+    return checked
+
+
+@login_required
+@reject_oversized_request
+def version_create(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
+    document = access_document(request.user, document_id)
+    if not can_add_version(request.user, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can upload a new version."
+        )
+    if document.kind not in {Kind.DOCUMENT, Kind.VIDEO, Kind.PACKAGE}:
+        raise Http404("This item has no files.")
+    form = VersionForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "document": document}
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "library/version_form.html", context, status=status)
+
+    checked: list[CheckedUpload] = []
+    try:
+        upload = _check(
+            form, "file", form.cleaned_data["file"], kind=document.kind, into=checked
+        )
+        assert upload is not None  # noqa: S101 - the form requires the file.
+        services.add_version(
+            document=document,
+            person=request.user,
+            upload=upload,
+            note=form.cleaned_data["note"],
+        )
+    except UploadError as error:
+        return render(
+            request, "library/version_form.html", context, status=error.status
+        )
+    finally:
+        for item in checked:
+            item.discard()
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+@login_required
+@require_GET
+def version_file(
+    request: AuthenticatedRequest, document_id: int, version_id: int
+) -> HttpResponseBase:
+    version = access_version(request.user, document_id, version_id)
+    range_header = request.headers.get("Range", "")
+    if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
+        services.count_download(document_id=document_id)
+    return files.file_response(
+        request,
+        handle=_open_stored(version.file.name or ""),
+        size=version.size,
+        content_type=version.content_type,
+        filename=files.download_filename(version.original_name, version.content_type),
+        etag=version.sha256,
+        force_download=request.GET.get("download") == "1",
+    )
+
+
+def _open_stored(name: str) -> File[bytes]:
+    try:
+        return default_storage.open(name, "rb")
+    except FileNotFoundError:
+        logger.error("library.stored_file_missing name=%s", name)
+        raise Http404("The stored file is missing.") from None
+
+
+@login_required
+@require_GET
+def poster_file(request: AuthenticatedRequest, document_id: int) -> HttpResponseBase:
+    document = access_document(request.user, document_id)
+    if not document.poster:
+        raise Http404("This item has no poster.")
+    return files.file_response(
+        request,
+        handle=_open_stored(document.poster),
+        size=default_storage.size(document.poster),
+        content_type=document.poster_type,
+        filename=files.download_filename("poster", document.poster_type),
+        etag=document.poster.rsplit("/", 1)[-1],
+    )
+
+
+@login_required
+@require_POST
+def tags_add(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
+    document = access_document(request.user, document_id)
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, document, tag_form=form, status=400)
+    services.add_tags(
+        document=document, person=request.user, names=form.cleaned_data["tags"]
+    )
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+@login_required
+@require_POST
+def helpful_toggle(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
+    document = access_document(request.user, document_id)
+    if request.POST.get("helpful") == "0":
+        services.withdraw_helpful_vote(document=document, person=request.user)
+    else:
+        services.vote_helpful(document=document, person=request.user)
+    return redirect("library:document_detail", document_id=document.pk)

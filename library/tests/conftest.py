@@ -66,3 +66,17 @@ def make_zip(entries: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> 
         for name, content in entries.items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def make_item(owner, title="Item", *, customer_visible=False, kind="markdown"):
+    from library.models import Document
+
+    return Document.objects.create(
+        title=title,
+        summary=f"About {title}",
+        kind=kind,
+        body="x",
+        body_html="<p>x</p>",
+        owner=owner,
+        customer_visible=customer_visible,
+    )

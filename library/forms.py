@@ -1,0 +1,87 @@
+"""Forms for library uploads, new versions and tags."""
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import CrmFunction
+from assist.models import HelpContext
+from library.models import Kind
+from library.tags import InvalidTagError, split_tag_names
+
+
+class ItemForm(forms.Form):
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.DOCUMENT)
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(max_length=300, required=False)
+    body = forms.CharField(
+        widget=forms.Textarea, required=False, help_text="Markdown, for pages."
+    )
+    url = forms.URLField(
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="The address, for links.",
+    )
+    file = forms.FileField(
+        required=False,
+        help_text="PDF, docx, xlsx, pptx or Markdown for documents, MP4 for "
+        "videos, zip for demo packages.",
+    )
+    poster = forms.FileField(
+        required=False, help_text="PNG, JPEG, GIF or WebP image shown before a video."
+    )
+    crm_function = forms.ModelChoiceField(
+        queryset=CrmFunction.objects.all(), required=False
+    )
+    contexts = forms.ModelMultipleChoiceField(
+        queryset=HelpContext.objects.order_by("key"),
+        required=False,
+        to_field_name="key",
+        help_text="The CRM screens this item helps with.",
+    )
+    customer_visible = forms.BooleanField(
+        required=False, help_text="Let customer accounts read it."
+    )
+    tags = forms.CharField(
+        required=False, max_length=500, help_text="Comma-separated, e.g. C#, returns."
+    )
+
+    def clean_tags(self) -> list[str]:
+        try:
+            return split_tag_names(self.cleaned_data["tags"])
+        except InvalidTagError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind = cleaned.get("kind")
+        if kind in {Kind.DOCUMENT, Kind.VIDEO, Kind.PACKAGE} and not cleaned.get(
+            "file"
+        ):
+            self.add_error("file", f"A {Kind(kind).label.lower()} needs a file.")
+        if kind == Kind.LINK and not cleaned.get("url"):
+            self.add_error("url", "A link needs its address (https://...).")
+        if cleaned.get("poster") and kind != Kind.VIDEO:
+            self.add_error("poster", "Only a video has a poster image.")
+        return cleaned
+
+
+class VersionForm(forms.Form):
+    file = forms.FileField()
+    note = forms.CharField(
+        max_length=300, required=False, help_text="What changed in this version."
+    )
+
+
+class TagForm(forms.Form):
+    tags = forms.CharField(max_length=500, help_text="Comma-separated tag names.")
+
+    def clean_tags(self) -> list[str]:
+        try:
+            names = split_tag_names(self.cleaned_data["tags"])
+        except InvalidTagError as error:
+            raise forms.ValidationError(str(error)) from None
+        if not names:
+            raise forms.ValidationError("Type at least one tag name.")
+        return names

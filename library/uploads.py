@@ -1,0 +1,202 @@
+"""Check uploaded files before anything is stored, and store them afterwards.
+
+A check reads the bytes once for the sniffed type and the SHA-256, compares
+the size with the limit for the item's kind, and for a demo package
+extracts it into a temporary directory. Only a file that passed every check
+is written to the storage, and ``StoredNames`` deletes what was written when
+the surrounding transaction fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+
+from library import archives, sniffing
+from library.archives import ExtractedPackage, PackageLimits
+from library.files import clean_filename
+from library.models import Kind
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED_TYPES: dict[str, frozenset[str]] = {
+    Kind.DOCUMENT: frozenset({sniffing.PDF, sniffing.TEXT} | sniffing.OFFICE_TYPES),
+    Kind.VIDEO: frozenset({sniffing.MP4}),
+    Kind.PACKAGE: frozenset({sniffing.ZIP}),
+}
+ACCEPTED_WORDS: dict[str, str] = {
+    Kind.DOCUMENT: "a PDF, a docx, xlsx or pptx file, or Markdown or plain text",
+    Kind.VIDEO: "an MP4 video",
+    Kind.PACKAGE: "a zip file",
+}
+
+
+class UploadError(ValueError):
+    """A rejected upload, with ``status`` 413 for size limits and 400 otherwise."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class CheckedUpload:
+    upload: UploadedFile[bytes]
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+    package: ExtractedPackage | None = None
+
+    def discard(self) -> None:
+        """Remove the temporary extraction directory, if any."""
+        if self.package is not None:
+            shutil.rmtree(self.package.root, ignore_errors=True)
+
+
+def size_limit(kind: str) -> int:
+    limits: dict[str, int] = {  # keyed by Kind values
+        Kind.DOCUMENT: settings.LIBRARY_MAX_DOCUMENT_BYTES,
+        Kind.VIDEO: settings.LIBRARY_MAX_VIDEO_BYTES,
+        Kind.PACKAGE: settings.LIBRARY_MAX_PACKAGE_BYTES,
+    }
+    return limits[kind]
+
+
+def check_size(*, name: str, size: int, limit: int) -> None:
+    if size > limit:
+        raise UploadError(
+            f"{name} is {size} bytes; the limit is {limit} bytes. Upload a "
+            "smaller file or ask an administrator to raise the limit.",
+            status=413,
+        )
+
+
+def check_upload(upload: UploadedFile[bytes], *, kind: str) -> CheckedUpload:
+    """Check ``upload`` for an item of ``kind``, raising UploadError when it fails."""
+    name = clean_filename(upload.name or "")
+    size = upload.size or 0
+    if kind not in ACCEPTED_TYPES:
+        raise UploadError(f"A {Kind(kind).label.lower()} has no file to upload.")
+    check_size(name=name, size=size, limit=size_limit(kind))
+    if size == 0:
+        raise UploadError(f"{name} is empty: choose the file again.")
+
+    content_type = _sniff(upload, name=name)
+    if content_type not in ACCEPTED_TYPES[kind]:
+        raise UploadError(
+            f"{name} contains {content_type}, but a {Kind(kind).label.lower()} "
+            f"must be {ACCEPTED_WORDS[kind]}."
+        )
+
+    checked = CheckedUpload(
+        upload=upload,
+        name=name,
+        size=size,
+        sha256=_sha256(upload),
+        content_type=content_type,
+    )
+    if kind == Kind.PACKAGE:
+        checked.package = _extract(upload, name=name, size=size)
+    return checked
+
+
+def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
+    name = clean_filename(upload.name or "")
+    size = upload.size or 0
+    check_size(name=name, size=size, limit=settings.LIBRARY_MAX_POSTER_BYTES)
+    content_type = _sniff(upload, name=name)
+    if content_type not in sniffing.IMAGE_TYPES:
+        raise UploadError(
+            f"{name} contains {content_type}, but a poster must be a PNG, JPEG, "
+            "GIF or WebP image."
+        )
+    return CheckedUpload(
+        upload=upload,
+        name=name,
+        size=size,
+        sha256=_sha256(upload),
+        content_type=content_type,
+    )
+
+
+def _sniff(upload: UploadedFile[bytes], *, name: str) -> str:
+    try:
+        return sniffing.sniff_type(_stream(upload))
+    except sniffing.UnsupportedTypeError as error:
+        raise UploadError(f"{name}: {error}") from None
+
+
+def _stream(upload: UploadedFile[bytes]) -> IO[bytes]:
+    if upload.file is None:
+        raise UploadError(f"{upload.name} has no content: choose the file again.")
+    return upload.file
+
+
+def _sha256(upload: UploadedFile[bytes]) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _extract(upload: UploadedFile[bytes], *, name: str, size: int) -> ExtractedPackage:
+    try:
+        package = archives.extract_package(
+            _stream(upload), archive_size=size, limits=PackageLimits.from_settings()
+        )
+    except archives.ArchiveError as error:
+        logger.info("library.package_rejected name=%r reason=%s", name, error)
+        raise UploadError(
+            f"{name} was rejected: {error}", status=413 if error.too_large else 400
+        ) from None
+    upload.seek(0)
+    return package
+
+
+@dataclass
+class StoredNames:
+    """Storage names written during one write, deleted again if it fails."""
+
+    names: list[str] = field(default_factory=list)
+
+    def save(self, name: str, content: File[bytes]) -> str:
+        stored = default_storage.save(name, content)
+        self.names.append(stored)
+        return stored
+
+    def save_path(self, name: str, path: Path) -> str:
+        with path.open("rb") as handle:
+            return self.save(name, File(handle))
+
+    def delete_all(self) -> None:
+        for name in self.names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.exception("library.cleanup_failed name=%s", name)
+        self.names.clear()
+
+
+@contextmanager
+def stored_or_removed() -> Iterator[StoredNames]:
+    """Yield a StoredNames that deletes every name it saved if the block raises."""
+    stored = StoredNames()
+    try:
+        yield stored
+    except BaseException:
+        stored.delete_all()
+        raise
