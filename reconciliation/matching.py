@@ -356,8 +356,8 @@ def _action_for_holding(row: Discrepancy, *, changed: bool) -> str | None:
 
     A case a person is working keeps its state. A case the matching pass
     resolved opens again. A case a person resolved, closed or rejected stays
-    so while the finding is the same, because that person already decided on
-    these figures; when the figures change it is reopened for them.
+    so while the figures are the same, because that person already decided on
+    them. When the figures change, the case is reopened for that person.
     """
     holds_again = not row.finding_holds
     row.finding_holds = True
@@ -380,8 +380,8 @@ def _action_for_holding(row: Discrepancy, *, changed: bool) -> str | None:
 def _action_for_cleared(row: Discrepancy, *, now: datetime) -> str | None:
     """Update the case of a finding that no longer holds, and name what happened.
 
-    Nobody is working an open case with no assignee, so the pass resolves it.
-    A case in a person's hands is only flagged, and the person decides.
+    An open case with no assignee is not being worked, so the pass resolves
+    it. A case in a person's hands is only flagged, and the person decides.
     """
     if not row.is_active or not row.finding_holds:
         return None

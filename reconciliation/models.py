@@ -563,12 +563,13 @@ class Discrepancy(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="resolved_cases",
     )
-    # Seconds from detection to the latest resolution; kept after a reopen so
-    # the measure of the last attempt survives until the next one.
+    # Seconds from detection to the latest resolution. A reopen keeps it, so
+    # the last attempt stays measured until the next resolution replaces it.
     resolution_seconds = models.PositiveBigIntegerField(null=True, blank=True)
     reopen_count = models.PositiveIntegerField(default=0)
     # False once the matching pass stops finding the difference while a person
-    # still works the case; the case page says so instead of resolving it.
+    # still works the case. The case page then shows a notice, and the case
+    # stays in the person's hands instead of being resolved by the pass.
     finding_holds = models.BooleanField(default=True)
     expected_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
     actual_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
@@ -606,7 +607,7 @@ class Discrepancy(TimeStampedModel):
         return self.state in ACTIVE_CASE_STATES
 
 
-# States in which a case still needs work; the order page lists these as open.
+# States in which a case still needs work. The order page lists these as open.
 ACTIVE_CASE_STATES = frozenset(
     {
         Discrepancy.State.OPEN,
@@ -622,7 +623,7 @@ ACTIVE_CASE_STATES = frozenset(
 
 
 class CaseComment(models.Model):
-    """A message in the internal thread of a case; customers never see it."""
+    """A message in the internal thread of a case, hidden from customers."""
 
     case = models.ForeignKey(
         Discrepancy, on_delete=models.CASCADE, related_name="comments"
