@@ -221,7 +221,7 @@ def decide_request(
 
 @dataclass
 class InvitationBatch:
-    """What ``invite_people`` did: who got an invitation and who was skipped."""
+    """Result of ``invite_people``: who was invited, and who was skipped and why."""
 
     invited: list[User] = field(default_factory=list)
     skipped: dict[str, list[User]] = field(default_factory=dict)

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 MEMBERS_PER_PAGE = 50
 # Shown for every request to join by address, whether or not a private
-# community has that address, so the answer cannot be used to probe for one.
+# community has that address, so the response cannot be used to probe for one.
 REQUEST_SENT = (
     "If a private community has this address, its owners and moderators now "
     "have your request to join."
@@ -334,7 +334,7 @@ def invitation_list(request: AuthenticatedRequest) -> HttpResponse:
 def _respond(
     request: AuthenticatedRequest, invitation_id: int, *, accept: bool
 ) -> HttpResponse:
-    # Someone else's invitation is answered like a missing one.
+    # Someone else's invitation gets the same 404 as a missing one.
     invitation = get_object_or_404(
         Invitation.objects.select_related("community"),
         pk=invitation_id,

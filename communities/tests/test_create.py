@@ -153,7 +153,7 @@ def test_too_long_starter(outsider):
 
 
 def test_slug_collisions_count_up(outsider, payments_community):
-    # The fixture already holds the slug "payments".
+    # The fixture community already has the slug "payments".
     first = create(outsider, name="Payments!")
     second = create(outsider, name="Payments?")
     assert first.slug == "payments-2"
