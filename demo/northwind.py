@@ -40,7 +40,7 @@ from reconciliation.models import (
     ShipmentLine,
 )
 from reconciliation.money import line_subtotal
-from reconciliation.services import refresh_orders
+from reconciliation.services import refresh_orders, update_planner_statistics
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ def load_company_x(*, seed: int = 1996) -> Company:
         _create_shipments(loaded, orders, mix, rng)
         _create_invoices(loaded, mix)
         _create_payments(loaded, mix, rng)
+        update_planner_statistics()
         refresh_orders(company_id=company.pk, source=AuditEvent.Source.COMMAND)
         summary = run_matching(company=company, as_of=AS_OF)
         record_event(

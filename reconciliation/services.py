@@ -178,6 +178,35 @@ def refresh_order(*, order: SalesOrder) -> None:
     order.refresh_from_db()
 
 
+def update_planner_statistics() -> None:
+    """Run ANALYZE on the order-to-cash tables after a bulk load, on PostgreSQL.
+
+    Right after thousands of rows arrive in one transaction, PostgreSQL's
+    statistics still describe nearly empty tables, and it can plan the
+    company-wide refresh as nested loops that take minutes. ANALYZE inside the
+    transaction counts the transaction's own new rows. SQLite plans from
+    indexes alone and needs nothing here.
+    """
+    connection = connections[router.db_for_write(SalesOrder)]
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        model._meta.db_table
+        for model in (
+            SalesOrder,
+            SalesOrderLine,
+            Shipment,
+            ShipmentLine,
+            Invoice,
+            InvoiceLine,
+            Payment,
+            Allocation,
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(tables))
+
+
 def refresh_orders(*, company_id: int, source: str = AuditEvent.Source.SYSTEM) -> int:
     """Recompute every order of a company with set-based queries, not per order."""
     with transaction.atomic():
