@@ -14,3 +14,13 @@ STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
 )
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The SQLite test database is a file, not shared-cache memory, so tests run
+# on the same WAL and busy-timeout behaviour as the product: shared-cache
+# memory databases fail concurrent writers at once with "table is locked".
+# The process id keeps parallel test runs on one machine apart.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    VAR_DIR.mkdir(exist_ok=True)  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+    }
