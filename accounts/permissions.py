@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import CrmFunction, Role, SuperUserAssignment, User
 
-# Whoever a selector filters for: a signed-in person, or nobody.
+# The person a selector filters for, or AnonymousUser when nobody is signed in.
 Viewer = User | AnonymousUser
 
 CURATOR_ROLES = frozenset({Role.FACILITATOR, Role.MODERATOR})
@@ -19,5 +19,5 @@ def is_super_user_for(person: User, crm_function: CrmFunction | None) -> bool:
 
 
 def can_curate_faq(person: User, crm_function: CrmFunction | None) -> bool:
-    """Whether ``person`` may accept answers and promote them to the FAQ."""
+    """Return whether ``person`` may accept answers and promote them to the FAQ."""
     return person.role in CURATOR_ROLES or is_super_user_for(person, crm_function)

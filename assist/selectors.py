@@ -100,7 +100,7 @@ def context_chain(key: str) -> list[HelpContext]:
 
 
 def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
-    """Return the panel for ``key`` as ``viewer`` sees it, cached while fresh."""
+    """Return the panel for ``key`` filtered for ``viewer``, cached while fresh."""
     panel: HelpPanel = cached_panel(
         require_declared(key),
         viewer_audience(viewer),

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python bench/bench_help.py [--requests 500] [--write]``.
 Set ``DATABASE_URL`` to benchmark on PostgreSQL; the default is a fresh SQLite
 file under ``var/bench/``. Every request goes through Django's full middleware
 stack in this process (``django.test.Client``), so the numbers are server
-time without network; the bare view measures that stack alone, and each
+time without network. The bare view measures that stack alone, and each
 result is reported as a ratio to it, measured in the same run.
 """
 
@@ -97,7 +97,7 @@ def check(client: Client, url: str) -> None:
     response = client.get(url)
     if response.status_code != 200:
         raise SystemExit(
-            f"{url} answered {response.status_code}; fix it before timing."
+            f"{url} returned status {response.status_code}: fix it before timing."
         )
 
 

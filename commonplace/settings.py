@@ -193,7 +193,7 @@ RECONCILIATION_CASE_DUE_DAYS = {
     "low": env_int("RECONCILIATION_DUE_DAYS_LOW", 10, minimum=1),
 }
 # A write-off above this amount (in the case's currency) needs an approver who
-# is not the requester; at or below it the clerk resolves the case directly.
+# is not the requester. At or below it the clerk resolves the case directly.
 RECONCILIATION_WRITE_OFF_LIMIT = env_str("RECONCILIATION_WRITE_OFF_LIMIT", "50.00")
 # A post or comment that mentions more distinct people than this is rejected.
 SOCIAL_MAX_MENTIONS = env_int("SOCIAL_MAX_MENTIONS", 10, minimum=1)

@@ -3,23 +3,23 @@
 import unicodedata
 
 # Tab and line feed are the only control characters a text field keeps.
-_KEPT_CONTROLS = frozenset("\t\n")
+_ALLOWED_CONTROLS = frozenset("\t\n")
 
 
 def clean_text(value: str) -> str:
     """Remove invisible characters and surrounding whitespace from ``value``.
 
     Format characters (Unicode category Cf: zero-width spaces and joiners,
-    direction marks, byte order marks, soft hyphens) and control characters
-    (category Cc, NUL included) other than tab and line feed are removed,
-    carriage returns become line feeds, and the result is stripped. Text that
-    shows nothing on screen therefore comes out empty.
+    direction marks, byte order marks, soft hyphens) are removed, and so are
+    control characters (category Cc, NUL included) other than tab and line
+    feed. Carriage returns become line feeds and the result is stripped, so
+    text that shows nothing on screen comes out empty.
     """
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     kept = [
         char
         for char in text
-        if char in _KEPT_CONTROLS or unicodedata.category(char) not in {"Cf", "Cc"}
+        if char in _ALLOWED_CONTROLS or unicodedata.category(char) not in {"Cf", "Cc"}
     ]
     return "".join(kept).strip()
 

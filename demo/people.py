@@ -7,8 +7,8 @@ from django.contrib.auth.hashers import make_password
 from accounts.models import LearnerGroup, Role, User
 
 # Every demo account signs in with this password. The demo is for a laptop,
-# never for a deployment: `load_demo` refuses to run when DEBUG is off unless
-# told otherwise.
+# never for a deployment: `load_demo` exits with an error when DEBUG is off,
+# unless given --allow-production.
 DEMO_PASSWORD = "commonplace-demo"  # noqa: S105
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; Django refuses
-# ORM calls from such a thread unless told the calls are deliberate.
+# Playwright's sync API runs an event loop in the test thread, and Django
+# rejects ORM calls from such a thread unless this variable marks them safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -131,7 +131,7 @@ def write_off_limit() -> Decimal:
 
 
 def may_work_case(person: User, case: Discrepancy) -> bool:
-    """Whether ``person`` may move, assign or comment on ``case``.
+    """Return whether ``person`` may move, assign or comment on ``case``.
 
     Managers work every case. Others work cases of their own role, cases
     assigned to them, and, for a sales rep, cases on their own orders.
@@ -146,7 +146,7 @@ def may_work_case(person: User, case: Discrepancy) -> bool:
 
 
 def may_be_assigned(person: User, case: Discrepancy) -> bool:
-    """Whether ``person`` may hold ``case``: their role owns it, or a manager."""
+    """Return whether ``person`` may take ``case``: its owner role or a manager."""
     if not person.is_active or person.is_external:
         return False
     return person.role in (case.owner_role, Role.MANAGER)

@@ -128,3 +128,12 @@ def test_order_page_query_count_is_constant(
     open_discrepancy(order, code="LATE_SHIP")
     with django_assert_num_queries(10):
         client.get("/reconciliation/orders/10250/")
+
+
+def test_pager_keeps_filters(sales_rep, customer_party, make_order):
+    for number in range(10300, 10351):
+        make_order(str(number), customer_party)
+    response = signed_in(sales_rep).get(
+        "/reconciliation/orders/", {"q": "alfreds", "page": "1"}
+    )
+    assert b'href="?q=alfreds&amp;page=2">Next</a>' in response.content

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--base-url",
             default="",
-            help="Address the server answers on, e.g. http://127.0.0.1:8000, "
+            help="Base URL the server listens on, e.g. http://127.0.0.1:8000, "
             "to print full links.",
         )
         parser.add_argument(
