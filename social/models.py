@@ -26,8 +26,31 @@ class Hashtag(models.Model):
 
 
 class Post(TimeStampedModel):
+    """A microblog post, a blog post or an announcement, always in a community.
+
+    The community decides who may read it, whatever its kind, so one
+    visibility rule covers every surface. A share points at the post it
+    quotes; whether a reader sees the quoted text is checked when the share
+    is shown, never copied into the share.
+    """
+
+    class Kind(models.TextChoices):
+        MICRO = "micro", "Post"
+        BLOG = "blog", "Blog post"
+        ANNOUNCEMENT = "announcement", "Announcement"
+
     community = models.ForeignKey(
         "communities.Community", on_delete=models.CASCADE, related_name="posts"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MICRO)
+    title = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
+    shared_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shares",
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -47,7 +70,28 @@ class Post(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["community", "-created_at", "-id"])]
+        indexes = [
+            models.Index(fields=["community", "-created_at", "-id"]),
+            models.Index(fields=["author", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"], name="post_newest_first"),
+            models.Index(
+                fields=["kind", "-created_at", "-id"], name="post_kind_newest_first"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["micro", "blog", "announcement"]),
+                name="post_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="micro") | ~models.Q(title=""),
+                name="post_long_form_has_title",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(shared_from=models.F("id")),
+                name="post_not_shared_from_itself",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Post {self.pk} by {self.author_name}"
@@ -79,6 +123,7 @@ class Comment(TimeStampedModel):
     author_name = models.CharField(max_length=200)
     body = models.TextField()
     body_html = models.TextField()
+    hashtags = models.ManyToManyField(Hashtag, blank=True, related_name="comments")
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -255,3 +300,109 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"Mention of {self.person_id} in post {self.post_id}"
+
+
+class Follow(models.Model):
+    """A person following exactly one of: a person, a hashtag, a community.
+
+    Following a community shows its posts in the home feed of a person who
+    may read it; following does not grant access, so a private community
+    still needs membership.
+    """
+
+    follower = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="followers",
+    )
+    hashtag = models.ForeignKey(
+        Hashtag,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="followers",
+    )
+    community = models.ForeignKey(
+        "communities.Community",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="followers",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        person__isnull=False,
+                        hashtag__isnull=True,
+                        community__isnull=True,
+                    )
+                    | models.Q(
+                        person__isnull=True,
+                        hashtag__isnull=False,
+                        community__isnull=True,
+                    )
+                    | models.Q(
+                        person__isnull=True,
+                        hashtag__isnull=True,
+                        community__isnull=False,
+                    )
+                ),
+                name="follow_exactly_one_target",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(person=models.F("follower")),
+                name="follow_not_oneself",
+            ),
+            models.UniqueConstraint(
+                fields=["follower", "person"],
+                condition=models.Q(person__isnull=False),
+                name="follow_person_once",
+            ),
+            models.UniqueConstraint(
+                fields=["follower", "hashtag"],
+                condition=models.Q(hashtag__isnull=False),
+                name="follow_hashtag_once",
+            ),
+            models.UniqueConstraint(
+                fields=["follower", "community"],
+                condition=models.Q(community__isnull=False),
+                name="follow_community_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["person"], name="follow_by_person"),
+            models.Index(fields=["hashtag"], name="follow_by_hashtag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow {self.pk} by {self.follower_id}"
+
+
+class AnnouncementRead(models.Model):
+    """A person has read an announcement, so it leaves the top of their feed."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reads")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "post"], name="announcement_read_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Read of announcement {self.post_id}"
