@@ -76,6 +76,14 @@ class User(AbstractUser):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
     employee_number = models.CharField(max_length=40, blank=True)
+    headline = models.CharField(
+        max_length=160, blank=True, help_text="One line shown under the name."
+    )
+    about = models.TextField(blank=True, help_text="Markdown, shown on the profile.")
+    visible_to_customers = models.BooleanField(
+        default=False,
+        help_text="Whether customer accounts may find and open this staff profile.",
+    )
 
     objects: ClassVar[PersonManager] = PersonManager()
 
