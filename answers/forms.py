@@ -1,4 +1,14 @@
+import re
+from typing import Any
+
 from django import forms
+
+from accounts.models import CrmFunction
+from answers.services.common import MAX_COMMENT_LENGTH
+from assist.models import HelpContext
+from communities.models import Community
+
+QUESTION_REFERENCE = re.compile(r"^\s*(?:.*?/questions/)?(\d{1,18})/?(?:[#?].*)?\s*$")
 
 
 class AnswerForm(forms.Form):
@@ -16,4 +26,131 @@ class PromoteForm(forms.Form):
         max_length=200,
         required=False,
         help_text="Leave empty to use the question as asked.",
+    )
+
+
+class AskQuestionForm(forms.Form):
+    community = forms.ModelChoiceField(
+        label="Community",
+        queryset=Community.objects.none(),
+        empty_label=None,
+        error_messages={
+            "invalid_choice": (
+                "That community is not one you can ask in: pick one from the list."
+            )
+        },
+    )
+    title = forms.CharField(
+        label="Your question",
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "What do you need to know?"}),
+    )
+    body = forms.CharField(
+        label="Details (optional)",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Markdown works. Add #hashtags to file the question.",
+    )
+    context = forms.ModelChoiceField(
+        label="Screen (optional)",
+        queryset=HelpContext.objects.order_by("key"),
+        to_field_name="key",
+        required=False,
+        empty_label="No particular screen",
+        error_messages={
+            "invalid_choice": (
+                "Unknown help context: pick a screen from the list or leave it empty."
+            )
+        },
+    )
+
+    def __init__(self, *args: Any, communities: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities  # type: ignore[attr-defined]
+
+
+class QuestionCommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        max_length=MAX_COMMENT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    answer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class VoteForm(forms.Form):
+    value = forms.TypedChoiceField(
+        choices=[("1", "up"), ("-1", "down"), ("0", "none")],
+        coerce=int,
+        error_messages={
+            "invalid_choice": "%(value)r is not a vote: send 1 (up), -1 (down) or 0."
+        },
+    )
+
+
+class DuplicateForm(forms.Form):
+    original = forms.CharField(
+        label="Original question",
+        max_length=300,
+        help_text="The number or the address of the question this one repeats.",
+    )
+    reason = forms.CharField(label="Note (optional)", max_length=300, required=False)
+
+    def clean_original(self) -> int:
+        raw: str = self.cleaned_data["original"]
+        match = QUESTION_REFERENCE.match(raw)
+        if match is None:
+            shown = raw if len(raw) <= 60 else f"{raw[:60]}..."
+            raise forms.ValidationError(
+                f"{shown!r} is not a question number or address: paste the "
+                "original's address, such as /questions/12/, or its number."
+            )
+        return int(match.group(1))
+
+
+class FaqEntryForm(forms.Form):
+    question_text = forms.CharField(label="FAQ question", max_length=200)
+    answer_text = forms.CharField(
+        label="Answer",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Markdown. Write it for every reader of the FAQ.",
+    )
+    contexts = forms.ModelMultipleChoiceField(
+        label="Screens it covers",
+        queryset=HelpContext.objects.order_by("key"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class FaqFromSourceForm(FaqEntryForm):
+    crm_function = forms.ModelChoiceField(
+        label="CRM function",
+        queryset=CrmFunction.objects.all(),
+        empty_label=None,
+        help_text="Its super-users own and review the entry.",
+    )
+
+
+class ReleaseForm(forms.Form):
+    title = forms.CharField(label="Release", max_length=200)
+    released_on = forms.DateField(
+        label="Release date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the release date as YYYY-MM-DD."},
+    )
+    contexts = forms.ModelMultipleChoiceField(
+        label="Screens it changed",
+        queryset=HelpContext.objects.order_by("key"),
+        to_field_name="key",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Pick at least one screen the release changed."},
+    )
+    notes = forms.CharField(
+        label="Notes (optional)",
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -1,17 +1,50 @@
 """Reads of questions, answers and FAQ entries, with their visibility rules.
 
-A question is visible to whoever may see its community. An FAQ entry is
+A question is visible to whoever may see its community; among customer
+accounts, a customer's own question only to their company's contacts. Its
+answers, comments and votes are visible exactly when it is. An FAQ entry is
 visible to every employee, and to customer accounts only when it is marked
-customer-visible.
+customer-visible. Its sources are shown only to readers who may see them.
 """
 
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+import datetime
+import math
+import re
+from dataclasses import dataclass, field
 
-from accounts.models import User
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import CrmFunction, User
 from accounts.permissions import Viewer
-from answers.models import Answer, FaqEntry, Question
+from answers.conf import suggestion_limit, unanswered_after_hours
+from answers.models import (
+    Answer,
+    AnswerVote,
+    FaqEntry,
+    FaqSource,
+    Question,
+    QuestionComment,
+    ScreenChange,
+)
 from communities.selectors import visible_communities
+from core.text import clean_line
+from social.models import Comment, Post
+from social.selectors import can_moderate, visible_posts
+
+MAX_COMMENTS_SHOWN = 200
 
 
 def visible_questions(viewer: Viewer) -> QuerySet[Question]:
@@ -29,7 +62,9 @@ def access_question(viewer: Viewer, question_id: int) -> Question:
     """Return the question with answers, or raise 404 when hidden from ``viewer``."""
     question = (
         visible_questions(viewer)
-        .select_related("community", "context__crm_function", "context__parent")
+        .select_related(
+            "community", "context__crm_function", "context__parent", "crm_function"
+        )
         .prefetch_related(
             Prefetch("answers", queryset=Answer.objects.select_related("faq_entry"))
         )
@@ -41,6 +76,125 @@ def access_question(viewer: Viewer, question_id: int) -> Question:
     return question
 
 
+def access_answer(viewer: Viewer, answer_id: int) -> Answer:
+    """Return the answer, or raise 404 when ``viewer`` may not see its question."""
+    answer = (
+        Answer.objects.filter(pk=answer_id, question__in=visible_questions(viewer))
+        .select_related("question__community", "question__crm_function")
+        .first()
+    )
+    if answer is None:
+        raise Http404("No answer found with that number.")
+    return answer
+
+
+def access_question_comment(viewer: Viewer, comment_id: int) -> QuestionComment:
+    comment = (
+        QuestionComment.objects.filter(
+            pk=comment_id, question__in=visible_questions(viewer)
+        )
+        .select_related("question__community")
+        .first()
+    )
+    if comment is None:
+        raise Http404("No comment found with that number.")
+    return comment
+
+
+def questions_list(viewer: Viewer, *, tag: str = "") -> QuerySet[Question]:
+    """Return the viewer's visible questions, newest first, optionally for one tag."""
+    questions = visible_questions(viewer).select_related("community")
+    if tag:
+        questions = questions.filter(hashtags__name=tag)
+    return questions.prefetch_related("hashtags").order_by("-created_at", "-id")
+
+
+@dataclass
+class AnswerView:
+    answer: Answer
+    accepted: bool
+    my_vote: int
+    may_edit: bool = False
+    may_delete: bool = False
+    comments: list[QuestionComment] = field(default_factory=list)
+
+
+@dataclass
+class QuestionPage:
+    """What the question page shows one viewer, read in a fixed number of queries."""
+
+    question: Question
+    answers: list[AnswerView]
+    comments: list[QuestionComment]
+    original: Question | None
+    duplicates: list[Question]
+    may_moderate: bool = False
+
+
+def question_page(viewer: User, question: Question) -> QuestionPage:
+    """Gather the page for a question from ``access_question``.
+
+    Answers come accepted first, then by score, then oldest first. A
+    duplicate's original is shown only when the viewer may see it.
+    """
+    answers = list(question.answers.all())
+    votes = dict(
+        AnswerVote.objects.filter(answer__question=question, person=viewer).values_list(
+            "answer_id", "value"
+        )
+    )
+    comments = list(
+        QuestionComment.objects.filter(question=question).order_by("created_at", "id")[
+            :MAX_COMMENTS_SHOWN
+        ]
+    )
+    by_answer: dict[int | None, list[QuestionComment]] = {}
+    for comment in comments:
+        by_answer.setdefault(comment.answer_id, []).append(comment)
+
+    moderator = can_moderate(viewer, question.community)
+    views = [
+        AnswerView(
+            answer=answer,
+            accepted=answer.pk == question.accepted_answer_id,
+            my_vote=votes.get(answer.pk, 0),
+            may_edit=answer.author_id == viewer.pk and not answer.is_deleted,
+            may_delete=(answer.author_id == viewer.pk or moderator)
+            and not answer.is_deleted,
+            comments=by_answer.get(answer.pk, []),
+        )
+        for answer in answers
+    ]
+    views.sort(key=lambda view: (not view.accepted, -view.answer.score, view.answer.pk))
+    original = None
+    if question.duplicate_of_id is not None:
+        original = visible_questions(viewer).filter(pk=question.duplicate_of_id).first()
+    duplicates = list(
+        visible_questions(viewer)
+        .filter(duplicate_of=question)
+        .order_by("created_at", "id")
+        .only("pk", "title", "created_at")
+    )
+    return QuestionPage(
+        question=question,
+        answers=views,
+        comments=by_answer.get(None, []),
+        original=original,
+        duplicates=duplicates,
+        may_moderate=moderator,
+    )
+
+
+def vote_of(person: User, answer: Answer) -> int:
+    """Return ``person``'s vote on ``answer``: 1, -1, or 0 for none."""
+    value = (
+        AnswerVote.objects.filter(answer=answer, person=person)
+        .values_list("value", flat=True)
+        .first()
+    )
+    return value or 0
+
+
 def visible_faq_entries(viewer: Viewer) -> QuerySet[FaqEntry]:
     if not isinstance(viewer, User):
         return FaqEntry.objects.none()
@@ -50,7 +204,296 @@ def visible_faq_entries(viewer: Viewer) -> QuerySet[FaqEntry]:
 
 
 def access_faq_entry(viewer: Viewer, entry_id: int) -> FaqEntry:
-    entry = visible_faq_entries(viewer).filter(pk=entry_id).first()
+    entry = (
+        visible_faq_entries(viewer)
+        .select_related("crm_function")
+        .filter(pk=entry_id)
+        .first()
+    )
     if entry is None:
         raise Http404("No FAQ entry found with that number.")
     return entry
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    kind: str
+    label: str
+    url: str
+    excerpt: str
+
+
+def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
+    """Return the entry's sources that ``viewer`` may open, in the order added.
+
+    Each kind goes through its own visibility rule: answers through their
+    question, comments and posts through their community.
+    """
+    rows = list(FaqSource.objects.filter(entry=entry))
+    answer_ids = [row.answer_id for row in rows if row.answer_id]
+    comment_ids = [row.comment_id for row in rows if row.comment_id]
+    post_ids = [row.post_id for row in rows if row.post_id]
+    answers = (
+        {
+            answer.pk: answer
+            for answer in Answer.objects.filter(
+                pk__in=answer_ids, question__in=visible_questions(viewer)
+            ).select_related("question")
+        }
+        if answer_ids
+        else {}
+    )
+    comments = (
+        {
+            comment.pk: comment
+            for comment in Comment.objects.filter(
+                pk__in=comment_ids, post__in=visible_posts(viewer)
+            )
+        }
+        if comment_ids
+        else {}
+    )
+    posts: dict[int, Post] = (
+        {post.pk: post for post in visible_posts(viewer).filter(pk__in=post_ids)}
+        if post_ids
+        else {}
+    )
+
+    links: list[SourceLink] = []
+    for row in rows:
+        if row.answer_id in answers:
+            answer = answers[row.answer_id]
+            links.append(
+                SourceLink(
+                    kind=row.kind,
+                    label=f"Answer by {answer.author_name} to: {answer.question.title}",
+                    url=f"/questions/{answer.question_id}/#answer-{answer.pk}",
+                    excerpt="" if answer.is_deleted else answer.body[:160],
+                )
+            )
+        elif row.comment_id in comments:
+            comment = comments[row.comment_id]
+            links.append(
+                SourceLink(
+                    kind=row.kind,
+                    label=f"Comment by {comment.author_name}",
+                    url=f"/posts/{comment.post_id}/comments/{comment.pk}/",
+                    excerpt="" if comment.is_deleted else comment.body[:160],
+                )
+            )
+        elif row.post_id in posts:
+            post = posts[row.post_id]
+            name = post.title or f"Post by {post.author_name}"
+            links.append(
+                SourceLink(
+                    kind=row.kind,
+                    label=f"{post.get_kind_display()}: {name}",
+                    url=f"/posts/{post.pk}/",
+                    excerpt="" if post.is_deleted else post.body[:160],
+                )
+            )
+    return links
+
+
+def faq_owners(crm_function: CrmFunction | None) -> QuerySet[User]:
+    """Return the active super-users of ``crm_function``, who own its FAQ."""
+    if crm_function is None:
+        return User.objects.none()
+    return User.objects.filter(
+        super_user_assignments__crm_function=crm_function, is_active=True
+    ).order_by("pk")
+
+
+def _screen_changed_since_review(day: datetime.date) -> Exists:
+    """Return whether a release up to ``day`` changed the entry's screen since review.
+
+    A change to a screen counts for entries on that screen and on every
+    screen above it (a change to ``a.b.c`` counts for entries on ``a.b``).
+    """
+    changes = ScreenChange.objects.filter(
+        release__released_on__gt=OuterRef(OuterRef("last_reviewed_on")),
+        release__released_on__lte=day,
+    ).filter(
+        Q(context_id=OuterRef("helpcontext_id"))
+        | Q(context__key__startswith=Concat(OuterRef("helpcontext__key"), Value(".")))
+    )
+    links = FaqEntry.contexts.through.objects.filter(faqentry_id=OuterRef("pk")).filter(
+        Exists(changes)
+    )
+    return Exists(links)
+
+
+def with_review_state(
+    entries: QuerySet[FaqEntry], *, day: datetime.date | None = None
+) -> QuerySet[FaqEntry]:
+    """Annotate ``is_due``, ``screen_changed`` and ``needs_review`` on each entry."""
+    day = day or timezone.localdate()
+    due = Q(review_due_on__lte=day) | Q(review_due_on__isnull=True)
+    entries = entries.annotate(
+        is_due=Case(
+            When(due, then=Value(1)), default=Value(0), output_field=IntegerField()
+        ),
+        screen_changed=_screen_changed_since_review(day),
+    )
+    return entries.annotate(
+        needs_review=Case(
+            When(due | ~Q(review_flag="") | Q(screen_changed=True), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def entries_needing_review(
+    viewer: User, crm_function: CrmFunction | None, *, day: datetime.date | None = None
+) -> QuerySet[FaqEntry]:
+    """Return the function's FAQ entries that need review, longest overdue first."""
+    entries = visible_faq_entries(viewer).filter(crm_function=crm_function)
+    return (
+        with_review_state(entries, day=day)
+        .filter(needs_review=1)  # type: ignore[misc]
+        .order_by("review_due_on", "pk")
+    )
+
+
+def review_reasons(entry: FaqEntry) -> list[str]:
+    """Describe why an entry from ``with_review_state`` needs review."""
+    reasons = []
+    if entry.review_flag:
+        reasons.append(entry.get_review_flag_display())
+    if getattr(entry, "screen_changed", False):
+        reasons.append("A release changed its screen since the last review")
+    if getattr(entry, "is_due", 0):
+        if entry.review_due_on is None:
+            reasons.append("It has never been reviewed")
+        else:
+            reasons.append(f"Its review was due on {entry.review_due_on:%Y-%m-%d}")
+    return reasons
+
+
+def _live_answers() -> QuerySet[Answer]:
+    return Answer.objects.filter(question=OuterRef("pk"), deleted_at__isnull=True)
+
+
+def unanswered_questions(
+    viewer: User,
+    crm_function: CrmFunction,
+    *,
+    now: datetime.datetime | None = None,
+) -> QuerySet[Question]:
+    """Return the function's open questions without an answer, oldest first.
+
+    Only questions waiting longer than ``ANSWERS_UNANSWERED_AFTER_HOURS``
+    count. A deleted answer does not count as an answer.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=unanswered_after_hours())
+    return (
+        visible_questions(viewer)
+        .filter(
+            crm_function=crm_function,
+            duplicate_of__isnull=True,
+            created_at__lte=cutoff,
+        )
+        .exclude(Exists(_live_answers()))
+        .select_related("community", "context")
+        .order_by("created_at", "id")
+    )
+
+
+# Similar questions and FAQ entries, suggested while a person types.
+# NOTE: token overlap over titles, to be replaced by the full-text search
+# interface once it exists; callers use only ``suggest_similar``.
+
+MIN_TOKEN_LENGTH = 2
+MAX_QUERY_TOKENS = 8
+MAX_CANDIDATES = 200
+MAX_SUGGEST_INPUT = 200
+STOP_WORDS = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do",
+        "does", "for", "from", "how", "i", "if", "in", "is", "it", "me", "my",
+        "of", "on", "or", "our", "should", "so", "that", "the", "their",
+        "there", "this", "to", "was", "we", "what", "when", "where", "which",
+        "who", "why", "will", "with", "you", "your",
+    }
+)  # fmt: skip
+_WORD = re.compile(r"\w+")
+
+
+def title_tokens(text: str) -> set[str]:
+    """Return the case-folded words of ``text`` that carry meaning."""
+    words = _WORD.findall(clean_line(text)[:MAX_SUGGEST_INPUT].casefold())
+    return {
+        word
+        for word in words
+        if len(word) >= MIN_TOKEN_LENGTH and word not in STOP_WORDS
+    }
+
+
+def similarity(query: set[str], candidate: set[str]) -> float:
+    """Return the cosine of two token sets: shared words over the sizes' mean."""
+    if not query or not candidate:
+        return 0.0
+    shared = len(query & candidate)
+    return shared / math.sqrt(len(query) * len(candidate))
+
+
+def _title_matches(field_name: str, tokens: set[str]) -> Q:
+    # Longer words are rarer, so they pick better candidates.
+    chosen = sorted(tokens, key=lambda token: (-len(token), token))[:MAX_QUERY_TOKENS]
+    condition = Q()
+    for token in chosen:
+        condition |= Q(**{f"{field_name}__icontains": token})
+    return condition
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str
+    pk: int
+    title: str
+    url: str
+    score: float
+    answered: bool
+
+
+def suggest_similar(viewer: Viewer, text: str) -> list[Suggestion]:
+    """Return visible FAQ entries and open questions whose titles resemble ``text``.
+
+    Costs two queries. FAQ entries rank before questions at equal similarity,
+    and answered questions before unanswered ones.
+    """
+    tokens = title_tokens(text)
+    if not tokens:
+        return []
+    limit = suggestion_limit()
+    questions = (
+        visible_questions(viewer)
+        .filter(duplicate_of__isnull=True)
+        .filter(_title_matches("title", tokens))
+        .order_by("-created_at", "-id")
+        .values_list("pk", "title", "accepted_answer_id")[:MAX_CANDIDATES]
+    )
+    entries = (
+        visible_faq_entries(viewer)
+        .filter(_title_matches("question", tokens))
+        .order_by("-updated_at", "-id")
+        .values_list("pk", "question")[:MAX_CANDIDATES]
+    )
+    found = [
+        Suggestion("faq", pk, title, f"/questions/faq/{pk}/", score, True)
+        for pk, title in entries
+        if (score := similarity(tokens, title_tokens(title))) > 0
+    ]
+    found += [
+        Suggestion(
+            "question", pk, title, f"/questions/{pk}/", score, accepted is not None
+        )
+        for pk, title, accepted in questions
+        if (score := similarity(tokens, title_tokens(title))) > 0
+    ]
+    found.sort(
+        key=lambda item: (-item.score, item.kind != "faq", not item.answered, -item.pk)
+    )
+    return found[:limit]

@@ -1,51 +1,152 @@
+"""Pages and htmx endpoints for questions, answers, comments and votes."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from answers.forms import AnswerForm, PromoteForm
-from answers.models import Answer
-from answers.selectors import access_faq_entry, access_question, visible_questions
+from answers.conf import page_size
+from answers.forms import (
+    AnswerForm,
+    AskQuestionForm,
+    DuplicateForm,
+    PromoteForm,
+    QuestionCommentForm,
+    VoteForm,
+)
+from answers.models import Question
+from answers.permissions import (
+    can_accept,
+    can_close,
+    can_edit_answer,
+    can_promote,
+)
+from answers.selectors import (
+    access_answer,
+    access_question,
+    access_question_comment,
+    question_page,
+    questions_list,
+    suggest_similar,
+    vote_of,
+)
 from answers.services import (
     accept_answer,
-    can_accept,
-    can_promote,
+    ask_question,
+    close_as_duplicate,
+    delete_answer,
+    delete_question_comment,
+    edit_answer,
     post_answer,
+    post_question_comment,
     promote_answer_to_faq,
+    reopen_question,
+    set_vote,
+    unaccept_answer,
 )
+from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
+from core.markdown import normalize_tag
+from social.services.posts import can_post_in
+
+MAX_TAG_QUERY = 100
 
 
-def _visible_answer(request: AuthenticatedRequest, answer_id: int) -> Answer:
-    answer = (
-        Answer.objects.filter(
-            pk=answer_id, question__in=visible_questions(request.user)
-        )
-        .select_related("question")
-        .first()
-    )
-    if answer is None:
-        raise Http404("No answer found with that number.")
-    return answer
+def _question_url(question_id: int, anchor: str = "") -> str:
+    return f"/questions/{question_id}/{anchor}"
 
 
-@login_required
-def question_detail(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
-    question = access_question(request.user, question_id)
+def _render_question(
+    request: AuthenticatedRequest,
+    question: Question,
+    *,
+    answer_form: AnswerForm | None = None,
+    comment_form: QuestionCommentForm | None = None,
+    duplicate_form: DuplicateForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    page = question_page(request.user, question)
+    may_post = can_post_in(request.user, question.community)
     return render(
         request,
         "answers/question_detail.html",
         {
             "question": question,
-            "answers": list(question.answers.all()),
-            "answer_form": AnswerForm(),
+            "page": page,
+            "answer_form": answer_form or AnswerForm(),
+            "comment_form": comment_form or QuestionCommentForm(),
+            "duplicate_form": duplicate_form or DuplicateForm(),
             "promote_form": PromoteForm(initial={"question_text": question.title}),
             "may_accept": can_accept(request.user, question),
             "may_promote": can_promote(request.user, question),
+            "may_close": can_close(request.user, question),
+            "may_post": may_post and not question.is_duplicate,
         },
+        status=status,
     )
+
+
+@require_GET
+@login_required
+def question_list(request: AuthenticatedRequest) -> HttpResponse:
+    tag = normalize_tag(request.GET.get("tag", "")[:MAX_TAG_QUERY]).strip()
+    paginator = Paginator(questions_list(request.user, tag=tag), page_size())
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "answers/question_list.html", {"page": page, "tag": tag})
+
+
+def _askable_communities(request: AuthenticatedRequest):  # type: ignore[no-untyped-def]
+    """Return the communities the person sees and may post in, oldest first."""
+    communities = visible_communities(request.user).order_by("name")
+    allowed = [c.pk for c in communities if can_post_in(request.user, c)]
+    return communities.filter(pk__in=allowed)
+
+
+@login_required
+def ask(request: AuthenticatedRequest) -> HttpResponse:
+    communities = _askable_communities(request)
+    if request.method != "POST":
+        initial = {"context": request.GET.get("context", "")[:120] or None}
+        form = AskQuestionForm(communities=communities, initial=initial)
+        return render(request, "answers/ask.html", {"form": form})
+
+    form = AskQuestionForm(request.POST, communities=communities)
+    if form.is_valid():
+        try:
+            question = ask_question(
+                asker=request.user,
+                community=form.cleaned_data["community"],
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                context=form.cleaned_data["context"],
+            )
+        except ValidationError as error:
+            form.add_error("title", error)
+        else:
+            messages.success(request, "Your question was posted.")
+            return redirect(_question_url(question.pk))
+    return render(request, "answers/ask.html", {"form": form}, status=422)
+
+
+@require_GET
+@login_required
+def suggestions(request: AuthenticatedRequest) -> HttpResponse:
+    """Return the similar questions and FAQ entries for a title being typed."""
+    text = request.GET.get("title", "")
+    return render(
+        request,
+        "answers/_suggestions.html",
+        {"suggestions": suggest_similar(request.user, text)},
+    )
+
+
+@login_required
+def question_detail(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.user, question_id)
+    return _render_question(request, question)
 
 
 @require_POST
@@ -62,36 +163,108 @@ def answer_create(request: AuthenticatedRequest, question_id: int) -> HttpRespon
             form.add_error("body", error)
         else:
             messages.success(request, "Your answer was posted.")
-            return redirect(f"/questions/{question.pk}/#answer-{answer.pk}")
-    return render(
-        request,
-        "answers/question_detail.html",
-        {
-            "question": question,
-            "answers": list(question.answers.all()),
-            "answer_form": form,
-            "promote_form": PromoteForm(initial={"question_text": question.title}),
-            "may_accept": can_accept(request.user, question),
-            "may_promote": can_promote(request.user, question),
-        },
-        status=422,
-    )
+            return redirect(_question_url(question.pk, f"#answer-{answer.pk}"))
+    return _render_question(request, question, answer_form=form, status=422)
+
+
+@require_POST
+@login_required
+def comment_create(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.user, question_id)
+    form = QuestionCommentForm(request.POST)
+    if form.is_valid():
+        answer_id = form.cleaned_data["answer"]
+        answer = access_answer(request.user, answer_id) if answer_id else None
+        try:
+            comment = post_question_comment(
+                author=request.user,
+                question=question,
+                answer=answer,
+                body=form.cleaned_data["body"],
+            )
+        except ValidationError as error:
+            form.add_error("body", error)
+        else:
+            return redirect(_question_url(question.pk, f"#qa-comment-{comment.pk}"))
+    return _render_question(request, question, comment_form=form, status=422)
+
+
+@require_POST
+@login_required
+def comment_delete(request: AuthenticatedRequest, comment_id: int) -> HttpResponse:
+    comment = access_question_comment(request.user, comment_id)
+    try:
+        delete_question_comment(actor=request.user, comment=comment)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect(_question_url(comment.question_id, f"#qa-comment-{comment.pk}"))
+
+
+@require_POST
+@login_required
+def question_close(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.user, question_id)
+    form = DuplicateForm(request.POST)
+    if form.is_valid():
+        try:
+            close_as_duplicate(
+                actor=request.user,
+                question=question,
+                original_id=form.cleaned_data["original"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error("original", error)
+        else:
+            messages.success(request, "The question was closed as a duplicate.")
+            return redirect(_question_url(question.pk))
+    return _render_question(request, question, duplicate_form=form, status=422)
+
+
+@require_POST
+@login_required
+def question_reopen(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.user, question_id)
+    try:
+        reopen_question(actor=request.user, question=question)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "The question is open again.")
+    return redirect(_question_url(question.pk))
 
 
 @require_POST
 @login_required
 def answer_accept(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
-    answer = _visible_answer(request, answer_id)
+    answer = access_answer(request.user, answer_id)
     # PermissionDenied propagates and renders the 403 page with its message.
-    accept_answer(actor=request.user, answer=answer)
-    messages.success(request, "Answer accepted.")
-    return redirect(f"/questions/{answer.question_id}/#answer-{answer.pk}")
+    try:
+        accept_answer(actor=request.user, answer=answer)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "Answer accepted.")
+    return redirect(_question_url(answer.question_id, f"#answer-{answer.pk}"))
+
+
+@require_POST
+@login_required
+def question_unaccept(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
+    question = access_question(request.user, question_id)
+    try:
+        unaccept_answer(actor=request.user, question=question)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "The answer is no longer accepted.")
+    return redirect(_question_url(question.pk))
 
 
 @require_POST
 @login_required
 def answer_promote(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
-    answer = _visible_answer(request, answer_id)
+    answer = access_answer(request.user, answer_id)
     form = PromoteForm(request.POST)
     question_text = form.cleaned_data["question_text"] if form.is_valid() else ""
     try:
@@ -100,12 +273,83 @@ def answer_promote(request: AuthenticatedRequest, answer_id: int) -> HttpRespons
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
-        return redirect(f"/questions/{answer.question_id}/")
+        return redirect(_question_url(answer.question_id))
     messages.success(request, "The answer is now an FAQ entry.")
     return redirect(f"/questions/faq/{entry.pk}/")
 
 
 @login_required
-def faq_detail(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
-    entry = access_faq_entry(request.user, entry_id)
-    return render(request, "answers/faq_detail.html", {"entry": entry})
+def answer_edit(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
+    answer = access_answer(request.user, answer_id)
+    if answer.is_deleted or not can_edit_answer(request.user, answer):
+        raise Http404("No answer of yours found with that number.")
+    if request.method != "POST":
+        form = AnswerForm(initial={"body": answer.body})
+        return render(
+            request, "answers/answer_edit.html", {"answer": answer, "form": form}
+        )
+
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            edit_answer(
+                editor=request.user, answer=answer, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            form.add_error("body", error)
+        else:
+            messages.success(request, "Your answer was updated.")
+            return redirect(_question_url(answer.question_id, f"#answer-{answer.pk}"))
+    return render(
+        request,
+        "answers/answer_edit.html",
+        {"answer": answer, "form": form},
+        status=422,
+    )
+
+
+@require_POST
+@login_required
+def answer_delete(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
+    answer = access_answer(request.user, answer_id)
+    try:
+        delete_answer(actor=request.user, answer=answer)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "The answer was deleted.")
+    return redirect(_question_url(answer.question_id, f"#answer-{answer.pk}"))
+
+
+@require_POST
+@login_required
+def answer_vote(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
+    """Set the person's vote; htmx gets the vote box back, a form post a redirect."""
+    answer = access_answer(request.user, answer_id)
+    form = VoteForm(request.POST)
+    is_htmx = request.headers.get("HX-Request") == "true"
+    error = ""
+    if form.is_valid():
+        try:
+            set_vote(
+                person=request.user, answer=answer, value=form.cleaned_data["value"]
+            )
+        except ValidationError as failure:
+            error = failure.messages[0]
+    else:
+        error = " ".join(str(message) for message in form.errors["value"])
+    if not is_htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(_question_url(answer.question_id, f"#answer-{answer.pk}"))
+    answer.refresh_from_db(fields=["score"])
+    return render(
+        request,
+        "answers/_vote.html",
+        {
+            "answer": answer,
+            "my_vote": vote_of(request.user, answer),
+            "vote_error": error,
+        },
+        status=422 if error else 200,
+    )

@@ -234,3 +234,68 @@ LIBRARY_PACKAGE_MAX_RATIO = env_int("LIBRARY_PACKAGE_MAX_RATIO", 100, minimum=1)
 # Folder levels an entry path may have, the file name included.
 LIBRARY_PACKAGE_MAX_DEPTH = env_int("LIBRARY_PACKAGE_MAX_DEPTH", 16, minimum=1)
 LIBRARY_PAGE_SIZE = env_int("LIBRARY_PAGE_SIZE", 25, minimum=1)
+
+# Background work (docs/background.md): "inline" runs tasks in this process
+# after each commit, "celery" sends them to Celery workers through Redis.
+BACKGROUND_BACKEND = env_choice("BACKGROUND_BACKEND", "inline", ("inline", "celery"))
+# Seconds an inline retry waits at most, because the request waits with it.
+BACKGROUND_INLINE_MAX_RETRY_DELAY = env_int(
+    "BACKGROUND_INLINE_MAX_RETRY_DELAY", 1, minimum=0
+)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+if not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL is not a Redis URL: use redis://host:port/db, "
+        "rediss:// for TLS or redis+socket:///path/to/redis.sock."
+    )
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING above, like the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# E-mail goes through Django's default mailer. The variables keep the names
+# of Django's old EMAIL_* settings, which Django 6.1 deprecates for MAILERS.
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_EMAIL_BACKEND = env_str("EMAIL_BACKEND", _SMTP_BACKEND)
+_EMAIL_HOST = env_str("EMAIL_HOST", "")
+_SMTP_OPTIONS: dict[str, Any] = {
+    "host": _EMAIL_HOST,
+    "port": env_int("EMAIL_PORT", 25, minimum=1),
+    "username": env_str("EMAIL_HOST_USER", ""),
+    "password": env_str("EMAIL_HOST_PASSWORD", ""),
+    "use_tls": env_bool("EMAIL_USE_TLS", False),
+    "use_ssl": env_bool("EMAIL_USE_SSL", False),
+    # Seconds to wait for the SMTP server before the send fails and is retried.
+    "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": _SMTP_OPTIONS if _EMAIL_BACKEND == _SMTP_BACKEND else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "Commonplace <commonplace@localhost>"
+)
+# Notifications are also e-mailed when this is on: by default when an SMTP
+# host is configured.
+NOTIFICATION_EMAILS = env_bool("NOTIFICATION_EMAILS", bool(_EMAIL_HOST))
+# The address people open Commonplace at; links in e-mail start with it.
+COMMONPLACE_BASE_URL = env_str(
+    "BASE_URL", "http://127.0.0.1:8000" if DEBUG else ""
+).rstrip("/")
+if NOTIFICATION_EMAILS and not COMMONPLACE_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"BASE_URL={COMMONPLACE_BASE_URL!r} is not an http:// or https:// "
+        "address, and notification e-mail needs it for links: set it to the "
+        "address people open Commonplace at, e.g. https://learn.example.com."
+    )
+if NOTIFICATION_EMAILS and _EMAIL_BACKEND == _SMTP_BACKEND and not _EMAIL_HOST:
+    raise ImproperlyConfigured(
+        "NOTIFICATION_EMAILS is on but EMAIL_HOST is not set: set it to the "
+        "SMTP server's host name, or turn NOTIFICATION_EMAILS off."
+    )

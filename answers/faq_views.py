@@ -1,0 +1,244 @@
+"""Pages for FAQ entries, their curation and review, and the function desks."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import CrmFunction
+from answers.conf import page_size, unanswered_after_hours
+from answers.forms import FaqEntryForm, FaqFromSourceForm, ReleaseForm
+from answers.models import FaqEntry, ReleaseNote
+from answers.permissions import can_own_faq, can_record_release
+from answers.selectors import (
+    access_faq_entry,
+    entries_needing_review,
+    review_reasons,
+    unanswered_questions,
+    visible_sources,
+    with_review_state,
+)
+from answers.services import (
+    create_faq_entry,
+    edit_faq_entry,
+    mark_faq_reviewed,
+    record_release,
+)
+from core.http import AuthenticatedRequest
+from social.models import Comment, Post
+from social.selectors import access_comment, access_post
+
+# The address word for the FAQ entries that belong to no CRM function.
+GENERAL = "general"
+
+
+def _entry_url(entry: FaqEntry) -> str:
+    return f"/questions/faq/{entry.pk}/"
+
+
+@login_required
+def faq_detail(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
+    entry = access_faq_entry(request.user, entry_id)
+    may_own = can_own_faq(request.user, entry.crm_function)
+    reasons: list[str] = []
+    if may_own:
+        annotated = with_review_state(FaqEntry.objects.filter(pk=entry.pk)).get()
+        if getattr(annotated, "needs_review", 0):
+            reasons = review_reasons(annotated)
+    return render(
+        request,
+        "answers/faq_detail.html",
+        {
+            "entry": entry,
+            "sources": visible_sources(request.user, entry),
+            "may_own": may_own,
+            "review_reasons": reasons,
+        },
+    )
+
+
+def _source_from_query(request: AuthenticatedRequest) -> Post | Comment:
+    """Return the post or comment named by ``?post=`` or ``?comment=``, if visible."""
+    raw_post = request.GET.get("post", "")
+    raw_comment = request.GET.get("comment", "")
+    if raw_post.isdigit() and not raw_comment:
+        return access_post(request.user, int(raw_post))
+    if raw_comment.isdigit() and not raw_post:
+        return access_comment(request.user, int(raw_comment))
+    raise Http404("Name one post (?post=ID) or one comment (?comment=ID).")
+
+
+@login_required
+def faq_new(request: AuthenticatedRequest) -> HttpResponse:
+    """Make an FAQ entry from the post or comment named in the query string."""
+    source = _source_from_query(request)
+    if request.user.is_external:
+        raise PermissionDenied("Customer accounts cannot curate the FAQ.")
+    if request.method != "POST":
+        form = FaqFromSourceForm(initial={"answer_text": source.body})
+        return render(
+            request, "answers/faq_form.html", {"form": form, "source": source}
+        )
+
+    form = FaqFromSourceForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = create_faq_entry(
+                actor=request.user,
+                source=source,
+                question_text=form.cleaned_data["question_text"],
+                answer_text=form.cleaned_data["answer_text"],
+                crm_function=form.cleaned_data["crm_function"],
+                contexts=list(form.cleaned_data["contexts"]),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The FAQ entry was created.")
+            return redirect(_entry_url(entry))
+    return render(
+        request,
+        "answers/faq_form.html",
+        {"form": form, "source": source},
+        status=422,
+    )
+
+
+@login_required
+def faq_edit(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
+    entry = access_faq_entry(request.user, entry_id)
+    if not can_own_faq(request.user, entry.crm_function):
+        raise PermissionDenied("Only the owners of this FAQ can edit its entries.")
+    if request.method != "POST":
+        form = FaqEntryForm(
+            initial={
+                "question_text": entry.question,
+                "answer_text": entry.answer,
+                "contexts": list(entry.contexts.all()),
+            }
+        )
+        return render(request, "answers/faq_form.html", {"form": form, "entry": entry})
+
+    form = FaqEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            edit_faq_entry(
+                actor=request.user,
+                entry=entry,
+                question_text=form.cleaned_data["question_text"],
+                answer_text=form.cleaned_data["answer_text"],
+                contexts=list(form.cleaned_data["contexts"]),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The FAQ entry was saved and counts as reviewed.")
+            return redirect(_entry_url(entry))
+    return render(
+        request, "answers/faq_form.html", {"form": form, "entry": entry}, status=422
+    )
+
+
+@require_POST
+@login_required
+def faq_reviewed(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
+    entry = access_faq_entry(request.user, entry_id)
+    entry = mark_faq_reviewed(actor=request.user, entry=entry)
+    messages.success(
+        request, f"Marked reviewed; the next review is due on {entry.review_due_on}."
+    )
+    target = request.POST.get("next", "")
+    if target.startswith("/questions/functions/") and "//" not in target:
+        return redirect(target)
+    return redirect(_entry_url(entry))
+
+
+def _function_for_desk(
+    request: AuthenticatedRequest, slug: str
+) -> tuple[CrmFunction | None, str]:
+    """Return the CRM function named by ``slug`` and its name, for its owners only."""
+    if slug == GENERAL:
+        function, name = None, "entries without a CRM function"
+    else:
+        function = CrmFunction.objects.filter(slug=slug).first()
+        if function is None:
+            raise Http404("No CRM function found with that address.")
+        name = function.name
+    if not can_own_faq(request.user, function):
+        raise PermissionDenied(
+            f"Only the super-users of {name}, learning facilitators and "
+            "moderators can open this page."
+        )
+    return function, name
+
+
+@login_required
+def function_review(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    function, name = _function_for_desk(request, slug)
+    paginator = Paginator(entries_needing_review(request.user, function), page_size())
+    page = paginator.get_page(request.GET.get("page"))
+    for entry in page:
+        entry.reasons = review_reasons(entry)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "answers/function_review.html",
+        {"function": function, "function_name": name, "slug": slug, "page": page},
+    )
+
+
+@login_required
+def function_unanswered(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    function, name = _function_for_desk(request, slug)
+    if function is None:
+        raise Http404("Unanswered questions are listed per CRM function.")
+    paginator = Paginator(unanswered_questions(request.user, function), page_size())
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "answers/function_unanswered.html",
+        {
+            "function": function,
+            "function_name": name,
+            "slug": slug,
+            "page": page,
+            "hours": unanswered_after_hours(),
+        },
+    )
+
+
+@login_required
+def releases(request: AuthenticatedRequest) -> HttpResponse:
+    """List recorded releases; learning facilitators record new ones here."""
+    if request.user.is_external:
+        raise Http404("No page found at this address.")
+    may_record = can_record_release(request.user)
+    form = ReleaseForm(request.POST or None) if may_record else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("Only a learning facilitator can record a release.")
+        if form.is_valid():
+            try:
+                record_release(
+                    actor=request.user,
+                    title=form.cleaned_data["title"],
+                    released_on=form.cleaned_data["released_on"],
+                    context_keys=[c.key for c in form.cleaned_data["contexts"]],
+                    notes=form.cleaned_data["notes"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "The release was recorded.")
+                return redirect("/questions/releases/")
+        status = 422
+    notes = ReleaseNote.objects.prefetch_related("changes__context")[:50]
+    return render(
+        request,
+        "answers/releases.html",
+        {"form": form, "releases": notes},
+        status=status,
+    )

@@ -1,0 +1,395 @@
+"""Curate the FAQ: make entries from answers, comments and posts, review them.
+
+Every entry keeps links to its sources by exact id. Its text is a copy made
+when it was curated, so a later edit of a source never changes the FAQ
+silently; the owners review the entry instead.
+"""
+
+import datetime
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts.models import CrmFunction, User
+from answers.models import (
+    Answer,
+    FaqEntry,
+    FaqSource,
+    Question,
+    ReleaseNote,
+    ScreenChange,
+)
+from answers.permissions import can_own_faq, can_promote, can_record_release
+from answers.services.common import (
+    clean_body,
+    clean_title,
+    next_review_date,
+    today,
+)
+from assist.models import HelpContext
+from communities.models import Community
+from core.audit import record_event
+from core.markdown import render_markdown
+from core.text import clean_line
+from notifications.models import Notification
+from notifications.services import notify
+from social.models import Comment, Post
+from social.selectors import visible_posts
+
+logger = logging.getLogger(__name__)
+
+MAX_FAQ_ANSWER_LENGTH = 20_000
+MAX_RELEASE_CONTEXTS = 50
+
+PRIVATE_SOURCE_MESSAGE = (
+    "{what} in a private community stays in it, and every employee reads the "
+    "FAQ: repost it in an open community to add it there."
+)
+
+
+def _start_review_clock(entry: FaqEntry, actor: User) -> None:
+    entry.last_reviewed_on = today()
+    entry.review_due_on = next_review_date()
+    entry.reviewed_by = actor
+    entry.review_flag = FaqEntry.ReviewFlag.NONE
+
+
+@transaction.atomic
+def promote_answer_to_faq(
+    *, actor: User, answer: Answer, question_text: str = ""
+) -> FaqEntry:
+    """Make an FAQ entry from an accepted answer, linked to the question's context."""
+    question = Question.objects.select_related(
+        "community", "context", "crm_function"
+    ).get(pk=answer.question_id)
+    if not can_promote(actor, question):
+        raise PermissionDenied(
+            "Only a learning facilitator, a moderator or a super-user of this "
+            "CRM function can add answers to the FAQ."
+        )
+    if question.community.visibility == Community.Visibility.PRIVATE:
+        raise ValidationError(
+            "Answers in a private community stay in it, and every employee reads "
+            "the FAQ: repost the question in an open community to add it there."
+        )
+    if question.accepted_answer_id != answer.pk:
+        raise ValidationError(
+            "Accept this answer first: only accepted answers go to the FAQ."
+        )
+    if FaqEntry.objects.filter(source_answer=answer).exists():
+        raise ValidationError("This answer is already an FAQ entry.")
+
+    entry = FaqEntry(
+        question=clean_title(clean_line(question_text) or question.title),
+        answer=answer.body,
+        answer_html=answer.body_html,
+        crm_function=question.crm_function,
+        # A customer company's own question may name its orders, so only
+        # general customer questions reach every customer.
+        customer_visible=(
+            question.community.visibility == Community.Visibility.CUSTOMER
+            and question.customer_id is None
+        ),
+        source_answer=answer,
+        created_by=actor,
+    )
+    _start_review_clock(entry, actor)
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:
+        raise ValidationError("This answer is already an FAQ entry.") from None
+    FaqSource.objects.create(
+        entry=entry, kind=FaqSource.Kind.ANSWER, answer=answer, added_by=actor
+    )
+    if question.context is not None:
+        entry.contexts.add(question.context)
+
+    record_event(
+        actor=actor,
+        action="faq.promoted",
+        target=entry,
+        source="screen",
+        after={"answer": answer.pk, "question": question.pk},
+    )
+    notify(
+        recipients=[person for person in (answer.author, question.author) if person],
+        kind=Notification.Kind.FAQ_PROMOTED,
+        actor=actor,
+        message=f"An answer is now in the FAQ: {entry.question}",
+        url=f"/questions/faq/{entry.pk}/",
+        subject_key=f"faq:{entry.pk}",
+    )
+    logger.info("answer promoted to FAQ: answer=%s faq=%s", answer.pk, entry.pk)
+    return entry
+
+
+def _check_social_source(actor: User, source: Post | Comment) -> Post:
+    """Return the source's post after checking the curator may use it."""
+    post = source.post if isinstance(source, Comment) else source
+    what = "A comment" if isinstance(source, Comment) else "A post"
+    if not visible_posts(actor).filter(pk=post.pk).exists():
+        raise ValidationError(
+            f"{what} you cannot see cannot become an FAQ entry: check the link."
+        )
+    if source.is_deleted or post.is_deleted:
+        raise ValidationError(f"{what} that was deleted cannot become an FAQ entry.")
+    community = Community.objects.get(pk=post.community_id)
+    if community.visibility == Community.Visibility.PRIVATE:
+        raise ValidationError(PRIVATE_SOURCE_MESSAGE.format(what=what))
+    return post
+
+
+def _source_row(entry: FaqEntry, source: Post | Comment, actor: User) -> FaqSource:
+    if isinstance(source, Comment):
+        return FaqSource(
+            entry=entry, kind=FaqSource.Kind.COMMENT, comment=source, added_by=actor
+        )
+    return FaqSource(entry=entry, kind=FaqSource.Kind.POST, post=source, added_by=actor)
+
+
+def _check_contexts(
+    contexts: list[HelpContext], crm_function: CrmFunction | None
+) -> None:
+    from answers.services.common import function_of_context
+
+    for context in contexts:
+        found = function_of_context(context)
+        if crm_function is not None and found is not None and found != crm_function:
+            raise ValidationError(
+                f"Screen {context.key!r} belongs to {found.name}, not "
+                f"{crm_function.name}: pick screens of the entry's CRM function."
+            )
+
+
+@transaction.atomic
+def create_faq_entry(
+    *,
+    actor: User,
+    source: Post | Comment,
+    question_text: str,
+    answer_text: str = "",
+    crm_function: CrmFunction | None,
+    contexts: list[HelpContext] | None = None,
+) -> FaqEntry:
+    """Make an FAQ entry from a blog post, a microblog post or a comment.
+
+    The answer text defaults to the source's text. Entries from a
+    customer-visible community are customer-visible; others are internal.
+    """
+    if not can_own_faq(actor, crm_function):
+        function_name = crm_function.name if crm_function else "this CRM function"
+        raise PermissionDenied(
+            "Only a learning facilitator, a moderator or a super-user of "
+            f"{function_name} can add entries to its FAQ."
+        )
+    post = _check_social_source(actor, source)
+    contexts = contexts or []
+    _check_contexts(contexts, crm_function)
+    text = clean_body(
+        answer_text or source.body,
+        required=True,
+        what="FAQ answer",
+        limit=MAX_FAQ_ANSWER_LENGTH,
+    )
+    community = Community.objects.get(pk=post.community_id)
+
+    entry = FaqEntry(
+        question=clean_title(question_text, what="FAQ question"),
+        answer=text,
+        answer_html=render_markdown(text).html,
+        crm_function=crm_function,
+        customer_visible=community.visibility == Community.Visibility.CUSTOMER,
+        created_by=actor,
+    )
+    _start_review_clock(entry, actor)
+    entry.save()
+    source_row = _source_row(entry, source, actor)
+    source_row.save()
+    entry.contexts.set(contexts)
+
+    record_event(
+        actor=actor,
+        action="faq.promoted",
+        target=entry,
+        source="screen",
+        after={
+            source_row.kind: source.pk,
+            "contexts": [context.key for context in contexts],
+        },
+    )
+    if source.author is not None:
+        notify(
+            recipients=[source.author],
+            kind=Notification.Kind.FAQ_PROMOTED,
+            actor=actor,
+            message=f"Your {source_row.get_kind_display().lower()} is now in the FAQ: "
+            f"{entry.question}",
+            url=f"/questions/faq/{entry.pk}/",
+            subject_key=f"faq:{entry.pk}",
+        )
+    logger.info("FAQ entry created: faq=%s %s=%s", entry.pk, source_row.kind, source.pk)
+    return entry
+
+
+@transaction.atomic
+def add_faq_source(
+    *, actor: User, entry: FaqEntry, source: Post | Comment
+) -> FaqSource:
+    """Link one more post or comment to an existing entry, without changing its text."""
+    entry = FaqEntry.objects.select_for_update().get(pk=entry.pk)
+    if not can_own_faq(actor, entry.crm_function):
+        raise PermissionDenied("Only the owners of this FAQ can add sources to it.")
+    _check_social_source(actor, source)
+    row = _source_row(entry, source, actor)
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        raise ValidationError(
+            f"This {row.get_kind_display().lower()} is already a source of the entry."
+        ) from None
+    record_event(
+        actor=actor,
+        action="faq.source_added",
+        target=entry,
+        source="screen",
+        after={row.kind: source.pk},
+    )
+    return row
+
+
+@transaction.atomic
+def edit_faq_entry(
+    *,
+    actor: User,
+    entry: FaqEntry,
+    question_text: str,
+    answer_text: str,
+    contexts: list[HelpContext] | None = None,
+) -> FaqEntry:
+    """Rewrite an entry; saving an edit counts as a review and restarts its clock."""
+    entry = FaqEntry.objects.select_for_update().get(pk=entry.pk)
+    if not can_own_faq(actor, entry.crm_function):
+        raise PermissionDenied("Only the owners of this FAQ can edit its entries.")
+    question = clean_title(question_text, what="FAQ question")
+    text = clean_body(
+        answer_text, required=True, what="FAQ answer", limit=MAX_FAQ_ANSWER_LENGTH
+    )
+    if contexts is not None:
+        _check_contexts(contexts, entry.crm_function)
+
+    before = {"question": entry.question, "answer": entry.answer}
+    entry.question = question
+    entry.answer = text
+    entry.answer_html = render_markdown(text).html
+    _start_review_clock(entry, actor)
+    entry.save()
+    if contexts is not None:
+        entry.contexts.set(contexts)
+    record_event(
+        actor=actor,
+        action="faq.edited",
+        target=entry,
+        source="screen",
+        before=before,
+        after={"question": question, "answer": text},
+    )
+    return entry
+
+
+@transaction.atomic
+def mark_faq_reviewed(*, actor: User, entry: FaqEntry) -> FaqEntry:
+    """Record that an owner checked the entry; its next review is due later."""
+    entry = FaqEntry.objects.select_for_update().get(pk=entry.pk)
+    if not can_own_faq(actor, entry.crm_function):
+        raise PermissionDenied("Only the owners of this FAQ can review its entries.")
+    before = {
+        "last_reviewed_on": str(entry.last_reviewed_on),
+        "review_due_on": str(entry.review_due_on),
+        "review_flag": entry.review_flag,
+    }
+    _start_review_clock(entry, actor)
+    entry.save(
+        update_fields=[
+            "last_reviewed_on",
+            "review_due_on",
+            "reviewed_by",
+            "review_flag",
+            "updated_at",
+        ]
+    )
+    record_event(
+        actor=actor,
+        action="faq.reviewed",
+        target=entry,
+        source="screen",
+        before=before,
+        after={
+            "last_reviewed_on": str(entry.last_reviewed_on),
+            "review_due_on": str(entry.review_due_on),
+        },
+    )
+    logger.info("FAQ entry reviewed: faq=%s actor=%s", entry.pk, actor.pk)
+    return entry
+
+
+@transaction.atomic
+def record_release(
+    *,
+    actor: User,
+    title: str,
+    released_on: datetime.date,
+    context_keys: list[str],
+    notes: str = "",
+) -> ReleaseNote:
+    """Record a CRM release and the screens it changed.
+
+    FAQ entries on a changed screen, or on a screen above it, need review
+    once the release date has come, unless they were reviewed on or after
+    that date.
+    """
+    if not can_record_release(actor):
+        raise PermissionDenied("Only a learning facilitator can record a release.")
+    title = clean_title(title, what="release title")
+    keys = list(
+        dict.fromkeys(clean_line(key) for key in context_keys if clean_line(key))
+    )
+    if not keys:
+        raise ValidationError(
+            "Name at least one changed screen: pick its help context key."
+        )
+    if len(keys) > MAX_RELEASE_CONTEXTS:
+        raise ValidationError(
+            f"The release names {len(keys)} screens; the limit is "
+            f"{MAX_RELEASE_CONTEXTS}. Name the parent screen instead."
+        )
+    contexts = {
+        context.key: context for context in HelpContext.objects.filter(key__in=keys)
+    }
+    unknown = [key for key in keys if key not in contexts]
+    if unknown:
+        raise ValidationError(
+            f"Unknown help context {unknown[0]!r}: use a key a CRM screen "
+            "declares, such as 'reconciliation.order'."
+        )
+
+    release = ReleaseNote.objects.create(
+        title=title,
+        released_on=released_on,
+        notes=clean_body(notes, required=False, what="release notes"),
+        created_by=actor,
+    )
+    ScreenChange.objects.bulk_create(
+        [ScreenChange(release=release, context=contexts[key]) for key in keys]
+    )
+    record_event(
+        actor=actor,
+        action="release.recorded",
+        target=release,
+        source="screen",
+        after={"released_on": str(released_on), "contexts": keys},
+    )
+    logger.info("release recorded: release=%s contexts=%s", release.pk, keys)
+    return release

@@ -1,0 +1,245 @@
+"""Ask questions, and close duplicates into their original."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from answers.models import Question
+from answers.permissions import can_close
+from answers.selectors import visible_questions
+from answers.services.common import (
+    KIND_QUESTION_CLOSED,
+    clean_body,
+    clean_title,
+    function_for_question,
+    parse_question_tags,
+    question_url,
+    save_tags,
+)
+from assist.models import HelpContext
+from communities.models import Community
+from core.audit import record_event
+from core.markdown import render_markdown
+from notifications.models import Notification
+from notifications.services import notify
+from reconciliation.models import Party
+from social.services.posts import can_post_in
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def create_question(
+    *,
+    author: User,
+    community: Community,
+    title: str,
+    body: str = "",
+    context: HelpContext | None = None,
+    record_ref: str = "",
+    customer: Party | None = None,
+) -> Question:
+    """Store a question with its hashtags; the caller checks where it may go."""
+    title = clean_title(title)
+    body = clean_body(body, required=False, what="description")
+    tags = parse_question_tags(title, body)
+    question = Question.objects.create(
+        community=community,
+        context=context,
+        crm_function=function_for_question(context, community),
+        record_ref=record_ref[:80],
+        customer=customer,
+        author=author,
+        author_name=author.display_name,
+        title=title,
+        body=body,
+        body_html=render_markdown(body).html if body else "",
+    )
+    stored = save_tags(tags)
+    question.hashtags.set(stored)
+    record_event(
+        actor=author,
+        action="question.asked",
+        target=question,
+        source="screen",
+        after={"community": community.slug, "context": context.key if context else ""},
+    )
+    return question
+
+
+@transaction.atomic
+def ask_question(
+    *,
+    asker: User,
+    community: Community,
+    title: str,
+    body: str = "",
+    context: HelpContext | None = None,
+) -> Question:
+    """Post a question from the ask page and notify its function's super-users.
+
+    ``community`` must be one the asker sees; a private one needs membership.
+    Super-users are notified only when they can read the question.
+    """
+    if not can_post_in(asker, community):
+        raise PermissionDenied(
+            f"Join {community.name} before asking in it, or pick another community."
+        )
+    question = create_question(
+        author=asker,
+        community=community,
+        title=title,
+        body=body,
+        context=context,
+        customer=asker.customer if asker.is_external else None,
+    )
+    if question.crm_function is not None:
+        recipients = [
+            person
+            for person in User.objects.filter(
+                super_user_assignments__crm_function=question.crm_function,
+                is_active=True,
+            )
+            if visible_questions(person).filter(pk=question.pk).exists()
+        ]
+        notify(
+            recipients=recipients,
+            kind=Notification.Kind.QUESTION_ROUTED,
+            actor=asker,
+            message=f"{asker.display_name} asked: {question.title}",
+            url=question_url(question),
+            subject_key=f"question:{question.pk}",
+        )
+    logger.info("question asked: question=%s community=%s", question.pk, community.slug)
+    return question
+
+
+def _lock_pair(first_id: int, second_id: int) -> dict[int, Question]:
+    """Lock both questions in id order, so two crossing closes cannot deadlock."""
+    rows = (
+        Question.objects.select_for_update()
+        .filter(pk__in=[first_id, second_id])
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
+
+
+@transaction.atomic
+def close_as_duplicate(
+    *, actor: User, question: Question, original_id: int, reason: str = ""
+) -> Question:
+    """Close ``question`` as a duplicate of the question ``original_id``.
+
+    The original must be a question the closer and the asker can both see,
+    must not be closed itself, and must not be the question. Questions that
+    were closed into ``question`` move to the original, so no chain forms.
+    """
+    if original_id == question.pk:
+        raise ValidationError("A question cannot be a duplicate of itself.")
+    if not visible_questions(actor).filter(pk=original_id).exists():
+        raise ValidationError(
+            f"No question {original_id} found among those you can see: check "
+            "the number of the original question."
+        )
+    locked = _lock_pair(question.pk, original_id)
+    question = locked[question.pk]
+    original = locked[original_id]
+    question.community = Community.objects.get(pk=question.community_id)
+
+    if not can_close(actor, question):
+        raise PermissionDenied(
+            "Only the asker, a learning facilitator, a moderator or a super-user "
+            "of this CRM function can close a question as a duplicate."
+        )
+    if question.is_duplicate:
+        raise ValidationError(
+            f"This question is already closed as a duplicate of question "
+            f"{question.duplicate_of_id}: reopen it first."
+        )
+    if original.is_duplicate:
+        raise ValidationError(
+            f"Question {original.pk} is itself closed as a duplicate: close this "
+            "one into the question it points to."
+        )
+    asker = question.author
+    if (
+        asker is not None
+        and not visible_questions(asker).filter(pk=original.pk).exists()
+    ):
+        raise ValidationError(
+            f"The asker of this question cannot see question {original.pk}, so "
+            "closing would hide the answer from them: pick an original they can "
+            "read, or answer here."
+        )
+
+    now = timezone.now()
+    moved = list(question.duplicates.values_list("pk", flat=True))
+    Question.objects.filter(pk__in=moved).update(duplicate_of=original, updated_at=now)
+    question.duplicate_of = original
+    question.closed_at = now
+    question.closed_by = actor
+    question.save(
+        update_fields=["duplicate_of", "closed_at", "closed_by", "updated_at"]
+    )
+    record_event(
+        actor=actor,
+        action="question.closed_as_duplicate",
+        target=question,
+        source="screen",
+        before={"duplicate_of": None},
+        after={"duplicate_of": original.pk, "moved_duplicates": moved},
+        reason=reason,
+    )
+    if asker is not None:
+        notify(
+            recipients=[asker],
+            kind=KIND_QUESTION_CLOSED,
+            actor=actor,
+            message=f"Your question was closed as a duplicate: {question.title}",
+            url=question_url(original),
+            subject_key=f"question-closed:{question.pk}:{original.pk}",
+        )
+    logger.info(
+        "question closed as duplicate: question=%s original=%s moved=%s",
+        question.pk,
+        original.pk,
+        moved,
+    )
+    return question
+
+
+@transaction.atomic
+def reopen_question(*, actor: User, question: Question) -> Question:
+    """Reopen a question closed as a duplicate; its own answers were kept."""
+    question = (
+        Question.objects.select_for_update()
+        .select_related("community")
+        .get(pk=question.pk)
+    )
+    if not can_close(actor, question):
+        raise PermissionDenied(
+            "Only the asker, a learning facilitator, a moderator or a super-user "
+            "of this CRM function can reopen a question."
+        )
+    if not question.is_duplicate:
+        raise ValidationError("This question is open: there is nothing to reopen.")
+
+    before = {"duplicate_of": question.duplicate_of_id}
+    question.duplicate_of = None
+    question.closed_at = None
+    question.closed_by = None
+    question.save(
+        update_fields=["duplicate_of", "closed_at", "closed_by", "updated_at"]
+    )
+    record_event(
+        actor=actor,
+        action="question.reopened",
+        target=question,
+        source="screen",
+        before=before,
+        after={"duplicate_of": None},
+    )
+    return question

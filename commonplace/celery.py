@@ -1,0 +1,17 @@
+"""The Celery application that runs background tasks on workers.
+
+Start a worker with ``celery -A commonplace worker``. It reads Django's
+settings (the ``CELERY_`` ones configure Celery) and imports the ``tasks``
+module of every installed app, where ``@commonplace.background.task``
+functions live.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonplace.settings")
+
+app = Celery("commonplace")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,48 @@
+"""Background tasks that the tests enqueue; each records what it did in a file.
+
+The test Celery worker imports this module with ``--include``, and a file is
+what both the worker process and the test process can read.
+"""
+
+from pathlib import Path
+
+from accounts.models import User
+from commonplace.background import task
+
+
+def _append(path: str, line: str) -> None:
+    with Path(path).open("a", encoding="utf-8") as output:
+        output.write(line + "\n")
+
+
+def read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+@task
+def append_line(path: str, line: str) -> None:
+    _append(path, line)
+
+
+@task
+def record_person(path: str, username: str) -> None:
+    """Record whether the person is in the database as this task sees it."""
+    found = User.objects.filter(username=username).exists()
+    _append(path, f"{username} {'found' if found else 'missing'}")
+
+
+@task
+def fail_always(path: str) -> None:
+    _append(path, "attempt")
+    raise RuntimeError("the task failed on purpose")
+
+
+@task(retry_on=(ConnectionError,), max_retries=2, retry_backoff=1)
+def fail_then_succeed(path: str, failures: int) -> None:
+    """Fail with ``ConnectionError`` on the first ``failures`` attempts."""
+    attempt = len(read_lines(Path(path))) + 1
+    _append(path, f"attempt {attempt}")
+    if attempt <= failures:
+        raise ConnectionError(f"attempt {attempt} failed on purpose")
