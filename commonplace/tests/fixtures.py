@@ -107,10 +107,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def celery_broker(redis_url: str) -> Iterator[str]:
     """Point this process's Celery application at the test Redis."""
     previous = celery_app.conf.broker_url
-    celery_app.conf.broker_url = redis_url
+    celery_app.conf.update(broker_url=redis_url)
     yield redis_url
     celery_app.close()
-    celery_app.conf.broker_url = previous
+    celery_app.conf.update(broker_url=previous)
 
 
 @dataclass
@@ -173,9 +173,7 @@ def celery_worker(
 
     def answers_ping() -> bool:
         if process.poll() is not None:
-            pytest.fail(
-                f"celery worker exited with {process.returncode}: {_tail(log)}"
-            )
+            pytest.fail(f"celery worker exited with {process.returncode}: {_tail(log)}")
         replies = celery_app.control.ping(destination=[hostname], timeout=0.5)
         return bool(replies)
 

@@ -23,7 +23,7 @@ class Rollback(Exception):
 
 
 @pytest.fixture
-def record(tmp_path) -> Path:
+def record(tmp_path: Path) -> Path:
     return tmp_path / "record.txt"
 
 
@@ -178,9 +178,11 @@ def test_retry_on_needs_max_retries():
 def test_enqueue_rejects_non_json_arguments(
     args, kwargs, message, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(TypeError) as raised:
-            enqueue(background_tasks.append_line, *args, **kwargs)
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(TypeError) as raised,
+    ):
+        enqueue(background_tasks.append_line, *args, **kwargs)
 
     assert str(raised.value) == message
     assert callbacks == []
@@ -188,9 +190,11 @@ def test_enqueue_rejects_non_json_arguments(
 
 @pytest.mark.django_db
 def test_enqueue_rejects_model_instance(outsider, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(TypeError) as raised:
-            enqueue(background_tasks.record_person, "x", outsider)  # type: ignore[arg-type]
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(TypeError) as raised,
+    ):
+        enqueue(background_tasks.record_person, "x", outsider)
 
     assert str(raised.value) == (
         f"Background task '{TASKS}.record_person' got args[1] of type User: "
