@@ -34,6 +34,7 @@ from communities.starters import starters_for
 from core.http import AuthenticatedRequest
 from social.forms import PostForm
 from social.models import Post
+from social.selectors import attach_conversations
 from social.services import can_post_in, publish_post
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def _render_community(
     status: int = 200,
 ) -> HttpResponse:
     page = community_page(request.user, community)
+    attach_conversations(request.user, [*page.pinned_posts, *page.posts])
     questions = community.questions.select_related("context").annotate(
         answer_count=Count("answers")
     )[:FEED_LENGTH]

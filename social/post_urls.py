@@ -1,6 +1,6 @@
 from django.urls import path
 
-from social import post_views
+from social import post_views, share_views
 
 app_name = "posts"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:post_id>/edit/", post_views.post_edit, name="post_edit"),
     path("<int:post_id>/delete/", post_views.post_delete, name="post_delete"),
     path("<int:post_id>/history/", post_views.post_history, name="post_history"),
+    path("<int:post_id>/share/", share_views.post_share, name="post_share"),
     path("<int:post_id>/reactions/", post_views.reaction_set, name="reaction_set"),
     path("<int:post_id>/bookmark/", post_views.bookmark_set, name="bookmark_set"),
     path("<int:post_id>/helpful/", post_views.helpful_set, name="helpful_set"),

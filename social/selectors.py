@@ -5,6 +5,7 @@ is visible exactly when the post is, so every read below starts from
 ``visible_posts``.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -32,6 +33,48 @@ def posts_tagged(viewer: Viewer, tag_name: str) -> QuerySet[Post]:
         .select_related("community")
         .prefetch_related("hashtags")
     )
+
+
+def comments_tagged(viewer: Viewer, tag_name: str) -> QuerySet[Comment]:
+    """Return the live comments tagged ``tag_name`` on posts ``viewer`` may see."""
+    return (
+        Comment.objects.filter(
+            post__in=visible_posts(viewer),
+            hashtags__name=tag_name,
+            deleted_at__isnull=True,
+            post__deleted_at__isnull=True,
+        )
+        .select_related("post__community")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class PostKey:
+    """The position of a post in newest-first order, for keyset pagination."""
+
+    created_at: datetime.datetime
+    id: int
+
+
+def posts_page(
+    posts: QuerySet[Post], *, after: PostKey | None, limit: int
+) -> tuple[list[Post], PostKey | None]:
+    """Return up to ``limit`` posts after ``after``, newest first, and the next key.
+
+    Ties on ``created_at`` are broken by id, so no post is skipped or
+    repeated between pages, and posts added meanwhile land before page one.
+    """
+    if after is not None:
+        posts = posts.filter(
+            Q(created_at__lt=after.created_at)
+            | Q(created_at=after.created_at, id__lt=after.id)
+        )
+    rows = list(posts.order_by("-created_at", "-id")[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, PostKey(created_at=rows[-1].created_at, id=rows[-1].pk)
 
 
 def access_post(viewer: Viewer, post_id: int) -> Post:
@@ -112,12 +155,28 @@ class Conversation:
     reactions: list[ReactionCount] = field(default_factory=list)
     bookmarked: bool = False
     marked_helpful: bool = False
+    # The post a share quotes, when the viewer may see it; None otherwise.
+    quoted: Post | None = None
+
+
+def visible_quotes(viewer: Viewer, posts: list[Post]) -> dict[int, Post]:
+    """Return the posts that ``posts`` share and ``viewer`` may see, by id.
+
+    A share never carries the quoted text, so each reader gets the quote
+    through their own visibility rule. No query runs when nothing is shared.
+    """
+    ids = {post.shared_from_id for post in posts if post.shared_from_id}
+    if not ids:
+        return {}
+    quoted = visible_posts(viewer).filter(pk__in=ids).select_related("community")
+    return {post.pk: post for post in quoted}
 
 
 def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
     """Set ``post.conversation`` on each post for ``viewer`` in four queries.
 
-    The posts must come from ``visible_posts(viewer)``.
+    The posts must come from ``visible_posts(viewer)``. A fifth query reads
+    the quoted posts when any of them is a share.
     """
     ids = [post.pk for post in posts]
     counts: dict[tuple[int, str], int] = {}
@@ -144,6 +203,7 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
             "post_id", flat=True
         )
     )
+    quotes = visible_quotes(viewer, posts)
 
     for post in posts:
         post.conversation = Conversation(  # type: ignore[attr-defined]
@@ -158,6 +218,7 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
             ],
             bookmarked=post.pk in bookmarked,
             marked_helpful=post.pk in helpful,
+            quoted=quotes.get(post.shared_from_id or 0),
         )
     return posts
 

@@ -20,7 +20,12 @@ from social.services.mentions import (
     notify_new_mentions,
     resolve_mentions,
 )
-from social.services.posts import can_post_in, change_comment_count
+from social.services.posts import (
+    MAX_TAGS_PER_POST,
+    can_post_in,
+    change_comment_count,
+    store_hashtags,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +41,14 @@ def _render_comment_body(body: str) -> tuple[str, Rendered]:
             f"The comment is {len(text)} characters long; the limit is "
             f"{MAX_COMMENT_LENGTH}."
         )
-    return text, render_markdown(text)
+
+    rendered = render_markdown(text)
+    if len(rendered.hashtags) > MAX_TAGS_PER_POST:
+        raise ValidationError(
+            f"The comment has {len(rendered.hashtags)} different hashtags; the "
+            f"limit is {MAX_TAGS_PER_POST}. Keep the ones people will search for."
+        )
+    return text, rendered
 
 
 def _mention_message(author: User, post: Post) -> str:
@@ -120,6 +132,8 @@ def post_comment(
         body=text,
         body_html=rendered.html,
     )
+    tags = store_hashtags(rendered.hashtags)
+    comment.hashtags.set(tags)
     change_comment_count(post.pk, 1)
     notified = notify_new_mentions(
         author=author,
@@ -141,6 +155,7 @@ def post_comment(
         after={
             "post": post.pk,
             "parent": parent.pk if parent else None,
+            "hashtags": [tag.name for tag in tags],
             "mentioned": [person.username for person in notified],
         },
     )
@@ -186,6 +201,8 @@ def edit_comment(*, editor: User, comment: Comment, body: str) -> Comment:
     comment.body_html = rendered.html
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at", "updated_at"])
+    tags = store_hashtags(rendered.hashtags)
+    comment.hashtags.set(tags)
     notified = notify_new_mentions(
         author=editor,
         target=MentionTarget(post=comment.post, comment=comment),
@@ -200,6 +217,7 @@ def edit_comment(*, editor: User, comment: Comment, body: str) -> Comment:
         before=before,
         after={
             "body": text,
+            "hashtags": [tag.name for tag in tags],
             "mentioned": [person.username for person in notified],
         },
     )
@@ -230,6 +248,7 @@ def delete_comment(*, actor: User, comment: Comment, reason: str = "") -> Commen
     comment.body_html = ""
     comment.deleted_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "deleted_at", "updated_at"])
+    comment.hashtags.clear()
     record_event(
         actor=actor,
         action="comment.deleted",
