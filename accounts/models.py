@@ -80,6 +80,9 @@ class User(AbstractUser):
         max_length=160, blank=True, help_text="One line shown under the name."
     )
     about = models.TextField(blank=True, help_text="Markdown, shown on the profile.")
+    about_html = models.TextField(
+        blank=True, help_text="``about`` rendered, sanitized."
+    )
     visible_to_customers = models.BooleanField(
         default=False,
         help_text="Whether customer accounts may find and open this staff profile.",
@@ -144,3 +147,76 @@ class SuperUserAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} for {self.crm_function}"
+
+
+class Skill(models.Model):
+    """A skill people list on their profile, stored under its normalized name."""
+
+    name = models.CharField(
+        max_length=50, unique=True, help_text="NFKC, case-folded: the lookup key."
+    )
+    display_name = models.CharField(
+        max_length=50, help_text="The spelling of the first person who listed it."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class PersonSkill(models.Model):
+    """A skill listed on one person's profile."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skill_links"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="holders")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "skill"], name="person_skill_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} knows {self.skill}"
+
+
+class Endorsement(models.Model):
+    """A colleague vouching for a skill on someone's profile."""
+
+    endorser = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="endorsements_given",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="endorsements_received",
+    )
+    skill = models.ForeignKey(
+        Skill, on_delete=models.CASCADE, related_name="endorsements"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endorser", "person", "skill"], name="endorsement_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(endorser=models.F("person")),
+                name="endorsement_not_self",
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "skill"])]
+
+    def __str__(self) -> str:
+        return f"{self.endorser} endorses {self.person} for {self.skill}"

@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("", core_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("people/", include("accounts.people_urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("assist/", include("assist.urls")),
     path("communities/", include("communities.urls")),
