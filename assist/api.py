@@ -3,8 +3,11 @@
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.security import HttpBearer, django_auth
 
+from accounts.permissions import Viewer
 from assist.caching import cached_panel
+from assist.models import ApiToken
 from assist.selectors import (
     HelpPanel,
     UnknownContextError,
@@ -12,8 +15,24 @@ from assist.selectors import (
     require_declared,
     viewer_audience,
 )
+from assist.tokens import authenticate_token
 
 router = Router(tags=["assist"])
+
+
+class HelpTokenAuth(HttpBearer):
+    """An API token with the ``help:read`` scope, sent as ``Authorization: Bearer``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return authenticate_token(token, scope=ApiToken.Scope.HELP_READ)
+
+
+def request_viewer(request: HttpRequest) -> Viewer:
+    """Return whose visibility applies: the token's owner, or the signed-in person."""
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, ApiToken):
+        return auth.owner
+    return request.user
 
 
 class ContextOut(Schema):
@@ -41,6 +60,7 @@ class SuperUserOut(Schema):
     username: str
     name: str
     title: str
+    available: bool
 
 
 class HelpOut(Schema):
@@ -83,26 +103,39 @@ def serialize_panel(panel: HelpPanel) -> HelpOut:
             for document in panel.documents
         ],
         super_users=[
-            SuperUserOut(username=person.username, name=person.name, title=person.title)
+            SuperUserOut(
+                username=person.username,
+                name=person.name,
+                title=person.title,
+                available=person.available,
+            )
             for person in panel.super_users
         ],
     )
 
 
-@router.get("/help", response=HelpOut, summary="Help for a CRM screen's context")
+@router.get(
+    "/help",
+    response=HelpOut,
+    summary="Help for a CRM screen's context",
+    auth=[HelpTokenAuth(), django_auth],
+)
 def get_help(request: HttpRequest, context: str) -> HttpResponse:
     """Return FAQ entries, documents and super-users for a context key.
 
     Content for the most specific context comes first, then its parents';
-    ``matched_context`` names the most specific one that had content.
+    ``matched_context`` names the most specific one that had content. Send
+    the session cookie, or an API token with the ``help:read`` scope as
+    ``Authorization: Bearer cph_...``; a token reads as its owner.
     """
-    audience = viewer_audience(request.user)
+    viewer = request_viewer(request)
+    audience = viewer_audience(viewer)
     try:
         body = cached_panel(
             f"json:{require_declared(context)}",
             audience,
             lambda: serialize_panel(
-                compute_help_panel(viewer=request.user, key=context)
+                compute_help_panel(viewer=viewer, key=context)
             ).model_dump_json(),
         )
     except UnknownContextError as error:

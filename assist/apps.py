@@ -7,6 +7,7 @@ class AssistConfig(AppConfig):
     verbose_name = "Help in the flow of work"
 
     def ready(self) -> None:
+        from assist import embedding  # noqa: F401  (registers the origin check)
         from assist.caching import connect_invalidation
         from assist.contexts import sync_contexts_after_migrate
 

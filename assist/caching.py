@@ -68,10 +68,18 @@ def _bump_on_person_change(
 def connect_invalidation() -> None:
     from accounts.models import CrmFunction, SuperUserAssignment, User
     from answers.models import FaqEntry
-    from assist.models import HelpContext
+    from assist.models import Availability, HelpContext
     from library.models import Document
 
-    for model in (FaqEntry, Document, SuperUserAssignment, HelpContext, CrmFunction):
+    watched = (
+        FaqEntry,
+        Document,
+        SuperUserAssignment,
+        HelpContext,
+        CrmFunction,
+        Availability,
+    )
+    for model in watched:
         post_save.connect(
             _bump_on_change, sender=model, dispatch_uid=f"help-{model.__name__}"
         )

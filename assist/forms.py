@@ -1,6 +1,7 @@
 from django import forms
 
 from assist.contexts import DECLARED_KEYS
+from assist.models import ApiToken, Availability
 
 
 class AskForm(forms.Form):
@@ -28,3 +29,50 @@ class AskForm(forms.Form):
                 code="own",
             )
         return key
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=200,
+        help_text="The tool that will use it, e.g. 'CRM order screen'.",
+    )
+    scopes = forms.MultipleChoiceField(
+        label="Scopes",
+        choices=ApiToken.Scope.choices,
+        initial=[ApiToken.Scope.HELP_READ],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one scope for the token.",
+            "invalid_choice": (
+                "Unknown scope %(value)r: choose one of the listed scopes."
+            ),
+        },
+    )
+    expires_on = forms.DateField(
+        label="Expires on (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Write the expiry date as YYYY-MM-DD."},
+    )
+
+
+class AvailabilityForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=Availability.Status.choices,
+        error_messages={
+            "invalid_choice": (
+                "Unknown status %(value)r: choose available, busy or away."
+            )
+        },
+    )
+    hours = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=24 * 14,
+        error_messages={
+            "min_value": "Choose at least 1 hour.",
+            "max_value": "Choose at most two weeks (336 hours).",
+            "invalid": "Write the number of hours as a whole number.",
+        },
+    )

@@ -8,16 +8,18 @@ The panel runs a fixed number of queries whatever the content volume.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
 
 from accounts.models import CrmFunction, User
 from accounts.permissions import Viewer
 from answers.selectors import visible_faq_entries
 from assist.caching import cached_panel
 from assist.contexts import DECLARED_KEYS
-from assist.models import HelpContext
+from assist.models import Availability, HelpContext
 from library.selectors import visible_documents
 
 MAX_SHOWN_KEY = 120
@@ -45,6 +47,7 @@ class SuperUser:
     username: str
     name: str
     title: str
+    available: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,15 +162,42 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
 def list_super_users(
     *, viewer: Viewer, crm_function: CrmFunction | None
 ) -> list[SuperUser]:
-    """Return the function's super-users; customer accounts get none listed."""
+    """Return the function's super-users, those available now first.
+
+    Customer accounts get none listed.
+    """
     if crm_function is None or not isinstance(viewer, User) or viewer.is_external:
         return []
-    people = User.objects.filter(
-        super_user_assignments__crm_function=crm_function, is_active=True
-    ).order_by("first_name", "last_name")
+    people = (
+        User.objects.filter(
+            super_user_assignments__crm_function=crm_function, is_active=True
+        )
+        .annotate(available_now=available_now_expression())
+        .order_by("-available_now", "first_name", "last_name")
+        .only("username", "first_name", "last_name", "title")
+    )
     return [
         SuperUser(
-            username=person.username, name=person.display_name, title=person.title
+            username=person.username,
+            name=person.display_name,
+            title=person.title,
+            available=bool(person.available_now),
         )
-        for person in people.only("username", "first_name", "last_name", "title")
+        for person in people
     ]
+
+
+def available_now_expression() -> Exists:
+    """Return whether a person said they are available and it still holds.
+
+    A status with an end time holds until then; one without holds for
+    ``HELP_AVAILABILITY_HOURS`` after it was set, so a status set last week
+    does not claim someone is at their desk today.
+    """
+    now = timezone.now()
+    fresh_since = now - timedelta(hours=settings.HELP_AVAILABILITY_HOURS)
+    return Exists(
+        Availability.objects.filter(
+            person=OuterRef("pk"), status=Availability.Status.AVAILABLE
+        ).filter(Q(until__gt=now) | Q(until__isnull=True, updated_at__gte=fresh_since))
+    )

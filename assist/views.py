@@ -1,21 +1,29 @@
+from datetime import datetime, time
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from assist.forms import AskForm
+from assist.embedding import allowed_origins, is_allowed_origin, normalize_origin
+from assist.forms import AskForm, AvailabilityForm, TokenForm
 from assist.selectors import UnknownContextError, build_help_panel
-from assist.services import ask_from_context
+from assist.services import ask_from_context, set_availability
+from assist.tokens import can_manage_all, issue_token, revoke_token, visible_tokens
 from core.http import AuthenticatedRequest
 
 # Names for the hidden fields of the ask form, used in error messages.
 FIELD_NAMES = {"context": "Help context", "record_ref": "Record"}
 
 
-def describe_form_errors(form: AskForm) -> str:
+def describe_form_errors(form: forms.Form) -> str:
     """Join the form's errors, naming the field for Django's generic messages."""
     parts = []
     for name, errors in form.errors.as_data().items():
@@ -95,4 +103,124 @@ def ask(request: AuthenticatedRequest) -> HttpResponse:
         )
     else:
         messages.error(request, error)
+    return redirect(_safe_next(request))
+
+
+def _embed_origin(request: HttpRequest) -> str:
+    """Return the embedding tool's origin when it is allowed, else ''."""
+    origin = request.GET.get("origin", "")
+    return normalize_origin(origin) if is_allowed_origin(origin) else ""
+
+
+@require_GET
+@xframe_options_exempt
+def embed(request: HttpRequest) -> HttpResponse:
+    """The help panel as a page of its own, for an ``<iframe>`` in another tool.
+
+    Only the allowed origins may frame it (``frame-ancestors``); everyone
+    else's browser refuses. A visitor who is not signed in gets a link that
+    opens the sign-in page in a new tab, since the sign-in page itself may
+    not be framed.
+    """
+    key = request.GET.get("context", "")
+    ancestors = " ".join(["'self'", *sorted(allowed_origins())])
+    context: dict[str, object] = {
+        "help_context": key,
+        "parent_origin": _embed_origin(request),
+        "record_ref": request.GET.get("record", "")[:80],
+    }
+    status = 200
+    if request.user.is_authenticated:
+        try:
+            context["panel"] = build_help_panel(viewer=request.user, key=key)
+        except UnknownContextError as error:
+            context["error"] = str(error)
+            status = 404
+        context["ask_form"] = AskForm(initial={"context": key})
+    response = render(request, "assist/embed.html", context, status=status)
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    return response
+
+
+@login_required
+def token_list(request: AuthenticatedRequest) -> HttpResponse:
+    """List the viewer's API tokens and make a new one.
+
+    A new token is shown once, in the response to the form, and never again:
+    the page is not cached and the token is not kept in the session.
+    """
+    if request.user.is_external:
+        raise PermissionDenied("Customer accounts cannot make API tokens.")
+    issued = None
+    form = TokenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            expires_on = form.cleaned_data["expires_on"]
+            expires_at = (
+                timezone.make_aware(datetime.combine(expires_on, time.max))
+                if expires_on
+                else None
+            )
+            try:
+                issued = issue_token(
+                    owner=request.user,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=expires_at,
+                )
+            except ValidationError as failure:
+                form.add_error(None, failure.messages[0])
+        if issued is None:
+            status = 422
+        else:
+            form = TokenForm()
+    response = render(
+        request,
+        "assist/token_list.html",
+        {
+            "form": form,
+            "issued": issued,
+            "tokens": list(visible_tokens(request.user)),
+            "sees_all": can_manage_all(request.user),
+        },
+        status=status,
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@require_POST
+@login_required
+def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
+    token = visible_tokens(request.user).filter(pk=token_id).first()
+    if token is None:
+        raise Http404("No API token found with that number.")
+    revoke_token(actor=request.user, token=token, reason=request.POST.get("reason", ""))
+    messages.success(
+        request, f"Token {token.name!r} is revoked; tools using it stop now."
+    )
+    return redirect("assist:token_list")
+
+
+@require_POST
+@login_required
+def availability_set(request: AuthenticatedRequest) -> HttpResponse:
+    """Set the super-user's availability, shown beside their name in help panels."""
+    form = AvailabilityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, describe_form_errors(form))
+        return redirect(_safe_next(request))
+    try:
+        availability = set_availability(
+            person=request.user,
+            status=form.cleaned_data["status"],
+            hours=form.cleaned_data["hours"],
+        )
+    except PermissionDenied as failure:
+        messages.error(request, str(failure))
+        return redirect(_safe_next(request))
+    messages.success(
+        request, f"Your status is now: {availability.get_status_display().lower()}."
+    )
     return redirect(_safe_next(request))

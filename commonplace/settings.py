@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "assist.embedding.HelpCorsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -185,6 +186,17 @@ RECONCILIATION_PAYMENT_TOLERANCE = env_str("RECONCILIATION_PAYMENT_TOLERANCE", "
 # reported.
 RECONCILIATION_LATE_DAYS = env_int("RECONCILIATION_LATE_DAYS", 0, minimum=0)
 HELP_PANEL_LIMIT = env_int("HELP_PANEL_LIMIT", 5, minimum=1)
+# Origins (scheme://host[:port]) of tools that may frame the help panel and
+# read the help endpoint with an API token; see docs/embedding.md.
+HELP_EMBED_ORIGINS = env_list("HELP_EMBED_ORIGINS", [])
+# A super-user's "available" status without an end time lasts this long.
+HELP_AVAILABILITY_HOURS = env_int("HELP_AVAILABILITY_HOURS", 8, minimum=1)
+# A question asked from a screen goes to the community when no answer came
+# within this time, to at most this many of its members.
+ASK_ESCALATE_AFTER_MINUTES = env_int("ASK_ESCALATE_AFTER_MINUTES", 120, minimum=1)
+ASK_ESCALATION_MAX_RECIPIENTS = env_int(
+    "ASK_ESCALATION_MAX_RECIPIENTS", 200, minimum=1
+)
 # Days a discrepancy case has, by severity, before it is overdue. The due time
 # is the end of that local day in the company's timezone.
 RECONCILIATION_CASE_DUE_DAYS = {

@@ -161,7 +161,12 @@ class TestHelpEndpoint:
         assert body["documents"][0]["id"] == doc.pk
         assert body["documents"][0]["context"] == "reconciliation.order"
         assert body["super_users"] == [
-            {"username": "petra", "name": "Petra Tester", "title": ""}
+            {
+                "username": "petra",
+                "name": "Petra Tester",
+                "title": "",
+                "available": False,
+            }
         ]
 
     def test_unknown_context_is_404_naming_the_key(self, sales_rep):
