@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Search uses its full-text field and GIN index; inert on SQLite.
+    "django.contrib.postgres",
     "core",
     "accounts",
     "reconciliation",
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "answers",
     "notifications",
     "assist",
+    "search",
     "demo",
 ]
 
@@ -311,3 +314,5 @@ if NOTIFICATION_EMAILS and _EMAIL_BACKEND == _SMTP_BACKEND and not _EMAIL_HOST:
         "NOTIFICATION_EMAILS is on but EMAIL_HOST is not set: set it to the "
         "SMTP server's host name, or turn NOTIFICATION_EMAILS off."
     )
+# Search results per page, on the search page and in the API.
+SEARCH_PAGE_SIZE = env_int("SEARCH_PAGE_SIZE", 20, minimum=1)

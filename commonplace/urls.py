@@ -14,6 +14,7 @@ urlpatterns = [
     path("questions/", include("answers.urls")),
     path("library/", include("library.urls")),
     path("notifications/", include("notifications.urls")),
+    path("search/", include("search.urls")),
     path("tags/", include("social.urls")),
     path("posts/", include("social.post_urls")),
     path("api/", api.urls),

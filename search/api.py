@@ -1,0 +1,68 @@
+"""Search over JSON, with the same visibility rule and parameters as the page."""
+
+import datetime
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from search.params import InvalidSearchError, parse_search_params
+from search.services import run_search
+
+router = Router(tags=["search"])
+
+
+class HitOut(Schema):
+    kind: str
+    id: int
+    url: str
+    title_html: str
+    snippet_html: str
+    created_at: datetime.datetime
+
+
+class SearchOut(Schema):
+    query: str
+    total: int
+    page: int
+    page_count: int
+    facets: dict[str, int]
+    results: list[HitOut]
+
+
+@router.get(
+    "",
+    response=SearchOut,
+    summary="Search posts, questions, answers, FAQ, library, communities and people",
+)
+def search_everything(request: HttpRequest) -> SearchOut:
+    """Search everything the signed-in person may see.
+
+    Query parameters: ``q``, ``type`` (repeatable), ``tag``, ``context``,
+    ``community`` (slug), ``author`` (username), ``since`` and ``until``
+    (YYYY-MM-DD), ``sort`` (relevance or date) and ``page``. Titles and
+    snippets are escaped HTML in which only ``<mark>`` is markup.
+    """
+    try:
+        params = parse_search_params(request.user, request.GET)
+    except InvalidSearchError as error:
+        raise HttpError(400, str(error)) from None
+    results = run_search(request.user, params)
+    return SearchOut(
+        query=results.query.text,
+        total=results.total,
+        page=results.page,
+        page_count=results.page_count,
+        facets=results.facets,
+        results=[
+            HitOut(
+                kind=hit.kind,
+                id=hit.object_id,
+                url=hit.url,
+                title_html=hit.title_html,
+                snippet_html=hit.snippet_html,
+                created_at=hit.created_at,
+            )
+            for hit in results.hits
+        ],
+    )

@@ -1,0 +1,60 @@
+"""The interface every search engine backend implements."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from django.db.models import QuerySet
+
+from search.models import SearchEntry
+from search.query import ParsedQuery
+
+
+class Order(StrEnum):
+    RELEVANCE = "relevance"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class RawHit:
+    """One matching entry as the engine returns it, with hits marked.
+
+    The marks are the private-use characters in ``search.text``.
+    """
+
+    entry_id: int
+    kind: str
+    object_id: int
+    title: str
+    snippet: str
+    created_at: datetime
+    community_id: int | None
+    author_id: int | None
+
+
+class SearchBackend(Protocol):
+    """Full-text matching over entries already narrowed to what a viewer may see.
+
+    ``entries`` carries the visibility rule and the filters; a backend adds
+    the text match to the same SQL statement, so no hidden entry is ever
+    counted or returned.
+    """
+
+    def matches(
+        self,
+        entries: QuerySet[SearchEntry],
+        query: ParsedQuery,
+        *,
+        order: Order,
+        offset: int,
+        limit: int,
+    ) -> list[RawHit]:
+        """Return one page of matching entries, best or newest first."""
+        ...
+
+    def counts_by_kind(
+        self, entries: QuerySet[SearchEntry], query: ParsedQuery
+    ) -> dict[str, int]:
+        """Return the number of matching entries of each kind."""
+        ...

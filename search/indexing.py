@@ -1,0 +1,227 @@
+"""Keep the index in step with committed changes, and rebuild it on demand.
+
+Signal receivers note which objects changed; after the transaction commits
+one background task (``commonplace.background``) rewrites their entries.
+Rewriting reads the object's current row, so it is idempotent: a change
+noted twice, or noted for a transaction that was partly rolled back to a
+savepoint, costs a query but never leaves a wrong entry.
+
+Besides model signals, every audit event is watched, because some services
+write with ``QuerySet.update()`` (deleting a post does), which sends no
+model signal but always records an audit event.
+
+NOTE: a change to a help context's key reaches the entries that carry it
+only through ``manage.py reindex``.
+"""
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from commonplace.background import enqueue, task
+from search.models import SearchEntry, SearchLabel
+from search.sources import SOURCES, EntryData, Source
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, int]
+
+# Audit ``object_type`` values (app_label.model_name) and the source they feed.
+_AUDITED_SOURCES = {
+    "social.post": "post",
+    "answers.question": "question",
+    "answers.answer": "answer",
+    "answers.faqentry": "faq",
+    "library.document": "library",
+    "communities.community": "community",
+    "accounts.user": "person",
+}
+REINDEX_BATCH_SIZE = 500
+
+
+def _write_entry(source: Source, object_id: int, data: EntryData | None) -> None:
+    stale = SearchEntry.objects.filter(kind__in=source.kinds, object_id=object_id)
+    if data is None:
+        stale.delete()
+        return
+    stale.exclude(kind=data.kind).delete()
+    entry, _created = SearchEntry.objects.update_or_create(
+        kind=data.kind, object_id=object_id, defaults=data.index_fields()
+    )
+    SearchLabel.objects.filter(entry=entry).delete()
+    labels = [
+        SearchLabel(entry=entry, field=SearchLabel.Field.TAG, value=value)
+        for value in dict.fromkeys(data.tags)
+    ]
+    labels += [
+        SearchLabel(entry=entry, field=SearchLabel.Field.CONTEXT, value=value)
+        for value in dict.fromkeys(data.contexts)
+    ]
+    SearchLabel.objects.bulk_create(labels)
+
+
+def index_object(source_name: str, object_id: int) -> None:
+    """Rewrite the entry of one object from its current row, or remove it."""
+    source = SOURCES[source_name]
+    with transaction.atomic():
+        instance = source.load(object_id)
+        data = source.build(instance) if instance is not None else None
+        _write_entry(source, object_id, data)
+
+
+@task
+def reindex_objects(keys: list[list[Any]]) -> None:
+    """Rewrite the entries of ``[source, id]`` pairs, and of what copies from them."""
+    pending: dict[Key, None] = {(str(name), int(pk)): None for name, pk in keys}
+    for name, pk in list(pending):
+        for dependent in SOURCES[name].dependents(pk):
+            pending.setdefault(dependent, None)
+    for name, pk in pending:
+        index_object(name, pk)
+    logger.debug("search.reindexed count=%d", len(pending))
+
+
+class _PendingChanges:
+    """The objects changed in one transaction; enqueues their reindex on commit."""
+
+    def __init__(self) -> None:
+        self.keys: dict[Key, None] = {}
+
+    def __call__(self) -> None:
+        enqueue(reindex_objects, [list(key) for key in self.keys])
+
+
+def _pending_for_transaction() -> _PendingChanges:
+    for registered in connection.run_on_commit:
+        callback = registered[1]
+        if isinstance(callback, _PendingChanges):
+            return callback
+    pending = _PendingChanges()
+    transaction.on_commit(pending)
+    return pending
+
+
+def schedule_reindex(source_name: str, object_id: int) -> None:
+    """Note that an object changed; its entry is rewritten after commit."""
+    if not connection.in_atomic_block:
+        enqueue(reindex_objects, [[source_name, object_id]])
+        return
+    _pending_for_transaction().keys[(source_name, object_id)] = None
+
+
+def _on_saved_or_deleted(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    source_name = _MODEL_SOURCES[sender]
+    if source_name == "person":
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) <= {"last_login"}:
+            return
+    schedule_reindex(source_name, instance.pk)
+
+
+def _on_child_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    source_name, parent_field = _CHILD_SOURCES[sender]
+    schedule_reindex(source_name, getattr(instance, parent_field))
+
+
+def _on_relation_changed(
+    sender: type[Model], instance: Model, action: str, reverse: bool, **kwargs: Any
+) -> None:
+    if not action.startswith("post_"):
+        return
+    source_name = _M2M_SOURCES[sender]
+    if not reverse:
+        schedule_reindex(source_name, instance.pk)
+        return
+    # Changed from the other side (a hashtag's posts): every affected object.
+    for pk in kwargs.get("pk_set") or ():
+        schedule_reindex(source_name, pk)
+
+
+def _on_audit_event(
+    sender: type[Model], instance: Any, created: bool, **kwargs: Any
+) -> None:
+    source_name = _AUDITED_SOURCES.get(instance.object_type)
+    if created and source_name is not None and instance.object_id.isdigit():
+        schedule_reindex(source_name, int(instance.object_id))
+
+
+_MODEL_SOURCES: dict[type[Model], str] = {}
+_CHILD_SOURCES: dict[type[Model], tuple[str, str]] = {}
+_M2M_SOURCES: dict[type[Model], str] = {}
+
+
+def connect_indexing() -> None:
+    """Connect the receivers that keep the index current; called once at start-up."""
+    from accounts.models import PersonSkill, User
+    from answers.models import Answer, FaqEntry, Question
+    from communities.models import Community
+    from core.models import AuditEvent
+    from library.models import Document, DocumentFile, DocumentTag
+    from social.models import Post
+
+    _MODEL_SOURCES.update(
+        {
+            Post: "post",
+            Question: "question",
+            Answer: "answer",
+            FaqEntry: "faq",
+            Document: "library",
+            Community: "community",
+            User: "person",
+        }
+    )
+    _CHILD_SOURCES.update(
+        {
+            DocumentTag: ("library", "document_id"),
+            DocumentFile: ("library", "document_id"),
+            PersonSkill: ("person", "person_id"),
+        }
+    )
+    _M2M_SOURCES.update(
+        {
+            Post.hashtags.through: "post",
+            Question.hashtags.through: "question",
+            FaqEntry.contexts.through: "faq",
+            Document.contexts.through: "library",
+            User.crm_functions.through: "person",
+        }
+    )
+    for model in [*_MODEL_SOURCES, *_CHILD_SOURCES]:
+        receiver = (
+            _on_saved_or_deleted if model in _MODEL_SOURCES else _on_child_changed
+        )
+        uid = f"search-{model._meta.label_lower}"
+        post_save.connect(receiver, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"{uid}-delete")
+    for through in _M2M_SOURCES:
+        m2m_changed.connect(
+            _on_relation_changed,
+            sender=through,
+            dispatch_uid=f"search-m2m-{through._meta.label_lower}",
+        )
+    post_save.connect(_on_audit_event, sender=AuditEvent, dispatch_uid="search-audit")
+
+
+def reindex_all(*, sources: Iterable[str] | None = None) -> dict[str, int]:
+    """Rebuild the entries of every object (or of ``sources``); return counts.
+
+    Entries whose object is gone are removed. Each batch is one transaction.
+    """
+    counts: dict[str, int] = {}
+    for name in sources or SOURCES:
+        source = SOURCES[name]
+        ids = list(source.all_ids().order_by("pk").values_list("pk", flat=True))
+        SearchEntry.objects.filter(kind__in=source.kinds).exclude(
+            object_id__in=source.all_ids()
+        ).delete()
+        for start in range(0, len(ids), REINDEX_BATCH_SIZE):
+            with transaction.atomic():
+                for pk in ids[start : start + REINDEX_BATCH_SIZE]:
+                    index_object(name, pk)
+        counts[name] = len(ids)
+        logger.info("search.reindexed source=%s count=%d", name, len(ids))
+    return counts

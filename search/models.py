@@ -1,0 +1,132 @@
+"""The search index, one row per searchable object, and the log of missed queries.
+
+``SearchEntry`` rows are derived data: ``search.indexing`` rewrites an
+object's row after every committed change, and ``manage.py reindex``
+rebuilds them all. The full-text structures that sit on this table are
+engine-specific and are created by migration 0002: an FTS5 table kept in
+step by triggers on SQLite, and a trigger-filled ``vector`` column with a
+GIN index on PostgreSQL.
+"""
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    POST = "post", "Post"
+    BLOG = "blog", "Blog post"
+    QUESTION = "question", "Question"
+    ANSWER = "answer", "Answer"
+    FAQ = "faq", "FAQ entry"
+    LIBRARY = "library", "Library item"
+    COMMUNITY = "community", "Community"
+    PERSON = "person", "Person"
+
+
+class SearchEntry(models.Model):
+    """One searchable object in index form (see ``search.text.index_form``).
+
+    ``object_id`` with ``kind`` names the source row; visibility is decided
+    at query time from that row through the owning app's selector, never
+    from copies of flags stored here.
+    """
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    title = models.TextField()
+    body = models.TextField(blank=True)
+    # Tag keys and context keys, space-separated, so words in them match.
+    tags = models.TextField(blank=True)
+    contexts = models.TextField(blank=True)
+    community_id = models.BigIntegerField(null=True, blank=True)
+    author_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    # Filled by a database trigger on PostgreSQL; always NULL on SQLite.
+    vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        db_table = "search_entry"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id"], name="search_entry_once_per_object"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=[
+                        "post",
+                        "blog",
+                        "question",
+                        "answer",
+                        "faq",
+                        "library",
+                        "community",
+                        "person",
+                    ]
+                ),
+                name="search_entry_kind_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="search_entry_newest"),
+            models.Index(fields=["author_id"], name="search_entry_by_author"),
+            models.Index(fields=["community_id"], name="search_entry_by_community"),
+            # Created on PostgreSQL only (see migration 0002).
+            GinIndex(fields=["vector"], name="search_entry_vector_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"
+
+
+class SearchLabel(models.Model):
+    """A tag key or a context key of an entry, for exact filtering."""
+
+    class Field(models.TextChoices):
+        TAG = "tag", "Tag"
+        CONTEXT = "context", "Context"
+
+    entry = models.ForeignKey(
+        SearchEntry, on_delete=models.CASCADE, related_name="labels"
+    )
+    field = models.CharField(max_length=10, choices=Field.choices)
+    value = models.CharField(max_length=120)
+
+    class Meta:
+        db_table = "search_label"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "field", "value"], name="search_label_once"
+            )
+        ]
+        indexes = [models.Index(fields=["field", "value"], name="search_label_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.field}:{self.value}"
+
+
+class MissedSearch(models.Model):
+    """A query that found nothing, counted per normalized text and context.
+
+    Who searched is deliberately not stored.
+    """
+
+    query = models.CharField(max_length=200)
+    context_key = models.CharField(max_length=120, blank=True)
+    count = models.PositiveIntegerField(default=1)
+    first_searched_at = models.DateTimeField(auto_now_add=True)
+    last_searched_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "search_missed"
+        ordering = ["-count", "-last_searched_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["query", "context_key"], name="search_missed_once"
+            )
+        ]
+        indexes = [models.Index(fields=["-count"], name="search_missed_by_count")]
+
+    def __str__(self) -> str:
+        return f"{self.query!r} ({self.count})"

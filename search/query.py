@@ -1,0 +1,121 @@
+"""Parse what a person types into a search box into a safe query tree.
+
+The grammar follows the one web search engines use:
+
+- words are all required (AND);
+- ``"two words"`` is a phrase; a quote that is never closed runs to the end;
+- ``OR`` (upper case) or ``|`` between two terms matches either;
+- ``-word`` or ``-"a phrase"`` excludes it;
+- ``word*`` matches words that start with ``word`` (at least two letters).
+
+Every term is reduced to words of letters and digits (after ``C++`` and
+``C#`` are encoded, see ``search.text``), so nothing a person types reaches
+an engine's query syntax. Operators without a term next to them are
+dropped, input longer than ``MAX_QUERY_LENGTH`` characters is cut, and a
+query with no required term matches nothing.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from core.text import clean_line
+from search.text import index_form
+
+MAX_QUERY_LENGTH = 256
+MAX_TERMS = 16
+MIN_PREFIX_LENGTH = 2
+
+_WORD = re.compile(r"[^\W_]+")
+# A quoted phrase (closed or not), or a run of characters up to a space or quote.
+_CHUNK = re.compile(r'(-?)"([^"]*)"?|(\S[^\s"]*)')
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a phrase: its words in order, and whether the last is a prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Required groups of alternative terms, and excluded terms.
+
+    A group matches when any of its terms does; all groups must match.
+    """
+
+    groups: tuple[tuple[Term, ...], ...] = ()
+    excluded: tuple[Term, ...] = ()
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    def terms(self) -> list[Term]:
+        return [term for group in self.groups for term in group]
+
+
+@dataclass
+class _Builder:
+    groups: list[list[Term]] = field(default_factory=list)
+    excluded: list[Term] = field(default_factory=list)
+    join_next: bool = False
+    count: int = 0
+
+    def add(self, term: Term, *, exclude: bool) -> None:
+        if self.count >= MAX_TERMS:
+            return
+        self.count += 1
+        if exclude:
+            self.excluded.append(term)
+            self.join_next = False
+        elif self.join_next and self.groups:
+            self.groups[-1].append(term)
+            self.join_next = False
+        else:
+            self.groups.append([term])
+
+    def join(self) -> None:
+        # OR only joins when a term stands on its left; a leading OR is a no-op.
+        self.join_next = bool(self.groups)
+
+
+def _term(text: str, *, allow_prefix: bool) -> Term | None:
+    prefix = False
+    if allow_prefix and text.endswith("*"):
+        stripped = text.rstrip("*")
+        words = _WORD.findall(index_form(stripped))
+        prefix = bool(words) and len(words[-1]) >= MIN_PREFIX_LENGTH
+    else:
+        words = _WORD.findall(index_form(text))
+    if not words:
+        return None
+    return Term(words=tuple(words), prefix=prefix)
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    """Parse ``raw``; never raises, whatever the input."""
+    text = clean_line(raw)[:MAX_QUERY_LENGTH]
+    builder = _Builder()
+
+    for match in _CHUNK.finditer(text):
+        negated, phrase, bare = match.groups()
+        if bare is not None:
+            if bare in {"OR", "|"}:
+                builder.join()
+                continue
+            exclude = bare.startswith("-") and len(bare) > 1
+            term = _term(bare[1:] if exclude else bare, allow_prefix=True)
+        else:
+            exclude = bool(negated)
+            term = _term(phrase, allow_prefix=False)
+        if term is not None:
+            builder.add(term, exclude=exclude)
+
+    return ParsedQuery(
+        groups=tuple(tuple(group) for group in builder.groups),
+        excluded=tuple(builder.excluded),
+        text=text,
+    )

@@ -1,0 +1,244 @@
+"""Run a search for one viewer: visibility, filters, matching, paging, facets.
+
+``visible_entries`` is the only place that decides which entries a viewer
+may find. It filters the index by subqueries taken from each kind's own
+selector (``visible_posts``, ``visible_questions``, ...), and every count,
+facet and page is computed from it in the same SQL statement as the match.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from accounts.models import Role, User
+from accounts.permissions import Viewer
+from search.backends import Order, RawHit, get_backend
+from search.models import Kind, MissedSearch, SearchEntry, SearchLabel
+from search.query import ParsedQuery, parse_query
+from search.sources import SOURCE_OF_KIND
+from search.text import highlighted_html
+
+
+def visible_entries(viewer: Viewer) -> QuerySet[SearchEntry]:
+    """Return the index entries ``viewer`` may find, by each kind's own rule."""
+    if not isinstance(viewer, User):
+        return SearchEntry.objects.none()
+    rule = Q()
+    for kind in Kind.values:
+        visible_ids = SOURCE_OF_KIND[kind].visible_ids(viewer)
+        rule |= Q(kind=kind, object_id__in=visible_ids)
+    return SearchEntry.objects.filter(rule)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What a search is narrowed to; empty values mean no narrowing."""
+
+    kinds: tuple[str, ...] = ()
+    tag: str = ""
+    context: str = ""
+    community_id: int | None = None
+    author_id: int | None = None
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def filter_entries(
+    entries: QuerySet[SearchEntry], filters: SearchFilters
+) -> QuerySet[SearchEntry]:
+    """Narrow ``entries`` by every filter except the kinds."""
+    if filters.tag:
+        tagged = SearchLabel.objects.filter(
+            entry=OuterRef("pk"), field=SearchLabel.Field.TAG, value=filters.tag
+        )
+        entries = entries.filter(Exists(tagged))
+    if filters.context:
+        # A context matches its own key and every key below it.
+        in_context = SearchLabel.objects.filter(
+            Q(value=filters.context) | Q(value__startswith=f"{filters.context}."),
+            entry=OuterRef("pk"),
+            field=SearchLabel.Field.CONTEXT,
+        )
+        entries = entries.filter(Exists(in_context))
+    if filters.community_id is not None:
+        entries = entries.filter(community_id=filters.community_id)
+    if filters.author_id is not None:
+        entries = entries.filter(author_id=filters.author_id)
+    if filters.since is not None:
+        entries = entries.filter(created_at__gte=_day_start(filters.since))
+    if filters.until is not None:
+        next_day = filters.until + datetime.timedelta(days=1)
+        entries = entries.filter(created_at__lt=_day_start(next_day))
+    return entries
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result as a viewer sees it; ``title_html`` and ``snippet_html`` are safe."""
+
+    kind: str
+    kind_label: str
+    object_id: int
+    url: str
+    title_html: SafeString
+    snippet_html: SafeString
+    created_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: ParsedQuery
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    # Matches per kind under every filter but the kind, so each can be offered.
+    facets: dict[str, int] = field(default_factory=dict)
+    page: int = 1
+    page_size: int = 20
+
+    @property
+    def facet_rows(self) -> list[tuple[str, str, int]]:
+        """Return (kind, label, count) for each kind with matches, in kind order."""
+        return [
+            (kind, str(label), self.facets[kind])
+            for kind, label in Kind.choices
+            if self.facets.get(kind)
+        ]
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.page_count
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _object_url(kind: str, object_id: int, slug_or_name: str) -> str:
+    if kind in (Kind.POST, Kind.BLOG):
+        return reverse("posts:post_detail", args=[object_id])
+    if kind == Kind.QUESTION:
+        return reverse("answers:question_detail", args=[object_id])
+    if kind == Kind.FAQ:
+        return reverse("answers:faq_detail", args=[object_id])
+    if kind == Kind.LIBRARY:
+        return reverse("library:document_detail", args=[object_id])
+    if kind == Kind.COMMUNITY:
+        return reverse("communities:community_detail", args=[slug_or_name])
+    if kind == Kind.PERSON:
+        return reverse("people:profile", args=[slug_or_name])
+    raise ValueError(f"Search has no page for entries of kind {kind!r}.")
+
+
+def _urls(raw_hits: list[RawHit]) -> dict[tuple[str, int], str]:
+    """Build each hit's address, reading slugs and usernames in two queries."""
+    from answers.models import Answer
+    from communities.models import Community
+
+    def ids_of(kind: str) -> list[int]:
+        return [hit.object_id for hit in raw_hits if hit.kind == kind]
+
+    slugs = dict(
+        Community.objects.filter(pk__in=ids_of(Kind.COMMUNITY)).values_list(
+            "pk", "slug"
+        )
+    )
+    usernames = dict(
+        User.objects.filter(pk__in=ids_of(Kind.PERSON)).values_list("pk", "username")
+    )
+    questions = dict(
+        Answer.objects.filter(pk__in=ids_of(Kind.ANSWER)).values_list(
+            "pk", "question_id"
+        )
+    )
+    urls = {}
+    for hit in raw_hits:
+        if hit.kind == Kind.ANSWER:
+            question_url = _object_url(Kind.QUESTION, questions[hit.object_id], "")
+            url = f"{question_url}#answer-{hit.object_id}"
+        elif hit.kind == Kind.COMMUNITY:
+            url = _object_url(hit.kind, hit.object_id, slugs[hit.object_id])
+        elif hit.kind == Kind.PERSON:
+            url = _object_url(hit.kind, hit.object_id, usernames[hit.object_id])
+        else:
+            url = _object_url(hit.kind, hit.object_id, "")
+        urls[(hit.kind, hit.object_id)] = url
+    return urls
+
+
+def _to_hits(raw_hits: list[RawHit]) -> list[Hit]:
+    urls = _urls(raw_hits)
+    labels = dict(Kind.choices)
+    return [
+        Hit(
+            kind=raw.kind,
+            kind_label=str(labels[raw.kind]),
+            object_id=raw.object_id,
+            url=urls[(raw.kind, raw.object_id)],
+            title_html=highlighted_html(raw.title),
+            snippet_html=highlighted_html(raw.snippet),
+            created_at=raw.created_at,
+        )
+        for raw in raw_hits
+    ]
+
+
+def search(
+    viewer: Viewer,
+    text: str,
+    *,
+    filters: SearchFilters | None = None,
+    order: Order = Order.RELEVANCE,
+    page: int = 1,
+    page_size: int | None = None,
+) -> SearchResults:
+    """Return one page of what ``viewer`` may find for ``text``, and counts per kind."""
+    filters = filters or SearchFilters()
+    size: int = page_size or settings.SEARCH_PAGE_SIZE
+    query = parse_query(text)
+    if query.is_empty:
+        return SearchResults(query=query, page_size=size)
+
+    backend = get_backend()
+    entries = filter_entries(visible_entries(viewer), filters)
+    facets = backend.counts_by_kind(entries, query)
+    kinds = filters.kinds or tuple(Kind.values)
+    total = sum(facets.get(kind, 0) for kind in kinds)
+    page = max(1, min(page, max(1, -(-total // size))))
+    hits: list[RawHit] = []
+    if total:
+        if filters.kinds:
+            entries = entries.filter(kind__in=filters.kinds)
+        hits = backend.matches(
+            entries, query, order=order, offset=(page - 1) * size, limit=size
+        )
+    return SearchResults(
+        query=query,
+        hits=_to_hits(hits),
+        total=total,
+        facets=facets,
+        page=page,
+        page_size=size,
+    )
+
+
+def can_read_missed_searches(person: User) -> bool:
+    return person.role == Role.FACILITATOR
+
+
+def most_missed_searches(*, limit: int = 100) -> list[MissedSearch]:
+    """Return the queries that most often found nothing, most frequent first."""
+    rows = MissedSearch.objects.order_by("-count", "-last_searched_at", "query")
+    return list(rows[:limit])

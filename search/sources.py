@@ -1,0 +1,320 @@
+"""What each kind of object contributes to the index, and who may see it.
+
+A source names one model that feeds the index. ``build`` turns an object
+into an ``EntryData`` (or None when the object must not be found, such as
+a deleted post), and ``visible_ids`` returns the ids ``viewer`` may see,
+straight from the owning app's selector, so search applies the same rule
+as every other surface.
+"""
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Model, QuerySet
+
+from accounts.models import User
+from accounts.permissions import Viewer
+from accounts.selectors import visible_people
+from answers.models import Answer, FaqEntry, Question
+from answers.selectors import visible_faq_entries, visible_questions
+from communities.models import Community
+from communities.selectors import visible_communities
+from core.markdown import normalize_tag
+from core.text import clean_line
+from library.models import Document
+from library.selectors import visible_documents
+from search.models import Kind
+from search.text import index_form
+from social.models import Post
+from social.selectors import visible_posts
+
+MAX_BODY_LENGTH = 100_000
+_TAG = re.compile(r"<[^>]*>")
+
+
+def html_to_text(markup: str) -> str:
+    """Return the text of sanitized HTML, with a space where each tag was."""
+    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
+
+
+def tag_key(raw: str) -> str:
+    """Return the key a tag filter matches: the hashtag rule, ``#`` optional."""
+    return normalize_tag(clean_line(raw).removeprefix("#"))
+
+
+@dataclass(frozen=True)
+class EntryData:
+    kind: str
+    object_id: int
+    title: str
+    body: str
+    created_at: datetime
+    tags: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
+    community_id: int | None = None
+    author_id: int | None = None
+
+    def index_fields(self) -> dict[str, Any]:
+        """Return the ``SearchEntry`` fields, text in index form."""
+        return {
+            "title": index_form(self.title),
+            "body": index_form(self.body[:MAX_BODY_LENGTH]),
+            "tags": index_form(" ".join(self.tags)),
+            "contexts": " ".join(self.contexts),
+            "community_id": self.community_id,
+            "author_id": self.author_id,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Source:
+    """One model that feeds the index, under one or more entry kinds."""
+
+    name: str
+    kinds: tuple[str, ...]
+    load: Callable[[int], Model | None]
+    build: Callable[[Any], EntryData | None]
+    visible_ids: Callable[[Viewer], QuerySet[Any]]
+    all_ids: Callable[[], QuerySet[Any]]
+    # Other sources whose entries copy text from this one (an answer shows
+    # its question's title), reindexed with it.
+    dependents: Callable[[int], list[tuple[str, int]]] = field(default=lambda pk: [])
+
+
+def _first(queryset: QuerySet[Any], pk: int) -> Model | None:
+    result: Model | None = queryset.filter(pk=pk).first()
+    return result
+
+
+# Posts and blog posts.
+
+
+def _build_post(post: Post) -> EntryData | None:
+    if post.deleted_at is not None:
+        return None
+    kind = Kind.BLOG if post.kind == Post.Kind.BLOG else Kind.POST
+    return EntryData(
+        kind=kind,
+        object_id=post.pk,
+        title=post.title,
+        body=" ".join(filter(None, [post.summary, html_to_text(post.body_html)])),
+        created_at=post.created_at,
+        tags=tuple(tag.name for tag in post.hashtags.all()),
+        community_id=post.community_id,
+        author_id=post.author_id,
+    )
+
+
+def _visible_post_ids(viewer: Viewer) -> QuerySet[Any]:
+    return visible_posts(viewer).filter(deleted_at__isnull=True).values("pk")
+
+
+POSTS = Source(
+    name="post",
+    kinds=(Kind.POST, Kind.BLOG),
+    load=lambda pk: _first(Post.objects.prefetch_related("hashtags"), pk),
+    build=_build_post,
+    visible_ids=_visible_post_ids,
+    all_ids=lambda: Post.objects.filter(deleted_at__isnull=True).values("pk"),
+)
+
+
+# Questions and answers.
+
+
+def _build_question(question: Question) -> EntryData:
+    return EntryData(
+        kind=Kind.QUESTION,
+        object_id=question.pk,
+        title=question.title,
+        body=html_to_text(question.body_html),
+        created_at=question.created_at,
+        tags=tuple(tag.name for tag in question.hashtags.all()),
+        contexts=(question.context.key,) if question.context else (),
+        community_id=question.community_id,
+        author_id=question.author_id,
+    )
+
+
+def _answers_of(question_id: int) -> list[tuple[str, int]]:
+    ids = Answer.objects.filter(question_id=question_id).values_list("pk", flat=True)
+    return [("answer", pk) for pk in ids]
+
+
+QUESTIONS = Source(
+    name="question",
+    kinds=(Kind.QUESTION,),
+    load=lambda pk: _first(
+        Question.objects.select_related("context").prefetch_related("hashtags"), pk
+    ),
+    build=_build_question,
+    visible_ids=lambda viewer: visible_questions(viewer).values("pk"),
+    all_ids=lambda: Question.objects.values("pk"),
+    dependents=_answers_of,
+)
+
+
+def _build_answer(answer: Answer) -> EntryData | None:
+    if answer.deleted_at is not None:
+        return None
+    question = answer.question
+    return EntryData(
+        kind=Kind.ANSWER,
+        object_id=answer.pk,
+        title=question.title,
+        body=html_to_text(answer.body_html),
+        created_at=answer.created_at,
+        contexts=(question.context.key,) if question.context else (),
+        community_id=question.community_id,
+        author_id=answer.author_id,
+    )
+
+
+def _visible_answer_ids(viewer: Viewer) -> QuerySet[Any]:
+    return Answer.objects.filter(
+        question__in=visible_questions(viewer), deleted_at__isnull=True
+    ).values("pk")
+
+
+ANSWERS = Source(
+    name="answer",
+    kinds=(Kind.ANSWER,),
+    load=lambda pk: _first(Answer.objects.select_related("question__context"), pk),
+    build=_build_answer,
+    visible_ids=_visible_answer_ids,
+    all_ids=lambda: Answer.objects.filter(deleted_at__isnull=True).values("pk"),
+)
+
+
+# FAQ entries and library items.
+
+
+def _build_faq_entry(entry: FaqEntry) -> EntryData:
+    return EntryData(
+        kind=Kind.FAQ,
+        object_id=entry.pk,
+        title=entry.question,
+        body=html_to_text(entry.answer_html),
+        created_at=entry.created_at,
+        contexts=tuple(context.key for context in entry.contexts.all()),
+        author_id=entry.created_by_id,
+    )
+
+
+FAQ_ENTRIES = Source(
+    name="faq",
+    kinds=(Kind.FAQ,),
+    load=lambda pk: _first(FaqEntry.objects.prefetch_related("contexts"), pk),
+    build=_build_faq_entry,
+    visible_ids=lambda viewer: visible_faq_entries(viewer).values("pk"),
+    all_ids=lambda: FaqEntry.objects.values("pk"),
+)
+
+
+def _build_document(document: Document) -> EntryData:
+    # File names are indexed too: a word that only appears in an attached
+    # file's name still finds the item, under the item's own visibility.
+    file_names = [version.original_name for version in document.versions.all()]
+    return EntryData(
+        kind=Kind.LIBRARY,
+        object_id=document.pk,
+        title=document.title,
+        body=" ".join(
+            [document.summary, html_to_text(document.body_html), *file_names]
+        ),
+        created_at=document.created_at,
+        tags=tuple(tag.key for tag in document.tags.all()),
+        contexts=tuple(context.key for context in document.contexts.all()),
+        author_id=document.owner_id,
+    )
+
+
+DOCUMENTS = Source(
+    name="library",
+    kinds=(Kind.LIBRARY,),
+    load=lambda pk: _first(
+        Document.objects.prefetch_related("tags", "contexts", "versions"), pk
+    ),
+    build=_build_document,
+    visible_ids=lambda viewer: visible_documents(viewer).values("pk"),
+    all_ids=lambda: Document.objects.values("pk"),
+)
+
+
+# Communities and people.
+
+
+def _build_community(community: Community) -> EntryData:
+    return EntryData(
+        kind=Kind.COMMUNITY,
+        object_id=community.pk,
+        title=community.name,
+        body=community.purpose,
+        created_at=community.created_at,
+        community_id=community.pk,
+        author_id=community.created_by_id,
+    )
+
+
+COMMUNITIES = Source(
+    name="community",
+    kinds=(Kind.COMMUNITY,),
+    load=lambda pk: _first(Community.objects.all(), pk),
+    build=_build_community,
+    visible_ids=lambda viewer: visible_communities(viewer).values("pk"),
+    all_ids=lambda: Community.objects.values("pk"),
+)
+
+
+def _build_person(person: User) -> EntryData | None:
+    if not person.is_active:
+        return None
+    about = [
+        person.username,
+        person.title,
+        person.headline,
+        html_to_text(person.about_html),
+        *(function.name for function in person.crm_functions.all()),
+    ]
+    return EntryData(
+        kind=Kind.PERSON,
+        object_id=person.pk,
+        title=person.display_name,
+        body=" ".join(filter(None, about)),
+        created_at=person.date_joined,
+        tags=tuple(link.skill.name for link in person.skill_links.all()),
+    )
+
+
+PEOPLE = Source(
+    name="person",
+    kinds=(Kind.PERSON,),
+    load=lambda pk: _first(
+        User.objects.prefetch_related("crm_functions", "skill_links__skill"), pk
+    ),
+    build=_build_person,
+    visible_ids=lambda viewer: visible_people(viewer).values("pk"),
+    all_ids=lambda: User.objects.filter(is_active=True).values("pk"),
+)
+
+
+SOURCES: dict[str, Source] = {
+    source.name: source
+    for source in (
+        POSTS,
+        QUESTIONS,
+        ANSWERS,
+        FAQ_ENTRIES,
+        DOCUMENTS,
+        COMMUNITIES,
+        PEOPLE,
+    )
+}
+SOURCE_OF_KIND: dict[str, Source] = {
+    kind: source for source in SOURCES.values() for kind in source.kinds
+}

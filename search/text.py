@@ -1,0 +1,97 @@
+"""Turn text into the form both search engines index, and back.
+
+Neither FTS5's unicode61 tokenizer nor PostgreSQL's default parser keeps
+``+`` or ``#``, so ``C++``, ``C#`` and ``C`` would all become the token
+``c``. Before text is indexed or searched, a word directly followed by one
+to three ``+`` or ``#`` signs (``C++``, ``C#``, ``F#``, ``g++``) is spelled
+as one token of letters and digits: ``C++`` becomes ``C0plus0plus0`` and
+``C#`` becomes ``C0sharp0``. Both engines then keep it as one token, so the
+three terms stay distinct, and the same function encodes the query.
+Snippets are decoded back before they are shown. Case is kept, so decoding
+restores the original spelling.
+
+Signs that do not end a word (``#onboarding``, ``a+b``) are left alone and
+both tokenizers drop them, so ``#onboarding`` is found by ``onboarding``.
+
+NOTE: text that already contains a token such as ``C0sharp0`` is shown as
+``C#`` in snippets. No real word has that shape.
+"""
+
+import re
+import unicodedata
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from core.text import clean_line
+
+_SYMBOL_CODES = {"+": "0plus", "#": "0sharp"}
+_SUFFIXED_WORD = re.compile(r"(?<![\w+#])([^\W_]+)([+#]{1,3})(?![\w+#])")
+_ENCODED_WORD = re.compile(r"\b([^\W_]+?)((?:0plus|0sharp)+)0\b")
+_CODE_SYMBOLS = {"0plus": "+", "0sharp": "#"}
+
+MAX_LOGGED_QUERY_LENGTH = 200
+
+
+def _encode_match(match: re.Match[str]) -> str:
+    codes = "".join(_SYMBOL_CODES[sign] for sign in match.group(2))
+    return f"{match.group(1)}{codes}0"
+
+
+def _decode_match(match: re.Match[str]) -> str:
+    signs = re.sub(r"0plus|0sharp", lambda code: _CODE_SYMBOLS[code.group()], match[2])
+    return f"{match.group(1)}{signs}"
+
+
+def encode_symbols(text: str) -> str:
+    """Spell words that end in ``+`` or ``#`` as single letter-and-digit tokens."""
+    return _SUFFIXED_WORD.sub(_encode_match, text)
+
+
+def decode_symbols(text: str) -> str:
+    """Undo ``encode_symbols``."""
+    return _ENCODED_WORD.sub(_decode_match, text)
+
+
+# Private-use characters that mark hits in snippets; removed from indexed text
+# so that no text can forge a highlight.
+HIT_START = "\ue000"
+HIT_END = "\ue001"
+_MARKERS = str.maketrans("", "", HIT_START + HIT_END)
+
+
+def index_form(text: str) -> str:
+    """Return ``text`` as it is stored in the index: composed, unmarked, encoded."""
+    return encode_symbols(unicodedata.normalize("NFKC", text).translate(_MARKERS))
+
+
+def highlighted_html(marked: str) -> SafeString:
+    """Escape a snippet and wrap each marked hit in ``<mark>``; nothing else is HTML.
+
+    A start marker without its end marker is closed at the end of the text.
+    """
+    parts: list[str] = []
+    inside = False
+    for piece in re.split(f"([{HIT_START}{HIT_END}])", decode_symbols(marked)):
+        if piece == HIT_START and not inside:
+            parts.append("<mark>")
+            inside = True
+        elif piece == HIT_END and inside:
+            parts.append("</mark>")
+            inside = False
+        elif piece not in (HIT_START, HIT_END):
+            parts.append(escape(piece))
+    if inside:
+        parts.append("</mark>")
+    return mark_safe("".join(parts))  # noqa: S308 (every piece is escaped)
+
+
+def normalize_logged_query(raw: str) -> str:
+    """Return the form a query with no results is counted under.
+
+    Case and width are folded (NFKC, then casefold) like tags, and
+    whitespace is folded, so ``Short  Payment`` and ``short payment`` count
+    as one query.
+    """
+    folded = unicodedata.normalize("NFKC", clean_line(raw)).casefold()
+    return folded[:MAX_LOGGED_QUERY_LENGTH]
