@@ -34,6 +34,9 @@ class Notification(models.Model):
     subject_key = models.CharField(max_length=80)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Set when the notification's e-mail is handed to the SMTP server, so a
+    # retried task or a repeated event never e-mails it twice.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,16 +3,20 @@
 In-app notifications are rows written in the same transaction as the event
 that causes them, so they exist exactly when the event does. The unique
 constraint on (recipient, kind, subject) keeps a retried event from
-notifying anyone twice.
+notifying anyone twice. When NOTIFICATION_EMAILS is on, the e-mail for an
+event's notifications is sent in the background after the commit.
 """
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from commonplace.background import enqueue
 from notifications.models import Notification
+from notifications.tasks import send_notification_emails
 
 
 def notify(
@@ -39,6 +43,8 @@ def notify(
         if actor is None or recipient.pk != actor.pk
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows and settings.NOTIFICATION_EMAILS:
+        enqueue(send_notification_emails, kind=kind, subject_key=subject_key)
 
 
 def mark_read(*, recipient: User, notification_id: int) -> str | None:
