@@ -51,7 +51,7 @@ class DirectoryForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    """Parse the "Edit profile" form; ``update_profile`` checks the values."""
+    """Parse the "Edit profile" form. ``update_profile`` checks the values."""
 
     # Not required and not stripped: the service cleans each value, and its
     # messages name the value and the limit.

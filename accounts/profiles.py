@@ -120,8 +120,8 @@ def can_name_super_users(actor: User) -> bool:
 def can_set_visibility(actor: User, person: User) -> bool:
     """Check whether ``actor`` may show ``person``'s profile to customers or hide it.
 
-    The person decides for themselves; a manager or facilitator, or the
-    person's own line manager, may decide for them. Customer accounts never
+    The person decides for themselves, and a manager, a facilitator or the
+    person's own line manager may decide for them. Customer accounts never
     decide for anybody, themselves included, because only staff profiles can
     be shown to customers.
     """
@@ -191,7 +191,7 @@ def update_profile(
     skills: Sequence[str],
     visible_to_customers: bool | None = None,
 ) -> User:
-    """Save the fields of the "Edit profile" form; only the person edits them.
+    """Save the fields of the "Edit profile" form, which only the person may edit.
 
     ``visible_to_customers`` is left as it is when None, and must be None for a
     customer account.
@@ -243,7 +243,7 @@ def _profile_snapshot(person: User) -> dict[str, object]:
 
 
 def set_visible_to_customers(*, actor: User, person: User, visible: bool) -> bool:
-    """Show ``person``'s profile to customers or hide it; return whether it changed."""
+    """Show or hide ``person``'s profile for customers, and return whether it changed."""
     if not can_set_visibility(actor, person):
         raise PermissionDenied(
             "Only the person, their manager, a manager or a learning facilitator "

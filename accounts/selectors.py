@@ -1,4 +1,4 @@
-"""Reads of people; the one visibility rule for a person lives here.
+"""Reads of people, and the one visibility rule for a person.
 
 An employee sees every active account. A customer account sees active staff
 whose profile is marked visible to customers, and itself. Nobody signed out
@@ -103,10 +103,12 @@ def search_people(viewer: Viewer, search: DirectoryFilter) -> QuerySet[User]:
     """Return the people ``viewer`` may see who match every part of ``search``.
 
     Each word of the text must appear in the first name, last name or
-    username. The skill matches by its normalized name; the CRM function
+    username. The skill matches by its normalized name, and the CRM function
     matches people who work in it or are its super-users.
     """
     people = visible_people(viewer)
+    # NOTE: SQLite's LIKE folds case for ASCII letters only, so there "élodie"
+    # does not find "Élodie". On PostgreSQL Django compares UPPER() of both.
     for word in search.text.split():
         people = people.filter(
             Q(first_name__icontains=word)

@@ -39,8 +39,8 @@ from core.text import clean_line
 
 logger = logging.getLogger(__name__)
 
-# Owned by the social app; the button shows only once that route exists.
-FOLLOW_PERSON_URL_NAME = "social:follow_person"
+# The social app owns this route. The button shows only while the route exists.
+FOLLOW_PERSON_URL_NAME = "follows:person_follow"
 
 
 def _run(
