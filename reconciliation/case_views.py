@@ -120,7 +120,7 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             ),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
-            "record_ref": case.order.number,
+            "record_ref": case.order.number if case.order else case.subject_label,
         },
     )
 

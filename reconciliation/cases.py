@@ -142,6 +142,8 @@ def may_work_case(person: User, case: Discrepancy) -> bool:
         return True
     if person.role == case.owner_role or case.assignee_id == person.pk:
         return True
+    if case.order is None:
+        return False
     return person.role == Role.SALES_REP and case.order.sales_rep_id == person.pk
 
 

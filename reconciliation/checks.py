@@ -1,124 +1,49 @@
 """The checks of the matching pass, on the documents of one order in memory.
 
-Each check returns ``Finding`` values and writes nothing. ``matching`` loads
-the documents and stores what the checks return. ``difference`` is always actual
-minus expected, in the unit the finding names (a currency, a unit of measure,
-or days).
+Each check appends ``Finding`` and ``MatchRecord`` values to a ``Results`` and
+writes nothing. ``matching`` loads the documents and stores what the checks
+return. ``difference`` is always actual minus expected, in the unit the
+finding names (a currency, a unit of measure, or days).
+
+Control points run in a fixed order: order to shipment (A), shipment to
+customer receipt (B), order and shipment to invoice (C, in
+``billing_checks``), invoice to payment (D) and returns (F, both in
+``cash_checks``). Quantities are summed per order line over every shipment,
+invoice, credit note and return row that refers to it, so how the lines are
+split across rows and documents does not change the result.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from accounts.models import Role
 from reconciliation.models import (
     Allocation,
-    DiscrepancyCode,
     Invoice,
     InvoiceLine,
+    MatchGroup,
+    ReturnAuthorization,
+    ReturnLine,
     SalesOrder,
     SalesOrderLine,
-    Severity,
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import (
-    TolerancePolicy,
-    format_money,
-    format_price,
-    format_quantity,
-    within_tolerance,
-)
-from reconciliation.services import (
-    COUNTED_SHIPMENT_STATES,
-    KIND_SIGN,
-    RECEIVABLE_KINDS,
-    InvoiceAmounts,
-    apply_invoice_amounts,
-    derive_invoice_amounts,
-)
+from reconciliation.money import format_quantity
+from reconciliation.services import COUNTED_SHIPMENT_STATES
+from reconciliation.taxonomy import RULES, Rule
+from reconciliation.tolerances import Tolerance, ToleranceBook
 
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    name: str
-    severity: str
-    owner_role: str
-
-
-RULES = {
-    rule.code: rule
-    for rule in (
-        Rule(
-            DiscrepancyCode.NOT_SHIPPED,
-            "shipment.not_shipped@1",
-            Severity.MEDIUM,
-            Role.WAREHOUSE,
-        ),
-        Rule(
-            DiscrepancyCode.SHORT_SHIP,
-            "shipment.short@1",
-            Severity.MEDIUM,
-            Role.WAREHOUSE,
-        ),
-        Rule(
-            DiscrepancyCode.OVER_SHIP,
-            "shipment.over@1",
-            Severity.MEDIUM,
-            Role.WAREHOUSE,
-        ),
-        Rule(
-            DiscrepancyCode.LATE_SHIP, "shipment.late@1", Severity.LOW, Role.WAREHOUSE
-        ),
-        Rule(
-            DiscrepancyCode.PRICE_MISMATCH,
-            "invoice.price@1",
-            Severity.MEDIUM,
-            Role.SALES_REP,
-        ),
-        Rule(
-            DiscrepancyCode.INVOICE_QTY_MISMATCH,
-            "invoice.quantity@1",
-            Severity.MEDIUM,
-            Role.FINANCE_CLERK,
-        ),
-        Rule(
-            DiscrepancyCode.DUPLICATE_INVOICE,
-            "invoice.duplicate@1",
-            Severity.HIGH,
-            Role.FINANCE_CLERK,
-        ),
-        Rule(
-            DiscrepancyCode.MISSING_PAYMENT,
-            "payment.missing@1",
-            Severity.HIGH,
-            Role.FINANCE_CLERK,
-        ),
-        Rule(
-            DiscrepancyCode.SHORT_PAYMENT,
-            "payment.short@1",
-            Severity.MEDIUM,
-            Role.FINANCE_CLERK,
-        ),
-        Rule(
-            DiscrepancyCode.OVER_PAYMENT,
-            "payment.over@1",
-            Severity.MEDIUM,
-            Role.FINANCE_CLERK,
-        ),
-    )
-}
-WRITEOFF_RULE = "payment.writeoff@1"
+Outcome = MatchGroup.Outcome
 
 
 @dataclass(frozen=True)
 class Finding:
     rule: Rule
-    order_id: int
+    order_id: int | None
     fingerprint: str
     explanation: str
     expected: Decimal | None
@@ -128,10 +53,42 @@ class Finding:
     order_line_id: int | None = None
     invoice_id: int | None = None
     shipment_id: int | None = None
+    payment_id: int | None = None
+    purchase_order_id: int | None = None
+    vendor_bill_id: int | None = None
+    # The resolution code when the rule settled the finding itself, so the
+    # case is stored resolved: a rounding write-off, a booked FX difference.
+    settled_with: str = ""
 
     @property
     def code(self) -> str:
         return str(self.rule.code)
+
+    @property
+    def is_exception(self) -> bool:
+        return not self.settled_with and not self.rule.informational
+
+
+@dataclass(frozen=True)
+class MatchRecord:
+    """What one rule matched at one control point, before it is stored."""
+
+    kind: str
+    key: str
+    rule: str
+    rule_version: str
+    outcome: str
+    compared: dict[str, Any]
+    residual: Decimal
+    unit: str
+    explanation: str = ""
+    proposed: bool = False
+    score: int = 0
+    order_id: int | None = None
+    order_line_id: int | None = None
+    invoice_id: int | None = None
+    payment_id: int | None = None
+    purchase_order_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,11 +104,11 @@ class DuplicateOf:
 @dataclass(frozen=True)
 class CheckContext:
     as_of: date
-    late_days: int
-    tolerance: TolerancePolicy
-    payment_tolerance: Decimal
+    book: ToleranceBook
     # Duplicate invoice id -> the original it repeats, for the whole company.
     duplicates: dict[int, DuplicateOf]
+    base_currency: str = ""
+    base_minor_units: int = 2
 
 
 @dataclass
@@ -165,34 +122,95 @@ class OrderDocuments:
     invoices: list[Invoice] = field(default_factory=list)
     invoice_lines: list[InvoiceLine] = field(default_factory=list)
     allocations: list[Allocation] = field(default_factory=list)
+    returns: list[ReturnAuthorization] = field(default_factory=list)
+    return_lines: list[ReturnLine] = field(default_factory=list)
 
     def has_writeoff(self) -> bool:
         posted = {i.pk for i in self.invoices if i.state == Invoice.State.POSTED}
         return any(
-            allocation.writeoff_amount != 0 and allocation.invoice_id in posted
+            (allocation.writeoff_amount != 0 or allocation.fx_difference != 0)
+            and allocation.invoice_id in posted
             for allocation in self.allocations
         )
 
+    def order_tolerance(self, context: CheckContext) -> Tolerance:
+        customer = self.order.customer
+        return context.book.for_scope(customer_id=customer.commercial_partner_id)
 
-def check_order(documents: OrderDocuments, context: CheckContext) -> list[Finding]:
-    """Run every check on one order, in the order shipment, invoice, payment."""
-    findings = []
-    findings.extend(check_shipping(documents, context))
-    findings.extend(check_late_shipments(documents, context))
-    findings.extend(check_invoiced_quantities(documents, context))
-    findings.extend(check_prices(documents, context))
-    findings.extend(check_duplicates(documents, context))
-    findings.extend(check_payments(documents, context))
-    return findings
+    def line_tolerance(self, line: SalesOrderLine, context: CheckContext) -> Tolerance:
+        customer = self.order.customer
+        return context.book.for_scope(
+            customer_id=customer.commercial_partner_id, group=line.product.group
+        )
 
 
-def _shipped_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
+@dataclass
+class Results:
+    findings: list[Finding] = field(default_factory=list)
+    matches: list[MatchRecord] = field(default_factory=list)
+
+
+def check_order(documents: OrderDocuments, context: CheckContext) -> Results:
+    """Run every check on one order, control point by control point."""
+    from reconciliation import billing_checks, cash_checks
+
+    results = Results()
+    if documents.order.state == SalesOrder.State.CANCELLED:
+        cash_checks.check_cancelled_order(documents, context, results)
+        return results
+    check_wrong_items(documents, context, results)
+    check_shipping(documents, context, results)
+    check_late_shipments(documents, context, results)
+    check_receipts(documents, context, results)
+    billing_checks.check_billing(documents, context, results)
+    cash_checks.check_cash(documents, context, results)
+    cash_checks.check_returns(documents, context, results)
+    return results
+
+
+def order_label(order: SalesOrder, line: SalesOrderLine) -> str:
+    return f"order {order.number} line {line.line_no} ({line.description})"
+
+
+def is_wrong_item(shipment_line: ShipmentLine, line: SalesOrderLine) -> bool:
+    return (
+        shipment_line.product_id is not None
+        and shipment_line.product_id != line.product_id
+    )
+
+
+def shipped_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
+    """Sum the shipped quantity of each order line over its counted shipments.
+
+    Rows that shipped another product than the ordered one do not count.
+    """
     counted = {s.pk for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES}
+    lines = {line.pk: line for line in documents.lines}
     shipped: dict[int, Decimal] = defaultdict(Decimal)
     for shipment_line in documents.shipment_lines:
-        if shipment_line.shipment_id in counted:
+        line = lines.get(shipment_line.order_line_id)
+        if shipment_line.shipment_id not in counted or line is None:
+            continue
+        if not is_wrong_item(shipment_line, line):
             shipped[shipment_line.order_line_id] += shipment_line.qty_shipped
     return shipped
+
+
+def _shipments_by_line(documents: OrderDocuments) -> dict[int, dict[str, str]]:
+    counted = {
+        s.pk: s.number
+        for s in documents.shipments
+        if s.state in COUNTED_SHIPMENT_STATES
+    }
+    rows: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for shipment_line in documents.shipment_lines:
+        number = counted.get(shipment_line.shipment_id)
+        if number is not None:
+            rows[shipment_line.order_line_id][number] += shipment_line.qty_shipped
+    return {
+        line_id: {number: str(qty) for number, qty in sorted(by_number.items())}
+        for line_id, by_number in rows.items()
+    }
 
 
 def _lines_on_open_backorder(documents: OrderDocuments) -> set[int]:
@@ -209,348 +227,332 @@ def _lines_on_open_backorder(documents: OrderDocuments) -> set[int]:
     }
 
 
-def check_shipping(documents: OrderDocuments, context: CheckContext) -> list[Finding]:
-    """Compare shipped with ordered quantities per line: not shipped, short, over."""
-    shipped = _shipped_by_line(documents)
-    backordered = _lines_on_open_backorder(documents)
-    order = documents.order
-    findings = []
-    for line in documents.lines:
-        qty = shipped[line.pk]
-        uom = line.product.uom
-        ordered = format_quantity(line.qty_ordered, uom)
-        label = f"order {order.number} line {line.line_no} ({line.description})"
-        if qty <= 0:
-            if context.as_of <= line.promised_date + timedelta(days=context.late_days):
-                continue
-            code = DiscrepancyCode.NOT_SHIPPED
-            text = (
-                f"Nothing has been shipped for {label}: {ordered} ordered, "
-                f"promised for {line.promised_date.isoformat()}."
-            )
-        elif context.tolerance.is_under(ordered=line.qty_ordered, actual=qty):
-            if line.pk in backordered:
-                continue
-            code = DiscrepancyCode.SHORT_SHIP
-            text = (
-                f"Only {format_quantity(qty, uom)} of {ordered} shipped for {label}, "
-                f"with no backorder open: "
-                f"{format_quantity(line.qty_ordered - qty, uom)} short."
-            )
-        elif context.tolerance.is_over(ordered=line.qty_ordered, actual=qty):
-            code = DiscrepancyCode.OVER_SHIP
-            text = (
-                f"{format_quantity(qty, uom)} shipped for {label} against {ordered} "
-                f"ordered: {format_quantity(qty - line.qty_ordered, uom)} too many."
-            )
-        else:
+def check_wrong_items(
+    documents: OrderDocuments, context: CheckContext, results: Results
+) -> None:
+    """Report shipment rows whose product is not the ordered line's product."""
+    rule = RULES["WRONG_ITEM"]
+    counted = {
+        s.pk: s for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES
+    }
+    lines = {line.pk: line for line in documents.lines}
+    for shipment_line in documents.shipment_lines:
+        shipment = counted.get(shipment_line.shipment_id)
+        line = lines.get(shipment_line.order_line_id)
+        if shipment is None or line is None or not is_wrong_item(shipment_line, line):
             continue
-        findings.append(
+        uom = line.product.uom
+        sent = shipment_line.product
+        qty = format_quantity(shipment_line.qty_shipped, uom)
+        text = (
+            f"Shipment {shipment.number} sent {qty} of {sent.sku if sent else '?'} "
+            f"for {order_label(documents.order, line)}, which ordered "
+            f"{line.product.sku}."
+        )
+        results.findings.append(
             Finding(
-                rule=RULES[code],
-                order_id=order.pk,
-                fingerprint=f"{code}:line:{line.pk}",
+                rule=rule,
+                order_id=documents.order.pk,
+                fingerprint=f"{rule.code}:shipment_line:{shipment_line.pk}",
                 explanation=text,
-                expected=line.qty_ordered,
-                actual=qty,
-                difference=qty - line.qty_ordered,
+                expected=ZERO,
+                actual=shipment_line.qty_shipped,
+                difference=shipment_line.qty_shipped,
                 unit=uom,
+                order_line_id=line.pk,
+                shipment_id=shipment.pk,
+            )
+        )
+
+
+def check_shipping(
+    documents: OrderDocuments, context: CheckContext, results: Results
+) -> None:
+    """Compare shipped with ordered quantities per line, and store the match."""
+    shipped = shipped_by_line(documents)
+    by_shipment = _shipments_by_line(documents)
+    backordered = _lines_on_open_backorder(documents)
+    for line in documents.lines:
+        tolerance = documents.line_tolerance(line, context)
+        qty = shipped[line.pk]
+        finding = _shipping_finding(
+            documents,
+            context,
+            line,
+            qty,
+            tolerance,
+            on_backorder=line.pk in backordered,
+        )
+        if finding is not None:
+            results.findings.append(finding)
+        residual = qty - line.qty_ordered
+        outcome = _outcome(finding, residual)
+        if qty <= 0 and finding is None:
+            continue
+        results.matches.append(
+            MatchRecord(
+                kind=MatchGroup.Kind.SHIPMENT,
+                key=f"A:line:{line.pk}",
+                rule="shipment.quantity@1",
+                rule_version=tolerance.version,
+                outcome=outcome,
+                compared={
+                    "ordered": str(line.qty_ordered),
+                    "shipped": str(qty),
+                    "shipments": by_shipment.get(line.pk, {}),
+                    "qty_under_pct": str(tolerance.qty_under_pct),
+                    "qty_over_pct": str(tolerance.qty_over_pct),
+                    "tolerance": tolerance.name,
+                },
+                residual=residual,
+                unit=line.product.uom,
+                explanation=finding.explanation if finding else "",
+                proposed=outcome == Outcome.EXCEPTION,
+                order_id=documents.order.pk,
                 order_line_id=line.pk,
             )
         )
-    return findings
+
+
+def _outcome(finding: Finding | None, residual: Decimal) -> str:
+    if finding is not None and finding.is_exception:
+        return Outcome.EXCEPTION
+    return Outcome.CLEAN if residual == 0 else Outcome.IN_TOLERANCE
+
+
+def _shipping_finding(
+    documents: OrderDocuments,
+    context: CheckContext,
+    line: SalesOrderLine,
+    qty: Decimal,
+    tolerance: Tolerance,
+    *,
+    on_backorder: bool,
+) -> Finding | None:
+    uom = line.product.uom
+    ordered = format_quantity(line.qty_ordered, uom)
+    label = order_label(documents.order, line)
+    past_promise = context.as_of > line.promised_date + timedelta(
+        days=tolerance.late_days
+    )
+    short = tolerance.is_under(ordered=line.qty_ordered, actual=qty)
+    missing = format_quantity(line.qty_ordered - qty, uom)
+    if short and on_backorder:
+        if past_promise:
+            code = "BACKORDER_OPEN"
+            text = (
+                f"{missing} of {ordered} for {label} are still on backorder after "
+                f"the promised date {line.promised_date.isoformat()}."
+            )
+        elif qty > 0:
+            code = "PARTIAL_SHIP"
+            text = (
+                f"{format_quantity(qty, uom)} of {ordered} shipped for {label}; "
+                f"{missing} follow on a backorder."
+            )
+        else:
+            return None
+    elif qty <= 0:
+        if not past_promise:
+            return None
+        code = "NOT_SHIPPED"
+        text = (
+            f"Nothing has been shipped for {label}: {ordered} ordered, "
+            f"promised for {line.promised_date.isoformat()}."
+        )
+    elif short:
+        code = "SHORT_SHIP"
+        text = (
+            f"Only {format_quantity(qty, uom)} of {ordered} shipped for {label}, "
+            f"with no backorder open: {missing} short."
+        )
+    elif tolerance.is_over(ordered=line.qty_ordered, actual=qty):
+        code = "OVER_SHIP"
+        text = (
+            f"{format_quantity(qty, uom)} shipped for {label} against {ordered} "
+            f"ordered: {format_quantity(qty - line.qty_ordered, uom)} too many."
+        )
+    else:
+        return None
+    return Finding(
+        rule=RULES[code],
+        order_id=documents.order.pk,
+        fingerprint=f"{code}:line:{line.pk}",
+        explanation=text,
+        expected=line.qty_ordered,
+        actual=qty,
+        difference=qty - line.qty_ordered,
+        unit=uom,
+        order_line_id=line.pk,
+    )
 
 
 def check_late_shipments(
-    documents: OrderDocuments, context: CheckContext
-) -> list[Finding]:
-    """Report each shipment that left after its earliest line's promised date."""
+    documents: OrderDocuments, context: CheckContext, results: Results
+) -> None:
+    """Report shipments that left after their earliest line's promised date,
+    and deliveries signed for after the expected delivery date."""
     promised = {line.pk: line.promised_date for line in documents.lines}
     dates: dict[int, list[date]] = defaultdict(list)
     for shipment_line in documents.shipment_lines:
         dates[shipment_line.shipment_id].append(promised[shipment_line.order_line_id])
 
-    findings = []
-    rule = RULES[DiscrepancyCode.LATE_SHIP]
+    late_days = documents.order_tolerance(context).late_days
     for shipment in documents.shipments:
         if shipment.state not in COUNTED_SHIPMENT_STATES or shipment.shipped_at is None:
             continue
         due = min(dates[shipment.pk], default=documents.order.promised_date)
-        days_late = (shipment.shipped_at - due).days
-        if days_late <= context.late_days:
-            continue
-        text = (
-            f"Shipment {shipment.number} for order {documents.order.number} left on "
-            f"{shipment.shipped_at.isoformat()}, {days_late} days after the "
-            f"promised date {due.isoformat()}."
-        )
-        if context.late_days:
-            text += f" Shipments may leave up to {context.late_days} days late."
-        findings.append(
-            Finding(
-                rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:shipment:{shipment.pk}",
-                explanation=text,
-                expected=Decimal(context.late_days),
-                actual=Decimal(days_late),
-                difference=Decimal(days_late - context.late_days),
-                unit="days",
-                shipment_id=shipment.pk,
-            )
-        )
-    return findings
+        finding = _late_finding(documents, shipment, due, late_days)
+        if finding is not None:
+            results.findings.append(finding)
+        finding = _late_delivery_finding(documents, shipment, late_days)
+        if finding is not None:
+            results.findings.append(finding)
 
 
-def _counted_invoices(
-    documents: OrderDocuments, context: CheckContext
-) -> dict[int, Invoice]:
-    """Return the posted invoices of the order that are not duplicates."""
-    return {
-        invoice.pk: invoice
-        for invoice in documents.invoices
-        if invoice.state == Invoice.State.POSTED
-        and invoice.pk not in context.duplicates
-    }
-
-
-def check_invoiced_quantities(
-    documents: OrderDocuments, context: CheckContext
-) -> list[Finding]:
-    """Compare invoiced with shipped (or, by policy, ordered) quantities per line.
-
-    A line that no invoice mentions yet is not checked: it is still to invoice.
-    """
-    invoices = _counted_invoices(documents, context)
-    invoiced: dict[int, Decimal] = defaultdict(Decimal)
-    for invoice_line in documents.invoice_lines:
-        invoice = invoices.get(invoice_line.invoice_id)
-        if invoice is not None and invoice_line.order_line_id is not None:
-            invoiced[invoice_line.order_line_id] += (
-                KIND_SIGN[invoice.kind] * invoice_line.qty
-            )
-    shipped = _shipped_by_line(documents)
-
-    findings = []
-    rule = RULES[DiscrepancyCode.INVOICE_QTY_MISMATCH]
-    for line in documents.lines:
-        if line.pk not in invoiced:
-            continue
-        by_delivery = (
-            line.product.invoice_policy == line.product.InvoicePolicy.DELIVERED
-        )
-        expected = shipped[line.pk] if by_delivery else line.qty_ordered
-        actual = invoiced[line.pk]
-        if actual == expected:
-            continue
-        uom = line.product.uom
-        basis = "shipped" if by_delivery else "ordered"
-        text = (
-            f"Order {documents.order.number} line {line.line_no} ({line.description}): "
-            f"{format_quantity(actual, uom)} invoiced but "
-            f"{format_quantity(expected, uom)} {basis}."
-        )
-        findings.append(
-            Finding(
-                rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:line:{line.pk}",
-                explanation=text,
-                expected=expected,
-                actual=actual,
-                difference=actual - expected,
-                unit=uom,
-                order_line_id=line.pk,
-            )
-        )
-    return findings
-
-
-def check_prices(documents: OrderDocuments, context: CheckContext) -> list[Finding]:
-    """Compare each invoice line's net unit price with its order line's."""
-    invoices = _counted_invoices(documents, context)
-    order_lines = {line.pk: line for line in documents.lines}
-    rule = RULES[DiscrepancyCode.PRICE_MISMATCH]
-    findings = []
-    for invoice_line in documents.invoice_lines:
-        invoice = invoices.get(invoice_line.invoice_id)
-        line = order_lines.get(invoice_line.order_line_id or 0)
-        if invoice is None or invoice.kind != Invoice.Kind.INVOICE or line is None:
-            continue
-        expected = line.unit_net
-        actual = invoice_line.unit_net
-        if context.tolerance.price_matches(expected=expected, actual=actual):
-            continue
-        findings.append(
-            Finding(
-                rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:invoice_line:{invoice_line.pk}",
-                explanation=_price_text(documents.order, invoice, invoice_line, line),
-                expected=expected,
-                actual=actual,
-                difference=actual - expected,
-                unit=invoice.currency_id,
-                order_line_id=line.pk,
-                invoice_id=invoice.pk,
-            )
-        )
-    return findings
-
-
-def _price_text(
-    order: SalesOrder, invoice: Invoice, invoice_line: InvoiceLine, line: SalesOrderLine
-) -> str:
-    minor_units = invoice.currency.minor_units
-    billed = format_price(invoice_line.unit_net, minor_units=minor_units)
-    agreed = format_price(line.unit_net, minor_units=minor_units)
-    gap = invoice_line.unit_net - line.unit_net
-    direction = "more" if gap > 0 else "less"
-    agreed_text = f"{agreed} {invoice.currency_id}"
-    if line.discount_pct:
-        list_price = format_price(line.unit_price, minor_units=minor_units)
-        agreed_text += f" ({list_price} less {line.discount_pct.normalize():f}%)"
-    return (
-        f"Invoice {invoice.number} bills {line.description} (order "
-        f"{order.number} line {line.line_no}) at {billed} {invoice.currency_id} "
-        f"per unit, but the order price is {agreed_text}: "
-        f"{format_price(abs(gap), minor_units=minor_units)} {direction} per unit."
+def _late_finding(
+    documents: OrderDocuments, shipment: Shipment, due: date, late_days: int
+) -> Finding | None:
+    if shipment.shipped_at is None:
+        return None
+    days_late = (shipment.shipped_at - due).days
+    if days_late <= late_days:
+        return None
+    rule = RULES["LATE_SHIP"]
+    text = (
+        f"Shipment {shipment.number} for order {documents.order.number} left on "
+        f"{shipment.shipped_at.isoformat()}, {days_late} days after the "
+        f"promised date {due.isoformat()}."
     )
-
-
-def check_duplicates(documents: OrderDocuments, context: CheckContext) -> list[Finding]:
-    rule = RULES[DiscrepancyCode.DUPLICATE_INVOICE]
-    findings = []
-    for invoice in documents.invoices:
-        original = context.duplicates.get(invoice.pk)
-        if original is None:
-            continue
-        total = format_money(
-            invoice.amount_total, minor_units=invoice.currency.minor_units
-        )
-        text = (
-            f"Invoice {invoice.number} ({total} {invoice.currency_id}) duplicates "
-            f"invoice {original.number} of {original.invoice_date.isoformat()}: same "
-            f"customer ({original.partner_name}) and same reference "
-            f"({invoice.reference!r} matches {original.reference!r})."
-        )
-        findings.append(
-            Finding(
-                rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:invoice:{invoice.pk}",
-                explanation=text,
-                expected=None,
-                actual=invoice.amount_total,
-                difference=invoice.amount_total,
-                unit=invoice.currency_id,
-                invoice_id=invoice.pk,
-            )
-        )
-    return findings
-
-
-def _receivables(documents: OrderDocuments, context: CheckContext) -> list[Invoice]:
-    invoices = _counted_invoices(documents, context).values()
-    return [invoice for invoice in invoices if invoice.kind in RECEIVABLE_KINDS]
-
-
-def invoice_amounts(invoice: Invoice, documents: OrderDocuments) -> InvoiceAmounts:
-    """Derive the invoice's paid and residual amounts from its allocations."""
-    allocations = [a for a in documents.allocations if a.invoice_id == invoice.pk]
-    return derive_invoice_amounts(
-        total=invoice.amount_total,
-        paid=sum((allocation.amount for allocation in allocations), ZERO),
-        written_off=sum(
-            (allocation.writeoff_amount for allocation in allocations), ZERO
-        ),
-        minor_units=invoice.currency.minor_units,
-    )
-
-
-def settle_within_tolerance(
-    documents: OrderDocuments, context: CheckContext
-) -> list[tuple[Allocation, Invoice, Decimal]]:
-    """Write off residuals within the payment tolerance on the latest allocation.
-
-    Return (allocation, invoice, amount written off) for each, with both objects
-    changed in memory. The residual is then 0, so later runs find nothing to do.
-    """
-    settled = []
-    for invoice in _receivables(documents, context):
-        residual = invoice_amounts(invoice, documents).amount_residual
-        allocations = [a for a in documents.allocations if a.invoice_id == invoice.pk]
-        if residual == 0 or not allocations:
-            continue
-        if not within_tolerance(residual, context.payment_tolerance):
-            continue
-
-        minor_units = invoice.currency.minor_units
-        allocation = allocations[-1]
-        allocation.writeoff_amount += residual
-        allocation.writeoff_reason = (
-            f"Residual of {format_money(residual, minor_units=minor_units)} "
-            f"{invoice.currency_id} is within the payment tolerance of "
-            f"{format_money(context.payment_tolerance, minor_units=minor_units)} "
-            f"{invoice.currency_id} ({WRITEOFF_RULE})."
-        )
-        apply_invoice_amounts(invoice, invoice_amounts(invoice, documents))
-        settled.append((allocation, invoice, residual))
-    return settled
-
-
-def check_payments(documents: OrderDocuments, context: CheckContext) -> list[Finding]:
-    """Report unpaid overdue invoices and residuals beyond the payment tolerance."""
-    findings = []
-    for invoice in _receivables(documents, context):
-        amounts = invoice_amounts(invoice, documents)
-        residual = amounts.amount_residual
-        if within_tolerance(residual, context.payment_tolerance):
-            continue
-        settled = amounts.amount_paid + amounts.amount_written_off
-        if settled == 0 and context.as_of <= invoice.due_date:
-            continue
-        findings.append(_payment_finding(documents.order, invoice, amounts))
-    return findings
-
-
-def _payment_finding(
-    order: SalesOrder, invoice: Invoice, amounts: InvoiceAmounts
-) -> Finding:
-    minor_units = invoice.currency.minor_units
-    total = invoice.amount_total
-    settled = amounts.amount_paid + amounts.amount_written_off
-    residual = amounts.amount_residual
-
-    def money(amount: Decimal) -> str:
-        return format_money(amount, minor_units=minor_units)
-
-    if settled == 0:
-        code = DiscrepancyCode.MISSING_PAYMENT
-        text = (
-            f"Invoice {invoice.number} for {money(total)} {invoice.currency_id} was "
-            f"due on {invoice.due_date.isoformat()} and nothing has been paid."
-        )
-    elif residual > 0:
-        code = DiscrepancyCode.SHORT_PAYMENT
-        text = (
-            f"Invoice {invoice.number} was paid {money(settled)} of {money(total)} "
-            f"{invoice.currency_id}; {money(residual)} is still open."
-        )
-    else:
-        code = DiscrepancyCode.OVER_PAYMENT
-        text = (
-            f"Invoice {invoice.number} was paid {money(settled)} of {money(total)} "
-            f"{invoice.currency_id}; {money(-residual)} was paid too much."
-        )
+    if late_days:
+        text += f" Shipments may leave up to {late_days} days late."
     return Finding(
-        rule=RULES[code],
-        order_id=order.pk,
-        fingerprint=f"{code}:invoice:{invoice.pk}",
+        rule=rule,
+        order_id=documents.order.pk,
+        fingerprint=f"{rule.code}:shipment:{shipment.pk}",
         explanation=text,
-        expected=total,
-        actual=settled,
-        difference=settled - total,
-        unit=invoice.currency_id,
-        invoice_id=invoice.pk,
+        expected=Decimal(late_days),
+        actual=Decimal(days_late),
+        difference=Decimal(days_late - late_days),
+        unit="days",
+        shipment_id=shipment.pk,
+    )
+
+
+def _late_delivery_finding(
+    documents: OrderDocuments, shipment: Shipment, late_days: int
+) -> Finding | None:
+    if shipment.delivered_at is None or shipment.expected_delivery is None:
+        return None
+    days_late = (shipment.delivered_at - shipment.expected_delivery).days
+    if days_late <= late_days:
+        return None
+    rule = RULES["LATE_DELIVERY"]
+    text = (
+        f"Shipment {shipment.number} for order {documents.order.number} was "
+        f"delivered on {shipment.delivered_at.isoformat()}, {days_late} days after "
+        f"the expected delivery date {shipment.expected_delivery.isoformat()}."
+    )
+    return Finding(
+        rule=rule,
+        order_id=documents.order.pk,
+        fingerprint=f"{rule.code}:shipment:{shipment.pk}",
+        explanation=text,
+        expected=Decimal(late_days),
+        actual=Decimal(days_late),
+        difference=Decimal(days_late - late_days),
+        unit="days",
+        shipment_id=shipment.pk,
+    )
+
+
+def check_receipts(
+    documents: OrderDocuments, context: CheckContext, results: Results
+) -> None:
+    """Compare what the customer confirmed receiving with what was shipped."""
+    counted = {
+        s.pk: s for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES
+    }
+    lines = {line.pk: line for line in documents.lines}
+    for shipment_line in documents.shipment_lines:
+        shipment = counted.get(shipment_line.shipment_id)
+        line = lines.get(shipment_line.order_line_id)
+        if shipment is None or line is None:
+            continue
+        if shipment_line.qty_damaged > 0:
+            results.findings.append(
+                _receipt_finding("DAMAGED", documents, shipment, shipment_line, line)
+            )
+        received = shipment_line.qty_received
+        if received is None:
+            continue
+        accounted = received + shipment_line.qty_damaged
+        if accounted < shipment_line.qty_shipped:
+            results.findings.append(
+                _receipt_finding(
+                    "NOT_RECEIVED", documents, shipment, shipment_line, line
+                )
+            )
+        results.matches.append(
+            MatchRecord(
+                kind=MatchGroup.Kind.RECEIPT,
+                key=f"B:shipment_line:{shipment_line.pk}",
+                rule="receipt.confirmed@1",
+                rule_version="1",
+                outcome=Outcome.CLEAN
+                if accounted == shipment_line.qty_shipped
+                and shipment_line.qty_damaged == 0
+                else Outcome.EXCEPTION,
+                compared={
+                    "shipped": str(shipment_line.qty_shipped),
+                    "received": str(received),
+                    "damaged": str(shipment_line.qty_damaged),
+                },
+                residual=accounted - shipment_line.qty_shipped,
+                unit=line.product.uom,
+                order_id=documents.order.pk,
+                order_line_id=line.pk,
+            )
+        )
+
+
+def _receipt_finding(
+    code: str,
+    documents: OrderDocuments,
+    shipment: Shipment,
+    shipment_line: ShipmentLine,
+    line: SalesOrderLine,
+) -> Finding:
+    uom = line.product.uom
+    shipped = shipment_line.qty_shipped
+    label = order_label(documents.order, line)
+    if code == "DAMAGED":
+        actual = shipment_line.qty_damaged
+        text = (
+            f"The customer reported {format_quantity(actual, uom)} of "
+            f"{format_quantity(shipped, uom)} damaged in shipment {shipment.number} "
+            f"for {label}."
+        )
+        expected, difference = ZERO, actual
+    else:
+        received = shipment_line.qty_received or ZERO
+        actual = received + shipment_line.qty_damaged
+        text = (
+            f"The customer confirmed {format_quantity(received, uom)} of "
+            f"{format_quantity(shipped, uom)} shipped in shipment {shipment.number} "
+            f"for {label}: {format_quantity(shipped - actual, uom)} not received."
+        )
+        expected, difference = shipped, actual - shipped
+    rule = RULES[code]
+    return Finding(
+        rule=rule,
+        order_id=documents.order.pk,
+        fingerprint=f"{code}:shipment_line:{shipment_line.pk}",
+        explanation=text,
+        expected=expected,
+        actual=actual,
+        difference=difference,
+        unit=uom,
+        order_line_id=line.pk,
+        shipment_id=shipment.pk,
     )

@@ -1,9 +1,21 @@
 """The matching pass: compare each order with its shipments, invoices and payments.
 
-``run_matching`` checks every order of a company as of a date and keeps one
-``Discrepancy`` row per finding, keyed by its fingerprint. A second run over
-the same documents changes nothing. A finding that no longer applies is
-resolved, never deleted. Each finding names the rule and version that made it.
+``run_matching`` runs the control points in a fixed order and stores two
+kinds of rows: a ``MatchGroup`` per match (what was compared, the rule and
+its version, the residual; see ``matches``) and a ``Discrepancy`` per finding
+(see ``findings``). A second run over the same documents changes nothing. A
+finding that no longer applies is resolved, never deleted.
+
+The order of work:
+
+1. Cash application (``cash``) places payments that still have money left,
+   each allocation in its own short transaction, because the per-order
+   checks read allocations.
+2. Per chunk of orders, in id order, with the chunk's order rows locked:
+   order to shipment (A), customer receipt (B), invoice (C), payment (D) and
+   returns (F), then the write-offs and exchange differences the checks made.
+3. The payment-level results of step 1 (proposals, unapplied payments).
+4. The purchase side (``purchasing``): three-way match and duplicate bills.
 
 The checks read the documents themselves (shipment lines, invoice lines,
 allocations), not the running quantities on the order lines, so a stale
@@ -17,80 +29,56 @@ quantity and its missing payment.
 """
 
 import logging
-import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 
-from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.models import AuditEvent
-from reconciliation.cases import compute_due_at
+from reconciliation.cash import CASH_PROPOSAL_SCOPE, apply_cash
+from reconciliation.cash_checks import Settlement, settle_within_tolerance
 from reconciliation.checks import (
     CheckContext,
-    DuplicateOf,
     Finding,
     OrderDocuments,
+    Results,
     check_order,
-    settle_within_tolerance,
 )
+from reconciliation.duplicates import find_duplicate_invoices, normalize_reference
+from reconciliation.findings import Tally, save_findings
+from reconciliation.matches import existing_groups, save_match_records
 from reconciliation.models import (
     Allocation,
     Company,
     Discrepancy,
     Invoice,
     InvoiceLine,
+    MatchGroup,
     ReconStatus,
+    ReturnAuthorization,
+    ReturnLine,
     SalesOrder,
     SalesOrderLine,
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import DEFAULT_TOLERANCE, TolerancePolicy, payment_tolerance
+from reconciliation.purchasing import check_purchases
 from reconciliation.services import (
     derive_payment_status,
     save_fields,
     unsaved_audit_event,
 )
+from reconciliation.tolerances import Tolerance, ToleranceBook
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["MatchingSummary", "normalize_reference", "run_matching"]
 
 # Orders are checked in chunks of this many, so memory stays flat on a large
 # company while each chunk costs the same fixed number of queries.
 CHUNK_SIZE = 2000
-# Discrepancy fields a later run may change on an existing row.
-FINDING_FIELDS = (
-    "code",
-    "severity",
-    "owner_role",
-    "expected_value",
-    "actual_value",
-    "difference",
-    "unit",
-    "explanation",
-    "rule",
-    "order_line_id",
-    "invoice_id",
-    "shipment_id",
-)
-# Case fields the pass changes when it resolves, reopens or flags a case.
-CASE_FIELDS = (
-    "state",
-    "resolved_at",
-    "resolved_by_id",
-    "resolution_code",
-    "resolution_note",
-    "resolution_seconds",
-    "reopen_count",
-    "finding_holds",
-)
-State = Discrepancy.State
-# States in which nobody has picked up the case yet.
-RULE_RESOLVABLE_STATES = frozenset({State.OPEN, State.REOPENED})
-RULE_RESOLUTION_NOTE = "The matching pass no longer finds this difference."
 
 
 @dataclass(frozen=True)
@@ -105,39 +93,44 @@ class MatchingSummary:
     unchanged: int
     written_off: int
     open_by_code: dict[str, int] = field(default_factory=dict)
+    # Findings the rules settled themselves and stored as resolved cases.
+    settled: int = 0
 
 
-@dataclass
-class _Tally:
-    opened: int = 0
-    reopened: int = 0
-    updated: int = 0
-    resolved: int = 0
-    unchanged: int = 0
-    written_off: int = 0
-    orders: int = 0
-    codes: Counter[str] = field(default_factory=Counter)
+def build_context(
+    company: Company, as_of: date, tolerance: Tolerance | None = None
+) -> CheckContext:
+    """Return the context of a pass: its date, tolerance profiles and duplicates.
+
+    ``tolerance`` replaces every profile of the company, for tests and what-if
+    runs; without it the company's profiles apply (see ``tolerances``).
+    """
+    if tolerance is None:
+        book = ToleranceBook.for_company(company)
+    else:
+        book = ToleranceBook.single(tolerance)
+    return CheckContext(
+        as_of=as_of,
+        book=book,
+        duplicates=find_duplicate_invoices(company=company),
+        base_currency=company.base_currency_id,
+        base_minor_units=company.base_currency.minor_units,
+    )
 
 
 def run_matching(
-    *, company: Company, as_of: date, tolerance: TolerancePolicy = DEFAULT_TOLERANCE
+    *, company: Company, as_of: date, tolerance: Tolerance | None = None
 ) -> MatchingSummary:
-    """Check every order of ``company`` as of ``as_of`` and store the findings.
+    """Check every document of ``company`` as of ``as_of`` and store the results.
 
     ``as_of`` is the day that promised and due dates are compared with.
     Documents dated after it still count.
     """
     logger.info("Matching pass started for company %s as of %s", company.pk, as_of)
-    context = CheckContext(
-        as_of=as_of,
-        late_days=settings.RECONCILIATION_LATE_DAYS,
-        tolerance=tolerance,
-        payment_tolerance=payment_tolerance(),
-        duplicates={},
-    )
-    tally = _Tally()
+    context = build_context(company, as_of, tolerance)
+    tally = Tally()
+    cash_results = apply_cash(company, context)
     with transaction.atomic():
-        context.duplicates.update(find_duplicate_invoices(company=company))
         order_ids = list(
             SalesOrder.objects.filter(company=company)
             .order_by("pk")
@@ -146,6 +139,20 @@ def run_matching(
         for start in range(0, len(order_ids), CHUNK_SIZE):
             chunk = order_ids[start : start + CHUNK_SIZE]
             _match_chunk(company, chunk[0], chunk[-1], context, tally)
+        _store_other(
+            company,
+            cash_results,
+            Q(order__isnull=True, payment__isnull=False),
+            CASH_PROPOSAL_SCOPE,
+            tally,
+        )
+        _store_other(
+            company,
+            check_purchases(company, context),
+            Q(order__isnull=True, payment__isnull=True),
+            Q(key__startswith="P2P:"),
+            tally,
+        )
 
     summary = MatchingSummary(
         orders_checked=tally.orders,
@@ -156,78 +163,40 @@ def run_matching(
         unchanged=tally.unchanged,
         written_off=tally.written_off,
         open_by_code=dict(sorted(tally.codes.items())),
+        settled=tally.settled,
     )
     logger.info(
         "Matching pass finished for company %s: %d orders, %d opened, "
-        "%d reopened, %d updated, %d resolved, %d written off",
+        "%d reopened, %d updated, %d resolved, %d settled, %d written off",
         company.pk,
         summary.orders_checked,
         summary.opened,
         summary.reopened,
         summary.updated,
         summary.resolved,
+        summary.settled,
         summary.written_off,
     )
     return summary
 
 
-def normalize_reference(reference: str) -> str:
-    """Fold a reference for comparison: Unicode NFKC, trimmed, case-folded."""
-    return unicodedata.normalize("NFKC", reference).strip().casefold()
-
-
-def find_duplicate_invoices(*, company: Company) -> dict[int, DuplicateOf]:
-    """Map each duplicate posted invoice to the original it repeats.
-
-    Two invoices are the same when they have one commercial partner (the
-    parent party of a child contact) and one reference after normalizing. The
-    original is the earliest by invoice date, then by entry order. A reference
-    reused a year later is flagged as well: only a person can tell a reused
-    number from a copy.
-    """
-    rows = (
-        Invoice.objects.filter(
-            company=company, kind=Invoice.Kind.INVOICE, state=Invoice.State.POSTED
-        )
-        .exclude(reference="")
-        .order_by("invoice_date", "pk")
-        .values_list(
-            "pk",
-            "number",
-            "reference",
-            "invoice_date",
-            "customer__name",
-            "customer__parent_id",
-            "customer__parent__name",
-            "customer_id",
-        )
-    )
-    originals: dict[tuple[int, str], DuplicateOf] = {}
-    duplicates: dict[int, DuplicateOf] = {}
-    for pk, number, reference, invoice_date, name, parent_id, parent_name, own in rows:
-        key = (parent_id or own, normalize_reference(reference))
-        original = originals.get(key)
-        if original is None:
-            originals[key] = DuplicateOf(
-                number=number,
-                reference=reference,
-                invoice_date=invoice_date,
-                partner_name=parent_name or name,
-            )
-        else:
-            duplicates[pk] = original
-    return duplicates
-
-
 def _match_chunk(
-    company: Company, first: int, last: int, context: CheckContext, tally: _Tally
+    company: Company, first: int, last: int, context: CheckContext, tally: Tally
 ) -> None:
+    # The order rows are locked first, in id order, the same order a person's
+    # allocation locks them in, so the pass and the person wait for each other.
+    orders = SalesOrder.objects.select_for_update().filter(
+        company=company, pk__gte=first, pk__lte=last
+    )
+    list(orders.order_by("pk").values_list("pk", flat=True))
     documents = _load_documents(company, first, last)
-    writeoffs: list[tuple[Allocation, Invoice, Decimal]] = []
-    findings: list[Finding] = []
+    results = Results()
+    settlements: list[Settlement] = []
     for order_documents in documents:
-        writeoffs.extend(settle_within_tolerance(order_documents, context))
-        findings.extend(check_order(order_documents, context))
+        settlements.extend(settle_within_tolerance(order_documents, context, results))
+        checked = check_order(order_documents, context)
+        results.findings.extend(checked.findings)
+        results.matches.extend(checked.matches)
 
     # Locked, in id order, so a person's change to a case waits for the pass
     # instead of being overwritten by the pass's older copy of the row.
@@ -235,14 +204,40 @@ def _match_chunk(
         company=company, order_id__gte=first, order_id__lte=last
     )
     existing = {row.fingerprint: row for row in rows.order_by("pk")}
-    events = _save_findings(company, findings, existing, tally)
-    events.extend(_save_writeoffs(writeoffs, documents))
-    _save_recon_statuses(documents, findings)
+    events = save_findings(company, results.findings, existing, tally)
+    scope = Q(order_id__gte=first, order_id__lte=last)
+    stored, match_events = save_match_records(
+        company, results.matches, existing_groups(company, scope), now=timezone.now()
+    )
+    events.extend(match_events)
+    _link_allocations(documents, stored)
+    events.extend(_save_settlements(settlements, documents))
+    _save_recon_statuses(documents, results.findings)
     AuditEvent.objects.bulk_create(events, batch_size=500)
 
     tally.orders += len(documents)
-    tally.written_off += len(writeoffs)
-    tally.codes.update(finding.code for finding in findings)
+    tally.written_off += sum(1 for s in settlements if "writeoff_amount" in s.after)
+
+
+def _store_other(
+    company: Company,
+    results: Results,
+    case_scope: Q,
+    group_scope: Q,
+    tally: Tally,
+) -> None:
+    """Store results that belong to no sales order: payments and purchases."""
+    rows = Discrepancy.objects.select_for_update().filter(case_scope, company=company)
+    existing = {row.fingerprint: row for row in rows.order_by("pk")}
+    events = save_findings(company, results.findings, existing, tally)
+    _, match_events = save_match_records(
+        company,
+        results.matches,
+        existing_groups(company, group_scope),
+        now=timezone.now(),
+    )
+    events.extend(match_events)
+    AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
 def _load_documents(company: Company, first: int, last: int) -> list[OrderDocuments]:
@@ -251,7 +246,7 @@ def _load_documents(company: Company, first: int, last: int) -> list[OrderDocume
     orders = SalesOrder.objects.filter(company=company, pk__gte=first, pk__lte=last)
     documents = {
         order.pk: OrderDocuments(order=order)
-        for order in orders.select_related("currency").order_by("pk")
+        for order in orders.select_related("currency", "customer").order_by("pk")
     }
     lines = SalesOrderLine.objects.filter(order__company=company, **in_range)
     for line in lines.select_related("product").order_by("line_no"):
@@ -266,7 +261,7 @@ def _load_documents(company: Company, first: int, last: int) -> list[OrderDocume
         shipment__order_id__gte=first,
         shipment__order_id__lte=last,
     )
-    for shipment_line in shipment_lines:
+    for shipment_line in shipment_lines.select_related("product").order_by("pk"):
         order_id = shipments[shipment_line.shipment_id].order_id
         documents[order_id].shipment_lines.append(shipment_line)
 
@@ -290,193 +285,75 @@ def _load_documents(company: Company, first: int, last: int) -> list[OrderDocume
         invoice__order_id__gte=first,
         invoice__order_id__lte=last,
     )
-    for allocation in allocations.order_by("pk"):
+    for allocation in allocations.select_related("payment").order_by("pk"):
         order_id = invoice_orders[allocation.invoice_id]
         documents[order_id].allocations.append(allocation)
+    _load_returns(company, first, last, documents)
     return list(documents.values())
 
 
-def _save_findings(
-    company: Company,
-    findings: list[Finding],
-    existing: dict[str, Discrepancy],
-    tally: _Tally,
-) -> list[AuditEvent]:
-    """Insert new findings, update changed ones and resolve those now gone."""
-    now = timezone.now()
-    events: list[AuditEvent] = []
-    created: list[Discrepancy] = []
-    changed: list[Discrepancy] = []
-    for finding in findings:
-        row = existing.pop(finding.fingerprint, None)
-        if row is None:
-            created.append(_new_row(company, finding, now))
-            continue
-
-        before = _row_values(row)
-        before_state = row.state
-        _apply_finding(row, finding)
-        after = _row_values(row)
-        action = _action_for_holding(row, changed=after != before)
-        if action is None:
-            tally.unchanged += 1
-            continue
-        if action == "discrepancy.reopened":
-            tally.reopened += 1
-        else:
-            tally.updated += 1
-        row.updated_at = now
-        changed.append(row)
-        before["state"] = before_state
-        after["state"] = row.state
-        events.append(_event(action, row, before, after))
-
-    for row in existing.values():
-        before_state = row.state
-        action = _action_for_cleared(row, now=now)
-        if action is None:
-            continue
-        if action == "discrepancy.resolved":
-            tally.resolved += 1
-        row.updated_at = now
-        changed.append(row)
-        before_state_only: dict[str, str | None] = {"state": before_state}
-        events.append(_event(action, row, before_state_only, {"state": row.state}))
-
-    Discrepancy.objects.bulk_create(created, batch_size=500)
-    for row in created:
-        events.append(_event("discrepancy.opened", row, {}, _row_values(row)))
-    tally.opened += len(created)
-    save_fields(changed, [*FINDING_FIELDS, *CASE_FIELDS, "updated_at"])
-    return events
-
-
-def _action_for_holding(row: Discrepancy, *, changed: bool) -> str | None:
-    """Update the case of a finding that still holds, and name what happened.
-
-    A case a person is working keeps its state. A case the matching pass
-    resolved opens again. A case a person resolved, closed or rejected stays
-    so while the figures are the same, because that person already decided on
-    them. When the figures change, the case is reopened for that person.
-    """
-    holds_again = not row.finding_holds
-    row.finding_holds = True
-    if row.is_active:
-        return "discrepancy.updated" if changed or holds_again else None
-
-    resolved_by_rule = row.state == State.RESOLVED and row.resolved_by_id is None
-    if not resolved_by_rule and not changed:
-        return None
-
-    row.state = State.OPEN if resolved_by_rule else State.REOPENED
-    row.resolved_at = None
-    row.resolved_by_id = None
-    row.resolution_code = ""
-    row.resolution_note = ""
-    row.reopen_count += 1
-    return "discrepancy.reopened"
-
-
-def _action_for_cleared(row: Discrepancy, *, now: datetime) -> str | None:
-    """Update the case of a finding that no longer holds, and name what happened.
-
-    An open case with no assignee is not being worked, so the pass resolves
-    it. A case in a person's hands is only flagged, and the person decides.
-    """
-    if not row.is_active or not row.finding_holds:
-        return None
-    if row.state in RULE_RESOLVABLE_STATES and row.assignee_id is None:
-        row.state = State.RESOLVED
-        row.resolved_at = now
-        row.resolution_note = RULE_RESOLUTION_NOTE
-        row.resolution_seconds = int((now - row.created_at).total_seconds())
-        return "discrepancy.resolved"
-
-    row.finding_holds = False
-    return "discrepancy.cleared"
-
-
-def _new_row(company: Company, finding: Finding, now: datetime) -> Discrepancy:
-    row = Discrepancy(company=company, order_id=finding.order_id)
-    row.fingerprint = finding.fingerprint
-    _apply_finding(row, finding)
-    row.due_at = compute_due_at(
-        severity=row.severity, detected_at=now, timezone_name=company.timezone
+def _load_returns(
+    company: Company, first: int, last: int, documents: dict[int, OrderDocuments]
+) -> None:
+    returns = ReturnAuthorization.objects.filter(
+        company=company, order_id__gte=first, order_id__lte=last
     )
-    return row
+    order_of = {}
+    for authorization in returns.order_by("pk"):
+        order_of[authorization.pk] = authorization.order_id
+        documents[authorization.order_id].returns.append(authorization)
+    if not order_of:
+        return
+    return_lines = ReturnLine.objects.filter(authorization_id__in=list(order_of))
+    for return_line in return_lines.order_by("pk"):
+        documents[order_of[return_line.authorization_id]].return_lines.append(
+            return_line
+        )
 
 
-def _apply_finding(row: Discrepancy, finding: Finding) -> None:
-    row.code = finding.code
-    row.severity = finding.rule.severity
-    row.owner_role = finding.rule.owner_role
-    row.rule = finding.rule.name
-    row.expected_value = finding.expected
-    row.actual_value = finding.actual
-    row.difference = finding.difference
-    row.unit = finding.unit
-    row.explanation = finding.explanation
-    row.order_line_id = finding.order_line_id
-    row.invoice_id = finding.invoice_id
-    row.shipment_id = finding.shipment_id
+def _link_allocations(
+    documents: list[OrderDocuments], stored: dict[str, MatchGroup]
+) -> None:
+    """Point each allocation at the cash match of its invoice."""
+    changed = []
+    for order_documents in documents:
+        for allocation in order_documents.allocations:
+            group = stored.get(f"D:invoice:{allocation.invoice_id}")
+            if group is None or group.pk is None:
+                continue
+            if allocation.match_group_id != group.pk:
+                allocation.match_group_id = group.pk
+                changed.append(allocation)
+    save_fields(changed, ["match_group"])
 
 
-def _row_values(row: Discrepancy) -> dict[str, str | None]:
-    """Return the row's finding fields as text, so Decimal scale does not matter."""
-    values: dict[str, str | None] = {}
-    for name in FINDING_FIELDS:
-        value = getattr(row, name)
-        if isinstance(value, Decimal):
-            value = value.normalize()
-        values[name] = None if value is None else str(value)
-    return values
-
-
-def _event(
-    action: str,
-    row: Discrepancy,
-    before: dict[str, str | None],
-    after: dict[str, str | None],
-) -> AuditEvent:
-    changed = [name for name in after if before.get(name) != after[name]]
-    return unsaved_audit_event(
-        action=action,
-        target=row,
-        source=AuditEvent.Source.RULE,
-        before={name: before[name] for name in changed if name in before},
-        after={
-            "fingerprint": row.fingerprint,
-            **{name: after[name] for name in changed},
-        },
-        reason=row.rule,
-    )
-
-
-def _save_writeoffs(
-    writeoffs: list[tuple[Allocation, Invoice, Decimal]],
-    documents: list[OrderDocuments],
+def _save_settlements(
+    settlements: list[Settlement], documents: list[OrderDocuments]
 ) -> list[AuditEvent]:
-    """Store write-offs the checks made and the paid state they give the order."""
-    if not writeoffs:
+    """Store write-offs and FX amounts the checks made, and the orders' states."""
+    if not settlements:
         return []
 
     now = timezone.now()
     events = []
-    for allocation, invoice, amount in writeoffs:
-        invoice.updated_at = now
+    for settlement in settlements:
+        settlement.invoice.updated_at = now
+        written_off = "writeoff_amount" in settlement.after
         events.append(
             unsaved_audit_event(
-                action="allocation.written_off",
-                target=allocation,
+                action="allocation.written_off"
+                if written_off
+                else "allocation.fx_booked",
+                target=settlement.allocation,
                 source=AuditEvent.Source.RULE,
-                before={"writeoff_amount": str(allocation.writeoff_amount - amount)},
-                after={"writeoff_amount": str(allocation.writeoff_amount)},
-                reason=allocation.writeoff_reason,
+                before=settlement.before,
+                after=settlement.after,
+                reason=settlement.reason,
             )
         )
     save_fields(
-        [allocation for allocation, _, _ in writeoffs],
-        ["writeoff_amount", "writeoff_reason"],
+        list({s.allocation.pk: s.allocation for s in settlements}.values()),
+        ["writeoff_amount", "writeoff_reason", "fx_difference"],
     )
     invoice_fields = [
         "amount_paid",
@@ -485,9 +362,10 @@ def _save_writeoffs(
         "payment_state",
         "updated_at",
     ]
-    save_fields([invoice for _, invoice, _ in writeoffs], invoice_fields)
+    invoices = {s.invoice.pk: s.invoice for s in settlements}
+    save_fields(list(invoices.values()), invoice_fields)
 
-    touched = {invoice.order_id for _, invoice, _ in writeoffs}
+    touched = {invoice.order_id for invoice in invoices.values()}
     orders = []
     for order_documents in documents:
         order = order_documents.order
@@ -503,13 +381,14 @@ def _save_recon_statuses(
     documents: list[OrderDocuments], findings: list[Finding]
 ) -> None:
     """Set each order's reconciliation status from its findings and write-offs."""
-    with_findings = {finding.order_id for finding in findings}
+    exceptions = {f.order_id for f in findings if f.is_exception}
+    settled = {f.order_id for f in findings if f.settled_with}
     changed = []
     for order_documents in documents:
         order = order_documents.order
-        if order.pk in with_findings:
+        if order.pk in exceptions:
             status = ReconStatus.EXCEPTION
-        elif order_documents.has_writeoff():
+        elif order.pk in settled or order_documents.has_writeoff():
             status = ReconStatus.IN_TOLERANCE
         else:
             status = ReconStatus.CLEAN

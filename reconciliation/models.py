@@ -112,6 +112,12 @@ class Product(models.Model):
     name = models.CharField(max_length=120)
     uom = models.CharField("unit of measure", max_length=40, default="unit")
     list_price = money_field()
+    group = models.CharField(
+        "product group",
+        max_length=60,
+        blank=True,
+        help_text="Tolerance profiles can be scoped to a product group.",
+    )
     invoice_policy = models.CharField(
         max_length=10, choices=InvoicePolicy.choices, default=InvoicePolicy.DELIVERED
     )
@@ -279,6 +285,9 @@ class Shipment(TimeStampedModel):
         max_length=10, choices=State.choices, default=State.SHIPPED
     )
     shipped_at = models.DateField(null=True, blank=True)
+    expected_delivery = models.DateField(null=True, blank=True)
+    # Proof of delivery: the day the customer signed for the goods.
+    delivered_at = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["shipped_at", "number"]
@@ -300,6 +309,15 @@ class ShipmentLine(models.Model):
         SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines"
     )
     qty_shipped = quantity_field()
+    # The product that left the warehouse, when it is not the ordered one.
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # What the customer confirmed on receipt; empty until they confirm.
+    qty_received = models.DecimalField(
+        max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    qty_damaged = quantity_field(default=Decimal(0))
 
     class Meta:
         constraints = [
@@ -358,6 +376,12 @@ class Invoice(TimeStampedModel):
     payment_state = models.CharField(
         max_length=10, choices=PaymentState.choices, default=PaymentState.NOT_PAID
     )
+    # Company currency per unit of the invoice currency on the invoice date;
+    # empty for an invoice in the company currency.
+    fx_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True)
+    freight_amount = money_field(default=Decimal(0))
+    # Set on a credit note when the customer asked for the money back.
+    refund_requested = models.BooleanField(default=False)
     amount_total = money_field(default=Decimal(0))
     amount_paid = money_field(default=Decimal(0))
     amount_written_off = money_field(default=Decimal(0))
@@ -397,6 +421,9 @@ class InvoiceLine(models.Model):
         max_digits=7, decimal_places=4, default=Decimal(0)
     )
     subtotal = money_field()
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    # Tax rounded per line, as billed; the checks recompute it from the rate.
+    tax_amount = money_field(default=Decimal(0))
 
     def __str__(self) -> str:
         return f"{self.invoice.number}: {self.qty} x {self.unit_price}"
@@ -421,6 +448,8 @@ class Payment(TimeStampedModel):
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
     value_date = models.DateField()
     reference = models.CharField(max_length=140, blank=True)
+    # Company currency per unit of the payment currency on the value date.
+    fx_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True)
     state = models.CharField(
         max_length=20, choices=State.choices, default=State.RECEIVED
     )
@@ -455,12 +484,34 @@ class Allocation(models.Model):
     # kept a small overpayment; the invoice residual counts it either way.
     writeoff_amount = money_field(default=Decimal(0))
     writeoff_reason = models.CharField(max_length=120, blank=True)
+    # The exchange gain (positive) or loss in company currency that this
+    # allocation books, from the invoice rate to the payment rate.
+    fx_difference = money_field(default=Decimal(0))
+    match_group = models.ForeignKey(
+        "MatchGroup",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    # Set on the negative row that unreconcile writes; the pair nets to zero.
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(amount__gte=0), name="allocation_amount_not_negative"
+                condition=(
+                    models.Q(reverses__isnull=True, amount__gte=0)
+                    | models.Q(reverses__isnull=False, amount__lte=0)
+                ),
+                name="allocation_amount_sign",
             )
         ]
 
@@ -468,18 +519,452 @@ class Allocation(models.Model):
         return f"{self.payment.number} -> {self.invoice.number}: {self.amount}"
 
 
+class ReturnAuthorization(TimeStampedModel):
+    """A return the customer was allowed to send back (RMA)."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        RECEIVED = "received", "Received"
+        INSPECTED = "inspected", "Inspected"
+        CLOSED = "closed", "Closed"
+        REJECTED = "rejected", "Rejected"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    number = models.CharField(max_length=30)
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.PROTECT, related_name="returns"
+    )
+    reason = models.CharField(max_length=120, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.REQUESTED
+    )
+    received_at = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], name="return_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReturnLine(models.Model):
+    authorization = models.ForeignKey(
+        ReturnAuthorization, on_delete=models.CASCADE, related_name="lines"
+    )
+    order_line = models.ForeignKey(
+        SalesOrderLine, on_delete=models.PROTECT, related_name="return_lines"
+    )
+    qty_received = quantity_field(default=Decimal(0))
+    qty_accepted = quantity_field(default=Decimal(0))
+
+    def __str__(self) -> str:
+        return f"{self.authorization.number}: {self.qty_accepted}"
+
+
+# Procurement: purchase order, goods receipt and vendor bill (three-way match).
+
+
+class PurchaseOrder(TimeStampedModel):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    number = models.CharField(max_length=30)
+    vendor = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="purchase_orders"
+    )
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
+    order_date = models.DateField()
+    promised_date = models.DateField()
+
+    class Meta:
+        ordering = ["order_date", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], name="purchase_order_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PurchaseOrderLine(models.Model):
+    class Policy(models.TextChoices):
+        ORDERED = "ordered", "Bill ordered quantities"
+        RECEIVED = "received", "Bill received quantities"
+
+    order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
+    )
+    line_no = models.PositiveIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    qty_ordered = quantity_field()
+    unit_price = money_field()
+    purchase_policy = models.CharField(
+        max_length=10, choices=Policy.choices, default=Policy.RECEIVED
+    )
+
+    class Meta:
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "line_no"], name="purchase_line_no_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}/{self.line_no}"
+
+
+class GoodsReceipt(TimeStampedModel):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    number = models.CharField(max_length=30)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="receipts"
+    )
+    received_at = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], name="goods_receipt_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class GoodsReceiptLine(models.Model):
+    receipt = models.ForeignKey(
+        GoodsReceipt, on_delete=models.CASCADE, related_name="lines"
+    )
+    order_line = models.ForeignKey(
+        PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines"
+    )
+    qty_received = quantity_field()
+    qty_rejected = quantity_field(default=Decimal(0))
+    reason = models.CharField(max_length=120, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.receipt.number}: {self.qty_received}"
+
+
+class VendorBill(TimeStampedModel):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        POSTED = "posted", "Posted"
+        CANCELLED = "cancelled", "Cancelled"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    number = models.CharField(max_length=30)
+    vendor = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="bills")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bills",
+    )
+    supplier_ref = models.CharField(
+        "supplier reference",
+        max_length=60,
+        blank=True,
+        help_text="The vendor's own invoice number; duplicates are found by it.",
+    )
+    # A person's reason for keeping a bill whose reference repeats an older one
+    # (small vendors restart their numbering each year).
+    duplicate_override_reason = models.CharField(max_length=200, blank=True)
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
+    bill_date = models.DateField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.POSTED)
+
+    class Meta:
+        ordering = ["bill_date", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], name="vendor_bill_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class VendorBillLine(models.Model):
+    bill = models.ForeignKey(VendorBill, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        PurchaseOrderLine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bill_lines",
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    qty = quantity_field()
+    unit_price = money_field()
+
+    def __str__(self) -> str:
+        return f"{self.bill.number}: {self.qty} x {self.unit_price}"
+
+
+class ExchangeRate(models.Model):
+    """Units of ``to_currency`` per unit of ``from_currency`` on ``date``."""
+
+    date = models.DateField()
+    from_currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="+"
+    )
+    to_currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="+"
+    )
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "from_currency", "to_currency"],
+                name="exchange_rate_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rate__gt=0), name="exchange_rate_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.from_currency_id}/{self.to_currency_id} {self.rate}"
+
+
+class ToleranceProfile(TimeStampedModel):
+    """How far documents may differ before a match becomes a discrepancy.
+
+    A profile applies to a company, optionally narrowed to one customer, one
+    product group or both. ``tolerances.ToleranceBook`` picks the most specific
+    active profile: customer and group, then customer, then group, then company.
+    Percentages are of the expected value; amounts are in the document currency.
+    """
+
+    class PaymentToleranceType(models.TextChoices):
+        FIXED = "fixed", "Fixed amount"
+        PERCENT = "pct", "Percent of the invoice total"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    name = models.CharField(max_length=80)
+    customer = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    product_group = models.CharField(max_length=60, blank=True)
+    is_active = models.BooleanField(default=True)
+    qty_under_pct = models.DecimalField(
+        max_digits=7, decimal_places=4, default=Decimal(0)
+    )
+    qty_over_pct = models.DecimalField(
+        max_digits=7, decimal_places=4, default=Decimal(0)
+    )
+    over_billing_pct = models.DecimalField(
+        max_digits=7, decimal_places=4, default=Decimal(0)
+    )
+    price_pct = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    price_abs = money_field(default=Decimal("0.01"))
+    abs_amount = money_field(
+        default=Decimal(0), help_text="Largest freight difference accepted as is."
+    )
+    rounding_units_per_line = models.PositiveSmallIntegerField(default=1)
+    payment_tolerance_type = models.CharField(
+        max_length=5,
+        choices=PaymentToleranceType.choices,
+        default=PaymentToleranceType.FIXED,
+    )
+    payment_tolerance_value = money_field(default=Decimal("0.01"))
+    fx_tolerance_pct = models.DecimalField(
+        max_digits=7, decimal_places=4, default=Decimal(3)
+    )
+    late_days = models.PositiveSmallIntegerField(default=0)
+    uninvoiced_days = models.PositiveSmallIntegerField(default=7)
+    return_credit_days = models.PositiveSmallIntegerField(default=14)
+    refund_days = models.PositiveSmallIntegerField(default=14)
+
+    class Meta:
+        ordering = ["company", "name"]
+        constraints = [
+            # Two constraints, because NULL customers never collide in one.
+            models.UniqueConstraint(
+                fields=["company", "customer", "product_group"],
+                condition=models.Q(is_active=True, customer__isnull=False),
+                name="tolerance_profile_customer_scope_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "product_group"],
+                condition=models.Q(is_active=True, customer__isnull=True),
+                name="tolerance_profile_company_scope_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(qty_under_pct__gte=0, qty_under_pct__lte=100)
+                & models.Q(qty_over_pct__gte=0)
+                & models.Q(over_billing_pct__gte=0)
+                & models.Q(price_pct__gte=0)
+                & models.Q(price_abs__gte=0)
+                & models.Q(abs_amount__gte=0)
+                & models.Q(payment_tolerance_value__gte=0)
+                & models.Q(fx_tolerance_pct__gte=0),
+                name="tolerance_profile_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MatchGroup(TimeStampedModel):
+    """One pairwise match at a control point, as a rule or a person made it.
+
+    ``key`` names what was matched (``A:line:12``, ``D:invoice:7``); at most one
+    group per key is not reversed. ``compared`` keeps the values the rule
+    compared at match time and ``residual`` what remained, so the match can be
+    explained later even after the documents change.
+    """
+
+    class Kind(models.TextChoices):
+        SHIPMENT = "A", "Order to shipment"
+        RECEIPT = "B", "Shipment to customer receipt"
+        BILLING = "C", "Order and shipment to invoice"
+        CASH = "D", "Invoice to payment"
+        RETURN = "F", "Return to credit note"
+        PURCHASE = "P2P", "Purchase order, receipt and bill"
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        CONFIRMED = "confirmed", "Confirmed"
+        REVERSED = "reversed", "Reversed"
+
+    class Outcome(models.TextChoices):
+        CLEAN = "clean", "Clean"
+        IN_TOLERANCE = "in_tolerance", "In tolerance"
+        EXCEPTION = "exception", "Exception"
+
+    class Origin(models.TextChoices):
+        RULE = "rule", "Matching rule"
+        PERSON = "person", "Person"
+        IMPORT = "import", "Import"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    key = models.CharField(max_length=80)
+    state = models.CharField(max_length=10, choices=State.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    origin = models.CharField(
+        max_length=10, choices=Origin.choices, default=Origin.RULE
+    )
+    rule = models.CharField(max_length=60)
+    # A hash of the rule name and the tolerance values it applied.
+    rule_version = models.CharField(max_length=16)
+    score = models.SmallIntegerField(default=0)
+    compared = models.JSONField(default=dict)
+    residual = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(0))
+    unit = models.CharField(max_length=40, blank=True)
+    explanation = models.TextField(blank=True)
+    order = models.ForeignKey(
+        SalesOrder,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="match_groups",
+    )
+    order_line = models.ForeignKey(
+        SalesOrderLine,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversal_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["kind", "key", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "key"],
+                condition=~models.Q(state="reversed"),
+                name="match_group_key_unique_unless_reversed",
+            )
+        ]
+        indexes = [models.Index(fields=["order", "kind"], name="match_order_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.matching_number} {self.key}"
+
+    @property
+    def matching_number(self) -> str:
+        return f"M{self.pk}"
+
+
 class DiscrepancyCode(models.TextChoices):
+    # A: order to shipment
     NOT_SHIPPED = "NOT_SHIPPED", "Not shipped"
     SHORT_SHIP = "SHORT_SHIP", "Short shipment"
     OVER_SHIP = "OVER_SHIP", "Over shipment"
+    PARTIAL_SHIP = "PARTIAL_SHIP", "Partial shipment"
+    BACKORDER_OPEN = "BACKORDER_OPEN", "Backorder past its promised date"
+    WRONG_ITEM = "WRONG_ITEM", "Wrong item shipped"
     LATE_SHIP = "LATE_SHIP", "Late shipment"
+    LATE_DELIVERY = "LATE_DELIVERY", "Late delivery"
+    # B: shipment to customer receipt
+    NOT_RECEIVED = "NOT_RECEIVED", "Not received"
+    DAMAGED = "DAMAGED", "Damaged on delivery"
+    # C: order and shipment to invoice
     INVOICE_QTY_MISMATCH = "INVOICE_QTY_MISMATCH", "Invoiced quantity mismatch"
     PRICE_MISMATCH = "PRICE_MISMATCH", "Price mismatch"
+    TAX_MISMATCH = "TAX_MISMATCH", "Tax mismatch"
+    FREIGHT_MISMATCH = "FREIGHT_MISMATCH", "Freight mismatch"
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE", "Duplicate invoice"
     UNINVOICED_DELIVERY = "UNINVOICED_DELIVERY", "Shipped, not invoiced"
+    # D: invoice to payment
     MISSING_PAYMENT = "MISSING_PAYMENT", "Missing payment"
     SHORT_PAYMENT = "SHORT_PAYMENT", "Short payment"
     OVER_PAYMENT = "OVER_PAYMENT", "Overpayment"
+    UNAPPLIED_PAYMENT = "UNAPPLIED_PAYMENT", "Unapplied payment"
+    PAYMENT_NO_ORDER = "PAYMENT_NO_ORDER", "Payment on a cancelled order"
+    FX_DIFFERENCE = "FX_DIFFERENCE", "Exchange difference"
+    ROUNDING = "ROUNDING", "Rounding difference"
+    # F: returns
+    RETURN_NOT_CREDITED = "RETURN_NOT_CREDITED", "Return not credited"
+    CREDIT_NOT_REFUNDED = "CREDIT_NOT_REFUNDED", "Credit note not refunded"
+    # Purchase side: three-way match
+    RECEIPT_SHORT = "RECEIPT_SHORT", "Receipt short"
+    RECEIPT_REJECTED = "RECEIPT_REJECTED", "Goods rejected on receipt"
+    BILL_BEFORE_RECEIPT = "BILL_BEFORE_RECEIPT", "Bill before receipt"
+    BILL_QTY_OVER_RECEIVED = "BILL_QTY_OVER_RECEIVED", "Billed more than received"
+    BILL_PRICE_VARIANCE = "BILL_PRICE_VARIANCE", "Bill price variance"
+    BILL_NO_PO = "BILL_NO_PO", "Bill without purchase order"
 
 
 class Severity(models.TextChoices):
@@ -523,8 +1008,25 @@ class Discrepancy(TimeStampedModel):
         ESCALATED = "escalated", "Escalated"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    control_point = models.CharField(
+        max_length=3, choices=MatchGroup.Kind.choices, blank=True
+    )
+    # Empty for findings about a payment or a purchase with no sales order.
     order = models.ForeignKey(
-        SalesOrder, on_delete=models.CASCADE, related_name="discrepancies"
+        SalesOrder,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="discrepancies",
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    vendor_bill = models.ForeignKey(
+        VendorBill, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     order_line = models.ForeignKey(
         SalesOrderLine,
@@ -600,7 +1102,15 @@ class Discrepancy(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} on {self.order.number}"
+        return f"{self.code} on {self.subject_label}"
+
+    @property
+    def subject_label(self) -> str:
+        """Name the document the case is about: an order, bill or payment."""
+        for document in (self.order, self.vendor_bill, self.purchase_order):
+            if document is not None:
+                return str(document)
+        return str(self.payment) if self.payment is not None else f"case {self.pk}"
 
     @property
     def is_active(self) -> bool:

@@ -193,7 +193,9 @@ def list_cases(
     viewer: Viewer, filters: CaseFilters, *, now: datetime
 ) -> QuerySet[Discrepancy]:
     """Return the inbox of ``viewer``: earliest due first, no due time last."""
-    cases = visible_cases(viewer).select_related("order", "order__customer", "assignee")
+    cases = visible_cases(viewer).select_related(
+        "order", "order__customer", "assignee", "payment", "vendor_bill"
+    )
     if filters.state:
         cases = cases.filter(state=filters.state)
     else:
@@ -220,6 +222,9 @@ def access_case(viewer: Viewer, case_id: int) -> Discrepancy:
             "order_line",
             "invoice",
             "shipment",
+            "payment",
+            "vendor_bill",
+            "purchase_order",
             "assignee",
             "resolved_by",
         )

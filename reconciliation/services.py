@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models, router, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -215,6 +215,36 @@ def refresh_orders(*, company_id: int, source: str = AuditEvent.Source.SYSTEM) -
     return count
 
 
+# Rows that several writes lock together are locked in this order, by model
+# and then by id, so two of those writes never wait for each other in a cycle.
+LOCK_ORDER: tuple[type[models.Model], ...] = (SalesOrder, Invoice, Payment)
+
+
+def lock_documents(rows: dict[type[models.Model], Iterable[int | None]]) -> None:
+    """Lock the rows named by ``{model: ids}``, by model in order, then by id.
+
+    ``LOCK_ORDER`` lists the document models, and any other model (the match
+    groups) is locked after them, in the order the mapping lists it.
+    """
+    ordered = [m for m in LOCK_ORDER if m in rows]
+    ordered += [m for m in rows if m not in LOCK_ORDER]
+    for model in ordered:
+        ids = sorted({pk for pk in rows[model] if pk is not None})
+        if ids:
+            locked = model._default_manager.select_for_update()
+            list(locked.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def payment_available(payment: Payment) -> Decimal:
+    """Return what is left to allocate on a payment, from its allocation rows."""
+    allocated = _sums(
+        Allocation.objects.filter(payment=payment), "payment_id", "amount"
+    ).get(payment.pk, ZERO)
+    return quantize_money(
+        payment.amount - allocated, minor_units=payment.currency.minor_units
+    )
+
+
 def allocate_payment(
     *,
     payment: Payment,
@@ -227,43 +257,85 @@ def allocate_payment(
 
     The allocation may exceed the invoice's residual: the excess shows as an
     overpayment on the invoice instead of staying unallocated on the payment.
+    The order, invoice and payment rows are locked first, in ``LOCK_ORDER``.
     """
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        allocated = payment.allocations.aggregate(total=Sum("amount"))["total"]
-        available = quantize_money(
-            payment.amount - (allocated or ZERO),
-            minor_units=payment.currency.minor_units,
+        lock_documents(
+            {
+                SalesOrder: [invoice.order_id],
+                Invoice: [invoice.pk],
+                Payment: [payment.pk],
+            }
         )
-        amount = available if amount is None else amount
-        _check_allocation(payment=payment, invoice=invoice, amount=amount)
-        if amount > available:
-            raise ValueError(
-                f"Allocation of {amount} {payment.currency_id} exceeds the "
-                f"{available} left on payment {payment.number}: allocate "
-                f"{available} or less."
-            )
-        allocation = Allocation.objects.create(
-            payment=payment, invoice=invoice, amount=amount
+        return allocate_locked(
+            payment=payment, invoice=invoice, amount=amount, actor=actor, source=source
         )
-        record_event(
-            actor=actor,
-            action="allocation.created",
-            target=allocation,
-            source=source,
-            after={
-                "payment": payment.number,
-                "invoice": invoice.number,
-                "amount": str(amount),
-            },
+
+
+def allocate_locked(
+    *,
+    payment: Payment,
+    invoice: Invoice,
+    amount: Decimal | None = None,
+    writeoff: Decimal = ZERO,
+    writeoff_reason: str = "",
+    group: models.Model | None = None,
+    actor: User | None = None,
+    source: str = AuditEvent.Source.SCREEN,
+) -> Allocation:
+    """Allocate with the rows already locked, as ``allocate_payment`` locks them."""
+    payment = Payment.objects.select_related("currency").get(pk=payment.pk)
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    available = payment_available(payment)
+    amount = available if amount is None else amount
+    _check_allocation(payment=payment, invoice=invoice, amount=amount)
+    if amount > available:
+        raise ValueError(
+            f"Allocation of {amount} {payment.currency_id} exceeds the "
+            f"{available} left on payment {payment.number}: allocate "
+            f"{available} or less."
         )
-        if invoice.order_id is not None:
-            _refresh(Q(pk=invoice.order_id), source=source)
-        else:
-            _, events = _refresh_invoices(Q(pk=invoice.pk), source=source)
-            AuditEvent.objects.bulk_create(events)
-            _refresh_payments(Q(pk=payment.pk))
+    allocation = Allocation.objects.create(
+        payment=payment,
+        invoice=invoice,
+        amount=amount,
+        writeoff_amount=writeoff,
+        writeoff_reason=writeoff_reason,
+        match_group_id=group.pk if group is not None else None,
+    )
+    record_event(
+        actor=actor,
+        action="allocation.created",
+        target=allocation,
+        source=source,
+        after={
+            "payment": payment.number,
+            "invoice": invoice.number,
+            "amount": str(amount),
+            "writeoff_amount": str(writeoff),
+        },
+    )
+    refresh_documents(invoice_ids={invoice.pk}, payment_ids={payment.pk}, source=source)
     return allocation
+
+
+def refresh_documents(
+    *, invoice_ids: Iterable[int], payment_ids: Iterable[int], source: str
+) -> None:
+    """Recompute the orders of these invoices, the invoices and the payments."""
+    invoice_ids = {pk for pk in invoice_ids if pk}
+    order_ids = set(
+        Invoice.objects.filter(pk__in=invoice_ids, order__isnull=False).values_list(
+            "order_id", flat=True
+        )
+    )
+    if order_ids:
+        _refresh(Q(pk__in=order_ids), source=source)
+    _, events = _refresh_invoices(
+        Q(pk__in=invoice_ids, order__isnull=True), source=source
+    )
+    AuditEvent.objects.bulk_create(events)
+    _refresh_payments(Q(pk__in=set(payment_ids)))
 
 
 def _check_allocation(*, payment: Payment, invoice: Invoice, amount: Decimal) -> None:
@@ -347,9 +419,15 @@ def _refresh_invoices(
     """Recompute totals from invoice lines and paid amounts from allocations."""
     invoices = list(Invoice.objects.filter(invoice_filter).select_related("currency"))
     scope = Invoice.objects.filter(invoice_filter).values("pk")
+    # The total is the lines' subtotals and their tax, each rounded per line
+    # as billed, plus the invoice's freight.
     totals = _sums(
         InvoiceLine.objects.filter(invoice__in=scope), "invoice_id", "subtotal"
     )
+    for invoice_id, tax in _sums(
+        InvoiceLine.objects.filter(invoice__in=scope), "invoice_id", "tax_amount"
+    ).items():
+        totals[invoice_id] += tax
     allocations = Allocation.objects.filter(invoice__in=scope)
     paid = _sums(allocations, "invoice_id", "amount")
     written_off = _sums(allocations, "invoice_id", "writeoff_amount")
@@ -361,7 +439,7 @@ def _refresh_invoices(
         minor_units = invoice.currency.minor_units
         if invoice.pk in totals:
             invoice.amount_total = quantize_money(
-                totals[invoice.pk], minor_units=minor_units
+                totals[invoice.pk] + invoice.freight_amount, minor_units=minor_units
             )
         # An invoice without lines (a header-only import) keeps its entered total.
         amounts = derive_invoice_amounts(

@@ -12,7 +12,9 @@ from reconciliation.tests.factories import create_order, create_shipment
 
 pytestmark = pytest.mark.django_db
 
-AS_OF = date(2024, 6, 30)
+# Five days after the promised date: the short shipment is reported, and the
+# shipped units are not yet due for invoicing (seven days by default).
+AS_OF = date(2024, 3, 20)
 State = Discrepancy.State
 
 

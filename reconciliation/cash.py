@@ -1,0 +1,315 @@
+"""Cash application: find the invoices an unallocated payment pays.
+
+Rules run in this order, and the first that finds a unique answer wins:
+
+1. ``cash.reference@1``: the payment reference, folded, is an open invoice's
+   number or reference (of the payment's commercial partner when it is
+   known). The rule allocates the whole payment and confirms the match.
+2. ``cash.exact_amount@1``: one open invoice of the partner has exactly the
+   payment's amount as residual. Allocated and confirmed.
+3. ``cash.combination@1``: two to five of the partner's oldest 50 open
+   invoices add up exactly to the payment. Proposed, not allocated.
+4. ``cash.tolerance@1``: one open invoice of the partner is within the
+   payment tolerance of the amount. Proposed with the difference as write-off.
+
+A payment that none of them places is ``UNAPPLIED_PAYMENT``. Scores follow
+the brief's ranking: +3 reference, +2 exact amount, +1 partner, -1 per extra
+invoice in a combination. A pair of payment and invoice that a person
+unreconciled is never matched again by a rule.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+
+from core.models import AuditEvent
+from reconciliation.checks import CheckContext, Finding, MatchRecord, Results
+from reconciliation.duplicates import normalize_reference
+from reconciliation.matches import reversed_pairs
+from reconciliation.models import Company, Invoice, MatchGroup, Payment, SalesOrder
+from reconciliation.money import format_money
+from reconciliation.services import (
+    RECEIVABLE_KINDS,
+    allocate_locked,
+    lock_documents,
+    payment_available,
+)
+from reconciliation.taxonomy import RULES
+from reconciliation.tolerances import ToleranceBook
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
+MAX_COMBINATION_ITEMS = 5
+MAX_COMBINATION_CANDIDATES = 50
+# NOTE: the combination search stops after this many partial sums, so a
+# partner with many equal small invoices gets no proposal instead of a slow pass.
+MAX_COMBINATION_STEPS = 20_000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rule: str
+    score: int
+    items: tuple[tuple[Invoice, Decimal, Decimal], ...]  # invoice, amount, write-off
+    auto_confirm: bool
+
+
+@dataclass
+class OpenItems:
+    """Open receivable invoices of a company, by commercial partner."""
+
+    by_partner: dict[int, list[Invoice]] = field(default_factory=dict)
+    by_reference: dict[str, list[Invoice]] = field(default_factory=dict)
+
+
+def load_open_items(company: Company, duplicates: set[int]) -> OpenItems:
+    rows = (
+        Invoice.objects.filter(
+            company=company,
+            state=Invoice.State.POSTED,
+            kind__in=RECEIVABLE_KINDS,
+            amount_residual__gt=0,
+        )
+        .exclude(pk__in=duplicates)
+        .select_related("customer", "currency")
+        .order_by("due_date", "pk")
+    )
+    items = OpenItems()
+    for invoice in rows:
+        partner = invoice.customer.commercial_partner_id
+        items.by_partner.setdefault(partner, []).append(invoice)
+        for reference in {invoice.number, invoice.reference}:
+            folded = normalize_reference(reference)
+            if folded:
+                items.by_reference.setdefault(folded, []).append(invoice)
+    return items
+
+
+def find_candidate(
+    payment: Payment,
+    available: Decimal,
+    items: OpenItems,
+    blocked: set[tuple[int, int]],
+    book: ToleranceBook,
+) -> Candidate | None:
+    """Return the first rule's unique answer for ``payment``, or None."""
+    partner = payment.party.commercial_partner_id if payment.party else None
+
+    def usable(invoice: Invoice) -> bool:
+        if (payment.pk, invoice.pk) in blocked:
+            return False
+        if invoice.currency_id != payment.currency_id:
+            return False
+        return partner is None or invoice.customer.commercial_partner_id == partner
+
+    folded = normalize_reference(payment.reference)
+    by_reference = [i for i in items.by_reference.get(folded, []) if usable(i)]
+    if folded and len({i.pk for i in by_reference}) == 1:
+        invoice = by_reference[0]
+        same_amount = invoice.amount_residual == available
+        score = 3 + (2 if same_amount else 0) + (1 if partner else 0)
+        return Candidate("cash.reference@1", score, ((invoice, available, ZERO),), True)
+    if partner is None:
+        return None
+
+    open_items = [i for i in items.by_partner.get(partner, []) if usable(i)]
+    exact = [i for i in open_items if i.amount_residual == available]
+    if len(exact) == 1:
+        return Candidate("cash.exact_amount@1", 3, ((exact[0], available, ZERO),), True)
+
+    combination = _combination(open_items[:MAX_COMBINATION_CANDIDATES], available)
+    if combination:
+        items_ = tuple((i, i.amount_residual, ZERO) for i in combination)
+        score = 3 - (len(combination) - 1)
+        return Candidate("cash.combination@1", score, items_, False)
+
+    tolerance = book.for_scope(customer_id=partner)
+    close = [
+        i
+        for i in open_items
+        if abs(i.amount_residual - available)
+        <= tolerance.payment_allowance(i.amount_total)
+    ]
+    if len(close) == 1:
+        invoice = close[0]
+        writeoff = invoice.amount_residual - available
+        return Candidate(
+            "cash.tolerance@1", 2, ((invoice, available, writeoff),), False
+        )
+    return None
+
+
+def _combination(invoices: list[Invoice], target: Decimal) -> list[Invoice] | None:
+    """Find 2 to 5 invoices whose residuals add up exactly to ``target``.
+
+    Smaller combinations win; among equal sizes, the oldest invoices first.
+    """
+    steps = 0
+    for size in range(2, MAX_COMBINATION_ITEMS + 1):
+        stack: list[tuple[int, Decimal, list[Invoice]]] = [(0, ZERO, [])]
+        while stack:
+            start, total, chosen = stack.pop()
+            steps += 1
+            if steps > MAX_COMBINATION_STEPS:
+                return None
+            if len(chosen) == size:
+                if total == target:
+                    return chosen
+                continue
+            for index in range(len(invoices) - 1, start - 1, -1):
+                amount = total + invoices[index].amount_residual
+                if amount <= target:
+                    stack.append((index + 1, amount, [*chosen, invoices[index]]))
+    return None
+
+
+def apply_cash(company: Company, context: CheckContext) -> Results:
+    """Run the rules on every payment with money left to allocate.
+
+    Each confirmed allocation is its own transaction, with the order, invoice
+    and payment rows locked in the fixed lock order. Return the proposals and
+    the unapplied payments as results for ``matching`` to store.
+    """
+    results = Results()
+    payments = list(
+        Payment.objects.filter(company=company, amount_unallocated__gt=0)
+        .select_related("party", "currency")
+        .order_by("pk")
+    )
+    if not payments:
+        return results
+    items = load_open_items(company, set(context.duplicates))
+    blocked = reversed_pairs(company)
+    for payment in payments:
+        _apply_one(payment, items, blocked, context, results)
+    return results
+
+
+def _apply_one(
+    payment: Payment,
+    items: OpenItems,
+    blocked: set[tuple[int, int]],
+    context: CheckContext,
+    results: Results,
+) -> None:
+    available = payment_available(payment)
+    if available <= 0:
+        return
+    candidate = find_candidate(payment, available, items, blocked, context.book)
+    if candidate is None:
+        results.findings.append(_unapplied(payment, available))
+        return
+    if not candidate.auto_confirm:
+        results.matches.append(_proposal(payment, available, candidate))
+        return
+
+    invoice, amount, _ = candidate.items[0]
+    with transaction.atomic():
+        lock_documents(
+            {
+                SalesOrder: [invoice.order_id],
+                Invoice: [invoice.pk],
+                Payment: [payment.pk],
+            }
+        )
+        allocate_locked(
+            payment=payment,
+            invoice=invoice,
+            amount=amount,
+            source=AuditEvent.Source.RULE,
+        )
+    invoice.amount_residual -= amount
+    logger.info(
+        "Payment %s allocated to invoice %s by rule %s",
+        payment.pk,
+        invoice.pk,
+        candidate.rule,
+    )
+
+
+def _proposal(
+    payment: Payment, available: Decimal, candidate: Candidate
+) -> MatchRecord:
+    minor_units = payment.currency.minor_units
+    numbers = ", ".join(invoice.number for invoice, _, _ in candidate.items)
+    total = format_money(available, minor_units=minor_units)
+    text = (
+        f"Payment {payment.number} of {total} {payment.currency_id} may pay {numbers}."
+    )
+    writeoff = sum((w for _, _, w in candidate.items), ZERO)
+    if writeoff:
+        text += (
+            f" {format_money(abs(writeoff), minor_units=minor_units)} would be "
+            "written off within the payment tolerance."
+        )
+    return MatchRecord(
+        kind=MatchGroup.Kind.CASH,
+        key=f"D:payment:{payment.pk}",
+        rule=candidate.rule,
+        rule_version="1",
+        outcome=MatchGroup.Outcome.IN_TOLERANCE
+        if writeoff
+        else MatchGroup.Outcome.CLEAN,
+        compared={
+            "payment": payment.number,
+            "available": str(available),
+            "invoices": [
+                {
+                    "id": invoice.pk,
+                    "number": invoice.number,
+                    "residual": str(invoice.amount_residual),
+                    "amount": str(amount),
+                    "writeoff": str(w),
+                }
+                for invoice, amount, w in candidate.items
+            ],
+        },
+        residual=-writeoff,
+        unit=payment.currency_id,
+        explanation=text,
+        proposed=True,
+        score=candidate.score,
+        payment_id=payment.pk,
+    )
+
+
+def _unapplied(payment: Payment, available: Decimal) -> Finding:
+    minor_units = payment.currency.minor_units
+    who = payment.party.name if payment.party else "an unknown payer"
+    text = (
+        f"Payment {payment.number} of "
+        f"{format_money(payment.amount, minor_units=minor_units)} "
+        f"{payment.currency_id} from {who} (reference {payment.reference!r}) has "
+        f"{format_money(available, minor_units=minor_units)} that no rule could "
+        "match to an open invoice."
+    )
+    rule = RULES["UNAPPLIED_PAYMENT"]
+    return Finding(
+        rule=rule,
+        order_id=None,
+        fingerprint=f"{rule.code}:payment:{payment.pk}",
+        explanation=text,
+        expected=ZERO,
+        actual=available,
+        difference=available,
+        unit=payment.currency_id,
+        payment_id=payment.pk,
+    )
+
+
+def match_payment(*, payment: Payment, context: CheckContext) -> Results:
+    """Run the cash rules on one new payment, for on-demand matching."""
+    results = Results()
+    items = load_open_items(payment.company, set(context.duplicates))
+    blocked = {
+        pair for pair in reversed_pairs(payment.company) if pair[0] == payment.pk
+    }
+    _apply_one(payment, items, blocked, context, results)
+    return results
+
+
+CASH_PROPOSAL_SCOPE = Q(key__startswith="D:payment:")

@@ -1,0 +1,271 @@
+"""Store the matching pass's findings as discrepancy cases, without undoing work.
+
+One ``Discrepancy`` row per finding, keyed by its fingerprint. A finding that
+still holds updates its case in place; one that no longer holds resolves the
+case only while nobody works it. A finding the rule settled itself (a
+rounding write-off, a booked exchange difference) is stored resolved, with no
+resolver, and stays resolved while it holds. ``docs/cases.md`` has the rules.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from core.models import AuditEvent
+from reconciliation.cases import compute_due_at
+from reconciliation.checks import Finding
+from reconciliation.models import Company, Discrepancy
+from reconciliation.services import save_fields, unsaved_audit_event
+
+# Discrepancy fields a later run may change on an existing row.
+FINDING_FIELDS = (
+    "code",
+    "control_point",
+    "severity",
+    "owner_role",
+    "expected_value",
+    "actual_value",
+    "difference",
+    "unit",
+    "explanation",
+    "rule",
+    "order_id",
+    "order_line_id",
+    "invoice_id",
+    "shipment_id",
+    "payment_id",
+    "purchase_order_id",
+    "vendor_bill_id",
+)
+# Case fields the pass changes when it resolves, reopens or flags a case.
+CASE_FIELDS = (
+    "state",
+    "resolved_at",
+    "resolved_by_id",
+    "resolution_code",
+    "resolution_note",
+    "resolution_seconds",
+    "reopen_count",
+    "finding_holds",
+)
+State = Discrepancy.State
+# States in which nobody has picked up the case yet.
+RULE_RESOLVABLE_STATES = frozenset({State.OPEN, State.REOPENED})
+RULE_RESOLUTION_NOTE = "The matching pass no longer finds this difference."
+SETTLED_NOTE = "Settled by rule {rule}: {explanation}"
+
+
+@dataclass
+class Tally:
+    opened: int = 0
+    reopened: int = 0
+    updated: int = 0
+    resolved: int = 0
+    settled: int = 0
+    unchanged: int = 0
+    written_off: int = 0
+    orders: int = 0
+    codes: Counter[str] = field(default_factory=Counter)
+
+
+def save_findings(
+    company: Company,
+    findings: list[Finding],
+    existing: dict[str, Discrepancy],
+    tally: Tally,
+) -> list[AuditEvent]:
+    """Insert new findings, update changed ones and resolve those now gone."""
+    now = timezone.now()
+    events: list[AuditEvent] = []
+    created: list[Discrepancy] = []
+    changed: list[Discrepancy] = []
+    for finding in findings:
+        if not finding.settled_with:
+            tally.codes[finding.code] += 1
+        row = existing.pop(finding.fingerprint, None)
+        if row is None:
+            row = _new_row(company, finding, now)
+            if finding.settled_with:
+                tally.settled += 1
+            else:
+                tally.opened += 1
+            created.append(row)
+            continue
+
+        before = _row_values(row)
+        before_state = row.state
+        _apply_finding(row, finding)
+        after = _row_values(row)
+        if finding.settled_with:
+            action = _action_for_settled(row, finding, changed=after != before, now=now)
+        else:
+            action = _action_for_holding(row, changed=after != before)
+        if action is None:
+            tally.unchanged += 1
+            continue
+        if action == "discrepancy.reopened":
+            tally.reopened += 1
+        elif action == "discrepancy.resolved":
+            tally.resolved += 1
+        else:
+            tally.updated += 1
+        row.updated_at = now
+        changed.append(row)
+        before["state"] = before_state
+        after["state"] = row.state
+        events.append(_event(action, row, before, after))
+
+    for row in existing.values():
+        before_state = row.state
+        action = _action_for_cleared(row, now=now)
+        if action is None:
+            continue
+        if action == "discrepancy.resolved":
+            tally.resolved += 1
+        row.updated_at = now
+        changed.append(row)
+        before_state_only: dict[str, str | None] = {"state": before_state}
+        events.append(_event(action, row, before_state_only, {"state": row.state}))
+
+    Discrepancy.objects.bulk_create(created, batch_size=500)
+    for row in created:
+        settled = row.state == State.RESOLVED
+        action = "discrepancy.settled" if settled else "discrepancy.opened"
+        events.append(_event(action, row, {}, {**_row_values(row), "state": row.state}))
+    save_fields(changed, [*FINDING_FIELDS, *CASE_FIELDS, "updated_at"])
+    return events
+
+
+def _action_for_holding(row: Discrepancy, *, changed: bool) -> str | None:
+    """Update the case of a finding that still holds, and name what happened.
+
+    A case a person is working keeps its state. A case the matching pass
+    resolved opens again. A case a person resolved, closed or rejected stays
+    so while the figures are the same, because that person already decided on
+    them. When the figures change, the case is reopened for that person.
+    """
+    holds_again = not row.finding_holds
+    row.finding_holds = True
+    if row.is_active:
+        return "discrepancy.updated" if changed or holds_again else None
+
+    resolved_by_rule = row.state == State.RESOLVED and row.resolved_by_id is None
+    if not resolved_by_rule and not changed:
+        return None
+
+    row.state = State.OPEN if resolved_by_rule else State.REOPENED
+    row.resolved_at = None
+    row.resolved_by_id = None
+    row.resolution_code = ""
+    row.resolution_note = ""
+    row.reopen_count += 1
+    return "discrepancy.reopened"
+
+
+def _action_for_settled(
+    row: Discrepancy, finding: Finding, *, changed: bool, now: datetime
+) -> str | None:
+    """Keep a settled finding's case resolved; resolve it if nobody works it."""
+    row.finding_holds = True
+    if row.state == State.RESOLVED and row.resolved_by_id is None:
+        return "discrepancy.updated" if changed else None
+    if row.state in RULE_RESOLVABLE_STATES and row.assignee_id is None:
+        _settle(row, finding, now)
+        return "discrepancy.resolved"
+    return "discrepancy.updated" if changed else None
+
+
+def _action_for_cleared(row: Discrepancy, *, now: datetime) -> str | None:
+    """Update the case of a finding that no longer holds, and name what happened.
+
+    An open case with no assignee is not being worked, so the pass resolves
+    it. A case in a person's hands is only flagged, and the person decides.
+    """
+    if not row.is_active or not row.finding_holds:
+        return None
+    if row.state in RULE_RESOLVABLE_STATES and row.assignee_id is None:
+        row.state = State.RESOLVED
+        row.resolved_at = now
+        row.resolution_note = RULE_RESOLUTION_NOTE
+        row.resolution_seconds = int((now - row.created_at).total_seconds())
+        return "discrepancy.resolved"
+
+    row.finding_holds = False
+    return "discrepancy.cleared"
+
+
+def _settle(row: Discrepancy, finding: Finding, now: datetime) -> None:
+    row.state = State.RESOLVED
+    row.resolved_at = now
+    row.resolution_code = finding.settled_with
+    row.resolution_note = SETTLED_NOTE.format(
+        rule=finding.rule.name, explanation=finding.explanation
+    )
+    created = row.created_at or now
+    row.resolution_seconds = int((now - created).total_seconds())
+
+
+def _new_row(company: Company, finding: Finding, now: datetime) -> Discrepancy:
+    row = Discrepancy(company=company)
+    row.fingerprint = finding.fingerprint
+    _apply_finding(row, finding)
+    row.due_at = compute_due_at(
+        severity=row.severity, detected_at=now, timezone_name=company.timezone
+    )
+    if finding.settled_with:
+        _settle(row, finding, now)
+    return row
+
+
+def _apply_finding(row: Discrepancy, finding: Finding) -> None:
+    row.code = finding.code
+    row.control_point = finding.rule.control_point
+    row.severity = finding.rule.severity
+    row.owner_role = finding.rule.owner_role
+    row.rule = finding.rule.name
+    row.expected_value = finding.expected
+    row.actual_value = finding.actual
+    row.difference = finding.difference
+    row.unit = finding.unit
+    row.explanation = finding.explanation
+    row.order_id = finding.order_id
+    row.order_line_id = finding.order_line_id
+    row.invoice_id = finding.invoice_id
+    row.shipment_id = finding.shipment_id
+    row.payment_id = finding.payment_id
+    row.purchase_order_id = finding.purchase_order_id
+    row.vendor_bill_id = finding.vendor_bill_id
+
+
+def _row_values(row: Discrepancy) -> dict[str, str | None]:
+    """Return the row's finding fields as text, so Decimal scale does not matter."""
+    values: dict[str, str | None] = {}
+    for name in FINDING_FIELDS:
+        value = getattr(row, name)
+        if isinstance(value, Decimal):
+            value = value.normalize()
+        values[name] = None if value is None else str(value)
+    return values
+
+
+def _event(
+    action: str,
+    row: Discrepancy,
+    before: dict[str, str | None],
+    after: dict[str, str | None],
+) -> AuditEvent:
+    changed = [name for name in after if before.get(name) != after[name]]
+    return unsaved_audit_event(
+        action=action,
+        target=row,
+        source=AuditEvent.Source.RULE,
+        before={name: before[name] for name in changed if name in before},
+        after={
+            "fingerprint": row.fingerprint,
+            **{name: after[name] for name in changed},
+        },
+        reason=row.rule,
+    )

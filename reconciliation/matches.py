@@ -1,0 +1,387 @@
+"""Match groups: store what the rules matched, confirm proposals, unreconcile.
+
+A ``MatchGroup`` records one pairwise match at a control point. The matching
+pass upserts one group per key, so a second pass over the same documents
+writes nothing. Proposals (``state=proposed``) and confirmed matches are kept
+apart: a rule only confirms what it may confirm on its own, and a person
+confirms the rest with ``confirm_match``.
+
+``unreconcile`` never deletes. It writes a negative reversal row for each
+allocation of a cash match (the pair nets to zero, so every residual returns
+to what it was), marks the group reversed and appends audit events. A rule
+does not match the same payment and invoice again after a person reversed
+that pair; a person still can.
+
+Writes that touch several documents lock their rows in one fixed order, by
+model (orders, invoices, payments, then the match group, see
+``services.LOCK_ORDER``) and then by id, so two people reconciling the same
+documents wait for each other instead of deadlocking or over-allocating.
+"""
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from core.audit import record_event
+from core.models import AuditEvent
+from reconciliation.checks import MatchRecord
+from reconciliation.models import (
+    Allocation,
+    Company,
+    Invoice,
+    MatchGroup,
+    Payment,
+    SalesOrder,
+)
+from reconciliation.services import (
+    allocate_locked,
+    lock_documents,
+    refresh_documents,
+    save_fields,
+    unsaved_audit_event,
+)
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
+State = MatchGroup.State
+GROUP_FIELDS = (
+    "state",
+    "outcome",
+    "rule",
+    "rule_version",
+    "score",
+    "compared",
+    "residual",
+    "unit",
+    "explanation",
+    "order_id",
+    "order_line_id",
+    "invoice_id",
+    "payment_id",
+    "purchase_order_id",
+)
+LEFTOVER_REASON = "The matching pass no longer finds these documents matched."
+
+
+class MatchError(ValueError):
+    """A confirm or unreconcile that the match's state or documents do not allow."""
+
+
+# Storing what the pass found
+
+
+def _values(group: MatchGroup) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in GROUP_FIELDS:
+        value = getattr(group, name)
+        if isinstance(value, Decimal):
+            value = str(value.normalize())
+        values[name] = value
+    return values
+
+
+def _apply(group: MatchGroup, record: MatchRecord) -> None:
+    confirmed_by_person = (
+        group.confirmed_by_id is not None and group.compared == record.compared
+    )
+    group.state = (
+        State.CONFIRMED
+        if confirmed_by_person or not record.proposed
+        else State.PROPOSED
+    )
+    group.outcome = record.outcome
+    group.rule = record.rule
+    group.rule_version = record.rule_version
+    group.score = record.score
+    group.compared = record.compared
+    group.residual = record.residual
+    group.unit = record.unit
+    group.explanation = record.explanation
+    group.order_id = record.order_id
+    group.order_line_id = record.order_line_id
+    group.invoice_id = record.invoice_id
+    group.payment_id = record.payment_id
+    group.purchase_order_id = record.purchase_order_id
+
+
+def save_match_records(
+    company: Company,
+    records: list[MatchRecord],
+    existing: dict[str, MatchGroup],
+    *,
+    now: datetime,
+) -> tuple[dict[str, MatchGroup], list[AuditEvent]]:
+    """Insert new groups, update changed ones and reverse those now gone.
+
+    ``existing`` holds the groups in the same scope that are not reversed.
+    Return every stored group by key, and the audit events to append.
+    """
+    events: list[AuditEvent] = []
+    created: list[MatchGroup] = []
+    changed: list[MatchGroup] = []
+    stored: dict[str, MatchGroup] = {}
+    for record in records:
+        group = existing.pop(record.key, None)
+        if group is None:
+            group = MatchGroup(company=company, kind=record.kind, key=record.key)
+            _apply(group, record)
+            if group.state == State.CONFIRMED:
+                group.confirmed_at = now
+            created.append(group)
+            stored[record.key] = group
+            continue
+        stored[record.key] = group
+        before = _values(group)
+        _apply(group, record)
+        after = _values(group)
+        if after == before:
+            continue
+        group.updated_at = now
+        changed.append(group)
+        diff = [name for name in after if after[name] != before[name]]
+        events.append(
+            unsaved_audit_event(
+                action="match.updated",
+                target=group,
+                source=AuditEvent.Source.RULE,
+                before={name: before[name] for name in diff},
+                after={name: after[name] for name in diff},
+                reason=group.rule,
+            )
+        )
+
+    for group in existing.values():
+        if group.origin != MatchGroup.Origin.RULE or group.allocations.exists():
+            continue
+        group.state = State.REVERSED
+        group.reversed_at = now
+        group.reversal_reason = LEFTOVER_REASON
+        group.updated_at = now
+        changed.append(group)
+        events.append(
+            unsaved_audit_event(
+                action="match.reversed",
+                target=group,
+                source=AuditEvent.Source.RULE,
+                before={"state": State.CONFIRMED},
+                after={"state": State.REVERSED},
+                reason=LEFTOVER_REASON,
+            )
+        )
+
+    MatchGroup.objects.bulk_create(created, batch_size=500)
+    for group in created:
+        events.append(
+            unsaved_audit_event(
+                action=f"match.{group.state}",
+                target=group,
+                source=AuditEvent.Source.RULE,
+                after={"key": group.key, **_values(group)},
+                reason=group.rule,
+            )
+        )
+    save_fields(
+        changed,
+        [*GROUP_FIELDS, "reversed_at", "reversal_reason", "updated_at"],
+    )
+    return stored, events
+
+
+def existing_groups(company: Company, scope: Q) -> dict[str, MatchGroup]:
+    """Return the groups in ``scope`` that are not reversed, by key, locked."""
+    rows = MatchGroup.objects.select_for_update().filter(scope, company=company)
+    return {
+        group.key: group for group in rows.exclude(state=State.REVERSED).order_by("pk")
+    }
+
+
+# Confirming and reversing
+
+
+def _lock_group(group_id: int) -> MatchGroup:
+    """Lock a group's documents, then the group, in ``LOCK_ORDER``."""
+    group = MatchGroup.objects.get(pk=group_id)
+    invoice_ids = [group.invoice_id, *_proposed_invoice_ids(group)]
+    allocations = Allocation.objects.filter(
+        Q(invoice_id__in=[pk for pk in invoice_ids if pk]) | Q(match_group=group)
+    )
+    payment_ids = [group.payment_id, *allocations.values_list("payment_id", flat=True)]
+    invoice_ids += list(allocations.values_list("invoice_id", flat=True))
+    order_ids = Invoice.objects.filter(
+        pk__in=[i for i in invoice_ids if i]
+    ).values_list("order_id", flat=True)
+    lock_documents(
+        {
+            SalesOrder: [group.order_id, *order_ids],
+            Invoice: invoice_ids,
+            Payment: payment_ids,
+            MatchGroup: [group.pk],
+        }
+    )
+    return MatchGroup.objects.select_related("company").get(pk=group_id)
+
+
+def _proposed_invoice_ids(group: MatchGroup) -> list[int]:
+    items = (
+        group.compared.get("invoices", []) if isinstance(group.compared, dict) else []
+    )
+    return [int(item["id"]) for item in items]
+
+
+def confirm_match(*, group_id: int, actor: User, reason: str = "") -> MatchGroup:
+    """Confirm a proposed match; a cash proposal allocates the payment."""
+    with transaction.atomic():
+        group = _lock_group(group_id)
+        if group.state != State.PROPOSED:
+            raise MatchError(
+                f"Match {group.matching_number} is {group.state}: only a proposed "
+                "match can be confirmed."
+            )
+        before = {"state": group.state}
+        if group.kind == MatchGroup.Kind.CASH and group.payment_id is not None:
+            payment = Payment.objects.get(pk=group.payment_id)
+            for item in group.compared.get("invoices", []):
+                invoice = Invoice.objects.get(pk=int(item["id"]))
+                allocate_locked(
+                    payment=payment,
+                    invoice=invoice,
+                    amount=Decimal(item["amount"]),
+                    writeoff=Decimal(item.get("writeoff", "0")),
+                    writeoff_reason=group.rule if item.get("writeoff") else "",
+                    group=group,
+                    actor=actor,
+                    source=AuditEvent.Source.SCREEN,
+                )
+        group.state = State.CONFIRMED
+        group.origin = MatchGroup.Origin.PERSON
+        group.confirmed_by = actor
+        group.confirmed_at = timezone.now()
+        group.save(
+            update_fields=[
+                "state",
+                "origin",
+                "confirmed_by",
+                "confirmed_at",
+                "updated_at",
+            ]
+        )
+        record_event(
+            actor=actor,
+            action="match.confirmed",
+            target=group,
+            source=AuditEvent.Source.SCREEN,
+            before=before,
+            after={"state": group.state, "key": group.key, "rule": group.rule},
+            reason=reason,
+        )
+    logger.info("Match %s confirmed by user %s", group.pk, actor.pk)
+    return group
+
+
+def unreconcile(*, group_id: int, actor: User, reason: str) -> MatchGroup:
+    """Reverse a cash match: write reversal allocations and mark it reversed."""
+    if not reason.strip():
+        raise MatchError("Unreconciling needs a reason.")
+    with transaction.atomic():
+        group = _lock_group(group_id)
+        if group.kind != MatchGroup.Kind.CASH:
+            raise MatchError(
+                f"Match {group.matching_number} is a {group.get_kind_display()} "
+                "match, which follows the documents: change the documents instead."
+            )
+        if group.state == State.REVERSED:
+            raise MatchError(f"Match {group.matching_number} is already reversed.")
+        reversals = _reverse_allocations(group, actor=actor, reason=reason)
+        before = {"state": group.state}
+        group.state = State.REVERSED
+        group.reversed_by = actor
+        group.reversed_at = timezone.now()
+        group.reversal_reason = reason
+        group.save(
+            update_fields=[
+                "state",
+                "reversed_by",
+                "reversed_at",
+                "reversal_reason",
+                "updated_at",
+            ]
+        )
+        record_event(
+            actor=actor,
+            action="match.reversed",
+            target=group,
+            source=AuditEvent.Source.SCREEN,
+            before=before,
+            after={
+                "state": group.state,
+                "key": group.key,
+                "reversal_allocations": [row.pk for row in reversals],
+            },
+            reason=reason,
+        )
+        refresh_documents(
+            invoice_ids={row.invoice_id for row in reversals} | {group.invoice_id or 0},
+            payment_ids={row.payment_id for row in reversals},
+            source=AuditEvent.Source.SCREEN,
+        )
+    logger.info("Match %s unreconciled by user %s", group.pk, actor.pk)
+    return group
+
+
+def _reverse_allocations(
+    group: MatchGroup, *, actor: User, reason: str
+) -> list[Allocation]:
+    scope = Q(match_group=group)
+    if group.invoice_id is not None:
+        scope |= Q(invoice_id=group.invoice_id)
+    live = (
+        Allocation.objects.filter(scope, reverses__isnull=True, reversal__isnull=True)
+        .select_related("payment", "invoice")
+        .order_by("pk")
+    )
+    reversals = []
+    for allocation in live:
+        reversal = Allocation.objects.create(
+            payment=allocation.payment,
+            invoice=allocation.invoice,
+            amount=-allocation.amount,
+            writeoff_amount=-allocation.writeoff_amount,
+            writeoff_reason=allocation.writeoff_reason,
+            fx_difference=-allocation.fx_difference,
+            match_group=group,
+            reverses=allocation,
+        )
+        record_event(
+            actor=actor,
+            action="allocation.reversed",
+            target=allocation,
+            source=AuditEvent.Source.SCREEN,
+            before={
+                "amount": str(allocation.amount),
+                "writeoff_amount": str(allocation.writeoff_amount),
+                "fx_difference": str(allocation.fx_difference),
+            },
+            after={"reversal_id": reversal.pk, "net_amount": "0"},
+            reason=reason,
+        )
+        reversals.append(reversal)
+    if not reversals:
+        raise MatchError(
+            f"Match {group.matching_number} has no allocation left to reverse."
+        )
+    return reversals
+
+
+def reversed_pairs(company: Company) -> set[tuple[int, int]]:
+    """Return the (payment, invoice) pairs a person unreconciled."""
+    rows = Allocation.objects.filter(
+        payment__company=company, reverses__isnull=False
+    ).values_list("payment_id", "invoice_id")
+    return set(rows)
