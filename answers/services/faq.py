@@ -149,20 +149,6 @@ def _source_row(entry: FaqEntry, source: Post | Comment, actor: User) -> FaqSour
     return FaqSource(entry=entry, kind=FaqSource.Kind.POST, post=source, added_by=actor)
 
 
-def _check_contexts(
-    contexts: list[HelpContext], crm_function: CrmFunction | None
-) -> None:
-    from answers.services.common import function_of_context
-
-    for context in contexts:
-        found = function_of_context(context)
-        if crm_function is not None and found is not None and found != crm_function:
-            raise ValidationError(
-                f"Screen {context.key!r} belongs to {found.name}, not "
-                f"{crm_function.name}: pick screens of the entry's CRM function."
-            )
-
-
 @transaction.atomic
 def create_faq_entry(
     *,
@@ -186,7 +172,6 @@ def create_faq_entry(
         )
     post = _check_social_source(actor, source)
     contexts = contexts or []
-    _check_contexts(contexts, crm_function)
     text = clean_body(
         answer_text or source.body,
         required=True,
@@ -277,9 +262,6 @@ def edit_faq_entry(
     text = clean_body(
         answer_text, required=True, what="FAQ answer", limit=MAX_FAQ_ANSWER_LENGTH
     )
-    if contexts is not None:
-        _check_contexts(contexts, entry.crm_function)
-
     before = {"question": entry.question, "answer": entry.answer}
     entry.question = question
     entry.answer = text
