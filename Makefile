@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: help venv run test check-chromium lint typecheck fmt vendor clean distclean
+.PHONY: help venv run test check-chromium check-redis lint typecheck fmt vendor clean distclean
 
 help: ## List the targets with a short description of each
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -58,13 +58,19 @@ run: venv ## Migrate the SQLite database, load the demo company and serve on 127
 
 # make fails whenever pytest exits non-zero, so a run that collects no tests
 # (pytest exit code 5) fails too.
-test: check-chromium venv ## Run the test suite with pytest (set PYTEST_ARGS for extra arguments)
+test: check-chromium check-redis venv ## Run the test suite with pytest (set PYTEST_ARGS for extra arguments)
 	@mkdir -p var
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 check-chromium: ## Fail unless Debian's Chromium, which the browser tests use, is installed
 	@if [[ ! -x $(CHROMIUM) ]]; then \
 		echo "error: $(CHROMIUM) not found. The browser tests need Debian's Chromium: run 'apt-get install chromium' (as root)." >&2; \
+		exit 1; \
+	fi
+
+check-redis: ## Fail unless redis-server, which the background-work tests start, is installed
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		echo "error: redis-server not found. The background-work tests start a real Redis: run 'apt-get install redis-server' (as root)." >&2; \
 		exit 1; \
 	fi
 

@@ -11,6 +11,10 @@ from accounts.models import CrmFunction, LearnerGroup, Role, SuperUserAssignment
 from communities.models import Community, Membership
 from reconciliation.models import Company, Currency, Party
 
+# Real Redis, Celery worker and SMTP servers on 127.0.0.1, started once per
+# session for the background-work and e-mail tests.
+pytest_plugins = ["commonplace.tests.fixtures"]
+
 PASSWORD = "correct-horse-battery"
 
 

@@ -1,4 +1,4 @@
-"""Background tasks that the tests enqueue; each records what it did in a file.
+"""Background tasks that the tests enqueue. Each records what it did in a file.
 
 The test Celery worker imports this module with ``--include``, and a file is
 what both the worker process and the test process can read.

@@ -46,11 +46,13 @@ def free_port() -> int:
     return port
 
 
-def wait_until(condition: Callable[[], bool], *, what: str, timeout: float) -> None:
+def wait_until(
+    condition: Callable[[], bool], *, description: str, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+            pytest.fail(f"timed out after {timeout}s waiting for {description}")
         time.sleep(0.05)
 
 
@@ -87,7 +89,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
 
-    def answers_ping() -> bool:
+    def replies_to_ping() -> bool:
         if process.poll() is not None:
             pytest.fail(f"redis-server exited with {process.returncode}: {_tail(log)}")
         try:
@@ -96,7 +98,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             return False
 
     try:
-        wait_until(answers_ping, what="redis-server", timeout=STARTUP_TIMEOUT)
+        wait_until(replies_to_ping, description="redis-server", timeout=STARTUP_TIMEOUT)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         client.close()
@@ -171,14 +173,16 @@ def celery_worker(
         )
     worker = WorkerProcess(hostname=hostname, log=log, process=process)
 
-    def answers_ping() -> bool:
+    def replies_to_ping() -> bool:
         if process.poll() is not None:
             pytest.fail(f"celery worker exited with {process.returncode}: {_tail(log)}")
         replies = celery_app.control.ping(destination=[hostname], timeout=0.5)
         return bool(replies)
 
     try:
-        wait_until(answers_ping, what="the celery worker", timeout=STARTUP_TIMEOUT)
+        wait_until(
+            replies_to_ping, description="the celery worker", timeout=STARTUP_TIMEOUT
+        )
         yield worker
     finally:
         _stop(process)
@@ -233,7 +237,7 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 @pytest.fixture
 def mailbox(smtp_server: SmtpServer, settings: Any) -> list[ReceivedMail]:
-    """Send this test's e-mail to the loopback SMTP server; return what arrives."""
+    """Send this test's e-mail to the loopback SMTP server and return what arrives."""
     settings.MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

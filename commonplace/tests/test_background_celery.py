@@ -2,7 +2,7 @@
 
 A real redis-server and a real worker process (``celery -A commonplace
 worker --pool=solo``) run on 127.0.0.1; see fixtures.py. The worker reads the
-test database through its own connection, so it sees committed rows only.
+test database through its own connection, so it reads committed rows only.
 """
 
 from pathlib import Path
@@ -35,7 +35,7 @@ def on_celery(settings, celery_worker: WorkerProcess) -> WorkerProcess:
 def wait_for_lines(path: Path, count: int) -> list[str]:
     wait_until(
         lambda: len(read_lines(path)) >= count,
-        what=f"{count} lines in {path.name}",
+        description=f"{count} lines in {path.name}",
         timeout=TASK_TIMEOUT,
     )
     return read_lines(path)

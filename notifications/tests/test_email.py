@@ -208,7 +208,9 @@ def test_celery_worker_sends_email(
         notify_routed_question(sales_rep, super_user)
 
     wait_until(
-        lambda: len(emails_on) == 1, what="the worker's e-mail", timeout=TASK_TIMEOUT
+        lambda: len(emails_on) == 1,
+        description="the worker's e-mail",
+        timeout=TASK_TIMEOUT,
     )
     [received] = emails_on
     assert received.rcpt_tos == ["petra@example.com"]
