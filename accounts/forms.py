@@ -17,12 +17,24 @@ def _clean_query(value: str, label: str) -> str:
     return cleaned
 
 
+AUDIENCES = [("", "Everyone"), ("staff", "Staff"), ("customers", "Customers")]
+
+
 class DirectoryForm(forms.Form):
     """Parse the people directory's search box and filters."""
 
     q = forms.CharField(label="Name", required=False, strip=False)
     skill = forms.CharField(label="Skill", required=False, strip=False)
     function = forms.CharField(label="CRM function", required=False, strip=False)
+    audience = forms.ChoiceField(
+        label="Who",
+        required=False,
+        choices=AUDIENCES,
+        error_messages={
+            "invalid_choice": "The value %(value)r is not a choice for Who: pick "
+            "everyone, staff or customers."
+        },
+    )
 
     def clean_q(self) -> str:
         return _clean_query(self.cleaned_data["q"], "name")
@@ -47,6 +59,7 @@ class DirectoryForm(forms.Form):
             text=self.cleaned_data["q"],
             skill=self.cleaned_data["skill"],
             crm_function=self.cleaned_data["function"],
+            audience=self.cleaned_data["audience"],
         )
 
 

@@ -243,7 +243,7 @@ def _profile_snapshot(person: User) -> dict[str, object]:
 
 
 def set_visible_to_customers(*, actor: User, person: User, visible: bool) -> bool:
-    """Show or hide ``person``'s profile for customers, and return whether it changed."""
+    """Show ``person``'s profile to customers or hide it. Return True on a change."""
     if not can_set_visibility(actor, person):
         raise PermissionDenied(
             "Only the person, their manager, a manager or a learning facilitator "

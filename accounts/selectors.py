@@ -86,6 +86,7 @@ class PersonCard:
     email: str | None = None
     learner_group: str | None = None
     manager_name: str | None = None
+    customer_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class DirectoryFilter:
     text: str = ""
     skill: str = ""
     crm_function: CrmFunction | None = None
+    # "staff", "customers", or "" for everyone the viewer may see.
+    audience: str = ""
 
 
 def _sees_internal(viewer: User, person: User) -> bool:
@@ -118,6 +121,10 @@ def search_people(viewer: Viewer, search: DirectoryFilter) -> QuerySet[User]:
     if search.skill:
         holders = PersonSkill.objects.filter(skill__name=search.skill)
         people = people.filter(pk__in=holders.values("person_id"))
+    if search.audience == "staff":
+        people = people.exclude(role=Role.CUSTOMER)
+    elif search.audience == "customers":
+        people = people.filter(role=Role.CUSTOMER)
     if search.crm_function is not None:
         workers = User.crm_functions.through.objects.filter(
             crmfunction=search.crm_function
@@ -131,7 +138,9 @@ def search_people(viewer: Viewer, search: DirectoryFilter) -> QuerySet[User]:
 
 def with_card_data(people: QuerySet[User]) -> QuerySet[User]:
     """Prefetch what ``person_card`` reads: three queries for any number of people."""
-    return people.select_related("learner_group", "manager").prefetch_related(
+    return people.select_related(
+        "learner_group", "manager", "customer"
+    ).prefetch_related(
         "crm_functions",
         Prefetch(
             "skill_links",
@@ -177,6 +186,7 @@ def person_card(
         email=person.email,
         learner_group=person.learner_group.name if person.learner_group else "",
         manager_name=person.manager.display_name if person.manager else "",
+        customer_name=person.customer.name if person.customer else "",
     )
 
 

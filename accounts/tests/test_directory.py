@@ -80,6 +80,15 @@ class TestSearch:
         client = signed_in(outsider)
         assert listed(client, "?skill=sql&function=payments&q=petra") == ["petra"]
 
+    def test_by_audience(self, outsider, staff, customer):
+        client = signed_in(outsider)
+        assert listed(client, "?audience=staff") == ["fran", "otto", "petra", "sally"]
+        assert listed(client, "?audience=customers") == ["carla"]
+
+    def test_customer_card_names_company(self, outsider, customer):
+        html = signed_in(outsider).get("/people/?q=carla").content.decode()
+        assert "Customer · Alfreds Futterkiste</p>" in html
+
     def test_skill_chips_link_to_search(self, outsider, staff):
         html = signed_in(outsider).get("/people/?q=petra").content.decode()
         assert '<a href="?skill=cash%20application">Cash application</a>' in html
@@ -98,6 +107,14 @@ class TestBadInput:
             in response.content.decode()
         )
         assert USERNAMES.findall(response.content.decode()) == []
+
+    def test_unknown_audience(self, outsider):
+        response = signed_in(outsider).get("/people/?audience=robots")
+        assert response.status_code == 400
+        assert (
+            "The value &#x27;robots&#x27; is not a choice for Who: pick everyone, "
+            "staff or customers." in response.content.decode()
+        )
 
     def test_name_too_long(self, outsider):
         response = signed_in(outsider).get("/people/?q=" + "a" * 101)
