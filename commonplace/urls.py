@@ -17,6 +17,7 @@ urlpatterns = [
     path("search/", include("search.urls")),
     path("tags/", include("social.urls")),
     path("posts/", include("social.post_urls")),
+    path("follows/", include("social.follow_urls")),
     path("api/", api.urls),
 ]
 

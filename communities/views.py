@@ -32,6 +32,7 @@ from communities.selectors import (
 from communities.services import create_community, pin_post, unpin_post
 from communities.starters import starters_for
 from core.http import AuthenticatedRequest
+from social.follow_selectors import community_follow_button
 from social.forms import PostForm
 from social.models import Post
 from social.selectors import attach_conversations
@@ -128,6 +129,7 @@ def _render_community(
             "questions": questions,
             "form": form,
             "may_post": can_post_in(request.user, community),
+            "follow": community_follow_button(request.user, community),
         },
         status=status,
     )

@@ -58,7 +58,9 @@ class Post(TimeStampedModel):
     author_name = models.CharField(max_length=200)
     body = models.TextField()
     body_html = models.TextField()
-    hashtags = models.ManyToManyField(Hashtag, blank=True, related_name="posts")
+    hashtags = models.ManyToManyField(
+        Hashtag, blank=True, related_name="posts", through="PostHashtag"
+    )
     edited_at = models.DateTimeField(null=True, blank=True)
     # A deleted post keeps its row as a tombstone, so its comments stay in
     # place. Its body is blanked, and the old text is kept as a revision.
@@ -99,6 +101,33 @@ class Post(TimeStampedModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class PostHashtag(models.Model):
+    """A post carrying a hashtag, with the post's creation time copied in.
+
+    The copy lets a tag's posts be read newest first from one index, as the
+    home feed and the tag page do. A database trigger (migration 0004) fills
+    ``post_created_at`` from the post on every insert, so rows written by
+    ``post.hashtags.set()`` or by a bulk loader are right without extra code.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE)
+    hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE)
+    post_created_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        db_table = "social_post_hashtags"
+        unique_together = [("post", "hashtag")]
+        indexes = [
+            models.Index(
+                fields=["hashtag", "-post_created_at", "-post"],
+                name="post_hashtag_newest_first",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Hashtag {self.hashtag_id} on post {self.post_id}"
 
 
 class Comment(TimeStampedModel):

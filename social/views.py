@@ -5,6 +5,7 @@ from django.shortcuts import render
 from core.http import AuthenticatedRequest
 from core.markdown import MAX_TAG_LENGTH, normalize_tag
 from core.text import clean_text
+from social.follow_selectors import tag_follow_button
 from social.models import Hashtag
 from social.selectors import attach_conversations, posts_tagged
 
@@ -22,6 +23,9 @@ def tag_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
     # The stored spelling shows only beside posts the reader may see, so a
     # tag used only in hidden posts reads exactly like an unused one.
     shown = hashtag.display_name if hashtag and posts else key
+    follow = tag_follow_button(request.user, key, shown) if key else None
     return render(
-        request, "social/tag_detail.html", {"tag_name": shown, "posts": posts}
+        request,
+        "social/tag_detail.html",
+        {"tag_name": shown, "posts": posts, "follow": follow},
     )

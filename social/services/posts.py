@@ -1,4 +1,4 @@
-"""Publish, edit and delete posts in communities."""
+"""Publish, edit and delete posts, blog posts and announcements in communities."""
 
 import logging
 
@@ -7,13 +7,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from communities.models import Community, Membership
 from core.audit import record_event
 from core.markdown import Hashtag as ParsedHashtag
 from core.markdown import Rendered, render_markdown
-from core.text import clean_text
-from social.models import Hashtag, Post, PostRevision
+from core.text import clean_line, clean_text
+from social.models import Hashtag, Post, PostHashtag, PostRevision
 from social.selectors import can_moderate
 from social.services.mentions import (
     MentionTarget,
@@ -25,7 +25,14 @@ from social.services.mentions import (
 logger = logging.getLogger(__name__)
 
 MAX_POST_LENGTH = 5_000
+MAX_LONG_FORM_LENGTH = 50_000
+MAX_TITLE_LENGTH = 200
+MAX_SUMMARY_LENGTH = 500
 MAX_TAGS_PER_POST = 30
+# Announcements go to the top of everyone's feed, so only executives and the
+# learning team (learning facilitators) may publish them.
+ANNOUNCER_ROLES = frozenset({Role.EXECUTIVE, Role.FACILITATOR})
+LONG_FORM_KINDS = frozenset({Post.Kind.BLOG, Post.Kind.ANNOUNCEMENT})
 
 
 def store_hashtags(parsed: list[ParsedHashtag]) -> list[Hashtag]:
@@ -50,13 +57,19 @@ def can_post_in(person: User, community: Community) -> bool:
     return person.is_active
 
 
-def _render_post_body(body: str) -> tuple[str, Rendered]:
+def can_announce(person: User) -> bool:
+    return person.role in ANNOUNCER_ROLES and person.is_active
+
+
+def _render_post_body(
+    body: str, *, limit: int = MAX_POST_LENGTH
+) -> tuple[str, Rendered]:
     text = clean_text(body)
     if not text:
         raise ValidationError("The post is empty: write something before posting.")
-    if len(text) > MAX_POST_LENGTH:
+    if len(text) > limit:
         raise ValidationError(
-            f"The post is {len(text)} characters long; the limit is {MAX_POST_LENGTH}."
+            f"The post is {len(text)} characters long; the limit is {limit}."
         )
 
     rendered = render_markdown(text)
@@ -72,23 +85,79 @@ def _mention_message(author: User, post: Post) -> str:
     return f"{author.display_name} mentioned you in a post in {post.community.name}."
 
 
+def _clean_heading(kind: str, title: str, summary: str) -> tuple[str, str]:
+    """Return the cleaned title and summary, or raise naming the bad value."""
+    if kind not in Post.Kind.values:
+        known = ", ".join(Post.Kind.values)
+        raise ValidationError(f"{kind!r} is not a kind of post: use one of {known}.")
+    title = clean_line(title)
+    summary = clean_line(summary)
+    label = Post.Kind(kind).label.lower()
+    if kind == Post.Kind.MICRO:
+        if title or summary:
+            raise ValidationError(
+                "A short post has no title or summary: publish it as a blog post "
+                "to give it one."
+            )
+        return "", ""
+
+    if not title:
+        raise ValidationError(f"The {label} has no title: give it one.")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise ValidationError(
+            f"The title is {len(title)} characters long; the limit is "
+            f"{MAX_TITLE_LENGTH}."
+        )
+    if len(summary) > MAX_SUMMARY_LENGTH:
+        raise ValidationError(
+            f"The summary is {len(summary)} characters long; the limit is "
+            f"{MAX_SUMMARY_LENGTH}."
+        )
+    return title, summary
+
+
 @transaction.atomic
-def publish_post(*, author: User, community: Community, body: str) -> Post:
+def publish_post(
+    *,
+    author: User,
+    community: Community,
+    body: str,
+    kind: str = Post.Kind.MICRO,
+    title: str = "",
+    summary: str = "",
+) -> Post:
+    """Publish a short post, a blog post or an announcement in ``community``.
+
+    Blog posts and announcements need a title and may carry a summary; only
+    executives and learning facilitators publish announcements.
+    """
     if not can_post_in(author, community):
         raise PermissionDenied("Join this community before posting in it.")
-    text, rendered = _render_post_body(body)
+    title, summary = _clean_heading(kind, title, summary)
+    if kind == Post.Kind.ANNOUNCEMENT and not can_announce(author):
+        raise PermissionDenied(
+            "Only executives and learning facilitators can publish announcements."
+        )
+    limit = MAX_LONG_FORM_LENGTH if kind in LONG_FORM_KINDS else MAX_POST_LENGTH
+    text, rendered = _render_post_body(body, limit=limit)
     mentioned = resolve_mentions(rendered.mentions)
     check_mention_cap(mentioned, text_kind="post")
 
     post = Post.objects.create(
         community=community,
+        kind=kind,
+        title=title,
+        summary=summary,
         author=author,
         author_name=author.display_name,
         body=text,
         body_html=rendered.html,
     )
     tags = store_hashtags(rendered.hashtags)
-    post.hashtags.set(tags)
+    # The post is new, so its tag rows are inserted without reading any first.
+    PostHashtag.objects.bulk_create(
+        [PostHashtag(post=post, hashtag=tag) for tag in tags]
+    )
     notified = notify_new_mentions(
         author=author,
         target=MentionTarget(post=post),
@@ -102,11 +171,15 @@ def publish_post(*, author: User, community: Community, body: str) -> Post:
         source="screen",
         after={
             "community": community.slug,
+            "kind": kind,
+            "title": title,
             "hashtags": [tag.name for tag in tags],
             "mentioned": [person.username for person in notified],
         },
     )
-    logger.info("post published: post=%s community=%s", post.pk, community.slug)
+    logger.info(
+        "post published: post=%s kind=%s community=%s", post.pk, kind, community.slug
+    )
     return post
 
 
@@ -127,7 +200,8 @@ def edit_post(*, editor: User, post: Post, body: str) -> Post:
         raise ValidationError("This post was deleted, so it cannot be edited.")
     if post.author_id != editor.pk:
         raise PermissionDenied("Only the author of a post can edit it.")
-    text, rendered = _render_post_body(body)
+    limit = MAX_LONG_FORM_LENGTH if post.kind in LONG_FORM_KINDS else MAX_POST_LENGTH
+    text, rendered = _render_post_body(body, limit=limit)
     if text == post.body:
         return post
     mentioned = resolve_mentions(rendered.mentions)

@@ -363,9 +363,9 @@ def test_tag_page_queries_are_constant(
         set_reaction(person=outsider, post=post, kind="like", active=True)
     client = signed_in(outsider)
 
-    # session, person, hashtag, posts, their hashtags, four bar queries and
-    # the unread notification count
-    with django_assert_num_queries(10):
+    # session, person, hashtag, posts, their hashtags, four bar queries, the
+    # follow button's state and the unread notification count
+    with django_assert_num_queries(11):
         response = client.get("/tags/cash/")
     assert len(response.context["posts"]) == post_count
     assert b'data-testid="reaction-like">Like <span class="count">1</span>' in (

@@ -1,0 +1,393 @@
+"""The home feed: posts from what a reader follows, newest or most helpful first.
+
+A reader's feed takes posts from four kinds of source: people they follow,
+hashtags they follow, communities they belong to or follow, and
+announcements. Deleted posts (tombstones) are left out, and every post
+passes the post visibility rule (``social.selectors.visible_posts``).
+
+How a page is read, in a fixed number of queries whatever its length:
+
+1. The reader's follows and memberships (two queries) name the sources.
+2. One SQL statement takes, for each source, its first ``limit + 1`` posts
+   after the cursor from that source's own index (author, community,
+   hashtag or kind, then time and id), and merges them with UNION. The
+   first ``limit + 1`` of the merged list are the page. No OR across joins
+   and no sort over every followed post are needed, so the cost grows with
+   the number of sources times the page length, not with the data.
+3. The posts are read through ``visible_posts(viewer)`` (one query).
+
+Cursors are opaque keyset positions: (created_at, id) for "newest" and
+(helpful_count, created_at, id) for "helpful". Because ids break ties and
+the condition is strictly "after the last post shown", no post is skipped
+or repeated between pages when timestamps tie or new posts arrive. For the
+"helpful" order, a post whose helpful count changes between two pages may
+move to a place the reader already passed, or show again.
+"""
+
+import base64
+import datetime
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from accounts.permissions import Viewer
+from communities.models import Membership
+from communities.selectors import visible_communities
+from social.models import AnnouncementRead, Follow, Post, PostHashtag
+from social.selectors import visible_posts
+
+logger = logging.getLogger(__name__)
+
+SORTS = ("newest", "helpful")
+MAX_PAGE_LENGTH = 100
+# Above this many sources of one kind (people, tags or communities), that
+# kind is read as one grouped term instead of one term per source, which
+# keeps the statement under SQLite's limit of 500 terms in a compound SELECT.
+MAX_TERMS_PER_KIND = 50
+# The polled count stops at this number; the page shows "99+" past it.
+NEW_POST_COUNT_CAP = 99
+MAX_PINNED_ANNOUNCEMENTS = 5
+
+
+class InvalidCursor(ValueError):
+    """A cursor that this module did not produce, or one for another sort."""
+
+
+@dataclass(frozen=True)
+class FeedKey:
+    """The position of a post in a feed order."""
+
+    created_at: datetime.datetime
+    id: int
+    helpful_count: int = 0
+
+
+@dataclass
+class FeedPage:
+    """One page of a home feed."""
+
+    posts: list[Post]
+    next_cursor: str | None
+    # Unread announcements pinned above the first page; empty on later pages.
+    pinned: list[Post] = field(default_factory=list)
+    # The position of the newest post, for polling "N new posts" from it.
+    top: str | None = None
+
+
+@dataclass(frozen=True)
+class Sources:
+    people: list[int]
+    hashtags: list[int]
+    communities: list[int]
+
+
+def encode_cursor(sort: str, key: FeedKey) -> str:
+    payload = [sort, key.created_at.isoformat(), key.id, key.helpful_count]
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, sort: str) -> FeedKey:
+    """Return the position ``cursor`` stands for, or raise ``InvalidCursor``."""
+    invalid = InvalidCursor(
+        f"The feed position {cursor[:40]!r} is not valid: reload the feed to "
+        "start from the newest posts."
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, created, post_id, helpful = json.loads(raw)
+        created_at = parse_datetime(created)
+    except (ValueError, TypeError) as error:
+        raise invalid from error
+    valid_numbers = type(post_id) is int and type(helpful) is int
+    if created_at is None or created_at.tzinfo is None or not valid_numbers:
+        raise invalid
+    if cursor_sort != sort:
+        raise InvalidCursor(
+            f"The feed position belongs to the {cursor_sort!r} order, not "
+            f"{sort!r}: reload the feed in the order you want."
+        )
+    return FeedKey(created_at=created_at, id=post_id, helpful_count=helpful)
+
+
+def feed_sources(viewer: User) -> Sources:
+    """Return the ids of the people, tags and communities ``viewer`` reads from."""
+    people: list[int] = []
+    hashtags: list[int] = []
+    communities: set[int] = set()
+    rows = Follow.objects.filter(follower=viewer).values_list(
+        "person_id", "hashtag_id", "community_id"
+    )
+    # A follow row names exactly one target; the other two ids are NULL.
+    for person_id, hashtag_id, community_id in rows:
+        if person_id:
+            people.append(person_id)
+        elif hashtag_id:
+            hashtags.append(hashtag_id)
+        elif community_id:
+            communities.add(community_id)
+    communities.update(
+        Membership.objects.filter(person=viewer).values_list("community_id", flat=True)
+    )
+    return Sources(sorted(people), sorted(hashtags), sorted(communities))
+
+
+def _after(key: FeedKey, sort: str, prefix: str = "") -> Q:
+    """Return the condition for posts strictly after ``key`` in ``sort`` order."""
+    created, post_id, helpful = (
+        f"{prefix}created_at",
+        "post_id" if prefix else "id",
+        f"{prefix}helpful_count",
+    )
+    newest = Q(**{f"{created}__lt": key.created_at}) | Q(
+        **{created: key.created_at, f"{post_id}__lt": key.id}
+    )
+    if sort == "newest":
+        return newest
+    return Q(**{f"{helpful}__lt": key.helpful_count}) | (
+        Q(**{helpful: key.helpful_count}) & newest
+    )
+
+
+def _before(key: FeedKey) -> Q:
+    """Return the condition for posts newer than ``key`` (for the new-post count)."""
+    return Q(created_at__gt=key.created_at) | Q(
+        created_at=key.created_at, id__gt=key.id
+    )
+
+
+def _visible_here(viewer: User, community_ref: str) -> Exists:
+    """Return the post rule as a per-row test on the post's community.
+
+    It is ``visible_communities``, the rule ``visible_posts`` is built on,
+    so a term never keeps a post the reader may not see and a page fills.
+    """
+    return Exists(visible_communities(viewer).filter(pk=OuterRef(community_ref)))
+
+
+class _TermBuilder:
+    """Build the per-source querysets for one feed read."""
+
+    def __init__(self, viewer: User, sort: str, limit: int) -> None:
+        self.sort = sort
+        self.limit = limit
+        self.posts = Post.objects.filter(
+            _visible_here(viewer, "community_id"), deleted_at__isnull=True
+        )
+        self.tagged = PostHashtag.objects.filter(
+            _visible_here(viewer, "post__community_id"),
+            post__deleted_at__isnull=True,
+        )
+
+    def _order(self, prefix: str = "") -> list[str]:
+        post_id = "-post_id" if prefix else "-id"
+        newest = [f"-{prefix}created_at", post_id]
+        if self.sort == "newest":
+            return newest
+        return [f"-{prefix}helpful_count", *newest]
+
+    def _columns(self, prefix: str = "") -> list[str]:
+        post_id = "post_id" if prefix else "id"
+        return [post_id, f"{prefix}created_at", f"{prefix}helpful_count"]
+
+    def post_term(self, condition: Q, window: Q | None) -> QuerySet[Any]:
+        posts = self.posts.filter(condition)
+        if window is not None:
+            posts = posts.filter(window)
+        ordered = posts.order_by(*self._order()).values_list(*self._columns())
+        return ordered[: self.limit]
+
+    def tag_term(self, condition: Q, window: Q | None) -> QuerySet[Any]:
+        # The newest order reads the copied post time from the tag's own
+        # index; the helpful order has to sort the tag's posts.
+        prefix = "post_" if self.sort == "newest" else "post__"
+        rows = self.tagged.filter(condition)
+        if window is not None:
+            rows = rows.filter(window)
+        columns = ["post_id", f"{prefix}created_at", "post__helpful_count"]
+        ordered = rows.order_by(*self._order(prefix)).values_list(*columns)
+        return ordered[: self.limit]
+
+
+def _grouped(ids: list[int], field_name: str) -> list[Q]:
+    if len(ids) > MAX_TERMS_PER_KIND:
+        return [Q(**{f"{field_name}__in": ids})]
+    return [Q(**{field_name: source_id}) for source_id in ids]
+
+
+def _terms(
+    builder: _TermBuilder,
+    sources: Sources,
+    *,
+    after: FeedKey | None,
+    newer_than: FeedKey | None = None,
+) -> list[QuerySet[Any]]:
+    sort = builder.sort
+    post_window: Q | None = None
+    tag_window: Q | None = None
+    if after is not None:
+        post_window = _after(after, sort)
+        tag_prefix = "post_" if sort == "newest" else "post__"
+        tag_window = _after(after, sort, tag_prefix)
+    if newer_than is not None:
+        post_window = _before(newer_than)
+        tag_window = Q(post__created_at__gt=newer_than.created_at) | Q(
+            post__created_at=newer_than.created_at, post_id__gt=newer_than.id
+        )
+
+    terms = [builder.post_term(Q(kind=Post.Kind.ANNOUNCEMENT), post_window)]
+    for condition in _grouped(sources.people, "author_id"):
+        terms.append(builder.post_term(condition, post_window))
+    for condition in _grouped(sources.communities, "community_id"):
+        terms.append(builder.post_term(condition, post_window))
+    for condition in _grouped(sources.hashtags, "hashtag_id"):
+        terms.append(builder.tag_term(condition, tag_window))
+    return terms
+
+
+def _union_sql(terms: list[QuerySet[Any]]) -> tuple[str, list[Any]]:
+    """Return one statement that merges ``terms``, each keeping its own LIMIT.
+
+    Django cannot combine sliced querysets on SQLite, so each term is
+    compiled on its own and wrapped in a sub-select.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    for number, term in enumerate(terms):
+        sql, term_params = term.query.sql_with_params()
+        # Django compiled ``sql``; every value in it is a parameter.
+        parts.append(f"SELECT * FROM ({sql}) AS term_{number}")  # noqa: S608
+        params.extend(term_params)
+    return " UNION ".join(parts), params
+
+
+def _as_aware(value: datetime.datetime | str) -> datetime.datetime:
+    """Return a raw timestamp column as an aware datetime (SQLite returns text)."""
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if parsed is None:
+        raise ValueError(f"Unreadable timestamp from the database: {value!r}")
+    if timezone.is_naive(parsed):
+        return timezone.make_aware(parsed, datetime.UTC)
+    return parsed
+
+
+def _candidate_keys(terms: list[QuerySet[Any]], sort: str, count: int) -> list[FeedKey]:
+    union, params = _union_sql(terms)
+    order = "2 DESC, 1 DESC" if sort == "newest" else "3 DESC, 2 DESC, 1 DESC"
+    sql = f"SELECT * FROM ({union}) AS candidates ORDER BY {order} LIMIT %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, count])
+        rows = cursor.fetchall()
+    return [
+        FeedKey(created_at=_as_aware(created), id=post_id, helpful_count=helpful)
+        for post_id, created, helpful in rows
+    ]
+
+
+def pinned_announcements(viewer: User) -> list[Post]:
+    """Return recent announcements ``viewer`` may see and has not read, newest first.
+
+    Announcements older than ``SOCIAL_ANNOUNCEMENT_PIN_DAYS`` stay in the
+    feed in their place but are no longer pinned.
+    """
+    days: int = getattr(settings, "SOCIAL_ANNOUNCEMENT_PIN_DAYS", 30)
+    since = timezone.now() - datetime.timedelta(days=days)
+    read = AnnouncementRead.objects.filter(person=viewer, post=OuterRef("pk"))
+    posts = (
+        visible_posts(viewer)
+        .filter(
+            kind=Post.Kind.ANNOUNCEMENT, deleted_at__isnull=True, created_at__gte=since
+        )
+        .exclude(Exists(read))
+        .select_related("community")
+        .order_by("-created_at", "-id")
+    )
+    return list(posts[:MAX_PINNED_ANNOUNCEMENTS])
+
+
+def _check(sort: str, limit: int) -> None:
+    if sort not in SORTS:
+        raise ValueError(f"Unknown feed order {sort!r}: use one of {', '.join(SORTS)}.")
+    if not 1 <= limit <= MAX_PAGE_LENGTH:
+        raise ValueError(
+            f"A feed page holds 1 to {MAX_PAGE_LENGTH} posts, not {limit}."
+        )
+
+
+def home_feed(
+    viewer: Viewer, *, cursor: str | None, sort: str = "newest", limit: int = 20
+) -> FeedPage:
+    """Return one page of ``viewer``'s home feed after ``cursor``.
+
+    Raise ``InvalidCursor`` for a cursor this module did not produce and
+    ``ValueError`` for an unknown sort or a limit outside 1 to 100. The
+    first page (no cursor) also carries the unread announcements to pin.
+    """
+    _check(sort, limit)
+    after = decode_cursor(cursor, sort=sort) if cursor else None
+    if not isinstance(viewer, User) or not viewer.is_active:
+        return FeedPage(posts=[], next_cursor=None)
+
+    pinned = pinned_announcements(viewer)
+    pinned_ids = {post.pk for post in pinned}
+    builder = _TermBuilder(viewer, sort, limit + 1 + len(pinned_ids))
+    terms = _terms(builder, feed_sources(viewer), after=after)
+    keys = [
+        key
+        for key in _candidate_keys(terms, sort, limit + 1 + len(pinned_ids))
+        if key.id not in pinned_ids
+    ]
+    page_keys = keys[:limit]
+    by_id = (
+        visible_posts(viewer)
+        .select_related("community")
+        .in_bulk([key.id for key in page_keys])
+    )
+    posts = [by_id[key.id] for key in page_keys if key.id in by_id]
+
+    next_cursor = encode_cursor(sort, page_keys[-1]) if len(keys) > limit else None
+    first = after is None
+    return FeedPage(
+        posts=posts,
+        next_cursor=next_cursor,
+        pinned=pinned if first else [],
+        top=_top_token(pinned, page_keys) if first else None,
+    )
+
+
+def _top_token(pinned: list[Post], keys: list[FeedKey]) -> str:
+    """Return the "newest" cursor of the newest post shown, or of now when none is."""
+    newest = [FeedKey(post.created_at, post.pk) for post in pinned]
+    newest += [FeedKey(key.created_at, key.id) for key in keys]
+    if not newest:
+        return encode_cursor("newest", FeedKey(timezone.now(), 0))
+    top = max(newest, key=lambda key: (key.created_at, key.id))
+    return encode_cursor("newest", top)
+
+
+def new_post_count(viewer: Viewer, since: str) -> int:
+    """Count feed posts newer than ``since``, a "newest" cursor, up to the cap.
+
+    The count reads the same sources through the same rule as the feed, so
+    it never counts a post the reader could not open. The result stops at
+    ``NEW_POST_COUNT_CAP + 1``.
+    """
+    key = decode_cursor(since, sort="newest")
+    if not isinstance(viewer, User) or not viewer.is_active:
+        return 0
+    builder = _TermBuilder(viewer, "newest", NEW_POST_COUNT_CAP + 1)
+    terms = _terms(builder, feed_sources(viewer), after=None, newer_than=key)
+    union, params = _union_sql(terms)
+    sql = f"SELECT COUNT(*) FROM ({union}) AS candidates"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (count,) = cursor.fetchone()
+    return min(int(count), NEW_POST_COUNT_CAP + 1)
