@@ -92,8 +92,9 @@ class ProfileForm(forms.Form):
         label="Show my profile to customer accounts",
         required=False,
         help_text="Customers then see your name, title, headline, about text, "
-        "CRM functions, skills and super-user badges, but never your e-mail, "
-        "learner group, manager or followers.",
+        "CRM functions, skills with endorsement counts, super-user badges and "
+        "your posts in spaces they can read, but never your e-mail, learner "
+        "group, manager, endorsers or followers.",
     )
 
 
