@@ -130,7 +130,7 @@ def task[**P](
 
 
 def registered_task(name: str) -> BackgroundTask[...]:
-    """Return the task registered under ``name``; raise ``LookupError`` if none."""
+    """Return the task registered under ``name``, or raise ``LookupError``."""
     try:
         return _registry[name]
     except KeyError:
@@ -168,7 +168,7 @@ def enqueue[**P](task: BackgroundTask[P], *args: P.args, **kwargs: P.kwargs) -> 
 def run_inline(
     task: BackgroundTask[...], args: list[Any], kwargs: dict[str, Any]
 ) -> None:
-    """Run ``task`` in this process, retrying as it declares; log, never raise."""
+    """Run ``task`` in this process with its retries. Log a failure, never raise."""
     retries_done = 0
     while True:
         try:
