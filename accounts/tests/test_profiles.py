@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.test import Client
 
+from accounts import views
 from accounts.models import (
     Endorsement,
     PersonSkill,
@@ -678,3 +679,31 @@ class TestEndorsePage:
             "/people/sally/endorse/", {"skill": "payments", "active": "1"}
         )
         assert response.status_code == 404
+
+
+class TestFollowButton:
+    def test_button_follows_and_returns(self, outsider, sales_rep):
+        client = signed_in(outsider)
+        html = page_text(client, "/people/sally/")
+        assert 'action="/follows/person/sally/"' in html
+        assert '<input type="hidden" name="active" value="1">' in html
+
+        response = client.post(
+            "/follows/person/sally/", {"active": "1", "next": "/people/sally/"}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/people/sally/"
+        assert Follow.objects.filter(follower=outsider, person=sales_rep).count() == 1
+
+        html = page_text(client, "/people/sally/")
+        assert ">Unfollow</button>" in html
+        assert '<dd data-testid="follower-count">1</dd>' in html
+
+    def test_no_button_on_own_profile(self, outsider):
+        html = page_text(signed_in(outsider), "/people/otto/")
+        assert 'data-testid="follow-person"' not in html
+
+    def test_no_button_without_route(self, outsider, sales_rep, monkeypatch):
+        monkeypatch.setattr(views, "FOLLOW_PERSON_URL_NAME", "follows:missing")
+        html = page_text(signed_in(outsider), "/people/sally/")
+        assert 'data-testid="follow-person"' not in html
