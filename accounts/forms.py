@@ -2,8 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import CrmFunction
-from accounts.profiles import MAX_SKILLS, normalize_skill
 from accounts.selectors import MAX_QUERY_LENGTH, DirectoryFilter
+from accounts.skills import MAX_SKILLS, normalize_skill
 from core.text import clean_line
 
 

@@ -6,9 +6,7 @@ Reads (the profile page, the directory) live in ``accounts.selectors``.
 """
 
 import logging
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -23,74 +21,17 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import visible_people
+from accounts.skills import CleanSkill, clean_skills, normalize_skill
 from core.audit import record_event
 from core.markdown import render_markdown
 from core.text import clean_line, clean_text
 
 logger = logging.getLogger(__name__)
 
-MAX_SKILLS = 20
-MAX_SKILL_LENGTH = 50
 MAX_HEADLINE_LENGTH = 160
 MAX_ABOUT_LENGTH = 5_000
 # Roles that name super-users and may show a colleague's profile to customers.
 PROFILE_MANAGER_ROLES = frozenset({Role.MANAGER, Role.FACILITATOR})
-
-
-@dataclass(frozen=True)
-class CleanSkill:
-    name: str
-    display_name: str
-
-
-def normalize_skill(raw: str) -> str:
-    """Return the key a skill is stored, linked and searched under.
-
-    The text is cleaned like a form line, normalized with NFKC and case-folded,
-    the same steps as a hashtag. Whitespace is folded again after NFKC, which
-    can turn a character into spaces.
-    """
-    return clean_line(unicodedata.normalize("NFKC", clean_line(raw)).casefold())
-
-
-def split_skills(text: str) -> list[str]:
-    """Split the skills box of the profile form: commas or line breaks separate."""
-    return [part for line in text.splitlines() for part in line.split(",")]
-
-
-def clean_skill(raw: str) -> CleanSkill:
-    display_name = clean_line(raw)
-    name = normalize_skill(raw)
-    if not name:
-        raise ValidationError("A skill is empty: type its name, such as 'Payments'.")
-    length = max(len(display_name), len(name))
-    if length > MAX_SKILL_LENGTH:
-        raise ValidationError(
-            f"The skill {display_name[:40]!r} is {length} characters long; the "
-            f"limit is {MAX_SKILL_LENGTH}: use a shorter name."
-        )
-    if not any(char.isalnum() for char in name):
-        raise ValidationError(
-            f"The skill {display_name!r} has no letters or digits: name it in "
-            "words, such as 'Cash application'."
-        )
-    return CleanSkill(name=name, display_name=display_name)
-
-
-def clean_skills(raw_skills: Sequence[str]) -> list[CleanSkill]:
-    """Clean each skill, drop blanks and repeats, and check the count."""
-    kept: dict[str, CleanSkill] = {}
-    for raw in raw_skills:
-        if not clean_line(raw):
-            continue
-        skill = clean_skill(raw)
-        kept.setdefault(skill.name, skill)
-    if len(kept) > MAX_SKILLS:
-        raise ValidationError(
-            f"The profile lists {len(kept)} skills; the limit is {MAX_SKILLS}: "
-            "keep the ones colleagues should find you for."
-        )
-    return list(kept.values())
 
 
 def clean_headline(headline: str) -> str:
@@ -293,6 +234,10 @@ def set_endorsement(
     """
     _check_endorsement(endorser=endorser, person=person)
     name = normalize_skill(skill_name)
+    if not name:
+        raise ValidationError(
+            "The request names no skill: send the skill's name in 'skill'."
+        )
 
     with transaction.atomic():
         # Locking the profile's skill row keeps a concurrent edit from dropping

@@ -26,6 +26,8 @@ from accounts.models import (
     User,
 )
 from accounts.permissions import Viewer
+from accounts.skills import normalize_skill
+from core.text import clean_line
 from social.models import Comment, Follow
 
 
@@ -354,3 +356,9 @@ def super_user_choices(person: User) -> list[tuple[CrmFunction, bool]]:
         )
     )
     return [(function, function.pk in named) for function in CrmFunction.objects.all()]
+
+
+def skill_display_name(raw: str) -> str:
+    """Return the stored spelling of a skill, or the cleaned text if none is stored."""
+    skill = Skill.objects.filter(name=normalize_skill(raw)).first()
+    return skill.display_name if skill else clean_line(raw)

@@ -21,7 +21,6 @@ from accounts.profiles import (
     set_endorsement,
     set_super_user,
     set_visible_to_customers,
-    split_skills,
     update_profile,
 )
 from accounts.selectors import (
@@ -31,9 +30,11 @@ from accounts.selectors import (
     person_card,
     profile_page,
     search_people,
+    skill_display_name,
     super_user_choices,
     with_card_data,
 )
+from accounts.skills import split_skills
 from core.http import AuthenticatedRequest
 from core.text import clean_line
 
@@ -172,10 +173,11 @@ def endorse(request: AuthenticatedRequest, username: str) -> HttpResponse:
     active = _toggle(request)
     skill = request.POST.get("skill", "")
     if active is not None:
+        shown = skill_display_name(skill)
         done = (
-            f"You endorsed {person.display_name} for {clean_line(skill)}."
+            f"You endorsed {person.display_name} for {shown}."
             if active
-            else f"You took back your endorsement of {clean_line(skill)}."
+            else f"You took back your endorsement of {shown}."
         )
         _run(
             request,

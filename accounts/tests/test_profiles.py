@@ -23,15 +23,12 @@ from accounts.models import (
     User,
 )
 from accounts.profiles import (
-    MAX_SKILLS,
-    clean_skills,
-    normalize_skill,
     set_endorsement,
     set_super_user,
     set_visible_to_customers,
-    split_skills,
     update_profile,
 )
+from accounts.skills import MAX_SKILLS, clean_skills, normalize_skill, split_skills
 from communities.models import Membership
 from conftest import make_person
 from core.models import AuditEvent
@@ -662,9 +659,18 @@ class TestEndorsePage:
         )
         assert response.status_code == 302
         html = page_text(client, "/people/sally/")
-        assert "You endorsed Sally Tester for payments." in html
+        assert "You endorsed Sally Tester for Payments." in html
         assert "1 endorsement" in html
         assert "Take back endorsement" in html
+
+    def test_missing_skill_shows_message(self, outsider, sales_rep):
+        client = signed_in(outsider)
+        client.post("/people/sally/endorse/", {"active": "1"})
+        html = page_text(client, "/people/sally/")
+        assert (
+            "The request names no skill: send the skill&#x27;s name in "
+            "&#x27;skill&#x27;." in html
+        )
 
     def test_self_endorse_shows_message(self, sales_rep):
         give_skills(sales_rep, "Payments")
