@@ -4,7 +4,7 @@ Rules run in this order, and the first that finds a unique answer wins:
 
 1. ``cash.reference@1``: the payment reference, folded, is an open invoice's
    number or reference (of the payment's commercial partner when it is
-   known). The rule allocates the whole payment and confirms the match.
+   known). The rule allocates up to the invoice's residual and confirms.
 2. ``cash.exact_amount@1``: one open invoice of the partner has exactly the
    payment's amount as residual. Allocated and confirmed.
 3. ``cash.combination@1``: two to five of the partner's oldest 50 open
@@ -12,7 +12,11 @@ Rules run in this order, and the first that finds a unique answer wins:
 4. ``cash.tolerance@1``: one open invoice of the partner is within the
    payment tolerance of the amount. Proposed with the difference as write-off.
 
-A payment that none of them places is ``UNAPPLIED_PAYMENT``. Scores follow
+A rule never allocates more than the payment has left or the invoice still
+owes. The rules run again on what a confirmed allocation leaves, so one pass
+does all it can and a second pass finds nothing new. Money that no rule
+places is ``UNAPPLIED_PAYMENT``, or ``OVER_PAYMENT`` when the payment already
+paid an invoice and this is what it paid too much. Scores follow
 the brief's ranking: +3 reference, +2 exact amount, +1 partner, -1 per extra
 invoice in a combination. A pair of payment and invoice that a person
 unreconciled is never matched again by a rule.
@@ -100,7 +104,7 @@ def find_candidate(
     partner = payment.party.commercial_partner_id if payment.party else None
 
     def usable(invoice: Invoice) -> bool:
-        if (payment.pk, invoice.pk) in blocked:
+        if invoice.amount_residual <= 0 or (payment.pk, invoice.pk) in blocked:
             return False
         if invoice.currency_id != payment.currency_id:
             return False
@@ -112,7 +116,8 @@ def find_candidate(
         invoice = by_reference[0]
         same_amount = invoice.amount_residual == available
         score = 3 + (2 if same_amount else 0) + (1 if partner else 0)
-        return Candidate("cash.reference@1", score, ((invoice, available, ZERO),), True)
+        amount = min(available, invoice.amount_residual)
+        return Candidate("cash.reference@1", score, ((invoice, amount, ZERO),), True)
     if partner is None:
         return None
 
@@ -189,6 +194,10 @@ def apply_cash(company: Company, context: CheckContext) -> Results:
     return results
 
 
+# A payment is applied to at most this many invoices in one pass.
+MAX_ALLOCATIONS_PER_PASS = 50
+
+
 def _apply_one(
     payment: Payment,
     items: OpenItems,
@@ -196,17 +205,21 @@ def _apply_one(
     context: CheckContext,
     results: Results,
 ) -> None:
-    available = payment_available(payment)
-    if available <= 0:
-        return
-    candidate = find_candidate(payment, available, items, blocked, context.book)
-    if candidate is None:
-        results.findings.append(_unapplied(payment, available))
-        return
-    if not candidate.auto_confirm:
-        results.matches.append(_proposal(payment, available, candidate))
-        return
+    for _ in range(MAX_ALLOCATIONS_PER_PASS):
+        available = payment_available(payment)
+        if available <= 0:
+            return
+        candidate = find_candidate(payment, available, items, blocked, context.book)
+        if candidate is None:
+            results.findings.append(_unapplied(payment, available))
+            return
+        if not candidate.auto_confirm:
+            results.matches.append(_proposal(payment, available, candidate))
+            return
+        _allocate(payment, candidate)
 
+
+def _allocate(payment: Payment, candidate: Candidate) -> None:
     invoice, amount, _ = candidate.items[0]
     with transaction.atomic():
         lock_documents(
@@ -280,14 +293,22 @@ def _proposal(
 def _unapplied(payment: Payment, available: Decimal) -> Finding:
     minor_units = payment.currency.minor_units
     who = payment.party.name if payment.party else "an unknown payer"
-    text = (
-        f"Payment {payment.number} of "
-        f"{format_money(payment.amount, minor_units=minor_units)} "
-        f"{payment.currency_id} from {who} (reference {payment.reference!r}) has "
-        f"{format_money(available, minor_units=minor_units)} that no rule could "
-        "match to an open invoice."
-    )
-    rule = RULES["UNAPPLIED_PAYMENT"]
+    total = format_money(payment.amount, minor_units=minor_units)
+    left = format_money(available, minor_units=minor_units)
+    if available < payment.amount:
+        rule = RULES["OVER_PAYMENT"]
+        text = (
+            f"Payment {payment.number} of {total} {payment.currency_id} from {who} "
+            f"paid its invoices and {left} more, which no open invoice takes: "
+            "refund it or keep it as credit on the account."
+        )
+    else:
+        rule = RULES["UNAPPLIED_PAYMENT"]
+        text = (
+            f"Payment {payment.number} of {total} {payment.currency_id} from "
+            f"{who} (reference {payment.reference!r}) has {left} that no rule "
+            "could match to an open invoice."
+        )
     return Finding(
         rule=rule,
         order_id=None,

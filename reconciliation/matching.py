@@ -314,14 +314,16 @@ def _load_returns(
 def _link_allocations(
     documents: list[OrderDocuments], stored: dict[str, MatchGroup]
 ) -> None:
-    """Point each allocation at the cash match of its invoice."""
+    """Point each allocation not yet linked at the cash match of its invoice."""
     changed = []
     for order_documents in documents:
         for allocation in order_documents.allocations:
             group = stored.get(f"D:invoice:{allocation.invoice_id}")
             if group is None or group.pk is None:
                 continue
-            if allocation.match_group_id != group.pk:
+            # An allocation keeps the match it was first linked to, so the
+            # rows of a reversed match stay with that match.
+            if allocation.match_group_id is None:
                 allocation.match_group_id = group.pk
                 changed.append(allocation)
     save_fields(changed, ["match_group"])

@@ -31,6 +31,7 @@ from reconciliation.models import (
     Discrepancy,
     DiscrepancyCode,
     Invoice,
+    MatchGroup,
     SalesOrder,
     Shipment,
 )
@@ -143,6 +144,45 @@ def access_order(viewer: Viewer, number: str) -> SalesOrder:
     if order is None:
         raise Http404("No order found with that number.")
     return order
+
+
+@dataclass(frozen=True)
+class MatchExplanation:
+    """One match of an order as its page explains it: what was compared."""
+
+    group: MatchGroup
+    facts: list[tuple[str, str]]
+
+
+def _fact_text(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_fact_text(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return "; ".join(_fact_text(item) for item in value)
+    return "—" if value in (None, "") else str(value)
+
+
+def explain_matches(order: SalesOrder) -> list[MatchExplanation]:
+    """Return the order's current matches, by control point, with their inputs.
+
+    Reversed matches are left out; their reversal is in the audit trail.
+    """
+    groups = (
+        MatchGroup.objects.filter(order=order)
+        .exclude(state=MatchGroup.State.REVERSED)
+        .select_related("order_line", "invoice")
+        .order_by("kind", "pk")
+    )
+    return [
+        MatchExplanation(
+            group=group,
+            facts=[
+                (key.replace("_", " "), _fact_text(value))
+                for key, value in group.compared.items()
+            ],
+        )
+        for group in groups
+    ]
 
 
 def open_discrepancies(order: SalesOrder) -> list[Discrepancy]:

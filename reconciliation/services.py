@@ -30,6 +30,8 @@ from reconciliation.models import (
     SalesOrderLine,
     Shipment,
     ShipmentLine,
+    VendorBill,
+    VendorBillLine,
 )
 from reconciliation.money import quantize_money
 
@@ -610,3 +612,72 @@ def _change_event(
         before={name: before[name] for name in changed},
         after={name: after[name] for name in changed},
     )
+
+
+def copy_invoice(
+    *, invoice: Invoice, number: str, actor: User | None = None
+) -> Invoice:
+    """Copy an invoice and its lines as a new draft, without the reference.
+
+    The reference identifies the customer's document, so a copy that kept it
+    would be a duplicate from the start.
+    """
+    with transaction.atomic():
+        copy = Invoice.objects.create(
+            company=invoice.company,
+            kind=invoice.kind,
+            number=number,
+            customer=invoice.customer,
+            order=invoice.order,
+            origin_invoice=invoice.origin_invoice,
+            currency=invoice.currency,
+            fx_rate=invoice.fx_rate,
+            freight_amount=invoice.freight_amount,
+            invoice_date=invoice.invoice_date,
+            due_date=invoice.due_date,
+            state=Invoice.State.DRAFT,
+        )
+        lines = list(invoice.lines.all())
+        for line in lines:
+            line.pk = None
+            line.invoice = copy
+        InvoiceLine.objects.bulk_create(lines)
+        record_event(
+            actor=actor,
+            action="invoice.copied",
+            target=copy,
+            source=AuditEvent.Source.SCREEN,
+            after={"copied_from": invoice.number, "reference": ""},
+        )
+        _refresh_invoices(Q(pk=copy.pk), source=AuditEvent.Source.SCREEN)
+    copy.refresh_from_db()
+    return copy
+
+
+def copy_vendor_bill(
+    *, bill: VendorBill, number: str, actor: User | None = None
+) -> VendorBill:
+    """Copy a vendor bill and its lines as a draft, without the supplier reference."""
+    with transaction.atomic():
+        copy = VendorBill.objects.create(
+            company=bill.company,
+            number=number,
+            vendor=bill.vendor,
+            purchase_order=bill.purchase_order,
+            currency=bill.currency,
+            bill_date=bill.bill_date,
+            state=VendorBill.State.DRAFT,
+        )
+        lines = list(bill.lines.all())
+        for line in lines:
+            line.pk = None
+            line.bill = copy
+        VendorBillLine.objects.bulk_create(lines)
+        record_event(
+            actor=actor,
+            action="vendor_bill.copied",
+            target=copy,
+            source=AuditEvent.Source.SCREEN,
+            after={"copied_from": bill.number, "supplier_ref": ""},
+        )
+    return copy

@@ -70,7 +70,13 @@ class Tolerance:
     @property
     def version(self) -> str:
         """Return a short hash of every value, stored on the matches it made."""
-        text = repr(sorted((k, str(v)) for k, v in asdict(self).items()))
+        # Decimals are normalized, so 0.0100 from the database and 0.01 from
+        # code give one version.
+        values = {
+            key: value.normalize() if isinstance(value, Decimal) else value
+            for key, value in asdict(self).items()
+        }
+        text = repr(sorted((key, str(value)) for key, value in values.items()))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     # Prices

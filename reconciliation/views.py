@@ -10,6 +10,7 @@ from reconciliation.models import DiscrepancyCode, ReconStatus, SalesOrder
 from reconciliation.selectors import (
     OrderFilters,
     access_order,
+    explain_matches,
     leading_discrepancy,
     list_orders,
     open_discrepancies,
@@ -64,12 +65,25 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+def _context_key(code: str | None) -> str:
+    """Return the order screen's help context for ``code``, or the general one.
+
+    NOTE: the help app declares contexts for the first eleven codes only; the
+    newer codes fall back to the order screen's context until it declares them.
+    """
+    try:
+        return order_context_key(code)
+    except LookupError:
+        return order_context_key(None)
+
+
 @login_required
 def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     order = access_order(request.user, number)
-    discrepancies = [] if request.user.is_external else open_discrepancies(order)
+    internal = not request.user.is_external
+    discrepancies = open_discrepancies(order) if internal else []
     leading = leading_discrepancy(discrepancies)
-    context_key = order_context_key(leading.code if leading else None)
+    context_key = _context_key(leading.code if leading else None)
     return render(
         request,
         "reconciliation/order_detail.html",
@@ -77,6 +91,7 @@ def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "order": order,
             "lines": list(order.lines.all()),
             "discrepancies": discrepancies,
+            "matches": explain_matches(order) if internal else [],
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
             "record_ref": order.number,

@@ -68,9 +68,9 @@ def test_list_query_count_is_constant(
         open_discrepancy(make_order(str(number), customer_party))
     client = signed_in(sales_rep)
     # session, user, help version, the help panel (context chain, FAQ
-    # entries, documents, super-users), the paginator's count, the page of
-    # orders, and the unread count in the header
-    with django_assert_num_queries(10):
+    # entries, documents, answered questions, super-users), the paginator's
+    # count, the page of orders, and the unread count in the header
+    with django_assert_num_queries(11):
         client.get("/reconciliation/orders/")
     for number in range(10253, 10290):
         open_discrepancy(make_order(str(number), customer_party))
@@ -119,8 +119,8 @@ def test_order_page_query_count_is_constant(
     client = signed_in(sales_rep)
     # session, user, order, lines, products, shipments, invoices, discrepancies,
     # the help version, the help panel (context chain, FAQ entries, documents,
-    # super-users) and the unread count in the header
-    with django_assert_num_queries(14):
+    # answered questions, super-users) and the unread count in the header
+    with django_assert_num_queries(15):
         client.get("/reconciliation/orders/10250/")
     # The same panel again comes from the cache.
     with django_assert_num_queries(10):
