@@ -1,0 +1,100 @@
+"""Benchmark the home feed, a hashtag page and publishing on generated data.
+
+Run: ``.venv/bin/python bench/bench_social.py --size medium [--requests 300]
+[--write] [--explain]`` after ``bench/generate_social.py --size medium``.
+Without ``DATABASE_URL`` it reads ``var/bench/social-<size>.sqlite3``; with it,
+the PostgreSQL database the generator wrote. Every request goes through
+Django's full middleware stack in this process (``django.test.Client``), so
+the numbers are server time without the network. Each page is reported
+beside two floors measured in the same run, case by case in turn: a bare
+signed-in JSON view (middleware, session and user lookup), and the page's
+own SQL, captured once and then run directly through the same driver.
+"""
+
+import argparse
+import gc
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    Case,
+    machine_description,
+    setup_django,
+    write_section,
+)
+from bench.generate_social import sqlite_file
+
+WARM_UP = 20
+
+
+def parse_options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="medium")
+    parser.add_argument(
+        "--requests", type=int, default=300, help="timed requests per case"
+    )
+    parser.add_argument("--write", action="store_true", help="update the results")
+    parser.add_argument(
+        "--explain", action="store_true", help="print the plans of the captured SQL"
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    options = parse_options()
+    setup_django(sqlite_file=sqlite_file(options.size), fresh=False)
+    from bench import social_cases
+
+    cases = social_cases.build_cases(size=options.size, explain=options.explain)
+    measure(cases, options.requests)
+    report = social_cases.report(
+        cases, requests=options.requests, warm_up=WARM_UP, machine=describe_machine()
+    )
+    print(report)
+    if options.write:
+        from django.db import connection
+
+        write_section(report, name="bench_social", vendor=connection.vendor)
+
+
+def describe_machine() -> str:
+    """Name the machine, the engine and the load the run started under."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            (version,) = cursor.fetchone()
+        engine = f"PostgreSQL {version.split()[0]}"
+    else:
+        engine = f"SQLite {sqlite3.sqlite_version}"
+    load = os.getloadavg()[0]
+    return f"{machine_description(engine)}; load average {load:.1f} at the start"
+
+
+def measure(cases: list[Case], count: int) -> None:
+    """Time ``count`` runs per case, taking the cases in turn.
+
+    Interleaving puts the floors and the measured pages under the same load
+    from anything else running on the machine. Garbage is collected untimed
+    before each run, so one case's allocations are not paid in the next.
+    """
+    for round_number in range(count + WARM_UP):
+        for case in cases:
+            gc.collect()
+            start = time.perf_counter()
+            case.run()
+            elapsed = (time.perf_counter() - start) * 1000
+            if round_number >= WARM_UP:
+                case.samples.append(elapsed)
+        if round_number % 50 == 0:
+            print(f"round {round_number} of {count + WARM_UP}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
