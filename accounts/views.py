@@ -24,7 +24,6 @@ from accounts.profiles import (
     update_profile,
 )
 from accounts.selectors import (
-    DirectoryFilter,
     access_person,
     directory_skills,
     person_card,
@@ -82,12 +81,12 @@ def _follow_url(person: User) -> str | None:
 @login_required
 def directory(request: AuthenticatedRequest) -> HttpResponse:
     form = DirectoryForm(request.GET)
-    status = 200
     if form.is_valid():
-        search = form.directory_filter()
+        people = search_people(request.user, form.directory_filter())
+        status = 200
     else:
-        search, status = None, 400
-    people = search_people(request.user, search) if search else User.objects.none()
+        people = User.objects.none()
+        status = 400
     page = Paginator(with_card_data(people), selectors.DIRECTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -97,7 +96,6 @@ def directory(request: AuthenticatedRequest) -> HttpResponse:
         "accounts/directory.html",
         {
             "form": form,
-            "search": search or DirectoryFilter(),
             "page": page,
             "cards": cards,
             "functions": CrmFunction.objects.all(),
