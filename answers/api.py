@@ -6,7 +6,8 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from answers.selectors import access_question
+from answers.models import Question
+from answers.selectors import access_question, visible_questions
 
 router = Router(tags=["answers"])
 
@@ -17,6 +18,8 @@ class AnswerOut(Schema):
     body_html: str
     created_at: datetime.datetime
     accepted: bool
+    score: int
+    deleted: bool
 
 
 class QuestionOut(Schema):
@@ -27,8 +30,20 @@ class QuestionOut(Schema):
     community: str
     context: str | None
     record_ref: str
+    tags: list[str]
+    duplicate_of: int | None
     created_at: datetime.datetime
     answers: list[AnswerOut]
+
+
+def _visible_original(request: HttpRequest, question: Question) -> int | None:
+    """Return the number of the question's original if the reader may open it."""
+    original_id = question.duplicate_of_id
+    if original_id is None:
+        return None
+    if not visible_questions(request.user).filter(pk=original_id).exists():
+        return None
+    return original_id
 
 
 @router.get("/questions/{question_id}", response=QuestionOut, summary="One question")
@@ -47,6 +62,8 @@ def get_question(request: HttpRequest, question_id: int) -> QuestionOut:
         community=question.community.slug,
         context=question.context.key if question.context else None,
         record_ref=question.record_ref,
+        tags=[tag.name for tag in question.hashtags.all()],
+        duplicate_of=_visible_original(request, question),
         created_at=question.created_at,
         answers=[
             AnswerOut(
@@ -55,6 +72,8 @@ def get_question(request: HttpRequest, question_id: int) -> QuestionOut:
                 body_html=answer.body_html,
                 created_at=answer.created_at,
                 accepted=answer.pk == question.accepted_answer_id,
+                score=answer.score,
+                deleted=answer.is_deleted,
             )
             for answer in question.answers.all()
         ],

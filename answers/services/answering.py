@@ -37,7 +37,7 @@ def _answer_url(answer: Answer) -> str:
 
 def _lock_question(question_id: int) -> Question:
     return (
-        Question.objects.select_for_update()
+        Question.objects.select_for_update(of=("self",))
         .select_related("community", "crm_function")
         .get(pk=question_id)
     )

@@ -5,9 +5,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Role, SuperUserAssignment
 from answers.models import Answer, AnswerRevision, AnswerVote, FaqEntry, QuestionComment
 from answers.services import (
     accept_answer,
+    create_question,
     delete_answer,
     delete_question_comment,
     edit_answer,
@@ -17,6 +19,7 @@ from answers.services import (
     set_vote,
     unaccept_answer,
 )
+from conftest import make_person
 from core.models import AuditEvent
 from notifications.models import Notification
 
@@ -123,7 +126,6 @@ class TestComments:
     def test_comment_on_other_question_answer_is_rejected(
         self, answer, outsider, sales_rep, payments_community
     ):
-        from answers.services import create_question
 
         other = create_question(
             author=sales_rep, community=payments_community, title="Other?"
@@ -187,8 +189,6 @@ class TestAcceptedAnswerChanges:
         )
 
     def test_edit_notifies_faq_owners(self, answer, faq_entry, super_user):
-        from accounts.models import Role, SuperUserAssignment
-        from conftest import make_person
 
         other_owner = make_person("paula", Role.FINANCE_CLERK)
         SuperUserAssignment.objects.create(
@@ -279,7 +279,6 @@ class TestAcceptedAnswerChanges:
     def test_customer_may_accept_own_question(
         self, customer, customer_community, facilitator
     ):
-        from answers.services import create_question
 
         question = create_question(
             author=customer,

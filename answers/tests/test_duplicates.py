@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.models import Role
 from answers.models import Question
 from answers.services import (
     close_as_duplicate,
@@ -10,6 +11,8 @@ from answers.services import (
     post_answer,
     reopen_question,
 )
+from communities.models import Membership
+from conftest import make_person
 from core.models import AuditEvent
 from notifications.models import Notification
 
@@ -83,7 +86,6 @@ def test_missing_original_reads_like_hidden(repeat, super_user):
 def test_original_hidden_from_asker_is_rejected(
     private_community, facilitator, outsider, payments_community
 ):
-    from communities.models import Membership
 
     Membership.objects.create(community=private_community, person=outsider)
     hidden = create_question(
@@ -211,3 +213,28 @@ class TestPages:
             f"/questions/{repeat.pk}/close/", {"original": str(original.pk)}
         )
         assert response.status_code == 403
+
+
+class TestApi:
+    def test_api_names_visible_original_and_tags(
+        self, signed_in, repeat, original, outsider
+    ):
+        close_as_duplicate(actor=outsider, question=repeat, original_id=original.pk)
+        body = signed_in(outsider).get(f"/api/answers/questions/{repeat.pk}").json()
+        assert body["duplicate_of"] == original.pk
+        assert body["tags"] == []
+
+    def test_api_hides_original_the_reader_cannot_open(
+        self, signed_in, private_community, member, payments_community, facilitator
+    ):
+        hidden = create_question(
+            author=member, community=private_community, title="Floor price?"
+        )
+        public = create_question(
+            author=member, community=payments_community, title="Floor price again?"
+        )
+        close_as_duplicate(actor=member, question=public, original_id=hidden.pk)
+
+        reader = make_person("rita", Role.SALES_REP)
+        body = signed_in(reader).get(f"/api/answers/questions/{public.pk}").json()
+        assert body["duplicate_of"] is None
