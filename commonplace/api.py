@@ -5,8 +5,10 @@ from ninja.security import django_auth
 
 from answers.api import router as answers_router
 from assist.api import router as assist_router
+from communities.api import router as communities_router
 from reconciliation.api import router as reconciliation_router
 from search.api import router as search_router
+from social.api import router as social_router
 
 api = NinjaAPI(
     title="Commonplace API",
@@ -22,4 +24,6 @@ api = NinjaAPI(
 api.add_router("/assist", assist_router)
 api.add_router("/reconciliation", reconciliation_router)
 api.add_router("/answers", answers_router)
+api.add_router("/social", social_router)
+api.add_router("/communities", communities_router)
 api.add_router("/search", search_router)
