@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from core.http import AuthenticatedRequest
+from social.feed_views import home_page
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +38,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("reconciliation:order_list")
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    """Show a signed-in person their home feed."""
+    return home_page(request)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

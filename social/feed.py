@@ -157,6 +157,11 @@ def _after(key: FeedKey, sort: str, prefix: str = "") -> Q:
     )
 
 
+def newest_after(key: FeedKey) -> Q:
+    """Return the condition for posts after ``key`` in newest-first order."""
+    return _after(key, "newest")
+
+
 def _before(key: FeedKey) -> Q:
     """Return the condition for posts newer than ``key`` (for the new-post count)."""
     return Q(created_at__gt=key.created_at) | Q(

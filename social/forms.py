@@ -1,7 +1,16 @@
-from django import forms
+from typing import Any, cast
 
-from social.models import Reaction
+from django import forms
+from django.db.models import QuerySet
+
+from communities.models import Community
+from social.models import Post, Reaction
 from social.services import MAX_COMMENT_LENGTH, MAX_POST_LENGTH
+from social.services.posts import (
+    MAX_LONG_FORM_LENGTH,
+    MAX_SUMMARY_LENGTH,
+    MAX_TITLE_LENGTH,
+)
 
 
 class PostForm(forms.Form):
@@ -33,3 +42,60 @@ class ToggleForm(forms.Form):
 
 class ReactionForm(ToggleForm):
     kind = forms.ChoiceField(choices=Reaction.Kind.choices)
+
+
+class LongFormPostForm(forms.Form):
+    """A blog post or an announcement; the view limits kinds and communities."""
+
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[
+            (Post.Kind.BLOG, "Blog post"),
+            (Post.Kind.ANNOUNCEMENT, "Announcement"),
+        ],
+        widget=forms.RadioSelect,
+        initial=Post.Kind.BLOG,
+    )
+    community = forms.ModelChoiceField(
+        label="Community",
+        queryset=Community.objects.none(),
+        to_field_name="slug",
+        help_text="Who can read the post: the people who can see this community.",
+    )
+    title = forms.CharField(label="Title", max_length=MAX_TITLE_LENGTH)
+    summary = forms.CharField(
+        label="Summary (optional)",
+        max_length=MAX_SUMMARY_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One or two sentences shown in feeds and lists.",
+    )
+    body = forms.CharField(
+        label="Text",
+        max_length=MAX_LONG_FORM_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Markdown. Hashtags in the text file the post under those tags.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        communities: QuerySet[Community],
+        may_announce: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        community_field = cast(
+            "forms.ModelChoiceField[Community]", self.fields["community"]
+        )
+        community_field.queryset = communities
+        self.may_announce = may_announce
+
+    def clean_kind(self) -> str:
+        kind: str = self.cleaned_data["kind"]
+        if kind == Post.Kind.ANNOUNCEMENT and not self.may_announce:
+            raise forms.ValidationError(
+                "Only executives and learning facilitators can publish "
+                "announcements: publish it as a blog post."
+            )
+        return kind

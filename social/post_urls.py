@@ -1,11 +1,20 @@
 from django.urls import path
 
-from social import post_views, share_views
+from social import blog_views, feed_views, post_views, share_views
 
 app_name = "posts"
 
 urlpatterns = [
     path("bookmarks/", post_views.bookmark_list, name="bookmark_list"),
+    path("feed/", feed_views.feed_more, name="feed_more"),
+    path("feed/new/", feed_views.feed_new_count, name="feed_new_count"),
+    path("blogs/", blog_views.long_form_list, name="long_form_list"),
+    path("new/", blog_views.post_compose, name="post_compose"),
+    path(
+        "<int:post_id>/read/",
+        feed_views.announcement_read,
+        name="announcement_read",
+    ),
     path("<int:post_id>/", post_views.post_detail, name="post_detail"),
     path("<int:post_id>/edit/", post_views.post_edit, name="post_edit"),
     path("<int:post_id>/delete/", post_views.post_delete, name="post_delete"),

@@ -32,6 +32,7 @@ from social.services import (
     set_helpful,
     set_reaction,
 )
+from social.services.announcements import mark_announcement_read
 
 BOOKMARK_PAGE_LENGTH = 50
 
@@ -77,7 +78,11 @@ def _render_post_page(
 @login_required
 def post_detail(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
     post = access_post(request.user, post_id)
-    return _render_post_page(request, post, page=_page_number(request, post))
+    page = _page_number(request, post)
+    # Opening an announcement counts as reading it, so it leaves the feed's top.
+    if post.kind == Post.Kind.ANNOUNCEMENT:
+        mark_announcement_read(person=request.user, post=post)
+    return _render_post_page(request, post, page=page)
 
 
 @login_required

@@ -24,11 +24,12 @@ def test_wrong_password_shows_message(sales_rep):
     assert b"Please enter a correct username and password." in response.content
 
 
-def test_home_sends_people_to_orders(sales_rep):
+def test_home_shows_the_feed(sales_rep):
     client = Client()
     client.force_login(sales_rep)
     response = client.get("/")
-    assert response["Location"] == "/reconciliation/orders/"
+    assert response.status_code == 200
+    assert response.templates[0].name == "core/home.html"
 
 
 def test_sign_out_needs_post(sales_rep):
