@@ -56,6 +56,13 @@ class DocumentOut(Schema):
     context: str
 
 
+class AnsweredQuestionOut(Schema):
+    id: int
+    title: str
+    url: str
+    context: str
+
+
 class SuperUserOut(Schema):
     username: str
     name: str
@@ -70,6 +77,7 @@ class HelpOut(Schema):
     crm_function: str | None
     faq_entries: list[FaqEntryOut]
     documents: list[DocumentOut]
+    answered_questions: list[AnsweredQuestionOut]
     super_users: list[SuperUserOut]
 
 
@@ -101,6 +109,15 @@ def serialize_panel(panel: HelpPanel) -> HelpOut:
                 context=document.context_key,
             )
             for document in panel.documents
+        ],
+        answered_questions=[
+            AnsweredQuestionOut(
+                id=question.pk,
+                title=question.title,
+                url=f"/questions/{question.pk}/",
+                context=question.context_key,
+            )
+            for question in panel.answered_questions
         ],
         super_users=[
             SuperUserOut(

@@ -11,15 +11,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, Value
 from django.utils import timezone
 
 from accounts.models import CrmFunction, User
 from accounts.permissions import Viewer
-from answers.selectors import visible_faq_entries
+from answers.selectors import visible_faq_entries, visible_questions
 from assist.caching import cached_panel
 from assist.contexts import DECLARED_KEYS
 from assist.models import Availability, HelpContext
+from communities.models import Community
+from library.models import Document
 from library.selectors import visible_documents
 
 MAX_SHOWN_KEY = 120
@@ -66,6 +68,13 @@ class DocumentItem:
     context_key: str
 
 
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    pk: int
+    title: str
+    context_key: str
+
+
 @dataclass
 class HelpPanel:
     context: HelpContext
@@ -73,6 +82,7 @@ class HelpPanel:
     crm_function: CrmFunction | None
     faq_entries: list[FaqItem] = field(default_factory=list)
     documents: list[DocumentItem] = field(default_factory=list)
+    answered_questions: list[AnsweredQuestion] = field(default_factory=list)
     super_users: list[SuperUser] = field(default_factory=list)
 
     @property
@@ -80,6 +90,7 @@ class HelpPanel:
         """Return the most specific context in the chain that had any content."""
         keys = {entry.context_key for entry in self.faq_entries}
         keys.update(document.context_key for document in self.documents)
+        keys.update(question.context_key for question in self.answered_questions)
         return next((context for context in self.chain if context.key in keys), None)
 
     @property
@@ -113,10 +124,29 @@ def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
 
 
 def viewer_audience(viewer: Viewer) -> str:
-    """Name the group whose members all see the same panel for a key."""
+    """Name the group whose members all see the same panel for a key.
+
+    Employees of one learner group see the same panel; so do the contacts
+    of one customer company, since a customer's questions are shown only
+    to that company.
+    """
     if not isinstance(viewer, User):
         return "none"
-    return "external" if viewer.is_external else "internal"
+    if viewer.is_external:
+        return f"external:{viewer.customer_id}"
+    return f"internal:{viewer.learner_group_id or '-'}"
+
+
+def _written_for(viewer: Viewer) -> Exists | Value:
+    """Return whether a row's learner groups include the viewer's."""
+    group_id = viewer.learner_group_id if isinstance(viewer, User) else None
+    if group_id is None:
+        return Value(False)
+    return Exists(
+        Document.learner_groups.through.objects.filter(
+            document_id=OuterRef("pk"), learnergroup_id=group_id
+        )
+    )
 
 
 def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
@@ -128,6 +158,13 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     limit = settings.HELP_PANEL_LIMIT
     key_at_depth = {context.depth: context.key for context in chain}
     ranking = ("-match_depth", "-helpful_count", "-updated_at", "pk")
+    document_ranking = (
+        "-match_depth",
+        "-written_for_reader",
+        "-helpful_count",
+        "-updated_at",
+        "pk",
+    )
 
     faq_rows = (
         visible_faq_entries(viewer)
@@ -139,9 +176,20 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     document_rows = (
         visible_documents(viewer)
         .filter(contexts__in=chain)
-        .annotate(match_depth=Max("contexts__depth"))
-        .order_by(*ranking)
+        .annotate(
+            match_depth=Max("contexts__depth"), written_for_reader=_written_for(viewer)
+        )
+        .order_by(*document_ranking)
         .values_list("pk", "title", "summary", "match_depth")[:limit]
+    )
+    # Questions in private communities are left out: who may read them
+    # depends on membership, not on the audience the panel is cached for.
+    answered_rows = (
+        visible_questions(viewer)
+        .exclude(community__visibility=Community.Visibility.PRIVATE)
+        .filter(context__in=chain, accepted_answer__isnull=False)
+        .order_by("-context__depth", "-accepted_answer__score", "-created_at", "pk")
+        .values_list("pk", "title", "context__depth")[:limit]
     )
     return HelpPanel(
         context=chain[0],
@@ -154,6 +202,10 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
         documents=[
             DocumentItem(pk, title, summary, key_at_depth[depth])
             for pk, title, summary, depth in document_rows
+        ],
+        answered_questions=[
+            AnsweredQuestion(pk, title, key_at_depth[depth])
+            for pk, title, depth in answered_rows
         ],
         super_users=list_super_users(viewer=viewer, crm_function=crm_function),
     )

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import CrmFunction
+from accounts.models import CrmFunction, LearnerGroup
 from assist.models import HelpContext
 from library.models import Kind
 from library.tags import InvalidTagError, split_tag_names
@@ -42,6 +42,13 @@ class ItemForm(forms.Form):
     )
     customer_visible = forms.BooleanField(
         required=False, help_text="Let customer accounts read it."
+    )
+    learner_groups = forms.ModelMultipleChoiceField(
+        queryset=LearnerGroup.objects.order_by("name"),
+        required=False,
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Who it is written for: it comes first in their help panels.",
     )
     tags = forms.CharField(
         required=False, max_length=500, help_text="Comma-separated, e.g. C#, returns."

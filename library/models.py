@@ -39,6 +39,14 @@ class Document(TimeStampedModel):
     customer_visible = models.BooleanField(
         default=False, help_text="Whether customer accounts may read it."
     )
+    # Who it is written for. It ranks first in their help panels; everyone
+    # who may read it still finds it.
+    learner_groups = models.ManyToManyField(
+        "accounts.LearnerGroup",
+        blank=True,
+        related_name="+",
+        help_text="The learner groups it is written for; none means everyone.",
+    )
     tags = models.ManyToManyField(
         "library.Tag", through="library.DocumentTag", related_name="documents"
     )

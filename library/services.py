@@ -8,7 +8,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
-from accounts.models import CrmFunction, User
+from accounts.models import CrmFunction, LearnerGroup, User
 from assist.caching import bump_help_version
 from assist.models import HelpContext
 from core.audit import record_event
@@ -46,6 +46,7 @@ def create_item(
     upload: CheckedUpload | None = None,
     poster: CheckedUpload | None = None,
     tag_names: Sequence[str] = (),
+    learner_groups: Iterable[LearnerGroup] = (),
 ) -> Document:
     """Create a library item with its first file version, poster and tags."""
     if not can_create_items(owner):
@@ -64,6 +65,7 @@ def create_item(
             **fields,
         )
         document.contexts.set(list(contexts))
+        document.learner_groups.set(list(learner_groups))
         if upload is not None:
             _store_version(document, upload=upload, person=owner, stored=stored)
         if poster is not None:

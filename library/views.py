@@ -150,6 +150,7 @@ def item_create(request: AuthenticatedRequest) -> HttpResponse:
             upload=upload,
             poster=poster,
             tag_names=data["tags"],
+            learner_groups=data["learner_groups"],
         )
     except UploadError as error:
         return render(

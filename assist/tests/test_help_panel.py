@@ -194,14 +194,14 @@ class TestHelpEndpoint:
         client = signed_in(sales_rep)
         params = {"context": "reconciliation.order.short_payment"}
         # session, user, help version, then context chain, FAQ entries,
-        # documents and super-users to fill the cache
-        with django_assert_num_queries(7):
+        # documents, answered questions and super-users to fill the cache
+        with django_assert_num_queries(8):
             client.get(self.url, params)
 
         for index in range(3, 12):
             faq(f"Question {index}", "reconciliation.order.short_payment")
             document(f"Doc {index}", "reconciliation.order")
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = client.get(self.url, params)
         assert len(response.json()["faq_entries"]) == 5
 

@@ -207,6 +207,7 @@ def test_item_form_lists_fields(outsider):
         "crm_function",
         "contexts",
         "customer_visible",
+        "learner_groups",
         "tags",
     }
 

@@ -118,15 +118,16 @@ def test_order_page_query_count_is_constant(
     open_discrepancy(order)
     client = signed_in(sales_rep)
     # session, user, order, lines, products, shipments, invoices, discrepancies,
-    # the help version, the help panel (context chain, FAQ entries, documents,
-    # answered questions, super-users) and the unread count in the header
-    with django_assert_num_queries(15):
+    # match groups, the help version, the help panel (context chain, FAQ
+    # entries, documents, answered questions, super-users) and the unread
+    # count in the header
+    with django_assert_num_queries(16):
         client.get("/reconciliation/orders/10250/")
     # The same panel again comes from the cache.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get("/reconciliation/orders/10250/")
     open_discrepancy(order, code="LATE_SHIP")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get("/reconciliation/orders/10250/")
 
 
