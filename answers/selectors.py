@@ -121,7 +121,7 @@ class AnswerView:
 
 @dataclass
 class QuestionPage:
-    """What the question page shows one viewer, read in a fixed number of queries."""
+    """The question page for one viewer, read in a fixed number of queries."""
 
     question: Question
     answers: list[AnswerView]
@@ -432,7 +432,10 @@ def title_tokens(text: str) -> set[str]:
 
 
 def similarity(query: set[str], candidate: set[str]) -> float:
-    """Return the cosine of two token sets: shared words over the sizes' mean."""
+    """Return the cosine of two token sets.
+
+    That is the number of shared words over the geometric mean of the set sizes.
+    """
     if not query or not candidate:
         return 0.0
     shared = len(query & candidate)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -47,6 +48,7 @@ from answers.services import (
     set_vote,
     unaccept_answer,
 )
+from communities.models import Community
 from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
 from core.markdown import normalize_tag
@@ -98,8 +100,8 @@ def question_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "answers/question_list.html", {"page": page, "tag": tag})
 
 
-def _askable_communities(request: AuthenticatedRequest):  # type: ignore[no-untyped-def]
-    """Return the communities the person sees and may post in, oldest first."""
+def _askable_communities(request: AuthenticatedRequest) -> QuerySet[Community]:
+    """Return the communities the person can see and post in, by name."""
     communities = visible_communities(request.user).order_by("name")
     allowed = [c.pk for c in communities if can_post_in(request.user, c)]
     return communities.filter(pk__in=allowed)

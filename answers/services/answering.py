@@ -2,8 +2,8 @@
 
 An accepted answer that is edited keeps its acceptance, and the FAQ entry
 made from it turns "needs review" so its owners compare the texts. An
-accepted answer that is deleted loses its acceptance: the asker and the FAQ
-owners are told, and the FAQ entry turns "needs review" too.
+accepted answer that is deleted loses its acceptance. The asker and the FAQ
+owners are notified, and the FAQ entry turns "needs review" too.
 """
 
 import logging
@@ -160,9 +160,9 @@ def edit_answer(*, editor: User, answer: Answer, body: str) -> Answer:
 def delete_answer(*, actor: User, answer: Answer, reason: str = "") -> Answer:
     """Blank ``answer`` to a tombstone; an accepted answer loses its acceptance.
 
-    The author or a moderator of the community may delete. The asker is told
-    when the accepted answer goes, and the FAQ owners when an entry was made
-    from it.
+    The author or a moderator of the community may delete. The asker is
+    notified when the accepted answer goes, and the FAQ owners are notified
+    when an entry was made from it.
     """
     question = _lock_question(answer.question_id)
     answer = _lock_answer(answer)

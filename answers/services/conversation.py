@@ -71,7 +71,7 @@ def post_question_comment(
 ) -> QuestionComment:
     """Comment on ``question``, or on ``answer`` when given.
 
-    The caller checks that ``author`` sees the question.
+    The caller checks that ``author`` can see the question.
     """
     question = (
         Question.objects.select_for_update()
@@ -80,6 +80,11 @@ def post_question_comment(
     )
     if not can_post_in(author, question.community):
         raise PermissionDenied(f"Join {question.community.name} before commenting.")
+    if question.is_duplicate:
+        raise ValidationError(
+            f"This question was closed as a duplicate of question "
+            f"{question.duplicate_of_id}: comment there."
+        )
     if answer is not None:
         if answer.question_id != question.pk:
             raise ValidationError(

@@ -2,7 +2,7 @@
 
 Every entry keeps links to its sources by exact id. Its text is a copy made
 when it was curated, so a later edit of a source never changes the FAQ
-silently; the owners review the entry instead.
+silently. The owners review the entry instead.
 """
 
 import datetime
@@ -43,7 +43,7 @@ MAX_FAQ_ANSWER_LENGTH = 20_000
 MAX_RELEASE_CONTEXTS = 50
 
 PRIVATE_SOURCE_MESSAGE = (
-    "{what} in a private community stays in it, and every employee reads the "
+    "{source_name} in a private community stays in it, and every employee reads the "
     "FAQ: repost it in an open community to add it there."
 )
 
@@ -128,16 +128,18 @@ def promote_answer_to_faq(
 def _check_social_source(actor: User, source: Post | Comment) -> Post:
     """Return the source's post after checking the curator may use it."""
     post = source.post if isinstance(source, Comment) else source
-    what = "A comment" if isinstance(source, Comment) else "A post"
+    source_name = "A comment" if isinstance(source, Comment) else "A post"
     if not visible_posts(actor).filter(pk=post.pk).exists():
         raise ValidationError(
-            f"{what} you cannot see cannot become an FAQ entry: check the link."
+            f"{source_name} you cannot see cannot become an FAQ entry: check the link."
         )
     if source.is_deleted or post.is_deleted:
-        raise ValidationError(f"{what} that was deleted cannot become an FAQ entry.")
+        raise ValidationError(
+            f"{source_name} that was deleted cannot become an FAQ entry."
+        )
     community = Community.objects.get(pk=post.community_id)
     if community.visibility == Community.Visibility.PRIVATE:
-        raise ValidationError(PRIVATE_SOURCE_MESSAGE.format(what=what))
+        raise ValidationError(PRIVATE_SOURCE_MESSAGE.format(source_name=source_name))
     return post
 
 

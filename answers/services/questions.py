@@ -81,7 +81,7 @@ def ask_question(
 ) -> Question:
     """Post a question from the ask page and notify its function's super-users.
 
-    ``community`` must be one the asker sees; a private one needs membership.
+    ``community`` must be one the asker can see; a private one needs membership.
     Super-users are notified only when they can read the question.
     """
     if not can_post_in(asker, community):

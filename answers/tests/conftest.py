@@ -1,9 +1,10 @@
 """Named people and questions the Q&A and FAQ tests share.
 
 ``member`` belongs to the private pricing community that ``facilitator``
-owns; ``moderator`` has the moderator role; ``outsider`` is an employee who
-belongs to nothing and is super-user of nothing; ``customer`` is a customer
-account; ``super_user`` is the payments super-user and owns its FAQ.
+owns. ``moderator`` has the moderator role. ``outsider`` is an employee who
+belongs to no community and is super-user of no function. ``customer`` is a
+customer account, and ``super_user`` is the payments super-user, who owns
+the payments FAQ.
 """
 
 import pytest

@@ -9,6 +9,7 @@ from answers.services import (
     close_as_duplicate,
     create_question,
     post_answer,
+    post_question_comment,
     reopen_question,
 )
 from communities.models import Membership
@@ -143,6 +144,12 @@ def test_closed_question_takes_no_new_answers(repeat, original, outsider, super_
     with pytest.raises(ValidationError, match="answer there"):
         post_answer(author=super_user, question=repeat, body="Late.")
     assert repeat.answers.count() == 1
+
+
+def test_closed_question_takes_no_new_comments(repeat, original, outsider, sales_rep):
+    close_as_duplicate(actor=outsider, question=repeat, original_id=original.pk)
+    with pytest.raises(ValidationError, match="comment there"):
+        post_question_comment(author=sales_rep, question=repeat, body="Me too.")
 
 
 def test_reopen_restores_question(repeat, original, outsider):

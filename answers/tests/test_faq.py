@@ -283,7 +283,7 @@ class TestReviewState:
         flagged = with_review_state(FaqEntry.objects.filter(pk=parent_entry.pk)).get()
         assert flagged.screen_changed is True
 
-    def test_release_of_sibling_or_parent_screen_does_not_flag(
+    def test_sibling_or_parent_change_ignored(
         self, entry, facilitator, super_user, payments
     ):
         FaqEntry.objects.filter(pk=entry.pk).update(
@@ -500,8 +500,10 @@ class TestFunctionDesks:
                 created_at=now - datetime.timedelta(hours=hours)
             )
         post_answer(author=super_user, question=answered, body="Done.")
-        gone = post_answer(author=super_user, question=tombstoned, body="Oops.")
-        delete_answer(actor=super_user, answer=gone)
+        deleted_answer = post_answer(
+            author=super_user, question=tombstoned, body="Oops."
+        )
+        delete_answer(actor=super_user, answer=deleted_answer)
 
         response = signed_in(super_user).get(
             "/questions/functions/payments/unanswered/"
