@@ -27,9 +27,9 @@ class Kind(models.TextChoices):
 class SearchEntry(models.Model):
     """One searchable object in index form (see ``search.text.index_form``).
 
-    ``object_id`` with ``kind`` names the source row; visibility is decided
-    at query time from that row through the owning app's selector, never
-    from copies of flags stored here.
+    ``kind`` and ``object_id`` name the source row. Visibility is decided at
+    query time from that row, through the owning app's selector, so no flag
+    is copied here.
     """
 
     kind = models.CharField(max_length=20, choices=Kind.choices)

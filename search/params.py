@@ -18,7 +18,6 @@ from core.text import clean_line
 from search.backends import Order
 from search.models import Kind
 from search.selectors import SearchFilters
-from search.sources import tag_key
 
 MAX_PAGE = 1000
 
@@ -115,7 +114,7 @@ def parse_search_params(viewer: Viewer, data: QueryDict) -> SearchParams:
         text=data.get("q", ""),
         filters=SearchFilters(
             kinds=kinds,
-            tag=tag_key(data.get("tag", "")),
+            tag=clean_line(data.get("tag", "")),
             context=clean_line(data.get("context", "")),
             community_id=community_id,
             author_id=author_id,

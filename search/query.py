@@ -78,7 +78,7 @@ class _Builder:
             self.groups.append([term])
 
     def join(self) -> None:
-        # OR only joins when a term stands on its left; a leading OR is a no-op.
+        # OR joins only when a term is on its left, so a leading OR does nothing.
         self.join_next = bool(self.groups)
 
 

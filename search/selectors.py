@@ -20,7 +20,7 @@ from accounts.permissions import Viewer
 from search.backends import Order, RawHit, get_backend
 from search.models import Kind, MissedSearch, SearchEntry, SearchLabel
 from search.query import ParsedQuery, parse_query
-from search.sources import SOURCE_OF_KIND
+from search.sources import SOURCE_OF_KIND, tag_key
 from search.text import highlighted_html
 
 
@@ -37,9 +37,10 @@ def visible_entries(viewer: Viewer) -> QuerySet[SearchEntry]:
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """What a search is narrowed to; empty values mean no narrowing."""
+    """Filters of one search; an empty value filters nothing."""
 
     kinds: tuple[str, ...] = ()
+    # As typed: normalized like a hashtag (``#`` optional) before it is matched.
     tag: str = ""
     context: str = ""
     community_id: int | None = None
@@ -56,9 +57,10 @@ def filter_entries(
     entries: QuerySet[SearchEntry], filters: SearchFilters
 ) -> QuerySet[SearchEntry]:
     """Narrow ``entries`` by every filter except the kinds."""
-    if filters.tag:
+    tag = tag_key(filters.tag)
+    if tag:
         tagged = SearchLabel.objects.filter(
-            entry=OuterRef("pk"), field=SearchLabel.Field.TAG, value=filters.tag
+            entry=OuterRef("pk"), field=SearchLabel.Field.TAG, value=tag
         )
         entries = entries.filter(Exists(tagged))
     if filters.context:

@@ -1,8 +1,8 @@
 """What each kind of object contributes to the index, and who may see it.
 
 A source names one model that feeds the index. ``build`` turns an object
-into an ``EntryData`` (or None when the object must not be found, such as
-a deleted post), and ``visible_ids`` returns the ids ``viewer`` may see,
+into an ``EntryData``, or returns None when the object must not be found
+(a deleted post, say). ``visible_ids`` returns the ids ``viewer`` may see,
 straight from the owning app's selector, so search applies the same rule
 as every other surface.
 """

@@ -7,9 +7,9 @@ same rule as tags).
 
 PostgreSQL: a trigger fills ``vector`` with the English configuration
 (title and tags weigh most, then contexts, then the body), and a GIN index
-covers it. Dots, slashes, hyphens, underscores, ``@`` and ``:`` count as
-spaces there, so ``report.pdf`` and ``SO-10348`` split into words as they do
-in FTS5.
+covers it. Dots, slashes, hyphens, underscores, ``@``, ``:``, ``<``, ``>``
+and ``&`` count as spaces there, so ``report.pdf`` and ``SO-10348`` split
+into words as they do in FTS5.
 
 NOTE: on SQLite, a later migration that alters ``search_entry`` rebuilds the
 table and drops these triggers; such a migration must create them again.
@@ -57,7 +57,9 @@ SQLITE_DROP = [
     "DROP TABLE IF EXISTS search_entry_fts",
 ]
 
-_WORDS = "translate(coalesce(NEW.{column}, ''), './-_@:', '      ')"
+# Its parser reads "<...>" as an HTML tag and drops it, and "&...;" as an
+# entity; body text is plain text, so these signs are spaces too.
+_WORDS = "translate(coalesce(NEW.{column}, ''), './-_@:<>&', '         ')"
 POSTGRESQL_CREATE = [
     f"""
     CREATE FUNCTION search_entry_vector_update() RETURNS trigger
