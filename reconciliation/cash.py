@@ -216,10 +216,17 @@ def _apply_one(
         if not candidate.auto_confirm:
             results.matches.append(_proposal(payment, available, candidate))
             return
-        _allocate(payment, candidate)
+        if not _allocate(payment, candidate):
+            return
 
 
-def _allocate(payment: Payment, candidate: Candidate) -> None:
+def _allocate(payment: Payment, candidate: Candidate) -> bool:
+    """Allocate the candidate's amount; return False if another writer was first.
+
+    The amounts are read again after the rows are locked, because a person or
+    another pass may have allocated the payment or paid the invoice since the
+    rule looked at them.
+    """
     invoice, amount, _ = candidate.items[0]
     with transaction.atomic():
         lock_documents(
@@ -229,19 +236,31 @@ def _allocate(payment: Payment, candidate: Candidate) -> None:
                 Payment: [payment.pk],
             }
         )
+        residual = Invoice.objects.get(pk=invoice.pk).amount_residual
+        amount = min(amount, payment_available(payment), residual)
+        if amount <= 0:
+            logger.info(
+                "Payment %s or invoice %s was settled meanwhile; rule %s skipped",
+                payment.pk,
+                invoice.pk,
+                candidate.rule,
+            )
+            invoice.amount_residual = residual
+            return False
         allocate_locked(
             payment=payment,
             invoice=invoice,
             amount=amount,
             source=AuditEvent.Source.RULE,
         )
-    invoice.amount_residual -= amount
+    invoice.amount_residual = residual - amount
     logger.info(
         "Payment %s allocated to invoice %s by rule %s",
         payment.pk,
         invoice.pk,
         candidate.rule,
     )
+    return True
 
 
 def _proposal(

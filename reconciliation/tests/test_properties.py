@@ -1,0 +1,142 @@
+"""Properties of allocation that must hold for any amounts (hypothesis).
+
+- The cash rules never allocate more than a payment has or an invoice owes.
+- Reconciling and then unreconciling restores every residual and every
+  unallocated amount exactly, in Decimal.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings as django_settings
+from django.test import override_settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.extra.django import TestCase
+
+from accounts.models import Role
+from conftest import make_person
+from reconciliation.matches import unreconcile
+from reconciliation.matching import run_matching
+from reconciliation.models import Allocation, Invoice, MatchGroup, Party, Payment
+from reconciliation.services import allocate_payment
+from reconciliation.tests.factories import (
+    CompanyFactory,
+    PartyFactory,
+    PaymentFactory,
+    create_invoice,
+    create_order,
+    create_shipment,
+)
+
+AS_OF = date(2024, 6, 30)
+# Hypothesis caches under var/, which pytest does not collect.
+set_hypothesis_home_dir(django_settings.BASE_DIR / "var" / "hypothesis")
+
+cents = st.integers(min_value=1, max_value=20_000).map(lambda n: Decimal(n) / 100)
+# No example database: the suite writes nothing into the working tree.
+PROPERTY_SETTINGS = hypothesis_settings(max_examples=25, deadline=None, database=None)
+
+
+def build_invoices(totals: list[Decimal]) -> tuple[list[Invoice], Party]:
+    company = CompanyFactory.create()
+    customer = PartyFactory.create(company=company)
+    invoices = []
+    for index, total in enumerate(totals):
+        order = create_order(
+            company=company, customer=customer, lines=[("1", str(total))]
+        )
+        create_shipment(order=order)
+        invoices.append(create_invoice(order=order, reference=f"REF-{index}"))
+    return invoices, customer
+
+
+@override_settings(RECONCILIATION_PAYMENT_TOLERANCE="0.01", RECONCILIATION_LATE_DAYS=0)
+class CashRulePropertyTests(TestCase):
+    @PROPERTY_SETTINGS
+    @given(
+        totals=st.lists(cents, min_size=1, max_size=4),
+        payments=st.lists(
+            st.tuples(cents, st.one_of(st.none(), st.integers(0, 3))),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+    def test_rules_stay_within_amounts(self, totals, payments):
+        _, customer = build_invoices(totals)
+        company = customer.company
+        for amount, target in payments:
+            reference = f"REF-{target}" if target is not None else ""
+            PaymentFactory.create(
+                company=company, party=customer, amount=amount, reference=reference
+            )
+
+        run_matching(company=company, as_of=AS_OF)
+
+        for payment in Payment.objects.filter(company=company):
+            allocated = sum((a.amount for a in payment.allocations.all()), Decimal(0))
+            assert Decimal(0) <= allocated <= payment.amount
+            assert payment.amount_unallocated == payment.amount - allocated
+        for invoice in Invoice.objects.filter(company=company):
+            rows = list(Allocation.objects.filter(invoice=invoice))
+            paid = sum((a.amount for a in rows), Decimal(0))
+            settled = paid + sum((a.writeoff_amount for a in rows), Decimal(0))
+            assert paid <= invoice.amount_total
+            assert settled <= invoice.amount_total
+            assert invoice.amount_residual == invoice.amount_total - settled
+            assert invoice.amount_residual >= 0
+
+
+@override_settings(RECONCILIATION_PAYMENT_TOLERANCE="0.01", RECONCILIATION_LATE_DAYS=0)
+class UnreconcilePropertyTests(TestCase):
+    @PROPERTY_SETTINGS
+    @given(
+        totals=st.lists(cents, min_size=1, max_size=3),
+        plan=st.lists(
+            st.tuples(cents, st.lists(st.tuples(st.integers(0, 2), cents), max_size=3)),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+    def test_unreconcile_restores_residuals(self, totals, plan):
+        invoices, customer = build_invoices(totals)
+        company = customer.company
+        clerk = make_person(f"clerk{company.pk}", Role.FINANCE_CLERK)
+        before = {
+            i.pk: (i.amount_residual, i.payment_state)
+            for i in Invoice.objects.filter(company=company)
+        }
+        for amount, requests in plan:
+            payment = PaymentFactory.create(
+                company=company, party=customer, amount=amount
+            )
+            for index, request in requests:
+                invoice = invoices[index % len(invoices)]
+                try:
+                    allocate_payment(payment=payment, invoice=invoice, amount=request)
+                except ValueError as error:
+                    assert "exceeds the" in str(error)
+
+        # The pass adds write-offs and rule allocations; then every cash
+        # match with allocations is unreconciled.
+        run_matching(company=company, as_of=AS_OF)
+        groups = MatchGroup.objects.filter(
+            company=company, kind=MatchGroup.Kind.CASH, invoice__isnull=False
+        ).exclude(state=MatchGroup.State.REVERSED)
+        for group in groups.order_by("pk"):
+            unreconcile(group_id=group.pk, actor=clerk, reason="Property check")
+
+        for invoice in Invoice.objects.filter(company=company):
+            residual, state = before[invoice.pk]
+            assert invoice.amount_residual == residual == invoice.amount_total
+            assert invoice.payment_state == state
+            assert invoice.amount_paid == Decimal(0)
+            assert invoice.amount_written_off == Decimal(0)
+        for payment in Payment.objects.filter(company=company):
+            assert payment.amount_unallocated == payment.amount
+        live = Allocation.objects.filter(
+            payment__company=company, reverses__isnull=True, reversal__isnull=True
+        )
+        assert not live.exists()
