@@ -1,6 +1,6 @@
 """Cash application: find the invoices an unallocated payment pays.
 
-Rules run in this order, and the first that finds a unique answer wins:
+Rules run in this order, and the first that finds a single match wins:
 
 1. ``cash.reference@1``: the payment reference, folded, is an open invoice's
    number or reference (of the payment's commercial partner when it is
@@ -100,7 +100,7 @@ def find_candidate(
     blocked: set[tuple[int, int]],
     book: ToleranceBook,
 ) -> Candidate | None:
-    """Return the first rule's unique answer for ``payment``, or None."""
+    """Return the first rule's single match for ``payment``, or None."""
     partner = payment.party.commercial_partner_id if payment.party else None
 
     def usable(invoice: Invoice) -> bool:
@@ -194,7 +194,7 @@ def apply_cash(company: Company, context: CheckContext) -> Results:
     return results
 
 
-# A payment is applied to at most this many invoices in one pass.
+# Most invoices one payment is applied to in one pass.
 MAX_ALLOCATIONS_PER_PASS = 50
 
 

@@ -71,7 +71,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class MatchRecord:
-    """What one rule matched at one control point, before it is stored."""
+    """A match one rule made at one control point, before it is stored."""
 
     kind: str
     key: str

@@ -12,10 +12,11 @@ to what it was), marks the group reversed and appends audit events. A rule
 does not match the same payment and invoice again after a person reversed
 that pair; a person still can.
 
-Writes that touch several documents lock their rows in one fixed order, by
+Writes that touch several documents lock their rows in one fixed order: by
 model (orders, invoices, payments, then the match group, see
-``services.LOCK_ORDER``) and then by id, so two people reconciling the same
-documents wait for each other instead of deadlocking or over-allocating.
+``services.LOCK_ORDER``) and then by id. Two people reconciling the same
+documents therefore wait for each other instead of deadlocking or
+allocating twice.
 """
 
 import logging
@@ -120,7 +121,7 @@ def save_match_records(
 ) -> tuple[dict[str, MatchGroup], list[AuditEvent]]:
     """Insert new groups, update changed ones and reverse those now gone.
 
-    ``existing`` holds the groups in the same scope that are not reversed.
+    ``existing`` contains the groups in the same scope that are not reversed.
     Return every stored group by key, and the audit events to append.
     """
     events: list[AuditEvent] = []

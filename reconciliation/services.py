@@ -217,8 +217,8 @@ def refresh_orders(*, company_id: int, source: str = AuditEvent.Source.SYSTEM) -
     return count
 
 
-# Rows that several writes lock together are locked in this order, by model
-# and then by id, so two of those writes never wait for each other in a cycle.
+# Writes that lock several documents take them in this order, by model and
+# then by id. Two writes that both follow it cannot deadlock on these rows.
 LOCK_ORDER: tuple[type[models.Model], ...] = (SalesOrder, Invoice, Payment)
 
 

@@ -68,8 +68,8 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
 def _context_key(code: str | None) -> str:
     """Return the order screen's help context for ``code``, or the general one.
 
-    NOTE: the help app declares contexts for the first eleven codes only; the
-    newer codes fall back to the order screen's context until it declares them.
+    NOTE: the help app declares contexts for the first eleven codes only. The
+    newer codes use the order screen's context until it declares them.
     """
     try:
         return order_context_key(code)
