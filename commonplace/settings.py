@@ -152,8 +152,35 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploads go to local disk under MEDIA_ROOT, or with FILE_STORAGE=s3 to an
+# S3-compatible bucket through django-storages (docs/library.md).
+FILE_STORAGE = env_choice("FILE_STORAGE", "filesystem", ("filesystem", "s3"))
+if FILE_STORAGE == "s3":
+    S3_BUCKET = env_str("S3_BUCKET", "")
+    if not S3_BUCKET:
+        raise ImproperlyConfigured(
+            "FILE_STORAGE=s3 needs S3_BUCKET: set it to the bucket's name, or "
+            "set FILE_STORAGE=filesystem."
+        )
+    _DEFAULT_STORAGE: dict[str, Any] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("S3_REGION", "") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            # Files are served through the app, which checks who may read
+            # them, so the bucket stays private and names never collide.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
