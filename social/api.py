@@ -21,6 +21,7 @@ from social.api_schemas import (
     CommentPageOut,
     CommentPlaceOut,
     ErrorOut,
+    NewPostIn,
     PostIn,
     PostOut,
     PostPageOut,
@@ -40,6 +41,7 @@ from social.api_schemas import (
     serialize_posts,
     service_errors,
 )
+from social.feed_api import router as feed_router
 from social.selectors import (
     bookmarked_posts,
     comment_page_count,
@@ -62,6 +64,7 @@ from social.services import (
 from social.services.shares import share_post
 
 router = Router(tags=["social"])
+router.add_router("", feed_router)
 
 
 # --- Posts ---
@@ -106,7 +109,8 @@ def list_community_posts(
     response={201: PostOut, **WRITE_ERRORS},
     summary="Publish a post in a community",
 )
-def create_post(request: HttpRequest, slug: str, payload: PostIn) -> Status[PostOut]:
+def create_post(request: HttpRequest, slug: str, payload: NewPostIn) -> Status[PostOut]:
+    """Publish a short post, a blog post or an announcement."""
     viewer = person(request)
     try:
         community = access_community(viewer, slug)
@@ -115,7 +119,14 @@ def create_post(request: HttpRequest, slug: str, payload: PostIn) -> Status[Post
             404, f"No community {slug!r} found among the communities you may see."
         ) from None
     with service_errors():
-        post = publish_post(author=viewer, community=community, body=payload.body)
+        post = publish_post(
+            author=viewer,
+            community=community,
+            body=payload.body,
+            kind=payload.kind,
+            title=payload.title,
+            summary=payload.summary,
+        )
     return Status(201, fresh_post(viewer, post.pk))
 
 

@@ -90,6 +90,13 @@ class PostIn(Schema):
     body: str
 
 
+class NewPostIn(PostIn):
+    # "micro" (a short post), "blog" or "announcement"; the last two need a title.
+    kind: str = "micro"
+    title: str = ""
+    summary: str = ""
+
+
 class CommentOut(Schema):
     id: int
     url: str

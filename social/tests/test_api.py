@@ -479,6 +479,11 @@ def test_openapi_lists_social_and_community_paths():
         "/api/social/bookmarks",
         "/api/social/posts/{post_id}/quote",
         "/api/social/posts/{post_id}/shares",
+        "/api/social/feed",
+        "/api/social/follows",
+        "/api/social/follows/people/{username}",
+        "/api/social/follows/tags/{name}",
+        "/api/social/follows/communities/{slug}",
         "/api/communities",
         "/api/communities/{slug}",
         "/api/communities/{slug}/members",
@@ -490,3 +495,34 @@ def test_openapi_lists_social_and_community_paths():
     assert set(paths["/api/social/posts/{post_id}"]) == {"get", "patch", "delete"}
     get_responses = paths["/api/social/posts/{post_id}"]["get"]["responses"]
     assert set(get_responses) == {"200", "404"}
+
+
+def test_blog_post_through_api(signed_in, outsider, payments_community):
+    response = send(
+        signed_in(outsider),
+        "post",
+        f"{API}/communities/payments/posts",
+        {"body": "Long text", "kind": "blog", "title": "Short pays", "summary": "How"},
+    )
+
+    assert response.status_code == 201
+    data = body_of(response)
+    assert (data["kind"], data["title"], data["summary"]) == (
+        "blog",
+        "Short pays",
+        "How",
+    )
+
+
+def test_unknown_kind_names_the_value(signed_in, outsider, payments_community):
+    response = send(
+        signed_in(outsider),
+        "post",
+        f"{API}/communities/payments/posts",
+        {"body": "Text", "kind": "poll", "title": "Vote"},
+    )
+
+    assert response.status_code == 422
+    assert body_of(response) == {
+        "detail": "'poll' is not a kind of post: use one of micro, blog, announcement."
+    }
