@@ -15,7 +15,7 @@ only through ``manage.py reindex``.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -24,7 +24,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from commonplace.background import enqueue, task
 from search.models import SearchEntry, SearchLabel
-from search.sources import SOURCES, EntryData, Source
+from search.sources import SOURCES, Source
 
 logger = logging.getLogger(__name__)
 
@@ -43,34 +43,38 @@ _AUDITED_SOURCES = {
 REINDEX_BATCH_SIZE = 500
 
 
-def _write_entry(source: Source, object_id: int, data: EntryData | None) -> None:
-    stale = SearchEntry.objects.filter(kind__in=source.kinds, object_id=object_id)
-    if data is None:
-        stale.delete()
-        return
-    stale.exclude(kind=data.kind).delete()
-    entry, _created = SearchEntry.objects.update_or_create(
-        kind=data.kind, object_id=object_id, defaults=data.index_fields()
+def write_entries(source: Source, object_ids: Sequence[int]) -> int:
+    """Rewrite the entries of ``object_ids`` from their current rows; return a count.
+
+    Objects that are gone, or that ``build`` leaves out, lose their entry.
+    Call it inside a transaction.
+    """
+    objects = source.rows().filter(pk__in=object_ids)
+    entries = [data for data in map(source.build, objects) if data is not None]
+    SearchEntry.objects.filter(kind__in=source.kinds, object_id__in=object_ids).delete()
+    created = SearchEntry.objects.bulk_create(
+        SearchEntry(kind=data.kind, object_id=data.object_id, **data.index_fields())
+        for data in entries
     )
-    SearchLabel.objects.filter(entry=entry).delete()
-    labels = [
-        SearchLabel(entry=entry, field=SearchLabel.Field.TAG, value=value)
-        for value in dict.fromkeys(data.tags)
-    ]
-    labels += [
-        SearchLabel(entry=entry, field=SearchLabel.Field.CONTEXT, value=value)
-        for value in dict.fromkeys(data.contexts)
-    ]
+
+    labels = []
+    for entry, data in zip(created, entries, strict=True):
+        labels += [
+            SearchLabel(entry=entry, field=SearchLabel.Field.TAG, value=value)
+            for value in dict.fromkeys(data.tags)
+        ]
+        labels += [
+            SearchLabel(entry=entry, field=SearchLabel.Field.CONTEXT, value=value)
+            for value in dict.fromkeys(data.contexts)
+        ]
     SearchLabel.objects.bulk_create(labels)
+    return len(created)
 
 
 def index_object(source_name: str, object_id: int) -> None:
     """Rewrite the entry of one object from its current row, or remove it."""
-    source = SOURCES[source_name]
     with transaction.atomic():
-        instance = source.load(object_id)
-        data = source.build(instance) if instance is not None else None
-        _write_entry(source, object_id, data)
+        write_entries(SOURCES[source_name], [object_id])
 
 
 @task
@@ -209,19 +213,22 @@ def connect_indexing() -> None:
 def reindex_all(*, sources: Iterable[str] | None = None) -> dict[str, int]:
     """Rebuild the entries of every object (or of ``sources``); return counts.
 
-    Entries whose object is gone are removed. Each batch is one transaction.
+    Entries whose object is gone are removed. Each batch of
+    ``REINDEX_BATCH_SIZE`` objects is one transaction.
     """
     counts: dict[str, int] = {}
     for name in sources or SOURCES:
         source = SOURCES[name]
-        ids = list(source.all_ids().order_by("pk").values_list("pk", flat=True))
+        ids = list(source.rows().order_by("pk").values_list("pk", flat=True))
         SearchEntry.objects.filter(kind__in=source.kinds).exclude(
-            object_id__in=source.all_ids()
+            object_id__in=source.rows().values("pk")
         ).delete()
+        written = 0
         for start in range(0, len(ids), REINDEX_BATCH_SIZE):
             with transaction.atomic():
-                for pk in ids[start : start + REINDEX_BATCH_SIZE]:
-                    index_object(name, pk)
-        counts[name] = len(ids)
-        logger.info("search.reindexed source=%s count=%d", name, len(ids))
+                written += write_entries(
+                    source, ids[start : start + REINDEX_BATCH_SIZE]
+                )
+        counts[name] = written
+        logger.info("search.reindexed source=%s count=%d", name, written)
     return counts

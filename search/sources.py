@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.permissions import Viewer
@@ -77,18 +77,13 @@ class Source:
 
     name: str
     kinds: tuple[str, ...]
-    load: Callable[[int], Model | None]
+    # The source rows, with what ``build`` reads selected or prefetched.
+    rows: Callable[[], QuerySet[Any]]
     build: Callable[[Any], EntryData | None]
     visible_ids: Callable[[Viewer], QuerySet[Any]]
-    all_ids: Callable[[], QuerySet[Any]]
     # Other sources whose entries copy text from this one (an answer shows
     # its question's title), reindexed with it.
     dependents: Callable[[int], list[tuple[str, int]]] = field(default=lambda pk: [])
-
-
-def _first(queryset: QuerySet[Any], pk: int) -> Model | None:
-    result: Model | None = queryset.filter(pk=pk).first()
-    return result
 
 
 # Posts and blog posts.
@@ -117,10 +112,9 @@ def _visible_post_ids(viewer: Viewer) -> QuerySet[Any]:
 POSTS = Source(
     name="post",
     kinds=(Kind.POST, Kind.BLOG),
-    load=lambda pk: _first(Post.objects.prefetch_related("hashtags"), pk),
+    rows=lambda: Post.objects.prefetch_related("hashtags"),
     build=_build_post,
     visible_ids=_visible_post_ids,
-    all_ids=lambda: Post.objects.filter(deleted_at__isnull=True).values("pk"),
 )
 
 
@@ -149,12 +143,11 @@ def _answers_of(question_id: int) -> list[tuple[str, int]]:
 QUESTIONS = Source(
     name="question",
     kinds=(Kind.QUESTION,),
-    load=lambda pk: _first(
-        Question.objects.select_related("context").prefetch_related("hashtags"), pk
+    rows=lambda: Question.objects.select_related("context").prefetch_related(
+        "hashtags"
     ),
     build=_build_question,
     visible_ids=lambda viewer: visible_questions(viewer).values("pk"),
-    all_ids=lambda: Question.objects.values("pk"),
     dependents=_answers_of,
 )
 
@@ -184,10 +177,9 @@ def _visible_answer_ids(viewer: Viewer) -> QuerySet[Any]:
 ANSWERS = Source(
     name="answer",
     kinds=(Kind.ANSWER,),
-    load=lambda pk: _first(Answer.objects.select_related("question__context"), pk),
+    rows=lambda: Answer.objects.select_related("question__context"),
     build=_build_answer,
     visible_ids=_visible_answer_ids,
-    all_ids=lambda: Answer.objects.filter(deleted_at__isnull=True).values("pk"),
 )
 
 
@@ -209,10 +201,9 @@ def _build_faq_entry(entry: FaqEntry) -> EntryData:
 FAQ_ENTRIES = Source(
     name="faq",
     kinds=(Kind.FAQ,),
-    load=lambda pk: _first(FaqEntry.objects.prefetch_related("contexts"), pk),
+    rows=lambda: FaqEntry.objects.prefetch_related("contexts"),
     build=_build_faq_entry,
     visible_ids=lambda viewer: visible_faq_entries(viewer).values("pk"),
-    all_ids=lambda: FaqEntry.objects.values("pk"),
 )
 
 
@@ -237,12 +228,9 @@ def _build_document(document: Document) -> EntryData:
 DOCUMENTS = Source(
     name="library",
     kinds=(Kind.LIBRARY,),
-    load=lambda pk: _first(
-        Document.objects.prefetch_related("tags", "contexts", "versions"), pk
-    ),
+    rows=lambda: Document.objects.prefetch_related("tags", "contexts", "versions"),
     build=_build_document,
     visible_ids=lambda viewer: visible_documents(viewer).values("pk"),
-    all_ids=lambda: Document.objects.values("pk"),
 )
 
 
@@ -264,10 +252,9 @@ def _build_community(community: Community) -> EntryData:
 COMMUNITIES = Source(
     name="community",
     kinds=(Kind.COMMUNITY,),
-    load=lambda pk: _first(Community.objects.all(), pk),
+    rows=lambda: Community.objects.all(),
     build=_build_community,
     visible_ids=lambda viewer: visible_communities(viewer).values("pk"),
-    all_ids=lambda: Community.objects.values("pk"),
 )
 
 
@@ -294,12 +281,9 @@ def _build_person(person: User) -> EntryData | None:
 PEOPLE = Source(
     name="person",
     kinds=(Kind.PERSON,),
-    load=lambda pk: _first(
-        User.objects.prefetch_related("crm_functions", "skill_links__skill"), pk
-    ),
+    rows=lambda: User.objects.prefetch_related("crm_functions", "skill_links__skill"),
     build=_build_person,
     visible_ids=lambda viewer: visible_people(viewer).values("pk"),
-    all_ids=lambda: User.objects.filter(is_active=True).values("pk"),
 )
 
 
