@@ -213,7 +213,6 @@ def _send_to_celery(
     except OperationalError:
         # The write that enqueued the task has committed, so failing the
         # request now would report an error for work that was saved.
-        # NOTE: no test stops the broker mid-session, so this branch is untested.
         logger.exception(
             "background task not sent to the broker: task=%s args=%r kwargs=%r",
             task.name,

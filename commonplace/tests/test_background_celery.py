@@ -5,6 +5,9 @@ worker --pool=solo``) run on 127.0.0.1; see fixtures.py. The worker reads the
 test database through its own connection, so it reads committed rows only.
 """
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,13 @@ from accounts.models import Role
 from commonplace.background import enqueue
 from commonplace.tests import background_tasks
 from commonplace.tests.background_tasks import read_lines
-from commonplace.tests.fixtures import TASK_TIMEOUT, WorkerProcess, wait_until
+from commonplace.tests.fixtures import (
+    BASE_DIR,
+    TASK_TIMEOUT,
+    WorkerProcess,
+    free_port,
+    wait_until,
+)
 from conftest import make_person
 
 TASKS = "commonplace.tests.background_tasks"
@@ -107,3 +116,46 @@ def test_worker_receives_json_arguments(on_celery, tmp_path):
     enqueue(background_tasks.append_line, path=str(record), line="keyword é ✓")
 
     assert wait_for_lines(record, 1) == ["keyword é ✓"]
+
+
+ENQUEUE_SCRIPT = """
+import django
+
+django.setup()
+
+from commonplace.background import enqueue
+from commonplace.tests.background_tasks import append_line
+
+enqueue(append_line, "unsent.txt", "never written")
+print("enqueue returned")
+"""
+
+
+def test_broker_down_is_logged_not_raised():
+    # The script runs in its own process because this process's Celery
+    # application keeps a connection pool to the test Redis.
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "commonplace.settings_test",
+        "BACKGROUND_BACKEND": "celery",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "LOG_FORMAT": "text",
+    }
+
+    finished = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", ENQUEUE_SCRIPT],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout == "enqueue returned\n"
+    assert (
+        "ERROR   commonplace.background: background task not sent to the broker: "
+        f"task={TASKS}.append_line args=['unsent.txt', 'never written'] kwargs={{}}"
+    ) in finished.stderr
+    assert "kombu.exceptions.OperationalError" in finished.stderr
