@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import CrmFunction
 from answers.conf import page_size, unanswered_after_hours
 from answers.forms import FaqEntryForm, FaqFromSourceForm, ReleaseForm
 from answers.models import FaqEntry, ReleaseNote
-from answers.permissions import can_own_faq, can_record_release
+from answers.permissions import can_own_faq, can_record_release, may_curate_faq
 from answers.selectors import (
     access_faq_entry,
     entries_needing_review,
@@ -69,6 +69,22 @@ def _source_from_query(request: AuthenticatedRequest) -> Post | Comment:
     if raw_comment.isdigit() and not raw_post:
         return access_comment(request.user, int(raw_comment))
     raise Http404("Name one post (?post=ID) or one comment (?comment=ID).")
+
+
+@require_GET
+@login_required
+def faq_source_link(request: AuthenticatedRequest) -> HttpResponse:
+    """Return the "Make FAQ entry" link for a post's page, or nothing.
+
+    The post page loads it with htmx, so the check for FAQ curators costs
+    the post page no query.
+    """
+    source = _source_from_query(request)
+    return render(
+        request,
+        "answers/_faq_source_link.html",
+        {"source": source, "may_curate": may_curate_faq(request.user)},
+    )
 
 
 @login_required

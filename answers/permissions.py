@@ -4,7 +4,7 @@ Every rule is written once here; services enforce them and views use them
 to decide which buttons to show.
 """
 
-from accounts.models import CrmFunction, Role, User
+from accounts.models import CrmFunction, Role, SuperUserAssignment, User
 from accounts.permissions import can_curate_faq, is_super_user_for
 from answers.models import Answer, Question
 from social.selectors import can_moderate
@@ -64,3 +64,12 @@ def can_own_faq(actor: User, crm_function: CrmFunction | None) -> bool:
 
 def can_record_release(actor: User) -> bool:
     return actor.role == Role.FACILITATOR
+
+
+def may_curate_faq(person: User) -> bool:
+    """Return whether ``person`` may make FAQ entries for at least one CRM function."""
+    if person.is_external:
+        return False
+    if person.role in {Role.FACILITATOR, Role.MODERATOR}:
+        return True
+    return SuperUserAssignment.objects.filter(person=person).exists()

@@ -31,6 +31,7 @@ urlpatterns = [
         name="comment_delete",
     ),
     path("faq/new/", faq_views.faq_new, name="faq_new"),
+    path("faq/source-link/", faq_views.faq_source_link, name="faq_source_link"),
     path("faq/<int:entry_id>/", faq_views.faq_detail, name="faq_detail"),
     path("faq/<int:entry_id>/edit/", faq_views.faq_edit, name="faq_edit"),
     path("faq/<int:entry_id>/reviewed/", faq_views.faq_reviewed, name="faq_reviewed"),

@@ -560,12 +560,36 @@ class TestPages:
     def test_new_entry_page_needs_one_source(self, signed_in, super_user):
         assert signed_in(super_user).get("/questions/faq/new/").status_code == 404
 
-    def test_post_page_shows_button_to_curators_only(
-        self, signed_in, open_post, super_user, outsider
+    def test_post_page_loads_the_link_lazily(self, signed_in, open_post, outsider):
+        html = signed_in(outsider).get(f"/posts/{open_post.pk}/").content.decode()
+        assert (
+            f'hx-get="/questions/faq/source-link/?post={open_post.pk}" '
+            'hx-trigger="load"'
+        ) in html
+
+    def test_source_link_for_curators_only(
+        self, signed_in, open_post, super_user, outsider, moderator
     ):
-        button = b'data-testid="make-faq-entry"'
-        assert button in signed_in(super_user).get(f"/posts/{open_post.pk}/").content
-        assert button not in signed_in(outsider).get(f"/posts/{open_post.pk}/").content
+        link = (
+            f'<a href="/questions/faq/new/?post={open_post.pk}" '
+            'data-testid="make-faq-entry">Make FAQ entry</a>'
+        )
+        url = f"/questions/faq/source-link/?post={open_post.pk}"
+        assert link in signed_in(super_user).get(url).content.decode()
+        assert link in signed_in(moderator).get(url).content.decode()
+        assert signed_in(outsider).get(url).content.strip() == b""
+
+    def test_source_link_for_comment(self, signed_in, open_post, outsider, super_user):
+        comment = post_comment(author=outsider, post=open_post, body="Code BF.")
+        url = f"/questions/faq/source-link/?comment={comment.pk}"
+        html = signed_in(super_user).get(url).content.decode()
+        assert f'href="/questions/faq/new/?comment={comment.pk}"' in html
+
+    def test_source_link_for_hidden_post_is_404(
+        self, signed_in, private_post, super_user
+    ):
+        url = f"/questions/faq/source-link/?post={private_post.pk}"
+        assert signed_in(super_user).get(url).status_code == 404
 
     def test_edit_page_for_owner(self, signed_in, entry, super_user):
         response = signed_in(super_user).post(
