@@ -20,23 +20,40 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-if "DATABASE_URL" not in os.environ:
-    bench_dir = ROOT / "var" / "bench"
-    bench_dir.mkdir(parents=True, exist_ok=True)
-    database = bench_dir / "bench.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{database.relative_to(ROOT)}"
 
-import django  # noqa: E402
+from bench.common import setup_django  # noqa: E402
 
-django.setup()
+KNOWLEDGE_SIZES = ("tiny", "small", "medium", "large")
+
+
+def parse_options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--requests", type=int, default=500, help="timed requests per URL"
+    )
+    parser.add_argument(
+        "--knowledge",
+        choices=KNOWLEDGE_SIZES,
+        help="read a generated knowledge data set (bench/generate_knowledge.py) "
+        "instead of the demo company",
+    )
+    parser.add_argument("--write", action="store_true", help="update the results")
+    return parser.parse_args()
+
+
+OPTIONS = parse_options()
+if OPTIONS.knowledge:
+    setup_django(sqlite_file=f"knowledge-{OPTIONS.knowledge}.sqlite3", fresh=False)
+else:
+    setup_django(sqlite_file="bench.sqlite3", fresh=True)
 
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
+
+from bench import urls as bench_urls  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks.md"
 WARM_UP = 50
@@ -101,29 +118,56 @@ def check(client: Client, url: str) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--requests", type=int, default=500, help="timed requests per URL"
-    )
-    parser.add_argument("--write", action="store_true", help=f"update {RESULTS.name}")
-    options = parser.parse_args()
+def prepare_knowledge() -> tuple[Client, str]:
+    """Sign in an employee of the generated data set; pick the busiest context."""
+    from accounts.models import Role, User
+    from assist.models import HelpContext
 
-    client = prepare()
-    help_url = "/api/assist/help?context=reconciliation.order.short_payment"
+    call_command("migrate", verbosity=0)
+    reader = (
+        User.objects.filter(role=Role.SALES_REP, learner_group__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    if reader is None:
+        raise SystemExit("The data set has no sales representative to sign in as.")
+    busiest = (
+        HelpContext.objects.annotate(items=Count("faq_entries") + Count("documents"))
+        .order_by("-items", "key")
+        .values_list("key", flat=True)
+        .first()
+    )
+    client = Client()
+    client.force_login(reader)
+    return client, str(busiest)
+
+
+def main() -> None:
+    options = OPTIONS
+    if options.knowledge:
+        client, context_key = prepare_knowledge()
+    else:
+        client, context_key = prepare(), "reconciliation.order.short_payment"
+    help_url = f"/api/assist/help?context={context_key}"
+    # The in-memory floor returns this same JSON body without any query.
+    bench_urls.MEMORY_BODY = client.get(help_url).content
     cases = [
         Case("bare signed-in JSON view (floor)", "/bench/bare"),
-        Case("help endpoint, reconciliation.order.short_payment", help_url),
+        Case("the same help JSON from memory (floor)", "/bench/help-memory"),
+        Case(f"help endpoint, {context_key}", help_url),
         Case(
             "help endpoint, cache emptied before each request",
             help_url,
             before=cache.clear,
         ),
-        Case(
-            "order list page, exceptions filter",
-            "/reconciliation/orders/?status=exception",
-        ),
     ]
+    if not options.knowledge:
+        cases.append(
+            Case(
+                "order list page, exceptions filter",
+                "/reconciliation/orders/?status=exception",
+            )
+        )
     for case in cases:
         check(client, case.url)
     samples = measure(client, cases, options.requests)
@@ -132,25 +176,33 @@ def main() -> None:
         for label, values in samples.items()
     ]
 
-    floor_p50, floor_p95 = rows[0][1], rows[0][2]
+    memory_p50, memory_p95 = rows[1][1], rows[1][2]
+    data_set = (
+        f"generated knowledge data set, size {options.knowledge}"
+        if options.knowledge
+        else "the demo company"
+    )
     lines = [
-        f"Engine: {connection.vendor}; {options.requests} timed requests per case, "
-        f"cases interleaved, after {WARM_UP} warm-up rounds; Python "
-        f"{platform.python_version()} on "
-        f"{platform.machine()}, {os.cpu_count()} cores.",
+        f"Engine: {connection.vendor}; {data_set}; {options.requests} timed "
+        f"requests per case, cases interleaved, after {WARM_UP} warm-up rounds; "
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"{os.cpu_count()} cores. Ratios are to the in-memory floor.",
         "",
-        "| request | p50 ms | p95 ms | p50 / floor | p95 / floor |",
+        "| request | p50 ms | p95 ms | p50 / memory floor | p95 / memory floor |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for label, p50, p95 in rows:
         lines.append(
-            f"| {label} | {p50:.2f} | {p95:.2f} | {p50 / floor_p50:.2f} | "
-            f"{p95 / floor_p95:.2f} |"
+            f"| {label} | {p50:.2f} | {p95:.2f} | {p50 / memory_p50:.2f} | "
+            f"{p95 / memory_p95:.2f} |"
         )
     report = "\n".join(lines)
     print(report)
     if options.write:
-        write_results(report, vendor=connection.vendor)
+        marker = connection.vendor
+        if options.knowledge:
+            marker = f"{connection.vendor}-knowledge-{options.knowledge}"
+        write_results(report, vendor=marker)
 
 
 def write_results(report: str, *, vendor: str) -> None:

@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 
 
@@ -9,7 +9,19 @@ def bare_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# Set by bench_help.py to the help endpoint's own body, so this view returns
+# the same JSON from memory, with no query.
+MEMORY_BODY = b"{}"
+
+
+@login_required
+def help_from_memory(request: HttpRequest) -> HttpResponse:
+    """Return the help JSON held in memory, as the help endpoint's floor."""
+    return HttpResponse(MEMORY_BODY, content_type="application/json")
+
+
 urlpatterns = [
     path("bench/bare", bare_json),
+    path("bench/help-memory", help_from_memory),
     path("", include("commonplace.urls")),
 ]
