@@ -70,9 +70,13 @@ class OpenItems:
     by_reference: dict[str, list[Invoice]] = field(default_factory=dict)
 
 
-def load_open_items(company: Company, duplicates: set[int]) -> OpenItems:
+def load_open_items(
+    company: Company, duplicates: set[int], scope: Q | None = None
+) -> OpenItems:
+    """Load the open invoices, all of the company's or those ``scope`` selects."""
     rows = (
         Invoice.objects.filter(
+            scope or Q(),
             company=company,
             state=Invoice.State.POSTED,
             kind__in=RECEIVABLE_KINDS,
@@ -344,10 +348,17 @@ def _unapplied(payment: Payment, available: Decimal) -> Finding:
 def match_payment(*, payment: Payment, context: CheckContext) -> Results:
     """Run the cash rules on one new payment, for on-demand matching."""
     results = Results()
-    items = load_open_items(payment.company, set(context.duplicates))
-    blocked = {
-        pair for pair in reversed_pairs(payment.company) if pair[0] == payment.pk
-    }
+    scope = Q(number__iexact=payment.reference.strip()) | Q(
+        reference__iexact=payment.reference.strip()
+    )
+    if payment.party is not None:
+        partner = payment.party.commercial_partner_id
+        scope |= Q(customer_id=partner) | Q(customer__parent_id=partner)
+    # NOTE: the database compares references case-insensitively but without
+    # Unicode folding, so a reference typed in full-width letters is found by
+    # the full pass and not here.
+    items = load_open_items(payment.company, set(context.duplicates), scope)
+    blocked = reversed_pairs(payment.company, payment)
     _apply_one(payment, items, blocked, context, results)
     return results
 

@@ -380,9 +380,16 @@ def _reverse_allocations(
     return reversals
 
 
-def reversed_pairs(company: Company) -> set[tuple[int, int]]:
-    """Return the (payment, invoice) pairs a person unreconciled."""
-    rows = Allocation.objects.filter(
-        payment__company=company, reverses__isnull=False
-    ).values_list("payment_id", "invoice_id")
-    return set(rows)
+def reversed_pairs(
+    company: Company, payment: Payment | None = None
+) -> set[tuple[int, int]]:
+    """Return the (payment, invoice) pairs a person unreconciled.
+
+    With ``payment``, only that payment's pairs are read.
+    """
+    rows = Allocation.objects.filter(reverses__isnull=False)
+    if payment is None:
+        rows = rows.filter(payment__company=company)
+    else:
+        rows = rows.filter(payment=payment)
+    return set(rows.values_list("payment_id", "invoice_id"))

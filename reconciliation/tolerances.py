@@ -18,6 +18,7 @@ profiles behaves as before profiles existed.
 import hashlib
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 
@@ -67,7 +68,7 @@ class Tolerance:
             refund_days=profile.refund_days,
         )
 
-    @property
+    @cached_property
     def version(self) -> str:
         """Return a short hash of every value, stored on the matches it made."""
         # Decimals are normalized, so 0.0100 from the database and 0.01 from
