@@ -50,3 +50,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.recipient_id}"
+
+
+class EmailPreference(models.Model):
+    """A person's choice to get notifications by e-mail; no row means yes."""
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="email_preference",
+    )
+    notification_emails = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        state = "on" if self.notification_emails else "off"
+        return f"notification e-mail {state} for {self.person_id}"

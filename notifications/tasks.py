@@ -18,19 +18,27 @@ logger = logging.getLogger(__name__)
 def send_notification_emails(kind: str, subject_key: str) -> None:
     """E-mail each unread notification of one event that was not e-mailed yet.
 
+    People who turned notification e-mail off, and people without an e-mail
+    address, are skipped.
+
     Each notification is claimed (``emailed_at`` set) before it is sent and
     released again if the SMTP server fails it, so retries send only what is
     still missing. A crash between the claim and the send loses that e-mail
     instead of sending it twice.
     """
-    pending = [
-        notification
-        for notification in Notification.objects.filter(
+    unsent = (
+        Notification.objects.filter(
             kind=kind,
             subject_key=subject_key,
             read_at__isnull=True,
             emailed_at__isnull=True,
-        ).select_related("recipient")
+        )
+        .exclude(recipient__email_preference__notification_emails=False)
+        .select_related("recipient")
+    )
+    pending = [
+        notification
+        for notification in unsent
         if notification.recipient.email and notification.recipient.is_active
     ]
     if not pending:
@@ -83,6 +91,7 @@ def build_notification_email(notification: Notification) -> EmailMessage:
         "kind_label": notification.get_kind_display(),
         "link": link,
         "notifications_link": f"{base_url}/notifications/",
+        "settings_link": f"{base_url}/notifications/e-mail/",
         "company": settings.COMMONPLACE_COMPANY_NAME,
     }
     template = (

@@ -4,15 +4,22 @@ import logging
 
 import pytest
 from django.db import transaction
+from django.test import Client
 
 from commonplace.tests.fixtures import TASK_TIMEOUT, TEST_BASE_URL, wait_until
+from core.models import AuditEvent
 from notifications.models import Notification
+from notifications.preferences import (
+    set_notification_emails,
+    wants_notification_emails,
+)
 from notifications.services import mark_read, notify
 from notifications.tasks import send_notification_emails
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TASK = "notifications.tasks.send_notification_emails"
+CHECKED = b'name="notification_emails" checked'
 
 EMPLOYEE_BODY = f"""Hello Petra,
 
@@ -22,6 +29,7 @@ Open it in Commonplace:
 {TEST_BASE_URL}/questions/7/
 
 All your notifications: {TEST_BASE_URL}/notifications/
+Stop these e-mails: {TEST_BASE_URL}/notifications/e-mail/
 
 This e-mail comes from Company X's internal learning network.
 Do not forward it outside Company X.
@@ -35,6 +43,7 @@ Open it in Commonplace:
 {TEST_BASE_URL}/questions/9/#answer-3
 
 All your notifications: {TEST_BASE_URL}/notifications/
+Stop these e-mails: {TEST_BASE_URL}/notifications/e-mail/
 
 You get this e-mail because you take part in Company X's
 customer community on Commonplace.
@@ -220,3 +229,58 @@ def test_celery_worker_sends_email(
     assert body_of(received.message) == EMPLOYEE_BODY
     notification = Notification.objects.get(recipient=super_user)
     assert notification.emailed_at is not None
+
+
+def test_opted_out_person_gets_no_email(emails_on, sales_rep, super_user):
+    set_notification_emails(person=super_user, enabled=False)
+
+    notify_routed_question(sales_rep, super_user)
+
+    assert emails_on == []
+    assert Notification.objects.get(recipient=super_user).emailed_at is None
+
+
+def test_opted_back_in_person_gets_email(emails_on, sales_rep, super_user):
+    set_notification_emails(person=super_user, enabled=False)
+    set_notification_emails(person=super_user, enabled=True)
+
+    notify_routed_question(sales_rep, super_user)
+
+    assert [received.rcpt_tos for received in emails_on] == [["petra@example.com"]]
+
+
+def test_settings_page_turns_email_off(super_user):
+    client = Client()
+    client.force_login(super_user)
+
+    page = client.get("/notifications/e-mail/")
+    response = client.post("/notifications/e-mail/", {})
+
+    assert page.status_code == 200
+    assert CHECKED in page.content
+    assert response.status_code == 302
+    assert response["Location"] == "/notifications/e-mail/"
+    assert wants_notification_emails(person=super_user) is False
+    event = AuditEvent.objects.get(action="notifications.email_preference_changed")
+    assert event.before == {"notification_emails": True}
+    assert event.after == {"notification_emails": False}
+    assert CHECKED not in client.get("/notifications/e-mail/").content
+
+
+def test_settings_page_turns_email_on(super_user):
+    set_notification_emails(person=super_user, enabled=False)
+    client = Client()
+    client.force_login(super_user)
+
+    response = client.post("/notifications/e-mail/", {"notification_emails": "on"})
+
+    assert response.status_code == 302
+    assert wants_notification_emails(person=super_user) is True
+    assert CHECKED in client.get("/notifications/e-mail/").content
+
+
+def test_settings_page_needs_sign_in():
+    response = Client().get("/notifications/e-mail/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
