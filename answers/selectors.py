@@ -27,7 +27,7 @@ from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import CrmFunction, User
+from accounts.models import CrmFunction, Role, User
 from accounts.permissions import Viewer
 from answers.conf import suggestion_limit, unanswered_after_hours
 from answers.models import (
@@ -293,6 +293,15 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
                 )
             )
     return links
+
+
+def desk_functions(viewer: User) -> QuerySet[CrmFunction]:
+    """Return the CRM functions whose desk pages ``viewer`` may open."""
+    if viewer.is_external:
+        return CrmFunction.objects.none()
+    if viewer.role in {Role.FACILITATOR, Role.MODERATOR}:
+        return CrmFunction.objects.all()
+    return CrmFunction.objects.filter(super_user_assignments__person=viewer)
 
 
 def faq_owners(crm_function: CrmFunction | None) -> QuerySet[User]:

@@ -29,6 +29,7 @@ from answers.selectors import (
     access_answer,
     access_question,
     access_question_comment,
+    desk_functions,
     question_page,
     questions_list,
     suggest_similar,
@@ -97,7 +98,11 @@ def question_list(request: AuthenticatedRequest) -> HttpResponse:
     tag = normalize_tag(request.GET.get("tag", "")[:MAX_TAG_QUERY]).strip()
     paginator = Paginator(questions_list(request.user, tag=tag), page_size())
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "answers/question_list.html", {"page": page, "tag": tag})
+    return render(
+        request,
+        "answers/question_list.html",
+        {"page": page, "tag": tag, "desks": list(desk_functions(request.user))},
+    )
 
 
 def _askable_communities(request: AuthenticatedRequest) -> QuerySet[Community]:

@@ -606,3 +606,11 @@ class TestPages:
             signed_in(outsider).get(f"/questions/faq/{entry.pk}/edit/").status_code
             == 403
         )
+
+
+def test_question_list_links_own_desks(signed_in, super_user, outsider, customer):
+    response = signed_in(super_user).get("/questions/")
+    assert [f.slug for f in response.context["desks"]] == ["payments"]
+    assert b'href="/questions/functions/payments/unanswered/"' in response.content
+    assert signed_in(outsider).get("/questions/").context["desks"] == []
+    assert signed_in(customer).get("/questions/").context["desks"] == []
