@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import CrmFunction, LearnerGroup, User
 from notifications.models import Notification
 from notifications.services import notify
 from social.models import Comment, Mention, Post
@@ -44,16 +44,57 @@ class MentionTarget:
         return f"/posts/{self.post.pk}/"
 
 
+# Names people type to reach a whole group. A person with such a username is
+# mentioned as that person; otherwise the name is rejected, never dropped.
+GROUP_MENTION_NAMES = frozenset(
+    {"all", "everyone", "here", "channel", "team", "staff", "employees"}
+    | {"all-employees", "all_employees", "customers", "all-customers"}
+)
+
+
+def _group_names(names: set[str]) -> list[str]:
+    """Return the names in ``names`` that name a group rather than a person."""
+    if not names:
+        return []
+    variants = {name.replace("-", "_") for name in names} | names
+    groups = set(
+        LearnerGroup.objects.filter(slug__in=variants).values_list("slug", flat=True)
+    ) | set(
+        CrmFunction.objects.filter(slug__in=variants).values_list("slug", flat=True)
+    )
+    return sorted(
+        name
+        for name in names
+        if name in GROUP_MENTION_NAMES or name.replace("-", "_") in groups
+    )
+
+
 def resolve_mentions(usernames: list[str]) -> list[User]:
-    """Return the active people named by ``usernames``, matched case-insensitively."""
+    """Return the active people named by ``usernames``, matched case-insensitively.
+
+    Raise ValidationError for a name that is a group (``@all-employees``,
+    a learner group or a CRM function) and no person's username: there are
+    no group mentions, and silently notifying nobody would mislead the author.
+    """
     if not usernames:
         return []
     keys = {name.lower() for name in usernames}
-    return list(
+    people: list[User] = list(
         User.objects.annotate(username_key=Lower("username"))
         .filter(username_key__in=keys, is_active=True)
         .order_by("username_key")
     )
+    groups = _group_names(keys - {person.username.lower() for person in people})
+    if groups:
+        named = ", ".join(f"@{name}" for name in groups)
+        what = "names a group, not a person" if len(groups) == 1 else "name groups"
+        raise ValidationError(
+            f"{named} {what}, and group mentions are not "
+            "supported, so nobody would be notified. Mention people by username "
+            f"(at most {settings.SOCIAL_MAX_MENTIONS}), or ask an executive or a "
+            "learning facilitator to publish an announcement."
+        )
+    return people
 
 
 def check_mention_cap(people: list[User], *, text_kind: str) -> None:
