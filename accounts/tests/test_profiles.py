@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts import views
 from accounts.models import (
@@ -713,3 +714,35 @@ class TestFollowButton:
         monkeypatch.setattr(views, "FOLLOW_PERSON_URL_NAME", "follows:missing")
         html = page_text(signed_in(outsider), "/people/sally/")
         assert 'data-testid="follow-person"' not in html
+
+
+def profile_queries(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_profile_queries_constant_over_content(outsider, sales_rep, payments_community):
+    colleagues = [make_person(f"peer{n}", Role.WAREHOUSE) for n in range(4)]
+    give_skills(sales_rep, "One")
+    give_skills(outsider, *[f"Skill {n}" for n in range(8)])
+    for peer in colleagues:
+        Follow.objects.create(follower=peer, person=outsider)
+        for n in range(8):
+            set_endorsement(
+                endorser=peer, person=outsider, skill_name=f"skill {n}", active=True
+            )
+    for n in range(5):
+        publish_post(author=outsider, community=payments_community, body=f"Tip {n}")
+    client = signed_in(sales_rep)
+    client.get("/people/sally/")  # the session is read and cached on the first request
+
+    small = profile_queries(client, "/people/sally/")
+    large = profile_queries(client, "/people/otto/")
+
+    assert small == large
+    # Session, viewer, unread count; the person, the person again with three
+    # prefetches, endorsements, follower count and names, own follow, posts,
+    # comments.
+    assert large == 14
