@@ -28,7 +28,9 @@ import base64
 import datetime
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -141,19 +143,22 @@ def feed_sources(viewer: User) -> Sources:
 
 
 def _after(key: FeedKey, sort: str, prefix: str = "") -> Q:
-    """Return the condition for posts strictly after ``key`` in ``sort`` order."""
-    created, post_id, helpful = (
-        f"{prefix}created_at",
-        "post_id" if prefix else "id",
-        f"{prefix}helpful_count",
-    )
-    newest = Q(**{f"{created}__lt": key.created_at}) | Q(
-        **{created: key.created_at, f"{post_id}__lt": key.id}
+    """Return the condition for posts strictly after ``key`` in ``sort`` order.
+
+    Each OR is put under a plain bound on its leading column (``created_at <=
+    X AND (created_at < X OR id < Y)``), so the database can start the index
+    range at the cursor instead of reading every row before it.
+    """
+    created = f"{prefix}created_at"
+    post_id = "post_id" if prefix else "id"
+    helpful = f"{prefix}helpful_count"
+    newest = Q(**{f"{created}__lte": key.created_at}) & (
+        Q(**{f"{created}__lt": key.created_at}) | Q(**{f"{post_id}__lt": key.id})
     )
     if sort == "newest":
         return newest
-    return Q(**{f"{helpful}__lt": key.helpful_count}) | (
-        Q(**{helpful: key.helpful_count}) & newest
+    return Q(**{f"{helpful}__lte": key.helpful_count}) & (
+        Q(**{f"{helpful}__lt": key.helpful_count}) | newest
     )
 
 
@@ -162,10 +167,12 @@ def newest_after(key: FeedKey) -> Q:
     return _after(key, "newest")
 
 
-def _before(key: FeedKey) -> Q:
-    """Return the condition for posts newer than ``key`` (for the new-post count)."""
-    return Q(created_at__gt=key.created_at) | Q(
-        created_at=key.created_at, id__gt=key.id
+def _newer_than(key: FeedKey, prefix: str = "") -> Q:
+    """Return the condition for posts newer than ``key``, for the new-post count."""
+    created = f"{prefix}created_at"
+    post_id = "post_id" if prefix else "id"
+    return Q(**{f"{created}__gte": key.created_at}) & (
+        Q(**{f"{created}__gt": key.created_at}) | Q(**{f"{post_id}__gt": key.id})
     )
 
 
@@ -182,13 +189,17 @@ class _TermBuilder:
     """Build the per-source querysets for one feed read."""
 
     def __init__(self, viewer: User, sort: str, limit: int) -> None:
+        self.viewer = viewer
         self.sort = sort
         self.limit = limit
         self.posts = Post.objects.filter(
             _visible_here(viewer, "community_id"), deleted_at__isnull=True
         )
-        self.tagged = PostHashtag.objects.filter(
-            _visible_here(viewer, "post__community_id"),
+
+    @cached_property
+    def tagged(self) -> QuerySet[PostHashtag]:
+        return PostHashtag.objects.filter(
+            _visible_here(self.viewer, "post__community_id"),
             post__deleted_at__isnull=True,
         )
 
@@ -203,14 +214,19 @@ class _TermBuilder:
         post_id = "post_id" if prefix else "id"
         return [post_id, f"{prefix}created_at", f"{prefix}helpful_count"]
 
-    def post_term(self, condition: Q, window: Q | None) -> QuerySet[Any]:
+    def post_term(
+        self, condition: Q, window: Q | None, *, id_only: bool
+    ) -> QuerySet[Any]:
         posts = self.posts.filter(condition)
         if window is not None:
             posts = posts.filter(window)
-        ordered = posts.order_by(*self._order()).values_list(*self._columns())
+        columns = ["id"] if id_only else self._columns()
+        ordered = posts.order_by(*self._order()).values_list(*columns)
         return ordered[: self.limit]
 
-    def tag_term(self, condition: Q, window: Q | None) -> QuerySet[Any]:
+    def tag_term(
+        self, condition: Q, window: Q | None, *, id_only: bool
+    ) -> QuerySet[Any]:
         # The newest order reads the copied post time from the tag's own
         # index; the helpful order has to sort the tag's posts.
         prefix = "post_" if self.sort == "newest" else "post__"
@@ -218,23 +234,166 @@ class _TermBuilder:
         if window is not None:
             rows = rows.filter(window)
         columns = ["post_id", f"{prefix}created_at", "post__helpful_count"]
+        if id_only:
+            columns = ["post_id"]
         ordered = rows.order_by(*self._order(prefix)).values_list(*columns)
         return ordered[: self.limit]
 
 
-def _grouped(ids: list[int], field_name: str) -> list[Q]:
-    if len(ids) > MAX_TERMS_PER_KIND:
-        return [Q(**{f"{field_name}__in": ids})]
-    return [Q(**{field_name: source_id}) for source_id in ids]
+# Compiling a term costs more than running it, so each kind of source is
+# compiled once with this id, which no row has, and the real ids replace it.
+_PLACEHOLDER_ID = -1_000_000_007
 
 
-def _terms(
+@dataclass(frozen=True)
+class _Family:
+    """The terms of one kind of source: how to build one, and for which ids.
+
+    ``make(condition, id_only)`` returns a sliced queryset of (id, time,
+    helpful count) rows, or of ids alone. ``ids`` is None for a kind that
+    has one term and no source ids (the announcements).
+    """
+
+    make: Callable[[Q, bool], QuerySet[Any]]
+    field_name: str
+    ids: list[int] | None
+
+
+def _compile(term: QuerySet[Any]) -> tuple[str, list[Any]]:
+    sql, params = term.query.sql_with_params()
+    return sql, list(params)
+
+
+def _placeholder_slot(sql: str, params: list[Any]) -> int | None:
+    """Return the index of the placeholder id among the parameters, if unique."""
+    slots = [index for index, value in enumerate(params) if value == _PLACEHOLDER_ID]
+    if len(slots) != 1 or sql.count("%s") != len(params):
+        return None
+    return slots[0]
+
+
+class _Statement:
+    """One SQL statement assembled from compiled terms, with its parameters."""
+
+    def __init__(self) -> None:
+        self.ctes: list[str] = []
+        self.cte_params: list[Any] = []
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def add_rows(self, sql: str, params: list[Any]) -> None:
+        # Django compiled ``sql``; every value in it is a parameter.
+        term = f"SELECT * FROM ({sql}) AS term_{len(self.parts)}"  # noqa: S608
+        self.parts.append(term)
+        self.params.extend(params)
+
+    def add_ids(self, sql: str, params: list[Any]) -> None:
+        self.parts.append(
+            f"{_FEED_COLUMNS} FROM social_post AS feed_post "
+            f"WHERE feed_post.id IN ({sql})"
+        )
+        self.params.extend(params)
+
+    def add_correlated(self, sql: str, params: list[Any], ids: list[int]) -> None:
+        """Add one term run once per id, as SQLite runs a correlated subquery."""
+        name = f"source_{len(self.ctes)}"
+        values = ", ".join(["(%s)"] * len(ids))
+        self.ctes.append(f"{name}(source_id) AS (VALUES {values})")
+        self.cte_params.extend(ids)
+        self.parts.append(
+            f"{_FEED_COLUMNS} FROM {name} JOIN social_post AS feed_post "
+            f"ON feed_post.id IN ({sql})"
+        )
+        self.params.extend(params)
+
+    def sql(self, outer: str) -> tuple[str, list[Any]]:
+        """Return ``outer`` (with ``{union}`` in it) around the merged terms."""
+        union = " UNION ".join(self.parts)
+        prefix = f"WITH {', '.join(self.ctes)} " if self.ctes else ""
+        statement = prefix + outer.replace("{union}", union)
+        return statement, [*self.cte_params, *self.params]
+
+
+_FEED_COLUMNS = "SELECT feed_post.id, feed_post.created_at, feed_post.helpful_count"
+
+
+def _add_family_union(statement: _Statement, family: _Family) -> None:
+    """Add one term per id, each merged by UNION (the PostgreSQL form)."""
+    if family.ids is None or len(family.ids) > MAX_TERMS_PER_KIND:
+        condition = (
+            Q() if family.ids is None else Q(**{f"{family.field_name}__in": family.ids})
+        )
+        statement.add_rows(*_compile(family.make(condition, False)))
+        return
+    template = family.make(Q(**{family.field_name: _PLACEHOLDER_ID}), False)
+    sql, params = _compile(template)
+    slot = _placeholder_slot(sql, params)
+    for source_id in family.ids:
+        if slot is None:
+            condition = Q(**{family.field_name: source_id})
+            statement.add_rows(*_compile(family.make(condition, False)))
+            continue
+        term_params = list(params)
+        term_params[slot] = source_id
+        statement.add_rows(sql, term_params)
+
+
+def _add_family_correlated(statement: _Statement, family: _Family) -> None:
+    """Add the family as one correlated term over a list of ids (the SQLite form).
+
+    SQLite merges a long chain of UNIONs in time that grows faster than the
+    number of terms, while a correlated subquery per id stays linear.
+    """
+    if family.ids is None or len(family.ids) > MAX_TERMS_PER_KIND:
+        condition = (
+            Q() if family.ids is None else Q(**{f"{family.field_name}__in": family.ids})
+        )
+        statement.add_ids(*_compile(family.make(condition, True)))
+        return
+    template = family.make(Q(**{family.field_name: _PLACEHOLDER_ID}), True)
+    sql, params = _compile(template)
+    slot = _placeholder_slot(sql, params)
+    if slot is None:
+        statement.add_ids(
+            *_compile(family.make(Q(**{f"{family.field_name}__in": family.ids}), True))
+        )
+        return
+    pieces = sql.split("%s")
+    source = f"source_{len(statement.ctes)}.source_id"
+    correlated = (
+        "".join(
+            piece + (source if index == slot else "%s")
+            for index, piece in enumerate(pieces[:-1])
+        )
+        + pieces[-1]
+    )
+    statement.add_correlated(
+        correlated,
+        [value for index, value in enumerate(params) if index != slot],
+        family.ids,
+    )
+
+
+def _statement(families: list[_Family]) -> _Statement:
+    statement = _Statement()
+    correlated = connection.vendor == "sqlite"
+    for family in families:
+        if family.ids == []:
+            continue
+        if correlated:
+            _add_family_correlated(statement, family)
+        else:
+            _add_family_union(statement, family)
+    return statement
+
+
+def _families(
     builder: _TermBuilder,
     sources: Sources,
     *,
     after: FeedKey | None,
     newer_than: FeedKey | None = None,
-) -> list[QuerySet[Any]]:
+) -> list[_Family]:
     sort = builder.sort
     post_window: Q | None = None
     tag_window: Q | None = None
@@ -243,35 +402,24 @@ def _terms(
         tag_prefix = "post_" if sort == "newest" else "post__"
         tag_window = _after(after, sort, tag_prefix)
     if newer_than is not None:
-        post_window = _before(newer_than)
-        tag_window = Q(post__created_at__gt=newer_than.created_at) | Q(
-            post__created_at=newer_than.created_at, post_id__gt=newer_than.id
-        )
+        post_window = _newer_than(newer_than)
+        tag_window = _newer_than(newer_than, "post_")
 
-    terms = [builder.post_term(Q(kind=Post.Kind.ANNOUNCEMENT), post_window)]
-    for condition in _grouped(sources.people, "author_id"):
-        terms.append(builder.post_term(condition, post_window))
-    for condition in _grouped(sources.communities, "community_id"):
-        terms.append(builder.post_term(condition, post_window))
-    for condition in _grouped(sources.hashtags, "hashtag_id"):
-        terms.append(builder.tag_term(condition, tag_window))
-    return terms
+    def post_term(condition: Q, id_only: bool) -> QuerySet[Any]:
+        return builder.post_term(condition, post_window, id_only=id_only)
 
+    def tag_term(condition: Q, id_only: bool) -> QuerySet[Any]:
+        return builder.tag_term(condition, tag_window, id_only=id_only)
 
-def _union_sql(terms: list[QuerySet[Any]]) -> tuple[str, list[Any]]:
-    """Return one statement that merges ``terms``, each keeping its own LIMIT.
+    def announcement_term(condition: Q, id_only: bool) -> QuerySet[Any]:
+        return post_term(condition & Q(kind=Post.Kind.ANNOUNCEMENT), id_only)
 
-    Django cannot combine sliced querysets on SQLite, so each term is
-    compiled on its own and wrapped in a sub-select.
-    """
-    parts: list[str] = []
-    params: list[Any] = []
-    for number, term in enumerate(terms):
-        sql, term_params = term.query.sql_with_params()
-        # Django compiled ``sql``; every value in it is a parameter.
-        parts.append(f"SELECT * FROM ({sql}) AS term_{number}")  # noqa: S608
-        params.extend(term_params)
-    return " UNION ".join(parts), params
+    return [
+        _Family(announcement_term, "kind", None),
+        _Family(post_term, "author_id", sources.people),
+        _Family(post_term, "community_id", sources.communities),
+        _Family(tag_term, "hashtag_id", sources.hashtags),
+    ]
 
 
 def _as_aware(value: datetime.datetime | str) -> datetime.datetime:
@@ -284,10 +432,10 @@ def _as_aware(value: datetime.datetime | str) -> datetime.datetime:
     return parsed
 
 
-def _candidate_keys(terms: list[QuerySet[Any]], sort: str, count: int) -> list[FeedKey]:
-    union, params = _union_sql(terms)
+def _candidate_keys(families: list[_Family], sort: str, count: int) -> list[FeedKey]:
     order = "2 DESC, 1 DESC" if sort == "newest" else "3 DESC, 2 DESC, 1 DESC"
-    sql = f"SELECT * FROM ({union}) AS candidates ORDER BY {order} LIMIT %s"  # noqa: S608
+    outer = f"SELECT * FROM ({{union}}) AS candidates ORDER BY {order} LIMIT %s"  # noqa: S608
+    sql, params = _statement(families).sql(outer)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, count])
         rows = cursor.fetchall()
@@ -297,25 +445,23 @@ def _candidate_keys(terms: list[QuerySet[Any]], sort: str, count: int) -> list[F
     ]
 
 
-def pinned_announcements(viewer: User) -> list[Post]:
+def _pinned_ids(viewer: User, live_posts: QuerySet[Post]) -> list[int]:
     """Return recent announcements ``viewer`` may see and has not read, newest first.
 
     Announcements older than ``SOCIAL_ANNOUNCEMENT_PIN_DAYS`` stay in the
-    feed in their place but are no longer pinned.
+    feed in their place but are no longer pinned. ``live_posts`` are the
+    undeleted posts ``viewer`` may see, tested row by row, so the query walks
+    the (kind, time) index and its cost follows the recent announcements.
     """
     days: int = getattr(settings, "SOCIAL_ANNOUNCEMENT_PIN_DAYS", 30)
     since = timezone.now() - datetime.timedelta(days=days)
     read = AnnouncementRead.objects.filter(person=viewer, post=OuterRef("pk"))
     posts = (
-        visible_posts(viewer)
-        .filter(
-            kind=Post.Kind.ANNOUNCEMENT, deleted_at__isnull=True, created_at__gte=since
-        )
+        live_posts.filter(kind=Post.Kind.ANNOUNCEMENT, created_at__gte=since)
         .exclude(Exists(read))
-        .select_related("community")
         .order_by("-created_at", "-id")
     )
-    return list(posts[:MAX_PINNED_ANNOUNCEMENTS])
+    return list(posts.values_list("id", flat=True)[:MAX_PINNED_ANNOUNCEMENTS])
 
 
 def _check(sort: str, limit: int) -> None:
@@ -341,30 +487,29 @@ def home_feed(
     if not isinstance(viewer, User) or not viewer.is_active:
         return FeedPage(posts=[], next_cursor=None)
 
-    pinned = pinned_announcements(viewer)
-    pinned_ids = {post.pk for post in pinned}
-    builder = _TermBuilder(viewer, sort, limit + 1 + len(pinned_ids))
-    terms = _terms(builder, feed_sources(viewer), after=after)
-    keys = [
-        key
-        for key in _candidate_keys(terms, sort, limit + 1 + len(pinned_ids))
-        if key.id not in pinned_ids
-    ]
+    builder = _TermBuilder(viewer, sort, limit + 1 + MAX_PINNED_ANNOUNCEMENTS)
+    pinned_ids = _pinned_ids(viewer, builder.posts)
+    count = limit + 1 + len(pinned_ids)
+    families = _families(builder, feed_sources(viewer), after=after)
+    candidates = _candidate_keys(families, sort, count)
+    keys = [key for key in candidates if key.id not in pinned_ids]
     page_keys = keys[:limit]
-    by_id = (
-        visible_posts(viewer)
-        .select_related("community")
-        .in_bulk([key.id for key in page_keys])
-    )
-    posts = [by_id[key.id] for key in page_keys if key.id in by_id]
+    shown_ids = [key.id for key in page_keys]
+    if after is None:
+        shown_ids += pinned_ids
+    # Every post shown is read through the one post rule.
+    by_id = visible_posts(viewer).select_related("community").in_bulk(shown_ids)
 
     next_cursor = encode_cursor(sort, page_keys[-1]) if len(keys) > limit else None
-    first = after is None
+    if after is not None:
+        posts = [by_id[key.id] for key in page_keys if key.id in by_id]
+        return FeedPage(posts=posts, next_cursor=next_cursor)
+    pinned = [by_id[post_id] for post_id in pinned_ids if post_id in by_id]
     return FeedPage(
-        posts=posts,
+        posts=[by_id[key.id] for key in page_keys if key.id in by_id],
         next_cursor=next_cursor,
-        pinned=pinned if first else [],
-        top=_top_token(pinned, page_keys) if first else None,
+        pinned=pinned,
+        top=_top_token(pinned, page_keys),
     )
 
 
@@ -389,9 +534,10 @@ def new_post_count(viewer: Viewer, since: str) -> int:
     if not isinstance(viewer, User) or not viewer.is_active:
         return 0
     builder = _TermBuilder(viewer, "newest", NEW_POST_COUNT_CAP + 1)
-    terms = _terms(builder, feed_sources(viewer), after=None, newer_than=key)
-    union, params = _union_sql(terms)
-    sql = f"SELECT COUNT(*) FROM ({union}) AS candidates"  # noqa: S608
+    families = _families(builder, feed_sources(viewer), after=None, newer_than=key)
+    sql, params = _statement(families).sql(
+        "SELECT COUNT(*) FROM ({union}) AS candidates"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (count,) = cursor.fetchone()
