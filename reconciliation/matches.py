@@ -40,6 +40,7 @@ from reconciliation.models import (
     Payment,
     SalesOrder,
 )
+from reconciliation.money import format_money
 from reconciliation.services import (
     allocate_locked,
     lock_documents,
@@ -250,6 +251,7 @@ def confirm_match(*, group_id: int, actor: User, reason: str = "") -> MatchGroup
             payment = Payment.objects.get(pk=group.payment_id)
             for item in group.compared.get("invoices", []):
                 invoice = Invoice.objects.get(pk=int(item["id"]))
+                _check_still_open(group, invoice, item)
                 allocate_locked(
                     payment=payment,
                     invoice=invoice,
@@ -284,6 +286,23 @@ def confirm_match(*, group_id: int, actor: User, reason: str = "") -> MatchGroup
         )
     logger.info("Match %s confirmed by user %s", group.pk, actor.pk)
     return group
+
+
+def _check_still_open(
+    group: MatchGroup, invoice: Invoice, item: dict[str, str]
+) -> None:
+    """Raise when the invoice no longer owes what the proposal would settle."""
+    settles = Decimal(item["amount"]) + Decimal(item.get("writeoff", "0"))
+    if settles <= invoice.amount_residual:
+        return
+    minor_units = invoice.currency.minor_units
+    raise MatchError(
+        f"Match {group.matching_number} would settle "
+        f"{format_money(settles, minor_units=minor_units)} {invoice.currency_id} "
+        f"on invoice {invoice.number}, which now owes "
+        f"{format_money(invoice.amount_residual, minor_units=minor_units)}: run "
+        "the matching again for a new proposal."
+    )
 
 
 def unreconcile(*, group_id: int, actor: User, reason: str) -> MatchGroup:

@@ -449,6 +449,32 @@ def test_combination_is_proposed_then_confirmed(clerk):
     )
 
 
+def test_stale_proposal_is_rejected(clerk):
+    company = CompanyFactory.create()
+    customer = PartyFactory.create(company=company)
+    first = open_invoice(company, customer, "30.00")
+    open_invoice(company, customer, "70.00")
+    payment = PaymentFactory.create(
+        company=company, party=customer, amount=Decimal("100.00")
+    )
+    run_matching(company=company, as_of=AS_OF)
+    proposal = group("D:payment:", payment=payment)
+    other = PaymentFactory.create(
+        company=company, party=customer, amount=Decimal("10.00")
+    )
+    allocate_payment(payment=other, invoice=first)
+
+    with pytest.raises(MatchError) as error:
+        confirm_match(group_id=proposal.pk, actor=clerk)
+
+    assert str(error.value) == (
+        f"Match {proposal.matching_number} would settle 30.00 USD on invoice "
+        f"{first.number}, which now owes 20.00: run the matching again for a "
+        "new proposal."
+    )
+    assert not Allocation.objects.filter(payment=payment).exists()
+
+
 def test_tolerance_rule_proposes_write_off(clerk, settings):
     settings.RECONCILIATION_PAYMENT_TOLERANCE = "2.00"
     company = CompanyFactory.create()
