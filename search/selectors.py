@@ -30,8 +30,10 @@ def visible_entries(viewer: Viewer) -> QuerySet[SearchEntry]:
         return SearchEntry.objects.none()
     rule = Q()
     for kind in Kind.values:
-        visible_ids = SOURCE_OF_KIND[kind].visible_ids(viewer)
-        rule |= Q(kind=kind, object_id__in=visible_ids)
+        # A correlated EXISTS: the engine checks only the entries that match
+        # the text, instead of building every visible id first.
+        visible = SOURCE_OF_KIND[kind].visible(viewer).filter(pk=OuterRef("object_id"))
+        rule |= Q(kind=kind) & Q(Exists(visible))
     return SearchEntry.objects.filter(rule)
 
 
@@ -213,18 +215,27 @@ def search(
     if query.is_empty:
         return SearchResults(query=query, page_size=size)
 
-    backend = get_backend()
     entries = filter_entries(visible_entries(viewer), filters)
-    facets = backend.counts_by_kind(entries, query)
-    kinds = filters.kinds or tuple(Kind.values)
-    total = sum(facets.get(kind, 0) for kind in kinds)
-    page = max(1, min(page, max(1, -(-total // size))))
-    hits: list[RawHit] = []
-    if total:
-        if filters.kinds:
-            entries = entries.filter(kind__in=filters.kinds)
-        hits = backend.matches(
-            entries, query, order=order, offset=(page - 1) * size, limit=size
+    facets, hits = get_backend().run(
+        entries,
+        query,
+        kinds=filters.kinds,
+        order=order,
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    total = sum(facets.get(kind, 0) for kind in filters.kinds or facets)
+    last_page = max(1, -(-total // size))
+    if page > last_page:
+        # Past the end: show the last page, as the pager would.
+        page = last_page
+        facets, hits = get_backend().run(
+            entries,
+            query,
+            kinds=filters.kinds,
+            order=order,
+            offset=(page - 1) * size,
+            limit=size,
         )
     return SearchResults(
         query=query,

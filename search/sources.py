@@ -2,7 +2,7 @@
 
 A source names one model that feeds the index. ``build`` turns an object
 into an ``EntryData``, or returns None when the object must not be found
-(a deleted post, say). ``visible_ids`` returns the ids ``viewer`` may see,
+(a deleted post, say). ``visible`` returns the objects ``viewer`` may see,
 straight from the owning app's selector, so search applies the same rule
 as every other surface.
 """
@@ -80,7 +80,7 @@ class Source:
     # The source rows, with what ``build`` reads selected or prefetched.
     rows: Callable[[], QuerySet[Any]]
     build: Callable[[Any], EntryData | None]
-    visible_ids: Callable[[Viewer], QuerySet[Any]]
+    visible: Callable[[Viewer], QuerySet[Any]]
     # Other sources whose entries copy text from this one (an answer shows
     # its question's title), reindexed with it.
     dependents: Callable[[int], list[tuple[str, int]]] = field(default=lambda pk: [])
@@ -105,8 +105,8 @@ def _build_post(post: Post) -> EntryData | None:
     )
 
 
-def _visible_post_ids(viewer: Viewer) -> QuerySet[Any]:
-    return visible_posts(viewer).filter(deleted_at__isnull=True).values("pk")
+def _visible_posts(viewer: Viewer) -> QuerySet[Post]:
+    return visible_posts(viewer).filter(deleted_at__isnull=True)
 
 
 POSTS = Source(
@@ -114,7 +114,7 @@ POSTS = Source(
     kinds=(Kind.POST, Kind.BLOG),
     rows=lambda: Post.objects.prefetch_related("hashtags"),
     build=_build_post,
-    visible_ids=_visible_post_ids,
+    visible=_visible_posts,
 )
 
 
@@ -147,7 +147,7 @@ QUESTIONS = Source(
         "hashtags"
     ),
     build=_build_question,
-    visible_ids=lambda viewer: visible_questions(viewer).values("pk"),
+    visible=visible_questions,
     dependents=_answers_of,
 )
 
@@ -168,10 +168,10 @@ def _build_answer(answer: Answer) -> EntryData | None:
     )
 
 
-def _visible_answer_ids(viewer: Viewer) -> QuerySet[Any]:
+def _visible_answers(viewer: Viewer) -> QuerySet[Answer]:
     return Answer.objects.filter(
         question__in=visible_questions(viewer), deleted_at__isnull=True
-    ).values("pk")
+    )
 
 
 ANSWERS = Source(
@@ -179,7 +179,7 @@ ANSWERS = Source(
     kinds=(Kind.ANSWER,),
     rows=lambda: Answer.objects.select_related("question__context"),
     build=_build_answer,
-    visible_ids=_visible_answer_ids,
+    visible=_visible_answers,
 )
 
 
@@ -203,7 +203,7 @@ FAQ_ENTRIES = Source(
     kinds=(Kind.FAQ,),
     rows=lambda: FaqEntry.objects.prefetch_related("contexts"),
     build=_build_faq_entry,
-    visible_ids=lambda viewer: visible_faq_entries(viewer).values("pk"),
+    visible=visible_faq_entries,
 )
 
 
@@ -230,7 +230,7 @@ DOCUMENTS = Source(
     kinds=(Kind.LIBRARY,),
     rows=lambda: Document.objects.prefetch_related("tags", "contexts", "versions"),
     build=_build_document,
-    visible_ids=lambda viewer: visible_documents(viewer).values("pk"),
+    visible=visible_documents,
 )
 
 
@@ -254,7 +254,7 @@ COMMUNITIES = Source(
     kinds=(Kind.COMMUNITY,),
     rows=lambda: Community.objects.all(),
     build=_build_community,
-    visible_ids=lambda viewer: visible_communities(viewer).values("pk"),
+    visible=visible_communities,
 )
 
 
@@ -283,7 +283,7 @@ PEOPLE = Source(
     kinds=(Kind.PERSON,),
     rows=lambda: User.objects.prefetch_related("crm_functions", "skill_links__skill"),
     build=_build_person,
-    visible_ids=lambda viewer: visible_people(viewer).values("pk"),
+    visible=visible_people,
 )
 
 

@@ -41,20 +41,19 @@ class SearchBackend(Protocol):
     counted or returned.
     """
 
-    def matches(
+    def run(
         self,
         entries: QuerySet[SearchEntry],
         query: ParsedQuery,
         *,
+        kinds: tuple[str, ...],
         order: Order,
         offset: int,
         limit: int,
-    ) -> list[RawHit]:
-        """Return one page of matching entries, best or newest first."""
-        ...
+    ) -> tuple[dict[str, int], list[RawHit]]:
+        """Return the matches per kind in ``entries``, and one page of them.
 
-    def counts_by_kind(
-        self, entries: QuerySet[SearchEntry], query: ParsedQuery
-    ) -> dict[str, int]:
-        """Return the number of matching entries of each kind."""
+        The counts cover every kind; the page holds only entries of
+        ``kinds`` (all kinds when empty), best or newest first.
+        """
         ...

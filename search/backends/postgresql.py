@@ -47,17 +47,35 @@ def tsquery(query: ParsedQuery) -> SearchQuery:
 
 
 class PostgresBackend:
-    def matches(
+    def run(
         self,
         entries: QuerySet[SearchEntry],
         query: ParsedQuery,
         *,
+        kinds: tuple[str, ...],
+        order: Order,
+        offset: int,
+        limit: int,
+    ) -> tuple[dict[str, int], list[RawHit]]:
+        expression = tsquery(query)
+        matching = entries.filter(vector=expression)
+        rows = matching.order_by().values_list("kind").annotate(total=Count("id"))
+        counts = {kind: total for kind, total in rows}
+        if not sum(counts.get(kind, 0) for kind in kinds or counts):
+            return counts, []
+        if kinds:
+            matching = matching.filter(kind__in=kinds)
+        return counts, self._page(matching, expression, order, offset, limit)
+
+    def _page(
+        self,
+        matching: QuerySet[SearchEntry],
+        expression: SearchQuery,
         order: Order,
         offset: int,
         limit: int,
     ) -> list[RawHit]:
-        expression = tsquery(query)
-        found = entries.filter(vector=expression).annotate(
+        found = matching.annotate(
             rank=SearchRank(F("vector"), expression),
             title_marked=SearchHeadline(
                 "title",
@@ -106,14 +124,3 @@ class PostgresBackend:
             )
             for row in rows
         ]
-
-    def counts_by_kind(
-        self, entries: QuerySet[SearchEntry], query: ParsedQuery
-    ) -> dict[str, int]:
-        rows = (
-            entries.filter(vector=tsquery(query))
-            .order_by()
-            .values_list("kind")
-            .annotate(total=Count("id"))
-        )
-        return {kind: total for kind, total in rows}

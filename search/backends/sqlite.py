@@ -3,12 +3,16 @@
 The MATCH expression is built from the parsed query, never from the raw
 text: every term is a double-quoted FTS5 string of letters and digits, and
 the only operators are the AND, OR and NOT this module writes.
+
+The visibility rule and the filters arrive as a queryset. Its WHERE clause
+is compiled and applied to the ``search_entry`` rows joined to the FTS5
+matches, so only matching entries are checked, in the same statement.
 """
 
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
@@ -21,6 +25,11 @@ from search.text import HIT_END, HIT_START
 
 # bm25 weights per FTS5 column: title, body, tags, contexts.
 _RANK = "bm25(search_entry_fts, 10.0, 1.0, 6.0, 3.0)"
+_MATCHES = """
+    FROM search_entry_fts
+    JOIN search_entry ON search_entry.id = search_entry_fts.rowid
+    WHERE search_entry_fts MATCH %s AND ({where})
+"""
 SNIPPET_TOKENS = 24
 
 
@@ -43,14 +52,24 @@ def match_expression(query: ParsedQuery) -> str:
     return expression
 
 
-def _entry_ids_sql(
-    entries: QuerySet[SearchEntry],
-) -> tuple[str, tuple[Any, ...]] | None:
-    """Return the SQL selecting the ids of ``entries``, or None when it is empty."""
+def _where(entries: QuerySet[SearchEntry]) -> tuple[str, tuple[Any, ...]] | None:
+    """Compile the WHERE clause of ``entries``, or return None when it matches nothing.
+
+    The clause names columns as ``"search_entry"."column"``, so it applies
+    to the joined table as it is.
+    """
+    query = entries.query
+    if len(query.alias_map) > 1:
+        raise ValueError(
+            "Search filters must not join other tables: use a subquery (Exists)."
+        )
+    compiler = query.get_compiler(using=entries.db)
     try:
-        sql, params = entries.order_by().values("id").query.sql_with_params()
+        sql, params = query.where.as_sql(compiler, connection)
     except EmptyResultSet:
         return None
+    except FullResultSet:
+        return "1 = 1", ()
     return sql, tuple(params)
 
 
@@ -63,50 +82,92 @@ def _as_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else make_aware(parsed)
 
 
+def _fetch(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
 class Fts5Backend:
-    def matches(
+    def run(
         self,
         entries: QuerySet[SearchEntry],
         query: ParsedQuery,
         *,
+        kinds: tuple[str, ...],
+        order: Order,
+        offset: int,
+        limit: int,
+    ) -> tuple[dict[str, int], list[RawHit]]:
+        # Compiling the visibility rule costs more than running it, so it is
+        # compiled once for the counts and the page.
+        compiled = _where(entries)
+        if compiled is None:
+            return {}, []
+        expression = match_expression(query)
+        counts = self._counts(compiled, expression)
+        if not sum(counts.get(kind, 0) for kind in kinds or counts):
+            return counts, []
+        where, where_params = compiled
+        if kinds:
+            where = (
+                f"({where}) AND search_entry.kind IN ({', '.join(['%s'] * len(kinds))})"
+            )
+            where_params = (*where_params, *kinds)
+        return counts, self._page(where, where_params, expression, order, offset, limit)
+
+    def _counts(
+        self, compiled: tuple[str, tuple[Any, ...]], expression: str
+    ) -> dict[str, int]:
+        where, where_params = compiled
+        sql = (
+            f"SELECT search_entry.kind, count(*) {_MATCHES.format(where=where)} "
+            "GROUP BY search_entry.kind"
+        )
+        rows = _fetch(sql, (expression, *where_params))
+        return {kind: count for kind, count in rows}
+
+    def _page(
+        self,
+        where: str,
+        where_params: tuple[Any, ...],
+        expression: str,
         order: Order,
         offset: int,
         limit: int,
     ) -> list[RawHit]:
-        compiled = _entry_ids_sql(entries)
-        if compiled is None:
-            return []
-        ids_sql, ids_params = compiled
         order_sql = (
-            "rank, e.id DESC"
+            f"{_RANK}, search_entry.id DESC"
             if order == Order.RELEVANCE
-            else "e.created_at DESC, e.id DESC"
+            else "search_entry.created_at DESC, search_entry.id DESC"
         )
-        sql = f"""
-            SELECT e.id, e.kind, e.object_id,
+        page_sql = (
+            f"SELECT search_entry.id {_MATCHES.format(where=where)} "
+            f"ORDER BY {order_sql} LIMIT %s OFFSET %s"
+        )
+        page = [
+            row[0]
+            for row in _fetch(page_sql, (expression, *where_params, limit, offset))
+        ]
+        if not page:
+            return []
+
+        # Snippets cost the most, so they are built for the page's rows only.
+        placeholders = ", ".join(["%s"] * len(page))
+        detail_sql = f"""
+            SELECT search_entry.id, search_entry.kind, search_entry.object_id,
                    highlight(search_entry_fts, 0, %s, %s),
                    snippet(search_entry_fts, 1, %s, %s, '…', {SNIPPET_TOKENS}),
-                   e.created_at, e.community_id, e.author_id,
-                   {_RANK} AS rank
+                   search_entry.created_at, search_entry.community_id,
+                   search_entry.author_id
             FROM search_entry_fts
-            JOIN search_entry e ON e.id = search_entry_fts.rowid
-            WHERE search_entry_fts MATCH %s AND e.id IN ({ids_sql})
-            ORDER BY {order_sql}
-            LIMIT %s OFFSET %s
-        """  # noqa: S608 (no request text is formatted into the statement)
-        params = (
-            HIT_START,
-            HIT_END,
-            HIT_START,
-            HIT_END,
-            match_expression(query),
-            *ids_params,
-            limit,
-            offset,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+            JOIN search_entry ON search_entry.id = search_entry_fts.rowid
+            WHERE search_entry_fts MATCH %s
+              AND search_entry_fts.rowid IN ({placeholders})
+        """  # noqa: S608 (only placeholders are formatted into the statement)
+        marks = (HIT_START, HIT_END, HIT_START, HIT_END)
+        rows = _fetch(detail_sql, (*marks, expression, *page))
+        by_id = {row[0]: row for row in rows}
         return [
             RawHit(
                 entry_id=row[0],
@@ -118,23 +179,5 @@ class Fts5Backend:
                 community_id=row[6],
                 author_id=row[7],
             )
-            for row in rows
+            for row in (by_id[entry_id] for entry_id in page if entry_id in by_id)
         ]
-
-    def counts_by_kind(
-        self, entries: QuerySet[SearchEntry], query: ParsedQuery
-    ) -> dict[str, int]:
-        compiled = _entry_ids_sql(entries)
-        if compiled is None:
-            return {}
-        ids_sql, ids_params = compiled
-        sql = f"""
-            SELECT e.kind, count(*)
-            FROM search_entry_fts
-            JOIN search_entry e ON e.id = search_entry_fts.rowid
-            WHERE search_entry_fts MATCH %s AND e.id IN ({ids_sql})
-            GROUP BY e.kind
-        """  # noqa: S608 (no request text is formatted into the statement)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (match_expression(query), *ids_params))
-            return {kind: count for kind, count in cursor.fetchall()}
