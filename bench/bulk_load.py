@@ -100,9 +100,15 @@ def insert_rows(
     count = 0
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # A row maker may query before its first row, and COPY keeps the
+            # connection busy until it ends, so the first row is drawn before.
+            rows_left = iter(prepared)
+            first = next(rows_left, None)
+            if first is None:
+                return 0
             # The Django cursor wraps psycopg's, which has the copy API.
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in prepared:
+                for row in itertools.chain([first], rows_left):
                     copy.write_row(row)
                     count += 1
         else:

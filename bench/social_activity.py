@@ -81,22 +81,24 @@ def follow_rows(world: World) -> Iterator[Row]:
     for community_id in rng.sample(readable, READER_COMMUNITY_FOLLOWS):
         add(READER_ID, community_id, "community")
 
-    activity = Picker(rng, [rng.lognormvariate(0, 1) for _ in world.employees])
+    # The reader's follows are fixed above, so the random ones leave them out.
+    followers = [pid for pid in world.employees if pid != READER_ID]
+    activity = Picker(rng, [rng.lognormvariate(0, 1) for _ in followers])
     targets = [pid for pid in world.employees if pid != POPULAR_ID]
     popularity = Picker(rng, [rng.paretovariate(1.2) for _ in targets])
     cap = max(1, size.popular_followers // 5)
     while made["person"] < person_total:
-        follower = world.employees[activity()]
+        follower = followers[activity()]
         target = targets[popularity()]
         if target != follower and follower_count[target] < cap:
             add(follower, target, "person")
     pick_tag = Picker(rng, zipf_weights(size.hashtags, 1.0))
     while made["hashtag"] < tag_total:
-        add(world.employees[activity()], pick_tag() + 1, "hashtag")
+        add(followers[activity()], pick_tag() + 1, "hashtag")
     readable_weights = [world.community_weights[cid - 1] for cid in readable]
     pick_readable = Picker(rng, readable_weights)
     while made["community"] < community_total:
-        add(world.employees[activity()], readable[pick_readable()], "community")
+        add(followers[activity()], readable[pick_readable()], "community")
     yield from rows
 
 

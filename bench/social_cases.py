@@ -36,6 +36,7 @@ FEED_TARGET_MS = 25.0
 FEED_TARGET_RATIO = 3.0
 PUBLISH_TARGET_MS = 50.0
 # Transaction control of the capture itself; the replay opens its own.
+READS = ("SELECT", "WITH")
 POST_INSERT = 'INSERT INTO "social_post" '
 TRANSACTION_SQL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 

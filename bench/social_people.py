@@ -212,5 +212,8 @@ def membership_rows(world: World) -> Iterator[Row]:
         pool = world.everyone if customer_visible else world.employees
         members = world.members[community_id - 1]
         role = Membership.Role.MODERATOR if len(members) in (5, 20) else member
-        add(community_id, rng.choice(pool), role)
+        person_id = rng.choice(pool)
+        # The reader's memberships are fixed above.
+        if person_id != READER_ID:
+            add(community_id, person_id, role)
     yield from rows
