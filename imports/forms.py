@@ -1,0 +1,126 @@
+"""Forms for import sources, their column mappings and uploads."""
+
+from datetime import date, datetime
+from typing import Any
+
+from django import forms
+
+from imports.kinds import FieldType, target_fields
+from imports.models import ColumnMapping, ImportSource
+from imports.reading import MACRO_EXTENSIONS
+
+FORMAT_EXTENSIONS = {
+    ImportSource.FileFormat.CSV: (".csv", ".txt"),
+    ImportSource.FileFormat.XLSX: (".xlsx",),
+    ImportSource.FileFormat.CAMT053: (".xml",),
+}
+SAMPLE_DATE = date(2024, 3, 31)
+
+
+class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ImportSource
+        fields = ["name", "company", "kind", "file_format"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("file_format") == ImportSource.FileFormat.CAMT053
+            and data.get("kind") != "payments"
+        ):
+            raise forms.ValidationError(
+                "A CAMT.053 bank statement holds payments: choose the document "
+                "kind Payments for it."
+            )
+        return data
+
+
+class MappingForm(forms.Form):
+    """One column header per target field, with its date format or separator."""
+
+    def __init__(self, *args: Any, source: ImportSource, **kwargs: Any) -> None:
+        current = {m.target_field: m for m in source.mappings.all()}
+        initial: dict[str, str] = {}
+        super().__init__(*args, **kwargs)
+        for target in target_fields(source.kind):
+            mapping = current.get(target.name)
+            self.fields[f"column_{target.name}"] = forms.CharField(
+                label=target.label,
+                required=target.required,
+                max_length=120,
+                help_text="The column header in the file."
+                + ("" if target.required else " Optional."),
+            )
+            initial[f"column_{target.name}"] = mapping.column if mapping else ""
+            if target.type == FieldType.DATE:
+                self.fields[f"date_format_{target.name}"] = forms.CharField(
+                    label=f"{target.label}: date format",
+                    required=False,
+                    max_length=40,
+                    help_text="A format such as %d.%m.%Y; empty means 2024-03-31.",
+                )
+                initial[f"date_format_{target.name}"] = (
+                    mapping.date_format if mapping else ""
+                )
+            if target.type in (FieldType.MONEY, FieldType.RATE, FieldType.QUANTITY):
+                self.fields[f"decimal_separator_{target.name}"] = forms.ChoiceField(
+                    label=f"{target.label}: decimal separator",
+                    choices=ColumnMapping.DecimalSeparator.choices,
+                )
+                initial[f"decimal_separator_{target.name}"] = (
+                    mapping.decimal_separator if mapping else "."
+                )
+        self.initial = {**initial, **self.initial}
+        self.targets = target_fields(source.kind)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name, value in list(data.items()):
+            if name.startswith("date_format_") and value:
+                self._check_date_format(name, value)
+        return data
+
+    def _check_date_format(self, name: str, value: str) -> None:
+        try:
+            text = SAMPLE_DATE.strftime(value)
+            parsed = datetime.strptime(text, value).date()
+        except ValueError:
+            parsed = None
+        if parsed != SAMPLE_DATE:
+            self.add_error(
+                name,
+                f'"{value}" is not a date format that reads back a whole date. '
+                "Use strftime codes such as %d.%m.%Y or %m/%d/%Y.",
+            )
+
+    def mappings(self) -> dict[str, dict[str, str]]:
+        data = self.cleaned_data
+        return {
+            target.name: {
+                "column": data.get(f"column_{target.name}", "").strip(),
+                "date_format": data.get(f"date_format_{target.name}", "").strip(),
+                "decimal_separator": data.get(f"decimal_separator_{target.name}", "."),
+            }
+            for target in self.targets
+        }
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="File")
+
+    def __init__(self, *args: Any, source: ImportSource, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source = source
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        allowed = FORMAT_EXTENSIONS[ImportSource.FileFormat(self.source.file_format)]
+        name = upload.name or ""
+        # A macro workbook passes on to the reader, whose message names macros.
+        readable = (*allowed, *MACRO_EXTENSIONS) if ".xlsx" in allowed else allowed
+        if not name.lower().endswith(readable):
+            raise forms.ValidationError(
+                f'"{name}" is not a {self.source.get_file_format_display()} file. '
+                f"Upload a file ending in {' or '.join(allowed)}."
+            )
+        return upload

@@ -1,0 +1,185 @@
+"""Group parsed rows into documents and find duplicates and existing documents.
+
+A document whose number the company already has is reported as existing and
+left as it is. A number (or, for line files, a number and line) that repeats
+within the file is an error on every repeat, because the file does not say
+which row is right. Rows of one order or shipment must agree on the header
+fields.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from imports.kinds import MULTI_ROW_KINDS, DocumentKind, target_fields
+from imports.validation import ParsedRow, References, RowError
+from reconciliation.models import Invoice, Payment, SalesOrder, SalesOrderLine, Shipment
+
+DOCUMENT_MODELS: dict[str, type[SalesOrder | Shipment | Invoice | Payment]] = {
+    DocumentKind.ORDERS: SalesOrder,
+    DocumentKind.SHIPMENTS: Shipment,
+    DocumentKind.INVOICES: Invoice,
+    DocumentKind.PAYMENTS: Payment,
+}
+
+
+@dataclass
+class DocumentPlan:
+    number: str
+    rows: list[ParsedRow] = field(default_factory=list)
+    exists: bool = False
+    # For shipment files: the order line each row ships, by row number.
+    order_lines: dict[int, SalesOrderLine] = field(default_factory=dict)
+
+    @property
+    def header(self) -> dict[str, Any]:
+        return self.rows[0].values
+
+    @property
+    def row_numbers(self) -> list[int]:
+        return [row.row for row in self.rows]
+
+
+@dataclass
+class Plan:
+    kind: str
+    documents: list[DocumentPlan]
+    errors: list[RowError]
+    rows_total: int
+
+    @property
+    def new_documents(self) -> list[DocumentPlan]:
+        return [document for document in self.documents if not document.exists]
+
+    @property
+    def existing_documents(self) -> list[DocumentPlan]:
+        return [document for document in self.documents if document.exists]
+
+    @property
+    def rejected_rows(self) -> set[int]:
+        return {error.row for error in self.errors}
+
+
+def plan_documents(
+    kind: str,
+    rows: list[ParsedRow],
+    errors: list[RowError],
+    references: References,
+    column_names: dict[str, str],
+) -> Plan:
+    """Group the rows by document number and add the file-level row errors."""
+    errors = list(errors)
+    documents: dict[str, DocumentPlan] = {}
+    line_keys: dict[tuple[str, int], int] = {}
+    for row in rows:
+        number = row.values.get("number")
+        if not isinstance(number, str):
+            continue
+        key = number.casefold()
+        document = documents.get(key)
+        if document is not None and kind not in MULTI_ROW_KINDS:
+            errors.append(_duplicate(row, column_names, number, document.rows[0].row))
+            continue
+        if document is None:
+            document = documents[key] = DocumentPlan(number=number)
+        elif row.ok and document.rows[0].ok:
+            errors.extend(_header_conflicts(kind, document, row, column_names))
+        line_no = row.values.get("line_no")
+        if isinstance(line_no, int):
+            first = line_keys.setdefault((key, line_no), row.row)
+            if first != row.row:
+                errors.append(
+                    RowError(
+                        row.row,
+                        column_names["line_no"],
+                        str(line_no),
+                        f'line {line_no} of "{number}" is also on row {first}. '
+                        "Keep one row per line.",
+                    )
+                )
+        document.rows.append(row)
+
+    plan = Plan(
+        kind=kind,
+        documents=list(documents.values()),
+        errors=errors,
+        rows_total=len(rows),
+    )
+    _mark_existing(plan, references)
+    if kind == DocumentKind.SHIPMENTS:
+        _resolve_order_lines(plan, column_names)
+    plan.errors.sort(key=lambda error: error.row)
+    return plan
+
+
+def _duplicate(
+    row: ParsedRow, column_names: dict[str, str], number: str, first: int
+) -> RowError:
+    return RowError(
+        row.row,
+        column_names["number"],
+        number,
+        f'document number "{number}" is also on row {first}. Each number may '
+        "appear once in a file: remove the repeated row or correct its number.",
+    )
+
+
+def _header_conflicts(
+    kind: str, document: DocumentPlan, row: ParsedRow, column_names: dict[str, str]
+) -> list[RowError]:
+    conflicts: list[RowError] = []
+    first = document.rows[0]
+    for target in target_fields(kind):
+        if not target.header or target.name == "number":
+            continue
+        if first.values.get(target.name) != row.values.get(target.name):
+            value = row.cells.get(target.name, "")
+            conflicts.append(
+                RowError(
+                    row.row,
+                    column_names.get(target.name, target.label),
+                    value,
+                    f'"{value}" differs from row {first.row} of "{document.number}" '
+                    f'("{first.cells.get(target.name, "")}"). The rows of one '
+                    "document must agree on it.",
+                )
+            )
+    return conflicts
+
+
+def _mark_existing(plan: Plan, references: References) -> None:
+    model = DOCUMENT_MODELS[plan.kind]
+    numbers = [document.number for document in plan.documents]
+    existing = {
+        number.casefold()
+        for number in model._default_manager.filter(
+            company=references.company, number__in=numbers
+        ).values_list("number", flat=True)
+    }
+    for document in plan.documents:
+        document.exists = document.number.casefold() in existing
+
+
+def _resolve_order_lines(plan: Plan, column_names: dict[str, str]) -> None:
+    """Find the order line each shipment row ships, or report the missing line."""
+    for document in plan.new_documents:
+        for row in document.rows:
+            order = row.values.get("order")
+            line_no = row.values.get("line_no")
+            if not isinstance(order, SalesOrder) or not isinstance(line_no, int):
+                continue
+            line = next(
+                (line for line in order.lines.all() if line.line_no == line_no), None
+            )
+            if line is None:
+                plan.errors.append(
+                    RowError(
+                        row.row,
+                        column_names["line_no"],
+                        str(line_no),
+                        f"order {order.number} has no line {line_no}. Correct the "
+                        "line number or import the order line first.",
+                    )
+                )
+                row.ok = False
+                continue
+            document.order_lines[row.row] = line

@@ -1,0 +1,243 @@
+"""Read an uploaded CSV or XLSX file into a header and rows of text cells.
+
+CSV: the encoding is found from a byte order mark, else UTF-8 is tried and
+then Windows-1252 (a superset of Latin-1's printable characters); the
+delimiter is the one of ``;``, ``,``, tab and ``|`` that the header line
+contains most. XLSX: openpyxl reads the first sheet in read-only mode with
+cached values, after the archive is checked for macros and for an
+uncompressed size out of proportion to the upload. Both enforce
+``IMPORT_MAX_FILE_BYTES`` and ``IMPORT_MAX_ROWS``.
+
+Headers are matched as ``accounts.importing.normalize_header`` folds them, so
+" Order Number" and "order_number" are the same column.
+"""
+
+import codecs
+import csv
+import io
+import logging
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.conf import settings
+
+from accounts.importing import normalize_header
+
+logger = logging.getLogger(__name__)
+
+DELIMITERS = (";", ",", "\t", "|")
+FALLBACK_ENCODING = "cp1252"
+# An XLSX archive may unpack to at most this many times the largest upload.
+XLSX_MAX_EXPANSION = 20
+MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """The header and the data rows of a file; each row keeps its row number."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    file_format: str
+    encoding: str = ""
+    delimiter: str = ""
+
+    def column_index(self) -> dict[str, int]:
+        """Return the position of each normalized header, the first one wins."""
+        index: dict[str, int] = {}
+        for position, raw in enumerate(self.header):
+            index.setdefault(normalize_header(raw), position)
+        return index
+
+
+def check_size(data: bytes) -> None:
+    limit = settings.IMPORT_MAX_FILE_BYTES
+    if len(data) > limit:
+        raise ImportFileError(
+            f"The file is {len(data):,} bytes, more than the limit of {limit:,} "
+            "bytes (IMPORT_MAX_FILE_BYTES). Split it into smaller files."
+        )
+    if not data:
+        raise ImportFileError("The file is empty. Choose the exported file again.")
+
+
+def check_row_count(count: int) -> None:
+    limit = settings.IMPORT_MAX_ROWS
+    if count > limit:
+        raise ImportFileError(
+            f"The file has more than {limit:,} data rows (IMPORT_MAX_ROWS). "
+            "Split it into smaller files."
+        )
+
+
+def read_table(data: bytes, *, file_name: str, file_format: str) -> Table:
+    """Return the header and rows of a CSV or XLSX upload."""
+    check_size(data)
+    if file_format == "xlsx":
+        return read_xlsx(data, file_name=file_name)
+    return read_csv(data)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Return the text and the encoding used: BOM, else UTF-8, else cp1252."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding).removeprefix("\ufeff"), encoding
+            except UnicodeDecodeError as error:
+                raise ImportFileError(
+                    f"The file starts with a {encoding} byte order mark but byte "
+                    f"{error.start} cannot be decoded. Save it again as CSV UTF-8."
+                ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode(FALLBACK_ENCODING), FALLBACK_ENCODING
+    except UnicodeDecodeError:
+        # Latin-1 maps every byte, including the five cp1252 leaves undefined.
+        return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    # A quoted header may contain a delimiter that does not split columns.
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {delimiter: unquoted.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def read_csv(data: bytes) -> Table:
+    text, encoding = decode(data)
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        for cells in reader:
+            # Blank lines and rows of empty cells (Excel's ";;;;") carry nothing.
+            if any(cell.strip() for cell in cells):
+                rows.append((line, [cell.strip() for cell in cells]))
+                check_row_count(len(rows) - 1)
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise ImportFileError(
+            f"The file is not valid CSV at line {reader.line_num}: {error}. "
+            "Check the quotes on that line."
+        ) from None
+    header, data_rows = _split_header(rows)
+    return Table(
+        header=header,
+        rows=data_rows,
+        file_format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _split_header(
+    rows: list[tuple[int, list[str]]],
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    if not rows:
+        raise ImportFileError("The file has no header row. Export it with headers.")
+    (header_row, header), *data_rows = rows
+    if not data_rows:
+        raise ImportFileError(
+            f"The file has a header on row {header_row} but no data rows."
+        )
+    return header, data_rows
+
+
+def check_xlsx_archive(data: bytes, *, file_name: str) -> None:
+    """Reject macro workbooks, non-workbooks and archives that unpack too large."""
+    if file_name.lower().endswith(MACRO_EXTENSIONS):
+        raise ImportFileError(
+            f'"{file_name}" is a macro-enabled workbook. Macros are not accepted: '
+            "save it as an Excel Workbook (.xlsx) and upload that."
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ImportFileError(
+            f'"{file_name}" is not an Excel workbook (.xlsx). Save it as .xlsx, '
+            "or choose a CSV source for a CSV file."
+        ) from None
+    with archive:
+        names = archive.namelist()
+        content_types = (
+            archive.read("[Content_Types].xml")
+            if "[Content_Types].xml" in names
+            else b""
+        )
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if any(name.lower().endswith("vbaproject.bin") for name in names) or (
+        b"macroEnabled" in content_types
+    ):
+        raise ImportFileError(
+            f'"{file_name}" contains macros, which are not accepted. Save it as an '
+            "Excel Workbook (.xlsx) without macros and upload that."
+        )
+    limit = settings.IMPORT_MAX_FILE_BYTES * XLSX_MAX_EXPANSION
+    if unpacked > limit:
+        raise ImportFileError(
+            f'"{file_name}" unpacks to {unpacked:,} bytes, more than {limit:,}. '
+            "Remove unused sheets or split the workbook."
+        )
+
+
+def read_xlsx(data: bytes, *, file_name: str) -> Table:
+    # Imported here so that reading CSV files does not load openpyxl.
+    from openpyxl import load_workbook
+
+    check_xlsx_archive(data, file_name=file_name)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a broken file.
+        logger.info("imports.xlsx_unreadable file=%s error=%r", file_name, error)
+        raise ImportFileError(
+            f'"{file_name}" cannot be read as an Excel workbook ({error}). '
+            "Open it in Excel and save it again as .xlsx."
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [cell_text(value) for value in values]
+            if any(cells):
+                rows.append((number, cells))
+                check_row_count(len(rows) - 1)
+    finally:
+        workbook.close()
+    header, data_rows = _split_header(rows)
+    return Table(header=header, rows=data_rows, file_format="xlsx")
+
+
+def cell_text(value: object) -> str:
+    """Return a workbook cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        # repr gives the shortest text that reads back as the same float.
+        return format(Decimal(repr(value)), "f")
+    return str(value).strip()

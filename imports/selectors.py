@@ -1,0 +1,42 @@
+"""Reads of import sources and batches; the one visibility rule for imports.
+
+People in ``permissions.IMPORT_ROLES`` see every source and batch. Everyone
+else sees none, so their object routes answer 404.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.permissions import Viewer
+from imports.models import ImportBatch, ImportedDocument, ImportSource
+from imports.permissions import can_import
+
+
+def visible_sources(viewer: Viewer) -> QuerySet[ImportSource]:
+    if not can_import(viewer):
+        return ImportSource.objects.none()
+    return ImportSource.objects.select_related("company")
+
+
+def access_source(viewer: Viewer, source_id: int) -> ImportSource:
+    source = visible_sources(viewer).filter(pk=source_id).first()
+    if source is None:
+        raise Http404("No such import source.")
+    return source
+
+
+def visible_batches(viewer: Viewer) -> QuerySet[ImportBatch]:
+    if not can_import(viewer):
+        return ImportBatch.objects.none()
+    return ImportBatch.objects.select_related("source", "created_by")
+
+
+def access_batch(viewer: Viewer, batch_id: int) -> ImportBatch:
+    batch = visible_batches(viewer).filter(pk=batch_id).first()
+    if batch is None:
+        raise Http404("No such import batch.")
+    return batch
+
+
+def batch_documents(batch: ImportBatch) -> QuerySet[ImportedDocument]:
+    return batch.documents.order_by("pk")
