@@ -5,9 +5,10 @@ from django.shortcuts import render
 from core.http import AuthenticatedRequest
 from core.markdown import MAX_TAG_LENGTH, normalize_tag
 from core.text import clean_text
+from social.feed import tag_timeline
 from social.follow_selectors import tag_follow_button
-from social.models import Hashtag
-from social.selectors import attach_conversations, posts_tagged
+from social.models import Hashtag, Post
+from social.selectors import attach_conversations
 
 TAG_PAGE_LENGTH = 50
 
@@ -18,7 +19,9 @@ def tag_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
     # rejects NUL in a text parameter, so they are removed before the lookup.
     key = clean_text(normalize_tag(name))[:MAX_TAG_LENGTH]
     hashtag = Hashtag.objects.filter(name=key).first()
-    posts = list(posts_tagged(request.user, key)[:TAG_PAGE_LENGTH]) if hashtag else []
+    posts: list[Post] = []
+    if hashtag:
+        posts = tag_timeline(request.user, hashtag.pk, limit=TAG_PAGE_LENGTH)
     attach_conversations(request.user, posts)
     # The stored spelling shows only beside posts the reader may see, so a
     # tag used only in hidden posts reads exactly like an unused one.

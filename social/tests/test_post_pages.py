@@ -363,8 +363,8 @@ def test_tag_page_queries_are_constant(
         set_reaction(person=outsider, post=post, kind="like", active=True)
     client = signed_in(outsider)
 
-    # session, person, hashtag, posts, their hashtags, four bar queries, the
-    # follow button's state and the unread notification count
+    # session, person, hashtag, the tag's post ids, the posts, four bar
+    # queries, the follow button's state and the unread notification count
     with django_assert_num_queries(11):
         response = client.get("/tags/cash/")
     assert len(response.context["posts"]) == post_count
