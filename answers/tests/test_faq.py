@@ -614,3 +614,27 @@ def test_question_list_links_own_desks(signed_in, super_user, outsider, customer
     assert b'href="/questions/functions/payments/unanswered/"' in response.content
     assert signed_in(outsider).get("/questions/").context["desks"] == []
     assert signed_in(customer).get("/questions/").context["desks"] == []
+
+
+def test_new_entry_form_names_its_source(signed_in, open_post, outsider, super_user):
+    comment = post_comment(author=outsider, post=open_post, body="Code BF.")
+    client = signed_in(super_user)
+    from_post = client.get(f"/questions/faq/new/?post={open_post.pk}")
+    from_comment = client.get(f"/questions/faq/new/?comment={comment.pk}")
+    assert "Made from a post by Sally Tester" in from_post.content.decode()
+    assert "Made from a comment by Otto Tester" in from_comment.content.decode()
+    assert from_comment.context["form"].initial == {"answer_text": "Code BF."}
+
+
+def test_release_list_without_form_for_super_user(signed_in, super_user, facilitator):
+    record_release(
+        actor=facilitator,
+        title="CRM 4.2",
+        released_on=datetime.date(2026, 3, 1),
+        context_keys=[SHORT_PAYMENT],
+    )
+    response = signed_in(super_user).get("/questions/releases/")
+    assert response.status_code == 200
+    assert response.context["form"] is None
+    assert "CRM 4.2" in response.content.decode()
+    assert SHORT_PAYMENT in response.content.decode()
