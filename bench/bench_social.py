@@ -6,9 +6,9 @@ Without ``DATABASE_URL`` it reads ``var/bench/social-<size>.sqlite3``; with it,
 the PostgreSQL database the generator wrote. Every request goes through
 Django's full middleware stack in this process (``django.test.Client``), so
 the numbers are server time without the network. Each page is reported
-beside two floors measured in the same run, case by case in turn: a bare
-signed-in JSON view (middleware, session and user lookup), and the page's
-own SQL, captured once and then run directly through the same driver.
+beside two floors measured in the same run, case by case in turn. One is a
+bare signed-in JSON view (middleware, session and user lookup). The other
+is the page's own SQL, captured once and run directly through the driver.
 """
 
 import argparse
@@ -88,10 +88,13 @@ def measure(cases: list[Case], count: int) -> None:
         for case in cases:
             gc.collect()
             start = time.perf_counter()
+            cpu_start = time.thread_time()
             case.run()
+            cpu = (time.thread_time() - cpu_start) * 1000
             elapsed = (time.perf_counter() - start) * 1000
             if round_number >= WARM_UP:
                 case.samples.append(elapsed)
+                case.cpu_samples.append(cpu)
         if round_number % 50 == 0:
             print(f"round {round_number} of {count + WARM_UP}", file=sys.stderr)
 

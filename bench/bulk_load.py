@@ -27,8 +27,8 @@ def _converters(
     """Return, per column, how to turn a Python value into what the driver takes.
 
     psycopg adapts datetimes itself. SQLite stores them as the text Django
-    writes (naive UTC), so they go through the same adapter the ORM uses;
-    otherwise string comparison and ordering would differ from ORM rows.
+    writes (naive UTC), so they go through the adapter the ORM uses. Other
+    text would compare and sort differently from rows the ORM wrote.
     """
     by_column = {field.column: field for field in model._meta.concrete_fields}
     converters: list[Callable[[Any], Any] | None] = []

@@ -85,10 +85,16 @@ def write_section(report: str, *, name: str, vendor: str) -> None:
 
 @dataclass
 class Case:
-    """One timed request (or statement list) and its samples, in milliseconds."""
+    """One timed request (or statement list) and its samples, in milliseconds.
+
+    ``samples`` are wall-clock times. ``cpu_samples`` are the CPU time of
+    this thread over the same spans, so they leave out time spent waiting
+    for another process, such as the PostgreSQL server or other programs.
+    """
 
     label: str
     run: Callable[[], object]
     queries: int | None = None
     target: str = ""
     samples: list[float] = field(default_factory=list)
+    cpu_samples: list[float] = field(default_factory=list)

@@ -39,7 +39,7 @@ def follow_rows(world: World) -> Iterator[Row]:
     """Write person, hashtag and community follows, about 55/30/15.
 
     ``bench.popular`` gets exactly ``popular_followers`` followers, the
-    reader among them; nobody else gets more than a fifth of that.
+    reader among them. Every other person gets at most a fifth of that.
     """
     rng = world.rng
     size = world.size
@@ -48,14 +48,14 @@ def follow_rows(world: World) -> Iterator[Row]:
     community_total = size.follows - person_total - tag_total
     rows: list[Row] = []
     seen: set[tuple[str, int, int]] = set()
-    made: Counter[str] = Counter()
+    made_by_kind: Counter[str] = Counter()
     follower_count: Counter[int] = Counter()
 
     def add(follower: int, target: int, column: str) -> bool:
         if (column, follower, target) in seen:
             return False
         seen.add((column, follower, target))
-        made[column] += 1
+        made_by_kind[column] += 1
         if column == "person":
             follower_count[target] += 1
         person = target if column == "person" else None
@@ -87,17 +87,17 @@ def follow_rows(world: World) -> Iterator[Row]:
     targets = [pid for pid in world.employees if pid != POPULAR_ID]
     popularity = Picker(rng, [rng.paretovariate(1.2) for _ in targets])
     cap = max(1, size.popular_followers // 5)
-    while made["person"] < person_total:
+    while made_by_kind["person"] < person_total:
         follower = followers[activity()]
         target = targets[popularity()]
         if target != follower and follower_count[target] < cap:
             add(follower, target, "person")
     pick_tag = Picker(rng, zipf_weights(size.hashtags, 1.0))
-    while made["hashtag"] < tag_total:
+    while made_by_kind["hashtag"] < tag_total:
         add(followers[activity()], pick_tag() + 1, "hashtag")
     readable_weights = [world.community_weights[cid - 1] for cid in readable]
     pick_readable = Picker(rng, readable_weights)
-    while made["community"] < community_total:
+    while made_by_kind["community"] < community_total:
         add(followers[activity()], readable[pick_readable()], "community")
     yield from rows
 
@@ -141,7 +141,7 @@ def bookmark_rows(world: World) -> Iterator[Row]:
 
 
 def read_rows(world: World) -> Iterator[Row]:
-    """The reader has read every announcement but the newest two."""
+    """Write announcement reads. The reader has read all but the newest two."""
     rng = world.rng
     announcements = world.announcement_ids
     seen: set[tuple[int, int]] = set()

@@ -116,9 +116,10 @@ def expect(status: int, request: Callable[[], Any]) -> Callable[[], None]:
     def run() -> None:
         response: HttpResponse = request()
         if response.status_code != status:
+            path = response.request["PATH_INFO"]
             raise SystemExit(
-                f"{response.request['PATH_INFO']} answered {response.status_code}, "
-                f"not {status}: fix it before timing."
+                f"{path} returned status {response.status_code}, expected "
+                f"{status}: fix the page before timing it."
             )
 
     return run
@@ -162,7 +163,7 @@ def feed_cases(reader: Client, explain: bool) -> list[Case]:
     response = reader.get("/")
     if response.status_code != 200:
         print(
-            f"note: / answered {response.status_code}, so the home feed is "
+            f"note: / returned status {response.status_code}, so the home feed is "
             "not measured.",
             file=sys.stderr,
         )
@@ -281,15 +282,18 @@ def report(cases: list[Case], *, requests: int, warm_up: int, machine: str) -> s
         "",
         f"Command: `{command}`",
         "",
-        "| request | queries | p50 ms | p95 ms | p50 / floor | p95 / floor | target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| request | queries | p50 ms | p95 ms | p50 / floor | p95 / floor "
+        "| CPU p50 ms | CPU p95 ms | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for case in cases:
         p50 = percentile(case.samples, 0.5)
         p95 = percentile(case.samples, 0.95)
+        cpu_p50 = percentile(case.cpu_samples, 0.5)
+        cpu_p95 = percentile(case.cpu_samples, 0.95)
         lines.append(
             f"| {case.label} | {case.queries} | {p50:.2f} | {p95:.2f} | "
-            f"{p50 / floor_p50:.2f} | {p95 / floor_p95:.2f} | "
-            f"{verdict(case, p95, floor_p95)} |"
+            f"{p50 / floor_p50:.2f} | {p95 / floor_p95:.2f} | {cpu_p50:.2f} | "
+            f"{cpu_p95:.2f} | {verdict(case, p95, floor_p95)} |"
         )
     return "\n".join(lines)

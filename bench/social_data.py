@@ -76,7 +76,7 @@ LOADED_MODELS: tuple[type[models.Model], ...] = tuple(step[0] for step in STEPS)
 
 
 def check_empty() -> None:
-    """Refuse to load into a database that already holds people or posts."""
+    """Raise ``SystemExit`` when the database already contains people or posts."""
     for model in (User, Community, Post, Company):
         count = model.objects.count()
         if count:

@@ -102,8 +102,8 @@ def user_rows(world: World) -> Iterator[Row]:
     assign_roles(world)
     rng = world.rng
     groups = dict(LearnerGroup.objects.values_list("slug", "id"))
-    # Nobody signs in with a password (the benchmarks use force_login), and
-    # an unusable hash that is the same every run keeps the rows repeatable.
+    # The benchmarks sign in with force_login, never a password. An unusable
+    # hash that is the same every run keeps the rows repeatable.
     password = UNUSABLE_PASSWORD
     parties = party_count(world.size)
     for person_id, role in enumerate(world.roles, start=1):

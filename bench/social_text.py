@@ -85,7 +85,7 @@ def paragraph_with_tags(
 ) -> tuple[str, str]:
     """Return (Markdown, HTML) of one paragraph ending in ``tags``.
 
-    ``tags`` holds (spelling, normalized name) pairs.
+    ``tags`` contains (spelling, normalized name) pairs.
     """
     text = " ".join(sentence(rng) for _ in range(sentences))
     if not tags:

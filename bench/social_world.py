@@ -24,8 +24,8 @@ READER_ID = 2
 POPULAR_USERNAME = "bench.popular"
 READER_USERNAME = "bench.reader"
 NEWS_COMMUNITY_ID = 1
-# What bench.reader follows and belongs to: a person who uses the site most
-# days, above the median (about ten follows) but far from the heaviest users.
+# The follows and memberships of bench.reader: a person who uses the site
+# most days, above the median (about ten follows), far from the heaviest.
 READER_PEOPLE = 20
 READER_TAGS = 8
 READER_COMMUNITY_FOLLOWS = 4
@@ -115,7 +115,7 @@ REACTION_WEIGHTS = (70, 8, 10, 12)
 
 @dataclass
 class World:
-    """What later tables need to know about the rows already generated."""
+    """The facts about rows already generated that later tables need."""
 
     size: Size
     rng: random.Random

@@ -77,12 +77,12 @@ def test_tiny_size_writes_exact_counts(tiny):
     assert tiny["social_reaction"] == 1_800
 
 
-def test_popular_author_has_exactly_the_size_followers(tiny):
+def test_popular_author_has_exact_followers(tiny):
     popular = User.objects.get(username=POPULAR_USERNAME)
     assert popular.pk == 1
     assert popular.role == Role.EXECUTIVE
     assert Follow.objects.filter(person=popular).count() == 40
-    # Nobody else comes near: the cap is a fifth of the popular count.
+    # Every other person has at most a fifth of that count, 8 here.
     others = (
         Follow.objects.filter(person__isnull=False)
         .exclude(person=popular)
@@ -118,7 +118,7 @@ def test_follows_name_exactly_one_target(tiny):
         assert follow.person_id != follow.follower_id
 
 
-def test_rows_are_unique_where_the_model_says(tiny):
+def test_rows_are_unique_per_constraint(tiny):
     reactions = list(Reaction.objects.values_list("post_id", "person_id", "kind"))
     assert len(set(reactions)) == 1_800
     marks = list(HelpfulMark.objects.values_list("post_id", "person_id"))
@@ -137,7 +137,7 @@ def test_rows_are_unique_where_the_model_says(tiny):
     assert sorted(owners.values_list("community_id", flat=True)) == list(range(1, 13))
 
 
-def test_helpful_counts_match_marks_and_skip_authors(tiny):
+def test_helpful_counts_match_marks(tiny):
     marks = Counter(HelpfulMark.objects.values_list("post_id", flat=True))
     for post_id, helpful_count in Post.objects.values_list("id", "helpful_count"):
         assert helpful_count == marks.get(post_id, 0)
@@ -145,7 +145,7 @@ def test_helpful_counts_match_marks_and_skip_authors(tiny):
     assert sum(marks.values()) == 90
 
 
-def test_activity_is_by_people_who_may_see_the_post(tiny):
+def test_activity_only_by_post_readers(tiny):
     people = {person.pk: person for person in User.objects.all()}
     rows = [
         *Reaction.objects.values_list("person_id", "post_id"),
@@ -165,7 +165,7 @@ def test_activity_is_by_people_who_may_see_the_post(tiny):
         assert visible == post_ids, people[person_id].username
 
 
-def test_bodies_render_to_the_stored_html_and_tags(tiny):
+def test_bodies_render_to_stored_html(tiny):
     tags: dict[int, set[str]] = {}
     for post_id, name in Post.hashtags.through.objects.values_list(
         "post_id", "hashtag__name"
@@ -180,7 +180,7 @@ def test_bodies_render_to_the_stored_html_and_tags(tiny):
             assert post.summary
 
 
-def test_times_spread_over_a_year_with_ties(tiny):
+def test_post_times_spread_with_ties(tiny):
     times = list(Post.objects.order_by("id").values_list("created_at", flat=True))
     assert min(times) >= END - timedelta(days=366)
     assert max(times) <= END
@@ -191,14 +191,14 @@ def test_times_spread_over_a_year_with_ties(tiny):
     assert max(Counter(times).values()) >= 12
 
 
-def test_same_seed_writes_the_same_rows(tiny):
+def test_same_seed_writes_same_rows(tiny):
     first = dump()
     empty_loaded_tables()
     generate(SIZES["tiny"], log=quiet)
     assert dump() == first
 
 
-def test_another_seed_writes_other_rows(tiny):
+def test_other_seed_writes_other_rows(tiny):
     first = dump()
     empty_loaded_tables()
     generate(SIZES["tiny"], seed=7, log=quiet)
@@ -207,7 +207,7 @@ def test_another_seed_writes_other_rows(tiny):
     assert [len(table) for table in second[:7]] == [len(table) for table in first[:7]]
 
 
-def test_refuses_a_database_that_has_people(tiny):
+def test_rejects_database_with_people(tiny):
     with pytest.raises(SystemExit) as raised:
         generate(SIZES["tiny"], log=quiet)
     assert str(raised.value) == (
