@@ -81,7 +81,7 @@ def plan_documents(
             continue
         if document is None:
             document = documents[key] = DocumentPlan(number=number)
-        elif row.ok and document.rows[0].ok:
+        else:
             errors.extend(_header_conflicts(kind, document, row, column_names))
         line_no = row.values.get("line_no")
         if isinstance(line_no, int):
@@ -131,7 +131,14 @@ def _header_conflicts(
     for target in target_fields(kind):
         if not target.header or target.name == "number":
             continue
-        if first.values.get(target.name) != row.values.get(target.name):
+        # A cell that did not parse has its own error already.
+        unparsed = any(
+            r.cells.get(target.name) and target.name not in r.values
+            for r in (first, row)
+        )
+        if not unparsed and first.values.get(target.name) != row.values.get(
+            target.name
+        ):
             value = row.cells.get(target.name, "")
             conflicts.append(
                 RowError(
