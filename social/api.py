@@ -118,7 +118,7 @@ def create_post(request: HttpRequest, slug: str, payload: NewPostIn) -> Status[P
         raise HttpError(
             404, f"No community {slug!r} found among the communities you may see."
         ) from None
-    with service_errors():
+    with service_errors(request):
         post = publish_post(
             author=viewer,
             community=community,
@@ -146,7 +146,7 @@ def update_post(request: HttpRequest, post_id: int, payload: PostIn) -> PostOut:
     """Replace the text; the old text is kept in the post's history."""
     viewer = person(request)
     post = found_post(request, post_id)
-    with service_errors():
+    with service_errors(request):
         edit_post(editor=viewer, post=post, body=payload.body)
     return fresh_post(viewer, post.pk)
 
@@ -159,7 +159,7 @@ def update_post(request: HttpRequest, post_id: int, payload: PostIn) -> PostOut:
 def remove_post(request: HttpRequest, post_id: int) -> PostOut:
     viewer = person(request)
     post = found_post(request, post_id)
-    with service_errors():
+    with service_errors(request):
         delete_post(actor=viewer, post=post)
     return fresh_post(viewer, post.pk)
 
@@ -214,7 +214,7 @@ def create_comment(
     viewer = person(request)
     post = found_post(request, post_id)
     parent = found_comment(request, payload.parent_id) if payload.parent_id else None
-    with service_errors():
+    with service_errors(request):
         comment = post_comment(
             author=viewer, post=post, body=payload.body, parent=parent
         )
@@ -232,7 +232,7 @@ def create_reply(
     """Reply to a comment; a reply to a reply joins the same top-level comment."""
     viewer = person(request)
     parent = found_comment(request, comment_id)
-    with service_errors():
+    with service_errors(request):
         comment = post_comment(
             author=viewer, post=parent.post, body=payload.body, parent=parent
         )
@@ -249,7 +249,7 @@ def update_comment(
 ) -> CommentOut:
     viewer = person(request)
     comment = found_comment(request, comment_id)
-    with service_errors():
+    with service_errors(request):
         edit_comment(editor=viewer, comment=comment, body=payload.body)
     return fresh_comment(viewer, comment.pk)
 
@@ -262,7 +262,7 @@ def update_comment(
 def remove_comment(request: HttpRequest, comment_id: int) -> CommentOut:
     viewer = person(request)
     comment = found_comment(request, comment_id)
-    with service_errors():
+    with service_errors(request):
         delete_comment(actor=viewer, comment=comment)
     return fresh_comment(viewer, comment.pk)
 
@@ -275,7 +275,7 @@ def _set_reaction(
 ) -> PostOut:
     viewer = person(request)
     post = found_post(request, post_id)
-    with service_errors():
+    with service_errors(request):
         set_reaction(person=viewer, post=post, kind=kind, active=active)
     return fresh_post(viewer, post.pk)
 
@@ -301,7 +301,7 @@ def clear_reaction(request: HttpRequest, post_id: int, kind: str) -> PostOut:
 def _set_helpful(request: HttpRequest, post_id: int, active: bool) -> PostOut:
     viewer = person(request)
     post = found_post(request, post_id)
-    with service_errors():
+    with service_errors(request):
         set_helpful(person=viewer, post=post, active=active)
     return fresh_post(viewer, post.pk)
 
@@ -406,7 +406,7 @@ def create_share(
             f"No community {payload.community!r} found among the communities "
             "you may see.",
         ) from None
-    with service_errors():
+    with service_errors(request):
         share = share_post(
             actor=viewer,
             original=original,

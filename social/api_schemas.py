@@ -3,6 +3,7 @@
 import base64
 import binascii
 import datetime
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,6 +21,8 @@ from social.selectors import (
     access_post,
     attach_conversations,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -162,14 +165,27 @@ def person(request: HttpRequest) -> User:
 
 
 @contextmanager
-def service_errors() -> Iterator[None]:
-    """Turn a service's refusal into a JSON error carrying its message."""
+def service_errors(request: HttpRequest) -> Iterator[None]:
+    """Turn a service's rejection into a JSON error carrying its message."""
     try:
         yield
     except ValidationError as error:
+        _log_rejection(request, 422, " ".join(error.messages))
         raise HttpError(422, " ".join(error.messages)) from None
     except PermissionDenied as error:
+        _log_rejection(request, 403, str(error))
         raise HttpError(403, str(error)) from None
+
+
+def _log_rejection(request: HttpRequest, status: int, message: str) -> None:
+    logger.info(
+        "api write rejected: method=%s path=%s person=%s status=%s error=%s",
+        request.method,
+        request.path,
+        request.user.pk,
+        status,
+        message,
+    )
 
 
 def found_post(request: HttpRequest, post_id: int) -> Post:

@@ -136,7 +136,7 @@ def _follow_person(request: HttpRequest, username: str, active: bool) -> FollowS
         raise HttpError(
             404, f"No person {username!r} found among the people you may see."
         ) from None
-    with service_errors():
+    with service_errors(request):
         set_person_follow(follower=viewer, person=followed, active=active)
     following = Follow.objects.filter(follower=viewer, person=followed).exists()
     return FollowStateOut(kind="person", target=followed.username, following=following)
@@ -162,7 +162,7 @@ def unfollow_person(request: HttpRequest, username: str) -> FollowStateOut:
 
 def _follow_tag(request: HttpRequest, name: str, active: bool) -> FollowStateOut:
     viewer = person(request)
-    with service_errors():
+    with service_errors(request):
         hashtag = hashtag_for_follow(name)
         set_hashtag_follow(follower=viewer, hashtag=hashtag, active=active)
     following = Follow.objects.filter(follower=viewer, hashtag=hashtag).exists()
@@ -196,7 +196,7 @@ def _follow_community(request: HttpRequest, slug: str, active: bool) -> FollowSt
         raise HttpError(
             404, f"No community {slug!r} found among the communities you may see."
         ) from None
-    with service_errors():
+    with service_errors(request):
         set_community_follow(follower=viewer, community=community, active=active)
     following = Follow.objects.filter(follower=viewer, community=community).exists()
     return FollowStateOut(kind="community", target=community.slug, following=following)

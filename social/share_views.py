@@ -1,5 +1,7 @@
 """The page that shares (quotes) a post into another community."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +13,8 @@ from core.http import AuthenticatedRequest
 from social.models import Post
 from social.selectors import access_post
 from social.services.shares import share_post, share_targets
+
+logger = logging.getLogger(__name__)
 
 
 def _render_form(
@@ -59,6 +63,13 @@ def post_share(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
         )
     except (ValidationError, PermissionDenied) as error:
         text = " ".join(error.messages) if isinstance(error, ValidationError) else ""
+        logger.info(
+            "share rejected: post=%s community=%s person=%s error=%s",
+            original.pk,
+            community.slug,
+            request.user.pk,
+            text or error,
+        )
         return _render_form(request, original, error=text or str(error), status=422)
     messages.success(request, f"Shared into {community.name}.")
     return redirect("posts:post_detail", post_id=share.pk)
