@@ -227,16 +227,13 @@ class _TermBuilder:
     def tag_term(
         self, condition: Q, window: Q | None, *, id_only: bool
     ) -> QuerySet[Any]:
-        # The newest order reads the copied post time from the tag's own
-        # index; the helpful order has to sort the tag's posts.
-        prefix = "post_" if self.sort == "newest" else "post__"
+        # Both orders read the post's time and helpful count as copied onto
+        # the tag row, so each is one range of the tag's own index.
         rows = self.tagged.filter(condition)
         if window is not None:
             rows = rows.filter(window)
-        columns = ["post_id", f"{prefix}created_at", "post__helpful_count"]
-        if id_only:
-            columns = ["post_id"]
-        ordered = rows.order_by(*self._order(prefix)).values_list(*columns)
+        columns = ["post_id"] if id_only else self._columns("post_")
+        ordered = rows.order_by(*self._order("post_")).values_list(*columns)
         return ordered[: self.limit]
 
 
@@ -399,8 +396,7 @@ def _families(
     tag_window: Q | None = None
     if after is not None:
         post_window = _after(after, sort)
-        tag_prefix = "post_" if sort == "newest" else "post__"
-        tag_window = _after(after, sort, tag_prefix)
+        tag_window = _after(after, sort, "post_")
     if newer_than is not None:
         post_window = _newer_than(newer_than)
         tag_window = _newer_than(newer_than, "post_")

@@ -79,6 +79,14 @@ class Post(TimeStampedModel):
             models.Index(
                 fields=["kind", "-created_at", "-id"], name="post_kind_newest_first"
             ),
+            models.Index(
+                fields=["author", "-helpful_count", "-created_at", "-id"],
+                name="post_author_most_helpful",
+            ),
+            models.Index(
+                fields=["community", "-helpful_count", "-created_at", "-id"],
+                name="post_community_most_helpful",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -107,14 +115,21 @@ class PostHashtag(models.Model):
     """A post carrying a hashtag, with the post's creation time copied in.
 
     The copy lets a tag's posts be read newest first from one index, as the
-    home feed and the tag page do. A database trigger (migration 0004) fills
-    ``post_created_at`` from the post on every insert, so rows written by
-    ``post.hashtags.set()`` or by a bulk loader are right without extra code.
+    home feed and the tag page do. A database trigger (migrations 0004 and
+    0005) fills ``post_created_at`` and ``post_helpful_count`` from the post
+    on every insert, so rows written by ``post.hashtags.set()`` or by a bulk
+    loader are right without extra code.
+
+    NOTE: SQLite drops a table's triggers when a migration rebuilds the
+    table, so a later migration that alters this table must recreate them.
     """
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE)
     hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE)
     post_created_at = models.DateTimeField(null=True, editable=False)
+    # Kept equal to the post's helpful_count by a trigger on the post table
+    # (migration 0005), for the "most helpful" order of a tag's posts.
+    post_helpful_count = models.PositiveIntegerField(db_default=0, editable=False)
 
     class Meta:
         db_table = "social_post_hashtags"
@@ -123,7 +138,11 @@ class PostHashtag(models.Model):
             models.Index(
                 fields=["hashtag", "-post_created_at", "-post"],
                 name="post_hashtag_newest_first",
-            )
+            ),
+            models.Index(
+                fields=["hashtag", "-post_helpful_count", "-post_created_at", "-post"],
+                name="post_hashtag_most_helpful",
+            ),
         ]
 
     def __str__(self) -> str:

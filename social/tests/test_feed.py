@@ -22,7 +22,7 @@ from social.feed import (
     new_post_count,
 )
 from social.models import AnnouncementRead, Follow, Hashtag, Post
-from social.services import delete_post, publish_post
+from social.services import delete_post, publish_post, set_helpful
 from social.services.follows import hashtag_for_follow, set_hashtag_follow
 
 pytestmark = pytest.mark.django_db
@@ -352,3 +352,28 @@ def test_new_post_count_stops_at_cap(outsider, sales_rep, payments_community):
 
     assert len(posts) == 120
     assert new_post_count(outsider, top) == 100
+
+
+def test_tag_rows_copy_time_and_helpful_count(outsider, sales_rep, payments_community):
+    post = publish_post(author=sales_rep, community=payments_community, body="#t")
+    row = Post.hashtags.through.objects.get(post=post)
+    assert row.post_created_at == post.created_at
+    assert row.post_helpful_count == 0
+
+    set_helpful(person=outsider, post=post, active=True)
+
+    row.refresh_from_db()
+    assert row.post_helpful_count == 1
+
+
+def test_helpful_order_through_tags(outsider, sales_rep, payments_community):
+    posts = [
+        publish_post(author=sales_rep, community=payments_community, body=f"#t {n}")
+        for n in range(4)
+    ]
+    for post, count in zip(posts, [1, 0, 2, 1], strict=True):
+        Post.objects.filter(pk=post.pk).update(helpful_count=count)
+    Follow.objects.create(follower=outsider, hashtag=Hashtag.objects.get(name="t"))
+
+    expected = [posts[2].pk, posts[3].pk, posts[0].pk, posts[1].pk]
+    assert all_pages(outsider, sort="helpful", limit=1) == expected
