@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "reconciliation",
+    "imports",
     "communities",
     "social",
     "library",
@@ -237,6 +238,15 @@ RECONCILIATION_CASE_DUE_DAYS = {
 # A write-off above this amount (in the case's currency) needs an approver who
 # is not the requester. At or below it the clerk resolves the case directly.
 RECONCILIATION_WRITE_OFF_LIMIT = env_str("RECONCILIATION_WRITE_OFF_LIMIT", "50.00")
+# Imports of order-to-cash files (docs/imports.md): the largest file in
+# bytes, the most data rows a file may have, and the rows a preview shows.
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 10 * 1024 * 1024, minimum=1)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
+IMPORT_PREVIEW_ROWS = env_int("IMPORT_PREVIEW_ROWS", 20, minimum=1)
+# Uploads wait here between preview and commit, named by their SHA-256.
+IMPORT_STAGING_DIR = Path(env_str("IMPORT_STAGING_DIR", str(VAR_DIR / "imports")))
+# Run the matching pass for the company after each committed import.
+IMPORT_RUN_MATCHING = env_bool("IMPORT_RUN_MATCHING", True)
 # A post or comment that mentions more distinct people than this is rejected.
 SOCIAL_MAX_MENTIONS = env_int("SOCIAL_MAX_MENTIONS", 10, minimum=1)
 # People one author may notify by mentions within the window, in minutes.

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("people/", include("accounts.people_urls")),
     path("reconciliation/", include("reconciliation.urls")),
+    path("imports/", include("imports.urls")),
     path("assist/", include("assist.urls")),
     path("communities/", include("communities.urls")),
     path("questions/", include("answers.urls")),
