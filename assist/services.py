@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import SuperUserAssignment, User
-from answers.models import Question
+from answers.models import Answer, Question
 from answers.services import create_question
 from assist.models import Availability, QuestionEscalation
 from assist.selectors import context_chain
@@ -134,12 +134,19 @@ def set_availability(
 
 
 def _unanswered_since(cutoff: datetime) -> QuerySet[Question]:
+    """Return screen questions older than ``cutoff`` with no live answer.
+
+    A deleted answer leaves a placeholder row, which answers nothing.
+    """
+    live_answers = Answer.objects.filter(
+        question=OuterRef("pk"), deleted_at__isnull=True
+    )
     return Question.objects.filter(
         context__isnull=False,
         created_at__lte=cutoff,
         escalation__isnull=True,
-        answers__isnull=True,
-    )
+        duplicate_of__isnull=True,
+    ).exclude(Exists(live_answers))
 
 
 def escalate_unanswered_questions(*, now: datetime | None = None) -> list[int]:
@@ -203,7 +210,7 @@ def _escalate_one(question_id: int, cutoff: datetime) -> bool:
     ]
     notify(
         recipients=recipients,
-        kind=Notification.Kind.QUESTION_ROUTED,
+        kind=Notification.Kind.QUESTION_ESCALATED,
         actor=None,
         message=(f"Nobody has answered yet, can you help? {question.title}"),
         url=f"/questions/{question.pk}/",

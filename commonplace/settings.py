@@ -228,6 +228,13 @@ ASK_ESCALATE_AFTER_MINUTES = env_int("ASK_ESCALATE_AFTER_MINUTES", 120, minimum=
 ASK_ESCALATION_MAX_RECIPIENTS = env_int(
     "ASK_ESCALATION_MAX_RECIPIENTS", 200, minimum=1
 )
+# Q&A and FAQ curation (docs/answers.md).
+ANSWERS_FAQ_REVIEW_DAYS = env_int("ANSWERS_FAQ_REVIEW_DAYS", 180, minimum=1)
+ANSWERS_UNANSWERED_AFTER_HOURS = env_int(
+    "ANSWERS_UNANSWERED_AFTER_HOURS", 24, minimum=1
+)
+ANSWERS_SUGGESTION_LIMIT = env_int("ANSWERS_SUGGESTION_LIMIT", 5, minimum=1)
+ANSWERS_PAGE_SIZE = env_int("ANSWERS_PAGE_SIZE", 25, minimum=1)
 # Days a discrepancy case has, by severity, before it is overdue. The due time
 # is the end of that local day in the company's timezone.
 RECONCILIATION_CASE_DUE_DAYS = {

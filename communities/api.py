@@ -7,17 +7,16 @@ group, no usernames, and only the members whose profiles they may open.
 
 import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from accounts.models import User
-from accounts.selectors import visible_people
-from communities.models import Community, Membership
+from communities.models import Community
 from communities.selectors import (
     access_community,
-    members_by_role,
+    listed_members,
     membership_of,
     visible_communities,
 )
@@ -102,14 +101,6 @@ def _summary(viewer: User, community: Community, member_count: int) -> Community
     )
 
 
-def _members_for(viewer: User, community: Community) -> QuerySet[Membership]:
-    """Return the memberships ``viewer`` may list: all, or visible people only."""
-    memberships = members_by_role(community)
-    if viewer.is_external:
-        memberships = memberships.filter(person__in=visible_people(viewer))
-    return memberships
-
-
 @router.get(
     "",
     response={200: list[CommunityOut], 422: ErrorOut},
@@ -166,7 +157,7 @@ def list_members(request: HttpRequest, slug: str, page: int = 1) -> MemberPageOu
     """Return members, owners first, then moderators, then by name."""
     viewer = _viewer(request)
     community = _found(viewer, slug)
-    memberships = _members_for(viewer, community)
+    memberships = listed_members(viewer, community)
     listed = memberships.count()
     pages = max(1, -(-listed // MEMBERS_PER_PAGE))
     if not 1 <= page <= pages:

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from accounts.models import CrmFunction, LearnerGroup, Role, User
 from accounts.permissions import Viewer
+from accounts.selectors import visible_people
 from communities.models import (
     Community,
     Invitation,
@@ -122,6 +123,19 @@ def members_by_role(community: Community) -> QuerySet[Membership]:
     )
 
 
+def listed_members(viewer: User, community: Community) -> QuerySet[Membership]:
+    """Return the memberships ``viewer`` may list, owners first.
+
+    Employees see every member. A customer account sees only the members
+    whose profiles it may open (``visible_people``): staff who chose to be
+    visible to customers, and itself.
+    """
+    memberships = members_by_role(community)
+    if viewer.is_external:
+        memberships = memberships.filter(person__in=visible_people(viewer))
+    return memberships
+
+
 def pending_requests(community: Community) -> QuerySet[MembershipRequest]:
     return MembershipRequest.objects.filter(
         community=community, status=MembershipRequest.Status.PENDING
@@ -178,7 +192,7 @@ def community_page(viewer: User, community: Community) -> CommunityPage:
         has_pending_request=has_request,
         pinned_posts=pinned,
         posts=posts,
-        members=list(members_by_role(community)[:MEMBER_PREVIEW_LENGTH]),
+        members=list(listed_members(viewer, community)[:MEMBER_PREVIEW_LENGTH]),
         member_count=community.memberships.count(),
     )
 

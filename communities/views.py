@@ -20,7 +20,7 @@ from communities.selectors import (
     can_manage,
     community_page,
     invitations_for,
-    members_by_role,
+    listed_members,
     membership_of,
     pending_invitations,
     pending_requests,
@@ -218,7 +218,7 @@ def membership_request(request: AuthenticatedRequest, slug: str) -> HttpResponse
 def member_list(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     community = access_community(request.user, slug)
     viewer = membership_of(request.user, community)
-    paginator = Paginator(members_by_role(community), MEMBERS_PER_PAGE)
+    paginator = Paginator(listed_members(request.user, community), MEMBERS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     is_manager = can_manage(viewer)
     return render(

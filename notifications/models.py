@@ -21,6 +21,11 @@ class Notification(models.Model):
         MEMBER_ROLE_CHANGED = "member_role_changed", "Community role changed"
         MEMBER_REMOVED = "member_removed", "Removed from a community"
         POST_PINNED = "post_pinned", "Post pinned"
+        QUESTION_ESCALATED = "question_escalated", "Question nobody answered yet"
+        ANSWER_UNACCEPTED = "answer_unaccepted", "Accepted answer withdrawn"
+        QUESTION_CLOSED = "question_closed", "Question closed as a duplicate"
+        QA_COMMENT_POSTED = "qa_comment_posted", "New comment on a question"
+        FAQ_NEEDS_REVIEW = "faq_needs_review", "FAQ entry needs review"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -13,6 +13,7 @@ from communities.models import Community
 from core.markdown import Hashtag as ParsedHashtag
 from core.markdown import render_markdown
 from core.text import clean_line, clean_text
+from notifications.models import Notification
 from social.models import Hashtag
 from social.services.posts import store_hashtags
 
@@ -21,13 +22,10 @@ MAX_BODY_LENGTH = 20_000
 MAX_COMMENT_LENGTH = 2_000
 MAX_TAGS_PER_QUESTION = 30
 
-# Notification kinds this app writes besides those in Notification.Kind.
-# NOTE: they are not among Notification.Kind's choices yet, so the admin
-# shows the raw value; the database accepts any kind string.
-KIND_ANSWER_UNACCEPTED = "answer_unaccepted"
-KIND_QUESTION_CLOSED = "question_closed"
-KIND_QA_COMMENT = "qa_comment_posted"
-KIND_FAQ_NEEDS_REVIEW = "faq_needs_review"
+KIND_ANSWER_UNACCEPTED = Notification.Kind.ANSWER_UNACCEPTED
+KIND_QUESTION_CLOSED = Notification.Kind.QUESTION_CLOSED
+KIND_QA_COMMENT = Notification.Kind.QA_COMMENT_POSTED
+KIND_FAQ_NEEDS_REVIEW = Notification.Kind.FAQ_NEEDS_REVIEW
 
 
 def clean_title(title: str, *, what: str = "question") -> str:

@@ -177,6 +177,23 @@ class TestEscalation:
         age(asked, 500)
         assert escalate_unanswered_questions() == []
 
+    def test_a_deleted_answer_answers_nothing(
+        self, asked, payments_community, payments, super_user
+    ):
+        member(payments_community, "pat", functions=[payments])
+        Answer.objects.create(
+            question=asked,
+            author=super_user,
+            author_name="Petra Tester",
+            body="",
+            body_html="",
+            deleted_at=timezone.now(),
+        )
+        age(asked, 121)
+        assert escalate_unanswered_questions() == [asked.pk]
+        told = Notification.objects.get(subject_key=f"question-escalated:{asked.pk}")
+        assert told.kind == Notification.Kind.QUESTION_ESCALATED
+
     def test_large_communities_are_told_up_to_the_cap_longest_members_first(
         self, asked, payments_community, payments, settings
     ):
