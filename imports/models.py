@@ -42,6 +42,10 @@ class ImportSource(TimeStampedModel):
             models.CheckConstraint(
                 condition=~models.Q(file_format="camt053") | models.Q(kind="payments"),
                 name="import_source_camt_is_payments",
+                violation_error_message=(
+                    "A CAMT.053 bank statement holds payments: choose the "
+                    "document kind Payments for it."
+                ),
             ),
         ]
 

@@ -11,7 +11,7 @@ import pytest
 from accounts.models import Role
 from conftest import make_person
 from imports.models import ColumnMapping, ImportSource
-from reconciliation.models import Party, Product
+from reconciliation.models import Product
 
 FILES = Path(__file__).parent / "files"
 

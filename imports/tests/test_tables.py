@@ -246,12 +246,12 @@ def test_duplicate_payment_number_within_the_file(payments_source):
 
 def test_order_row_errors_for_product_quantity_and_repeated_line(orders_source):
     data = (
-        "Order Number;Customer;Order Date;Promised;Line;SKU;Qty;Price\n"
-        "SO-1;ALFKI;31.03.2024;15.04.2024;1;NOPE;1;1,00\n"
-        "SO-1;ALFKI;31.03.2024;15.04.2024;2;CHAI;-3;1,00\n"
-        "SO-1;ALFKI;31.03.2024;15.04.2024;2;CHAI;3;1,00\n"
-        "SO-1;BONAP;31.03.2024;15.04.2024;3;CHAI;3;1,00\n"
-    ).encode()
+        b"Order Number;Customer;Order Date;Promised;Line;SKU;Qty;Price\n"
+        b"SO-1;ALFKI;31.03.2024;15.04.2024;1;NOPE;1;1,00\n"
+        b"SO-1;ALFKI;31.03.2024;15.04.2024;2;CHAI;-3;1,00\n"
+        b"SO-1;ALFKI;31.03.2024;15.04.2024;2;CHAI;3;1,00\n"
+        b"SO-1;BONAP;31.03.2024;15.04.2024;3;CHAI;3;1,00\n"
+    )
 
     assert preview(orders_source, data).errors == [
         'Row 2, column "SKU": unknown product "NOPE". Create the product with this '
@@ -357,11 +357,11 @@ def test_shipments_file_refreshes_running_quantities(company, clerk, orders_sour
         },
     )
     data = (
-        "Shipment,Order,Shipped,Line,Qty\n"
-        "SH-1,SO-9001,2024-04-10,1,10\n"
-        "SH-1,SO-9001,2024-04-10,2,1\n"
-        "SH-2,SO-9002,2024-04-11,4,5\n"
-    ).encode()
+        b"Shipment,Order,Shipped,Line,Qty\n"
+        b"SH-1,SO-9001,2024-04-10,1,10\n"
+        b"SH-1,SO-9001,2024-04-10,2,1\n"
+        b"SH-2,SO-9002,2024-04-11,4,5\n"
+    )
 
     assert preview(source, data).errors == [
         'Row 4, column "Line": order SO-9002 has no line 4. Correct the line '
@@ -394,11 +394,11 @@ def test_invoices_file_sets_residual(company, clerk, parties):
         },
     )
     data = (
-        "Invoice,Customer,Date,Due,Total,Kind\n"
-        "INV-1,ALFKI,2024-03-01,2024-03-31,363.60,invoice\n"
-        "CN-1,ALFKI,2024-03-02,2024-03-31,20.00,credit note\n"
-        "INV-2,ALFKI,2024-03-02,2024-03-31,1.00,proforma\n"
-    ).encode()
+        b"Invoice,Customer,Date,Due,Total,Kind\n"
+        b"INV-1,ALFKI,2024-03-01,2024-03-31,363.60,invoice\n"
+        b"CN-1,ALFKI,2024-03-02,2024-03-31,20.00,credit note\n"
+        b"INV-2,ALFKI,2024-03-02,2024-03-31,1.00,proforma\n"
+    )
 
     assert preview(source, data).errors == [
         'Row 4, column "Kind": unknown invoice kind "proforma". Use invoice, '

@@ -1,0 +1,233 @@
+"""Pages under /imports/: who may use them, and the upload-preview-commit flow."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Role
+from conftest import make_person
+from core.models import AuditEvent
+from imports.models import ColumnMapping, ImportBatch, ImportSource
+from imports.tests.conftest import FILES
+from reconciliation.models import Payment, SalesOrder
+
+
+def page_urls(source, batch):
+    sha = "0" * 64
+    return [
+        reverse("imports:batch_list"),
+        reverse("imports:source_create"),
+        reverse("imports:source_edit", args=[source.pk]),
+        reverse("imports:upload", args=[source.pk]),
+        reverse("imports:preview", args=[source.pk, sha]),
+        reverse("imports:batch_detail", args=[batch.pk]),
+    ]
+
+
+@pytest.fixture
+def failed_batch(payments_source, clerk):
+    return ImportBatch.objects.create(
+        source=payments_source,
+        created_by=clerk,
+        file_name="bad.csv",
+        sha256="f" * 64,
+        file_format="csv",
+        status=ImportBatch.Status.FAILED,
+        error='Row 2, column "Amount": amount "x" is not a number.',
+    )
+
+
+@pytest.mark.parametrize("role", [Role.FINANCE_CLERK, Role.MANAGER, Role.IT])
+def test_import_roles_open_every_page(client, db, role, payments_source, failed_batch):
+    client.force_login(make_person("ivan", role))
+
+    for url in page_urls(payments_source, failed_batch):
+        assert client.get(url).status_code == 200, url
+
+
+def test_sales_rep_is_refused(client, sales_rep, payments_source, failed_batch):
+    client.force_login(sales_rep)
+
+    for url in page_urls(payments_source, failed_batch):
+        assert client.get(url).status_code == 403, url
+
+
+def test_customer_finds_nothing(client, customer, payments_source, failed_batch):
+    client.force_login(customer)
+
+    for url in page_urls(payments_source, failed_batch):
+        assert client.get(url).status_code == 404, url
+    commit = reverse("imports:commit", args=[payments_source.pk, "0" * 64])
+    assert client.post(commit).status_code == 404
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(
+    client, db, payments_source, failed_batch
+):
+    for url in page_urls(payments_source, failed_batch):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/login/"), url
+
+
+def test_batch_page_lists_the_failure(client, clerk, failed_batch):
+    client.force_login(clerk)
+
+    response = client.get(reverse("imports:batch_detail", args=[failed_batch.pk]))
+
+    assert response.context["errors"] == [
+        'Row 2, column "Amount": amount "x" is not a number.'
+    ]
+    assert b"Failed" in response.content
+
+
+def test_source_form_creates_source_and_mapping_form_saves_columns(
+    client, clerk, company
+):
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("imports:source_create"),
+        {
+            "name": "ERP orders",
+            "company": company.pk,
+            "kind": "orders",
+            "file_format": "csv",
+        },
+    )
+    source = ImportSource.objects.get(name="ERP orders")
+    assert response["Location"] == reverse("imports:source_edit", args=[source.pk])
+    response = client.post(
+        reverse("imports:source_edit", args=[source.pk]),
+        {
+            "column_number": "Order Number",
+            "column_customer": "Customer",
+            "column_order_date": "Order Date",
+            "date_format_order_date": "%d.%m.%Y",
+            "column_promised_date": "Promised",
+            "date_format_promised_date": "%d.%m.%Y",
+            "column_line_no": "Line",
+            "column_product": "SKU",
+            "column_qty_ordered": "Qty",
+            "decimal_separator_qty_ordered": ",",
+            "column_unit_price": "Price",
+            "decimal_separator_unit_price": ",",
+            "decimal_separator_discount_pct": ".",
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(
+        ColumnMapping.objects.filter(source=source)
+        .order_by("target_field")
+        .values_list("target_field", "column", "date_format", "decimal_separator")
+    ) == [
+        ("customer", "Customer", "", "."),
+        ("line_no", "Line", "", "."),
+        ("number", "Order Number", "", "."),
+        ("order_date", "Order Date", "%d.%m.%Y", "."),
+        ("product", "SKU", "", "."),
+        ("promised_date", "Promised", "%d.%m.%Y", "."),
+        ("qty_ordered", "Qty", "", ","),
+        ("unit_price", "Price", "", ","),
+    ]
+    assert list(
+        AuditEvent.objects.filter(object_type="imports.importsource").values_list(
+            "action", flat=True
+        )
+    ) == ["import_source.created", "import_source.changed"]
+
+
+def test_mapping_form_rejects_a_date_format_without_the_year(
+    client, clerk, orders_source
+):
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("imports:source_edit", args=[orders_source.pk]),
+        {"column_number": "N", "date_format_order_date": "%d.%m"},
+    )
+
+    assert response.context["mapping"].errors["date_format_order_date"] == [
+        '"%d.%m" is not a date format that reads back a whole date. Use strftime '
+        "codes such as %d.%m.%Y or %m/%d/%Y."
+    ]
+
+
+def test_camt_source_must_hold_payments(client, clerk, company):
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("imports:source_create"),
+        {
+            "name": "Bank",
+            "company": company.pk,
+            "kind": "orders",
+            "file_format": "camt053",
+        },
+    )
+
+    assert response.context["form"].non_field_errors() == [
+        "A CAMT.053 bank statement holds payments: choose the document kind "
+        "Payments for it."
+    ]
+
+
+def test_upload_preview_and_commit_writes_only_on_commit(client, clerk, orders_source):
+    client.force_login(clerk)
+    data = (FILES / "orders_bom_semicolon.csv").read_bytes()
+
+    response = client.post(
+        reverse("imports:upload", args=[orders_source.pk]),
+        {"file": SimpleUploadedFile("orders.csv", data)},
+    )
+    preview_url = response["Location"]
+    page = client.get(preview_url)
+    assert page.context["preview"].errors == []
+    assert b"3 rows: 2 new documents, 0 already in the books" in page.content
+    assert SalesOrder.objects.count() == 0
+
+    response = client.post(preview_url + "commit/")
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == reverse("imports:batch_detail", args=[batch.pk])
+    assert SalesOrder.objects.count() == 2
+
+    client.post(
+        reverse("imports:upload", args=[orders_source.pk]),
+        {"file": SimpleUploadedFile("orders-again.csv", data)},
+    )
+    page = client.get(preview_url)
+    assert page.context["preview"].already_imported == batch
+    assert b"Commit</button>" not in page.content
+    response = client.post(preview_url + "commit/", follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"This file was already imported on {batch.created_at:%Y-%m-%d %H:%M} UTC "
+        f"as batch {batch.pk}. Nothing was changed."
+    ]
+    assert ImportBatch.objects.count() == 1
+
+
+def test_upload_rejects_a_file_of_another_format(client, clerk, payments_source):
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("imports:upload", args=[payments_source.pk]),
+        {"file": SimpleUploadedFile("payments.pdf", b"%PDF-1.4")},
+    )
+
+    assert response.context["form"].errors["file"] == [
+        '"payments.pdf" is not a CSV file. Upload a file ending in .csv or .txt.'
+    ]
+    assert Payment.objects.count() == 0
+
+
+def test_preview_of_an_unknown_upload_says_to_upload_again(
+    client, clerk, payments_source
+):
+    client.force_login(clerk)
+
+    page = client.get(reverse("imports:preview", args=[payments_source.pk, "a" * 64]))
+
+    assert page.context["preview"].errors == [
+        "The uploaded file is no longer waiting for commit. Upload it again."
+    ]
