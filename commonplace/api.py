@@ -14,9 +14,11 @@ api = NinjaAPI(
     title="Commonplace API",
     version="1",
     description=(
-        "Help for CRM screens, orders and questions. Every endpoint applies "
-        "the same visibility rules as the pages. Sign in through "
-        "/accounts/login/ and send the session cookie."
+        "Help for CRM screens, orders, questions, the social network "
+        "(feed, posts, comments, reactions, follows), communities and search. "
+        "Every endpoint applies the same visibility rules as the pages. Sign "
+        "in through /accounts/login/ and send the session cookie; the help "
+        "endpoint also takes an API token (see /assist/tokens/)."
     ),
     auth=django_auth,
     urls_namespace="api",
