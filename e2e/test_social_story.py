@@ -51,7 +51,7 @@ def test_tagged_post_reaches_follower_feed(new_context, artifacts):
     reader = sign_in(new_context, "otto")
     expect(reader.get_by_test_id("feed-empty")).to_be_visible()
 
-    # The mention told him; he opens the tag from the post and reacts.
+    # The mention notified him. He opens the tag from the post and reacts.
     reader.goto("/notifications/")
     expect(reader.get_by_text("Sally Tester mentioned you")).to_be_visible()
     reader.goto("/communities/returns-desk/")

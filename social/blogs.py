@@ -6,7 +6,6 @@ may see, and they page with the same opaque cursors as the home feed.
 
 from accounts.models import User
 from social.feed import FeedKey, FeedPage, decode_cursor, encode_cursor, newest_after
-from social.models import Post
 from social.selectors import visible_posts
 
 LONG_FORM_PAGE_LENGTH = 20
@@ -34,7 +33,3 @@ def long_form_page(
     rows = rows[:limit]
     last = FeedKey(created_at=rows[-1].created_at, id=rows[-1].pk)
     return FeedPage(posts=rows, next_cursor=encode_cursor("newest", last))
-
-
-def is_long_form(kind: str) -> bool:
-    return kind in {Post.Kind.BLOG, Post.Kind.ANNOUNCEMENT}

@@ -98,7 +98,7 @@ def encode_cursor(sort: str, key: FeedKey) -> str:
 
 
 def decode_cursor(cursor: str, *, sort: str) -> FeedKey:
-    """Return the position ``cursor`` stands for, or raise ``InvalidCursor``."""
+    """Return the position ``cursor`` encodes, or raise ``InvalidCursor``."""
     invalid = InvalidCursor(
         f"The feed position {cursor[:40]!r} is not valid: reload the feed to "
         "start from the newest posts."
@@ -461,7 +461,7 @@ def _pinned_ids(viewer: User, live_posts: QuerySet[Post]) -> list[int]:
 
 
 def tag_timeline(viewer: User, hashtag_id: int, *, limit: int) -> list[Post]:
-    """Return the newest ``limit`` undeleted posts with the tag that ``viewer`` sees.
+    """Return the newest ``limit`` undeleted posts with the tag that ``viewer`` may see.
 
     The rows come from the tag's (time, post) index, as in the home feed, so
     a tag on a hundred thousand posts costs what a small one does.
@@ -478,7 +478,7 @@ def _check(sort: str, limit: int) -> None:
         raise ValueError(f"Unknown feed order {sort!r}: use one of {', '.join(SORTS)}.")
     if not 1 <= limit <= MAX_PAGE_LENGTH:
         raise ValueError(
-            f"A feed page holds 1 to {MAX_PAGE_LENGTH} posts, not {limit}."
+            f"Invalid feed page length {limit}: use 1 to {MAX_PAGE_LENGTH}."
         )
 
 

@@ -19,7 +19,7 @@ from social.models import Follow, Hashtag
 
 @dataclass(frozen=True)
 class FollowButton:
-    """What the follow button partial needs: where it posts and what it shows."""
+    """The follow button's state: the URL it posts to and the label it shows."""
 
     kind: str
     url: str

@@ -66,7 +66,7 @@ def set_person_follow(*, follower: User, person: User, active: bool) -> bool:
 
 
 def hashtag_for_follow(raw_name: str) -> Hashtag:
-    """Return the hashtag named ``raw_name``, adding it when nobody used it yet.
+    """Return the hashtag named ``raw_name``, creating it when no post used it yet.
 
     The name must be a tag by the same rule posts are parsed with, so a
     follow can never create a tag that no post could carry.
