@@ -134,6 +134,7 @@ def faq_edit(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
                 "question_text": entry.question,
                 "answer_text": entry.answer,
                 "contexts": list(entry.contexts.all()),
+                "learner_groups": list(entry.learner_groups.all()),
             }
         )
         return render(request, "answers/faq_form.html", {"form": form, "entry": entry})
@@ -147,6 +148,7 @@ def faq_edit(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
                 question_text=form.cleaned_data["question_text"],
                 answer_text=form.cleaned_data["answer_text"],
                 contexts=list(form.cleaned_data["contexts"]),
+                learner_groups=list(form.cleaned_data["learner_groups"]),
             )
         except ValidationError as error:
             form.add_error(None, error)

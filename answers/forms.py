@@ -3,7 +3,7 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import CrmFunction
+from accounts.models import CrmFunction, LearnerGroup
 from answers.services.common import MAX_COMMENT_LENGTH
 from assist.models import HelpContext
 from communities.models import Community
@@ -122,6 +122,13 @@ class FaqEntryForm(forms.Form):
         queryset=HelpContext.objects.order_by("key"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    learner_groups = forms.ModelMultipleChoiceField(
+        label="Written for",
+        queryset=LearnerGroup.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="It comes first in these learner groups' help panels.",
     )
 
 

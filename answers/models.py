@@ -233,6 +233,14 @@ class FaqEntry(TimeStampedModel):
     customer_visible = models.BooleanField(
         default=False, help_text="Whether customer accounts may read it."
     )
+    # Who it is written for: it ranks first in their help panels, and
+    # everyone who may read it still finds it.
+    learner_groups = models.ManyToManyField(
+        "accounts.LearnerGroup",
+        blank=True,
+        related_name="+",
+        help_text="The learner groups it is written for; none means everyone.",
+    )
     source_answer = models.OneToOneField(
         Answer,
         null=True,

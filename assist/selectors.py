@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Max, OuterRef, Q, Value
+from django.db.models import Exists, Max, Model, OuterRef, Q, Value
 from django.utils import timezone
 
 from accounts.models import CrmFunction, User
 from accounts.permissions import Viewer
+from answers.models import FaqEntry
 from answers.selectors import visible_faq_entries, visible_questions
 from assist.caching import cached_panel
 from assist.contexts import DECLARED_KEYS
@@ -137,14 +138,16 @@ def viewer_audience(viewer: Viewer) -> str:
     return f"internal:{viewer.learner_group_id or '-'}"
 
 
-def _written_for(viewer: Viewer) -> Exists | Value:
+def _written_for(
+    viewer: Viewer, through: type[Model], owner_column: str
+) -> Exists | Value:
     """Return whether a row's learner groups include the viewer's."""
     group_id = viewer.learner_group_id if isinstance(viewer, User) else None
     if group_id is None:
         return Value(False)
     return Exists(
-        Document.learner_groups.through.objects.filter(
-            document_id=OuterRef("pk"), learnergroup_id=group_id
+        through._default_manager.filter(
+            **{owner_column: OuterRef("pk"), "learnergroup_id": group_id}
         )
     )
 
@@ -157,8 +160,7 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     )
     limit = settings.HELP_PANEL_LIMIT
     key_at_depth = {context.depth: context.key for context in chain}
-    ranking = ("-match_depth", "-helpful_count", "-updated_at", "pk")
-    document_ranking = (
+    ranking = (
         "-match_depth",
         "-written_for_reader",
         "-helpful_count",
@@ -169,7 +171,12 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     faq_rows = (
         visible_faq_entries(viewer)
         .filter(contexts__in=chain)
-        .annotate(match_depth=Max("contexts__depth"))
+        .annotate(
+            match_depth=Max("contexts__depth"),
+            written_for_reader=_written_for(
+                viewer, FaqEntry.learner_groups.through, "faqentry_id"
+            ),
+        )
         .order_by(*ranking)
         .values_list("pk", "question", "answer_html", "match_depth")[:limit]
     )
@@ -177,9 +184,12 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
         visible_documents(viewer)
         .filter(contexts__in=chain)
         .annotate(
-            match_depth=Max("contexts__depth"), written_for_reader=_written_for(viewer)
+            match_depth=Max("contexts__depth"),
+            written_for_reader=_written_for(
+                viewer, Document.learner_groups.through, "document_id"
+            ),
         )
-        .order_by(*document_ranking)
+        .order_by(*ranking)
         .values_list("pk", "title", "summary", "match_depth")[:limit]
     )
     # Questions in private communities are left out: who may read them

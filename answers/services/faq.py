@@ -11,7 +11,7 @@ import logging
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import CrmFunction, User
+from accounts.models import CrmFunction, LearnerGroup, User
 from answers.models import (
     Answer,
     FaqEntry,
@@ -255,6 +255,7 @@ def edit_faq_entry(
     question_text: str,
     answer_text: str,
     contexts: list[HelpContext] | None = None,
+    learner_groups: list[LearnerGroup] | None = None,
 ) -> FaqEntry:
     """Rewrite an entry; saving an edit counts as a review and restarts its clock."""
     entry = FaqEntry.objects.select_for_update().get(pk=entry.pk)
@@ -272,6 +273,8 @@ def edit_faq_entry(
     entry.save()
     if contexts is not None:
         entry.contexts.set(contexts)
+    if learner_groups is not None:
+        entry.learner_groups.set(learner_groups)
     record_event(
         actor=actor,
         action="faq.edited",

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import LearnerGroup, Role
-from answers.models import Answer, Question
+from answers.models import Answer, FaqEntry, Question
 from assist.models import HelpContext
 from assist.selectors import build_help_panel, viewer_audience
 from communities.models import Community
@@ -86,6 +86,26 @@ class TestLearnerGroups:
         document("Less helpful, for sales", SHORT_PAYMENT, "sales", helpful=1)
         document("More helpful", SHORT_PAYMENT, helpful=5)
         assert document_titles(nobody) == ["More helpful", "Less helpful, for sales"]
+
+    def test_faq_entries_for_the_readers_group_rank_first(self, sales_rep):
+        context = HelpContext.objects.get(key=SHORT_PAYMENT)
+        for question, groups, helpful in (
+            ("For everyone", [], 9),
+            ("For sales", ["sales"], 0),
+        ):
+            entry = FaqEntry.objects.create(
+                question=question,
+                answer="x",
+                answer_html="<p>x</p>",
+                helpful_count=helpful,
+            )
+            entry.contexts.add(context)
+            entry.learner_groups.set(LearnerGroup.objects.filter(slug__in=groups))
+        panel = build_help_panel(viewer=sales_rep, key=SHORT_PAYMENT)
+        assert [item.question for item in panel.faq_entries] == [
+            "For sales",
+            "For everyone",
+        ]
 
     def test_panels_are_cached_per_group(self, sales_rep, super_user, customer):
         assert viewer_audience(sales_rep) != viewer_audience(super_user)
