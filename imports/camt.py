@@ -4,9 +4,9 @@ The XML is parsed by defusedxml with DTDs, entity declarations and external
 references forbidden, after the size check, so a billion-laughs file or an
 external entity is rejected before any expansion. The root must be a
 ``Document`` in a supported camt.053 namespace. Each ``Ntry`` becomes one
-``StatementEntry``; an entry without an amount, currency, credit/debit mark
-or booking date, or with more decimals than its currency allows, fails the
-whole file with a message naming the statement and entry.
+``StatementEntry``. One bad entry fails the whole file, with a message that
+names the statement and the entry: a missing amount, currency, credit/debit
+mark or booking date, or more decimals than the currency allows.
 """
 
 import re
@@ -149,40 +149,13 @@ class _Reader:
             for index, entry in enumerate(self.all(statement, "Ntry"), start=1)
         ]
 
-    def entry(
-        self,
-        entry: Element,
-        statement_id: str,
-        iban: str,
-        index: int,
-        minor_units: dict[str, int],
-    ) -> StatementEntry:
-        where = f"entry {index} of statement {statement_id}"
-        amount_element = self.required(entry, "Amt", where=where)
-        currency = (amount_element.get("Ccy") or "").strip().upper()
-        amount = _amount(amount_element.text or "", currency, minor_units, where)
-        direction = self.text(entry, "CdtDbtInd")
-        if direction not in ("CRDT", "DBIT"):
-            raise ImportFileError(
-                f'The {where} has CdtDbtInd "{direction}"; CAMT.053 requires CRDT '
-                "or DBIT. Export the statement again."
-            )
-        booking = self.text(entry, "BookgDt/Dt", "BookgDt/DtTm")
-        if not booking:
-            raise ImportFileError(
-                f"The {where} has no booking date (BookgDt), which CAMT.053 "
-                "requires. Export the statement again."
-            )
+    def raw_fields(self, entry: Element, direction: str) -> dict[str, str]:
+        """Return the optional fields of an entry as text, empty when absent."""
         party = "Dbtr" if direction == "CRDT" else "Cdtr"
         details = self.find(entry, "NtryDtls/TxDtls")
         scope = details if details is not None else entry
-        raw = {
-            "statement_id": statement_id,
-            "account_iban": iban,
-            "amount": (amount_element.text or "").strip(),
-            "currency": currency,
+        return {
             "direction": direction,
-            "booking_date": booking,
             "value_date": self.text(entry, "ValDt/Dt", "ValDt/DtTm"),
             "status": self.text(entry, "Sts/Cd", "Sts"),
             "entry_reference": self.text(entry, "AcctSvcrRef", "NtryRef"),
@@ -198,6 +171,43 @@ class _Reader:
                 entry, "BkTxCd/Prtry/Cd", "BkTxCd/Domn/Fmly/SubFmlyCd"
             ),
         }
+
+    def entry(
+        self,
+        entry: Element,
+        statement_id: str,
+        iban: str,
+        index: int,
+        minor_units: dict[str, int],
+    ) -> StatementEntry:
+        where = f"entry {index} of statement {statement_id}"
+
+        amount_element = self.required(entry, "Amt", where=where)
+        currency = (amount_element.get("Ccy") or "").strip().upper()
+        amount = _amount(amount_element.text or "", currency, minor_units, where)
+
+        direction = self.text(entry, "CdtDbtInd")
+        if direction not in ("CRDT", "DBIT"):
+            raise ImportFileError(
+                f'The {where} has CdtDbtInd "{direction}"; CAMT.053 requires CRDT '
+                "or DBIT. Export the statement again."
+            )
+
+        booking = self.text(entry, "BookgDt/Dt", "BookgDt/DtTm")
+        if not booking:
+            raise ImportFileError(
+                f"The {where} has no booking date (BookgDt), which CAMT.053 "
+                "requires. Export the statement again."
+            )
+        raw = self.raw_fields(entry, direction)
+        raw.update(
+            statement_id=statement_id,
+            account_iban=iban,
+            amount=(amount_element.text or "").strip(),
+            currency=currency,
+            booking_date=booking,
+        )
+
         end_to_end = raw["end_to_end_id"]
         return StatementEntry(
             statement_id=statement_id,

@@ -1,7 +1,7 @@
 """The document kinds a file can hold and the fields a column can map to.
 
 Each row of an orders file is one order line, and rows with the same order
-number make one order; each row of a shipments file is one shipment line.
+number make one order. Each row of a shipments file is one shipment line.
 Invoices and payments have one row per document. ``header`` fields belong to
 the document and must agree on every row of a multi-row document.
 """

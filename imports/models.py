@@ -16,7 +16,7 @@ from reconciliation.models import Company, Currency, Payment
 
 
 class ImportSource(TimeStampedModel):
-    """Where files come from (an ERP export, a bank) and how to read them."""
+    """A producer of files (an ERP export, a bank) and the format to read them in."""
 
     class FileFormat(models.TextChoices):
         CSV = "csv", "CSV"
@@ -54,7 +54,7 @@ class ImportSource(TimeStampedModel):
 
 
 class ColumnMapping(models.Model):
-    """Which column of the file holds one target field, and how to read it."""
+    """The file column of one target field, with its date format and separator."""
 
     class DecimalSeparator(models.TextChoices):
         POINT = ".", "Point (1,234.50)"

@@ -1,4 +1,4 @@
-"""Who may set up import sources and import files."""
+"""The roles that may set up import sources and import files."""
 
 from accounts.models import Role, User
 from accounts.permissions import Viewer

@@ -1,7 +1,7 @@
 """Read an uploaded CSV or XLSX file into a header and rows of text cells.
 
-CSV: the encoding is found from a byte order mark, else UTF-8 is tried and
-then Windows-1252 (a superset of Latin-1's printable characters); the
+CSV: a byte order mark decides the encoding. Without one, UTF-8 is tried and
+then Windows-1252, which covers Latin-1's printable characters. The
 delimiter is the one of ``;``, ``,``, tab and ``|`` that the header line
 contains most. XLSX: openpyxl reads the first sheet in read-only mode with
 cached values, after the archive is checked for macros and for an
@@ -36,7 +36,7 @@ MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam")
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read; the message says why and what to do."""
+    """An error for a file that cannot be read as a whole; the message has the fix."""
 
 
 @dataclass(frozen=True)

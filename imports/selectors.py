@@ -1,7 +1,7 @@
 """Reads of import sources and batches; the one visibility rule for imports.
 
-People in ``permissions.IMPORT_ROLES`` see every source and batch. Everyone
-else sees none, so their object routes answer 404.
+People in ``permissions.IMPORT_ROLES`` may open every source and batch. For
+everyone else the querysets are empty, so the object routes return 404.
 """
 
 from django.db.models import QuerySet

@@ -442,7 +442,9 @@ def _write_statement(batch: ImportBatch, preview: Preview, actor: User) -> None:
             batch.rows_existing += 1
             continue
         payment = None
-        if entry.direction == BankStatementLine.Direction.CREDIT:
+        # A pending entry (status PDNG) may still be cancelled by the bank.
+        booked = entry.raw.get("status", "") in ("", "BOOK")
+        if entry.direction == BankStatementLine.Direction.CREDIT and booked:
             payment = _create_statement_payment(batch, entry, source, position)
             payments.append(payment)
         line = BankStatementLine.objects.create(

@@ -2,7 +2,7 @@
 
 ``parse_rows`` turns the cells of every row into typed values and collects a
 ``RowError`` for each cell that cannot be used. Every message names the row
-number, the column and the value, and says what to do. Nothing is written.
+number, the column and the value, and tells the fix. Nothing is written.
 """
 
 import re
@@ -55,7 +55,7 @@ class ParsedRow:
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """Where one target field is read from and how."""
+    """The column, position and number and date style of one target field."""
 
     target: TargetField
     column: str
@@ -162,7 +162,7 @@ def parse_rows(
 
 
 class CellError(ValueError):
-    """A cell that cannot be used; the message says why and what to do."""
+    """An error for a cell that cannot be used, with the fix in its message."""
 
 
 def _parse_cell(plan: ColumnPlan, text: str, references: References) -> Any:
@@ -266,6 +266,11 @@ def parse_date(text: str, date_format: str) -> date:
             return datetime.strptime(text, candidate).date()
         except ValueError:
             continue
+    try:
+        # A workbook cell holding a date and a time reads as ISO 8601.
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
     example = date(2024, 3, 31).strftime(date_format)
     raise CellError(
         f'date "{text}" does not match the format {date_format} (for example '

@@ -16,7 +16,7 @@ def read(name: str) -> bytes:
     return (FILES / name).read_bytes()
 
 
-def test_version_02_statement_creates_a_payment_for_the_credit(bank_source, clerk):
+def test_v02_credit_creates_payment(bank_source, clerk):
     batch = commit(bank_source, read("camt053_v02.xml"), clerk, name="march.xml")
 
     assert batch.status == ImportBatch.Status.COMMITTED
@@ -24,7 +24,7 @@ def test_version_02_statement_creates_a_payment_for_the_credit(bank_source, cler
     assert (batch.rows_total, batch.rows_created, batch.documents_created) == (2, 2, 1)
     assert list(
         Payment.objects.values_list(
-            "number", "amount", "currency", "value_date", "reference", "party__code"
+            "number", "amount", "currency", "value_date", "reference"
         )
     ) == [
         (
@@ -33,9 +33,10 @@ def test_version_02_statement_creates_a_payment_for_the_credit(bank_source, cler
             "USD",
             date(2024, 3, 29),
             "INV-1001",
-            None,
         )
     ]
+    # The statement names no customer code, so cash application finds the party.
+    assert Payment.objects.get().party is None
     credit, debit = BankStatementLine.objects.order_by("booking_date")
     assert (
         credit.statement_id,
@@ -77,7 +78,7 @@ def test_version_02_statement_creates_a_payment_for_the_credit(bank_source, cler
     )
 
 
-def test_version_08_statement_reads_nested_party_and_date_time(bank_source, clerk):
+def test_v08_nested_party_and_datetime(bank_source, clerk):
     batch = commit(bank_source, read("camt053_v08.xml"), clerk, name="april.xml")
 
     assert batch.file_format == "camt.053.001.08"
@@ -204,3 +205,14 @@ def test_malformed_xml_and_oversize_statement_are_rejected(bank_source, settings
         f"The file is {size:,} bytes, more than the limit of 100 bytes "
         "(IMPORT_MAX_FILE_BYTES). Split it into smaller files."
     ]
+
+
+def test_pending_credit_is_stored_without_payment(bank_source, clerk):
+    data = read("camt053_v02.xml").replace(b"<Sts>BOOK</Sts>", b"<Sts>PDNG</Sts>", 1)
+
+    batch = commit(bank_source, data, clerk)
+
+    assert batch.documents_created == 0
+    assert BankStatementLine.objects.count() == 2
+    assert BankStatementLine.objects.get(direction="CRDT").payment is None
+    assert Payment.objects.count() == 0

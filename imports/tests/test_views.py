@@ -81,9 +81,7 @@ def test_batch_page_lists_the_failure(client, clerk, failed_batch):
     assert b"Failed" in response.content
 
 
-def test_source_form_creates_source_and_mapping_form_saves_columns(
-    client, clerk, company
-):
+def test_source_and_mapping_forms_save(client, clerk, company):
     client.force_login(clerk)
 
     response = client.post(
@@ -138,9 +136,7 @@ def test_source_form_creates_source_and_mapping_form_saves_columns(
     ) == ["import_source.created", "import_source.changed"]
 
 
-def test_mapping_form_rejects_a_date_format_without_the_year(
-    client, clerk, orders_source
-):
+def test_date_format_needs_year(client, clerk, orders_source):
     client.force_login(clerk)
 
     response = client.post(
@@ -221,9 +217,7 @@ def test_upload_rejects_a_file_of_another_format(client, clerk, payments_source)
     assert Payment.objects.count() == 0
 
 
-def test_preview_of_an_unknown_upload_says_to_upload_again(
-    client, clerk, payments_source
-):
+def test_preview_of_unknown_upload(client, clerk, payments_source):
     client.force_login(clerk)
 
     page = client.get(reverse("imports:preview", args=[payments_source.pk, "a" * 64]))
