@@ -99,56 +99,63 @@ class Fts5Backend:
         offset: int,
         limit: int,
     ) -> tuple[dict[str, int], list[RawHit]]:
-        # Compiling the visibility rule costs more than running it, so it is
-        # compiled once for the counts and the page.
         compiled = _where(entries)
         if compiled is None:
             return {}, []
+        where, where_params = compiled
         expression = match_expression(query)
-        counts = self._counts(compiled, expression)
-        if not sum(counts.get(kind, 0) for kind in kinds or counts):
-            return counts, []
-        where, where_params = compiled
-        if kinds:
-            where = (
-                f"({where}) AND search_entry.kind IN ({', '.join(['%s'] * len(kinds))})"
-            )
-            where_params = (*where_params, *kinds)
-        return counts, self._page(where, where_params, expression, order, offset, limit)
-
-    def _counts(
-        self, compiled: tuple[str, tuple[Any, ...]], expression: str
-    ) -> dict[str, int]:
-        where, where_params = compiled
-        sql = (
-            f"SELECT search_entry.kind, count(*) {_MATCHES.format(where=where)} "
-            "GROUP BY search_entry.kind"
+        counts, page = self._counts_and_page(
+            where, (expression, *where_params), kinds, order, offset, limit
         )
-        rows = _fetch(sql, (expression, *where_params))
-        return {kind: count for kind, count in rows}
+        return counts, self._hits(page, expression)
 
-    def _page(
+    def _counts_and_page(
         self,
         where: str,
-        where_params: tuple[Any, ...],
-        expression: str,
+        params: tuple[Any, ...],
+        kinds: tuple[str, ...],
         order: Order,
         offset: int,
         limit: int,
-    ) -> list[RawHit]:
+    ) -> tuple[dict[str, int], list[int]]:
+        """Count matches per kind and pick the page's ids in one statement.
+
+        The MATCH, the visibility rule and bm25 run once per matching row,
+        in a materialized CTE that both halves of the statement read.
+        """
+        kind_filter = ""
+        if kinds:
+            kind_filter = f"WHERE kind IN ({', '.join(['%s'] * len(kinds))})"
         order_sql = (
-            f"{_RANK}, search_entry.id DESC"
+            "rank, id DESC"
             if order == Order.RELEVANCE
-            else "search_entry.created_at DESC, search_entry.id DESC"
+            else ("created_at DESC, id DESC")
         )
-        page_sql = (
-            f"SELECT search_entry.id {_MATCHES.format(where=where)} "
-            f"ORDER BY {order_sql} LIMIT %s OFFSET %s"
-        )
+        sql = f"""
+            WITH matched AS MATERIALIZED (
+                SELECT search_entry.id AS id, search_entry.kind AS kind,
+                       search_entry.created_at AS created_at, {_RANK} AS rank
+                {_MATCHES.format(where=where)}
+            )
+            SELECT kind, count(*), NULL, NULL FROM matched GROUP BY kind
+            UNION ALL
+            SELECT NULL, NULL, id, position FROM (
+                SELECT id, row_number() OVER (ORDER BY {order_sql}) AS position
+                FROM matched {kind_filter}
+            )
+            WHERE position > %s AND position <= %s
+        """  # noqa: S608 (no request text is formatted into the statement)
+        rows = _fetch(sql, (*params, *kinds, offset, offset + limit))
+        counts = {row[0]: row[1] for row in rows if row[0] is not None}
         page = [
-            row[0]
-            for row in _fetch(page_sql, (expression, *where_params, limit, offset))
+            row[2]
+            for row in sorted(
+                (row for row in rows if row[2] is not None), key=lambda row: row[3]
+            )
         ]
+        return counts, page
+
+    def _hits(self, page: list[int], expression: str) -> list[RawHit]:
         if not page:
             return []
 
