@@ -5,8 +5,11 @@ Named people: ``sales_rep`` (Sally), ``outsider`` (Otto, in no community),
 ``customer`` (Carla, a customer account).
 """
 
+import threading
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import close_old_connections, connection
 
 from core.models import AuditEvent
 from social.models import Follow, Hashtag
@@ -45,6 +48,43 @@ def test_follow_row_already_there_is_a_no_op(outsider, sales_rep):
 
     assert not set_person_follow(follower=outsider, person=sales_rep, active=True)
     assert Follow.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_follow_clicks_leave_one_row(outsider, sales_rep):
+    """Eight threads follow the same person and the same tag at once."""
+    # The SQLite test database is a file, so writers queue on the busy
+    # timeout as they do in the product.
+    if connection.vendor == "sqlite":
+        assert not connection.is_in_memory_db()
+    hashtag = hashtag_for_follow("remit")
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+    changed: list[bool] = []
+
+    def click() -> None:
+        try:
+            barrier.wait()
+            changed.append(
+                set_person_follow(follower=outsider, person=sales_rep, active=True)
+            )
+            set_hashtag_follow(follower=outsider, hashtag=hashtag, active=True)
+        except BaseException as error:  # collected for the assert below
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert changed.count(True) == 1
+    assert Follow.objects.filter(follower=outsider, person=sales_rep).count() == 1
+    assert Follow.objects.filter(follower=outsider, hashtag=hashtag).count() == 1
 
 
 def test_cannot_follow_yourself(sales_rep):
