@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
+from django.db.models.fields import NOT_PROVIDED
 
 BATCH = 10_000
 
@@ -66,7 +67,9 @@ def _defaults(
     names: list[str] = []
     values: list[Any] = []
     for field in model._meta.concrete_fields:
-        if field.column in columns or field.primary_key:
+        named = field.column in columns or field.primary_key
+        # A database default (or a trigger) fills such a column itself.
+        if named or field.db_default is not NOT_PROVIDED:
             continue
         value = field.get_default()
         auto = getattr(field, "auto_now", False) or getattr(
