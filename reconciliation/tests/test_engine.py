@@ -23,6 +23,7 @@ from reconciliation.models import (
     MatchGroup,
     Party,
     Payment,
+    Product,
     SalesOrder,
     ToleranceProfile,
     VendorBill,
@@ -135,9 +136,7 @@ def test_over_ship_inside_group_profile():
     company = CompanyFactory.create()
     profile(company, "bulk goods", product_group="bulk", qty_over_pct=Decimal(10))
     order = create_order(lines=[("10", "1.00", "kg")], company=company)
-    order.lines.get().product.__class__.objects.filter(
-        pk=order.lines.get().product_id
-    ).update(group="bulk")
+    Product.objects.filter(pk=order.lines.get().product_id).update(group="bulk")
     create_shipment(order=order, quantities={1: "11"})
 
     run_matching(company=company, as_of=SHIP_AS_OF)
@@ -560,7 +559,7 @@ def test_unreconcile_needs_reason_and_cash_match(clerk):
     )
 
 
-# C40: a partial shipment is decided per line, however rows are split
+# A partial shipment is decided per line, however the rows are split
 
 
 def test_partial_shipment_split_across_documents():
@@ -614,7 +613,7 @@ def test_credit_note_nets_invoiced_quantity():
     assert "INVOICE_QTY_MISMATCH" not in open_codes(order.company)
 
 
-# C42: one-cent and currency residues
+# One-cent and currency residues
 
 
 @pytest.mark.parametrize(
@@ -681,7 +680,7 @@ def test_foreign_invoice_closes_on_foreign_residual():
     )
 
 
-# C43: duplicate supplier invoices
+# Duplicate supplier invoices
 
 
 def bill(company, vendor, number, reference, bill_date=date(2024, 3, 12), **fields):
