@@ -60,12 +60,16 @@ class AlreadyImported(Exception):
 # Staging: the upload waits on disk between preview and commit.
 
 
-def _staging_path(sha256: str) -> Path:
+def _checked_sha256(sha256: str) -> str:
     if not SHA256_PATTERN.fullmatch(sha256):
         raise ImportFileError(
             "The upload reference is not valid. Upload the file again."
         )
-    return Path(settings.IMPORT_STAGING_DIR) / sha256
+    return sha256
+
+
+def _staging_path(sha256: str) -> Path:
+    return Path(settings.IMPORT_STAGING_DIR) / _checked_sha256(sha256)
 
 
 def stage_upload(*, data: bytes, file_name: str) -> str:
@@ -203,8 +207,12 @@ def preview_file(*, source: ImportSource, sha256: str) -> Preview:
     """Read and check a staged upload without writing anything."""
     preview = Preview(source=source, sha256=sha256, file_name="")
     try:
+        preview.already_imported = committed_batch(source, _checked_sha256(sha256))
+        if preview.already_imported is not None:
+            # Nothing of the file would be written, so it is not read again.
+            preview.file_name = preview.already_imported.file_name
+            return preview
         data, preview.file_name = load_staged(sha256)
-        preview.already_imported = committed_batch(source, sha256)
         if source.file_format == ImportSource.FileFormat.CAMT053:
             _preview_statement(preview, data)
         else:

@@ -317,6 +317,7 @@ def test_same_file_twice_changes_nothing(payments_source, clerk):
 
     result = preview(payments_source, data)
     assert result.already_imported == first
+    assert result.errors == []
     assert not result.can_commit
     with pytest.raises(AlreadyImported) as raised:
         commit(payments_source, data, clerk)

@@ -188,10 +188,11 @@ def test_upload_preview_and_commit_writes_only_on_commit(client, clerk, orders_s
     assert response["Location"] == reverse("imports:batch_detail", args=[batch.pk])
     assert SalesOrder.objects.count() == 2
 
-    client.post(
+    response = client.post(
         reverse("imports:upload", args=[orders_source.pk]),
         {"file": SimpleUploadedFile("orders-again.csv", data)},
     )
+    assert response["Location"] == preview_url
     page = client.get(preview_url)
     assert page.context["preview"].already_imported == batch
     assert b"Commit</button>" not in page.content
