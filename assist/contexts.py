@@ -24,35 +24,55 @@ class DeclaredContext:
         return head if dot else None
 
 
-DECLARED_CONTEXTS: tuple[DeclaredContext, ...] = (
+# The CRM function whose super-users answer for each discrepancy code, by
+# where the code is found: order to shipment and receipt is fulfilment,
+# billing and the purchase-side three-way match are invoicing, cash is
+# payments, and returns split between invoicing (the credit) and payments
+# (the refund). A test checks that every DiscrepancyCode is here.
+DISCREPANCY_CONTEXTS: tuple[tuple[str, str, str], ...] = (
+    ("NOT_SHIPPED", "Unshipped order", "fulfilment"),
+    ("SHORT_SHIP", "Short shipment", "fulfilment"),
+    ("OVER_SHIP", "Over shipment", "fulfilment"),
+    ("PARTIAL_SHIP", "Partial shipment", "fulfilment"),
+    ("BACKORDER_OPEN", "Backorder past its promised date", "fulfilment"),
+    ("WRONG_ITEM", "Wrong item shipped", "fulfilment"),
+    ("LATE_SHIP", "Late shipment", "fulfilment"),
+    ("LATE_DELIVERY", "Late delivery", "fulfilment"),
+    ("NOT_RECEIVED", "Not received", "fulfilment"),
+    ("DAMAGED", "Damaged on delivery", "fulfilment"),
+    ("INVOICE_QTY_MISMATCH", "Invoiced quantity mismatch", "invoicing"),
+    ("PRICE_MISMATCH", "Price mismatch", "invoicing"),
+    ("TAX_MISMATCH", "Tax mismatch", "invoicing"),
+    ("FREIGHT_MISMATCH", "Freight mismatch", "invoicing"),
+    ("DUPLICATE_INVOICE", "Duplicate invoice", "invoicing"),
+    ("UNINVOICED_DELIVERY", "Shipped, not invoiced", "invoicing"),
+    ("MISSING_PAYMENT", "Missing payment", "payments"),
+    ("SHORT_PAYMENT", "Short payment", "payments"),
+    ("OVER_PAYMENT", "Overpayment", "payments"),
+    ("UNAPPLIED_PAYMENT", "Unapplied payment", "payments"),
+    ("PAYMENT_NO_ORDER", "Payment on a cancelled order", "payments"),
+    ("FX_DIFFERENCE", "Exchange difference", "payments"),
+    ("ROUNDING", "Rounding difference", "payments"),
+    ("RETURN_NOT_CREDITED", "Return not credited", "invoicing"),
+    ("CREDIT_NOT_REFUNDED", "Credit note not refunded", "payments"),
+    ("RECEIPT_SHORT", "Receipt short", "invoicing"),
+    ("RECEIPT_REJECTED", "Goods rejected on receipt", "invoicing"),
+    ("BILL_BEFORE_RECEIPT", "Bill before receipt", "invoicing"),
+    ("BILL_QTY_OVER_RECEIVED", "Billed more than received", "invoicing"),
+    ("BILL_PRICE_VARIANCE", "Bill price variance", "invoicing"),
+    ("BILL_NO_PO", "Bill without purchase order", "invoicing"),
+)
+
+SCREEN_CONTEXTS: tuple[DeclaredContext, ...] = (
     DeclaredContext("reconciliation", "Order reconciliation"),
     DeclaredContext("reconciliation.orders", "Order list", "order_entry"),
     DeclaredContext("reconciliation.order", "Order", "order_entry"),
-    DeclaredContext(
-        "reconciliation.order.not_shipped", "Unshipped order", "fulfilment"
-    ),
-    DeclaredContext("reconciliation.order.short_ship", "Short shipment", "fulfilment"),
-    DeclaredContext("reconciliation.order.over_ship", "Over shipment", "fulfilment"),
-    DeclaredContext("reconciliation.order.late_ship", "Late shipment", "fulfilment"),
-    DeclaredContext(
-        "reconciliation.order.invoice_qty_mismatch",
-        "Invoiced quantity mismatch",
-        "invoicing",
-    ),
-    DeclaredContext(
-        "reconciliation.order.price_mismatch", "Price mismatch", "invoicing"
-    ),
-    DeclaredContext(
-        "reconciliation.order.duplicate_invoice", "Duplicate invoice", "invoicing"
-    ),
-    DeclaredContext(
-        "reconciliation.order.uninvoiced_delivery", "Shipped, not invoiced", "invoicing"
-    ),
-    DeclaredContext(
-        "reconciliation.order.missing_payment", "Missing payment", "payments"
-    ),
-    DeclaredContext("reconciliation.order.short_payment", "Short payment", "payments"),
-    DeclaredContext("reconciliation.order.over_payment", "Overpayment", "payments"),
+    DeclaredContext("reconciliation.cases", "Case inbox", "disputes"),
+)
+
+DECLARED_CONTEXTS: tuple[DeclaredContext, ...] = SCREEN_CONTEXTS + tuple(
+    DeclaredContext(f"reconciliation.order.{code.lower()}", title, function)
+    for code, title, function in DISCREPANCY_CONTEXTS
 )
 
 DECLARED_KEYS = frozenset(context.key for context in DECLARED_CONTEXTS)

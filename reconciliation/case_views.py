@@ -37,7 +37,7 @@ from reconciliation.selectors import (
 
 CASES_PER_PAGE = 50
 # The inbox spans every discrepancy code, so its help is the module's root.
-CASE_LIST_CONTEXT = "reconciliation"
+CASE_LIST_CONTEXT = "reconciliation.cases"
 
 State = Discrepancy.State
 # Transitions whose form only carries a reason.

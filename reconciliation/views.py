@@ -66,15 +66,8 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _context_key(code: str | None) -> str:
-    """Return the order screen's help context for ``code``, or the general one.
-
-    NOTE: the help app declares contexts for the first eleven codes only. The
-    newer codes use the order screen's context until it declares them.
-    """
-    try:
-        return order_context_key(code)
-    except LookupError:
-        return order_context_key(None)
+    """Return the order screen's help context for ``code`` (every code has one)."""
+    return order_context_key(code)
 
 
 @login_required

@@ -63,6 +63,26 @@ def test_order_context_key_for_codes():
         order_context_key("NO_SUCH_CODE")
 
 
+def test_every_discrepancy_code_declares_a_context():
+    from assist.contexts import DISCREPANCY_CONTEXTS
+    from reconciliation.models import DiscrepancyCode
+
+    assert [code for code, _, _ in DISCREPANCY_CONTEXTS] == list(
+        DiscrepancyCode.values
+    )
+    for code in DiscrepancyCode.values:
+        context = HelpContext.objects.get(key=order_context_key(code))
+        assert context.parent.key == "reconciliation.order"
+        assert context.crm_function is not None
+
+
+def test_case_inbox_declares_its_context(sales_rep):
+    client = signed_in(sales_rep)
+    page = client.get("/reconciliation/cases/")
+    assert page.status_code == 200
+    assert 'data-context="reconciliation.cases"' in page.content.decode()
+
+
 def test_specific_context_ranks_before_parents(sales_rep):
     general = faq("General", "reconciliation.order", helpful=50)
     specific = faq("Specific", "reconciliation.order.short_payment")
