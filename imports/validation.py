@@ -2,7 +2,7 @@
 
 ``parse_rows`` turns the cells of every row into typed values and collects a
 ``RowError`` for each cell that cannot be used. Every message names the row
-number, the column and the value, and tells the fix. Nothing is written.
+number, the column and the value, and gives the fix. Nothing is written.
 """
 
 import re

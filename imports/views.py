@@ -122,10 +122,13 @@ def commit(request: AuthenticatedRequest, source_id: int, sha256: str) -> HttpRe
     if batch.status == batch.Status.FAILED:
         messages.error(request, f"Batch {batch.pk} failed: nothing was written.")
     else:
+        created = batch.documents_created
+        existing = batch.rows_existing
         messages.success(
             request,
-            f"Batch {batch.pk} committed: {batch.documents_created} documents "
-            f"created, {batch.rows_existing} existing rows left as they were.",
+            f"Batch {batch.pk} committed: {created} "
+            f"{'document' if created == 1 else 'documents'} created, {existing} "
+            f"existing {'row' if existing == 1 else 'rows'} left as they were.",
         )
     return redirect("imports:batch_detail", batch_id=batch.pk)
 

@@ -226,3 +226,24 @@ def test_preview_of_unknown_upload(client, clerk, payments_source):
     assert page.context["preview"].errors == [
         "The uploaded file is no longer waiting for commit. Upload it again."
     ]
+
+
+def test_statement_upload_shows_entries_and_commits(client, clerk, bank_source):
+    client.force_login(clerk)
+    data = (FILES / "camt053_v02.xml").read_bytes()
+
+    response = client.post(
+        reverse("imports:upload", args=[bank_source.pk]),
+        {"file": SimpleUploadedFile("march.xml", data)},
+    )
+    page = client.get(response["Location"])
+    assert b"2 entries, 0 already imported." in page.content
+    response = client.post(response["Location"] + "commit/", follow=True)
+
+    batch = ImportBatch.objects.get()
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Batch {batch.pk} committed: 1 document created, 0 existing rows left "
+        "as they were."
+    ]
+    assert f"BS{batch.pk}-1".encode() in response.content
+    assert Payment.objects.get().number == f"BS{batch.pk}-1"
