@@ -33,6 +33,11 @@ def sign_in(new_context, username: str) -> Page:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Signing in lands on the home feed; the story starts from the orders.
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Orders"
+    ).click()
     expect(page.get_by_role("heading", name="Order reconciliation")).to_be_visible()
     return page
 

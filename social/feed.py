@@ -478,7 +478,7 @@ def _check(sort: str, limit: int) -> None:
         raise ValueError(f"Unknown feed order {sort!r}: use one of {', '.join(SORTS)}.")
     if not 1 <= limit <= MAX_PAGE_LENGTH:
         raise ValueError(
-            f"Invalid feed page length {limit}: use 1 to {MAX_PAGE_LENGTH}."
+            f"A feed page holds 1 to {MAX_PAGE_LENGTH} posts, not {limit}."
         )
 
 

@@ -129,7 +129,7 @@ class PostHashtag(models.Model):
     post_created_at = models.DateTimeField(null=True, editable=False)
     # Kept equal to the post's helpful_count by a trigger on the post table
     # (migration 0005), for the "most helpful" order of a tag's posts.
-    post_helpful_count = models.PositiveIntegerField(db_default=0, editable=False)
+    post_helpful_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         db_table = "social_post_hashtags"

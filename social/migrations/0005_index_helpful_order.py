@@ -135,7 +135,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="posthashtag",
             name="post_helpful_count",
-            field=models.PositiveIntegerField(db_default=0, editable=False),
+            field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.RunPython(create_triggers, drop_triggers),
         migrations.AddIndex(

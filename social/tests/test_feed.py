@@ -315,7 +315,7 @@ def test_cursor_round_trip_and_rejections(outsider):
         home_feed(outsider, cursor=encode_cursor("helpful", key), sort="newest")
     with pytest.raises(ValueError, match="Unknown feed order 'best'"):
         home_feed(outsider, cursor=None, sort="best")
-    with pytest.raises(ValueError, match=r"Invalid feed page length 0: use 1 to 100\."):
+    with pytest.raises(ValueError, match=r"A feed page holds 1 to 100 posts, not 0\."):
         home_feed(outsider, cursor=None, limit=0)
 
 
