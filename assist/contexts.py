@@ -68,6 +68,18 @@ SCREEN_CONTEXTS: tuple[DeclaredContext, ...] = (
     DeclaredContext("reconciliation.orders", "Order list", "order_entry"),
     DeclaredContext("reconciliation.order", "Order", "order_entry"),
     DeclaredContext("reconciliation.cases", "Case inbox", "disputes"),
+    DeclaredContext("reconciliation.work", "Work screens"),
+    DeclaredContext(
+        "reconciliation.work.fulfilment", "Pick and ship an order", "fulfilment"
+    ),
+    DeclaredContext("reconciliation.work.sales", "Sales decision on a case"),
+    DeclaredContext("reconciliation.work.cash", "Cash application", "payments"),
+    DeclaredContext("reconciliation.work.approvals", "Approvals"),
+    DeclaredContext("portal", "Customer portal"),
+    DeclaredContext("portal.order", "Your order"),
+    DeclaredContext("portal.statement", "Statement of account"),
+    DeclaredContext("portal.problem", "Report a problem"),
+    DeclaredContext("portal.case", "Your question and its resolution"),
 )
 
 DECLARED_CONTEXTS: tuple[DeclaredContext, ...] = SCREEN_CONTEXTS + tuple(

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "assist",
     "search",
     "demo",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,13 @@ RECONCILIATION_CASE_DUE_DAYS = {
 # A write-off above this amount (in the case's currency) needs an approver who
 # is not the requester. At or below it the clerk resolves the case directly.
 RECONCILIATION_WRITE_OFF_LIMIT = env_str("RECONCILIATION_WRITE_OFF_LIMIT", "50.00")
+# A credit note a sales rep proposes above this amount (in the company
+# currency) needs a manager's approval before the customer sees it.
+SALES_REP_CREDIT_LIMIT = env_str("SALES_REP_CREDIT_LIMIT", "250.00")
+# The largest evidence file a customer may attach to a problem report.
+PORTAL_MAX_EVIDENCE_BYTES = env_int(
+    "PORTAL_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024, minimum=1
+)
 # Imports of order-to-cash files (docs/imports.md): the largest file in
 # bytes, the most data rows a file may have, and the rows a preview shows.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 10 * 1024 * 1024, minimum=1)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from reconciliation import case_views, views
 
@@ -22,4 +22,5 @@ urlpatterns = [
         case_views.approval_decide,
         name="approval_decide",
     ),
+    path("", include("reconciliation.work_urls")),
 ]

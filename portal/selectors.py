@@ -1,0 +1,186 @@
+"""Reads of the customer portal, each starting from ``visible_orders``.
+
+A customer sees the orders of their own company and what belongs to them:
+shipments, posted invoices and credit notes, payments, the problems they
+reported and the resolutions offered to them. Drafts, internal notes and the
+matching's explanations never leave these functions.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from accounts.permissions import Viewer
+from portal.models import Evidence, ProblemReport, ResolutionProposal
+from reconciliation.models import Discrepancy, Invoice, Payment, Shipment
+from reconciliation.selectors import visible_cases, visible_orders
+
+# Proposals a customer sees: offered to them, or already decided by them.
+CUSTOMER_PROPOSAL_STATES = (
+    ResolutionProposal.State.AWAITING_CUSTOMER,
+    ResolutionProposal.State.ACCEPTED,
+    ResolutionProposal.State.REJECTED,
+)
+
+
+def customer_party_filter(viewer: User, field: str) -> Q:
+    return Q(**{f"{field}_id": viewer.customer_id}) | Q(
+        **{f"{field}__parent_id": viewer.customer_id}
+    )
+
+
+def customer_shipments(viewer: Viewer) -> QuerySet[Shipment]:
+    """Return the shipments that left for the customer's orders, not drafts."""
+    return (
+        Shipment.objects.filter(order__in=visible_orders(viewer).values("pk"))
+        .exclude(state__in=[Shipment.State.DRAFT, Shipment.State.CANCELLED])
+        .select_related("order", "receipt_confirmation")
+        .prefetch_related("lines__order_line")
+        .order_by("-shipped_at", "-pk")
+    )
+
+
+def customer_invoices(viewer: Viewer) -> QuerySet[Invoice]:
+    """Return the posted invoices, credit and debit notes of the customer."""
+    if not isinstance(viewer, User) or not viewer.is_external:
+        return Invoice.objects.none()
+    return (
+        Invoice.objects.filter(
+            customer_party_filter(viewer, "customer"), state=Invoice.State.POSTED
+        )
+        .exclude(company__practice_session__isnull=False)
+        .select_related("order", "currency")
+        .order_by("invoice_date", "number")
+    )
+
+
+def customer_cases(viewer: Viewer) -> QuerySet[Discrepancy]:
+    """Return the cases the customer raised or was offered a resolution on."""
+    orders = visible_orders(viewer).values("pk")
+    offered = ResolutionProposal.objects.filter(
+        state__in=CUSTOMER_PROPOSAL_STATES
+    ).values("case_id")
+    reported = ProblemReport.objects.filter(order__in=orders).values("case_id")
+    return (
+        Discrepancy.objects.filter(order__in=orders)
+        .filter(Q(pk__in=offered) | Q(pk__in=reported))
+        .select_related("order")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def access_customer_case(viewer: Viewer, case_id: int) -> Discrepancy:
+    case = customer_cases(viewer).filter(pk=case_id).first()
+    if case is None:
+        raise Http404("No case found with that number.")
+    return case
+
+
+def case_proposals(case: Discrepancy) -> list[ResolutionProposal]:
+    return list(
+        ResolutionProposal.objects.filter(
+            case=case, state__in=CUSTOMER_PROPOSAL_STATES
+        ).select_related("credit_note")
+    )
+
+
+def access_shipment(viewer: Viewer, shipment_id: int) -> Shipment:
+    shipment = customer_shipments(viewer).filter(pk=shipment_id).first()
+    if shipment is None:
+        raise Http404("No shipment found with that number.")
+    return shipment
+
+
+def access_evidence(viewer: Viewer, evidence_id: int) -> Evidence:
+    """Return an evidence file for its customer company or staff who see the case."""
+    if not isinstance(viewer, User):
+        raise Http404("No file found.")
+    evidence = Evidence.objects.select_related("report").filter(pk=evidence_id)
+    if viewer.is_external:
+        evidence = evidence.filter(report__order__in=visible_orders(viewer))
+    else:
+        evidence = evidence.filter(report__case__in=visible_cases(viewer))
+    found = evidence.first()
+    if found is None:
+        raise Http404("No file found.")
+    return found
+
+
+# Statement of account
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    day: date
+    document: str
+    label: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class Statement:
+    currency: str
+    lines: list[StatementLine]
+
+    @property
+    def balance(self) -> Decimal:
+        return self.lines[-1].balance if self.lines else Decimal(0)
+
+
+def statement_of_account(viewer: Viewer) -> list[Statement]:
+    """Return one running statement per currency, oldest entry first.
+
+    Invoices and debit notes add to what the customer owes; credit notes and
+    payments received take from it.
+    """
+    if not isinstance(viewer, User) or not viewer.is_external:
+        return []
+    entries: dict[str, list[tuple[date, int, str, str, Decimal, Decimal]]] = {}
+    for invoice in customer_invoices(viewer):
+        is_credit = invoice.kind == Invoice.Kind.CREDIT_NOTE
+        amount = invoice.amount_total
+        entries.setdefault(invoice.currency_id, []).append(
+            (
+                invoice.invoice_date,
+                0,
+                invoice.number,
+                invoice.get_kind_display(),
+                Decimal(0) if is_credit else amount,
+                amount if is_credit else Decimal(0),
+            )
+        )
+    payments = Payment.objects.filter(customer_party_filter(viewer, "party")).exclude(
+        company__practice_session__isnull=False
+    )
+    for payment in payments:
+        entries.setdefault(payment.currency_id, []).append(
+            (
+                payment.value_date,
+                1,
+                payment.number,
+                "Payment",
+                Decimal(0),
+                payment.amount,
+            )
+        )
+    return [
+        Statement(currency=code, lines=_running(rows))
+        for code, rows in sorted(entries.items())
+    ]
+
+
+def _running(
+    rows: list[tuple[date, int, str, str, Decimal, Decimal]],
+) -> list[StatementLine]:
+    balance = Decimal(0)
+    lines = []
+    for day, _, number, label, debit, credit in sorted(rows):
+        balance += debit - credit
+        lines.append(StatementLine(day, number, label, debit, credit, balance))
+    return lines

@@ -1,0 +1,406 @@
+"""Writes a customer makes in the portal: receipts, problem reports, decisions.
+
+Every function takes the customer and a document the caller fetched through
+``portal.selectors`` (so it is one of the customer's company), runs in one
+transaction and appends an audit event whose source is the screen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.audit import record_event
+from core.models import AuditEvent
+from library import sniffing
+from library.files import clean_filename
+from library.uploads import UploadError, check_size, stored_or_removed
+from portal.models import (
+    Evidence,
+    ProblemReport,
+    ReceiptConfirmation,
+    ResolutionProposal,
+)
+from reconciliation import cases
+from reconciliation.models import (
+    Discrepancy,
+    DiscrepancyCode,
+    Invoice,
+    SalesOrder,
+    Shipment,
+    ShipmentLine,
+)
+from reconciliation.services import lock_documents, refresh_order
+from reconciliation.work import (
+    WorkError,
+    cancel_credit_note,
+    move_case,
+    open_case,
+    resolution_changes,
+)
+
+logger = logging.getLogger(__name__)
+
+SCREEN = AuditEvent.Source.SCREEN
+State = Discrepancy.State
+Kind = ProblemReport.Kind
+EVIDENCE_TYPES = frozenset({sniffing.PDF, sniffing.TEXT} | sniffing.IMAGE_TYPES)
+MAX_EVIDENCE_FILES = 5
+MAX_MESSAGE_LENGTH = 5000
+
+
+def require_customer(person: User) -> None:
+    if not person.is_active or not person.is_external:
+        raise PermissionDenied(
+            f"{person.username} is staff: the portal is for customer accounts."
+        )
+
+
+# Receipt
+
+
+def confirm_receipt(*, customer: User, shipment: Shipment) -> ReceiptConfirmation:
+    """Record that a shipped delivery arrived complete, as proof of delivery."""
+    require_customer(customer)
+    with transaction.atomic():
+        lock_documents({SalesOrder: [shipment.order_id], Shipment: [shipment.pk]})
+        shipment.refresh_from_db()
+        if shipment.state != Shipment.State.SHIPPED:
+            raise WorkError(
+                f"Shipment {shipment.number} is {shipment.get_state_display().lower()}"
+                ": only a shipped delivery can be confirmed."
+            )
+        today = timezone.localdate()
+        shipment.state = Shipment.State.DELIVERED
+        shipment.delivered_at = today
+        shipment.save(update_fields=["state", "delivered_at", "updated_at"])
+        for line in shipment.lines.all():
+            if line.qty_received is None:
+                line.qty_received = line.qty_shipped - line.qty_damaged
+                line.save(update_fields=["qty_received"])
+        confirmation = ReceiptConfirmation.objects.create(
+            shipment=shipment, confirmed_by=customer
+        )
+        record_event(
+            actor=customer,
+            action="shipment.receipt_confirmed",
+            target=shipment,
+            source=SCREEN,
+            before={"state": Shipment.State.SHIPPED},
+            after={"state": shipment.state, "delivered_at": today.isoformat()},
+        )
+        refresh_order(order=shipment.order)
+    logger.info("Shipment %s receipt confirmed by user %s", shipment.pk, customer.pk)
+    return confirmation
+
+
+# Problem reports
+
+
+@dataclass(frozen=True)
+class CheckedEvidence:
+    upload: UploadedFile[bytes]
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+
+
+def check_evidence(uploads: list[UploadedFile[bytes]]) -> list[CheckedEvidence]:
+    """Check each file's size and sniffed type before anything is stored."""
+    if len(uploads) > MAX_EVIDENCE_FILES:
+        raise UploadError(
+            f"{len(uploads)} files were attached; attach at most {MAX_EVIDENCE_FILES}."
+        )
+    checked = []
+    for upload in uploads:
+        name = clean_filename(upload.name or "")
+        size = upload.size or 0
+        check_size(name=name, size=size, limit=settings.PORTAL_MAX_EVIDENCE_BYTES)
+        if size == 0 or upload.file is None:
+            raise UploadError(f"{name} is empty: choose the file again.")
+        try:
+            content_type = sniffing.sniff_type(upload.file)
+        except sniffing.UnsupportedTypeError as error:
+            raise UploadError(f"{name}: {error}") from None
+        if content_type not in EVIDENCE_TYPES:
+            raise UploadError(
+                f"{name} contains {content_type}, but evidence must be a photo "
+                "(PNG, JPEG, GIF or WebP), a PDF or plain text."
+            )
+        checked.append(
+            CheckedEvidence(upload, name, size, content_type, _sha256(upload))
+        )
+    return checked
+
+
+def _sha256(upload: UploadedFile[bytes]) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ProblemInput:
+    kind: str
+    message: str
+    shipment_line: ShipmentLine | None = None
+    quantity: Decimal | None = None
+    invoice: Invoice | None = None
+
+
+def report_problem(
+    *,
+    customer: User,
+    order: SalesOrder,
+    problem: ProblemInput,
+    evidence: list[CheckedEvidence],
+) -> ProblemReport:
+    """Open (or add to) the case for a customer's problem and store the evidence."""
+    require_customer(customer)
+    message = problem.message.strip()
+    if not message:
+        raise WorkError("Describe the problem in a few words.")
+    if len(message) > MAX_MESSAGE_LENGTH:
+        raise WorkError(
+            f"The description is at most {MAX_MESSAGE_LENGTH} characters; "
+            f"this one has {len(message)}."
+        )
+    if problem.kind not in Kind.values:
+        raise WorkError(
+            f"Problem {problem.kind[:30]!r} is not one we know: pick one from the list."
+        )
+
+    with stored_or_removed() as stored, transaction.atomic():
+        lock_documents({SalesOrder: [order.pk]})
+        if problem.kind in (Kind.MISSING, Kind.DAMAGED):
+            case = _goods_case(customer, order, problem, message)
+        else:
+            case = _invoice_case(customer, order, problem, message)
+        report = ProblemReport.objects.create(
+            order=order,
+            kind=problem.kind,
+            shipment_line=problem.shipment_line,
+            quantity=problem.quantity,
+            invoice=problem.invoice,
+            message=message,
+            case=case,
+            reported_by=customer,
+        )
+        for item in evidence:
+            path = f"portal/evidence/{item.sha256[:16]}-{item.name}"
+            name = stored.save(path, item.upload)
+            Evidence.objects.create(
+                report=report,
+                file=name,
+                name=item.name,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+            )
+        record_event(
+            actor=customer,
+            action="problem.reported",
+            target=report,
+            source=SCREEN,
+            after={
+                "kind": problem.kind,
+                "order": order.number,
+                "case_id": case.pk,
+                "evidence": [item.sha256 for item in evidence],
+            },
+            reason=message,
+        )
+        refresh_order(order=order)
+    logger.info(
+        "Problem report %s on case %s by user %s", report.pk, case.pk, customer.pk
+    )
+    return report
+
+
+def _goods_case(
+    customer: User, order: SalesOrder, problem: ProblemInput, message: str
+) -> Discrepancy:
+    line = problem.shipment_line
+    qty = problem.quantity
+    if line is None or line.shipment.order_id != order.pk:
+        raise WorkError("Pick the shipment line the problem is about.")
+    if qty is None or qty <= 0 or qty > line.qty_shipped:
+        raise WorkError(
+            f"A quantity of {qty} is not between 0 and the {line.qty_shipped} shipped: "
+            "enter how many are missing or damaged."
+        )
+    if problem.kind == Kind.DAMAGED:
+        code = DiscrepancyCode.DAMAGED
+        line.qty_damaged = qty
+        expected, actual = Decimal(0), qty
+    else:
+        code = DiscrepancyCode.NOT_RECEIVED
+        line.qty_received = line.qty_shipped - qty - line.qty_damaged
+        expected, actual = line.qty_shipped, line.qty_shipped - qty
+    line.save(update_fields=["qty_damaged", "qty_received"])
+    uom = line.order_line.product.uom
+    return open_case(
+        order=order,
+        code=code,
+        fingerprint=f"{code}:shipment_line:{line.pk}",
+        explanation=(
+            f"{customer.display_name} reported {qty} {uom} {problem.kind} from "
+            f"shipment {line.shipment.number}, line {line.order_line.line_no}: "
+            f"{message}"
+        ),
+        actor=customer,
+        expected=expected,
+        actual=actual,
+        unit=uom,
+        order_line=line.order_line,
+        shipment=line.shipment,
+    )
+
+
+def _invoice_case(
+    customer: User, order: SalesOrder, problem: ProblemInput, message: str
+) -> Discrepancy:
+    invoice = problem.invoice
+    if invoice is None or invoice.order_id != order.pk:
+        raise WorkError("Pick the invoice the problem is about.")
+    if problem.kind == Kind.WRONG_PRICE:
+        code = DiscrepancyCode.PRICE_MISMATCH
+        fingerprint = f"{code}:customer_invoice:{invoice.pk}"
+    else:
+        code = DiscrepancyCode.DUPLICATE_INVOICE
+        fingerprint = f"{code}:invoice:{invoice.pk}"
+    return open_case(
+        order=order,
+        code=code,
+        fingerprint=fingerprint,
+        explanation=(
+            f"{customer.display_name} disputes invoice {invoice.number}: {message}"
+        ),
+        actor=customer,
+        unit=invoice.currency_id,
+        invoice=invoice,
+    )
+
+
+# Decisions on proposals
+
+
+def _lock_open_proposal(proposal_id: int) -> tuple[Discrepancy, ResolutionProposal]:
+    case_id = ResolutionProposal.objects.values_list("case_id", flat=True).get(
+        pk=proposal_id
+    )
+    case = cases.lock_case(case_id)
+    proposal = (
+        ResolutionProposal.objects.select_for_update()
+        .select_related("credit_note")
+        .get(pk=proposal_id)
+    )
+    if proposal.state != ResolutionProposal.State.AWAITING_CUSTOMER:
+        raise WorkError(
+            f"This proposal is {proposal.get_state_display().lower()}: there is "
+            "nothing to decide on it now."
+        )
+    return case, proposal
+
+
+def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
+    """Accept a proposed resolution: post its credit note and resolve the case.
+
+    The case counts as resolved by the person who proposed it, because the
+    productivity measures are per employee; the audit event names the customer.
+    """
+    require_customer(customer)
+    with transaction.atomic():
+        case, proposal = _lock_open_proposal(proposal_id)
+        _decide(proposal, customer, ResolutionProposal.State.ACCEPTED, "")
+        if proposal.credit_note is not None:
+            _post_credit_note(proposal.credit_note, customer)
+        note = f"The customer accepted: {proposal.message}"
+        move_case(
+            case,
+            actor=customer,
+            to=State.RESOLVED,
+            reason=note,
+            changes=resolution_changes(
+                case, code=proposal.resolution_code, note=note, by=proposal.proposed_by
+            ),
+        )
+        if case.order is not None:
+            refresh_order(order=case.order)
+    logger.info("Proposal %s accepted by user %s", proposal_id, customer.pk)
+    return proposal
+
+
+def reject_proposal(
+    *, customer: User, proposal_id: int, reason: str
+) -> ResolutionProposal:
+    """Reject a proposed resolution; the case goes back to the sales rep."""
+    require_customer(customer)
+    if not reason.strip():
+        raise WorkError("Say why you reject the proposal, so we can do better.")
+    with transaction.atomic():
+        case, proposal = _lock_open_proposal(proposal_id)
+        _decide(proposal, customer, ResolutionProposal.State.REJECTED, reason.strip())
+        if proposal.credit_note is not None:
+            cancel_credit_note(proposal.credit_note, actor=customer, reason=reason)
+        move_case(
+            case,
+            actor=customer,
+            to=State.IN_PROGRESS,
+            reason=f"The customer rejected the proposal: {reason.strip()}",
+            changes={"resolution_code": "", "resolution_note": ""},
+        )
+    logger.info("Proposal %s rejected by user %s", proposal_id, customer.pk)
+    return proposal
+
+
+def _decide(
+    proposal: ResolutionProposal, customer: User, state: str, reason: str
+) -> None:
+    proposal.state = state
+    proposal.decided_by = customer
+    proposal.decided_at = timezone.now()
+    proposal.customer_reason = reason
+    proposal.save(
+        update_fields=["state", "decided_by", "decided_at", "customer_reason"]
+    )
+    record_event(
+        actor=customer,
+        action=f"proposal.{state}",
+        target=proposal,
+        source=SCREEN,
+        before={"state": ResolutionProposal.State.AWAITING_CUSTOMER},
+        after={"state": state, "case_id": proposal.case_id},
+        reason=reason,
+    )
+
+
+def _post_credit_note(credit_note: Invoice, actor: User) -> None:
+    credit_note.state = Invoice.State.POSTED
+    credit_note.invoice_date = timezone.localdate()
+    credit_note.due_date = credit_note.invoice_date
+    credit_note.save(update_fields=["state", "invoice_date", "due_date", "updated_at"])
+    record_event(
+        actor=actor,
+        action="credit_note.posted",
+        target=credit_note,
+        source=SCREEN,
+        before={"state": Invoice.State.DRAFT},
+        after={
+            "state": Invoice.State.POSTED,
+            "amount_total": str(credit_note.amount_total),
+        },
+    )

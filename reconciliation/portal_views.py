@@ -1,0 +1,292 @@
+"""The customer portal: orders, shipments, invoices, statement, problems, cases.
+
+Only customer accounts use these pages (staff get 403). Every read starts
+from ``portal.selectors``, which start from ``visible_orders``, so another
+company's order, shipment or case answers 404 like a missing one.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assist.selectors import build_help_panel
+from core.http import AuthenticatedRequest
+from library.uploads import UploadError
+from portal import selectors, services
+from portal.models import ProblemReport, ResolutionProposal
+from reconciliation.models import Invoice, SalesOrder, ShipmentLine
+from reconciliation.selectors import access_order, visible_orders
+from reconciliation.work import WorkError, parse_decimal
+
+PORTAL_CONTEXT = "portal"
+ORDER_CONTEXT = "portal.order"
+STATEMENT_CONTEXT = "portal.statement"
+PROBLEM_CONTEXT = "portal.problem"
+CASE_CONTEXT = "portal.case"
+# What the customer reads for each case state; internal states read the same.
+CUSTOMER_STATUS = {
+    "proposed_resolution": "A resolution is proposed to you",
+    "resolved": "Resolved",
+    "closed": "Resolved",
+}
+WORKING_STATUS = "We are looking into it"
+
+
+def _require_customer(request: AuthenticatedRequest) -> None:
+    if not request.user.is_active or not request.user.is_external:
+        raise PermissionDenied("The portal is for customer accounts.")
+
+
+def _page(
+    request: AuthenticatedRequest,
+    template: str,
+    context_key: str,
+    record_ref: str,
+    context: dict[str, object],
+) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "help_context": context_key,
+            "panel": build_help_panel(viewer=request.user, key=context_key),
+            "record_ref": record_ref,
+        },
+    )
+
+
+def _run(
+    request: AuthenticatedRequest, action: Callable[[], object], done: str
+) -> bool:
+    try:
+        action()
+    except (WorkError, UploadError) as error:
+        messages.error(request, str(error))
+        return False
+    messages.success(request, done)
+    return True
+
+
+@login_required
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    _require_customer(request)
+    orders = visible_orders(request.user).select_related("currency")[:100]
+    return _page(
+        request,
+        "reconciliation/portal/home.html",
+        PORTAL_CONTEXT,
+        "",
+        {
+            "orders": list(orders),
+            "cases": [
+                (case, CUSTOMER_STATUS.get(case.state, WORKING_STATUS))
+                for case in selectors.customer_cases(request.user)[:50]
+            ],
+        },
+    )
+
+
+@login_required
+def order(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _require_customer(request)
+    found = access_order(request.user, number)
+    return _page(
+        request,
+        "reconciliation/portal/order.html",
+        ORDER_CONTEXT,
+        found.number,
+        {
+            "order": found,
+            "lines": list(found.lines.all()),
+            "shipments": list(
+                selectors.customer_shipments(request.user).filter(order=found)
+            ),
+            "invoices": list(
+                selectors.customer_invoices(request.user).filter(order=found)
+            ),
+        },
+    )
+
+
+@login_required
+def statement(request: AuthenticatedRequest) -> HttpResponse:
+    _require_customer(request)
+    return _page(
+        request,
+        "reconciliation/portal/statement.html",
+        STATEMENT_CONTEXT,
+        "",
+        {"statements": selectors.statement_of_account(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def confirm_receipt(request: AuthenticatedRequest, shipment_id: int) -> HttpResponse:
+    _require_customer(request)
+    shipment = selectors.access_shipment(request.user, shipment_id)
+    _run(
+        request,
+        lambda: services.confirm_receipt(customer=request.user, shipment=shipment),
+        f"Thank you: shipment {shipment.number} is confirmed as received.",
+    )
+    return redirect(
+        reverse("reconciliation:portal_order", args=[shipment.order.number])
+    )
+
+
+@login_required
+def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _require_customer(request)
+    found = access_order(request.user, number)
+    shipment_lines = list(
+        ShipmentLine.objects.filter(
+            shipment__in=selectors.customer_shipments(request.user).filter(order=found)
+        ).select_related("shipment", "order_line")
+    )
+    invoices = list(
+        selectors.customer_invoices(request.user).filter(
+            order=found, kind=Invoice.Kind.INVOICE
+        )
+    )
+    if request.method == "POST" and _submit_problem(
+        request, found, shipment_lines, invoices
+    ):
+        return redirect(reverse("reconciliation:portal_home"))
+    return _page(
+        request,
+        "reconciliation/portal/problem.html",
+        PROBLEM_CONTEXT,
+        found.number,
+        {
+            "order": found,
+            "kinds": ProblemReport.Kind.choices,
+            "shipment_lines": shipment_lines,
+            "invoices": invoices,
+        },
+    )
+
+
+def _submit_problem(
+    request: AuthenticatedRequest,
+    found: SalesOrder,
+    shipment_lines: list[ShipmentLine],
+    invoices: list[Invoice],
+) -> bool:
+    post = request.POST
+    line = next((s for s in shipment_lines if str(s.pk) == post.get("line")), None)
+    invoice = next((i for i in invoices if str(i.pk) == post.get("invoice")), None)
+    raw_qty = post.get("quantity", "").strip()
+
+    def action() -> object:
+        problem = services.ProblemInput(
+            kind=post.get("kind", ""),
+            message=post.get("message", ""),
+            shipment_line=line,
+            quantity=parse_decimal(raw_qty, label="Quantity") if raw_qty else None,
+            invoice=invoice,
+        )
+        evidence = services.check_evidence(request.FILES.getlist("evidence"))
+        return services.report_problem(
+            customer=request.user,
+            order=found,
+            problem=problem,
+            evidence=evidence,
+        )
+
+    return _run(request, action, "Thank you: we have your report and will reply.")
+
+
+@login_required
+def case(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    _require_customer(request)
+    found = selectors.access_customer_case(request.user, case_id)
+    reports = list(
+        ProblemReport.objects.filter(case=found, order__in=visible_orders(request.user))
+        .prefetch_related("evidence")
+        .order_by("reported_at", "pk")
+    )
+    return _page(
+        request,
+        "reconciliation/portal/case.html",
+        CASE_CONTEXT,
+        found.order.number if found.order else "",
+        {
+            "case": found,
+            "status": CUSTOMER_STATUS.get(found.state, WORKING_STATUS),
+            "reports": reports,
+            "proposals": selectors.case_proposals(found),
+        },
+    )
+
+
+def _proposal_for(
+    request: AuthenticatedRequest, proposal_id: int
+) -> ResolutionProposal:
+    proposal = (
+        ResolutionProposal.objects.filter(
+            pk=proposal_id, case__in=selectors.customer_cases(request.user)
+        )
+        .select_related("case")
+        .first()
+    )
+    if proposal is None:
+        raise Http404("No proposal found with that number.")
+    return proposal
+
+
+def _back_to_case(case_id: int) -> HttpResponseRedirect:
+    return redirect(reverse("reconciliation:portal_case", args=[case_id]))
+
+
+@login_required
+@require_POST
+def accept_proposal(request: AuthenticatedRequest, proposal_id: int) -> HttpResponse:
+    _require_customer(request)
+    proposal = _proposal_for(request, proposal_id)
+    _run(
+        request,
+        lambda: services.accept_proposal(
+            customer=request.user, proposal_id=proposal.pk
+        ),
+        "You accepted the proposal. Thank you.",
+    )
+    return _back_to_case(proposal.case_id)
+
+
+@login_required
+@require_POST
+def reject_proposal(request: AuthenticatedRequest, proposal_id: int) -> HttpResponse:
+    _require_customer(request)
+    proposal = _proposal_for(request, proposal_id)
+    _run(
+        request,
+        lambda: services.reject_proposal(
+            customer=request.user,
+            proposal_id=proposal.pk,
+            reason=request.POST.get("reason", "")[:2000],
+        ),
+        "You rejected the proposal; your sales rep will come back to you.",
+    )
+    return _back_to_case(proposal.case_id)
+
+
+@login_required
+def evidence_file(request: AuthenticatedRequest, evidence_id: int) -> FileResponse:
+    """Serve an evidence file to its customer company and to staff on the case."""
+    evidence = selectors.access_evidence(request.user, evidence_id)
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,877 @@
+"""Writes of the work screens: shipping, backorders, credit notes, cash, approvals.
+
+Each public function is one transaction with an audit event whose source is
+the screen. It refuses a person of the wrong role with ``PermissionDenied``
+(the view answers 403) and bad input with ``WorkError`` and a message that
+names the value. Running quantities of order lines are never set here: a
+shipment is written as documents and ``refresh_order`` derives the rest.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, User
+from core.audit import record_event
+from core.models import AuditEvent
+from portal.models import PickedQuantity, ResolutionProposal
+from reconciliation import approvals, cases
+from reconciliation.models import (
+    Allocation,
+    Approval,
+    Discrepancy,
+    DiscrepancyCode,
+    Invoice,
+    Payment,
+    ResolutionCode,
+    SalesOrder,
+    SalesOrderLine,
+    Shipment,
+    ShipmentLine,
+)
+from reconciliation.money import quantize_money
+from reconciliation.services import (
+    RECEIVABLE_KINDS,
+    allocate_payment,
+    lock_documents,
+    payment_available,
+    refresh_order,
+)
+from reconciliation.taxonomy import RULES
+
+logger = logging.getLogger(__name__)
+
+State = Discrepancy.State
+SCREEN = AuditEvent.Source.SCREEN
+ZERO = Decimal(0)
+# Codes whose remainder a sales rep decides on: ship it later or cancel it.
+BACKORDER_CODES = frozenset(
+    {
+        DiscrepancyCode.SHORT_SHIP,
+        DiscrepancyCode.PARTIAL_SHIP,
+        DiscrepancyCode.BACKORDER_OPEN,
+        DiscrepancyCode.NOT_SHIPPED,
+    }
+)
+SHIP_LATER, CANCEL_REST = "ship_later", "cancel_rest"
+
+
+class WorkError(ValueError):
+    """A work action that the documents or the input do not allow."""
+
+
+def require_role(person: User, role: str, action: str) -> None:
+    """Raise ``PermissionDenied`` unless ``person`` is an active ``role``."""
+    if not person.is_active or person.role != role:
+        raise PermissionDenied(
+            f"{person.username} may not {action}: it is work for the "
+            f"{Role(role).label.lower()} role."
+        )
+
+
+def parse_decimal(raw: str, *, label: str) -> Decimal:
+    """Read a decimal a person typed, or raise ``WorkError`` naming it."""
+    text = raw.strip().replace(",", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise WorkError(
+            f"{label} {raw[:40]!r} is not a number: enter digits such as 12.50."
+        ) from None
+    if not value.is_finite():
+        raise WorkError(f"{label} {raw[:40]!r} is not a number: enter digits.")
+    return value
+
+
+def credit_limit() -> Decimal:
+    raw = settings.SALES_REP_CREDIT_LIMIT
+    try:
+        limit = Decimal(str(raw))
+    except InvalidOperation:
+        raise ImproperlyConfigured(
+            f"SALES_REP_CREDIT_LIMIT={raw!r} is not a number: "
+            "set it to an amount such as 250.00."
+        ) from None
+    if limit < 0:
+        raise ImproperlyConfigured(
+            f"SALES_REP_CREDIT_LIMIT={raw!r} is negative: set it to zero or more."
+        )
+    return limit
+
+
+# Case moves made by these screens
+
+
+def move_case(
+    case: Discrepancy,
+    *,
+    actor: User,
+    to: str,
+    reason: str,
+    changes: Mapping[str, object] | None = None,
+) -> None:
+    """Move a locked case to ``to``, through ``in_progress`` when it must.
+
+    Each step is checked against ``cases.TRANSITIONS`` and gets its own audit
+    event, as on the case page.
+    """
+    allowed = cases.TRANSITIONS.get(case.state, ())
+    if to not in allowed and State.IN_PROGRESS in allowed:
+        _step(case, actor=actor, to=State.IN_PROGRESS, reason=reason, changes={})
+    if to not in cases.TRANSITIONS.get(case.state, ()):
+        raise cases.InvalidTransition(case, to)
+    _step(case, actor=actor, to=to, reason=reason, changes=dict(changes or {}))
+
+
+def _step(
+    case: Discrepancy,
+    *,
+    actor: User,
+    to: str,
+    reason: str,
+    changes: dict[str, object],
+) -> None:
+    fields = ("state", *changes)
+    before = {name: _plain(getattr(case, name)) for name in fields}
+    case.state = to
+    for name, value in changes.items():
+        setattr(case, name, value)
+    case.save(update_fields=[*fields, "updated_at"])
+    record_event(
+        actor=actor,
+        action="case.state_changed",
+        target=case,
+        source=SCREEN,
+        before=before,
+        after={name: _plain(getattr(case, name)) for name in fields},
+        reason=reason,
+    )
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal | date):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+def resolution_changes(
+    case: Discrepancy, *, code: str, note: str, by: User
+) -> dict[str, object]:
+    now = timezone.now()
+    return {
+        "resolution_code": code,
+        "resolution_note": note,
+        "resolved_at": now,
+        "resolved_by_id": by.pk,
+        "resolution_seconds": int((now - case.created_at).total_seconds()),
+    }
+
+
+def open_case(
+    *,
+    order: SalesOrder,
+    code: str,
+    fingerprint: str,
+    explanation: str,
+    actor: User,
+    expected: Decimal | None = None,
+    actual: Decimal | None = None,
+    unit: str = "",
+    order_line: SalesOrderLine | None = None,
+    shipment: Shipment | None = None,
+    invoice: Invoice | None = None,
+) -> Discrepancy:
+    """Open the case a person reported, or reopen the one the engine keeps.
+
+    The fingerprint is the matching pass's own where it finds the same fault,
+    so the next pass updates this case instead of opening a second one.
+    """
+    rule = RULES[code]
+    existing = (
+        Discrepancy.objects.select_for_update()
+        .filter(company=order.company, fingerprint=fingerprint)
+        .first()
+    )
+    if existing is not None:
+        if not existing.is_active:
+            reopen = {
+                "resolved_at": None,
+                "resolved_by_id": None,
+                "resolution_code": "",
+                "resolution_note": "",
+                "reopen_count": existing.reopen_count + 1,
+            }
+            move_case(
+                existing,
+                actor=actor,
+                to=State.REOPENED,
+                reason=explanation,
+                changes=reopen,
+            )
+        return existing
+
+    now = timezone.now()
+    case = Discrepancy.objects.create(
+        company=order.company,
+        control_point=rule.control_point,
+        order=order,
+        order_line=order_line,
+        shipment=shipment,
+        invoice=invoice,
+        code=code,
+        severity=rule.severity,
+        owner_role=rule.owner_role,
+        due_at=cases.compute_due_at(
+            severity=rule.severity,
+            detected_at=now,
+            timezone_name=order.company.timezone,
+        ),
+        expected_value=expected,
+        actual_value=actual,
+        difference=None if expected is None or actual is None else actual - expected,
+        unit=unit,
+        explanation=explanation,
+        rule=f"reported.{code.lower()}@1",
+        fingerprint=fingerprint,
+    )
+    record_event(
+        actor=actor,
+        action="case.reported",
+        target=case,
+        source=SCREEN,
+        after={"code": code, "order": order.number, "fingerprint": fingerprint},
+        reason=explanation,
+    )
+    logger.info("Case %s (%s) reported by user %s", case.pk, code, actor.pk)
+    return case
+
+
+# Warehouse
+
+
+@dataclass(frozen=True)
+class LineQuantities:
+    picked: Decimal
+    shipped: Decimal
+
+
+def record_shipment(
+    *,
+    actor: User,
+    order: SalesOrder,
+    quantities: Mapping[int, LineQuantities],
+    carrier: str = "",
+    tracking_no: str = "",
+    shipment_number: str = "",
+    ship: bool = True,
+) -> Shipment:
+    """Record picked and shipped quantities per order line number.
+
+    A new shipment is created, or the named draft shipment (a backorder) is
+    updated. With ``ship`` the shipment is marked shipped today; without it
+    stays a draft that holds only what was picked.
+    """
+    require_role(actor, Role.WAREHOUSE, "record shipments")
+    with transaction.atomic():
+        lock_documents({SalesOrder: [order.pk]})
+        lines = {line.line_no: line for line in order.lines.all()}
+        _check_quantities(order, lines, quantities, ship=ship)
+        shipment = _draft_or_new_shipment(order, shipment_number)
+        shipment.carrier = carrier.strip()[:80]
+        shipment.tracking_no = tracking_no.strip()[:60]
+        if ship:
+            shipment.state = Shipment.State.SHIPPED
+            shipment.shipped_at = timezone.localdate()
+        shipment.save()
+
+        recorded: dict[str, dict[str, str]] = {}
+        for line_no, qty in sorted(quantities.items()):
+            shipment_line, _ = ShipmentLine.objects.update_or_create(
+                shipment=shipment,
+                order_line=lines[line_no],
+                defaults={"qty_shipped": qty.shipped if ship else ZERO},
+            )
+            PickedQuantity.objects.update_or_create(
+                shipment_line=shipment_line,
+                defaults={"qty_picked": qty.picked, "picked_by": actor},
+            )
+            recorded[str(line_no)] = {
+                "picked": str(qty.picked),
+                "shipped": str(shipment_line.qty_shipped),
+            }
+        record_event(
+            actor=actor,
+            action="shipment.recorded",
+            target=shipment,
+            source=SCREEN,
+            after={
+                "order": order.number,
+                "state": shipment.state,
+                "lines": recorded,
+                "tracking_no": shipment.tracking_no,
+            },
+        )
+        refresh_order(order=order)
+    logger.info("Shipment %s recorded by user %s", shipment.number, actor.pk)
+    return shipment
+
+
+def _check_quantities(
+    order: SalesOrder,
+    lines: Mapping[int, SalesOrderLine],
+    quantities: Mapping[int, LineQuantities],
+    *,
+    ship: bool,
+) -> None:
+    if not quantities:
+        raise WorkError(f"Enter a picked quantity for a line of order {order.number}.")
+    for line_no, qty in quantities.items():
+        if line_no not in lines:
+            raise WorkError(f"Order {order.number} has no line {line_no}.")
+        if qty.picked < 0 or qty.shipped < 0:
+            raise WorkError(
+                f"Line {line_no}: quantities cannot be negative; enter 0 or more."
+            )
+        if qty.shipped > qty.picked:
+            raise WorkError(
+                f"Line {line_no}: shipped {qty.shipped} is more than the "
+                f"{qty.picked} picked; pick the goods before shipping them."
+            )
+    if ship and all(qty.shipped == 0 for qty in quantities.values()):
+        raise WorkError(
+            "Every shipped quantity is 0: enter what left the warehouse, or save "
+            "the picked quantities as a draft."
+        )
+
+
+def _draft_or_new_shipment(order: SalesOrder, number: str) -> Shipment:
+    if number:
+        shipment = (
+            Shipment.objects.select_for_update()
+            .filter(order=order, number=number)
+            .first()
+        )
+        if shipment is None:
+            raise WorkError(f"Order {order.number} has no shipment {number[:30]}.")
+        if shipment.state != Shipment.State.DRAFT:
+            raise WorkError(
+                f"Shipment {shipment.number} is already {shipment.state}: record "
+                "what is left as a new shipment."
+            )
+        return shipment
+
+    count = Shipment.objects.filter(order=order).count()
+    while True:
+        count += 1
+        candidate = f"{order.number}-S{count}"
+        taken = Shipment.objects.filter(company=order.company, number=candidate)
+        if not taken.exists():
+            return Shipment(
+                company=order.company,
+                order=order,
+                number=candidate,
+                state=Shipment.State.DRAFT,
+            )
+
+
+def report_shortage(
+    *, actor: User, order: SalesOrder, line_no: int, qty_missing: Decimal, note: str
+) -> Discrepancy:
+    """Open the short-shipment case of an order line the warehouse cannot fill."""
+    require_role(actor, Role.WAREHOUSE, "report shortages")
+    line = order.lines.select_related("product").filter(line_no=line_no).first()
+    if line is None:
+        raise WorkError(f"Order {order.number} has no line {line_no}.")
+    open_qty = line.qty_ordered - line.qty_shipped
+    if qty_missing <= 0 or qty_missing > open_qty:
+        raise WorkError(
+            f"Line {line_no}: a shortage of {qty_missing} is not between 0 and the "
+            f"{open_qty} still to ship; enter the quantity you cannot ship."
+        )
+    if not note.strip():
+        raise WorkError("Say why the goods are short, for the sales rep who decides.")
+
+    with transaction.atomic():
+        lock_documents({SalesOrder: [order.pk]})
+        uom = line.product.uom
+        return open_case(
+            order=order,
+            code=DiscrepancyCode.SHORT_SHIP,
+            fingerprint=f"{DiscrepancyCode.SHORT_SHIP}:line:{line.pk}",
+            explanation=(
+                f"{actor.display_name} reported {qty_missing} {uom} of line "
+                f"{line_no} short: {note.strip()}"
+            ),
+            actor=actor,
+            expected=line.qty_ordered,
+            actual=line.qty_ordered - qty_missing,
+            unit=uom,
+            order_line=line,
+        )
+
+
+# Sales rep
+
+
+def _lock_case_for_rep(actor: User, case_id: int, action: str) -> Discrepancy:
+    require_role(actor, Role.SALES_REP, action)
+    case = cases.lock_case(case_id)
+    cases.require_case_worker(actor, case)
+    if not case.is_active:
+        raise WorkError(f"Case {case.pk} is {case.state}: reopen it first.")
+    return case
+
+
+def decide_backorder(
+    *, actor: User, case_id: int, decision: str, reason: str
+) -> Discrepancy:
+    """Ship the rest of a short line later (a draft backorder) or cancel it."""
+    if decision not in (SHIP_LATER, CANCEL_REST):
+        raise WorkError(
+            f"Backorder decision {decision[:30]!r} is not valid: choose "
+            f"{SHIP_LATER} or {CANCEL_REST}."
+        )
+    if not reason.strip():
+        raise WorkError("A backorder decision needs a reason the customer can hear.")
+
+    with transaction.atomic():
+        case = _lock_case_for_rep(actor, case_id, "decide backorders")
+        if case.code not in BACKORDER_CODES or case.order_line is None:
+            raise WorkError(
+                f"Case {case.pk} is a {case.code} case, not a short order line: "
+                "backorders are decided on shipment cases."
+            )
+        line = case.order_line
+        remaining = line.qty_ordered - line.qty_shipped
+        if decision == SHIP_LATER:
+            backorder = _create_backorder(case, line, remaining, actor)
+            code = ResolutionCode.BACKORDER
+            note = f"Backorder {backorder.number} ships {remaining} later: {reason}"
+        else:
+            code = ResolutionCode.CANCEL_REMAINDER
+            note = f"The remaining {remaining} are cancelled: {reason}"
+        move_case(
+            case,
+            actor=actor,
+            to=State.RESOLVED,
+            reason=note,
+            changes=resolution_changes(case, code=code, note=note, by=actor),
+        )
+        refresh_order(order=line.order)
+    logger.info("Case %s: backorder decision %s by %s", case_id, decision, actor.pk)
+    return case
+
+
+def _create_backorder(
+    case: Discrepancy, line: SalesOrderLine, remaining: Decimal, actor: User
+) -> Shipment:
+    if remaining <= 0:
+        raise WorkError(f"Line {line.line_no} has nothing left to ship.")
+    previous = (
+        Shipment.objects.filter(
+            order=line.order,
+            state__in=[Shipment.State.SHIPPED, Shipment.State.DELIVERED],
+        )
+        .order_by("-shipped_at", "-pk")
+        .first()
+    )
+    if previous is None:
+        raise WorkError(
+            f"Nothing of order {line.order.number} has shipped yet, so there is no "
+            "shipment to back-order from; the warehouse ships the line as usual."
+        )
+    shipment = _draft_or_new_shipment(line.order, "")
+    shipment.backorder_of = previous
+    shipment.save()
+    ShipmentLine.objects.create(
+        shipment=shipment, order_line=line, qty_shipped=remaining
+    )
+    record_event(
+        actor=actor,
+        action="shipment.backorder_created",
+        target=shipment,
+        source=SCREEN,
+        after={"case_id": case.pk, "line": line.line_no, "qty": str(remaining)},
+    )
+    return shipment
+
+
+def uphold_invoiced_price(*, actor: User, case_id: int, reason: str) -> Discrepancy:
+    """Settle a price dispute by keeping the invoiced price and fixing the order's."""
+    if not reason.strip():
+        raise WorkError("Say why the invoiced price is right.")
+    with transaction.atomic():
+        case = _lock_case_for_rep(actor, case_id, "decide price disputes")
+        if case.code != DiscrepancyCode.PRICE_MISMATCH:
+            raise WorkError(f"Case {case.pk} is a {case.code} case, not a price one.")
+        code = ResolutionCode.PRICE_FIX
+        move_case(
+            case,
+            actor=actor,
+            to=State.RESOLVED,
+            reason=reason,
+            changes=resolution_changes(case, code=code, note=reason, by=actor),
+        )
+    return case
+
+
+def propose_credit_note(
+    *, actor: User, case_id: int, amount: Decimal, message: str
+) -> ResolutionProposal:
+    """Offer the customer a credit note on the case's invoice.
+
+    Above ``SALES_REP_CREDIT_LIMIT`` (in the company currency) the proposal
+    waits for a manager's approval before the customer sees it.
+    """
+    if not message.strip():
+        raise WorkError("Write the customer a message that explains the credit note.")
+
+    with transaction.atomic():
+        case = _lock_case_for_rep(actor, case_id, "issue credit notes")
+        invoice = _creditable_invoice(case)
+        amount = _check_credit_amount(invoice, amount)
+        if ResolutionProposal.objects.filter(
+            case=case,
+            state__in=[
+                ResolutionProposal.State.AWAITING_APPROVAL,
+                ResolutionProposal.State.AWAITING_CUSTOMER,
+            ],
+        ).exists():
+            raise WorkError(f"Case {case.pk} already has an open proposal.")
+
+        credit_note = _draft_credit_note(invoice, amount)
+        in_company = _in_company_currency(invoice, amount)
+        needs_approval = in_company > credit_limit()
+        proposal = ResolutionProposal.objects.create(
+            case=case,
+            resolution_code=ResolutionCode.CREDIT_NOTE,
+            credit_note=credit_note,
+            amount=amount,
+            currency=invoice.currency_id,
+            message=message.strip(),
+            proposed_by=actor,
+            state=ResolutionProposal.State.AWAITING_APPROVAL
+            if needs_approval
+            else ResolutionProposal.State.AWAITING_CUSTOMER,
+        )
+        record_event(
+            actor=actor,
+            action="credit_note.proposed",
+            target=credit_note,
+            source=SCREEN,
+            after={
+                "case_id": case.pk,
+                "proposal_id": proposal.pk,
+                "amount": str(amount),
+                "currency": invoice.currency_id,
+                "needs_approval": needs_approval,
+            },
+            reason=message,
+        )
+        if needs_approval:
+            _request_credit_approval(case, proposal, actor, in_company)
+        else:
+            _offer_to_customer(case, proposal, actor)
+    logger.info("Credit note %s proposed on case %s", credit_note.number, case_id)
+    return proposal
+
+
+def _creditable_invoice(case: Discrepancy) -> Invoice:
+    invoice = case.invoice
+    if invoice is None or case.order is None:
+        raise WorkError(
+            f"Case {case.pk} names no invoice of an order, so there is nothing "
+            "to credit."
+        )
+    if invoice.kind not in RECEIVABLE_KINDS or invoice.state != Invoice.State.POSTED:
+        raise WorkError(
+            f"{invoice.get_kind_display()} {invoice.number} is {invoice.state}: "
+            "only a posted invoice can be credited."
+        )
+    return invoice
+
+
+def _check_credit_amount(invoice: Invoice, amount: Decimal) -> Decimal:
+    minor_units = invoice.currency.minor_units
+    if amount <= 0:
+        raise WorkError(f"Credit note amount {amount} is not positive: enter more.")
+    if amount != quantize_money(amount, minor_units=minor_units):
+        raise WorkError(
+            f"Credit note amount {amount} has more than {minor_units} decimals, "
+            f"which {invoice.currency_id} does not allow: round it."
+        )
+    if amount > invoice.amount_total:
+        raise WorkError(
+            f"A credit note of {amount} {invoice.currency_id} is more than invoice "
+            f"{invoice.number}'s total of {invoice.amount_total:.2f}: credit at most "
+            "the invoice total."
+        )
+    return amount
+
+
+def _in_company_currency(invoice: Invoice, amount: Decimal) -> Decimal:
+    if invoice.currency_id == invoice.company.base_currency_id:
+        return amount
+    if invoice.fx_rate is None:
+        raise WorkError(
+            f"Invoice {invoice.number} in {invoice.currency_id} has no exchange "
+            "rate, so the credit limit cannot be checked: ask finance to set it."
+        )
+    return amount * invoice.fx_rate
+
+
+def _draft_credit_note(invoice: Invoice, amount: Decimal) -> Invoice:
+    count = Invoice.objects.filter(origin_invoice=invoice).count()
+    while True:
+        count += 1
+        number = f"CN-{invoice.number}-{count}"
+        if not Invoice.objects.filter(company=invoice.company, number=number).exists():
+            break
+    today = timezone.localdate()
+    # A credit note without lines keeps its entered total, so it credits money
+    # and leaves the invoiced quantities as they are.
+    return Invoice.objects.create(
+        company=invoice.company,
+        kind=Invoice.Kind.CREDIT_NOTE,
+        number=number,
+        customer=invoice.customer,
+        order=invoice.order,
+        origin_invoice=invoice,
+        currency=invoice.currency,
+        fx_rate=invoice.fx_rate,
+        invoice_date=today,
+        due_date=today,
+        state=Invoice.State.DRAFT,
+        amount_total=amount,
+        amount_residual=amount,
+    )
+
+
+def _request_credit_approval(
+    case: Discrepancy, proposal: ResolutionProposal, actor: User, amount: Decimal
+) -> None:
+    if case.approvals.filter(decision=Approval.Decision.PENDING).exists():
+        raise WorkError(f"Case {case.pk} already has a pending approval.")
+    approval = Approval.objects.create(
+        case=case,
+        action=ResolutionCode.CREDIT_NOTE,
+        amount=proposal.amount,
+        currency_id=proposal.currency,
+        requested_by=actor,
+        request_reason=(
+            f"Credit note of {proposal.amount} {proposal.currency} is above the "
+            f"{credit_limit()} limit ({amount:.2f} in company currency)."
+        ),
+    )
+    record_event(
+        actor=actor,
+        action="approval.requested",
+        target=approval,
+        source=SCREEN,
+        after={
+            "case_id": case.pk,
+            "action": approval.action,
+            "amount": str(approval.amount),
+            "currency": proposal.currency,
+        },
+        reason=approval.request_reason,
+    )
+    move_case(
+        case,
+        actor=actor,
+        to=State.WAITING_INTERNAL,
+        reason=f"Credit note waits for approval {approval.pk}.",
+    )
+
+
+def _offer_to_customer(
+    case: Discrepancy, proposal: ResolutionProposal, actor: User
+) -> None:
+    number = proposal.credit_note.number if proposal.credit_note else ""
+    note = (
+        f"Credit note {number} of {proposal.amount} "
+        f"{proposal.currency} offered to the customer."
+    )
+    move_case(
+        case,
+        actor=actor,
+        to=State.PROPOSED_RESOLUTION,
+        reason=note,
+        changes={"resolution_code": proposal.resolution_code, "resolution_note": note},
+    )
+
+
+# Finance manager
+
+
+def decide_approval(
+    *, approval_id: int, approver: User, approve: bool, reason: str
+) -> Approval:
+    """Decide an approval; a credit note's proposal then goes on or is withdrawn."""
+    require_role(approver, Role.MANAGER, "decide approvals")
+    with transaction.atomic():
+        approval = approvals.decide_approval(
+            approval_id=approval_id, approver=approver, approve=approve, reason=reason
+        )
+        if approval.action != ResolutionCode.CREDIT_NOTE:
+            return approval
+        case = cases.lock_case(approval.case_id)
+        proposal = (
+            ResolutionProposal.objects.select_for_update()
+            .select_related("credit_note")
+            .filter(case=case, state=ResolutionProposal.State.AWAITING_APPROVAL)
+            .first()
+        )
+        if proposal is None:
+            return approval
+        if approve:
+            proposal.state = ResolutionProposal.State.AWAITING_CUSTOMER
+            proposal.save(update_fields=["state"])
+            _offer_to_customer(case, proposal, approver)
+        else:
+            withdraw_proposal(proposal, actor=approver, reason=reason)
+            move_case(case, actor=approver, to=State.IN_PROGRESS, reason=reason)
+    return approval
+
+
+def withdraw_proposal(
+    proposal: ResolutionProposal, *, actor: User, reason: str
+) -> None:
+    """Mark an open proposal withdrawn and cancel its draft credit note."""
+    proposal.state = ResolutionProposal.State.WITHDRAWN
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["state", "decided_at"])
+    if proposal.credit_note is not None:
+        cancel_credit_note(proposal.credit_note, actor=actor, reason=reason)
+
+
+def cancel_credit_note(credit_note: Invoice, *, actor: User, reason: str) -> None:
+    credit_note.state = Invoice.State.CANCELLED
+    credit_note.save(update_fields=["state", "updated_at"])
+    record_event(
+        actor=actor,
+        action="credit_note.cancelled",
+        target=credit_note,
+        source=SCREEN,
+        before={"state": Invoice.State.DRAFT},
+        after={"state": Invoice.State.CANCELLED},
+        reason=reason,
+    )
+
+
+# Finance clerk
+
+
+def apply_cash(
+    *, actor: User, payment_id: int, invoice_id: int, amount: Decimal
+) -> Allocation:
+    """Allocate ``amount`` of a payment to an open invoice of the same customer.
+
+    The amount may not exceed what is left on the payment nor the invoice's
+    residual; the payment and invoice rows are locked before they are read.
+    """
+    require_role(actor, Role.FINANCE_CLERK, "apply cash")
+    with transaction.atomic():
+        payment = open_payments().filter(pk=payment_id).first()
+        invoice = Invoice.objects.filter(pk=invoice_id).select_related("currency")
+        invoice_row = invoice.first()
+        if payment is None or invoice_row is None:
+            raise WorkError(
+                "That payment or invoice is no longer open: reload the screen."
+            )
+        lock_documents(
+            {
+                SalesOrder: [invoice_row.order_id],
+                Invoice: [invoice_row.pk],
+                Payment: [payment.pk],
+            }
+        )
+        invoice_row.refresh_from_db()
+        _check_cash(payment, invoice_row, amount)
+        allocation = allocate_payment(
+            payment=payment, invoice=invoice_row, amount=amount, actor=actor
+        )
+    logger.info(
+        "Payment %s: %s applied to invoice %s by user %s",
+        payment.number,
+        amount,
+        invoice_row.number,
+        actor.pk,
+    )
+    return allocation
+
+
+def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
+    currency = payment.currency_id
+    minor_units = payment.currency.minor_units
+    if amount <= 0:
+        raise WorkError(f"Amount {amount} is not positive: enter more than 0.")
+    if amount != quantize_money(amount, minor_units=minor_units):
+        raise WorkError(
+            f"Amount {amount} has more than {minor_units} decimals, which "
+            f"{currency} does not allow: round it."
+        )
+    if invoice not in open_invoices_for(payment):
+        raise WorkError(
+            f"Invoice {invoice.number} is not an open invoice of payment "
+            f"{payment.number}'s customer in {currency}: pick one from the right."
+        )
+    available = payment_available(payment)
+    if amount > available:
+        raise WorkError(
+            f"Amount {amount} {currency} is more than the {available} left on "
+            f"payment {payment.number}: allocate {available} or less."
+        )
+    if amount > invoice.amount_residual:
+        raise WorkError(
+            f"Amount {amount} {currency} is more than the {invoice.amount_residual} "
+            f"open on invoice {invoice.number}: allocate "
+            f"{invoice.amount_residual} or less."
+        )
+
+
+# Reads for the work screens
+
+
+def open_payments() -> QuerySet[Payment]:
+    """Return identified payments with money left to allocate, oldest first."""
+    return (
+        Payment.objects.exclude(company__practice_session__isnull=False)
+        .filter(party__isnull=False, amount_unallocated__gt=0)
+        .select_related("party", "currency")
+        .order_by("value_date", "number")
+    )
+
+
+def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:
+    """Return the posted, unpaid invoices of the payment's customer, oldest first."""
+    party_id = payment.party_id
+    return (
+        Invoice.objects.filter(
+            Q(customer_id=party_id) | Q(customer__parent_id=party_id),
+            company_id=payment.company_id,
+            currency_id=payment.currency_id,
+            kind__in=RECEIVABLE_KINDS,
+            state=Invoice.State.POSTED,
+            amount_residual__gt=0,
+        )
+        .select_related("order", "customer")
+        .order_by("due_date", "number")
+    )
+
+
+def pending_approvals() -> QuerySet[Approval]:
+    return (
+        Approval.objects.filter(decision=Approval.Decision.PENDING)
+        .exclude(case__company__practice_session__isnull=False)
+        .select_related("case", "case__order", "requested_by")
+        .order_by("requested_at", "pk")
+    )

@@ -1,0 +1,76 @@
+"""Routes of the work screens and the customer portal (reconciliation namespace)."""
+
+from django.urls import path
+
+from reconciliation import portal_views, work_views
+
+urlpatterns = [
+    path(
+        "work/orders/<str:number>/fulfilment/",
+        work_views.fulfilment,
+        name="work_fulfilment",
+    ),
+    path(
+        "work/orders/<str:number>/shipments/",
+        work_views.record_shipment,
+        name="work_record_shipment",
+    ),
+    path(
+        "work/orders/<str:number>/shortage/",
+        work_views.report_shortage,
+        name="work_report_shortage",
+    ),
+    path("work/cases/<int:case_id>/", work_views.sales_decision, name="work_sales"),
+    path(
+        "work/cases/<int:case_id>/backorder/",
+        work_views.decide_backorder,
+        name="work_backorder",
+    ),
+    path(
+        "work/cases/<int:case_id>/price/",
+        work_views.uphold_price,
+        name="work_uphold_price",
+    ),
+    path(
+        "work/cases/<int:case_id>/credit-note/",
+        work_views.propose_credit_note,
+        name="work_credit_note",
+    ),
+    path("work/cash/", work_views.cash_application, name="work_cash"),
+    path("work/cash/apply/", work_views.apply_cash, name="work_apply_cash"),
+    path("work/approvals/", work_views.approval_list, name="work_approvals"),
+    path(
+        "work/approvals/<int:approval_id>/decide/",
+        work_views.decide_approval,
+        name="work_decide_approval",
+    ),
+    path("portal/", portal_views.home, name="portal_home"),
+    path("portal/statement/", portal_views.statement, name="portal_statement"),
+    path("portal/orders/<str:number>/", portal_views.order, name="portal_order"),
+    path(
+        "portal/orders/<str:number>/problem/",
+        portal_views.report_problem,
+        name="portal_problem",
+    ),
+    path(
+        "portal/shipments/<int:shipment_id>/confirm/",
+        portal_views.confirm_receipt,
+        name="portal_confirm_receipt",
+    ),
+    path("portal/cases/<int:case_id>/", portal_views.case, name="portal_case"),
+    path(
+        "portal/proposals/<int:proposal_id>/accept/",
+        portal_views.accept_proposal,
+        name="portal_accept",
+    ),
+    path(
+        "portal/proposals/<int:proposal_id>/reject/",
+        portal_views.reject_proposal,
+        name="portal_reject",
+    ),
+    path(
+        "evidence/<int:evidence_id>/",
+        portal_views.evidence_file,
+        name="evidence_file",
+    ),
+]

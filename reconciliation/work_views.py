@@ -1,0 +1,307 @@
+"""Work screens per role: fulfilment, sales decisions, cash application, approvals.
+
+A view checks the role first (403 for the wrong one), then fetches the order
+or case through the selectors (404 for one the person cannot see), parses the
+form and calls one service in ``reconciliation.work``.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+from assist.selectors import build_help_panel
+from core.http import AuthenticatedRequest
+from reconciliation import cases, work
+from reconciliation.models import Payment
+from reconciliation.selectors import access_case, access_order
+from reconciliation.services import payment_available
+
+FULFILMENT_CONTEXT = "reconciliation.work.fulfilment"
+SALES_CONTEXT = "reconciliation.work.sales"
+CASH_CONTEXT = "reconciliation.work.cash"
+APPROVALS_CONTEXT = "reconciliation.work.approvals"
+
+
+def _require(user: User, role: str) -> None:
+    if not user.is_active or user.role != role:
+        raise PermissionDenied(f"This screen is for the {Role(role).label} role.")
+
+
+def _page(
+    request: AuthenticatedRequest,
+    template: str,
+    context_key: str,
+    record_ref: str,
+    context: dict[str, object],
+) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "help_context": context_key,
+            "panel": build_help_panel(viewer=request.user, key=context_key),
+            "record_ref": record_ref,
+        },
+    )
+
+
+def _run(
+    request: AuthenticatedRequest, action: Callable[[], object], success: str
+) -> bool:
+    try:
+        action()
+    except (work.WorkError, cases.CaseError) as error:
+        messages.error(request, str(error))
+        return False
+    messages.success(request, success)
+    return True
+
+
+# Warehouse
+
+
+@login_required
+def fulfilment(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _require(request.user, Role.WAREHOUSE)
+    order = access_order(request.user, number)
+    drafts = [s for s in order.shipments.all() if s.state == "draft"]
+    return _page(
+        request,
+        "reconciliation/work/fulfilment.html",
+        FULFILMENT_CONTEXT,
+        order.number,
+        {"order": order, "lines": list(order.lines.all()), "drafts": drafts},
+    )
+
+
+def _back_to_fulfilment(number: str) -> HttpResponseRedirect:
+    return redirect(reverse("reconciliation:work_fulfilment", args=[number]))
+
+
+def _line_quantities(
+    request: AuthenticatedRequest, line_nos: list[int]
+) -> dict[int, work.LineQuantities]:
+    quantities = {}
+    for line_no in line_nos:
+        picked = request.POST.get(f"picked_{line_no}", "").strip()
+        shipped = request.POST.get(f"shipped_{line_no}", "").strip()
+        if not picked and not shipped:
+            continue
+        quantities[line_no] = work.LineQuantities(
+            picked=work.parse_decimal(picked or "0", label=f"Line {line_no} picked"),
+            shipped=work.parse_decimal(shipped or "0", label=f"Line {line_no} shipped"),
+        )
+    return quantities
+
+
+@login_required
+@require_POST
+def record_shipment(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _require(request.user, Role.WAREHOUSE)
+    order = access_order(request.user, number)
+    line_nos = [line.line_no for line in order.lines.all()]
+
+    def action() -> object:
+        return work.record_shipment(
+            actor=request.user,
+            order=order,
+            quantities=_line_quantities(request, line_nos),
+            carrier=request.POST.get("carrier", ""),
+            tracking_no=request.POST.get("tracking_no", ""),
+            shipment_number=request.POST.get("shipment", "")[:30],
+            ship=request.POST.get("ship") == "1",
+        )
+
+    _run(request, action, f"Recorded the shipment of order {order.number}.")
+    return _back_to_fulfilment(order.number)
+
+
+@login_required
+@require_POST
+def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _require(request.user, Role.WAREHOUSE)
+    order = access_order(request.user, number)
+    raw_line = request.POST.get("line", "")
+
+    def action() -> object:
+        return work.report_shortage(
+            actor=request.user,
+            order=order,
+            line_no=int(raw_line) if raw_line.isdigit() else 0,
+            qty_missing=work.parse_decimal(
+                request.POST.get("qty", ""), label="Short quantity"
+            ),
+            note=request.POST.get("note", "")[:2000],
+        )
+
+    _run(request, action, "Reported the shortage; the sales rep decides next.")
+    return _back_to_fulfilment(order.number)
+
+
+# Sales rep
+
+
+@login_required
+def sales_decision(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    _require(request.user, Role.SALES_REP)
+    case = access_case(request.user, case_id)
+    return _page(
+        request,
+        "reconciliation/work/sales.html",
+        SALES_CONTEXT,
+        case.order.number if case.order else case.subject_label,
+        {
+            "case": case,
+            "backorder_codes": work.BACKORDER_CODES,
+            "credit_limit": work.credit_limit(),
+            "suggested_amount": abs(case.difference) if case.difference else "",
+            "proposals": list(case.proposals.all()),
+        },
+    )
+
+
+def _back_to_case(case_id: int) -> HttpResponseRedirect:
+    return redirect(reverse("reconciliation:work_sales", args=[case_id]))
+
+
+@login_required
+@require_POST
+def decide_backorder(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    _require(request.user, Role.SALES_REP)
+    case = access_case(request.user, case_id)
+    _run(
+        request,
+        lambda: work.decide_backorder(
+            actor=request.user,
+            case_id=case.pk,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", "")[:2000],
+        ),
+        "Recorded the backorder decision.",
+    )
+    return _back_to_case(case.pk)
+
+
+@login_required
+@require_POST
+def uphold_price(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    _require(request.user, Role.SALES_REP)
+    case = access_case(request.user, case_id)
+    _run(
+        request,
+        lambda: work.uphold_invoiced_price(
+            actor=request.user,
+            case_id=case.pk,
+            reason=request.POST.get("reason", "")[:2000],
+        ),
+        "The invoiced price stands; the case is resolved.",
+    )
+    return _back_to_case(case.pk)
+
+
+@login_required
+@require_POST
+def propose_credit_note(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    _require(request.user, Role.SALES_REP)
+    case = access_case(request.user, case_id)
+    _run(
+        request,
+        lambda: work.propose_credit_note(
+            actor=request.user,
+            case_id=case.pk,
+            amount=work.parse_decimal(
+                request.POST.get("amount", ""), label="Credit note amount"
+            ),
+            message=request.POST.get("message", "")[:2000],
+        ),
+        "Proposed the credit note.",
+    )
+    return _back_to_case(case.pk)
+
+
+# Finance clerk
+
+
+@login_required
+def cash_application(request: AuthenticatedRequest) -> HttpResponse:
+    _require(request.user, Role.FINANCE_CLERK)
+    payments = list(work.open_payments()[:100])
+    raw = request.GET.get("payment", "")
+    selected: Payment | None = next(
+        (payment for payment in payments if str(payment.pk) == raw), None
+    )
+    invoices = list(work.open_invoices_for(selected)[:100]) if selected else []
+    return _page(
+        request,
+        "reconciliation/work/cash.html",
+        CASH_CONTEXT,
+        selected.number if selected else "",
+        {
+            "payments": payments,
+            "selected": selected,
+            "available": payment_available(selected) if selected else None,
+            "invoices": invoices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def apply_cash(request: AuthenticatedRequest) -> HttpResponse:
+    _require(request.user, Role.FINANCE_CLERK)
+    payment_id = request.POST.get("payment", "")
+    invoice_id = request.POST.get("invoice", "")
+    _run(
+        request,
+        lambda: work.apply_cash(
+            actor=request.user,
+            payment_id=int(payment_id) if payment_id.isdigit() else 0,
+            invoice_id=int(invoice_id) if invoice_id.isdigit() else 0,
+            amount=work.parse_decimal(request.POST.get("amount", ""), label="Amount"),
+        ),
+        "Applied the payment.",
+    )
+    url = reverse("reconciliation:work_cash")
+    return redirect(f"{url}?payment={payment_id}" if payment_id.isdigit() else url)
+
+
+# Finance manager
+
+
+@login_required
+def approval_list(request: AuthenticatedRequest) -> HttpResponse:
+    _require(request.user, Role.MANAGER)
+    return _page(
+        request,
+        "reconciliation/work/approvals.html",
+        APPROVALS_CONTEXT,
+        "",
+        {"approvals": list(work.pending_approvals())},
+    )
+
+
+@login_required
+@require_POST
+def decide_approval(request: AuthenticatedRequest, approval_id: int) -> HttpResponse:
+    _require(request.user, Role.MANAGER)
+    if not work.pending_approvals().filter(pk=approval_id).exists():
+        raise Http404("No pending approval with that number.")
+    _run(
+        request,
+        lambda: work.decide_approval(
+            approval_id=approval_id,
+            approver=request.user,
+            approve=request.POST.get("decision") == "approve",
+            reason=request.POST.get("reason", "")[:2000],
+        ),
+        "Recorded the decision.",
+    )
+    return redirect(reverse("reconciliation:work_approvals"))
