@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "reconciliation",
     "imports",
+    "practice",
     "communities",
     "social",
     "library",

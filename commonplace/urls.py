@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/", include("accounts.people_urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("imports/", include("imports.urls")),
+    path("practice/", include("practice.urls")),
     path("assist/", include("assist.urls")),
     path("communities/", include("communities.urls")),
     path("questions/", include("answers.urls")),

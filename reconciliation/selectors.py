@@ -61,12 +61,15 @@ CONTEXT_PRIORITY: dict[str, int] = {
 def visible_orders(viewer: Viewer) -> QuerySet[SalesOrder]:
     if not isinstance(viewer, User):
         return SalesOrder.objects.none()
+    # Practice sandboxes (practice app) live in their own companies; no real
+    # screen shows them, not even to the learner.
+    orders = SalesOrder.objects.exclude(company__practice_session__isnull=False)
     if viewer.is_external:
-        return SalesOrder.objects.filter(
+        return orders.filter(
             Q(customer_id=viewer.customer_id)
             | Q(customer__parent_id=viewer.customer_id)
         )
-    return SalesOrder.objects.all()
+    return orders
 
 
 @dataclass(frozen=True)
@@ -210,13 +213,15 @@ def visible_cases(viewer: Viewer) -> QuerySet[Discrepancy]:
     """
     if not isinstance(viewer, User) or viewer.is_external or not viewer.is_active:
         return Discrepancy.objects.none()
+    # As for orders: a practice sandbox's cases stay on the practice pages.
+    real = Discrepancy.objects.exclude(company__practice_session__isnull=False)
     if viewer.role == Role.MANAGER:
-        return Discrepancy.objects.all()
+        return real
 
     rule = Q(owner_role=viewer.role) | Q(assignee=viewer)
     if viewer.role == Role.SALES_REP:
         rule |= Q(order__sales_rep=viewer)
-    return Discrepancy.objects.filter(rule)
+    return real.filter(rule)
 
 
 @dataclass(frozen=True)

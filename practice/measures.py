@@ -1,0 +1,219 @@
+"""Productivity measures of case work, read from the audit events.
+
+The case services already append an event for every resolution and reopen
+(``case.state_changed`` with the new state in ``after``), and the matching
+pass appends ``discrepancy.reopened`` when the figures of a case a person
+resolved change. These events are the record; this module only reads them:
+
+- a resolution is a ``case.state_changed`` event to ``resolved`` by a
+  person; its ``after.resolution_seconds`` is the time from detection;
+- a resolution is an error when the case is reopened afterwards (by a
+  person, or by the matching pass because the documents changed) before it
+  is resolved again.
+
+Cases of practice sandboxes are left out.
+"""
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from accounts.models import Role, User
+from core.models import AuditEvent
+from reconciliation.models import Company, Discrepancy
+
+# Roles that may read the report; customers get 404, other roles 403.
+REPORT_ROLES = frozenset({Role.MANAGER, Role.HR, Role.FACILITATOR})
+NO_GROUP = "No group"
+CASE_TYPE = "reconciliation.discrepancy"
+RESOLVED = Discrepancy.State.RESOLVED
+REOPENED = Discrepancy.State.REOPENED
+MAX_RANGE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Figures for one person or one learner group."""
+
+    label: str
+    people: int
+    resolutions: int
+    median_hours: float | None
+    errors: int
+
+    @property
+    def error_rate(self) -> float:
+        return round(self.errors / self.resolutions, 4) if self.resolutions else 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    company: Company
+    start: date
+    end: date
+    people: list[Measures]
+    groups: list[Measures]
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    case_id: str
+    actor_id: int
+    at: datetime
+    seconds: int
+
+
+def local_bounds(company: Company, start: date, end: date) -> tuple[datetime, datetime]:
+    """Return the instants that open ``start`` and close ``end``, local time."""
+    zone = ZoneInfo(company.timezone)
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def check_range(start: date, end: date) -> None:
+    if end < start:
+        raise ValueError(
+            f"The range ends on {end.isoformat()}, before it starts on "
+            f"{start.isoformat()}: put the earlier day first."
+        )
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise ValueError(
+            f"The range from {start.isoformat()} to {end.isoformat()} is longer "
+            f"than {MAX_RANGE_DAYS} days: choose a year or less."
+        )
+
+
+def productivity_report(*, company: Company, start: date, end: date) -> Report:
+    """Return per-person and per-group figures for resolutions in the range.
+
+    A resolution counts in the range when it happened between the start of
+    ``start`` and the end of ``end``, local time of the company. Its error
+    (a later reopen) counts whenever the reopen happened.
+    """
+    check_range(start, end)
+    if company.is_sandbox:
+        raise ValueError(
+            f"{company.name} is a practice sandbox: productivity is measured "
+            "on real companies only."
+        )
+    opens, closes = local_bounds(company, start, end)
+    resolved_events = AuditEvent.objects.filter(
+        action="case.state_changed",
+        object_type=CASE_TYPE,
+        after__state=RESOLVED,
+        actor__isnull=False,
+        occurred_at__gte=opens,
+        occurred_at__lt=closes,
+    ).values_list("object_id", "actor_id", "occurred_at", "after")
+    candidates = list(resolved_events)
+    real_ids = {
+        str(pk)
+        for pk in Discrepancy.objects.filter(
+            company=company,
+            company__practice_session__isnull=True,
+            pk__in=[int(row[0]) for row in candidates],
+        ).values_list("pk", flat=True)
+    }
+    resolutions = [
+        _Resolution(object_id, actor_id, at, int(after["resolution_seconds"]))
+        for object_id, actor_id, at, after in candidates
+        if object_id in real_ids
+    ]
+    errors = _errors(resolutions)
+    people = {
+        person.pk: person
+        for person in User.objects.filter(
+            pk__in={item.actor_id for item in resolutions}
+        ).select_related("learner_group")
+    }
+    return Report(
+        company=company,
+        start=start,
+        end=end,
+        people=_per_person(resolutions, errors, people),
+        groups=_per_group(resolutions, errors, people),
+    )
+
+
+def _errors(resolutions: list[_Resolution]) -> set[tuple[str, datetime]]:
+    """Return the resolutions a later reopen undid, as (case id, time)."""
+    case_ids = {item.case_id for item in resolutions}
+    events = AuditEvent.objects.filter(
+        Q(action="case.state_changed", after__state__in=[RESOLVED, REOPENED])
+        | Q(action="discrepancy.reopened"),
+        object_type=CASE_TYPE,
+        object_id__in=case_ids,
+    ).order_by("occurred_at", "pk")
+    timeline: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
+    for event in events.values_list("object_id", "occurred_at", "action", "after"):
+        object_id, at, action, after = event
+        is_reopen = action == "discrepancy.reopened" or after.get("state") == REOPENED
+        timeline[object_id].append((at, is_reopen))
+    undone: set[tuple[str, datetime]] = set()
+    for item in resolutions:
+        later = [entry for entry in timeline[item.case_id] if entry[0] > item.at]
+        # The next event after a resolution decides: a reopen undoes it,
+        # another resolution means it was never reopened in between.
+        if later and later[0][1]:
+            undone.add((item.case_id, item.at))
+    return undone
+
+
+def _median_hours(seconds: list[int]) -> float | None:
+    return round(statistics.median(seconds) / 3600, 2) if seconds else None
+
+
+def _measures(
+    label: str,
+    items: list[_Resolution],
+    errors: set[tuple[str, datetime]],
+) -> Measures:
+    return Measures(
+        label=label,
+        people=len({item.actor_id for item in items}),
+        resolutions=len(items),
+        median_hours=_median_hours([item.seconds for item in items]),
+        errors=sum(1 for item in items if (item.case_id, item.at) in errors),
+    )
+
+
+def _per_person(
+    resolutions: list[_Resolution],
+    errors: set[tuple[str, datetime]],
+    people: dict[int, User],
+) -> list[Measures]:
+    by_person: dict[int, list[_Resolution]] = defaultdict(list)
+    for item in resolutions:
+        by_person[item.actor_id].append(item)
+    rows = [
+        _measures(people[pk].display_name, items, errors)
+        for pk, items in by_person.items()
+    ]
+    return sorted(rows, key=lambda row: row.label)
+
+
+def _per_group(
+    resolutions: list[_Resolution],
+    errors: set[tuple[str, datetime]],
+    people: dict[int, User],
+) -> list[Measures]:
+    by_group: dict[str, list[_Resolution]] = defaultdict(list)
+    for item in resolutions:
+        group = people[item.actor_id].learner_group
+        by_group[group.name if group else NO_GROUP].append(item)
+    return [_measures(name, items, errors) for name, items in sorted(by_group.items())]
+
+
+def may_read_report(person: User) -> bool:
+    return person.is_active and not person.is_external and person.role in REPORT_ROLES
+
+
+def report_companies() -> list[Company]:
+    """Return the real companies, the report's choices."""
+    return list(Company.objects.filter(practice_session__isnull=True).order_by("name"))

@@ -1,0 +1,440 @@
+"""The catalogue of practice scenarios.
+
+A scenario is a small, fixed data set (customers, products, orders,
+shipments, invoices and payments), the faults built into it, and the
+resolutions a learner is expected to reach. ``seed.build_scenario`` writes
+the data set into a sandbox company and runs the real matching pass, which
+finds the faults as cases. Nothing here reads the wall clock or a random
+source, so a scenario always seeds the same rows.
+
+Raise ``version`` when a scenario's data or expectations change; a session
+keeps the version it started with.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from reconciliation.models import DiscrepancyCode, ResolutionCode
+
+# Every scenario is checked as of this day: all promises and due dates passed.
+AS_OF = date(2025, 3, 31)
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    code: str
+    name: str
+    city: str
+
+
+@dataclass(frozen=True)
+class ProductSpec:
+    sku: str
+    name: str
+    price: str
+    uom: str = "unit"
+
+
+@dataclass(frozen=True)
+class ShipmentSpec:
+    number: str
+    shipped_at: date
+    # Line number to quantity shipped; a line left out did not ship.
+    quantities: dict[int, str]
+
+
+@dataclass(frozen=True)
+class InvoiceSpec:
+    number: str
+    reference: str
+    invoice_date: date
+    due_date: date
+    # Line number to quantity billed at the order price.
+    quantities: dict[int, str]
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    number: str
+    customer: str
+    order_date: date
+    promised_date: date
+    # (product sku, quantity, unit price) per line, numbered from 1.
+    lines: tuple[tuple[str, str, str], ...]
+    shipments: tuple[ShipmentSpec, ...] = ()
+    invoices: tuple[InvoiceSpec, ...] = ()
+    customer_po_ref: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentSpec:
+    number: str
+    # Empty when the bank did not say who paid.
+    customer: str
+    amount: str
+    value_date: date
+    reference: str
+
+
+@dataclass(frozen=True)
+class ExpectedResolution:
+    """The case of ``code`` on these documents ends with one of ``codes``.
+
+    Empty ``codes`` accept any end, also the matching pass resolving the
+    case because the learner fixed the documents.
+    """
+
+    code: str
+    codes: tuple[str, ...]
+    order: str = ""
+    invoice: str = ""
+    payment: str = ""
+    # The write-off the resolution forgives, when a write-off is expected.
+    write_off: Decimal | None = None
+    # Said to the learner when the check fails.
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class ExpectedAllocation:
+    """Money from ``payment`` applied to ``invoice``, not reversed, in total."""
+
+    payment: str
+    invoice: str
+    amount: Decimal
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    version: int
+    title: str
+    goal: str
+    story: str
+    role: str
+    parties: tuple[PartySpec, ...]
+    products: tuple[ProductSpec, ...]
+    orders: tuple[OrderSpec, ...]
+    payments: tuple[PaymentSpec, ...] = ()
+    resolutions: tuple[ExpectedResolution, ...] = ()
+    allocations: tuple[ExpectedAllocation, ...] = field(default_factory=tuple)
+
+    @property
+    def check_count(self) -> int:
+        return len(self.resolutions) + len(self.allocations)
+
+
+PARTIES = (
+    PartySpec("ALPEN", "Alpenblick Feinkost", "Innsbruck"),
+    PartySpec("HARBR", "Harbour Street Grocers", "Leith"),
+)
+PRODUCTS = (
+    ProductSpec("TEA-ASSAM", "Assam tea, 500 g tin", "12.50"),
+    ProductSpec("OIL-OLIVE", "Olive oil, 1 l bottle", "9.75"),
+    ProductSpec("HONEY-ACACIA", "Acacia honey, 250 g jar", "6.40"),
+)
+
+
+def _invoice(
+    number: str, quantities: dict[int, str], reference: str = ""
+) -> InvoiceSpec:
+    return InvoiceSpec(
+        number=number,
+        reference=reference,
+        invoice_date=date(2025, 2, 10),
+        due_date=date(2025, 3, 12),
+        quantities=quantities,
+    )
+
+
+def _shipment(number: str, quantities: dict[int, str]) -> ShipmentSpec:
+    return ShipmentSpec(
+        number=number, shipped_at=date(2025, 2, 7), quantities=quantities
+    )
+
+
+SHORT_PAYMENT_WRITE_OFF = Scenario(
+    key="short-payment-write-off",
+    version=1,
+    title="A short payment inside the write-off limit",
+    goal="Write off a small short payment after checking it is inside your limit.",
+    story=(
+        "Alpenblick Feinkost paid invoice PR-INV-1001 but kept back 12.50 EUR "
+        "as a bank charge. The amount is below the write-off limit, so you may "
+        "write it off yourself."
+    ),
+    role="finance_clerk",
+    parties=PARTIES,
+    products=PRODUCTS,
+    orders=(
+        OrderSpec(
+            number="PR-SO-1001",
+            customer="ALPEN",
+            order_date=date(2025, 2, 3),
+            promised_date=date(2025, 2, 10),
+            lines=(("TEA-ASSAM", "20", "12.50"), ("OIL-OLIVE", "12", "9.75")),
+            shipments=(_shipment("PR-SH-1001", {1: "20", 2: "12"}),),
+            invoices=(_invoice("PR-INV-1001", {1: "20", 2: "12"}),),
+        ),
+    ),
+    payments=(
+        PaymentSpec(
+            number="PR-PAY-1001",
+            customer="ALPEN",
+            amount="354.50",
+            value_date=date(2025, 3, 10),
+            reference="PR-INV-1001",
+        ),
+    ),
+    resolutions=(
+        ExpectedResolution(
+            code=DiscrepancyCode.SHORT_PAYMENT,
+            order="PR-SO-1001",
+            invoice="PR-INV-1001",
+            codes=(ResolutionCode.WRITE_OFF,),
+            write_off=Decimal("12.50"),
+            hint=(
+                "12.50 EUR is below the write-off limit: resolve the case with "
+                "a write-off."
+            ),
+        ),
+    ),
+    allocations=(
+        ExpectedAllocation(
+            payment="PR-PAY-1001",
+            invoice="PR-INV-1001",
+            amount=Decimal("354.50"),
+            hint="The payment names the invoice; leave its allocation in place.",
+        ),
+    ),
+)
+
+SHORT_PAYMENT_DISPUTE = Scenario(
+    key="short-payment-dispute",
+    version=1,
+    title="A short payment above the write-off limit",
+    goal=(
+        "Recognise a deduction that is too large to write off and settle it "
+        "with a credit note."
+    ),
+    story=(
+        "Harbour Street Grocers paid 180.00 EUR less than invoice PR-INV-2001. "
+        "Their remittance says six cases of olive oil arrived broken and were "
+        "thrown away. The warehouse confirms the breakage; the deduction is "
+        "above the write-off limit."
+    ),
+    role="finance_clerk",
+    parties=PARTIES,
+    products=PRODUCTS,
+    orders=(
+        OrderSpec(
+            number="PR-SO-2001",
+            customer="HARBR",
+            order_date=date(2025, 2, 3),
+            promised_date=date(2025, 2, 10),
+            lines=(("OIL-OLIVE", "80", "9.75"), ("TEA-ASSAM", "40", "12.50")),
+            shipments=(_shipment("PR-SH-2001", {1: "80", 2: "40"}),),
+            invoices=(_invoice("PR-INV-2001", {1: "80", 2: "40"}),),
+        ),
+    ),
+    payments=(
+        PaymentSpec(
+            number="PR-PAY-2001",
+            customer="HARBR",
+            amount="1100.00",
+            value_date=date(2025, 3, 11),
+            reference="PR-INV-2001",
+        ),
+    ),
+    resolutions=(
+        ExpectedResolution(
+            code=DiscrepancyCode.SHORT_PAYMENT,
+            order="PR-SO-2001",
+            invoice="PR-INV-2001",
+            codes=(ResolutionCode.CREDIT_NOTE,),
+            hint=(
+                "The goods were broken in transit and the deduction is above the "
+                "write-off limit: settle it with a credit note, not a write-off."
+            ),
+        ),
+    ),
+)
+
+UNSHIPPED_BACKORDER = Scenario(
+    key="unshipped-backorder",
+    version=1,
+    title="An unshipped line that needs a backorder decision",
+    goal="Decide what happens to an order line the warehouse could not ship.",
+    story=(
+        "Order PR-SO-3001 from Alpenblick Feinkost left the warehouse without "
+        "the acacia honey: none was in stock. The customer wants the honey as "
+        "soon as the next delivery arrives."
+    ),
+    role="warehouse",
+    parties=PARTIES,
+    products=PRODUCTS,
+    orders=(
+        OrderSpec(
+            number="PR-SO-3001",
+            customer="ALPEN",
+            order_date=date(2025, 2, 3),
+            promised_date=date(2025, 2, 10),
+            lines=(("TEA-ASSAM", "10", "12.50"), ("HONEY-ACACIA", "24", "6.40")),
+            shipments=(_shipment("PR-SH-3001", {1: "10"}),),
+            invoices=(_invoice("PR-INV-3001", {1: "10"}),),
+        ),
+    ),
+    payments=(
+        PaymentSpec(
+            number="PR-PAY-3001",
+            customer="ALPEN",
+            amount="125.00",
+            value_date=date(2025, 3, 5),
+            reference="PR-INV-3001",
+        ),
+    ),
+    resolutions=(
+        ExpectedResolution(
+            code=DiscrepancyCode.NOT_SHIPPED,
+            order="PR-SO-3001",
+            codes=(ResolutionCode.BACKORDER,),
+            hint="The customer still wants the honey: keep the line as a backorder.",
+        ),
+    ),
+)
+
+DUPLICATE_INVOICE = Scenario(
+    key="duplicate-invoice",
+    version=1,
+    title="The same delivery invoiced twice",
+    goal="Find the duplicate invoice and cancel it, leaving the original in place.",
+    story=(
+        "Harbour Street Grocers write that they received two invoices for "
+        "order PR-SO-4001 with the same reference. They paid the first one."
+    ),
+    role="finance_clerk",
+    parties=PARTIES,
+    products=PRODUCTS,
+    orders=(
+        OrderSpec(
+            number="PR-SO-4001",
+            customer="HARBR",
+            order_date=date(2025, 2, 3),
+            promised_date=date(2025, 2, 10),
+            customer_po_ref="HSG-7781",
+            lines=(("HONEY-ACACIA", "50", "6.40"),),
+            shipments=(_shipment("PR-SH-4001", {1: "50"}),),
+            invoices=(
+                _invoice("PR-INV-4001", {1: "50"}, reference="HSG-7781"),
+                _invoice("PR-INV-4002", {1: "50"}, reference="HSG-7781"),
+            ),
+        ),
+    ),
+    payments=(
+        PaymentSpec(
+            number="PR-PAY-4001",
+            customer="HARBR",
+            amount="320.00",
+            value_date=date(2025, 3, 6),
+            reference="PR-INV-4001",
+        ),
+    ),
+    resolutions=(
+        ExpectedResolution(
+            code=DiscrepancyCode.DUPLICATE_INVOICE,
+            order="PR-SO-4001",
+            invoice="PR-INV-4002",
+            codes=(ResolutionCode.DUPLICATE_CANCELLED,),
+            hint="PR-INV-4002 repeats PR-INV-4001: cancel the duplicate.",
+        ),
+    ),
+)
+
+UNAPPLIED_PAYMENT = Scenario(
+    key="unapplied-payment",
+    version=1,
+    title="A payment nobody could match",
+    goal="Find the invoice a payment belongs to and allocate the payment to it.",
+    story=(
+        "A bank transfer of 208.50 EUR arrived from an account the system "
+        "does not know, with the text 'ALPENBLICK ORDER 5001'. Alpenblick "
+        "Feinkost has one open invoice for order PR-SO-5001."
+    ),
+    role="finance_clerk",
+    parties=PARTIES,
+    products=PRODUCTS,
+    orders=(
+        OrderSpec(
+            number="PR-SO-5001",
+            customer="ALPEN",
+            order_date=date(2025, 2, 3),
+            promised_date=date(2025, 2, 10),
+            lines=(("HONEY-ACACIA", "15", "6.40"), ("TEA-ASSAM", "9", "12.50")),
+            shipments=(_shipment("PR-SH-5001", {1: "15", 2: "9"}),),
+            invoices=(_invoice("PR-INV-5001", {1: "15", 2: "9"}),),
+        ),
+    ),
+    payments=(
+        PaymentSpec(
+            number="PR-PAY-5001",
+            customer="",
+            amount="208.50",
+            value_date=date(2025, 3, 7),
+            reference="ALPENBLICK ORDER 5001",
+        ),
+    ),
+    resolutions=(
+        ExpectedResolution(
+            code=DiscrepancyCode.UNAPPLIED_PAYMENT,
+            payment="PR-PAY-5001",
+            codes=(),
+            hint="Allocate the payment; the matching pass then closes this case.",
+        ),
+        ExpectedResolution(
+            code=DiscrepancyCode.MISSING_PAYMENT,
+            order="PR-SO-5001",
+            invoice="PR-INV-5001",
+            codes=(),
+            hint="The invoice was paid by the unmatched transfer: allocate it.",
+        ),
+    ),
+    allocations=(
+        ExpectedAllocation(
+            payment="PR-PAY-5001",
+            invoice="PR-INV-5001",
+            amount=Decimal("208.50"),
+            hint=(
+                "The transfer text names order PR-SO-5001: allocate the payment "
+                "to its invoice."
+            ),
+        ),
+    ),
+)
+
+SCENARIOS: dict[str, Scenario] = {
+    scenario.key: scenario
+    for scenario in (
+        SHORT_PAYMENT_WRITE_OFF,
+        SHORT_PAYMENT_DISPUTE,
+        UNSHIPPED_BACKORDER,
+        DUPLICATE_INVOICE,
+        UNAPPLIED_PAYMENT,
+    )
+}
+
+
+class UnknownScenario(LookupError):
+    def __init__(self, key: str) -> None:
+        known = ", ".join(sorted(SCENARIOS))
+        super().__init__(
+            f"There is no practice scenario {key!r}: choose one of {known}."
+        )
+
+
+def get_scenario(key: str) -> Scenario:
+    try:
+        return SCENARIOS[key]
+    except KeyError:
+        raise UnknownScenario(key) from None

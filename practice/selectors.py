@@ -1,0 +1,41 @@
+"""Reads of practice sessions: a session is visible to its learner only."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from accounts.permissions import Viewer
+from practice.models import SandboxSession
+from reconciliation.models import Discrepancy, Invoice, Payment
+
+
+def visible_sessions(viewer: Viewer) -> QuerySet[SandboxSession]:
+    if not isinstance(viewer, User) or viewer.is_external or not viewer.is_active:
+        return SandboxSession.objects.none()
+    return SandboxSession.objects.filter(learner=viewer)
+
+
+def access_session(viewer: Viewer, session_id: int) -> SandboxSession:
+    """Return the viewer's own session, or raise 404 (another person's too)."""
+    session = (
+        visible_sessions(viewer).select_related("company").filter(pk=session_id).first()
+    )
+    if session is None:
+        raise Http404("No practice session found with that number.")
+    return session
+
+
+def session_cases(session: SandboxSession) -> QuerySet[Discrepancy]:
+    return (
+        Discrepancy.objects.filter(company=session.company)
+        .select_related("order", "invoice")
+        .order_by("pk")
+    )
+
+
+def session_invoices(session: SandboxSession) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(company=session.company).order_by("number")
+
+
+def session_payments(session: SandboxSession) -> QuerySet[Payment]:
+    return Payment.objects.filter(company=session.company).order_by("number")

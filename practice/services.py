@@ -1,0 +1,385 @@
+"""Start, check and reset practice sessions, and the learner's case work.
+
+The public API for other apps (the learning app's final simulation test
+builds on it) is ``start_session``, ``check_session`` and ``reset_session``.
+Each is one transaction and appends an audit event with a ``practice.``
+action. The case work calls the same reconciliation services as the real
+screens, after checking that the case belongs to the learner's session.
+"""
+
+import logging
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Sum
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from core.audit import record_event
+from core.models import AuditEvent
+from practice.models import SandboxSession
+from practice.scenarios import (
+    AS_OF,
+    ExpectedAllocation,
+    ExpectedResolution,
+    Scenario,
+    get_scenario,
+)
+from practice.seed import (
+    SANDBOX_CURRENCY,
+    SANDBOX_TIMEZONE,
+    build_scenario,
+    wipe_company,
+)
+from reconciliation import approvals, cases
+from reconciliation.matching import run_matching
+from reconciliation.models import (
+    Allocation,
+    Company,
+    Discrepancy,
+    Invoice,
+    Payment,
+)
+from reconciliation.services import allocate_payment
+
+logger = logging.getLogger(__name__)
+
+RESOLVED_STATES = frozenset({Discrepancy.State.RESOLVED, Discrepancy.State.CLOSED})
+
+
+class PracticeError(ValueError):
+    """A request the session's state does not allow; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check of "Check my work": what was expected and what was found."""
+
+    label: str
+    passed: bool
+    expected: str
+    found: str
+    feedback: str
+
+
+def _may_practise(person: User) -> None:
+    if not person.is_active or person.is_external:
+        raise PermissionDenied(f"{person.username} may not use the practice sandbox.")
+
+
+def start_session(*, learner: User, scenario_key: str) -> SandboxSession:
+    """Give ``learner`` a fresh sandbox company seeded with the scenario."""
+    _may_practise(learner)
+    scenario = get_scenario(scenario_key)
+    with transaction.atomic():
+        now = timezone.now()
+        company = Company.objects.create(
+            # Filled in below, once the session id is known.
+            name=f"Practice {learner.pk} {now.isoformat()}",
+            base_currency_id=SANDBOX_CURRENCY,
+            timezone=SANDBOX_TIMEZONE,
+            is_sandbox=True,
+        )
+        session = SandboxSession.objects.create(
+            learner=learner,
+            scenario_key=scenario.key,
+            scenario_version=scenario.version,
+            company=company,
+            started_at=now,
+        )
+        company.name = f"Practice session {session.pk}"
+        company.save(update_fields=["name"])
+        build_scenario(company=company, scenario=scenario)
+        record_event(
+            actor=learner,
+            action="practice.started",
+            target=session,
+            source=AuditEvent.Source.SCREEN,
+            after={
+                "scenario": scenario.key,
+                "version": scenario.version,
+                "company_id": company.pk,
+            },
+        )
+    logger.info(
+        "Practice session %s started: scenario %s for user %s",
+        session.pk,
+        scenario.key,
+        learner.pk,
+    )
+    return session
+
+
+def _scenario_of(session: SandboxSession) -> Scenario:
+    scenario = get_scenario(session.scenario_key)
+    if scenario.version != session.scenario_version:
+        raise PracticeError(
+            f"Session {session.pk} was started on version {session.scenario_version} "
+            f"of {scenario.key!r}, and the catalogue now has version "
+            f"{scenario.version}: start a new session."
+        )
+    return scenario
+
+
+def _lock_own_session(session_id: int, learner: User) -> SandboxSession:
+    session = (
+        SandboxSession.objects.select_for_update()
+        .select_related("company")
+        .filter(pk=session_id, learner=learner)
+        .first()
+    )
+    if session is None:
+        raise Http404("No practice session found with that number.")
+    return session
+
+
+def _require_active(session: SandboxSession, doing: str) -> None:
+    if session.status != SandboxSession.Status.ACTIVE:
+        raise PracticeError(
+            f"Session {session.pk} is {session.status}, so it cannot be {doing}: "
+            "start a new session of the scenario to practise again."
+        )
+
+
+def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
+    """Score the sandbox against the scenario's expected resolutions.
+
+    Stores the score (percent of checks passed) and the results, counts the
+    attempt, and finishes the session when every check passes.
+    """
+    with transaction.atomic():
+        session = _lock_own_session(session_id, learner)
+        _require_active(session, "checked")
+        scenario = _scenario_of(session)
+        results = [
+            *(
+                _check_resolution(session.company, item)
+                for item in scenario.resolutions
+            ),
+            *(
+                _check_allocation(session.company, item)
+                for item in scenario.allocations
+            ),
+        ]
+        passed = sum(1 for result in results if result.passed)
+        before = {
+            "score": session.score,
+            "attempts": session.attempts,
+            "status": session.status,
+        }
+        session.score = round(100 * passed / len(results)) if results else 100
+        session.attempts += 1
+        session.last_check = [asdict(result) for result in results]
+        if passed == len(results):
+            session.status = SandboxSession.Status.FINISHED
+            session.finished_at = timezone.now()
+        session.save(
+            update_fields=["score", "attempts", "last_check", "status", "finished_at"]
+        )
+        record_event(
+            actor=learner,
+            action="practice.checked",
+            target=session,
+            source=AuditEvent.Source.SCREEN,
+            before=before,
+            after={
+                "score": session.score,
+                "attempts": session.attempts,
+                "status": session.status,
+                "passed": passed,
+                "checks": len(results),
+            },
+        )
+    logger.info("Practice session %s checked: score %s", session.pk, session.score)
+    return results
+
+
+def _find_case(company: Company, item: ExpectedResolution) -> Discrepancy | None:
+    found = Discrepancy.objects.filter(company=company, code=item.code)
+    if item.order:
+        found = found.filter(order__number=item.order)
+    if item.invoice:
+        found = found.filter(invoice__number=item.invoice)
+    if item.payment:
+        found = found.filter(payment__number=item.payment)
+    return found.order_by("pk").first()
+
+
+def _check_resolution(company: Company, item: ExpectedResolution) -> CheckResult:
+    subject = " / ".join(
+        name for name in (item.order, item.invoice, item.payment) if name
+    )
+    label = f"{item.code} on {subject}"
+    wanted = " or ".join(item.codes)
+    expected = f"resolved with {wanted}" if wanted else "resolved"
+    if item.write_off is not None:
+        expected += f", writing off {item.write_off}"
+    case = _find_case(company, item)
+    if case is None:
+        return CheckResult(label, False, expected, "no such case", item.hint)
+    if case.state not in RESOLVED_STATES:
+        found = f"case {case.pk} is {case.state}"
+        return CheckResult(label, False, expected, found, item.hint)
+    found = f"resolved with {case.resolution_code or 'no code'}"
+    if item.codes and case.resolution_code not in item.codes:
+        return CheckResult(label, False, expected, found, item.hint)
+    if item.write_off is not None:
+        amount = cases.write_off_amount(case)
+        found += f", writing off {amount}"
+        if amount != item.write_off:
+            return CheckResult(label, False, expected, found, item.hint)
+    return CheckResult(label, True, expected, found, "Correct.")
+
+
+def _check_allocation(company: Company, item: ExpectedAllocation) -> CheckResult:
+    label = f"Allocation of {item.payment} to {item.invoice}"
+    expected = f"{item.amount} allocated"
+    total = Allocation.objects.filter(
+        payment__company=company,
+        payment__number=item.payment,
+        invoice__number=item.invoice,
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    found = f"{total.quantize(Decimal('0.01'))} allocated"
+    passed = total == item.amount
+    return CheckResult(
+        label, passed, expected, found, "Correct." if passed else item.hint
+    )
+
+
+def reset_session(*, session_id: int, learner: User) -> SandboxSession:
+    """Restore the session's sandbox to the scenario's seed, exactly.
+
+    Deletes every document of the sandbox company and seeds it again. The
+    score and attempts stay, because they record the learner's history.
+    """
+    with transaction.atomic():
+        session = _lock_own_session(session_id, learner)
+        _require_active(session, "reset")
+        scenario = _scenario_of(session)
+        deleted = wipe_company(session.company)
+        build_scenario(company=session.company, scenario=scenario)
+        record_event(
+            actor=learner,
+            action="practice.reset",
+            target=session,
+            source=AuditEvent.Source.SCREEN,
+            after={"scenario": scenario.key, "rows_deleted": deleted},
+        )
+    logger.info("Practice session %s reset", session.pk)
+    return session
+
+
+# The learner's work on the cases of a session.
+
+
+def session_case(session: SandboxSession, case_id: int) -> Discrepancy:
+    case = Discrepancy.objects.filter(company=session.company, pk=case_id).first()
+    if case is None:
+        raise Http404("No case found with that number in this practice session.")
+    return case
+
+
+def start_case(*, session: SandboxSession, case_id: int, learner: User) -> Discrepancy:
+    """Take the case and start work on it.
+
+    The learner plays every role in the sandbox, so an unassigned case is
+    first assigned to them, whatever its owner role; ``cases.start_case``
+    then moves it as on the real screens.
+    """
+    _require_active(session, "worked")
+    case = session_case(session, case_id)
+    with transaction.atomic():
+        locked = cases.lock_case(case.pk)
+        if locked.assignee_id is None:
+            locked.assignee = learner
+            locked.save(update_fields=["assignee", "updated_at"])
+            record_event(
+                actor=learner,
+                action="practice.case_taken",
+                target=locked,
+                source=AuditEvent.Source.SCREEN,
+                before={"assignee_id": None},
+                after={"assignee_id": learner.pk, "session_id": session.pk},
+            )
+        return cases.start_case(case_id=case.pk, actor=learner)
+
+
+def resolve_case(
+    *,
+    session: SandboxSession,
+    case_id: int,
+    learner: User,
+    resolution_code: str,
+    note: str,
+) -> Discrepancy:
+    _require_active(session, "worked")
+    return cases.resolve_case(
+        case_id=session_case(session, case_id).pk,
+        actor=learner,
+        resolution_code=resolution_code,
+        note=note,
+    )
+
+
+def reject_case(
+    *, session: SandboxSession, case_id: int, learner: User, reason: str
+) -> Discrepancy:
+    _require_active(session, "worked")
+    return cases.reject_case(
+        case_id=session_case(session, case_id).pk, actor=learner, reason=reason
+    )
+
+
+def reopen_case(
+    *, session: SandboxSession, case_id: int, learner: User, reason: str
+) -> Discrepancy:
+    _require_active(session, "worked")
+    return cases.reopen_case(
+        case_id=session_case(session, case_id).pk, actor=learner, reason=reason
+    )
+
+
+def request_write_off(
+    *, session: SandboxSession, case_id: int, learner: User, reason: str
+) -> None:
+    _require_active(session, "worked")
+    approvals.request_write_off(
+        case_id=session_case(session, case_id).pk, actor=learner, reason=reason
+    )
+
+
+def allocate(
+    *,
+    session: SandboxSession,
+    learner: User,
+    payment_number: str,
+    invoice_number: str,
+    amount: Decimal | None,
+) -> Allocation:
+    """Allocate a sandbox payment to a sandbox invoice, then rerun the matching pass.
+
+    The pass runs at once so the learner sees the cases the allocation
+    settles or opens, as a clerk would after the next scheduled pass.
+    """
+    _require_active(session, "worked")
+    company = session.company
+    payment = Payment.objects.filter(company=company, number=payment_number).first()
+    if payment is None:
+        raise PracticeError(
+            f"There is no payment {payment_number!r} in this session: pick one "
+            "from the list."
+        )
+    invoice = Invoice.objects.filter(company=company, number=invoice_number).first()
+    if invoice is None:
+        raise PracticeError(
+            f"There is no invoice {invoice_number!r} in this session: pick one "
+            "from the list."
+        )
+    allocation = allocate_payment(
+        payment=payment, invoice=invoice, amount=amount, actor=learner
+    )
+    run_matching(company=company, as_of=AS_OF)
+    return allocation

@@ -1,0 +1,90 @@
+"""The practice pages: scoped to the learner's own session."""
+
+import pytest
+
+from practice import services
+from practice.models import SandboxSession
+from practice.tests.conftest import only_case, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_learner_works_a_scenario_through_the_pages(learner):
+    client = signed_in(learner)
+    catalogue = client.get("/practice/")
+    assert catalogue.status_code == 200
+    assert "A short payment inside the write-off limit" in catalogue.content.decode()
+
+    started = client.post("/practice/start/", {"scenario": "short-payment-write-off"})
+    session = SandboxSession.objects.get(learner=learner)
+    assert started.url == f"/practice/sessions/{session.pk}/"
+    case = only_case(session, "SHORT_PAYMENT")
+    base = f"/practice/sessions/{session.pk}/"
+    client.post(f"{base}cases/{case.pk}/", {"action": "start"})
+    client.post(
+        f"{base}cases/{case.pk}/",
+        {"action": "resolve", "resolution_code": "write_off", "note": "Bank fee."},
+    )
+    client.post(f"{base}check/")
+
+    page = client.get(base).content.decode()
+    session.refresh_from_db()
+    assert (session.score, session.status) == (100, "finished")
+    assert 'data-testid="score">100 %' in page
+    assert "This session is finished." in page
+
+
+def test_bad_input_gets_a_message(learner):
+    client = signed_in(learner)
+    response = client.post("/practice/start/", {"scenario": "nope"}, follow=True)
+    assert "There is no practice scenario &#x27;nope&#x27;" in response.content.decode()
+
+    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
+    base = f"/practice/sessions/{session.pk}/"
+    page = client.post(
+        f"{base}allocate/",
+        {"payment": "PR-PAY-5001", "invoice": "PR-INV-5001", "amount": "ten"},
+        follow=True,
+    ).content.decode()
+    assert "Amount &#x27;ten&#x27; is not a number: enter it like 120.50." in page
+    case = only_case(session, "UNAPPLIED_PAYMENT")
+    page = client.post(
+        f"{base}cases/{case.pk}/", {"action": "fly"}, follow=True
+    ).content.decode()
+    assert "Unknown action &#x27;fly&#x27;: use one of the buttons." in page
+    page = client.post(
+        f"{base}cases/{case.pk}/",
+        {"action": "resolve", "resolution_code": "refund", "note": "x"},
+        follow=True,
+    ).content.decode()
+    assert f"Cannot move case {case.pk} from open to resolved" in page
+
+
+def test_another_persons_session_is_404(learner, other_learner, customer):
+    session = services.start_session(learner=learner, scenario_key="duplicate-invoice")
+    case = only_case(session, "DUPLICATE_INVOICE")
+    base = f"/practice/sessions/{session.pk}/"
+
+    for person in (other_learner, customer):
+        client = signed_in(person)
+        assert client.get(base).status_code == 404
+        for action in ("check/", "reset/", "allocate/", f"cases/{case.pk}/"):
+            assert client.post(base + action, {"action": "start"}).status_code == 404
+    assert signed_in(customer).get("/practice/").status_code == 404
+    case.refresh_from_db()
+    session.refresh_from_db()
+    assert (case.state, case.assignee_id, session.attempts) == ("open", None, 0)
+
+
+def test_a_case_of_another_session_is_404_in_mine(learner):
+    mine = services.start_session(learner=learner, scenario_key="duplicate-invoice")
+    other = services.start_session(learner=learner, scenario_key="unshipped-backorder")
+    foreign = only_case(other, "NOT_SHIPPED")
+
+    response = signed_in(learner).post(
+        f"/practice/sessions/{mine.pk}/cases/{foreign.pk}/", {"action": "start"}
+    )
+
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.state == "open"

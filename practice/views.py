@@ -1,0 +1,248 @@
+"""Practice pages: the catalogue, a session's cases, and the productivity report.
+
+Every session route starts from ``access_session``, so another person's
+session answers 404. The case actions call the reconciliation services
+through ``practice.services``, scoped to the session's sandbox company.
+"""
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.http import AuthenticatedRequest
+from practice import measures as productivity
+from practice import services
+from practice.scenarios import SCENARIOS, UnknownScenario
+from practice.selectors import (
+    access_session,
+    session_cases,
+    session_invoices,
+    session_payments,
+    visible_sessions,
+)
+from reconciliation.cases import CaseError
+from reconciliation.models import ResolutionCode
+
+MAX_TEXT = 2000
+
+
+def _internal(request: AuthenticatedRequest) -> None:
+    if request.user.is_external:
+        raise Http404("No such page.")
+
+
+@login_required
+def catalogue(request: AuthenticatedRequest) -> HttpResponse:
+    _internal(request)
+    return render(
+        request,
+        "practice/catalogue.html",
+        {
+            "scenarios": list(SCENARIOS.values()),
+            "sessions": list(visible_sessions(request.user)[:50]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def start(request: AuthenticatedRequest) -> HttpResponse:
+    _internal(request)
+    try:
+        session = services.start_session(
+            learner=request.user, scenario_key=request.POST.get("scenario", "")[:80]
+        )
+    except UnknownScenario as error:
+        messages.error(request, str(error))
+        return redirect(reverse("practice:catalogue"))
+    return redirect(reverse("practice:session", args=[session.pk]))
+
+
+@login_required
+def session_detail(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    session = access_session(request.user, session_id)
+    scenario = SCENARIOS.get(session.scenario_key)
+    return render(
+        request,
+        "practice/session.html",
+        {
+            "session": session,
+            "scenario": scenario,
+            "cases": list(session_cases(session)),
+            "invoices": list(session_invoices(session)),
+            "payments": list(session_payments(session)),
+            "resolution_codes": ResolutionCode.choices,
+            "active": session.status == session.Status.ACTIVE,
+        },
+    )
+
+
+def _back(session_id: int) -> HttpResponseRedirect:
+    return redirect(reverse("practice:session", args=[session_id]))
+
+
+def _run(
+    request: AuthenticatedRequest, session_id: int, action: Callable[[], object]
+) -> HttpResponseRedirect:
+    """Run a service and go back, showing a rejected request as a message."""
+    try:
+        action()
+    except (CaseError, services.PracticeError, ValueError) as error:
+        messages.error(request, str(error))
+    return _back(session_id)
+
+
+@login_required
+@require_POST
+def case_action(
+    request: AuthenticatedRequest, session_id: int, case_id: int
+) -> HttpResponse:
+    session = access_session(request.user, session_id)
+    services.session_case(session, case_id)
+    action = request.POST.get("action", "")
+    text = request.POST.get("note", "")[:MAX_TEXT]
+    learner = request.user
+    actions: dict[str, Callable[[], object]] = {
+        "start": lambda: services.start_case(
+            session=session, case_id=case_id, learner=learner
+        ),
+        "resolve": lambda: services.resolve_case(
+            session=session,
+            case_id=case_id,
+            learner=learner,
+            resolution_code=request.POST.get("resolution_code", ""),
+            note=text,
+        ),
+        "reject": lambda: services.reject_case(
+            session=session, case_id=case_id, learner=learner, reason=text
+        ),
+        "reopen": lambda: services.reopen_case(
+            session=session, case_id=case_id, learner=learner, reason=text
+        ),
+        "request_write_off": lambda: services.request_write_off(
+            session=session, case_id=case_id, learner=learner, reason=text
+        ),
+    }
+    if action not in actions:
+        messages.error(
+            request, f"Unknown action {action[:40]!r}: use one of the buttons."
+        )
+        return _back(session.pk)
+    return _run(request, session.pk, actions[action])
+
+
+@login_required
+@require_POST
+def allocate(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    session = access_session(request.user, session_id)
+    raw = request.POST.get("amount", "").strip()[:40]
+    amount: Decimal | None = None
+    if raw:
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            messages.error(
+                request, f"Amount {raw!r} is not a number: enter it like 120.50."
+            )
+            return _back(session.pk)
+        if not amount.is_finite() or amount <= 0:
+            messages.error(
+                request, f"Amount {raw!r} must be more than zero: enter it like 120.50."
+            )
+            return _back(session.pk)
+    return _run(
+        request,
+        session.pk,
+        lambda: services.allocate(
+            session=session,
+            learner=request.user,
+            payment_number=request.POST.get("payment", "")[:40],
+            invoice_number=request.POST.get("invoice", "")[:40],
+            amount=amount,
+        ),
+    )
+
+
+@login_required
+@require_POST
+def check(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    session = access_session(request.user, session_id)
+    return _run(
+        request,
+        session.pk,
+        lambda: services.check_session(session_id=session.pk, learner=request.user),
+    )
+
+
+@login_required
+@require_POST
+def reset(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    session = access_session(request.user, session_id)
+    try:
+        services.reset_session(session_id=session.pk, learner=request.user)
+    except services.PracticeError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The sandbox is back to the scenario's start.")
+    return _back(session.pk)
+
+
+def _day(raw: str, default: date) -> date:
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        raise ValueError(
+            f"{raw[:20]!r} is not a date: write it as YYYY-MM-DD."
+        ) from None
+
+
+@login_required
+def measures(request: AuthenticatedRequest) -> HttpResponse:
+    _internal(request)
+    if not productivity.may_read_report(request.user):
+        raise PermissionDenied(
+            "The productivity report is for managers, HR and learning facilitators."
+        )
+    companies = productivity.report_companies()
+    params = request.GET
+    chosen = next(
+        (item for item in companies if str(item.pk) == params.get("company", "")),
+        companies[0] if companies else None,
+    )
+    report = None
+    error = ""
+    today = timezone.localdate()
+    start = end = today
+    try:
+        end = _day(params.get("end", ""), today)
+        start = _day(params.get("start", ""), end - timedelta(days=29))
+        if chosen is not None:
+            report = productivity.productivity_report(
+                company=chosen, start=start, end=end
+            )
+    except ValueError as problem:
+        error = str(problem)
+    return render(
+        request,
+        "practice/measures.html",
+        {
+            "companies": companies,
+            "chosen": chosen,
+            "report": report,
+            "error": error,
+            "start": start,
+            "end": end,
+        },
+        status=400 if error else 200,
+    )
