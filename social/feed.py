@@ -121,8 +121,12 @@ def decode_cursor(cursor: str, *, sort: str) -> FeedKey:
 
 
 def feed_sources(viewer: User) -> Sources:
-    """Return the ids of the people, tags and communities ``viewer`` reads from."""
-    people: list[int] = []
+    """Return the ids of the people, tags and communities ``viewer`` reads from.
+
+    The reader's own posts count as followed, so a post they write shows in
+    their feed wherever they wrote it.
+    """
+    people: list[int] = [viewer.pk]
     hashtags: list[int] = []
     communities: set[int] = set()
     rows = Follow.objects.filter(follower=viewer).values_list(

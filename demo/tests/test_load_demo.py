@@ -127,3 +127,36 @@ def test_refuses_without_debug():
 def test_allow_production_overrides():
     run_load_demo("--allow-production")
     assert SalesOrder.objects.count() == 830
+
+
+@override_settings(DEBUG=True)
+def test_seeds_a_conversation_for_the_home_feed():
+    from social.feed import home_feed
+    from social.models import Follow, Post
+
+    run_load_demo()
+    kinds = sorted(Post.objects.values_list("kind", flat=True))
+    assert kinds == ["announcement", "blog", "micro", "micro", "micro"]
+    assert Follow.objects.count() == 6
+
+    # margaret follows #shortpayment and paula, and belongs to the customer
+    # community; the announcement is pinned until she reads it.
+    page = home_feed(
+        User.objects.get(username="margaret"), cursor=None, sort="newest", limit=20
+    )
+    assert [post.title for post in page.pinned] == ["Help is now on every order screen"]
+    assert sorted(post.author.username for post in page.posts) == [
+        "lena",
+        "margaret",
+        "paula",
+    ]
+
+    # The customer contact sees the customer community post, nothing internal.
+    customer_page = home_feed(
+        User.objects.get(username="wandk"), cursor=None, sort="newest", limit=20
+    )
+    assert customer_page.pinned == []
+    assert [post.author.username for post in customer_page.posts] == ["margaret"]
+
+    run_load_demo()
+    assert Post.objects.count() == 5

@@ -10,6 +10,8 @@ from demo.accounts import featured_short_payment_order, list_demo_accounts
 from demo.knowledge import seed_knowledge
 from demo.northwind import load_company_x
 from demo.people import DEMO_PASSWORD
+from demo.profiles import seed_profiles
+from demo.social import seed_social
 from reconciliation.models import Company
 
 
@@ -49,6 +51,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 load_company_x()
                 seed_knowledge()
+                seed_profiles()
+                seed_social()
             self.stdout.write(self.style.SUCCESS(f"{name} loaded."))
 
         self._print_accounts(base_url=options["base_url"].rstrip("/"))
