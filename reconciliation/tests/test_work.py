@@ -408,7 +408,9 @@ def test_credit_note_above_the_invoice_total_is_refused(short_payment, sales_rep
 def test_another_rep_cannot_open_a_finance_case_on_sallys_order(
     short_payment, other_rep
 ):
-    response = signed_in(other_rep).get(f"/reconciliation/work/cases/{short_payment.pk}/")
+    response = signed_in(other_rep).get(
+        f"/reconciliation/work/cases/{short_payment.pk}/"
+    )
 
     assert response.status_code == 404
 
@@ -494,8 +496,11 @@ def test_clerk_allocates_part_of_a_payment(clerk, unallocated, open_invoice):
             "allocate 300.00 or less.",
         ),
         ("0", "Amount 0 is not positive: enter more than 0."),
-        ("1.005", "Amount 1.005 has more than 2 decimals, which USD does not allow: "
-         "round it."),
+        (
+            "1.005",
+            "Amount 1.005 has more than 2 decimals, which USD does not allow: "
+            "round it.",
+        ),
         ("lots", "Amount 'lots' is not a number: enter digits such as 12.50."),
     ],
 )
@@ -536,9 +541,7 @@ def test_allocation_above_the_invoice_residual_is_refused(clerk, open_invoice):
 @pytest.mark.parametrize(
     "person", ["warehouse", "sales_rep", "manager", "customer", "stranger"]
 )
-def test_only_a_finance_clerk_applies_cash(
-    person, request, unallocated, open_invoice
-):
+def test_only_a_finance_clerk_applies_cash(person, request, unallocated, open_invoice):
     client = signed_in(request.getfixturevalue(person))
 
     assert client.get("/reconciliation/work/cash/").status_code == 403
