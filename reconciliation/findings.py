@@ -18,7 +18,7 @@ from core.models import AuditEvent
 from reconciliation.cases import compute_due_at
 from reconciliation.checks import Finding
 from reconciliation.models import Company, Discrepancy
-from reconciliation.services import save_fields, unsaved_audit_event
+from reconciliation.services import insert_rows, save_fields, unsaved_audit_event
 
 # Discrepancy fields a later run may change on an existing row.
 FINDING_FIELDS = (
@@ -130,7 +130,7 @@ def save_findings(
         before_state_only: dict[str, str | None] = {"state": before_state}
         events.append(_event(action, row, before_state_only, {"state": row.state}))
 
-    Discrepancy.objects.bulk_create(created, batch_size=500)
+    insert_rows(created)
     for row in created:
         settled = row.state == State.RESOLVED
         action = "discrepancy.settled" if settled else "discrepancy.opened"

@@ -43,6 +43,7 @@ from reconciliation.models import (
 from reconciliation.money import format_money
 from reconciliation.services import (
     allocate_locked,
+    insert_rows,
     lock_documents,
     refresh_documents,
     save_fields,
@@ -53,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
 State = MatchGroup.State
+Origin = MatchGroup.Origin
 GROUP_FIELDS = (
     "state",
     "outcome",
@@ -79,10 +81,11 @@ class MatchError(ValueError):
 # Storing what the pass found
 
 
-def _values(group: MatchGroup) -> dict[str, Any]:
+def _values(group: MatchGroup | dict[str, Any]) -> dict[str, Any]:
+    """Return the compared fields of a group or of a stored row, Decimals as text."""
     values: dict[str, Any] = {}
     for name in GROUP_FIELDS:
-        value = getattr(group, name)
+        value = group[name] if isinstance(group, dict) else getattr(group, name)
         if isinstance(value, Decimal):
             value = str(value.normalize())
         values[name] = value
@@ -113,38 +116,72 @@ def _apply(group: MatchGroup, record: MatchRecord) -> None:
     group.purchase_order_id = record.purchase_order_id
 
 
+def _record_values(record: MatchRecord, row: dict[str, Any]) -> dict[str, Any]:
+    """Return what ``_values`` gives for ``row`` once ``_apply`` applied ``record``."""
+    confirmed_by_person = (
+        row["confirmed_by_id"] is not None and row["compared"] == record.compared
+    )
+    state = (
+        State.CONFIRMED
+        if confirmed_by_person or not record.proposed
+        else State.PROPOSED
+    )
+    values = {name: getattr(record, name, None) for name in GROUP_FIELDS}
+    values["state"] = state
+    if isinstance(record.residual, Decimal):
+        values["residual"] = str(record.residual.normalize())
+    return values
+
+
+def _stored_group(company: Company, row: dict[str, Any]) -> MatchGroup:
+    """Build the model instance of a stored row, to update it without a read."""
+    group = MatchGroup(
+        pk=row["id"],
+        company=company,
+        kind=row["kind"],
+        key=row["key"],
+        origin=row["origin"],
+        confirmed_by_id=row["confirmed_by_id"],
+        **{name: row[name] for name in GROUP_FIELDS},
+    )
+    group._state.adding = False
+    return group
+
+
 def save_match_records(
     company: Company,
     records: list[MatchRecord],
-    existing: dict[str, MatchGroup],
+    existing: dict[str, dict[str, Any]],
     *,
     now: datetime,
-) -> tuple[dict[str, MatchGroup], list[AuditEvent]]:
+) -> tuple[dict[str, int], list[AuditEvent]]:
     """Insert new groups, update changed ones and reverse those now gone.
 
-    ``existing`` contains the groups in the same scope that are not reversed.
-    Return every stored group by key, and the audit events to append.
+    ``existing`` contains the stored rows (see ``existing_groups``) in the same
+    scope that are not reversed. Only the groups whose compared values changed
+    become model instances and are written. Return the id of every stored
+    group by key, and the audit events to append.
     """
     events: list[AuditEvent] = []
     created: list[MatchGroup] = []
     changed: list[MatchGroup] = []
-    stored: dict[str, MatchGroup] = {}
+    stored: dict[str, int] = {}
     for record in records:
-        group = existing.pop(record.key, None)
-        if group is None:
+        row = existing.pop(record.key, None)
+        if row is None:
             group = MatchGroup(company=company, kind=record.kind, key=record.key)
             _apply(group, record)
             if group.state == State.CONFIRMED:
                 group.confirmed_at = now
             created.append(group)
-            stored[record.key] = group
             continue
-        stored[record.key] = group
-        before = _values(group)
-        _apply(group, record)
-        after = _values(group)
+        stored[record.key] = row["id"]
+        before = _values(row)
+        after = _record_values(record, row)
         if after == before:
             continue
+        group = _stored_group(company, row)
+        _apply(group, record)
         group.updated_at = now
         changed.append(group)
         diff = [name for name in after if after[name] != before[name]]
@@ -159,14 +196,22 @@ def save_match_records(
             )
         )
 
-    for group in existing.values():
-        if group.origin != MatchGroup.Origin.RULE or group.allocations.exists():
+    leftovers = [row for row in existing.values() if row["origin"] == Origin.RULE]
+    with_allocations = set(
+        Allocation.objects.filter(
+            match_group_id__in=[row["id"] for row in leftovers]
+        ).values_list("match_group_id", flat=True)
+    )
+    reversed_groups: list[MatchGroup] = []
+    for row in leftovers:
+        if row["id"] in with_allocations:
             continue
+        group = _stored_group(company, row)
         group.state = State.REVERSED
         group.reversed_at = now
         group.reversal_reason = LEFTOVER_REASON
         group.updated_at = now
-        changed.append(group)
+        reversed_groups.append(group)
         events.append(
             unsaved_audit_event(
                 action="match.reversed",
@@ -178,8 +223,9 @@ def save_match_records(
             )
         )
 
-    MatchGroup.objects.bulk_create(created, batch_size=500)
+    insert_rows(created)
     for group in created:
+        stored[group.key] = group.pk
         events.append(
             unsaved_audit_event(
                 action=f"match.{group.state}",
@@ -189,19 +235,26 @@ def save_match_records(
                 reason=group.rule,
             )
         )
+    save_fields(changed, [*GROUP_FIELDS, "updated_at"])
     save_fields(
-        changed,
-        [*GROUP_FIELDS, "reversed_at", "reversal_reason", "updated_at"],
+        reversed_groups, ["state", "reversed_at", "reversal_reason", "updated_at"]
     )
     return stored, events
 
 
-def existing_groups(company: Company, scope: Q) -> dict[str, MatchGroup]:
-    """Return the groups in ``scope`` that are not reversed, by key, locked."""
+def existing_groups(company: Company, scope: Q) -> dict[str, dict[str, Any]]:
+    """Return the groups in ``scope`` that are not reversed, by key, locked.
+
+    The rows are read as values, not model instances: a pass over unchanged
+    documents compares them and builds no instance.
+    """
     rows = MatchGroup.objects.select_for_update().filter(scope, company=company)
-    return {
-        group.key: group for group in rows.exclude(state=State.REVERSED).order_by("pk")
-    }
+    values = (
+        rows.exclude(state=State.REVERSED)
+        .order_by("pk")
+        .values("id", "kind", "key", "origin", "confirmed_by_id", *GROUP_FIELDS)
+    )
+    return {row["key"]: row for row in values}
 
 
 # Confirming and reversing

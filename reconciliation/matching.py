@@ -55,7 +55,6 @@ from reconciliation.models import (
     Discrepancy,
     Invoice,
     InvoiceLine,
-    MatchGroup,
     ReconStatus,
     ReturnAuthorization,
     ReturnLine,
@@ -67,6 +66,7 @@ from reconciliation.models import (
 from reconciliation.purchasing import check_purchases
 from reconciliation.services import (
     derive_payment_status,
+    insert_rows,
     save_fields,
     unsaved_audit_event,
 )
@@ -213,7 +213,7 @@ def _match_chunk(
     _link_allocations(documents, stored)
     events.extend(_save_settlements(settlements, documents))
     _save_recon_statuses(documents, results.findings)
-    AuditEvent.objects.bulk_create(events, batch_size=500)
+    insert_rows(events)
 
     tally.orders += len(documents)
     tally.written_off += sum(1 for s in settlements if "writeoff_amount" in s.after)
@@ -237,7 +237,7 @@ def _store_other(
         now=timezone.now(),
     )
     events.extend(match_events)
-    AuditEvent.objects.bulk_create(events, batch_size=500)
+    insert_rows(events)
 
 
 def _load_documents(company: Company, first: int, last: int) -> list[OrderDocuments]:
@@ -311,20 +311,18 @@ def _load_returns(
         )
 
 
-def _link_allocations(
-    documents: list[OrderDocuments], stored: dict[str, MatchGroup]
-) -> None:
+def _link_allocations(documents: list[OrderDocuments], stored: dict[str, int]) -> None:
     """Point each allocation not yet linked at the cash match of its invoice."""
     changed = []
     for order_documents in documents:
         for allocation in order_documents.allocations:
-            group = stored.get(f"D:invoice:{allocation.invoice_id}")
-            if group is None or group.pk is None:
+            group_id = stored.get(f"D:invoice:{allocation.invoice_id}")
+            if group_id is None:
                 continue
             # An allocation keeps the match it was first linked to, so the
             # rows of a reversed match stay with that match.
             if allocation.match_group_id is None:
-                allocation.match_group_id = group.pk
+                allocation.match_group_id = group_id
                 changed.append(allocation)
     save_fields(changed, ["match_group"])
 
