@@ -61,9 +61,9 @@ class Report:
 
 @dataclass(frozen=True)
 class _Resolution:
+    event_id: int
     case_id: str
     actor_id: int
-    at: datetime
     seconds: int
 
 
@@ -110,19 +110,19 @@ def productivity_report(*, company: Company, start: date, end: date) -> Report:
         actor__isnull=False,
         occurred_at__gte=opens,
         occurred_at__lt=closes,
-    ).values_list("object_id", "actor_id", "occurred_at", "after")
+    ).values_list("pk", "object_id", "actor_id", "after")
     candidates = list(resolved_events)
     real_ids = {
         str(pk)
         for pk in Discrepancy.objects.filter(
             company=company,
             company__practice_session__isnull=True,
-            pk__in=[int(row[0]) for row in candidates],
+            pk__in=[int(row[1]) for row in candidates],
         ).values_list("pk", flat=True)
     }
     resolutions = [
-        _Resolution(object_id, actor_id, at, int(after["resolution_seconds"]))
-        for object_id, actor_id, at, after in candidates
+        _Resolution(event_id, object_id, actor_id, int(after["resolution_seconds"]))
+        for event_id, object_id, actor_id, after in candidates
         if object_id in real_ids
     ]
     errors = _errors(resolutions)
@@ -141,27 +141,31 @@ def productivity_report(*, company: Company, start: date, end: date) -> Report:
     )
 
 
-def _errors(resolutions: list[_Resolution]) -> set[tuple[str, datetime]]:
-    """Return the resolutions a later reopen undid, as (case id, time)."""
+def _errors(resolutions: list[_Resolution]) -> set[int]:
+    """Return the events of the resolutions that a later reopen undid.
+
+    Events are ordered by id, which is the order they were appended in.
+    """
     case_ids = {item.case_id for item in resolutions}
     events = AuditEvent.objects.filter(
         Q(action="case.state_changed", after__state__in=[RESOLVED, REOPENED])
         | Q(action="discrepancy.reopened"),
         object_type=CASE_TYPE,
         object_id__in=case_ids,
-    ).order_by("occurred_at", "pk")
-    timeline: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
-    for event in events.values_list("object_id", "occurred_at", "action", "after"):
-        object_id, at, action, after = event
+    ).order_by("pk")
+    timeline: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+    for event_id, object_id, action, after in events.values_list(
+        "pk", "object_id", "action", "after"
+    ):
         is_reopen = action == "discrepancy.reopened" or after.get("state") == REOPENED
-        timeline[object_id].append((at, is_reopen))
-    undone: set[tuple[str, datetime]] = set()
+        timeline[object_id].append((event_id, is_reopen))
+    undone: set[int] = set()
     for item in resolutions:
-        later = [entry for entry in timeline[item.case_id] if entry[0] > item.at]
+        later = [entry for entry in timeline[item.case_id] if entry[0] > item.event_id]
         # The next event after a resolution decides: a reopen undoes it,
         # another resolution means it was never reopened in between.
         if later and later[0][1]:
-            undone.add((item.case_id, item.at))
+            undone.add(item.event_id)
     return undone
 
 
@@ -172,20 +176,20 @@ def _median_hours(seconds: list[int]) -> float | None:
 def _measures(
     label: str,
     items: list[_Resolution],
-    errors: set[tuple[str, datetime]],
+    errors: set[int],
 ) -> Measures:
     return Measures(
         label=label,
         people=len({item.actor_id for item in items}),
         resolutions=len(items),
         median_hours=_median_hours([item.seconds for item in items]),
-        errors=sum(1 for item in items if (item.case_id, item.at) in errors),
+        errors=sum(1 for item in items if item.event_id in errors),
     )
 
 
 def _per_person(
     resolutions: list[_Resolution],
-    errors: set[tuple[str, datetime]],
+    errors: set[int],
     people: dict[int, User],
 ) -> list[Measures]:
     by_person: dict[int, list[_Resolution]] = defaultdict(list)
@@ -200,7 +204,7 @@ def _per_person(
 
 def _per_group(
     resolutions: list[_Resolution],
-    errors: set[tuple[str, datetime]],
+    errors: set[int],
     people: dict[int, User],
 ) -> list[Measures]:
     by_group: dict[str, list[_Resolution]] = defaultdict(list)

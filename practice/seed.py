@@ -213,7 +213,7 @@ def wipe_company(company: Company) -> int:
 
     The rows are deleted with plain SQL, children first: the documents point
     at each other with protected keys (an allocation at its payment, a credit
-    note at its invoice), which the ORM's delete refuses even when every row
+    note at its invoice), which the ORM's delete rejects even when every row
     goes. Foreign keys are checked at commit on SQLite and PostgreSQL.
     """
     if not company.is_sandbox:

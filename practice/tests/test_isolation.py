@@ -93,7 +93,7 @@ def test_pages_and_api_answer_404_or_leave_it_out(session, everyone):
     assert case.state == "in_progress"
 
 
-def test_help_panel_ask_refuses_a_sandbox_order(session):
+def test_help_panel_ask_rejects_sandbox_order(session):
     with pytest.raises(ValidationError) as error:
         ask_from_context(
             asker=session.learner,

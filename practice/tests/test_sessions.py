@@ -181,7 +181,7 @@ def test_untouched_case_fails_with_what_was_expected_and_found(learner):
     assert (session.score, session.attempts, session.status) == (50, 1, "active")
 
 
-def test_write_off_above_the_limit_is_refused_and_a_credit_note_passes(learner):
+def test_write_off_above_limit_rejected(learner):
     session = services.start_session(
         learner=learner, scenario_key="short-payment-dispute"
     )
@@ -296,9 +296,7 @@ def real_rows():
     }
 
 
-def test_reset_restores_the_seed_exactly_and_leaves_real_data_alone(
-    learner, make_order, customer_party
-):
+def test_reset_restores_seed_exactly(learner, make_order, customer_party):
     make_order("10248", customer_party)
     before_real = real_rows()
     session = services.start_session(
@@ -361,7 +359,7 @@ def test_real_table_counts_do_not_change_with_reset(
     ) == counts
 
 
-def test_reset_or_check_of_a_finished_session_is_refused(learner):
+def test_finished_session_rejects_reset_and_check(learner):
     session = services.start_session(
         learner=learner, scenario_key="unshipped-backorder"
     )
@@ -391,7 +389,7 @@ def test_another_persons_session_is_not_found(learner, other_learner):
     assert session.attempts == 0
 
 
-def test_a_changed_scenario_version_is_refused(learner):
+def test_changed_scenario_version_rejected(learner):
     session = services.start_session(learner=learner, scenario_key="duplicate-invoice")
     SandboxSession.objects.filter(pk=session.pk).update(scenario_version=0)
 

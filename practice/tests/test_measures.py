@@ -1,0 +1,170 @@
+"""Productivity measures read from the case services' audit events."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from accounts.models import Role
+from conftest import make_person
+from core.audit import record_event
+from core.models import AuditEvent
+from practice import services
+from practice.measures import productivity_report, report_companies
+from practice.tests.conftest import signed_in, work
+from reconciliation import cases
+from reconciliation.models import Discrepancy
+from reconciliation.tests.conftest import make_case
+
+pytestmark = pytest.mark.django_db
+
+State = Discrepancy.State
+# 2026-03-10 23:30 UTC is already 2026-03-11 in Auckland (UTC+13 in March).
+LATE_EVENING_UTC = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+
+
+def resolve_after(case, person, *, hours):
+    Discrepancy.objects.filter(pk=case.pk).update(
+        state=State.IN_PROGRESS,
+        assignee=person,
+        created_at=case.created_at - timedelta(hours=hours),
+    )
+    cases.resolve_case(
+        case_id=case.pk, actor=person, resolution_code="refund", note="Refunded."
+    )
+    return last_event()
+
+
+def last_event():
+    return AuditEvent.objects.latest("pk")
+
+
+def at(event, when):
+    AuditEvent.objects.filter(pk=event.pk).update(occurred_at=when)
+
+
+@pytest.fixture
+def team(company, make_order, customer_party, learner):
+    company.timezone = "Pacific/Auckland"
+    company.save()
+    order = make_order("10248", customer_party)
+    ada = make_person("ada", Role.FINANCE_CLERK, group="operations")
+    bea = make_person("bea", Role.FINANCE_CLERK, group="operations")
+    cy = make_person("cy", Role.FINANCE_CLERK, group="warehouse")
+    dee = make_person("dee", Role.FINANCE_CLERK)
+
+    day = LATE_EVENING_UTC
+    at(resolve_after(make_case(order), ada, hours=2), day)
+    reopened = make_case(order)
+    at(resolve_after(reopened, ada, hours=4), day)
+    cases.reopen_case(case_id=reopened.pk, actor=ada, reason="Customer objected.")
+    cases.start_case(case_id=reopened.pk, actor=ada)
+    at(resolve_after(reopened, ada, hours=5), day)
+    at(resolve_after(make_case(order), ada, hours=9), day)
+    # The matching pass reopens a case whose documents changed after bea
+    # resolved it: her resolution was wrong too.
+    changed = make_case(order)
+    at(resolve_after(changed, bea, hours=1), day)
+    record_event(
+        actor=None,
+        action="discrepancy.reopened",
+        target=changed,
+        source=AuditEvent.Source.RULE,
+        after={"state": State.REOPENED},
+    )
+    at(resolve_after(make_case(order), cy, hours=8), day)
+    # Outside the range: the local day before.
+    at(resolve_after(make_case(order), cy, hours=6), day - timedelta(days=1))
+    at(resolve_after(make_case(order), dee, hours=3), day)
+    # A practice session of the learner, in the same hours: left out.
+    session = services.start_session(learner=learner, scenario_key="duplicate-invoice")
+    work(session, learner, "DUPLICATE_INVOICE", "duplicate_cancelled")
+    at(last_event(), day)
+    return company
+
+
+def rows(measures):
+    return [
+        (row.label, row.people, row.resolutions, row.median_hours, row.errors)
+        for row in measures
+    ]
+
+
+def test_per_person_and_group_on_the_local_day(team):
+    report = productivity_report(
+        company=team, start=date(2026, 3, 11), end=date(2026, 3, 11)
+    )
+
+    assert rows(report.people) == [
+        ("Ada Tester", 1, 4, 4.5, 1),
+        ("Bea Tester", 1, 1, 1.0, 1),
+        ("Cy Tester", 1, 1, 8.0, 0),
+        ("Dee Tester", 1, 1, 3.0, 0),
+    ]
+    assert [row.error_rate for row in report.people] == [0.25, 1.0, 0.0, 0.0]
+    assert rows(report.groups) == [
+        ("No group", 1, 1, 3.0, 0),
+        ("Operations", 2, 5, 4.0, 2),
+        ("Warehouse", 1, 1, 8.0, 0),
+    ]
+    assert report.groups[1].error_rate == 0.4
+
+
+def test_the_utc_day_is_not_the_local_day(team):
+    report = productivity_report(
+        company=team, start=date(2026, 3, 10), end=date(2026, 3, 10)
+    )
+
+    assert rows(report.people) == [("Cy Tester", 1, 1, 6.0, 0)]
+
+
+def test_bad_range_and_sandbox_rejected(team, learner):
+    with pytest.raises(ValueError) as error:
+        productivity_report(company=team, start=date(2026, 3, 2), end=date(2026, 3, 1))
+    assert str(error.value) == (
+        "The range ends on 2026-03-01, before it starts on 2026-03-02: put the "
+        "earlier day first."
+    )
+    with pytest.raises(ValueError) as error:
+        productivity_report(company=team, start=date(2025, 1, 1), end=date(2026, 3, 1))
+    assert str(error.value) == (
+        "The range from 2025-01-01 to 2026-03-01 is longer than 366 days: choose "
+        "a year or less."
+    )
+    sandbox = learner.practice_sessions.get().company
+    with pytest.raises(ValueError) as error:
+        productivity_report(
+            company=sandbox, start=date(2026, 3, 1), end=date(2026, 3, 1)
+        )
+    assert str(error.value) == (
+        f"Practice session {learner.practice_sessions.get().pk} is a practice "
+        "sandbox: productivity is measured on real companies only."
+    )
+    assert report_companies() == [team]
+
+
+def test_report_page_is_for_managers_hr_and_facilitators(team, facilitator, customer):
+    url = "/practice/measures/"
+    params = {"company": team.pk, "start": "2026-03-11", "end": "2026-03-11"}
+    for role in (Role.MANAGER, Role.HR):
+        response = signed_in(make_person(f"p-{role}", role)).get(url, params)
+        assert response.status_code == 200
+    page = signed_in(facilitator).get(url, params).content.decode()
+    assert (
+        "<tr><td>Operations</td><td>2</td><td>5</td><td>4.0</td><td>2</td>"
+        "<td>0.40</td></tr>" in page
+    )
+    assert (
+        "<tr><td>Ada Tester</td><td>4</td><td>4.5</td><td>1</td><td>0.25</td></tr>"
+        in page
+    )
+
+    clerk = make_person("clara", Role.FINANCE_CLERK, group="operations")
+    assert signed_in(clerk).get(url, params).status_code == 403
+    assert signed_in(customer).get(url, params).status_code == 404
+
+    bad = signed_in(facilitator).get(url, {"start": "yesterday"})
+    assert bad.status_code == 400
+    assert (
+        "&#x27;yesterday&#x27; is not a date: write it as YYYY-MM-DD."
+        in bad.content.decode()
+    )
