@@ -6,6 +6,7 @@ form and calls one service in ``reconciliation.work``.
 """
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +20,8 @@ from accounts.models import Role, User
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from reconciliation import cases, work
-from reconciliation.models import Payment
+from reconciliation.models import Discrepancy, Payment
+from reconciliation.money import quantize_money
 from reconciliation.selectors import access_case, access_order
 from reconciliation.services import payment_available
 
@@ -162,10 +164,18 @@ def sales_decision(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             "case": case,
             "backorder_codes": work.BACKORDER_CODES,
             "credit_limit": work.credit_limit(),
-            "suggested_amount": abs(case.difference) if case.difference else "",
+            "suggested_amount": _suggested_credit(case),
             "proposals": list(case.proposals.all()),
         },
     )
+
+
+def _suggested_credit(case: Discrepancy) -> Decimal | str:
+    """Return the case's money difference as the credit to offer, if it has one."""
+    if case.difference is None or case.invoice is None:
+        return ""
+    minor_units = case.invoice.currency.minor_units
+    return quantize_money(abs(case.difference), minor_units=minor_units)
 
 
 def _back_to_case(case_id: int) -> HttpResponseRedirect:
