@@ -47,6 +47,9 @@ def tsquery(query: ParsedQuery) -> SearchQuery:
 
 
 class PostgresBackend:
+    # NOTE: the counts and the page are two passes over every matching row,
+    # and each builds the visible ids of every kind; a common word on the
+    # small benchmark data set takes seconds (see docs/benchmarks.md).
     def run(
         self,
         entries: QuerySet[SearchEntry],

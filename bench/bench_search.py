@@ -1,0 +1,417 @@
+"""Benchmark search against the raw full-text query and a bare JSON view.
+
+Run: ``.venv/bin/python bench/bench_search.py [--size small] [--requests 300]
+[--write]``. Without ``DATABASE_URL`` it builds ``var/bench/search-<size>.sqlite3``
+from scratch; with it, it fills that PostgreSQL database (which must be
+empty). The data set is generated here: communities (open, private and
+customer-visible), people, posts, questions, answers, FAQ entries and
+library items whose text mixes common and rare words, then indexed with
+``reindex_all``.
+
+Each round runs every case once, in turn, with a query taken from a
+rotating mix of rare words, common words, phrases and prefixes:
+
+- the search API (``GET /api/search``) through Django's full middleware
+  stack in this process (``django.test.Client``), so network time is left out;
+- ``search.selectors.search`` called directly, with visibility, facets,
+  snippets and the page;
+- the raw full-text query for the same text through the same driver: the
+  20 best entry ids, with no visibility, facets or snippets;
+- a bare signed-in JSON view, the floor of the middleware stack.
+"""
+
+import argparse
+import gc
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Case, machine_description, percentile, setup_django
+
+WARM_UP = 20
+SEED = 20261204
+
+
+@dataclass(frozen=True)
+class Size:
+    communities: int
+    people: int
+    posts: int
+    questions: int
+    answers_per_question: int
+    faq_entries: int
+    documents: int
+
+
+SIZES = {
+    "tiny": Size(10, 50, 1_000, 300, 2, 200, 200),
+    "small": Size(40, 500, 20_000, 5_000, 2, 2_000, 3_000),
+    "medium": Size(200, 5_000, 200_000, 100_000, 2, 50_000, 50_000),
+}
+COMMON_WORDS = [
+    "payment",
+    "invoice",
+    "order",
+    "shipment",
+    "credit",
+    "note",
+    "customer",
+    "remittance",
+    "reconciliation",
+    "bank",
+    "line",
+    "discrepancy",
+    "refund",
+    "warehouse",
+    "backorder",
+    "statement",
+    "tolerance",
+    "approval",
+    "dispute",
+    "confirmation",
+    "delivery",
+]
+FILLER_WORDS = [
+    "the",
+    "a",
+    "to",
+    "of",
+    "and",
+    "check",
+    "before",
+    "after",
+    "when",
+    "each",
+    "every",
+    "first",
+    "then",
+    "please",
+    "team",
+    "review",
+    "screen",
+    "field",
+    "value",
+    "total",
+    "amount",
+    "date",
+    "status",
+    "case",
+    "owner",
+]
+PHRASES = ["credit note", "bank line", "short payment", "partial shipment"]
+PREFIXES = ["reconcil*", "ship*", "disput*", "remit*"]
+RARE_WORD_COUNT = 2_000
+
+
+def rare_word(number: int) -> str:
+    return f"zq{number:05d}"
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    parts = []
+    for _ in range(words):
+        roll = rng.random()
+        if roll < 0.02:
+            parts.append(rare_word(rng.randrange(RARE_WORD_COUNT)))
+        elif roll < 0.35:
+            parts.append(rng.choice(COMMON_WORDS))
+        elif roll < 0.40:
+            parts.append(rng.choice(PHRASES))
+        else:
+            parts.append(rng.choice(FILLER_WORDS))
+    return " ".join(parts).capitalize() + "."
+
+
+def generate(size: Size, rng: random.Random) -> None:
+    """Write the data set with bulk inserts, then build the index."""
+    from accounts.models import Role, User
+    from answers.models import Answer, FaqEntry, Question
+    from communities.models import Community, Membership
+    from library.models import Document
+    from reconciliation.models import Company, Currency, Party
+    from search.indexing import reindex_all
+    from social.models import Post
+
+    company = Company.objects.create(
+        name="Bench Company", base_currency=Currency.objects.get(code="USD")
+    )
+    party = Party.objects.create(
+        company=company, code="BENCH", name="Bench Customer", currency_id="USD"
+    )
+    people = User.objects.bulk_create(
+        User(
+            username=f"person{number}",
+            first_name=f"Person{number}",
+            last_name=rng.choice(COMMON_WORDS).capitalize(),
+            role=Role.SALES_REP,
+            title=sentence(rng, 3),
+        )
+        for number in range(size.people)
+    )
+    visibilities = ["open"] * 6 + ["private"] * 3 + ["customer"]
+    communities = Community.objects.bulk_create(
+        Community(
+            slug=f"community-{number}",
+            name=f"Community {number}",
+            purpose=sentence(rng, 12),
+            visibility=visibilities[number % len(visibilities)],
+        )
+        for number in range(size.communities)
+    )
+    viewer = people[0]
+    Membership.objects.bulk_create(
+        Membership(community=community, person=viewer)
+        for community in communities[:: len(visibilities) * 2]
+    )
+
+    def text(words: int) -> tuple[str, str]:
+        body = " ".join(sentence(rng, 12) for _ in range(max(1, words // 12)))
+        return body, f"<p>{body}</p>"
+
+    def bulk(model, build, count: int) -> list[Any]:
+        created = []
+        for start in range(0, count, 5_000):
+            batch = [build() for _ in range(min(5_000, count - start))]
+            created += model.objects.bulk_create(batch)
+        return created
+
+    def post() -> Post:
+        body, html = text(40)
+        author = rng.choice(people)
+        return Post(
+            community=rng.choice(communities),
+            author=author,
+            author_name=author.username,
+            body=body,
+            body_html=html,
+        )
+
+    def question() -> Question:
+        body, html = text(30)
+        return Question(
+            community=rng.choice(communities),
+            author=rng.choice(people),
+            author_name="bench",
+            title=sentence(rng, 8),
+            body=body,
+            body_html=html,
+        )
+
+    bulk(Post, post, size.posts)
+    questions = bulk(Question, question, size.questions)
+    answer_questions = iter(
+        [item for item in questions for _ in range(size.answers_per_question)]
+    )
+
+    def answer() -> Answer:
+        body, html = text(30)
+        return Answer(
+            question=next(answer_questions),
+            author_name="bench",
+            body=body,
+            body_html=html,
+        )
+
+    def faq_entry() -> FaqEntry:
+        body, html = text(40)
+        return FaqEntry(
+            question=sentence(rng, 8),
+            answer=body,
+            answer_html=html,
+            customer_visible=rng.random() < 0.3,
+        )
+
+    def document() -> Document:
+        body, html = text(60)
+        return Document(
+            title=sentence(rng, 5),
+            summary=sentence(rng, 10),
+            body=body,
+            body_html=html,
+            customer_visible=rng.random() < 0.3,
+        )
+
+    bulk(Answer, answer, size.questions * size.answers_per_question)
+    bulk(FaqEntry, faq_entry, size.faq_entries)
+    bulk(Document, document, size.documents)
+    User.objects.create(username="bench-customer", role=Role.CUSTOMER, customer=party)
+    counts = reindex_all()
+    print(f"indexed {counts}", file=sys.stderr)
+
+
+def query_mix(rng: random.Random) -> list[str]:
+    """Return a shuffled list of rare, common, phrase and prefix queries."""
+    queries = [rare_word(rng.randrange(RARE_WORD_COUNT)) for _ in range(20)]
+    queries += [rng.choice(COMMON_WORDS) for _ in range(10)]
+    queries += [f"{rng.choice(COMMON_WORDS)} {rng.choice(COMMON_WORDS)}"]
+    queries += [f'"{phrase}"' for phrase in PHRASES]
+    queries += PREFIXES
+    queries += [f"{rng.choice(COMMON_WORDS)} -{rng.choice(COMMON_WORDS)}"]
+    rng.shuffle(queries)
+    return queries
+
+
+def raw_query_runner(queries: list[str]):
+    """Return a callable running the bare full-text query for the next query."""
+    from django.db import connection
+
+    from search.backends.postgresql import tsquery
+    from search.backends.sqlite import match_expression
+    from search.models import SearchEntry
+    from search.query import parse_query
+
+    parsed = [parse_query(text) for text in queries]
+    turn = iter(range(10**9))
+
+    if connection.vendor == "sqlite":
+        sql = (
+            "SELECT rowid FROM search_entry_fts WHERE search_entry_fts MATCH %s "
+            "ORDER BY bm25(search_entry_fts, 10.0, 1.0, 6.0, 3.0) LIMIT 20"
+        )
+        expressions = [match_expression(query) for query in parsed]
+
+        def run_sqlite() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [expressions[next(turn) % len(expressions)]])
+                cursor.fetchall()
+
+        return run_sqlite
+
+    from django.contrib.postgres.search import SearchRank
+    from django.db.models import F
+
+    def run_postgres() -> None:
+        query = tsquery(parsed[next(turn) % len(parsed)])
+        rows = (
+            SearchEntry.objects.filter(vector=query)
+            .annotate(rank=SearchRank(F("vector"), query))
+            .order_by("-rank")
+            .values_list("id", flat=True)[:20]
+        )
+        list(rows)
+
+    return run_postgres
+
+
+def build_cases(queries: list[str]) -> list[Case]:
+    from django.test import Client
+
+    from accounts.models import User
+    from search.selectors import search
+
+    viewer = User.objects.get(username="person0")
+    client = Client()
+    client.force_login(viewer)
+    api_turn = iter(range(10**9))
+    selector_turn = iter(range(10**9))
+
+    def call_api() -> None:
+        text = queries[next(api_turn) % len(queries)]
+        response = client.get("/api/search", {"q": text})
+        if response.status_code != 200:
+            raise SystemExit(f"/api/search?q={text} returned {response.status_code}.")
+
+    def call_selector() -> None:
+        search(viewer, queries[next(selector_turn) % len(queries)])
+
+    def call_bare() -> None:
+        client.get("/bench/bare")
+
+    return [
+        Case("search API, GET /api/search", call_api),
+        Case("search() selector, no HTTP", call_selector),
+        Case("raw full-text query, 20 best ids", raw_query_runner(queries)),
+        Case("bare signed-in JSON view (floor)", call_bare),
+    ]
+
+
+def measure(cases: list[Case], count: int) -> None:
+    """Time ``count`` runs per case, taking the cases in turn."""
+    for round_number in range(count + WARM_UP):
+        for case in cases:
+            gc.collect()
+            start = time.perf_counter()
+            case.run()
+            elapsed = (time.perf_counter() - start) * 1000
+            if round_number >= WARM_UP:
+                case.samples.append(elapsed)
+
+
+def report(cases: list[Case], *, size: str, requests: int, queries: int) -> str:
+    from django.db import connection
+
+    from search.models import SearchEntry
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            (version,) = cursor.fetchone()
+        engine = f"PostgreSQL {version.split()[0]}"
+    else:
+        import sqlite3
+
+        engine = f"SQLite {sqlite3.sqlite_version}"
+    raw = next(case for case in cases if case.label.startswith("raw"))
+    raw_p95 = percentile(raw.samples, 0.95)
+    lines = [
+        f"Size {size}: {SearchEntry.objects.count():,} index entries. "
+        f"{requests} timed runs per case after {WARM_UP} warm-up rounds, cases "
+        f"interleaved, {queries} queries in rotation. "
+        f"{machine_description(engine)}.",
+        "",
+        "| case | p50 ms | p95 ms | p95 / raw query p95 |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for case in cases:
+        p50 = percentile(case.samples, 0.5)
+        p95 = percentile(case.samples, 0.95)
+        lines.append(f"| {case.label} | {p50:.2f} | {p95:.2f} | {p95 / raw_p95:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--write", action="store_true", help="update the results")
+    options = parser.parse_args()
+
+    setup_django(sqlite_file=f"search-{options.size}.sqlite3", fresh=True)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.common import write_section
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(SEED)
+    started = time.perf_counter()
+    generate(SIZES[options.size], rng)
+    print(f"generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+            cursor.execute(
+                "INSERT INTO search_entry_fts(search_entry_fts) VALUES ('optimize')"
+            )
+
+    queries = query_mix(rng)
+    cases = build_cases(queries)
+    measure(cases, options.requests)
+    text = report(
+        cases, size=options.size, requests=options.requests, queries=len(queries)
+    )
+    print(text)
+    if options.write:
+        write_section(text, name="bench_search", vendor=connection.vendor)
+
+
+if __name__ == "__main__":
+    main()
