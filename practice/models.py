@@ -16,9 +16,10 @@ class SandboxSession(models.Model):
         ACTIVE = "active", "Active"
         FINISHED = "finished", "Finished"
 
+    # PROTECT: without its session a sandbox company would count as real data.
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="practice_sessions",
     )
     scenario_key = models.CharField(max_length=60)

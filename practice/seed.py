@@ -165,9 +165,9 @@ def _subtotal(qty: str, price: str, minor_units: int) -> Decimal:
 def company_scoped_models() -> list[tuple[type[models.Model], str]]:
     """Return every reconciliation model with rows of a company, and the lookup.
 
-    A model with a ``company`` key is scoped directly; a child row (an order
-    line, an allocation, a case comment) through its first parent that has
-    one. Children come before their parents, so deleting in this order never
+    A model with a ``company`` key is scoped directly. A child row (an order
+    line, an allocation, a case comment) is scoped through its first parent
+    that has one. Children come before their parents, so deleting in this order never
     leaves a row that points at a deleted one.
     """
     direct: list[tuple[type[models.Model], str]] = []

@@ -51,7 +51,7 @@ RESOLVED_STATES = frozenset({Discrepancy.State.RESOLVED, Discrepancy.State.CLOSE
 
 
 class PracticeError(ValueError):
-    """A request the session's state does not allow; the message says what to do."""
+    """A request the session's state does not allow; the message names the next step."""
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ def start_case(*, session: SandboxSession, case_id: int, learner: User) -> Discr
     """Take the case and start work on it.
 
     The learner plays every role in the sandbox, so an unassigned case is
-    first assigned to them, whatever its owner role; ``cases.start_case``
+    first assigned to them, whatever its owner role. ``cases.start_case``
     then moves it as on the real screens.
     """
     _require_active(session, "worked")

@@ -1,7 +1,7 @@
 """Practice pages: the catalogue, a session's cases, and the productivity report.
 
 Every session route starts from ``access_session``, so another person's
-session answers 404. The case actions call the reconciliation services
+session returns 404. The case actions call the reconciliation services
 through ``practice.services``, scoped to the session's sandbox company.
 """
 

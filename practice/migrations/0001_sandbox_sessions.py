@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('last_check', models.JSONField(blank=True, default=list)),
                 ('company', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='practice_session', to='reconciliation.company')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='practice_sessions', to=settings.AUTH_USER_MODEL)),
+                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='practice_sessions', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'ordering': ['-started_at', '-id'],

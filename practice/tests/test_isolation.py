@@ -48,7 +48,7 @@ def test_selectors_leave_sandbox_rows_out(
 ):
     real = make_order("10248", customer_party)
     case = only_case(session, "SHORT_PAYMENT")
-    # The learner holds the case, the strongest claim anyone could have to it.
+    # The case is assigned to the learner, the strongest claim anyone has to it.
     services.start_case(session=session, case_id=case.pk, learner=session.learner)
 
     for person in everyone:
@@ -59,7 +59,7 @@ def test_selectors_leave_sandbox_rows_out(
     assert SalesOrder.objects.filter(company=session.company).count() == 1
 
 
-def test_pages_and_api_answer_404_or_leave_it_out(session, everyone):
+def test_real_pages_hide_sandbox(session, everyone):
     case = only_case(session, "SHORT_PAYMENT")
     services.start_case(session=session, case_id=case.pk, learner=session.learner)
 

@@ -109,7 +109,7 @@ def test_per_person_and_group_on_the_local_day(team):
     assert report.groups[1].error_rate == 0.4
 
 
-def test_the_utc_day_is_not_the_local_day(team):
+def test_report_uses_local_day(team):
     report = productivity_report(
         company=team, start=date(2026, 3, 10), end=date(2026, 3, 10)
     )

@@ -76,7 +76,7 @@ def test_another_persons_session_is_404(learner, other_learner, customer):
     assert (case.state, case.assignee_id, session.attempts) == ("open", None, 0)
 
 
-def test_a_case_of_another_session_is_404_in_mine(learner):
+def test_case_of_other_session_404(learner):
     mine = services.start_session(learner=learner, scenario_key="duplicate-invoice")
     other = services.start_session(learner=learner, scenario_key="unshipped-backorder")
     foreign = only_case(other, "NOT_SHIPPED")

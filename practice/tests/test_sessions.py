@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db.models import ProtectedError
 from django.http import Http404
 
 from core.models import AuditEvent
@@ -164,7 +165,7 @@ def test_write_off_inside_the_limit_scores_full_marks(learner):
     ]
 
 
-def test_untouched_case_fails_with_what_was_expected_and_found(learner):
+def test_check_untouched_case_fails(learner):
     session = services.start_session(
         learner=learner, scenario_key="short-payment-write-off"
     )
@@ -251,7 +252,7 @@ def test_backorder_and_duplicate_scenarios_pass_with_their_codes(learner):
     ] == [True]
 
 
-def test_allocating_the_unapplied_payment_lets_the_pass_close_both_cases(learner):
+def test_allocation_clears_unapplied_payment(learner):
     session = services.start_session(learner=learner, scenario_key="unapplied-payment")
 
     with pytest.raises(services.PracticeError) as error:
@@ -411,3 +412,12 @@ def test_only_a_sandbox_company_may_be_wiped(company):
         f"Company {company.pk} (Test Company) is not a sandbox: only a practice "
         "company may be wiped."
     )
+
+
+def test_learner_with_session_not_deletable(learner):
+    session = services.start_session(learner=learner, scenario_key="duplicate-invoice")
+
+    with pytest.raises(ProtectedError):
+        learner.delete()
+
+    assert SandboxSession.objects.get().company_id == session.company_id
