@@ -40,6 +40,7 @@ from reconciliation.services import (
     allocate_locked,
     lock_documents,
     payment_available,
+    read_locked,
 )
 from reconciliation.taxonomy import RULES
 from reconciliation.tolerances import ToleranceBook
@@ -209,8 +210,8 @@ def _apply_one(
     context: CheckContext,
     results: Results,
 ) -> None:
+    available = payment_available(payment)
     for _ in range(MAX_ALLOCATIONS_PER_PASS):
-        available = payment_available(payment)
         if available <= 0:
             return
         candidate = find_candidate(payment, available, items, blocked, context.book)
@@ -220,12 +221,16 @@ def _apply_one(
         if not candidate.auto_confirm:
             results.matches.append(_proposal(payment, available, candidate))
             return
-        if not _allocate(payment, candidate):
+        left = _allocate(payment, candidate)
+        if left is None:
             return
+        available = left
 
 
-def _allocate(payment: Payment, candidate: Candidate) -> bool:
-    """Allocate the candidate's amount; return False if another writer was first.
+def _allocate(payment: Payment, candidate: Candidate) -> Decimal | None:
+    """Allocate the candidate's amount and return what the payment has left.
+
+    Return None, and allocate nothing, if another writer was first.
 
     The amounts are read again after the rows are locked, because a person or
     another pass may have allocated the payment or paid the invoice since the
@@ -240,8 +245,10 @@ def _allocate(payment: Payment, candidate: Candidate) -> bool:
                 Payment: [payment.pk],
             }
         )
-        residual = Invoice.objects.get(pk=invoice.pk).amount_residual
-        amount = min(amount, payment_available(payment), residual)
+        read = read_locked(payment=payment, invoice=invoice)
+        residual = read[1].amount_residual
+        available = read[2]
+        amount = min(amount, available, residual)
         if amount <= 0:
             logger.info(
                 "Payment %s or invoice %s was settled meanwhile; rule %s skipped",
@@ -250,12 +257,13 @@ def _allocate(payment: Payment, candidate: Candidate) -> bool:
                 candidate.rule,
             )
             invoice.amount_residual = residual
-            return False
+            return None
         allocate_locked(
             payment=payment,
             invoice=invoice,
             amount=amount,
             source=AuditEvent.Source.RULE,
+            read=read,
         )
     invoice.amount_residual = residual - amount
     logger.info(
@@ -264,7 +272,7 @@ def _allocate(payment: Payment, candidate: Candidate) -> bool:
         invoice.pk,
         candidate.rule,
     )
-    return True
+    return available - amount
 
 
 def _proposal(

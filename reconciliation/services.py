@@ -274,6 +274,15 @@ def allocate_payment(
         )
 
 
+def read_locked(
+    *, payment: Payment, invoice: Invoice
+) -> tuple[Payment, Invoice, Decimal]:
+    """Read a locked payment and invoice again, and what the payment has left."""
+    payment = Payment.objects.select_related("currency").get(pk=payment.pk)
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    return payment, invoice, payment_available(payment)
+
+
 def allocate_locked(
     *,
     payment: Payment,
@@ -284,11 +293,14 @@ def allocate_locked(
     group: models.Model | None = None,
     actor: User | None = None,
     source: str = AuditEvent.Source.SCREEN,
+    read: tuple[Payment, Invoice, Decimal] | None = None,
 ) -> Allocation:
-    """Allocate with the rows already locked, as ``allocate_payment`` locks them."""
-    payment = Payment.objects.select_related("currency").get(pk=payment.pk)
-    invoice = Invoice.objects.get(pk=invoice.pk)
-    available = payment_available(payment)
+    """Allocate with the rows already locked, as ``allocate_payment`` locks them.
+
+    ``read`` is what ``read_locked`` returned for these rows under the same
+    locks, so a caller that already read them saves the three queries.
+    """
+    payment, invoice, available = read or read_locked(payment=payment, invoice=invoice)
     amount = available if amount is None else amount
     _check_allocation(payment=payment, invoice=invoice, amount=amount)
     if amount > available:

@@ -1,0 +1,160 @@
+"""Work bounds of the matching engine: queries per new payment, writes per pass.
+
+The benchmark (``bench/bench_matching.py``) measures time; these tests pin
+the amount of work that the time comes from, so a change that adds a query
+per payment or a write to a pass over unchanged documents fails here.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.models import AuditEvent
+from reconciliation.cash import match_payment
+from reconciliation.matching import build_context, run_matching
+from reconciliation.models import Allocation, Company, Invoice, MatchGroup, Party
+from reconciliation.services import insert_rows
+from reconciliation.tests.factories import (
+    CompanyFactory,
+    PartyFactory,
+    PaymentFactory,
+    create_invoice,
+    create_order,
+    create_payment,
+    create_shipment,
+)
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = date(2024, 6, 30)
+# Queries of one new payment that pays one invoice by its reference: reading
+# the open items, the reversed pairs and what the payment has left; locking the
+# order, invoice and payment; reading them again under the locks; the
+# allocation and its event; refreshing the order, its lines and invoice and
+# the payment. Counted on SQLite and PostgreSQL alike.
+NEW_PAYMENT_QUERIES = 26
+
+
+@pytest.fixture(autouse=True)
+def _pinned_settings(settings):
+    settings.RECONCILIATION_LATE_DAYS = 0
+    settings.RECONCILIATION_PAYMENT_TOLERANCE = "0.01"
+
+
+def open_invoices(company: Company, customer: Party, count: int) -> list[Invoice]:
+    invoices = []
+    for index in range(count):
+        order = create_order(
+            company=company, customer=customer, lines=[("1", f"{100 + index}.00")]
+        )
+        create_shipment(order=order)
+        invoices.append(create_invoice(order=order))
+    return invoices
+
+
+def queries_of_new_payment(open_count: int) -> tuple[int, Invoice]:
+    """Match one payment among ``open_count`` open invoices; return the queries."""
+    company = CompanyFactory.create()
+    customer = PartyFactory.create(company=company)
+    invoices = open_invoices(company, customer, open_count)
+    target = invoices[-1]
+    payment = PaymentFactory.create(
+        company=company,
+        party=customer,
+        amount=target.amount_total,
+        reference=target.number,
+    )
+    context = build_context(company, AS_OF)
+    with CaptureQueriesContext(connection) as captured:
+        match_payment(payment=payment, context=context)
+    payment.refresh_from_db()
+    assert payment.amount_unallocated == Decimal(0)
+    allocation = Allocation.objects.get(payment=payment)
+    assert allocation.invoice_id == target.pk
+    statements = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"] not in {"BEGIN", "BEGIN IMMEDIATE", "COMMIT"}
+        and not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    return len(statements), target
+
+
+def test_new_payment_runs_a_fixed_number_of_queries():
+    few, _ = queries_of_new_payment(2)
+    many, target = queries_of_new_payment(12)
+
+    assert few == NEW_PAYMENT_QUERIES
+    assert many == NEW_PAYMENT_QUERIES
+    target.refresh_from_db()
+    assert target.payment_state == Invoice.PaymentState.PAID
+    assert target.amount_residual == Decimal(0)
+
+
+def test_second_pass_writes_nothing():
+    company = CompanyFactory.create()
+    customer = PartyFactory.create(company=company)
+    paid, short = open_invoices(company, customer, 2)
+    create_payment(invoice=paid, amount=str(paid.amount_total))
+    create_payment(invoice=short, amount="50.00")
+    run_matching(company=company, as_of=AS_OF)
+    groups = MatchGroup.objects.filter(company=company).count()
+    events = AuditEvent.objects.count()
+
+    with CaptureQueriesContext(connection) as captured:
+        summary = run_matching(company=company, as_of=AS_OF)
+
+    writes = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert summary.opened == 0
+    assert summary.updated == 0
+    assert summary.unchanged == 1
+    assert MatchGroup.objects.filter(company=company).count() == groups
+    assert AuditEvent.objects.count() == events
+
+
+def test_insert_rows_sets_ids_and_times():
+    company = CompanyFactory.create()
+    before = timezone.now()
+    rows = [
+        MatchGroup(
+            company=company,
+            kind=MatchGroup.Kind.SHIPMENT,
+            key=f"A:line:{index}",
+            state=MatchGroup.State.CONFIRMED,
+            outcome=MatchGroup.Outcome.CLEAN,
+            rule="ship.qty@1",
+            rule_version="v1",
+            compared={"ordered": "2", "shipped": str(index)},
+            residual=Decimal("-1.50"),
+        )
+        for index in range(3)
+    ]
+
+    insert_rows(rows)
+
+    stored = list(
+        MatchGroup.objects.filter(company=company)
+        .order_by("pk")
+        .values_list("pk", "key", "compared", "residual", "origin", "created_at")
+    )
+    assert [row[0] for row in stored] == [row.pk for row in rows]
+    assert [row[1:5] for row in stored] == [
+        (
+            f"A:line:{index}",
+            {"ordered": "2", "shipped": str(index)},
+            Decimal("-1.5"),
+            "rule",
+        )
+        for index in range(3)
+    ]
+    assert all(row[5] >= before for row in stored)
+    assert all(not row._state.adding for row in rows)
