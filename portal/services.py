@@ -304,7 +304,7 @@ def _lock_open_proposal(proposal_id: int) -> tuple[Discrepancy, ResolutionPropos
     )
     case = cases.lock_case(case_id)
     proposal = (
-        ResolutionProposal.objects.select_for_update()
+        ResolutionProposal.objects.select_for_update(of=("self",))
         .select_related("credit_note")
         .get(pk=proposal_id)
     )

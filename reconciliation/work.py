@@ -196,8 +196,9 @@ def open_case(
     """
     rule = RULES[code]
     existing = (
-        Discrepancy.objects.select_for_update()
+        Discrepancy.objects.select_for_update(of=("self",))
         .filter(company=order.company, fingerprint=fingerprint)
+        .order_by("pk")
         .first()
     )
     if existing is not None:
@@ -355,7 +356,7 @@ def _check_quantities(
 def _draft_or_new_shipment(order: SalesOrder, number: str) -> Shipment:
     if number:
         shipment = (
-            Shipment.objects.select_for_update()
+            Shipment.objects.select_for_update(of=("self",))
             .filter(order=order, number=number)
             .first()
         )
@@ -725,7 +726,7 @@ def decide_approval(
             return approval
         case = cases.lock_case(approval.case_id)
         proposal = (
-            ResolutionProposal.objects.select_for_update()
+            ResolutionProposal.objects.select_for_update(of=("self",))
             .select_related("credit_note")
             .filter(case=case, state=ResolutionProposal.State.AWAITING_APPROVAL)
             .first()
