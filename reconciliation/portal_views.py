@@ -2,7 +2,7 @@
 
 Only customer accounts use these pages (staff get 403). Every read starts
 from ``portal.selectors``, which start from ``visible_orders``, so another
-company's order, shipment or case answers 404 like a missing one.
+company's order, shipment or case returns 404 like a missing one.
 """
 
 from collections.abc import Callable
@@ -29,7 +29,7 @@ ORDER_CONTEXT = "portal.order"
 STATEMENT_CONTEXT = "portal.statement"
 PROBLEM_CONTEXT = "portal.problem"
 CASE_CONTEXT = "portal.case"
-# What the customer reads for each case state; internal states read the same.
+# Customer-facing status per case state. Every other state reads as WORKING_STATUS.
 CUSTOMER_STATUS = {
     "proposed_resolution": "A resolution is proposed to you",
     "resolved": "Resolved",

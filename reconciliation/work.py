@@ -1,9 +1,9 @@
 """Writes of the work screens: shipping, backorders, credit notes, cash, approvals.
 
 Each public function is one transaction with an audit event whose source is
-the screen. It refuses a person of the wrong role with ``PermissionDenied``
-(the view answers 403) and bad input with ``WorkError`` and a message that
-names the value. Running quantities of order lines are never set here: a
+the screen. It raises ``PermissionDenied`` for a person of the wrong role (the view
+returns 403) and ``WorkError`` for bad input, with a message that names the
+value. Running quantities of order lines are never set here: a
 shipment is written as documents and ``refresh_order`` derives the rest.
 """
 
@@ -441,7 +441,7 @@ def decide_backorder(
             f"{SHIP_LATER} or {CANCEL_REST}."
         )
     if not reason.strip():
-        raise WorkError("A backorder decision needs a reason the customer can hear.")
+        raise WorkError("A backorder decision needs a reason: enter one for the customer.")
 
     with transaction.atomic():
         case = _lock_case_for_rep(actor, case_id, "decide backorders")
