@@ -441,7 +441,9 @@ def decide_backorder(
             f"{SHIP_LATER} or {CANCEL_REST}."
         )
     if not reason.strip():
-        raise WorkError("A backorder decision needs a reason: enter one for the customer.")
+        raise WorkError(
+            "A backorder decision needs a reason: enter one for the customer."
+        )
 
     with transaction.atomic():
         case = _lock_case_for_rep(actor, case_id, "decide backorders")
