@@ -52,9 +52,11 @@ from reconciliation.matches import existing_groups, save_match_records
 from reconciliation.models import (
     Allocation,
     Company,
+    Currency,
     Discrepancy,
     Invoice,
     InvoiceLine,
+    Product,
     ReconStatus,
     ReturnAuthorization,
     ReturnLine,
@@ -248,9 +250,14 @@ def _load_documents(company: Company, first: int, last: int) -> list[OrderDocume
         order.pk: OrderDocuments(order=order)
         for order in orders.select_related("currency", "customer").order_by("pk")
     }
-    lines = SalesOrderLine.objects.filter(order__company=company, **in_range)
-    for line in lines.select_related("product").order_by("line_no"):
-        documents[line.order_id].lines.append(line)
+    # Products and currencies are read once per chunk and shared, instead of
+    # one joined copy per line, shipment line and invoice.
+    lines = list(
+        SalesOrderLine.objects.filter(order__company=company, **in_range).order_by(
+            "line_no"
+        )
+    )
+    product_ids = {line.product_id for line in lines}
 
     shipments = {}
     for shipment in Shipment.objects.filter(company=company, **in_range):
@@ -261,14 +268,24 @@ def _load_documents(company: Company, first: int, last: int) -> list[OrderDocume
         shipment__order_id__gte=first,
         shipment__order_id__lte=last,
     )
-    for shipment_line in shipment_lines.select_related("product").order_by("pk"):
+    shipment_line_rows = list(shipment_lines.order_by("pk"))
+    product_ids.update(row.product_id for row in shipment_line_rows if row.product_id)
+    products = Product.objects.in_bulk(product_ids)
+    for line in lines:
+        line.product = products[line.product_id]
+        documents[line.order_id].lines.append(line)
+    for shipment_line in shipment_line_rows:
+        if shipment_line.product_id is not None:
+            shipment_line.product = products[shipment_line.product_id]
         order_id = shipments[shipment_line.shipment_id].order_id
         documents[order_id].shipment_lines.append(shipment_line)
 
     # Order id of each invoice; the range filter leaves out invoices with none.
     invoice_orders: dict[int, int] = {}
     invoice_rows = Invoice.objects.filter(company=company, **in_range)
-    for invoice in invoice_rows.select_related("currency").order_by("pk"):
+    currencies = Currency.objects.in_bulk()
+    for invoice in invoice_rows.order_by("pk"):
+        invoice.currency = currencies[invoice.currency_id]
         if invoice.order_id is not None:
             invoice_orders[invoice.pk] = invoice.order_id
             documents[invoice.order_id].invoices.append(invoice)
