@@ -1,8 +1,8 @@
 """Work bounds of the matching engine: queries per new payment, writes per pass.
 
-The benchmark (``bench/bench_matching.py``) measures time; these tests pin
-the amount of work that the time comes from, so a change that adds a query
-per payment or a write to a pass over unchanged documents fails here.
+The benchmark (``bench/bench_matching.py``) measures time. These tests pin
+the work behind that time, so a change that adds a query per payment, or a
+write to a pass over unchanged documents, fails here.
 """
 
 from datetime import date
@@ -31,11 +31,12 @@ from reconciliation.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 AS_OF = date(2024, 6, 30)
-# Queries of one new payment that pays one invoice by its reference: reading
-# the open items, the reversed pairs and what the payment has left; locking the
-# order, invoice and payment; reading them again under the locks; the
-# allocation and its event; refreshing the order, its lines and invoice and
-# the payment. Counted on SQLite and PostgreSQL alike.
+# Queries of one new payment that pays one invoice by its reference, without
+# transaction statements. The rule reads the open items, the reversed pairs
+# and the payment's balance. It locks the order, invoice and payment and
+# reads them again. Then come the allocation, its event, and the refresh of
+# the order, its lines, the invoice and the payment. SQLite and PostgreSQL
+# run the same count.
 NEW_PAYMENT_QUERIES = 26
 
 
