@@ -1,10 +1,16 @@
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 from commonplace.api import api
 from core import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico before reading the page's icon link.
+    path(
+        "favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)
+    ),
     path("", core_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("people/", include("accounts.people_urls")),

@@ -7,7 +7,6 @@ group, no usernames, and only the members whose profiles they may open.
 
 import datetime
 
-from django.db.models import Count
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -17,6 +16,7 @@ from communities.models import Community
 from communities.selectors import (
     access_community,
     listed_members,
+    member_count_for,
     membership_of,
     visible_communities,
 )
@@ -64,7 +64,7 @@ class MemberPageOut(Schema):
     page: int
     pages: int
     member_count: int
-    # Members the caller may see listed; fewer than member_count for customers.
+    # Members the caller may see listed; the same as member_count for customers.
     listed_count: int
     members: list[MemberOut]
 
@@ -119,7 +119,7 @@ def list_communities(
         raise HttpError(422, f"offset={offset} is negative: use 0 or more.")
     communities = (
         visible_communities(viewer)
-        .annotate(member_total=Count("memberships", distinct=True))
+        .annotate(member_total=member_count_for(viewer))
         .prefetch_related("crm_functions")
         .order_by("name", "pk")[offset : offset + limit]
     )
@@ -167,7 +167,7 @@ def list_members(request: HttpRequest, slug: str, page: int = 1) -> MemberPageOu
     return MemberPageOut(
         page=page,
         pages=pages,
-        member_count=community.memberships.count(),
+        member_count=listed if viewer.is_external else community.memberships.count(),
         listed_count=listed,
         members=[
             MemberOut(

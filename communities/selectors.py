@@ -9,7 +9,7 @@ Every surface that shows a community, or anything inside one, filters with
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.urls import reverse
 
@@ -136,6 +136,21 @@ def listed_members(viewer: User, community: Community) -> QuerySet[Membership]:
     return memberships
 
 
+def member_count_for(viewer: User) -> Count:
+    """Return the member count ``viewer`` may see, as an annotation.
+
+    It counts the members ``listed_members`` shows, so a customer account
+    never learns how many people it cannot see are in a community.
+    """
+    if viewer.is_external:
+        return Count(
+            "memberships",
+            filter=Q(memberships__person__in=visible_people(viewer)),
+            distinct=True,
+        )
+    return Count("memberships", distinct=True)
+
+
 def pending_requests(community: Community) -> QuerySet[MembershipRequest]:
     return MembershipRequest.objects.filter(
         community=community, status=MembershipRequest.Status.PENDING
@@ -193,7 +208,7 @@ def community_page(viewer: User, community: Community) -> CommunityPage:
         pinned_posts=pinned,
         posts=posts,
         members=list(listed_members(viewer, community)[:MEMBER_PREVIEW_LENGTH]),
-        member_count=community.memberships.count(),
+        member_count=listed_members(viewer, community).count(),
     )
 
 

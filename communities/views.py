@@ -21,6 +21,7 @@ from communities.selectors import (
     community_page,
     invitations_for,
     listed_members,
+    member_count_for,
     membership_of,
     pending_invitations,
     pending_requests,
@@ -72,7 +73,7 @@ def _run(
 def community_list(request: AuthenticatedRequest) -> HttpResponse:
     communities = (
         visible_communities(request.user)
-        .annotate(member_count=Count("memberships", distinct=True))
+        .annotate(member_count=member_count_for(request.user))
         .prefetch_related("crm_functions")
         .order_by("name")
     )

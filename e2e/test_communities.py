@@ -51,7 +51,7 @@ def test_create_community_and_colleague_joins(new_context, artifacts):
     creator.get_by_role("button", name="Create community").click()
 
     expect(creator.get_by_role("heading", name=NAME)).to_be_visible()
-    expect(creator.get_by_test_id("my-role")).to_have_text("You are owner")
+    expect(creator.get_by_test_id("my-role")).to_have_text("You are an owner")
     expect(creator.get_by_test_id("conversation-starters")).to_contain_text(STARTER)
 
     # The new community is listed.
@@ -66,7 +66,7 @@ def test_create_community_and_colleague_joins(new_context, artifacts):
     joiner.get_by_role("link", name=NAME).click()
     joiner.get_by_role("button", name="Join").click()
     expect(joiner.get_by_role("status")).to_have_text(f"You joined {NAME}.")
-    expect(joiner.get_by_test_id("my-role")).to_have_text("You are member")
+    expect(joiner.get_by_test_id("my-role")).to_have_text("You are a member")
     expect(joiner.get_by_test_id("members")).to_contain_text("Otto Tester")
     joiner.screenshot(path=str(artifacts / "community-joined.png"), full_page=True)
 

@@ -50,3 +50,13 @@ def test_employees_see_every_member(sales_rep, customer_community, members):
     page = page_for(sales_rep, f"/communities/{customer_community.slug}/")
     assert "Hugo Tester" in page
     assert "Vera Tester" in page
+
+
+def test_customer_counts_only_the_members_it_sees(
+    customer, customer_community, members
+):
+    page = page_for(customer, f"/communities/{customer_community.slug}/")
+    assert "2 members" in page
+    assert "3 members" not in page
+    listing = page_for(customer, "/communities/")
+    assert "3 members" not in listing

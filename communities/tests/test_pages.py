@@ -119,7 +119,7 @@ def test_member_sees_leave_button(everyone):
     content = signed_in(everyone["member"]).get(DESK).content.decode()
     assert f'action="{DESK}leave/"' in content
     assert f'action="{DESK}join/"' not in content
-    assert "You are member" in content
+    assert "You are a member" in content
 
 
 def test_manager_sees_manager_links(everyone):

@@ -4,6 +4,10 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;
   if (event.detail.successful && form.matches("form[data-reset-on-success]")) {
     form.reset();
+    // Suggestions for the question just sent no longer apply.
+    form.querySelectorAll("[data-clear-on-reset]").forEach((element) => {
+      element.replaceChildren();
+    });
   }
 });
 
