@@ -50,6 +50,10 @@ class Measures:
         return round(self.errors / self.resolutions, 4) if self.resolutions else 0.0
 
 
+# Group rows for fewer people than this are left out of a reader's report.
+MIN_GROUP_PEOPLE = 3
+
+
 @dataclass(frozen=True)
 class Report:
     company: Company
@@ -89,8 +93,16 @@ def check_range(start: date, end: date) -> None:
         )
 
 
-def productivity_report(*, company: Company, start: date, end: date) -> Report:
+def productivity_report(
+    *, company: Company, start: date, end: date, reader: User | None = None
+) -> Report:
     """Return per-person and per-group figures for resolutions in the range.
+
+    With a ``reader``, the report is what that person may read: per-person
+    rows only for themselves and the people who report to them (their
+    ``manager`` is the reader), and group rows only for groups of at least
+    ``MIN_GROUP_PEOPLE`` people, so no group row singles anyone out.
+    Without one (code that aggregates further), every row is returned.
 
     A resolution counts in the range when it happened between the start of
     ``start`` and the end of ``end``, local time of the company. Its error
@@ -132,12 +144,21 @@ def productivity_report(*, company: Company, start: date, end: date) -> Report:
             pk__in={item.actor_id for item in resolutions}
         ).select_related("learner_group")
     }
+    person_rows = _per_person(resolutions, errors, people)
+    group_rows = _per_group(resolutions, errors, people)
+    if reader is not None:
+        readable = {reader.pk} | set(
+            User.objects.filter(manager=reader).values_list("pk", flat=True)
+        )
+        shown = {people[pk].display_name for pk in people if pk in readable}
+        person_rows = [row for row in person_rows if row.label in shown]
+        group_rows = [row for row in group_rows if row.people >= MIN_GROUP_PEOPLE]
     return Report(
         company=company,
         start=start,
         end=end,
-        people=_per_person(resolutions, errors, people),
-        groups=_per_group(resolutions, errors, people),
+        people=person_rows,
+        groups=group_rows,
     )
 
 

@@ -229,7 +229,7 @@ def measures(request: AuthenticatedRequest) -> HttpResponse:
         start = _day(params.get("start", ""), end - timedelta(days=29))
         if chosen is not None:
             report = productivity.productivity_report(
-                company=chosen, start=start, end=end
+                company=chosen, start=start, end=end, reader=request.user
             )
     except ValueError as problem:
         error = str(problem)

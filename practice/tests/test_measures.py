@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from accounts.models import Role
+from accounts.models import Role, User
 from conftest import make_person
 from core.audit import record_event
 from core.models import AuditEvent
@@ -148,15 +148,15 @@ def test_report_page_is_for_managers_hr_and_facilitators(team, facilitator, cust
     for role in (Role.MANAGER, Role.HR):
         response = signed_in(make_person(f"p-{role}", role)).get(url, params)
         assert response.status_code == 200
+    User.objects.filter(username="ada").update(manager=facilitator)
     page = signed_in(facilitator).get(url, params).content.decode()
-    assert (
-        "<tr><td>Operations</td><td>2</td><td>5</td><td>4.0</td><td>2</td>"
-        "<td>0.40</td></tr>" in page
-    )
+    # Ada reports to the facilitator; the two-person group is not shown.
     assert (
         "<tr><td>Ada Tester</td><td>4</td><td>4.5</td><td>1</td><td>0.25</td></tr>"
         in page
     )
+    assert "<tr><td>Operations</td>" not in page
+    assert "Bea Tester" not in page
 
     clerk = make_person("clara", Role.FINANCE_CLERK, group="operations")
     assert signed_in(clerk).get(url, params).status_code == 403
@@ -168,3 +168,24 @@ def test_report_page_is_for_managers_hr_and_facilitators(team, facilitator, cust
         "&#x27;yesterday&#x27; is not a date: write it as YYYY-MM-DD."
         in bad.content.decode()
     )
+
+
+def test_a_manager_reads_only_their_reports_and_large_groups(team):
+    manager = make_person("max", Role.MANAGER)
+    User.objects.filter(username__in=["ada", "bea"]).update(manager=manager)
+
+    report = productivity_report(
+        company=team, start=date(2026, 3, 11), end=date(2026, 3, 11), reader=manager
+    )
+
+    assert [row.label for row in report.people] == ["Ada Tester", "Bea Tester"]
+    # Every group here has fewer than three people, so none is shown.
+    assert report.groups == []
+
+
+def test_a_reader_without_reports_sees_only_their_own_row(team):
+    ada = User.objects.get(username="ada")
+    report = productivity_report(
+        company=team, start=date(2026, 3, 11), end=date(2026, 3, 11), reader=ada
+    )
+    assert [row.label for row in report.people] == ["Ada Tester"]
