@@ -51,10 +51,11 @@ POSTS: tuple[PostSeed, ...] = (
     PostSeed(
         "paula",
         "payments",
-        "Remittance tip: a short payment with a remittance that names a bank "
-        "fee is a write-off under the tolerance. Without a remittance, ask "
-        "the customer first and tag it #shortpayment so we can see how "
-        "often it happens. @margaret the SO-10348 case is one of those.",
+        "Remittance tip: when the remittance names a bank fee, the short "
+        "payment goes to a write-off request, which a manager approves "
+        "when it is above the tolerance. Without a remittance, ask the "
+        "customer first and tag it #shortpayment so we can see how often it "
+        "happens. @margaret the SO-10348 case is one of those.",
     ),
     PostSeed(
         "lena",
