@@ -68,11 +68,19 @@ SCREEN_CONTEXTS: tuple[DeclaredContext, ...] = (
     DeclaredContext("reconciliation.orders", "Order list", "order_entry"),
     DeclaredContext("reconciliation.order", "Order", "order_entry"),
     DeclaredContext("reconciliation.cases", "Case inbox", "disputes"),
+    DeclaredContext(
+        "reconciliation.cases.fulfilment", "Case inbox: fulfilment", "fulfilment"
+    ),
+    DeclaredContext(
+        "reconciliation.cases.invoicing", "Case inbox: invoicing", "invoicing"
+    ),
+    DeclaredContext(
+        "reconciliation.cases.payments", "Case inbox: payments", "payments"
+    ),
     DeclaredContext("reconciliation.work", "Work screens"),
     DeclaredContext(
         "reconciliation.work.fulfilment", "Pick and ship an order", "fulfilment"
     ),
-    DeclaredContext("reconciliation.work.sales", "Sales decision on a case"),
     DeclaredContext("reconciliation.work.cash", "Cash application", "payments"),
     DeclaredContext("reconciliation.work.approvals", "Approvals"),
     DeclaredContext("portal", "Customer portal"),
@@ -88,6 +96,18 @@ DECLARED_CONTEXTS: tuple[DeclaredContext, ...] = SCREEN_CONTEXTS + tuple(
 )
 
 DECLARED_KEYS = frozenset(context.key for context in DECLARED_CONTEXTS)
+
+
+# The case inbox's help follows the work a role does there most.
+CASE_INBOX_BY_ROLE = {
+    "warehouse": "reconciliation.cases.fulfilment",
+    "finance_clerk": "reconciliation.cases.payments",
+}
+
+
+def case_inbox_context_key(role: str) -> str:
+    """Return the case inbox's help context for a person in ``role``."""
+    return CASE_INBOX_BY_ROLE.get(role, "reconciliation.cases")
 
 
 def order_context_key(discrepancy_code: str | None) -> str:

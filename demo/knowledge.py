@@ -205,9 +205,10 @@ FAQ_SEEDS: tuple[FaqSeed, ...] = (
     ),
     FaqSeed(
         "disputes",
-        ("reconciliation.order",),
+        ("reconciliation.order", "portal.order", "portal.problem"),
         "How do I report a problem with my delivery or invoice?",
-        "Open the order and use *Ask from here*, or post in the Customer corner. "
+        "Open the order and choose *Report a problem*, use *Ask from here*, or "
+        "post in the Customer corner. "
         "Tell us the order number and what is wrong; we answer within one "
         "working day.",
         customer_visible=True,
@@ -287,7 +288,7 @@ DOCUMENT_SEEDS: tuple[DocumentSeed, ...] = (
     ),
     DocumentSeed(
         "disputes",
-        ("reconciliation.order",),
+        ("reconciliation.order", "portal.order", "portal.statement"),
         "Your orders, deliveries and invoices",
         "A guide for customers to the order pages.",
         "Each order shows what you ordered, what we shipped, what we invoiced "

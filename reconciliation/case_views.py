@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from assist.contexts import order_context_key
+from assist.contexts import case_inbox_context_key, order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from reconciliation import approvals, cases
@@ -37,7 +37,6 @@ from reconciliation.selectors import (
 
 CASES_PER_PAGE = 50
 # The inbox spans every discrepancy code, so its help is the module's root.
-CASE_LIST_CONTEXT = "reconciliation.cases"
 
 State = Discrepancy.State
 # Transitions whose form only carries a reason.
@@ -78,6 +77,13 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(
         list_cases(request.user, filters, now=now), CASES_PER_PAGE
     ).get_page(params.get("page"))
+    # Filtered to one code, the inbox shows that code's help; otherwise the
+    # help for the work the person's role does here most.
+    help_key = (
+        order_context_key(filters.code)
+        if filters.code
+        else case_inbox_context_key(request.user.role)
+    )
     return render(
         request,
         "reconciliation/case_list.html",
@@ -88,8 +94,8 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             "codes": DiscrepancyCode.choices,
             "severities": Severity.choices,
             "states": State.choices,
-            "help_context": CASE_LIST_CONTEXT,
-            "panel": build_help_panel(viewer=request.user, key=CASE_LIST_CONTEXT),
+            "help_context": help_key,
+            "panel": build_help_panel(viewer=request.user, key=help_key),
             "record_ref": "",
         },
     )

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
+from assist.contexts import order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from reconciliation import cases, work
@@ -26,7 +27,6 @@ from reconciliation.selectors import access_case, access_order
 from reconciliation.services import payment_available
 
 FULFILMENT_CONTEXT = "reconciliation.work.fulfilment"
-SALES_CONTEXT = "reconciliation.work.sales"
 CASH_CONTEXT = "reconciliation.work.cash"
 APPROVALS_CONTEXT = "reconciliation.work.approvals"
 
@@ -155,10 +155,12 @@ def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
 def sales_decision(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     _require(request.user, Role.SALES_REP)
     case = access_case(request.user, case_id)
+    # The decision is about the case's code, so its help is that code's:
+    # the FAQ and super-users for a short payment, a backorder, a price.
     return _page(
         request,
         "reconciliation/work/sales.html",
-        SALES_CONTEXT,
+        order_context_key(case.code),
         case.order.number if case.order else case.subject_label,
         {
             "case": case,

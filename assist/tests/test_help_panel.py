@@ -67,20 +67,22 @@ def test_every_discrepancy_code_declares_a_context():
     from assist.contexts import DISCREPANCY_CONTEXTS
     from reconciliation.models import DiscrepancyCode
 
-    assert [code for code, _, _ in DISCREPANCY_CONTEXTS] == list(
-        DiscrepancyCode.values
-    )
+    assert [code for code, _, _ in DISCREPANCY_CONTEXTS] == list(DiscrepancyCode.values)
     for code in DiscrepancyCode.values:
         context = HelpContext.objects.get(key=order_context_key(code))
         assert context.parent.key == "reconciliation.order"
         assert context.crm_function is not None
 
 
-def test_case_inbox_declares_its_context(sales_rep):
-    client = signed_in(sales_rep)
-    page = client.get("/reconciliation/cases/")
+def test_case_inbox_declares_its_context(sales_rep, outsider):
+    page = signed_in(sales_rep).get("/reconciliation/cases/")
     assert page.status_code == 200
     assert 'data-context="reconciliation.cases"' in page.content.decode()
+    # otto works in the warehouse: his inbox help is about fulfilment.
+    page = signed_in(outsider).get("/reconciliation/cases/")
+    assert 'data-context="reconciliation.cases.fulfilment"' in page.content.decode()
+    filtered = signed_in(outsider).get("/reconciliation/cases/", {"code": "SHORT_SHIP"})
+    assert 'data-context="reconciliation.order.short_ship"' in filtered.content.decode()
 
 
 def test_specific_context_ranks_before_parents(sales_rep):
