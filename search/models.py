@@ -27,9 +27,12 @@ class Kind(models.TextChoices):
 class SearchEntry(models.Model):
     """One searchable object in index form (see ``search.text.index_form``).
 
-    ``kind`` and ``object_id`` name the source row. Visibility is decided at
-    query time from that row, through the owning app's selector, so no flag
-    is copied here.
+    ``kind`` and ``object_id`` name the source row. The row also carries
+    the attributes the visibility rule of its kind reads (see
+    ``search.selectors.visibility_rule``): the community, the customer
+    company a question belongs to, and whether customer accounts may see it.
+    Which communities a viewer may see is decided per request from the
+    communities themselves, so a community's visibility is not copied here.
     """
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -41,6 +44,11 @@ class SearchEntry(models.Model):
     contexts = models.TextField(blank=True)
     community_id = models.BigIntegerField(null=True, blank=True)
     author_id = models.BigIntegerField(null=True, blank=True)
+    # A question's (and its answers') customer company; NULL for the rest.
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    # FAQ entries and library items marked for customers, and people that
+    # customer accounts may see; False for every other kind.
+    customer_visible = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     # Filled by a database trigger on PostgreSQL; always NULL on SQLite.
     vector = SearchVectorField(null=True, editable=False)

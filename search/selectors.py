@@ -1,9 +1,10 @@
 """Run a search for one viewer: visibility, filters, matching, paging, facets.
 
-``visible_entries`` is the only place that decides which entries a viewer
-may find. It filters the index by subqueries taken from each kind's own
-selector (``visible_posts``, ``visible_questions``, ...), and every count,
-facet and page is computed from it in the same SQL statement as the match.
+``visibility_rule`` is the only place that decides which entries a viewer
+may find. It turns the viewer into plain predicates on the index row's
+columns (built from ``visible_communities`` and the rules of
+``visible_posts``, ``visible_questions``, ...), and every count, facet and
+page is computed under it in the same SQL statement as the match.
 """
 
 import datetime
@@ -17,23 +18,69 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Role, User
 from accounts.permissions import Viewer
+from communities.selectors import visible_communities
 from search.backends import Order, RawHit, get_backend
 from search.models import Kind, MissedSearch, SearchEntry, SearchLabel
 from search.query import ParsedQuery, parse_query
-from search.sources import SOURCE_OF_KIND, tag_key
+from search.sources import tag_key
 from search.text import highlighted_html
+
+# Plain strings: the SQLite driver does not bind ``str`` subclasses as text.
+_COMMUNITY_KINDS = [Kind.POST.value, Kind.BLOG.value, Kind.COMMUNITY.value]
+_QUESTION_KINDS = [Kind.QUESTION.value, Kind.ANSWER.value]
+_CUSTOMER_MARKED_KINDS = [Kind.FAQ.value, Kind.LIBRARY.value]
+
+
+def visibility_rule(viewer: Viewer) -> Q | None:
+    """Return the condition on ``search_entry`` columns for what ``viewer`` may find.
+
+    This is the one place search decides visibility. The viewer's side is
+    resolved here once, into small values: the ids of the communities
+    ``communities.selectors.visible_communities`` allows (communities are
+    few), the viewer's customer company and ``is_external``. The entry's side
+    was copied into the row when it was written (``search.sources``):
+
+    - post, blog, community: ``visible_posts`` and ``visible_communities``
+      are "the community is visible", so ``community_id IN (...)``.
+    - question, answer: ``visible_questions`` adds, for customer accounts,
+      "asked by no customer or by the viewer's company" on ``customer_id``.
+    - faq, library: ``visible_faq_entries`` and ``visible_documents`` show
+      everything to employees and ``customer_visible`` rows to customers.
+    - person: ``visible_people``; inactive people have no entry, and
+      customers see ``customer_visible`` people and themselves.
+
+    Deleted posts and answers have no entry. Return None when the viewer
+    may find nothing.
+    """
+    if not isinstance(viewer, User):
+        return None
+    community_ids = list(visible_communities(viewer).values_list("pk", flat=True))
+    in_communities = Q(community_id__in=community_ids)
+    questions = in_communities
+    marked = Q()
+    people = Q(kind=Kind.PERSON.value)
+    if viewer.is_external:
+        questions &= Q(customer_id__isnull=True) | Q(customer_id=viewer.customer_id)
+        marked = Q(customer_visible=True)
+        people &= Q(customer_visible=True) | Q(object_id=viewer.pk)
+    rule = (
+        Q(kind__in=_CUSTOMER_MARKED_KINDS) & marked
+        if viewer.is_external
+        else Q(kind__in=_CUSTOMER_MARKED_KINDS)
+    )
+    if community_ids:
+        rule |= Q(kind__in=_COMMUNITY_KINDS) & in_communities
+        rule |= Q(kind__in=_QUESTION_KINDS) & questions
+    if viewer.is_active:
+        rule |= people
+    return rule
 
 
 def visible_entries(viewer: Viewer) -> QuerySet[SearchEntry]:
-    """Return the index entries ``viewer`` may find, by each kind's own rule."""
-    if not isinstance(viewer, User):
+    """Return the index entries ``viewer`` may find (see ``visibility_rule``)."""
+    rule = visibility_rule(viewer)
+    if rule is None:
         return SearchEntry.objects.none()
-    rule = Q()
-    for kind in Kind.values:
-        # A correlated EXISTS: the engine checks only the entries that match
-        # the text, instead of building every visible id first.
-        visible = SOURCE_OF_KIND[kind].visible(viewer).filter(pk=OuterRef("object_id"))
-        rule |= Q(kind=kind) & Q(Exists(visible))
     return SearchEntry.objects.filter(rule)
 
 

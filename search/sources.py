@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.permissions import Viewer
 from accounts.selectors import visible_people
 from answers.models import Answer, FaqEntry, Question
@@ -57,6 +57,9 @@ class EntryData:
     contexts: tuple[str, ...] = ()
     community_id: int | None = None
     author_id: int | None = None
+    # Visibility attributes (see ``SearchEntry``).
+    customer_id: int | None = None
+    customer_visible: bool = False
 
     def index_fields(self) -> dict[str, Any]:
         """Return the ``SearchEntry`` fields, text in index form."""
@@ -67,6 +70,8 @@ class EntryData:
             "contexts": " ".join(self.contexts),
             "community_id": self.community_id,
             "author_id": self.author_id,
+            "customer_id": self.customer_id,
+            "customer_visible": self.customer_visible,
             "created_at": self.created_at,
         }
 
@@ -132,6 +137,7 @@ def _build_question(question: Question) -> EntryData:
         contexts=(question.context.key,) if question.context else (),
         community_id=question.community_id,
         author_id=question.author_id,
+        customer_id=question.customer_id,
     )
 
 
@@ -165,6 +171,7 @@ def _build_answer(answer: Answer) -> EntryData | None:
         contexts=(question.context.key,) if question.context else (),
         community_id=question.community_id,
         author_id=answer.author_id,
+        customer_id=question.customer_id,
     )
 
 
@@ -195,6 +202,7 @@ def _build_faq_entry(entry: FaqEntry) -> EntryData:
         created_at=entry.created_at,
         contexts=tuple(context.key for context in entry.contexts.all()),
         author_id=entry.created_by_id,
+        customer_visible=entry.customer_visible,
     )
 
 
@@ -222,6 +230,7 @@ def _build_document(document: Document) -> EntryData:
         tags=tuple(tag.key for tag in document.tags.all()),
         contexts=tuple(context.key for context in document.contexts.all()),
         author_id=document.owner_id,
+        customer_visible=document.customer_visible,
     )
 
 
@@ -275,6 +284,8 @@ def _build_person(person: User) -> EntryData | None:
         body=" ".join(filter(None, about)),
         created_at=person.date_joined,
         tags=tuple(link.skill.name for link in person.skill_links.all()),
+        # The rule of accounts.selectors.visible_people for customer accounts.
+        customer_visible=person.role != Role.CUSTOMER and person.visible_to_customers,
     )
 
 

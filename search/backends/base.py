@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connection
 from django.db.models import QuerySet
 
 from search.models import SearchEntry
@@ -31,6 +33,34 @@ class RawHit:
     created_at: datetime
     community_id: int | None
     author_id: int | None
+
+
+def where_clause(entries: QuerySet[SearchEntry]) -> tuple[str, tuple[Any, ...]] | None:
+    """Compile the WHERE clause of ``entries``, or return None when it matches nothing.
+
+    The clause names columns as ``"search_entry"."column"``, so it applies
+    to a statement that reads ``search_entry`` unaliased. The visibility
+    rule is plain column predicates, so compiling it is cheap.
+    """
+    query = entries.query
+    if len(query.alias_map) > 1:
+        raise ValueError(
+            "Search filters must not join other tables: use a subquery (Exists)."
+        )
+    compiler = query.get_compiler(using=entries.db)
+    try:
+        sql, params = query.where.as_sql(compiler, connection)
+    except EmptyResultSet:
+        return None
+    except FullResultSet:
+        return "1 = 1", ()
+    return sql, tuple(params)
+
+
+def fetch_rows(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 class SearchBackend(Protocol):

@@ -12,13 +12,11 @@ matches, so only matching entries are checked, in the same statement.
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import make_aware
 
-from search.backends.base import Order, RawHit
+from search.backends.base import Order, RawHit, fetch_rows, where_clause
 from search.models import SearchEntry
 from search.query import ParsedQuery, Term
 from search.text import HIT_END, HIT_START
@@ -52,27 +50,6 @@ def match_expression(query: ParsedQuery) -> str:
     return expression
 
 
-def _where(entries: QuerySet[SearchEntry]) -> tuple[str, tuple[Any, ...]] | None:
-    """Compile the WHERE clause of ``entries``, or return None when it matches nothing.
-
-    The clause names columns as ``"search_entry"."column"``, so it applies
-    to the joined table as it is.
-    """
-    query = entries.query
-    if len(query.alias_map) > 1:
-        raise ValueError(
-            "Search filters must not join other tables: use a subquery (Exists)."
-        )
-    compiler = query.get_compiler(using=entries.db)
-    try:
-        sql, params = query.where.as_sql(compiler, connection)
-    except EmptyResultSet:
-        return None
-    except FullResultSet:
-        return "1 = 1", ()
-    return sql, tuple(params)
-
-
 def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
@@ -80,12 +57,6 @@ def _as_datetime(value: Any) -> datetime:
     if parsed is None:
         raise ValueError(f"search_entry.created_at holds {value!r}, not a datetime.")
     return parsed if parsed.tzinfo else make_aware(parsed)
-
-
-def _fetch(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
 
 
 class Fts5Backend:
@@ -99,7 +70,7 @@ class Fts5Backend:
         offset: int,
         limit: int,
     ) -> tuple[dict[str, int], list[RawHit]]:
-        compiled = _where(entries)
+        compiled = where_clause(entries)
         if compiled is None:
             return {}, []
         where, where_params = compiled
@@ -145,7 +116,7 @@ class Fts5Backend:
             )
             WHERE position > %s AND position <= %s
         """  # noqa: S608 (no request text is formatted into the statement)
-        rows = _fetch(sql, (*params, *kinds, offset, offset + limit))
+        rows = fetch_rows(sql, (*params, *kinds, offset, offset + limit))
         counts = {row[0]: row[1] for row in rows if row[0] is not None}
         page = [
             row[2]
@@ -173,7 +144,7 @@ class Fts5Backend:
               AND search_entry_fts.rowid IN ({placeholders})
         """  # noqa: S608 (only placeholders are formatted into the statement)
         marks = (HIT_START, HIT_END, HIT_START, HIT_END)
-        rows = _fetch(detail_sql, (*marks, expression, *page))
+        rows = fetch_rows(detail_sql, (*marks, expression, *page))
         by_id = {row[0]: row for row in rows}
         return [
             RawHit(

@@ -83,3 +83,40 @@ def test_community_made_private_hides_its_posts(content, outsider, payments_comm
     payments_community.visibility = "private"
     payments_community.save()
     assert found(outsider, "remittance") == []
+
+
+def test_post_moved_to_private_community_hides_at_once(
+    transactional_db, content, outsider, member, private_community
+):
+    post = content["open_post"]
+    post.community = private_community
+    post.save()
+    assert found(outsider, "remittance") == []
+    assert found(member, "remittance") == [("post", post.pk)]
+
+
+def test_community_opened_to_customers_shows_its_posts(
+    content, customer, payments_community
+):
+    payments_community.visibility = "customer"
+    payments_community.save()
+    assert found(customer, "remittance") == [("post", content["open_post"].pk)]
+
+
+def test_person_hidden_from_customers_on_commit(
+    transactional_db, content, customer, sales_rep
+):
+    sales_rep.visible_to_customers = True
+    sales_rep.save()
+    assert found(customer, sales_rep.username) == [("person", sales_rep.pk)]
+    sales_rep.visible_to_customers = False
+    sales_rep.save()
+    assert found(customer, sales_rep.username) == []
+    assert found(customer, "carla") == [("person", customer.pk)]
+
+
+def test_faq_entry_hidden_from_customers_on_commit(transactional_db, content, customer):
+    entry = content["customer_faq"]
+    entry.customer_visible = False
+    entry.save()
+    assert found(customer, "otterconfirm") == []

@@ -13,6 +13,7 @@ from demo.people import DEMO_PASSWORD
 from demo.profiles import seed_profiles
 from demo.social import seed_social
 from reconciliation.models import Company
+from search.indexing import reindex_all
 
 
 class Command(BaseCommand):
@@ -53,6 +54,9 @@ class Command(BaseCommand):
                 seed_knowledge()
                 seed_profiles()
                 seed_social()
+                # Demo data is partly written with bulk_create, which the
+                # search index receivers do not see.
+                reindex_all()
             self.stdout.write(self.style.SUCCESS(f"{name} loaded."))
 
         self._print_accounts(base_url=options["base_url"].rstrip("/"))
