@@ -227,9 +227,7 @@ HELP_AVAILABILITY_HOURS = env_int("HELP_AVAILABILITY_HOURS", 8, minimum=1)
 # A question asked from a screen goes to the community when no answer came
 # within this time, to at most this many of its members.
 ASK_ESCALATE_AFTER_MINUTES = env_int("ASK_ESCALATE_AFTER_MINUTES", 120, minimum=1)
-ASK_ESCALATION_MAX_RECIPIENTS = env_int(
-    "ASK_ESCALATION_MAX_RECIPIENTS", 200, minimum=1
-)
+ASK_ESCALATION_MAX_RECIPIENTS = env_int("ASK_ESCALATION_MAX_RECIPIENTS", 200, minimum=1)
 # Q&A and FAQ curation (docs/answers.md).
 ANSWERS_FAQ_REVIEW_DAYS = env_int("ANSWERS_FAQ_REVIEW_DAYS", 180, minimum=1)
 ANSWERS_UNANSWERED_AFTER_HOURS = env_int(
