@@ -112,11 +112,13 @@ class Fts5Backend:
             UNION ALL
             SELECT NULL, NULL, id, position FROM (
                 SELECT id, row_number() OVER (ORDER BY {order_sql}) AS position
-                FROM matched {kind_filter}
+                FROM (
+                    SELECT id, rank, created_at FROM matched {kind_filter}
+                    ORDER BY {order_sql} LIMIT %s OFFSET %s
+                )
             )
-            WHERE position > %s AND position <= %s
         """  # noqa: S608 (no request text is formatted into the statement)
-        rows = fetch_rows(sql, (*params, *kinds, offset, offset + limit))
+        rows = fetch_rows(sql, (*params, *kinds, limit, offset))
         counts = {row[0]: row[1] for row in rows if row[0] is not None}
         page = [
             row[2]
