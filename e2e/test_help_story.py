@@ -76,10 +76,20 @@ def test_question_from_panel_becomes_faq_entry(new_context, artifacts):
     expect(panel.get_by_test_id("document").first).to_be_visible()
     expect(panel.get_by_text(FAQ_QUESTION)).to_have_count(0)
 
+    # While she types, similar FAQ entries are suggested.
+    title = panel.get_by_label("Your question")
+    title.press_sequentially("paid short")
+    expect(panel.get_by_test_id("ask-suggestions")).to_contain_text(
+        "Why does an invoice paid one cent short close by itself?"
+    )
+    panel.screenshot(path=str(artifacts / "help-panel-suggestions.png"))
+
     # She asks from the panel; htmx posts it and shows the confirmation.
-    panel.get_by_label("Your question").fill(QUESTION)
+    title.fill(QUESTION)
     panel.get_by_role("button", name="Ask").click()
     expect(panel.get_by_test_id("ask-done")).to_contain_text("Payments")
+    # The suggestions for the question she sent went with the form's text.
+    expect(panel.get_by_test_id("ask-suggestions")).to_be_empty()
 
     # The payments super-user sees the notification and answers.
     expert = sign_in(new_context, "paula")
@@ -113,6 +123,11 @@ def test_question_from_panel_becomes_faq_entry(new_context, artifacts):
     expect(entry).to_contain_text("bank fee")
     panel.screenshot(path=str(artifacts / "help-panel-new-faq.png"))
     rep.screenshot(path=str(artifacts / "order-page-new-faq.png"), full_page=True)
+    # The search box in the top bar finds the new entry by a word of its answer.
+    rep.get_by_role("searchbox", name="Search").fill("remittance")
+    rep.get_by_role("searchbox", name="Search").press("Enter")
+    expect(rep.get_by_role("link", name=FAQ_QUESTION)).to_be_visible()
+    rep.screenshot(path=str(artifacts / "search-new-faq.png"), full_page=True)
 
     # On a phone-sized window the page wraps instead of scrolling sideways.
     rep.set_viewport_size({"width": 390, "height": 844})
