@@ -96,6 +96,7 @@ class PostgresBackend:
             return {}, []
         where, where_params = compiled
         match, match_params = tsquery_sql(query)
+
         kind_filter = ""
         if kinds:
             kind_filter = f"WHERE kind IN ({', '.join(['%s'] * len(kinds))})"
@@ -105,6 +106,7 @@ class PostgresBackend:
             order_sql = "rank DESC, id DESC"
         else:
             rank, rank_params, order_sql = "0", (), "created_at DESC, id DESC"
+
         sql = f"""
             WITH matched AS MATERIALIZED (
                 SELECT search_entry.id AS id, search_entry.kind AS kind,
