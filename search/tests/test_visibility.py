@@ -2,7 +2,10 @@
 
 import pytest
 
-from search.selectors import search
+from search.indexing import reindex_all
+from search.models import SearchEntry
+from search.selectors import search, visible_entries
+from search.sources import SOURCE_OF_KIND
 from search.tests.conftest import found
 
 # Distinctive word of each item in the ``content`` fixture.
@@ -120,3 +123,20 @@ def test_faq_entry_hidden_from_customers_on_commit(transactional_db, content, cu
     entry.customer_visible = False
     entry.save()
     assert found(customer, "otterconfirm") == []
+
+
+@pytest.mark.parametrize(
+    "person_name", ["outsider", "customer", "member", "moderator", "sales_rep"]
+)
+def test_rule_agrees_with_each_kinds_selector(request, content, person_name):
+    # The copied attributes must give exactly what the owning selectors give.
+    person = request.getfixturevalue(person_name)
+    reindex_all()
+    by_rule = set(visible_entries(person).values_list("kind", "object_id"))
+    by_selectors = {
+        (kind, object_id)
+        for kind, object_id in SearchEntry.objects.values_list("kind", "object_id")
+        if SOURCE_OF_KIND[kind].visible(person).filter(pk=object_id).exists()
+    }
+    assert by_rule == by_selectors
+    assert len(by_rule) > 0
