@@ -391,10 +391,15 @@ def _refresh(order_filter: Q, *, source: str, payment_ids: Iterable[int] = ()) -
     invoice_filter = Q(order__in=scope)
     invoices, events = _refresh_invoices(invoice_filter, source=source)
     lines = _refresh_lines(scope, invoices)
-    payment_filter = Q(allocations__invoice__order__in=scope)
     if payment_ids:
-        payment_filter |= Q(pk__in=set(payment_ids))
-    _refresh_payments(payment_filter)
+        # A few orders' payments, read as ids first: an OR of the join and
+        # ``payment_ids`` in one filter made PostgreSQL scan every payment
+        # (90 ms at 100,000 payments).
+        paid_by = Allocation.objects.filter(invoice__order__in=scope).order_by()
+        ids = set(paid_by.values_list("payment_id", flat=True)) | set(payment_ids)
+        _refresh_payments(Q(pk__in=ids))
+    else:
+        _refresh_payments(Q(allocations__invoice__order__in=scope))
 
     lines_by_order: dict[int, list[SalesOrderLine]] = defaultdict(list)
     for line in lines:

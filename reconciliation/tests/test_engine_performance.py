@@ -37,7 +37,7 @@ AS_OF = date(2024, 6, 30)
 # reads them again. Then come the allocation, its event, and the refresh of
 # the order, its lines, the invoice and the payment. SQLite and PostgreSQL
 # run the same count.
-NEW_PAYMENT_QUERIES = 26
+NEW_PAYMENT_QUERIES = 27
 
 
 @pytest.fixture(autouse=True)
