@@ -270,6 +270,11 @@ SOCIAL_MENTION_RATE_WINDOW_MINUTES = env_int(
 )
 # Comments (replies included) shown per page of a post's thread.
 SOCIAL_COMMENTS_PAGE_SIZE = env_int("SOCIAL_COMMENTS_PAGE_SIZE", 50, minimum=1)
+# Images and files a post may carry, each at most this many bytes.
+SOCIAL_MAX_ATTACHMENTS = env_int("SOCIAL_MAX_ATTACHMENTS", 4, minimum=0)
+SOCIAL_MAX_ATTACHMENT_BYTES = env_int(
+    "SOCIAL_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024, minimum=1
+)
 # Library upload limits, in bytes unless named otherwise. Files are stored
 # through default_storage; S3-compatible storage is a STORAGES change.
 LIBRARY_MAX_DOCUMENT_BYTES = env_int(

@@ -33,11 +33,13 @@ from communities.selectors import (
 from communities.services import create_community, pin_post, unpin_post
 from communities.starters import starters_for
 from core.http import AuthenticatedRequest
+from library.uploads import UploadError
 from social.follow_selectors import community_follow_button
 from social.forms import PostForm
 from social.models import Post
 from social.selectors import attach_conversations
 from social.services import can_post_in, publish_post
+from social.services.attachments import check_attachments
 
 logger = logging.getLogger(__name__)
 
@@ -146,18 +148,26 @@ def community_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 @login_required
 def post_create(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     community = access_community(request.user, slug)
-    form = PostForm(request.POST)
+    form = PostForm(request.POST, request.FILES)
+    status = 422
     if form.is_valid():
         try:
+            attachments = check_attachments(form.cleaned_data["attachments"])
             publish_post(
-                author=request.user, community=community, body=form.cleaned_data["body"]
+                author=request.user,
+                community=community,
+                body=form.cleaned_data["body"],
+                attachments=attachments,
             )
+        except UploadError as error:
+            form.add_error("attachments", str(error))
+            status = error.status
         except ValidationError as error:
             form.add_error("body", error)
         else:
             messages.success(request, "Posted.")
             return redirect("communities:community_detail", slug=community.slug)
-    return _render_community(request, community, form, status=422)
+    return _render_community(request, community, form, status=status)
 
 
 @require_POST

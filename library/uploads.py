@@ -93,7 +93,7 @@ def check_upload(upload: UploadedFile[bytes], *, kind: str) -> CheckedUpload:
     if size == 0:
         raise UploadError(f"{name} is empty: choose the file again.")
 
-    content_type = _sniff(upload, name=name)
+    content_type = sniff_upload(upload, name=name)
     if content_type not in ACCEPTED_TYPES[kind]:
         raise UploadError(
             f"{name} contains {content_type}, but a {Kind(kind).label.lower()} "
@@ -104,7 +104,7 @@ def check_upload(upload: UploadedFile[bytes], *, kind: str) -> CheckedUpload:
         upload=upload,
         name=name,
         size=size,
-        sha256=_sha256(upload),
+        sha256=sha256_of(upload),
         content_type=content_type,
     )
     if kind == Kind.PACKAGE:
@@ -116,7 +116,7 @@ def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
     name = clean_filename(upload.name or "")
     size = upload.size or 0
     check_size(name=name, size=size, limit=settings.LIBRARY_MAX_POSTER_BYTES)
-    content_type = _sniff(upload, name=name)
+    content_type = sniff_upload(upload, name=name)
     if content_type not in sniffing.IMAGE_TYPES:
         raise UploadError(
             f"{name} contains {content_type}, but a poster must be a PNG, JPEG, "
@@ -126,12 +126,13 @@ def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
         upload=upload,
         name=name,
         size=size,
-        sha256=_sha256(upload),
+        sha256=sha256_of(upload),
         content_type=content_type,
     )
 
 
-def _sniff(upload: UploadedFile[bytes], *, name: str) -> str:
+def sniff_upload(upload: UploadedFile[bytes], *, name: str) -> str:
+    """Return the type sniffed from the upload's bytes, or raise UploadError."""
     try:
         return sniffing.sniff_type(_stream(upload))
     except sniffing.UnsupportedTypeError as error:
@@ -144,7 +145,8 @@ def _stream(upload: UploadedFile[bytes]) -> IO[bytes]:
     return upload.file
 
 
-def _sha256(upload: UploadedFile[bytes]) -> str:
+def sha256_of(upload: UploadedFile[bytes]) -> str:
+    """Return the SHA-256 hex digest of the upload, leaving it at its start."""
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():

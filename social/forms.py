@@ -13,6 +13,26 @@ from social.services.posts import (
 )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that takes several files; the post service checks each one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [
+            super(MultipleFileField, self).clean(item, initial)
+            for item in files
+            if item
+        ]
+
+
 class PostForm(forms.Form):
     body = forms.CharField(
         label="Share something",
@@ -20,6 +40,11 @@ class PostForm(forms.Form):
         widget=forms.Textarea(
             attrs={"rows": 3, "placeholder": "Share a tip; use #hashtags to file it."}
         ),
+    )
+    attachments = MultipleFileField(
+        label="Attach images or files (optional)",
+        required=False,
+        help_text="Up to four: images, PDF, Office files or plain text.",
     )
 
 

@@ -69,6 +69,8 @@ class Post(TimeStampedModel):
     # row they count. Deleted comments stay in the thread and in the count.
     comment_count = models.PositiveIntegerField(default=0)
     helpful_count = models.PositiveIntegerField(default=0)
+    # Lets a page of posts skip the attachment query when none has any.
+    attachment_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -454,3 +456,38 @@ class AnnouncementRead(models.Model):
 
     def __str__(self) -> str:
         return f"Read of announcement {self.post_id}"
+
+
+class PostAttachment(models.Model):
+    """An image or a file attached to a post, served only to the post's readers.
+
+    The stored name is built from ids and the content's digest, never from
+    the uploader's file name, and the type is the one sniffed from the bytes.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    position = models.PositiveSmallIntegerField()
+    stored_name = models.CharField(max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["post", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "position"], name="attachment_position_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(size__gt=0), name="attachment_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attachment {self.position} of post {self.post_id}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

@@ -16,6 +16,11 @@ urlpatterns = [
         name="announcement_read",
     ),
     path("<int:post_id>/", post_views.post_detail, name="post_detail"),
+    path(
+        "<int:post_id>/attachments/<int:position>",
+        post_views.attachment_file,
+        name="attachment_file",
+    ),
     path("<int:post_id>/edit/", post_views.post_edit, name="post_edit"),
     path("<int:post_id>/delete/", post_views.post_delete, name="post_delete"),
     path("<int:post_id>/history/", post_views.post_history, name="post_history"),

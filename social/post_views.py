@@ -3,14 +3,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedRequest
+from library.files import download_filename, file_response
 from social.forms import CommentForm, PostForm, ReactionForm, ToggleForm
-from social.models import Comment, Post
+from social.models import Comment, Post, PostAttachment
 from social.selectors import (
     access_comment,
     access_post,
@@ -291,3 +293,28 @@ def bookmark_list(request: AuthenticatedRequest) -> HttpResponse:
     posts = list(bookmarked_posts(request.user)[:BOOKMARK_PAGE_LENGTH])
     attach_conversations(request.user, posts)
     return render(request, "social/bookmark_list.html", {"posts": posts})
+
+
+@login_required
+@require_GET
+def attachment_file(
+    request: AuthenticatedRequest, post_id: int, position: int
+) -> HttpResponseBase:
+    """Serve one of a post's attachments to a reader of the post, else 404.
+
+    Images open in the page; every other type downloads. The type is the
+    one sniffed at upload, sent with ``nosniff``.
+    """
+    post = access_post(request.user, post_id)
+    attachment = PostAttachment.objects.filter(post=post, position=position).first()
+    if attachment is None:
+        raise Http404("No attachment found with that number.")
+    return file_response(
+        request,
+        handle=default_storage.open(attachment.stored_name, "rb"),
+        size=attachment.size,
+        content_type=attachment.content_type,
+        filename=download_filename(attachment.original_name, attachment.content_type),
+        etag=attachment.sha256,
+        force_download=not attachment.is_image,
+    )

@@ -1,6 +1,7 @@
 """Publish, edit and delete posts, blog posts and announcements in communities."""
 
 import logging
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,8 +14,10 @@ from core.audit import record_event
 from core.markdown import Hashtag as ParsedHashtag
 from core.markdown import Rendered, render_markdown
 from core.text import clean_line, clean_text
+from library.uploads import CheckedUpload, stored_or_removed
 from social.models import Hashtag, Post, PostHashtag, PostRevision
 from social.selectors import can_moderate
+from social.services.attachments import remove_attachments, store_attachments
 from social.services.mentions import (
     MentionTarget,
     check_mention_cap,
@@ -125,11 +128,14 @@ def publish_post(
     kind: str = Post.Kind.MICRO,
     title: str = "",
     summary: str = "",
+    attachments: Sequence[CheckedUpload] = (),
 ) -> Post:
     """Publish a short post, a blog post or an announcement in ``community``.
 
     Blog posts and announcements need a title and may carry a summary; only
     executives and learning facilitators publish announcements.
+    ``attachments`` come from ``check_attachments``; their files are removed
+    again when the post cannot be written.
     """
     if not can_post_in(author, community):
         raise PermissionDenied("Join this community before posting in it.")
@@ -143,40 +149,43 @@ def publish_post(
     mentioned = resolve_mentions(rendered.mentions)
     check_mention_cap(mentioned, text_kind="post")
 
-    post = Post.objects.create(
-        community=community,
-        kind=kind,
-        title=title,
-        summary=summary,
-        author=author,
-        author_name=author.display_name,
-        body=text,
-        body_html=rendered.html,
-    )
-    tags = store_hashtags(rendered.hashtags)
-    # The post is new, so its tag rows are inserted without reading any first.
-    PostHashtag.objects.bulk_create(
-        [PostHashtag(post=post, hashtag=tag) for tag in tags]
-    )
-    notified = notify_new_mentions(
-        author=author,
-        target=MentionTarget(post=post),
-        people=mentioned,
-        message=_mention_message(author, post),
-    )
-    record_event(
-        actor=author,
-        action="post.published",
-        target=post,
-        source="screen",
-        after={
-            "community": community.slug,
-            "kind": kind,
-            "title": title,
-            "hashtags": [tag.name for tag in tags],
-            "mentioned": [person.username for person in notified],
-        },
-    )
+    with stored_or_removed() as stored:
+        post = Post.objects.create(
+            community=community,
+            kind=kind,
+            title=title,
+            summary=summary,
+            author=author,
+            author_name=author.display_name,
+            body=text,
+            body_html=rendered.html,
+        )
+        store_attachments(post, attachments, stored=stored)
+        tags = store_hashtags(rendered.hashtags)
+        # The post is new, so its tag rows are inserted without reading any first.
+        PostHashtag.objects.bulk_create(
+            [PostHashtag(post=post, hashtag=tag) for tag in tags]
+        )
+        notified = notify_new_mentions(
+            author=author,
+            target=MentionTarget(post=post),
+            people=mentioned,
+            message=_mention_message(author, post),
+        )
+        record_event(
+            actor=author,
+            action="post.published",
+            target=post,
+            source="screen",
+            after={
+                "community": community.slug,
+                "kind": kind,
+                "title": title,
+                "hashtags": [tag.name for tag in tags],
+                "mentioned": [person.username for person in notified],
+                "attachments": [item.name for item in attachments],
+            },
+        )
     logger.info(
         "post published: post=%s kind=%s community=%s", post.pk, kind, community.slug
     )
@@ -261,6 +270,7 @@ def delete_post(*, actor: User, post: Post, reason: str = "") -> Post:
         body="", body_html="", deleted_at=timezone.now(), updated_at=timezone.now()
     )
     post.hashtags.clear()
+    remove_attachments(post)
     record_event(
         actor=actor,
         action="post.deleted",

@@ -1,0 +1,120 @@
+"""Images and files attached to posts: checked, stored and removed.
+
+A file's type is sniffed from its bytes against the library's allowlist
+(images, PDF, Office files, plain text); markup and archives are refused,
+so nothing a browser would run is ever served from our origin. Files are
+stored through Django's storage API under names built from ids and the
+digest, and served only through the post's visibility rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from library import sniffing
+from library.files import clean_filename
+from library.uploads import (
+    CheckedUpload,
+    StoredNames,
+    UploadError,
+    check_size,
+    sha256_of,
+    sniff_upload,
+)
+from social.models import Post, PostAttachment
+
+logger = logging.getLogger(__name__)
+
+ATTACHMENT_TYPES = (
+    sniffing.IMAGE_TYPES
+    | sniffing.OFFICE_TYPES
+    | frozenset({sniffing.PDF, sniffing.TEXT})
+)
+
+
+def check_attachments(uploads: Sequence[UploadedFile[bytes]]) -> list[CheckedUpload]:
+    """Check the files for one post; raise UploadError naming the first bad one."""
+    limit: int = settings.SOCIAL_MAX_ATTACHMENTS
+    if len(uploads) > limit:
+        raise UploadError(
+            f"A post takes at most {limit} attachments, not {len(uploads)}: put "
+            "more files in the library and link to them."
+        )
+    checked = []
+    for upload in uploads:
+        name = clean_filename(upload.name or "")
+        size = upload.size or 0
+        check_size(name=name, size=size, limit=settings.SOCIAL_MAX_ATTACHMENT_BYTES)
+        if size == 0:
+            raise UploadError(f"{name} is empty: choose the file again.")
+        content_type = sniff_upload(upload, name=name)
+        if content_type not in ATTACHMENT_TYPES:
+            raise UploadError(
+                f"{name} contains {content_type}, which a post cannot carry: attach "
+                "an image (PNG, JPEG, GIF, WebP), a PDF, an Office file or plain "
+                "text, or add videos and packages to the library."
+            )
+        checked.append(
+            CheckedUpload(
+                upload=upload,
+                name=name,
+                size=size,
+                sha256=sha256_of(upload),
+                content_type=content_type,
+            )
+        )
+    return checked
+
+
+def store_attachments(
+    post: Post, checked: Sequence[CheckedUpload], *, stored: StoredNames
+) -> list[PostAttachment]:
+    """Save the checked files for ``post``; ``stored`` removes them on rollback."""
+    rows = []
+    for position, item in enumerate(checked, start=1):
+        item.upload.seek(0)
+        name = stored.save(
+            f"posts/{post.pk}/{position}/{item.sha256}", File(item.upload)
+        )
+        rows.append(
+            PostAttachment(
+                post=post,
+                position=position,
+                stored_name=name,
+                original_name=item.name[:200],
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+            )
+        )
+    PostAttachment.objects.bulk_create(rows)
+    if rows:
+        Post.objects.filter(pk=post.pk).update(attachment_count=len(rows))
+        post.attachment_count = len(rows)
+    return rows
+
+
+def remove_attachments(post: Post) -> None:
+    """Delete the post's attachments now and their files after commit."""
+    names = list(post.attachments.values_list("stored_name", flat=True))
+    if not names:
+        return
+    post.attachments.all().delete()
+    Post.objects.filter(pk=post.pk).update(attachment_count=0)
+    post.attachment_count = 0
+
+    def delete_files() -> None:
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.exception("post attachment not deleted: name=%s", name)
+
+    transaction.on_commit(delete_files)
