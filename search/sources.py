@@ -3,8 +3,10 @@
 A source names one model that feeds the index. ``build`` turns an object
 into an ``EntryData``, or returns None when the object must not be found
 (a deleted post, say). ``visible`` returns the objects ``viewer`` may see,
-straight from the owning app's selector, so search applies the same rule
-as every other surface.
+straight from the owning app's selector. ``build`` also copies the
+attributes that rule reads into the entry, and
+``search.selectors.visibility_rule`` applies the rule to those columns; a
+test keeps the two equal for every kind of viewer.
 """
 
 import html
