@@ -18,6 +18,27 @@ pytest_plugins = ["commonplace.tests.fixtures"]
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def end_other_sessions_before_teardown(django_db_setup, django_db_blocker):
+    """Close every other PostgreSQL session on the test database at the end.
+
+    A Celery worker process or a thread from a concurrency test may still
+    hold a session for a moment after it stops, and PostgreSQL refuses to
+    drop a database that another session is using. This runs before the
+    test database is dropped, because it depends on its setup.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 def make_person(
     username: str,
     role: Role,
