@@ -175,6 +175,7 @@ def escalate_unanswered_questions(*, now: datetime | None = None) -> list[int]:
 
 @transaction.atomic
 def _escalate_one(question_id: int, cutoff: datetime) -> bool:
+    """Escalate one question under a row lock; return False when already done."""
     question = (
         _unanswered_since(cutoff)
         .select_for_update(of=("self",))
@@ -187,12 +188,13 @@ def _escalate_one(question_id: int, cutoff: datetime) -> bool:
     escalation, created = QuestionEscalation.objects.get_or_create(question=question)
     if not created:
         return False
+
     chain = context_chain(question.context.key) if question.context else []
     crm_function = next(
         (item.crm_function for item in chain if item.crm_function), None
     )
-    # Customer accounts are never told: the question may be another
-    # company's, and the escalation asks colleagues for help.
+    # Customer accounts get no notification, because the question may be
+    # another company's and the escalation asks colleagues for help.
     memberships = Membership.objects.filter(
         community=question.community,
         person__is_active=True,
@@ -208,11 +210,12 @@ def _escalate_one(question_id: int, cutoff: datetime) -> bool:
             "joined_at", "pk"
         )[: settings.ASK_ESCALATION_MAX_RECIPIENTS]
     ]
+
     notify(
         recipients=recipients,
         kind=Notification.Kind.QUESTION_ESCALATED,
         actor=None,
-        message=(f"Nobody has answered yet, can you help? {question.title}"),
+        message=f"No answer yet, can you help? {question.title}",
         url=f"/questions/{question.pk}/",
         subject_key=f"question-escalated:{question.pk}",
     )

@@ -7,7 +7,6 @@ transaction and appends an audit event whose source is the screen.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +22,13 @@ from core.audit import record_event
 from core.models import AuditEvent
 from library import sniffing
 from library.files import clean_filename
-from library.uploads import UploadError, check_size, stored_or_removed
+from library.uploads import (
+    UploadError,
+    check_size,
+    sha256_of,
+    sniff_upload,
+    stored_or_removed,
+)
 from portal.models import (
     Evidence,
     ProblemReport,
@@ -128,28 +133,16 @@ def check_evidence(uploads: list[UploadedFile[bytes]]) -> list[CheckedEvidence]:
         check_size(name=name, size=size, limit=settings.PORTAL_MAX_EVIDENCE_BYTES)
         if size == 0 or upload.file is None:
             raise UploadError(f"{name} is empty: choose the file again.")
-        try:
-            content_type = sniffing.sniff_type(upload.file)
-        except sniffing.UnsupportedTypeError as error:
-            raise UploadError(f"{name}: {error}") from None
+        content_type = sniff_upload(upload, name=name)
         if content_type not in EVIDENCE_TYPES:
             raise UploadError(
                 f"{name} contains {content_type}, but evidence must be a photo "
                 "(PNG, JPEG, GIF or WebP), a PDF or plain text."
             )
         checked.append(
-            CheckedEvidence(upload, name, size, content_type, _sha256(upload))
+            CheckedEvidence(upload, name, size, content_type, sha256_of(upload))
         )
     return checked
-
-
-def _sha256(upload: UploadedFile[bytes]) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,8 @@ class TestAvailability:
         Availability.objects.filter(person=super_user).update(
             until=timezone.now() - timedelta(minutes=1)
         )
-        # A lapse by time sends no signal: the cached panel holds until it
-        # expires (docs/embedding.md), so this reads past the cache.
+        # A lapse by time sends no signal, so the cached panel stays until it
+        # expires (docs/embedding.md). This test reads past the cache.
         cache.clear()
         assert panel_people(sales_rep) == [("petra", False)]
 
