@@ -415,6 +415,9 @@ class InvoiceLine(models.Model):
         ShipmentLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT)
+    # What the line bills or credits, in words (a credit note's line says
+    # what it credits); empty on most invoice lines.
+    description = models.CharField(max_length=200, blank=True)
     qty = quantity_field()
     unit_price = money_field()
     discount_pct = models.DecimalField(
@@ -678,6 +681,17 @@ class VendorBill(TimeStampedModel):
     # A person's reason for keeping a bill whose reference repeats an older one
     # (small vendors restart their numbering each year).
     duplicate_override_reason = models.CharField(max_length=200, blank=True)
+    # A finance manager's decision to pay a bill that the three-way match holds
+    # (billed before receipt) or rejects (price variance, billed over received).
+    release_override_reason = models.CharField(max_length=200, blank=True)
+    release_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    release_override_at = models.DateTimeField(null=True, blank=True)
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
     bill_date = models.DateField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.POSTED)
