@@ -83,6 +83,18 @@ SCREEN_CONTEXTS: tuple[DeclaredContext, ...] = (
     ),
     DeclaredContext("reconciliation.work.cash", "Cash application", "payments"),
     DeclaredContext("reconciliation.work.approvals", "Approvals"),
+    DeclaredContext("reconciliation.work.purchasing", "Purchase orders", "invoicing"),
+    DeclaredContext(
+        "reconciliation.work.purchasing.order", "Purchase order", "invoicing"
+    ),
+    DeclaredContext(
+        "reconciliation.work.purchasing.receipt", "Record a goods receipt", "fulfilment"
+    ),
+    DeclaredContext(
+        "reconciliation.work.purchasing.bill",
+        "Vendor bill three-way match",
+        "invoicing",
+    ),
     DeclaredContext("portal", "Customer portal"),
     DeclaredContext("portal.order", "Your order"),
     DeclaredContext("portal.statement", "Statement of account"),

@@ -153,7 +153,7 @@ def _check_order_lines(
     for line in documents.lines.values():
         tolerance = _tolerance(context, line)
         accepted = received[line.pk] - rejected[line.pk]
-        codes = _line_codes(line, accepted, received[line.pk], billed[line.pk])
+        codes = three_way_codes(line, accepted, received[line.pk], billed[line.pk])
         past_promise = context.as_of > line.order.promised_date + timedelta(
             days=tolerance.late_days
         )
@@ -195,9 +195,14 @@ def _check_order_lines(
         )
 
 
-def _line_codes(
+def three_way_codes(
     line: PurchaseOrderLine, accepted: Decimal, received: Decimal, billed: Decimal
 ) -> list[str]:
+    """Return the quantity codes of a purchase order line's three-way match.
+
+    ``billed`` is the line's total over every posted bill, ``accepted`` the
+    received quantity less the rejected one.
+    """
     if billed <= 0:
         return []
     if line.purchase_policy == PurchaseOrderLine.Policy.ORDERED:

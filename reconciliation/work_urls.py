@@ -1,8 +1,11 @@
-"""Routes of the work screens and the customer portal (reconciliation namespace)."""
+"""Routes of the work screens, purchase screens and customer portal.
+
+All are in the reconciliation namespace.
+"""
 
 from django.urls import path
 
-from reconciliation import portal_views, work_views
+from reconciliation import portal_views, purchase_views, work_views
 
 urlpatterns = [
     path(
@@ -43,6 +46,36 @@ urlpatterns = [
         "work/approvals/<int:approval_id>/decide/",
         work_views.decide_approval,
         name="work_decide_approval",
+    ),
+    path(
+        "work/purchasing/",
+        purchase_views.purchase_order_list,
+        name="purchase_orders",
+    ),
+    path(
+        "work/purchasing/orders/<str:number>/",
+        purchase_views.purchase_order_detail,
+        name="purchase_order",
+    ),
+    path(
+        "work/purchasing/orders/<str:number>/receipt/",
+        purchase_views.record_receipt,
+        name="purchase_receipt",
+    ),
+    path(
+        "work/purchasing/bills/<str:number>/",
+        purchase_views.vendor_bill_detail,
+        name="vendor_bill",
+    ),
+    path(
+        "work/purchasing/bills/<str:number>/release/",
+        purchase_views.override_release,
+        name="vendor_bill_release",
+    ),
+    path(
+        "work/purchasing/bills/<str:number>/keep/",
+        purchase_views.keep_duplicate,
+        name="vendor_bill_keep",
     ),
     path("portal/", portal_views.home, name="portal_home"),
     path("portal/statement/", portal_views.statement, name="portal_statement"),

@@ -1,0 +1,43 @@
+"""Template filters that show money with its currency's decimals.
+
+``{{ invoice.amount_total|money:invoice.currency }}`` renders ``83.63`` for a
+stored ``83.6300`` in USD, and ``1,480`` in JPY. A price keeps up to four
+decimals (``format_price``) and a quantity drops trailing zeros.
+"""
+
+from decimal import Decimal
+
+from django import template
+
+from reconciliation.models import Currency
+from reconciliation.money import format_money, format_price
+
+register = template.Library()
+
+
+def _minor_units(currency: Currency | int) -> int:
+    return currency if isinstance(currency, int) else currency.minor_units
+
+
+@register.filter
+def money(amount: Decimal | None, currency: Currency | int) -> str:
+    """Format ``amount`` rounded to the currency's minor unit, with separators."""
+    if amount is None:
+        return ""
+    return format_money(amount, minor_units=_minor_units(currency))
+
+
+@register.filter
+def price(amount: Decimal | None, currency: Currency | int) -> str:
+    """Format a unit price with the currency's decimals, or four where needed."""
+    if amount is None:
+        return ""
+    return format_price(amount, minor_units=_minor_units(currency))
+
+
+@register.filter
+def quantity(value: Decimal | None) -> str:
+    """Format a quantity without trailing zeros: ``10`` for a stored ``10.0000``."""
+    if value is None:
+        return ""
+    return f"{value.normalize():,f}"
