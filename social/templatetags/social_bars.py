@@ -6,7 +6,8 @@ function that writes the same HTML. Every value that is not a number or a
 fixed word goes through ``escape``.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django import template
 from django.middleware.csrf import get_token
@@ -15,6 +16,32 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+# An id no route produces, reversed once and then replaced by real ids.
+_SENTINEL = 987_654_321_012
+
+
+def page_cache(context: template.Context, key: str) -> dict[str, Any]:
+    """Return a dict kept for the template being rendered, made on first use."""
+    render_context = context.render_context
+    if key not in render_context:
+        render_context[key] = {}
+    return cast(dict[str, Any], render_context[key])
+
+
+def object_url(context: template.Context, name: str) -> Callable[[int], str]:
+    """Return a function that builds the escaped address of ``name`` for one id.
+
+    The route is reversed once per page with a sentinel id, so twenty posts
+    cost one ``reverse`` call per route instead of twenty. ``name`` must be
+    a route whose only argument is the object's id.
+    """
+    cache = page_cache(context, "social_object_urls")
+    if name not in cache:
+        before, _, after = reverse(name, args=[_SENTINEL]).partition(str(_SENTINEL))
+        cache[name] = (escape(before), escape(after))
+    before, after = cache[name]
+    return lambda object_id: f"{before}{object_id:d}{after}"
 
 
 def _pressed(flag: bool) -> str:
@@ -48,10 +75,10 @@ def post_bar(context: template.Context, post: Any) -> SafeString:
     conversation = post.conversation
     target = f"#post-bar-{post.pk}"
     disabled = " disabled" if post.is_deleted else ""
-    reaction_url = escape(reverse("posts:reaction_set", args=[post.pk]))
-    helpful_url = escape(reverse("posts:helpful_set", args=[post.pk]))
-    bookmark_url = escape(reverse("posts:bookmark_set", args=[post.pk]))
-    detail_url = escape(reverse("posts:post_detail", args=[post.pk]))
+    reaction_url = object_url(context, "posts:reaction_set")(post.pk)
+    helpful_url = object_url(context, "posts:helpful_set")(post.pk)
+    bookmark_url = object_url(context, "posts:bookmark_set")(post.pk)
+    detail_url = object_url(context, "posts:post_detail")(post.pk)
 
     parts: list[str] = []
     error = context.get("bar_error")
