@@ -69,7 +69,26 @@ class ReactionForm(ToggleForm):
     kind = forms.ChoiceField(choices=Reaction.Kind.choices)
 
 
-class LongFormPostForm(forms.Form):
+class LongFormEditForm(forms.Form):
+    """The heading and text of a blog post or an announcement."""
+
+    title = forms.CharField(label="Title", max_length=MAX_TITLE_LENGTH)
+    summary = forms.CharField(
+        label="Summary (optional)",
+        max_length=MAX_SUMMARY_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One or two sentences shown in feeds and lists.",
+    )
+    body = forms.CharField(
+        label="Text",
+        max_length=MAX_LONG_FORM_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Markdown. Hashtags in the text file the post under those tags.",
+    )
+
+
+class LongFormPostForm(LongFormEditForm):
     """A blog post or an announcement; the view limits kinds and communities."""
 
     kind = forms.ChoiceField(
@@ -87,20 +106,7 @@ class LongFormPostForm(forms.Form):
         to_field_name="slug",
         help_text="Who can read the post: the people who can see this community.",
     )
-    title = forms.CharField(label="Title", max_length=MAX_TITLE_LENGTH)
-    summary = forms.CharField(
-        label="Summary (optional)",
-        max_length=MAX_SUMMARY_LENGTH,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One or two sentences shown in feeds and lists.",
-    )
-    body = forms.CharField(
-        label="Text",
-        max_length=MAX_LONG_FORM_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 14}),
-        help_text="Markdown. Hashtags in the text file the post under those tags.",
-    )
+    field_order = ["kind", "community", "title", "summary", "body"]
 
     def __init__(
         self,

@@ -206,6 +206,10 @@ class PostRevision(models.Model):
     """The text a post had before one edit or its deletion."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    # A blog post's or announcement's heading before the edit; empty for a
+    # short post.
+    title = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
     body = models.TextField()
     edited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -4,14 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedRequest
 from library.files import download_filename, file_response
-from social.forms import CommentForm, PostForm, ReactionForm, ToggleForm
+from social.forms import (
+    CommentForm,
+    LongFormEditForm,
+    PostForm,
+    ReactionForm,
+    ToggleForm,
+)
 from social.models import Comment, Post, PostAttachment
 from social.selectors import (
     access_comment,
@@ -35,6 +41,7 @@ from social.services import (
     set_reaction,
 )
 from social.services.announcements import mark_announcement_read
+from social.services.posts import LONG_FORM_KINDS
 
 BOOKMARK_PAGE_LENGTH = 50
 
@@ -129,21 +136,39 @@ def comment_create(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
     return redirect("posts:comment_permalink", post_id=post.pk, comment_id=comment.pk)
 
 
+def _edit_form(
+    post: Post, data: QueryDict | None = None
+) -> PostForm | LongFormEditForm:
+    """Return the edit form of ``post``: text only, or heading and text."""
+    if post.kind in LONG_FORM_KINDS:
+        initial = {"title": post.title, "summary": post.summary, "body": post.body}
+        return LongFormEditForm(data, initial=initial)
+    return PostForm(data, initial={"body": post.body})
+
+
 @login_required
 def post_edit(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
+    """Let the author change a post's text, and a blog post's title and summary."""
     post = access_post(request.user, post_id)
     if post.author_id != request.user.pk:
         raise PermissionDenied("Only the author of a post can edit it.")
     if request.method != "POST":
-        form = PostForm(initial={"body": post.body})
+        form = _edit_form(post)
         return render(request, "social/post_edit.html", {"post": post, "form": form})
 
-    form = PostForm(request.POST)
+    form = _edit_form(post, request.POST)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            edit_post(editor=request.user, post=post, body=form.cleaned_data["body"])
+            edit_post(
+                editor=request.user,
+                post=post,
+                body=data["body"],
+                title=data.get("title"),
+                summary=data.get("summary"),
+            )
         except ValidationError as error:
-            form.add_error("body", error)
+            form.add_error(None, error)
         else:
             messages.success(request, "Post updated.")
             return redirect("posts:post_detail", post_id=post.pk)

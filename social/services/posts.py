@@ -198,32 +198,66 @@ def _lock_post(post: Post) -> Post:
 
 
 @transaction.atomic
-def edit_post(*, editor: User, post: Post, body: str) -> Post:
+def edit_post(
+    *,
+    editor: User,
+    post: Post,
+    body: str,
+    title: str | None = None,
+    summary: str | None = None,
+) -> Post:
     """Replace the text of ``post``, keeping the old text as a revision.
 
-    Only the author edits a post. People the new text mentions are notified
-    when the earlier text had not already notified them.
+    Only the author edits a post. A blog post or announcement may get a new
+    ``title`` and ``summary`` too; ``None`` keeps the one it has. People the
+    new text mentions are notified when the earlier text had not already
+    notified them.
     """
     post = _lock_post(post)
     if post.is_deleted:
         raise ValidationError("This post was deleted, so it cannot be edited.")
     if post.author_id != editor.pk:
         raise PermissionDenied("Only the author of a post can edit it.")
+    title, summary = _clean_heading(
+        post.kind,
+        post.title if title is None else title,
+        post.summary if summary is None else summary,
+    )
     limit = MAX_LONG_FORM_LENGTH if post.kind in LONG_FORM_KINDS else MAX_POST_LENGTH
     text, rendered = _render_post_body(body, limit=limit)
-    if text == post.body:
+    if (text, title, summary) == (post.body, post.title, post.summary):
         return post
     mentioned = resolve_mentions(rendered.mentions)
     check_mention_cap(mentioned, text_kind="post")
 
     PostRevision.objects.create(
-        post=post, body=post.body, edited_by=editor, edited_by_name=editor.display_name
+        post=post,
+        title=post.title,
+        summary=post.summary,
+        body=post.body,
+        edited_by=editor,
+        edited_by_name=editor.display_name,
     )
-    before = {"body": post.body}
+    before: dict[str, object] = {"body": post.body}
+    after: dict[str, object] = {"body": text}
+    if post.kind in LONG_FORM_KINDS:
+        before |= {"title": post.title, "summary": post.summary}
+        after |= {"title": title, "summary": summary}
+    post.title = title
+    post.summary = summary
     post.body = text
     post.body_html = rendered.html
     post.edited_at = timezone.now()
-    post.save(update_fields=["body", "body_html", "edited_at", "updated_at"])
+    post.save(
+        update_fields=[
+            "title",
+            "summary",
+            "body",
+            "body_html",
+            "edited_at",
+            "updated_at",
+        ]
+    )
     tags = store_hashtags(rendered.hashtags)
     post.hashtags.set(tags)
     notified = notify_new_mentions(
@@ -239,7 +273,7 @@ def edit_post(*, editor: User, post: Post, body: str) -> Post:
         source="screen",
         before=before,
         after={
-            "body": text,
+            **after,
             "hashtags": [tag.name for tag in tags],
             "mentioned": [person.username for person in notified],
         },
