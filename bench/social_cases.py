@@ -215,7 +215,12 @@ def build_cases(*, size: str, explain: bool) -> list[Case]:
         get(reader, "/bench/bare"),
         queries=len(capture(lambda: reader.get("/bench/bare"))),
     )
-    cases = [floor]
+    page_floor = Case(
+        "bare signed-in page, the layout around an empty page (page floor)",
+        get(reader, "/bench/bare-page"),
+        queries=len(capture(lambda: reader.get("/bench/bare-page"))),
+    )
+    cases = [floor, page_floor]
     feed = feed_cases(reader, explain)
     if feed:
         feed[0].target = "feed"
@@ -245,16 +250,27 @@ def print_plans(label: str, statements: list[Statement]) -> None:
                 print("   ", *row)
 
 
-def verdict(case: Case, p95: float, floor_p95: float) -> str:
+def _said(met: bool) -> str:
+    return "met" if met else "missed"
+
+
+def verdict(case: Case, p95: float, floor_p95: float, page_floor_p95: float) -> str:
     if case.target == "feed":
-        met = p95 < FEED_TARGET_MS and p95 / floor_p95 <= FEED_TARGET_RATIO
-        goal = f"p95 < {FEED_TARGET_MS:g} ms and <= {FEED_TARGET_RATIO:g}x floor"
-    elif case.target == "publish":
+        fast = p95 < FEED_TARGET_MS
+        json_ratio = p95 / floor_p95 <= FEED_TARGET_RATIO
+        page_ratio = p95 / page_floor_p95 <= FEED_TARGET_RATIO
+        ratio = f"<= {FEED_TARGET_RATIO:g}x"
+        return (
+            f"p95 < {FEED_TARGET_MS:g} ms {_said(fast)}; "
+            f"{ratio} JSON floor {_said(json_ratio)}; "
+            f"{ratio} page floor {_said(page_ratio)}"
+        )
+    if case.target == "publish":
         met = p95 < PUBLISH_TARGET_MS
         goal = f"p95 < {PUBLISH_TARGET_MS:g} ms"
     else:
         return ""
-    return f"{'met' if met else 'missed'} ({goal})"
+    return f"{_said(met)} ({goal})"
 
 
 def data_summary() -> str:
@@ -268,6 +284,7 @@ def data_summary() -> str:
 def report(cases: list[Case], *, requests: int, warm_up: int, machine: str) -> str:
     floor_p50 = percentile(cases[0].samples, 0.5)
     floor_p95 = percentile(cases[0].samples, 0.95)
+    page_floor_p95 = percentile(cases[1].samples, 0.95)
     command = " ".join(["bench/bench_social.py", *sys.argv[1:]])
     if connection.vendor == "postgresql":
         command = f"DATABASE_URL=... .venv/bin/python {command}"
@@ -283,8 +300,8 @@ def report(cases: list[Case], *, requests: int, warm_up: int, machine: str) -> s
         f"Command: `{command}`",
         "",
         "| request | queries | p50 ms | p95 ms | p50 / floor | p95 / floor "
-        "| CPU p50 ms | CPU p95 ms | target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| p95 / page floor | CPU p50 ms | CPU p95 ms | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for case in cases:
         p50 = percentile(case.samples, 0.5)
@@ -293,7 +310,8 @@ def report(cases: list[Case], *, requests: int, warm_up: int, machine: str) -> s
         cpu_p95 = percentile(case.cpu_samples, 0.95)
         lines.append(
             f"| {case.label} | {case.queries} | {p50:.2f} | {p95:.2f} | "
-            f"{p50 / floor_p50:.2f} | {p95 / floor_p95:.2f} | {cpu_p50:.2f} | "
-            f"{cpu_p95:.2f} | {verdict(case, p95, floor_p95)} |"
+            f"{p50 / floor_p50:.2f} | {p95 / floor_p95:.2f} | "
+            f"{p95 / page_floor_p95:.2f} | {cpu_p50:.2f} | {cpu_p95:.2f} | "
+            f"{verdict(case, p95, floor_p95, page_floor_p95)} |"
         )
     return "\n".join(lines)

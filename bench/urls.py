@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import include, path
 
 
@@ -7,6 +8,12 @@ from django.urls import include, path
 def bare_json(request: HttpRequest) -> JsonResponse:
     """Return a fixed JSON body through the same middleware, as the floor."""
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def bare_page(request: HttpRequest) -> HttpResponse:
+    """Render the signed-in layout around an empty page, as the floor for pages."""
+    return render(request, "bench/bare_page.html")
 
 
 # Set by bench_help.py to the help endpoint's own body, so this view returns
@@ -22,6 +29,7 @@ def help_from_memory(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("bench/bare", bare_json),
+    path("bench/bare-page", bare_page),
     path("bench/help-memory", help_from_memory),
     path("", include("commonplace.urls")),
 ]
