@@ -15,7 +15,8 @@ only through ``manage.py reindex``.
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -24,7 +25,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from commonplace.background import enqueue, task
 from search.models import SearchEntry, SearchLabel
-from search.sources import SOURCES, Source
+from search.sources import SOURCE_OF_KIND, SOURCES, EntryData, Source
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +50,36 @@ def write_entries(source: Source, object_ids: Sequence[int]) -> int:
     Objects that are gone, or that ``build`` leaves out, lose their entry.
     Call it inside a transaction.
     """
-    objects = source.rows().filter(pk__in=object_ids)
-    entries = [data for data in map(source.build, objects) if data is not None]
-    SearchEntry.objects.filter(kind__in=source.kinds, object_id__in=object_ids).delete()
+    return sum(_replace_entries({source.name: object_ids}).values())
+
+
+def _replace_entries(ids_by_source: Mapping[str, Sequence[int]]) -> dict[str, int]:
+    """Rewrite the entries of several sources' objects; return counts per source.
+
+    An object that already has an entry keeps its entry id. New entries are
+    inserted in creation order, so entry ids follow creation time and the
+    search backends can take "the newest matches" as the highest ids.
+    """
+    entries: list[EntryData] = []
+    old_ids: dict[Key, int] = {}
+    for name, object_ids in ids_by_source.items():
+        source = SOURCES[name]
+        objects = source.rows().filter(pk__in=object_ids)
+        entries += [data for data in map(source.build, objects) if data is not None]
+        stale = SearchEntry.objects.filter(
+            kind__in=source.kinds, object_id__in=object_ids
+        )
+        for entry_id, object_id in stale.values_list("pk", "object_id"):
+            old_ids[(name, object_id)] = entry_id
+        stale.delete()
+    entries.sort(key=lambda data: (data.created_at, data.kind, data.object_id))
     created = SearchEntry.objects.bulk_create(
-        SearchEntry(kind=data.kind, object_id=data.object_id, **data.index_fields())
+        SearchEntry(
+            pk=old_ids.get((SOURCE_OF_KIND[data.kind].name, data.object_id)),
+            kind=data.kind,
+            object_id=data.object_id,
+            **data.index_fields(),
+        )
         for data in entries
     )
 
@@ -68,7 +94,10 @@ def write_entries(source: Source, object_ids: Sequence[int]) -> int:
             for value in dict.fromkeys(data.contexts)
         ]
     SearchLabel.objects.bulk_create(labels)
-    return len(created)
+    written = dict.fromkeys(ids_by_source, 0)
+    for data in entries:
+        written[SOURCE_OF_KIND[data.kind].name] += 1
+    return written
 
 
 def index_object(source_name: str, object_id: int) -> None:
@@ -213,22 +242,30 @@ def connect_indexing() -> None:
 def reindex_all(*, sources: Iterable[str] | None = None) -> dict[str, int]:
     """Rebuild the entries of every object (or of ``sources``); return counts.
 
-    Entries whose object is gone are removed. Each batch of
-    ``REINDEX_BATCH_SIZE`` objects is one transaction.
+    Entries whose object is gone are removed. Objects are written oldest
+    first across all sources, so that a rebuilt index has its entry ids in
+    creation order. Each batch of ``REINDEX_BATCH_SIZE`` objects is one
+    transaction.
     """
-    counts: dict[str, int] = {}
-    for name in sources or SOURCES:
+    names = list(sources or SOURCES)
+    keys: list[tuple[datetime, str, int]] = []
+    for name in names:
         source = SOURCES[name]
-        ids = list(source.rows().order_by("pk").values_list("pk", flat=True))
         SearchEntry.objects.filter(kind__in=source.kinds).exclude(
             object_id__in=source.rows().values("pk")
         ).delete()
-        written = 0
-        for start in range(0, len(ids), REINDEX_BATCH_SIZE):
-            with transaction.atomic():
-                written += write_entries(
-                    source, ids[start : start + REINDEX_BATCH_SIZE]
-                )
-        counts[name] = written
-        logger.info("search.reindexed source=%s count=%d", name, written)
+        rows = source.rows().values_list(source.created_field, "pk")
+        keys += [(created, name, pk) for created, pk in rows]
+    keys.sort()
+
+    counts = dict.fromkeys(names, 0)
+    for start in range(0, len(keys), REINDEX_BATCH_SIZE):
+        ids_by_source: dict[str, list[int]] = {}
+        for _created, name, pk in keys[start : start + REINDEX_BATCH_SIZE]:
+            ids_by_source.setdefault(name, []).append(pk)
+        with transaction.atomic():
+            for name, count in _replace_entries(ids_by_source).items():
+                counts[name] += count
+    for name in names:
+        logger.info("search.reindexed source=%s count=%d", name, counts[name])
     return counts

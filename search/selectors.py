@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from accounts.models import Role, User
 from accounts.permissions import Viewer
 from communities.selectors import visible_communities
-from search.backends import Order, RawHit, get_backend
+from search.backends import Matches, Order, RawHit, get_backend
 from search.models import Kind, MissedSearch, SearchEntry, SearchLabel
 from search.query import ParsedQuery, parse_query
 from search.sources import tag_key
@@ -29,6 +29,10 @@ from search.text import highlighted_html
 _COMMUNITY_KINDS = [Kind.POST.value, Kind.BLOG.value, Kind.COMMUNITY.value]
 _QUESTION_KINDS = [Kind.QUESTION.value, Kind.ANSWER.value]
 _CUSTOMER_MARKED_KINDS = [Kind.FAQ.value, Kind.LIBRARY.value]
+
+# How many of the newest matches a search ranks and counts, unless the
+# ``SEARCH_CANDIDATE_LIMIT`` setting says otherwise (see docs/search.md).
+DEFAULT_CANDIDATE_LIMIT = 1000
 
 
 def visibility_rule(viewer: Viewer) -> Q | None:
@@ -150,8 +154,13 @@ class SearchResults:
     query: ParsedQuery
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
+    # False when more than the candidate limit matched: ``total`` is then
+    # the limit, a lower bound, and pages end there.
+    total_complete: bool = True
     # Matches per kind under every filter but the kind, so each can be offered.
     facets: dict[str, int] = field(default_factory=dict)
+    # False when the facets were counted over the newest matches only.
+    facets_complete: bool = True
     page: int = 1
     page_size: int = 20
 
@@ -254,8 +263,14 @@ def search(
     order: Order = Order.RELEVANCE,
     page: int = 1,
     page_size: int | None = None,
+    candidate_limit: int | None = None,
 ) -> SearchResults:
-    """Return one page of what ``viewer`` may find for ``text``, and counts per kind."""
+    """Return one page of what ``viewer`` may find for ``text``, and counts per kind.
+
+    Only the newest ``candidate_limit`` matches (``SEARCH_CANDIDATE_LIMIT``
+    by default) are ranked and counted, so a common word costs a bounded
+    amount; counts beyond it are reported as incomplete.
+    """
     filters = filters or SearchFilters()
     size: int = page_size or settings.SEARCH_PAGE_SIZE
     query = parse_query(text)
@@ -263,34 +278,50 @@ def search(
         return SearchResults(query=query, page_size=size)
 
     entries = filter_entries(visible_entries(viewer), filters)
-    facets, hits = get_backend().run(
+    if candidate_limit is None:
+        candidate_limit = int(
+            getattr(settings, "SEARCH_CANDIDATE_LIMIT", DEFAULT_CANDIDATE_LIMIT)
+        )
+    # A page past the end shows the last page, as the pager would; no page
+    # lies beyond the candidate limit.
+    last_page = max(1, -(-candidate_limit // size))
+    page = min(page, last_page)
+    matches = _run_backend(entries, query, filters, order, page, size, candidate_limit)
+    last_page = max(1, -(-matches.total // size))
+    if page > last_page:
+        page = last_page
+        matches = _run_backend(
+            entries, query, filters, order, page, size, candidate_limit
+        )
+    return SearchResults(
+        query=query,
+        hits=_to_hits(matches.hits),
+        total=matches.total,
+        total_complete=matches.total_complete,
+        facets=matches.counts,
+        facets_complete=matches.counts_complete,
+        page=page,
+        page_size=size,
+    )
+
+
+def _run_backend(
+    entries: QuerySet[SearchEntry],
+    query: ParsedQuery,
+    filters: SearchFilters,
+    order: Order,
+    page: int,
+    size: int,
+    candidate_limit: int,
+) -> Matches:
+    return get_backend().run(
         entries,
         query,
         kinds=filters.kinds,
         order=order,
         offset=(page - 1) * size,
         limit=size,
-    )
-    total = sum(facets.get(kind, 0) for kind in filters.kinds or facets)
-    last_page = max(1, -(-total // size))
-    if page > last_page:
-        # Past the end: show the last page, as the pager would.
-        page = last_page
-        facets, hits = get_backend().run(
-            entries,
-            query,
-            kinds=filters.kinds,
-            order=order,
-            offset=(page - 1) * size,
-            limit=size,
-        )
-    return SearchResults(
-        query=query,
-        hits=_to_hits(hits),
-        total=total,
-        facets=facets,
-        page=page,
-        page_size=size,
+        candidate_limit=candidate_limit,
     )
 
 

@@ -88,6 +88,9 @@ class Source:
     rows: Callable[[], QuerySet[Any]]
     build: Callable[[Any], EntryData | None]
     visible: Callable[[Viewer], QuerySet[Any]]
+    # The model field ``build`` copies into ``created_at``; a full reindex
+    # writes entries in its order.
+    created_field: str = "created_at"
     # Other sources whose entries copy text from this one (an answer shows
     # its question's title), reindexed with it.
     dependents: Callable[[int], list[tuple[str, int]]] = field(default=lambda pk: [])
@@ -297,6 +300,7 @@ PEOPLE = Source(
     rows=lambda: User.objects.prefetch_related("crm_functions", "skill_links__skill"),
     build=_build_person,
     visible=visible_people,
+    created_field="date_joined",
 )
 
 

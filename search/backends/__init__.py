@@ -2,9 +2,9 @@
 
 from django.db import connection
 
-from search.backends.base import Order, RawHit, SearchBackend
+from search.backends.base import Matches, Order, RawHit, SearchBackend
 
-__all__ = ["Order", "RawHit", "SearchBackend", "get_backend"]
+__all__ = ["Matches", "Order", "RawHit", "SearchBackend", "get_backend"]
 
 
 def get_backend() -> SearchBackend:

@@ -35,6 +35,26 @@ class RawHit:
     author_id: int | None
 
 
+@dataclass(frozen=True)
+class Matches:
+    """What a backend found for one search, looking only at the newest matches.
+
+    A backend ranks and counts at most ``candidate_limit`` matches: the
+    visible, filtered matches with the highest entry ids, which are the
+    newest (``search.indexing`` writes entries in creation order). Counts
+    are exact when they are below the limit and lower bounds otherwise.
+    """
+
+    # Matches per kind among the newest matches of every kind.
+    counts: dict[str, int]
+    # False when the limit cut the candidates, so ``counts`` are lower bounds.
+    counts_complete: bool
+    # Matches of the requested kinds, at most the limit.
+    total: int
+    total_complete: bool
+    hits: list[RawHit]
+
+
 def where_clause(entries: QuerySet[SearchEntry]) -> tuple[str, tuple[Any, ...]] | None:
     """Compile the WHERE clause of ``entries``, or return None when it matches nothing.
 
@@ -80,10 +100,12 @@ class SearchBackend(Protocol):
         order: Order,
         offset: int,
         limit: int,
-    ) -> tuple[dict[str, int], list[RawHit]]:
-        """Return the matches per kind in ``entries``, and one page of them.
+        candidate_limit: int,
+    ) -> Matches:
+        """Count the newest matches in ``entries`` per kind and return one page.
 
-        The counts cover every kind; the page holds only entries of
-        ``kinds`` (all kinds when empty), best or newest first.
+        The counts cover every kind. The page is taken from the newest
+        ``candidate_limit`` matches of ``kinds`` (all kinds when empty),
+        best or newest first.
         """
         ...

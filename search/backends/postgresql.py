@@ -9,7 +9,7 @@ operator can come from the request.
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import QuerySet
 
-from search.backends.base import Order, RawHit, fetch_rows, where_clause
+from search.backends.base import Matches, Order, RawHit, fetch_rows, where_clause
 from search.models import SearchEntry
 from search.query import ParsedQuery, Term
 from search.text import HIT_END, HIT_START
@@ -90,47 +90,80 @@ class PostgresBackend:
         order: Order,
         offset: int,
         limit: int,
-    ) -> tuple[dict[str, int], list[RawHit]]:
+        candidate_limit: int,
+    ) -> Matches:
         compiled = where_clause(entries)
         if compiled is None:
-            return {}, []
+            return Matches({}, True, 0, True, [])
         where, where_params = compiled
         match, match_params = tsquery_sql(query)
 
-        kind_filter = ""
+        def window(kind_sql: str) -> str:
+            # The newest visible matches first: for a common word PostgreSQL
+            # walks the primary key backwards and stops after the window's
+            # rows, for a rare one it takes the GIN index and sorts the few
+            # matches.
+            return f"""
+                SELECT id, kind, created_at, vector FROM search_entry
+                WHERE vector @@ {match} AND ({where}) {kind_sql}
+                ORDER BY id DESC LIMIT %s
+            """  # noqa: S608 (no request text is formatted into the statement)
+
+        window_params = (*match_params, *where_params)
+        selected_sql, selected_params = "SELECT * FROM matched", ()
         if kinds:
-            kind_filter = f"WHERE kind IN ({', '.join(['%s'] * len(kinds))})"
+            kinds_sql = ", ".join(["%s"] * len(kinds))
+            selected_sql = window(f"AND kind IN ({kinds_sql})")
+            selected_params = (*window_params, *kinds, candidate_limit + 1)
         if order == Order.RELEVANCE:
-            rank = f"ts_rank(search_entry.vector, {match})"
+            rank = f"ts_rank(vector, {match})"
             rank_params = match_params
             order_sql = "rank DESC, id DESC"
         else:
             rank, rank_params, order_sql = "0", (), "created_at DESC, id DESC"
 
         sql = f"""
-            WITH matched AS MATERIALIZED (
-                SELECT search_entry.id AS id, search_entry.kind AS kind,
-                       search_entry.created_at AS created_at, {rank} AS rank
-                FROM search_entry
-                WHERE search_entry.vector @@ {match} AND ({where})
-            )
-            SELECT kind, count(*), NULL FROM matched GROUP BY kind
+            WITH matched AS MATERIALIZED ({window("")}),
+            selected AS MATERIALIZED ({selected_sql})
+            SELECT 'all', NULL::text, count(*), NULL::bigint FROM matched
             UNION ALL
-            (SELECT NULL, NULL, id FROM matched {kind_filter}
-             ORDER BY {order_sql} OFFSET %s LIMIT %s)
+            SELECT 'selected', NULL, count(*), NULL FROM selected
+            UNION ALL
+            SELECT 'kind', kind, count(*), NULL FROM (
+                SELECT kind FROM matched ORDER BY id DESC LIMIT %s
+            ) AS newest GROUP BY kind
+            UNION ALL
+            SELECT 'page', NULL, id, row_number() OVER (ORDER BY {order_sql})
+            FROM (
+                SELECT id, created_at, {rank} AS rank FROM (
+                    SELECT * FROM selected ORDER BY id DESC LIMIT %s
+                ) AS newest
+                ORDER BY {order_sql} OFFSET %s LIMIT %s
+            ) AS page
         """  # noqa: S608 (no request text is formatted into the statement)
         params = (
+            *window_params,
+            candidate_limit + 1,
+            *selected_params,
+            candidate_limit,
             *rank_params,
-            *match_params,
-            *where_params,
-            *kinds,
+            candidate_limit,
             offset,
             limit,
         )
         rows = fetch_rows(sql, params)
-        counts = {row[0]: row[1] for row in rows if row[0] is not None}
-        page = [row[2] for row in rows if row[2] is not None]
-        return counts, self._hits(page, match, match_params)
+        sizes = {row[0]: row[2] for row in rows if row[0] in ("all", "selected")}
+        page_rows = sorted(
+            (row for row in rows if row[0] == "page"), key=lambda row: row[3]
+        )
+        page = [row[2] for row in page_rows]
+        return Matches(
+            counts={row[1]: row[2] for row in rows if row[0] == "kind"},
+            counts_complete=sizes["all"] <= candidate_limit,
+            total=min(sizes["selected"], candidate_limit),
+            total_complete=sizes["selected"] <= candidate_limit,
+            hits=self._hits(page, match, match_params),
+        )
 
     def _hits(
         self, page: list[int], match: str, match_params: tuple[str, ...]

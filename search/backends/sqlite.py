@@ -9,6 +9,7 @@ is compiled and applied to the ``search_entry`` rows joined to the FTS5
 matches, so only matching entries are checked, in the same statement.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import make_aware
 
-from search.backends.base import Order, RawHit, fetch_rows, where_clause
+from search.backends.base import Matches, Order, RawHit, fetch_rows, where_clause
 from search.models import SearchEntry
 from search.query import ParsedQuery, Term
 from search.text import HIT_END, HIT_START
@@ -59,6 +60,100 @@ def _as_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else make_aware(parsed)
 
 
+@dataclass(frozen=True)
+class _WindowResult:
+    counts: dict[str, int]
+    counts_complete: bool
+    total: int
+    total_complete: bool
+    page: list[int]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The newest visible matches, at most ``size`` of them, in one statement.
+
+    FTS5 walks the match's rowids from the highest down and the statement
+    stops after ``size + 1`` visible matches; the extra row only tells a cut
+    window from a complete one. So a common word costs about as much as a
+    rare one, and bm25 runs for the window's rows only.
+    """
+
+    where: str
+    params: tuple[Any, ...]
+    size: int
+
+    def _sql(self, kinds: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
+        kind_sql = ""
+        if kinds:
+            kind_sql = f"AND search_entry.kind IN ({', '.join(['%s'] * len(kinds))})"
+        sql = f"""
+            SELECT search_entry.id AS id, search_entry.kind AS kind,
+                   search_entry.created_at AS created_at, {_RANK} AS rank
+            {_MATCHES.format(where=self.where)} {kind_sql}
+            ORDER BY search_entry_fts.rowid DESC LIMIT %s
+        """
+        return sql, (*self.params, *kinds, self.size + 1)
+
+    def counts_and_page(
+        self, kinds: tuple[str, ...], order: Order, offset: int, limit: int
+    ) -> _WindowResult:
+        """Count the window per kind and pick one page of it.
+
+        The counts cover every kind. With a kind filter the page comes from
+        a second window of those kinds' newest matches, so a kind whose
+        matches are all older than the first window still has a page.
+        """
+        matched_sql, matched_params = self._sql(())
+        selected_sql, selected_params = "SELECT * FROM matched", ()
+        if kinds:
+            selected_sql, selected_params = self._sql(kinds)
+        order_sql = (
+            "rank, id DESC" if order == Order.RELEVANCE else "created_at DESC, id DESC"
+        )
+        sql = f"""
+            WITH matched AS MATERIALIZED ({matched_sql}),
+            selected AS MATERIALIZED ({selected_sql})
+            SELECT 'all', NULL, count(*), NULL FROM matched
+            UNION ALL
+            SELECT 'selected', NULL, count(*), NULL FROM selected
+            UNION ALL
+            SELECT 'kind', kind, count(*), NULL FROM (
+                SELECT kind FROM matched ORDER BY id DESC LIMIT %s
+            ) GROUP BY kind
+            UNION ALL
+            SELECT 'page', NULL, id, position FROM (
+                SELECT id, row_number() OVER (ORDER BY {order_sql}) AS position
+                FROM (
+                    SELECT id, rank, created_at FROM (
+                        SELECT * FROM selected ORDER BY id DESC LIMIT %s
+                    )
+                    ORDER BY {order_sql} LIMIT %s OFFSET %s
+                )
+            )
+        """  # noqa: S608 (no request text is formatted into the statement)
+        params = (
+            *matched_params,
+            *selected_params,
+            self.size,
+            self.size,
+            limit,
+            offset,
+        )
+        rows = fetch_rows(sql, params)
+        sizes = {row[0]: row[2] for row in rows if row[0] in ("all", "selected")}
+        page_rows = sorted(
+            (row for row in rows if row[0] == "page"), key=lambda row: row[3]
+        )
+        return _WindowResult(
+            counts={row[1]: row[2] for row in rows if row[0] == "kind"},
+            counts_complete=sizes["all"] <= self.size,
+            total=min(sizes["selected"], self.size),
+            total_complete=sizes["selected"] <= self.size,
+            page=[row[2] for row in page_rows],
+        )
+
+
 class Fts5Backend:
     def run(
         self,
@@ -69,64 +164,22 @@ class Fts5Backend:
         order: Order,
         offset: int,
         limit: int,
-    ) -> tuple[dict[str, int], list[RawHit]]:
+        candidate_limit: int,
+    ) -> Matches:
         compiled = where_clause(entries)
         if compiled is None:
-            return {}, []
+            return Matches({}, True, 0, True, [])
         where, where_params = compiled
         expression = match_expression(query)
-        counts, page = self._counts_and_page(
-            where, (expression, *where_params), kinds, order, offset, limit
+        window = _Window(where, (expression, *where_params), candidate_limit)
+        matches = window.counts_and_page(kinds, order, offset, limit)
+        return Matches(
+            counts=matches.counts,
+            counts_complete=matches.counts_complete,
+            total=matches.total,
+            total_complete=matches.total_complete,
+            hits=self._hits(matches.page, expression),
         )
-        return counts, self._hits(page, expression)
-
-    def _counts_and_page(
-        self,
-        where: str,
-        params: tuple[Any, ...],
-        kinds: tuple[str, ...],
-        order: Order,
-        offset: int,
-        limit: int,
-    ) -> tuple[dict[str, int], list[int]]:
-        """Count matches per kind and pick the page's ids in one statement.
-
-        The MATCH, the visibility rule and bm25 run once per matching row,
-        in a materialized CTE that both halves of the statement read.
-        """
-        kind_filter = ""
-        if kinds:
-            kind_filter = f"WHERE kind IN ({', '.join(['%s'] * len(kinds))})"
-        order_sql = (
-            "rank, id DESC"
-            if order == Order.RELEVANCE
-            else ("created_at DESC, id DESC")
-        )
-        sql = f"""
-            WITH matched AS MATERIALIZED (
-                SELECT search_entry.id AS id, search_entry.kind AS kind,
-                       search_entry.created_at AS created_at, {_RANK} AS rank
-                {_MATCHES.format(where=where)}
-            )
-            SELECT kind, count(*), NULL, NULL FROM matched GROUP BY kind
-            UNION ALL
-            SELECT NULL, NULL, id, position FROM (
-                SELECT id, row_number() OVER (ORDER BY {order_sql}) AS position
-                FROM (
-                    SELECT id, rank, created_at FROM matched {kind_filter}
-                    ORDER BY {order_sql} LIMIT %s OFFSET %s
-                )
-            )
-        """  # noqa: S608 (no request text is formatted into the statement)
-        rows = fetch_rows(sql, (*params, *kinds, limit, offset))
-        counts = {row[0]: row[1] for row in rows if row[0] is not None}
-        page = [
-            row[2]
-            for row in sorted(
-                (row for row in rows if row[2] is not None), key=lambda row: row[3]
-            )
-        ]
-        return counts, page
 
     def _hits(self, page: list[int], expression: str) -> list[RawHit]:
         if not page:
