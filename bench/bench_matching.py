@@ -14,11 +14,19 @@ Usage::
 
     .venv/bin/python bench/bench_matching.py --orders 100000
     DATABASE_URL=... .venv/bin/python bench/bench_matching.py --orders 100000
+
+Every run starts from an empty database: the SQLite file is deleted, and
+the PostgreSQL database named in ``DATABASE_URL`` is dropped and created
+again. ``--reuse`` keeps a copy of the generated data (a second SQLite file, or a
+PostgreSQL template database) and starts later runs of the same size from a
+fresh copy of it, so the passes always run on data no pass has touched.
 """
 
 import argparse
 import gc
+import os
 import resource
+import shutil
 import sys
 import time
 from datetime import timedelta
@@ -29,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine_description, percentile, setup_django
 from bench.generate_reconciliation import AS_OF, expected_findings, generate
+
+SQLITE_FILE = "matching.sqlite3"
 
 FLOOR_SQL = """
 WITH shipped AS (
@@ -67,6 +77,83 @@ FROM reconciliation_invoice i
 LEFT JOIN paid p ON p.invoice_id = i.id
 WHERE i.company_id = %(company)s AND i.state = 'posted'
 """
+
+
+def _seed_sqlite(orders: int) -> tuple[Path, Path]:
+    from bench.common import BENCH_DIR
+
+    return BENCH_DIR / f"matching-seed-{orders}.sqlite3", BENCH_DIR / SQLITE_FILE
+
+
+def _postgres_names(orders: int) -> tuple[str, str, str]:
+    """Return the maintenance URL, the working database and its seed's name."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    working = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    return maintenance, working, f"{working}_seed_{orders}"
+
+
+def prepare_database(orders: int, *, reuse: bool) -> bool:
+    """Start the working database afresh, from the seed of ``orders`` if asked.
+
+    Runs before Django connects. Returns True when it copied a seed, and
+    False when it left an empty database for the generator.
+    """
+    if "DATABASE_URL" not in os.environ:
+        seed_file, working_file = _seed_sqlite(orders)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{working_file}{suffix}").unlink(missing_ok=True)
+        if not reuse or not seed_file.exists():
+            return False
+        shutil.copyfile(seed_file, working_file)
+        return True
+
+    import psycopg
+    from psycopg import sql
+
+    maintenance, working, seed_name = _postgres_names(orders)
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [seed_name]
+        ).fetchone()
+        restored = reuse and found is not None
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(working)
+            )
+        )
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(working))
+        if restored:
+            create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(seed_name))
+        connection.execute(create)
+    return restored
+
+
+def save_seed(orders: int) -> None:
+    """Copy the freshly generated working database to the seed of ``orders``."""
+    from django.db import connection
+
+    connection.close()
+    if connection.vendor == "sqlite":
+        seed_file, working_file = _seed_sqlite(orders)
+        shutil.copyfile(working_file, seed_file)
+        return
+
+    import psycopg
+    from psycopg import sql
+
+    maintenance, working, seed_name = _postgres_names(orders)
+    with psycopg.connect(maintenance, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(seed_name))
+        )
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(seed_name), sql.Identifier(working)
+            )
+        )
 
 
 def run_floor(company_id: int) -> tuple[float, int]:
@@ -130,21 +217,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000, help="orders")
     parser.add_argument("--payments", type=int, default=200, help="new payments")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="start from a kept copy of data generated for this --orders, "
+        "and keep one after generating",
+    )
+    parser.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="with --reuse: generate and keep the data, then stop before the passes",
+    )
     arguments = parser.parse_args()
-    setup_django(sqlite_file="matching.sqlite3", fresh=True)
+    restored = prepare_database(arguments.orders, reuse=arguments.reuse)
+    setup_django(sqlite_file=SQLITE_FILE, fresh=False)
 
     from django.core.management import call_command
     from django.db import connection
 
+    from bench.generate_reconciliation import COMPANY
     from reconciliation.matching import run_matching
     from reconciliation.models import Company
 
     call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    company_id = generate(orders=arguments.orders)
-    print(
-        f"generated {arguments.orders} orders in {time.perf_counter() - started:.1f} s"
-    )
+    if restored:
+        company_id = Company.objects.get(name=COMPANY).pk
+        print(f"reused the generated data of {arguments.orders} orders")
+    else:
+        started = time.perf_counter()
+        company_id = generate(orders=arguments.orders)
+        print(
+            f"generated {arguments.orders} orders in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        if arguments.reuse:
+            save_seed(arguments.orders)
+    if arguments.generate_only:
+        return
 
     floor_seconds, differing = run_floor(company_id)
     company = Company.objects.get(pk=company_id)

@@ -43,11 +43,11 @@ from reconciliation.models import (
 from reconciliation.money import format_money
 from reconciliation.services import (
     allocate_locked,
-    insert_rows,
+    audit_event_values,
+    insert_values,
     lock_documents,
     refresh_documents,
     save_fields,
-    unsaved_audit_event,
 )
 
 logger = logging.getLogger(__name__)
@@ -155,25 +155,38 @@ def save_match_records(
     *,
     now: datetime,
 ) -> tuple[dict[str, int], list[AuditEvent]]:
+    """Store match records as ``store_match_records`` does, with event instances.
+
+    Return the id of every stored group by key, and the audit events to
+    append.
+    """
+    stored, event_rows = store_match_records(company, records, existing, now=now)
+    return stored, [AuditEvent(**row) for row in event_rows]
+
+
+def store_match_records(
+    company: Company,
+    records: list[MatchRecord],
+    existing: dict[str, dict[str, Any]],
+    *,
+    now: datetime,
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Insert new groups, update changed ones and reverse those now gone.
 
     ``existing`` contains the stored rows (see ``existing_groups``) in the same
     scope that are not reversed. Only the groups whose compared values changed
-    become model instances and are written. Return the id of every stored
-    group by key, and the audit events to append.
+    become model instances and are written. New groups are inserted from
+    their values, without instances. Return the id of every stored group by
+    key, and the audit events to append as ``insert_values`` rows.
     """
-    events: list[AuditEvent] = []
-    created: list[MatchGroup] = []
+    events: list[dict[str, Any]] = []
+    created: list[MatchRecord] = []
     changed: list[MatchGroup] = []
     stored: dict[str, int] = {}
     for record in records:
         row = existing.pop(record.key, None)
         if row is None:
-            group = MatchGroup(company=company, kind=record.kind, key=record.key)
-            _apply(group, record)
-            if group.state == State.CONFIRMED:
-                group.confirmed_at = now
-            created.append(group)
+            created.append(record)
             continue
         stored[record.key] = row["id"]
         before = _values(row)
@@ -186,10 +199,9 @@ def save_match_records(
         changed.append(group)
         diff = [name for name in after if after[name] != before[name]]
         events.append(
-            unsaved_audit_event(
-                action="match.updated",
-                target=group,
-                source=AuditEvent.Source.RULE,
+            _group_event(
+                "match.updated",
+                group.pk,
                 before={name: before[name] for name in diff},
                 after={name: after[name] for name in diff},
                 reason=group.rule,
@@ -213,33 +225,91 @@ def save_match_records(
         group.updated_at = now
         reversed_groups.append(group)
         events.append(
-            unsaved_audit_event(
-                action="match.reversed",
-                target=group,
-                source=AuditEvent.Source.RULE,
+            _group_event(
+                "match.reversed",
+                group.pk,
                 before={"state": State.CONFIRMED},
                 after={"state": State.REVERSED},
                 reason=LEFTOVER_REASON,
             )
         )
 
-    insert_rows(created)
-    for group in created:
-        stored[group.key] = group.pk
-        events.append(
-            unsaved_audit_event(
-                action=f"match.{group.state}",
-                target=group,
-                source=AuditEvent.Source.RULE,
-                after={"key": group.key, **_values(group)},
-                reason=group.rule,
-            )
-        )
+    events.extend(_insert_groups(company, created, stored, now=now))
     save_fields(changed, [*GROUP_FIELDS, "updated_at"])
     save_fields(
         reversed_groups, ["state", "reversed_at", "reversal_reason", "updated_at"]
     )
     return stored, events
+
+
+def _insert_groups(
+    company: Company,
+    records: list[MatchRecord],
+    stored: dict[str, int],
+    *,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Insert a group per new record, add its id to ``stored``; return the events.
+
+    The rows and events hold what ``_apply`` and ``_values`` give for a new
+    group, so a later pass compares them the same way.
+    """
+    rows = []
+    after_values = []
+    for record in records:
+        values = _new_values(record)
+        after_values.append(values)
+        rows.append(
+            {
+                **values,
+                "company_id": company.pk,
+                "kind": record.kind,
+                "key": record.key,
+                "residual": record.residual,
+                "confirmed_at": now if values["state"] == State.CONFIRMED else None,
+            }
+        )
+    ids = insert_values(MatchGroup, rows)
+    events = []
+    for record, values, group_id in zip(records, after_values, ids, strict=True):
+        stored[record.key] = group_id
+        events.append(
+            _group_event(
+                f"match.{values['state']}",
+                group_id,
+                after={"key": record.key, **values},
+                reason=record.rule,
+            )
+        )
+    return events
+
+
+def _new_values(record: MatchRecord) -> dict[str, Any]:
+    """Return what ``_values`` gives for a new group that ``_apply`` filled."""
+    values = {name: getattr(record, name, None) for name in GROUP_FIELDS}
+    values["state"] = State.PROPOSED if record.proposed else State.CONFIRMED
+    if isinstance(record.residual, Decimal):
+        values["residual"] = str(record.residual.normalize())
+    return values
+
+
+def _group_event(
+    action: str,
+    group_id: int,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any],
+    reason: str,
+) -> dict[str, Any]:
+    return audit_event_values(
+        action=action,
+        object_type=MatchGroup._meta.label_lower,
+        object_id=group_id,
+        source=AuditEvent.Source.RULE,
+        before=before,
+        after=after,
+        reason=reason,
+    )
 
 
 def existing_groups(company: Company, scope: Q) -> dict[str, dict[str, Any]]:

@@ -48,7 +48,7 @@ from reconciliation.checks import (
 )
 from reconciliation.duplicates import find_duplicate_invoices, normalize_reference
 from reconciliation.findings import Tally, save_findings
-from reconciliation.matches import existing_groups, save_match_records
+from reconciliation.matches import existing_groups, store_match_records
 from reconciliation.models import (
     Allocation,
     Company,
@@ -67,8 +67,9 @@ from reconciliation.models import (
 )
 from reconciliation.purchasing import check_purchases
 from reconciliation.services import (
+    audit_event_rows,
     derive_payment_status,
-    insert_rows,
+    insert_values,
     save_fields,
     unsaved_audit_event,
 )
@@ -208,14 +209,13 @@ def _match_chunk(
     existing = {row.fingerprint: row for row in rows.order_by("pk")}
     events = save_findings(company, results.findings, existing, tally)
     scope = Q(order_id__gte=first, order_id__lte=last)
-    stored, match_events = save_match_records(
+    stored, match_events = store_match_records(
         company, results.matches, existing_groups(company, scope), now=timezone.now()
     )
-    events.extend(match_events)
     _link_allocations(documents, stored)
     events.extend(_save_settlements(settlements, documents))
     _save_recon_statuses(documents, results.findings)
-    insert_rows(events)
+    insert_values(AuditEvent, [*audit_event_rows(events), *match_events])
 
     tally.orders += len(documents)
     tally.written_off += sum(1 for s in settlements if "writeoff_amount" in s.after)
@@ -232,14 +232,13 @@ def _store_other(
     rows = Discrepancy.objects.select_for_update().filter(case_scope, company=company)
     existing = {row.fingerprint: row for row in rows.order_by("pk")}
     events = save_findings(company, results.findings, existing, tally)
-    _, match_events = save_match_records(
+    _, match_events = store_match_records(
         company,
         results.matches,
         existing_groups(company, group_scope),
         now=timezone.now(),
     )
-    events.extend(match_events)
-    insert_rows(events)
+    insert_values(AuditEvent, [*audit_event_rows(events), *match_events])
 
 
 def _load_documents(company: Company, first: int, last: int) -> list[OrderDocuments]:

@@ -158,17 +158,61 @@ def unsaved_audit_event(
     few queries instead of one per row.
     """
     return AuditEvent(
-        actor=None,
-        actor_name="",
-        actor_role="",
-        action=action,
-        object_type=target._meta.label_lower,
-        object_id=str(target.pk),
-        before=before or {},
-        after=after or {},
-        reason=reason,
-        source=source,
+        **audit_event_values(
+            action=action,
+            object_type=target._meta.label_lower,
+            object_id=target.pk,
+            source=source,
+            before=before,
+            after=after,
+            reason=reason,
+        )
     )
+
+
+def audit_event_values(
+    *,
+    action: str,
+    object_type: str,
+    object_id: object,
+    source: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> dict[str, Any]:
+    """Return the columns of an audit event with no person as actor.
+
+    ``object_type`` is the target model's ``label_lower``. The row is for
+    ``insert_values``, which writes events without building instances.
+    """
+    return {
+        "actor_id": None,
+        "actor_name": "",
+        "actor_role": "",
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "before": before or {},
+        "after": after or {},
+        "reason": reason,
+        "source": source,
+    }
+
+
+def audit_event_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
+    """Return unsaved events as ``audit_event_values`` rows, to insert with others."""
+    return [
+        audit_event_values(
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            source=event.source,
+            before=event.before,
+            after=event.after,
+            reason=event.reason,
+        )
+        for event in events
+    ]
 
 
 def refresh_order(*, order: SalesOrder) -> None:
@@ -652,14 +696,107 @@ def insert_rows(objects: Sequence[models.Model]) -> None:
     model = type(objects[0])
     meta = model._meta
     connection = connections[router.db_for_write(model)]
-    pk = meta.pk
-    if pk is None:
-        raise ValueError(f"{meta.label} has no primary key.")
-    columns = [column for column in meta.concrete_fields if column is not pk]
-    names = [column.column or column.name for column in columns]
+    columns = _insert_columns(model)
     # Text, integer and key columns go to the driver as they are; the others
     # (times, decimals, JSON) through the field, as ``bulk_create`` does.
     prepared = [(column, isinstance(column, PLAIN_COLUMNS)) for column in columns]
+    rows = []
+    for instance in objects:
+        row: list[Any] = []
+        for column, plain in prepared:
+            if plain:
+                row.append(getattr(instance, column.attname))
+            else:
+                value = column.pre_save(instance, True)
+                row.append(column.get_db_prep_save(value, connection))
+        rows.append(row)
+    ids = _insert_prepared(model, columns, rows)
+    for instance, pk_value in zip(objects, ids, strict=True):
+        setattr(instance, meta.pk.attname if meta.pk else "id", pk_value)
+        instance._state.adding = False
+        instance._state.db = connection.alias
+
+
+def insert_values(
+    model: type[models.Model], rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert rows given as ``{attname: value}`` without model instances.
+
+    Return the new ids in the order of ``rows``. A column a row leaves out
+    gets the field's default, and an ``auto_now`` or ``auto_now_add`` time
+    gets one time for the whole call. Every row must name the same columns.
+    The matching pass writes its match groups and audit events this way,
+    tens of thousands per chunk, without a model instance for each.
+    """
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    columns = _insert_columns(model)
+    now = timezone.now()
+    named = rows[0].keys()
+    plan: list[tuple[str, Any, Any]] = []
+    for column in columns:
+        if column.attname in named:
+            adapter = (
+                None
+                if isinstance(column, PLAIN_COLUMNS)
+                else _column_adapter(column, connection)
+            )
+            plan.append((column.attname, adapter, None))
+            continue
+        auto_time = getattr(column, "auto_now", False) or getattr(
+            column, "auto_now_add", False
+        )
+        default = now if auto_time else column.get_default()
+        plan.append(("", None, column.get_db_prep_save(default, connection)))
+    prepared = []
+    for row in rows:
+        values: list[Any] = []
+        for attname, adapter, default in plan:
+            if not attname:
+                values.append(default)
+            elif adapter is None:
+                values.append(row[attname])
+            else:
+                values.append(adapter(row[attname]))
+        prepared.append(values)
+    return _insert_prepared(model, columns, prepared)
+
+
+def _column_adapter(column: "models.Field[Any, Any]", connection: Any) -> Any:
+    """Return a function that prepares one value of ``column`` for the driver."""
+    if isinstance(column, models.DateTimeField):
+        # Most rows of one insert share a time, so each time is adapted once.
+        cache: dict[Any, Any] = {}
+
+        def adapt_time(value: Any) -> Any:
+            if value not in cache:
+                cache[value] = column.get_db_prep_save(value, connection)
+            return cache[value]
+
+        return adapt_time
+    return lambda value: column.get_db_prep_save(value, connection)
+
+
+def _insert_columns(model: type[models.Model]) -> "list[models.Field[Any, Any]]":
+    meta = model._meta
+    if meta.pk is None:
+        raise ValueError(f"{meta.label} has no primary key.")
+    return [column for column in meta.concrete_fields if column is not meta.pk]
+
+
+def _insert_prepared(
+    model: type[models.Model],
+    columns: "list[models.Field[Any, Any]]",
+    rows: list[list[Any]],
+) -> list[int]:
+    """Run the multi-row INSERT ... RETURNING of prepared ``rows``; return ids."""
+    meta = model._meta
+    pk = meta.pk
+    if pk is None:
+        raise ValueError(f"{meta.label} has no primary key.")
+    connection = connections[router.db_for_write(model)]
+    names = [column.column or column.name for column in columns]
     quote = connection.ops.quote_name
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     head = (
@@ -669,22 +806,14 @@ def insert_rows(objects: Sequence[models.Model]) -> None:
     tail = f" RETURNING {quote(pk.column or pk.name)}"
     # SQLite allows 32,766 parameters per statement; stay well below.
     batch = max(1, min(500, 30_000 // len(columns)))
+    ids: list[int] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(objects), batch):
-            chunk = objects[start : start + batch]
-            params: list[Any] = []
-            for instance in chunk:
-                for column, plain in prepared:
-                    if plain:
-                        params.append(getattr(instance, column.attname))
-                    else:
-                        value = column.pre_save(instance, True)
-                        params.append(column.get_db_prep_save(value, connection))
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params = [value for row in chunk for value in row]
             cursor.execute(head + ", ".join([placeholder] * len(chunk)) + tail, params)
-            for instance, (pk_value,) in zip(chunk, cursor.fetchall(), strict=True):
-                setattr(instance, pk.attname, pk_value)
-                instance._state.adding = False
-                instance._state.db = connection.alias
+            ids.extend(pk_value for (pk_value,) in cursor.fetchall())
+    return ids
 
 
 def _figures(instance: models.Model, names: Iterable[str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from core.models import AuditEvent
 from reconciliation.cash import match_payment
 from reconciliation.matching import build_context, run_matching
 from reconciliation.models import Allocation, Company, Invoice, MatchGroup, Party
-from reconciliation.services import insert_rows
+from reconciliation.services import insert_rows, insert_values
 from reconciliation.tests.factories import (
     CompanyFactory,
     PartyFactory,
@@ -159,3 +159,48 @@ def test_insert_rows_sets_ids_and_times():
     ]
     assert all(row[5] >= before for row in stored)
     assert all(not row._state.adding for row in rows)
+
+
+def test_insert_values_fills_defaults_and_returns_ids():
+    company = CompanyFactory.create()
+    before = timezone.now()
+    rows = [
+        {
+            "company_id": company.pk,
+            "kind": MatchGroup.Kind.BILLING,
+            "key": f"C:line:{index}",
+            "state": MatchGroup.State.PROPOSED,
+            "outcome": MatchGroup.Outcome.EXCEPTION,
+            "rule": "billing.qty@1",
+            "rule_version": "v2",
+            "compared": {"invoiced": str(index)},
+            "residual": Decimal("2.25"),
+        }
+        for index in range(2)
+    ]
+
+    ids = insert_values(MatchGroup, rows)
+
+    stored = list(
+        MatchGroup.objects.filter(company=company)
+        .order_by("pk")
+        .values_list(
+            "pk", "key", "compared", "residual", "origin", "score", "confirmed_at"
+        )
+    )
+    assert [row[0] for row in stored] == ids
+    assert [row[1:] for row in stored] == [
+        (f"C:line:{index}", {"invoiced": str(index)}, Decimal("2.25"), "rule", 0, None)
+        for index in range(2)
+    ]
+    times = MatchGroup.objects.filter(company=company).values_list(
+        "created_at", "updated_at"
+    )
+    assert all(created >= before and updated >= before for created, updated in times)
+
+
+def test_insert_values_without_rows_runs_no_query():
+    with CaptureQueriesContext(connection) as captured:
+        ids = insert_values(MatchGroup, [])
+    assert ids == []
+    assert len(captured.captured_queries) == 0
