@@ -10,13 +10,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from accounts.permissions import Viewer
 from portal.models import Evidence, ProblemReport, ResolutionProposal
-from reconciliation.models import Discrepancy, Invoice, Payment, Shipment
+from reconciliation.models import (
+    Discrepancy,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Shipment,
+)
 from reconciliation.selectors import visible_cases, visible_orders
 
 # Proposals a customer sees: offered to them, or already decided by them.
@@ -54,6 +60,12 @@ def customer_invoices(viewer: Viewer) -> QuerySet[Invoice]:
         )
         .exclude(company__practice_session__isnull=False)
         .select_related("order", "currency")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=InvoiceLine.objects.select_related("product").order_by("pk"),
+            )
+        )
         .order_by("invoice_date", "number")
     )
 
@@ -121,11 +133,17 @@ class StatementLine:
     debit: Decimal
     credit: Decimal
     balance: Decimal
+    # What a credit note credits, line by line; empty for other documents.
+    credited: tuple[InvoiceLine, ...] = ()
+
+
+Entry = tuple[date, int, str, str, Decimal, Decimal, tuple[InvoiceLine, ...]]
 
 
 @dataclass(frozen=True)
 class Statement:
     currency: str
+    minor_units: int
     lines: list[StatementLine]
 
     @property
@@ -141,10 +159,12 @@ def statement_of_account(viewer: Viewer) -> list[Statement]:
     """
     if not isinstance(viewer, User) or not viewer.is_external:
         return []
-    entries: dict[str, list[tuple[date, int, str, str, Decimal, Decimal]]] = {}
+    entries: dict[str, list[Entry]] = {}
+    minor_units: dict[str, int] = {}
     for invoice in customer_invoices(viewer):
         is_credit = invoice.kind == Invoice.Kind.CREDIT_NOTE
         amount = invoice.amount_total
+        minor_units[invoice.currency_id] = invoice.currency.minor_units
         entries.setdefault(invoice.currency_id, []).append(
             (
                 invoice.invoice_date,
@@ -153,12 +173,16 @@ def statement_of_account(viewer: Viewer) -> list[Statement]:
                 invoice.get_kind_display(),
                 Decimal(0) if is_credit else amount,
                 amount if is_credit else Decimal(0),
+                tuple(invoice.lines.all()) if is_credit else (),
             )
         )
-    payments = Payment.objects.filter(customer_party_filter(viewer, "party")).exclude(
-        company__practice_session__isnull=False
+    payments = (
+        Payment.objects.filter(customer_party_filter(viewer, "party"))
+        .exclude(company__practice_session__isnull=False)
+        .select_related("currency")
     )
     for payment in payments:
+        minor_units[payment.currency_id] = payment.currency.minor_units
         entries.setdefault(payment.currency_id, []).append(
             (
                 payment.value_date,
@@ -167,20 +191,23 @@ def statement_of_account(viewer: Viewer) -> list[Statement]:
                 "Payment",
                 Decimal(0),
                 payment.amount,
+                (),
             )
         )
     return [
-        Statement(currency=code, lines=_running(rows))
+        Statement(currency=code, minor_units=minor_units[code], lines=_running(rows))
         for code, rows in sorted(entries.items())
     ]
 
 
-def _running(
-    rows: list[tuple[date, int, str, str, Decimal, Decimal]],
-) -> list[StatementLine]:
+def _running(rows: list[Entry]) -> list[StatementLine]:
     balance = Decimal(0)
     lines = []
-    for day, _, number, label, debit, credit in sorted(rows):
+    for day, _, number, label, debit, credit, credited in sorted(
+        rows, key=lambda row: row[:4]
+    ):
         balance += debit - credit
-        lines.append(StatementLine(day, number, label, debit, credit, balance))
+        lines.append(
+            StatementLine(day, number, label, debit, credit, balance, credited)
+        )
     return lines

@@ -24,6 +24,7 @@ from core.audit import record_event
 from core.models import AuditEvent
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation import approvals, cases
+from reconciliation.credit_notes import create_credit_lines, plan_credit_lines
 from reconciliation.models import (
     Allocation,
     Approval,
@@ -550,7 +551,7 @@ def propose_credit_note(
         ).exists():
             raise WorkError(f"Case {case.pk} already has an open proposal.")
 
-        credit_note = _draft_credit_note(invoice, amount)
+        credit_note = _draft_credit_note(case, invoice, amount)
         in_company = _in_company_currency(invoice, amount)
         needs_approval = in_company > credit_limit()
         proposal = ResolutionProposal.objects.create(
@@ -576,6 +577,16 @@ def propose_credit_note(
                 "amount": str(amount),
                 "currency": invoice.currency_id,
                 "needs_approval": needs_approval,
+                "lines": [
+                    {
+                        "product": line.product.sku,
+                        "description": line.description,
+                        "qty": str(line.qty),
+                        "unit_price": str(line.unit_price),
+                        "subtotal": str(line.subtotal),
+                    }
+                    for line in credit_note.lines.select_related("product")
+                ],
             },
             reason=message,
         )
@@ -631,7 +642,8 @@ def _in_company_currency(invoice: Invoice, amount: Decimal) -> Decimal:
     return amount * invoice.fx_rate
 
 
-def _draft_credit_note(invoice: Invoice, amount: Decimal) -> Invoice:
+def _draft_credit_note(case: Discrepancy, invoice: Invoice, amount: Decimal) -> Invoice:
+    """Create the draft credit note with lines that describe what it credits."""
     count = Invoice.objects.filter(origin_invoice=invoice).count()
     while True:
         count += 1
@@ -639,9 +651,7 @@ def _draft_credit_note(invoice: Invoice, amount: Decimal) -> Invoice:
         if not Invoice.objects.filter(company=invoice.company, number=number).exists():
             break
     today = timezone.localdate()
-    # A credit note without lines keeps its entered total, so it credits money
-    # and leaves the invoiced quantities as they are.
-    return Invoice.objects.create(
+    credit_note = Invoice.objects.create(
         company=invoice.company,
         kind=Invoice.Kind.CREDIT_NOTE,
         number=number,
@@ -656,6 +666,9 @@ def _draft_credit_note(invoice: Invoice, amount: Decimal) -> Invoice:
         amount_total=amount,
         amount_residual=amount,
     )
+    lines = plan_credit_lines(case=case, invoice=invoice, amount=amount)
+    create_credit_lines(credit_note, lines)
+    return credit_note
 
 
 def _request_credit_approval(
