@@ -5,12 +5,14 @@ from typing import Any
 
 from django.db import models
 
+from imports.invoice_lines import line_amounts
 from imports.kinds import DocumentKind
 from imports.planning import DocumentPlan
 from reconciliation.models import (
     Company,
     Currency,
     Invoice,
+    InvoiceLine,
     Party,
     Payment,
     Product,
@@ -172,7 +174,8 @@ def _create_invoice(
         amount_total=total,
         amount_residual=total,
     )
-    after = {
+    lines = _create_invoice_lines(invoice, document)
+    after: dict[str, Any] = {
         "number": invoice.number,
         "kind": invoice.kind,
         "customer": customer.code,
@@ -183,7 +186,48 @@ def _create_invoice(
         "due_date": invoice.due_date.isoformat(),
         "amount_total": str(total),
     }
+    if lines:
+        after["lines"] = lines
     return invoice, after
+
+
+def _create_invoice_lines(
+    invoice: Invoice, document: DocumentPlan
+) -> list[dict[str, str]]:
+    """Create the invoice's lines when the file has them; return them for the audit."""
+    lines: list[dict[str, str]] = []
+    minor_units = invoice.currency.minor_units
+    for row in document.rows:
+        values = row.values
+        product: Product | None = values.get("product")
+        if product is None:
+            continue
+        amounts = line_amounts(values, minor_units=minor_units)
+        order_line = document.order_lines.get(row.row)
+        line = InvoiceLine.objects.create(
+            invoice=invoice,
+            order_line=order_line,
+            product=product,
+            qty=values["qty"],
+            unit_price=values["unit_price"],
+            discount_pct=values.get("discount_pct", ZERO),
+            subtotal=amounts.subtotal,
+            tax_rate=values.get("tax_rate", ZERO),
+            tax_amount=amounts.tax_amount,
+        )
+        lines.append(
+            {
+                "product": product.sku,
+                "order_line": str(order_line) if order_line is not None else "",
+                "qty": str(line.qty),
+                "unit_price": str(line.unit_price),
+                "discount_pct": str(line.discount_pct),
+                "subtotal": str(line.subtotal),
+                "tax_rate": str(line.tax_rate),
+                "tax_amount": str(line.tax_amount),
+            }
+        )
+    return lines
 
 
 def _create_payment(

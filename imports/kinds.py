@@ -2,8 +2,10 @@
 
 Each row of an orders file is one order line, and rows with the same order
 number make one order. Each row of a shipments file is one shipment line.
-Invoices and payments have one row per document. ``header`` fields belong to
-the document and must agree on every row of a multi-row document.
+Payments have one row per document. An invoices file has one row per
+invoice, unless it has a line product column: then each row is one invoice
+line, as in an orders file. ``header`` fields belong to the document and
+must agree on every row of a multi-row document.
 """
 
 from dataclasses import dataclass
@@ -89,6 +91,41 @@ FIELDS: dict[str, tuple[TargetField, ...]] = {
         TargetField("due_date", "Due date", FieldType.DATE),
         TargetField("currency", "Currency", FieldType.CURRENCY, required=False),
         TargetField("amount_total", "Total amount", FieldType.MONEY),
+        # Line columns: all optional, because most exports bill by header.
+        TargetField(
+            "product",
+            "Line product SKU",
+            FieldType.PRODUCT,
+            required=False,
+            header=False,
+        ),
+        TargetField(
+            "line_no",
+            "Order line number",
+            FieldType.LINE_NO,
+            required=False,
+            header=False,
+        ),
+        TargetField(
+            "qty", "Line quantity", FieldType.QUANTITY, required=False, header=False
+        ),
+        TargetField(
+            "unit_price",
+            "Line unit price",
+            FieldType.RATE,
+            required=False,
+            header=False,
+        ),
+        TargetField(
+            "discount_pct",
+            "Line discount %",
+            FieldType.RATE,
+            required=False,
+            header=False,
+        ),
+        TargetField(
+            "tax_rate", "Line tax %", FieldType.RATE, required=False, header=False
+        ),
     ),
     DocumentKind.PAYMENTS: (
         TargetField("number", "Payment number", FieldType.TEXT),

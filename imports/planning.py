@@ -3,13 +3,14 @@
 A document whose number the company already has is reported as existing and
 left as it is. A number (or, for line files, a number and line) that repeats
 within the file is an error on every repeat, because the file does not say
-which row is right. Rows of one order or shipment must agree on the header
-fields.
+which row is right. Rows of one order, shipment or invoice with lines must
+agree on the header fields.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from imports.invoice_lines import check_invoice_lines, has_invoice_lines
 from imports.kinds import MULTI_ROW_KINDS, DocumentKind, target_fields
 from imports.validation import ParsedRow, References, RowError
 from reconciliation.models import Invoice, Payment, SalesOrder, SalesOrderLine, Shipment
@@ -27,7 +28,8 @@ class DocumentPlan:
     number: str
     rows: list[ParsedRow] = field(default_factory=list)
     exists: bool = False
-    # For shipment files: the order line each row ships, by row number.
+    # For shipment and invoice line files: the order line of each row, by row
+    # number.
     order_lines: dict[int, SalesOrderLine] = field(default_factory=dict)
 
     @property
@@ -70,13 +72,15 @@ def plan_documents(
     errors = list(errors)
     documents: dict[str, DocumentPlan] = {}
     line_keys: dict[tuple[str, int], int] = {}
+    with_lines = has_invoice_lines(kind, rows)
+    multi_row = kind in MULTI_ROW_KINDS or with_lines
     for row in rows:
         number = row.values.get("number")
         if not isinstance(number, str):
             continue
         key = number.casefold()
         document = documents.get(key)
-        if document is not None and kind not in MULTI_ROW_KINDS:
+        if document is not None and not multi_row:
             errors.append(_duplicate(row, column_names, number, document.rows[0].row))
             continue
         if document is None:
@@ -107,6 +111,13 @@ def plan_documents(
     _mark_existing(plan, references)
     if kind == DocumentKind.SHIPMENTS:
         _resolve_order_lines(plan, column_names)
+    if with_lines:
+        for document in plan.new_documents:
+            line_errors, order_lines = check_invoice_lines(
+                document.rows, references, column_names
+            )
+            plan.errors.extend(line_errors)
+            document.order_lines.update(order_lines)
     plan.errors.sort(key=lambda error: error.row)
     return plan
 
