@@ -28,13 +28,23 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 
 from core.models import AuditEvent
 from reconciliation.checks import CheckContext, Finding, MatchRecord, Results
 from reconciliation.duplicates import normalize_reference
 from reconciliation.matches import reversed_pairs
-from reconciliation.models import Company, Invoice, MatchGroup, Payment, SalesOrder
-from reconciliation.money import format_money
+from reconciliation.models import (
+    Allocation,
+    Company,
+    Invoice,
+    MatchGroup,
+    Party,
+    Payment,
+    SalesOrder,
+)
+from reconciliation.money import format_money, quantize_money
 from reconciliation.services import (
     RECEIVABLE_KINDS,
     allocate_locked,
@@ -209,8 +219,12 @@ def _apply_one(
     blocked: set[tuple[int, int]],
     context: CheckContext,
     results: Results,
+    *,
+    available: Decimal | None = None,
 ) -> None:
-    available = payment_available(payment)
+    """Apply one payment; ``available`` is what it has left, if already read."""
+    if available is None:
+        available = payment_available(payment)
     for _ in range(MAX_ALLOCATIONS_PER_PASS):
         if available <= 0:
             return
@@ -356,18 +370,39 @@ def _unapplied(payment: Payment, available: Decimal) -> Finding:
 def match_payment(*, payment: Payment, context: CheckContext) -> Results:
     """Run the cash rules on one new payment, for on-demand matching."""
     results = Results()
-    scope = Q(number__iexact=payment.reference.strip()) | Q(
-        reference__iexact=payment.reference.strip()
+    # Each condition matches an index: the folded number, the folded
+    # reference, and the customer, so PostgreSQL combines three index scans
+    # instead of scanning every invoice. The partner's contacts are read
+    # first because a join in one arm of the OR defeats that plan.
+    reference = payment.reference.strip().lower()
+    scope = Q(Exact(Lower("number"), reference)) | Q(
+        Exact(Lower("reference"), reference)
     )
     if payment.party is not None:
         partner = payment.party.commercial_partner_id
-        scope |= Q(customer_id=partner) | Q(customer__parent_id=partner)
+        contacts = Party.objects.filter(Q(pk=partner) | Q(parent_id=partner))
+        scope |= Q(
+            customer_id__in=list(contacts.order_by().values_list("pk", flat=True))
+        )
     # NOTE: the database compares references case-insensitively but without
     # Unicode folding, so a reference typed in full-width letters is found by
     # the full pass and not here.
     items = load_open_items(payment.company, set(context.duplicates), scope)
-    blocked = reversed_pairs(payment.company, payment)
-    _apply_one(payment, items, blocked, context, results)
+    # One read of the payment's allocations gives both what is left and the
+    # pairs a person unreconciled.
+    allocated = ZERO
+    blocked: set[tuple[int, int]] = set()
+    allocations = Allocation.objects.filter(payment=payment).order_by()
+    for invoice_id, amount, reverses_id in allocations.values_list(
+        "invoice_id", "amount", "reverses_id"
+    ):
+        allocated += amount
+        if reverses_id is not None:
+            blocked.add((payment.pk, invoice_id))
+    currency = context.currencies.get(payment.currency_id) or payment.currency
+    minor_units = currency.minor_units
+    available = quantize_money(payment.amount - allocated, minor_units=minor_units)
+    _apply_one(payment, items, blocked, context, results, available=available)
     return results
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from reconciliation.models import (
     Allocation,
+    Currency,
     Invoice,
     InvoiceLine,
     MatchGroup,
@@ -109,6 +110,8 @@ class CheckContext:
     duplicates: dict[int, DuplicateOf]
     base_currency: str = ""
     base_minor_units: int = 2
+    # Every currency by code, read once per pass.
+    currencies: dict[str, Currency] = field(default_factory=dict)
 
 
 @dataclass

@@ -118,6 +118,7 @@ def build_context(
         duplicates=find_duplicate_invoices(company=company),
         base_currency=company.base_currency_id,
         base_minor_units=company.base_currency.minor_units,
+        currencies=Currency.objects.in_bulk(),
     )
 
 
@@ -192,7 +193,7 @@ def _match_chunk(
         company=company, pk__gte=first, pk__lte=last
     )
     list(orders.order_by("pk").values_list("pk", flat=True))
-    documents = _load_documents(company, first, last)
+    documents = _load_documents(company, first, last, context.currencies)
     results = Results()
     settlements: list[Settlement] = []
     for order_documents in documents:
@@ -241,7 +242,9 @@ def _store_other(
     insert_values(AuditEvent, [*audit_event_rows(events), *match_events])
 
 
-def _load_documents(company: Company, first: int, last: int) -> list[OrderDocuments]:
+def _load_documents(
+    company: Company, first: int, last: int, currencies: dict[str, Currency]
+) -> list[OrderDocuments]:
     """Read the orders with ids in ``first..last`` and all their documents."""
     in_range = {"order_id__gte": first, "order_id__lte": last}
     orders = SalesOrder.objects.filter(company=company, pk__gte=first, pk__lte=last)
@@ -282,7 +285,6 @@ def _load_documents(company: Company, first: int, last: int) -> list[OrderDocume
     # Order id of each invoice; the range filter leaves out invoices with none.
     invoice_orders: dict[int, int] = {}
     invoice_rows = Invoice.objects.filter(company=company, **in_range)
-    currencies = Currency.objects.in_bulk()
     for invoice in invoice_rows.order_by("pk"):
         invoice.currency = currencies[invoice.currency_id]
         if invoice.order_id is not None:

@@ -395,7 +395,9 @@ class Invoice(TimeStampedModel):
             )
         ]
         indexes = [
-            models.Index(Lower("reference"), "customer", name="invoice_ref_ci_idx")
+            models.Index(Lower("reference"), "customer", name="invoice_ref_ci_idx"),
+            # One new payment finds the invoice its reference names through it.
+            models.Index(Lower("number"), name="invoice_number_ci_idx"),
         ]
 
     def __str__(self) -> str:

@@ -373,7 +373,14 @@ def allocate_locked(
             "writeoff_amount": str(writeoff),
         },
     )
-    refresh_documents(invoice_ids={invoice.pk}, payment_ids={payment.pk}, source=source)
+    if invoice.order_id is not None:
+        # The order refresh covers the invoice and the payment, and the
+        # invoice's order is known, so this skips refresh_documents' read.
+        _refresh(Q(pk=invoice.order_id), source=source, payment_ids={payment.pk})
+    else:
+        refresh_documents(
+            invoice_ids={invoice.pk}, payment_ids={payment.pk}, source=source
+        )
     return allocation
 
 
@@ -394,7 +401,7 @@ def refresh_documents(
         _refresh_payments(Q(pk__in=payment_ids))
     without_order = {pk for pk, order_id in orders_of.items() if order_id is None}
     if without_order:
-        _, events = _refresh_invoices(Q(pk__in=without_order), source=source)
+        _, events, _ = _refresh_invoices(Q(pk__in=without_order), source=source)
         insert_rows(events)
 
 
@@ -433,15 +440,13 @@ def _refresh(order_filter: Q, *, source: str, payment_ids: Iterable[int] = ()) -
     )
     scope = SalesOrder.objects.filter(order_filter).values("pk")
     invoice_filter = Q(order__in=scope)
-    invoices, events = _refresh_invoices(invoice_filter, source=source)
+    invoices, events, paid_by = _refresh_invoices(invoice_filter, source=source)
     lines = _refresh_lines(scope, invoices)
     if payment_ids:
-        # A few orders' payments, read as ids first: an OR of the join and
-        # ``payment_ids`` in one filter made PostgreSQL scan every payment
-        # (90 ms at 100,000 payments).
-        paid_by = Allocation.objects.filter(invoice__order__in=scope).order_by()
-        ids = set(paid_by.values_list("payment_id", flat=True)) | set(payment_ids)
-        _refresh_payments(Q(pk__in=ids))
+        # A few orders' payments, by id: an OR of the join and ``payment_ids``
+        # in one filter made PostgreSQL scan every payment (90 ms at 100,000
+        # payments). The invoice refresh read the ids of the orders' payments.
+        _refresh_payments(Q(pk__in=paid_by | set(payment_ids)))
     else:
         _refresh_payments(Q(allocations__invoice__order__in=scope))
 
@@ -483,8 +488,12 @@ def _apply_order_figures(
 
 def _refresh_invoices(
     invoice_filter: Q, *, source: str
-) -> tuple[list[Invoice], list[AuditEvent]]:
-    """Recompute totals from invoice lines and paid amounts from allocations."""
+) -> tuple[list[Invoice], list[AuditEvent], set[int]]:
+    """Recompute totals from invoice lines and paid amounts from allocations.
+
+    Return the invoices, the audit events to append and the ids of the
+    payments allocated to the invoices.
+    """
     invoices = list(Invoice.objects.filter(invoice_filter).select_related("currency"))
     scope = Invoice.objects.filter(invoice_filter).values("pk")
     # The total is the lines' subtotals and their tax, each rounded per line
@@ -496,12 +505,16 @@ def _refresh_invoices(
         "tax_amount",
     )
     totals = {pk: subtotals[pk] + taxes[pk] for pk in subtotals}
-    paid, written_off = _sum_pair(
-        Allocation.objects.filter(invoice__in=scope),
-        "invoice_id",
-        "amount",
-        "writeoff_amount",
-    )
+    paid: dict[int, Decimal] = defaultdict(Decimal)
+    written_off: dict[int, Decimal] = defaultdict(Decimal)
+    payment_ids: set[int] = set()
+    allocations = Allocation.objects.filter(invoice__in=scope).order_by()
+    for invoice_id, payment_id, amount, writeoff in allocations.values_list(
+        "invoice_id", "payment_id", "amount", "writeoff_amount"
+    ):
+        paid[invoice_id] += amount
+        written_off[invoice_id] += writeoff
+        payment_ids.add(payment_id)
 
     changed: list[Invoice] = []
     events: list[AuditEvent] = []
@@ -528,7 +541,7 @@ def _refresh_invoices(
                 _change_event("invoice.refreshed", invoice, source, before, after)
             )
     save_fields(changed, [*INVOICE_FIGURES, "updated_at"])
-    return invoices, events
+    return invoices, events, payment_ids
 
 
 def apply_invoice_amounts(invoice: Invoice, amounts: InvoiceAmounts) -> None:
