@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Q, QuerySet, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -172,8 +172,45 @@ def visible_quotes(viewer: Viewer, posts: list[Post]) -> dict[int, Post]:
     return {post.pk: post for post in quoted}
 
 
+def _own_marks(
+    viewer: User, post_ids: list[int]
+) -> tuple[set[tuple[int, str]], set[int], set[int]]:
+    """Return the viewer's reactions, bookmarks and helpful marks on the posts.
+
+    One UNION ALL reads all three, each row tagged with its kind: a reaction
+    row carries the reaction kind, a bookmark row "=bookmark" and a helpful
+    row "=helpful", which no reaction kind starts with.
+    """
+    reactions = Reaction.objects.filter(
+        post_id__in=post_ids, person=viewer
+    ).values_list("post_id", "kind")
+    bookmarks = (
+        Bookmark.objects.filter(post_id__in=post_ids, person=viewer)
+        .order_by()
+        .annotate(mark=Value("=bookmark"))
+        .values_list("post_id", "mark")
+    )
+    helpful = (
+        HelpfulMark.objects.filter(post_id__in=post_ids, person=viewer)
+        .order_by()
+        .annotate(mark=Value("=helpful"))
+        .values_list("post_id", "mark")
+    )
+    mine: set[tuple[int, str]] = set()
+    bookmarked: set[int] = set()
+    marked: set[int] = set()
+    for post_id, mark in reactions.union(bookmarks, helpful, all=True):
+        if mark == "=bookmark":
+            bookmarked.add(post_id)
+        elif mark == "=helpful":
+            marked.add(post_id)
+        else:
+            mine.add((post_id, mark))
+    return mine, bookmarked, marked
+
+
 def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
-    """Set ``post.conversation`` on each post for ``viewer`` in four queries.
+    """Set ``post.conversation`` on each post for ``viewer`` in two queries.
 
     The posts must come from ``visible_posts(viewer)``. A fifth query reads
     the quoted posts when any of them is a share.
@@ -193,21 +230,7 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
     )
     for row in rows:
         counts[(row["post_id"], row["kind"])] = row["total"]
-    mine = set(
-        Reaction.objects.filter(post_id__in=ids, person=viewer).values_list(
-            "post_id", "kind"
-        )
-    )
-    bookmarked = set(
-        Bookmark.objects.filter(post_id__in=ids, person=viewer).values_list(
-            "post_id", flat=True
-        )
-    )
-    helpful = set(
-        HelpfulMark.objects.filter(post_id__in=ids, person=viewer).values_list(
-            "post_id", flat=True
-        )
-    )
+    mine, bookmarked, helpful = _own_marks(viewer, ids)
     quotes = visible_quotes(viewer, posts)
 
     for post in posts:

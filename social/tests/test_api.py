@@ -218,7 +218,7 @@ def test_list_queries_are_constant(
 
     # session, person, community, posts with authors, their hashtags, and
     # the four bar queries
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(f"{API}/communities/payments/posts", {"limit": 50})
     assert len(body_of(response)["posts"]) == count
 

@@ -218,6 +218,6 @@ def test_feed_queries_are_constant(
     # session, person, the viewer's groups, follows, memberships, the merged
     # candidate keys, the posts, their hashtags and authors, and four bar
     # queries
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = client.get(f"{API}/feed", {"limit": 50})
     assert len(body_of(response)["posts"]) == count

@@ -305,7 +305,7 @@ def test_post_page_queries_are_constant(
     # session, person, post, moderator check, comment page, four bar
     # queries (reaction counts, own reactions, bookmark, helpful mark) and
     # the unread notification count
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(f"/posts/{open_post.pk}/?page=1")
     assert response.status_code == 200
 
@@ -320,7 +320,7 @@ def test_reaction_endpoint_queries_are_constant(
     # Session, person and post come first. The write is the open check, the
     # insert and the audit event, plus four savepoint statements because the
     # test runs in a transaction. Then the post and the four bar queries.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(13):
         response = client.post(
             f"/posts/{open_post.pk}/reactions/",
             {"kind": "celebrate", "active": "1"},
@@ -365,7 +365,7 @@ def test_tag_page_queries_are_constant(
 
     # session, person, hashtag, the tag's post ids, the posts, four bar
     # queries, the follow button's state and the unread notification count
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = client.get("/tags/cash/")
     assert len(response.context["posts"]) == post_count
     assert b'data-testid="reaction-like">Like <span class="count">1</span>' in (
