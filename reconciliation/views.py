@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from assist.contexts import order_context_key
 from assist.selectors import build_help_panel
@@ -26,23 +27,19 @@ def _choice(value: str, choices: list[str]) -> str:
 
 @login_required
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
+    # A customer's list of orders is the portal's home page.
+    if request.user.is_external:
+        return redirect(reverse("reconciliation:portal_home"))
     params = request.GET
-    # Customers see their orders, never reconciliation results, so the
-    # reconciliation filters would only reveal which orders have findings.
-    internal = not request.user.is_external
     filters = OrderFilters(
-        recon_status=_choice(params.get("status", ""), ReconStatus.values)
-        if internal
-        else "",
+        recon_status=_choice(params.get("status", ""), ReconStatus.values),
         delivery_status=_choice(
             params.get("delivery", ""), SalesOrder.DeliveryStatus.values
         ),
         payment_status=_choice(
             params.get("payment", ""), SalesOrder.PaymentStatus.values
         ),
-        code=_choice(params.get("code", ""), DiscrepancyCode.values)
-        if internal
-        else "",
+        code=_choice(params.get("code", ""), DiscrepancyCode.values),
         search=params.get("q", "")[:100],
     )
     page = Paginator(list_orders(request.user, filters), ORDERS_PER_PAGE).get_page(
@@ -73,8 +70,11 @@ def _context_key(code: str | None) -> str:
 @login_required
 def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     order = access_order(request.user, number)
-    internal = not request.user.is_external
-    discrepancies = open_discrepancies(order) if internal else []
+    # A customer's order page is the portal's. The order is looked up first,
+    # so a hidden order is 404 here as there.
+    if request.user.is_external:
+        return redirect(reverse("reconciliation:portal_order", args=[order.number]))
+    discrepancies = open_discrepancies(order)
     leading = leading_discrepancy(discrepancies)
     context_key = _context_key(leading.code if leading else None)
     return render(
@@ -84,7 +84,7 @@ def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "order": order,
             "lines": list(order.lines.all()),
             "discrepancies": discrepancies,
-            "matches": explain_matches(order) if internal else [],
+            "matches": explain_matches(order),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
             "record_ref": order.number,
