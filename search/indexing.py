@@ -34,6 +34,8 @@ Key = tuple[str, int]
 # Audit ``object_type`` values (app_label.model_name) and the source they feed.
 _AUDITED_SOURCES = {
     "social.post": "post",
+    "social.comment": "comment",
+    "answers.questioncomment": "question_comment",
     "answers.question": "question",
     "answers.answer": "answer",
     "answers.faqentry": "faq",
@@ -190,17 +192,19 @@ _M2M_SOURCES: dict[type[Model], str] = {}
 def connect_indexing() -> None:
     """Connect the receivers that keep the index current; called once at start-up."""
     from accounts.models import PersonSkill, User
-    from answers.models import Answer, FaqEntry, Question
+    from answers.models import Answer, FaqEntry, Question, QuestionComment
     from communities.models import Community
     from core.models import AuditEvent
     from library.models import Document, DocumentFile, DocumentTag
-    from social.models import Post
+    from social.models import Comment, Post
 
     _MODEL_SOURCES.update(
         {
             Post: "post",
+            Comment: "comment",
             Question: "question",
             Answer: "answer",
+            QuestionComment: "question_comment",
             FaqEntry: "faq",
             Document: "library",
             Community: "community",
@@ -217,6 +221,7 @@ def connect_indexing() -> None:
     _M2M_SOURCES.update(
         {
             Post.hashtags.through: "post",
+            Comment.hashtags.through: "comment",
             Question.hashtags.through: "question",
             FaqEntry.contexts.through: "faq",
             Document.contexts.through: "library",

@@ -18,6 +18,8 @@ class Kind(models.TextChoices):
     BLOG = "blog", "Blog post"
     QUESTION = "question", "Question"
     ANSWER = "answer", "Answer"
+    COMMENT = "comment", "Comment"
+    QUESTION_COMMENT = "question_comment", "Q&A comment"
     FAQ = "faq", "FAQ entry"
     LIBRARY = "library", "Library item"
     COMMUNITY = "community", "Community"
@@ -38,6 +40,9 @@ class SearchEntry(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     object_id = models.BigIntegerField()
     title = models.TextField()
+    # Shown in results when ``title`` is empty; not searched. A microblog
+    # post shows the start of its text, a comment the title of its post.
+    heading = models.TextField(blank=True, default="")
     body = models.TextField(blank=True)
     # Tag keys and context keys, space-separated, so words in them match.
     tags = models.TextField(blank=True)
@@ -67,6 +72,8 @@ class SearchEntry(models.Model):
                         "blog",
                         "question",
                         "answer",
+                        "comment",
+                        "question_comment",
                         "faq",
                         "library",
                         "community",

@@ -9,11 +9,13 @@ page is computed under it in the same SQL statement as the match.
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from accounts.models import Role, User
@@ -26,8 +28,17 @@ from search.sources import tag_key
 from search.text import highlighted_html
 
 # Plain strings: the SQLite driver does not bind ``str`` subclasses as text.
-_COMMUNITY_KINDS = [Kind.POST.value, Kind.BLOG.value, Kind.COMMUNITY.value]
-_QUESTION_KINDS = [Kind.QUESTION.value, Kind.ANSWER.value]
+_COMMUNITY_KINDS = [
+    Kind.POST.value,
+    Kind.BLOG.value,
+    Kind.COMMENT.value,
+    Kind.COMMUNITY.value,
+]
+_QUESTION_KINDS = [
+    Kind.QUESTION.value,
+    Kind.ANSWER.value,
+    Kind.QUESTION_COMMENT.value,
+]
 _CUSTOMER_MARKED_KINDS = [Kind.FAQ.value, Kind.LIBRARY.value]
 
 # How many of the newest matches a search ranks and counts, unless the
@@ -44,16 +55,19 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     few), the viewer's customer company and ``is_external``. The entry's side
     was copied into the row when it was written (``search.sources``):
 
-    - post, blog, community: ``visible_posts`` and ``visible_communities``
-      are "the community is visible", so ``community_id IN (...)``.
-    - question, answer: ``visible_questions`` adds, for customer accounts,
-      "asked by no customer or by the viewer's company" on ``customer_id``.
+    - post, blog, comment, community: ``visible_posts`` and
+      ``visible_communities`` are "the community is visible", so
+      ``community_id IN (...)``; a comment carries its post's community.
+    - question, answer, question_comment: ``visible_questions`` adds, for
+      customer accounts, "asked by no customer or by the viewer's company"
+      on ``customer_id``; answers and comments carry their question's.
     - faq, library: ``visible_faq_entries`` and ``visible_documents`` show
       everything to employees and ``customer_visible`` rows to customers.
     - person: ``visible_people``; inactive people have no entry, and
       customers see ``customer_visible`` people and themselves.
 
-    Deleted posts and answers have no entry. Return None when the viewer
+    Deleted posts, answers and comments, and comments of deleted posts and
+    answers, have no entry. Return None when the viewer
     may find nothing.
     """
     if not isinstance(viewer, User):
@@ -203,31 +217,40 @@ def _object_url(kind: str, object_id: int, slug_or_name: str) -> str:
 
 
 def _urls(raw_hits: list[RawHit]) -> dict[tuple[str, int], str]:
-    """Build each hit's address, reading slugs and usernames in two queries."""
-    from answers.models import Answer
+    """Build each hit's address, reading slugs, usernames and questions as needed."""
+    from answers.models import Answer, QuestionComment
     from communities.models import Community
+    from social.models import Comment
 
-    def ids_of(kind: str) -> list[int]:
-        return [hit.object_id for hit in raw_hits if hit.kind == kind]
+    ids: dict[str, list[int]] = {}
+    for hit in raw_hits:
+        ids.setdefault(hit.kind, []).append(hit.object_id)
 
-    slugs = dict(
-        Community.objects.filter(pk__in=ids_of(Kind.COMMUNITY)).values_list(
-            "pk", "slug"
-        )
-    )
-    usernames = dict(
-        User.objects.filter(pk__in=ids_of(Kind.PERSON)).values_list("pk", "username")
-    )
-    questions = dict(
-        Answer.objects.filter(pk__in=ids_of(Kind.ANSWER)).values_list(
-            "pk", "question_id"
-        )
+    def lookup(kind: str, rows: QuerySet[Any], column: str) -> dict[int, Any]:
+        # Most pages hold few kinds; skip the query for a kind not on it.
+        if kind not in ids:
+            return {}
+        return dict(rows.filter(pk__in=ids[kind]).values_list("pk", column))
+
+    slugs = lookup(Kind.COMMUNITY, Community.objects.all(), "slug")
+    usernames = lookup(Kind.PERSON, User.objects.all(), "username")
+    questions = lookup(Kind.ANSWER, Answer.objects.all(), "question_id")
+    comment_posts = lookup(Kind.COMMENT, Comment.objects.all(), "post_id")
+    comment_questions = lookup(
+        Kind.QUESTION_COMMENT, QuestionComment.objects.all(), "question_id"
     )
     urls = {}
     for hit in raw_hits:
         if hit.kind == Kind.ANSWER:
             question_url = _object_url(Kind.QUESTION, questions[hit.object_id], "")
             url = f"{question_url}#answer-{hit.object_id}"
+        elif hit.kind == Kind.COMMENT:
+            post_id = comment_posts[hit.object_id]
+            url = reverse("posts:comment_permalink", args=[post_id, hit.object_id])
+        elif hit.kind == Kind.QUESTION_COMMENT:
+            question_id = comment_questions[hit.object_id]
+            question_url = _object_url(Kind.QUESTION, question_id, "")
+            url = f"{question_url}#qa-comment-{hit.object_id}"
         elif hit.kind == Kind.COMMUNITY:
             url = _object_url(hit.kind, hit.object_id, slugs[hit.object_id])
         elif hit.kind == Kind.PERSON:
@@ -236,6 +259,12 @@ def _urls(raw_hits: list[RawHit]) -> dict[tuple[str, int], str]:
             url = _object_url(hit.kind, hit.object_id, "")
         urls[(hit.kind, hit.object_id)] = url
     return urls
+
+
+def _title_html(raw: RawHit) -> SafeString:
+    if raw.title.strip():
+        return highlighted_html(raw.title)
+    return escape(raw.heading)
 
 
 def _to_hits(raw_hits: list[RawHit]) -> list[Hit]:
@@ -247,7 +276,7 @@ def _to_hits(raw_hits: list[RawHit]) -> list[Hit]:
             kind_label=str(labels[raw.kind]),
             object_id=raw.object_id,
             url=urls[(raw.kind, raw.object_id)],
-            title_html=highlighted_html(raw.title),
+            title_html=_title_html(raw),
             snippet_html=highlighted_html(raw.snippet),
             created_at=raw.created_at,
         )

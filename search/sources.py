@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from accounts.models import Role, User
 from accounts.permissions import Viewer
 from accounts.selectors import visible_people
-from answers.models import Answer, FaqEntry, Question
+from answers.models import Answer, FaqEntry, Question, QuestionComment
 from answers.selectors import visible_faq_entries, visible_questions
 from communities.models import Community
 from communities.selectors import visible_communities
@@ -31,10 +31,12 @@ from library.models import Document
 from library.selectors import visible_documents
 from search.models import Kind
 from search.text import index_form
-from social.models import Post
+from social.models import Comment, Post
 from social.selectors import visible_posts
 
 MAX_BODY_LENGTH = 100_000
+# Characters of a heading made from text, for posts without a title.
+TITLE_LENGTH = 80
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -55,6 +57,7 @@ class EntryData:
     title: str
     body: str
     created_at: datetime
+    heading: str = ""
     tags: tuple[str, ...] = ()
     contexts: tuple[str, ...] = ()
     community_id: int | None = None
@@ -67,6 +70,7 @@ class EntryData:
         """Return the ``SearchEntry`` fields, text in index form."""
         return {
             "title": index_form(self.title),
+            "heading": self.heading,
             "body": index_form(self.body[:MAX_BODY_LENGTH]),
             "tags": index_form(" ".join(self.tags)),
             "contexts": " ".join(self.contexts),
@@ -107,6 +111,7 @@ def _build_post(post: Post) -> EntryData | None:
         kind=kind,
         object_id=post.pk,
         title=post.title,
+        heading="" if post.title else post_heading(post),
         body=" ".join(filter(None, [post.summary, html_to_text(post.body_html)])),
         created_at=post.created_at,
         tags=tuple(tag.name for tag in post.hashtags.all()),
@@ -119,12 +124,69 @@ def _visible_posts(viewer: Viewer) -> QuerySet[Post]:
     return visible_posts(viewer).filter(deleted_at__isnull=True)
 
 
+def _comments_of_post(post_id: int) -> list[tuple[str, int]]:
+    ids = Comment.objects.filter(post_id=post_id).values_list("pk", flat=True)
+    return [("comment", pk) for pk in ids]
+
+
 POSTS = Source(
     name="post",
     kinds=(Kind.POST, Kind.BLOG),
     rows=lambda: Post.objects.prefetch_related("hashtags"),
     build=_build_post,
     visible=_visible_posts,
+    # A comment copies its post's community and title, and goes with it.
+    dependents=_comments_of_post,
+)
+
+
+def post_heading(post: Post) -> str:
+    """Return a post's title, or the start of its text when it has none."""
+    return post.title or readable_title(html_to_text(post.body_html))
+
+
+def readable_title(text: str, *, max_length: int = TITLE_LENGTH) -> str:
+    """Return the first sentence of ``text``, cut at a word within ``max_length``."""
+    text = " ".join(text.split())
+    for end in (". ", "? ", "! "):
+        if end in text[: max_length + 1]:
+            text = text[: text.index(end) + 1]
+            break
+    if len(text) <= max_length:
+        return text
+    cut = text[:max_length].rsplit(" ", 1)[0] or text[:max_length]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def _build_comment(comment: Comment) -> EntryData | None:
+    post = comment.post
+    if comment.deleted_at is not None or post.deleted_at is not None:
+        return None
+    return EntryData(
+        kind=Kind.COMMENT,
+        object_id=comment.pk,
+        title="",
+        heading=f"Comment on: {post_heading(post)}",
+        body=html_to_text(comment.body_html),
+        created_at=comment.created_at,
+        tags=tuple(tag.name for tag in comment.hashtags.all()),
+        community_id=post.community_id,
+        author_id=comment.author_id,
+    )
+
+
+def _visible_comments(viewer: Viewer) -> QuerySet[Comment]:
+    return Comment.objects.filter(
+        post__in=_visible_posts(viewer), deleted_at__isnull=True
+    )
+
+
+COMMENTS = Source(
+    name="comment",
+    kinds=(Kind.COMMENT,),
+    rows=lambda: Comment.objects.select_related("post").prefetch_related("hashtags"),
+    build=_build_comment,
+    visible=_visible_comments,
 )
 
 
@@ -148,7 +210,15 @@ def _build_question(question: Question) -> EntryData:
 
 def _answers_of(question_id: int) -> list[tuple[str, int]]:
     ids = Answer.objects.filter(question_id=question_id).values_list("pk", flat=True)
-    return [("answer", pk) for pk in ids]
+    comments = QuestionComment.objects.filter(question_id=question_id)
+    return [("answer", pk) for pk in ids] + [
+        ("question_comment", pk) for pk in comments.values_list("pk", flat=True)
+    ]
+
+
+def _comments_of_answer(answer_id: int) -> list[tuple[str, int]]:
+    comments = QuestionComment.objects.filter(answer_id=answer_id)
+    return [("question_comment", pk) for pk in comments.values_list("pk", flat=True)]
 
 
 QUESTIONS = Source(
@@ -192,6 +262,41 @@ ANSWERS = Source(
     rows=lambda: Answer.objects.select_related("question__context"),
     build=_build_answer,
     visible=_visible_answers,
+    dependents=_comments_of_answer,
+)
+
+
+def _build_question_comment(comment: QuestionComment) -> EntryData | None:
+    # A comment on a deleted answer is hidden with the answer.
+    answer = comment.answer
+    if comment.deleted_at is not None or (answer and answer.deleted_at is not None):
+        return None
+    question = comment.question
+    return EntryData(
+        kind=Kind.QUESTION_COMMENT,
+        object_id=comment.pk,
+        title="",
+        heading=f"Comment on: {question.title}",
+        body=html_to_text(comment.body_html),
+        created_at=comment.created_at,
+        community_id=question.community_id,
+        author_id=comment.author_id,
+        customer_id=question.customer_id,
+    )
+
+
+def _visible_question_comments(viewer: Viewer) -> QuerySet[QuestionComment]:
+    return QuestionComment.objects.filter(
+        question__in=visible_questions(viewer), deleted_at__isnull=True
+    ).exclude(answer__deleted_at__isnull=False)
+
+
+QUESTION_COMMENTS = Source(
+    name="question_comment",
+    kinds=(Kind.QUESTION_COMMENT,),
+    rows=lambda: QuestionComment.objects.select_related("question", "answer"),
+    build=_build_question_comment,
+    visible=_visible_question_comments,
 )
 
 
@@ -308,8 +413,10 @@ SOURCES: dict[str, Source] = {
     source.name: source
     for source in (
         POSTS,
+        COMMENTS,
         QUESTIONS,
         ANSWERS,
+        QUESTION_COMMENTS,
         FAQ_ENTRIES,
         DOCUMENTS,
         COMMUNITIES,

@@ -29,6 +29,8 @@ class RawHit:
     kind: str
     object_id: int
     title: str
+    # Shown when ``title`` is empty (see ``SearchEntry.heading``).
+    heading: str
     snippet: str
     created_at: datetime
     community_id: int | None

@@ -175,7 +175,7 @@ class PostgresBackend:
             SELECT id, kind, object_id,
                    ts_headline('{CONFIG}', title, {match}, %s),
                    ts_headline('{CONFIG}', body, {match}, %s),
-                   created_at, community_id, author_id
+                   created_at, community_id, author_id, heading
             FROM search_entry WHERE id = ANY(%s)
         """  # noqa: S608 (no request text is formatted into the statement)
         title_options = f"StartSel={HIT_START}, StopSel={HIT_END}, HighlightAll=true"
@@ -195,6 +195,7 @@ class PostgresBackend:
                 kind=row[1],
                 object_id=row[2],
                 title=row[3],
+                heading=row[8],
                 snippet=row[4] or "",
                 created_at=row[5],
                 community_id=row[6],

@@ -192,7 +192,7 @@ class Fts5Backend:
                    highlight(search_entry_fts, 0, %s, %s),
                    snippet(search_entry_fts, 1, %s, %s, '…', {SNIPPET_TOKENS}),
                    search_entry.created_at, search_entry.community_id,
-                   search_entry.author_id
+                   search_entry.author_id, search_entry.heading
             FROM search_entry_fts
             JOIN search_entry ON search_entry.id = search_entry_fts.rowid
             WHERE search_entry_fts MATCH %s
@@ -207,6 +207,7 @@ class Fts5Backend:
                 kind=row[1],
                 object_id=row[2],
                 title=row[3],
+                heading=row[8],
                 snippet=row[4] or "",
                 created_at=_as_datetime(row[5]),
                 community_id=row[6],

@@ -89,6 +89,6 @@ def test_reindex_command_rejects_unknown_source(db):
     with pytest.raises(CommandError) as error:
         call_command("reindex", "posts")
     assert str(error.value) == (
-        "Unknown source 'posts': use one of post, question, answer, faq, library, "
-        "community, person."
+        "Unknown source 'posts': use one of post, comment, question, answer, "
+        "question_comment, faq, library, community, person."
     )

@@ -52,7 +52,7 @@ def test_page_reports_bad_parameters(outsider, signed_in):
     errors = response.context["errors"]
     assert errors == [
         "type='video' is not a result type: use one of post, blog, question, "
-        "answer, faq, library, community, person.",
+        "answer, comment, question_comment, faq, library, community, person.",
         "since='2024-13-01' is not a date: use YYYY-MM-DD.",
         "sort='best' is not a sort order: use relevance or date.",
     ]
