@@ -29,11 +29,14 @@ quantity and its missing payment.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from core.models import AuditEvent
@@ -56,6 +59,8 @@ from reconciliation.models import (
     Discrepancy,
     Invoice,
     InvoiceLine,
+    Party,
+    Payment,
     Product,
     ReconStatus,
     ReturnAuthorization,
@@ -248,13 +253,13 @@ def _load_documents(
     """Read the orders with ids in ``first..last`` and all their documents."""
     in_range = {"order_id__gte": first, "order_id__lte": last}
     orders = SalesOrder.objects.filter(company=company, pk__gte=first, pk__lte=last)
-    documents = {
-        order.pk: OrderDocuments(order=order)
-        for order in orders.select_related("currency", "customer").order_by("pk")
-    }
+    documents = {}
+    for order in read_instances(orders.order_by("pk"), related=[("customer", Party)]):
+        order.currency = currencies[order.currency_id]
+        documents[order.pk] = OrderDocuments(order=order)
     # Products and currencies are read once per chunk and shared, instead of
     # one joined copy per line, shipment line and invoice.
-    lines = list(
+    lines = read_instances(
         SalesOrderLine.objects.filter(order__company=company, **in_range).order_by(
             "line_no"
         )
@@ -262,7 +267,9 @@ def _load_documents(
     product_ids = {line.product_id for line in lines}
 
     shipments = {}
-    for shipment in Shipment.objects.filter(company=company, **in_range):
+    for shipment in read_instances(
+        Shipment.objects.filter(company=company, **in_range)
+    ):
         shipments[shipment.pk] = shipment
         documents[shipment.order_id].shipments.append(shipment)
     shipment_lines = ShipmentLine.objects.filter(
@@ -270,7 +277,7 @@ def _load_documents(
         shipment__order_id__gte=first,
         shipment__order_id__lte=last,
     )
-    shipment_line_rows = list(shipment_lines.order_by("pk"))
+    shipment_line_rows = read_instances(shipment_lines.order_by("pk"))
     product_ids.update(row.product_id for row in shipment_line_rows if row.product_id)
     products = Product.objects.in_bulk(product_ids)
     for line in lines:
@@ -285,7 +292,7 @@ def _load_documents(
     # Order id of each invoice; the range filter leaves out invoices with none.
     invoice_orders: dict[int, int] = {}
     invoice_rows = Invoice.objects.filter(company=company, **in_range)
-    for invoice in invoice_rows.order_by("pk"):
+    for invoice in read_instances(invoice_rows.order_by("pk")):
         invoice.currency = currencies[invoice.currency_id]
         if invoice.order_id is not None:
             invoice_orders[invoice.pk] = invoice.order_id
@@ -295,7 +302,7 @@ def _load_documents(
         invoice__order_id__gte=first,
         invoice__order_id__lte=last,
     )
-    for invoice_line in invoice_lines.order_by("pk"):
+    for invoice_line in read_instances(invoice_lines.order_by("pk")):
         order_id = invoice_orders[invoice_line.invoice_id]
         documents[order_id].invoice_lines.append(invoice_line)
     allocations = Allocation.objects.filter(
@@ -303,11 +310,65 @@ def _load_documents(
         invoice__order_id__gte=first,
         invoice__order_id__lte=last,
     )
-    for allocation in allocations.select_related("payment").order_by("pk"):
+    for allocation in read_instances(
+        allocations.order_by("pk"), related=[("payment", Payment)]
+    ):
         order_id = invoice_orders[allocation.invoice_id]
         documents[order_id].allocations.append(allocation)
     _load_returns(company, first, last, documents)
     return list(documents.values())
+
+
+def read_instances[M: Model](
+    rows: "QuerySet[M]", *, related: Sequence[tuple[str, type[Model]]] = ()
+) -> list[M]:
+    """Read ``rows`` as model instances without running ``Model.__init__``.
+
+    The matching pass reads about 16 instances per order. ``__init__`` sets
+    each field through its descriptor and was a quarter of a 2,000-order
+    pass under cProfile. This reads every concrete column with
+    ``values_list`` (so the database's converters still run) and fills each
+    instance's ``__dict__`` directly. ``related`` names foreign keys whose
+    rows are read in the same query, as ``select_related`` reads them.
+
+    NOTE: no ``pre_init`` or ``post_init`` signal is sent, so this suits only
+    models that no receiver or field (such as a file field) hooks into.
+    """
+    model = rows.model
+    fields = [field.name for field in model._meta.concrete_fields]
+    names = [field.attname for field in model._meta.concrete_fields]
+    lookups = list(fields)
+    joined = []
+    for relation, related_model in related:
+        related_fields = related_model._meta.concrete_fields
+        lookups += [f"{relation}__{field.name}" for field in related_fields]
+        joined.append(
+            (relation, related_model, [field.attname for field in related_fields])
+        )
+    alias = rows.db
+    result = []
+    for values in rows.values_list(*lookups):
+        instance = _instance(model, names, values[: len(names)], alias)
+        offset = len(names)
+        for relation, related_model, related_names in joined:
+            end = offset + len(related_names)
+            parent = _instance(related_model, related_names, values[offset:end], alias)
+            instance._state.fields_cache[relation] = parent
+            offset = end
+        result.append(instance)
+    return result
+
+
+def _instance[M: Model](
+    model: type[M], names: list[str], values: Sequence[Any], alias: str
+) -> M:
+    instance = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = alias
+    instance.__dict__["_state"] = state
+    instance.__dict__.update(zip(names, values, strict=True))
+    return instance
 
 
 def _load_returns(

@@ -334,9 +334,14 @@ def test_customer_page_has_no_why(customer, customer_party):
 
     response = client.get(f"/reconciliation/orders/{order.number}/")
 
-    assert response.status_code == 200
-    assert 'data-testid="why"' not in response.content.decode()
-    assert response.context["matches"] == []
+    # Customers see their orders in the portal, which has no "Why" section.
+    portal_url = f"/reconciliation/portal/orders/{order.number}/"
+    assert response.status_code == 302
+    assert response.url == portal_url
+    portal = client.get(portal_url)
+    assert portal.status_code == 200
+    assert 'data-testid="why"' not in portal.content.decode()
+    assert "shipment.quantity@1" not in portal.content.decode()
 
 
 # Cash application rules
