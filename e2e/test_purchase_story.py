@@ -1,7 +1,8 @@
 """A vendor bill held until the goods arrive, released by the goods receipt.
 
 Exotic Liquids bills 10 Chai on purchase order PO-1001 before anything was
-delivered, so the three-way match holds the bill (BILL_BEFORE_RECEIPT).
+delivered, so the three-way match puts the bill on hold
+(BILL_BEFORE_RECEIPT).
 Wanda, in the warehouse, records the goods receipt; Fiona, the finance
 clerk, then sees the bill released to pay and its case resolved.
 """

@@ -71,7 +71,7 @@ def _context_key(code: str | None) -> str:
 def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     order = access_order(request.user, number)
     # A customer's order page is the portal's. The order is looked up first,
-    # so a hidden order is 404 here as there.
+    # so a hidden order is 404 on both pages.
     if request.user.is_external:
         return redirect(reverse("reconciliation:portal_order", args=[order.number]))
     discrepancies = open_discrepancies(order)
