@@ -34,6 +34,9 @@ ORDER_CONTEXT = "reconciliation.work.purchasing.order"
 RECEIPT_CONTEXT = "reconciliation.work.purchasing.receipt"
 BILL_CONTEXT = "reconciliation.work.purchasing.bill"
 ORDERS_PER_PAGE = 50
+# The help panel's record reference names a sales order ("ask from here"
+# checks that the asker may see it), and a purchase document is none.
+NO_SALES_ORDER = ""
 
 
 def _require_purchasing(request: AuthenticatedRequest) -> None:
@@ -91,7 +94,7 @@ def purchase_order_detail(request: AuthenticatedRequest, number: str) -> HttpRes
         request,
         "reconciliation/work/purchase_order.html",
         ORDER_CONTEXT,
-        order.number,
+        NO_SALES_ORDER,
         {
             "order": order,
             "rows": [figures[line.pk] for line in lines],
@@ -151,7 +154,7 @@ def record_receipt(request: AuthenticatedRequest, number: str) -> HttpResponse:
         request,
         "reconciliation/work/goods_receipt.html",
         RECEIPT_CONTEXT,
-        order.number,
+        NO_SALES_ORDER,
         {
             "order": order,
             "rows": [
@@ -186,7 +189,7 @@ def vendor_bill_detail(request: AuthenticatedRequest, number: str) -> HttpRespon
         request,
         "reconciliation/work/vendor_bill.html",
         context_key,
-        bill.number,
+        NO_SALES_ORDER,
         {
             "bill": bill,
             "comparison": comparison,

@@ -274,6 +274,7 @@ def test_list_ignores_unknown_filter_values(three_orders, fiona):
 def test_list_declares_its_help_context(held_bill, fiona):
     response = signed_in(fiona).get(LIST_URL)
     assert response.context["help_context"] == "reconciliation.work.purchasing"
+    assert response.context["record_ref"] == ""
 
 
 # The purchase order page
