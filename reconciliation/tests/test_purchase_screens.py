@@ -10,7 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from conftest import make_person
@@ -643,3 +645,23 @@ def test_keep_on_cancelled_bill_is_rejected(repeated_reference, fiona):
     assert messages_of(response) == [
         "Bill BILL-2 is cancelled: only a posted bill can be released or kept."
     ]
+
+
+def test_list_query_count_is_fixed(three_orders, fiona, company, vendor):
+    client = signed_in(fiona)
+    client.get(LIST_URL)
+    with CaptureQueriesContext(connection) as three:
+        client.get(LIST_URL)
+    for number in ("PO-2001", "PO-2002", "PO-2003"):
+        PurchaseOrder.objects.create(
+            company=company,
+            number=number,
+            vendor=vendor,
+            currency_id="USD",
+            order_date=date(2024, 3, 3),
+            promised_date=date(2099, 12, 31),
+        )
+    with CaptureQueriesContext(connection) as six:
+        response = client.get(LIST_URL)
+    assert len(response.context["rows"]) == 6
+    assert len(six) == len(three)
