@@ -178,8 +178,11 @@ def open_cases(company_id: int) -> set[tuple[str, str, int]]:
     return {(code, number, line_no or 0) for code, number, line_no in rows}
 
 
-def time_new_payments(company_id: int, count: int) -> list[float]:
-    """Match ``count`` new payments one by one; return each time in ms."""
+def time_new_payments(company_id: int, count: int) -> tuple[list[float], list[float]]:
+    """Match ``count`` new payments one by one.
+
+    Return each payment's wall-clock time and this thread's CPU time, in ms.
+    """
     from reconciliation.cash import match_payment
     from reconciliation.matching import build_context
     from reconciliation.models import Company, Invoice, Payment
@@ -192,6 +195,7 @@ def time_new_payments(company_id: int, count: int) -> list[float]:
         .order_by("pk")[:count]
     )
     samples = []
+    cpu_samples = []
     for index, invoice in enumerate(unpaid):
         payment = Payment.objects.create(
             company=company,
@@ -205,12 +209,14 @@ def time_new_payments(company_id: int, count: int) -> list[float]:
         )
         gc.collect()
         started = time.perf_counter()
+        cpu_started = time.thread_time()
         match_payment(payment=payment, context=context)
         samples.append((time.perf_counter() - started) * 1000)
+        cpu_samples.append((time.thread_time() - cpu_started) * 1000)
         payment.refresh_from_db()
         if payment.amount_unallocated != Decimal(0):
             raise AssertionError(f"Payment {payment.number} was not matched.")
-    return samples
+    return samples, cpu_samples
 
 
 def main() -> None:
@@ -255,12 +261,15 @@ def main() -> None:
     if arguments.generate_only:
         return
 
+    print(f"load average before the passes: {os.getloadavg()}")
     floor_seconds, differing = run_floor(company_id)
     company = Company.objects.get(pk=company_id)
     gc.collect()
     started = time.perf_counter()
+    cpu_started = time.thread_time()
     summary = run_matching(company=company, as_of=AS_OF)
     full_seconds = time.perf_counter() - started
+    full_cpu = time.thread_time() - cpu_started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     expected = expected_findings(arguments.orders)
@@ -268,10 +277,12 @@ def main() -> None:
     missing = expected.findings - found
     extra = found - expected.findings
     second = time.perf_counter()
+    cpu_started = time.thread_time()
     run_matching(company=company, as_of=AS_OF)
     second_seconds = time.perf_counter() - second
+    second_cpu = time.thread_time() - cpu_started
 
-    samples = time_new_payments(company_id, arguments.payments)
+    samples, cpu_samples = time_new_payments(company_id, arguments.payments)
     if connection.vendor == "sqlite":
         version = f"SQLite {connection.Database.sqlite_version}"
     else:
@@ -281,15 +292,19 @@ def main() -> None:
     print(f"floor: {floor_seconds:.2f} s, {differing} rows with a difference")
     print(
         f"full pass: {full_seconds:.2f} s ({full_seconds / floor_seconds:.1f}x the "
-        f"floor), peak RSS {peak_mib:.0f} MiB, second pass {second_seconds:.2f} s"
+        f"floor), CPU of this thread {full_cpu:.2f} s, peak RSS {peak_mib:.0f} MiB"
     )
+    print(f"second pass: {second_seconds:.2f} s, CPU of this thread {second_cpu:.2f} s")
     print(f"open by code: {summary.open_by_code}")
     print(f"oracle: expected {expected.counts()}")
     print(f"oracle: {len(missing)} missing, {len(extra)} extra")
     print(
         f"one new payment: p50 {percentile(samples, 0.5):.2f} ms, "
-        f"p95 {percentile(samples, 0.95):.2f} ms over {len(samples)}"
+        f"p95 {percentile(samples, 0.95):.2f} ms over {len(samples)}; "
+        f"CPU of this thread p50 {percentile(cpu_samples, 0.5):.2f} ms, "
+        f"p95 {percentile(cpu_samples, 0.95):.2f} ms"
     )
+    print(f"load average after the run: {os.getloadavg()}")
     if missing or extra:
         print(f"missing: {sorted(missing)[:10]}\nextra: {sorted(extra)[:10]}")
         raise SystemExit(1)
