@@ -43,6 +43,7 @@ urlpatterns = [
         name="membership_request",
     ),
     path("<community:slug>/members/", views.member_list, name="member_list"),
+    path("<community:slug>/files/", views.file_list, name="file_list"),
     path(
         "<community:slug>/members/<int:person_id>/role/",
         views.member_role,

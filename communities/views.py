@@ -37,13 +37,16 @@ from library.uploads import UploadError
 from social.follow_selectors import community_follow_button
 from social.forms import PostForm
 from social.models import Post
-from social.selectors import attach_conversations
+from social.selectors import attach_conversations, community_files
 from social.services import can_post_in, publish_post
 from social.services.attachments import check_attachments
 
 logger = logging.getLogger(__name__)
 
 MEMBERS_PER_PAGE = 50
+FILES_PER_PAGE = 50
+# The community page lists its newest files beside the posts.
+FILES_ON_PAGE = 5
 # Shown for every request to join by address, whether or not a private
 # community has that address, so the response cannot be used to probe for one.
 REQUEST_SENT = (
@@ -133,6 +136,7 @@ def _render_community(
             "form": form,
             "may_post": can_post_in(request.user, community),
             "follow": community_follow_button(request.user, community),
+            "files": list(community_files(request.user, community)[:FILES_ON_PAGE]),
         },
         status=status,
     )
@@ -223,6 +227,17 @@ def membership_request(request: AuthenticatedRequest, slug: str) -> HttpResponse
         )
     messages.success(request, REQUEST_SENT)
     return redirect("communities:invitation_list")
+
+
+@login_required
+def file_list(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    """List the files and images posted in a community, newest first."""
+    community = access_community(request.user, slug)
+    paginator = Paginator(community_files(request.user, community), FILES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request, "communities/file_list.html", {"community": community, "page": page}
+    )
 
 
 @login_required

@@ -17,7 +17,7 @@ from accounts.models import Role, User
 from accounts.permissions import Viewer
 from communities.models import Community, Membership
 from communities.selectors import visible_communities
-from social.models import Bookmark, Comment, HelpfulMark, Post, Reaction
+from social.models import Bookmark, Comment, HelpfulMark, Post, PostAttachment, Reaction
 
 MODERATING_ROLES = (Membership.Role.OWNER, Membership.Role.MODERATOR)
 
@@ -258,4 +258,18 @@ def bookmarked_posts(viewer: User) -> QuerySet[Post]:
         .filter(bookmarks__person=viewer)
         .select_related("community")
         .order_by("-bookmarks__created_at", "-id")
+    )
+
+
+def community_files(viewer: Viewer, community: Community) -> QuerySet[PostAttachment]:
+    """Return the files and images posted in ``community`` that ``viewer`` may open.
+
+    They are the attachments of the community's undeleted posts, read
+    through ``visible_posts``, newest first, each with its post.
+    """
+    posts = visible_posts(viewer).filter(community=community, deleted_at__isnull=True)
+    return (
+        PostAttachment.objects.filter(post__in=posts.values("pk"))
+        .select_related("post")
+        .order_by("-created_at", "-id")
     )
