@@ -12,6 +12,12 @@ from django.db.models import QuerySet
 from search.models import SearchEntry
 from search.query import ParsedQuery
 
+# A person's profile is short, so a topic word in a job title or a skill
+# would outrank the content about it. Each backend ranks a person by the
+# name alone plus this fraction of the rank over the whole profile, so a
+# search for a name still finds the person first.
+PERSON_PROFILE_WEIGHT = 0.2
+
 
 class Order(StrEnum):
     RELEVANCE = "relevance"

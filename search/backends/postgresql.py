@@ -9,7 +9,14 @@ operator can come from the request.
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import QuerySet
 
-from search.backends.base import Matches, Order, RawHit, fetch_rows, where_clause
+from search.backends.base import (
+    PERSON_PROFILE_WEIGHT,
+    Matches,
+    Order,
+    RawHit,
+    fetch_rows,
+    where_clause,
+)
 from search.models import SearchEntry
 from search.query import ParsedQuery, Term
 from search.text import HIT_END, HIT_START
@@ -17,6 +24,8 @@ from search.text import HIT_END, HIT_START
 # Must match the configuration the trigger in migration 0002 indexes with.
 CONFIG = "pg_catalog.english"
 SNIPPET_WORDS = 24
+# The title as the trigger of migration 0002 indexes it.
+_TITLE_WORDS = "translate(title, './-_@:<>&', '         ')"
 
 
 def _tsquery(term: Term) -> SearchQuery:
@@ -104,7 +113,7 @@ class PostgresBackend:
             # rows, for a rare one it takes the GIN index and sorts the few
             # matches.
             return f"""
-                SELECT id, kind, created_at, vector FROM search_entry
+                SELECT id, kind, created_at, title, vector FROM search_entry
                 WHERE vector @@ {match} AND ({where}) {kind_sql}
                 ORDER BY id DESC LIMIT %s
             """  # noqa: S608 (no request text is formatted into the statement)
@@ -116,8 +125,16 @@ class PostgresBackend:
             selected_sql = window(f"AND kind IN ({kinds_sql})")
             selected_params = (*window_params, *kinds, candidate_limit + 1)
         if order == Order.RELEVANCE:
-            rank = f"ts_rank(vector, {match})"
-            rank_params = match_params
+            # Skills share weight A with the name in ``vector``, so a
+            # person's name is ranked from the title alone.
+            rank = (
+                f"CASE kind WHEN 'person' THEN "
+                f"ts_rank(setweight(to_tsvector('{CONFIG}', {_TITLE_WORDS}), 'A'), "
+                f"{match}) "
+                f"+ {PERSON_PROFILE_WEIGHT} * ts_rank(vector, {match}) "
+                f"ELSE ts_rank(vector, {match}) END"
+            )
+            rank_params = (*match_params, *match_params, *match_params)
             order_sql = "rank DESC, id DESC"
         else:
             rank, rank_params, order_sql = "0", (), "created_at DESC, id DESC"

@@ -17,13 +17,28 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import make_aware
 
-from search.backends.base import Matches, Order, RawHit, fetch_rows, where_clause
+from search.backends.base import (
+    PERSON_PROFILE_WEIGHT,
+    Matches,
+    Order,
+    RawHit,
+    fetch_rows,
+    where_clause,
+)
 from search.models import SearchEntry
 from search.query import ParsedQuery, Term
 from search.text import HIT_END, HIT_START
 
-# bm25 weights per FTS5 column: title, body, tags, contexts.
-_RANK = "bm25(search_entry_fts, 10.0, 1.0, 6.0, 3.0)"
+# bm25 weights per FTS5 column: title, body, tags, contexts. bm25 is
+# negative and lower is better. A person scores the name (the title column)
+# alone, plus PERSON_PROFILE_WEIGHT of the score over every column.
+_WEIGHTS = "10.0, 1.0, 6.0, 3.0"
+_RANK = (
+    "CASE search_entry.kind WHEN 'person' THEN "
+    "bm25(search_entry_fts, 10.0, 0.0, 0.0, 0.0) "
+    f"+ {PERSON_PROFILE_WEIGHT} * bm25(search_entry_fts, {_WEIGHTS}) "
+    f"ELSE bm25(search_entry_fts, {_WEIGHTS}) END"
+)
 _MATCHES = """
     FROM search_entry_fts
     JOIN search_entry ON search_entry.id = search_entry_fts.rowid
