@@ -28,8 +28,10 @@ quantity and payment checks, because being a duplicate explains both its extra
 quantity and its missing payment.
 """
 
+import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -87,6 +89,9 @@ __all__ = ["MatchingSummary", "normalize_reference", "run_matching"]
 # Orders are checked in chunks of this many, so memory stays flat on a large
 # company while each chunk costs the same fixed number of queries.
 CHUNK_SIZE = 2000
+# Allocations between collections of the youngest generation during a pass
+# (Python's default is 700).
+GC_THRESHOLD = 50_000
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,42 @@ def run_matching(
     Documents dated after it still count.
     """
     logger.info("Matching pass started for company %s as of %s", company.pk, as_of)
+    with _fewer_collections():
+        summary = _run(company, as_of, tolerance)
+    logger.info(
+        "Matching pass finished for company %s: %d orders, %d opened, "
+        "%d reopened, %d updated, %d resolved, %d settled, %d written off",
+        company.pk,
+        summary.orders_checked,
+        summary.opened,
+        summary.reopened,
+        summary.updated,
+        summary.resolved,
+        summary.settled,
+        summary.written_off,
+    )
+    return summary
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the garbage collector's youngest generation less often, then restore.
+
+    A chunk allocates hundreds of thousands of short-lived objects, and
+    every 700 allocations start a collection whose older generations
+    reach everything the chunk holds. A threshold of 50,000 cut the CPU
+    time of a 2,000-order pass on SQLite by about a quarter (one run each).
+    The threshold is process-wide, so other threads see it during a pass.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _run(company: Company, as_of: date, tolerance: Tolerance | None) -> MatchingSummary:
     context = build_context(company, as_of, tolerance)
     tally = Tally()
     cash_results = apply_cash(company, context)
@@ -163,7 +204,7 @@ def run_matching(
             tally,
         )
 
-    summary = MatchingSummary(
+    return MatchingSummary(
         orders_checked=tally.orders,
         opened=tally.opened,
         reopened=tally.reopened,
@@ -174,19 +215,6 @@ def run_matching(
         open_by_code=dict(sorted(tally.codes.items())),
         settled=tally.settled,
     )
-    logger.info(
-        "Matching pass finished for company %s: %d orders, %d opened, "
-        "%d reopened, %d updated, %d resolved, %d settled, %d written off",
-        company.pk,
-        summary.orders_checked,
-        summary.opened,
-        summary.reopened,
-        summary.updated,
-        summary.resolved,
-        summary.settled,
-        summary.written_off,
-    )
-    return summary
 
 
 def _match_chunk(
