@@ -94,9 +94,9 @@ def access_customer_case(viewer: Viewer, case_id: int) -> Discrepancy:
 
 def case_proposals(case: Discrepancy) -> list[ResolutionProposal]:
     return list(
-        ResolutionProposal.objects.filter(
-            case=case, state__in=CUSTOMER_PROPOSAL_STATES
-        ).select_related("credit_note")
+        ResolutionProposal.objects.filter(case=case, state__in=CUSTOMER_PROPOSAL_STATES)
+        .select_related("credit_note__currency")
+        .prefetch_related("credit_note__lines__product")
     )
 
 

@@ -225,3 +225,15 @@ def test_sales_page_shows_money_rounded(order, invoice, sales_rep):
     assert 'data-testid="credited-line"' in text
     assert "83.6300" not in text
     assert ResolutionProposal.objects.get(case=case).amount == Decimal("83.63")
+
+
+def test_portal_case_shows_offered_lines(order, invoice, sales_rep, customer):
+    case = case_on_line(order, invoice, "DAMAGED", 2)
+    proposal = propose_credit_note(
+        actor=sales_rep, case_id=case.pk, amount=Decimal("83.63"), message="Sorry"
+    )
+    credit_line = Invoice.objects.get(pk=proposal.credit_note.pk).lines.get()
+    page = signed_in(customer).get(f"/reconciliation/portal/cases/{case.pk}/")
+    text = page.content.decode()
+    assert f"{credit_line.description}: 2 × 41.815 = 83.63" in text
+    assert f"Credit note {credit_line.invoice.number}: 83.63 USD" in text
