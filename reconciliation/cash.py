@@ -42,15 +42,13 @@ from reconciliation.models import (
     MatchGroup,
     Party,
     Payment,
-    SalesOrder,
 )
 from reconciliation.money import format_money, quantize_money
 from reconciliation.services import (
     RECEIVABLE_KINDS,
     allocate_locked,
-    lock_documents,
+    lock_and_read,
     payment_available,
-    read_locked,
 )
 from reconciliation.taxonomy import RULES
 from reconciliation.tolerances import ToleranceBook
@@ -252,14 +250,7 @@ def _allocate(payment: Payment, candidate: Candidate) -> Decimal | None:
     """
     invoice, amount, _ = candidate.items[0]
     with transaction.atomic():
-        lock_documents(
-            {
-                SalesOrder: [invoice.order_id],
-                Invoice: [invoice.pk],
-                Payment: [payment.pk],
-            }
-        )
-        read = read_locked(payment=payment, invoice=invoice)
+        read = lock_and_read(payment=payment, invoice=invoice)
         residual = read[1].amount_residual
         available = read[2]
         amount = min(amount, available, residual)

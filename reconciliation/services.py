@@ -327,6 +327,25 @@ def read_locked(
     return payment, invoice, payment_available(payment)
 
 
+def lock_and_read(
+    *, payment: Payment, invoice: Invoice
+) -> tuple[Payment, Invoice, Decimal]:
+    """Lock the invoice's order, the invoice and the payment, and read them.
+
+    The locks follow ``LOCK_ORDER``, as ``lock_documents`` takes them, but
+    the invoice and payment rows are read by the locking statements, so this
+    returns what ``read_locked`` returns with two queries fewer.
+    """
+    lock_documents({SalesOrder: [invoice.order_id]})
+    locked_invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    locked_payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("currency")
+        .get(pk=payment.pk)
+    )
+    return locked_payment, locked_invoice, payment_available(locked_payment)
+
+
 def allocate_locked(
     *,
     payment: Payment,

@@ -34,10 +34,11 @@ AS_OF = date(2024, 6, 30)
 # Queries of one new payment that pays one invoice by its reference, without
 # transaction statements. The rule reads the partner's contacts, the open
 # items and the payment's allocations (its balance and reversed pairs, in one
-# read). It locks the order, invoice and payment and reads them again. Then
-# come the allocation, its event, and the refresh of the order, its lines,
-# the invoice and the payment. SQLite and PostgreSQL run the same count.
-NEW_PAYMENT_QUERIES = 25
+# read). It locks the order, then locks and reads the invoice and the payment,
+# and reads the payment's balance again. Then come the allocation, its event,
+# and the refresh of the order, its lines, the invoice and the payment.
+# SQLite and PostgreSQL run the same count.
+NEW_PAYMENT_QUERIES = 23
 
 
 @pytest.fixture(autouse=True)
