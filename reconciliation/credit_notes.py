@@ -7,9 +7,10 @@ The lines always add up to the credit note's amount, so the total that
   invoiced quantity (10 units at 1.36), when the amount divides exactly;
 - any other case on an invoice line credits whole units at the invoiced net
   price (2 units at 41.815), when the amount is such a value;
-- otherwise the line credits the amount as 1 x amount on the case's product,
-  and a case with no invoice line spreads it over the invoice's lines in
-  proportion to what each billed, with the rounding on the last.
+- otherwise the line credits the amount as 1 x amount on the case's product
+  (or the product of a one-line invoice), and a case with no invoice line
+  spreads it over the invoice's lines in proportion to what each billed,
+  with the rounding on the last.
 
 Credit lines name their product but no order line. So they credit money and
 leave the invoiced and credited quantities that the matching pass compares
@@ -69,6 +70,8 @@ def plan_credit_lines(
     )
     if target is not None:
         return [_credit_on_line(case, invoice, target, amount, minor_units)]
+    if len(lines) == 1:
+        return [_money_credit(case, invoice, lines[0], amount)]
     return _spread_over_lines(invoice, lines, amount, minor_units)
 
 
@@ -108,9 +111,19 @@ def _credit_on_line(
                 unit_price=line.unit_net,
                 subtotal=amount,
             )
+    return _money_credit(case, invoice, line, amount)
+
+
+def _money_credit(
+    case: Discrepancy, invoice: Invoice, line: InvoiceLine, amount: Decimal
+) -> CreditLine:
+    """Credit ``amount`` as one unit on the line's product, named by the case."""
     return CreditLine(
-        product=product,
-        description=f"Credit on {product.name} of invoice {invoice.number}",
+        product=line.product,
+        description=(
+            f"{case.get_code_display()}: credit on {line.product.name} of invoice "
+            f"{invoice.number}"
+        ),
         qty=ONE,
         unit_price=amount,
         subtotal=amount,

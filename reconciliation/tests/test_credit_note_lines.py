@@ -106,7 +106,7 @@ def test_uneven_amount_credits_one_line_of_money(order, invoice):
             Decimal(1),
             Decimal("50.00"),
             Decimal("50.00"),
-            f"Credit on {name} of invoice {invoice.number}",
+            f"Damaged on delivery: credit on {name} of invoice {invoice.number}",
         )
     ]
 
@@ -237,3 +237,25 @@ def test_portal_case_shows_offered_lines(order, invoice, sales_rep, customer):
     text = page.content.decode()
     assert f"{credit_line.description}: 2 × 41.815 = 83.63" in text
     assert f"Credit note {credit_line.invoice.number}: 83.63 USD" in text
+
+
+def test_one_line_invoice_credits_its_product(customer_party, sales_rep):
+    order = create_order(
+        lines=[("10", "36.36")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
+    create_shipment(order=order)
+    invoice = create_invoice(order=order)
+    case = make_case(order, invoice=invoice)
+    name = order.lines.get().product.name
+    assert planned(case, invoice, "83.63") == [
+        (
+            sku(order, 1),
+            Decimal(1),
+            Decimal("83.63"),
+            Decimal("83.63"),
+            f"Short payment: credit on {name} of invoice {invoice.number}",
+        )
+    ]
