@@ -665,3 +665,27 @@ def test_list_query_count_is_fixed(three_orders, fiona, company, vendor):
         response = client.get(LIST_URL)
     assert len(response.context["rows"]) == 6
     assert len(six) == len(three)
+
+
+def test_manager_may_keep_repeated_reference(repeated_reference, mona):
+    response = post_keep(mona, "BILL-2", "Checked with the vendor")
+    assert messages_of(response) == [
+        "Bill BILL-2 is kept; its repeated reference is recorded as checked."
+    ]
+
+
+def test_bill_page_offers_forms_by_role(repeated_reference, wanda, fiona, mona):
+    url = "/reconciliation/work/purchasing/bills/BILL-2/"
+    offered = {
+        person.username: (
+            response.context["may_override"],
+            response.context["may_keep_duplicate"],
+        )
+        for person in (wanda, fiona, mona)
+        for response in [signed_in(person).get(url)]
+    }
+    assert offered == {
+        "wanda": (False, False),
+        "fiona": (False, True),
+        "mona": (True, True),
+    }
