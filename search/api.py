@@ -23,10 +23,14 @@ class HitOut(Schema):
 
 class SearchOut(Schema):
     query: str
+    # At most the candidate limit; False in ``total_complete`` means more
+    # matched, and only the newest were ranked and counted.
     total: int
+    total_complete: bool
     page: int
     page_count: int
     facets: dict[str, int]
+    facets_complete: bool
     results: list[HitOut]
 
 
@@ -41,7 +45,8 @@ def search_everything(request: HttpRequest) -> SearchOut:
     Query parameters: ``q``, ``type`` (repeatable), ``tag``, ``context``,
     ``community`` (slug), ``author`` (username), ``since`` and ``until``
     (YYYY-MM-DD), ``sort`` (relevance or date) and ``page``. Titles and
-    snippets are escaped HTML in which only ``<mark>`` is markup.
+    snippets are escaped HTML in which only ``<mark>`` is markup. Only the
+    newest matches, up to ``SEARCH_CANDIDATE_LIMIT``, are ranked and counted.
     """
     try:
         params = parse_search_params(request.user, request.GET)
@@ -51,9 +56,11 @@ def search_everything(request: HttpRequest) -> SearchOut:
     return SearchOut(
         query=results.query.text,
         total=results.total,
+        total_complete=results.total_complete,
         page=results.page,
         page_count=results.page_count,
         facets=results.facets,
+        facets_complete=results.facets_complete,
         results=[
             HitOut(
                 kind=hit.kind,

@@ -1,9 +1,11 @@
 """The search page, the API and the list of searches that found nothing."""
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
+from answers.models import FaqEntry
+from search.indexing import reindex_all
 from search.models import MissedSearch
 from search.services import record_missed_search
 
@@ -80,7 +82,9 @@ def test_api_returns_visible_hits(content, customer, signed_in):
     assert response.status_code == 200
     body = response.json()
     assert body["total"] == 1
+    assert body["total_complete"] is True
     assert body["facets"] == {"faq": 1}
+    assert body["facets_complete"] is True
     assert [(hit["kind"], hit["id"]) for hit in body["results"]] == [
         ("faq", content["customer_faq"].pk)
     ]
@@ -141,3 +145,40 @@ def test_missed_list_hidden_from_others(request, person_name, signed_in):
     person = request.getfixturevalue(person_name)
     response = signed_in(person).get(reverse("search:missed_searches"))
     assert response.status_code == 403
+
+
+@pytest.fixture
+def many_matches(db):
+    for number in range(4):
+        FaqEntry.objects.create(
+            question=f"Capword question {number}",
+            answer="Text.",
+            answer_html="<p>Text.</p>",
+        )
+    reindex_all(sources=["faq"])
+
+
+@override_settings(SEARCH_CANDIDATE_LIMIT=3)
+def test_page_marks_capped_counts(many_matches, outsider, signed_in):
+    response = signed_in(outsider).get(reverse("search:search"), {"q": "capword"})
+    page = response.content.decode()
+    assert '<p data-testid="search-total">3+ results</p>' in page
+    assert "Only the newest 3 matches are ranked and counted." in page
+    assert '?q=capword&amp;type=faq" data-testid="facet-faq">FAQ entry 3+</a>' in page
+
+
+@override_settings(SEARCH_CANDIDATE_LIMIT=3)
+def test_api_reports_capped_counts(many_matches, outsider, signed_in):
+    body = signed_in(outsider).get("/api/search", {"q": "capword"}).json()
+    assert body["total"] == 3
+    assert body["total_complete"] is False
+    assert body["facets"] == {"faq": 3}
+    assert body["facets_complete"] is False
+    assert len(body["results"]) == 3
+
+
+def test_page_without_cap_shows_exact_count(many_matches, outsider, signed_in):
+    response = signed_in(outsider).get(reverse("search:search"), {"q": "capword"})
+    page = response.content.decode()
+    assert '<p data-testid="search-total">4 results</p>' in page
+    assert 'data-testid="search-capped"' not in page
