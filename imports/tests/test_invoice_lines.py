@@ -4,10 +4,12 @@
 line 1 of 10 Chai at 18.00 and line 2 of 1 Chang at 19.00.
 """
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from openpyxl import Workbook
 
 from core.models import AuditEvent
 from imports.tests.conftest import make_source
@@ -205,3 +207,30 @@ def test_header_only_invoices_still_repeat_as_errors(company, clerk, parties):
         "number may appear once in a file: remove the repeated row or correct its "
         "number."
     ]
+
+
+def test_xlsx_invoice_lines_are_imported(company, clerk, parties, order):
+    source = make_source(
+        company, clerk, "invoices", file_format="xlsx", mapping=MAPPING
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.decode().strip().split(","))
+    header = ["INV-X", "ALFKI", "SO-1", date(2024, 3, 5), date(2024, 4, 4), "217.00"]
+    sheet.append([*header, "CHAI", 1, 10, "18.00", 10])
+    sheet.append([*header, "CHANG", 2, 1, "19.00", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    commit(source, buffer.getvalue(), clerk, name="invoices.xlsx")
+
+    invoice = Invoice.objects.get(number="INV-X")
+    assert list(
+        invoice.lines.order_by("pk").values_list(
+            "product__sku", "subtotal", "tax_amount"
+        )
+    ) == [
+        ("CHAI", Decimal("180.00"), Decimal("18.00")),
+        ("CHANG", Decimal("19.00"), Decimal("0.00")),
+    ]
+    assert invoice.amount_total == Decimal("217.00")
