@@ -45,7 +45,7 @@ class RawHit:
 
 @dataclass(frozen=True)
 class Matches:
-    """What a backend found for one search, looking only at the newest matches.
+    """The counts and the page of one search, taken from its newest matches only.
 
     A backend ranks and counts at most ``candidate_limit`` matches: the
     visible, filtered matches with the highest entry ids, which are the

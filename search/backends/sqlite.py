@@ -89,9 +89,9 @@ class _Window:
     """The newest visible matches, at most ``size`` of them, in one statement.
 
     FTS5 walks the match's rowids from the highest down and the statement
-    stops after ``size + 1`` visible matches; the extra row only tells a cut
-    window from a complete one. So a common word costs about as much as a
-    rare one, and bm25 runs for the window's rows only.
+    stops after ``size + 1`` visible matches. The extra row shows whether
+    the window was cut. So a common word costs about as much as a rare one,
+    and bm25 runs for the window's rows only.
     """
 
     where: str
