@@ -260,11 +260,48 @@ class _Family:
     make: Callable[[Q, bool], QuerySet[Any]]
     field_name: str
     ids: list[int] | None
+    # What the compiled term depends on besides the code, when it may be
+    # kept between reads; None compiles it every time.
+    cache_key: tuple[Any, ...] | None = None
 
 
 def _compile(term: QuerySet[Any]) -> tuple[str, list[Any]]:
     sql, params = term.query.sql_with_params()
     return sql, list(params)
+
+
+# Compiled terms by ``_Family.cache_key``, so a reader's second page read
+# compiles nothing but the rule. Emptied when full, which bounds it.
+_COMPILED_TERMS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
+_COMPILED_TERMS_LIMIT = 2_000
+
+
+def _compile_family(
+    family: _Family, condition: Q, id_only: bool
+) -> tuple[str, list[Any]]:
+    """Compile one term of ``family``, or reuse the one compiled for the same key."""
+    if family.cache_key is None:
+        return _compile(family.make(condition, id_only))
+    key = (*family.cache_key, id_only)
+    compiled = _COMPILED_TERMS.get(key)
+    if compiled is None:
+        sql, params = _compile(family.make(condition, id_only))
+        if len(_COMPILED_TERMS) >= _COMPILED_TERMS_LIMIT:
+            _COMPILED_TERMS.clear()
+        compiled = _COMPILED_TERMS[key] = (sql, tuple(params))
+    return compiled[0], list(compiled[1])
+
+
+def _rule_key(viewer: User) -> tuple[Any, ...]:
+    """Return the compiled community rule of ``viewer``, to key compiled terms by.
+
+    Every term embeds ``visible_communities(viewer)``, so two reads whose
+    rule compiles to the same SQL and parameters build the same terms. The
+    key is the rule's own output, not the viewer's attributes, so a change to
+    the rule can never reuse a term built under the old one.
+    """
+    sql, params = visible_communities(viewer).query.sql_with_params()
+    return (connection.vendor, sql, tuple(params))
 
 
 def _placeholder_slot(sql: str, params: list[Any]) -> int | None:
@@ -366,11 +403,14 @@ def _add_family(statement: _Statement, family: _Family, *, lateral: bool) -> Non
     """
     id_only = not lateral
     add_grouped = statement.add_rows if lateral else statement.add_ids
-    if family.ids is None or len(family.ids) > MAX_TERMS_PER_KIND:
+    if family.ids is None:
+        add_grouped(*_compile_family(family, Q(), id_only))
+        return
+    if len(family.ids) > MAX_TERMS_PER_KIND:
         add_grouped(*_compile(family.make(_family_condition(family), id_only)))
         return
-    template = family.make(Q(**{family.field_name: _PLACEHOLDER_ID}), id_only)
-    sql, params = _compile(template)
+    placeholder = Q(**{family.field_name: _PLACEHOLDER_ID})
+    sql, params = _compile_family(family, placeholder, id_only)
     slot = _placeholder_slot(sql, params)
     if slot is None:
         # The placeholder is not one lone parameter: read the ids as one term.
@@ -417,11 +457,20 @@ def _families(
     def announcement_term(condition: Q, id_only: bool) -> QuerySet[Any]:
         return post_term(condition & Q(kind=Post.Kind.ANNOUNCEMENT), id_only)
 
+    # A term with a cursor window carries the cursor's values, so only the
+    # first page's terms are kept.
+    shared: tuple[Any, ...] | None = None
+    if post_window is None:
+        shared = (*_rule_key(builder.viewer), sort, builder.limit)
+
+    def key(kind: str) -> tuple[Any, ...] | None:
+        return None if shared is None else (*shared, kind)
+
     return [
-        _Family(announcement_term, "kind", None),
-        _Family(post_term, "author_id", sources.people),
-        _Family(post_term, "community_id", sources.communities),
-        _Family(tag_term, "hashtag_id", sources.hashtags),
+        _Family(announcement_term, "kind", None, key("announcements")),
+        _Family(post_term, "author_id", sources.people, key("people")),
+        _Family(post_term, "community_id", sources.communities, key("communities")),
+        _Family(tag_term, "hashtag_id", sources.hashtags, key("hashtags")),
     ]
 
 

@@ -377,3 +377,34 @@ def test_helpful_order_through_tags(outsider, sales_rep, payments_community):
 
     expected = [posts[2].pk, posts[3].pk, posts[0].pk, posts[1].pk]
     assert all_pages(outsider, sort="helpful", limit=1) == expected
+
+
+def test_kept_terms_follow_the_rule(
+    outsider, sales_rep, payments_community, customer_party
+):
+    """A person who becomes a customer stops seeing internal posts at once.
+
+    The first read keeps its compiled terms; the rule compiles differently
+    for a customer, so the second read cannot reuse them.
+    """
+    from accounts.models import Role
+
+    post = publish_post(author=sales_rep, community=payments_community, body="tip")
+    Follow.objects.create(follower=outsider, person=sales_rep)
+    assert feed_ids(outsider) == [post.pk]
+
+    outsider.role = Role.CUSTOMER
+    outsider.customer = customer_party
+    outsider.save()
+
+    assert feed_ids(outsider) == []
+
+
+def test_kept_terms_are_per_reader(outsider, facilitator, private_community):
+    """Two readers of the same source get terms built for each one's rule."""
+    secret = publish_post(author=facilitator, community=private_community, body="v7")
+    Follow.objects.create(follower=outsider, person=facilitator)
+    # The owner reads first, so terms for the owner's rule are kept.
+    assert feed_ids(facilitator) == [secret.pk]
+
+    assert feed_ids(outsider) == []
