@@ -120,7 +120,8 @@ class TestCustomerOrders:
     ):
         make_order("10643", customer_party)
         make_order("10248", other_party)
-        response = signed_in(customer).get("/reconciliation/orders/")
+        response = signed_in(customer).get("/reconciliation/orders/", follow=True)
+        assert response.redirect_chain == [("/reconciliation/portal/", 302)]
         assert response.status_code == 200
         assert b"10643" in response.content
         assert b"10248" not in response.content
@@ -155,7 +156,10 @@ class TestCustomerOrders:
             rule="payment.short@1",
             fingerprint="x",
         )
-        response = signed_in(customer).get("/reconciliation/orders/10643/")
+        response = signed_in(customer).get("/reconciliation/orders/10643/", follow=True)
+        assert response.redirect_chain == [
+            ("/reconciliation/portal/orders/10643/", 302)
+        ]
         assert response.status_code == 200
         assert b"Internal note" not in response.content
         assert b"Sales rep" not in response.content

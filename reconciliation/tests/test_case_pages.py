@@ -147,10 +147,11 @@ def test_customer_gets_404_everywhere(short_payment_case, customer, clerk):
 
 def test_customer_order_page_has_no_case_links(short_payment_case, customer):
     response = signed_in(customer).get(
-        f"/reconciliation/orders/{short_payment_case.order.number}/"
+        f"/reconciliation/orders/{short_payment_case.order.number}/", follow=True
     )
 
     assert response.status_code == 200
+    assert response.redirect_chain[0][1] == 302
     assert b"/reconciliation/cases/" not in response.content
 
 
