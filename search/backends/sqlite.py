@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import make_aware
@@ -169,6 +170,72 @@ class _Window:
         )
 
 
+_DETAIL_COLUMNS = f"""
+    search_entry.id, search_entry.kind, search_entry.object_id,
+    highlight({{table}}, 0, %s, %s),
+    snippet({{table}}, 1, %s, %s, '…', {SNIPPET_TOKENS}),
+    search_entry.created_at, search_entry.community_id,
+    search_entry.author_id, search_entry.heading
+"""
+# Must match the tokenizer of search_entry_fts (migration 0002), so that the
+# page table marks the same words.
+TOKENIZER = "porter unicode61 remove_diacritics 0"
+
+
+def _page_rows(
+    page: list[int], expression: str, marks: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """Highlight the page's rows with one scan of the match over their rowid range.
+
+    A rowid list would run the match once per row.
+    """
+    placeholders = ", ".join(["%s"] * len(page))
+    sql = f"""
+        SELECT {_DETAIL_COLUMNS.format(table="search_entry_fts")}
+        FROM search_entry_fts
+        CROSS JOIN search_entry ON search_entry.id = search_entry_fts.rowid
+        WHERE search_entry_fts MATCH %s
+          AND search_entry_fts.rowid BETWEEN %s AND %s
+          AND +search_entry_fts.rowid IN ({placeholders})
+    """  # noqa: S608 (only placeholders are formatted into the statement)
+    return fetch_rows(sql, (*marks, expression, min(page), max(page), *page))
+
+
+def _page_rows_with_prefix(
+    page: list[int], expression: str, marks: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """Highlight the page's rows by matching them in a temporary FTS5 table.
+
+    A prefix term makes FTS5 merge the rows of every word with that prefix
+    over the whole index, which costs as much as the search itself. The page
+    table holds only the page's rows, with the same tokenizer, and
+    ``highlight`` and ``snippet`` read nothing but the row they mark, so the
+    result is the same. The table is per connection (``temp``).
+    """
+    placeholders = ", ".join(["%s"] * len(page))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_page_fts "
+            f"USING fts5(title, body, tags, contexts, tokenize='{TOKENIZER}')"
+        )
+        cursor.execute("DELETE FROM temp.search_page_fts")
+        cursor.execute(
+            f"""
+            INSERT INTO temp.search_page_fts (rowid, title, body, tags, contexts)
+            SELECT id, title, body, tags, contexts FROM search_entry
+            WHERE id IN ({placeholders})
+            """,  # noqa: S608 (only placeholders are formatted into the statement)
+            page,
+        )
+    sql = f"""
+        SELECT {_DETAIL_COLUMNS.format(table="search_page_fts")}
+        FROM temp.search_page_fts
+        CROSS JOIN search_entry ON search_entry.id = search_page_fts.rowid
+        WHERE search_page_fts MATCH %s
+    """  # noqa: S608 (no request text is formatted into the statement)
+    return fetch_rows(sql, (*marks, expression))
+
+
 class Fts5Backend:
     def run(
         self,
@@ -193,28 +260,19 @@ class Fts5Backend:
             counts_complete=matches.counts_complete,
             total=matches.total,
             total_complete=matches.total_complete,
-            hits=self._hits(matches.page, expression),
+            hits=self._hits(matches.page, query),
         )
 
-    def _hits(self, page: list[int], expression: str) -> list[RawHit]:
+    def _hits(self, page: list[int], query: ParsedQuery) -> list[RawHit]:
         if not page:
             return []
-
         # Snippets cost the most, so they are built for the page's rows only.
-        placeholders = ", ".join(["%s"] * len(page))
-        detail_sql = f"""
-            SELECT search_entry.id, search_entry.kind, search_entry.object_id,
-                   highlight(search_entry_fts, 0, %s, %s),
-                   snippet(search_entry_fts, 1, %s, %s, '…', {SNIPPET_TOKENS}),
-                   search_entry.created_at, search_entry.community_id,
-                   search_entry.author_id, search_entry.heading
-            FROM search_entry_fts
-            JOIN search_entry ON search_entry.id = search_entry_fts.rowid
-            WHERE search_entry_fts MATCH %s
-              AND search_entry_fts.rowid IN ({placeholders})
-        """  # noqa: S608 (only placeholders are formatted into the statement)
+        expression = match_expression(query)
         marks = (HIT_START, HIT_END, HIT_START, HIT_END)
-        rows = fetch_rows(detail_sql, (*marks, expression, *page))
+        if any(term.prefix for group in query.groups for term in group):
+            rows = _page_rows_with_prefix(page, expression, marks)
+        else:
+            rows = _page_rows(page, expression, marks)
         by_id = {row[0]: row for row in rows}
         return [
             RawHit(

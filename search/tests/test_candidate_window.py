@@ -8,6 +8,7 @@ entry ids follow creation order as they do in production.
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from answers.models import FaqEntry
@@ -173,3 +174,33 @@ def test_rewritten_entry_keeps_its_id(outsider, seven_matches):
     assert entry.title == "Where is the new capword?"
     # An edit does not move an old entry into the window of newest matches.
     assert oldest not in _hit_ids(search(outsider, "capword", candidate_limit=5))
+
+
+@pytest.fixture
+def prefix_entry(db):
+    FaqEntry.objects.create(
+        question="Reconciling a shipment",
+        answer="Reconciliation of shipped lines, then the reconciled total.",
+        answer_html="<p>Reconciliation of shipped lines, then the reconciled total.</p>",
+    )
+    reindex_all(sources=["faq"])
+
+
+def test_prefix_terms_are_marked(outsider, prefix_entry):
+    hit = search(outsider, "reconcil* ship*").hits[0]
+    assert hit.title_html == "<mark>Reconciling</mark> a <mark>shipment</mark>"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the page table is SQLite's FTS5 only"
+)
+def test_prefix_page_table_marks_like_index(prefix_entry):
+    from search.backends.sqlite import _page_rows, _page_rows_with_prefix
+    from search.text import HIT_END, HIT_START
+
+    page = list(SearchEntry.objects.values_list("pk", flat=True))
+    marks = (HIT_START, HIT_END, HIT_START, HIT_END)
+    expression = '("reconcil" *) AND ("ship" *)'
+    from_index = _page_rows(page, expression, marks)
+    assert len(from_index) == 1
+    assert _page_rows_with_prefix(page, expression, marks) == from_index
