@@ -41,8 +41,8 @@ _QUESTION_KINDS = [
 ]
 _CUSTOMER_MARKED_KINDS = [Kind.FAQ.value, Kind.LIBRARY.value]
 
-# How many of the newest matches a search ranks and counts, unless the
-# ``SEARCH_CANDIDATE_LIMIT`` setting says otherwise (see docs/search.md).
+# The number of newest matches a search ranks and counts when the
+# ``SEARCH_CANDIDATE_LIMIT`` setting is not set (see docs/search.md).
 DEFAULT_CANDIDATE_LIMIT = 1000
 
 
@@ -298,7 +298,7 @@ def search(
 
     Only the newest ``candidate_limit`` matches (``SEARCH_CANDIDATE_LIMIT``
     by default) are ranked and counted, so a common word costs a bounded
-    amount; counts beyond it are reported as incomplete.
+    amount. Counts beyond the limit are marked incomplete.
     """
     filters = filters or SearchFilters()
     size: int = page_size or settings.SEARCH_PAGE_SIZE

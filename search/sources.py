@@ -135,7 +135,8 @@ POSTS = Source(
     rows=lambda: Post.objects.prefetch_related("hashtags"),
     build=_build_post,
     visible=_visible_posts,
-    # A comment copies its post's community and title, and goes with it.
+    # A comment copies its post's community and title, so it is rewritten
+    # with the post.
     dependents=_comments_of_post,
 )
 
