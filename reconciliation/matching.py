@@ -287,10 +287,12 @@ def _load_documents(
         documents[order.pk] = OrderDocuments(order=order)
     # Products and currencies are read once per chunk and shared, instead of
     # one joined copy per line, shipment line and invoice.
+    # Children are read by their parents' ids, which PostgreSQL looks up in
+    # the foreign key indexes. A join to the parent with the company and id
+    # range filter made it scan the whole child table for each chunk (about
+    # 100 ms per table and chunk at 100,000 orders).
     lines = read_instances(
-        SalesOrderLine.objects.filter(order__company=company, **in_range).order_by(
-            "line_no"
-        )
+        SalesOrderLine.objects.filter(order_id__in=list(documents)).order_by("line_no")
     )
     product_ids = {line.product_id for line in lines}
 
@@ -300,11 +302,7 @@ def _load_documents(
     ):
         shipments[shipment.pk] = shipment
         documents[shipment.order_id].shipments.append(shipment)
-    shipment_lines = ShipmentLine.objects.filter(
-        shipment__company=company,
-        shipment__order_id__gte=first,
-        shipment__order_id__lte=last,
-    )
+    shipment_lines = ShipmentLine.objects.filter(shipment_id__in=list(shipments))
     shipment_line_rows = read_instances(shipment_lines.order_by("pk"))
     product_ids.update(row.product_id for row in shipment_line_rows if row.product_id)
     products = Product.objects.in_bulk(product_ids)
@@ -325,19 +323,11 @@ def _load_documents(
         if invoice.order_id is not None:
             invoice_orders[invoice.pk] = invoice.order_id
             documents[invoice.order_id].invoices.append(invoice)
-    invoice_lines = InvoiceLine.objects.filter(
-        invoice__company=company,
-        invoice__order_id__gte=first,
-        invoice__order_id__lte=last,
-    )
+    invoice_lines = InvoiceLine.objects.filter(invoice_id__in=list(invoice_orders))
     for invoice_line in read_instances(invoice_lines.order_by("pk")):
         order_id = invoice_orders[invoice_line.invoice_id]
         documents[order_id].invoice_lines.append(invoice_line)
-    allocations = Allocation.objects.filter(
-        invoice__company=company,
-        invoice__order_id__gte=first,
-        invoice__order_id__lte=last,
-    )
+    allocations = Allocation.objects.filter(invoice_id__in=list(invoice_orders))
     for allocation in read_instances(
         allocations.order_by("pk"), related=[("payment", Payment)]
     ):
