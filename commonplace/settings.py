@@ -372,3 +372,6 @@ if NOTIFICATION_EMAILS and _EMAIL_BACKEND == _SMTP_BACKEND and not _EMAIL_HOST:
     )
 # Search results per page, on the search page and in the API.
 SEARCH_PAGE_SIZE = env_int("SEARCH_PAGE_SIZE", 20, minimum=1)
+# A search ranks and counts only this many of its newest visible matches
+# and shows "N+" beyond them (docs/search.md explains the window).
+SEARCH_CANDIDATE_LIMIT = env_int("SEARCH_CANDIDATE_LIMIT", 1000, minimum=20)

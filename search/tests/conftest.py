@@ -7,9 +7,11 @@ customer account. Every piece of content carries one distinctive word, so
 a test can ask exactly who finds it.
 """
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from accounts.models import Role
 from answers.models import Answer, FaqEntry, Question
@@ -20,6 +22,13 @@ from library.models import Document, DocumentFile, DocumentTag, Tag
 from search.indexing import reindex_all
 from search.selectors import search
 from social.services import publish_post
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave out the SQLite backend's unit tests when the suite runs on PostgreSQL."""
+    if collection_path.name == "test_sqlite_backend.py":
+        return connection.vendor != "sqlite"
+    return None
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ entry ids follow creation order as they do in production.
 import datetime
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from answers.models import FaqEntry
@@ -189,18 +188,3 @@ def prefix_entry(db):
 def test_prefix_terms_are_marked(outsider, prefix_entry):
     hit = search(outsider, "reconcil* ship*").hits[0]
     assert hit.title_html == "<mark>Reconciling</mark> a <mark>shipment</mark>"
-
-
-@pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="the page table is SQLite's FTS5 only"
-)
-def test_prefix_page_table_marks_like_index(prefix_entry):
-    from search.backends.sqlite import _page_rows, _page_rows_with_prefix
-    from search.text import HIT_END, HIT_START
-
-    page = list(SearchEntry.objects.values_list("pk", flat=True))
-    marks = (HIT_START, HIT_END, HIT_START, HIT_END)
-    expression = '("reconcil" *) AND ("ship" *)'
-    from_index = _page_rows(page, expression, marks)
-    assert len(from_index) == 1
-    assert _page_rows_with_prefix(page, expression, marks) == from_index
