@@ -83,20 +83,25 @@ def load_open_items(
     company: Company, duplicates: set[int], scope: Q | None = None
 ) -> OpenItems:
     """Load the open invoices, all of the company's or those ``scope`` selects."""
+    rows = Invoice.objects.filter(
+        state=Invoice.State.POSTED,
+        kind__in=RECEIVABLE_KINDS,
+        amount_residual__gt=0,
+    )
+    # With a scope the company is checked below, not in SQL: SQLite, which
+    # has no statistics here, otherwise reads every invoice of the company
+    # through its index instead of the few that the indexed ``scope``
+    # conditions select (22 ms against 2 ms at 100,000 invoices).
+    rows = rows.filter(company=company) if scope is None else rows.filter(scope)
     rows = (
-        Invoice.objects.filter(
-            scope or Q(),
-            company=company,
-            state=Invoice.State.POSTED,
-            kind__in=RECEIVABLE_KINDS,
-            amount_residual__gt=0,
-        )
-        .exclude(pk__in=duplicates)
+        rows.exclude(pk__in=duplicates)
         .select_related("customer", "currency")
         .order_by("due_date", "pk")
     )
     items = OpenItems()
     for invoice in rows:
+        if invoice.company_id != company.pk:
+            continue
         partner = invoice.customer.commercial_partner_id
         items.by_partner.setdefault(partner, []).append(invoice)
         for reference in {invoice.number, invoice.reference}:

@@ -205,3 +205,42 @@ def test_insert_values_without_rows_runs_no_query():
         ids = insert_values(MatchGroup, [])
     assert ids == []
     assert len(captured.captured_queries) == 0
+
+
+def test_new_payment_ignores_other_company_invoices():
+    company = CompanyFactory.create()
+    other = CompanyFactory.create()
+    foreign = open_invoices(other, PartyFactory.create(company=other), 1)[0]
+    payment = PaymentFactory.create(
+        company=company,
+        party=None,
+        amount=foreign.amount_total,
+        reference=foreign.number.lower(),
+    )
+
+    results = match_payment(payment=payment, context=build_context(company, AS_OF))
+
+    payment.refresh_from_db()
+    foreign.refresh_from_db()
+    assert Allocation.objects.filter(payment=payment).count() == 0
+    assert payment.amount_unallocated == foreign.amount_total
+    assert foreign.amount_residual == foreign.amount_total
+    assert [finding.code for finding in results.findings] == ["UNAPPLIED_PAYMENT"]
+
+
+def test_new_payment_finds_number_case_insensitively():
+    company = CompanyFactory.create()
+    customer = PartyFactory.create(company=company)
+    target = open_invoices(company, customer, 3)[1]
+    payment = PaymentFactory.create(
+        company=company,
+        party=None,
+        amount=target.amount_total,
+        reference=f"  {target.number.lower()} ",
+    )
+
+    match_payment(payment=payment, context=build_context(company, AS_OF))
+
+    allocation = Allocation.objects.get(payment=payment)
+    assert allocation.invoice_id == target.pk
+    assert allocation.amount == target.amount_total
