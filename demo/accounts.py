@@ -49,16 +49,27 @@ def list_demo_accounts() -> list[DemoAccount]:
         )
         if person is None:
             continue
-        functions = ", ".join(
-            assignment.crm_function.name
-            for assignment in person.super_user_assignments.select_related(
-                "crm_function"
+        # The role's other super-users are listed too, because the README
+        # sends people to them (fiona, super-user for invoicing).
+        others = (
+            User.objects.filter(
+                role=role, is_active=True, super_user_assignments__isnull=False
             )
+            .exclude(pk=person.pk)
+            .distinct()
+            .order_by("pk")
         )
-        note = f"super-user for {functions}" if functions else ""
-        if person.is_external and person.customer is not None:
-            note = f"contact at {person.customer.name}"
-        accounts.append(
-            DemoAccount(str(label), person.username, person.display_name, note)
-        )
+        for shown in [person, *others]:
+            accounts.append(_account(str(label), shown))
     return accounts
+
+
+def _account(label: str, person: User) -> DemoAccount:
+    functions = ", ".join(
+        assignment.crm_function.name
+        for assignment in person.super_user_assignments.select_related("crm_function")
+    )
+    note = f"super-user for {functions}" if functions else ""
+    if person.is_external and person.customer is not None:
+        note = f"contact at {person.customer.name}"
+    return DemoAccount(label, person.username, person.display_name, note)
