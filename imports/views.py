@@ -1,5 +1,6 @@
 """Pages for import sources, uploads, previews, commits and batches."""
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedRequest
@@ -29,6 +31,18 @@ from imports.services import (
 )
 
 BATCHES_PER_PAGE = 50
+
+
+def document_kind_label(object_type: str) -> str:
+    """Name a model label such as ``reconciliation.salesorder``: ``Sales order``.
+
+    A label of no installed model is returned unchanged.
+    """
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return str(capfirst(model._meta.verbose_name))
 
 
 def _require_importer(request: AuthenticatedRequest) -> None:
@@ -142,7 +156,10 @@ def batch_detail(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
         "imports/batch_detail.html",
         {
             "batch": batch,
-            "documents": batch_documents(batch),
+            "documents": [
+                (document, document_kind_label(document.object_type))
+                for document in batch_documents(batch)
+            ],
             "statement_lines": batch.statement_lines.select_related("payment"),
             "errors": batch.error.splitlines(),
         },

@@ -42,7 +42,9 @@ from reconciliation.models import (
     Discrepancy,
     Invoice,
     Payment,
+    ResolutionCode,
 )
+from reconciliation.money import format_money
 from reconciliation.services import allocate_payment
 
 logger = logging.getLogger(__name__)
@@ -213,25 +215,35 @@ def _check_resolution(company: Company, item: ExpectedResolution) -> CheckResult
         name for name in (item.order, item.invoice, item.payment) if name
     )
     label = f"{item.code} on {subject}"
-    wanted = " or ".join(item.codes)
+    wanted = " or ".join(str(ResolutionCode(code).label) for code in item.codes)
     expected = f"resolved with {wanted}" if wanted else "resolved"
-    if item.write_off is not None:
-        expected += f", writing off {item.write_off}"
     case = _find_case(company, item)
+    if item.write_off is not None:
+        expected += f", writing off {_money_text(item.write_off, case)}"
     if case is None:
         return CheckResult(label, False, expected, "no such case", item.hint)
     if case.state not in RESOLVED_STATES:
-        found = f"case {case.pk} is {case.state}"
+        found = f"case {case.pk} is {case.get_state_display().lower()}"
         return CheckResult(label, False, expected, found, item.hint)
-    found = f"resolved with {case.resolution_code or 'no code'}"
+    found = f"resolved with {case.get_resolution_code_display() or 'no code'}"
     if item.codes and case.resolution_code not in item.codes:
         return CheckResult(label, False, expected, found, item.hint)
     if item.write_off is not None:
         amount = cases.write_off_amount(case)
-        found += f", writing off {amount}"
+        found += f", writing off {_money_text(amount, case)}"
         if amount != item.write_off:
             return CheckResult(label, False, expected, found, item.hint)
     return CheckResult(label, True, expected, found, "Correct.")
+
+
+def _money_text(amount: Decimal, case: Discrepancy | None) -> str:
+    """Format ``amount`` in the minor unit of the case's invoice currency.
+
+    Without a case or an invoice the amount is shown as the scenario wrote it.
+    """
+    if case is None or case.invoice is None:
+        return str(amount)
+    return format_money(amount, minor_units=case.invoice.currency.minor_units)
 
 
 def _check_allocation(company: Company, item: ExpectedAllocation) -> CheckResult:

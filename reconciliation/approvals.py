@@ -7,6 +7,7 @@ give a clear message.
 """
 
 import logging
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -16,13 +17,15 @@ from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
 from reconciliation.cases import (
+    TRANSITIONS,
     CaseError,
     lock_case,
     require_case_worker,
     write_off_amount,
     write_off_limit,
 )
-from reconciliation.models import Approval, ResolutionCode
+from reconciliation.models import Approval, Currency, Discrepancy, ResolutionCode
+from reconciliation.money import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +46,7 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
         amount = write_off_amount(case)
         limit = write_off_limit()
         if amount <= limit:
-            raise CaseError(
-                f"A write-off of {amount} {case.unit} is within the {limit} limit: "
-                "resolve the case directly."
-            )
+            raise CaseError(_within_limit_message(case, amount, limit))
         if case.approvals.filter(decision=Approval.Decision.PENDING).exists():
             raise CaseError(f"Case {case.pk} already has a pending approval.")
 
@@ -78,6 +78,26 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
         actor.pk,
     )
     return approval
+
+
+def _within_limit_message(case: Discrepancy, amount: Decimal, limit: Decimal) -> str:
+    """Say that no approval is needed, and how to resolve the case from its state."""
+    # The case's unit is the invoice currency, which the approval row stores.
+    currency = Currency.objects.get(pk=case.unit)
+    shown = format_money(amount, minor_units=currency.minor_units)
+    if Discrepancy.State.RESOLVED in TRANSITIONS.get(case.state, ()):
+        next_step = "resolve the case with the Write-off resolution code."
+    else:
+        # The case page offers Resolve only on a case in progress (or one
+        # with a proposed resolution), so the person starts work first.
+        next_step = (
+            "start work on the case, then resolve it with the Write-off "
+            "resolution code."
+        )
+    return (
+        f"A write-off of {shown} {case.unit} is within the {limit} limit, "
+        f"so it needs no approval: {next_step}"
+    )
 
 
 def decide_approval(

@@ -22,6 +22,7 @@ from core.http import AuthenticatedRequest
 from reconciliation import approvals, cases
 from reconciliation.models import (
     Approval,
+    Currency,
     Discrepancy,
     DiscrepancyCode,
     ResolutionCode,
@@ -112,6 +113,7 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         "reconciliation/case_detail.html",
         {
             "case": case,
+            "figure_currency": figure_currency(case),
             "now": timezone.now(),
             "may_work": may_work,
             "transitions": cases.allowed_transitions(request.user, case),
@@ -129,6 +131,17 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             "record_ref": case.order.number if case.order else case.subject_label,
         },
     )
+
+
+def figure_currency(case: Discrepancy) -> Currency | None:
+    """Return the currency of the case's figures, or None for a quantity.
+
+    The figures' ``unit`` is a currency code or a unit of measure, and only
+    a currency has a minor unit to round them to.
+    """
+    if case.difference is None:
+        return None
+    return Currency.objects.filter(code=case.unit).first()
 
 
 def _back(case_id: int) -> HttpResponseRedirect:

@@ -888,6 +888,6 @@ def pending_approvals() -> QuerySet[Approval]:
     return (
         Approval.objects.filter(decision=Approval.Decision.PENDING)
         .exclude(case__company__practice_session__isnull=False)
-        .select_related("case", "case__order", "requested_by")
+        .select_related("case", "case__order", "currency", "requested_by")
         .order_by("requested_at", "pk")
     )

@@ -21,8 +21,9 @@ from assist.contexts import order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from reconciliation import cases, work
-from reconciliation.models import Currency, Discrepancy, Payment
-from reconciliation.money import format_money, quantize_money
+from reconciliation.case_views import figure_currency
+from reconciliation.models import Discrepancy, Payment
+from reconciliation.money import quantize_money
 from reconciliation.selectors import access_case, access_order
 from reconciliation.services import payment_available
 
@@ -167,7 +168,7 @@ def sales_decision(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             "backorder_codes": work.BACKORDER_CODES,
             "credit_limit": work.credit_limit(),
             "suggested_amount": _suggested_credit(case),
-            "figures": _case_figures(case),
+            "figure_currency": figure_currency(case),
             "proposals": list(
                 case.proposals.select_related("credit_note").prefetch_related(
                     "credit_note__lines__product"
@@ -183,30 +184,6 @@ def _suggested_credit(case: Discrepancy) -> Decimal | str:
         return ""
     minor_units = case.invoice.currency.minor_units
     return quantize_money(abs(case.difference), minor_units=minor_units)
-
-
-def _case_figures(case: Discrepancy) -> dict[str, str] | None:
-    """Format the case's expected, actual and difference values for the page.
-
-    Money (the case's unit is a currency code) is rounded to the currency's
-    minor unit. A quantity drops trailing zeros.
-    """
-    if case.difference is None:
-        return None
-    currency = Currency.objects.filter(code=case.unit).first()
-
-    def show(value: Decimal | None) -> str:
-        if value is None:
-            return "—"
-        if currency is not None:
-            return format_money(value, minor_units=currency.minor_units)
-        return f"{value.normalize():,f}"
-
-    return {
-        "expected": show(case.expected_value),
-        "actual": show(case.actual_value),
-        "difference": show(case.difference),
-    }
 
 
 def _back_to_case(case_id: int) -> HttpResponseRedirect:

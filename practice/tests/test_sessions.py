@@ -133,8 +133,8 @@ def test_write_off_inside_the_limit_scores_full_marks(learner):
         (
             "SHORT_PAYMENT on PR-SO-1001 / PR-INV-1001",
             True,
-            "resolved with write_off, writing off 12.50",
-            "resolved with write_off, writing off 12.5000",
+            "resolved with Write-off, writing off 12.50",
+            "resolved with Write-off, writing off 12.50",
         ),
         (
             "Allocation of PR-PAY-1001 to PR-INV-1001",
@@ -211,8 +211,8 @@ def test_write_off_above_limit_rejected(learner):
     first = services.check_session(session_id=session.pk, learner=learner)
     assert (first[0].passed, first[0].expected, first[0].found) == (
         False,
-        "resolved with credit_note",
-        "resolved with accepted_as_is",
+        "resolved with Credit note",
+        "resolved with Accepted as is",
     )
     services.reopen_case(
         session=session, case_id=case.pk, learner=learner, reason="Wrong code."

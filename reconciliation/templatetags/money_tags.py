@@ -36,6 +36,22 @@ def price(amount: Decimal | None, currency: Currency | int) -> str:
 
 
 @register.filter
+def case_amount(value: Decimal | None, currency: Currency | int | None) -> str:
+    """Format a case's expected, actual or difference value.
+
+    A case's ``unit`` is a currency code or a unit of measure. With its
+    currency the value is money rounded to the minor unit (``400.00``).
+    Without one (None) it is a quantity without trailing zeros (``8``).
+    A missing value shows a dash.
+    """
+    if value is None:
+        return "—"
+    if currency is None:
+        return f"{value.normalize():,f}"
+    return format_money(value, minor_units=_minor_units(currency))
+
+
+@register.filter
 def quantity(value: Decimal | None) -> str:
     """Format a quantity without trailing zeros: ``10`` for a stored ``10.0000``."""
     if value is None:

@@ -158,8 +158,8 @@ def test_request_within_limit_is_rejected(worked_case, clerk, settings):
         request(worked_case, clerk)
 
     assert str(raised.value) == (
-        "A write-off of 83.6300 USD is within the 100.00 limit: "
-        "resolve the case directly."
+        "A write-off of 83.63 USD is within the 100.00 limit, so it needs no "
+        "approval: resolve the case with the Write-off resolution code."
     )
 
 

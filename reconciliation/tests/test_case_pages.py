@@ -321,5 +321,6 @@ def test_case_page_query_count_is_constant(
 
 
 # Session, user, the case with its joins, its comments, its approvals, the
-# people it can be assigned to, the help panel's version row and the badge.
-QUERIES_PER_CASE_PAGE = 8
+# people it can be assigned to, the currency of its figures, the help panel's
+# version row and the badge.
+QUERIES_PER_CASE_PAGE = 9
