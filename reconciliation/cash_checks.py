@@ -76,6 +76,8 @@ def invoice_amounts(invoice: Invoice, documents: OrderDocuments) -> InvoiceAmoun
         written_off=sum(
             (allocation.writeoff_amount for allocation in allocations), ZERO
         ),
+        # Credit notes applied to the invoice, as the last refresh stored them.
+        credited=invoice.amount_credited,
         minor_units=invoice.currency.minor_units,
     )
 

@@ -385,6 +385,9 @@ class Invoice(TimeStampedModel):
     amount_total = money_field(default=Decimal(0))
     amount_paid = money_field(default=Decimal(0))
     amount_written_off = money_field(default=Decimal(0))
+    # On an invoice, the posted credit notes applied to it; on a credit note,
+    # the part of it applied to its origin invoice.
+    amount_credited = money_field(default=Decimal(0))
     amount_residual = money_field(default=Decimal(0))
 
     class Meta:

@@ -54,6 +54,7 @@ INVOICE_FIGURES = (
     "amount_total",
     "amount_paid",
     "amount_written_off",
+    "amount_credited",
     "amount_residual",
     "payment_state",
 )
@@ -66,29 +67,80 @@ class InvoiceAmounts:
     amount_written_off: Decimal
     amount_residual: Decimal
     payment_state: str
+    amount_credited: Decimal = ZERO
 
 
 def derive_invoice_amounts(
-    *, total: Decimal, paid: Decimal, written_off: Decimal, minor_units: int
+    *,
+    total: Decimal,
+    paid: Decimal,
+    written_off: Decimal,
+    minor_units: int,
+    credited: Decimal = ZERO,
 ) -> InvoiceAmounts:
-    """Return paid, written-off and residual amounts and the payment state.
+    """Return paid, written-off, credited and residual amounts and the payment state.
 
-    The residual is total minus paid minus written off, so an invoice closed by
-    a write-off has residual 0 and is paid on every later refresh.
+    The residual is total minus paid, written off and credited, so an invoice
+    closed by a write-off or a credit note has residual 0 and is paid on
+    every later refresh.
     """
     paid = quantize_money(paid, minor_units=minor_units)
     written_off = quantize_money(written_off, minor_units=minor_units)
-    residual = quantize_money(total, minor_units=minor_units) - paid - written_off
+    credited = quantize_money(credited, minor_units=minor_units)
+    residual = (
+        quantize_money(total, minor_units=minor_units) - paid - written_off - credited
+    )
 
     if residual < 0:
         state = Invoice.PaymentState.OVERPAID
     elif residual == 0:
         state = Invoice.PaymentState.PAID
-    elif paid + written_off > 0:
+    elif paid + written_off + credited > 0:
         state = Invoice.PaymentState.PARTIAL
     else:
         state = Invoice.PaymentState.NOT_PAID
-    return InvoiceAmounts(paid, written_off, residual, state)
+    return InvoiceAmounts(paid, written_off, residual, state, credited)
+
+
+def credit_applications(
+    invoices: list[Invoice], settled: dict[int, Decimal]
+) -> dict[int, Decimal]:
+    """Return how much credit each invoice and credit note has applied, by id.
+
+    A posted credit note settles its posted origin invoice, up to what the
+    invoice still has open after ``settled`` (paid plus written off), the
+    oldest credit note first. A credit note whose customer asked for the
+    money back is refunded instead, so it settles nothing. The rest of a
+    larger credit note stays open on it.
+    """
+    by_id = {invoice.pk: invoice for invoice in invoices}
+    still_open = {
+        pk: invoice.amount_total - settled.get(pk, ZERO)
+        for pk, invoice in by_id.items()
+    }
+    credited: dict[int, Decimal] = defaultdict(Decimal)
+    notes = sorted(
+        (
+            invoice
+            for invoice in invoices
+            if invoice.kind == Invoice.Kind.CREDIT_NOTE
+            and invoice.state == Invoice.State.POSTED
+            and not invoice.refund_requested
+            and invoice.origin_invoice_id in by_id
+        ),
+        key=lambda note: note.pk,
+    )
+    for note in notes:
+        origin = by_id[note.origin_invoice_id or 0]
+        if origin.state != Invoice.State.POSTED:
+            continue
+        applied = min(note.amount_total, max(still_open[origin.pk], ZERO))
+        if applied <= 0:
+            continue
+        still_open[origin.pk] -= applied
+        credited[origin.pk] += applied
+        credited[note.pk] += applied
+    return credited
 
 
 def expected_invoice_qty(line: SalesOrderLine) -> Decimal:
@@ -537,19 +589,24 @@ def _refresh_invoices(
 
     changed: list[Invoice] = []
     events: list[AuditEvent] = []
+    befores = {invoice.pk: _figures(invoice, INVOICE_FIGURES) for invoice in invoices}
     for invoice in invoices:
-        before = _figures(invoice, INVOICE_FIGURES)
-        minor_units = invoice.currency.minor_units
         if invoice.pk in totals:
             invoice.amount_total = quantize_money(
-                totals[invoice.pk] + invoice.freight_amount, minor_units=minor_units
+                totals[invoice.pk] + invoice.freight_amount,
+                minor_units=invoice.currency.minor_units,
             )
         # An invoice without lines (a header-only import) keeps its entered total.
+    settled = {pk: paid.get(pk, ZERO) + written_off.get(pk, ZERO) for pk in befores}
+    credited = credit_applications(invoices, settled)
+    for invoice in invoices:
+        before = befores[invoice.pk]
         amounts = derive_invoice_amounts(
             total=invoice.amount_total,
             paid=paid.get(invoice.pk, ZERO),
             written_off=written_off.get(invoice.pk, ZERO),
-            minor_units=minor_units,
+            credited=credited.get(invoice.pk, ZERO),
+            minor_units=invoice.currency.minor_units,
         )
         apply_invoice_amounts(invoice, amounts)
         after = _figures(invoice, INVOICE_FIGURES)
@@ -566,6 +623,7 @@ def _refresh_invoices(
 def apply_invoice_amounts(invoice: Invoice, amounts: InvoiceAmounts) -> None:
     invoice.amount_paid = amounts.amount_paid
     invoice.amount_written_off = amounts.amount_written_off
+    invoice.amount_credited = amounts.amount_credited
     invoice.amount_residual = amounts.amount_residual
     invoice.payment_state = amounts.payment_state
 
