@@ -21,11 +21,15 @@ from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
 from reconciliation.models import (
+    Allocation,
     Approval,
     CaseComment,
     Discrepancy,
+    Invoice,
     ResolutionCode,
 )
+from reconciliation.money import format_money
+from reconciliation.services import refresh_order
 
 logger = logging.getLogger(__name__)
 
@@ -358,8 +362,10 @@ def resolve_case(
         require_case_worker(actor, case)
         _check_move(case, State.RESOLVED, note)
         _check_resolution(case, resolution_code, note)
+        booked = False
         if resolution_code == ResolutionCode.WRITE_OFF:
             _check_write_off_approved(case)
+            booked = _book_write_off(case, actor=actor, note=note)
 
         now = timezone.now()
         changes: dict[str, object] = {
@@ -369,9 +375,56 @@ def resolve_case(
             "resolved_by_id": actor.pk,
             "resolution_seconds": int((now - case.created_at).total_seconds()),
         }
-        return _save_move(
+        resolved = _save_move(
             case, actor=actor, to=State.RESOLVED, reason=note, changes=changes
         )
+        if booked and case.order is not None:
+            refresh_order(order=case.order)
+    return resolved
+
+
+def _book_write_off(case: Discrepancy, *, actor: User, note: str) -> bool:
+    """Write the case's money difference off its invoice, on the latest payment.
+
+    Return False when the invoice has nothing open, as for a case about
+    quantities; raise ``CaseError`` when there is money open but no payment to
+    book it on, because only a credit note can settle an unpaid invoice.
+    """
+    if case.invoice_id is None:
+        return False
+    invoice = Invoice.objects.select_for_update().get(pk=case.invoice_id)
+    residual = invoice.amount_residual
+    if residual == 0:
+        return False
+    allocation = (
+        Allocation.objects.select_for_update()
+        .filter(invoice=invoice, reverses__isnull=True, reversal__isnull=True)
+        .order_by("-pk")
+        .first()
+    )
+    if allocation is None:
+        raise CaseError(
+            f"Invoice {invoice.number} has no payment to write the rest off "
+            "against: propose a credit note instead, or resolve the case with "
+            "another code."
+        )
+    amount = min(write_off_amount(case), abs(residual))
+    if residual < 0:
+        amount = -amount
+    before = {"writeoff_amount": str(allocation.writeoff_amount)}
+    allocation.writeoff_amount += amount
+    allocation.writeoff_reason = f"Written off on case {case.pk}: {note}"[:120]
+    allocation.save(update_fields=["writeoff_amount", "writeoff_reason"])
+    record_event(
+        actor=actor,
+        action="allocation.written_off",
+        target=allocation,
+        source=AuditEvent.Source.SCREEN,
+        before=before,
+        after={"writeoff_amount": str(allocation.writeoff_amount), "case": case.pk},
+        reason=note,
+    )
+    return True
 
 
 def write_off_amount(case: Discrepancy) -> Decimal:
@@ -395,8 +448,12 @@ def _check_write_off_approved(case: Discrepancy) -> None:
         amount__gte=amount,
     ).exists()
     if not approved:
+        minor_units = Invoice.objects.values_list(
+            "currency__minor_units", flat=True
+        ).get(pk=case.invoice_id or 0)
+        shown = format_money(amount, minor_units=minor_units)
         raise CaseError(
-            f"A write-off of {amount} {case.unit} on case {case.pk} is above the "
+            f"A write-off of {shown} {case.unit} on case {case.pk} is above the "
             f"{limit} limit: request an approval and wait for a manager to approve it."
         )
 

@@ -13,7 +13,13 @@ from django.utils import timezone
 from accounts.models import Role
 from conftest import make_person
 from reconciliation.models import Discrepancy
-from reconciliation.tests.factories import create_invoice, create_order, create_shipment
+from reconciliation.services import refresh_order
+from reconciliation.tests.factories import (
+    create_invoice,
+    create_order,
+    create_payment,
+    create_shipment,
+)
 
 
 @pytest.fixture
@@ -78,5 +84,8 @@ def shipped_order(db, customer_party, sales_rep):
 
 @pytest.fixture
 def short_payment_case(shipped_order):
+    """Return the case of invoice 363.60 that the customer paid 279.97 of."""
     invoice = create_invoice(order=shipped_order)
+    create_payment(invoice=invoice, amount="279.97")
+    refresh_order(order=shipped_order)
     return make_case(shipped_order, invoice=invoice)

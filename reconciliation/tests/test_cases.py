@@ -1,6 +1,7 @@
 """Case lifecycle services: every transition, exact messages, audit events."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -12,7 +13,7 @@ from reconciliation import cases
 from reconciliation.cases import TRANSITIONS, CaseError, InvalidTransition
 from reconciliation.models import CaseComment, Discrepancy
 from reconciliation.tests.conftest import make_case
-from reconciliation.tests.factories import create_invoice
+from reconciliation.tests.factories import create_invoice, create_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -299,6 +300,7 @@ def test_reopen_counts_and_clears_resolution(short_payment_case, clerk):
 
 def test_write_off_within_limit_resolves_directly(shipped_order, clerk):
     invoice = create_invoice(order=shipped_order)
+    create_payment(invoice=invoice, amount="313.60")
     case = make_case(shipped_order, invoice=invoice, difference="-50.00")
     case = in_state(case, State.IN_PROGRESS, assignee=clerk)
 
@@ -310,6 +312,33 @@ def test_write_off_within_limit_resolves_directly(shipped_order, clerk):
     )
 
     assert case.state == State.RESOLVED
+    invoice.refresh_from_db()
+    assert invoice.amount_written_off == Decimal("50.00")
+    assert invoice.amount_residual == Decimal("0.00")
+    assert invoice.payment_state == "paid"
+    event = AuditEvent.objects.get(action="allocation.written_off")
+    assert event.after == {"writeoff_amount": "50.0000", "case": case.pk}
+
+
+def test_write_off_needs_a_payment_to_book_on(shipped_order, clerk):
+    invoice = create_invoice(order=shipped_order)
+    case = make_case(shipped_order, invoice=invoice, difference="-50.00")
+    case = in_state(case, State.IN_PROGRESS, assignee=clerk)
+
+    with pytest.raises(CaseError) as raised:
+        cases.resolve_case(
+            case_id=case.pk,
+            actor=clerk,
+            resolution_code="write_off",
+            note="Never paid.",
+        )
+
+    assert str(raised.value) == (
+        f"Invoice {invoice.number} has no payment to write the rest off against: "
+        "propose a credit note instead, or resolve the case with another code."
+    )
+    case.refresh_from_db()
+    assert case.state == State.IN_PROGRESS
 
 
 def test_write_off_above_limit_needs_approval(short_payment_case, clerk):
@@ -324,7 +353,7 @@ def test_write_off_above_limit_needs_approval(short_payment_case, clerk):
         )
 
     assert str(raised.value) == (
-        f"A write-off of 83.6300 USD on case {case.pk} is above the 50.00 limit: "
+        f"A write-off of 83.63 USD on case {case.pk} is above the 50.00 limit: "
         "request an approval and wait for a manager to approve it."
     )
 

@@ -55,7 +55,8 @@ def credit(order, invoice, sales_rep, customer, amount: str) -> Invoice:
         actor=sales_rep, case_id=case.pk, amount=Decimal(amount), message="Sorry"
     )
     accept_proposal(customer=customer, proposal_id=proposal.pk)
-    return Invoice.objects.get(pk=proposal.credit_note_id)
+    assert proposal.credit_note is not None
+    return Invoice.objects.get(pk=proposal.credit_note.pk)
 
 
 def test_short_paid_invoice_is_open(invoice):
