@@ -198,7 +198,7 @@ def test_write_off_above_limit_rejected(learner):
             note="Too small to chase.",
         )
     assert str(error.value) == (
-        f"A write-off of 180.0000 EUR on case {case.pk} is above the 50.00 limit: "
+        f"A write-off of 180.00 EUR on case {case.pk} is above the 50.00 limit: "
         "request an approval and wait for a manager to approve it."
     )
     services.resolve_case(
