@@ -397,7 +397,8 @@ def _book_write_off(case: Discrepancy, *, actor: User, note: str) -> bool:
     if residual == 0:
         return False
     allocation = (
-        Allocation.objects.select_for_update()
+        # The reversal test is an outer join, which PostgreSQL cannot lock.
+        Allocation.objects.select_for_update(of=("self",))
         .filter(invoice=invoice, reverses__isnull=True, reversal__isnull=True)
         .order_by("-pk")
         .first()
