@@ -15,6 +15,7 @@ from reconciliation.selectors import (
     leading_discrepancy,
     list_orders,
     open_discrepancies,
+    visible_cases,
 )
 
 ORDERS_PER_PAGE = 50
@@ -75,6 +76,13 @@ def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     if request.user.is_external:
         return redirect(reverse("reconciliation:portal_order", args=[order.number]))
     discrepancies = open_discrepancies(order)
+    # Only the cases the reader may open get links; the others are listed
+    # without one, so no link on the page leads to a 404.
+    openable = set(
+        visible_cases(request.user)
+        .filter(pk__in=[item.pk for item in discrepancies])
+        .values_list("pk", flat=True)
+    )
     leading = leading_discrepancy(discrepancies)
     context_key = _context_key(leading.code if leading else None)
     return render(
@@ -84,6 +92,7 @@ def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "order": order,
             "lines": list(order.lines.all()),
             "discrepancies": discrepancies,
+            "openable_cases": openable,
             "matches": explain_matches(order),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),

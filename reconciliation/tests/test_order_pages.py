@@ -118,17 +118,49 @@ def test_order_page_query_count_is_constant(
     open_discrepancy(order)
     client = signed_in(sales_rep)
     # session, user, order, lines, products, shipments, invoices, discrepancies,
-    # match groups, the help version, the help panel (context chain, FAQ
-    # entries, documents, answered questions, super-users) and the unread
-    # count in the header
-    with django_assert_num_queries(16):
+    # the cases the reader may open, match groups, the help version, the help
+    # panel (context chain, FAQ entries, documents, answered questions,
+    # super-users) and the unread count in the header
+    with django_assert_num_queries(17):
         client.get("/reconciliation/orders/10250/")
     # The same panel again comes from the cache.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get("/reconciliation/orders/10250/")
     open_discrepancy(order, code="LATE_SHIP")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get("/reconciliation/orders/10250/")
+
+
+def test_order_page_links_only_openable_cases(sales_rep, customer_party, make_order):
+    """A rep who did not take the order sees its cases but links only their own."""
+    from accounts.models import Role
+    from conftest import make_person
+
+    nancy = make_person("nancy", Role.SALES_REP)
+    order = make_order("10668", customer_party, sales_rep=nancy)
+    theirs = open_discrepancy(order, code="DAMAGED")
+    mine = Discrepancy.objects.create(
+        company=order.company,
+        order=order,
+        code="PRICE_MISMATCH",
+        severity="medium",
+        owner_role="sales_rep",
+        assignee=sales_rep,
+        explanation="The customer disputes the price.",
+        rule="price.mismatch@1",
+        fingerprint="10668:PRICE_MISMATCH",
+    )
+
+    page = signed_in(sales_rep).get("/reconciliation/orders/10668/").content.decode()
+
+    assert f'href="/reconciliation/cases/{theirs.pk}/"' not in page
+    assert f'href="/reconciliation/work/cases/{theirs.pk}/"' not in page
+    assert f'href="/reconciliation/cases/{mine.pk}/"' in page
+    assert f'href="/reconciliation/work/cases/{mine.pk}/"' in page
+    assert "Damaged on delivery" in page
+    assert (
+        signed_in(sales_rep).get(f"/reconciliation/cases/{mine.pk}/").status_code == 200
+    )
 
 
 def test_pager_keeps_filters(sales_rep, customer_party, make_order):
