@@ -26,6 +26,10 @@ class Notification(models.Model):
         QUESTION_CLOSED = "question_closed", "Question closed as a duplicate"
         QA_COMMENT_POSTED = "qa_comment_posted", "New comment on a question"
         FAQ_NEEDS_REVIEW = "faq_needs_review", "FAQ entry needs review"
+        APPROVAL_REQUESTED = "approval_requested", "Approval requested"
+        APPROVAL_DECIDED = "approval_decided", "Approval decided"
+        RESOLUTION_OFFERED = "resolution_offered", "Resolution offered to you"
+        RESOLUTION_DECIDED = "resolution_decided", "Customer decided on a resolution"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -35,7 +35,7 @@ from portal.models import (
     ReceiptConfirmation,
     ResolutionProposal,
 )
-from reconciliation import cases
+from reconciliation import cases, notices
 from reconciliation.models import (
     Discrepancy,
     DiscrepancyCode,
@@ -333,6 +333,7 @@ def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
         )
         if case.order is not None:
             refresh_order(order=case.order)
+        notices.resolution_decided(proposal, customer=customer)
     logger.info("Proposal %s accepted by user %s", proposal_id, customer.pk)
     return proposal
 
@@ -356,6 +357,7 @@ def reject_proposal(
             reason=f"The customer rejected the proposal: {reason.strip()}",
             changes={"resolution_code": "", "resolution_note": ""},
         )
+        notices.resolution_decided(proposal, customer=customer)
     logger.info("Proposal %s rejected by user %s", proposal_id, customer.pk)
     return proposal
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
+from reconciliation import notices
 from reconciliation.cases import (
     TRANSITIONS,
     CaseError,
@@ -71,6 +72,7 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
             },
             reason=reason,
         )
+        notices.approval_requested(approval, actor=actor)
     logger.info(
         "Write-off approval %s requested on case %s by user %s",
         approval.pk,
@@ -141,6 +143,7 @@ def decide_approval(
             after={"decision": approval.decision, "case_id": approval.case_id},
             reason=reason,
         )
+        notices.approval_decided(approval, approver=approver)
     logger.info(
         "Approval %s %s by user %s", approval.pk, approval.decision, approver.pk
     )

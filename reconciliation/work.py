@@ -23,7 +23,7 @@ from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
 from portal.models import PickedQuantity, ResolutionProposal
-from reconciliation import approvals, cases
+from reconciliation import approvals, cases, notices
 from reconciliation.credit_notes import create_credit_lines, plan_credit_lines
 from reconciliation.models import (
     Allocation,
@@ -700,6 +700,7 @@ def _request_credit_approval(
         },
         reason=approval.request_reason,
     )
+    notices.approval_requested(approval, actor=actor)
     move_case(
         case,
         actor=actor,
@@ -723,6 +724,7 @@ def _offer_to_customer(
         reason=note,
         changes={"resolution_code": proposal.resolution_code, "resolution_note": note},
     )
+    notices.resolution_offered(case, proposal, actor=actor)
 
 
 # Finance manager

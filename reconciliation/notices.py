@@ -1,0 +1,102 @@
+"""Notifications of the approval and customer-resolution steps of a case.
+
+Each step that waits for another person tells that person: a requested
+approval goes to the managers, a decided one to its requester, a resolution
+offered to the customer goes to the customer's contacts, and the customer's
+decision goes to the employee who proposed it. Each is one notification per
+person and event (``notifications.services.notify``).
+"""
+
+from django.urls import reverse
+
+from accounts.models import Role, User
+from notifications.models import Notification
+from notifications.services import notify
+from portal.models import ResolutionProposal
+from reconciliation.models import Approval, Discrepancy, ResolutionCode
+from reconciliation.money import format_money
+
+Kind = Notification.Kind
+
+
+def _in_sandbox(case_id: int) -> bool:
+    """Return whether the case belongs to a practice sandbox, which tells nobody."""
+    return Discrepancy.objects.filter(
+        pk=case_id, company__practice_session__isnull=False
+    ).exists()
+
+
+def approval_requested(approval: Approval, *, actor: User) -> None:
+    """Tell every active manager that ``approval`` waits for a decision."""
+    if _in_sandbox(approval.case_id):
+        return
+    managers = User.objects.filter(role=Role.MANAGER, is_active=True)
+    minor_units = approval.currency.minor_units
+    shown = format_money(approval.amount, minor_units=minor_units)
+    amount = f"{shown} {approval.currency_id}"
+    action = ResolutionCode(approval.action).label.lower()
+    notify(
+        recipients=managers,
+        kind=Kind.APPROVAL_REQUESTED,
+        actor=actor,
+        message=(
+            f"{actor.display_name} asks you to approve a {action} of {amount} "
+            f"on case {approval.case_id}."
+        ),
+        url=reverse("reconciliation:work_approvals"),
+        subject_key=f"approval:{approval.pk}:requested",
+    )
+
+
+def approval_decided(approval: Approval, *, approver: User) -> None:
+    """Tell the requester how ``approval`` was decided."""
+    if _in_sandbox(approval.case_id):
+        return
+    notify(
+        recipients=[approval.requested_by],
+        kind=Kind.APPROVAL_DECIDED,
+        actor=approver,
+        message=(
+            f"{approver.display_name} {approval.get_decision_display().lower()} "
+            f"your request on case {approval.case_id}."
+        ),
+        url=reverse("reconciliation:case_detail", args=[approval.case_id]),
+        subject_key=f"approval:{approval.pk}:decided",
+    )
+
+
+def resolution_offered(
+    case: Discrepancy, proposal: ResolutionProposal, *, actor: User
+) -> None:
+    """Tell the customer's contacts that a resolution waits for their answer."""
+    if case.order is None or _in_sandbox(case.pk):
+        return
+    contacts = User.objects.filter(customer=case.order.customer, is_active=True)
+    notify(
+        recipients=contacts,
+        kind=Kind.RESOLUTION_OFFERED,
+        actor=actor,
+        message=(
+            f"We propose a resolution for order {case.order.number}: "
+            "accept or reject it."
+        ),
+        url=reverse("reconciliation:portal_case", args=[case.pk]),
+        subject_key=f"proposal:{proposal.pk}:offered",
+    )
+
+
+def resolution_decided(proposal: ResolutionProposal, *, customer: User) -> None:
+    """Tell the employee who proposed the resolution what the customer decided."""
+    if _in_sandbox(proposal.case_id):
+        return
+    notify(
+        recipients=[proposal.proposed_by],
+        kind=Kind.RESOLUTION_DECIDED,
+        actor=customer,
+        message=(
+            f"{customer.display_name} {proposal.get_state_display().lower()} the "
+            f"resolution you proposed on case {proposal.case_id}."
+        ),
+        url=reverse("reconciliation:case_detail", args=[proposal.case_id]),
+        subject_key=f"proposal:{proposal.pk}:decided",
+    )
