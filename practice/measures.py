@@ -61,6 +61,10 @@ class Report:
     end: date
     people: list[Measures]
     groups: list[Measures]
+    # Rows the reader may not see, counted so the page can say they exist.
+    hidden_people: int = 0
+    hidden_groups: int = 0
+    min_group_people: int = MIN_GROUP_PEOPLE
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ def productivity_report(
     }
     person_rows = _per_person(resolutions, errors, people)
     group_rows = _per_group(resolutions, errors, people)
+    all_people, all_groups = len(person_rows), len(group_rows)
     if reader is not None:
         readable = {reader.pk} | set(
             User.objects.filter(manager=reader).values_list("pk", flat=True)
@@ -159,6 +164,8 @@ def productivity_report(
         end=end,
         people=person_rows,
         groups=group_rows,
+        hidden_people=all_people - len(person_rows),
+        hidden_groups=all_groups - len(group_rows),
     )
 
 

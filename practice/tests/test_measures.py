@@ -189,3 +189,25 @@ def test_a_reader_without_reports_sees_only_their_own_row(team):
         company=team, start=date(2026, 3, 11), end=date(2026, 3, 11), reader=ada
     )
     assert [row.label for row in report.people] == ["Ada Tester"]
+
+
+def test_page_says_how_many_rows_are_hidden(team, facilitator):
+    """Ada reports to the facilitator; Bea, Cy and Dee and all three groups are hidden."""
+    User.objects.filter(username="ada").update(manager=facilitator)
+    params = {"company": team.pk, "start": "2026-03-11", "end": "2026-03-11"}
+    report = productivity_report(
+        company=team, start=date(2026, 3, 11), end=date(2026, 3, 11), reader=facilitator
+    )
+
+    page = signed_in(facilitator).get("/practice/measures/", params).content.decode()
+
+    assert (report.hidden_people, report.hidden_groups) == (3, 3)
+    assert (
+        "3 other people resolved cases in these days. You see your own figures "
+        "and those of the people who report to you."
+    ) in page
+    assert (
+        "3 groups with fewer than 3 people resolving cases are not shown, so "
+        "that no row points at one person."
+    ) in page
+    assert "No group to show for these days." in page
