@@ -519,6 +519,11 @@ def check_receipts(
         )
 
 
+def _bare(qty: Decimal) -> str:
+    """Format a quantity without its unit, for "2 of 8 units"."""
+    return f"{qty.normalize():,f}"
+
+
 def _receipt_finding(
     code: str,
     documents: OrderDocuments,
@@ -532,7 +537,7 @@ def _receipt_finding(
     if code == "DAMAGED":
         actual = shipment_line.qty_damaged
         text = (
-            f"The customer reported {format_quantity(actual, uom)} of "
+            f"The customer reported {_bare(actual)} of "
             f"{format_quantity(shipped, uom)} damaged in shipment {shipment.number} "
             f"for {label}."
         )
@@ -541,7 +546,7 @@ def _receipt_finding(
         received = shipment_line.qty_received or ZERO
         actual = received + shipment_line.qty_damaged
         text = (
-            f"The customer confirmed {format_quantity(received, uom)} of "
+            f"The customer confirmed {_bare(received)} of "
             f"{format_quantity(shipped, uom)} shipped in shipment {shipment.number} "
             f"for {label}: {format_quantity(shipped - actual, uom)} not received."
         )

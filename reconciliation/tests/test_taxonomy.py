@@ -217,6 +217,7 @@ def test_not_received():
     order = confirmed("8")
     assert codes(order.company) == ["NOT_RECEIVED"]
     row = the_case(order.company, "NOT_RECEIVED")
+    assert row.explanation.startswith("The customer confirmed 8 of 10 units shipped")
     assert row.expected_value == Decimal(10)
     assert row.actual_value == Decimal(8)
     assert row.difference == Decimal(-2)
@@ -225,7 +226,9 @@ def test_not_received():
 def test_damaged():
     order = confirmed("9", damaged="1")
     assert codes(order.company) == ["DAMAGED"]
-    assert the_case(order.company, "DAMAGED").actual_value == Decimal(1)
+    case = the_case(order.company, "DAMAGED")
+    assert case.actual_value == Decimal(1)
+    assert case.explanation.startswith("The customer reported 1 of 10 units damaged")
 
 
 # C: order and shipment to invoice
