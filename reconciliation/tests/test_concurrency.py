@@ -38,6 +38,9 @@ AS_OF = date(2024, 6, 30)
 # What a writer that lost the race may raise: the service's own message on
 # PostgreSQL, or SQLite's "database is locked".
 LOST_RACE = (ValueError, MatchError, OperationalError)
+# Seconds to wait for a writer. Each finishes in about a second, so a writer
+# still running by then is waiting for something that will not come.
+WRITER_TIMEOUT = 120
 
 
 @pytest.fixture(autouse=True)
@@ -60,11 +63,14 @@ def race(*writers: Callable[[], object]) -> list[BaseException]:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(writer,)) for writer in writers]
+    threads = [
+        threading.Thread(target=run, args=(writer,), daemon=True) for writer in writers
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(WRITER_TIMEOUT)
+        assert not thread.is_alive(), f"a writer still runs after {WRITER_TIMEOUT} s"
     return errors
 
 
