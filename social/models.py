@@ -71,6 +71,12 @@ class Post(TimeStampedModel):
     helpful_count = models.PositiveIntegerField(default=0)
     # Lets a page of posts skip the attachment query when none has any.
     attachment_count = models.PositiveSmallIntegerField(default=0)
+    # The reactions of each kind, counters like the two above, so a page of
+    # posts reads its reaction bars from the post rows instead of counting.
+    like_count = models.PositiveIntegerField(default=0)
+    celebrate_count = models.PositiveIntegerField(default=0)
+    insightful_count = models.PositiveIntegerField(default=0)
+    thanks_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -273,6 +279,13 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on post {self.post_id}"
+
+    @classmethod
+    def counter_field(cls, kind: str) -> str:
+        """Return the ``Post`` column that counts the reactions of ``kind``."""
+        if kind not in cls.Kind.values:
+            raise ValueError(f"{kind!r} is not a reaction kind.")
+        return f"{kind}_count"
 
 
 class Bookmark(models.Model):

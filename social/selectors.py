@@ -9,7 +9,14 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Value, prefetch_related_objects
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -172,6 +179,45 @@ def visible_quotes(viewer: Viewer, posts: list[Post]) -> dict[int, Post]:
     return {post.pk: post for post in quoted}
 
 
+def with_own_marks(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
+    """Annotate ``posts`` with ``viewer``'s reactions, bookmark and helpful mark.
+
+    Each is an ``EXISTS`` on the mark's unique index, so a page of posts
+    reads its viewer's marks in its own statement. ``attach_conversations``
+    then runs no query for them.
+    """
+    marks: dict[str, Exists] = {
+        "own_bookmarked": Exists(
+            Bookmark.objects.filter(post=OuterRef("pk"), person=viewer)
+        ),
+        "own_marked_helpful": Exists(
+            HelpfulMark.objects.filter(post=OuterRef("pk"), person=viewer)
+        ),
+    }
+    for kind in Reaction.Kind.values:
+        marks[f"own_reacted_{kind}"] = Exists(
+            Reaction.objects.filter(post=OuterRef("pk"), person=viewer, kind=kind)
+        )
+    return posts.annotate(**marks)
+
+
+def _annotated_marks(
+    posts: list[Post],
+) -> tuple[set[tuple[int, str]], set[int], set[int]] | None:
+    """Return the marks read ``with_own_marks`` with ``posts``, else None."""
+    if not all(hasattr(post, "own_bookmarked") for post in posts):
+        return None
+    mine = {
+        (post.pk, kind)
+        for post in posts
+        for kind in Reaction.Kind.values
+        if getattr(post, f"own_reacted_{kind}")
+    }
+    bookmarked = {post.pk for post in posts if post.own_bookmarked}  # type: ignore[attr-defined]
+    marked = {post.pk for post in posts if post.own_marked_helpful}  # type: ignore[attr-defined]
+    return mine, bookmarked, marked
+
+
 def _own_marks(
     viewer: User, post_ids: list[int]
 ) -> tuple[set[tuple[int, str]], set[int], set[int]]:
@@ -210,39 +256,36 @@ def _own_marks(
 
 
 def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
-    """Set ``post.conversation`` on each post for ``viewer`` in two queries.
+    """Set ``post.conversation`` on each post for ``viewer`` in one query.
 
-    The posts must come from ``visible_posts(viewer)``. A fifth query reads
-    the quoted posts when any of them is a share.
+    The posts must come from ``visible_posts(viewer)``. Reaction counts are
+    the counters on the post rows. The query reads the viewer's own marks,
+    and none runs when the posts were read ``with_own_marks``. One more
+    query reads the attachments when a post has any, and one the quoted
+    posts when a post is a share.
     """
     # Posts with attachments get them in one more query; a page without
     # any costs nothing extra.
     prefetch_related_objects(
         [post for post in posts if post.attachment_count], "attachments"
     )
-    ids = [post.pk for post in posts]
-    counts: dict[tuple[int, str], int] = {}
-    rows = (
-        Reaction.objects.filter(post_id__in=ids)
-        .values("post_id", "kind")
-        .annotate(total=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        counts[(row["post_id"], row["kind"])] = row["total"]
-    mine, bookmarked, helpful = _own_marks(viewer, ids)
+    marks = _annotated_marks(posts)
+    if marks is None:
+        marks = _own_marks(viewer, [post.pk for post in posts])
+    mine, bookmarked, helpful = marks
     quotes = visible_quotes(viewer, posts)
+    labels = [(kind, str(label)) for kind, label in Reaction.Kind.choices]
 
     for post in posts:
         post.conversation = Conversation(  # type: ignore[attr-defined]
             reactions=[
                 ReactionCount(
                     kind=kind,
-                    label=str(label),
-                    count=counts.get((post.pk, kind), 0),
+                    label=label,
+                    count=getattr(post, Reaction.counter_field(kind)),
                     mine=(post.pk, kind) in mine,
                 )
-                for kind, label in Reaction.Kind.choices
+                for kind, label in labels
             ],
             bookmarked=post.pk in bookmarked,
             marked_helpful=post.pk in helpful,

@@ -3,6 +3,8 @@
 Each write states the wanted end state (on or off) instead of toggling, so
 two clicks that race end in the state the person saw last. A unique
 constraint keeps one row per person, and an insert that hits it is a no-op.
+The post's counters (reactions of each kind, helpful marks) move with F()
+in the same transaction, only when a row was really added or removed.
 """
 
 import logging
@@ -50,6 +52,12 @@ def set_reaction(*, person: User, post: Post, kind: str, active: bool) -> bool:
         ).delete()
         changed = removed > 0
     if changed:
+        # The counter moves in the transaction that adds or removes the row,
+        # and only when a row was added or removed, so racing clicks that
+        # change nothing move nothing.
+        counter = Reaction.counter_field(kind)
+        delta = 1 if active else -1
+        Post.objects.filter(pk=post.pk).update(**{counter: F(counter) + delta})
         record_event(
             actor=person,
             action="reaction.added" if active else "reaction.removed",

@@ -302,10 +302,10 @@ def test_post_page_queries_are_constant(
     client = signed_in(outsider)
     client.get("/healthz")
 
-    # session, person, post, moderator check, comment page, four bar
-    # queries (reaction counts, own reactions, bookmark, helpful mark) and
-    # the unread notification count
-    with django_assert_num_queries(8):
+    # session, person, post, moderator check, comment page, the viewer's
+    # own marks (reaction counts are on the post row) and the unread
+    # notification count
+    with django_assert_num_queries(7):
         response = client.get(f"/posts/{open_post.pk}/?page=1")
     assert response.status_code == 200
 
@@ -318,8 +318,9 @@ def test_reaction_endpoint_queries_are_constant(
     client = signed_in(outsider)
 
     # Session, person and post come first. The write is the open check, the
-    # insert and the audit event, plus four savepoint statements because the
-    # test runs in a transaction. Then the post and the four bar queries.
+    # insert, the reaction counter and the audit event, plus four savepoint
+    # statements because the test runs in a transaction. Then the post and
+    # the viewer's own marks.
     with django_assert_num_queries(13):
         response = client.post(
             f"/posts/{open_post.pk}/reactions/",
@@ -363,9 +364,9 @@ def test_tag_page_queries_are_constant(
         set_reaction(person=outsider, post=post, kind="like", active=True)
     client = signed_in(outsider)
 
-    # session, person, hashtag, the tag's post ids, the posts, four bar
-    # queries, the follow button's state and the unread notification count
-    with django_assert_num_queries(9):
+    # session, person, hashtag, the tag's post ids, the posts, the viewer's
+    # own marks, the follow button's state and the unread notification count
+    with django_assert_num_queries(8):
         response = client.get("/tags/cash/")
     assert len(response.context["posts"]) == post_count
     assert b'data-testid="reaction-like">Like <span class="count">1</span>' in (

@@ -1,11 +1,14 @@
 """Reactions, bookmarks and helpful marks: one row per person, set or cleared."""
 
+import importlib
 import threading
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 
+from accounts.models import Role
+from conftest import make_person
 from core.models import AuditEvent
 from social.models import Bookmark, HelpfulMark, Post, Reaction
 from social.services import delete_post, set_bookmark, set_helpful, set_reaction
@@ -117,4 +120,71 @@ def test_concurrent_clicks_leave_one_row(outsider, open_post):
     assert errors == []
     assert Reaction.objects.filter(post=open_post).count() == 1
     assert HelpfulMark.objects.filter(post=open_post).count() == 1
-    assert Post.objects.get(pk=open_post.pk).helpful_count == 1
+    post = Post.objects.get(pk=open_post.pk)
+    assert post.helpful_count == 1
+    assert post.like_count == 1
+
+
+def test_reaction_moves_its_counter_with_row(outsider, super_user, open_post):
+    set_reaction(person=outsider, post=open_post, kind="like", active=True)
+    set_reaction(person=outsider, post=open_post, kind="like", active=True)
+    set_reaction(person=super_user, post=open_post, kind="like", active=True)
+    set_reaction(person=super_user, post=open_post, kind="thanks", active=True)
+    post = Post.objects.get(pk=open_post.pk)
+    assert (post.like_count, post.thanks_count, post.celebrate_count) == (2, 1, 0)
+
+    set_reaction(person=outsider, post=open_post, kind="like", active=False)
+    set_reaction(person=outsider, post=open_post, kind="like", active=False)
+    set_reaction(person=outsider, post=open_post, kind="thanks", active=False)
+    post = Post.objects.get(pk=open_post.pk)
+    assert (post.like_count, post.thanks_count) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reactions_of_many_people_keep_the_count(open_post):
+    """Eight people click on, on again, off and on at once; the count ends at 8."""
+    if connection.vendor == "sqlite":
+        assert not connection.is_in_memory_db()
+    people = [make_person(f"clicker{number}", Role.SALES_REP) for number in range(8)]
+    barrier = threading.Barrier(len(people))
+    errors: list[BaseException] = []
+
+    def click(person) -> None:
+        try:
+            barrier.wait()
+            for active in (True, True, False, True):
+                set_reaction(person=person, post=open_post, kind="like", active=active)
+            set_reaction(person=person, post=open_post, kind="thanks", active=True)
+            set_reaction(person=person, post=open_post, kind="thanks", active=False)
+        except BaseException as error:  # collected for the assert below
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=click, args=(person,)) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    post = Post.objects.get(pk=open_post.pk)
+    assert post.like_count == Reaction.objects.filter(kind="like").count() == 8
+    assert post.thanks_count == Reaction.objects.filter(kind="thanks").count() == 0
+
+
+def test_data_migration_counts_existing_reactions(outsider, super_user, open_post):
+    """Reactions written before the counters existed are counted by 0009."""
+    Reaction.objects.create(post=open_post, person=outsider, kind="like")
+    Reaction.objects.create(post=open_post, person=super_user, kind="like")
+    Reaction.objects.create(post=open_post, person=super_user, kind="insightful")
+    migration = importlib.import_module("social.migrations.0009_fill_reaction_counts")
+
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FILL_COUNTS)
+
+    post = Post.objects.get(pk=open_post.pk)
+    counts = (post.like_count, post.insightful_count, post.celebrate_count)
+    assert counts == (2, 1, 0)
+    assert post.thanks_count == 0
