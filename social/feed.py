@@ -38,6 +38,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -46,16 +47,12 @@ from accounts.permissions import Viewer
 from communities.models import Membership
 from communities.selectors import visible_communities
 from social.models import AnnouncementRead, Follow, Post, PostHashtag
-from social.selectors import visible_posts
+from social.selectors import visible_posts, with_own_marks
 
 logger = logging.getLogger(__name__)
 
 SORTS = ("newest", "helpful")
 MAX_PAGE_LENGTH = 100
-# Above this many sources of one kind (people, tags or communities), that
-# kind is read as one grouped term instead of one term per source, which
-# keeps the statement under SQLite's limit of 500 terms in a compound SELECT.
-MAX_TERMS_PER_KIND = 50
 # The polled count stops at this number; the page shows "99+" past it.
 NEW_POST_COUNT_CAP = 99
 MAX_PINNED_ANNOUNCEMENTS = 5
@@ -84,13 +81,6 @@ class FeedPage:
     pinned: list[Post] = field(default_factory=list)
     # The position of the newest post, for polling "N new posts" from it.
     top: str | None = None
-
-
-@dataclass(frozen=True)
-class Sources:
-    people: list[int]
-    hashtags: list[int]
-    communities: list[int]
 
 
 def encode_cursor(sort: str, key: FeedKey) -> str:
@@ -122,30 +112,45 @@ def decode_cursor(cursor: str, *, sort: str) -> FeedKey:
     return FeedKey(created_at=created_at, id=post_id, helpful_count=helpful)
 
 
-def feed_sources(viewer: User) -> Sources:
-    """Return the ids of the people, tags and communities ``viewer`` reads from.
+def _source_querysets(person_id: int) -> dict[str, QuerySet[Any]]:
+    """Return, per kind of source, the ids a reader with ``person_id`` reads from.
 
     The reader's own posts count as followed, so a post they write shows in
-    their feed wherever they wrote it.
+    their feed wherever they wrote it. Communities are the ones they follow
+    and the ones they belong to.
     """
-    people: list[int] = [viewer.pk]
-    hashtags: list[int] = []
-    communities: set[int] = set()
-    rows = Follow.objects.filter(follower=viewer).values_list(
-        "person_id", "hashtag_id", "community_id"
+    follows = Follow.objects.filter(follower_id=person_id).order_by()
+    person_ids = follows.filter(person_id__isnull=False).values_list("person_id")
+    own = User.objects.filter(pk=person_id).order_by().values_list("pk")
+    community_ids = follows.filter(community_id__isnull=False).values_list(
+        "community_id"
     )
-    # A follow row names exactly one target; the other two ids are NULL.
-    for person_id, hashtag_id, community_id in rows:
-        if person_id:
-            people.append(person_id)
-        elif hashtag_id:
-            hashtags.append(hashtag_id)
-        elif community_id:
-            communities.add(community_id)
-    communities.update(
-        Membership.objects.filter(person=viewer).values_list("community_id", flat=True)
+    joined = (
+        Membership.objects.filter(person_id=person_id)
+        .order_by()
+        .values_list("community_id")
     )
-    return Sources(sorted(people), sorted(hashtags), sorted(communities))
+    return {
+        "people": own.union(person_ids).order_by(),
+        "hashtags": follows.filter(hashtag_id__isnull=False).values_list("hashtag_id"),
+        "communities": community_ids.union(joined).order_by(),
+    }
+
+
+def _source_sql(kind: str, viewer: User) -> tuple[str, list[Any]]:
+    """Return the compiled subquery of ``viewer``'s sources of ``kind``.
+
+    It is compiled once per kind and database with a placeholder person id,
+    which is then replaced by the reader's, so a read compiles none of it.
+    """
+    key = ("sources", connection.vendor, kind)
+    compiled = _COMPILED_TERMS.get(key)
+    if compiled is None:
+        sql, params = _compile(_source_querysets(_PLACEHOLDER_ID)[kind])
+        compiled = _COMPILED_TERMS[key] = (sql, tuple(params))
+    return compiled[0], [
+        viewer.pk if value == _PLACEHOLDER_ID else value for value in compiled[1]
+    ]
 
 
 def _after(key: FeedKey, sort: str, prefix: str = "") -> Q:
@@ -253,13 +258,14 @@ class _Family:
     """The terms of one kind of source: how to build one, and for which ids.
 
     ``make(condition, id_only)`` returns a sliced queryset of (id, time,
-    helpful count) rows, or of ids alone. ``ids`` is None for a kind that
+    helpful count) rows, or of ids alone. ``source`` is None for a kind that
     has one term and no source ids (the announcements).
     """
 
     make: Callable[[Q, bool], QuerySet[Any]]
     field_name: str
-    ids: list[int] | None
+    # The compiled subquery of the source ids, or None for the announcements.
+    source: tuple[str, list[Any]] | None
     # What the compiled term depends on besides the code, when it may be
     # kept between reads; None compiles it every time.
     cache_key: tuple[Any, ...] | None = None
@@ -335,17 +341,22 @@ class _Statement:
         self.params.extend(params)
 
     def add_correlated(
-        self, sql: str, params: list[Any], ids: list[int], *, lateral: bool
+        self,
+        sql: str,
+        params: list[Any],
+        source: tuple[str, list[Any]],
+        *,
+        lateral: bool,
     ) -> None:
-        """Add one term run once per id of ``ids``, which ``sql`` refers to.
+        """Add one term run once per source id, which ``sql`` refers to.
 
         With ``lateral`` the term returns rows and is joined LATERAL; without,
         it returns post ids and is a correlated ``IN`` subquery.
         """
         name = f"source_{len(self.ctes)}"
-        values = ", ".join(["(%s)"] * len(ids))
-        self.ctes.append(f"{name}(source_id) AS (VALUES {values})")
-        self.cte_params.extend(ids)
+        source_sql, source_params = source
+        self.ctes.append(f"{name}(source_id) AS ({source_sql})")
+        self.cte_params.extend(source_params)
         if lateral:
             self.parts.append(
                 f"SELECT term_{len(self.parts)}.* FROM {name} "  # noqa: S608
@@ -369,13 +380,6 @@ class _Statement:
 _FEED_COLUMNS = "SELECT feed_post.id, feed_post.created_at, feed_post.helpful_count"
 
 
-def _family_condition(family: _Family) -> Q:
-    """Return the condition of a family read as one grouped term."""
-    if family.ids is None:
-        return Q()
-    return Q(**{f"{family.field_name}__in": family.ids})
-
-
 def _correlate(
     sql: str, params: list[Any], slot: int, column: str
 ) -> tuple[str, list[Any]]:
@@ -392,48 +396,46 @@ def _correlate(
 
 
 def _add_family(statement: _Statement, family: _Family, *, lateral: bool) -> None:
-    """Add one family: one term run once per source id, or one grouped term.
+    """Add one family: one term run once per source id the reader has.
 
     The term is compiled once with a placeholder id, which then becomes a
-    reference to a list of the source ids. PostgreSQL runs it per id as a
-    LATERAL join; SQLite, which has no LATERAL, as a correlated ``IN``
-    subquery. Either way the statement has one term per kind of source, so
-    planning it costs the same for 3 sources as for 50, where a UNION of one
-    term per id took PostgreSQL about 26 ms to plan at 43 terms.
+    reference to the source ids, read by a subquery in the same statement.
+    PostgreSQL runs the term per id as a LATERAL join; SQLite, which has no
+    LATERAL, as a correlated ``IN`` subquery. Either way the statement has
+    one term per kind of source, so planning it costs the same for 3
+    sources as for 50, where a UNION of one term per id took PostgreSQL
+    about 26 ms to plan at 43 terms.
     """
     id_only = not lateral
     add_grouped = statement.add_rows if lateral else statement.add_ids
-    if family.ids is None:
+    if family.source is None:
         add_grouped(*_compile_family(family, Q(), id_only))
-        return
-    if len(family.ids) > MAX_TERMS_PER_KIND:
-        add_grouped(*_compile(family.make(_family_condition(family), id_only)))
         return
     placeholder = Q(**{family.field_name: _PLACEHOLDER_ID})
     sql, params = _compile_family(family, placeholder, id_only)
     slot = _placeholder_slot(sql, params)
     if slot is None:
         # The placeholder is not one lone parameter: read the ids as one term.
-        add_grouped(*_compile(family.make(_family_condition(family), id_only)))
+        # Django compiled the source subquery; its values are parameters.
+        source_ids = RawSQL(*family.source)  # noqa: S611
+        condition = Q(**{f"{family.field_name}__in": source_ids})
+        add_grouped(*_compile(family.make(condition, id_only)))
         return
     source = f"source_{len(statement.ctes)}.source_id"
     correlated, rest = _correlate(sql, params, slot, source)
-    statement.add_correlated(correlated, rest, family.ids, lateral=lateral)
+    statement.add_correlated(correlated, rest, family.source, lateral=lateral)
 
 
 def _statement(families: list[_Family]) -> _Statement:
     statement = _Statement()
     lateral = connection.vendor != "sqlite"
     for family in families:
-        if family.ids == []:
-            continue
         _add_family(statement, family, lateral=lateral)
     return statement
 
 
 def _families(
     builder: _TermBuilder,
-    sources: Sources,
     *,
     after: FeedKey | None,
     newer_than: FeedKey | None = None,
@@ -466,38 +468,54 @@ def _families(
     def key(kind: str) -> tuple[Any, ...] | None:
         return None if shared is None else (*shared, kind)
 
+    viewer = builder.viewer
     return [
         _Family(announcement_term, "kind", None, key("announcements")),
-        _Family(post_term, "author_id", sources.people, key("people")),
-        _Family(post_term, "community_id", sources.communities, key("communities")),
-        _Family(tag_term, "hashtag_id", sources.hashtags, key("hashtags")),
+        _Family(post_term, "author_id", _source_sql("people", viewer), key("people")),
+        _Family(
+            post_term,
+            "community_id",
+            _source_sql("communities", viewer),
+            key("communities"),
+        ),
+        _Family(
+            tag_term, "hashtag_id", _source_sql("hashtags", viewer), key("hashtags")
+        ),
     ]
 
 
-def _as_aware(value: datetime.datetime | str) -> datetime.datetime:
-    """Return a raw timestamp column as an aware datetime (SQLite returns text)."""
-    parsed = parse_datetime(value) if isinstance(value, str) else value
-    if parsed is None:
-        raise ValueError(f"Unreadable timestamp from the database: {value!r}")
-    if timezone.is_naive(parsed):
-        return timezone.make_aware(parsed, datetime.UTC)
-    return parsed
+_CANDIDATE_COLUMNS = "feed_candidates(id, created_at, helpful_count)"
 
 
-def _candidate_keys(families: list[_Family], sort: str, count: int) -> list[FeedKey]:
-    order = "2 DESC, 1 DESC" if sort == "newest" else "3 DESC, 2 DESC, 1 DESC"
-    outer = f"SELECT * FROM ({{union}}) AS candidates ORDER BY {order} LIMIT %s"  # noqa: S608
-    sql, params = _statement(families).sql(outer)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, count])
-        rows = cursor.fetchall()
-    return [
-        FeedKey(created_at=_as_aware(created), id=post_id, helpful_count=helpful)
-        for post_id, created, helpful in rows
-    ]
+def _candidate_ids_sql(
+    families: list[_Family], sort: str, count: int, pinned: QuerySet[Post]
+) -> tuple[str, list[Any]]:
+    """Return SQL for the ids of the first ``count`` candidates and of ``pinned``."""
+    order = "created_at DESC, id DESC"
+    if sort == "helpful":
+        order = f"helpful_count DESC, {order}"
+    statement = _statement(families)
+    union = " UNION ".join(statement.parts)
+    ctes = [*statement.ctes, f"{_CANDIDATE_COLUMNS} AS ({union})"]
+    pinned_sql, pinned_params = _compile(pinned.values_list("id"))
+    sql = (
+        f"WITH {', '.join(ctes)} "  # noqa: S608 - Django compiled every part
+        "SELECT id FROM (SELECT id FROM feed_candidates "
+        f"ORDER BY {order} LIMIT %s) AS feed_page "
+        f"UNION ALL SELECT * FROM ({pinned_sql}) AS feed_pinned"
+    )
+    params = [*statement.cte_params, *statement.params, count, *pinned_params]
+    return sql, params
 
 
-def _pinned_ids(viewer: User, live_posts: QuerySet[Post]) -> list[int]:
+def _pin_since() -> datetime.datetime:
+    days: int = getattr(settings, "SOCIAL_ANNOUNCEMENT_PIN_DAYS", 30)
+    return timezone.now() - datetime.timedelta(days=days)
+
+
+def _pinned(
+    viewer: User, live_posts: QuerySet[Post], since: datetime.datetime
+) -> QuerySet[Post]:
     """Return recent announcements ``viewer`` may see and has not read, newest first.
 
     Announcements older than ``SOCIAL_ANNOUNCEMENT_PIN_DAYS`` stay in the
@@ -505,15 +523,50 @@ def _pinned_ids(viewer: User, live_posts: QuerySet[Post]) -> list[int]:
     undeleted posts ``viewer`` may see, tested row by row, so the query walks
     the (kind, time) index and its cost follows the recent announcements.
     """
-    days: int = getattr(settings, "SOCIAL_ANNOUNCEMENT_PIN_DAYS", 30)
-    since = timezone.now() - datetime.timedelta(days=days)
     read = AnnouncementRead.objects.filter(person=viewer, post=OuterRef("pk"))
     posts = (
         live_posts.filter(kind=Post.Kind.ANNOUNCEMENT, created_at__gte=since)
         .exclude(Exists(read))
         .order_by("-created_at", "-id")
     )
-    return list(posts.values_list("id", flat=True)[:MAX_PINNED_ANNOUNCEMENTS])
+    return posts[:MAX_PINNED_ANNOUNCEMENTS]
+
+
+def _is_pinned(post: Post, since: datetime.datetime) -> bool:
+    """Tell whether ``post``, read by ``_read_posts``, is a pinned announcement."""
+    recent = post.created_at >= since
+    unread = not post.feed_read  # type: ignore[attr-defined]
+    return post.kind == Post.Kind.ANNOUNCEMENT and recent and unread
+
+
+def _read_posts(viewer: User, ids_sql: str, ids_params: list[Any]) -> list[Post]:
+    """Read the posts whose ids ``ids_sql`` returns, in one statement.
+
+    Every post is read through the one post rule, ``visible_posts``, with
+    its community, the viewer's own reactions, bookmark and helpful mark,
+    and whether the viewer has read it (for announcements).
+    """
+    read = AnnouncementRead.objects.filter(person=viewer, post=OuterRef("pk"))
+    posts = (
+        with_own_marks(visible_posts(viewer), viewer)
+        # The ids statement is assembled from compiled terms, all values
+        # in parameters.
+        .filter(pk__in=RawSQL(ids_sql, ids_params))  # noqa: S611
+        .select_related("community")
+        .annotate(feed_read=Exists(read))
+        .order_by()
+    )
+    return list(posts)
+
+
+def _feed_key(post: Post) -> FeedKey:
+    return FeedKey(post.created_at, post.pk, post.helpful_count)
+
+
+def _sort_key(sort: str) -> Callable[[Post], tuple[Any, ...]]:
+    if sort == "newest":
+        return lambda post: (post.created_at, post.pk)
+    return lambda post: (post.helpful_count, post.created_at, post.pk)
 
 
 def tag_timeline(viewer: User, hashtag_id: int, *, limit: int) -> list[Post]:
@@ -545,7 +598,10 @@ def home_feed(
 
     Raise ``InvalidCursor`` for a cursor this module did not produce and
     ``ValueError`` for an unknown sort or a limit outside 1 to 100. The
-    first page (no cursor) also carries the unread announcements to pin.
+    first page (no cursor) also carries the unread announcements to pin;
+    they are left out of every page below them. The whole page is one
+    statement: the sources, the candidates, the pinned announcements, the
+    posts through the post rule and the viewer's own marks on them.
     """
     _check(sort, limit)
     after = decode_cursor(cursor, sort=sort) if cursor else None
@@ -553,39 +609,42 @@ def home_feed(
         return FeedPage(posts=[], next_cursor=None)
 
     builder = _TermBuilder(viewer, sort, limit + 1 + MAX_PINNED_ANNOUNCEMENTS)
-    pinned_ids = _pinned_ids(viewer, builder.posts)
-    count = limit + 1 + len(pinned_ids)
-    families = _families(builder, feed_sources(viewer), after=after)
-    candidates = _candidate_keys(families, sort, count)
-    keys = [key for key in candidates if key.id not in pinned_ids]
-    page_keys = keys[:limit]
-    shown_ids = [key.id for key in page_keys]
-    if after is None:
-        shown_ids += pinned_ids
-    # Every post shown is read through the one post rule.
-    by_id = visible_posts(viewer).select_related("community").in_bulk(shown_ids)
+    since = _pin_since()
+    families = _families(builder, after=after)
+    ids_sql, ids_params = _candidate_ids_sql(
+        families, sort, builder.limit, _pinned(viewer, builder.posts, since)
+    )
+    posts = sorted(
+        _read_posts(viewer, ids_sql, ids_params), key=_sort_key(sort), reverse=True
+    )
 
-    next_cursor = encode_cursor(sort, page_keys[-1]) if len(keys) > limit else None
+    pinned = [post for post in posts if _is_pinned(post, since)]
+    pinned = sorted(pinned, key=_sort_key("newest"), reverse=True)[
+        :MAX_PINNED_ANNOUNCEMENTS
+    ]
+    pinned_ids = {post.pk for post in pinned}
+    listed = [post for post in posts if post.pk not in pinned_ids]
+    page = listed[:limit]
+    next_cursor = (
+        encode_cursor(sort, _feed_key(page[-1])) if len(listed) > limit else None
+    )
     if after is not None:
-        posts = [by_id[key.id] for key in page_keys if key.id in by_id]
-        return FeedPage(posts=posts, next_cursor=next_cursor)
-    pinned = [by_id[post_id] for post_id in pinned_ids if post_id in by_id]
+        return FeedPage(posts=page, next_cursor=next_cursor)
     return FeedPage(
-        posts=[by_id[key.id] for key in page_keys if key.id in by_id],
+        posts=page,
         next_cursor=next_cursor,
         pinned=pinned,
-        top=_top_token(pinned, page_keys),
+        top=_top_token(pinned, page),
     )
 
 
-def _top_token(pinned: list[Post], keys: list[FeedKey]) -> str:
+def _top_token(pinned: list[Post], page: list[Post]) -> str:
     """Return the "newest" cursor of the newest post shown, or of now when none is."""
-    newest = [FeedKey(post.created_at, post.pk) for post in pinned]
-    newest += [FeedKey(key.created_at, key.id) for key in keys]
-    if not newest:
+    shown = [*pinned, *page]
+    if not shown:
         return encode_cursor("newest", FeedKey(timezone.now(), 0))
-    top = max(newest, key=lambda key: (key.created_at, key.id))
-    return encode_cursor("newest", top)
+    top = max(shown, key=_sort_key("newest"))
+    return encode_cursor("newest", FeedKey(top.created_at, top.pk))
 
 
 def new_post_count(viewer: Viewer, since: str) -> int:
@@ -599,7 +658,7 @@ def new_post_count(viewer: Viewer, since: str) -> int:
     if not isinstance(viewer, User) or not viewer.is_active:
         return 0
     builder = _TermBuilder(viewer, "newest", NEW_POST_COUNT_CAP + 1)
-    families = _families(builder, feed_sources(viewer), after=None, newer_than=key)
+    families = _families(builder, after=None, newer_than=key)
     sql, params = _statement(families).sql(
         "SELECT COUNT(*) FROM ({union}) AS candidates"
     )

@@ -215,9 +215,8 @@ def test_feed_queries_are_constant(
     Follow.objects.create(follower=outsider, person=sales_rep)
     client = signed_in(outsider)
 
-    # session, person, the viewer's groups, follows, memberships, the merged
-    # candidate keys, the posts, their hashtags and authors, and four bar
-    # queries
-    with django_assert_num_queries(11):
+    # session, person, the feed (sources, candidates, posts and the
+    # viewer's marks in one statement), the posts' hashtags and authors
+    with django_assert_num_queries(5):
         response = client.get(f"{API}/feed", {"limit": 50})
     assert len(body_of(response)["posts"]) == count
