@@ -37,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -439,6 +439,7 @@ def _families(
     *,
     after: FeedKey | None,
     newer_than: FeedKey | None = None,
+    rule_key: tuple[Any, ...] | None = None,
 ) -> list[_Family]:
     sort = builder.sort
     post_window: Q | None = None
@@ -463,7 +464,8 @@ def _families(
     # first page's terms are kept.
     shared: tuple[Any, ...] | None = None
     if post_window is None:
-        shared = (*_rule_key(builder.viewer), sort, builder.limit)
+        rule = rule_key if rule_key is not None else _rule_key(builder.viewer)
+        shared = (*rule, sort, builder.limit)
 
     def key(kind: str) -> tuple[Any, ...] | None:
         return None if shared is None else (*shared, kind)
@@ -488,7 +490,7 @@ _CANDIDATE_COLUMNS = "feed_candidates(id, created_at, helpful_count)"
 
 
 def _candidate_ids_sql(
-    families: list[_Family], sort: str, count: int, pinned: QuerySet[Post]
+    families: list[_Family], sort: str, count: int, pinned: tuple[str, list[Any]]
 ) -> tuple[str, list[Any]]:
     """Return SQL for the ids of the first ``count`` candidates and of ``pinned``."""
     order = "created_at DESC, id DESC"
@@ -497,7 +499,7 @@ def _candidate_ids_sql(
     statement = _statement(families)
     union = " UNION ".join(statement.parts)
     ctes = [*statement.ctes, f"{_CANDIDATE_COLUMNS} AS ({union})"]
-    pinned_sql, pinned_params = _compile(pinned.values_list("id"))
+    pinned_sql, pinned_params = pinned
     sql = (
         f"WITH {', '.join(ctes)} "  # noqa: S608 - Django compiled every part
         "SELECT id FROM (SELECT id FROM feed_candidates "
@@ -514,7 +516,7 @@ def _pin_since() -> datetime.datetime:
 
 
 def _pinned(
-    viewer: User, live_posts: QuerySet[Post], since: datetime.datetime
+    person_id: int, live_posts: QuerySet[Post], since: datetime.datetime
 ) -> QuerySet[Post]:
     """Return recent announcements ``viewer`` may see and has not read, newest first.
 
@@ -523,13 +525,39 @@ def _pinned(
     undeleted posts ``viewer`` may see, tested row by row, so the query walks
     the (kind, time) index and its cost follows the recent announcements.
     """
-    read = AnnouncementRead.objects.filter(person=viewer, post=OuterRef("pk"))
+    read = AnnouncementRead.objects.filter(person_id=person_id, post=OuterRef("pk"))
     posts = (
         live_posts.filter(kind=Post.Kind.ANNOUNCEMENT, created_at__gte=since)
         .exclude(Exists(read))
         .order_by("-created_at", "-id")
     )
     return posts[:MAX_PINNED_ANNOUNCEMENTS]
+
+
+# Stands for the pin limit's time in the compiled pinned term.
+_SINCE_PLACEHOLDER = datetime.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=datetime.UTC)
+
+
+def _pinned_sql(
+    builder: _TermBuilder, since: datetime.datetime, rule_key: tuple[Any, ...]
+) -> tuple[str, list[Any]]:
+    """Return the compiled ids of the announcements to pin for the builder's reader.
+
+    The term is compiled once per rule with a placeholder reader and time,
+    which are then replaced, as the feed's other terms are.
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    key = (*rule_key, "pinned")
+    compiled = _COMPILED_TERMS.get(key)
+    if compiled is None:
+        term = _pinned(_PLACEHOLDER_ID, builder.posts, _SINCE_PLACEHOLDER)
+        sql, params = _compile(term.values_list("id"))
+        compiled = _COMPILED_TERMS[key] = (sql, tuple(params))
+    values = {
+        _PLACEHOLDER_ID: builder.viewer.pk,
+        adapt(_SINCE_PLACEHOLDER): adapt(since),
+    }
+    return compiled[0], [values.get(value, value) for value in compiled[1]]
 
 
 def _is_pinned(post: Post, since: datetime.datetime) -> bool:
@@ -546,17 +574,29 @@ def _read_posts(viewer: User, ids_sql: str, ids_params: list[Any]) -> list[Post]
     its community, the viewer's own reactions, bookmark and helpful mark,
     and whether the viewer has read it (for announcements).
     """
-    read = AnnouncementRead.objects.filter(person=viewer, post=OuterRef("pk"))
     posts = (
         with_own_marks(visible_posts(viewer), viewer)
         # The ids statement is assembled from compiled terms, all values
         # in parameters.
         .filter(pk__in=RawSQL(ids_sql, ids_params))  # noqa: S611
         .select_related("community")
-        .annotate(feed_read=Exists(read))
+        .annotate(feed_read=_read_test(viewer))
         .order_by()
     )
     return list(posts)
+
+
+def _read_test(viewer: User) -> RawSQL:
+    """Return whether ``viewer`` has read the post, as SQL on the post table."""
+    quote = connection.ops.quote_name
+    post_id = f"{quote(Post._meta.db_table)}.{quote('id')}"
+    table = quote(AnnouncementRead._meta.db_table)
+    sql = (
+        f"EXISTS (SELECT 1 FROM {table} AS feed_read WHERE "  # noqa: S608
+        f"feed_read.post_id = {post_id} AND feed_read.person_id = %s)"
+    )
+    # The names come from the models; the viewer is a parameter.
+    return RawSQL(sql, [viewer.pk], output_field=BooleanField())  # noqa: S611
 
 
 def _feed_key(post: Post) -> FeedKey:
@@ -610,10 +650,10 @@ def home_feed(
 
     builder = _TermBuilder(viewer, sort, limit + 1 + MAX_PINNED_ANNOUNCEMENTS)
     since = _pin_since()
-    families = _families(builder, after=after)
-    ids_sql, ids_params = _candidate_ids_sql(
-        families, sort, builder.limit, _pinned(viewer, builder.posts, since)
-    )
+    rule_key = _rule_key(viewer)
+    families = _families(builder, after=after, rule_key=rule_key)
+    pinned_sql = _pinned_sql(builder, since, rule_key)
+    ids_sql, ids_params = _candidate_ids_sql(families, sort, builder.limit, pinned_sql)
     posts = sorted(
         _read_posts(viewer, ids_sql, ids_params), key=_sort_key(sort), reverse=True
     )

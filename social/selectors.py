@@ -9,14 +9,9 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import (
-    Exists,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    prefetch_related_objects,
-)
+from django.db import connection
+from django.db.models import Model, Q, QuerySet, Value, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -179,42 +174,59 @@ def visible_quotes(viewer: Viewer, posts: list[Post]) -> dict[int, Post]:
     return {post.pk: post for post in quoted}
 
 
+# The bits of the ``own_marks`` column that ``with_own_marks`` adds: one per
+# reaction kind, then the bookmark and the helpful mark.
+_REACTION_BITS = {kind: 1 << index for index, kind in enumerate(Reaction.Kind.values)}
+_BOOKMARK_BIT = 1 << len(_REACTION_BITS)
+_HELPFUL_BIT = _BOOKMARK_BIT << 1
+
+
+def _mark_test(model: type[Model], bit: int, *, kind: bool = False) -> str:
+    """Return SQL worth ``bit`` when the viewer has a row of ``model`` on the post."""
+    quote = connection.ops.quote_name
+    post_id = f"{quote(Post._meta.db_table)}.{quote('id')}"
+    kind_test = " AND own.kind = %s" if kind else ""
+    return (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} AS own "  # noqa: S608
+        f"WHERE own.post_id = {post_id} AND own.person_id = %s{kind_test}) "
+        f"THEN {bit:d} ELSE 0 END"
+    )
+
+
 def with_own_marks(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
     """Annotate ``posts`` with ``viewer``'s reactions, bookmark and helpful mark.
 
-    Each is an ``EXISTS`` on the mark's unique index, so a page of posts
-    reads its viewer's marks in its own statement. ``attach_conversations``
-    then runs no query for them.
+    They come as one number, ``own_marks``, with a bit for each mark, each
+    tested by an ``EXISTS`` on the mark's unique index, so a page of posts
+    reads its viewer's marks in its own statement and ``attach_conversations``
+    runs no query for them. ``posts`` must be a query on the post table
+    itself, which the SQL names.
     """
-    marks: dict[str, Exists] = {
-        "own_bookmarked": Exists(
-            Bookmark.objects.filter(post=OuterRef("pk"), person=viewer)
-        ),
-        "own_marked_helpful": Exists(
-            HelpfulMark.objects.filter(post=OuterRef("pk"), person=viewer)
-        ),
-    }
-    for kind in Reaction.Kind.values:
-        marks[f"own_reacted_{kind}"] = Exists(
-            Reaction.objects.filter(post=OuterRef("pk"), person=viewer, kind=kind)
-        )
-    return posts.annotate(**marks)
+    tests = [_mark_test(Bookmark, _BOOKMARK_BIT), _mark_test(HelpfulMark, _HELPFUL_BIT)]
+    params: list[object] = [viewer.pk, viewer.pk]
+    for kind, bit in _REACTION_BITS.items():
+        tests.append(_mark_test(Reaction, bit, kind=True))
+        params += [viewer.pk, kind]
+    # Every value is a parameter; the names come from the models.
+    marks = RawSQL(f"({' + '.join(tests)})", params)  # noqa: S611
+    return posts.annotate(own_marks=marks)
 
 
 def _annotated_marks(
     posts: list[Post],
 ) -> tuple[set[tuple[int, str]], set[int], set[int]] | None:
     """Return the marks read ``with_own_marks`` with ``posts``, else None."""
-    if not all(hasattr(post, "own_bookmarked") for post in posts):
+    if not all(hasattr(post, "own_marks") for post in posts):
         return None
+    marks = {post.pk: int(post.own_marks) for post in posts}  # type: ignore[attr-defined]
     mine = {
-        (post.pk, kind)
-        for post in posts
-        for kind in Reaction.Kind.values
-        if getattr(post, f"own_reacted_{kind}")
+        (post_id, kind)
+        for post_id, bits in marks.items()
+        for kind, bit in _REACTION_BITS.items()
+        if bits & bit
     }
-    bookmarked = {post.pk for post in posts if post.own_bookmarked}  # type: ignore[attr-defined]
-    marked = {post.pk for post in posts if post.own_marked_helpful}  # type: ignore[attr-defined]
+    bookmarked = {post_id for post_id, bits in marks.items() if bits & _BOOKMARK_BIT}
+    marked = {post_id for post_id, bits in marks.items() if bits & _HELPFUL_BIT}
     return mine, bookmarked, marked
 
 
