@@ -9,19 +9,29 @@ posts that have them. Every value that is not a number or a fixed word goes
 through ``escape``; ``body_html`` was sanitized when the post was saved.
 """
 
-from typing import Any
+import hashlib
+from typing import Any, cast
 
 from django import template
+from django.core.cache import cache
 from django.template import Engine
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone_name, localtime
+from django.utils.translation import get_language
 
 from social.templatetags.social_bars import object_url, page_cache, post_bar
 
 register = template.Library()
+
+# The opening and byline of a card are kept in Django's cache under a digest
+# of what they are built from (see ``_card_key``).
+# NOTE: the key does not cover this module's markup; change the prefix when
+# the markup of the cached parts changes, so a shared cache drops old cards.
+CARD_CACHE_PREFIX = "post-card:1"
+CARD_CACHE_SECONDS = 24 * 60 * 60
 
 
 def _community_url(context: template.Context, slug: str) -> str:
@@ -70,6 +80,84 @@ def _counts(post: Any, post_url: str) -> str:
     )
 
 
+def _head(context: template.Context, post: Any, post_url: str, *, full: bool) -> str:
+    """Return the opening of the card: the tombstone, or the heading and text."""
+    parts = [
+        f'<article class="card post{" deleted" if post.is_deleted else ""}" '
+        f'data-testid="post" id="post-{int(post.pk)}">'
+    ]
+    if post.is_deleted:
+        parts.append(
+            '<p class="muted" data-testid="post-tombstone">This post was deleted.</p>'
+        )
+        return "".join(parts)
+    if post.kind != "micro":
+        parts.append(
+            _include(
+                context,
+                "social/_post_heading.html",
+                post=post,
+                post_url=post_url,
+                full=full,
+            )
+        )
+    if post.kind == "micro" or full:
+        parts.append(f'<div class="prose">{post.body_html}</div>')
+    return "".join(parts)
+
+
+def _card_key(post: Any, *, show_community: bool, full: bool) -> str:
+    """Return the cache key of the reader-independent parts of ``post``'s card.
+
+    The key is a digest of every value those parts are built from, so an
+    edit, a deletion, a move to another community, a renamed community or a
+    changed author name gives another key, and no stale card can be found.
+    """
+    community = (
+        (post.community_id, post.community.slug, post.community.name)
+        if show_community
+        else None
+    )
+    inputs = (
+        post.pk,
+        post.kind,
+        post.title,
+        post.summary,
+        post.body_html,
+        post.is_deleted,
+        bool(post.edited_at),
+        post.author_name,
+        post.created_at.isoformat(),
+        community,
+        show_community,
+        full,
+        get_current_timezone_name(),
+        get_language(),
+        get_script_prefix(),
+    )
+    digest = hashlib.blake2b(repr(inputs).encode(), digest_size=20).hexdigest()
+    return f"{CARD_CACHE_PREFIX}:{digest}"
+
+
+def _cached_parts(
+    context: template.Context,
+    post: Any,
+    post_url: str,
+    *,
+    show_community: bool,
+    full: bool,
+) -> tuple[str, str]:
+    """Return the card's opening and byline, from the cache or rendered now."""
+    key = _card_key(post, show_community=show_community, full=full)
+    parts = cache.get(key)
+    if parts is None:
+        head = _head(context, post, post_url, full=full)
+        meta = _meta_line(context, post, post_url, show_community=show_community)
+        parts = (head, meta)
+        cache.set(key, parts, CARD_CACHE_SECONDS)
+    return cast(tuple[str, str], parts)
+
+
 @register.simple_tag(takes_context=True)
 def post_card(
     context: template.Context,
@@ -84,35 +172,25 @@ def post_card(
     the permalink does; otherwise such a post shows its title and summary.
     The bar needs ``post.conversation`` (``attach_conversations``); without
     it the card shows the comment and helpful counts only.
+
+    The opening and the byline do not depend on the reader and come from
+    the cache. The caller read ``post`` through the post rule on this
+    request, so only posts the reader may see now are shown. The parts
+    that depend on the reader (the quoted post of a share, read with the
+    reader's rights, and the bar with their own marks) and the attachments
+    are rendered on every request.
     """
     post_url = object_url(context, "posts:post_detail")(post.pk)
-    deleted = post.is_deleted
-    parts = [
-        f'<article class="card post{" deleted" if deleted else ""}" '
-        f'data-testid="post" id="post-{int(post.pk)}">'
-    ]
-    if deleted:
-        parts.append(
-            '<p class="muted" data-testid="post-tombstone">This post was deleted.</p>'
-        )
-    else:
-        if post.kind != "micro":
-            parts.append(
-                _include(
-                    context,
-                    "social/_post_heading.html",
-                    post=post,
-                    post_url=post_url,
-                    full=full,
-                )
-            )
-        if post.kind == "micro" or full:
-            parts.append(f'<div class="prose">{post.body_html}</div>')
+    head, meta = _cached_parts(
+        context, post, post_url, show_community=show_community, full=full
+    )
+    parts = [head]
+    if not post.is_deleted:
         if post.attachment_count:
             parts.append(_include(context, "social/_attachments.html", post=post))
         if post.shared_from_id:
             parts.append(_include(context, "social/share_quote.html", post=post))
-    parts.append(_meta_line(context, post, post_url, show_community=show_community))
+    parts.append(meta)
     if getattr(post, "conversation", None):
         parts.append(post_bar(context, post))
     else:
