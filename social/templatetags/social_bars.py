@@ -7,6 +7,7 @@ fixed word goes through ``escape``.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import template
@@ -48,14 +49,6 @@ def _pressed(flag: bool) -> str:
     return "true" if flag else "false"
 
 
-def _form(url: str, target: str, csrf: str, fields: str, button: str) -> str:
-    return (
-        f'<form method="post" action="{url}" hx-post="{url}" hx-target="{target}" '
-        f'hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" '
-        f'value="{csrf}">{fields}{button}</form>'
-    )
-
-
 def _hidden(name: str, value: str) -> str:
     return f'<input type="hidden" name="{name}" value="{value}">'
 
@@ -67,34 +60,73 @@ def _csrf(context: template.Context) -> str:
     return escape(str(token) if token else get_token(context["request"]))
 
 
+@dataclass(frozen=True)
+class _BarKit:
+    """What every bar on a page shares, escaped once per page."""
+
+    csrf_field: str
+    reaction_url: Callable[[int], str]
+    helpful_url: Callable[[int], str]
+    bookmark_url: Callable[[int], str]
+    detail_url: Callable[[int], str]
+    # Escaped (kind, label) of each reaction, by kind.
+    labels: dict[str, tuple[str, str]]
+
+
+def _kit(context: template.Context, reactions: list[Any]) -> _BarKit:
+    cache = page_cache(context, "social_bar_kit")
+    kit = cache.get("kit")
+    if kit is None:
+        csrf = _csrf(context)
+        kit = cache["kit"] = _BarKit(
+            csrf_field=(
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+            ),
+            reaction_url=object_url(context, "posts:reaction_set"),
+            helpful_url=object_url(context, "posts:helpful_set"),
+            bookmark_url=object_url(context, "posts:bookmark_set"),
+            detail_url=object_url(context, "posts:post_detail"),
+            labels={},
+        )
+    for reaction in reactions:
+        if reaction.kind not in kit.labels:
+            kit.labels[reaction.kind] = (escape(reaction.kind), escape(reaction.label))
+    return cast(_BarKit, kit)
+
+
+def _bar_form(kit: _BarKit, url: str, target: str, fields: str, button: str) -> str:
+    return (
+        f'<form method="post" action="{url}" hx-post="{url}" hx-target="{target}" '
+        f'hx-swap="outerHTML">{kit.csrf_field}{fields}{button}</form>'
+    )
+
+
 @register.simple_tag(takes_context=True)
 def post_bar(context: template.Context, post: Any) -> SafeString:
     """Return the reactions, helpful, bookmark and comments bar of ``post``."""
     user = context["user"]
-    csrf = _csrf(context)
     conversation = post.conversation
-    target = f"#post-bar-{post.pk}"
+    kit = _kit(context, conversation.reactions)
+    post_id = int(post.pk)
+    target = f"#post-bar-{post_id}"
     disabled = " disabled" if post.is_deleted else ""
-    reaction_url = object_url(context, "posts:reaction_set")(post.pk)
-    helpful_url = object_url(context, "posts:helpful_set")(post.pk)
-    bookmark_url = object_url(context, "posts:bookmark_set")(post.pk)
-    detail_url = object_url(context, "posts:post_detail")(post.pk)
+    reaction_url = kit.reaction_url(post_id)
 
     parts: list[str] = []
     error = context.get("bar_error")
     if error:
         parts.append(f'<p class="error" role="alert">{escape(error)}</p>')
     for reaction in conversation.reactions:
-        kind = escape(reaction.kind)
+        kind, label = kit.labels[reaction.kind]
         button = (
             f'<button type="submit" aria-pressed="{_pressed(reaction.mine)}" '
-            f'data-testid="reaction-{kind}"{disabled}>{escape(reaction.label)} '
+            f'data-testid="reaction-{kind}"{disabled}>{label} '
             f'<span class="count">{int(reaction.count)}</span></button>'
         )
         fields = _hidden("kind", kind) + _hidden(
             "active", "0" if reaction.mine else "1"
         )
-        parts.append(_form(reaction_url, target, csrf, fields, button))
+        parts.append(_bar_form(kit, reaction_url, target, fields, button))
 
     own_post = post.author_id == user.pk
     helpful_disabled = " disabled" if post.is_deleted or own_post else ""
@@ -105,10 +137,10 @@ def post_bar(context: template.Context, post: Any) -> SafeString:
         f'<span class="count">{int(post.helpful_count)}</span></button>'
     )
     parts.append(
-        _form(
-            helpful_url,
+        _bar_form(
+            kit,
+            kit.helpful_url(post_id),
             target,
-            csrf,
             _hidden("active", "0" if marked else "1"),
             helpful,
         )
@@ -120,10 +152,10 @@ def post_bar(context: template.Context, post: Any) -> SafeString:
         f'data-testid="bookmark">{"Bookmarked" if saved else "Bookmark"}</button>'
     )
     parts.append(
-        _form(
-            bookmark_url,
+        _bar_form(
+            kit,
+            kit.bookmark_url(post_id),
             target,
-            csrf,
             _hidden("active", "0" if saved else "1"),
             bookmark,
         )
@@ -131,9 +163,10 @@ def post_bar(context: template.Context, post: Any) -> SafeString:
 
     comments = int(post.comment_count)
     plural = "" if comments == 1 else "s"
+    detail_url = kit.detail_url(post_id)
     parts.append(f'<a href="{detail_url}#comments">{comments} comment{plural}</a>')
     html = (
-        f'<div class="actions reaction-bar" id="post-bar-{int(post.pk)}" '
+        f'<div class="actions reaction-bar" id="post-bar-{post_id}" '
         f'data-testid="post-bar">{"".join(parts)}</div>'
     )
     return mark_safe(html)  # noqa: S308 - every variable part is escaped above
