@@ -52,9 +52,11 @@ def main() -> None:
 
     migrate_and_analyze()
     cases = social_cases.build_cases(size=options.size, explain=options.explain)
+    load_at_start = os.getloadavg()[0]
     measure(cases, options.requests)
+    machine = describe_machine(load_at_start)
     report = social_cases.report(
-        cases, requests=options.requests, warm_up=WARM_UP, machine=describe_machine()
+        cases, requests=options.requests, warm_up=WARM_UP, machine=machine
     )
     print(report)
     if options.write:
@@ -83,8 +85,8 @@ def migrate_and_analyze() -> None:
         analyze(LOADED_MODELS)
 
 
-def describe_machine() -> str:
-    """Name the machine, the engine and the load the run started under."""
+def describe_machine(load_at_start: float) -> str:
+    """Name the machine, the engine and the load at the start and end of the run."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
@@ -94,8 +96,11 @@ def describe_machine() -> str:
         engine = f"PostgreSQL {version.split()[0]}"
     else:
         engine = f"SQLite {sqlite3.sqlite_version}"
-    load = os.getloadavg()[0]
-    return f"{machine_description(engine)}; load average {load:.1f} at the start"
+    load_at_end = os.getloadavg()[0]
+    return (
+        f"{machine_description(engine)}; load average {load_at_start:.1f} at the "
+        f"start and {load_at_end:.1f} at the end"
+    )
 
 
 def measure(cases: list[Case], count: int) -> None:

@@ -5,18 +5,24 @@ hashtags they follow, communities they belong to or follow, and
 announcements. Deleted posts (tombstones) are left out, and every post
 passes the post visibility rule (``social.selectors.visible_posts``).
 
-How a page is read, in a fixed number of queries whatever its length:
+A page is one SQL statement whatever its length:
 
-1. The reader's follows and memberships (two queries) name the sources.
-2. One SQL statement takes, for each source, its first ``limit + 1`` posts
-   after the cursor from that source's own index (author, community,
-   hashtag or kind, then time and id), and merges them with UNION. Each
-   kind of source is one term run once per source id (a LATERAL join on
-   PostgreSQL, a correlated subquery on SQLite). The first ``limit + 1`` of
-   the merged list are the page. No OR across joins
-   and no sort over every followed post are needed, so the cost grows with
-   the number of sources times the page length, not with the data.
-3. The posts are read through ``visible_posts(viewer)`` (one query).
+1. Subqueries name the sources: the people the reader follows (and the
+   reader), the hashtags they follow, the communities they follow or
+   belong to.
+2. For each source, its first ``limit + 6`` posts after the cursor come
+   from that source's own index (author, community, hashtag or kind, then
+   time and id). Each kind of source is one term run once per source id (a
+   LATERAL join on PostgreSQL, a correlated subquery on SQLite). The terms
+   are merged with UNION and cut to the first ``limit + 6``. No OR across
+   joins and no sort over every followed post are needed, so the cost grows
+   with the number of sources times the page length, not with the data.
+3. The unread announcements to pin join those ids, and the posts with the
+   ids are read through ``visible_posts(viewer)``, with the reader's own
+   marks on them.
+
+Python then takes out the pinned announcements and cuts the page, which
+needs ``limit + 1`` posts besides at most five pinned ones.
 
 Cursors are opaque keyset positions: (created_at, id) for "newest" and
 (helpful_count, created_at, id) for "helpful". Because ids break ties and

@@ -62,7 +62,7 @@ def _csrf(context: template.Context) -> str:
 
 @dataclass(frozen=True)
 class _BarKit:
-    """What every bar on a page shares, escaped once per page."""
+    """The parts every bar on a page shares, escaped once per page."""
 
     csrf_field: str
     reaction_url: Callable[[int], str]
