@@ -264,7 +264,7 @@ def test_tag_pages_follow_time_order(outsider, sales_rep, payments_community):
     assert all_pages(outsider, limit=2) == expected
 
 
-def test_many_sources_of_one_kind_are_grouped(outsider, sales_rep, payments_community):
+def test_many_sources_of_one_kind_are_read(outsider, sales_rep, payments_community):
     communities = [
         Community.objects.create(slug=f"c{n}", name=f"Community {n}") for n in range(60)
     ]
