@@ -256,8 +256,8 @@ def _allocate(payment: Payment, candidate: Candidate) -> Decimal | None:
     invoice, amount, _ = candidate.items[0]
     with transaction.atomic():
         read = lock_and_read(payment=payment, invoice=invoice)
-        residual = read[1].amount_residual
-        available = read[2]
+        residual = read.invoice.amount_residual
+        available = read.available
         amount = min(amount, available, residual)
         if amount <= 0:
             logger.info(
