@@ -10,7 +10,7 @@
 4. Time ``cash.match_payment`` on new payments, one at a time, each paying
    an unpaid invoice by reference, and report the p95.
 
-Usage::
+Usage (``--payments-only`` times step 4 alone, on data no pass has run on)::
 
     .venv/bin/python bench/bench_matching.py --orders 100000
     DATABASE_URL=... .venv/bin/python bench/bench_matching.py --orders 100000
@@ -219,6 +219,23 @@ def time_new_payments(company_id: int, count: int) -> tuple[list[float], list[fl
     return samples, cpu_samples
 
 
+def database_version() -> str:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return f"SQLite {connection.Database.sqlite_version}"
+    return f"PostgreSQL {connection.pg_version}"
+
+
+def report_payments(samples: list[float], cpu_samples: list[float]) -> None:
+    print(
+        f"one new payment: p50 {percentile(samples, 0.5):.2f} ms, "
+        f"p95 {percentile(samples, 0.95):.2f} ms over {len(samples)}; "
+        f"CPU of this thread p50 {percentile(cpu_samples, 0.5):.2f} ms, "
+        f"p95 {percentile(cpu_samples, 0.95):.2f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000, help="orders")
@@ -230,6 +247,11 @@ def main() -> None:
         "and keep one after generating",
     )
     parser.add_argument(
+        "--payments-only",
+        action="store_true",
+        help="time only the new payments, on data no pass has run on",
+    )
+    parser.add_argument(
         "--generate-only",
         action="store_true",
         help="with --reuse: generate and keep the data, then stop before the passes",
@@ -239,7 +261,6 @@ def main() -> None:
     setup_django(sqlite_file=SQLITE_FILE, fresh=False)
 
     from django.core.management import call_command
-    from django.db import connection
 
     from bench.generate_reconciliation import COMPANY
     from reconciliation.matching import run_matching
@@ -259,6 +280,11 @@ def main() -> None:
         if arguments.reuse:
             save_seed(arguments.orders)
     if arguments.generate_only:
+        return
+    if arguments.payments_only:
+        print(f"load average before the payments: {os.getloadavg()}")
+        report_payments(*time_new_payments(company_id, arguments.payments))
+        print(f"load average after the run: {os.getloadavg()}")
         return
 
     print(f"load average before the passes: {os.getloadavg()}")
@@ -283,12 +309,7 @@ def main() -> None:
     second_cpu = time.thread_time() - cpu_started
 
     samples, cpu_samples = time_new_payments(company_id, arguments.payments)
-    if connection.vendor == "sqlite":
-        version = f"SQLite {connection.Database.sqlite_version}"
-    else:
-        version = f"PostgreSQL {connection.pg_version}"
-
-    print(f"machine: {machine_description(version)}")
+    print(f"machine: {machine_description(database_version())}")
     print(f"floor: {floor_seconds:.2f} s, {differing} rows with a difference")
     print(
         f"full pass: {full_seconds:.2f} s ({full_seconds / floor_seconds:.1f}x the "
@@ -298,12 +319,7 @@ def main() -> None:
     print(f"open by code: {summary.open_by_code}")
     print(f"oracle: expected {expected.counts()}")
     print(f"oracle: {len(missing)} missing, {len(extra)} extra")
-    print(
-        f"one new payment: p50 {percentile(samples, 0.5):.2f} ms, "
-        f"p95 {percentile(samples, 0.95):.2f} ms over {len(samples)}; "
-        f"CPU of this thread p50 {percentile(cpu_samples, 0.5):.2f} ms, "
-        f"p95 {percentile(cpu_samples, 0.95):.2f} ms"
-    )
+    report_payments(samples, cpu_samples)
     print(f"load average after the run: {os.getloadavg()}")
     if missing or extra:
         print(f"missing: {sorted(missing)[:10]}\nextra: {sorted(extra)[:10]}")

@@ -312,19 +312,33 @@ def _group_event(
     )
 
 
-def existing_groups(company: Company, scope: Q) -> dict[str, dict[str, Any]]:
-    """Return the groups in ``scope`` that are not reversed, by key, locked.
+def existing_groups(
+    company: Company, scope: Q, *, company_in_sql: bool = True
+) -> dict[str, dict[str, Any]]:
+    """Return the company's groups in ``scope`` that are not reversed, by key, locked.
 
     The rows are read as values, not model instances: a pass over unchanged
-    documents compares them and builds no instance.
+    documents compares them and builds no instance. Without
+    ``company_in_sql`` the company is checked on the rows read, for a
+    ``scope`` that an index narrows better than the company does.
     """
-    rows = MatchGroup.objects.select_for_update().filter(scope, company=company)
+    rows = MatchGroup.objects.select_for_update().filter(scope)
+    if company_in_sql:
+        rows = rows.filter(company=company)
     values = (
         rows.exclude(state=State.REVERSED)
         .order_by("pk")
-        .values("id", "kind", "key", "origin", "confirmed_by_id", *GROUP_FIELDS)
+        .values(
+            "id",
+            "company_id",
+            "kind",
+            "key",
+            "origin",
+            "confirmed_by_id",
+            *GROUP_FIELDS,
+        )
     )
-    return {row["key"]: row for row in values}
+    return {row["key"]: row for row in values if row["company_id"] == company.pk}
 
 
 # Confirming and reversing

@@ -237,19 +237,27 @@ def _match_chunk(
 
     # Locked, in id order, so a person's change to a case waits for the pass
     # instead of being overwritten by the pass's older copy of the row.
-    rows = Discrepancy.objects.select_for_update().filter(
-        company=company, order_id__gte=first, order_id__lte=last
-    )
-    existing = {row.fingerprint: row for row in rows.order_by("pk")}
+    # The chunk's cases and groups are read by the orders' ids, and their
+    # company is checked here: SQLite, without statistics, would read every
+    # row of the company through the company index for each chunk.
+    order_ids = [order_documents.order.pk for order_documents in documents]
+    rows = Discrepancy.objects.select_for_update().filter(order_id__in=order_ids)
+    existing = {
+        row.fingerprint: row
+        for row in rows.order_by("pk")
+        if row.company_id == company.pk
+    }
     events = save_findings(company, results.findings, existing, tally)
-    scope = Q(order_id__gte=first, order_id__lte=last)
+    groups = existing_groups(company, Q(order_id__in=order_ids), company_in_sql=False)
     stored, match_events = store_match_records(
-        company, results.matches, existing_groups(company, scope), now=timezone.now()
+        company, results.matches, groups, now=timezone.now()
     )
     _link_allocations(documents, stored)
     events.extend(_save_settlements(settlements, documents))
     _save_recon_statuses(documents, results.findings)
-    insert_values(AuditEvent, [*audit_event_rows(events), *match_events])
+    insert_values(
+        AuditEvent, [*audit_event_rows(events), *match_events], returning=False
+    )
 
     tally.orders += len(documents)
     tally.written_off += sum(1 for s in settlements if "writeoff_amount" in s.after)
@@ -272,19 +280,25 @@ def _store_other(
         existing_groups(company, group_scope),
         now=timezone.now(),
     )
-    insert_values(AuditEvent, [*audit_event_rows(events), *match_events])
+    insert_values(
+        AuditEvent, [*audit_event_rows(events), *match_events], returning=False
+    )
 
 
 def _load_documents(
     company: Company, first: int, last: int, currencies: dict[str, Currency]
 ) -> list[OrderDocuments]:
-    """Read the orders with ids in ``first..last`` and all their documents."""
-    in_range = {"order_id__gte": first, "order_id__lte": last}
+    """Read the orders with ids in ``first..last`` and all their documents.
+
+    Documents are read by their orders' ids, and their company is checked
+    here, for the reason ``_match_chunk`` gives.
+    """
     orders = SalesOrder.objects.filter(company=company, pk__gte=first, pk__lte=last)
     documents = {}
     for order in read_instances(orders.order_by("pk"), related=[("customer", Party)]):
         order.currency = currencies[order.currency_id]
         documents[order.pk] = OrderDocuments(order=order)
+    order_ids = list(documents)
     # Products and currencies are read once per chunk and shared, instead of
     # one joined copy per line, shipment line and invoice.
     # Children are read by their parents' ids, which PostgreSQL looks up in
@@ -292,14 +306,14 @@ def _load_documents(
     # range filter made it scan the whole child table for each chunk (about
     # 100 ms per table and chunk at 100,000 orders).
     lines = read_instances(
-        SalesOrderLine.objects.filter(order_id__in=list(documents)).order_by("line_no")
+        SalesOrderLine.objects.filter(order_id__in=order_ids).order_by("line_no")
     )
     product_ids = {line.product_id for line in lines}
 
     shipments = {}
-    for shipment in read_instances(
-        Shipment.objects.filter(company=company, **in_range)
-    ):
+    for shipment in read_instances(Shipment.objects.filter(order_id__in=order_ids)):
+        if shipment.company_id != company.pk:
+            continue
         shipments[shipment.pk] = shipment
         documents[shipment.order_id].shipments.append(shipment)
     shipment_lines = ShipmentLine.objects.filter(shipment_id__in=list(shipments))
@@ -317,8 +331,10 @@ def _load_documents(
 
     # Order id of each invoice; the range filter leaves out invoices with none.
     invoice_orders: dict[int, int] = {}
-    invoice_rows = Invoice.objects.filter(company=company, **in_range)
+    invoice_rows = Invoice.objects.filter(order_id__in=order_ids)
     for invoice in read_instances(invoice_rows.order_by("pk")):
+        if invoice.company_id != company.pk:
+            continue
         invoice.currency = currencies[invoice.currency_id]
         if invoice.order_id is not None:
             invoice_orders[invoice.pk] = invoice.order_id
@@ -333,7 +349,7 @@ def _load_documents(
     ):
         order_id = invoice_orders[allocation.invoice_id]
         documents[order_id].allocations.append(allocation)
-    _load_returns(company, first, last, documents)
+    _load_returns(company, documents)
     return list(documents.values())
 
 
@@ -389,14 +405,12 @@ def _instance[M: Model](
     return instance
 
 
-def _load_returns(
-    company: Company, first: int, last: int, documents: dict[int, OrderDocuments]
-) -> None:
-    returns = ReturnAuthorization.objects.filter(
-        company=company, order_id__gte=first, order_id__lte=last
-    )
+def _load_returns(company: Company, documents: dict[int, OrderDocuments]) -> None:
+    returns = ReturnAuthorization.objects.filter(order_id__in=list(documents))
     order_of = {}
     for authorization in returns.order_by("pk"):
+        if authorization.company_id != company.pk:
+            continue
         order_of[authorization.pk] = authorization.order_id
         documents[authorization.order_id].returns.append(authorization)
     if not order_of:

@@ -7,6 +7,8 @@ the same result and a wrong figure is fixed by the next refresh.
 """
 
 import logging
+import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -1024,11 +1026,15 @@ def insert_rows(objects: Sequence[models.Model]) -> None:
 
 
 def insert_values(
-    model: type[models.Model], rows: Sequence[dict[str, Any]]
+    model: type[models.Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning: bool = True,
 ) -> list[int]:
     """Insert rows given as ``{attname: value}`` without model instances.
 
-    Return the new ids in the order of ``rows``. A column a row leaves out
+    Return the new ids in the order of ``rows``, or none when ``returning``
+    is false, which saves PostgreSQL a query for them. A column a row leaves out
     gets the field's default, and an ``auto_now`` or ``auto_now_add`` time
     gets one time for the whole call. Every row must name the same columns.
     The matching pass writes its match groups and audit events this way,
@@ -1066,7 +1072,7 @@ def insert_values(
             else:
                 values.append(adapter(row[attname]))
         prepared.append(values)
-    return _insert_prepared(model, columns, prepared)
+    return _insert_prepared(model, columns, prepared, returning=returning)
 
 
 def _column_adapter(column: "models.Field[Any, Any]", connection: Any) -> Any:
@@ -1095,16 +1101,29 @@ def _insert_prepared(
     model: type[models.Model],
     columns: "list[models.Field[Any, Any]]",
     rows: list[list[Any]],
+    *,
+    returning: bool = True,
 ) -> list[int]:
-    """Run the multi-row INSERT ... RETURNING of prepared ``rows``; return ids."""
+    """Run the multi-row INSERT ... RETURNING of prepared ``rows``; return ids.
+
+    Without ``returning`` the ids are not read and an empty list is returned.
+    """
     meta = model._meta
     pk = meta.pk
     if pk is None:
         raise ValueError(f"{meta.label} has no primary key.")
     connection = connections[router.db_for_write(model)]
     names = [column.column or column.name for column in columns]
+    if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        pk_column = (pk.column or pk.name) if returning else None
+        return _copy_prepared(connection, meta.db_table, pk_column, names, rows)
     quote = connection.ops.quote_name
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sqlite = connection.vendor == "sqlite"
+    # On SQLite the statement is written with the driver's own ? marks and run
+    # on the driver's cursor: Django's wrapper turns each %s into ? with a
+    # regular expression, 3 ms for a statement of 500 rows of 22 columns.
+    mark = "?" if sqlite else "%s"
+    placeholder = "(" + ", ".join([mark] * len(columns)) + ")"
     head = (
         f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608 (names from the model)
         f"({', '.join(quote(name) for name in names)}) VALUES "
@@ -1117,9 +1136,69 @@ def _insert_prepared(
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
             params = [value for row in chunk for value in row]
-            cursor.execute(head + ", ".join([placeholder] * len(chunk)) + tail, params)
+            statement = head + ", ".join([placeholder] * len(chunk)) + tail
+            if sqlite:
+                started = time.perf_counter()
+                with connection.wrap_database_errors:
+                    sqlite3.Cursor.execute(cursor.cursor, statement, params)
+                _log_query(connection, statement, started)
+            else:
+                cursor.execute(statement, params)
             ids.extend(pk_value for (pk_value,) in cursor.fetchall())
+    return ids if returning else []
+
+
+# From this many rows on, PostgreSQL loads them with COPY (see _copy_prepared).
+COPY_MIN_ROWS = 100
+
+
+def _copy_prepared(
+    connection: Any,
+    table: str,
+    pk_column: str | None,
+    names: list[str],
+    rows: list[list[Any]],
+) -> list[int]:
+    """Load ``rows`` with COPY on PostgreSQL; return their ids if ``pk_column``.
+
+    COPY returns no ids, so with ``pk_column`` they are drawn first, in one
+    query, from the identity column's sequence, as the inserts would draw
+    them. Without it the database numbers the rows and no id is returned.
+    """
+    quote = connection.ops.quote_name
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if pk_column is not None:
+            # The sequence is looked up once, not once per row.
+            cursor.execute(
+                "SELECT nextval(seq.name) FROM "
+                "(SELECT pg_get_serial_sequence(%s, %s)::regclass AS name) AS seq, "
+                "generate_series(1, %s) ORDER BY 1",
+                [quote(table), pk_column, len(rows)],
+            )
+            ids = [pk_value for (pk_value,) in cursor.fetchall()]
+            names = [pk_column, *names]
+            rows = [[pk_value, *row] for pk_value, row in zip(ids, rows, strict=True)]
+        columns = ", ".join(quote(name) for name in names)
+        statement = f"COPY {quote(table)} ({columns}) FROM STDIN"
+        started = time.perf_counter()
+        # The driver's cursor: Django's wrapper has no copy().
+        with cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        _log_query(connection, statement, started)
     return ids
+
+
+def _log_query(connection: Any, statement: str, started: float) -> None:
+    """Log a statement run on the driver's cursor, as Django logs its own.
+
+    Query counts in tests (``CaptureQueriesContext``) and ``DEBUG``'s query
+    log then still see it.
+    """
+    if connection.queries_logged:
+        seconds = time.perf_counter() - started
+        connection.queries_log.append({"sql": statement, "time": f"{seconds:.3f}"})
 
 
 def _figures(instance: models.Model, names: Iterable[str]) -> dict[str, str]:

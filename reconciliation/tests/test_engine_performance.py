@@ -17,7 +17,7 @@ from core.models import AuditEvent
 from reconciliation.cash import match_payment
 from reconciliation.matching import build_context, run_matching
 from reconciliation.models import Allocation, Company, Invoice, MatchGroup, Party
-from reconciliation.services import insert_rows, insert_values
+from reconciliation.services import COPY_MIN_ROWS, insert_rows, insert_values
 from reconciliation.tests.factories import (
     CompanyFactory,
     PartyFactory,
@@ -115,7 +115,10 @@ def test_second_pass_writes_nothing():
     writes = [
         query["sql"]
         for query in captured.captured_queries
-        if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        if query["sql"]
+        .lstrip()
+        .upper()
+        .startswith(("INSERT", "UPDATE", "DELETE", "COPY"))
     ]
     assert writes == []
     assert summary.opened == 0
@@ -164,7 +167,9 @@ def test_insert_rows_sets_ids_and_times():
     assert all(not row._state.adding for row in rows)
 
 
-def test_insert_values_fills_defaults_and_returns_ids():
+# On PostgreSQL, the larger count loads the rows with COPY.
+@pytest.mark.parametrize("count", [2, COPY_MIN_ROWS + 1])
+def test_insert_values_fills_defaults_and_returns_ids(count):
     company = CompanyFactory.create()
     before = timezone.now()
     rows = [
@@ -176,10 +181,10 @@ def test_insert_values_fills_defaults_and_returns_ids():
             "outcome": MatchGroup.Outcome.EXCEPTION,
             "rule": "billing.qty@1",
             "rule_version": "v2",
-            "compared": {"invoiced": str(index)},
+            "compared": {"invoiced": str(index), "text": 'a "quoted"\tvalue'},
             "residual": Decimal("2.25"),
         }
-        for index in range(2)
+        for index in range(count)
     ]
 
     ids = insert_values(MatchGroup, rows)
@@ -193,13 +198,23 @@ def test_insert_values_fills_defaults_and_returns_ids():
     )
     assert [row[0] for row in stored] == ids
     assert [row[1:] for row in stored] == [
-        (f"C:line:{index}", {"invoiced": str(index)}, Decimal("2.25"), "rule", 0, None)
-        for index in range(2)
+        (
+            f"C:line:{index}",
+            {"invoiced": str(index), "text": 'a "quoted"\tvalue'},
+            Decimal("2.25"),
+            "rule",
+            0,
+            None,
+        )
+        for index in range(count)
     ]
     times = MatchGroup.objects.filter(company=company).values_list(
         "created_at", "updated_at"
     )
     assert all(created >= before and updated >= before for created, updated in times)
+    # The ids came from the table's sequence, so the next row follows them.
+    later = insert_values(MatchGroup, [{**rows[0], "key": "C:line:later"}])
+    assert later[0] > max(ids)
 
 
 def test_insert_values_without_rows_runs_no_query():
