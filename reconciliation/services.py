@@ -377,7 +377,7 @@ class LockedRows(NamedTuple):
 
     payment: Payment
     invoice: Invoice
-    # What the payment has left, and the sum of its allocations.
+    # The amount left on the payment, and the sum of its allocations.
     available: Decimal
     allocated: Decimal
     # The invoice's order, read by its lock; None when the invoice has no
@@ -530,14 +530,15 @@ def _refresh_allocated(
     source: str,
     events: list[AuditEvent],
 ) -> None:
-    """Recompute what one new allocation changed, and append ``events``.
+    """Recompute what one new allocation changed, and insert it with ``events``.
 
     An allocation changes the paid and written-off amounts of its invoice,
     the paid amounts of the order's lines, the order's payment status and
-    what the payment has left. ``_refresh`` recomputes all of that and also
-    the shipped and invoiced quantities, which no allocation changes; this
-    leaves those as stored and runs three reads instead of ten.
-    ``allocated`` is the payment's allocations' sum, the new one included.
+    the amount left on the payment. ``_refresh`` recomputes all of that and
+    also the shipped and invoiced quantities, which no allocation changes.
+    This leaves those as stored, so it runs three reads instead of nine.
+    ``allocated`` is the sum of the payment's allocations, the new one
+    included.
     """
     invoices, paid, written_off = _invoices_with_allocations(order.pk)
     invoice_lines = list(
