@@ -58,6 +58,12 @@ class Question(TimeStampedModel):
     accepted_answer = models.OneToOneField(
         "Answer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The accepted answer's score, copied by database triggers (migration
+    # 0007) whenever either changes, so the help panel's index can order
+    # answered questions by it. The application never writes it. On SQLite,
+    # a migration that rebuilds this table or answers_answer drops the
+    # triggers and must create them again.
+    accepted_score = models.IntegerField(null=True, blank=True, editable=False)
     # A duplicate points at its original, which is never a duplicate itself.
     duplicate_of = models.ForeignKey(
         "self",
@@ -81,6 +87,12 @@ class Question(TimeStampedModel):
             models.Index(
                 fields=["crm_function", "created_at", "id"],
                 name="question_function_oldest",
+            ),
+            # The help panel's answered questions of one context, best first.
+            models.Index(
+                fields=["context", "-accepted_score", "-created_at", "id"],
+                name="question_context_best_answer",
+                condition=models.Q(accepted_answer__isnull=False),
             ),
         ]
         constraints = [
@@ -273,7 +285,11 @@ class FaqEntry(TimeStampedModel):
         indexes = [
             models.Index(
                 fields=["crm_function", "review_due_on"], name="faq_function_due"
-            )
+            ),
+            # The help panel's order within a context level.
+            models.Index(
+                fields=["-helpful_count", "-updated_at", "id"], name="faq_most_helpful"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -39,6 +39,7 @@ from answers.models import (
     QuestionComment,
     ScreenChange,
 )
+from communities.models import Community
 from communities.selectors import visible_communities
 from core.text import clean_line
 from social.models import Comment, Post
@@ -49,6 +50,28 @@ MAX_COMMENTS_SHOWN = 200
 
 def visible_questions(viewer: Viewer) -> QuerySet[Question]:
     questions = Question.objects.filter(community__in=visible_communities(viewer))
+    return _own_company_only(viewer, questions)
+
+
+def visible_questions_outside_private(viewer: Viewer) -> QuerySet[Question]:
+    """Return ``visible_questions`` minus those in private communities.
+
+    For lists shown alike to a whole audience (the help panel), since who
+    may read a private community depends on membership. Each row's community
+    is checked by a correlated EXISTS, so a read that walks an index in its
+    ORDER BY stops after its first rows.
+    """
+    communities = (
+        visible_communities(viewer)
+        .exclude(visibility=Community.Visibility.PRIVATE)
+        .filter(pk=OuterRef("community_id"))
+    )
+    return _own_company_only(viewer, Question.objects.filter(Exists(communities)))
+
+
+def _own_company_only(
+    viewer: Viewer, questions: QuerySet[Question]
+) -> QuerySet[Question]:
     if isinstance(viewer, User) and viewer.is_external:
         # A customer's question names their orders and invoices; other
         # customer companies in the same space must not read it.

@@ -59,6 +59,13 @@ class Document(TimeStampedModel):
 
     class Meta:
         ordering = ["title"]
+        indexes = [
+            # The help panel's order within a context level.
+            models.Index(
+                fields=["-helpful_count", "-updated_at", "id"],
+                name="document_most_helpful",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(helpful_count__gte=0)
