@@ -4,25 +4,24 @@ Content tagged with the requested context comes first, then content tagged
 with its parents, nearest first; within one level, more helpful and more
 recently updated content ranks higher. The panel reports the most specific
 context that had content, so a screen can say when it fell back to a parent.
-The panel runs a fixed number of queries whatever the content volume.
+The panel runs a fixed number of queries whatever the content volume, and
+each reads only the first rows of each level (``assist.ranking``).
 """
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Max, Model, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import CrmFunction, User
 from accounts.permissions import Viewer
-from answers.models import FaqEntry
-from answers.selectors import visible_faq_entries, visible_questions
+from answers.selectors import visible_faq_entries
 from assist.caching import cached_panel
 from assist.contexts import DECLARED_KEYS
 from assist.models import Availability, HelpContext
-from communities.models import Community
-from library.models import Document
+from assist.ranking import ranked_answered_questions, ranked_items
 from library.selectors import visible_documents
 
 MAX_SHOWN_KEY = 120
@@ -138,20 +137,6 @@ def viewer_audience(viewer: Viewer) -> str:
     return f"internal:{viewer.learner_group_id or '-'}"
 
 
-def _written_for(
-    viewer: Viewer, through: type[Model], owner_column: str
-) -> Exists | Value:
-    """Return whether a row's learner groups include the viewer's."""
-    group_id = viewer.learner_group_id if isinstance(viewer, User) else None
-    if group_id is None:
-        return Value(False)
-    return Exists(
-        through._default_manager.filter(
-            **{owner_column: OuterRef("pk"), "learnergroup_id": group_id}
-        )
-    )
-
-
 def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     """Build the panel from the database, bypassing the cache."""
     chain = context_chain(key)
@@ -159,63 +144,37 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
         (context.crm_function for context in chain if context.crm_function), None
     )
     limit = settings.HELP_PANEL_LIMIT
-    key_at_depth = {context.depth: context.key for context in chain}
-    ranking = (
-        "-match_depth",
-        "-written_for_reader",
-        "-helpful_count",
-        "-updated_at",
-        "pk",
+    group_id = viewer.learner_group_id if isinstance(viewer, User) else None
+    faq_rows = ranked_items(
+        visible_faq_entries(viewer),
+        chain=chain,
+        group_id=group_id,
+        columns=("question", "answer_html"),
+        limit=limit,
     )
-
-    faq_rows = (
-        visible_faq_entries(viewer)
-        .filter(contexts__in=chain)
-        .annotate(
-            match_depth=Max("contexts__depth"),
-            written_for_reader=_written_for(
-                viewer, FaqEntry.learner_groups.through, "faqentry_id"
-            ),
-        )
-        .order_by(*ranking)
-        .values_list("pk", "question", "answer_html", "match_depth")[:limit]
+    document_rows = ranked_items(
+        visible_documents(viewer),
+        chain=chain,
+        group_id=group_id,
+        columns=("title", "summary"),
+        limit=limit,
     )
-    document_rows = (
-        visible_documents(viewer)
-        .filter(contexts__in=chain)
-        .annotate(
-            match_depth=Max("contexts__depth"),
-            written_for_reader=_written_for(
-                viewer, Document.learner_groups.through, "document_id"
-            ),
-        )
-        .order_by(*ranking)
-        .values_list("pk", "title", "summary", "match_depth")[:limit]
-    )
-    # Questions in private communities are left out: who may read them
-    # depends on membership, not on the audience the panel is cached for.
-    answered_rows = (
-        visible_questions(viewer)
-        .exclude(community__visibility=Community.Visibility.PRIVATE)
-        .filter(context__in=chain, accepted_answer__isnull=False)
-        .order_by("-context__depth", "-accepted_answer__score", "-created_at", "pk")
-        .values_list("pk", "title", "context__depth")[:limit]
-    )
+    question_rows = ranked_answered_questions(viewer, chain=chain, limit=limit)
     return HelpPanel(
         context=chain[0],
         chain=chain,
         crm_function=crm_function,
         faq_entries=[
-            FaqItem(pk, question, answer_html, key_at_depth[depth])
-            for pk, question, answer_html, depth in faq_rows
+            FaqItem(pk, question, answer_html, context.key)
+            for context, (pk, question, answer_html) in faq_rows
         ],
         documents=[
-            DocumentItem(pk, title, summary, key_at_depth[depth])
-            for pk, title, summary, depth in document_rows
+            DocumentItem(pk, title, summary, context.key)
+            for context, (pk, title, summary) in document_rows
         ],
         answered_questions=[
-            AnsweredQuestion(pk, title, key_at_depth[depth])
-            for pk, title, depth in answered_rows
+            AnsweredQuestion(pk, title, context.key)
+            for context, (pk, title) in question_rows
         ],
         super_users=list_super_users(viewer=viewer, crm_function=crm_function),
     )

@@ -1,0 +1,331 @@
+"""Ranked reads for the help panel: the database orders and limits each level.
+
+The panel ranks by the context level first (the requested context, then
+its parents, nearest first). So each level of the chain is read on its own,
+with ORDER BY and a small LIMIT, and the levels are merged here. The parts
+of one list are one statement (UNION ALL), and each reads only the first
+rows of its level, through an index in the ranking's order or through a
+link set known to be small. The reads cost the same few statements and
+rows whether a context has ten items or ten thousand.
+
+FAQ entries and library items rank, within a level, those written for the
+reader's learner group first, then by helpful votes, the latest update and
+the id. An item tagged at several levels counts at the deepest. Two parts
+per level give the exact first ``limit`` of that order: the items written
+for the reader's group (at most ``2 * limit``) and all items (at most
+``3 * limit``). ``merge_levels`` says why these sizes suffice.
+
+Answered questions have one context each and rank by their accepted
+answer's score (copied to the question, see ``Question.accepted_score``),
+the newest question first, then the id.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connection
+from django.db.models import Model, QuerySet
+
+from accounts.permissions import Viewer
+from answers.selectors import visible_questions_outside_private
+from assist.models import HelpContext
+
+# A row as the panel shows it: the id, then the item's own columns.
+Row = tuple[Any, ...]
+RankedRow = tuple[HelpContext, Row]
+
+
+def in_rank_order(rows: list[Row], *, columns: int) -> list[Row]:
+    """Sort one part's rows by its ranking columns (after the shown ones).
+
+    UNION ALL does not promise to keep each part's order, so the order is
+    restored from the ranking columns: the first descending, the second
+    descending, the id ascending. Each part's values come from one column,
+    so they compare the same way the database compared them.
+    """
+    ordered = sorted(rows, key=lambda row: row[0])
+    ordered.sort(key=lambda row: row[columns + 1], reverse=True)
+    ordered.sort(key=lambda row: row[columns], reverse=True)
+    return [row[:columns] for row in ordered]
+
+
+# A level or a learner group with at most this many links is read whole
+# (then sorted); a larger one is read by walking the items in rank order,
+# which finds ``k`` of its items after about ``k * items / links`` rows.
+SMALL_SET = 600
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Quoted names of an item table and its two link tables."""
+
+    items: str
+    contexts: str
+    context_owner: str
+    context_key: str
+    groups: str
+    group_owner: str
+    group_key: str
+
+    @classmethod
+    def of(cls, model: type[Model]) -> "_Tables":
+        quote = connection.ops.quote_name
+        contexts = model._meta.get_field("contexts")
+        groups = model._meta.get_field("learner_groups")
+        return cls(
+            items=quote(model._meta.db_table),
+            contexts=quote(contexts.m2m_db_table()),  # type: ignore[union-attr]
+            context_owner=quote(contexts.m2m_column_name()),  # type: ignore[union-attr]
+            context_key=quote(contexts.m2m_reverse_name()),  # type: ignore[union-attr]
+            groups=quote(groups.m2m_db_table()),  # type: ignore[union-attr]
+            group_owner=quote(groups.m2m_column_name()),  # type: ignore[union-attr]
+            group_key=quote(groups.m2m_reverse_name()),  # type: ignore[union-attr]
+        )
+
+
+def _where(items: QuerySet[Any]) -> tuple[str, list[Any]] | None:
+    """Compile the visibility rule of ``items``, or None when it matches nothing."""
+    query = items.query
+    compiler = query.get_compiler(using=items.db)
+    try:
+        sql, params = query.where.as_sql(compiler, connection)
+    except EmptyResultSet:
+        return None
+    except FullResultSet:
+        return "1 = 1", []
+    return sql, list(params)
+
+
+class _ItemReads:
+    """The two statements that read one list: a census, then the parts.
+
+    The census counts, up to ``SMALL_SET``, the links of each level and of
+    the reader's group, and, up to ``limit``, the visible items among each
+    level's first ``SMALL_SET`` links. From it, each level is read by the
+    cheaper of two plans: a small level whole through its links (then
+    sorted), a large one by walking the items' rank index and checking the
+    link of each. The items written for the group go through the smaller
+    link set when one is small, else by the walk checking both links. A
+    level is not read at all when a deeper level has ``limit`` visible
+    items, since then every item shown matched at least that deep.
+    """
+
+    def __init__(
+        self, items: QuerySet[Any], where: tuple[str, list[Any]], columns: str
+    ) -> None:
+        self.t = _Tables.of(items.model)
+        self.columns = columns
+        self.where, self.where_params = where
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def capped_links(self, table: str, key: str, value: int) -> tuple[str, list[Any]]:
+        capped = f"SELECT 1 FROM {table} WHERE {key} = %s LIMIT {SMALL_SET + 1}"  # noqa: S608
+        return f"(SELECT count(*) FROM ({capped}) capped)", [value]  # noqa: S608
+
+    def visible_at(self, context_id: int, limit: int) -> tuple[str, list[Any]]:
+        t = self.t
+        first = (
+            f"SELECT {t.context_owner} AS owner FROM {t.contexts} "  # noqa: S608
+            f"WHERE {t.context_key} = %s LIMIT {SMALL_SET}"
+        )
+        visible = (
+            f"SELECT 1 FROM ({first}) first_links JOIN {t.items} "  # noqa: S608
+            f"ON {t.items}.id = first_links.owner WHERE {self.where} LIMIT {limit}"
+        )
+        return (
+            f"(SELECT count(*) FROM ({visible}) visible)",  # noqa: S608
+            [context_id, *self.where_params],
+        )
+
+    def census(
+        self, chain: list[HelpContext], group_id: int | None, limit: int
+    ) -> tuple[list[tuple[int, int]], int]:
+        """Return (links, visible items) per level and the group's links."""
+        t = self.t
+        counts = [
+            count
+            for context in chain
+            for count in (
+                self.capped_links(t.contexts, t.context_key, context.pk),
+                self.visible_at(context.pk, limit),
+            )
+        ]
+        if group_id is not None:
+            counts.append(self.capped_links(t.groups, t.group_key, group_id))
+        sql = "SELECT " + ", ".join(count for count, _ in counts)
+        params = [value for _, values in counts for value in values]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        levels = [(row[2 * index], row[2 * index + 1]) for index in range(len(chain))]
+        return levels, row[-1] if group_id is not None else 0
+
+    def tagged(self, table: str, owner: str, key: str) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM {table} link WHERE link.{owner} = "  # noqa: S608
+            f"{self.t.items}.id AND link.{key} = %s)"
+        )
+
+    def through(self, table: str, owner: str, key: str) -> str:
+        return f"{self.t.items}.id IN (SELECT {owner} FROM {table} WHERE {key} = %s)"  # noqa: S608
+
+    def part(self, filters: list[tuple[str, int]], *, walk: bool, size: int) -> int:
+        """Add one ranked part; return its index among the parts."""
+        items = self.t.items
+        # "+ 0" keeps the engine from walking the rank index for a small set.
+        first_key = "helpful_count" if walk else "helpful_count + 0"
+        conditions = [self.where, *(sql for sql, _ in filters)]
+        sql = (
+            f"SELECT {items}.id, {self.columns}, helpful_count, updated_at "  # noqa: S608
+            f"FROM {items} WHERE {' AND '.join(conditions)} "
+            f"ORDER BY {first_key} DESC, updated_at DESC, {items}.id LIMIT {size}"
+        )
+        index = len(self.parts)
+        self.parts.append(f"SELECT {index} AS part, p{index}.* FROM ({sql}) p{index}")  # noqa: S608
+        self.params.extend([*self.where_params, *(value for _, value in filters)])
+        return index
+
+    def fetch(self) -> list[list[Row]]:
+        rows: list[list[Row]] = [[] for _ in self.parts]
+        if not self.parts:
+            return rows
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(self.parts), self.params)
+            for index, *values in cursor.fetchall():
+                rows[index].append(tuple(values))
+        return rows
+
+
+def ranked_items(
+    items: QuerySet[Any],
+    *,
+    chain: list[HelpContext],
+    group_id: int | None,
+    columns: tuple[str, str],
+    limit: int,
+) -> list[RankedRow]:
+    """Return the first ``limit`` items of the chain with the level they matched.
+
+    ``items`` is the reader's visible FAQ entries or library items; both
+    have ``contexts``, ``learner_groups``, ``helpful_count`` and
+    ``updated_at``.
+    """
+    where = _where(items)
+    if where is None:
+        return []
+    shown = ", ".join(connection.ops.quote_name(name) for name in columns)
+    reads = _ItemReads(items, where, shown)
+    t = reads.t
+    levels, group_links = reads.census(chain, group_id, limit)
+
+    parts: list[tuple[list[int], list[int]]] = []
+    for context, (links, visible) in zip(chain, levels, strict=True):
+        small = links <= SMALL_SET
+        at_level = (
+            reads.tagged(t.contexts, t.context_owner, t.context_key),
+            context.pk,
+        )
+        via_level = (
+            reads.through(t.contexts, t.context_owner, t.context_key),
+            context.pk,
+        )
+        everything = [
+            reads.part(
+                [via_level] if small else [at_level], walk=not small, size=3 * limit
+            )
+        ]
+        written_for: list[int] = []
+        if group_id is not None:
+            for_group = (reads.tagged(t.groups, t.group_owner, t.group_key), group_id)
+            via_group = (reads.through(t.groups, t.group_owner, t.group_key), group_id)
+            if group_links <= SMALL_SET:
+                filters, walk = [via_group, at_level], False
+            elif small:
+                filters, walk = [via_level, for_group], False
+            else:
+                filters, walk = [at_level, for_group], True
+            written_for = [reads.part(filters, walk=walk, size=2 * limit)]
+        parts.append((written_for, everything))
+        if visible >= limit:
+            break
+
+    rows = reads.fetch()
+    width = 1 + len(columns)
+    read_levels = [
+        (
+            in_rank_order([row for i in group for row in rows[i]], columns=width),
+            in_rank_order([row for i in every for row in rows[i]], columns=width),
+        )
+        for group, every in parts
+    ]
+    return merge_levels(chain[: len(read_levels)], read_levels, limit=limit)
+
+
+def merge_levels(
+    chain: list[HelpContext], levels: list[tuple[list[Row], list[Row]]], *, limit: int
+) -> list[RankedRow]:
+    """Merge each level's two ranked parts, deepest level first.
+
+    Why the parts' sizes suffice: a level is read only while the deeper
+    levels gave fewer than ``limit`` rows, and then each deeper level was
+    read whole (a full part has more than ``limit`` rows of its own level),
+    so ``seen`` holds every item tagged deeper: fewer than ``limit``. The
+    written-for part, if it is full (``2 * limit``), alone has more than
+    ``limit`` rows of this level. If it is not full, it holds every item of
+    the level written for the group, and the all-items part is cut only
+    after at least ``3 * limit`` rows, fewer than ``2 * limit`` of them
+    deeper or written for the group.
+    """
+    chosen: list[RankedRow] = []
+    seen: set[Any] = set()
+    for context, (written_for, everything) in zip(chain, levels, strict=True):
+        group_ids = {row[0] for row in written_for}
+        rows = [row for row in written_for if row[0] not in seen]
+        rows += [
+            row for row in everything if row[0] not in seen and row[0] not in group_ids
+        ]
+        chosen += [(context, row) for row in rows]
+        if len(chosen) >= limit:
+            break
+        seen |= group_ids
+        seen |= {row[0] for row in everything}
+    return chosen[:limit]
+
+
+def ranked_answered_questions(
+    viewer: Viewer, *, chain: list[HelpContext], limit: int
+) -> list[RankedRow]:
+    """Return the first ``limit`` answered questions of the chain, by level.
+
+    Questions in private communities are left out: who may read them
+    depends on membership, not on the audience the panel is cached for.
+    Each level walks the index ``question_context_best_answer``.
+    """
+    questions = visible_questions_outside_private(viewer)
+    where = _where(questions)
+    if where is None:
+        return []
+    rule, rule_params = where
+    table = connection.ops.quote_name(questions.model._meta.db_table)
+    parts: list[str] = []
+    params: list[Any] = []
+    for index, context in enumerate(chain):
+        sql = (
+            f"SELECT id, title, accepted_score, created_at FROM {table} "  # noqa: S608
+            f"WHERE {rule} AND context_id = %s AND accepted_answer_id IS NOT NULL "
+            f"ORDER BY accepted_score DESC, created_at DESC, id LIMIT {limit}"
+        )
+        parts.append(f"SELECT {index} AS part, p{index}.* FROM ({sql}) p{index}")  # noqa: S608
+        params.extend([*rule_params, context.pk])
+
+    rows: list[list[Row]] = [[] for _ in chain]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for index, *values in cursor.fetchall():
+            rows[index].append(tuple(values))
+    chosen: list[RankedRow] = []
+    for context, level in zip(chain, rows, strict=True):
+        chosen += [(context, row) for row in in_rank_order(level, columns=2)]
+    return chosen[:limit]
