@@ -144,23 +144,29 @@ class _ItemReads:
     ) -> tuple[list[tuple[int, int]], int]:
         """Return (links, visible items) per level and the group's links."""
         t = self.t
-        counts = [
-            count
-            for context in chain
-            for count in (
-                self.capped_links(t.contexts, t.context_key, context.pk),
-                self.visible_at(context.pk, limit),
-            )
-        ]
+        # When every item is visible (an employee's rule), the visible
+        # items among the first links are those links: no join needed.
+        everything_visible = self.where == "1 = 1"
+        counts = []
+        for context in chain:
+            counts.append(self.capped_links(t.contexts, t.context_key, context.pk))
+            if not everything_visible:
+                counts.append(self.visible_at(context.pk, limit))
         if group_id is not None:
             counts.append(self.capped_links(t.groups, t.group_key, group_id))
         sql = "SELECT " + ", ".join(count for count, _ in counts)
         params = [value for _, values in counts for value in values]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        levels = [(row[2 * index], row[2 * index + 1]) for index in range(len(chain))]
-        return levels, row[-1] if group_id is not None else 0
+            row = list(cursor.fetchone())
+
+        group_links = row.pop() if group_id is not None else 0
+        levels = []
+        for _ in chain:
+            links = row.pop(0)
+            visible = min(links, SMALL_SET, limit) if everything_visible else row.pop(0)
+            levels.append((links, visible))
+        return levels, group_links
 
     def tagged(self, table: str, owner: str, key: str) -> str:
         return (

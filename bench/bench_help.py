@@ -14,6 +14,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,7 +123,9 @@ def prepare_knowledge() -> tuple[Client, str, str]:
     """Sign in an employee of the generated data set; pick the busiest and
     the quietest context."""
     from accounts.models import Role, User
+    from answers.models import FaqEntry
     from assist.models import HelpContext
+    from library.models import Document
 
     call_command("migrate", verbosity=0)
     reader = (
@@ -132,11 +135,15 @@ def prepare_knowledge() -> tuple[Client, str, str]:
     )
     if reader is None:
         raise SystemExit("The data set has no sales representative to sign in as.")
-    by_items = HelpContext.objects.annotate(
-        items=Count("faq_entries", distinct=True) + Count("documents", distinct=True)
-    ).values_list("key", flat=True)
-    busiest = by_items.order_by("-items", "key").first()
-    quietest = by_items.order_by("items", "key").first()
+    # Counted per link table: joining both at once would multiply the rows
+    # of a busy context.
+    items: Counter[int] = Counter()
+    for through in (FaqEntry.contexts.through, Document.contexts.through):
+        counts = through.objects.values("helpcontext_id").annotate(n=Count("id"))
+        items.update({row["helpcontext_id"]: row["n"] for row in counts})
+    keys = dict(HelpContext.objects.values_list("pk", "key"))
+    busiest = keys[min(keys, key=lambda pk: (-items[pk], keys[pk]))]
+    quietest = keys[min(keys, key=lambda pk: (items[pk], keys[pk]))]
     client = Client()
     client.force_login(reader)
     return client, str(busiest), str(quietest)
@@ -155,12 +162,6 @@ def main() -> None:
     cases = [
         Case("bare signed-in JSON view (floor)", "/bench/bare"),
         Case("the same help JSON from memory (floor)", "/bench/help-memory"),
-        Case(f"help endpoint, {context_key}", help_url),
-        Case(
-            "help endpoint, cache emptied before each request",
-            help_url,
-            before=cache.clear,
-        ),
     ]
     if quietest is not None:
         # The panel reads a small context whole and a large one by its rank
@@ -172,6 +173,15 @@ def main() -> None:
                 before=cache.clear,
             )
         )
+    # The cached case comes right after the case that fills its cache entry.
+    cases += [
+        Case(
+            "help endpoint, cache emptied before each request",
+            help_url,
+            before=cache.clear,
+        ),
+        Case(f"help endpoint, {context_key}", help_url),
+    ]
     if not options.knowledge:
         cases.append(
             Case(
