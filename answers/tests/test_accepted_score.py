@@ -74,7 +74,7 @@ def test_deleting_the_accepted_answer_clears_the_copy(
     assert copied_score(payments_question) is None
 
 
-def test_outside_private_is_visible_questions_minus_private_communities(
+def test_outside_private_matches_visible_questions(
     payments_question, private_question, customer, other_party, member, sales_rep
 ):
     corner = Community.objects.create(
