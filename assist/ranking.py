@@ -13,7 +13,7 @@ reader's learner group first, then by helpful votes, the latest update and
 the id. An item tagged at several levels counts at the deepest. Two parts
 per level give the exact first ``limit`` of that order: the items written
 for the reader's group (at most ``2 * limit``) and all items (at most
-``3 * limit``). ``merge_levels`` says why these sizes suffice.
+``3 * limit``). ``merge_levels`` explains why these sizes suffice.
 
 Answered questions have one context each and rank by their accepted
 answer's score (copied to the question, see ``Question.accepted_score``),
@@ -50,9 +50,9 @@ def in_rank_order(rows: list[Row], *, columns: int) -> list[Row]:
     return [row[:columns] for row in ordered]
 
 
-# A level or a learner group with at most this many links is read whole
-# (then sorted); a larger one is read by walking the items in rank order,
-# which finds ``k`` of its items after about ``k * items / links`` rows.
+# A level or a learner group with at most this many links is read whole and
+# then sorted. A larger one is read by walking the items in rank order, which
+# finds ``k`` of its items after about ``k * items / links`` rows.
 SMALL_SET = 600
 
 
@@ -277,7 +277,7 @@ def merge_levels(
     Why the parts' sizes suffice: a level is read only while the deeper
     levels gave fewer than ``limit`` rows, and then each deeper level was
     read whole (a full part has more than ``limit`` rows of its own level),
-    so ``seen`` holds every item tagged deeper: fewer than ``limit``. The
+    so ``seen`` contains every item tagged deeper: fewer than ``limit``. The
     written-for part, if it is full (``2 * limit``), alone has more than
     ``limit`` rows of this level. If it is not full, it holds every item of
     the level written for the group, and the all-items part is cut only

@@ -250,7 +250,7 @@ def print_plans(label: str, statements: list[Statement]) -> None:
                 print("   ", *row)
 
 
-def _said(met: bool) -> str:
+def _verdict(met: bool) -> str:
     return "met" if met else "missed"
 
 
@@ -261,16 +261,16 @@ def verdict(case: Case, p95: float, floor_p95: float, page_floor_p95: float) -> 
         page_ratio = p95 / page_floor_p95 <= FEED_TARGET_RATIO
         ratio = f"<= {FEED_TARGET_RATIO:g}x"
         return (
-            f"p95 < {FEED_TARGET_MS:g} ms {_said(fast)}; "
-            f"{ratio} JSON floor {_said(json_ratio)}; "
-            f"{ratio} page floor {_said(page_ratio)}"
+            f"p95 < {FEED_TARGET_MS:g} ms {_verdict(fast)}; "
+            f"{ratio} JSON floor {_verdict(json_ratio)}; "
+            f"{ratio} page floor {_verdict(page_ratio)}"
         )
     if case.target == "publish":
         met = p95 < PUBLISH_TARGET_MS
         goal = f"p95 < {PUBLISH_TARGET_MS:g} ms"
     else:
         return ""
-    return f"{_said(met)} ({goal})"
+    return f"{_verdict(met)} ({goal})"
 
 
 def data_summary() -> str:

@@ -27,7 +27,7 @@ def copied_score(question: Question) -> int | None:
     return Question.objects.values_list("accepted_score", flat=True).get(pk=question.pk)
 
 
-def test_the_copy_follows_acceptance_and_votes(
+def test_accepted_score_follows_acceptance_and_votes(
     payments_question, super_user, sales_rep, outsider
 ):
     answer = post_answer(author=super_user, question=payments_question, body="Yes.")
@@ -49,7 +49,7 @@ def test_the_copy_follows_acceptance_and_votes(
     assert copied_score(payments_question) is None
 
 
-def test_the_copy_follows_writes_that_send_no_signal(payments_question, super_user):
+def test_accepted_score_follows_signal_free_writes(payments_question, super_user):
     answer = post_answer(author=super_user, question=payments_question, body="Yes.")
     Question.objects.filter(pk=payments_question.pk).update(accepted_answer=answer)
     Answer.objects.filter(pk=answer.pk).update(score=7)
@@ -63,7 +63,7 @@ def test_the_copy_follows_writes_that_send_no_signal(payments_question, super_us
     assert copied_score(payments_question) == 7
 
 
-def test_deleting_the_accepted_answer_clears_the_copy(
+def test_accepted_answer_deleted_clears_score(
     payments_question, super_user, sales_rep, moderator
 ):
     answer = post_answer(author=super_user, question=payments_question, body="Yes.")

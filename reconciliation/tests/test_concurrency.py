@@ -70,7 +70,7 @@ def race(*writers: Callable[[], object]) -> list[BaseException]:
         thread.start()
     for thread in threads:
         thread.join(WRITER_TIMEOUT)
-        assert not thread.is_alive(), f"a writer still runs after {WRITER_TIMEOUT} s"
+        assert not thread.is_alive(), f"writer timed out after {WRITER_TIMEOUT} s"
     return errors
 
 

@@ -28,7 +28,7 @@ register = template.Library()
 
 # The opening and byline of a card are kept in Django's cache under a digest
 # of what they are built from (see ``_card_key``).
-# NOTE: the key does not cover this module's markup; change the prefix when
+# NOTE: the key does not cover this module's markup. Change the prefix when
 # the markup of the cached parts changes, so a shared cache drops old cards.
 CARD_CACHE_PREFIX = "post-card:1"
 CARD_CACHE_SECONDS = 24 * 60 * 60
