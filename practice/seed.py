@@ -38,7 +38,7 @@ SANDBOX_TIMEZONE = "Europe/Berlin"
 # Columns a re-seed writes afresh every time: row ids, clock times, and the
 # due time, which is counted from the detection time.
 VOLATILE_FIELDS = frozenset({"id", "created_at", "updated_at", "due_at"})
-# Match keys and case fingerprints name documents by id ("C:line:41",
+# Match keys and case fingerprints name documents by id ("C:order:41",
 # "SHORT_PAYMENT:invoice:7"); the fingerprint names them by position instead.
 ID_IN_KEY = re.compile(
     r"\b(line|invoice_line|invoice|order|payment|shipment_line|shipment):(\d+)"

@@ -15,10 +15,11 @@ from decimal import Decimal
 from reconciliation.checks import (
     CheckContext,
     Finding,
-    MatchRecord,
+    LineMatch,
     OrderDocuments,
     Results,
     order_label,
+    order_match,
     shipped_by_line,
 )
 from reconciliation.models import (
@@ -103,6 +104,7 @@ def check_invoiced_quantities(
     shipped = shipped_by_line(documents)
     returned = returned_by_line(documents)
     rule = RULES["INVOICE_QTY_MISMATCH"]
+    lines: list[LineMatch] = []
     for line in documents.lines:
         if line.pk not in invoiced:
             continue
@@ -120,32 +122,35 @@ def check_invoiced_quantities(
         if not inside:
             finding = _quantity_finding(documents, line, expected, actual, by_delivery)
             results.findings.append(finding)
-        results.matches.append(
-            MatchRecord(
-                kind=MatchGroup.Kind.BILLING,
-                key=f"C:line:{line.pk}",
-                rule=rule.name,
-                rule_version=tolerance.version,
-                outcome=Outcome.EXCEPTION
-                if finding
-                else (Outcome.CLEAN if residual == 0 else Outcome.IN_TOLERANCE),
+        if finding is not None:
+            outcome = Outcome.EXCEPTION
+        else:
+            outcome = Outcome.CLEAN if residual == 0 else Outcome.IN_TOLERANCE
+        lines.append(
+            LineMatch(
+                line=line,
+                tolerance=tolerance,
+                finding=finding,
+                residual=residual,
+                outcome=outcome,
                 compared={
                     "policy": line.product.invoice_policy,
                     "expected_qty": str(expected),
                     "invoiced_qty": str(actual),
                     "credited_qty": str(credited[line.pk]),
                     "returned_qty": str(returned[line.pk]),
-                    "over_billing_pct": str(tolerance.over_billing_pct),
-                    "tolerance": tolerance.name,
                 },
-                residual=residual,
-                unit=line.product.uom,
-                explanation=finding.explanation if finding else "",
-                proposed=finding is not None,
-                order_id=documents.order.pk,
-                order_line_id=line.pk,
             )
         )
+    record = order_match(
+        documents,
+        lines,
+        kind=MatchGroup.Kind.BILLING,
+        rule=rule.name,
+        tolerance_fields=("over_billing_pct",),
+    )
+    if record is not None:
+        results.matches.append(record)
 
 
 def _quantity_finding(

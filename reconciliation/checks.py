@@ -13,6 +13,7 @@ invoice, credit note and return row that refers to it, so how the lines are
 split across rows and documents does not change the result.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -275,6 +276,7 @@ def check_shipping(
     shipped = shipped_by_line(documents)
     by_shipment = _shipments_by_line(documents)
     backordered = _lines_on_open_backorder(documents)
+    lines: list[LineMatch] = []
     for line in documents.lines:
         tolerance = documents.line_tolerance(line, context)
         qty = shipped[line.pk]
@@ -288,33 +290,124 @@ def check_shipping(
         )
         if finding is not None:
             results.findings.append(finding)
-        residual = qty - line.qty_ordered
-        outcome = _outcome(finding, residual)
         if qty <= 0 and finding is None:
             continue
-        results.matches.append(
-            MatchRecord(
-                kind=MatchGroup.Kind.SHIPMENT,
-                key=f"A:line:{line.pk}",
-                rule="shipment.quantity@1",
-                rule_version=tolerance.version,
-                outcome=outcome,
+        residual = qty - line.qty_ordered
+        lines.append(
+            LineMatch(
+                line=line,
+                tolerance=tolerance,
+                finding=finding,
+                residual=residual,
+                outcome=_outcome(finding, residual),
                 compared={
                     "ordered": str(line.qty_ordered),
                     "shipped": str(qty),
                     "shipments": by_shipment.get(line.pk, {}),
-                    "qty_under_pct": str(tolerance.qty_under_pct),
-                    "qty_over_pct": str(tolerance.qty_over_pct),
-                    "tolerance": tolerance.name,
                 },
-                residual=residual,
-                unit=line.product.uom,
-                explanation=finding.explanation if finding else "",
-                proposed=outcome == Outcome.EXCEPTION,
-                order_id=documents.order.pk,
-                order_line_id=line.pk,
             )
         )
+    record = order_match(
+        documents,
+        lines,
+        kind=MatchGroup.Kind.SHIPMENT,
+        rule="shipment.quantity@1",
+        tolerance_fields=("qty_under_pct", "qty_over_pct"),
+    )
+    if record is not None:
+        results.matches.append(record)
+
+
+@dataclass(frozen=True)
+class LineMatch:
+    """The values one rule compared for one order line, before the order's match."""
+
+    line: SalesOrderLine
+    tolerance: Tolerance
+    finding: Finding | None
+    residual: Decimal
+    outcome: str
+    compared: dict[str, Any]
+
+
+# Rank of each outcome, so an order's match takes its worst line's outcome.
+OUTCOME_RANK: dict[str, int] = {
+    Outcome.CLEAN: 0,
+    Outcome.IN_TOLERANCE: 1,
+    Outcome.EXCEPTION: 2,
+}
+
+
+def order_match(
+    documents: OrderDocuments,
+    lines: list[LineMatch],
+    *,
+    kind: str,
+    rule: str,
+    tolerance_fields: tuple[str, ...],
+) -> MatchRecord | None:
+    """Return one match of the order at a per-line control point, or None.
+
+    ``compared`` contains each line's values under ``lines`` (by line number,
+    with its residual, unit, outcome and tolerance profile) and the values
+    of each profile applied under ``tolerances``, by version. The match
+    takes its worst line's outcome and is proposed when a line is an
+    exception. Its residual is the lines' sum when they share one unit;
+    otherwise it counts the lines with a residual, in the unit "lines".
+    """
+    if not lines:
+        return None
+    tolerances: dict[str, dict[str, str]] = {}
+    items = []
+    for match in lines:
+        tolerance = match.tolerance
+        if tolerance.version not in tolerances:
+            tolerances[tolerance.version] = {
+                "name": tolerance.name,
+                **{name: str(getattr(tolerance, name)) for name in tolerance_fields},
+            }
+        items.append(
+            {
+                "line": match.line.line_no,
+                **match.compared,
+                "residual": str(match.residual),
+                "unit": match.line.product.uom,
+                "outcome": match.outcome,
+                "tolerance": tolerance.version,
+            }
+        )
+    outcome = max((m.outcome for m in lines), key=OUTCOME_RANK.__getitem__)
+    units = {match.line.product.uom for match in lines}
+    if len(units) == 1:
+        residual = sum((match.residual for match in lines), ZERO)
+        unit = units.pop()
+    else:
+        residual = Decimal(sum(1 for match in lines if match.residual != 0))
+        unit = "lines"
+    order = documents.order
+    return MatchRecord(
+        kind=kind,
+        key=f"{kind}:order:{order.pk}",
+        rule=rule,
+        rule_version=_combined_version(list(tolerances)),
+        outcome=outcome,
+        compared={"lines": items, "tolerances": tolerances},
+        residual=residual,
+        unit=unit,
+        explanation=" ".join(
+            match.finding.explanation for match in lines if match.finding
+        ),
+        proposed=outcome == Outcome.EXCEPTION,
+        order_id=order.pk,
+    )
+
+
+def _combined_version(versions: list[str]) -> str:
+    """Return the one profile version, or a short hash of several, in order."""
+    if len(versions) == 1:
+        return versions[0]
+    text = " ".join(sorted(versions))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _outcome(finding: Finding | None, residual: Decimal) -> str:

@@ -72,6 +72,11 @@ GROUP_FIELDS = (
     "purchase_order_id",
 )
 LEFTOVER_REASON = "The matching pass no longer finds these documents matched."
+# Before one match per order and control point, A and C kept a match per
+# order line. The pass reverses such a match when it stores the order's,
+# whoever confirmed it, so an order never shows both.
+PER_LINE_PREFIXES = ("A:line:", "C:line:")
+PER_LINE_REASON = "Replaced by one match per order at this control point."
 
 
 class MatchError(ValueError):
@@ -208,7 +213,11 @@ def store_match_records(
             )
         )
 
-    leftovers = [row for row in existing.values() if row["origin"] == Origin.RULE]
+    leftovers = [
+        row
+        for row in existing.values()
+        if row["origin"] == Origin.RULE or row["key"].startswith(PER_LINE_PREFIXES)
+    ]
     with_allocations = set(
         Allocation.objects.filter(
             match_group_id__in=[row["id"] for row in leftovers]
@@ -218,19 +227,25 @@ def store_match_records(
     for row in leftovers:
         if row["id"] in with_allocations:
             continue
+        reason = (
+            PER_LINE_REASON
+            if row["key"].startswith(PER_LINE_PREFIXES)
+            else LEFTOVER_REASON
+        )
         group = _stored_group(company, row)
+        before_state = group.state
         group.state = State.REVERSED
         group.reversed_at = now
-        group.reversal_reason = LEFTOVER_REASON
+        group.reversal_reason = reason
         group.updated_at = now
         reversed_groups.append(group)
         events.append(
             _group_event(
                 "match.reversed",
                 group.pk,
-                before={"state": State.CONFIRMED},
+                before={"state": before_state},
                 after={"state": State.REVERSED},
-                reason=LEFTOVER_REASON,
+                reason=reason,
             )
         )
 

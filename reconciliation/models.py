@@ -839,12 +839,14 @@ class ToleranceProfile(TimeStampedModel):
 
 
 class MatchGroup(TimeStampedModel):
-    """One pairwise match at a control point, as a rule or a person made it.
+    """One match at a control point, as a rule or a person made it.
 
-    ``key`` names what was matched (``A:line:12``, ``D:invoice:7``); at most one
-    group per key is not reversed. ``compared`` keeps the values the rule
-    compared at match time and ``residual`` what remained, so the match can be
-    explained later even after the documents change.
+    ``key`` names what was matched (``A:order:12``, ``D:invoice:7``); at most
+    one group per key is not reversed. Control points A and C keep one group
+    per order, with each line's values in ``compared["lines"]``. ``compared``
+    keeps the values the rule compared at match time and ``residual`` what
+    remained, so the match can be explained later even after the documents
+    change.
     """
 
     class Kind(models.TextChoices):
@@ -870,7 +872,7 @@ class MatchGroup(TimeStampedModel):
         PERSON = "person", "Person"
         IMPORT = "import", "Import"
 
-    # The pass inserts about seven groups per order, so the table keeps only
+    # The pass inserts about three groups per order, so the table keeps only
     # the indexes some query reads (see Meta.indexes): no index on the
     # creation time, and the optional keys are indexed where they are set.
     created_at = models.DateTimeField(auto_now_add=True)

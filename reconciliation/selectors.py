@@ -6,6 +6,8 @@ orders of its own customer company (and of that company's child contacts).
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Avg,
@@ -151,10 +153,21 @@ def access_order(viewer: Viewer, number: str) -> SalesOrder:
 
 @dataclass(frozen=True)
 class MatchExplanation:
-    """One match of an order as its page explains it: what was compared."""
+    """One row of an order's "Why" section: a match, or one line of a match.
+
+    A match of control point A or C covers every line of its order, so it is
+    explained line by line. Each row has the line's outcome, residual and
+    tolerance profile. Other matches are one row each, and so are per-line
+    matches stored before A and C kept one match per order.
+    """
 
     group: MatchGroup
+    label: str
+    outcome: str
+    rule_version: str
     facts: list[tuple[str, str]]
+    residual: Decimal
+    unit: str
 
 
 def _fact_text(value: object) -> str:
@@ -163,6 +176,58 @@ def _fact_text(value: object) -> str:
     if isinstance(value, list):
         return "; ".join(_fact_text(item) for item in value)
     return "—" if value in (None, "") else str(value)
+
+
+def _facts(values: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(key.replace("_", " "), _fact_text(item)) for key, item in values.items()]
+
+
+# Keys of a line of an order's match that have their own column on the page.
+LINE_COLUMNS = frozenset({"line", "residual", "unit", "outcome", "tolerance"})
+
+
+def _explain_group(group: MatchGroup) -> list[MatchExplanation]:
+    compared = group.compared if isinstance(group.compared, dict) else {}
+    lines = compared.get("lines")
+    if not isinstance(lines, list):
+        if group.order_line is not None:
+            label = f"line {group.order_line.line_no}"
+        elif group.invoice is not None:
+            label = group.invoice.number
+        else:
+            label = ""
+        return [
+            MatchExplanation(
+                group=group,
+                label=label,
+                outcome=group.get_outcome_display(),
+                rule_version=group.rule_version,
+                facts=_facts(compared),
+                residual=group.residual,
+                unit=group.unit,
+            )
+        ]
+
+    tolerances = compared.get("tolerances", {})
+    rows = []
+    for item in lines:
+        version = item.get("tolerance", "")
+        tolerance = dict(tolerances.get(version, {}))
+        facts = {key: value for key, value in item.items() if key not in LINE_COLUMNS}
+        facts["tolerance"] = tolerance.pop("name", version)
+        facts.update(tolerance)
+        rows.append(
+            MatchExplanation(
+                group=group,
+                label=f"line {item.get('line', '?')}",
+                outcome=MatchGroup.Outcome(item["outcome"]).label,
+                rule_version=version,
+                facts=_facts(facts),
+                residual=Decimal(item.get("residual", "0")),
+                unit=item.get("unit", ""),
+            )
+        )
+    return rows
 
 
 def explain_matches(order: SalesOrder) -> list[MatchExplanation]:
@@ -176,16 +241,7 @@ def explain_matches(order: SalesOrder) -> list[MatchExplanation]:
         .select_related("order_line", "invoice")
         .order_by("kind", "pk")
     )
-    return [
-        MatchExplanation(
-            group=group,
-            facts=[
-                (key.replace("_", " "), _fact_text(value))
-                for key, value in group.compared.items()
-            ],
-        )
-        for group in groups
-    ]
+    return [row for group in groups for row in _explain_group(group)]
 
 
 def open_discrepancies(order: SalesOrder) -> list[Discrepancy]:

@@ -126,10 +126,11 @@ def test_child_contact_uses_parent_profile():
     run_matching(company=company, as_of=SHIP_AS_OF)
 
     assert open_codes(company) == []
-    shipped = group("A:line:", order=order)
+    shipped = group("A:order:", order=order)
     assert shipped.outcome == MatchGroup.Outcome.IN_TOLERANCE
     assert shipped.residual == Decimal(1)
-    assert shipped.compared["tolerance"] == "parent"
+    [line] = shipped.compared["lines"]
+    assert shipped.compared["tolerances"][line["tolerance"]]["name"] == "parent"
 
 
 def test_over_ship_inside_group_profile():
@@ -195,12 +196,12 @@ def test_profile_change_updates_rule_version():
     order = create_order(lines=[("10", "1.00")], company=company)
     create_shipment(order=order)
     run_matching(company=company, as_of=SHIP_AS_OF)
-    before = group("A:line:", order=order).rule_version
+    before = group("A:order:", order=order).rule_version
 
     profile(company, "loose", qty_over_pct=Decimal(5))
     run_matching(company=company, as_of=SHIP_AS_OF)
 
-    after = group("A:line:", order=order)
+    after = group("A:order:", order=order)
     assert after.rule_version != before
     assert (
         after.rule_version == Tolerance(name="loose", qty_over_pct=Decimal(5)).version
@@ -239,14 +240,18 @@ def test_matches_are_stored_per_control_point():
         MatchGroup.objects.filter(order=order).values_list("kind", "key", "state")
     )
     assert keys == [
-        ("A", f"A:line:{line.pk}", "confirmed"),
-        ("C", f"C:line:{line.pk}", "confirmed"),
+        ("A", f"A:order:{order.pk}", "confirmed"),
+        ("C", f"C:order:{order.pk}", "confirmed"),
         ("D", f"D:invoice:{invoice.pk}", "confirmed"),
     ]
-    shipped = group("A:line:", order=order)
-    assert shipped.compared["ordered"] == "2.0000"
-    assert shipped.compared["shipped"] == "2.0000"
+    shipped = group("A:order:", order=order)
+    [shipped_line] = shipped.compared["lines"]
+    assert shipped_line["line"] == line.line_no
+    assert shipped_line["ordered"] == "2.0000"
+    assert shipped_line["shipped"] == "2.0000"
+    assert shipped_line["outcome"] == MatchGroup.Outcome.CLEAN
     assert shipped.residual == Decimal(0)
+    assert shipped.order_line is None
     assert shipped.rule == "shipment.quantity@1"
     cash = group("D:invoice:", order=order)
     allocation = Allocation.objects.get(invoice=invoice)
@@ -260,7 +265,7 @@ def test_exception_is_proposed_not_confirmed():
 
     run_matching(company=order.company, as_of=SHIP_AS_OF)
 
-    shipped = group("A:line:", order=order)
+    shipped = group("A:order:", order=order)
     assert shipped.state == MatchGroup.State.PROPOSED
     assert shipped.outcome == MatchGroup.Outcome.EXCEPTION
     assert shipped.residual == Decimal(-4)
@@ -324,6 +329,68 @@ def test_order_page_explains_matches(sales_rep):
     assert "payment.allocation@1" in page
     assert f"version {cash.rule_version}" in page
     assert "invoice total: 100.00" in page
+
+
+def test_order_page_explains_each_line(sales_rep):
+    order = create_order(lines=[("10", "1.00"), ("4", "2.00")])
+    create_shipment(order=order, quantities={1: "6", 2: "4"})
+    run_matching(company=order.company, as_of=SHIP_AS_OF)
+    client = Client()
+    client.force_login(sales_rep)
+
+    response = client.get(f"/reconciliation/orders/{order.number}/")
+
+    page = response.content.decode()
+    shipped = group("A:order:", order=order)
+    assert page.count(f"<td>{shipped.matching_number}<br>") == 2
+    assert '<span class="muted">line 1</span>' in page
+    assert '<span class="muted">line 2</span>' in page
+    assert "Proposed · exception" in page
+    assert "Proposed · clean" in page
+    assert "ordered: 10.0000<br>shipped: 6.0000" in page
+    assert "tolerance: built-in default" in page
+
+
+def test_old_per_line_match_is_replaced(sales_rep):
+    order = create_order(lines=[("2", "5.00")])
+    create_shipment(order=order)
+    line = order.lines.get()
+    old = MatchGroup.objects.create(
+        company=order.company,
+        kind=MatchGroup.Kind.SHIPMENT,
+        key=f"A:line:{line.pk}",
+        state=MatchGroup.State.CONFIRMED,
+        outcome=MatchGroup.Outcome.CLEAN,
+        origin=MatchGroup.Origin.PERSON,
+        rule="shipment.quantity@1",
+        rule_version="0123456789ab",
+        compared={"ordered": "2.0000", "shipped": "2.0000", "tolerance": "old"},
+        residual=Decimal(0),
+        unit="pcs",
+        order=order,
+        order_line=line,
+    )
+    client = Client()
+    client.force_login(sales_rep)
+
+    page = client.get(f"/reconciliation/orders/{order.number}/").content.decode()
+    assert f"<td>{old.matching_number}<br>" in page
+    assert "ordered: 2.0000<br>shipped: 2.0000<br>tolerance: old" in page
+    assert "version 0123456789ab" in page
+
+    run_matching(company=order.company, as_of=SHIP_AS_OF)
+
+    old.refresh_from_db()
+    assert old.state == MatchGroup.State.REVERSED
+    assert old.reversal_reason == (
+        "Replaced by one match per order at this control point."
+    )
+    event = AuditEvent.objects.get(action="match.reversed", object_id=str(old.pk))
+    assert (event.before, event.after) == (
+        {"state": "confirmed"},
+        {"state": "reversed"},
+    )
+    assert group("A:", order=order).key == f"A:order:{order.pk}"
 
 
 def test_customer_page_has_no_why(customer, customer_party):
@@ -555,7 +622,7 @@ def test_unreconcile_needs_reason_and_cash_match(clerk):
         unreconcile(group_id=group("D:invoice:").pk, actor=clerk, reason=" ")
     assert str(error.value) == "Unreconciling needs a reason."
 
-    shipped = group("A:line:", order=order)
+    shipped = group("A:order:", order=order)
     with pytest.raises(MatchError) as error:
         unreconcile(group_id=shipped.pk, actor=clerk, reason="No")
     assert str(error.value) == (
@@ -585,13 +652,23 @@ def test_partial_shipment_split_across_documents():
     assert open_codes(order.company) == ["NOT_SHIPPED"]
     row = Discrepancy.objects.get(code="NOT_SHIPPED")
     assert row.order_line == line_b
-    shipped_a = group("A:line:", order_line=line_a)
-    assert shipped_a.outcome == MatchGroup.Outcome.CLEAN
-    assert shipped_a.compared["shipped"] == "250000.0000"
-    assert len(shipped_a.compared["shipments"]) == 3
-    billed_a = group("C:line:", order_line=line_a)
-    assert billed_a.compared["invoiced_qty"] == "250000.0000"
-    assert billed_a.outcome == MatchGroup.Outcome.CLEAN
+    shipped = group("A:order:", order=order)
+    shipped_a, shipped_b = shipped.compared["lines"]
+    assert shipped_a["line"] == line_a.line_no
+    assert shipped_a["outcome"] == MatchGroup.Outcome.CLEAN
+    assert shipped_a["shipped"] == "250000.0000"
+    assert len(shipped_a["shipments"]) == 3
+    assert shipped_b["line"] == line_b.line_no
+    assert shipped_b["outcome"] == MatchGroup.Outcome.EXCEPTION
+    # The lines' units differ, so the residual counts the lines with one.
+    assert (shipped.residual, shipped.unit) == (Decimal(1), "lines")
+    assert shipped.outcome == MatchGroup.Outcome.EXCEPTION
+    billed = group("C:order:", order=order)
+    [billed_a] = billed.compared["lines"]
+    assert billed_a["line"] == line_a.line_no
+    assert billed_a["invoiced_qty"] == "250000.0000"
+    assert billed_a["outcome"] == MatchGroup.Outcome.CLEAN
+    assert billed.outcome == MatchGroup.Outcome.CLEAN
 
     # Line B can still ship, and then the order is complete.
     create_shipment(order=order, quantities={2: "1"})
@@ -611,9 +688,10 @@ def test_credit_note_nets_invoiced_quantity():
 
     run_matching(company=order.company, as_of=SHIP_AS_OF)
 
-    billed = group("C:line:", order=order)
-    assert billed.compared["invoiced_qty"] == "10.0000"
-    assert billed.compared["credited_qty"] == "2.0000"
+    billed = group("C:order:", order=order)
+    [billed_line] = billed.compared["lines"]
+    assert billed_line["invoiced_qty"] == "10.0000"
+    assert billed_line["credited_qty"] == "2.0000"
     assert billed.outcome == MatchGroup.Outcome.CLEAN
     assert "INVOICE_QTY_MISMATCH" not in open_codes(order.company)
 
