@@ -68,6 +68,7 @@ class Tally:
     unchanged: int = 0
     written_off: int = 0
     orders: int = 0
+    skipped: int = 0
     codes: Counter[str] = field(default_factory=Counter)
 
 
@@ -76,11 +77,17 @@ def save_findings(
     findings: list[Finding],
     existing: dict[str, Discrepancy],
     tally: Tally,
+    *,
+    created: list[Discrepancy] | None = None,
 ) -> list[AuditEvent]:
-    """Insert new findings, update changed ones and resolve those now gone."""
+    """Insert new findings, update changed ones and resolve those now gone.
+
+    The inserted cases are appended to ``created`` when it is given.
+    """
     now = timezone.now()
     events: list[AuditEvent] = []
-    created: list[Discrepancy] = []
+    if created is None:
+        created = []
     changed: list[Discrepancy] = []
     for finding in findings:
         if not finding.settled_with:

@@ -31,6 +31,7 @@ quantity and its missing payment.
 import gc
 import logging
 import threading
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +55,12 @@ from reconciliation.checks import (
 )
 from reconciliation.duplicates import find_duplicate_invoices, normalize_reference
 from reconciliation.findings import Tally, save_findings
+from reconciliation.fingerprints import (
+    SETTLED_MARK,
+    findings_summary,
+    order_fingerprint,
+    pass_salt,
+)
 from reconciliation.matches import existing_groups, store_match_records
 from reconciliation.models import (
     Allocation,
@@ -115,6 +122,8 @@ class MatchingSummary:
     open_by_code: dict[str, int] = field(default_factory=dict)
     # Findings the rules settled themselves and stored as resolved cases.
     settled: int = 0
+    # Orders whose fingerprint was unchanged, so they were not checked again.
+    orders_skipped: int = 0
 
 
 def build_context(
@@ -195,6 +204,7 @@ def _fewer_collections() -> Iterator[None]:
 
 def _run(company: Company, as_of: date, tolerance: Tolerance | None) -> MatchingSummary:
     context = build_context(company, as_of, tolerance)
+    salt = pass_salt(context)
     tally = Tally()
     cash_results = apply_cash(company, context)
     with transaction.atomic():
@@ -205,7 +215,7 @@ def _run(company: Company, as_of: date, tolerance: Tolerance | None) -> Matching
         )
         for start in range(0, len(order_ids), CHUNK_SIZE):
             chunk = order_ids[start : start + CHUNK_SIZE]
-            _match_chunk(company, chunk[0], chunk[-1], context, tally)
+            _match_chunk(company, chunk[0], chunk[-1], context, salt, tally)
         _store_other(
             company,
             cash_results,
@@ -231,11 +241,17 @@ def _run(company: Company, as_of: date, tolerance: Tolerance | None) -> Matching
         written_off=tally.written_off,
         open_by_code=dict(sorted(tally.codes.items())),
         settled=tally.settled,
+        orders_skipped=tally.skipped,
     )
 
 
 def _match_chunk(
-    company: Company, first: int, last: int, context: CheckContext, tally: Tally
+    company: Company,
+    first: int,
+    last: int,
+    context: CheckContext,
+    salt: str,
+    tally: Tally,
 ) -> None:
     # The order rows are locked first, in id order, the same order a person's
     # allocation locks them in, so the pass and the person wait for each other.
@@ -243,7 +259,25 @@ def _match_chunk(
         company=company, pk__gte=first, pk__lte=last
     )
     list(orders.order_by("pk").values_list("pk", flat=True))
-    documents = _load_documents(company, first, last, context.currencies)
+    loaded = _load_documents(company, first, last, context.currencies)
+    tally.orders += len(loaded)
+
+    # Locked, in id order, so a person's change to a case waits for the pass
+    # instead of being overwritten by the pass's older copy of the row.
+    # The chunk's cases and groups are read by the orders' ids, and their
+    # company is checked here: SQLite, without statistics, would read every
+    # row of the company through the company index for each chunk.
+    rows = Discrepancy.objects.select_for_update().filter(
+        order_id__in=[order_documents.order.pk for order_documents in loaded]
+    )
+    cases: dict[int, list[Discrepancy]] = defaultdict(list)
+    for row in rows.order_by("pk"):
+        if row.company_id == company.pk and row.order_id is not None:
+            cases[row.order_id].append(row)
+    documents = _changed_orders(loaded, context, salt, cases, tally)
+    if not documents:
+        return
+
     results = Results()
     settlements: list[Settlement] = []
     for order_documents in documents:
@@ -252,32 +286,61 @@ def _match_chunk(
         results.findings.extend(checked.findings)
         results.matches.extend(checked.matches)
 
-    # Locked, in id order, so a person's change to a case waits for the pass
-    # instead of being overwritten by the pass's older copy of the row.
-    # The chunk's cases and groups are read by the orders' ids, and their
-    # company is checked here: SQLite, without statistics, would read every
-    # row of the company through the company index for each chunk.
     order_ids = [order_documents.order.pk for order_documents in documents]
-    rows = Discrepancy.objects.select_for_update().filter(order_id__in=order_ids)
-    existing = {
-        row.fingerprint: row
-        for row in rows.order_by("pk")
-        if row.company_id == company.pk
-    }
-    events = save_findings(company, results.findings, existing, tally)
+    own_cases = sorted((row for pk in order_ids for row in cases[pk]), key=_pk)
+    existing = {row.fingerprint: row for row in own_cases}
+    created: list[Discrepancy] = []
+    events = save_findings(company, results.findings, existing, tally, created=created)
     groups = existing_groups(company, Q(order_id__in=order_ids), company_in_sql=False)
     stored, match_events = store_match_records(
         company, results.matches, groups, now=timezone.now()
     )
     _link_allocations(documents, stored)
     events.extend(_save_settlements(settlements, documents))
-    _save_recon_statuses(documents, results.findings)
+    for row in created:
+        if row.order_id is not None:
+            cases[row.order_id].append(row)
+    settled_orders = {s.invoice.order_id for s in settlements}
+    _save_order_results(
+        documents, results.findings, context, salt, cases, settled_orders
+    )
     insert_values(
         AuditEvent, [*audit_event_rows(events), *match_events], returning=False
     )
-
-    tally.orders += len(documents)
     tally.written_off += sum(1 for s in settlements if "writeoff_amount" in s.after)
+
+
+def _pk(row: Discrepancy) -> int:
+    return row.pk
+
+
+def _changed_orders(
+    documents: list[OrderDocuments],
+    context: CheckContext,
+    salt: str,
+    cases: dict[int, list[Discrepancy]],
+    tally: Tally,
+) -> list[OrderDocuments]:
+    """Return the orders whose fingerprint changed; count the others as unchanged.
+
+    An unchanged order's stored findings count as the pass would count them:
+    each one unchanged, and the unsettled ones by code.
+    """
+    changed = []
+    for order_documents in documents:
+        order = order_documents.order
+        stored = order.match_fingerprint
+        if not stored or stored != order_fingerprint(
+            order_documents, context, salt, cases[order.pk]
+        ):
+            changed.append(order_documents)
+            continue
+        tally.skipped += 1
+        for code in order.match_findings.split():
+            tally.unchanged += 1
+            if not code.startswith(SETTLED_MARK):
+                tally.codes[code] += 1
+    return changed
 
 
 def _store_other(
@@ -505,22 +568,67 @@ def _save_settlements(
     return events
 
 
-def _save_recon_statuses(
-    documents: list[OrderDocuments], findings: list[Finding]
+def _save_order_results(
+    documents: list[OrderDocuments],
+    findings: list[Finding],
+    context: CheckContext,
+    salt: str,
+    cases: dict[int, list[Discrepancy]],
+    settled_orders: set[int | None],
 ) -> None:
-    """Set each order's reconciliation status from its findings and write-offs."""
-    exceptions = {f.order_id for f in findings if f.is_exception}
-    settled = {f.order_id for f in findings if f.settled_with}
+    """Store each order's reconciliation status, fingerprint and finding codes.
+
+    The fingerprint is taken after the chunk's writes, from the documents
+    and cases as the pass leaves them, which is what the next pass reads.
+    The codes are what the next pass would find: on an order whose amounts
+    the pass settled, the checks run again on the settled documents.
+    """
+    by_order: dict[int | None, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_order[finding.order_id].append(finding)
     changed = []
     for order_documents in documents:
         order = order_documents.order
-        if order.pk in exceptions:
+        own = by_order[order.pk]
+        if any(f.is_exception for f in own):
             status = ReconStatus.EXCEPTION
-        elif order.pk in settled or order_documents.has_writeoff():
+        elif any(f.settled_with for f in own) or order_documents.has_writeoff():
             status = ReconStatus.IN_TOLERANCE
         else:
             status = ReconStatus.CLEAN
-        if order.recon_status != status:
-            order.recon_status = status
-            changed.append(order)
-    save_fields(changed, ["recon_status"])
+        fingerprint = order_fingerprint(order_documents, context, salt, cases[order.pk])
+        summary = findings_summary(own)
+        if order.pk in settled_orders:
+            again = _findings_after_settling(order_documents, context)
+            if again is None:
+                fingerprint = ""
+            else:
+                summary = findings_summary(again)
+        if (order.recon_status, order.match_fingerprint, order.match_findings) == (
+            status,
+            fingerprint,
+            summary,
+        ):
+            continue
+        order.recon_status = status
+        order.match_fingerprint = fingerprint
+        order.match_findings = summary
+        changed.append(order)
+    save_fields(changed, ["recon_status", "match_fingerprint", "match_findings"])
+
+
+def _findings_after_settling(
+    documents: OrderDocuments, context: CheckContext
+) -> list[Finding] | None:
+    """Return what the checks find on an order the pass just settled.
+
+    A settlement's own finding (a rounding write-off, a booked exchange
+    difference) is not found again once the amounts are settled. Return
+    None if the documents would be settled again, which leaves them changed
+    in memory, so the order is then not fingerprinted.
+    """
+    results = Results()
+    if settle_within_tolerance(documents, context, results):
+        return None
+    results.findings.extend(check_order(documents, context).findings)
+    return results.findings

@@ -202,6 +202,11 @@ class SalesOrder(TimeStampedModel):
         default=ReconStatus.CLEAN,
     )
     amount_total = money_field(default=Decimal(0))
+    # What the matching pass last read for the order and the codes of what it
+    # found, so a later pass skips the order while both stay the same (see
+    # ``reconciliation.fingerprints``). Empty until the first pass.
+    match_fingerprint = models.CharField(max_length=32, blank=True, default="")
+    match_findings = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-order_date", "-number"]
