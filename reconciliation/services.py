@@ -10,7 +10,8 @@ import logging
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -540,6 +541,21 @@ def _refresh_allocated(
     ``allocated`` is the sum of the payment's allocations, the new one
     included.
     """
+    with _pipelined(SalesOrder):
+        _refresh_allocated_figures(
+            order, payment, allocated=allocated, source=source, events=events
+        )
+    insert_rows(events)
+
+
+def _refresh_allocated_figures(
+    order: SalesOrder,
+    payment: Payment,
+    *,
+    allocated: Decimal,
+    source: str,
+    events: list[AuditEvent],
+) -> None:
     invoices, paid, written_off = _invoices_with_allocations(order.pk)
     invoice_lines = list(
         InvoiceLine.objects.filter(invoice_id__in=list(invoices))
@@ -567,7 +583,26 @@ def _refresh_allocated(
         events.append(_change_event("order.refreshed", order, source, before, after))
     if _apply_payment_balance(payment, payment.amount - allocated):
         save_fields([payment], [*PAYMENT_FIGURES, "updated_at"])
-    insert_rows(events)
+
+
+@contextmanager
+def _pipelined(model: type[models.Model]) -> Iterator[None]:
+    """Send the block's statements without waiting for each result, on PostgreSQL.
+
+    In psycopg's pipeline mode a write is sent and its result read at the
+    next read or at the end of the block, so the refresh's writes share
+    round trips with the reads that follow them. A failed statement raises
+    there, as psycopg's own error, and the transaction is rolled back as
+    for any error. SQLite runs the block as it is. COPY is not allowed in
+    pipeline mode, so ``insert_rows`` must stay outside the block.
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
 
 
 def _invoices_with_allocations(
@@ -979,7 +1014,12 @@ def save_fields(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
         for instance in objects
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        # psycopg opens a pipeline of its own for ``executemany``; the single
+        # row of a refresh is sent as one plain statement instead.
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])
+        else:
+            cursor.executemany(sql, rows)
 
 
 PLAIN_COLUMNS = (
