@@ -81,19 +81,40 @@ class Post(TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["community", "-created_at", "-id"]),
-            models.Index(fields=["author", "-created_at", "-id"]),
+            # The feed reads each source's newest posts from these two and
+            # tests the trailing columns in the index, with no table lookup.
+            models.Index(
+                fields=["community", "-created_at", "-id", "deleted_at"],
+                name="post_community_newest",
+            ),
+            models.Index(
+                fields=["author", "-created_at", "-id", "community", "deleted_at"],
+                name="post_author_newest",
+            ),
             models.Index(fields=["-created_at", "-id"], name="post_newest_first"),
             models.Index(
                 fields=["kind", "-created_at", "-id"], name="post_kind_newest_first"
             ),
             models.Index(
-                fields=["author", "-helpful_count", "-created_at", "-id"],
-                name="post_author_most_helpful",
+                fields=[
+                    "author",
+                    "-helpful_count",
+                    "-created_at",
+                    "-id",
+                    "community",
+                    "deleted_at",
+                ],
+                name="post_author_helpful",
             ),
             models.Index(
-                fields=["community", "-helpful_count", "-created_at", "-id"],
-                name="post_community_most_helpful",
+                fields=[
+                    "community",
+                    "-helpful_count",
+                    "-created_at",
+                    "-id",
+                    "deleted_at",
+                ],
+                name="post_community_helpful",
             ),
         ]
         constraints = [
