@@ -7,8 +7,10 @@ Every surface that shows a community, or anything inside one, filters with
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.urls import reverse
@@ -41,6 +43,51 @@ def visible_communities(viewer: Viewer) -> QuerySet[Community]:
         Q(visibility__in=[Community.Visibility.OPEN, Community.Visibility.CUSTOMER])
         | Q(visibility=Community.Visibility.PRIVATE, pk__in=joined)
     )
+
+
+def community_rule_audience(viewer: User) -> str:
+    """Return what ``visible_communities`` reads of ``viewer`` besides the id.
+
+    Two people with the same audience get the same rule SQL but for their
+    own id, so the compiled rule can be kept per audience. Keep this in step
+    with ``visible_communities``: whatever else the rule comes to read of the
+    viewer belongs here.
+    """
+    return "customer" if viewer.is_external else "employee"
+
+
+# Stands for the viewer's id in the kept rule SQL; no row has this id.
+_RULE_PLACEHOLDER_ID = -1_000_000_009
+_RULE_STAND_IN_ROLES = {"customer": Role.CUSTOMER, "employee": Role.SALES_REP}
+_COMPILED_RULES: dict[tuple[str, str], tuple[str, tuple[Any, ...], int]] = {}
+
+
+def visible_communities_sql(viewer: User) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters of the ids ``visible_communities`` gives.
+
+    The rule is compiled once per database and audience for a stand-in
+    person, whose id is then replaced by ``viewer``'s. The SQL reads the
+    memberships when it runs, so a membership or a community's privacy that
+    changed is seen by the next statement; a change of role gives another
+    audience.
+    """
+    key = (connection.vendor, community_rule_audience(viewer))
+    compiled = _COMPILED_RULES.get(key)
+    if compiled is None:
+        stand_in = User(pk=_RULE_PLACEHOLDER_ID, role=_RULE_STAND_IN_ROLES[key[1]])
+        query = visible_communities(stand_in).order_by().values("id").query
+        sql, params = query.sql_with_params()
+        slots = [i for i, value in enumerate(params) if value == _RULE_PLACEHOLDER_ID]
+        if len(slots) > 1 or sql.count("%s") != len(params):
+            raise ValueError(
+                "The community rule cannot be kept: it names the viewer twice."
+            )
+        compiled = (sql, tuple(params), slots[0] if slots else -1)
+        _COMPILED_RULES[key] = compiled
+    sql, params, slot = compiled
+    return sql, [
+        viewer.pk if index == slot else value for index, value in enumerate(params)
+    ]
 
 
 def access_community(viewer: Viewer, slug: str) -> Community:

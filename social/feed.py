@@ -5,24 +5,27 @@ hashtags they follow, communities they belong to or follow, and
 announcements. Deleted posts (tombstones) are left out, and every post
 passes the post visibility rule (``social.selectors.visible_posts``).
 
-A page is one SQL statement whatever its length:
+A page is three SQL statements whatever its length:
 
-1. Subqueries name the sources: the people the reader follows (and the
-   reader), the hashtags they follow, the communities they follow or
-   belong to.
-2. For each source, its first ``limit + 6`` posts after the cursor come
-   from that source's own index (author, community, hashtag or kind, then
-   time and id). Each kind of source is one term run once per source id (a
-   LATERAL join on PostgreSQL, a correlated subquery on SQLite). The terms
-   are merged with UNION and cut to the first ``limit + 6``. No OR across
-   joins and no sort over every followed post are needed, so the cost grows
-   with the number of sources times the page length, not with the data.
-3. The unread announcements to pin join those ids, and the posts with the
-   ids are read through ``visible_posts(viewer)``, with the reader's own
-   marks on them.
+1. The sources: the people the reader follows, the hashtags they follow,
+   the communities they follow or belong to that they may see now, and
+   the unread announcements to pin.
+2. The candidates: for each source, its first ``limit + 1`` posts after
+   the cursor (one more for each pinned announcement) from that source's
+   own index (author, community, hashtag or kind, then time and id), merged
+   and cut to the same count. The author and community indexes also hold
+   the community and the deletion time, so the tests on a candidate read no
+   post row. PostgreSQL runs one term per kind of source as a LATERAL join
+   over the array of ids; SQLite, which has no LATERAL, one term per
+   source. The cost grows with the number of sources times the page
+   length, not with the data.
+3. The posts with those ids and the pinned ones, through the post rule,
+   with the reader's own marks on them.
 
-Python then takes out the pinned announcements and cuts the page, which
-needs ``limit + 1`` posts besides at most five pinned ones.
+Python then takes out the pinned announcements and cuts the page. The
+community rule is ``visible_communities``, compiled once per audience
+(``communities.selectors.visible_communities_sql``) and run by each
+statement, so a change of membership or privacy shows on the next read.
 
 Cursors are opaque keyset positions: (created_at, id) for "newest" and
 (helpful_count, created_at, id) for "helpful". Because ids break ties and
@@ -38,12 +41,11 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, Model, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -51,7 +53,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from accounts.permissions import Viewer
 from communities.models import Membership
-from communities.selectors import visible_communities
+from communities.selectors import visible_communities, visible_communities_sql
 from social.models import AnnouncementRead, Follow, Post, PostHashtag
 from social.selectors import visible_posts, with_own_marks
 
@@ -118,47 +120,6 @@ def decode_cursor(cursor: str, *, sort: str) -> FeedKey:
     return FeedKey(created_at=created_at, id=post_id, helpful_count=helpful)
 
 
-def _source_querysets(person_id: int) -> dict[str, QuerySet[Any]]:
-    """Return, per kind of source, the ids a reader with ``person_id`` reads from.
-
-    The reader's own posts count as followed, so a post they write shows in
-    their feed wherever they wrote it. Communities are the ones they follow
-    and the ones they belong to.
-    """
-    follows = Follow.objects.filter(follower_id=person_id).order_by()
-    person_ids = follows.filter(person_id__isnull=False).values_list("person_id")
-    own = User.objects.filter(pk=person_id).order_by().values_list("pk")
-    community_ids = follows.filter(community_id__isnull=False).values_list(
-        "community_id"
-    )
-    joined = (
-        Membership.objects.filter(person_id=person_id)
-        .order_by()
-        .values_list("community_id")
-    )
-    return {
-        "people": own.union(person_ids).order_by(),
-        "hashtags": follows.filter(hashtag_id__isnull=False).values_list("hashtag_id"),
-        "communities": community_ids.union(joined).order_by(),
-    }
-
-
-def _source_sql(kind: str, viewer: User) -> tuple[str, list[Any]]:
-    """Return the compiled subquery of ``viewer``'s sources of ``kind``.
-
-    It is compiled once per kind and database with a placeholder person id,
-    which is then replaced by the reader's, so a read compiles none of it.
-    """
-    key = ("sources", connection.vendor, kind)
-    compiled = _COMPILED_TERMS.get(key)
-    if compiled is None:
-        sql, params = _compile(_source_querysets(_PLACEHOLDER_ID)[kind])
-        compiled = _COMPILED_TERMS[key] = (sql, tuple(params))
-    return compiled[0], [
-        viewer.pk if value == _PLACEHOLDER_ID else value for value in compiled[1]
-    ]
-
-
 def _after(key: FeedKey, sort: str, prefix: str = "") -> Q:
     """Return the condition for posts strictly after ``key`` in ``sort`` order.
 
@@ -184,336 +145,264 @@ def newest_after(key: FeedKey) -> Q:
     return _after(key, "newest")
 
 
-def _newer_than(key: FeedKey, prefix: str = "") -> Q:
-    """Return the condition for posts newer than ``key``, for the new-post count."""
-    created = f"{prefix}created_at"
-    post_id = "post_id" if prefix else "id"
-    return Q(**{f"{created}__gte": key.created_at}) & (
-        Q(**{f"{created}__gt": key.created_at}) | Q(**{f"{post_id}__gt": key.id})
-    )
+def _quote(name: str) -> str:
+    return str(connection.ops.quote_name(name))
 
 
-def _visible_here(viewer: User, community_ref: str) -> Exists:
-    """Return the post rule as a per-row test on the post's community.
+def _table(model: type[Model]) -> str:
+    return _quote(model._meta.db_table)
 
-    It is ``visible_communities``, the rule ``visible_posts`` is built on,
-    so a term never keeps a post the reader may not see and a page fills.
+
+def _visible_test(viewer: User, column: str) -> tuple[str, list[Any]]:
+    """Return the community rule as a test on one row's ``column``.
+
+    It is ``visible_communities`` (the rule ``visible_posts`` is built on),
+    kept compiled per audience, so a source or a post passes exactly when
+    the reader may see its community now. ``OFFSET 0`` keeps PostgreSQL from
+    turning the ``EXISTS`` into a join over every visible community, which
+    reads the whole table and makes each source sort all its posts instead
+    of stopping at its first ones in index order.
     """
-    return Exists(visible_communities(viewer).filter(pk=OuterRef(community_ref)))
-
-
-class _TermBuilder:
-    """Build the per-source querysets for one feed read."""
-
-    def __init__(self, viewer: User, sort: str, limit: int) -> None:
-        self.viewer = viewer
-        self.sort = sort
-        self.limit = limit
-        self.posts = Post.objects.filter(
-            _visible_here(viewer, "community_id"), deleted_at__isnull=True
-        )
-
-    @cached_property
-    def tagged(self) -> QuerySet[PostHashtag]:
-        return PostHashtag.objects.filter(
-            _visible_here(self.viewer, "post__community_id"),
-            post__deleted_at__isnull=True,
-        )
-
-    def _order(self, prefix: str = "") -> list[str]:
-        post_id = "-post_id" if prefix else "-id"
-        newest = [f"-{prefix}created_at", post_id]
-        if self.sort == "newest":
-            return newest
-        return [f"-{prefix}helpful_count", *newest]
-
-    def _columns(self, prefix: str = "") -> list[str]:
-        post_id = "post_id" if prefix else "id"
-        return [post_id, f"{prefix}created_at", f"{prefix}helpful_count"]
-
-    def post_term(
-        self, condition: Q, window: Q | None, *, id_only: bool
-    ) -> QuerySet[Any]:
-        posts = self.posts.filter(condition)
-        if window is not None:
-            posts = posts.filter(window)
-        columns = ["id"] if id_only else self._columns()
-        ordered = posts.order_by(*self._order()).values_list(*columns)
-        return ordered[: self.limit]
-
-    def tag_term(
-        self, condition: Q, window: Q | None, *, id_only: bool
-    ) -> QuerySet[Any]:
-        # Both orders read the post's time and helpful count as copied onto
-        # the tag row, so each is one range of the tag's own index.
-        rows = self.tagged.filter(condition)
-        if window is not None:
-            rows = rows.filter(window)
-        columns = ["post_id"] if id_only else self._columns("post_")
-        ordered = rows.order_by(*self._order("post_")).values_list(*columns)
-        return ordered[: self.limit]
-
-
-# Compiling a term costs more than running it, so each kind of source is
-# compiled once with this id, which no row has, and the real ids replace it.
-_PLACEHOLDER_ID = -1_000_000_007
+    rule_sql, rule_params = visible_communities_sql(viewer)
+    sql = (
+        f"EXISTS (SELECT 1 FROM ({rule_sql}) AS feed_rule "  # noqa: S608
+        f"WHERE feed_rule.id = {column} LIMIT 1 OFFSET 0)"
+    )
+    return sql, rule_params
 
 
 @dataclass(frozen=True)
-class _Family:
-    """The terms of one kind of source: how to build one, and for which ids.
+class _Sources:
+    """What one reader's feed reads from, and the announcements to pin."""
 
-    ``make(condition, id_only)`` returns a sliced queryset of (id, time,
-    helpful count) rows, or of ids alone. ``source`` is None for a kind that
-    has one term and no source ids (the announcements).
-    """
-
-    make: Callable[[Q, bool], QuerySet[Any]]
-    field_name: str
-    # The compiled subquery of the source ids, or None for the announcements.
-    source: tuple[str, list[Any]] | None
-    # What the compiled term depends on besides the code, when it may be
-    # kept between reads; None compiles it every time.
-    cache_key: tuple[Any, ...] | None = None
+    people: list[int]
+    hashtags: list[int]
+    # Only communities the reader may see now, so their posts need no test.
+    communities: list[int]
+    pinned: list[int]
 
 
-def _compile(term: QuerySet[Any]) -> tuple[str, list[Any]]:
-    sql, params = term.query.sql_with_params()
-    return sql, list(params)
+_PERSON, _HASHTAG, _COMMUNITY, _PINNED = 1, 2, 3, 4
 
 
-# Compiled terms by ``_Family.cache_key``, so a reader's second page read
-# compiles nothing but the rule. Emptied when full, which bounds it.
-_COMPILED_TERMS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
-_COMPILED_TERMS_LIMIT = 2_000
-
-
-def _compile_family(
-    family: _Family, condition: Q, id_only: bool
+def _sources_sql(
+    viewer: User, since: datetime.datetime | None
 ) -> tuple[str, list[Any]]:
-    """Compile one term of ``family``, or reuse the one compiled for the same key."""
-    if family.cache_key is None:
-        return _compile(family.make(condition, id_only))
-    key = (*family.cache_key, id_only)
-    compiled = _COMPILED_TERMS.get(key)
-    if compiled is None:
-        sql, params = _compile(family.make(condition, id_only))
-        if len(_COMPILED_TERMS) >= _COMPILED_TERMS_LIMIT:
-            _COMPILED_TERMS.clear()
-        compiled = _COMPILED_TERMS[key] = (sql, tuple(params))
-    return compiled[0], list(compiled[1])
+    """Return one statement for ``viewer``'s sources, as (kind, id) rows.
 
-
-def _rule_key(viewer: User) -> tuple[Any, ...]:
-    """Return the compiled community rule of ``viewer``, to key compiled terms by.
-
-    Every term embeds ``visible_communities(viewer)``, so two reads whose
-    rule compiles to the same SQL and parameters build the same terms. The
-    key is the rule's own output, not the viewer's attributes, so a change to
-    the rule can never reuse a term built under the old one.
+    The kinds are the followed people, the followed hashtags, the followed
+    and joined communities that pass the rule, and, with ``since``, the
+    unread announcements since then that the reader may see, newest first.
     """
-    sql, params = visible_communities(viewer).query.sql_with_params()
-    return (connection.vendor, sql, tuple(params))
-
-
-def _placeholder_slot(sql: str, params: list[Any]) -> int | None:
-    """Return the index of the placeholder id among the parameters, if unique."""
-    slots = [index for index, value in enumerate(params) if value == _PLACEHOLDER_ID]
-    if len(slots) != 1 or sql.count("%s") != len(params):
-        return None
-    return slots[0]
-
-
-class _Statement:
-    """One SQL statement assembled from compiled terms, with its parameters."""
-
-    def __init__(self) -> None:
-        self.ctes: list[str] = []
-        self.cte_params: list[Any] = []
-        self.parts: list[str] = []
-        self.params: list[Any] = []
-
-    def add_rows(self, sql: str, params: list[Any]) -> None:
-        # Django compiled ``sql``; every value in it is a parameter.
-        term = f"SELECT * FROM ({sql}) AS term_{len(self.parts)}"  # noqa: S608
-        self.parts.append(term)
-        self.params.extend(params)
-
-    def add_ids(self, sql: str, params: list[Any]) -> None:
-        self.parts.append(
-            f"{_FEED_COLUMNS} FROM social_post AS feed_post "
-            f"WHERE feed_post.id IN ({sql})"
-        )
-        self.params.extend(params)
-
-    def add_correlated(
-        self,
-        sql: str,
-        params: list[Any],
-        source: tuple[str, list[Any]],
-        *,
-        lateral: bool,
-    ) -> None:
-        """Add one term run once per source id, which ``sql`` refers to.
-
-        With ``lateral`` the term returns rows and is joined LATERAL; without,
-        it returns post ids and is a correlated ``IN`` subquery.
-        """
-        name = f"source_{len(self.ctes)}"
-        source_sql, source_params = source
-        self.ctes.append(f"{name}(source_id) AS ({source_sql})")
-        self.cte_params.extend(source_params)
-        if lateral:
-            self.parts.append(
-                f"SELECT term_{len(self.parts)}.* FROM {name} "  # noqa: S608
-                f"CROSS JOIN LATERAL ({sql}) AS term_{len(self.parts)}"
-            )
-        else:
-            self.parts.append(
-                f"{_FEED_COLUMNS} FROM {name} JOIN social_post AS feed_post "
-                f"ON feed_post.id IN ({sql})"
-            )
-        self.params.extend(params)
-
-    def sql(self, outer: str) -> tuple[str, list[Any]]:
-        """Return ``outer`` (with ``{union}`` in it) around the merged terms."""
-        union = " UNION ".join(self.parts)
-        prefix = f"WITH {', '.join(self.ctes)} " if self.ctes else ""
-        statement = prefix + outer.replace("{union}", union)
-        return statement, [*self.cte_params, *self.params]
-
-
-_FEED_COLUMNS = "SELECT feed_post.id, feed_post.created_at, feed_post.helpful_count"
-
-
-def _correlate(
-    sql: str, params: list[Any], slot: int, column: str
-) -> tuple[str, list[Any]]:
-    """Put ``column`` in place of the parameter at ``slot`` of a compiled term."""
-    pieces = sql.split("%s")
-    correlated = (
-        "".join(
-            piece + (column if index == slot else "%s")
-            for index, piece in enumerate(pieces[:-1])
-        )
-        + pieces[-1]
-    )
-    return correlated, [value for index, value in enumerate(params) if index != slot]
-
-
-def _add_family(statement: _Statement, family: _Family, *, lateral: bool) -> None:
-    """Add one family: one term run once per source id the reader has.
-
-    The term is compiled once with a placeholder id, which then becomes a
-    reference to the source ids, read by a subquery in the same statement.
-    PostgreSQL runs the term per id as a LATERAL join; SQLite, which has no
-    LATERAL, as a correlated ``IN`` subquery. Either way the statement has
-    one term per kind of source, so planning it costs the same for 3
-    sources as for 50, where a UNION of one term per id took PostgreSQL
-    about 26 ms to plan at 43 terms.
-    """
-    id_only = not lateral
-    add_grouped = statement.add_rows if lateral else statement.add_ids
-    if family.source is None:
-        add_grouped(*_compile_family(family, Q(), id_only))
-        return
-    placeholder = Q(**{family.field_name: _PLACEHOLDER_ID})
-    sql, params = _compile_family(family, placeholder, id_only)
-    slot = _placeholder_slot(sql, params)
-    if slot is None:
-        # The placeholder is not one lone parameter: read the ids as one term.
-        # Django compiled the source subquery; its values are parameters.
-        source_ids = RawSQL(*family.source)  # noqa: S611
-        condition = Q(**{f"{family.field_name}__in": source_ids})
-        add_grouped(*_compile(family.make(condition, id_only)))
-        return
-    source = f"source_{len(statement.ctes)}.source_id"
-    correlated, rest = _correlate(sql, params, slot, source)
-    statement.add_correlated(correlated, rest, family.source, lateral=lateral)
-
-
-def _statement(families: list[_Family]) -> _Statement:
-    statement = _Statement()
-    lateral = connection.vendor != "sqlite"
-    for family in families:
-        _add_family(statement, family, lateral=lateral)
-    return statement
-
-
-def _families(
-    builder: _TermBuilder,
-    *,
-    after: FeedKey | None,
-    newer_than: FeedKey | None = None,
-    rule_key: tuple[Any, ...] | None = None,
-) -> list[_Family]:
-    sort = builder.sort
-    post_window: Q | None = None
-    tag_window: Q | None = None
-    if after is not None:
-        post_window = _after(after, sort)
-        tag_window = _after(after, sort, "post_")
-    if newer_than is not None:
-        post_window = _newer_than(newer_than)
-        tag_window = _newer_than(newer_than, "post_")
-
-    def post_term(condition: Q, id_only: bool) -> QuerySet[Any]:
-        return builder.post_term(condition, post_window, id_only=id_only)
-
-    def tag_term(condition: Q, id_only: bool) -> QuerySet[Any]:
-        return builder.tag_term(condition, tag_window, id_only=id_only)
-
-    def announcement_term(condition: Q, id_only: bool) -> QuerySet[Any]:
-        return post_term(condition & Q(kind=Post.Kind.ANNOUNCEMENT), id_only)
-
-    # A term with a cursor window carries the cursor's values, so only the
-    # first page's terms are kept.
-    shared: tuple[Any, ...] | None = None
-    if post_window is None:
-        rule = rule_key if rule_key is not None else _rule_key(builder.viewer)
-        shared = (*rule, sort, builder.limit)
-
-    def key(kind: str) -> tuple[Any, ...] | None:
-        return None if shared is None else (*shared, kind)
-
-    viewer = builder.viewer
-    return [
-        _Family(announcement_term, "kind", None, key("announcements")),
-        _Family(post_term, "author_id", _source_sql("people", viewer), key("people")),
-        _Family(
-            post_term,
-            "community_id",
-            _source_sql("communities", viewer),
-            key("communities"),
-        ),
-        _Family(
-            tag_term, "hashtag_id", _source_sql("hashtags", viewer), key("hashtags")
-        ),
+    follow, membership = _table(Follow), _table(Membership)
+    followed, followed_params = _visible_test(viewer, "feed_follow.community_id")
+    joined, joined_params = _visible_test(viewer, "feed_member.community_id")
+    person = viewer.pk
+    parts = [
+        f"SELECT {_PERSON}, feed_follow.person_id FROM {follow} AS feed_follow "  # noqa: S608
+        "WHERE feed_follow.follower_id = %s AND feed_follow.person_id IS NOT NULL",
+        f"SELECT {_HASHTAG}, feed_follow.hashtag_id FROM {follow} AS feed_follow "  # noqa: S608
+        "WHERE feed_follow.follower_id = %s AND feed_follow.hashtag_id IS NOT NULL",
+        f"SELECT {_COMMUNITY}, feed_follow.community_id FROM {follow} AS feed_follow "  # noqa: S608
+        f"WHERE feed_follow.follower_id = %s AND {followed}",
+        f"SELECT {_COMMUNITY}, feed_member.community_id "  # noqa: S608
+        f"FROM {membership} AS feed_member "
+        f"WHERE feed_member.person_id = %s AND {joined}",
     ]
+    params: list[Any] = [
+        person,
+        person,
+        person,
+        *followed_params,
+        person,
+        *joined_params,
+    ]
+    if since is not None:
+        visible, visible_params = _visible_test(viewer, "feed_post.community_id")
+        read = _table(AnnouncementRead)
+        parts.append(
+            f"SELECT {_PINNED}, feed_pinned.id FROM (SELECT feed_post.id "  # noqa: S608
+            f"FROM {_table(Post)} AS feed_post WHERE feed_post.kind = %s "
+            "AND feed_post.deleted_at IS NULL AND feed_post.created_at >= %s "
+            f"AND {visible} AND NOT EXISTS (SELECT 1 FROM {read} AS feed_read "
+            "WHERE feed_read.post_id = feed_post.id AND feed_read.person_id = %s) "
+            "ORDER BY feed_post.created_at DESC, feed_post.id DESC "
+            f"LIMIT {MAX_PINNED_ANNOUNCEMENTS:d}) AS feed_pinned"
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        params += [Post.Kind.ANNOUNCEMENT.value, adapt(since)]
+        params += [*visible_params, person]
+    # Every name comes from the models, every value is a parameter.
+    return " UNION ALL ".join(parts), params
 
 
-_CANDIDATE_COLUMNS = "feed_candidates(id, created_at, helpful_count)"
+def _read_sources(viewer: User, since: datetime.datetime | None) -> _Sources:
+    """Read ``viewer``'s sources (and the announcements to pin) in one query.
 
-
-def _candidate_ids_sql(
-    families: list[_Family], sort: str, count: int, pinned: tuple[str, list[Any]]
-) -> tuple[str, list[Any]]:
-    """Return SQL for the ids of the first ``count`` candidates and of ``pinned``."""
-    order = "created_at DESC, id DESC"
-    if sort == "helpful":
-        order = f"helpful_count DESC, {order}"
-    statement = _statement(families)
-    union = " UNION ".join(statement.parts)
-    ctes = [*statement.ctes, f"{_CANDIDATE_COLUMNS} AS ({union})"]
-    pinned_sql, pinned_params = pinned
-    sql = (
-        f"WITH {', '.join(ctes)} "  # noqa: S608 - Django compiled every part
-        "SELECT id FROM (SELECT id FROM feed_candidates "
-        f"ORDER BY {order} LIMIT %s) AS feed_page "
-        f"UNION ALL SELECT * FROM ({pinned_sql}) AS feed_pinned"
+    The reader's own posts count as followed, so a post they write shows in
+    their feed wherever they wrote it.
+    """
+    sql, params = _sources_sql(viewer, since)
+    found: dict[int, list[int]] = {
+        _PERSON: [viewer.pk],
+        _HASHTAG: [],
+        _COMMUNITY: [],
+        _PINNED: [],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, source_id in cursor.fetchall():
+            found[kind].append(source_id)
+    return _Sources(
+        people=sorted(set(found[_PERSON])),
+        hashtags=sorted(set(found[_HASHTAG])),
+        communities=sorted(set(found[_COMMUNITY])),
+        pinned=found[_PINNED],
     )
-    params = [*statement.cte_params, *statement.params, count, *pinned_params]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Which posts of each source a read takes: an order, a bound, a count."""
+
+    sort: str
+    count: int
+    # Take posts strictly after this key in ``sort`` order.
+    after: FeedKey | None = None
+    # Take posts newer than this key instead (the "N new posts" count).
+    newer_than: FeedKey | None = None
+
+
+def _window_sql(
+    window: _Window, time: str, post_id: str, helpful: str
+) -> tuple[str, list[Any]]:
+    """Return the SQL bound of ``window`` on the named columns, with parameters.
+
+    Each OR sits under a plain bound on its leading column, so the index
+    range starts at the cursor instead of at the newest post.
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    if window.newer_than is not None:
+        key = window.newer_than
+        created = adapt(key.created_at)
+        return (
+            f" AND {time} >= %s AND ({time} > %s OR {post_id} > %s)",
+            [created, created, key.id],
+        )
+    if window.after is None:
+        return "", []
+    key = window.after
+    created = adapt(key.created_at)
+    newest = f"{time} <= %s AND ({time} < %s OR {post_id} < %s)"
+    newest_params: list[Any] = [created, created, key.id]
+    if window.sort == "newest":
+        return f" AND {newest}", newest_params
+    return (
+        f" AND {helpful} <= %s AND ({helpful} < %s OR ({newest}))",
+        [key.helpful_count, key.helpful_count, *newest_params],
+    )
+
+
+def _order_sql(sort: str, time: str, post_id: str, helpful: str) -> str:
+    newest = f"{time} DESC, {post_id} DESC"
+    return newest if sort == "newest" else f"{helpful} DESC, {newest}"
+
+
+def _helpful(window: _Window, column: str) -> str:
+    """Return the helpful count column, or 0 where the order does not use it.
+
+    The newest order's indexes hold no count, so reading it there would
+    cost a lookup of the post row for every candidate.
+    """
+    return (
+        f"{column} AS helpful_count"
+        if window.sort == "helpful"
+        else "0 AS helpful_count"
+    )
+
+
+def _post_term(
+    window: _Window, source: str, test: tuple[str, list[Any]] | None
+) -> tuple[str, list[Any]]:
+    """Return one source's first posts, read from the source's covering index.
+
+    ``source`` is the condition naming the source (with its id as SQL);
+    ``test`` is the rule's test on each post's community, or None when the
+    source is a community that already passed the rule.
+    """
+    columns = ("feed_post.created_at", "feed_post.id", "feed_post.helpful_count")
+    bound, params = _window_sql(window, *columns)
+    rule = ""
+    if test is not None:
+        rule = f" AND {test[0]}"
+        params = [*test[1], *params]
+    sql = (
+        f"SELECT feed_post.id, feed_post.created_at, {_helpful(window, columns[2])} "  # noqa: S608
+        f"FROM {_table(Post)} AS feed_post WHERE {source} "
+        f"AND feed_post.deleted_at IS NULL{rule}{bound} "
+        f"ORDER BY {_order_sql(window.sort, *columns)} LIMIT {window.count:d}"
+    )
     return sql, params
+
+
+def _tag_term(
+    window: _Window, source: str, test: tuple[str, list[Any]]
+) -> tuple[str, list[Any]]:
+    """Return one hashtag's first posts, from the time and count on the tag rows."""
+    columns = (
+        "feed_tag.post_created_at",
+        "feed_tag.post_id",
+        "feed_tag.post_helpful_count",
+    )
+    bound, params = _window_sql(window, *columns)
+    sql = (
+        "SELECT feed_tag.post_id, feed_tag.post_created_at, "  # noqa: S608
+        f"{_helpful(window, columns[2])} FROM {_table(PostHashtag)} AS feed_tag "
+        f"JOIN {_table(Post)} AS feed_post ON feed_post.id = feed_tag.post_id "
+        f"WHERE {source} AND feed_post.deleted_at IS NULL AND {test[0]}{bound} "
+        f"ORDER BY {_order_sql(window.sort, *columns)} LIMIT {window.count:d}"
+    )
+    return sql, [*test[1], *params]
+
+
+def _candidates_sql(
+    viewer: User, sources: _Sources, window: _Window
+) -> tuple[str, list[Any]]:
+    """Return one statement for the candidates: each source's first posts, merged.
+
+    It yields (id, created_at, helpful_count) rows, each post once. Each
+    source's posts come from its own index, so the cost grows with the
+    number of sources times the count, not with the data. PostgreSQL runs
+    one term per kind of source over the array of ids (a LATERAL join);
+    SQLite, which has no LATERAL, one term per source.
+    """
+    posts_test = _visible_test(viewer, "feed_post.community_id")
+    kinds: list[tuple[list[int], str, Callable[..., tuple[str, list[Any]]], Any]] = [
+        (sources.people, "feed_post.author_id", _post_term, posts_test),
+        (sources.communities, "feed_post.community_id", _post_term, None),
+        (sources.hashtags, "feed_tag.hashtag_id", _tag_term, posts_test),
+    ]
+    announcements = _post_term(window, "feed_post.kind = %s", posts_test)
+    parts = [f"SELECT * FROM ({announcements[0]}) AS feed_term_0"]  # noqa: S608
+    params: list[Any] = [Post.Kind.ANNOUNCEMENT.value, *announcements[1]]
+    lateral = connection.vendor == "postgresql"
+    for ids, column, make, test in kinds:
+        if not ids:
+            continue
+        if lateral:
+            term_sql, term_params = make(window, f"{column} = feed_source.id", test)
+            parts.append(
+                f"SELECT feed_term.* FROM unnest(%s) AS feed_source(id) "  # noqa: S608
+                f"CROSS JOIN LATERAL ({term_sql}) AS feed_term"
+            )
+            params += [ids, *term_params]
+            continue
+        term_sql, term_params = make(window, f"{column} = %s", test)
+        for source_id in ids:
+            name = f"feed_term_{len(parts)}"
+            parts.append(f"SELECT * FROM ({term_sql}) AS {name}")  # noqa: S608
+            params += [source_id, *term_params]
+    return " UNION ".join(parts), params
 
 
 def _pin_since() -> datetime.datetime:
@@ -521,88 +410,29 @@ def _pin_since() -> datetime.datetime:
     return timezone.now() - datetime.timedelta(days=days)
 
 
-def _pinned(
-    person_id: int, live_posts: QuerySet[Post], since: datetime.datetime
-) -> QuerySet[Post]:
-    """Return recent announcements ``viewer`` may see and has not read, newest first.
+def _read_posts(viewer: User, ids: list[int]) -> list[Post]:
+    """Read the posts with ``ids`` in one statement.
 
-    Announcements older than ``SOCIAL_ANNOUNCEMENT_PIN_DAYS`` stay in the
-    feed in their place but are no longer pinned. ``live_posts`` are the
-    undeleted posts ``viewer`` may see, tested row by row, so the query walks
-    the (kind, time) index and its cost follows the recent announcements.
+    Every post passes the post rule again: ``visible_posts`` is "the post's
+    community is visible", tested here on each row with the same kept rule
+    as the candidates, so the database looks up 20 communities instead of
+    building the set of every community the reader may see. The posts come
+    with their community and the viewer's own reactions, bookmark and
+    helpful mark.
     """
-    read = AnnouncementRead.objects.filter(person_id=person_id, post=OuterRef("pk"))
+    if not ids:
+        return []
+    post_table = _table(Post)
+    rule_sql, rule_params = _visible_test(viewer, f"{post_table}.community_id")
+    # The rule is compiled by Django; every value in it is a parameter.
+    visible = RawSQL(rule_sql, rule_params, output_field=BooleanField())  # noqa: S611
     posts = (
-        live_posts.filter(kind=Post.Kind.ANNOUNCEMENT, created_at__gte=since)
-        .exclude(Exists(read))
-        .order_by("-created_at", "-id")
-    )
-    return posts[:MAX_PINNED_ANNOUNCEMENTS]
-
-
-# Stands for the pin limit's time in the compiled pinned term.
-_SINCE_PLACEHOLDER = datetime.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=datetime.UTC)
-
-
-def _pinned_sql(
-    builder: _TermBuilder, since: datetime.datetime, rule_key: tuple[Any, ...]
-) -> tuple[str, list[Any]]:
-    """Return the compiled ids of the announcements to pin for the builder's reader.
-
-    The term is compiled once per rule with a placeholder reader and time,
-    which are then replaced, as the feed's other terms are.
-    """
-    adapt = connection.ops.adapt_datetimefield_value
-    key = (*rule_key, "pinned")
-    compiled = _COMPILED_TERMS.get(key)
-    if compiled is None:
-        term = _pinned(_PLACEHOLDER_ID, builder.posts, _SINCE_PLACEHOLDER)
-        sql, params = _compile(term.values_list("id"))
-        compiled = _COMPILED_TERMS[key] = (sql, tuple(params))
-    values = {
-        _PLACEHOLDER_ID: builder.viewer.pk,
-        adapt(_SINCE_PLACEHOLDER): adapt(since),
-    }
-    return compiled[0], [values.get(value, value) for value in compiled[1]]
-
-
-def _is_pinned(post: Post, since: datetime.datetime) -> bool:
-    """Tell whether ``post``, read by ``_read_posts``, is a pinned announcement."""
-    recent = post.created_at >= since
-    unread = not post.feed_read  # type: ignore[attr-defined]
-    return post.kind == Post.Kind.ANNOUNCEMENT and recent and unread
-
-
-def _read_posts(viewer: User, ids_sql: str, ids_params: list[Any]) -> list[Post]:
-    """Read the posts whose ids ``ids_sql`` returns, in one statement.
-
-    Every post is read through the one post rule, ``visible_posts``, with
-    its community, the viewer's own reactions, bookmark and helpful mark,
-    and whether the viewer has read it (for announcements).
-    """
-    posts = (
-        with_own_marks(visible_posts(viewer), viewer)
-        # The ids statement is assembled from compiled terms, all values
-        # in parameters.
-        .filter(pk__in=RawSQL(ids_sql, ids_params))  # noqa: S611
+        with_own_marks(Post.objects.filter(visible), viewer)
+        .filter(pk__in=ids)
         .select_related("community")
-        .annotate(feed_read=_read_test(viewer))
         .order_by()
     )
     return list(posts)
-
-
-def _read_test(viewer: User) -> RawSQL:
-    """Return whether ``viewer`` has read the post, as SQL on the post table."""
-    quote = connection.ops.quote_name
-    post_id = f"{quote(Post._meta.db_table)}.{quote('id')}"
-    table = quote(AnnouncementRead._meta.db_table)
-    sql = (
-        f"EXISTS (SELECT 1 FROM {table} AS feed_read WHERE "  # noqa: S608
-        f"feed_read.post_id = {post_id} AND feed_read.person_id = %s)"
-    )
-    # The names come from the models; the viewer is a parameter.
-    return RawSQL(sql, [viewer.pk], output_field=BooleanField())  # noqa: S611
 
 
 def _feed_key(post: Post) -> FeedKey:
@@ -621,9 +451,17 @@ def tag_timeline(viewer: User, hashtag_id: int, *, limit: int) -> list[Post]:
     The rows come from the tag's (time, post) index, as in the home feed, so
     a tag on a hundred thousand posts costs what a small one does.
     """
-    builder = _TermBuilder(viewer, "newest", limit)
-    rows = builder.tag_term(Q(hashtag_id=hashtag_id), None, id_only=True)
-    ids = [post_id for (post_id,) in rows]
+    visible = Exists(
+        visible_communities(viewer).filter(pk=OuterRef("post__community_id"))
+    )
+    rows = (
+        PostHashtag.objects.filter(
+            visible, hashtag_id=hashtag_id, post__deleted_at__isnull=True
+        )
+        .order_by("-post_created_at", "-post_id")
+        .values_list("post_id", flat=True)[:limit]
+    )
+    ids = list(rows)
     by_id = visible_posts(viewer).select_related("community").in_bulk(ids)
     return [by_id[post_id] for post_id in ids if post_id in by_id]
 
@@ -645,36 +483,49 @@ def home_feed(
     Raise ``InvalidCursor`` for a cursor this module did not produce and
     ``ValueError`` for an unknown sort or a limit outside 1 to 100. The
     first page (no cursor) also carries the unread announcements to pin;
-    they are left out of every page below them. The whole page is one
-    statement: the sources, the candidates, the pinned announcements, the
-    posts through the post rule and the viewer's own marks on them.
+    they are left out of every page below them. A page is three
+    statements: the sources with the announcements to pin, the candidates,
+    and the posts through the post rule with the viewer's own marks on them.
     """
     _check(sort, limit)
     after = decode_cursor(cursor, sort=sort) if cursor else None
     if not isinstance(viewer, User) or not viewer.is_active:
         return FeedPage(posts=[], next_cursor=None)
 
-    builder = _TermBuilder(viewer, sort, limit + 1 + MAX_PINNED_ANNOUNCEMENTS)
-    since = _pin_since()
-    rule_key = _rule_key(viewer)
-    families = _families(builder, after=after, rule_key=rule_key)
-    pinned_sql = _pinned_sql(builder, since, rule_key)
-    ids_sql, ids_params = _candidate_ids_sql(families, sort, builder.limit, pinned_sql)
+    first_page = after is None
+    # Unread announcements are pinned above the first page and left out of
+    # every page, so each page needs to know them.
+    sources = _read_sources(viewer, _pin_since())
+    # Each source gives one more post than the page for each pinned one.
+    count = limit + 1 + len(sources.pinned)
+    window = _Window(sort=sort, count=count, after=after)
+    union, params = _candidates_sql(viewer, sources, window)
+    order = _order_sql(sort, "created_at", "id", "helpful_count")
+    ids_sql = (
+        f"SELECT id FROM ({union}) AS feed_candidates "  # noqa: S608
+        f"ORDER BY {order} LIMIT {count:d}"
+    )
+    with connection.cursor() as db_cursor:
+        db_cursor.execute(ids_sql, params)
+        ids = [post_id for (post_id,) in db_cursor.fetchall()]
     posts = sorted(
-        _read_posts(viewer, ids_sql, ids_params), key=_sort_key(sort), reverse=True
+        _read_posts(viewer, [*ids, *sources.pinned]),
+        key=_sort_key(sort),
+        reverse=True,
     )
 
-    pinned = [post for post in posts if _is_pinned(post, since)]
-    pinned = sorted(pinned, key=_sort_key("newest"), reverse=True)[
-        :MAX_PINNED_ANNOUNCEMENTS
-    ]
-    pinned_ids = {post.pk for post in pinned}
+    pinned_ids = set(sources.pinned)
+    pinned = sorted(
+        (post for post in posts if post.pk in pinned_ids),
+        key=_sort_key("newest"),
+        reverse=True,
+    )
     listed = [post for post in posts if post.pk not in pinned_ids]
     page = listed[:limit]
     next_cursor = (
         encode_cursor(sort, _feed_key(page[-1])) if len(listed) > limit else None
     )
-    if after is not None:
+    if not first_page:
         return FeedPage(posts=page, next_cursor=next_cursor)
     return FeedPage(
         posts=page,
@@ -703,11 +554,10 @@ def new_post_count(viewer: Viewer, since: str) -> int:
     key = decode_cursor(since, sort="newest")
     if not isinstance(viewer, User) or not viewer.is_active:
         return 0
-    builder = _TermBuilder(viewer, "newest", NEW_POST_COUNT_CAP + 1)
-    families = _families(builder, after=None, newer_than=key)
-    sql, params = _statement(families).sql(
-        "SELECT COUNT(*) FROM ({union}) AS candidates"
-    )
+    sources = _read_sources(viewer, None)
+    window = _Window(sort="newest", count=NEW_POST_COUNT_CAP + 1, newer_than=key)
+    union, params = _candidates_sql(viewer, sources, window)
+    sql = f"SELECT COUNT(*) FROM ({union}) AS feed_candidates"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (count,) = cursor.fetchone()

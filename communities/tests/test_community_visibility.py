@@ -1,6 +1,7 @@
 """Who sees which community, and what is inside it."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from answers.services import create_question
@@ -88,3 +89,21 @@ def test_community_page_lists_questions(sales_rep, payments_community):
     response = signed_in(sales_rep).get("/communities/payments/")
     assert response.status_code == 200
     assert b"Where is the remittance?" in response.content
+
+
+@pytest.mark.parametrize("who", ["outsider", "facilitator", "customer", "sales_rep"])
+def test_kept_rule_sql_is_the_rule_compiled_for_the_viewer(
+    who, request, payments_community, customer_community, private_community
+):
+    """The rule kept per audience compiles to what the viewer's own rule does."""
+    from communities.selectors import visible_communities_sql
+
+    person = request.getfixturevalue(who)
+    own = visible_communities(person).order_by().values("id").query.sql_with_params()
+    sql, params = visible_communities_sql(person)
+
+    assert (sql, params) == (own[0], list(own[1]))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = sorted(row[0] for row in cursor.fetchall())
+    assert ids == sorted(visible_communities(person).values_list("id", flat=True))

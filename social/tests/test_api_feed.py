@@ -215,8 +215,9 @@ def test_feed_queries_are_constant(
     Follow.objects.create(follower=outsider, person=sales_rep)
     client = signed_in(outsider)
 
-    # session, person, the feed (sources, candidates, posts and the
-    # viewer's marks in one statement), the posts' hashtags and authors
-    with django_assert_num_queries(5):
+    # session, person, the feed (the sources with the pinned announcements,
+    # the candidates, the posts with the viewer's marks), the posts'
+    # hashtags and authors
+    with django_assert_num_queries(7):
         response = client.get(f"{API}/feed", {"limit": 50})
     assert len(body_of(response)["posts"]) == count

@@ -300,9 +300,9 @@ def test_query_count_constant_across_page_sizes(
         assert len(page.posts) == limit
         counts.append(len(queries))
 
-    # One statement: the sources, the candidates, the pinned announcements,
-    # the posts through the post rule and the reader's own marks.
-    assert counts == [1, 1]
+    # Three statements: the sources with the pinned announcements, the
+    # candidates, and the posts through the post rule with the reader's marks.
+    assert counts == [3, 3]
 
 
 def test_cursor_round_trip_and_rejections(outsider):
@@ -408,3 +408,38 @@ def test_kept_terms_are_per_reader(outsider, facilitator, private_community):
     assert feed_ids(facilitator) == [secret.pk]
 
     assert feed_ids(outsider) == []
+
+
+def test_kept_rule_sees_a_membership_change_on_the_next_read(
+    outsider, facilitator, private_community
+):
+    """The kept community rule reads memberships when it runs, not when kept."""
+    secret = publish_post(author=facilitator, community=private_community, body="v8")
+    Follow.objects.create(follower=outsider, person=facilitator)
+    assert feed_ids(outsider) == []
+
+    membership = Membership.objects.create(community=private_community, person=outsider)
+    assert feed_ids(outsider) == [secret.pk]
+
+    membership.delete()
+    assert feed_ids(outsider) == []
+
+
+def test_kept_rule_sees_a_privacy_change_on_the_next_read(
+    outsider, sales_rep, payments_community
+):
+    post = publish_post(author=sales_rep, community=payments_community, body="#tip")
+    Follow.objects.create(follower=outsider, community=payments_community)
+    Follow.objects.create(follower=outsider, person=sales_rep)
+    Follow.objects.create(follower=outsider, hashtag=hashtag_for_follow("tip"))
+    assert feed_ids(outsider) == [post.pk]
+
+    Community.objects.filter(pk=payments_community.pk).update(
+        visibility=Community.Visibility.PRIVATE
+    )
+
+    assert feed_ids(outsider) == []
+    assert (
+        new_post_count(outsider, encode_cursor("newest", FeedKey(post.created_at, 0)))
+        == 0
+    )
