@@ -46,7 +46,7 @@ def visible_communities(viewer: Viewer) -> QuerySet[Community]:
 
 
 def community_rule_audience(viewer: User) -> str:
-    """Return what ``visible_communities`` reads of ``viewer`` besides the id.
+    """Return the audience of ``viewer``: what the community rule reads besides the id.
 
     Two people with the same audience get the same rule SQL but for their
     own id, so the compiled rule can be kept per audience. Keep this in step
@@ -67,9 +67,8 @@ def visible_communities_sql(viewer: User) -> tuple[str, list[Any]]:
 
     The rule is compiled once per database and audience for a stand-in
     person, whose id is then replaced by ``viewer``'s. The SQL reads the
-    memberships when it runs, so a membership or a community's privacy that
-    changed is seen by the next statement; a change of role gives another
-    audience.
+    memberships when it runs, so the next statement sees a changed
+    membership or privacy. A change of role gives another audience.
     """
     key = (connection.vendor, community_rule_audience(viewer))
     compiled = _COMPILED_RULES.get(key)
@@ -80,7 +79,9 @@ def visible_communities_sql(viewer: User) -> tuple[str, list[Any]]:
         slots = [i for i, value in enumerate(params) if value == _RULE_PLACEHOLDER_ID]
         if len(slots) > 1 or sql.count("%s") != len(params):
             raise ValueError(
-                "The community rule cannot be kept: it names the viewer twice."
+                "visible_communities compiles to SQL with the viewer's id in "
+                "more than one place, but visible_communities_sql replaces only "
+                "one: extend it before keeping the rule."
             )
         compiled = (sql, tuple(params), slots[0] if slots else -1)
         _COMPILED_RULES[key] = compiled

@@ -16,7 +16,7 @@ A page is three SQL statements whatever its length:
    and cut to the same count. The author and community indexes also hold
    the community and the deletion time, so the tests on a candidate read no
    post row. PostgreSQL runs one term per kind of source as a LATERAL join
-   over the array of ids; SQLite, which has no LATERAL, one term per
+   over the array of ids. SQLite, which has no LATERAL, runs one term per
    source. The cost grows with the number of sources times the page
    length, not with the data.
 3. The posts with those ids and the pinned ones, through the post rule,
@@ -158,10 +158,10 @@ def _visible_test(viewer: User, column: str) -> tuple[str, list[Any]]:
 
     It is ``visible_communities`` (the rule ``visible_posts`` is built on),
     kept compiled per audience, so a source or a post passes exactly when
-    the reader may see its community now. ``OFFSET 0`` keeps PostgreSQL from
-    turning the ``EXISTS`` into a join over every visible community, which
-    reads the whole table and makes each source sort all its posts instead
-    of stopping at its first ones in index order.
+    the reader may see its community now. ``OFFSET 0`` keeps PostgreSQL
+    from turning the ``EXISTS`` into a join over every visible community.
+    That join reads the whole table and makes each source sort all its
+    posts instead of stopping at its first ones in index order.
     """
     rule_sql, rule_params = visible_communities_sql(viewer)
     sql = (
@@ -173,7 +173,7 @@ def _visible_test(viewer: User, column: str) -> tuple[str, list[Any]]:
 
 @dataclass(frozen=True)
 class _Sources:
-    """What one reader's feed reads from, and the announcements to pin."""
+    """The ids one reader's feed reads from, and the announcements to pin."""
 
     people: list[int]
     hashtags: list[int]
@@ -263,7 +263,7 @@ def _read_sources(viewer: User, since: datetime.datetime | None) -> _Sources:
 
 @dataclass(frozen=True)
 class _Window:
-    """Which posts of each source a read takes: an order, a bound, a count."""
+    """The order, bound and count of the posts a read takes from each source."""
 
     sort: str
     count: int
@@ -326,7 +326,7 @@ def _post_term(
 ) -> tuple[str, list[Any]]:
     """Return one source's first posts, read from the source's covering index.
 
-    ``source`` is the condition naming the source (with its id as SQL);
+    ``source`` is the SQL condition that names the source and its id.
     ``test`` is the rule's test on each post's community, or None when the
     source is a community that already passed the rule.
     """
@@ -413,18 +413,18 @@ def _pin_since() -> datetime.datetime:
 def _read_posts(viewer: User, ids: list[int]) -> list[Post]:
     """Read the posts with ``ids`` in one statement.
 
-    Every post passes the post rule again: ``visible_posts`` is "the post's
-    community is visible", tested here on each row with the same kept rule
-    as the candidates, so the database looks up 20 communities instead of
-    building the set of every community the reader may see. The posts come
-    with their community and the viewer's own reactions, bookmark and
-    helpful mark.
+    Every post passes the post rule again. ``visible_posts`` means "the
+    post's community is visible", and this read tests that on each row with
+    the kept rule the candidates use. So the database looks up each post's
+    community instead of building the set of every community the reader may
+    see. The posts come with their community and the viewer's own
+    reactions, bookmark and helpful mark.
     """
     if not ids:
         return []
     post_table = _table(Post)
     rule_sql, rule_params = _visible_test(viewer, f"{post_table}.community_id")
-    # The rule is compiled by Django; every value in it is a parameter.
+    # Django compiled the rule, and every value in it is a parameter.
     visible = RawSQL(rule_sql, rule_params, output_field=BooleanField())  # noqa: S611
     posts = (
         with_own_marks(Post.objects.filter(visible), viewer)
