@@ -402,7 +402,24 @@ def _candidates_sql(
             name = f"feed_term_{len(parts)}"
             parts.append(f"SELECT * FROM ({term_sql}) AS {name}")  # noqa: S608
             params += [source_id, *term_params]
-    return " UNION ".join(parts), params
+    return _merge(parts), params
+
+
+# SQLite allows at most 500 terms in one compound SELECT by default
+# (SQLITE_MAX_COMPOUND_SELECT), so longer merges are nested in groups.
+_MAX_UNION_TERMS = 400
+
+
+def _merge(parts: list[str]) -> str:
+    """Return the UNION of ``parts``, nested in groups when there are many."""
+    if len(parts) <= _MAX_UNION_TERMS:
+        return " UNION ".join(parts)
+    groups = [
+        f"SELECT * FROM ({_merge(parts[start : start + _MAX_UNION_TERMS])}) "  # noqa: S608
+        f"AS feed_group_{start}"
+        for start in range(0, len(parts), _MAX_UNION_TERMS)
+    ]
+    return _merge(groups)
 
 
 def _pin_since() -> datetime.datetime:

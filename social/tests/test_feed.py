@@ -443,3 +443,21 @@ def test_kept_rule_sees_a_privacy_change_on_the_next_read(
         new_post_count(outsider, encode_cursor("newest", FeedKey(post.created_at, 0)))
         == 0
     )
+
+
+def test_more_sources_than_sqlite_compound_limit(
+    outsider, sales_rep, payments_community
+):
+    """SQLite takes at most 500 terms in one UNION, and a term is one source."""
+    from accounts.models import Role, User
+
+    authors = User.objects.bulk_create(
+        User(username=f"author{n}", role=Role.SALES_REP) for n in range(520)
+    )
+    Follow.objects.bulk_create(
+        Follow(follower=outsider, person=author) for author in authors
+    )
+    last = authors[-1]
+    post = publish_post(author=last, community=payments_community, body="late")
+
+    assert feed_ids(outsider) == [post.pk]
