@@ -407,6 +407,8 @@ def _candidates_sql(
 
 # SQLite allows at most 500 terms in one compound SELECT by default
 # (SQLITE_MAX_COMPOUND_SELECT), so longer merges are nested in groups.
+# NOTE: each SQLite term carries about five parameters, so past about 6,500
+# sources a statement passes SQLite's default limit of 32,766 parameters.
 _MAX_UNION_TERMS = 400
 
 
