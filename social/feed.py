@@ -370,7 +370,8 @@ def _candidates_sql(
 ) -> tuple[str, list[Any]]:
     """Return one statement for the candidates: each source's first posts, merged.
 
-    It yields (id, created_at, helpful_count) rows, each post once. Each
+    It yields (id, created_at, helpful_count) rows, each post once, with a
+    helpful count of 0 in the newest order, which does not read it. Each
     source's posts come from its own index, so the cost grows with the
     number of sources times the count, not with the data. PostgreSQL runs
     one term per kind of source over the array of ids (a LATERAL join);
