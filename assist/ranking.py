@@ -2,11 +2,12 @@
 
 The panel ranks by the context level first (the requested context, then
 its parents, nearest first). So each level of the chain is read on its own,
-with ORDER BY and a small LIMIT, and the levels are merged here. The parts
-of one list are one statement (UNION ALL), and each reads only the first
+with ORDER BY and a small LIMIT, and the levels are merged here. One
+statement counts what the plans need for both item lists (the census), and
+one statement (UNION ALL) reads the parts of every list, each only the first
 rows of its level, through an index in the ranking's order or through a
-link set known to be small. The reads cost the same few statements and
-rows whether a context has ten items or ten thousand.
+link set known to be small. The reads cost the same two statements and the
+same rows whether a context has ten items or ten thousand.
 
 FAQ entries and library items rank, within a level, those written for the
 reader's learner group first, then by helpful votes, the latest update and
@@ -20,16 +21,16 @@ answer's score (copied to the question, see ``Question.accepted_score``),
 the newest question first, then the id.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 
-from accounts.permissions import Viewer
-from answers.selectors import visible_questions_outside_private
+from answers.models import Question
 from assist.models import HelpContext
+from assist.rules import Compiled
 
 # A row as the panel shows it: the id, then the item's own columns.
 Row = tuple[Any, ...]
@@ -70,6 +71,13 @@ class _Tables:
 
     @classmethod
     def of(cls, model: type[Model]) -> "_Tables":
+        key = (model, connection.vendor)
+        if key not in _tables:
+            _tables[key] = cls.named(model)
+        return _tables[key]
+
+    @classmethod
+    def named(cls, model: type[Model]) -> "_Tables":
         quote = connection.ops.quote_name
         contexts = model._meta.get_field("contexts")
         groups = model._meta.get_field("learner_groups")
@@ -84,21 +92,49 @@ class _Tables:
         )
 
 
-def _where(items: QuerySet[Any]) -> tuple[str, list[Any]] | None:
-    """Compile the visibility rule of ``items``, or None when it matches nothing."""
-    query = items.query
-    compiler = query.get_compiler(using=items.db)
-    try:
-        sql, params = query.where.as_sql(compiler, connection)
-    except EmptyResultSet:
-        return None
-    except FullResultSet:
-        return "1 = 1", []
-    return sql, list(params)
+_tables: dict[tuple[type[Model], str], _Tables] = {}
+
+
+class _Statement:
+    """Parts gathered into one UNION ALL statement, each row tagged with its part."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, sql: str, params: list[Any]) -> int:
+        """Add one ranked part and return its index among the parts."""
+        index = len(self.parts)
+        self.parts.append(f"SELECT {index} AS part, p{index}.* FROM ({sql}) p{index}")  # noqa: S608
+        self.params.extend(params)
+        return index
+
+    def fetch(self) -> list[list[Row]]:
+        rows: list[list[Row]] = [[] for _ in self.parts]
+        if not self.parts:
+            return rows
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(self.parts), self.params)
+            for index, *values in cursor.fetchall():
+                rows[index].append(tuple(values))
+        return rows
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """One list of the panel: FAQ entries or library items, as a reader sees them.
+
+    ``where`` is the reader's compiled visibility rule (``assist.rules``),
+    None when it matches nothing. ``columns`` are the two columns shown.
+    """
+
+    model: type[Model]
+    where: Compiled | None
+    columns: tuple[str, str]
 
 
 class _ItemReads:
-    """The two statements that read one list: a census, then the parts.
+    """The reads of one list: its census counts, then its parts.
 
     The census counts, up to ``SMALL_SET``, the links of each level and of
     the reader's group, and, up to ``limit``, the visible items among each
@@ -111,14 +147,14 @@ class _ItemReads:
     items, since then every item shown matched at least that deep.
     """
 
-    def __init__(
-        self, items: QuerySet[Any], where: tuple[str, list[Any]], columns: str
-    ) -> None:
-        self.t = _Tables.of(items.model)
-        self.columns = columns
-        self.where, self.where_params = where
-        self.parts: list[str] = []
-        self.params: list[Any] = []
+    def __init__(self, source: ItemSource, where: Compiled) -> None:
+        quote = connection.ops.quote_name
+        self.t = _Tables.of(source.model)
+        self.columns = ", ".join(quote(name) for name in source.columns)
+        self.where, self.where_params = where[0], list(where[1])
+        # When every item is visible (an employee's rule), the visible
+        # items among the first links are those links: no join needed.
+        self.everything_visible = self.where == "1 = 1"
 
     def capped_links(self, table: str, key: str, value: int) -> tuple[str, list[Any]]:
         capped = f"SELECT 1 FROM {table} WHERE {key} = %s LIMIT {SMALL_SET + 1}"  # noqa: S608
@@ -139,33 +175,37 @@ class _ItemReads:
             [context_id, *self.where_params],
         )
 
-    def census(
+    def census_counts(
         self, chain: list[HelpContext], group_id: int | None, limit: int
-    ) -> tuple[list[tuple[int, int]], int]:
-        """Return (links, visible items) per level and the group's links."""
+    ) -> list[tuple[str, list[Any]]]:
+        """Return the census's counts: each level's, then the group's links."""
         t = self.t
-        # When every item is visible (an employee's rule), the visible
-        # items among the first links are those links: no join needed.
-        everything_visible = self.where == "1 = 1"
         counts = []
         for context in chain:
             counts.append(self.capped_links(t.contexts, t.context_key, context.pk))
-            if not everything_visible:
+            if not self.everything_visible:
                 counts.append(self.visible_at(context.pk, limit))
         if group_id is not None:
             counts.append(self.capped_links(t.groups, t.group_key, group_id))
-        sql = "SELECT " + ", ".join(count for count, _ in counts)
-        params = [value for _, values in counts for value in values]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = list(cursor.fetchone())
+        return counts
 
-        group_links = row.pop() if group_id is not None else 0
+    def read_census(
+        self,
+        values: Iterator[int],
+        chain: list[HelpContext],
+        group_id: int | None,
+        limit: int,
+    ) -> tuple[list[tuple[int, int]], int]:
+        """Return (links, visible items) per level and the group's links."""
         levels = []
         for _ in chain:
-            links = row.pop(0)
-            visible = min(links, SMALL_SET, limit) if everything_visible else row.pop(0)
+            links = next(values)
+            if self.everything_visible:
+                visible = min(links, SMALL_SET, limit)
+            else:
+                visible = next(values)
             levels.append((links, visible))
+        group_links = next(values) if group_id is not None else 0
         return levels, group_links
 
     def tagged(self, table: str, owner: str, key: str) -> str:
@@ -177,8 +217,15 @@ class _ItemReads:
     def through(self, table: str, owner: str, key: str) -> str:
         return f"{self.t.items}.id IN (SELECT {owner} FROM {table} WHERE {key} = %s)"  # noqa: S608
 
-    def part(self, filters: list[tuple[str, int]], *, walk: bool, size: int) -> int:
-        """Add one ranked part; return its index among the parts."""
+    def part(
+        self,
+        statement: _Statement,
+        filters: list[tuple[str, int]],
+        *,
+        walk: bool,
+        size: int,
+    ) -> int:
+        """Add one ranked part to ``statement`` and return its index."""
         items = self.t.items
         # "+ 0" keeps the engine from walking the rank index for a small set.
         first_key = "helpful_count" if walk else "helpful_count + 0"
@@ -188,85 +235,161 @@ class _ItemReads:
             f"FROM {items} WHERE {' AND '.join(conditions)} "
             f"ORDER BY {first_key} DESC, updated_at DESC, {items}.id LIMIT {size}"
         )
-        index = len(self.parts)
-        self.parts.append(f"SELECT {index} AS part, p{index}.* FROM ({sql}) p{index}")  # noqa: S608
-        self.params.extend([*self.where_params, *(value for _, value in filters)])
-        return index
+        params = [*self.where_params, *(value for _, value in filters)]
+        return statement.add(sql, params)
 
-    def fetch(self) -> list[list[Row]]:
-        rows: list[list[Row]] = [[] for _ in self.parts]
-        if not self.parts:
-            return rows
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(self.parts), self.params)
-            for index, *values in cursor.fetchall():
-                rows[index].append(tuple(values))
-        return rows
+    def plan(
+        self,
+        statement: _Statement,
+        census: tuple[list[tuple[int, int]], int],
+        chain: list[HelpContext],
+        group_id: int | None,
+        limit: int,
+    ) -> list[tuple[list[int], list[int]]]:
+        """Add the parts of each level to read and return their indexes per level."""
+        t = self.t
+        levels, group_links = census
+        parts: list[tuple[list[int], list[int]]] = []
+        for context, (links, visible) in zip(chain, levels, strict=True):
+            small = links <= SMALL_SET
+            at_level = (
+                self.tagged(t.contexts, t.context_owner, t.context_key),
+                context.pk,
+            )
+            via_level = (
+                self.through(t.contexts, t.context_owner, t.context_key),
+                context.pk,
+            )
+            everything = [
+                self.part(
+                    statement,
+                    [via_level] if small else [at_level],
+                    walk=not small,
+                    size=3 * limit,
+                )
+            ]
+            written_for: list[int] = []
+            if group_id is not None:
+                for_group = (
+                    self.tagged(t.groups, t.group_owner, t.group_key),
+                    group_id,
+                )
+                via_group = (
+                    self.through(t.groups, t.group_owner, t.group_key),
+                    group_id,
+                )
+                if group_links <= SMALL_SET:
+                    filters, walk = [via_group, at_level], False
+                elif small:
+                    filters, walk = [via_level, for_group], False
+                else:
+                    filters, walk = [at_level, for_group], True
+                written_for = [self.part(statement, filters, walk=walk, size=2 * limit)]
+            parts.append((written_for, everything))
+            if visible >= limit:
+                break
+        return parts
 
 
-def ranked_items(
-    items: QuerySet[Any],
+def _run_census(counts: list[tuple[str, list[Any]]]) -> list[int]:
+    """Run every list's census counts as one single-row statement."""
+    if not counts:
+        return []
+    sql = "SELECT " + ", ".join(count for count, _ in counts)
+    params = [value for _, values in counts for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return [int(value) for value in row]
+
+
+def _question_parts(
+    statement: _Statement, where: Compiled, chain: list[HelpContext], limit: int
+) -> list[int]:
+    """Add one part per level for the answered questions and return their indexes.
+
+    Each level walks the index ``question_context_best_answer``. The rows
+    have the width of the items' rows, so the unused column is NULL.
+    """
+    rule, rule_params = where
+    table = connection.ops.quote_name(Question._meta.db_table)
+    indexes = []
+    for context in chain:
+        sql = (
+            f"SELECT id, title, NULL AS unused, accepted_score, created_at "  # noqa: S608
+            f"FROM {table} WHERE {rule} AND context_id = %s "
+            "AND accepted_answer_id IS NOT NULL "
+            f"ORDER BY accepted_score DESC, created_at DESC, id LIMIT {limit}"
+        )
+        indexes.append(statement.add(sql, [*rule_params, context.pk]))
+    return indexes
+
+
+@dataclass
+class PanelRows:
+    """The ranked rows of each item list, in the order given, and the questions."""
+
+    items: list[list[RankedRow]]
+    questions: list[RankedRow]
+
+
+def ranked_panel_rows(
     *,
+    sources: list[ItemSource],
+    questions: Compiled | None,
     chain: list[HelpContext],
     group_id: int | None,
-    columns: tuple[str, str],
     limit: int,
-) -> list[RankedRow]:
-    """Return the first ``limit`` items of the chain with the level they matched.
+) -> PanelRows:
+    """Return the first ``limit`` rows of each list with the level they matched.
 
-    ``items`` is the reader's visible FAQ entries or library items; both
-    have ``contexts``, ``learner_groups``, ``helpful_count`` and
-    ``updated_at``.
+    Two statements read every list: one census of all item lists, then one
+    UNION ALL of every part of every list and of the answered questions.
+    ``questions`` is the reader's compiled rule for answered questions
+    outside private communities, None when it matches nothing.
     """
-    where = _where(items)
-    if where is None:
-        return []
-    shown = ", ".join(connection.ops.quote_name(name) for name in columns)
-    reads = _ItemReads(items, where, shown)
-    t = reads.t
-    levels, group_links = reads.census(chain, group_id, limit)
-
-    parts: list[tuple[list[int], list[int]]] = []
-    for context, (links, visible) in zip(chain, levels, strict=True):
-        small = links <= SMALL_SET
-        at_level = (
-            reads.tagged(t.contexts, t.context_owner, t.context_key),
-            context.pk,
-        )
-        via_level = (
-            reads.through(t.contexts, t.context_owner, t.context_key),
-            context.pk,
-        )
-        everything = [
-            reads.part(
-                [via_level] if small else [at_level], walk=not small, size=3 * limit
-            )
-        ]
-        written_for: list[int] = []
-        if group_id is not None:
-            for_group = (reads.tagged(t.groups, t.group_owner, t.group_key), group_id)
-            via_group = (reads.through(t.groups, t.group_owner, t.group_key), group_id)
-            if group_links <= SMALL_SET:
-                filters, walk = [via_group, at_level], False
-            elif small:
-                filters, walk = [via_level, for_group], False
-            else:
-                filters, walk = [at_level, for_group], True
-            written_for = [reads.part(filters, walk=walk, size=2 * limit)]
-        parts.append((written_for, everything))
-        if visible >= limit:
-            break
-
-    rows = reads.fetch()
-    width = 1 + len(columns)
-    read_levels = [
-        (
-            in_rank_order([row for i in group for row in rows[i]], columns=width),
-            in_rank_order([row for i in every for row in rows[i]], columns=width),
-        )
-        for group, every in parts
+    reads = [
+        _ItemReads(source, source.where) if source.where is not None else None
+        for source in sources
     ]
-    return merge_levels(chain[: len(read_levels)], read_levels, limit=limit)
+    counts = [
+        reader.census_counts(chain, group_id, limit) for reader in reads if reader
+    ]
+    values = iter(_run_census([count for some in counts for count in some]))
+
+    statement = _Statement()
+    plans: list[list[tuple[list[int], list[int]]] | None] = []
+    for reader in reads:
+        if reader is None:
+            plans.append(None)
+            continue
+        census = reader.read_census(values, chain, group_id, limit)
+        plans.append(reader.plan(statement, census, chain, group_id, limit))
+    question_parts = (
+        _question_parts(statement, questions, chain, limit) if questions else []
+    )
+    rows = statement.fetch()
+
+    items: list[list[RankedRow]] = []
+    for source, plan in zip(sources, plans, strict=True):
+        if plan is None:
+            items.append([])
+            continue
+        width = 1 + len(source.columns)
+        read_levels = [
+            (
+                in_rank_order([row for i in group for row in rows[i]], columns=width),
+                in_rank_order([row for i in every for row in rows[i]], columns=width),
+            )
+            for group, every in plan
+        ]
+        items.append(merge_levels(chain[: len(read_levels)], read_levels, limit=limit))
+
+    chosen: list[RankedRow] = []
+    for context, index in zip(chain, question_parts, strict=False):
+        level = in_rank_order(rows[index], columns=3)
+        chosen += [(context, row[:2]) for row in level]
+    return PanelRows(items=items, questions=chosen[:limit])
 
 
 def merge_levels(
@@ -297,41 +420,4 @@ def merge_levels(
             break
         seen |= group_ids
         seen |= {row[0] for row in everything}
-    return chosen[:limit]
-
-
-def ranked_answered_questions(
-    viewer: Viewer, *, chain: list[HelpContext], limit: int
-) -> list[RankedRow]:
-    """Return the first ``limit`` answered questions of the chain, by level.
-
-    Questions in private communities are left out: who may read them
-    depends on membership, not on the audience the panel is cached for.
-    Each level walks the index ``question_context_best_answer``.
-    """
-    questions = visible_questions_outside_private(viewer)
-    where = _where(questions)
-    if where is None:
-        return []
-    rule, rule_params = where
-    table = connection.ops.quote_name(questions.model._meta.db_table)
-    parts: list[str] = []
-    params: list[Any] = []
-    for index, context in enumerate(chain):
-        sql = (
-            f"SELECT id, title, accepted_score, created_at FROM {table} "  # noqa: S608
-            f"WHERE {rule} AND context_id = %s AND accepted_answer_id IS NOT NULL "
-            f"ORDER BY accepted_score DESC, created_at DESC, id LIMIT {limit}"
-        )
-        parts.append(f"SELECT {index} AS part, p{index}.* FROM ({sql}) p{index}")  # noqa: S608
-        params.extend([*rule_params, context.pk])
-
-    rows: list[list[Row]] = [[] for _ in chain]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        for index, *values in cursor.fetchall():
-            rows[index].append(tuple(values))
-    chosen: list[RankedRow] = []
-    for context, level in zip(chain, rows, strict=True):
-        chosen += [(context, row) for row in in_rank_order(level, columns=2)]
     return chosen[:limit]

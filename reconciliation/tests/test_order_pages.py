@@ -67,11 +67,11 @@ def test_list_query_count_is_constant(
     for number in range(10250, 10253):
         open_discrepancy(make_order(str(number), customer_party))
     client = signed_in(sales_rep)
-    # session, user, help version, the help panel (context chain, the
-    # counts and rows of FAQ entries and of documents, answered questions,
-    # super-users), the paginator's count, the page of orders, and the
-    # unread count in the header
-    with django_assert_num_queries(13):
+    # session, user, help version, the help panel (context chain, one census
+    # of FAQ entries and documents, one read of their rows and of the
+    # answered questions, super-users), the paginator's count, the page of
+    # orders, and the unread count in the header
+    with django_assert_num_queries(10):
         client.get("/reconciliation/orders/")
     for number in range(10253, 10290):
         open_discrepancy(make_order(str(number), customer_party))
@@ -120,10 +120,10 @@ def test_order_page_query_count_is_constant(
     client = signed_in(sales_rep)
     # session, user, order, lines, products, shipments, invoices, discrepancies,
     # the cases the reader may open, match groups, the help version, the help
-    # panel (context chain, the counts and rows of FAQ entries and of
-    # documents, answered questions, super-users) and the unread count in
-    # the header
-    with django_assert_num_queries(19):
+    # panel (context chain, one census of FAQ entries and documents, one read
+    # of their rows and of the answered questions, super-users) and the
+    # unread count in the header
+    with django_assert_num_queries(16):
         client.get("/reconciliation/orders/10250/")
     # The same panel again comes from the cache.
     with django_assert_num_queries(12):

@@ -1,0 +1,119 @@
+"""The compiled visibility rules the panel caches: a change shows at once."""
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from accounts.models import Role
+from answers.models import Answer, FaqEntry, Question
+from answers.selectors import visible_questions
+from assist.models import HelpContext
+from assist.rules import compiled_rule
+from communities.models import Community, Membership
+from conftest import make_person
+
+pytestmark = pytest.mark.django_db
+
+SHORT_PAYMENT = "reconciliation.order.short_payment"
+
+
+def answered(title: str, community: Community, **fields) -> Question:
+    question = Question.objects.create(
+        community=community,
+        context=HelpContext.objects.get(key=SHORT_PAYMENT),
+        author_name="Asker",
+        title=title,
+        **fields,
+    )
+    answer = Answer.objects.create(
+        question=question, author_name="Helper", body="Yes.", body_html="<p>Yes.</p>"
+    )
+    question.accepted_answer = answer
+    question.save()
+    return question
+
+
+def faq(question: str, *, customer_visible: bool) -> FaqEntry:
+    entry = FaqEntry.objects.create(
+        question=question,
+        answer="x",
+        answer_html="<p>x</p>",
+        customer_visible=customer_visible,
+    )
+    entry.contexts.add(HelpContext.objects.get(key=SHORT_PAYMENT))
+    return entry
+
+
+def help_json(person) -> dict[str, Any]:
+    client = Client()
+    client.force_login(person)
+    response = client.get("/api/assist/help", {"context": SHORT_PAYMENT})
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def visible_question_titles(person) -> list[str]:
+    """Run the cached compiled rule of ``visible_questions``."""
+    compiled = compiled_rule(visible_questions, person)
+    assert compiled is not None
+    where, params = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT title FROM answers_question WHERE {where} ORDER BY title",  # noqa: S608
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_new_company_seen_on_next_request(
+    customer, customer_party, other_party, customer_community
+):
+    answered("Ours", customer_community, customer=customer_party)
+    answered("Theirs", customer_community, customer=other_party)
+    titles = [item["title"] for item in help_json(customer)["answered_questions"]]
+    assert sorted(titles) == ["Ours"]
+
+    customer.customer = other_party
+    customer.save()
+    titles = [item["title"] for item in help_json(customer)["answered_questions"]]
+    assert sorted(titles) == ["Theirs"]
+
+
+def test_new_role_seen_on_next_request(sales_rep, customer_party):
+    faq("Internal", customer_visible=False)
+    faq("Public", customer_visible=True)
+    questions = [item["question"] for item in help_json(sales_rep)["faq_entries"]]
+    assert sorted(questions) == ["Internal", "Public"]
+
+    sales_rep.role = Role.CUSTOMER
+    sales_rep.customer = customer_party
+    sales_rep.save()
+    questions = [item["question"] for item in help_json(sales_rep)["faq_entries"]]
+    assert questions == ["Public"]
+
+
+def test_membership_change_seen_by_cached_rule(payments_community, private_community):
+    answered("Open", payments_community)
+    answered("Private", private_community)
+    nina = make_person("nina", Role.SALES_REP)
+    cached = compiled_rule(visible_questions, nina)
+    assert visible_question_titles(nina) == ["Open"]
+
+    membership = Membership.objects.create(community=private_community, person=nina)
+    assert compiled_rule(visible_questions, nina) is cached
+    assert visible_question_titles(nina) == ["Open", "Private"]
+
+    membership.delete()
+    assert visible_question_titles(nina) == ["Open"]
+
+
+def test_panel_omits_private_after_joining(payments_community, private_community):
+    answered("Private", private_community)
+    nina = make_person("nina", Role.SALES_REP, group="sales")
+    assert help_json(nina)["answered_questions"] == []
+
+    Membership.objects.create(community=private_community, person=nina)
+    assert help_json(nina)["answered_questions"] == []
