@@ -286,7 +286,10 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
         marks = _own_marks(viewer, [post.pk for post in posts])
     mine, bookmarked, helpful = marks
     quotes = visible_quotes(viewer, posts)
-    labels = [(kind, str(label)) for kind, label in Reaction.Kind.choices]
+    kinds = [
+        (kind, str(label), Reaction.counter_field(kind))
+        for kind, label in Reaction.Kind.choices
+    ]
 
     for post in posts:
         post.conversation = Conversation(  # type: ignore[attr-defined]
@@ -294,10 +297,10 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
                 ReactionCount(
                     kind=kind,
                     label=label,
-                    count=getattr(post, Reaction.counter_field(kind)),
+                    count=getattr(post, counter),
                     mine=(post.pk, kind) in mine,
                 )
-                for kind, label in labels
+                for kind, label, counter in kinds
             ],
             bookmarked=post.pk in bookmarked,
             marked_helpful=post.pk in helpful,
