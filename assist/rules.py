@@ -15,12 +15,12 @@ must add it to ``rule_inputs``.
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.permissions import Viewer
+from core.queries import where_sql
 
 # A WHERE clause and its parameters. Functions return None for a rule that
 # matches nothing.
@@ -30,19 +30,6 @@ Rule = Callable[[Viewer], QuerySet[Any]]
 MAX_CACHED = 2048
 _compiled: dict[Hashable, Compiled | None] = {}
 _MISSING = object()
-
-
-def where_sql(items: QuerySet[Any]) -> Compiled | None:
-    """Compile the WHERE clause of ``items``, or None when it matches nothing."""
-    query = items.query
-    compiler = query.get_compiler(using=items.db)
-    try:
-        sql, params = query.where.as_sql(compiler, connection)
-    except EmptyResultSet:
-        return None
-    except FullResultSet:
-        return "1 = 1", ()
-    return sql, tuple(params)
 
 
 def rule_inputs(viewer: Viewer) -> Hashable:

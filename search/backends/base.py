@@ -5,10 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
+from core.queries import where_sql
 from search.models import SearchEntry
 from search.query import ParsedQuery
 
@@ -75,14 +75,7 @@ def where_clause(entries: QuerySet[SearchEntry]) -> tuple[str, tuple[Any, ...]] 
         raise ValueError(
             "Search filters must not join other tables: use a subquery (Exists)."
         )
-    compiler = query.get_compiler(using=entries.db)
-    try:
-        sql, params = query.where.as_sql(compiler, connection)
-    except EmptyResultSet:
-        return None
-    except FullResultSet:
-        return "1 = 1", ()
-    return sql, tuple(params)
+    return where_sql(entries)
 
 
 def fetch_rows(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
