@@ -3,10 +3,10 @@
 import pytest
 
 from accounts.models import LearnerGroup, Role
-from answers.models import Answer, FaqEntry, Question
+from answers.models import FaqEntry, Question
 from assist.models import HelpContext
 from assist.selectors import build_help_panel, viewer_audience
-from communities.models import Community
+from assist.tests.factories import answered
 from conftest import make_person
 from library.models import Document
 
@@ -27,22 +27,6 @@ def document(title: str, key: str, *groups: str, helpful: int = 0) -> Document:
     item.contexts.add(HelpContext.objects.get(key=key))
     item.learner_groups.set(LearnerGroup.objects.filter(slug__in=groups))
     return item
-
-
-def answered(title: str, community: Community, key: str, **fields) -> Question:
-    question = Question.objects.create(
-        community=community,
-        context=HelpContext.objects.get(key=key),
-        author_name="Asker",
-        title=title,
-        **fields,
-    )
-    answer = Answer.objects.create(
-        question=question, author_name="Helper", body="Yes.", body_html="<p>Yes.</p>"
-    )
-    question.accepted_answer = answer
-    question.save()
-    return question
 
 
 def document_titles(viewer) -> list[str]:

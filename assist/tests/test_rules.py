@@ -7,32 +7,17 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import Role
-from answers.models import Answer, FaqEntry, Question
+from answers.models import FaqEntry
 from answers.selectors import visible_questions
 from assist.models import HelpContext
 from assist.rules import compiled_rule
-from communities.models import Community, Membership
+from assist.tests.factories import answered
+from communities.models import Membership
 from conftest import make_person
 
 pytestmark = pytest.mark.django_db
 
 SHORT_PAYMENT = "reconciliation.order.short_payment"
-
-
-def answered(title: str, community: Community, **fields) -> Question:
-    question = Question.objects.create(
-        community=community,
-        context=HelpContext.objects.get(key=SHORT_PAYMENT),
-        author_name="Asker",
-        title=title,
-        **fields,
-    )
-    answer = Answer.objects.create(
-        question=question, author_name="Helper", body="Yes.", body_html="<p>Yes.</p>"
-    )
-    question.accepted_answer = answer
-    question.save()
-    return question
 
 
 def faq(question: str, *, customer_visible: bool) -> FaqEntry:
@@ -71,8 +56,8 @@ def visible_question_titles(person) -> list[str]:
 def test_new_company_seen_on_next_request(
     customer, customer_party, other_party, customer_community
 ):
-    answered("Ours", customer_community, customer=customer_party)
-    answered("Theirs", customer_community, customer=other_party)
+    answered("Ours", customer_community, SHORT_PAYMENT, customer=customer_party)
+    answered("Theirs", customer_community, SHORT_PAYMENT, customer=other_party)
     titles = [item["title"] for item in help_json(customer)["answered_questions"]]
     assert sorted(titles) == ["Ours"]
 
@@ -96,8 +81,8 @@ def test_new_role_seen_on_next_request(sales_rep, customer_party):
 
 
 def test_membership_change_seen_by_cached_rule(payments_community, private_community):
-    answered("Open", payments_community)
-    answered("Private", private_community)
+    answered("Open", payments_community, SHORT_PAYMENT)
+    answered("Private", private_community, SHORT_PAYMENT)
     nina = make_person("nina", Role.SALES_REP)
     cached = compiled_rule(visible_questions, nina)
     assert visible_question_titles(nina) == ["Open"]
@@ -111,7 +96,7 @@ def test_membership_change_seen_by_cached_rule(payments_community, private_commu
 
 
 def test_panel_omits_private_after_joining(payments_community, private_community):
-    answered("Private", private_community)
+    answered("Private", private_community, SHORT_PAYMENT)
     nina = make_person("nina", Role.SALES_REP, group="sales")
     assert help_json(nina)["answered_questions"] == []
 

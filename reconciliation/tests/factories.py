@@ -22,6 +22,7 @@ from factory.django import DjangoModelFactory
 from reconciliation.models import (
     Company,
     Currency,
+    Discrepancy,
     Invoice,
     InvoiceLine,
     Party,
@@ -254,3 +255,9 @@ def create_payment(*, invoice: Invoice, amount: str, **fields: object) -> Paymen
     payment.refresh_from_db()
     invoice.refresh_from_db()
     return payment
+
+
+def open_codes(company: Company) -> list[str]:
+    """Return the codes of ``company``'s open cases, sorted."""
+    rows = Discrepancy.objects.filter(company=company, state=Discrepancy.State.OPEN)
+    return sorted(rows.values_list("code", flat=True))

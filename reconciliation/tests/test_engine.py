@@ -37,6 +37,7 @@ from reconciliation.tests.factories import (
     create_order,
     create_payment,
     create_shipment,
+    open_codes,
 )
 from reconciliation.tolerances import Tolerance, ToleranceBook
 
@@ -50,11 +51,6 @@ SHIP_AS_OF = date(2024, 3, 22)
 def _pinned_settings(settings):
     settings.RECONCILIATION_LATE_DAYS = 0
     settings.RECONCILIATION_PAYMENT_TOLERANCE = "0.01"
-
-
-def open_codes(company):
-    rows = Discrepancy.objects.filter(company=company, state=Discrepancy.State.OPEN)
-    return sorted(rows.values_list("code", flat=True))
 
 
 def group(key_prefix, **filters):

@@ -24,6 +24,7 @@ from reconciliation.tests.factories import (
     create_order,
     create_payment,
     create_shipment,
+    open_codes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -41,11 +42,6 @@ AFTER_DUE = date(2024, 4, 15)
 def _pinned_settings(settings):
     settings.RECONCILIATION_LATE_DAYS = 0
     settings.RECONCILIATION_PAYMENT_TOLERANCE = "0.01"
-
-
-def open_codes(company):
-    rows = Discrepancy.objects.filter(company=company, state=Discrepancy.State.OPEN)
-    return sorted(rows.values_list("code", flat=True))
 
 
 def writes_of(captured):

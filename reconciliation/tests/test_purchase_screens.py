@@ -34,7 +34,7 @@ from reconciliation.purchase_work import (
     ReceivedQuantities,
     record_goods_receipt,
 )
-from reconciliation.tests.factories import ProductFactory
+from reconciliation.tests.factories import ProductFactory, open_codes
 from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
@@ -154,14 +154,6 @@ def receive(order, line_no, received, rejected="0", reason=""):
         reason=reason,
     )
     return receipt
-
-
-def open_codes(company) -> list[str]:
-    return sorted(
-        Discrepancy.objects.filter(
-            company=company, state=Discrepancy.State.OPEN
-        ).values_list("code", flat=True)
-    )
 
 
 # Who may open the screens
