@@ -67,7 +67,7 @@ def visible_communities_sql(viewer: User) -> tuple[str, list[Any]]:
 
     The rule is compiled once per database and audience for a stand-in
     person, whose id is then replaced by ``viewer``'s. The SQL reads the
-    memberships when it runs, so the next statement sees a changed
+    memberships when it runs, so the next statement reads a changed
     membership or privacy. A change of role gives another audience.
     """
     key = (connection.vendor, community_rule_audience(viewer))

@@ -20,8 +20,8 @@ would store nothing new. The fingerprint covers:
 - ``FINGERPRINT_VERSION`` and the pass's currencies.
 
 NOTE: a change to the checks that reads a new input must add it here and
-raise ``FINGERPRINT_VERSION``; otherwise orders checked before the change
-are skipped.
+raise ``FINGERPRINT_VERSION``. Without that, orders checked before the
+change are skipped.
 """
 
 import hashlib

@@ -74,7 +74,7 @@ GROUP_FIELDS = (
 LEFTOVER_REASON = "The matching pass no longer finds these documents matched."
 # Before one match per order and control point, A and C kept a match per
 # order line. The pass reverses such a match when it stores the order's,
-# whoever confirmed it, so an order never shows both.
+# also one a person confirmed, so an order never shows both.
 PER_LINE_PREFIXES = ("A:line:", "C:line:")
 PER_LINE_REASON = "Replaced by one match per order at this control point."
 

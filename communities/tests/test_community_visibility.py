@@ -92,7 +92,7 @@ def test_community_page_lists_questions(sales_rep, payments_community):
 
 
 @pytest.mark.parametrize("who", ["outsider", "facilitator", "customer", "sales_rep"])
-def test_kept_rule_sql_is_the_rule_compiled_for_the_viewer(
+def test_kept_rule_matches_viewer_rule(
     who, request, payments_community, customer_community, private_community
 ):
     """The rule kept per audience compiles to what the viewer's own rule does."""

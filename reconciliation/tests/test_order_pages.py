@@ -67,10 +67,10 @@ def test_list_query_count_is_constant(
     for number in range(10250, 10253):
         open_discrepancy(make_order(str(number), customer_party))
     client = signed_in(sales_rep)
-    # session, user, help version, the help panel (context chain, one census
-    # of FAQ entries and documents, one read of their rows and of the
-    # answered questions, super-users), the paginator's count, the page of
-    # orders, and the unread count in the header
+    # Session, user, help version and four for the help panel: the context
+    # chain, one count of FAQ entries and documents, one read of their rows
+    # with the answered questions, and the super-users. Then the paginator's
+    # count, the page of orders and the unread count in the header.
     with django_assert_num_queries(10):
         client.get("/reconciliation/orders/")
     for number in range(10253, 10290):

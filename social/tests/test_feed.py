@@ -410,9 +410,7 @@ def test_kept_terms_are_per_reader(outsider, facilitator, private_community):
     assert feed_ids(outsider) == []
 
 
-def test_kept_rule_sees_a_membership_change_on_the_next_read(
-    outsider, facilitator, private_community
-):
+def test_kept_rule_membership_change(outsider, facilitator, private_community):
     """The kept community rule reads memberships when it runs, not when kept."""
     secret = publish_post(author=facilitator, community=private_community, body="v8")
     Follow.objects.create(follower=outsider, person=facilitator)
@@ -425,9 +423,7 @@ def test_kept_rule_sees_a_membership_change_on_the_next_read(
     assert feed_ids(outsider) == []
 
 
-def test_kept_rule_sees_a_privacy_change_on_the_next_read(
-    outsider, sales_rep, payments_community
-):
+def test_kept_rule_privacy_change(outsider, sales_rep, payments_community):
     post = publish_post(author=sales_rep, community=payments_community, body="#tip")
     Follow.objects.create(follower=outsider, community=payments_community)
     Follow.objects.create(follower=outsider, person=sales_rep)
