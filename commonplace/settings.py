@@ -127,7 +127,16 @@ else:
             "PASSWORD": _database.password,
             "HOST": _database.host,
             "PORT": _database.port,
-            "OPTIONS": dict(_database.options or {}),
+            # Parameters are bound on the server, and a statement run five
+            # times on a connection is prepared, so PostgreSQL parses and
+            # plans it once (docs/architecture.md, "Prepared statements").
+            "OPTIONS": {
+                "server_side_binding": True,
+                "prepare_threshold": (
+                    5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
+                ),
+                **(_database.options or {}),
+            },
             "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
             "CONN_HEALTH_CHECKS": True,
         }

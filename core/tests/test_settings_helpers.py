@@ -2,6 +2,9 @@
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,3 +197,65 @@ def test_sqlite_file_database_runs_in_wal_mode(tmp_path, settings, django_db_blo
             assert cursor.fetchone()[0] == 1  # NORMAL
     finally:
         wrapper.close()
+
+
+def _database_options(**environment: str) -> dict[str, object]:
+    """Return the default database's OPTIONS as settings.py builds them."""
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "commonplace.settings",
+        "DEBUG": "on",
+        **environment,
+    }
+    done = subprocess.run(  # noqa: S603 - runs this interpreter on fixed code
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    options: dict[str, object] = json.loads(done.stdout)
+    return options
+
+
+class TestPostgresStatementOptions:
+    URL = "postgres://learn@127.0.0.1:5432/commonplace"
+
+    def test_binds_on_the_server_and_prepares_repeated_statements(self):
+        options = _database_options(DATABASE_URL=self.URL)
+        assert options["server_side_binding"] is True
+        assert options["prepare_threshold"] == 5
+
+    def test_preparing_can_be_turned_off(self):
+        options = _database_options(
+            DATABASE_URL=self.URL, DATABASE_PREPARED_STATEMENTS="off"
+        )
+        assert options["server_side_binding"] is True
+        assert options["prepare_threshold"] is None
+
+    def test_sqlite_gets_neither(self):
+        options = _database_options(DATABASE_URL="sqlite:///var/options.sqlite3")
+        assert "server_side_binding" not in options
+        assert "prepare_threshold" not in options
+
+
+@pytest.mark.django_db
+def test_statement_run_repeatedly_is_prepared():
+    from django.db import connection
+
+    from accounts.models import User
+
+    if connection.vendor != "postgresql":
+        assert "prepare_threshold" not in connection.settings_dict["OPTIONS"]
+        return
+    for _ in range(6):
+        User.objects.filter(username="nobody-prepared").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert any("nobody-prepared" not in s and "accounts_user" in s for s in statements)

@@ -9,7 +9,7 @@ operator can come from the request.
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from search.backends.base import (
@@ -93,14 +93,14 @@ def _fetch_without_parallel_workers(
 
     The window reads about a thousand rows, and the planner picks parallel
     workers for a common word's backward primary-key scan; starting them
-    cost about 10 ms on the medium benchmark set, more than they save. Sent
-    together, both statements run in one implicit transaction, so ``SET
-    LOCAL`` ends with it (or with the caller's transaction, if there is one).
+    cost about 10 ms on the medium benchmark set, more than they save.
+    Parameters are bound on the server, where a statement holds one command,
+    so the ``SET LOCAL`` goes first in a transaction of its own (or a
+    savepoint of the caller's) and ends with it.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = 0; {sql}", params)
-        # The first result is the SET's, which has no rows.
-        cursor.cursor.nextset()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
