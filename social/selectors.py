@@ -7,11 +7,11 @@ is visible exactly when the post is, so every read below starts from
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Model, Q, QuerySet, Value, prefetch_related_objects
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -174,7 +174,7 @@ def visible_quotes(viewer: Viewer, posts: list[Post]) -> dict[int, Post]:
     return {post.pk: post for post in quoted}
 
 
-# The bits of the ``own_marks`` column that ``with_own_marks`` adds: one per
+# The bits of the ``own_marks`` column that ``own_marks_sql`` reads: one per
 # reaction kind, then the bookmark and the helpful mark.
 _REACTION_BITS = {kind: 1 << index for index, kind in enumerate(Reaction.Kind.values)}
 _BOOKMARK_BIT = 1 << len(_REACTION_BITS)
@@ -193,29 +193,29 @@ def _mark_test(model: type[Model], bit: int, *, kind: bool = False) -> str:
     )
 
 
-def with_own_marks(posts: QuerySet[Post], viewer: User) -> QuerySet[Post]:
-    """Annotate ``posts`` with ``viewer``'s reactions, bookmark and helpful mark.
+def own_marks_sql(viewer: User) -> tuple[str, list[Any]]:
+    """Return the SQL of ``viewer``'s marks on a post row, as one number.
 
-    They come as one number, ``own_marks``, with a bit for each mark, each
-    tested by an ``EXISTS`` on the mark's unique index, so a page of posts
-    reads its viewer's marks in its own statement and ``attach_conversations``
-    runs no query for them. ``posts`` must be a query on the post table
-    itself, which the SQL names.
+    A statement selects it as the post's ``own_marks``: a bit for each
+    reaction kind, the bookmark and the helpful mark, each tested by an
+    ``EXISTS`` on the mark's unique index. So a page of posts reads its
+    viewer's marks in its own statement and ``attach_conversations`` runs
+    no query for them. The SQL names the post table itself (not an alias),
+    so the statement must read from it under its own name.
     """
     tests = [_mark_test(Bookmark, _BOOKMARK_BIT), _mark_test(HelpfulMark, _HELPFUL_BIT)]
-    params: list[object] = [viewer.pk, viewer.pk]
+    params: list[Any] = [viewer.pk, viewer.pk]
     for kind, bit in _REACTION_BITS.items():
         tests.append(_mark_test(Reaction, bit, kind=True))
         params += [viewer.pk, kind]
     # Every value is a parameter; the names come from the models.
-    marks = RawSQL(f"({' + '.join(tests)})", params)  # noqa: S611
-    return posts.annotate(own_marks=marks)
+    return f"({' + '.join(tests)})", params
 
 
 def _annotated_marks(
     posts: list[Post],
 ) -> tuple[set[tuple[int, str]], set[int], set[int]] | None:
-    """Return the marks read ``with_own_marks`` with ``posts``, else None."""
+    """Return the marks read with ``posts`` (``own_marks_sql``), else None."""
     if not all(hasattr(post, "own_marks") for post in posts):
         return None
     marks = {post.pk: int(post.own_marks) for post in posts}  # type: ignore[attr-defined]
@@ -272,7 +272,7 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
 
     The posts must come from ``visible_posts(viewer)``. Reaction counts are
     the counters on the post rows. The query reads the viewer's own marks,
-    and none runs when the posts were read ``with_own_marks``. One more
+    and none runs when the posts were read with ``own_marks_sql``. One more
     query reads the attachments when a post has any, and one the quoted
     posts when a post is a share.
     """

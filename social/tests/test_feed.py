@@ -457,3 +457,49 @@ def test_more_sources_than_sqlite_compound_limit(
     post = publish_post(author=last, community=payments_community, body="late")
 
     assert feed_ids(outsider) == [post.pk]
+
+
+def test_feed_posts_are_whole_instances(outsider, sales_rep, payments_community):
+    """The feed builds its posts without ``Model.__init__``, with every field."""
+    tagged = publish_post(
+        author=sales_rep, community=payments_community, body="Read #remit notes"
+    )
+    Follow.objects.create(follower=outsider, person=sales_rep)
+
+    (post,) = home_feed(outsider, cursor=None).posts
+
+    expected = Post.objects.select_related("community").get(pk=tagged.pk)
+    for model_field in Post._meta.concrete_fields:
+        name = model_field.attname
+        assert getattr(post, name) == getattr(expected, name), name
+    for model_field in Community._meta.concrete_fields:
+        name = model_field.attname
+        assert getattr(post.community, name) == getattr(expected.community, name)
+    assert post._state.adding is False
+    assert post._state.db == expected._state.db
+    assert post.get_deferred_fields() == set()
+    with CaptureQueriesContext(connection) as queries:
+        assert post.community.slug == payments_community.slug
+    assert len(queries) == 0
+
+
+def test_feed_posts_init_with_receiver(outsider, sales_rep, payments_community):
+    """A post_init receiver runs for each feed post, as for an ORM read."""
+    from django.db.models.signals import post_init
+
+    post = publish_post(author=sales_rep, community=payments_community, body="tip")
+    Follow.objects.create(follower=outsider, person=sales_rep)
+    seen: list[int] = []
+
+    def record(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(record, sender=Post)
+    try:
+        page = home_feed(outsider, cursor=None)
+    finally:
+        post_init.disconnect(record, sender=Post)
+
+    assert [feed_post.pk for feed_post in page.posts] == [post.pk]
+    assert seen == [post.pk]
+    assert page.posts[0].community == payments_community
