@@ -16,11 +16,13 @@ A page is three SQL statements whatever its length:
    and cut to the same count. The author and community indexes also hold
    the community and the deletion time, so the tests on a candidate read no
    post row. PostgreSQL runs one term per kind of source as a LATERAL join
-   over the array of ids. SQLite, which has no LATERAL, runs one term per
-   source. The cost grows with the number of sources times the page
-   length, not with the data.
+   over the array of ids, and its cost grows with the number of sources
+   times the page length, not with the data. SQLite, which has no LATERAL,
+   runs one term per source and merges them in order, reading each source
+   only as far as the page reaches.
 3. The posts with those ids and the pinned ones, through the post rule,
-   with the reader's own marks on them.
+   with the reader's own marks on them, as whole instances made without
+   ``Model.__init__``.
 
 Python then takes out the pinned announcements and cuts the page. The
 community rule is ``visible_communities``, compiled once per audience
@@ -322,14 +324,27 @@ def _helpful(window: _Window, column: str) -> str:
     )
 
 
+def _term_end(window: _Window, columns: tuple[str, str, str], limited: bool) -> str:
+    """Return the ORDER BY and LIMIT of one term, or nothing for a bare term."""
+    if not limited:
+        return ""
+    return f" ORDER BY {_order_sql(window.sort, *columns)} LIMIT {window.count:d}"
+
+
 def _post_term(
-    window: _Window, source: str, test: tuple[str, list[Any]] | None
+    window: _Window,
+    source: str,
+    test: tuple[str, list[Any]] | None,
+    *,
+    limited: bool,
 ) -> tuple[str, list[Any]]:
     """Return one source's first posts, read from the source's covering index.
 
     ``source`` is the SQL condition that names the source and its id.
     ``test`` is the rule's test on each post's community, or None when the
-    source is a community that already passed the rule.
+    source is a community that already passed the rule. A term that is not
+    ``limited`` has no ORDER BY and LIMIT of its own: the compound around
+    it orders and cuts it (see ``_candidates_sql``).
     """
     columns = ("feed_post.created_at", "feed_post.id", "feed_post.helpful_count")
     bound, params = _window_sql(window, *columns)
@@ -340,14 +355,14 @@ def _post_term(
     sql = (
         f"SELECT feed_post.id, feed_post.created_at, {_helpful(window, columns[2])} "  # noqa: S608
         f"FROM {_table(Post)} AS feed_post WHERE {source} "
-        f"AND feed_post.deleted_at IS NULL{rule}{bound} "
-        f"ORDER BY {_order_sql(window.sort, *columns)} LIMIT {window.count:d}"
+        f"AND feed_post.deleted_at IS NULL{rule}{bound}"
+        f"{_term_end(window, columns, limited)}"
     )
     return sql, params
 
 
 def _tag_term(
-    window: _Window, source: str, test: tuple[str, list[Any]]
+    window: _Window, source: str, test: tuple[str, list[Any]], *, limited: bool
 ) -> tuple[str, list[Any]]:
     """Return one hashtag's first posts, from the time and count on the tag rows."""
     columns = (
@@ -360,8 +375,8 @@ def _tag_term(
         "SELECT feed_tag.post_id, feed_tag.post_created_at, "  # noqa: S608
         f"{_helpful(window, columns[2])} FROM {_table(PostHashtag)} AS feed_tag "
         f"JOIN {_table(Post)} AS feed_post ON feed_post.id = feed_tag.post_id "
-        f"WHERE {source} AND feed_post.deleted_at IS NULL AND {test[0]}{bound} "
-        f"ORDER BY {_order_sql(window.sort, *columns)} LIMIT {window.count:d}"
+        f"WHERE {source} AND feed_post.deleted_at IS NULL AND {test[0]}{bound}"
+        f"{_term_end(window, columns, limited)}"
     )
     return sql, [*test[1], *params]
 
@@ -369,14 +384,20 @@ def _tag_term(
 def _candidates_sql(
     viewer: User, sources: _Sources, window: _Window
 ) -> tuple[str, list[Any]]:
-    """Return one statement for the candidates: each source's first posts, merged.
+    """Return one statement for the first ``window.count`` candidates, in order.
 
     It yields (id, created_at, helpful_count) rows, each post once, with a
     helpful count of 0 in the newest order, which does not read it. Each
     source's posts come from its own index, so the cost grows with the
-    number of sources times the count, not with the data. PostgreSQL runs
-    one term per kind of source over the array of ids (a LATERAL join);
-    SQLite, which has no LATERAL, one term per source.
+    number of sources times the count, not with the data.
+
+    PostgreSQL runs one term per kind of source over the array of ids (a
+    LATERAL join), each cut to the count, then merges and sorts them.
+    SQLite, which has no LATERAL, runs one term per source, with no ORDER
+    BY or LIMIT of its own. The ORDER BY and LIMIT of the compound make
+    SQLite merge the terms, each read in its index's order one row at a
+    time, and stop at the limit. So it tests the rule on about the count
+    plus one row per source, not on the count for each source.
     """
     posts_test = _visible_test(viewer, "feed_post.community_id")
     kinds: list[tuple[list[int], str, Callable[..., tuple[str, list[Any]]], Any]] = [
@@ -384,27 +405,33 @@ def _candidates_sql(
         (sources.communities, "feed_post.community_id", _post_term, None),
         (sources.hashtags, "feed_tag.hashtag_id", _tag_term, posts_test),
     ]
-    announcements = _post_term(window, "feed_post.kind = %s", posts_test)
-    parts = [f"SELECT * FROM ({announcements[0]}) AS feed_term_0"]  # noqa: S608
-    params: list[Any] = [Post.Kind.ANNOUNCEMENT.value, *announcements[1]]
     lateral = connection.vendor == "postgresql"
+    announcements, params = _post_term(
+        window, "feed_post.kind = %s", posts_test, limited=lateral
+    )
+    params = [Post.Kind.ANNOUNCEMENT.value, *params]
+    parts = [f"SELECT * FROM ({announcements}) AS feed_term_0"]  # noqa: S608
     for ids, column, make, test in kinds:
         if not ids:
             continue
         if lateral:
-            term_sql, term_params = make(window, f"{column} = feed_source.id", test)
+            term_sql, term_params = make(
+                window, f"{column} = feed_source.id", test, limited=True
+            )
             parts.append(
                 f"SELECT feed_term.* FROM unnest(%s) AS feed_source(id) "  # noqa: S608
                 f"CROSS JOIN LATERAL ({term_sql}) AS feed_term"
             )
             params += [ids, *term_params]
             continue
-        term_sql, term_params = make(window, f"{column} = %s", test)
+        term_sql, term_params = make(window, f"{column} = %s", test, limited=False)
         for source_id in ids:
-            name = f"feed_term_{len(parts)}"
-            parts.append(f"SELECT * FROM ({term_sql}) AS {name}")  # noqa: S608
+            parts.append(term_sql)
             params += [source_id, *term_params]
-    return _merge(parts), params
+    if not lateral:
+        # The leftmost term names the compound's columns for its ORDER BY.
+        parts[0] = announcements
+    return _merge(parts, window), params
 
 
 # SQLite allows at most 500 terms in one compound SELECT by default
@@ -414,16 +441,21 @@ def _candidates_sql(
 _MAX_UNION_TERMS = 400
 
 
-def _merge(parts: list[str]) -> str:
-    """Return the UNION of ``parts``, nested in groups when there are many."""
+def _merge(parts: list[str], window: _Window) -> str:
+    """Return the UNION of ``parts`` in ``window``'s order, cut to its count.
+
+    Many parts are nested in groups, each merged and cut the same way.
+    """
+    order = _order_sql(window.sort, "created_at", "id", "helpful_count")
+    end = f" ORDER BY {order} LIMIT {window.count:d}"
     if len(parts) <= _MAX_UNION_TERMS:
-        return " UNION ".join(parts)
+        return " UNION ".join(parts) + end
     groups = [
-        f"SELECT * FROM ({_merge(parts[start : start + _MAX_UNION_TERMS])}) "  # noqa: S608
+        f"SELECT * FROM ({_merge(parts[start : start + _MAX_UNION_TERMS], window)}) "  # noqa: S608
         f"AS feed_group_{start}"
         for start in range(0, len(parts), _MAX_UNION_TERMS)
     ]
-    return _merge(groups)
+    return _merge(groups, window)
 
 
 def _pin_since() -> datetime.datetime:
@@ -635,15 +667,10 @@ def home_feed(
     # Each source gives one more post than the page for each pinned one.
     count = limit + 1 + len(sources.pinned)
     window = _Window(sort=sort, count=count, after=after)
-    union, params = _candidates_sql(viewer, sources, window)
-    order = _order_sql(sort, "created_at", "id", "helpful_count")
-    ids_sql = (
-        f"SELECT id FROM ({union}) AS feed_candidates "  # noqa: S608
-        f"ORDER BY {order} LIMIT {count:d}"
-    )
+    ids_sql, params = _candidates_sql(viewer, sources, window)
     with connection.cursor() as db_cursor:
         db_cursor.execute(ids_sql, params)
-        ids = [post_id for (post_id,) in db_cursor.fetchall()]
+        ids = [post_id for (post_id, _, _) in db_cursor.fetchall()]
     posts = sorted(
         _read_posts(viewer, [*ids, *sources.pinned]),
         key=_sort_key(sort),
@@ -692,8 +719,8 @@ def new_post_count(viewer: Viewer, since: str) -> int:
         return 0
     sources = _read_sources(viewer, None)
     window = _Window(sort="newest", count=NEW_POST_COUNT_CAP + 1, newer_than=key)
-    union, params = _candidates_sql(viewer, sources, window)
-    sql = f"SELECT COUNT(*) FROM ({union}) AS feed_candidates"  # noqa: S608
+    candidates, params = _candidates_sql(viewer, sources, window)
+    sql = f"SELECT COUNT(*) FROM ({candidates}) AS feed_candidates"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (count,) = cursor.fetchone()
