@@ -388,8 +388,8 @@ def _candidates_sql(
 
     It yields (id, created_at, helpful_count) rows, each post once, with a
     helpful count of 0 in the newest order, which does not read it. Each
-    source's posts come from its own index, so the cost grows with the
-    number of sources times the count, not with the data.
+    source's posts come from its own index, so the cost does not grow with
+    the data.
 
     PostgreSQL runs one term per kind of source over the array of ids (a
     LATERAL join), each cut to the count, then merges and sorts them.
@@ -410,7 +410,13 @@ def _candidates_sql(
         window, "feed_post.kind = %s", posts_test, limited=lateral
     )
     params = [Post.Kind.ANNOUNCEMENT.value, *params]
-    parts = [f"SELECT * FROM ({announcements}) AS feed_term_0"]  # noqa: S608
+    # The leftmost term names the compound's columns for its ORDER BY. On
+    # SQLite it stays bare like the others, so the merge reads it in order.
+    parts = [
+        f"SELECT * FROM ({announcements}) AS feed_term_0"  # noqa: S608
+        if lateral
+        else announcements
+    ]
     for ids, column, make, test in kinds:
         if not ids:
             continue
@@ -428,9 +434,6 @@ def _candidates_sql(
         for source_id in ids:
             parts.append(term_sql)
             params += [source_id, *term_params]
-    if not lateral:
-        # The leftmost term names the compound's columns for its ORDER BY.
-        parts[0] = announcements
     return _merge(parts, window), params
 
 
