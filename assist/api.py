@@ -1,5 +1,7 @@
 """JSON help for a CRM screen: the same ranking and visibility as the panel."""
 
+import json
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -7,7 +9,7 @@ from ninja.security import HttpBearer, django_auth
 
 from accounts.permissions import Viewer
 from assist.caching import cached_panel
-from assist.models import ApiToken
+from assist.models import ApiToken, HelpContext
 from assist.selectors import (
     HelpPanel,
     UnknownContextError,
@@ -81,54 +83,64 @@ class HelpOut(Schema):
     super_users: list[SuperUserOut]
 
 
-def serialize_panel(panel: HelpPanel) -> HelpOut:
+def _context_json(context: HelpContext | None) -> dict[str, str] | None:
+    return None if context is None else {"key": context.key, "title": context.title}
+
+
+def panel_json(panel: HelpPanel) -> str:
+    """Return the panel as the JSON body of ``HelpOut``, fields in its order.
+
+    Built from plain dicts: building the ``HelpOut`` schema objects cost
+    more than reading the panel from the database. A test checks that the
+    body validates against ``HelpOut`` and that pydantic writes it the same.
+    """
     matched = panel.matched_context
-    return HelpOut(
-        context=ContextOut(key=panel.context.key, title=panel.context.title),
-        matched_context=(
-            ContextOut(key=matched.key, title=matched.title) if matched else None
-        ),
-        fell_back=panel.fell_back,
-        crm_function=panel.crm_function.slug if panel.crm_function else None,
-        faq_entries=[
-            FaqEntryOut(
-                id=entry.pk,
-                question=entry.question,
-                answer_html=entry.answer_html,
-                url=f"/questions/faq/{entry.pk}/",
-                context=entry.context_key,
-            )
+    body = {
+        "context": _context_json(panel.context),
+        "matched_context": _context_json(matched),
+        "fell_back": panel.fell_back,
+        "crm_function": panel.crm_function.slug if panel.crm_function else None,
+        "faq_entries": [
+            {
+                "id": entry.pk,
+                "question": entry.question,
+                "answer_html": entry.answer_html,
+                "url": f"/questions/faq/{entry.pk}/",
+                "context": entry.context_key,
+            }
             for entry in panel.faq_entries
         ],
-        documents=[
-            DocumentOut(
-                id=document.pk,
-                title=document.title,
-                summary=document.summary,
-                url=f"/library/{document.pk}/",
-                context=document.context_key,
-            )
+        "documents": [
+            {
+                "id": document.pk,
+                "title": document.title,
+                "summary": document.summary,
+                "url": f"/library/{document.pk}/",
+                "context": document.context_key,
+            }
             for document in panel.documents
         ],
-        answered_questions=[
-            AnsweredQuestionOut(
-                id=question.pk,
-                title=question.title,
-                url=f"/questions/{question.pk}/",
-                context=question.context_key,
-            )
+        "answered_questions": [
+            {
+                "id": question.pk,
+                "title": question.title,
+                "url": f"/questions/{question.pk}/",
+                "context": question.context_key,
+            }
             for question in panel.answered_questions
         ],
-        super_users=[
-            SuperUserOut(
-                username=person.username,
-                name=person.name,
-                title=person.title,
-                available=person.available,
-            )
+        "super_users": [
+            {
+                "username": person.username,
+                "name": person.name,
+                "title": person.title,
+                "available": person.available,
+            }
             for person in panel.super_users
         ],
-    )
+    }
+    # Compact and not ASCII-escaped, as pydantic writes JSON.
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 @router.get(
@@ -151,11 +163,9 @@ def get_help(request: HttpRequest, context: str) -> HttpResponse:
         body = cached_panel(
             f"json:{require_declared(context)}",
             audience,
-            lambda: serialize_panel(
-                compute_help_panel(viewer=viewer, key=context)
-            ).model_dump_json(),
+            lambda: panel_json(compute_help_panel(viewer=viewer, key=context)),
         )
     except UnknownContextError as error:
         raise HttpError(404, str(error)) from None
-    # The body was validated against HelpOut when it was cached.
+    # The body has the shape of HelpOut (see panel_json).
     return HttpResponse(body, content_type="application/json")

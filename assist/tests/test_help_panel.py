@@ -5,6 +5,7 @@ from django.test import Client
 
 from accounts.models import Role
 from answers.models import FaqEntry
+from assist.api import HelpOut
 from assist.contexts import DECLARED_KEYS, order_context_key
 from assist.models import HelpContext
 from assist.selectors import UnknownContextError, build_help_panel
@@ -190,6 +191,26 @@ class TestHelpEndpoint:
                 "available": False,
             }
         ]
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "reconciliation.order.short_payment",
+            "reconciliation.order.late_ship",
+            "portal.case",
+        ],
+    )
+    def test_body_is_what_the_schema_writes(self, sales_rep, super_user, key):
+        # The body is built from dicts; pydantic must read it as HelpOut and
+        # write it back byte for byte, with text that JSON has to escape.
+        faq('Émile\'s "refund" <b>\\ \n\t\x01 \u2028 😀', "reconciliation.order")
+        document("Guide ✓ / </script>", "reconciliation.order.short_payment")
+
+        response = signed_in(sales_rep).get(self.url, {"context": key})
+
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert HelpOut.model_validate_json(body).model_dump_json() == body
 
     def test_unknown_context_is_404_naming_the_key(self, sales_rep):
         response = signed_in(sales_rep).get(self.url, {"context": "billing.nope"})
