@@ -106,13 +106,15 @@ def check_invoiced_quantities(
     rule = RULES["INVOICE_QTY_MISMATCH"]
     lines: list[LineMatch] = []
     for line in documents.lines:
-        if line.pk not in invoiced:
+        pk = line.id
+        if pk not in invoiced:
             continue
         tolerance = documents.line_tolerance(line, context)
-        by_delivery = line.product.invoice_policy == Product.InvoicePolicy.DELIVERED
-        basis_qty = shipped[line.pk] if by_delivery else line.qty_ordered
-        expected = basis_qty - min(returned[line.pk], credited[line.pk])
-        actual = invoiced[line.pk]
+        policy = line.product.invoice_policy
+        by_delivery = policy == Product.InvoicePolicy.DELIVERED
+        basis_qty = shipped[pk] if by_delivery else line.qty_ordered
+        expected = basis_qty - min(returned[pk], credited[pk])
+        actual = invoiced[pk]
         residual = actual - expected
         inside = residual == 0 or (
             residual > 0
@@ -134,11 +136,11 @@ def check_invoiced_quantities(
                 residual=residual,
                 outcome=outcome,
                 compared={
-                    "policy": line.product.invoice_policy,
+                    "policy": policy,
                     "expected_qty": str(expected),
                     "invoiced_qty": str(actual),
-                    "credited_qty": str(credited[line.pk]),
-                    "returned_qty": str(returned[line.pk]),
+                    "credited_qty": str(credited[pk]),
+                    "returned_qty": str(returned[pk]),
                 },
             )
         )

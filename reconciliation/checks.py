@@ -128,6 +128,13 @@ class OrderDocuments:
     allocations: list[Allocation] = field(default_factory=list)
     returns: list[ReturnAuthorization] = field(default_factory=list)
     return_lines: list[ReturnLine] = field(default_factory=list)
+    # What ``shipped_by_line`` and ``line_tolerance`` found, because the
+    # checks ask for them several times per order. The pass changes no
+    # shipment, line or product of an order it holds.
+    _shipped: dict[int, Decimal] | None = field(default=None, repr=False, compare=False)
+    _line_tolerances: dict[int, Tolerance] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def has_writeoff(self) -> bool:
         posted = {i.pk for i in self.invoices if i.state == Invoice.State.POSTED}
@@ -142,10 +149,14 @@ class OrderDocuments:
         return context.book.for_scope(customer_id=customer.commercial_partner_id)
 
     def line_tolerance(self, line: SalesOrderLine, context: CheckContext) -> Tolerance:
-        customer = self.order.customer
-        return context.book.for_scope(
-            customer_id=customer.commercial_partner_id, group=line.product.group
-        )
+        found = self._line_tolerances.get(line.id)
+        if found is None:
+            customer = self.order.customer
+            found = context.book.for_scope(
+                customer_id=customer.commercial_partner_id, group=line.product.group
+            )
+            self._line_tolerances[line.id] = found
+        return found
 
 
 @dataclass
@@ -187,9 +198,12 @@ def shipped_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
     """Sum the shipped quantity of each order line over its counted shipments.
 
     Rows that shipped another product than the ordered one do not count.
+    The result is kept on ``documents``: callers read it and must not change it.
     """
-    counted = {s.pk for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES}
-    lines = {line.pk: line for line in documents.lines}
+    if documents._shipped is not None:
+        return documents._shipped
+    counted = {s.id for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES}
+    lines = {line.id: line for line in documents.lines}
     shipped: dict[int, Decimal] = defaultdict(Decimal)
     for shipment_line in documents.shipment_lines:
         line = lines.get(shipment_line.order_line_id)
@@ -197,6 +211,7 @@ def shipped_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
             continue
         if not is_wrong_item(shipment_line, line):
             shipped[shipment_line.order_line_id] += shipment_line.qty_shipped
+    documents._shipped = shipped
     return shipped
 
 

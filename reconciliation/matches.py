@@ -19,6 +19,7 @@ documents therefore wait for each other instead of deadlocking or
 allocating twice.
 """
 
+import json
 import logging
 from datetime import datetime
 from decimal import Decimal
@@ -42,6 +43,7 @@ from reconciliation.models import (
 )
 from reconciliation.money import format_money
 from reconciliation.services import (
+    JsonText,
     allocate_locked,
     audit_event_values,
     insert_values,
@@ -166,7 +168,12 @@ def save_match_records(
     append.
     """
     stored, event_rows = store_match_records(company, records, existing, now=now)
-    return stored, [AuditEvent(**row) for row in event_rows]
+    events = []
+    for row in event_rows:
+        if isinstance(row["after"], JsonText):
+            row = {**row, "after": json.loads(row["after"])}
+        events.append(AuditEvent(**row))
+    return stored, events
 
 
 def store_match_records(
@@ -273,10 +280,17 @@ def _insert_groups(
     after_values = []
     for record in records:
         values = _new_values(record)
-        after_values.append(values)
+        # ``compared`` is the largest value of both rows, so it is encoded
+        # once, and the event's ``after`` is encoded around it.
+        compared = JsonText(json.dumps(record.compared))
+        after = json.dumps({"key": record.key, **values, "compared": _COMPARED})
+        after_values.append(
+            (values["state"], JsonText(after.replace(_COMPARED_JSON, compared, 1)))
+        )
         rows.append(
             {
                 **values,
+                "compared": compared,
                 "company_id": company.pk,
                 "kind": record.kind,
                 "key": record.key,
@@ -286,17 +300,21 @@ def _insert_groups(
         )
     ids = insert_values(MatchGroup, rows)
     events = []
-    for record, values, group_id in zip(records, after_values, ids, strict=True):
+    for record, (state, after), group_id in zip(
+        records, after_values, ids, strict=True
+    ):
         stored[record.key] = group_id
         events.append(
-            _group_event(
-                f"match.{values['state']}",
-                group_id,
-                after={"key": record.key, **values},
-                reason=record.rule,
-            )
+            _group_event(f"match.{state}", group_id, after=after, reason=record.rule)
         )
     return events
+
+
+# Stands for ``compared`` in an event's ``after`` until its encoded text
+# replaces it. No other value of ``after`` comes before ``compared`` in
+# ``GROUP_FIELDS`` that could hold this text.
+_COMPARED = "\0compared\0"
+_COMPARED_JSON = json.dumps(_COMPARED)
 
 
 def _new_values(record: MatchRecord) -> dict[str, Any]:
@@ -313,7 +331,7 @@ def _group_event(
     group_id: int,
     *,
     before: dict[str, Any] | None = None,
-    after: dict[str, Any],
+    after: dict[str, Any] | JsonText,
     reason: str,
 ) -> dict[str, Any]:
     return audit_event_values(

@@ -39,8 +39,9 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BooleanField, DateField, DecimalField, Model, Q, QuerySet
 from django.db.models.base import ModelState
+from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from core.models import AuditEvent
@@ -376,8 +377,8 @@ def _load_documents(
     orders = SalesOrder.objects.filter(company=company, pk__gte=first, pk__lte=last)
     documents = {}
     for order in read_instances(orders.order_by("pk"), related=[("customer", Party)]):
-        order.currency = currencies[order.currency_id]
-        documents[order.pk] = OrderDocuments(order=order)
+        _set_related(order, "currency", currencies[order.currency_id])
+        documents[order.id] = OrderDocuments(order=order)
     order_ids = list(documents)
     # Products and currencies are read once per chunk and shared, instead of
     # one joined copy per line, shipment line and invoice.
@@ -401,11 +402,11 @@ def _load_documents(
     product_ids.update(row.product_id for row in shipment_line_rows if row.product_id)
     products = Product.objects.in_bulk(product_ids)
     for line in lines:
-        line.product = products[line.product_id]
+        _set_related(line, "product", products[line.product_id])
         documents[line.order_id].lines.append(line)
     for shipment_line in shipment_line_rows:
         if shipment_line.product_id is not None:
-            shipment_line.product = products[shipment_line.product_id]
+            _set_related(shipment_line, "product", products[shipment_line.product_id])
         order_id = shipments[shipment_line.shipment_id].order_id
         documents[order_id].shipment_lines.append(shipment_line)
 
@@ -415,7 +416,7 @@ def _load_documents(
     for invoice in read_instances(invoice_rows.order_by("pk")):
         if invoice.company_id != company.pk:
             continue
-        invoice.currency = currencies[invoice.currency_id]
+        _set_related(invoice, "currency", currencies[invoice.currency_id])
         if invoice.order_id is not None:
             invoice_orders[invoice.pk] = invoice.order_id
             documents[invoice.order_id].invoices.append(invoice)
@@ -431,6 +432,15 @@ def _load_documents(
         documents[order_id].allocations.append(allocation)
     _load_returns(company, documents)
     return list(documents.values())
+
+
+def _set_related(instance: Model, relation: str, parent: Model) -> None:
+    """Attach the already read ``parent`` as ``instance.<relation>``.
+
+    The foreign key's own descriptor would also set the key column, which
+    holds the parent's id already, at three times the cost.
+    """
+    instance._state.fields_cache[relation] = parent
 
 
 def read_instances[M: Model](
@@ -461,7 +471,7 @@ def read_instances[M: Model](
         )
     alias = rows.db
     result = []
-    for values in rows.values_list(*lookups):
+    for values in _converted_rows(rows.values_list(*lookups)):
         instance = _instance(model, names, values[: len(names)], alias)
         offset = len(names)
         for relation, related_model, related_names in joined:
@@ -471,6 +481,53 @@ def read_instances[M: Model](
             offset = end
         result.append(instance)
     return result
+
+
+# Columns whose converted values are immutable and repeat across rows, so a
+# value read once is converted once per query.
+_SHARED_VALUE_FIELDS = (DecimalField, DateField, BooleanField)
+
+
+def _converted_rows(
+    rows: "QuerySet[Any, tuple[Any, ...]]",
+) -> Iterator[tuple[Any, ...]]:
+    """Run a ``values_list`` query and apply its converters, each value once.
+
+    This yields what iterating ``rows`` yields. On SQLite a decimal column
+    comes back as a float that Django turns into a quantized Decimal, and a
+    date as text that it parses: 650,000 conversions for a 10,000-order pass,
+    most of them of values seen before (quantities, prices, dates). Decimal,
+    date and boolean values are immutable, so each distinct raw value of
+    such a column is converted once and the result shared between rows.
+    """
+    compiler = rows.query.get_compiler(using=rows.db)
+    results = compiler.execute_sql(MULTI)
+    fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    connection = compiler.connection
+    plan: list[tuple[int, list[Any], Any, dict[Any, Any] | None]] = []
+    for position, (converters, expression) in compiler.get_converters(fields).items():
+        shared = isinstance(
+            getattr(expression, "output_field", None), _SHARED_VALUE_FIELDS
+        )
+        plan.append((position, converters, expression, {} if shared else None))
+    for chunk in results:
+        for raw in chunk:
+            row = list(raw)
+            for position, converters, expression, cache in plan:
+                value = row[position]
+                if cache is not None:
+                    try:
+                        row[position] = cache[value]
+                        continue
+                    except KeyError:
+                        pass
+                converted = value
+                for converter in converters:
+                    converted = converter(converted, expression, connection)
+                row[position] = converted
+                if cache is not None:
+                    cache[value] = converted
+            yield tuple(row)
 
 
 def _instance[M: Model](

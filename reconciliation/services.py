@@ -233,13 +233,14 @@ def audit_event_values(
     object_id: object,
     source: str,
     before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
+    after: "dict[str, Any] | JsonText | None" = None,
     reason: str = "",
 ) -> dict[str, Any]:
     """Return the columns of an audit event with no person as actor.
 
     ``object_type`` is the target model's ``label_lower``. The row is for
-    ``insert_values``, which writes events without building instances.
+    ``insert_values``, which writes events without building instances;
+    ``after`` may be encoded already (see ``JsonText``).
     """
     return {
         "actor_id": None,
@@ -1116,8 +1117,36 @@ def insert_values(
     return _insert_prepared(model, columns, prepared, returning=returning)
 
 
+class JsonText(str):
+    """A JSON column's value already encoded with ``json.dumps``.
+
+    ``insert_values`` sends it as it is instead of encoding it again, so a
+    value stored in two rows (a match's ``compared`` and its audit event)
+    is encoded once. The text must be what ``json.dumps`` gives for the
+    value, which is what Django stores for it.
+    """
+
+
 def _column_adapter(column: "models.Field[Any, Any]", connection: Any) -> Any:
     """Return a function that prepares one value of ``column`` for the driver."""
+    if isinstance(column, models.JSONField):
+        prepare = column.get_db_prep_save
+        if connection.vendor == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            def adapt_json(value: Any) -> Any:
+                if isinstance(value, JsonText):
+                    return Jsonb(value, dumps=str)
+                return prepare(value, connection)
+
+        else:
+
+            def adapt_json(value: Any) -> Any:
+                if isinstance(value, JsonText):
+                    return str(value)
+                return prepare(value, connection)
+
+        return adapt_json
     if isinstance(column, models.DateTimeField):
         # Most rows of one insert share a time, so each time is adapted once.
         cache: dict[Any, Any] = {}

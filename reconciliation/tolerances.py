@@ -126,6 +126,9 @@ class ToleranceBook:
 
     def __init__(self, profiles: list[Tolerance | tuple[int | None, str, Tolerance]]):
         self._by_scope: dict[tuple[int | None, str], Tolerance] = {}
+        # What ``for_scope`` found for each scope asked, since the book does
+        # not change: a pass asks about 15 times per order.
+        self._found: dict[tuple[int | None, str], Tolerance] = {}
         self._fallback = default_tolerance()
         for item in profiles:
             if isinstance(item, Tolerance):
@@ -152,6 +155,13 @@ class ToleranceBook:
 
     def for_scope(self, *, customer_id: int | None, group: str = "") -> Tolerance:
         """Return the most specific profile for a customer and a product group."""
+        found = self._found.get((customer_id, group))
+        if found is None:
+            found = self._find(customer_id, group)
+            self._found[(customer_id, group)] = found
+        return found
+
+    def _find(self, customer_id: int | None, group: str) -> Tolerance:
         for key in (
             (customer_id, group),
             (customer_id, ""),
