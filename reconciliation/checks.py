@@ -128,9 +128,9 @@ class OrderDocuments:
     allocations: list[Allocation] = field(default_factory=list)
     returns: list[ReturnAuthorization] = field(default_factory=list)
     return_lines: list[ReturnLine] = field(default_factory=list)
-    # What ``shipped_by_line`` and ``line_tolerance`` found, because the
-    # checks ask for them several times per order. The pass changes no
-    # shipment, line or product of an order it holds.
+    # What ``shipped_by_line`` and ``line_tolerance`` returned, because the
+    # checks need them several times per order. The pass changes no
+    # shipment, order line or product while it checks an order.
     _shipped: dict[int, Decimal] | None = field(default=None, repr=False, compare=False)
     _line_tolerances: dict[int, Tolerance] = field(
         default_factory=dict, repr=False, compare=False
@@ -293,15 +293,16 @@ def check_shipping(
     backordered = _lines_on_open_backorder(documents)
     lines: list[LineMatch] = []
     for line in documents.lines:
+        pk = line.id
         tolerance = documents.line_tolerance(line, context)
-        qty = shipped[line.pk]
+        qty = shipped[pk]
         finding = _shipping_finding(
             documents,
             context,
             line,
             qty,
             tolerance,
-            on_backorder=line.pk in backordered,
+            on_backorder=pk in backordered,
         )
         if finding is not None:
             results.findings.append(finding)
@@ -318,7 +319,7 @@ def check_shipping(
                 compared={
                     "ordered": str(line.qty_ordered),
                     "shipped": str(qty),
-                    "shipments": by_shipment.get(line.pk, {}),
+                    "shipments": by_shipment.get(pk, {}),
                 },
             )
         )
@@ -440,51 +441,57 @@ def _shipping_finding(
     *,
     on_backorder: bool,
 ) -> Finding | None:
-    uom = line.product.uom
-    ordered = format_quantity(line.qty_ordered, uom)
-    label = order_label(documents.order, line)
     past_promise = context.as_of > line.promised_date + timedelta(
         days=tolerance.late_days
     )
     short = tolerance.is_under(ordered=line.qty_ordered, actual=qty)
-    missing = format_quantity(line.qty_ordered - qty, uom)
     if short and on_backorder:
         if past_promise:
             code = "BACKORDER_OPEN"
-            text = (
-                f"{missing} of {ordered} for {label} are still on backorder after "
-                f"the promised date {line.promised_date.isoformat()}."
-            )
         elif qty > 0:
             code = "PARTIAL_SHIP"
-            text = (
-                f"{format_quantity(qty, uom)} of {ordered} shipped for {label}; "
-                f"{missing} follow on a backorder."
-            )
         else:
             return None
     elif qty <= 0:
         if not past_promise:
             return None
         code = "NOT_SHIPPED"
+    elif short:
+        code = "SHORT_SHIP"
+    elif tolerance.is_over(ordered=line.qty_ordered, actual=qty):
+        code = "OVER_SHIP"
+    else:
+        return None
+    # The text is written only for a finding, which most lines do not have.
+    uom = line.product.uom
+    ordered = format_quantity(line.qty_ordered, uom)
+    label = order_label(documents.order, line)
+    missing = format_quantity(line.qty_ordered - qty, uom)
+    if code == "BACKORDER_OPEN":
+        text = (
+            f"{missing} of {ordered} for {label} are still on backorder after "
+            f"the promised date {line.promised_date.isoformat()}."
+        )
+    elif code == "PARTIAL_SHIP":
+        text = (
+            f"{format_quantity(qty, uom)} of {ordered} shipped for {label}; "
+            f"{missing} follow on a backorder."
+        )
+    elif code == "NOT_SHIPPED":
         text = (
             f"Nothing has been shipped for {label}: {ordered} ordered, "
             f"promised for {line.promised_date.isoformat()}."
         )
-    elif short:
-        code = "SHORT_SHIP"
+    elif code == "SHORT_SHIP":
         text = (
             f"Only {format_quantity(qty, uom)} of {ordered} shipped for {label}, "
             f"with no backorder open: {missing} short."
         )
-    elif tolerance.is_over(ordered=line.qty_ordered, actual=qty):
-        code = "OVER_SHIP"
+    else:
         text = (
             f"{format_quantity(qty, uom)} shipped for {label} against {ordered} "
             f"ordered: {format_quantity(qty - line.qty_ordered, uom)} too many."
         )
-    else:
-        return None
     return Finding(
         rule=RULES[code],
         order_id=documents.order.pk,

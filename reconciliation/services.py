@@ -1131,12 +1131,16 @@ def _column_adapter(column: "models.Field[Any, Any]", connection: Any) -> Any:
     """Return a function that prepares one value of ``column`` for the driver."""
     if isinstance(column, models.JSONField):
         prepare = column.get_db_prep_save
+        # Most audit events have no ``before``: an empty object, prepared once.
+        empty = prepare({}, connection)
         if connection.vendor == "postgresql":
             from psycopg.types.json import Jsonb
 
             def adapt_json(value: Any) -> Any:
                 if isinstance(value, JsonText):
                     return Jsonb(value, dumps=str)
+                if type(value) is dict and not value:
+                    return empty
                 return prepare(value, connection)
 
         else:
@@ -1144,6 +1148,8 @@ def _column_adapter(column: "models.Field[Any, Any]", connection: Any) -> Any:
             def adapt_json(value: Any) -> Any:
                 if isinstance(value, JsonText):
                     return str(value)
+                if type(value) is dict and not value:
+                    return empty
                 return prepare(value, connection)
 
         return adapt_json

@@ -126,8 +126,8 @@ class ToleranceBook:
 
     def __init__(self, profiles: list[Tolerance | tuple[int | None, str, Tolerance]]):
         self._by_scope: dict[tuple[int | None, str], Tolerance] = {}
-        # What ``for_scope`` found for each scope asked, since the book does
-        # not change: a pass asks about 15 times per order.
+        # The profile ``for_scope`` found for each scope, since the book does
+        # not change. A pass looks one up about 20 times per order.
         self._found: dict[tuple[int | None, str], Tolerance] = {}
         self._fallback = default_tolerance()
         for item in profiles:
