@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connections, models, router, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -558,11 +558,7 @@ def _refresh_allocated_figures(
     events: list[AuditEvent],
 ) -> None:
     invoices, paid, written_off = _invoices_with_allocations(order.pk)
-    invoice_lines = list(
-        InvoiceLine.objects.filter(invoice_id__in=list(invoices))
-        .order_by()
-        .values_list("invoice_id", "order_line_id", "subtotal", "tax_amount")
-    )
+    invoice_lines, lines = _order_and_invoice_lines(order.pk)
     totals: dict[int, Decimal] = defaultdict(Decimal)
     for invoice_id, _, subtotal, tax in invoice_lines:
         totals[invoice_id] += subtotal + tax
@@ -570,7 +566,7 @@ def _refresh_allocated_figures(
     events.extend(
         _apply_invoice_refresh(invoice_list, totals, paid, written_off, source=source)
     )
-    lines_total = _refresh_paid_lines(order, invoices, invoice_lines)
+    lines_total = _refresh_paid_lines(order, invoices, invoice_lines, lines)
 
     before = _figures(order, ORDER_FIGURES)
     order.amount_total = quantize_money(
@@ -644,23 +640,56 @@ def _invoices_with_allocations(
     return invoices, paid, written_off
 
 
+def _order_and_invoice_lines(
+    order_id: int,
+) -> tuple[
+    list[tuple[int, int | None, Decimal, Decimal]], list[tuple[int, Decimal, Decimal]]
+]:
+    """Read the lines of an order's invoices and the order's own lines, in one query.
+
+    Return the invoice lines as ``(invoice, order line, subtotal, tax)`` and
+    the order lines as ``(line, amount paid, subtotal)``. An order line is
+    the row whose invoice column is empty, which no invoice line's is.
+    """
+    invoice_part = (
+        InvoiceLine.objects.filter(invoice__order_id=order_id)
+        .order_by()
+        .values_list("invoice_id", "order_line_id", "subtotal", "tax_amount")
+    )
+    order_part = (
+        SalesOrderLine.objects.filter(order_id=order_id)
+        .order_by()
+        .values_list(
+            Value(None, output_field=models.IntegerField()),
+            "pk",
+            "subtotal",
+            "amount_paid",
+        )
+    )
+    invoice_lines = []
+    lines = []
+    for invoice_id, line_id, subtotal, last in invoice_part.union(order_part, all=True):
+        if invoice_id is None:
+            lines.append((line_id, last, subtotal))
+        else:
+            invoice_lines.append((invoice_id, line_id, subtotal, last))
+    return invoice_lines, lines
+
+
 def _refresh_paid_lines(
     order: SalesOrder,
     invoices: dict[int, Invoice],
     invoice_lines: Sequence[tuple[int, int | None, Decimal, Decimal]],
+    lines: Sequence[tuple[int, Decimal, Decimal]],
 ) -> Decimal:
     """Recompute the paid amount of each line of ``order``; return their subtotals.
 
     ``invoice_lines`` are the lines of the order's invoices, as
-    ``(invoice, order line, subtotal, tax)``. As in ``_refresh_lines``, a line
-    is paid by the posted receivable invoices of its order, by the share of
-    each invoice that is settled.
+    ``(invoice, order line, subtotal, tax)``, and ``lines`` the order's
+    lines, as ``(line, amount paid, subtotal)``. As in ``_refresh_lines``, a
+    line is paid by the posted receivable invoices of its order, by the
+    share of each invoice that is settled.
     """
-    lines = list(
-        SalesOrderLine.objects.filter(order_id=order.pk)
-        .order_by()
-        .values_list("pk", "amount_paid", "subtotal")
-    )
     shares = {
         pk: _settled_share(invoice)
         for pk, invoice in invoices.items()
