@@ -666,9 +666,11 @@ def _order_and_invoice_lines(
             "amount_paid",
         )
     )
-    invoice_lines = []
-    lines = []
-    for invoice_id, line_id, subtotal, last in invoice_part.union(order_part, all=True):
+    invoice_lines: list[tuple[int, int | None, Decimal, Decimal]] = []
+    lines: list[tuple[int, Decimal, Decimal]] = []
+    # The union's rows are typed as the first part's, whose invoice is set.
+    rows: Iterable[tuple[Any, ...]] = invoice_part.union(order_part, all=True)
+    for invoice_id, line_id, subtotal, last in rows:
         if invoice_id is None:
             lines.append((line_id, last, subtotal))
         else:
