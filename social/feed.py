@@ -48,7 +48,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, connections
 from django.db.models import Exists, Model, OuterRef, Q
-from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -57,6 +56,7 @@ from accounts.models import User
 from accounts.permissions import Viewer
 from communities.models import Community, Membership
 from communities.selectors import visible_communities, visible_communities_sql
+from core.queries import instance_from_values
 from social.models import AnnouncementRead, Follow, Post, PostHashtag
 from social.selectors import own_marks_sql, visible_posts
 
@@ -523,29 +523,10 @@ def _post_read() -> _PostRead:
     return read
 
 
-def _instance[M: Model](
-    model: type[M], names: tuple[str, ...], values: list[Any], alias: str
-) -> M:
-    """Return an instance of ``model`` read from database ``alias`` with ``values``.
-
-    The values go straight into the instance's ``__dict__``, which is what
-    ``Model.__init__`` ends with, without its per-field descriptor work.
-    ``Model.__init__`` also sends the init signals, so this suits a model
-    only while no receiver listens to them (see ``_init_listened``).
-    """
-    instance = model.__new__(model)
-    state = ModelState()
-    state.adding = False
-    state.db = alias
-    instance.__dict__["_state"] = state
-    instance.__dict__.update(zip(names, values, strict=True))
-    return instance
-
-
 def _instance_through_init[M: Model](
     model: type[M], names: tuple[str, ...], values: list[Any], alias: str
 ) -> M:
-    """Return the instance as ``_instance`` does, through ``Model.__init__``."""
+    """Return an instance read from the database, through ``Model.__init__``."""
     return model.from_db(alias, list(names), values)
 
 
@@ -588,7 +569,11 @@ def _read_posts(viewer: User, ids: list[int]) -> list[Post]:
         rows = cursor.fetchall()
     database = connections[connection.alias]
     alias = database.alias
-    build = _instance_through_init if _init_listened(Post, Community) else _instance
+    build = (
+        _instance_through_init
+        if _init_listened(Post, Community)
+        else instance_from_values
+    )
     post_count = len(read.post_names)
     posts = []
     for row in rows:
