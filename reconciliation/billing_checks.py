@@ -49,16 +49,16 @@ def counted_invoices(
 ) -> dict[int, Invoice]:
     """Return the posted invoices of the order that are not duplicates."""
     return {
-        invoice.pk: invoice
+        invoice.id: invoice
         for invoice in documents.invoices
         if invoice.state == Invoice.State.POSTED
-        and invoice.pk not in context.duplicates
+        and invoice.id not in context.duplicates
     }
 
 
 def returned_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
     """Sum the accepted return quantity of each order line."""
-    accepted = {r.pk for r in documents.returns if r.received_at is not None}
+    accepted = {r.id for r in documents.returns if r.received_at is not None}
     returned: dict[int, Decimal] = defaultdict(Decimal)
     for line in documents.return_lines:
         if line.authorization_id in accepted:
@@ -172,14 +172,14 @@ def _quantity_finding(
     )
     return Finding(
         rule=rule,
-        order_id=documents.order.pk,
-        fingerprint=f"{rule.code}:line:{line.pk}",
+        order_id=documents.order.id,
+        fingerprint=f"{rule.code}:line:{line.id}",
         explanation=text,
         expected=expected,
         actual=actual,
         difference=actual - expected,
         unit=uom,
-        order_line_id=line.pk,
+        order_line_id=line.id,
     )
 
 
@@ -188,7 +188,7 @@ def check_prices(
 ) -> None:
     """Compare each invoice line's net unit price with its order line's."""
     invoices = counted_invoices(documents, context)
-    order_lines = {line.pk: line for line in documents.lines}
+    order_lines = {line.id: line for line in documents.lines}
     rule = RULES["PRICE_MISMATCH"]
     for invoice_line in documents.invoice_lines:
         invoice = invoices.get(invoice_line.invoice_id)
@@ -203,15 +203,15 @@ def check_prices(
         results.findings.append(
             Finding(
                 rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:invoice_line:{invoice_line.pk}",
+                order_id=documents.order.id,
+                fingerprint=f"{rule.code}:invoice_line:{invoice_line.id}",
                 explanation=_price_text(documents.order, invoice, invoice_line, line),
                 expected=expected,
                 actual=actual,
                 difference=actual - expected,
                 unit=invoice.currency_id,
-                order_line_id=line.pk,
-                invoice_id=invoice.pk,
+                order_line_id=line.id,
+                invoice_id=invoice.id,
             )
         )
 
@@ -245,7 +245,7 @@ def check_taxes(
     settled by the rule; a larger one is ``TAX_MISMATCH``.
     """
     invoices = counted_invoices(documents, context)
-    order_lines = {line.pk: line for line in documents.lines}
+    order_lines = {line.id: line for line in documents.lines}
     for invoice_line in documents.invoice_lines:
         invoice = invoices.get(invoice_line.invoice_id)
         if invoice is None:
@@ -280,15 +280,15 @@ def check_taxes(
         results.findings.append(
             Finding(
                 rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{code}:tax:{invoice_line.pk}",
+                order_id=documents.order.id,
+                fingerprint=f"{code}:tax:{invoice_line.id}",
                 explanation=text,
                 expected=expected,
                 actual=invoice_line.tax_amount,
                 difference=difference,
                 unit=invoice.currency_id,
                 order_line_id=invoice_line.order_line_id,
-                invoice_id=invoice.pk,
+                invoice_id=invoice.id,
                 settled_with="accepted_as_is" if code == "ROUNDING" else "",
             )
         )
@@ -325,8 +325,8 @@ def check_freight(
     results.findings.append(
         Finding(
             rule=rule,
-            order_id=order.pk,
-            fingerprint=f"{rule.code}:order:{order.pk}",
+            order_id=order.id,
+            fingerprint=f"{rule.code}:order:{order.id}",
             explanation=text,
             expected=order.freight,
             actual=billed,
@@ -341,7 +341,7 @@ def check_duplicates(
 ) -> None:
     rule = RULES["DUPLICATE_INVOICE"]
     for invoice in documents.invoices:
-        original = context.duplicates.get(invoice.pk)
+        original = context.duplicates.get(invoice.id)
         if original is None:
             continue
         total = format_money(
@@ -356,14 +356,14 @@ def check_duplicates(
         results.findings.append(
             Finding(
                 rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:invoice:{invoice.pk}",
+                order_id=documents.order.id,
+                fingerprint=f"{rule.code}:invoice:{invoice.id}",
                 explanation=text,
                 expected=None,
                 actual=invoice.amount_total,
                 difference=invoice.amount_total,
                 unit=invoice.currency_id,
-                invoice_id=invoice.pk,
+                invoice_id=invoice.id,
             )
         )
 
@@ -371,7 +371,7 @@ def check_duplicates(
 def _first_shipped(documents: OrderDocuments) -> dict[int, date]:
     """Return the earliest ship date of each order line."""
     dates = {
-        s.pk: s.shipped_at
+        s.id: s.shipped_at
         for s in documents.shipments
         if s.state in COUNTED_SHIPMENT_STATES and s.shipped_at is not None
     }
@@ -392,7 +392,7 @@ def check_uninvoiced(
     """Report shipped lines that no invoice mentions after ``uninvoiced_days``."""
     # Any posted invoice counts here, a duplicate too: the duplicate case
     # already explains a line that only a duplicate bills.
-    posted = {i.pk for i in documents.invoices if i.state == Invoice.State.POSTED}
+    posted = {i.id for i in documents.invoices if i.state == Invoice.State.POSTED}
     invoiced = {
         line.order_line_id
         for line in documents.invoice_lines
@@ -402,28 +402,28 @@ def check_uninvoiced(
     first_shipped = _first_shipped(documents)
     rule = RULES["UNINVOICED_DELIVERY"]
     for line in documents.lines:
-        shipped_at = first_shipped.get(line.pk)
-        if line.pk in invoiced or shipped[line.pk] <= 0 or shipped_at is None:
+        shipped_at = first_shipped.get(line.id)
+        if line.id in invoiced or shipped[line.id] <= 0 or shipped_at is None:
             continue
         tolerance = documents.line_tolerance(line, context)
         if context.as_of <= shipped_at + timedelta(days=tolerance.uninvoiced_days):
             continue
         uom = line.product.uom
         text = (
-            f"{format_quantity(shipped[line.pk], uom)} shipped for "
+            f"{format_quantity(shipped[line.id], uom)} shipped for "
             f"{order_label(documents.order, line)} on {shipped_at.isoformat()} "
             f"and not invoiced after {tolerance.uninvoiced_days} days."
         )
         results.findings.append(
             Finding(
                 rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:line:{line.pk}",
+                order_id=documents.order.id,
+                fingerprint=f"{rule.code}:line:{line.id}",
                 explanation=text,
-                expected=shipped[line.pk],
+                expected=shipped[line.id],
                 actual=ZERO,
-                difference=-shipped[line.pk],
+                difference=-shipped[line.id],
                 unit=uom,
-                order_line_id=line.pk,
+                order_line_id=line.id,
             )
         )

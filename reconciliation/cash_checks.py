@@ -64,7 +64,7 @@ def receivables(documents: OrderDocuments, context: CheckContext) -> list[Invoic
 
 
 def allocations_of(documents: OrderDocuments, invoice: Invoice) -> list[Allocation]:
-    return [a for a in documents.allocations if a.invoice_id == invoice.pk]
+    return [a for a in documents.allocations if a.invoice_id == invoice.id]
 
 
 def invoice_amounts(invoice: Invoice, documents: OrderDocuments) -> InvoiceAmounts:
@@ -86,12 +86,12 @@ def _live_allocations(allocations: list[Allocation]) -> list[Allocation]:
     """Return the allocations that are neither reversal rows nor reversed."""
     reversed_ids = {a.reverses_id for a in allocations if a.reverses_id}
     return [
-        a for a in allocations if a.reverses_id is None and a.pk not in reversed_ids
+        a for a in allocations if a.reverses_id is None and a.id not in reversed_ids
     ]
 
 
 def _line_count(documents: OrderDocuments, invoice: Invoice) -> int:
-    return sum(1 for line in documents.invoice_lines if line.invoice_id == invoice.pk)
+    return sum(1 for line in documents.invoice_lines if line.invoice_id == invoice.id)
 
 
 def allowances(
@@ -213,14 +213,14 @@ def _rounding_finding(
     rule = RULES["ROUNDING"]
     return Finding(
         rule=rule,
-        order_id=documents.order.pk,
-        fingerprint=f"{rule.code}:invoice:{invoice.pk}",
+        order_id=documents.order.id,
+        fingerprint=f"{rule.code}:invoice:{invoice.id}",
         explanation=text,
         expected=invoice.amount_total,
         actual=settled,
         difference=settled - invoice.amount_total,
         unit=invoice.currency_id,
-        invoice_id=invoice.pk,
+        invoice_id=invoice.id,
         settled_with=ResolutionCode.WRITE_OFF,
     )
 
@@ -288,14 +288,14 @@ def _payment_finding(
         )
     return Finding(
         rule=RULES[code],
-        order_id=documents.order.pk,
-        fingerprint=f"{code}:invoice:{invoice.pk}",
+        order_id=documents.order.id,
+        fingerprint=f"{code}:invoice:{invoice.id}",
         explanation=text,
         expected=total,
         actual=settled,
         difference=settled - total,
         unit=invoice.currency_id,
-        invoice_id=invoice.pk,
+        invoice_id=invoice.id,
     )
 
 
@@ -334,14 +334,14 @@ def _fx_finding(
     rule = RULES["FX_DIFFERENCE"]
     return Finding(
         rule=rule,
-        order_id=documents.order.pk,
-        fingerprint=f"{rule.code}:invoice:{invoice.pk}",
+        order_id=documents.order.id,
+        fingerprint=f"{rule.code}:invoice:{invoice.id}",
         explanation=text,
         expected=ZERO,
         actual=total,
         difference=total,
         unit=base,
-        invoice_id=invoice.pk,
+        invoice_id=invoice.id,
         settled_with=ResolutionCode.ACCEPTED_AS_IS if inside else "",
     )
 
@@ -364,7 +364,7 @@ def _cash_match(
     rounding, payment = allowances(documents, invoice, tolerance)
     return MatchRecord(
         kind=MatchGroup.Kind.CASH,
-        key=f"D:invoice:{invoice.pk}",
+        key=f"D:invoice:{invoice.id}",
         rule="payment.allocation@1",
         rule_version=tolerance.version,
         outcome=outcome,
@@ -375,7 +375,7 @@ def _cash_match(
             "fx_difference": str(sum((a.fx_difference for a in allocations), ZERO)),
             "allocations": [
                 {
-                    "id": a.pk,
+                    "id": a.id,
                     "payment": a.payment.number,
                     "amount": str(a.amount),
                     "writeoff": str(a.writeoff_amount),
@@ -390,8 +390,8 @@ def _cash_match(
         residual=amounts.amount_residual,
         unit=invoice.currency_id,
         explanation=finding.explanation if finding else "",
-        order_id=documents.order.pk,
-        invoice_id=invoice.pk,
+        order_id=documents.order.id,
+        invoice_id=invoice.id,
     )
 
 
@@ -415,8 +415,8 @@ def check_cancelled_order(
     results.findings.append(
         Finding(
             rule=rule,
-            order_id=order.pk,
-            fingerprint=f"{rule.code}:order:{order.pk}",
+            order_id=order.id,
+            fingerprint=f"{rule.code}:order:{order.id}",
             explanation=text,
             expected=ZERO,
             actual=paid,
@@ -444,7 +444,7 @@ def _check_return_credits(
         if invoice is not None and invoice.kind == Invoice.Kind.CREDIT_NOTE:
             credited[invoice_line.order_line_id or 0] += invoice_line.qty
 
-    received = {r.pk: r for r in documents.returns if r.received_at is not None}
+    received = {r.id: r for r in documents.returns if r.received_at is not None}
     accepted: dict[int, Decimal] = defaultdict(Decimal)
     latest: dict[int, ReturnAuthorization] = {}
     for return_line in documents.return_lines:
@@ -456,8 +456,8 @@ def _check_return_credits(
 
     rule = RULES["RETURN_NOT_CREDITED"]
     for line in documents.lines:
-        gap = accepted[line.pk] - credited[line.pk]
-        authorization = latest.get(line.pk)
+        gap = accepted[line.id] - credited[line.id]
+        authorization = latest.get(line.id)
         if gap <= 0 or authorization is None:
             continue
         tolerance = documents.line_tolerance(line, context)
@@ -468,22 +468,22 @@ def _check_return_credits(
             continue
         uom = line.product.uom
         text = (
-            f"{format_quantity(accepted[line.pk], uom)} of "
+            f"{format_quantity(accepted[line.id], uom)} of "
             f"{order_label(documents.order, line)} came back and were accepted, but "
-            f"only {format_quantity(credited[line.pk], uom)} were credited: "
+            f"only {format_quantity(credited[line.id], uom)} were credited: "
             f"{format_quantity(gap, uom)} still need a credit note."
         )
         results.findings.append(
             Finding(
                 rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:line:{line.pk}",
+                order_id=documents.order.id,
+                fingerprint=f"{rule.code}:line:{line.id}",
                 explanation=text,
-                expected=accepted[line.pk],
-                actual=credited[line.pk],
+                expected=accepted[line.id],
+                actual=credited[line.id],
                 difference=-gap,
                 unit=uom,
-                order_line_id=line.pk,
+                order_line_id=line.id,
             )
         )
 
@@ -512,13 +512,13 @@ def _check_refunds(
         results.findings.append(
             Finding(
                 rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:invoice:{invoice.pk}",
+                order_id=documents.order.id,
+                fingerprint=f"{rule.code}:invoice:{invoice.id}",
                 explanation=text,
                 expected=invoice.amount_total,
                 actual=invoice.amount_total - open_amount,
                 difference=-open_amount,
                 unit=invoice.currency_id,
-                invoice_id=invoice.pk,
+                invoice_id=invoice.id,
             )
         )

@@ -128,16 +128,18 @@ class OrderDocuments:
     allocations: list[Allocation] = field(default_factory=list)
     returns: list[ReturnAuthorization] = field(default_factory=list)
     return_lines: list[ReturnLine] = field(default_factory=list)
-    # What ``shipped_by_line`` and ``line_tolerance`` returned, because the
-    # checks need them several times per order. The pass changes no
-    # shipment, order line or product while it checks an order.
+    # What ``shipped_by_line``, ``line_tolerance`` and ``order_tolerance``
+    # returned, because the checks need them several times per order. The
+    # pass changes no shipment, order line, product or customer while it
+    # checks an order.
     _shipped: dict[int, Decimal] | None = field(default=None, repr=False, compare=False)
     _line_tolerances: dict[int, Tolerance] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _order_tolerance: Tolerance | None = field(default=None, repr=False, compare=False)
 
     def has_writeoff(self) -> bool:
-        posted = {i.pk for i in self.invoices if i.state == Invoice.State.POSTED}
+        posted = {i.id for i in self.invoices if i.state == Invoice.State.POSTED}
         return any(
             (allocation.writeoff_amount != 0 or allocation.fx_difference != 0)
             and allocation.invoice_id in posted
@@ -145,8 +147,12 @@ class OrderDocuments:
         )
 
     def order_tolerance(self, context: CheckContext) -> Tolerance:
-        customer = self.order.customer
-        return context.book.for_scope(customer_id=customer.commercial_partner_id)
+        if self._order_tolerance is None:
+            customer = self.order.customer
+            self._order_tolerance = context.book.for_scope(
+                customer_id=customer.commercial_partner_id
+            )
+        return self._order_tolerance
 
     def line_tolerance(self, line: SalesOrderLine, context: CheckContext) -> Tolerance:
         found = self._line_tolerances.get(line.id)
@@ -217,7 +223,7 @@ def shipped_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
 
 def _shipments_by_line(documents: OrderDocuments) -> dict[int, dict[str, str]]:
     counted = {
-        s.pk: s.number
+        s.id: s.number
         for s in documents.shipments
         if s.state in COUNTED_SHIPMENT_STATES
     }
@@ -235,7 +241,7 @@ def _shipments_by_line(documents: OrderDocuments) -> dict[int, dict[str, str]]:
 def _lines_on_open_backorder(documents: OrderDocuments) -> set[int]:
     """Return the order lines that a draft backorder shipment still carries."""
     open_backorders = {
-        shipment.pk
+        shipment.id
         for shipment in documents.shipments
         if shipment.state == Shipment.State.DRAFT and shipment.backorder_of_id
     }
@@ -252,9 +258,9 @@ def check_wrong_items(
     """Report shipment rows whose product is not the ordered line's product."""
     rule = RULES["WRONG_ITEM"]
     counted = {
-        s.pk: s for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES
+        s.id: s for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES
     }
-    lines = {line.pk: line for line in documents.lines}
+    lines = {line.id: line for line in documents.lines}
     for shipment_line in documents.shipment_lines:
         shipment = counted.get(shipment_line.shipment_id)
         line = lines.get(shipment_line.order_line_id)
@@ -271,15 +277,15 @@ def check_wrong_items(
         results.findings.append(
             Finding(
                 rule=rule,
-                order_id=documents.order.pk,
-                fingerprint=f"{rule.code}:shipment_line:{shipment_line.pk}",
+                order_id=documents.order.id,
+                fingerprint=f"{rule.code}:shipment_line:{shipment_line.id}",
                 explanation=text,
                 expected=ZERO,
                 actual=shipment_line.qty_shipped,
                 difference=shipment_line.qty_shipped,
                 unit=uom,
-                order_line_id=line.pk,
-                shipment_id=shipment.pk,
+                order_line_id=line.id,
+                shipment_id=shipment.id,
             )
         )
 
@@ -403,7 +409,7 @@ def order_match(
     order = documents.order
     return MatchRecord(
         kind=kind,
-        key=f"{kind}:order:{order.pk}",
+        key=f"{kind}:order:{order.id}",
         rule=rule,
         rule_version=_combined_version(list(tolerances)),
         outcome=outcome,
@@ -414,7 +420,7 @@ def order_match(
             match.finding.explanation for match in lines if match.finding
         ),
         proposed=outcome == Outcome.EXCEPTION,
-        order_id=order.pk,
+        order_id=order.id,
     )
 
 
@@ -494,14 +500,14 @@ def _shipping_finding(
         )
     return Finding(
         rule=RULES[code],
-        order_id=documents.order.pk,
-        fingerprint=f"{code}:line:{line.pk}",
+        order_id=documents.order.id,
+        fingerprint=f"{code}:line:{line.id}",
         explanation=text,
         expected=line.qty_ordered,
         actual=qty,
         difference=qty - line.qty_ordered,
         unit=uom,
-        order_line_id=line.pk,
+        order_line_id=line.id,
     )
 
 
@@ -510,7 +516,7 @@ def check_late_shipments(
 ) -> None:
     """Report shipments that left after their earliest line's promised date,
     and deliveries signed for after the expected delivery date."""
-    promised = {line.pk: line.promised_date for line in documents.lines}
+    promised = {line.id: line.promised_date for line in documents.lines}
     dates: dict[int, list[date]] = defaultdict(list)
     for shipment_line in documents.shipment_lines:
         dates[shipment_line.shipment_id].append(promised[shipment_line.order_line_id])
@@ -519,7 +525,7 @@ def check_late_shipments(
     for shipment in documents.shipments:
         if shipment.state not in COUNTED_SHIPMENT_STATES or shipment.shipped_at is None:
             continue
-        due = min(dates[shipment.pk], default=documents.order.promised_date)
+        due = min(dates[shipment.id], default=documents.order.promised_date)
         finding = _late_finding(documents, shipment, due, late_days)
         if finding is not None:
             results.findings.append(finding)
@@ -546,14 +552,14 @@ def _late_finding(
         text += f" Shipments may leave up to {late_days} days late."
     return Finding(
         rule=rule,
-        order_id=documents.order.pk,
-        fingerprint=f"{rule.code}:shipment:{shipment.pk}",
+        order_id=documents.order.id,
+        fingerprint=f"{rule.code}:shipment:{shipment.id}",
         explanation=text,
         expected=Decimal(late_days),
         actual=Decimal(days_late),
         difference=Decimal(days_late - late_days),
         unit="days",
-        shipment_id=shipment.pk,
+        shipment_id=shipment.id,
     )
 
 
@@ -573,14 +579,14 @@ def _late_delivery_finding(
     )
     return Finding(
         rule=rule,
-        order_id=documents.order.pk,
-        fingerprint=f"{rule.code}:shipment:{shipment.pk}",
+        order_id=documents.order.id,
+        fingerprint=f"{rule.code}:shipment:{shipment.id}",
         explanation=text,
         expected=Decimal(late_days),
         actual=Decimal(days_late),
         difference=Decimal(days_late - late_days),
         unit="days",
-        shipment_id=shipment.pk,
+        shipment_id=shipment.id,
     )
 
 
@@ -589,9 +595,9 @@ def check_receipts(
 ) -> None:
     """Compare what the customer confirmed receiving with what was shipped."""
     counted = {
-        s.pk: s for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES
+        s.id: s for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES
     }
-    lines = {line.pk: line for line in documents.lines}
+    lines = {line.id: line for line in documents.lines}
     for shipment_line in documents.shipment_lines:
         shipment = counted.get(shipment_line.shipment_id)
         line = lines.get(shipment_line.order_line_id)
@@ -614,7 +620,7 @@ def check_receipts(
         results.matches.append(
             MatchRecord(
                 kind=MatchGroup.Kind.RECEIPT,
-                key=f"B:shipment_line:{shipment_line.pk}",
+                key=f"B:shipment_line:{shipment_line.id}",
                 rule="receipt.confirmed@1",
                 rule_version="1",
                 outcome=Outcome.CLEAN
@@ -628,8 +634,8 @@ def check_receipts(
                 },
                 residual=accounted - shipment_line.qty_shipped,
                 unit=line.product.uom,
-                order_id=documents.order.pk,
-                order_line_id=line.pk,
+                order_id=documents.order.id,
+                order_line_id=line.id,
             )
         )
 
@@ -669,13 +675,13 @@ def _receipt_finding(
     rule = RULES[code]
     return Finding(
         rule=rule,
-        order_id=documents.order.pk,
-        fingerprint=f"{code}:shipment_line:{shipment_line.pk}",
+        order_id=documents.order.id,
+        fingerprint=f"{code}:shipment_line:{shipment_line.id}",
         explanation=text,
         expected=expected,
         actual=actual,
         difference=difference,
         unit=uom,
-        order_line_id=line.pk,
-        shipment_id=shipment.pk,
+        order_line_id=line.id,
+        shipment_id=shipment.id,
     )

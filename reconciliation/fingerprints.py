@@ -110,7 +110,7 @@ def order_fingerprint(
     versions.extend(
         documents.line_tolerance(line, context).version for line in documents.lines
     )
-    duplicates = [context.duplicates.get(invoice.pk) for invoice in documents.invoices]
+    duplicates = [context.duplicates.get(invoice.id) for invoice in documents.invoices]
     # ``str`` turns a state the pass set from ``Discrepancy.State`` into
     # the text a read returns, whose ``repr`` differs from the member's.
     case_states = sorted(

@@ -99,7 +99,7 @@ class Party(TimeStampedModel):
 
     @property
     def commercial_partner_id(self) -> int:
-        return self.parent_id or self.pk
+        return self.parent_id or self.id
 
 
 class Product(models.Model):
