@@ -32,15 +32,24 @@ import gc
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BooleanField, DateField, DecimalField, Model, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    F,
+    Model,
+    Q,
+    QuerySet,
+)
 from django.db.models.base import ModelState
+from django.db.models.lookups import In
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
@@ -269,7 +278,7 @@ def _match_chunk(
     # company is checked here: SQLite, without statistics, would read every
     # row of the company through the company index for each chunk.
     rows = Discrepancy.objects.select_for_update().filter(
-        order_id__in=[order_documents.order.pk for order_documents in loaded]
+        ids_in("order_id", [order_documents.order.id for order_documents in loaded])
     )
     cases: dict[int, list[Discrepancy]] = defaultdict(list)
     for row in rows.order_by("pk"):
@@ -287,12 +296,14 @@ def _match_chunk(
         results.findings.extend(checked.findings)
         results.matches.extend(checked.matches)
 
-    order_ids = [order_documents.order.pk for order_documents in documents]
+    order_ids = [order_documents.order.id for order_documents in documents]
     own_cases = sorted((row for pk in order_ids for row in cases[pk]), key=_pk)
     existing = {row.fingerprint: row for row in own_cases}
     created: list[Discrepancy] = []
     events = save_findings(company, results.findings, existing, tally, created=created)
-    groups = existing_groups(company, Q(order_id__in=order_ids), company_in_sql=False)
+    groups = existing_groups(
+        company, ids_in("order_id", order_ids), company_in_sql=False
+    )
     stored, match_events = store_match_records(
         company, results.matches, groups, now=timezone.now()
     )
@@ -332,7 +343,7 @@ def _changed_orders(
         order = order_documents.order
         stored = order.match_fingerprint
         if not stored or stored != order_fingerprint(
-            order_documents, context, salt, cases[order.pk]
+            order_documents, context, salt, cases[order.id]
         ):
             changed.append(order_documents)
             continue
@@ -387,17 +398,19 @@ def _load_documents(
     # range filter made it scan the whole child table for each chunk (about
     # 100 ms per table and chunk at 100,000 orders).
     lines = read_instances(
-        SalesOrderLine.objects.filter(order_id__in=order_ids).order_by("line_no")
+        SalesOrderLine.objects.filter(ids_in("order_id", order_ids)).order_by("line_no")
     )
     product_ids = {line.product_id for line in lines}
 
     shipments = {}
-    for shipment in read_instances(Shipment.objects.filter(order_id__in=order_ids)):
-        if shipment.company_id != company.pk:
+    for shipment in read_instances(
+        Shipment.objects.filter(ids_in("order_id", order_ids))
+    ):
+        if shipment.company_id != company.id:
             continue
-        shipments[shipment.pk] = shipment
+        shipments[shipment.id] = shipment
         documents[shipment.order_id].shipments.append(shipment)
-    shipment_lines = ShipmentLine.objects.filter(shipment_id__in=list(shipments))
+    shipment_lines = ShipmentLine.objects.filter(ids_in("shipment_id", shipments))
     shipment_line_rows = read_instances(shipment_lines.order_by("pk"))
     product_ids.update(row.product_id for row in shipment_line_rows if row.product_id)
     products = Product.objects.in_bulk(product_ids)
@@ -412,19 +425,19 @@ def _load_documents(
 
     # Order id of each invoice; the range filter leaves out invoices with none.
     invoice_orders: dict[int, int] = {}
-    invoice_rows = Invoice.objects.filter(order_id__in=order_ids)
+    invoice_rows = Invoice.objects.filter(ids_in("order_id", order_ids))
     for invoice in read_instances(invoice_rows.order_by("pk")):
-        if invoice.company_id != company.pk:
+        if invoice.company_id != company.id:
             continue
         _set_related(invoice, "currency", currencies[invoice.currency_id])
         if invoice.order_id is not None:
-            invoice_orders[invoice.pk] = invoice.order_id
+            invoice_orders[invoice.id] = invoice.order_id
             documents[invoice.order_id].invoices.append(invoice)
-    invoice_lines = InvoiceLine.objects.filter(invoice_id__in=list(invoice_orders))
+    invoice_lines = InvoiceLine.objects.filter(ids_in("invoice_id", invoice_orders))
     for invoice_line in read_instances(invoice_lines.order_by("pk")):
         order_id = invoice_orders[invoice_line.invoice_id]
         documents[order_id].invoice_lines.append(invoice_line)
-    allocations = Allocation.objects.filter(invoice_id__in=list(invoice_orders))
+    allocations = Allocation.objects.filter(ids_in("invoice_id", invoice_orders))
     for allocation in read_instances(
         allocations.order_by("pk"), related=[("payment", Payment)]
     ):
@@ -432,6 +445,31 @@ def _load_documents(
         documents[order_id].allocations.append(allocation)
     _load_returns(company, documents)
     return list(documents.values())
+
+
+class _IdsIn(In):
+    """``column IN (ids)`` for ids the pass read itself, without preparing each id.
+
+    ``filter(order_id__in=ids)`` normalizes and converts every id three
+    times while it builds and compiles the query; the chunk's reads pass
+    about 9 ids per order, and that was about 5 % of a pass under cProfile.
+    The ids here are ints read from the database, so they are passed as
+    they are. The SQL is the same as the ``__in`` filter's.
+    """
+
+    def get_prep_lookup(self) -> Any:
+        return self.rhs
+
+    def batch_process_rhs(
+        self, compiler: Any, connection: Any, rhs: Any = None
+    ) -> tuple[list[str], list[Any]]:
+        ids = list(rhs)
+        return ["%s"] * len(ids), ids
+
+
+def ids_in(column: str, ids: Iterable[int]) -> Q:
+    """Return the filter ``column IN (ids)`` for ids read from the database."""
+    return Q(_IdsIn(F(column), list(ids)))
 
 
 def _set_related(instance: Model, relation: str, parent: Model) -> None:
@@ -543,16 +581,16 @@ def _instance[M: Model](
 
 
 def _load_returns(company: Company, documents: dict[int, OrderDocuments]) -> None:
-    returns = ReturnAuthorization.objects.filter(order_id__in=list(documents))
+    returns = ReturnAuthorization.objects.filter(ids_in("order_id", documents))
     order_of = {}
     for authorization in returns.order_by("pk"):
-        if authorization.company_id != company.pk:
+        if authorization.company_id != company.id:
             continue
-        order_of[authorization.pk] = authorization.order_id
+        order_of[authorization.id] = authorization.order_id
         documents[authorization.order_id].returns.append(authorization)
     if not order_of:
         return
-    return_lines = ReturnLine.objects.filter(authorization_id__in=list(order_of))
+    return_lines = ReturnLine.objects.filter(ids_in("authorization_id", order_of))
     for return_line in return_lines.order_by("pk"):
         documents[order_of[return_line.authorization_id]].return_lines.append(
             return_line
@@ -617,7 +655,7 @@ def _save_settlements(
     orders = []
     for order_documents in documents:
         order = order_documents.order
-        if order.pk in touched:
+        if order.id in touched:
             order.payment_status = derive_payment_status(order_documents.invoices)
             order.updated_at = now
             orders.append(order)
@@ -646,16 +684,16 @@ def _save_order_results(
     changed = []
     for order_documents in documents:
         order = order_documents.order
-        own = by_order[order.pk]
+        own = by_order[order.id]
         if any(f.is_exception for f in own):
             status = ReconStatus.EXCEPTION
         elif any(f.settled_with for f in own) or order_documents.has_writeoff():
             status = ReconStatus.IN_TOLERANCE
         else:
             status = ReconStatus.CLEAN
-        fingerprint = order_fingerprint(order_documents, context, salt, cases[order.pk])
+        fingerprint = order_fingerprint(order_documents, context, salt, cases[order.id])
         summary = findings_summary(own)
-        if order.pk in settled_orders:
+        if order.id in settled_orders:
             again = _findings_after_settling(order_documents, context)
             if again is None:
                 fingerprint = ""
