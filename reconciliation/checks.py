@@ -381,25 +381,28 @@ def order_match(
         return None
     tolerances: dict[str, dict[str, str]] = {}
     items = []
+    units: set[str] = set()
     for match in lines:
         tolerance = match.tolerance
-        if tolerance.version not in tolerances:
-            tolerances[tolerance.version] = {
+        version = tolerance.version
+        if version not in tolerances:
+            tolerances[version] = {
                 "name": tolerance.name,
                 **{name: str(getattr(tolerance, name)) for name in tolerance_fields},
             }
+        uom = match.line.product.uom
+        units.add(uom)
         items.append(
             {
                 "line": match.line.line_no,
                 **match.compared,
                 "residual": str(match.residual),
-                "unit": match.line.product.uom,
+                "unit": uom,
                 "outcome": match.outcome,
-                "tolerance": tolerance.version,
+                "tolerance": version,
             }
         )
     outcome = max((m.outcome for m in lines), key=OUTCOME_RANK.__getitem__)
-    units = {match.line.product.uom for match in lines}
     if len(units) == 1:
         residual = sum((match.residual for match in lines), ZERO)
         unit = units.pop()

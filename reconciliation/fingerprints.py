@@ -99,11 +99,8 @@ def order_fingerprint(
     ):
         rows.extend(_row(instance) for instance in group)
     rows.extend(_row(line.product) for line in documents.lines)
-    rows.extend(
-        _row(shipment_line.product)
-        for shipment_line in documents.shipment_lines
-        if shipment_line.product is not None
-    )
+    sent = (shipment_line.product for shipment_line in documents.shipment_lines)
+    rows.extend(_row(product) for product in sent if product is not None)
     rows.extend(_row(allocation.payment) for allocation in documents.allocations)
 
     versions = [documents.order_tolerance(context).version]
