@@ -450,11 +450,11 @@ def _load_documents(
 class _IdsIn(In):
     """``column IN (ids)`` for ids the pass read itself, without preparing each id.
 
-    ``filter(order_id__in=ids)`` normalizes and converts every id three
-    times while it builds and compiles the query; the chunk's reads pass
-    about 9 ids per order, and that was about 5 % of a pass under cProfile.
-    The ids here are ints read from the database, so they are passed as
-    they are. The SQL is the same as the ``__in`` filter's.
+    ``filter(order_id__in=ids)`` normalizes and converts each id several
+    times while Django builds and compiles the query. The chunk's reads
+    pass about nine ids per order, and under cProfile that work was about
+    5 % of a pass. The ids here are ints read from the database, so they
+    are passed as they are. The SQL is the same as the ``__in`` filter's.
     """
 
     def get_prep_lookup(self) -> Any:
