@@ -48,12 +48,12 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.db.models.base import ModelState
 from django.db.models.lookups import In
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from core.models import AuditEvent
+from core.queries import instance_from_values
 from reconciliation.cash import CASH_PROPOSAL_SCOPE, apply_cash
 from reconciliation.cash_checks import Settlement, settle_within_tolerance
 from reconciliation.checks import (
@@ -510,11 +510,13 @@ def read_instances[M: Model](
     alias = rows.db
     result = []
     for values in _converted_rows(rows.values_list(*lookups)):
-        instance = _instance(model, names, values[: len(names)], alias)
+        instance = instance_from_values(model, names, values[: len(names)], alias)
         offset = len(names)
         for relation, related_model, related_names in joined:
             end = offset + len(related_names)
-            parent = _instance(related_model, related_names, values[offset:end], alias)
+            parent = instance_from_values(
+                related_model, related_names, values[offset:end], alias
+            )
             instance._state.fields_cache[relation] = parent
             offset = end
         result.append(instance)
@@ -566,18 +568,6 @@ def _converted_rows(
                 if cache is not None:
                     cache[value] = converted
             yield tuple(row)
-
-
-def _instance[M: Model](
-    model: type[M], names: list[str], values: Sequence[Any], alias: str
-) -> M:
-    instance = model.__new__(model)
-    state = ModelState()
-    state.adding = False
-    state.db = alias
-    instance.__dict__["_state"] = state
-    instance.__dict__.update(zip(names, values, strict=True))
-    return instance
 
 
 def _load_returns(company: Company, documents: dict[int, OrderDocuments]) -> None:
