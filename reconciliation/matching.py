@@ -517,7 +517,7 @@ def read_instances[M: Model](
             parent = instance_from_values(
                 related_model, related_names, values[offset:end], alias
             )
-            instance._state.fields_cache[relation] = parent
+            _set_related(instance, relation, parent)
             offset = end
         result.append(instance)
     return result
