@@ -53,7 +53,10 @@ def main() -> None:
                 response = reader.get(url)
                 elapsed = (time.perf_counter() - started) * 1000
                 if response.status_code != 200:
-                    raise SystemExit(f"{url} answered {response.status_code}")
+                    raise SystemExit(
+                        f"{url} returned status {response.status_code}, "
+                        "expected 200: check that the social data set is loaded."
+                    )
                 if round_number >= WARM_UP:
                     samples[(page, mode)].append(elapsed)
     with connection.cursor() as cursor:

@@ -201,8 +201,8 @@ class TestHelpEndpoint:
         ],
     )
     def test_body_is_what_the_schema_writes(self, sales_rep, super_user, key):
-        # The body is built from dicts; pydantic must read it as HelpOut and
-        # write it back byte for byte, with text that JSON has to escape.
+        # The body is built from dicts, so pydantic must read it as HelpOut
+        # and write it back byte for byte. The texts need JSON escapes.
         faq('Émile\'s "refund" <b>\\ \n\t\x01 \u2028 😀', "reconciliation.order")
         document("Guide ✓ / </script>", "reconciliation.order.short_payment")
 

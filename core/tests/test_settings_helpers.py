@@ -226,7 +226,7 @@ def _database_options(**environment: str) -> dict[str, object]:
 class TestPostgresStatementOptions:
     URL = "postgres://learn@127.0.0.1:5432/commonplace"
 
-    def test_binds_on_the_server_and_prepares_repeated_statements(self):
+    def test_postgres_binds_and_prepares(self):
         options = _database_options(DATABASE_URL=self.URL)
         assert options["server_side_binding"] is True
         assert options["prepare_threshold"] == 5

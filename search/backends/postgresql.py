@@ -94,9 +94,9 @@ def _fetch_without_parallel_workers(
     The window reads about a thousand rows, and the planner picks parallel
     workers for a common word's backward primary-key scan; starting them
     cost about 10 ms on the medium benchmark set, more than they save.
-    Parameters are bound on the server, where a statement holds one command,
-    so the ``SET LOCAL`` goes first in a transaction of its own (or a
-    savepoint of the caller's) and ends with it.
+    Parameters are bound on the server, where a statement contains one
+    command. So the ``SET LOCAL`` runs first in a transaction of its own (or
+    a savepoint of the caller's) and ends with it.
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
