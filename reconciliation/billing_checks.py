@@ -18,6 +18,7 @@ from reconciliation.checks import (
     LineMatch,
     OrderDocuments,
     Results,
+    line_outcome,
     order_label,
     order_match,
     shipped_by_line,
@@ -41,7 +42,6 @@ from reconciliation.services import COUNTED_SHIPMENT_STATES, KIND_SIGN
 from reconciliation.taxonomy import RULES
 
 ZERO = Decimal(0)
-Outcome = MatchGroup.Outcome
 
 
 def counted_invoices(
@@ -124,17 +124,13 @@ def check_invoiced_quantities(
         if not inside:
             finding = _quantity_finding(documents, line, expected, actual, by_delivery)
             results.findings.append(finding)
-        if finding is not None:
-            outcome = Outcome.EXCEPTION
-        else:
-            outcome = Outcome.CLEAN if residual == 0 else Outcome.IN_TOLERANCE
         lines.append(
             LineMatch(
                 line=line,
                 tolerance=tolerance,
                 finding=finding,
                 residual=residual,
-                outcome=outcome,
+                outcome=line_outcome(finding, residual),
                 compared={
                     "policy": policy,
                     "expected_qty": str(expected),

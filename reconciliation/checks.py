@@ -321,7 +321,7 @@ def check_shipping(
                 tolerance=tolerance,
                 finding=finding,
                 residual=residual,
-                outcome=_outcome(finding, residual),
+                outcome=line_outcome(finding, residual),
                 compared={
                     "ordered": str(line.qty_ordered),
                     "shipped": str(qty),
@@ -435,7 +435,8 @@ def _combined_version(versions: list[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _outcome(finding: Finding | None, residual: Decimal) -> str:
+def line_outcome(finding: Finding | None, residual: Decimal) -> str:
+    """Return a line's outcome from its finding, else from its residual."""
     if finding is not None and finding.is_exception:
         return Outcome.EXCEPTION
     return Outcome.CLEAN if residual == 0 else Outcome.IN_TOLERANCE
