@@ -437,10 +437,21 @@ def _load_documents(
     for invoice_line in read_instances(invoice_lines.order_by("pk")):
         order_id = invoice_orders[invoice_line.invoice_id]
         documents[order_id].invoice_lines.append(invoice_line)
+    # The payments are read by their own ids: joined to the allocations,
+    # PostgreSQL read the whole payment table for each chunk (40 ms at
+    # 100,000 orders) instead of looking 2,000 ids up.
     allocations = Allocation.objects.filter(ids_in("invoice_id", invoice_orders))
-    for allocation in read_instances(
-        allocations.order_by("pk"), related=[("payment", Payment)]
-    ):
+    allocation_rows = read_instances(allocations.order_by("pk"))
+    payments = {
+        payment.id: payment
+        for payment in read_instances(
+            Payment.objects.filter(
+                ids_in("id", {row.payment_id for row in allocation_rows})
+            )
+        )
+    }
+    for allocation in allocation_rows:
+        _set_related(allocation, "payment", payments[allocation.payment_id])
         order_id = invoice_orders[allocation.invoice_id]
         documents[order_id].allocations.append(allocation)
     _load_returns(company, documents)
@@ -468,8 +479,23 @@ class _IdsIn(In):
 
 
 def ids_in(column: str, ids: Iterable[int]) -> Q:
-    """Return the filter ``column IN (ids)`` for ids read from the database."""
-    return Q(_IdsIn(F(column), list(ids)))
+    """Return the filter ``column IN (ids)`` for ids read from the database.
+
+    The filter also bounds ``column`` by the lowest and highest id, which
+    selects the same rows. It is there for PostgreSQL's planner: on a table
+    it has no statistics for, such as the match groups the pass itself is
+    writing, it guesses that an ``IN`` list of 2,000 ids matches every row,
+    and it read the whole table for each chunk (110 ms a chunk at 100,000
+    orders). It guesses a range to match few rows, so with the bounds it
+    reads the table's index (4 ms).
+    """
+    values = list(ids)
+    if not values:
+        return Q(_IdsIn(F(column), values))
+    return Q(
+        _IdsIn(F(column), values),
+        **{f"{column}__gte": min(values), f"{column}__lte": max(values)},
+    )
 
 
 def _set_related(instance: Model, relation: str, parent: Model) -> None:
