@@ -1012,11 +1012,13 @@ def _sum_pair(
 
 
 def save_fields(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
-    """Write ``fields`` of each object with one UPDATE statement run per row.
+    """Write ``fields`` of each object: one UPDATE per row, or one for all rows.
 
     ``bulk_update`` builds a CASE expression per field and row. For the 4,589
     rows of the demo load on SQLite it took 2.0 seconds, against 0.03 seconds
-    for this statement (one timed run each on a developer laptop).
+    for one UPDATE run per row (one timed run each on a developer laptop).
+    SQLite runs that statement per row in this process; PostgreSQL gets one
+    statement for all the rows (``_update_from_arrays``).
     """
     if not objects:
         return
@@ -1045,13 +1047,51 @@ def save_fields(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
         + [instance.pk]
         for instance in objects
     ]
+    if len(rows) > 1 and connection.vendor == "postgresql":
+        _update_from_arrays(connection, meta, columns, rows)
+        return
     with connection.cursor() as cursor:
-        # psycopg opens a pipeline of its own for ``executemany``; the single
-        # row of a refresh is sent as one plain statement instead.
+        # The single row of a refresh is sent as one plain statement.
         if len(rows) == 1:
             cursor.execute(sql, rows[0])
         else:
             cursor.executemany(sql, rows)
+
+
+def _update_from_arrays(
+    connection: Any,
+    meta: Any,
+    columns: list[tuple["models.Field[Any, Any]", str]],
+    rows: list[list[Any]],
+) -> None:
+    """Write ``rows`` (the values of ``columns``, then the id) in one UPDATE.
+
+    Each column travels as one array and ``unnest`` turns the arrays back
+    into rows. Run once per row, as ``executemany`` does, the UPDATE of the
+    matching pass's 100,000 orders kept PostgreSQL busy for 3.6 s, against
+    about 0.3 s for one statement per 2,000 orders. When an object appears
+    twice its last values are written, as one statement per row would leave.
+    """
+    quote = connection.ops.quote_name
+    last = {row[-1]: row for row in rows}
+    names = [f"c{position}" for position in range(len(columns))]
+    arrays = ", ".join(
+        f"CAST(%s AS {field.db_type(connection)}[])" for field, _ in columns
+    )
+    assignments = ", ".join(
+        f"{quote(column)} = given.{name}"
+        for (_, column), name in zip(columns, names, strict=True)
+    )
+    pk = meta.pk
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 (names from the model)
+        f"FROM unnest({arrays}, CAST(%s AS {pk.db_type(connection)}[])) "
+        f"AS given({', '.join(names)}, id) "
+        f"WHERE {quote(meta.db_table)}.{quote(pk.column)} = given.id"
+    )
+    params = [list(values) for values in zip(*last.values(), strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 PLAIN_COLUMNS = (
