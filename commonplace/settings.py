@@ -227,6 +227,13 @@ RECONCILIATION_PAYMENT_TOLERANCE = env_str("RECONCILIATION_PAYMENT_TOLERANCE", "
 # Days after the promised date before an unshipped line or a late shipment is
 # reported.
 RECONCILIATION_LATE_DAYS = env_int("RECONCILIATION_LATE_DAYS", 0, minimum=0)
+# On PostgreSQL the matching pass checks the orders of a company with at
+# least RECONCILIATION_PASS_WORKER_MIN_ORDERS orders in this many processes
+# at once; 1 keeps every pass in one process. See docs/reconciliation.md.
+RECONCILIATION_PASS_WORKERS = env_int("RECONCILIATION_PASS_WORKERS", 2, minimum=1)
+RECONCILIATION_PASS_WORKER_MIN_ORDERS = env_int(
+    "RECONCILIATION_PASS_WORKER_MIN_ORDERS", 20_000, minimum=1
+)
 HELP_PANEL_LIMIT = env_int("HELP_PANEL_LIMIT", 5, minimum=1)
 # Origins (scheme://host[:port]) of tools that may frame the help panel and
 # read the help endpoint with an API token; see docs/embedding.md.

@@ -71,6 +71,22 @@ class Tally:
     skipped: int = 0
     codes: Counter[str] = field(default_factory=Counter)
 
+    def add(self, other: "Tally") -> None:
+        """Add the counts of ``other``, a tally of another share of the orders."""
+        for name in (
+            "opened",
+            "reopened",
+            "updated",
+            "resolved",
+            "settled",
+            "unchanged",
+            "written_off",
+            "orders",
+            "skipped",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.codes.update(other.codes)
+
 
 def save_findings(
     company: Company,
