@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from asgiref.local import Local
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import (
@@ -329,6 +330,7 @@ def _match_share(
     company: Company, order_ids: list[int], context: CheckContext, salt: str
 ) -> Tally:
     """Check ``order_ids`` in one transaction; run in a worker process."""
+    _leave_inherited_connections()
     tally = Tally()
     try:
         with transaction.atomic():
@@ -336,6 +338,30 @@ def _match_share(
     finally:
         connections.close_all()
     return tally
+
+
+# The connection objects a forked worker inherited, kept referenced so that
+# none is freed (``_leave_inherited_connections``).
+_inherited_connections: list[Any] = []
+
+
+def _leave_inherited_connections() -> None:
+    """Make this forked worker open connections of its own.
+
+    The parent closes its connections before forking, but Django keeps one
+    connection object per thread and context, and the worker may find one
+    the parent's close did not reach still open: after the browser tests,
+    a worker found an open connection of another context. Using it would
+    share its socket with the parent. Freeing it would end the parent's
+    session, because the driver then tells the server the session is over.
+    So the inherited objects stay referenced and unused, and the worker
+    starts with empty storage. A worker ends without running finalizers,
+    so they are never freed.
+    """
+    # Django's handler keeps its connections in this attribute, which its
+    # type stubs leave out.
+    _inherited_connections.append(connections._connections)  # type: ignore[attr-defined]
+    connections._connections = Local(connections.thread_critical)  # type: ignore[attr-defined]
 
 
 def _match_orders(
