@@ -11,18 +11,23 @@ same rows whether a context has ten items or ten thousand.
 
 FAQ entries and library items rank, within a level, those written for the
 reader's learner group first, then by helpful votes, the latest update and
-the id. An item tagged at several levels counts at the deepest. Two parts
-per level give the exact first ``limit`` of that order: the items written
-for the reader's group (at most ``2 * limit``) and all items (at most
-``3 * limit``). ``merge_levels`` explains why these sizes suffice.
+the id. An item tagged at several levels counts at the deepest. A small
+level is read whole in one part that ranks in that order (at most
+``limit`` rows). A large level is read by walking the rank index in two
+parts: the items written for the reader's group (at most ``2 * limit``)
+and all items (at most ``3 * limit``). ``merge_levels`` explains why these
+sizes suffice. No part reads the items written for a group that has none.
 
 Answered questions have one context each and rank by their accepted
 answer's score (copied to the question, see ``Question.accepted_score``),
-the newest question first, then the id.
+the newest question first, then the id. On PostgreSQL one LATERAL part
+reads every level, so the statement has one copy of the questions'
+visibility rule to plan instead of one per level.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -36,18 +41,25 @@ from assist.rules import Compiled
 Row = tuple[Any, ...]
 RankedRow = tuple[HelpContext, Row]
 
+# Every part's rows have the id and two shown columns (SHOWN in all), then
+# three ranking columns: a leading key, the helpful votes or score, and the
+# date. The leading key is a question's level position in the chain. For an
+# item it is 1 when the part ranks the reader's group first and the item is
+# written for that group, else 0.
+SHOWN = 3
+
 
 def in_rank_order(rows: list[Row], *, columns: int) -> list[Row]:
     """Sort one part's rows by its ranking columns (after the shown ones).
 
     UNION ALL does not promise to keep each part's order, so the order is
-    restored from the ranking columns: the first descending, the second
-    descending, the id ascending. Each part's values come from one column,
-    so they compare the same way the database compared them.
+    restored from the ranking columns: each descending, then the id
+    ascending. Each part's values come from one column, so they compare the
+    same way the database compared them.
     """
-    ordered = sorted(rows, key=lambda row: row[0])
-    ordered.sort(key=lambda row: row[columns + 1], reverse=True)
-    ordered.sort(key=lambda row: row[columns], reverse=True)
+    ordered = sorted(rows, key=itemgetter(0))
+    for position in reversed(range(SHOWN, len(rows[0]) if rows else SHOWN)):
+        ordered.sort(key=itemgetter(position), reverse=True)
     return [row[:columns] for row in ordered]
 
 
@@ -140,11 +152,12 @@ class _ItemReads:
     the reader's group, and, up to ``limit``, the visible items among each
     level's first ``SMALL_SET`` links. From it, each level is read by the
     cheaper of two plans: a small level whole through its links (then
-    sorted), a large one by walking the items' rank index and checking the
-    link of each. The items written for the group go through the smaller
-    link set when one is small, else by the walk checking both links. A
-    level is not read at all when a deeper level has ``limit`` visible
-    items, since then every item shown matched at least that deep.
+    sorted, the items written for the group first), a large one by walking
+    the items' rank index and checking the link of each. A large level's
+    items written for the group go through the group's links when they are
+    few, else by the walk checking both links. A level is not read at all
+    when a deeper level has ``limit`` visible items, since then every item
+    shown matched at least that deep.
     """
 
     def __init__(self, source: ItemSource, where: Compiled) -> None:
@@ -224,18 +237,39 @@ class _ItemReads:
         *,
         walk: bool,
         size: int,
+        group_first: int | None = None,
     ) -> int:
-        """Add one ranked part to ``statement`` and return its index."""
+        """Add one ranked part to ``statement`` and return its index.
+
+        With ``group_first`` (a learner group's id), the items written for
+        that group rank first.
+        """
         items = self.t.items
         # "+ 0" keeps the engine from walking the rank index for a small set.
         first_key = "helpful_count" if walk else "helpful_count + 0"
+        group_params: list[Any] = []
+        if group_first is None:
+            lead_key = "0"
+        else:
+            written_for = self.tagged(
+                self.t.groups, self.t.group_owner, self.t.group_key
+            )
+            lead_key = f"CASE WHEN {written_for} THEN 1 ELSE 0 END"
+            group_params = [group_first]
         conditions = [self.where, *(sql for sql, _ in filters)]
+        order = f"{first_key} DESC, updated_at DESC, {items}.id"
+        if group_first is not None:
+            order = f"lead_key DESC, {order}"
         sql = (
-            f"SELECT {items}.id, {self.columns}, helpful_count, updated_at "  # noqa: S608
-            f"FROM {items} WHERE {' AND '.join(conditions)} "
-            f"ORDER BY {first_key} DESC, updated_at DESC, {items}.id LIMIT {size}"
+            f"SELECT {items}.id, {self.columns}, {lead_key} AS lead_key, "  # noqa: S608
+            f"helpful_count, updated_at FROM {items} "
+            f"WHERE {' AND '.join(conditions)} ORDER BY {order} LIMIT {size}"
         )
-        params = [*self.where_params, *(value for _, value in filters)]
+        params = [
+            *group_params,
+            *self.where_params,
+            *(value for _, value in filters),
+        ]
         return statement.add(sql, params)
 
     def plan(
@@ -250,6 +284,8 @@ class _ItemReads:
         t = self.t
         levels, group_links = census
         parts: list[tuple[list[int], list[int]]] = []
+        # No part reads the items written for a group that has none.
+        group = group_id if group_links else None
         for context, (links, visible) in zip(chain, levels, strict=True):
             small = links <= SMALL_SET
             at_level = (
@@ -260,28 +296,29 @@ class _ItemReads:
                 self.through(t.contexts, t.context_owner, t.context_key),
                 context.pk,
             )
-            everything = [
-                self.part(
-                    statement,
-                    [via_level] if small else [at_level],
-                    walk=not small,
-                    size=3 * limit,
+            if small:
+                # Read whole and ranked with the group's items first, so
+                # one part gives the level's order.
+                ranked = self.part(
+                    statement, [via_level], walk=False, size=limit, group_first=group
                 )
-            ]
+                parts.append(([], [ranked]))
+                if visible >= limit:
+                    break
+                continue
+            everything = [self.part(statement, [at_level], walk=True, size=3 * limit)]
             written_for: list[int] = []
-            if group_id is not None:
+            if group is not None:
                 for_group = (
                     self.tagged(t.groups, t.group_owner, t.group_key),
-                    group_id,
+                    group,
                 )
                 via_group = (
                     self.through(t.groups, t.group_owner, t.group_key),
-                    group_id,
+                    group,
                 )
                 if group_links <= SMALL_SET:
                     filters, walk = [via_group, at_level], False
-                elif small:
-                    filters, walk = [via_level, for_group], False
                 else:
                     filters, walk = [at_level, for_group], True
                 written_for = [self.part(statement, filters, walk=walk, size=2 * limit)]
@@ -306,20 +343,39 @@ def _run_census(counts: list[tuple[str, list[Any]]]) -> list[int]:
 def _question_parts(
     statement: _Statement, where: Compiled, chain: list[HelpContext], limit: int
 ) -> list[int]:
-    """Add one part per level for the answered questions and return their indexes.
+    """Add the parts for the answered questions and return their indexes.
 
-    Each level walks the index ``question_context_best_answer``. The rows
-    have the width of the items' rows, so the unused column is NULL.
+    Each level walks the index ``question_context_best_answer``, and each
+    row carries its level's position in the chain. The rows have the width
+    of the items' rows, so the unused column is NULL.
     """
     rule, rule_params = where
     table = connection.ops.quote_name(Question._meta.db_table)
-    indexes = []
-    for context in chain:
-        sql = (
-            f"SELECT id, title, NULL AS unused, accepted_score, created_at "  # noqa: S608
-            f"FROM {table} WHERE {rule} AND context_id = %s "
+
+    def best(context: str) -> str:
+        return (
+            f"SELECT id, title, accepted_score, created_at FROM {table} "  # noqa: S608
+            f"WHERE {rule} AND context_id = {context} "
             "AND accepted_answer_id IS NOT NULL "
             f"ORDER BY accepted_score DESC, created_at DESC, id LIMIT {limit}"
+        )
+
+    if connection.vendor == "postgresql":
+        # One copy of the rule to plan, whatever the chain's length. The
+        # array keeps the statement's text the same for every chain.
+        sql = (
+            "SELECT best.id, best.title, NULL AS unused, level.position, "  # noqa: S608
+            "best.accepted_score, best.created_at FROM "
+            "unnest(%s::integer[]) WITH ORDINALITY AS level(context_id, position) "
+            f"CROSS JOIN LATERAL ({best('level.context_id')}) best"
+        )
+        context_ids = [context.pk for context in chain]
+        return [statement.add(sql, [context_ids, *rule_params])]
+    indexes = []
+    for position, context in enumerate(chain, start=1):
+        sql = (
+            f"SELECT id, title, NULL AS unused, {position} AS position, "  # noqa: S608
+            f"accepted_score, created_at FROM ({best('%s')}) best"
         )
         indexes.append(statement.add(sql, [*rule_params, context.pk]))
     return indexes
@@ -385,10 +441,14 @@ def ranked_panel_rows(
         ]
         items.append(merge_levels(chain[: len(read_levels)], read_levels, limit=limit))
 
+    by_level: dict[int, list[Row]] = {}
+    for index in question_parts:
+        for row in rows[index]:
+            by_level.setdefault(row[SHOWN], []).append(row)
     chosen: list[RankedRow] = []
-    for context, index in zip(chain, question_parts, strict=False):
-        level = in_rank_order(rows[index], columns=3)
-        chosen += [(context, row[:2]) for row in level]
+    for position, context in enumerate(chain, start=1):
+        level = in_rank_order(by_level.get(position, []), columns=2)
+        chosen += [(context, row) for row in level]
     return PanelRows(items=items, questions=chosen[:limit])
 
 
@@ -397,13 +457,18 @@ def merge_levels(
 ) -> list[RankedRow]:
     """Merge each level's two ranked parts, deepest level first.
 
+    A level read whole comes as one part in the level's order (the items
+    written for the group first) and no written-for part.
+
     Why the parts' sizes suffice: a level is read only while the deeper
     levels gave fewer than ``limit`` rows, and then each deeper level was
-    read whole (a full part has more than ``limit`` rows of its own level),
-    so ``seen`` contains every item tagged deeper: fewer than ``limit``. The
-    written-for part, if it is full (``2 * limit``), alone has more than
-    ``limit`` rows of this level. If it is not full, it holds every item of
-    the level written for the group, and the all-items part is cut only
+    read whole (a full part has at least ``limit`` rows of its own level),
+    so ``seen`` contains every item tagged deeper: fewer than ``limit``. A
+    level read whole in one part of ``limit`` rows thus gives enough rows
+    that are not in ``seen``. The written-for part, if it is full
+    (``2 * limit``), alone has more than ``limit`` rows of this level. If it
+    is not full, it holds every item of the level written for the group,
+    and the all-items part is cut only
     after at least ``3 * limit`` rows, fewer than ``2 * limit`` of them
     deeper or written for the group.
     """

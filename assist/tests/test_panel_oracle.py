@@ -159,7 +159,13 @@ def expected_questions(made: list[MadeQuestion], viewer: User, limit: int):
 
 @pytest.fixture
 def readers(sales_rep, customer) -> list[User]:
-    return [sales_rep, customer, make_person("nina", Role.SALES_REP)]
+    # Wendy's group is not in GROUPS, so no item is written for it.
+    return [
+        sales_rep,
+        customer,
+        make_person("nina", Role.SALES_REP),
+        make_person("wendy", Role.WAREHOUSE, group="warehouse"),
+    ]
 
 
 # 0 reads every level and group by walking the rank index, 3 mixes both
