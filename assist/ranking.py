@@ -3,11 +3,13 @@
 The panel ranks by the context level first (the requested context, then
 its parents, nearest first). So each level of the chain is read on its own,
 with ORDER BY and a small LIMIT, and the levels are merged here. One
-statement counts what the plans need for both item lists (the census), and
-one statement (UNION ALL) reads the parts of every list, each only the first
-rows of its level, through an index in the ranking's order or through a
-link set known to be small. The reads cost the same two statements and the
-same rows whether a context has ten items or ten thousand.
+statement counts what the plans need for both item lists (the census). It
+names the levels by their keys, so it runs together with the read of the
+context chain. Then one statement (UNION ALL) reads the parts of every
+list, each only the first rows of its level, through an index in the
+ranking's order or through a link set known to be small. The reads cost
+the same two statements and the same rows whether a context has ten items
+or ten thousand.
 
 FAQ entries and library items rank, within a level, those written for the
 reader's learner group first, then by helpful votes, the latest update and
@@ -25,7 +27,7 @@ reads every level, so the statement has one copy of the questions'
 visibility rule to plan instead of one per level.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -36,6 +38,7 @@ from django.db.models import Model
 from answers.models import Question
 from assist.models import HelpContext
 from assist.rules import Compiled
+from core.queries import Statement
 
 # A row as the panel shows it: the id, then the item's own columns.
 Row = tuple[Any, ...]
@@ -169,55 +172,59 @@ class _ItemReads:
         # items among the first links are those links: no join needed.
         self.everything_visible = self.where == "1 = 1"
 
-    def capped_links(self, table: str, key: str, value: int) -> tuple[str, list[Any]]:
-        capped = f"SELECT 1 FROM {table} WHERE {key} = %s LIMIT {SMALL_SET + 1}"  # noqa: S608
-        return f"(SELECT count(*) FROM ({capped}) capped)", [value]  # noqa: S608
+    def capped_links(self, table: str, key: str, value: str) -> str:
+        capped = f"SELECT 1 FROM {table} WHERE {key} = {value} LIMIT {SMALL_SET + 1}"  # noqa: S608
+        return f"(SELECT count(*) FROM ({capped}) capped)"  # noqa: S608
 
-    def visible_at(self, context_id: int, limit: int) -> tuple[str, list[Any]]:
+    def visible_at(self, context_id: str, limit: int) -> str:
         t = self.t
         first = (
             f"SELECT {t.context_owner} AS owner FROM {t.contexts} "  # noqa: S608
-            f"WHERE {t.context_key} = %s LIMIT {SMALL_SET}"
+            f"WHERE {t.context_key} = {context_id} LIMIT {SMALL_SET}"
         )
         visible = (
             f"SELECT 1 FROM ({first}) first_links JOIN {t.items} "  # noqa: S608
             f"ON {t.items}.id = first_links.owner WHERE {self.where} LIMIT {limit}"
         )
-        return (
-            f"(SELECT count(*) FROM ({visible}) visible)",  # noqa: S608
-            [context_id, *self.where_params],
-        )
+        return f"(SELECT count(*) FROM ({visible}) visible)"  # noqa: S608
 
     def census_counts(
-        self, chain: list[HelpContext], group_id: int | None, limit: int
+        self, keys: list[str], group_id: int | None, limit: int
     ) -> list[tuple[str, list[Any]]]:
-        """Return the census's counts: each level's, then the group's links."""
+        """Return the census's counts: each level's, then the group's links.
+
+        Levels are named by their keys, so the census needs no earlier read
+        of the context chain.
+        """
         t = self.t
-        counts = []
-        for context in chain:
-            counts.append(self.capped_links(t.contexts, t.context_key, context.pk))
+        context_id = _context_id_sql()
+        counts: list[tuple[str, list[Any]]] = []
+        for key in keys:
+            links = self.capped_links(t.contexts, t.context_key, context_id)
+            counts.append((links, [key]))
             if not self.everything_visible:
-                counts.append(self.visible_at(context.pk, limit))
+                visible = self.visible_at(context_id, limit)
+                counts.append((visible, [key, *self.where_params]))
         if group_id is not None:
-            counts.append(self.capped_links(t.groups, t.group_key, group_id))
+            counts.append((self.capped_links(t.groups, t.group_key, "%s"), [group_id]))
         return counts
 
     def read_census(
         self,
         values: Iterator[int],
-        chain: list[HelpContext],
+        keys: list[str],
         group_id: int | None,
         limit: int,
-    ) -> tuple[list[tuple[int, int]], int]:
-        """Return (links, visible items) per level and the group's links."""
-        levels = []
-        for _ in chain:
+    ) -> tuple[dict[str, tuple[int, int]], int]:
+        """Return (links, visible items) per level's key and the group's links."""
+        levels = {}
+        for key in keys:
             links = next(values)
             if self.everything_visible:
                 visible = min(links, SMALL_SET, limit)
             else:
                 visible = next(values)
-            levels.append((links, visible))
+            levels[key] = (links, visible)
         group_links = next(values) if group_id is not None else 0
         return levels, group_links
 
@@ -275,7 +282,7 @@ class _ItemReads:
     def plan(
         self,
         statement: _Statement,
-        census: tuple[list[tuple[int, int]], int],
+        census: tuple[dict[str, tuple[int, int]], int],
         chain: list[HelpContext],
         group_id: int | None,
         limit: int,
@@ -286,7 +293,8 @@ class _ItemReads:
         parts: list[tuple[list[int], list[int]]] = []
         # No part reads the items written for a group that has none.
         group = group_id if group_links else None
-        for context, (links, visible) in zip(chain, levels, strict=True):
+        for context in chain:
+            links, visible = levels[context.key]
             small = links <= SMALL_SET
             at_level = (
                 self.tagged(t.contexts, t.context_owner, t.context_key),
@@ -328,16 +336,11 @@ class _ItemReads:
         return parts
 
 
-def _run_census(counts: list[tuple[str, list[Any]]]) -> list[int]:
-    """Run every list's census counts as one single-row statement."""
-    if not counts:
-        return []
-    sql = "SELECT " + ", ".join(count for count, _ in counts)
-    params = [value for _, values in counts for value in values]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return [int(value) for value in row]
+def _context_id_sql() -> str:
+    """Return SQL for the id of the help context whose key is the parameter."""
+    quote = connection.ops.quote_name
+    table = quote(HelpContext._meta.db_table)
+    return f"(SELECT id FROM {table} WHERE {quote('key')} = %s)"  # noqa: S608
 
 
 def _question_parts(
@@ -389,67 +392,103 @@ class PanelRows:
     questions: list[RankedRow]
 
 
-def ranked_panel_rows(
-    *,
-    sources: list[ItemSource],
-    questions: Compiled | None,
-    chain: list[HelpContext],
-    group_id: int | None,
-    limit: int,
-) -> PanelRows:
-    """Return the first ``limit`` rows of each list with the level they matched.
+class PanelRead:
+    """The ranked reads of one panel: a census statement, then the rows.
 
-    Two statements read every list: one census of all item lists, then one
-    UNION ALL of every part of every list and of the answered questions.
+    The census names the levels by their keys, so it can run together with
+    the read of the context chain. ``rows`` then needs the chain and the
+    census's one row, and reads every list with one more statement.
     ``questions`` is the reader's compiled rule for answered questions
     outside private communities, None when it matches nothing.
     """
-    reads = [
-        _ItemReads(source, source.where) if source.where is not None else None
-        for source in sources
-    ]
-    counts = [
-        reader.census_counts(chain, group_id, limit) for reader in reads if reader
-    ]
-    values = iter(_run_census([count for some in counts for count in some]))
 
-    statement = _Statement()
-    plans: list[list[tuple[list[int], list[int]]] | None] = []
-    for reader in reads:
-        if reader is None:
-            plans.append(None)
-            continue
-        census = reader.read_census(values, chain, group_id, limit)
-        plans.append(reader.plan(statement, census, chain, group_id, limit))
-    question_parts = (
-        _question_parts(statement, questions, chain, limit) if questions else []
-    )
-    rows = statement.fetch()
-
-    items: list[list[RankedRow]] = []
-    for source, plan in zip(sources, plans, strict=True):
-        if plan is None:
-            items.append([])
-            continue
-        width = 1 + len(source.columns)
-        read_levels = [
-            (
-                in_rank_order([row for i in group for row in rows[i]], columns=width),
-                in_rank_order([row for i in every for row in rows[i]], columns=width),
-            )
-            for group, every in plan
+    def __init__(
+        self,
+        *,
+        sources: list[ItemSource],
+        questions: Compiled | None,
+        keys: list[str],
+        group_id: int | None,
+        limit: int,
+    ) -> None:
+        self.sources = sources
+        self.questions = questions
+        self.keys = keys
+        self.group_id = group_id
+        self.limit = limit
+        self.reads = [
+            _ItemReads(source, source.where) if source.where is not None else None
+            for source in sources
         ]
-        items.append(merge_levels(chain[: len(read_levels)], read_levels, limit=limit))
 
-    by_level: dict[int, list[Row]] = {}
-    for index in question_parts:
-        for row in rows[index]:
-            by_level.setdefault(row[SHOWN], []).append(row)
-    chosen: list[RankedRow] = []
-    for position, context in enumerate(chain, start=1):
-        level = in_rank_order(by_level.get(position, []), columns=2)
-        chosen += [(context, row) for row in level]
-    return PanelRows(items=items, questions=chosen[:limit])
+    def census(self) -> Statement | None:
+        """Return the census statement, which reads one row of counts.
+
+        None when no list has any count to read.
+        """
+        counts = [
+            count
+            for reader in self.reads
+            if reader is not None
+            for count in reader.census_counts(self.keys, self.group_id, self.limit)
+        ]
+        if not counts:
+            return None
+        sql = "SELECT " + ", ".join(count for count, _ in counts)
+        return sql, [value for _, values in counts for value in values]
+
+    def rows(self, chain: list[HelpContext], census: Sequence[Any]) -> PanelRows:
+        """Return the first ``limit`` rows of each list with the level they matched.
+
+        ``chain`` is the context chain, most specific first, whose keys are
+        among ``keys``. ``census`` is the census statement's row.
+        """
+        limit, group_id = self.limit, self.group_id
+        values = (int(value) for value in census)
+        statement = _Statement()
+        plans: list[list[tuple[list[int], list[int]]] | None] = []
+        for reader in self.reads:
+            if reader is None:
+                plans.append(None)
+                continue
+            counts = reader.read_census(values, self.keys, group_id, limit)
+            plans.append(reader.plan(statement, counts, chain, group_id, limit))
+        question_parts = (
+            _question_parts(statement, self.questions, chain, limit)
+            if self.questions
+            else []
+        )
+        rows = statement.fetch()
+
+        items: list[list[RankedRow]] = []
+        for source, plan in zip(self.sources, plans, strict=True):
+            if plan is None:
+                items.append([])
+                continue
+            width = 1 + len(source.columns)
+            read_levels = [
+                (
+                    in_rank_order(
+                        [row for i in group for row in rows[i]], columns=width
+                    ),
+                    in_rank_order(
+                        [row for i in every for row in rows[i]], columns=width
+                    ),
+                )
+                for group, every in plan
+            ]
+            levels = chain[: len(read_levels)]
+            items.append(merge_levels(levels, read_levels, limit=limit))
+
+        by_level: dict[int, list[Row]] = {}
+        for index in question_parts:
+            for row in rows[index]:
+                by_level.setdefault(row[SHOWN], []).append(row)
+        chosen: list[RankedRow] = []
+        for position, context in enumerate(chain, start=1):
+            level = in_rank_order(by_level.get(position, []), columns=2)
+            chosen += [(context, row) for row in level]
+        return PanelRows(items=items, questions=chosen[:limit])
 
 
 def merge_levels(

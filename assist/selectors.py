@@ -24,8 +24,9 @@ from answers.selectors import visible_faq_entries, visible_questions_outside_pri
 from assist.caching import cached_panel
 from assist.contexts import DECLARED_KEYS
 from assist.models import Availability, HelpContext
-from assist.ranking import ItemSource, ranked_panel_rows
+from assist.ranking import ItemSource, PanelRead
 from assist.rules import compiled_rule
+from core.queries import Statement, fetch_together
 from library.models import Document
 from library.selectors import visible_documents
 
@@ -108,14 +109,13 @@ _CONTEXT_FIELDS = ("id", "key", "title", "parent_id", "crm_function_id", "depth"
 _FUNCTION_FIELDS = ("id", "slug", "name", "position")
 
 
-def context_chain(key: str) -> list[HelpContext]:
-    """Return the context for ``key`` and its ancestors, most specific first.
-
-    Each context comes with its CRM function. One plain statement, which
-    costs less to build than the same queryset with ``select_related``.
-    """
+def chain_keys(key: str) -> list[str]:
+    """Return ``key`` and its parents' keys, most specific first."""
     parts = require_declared(key).split(".")
-    prefixes = [".".join(parts[: index + 1]) for index in range(len(parts))]
+    return [".".join(parts[:length]) for length in range(len(parts), 0, -1)]
+
+
+def _chain_statement(keys: list[str]) -> Statement:
     quote = connection.ops.quote_name
     columns = [f"level.{quote(name)}" for name in _CONTEXT_FIELDS]
     columns += [f"crm.{quote(name)}" for name in _FUNCTION_FIELDS]
@@ -123,13 +123,13 @@ def context_chain(key: str) -> list[HelpContext]:
         SELECT {", ".join(columns)}
         FROM {_table(HelpContext)} level
         LEFT JOIN {_table(CrmFunction)} crm ON crm.id = level.crm_function_id
-        WHERE level.{quote("key")} IN ({", ".join(["%s"] * len(prefixes))})
+        WHERE level.{quote("key")} IN ({", ".join(["%s"] * len(keys))})
         ORDER BY level.depth DESC
     """  # noqa: S608 (only names and placeholders are formatted in)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, prefixes)
-        rows = cursor.fetchall()
+    return sql, keys
 
+
+def _chain_from_rows(key: str, rows: list[tuple[Any, ...]]) -> list[HelpContext]:
     chain = []
     width = len(_CONTEXT_FIELDS)
     for row in rows:
@@ -144,6 +144,16 @@ def context_chain(key: str) -> list[HelpContext]:
     if not chain or chain[0].key != key:
         raise UnknownContextError(key)
     return chain
+
+
+def context_chain(key: str) -> list[HelpContext]:
+    """Return the context for ``key`` and its ancestors, most specific first.
+
+    Each context comes with its CRM function. One plain statement, which
+    costs less to build than the same queryset with ``select_related``.
+    """
+    (rows,) = fetch_together([_chain_statement(chain_keys(key))])
+    return _chain_from_rows(key, rows)
 
 
 def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
@@ -171,13 +181,15 @@ def viewer_audience(viewer: Viewer) -> str:
 
 
 def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
-    """Build the panel from the database, bypassing the cache."""
-    chain = context_chain(key)
-    crm_function = next(
-        (context.crm_function for context in chain if context.crm_function), None
-    )
+    """Build the panel from the database, bypassing the cache.
+
+    Four statements: the context chain, the census of both item lists and
+    the super-users go together (one round trip on PostgreSQL), then one
+    statement reads the ranked rows.
+    """
+    keys = chain_keys(key)
     group_id = viewer.learner_group_id if isinstance(viewer, User) else None
-    rows = ranked_panel_rows(
+    read = PanelRead(
         sources=[
             ItemSource(
                 FaqEntry,
@@ -191,15 +203,27 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
             ),
         ],
         questions=compiled_rule(visible_questions_outside_private, viewer),
-        chain=chain,
+        keys=keys,
         group_id=group_id,
         limit=settings.HELP_PANEL_LIMIT,
     )
+    census = read.census()
+    people = _super_users_statement(viewer, keys)
+    statements = [_chain_statement(keys)]
+    statements += [statement for statement in (census, people) if statement]
+    results = iter(fetch_together(statements))
+
+    chain = _chain_from_rows(key, next(results))
+    census_row = next(results)[0] if census else ()
+    super_users = _super_users_from_rows(next(results)) if people else []
+    rows = read.rows(chain, census_row)
     faq_rows, document_rows = rows.items
     return HelpPanel(
         context=chain[0],
         chain=chain,
-        crm_function=crm_function,
+        crm_function=next(
+            (context.crm_function for context in chain if context.crm_function), None
+        ),
         faq_entries=[
             FaqItem(pk, question, answer_html, context.key)
             for context, (pk, question, answer_html) in faq_rows
@@ -212,33 +236,40 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
             AnsweredQuestion(pk, title, context.key)
             for context, (pk, title) in rows.questions
         ],
-        super_users=list_super_users(viewer=viewer, crm_function=crm_function),
+        super_users=super_users,
     )
 
 
-def list_super_users(
-    *, viewer: Viewer, crm_function: CrmFunction | None
-) -> list[SuperUser]:
-    """Return the function's active super-users, those available now first.
+def _super_users_statement(viewer: Viewer, keys: list[str]) -> Statement | None:
+    """Return the statement listing the super-users, None for a customer account.
 
-    Customer accounts get none listed. One plain statement: the ORM's
-    version (an annotated queryset) cost more to build than to run.
+    The function is the one of the most specific context in ``keys`` that
+    has one, as ``HelpPanel.crm_function``. Its active super-users come
+    with those available now first. No function gives no rows.
     """
-    if crm_function is None or not isinstance(viewer, User) or viewer.is_external:
-        return []
+    if not isinstance(viewer, User) or viewer.is_external:
+        return None
     available, params = available_now_sql("person.id")
+    quote = connection.ops.quote_name
+    function = f"""
+        SELECT crm_function_id FROM {_table(HelpContext)}
+        WHERE {quote("key")} IN ({", ".join(["%s"] * len(keys))})
+          AND crm_function_id IS NOT NULL
+        ORDER BY depth DESC LIMIT 1
+    """  # noqa: S608 (only names and placeholders are formatted in)
     sql = f"""
         SELECT person.username, person.first_name, person.last_name, person.title,
                {available} AS available_now
         FROM {_table(User)} person
         JOIN {_table(SuperUserAssignment)} assignment
           ON assignment.person_id = person.id
-        WHERE assignment.crm_function_id = %s AND person.is_active
+        WHERE assignment.crm_function_id = ({function}) AND person.is_active
         ORDER BY available_now DESC, person.first_name, person.last_name
     """  # noqa: S608 (only table names and placeholders are formatted in)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, crm_function.pk])
-        rows = cursor.fetchall()
+    return sql, [*params, *keys]
+
+
+def _super_users_from_rows(rows: list[tuple[Any, ...]]) -> list[SuperUser]:
     return [
         SuperUser(
             username=username,

@@ -1,10 +1,11 @@
 """Parts of compiled querysets, for statements that are written as SQL."""
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 
@@ -43,3 +44,35 @@ def instance_from_values[M: Model](
     instance.__dict__["_state"] = state
     instance.__dict__.update(zip(names, values, strict=True))
     return instance
+
+
+Statement = tuple[str, Sequence[Any]]
+
+
+def fetch_together(
+    statements: Sequence[Statement], using: str = DEFAULT_DB_ALIAS
+) -> list[list[tuple[Any, ...]]]:
+    """Run independent ``statements`` and return the rows of each, in order.
+
+    On PostgreSQL the statements go to the server in one pipeline (psycopg's
+    pipeline mode), so they cost one round trip instead of one each. No
+    statement may depend on what another one writes. Each still counts as
+    one query for Django's query log.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(statements) < 2:
+        results = []
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall())
+        return results
+
+    with ExitStack() as stack:
+        cursors = [stack.enter_context(connection.cursor()) for _ in statements]
+        # Inside the pipeline, execute() only sends. The results arrive when
+        # the block ends, and so do the errors, hence the error wrapper.
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)
+        return [cursor.fetchall() for cursor in cursors]

@@ -237,9 +237,9 @@ class TestHelpEndpoint:
         client = signed_in(sales_rep)
         params = {"context": "reconciliation.order.short_payment"}
         # session, user, help version, then the context chain, one census of
-        # the FAQ entries' and documents' levels, one read of the rows of
-        # both lists and of the answered questions, and the super-users, to
-        # fill the cache
+        # the FAQ entries' and documents' levels and the super-users (sent
+        # together), and one read of the rows of both lists and of the
+        # answered questions, to fill the cache
         with django_assert_num_queries(7):
             client.get(self.url, params)
 
