@@ -100,10 +100,13 @@ _database = parse_database_url(
 )
 # WAL lets readers run while one writer commits. IMMEDIATE takes the write
 # lock at BEGIN, so two writers queue instead of failing with "database is
-# locked" half-way through a transaction.
+# locked" half-way through a transaction. Each connection keeps up to
+# 16,000 KiB of pages (SQLite's default is 2,000 KiB), so a help panel's
+# few hundred items stay cached between requests (docs/benchmarks.md).
 SQLITE_OPTIONS: dict[str, Any] = {
     "init_command": (
         "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+        "PRAGMA cache_size=-16000;"
     ),
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,

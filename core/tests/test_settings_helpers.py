@@ -195,6 +195,8 @@ def test_sqlite_file_database_runs_in_wal_mode(tmp_path, settings, django_db_blo
             assert cursor.fetchone()[0] == 1
             cursor.execute("PRAGMA synchronous")
             assert cursor.fetchone()[0] == 1  # NORMAL
+            cursor.execute("PRAGMA cache_size")
+            assert cursor.fetchone()[0] == -16000  # KiB
     finally:
         wrapper.close()
 
