@@ -301,6 +301,10 @@ def _match_in_workers(
     do not wait for each other. The workers are forked, so they share this
     process's settings; the connections are closed first so that no worker
     inherits an open one.
+
+    NOTE: a fork copies only this thread. A lock that another thread of
+    this process holds at that moment stays held in the workers, and only
+    logging's locks are known to be reset (docs/reconciliation.md).
     """
     share = -(-len(order_ids) // workers)
     shares = [
@@ -348,10 +352,10 @@ _inherited_connections: list[Any] = []
 def _leave_inherited_connections() -> None:
     """Make this forked worker open connections of its own.
 
-    The parent closes its connections before forking, but Django keeps one
+    The parent closes its connections before forking. But Django keeps one
     connection object per thread and context, and the worker may find one
-    the parent's close did not reach still open: after the browser tests,
-    a worker found an open connection of another context. Using it would
+    that the parent's close did not reach. After the browser tests, a
+    worker found an open connection of another context. Using it would
     share its socket with the parent. Freeing it would end the parent's
     session, because the driver then tells the server the session is over.
     So the inherited objects stay referenced and unused, and the worker
@@ -603,12 +607,12 @@ def ids_in(column: str, ids: Iterable[int]) -> Q:
     """Return the filter ``column IN (ids)`` for ids read from the database.
 
     The filter also bounds ``column`` by the lowest and highest id, which
-    selects the same rows. The bounds are for PostgreSQL's planner. On a
-    table without statistics, such as the match groups the pass itself is
-    writing, it guesses that an ``IN`` list of 2,000 ids matches every row,
-    and it read the whole table for each chunk (110 ms a chunk at 100,000
-    orders). It guesses that a range matches few rows, so with the bounds
-    it reads the table's index (4 ms).
+    selects the same rows. The bounds are for PostgreSQL's planner. A table
+    may have no statistics yet, such as the match groups the pass itself is
+    writing. On such a table it guesses that an ``IN`` list of 2,000 ids
+    matches every row, and it read the whole table for each chunk (110 ms
+    a chunk at 100,000 orders). It guesses that a range matches few rows,
+    so with the bounds it reads the table's index (4 ms).
     """
     values = list(ids)
     if not values:
