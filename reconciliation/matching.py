@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from asgiref.local import Local
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import (
@@ -358,14 +357,13 @@ def _leave_inherited_connections() -> None:
     worker found an open connection of another context. Using it would
     share its socket with the parent. Freeing it would end the parent's
     session, because the driver then tells the server the session is over.
-    So the inherited objects stay referenced and unused, and the worker
-    starts with empty storage. A worker ends without running finalizers,
-    so they are never freed.
+    So each inherited object stays referenced and unused, and the worker
+    gets a new one per database. A worker ends without running finalizers,
+    so the inherited objects are never freed.
     """
-    # Django's handler keeps its connections in this attribute, which its
-    # type stubs leave out.
-    _inherited_connections.append(connections._connections)  # type: ignore[attr-defined]
-    connections._connections = Local(connections.thread_critical)  # type: ignore[attr-defined]
+    for alias in connections:
+        _inherited_connections.append(connections[alias])
+        connections[alias] = connections.create_connection(alias)
 
 
 def _match_orders(
