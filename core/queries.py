@@ -1,7 +1,7 @@
 """Parts of compiled querysets, for statements that are written as SQL."""
 
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
@@ -49,6 +49,24 @@ def instance_from_values[M: Model](
 Statement = tuple[str, Sequence[Any]]
 
 
+@contextmanager
+def pipelined(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Send the block's statements without waiting for each result, on PostgreSQL.
+
+    In psycopg's pipeline mode a statement is sent and its result read at
+    the next read or at the end of the block, so statements share round
+    trips. A failed statement raises there, as psycopg's own error. COPY is
+    not allowed in the block. SQLite runs the block as it is.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
+
+
 def fetch_together(
     statements: Sequence[Statement], using: str = DEFAULT_DB_ALIAS
 ) -> list[list[tuple[Any, ...]]]:
@@ -72,7 +90,7 @@ def fetch_together(
         cursors = [stack.enter_context(connection.cursor()) for _ in statements]
         # Inside the pipeline, execute() only sends. The results arrive when
         # the block ends, and so do the errors, hence the error wrapper.
-        with connection.wrap_database_errors, connection.connection.pipeline():
+        with connection.wrap_database_errors, pipelined(using):
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
         return [cursor.fetchall() for cursor in cursors]
