@@ -8,7 +8,7 @@ resolver, and stays resolved while it holds. ``docs/cases.md`` has the rules.
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -73,18 +73,10 @@ class Tally:
 
     def add(self, other: "Tally") -> None:
         """Add the counts of ``other``, a tally of another share of the orders."""
-        for name in (
-            "opened",
-            "reopened",
-            "updated",
-            "resolved",
-            "settled",
-            "unchanged",
-            "written_off",
-            "orders",
-            "skipped",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for counter in fields(self):
+            if counter.name != "codes":
+                total = getattr(self, counter.name) + getattr(other, counter.name)
+                setattr(self, counter.name, total)
         self.codes.update(other.codes)
 
 
