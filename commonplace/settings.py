@@ -232,7 +232,7 @@ RECONCILIATION_PAYMENT_TOLERANCE = env_str("RECONCILIATION_PAYMENT_TOLERANCE", "
 RECONCILIATION_LATE_DAYS = env_int("RECONCILIATION_LATE_DAYS", 0, minimum=0)
 # On PostgreSQL the matching pass checks the orders of a company with at
 # least RECONCILIATION_PASS_WORKER_MIN_ORDERS orders in this many processes
-# at once; 1 keeps every pass in one process. See docs/reconciliation.md.
+# at once. With 1, every pass runs in one process (docs/reconciliation.md).
 RECONCILIATION_PASS_WORKERS = env_int("RECONCILIATION_PASS_WORKERS", 2, minimum=1)
 RECONCILIATION_PASS_WORKER_MIN_ORDERS = env_int(
     "RECONCILIATION_PASS_WORKER_MIN_ORDERS", 20_000, minimum=1

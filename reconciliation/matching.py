@@ -356,7 +356,8 @@ def _leave_inherited_connections() -> None:
     that the parent's close did not reach. After the browser tests, a
     worker found an open connection of another context. Using it would
     share its socket with the parent. Freeing it would end the parent's
-    session, because the driver then tells the server the session is over.
+    session, because the driver sends the server a terminate message when
+    a connection is freed.
     So each inherited object stays referenced and unused, and the worker
     gets a new one per database. A worker ends without running finalizers,
     so the inherited objects are never freed.
@@ -560,9 +561,9 @@ def _load_documents(
     for invoice_line in read_instances(invoice_lines.order_by("pk")):
         order_id = invoice_orders[invoice_line.invoice_id]
         documents[order_id].invoice_lines.append(invoice_line)
-    # The payments are read by their own ids: joined to the allocations,
-    # PostgreSQL read the whole payment table for each chunk (40 ms at
-    # 100,000 orders) instead of looking 2,000 ids up.
+    # The payments are read by their own ids. Joined to the allocations,
+    # they made PostgreSQL read the whole payment table for each chunk
+    # (40 ms at 100,000 orders) instead of looking 2,000 ids up.
     allocations = Allocation.objects.filter(ids_in("invoice_id", invoice_orders))
     allocation_rows = read_instances(allocations.order_by("pk"))
     payments = {

@@ -77,7 +77,7 @@ def stored_results(company):
 
 
 @WORKERS
-def test_workers_only_on_postgresql_outside_a_transaction():
+def test_workers_need_postgresql_outside_transaction():
     assert worker_count(20_000) == (2 if ON_POSTGRESQL else 1)
     with transaction.atomic():
         assert worker_count(20_000) == 1
