@@ -30,16 +30,15 @@ quantity and its missing payment.
 
 import gc
 import logging
-import multiprocessing
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import billiard
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import (
@@ -267,15 +266,13 @@ def worker_count(orders: int) -> int:
     ``RECONCILIATION_PASS_WORKER_MIN_ORDERS`` orders, and never inside an
     open transaction, whose uncommitted rows a worker's own connection
     could not read. SQLite lets one connection write at a time, so its
-    pass stays in this process. So does a pass in a daemonic process, such
-    as a task in a Celery prefork worker, which may not start processes.
+    pass stays in this process.
     """
     connection = connections[router.db_for_write(SalesOrder)]
     if (
         settings.RECONCILIATION_PASS_WORKERS < 2
         or connection.vendor != "postgresql"
         or connection.in_atomic_block
-        or multiprocessing.current_process().daemon
         or orders < settings.RECONCILIATION_PASS_WORKER_MIN_ORDERS
     ):
         return 1
@@ -316,17 +313,31 @@ def _match_in_workers(
         len(order_ids),
         len(shares),
     )
-    with ProcessPoolExecutor(
-        max_workers=len(shares), mp_context=multiprocessing.get_context("fork")
-    ) as executor:
-        futures = [
-            executor.submit(_match_share, company, ids, context, salt) for ids in shares
+    # billiard, Celery's fork of multiprocessing, lets a daemonic process
+    # start processes, so a pass in a Celery prefork worker uses workers too.
+    with billiard.get_context("fork").Pool(processes=len(shares)) as pool:
+        pending = [
+            pool.apply_async(_match_share, (company, ids, context, salt))
+            for ids in shares
         ]
-        tallies = [future.result() for future in futures]
+        # Every share is waited for before a failure is raised, so a failed
+        # share does not cut short the others' transactions.
+        outcomes = [_outcome(result) for result in pending]
     total = Tally()
-    for tally in tallies:
-        total.add(tally)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        total.add(outcome)
     return total
+
+
+def _outcome(result: Any) -> "Tally | BaseException":
+    """Return a share's tally, or the exception that ended its worker."""
+    try:
+        tally: Tally = result.get()
+    except Exception as error:  # the caller raises it after every share ends
+        return error
+    return tally
 
 
 def _match_share(

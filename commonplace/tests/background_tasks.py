@@ -4,10 +4,15 @@ The test Celery worker imports this module with ``--include``, and a file is
 what both the worker process and the test process can read.
 """
 
+from datetime import date
 from pathlib import Path
+
+import billiard
 
 from accounts.models import User
 from commonplace.background import task
+from reconciliation import matching
+from reconciliation.models import Company
 
 
 def _append(path: str, line: str) -> None:
@@ -46,3 +51,23 @@ def fail_then_succeed(path: str, failures: int) -> None:
     _append(path, f"attempt {attempt}")
     if attempt <= failures:
         raise ConnectionError(f"attempt {attempt} failed on purpose")
+
+
+@task
+def match_in_small_chunks(path: str, company_id: int, as_of: str) -> None:
+    """Run a matching pass in chunks of four orders and record where it ran.
+
+    Small chunks let a company of a few orders fill two workers. The line
+    says whether this task's process is daemonic, as a prefork worker's are.
+    """
+    company = Company.objects.select_related("base_currency").get(pk=company_id)
+    chunk_size = matching.CHUNK_SIZE
+    matching.CHUNK_SIZE = 4
+    try:
+        summary = matching.run_matching(
+            company=company, as_of=date.fromisoformat(as_of)
+        )
+    finally:
+        matching.CHUNK_SIZE = chunk_size
+    daemonic = billiard.current_process().daemon
+    _append(path, f"checked {summary.orders_checked} daemonic {daemonic}")

@@ -2,7 +2,8 @@
 
 ``redis_url`` runs a throwaway redis-server, ``celery_worker`` a Celery worker
 process (``celery -A commonplace worker --pool=solo``) that reads the test
-database, and ``smtp_server`` an aiosmtpd server that keeps what it receives.
+database, ``celery_prefork_worker`` one with the default prefork pool, and
+``smtp_server`` an aiosmtpd server that keeps what it receives.
 Each starts once per test session. A missing redis-server fails the tests
 that need it, with the command that installs it.
 """
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -132,19 +134,63 @@ def celery_worker(
     django_db_setup: None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[WorkerProcess]:
-    hostname = f"test-worker-{os.getpid()}@127.0.0.1"
+    environment = {
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "NOTIFICATION_EMAILS": "1",
+    }
+    with _running_worker(
+        celery_broker, tmp_path_factory, ["--pool=solo"], environment
+    ) as worker:
+        yield worker
+
+
+# The queue that only the prefork worker reads.
+PREFORK_QUEUE = "prefork-tests"
+
+
+@pytest.fixture(scope="session")
+def celery_prefork_worker(
+    celery_broker: str,
+    django_db_setup: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WorkerProcess]:
+    """A worker with Celery's default pool, whose task processes are daemonic.
+
+    It reads only ``PREFORK_QUEUE``, so the solo worker's tasks never reach
+    it, and lets a matching pass of five orders or more use two workers.
+    """
+    environment = {
+        "RECONCILIATION_PASS_WORKERS": "2",
+        "RECONCILIATION_PASS_WORKER_MIN_ORDERS": "5",
+    }
+    arguments = ["--pool=prefork", "--concurrency=1", "--queues", PREFORK_QUEUE]
+    with _running_worker(
+        celery_broker, tmp_path_factory, arguments, environment
+    ) as worker:
+        yield worker
+
+
+@contextmanager
+def _running_worker(
+    broker_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    arguments: list[str],
+    environment: dict[str, str],
+) -> Iterator[WorkerProcess]:
+    """Start a worker process on the test database and stop it afterwards."""
+    hostname = f"test-worker-{len(_worker_names)}-{os.getpid()}@127.0.0.1"
+    _worker_names.append(hostname)
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "commonplace.settings_test",
         "DATABASE_URL": _test_database_url(),
         "BACKGROUND_BACKEND": "celery",
-        "CELERY_BROKER_URL": celery_broker,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_server.port),
-        "NOTIFICATION_EMAILS": "1",
+        "CELERY_BROKER_URL": broker_url,
         "BASE_URL": TEST_BASE_URL,
         "LOG_LEVEL": "info",
+        **environment,
     }
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603
@@ -155,7 +201,7 @@ def celery_worker(
                 "-A",
                 "commonplace",
                 "worker",
-                "--pool=solo",
+                *arguments,
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
@@ -186,6 +232,9 @@ def celery_worker(
         yield worker
     finally:
         _stop(process)
+
+
+_worker_names: list[str] = []
 
 
 @dataclass(frozen=True)

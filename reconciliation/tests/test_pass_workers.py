@@ -12,6 +12,10 @@ import pytest
 from django.db import connection, transaction
 from django.test import override_settings
 
+from commonplace.celery import app as celery_app
+from commonplace.tests import background_tasks
+from commonplace.tests.background_tasks import read_lines
+from commonplace.tests.fixtures import PREFORK_QUEUE, TASK_TIMEOUT, wait_until
 from reconciliation import matching
 from reconciliation.matching import run_matching, worker_count
 from reconciliation.models import Discrepancy, MatchGroup, SalesOrder
@@ -101,13 +105,6 @@ def test_no_more_workers_than_chunks():
     assert worker_count(5_000) == (chunks if ON_POSTGRESQL else 1)
 
 
-@WORKERS
-def test_no_workers_in_a_daemonic_process(monkeypatch):
-    # A Celery prefork worker's processes are daemonic and may not fork.
-    monkeypatch.setattr(matching.multiprocessing.current_process(), "daemon", True)
-    assert worker_count(20_000) == 1
-
-
 def test_workers_store_what_one_process_stores(small_chunks, caplog):
     alone = build_company()
     shared = build_company()
@@ -136,22 +133,26 @@ def test_second_pass_in_workers_changes_nothing(small_chunks):
     assert stored_results(company) == first
 
 
-def test_failed_worker_keeps_other_share(small_chunks, monkeypatch):
+@pytest.mark.parametrize("failing", ["first", "last"])
+def test_failed_worker_keeps_other_share(small_chunks, monkeypatch, failing):
     company = build_company()
     order_ids = list(
         SalesOrder.objects.filter(company=company)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    last_share = set(order_ids[6:])
+    first_share, last_share = order_ids[:6], order_ids[6:]
+    failing_share, other_share = (
+        (first_share, last_share) if failing == "first" else (last_share, first_share)
+    )
     match_chunk = matching._match_chunk
 
-    def fail_in_last_share(company, first, last, *arguments):
-        if first in last_share:
+    def fail_in_one_share(company, first, last, *arguments):
+        if first in failing_share:
             raise RuntimeError(f"chunk {first}..{last} failed")
         match_chunk(company, first, last, *arguments)
 
-    monkeypatch.setattr(matching, "_match_chunk", fail_in_last_share)
+    monkeypatch.setattr(matching, "_match_chunk", fail_in_one_share)
 
     with WORKERS, pytest.raises(RuntimeError, match="failed"):
         run_matching(company=company, as_of=AS_OF)
@@ -161,6 +162,32 @@ def test_failed_worker_keeps_other_share(small_chunks, monkeypatch):
         .exclude(match_fingerprint="")
         .values_list("pk", flat=True)
     )
-    # In workers the first share (orders 1 to 6) is committed; in one
-    # process the whole pass is rolled back.
-    assert checked == (set(order_ids[:6]) if ON_POSTGRESQL else set())
+    # In workers the other share is committed, even when the failing one
+    # ends first; in one process the whole pass is rolled back.
+    assert checked == (set(other_share) if ON_POSTGRESQL else set())
+
+
+def test_prefork_task_pass_uses_workers(celery_prefork_worker, tmp_path):
+    # A prefork worker runs each task in a daemonic process, and the
+    # standard library does not let a daemonic process start processes.
+    alone = build_company()
+    shared = build_company()
+    with override_settings(RECONCILIATION_PASS_WORKERS=1):
+        run_matching(company=alone, as_of=AS_OF)
+    record = tmp_path / "pass.txt"
+
+    celery_app.send_task(
+        background_tasks.match_in_small_chunks.name,
+        args=[str(record), shared.pk, AS_OF.isoformat()],
+        queue=PREFORK_QUEUE,
+    )
+    wait_until(
+        lambda: bool(read_lines(record)),
+        description="the matching task",
+        timeout=TASK_TIMEOUT,
+    )
+
+    assert read_lines(record) == ["checked 12 daemonic True"]
+    in_processes = f"company {shared.pk} checks 12 orders in 2 processes"
+    assert (in_processes in celery_prefork_worker.log_text()) == ON_POSTGRESQL
+    assert stored_results(shared) == stored_results(alone)
