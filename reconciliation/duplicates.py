@@ -1,18 +1,46 @@
 """Duplicate invoices: the same reference from the same commercial partner.
 
-References are compared after Unicode NFKC folding, trimming and case-folding,
-so ``INV-2024-001`` and `` inv-2024-001 `` are one reference.
+References are compared after ``normalize_reference``. So ``INV-2024-001``,
+`` inv-2024-001 ``, the same text with non-breaking hyphens (U+2011) or an en
+dash in place of ``-``, and the same text with a zero-width space or a byte
+order mark pasted in are one reference.
 """
 
 import unicodedata
 
+from core.text import clean_line
 from reconciliation.checks import DuplicateOf
 from reconciliation.models import Company, Invoice
 
+# U+2212 MINUS SIGN is a math symbol (category Sm), not dash punctuation, but
+# it is typed or pasted in place of ``-`` as often as the dashes are.
+MINUS_SIGN = "\u2212"
+
 
 def normalize_reference(reference: str) -> str:
-    """Fold a reference for comparison: Unicode NFKC, trimmed, case-folded."""
-    return unicodedata.normalize("NFKC", reference).strip().casefold()
+    """Fold a reference for comparison, in these steps:
+
+    - Unicode NFKC, which also turns full-width letters and digits into ASCII.
+    - ``clean_line``, which removes format characters (category Cf: zero-width
+      spaces, byte order marks, soft hyphens) and control characters, folds
+      whitespace runs to one space and trims the ends.
+    - Every dash (category Pd, such as U+2010 to U+2015) and the minus sign
+      become ``-``.
+    - Case folding.
+    """
+    if reference.isascii() and reference.isprintable():
+        # The common case. Printable ASCII has no format, control or Unicode
+        # dash characters, and NFKC leaves it unchanged, so the per-character
+        # pass below (about ten times slower) would change nothing.
+        return " ".join(reference.split()).casefold()
+    text = clean_line(unicodedata.normalize("NFKC", reference))
+    return "".join(_fold_dash(char) for char in text).casefold()
+
+
+def _fold_dash(char: str) -> str:
+    if char == MINUS_SIGN or unicodedata.category(char) == "Pd":
+        return "-"
+    return char
 
 
 def find_duplicate_invoices(*, company: Company) -> dict[int, DuplicateOf]:
