@@ -1,9 +1,14 @@
-"""Four-eyes approval of write-offs above ``RECONCILIATION_WRITE_OFF_LIMIT``.
+"""Four-eyes approval of write-offs and of credit notes above their limits.
 
-A clerk requests an approval for the case's difference; a manager who is not
-the requester approves or rejects it. The database rejects an approval row
-whose approver is its requester, and ``decide_approval`` checks it first to
-give a clear message.
+A clerk requests a write-off approval for the case's difference when it is
+above ``RECONCILIATION_WRITE_OFF_LIMIT``. The limit is an amount in the
+company currency, so a write-off in another currency is converted at its
+invoice's exchange rate first. A sales rep's credit note above the credit
+limit requests its approval in ``work.propose_credit_note``.
+
+A manager who is not the requester approves or rejects either kind. The
+database rejects an approval row whose approver is its requester, and
+``decide_approval`` checks it first to give a clear message.
 """
 
 import logging
@@ -20,13 +25,15 @@ from reconciliation import notices
 from reconciliation.cases import (
     TRANSITIONS,
     CaseError,
+    case_invoice,
+    in_company_currency,
     lock_case,
     require_case_worker,
     write_off_amount,
+    write_off_and_limit_text,
     write_off_limit,
 )
-from reconciliation.models import Approval, Currency, Discrepancy, ResolutionCode
-from reconciliation.money import format_money
+from reconciliation.models import Approval, Discrepancy, Invoice, ResolutionCode
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +53,10 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
             )
         amount = write_off_amount(case)
         limit = write_off_limit()
-        if amount <= limit:
-            raise CaseError(_within_limit_message(case, amount, limit))
+        invoice = case_invoice(case)
+        in_company = in_company_currency(invoice, amount, limit_name="write-off limit")
+        if in_company <= limit:
+            raise CaseError(_within_limit_message(case, invoice, amount, limit))
         if case.approvals.filter(decision=Approval.Decision.PENDING).exists():
             raise CaseError(f"Case {case.pk} already has a pending approval.")
 
@@ -82,11 +91,11 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
     return approval
 
 
-def _within_limit_message(case: Discrepancy, amount: Decimal, limit: Decimal) -> str:
+def _within_limit_message(
+    case: Discrepancy, invoice: Invoice, amount: Decimal, limit: Decimal
+) -> str:
     """Say that no approval is needed, and how to resolve the case from its state."""
-    # The case's unit is the invoice currency, which the approval row stores.
-    currency = Currency.objects.get(pk=case.unit)
-    shown = format_money(amount, minor_units=currency.minor_units)
+    amount_text, limit_text = write_off_and_limit_text(case, invoice, amount, limit)
     if Discrepancy.State.RESOLVED in TRANSITIONS.get(case.state, ()):
         next_step = "resolve the case with the Write-off resolution code."
     else:
@@ -97,7 +106,7 @@ def _within_limit_message(case: Discrepancy, amount: Decimal, limit: Decimal) ->
             "resolution code."
         )
     return (
-        f"A write-off of {shown} {case.unit} is within the {limit} limit, "
+        f"A write-off of {amount_text} is within the {limit_text} limit, "
         f"so it needs no approval: {next_step}"
     )
 

@@ -115,6 +115,7 @@ def compute_due_at(
 
 
 def write_off_limit() -> Decimal:
+    """Read ``RECONCILIATION_WRITE_OFF_LIMIT``, an amount in the company currency."""
     raw = settings.RECONCILIATION_WRITE_OFF_LIMIT
     try:
         limit = Decimal(str(raw))
@@ -354,8 +355,9 @@ def resolve_case(
 ) -> Discrepancy:
     """Resolve the case with a resolution code and a note.
 
-    A write-off above ``RECONCILIATION_WRITE_OFF_LIMIT`` needs an approved
-    write-off approval for at least the amount, decided by someone else.
+    A write-off worth more than ``RECONCILIATION_WRITE_OFF_LIMIT`` in the
+    company currency needs an approved write-off approval for at least the
+    amount, decided by someone else.
     """
     with transaction.atomic():
         case = lock_case(case_id)
@@ -440,7 +442,8 @@ def write_off_amount(case: Discrepancy) -> Decimal:
 def _check_write_off_approved(case: Discrepancy) -> None:
     amount = write_off_amount(case)
     limit = write_off_limit()
-    if amount <= limit:
+    invoice = case_invoice(case)
+    if in_company_currency(invoice, amount, limit_name="write-off limit") <= limit:
         return
     approved = Approval.objects.filter(
         case=case,
@@ -449,14 +452,57 @@ def _check_write_off_approved(case: Discrepancy) -> None:
         amount__gte=amount,
     ).exists()
     if not approved:
-        minor_units = Invoice.objects.values_list(
-            "currency__minor_units", flat=True
-        ).get(pk=case.invoice_id or 0)
-        shown = format_money(amount, minor_units=minor_units)
+        amount_text, limit_text = write_off_and_limit_text(case, invoice, amount, limit)
         raise CaseError(
-            f"A write-off of {shown} {case.unit} on case {case.pk} is above the "
-            f"{limit} limit: request an approval and wait for a manager to approve it."
+            f"A write-off of {amount_text} on case {case.pk} is above the {limit_text} "
+            "limit: request an approval and wait for a manager to approve it."
         )
+
+
+def case_invoice(case: Discrepancy) -> Invoice:
+    """Return the case's invoice with its currency and company, for limit checks."""
+    related = ("currency", "company__base_currency")
+    return Invoice.objects.select_related(*related).get(pk=case.invoice_id or 0)
+
+
+def in_company_currency(
+    invoice: Invoice, amount: Decimal, *, limit_name: str
+) -> Decimal:
+    """Convert ``amount`` in the invoice's currency to the company currency.
+
+    The rate is ``Invoice.fx_rate``, the company currency per unit of the
+    invoice currency on the invoice date. The credit limit and the write-off
+    limit are both amounts in the company currency, so both convert this way.
+    Raise ``CaseError`` naming ``limit_name`` when a foreign invoice has no rate.
+    """
+    if invoice.currency_id == invoice.company.base_currency_id:
+        return amount
+    if invoice.fx_rate is None:
+        raise CaseError(
+            f"Invoice {invoice.number} in {invoice.currency_id} has no exchange "
+            f"rate, so the {limit_name} cannot be checked: ask finance to set it."
+        )
+    return amount * invoice.fx_rate
+
+
+def write_off_and_limit_text(
+    case: Discrepancy, invoice: Invoice, amount: Decimal, limit: Decimal
+) -> tuple[str, str]:
+    """Return a write-off and the limit as text, such as ``83.63 USD`` and ``50.00``.
+
+    A write-off in a foreign currency also shows its value in the company
+    currency, and the limit then names that currency, as in ``49.999 BHD
+    (132.98 USD)`` and ``50.00 USD``.
+    """
+    amount_text = (
+        f"{format_money(amount, minor_units=invoice.currency.minor_units)} {case.unit}"
+    )
+    base = invoice.company.base_currency
+    if invoice.currency_id == base.pk:
+        return amount_text, str(limit)
+    in_company = in_company_currency(invoice, amount, limit_name="write-off limit")
+    converted = format_money(in_company, minor_units=base.minor_units)
+    return f"{amount_text} ({converted} {base.pk})", f"{limit} {base.pk}"
 
 
 def reopen_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
