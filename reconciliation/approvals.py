@@ -114,17 +114,23 @@ def _within_limit_message(
 def decide_approval(
     *, approval_id: int, approver: User, approve: bool, reason: str
 ) -> Approval:
-    """Approve or reject a pending request; the approver is not the requester."""
+    """Approve or reject a pending request; the approver is not the requester.
+
+    A credit-note approval also decides its proposal: approved, it goes to
+    the customer, and rejected, it is withdrawn with its draft credit note.
+    The case page and the approvals screen both decide through here.
+    """
     with transaction.atomic():
         # The case is locked before the approval, in the same order as
         # ``request_write_off`` and ``resolve_case``, so they cannot deadlock.
         case_id = Approval.objects.values_list("case_id", flat=True).get(pk=approval_id)
         lock_case(case_id)
         approval = Approval.objects.select_for_update().get(pk=approval_id)
+        label = _action_label(approval)
         if approver.role != Role.MANAGER or not approver.is_active:
             raise PermissionDenied(
                 f"{approver.username} may not decide approval {approval.pk}: "
-                "only a manager decides write-offs."
+                f"only a manager decides {label}s."
             )
         if approver.pk == approval.requested_by_id:
             raise CaseError(
@@ -134,7 +140,7 @@ def decide_approval(
         if approval.decision != Approval.Decision.PENDING:
             raise CaseError(f"Approval {approval.pk} was already {approval.decision}.")
         if not approve and not reason.strip():
-            raise CaseError("Rejecting a write-off needs a reason.")
+            raise CaseError(f"Rejecting a {label} needs a reason.")
 
         approval.decision = (
             Approval.Decision.APPROVED if approve else Approval.Decision.REJECTED
@@ -152,8 +158,22 @@ def decide_approval(
             after={"decision": approval.decision, "case_id": approval.case_id},
             reason=reason,
         )
+        if approval.action == ResolutionCode.CREDIT_NOTE:
+            # Imported here because ``work`` imports this module at load time.
+            from reconciliation.work import follow_credit_note_decision
+
+            follow_credit_note_decision(
+                approval, approver=approver, approve=approve, reason=reason
+            )
         notices.approval_decided(approval, approver=approver)
     logger.info(
         "Approval %s %s by user %s", approval.pk, approval.decision, approver.pk
     )
     return approval
+
+
+def _action_label(approval: Approval) -> str:
+    """Return the approved action in lower case, such as ``write-off``."""
+    if approval.action in ResolutionCode.values:
+        return str(ResolutionCode(approval.action).label).lower()
+    return approval.action

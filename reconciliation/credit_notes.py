@@ -15,11 +15,18 @@ The lines always add up to the credit note's amount, so the total that
 Credit lines name their product but no order line. So they credit money and
 leave the invoiced and credited quantities that the matching pass compares
 unchanged; a return's credit note is a separate document.
+
+``credit_on_invoice`` adds up what an invoice is credited already and what
+open proposals would credit, because the invoice total and the sales rep's
+credit limit apply to that sum, not to one proposal.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Sum
+
+from portal.models import ResolutionProposal
 from reconciliation.models import (
     Discrepancy,
     DiscrepancyCode,
@@ -36,6 +43,44 @@ from reconciliation.money import (
 )
 
 ONE = Decimal(1)
+ZERO = Decimal(0)
+OPEN_PROPOSAL_STATES = (
+    ResolutionProposal.State.AWAITING_APPROVAL,
+    ResolutionProposal.State.AWAITING_CUSTOMER,
+)
+
+
+@dataclass(frozen=True)
+class InvoiceCredit:
+    """Credit on one invoice, in the invoice's currency."""
+
+    # Posted credit notes whose origin is the invoice, from any source.
+    posted: Decimal
+    # Draft credit notes of open proposals, which the customer may still accept.
+    proposed: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.posted + self.proposed
+
+
+def credit_on_invoice(invoice: Invoice) -> InvoiceCredit:
+    """Return what ``invoice`` is credited and what open proposals would credit.
+
+    A cancelled credit note counts for nothing, and so does a draft without an
+    open proposal (a copy that nobody offered).
+    """
+    posted = Invoice.objects.filter(
+        kind=Invoice.Kind.CREDIT_NOTE,
+        origin_invoice=invoice,
+        state=Invoice.State.POSTED,
+    ).aggregate(total=Sum("amount_total"))["total"]
+    proposed = ResolutionProposal.objects.filter(
+        credit_note__origin_invoice=invoice,
+        credit_note__state=Invoice.State.DRAFT,
+        state__in=OPEN_PROPOSAL_STATES,
+    ).aggregate(total=Sum("credit_note__amount_total"))["total"]
+    return InvoiceCredit(posted=posted or ZERO, proposed=proposed or ZERO)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,13 @@ from core.audit import record_event
 from core.models import AuditEvent
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation import approvals, cases, notices
-from reconciliation.credit_notes import create_credit_lines, plan_credit_lines
+from reconciliation.credit_notes import (
+    OPEN_PROPOSAL_STATES,
+    InvoiceCredit,
+    create_credit_lines,
+    credit_on_invoice,
+    plan_credit_lines,
+)
 from reconciliation.models import (
     Allocation,
     Approval,
@@ -38,7 +44,7 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import quantize_money
+from reconciliation.money import format_money, quantize_money
 from reconciliation.services import (
     RECEIVABLE_KINDS,
     allocate_payment,
@@ -532,8 +538,11 @@ def propose_credit_note(
 ) -> ResolutionProposal:
     """Offer the customer a credit note on the case's invoice.
 
-    Above ``SALES_REP_CREDIT_LIMIT`` (in the company currency) the proposal
-    waits for a manager's approval before the customer sees it.
+    Everything credited on the invoice counts: the posted credit notes, the
+    open proposals of every case on it and this one. That sum may not exceed
+    the invoice total. When it is above ``SALES_REP_CREDIT_LIMIT`` (in the
+    company currency), the proposal waits for a manager's approval before
+    the customer sees it.
     """
     if not message.strip():
         raise WorkError("Write the customer a message that explains the credit note.")
@@ -543,16 +552,14 @@ def propose_credit_note(
         invoice = _creditable_invoice(case)
         amount = _check_credit_amount(invoice, amount)
         if ResolutionProposal.objects.filter(
-            case=case,
-            state__in=[
-                ResolutionProposal.State.AWAITING_APPROVAL,
-                ResolutionProposal.State.AWAITING_CUSTOMER,
-            ],
+            case=case, state__in=OPEN_PROPOSAL_STATES
         ).exists():
             raise WorkError(f"Case {case.pk} already has an open proposal.")
 
+        credit = credit_on_invoice(invoice)
+        _check_invoice_total(invoice, credit, amount)
         credit_note = _draft_credit_note(case, invoice, amount)
-        in_company = _in_company_currency(invoice, amount)
+        in_company = _in_company_currency(invoice, credit.total + amount)
         needs_approval = in_company > credit_limit()
         proposal = ResolutionProposal.objects.create(
             case=case,
@@ -576,6 +583,8 @@ def propose_credit_note(
                 "proposal_id": proposal.pk,
                 "amount": str(amount),
                 "currency": invoice.currency_id,
+                "credited_before": str(credit.posted),
+                "proposed_before": str(credit.proposed),
                 "needs_approval": needs_approval,
                 "lines": [
                     {
@@ -591,7 +600,8 @@ def propose_credit_note(
             reason=message,
         )
         if needs_approval:
-            _request_credit_approval(case, proposal, actor, in_company)
+            reason = _approval_reason(invoice, credit, amount, in_company)
+            _request_credit_approval(case, proposal, actor, reason)
         else:
             _offer_to_customer(case, proposal, actor)
     logger.info("Credit note %s proposed on case %s", credit_note.number, case_id)
@@ -599,12 +609,20 @@ def propose_credit_note(
 
 
 def _creditable_invoice(case: Discrepancy) -> Invoice:
-    invoice = case.invoice
-    if invoice is None or case.order is None:
+    """Lock and return the case's invoice, or raise when it cannot be credited.
+
+    The lock makes two proposals on the same invoice, from two cases, add up
+    its credit one after the other.
+    """
+    if case.invoice_id is None or case.order is None:
         raise WorkError(
             f"Case {case.pk} names no invoice of an order, so there is nothing "
             "to credit."
         )
+    lock_documents({Invoice: [case.invoice_id]})
+    invoice = Invoice.objects.select_related("currency", "company").get(
+        pk=case.invoice_id
+    )
     if invoice.kind not in RECEIVABLE_KINDS or invoice.state != Invoice.State.POSTED:
         raise WorkError(
             f"{invoice.get_kind_display()} {invoice.number} is {invoice.state}: "
@@ -622,24 +640,63 @@ def _check_credit_amount(invoice: Invoice, amount: Decimal) -> Decimal:
             f"Credit note amount {amount} has more than {minor_units} decimals, "
             f"which {invoice.currency_id} does not allow: round it."
         )
-    if amount > invoice.amount_total:
-        raise WorkError(
-            f"A credit note of {amount} {invoice.currency_id} is more than invoice "
-            f"{invoice.number}'s total of {invoice.amount_total:.2f}: credit at most "
-            "the invoice total."
-        )
     return amount
 
 
-def _in_company_currency(invoice: Invoice, amount: Decimal) -> Decimal:
-    if invoice.currency_id == invoice.company.base_currency_id:
-        return amount
-    if invoice.fx_rate is None:
+def _check_invoice_total(
+    invoice: Invoice, credit: InvoiceCredit, amount: Decimal
+) -> None:
+    """Raise unless ``amount`` fits in what is left of the invoice total."""
+    if credit.total + amount <= invoice.amount_total:
+        return
+    if credit.total == 0:
         raise WorkError(
-            f"Invoice {invoice.number} in {invoice.currency_id} has no exchange "
-            "rate, so the credit limit cannot be checked: ask finance to set it."
+            f"A credit note of {amount} {invoice.currency_id} is more than invoice "
+            f"{invoice.number}'s total of {invoice.amount_total:.2f}: credit at "
+            "most the invoice total."
         )
-    return amount * invoice.fx_rate
+    room = invoice.amount_total - credit.total
+    next_step = (
+        f"credit at most {_money(invoice, room)}."
+        if room > 0
+        else "nothing is left to credit on it."
+    )
+    raise WorkError(
+        f"Invoice {invoice.number} totals {_money(invoice, invoice.amount_total)}, "
+        f"and {_money(invoice, credit.posted)} of it is credited already and "
+        f"{_money(invoice, credit.proposed)} is proposed on open proposals. A "
+        f"credit note of {_money(invoice, amount)} would bring the credit to "
+        f"{_money(invoice, credit.total + amount)}: {next_step}"
+    )
+
+
+def _money(invoice: Invoice, amount: Decimal) -> str:
+    """Format ``amount`` in the invoice's currency, such as ``130.86 USD``."""
+    minor_units = invoice.currency.minor_units
+    return f"{format_money(amount, minor_units=minor_units)} {invoice.currency_id}"
+
+
+def _in_company_currency(invoice: Invoice, amount: Decimal) -> Decimal:
+    return cases.in_company_currency(invoice, amount, limit_name="credit limit")
+
+
+def _approval_reason(
+    invoice: Invoice, credit: InvoiceCredit, amount: Decimal, in_company: Decimal
+) -> str:
+    """Say why a credit note needs approval, naming the credit on its invoice."""
+    currency = invoice.currency_id
+    if credit.total == 0:
+        return (
+            f"Credit note of {amount} {currency} is above the {credit_limit()} "
+            f"limit ({in_company:.2f} in company currency)."
+        )
+    return (
+        f"Credit note of {_money(invoice, amount)} brings the credit on invoice "
+        f"{invoice.number} to {_money(invoice, credit.total + amount)} "
+        f"({in_company:.2f} in company currency), above the {credit_limit()} "
+        f"limit. Already credited: {_money(invoice, credit.posted)}, proposed "
+        f"on open proposals: {_money(invoice, credit.proposed)}."
+    )
 
 
 def _draft_credit_note(case: Discrepancy, invoice: Invoice, amount: Decimal) -> Invoice:
@@ -672,7 +729,7 @@ def _draft_credit_note(case: Discrepancy, invoice: Invoice, amount: Decimal) -> 
 
 
 def _request_credit_approval(
-    case: Discrepancy, proposal: ResolutionProposal, actor: User, amount: Decimal
+    case: Discrepancy, proposal: ResolutionProposal, actor: User, reason: str
 ) -> None:
     if case.approvals.filter(decision=Approval.Decision.PENDING).exists():
         raise WorkError(f"Case {case.pk} already has a pending approval.")
@@ -682,10 +739,7 @@ def _request_credit_approval(
         amount=proposal.amount,
         currency_id=proposal.currency,
         requested_by=actor,
-        request_reason=(
-            f"Credit note of {proposal.amount} {proposal.currency} is above the "
-            f"{credit_limit()} limit ({amount:.2f} in company currency)."
-        ),
+        request_reason=reason,
     )
     record_event(
         actor=actor,
@@ -733,31 +787,61 @@ def _offer_to_customer(
 def decide_approval(
     *, approval_id: int, approver: User, approve: bool, reason: str
 ) -> Approval:
-    """Decide an approval; a credit note's proposal then goes on or is withdrawn."""
+    """Decide an approval from the approvals screen, as a manager.
+
+    ``approvals.decide_approval`` records the decision and, for a credit
+    note, offers the proposal to the customer or withdraws it.
+    """
     require_role(approver, Role.MANAGER, "decide approvals")
-    with transaction.atomic():
-        approval = approvals.decide_approval(
-            approval_id=approval_id, approver=approver, approve=approve, reason=reason
-        )
-        if approval.action != ResolutionCode.CREDIT_NOTE:
-            return approval
-        case = cases.lock_case(approval.case_id)
-        proposal = (
-            ResolutionProposal.objects.select_for_update(of=("self",))
-            .select_related("credit_note")
-            .filter(case=case, state=ResolutionProposal.State.AWAITING_APPROVAL)
-            .first()
-        )
-        if proposal is None:
-            return approval
-        if approve:
-            proposal.state = ResolutionProposal.State.AWAITING_CUSTOMER
-            proposal.save(update_fields=["state"])
-            _offer_to_customer(case, proposal, approver)
-        else:
-            withdraw_proposal(proposal, actor=approver, reason=reason)
-            move_case(case, actor=approver, to=State.IN_PROGRESS, reason=reason)
-    return approval
+    return approvals.decide_approval(
+        approval_id=approval_id, approver=approver, approve=approve, reason=reason
+    )
+
+
+def follow_credit_note_decision(
+    approval: Approval, *, approver: User, approve: bool, reason: str
+) -> None:
+    """Offer the waiting proposal of a decided credit-note approval, or withdraw it.
+
+    The caller holds the case lock. Before the proposal is offered, the
+    invoice is checked again, because a credit note posted since the
+    proposal (an imported one, say) may leave no room for it.
+    """
+    case = cases.lock_case(approval.case_id)
+    proposal = (
+        ResolutionProposal.objects.select_for_update(of=("self",))
+        .select_related("credit_note")
+        .filter(case=case, state=ResolutionProposal.State.AWAITING_APPROVAL)
+        .first()
+    )
+    if proposal is None:
+        return
+    if approve:
+        _check_room_for_proposal(case, proposal)
+        proposal.state = ResolutionProposal.State.AWAITING_CUSTOMER
+        proposal.save(update_fields=["state"])
+        _offer_to_customer(case, proposal, approver)
+    else:
+        withdraw_proposal(proposal, actor=approver, reason=reason)
+        move_case(case, actor=approver, to=State.IN_PROGRESS, reason=reason)
+
+
+def _check_room_for_proposal(case: Discrepancy, proposal: ResolutionProposal) -> None:
+    """Raise when the invoice's credit, this proposal included, exceeds its total."""
+    if case.invoice_id is None or proposal.credit_note is None:
+        return
+    lock_documents({Invoice: [case.invoice_id]})
+    invoice = Invoice.objects.select_related("currency").get(pk=case.invoice_id)
+    credit = credit_on_invoice(invoice)
+    if credit.total <= invoice.amount_total:
+        return
+    raise WorkError(
+        f"Invoice {invoice.number} totals {_money(invoice, invoice.amount_total)}, "
+        f"but {_money(invoice, credit.posted)} of it is credited already and "
+        f"{_money(invoice, credit.proposed)} is proposed, including this credit "
+        f"note of {_money(invoice, proposal.amount)}. Approving it would credit "
+        "more than the invoice total: reject this approval."
+    )
 
 
 def withdraw_proposal(
