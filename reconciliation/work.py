@@ -804,8 +804,8 @@ def follow_credit_note_decision(
     """Offer the waiting proposal of a decided credit-note approval, or withdraw it.
 
     The caller holds the case lock. Before the proposal is offered, the
-    invoice is checked again, because a credit note posted since the
-    proposal (an imported one, say) may leave no room for it.
+    invoice total is checked again, in case another path posted a credit
+    note on the invoice while the approval waited.
     """
     case = cases.lock_case(approval.case_id)
     proposal = (
