@@ -10,7 +10,9 @@ confirms the rest with ``confirm_match``.
 allocation of a cash match (the pair nets to zero, so every residual returns
 to what it was), marks the group reversed and appends audit events. A rule
 does not match the same payment and invoice again after a person reversed
-that pair; a person still can.
+that pair; a person still can. Only a finance clerk or a manager may
+unreconcile a real company's match, and only its learner a practice
+sandbox's (``check_may_unreconcile``).
 
 Writes that touch several documents lock their rows in one fixed order: by
 model (orders, invoices, payments, then the match group, see
@@ -21,15 +23,17 @@ allocating twice.
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
 from reconciliation.checks import MatchRecord
@@ -79,6 +83,9 @@ LEFTOVER_REASON = "The matching pass no longer finds these documents matched."
 # also one a person confirmed, so an order never shows both.
 PER_LINE_PREFIXES = ("A:line:", "C:line:")
 PER_LINE_REASON = "Replaced by one match per order at this control point."
+# Roles that may unreconcile a real company's cash match. In a practice
+# sandbox the learner plays every role, so the learner may, whatever the role.
+UNRECONCILE_ROLES = frozenset({Role.FINANCE_CLERK, Role.MANAGER})
 
 
 class MatchError(ValueError):
@@ -475,8 +482,64 @@ def _check_still_open(
     )
 
 
+def check_may_unreconcile(actor: User, group: MatchGroup) -> None:
+    """Raise ``PermissionDenied`` unless ``actor`` may unreconcile ``group``.
+
+    A real company's match needs an active finance clerk or manager. A
+    practice sandbox's match needs the sandbox's own learner, while the
+    session is active (``MatchError`` once it is finished).
+    """
+    number = group.matching_number
+    if not actor.is_active or actor.is_external:
+        raise PermissionDenied(f"{actor.username} may not unreconcile match {number}.")
+    # The session is read by its reverse relation, so this module needs no
+    # import of the practice app.
+    company = (
+        Company.objects.filter(pk=group.company_id)
+        .values_list(
+            "is_sandbox",
+            "practice_session",
+            "practice_session__learner_id",
+            "practice_session__status",
+        )
+        .first()
+    )
+    is_sandbox, session_id, learner_id, status = company or (False, None, None, "")
+    if is_sandbox or session_id is not None:
+        if learner_id is None or learner_id != actor.pk:
+            raise PermissionDenied(
+                f"{actor.username} may not unreconcile match {number}: it belongs "
+                "to another learner's practice session."
+            )
+        if status != "active":
+            raise MatchError(
+                f"Practice session {session_id} is {status}, so match {number} "
+                "cannot be unreconciled: start a new session to practise again."
+            )
+        return
+    if actor.role not in UNRECONCILE_ROLES:
+        raise PermissionDenied(
+            f"{actor.username} may not unreconcile match {number}: it is work "
+            "for a finance clerk or a manager."
+        )
+
+
 def unreconcile(*, group_id: int, actor: User, reason: str) -> MatchGroup:
-    """Reverse a cash match: write reversal allocations and mark it reversed."""
+    """Reverse a cash match: write reversal allocations and mark it reversed.
+
+    Raises ``PermissionDenied`` for a person who may not (see
+    ``check_may_unreconcile``) and ``MatchError`` for a match that is not a
+    cash match, is already reversed or has nothing left to reverse. The
+    group row is locked, so of two people unreconciling one match at once
+    the second waits and then gets "already reversed".
+    """
+    found = MatchGroup.objects.filter(pk=group_id).first()
+    if found is None:
+        raise MatchError(
+            f"Match M{group_id} was not found: reload the page and pick a match "
+            "from the list."
+        )
+    check_may_unreconcile(actor, found)
     if not reason.strip():
         raise MatchError("Unreconciling needs a reason.")
     with transaction.atomic():
@@ -525,19 +588,27 @@ def unreconcile(*, group_id: int, actor: User, reason: str) -> MatchGroup:
     return group
 
 
-def _reverse_allocations(
-    group: MatchGroup, *, actor: User, reason: str
-) -> list[Allocation]:
+def live_allocations(group: MatchGroup) -> QuerySet[Allocation]:
+    """Return the allocations that unreconciling ``group`` would reverse.
+
+    They are the group's own allocations and, for a match of one invoice,
+    every allocation of that invoice, less those already reversed.
+    """
     scope = Q(match_group=group)
     if group.invoice_id is not None:
         scope |= Q(invoice_id=group.invoice_id)
-    live = (
+    return (
         Allocation.objects.filter(scope, reverses__isnull=True, reversal__isnull=True)
-        .select_related("payment", "invoice")
+        .select_related("payment", "payment__currency", "invoice", "invoice__currency")
         .order_by("pk")
     )
+
+
+def _reverse_allocations(
+    group: MatchGroup, *, actor: User, reason: str
+) -> list[Allocation]:
     reversals = []
-    for allocation in live:
+    for allocation in live_allocations(group):
         reversal = Allocation.objects.create(
             payment=allocation.payment,
             invoice=allocation.invoice,
@@ -567,6 +638,59 @@ def _reverse_allocations(
             f"Match {group.matching_number} has no allocation left to reverse."
         )
     return reversals
+
+
+@dataclass(frozen=True)
+class Balance:
+    """An invoice's open amount or a payment's unallocated amount, for a message."""
+
+    document: str
+    number: str
+    amount: Decimal
+    currency: str
+    minor_units: int
+
+    def __str__(self) -> str:
+        amount = format_money(self.amount, minor_units=self.minor_units)
+        if self.document == "invoice":
+            return f"invoice {self.number} is open {amount} {self.currency}"
+        return f"payment {self.number} has {amount} {self.currency} unallocated"
+
+
+def restored_balances(group: MatchGroup) -> list[Balance]:
+    """Return the balances of the documents an unreconcile of ``group`` restored.
+
+    The amounts are read after the reversal, so they are the restored
+    residuals, invoices first, then payments, each by number.
+    """
+    rows = (
+        Allocation.objects.filter(match_group=group, reverses__isnull=False)
+        .select_related("invoice__currency", "payment__currency")
+        .order_by("pk")
+    )
+    invoices = {row.invoice_id: row.invoice for row in rows}
+    payments = {row.payment_id: row.payment for row in rows}
+    balances = [
+        Balance(
+            "invoice",
+            invoice.number,
+            invoice.amount_residual,
+            invoice.currency_id,
+            invoice.currency.minor_units,
+        )
+        for invoice in sorted(invoices.values(), key=lambda item: item.number)
+    ]
+    balances += [
+        Balance(
+            "payment",
+            payment.number,
+            payment.amount_unallocated,
+            payment.currency_id,
+            payment.currency.minor_units,
+        )
+        for payment in sorted(payments.values(), key=lambda item: item.number)
+    ]
+    return balances
 
 
 def reversed_pairs(
