@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from reconciliation import case_views, views
+from reconciliation import case_views, match_views, views
 
 app_name = "reconciliation"
 
@@ -21,6 +21,11 @@ urlpatterns = [
         "approvals/<int:approval_id>/decide/",
         case_views.approval_decide,
         name="approval_decide",
+    ),
+    path(
+        "matches/<int:group_id>/unreconcile/",
+        match_views.unreconcile_match,
+        name="match_unreconcile",
     ),
     path("", include("reconciliation.work_urls")),
 ]
