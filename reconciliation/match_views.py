@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from accounts.permissions import Viewer
 from core.http import AuthenticatedRequest
+from core.text import clean_text
 from reconciliation.matches import (
     MatchError,
     check_may_unreconcile,
@@ -145,7 +146,7 @@ def unreconcile_match(request: AuthenticatedRequest, group_id: int) -> HttpRespo
     if request.method == "GET":
         return _confirmation(request, group, "")
 
-    reason = request.POST.get("reason", "").strip()
+    reason = clean_text(request.POST.get("reason", ""))
     if not reason:
         messages.error(
             request,

@@ -36,6 +36,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
+from core.text import clean_text
 from reconciliation.checks import MatchRecord
 from reconciliation.models import (
     Allocation,
@@ -540,7 +541,10 @@ def unreconcile(*, group_id: int, actor: User, reason: str) -> MatchGroup:
             "from the list."
         )
     check_may_unreconcile(actor, found)
-    if not reason.strip():
+    # Without NUL and invisible characters, which PostgreSQL's text rejects
+    # and which would make a blank reason look filled in.
+    reason = clean_text(reason)
+    if not reason:
         raise MatchError("Unreconciling needs a reason.")
     with transaction.atomic():
         group = _lock_group(group_id)

@@ -169,7 +169,7 @@ def test_post_without_csrf_token_is_rejected(clerk):
     assert unchanged(group, invoice) == before
 
 
-@pytest.mark.parametrize("reason", ["", "   "])
+@pytest.mark.parametrize("reason", ["", "   ", "\x00\u200b"])
 def test_missing_reason_shows_message(clerk, reason):
     _, invoice, _, group = cash_match()
     before = unchanged(group, invoice)

@@ -199,15 +199,27 @@ def test_second_unreconcile_is_already_reversed(clerk):
     assert before[1] == 2
 
 
-def test_missing_reason_changes_nothing(clerk):
+@pytest.mark.parametrize("reason", ["  \n", "\u200b\ufeff", "\x00"])
+def test_missing_reason_changes_nothing(clerk, reason):
     group, invoice, payment = cash_match()
     before = snapshot(group, invoice, payment)
 
     with pytest.raises(MatchError) as error:
-        unreconcile(group_id=group.pk, actor=clerk, reason="  \n")
+        unreconcile(group_id=group.pk, actor=clerk, reason=reason)
 
     assert str(error.value) == "Unreconciling needs a reason."
     assert snapshot(group, invoice, payment) == before
+
+
+def test_reason_stored_without_invisible_characters(clerk):
+    group, _, _ = cash_match()
+
+    unreconcile(group_id=group.pk, actor=clerk, reason=" Wrong\x00 payer\u200b \r\n")
+
+    group.refresh_from_db()
+    assert group.reversal_reason == "Wrong payer"
+    event = AuditEvent.objects.get(action="match.reversed")
+    assert event.reason == "Wrong payer"
 
 
 def test_unknown_match_is_not_found(clerk):
