@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -40,11 +41,16 @@ from reconciliation.models import (
     Discrepancy,
     DiscrepancyCode,
     Invoice,
+    ReturnLine,
     SalesOrder,
     Shipment,
     ShipmentLine,
 )
-from reconciliation.services import lock_documents, refresh_order
+from reconciliation.services import (
+    COUNTED_SHIPMENT_STATES,
+    lock_documents,
+    refresh_order,
+)
 from reconciliation.work import (
     WorkError,
     cancel_credit_note,
@@ -226,23 +232,34 @@ def report_problem(
 def _goods_case(
     customer: User, order: SalesOrder, problem: ProblemInput, message: str
 ) -> Discrepancy:
-    line = problem.shipment_line
+    chosen = problem.shipment_line
     qty = problem.quantity
-    if line is None or line.shipment.order_id != order.pk:
+    if chosen is None or chosen.shipment.order_id != order.pk:
         raise WorkError("Pick the shipment line the problem is about.")
-    if qty is None or qty <= 0 or qty > line.qty_shipped:
+    line = _lock_shipment_line(chosen)
+    if qty is None or qty <= 0:
         raise WorkError(
-            f"A quantity of {qty} is not between 0 and the {line.qty_shipped} shipped: "
-            "enter how many are missing or damaged."
+            f"A quantity of {qty} is not more than 0: enter how many are "
+            f"{problem.kind}."
         )
+    counts = _line_counts(line)
+    available = min(counts.unreported, _order_line_unreported(line))
+    if qty > available:
+        raise WorkError(_too_many_message(line, problem.kind, qty, counts, available))
+    # qty_received counts the goods that arrived undamaged, so received,
+    # damaged and missing always add up to the quantity shipped.
+    received = counts.unreported - qty
     if problem.kind == Kind.DAMAGED:
         code = DiscrepancyCode.DAMAGED
-        line.qty_damaged = qty
-        expected, actual = Decimal(0), qty
+        line.qty_damaged = counts.damaged + qty
+        if line.qty_received is not None:
+            line.qty_received = received
+        expected, actual = Decimal(0), line.qty_damaged
     else:
         code = DiscrepancyCode.NOT_RECEIVED
-        line.qty_received = line.qty_shipped - qty - line.qty_damaged
-        expected, actual = line.qty_shipped, line.qty_shipped - qty
+        line.qty_received = received
+        expected = line.qty_shipped
+        actual = line.qty_shipped - counts.missing - qty
     line.save(update_fields=["qty_damaged", "qty_received"])
     uom = line.order_line.product.uom
     return open_case(
@@ -261,6 +278,96 @@ def _goods_case(
         order_line=line.order_line,
         shipment=line.shipment,
     )
+
+
+@dataclass(frozen=True)
+class LineCounts:
+    """Quantities reported so far on one shipment line, in the product's unit."""
+
+    shipped: Decimal
+    missing: Decimal
+    damaged: Decimal
+
+    @property
+    def unreported(self) -> Decimal:
+        return self.shipped - self.missing - self.damaged
+
+
+def _lock_shipment_line(chosen: ShipmentLine) -> ShipmentLine:
+    """Lock every shipment line of the chosen line's order line, by id.
+
+    The caller holds the order's lock, which already serializes reports on
+    PostgreSQL. These row locks also hold off writes that skip the order
+    lock, and the re-read replaces the quantities the view read before it.
+    """
+    locked = list(
+        ShipmentLine.objects.select_for_update(of=("self",))
+        .filter(order_line_id=chosen.order_line_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if chosen.pk not in locked:
+        raise WorkError("Pick the shipment line the problem is about.")
+    return ShipmentLine.objects.select_related("shipment", "order_line__product").get(
+        pk=chosen.pk
+    )
+
+
+def _line_counts(line: ShipmentLine) -> LineCounts:
+    damaged = line.qty_damaged
+    # Before a receipt or a missing report, qty_received is empty: nothing
+    # is reported missing yet.
+    if line.qty_received is None:
+        missing = Decimal(0)
+    else:
+        missing = line.qty_shipped - damaged - line.qty_received
+    return LineCounts(shipped=line.qty_shipped, missing=missing, damaged=damaged)
+
+
+def _order_line_unreported(line: ShipmentLine) -> Decimal:
+    """Return the order line's unreported quantity, less received returns.
+
+    Returns are recorded per order line, not per shipment, so they are
+    checked against the shipped, missing and damaged quantities of every
+    shipped or delivered shipment of that order line.
+    """
+    shipped_lines = ShipmentLine.objects.filter(
+        order_line_id=line.order_line_id,
+        shipment__state__in=COUNTED_SHIPMENT_STATES,
+    )
+    unreported = sum(
+        (_line_counts(other).unreported for other in shipped_lines), Decimal(0)
+    )
+    returned = ReturnLine.objects.filter(
+        order_line_id=line.order_line_id, authorization__received_at__isnull=False
+    ).aggregate(total=Sum("qty_received"))["total"]
+    return unreported - (returned or Decimal(0))
+
+
+def _too_many_message(
+    line: ShipmentLine, kind: str, qty: Decimal, counts: LineCounts, available: Decimal
+) -> str:
+    where = f"shipment {line.shipment.number}, line {line.order_line.line_no}"
+    reported = (
+        f"{_bare(counts.missing)} already reported missing and "
+        f"{_bare(counts.damaged)} damaged"
+    )
+    if available < counts.unreported:
+        reported += (
+            f", and {_bare(counts.unreported - available)} more are returned or "
+            "reported on other shipments of this order line"
+        )
+    return (
+        f"You reported {_bare(qty)} {kind}, but {where} shipped "
+        f"{_bare(counts.shipped)} with {reported}: at most "
+        f"{_bare(max(available, Decimal(0)))} can still be reported. Enter a "
+        "smaller quantity, or write to us if an earlier report was wrong."
+    )
+
+
+def _bare(qty: Decimal) -> str:
+    """Format a quantity without trailing zeros, for messages."""
+    return f"{qty.normalize():f}"
 
 
 def _invoice_case(
