@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import CrmFunction
+from accounts.selectors import visible_people
 from core.http import AuthenticatedRequest
 from core.text import clean_line
 from library import files, services
@@ -83,6 +84,7 @@ def library_list(request: AuthenticatedRequest) -> HttpResponse:
         "library/library_list.html",
         {
             "page": page,
+            "named_ids": _named_ids(request, [d.owner_id for d in page]),
             "filters": filters,
             "kinds": Kind.choices,
             "tags": tags_in_use(request.user),
@@ -98,6 +100,20 @@ def document_detail(request: AuthenticatedRequest, document_id: int) -> HttpResp
     document = access_document(request.user, document_id)
     services.count_view(document_id=document.pk)
     return _render_detail(request, document, tag_form=TagForm())
+
+
+def _named_ids(request: AuthenticatedRequest, ids: list[int | None]) -> set[int]:
+    """Return the ids, of those given, of the people the viewer may see named.
+
+    For a customer that is ``visible_people``: staff who chose to be visible
+    to customers. Employees see every owner and uploader named, inactive
+    people included, without a query.
+    """
+    given = {i for i in ids if i is not None}
+    if not request.user.is_external:
+        return given
+    people = visible_people(request.user).filter(pk__in=given)
+    return set(people.values_list("pk", flat=True))
 
 
 def _render_detail(
@@ -118,6 +134,7 @@ def _render_detail(
             document=document, person=request.user
         ).exists(),
         "can_add_version": can_add_version(request.user, document),
+        "named_ids": _named_ids(request, [v.uploaded_by_id for v in versions]),
     }
     return render(request, "library/document_detail.html", context, status=status)
 
