@@ -271,6 +271,14 @@ SALES_REP_CREDIT_LIMIT = env_str("SALES_REP_CREDIT_LIMIT", "250.00")
 PORTAL_MAX_EVIDENCE_BYTES = env_int(
     "PORTAL_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024, minimum=1
 )
+# A problem report request larger than this gets 413 before its body is
+# read. The default fits five evidence files at the limit above and 1 MiB
+# of form fields.
+PORTAL_MAX_REQUEST_BYTES = env_int(
+    "PORTAL_MAX_REQUEST_BYTES",
+    5 * PORTAL_MAX_EVIDENCE_BYTES + 1024 * 1024,
+    minimum=1,
+)
 # Imports of order-to-cash files (docs/imports.md): the largest file in
 # bytes, the most data rows a file may have, and the rows a preview shows.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 10 * 1024 * 1024, minimum=1)

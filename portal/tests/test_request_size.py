@@ -1,0 +1,128 @@
+"""Problem report requests larger than PORTAL_MAX_REQUEST_BYTES get 413 unread."""
+
+import pytest
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.cache import SessionStore
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, RequestFactory
+
+from portal.models import ProblemReport
+from portal.uploads import reject_oversized_request
+from reconciliation import portal_views
+from reconciliation.models import Discrepancy
+from reconciliation.tests.factories import create_order, create_shipment
+
+pytestmark = pytest.mark.django_db
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
+
+
+@pytest.fixture
+def order(customer_party, sales_rep):
+    order = create_order(
+        lines=[("10", "36.36")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
+    create_shipment(order=order)
+    return order
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+def problem_request(order, customer, photo: bytes):
+    """Build a real multipart POST of a damaged-goods report with one photo."""
+    line = order.shipments.get().lines.get()
+    request = RequestFactory().post(
+        f"/reconciliation/portal/orders/{order.number}/problem/",
+        {
+            "kind": "damaged",
+            "line": line.pk,
+            "quantity": "1",
+            "message": "Crushed box",
+            "evidence": SimpleUploadedFile("box.png", photo, content_type="image/png"),
+        },
+    )
+    request.user = customer
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def send(request, order):
+    view = reject_oversized_request(portal_views.report_problem)
+    return view(request, number=order.number)
+
+
+def test_report_over_limit_gets_413_unread(customer, order, media_root, settings):
+    settings.PORTAL_MAX_REQUEST_BYTES = 2000
+    request = problem_request(order, customer, PNG_BYTES + bytes(4000))
+    size = int(request.META["CONTENT_LENGTH"])
+
+    response = send(request, order)
+
+    assert size > 2000
+    assert response.status_code == 413
+    assert (
+        f"The report with its files is {size} bytes, more than the limit of "
+        "2000 bytes. Attach fewer or smaller files, each at most "
+        f"{settings.PORTAL_MAX_EVIDENCE_BYTES} bytes, and send the report again."
+    ) in response.content.decode()
+    # Django sets _read_started when anything reads the body stream.
+    assert request._read_started is False
+    assert not ProblemReport.objects.exists()
+    assert not Discrepancy.objects.exists()
+    assert list(media_root.rglob("*")) == []
+
+
+def test_report_under_limit_is_stored(customer, order, media_root, settings):
+    settings.PORTAL_MAX_REQUEST_BYTES = 10_000
+    request = problem_request(order, customer, PNG_BYTES + bytes(4000))
+
+    response = send(request, order)
+
+    assert response.status_code == 302
+    report = ProblemReport.objects.get()
+    assert report.evidence.get().size == len(PNG_BYTES) + 4000
+
+
+def test_guard_ignores_invalid_content_length(customer, order, media_root):
+    request = problem_request(order, customer, PNG_BYTES)
+    request.META["CONTENT_LENGTH"] = "many"
+
+    response = send(request, order)
+
+    assert response.status_code != 413
+
+
+# NOTE: reconciliation/portal_views.py does not wrap report_problem in the
+# guard yet. Remove this mark once it does, and the test then passes.
+@pytest.mark.xfail(
+    strict=True, reason="report_problem's URL does not go through the guard yet"
+)
+def test_problem_url_over_limit_gets_413(customer, order, media_root, settings):
+    settings.PORTAL_MAX_REQUEST_BYTES = 2000
+    line = order.shipments.get().lines.get()
+    client = Client()
+    client.force_login(customer)
+
+    response = client.post(
+        f"/reconciliation/portal/orders/{order.number}/problem/",
+        {
+            "kind": "damaged",
+            "line": line.pk,
+            "quantity": "1",
+            "message": "Crushed box",
+            "evidence": SimpleUploadedFile("box.png", PNG_BYTES + bytes(4000)),
+        },
+    )
+
+    assert response.status_code == 413
+    assert not ProblemReport.objects.exists()
