@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from commonplace.background import task
 from notifications.models import Notification
+from notifications.subjects import shown_messages
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,9 @@ def build_notification_email(notification: Notification) -> EmailMessage:
     """Build the plain-text e-mail for one notification.
 
     A customer account gets the customer template, which carries nothing
-    meant for employees only.
+    meant for employees only. The message is checked against the subject's
+    visibility when the e-mail is built, because a retry may run after the
+    recipient lost access.
     """
     recipient = notification.recipient
     base_url = settings.COMMONPLACE_BASE_URL
@@ -87,7 +90,7 @@ def build_notification_email(notification: Notification) -> EmailMessage:
         link = f"{base_url}/notifications/"
     context = {
         "first_name": recipient.first_name or recipient.display_name,
-        "message": notification.message,
+        "message": shown_messages(recipient, [notification])[notification.pk],
         "kind_label": notification.get_kind_display(),
         "link": link,
         "notifications_link": f"{base_url}/notifications/",

@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedRequest
-from notifications.selectors import list_notifications
+from notifications.selectors import notification_rows
 from notifications.services import mark_all_read, mark_read
 
 
@@ -13,7 +13,7 @@ def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "notifications/notification_list.html",
-        {"notifications": list_notifications(recipient=request.user)},
+        {"rows": notification_rows(recipient=request.user)},
     )
 
 

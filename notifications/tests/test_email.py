@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from answers.models import Answer, Question
 from commonplace.tests.fixtures import TASK_TIMEOUT, TEST_BASE_URL, wait_until
 from core.models import AuditEvent
 from notifications.models import Notification
@@ -63,6 +64,35 @@ def subject_of(message) -> str:
 def body_of(message) -> str:
     # SMTP carries lines ended by CRLF.
     return str(message.get_content()).replace("\r\n", "\n")
+
+
+@pytest.fixture(autouse=True)
+def subjects(sales_rep, payments_community, customer_community):
+    """Create the question and answer the notifications below are about.
+
+    Their ids are fixed, so the expected e-mails can spell out the links.
+    """
+    Question.objects.create(
+        pk=7,
+        community=payments_community,
+        author=sales_rep,
+        author_name=sales_rep.display_name,
+        title="Why is SO-10348 short?",
+    )
+    customer_question = Question.objects.create(
+        pk=9,
+        community=customer_community,
+        author_name="Carla Tester",
+        title="Where is my credit note?",
+    )
+    Answer.objects.create(
+        pk=3,
+        question=customer_question,
+        author=sales_rep,
+        author_name=sales_rep.display_name,
+        body="It is posted.",
+        body_html="<p>It is posted.</p>",
+    )
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from answers.models import Question
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -41,14 +42,24 @@ def test_actor_is_not_notified_of_own_event(sales_rep):
 
 
 @pytest.fixture
-def routed(sales_rep, super_user):
+def question(sales_rep, payments_community) -> Question:
+    return Question.objects.create(
+        community=payments_community,
+        author=sales_rep,
+        author_name=sales_rep.display_name,
+        title="why?",
+    )
+
+
+@pytest.fixture
+def routed(sales_rep, super_user, question):
     notify(
         recipients=[super_user],
         kind=Notification.Kind.QUESTION_ROUTED,
         actor=sales_rep,
         message="Sally asked: why?",
-        url="/questions/1/",
-        subject_key="question:1",
+        url=f"/questions/{question.pk}/",
+        subject_key=f"question:{question.pk}",
     )
     return Notification.objects.get()
 
@@ -59,10 +70,10 @@ def test_badge_shows_unread_count(routed, super_user):
     assert b"Sally asked: why?" in response.content
 
 
-def test_opening_marks_read_and_redirects(routed, super_user):
+def test_opening_marks_read_and_redirects(routed, super_user, question):
     response = signed_in(super_user).post(f"/notifications/{routed.pk}/open/")
     assert response.status_code == 302
-    assert response["Location"] == "/questions/1/"
+    assert response["Location"] == f"/questions/{question.pk}/"
     routed.refresh_from_db()
     assert routed.read_at is not None
 
