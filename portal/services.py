@@ -237,7 +237,9 @@ def _goods_case(
     if chosen is None or chosen.shipment.order_id != order.pk:
         raise WorkError("Pick the shipment line the problem is about.")
     line = _lock_shipment_line(chosen)
-    if qty is None or qty <= 0:
+    if qty is None:
+        raise WorkError(f"The quantity is missing: enter how many are {problem.kind}.")
+    if qty <= 0:
         raise WorkError(
             f"A quantity of {qty} is not more than 0: enter how many are "
             f"{problem.kind}."

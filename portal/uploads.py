@@ -21,8 +21,9 @@ def reject_oversized_request(view: View) -> View:
     """Return 413 before reading a body larger than PORTAL_MAX_REQUEST_BYTES.
 
     The check reads only the Content-Length header, so Django neither parses
-    nor spools the body of a rejected request. A request without that header has an empty body for
-    Django's WSGI handler, so it cannot carry files past this check.
+    nor spools the body of a rejected request. A request without that header
+    has an empty body for Django's WSGI handler, so it cannot carry files past
+    this check.
     NOTE: under an ASGI server Django reads the whole body before any view
     runs, so there only a proxy's body limit stops a large upload early.
     """

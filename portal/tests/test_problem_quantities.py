@@ -182,6 +182,24 @@ def test_quantity_not_above_zero_rejected(customer, order, qty):
     assert not ProblemReport.objects.exists()
 
 
+def test_missing_quantity_rejected(customer, order):
+    with pytest.raises(WorkError) as error:
+        report_problem(
+            customer=customer,
+            order=order,
+            problem=ProblemInput(
+                kind=Kind.DAMAGED,
+                message="Crushed",
+                shipment_line=shipment_line(order),
+                quantity=None,
+            ),
+            evidence=[],
+        )
+
+    assert str(error.value) == ("The quantity is missing: enter how many are damaged.")
+    assert not ProblemReport.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_racing_reports_cannot_both_pass(customer_party, sales_rep, customer):
     order = create_order(
