@@ -13,7 +13,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -251,8 +251,8 @@ def version_file(
     request: AuthenticatedRequest, document_id: int, version_id: int
 ) -> HttpResponseBase:
     version = access_version(request.user, document_id, version_id)
-    range_header = request.headers.get("Range", "")
-    if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
+    force_download = request.GET.get("download") == "1"
+    if _is_download(request, content_type=version.content_type, forced=force_download):
         services.count_download(document_id=document_id)
     return files.file_response(
         request,
@@ -261,8 +261,23 @@ def version_file(
         content_type=version.content_type,
         filename=files.download_filename(version.original_name, version.content_type),
         etag=version.sha256,
-        force_download=request.GET.get("download") == "1",
+        force_download=force_download,
     )
+
+
+def _is_download(request: HttpRequest, *, content_type: str, forced: bool) -> bool:
+    """Return whether this fetch of a version's file counts as one download.
+
+    A download is the file sent as an attachment (``?download=1``, or a type
+    the browser does not show inline), from its first byte. A video player's
+    or PDF viewer's inline fetches are not downloads, because the page view
+    already counts them. A range that starts later, such as a resumed
+    download, is the same download.
+    """
+    if not forced and content_type in files.INLINE_TYPES:
+        return False
+    range_header = request.headers.get("Range", "").replace(" ", "")
+    return not range_header or range_header.startswith("bytes=0-")
 
 
 def _open_stored(name: str) -> File[bytes]:

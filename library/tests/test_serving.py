@@ -258,19 +258,82 @@ def test_if_range_mismatch_sends_whole_file(member, media_root):
     assert fresh.status_code == 206
 
 
-def test_download_count_skips_later_ranges(member, media_root):
+def counts(document) -> tuple[int, int]:
+    document.refresh_from_db()
+    return document.view_count, document.download_count
+
+
+def test_video_page_counts_view_not_download(member, media_root):
     document, version = add_item(
         member, kind=Kind.VIDEO, name="seek.mp4", content=MP4_BYTES
     )
     client = signed_in(member)
     url = file_url(document, version)
 
-    get(client, url)
-    get(client, url, HTTP_RANGE="bytes=0-")
-    get(client, url, HTTP_RANGE="bytes=5000-")
+    page = client.get(f"/library/{document.pk}/")
+    # What Chromium's player sends: the start, then a seek.
+    first = get(client, url, HTTP_RANGE="bytes=0-")
+    seek = get(client, url, HTTP_RANGE="bytes=5000-")
+    whole = get(client, url)
 
-    document.refresh_from_db()
-    assert document.download_count == 2
+    assert page.status_code == 200
+    assert first.status_code == 206
+    assert first["Content-Range"] == f"bytes 0-{len(MP4_BYTES) - 1}/{len(MP4_BYTES)}"
+    assert seek.status_code == 206
+    assert whole.status_code == 200
+    assert counts(document) == (1, 0)
+
+
+def test_download_link_counts_once(member, media_root):
+    document, version = add_item(
+        member, kind=Kind.VIDEO, name="seek.mp4", content=MP4_BYTES
+    )
+    client = signed_in(member)
+    url = file_url(document, version) + "?download=1"
+
+    full = get(client, url)
+    resumed = get(client, url, HTTP_RANGE="bytes=5000-")
+
+    assert full["Content-Disposition"].startswith("attachment;")
+    assert resumed.status_code == 206
+    assert counts(document) == (0, 1)
+
+
+def test_download_link_from_byte_zero_counts(member, media_root):
+    document, version = add_item(
+        member, kind=Kind.DOCUMENT, name="guide.pdf", content=PDF_BYTES
+    )
+
+    response = get(
+        signed_in(member),
+        file_url(document, version) + "?download=1",
+        HTTP_RANGE="bytes=0-",
+    )
+
+    assert response.status_code == 206
+    assert counts(document) == (0, 1)
+
+
+def test_inline_pdf_is_not_a_download(member, media_root):
+    document, version = add_item(
+        member, kind=Kind.DOCUMENT, name="guide.pdf", content=PDF_BYTES
+    )
+
+    response = get(signed_in(member), file_url(document, version))
+
+    assert response["Content-Disposition"].startswith("inline;")
+    assert counts(document) == (0, 0)
+
+
+def test_attachment_type_counts_without_parameter(member, media_root):
+    document, version = add_item(
+        member, kind=Kind.DOCUMENT, name="notes.md", content=b"# Notes\n\nText.\n"
+    )
+
+    response = get(signed_in(member), file_url(document, version))
+
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert counts(document) == (0, 1)
 
 
 def test_poster_served_inline(member, media_root):
