@@ -104,6 +104,9 @@ class ExpectedAllocation:
     invoice: str
     amount: Decimal
     hint: str = ""
+    # Set when the seed already has this allocation and the learner must
+    # leave it in place: it earns no credit, and undoing it fails the check.
+    keep: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,8 +199,8 @@ SHORT_PAYMENT_WRITE_OFF = Scenario(
             codes=(ResolutionCode.WRITE_OFF,),
             write_off=Decimal("12.50"),
             hint=(
-                "12.50 EUR is below the write-off limit: resolve the case with "
-                "a write-off."
+                "Compare the difference with the amount you may settle on your "
+                "own, and reread why the customer kept the money back."
             ),
         ),
     ),
@@ -206,7 +209,8 @@ SHORT_PAYMENT_WRITE_OFF = Scenario(
             payment="PR-PAY-1001",
             invoice="PR-INV-1001",
             amount=Decimal("354.50"),
-            hint="The payment names the invoice; leave its allocation in place.",
+            hint="The payment names the invoice it pays: check its allocation.",
+            keep=True,
         ),
     ),
 )
@@ -255,8 +259,8 @@ SHORT_PAYMENT_DISPUTE = Scenario(
             invoice="PR-INV-2001",
             codes=(ResolutionCode.CREDIT_NOTE,),
             hint=(
-                "The goods were broken in transit and the deduction is above the "
-                "write-off limit: settle it with a credit note, not a write-off."
+                "Is the deduction inside your write-off limit? If not, which "
+                "document lowers what the customer owes for the broken goods?"
             ),
         ),
     ),
@@ -300,7 +304,7 @@ UNSHIPPED_BACKORDER = Scenario(
             code=DiscrepancyCode.NOT_SHIPPED,
             order="PR-SO-3001",
             codes=(ResolutionCode.BACKORDER,),
-            hint="The customer still wants the honey: keep the line as a backorder.",
+            hint="Reread what the customer wants done about the missing goods.",
         ),
     ),
 )
@@ -347,7 +351,10 @@ DUPLICATE_INVOICE = Scenario(
             order="PR-SO-4001",
             invoice="PR-INV-4002",
             codes=(ResolutionCode.DUPLICATE_CANCELLED,),
-            hint="PR-INV-4002 repeats PR-INV-4001: cancel the duplicate.",
+            hint=(
+                "Compare the two invoices' references and what the customer "
+                "paid: should both invoices exist?"
+            ),
         ),
     ),
 )
@@ -390,14 +397,17 @@ UNAPPLIED_PAYMENT = Scenario(
             code=DiscrepancyCode.UNAPPLIED_PAYMENT,
             payment="PR-PAY-5001",
             codes=(),
-            hint="Allocate the payment; the matching pass then closes this case.",
+            hint=(
+                "A payment nobody matched stays open until it pays an invoice: "
+                "read its reference."
+            ),
         ),
         ExpectedResolution(
             code=DiscrepancyCode.MISSING_PAYMENT,
             order="PR-SO-5001",
             invoice="PR-INV-5001",
             codes=(),
-            hint="The invoice was paid by the unmatched transfer: allocate it.",
+            hint="Look for money that arrived without naming this invoice.",
         ),
     ),
     allocations=(
@@ -405,10 +415,7 @@ UNAPPLIED_PAYMENT = Scenario(
             payment="PR-PAY-5001",
             invoice="PR-INV-5001",
             amount=Decimal("208.50"),
-            hint=(
-                "The transfer text names order PR-SO-5001: allocate the payment "
-                "to its invoice."
-            ),
+            hint="Read the transfer text and find the invoice it belongs to.",
         ),
     ),
 )

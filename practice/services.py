@@ -58,13 +58,20 @@ class PracticeError(ValueError):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check of "Check my work": what was expected and what was found."""
+    """One check of "Check my work": what was expected and what was found.
+
+    ``expected`` states the solution, so the session page never shows it.
+    ``feedback`` says what is wrong and gives the scenario's hint.
+    ``scored`` is False for a seed allocation left in place, which is no
+    work of the learner's.
+    """
 
     label: str
     passed: bool
     expected: str
     found: str
     feedback: str
+    scored: bool = True
 
 
 def _may_practise(person: User) -> None:
@@ -172,7 +179,7 @@ def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
             "attempts": session.attempts,
             "status": session.status,
         }
-        session.score = round(100 * passed / len(results)) if results else 100
+        session.score = _score(results)
         session.attempts += 1
         session.last_check = [asdict(result) for result in results]
         if passed == len(results):
@@ -199,6 +206,14 @@ def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
     return results
 
 
+def _score(results: list[CheckResult]) -> int:
+    """Return the percent of scored checks passed: the learner's own work only."""
+    scored = [result for result in results if result.scored]
+    if not scored:
+        return 100
+    return round(100 * sum(1 for result in scored if result.passed) / len(scored))
+
+
 def _find_case(company: Company, item: ExpectedResolution) -> Discrepancy | None:
     found = Discrepancy.objects.filter(company=company, code=item.code)
     if item.order:
@@ -221,18 +236,27 @@ def _check_resolution(company: Company, item: ExpectedResolution) -> CheckResult
     if item.write_off is not None:
         expected += f", writing off {_money_text(item.write_off, case)}"
     if case is None:
-        return CheckResult(label, False, expected, "no such case", item.hint)
+        feedback = f"The case is missing: reset the sandbox. {item.hint}"
+        return CheckResult(label, False, expected, "no such case", feedback)
     if case.state not in RESOLVED_STATES:
-        found = f"case {case.pk} is {case.get_state_display().lower()}"
-        return CheckResult(label, False, expected, found, item.hint)
-    found = f"resolved with {case.get_resolution_code_display() or 'no code'}"
+        # Case ids change with a reset, so the text names the state only.
+        state = case.get_state_display().lower()
+        feedback = f"The case is not resolved yet. {item.hint}"
+        return CheckResult(label, False, expected, f"the case is {state}", feedback)
+    code_label = case.get_resolution_code_display() or "no code"
+    found = f"resolved with {code_label}"
     if item.codes and case.resolution_code not in item.codes:
-        return CheckResult(label, False, expected, found, item.hint)
+        feedback = f"{code_label} does not settle this case. {item.hint}"
+        return CheckResult(label, False, expected, found, feedback)
     if item.write_off is not None:
         amount = cases.write_off_amount(case)
         found += f", writing off {_money_text(amount, case)}"
         if amount != item.write_off:
-            return CheckResult(label, False, expected, found, item.hint)
+            feedback = (
+                "The amount written off is not the difference the case is "
+                f"about. {item.hint}"
+            )
+            return CheckResult(label, False, expected, found, feedback)
     return CheckResult(label, True, expected, found, "Correct.")
 
 
@@ -255,29 +279,44 @@ def _check_allocation(company: Company, item: ExpectedAllocation) -> CheckResult
         invoice__number=item.invoice,
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
     found = f"{total.quantize(Decimal('0.01'))} allocated"
-    passed = total == item.amount
-    return CheckResult(
-        label, passed, expected, found, "Correct." if passed else item.hint
-    )
+    if total == item.amount:
+        return CheckResult(
+            label, True, expected, found, "Correct.", scored=not item.keep
+        )
+    if item.keep:
+        feedback = f"The allocation the scenario started with was changed. {item.hint}"
+    elif total > item.amount:
+        feedback = f"More is allocated to this invoice than it should get. {item.hint}"
+    else:
+        feedback = f"The payment is not yet allocated in full. {item.hint}"
+    return CheckResult(label, False, expected, found, feedback)
 
 
 def reset_session(*, session_id: int, learner: User) -> SandboxSession:
     """Restore the session's sandbox to the scenario's seed, exactly.
 
     Deletes every document of the sandbox company and seeds it again. The
-    score and attempts stay, because they record the learner's history.
+    latest check's results and score are cleared, because they describe the
+    rows that are gone. Attempts stay, as the learner's history, and the
+    audit log keeps every earlier score. The rows get new ids, so the pages
+    number the cases by their place in the session instead.
     """
     with transaction.atomic():
         session = _lock_own_session(session_id, learner)
         _require_active(session, "reset")
         scenario = _scenario_of(session)
+        cleared = {"score": session.score, "checks": len(session.last_check)}
         deleted = wipe_company(session.company)
         build_scenario(company=session.company, scenario=scenario)
+        session.score = None
+        session.last_check = []
+        session.save(update_fields=["score", "last_check"])
         record_event(
             actor=learner,
             action="practice.reset",
             target=session,
             source=AuditEvent.Source.SCREEN,
+            before=cleared,
             after={"scenario": scenario.key, "rows_deleted": deleted},
         )
     logger.info("Practice session %s reset", session.pk)

@@ -173,13 +173,18 @@ def test_check_untouched_case_fails(learner):
 
     results = services.check_session(session_id=session.pk, learner=learner)
 
+    assert case.state == "open"
     assert (results[0].passed, results[0].found, results[0].feedback) == (
         False,
-        f"case {case.pk} is open",
-        "12.50 EUR is below the write-off limit: resolve the case with a write-off.",
+        "the case is open",
+        "The case is not resolved yet. Compare the difference with the amount "
+        "you may settle on your own, and reread why the customer kept the "
+        "money back.",
     )
+    # The seed's allocation passes, but it is no work of the learner's.
+    assert (results[1].passed, results[1].scored) == (True, False)
     session.refresh_from_db()
-    assert (session.score, session.attempts, session.status) == (50, 1, "active")
+    assert (session.score, session.attempts, session.status) == (0, 1, "active")
 
 
 def test_write_off_above_limit_rejected(learner):
@@ -339,7 +344,8 @@ def test_reset_restores_seed_exactly(learner, make_order, customer_party):
         )
     ) == {sandbox}
     session.refresh_from_db()
-    assert (session.score, session.attempts, session.status) == (50, 1, "active")
+    assert (session.score, session.attempts, session.status) == (None, 1, "active")
+    assert session.last_check == []
     assert [after for _, _, after in events(session, "practice.reset")] == [
         {"scenario": "short-payment-write-off", "rows_deleted": 20}
     ]

@@ -1,0 +1,114 @@
+"""Check my work: the score counts the learner's work, feedback hints, reset clears."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from practice import services
+from practice.scenarios import SCENARIOS
+from practice.tests.conftest import only_case, signed_in, work
+from reconciliation.models import Allocation, Discrepancy, ResolutionCode
+
+pytestmark = pytest.mark.django_db
+
+
+def check_results_html(page: str) -> str:
+    """Return the check results list of the session page, or ''."""
+    found = re.search(r'<ul data-testid="check-results">.*?</ul>', page, re.S)
+    return found.group(0) if found else ""
+
+
+@pytest.mark.parametrize("key", sorted(SCENARIOS))
+def test_fresh_session_scores_zero(learner, key):
+    session = services.start_session(learner=learner, scenario_key=key)
+
+    services.check_session(session_id=session.pk, learner=learner)
+
+    session.refresh_from_db()
+    assert session.score == 0
+
+
+def test_changed_seed_allocation_fails_and_counts(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-write-off"
+    )
+    work(session, learner, "SHORT_PAYMENT", "write_off", note="Bank charge.")
+    Allocation.objects.filter(payment__company=session.company).update(
+        amount=Decimal("300.00")
+    )
+
+    results = services.check_session(session_id=session.pk, learner=learner)
+
+    assert [(r.passed, r.scored) for r in results] == [(True, True), (False, True)]
+    assert results[1].feedback == (
+        "The allocation the scenario started with was changed. The payment "
+        "names the invoice it pays: check its allocation."
+    )
+    session.refresh_from_db()
+    assert (session.score, session.status) == (50, "active")
+
+
+def test_wrong_code_feedback_hides_answer(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-dispute"
+    )
+    work(session, learner, "SHORT_PAYMENT", "accepted_as_is", note="Fine.")
+
+    results = services.check_session(session_id=session.pk, learner=learner)
+    page = signed_in(learner).get(f"/practice/sessions/{session.pk}/")
+    shown = check_results_html(page.content.decode())
+
+    assert results[0].feedback == (
+        "Accepted as is does not settle this case. Is the deduction inside your "
+        "write-off limit? If not, which document lowers what the customer owes "
+        "for the broken goods?"
+    )
+    assert "resolved with Accepted as is" in shown
+    assert "Credit note" not in shown
+
+
+@pytest.mark.parametrize("key", sorted(SCENARIOS))
+def test_hints_never_name_expected_code(learner, key):
+    scenario = SCENARIOS[key]
+    for item in scenario.resolutions:
+        for code in item.codes:
+            label = str(ResolutionCode(code).label).lower()
+            assert label not in item.hint.lower(), (key, item.code)
+            assert code not in item.hint, (key, item.code)
+
+
+def test_wrong_code_feedback_hides_amount(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-write-off"
+    )
+    work(session, learner, "SHORT_PAYMENT", "accepted_as_is")
+
+    results = services.check_session(session_id=session.pk, learner=learner)
+
+    assert results[0].found == "resolved with Accepted as is"
+    assert "12.50" not in results[0].feedback
+    assert results[0].feedback.startswith("Accepted as is does not settle this case.")
+
+
+def test_reset_clears_results_and_keeps_case_numbers(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-write-off"
+    )
+    client = signed_in(learner)
+    url = f"/practice/sessions/{session.pk}/"
+    work(session, learner, "SHORT_PAYMENT", "credit_note")
+    client.post(f"{url}check/")
+    before = client.get(url).content.decode()
+
+    response = client.post(f"{url}reset/")
+    after = client.get(url).content.decode()
+
+    assert response.status_code == 302
+    assert "found resolved with Credit note" in check_results_html(before)
+    assert check_results_html(after) == ""
+    assert "Credit note." not in after
+    assert re.findall(r'data-testid="case-number">(\d+)<', before) == ["1"]
+    assert re.findall(r'data-testid="case-number">(\d+)<', after) == ["1"]
+    assert only_case(session, "SHORT_PAYMENT").state == Discrepancy.State.OPEN
+    assert 'data-testid="score">—' in after
