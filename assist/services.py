@@ -1,6 +1,14 @@
-"""Ask from here: a question asked on a CRM screen, routed to its super-users."""
+"""Ask from here: a question asked on a CRM screen, routed to its super-users.
+
+A customer's question from a portal screen goes to the people who serve
+that customer: the sales representatives on the order and the customer
+account, and the super-users of the CRM function the screen concerns
+(``PORTAL_FUNCTIONS``). Everyone notified must be able to open the question.
+``docs/asking.md`` describes the routing and the confirmation the asker reads.
+"""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -9,18 +17,21 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from accounts.models import SuperUserAssignment, User
+from accounts.models import CrmFunction, SuperUserAssignment, User
+from accounts.selectors import visible_people
 from answers.models import Answer, Question
+from answers.selectors import visible_questions
 from answers.services import create_question
-from assist.models import Availability, QuestionEscalation
+from assist.models import Availability, HelpContext, QuestionEscalation
 from assist.selectors import context_chain
-from communities.models import Membership
+from communities.models import Community, Membership
 from communities.selectors import community_for_question
 from core.audit import record_event
 from core.models import AuditEvent
 from core.text import clean_line
 from notifications.models import Notification
 from notifications.services import notify
+from reconciliation.models import Party, SalesOrder
 from reconciliation.selectors import visible_orders
 
 logger = logging.getLogger(__name__)
@@ -46,36 +57,179 @@ def _recent_duplicate(
     )
 
 
-@transaction.atomic
-def ask_from_context(
-    *, asker: User, context_key: str, title: str, body: str, record_ref: str = ""
-) -> Question:
-    """Post a question carrying the screen's context and notify its super-users.
+# The CRM function whose super-users answer a question asked from a portal
+# screen, which declares none of its own: the statement is about payments,
+# the order page about the order, and the rest about a problem or its case.
+PORTAL_FUNCTIONS = {
+    "portal": "disputes",
+    "portal.order": "order_entry",
+    "portal.statement": "payments",
+    "portal.problem": "disputes",
+    "portal.case": "disputes",
+}
 
-    Raises ``UnknownContextError`` for an undeclared key, ``ValidationError``
-    for a record the asker may not see or an empty title, and ``LookupError``
-    when no community takes questions for the screen's CRM function. The
-    same question asked again within ``DUPLICATE_WINDOW`` returns the first.
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person a question was routed to, and the reason shown to the asker."""
+
+    person: User
+    reason: str
+    # Whether the asker may see this person's name; else only the reason shows.
+    named: bool = True
+
+    @property
+    def label(self) -> str:
+        if not self.named:
+            return self.reason
+        return f"{self.person.display_name} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class AskOutcome:
+    """A posted question and the people notified of it, in routing order."""
+
+    question: Question
+    notified: list[Recipient]
+    repeated: bool = False
+
+
+def routing_function(chain: list[HelpContext]) -> CrmFunction | None:
+    """Return the CRM function whose super-users take questions from ``chain``.
+
+    The most specific context with a function decides; a portal screen,
+    which has none, uses ``PORTAL_FUNCTIONS``.
+    """
+    function = next((item.crm_function for item in chain if item.crm_function), None)
+    if function is not None:
+        return function
+    slug = next(
+        (PORTAL_FUNCTIONS[item.key] for item in chain if item.key in PORTAL_FUNCTIONS),
+        None,
+    )
+    return CrmFunction.objects.filter(slug=slug).first() if slug else None
+
+
+def _account_representatives(
+    asker: User, order: SalesOrder | None
+) -> list[tuple[User, str]]:
+    """Return the sales representatives who serve the asker's company.
+
+    The order's representative comes first, then the customer account's
+    (``Party.sales_rep``), then its commercial partner's.
+    """
+    found: list[tuple[User, str]] = []
+    if asker.customer_id is None:
+        return found
+    if order is not None and order.sales_rep is not None:
+        found.append((order.sales_rep, f"sales representative for {order.number}"))
+    party = (
+        Party.objects.select_related("sales_rep", "parent__sales_rep")
+        .filter(pk=asker.customer_id)
+        .first()
+    )
+    if party is None:
+        return found
+    if party.sales_rep is not None:
+        found.append((party.sales_rep, "your account's sales representative"))
+    if party.parent is not None and party.parent.sales_rep is not None:
+        found.append((party.parent.sales_rep, "your account's sales representative"))
+    return found
+
+
+def _recipients(
+    *,
+    asker: User,
+    question: Question,
+    function: CrmFunction | None,
+    order: SalesOrder | None,
+) -> list[Recipient]:
+    """Return who hears of ``question``: the customer's people, then super-users.
+
+    Only active employees who may open the question are kept, each once. A
+    customer reads only the names of staff visible to customers.
+    """
+    candidates: list[tuple[User, str]] = []
+    if asker.is_external:
+        candidates += _account_representatives(asker, order)
+    if function is not None:
+        super_users = User.objects.filter(
+            super_user_assignments__crm_function=function
+        ).order_by("first_name", "last_name", "pk")
+        candidates += [
+            (person, f"super-user for {function.name}") for person in super_users
+        ]
+
+    named_ids = set(visible_people(asker).values_list("pk", flat=True))
+    chosen: list[Recipient] = []
+    seen = {asker.pk}
+    for person, reason in candidates:
+        if person.pk in seen or not person.is_active or person.is_external:
+            continue
+        seen.add(person.pk)
+        if not visible_questions(person).filter(pk=question.pk).exists():
+            continue
+        chosen.append(Recipient(person, reason, named=person.pk in named_ids))
+    return chosen
+
+
+def _notified_before(question: Question, asker: User) -> list[Recipient]:
+    """Return who was notified of ``question`` when it was first asked."""
+    people = User.objects.filter(
+        notifications__subject_key=f"question:{question.pk}",
+        notifications__kind=Notification.Kind.QUESTION_ROUTED,
+    ).order_by("first_name", "last_name", "pk")
+    named_ids = set(visible_people(asker).values_list("pk", flat=True))
+    return [
+        Recipient(person, "notified earlier", named=person.pk in named_ids)
+        for person in people
+    ]
+
+
+@transaction.atomic
+def ask_and_route(
+    *, asker: User, context_key: str, title: str, body: str, record_ref: str = ""
+) -> AskOutcome:
+    """Post a question carrying the screen's context and notify who serves it.
+
+    An employee's question goes to the super-users of the screen's CRM
+    function. A customer's also goes to the sales representatives who serve
+    the customer (``_account_representatives``). Raises
+    ``UnknownContextError`` for an undeclared key, ``ValidationError`` for a
+    record the asker may not see or an empty title, and ``LookupError``
+    when no community takes the question. The same question asked again
+    within ``DUPLICATE_WINDOW`` returns the first, notifying nobody again.
     """
     chain = context_chain(context_key)
     context = chain[0]
-    crm_function = next(
+    function = routing_function(chain)
+    record_ref = clean_line(record_ref)
+    order = None
+    if record_ref:
+        order = (
+            visible_orders(asker)
+            .select_related("sales_rep")
+            .filter(number=record_ref)
+            .first()
+        )
+        if order is None:
+            raise ValidationError(
+                f"Order {record_ref!r} is not among the orders you can see: ask "
+                "from the order's own page."
+            )
+    # An employee's question lands in the community of the screen's own
+    # function; a portal screen's function only routes it.
+    screen_function = next(
         (item.crm_function for item in chain if item.crm_function), None
     )
-    record_ref = clean_line(record_ref)
-    if record_ref and not visible_orders(asker).filter(number=record_ref).exists():
-        raise ValidationError(
-            f"Order {record_ref!r} is not among the orders you can see: ask from "
-            "the order's own page."
-        )
-    community = community_for_question(asker=asker, crm_function=crm_function)
+    community = community_for_question(asker=asker, crm_function=screen_function)
 
     repeated = _recent_duplicate(
         asker=asker, title=title, context_key=context.key, record_ref=record_ref
     )
     if repeated is not None:
         logger.info("question asked twice, kept the first: question=%s", repeated.pk)
-        return repeated
+        return AskOutcome(repeated, _notified_before(repeated, asker), repeated=True)
 
     question = create_question(
         author=asker,
@@ -87,12 +241,12 @@ def ask_from_context(
         customer=asker.customer if asker.is_external else None,
     )
 
-    recipients = User.objects.filter(
-        super_user_assignments__crm_function=crm_function, is_active=True
-    ).exclude(pk=asker.pk)
+    recipients = _recipients(
+        asker=asker, question=question, function=function, order=order
+    )
     where = f" on {record_ref}" if record_ref else ""
     notify(
-        recipients=recipients,
+        recipients=[recipient.person for recipient in recipients],
         kind=Notification.Kind.QUESTION_ROUTED,
         actor=asker,
         message=f"{asker.display_name} asked{where}: {question.title}",
@@ -100,12 +254,26 @@ def ask_from_context(
         subject_key=f"question:{question.pk}",
     )
     logger.info(
-        "question asked from context: question=%s context=%s community=%s",
+        "question asked from context: question=%s context=%s community=%s notified=%s",
         question.pk,
         context.key,
         community.slug,
+        len(recipients),
     )
-    return question
+    return AskOutcome(question, recipients)
+
+
+def ask_from_context(
+    *, asker: User, context_key: str, title: str, body: str, record_ref: str = ""
+) -> Question:
+    """Post and route a question as ``ask_and_route`` does; return the question."""
+    return ask_and_route(
+        asker=asker,
+        context_key=context_key,
+        title=title,
+        body=body,
+        record_ref=record_ref,
+    ).question
 
 
 @transaction.atomic
@@ -154,7 +322,9 @@ def escalate_unanswered_questions(*, now: datetime | None = None) -> list[int]:
 
     A question asked from a CRM screen first goes to the function's
     super-users. When it has no answer ``ASK_ESCALATE_AFTER_MINUTES`` later,
-    the community's members who work in that CRM function are told, at
+    the community's members who work in that CRM function are told (for a
+    customer's question, the function's open community: see
+    ``escalation_community``), at
     most ``ASK_ESCALATION_MAX_RECIPIENTS`` of them (longest-standing members
     first); members of other functions are not, so a large community is not
     flooded. Each question is escalated once: running this again, or twice
@@ -190,13 +360,12 @@ def _escalate_one(question_id: int, cutoff: datetime) -> bool:
         return False
 
     chain = context_chain(question.context.key) if question.context else []
-    crm_function = next(
-        (item.crm_function for item in chain if item.crm_function), None
-    )
+    crm_function = routing_function(chain)
+    community = escalation_community(question, crm_function)
     # Customer accounts get no notification, because the question may be
     # another company's and the escalation asks colleagues for help.
     memberships = Membership.objects.filter(
-        community=question.community,
+        community=community,
         person__is_active=True,
         person__customer__isnull=True,
     ).exclude(person_id=question.author_id)
@@ -226,13 +395,35 @@ def _escalate_one(question_id: int, cutoff: datetime) -> bool:
         action="question.escalated",
         target=question,
         source=AuditEvent.Source.SYSTEM,
-        after={"community": question.community.slug, "notified": len(recipients)},
+        after={"community": community.slug, "notified": len(recipients)},
         reason=f"no answer within {settings.ASK_ESCALATE_AFTER_MINUTES} minutes",
     )
     logger.info(
         "question escalated to its community: question=%s community=%s notified=%s",
         question.pk,
-        question.community.slug,
+        community.slug,
         len(recipients),
     )
     return True
+
+
+def escalation_community(
+    question: Question, crm_function: CrmFunction | None
+) -> Community:
+    """Return the community whose members hear of an unanswered question.
+
+    An employee's question is escalated in its own community. A customer's
+    question lives in a customer community with few staff members. So it
+    goes to the open community of the function the portal screen concerns,
+    or stays in its own when that function has none.
+    """
+    if question.customer_id is None or crm_function is None:
+        return question.community
+    function_community = (
+        Community.objects.filter(
+            visibility=Community.Visibility.OPEN, crm_functions=crm_function
+        )
+        .order_by("id")
+        .first()
+    )
+    return function_community or question.community

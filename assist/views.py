@@ -1,6 +1,7 @@
 from datetime import datetime, time
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,10 +13,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import User
 from assist.embedding import allowed_origins, is_allowed_origin, normalize_origin
 from assist.forms import AskForm, AvailabilityForm, TokenForm
-from assist.selectors import UnknownContextError, build_help_panel
-from assist.services import ask_from_context, set_availability
+from assist.selectors import UnknownContextError, build_help_panel, context_chain
+from assist.services import (
+    AskOutcome,
+    ask_and_route,
+    escalation_community,
+    routing_function,
+    set_availability,
+)
 from assist.tokens import can_manage_all, issue_token, revoke_token, visible_tokens
 from core.http import AuthenticatedRequest
 
@@ -65,17 +73,64 @@ def panel(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+def _waiting_time(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def describe_routing(outcome: AskOutcome, asker: User) -> str:
+    """Say where the question went, who was notified, and what happens next.
+
+    It names only the people ``ask_and_route`` notified, so the asker is
+    never promised a notification that was not sent.
+    """
+    question = outcome.question
+    chain = context_chain(question.context.key) if question.context else []
+    function = routing_function(chain)
+    if outcome.repeated:
+        posted = f"You asked this a moment ago in {question.community.name}"
+    else:
+        posted = f"Posted to {question.community.name}"
+    if outcome.notified:
+        told = "; ".join(recipient.label for recipient in outcome.notified)
+        first = f"{posted}. Notified: {told}."
+    elif asker.is_external:
+        first = (
+            f"{posted}. Nobody could be notified directly, because no sales "
+            "representative or super-user is recorded for your account."
+        )
+    else:
+        function_name = function.name if function else "this screen"
+        first = (
+            f"{posted}. Nobody could be notified directly, because {function_name} "
+            "has no active super-user who can read it."
+        )
+
+    wait = _waiting_time(settings.ASK_ESCALATE_AFTER_MINUTES)
+    community = escalation_community(question, function)
+    if asker.is_external:
+        after = f"If nobody answers within {wait}, more of our colleagues are asked."
+    else:
+        after = (
+            f"If nobody answers within {wait}, colleagues in {community.name} "
+            "are asked."
+        )
+    return f"{first} {after}"
+
+
 @require_POST
 @login_required
 def ask(request: AuthenticatedRequest) -> HttpResponse:
     form = AskForm(request.POST)
     is_htmx = request.headers.get("HX-Request") == "true"
     error = ""
-    question = None
+    outcome = None
 
     if form.is_valid():
         try:
-            question = ask_from_context(
+            outcome = ask_and_route(
                 asker=request.user,
                 context_key=form.cleaned_data["context"],
                 title=form.cleaned_data["title"],
@@ -89,18 +144,21 @@ def ask(request: AuthenticatedRequest) -> HttpResponse:
     else:
         error = describe_form_errors(form)
 
+    confirmation = describe_routing(outcome, request.user) if outcome else ""
     if is_htmx:
-        status = 200 if question else 422
         return render(
             request,
             "assist/_ask_result.html",
-            {"question": question, "error": error, "form": form},
-            status=status,
+            {
+                "question": outcome.question if outcome else None,
+                "confirmation": confirmation,
+                "error": error,
+                "form": form,
+            },
+            status=200 if outcome else 422,
         )
-    if question:
-        messages.success(
-            request, "Your question was posted; the super-users have been notified."
-        )
+    if outcome:
+        messages.success(request, confirmation)
     else:
         messages.error(request, error)
     return redirect(_safe_next(request))
