@@ -203,14 +203,35 @@ FAQ_SEEDS: tuple[FaqSeed, ...] = (
         "off automatically, with the write-off recorded on the payment. Larger "
         "differences open a short-payment case.",
     ),
+    # Customer-visible entries are tagged on portal screens only: staff
+    # screens get the internal entries, and the portal gets help of its own.
     FaqSeed(
         "disputes",
-        ("reconciliation.order", "portal.order", "portal.problem"),
+        ("portal", "portal.order", "portal.problem"),
         "How do I report a problem with my delivery or invoice?",
         "Open the order and choose *Report a problem*, use *Ask from here*, or "
         "post in the Customer corner. "
         "Tell us the order number and what is wrong; we answer within one "
         "working day.",
+        customer_visible=True,
+    ),
+    FaqSeed(
+        "payments",
+        ("portal.statement",),
+        "My statement still shows an amount I have paid. Why?",
+        "A payment shows on the statement once our bank has received it and we "
+        "have matched it to your invoice. Quote the invoice number in the "
+        "payment reference so it matches at once. If the amount still shows a "
+        "few days after you paid, use *Ask from here* on this page.",
+        customer_visible=True,
+    ),
+    FaqSeed(
+        "disputes",
+        ("portal.case", "portal.problem"),
+        "What happens after I report a problem?",
+        "Your report opens a case with our team, and its page shows where it "
+        "stands. When we propose a resolution, such as a credit note, you can "
+        "accept it or reject it with a reason on that page.",
         customer_visible=True,
     ),
 )
@@ -288,7 +309,7 @@ DOCUMENT_SEEDS: tuple[DocumentSeed, ...] = (
     ),
     DocumentSeed(
         "disputes",
-        ("reconciliation.order", "portal.order", "portal.statement"),
+        ("portal", "portal.order", "portal.statement"),
         "Your orders, deliveries and invoices",
         "A guide for customers to the order pages.",
         "Each order shows what you ordered, what we shipped, what we invoiced "
