@@ -122,7 +122,7 @@ def _account_representatives(
     if asker.customer_id is None:
         return found
     if order is not None and order.sales_rep is not None:
-        found.append((order.sales_rep, f"sales representative for {order.number}"))
+        found.append((order.sales_rep, f"the sales representative for {order.number}"))
     party = (
         Party.objects.select_related("sales_rep", "parent__sales_rep")
         .filter(pk=asker.customer_id)
@@ -157,7 +157,7 @@ def _recipients(
             super_user_assignments__crm_function=function
         ).order_by("first_name", "last_name", "pk")
         candidates += [
-            (person, f"super-user for {function.name}") for person in super_users
+            (person, f"a super-user for {function.name}") for person in super_users
         ]
 
     named_ids = set(visible_people(asker).values_list("pk", flat=True))

@@ -67,9 +67,9 @@ def test_order_question_reaches_reps_and_super_user(
     assert routed_to(outcome.question) == ["janet", "rita", "sally"]
     assert [r.person for r in outcome.notified] == [sales_rep, account_rep, janet]
     assert [r.reason for r in outcome.notified] == [
-        "sales representative for 10651",
+        "the sales representative for 10651",
         "your account's sales representative",
-        "super-user for Order entry",
+        "a super-user for Order entry",
     ]
 
 
@@ -154,7 +154,7 @@ def test_customer_confirmation_names_visible_staff(
 
     assert (
         "Posted to Customer corner. Notified: Rita Tester (your account&#x27;s "
-        "sales representative); super-user for Payments. If nobody answers "
+        "sales representative); a super-user for Payments. If nobody answers "
         "within 2 hours, more of our colleagues are asked."
     ) in html
     assert "Petra" not in html
@@ -180,7 +180,7 @@ def test_staff_confirmation_names_super_users(
     )
 
     assert (
-        "Posted to Payments. Notified: Petra Tester (super-user for Payments). "
+        "Posted to Payments. Notified: Petra Tester (a super-user for Payments). "
         "If nobody answers within 2 hours, colleagues in Payments are asked."
     ) in html
 
