@@ -105,7 +105,7 @@ def test_reset_clears_results_and_keeps_case_numbers(learner):
     after = client.get(url).content.decode()
 
     assert response.status_code == 302
-    assert "found resolved with Credit note" in check_results_html(before)
+    assert "Found: resolved with Credit note." in check_results_html(before)
     assert check_results_html(after) == ""
     assert "Credit note." not in after
     assert re.findall(r'data-testid="case-number">(\d+)<', before) == ["1"]
