@@ -6,7 +6,8 @@ external entity is rejected before any expansion. The root must be a
 ``Document`` in a supported camt.053 namespace. Each ``Ntry`` becomes one
 ``StatementEntry``. One bad entry fails the whole file, with a message that
 names the statement and the entry: a missing amount, currency, credit/debit
-mark or booking date, or more decimals than the currency allows.
+mark or booking date, more decimals than the currency allows, an amount too
+large to store, or a statement id or IBAN longer than its field.
 """
 
 import re
@@ -18,13 +19,15 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from imports.limits import field_limit, money_too_large
+from imports.models import BankStatementLine
 from imports.reading import ImportFileError, check_size
 
 NAMESPACE_PATTERN = re.compile(
     r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0([2-8])"
 )
 SUPPORTED_VERSIONS = tuple(f"camt.053.001.0{n}" for n in range(2, 9))
-AMOUNT_PATTERN = re.compile(r"\d{1,18}(\.\d{1,5})?")
+AMOUNT_PATTERN = re.compile(r"[0-9]{1,18}(\.[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ class _Reader:
                 "Export the statement again."
             )
         iban = self.text(statement, "Acct/Id/IBAN")
+        _check_length(statement_id, "statement_id", "statement Id")
+        _check_length(iban, "account_iban", f"IBAN of statement {statement_id}")
         return [
             self.entry(entry, statement_id, iban, index, minor_units)
             for index, entry in enumerate(self.all(statement, "Ntry"), start=1)
@@ -262,7 +267,23 @@ def _amount(
             f'The {where} has amount "{text}", which is not above 0. Export the '
             "statement again."
         )
+    problem = money_too_large(amount, "the amount")
+    if problem is not None:
+        raise ImportFileError(
+            f"The {where} cannot be stored: {problem}. The file is rejected: ask "
+            "the bank for a corrected statement."
+        )
     return amount
+
+
+def _check_length(text: str, field_name: str, what: str) -> None:
+    limit = field_limit(BankStatementLine, field_name).max_length
+    if limit is not None and len(text) > limit:
+        raise ImportFileError(
+            f'The {what} "{text}" has {len(text)} characters, but at most {limit} '
+            "are stored. The file is rejected: ask the bank for a corrected "
+            "statement."
+        )
 
 
 def _date(text: str, where: str, element: str) -> date:

@@ -7,7 +7,7 @@ from django.db import models
 
 from imports.invoice_lines import line_amounts
 from imports.kinds import DocumentKind
-from imports.planning import DocumentPlan
+from imports.planning import DocumentPlan, order_line_subtotal
 from reconciliation.models import (
     Company,
     Currency,
@@ -21,7 +21,6 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import line_subtotal
 
 ZERO = Decimal(0)
 
@@ -83,12 +82,7 @@ def _create_order(
             qty_ordered=values["qty_ordered"],
             unit_price=values["unit_price"],
             discount_pct=discount,
-            subtotal=line_subtotal(
-                qty=values["qty_ordered"],
-                unit_price=values["unit_price"],
-                discount_pct=discount,
-                minor_units=currency.minor_units,
-            ),
+            subtotal=order_line_subtotal(values, minor_units=currency.minor_units),
             promised_date=header["promised_date"],
         )
         lines.append(

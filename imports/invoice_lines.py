@@ -9,10 +9,11 @@ derives the total from the lines.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from imports.kinds import DocumentKind, target_field
+from imports.limits import LINE_CONTEXT, money_too_large
 from imports.validation import ParsedRow, References, RowError, row_currency
 from reconciliation.models import SalesOrder, SalesOrderLine
 from reconciliation.money import format_money, line_subtotal, quantize_money
@@ -34,15 +35,16 @@ class LineAmounts:
 
 def line_amounts(values: dict[str, Any], *, minor_units: int) -> LineAmounts:
     """Return a line's subtotal and its tax, each rounded to the minor unit."""
-    subtotal = line_subtotal(
-        qty=values["qty"],
-        unit_price=values["unit_price"],
-        discount_pct=values.get("discount_pct", ZERO),
-        minor_units=minor_units,
-    )
-    tax = quantize_money(
-        subtotal * values.get("tax_rate", ZERO) / HUNDRED, minor_units=minor_units
-    )
+    with localcontext(LINE_CONTEXT):
+        subtotal = line_subtotal(
+            qty=values["qty"],
+            unit_price=values["unit_price"],
+            discount_pct=values.get("discount_pct", ZERO),
+            minor_units=minor_units,
+        )
+        tax = quantize_money(
+            subtotal * values.get("tax_rate", ZERO) / HUNDRED, minor_units=minor_units
+        )
     return LineAmounts(subtotal, tax)
 
 
@@ -60,6 +62,8 @@ def check_invoice_lines(
     order_lines: dict[int, SalesOrderLine] = {}
     for row in rows:
         row_errors = _check_line(row, column_names, order_lines)
+        if not row_errors and row.ok:
+            row_errors = _check_line_amounts(row, references, column_names)
         if row_errors:
             row.ok = False
             errors.extend(row_errors)
@@ -99,6 +103,30 @@ def _check_line(
     line_no = row.values.get("line_no")
     if isinstance(line_no, int):
         errors.extend(_check_order_line(row, line_no, column_names, order_lines))
+    return errors
+
+
+def _check_line_amounts(
+    row: ParsedRow, references: References, column_names: dict[str, str]
+) -> list[RowError]:
+    """Reject a line whose subtotal or tax does not fit a money field."""
+    minor_units = row_currency(row, references).minor_units
+    amounts = line_amounts(row.values, minor_units=minor_units)
+    errors: list[RowError] = []
+    for what, value in (
+        ("the line subtotal", amounts.subtotal),
+        ("the line tax", amounts.tax_amount),
+    ):
+        problem = money_too_large(value, what)
+        if problem is not None:
+            errors.append(
+                RowError(
+                    row.row,
+                    _column(column_names, "unit_price"),
+                    row.cells.get("unit_price", ""),
+                    f"{problem}. Correct the quantity, unit price or rates.",
+                )
+            )
     return errors
 
 

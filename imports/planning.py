@@ -8,12 +8,17 @@ agree on the header fields.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
 from typing import Any
 
 from imports.invoice_lines import check_invoice_lines, has_invoice_lines
 from imports.kinds import MULTI_ROW_KINDS, DocumentKind, target_fields
-from imports.validation import ParsedRow, References, RowError
+from imports.limits import LINE_CONTEXT, money_too_large
+from imports.validation import ParsedRow, References, RowError, row_currency
 from reconciliation.models import Invoice, Payment, SalesOrder, SalesOrderLine, Shipment
+from reconciliation.money import line_subtotal
+
+ZERO = Decimal(0)
 
 DOCUMENT_MODELS: dict[str, type[SalesOrder | Shipment | Invoice | Payment]] = {
     DocumentKind.ORDERS: SalesOrder,
@@ -109,6 +114,8 @@ def plan_documents(
         rows_total=len(rows),
     )
     _mark_existing(plan, references)
+    if kind == DocumentKind.ORDERS:
+        _check_order_amounts(plan, references, column_names)
     if kind == DocumentKind.SHIPMENTS:
         _resolve_order_lines(plan, column_names)
     if with_lines:
@@ -201,3 +208,57 @@ def _resolve_order_lines(plan: Plan, column_names: dict[str, str]) -> None:
                 row.ok = False
                 continue
             document.order_lines[row.row] = line
+
+
+def order_line_subtotal(values: dict[str, Any], *, minor_units: int) -> Decimal:
+    """Return an order line's subtotal, rounded to the minor unit."""
+    with localcontext(LINE_CONTEXT):
+        return line_subtotal(
+            qty=values["qty_ordered"],
+            unit_price=values["unit_price"],
+            discount_pct=values.get("discount_pct", ZERO),
+            minor_units=minor_units,
+        )
+
+
+def _check_order_amounts(
+    plan: Plan, references: References, column_names: dict[str, str]
+) -> None:
+    """Reject order lines and orders whose amounts do not fit a money field."""
+    for document in plan.new_documents:
+        total = ZERO
+        line_too_large = False
+        for row in document.rows:
+            if "qty_ordered" not in row.values or "unit_price" not in row.values:
+                continue
+            minor_units = row_currency(row, references).minor_units
+            subtotal = order_line_subtotal(row.values, minor_units=minor_units)
+            total += subtotal
+            problem = money_too_large(subtotal, "the line subtotal")
+            if problem is not None:
+                plan.errors.append(
+                    RowError(
+                        row.row,
+                        column_names["unit_price"],
+                        row.cells.get("unit_price", ""),
+                        f"{problem}. Correct the quantity or the unit price.",
+                    )
+                )
+                row.ok = False
+                line_too_large = True
+        if line_too_large:
+            # The line's own error says what to correct first.
+            continue
+        problem = money_too_large(total, f'the total of order "{document.number}"')
+        if problem is not None:
+            first = document.rows[0]
+            plan.errors.append(
+                RowError(
+                    first.row,
+                    column_names["unit_price"],
+                    first.cells.get("unit_price", ""),
+                    f"{problem}. Correct the quantities or unit prices, or split "
+                    "the order.",
+                )
+            )
+            first.ok = False

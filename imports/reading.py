@@ -8,6 +8,10 @@ cached values, after the archive is checked for macros and for an
 uncompressed size out of proportion to the upload. Both enforce
 ``IMPORT_MAX_FILE_BYTES`` and ``IMPORT_MAX_ROWS``.
 
+Every cell is cleaned with ``core.text.clean_line``: control characters
+(NUL included, which PostgreSQL cannot store in text) and invisible format
+characters are removed, and runs of whitespace become one space.
+
 Headers are matched as ``accounts.importing.normalize_header`` folds them, so
 " Order Number" and "order_number" are the same column.
 """
@@ -25,6 +29,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from accounts.importing import normalize_header
+from core.text import clean_line
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +134,9 @@ def read_csv(data: bytes) -> Table:
     try:
         for cells in reader:
             # Blank lines and rows of empty cells (Excel's ";;;;") carry nothing.
-            if any(cell.strip() for cell in cells):
-                rows.append((line, [cell.strip() for cell in cells]))
+            cleaned = [clean_line(cell) for cell in cells]
+            if any(cleaned):
+                rows.append((line, cleaned))
                 check_row_count(len(rows) - 1)
             line = reader.line_num + 1
     except csv.Error as error:
@@ -240,4 +246,4 @@ def cell_text(value: object) -> str:
     if isinstance(value, float):
         # repr gives the shortest text that reads back as the same float.
         return format(Decimal(repr(value)), "f")
-    return str(value).strip()
+    return clean_line(str(value))

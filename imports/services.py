@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 
 from accounts.models import User
 from commonplace.background import enqueue
@@ -324,6 +324,18 @@ def commit_file(*, source: ImportSource, sha256: str, actor: User) -> ImportBatc
         return _record_failure(
             batch,
             [f"The database rejected the import ({error}). Nothing was written."],
+            preview,
+        )
+    except DataError as error:
+        # A value the preview let through but a column cannot store.
+        logger.warning("imports.commit_failed source=%d error=%r", source.pk, error)
+        batch.pk = None
+        return _record_failure(
+            batch,
+            [
+                f"The database rejected a value of the file ({error}). Nothing was "
+                "written. Correct the value and upload the file again."
+            ],
             preview,
         )
     logger.info(

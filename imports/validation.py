@@ -13,13 +13,18 @@ from typing import Any
 
 from accounts.importing import normalize_header
 from imports.kinds import FieldType, TargetField, target_fields
+from imports.limits import (
+    FieldLimit,
+    significant_digits,
+    significant_digits_stored,
+    target_limit,
+    whole_digits,
+)
 from imports.models import ColumnMapping, ImportSource
 from imports.reading import ImportFileError, Table
 from reconciliation.models import Currency, Invoice, Party, Product, SalesOrder
 
 ISO_DATE = "%Y-%m-%d"
-RATE_DECIMALS = 4
-QUANTITY_DECIMALS = 4
 INVOICE_KINDS = {
     "invoice": Invoice.Kind.INVOICE,
     "credit_note": Invoice.Kind.CREDIT_NOTE,
@@ -62,6 +67,8 @@ class ColumnPlan:
     position: int
     date_format: str
     decimal_separator: str
+    # What the model field that the cell is written to can store.
+    limit: FieldLimit = field(default_factory=FieldLimit)
 
 
 class References:
@@ -130,6 +137,7 @@ def plan_columns(source: ImportSource, table: Table) -> list[ColumnPlan]:
                 decimal_separator=(
                     "." if table.file_format == "xlsx" else mapping.decimal_separator
                 ),
+                limit=target_limit(source.kind, target.name),
             )
         )
     return plans
@@ -173,6 +181,7 @@ def _parse_cell(plan: ColumnPlan, text: str, references: References) -> Any:
         return None
     match target.type:
         case FieldType.TEXT:
+            _check_length(text, plan)
             return text
         case FieldType.DATE:
             return parse_date(text, plan.date_format)
@@ -185,7 +194,7 @@ def _parse_cell(plan: ColumnPlan, text: str, references: References) -> Any:
                 )
             if quantity == 0:
                 raise CellError(f'quantity "{text}" is 0. Enter a positive quantity.')
-            _check_decimals(text, quantity, QUANTITY_DECIMALS, "quantity")
+            _check_digits(text, quantity, plan.limit, "quantity")
             return quantity
         case FieldType.RATE:
             rate = parse_decimal(text, plan.decimal_separator)
@@ -193,7 +202,7 @@ def _parse_cell(plan: ColumnPlan, text: str, references: References) -> Any:
                 raise CellError(
                     f'{target.label.lower()} "{text}" is negative. Enter 0 or more.'
                 )
-            _check_decimals(text, rate, RATE_DECIMALS, target.label.lower())
+            _check_digits(text, rate, plan.limit, target.label.lower())
             return rate
         case FieldType.MONEY:
             amount = parse_decimal(text, plan.decimal_separator)
@@ -202,16 +211,39 @@ def _parse_cell(plan: ColumnPlan, text: str, references: References) -> Any:
                     f'amount "{text}" is not positive. Enter an amount above 0; '
                     "import a credit note as an invoice of kind credit_note."
                 )
+            # The row's currency sets the decimals an amount may have.
+            _check_whole_digits(text, amount, plan.limit, "amount")
             return amount
         case FieldType.LINE_NO:
-            if not text.isdigit() or int(text) == 0:
-                raise CellError(
-                    f'line number "{text}" is not a whole number above 0. '
-                    "Enter the line number, such as 1."
-                )
-            return int(text)
+            return parse_line_number(text, plan.limit)
         case _:
             return _parse_reference(target, text, references)
+
+
+def parse_line_number(text: str, limit: FieldLimit) -> int:
+    """Read a line number of decimal digits, from 1 to the field's maximum."""
+    # isdecimal() admits exactly the digits int() reads, so "²" is rejected.
+    if not text.isdecimal() or int(text) == 0:
+        raise CellError(
+            f'line number "{text}" is not a whole number above 0. '
+            "Enter the line number, such as 1."
+        )
+    number = int(text)
+    if limit.max_value is not None and number > limit.max_value:
+        raise CellError(
+            f'line number "{text}" is more than {limit.max_value:,}, the largest '
+            "line number stored. Correct the line number."
+        )
+    return number
+
+
+def _check_length(text: str, plan: ColumnPlan) -> None:
+    limit = plan.limit.max_length
+    if limit is not None and len(text) > limit:
+        raise CellError(
+            f'{plan.target.label.lower()} "{text}" has {len(text):,} characters, '
+            f"but at most {limit} are stored. Shorten it."
+        )
 
 
 def _parse_reference(target: TargetField, text: str, references: References) -> Any:
@@ -302,11 +334,32 @@ def _decimals(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _check_decimals(text: str, value: Decimal, allowed: int, what: str) -> None:
-    if _decimals(value) > allowed:
+def _check_digits(text: str, value: Decimal, limit: FieldLimit, what: str) -> None:
+    """Raise when ``value`` has more digits before or after the point than fit."""
+    _check_whole_digits(text, value, limit, what)
+    allowed = limit.decimal_places
+    if allowed is not None and _decimals(value) > allowed:
         raise CellError(
             f'{what} "{text}" has {_decimals(value)} decimals; at most {allowed} '
             "are stored. Round it first."
+        )
+
+
+def _check_whole_digits(
+    text: str, value: Decimal, limit: FieldLimit, what: str
+) -> None:
+    whole = whole_digits(value)
+    if limit.whole_digits is not None and whole > limit.whole_digits:
+        raise CellError(
+            f'{what} "{text}" has {whole} digits before the decimal point, but at '
+            f"most {limit.whole_digits} are stored. Correct the {what}."
+        )
+    stored = significant_digits_stored()
+    significant = significant_digits(value)
+    if limit.whole_digits is not None and stored is not None and significant > stored:
+        raise CellError(
+            f'{what} "{text}" has {significant} significant digits, but this '
+            f"database (SQLite) stores {stored}. Round it to {stored} digits."
         )
 
 
