@@ -1,13 +1,14 @@
 """Forms for import sources, their column mappings and uploads."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
 from imports.kinds import FieldType, target_fields
 from imports.models import ColumnMapping, ImportSource
 from imports.reading import MACRO_EXTENSIONS
+from imports.selectors import import_companies
 
 FORMAT_EXTENSIONS = {
     ImportSource.FileFormat.CSV: (".csv", ".txt"),
@@ -33,6 +34,19 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ImportSource
         fields = ["name", "company", "kind", "file_format"]
+        error_messages = {
+            "company": {
+                "invalid_choice": (
+                    "Company %(value)s cannot receive imports: it is a practice "
+                    "sandbox or does not exist. Choose a company from the list."
+                )
+            }
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        company = cast(forms.ModelChoiceField, self.fields["company"])  # type: ignore[type-arg]
+        company.queryset = import_companies()
 
 
 class MappingForm(forms.Form):

@@ -207,6 +207,13 @@ def preview_file(*, source: ImportSource, sha256: str) -> Preview:
     """Read and check a staged upload without writing anything."""
     preview = Preview(source=source, sha256=sha256, file_name="")
     try:
+        if source.company.is_sandbox:
+            # Only the practice scenario writes into a learner's sandbox.
+            raise ImportFileError(
+                f'The source "{source.name}" imports into {source.company.name}, '
+                "a practice sandbox, which takes no imports. Create a source for "
+                "a real company."
+            )
         preview.already_imported = committed_batch(source, _checked_sha256(sha256))
         if preview.already_imported is not None:
             # Nothing of the file would be written, so it is not read again.
