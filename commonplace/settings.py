@@ -284,6 +284,10 @@ PORTAL_MAX_REQUEST_BYTES = env_int(
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 10 * 1024 * 1024, minimum=1)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
 IMPORT_PREVIEW_ROWS = env_int("IMPORT_PREVIEW_ROWS", 20, minimum=1)
+# An upload request body larger than this gets 413 before it is read.
+IMPORT_MAX_REQUEST_BYTES = env_int(
+    "IMPORT_MAX_REQUEST_BYTES", IMPORT_MAX_FILE_BYTES + 1024 * 1024, minimum=1
+)
 # Uploads wait here between preview and commit, named by their SHA-256.
 IMPORT_STAGING_DIR = Path(env_str("IMPORT_STAGING_DIR", str(VAR_DIR / "imports")))
 # Run the matching pass for the company after each committed import.

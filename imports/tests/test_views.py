@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role
@@ -247,3 +248,61 @@ def test_statement_upload_shows_entries_and_commits(client, clerk, bank_source):
     ]
     assert f"BS{batch.pk}-1".encode() in response.content
     assert Payment.objects.get().number == f"BS{batch.pk}-1"
+
+
+def csrf_client(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def csrf_token(client, url):
+    return client.get(url).context["csrf_token"]
+
+
+def test_upload_over_request_limit_answers_413_unread(
+    clerk, payments_source, settings, staging_dir
+):
+    settings.IMPORT_MAX_REQUEST_BYTES = 1000
+    client = csrf_client(clerk)
+    url = reverse("imports:upload", args=[payments_source.pk])
+    rows = "".join(f"P-{n},ALFKI,2024-03-01,USD,1.00,x\n" for n in range(60))
+    data = ("Payment,Customer,Date,Currency,Amount,Reference\n" + rows).encode()
+
+    response = client.post(
+        url,
+        {
+            "csrfmiddlewaretoken": csrf_token(client, url),
+            "file": SimpleUploadedFile("p.csv", data),
+        },
+    )
+
+    size = int(response.wsgi_request.META["CONTENT_LENGTH"])
+    assert size > 2000
+    assert response.status_code == 413
+    assert (
+        f"The upload is {size} bytes, more than the limit of 1000 bytes "
+        "(IMPORT_MAX_REQUEST_BYTES). Nothing was read or stored."
+    ) in response.content.decode()
+    # Neither the CSRF check nor the form read the body.
+    assert response.wsgi_request._read_started is False
+    assert not staging_dir.exists() or list(staging_dir.iterdir()) == []
+
+
+def test_upload_under_request_limit_still_checks_csrf(clerk, payments_source):
+    client = csrf_client(clerk)
+    url = reverse("imports:upload", args=[payments_source.pk])
+    data = b"Payment,Customer,Date,Currency,Amount,Reference\nP-1,ALFKI,2024-03-01,USD,1.00,x\n"
+
+    refused = client.post(url, {"file": SimpleUploadedFile("p.csv", data)})
+    accepted = client.post(
+        url,
+        {
+            "csrfmiddlewaretoken": csrf_token(client, url),
+            "file": SimpleUploadedFile("p.csv", data),
+        },
+    )
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 302
+    assert accepted["Location"].startswith(f"/imports/sources/{payments_source.pk}/")
