@@ -20,9 +20,11 @@ import codecs
 import csv
 import io
 import logging
+import math
 import re
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -53,6 +55,9 @@ class Table:
     file_format: str
     encoding: str = ""
     delimiter: str = ""
+    # Problems the reader found in single cells, by row number and position:
+    # a workbook formula without a saved value, or a number that is NaN.
+    cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def column_index(self) -> dict[str, int]:
         """Return the position of each normalized header, the first one wins."""
@@ -205,30 +210,86 @@ def check_xlsx_archive(data: bytes, *, file_name: str) -> None:
 
 
 def read_xlsx(data: bytes, *, file_name: str) -> Table:
+    check_xlsx_archive(data, file_name=file_name)
+    rows: list[tuple[int, list[str]]] = []
+    problems: dict[tuple[int, int], str] = {}
+    empty: set[tuple[int, int]] = set()
+    for number, values in _sheet_rows(data, file_name, data_only=True):
+        cells = [cell_text(value) for value in values]
+        if not any(cells):
+            continue
+        rows.append((number, cells))
+        check_row_count(len(rows) - 1)
+        for position, value in enumerate(values):
+            if value is None:
+                empty.add((number, position))
+            elif isinstance(value, float) and not math.isfinite(value):
+                problems[(number, position)] = (
+                    f'the cell holds "{cells[position]}", which is not a number. '
+                    "Enter a number."
+                )
+    if empty:
+        problems.update(_formulas_without_values(data, file_name, empty))
+    header, data_rows = _split_header(rows)
+    return Table(
+        header=header, rows=data_rows, file_format="xlsx", cell_problems=problems
+    )
+
+
+def _sheet_rows(
+    data: bytes, file_name: str, *, data_only: bool
+) -> Iterator[tuple[int, tuple[object, ...]]]:
+    """Yield the row number and the values of each row of the first sheet.
+
+    With ``data_only`` a formula cell reads as the value the spreadsheet
+    program saved with it, else as the formula text.
+    """
     # Imported here so that reading CSV files does not load openpyxl.
     from openpyxl import load_workbook
 
-    check_xlsx_archive(data, file_name=file_name)
+    number = 0
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+        try:
+            sheet = workbook.worksheets[0]
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, values
+        finally:
+            workbook.close()
     except Exception as error:  # openpyxl raises many types for a broken file.
         logger.info("imports.xlsx_unreadable file=%s error=%r", file_name, error)
+        where = f" after row {number}" if number else ""
         raise ImportFileError(
-            f'"{file_name}" cannot be read as an Excel workbook ({error}). '
-            "Open it in Excel and save it again as .xlsx."
+            f'"{file_name}" cannot be read as an Excel workbook{where} ({error}). '
+            "A number cell may hold text such as NaN. Open it in a spreadsheet "
+            "program and save it again as .xlsx."
         ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [cell_text(value) for value in values]
-            if any(cells):
-                rows.append((number, cells))
-                check_row_count(len(rows) - 1)
-    finally:
-        workbook.close()
-    header, data_rows = _split_header(rows)
-    return Table(header=header, rows=data_rows, file_format="xlsx")
+
+
+def _formulas_without_values(
+    data: bytes, file_name: str, empty: set[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    """Explain the empty cells that hold a formula but no saved value.
+
+    openpyxl does not compute formulas. A file written by a program that
+    does not save the results (openpyxl itself, many export scripts) has
+    formulas whose value is missing.
+    """
+    last_row = max(number for number, _ in empty)
+    problems: dict[tuple[int, int], str] = {}
+    for number, values in _sheet_rows(data, file_name, data_only=False):
+        if number > last_row:
+            break
+        for position, value in enumerate(values):
+            if (number, position) not in empty:
+                continue
+            if isinstance(value, str) and value.startswith("="):
+                problems[(number, position)] = (
+                    f'the cell holds the formula "{value}" but no saved value. Open '
+                    "the file in a spreadsheet program and save it, or paste the "
+                    "values in place of the formulas."
+                )
+    return problems
 
 
 def cell_text(value: object) -> str:

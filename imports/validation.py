@@ -156,6 +156,11 @@ def parse_rows(
         for plan in plans:
             text = cells[plan.position] if plan.position < len(cells) else ""
             row.cells[plan.target.name] = text
+            problem = table.cell_problems.get((number, plan.position))
+            if problem is not None:
+                errors.append(RowError(number, plan.column, text, problem))
+                row.ok = False
+                continue
             try:
                 value = _parse_cell(plan, text, references)
             except CellError as error:

@@ -449,3 +449,90 @@ def test_commit_runs_matching_after_the_transaction(
     assert list(Discrepancy.objects.values_list("code", "payment__number")) == [
         ("UNAPPLIED_PAYMENT", "P-1")
     ]
+
+
+def xlsx_payments_source(company, clerk):
+    return make_source(
+        company,
+        clerk,
+        "payments",
+        file_format="xlsx",
+        mapping={
+            "number": "Payment",
+            "party": "Customer",
+            "value_date": "Date",
+            "amount": "Amount",
+        },
+    )
+
+
+def payments_workbook(amount: object) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Payment", "Customer", "Date", "Amount"])
+    sheet.append(["P-1", "ALFKI", date(2024, 3, 5), amount])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def with_cell_value(workbook: bytes, old: bytes, new: bytes) -> bytes:
+    """Return ``workbook`` with a value element of its first sheet replaced."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert old in content
+                content = content.replace(old, new)
+            target.writestr(info, content)
+    return buffer.getvalue()
+
+
+def test_xlsx_formula_without_saved_value(company, clerk, parties):
+    # openpyxl saves a formula without computing it, as many export scripts do.
+    source = xlsx_payments_source(company, clerk)
+    data = payments_workbook("=10+5")
+
+    assert preview(source, data, name="p.xlsx").errors == [
+        'Row 2, column "Amount": the cell holds the formula "=10+5" but no saved '
+        "value. Open the file in a spreadsheet program and save it, or paste the "
+        "values in place of the formulas."
+    ]
+
+
+def test_xlsx_formula_with_saved_value_imports_it(company, clerk, parties):
+    source = xlsx_payments_source(company, clerk)
+    data = with_cell_value(
+        payments_workbook("=10+5"), b"<f>10+5</f><v />", b"<f>10+5</f><v>15</v>"
+    )
+
+    batch = commit(source, data, clerk, name="p.xlsx")
+
+    assert batch.status == ImportBatch.Status.COMMITTED
+    assert Payment.objects.get().amount == Decimal("15.00")
+
+
+def test_xlsx_infinite_number_is_not_a_number(company, clerk, parties):
+    source = xlsx_payments_source(company, clerk)
+    data = with_cell_value(payments_workbook(12.5), b"<v>12.5</v>", b"<v>1e400</v>")
+
+    assert preview(source, data, name="p.xlsx").errors == [
+        'Row 2, column "Amount": the cell holds "Infinity", which is not a number. '
+        "Enter a number."
+    ]
+
+
+def test_xlsx_nan_cell_rejects_the_file(company, clerk, parties):
+    source = xlsx_payments_source(company, clerk)
+    data = with_cell_value(payments_workbook(12.5), b"<v>12.5</v>", b"<v>NaN</v>")
+
+    assert preview(source, data, name="p.xlsx").errors == [
+        '"p.xlsx" cannot be read as an Excel workbook after row 1 (invalid literal '
+        "for int() with base 10: 'NaN'). A number cell may hold text such as NaN. "
+        "Open it in a spreadsheet program and save it again as .xlsx."
+    ]
+    batch = commit(source, data, clerk, name="p.xlsx")
+    assert batch.status == ImportBatch.Status.FAILED
+    assert Payment.objects.count() == 0
