@@ -276,11 +276,11 @@ def _amount(
     return amount
 
 
-def _check_length(text: str, field_name: str, what: str) -> None:
+def _check_length(text: str, field_name: str, label: str) -> None:
     limit = field_limit(BankStatementLine, field_name).max_length
     if limit is not None and len(text) > limit:
         raise ImportFileError(
-            f'The {what} "{text}" has {len(text)} characters, but at most {limit} '
+            f'The {label} "{text}" has {len(text)} characters, but at most {limit} '
             "are stored. The file is rejected: ask the bank for a corrected "
             "statement."
         )

@@ -113,11 +113,11 @@ def _check_line_amounts(
     minor_units = row_currency(row, references).minor_units
     amounts = line_amounts(row.values, minor_units=minor_units)
     errors: list[RowError] = []
-    for what, value in (
+    for label, value in (
         ("the line subtotal", amounts.subtotal),
         ("the line tax", amounts.tax_amount),
     ):
-        problem = money_too_large(value, what)
+        problem = money_too_large(value, label)
         if problem is not None:
             errors.append(
                 RowError(

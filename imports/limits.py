@@ -69,7 +69,7 @@ TARGET_MODEL_FIELDS: dict[str, dict[str, tuple[type[models.Model], str]]] = {
 
 @dataclass(frozen=True)
 class FieldLimit:
-    """What one model field stores; ``None`` where the field sets no such limit."""
+    """The storage limits of one model field; ``None`` where it sets none."""
 
     max_length: int | None = None
     max_digits: int | None = None
@@ -126,26 +126,26 @@ def significant_digits(value: Decimal) -> int:
 # Line subtotals, tax amounts and order totals are computed from the cells,
 # then stored in money fields like this one.
 MONEY_LIMIT = field_limit(SalesOrderLine, "subtotal")
-# A quantity times a unit price times a discount factor has up to about 45
-# significant digits. Decimal's default precision of 28 would round it, and
+# A quantity (16 digits) times a unit price (18) times a discount factor (7)
+# has up to 41 significant digits. Decimal's default precision of 28 would round it, and
 # quantize would then raise InvalidOperation, so line amounts use this one.
 LINE_CONTEXT = Context(prec=60)
 
 
-def money_too_large(value: Decimal, what: str) -> str | None:
+def money_too_large(value: Decimal, label: str) -> str | None:
     """Return why ``value`` does not fit a money field, or ``None`` when it fits."""
     whole = whole_digits(value)
     limit = MONEY_LIMIT.whole_digits
     if limit is not None and whole > limit:
         return (
-            f"{what} is {value:f}, which has {whole} digits before the decimal "
+            f"{label} is {value:f}, which has {whole} digits before the decimal "
             f"point, but at most {limit} are stored"
         )
     stored = significant_digits_stored()
     significant = significant_digits(value)
     if stored is not None and significant > stored:
         return (
-            f"{what} is {value:f}, which has {significant} significant digits, but "
+            f"{label} is {value:f}, which has {significant} significant digits, but "
             f"this database (SQLite) stores {stored}"
         )
     return None

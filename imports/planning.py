@@ -247,7 +247,7 @@ def _check_order_amounts(
                 row.ok = False
                 line_too_large = True
         if line_too_large:
-            # The line's own error says what to correct first.
+            # The line's own error names what to correct first.
             continue
         problem = money_too_large(total, f'the total of order "{document.number}"')
         if problem is not None:

@@ -225,7 +225,7 @@ def read_xlsx(data: bytes, *, file_name: str) -> Table:
                 empty.add((number, position))
             elif isinstance(value, float) and not math.isfinite(value):
                 problems[(number, position)] = (
-                    f'the cell holds "{cells[position]}", which is not a number. '
+                    f'the cell contains "{cells[position]}", which is not a number. '
                     "Enter a number."
                 )
     if empty:
@@ -269,7 +269,7 @@ def _sheet_rows(
 def _formulas_without_values(
     data: bytes, file_name: str, empty: set[tuple[int, int]]
 ) -> dict[tuple[int, int], str]:
-    """Explain the empty cells that hold a formula but no saved value.
+    """Explain the empty cells that contain a formula but no saved value.
 
     openpyxl does not compute formulas. A file written by a program that
     does not save the results (openpyxl itself, many export scripts) has
@@ -285,7 +285,7 @@ def _formulas_without_values(
                 continue
             if isinstance(value, str) and value.startswith("="):
                 problems[(number, position)] = (
-                    f'the cell holds the formula "{value}" but no saved value. Open '
+                    f'the cell contains the formula "{value}" but no saved value. Open '
                     "the file in a spreadsheet program and save it, or paste the "
                     "values in place of the formulas."
                 )

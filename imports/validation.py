@@ -67,7 +67,7 @@ class ColumnPlan:
     position: int
     date_format: str
     decimal_separator: str
-    # What the model field that the cell is written to can store.
+    # The storage limits of the model field that the cell is written to.
     limit: FieldLimit = field(default_factory=FieldLimit)
 
 
@@ -339,31 +339,31 @@ def _decimals(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _check_digits(text: str, value: Decimal, limit: FieldLimit, what: str) -> None:
+def _check_digits(text: str, value: Decimal, limit: FieldLimit, label: str) -> None:
     """Raise when ``value`` has more digits before or after the point than fit."""
-    _check_whole_digits(text, value, limit, what)
+    _check_whole_digits(text, value, limit, label)
     allowed = limit.decimal_places
     if allowed is not None and _decimals(value) > allowed:
         raise CellError(
-            f'{what} "{text}" has {_decimals(value)} decimals; at most {allowed} '
+            f'{label} "{text}" has {_decimals(value)} decimals; at most {allowed} '
             "are stored. Round it first."
         )
 
 
 def _check_whole_digits(
-    text: str, value: Decimal, limit: FieldLimit, what: str
+    text: str, value: Decimal, limit: FieldLimit, label: str
 ) -> None:
     whole = whole_digits(value)
     if limit.whole_digits is not None and whole > limit.whole_digits:
         raise CellError(
-            f'{what} "{text}" has {whole} digits before the decimal point, but at '
-            f"most {limit.whole_digits} are stored. Correct the {what}."
+            f'{label} "{text}" has {whole} digits before the decimal point, but at '
+            f"most {limit.whole_digits} are stored. Correct the {label}."
         )
     stored = significant_digits_stored()
     significant = significant_digits(value)
     if limit.whole_digits is not None and stored is not None and significant > stored:
         raise CellError(
-            f'{what} "{text}" has {significant} significant digits, but this '
+            f'{label} "{text}" has {significant} significant digits, but this '
             f"database (SQLite) stores {stored}. Round it to {stored} digits."
         )
 

@@ -496,7 +496,7 @@ def test_xlsx_formula_without_saved_value(company, clerk, parties):
     data = payments_workbook("=10+5")
 
     assert preview(source, data, name="p.xlsx").errors == [
-        'Row 2, column "Amount": the cell holds the formula "=10+5" but no saved '
+        'Row 2, column "Amount": the cell contains the formula "=10+5" but no saved '
         "value. Open the file in a spreadsheet program and save it, or paste the "
         "values in place of the formulas."
     ]
@@ -519,7 +519,7 @@ def test_xlsx_infinite_number_is_not_a_number(company, clerk, parties):
     data = with_cell_value(payments_workbook(12.5), b"<v>12.5</v>", b"<v>1e400</v>")
 
     assert preview(source, data, name="p.xlsx").errors == [
-        'Row 2, column "Amount": the cell holds "Infinity", which is not a number. '
+        'Row 2, column "Amount": the cell contains "Infinity", which is not a number. '
         "Enter a number."
     ]
 

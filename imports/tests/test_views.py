@@ -294,7 +294,7 @@ def test_upload_under_request_limit_still_checks_csrf(clerk, payments_source):
     url = reverse("imports:upload", args=[payments_source.pk])
     data = b"Payment,Customer,Date,Currency,Amount,Reference\nP-1,ALFKI,2024-03-01,USD,1.00,x\n"
 
-    refused = client.post(url, {"file": SimpleUploadedFile("p.csv", data)})
+    rejected = client.post(url, {"file": SimpleUploadedFile("p.csv", data)})
     accepted = client.post(
         url,
         {
@@ -303,6 +303,6 @@ def test_upload_under_request_limit_still_checks_csrf(clerk, payments_source):
         },
     )
 
-    assert refused.status_code == 403
+    assert rejected.status_code == 403
     assert accepted.status_code == 302
     assert accepted["Location"].startswith(f"/imports/sources/{payments_source.pk}/")
