@@ -6,16 +6,19 @@ key). The version lives in the database and is bumped in the same
 transaction as the change, so no process serves a panel older than the last
 committed change, even with a per-process cache.
 
+The models watched are those ``assist.selectors`` declares the panel reads
+(``PANEL_READS``) or depends on (``PANEL_DEPENDS_ON``), so a change to a
+question, an accepted answer or a community's visibility shows at once.
+
 NOTE: ``QuerySet.update()`` and ``bulk_create()`` send no signals. Code that
-changes FAQ entries, documents, contexts or super-users that way must call
-``bump_help_version()`` itself.
+changes a watched model that way must call ``bump_help_version()`` itself.
 """
 
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from assist.models import HelpContentVersion
@@ -67,30 +70,32 @@ def _bump_on_person_change(
     bump_help_version()
 
 
-def connect_invalidation() -> None:
-    from accounts.models import CrmFunction, SuperUserAssignment, User
-    from answers.models import FaqEntry
-    from assist.models import Availability, HelpContext
-    from library.models import Document
+def watched_models() -> tuple[type[Model], ...]:
+    """Return the models whose changes empty every cached panel.
 
-    watched = (
-        FaqEntry,
-        Document,
-        SuperUserAssignment,
-        HelpContext,
-        CrmFunction,
-        Availability,
-    )
-    for model in watched:
-        post_save.connect(
-            _bump_on_change, sender=model, dispatch_uid=f"help-{model.__name__}"
-        )
+    They are the models the panel reads and those whose changes reach what
+    it reads, as ``assist.selectors`` declares them next to the panel's
+    statements.
+    """
+    from assist.selectors import PANEL_DEPENDS_ON, PANEL_READS
+
+    return (*PANEL_READS, *PANEL_DEPENDS_ON)
+
+
+def connect_invalidation() -> None:
+    from accounts.models import User
+
+    for model in watched_models():
+        name = model._meta.label
+        if model._meta.auto_created:
+            # A many-to-many link table: ``add()``, ``remove()``, ``set()``
+            # and ``clear()`` send m2m_changed, not post_save.
+            m2m_changed.connect(
+                _bump_on_change, sender=model, dispatch_uid=f"help-m2m-{name}"
+            )
+            continue
+        on_save = _bump_on_person_change if model is User else _bump_on_change
+        post_save.connect(on_save, sender=model, dispatch_uid=f"help-{name}")
         post_delete.connect(
-            _bump_on_change, sender=model, dispatch_uid=f"help-del-{model.__name__}"
+            _bump_on_change, sender=model, dispatch_uid=f"help-del-{name}"
         )
-    for through in (FaqEntry.contexts.through, Document.contexts.through):
-        m2m_changed.connect(
-            _bump_on_change, sender=through, dispatch_uid=f"help-m2m-{through.__name__}"
-        )
-    post_save.connect(_bump_on_person_change, sender=User, dispatch_uid="help-user")
-    post_delete.connect(_bump_on_change, sender=User, dispatch_uid="help-del-user")

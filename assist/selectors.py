@@ -19,18 +19,51 @@ from django.utils import timezone
 
 from accounts.models import CrmFunction, SuperUserAssignment, User
 from accounts.permissions import Viewer
-from answers.models import FaqEntry
+from answers.models import Answer, AnswerVote, FaqEntry, Question
 from answers.selectors import visible_faq_entries, visible_questions_outside_private
 from assist.caching import cached_panel
 from assist.contexts import DECLARED_KEYS
 from assist.models import Availability, HelpContext
 from assist.ranking import ItemSource, PanelRead
 from assist.rules import compiled_rule
+from communities.models import Community, Membership
 from core.queries import Statement, fetch_together
 from library.models import Document
 from library.selectors import visible_documents
 
 MAX_SHOWN_KEY = 120
+
+# The models whose tables the panel's statements read, for every audience.
+# ``assist.caching`` empties every cached panel when a row of one of them
+# changes, and a test checks this list against the SQL the panel runs.
+PANEL_READS: tuple[type[Model], ...] = (
+    HelpContext,
+    CrmFunction,
+    User,
+    SuperUserAssignment,
+    Availability,
+    FaqEntry,
+    FaqEntry.contexts.through,
+    FaqEntry.learner_groups.through,
+    Document,
+    Document.contexts.through,
+    Document.learner_groups.through,
+    Question,
+    Community,
+)
+
+# Models the panel does not read but whose changes reach what it reads
+# without a signal on the read model. Database triggers copy Answer.score,
+# which a vote changes with ``update()``, to ``Question.accepted_score``.
+# Deleting an answer sets ``Question.accepted_answer`` to NULL with an
+# UPDATE statement, not ``Question.save()``.
+PANEL_DEPENDS_ON: tuple[type[Model], ...] = (Answer, AnswerVote)
+
+# Tables the panel reads whose changes cannot change any panel, so the
+# cache does not watch them. Memberships decide only which private
+# communities an employee reads, and the panel leaves private communities
+# out (``visible_questions_outside_private``).
+PANEL_READS_UNWATCHED: tuple[type[Model], ...] = (Membership,)
 
 
 class UnknownContextError(LookupError):
