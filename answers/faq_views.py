@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,6 +28,7 @@ from answers.services import (
     record_release,
 )
 from core.http import AuthenticatedRequest
+from core.numbers import InvalidNumberError, parse_positive_int
 from social.models import Comment, Post
 from social.selectors import access_comment, access_post
 
@@ -61,14 +62,22 @@ def faq_detail(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
 
 
 def _source_from_query(request: AuthenticatedRequest) -> Post | Comment:
-    """Return the post or comment named by ``?post=`` or ``?comment=``, if visible."""
+    """Return the post or comment named by ``?post=`` or ``?comment=``, if visible.
+
+    Raises InvalidNumberError when the id is not a number.
+    """
     raw_post = request.GET.get("post", "")
     raw_comment = request.GET.get("comment", "")
-    if raw_post.isdigit() and not raw_comment:
-        return access_post(request.user, int(raw_post))
-    if raw_comment.isdigit() and not raw_post:
-        return access_comment(request.user, int(raw_comment))
+    if raw_post and not raw_comment:
+        return access_post(request.user, parse_positive_int(raw_post, name="post"))
+    if raw_comment and not raw_post:
+        comment_id = parse_positive_int(raw_comment, name="comment")
+        return access_comment(request.user, comment_id)
     raise Http404("Name one post (?post=ID) or one comment (?comment=ID).")
+
+
+def _bad_request(error: InvalidNumberError) -> HttpResponse:
+    return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
 
 
 @require_GET
@@ -79,7 +88,10 @@ def faq_source_link(request: AuthenticatedRequest) -> HttpResponse:
     The post page loads it with htmx, so the check for FAQ curators costs
     the post page no query.
     """
-    source = _source_from_query(request)
+    try:
+        source = _source_from_query(request)
+    except InvalidNumberError as error:
+        return _bad_request(error)
     return render(
         request,
         "answers/_faq_source_link.html",
@@ -90,7 +102,10 @@ def faq_source_link(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def faq_new(request: AuthenticatedRequest) -> HttpResponse:
     """Make an FAQ entry from the post or comment named in the query string."""
-    source = _source_from_query(request)
+    try:
+        source = _source_from_query(request)
+    except InvalidNumberError as error:
+        return _bad_request(error)
     if request.user.is_external:
         raise PermissionDenied("Customer accounts cannot curate the FAQ.")
     if request.method != "POST":

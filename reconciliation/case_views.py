@@ -19,6 +19,7 @@ from accounts.models import User
 from assist.contexts import case_inbox_context_key, order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
+from core.numbers import InvalidNumberError, parse_positive_int
 from reconciliation import approvals, cases
 from reconciliation.models import (
     Approval,
@@ -196,9 +197,19 @@ def case_move(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 def case_assign(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(request.user, case_id)
     raw = request.POST.get("assignee", "")
-    assignee = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
-    if assignee is None:
+    if not raw:
         messages.error(request, "Pick a person to assign the case to.")
+        return _back(case.pk)
+    try:
+        assignee_id = parse_positive_int(raw, name="assignee", expected="a person's id")
+    except InvalidNumberError as error:
+        messages.error(request, str(error))
+        return _back(case.pk)
+    assignee = User.objects.filter(pk=assignee_id).first()
+    if assignee is None:
+        messages.error(
+            request, f"No person has the id {assignee_id}: pick one from the list."
+        )
         return _back(case.pk)
     return _run(
         request,

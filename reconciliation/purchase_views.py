@@ -8,6 +8,7 @@ cannot see), parses the form and calls one service in ``purchase_work``.
 
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from assist.contexts import order_context_key
 from core.http import AuthenticatedRequest
+from core.numbers import InvalidNumberError, parse_positive_int
 from reconciliation import purchase_selectors as selectors
 from reconciliation import purchase_work, work
 from reconciliation.purchase_selectors import (
@@ -58,15 +60,26 @@ def purchase_order_list(request: AuthenticatedRequest) -> HttpResponse:
     _require_purchasing(request)
     params = request.GET
     raw_vendor = params.get("vendor", "")
+    vendor_id = None
+    vendor_invalid = False
+    if raw_vendor:
+        try:
+            vendor_id = parse_positive_int(
+                raw_vendor, name="vendor", expected="a vendor id"
+            )
+        except InvalidNumberError as error:
+            # The list shows all vendors' orders, under the message.
+            messages.error(request, str(error))
+            vendor_invalid = True
     filters = PurchaseOrderFilters(
         receipt_state=_choice(params.get("receipt", ""), ReceiptState.CHOICES),
-        vendor_id=int(raw_vendor) if raw_vendor.isdigit() else None,
+        vendor_id=vendor_id,
         match_status=_choice(params.get("match", ""), MatchStatus.CHOICES),
         search=params.get("q", "")[:100],
     )
     orders = selectors.list_purchase_orders(request.user, filters)
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(params.get("page"))
-    return _page(
+    response = _page(
         request,
         "reconciliation/work/purchase_orders.html",
         LIST_CONTEXT,
@@ -81,6 +94,9 @@ def purchase_order_list(request: AuthenticatedRequest) -> HttpResponse:
             "vendors": list(selectors.list_vendors(request.user)),
         },
     )
+    if vendor_invalid:
+        response.status_code = 400
+    return response
 
 
 @login_required

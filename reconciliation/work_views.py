@@ -20,6 +20,7 @@ from accounts.models import Role, User
 from assist.contexts import order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
+from core.numbers import InvalidNumberError, parse_positive_int
 from reconciliation import cases, work
 from reconciliation.case_views import figure_currency
 from reconciliation.models import Discrepancy, Payment
@@ -132,13 +133,19 @@ def record_shipment(request: AuthenticatedRequest, number: str) -> HttpResponse:
 def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
     _require(request.user, Role.WAREHOUSE)
     order = access_order(request.user, number)
-    raw_line = request.POST.get("line", "")
+    try:
+        line_no = parse_positive_int(
+            request.POST.get("line", ""), name="line", expected="an order line number"
+        )
+    except InvalidNumberError as error:
+        messages.error(request, str(error))
+        return _back_to_fulfilment(order.number)
 
     def action() -> object:
         return work.report_shortage(
             actor=request.user,
             order=order,
-            line_no=int(raw_line) if raw_line.isdigit() else 0,
+            line_no=line_no,
             qty_missing=work.parse_decimal(
                 request.POST.get("qty", ""), label="Short quantity"
             ),
@@ -275,20 +282,28 @@ def cash_application(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def apply_cash(request: AuthenticatedRequest) -> HttpResponse:
     _require(request.user, Role.FINANCE_CLERK)
-    payment_id = request.POST.get("payment", "")
-    invoice_id = request.POST.get("invoice", "")
+    url = reverse("reconciliation:work_cash")
+    try:
+        payment_id = parse_positive_int(
+            request.POST.get("payment", ""), name="payment", expected="a payment id"
+        )
+        invoice_id = parse_positive_int(
+            request.POST.get("invoice", ""), name="invoice", expected="an invoice id"
+        )
+    except InvalidNumberError as error:
+        messages.error(request, str(error))
+        return redirect(url)
     _run(
         request,
         lambda: work.apply_cash(
             actor=request.user,
-            payment_id=int(payment_id) if payment_id.isdigit() else 0,
-            invoice_id=int(invoice_id) if invoice_id.isdigit() else 0,
+            payment_id=payment_id,
+            invoice_id=invoice_id,
             amount=work.parse_decimal(request.POST.get("amount", ""), label="Amount"),
         ),
         "Applied the payment.",
     )
-    url = reverse("reconciliation:work_cash")
-    return redirect(f"{url}?payment={payment_id}" if payment_id.isdigit() else url)
+    return redirect(f"{url}?payment={payment_id}")
 
 
 # Finance manager

@@ -14,6 +14,7 @@ from django.http import QueryDict
 from accounts.permissions import Viewer
 from accounts.selectors import visible_people
 from communities.selectors import visible_communities
+from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line
 from search.backends import Order
 from search.models import Kind
@@ -51,10 +52,13 @@ def _date(name: str, raw: str, errors: list[str]) -> datetime.date | None:
 def _page(raw: str, errors: list[str]) -> int:
     if not raw:
         return 1
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        errors.append(f"page={raw!r} is not a page number: use 1 to {MAX_PAGE}.")
+    try:
+        return parse_positive_int(
+            raw, name="page", expected="a page number", maximum=MAX_PAGE
+        )
+    except InvalidNumberError as error:
+        errors.append(str(error))
         return 1
-    return int(raw)
 
 
 def parse_search_params(viewer: Viewer, data: QueryDict) -> SearchParams:

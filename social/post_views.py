@@ -4,12 +4,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponse, HttpResponseBase, QueryDict
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedRequest
+from core.numbers import InvalidNumberError, parse_positive_int
 from library.files import download_filename, file_response
 from social.forms import (
     CommentForm,
@@ -47,11 +54,20 @@ BOOKMARK_PAGE_LENGTH = 50
 
 
 def _page_number(request: AuthenticatedRequest, post: Post) -> int:
+    """Return the thread page that ``?page=`` names: 404 past the last page.
+
+    Raises InvalidNumberError when the text is not a page number.
+    """
     raw = request.GET.get("page", "1")
+    page = parse_positive_int(raw, name="page", expected="a page number")
     last = comment_page_count(post)
-    if not raw.isdigit() or not 1 <= int(raw) <= last:
+    if page > last:
         raise Http404(f"No page {raw!r} in this thread: pages run from 1 to {last}.")
-    return int(raw)
+    return page
+
+
+def _bad_request(error: InvalidNumberError) -> HttpResponse:
+    return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
 
 
 def _thread_context(
@@ -87,7 +103,10 @@ def _render_post_page(
 @login_required
 def post_detail(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
     post = access_post(request.user, post_id)
-    page = _page_number(request, post)
+    try:
+        page = _page_number(request, post)
+    except InvalidNumberError as error:
+        return _bad_request(error)
     # Opening an announcement counts as reading it, so it leaves the feed's top.
     if post.kind == Post.Kind.ANNOUNCEMENT:
         mark_announcement_read(person=request.user, post=post)
@@ -98,7 +117,11 @@ def post_detail(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
 def comment_list(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
     """Return one page of the thread as a partial, for "load more"."""
     post = access_post(request.user, post_id)
-    context = _thread_context(request, post, _page_number(request, post))
+    try:
+        page = _page_number(request, post)
+    except InvalidNumberError as error:
+        return _bad_request(error)
+    context = _thread_context(request, post, page)
     return render(request, "social/_comment_page.html", context)
 
 

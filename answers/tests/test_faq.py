@@ -560,6 +560,18 @@ class TestPages:
     def test_new_entry_page_needs_one_source(self, signed_in, super_user):
         assert signed_in(super_user).get("/questions/faq/new/").status_code == 404
 
+    @pytest.mark.parametrize("name", ["post", "comment"])
+    @pytest.mark.parametrize("value", ["abc", "\u00b2", "\uff11", "0", "9" * 30])
+    def test_bad_source_id_is_400(self, signed_in, super_user, name, value):
+        client = signed_in(super_user)
+        for path in ("/questions/faq/new/", "/questions/faq/source-link/"):
+            response = client.get(path, {name: value})
+            assert response.status_code == 400, path
+            assert response.content.decode() == (
+                f"{name}={value!r} is not an id: use a whole number from 1 to "
+                "9223372036854775807, in the digits 0 to 9."
+            )
+
     def test_post_page_loads_the_link_lazily(self, signed_in, open_post, outsider):
         html = signed_in(outsider).get(f"/posts/{open_post.pk}/").content.decode()
         assert (

@@ -182,3 +182,18 @@ def test_page_without_cap_shows_exact_count(many_matches, outsider, signed_in):
     page = response.content.decode()
     assert '<p data-testid="search-total">4 results</p>' in page
     assert 'data-testid="search-capped"' not in page
+
+
+@pytest.mark.parametrize("page", ["abc", "\u00b2", "\uff11", "0", "1001", "9" * 30])
+def test_bad_page_number_is_400(outsider, signed_in, page):
+    expected = (
+        f"page={page!r} is not a page number: use a whole number from 1 to 1000, "
+        "in the digits 0 to 9."
+    )
+    client = signed_in(outsider)
+    response = client.get(reverse("search:search"), {"q": "x", "page": page})
+    assert response.status_code == 400
+    assert response.context["errors"] == [expected]
+    response = client.get("/api/search", {"q": "x", "page": page})
+    assert response.status_code == 400
+    assert response.json() == {"detail": expected}

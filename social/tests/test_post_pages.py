@@ -372,3 +372,15 @@ def test_tag_page_queries_are_constant(
     assert b'data-testid="reaction-like">Like <span class="count">1</span>' in (
         response.content
     )
+
+
+@pytest.mark.parametrize("page", ["abc", "\u00b2", "\u0661", "", "0", "9" * 30])
+def test_bad_page_number_is_400(signed_in, outsider, open_post, page):
+    client = signed_in(outsider)
+    for path in (f"/posts/{open_post.pk}/", f"/posts/{open_post.pk}/comments/"):
+        response = client.get(path, {"page": page})
+        assert response.status_code == 400, path
+        assert response.content.decode() == (
+            f"page={page!r} is not a page number: use a whole number from 1 to "
+            "9223372036854775807, in the digits 0 to 9."
+        )

@@ -1,0 +1,83 @@
+"""Ids and line numbers typed into the work screens: bad text gets a message.
+
+Each value is text that ``str.isdigit()`` accepts and ``int()`` rejects
+("²"), text that ``int()`` accepts but is no plain number (the Arabic-Indic
+digit one), a number beyond the database's integers, or plain letters.
+"""
+
+import pytest
+from django.test import Client
+
+from reconciliation.models import Allocation, Discrepancy
+
+pytestmark = pytest.mark.django_db
+
+BAD_VALUES = ["\u00b2", "\u0661", "99999999999999999999", "abc"]
+
+
+def signed_in(person) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def id_error(name: str, value: str, expected: str) -> str:
+    return (
+        f"{name}={value!r} is not {expected}: use a whole number from 1 to "
+        "9223372036854775807, in the digits 0 to 9."
+    )
+
+
+@pytest.mark.parametrize("value", BAD_VALUES)
+def test_purchase_list_bad_vendor_is_400(manager, value):
+    response = signed_in(manager).get(
+        "/reconciliation/work/purchasing/", {"vendor": value}
+    )
+    assert response.status_code == 400
+    assert messages_of(response) == [id_error("vendor", value, "a vendor id")]
+    assert response.context["filters"].vendor_id is None
+
+
+@pytest.mark.parametrize("field", ["payment", "invoice"])
+@pytest.mark.parametrize("value", BAD_VALUES)
+def test_cash_apply_bad_id_shows_message(clerk, field, value):
+    data = {"payment": "1", "invoice": "1", "amount": "1.00", field: value}
+    response = signed_in(clerk).post(
+        "/reconciliation/work/cash/apply/", data, follow=True
+    )
+    assert response.redirect_chain == [("/reconciliation/work/cash/", 302)]
+    expected = "a payment id" if field == "payment" else "an invoice id"
+    assert messages_of(response) == [id_error(field, value, expected)]
+    assert not Allocation.objects.exists()
+
+
+@pytest.mark.parametrize("value", [*BAD_VALUES, ""])
+def test_shortage_bad_line_shows_message(shipped_order, warehouse, value):
+    url = f"/reconciliation/work/orders/{shipped_order.number}/shortage/"
+    response = signed_in(warehouse).post(
+        url, {"line": value, "qty": "1", "note": "x"}, follow=True
+    )
+    assert response.status_code == 200
+    assert messages_of(response) == [id_error("line", value, "an order line number")]
+    assert not Discrepancy.objects.exists()
+
+
+@pytest.mark.parametrize("value", BAD_VALUES)
+def test_case_assign_bad_assignee_shows_message(short_payment_case, clerk, value):
+    url = f"/reconciliation/cases/{short_payment_case.pk}/assign/"
+    response = signed_in(clerk).post(url, {"assignee": value}, follow=True)
+    assert messages_of(response) == [id_error("assignee", value, "a person's id")]
+    short_payment_case.refresh_from_db()
+    assert short_payment_case.assignee is None
+
+
+def test_case_assign_unknown_person_shows_message(short_payment_case, clerk):
+    url = f"/reconciliation/cases/{short_payment_case.pk}/assign/"
+    response = signed_in(clerk).post(url, {"assignee": "987654"}, follow=True)
+    assert messages_of(response) == [
+        "No person has the id 987654: pick one from the list."
+    ]
