@@ -104,7 +104,7 @@ from reconciliation.tolerances import Tolerance, ToleranceBook
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MatchingSummary", "normalize_reference", "run_matching"]
+__all__ = ["MatchingSummary", "match_order", "normalize_reference", "run_matching"]
 
 # Orders are checked in chunks of this many, so memory stays flat on a large
 # company while each chunk costs the same fixed number of queries.
@@ -184,6 +184,51 @@ def run_matching(
         summary.written_off,
     )
     return summary
+
+
+def match_order(order: SalesOrder, *, as_of: date | None = None) -> MatchingSummary:
+    """Check one order again and store its matches and cases as the pass would.
+
+    A work screen calls this in its own transaction after it changes the
+    order's documents, so the order's cases open, update or resolve at once
+    instead of at the next import. It runs the pass's chunk step on the one
+    order id, with the same locks, fingerprints and stored rows, so a later
+    pass finds the order unchanged. ``as_of`` defaults to today, as after an
+    import. The pass's other steps are not run: no payment is placed by the
+    cash rules, and payment and purchase cases keep their state.
+
+    NOTE: ``build_context`` reads every posted invoice of the company to find
+    duplicates, so the cost of this check grows with the company. On the
+    830-order demo that read was 6 ms on PostgreSQL and 15 ms on SQLite, of
+    a check of about 60 ms on SQLite and 75 to 95 ms on a loaded PostgreSQL.
+    """
+    company = (
+        Company.objects.select_related("base_currency").filter(pk=order.company_id)
+    ).get()
+    context = build_context(company, as_of or timezone.localdate())
+    tally = Tally()
+    with transaction.atomic():
+        _match_chunk(company, order.pk, order.pk, context, pass_salt(context), tally)
+    logger.info(
+        "Order %s checked again: %d opened, %d reopened, %d updated, %d resolved",
+        order.pk,
+        tally.opened,
+        tally.reopened,
+        tally.updated,
+        tally.resolved,
+    )
+    return MatchingSummary(
+        orders_checked=tally.orders,
+        opened=tally.opened,
+        reopened=tally.reopened,
+        updated=tally.updated,
+        resolved=tally.resolved,
+        unchanged=tally.unchanged,
+        written_off=tally.written_off,
+        open_by_code=dict(sorted(tally.codes.items())),
+        settled=tally.settled,
+        orders_skipped=tally.skipped,
+    )
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -31,12 +31,15 @@ from reconciliation.credit_notes import (
     credit_on_invoice,
     plan_credit_lines,
 )
+from reconciliation.findings import Tally, save_findings
+from reconciliation.matching import match_order
 from reconciliation.models import (
     Allocation,
     Approval,
     Discrepancy,
     DiscrepancyCode,
     Invoice,
+    Party,
     Payment,
     ResolutionCode,
     SalesOrder,
@@ -44,15 +47,19 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import format_money, quantize_money
+from reconciliation.money import format_money, format_quantity, quantize_money
 from reconciliation.services import (
+    COUNTED_SHIPMENT_STATES,
     RECEIVABLE_KINDS,
     allocate_payment,
+    audit_event_rows,
+    insert_values,
     lock_documents,
     payment_available,
     refresh_order,
 )
 from reconciliation.taxonomy import RULES
+from reconciliation.tolerances import ToleranceBook
 
 logger = logging.getLogger(__name__)
 
@@ -285,13 +292,17 @@ def record_shipment(
 
     A new shipment is created, or the named draft shipment (a backorder) is
     updated. With ``ship`` the shipment is marked shipped today; without it
-    stays a draft that holds only what was picked.
+    stays a draft that holds only what was picked. A line may not ship more
+    than its order's tolerance profile allows over the ordered quantity.
+    The order is then checked again, so its cases follow the shipment.
     """
     require_role(actor, Role.WAREHOUSE, "record shipments")
     with transaction.atomic():
         lock_documents({SalesOrder: [order.pk]})
-        lines = {line.line_no: line for line in order.lines.all()}
+        lines = {line.line_no: line for line in order.lines.select_related("product")}
         _check_quantities(order, lines, quantities, ship=ship)
+        if ship:
+            _check_over_shipment(order, lines, quantities)
         shipment = _draft_or_new_shipment(order, shipment_number)
         shipment.carrier = carrier.strip()[:80]
         shipment.tracking_no = tracking_no.strip()[:60]
@@ -328,6 +339,7 @@ def record_shipment(
             },
         )
         refresh_order(order=order)
+        match_order(order)
     logger.info("Shipment %s recorded by user %s", shipment.number, actor.pk)
     return shipment
 
@@ -357,6 +369,47 @@ def _check_quantities(
         raise WorkError(
             "Every shipped quantity is 0: enter what left the warehouse, or save "
             "the picked quantities as a draft."
+        )
+
+
+def _check_over_shipment(
+    order: SalesOrder,
+    lines: Mapping[int, SalesOrderLine],
+    quantities: Mapping[int, LineQuantities],
+) -> None:
+    """Reject a line whose shipped total would pass its over-shipment tolerance.
+
+    The total counts shipped and delivered shipments, as the matching pass
+    does, plus what ships now. A draft being shipped is not counted yet.
+    """
+    book = ToleranceBook.for_company(order.company)
+    partner_id = order.customer.commercial_partner_id
+    counted = ShipmentLine.objects.filter(
+        order_line__in=[lines[line_no] for line_no in quantities],
+        shipment__state__in=COUNTED_SHIPMENT_STATES,
+    )
+    shipped_before = dict(
+        counted.values("order_line_id")
+        .annotate(total=Sum("qty_shipped"))
+        .values_list("order_line_id", "total")
+    )
+    for line_no, qty in sorted(quantities.items()):
+        line = lines[line_no]
+        tolerance = book.for_scope(customer_id=partner_id, group=line.product.group)
+        already = shipped_before.get(line.pk, ZERO)
+        total = already + qty.shipped
+        if not tolerance.is_over(ordered=line.qty_ordered, actual=total):
+            continue
+        uom = line.product.uom
+        allowed = line.qty_ordered * (1 + tolerance.qty_over_pct / 100)
+        left = max(allowed - already, ZERO)
+        raise WorkError(
+            f"Line {line_no}: {format_quantity(line.qty_ordered, uom)} ordered and "
+            f"{format_quantity(already, uom)} already shipped, so shipping "
+            f"{format_quantity(qty.shipped, uom)} now makes "
+            f"{format_quantity(total, uom)}, above the "
+            f"{tolerance.qty_over_pct.normalize():f} % over-shipment tolerance of "
+            f"profile {tolerance.name!r}: ship at most {format_quantity(left, uom)}."
         )
 
 
@@ -476,6 +529,7 @@ def decide_backorder(
             changes=resolution_changes(case, code=code, note=note, by=actor),
         )
         refresh_order(order=line.order)
+        match_order(line.order)
     logger.info("Case %s: backorder decision %s by %s", case_id, decision, actor.pk)
     return case
 
@@ -879,6 +933,7 @@ def apply_cash(
 
     The amount may not exceed what is left on the payment nor the invoice's
     residual; the payment and invoice rows are locked before they are read.
+    The invoice's order is then checked again, so its payment cases follow.
     """
     require_role(actor, Role.FINANCE_CLERK, "apply cash")
     with transaction.atomic():
@@ -901,6 +956,9 @@ def apply_cash(
         allocation = allocate_payment(
             payment=payment, invoice=invoice_row, amount=amount, actor=actor
         )
+        if invoice_row.order is not None:
+            match_order(invoice_row.order)
+        _resolve_payment_cases_if_applied(payment)
     logger.info(
         "Payment %s: %s applied to invoice %s by user %s",
         payment.number,
@@ -909,6 +967,28 @@ def apply_cash(
         actor.pk,
     )
     return allocation
+
+
+def _resolve_payment_cases_if_applied(payment: Payment) -> None:
+    """Store that a fully allocated payment has no unapplied money any more.
+
+    The matching pass keeps a payment's unapplied and overpayment cases, and
+    with nothing left on the payment it would find neither again. Cases are
+    resolved or flagged by the pass's own rules for a finding that is gone.
+    """
+    if payment_available(payment) > 0:
+        return
+    rows = Discrepancy.objects.select_for_update().filter(
+        company_id=payment.company_id,
+        order__isnull=True,
+        payment=payment,
+        code__in=[DiscrepancyCode.UNAPPLIED_PAYMENT, DiscrepancyCode.OVER_PAYMENT],
+    )
+    existing = {row.fingerprint: row for row in rows.order_by("pk")}
+    if not existing:
+        return
+    events = save_findings(payment.company, [], existing, Tally())
+    insert_values(AuditEvent, audit_event_rows(events), returning=False)
 
 
 def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
@@ -940,6 +1020,47 @@ def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
         )
 
 
+def assign_payer(*, actor: User, payment_id: int, party_id: int) -> Payment:
+    """Set the customer of a payment whose payer the import could not identify.
+
+    Only a payment with no customer and no allocation can be assigned, so a
+    payment already applied never moves to another customer. The payment
+    then appears among the open payments, to be allocated as usual.
+    """
+    require_role(actor, Role.FINANCE_CLERK, "assign payers")
+    with transaction.atomic():
+        lock_documents({Payment: [payment_id]})
+        payment = unassigned_payments().filter(pk=payment_id).first()
+        if payment is None:
+            raise WorkError(
+                "That payment already has a customer or is no longer open: "
+                "reload the screen."
+            )
+        party = (
+            Party.objects.filter(company_id=payment.company_id, pk=party_id)
+            .select_related("parent")
+            .first()
+        )
+        if party is None:
+            raise WorkError(
+                f"Choose a customer for payment {payment.number} from the list."
+            )
+        payment.party = party
+        payment.save(update_fields=["party", "updated_at"])
+        record_event(
+            actor=actor,
+            action="payment.payer_assigned",
+            target=payment,
+            source=SCREEN,
+            before={"party": None},
+            after={"party": party.code, "party_name": party.name},
+        )
+    logger.info(
+        "Payment %s assigned to party %s by user %s", payment.pk, party.pk, actor.pk
+    )
+    return payment
+
+
 # Reads for the work screens
 
 
@@ -951,6 +1072,22 @@ def open_payments() -> QuerySet[Payment]:
         .select_related("party", "currency")
         .order_by("value_date", "number")
     )
+
+
+def unassigned_payments() -> QuerySet[Payment]:
+    """Return payments with money left whose payer is unknown, oldest first."""
+    return (
+        Payment.objects.exclude(company__practice_session__isnull=False)
+        .filter(party__isnull=True, amount_unallocated__gt=0)
+        .filter(allocations__isnull=True)
+        .select_related("currency")
+        .order_by("value_date", "number")
+    )
+
+
+def customers_for(payment: Payment) -> QuerySet[Party]:
+    """Return the customers a payment of unknown payer may be assigned to."""
+    return Party.objects.filter(company_id=payment.company_id).order_by("name")
 
 
 def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:

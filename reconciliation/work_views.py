@@ -23,7 +23,7 @@ from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
 from reconciliation import cases, work
 from reconciliation.case_views import figure_currency
-from reconciliation.models import Discrepancy, Payment
+from reconciliation.models import Discrepancy, Party, Payment
 from reconciliation.money import quantize_money
 from reconciliation.selectors import access_case, access_order
 from reconciliation.services import payment_available
@@ -113,18 +113,29 @@ def record_shipment(request: AuthenticatedRequest, number: str) -> HttpResponse:
     order = access_order(request.user, number)
     line_nos = [line.line_no for line in order.lines.all()]
 
-    def action() -> object:
-        return work.record_shipment(
+    ship = request.POST.get("ship") == "1"
+    try:
+        shipment = work.record_shipment(
             actor=request.user,
             order=order,
             quantities=_line_quantities(request, line_nos),
             carrier=request.POST.get("carrier", ""),
             tracking_no=request.POST.get("tracking_no", ""),
             shipment_number=request.POST.get("shipment", "")[:30],
-            ship=request.POST.get("ship") == "1",
+            ship=ship,
         )
-
-    _run(request, action, f"Recorded the shipment of order {order.number}.")
+    except work.WorkError as error:
+        messages.error(request, str(error))
+    else:
+        if ship:
+            messages.success(request, f"Recorded the shipment of order {order.number}.")
+        else:
+            messages.success(
+                request,
+                f"Saved the picked quantities of order {order.number} on draft "
+                f"shipment {shipment.number}. Nothing has shipped yet: choose the "
+                "draft and press Ship when the goods leave.",
+            )
     return _back_to_fulfilment(order.number)
 
 
@@ -257,8 +268,12 @@ def propose_credit_note(request: AuthenticatedRequest, case_id: int) -> HttpResp
 
 @login_required
 def cash_application(request: AuthenticatedRequest) -> HttpResponse:
+    """Show the cash application screen; a POST assigns a payer to a payment."""
     _require(request.user, Role.FINANCE_CLERK)
+    if request.method == "POST":
+        return _assign_payer(request)
     payments = list(work.open_payments()[:100])
+    unassigned = list(work.unassigned_payments()[:100])
     raw = request.GET.get("payment", "")
     selected: Payment | None = next(
         (payment for payment in payments if str(payment.pk) == raw), None
@@ -271,11 +286,43 @@ def cash_application(request: AuthenticatedRequest) -> HttpResponse:
         selected.number if selected else "",
         {
             "payments": payments,
+            "unassigned": _with_customers(unassigned),
             "selected": selected,
             "available": payment_available(selected) if selected else None,
             "invoices": invoices,
         },
     )
+
+
+def _with_customers(payments: list[Payment]) -> list[tuple[Payment, list[Party]]]:
+    """Pair each payment with the customers of its company, read once a company."""
+    by_company: dict[int, list[Party]] = {}
+    for payment in payments:
+        if payment.company_id not in by_company:
+            by_company[payment.company_id] = list(work.customers_for(payment))
+    return [(payment, by_company[payment.company_id]) for payment in payments]
+
+
+def _assign_payer(request: AuthenticatedRequest) -> HttpResponse:
+    payment_id = request.POST.get("payment", "")
+    party_id = request.POST.get("party", "")
+    url = reverse("reconciliation:work_cash")
+    try:
+        payment = work.assign_payer(
+            actor=request.user,
+            payment_id=int(payment_id) if payment_id.isdigit() else 0,
+            party_id=int(party_id) if party_id.isdigit() else 0,
+        )
+    except work.WorkError as error:
+        messages.error(request, str(error))
+        return redirect(url)
+    # The party is set by now, and its string is its name.
+    messages.success(
+        request,
+        f"Payment {payment.number} now belongs to {payment.party}: "
+        "allocate it to an invoice on the right.",
+    )
+    return redirect(f"{url}?payment={payment.pk}")
 
 
 @login_required
