@@ -93,8 +93,33 @@ def test_partial_shipment_opens_short_ship_at_once(order, warehouse):
         ("LATE_SHIP", State.OPEN),
         ("SHORT_SHIP", State.OPEN),
     ]
+    assert cases_by_state(order) == [
+        ("SHORT_SHIP", State.OPEN),
+        ("UNINVOICED_DELIVERY", State.OPEN),
+    ]
     short = Discrepancy.objects.get(order=order, code="SHORT_SHIP")
     assert short.difference == Decimal("-3")
+
+
+def test_backorder_decision_opens_backorder_case_at_once(order, sales_rep):
+    create_shipment(order=order, quantities={1: "7"})
+    run_matching(company=order.company, as_of=timezone.localdate())
+    assert cases_by_state(order) == [
+        ("SHORT_SHIP", State.OPEN),
+        ("UNINVOICED_DELIVERY", State.OPEN),
+    ]
+    short = Discrepancy.objects.get(order=order, code="SHORT_SHIP")
+
+    signed_in(sales_rep).post(
+        f"/reconciliation/work/cases/{short.pk}/backorder/",
+        {"decision": "ship_later", "reason": "Stock arrives Monday"},
+    )
+
+    assert cases_by_state(order) == [
+        ("BACKORDER_OPEN", State.OPEN),
+        ("SHORT_SHIP", State.RESOLVED),
+        ("UNINVOICED_DELIVERY", State.OPEN),
+    ]
 
 
 def test_pass_after_the_check_changes_nothing(order, warehouse):
