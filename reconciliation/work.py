@@ -1041,9 +1041,15 @@ def assign_payer(*, actor: User, payment_id: int, party_id: int) -> Payment:
             .select_related("parent")
             .first()
         )
+        if party is None and not party_id:
+            raise WorkError(
+                f"Customer is missing: choose the customer of payment "
+                f"{payment.number} from the list."
+            )
         if party is None:
             raise WorkError(
-                f"Choose a customer for payment {payment.number} from the list."
+                f"Customer {party_id} was not found in the company of payment "
+                f"{payment.number}: choose one from the list."
             )
         payment.party = party
         payment.save(update_fields=["party", "updated_at"])

@@ -93,10 +93,6 @@ def test_partial_shipment_opens_short_ship_at_once(order, warehouse):
         ("LATE_SHIP", State.OPEN),
         ("SHORT_SHIP", State.OPEN),
     ]
-    assert cases_by_state(order) == [
-        ("SHORT_SHIP", State.OPEN),
-        ("UNINVOICED_DELIVERY", State.OPEN),
-    ]
     short = Discrepancy.objects.get(order=order, code="SHORT_SHIP")
     assert short.difference == Decimal("-3")
 
@@ -338,7 +334,8 @@ def test_assign_without_a_customer_is_rejected(clerk, unknown_payment):
     )
 
     assert messages_of(response) == [
-        f"Choose a customer for payment {unknown_payment.number} from the list."
+        "Customer is missing: choose the customer of payment "
+        f"{unknown_payment.number} from the list."
     ]
     unknown_payment.refresh_from_db()
     assert unknown_payment.party is None
@@ -353,7 +350,8 @@ def test_assign_a_customer_of_another_company_is_rejected(clerk, unknown_payment
     )
 
     assert messages_of(response) == [
-        f"Choose a customer for payment {unknown_payment.number} from the list."
+        f"Customer {stranger.pk} was not found in the company of payment "
+        f"{unknown_payment.number}: choose one from the list."
     ]
     unknown_payment.refresh_from_db()
     assert unknown_payment.party is None
