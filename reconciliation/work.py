@@ -1004,7 +1004,8 @@ def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
     if invoice not in open_invoices_for(payment):
         raise WorkError(
             f"Invoice {invoice.number} is not an open invoice of payment "
-            f"{payment.number}'s customer in {currency}: pick one from the right."
+            f"{payment.number}'s customer in {currency}: pick one of the open "
+            "invoices listed for the payment."
         )
     available = payment_available(payment)
     if amount > available:

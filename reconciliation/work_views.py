@@ -320,7 +320,7 @@ def _assign_payer(request: AuthenticatedRequest) -> HttpResponse:
     messages.success(
         request,
         f"Payment {payment.number} now belongs to {payment.party}: "
-        "allocate it to an invoice on the right.",
+        "allocate it to one of the customer's open invoices.",
     )
     return redirect(f"{url}?payment={payment.pk}")
 

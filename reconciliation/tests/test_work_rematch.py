@@ -310,7 +310,7 @@ def test_clerk_assigns_a_payer_then_allocates(
 
     assert messages_of(response) == [
         f"Payment {unknown_payment.number} now belongs to {order.customer.name}: "
-        "allocate it to an invoice on the right."
+        "allocate it to one of the customer's open invoices."
     ]
     assert response.context["selected"] == unknown_payment
     assert [i.pk for i in response.context["invoices"]] == [open_invoice.pk]
