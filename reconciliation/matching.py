@@ -199,8 +199,8 @@ def match_order(order: SalesOrder, *, as_of: date | None = None) -> MatchingSumm
 
     NOTE: ``build_context`` reads every posted invoice of the company to find
     duplicates, so the cost of this check grows with the company. On the
-    830-order demo that read was 6 ms on PostgreSQL and 15 ms on SQLite, of
-    a check of about 60 ms on SQLite and 75 to 95 ms on a loaded PostgreSQL.
+    830-order demo that read was about 3 ms of a 15 to 20 ms check
+    (docs/work-screens.md).
     """
     company = (
         Company.objects.select_related("base_currency").filter(pk=order.company_id)
