@@ -2,7 +2,8 @@
 
 One ``Discrepancy`` row per finding, keyed by its fingerprint. A finding that
 still holds updates its case in place; one that no longer holds resolves the
-case only while nobody works it. A finding the rule settled itself (a
+case only while nobody works it and no person has acted on it. A finding the
+rule settled itself (a
 rounding write-off, a booked exchange difference) is stored resolved, with no
 resolver, and stays resolved while it holds. ``docs/cases.md`` has the rules.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from core.models import AuditEvent
@@ -56,6 +58,9 @@ State = Discrepancy.State
 RULE_RESOLVABLE_STATES = frozenset({State.OPEN, State.REOPENED})
 RULE_RESOLUTION_NOTE = "The matching pass no longer finds this difference."
 SETTLED_NOTE = "Settled by rule {rule}: {explanation}"
+# Rule names of cases a person reported (``work.open_case``). A pass that
+# finds the same fault replaces the rule with its own.
+REPORTED_RULE_PREFIX = "reported."
 
 
 @dataclass
@@ -97,6 +102,7 @@ def save_findings(
     if created is None:
         created = []
     changed: list[Discrepancy] = []
+    acted_on = _cases_people_acted_on(_rule_resolvable(findings, existing))
     for finding in findings:
         if not finding.settled_with:
             tally.codes[finding.code] += 1
@@ -115,7 +121,13 @@ def save_findings(
         _apply_finding(row, finding)
         after = _row_values(row)
         if finding.settled_with:
-            action = _action_for_settled(row, finding, changed=after != before, now=now)
+            action = _action_for_settled(
+                row,
+                finding,
+                changed=after != before,
+                now=now,
+                acted_on=row.pk in acted_on,
+            )
         else:
             action = _action_for_holding(row, changed=after != before)
         if action is None:
@@ -135,7 +147,7 @@ def save_findings(
 
     for row in existing.values():
         before_state = row.state
-        action = _action_for_cleared(row, now=now)
+        action = _action_for_cleared(row, now=now, acted_on=row.pk in acted_on)
         if action is None:
             continue
         if action == "discrepancy.resolved":
@@ -180,28 +192,95 @@ def _action_for_holding(row: Discrepancy, *, changed: bool) -> str | None:
     return "discrepancy.reopened"
 
 
+def _may_rule_resolve(row: Discrepancy) -> bool:
+    """Return whether nobody has picked the case up: open or reopened, unassigned."""
+    return row.state in RULE_RESOLVABLE_STATES and row.assignee_id is None
+
+
+def _rule_resolvable(
+    findings: list[Finding], existing: dict[str, Discrepancy]
+) -> list[Discrepancy]:
+    """Return the cases the pass would resolve if no person had acted on them.
+
+    They are the unpicked cases whose finding is gone or settled by its rule.
+    """
+    settled = {f.fingerprint for f in findings if f.settled_with}
+    found = {f.fingerprint for f in findings}
+    return [
+        row
+        for fingerprint, row in existing.items()
+        if (fingerprint in settled or fingerprint not in found)
+        and _may_rule_resolve(row)
+        and row.pk is not None
+    ]
+
+
+def _cases_people_acted_on(rows: list[Discrepancy]) -> set[int]:
+    """Return the ids of the cases in ``rows`` that a person reported or worked.
+
+    A person acted on a case when an audit event on it has an actor (reporting,
+    moving, assigning, commenting), or when it has a customer's problem report,
+    an approval request or a resolution proposal, whose events name those rows
+    instead of the case. The pass never resolves such a case: a person does.
+    """
+    if not rows:
+        return set()
+    ids = [row.pk for row in rows]
+    acted = {
+        int(object_id)
+        for object_id in AuditEvent.objects.filter(
+            object_type=Discrepancy._meta.label_lower,
+            object_id__in=[str(pk) for pk in ids],
+            actor__isnull=False,
+        ).values_list("object_id", flat=True)
+    }
+    linked = Discrepancy.objects.filter(pk__in=ids).filter(
+        Q(problem_reports__isnull=False)
+        | Q(approvals__isnull=False)
+        | Q(proposals__isnull=False)
+    )
+    acted.update(linked.values_list("pk", flat=True))
+    # The rule alone marks a reported case whose audit event is missing.
+    acted.update(row.pk for row in rows if row.rule.startswith(REPORTED_RULE_PREFIX))
+    return acted
+
+
 def _action_for_settled(
-    row: Discrepancy, finding: Finding, *, changed: bool, now: datetime
+    row: Discrepancy,
+    finding: Finding,
+    *,
+    changed: bool,
+    now: datetime,
+    acted_on: bool,
 ) -> str | None:
-    """Keep a settled finding's case resolved; resolve it if nobody works it."""
+    """Keep a settled finding's case resolved; resolve it if nobody works it.
+
+    A case a person reported or acted on stays as it is, for a person to resolve.
+    """
     row.finding_holds = True
     if row.state == State.RESOLVED and row.resolved_by_id is None:
         return "discrepancy.updated" if changed else None
-    if row.state in RULE_RESOLVABLE_STATES and row.assignee_id is None:
+    if _may_rule_resolve(row) and not acted_on:
         _settle(row, finding, now)
         return "discrepancy.resolved"
     return "discrepancy.updated" if changed else None
 
 
-def _action_for_cleared(row: Discrepancy, *, now: datetime) -> str | None:
+def _action_for_cleared(
+    row: Discrepancy, *, now: datetime, acted_on: bool
+) -> str | None:
     """Update the case of a finding that no longer holds, and name what happened.
 
-    An open case with no assignee is not being worked, so the pass resolves
-    it. A case in a person's hands is only flagged, and the person decides.
+    An open case with no assignee that no person reported or acted on is not
+    being worked, so the pass resolves it. Any other case is only flagged, and
+    a person decides. A reported case the pass never found keeps its state
+    and flag, because there is no finding of the pass that could be gone.
     """
     if not row.is_active or not row.finding_holds:
         return None
-    if row.state in RULE_RESOLVABLE_STATES and row.assignee_id is None:
+    if row.rule.startswith(REPORTED_RULE_PREFIX):
+        return None
+    if _may_rule_resolve(row) and not acted_on:
         row.state = State.RESOLVED
         row.resolved_at = now
         row.resolution_note = RULE_RESOLUTION_NOTE
