@@ -5,6 +5,8 @@ Every route starts from ``visible_cases``, so a customer or another role gets
 """
 
 from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,6 +31,7 @@ from reconciliation.models import (
     ResolutionCode,
     Severity,
 )
+from reconciliation.money import format_money
 from reconciliation.selectors import (
     CaseFilters,
     access_case,
@@ -36,6 +39,7 @@ from reconciliation.selectors import (
     list_cases,
     visible_cases,
 )
+from reconciliation.templatetags.case_tags import resolution_label
 
 CASES_PER_PAGE = 50
 # The inbox spans every discrepancy code, so its help is the module's root.
@@ -55,6 +59,28 @@ REASON_MOVES: dict[str, Callable[..., Discrepancy]] = {
 RESOLUTION_MOVES: dict[str, Callable[..., Discrepancy]] = {
     State.PROPOSED_RESOLUTION: cases.propose_resolution,
     State.RESOLVED: cases.resolve_case,
+}
+# The button of each move, in the order the case page shows them.
+MOVE_LABELS: dict[str, str] = {
+    State.IN_PROGRESS: "Start work",
+    State.WAITING_CUSTOMER: "Wait for customer",
+    State.WAITING_INTERNAL: "Wait for a colleague",
+    State.ESCALATED: "Escalate",
+    State.REJECTED: "Reject",
+    State.CLOSED: "Close",
+    State.REOPENED: "Reopen",
+    State.RESOLVED: "Resolve case",
+    State.PROPOSED_RESOLUTION: "Propose only",
+}
+# The success message of each move; ``{pk}`` is the case id.
+MOVE_DONE: dict[str, str] = {
+    State.IN_PROGRESS: "You started work on case {pk}.",
+    State.WAITING_CUSTOMER: "Case {pk} now waits for the customer.",
+    State.WAITING_INTERNAL: "Case {pk} now waits for a colleague.",
+    State.ESCALATED: "Escalated case {pk}.",
+    State.REJECTED: "Rejected case {pk}: it is not a real discrepancy.",
+    State.CLOSED: "Closed case {pk}.",
+    State.REOPENED: "Reopened case {pk}.",
 }
 
 
@@ -109,20 +135,44 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     context_key = order_context_key(case.code)
     may_work = cases.may_work_case(request.user, case)
     approval_list = list(case.approvals.all())
+    transitions = cases.allowed_transitions(request.user, case)
+    approved = _approved_write_off(case, approval_list)
+    shown_currency = figure_currency(case)
+    currencies = _approval_currencies(approval_list, shown_currency)
     return render(
         request,
         "reconciliation/case_detail.html",
         {
             "case": case,
-            "figure_currency": figure_currency(case),
+            "figure_currency": shown_currency,
             "now": timezone.now(),
             "may_work": may_work,
-            "transitions": cases.allowed_transitions(request.user, case),
-            "reason_moves": list(REASON_MOVES),
-            "resolution_codes": ResolutionCode.choices,
+            "transitions": transitions,
+            "reason_moves": [
+                (to, MOVE_LABELS[to]) for to in transitions if to in REASON_MOVES
+            ],
+            "reason_hint": _reason_hint(transitions),
+            "may_resolve": State.RESOLVED in transitions,
+            "may_propose": State.PROPOSED_RESOLUTION in transitions,
+            "resolution_codes": _resolution_choices(case),
+            "chosen_code": case.resolution_code
+            or (ResolutionCode.WRITE_OFF if approved else ""),
+            "approved_write_off": approved,
+            "approved_amount": _amount_text(approved, currencies) if approved else "",
+            "may_request_write_off": may_work
+            and _offers_write_off_request(case, approval_list),
             "assignable": list(list_assignable_people(case)) if may_work else [],
             "comments": list(case.comments.all()),
+            "reports": list(
+                case.problem_reports.select_related("reported_by").prefetch_related(
+                    "evidence"
+                )
+            ),
             "approvals": approval_list,
+            "approval_rows": [
+                (approval, _amount_text(approval, currencies))
+                for approval in approval_list
+            ],
             "pending": next(
                 (a for a in approval_list if a.decision == Approval.Decision.PENDING),
                 None,
@@ -145,22 +195,152 @@ def figure_currency(case: Discrepancy) -> Currency | None:
     return Currency.objects.filter(code=case.unit).first()
 
 
+def _quoted_list(labels: list[str]) -> str:
+    quoted = [f"“{label}”" for label in labels]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def _reason_hint(transitions: tuple[str, ...]) -> str:
+    """Say which of the offered moves need a reason, for the reason field."""
+    moves = [to for to in transitions if to in REASON_MOVES]
+    required = [MOVE_LABELS[to] for to in moves if to in cases.REASON_REQUIRED]
+    optional = [MOVE_LABELS[to] for to in moves if to not in cases.REASON_REQUIRED]
+    if not required:
+        return "The reason is optional."
+    if not optional:
+        return "These actions need a reason."
+    verb = "needs" if len(required) == 1 else "need"
+    return (
+        f"{_quoted_list(required)} {verb} a reason; for {_quoted_list(optional)} "
+        "it is optional."
+    )
+
+
+def _resolution_choices(case: Discrepancy) -> list[tuple[str, str]]:
+    """Return the resolution codes the case may take, as (value, label) pairs.
+
+    Only a case with a money difference on an invoice can be written off, so
+    the others leave ``write_off`` out; ``resolve_case`` rejects it for them.
+    """
+    writable = case.invoice_id is not None and case.difference is not None
+    return [
+        (value, label)
+        for value, label in ResolutionCode.choices
+        if writable or value != ResolutionCode.WRITE_OFF
+    ]
+
+
+def _approval_currencies(
+    approval_list: list[Approval], known: Currency | None
+) -> dict[str, Currency]:
+    """Return the currencies of the approvals, reading only those not yet known."""
+    currencies = {known.code: known} if known is not None else {}
+    missing = {a.currency_id for a in approval_list} - currencies.keys()
+    if missing:
+        currencies.update(
+            (currency.code, currency)
+            for currency in Currency.objects.filter(code__in=missing)
+        )
+    return currencies
+
+
+def _amount_text(approval: Approval, currencies: dict[str, Currency]) -> str:
+    return _shown_amount(approval.amount, currencies[approval.currency_id])
+
+
+def _shown_amount(amount: Decimal, currency: Currency) -> str:
+    return f"{format_money(amount, minor_units=currency.minor_units)} {currency.code}"
+
+
+def _approved_write_off(
+    case: Discrepancy, approval_list: list[Approval]
+) -> Approval | None:
+    """Return the approved write-off that covers the case's difference, if any."""
+    if case.difference is None:
+        return None
+    return next(
+        (
+            approval
+            for approval in approval_list
+            if approval.action == ResolutionCode.WRITE_OFF
+            and approval.decision == Approval.Decision.APPROVED
+            and approval.amount >= abs(case.difference)
+        ),
+        None,
+    )
+
+
+def _offers_write_off_request(case: Discrepancy, approval_list: list[Approval]) -> bool:
+    """Return whether the case page offers "Request write-off approval".
+
+    It is offered for an active case with a money difference on an invoice
+    above the limit, with no pending approval and no approved write-off.
+    ``approvals.request_write_off`` checks the state, the limit and a pending
+    approval again under the case lock.
+    """
+    if not case.is_active or case.invoice_id is None or case.difference is None:
+        return False
+    if any(a.decision == Approval.Decision.PENDING for a in approval_list):
+        return False
+    if _approved_write_off(case, approval_list) is not None:
+        return False
+    # NOTE: the limit is compared in the case's currency, as
+    # ``approvals.request_write_off`` does; change both together.
+    return abs(case.difference) > cases.write_off_limit()
+
+
+def _already_approved_message(case: Discrepancy, approved: Approval) -> str:
+    return (
+        f"A manager already approved the write-off of "
+        f"{_shown_amount(approved.amount, approved.currency)} on case {case.pk}: "
+        "resolve the case with the Write-off resolution code."
+    )
+
+
 def _back(case_id: int) -> HttpResponseRedirect:
     return redirect(reverse("reconciliation:case_detail", args=[case_id]))
 
 
 def _run(
-    request: AuthenticatedRequest, case_id: int, action: Callable[[], object]
+    request: AuthenticatedRequest,
+    case_id: int,
+    action: Callable[[], Any],
+    success: Callable[[Any], str],
 ) -> HttpResponseRedirect:
-    """Run a case service and go back, showing a rejected request as a message.
+    """Run a case service and go back with a message that names what it did.
 
-    ``PermissionDenied`` from the service is left to Django, which answers 403.
+    ``success`` builds the message from the service's result. A rejected
+    request shows the service's error instead. ``PermissionDenied`` from the
+    service is left to Django, which returns 403.
     """
     try:
-        action()
+        result = action()
     except cases.CaseError as error:
         messages.error(request, str(error))
+    else:
+        messages.success(request, success(result))
     return _back(case_id)
+
+
+def _moved_message(
+    to: str, actor: User, assignee_before: int | None
+) -> Callable[[Discrepancy], str]:
+    def message(case: Discrepancy) -> str:
+        if to == State.RESOLVED:
+            return f"Resolved case {case.pk} with {case.get_resolution_code_display()}."
+        if to == State.PROPOSED_RESOLUTION:
+            return (
+                f"Proposed {case.get_resolution_code_display()} on case {case.pk}. "
+                "The case stays open until someone resolves it."
+            )
+        text = MOVE_DONE[to].format(pk=case.pk)
+        if assignee_before is None and case.assignee_id == actor.pk:
+            text += " It is assigned to you."
+        return text
+
+    return message
 
 
 @login_required
@@ -169,27 +349,37 @@ def case_move(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(request.user, case_id)
     to = request.POST.get("to", "")
     reason = request.POST.get("reason", "")[:2000]
+    if to not in REASON_MOVES and to not in RESOLUTION_MOVES:
+        messages.error(request, f"Unknown state {to[:40]!r}: pick one of the buttons.")
+        return _back(case.pk)
+    done = _moved_message(to, request.user, case.assignee_id)
     if to in REASON_MOVES:
         move = REASON_MOVES[to]
         return _run(
             request,
             case.pk,
             lambda: move(case_id=case.pk, actor=request.user, reason=reason),
+            done,
         )
-    if to in RESOLUTION_MOVES:
-        resolve = RESOLUTION_MOVES[to]
-        return _run(
+    code = request.POST.get("resolution_code", "")
+    if not code:
+        messages.error(
             request,
-            case.pk,
-            lambda: resolve(
-                case_id=case.pk,
-                actor=request.user,
-                resolution_code=request.POST.get("resolution_code", ""),
-                note=request.POST.get("note", "")[:2000],
-            ),
+            f"“{MOVE_LABELS[to]}” needs a resolution code: pick one from the list.",
         )
-    messages.error(request, f"Unknown state {to[:40]!r}: pick one of the buttons.")
-    return _back(case.pk)
+        return _back(case.pk)
+    resolve = RESOLUTION_MOVES[to]
+    return _run(
+        request,
+        case.pk,
+        lambda: resolve(
+            case_id=case.pk,
+            actor=request.user,
+            resolution_code=code,
+            note=request.POST.get("note", "")[:2000],
+        ),
+        done,
+    )
 
 
 @login_required
@@ -220,6 +410,9 @@ def case_assign(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             assignee=assignee,
             reason=request.POST.get("reason", "")[:2000],
         ),
+        lambda assigned: (
+            f"Assigned case {assigned.pk} to {assigned.assignee.display_name}."
+        ),
     )
 
 
@@ -233,6 +426,7 @@ def case_comment(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         lambda: cases.add_comment(
             case_id=case.pk, author=request.user, body=request.POST.get("body", "")
         ),
+        lambda comment: f"Added your comment to case {comment.case_id}.",
     )
 
 
@@ -240,6 +434,10 @@ def case_comment(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_request_write_off(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(request.user, case_id)
+    approved = _approved_write_off(case, list(case.approvals.all()))
+    if approved is not None and cases.may_work_case(request.user, case):
+        messages.error(request, _already_approved_message(case, approved))
+        return _back(case.pk)
     return _run(
         request,
         case.pk,
@@ -247,6 +445,10 @@ def case_request_write_off(request: AuthenticatedRequest, case_id: int) -> HttpR
             case_id=case.pk,
             actor=request.user,
             reason=request.POST.get("reason", "")[:2000],
+        ),
+        lambda approval: (
+            f"Sent the write-off of {_shown_amount(approval.amount, approval.currency)}"
+            f" on case {approval.case_id} to a manager for approval."
         ),
     )
 
@@ -268,4 +470,12 @@ def approval_decide(request: AuthenticatedRequest, approval_id: int) -> HttpResp
             approve=request.POST.get("decision") == "approve",
             reason=request.POST.get("reason", "")[:2000],
         ),
+        _decided_message,
     )
+
+
+def _decided_message(approval: Approval) -> str:
+    verb = "Approved" if approval.decision == Approval.Decision.APPROVED else "Rejected"
+    resolution = str(resolution_label(approval.action)).lower()
+    amount = _shown_amount(approval.amount, approval.currency)
+    return f"{verb} the {resolution} of {amount} on case {approval.case_id}."
