@@ -248,17 +248,30 @@ def uphold_price(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 def propose_credit_note(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     _require(request.user, Role.SALES_REP)
     case = access_case(request.user, case_id)
-    _run(
-        request,
-        lambda: work.propose_credit_note(
+    try:
+        proposal = work.propose_credit_note(
             actor=request.user,
             case_id=case.pk,
             amount=work.parse_decimal(
                 request.POST.get("amount", ""), label="Credit note amount"
             ),
             message=request.POST.get("message", "")[:2000],
-        ),
-        "Proposed the credit note.",
+        )
+    except (work.WorkError, cases.CaseError) as error:
+        messages.error(request, str(error))
+        return _back_to_case(case.pk)
+    if proposal.state != type(proposal).State.AWAITING_APPROVAL:
+        messages.success(request, "Proposed the credit note.")
+        return _back_to_case(case.pk)
+    # ``propose_credit_note`` always drafts the credit note, in the proposal's
+    # currency, so its minor unit rounds the amount.
+    credit_note = proposal.credit_note
+    minor_units = credit_note.currency.minor_units if credit_note else 4
+    amount_text = f"{proposal.amount:,.{minor_units}f} {proposal.currency}"
+    messages.success(
+        request,
+        f"The credit note of {amount_text} is above your limit, so it was sent to a "
+        "manager for approval. The customer sees it once a manager approves it.",
     )
     return _back_to_case(case.pk)
 
