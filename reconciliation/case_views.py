@@ -22,7 +22,7 @@ from assist.contexts import case_inbox_context_key, order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
-from reconciliation import approvals, cases
+from reconciliation import approvals, cases, work
 from reconciliation.models import (
     Approval,
     Currency,
@@ -317,7 +317,7 @@ def _run(
     """
     try:
         result = action()
-    except cases.CaseError as error:
+    except (cases.CaseError, work.WorkError) as error:
         messages.error(request, str(error))
     else:
         messages.success(request, success(result))
@@ -464,7 +464,9 @@ def approval_decide(request: AuthenticatedRequest, approval_id: int) -> HttpResp
     return _run(
         request,
         approval.case_id,
-        lambda: approvals.decide_approval(
+        # ``work.decide_approval`` also offers an approved credit note to the
+        # customer, or withdraws a rejected one.
+        lambda: work.decide_approval(
             approval_id=approval.pk,
             approver=request.user,
             approve=request.POST.get("decision") == "approve",

@@ -13,7 +13,7 @@ from django.test import Client
 
 from accounts.models import Role
 from conftest import make_person
-from portal.models import Evidence
+from portal.models import Evidence, ResolutionProposal
 from reconciliation import approvals, cases
 from reconciliation.models import Approval, Discrepancy
 from reconciliation.tests.conftest import make_case
@@ -429,3 +429,28 @@ def test_credit_note_above_limit_message(short_payment_case, sales_rep, settings
     text = page.content.decode()
     assert "Credit note of 80.00 USD requested by" in text
     assert "Write-off of" not in text
+
+
+def test_case_page_approves_credit_note(
+    short_payment_case, sales_rep, manager, settings
+):
+    settings.SALES_REP_CREDIT_LIMIT = "50.00"
+    signed_in(sales_rep).post(
+        f"/reconciliation/work/cases/{short_payment_case.pk}/credit-note/",
+        {"amount": "80.00", "message": "We credit the deduction."},
+    )
+    approval = Approval.objects.get(case=short_payment_case)
+
+    response = signed_in(manager).post(
+        f"/reconciliation/approvals/{approval.pk}/decide/",
+        {"decision": "approve", "reason": ""},
+        follow=True,
+    )
+
+    assert messages_of(response) == [
+        f"Approved the credit note of 80.00 USD on case {short_payment_case.pk}."
+    ]
+    proposal = ResolutionProposal.objects.get(case=short_payment_case)
+    assert proposal.state == ResolutionProposal.State.AWAITING_CUSTOMER
+    short_payment_case.refresh_from_db()
+    assert short_payment_case.state == State.PROPOSED_RESOLUTION
