@@ -22,7 +22,7 @@ from assist.contexts import case_inbox_context_key, order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
-from reconciliation import approvals, cases, work
+from reconciliation import approvals, cases
 from reconciliation.models import (
     Approval,
     Currency,
@@ -40,6 +40,7 @@ from reconciliation.selectors import (
     visible_cases,
 )
 from reconciliation.templatetags.case_tags import resolution_label
+from reconciliation.work import WorkError, decide_approval
 
 CASES_PER_PAGE = 50
 # The inbox spans every discrepancy code, so its help is the module's root.
@@ -317,7 +318,7 @@ def _run(
     """
     try:
         result = action()
-    except (cases.CaseError, work.WorkError) as error:
+    except (cases.CaseError, WorkError) as error:
         messages.error(request, str(error))
     else:
         messages.success(request, success(result))
@@ -466,7 +467,7 @@ def approval_decide(request: AuthenticatedRequest, approval_id: int) -> HttpResp
         approval.case_id,
         # ``work.decide_approval`` also offers an approved credit note to the
         # customer, or withdraws a rejected one.
-        lambda: work.decide_approval(
+        lambda: decide_approval(
             approval_id=approval.pk,
             approver=request.user,
             approve=request.POST.get("decision") == "approve",
