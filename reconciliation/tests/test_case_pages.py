@@ -320,7 +320,7 @@ def test_case_page_query_count_is_constant(
     assert len(response.context["comments"]) == count
 
 
-# Session, user, the case with its joins, its comments, its approvals, the
-# people it can be assigned to, the currency of its figures, the help panel's
-# version row and the badge.
-QUERIES_PER_CASE_PAGE = 9
+# Session, user, the case with its joins, its comments, its approvals, its
+# customer problem reports, the people it can be assigned to, the currency
+# of its figures, the help panel's version row and the badge.
+QUERIES_PER_CASE_PAGE = 10
