@@ -175,7 +175,7 @@ def test_profile_change_rechecks_order():
     assert shipped.outcome == MatchGroup.Outcome.IN_TOLERANCE
 
 
-def test_reopened_settled_case_is_settled_again(clerk):
+def test_reopened_settled_case_stays_open(clerk):
     order = create_order(lines=[("1", "42.42")])
     create_shipment(order=order)
     invoice = create_invoice(order=order)
@@ -189,5 +189,6 @@ def test_reopened_settled_case_is_settled_again(clerk):
 
     rounding.refresh_from_db()
     assert summary.orders_skipped == 0
-    assert rounding.state == Discrepancy.State.RESOLVED
+    # A person reopened it, so a person resolves it: the pass leaves it open.
+    assert rounding.state == Discrepancy.State.REOPENED
     assert rounding.resolved_by_id is None
