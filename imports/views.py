@@ -1,8 +1,6 @@
 """Pages for import sources, uploads, previews, commits and batches."""
 
 import logging
-from collections.abc import Callable
-from functools import wraps
 
 from django.apps import apps
 from django.conf import settings
@@ -13,10 +11,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import capfirst
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedRequest
+from core.request_limits import limit_request_body
 from imports.forms import MappingForm, SourceForm, UploadForm
 from imports.models import ImportSource
 from imports.permissions import can_import
@@ -38,8 +36,6 @@ from imports.services import (
 logger = logging.getLogger(__name__)
 
 BATCHES_PER_PAGE = 50
-
-View = Callable[..., HttpResponse]
 
 
 def document_kind_label(object_type: str) -> str:
@@ -108,37 +104,10 @@ def source_edit(request: AuthenticatedRequest, source_id: int) -> HttpResponse:
     )
 
 
-def reject_oversized_upload(view: View) -> View:
-    """Return 413 before reading a body larger than IMPORT_MAX_REQUEST_BYTES.
-
-    CsrfViewMiddleware reads the form fields of a POST, and with them the
-    whole multipart body, before any view decorator runs. So the wrapper is
-    exempt from the middleware, checks the size first and then runs the same
-    CSRF check itself through ``csrf_protect``.
-    """
-    protected = csrf_protect(view)
-
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(
-        request: AuthenticatedRequest, *args: object, **kwargs: object
-    ) -> HttpResponse:
-        limit = settings.IMPORT_MAX_REQUEST_BYTES
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > limit:
-            logger.info("imports.request_too_large bytes=%s limit=%s", length, limit)
-            return render(
-                request,
-                "imports/too_large.html",
-                {"size": length, "limit": limit},
-                status=413,
-            )
-        return protected(request, *args, **kwargs)
-
-    return wrapper
+# An upload larger than IMPORT_MAX_REQUEST_BYTES gets 413 before it is read.
+reject_oversized_upload = limit_request_body(
+    "IMPORT_MAX_REQUEST_BYTES", "imports/too_large.html"
+)
 
 
 @reject_oversized_upload

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import CrmFunction
 from accounts.selectors import visible_people
 from core.http import AuthenticatedRequest
+from core.request_limits import limit_request_body
 from core.text import clean_line
 from library import files, services
 from library.forms import ItemForm, TagForm, VersionForm
@@ -38,32 +37,10 @@ from library.uploads import CheckedUpload, UploadError, check_poster, check_uplo
 
 logger = logging.getLogger(__name__)
 
-View = Callable[..., HttpResponse]
-
-
-def reject_oversized_request(view: View) -> View:
-    """Return 413 before reading a body larger than LIBRARY_MAX_REQUEST_BYTES."""
-
-    @wraps(view)
-    def wrapper(
-        request: AuthenticatedRequest, *args: object, **kwargs: object
-    ) -> HttpResponse:
-        limit = settings.LIBRARY_MAX_REQUEST_BYTES
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > limit:
-            logger.info("library.request_too_large bytes=%s limit=%s", length, limit)
-            return render(
-                request,
-                "library/too_large.html",
-                {"size": length, "limit": limit},
-                status=413,
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# A request body larger than LIBRARY_MAX_REQUEST_BYTES gets 413 before it is read.
+reject_oversized_request = limit_request_body(
+    "LIBRARY_MAX_REQUEST_BYTES", "library/too_large.html"
+)
 
 
 @login_required

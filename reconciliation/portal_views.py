@@ -20,6 +20,7 @@ from core.http import AuthenticatedRequest
 from library.uploads import UploadError
 from portal import selectors, services
 from portal.models import ProblemReport, ResolutionProposal
+from portal.uploads import reject_oversized_request
 from reconciliation.models import Invoice, SalesOrder, ShipmentLine
 from reconciliation.selectors import access_order, visible_orders
 from reconciliation.work import WorkError, parse_decimal
@@ -143,6 +144,7 @@ def confirm_receipt(request: AuthenticatedRequest, shipment_id: int) -> HttpResp
 
 
 @login_required
+@reject_oversized_request
 def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
     _require_customer(request)
     found = access_order(request.user, number)

@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from core.models import AuditEvent
 from library.models import Document, DocumentFile, Kind
@@ -149,13 +150,15 @@ def test_upload_video_over_limit_answers_413(member, media_root, settings):
 
 def test_request_over_limit_answers_413_unread(member, media_root, settings):
     settings.LIBRARY_MAX_REQUEST_BYTES = 100
+    # With CSRF checks on, as in a browser: the check would read the body.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
 
-    response = upload(
-        signed_in(member), kind=Kind.DOCUMENT, name="guide.pdf", content=PDF_BYTES
-    )
+    response = upload(client, kind=Kind.DOCUMENT, name="guide.pdf", content=PDF_BYTES)
 
     assert response.status_code == 413
     assert "the limit is 100 bytes" in response.content.decode()
+    assert response.wsgi_request._read_started is False
     assert Document.objects.count() == 0
 
 
