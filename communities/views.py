@@ -33,6 +33,7 @@ from communities.selectors import (
 from communities.services import create_community, pin_post, unpin_post
 from communities.starters import starters_for
 from core.http import AuthenticatedRequest
+from core.numbers import InvalidNumberError, parse_positive_int
 from library.uploads import UploadError
 from social.follow_selectors import community_follow_button
 from social.forms import PostForm
@@ -497,8 +498,8 @@ def recruit(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 def _invite(request: AuthenticatedRequest, community: Community) -> HttpResponse:
     raw_ids = request.POST.getlist("people")
     try:
-        ids = [int(value) for value in raw_ids]
-    except ValueError:
+        ids = [parse_positive_int(value, name="people") for value in raw_ids]
+    except InvalidNumberError:
         messages.error(request, f"Invalid person ids {raw_ids!r}: pick people again.")
         return redirect("communities:recruit", slug=community.slug)
     people = list(User.objects.filter(pk__in=ids))

@@ -446,9 +446,10 @@ def test_recruit_invites_each_once(everyone, desk):
     assert "Otto Tester" not in content
 
 
-def test_recruit_with_bad_ids(everyone):
-    response = signed_in(everyone["owner"]).post(DESK + "recruit/", {"people": ["x"]})
-    assert flashes(response) == ["Invalid person ids ['x']: pick people again."]
+@pytest.mark.parametrize("raw", ["x", "²", "99999999999999999999", "-1", " 7"])
+def test_recruit_with_bad_ids(everyone, raw):
+    response = signed_in(everyone["owner"]).post(DESK + "recruit/", {"people": [raw]})
+    assert flashes(response) == [f"Invalid person ids {[raw]!r}: pick people again."]
     assert Invitation.objects.count() == 0
 
 
