@@ -91,13 +91,19 @@ def _back(session_id: int) -> HttpResponseRedirect:
 
 
 def _run(
-    request: AuthenticatedRequest, session_id: int, action: Callable[[], object]
+    request: AuthenticatedRequest,
+    session_id: int,
+    action: Callable[[], object],
+    done: str = "",
 ) -> HttpResponseRedirect:
-    """Run a service and go back, showing a rejected request as a message."""
+    """Run a service and go back, confirming it with ``done`` or showing the error."""
     try:
         action()
     except (CaseError, services.PracticeError, ValueError) as error:
         messages.error(request, str(error))
+    else:
+        if done:
+            messages.success(request, done)
     return _back(session_id)
 
 
@@ -137,7 +143,21 @@ def case_action(
             request, f"Unknown action {action[:40]!r}: use one of the buttons."
         )
         return _back(session.pk)
-    return _run(request, session.pk, actions[action])
+    return _run(request, session.pk, actions[action], _done_message(action, request))
+
+
+def _done_message(action: str, request: AuthenticatedRequest) -> str:
+    """Return the confirmation of a case action that succeeded."""
+    if action == "resolve":
+        code = request.POST.get("resolution_code", "")
+        label = dict(ResolutionCode.choices).get(code, code)
+        return f"Resolved the case as {label}. Check your work when you are done."
+    return {
+        "start": "Started work on the case.",
+        "reject": "Rejected the case.",
+        "reopen": "Reopened the case.",
+        "request_write_off": "Asked for a write-off approval.",
+    }[action]
 
 
 @login_required

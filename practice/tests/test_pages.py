@@ -34,6 +34,27 @@ def test_learner_works_a_scenario_through_the_pages(learner):
     assert "This session is finished." in page
 
 
+def test_case_actions_confirm_what_they_did(learner):
+    client = signed_in(learner)
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-write-off"
+    )
+    case = only_case(session, "SHORT_PAYMENT")
+    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+
+    started = client.post(url, {"action": "start"}, follow=True).content.decode()
+    resolved = client.post(
+        url,
+        {"action": "resolve", "resolution_code": "write_off", "note": "Bank fee."},
+        follow=True,
+    ).content.decode()
+
+    assert "Started work on the case." in started
+    assert (
+        "Resolved the case as Write-off. Check your work when you are done." in resolved
+    )
+
+
 def test_bad_input_gets_a_message(learner):
     client = signed_in(learner)
     response = client.post("/practice/start/", {"scenario": "nope"}, follow=True)
