@@ -7,6 +7,9 @@ order mark pasted in are one reference.
 """
 
 import unicodedata
+from collections.abc import Collection
+
+from django.db.models import Q
 
 from core.text import clean_line
 from reconciliation.checks import DuplicateOf
@@ -43,7 +46,9 @@ def _fold_dash(char: str) -> str:
     return char
 
 
-def find_duplicate_invoices(*, company: Company) -> dict[int, DuplicateOf]:
+def find_duplicate_invoices(
+    *, company: Company, partners: Collection[int] | None = None
+) -> dict[int, DuplicateOf]:
     """Map each duplicate posted invoice to the original it repeats.
 
     Two invoices are the same when they have one commercial partner (the
@@ -51,12 +56,20 @@ def find_duplicate_invoices(*, company: Company) -> dict[int, DuplicateOf]:
     original is the earliest by invoice date, then by entry order. A reference
     reused a year later is flagged as well: only a person can tell a reused
     number from a copy.
+
+    ``partners`` limits the read to the invoices of those commercial
+    partners' parties. The answer for their invoices is the same as for the
+    whole company, because an invoice repeats only one of the same partner.
     """
-    rows = (
-        Invoice.objects.filter(
-            company=company, kind=Invoice.Kind.INVOICE, state=Invoice.State.POSTED
+    invoices = Invoice.objects.filter(
+        company=company, kind=Invoice.Kind.INVOICE, state=Invoice.State.POSTED
+    )
+    if partners is not None:
+        invoices = invoices.filter(
+            Q(customer_id__in=partners) | Q(customer__parent_id__in=partners)
         )
-        .exclude(reference="")
+    rows = (
+        invoices.exclude(reference="")
         .order_by("invoice_date", "pk")
         .values_list(
             "pk",

@@ -32,7 +32,7 @@ import gc
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -139,12 +139,18 @@ class MatchingSummary:
 
 
 def build_context(
-    company: Company, as_of: date, tolerance: Tolerance | None = None
+    company: Company,
+    as_of: date,
+    tolerance: Tolerance | None = None,
+    *,
+    partners: Collection[int] | None = None,
 ) -> CheckContext:
     """Return the context of a pass: its date, tolerance profiles and duplicates.
 
     ``tolerance`` replaces every profile of the company, for tests and what-if
     runs; without it the company's profiles apply (see ``tolerances``).
+    ``partners`` limits the duplicates to those commercial partners'
+    invoices, for a check of one order.
     """
     if tolerance is None:
         book = ToleranceBook.for_company(company)
@@ -153,7 +159,7 @@ def build_context(
     return CheckContext(
         as_of=as_of,
         book=book,
-        duplicates=find_duplicate_invoices(company=company),
+        duplicates=find_duplicate_invoices(company=company, partners=partners),
         base_currency=company.base_currency_id,
         base_minor_units=company.base_currency.minor_units,
         currencies=Currency.objects.in_bulk(),
@@ -197,15 +203,20 @@ def match_order(order: SalesOrder, *, as_of: date | None = None) -> MatchingSumm
     import. The pass's other steps are not run: no payment is placed by the
     cash rules, and payment and purchase cases keep their state.
 
-    NOTE: ``build_context`` reads every posted invoice of the company to find
-    duplicates, so the cost of this check grows with the company. On the
-    830-order demo that read was about 3 ms of a 15 to 20 ms check
-    (docs/work-screens.md).
+    Duplicate invoices are looked for among the invoices of the commercial
+    partners the order's invoices are for, not the whole company, so the
+    check's cost does not grow with the company's invoices.
     """
     company = (
         Company.objects.select_related("base_currency").filter(pk=order.company_id)
     ).get()
-    context = build_context(company, as_of or timezone.localdate())
+    partners = {
+        parent_id or customer_id
+        for customer_id, parent_id in Invoice.objects.filter(order=order).values_list(
+            "customer_id", "customer__parent_id"
+        )
+    }
+    context = build_context(company, as_of or timezone.localdate(), partners=partners)
     tally = Tally()
     with transaction.atomic():
         _match_chunk(company, order.pk, order.pk, context, pass_salt(context), tally)

@@ -12,7 +12,7 @@ import unicodedata
 import pytest
 
 from reconciliation.duplicates import find_duplicate_invoices, normalize_reference
-from reconciliation.tests.factories import create_invoice, create_order
+from reconciliation.tests.factories import PartyFactory, create_invoice, create_order
 
 BASE = "INV-2024-001"
 
@@ -95,3 +95,21 @@ def test_duplicate_with_invisible_characters_is_flagged(customer_party):
 
     assert list(duplicates) == [copy.pk]
     assert duplicates[copy.pk].number == original.number
+
+
+def test_duplicates_of_some_partners_match_the_whole_company(customer_party):
+    company = customer_party.company
+    contact = PartyFactory.create(company=company, parent=customer_party)
+    other = PartyFactory.create(company=company)
+    first = create_invoice(order=create_order(customer=customer_party), reference=BASE)
+    # A child contact bills for its parent, the same commercial partner.
+    copy = create_invoice(order=create_order(customer=contact), reference=BASE)
+    create_invoice(order=create_order(customer=other), reference="OTHER-1")
+    other_copy = create_invoice(order=create_order(customer=other), reference="OTHER-1")
+
+    whole = find_duplicate_invoices(company=company)
+    limited = find_duplicate_invoices(company=company, partners={customer_party.pk})
+
+    assert set(whole) == {copy.pk, other_copy.pk}
+    assert limited == {copy.pk: whole[copy.pk]}
+    assert limited[copy.pk].number == first.number

@@ -148,6 +148,19 @@ def test_check_leaves_other_orders_alone(order, customer_party):
 # Over-shipment
 
 
+def test_check_finds_a_duplicate_of_another_order(order, customer_party):
+    first = create_invoice(
+        order=create_order(customer=customer_party), reference="REF-7"
+    )
+    copy = create_invoice(order=order, reference="REF-7")
+
+    match_order(order)
+
+    case = Discrepancy.objects.get(order=order, code="DUPLICATE_INVOICE")
+    assert case.invoice_id == copy.pk
+    assert first.number in case.explanation
+
+
 def test_over_shipment_is_rejected_and_writes_nothing(order, warehouse):
     response = ship(signed_in(warehouse), order, "11", "11")
 
