@@ -77,7 +77,8 @@ def parse_controls(response) -> ControlParser:
 
 
 def resolution_selects(response) -> int:
-    return response.content.decode().count('name="resolution_code"')
+    content: str = response.content.decode()
+    return content.count('name="resolution_code"')
 
 
 @pytest.fixture
