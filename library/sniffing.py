@@ -67,6 +67,9 @@ MARKUP_PREFIXES = (
     b"<font",
     b"<b>",
 )
+# Values of UnsupportedTypeError.found for each rejected kind of content.
+MARKUP_CONTENT = "HTML, SVG or XML markup"
+UNKNOWN_CONTENT = "data in a format that is not recognized"
 OOXML_PARTS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
 HEAD_BYTES = 8192
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -75,7 +78,15 @@ TEXT_CONTROLS = frozenset(b"\t\n\x0c\r")
 
 
 class UnsupportedTypeError(ValueError):
-    pass
+    """A file whose content is not on the allowlist.
+
+    ``found`` names what the file contains, as a noun phrase for a message
+    that the caller completes with the types it accepts.
+    """
+
+    def __init__(self, found: str) -> None:
+        super().__init__(f"The file contains {found}.")
+        self.found = found
 
 
 def sniff_type(stream: IO[bytes]) -> str:
@@ -121,8 +132,7 @@ def _sniff_zip(stream: IO[bytes]) -> str:
             names = archive.namelist()
     except zipfile.BadZipFile as error:
         raise UnsupportedTypeError(
-            f"The file starts like a zip archive but cannot be read ({error}): "
-            "upload it again or export it anew."
+            f"a zip archive that cannot be read ({error})"
         ) from None
 
     if "[Content_Types].xml" in names:
@@ -135,26 +145,15 @@ def _sniff_zip(stream: IO[bytes]) -> str:
 def _sniff_text(head: bytes) -> str:
     body = head.removeprefix(UTF8_BOM)
     if any(byte < 0x20 and byte not in TEXT_CONTROLS for byte in body):
-        raise UnsupportedTypeError(_unsupported_message())
+        raise UnsupportedTypeError(UNKNOWN_CONTENT)
 
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as error:
         # A multi-byte character cut off by the end of the 8 KiB sample is valid.
         if error.start < len(body) - 3 or len(head) < HEAD_BYTES:
-            raise UnsupportedTypeError(_unsupported_message()) from None
+            raise UnsupportedTypeError(UNKNOWN_CONTENT) from None
 
     if body.lstrip(b" \t\r\n\x0c").lower().startswith(MARKUP_PREFIXES):
-        raise UnsupportedTypeError(
-            "The file is HTML, SVG or XML markup, which the library does not "
-            "store: upload a PDF, or Markdown or plain text instead."
-        )
+        raise UnsupportedTypeError(MARKUP_CONTENT)
     return TEXT
-
-
-def _unsupported_message() -> str:
-    return (
-        "The file's content is not a type the library accepts: upload a PDF, "
-        "a Word, Excel or PowerPoint file (docx, xlsx, pptx), Markdown or plain "
-        "text, an MP4 video, a PNG, JPEG, GIF or WebP image, or a zip package."
-    )

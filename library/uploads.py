@@ -74,13 +74,38 @@ def size_limit(kind: str) -> int:
     return limits[kind]
 
 
+# The full allowlist, for callers that name no narrower set of types.
+ANY_ACCEPTED = (
+    "the file must be a PDF, a Word, Excel or PowerPoint file (docx, xlsx, "
+    "pptx), Markdown or plain text, an MP4 video, a PNG, JPEG, GIF or WebP "
+    "image, or a zip package"
+)
+POSTER_ACCEPTED = "a poster must be a PNG, JPEG, GIF or WebP image"
+
+
+def readable_size(size: int) -> str:
+    """Format a byte count for people: ``10 MB``, ``10.5 MB``, ``300 KB``.
+
+    MB and KB are binary (1 MB = 1,048,576 bytes), as the size settings are.
+    """
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
 def check_size(*, name: str, size: int, limit: int) -> None:
-    if size > limit:
-        raise UploadError(
-            f"{name} is {size} bytes; the limit is {limit} bytes. Upload a "
-            "smaller file or ask an administrator to raise the limit.",
-            status=413,
-        )
+    if size <= limit:
+        return
+    size_text, limit_text = readable_size(size), readable_size(limit)
+    if size_text == limit_text:
+        # Rounding would show the same figure twice, so give the exact bytes.
+        size_text, limit_text = f"{size:,} bytes", f"{limit:,} bytes"
+    raise UploadError(
+        f"{name} is {size_text}; the limit is {limit_text}. Choose a smaller file "
+        "(for a photo, save it at a lower resolution) and upload it again.",
+        status=413,
+    )
 
 
 def check_upload(upload: UploadedFile[bytes], *, kind: str) -> CheckedUpload:
@@ -93,12 +118,10 @@ def check_upload(upload: UploadedFile[bytes], *, kind: str) -> CheckedUpload:
     if size == 0:
         raise UploadError(f"{name} is empty: choose the file again.")
 
-    content_type = sniff_upload(upload, name=name)
+    accepted = f"a {Kind(kind).label.lower()} must be {ACCEPTED_WORDS[kind]}"
+    content_type = sniff_upload(upload, name=name, accepted=accepted)
     if content_type not in ACCEPTED_TYPES[kind]:
-        raise UploadError(
-            f"{name} contains {content_type}, but a {Kind(kind).label.lower()} "
-            f"must be {ACCEPTED_WORDS[kind]}."
-        )
+        raise UploadError(f"{name} contains {content_type}, but {accepted}.")
 
     checked = CheckedUpload(
         upload=upload,
@@ -116,12 +139,9 @@ def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
     name = clean_filename(upload.name or "")
     size = upload.size or 0
     check_size(name=name, size=size, limit=settings.LIBRARY_MAX_POSTER_BYTES)
-    content_type = sniff_upload(upload, name=name)
+    content_type = sniff_upload(upload, name=name, accepted=POSTER_ACCEPTED)
     if content_type not in sniffing.IMAGE_TYPES:
-        raise UploadError(
-            f"{name} contains {content_type}, but a poster must be a PNG, JPEG, "
-            "GIF or WebP image."
-        )
+        raise UploadError(f"{name} contains {content_type}, but {POSTER_ACCEPTED}.")
     return CheckedUpload(
         upload=upload,
         name=name,
@@ -131,12 +151,18 @@ def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
     )
 
 
-def sniff_upload(upload: UploadedFile[bytes], *, name: str) -> str:
-    """Return the type sniffed from the upload's bytes, or raise UploadError."""
+def sniff_upload(
+    upload: UploadedFile[bytes], *, name: str, accepted: str = ANY_ACCEPTED
+) -> str:
+    """Return the type sniffed from the upload's bytes, or raise UploadError.
+
+    ``accepted`` is the clause that ends the message, naming the field and
+    what it takes, such as "a poster must be a PNG, JPEG, GIF or WebP image".
+    """
     try:
         return sniffing.sniff_type(_stream(upload))
     except sniffing.UnsupportedTypeError as error:
-        raise UploadError(f"{name}: {error}") from None
+        raise UploadError(f"{name} contains {error.found}, but {accepted}.") from None
 
 
 def _stream(upload: UploadedFile[bytes]) -> IO[bytes]:

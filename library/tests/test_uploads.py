@@ -84,8 +84,8 @@ def test_upload_rejects_html_named_pdf(member, media_root):
 
     assert response.status_code == 400
     assert response.context["form"].errors["file"] == [
-        "report.pdf: The file is HTML, SVG or XML markup, which the library does "
-        "not store: upload a PDF, or Markdown or plain text instead."
+        "report.pdf contains HTML, SVG or XML markup, but a document must be a "
+        "PDF, a docx, xlsx or pptx file, or Markdown or plain text."
     ]
     assert Document.objects.count() == 0
     assert stored_files(media_root) == []
@@ -124,8 +124,9 @@ def test_upload_over_limit_answers_413(member, media_root, settings):
 
     assert response.status_code == 413
     assert response.context["form"].errors["file"] == [
-        f"guide.pdf is {len(PDF_BYTES)} bytes; the limit is 40 bytes. Upload a "
-        "smaller file or ask an administrator to raise the limit."
+        f"guide.pdf is {len(PDF_BYTES)} bytes; the limit is 40 bytes. Choose a "
+        "smaller file (for a photo, save it at a lower resolution) and upload it "
+        "again."
     ]
     assert Document.objects.count() == 0
     assert stored_files(media_root) == []
@@ -142,7 +143,7 @@ def test_upload_video_over_limit_answers_413(member, media_root, settings):
     assert len(MP4_BYTES) == 10264
     assert response.status_code == 413
     assert (
-        "clip.mp4 is 10264 bytes; the limit is 2000 bytes."
+        "clip.mp4 is 10 KB; the limit is 2 KB."
         in (response.context["form"].errors["file"][0])
     )
     assert stored_files(media_root) == []
