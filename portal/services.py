@@ -65,6 +65,9 @@ SCREEN = AuditEvent.Source.SCREEN
 State = Discrepancy.State
 Kind = ProblemReport.Kind
 EVIDENCE_TYPES = frozenset({sniffing.PDF, sniffing.TEXT} | sniffing.IMAGE_TYPES)
+EVIDENCE_ACCEPTED = (
+    "evidence must be a photo (PNG, JPEG, GIF or WebP), a PDF or plain text"
+)
 MAX_EVIDENCE_FILES = 5
 MAX_MESSAGE_LENGTH = 5000
 
@@ -139,11 +142,10 @@ def check_evidence(uploads: list[UploadedFile[bytes]]) -> list[CheckedEvidence]:
         check_size(name=name, size=size, limit=settings.PORTAL_MAX_EVIDENCE_BYTES)
         if size == 0 or upload.file is None:
             raise UploadError(f"{name} is empty: choose the file again.")
-        content_type = sniff_upload(upload, name=name)
+        content_type = sniff_upload(upload, name=name, accepted=EVIDENCE_ACCEPTED)
         if content_type not in EVIDENCE_TYPES:
             raise UploadError(
-                f"{name} contains {content_type}, but evidence must be a photo "
-                "(PNG, JPEG, GIF or WebP), a PDF or plain text."
+                f"{name} contains {content_type}, but {EVIDENCE_ACCEPTED}."
             )
         checked.append(
             CheckedEvidence(upload, name, size, content_type, sha256_of(upload))
@@ -239,10 +241,14 @@ def _goods_case(
     line = _lock_shipment_line(chosen)
     if qty is None:
         raise WorkError(f"The quantity is missing: enter how many are {problem.kind}.")
-    if qty <= 0:
+    if qty == 0:
         raise WorkError(
-            f"A quantity of {qty} is not more than 0: enter how many are "
-            f"{problem.kind}."
+            f"The quantity is 0: enter how many are {problem.kind}, more than 0."
+        )
+    if qty < 0:
+        raise WorkError(
+            f"A quantity of {_bare(qty)} is negative: enter how many are "
+            f"{problem.kind}, more than 0."
         )
     counts = _line_counts(line)
     available = min(counts.unreported, _order_line_unreported(line))
@@ -269,7 +275,7 @@ def _goods_case(
         code=code,
         fingerprint=f"{code}:shipment_line:{line.pk}",
         explanation=(
-            f"{customer.display_name} reported {qty} {uom} {problem.kind} from "
+            f"{customer.display_name} reported {_bare(qty)} {uom} {problem.kind} from "
             f"shipment {line.shipment.number}, line {line.order_line.line_no}: "
             f"{message}"
         ),

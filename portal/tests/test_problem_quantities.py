@@ -171,14 +171,26 @@ def test_received_return_counts_as_reported(customer, order):
     assert quantities(order) == (Decimal("6"), Decimal("0"))
 
 
-@pytest.mark.parametrize("qty", ["0", "-1"])
-def test_quantity_not_above_zero_rejected(customer, order, qty):
+@pytest.mark.parametrize(
+    ("qty", "message"),
+    [
+        ("0", "The quantity is 0: enter how many are missing, more than 0."),
+        ("0.0000", "The quantity is 0: enter how many are missing, more than 0."),
+        (
+            "-1",
+            "A quantity of -1 is negative: enter how many are missing, more than 0.",
+        ),
+        (
+            "-2.5000",
+            "A quantity of -2.5 is negative: enter how many are missing, more than 0.",
+        ),
+    ],
+)
+def test_quantity_not_above_zero_rejected(customer, order, qty, message):
     with pytest.raises(WorkError) as error:
         report(customer, order, Kind.MISSING, qty)
 
-    assert str(error.value) == (
-        f"A quantity of {qty} is not more than 0: enter how many are missing."
-    )
+    assert str(error.value) == message
     assert not ProblemReport.objects.exists()
 
 

@@ -299,8 +299,9 @@ def test_evidence_above_the_size_limit_is_refused(
     )
 
     assert messages_of(response) == [
-        f"quote.png is {len(PNG_BYTES)} bytes; the limit is 10 bytes. Upload a "
-        "smaller file or ask an administrator to raise the limit."
+        f"quote.png is {len(PNG_BYTES)} bytes; the limit is 10 bytes. Choose a "
+        "smaller file (for a photo, save it at a lower resolution) and upload it "
+        "again."
     ]
     assert not ProblemReport.objects.exists()
 
