@@ -7,6 +7,7 @@ company's order, shipment or case returns 404 like a missing one.
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
-from library.uploads import UploadError
+from library.uploads import UploadError, readable_size
 from portal import selectors, services
 from portal.models import ProblemReport, ResolutionProposal
 from portal.uploads import reject_oversized_request
@@ -158,10 +159,18 @@ def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
             order=found, kind=Invoice.Kind.INVOICE
         )
     )
-    if request.method == "POST" and _submit_problem(
-        request, found, shipment_lines, invoices
-    ):
-        return redirect(reverse("reconciliation:portal_home"))
+    posted: dict[str, str] = {}
+    files_dropped = 0
+    if request.method == "POST":
+        if _submit_problem(request, found, shipment_lines, invoices):
+            return redirect(reverse("reconciliation:portal_home"))
+        # Show the form again as the customer filled it in. A browser cannot
+        # be given back the chosen files, so the page requests them again.
+        posted = {
+            field: request.POST.get(field, "")
+            for field in ("kind", "line", "quantity", "invoice", "message")
+        }
+        files_dropped = len(request.FILES.getlist("evidence"))
     return _page(
         request,
         "reconciliation/portal/problem.html",
@@ -172,6 +181,10 @@ def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "kinds": ProblemReport.Kind.choices,
             "shipment_lines": shipment_lines,
             "invoices": invoices,
+            "posted": posted,
+            "files_dropped": files_dropped,
+            "evidence_limit": readable_size(settings.PORTAL_MAX_EVIDENCE_BYTES),
+            "max_files": services.MAX_EVIDENCE_FILES,
         },
     )
 
