@@ -1,16 +1,18 @@
 """Group parsed rows into documents and find duplicates and existing documents.
 
 A document whose number the company already has is reported as existing and
-left as it is. A number (or, for line files, a number and line) that repeats
-within the file is an error on every repeat, because the file does not say
-which row is right. Rows of one order, shipment or invoice with lines must
-agree on the header fields.
+left as it is when the file's values equal those in the books, and as a
+conflict when they differ (``imports.conflicts``). A number (or, for line
+files, a number and line) that repeats within the file is an error on every
+repeat, because the file does not say which row is right. Rows of one order,
+shipment or invoice with lines must agree on the header fields.
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
+from imports.conflicts import Conflict, find_document_conflicts
 from imports.invoice_lines import check_invoice_lines, has_invoice_lines
 from imports.kinds import MULTI_ROW_KINDS, DocumentKind, target_fields
 from imports.limits import LINE_CONTEXT, money_too_large
@@ -52,6 +54,8 @@ class Plan:
     documents: list[DocumentPlan]
     errors: list[RowError]
     rows_total: int
+    # Rows of documents in the books whose values differ from the file.
+    conflicts: list[Conflict] = field(default_factory=list)
 
     @property
     def new_documents(self) -> list[DocumentPlan]:
@@ -126,6 +130,13 @@ def plan_documents(
             plan.errors.extend(line_errors)
             document.order_lines.update(order_lines)
     plan.errors.sort(key=lambda error: error.row)
+    plan.conflicts = find_document_conflicts(
+        kind,
+        plan.existing_documents,
+        references.company.pk,
+        column_names,
+        plan.rejected_rows,
+    )
     return plan
 
 

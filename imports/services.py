@@ -25,6 +25,7 @@ from commonplace.background import enqueue
 from core.audit import record_event
 from core.models import AuditEvent
 from imports.camt import Statement, StatementEntry, parse_statement
+from imports.conflicts import Conflict, find_entry_conflicts
 from imports.documents import create_document
 from imports.kinds import DocumentKind, target_fields
 from imports.models import (
@@ -177,6 +178,7 @@ class Preview:
     plan: Plan | None = None
     entries: list[StatementEntry] = field(default_factory=list)
     existing_entries: list[StatementEntry] = field(default_factory=list)
+    entry_conflicts: list[Conflict] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
@@ -185,8 +187,15 @@ class Preview:
         return [error.message for error in self.plan.errors] if self.plan else []
 
     @property
+    def conflicts(self) -> list[Conflict]:
+        """Rows or entries already in the books whose values differ from the file."""
+        if self.file_error:
+            return []
+        return self.plan.conflicts if self.plan else self.entry_conflicts
+
+    @property
     def can_commit(self) -> bool:
-        return not self.errors and self.already_imported is None
+        return not self.errors and not self.conflicts and self.already_imported is None
 
     @property
     def rows_total(self) -> int:
@@ -259,27 +268,35 @@ def _minor_units() -> dict[str, int]:
 
 
 def _preview_statement(preview: Preview, data: bytes) -> None:
-    statement = parse_statement(data, minor_units=_minor_units())
+    minor_units = _minor_units()
+    statement = parse_statement(data, minor_units=minor_units)
     preview.file_format = statement.version
     preview.entries = statement.entries
-    preview.existing_entries = _existing_entries(preview.source, statement)
+    stored = _stored_lines(preview.source, statement)
+    preview.existing_entries = [
+        entry for entry in statement.entries if _entry_key(entry) in stored
+    ]
+    preview.entry_conflicts = find_entry_conflicts(
+        list(enumerate(statement.entries, start=1)), stored, minor_units
+    )
 
 
 def _entry_key(entry: StatementEntry) -> tuple[str, str, str]:
     return (entry.account_iban, entry.statement_id, entry.entry_reference)
 
 
-def _existing_entries(
+def _stored_lines(
     source: ImportSource, statement: Statement
-) -> list[StatementEntry]:
-    """Return the entries whose statement line the company has stored already."""
-    stored = set(
-        BankStatementLine.objects.filter(
-            company=source.company,
-            statement_id__in={entry.statement_id for entry in statement.entries},
-        ).values_list("account_iban", "statement_id", "entry_reference")
+) -> dict[tuple[str, str, str], BankStatementLine]:
+    """Return the company's stored lines of the file's statements, by entry key."""
+    lines = BankStatementLine.objects.filter(
+        company=source.company,
+        statement_id__in={entry.statement_id for entry in statement.entries},
     )
-    return [entry for entry in statement.entries if _entry_key(entry) in stored]
+    return {
+        (line.account_iban, line.statement_id, line.entry_reference): line
+        for line in lines
+    }
 
 
 # Commit.
@@ -303,8 +320,11 @@ def commit_file(*, source: ImportSource, sha256: str, actor: User) -> ImportBatc
         file_format=preview.file_format or source.file_format,
         rows_total=preview.rows_total,
     )
-    if preview.errors:
-        return _record_failure(batch, preview.errors, preview)
+    # A conflict stops the commit like a row error: the file and the books
+    # disagree, and only a person can say which is right.
+    problems = preview.errors + [conflict.message for conflict in preview.conflicts]
+    if problems:
+        return _record_failure(batch, problems, preview)
     try:
         with transaction.atomic():
             batch.status = ImportBatch.Status.COMMITTED
@@ -363,7 +383,9 @@ def _record_failure(
 ) -> ImportBatch:
     batch.status = ImportBatch.Status.FAILED
     batch.error = "\n".join(errors)
-    batch.rows_rejected = len(preview.plan.rejected_rows) if preview.plan else 0
+    rejected = preview.plan.rejected_rows if preview.plan else set()
+    rejected |= {conflict.row for conflict in preview.conflicts}
+    batch.rows_rejected = len(rejected)
     batch.rows_created = 0
     batch.documents_created = 0
     with transaction.atomic():

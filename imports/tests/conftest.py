@@ -4,6 +4,8 @@
 ``files/orders_bom_semicolon.csv`` (German dates, decimal comma).
 """
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from accounts.models import Role
 from conftest import make_person
 from imports.models import ColumnMapping, ImportSource
-from reconciliation.models import Product
+from reconciliation.models import Product, SalesOrder, SalesOrderLine
 
 FILES = Path(__file__).parent / "files"
 
@@ -36,6 +38,33 @@ def products(company):
         )
         for sku, name, price in (("CHAI", "Chai", "18.00"), ("CHANG", "Chang", "19.00"))
     }
+
+
+@pytest.fixture
+def order(company, customer_party, products):
+    order = SalesOrder.objects.create(
+        company=company,
+        number="SO-1",
+        customer=customer_party,
+        currency_id="USD",
+        order_date=date(2024, 3, 1),
+        promised_date=date(2024, 3, 15),
+    )
+    for line_no, sku, qty, price in (
+        (1, "CHAI", 10, "18.00"),
+        (2, "CHANG", 1, "19.00"),
+    ):
+        SalesOrderLine.objects.create(
+            order=order,
+            line_no=line_no,
+            product=products[sku],
+            description=products[sku].name,
+            qty_ordered=Decimal(qty),
+            unit_price=Decimal(price),
+            subtotal=Decimal(qty) * Decimal(price),
+            promised_date=order.promised_date,
+        )
+    return order
 
 
 @pytest.fixture

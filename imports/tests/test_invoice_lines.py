@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from core.models import AuditEvent
 from imports.tests.conftest import make_source
 from imports.tests.test_tables import commit, preview
-from reconciliation.models import Invoice, SalesOrder, SalesOrderLine
+from reconciliation.models import Invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -32,33 +32,6 @@ MAPPING = {
     "unit_price": "Price",
     "tax_rate": "Tax",
 }
-
-
-@pytest.fixture
-def order(company, customer_party, products):
-    order = SalesOrder.objects.create(
-        company=company,
-        number="SO-1",
-        customer=customer_party,
-        currency_id="USD",
-        order_date=date(2024, 3, 1),
-        promised_date=date(2024, 3, 15),
-    )
-    for line_no, sku, qty, price in (
-        (1, "CHAI", 10, "18.00"),
-        (2, "CHANG", 1, "19.00"),
-    ):
-        SalesOrderLine.objects.create(
-            order=order,
-            line_no=line_no,
-            product=products[sku],
-            description=products[sku].name,
-            qty_ordered=Decimal(qty),
-            unit_price=Decimal(price),
-            subtotal=Decimal(qty) * Decimal(price),
-            promised_date=order.promised_date,
-        )
-    return order
 
 
 @pytest.fixture
