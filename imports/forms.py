@@ -15,6 +15,12 @@ FORMAT_EXTENSIONS = {
     ImportSource.FileFormat.XLSX: (".xlsx",),
     ImportSource.FileFormat.CAMT053: (".xml",),
 }
+# Each format's name with its article, for the wrong-extension message.
+FORMAT_NAMES = {
+    ImportSource.FileFormat.CSV: "a CSV file",
+    ImportSource.FileFormat.XLSX: "an Excel workbook (.xlsx)",
+    ImportSource.FileFormat.CAMT053: "a CAMT.053 bank statement",
+}
 SAMPLE_DATE = date(2024, 3, 31)
 
 
@@ -123,13 +129,14 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        allowed = FORMAT_EXTENSIONS[ImportSource.FileFormat(self.source.file_format)]
+        file_format = ImportSource.FileFormat(self.source.file_format)
+        allowed = FORMAT_EXTENSIONS[file_format]
         name = upload.name or ""
         # A macro workbook passes on to the reader, whose message names macros.
         readable = (*allowed, *MACRO_EXTENSIONS) if ".xlsx" in allowed else allowed
         if not name.lower().endswith(readable):
             raise forms.ValidationError(
-                f'"{name}" is not a {self.source.get_file_format_display()} file. '
+                f'"{name}" is not {FORMAT_NAMES[file_format]}. '
                 f"Upload a file ending in {' or '.join(allowed)}."
             )
         return upload

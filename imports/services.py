@@ -26,6 +26,7 @@ from core.audit import record_event
 from core.models import AuditEvent
 from imports.camt import Statement, StatementEntry, parse_statement
 from imports.conflicts import Conflict, find_entry_conflicts
+from imports.display import format_rows
 from imports.documents import create_document
 from imports.kinds import DocumentKind, target_fields
 from imports.models import (
@@ -40,6 +41,7 @@ from imports.reading import ImportFileError, Table, read_table
 from imports.tasks import match_after_import
 from imports.validation import ParsedRow, parse_rows
 from reconciliation.models import Currency, Invoice, Payment, SalesOrder, Shipment
+from reconciliation.money import format_money
 from reconciliation.services import refresh_documents, refresh_order
 
 logger = logging.getLogger(__name__)
@@ -175,10 +177,14 @@ class Preview:
     already_imported: ImportBatch | None = None
     rows: list[ParsedRow] = field(default_factory=list)
     columns: list[tuple[str, str]] = field(default_factory=list)
+    # The previewed rows with their cells formatted, in the order of ``columns``.
+    display_rows: list[tuple[ParsedRow, list[str]]] = field(default_factory=list)
     plan: Plan | None = None
     entries: list[StatementEntry] = field(default_factory=list)
     existing_entries: list[StatementEntry] = field(default_factory=list)
     entry_conflicts: list[Conflict] = field(default_factory=list)
+    # Each entry with its amount formatted in its currency's decimals.
+    display_entries: list[tuple[StatementEntry, str]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
@@ -254,6 +260,12 @@ def _preview_table(preview: Preview, data: bytes) -> None:
         if field.name in mapped
     ]
     preview.rows = preview.rows[: settings.IMPORT_PREVIEW_ROWS]
+    preview.display_rows = format_rows(
+        source.kind,
+        preview.rows,
+        [name for name, _label in preview.columns],
+        source.company,
+    )
 
 
 def build_plan(source: ImportSource, table: Table) -> tuple[Plan, list[ParsedRow]]:
@@ -272,6 +284,10 @@ def _preview_statement(preview: Preview, data: bytes) -> None:
     statement = parse_statement(data, minor_units=minor_units)
     preview.file_format = statement.version
     preview.entries = statement.entries
+    preview.display_entries = [
+        (entry, format_money(entry.amount, minor_units=minor_units[entry.currency]))
+        for entry in statement.entries
+    ]
     stored = _stored_lines(preview.source, statement)
     preview.existing_entries = [
         entry for entry in statement.entries if _entry_key(entry) in stored

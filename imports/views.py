@@ -172,7 +172,9 @@ def batch_detail(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
                 (document, document_kind_label(document.object_type))
                 for document in batch_documents(batch)
             ],
-            "statement_lines": batch.statement_lines.select_related("payment"),
+            "statement_lines": batch.statement_lines.select_related(
+                "payment", "currency"
+            ),
             "errors": batch.error.splitlines(),
         },
     )

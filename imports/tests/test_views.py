@@ -9,7 +9,7 @@ from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
 from imports.models import ColumnMapping, ImportBatch, ImportSource
-from imports.tests.conftest import FILES
+from imports.tests.conftest import FILES, make_source
 from reconciliation.models import Payment, SalesOrder
 
 
@@ -217,6 +217,37 @@ def test_upload_rejects_a_file_of_another_format(client, clerk, payments_source)
         '"payments.pdf" is not a CSV file. Upload a file ending in .csv or .txt.'
     ]
     assert Payment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("file_format", "file_name", "message"),
+    [
+        (
+            "xlsx",
+            "orders.csv",
+            '"orders.csv" is not an Excel workbook (.xlsx). Upload a file ending '
+            "in .xlsx.",
+        ),
+        (
+            "camt053",
+            "march.csv",
+            '"march.csv" is not a CAMT.053 bank statement. Upload a file ending '
+            "in .xml.",
+        ),
+    ],
+)
+def test_upload_wrong_format_message(
+    client, clerk, company, file_format, file_name, message
+):
+    source = make_source(company, clerk, "payments", file_format=file_format)
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("imports:upload", args=[source.pk]),
+        {"file": SimpleUploadedFile(file_name, b"a,b\n")},
+    )
+
+    assert response.context["form"].errors["file"] == [message]
 
 
 def test_preview_of_unknown_upload(client, clerk, payments_source):
