@@ -94,6 +94,8 @@ def require_role(person: User, role: str, action: str) -> None:
 def parse_decimal(raw: str, *, label: str) -> Decimal:
     """Read a decimal a person typed, or raise ``WorkError`` naming it."""
     text = raw.strip().replace(",", "")
+    if not text:
+        raise WorkError(f"{label} is missing: enter a number such as 12.50.")
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -452,24 +454,30 @@ def report_shortage(
     if line is None:
         raise WorkError(f"Order {order.number} has no line {line_no}.")
     open_qty = line.qty_ordered - line.qty_shipped
-    if qty_missing <= 0 or qty_missing > open_qty:
+    uom = line.product.uom
+    if qty_missing <= 0:
         raise WorkError(
-            f"Line {line_no}: a shortage of {qty_missing} is not between 0 and the "
-            f"{open_qty} still to ship; enter the quantity you cannot ship."
+            f"Line {line_no}: the shortage is {format_quantity(qty_missing, uom)}: "
+            "enter how many you cannot ship, more than 0."
+        )
+    if qty_missing > open_qty:
+        raise WorkError(
+            f"Line {line_no}: a shortage of {format_quantity(qty_missing, uom)} is "
+            f"more than the {format_quantity(open_qty, uom)} still to ship: enter "
+            "the quantity you cannot ship."
         )
     if not note.strip():
         raise WorkError("Say why the goods are short, for the sales rep who decides.")
 
     with transaction.atomic():
         lock_documents({SalesOrder: [order.pk]})
-        uom = line.product.uom
         return open_case(
             order=order,
             code=DiscrepancyCode.SHORT_SHIP,
             fingerprint=f"{DiscrepancyCode.SHORT_SHIP}:line:{line.pk}",
             explanation=(
-                f"{actor.display_name} reported {qty_missing} {uom} of line "
-                f"{line_no} short: {note.strip()}"
+                f"{actor.display_name} reported {format_quantity(qty_missing, uom)} "
+                f"of line {line_no} short: {note.strip()}"
             ),
             actor=actor,
             expected=line.qty_ordered,

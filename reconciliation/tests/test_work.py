@@ -185,7 +185,7 @@ def test_reported_shortage_opens_the_case_the_matching_keeps(order, warehouse):
         Decimal("-3"),
     )
     assert case.explanation == (
-        "Wanda Tester reported 3 unit of line 1 short: Stock-out at the shelf"
+        "Wanda Tester reported 3 units of line 1 short: Stock-out at the shelf"
     )
     run_matching(company=order.company, as_of=date(2024, 3, 20))
     assert list(
@@ -205,9 +205,36 @@ def test_a_shortage_larger_than_what_is_left_is_refused(order, warehouse):
     )
 
     assert messages_of(response) == [
-        "Line 1: a shortage of 4 is not between 0 and the 3.0000 still to ship; "
+        "Line 1: a shortage of 4 units is more than the 3 units still to ship: "
         "enter the quantity you cannot ship."
     ]
+    assert not Discrepancy.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("qty", "message"),
+    [
+        ("", "Short quantity is missing: enter a number such as 12.50."),
+        (
+            "0",
+            "Line 1: the shortage is 0 units: enter how many you cannot ship, "
+            "more than 0.",
+        ),
+        (
+            "-2.50",
+            "Line 1: the shortage is -2.5 units: enter how many you cannot "
+            "ship, more than 0.",
+        ),
+    ],
+)
+def test_a_missing_or_zero_shortage_is_refused(order, warehouse, qty, message):
+    response = signed_in(warehouse).post(
+        f"/reconciliation/work/orders/{order.number}/shortage/",
+        {"line": "1", "qty": qty, "note": "gone"},
+        follow=True,
+    )
+
+    assert messages_of(response) == [message]
     assert not Discrepancy.objects.exists()
 
 
