@@ -39,6 +39,13 @@ ATTACHMENT_TYPES = (
 )
 
 
+# The end of the message for a file a post cannot carry.
+ATTACHMENT_ACCEPTED = (
+    "a post carries an image (PNG, JPEG, GIF, WebP), a PDF, an Office file or "
+    "plain text: add videos and packages to the library and link to them"
+)
+
+
 def check_attachments(uploads: Sequence[UploadedFile[bytes]]) -> list[CheckedUpload]:
     """Check the files for one post; raise UploadError naming the first bad one."""
     limit: int = settings.SOCIAL_MAX_ATTACHMENTS
@@ -54,12 +61,10 @@ def check_attachments(uploads: Sequence[UploadedFile[bytes]]) -> list[CheckedUpl
         check_size(name=name, size=size, limit=settings.SOCIAL_MAX_ATTACHMENT_BYTES)
         if size == 0:
             raise UploadError(f"{name} is empty: choose the file again.")
-        content_type = sniff_upload(upload, name=name)
+        content_type = sniff_upload(upload, name=name, accepted=ATTACHMENT_ACCEPTED)
         if content_type not in ATTACHMENT_TYPES:
             raise UploadError(
-                f"{name} contains {content_type}, which a post cannot carry: attach "
-                "an image (PNG, JPEG, GIF, WebP), a PDF, an Office file or plain "
-                "text, or add videos and packages to the library."
+                f"{name} contains {content_type}, but {ATTACHMENT_ACCEPTED}."
             )
         checked.append(
             CheckedUpload(

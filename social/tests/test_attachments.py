@@ -92,7 +92,11 @@ class TestPosting:
             },
         )
         assert answer.status_code == 400
-        assert "page.png" in answer.content.decode()
+        assert (
+            "page.png contains HTML, SVG or XML markup, but a post carries an image "
+            "(PNG, JPEG, GIF, WebP), a PDF, an Office file or plain text: add videos "
+            "and packages to the library and link to them."
+        ) in answer.content.decode()
         assert not Post.objects.exists()
         assert not PostAttachment.objects.exists()
         assert stored(media_root) == []
