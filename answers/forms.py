@@ -2,11 +2,29 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html
 
 from accounts.models import CrmFunction, LearnerGroup
 from answers.services.common import MAX_COMMENT_LENGTH
 from assist.models import HelpContext
 from communities.models import Community
+
+
+class ScreenChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A choice of one help context, shown as "Title (key)" in a select."""
+
+    def label_from_instance(self, obj: HelpContext) -> str:
+        return f"{obj.title} ({obj.key})"
+
+
+class ScreenCheckboxesField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """Help contexts as checkboxes, each labelled by its title with its key small."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj: HelpContext) -> str:
+        return format_html('{} <small class="muted">{}</small>', obj.title, obj.key)
+
 
 QUESTION_REFERENCE = re.compile(r"^\s*(?:.*?/questions/)?(\d{1,18})/?(?:[#?].*)?\s*$")
 
@@ -52,7 +70,7 @@ class AskQuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Markdown works. Add #hashtags to file the question.",
     )
-    context = forms.ModelChoiceField(
+    context = ScreenChoiceField(
         label="Screen (optional)",
         queryset=HelpContext.objects.order_by("key"),
         to_field_name="key",
@@ -117,11 +135,10 @@ class FaqEntryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Markdown. Write it for every reader of the FAQ.",
     )
-    contexts = forms.ModelMultipleChoiceField(
+    contexts = ScreenCheckboxesField(
         label="Screens it covers",
         queryset=HelpContext.objects.order_by("key"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
     )
     learner_groups = forms.ModelMultipleChoiceField(
         label="Written for",
@@ -148,11 +165,10 @@ class ReleaseForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter the release date as YYYY-MM-DD."},
     )
-    contexts = forms.ModelMultipleChoiceField(
+    contexts = ScreenCheckboxesField(
         label="Screens it changed",
         queryset=HelpContext.objects.order_by("key"),
         to_field_name="key",
-        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Pick at least one screen the release changed."},
     )
     notes = forms.CharField(

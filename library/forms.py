@@ -10,40 +10,61 @@ from library.models import Kind
 from library.tags import InvalidTagError, split_tag_names
 
 
+class ScreenMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """Help contexts in a multiple select, each shown as "Title (key)"."""
+
+    def label_from_instance(self, obj: HelpContext) -> str:
+        return f"{obj.title} ({obj.key})"
+
+
 class ItemForm(forms.Form):
-    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.DOCUMENT)
-    title = forms.CharField(max_length=200)
-    summary = forms.CharField(max_length=300, required=False)
+    kind = forms.ChoiceField(label="Kind", choices=Kind.choices, initial=Kind.DOCUMENT)
+    title = forms.CharField(label="Title", max_length=200)
+    summary = forms.CharField(label="Summary", max_length=300, required=False)
     body = forms.CharField(
-        widget=forms.Textarea, required=False, help_text="Markdown, for pages."
+        label="Page text",
+        widget=forms.Textarea,
+        required=False,
+        help_text="Markdown, for pages.",
     )
     url = forms.URLField(
+        label="Link address",
         max_length=500,
         required=False,
         assume_scheme="https",
         help_text="The address, for links.",
     )
     file = forms.FileField(
+        label="File",
         required=False,
         help_text="PDF, docx, xlsx, pptx or Markdown for documents, MP4 for "
         "videos, zip for demo packages.",
     )
     poster = forms.FileField(
-        required=False, help_text="PNG, JPEG, GIF or WebP image shown before a video."
+        label="Poster",
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP image shown before a video.",
     )
     crm_function = forms.ModelChoiceField(
-        queryset=CrmFunction.objects.all(), required=False
+        label="CRM function",
+        queryset=CrmFunction.objects.all(),
+        required=False,
+        empty_label="No particular function",
     )
-    contexts = forms.ModelMultipleChoiceField(
+    contexts = ScreenMultipleChoiceField(
+        label="Screens",
         queryset=HelpContext.objects.order_by("key"),
         required=False,
         to_field_name="key",
         help_text="The CRM screens this item helps with.",
     )
     customer_visible = forms.BooleanField(
-        required=False, help_text="Let customer accounts read it."
+        label="Visible to customers",
+        required=False,
+        help_text="Let customer accounts read it.",
     )
     learner_groups = forms.ModelMultipleChoiceField(
+        label="Written for",
         queryset=LearnerGroup.objects.order_by("name"),
         required=False,
         to_field_name="slug",
@@ -51,8 +72,16 @@ class ItemForm(forms.Form):
         help_text="Who it is written for: it comes first in their help panels.",
     )
     tags = forms.CharField(
-        required=False, max_length=500, help_text="Comma-separated, e.g. C#, returns."
+        label="Tags",
+        required=False,
+        max_length=500,
+        help_text="Comma-separated, e.g. C#, returns.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Labels read as headings above their inputs, without Django's colon.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def clean_tags(self) -> list[str]:
         try:
