@@ -1,23 +1,32 @@
 """Pages for FAQ entries, their curation and review, and the function desks."""
 
+import html
+from dataclasses import dataclass, field
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import CrmFunction
+from accounts.models import CrmFunction, Role, User
 from answers.conf import page_size, unanswered_after_hours
 from answers.forms import FaqEntryForm, FaqFromSourceForm, ReleaseForm
 from answers.models import FaqEntry, ReleaseNote
 from answers.permissions import can_own_faq, can_record_release, may_curate_faq
 from answers.selectors import (
     access_faq_entry,
+    desk_functions,
     entries_needing_review,
+    faq_index_entries,
     review_reasons,
     unanswered_questions,
+    visible_faq_entries,
     visible_sources,
     with_review_state,
 )
@@ -27,8 +36,10 @@ from answers.services import (
     mark_faq_reviewed,
     record_release,
 )
+from assist.models import HelpContext
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
+from core.text import clean_line
 from social.models import Comment, Post
 from social.selectors import access_comment, access_post
 
@@ -38,6 +49,98 @@ GENERAL = "general"
 
 def _entry_url(entry: FaqEntry) -> str:
     return f"/questions/faq/{entry.pk}/"
+
+
+@dataclass
+class FaqFilters:
+    """The FAQ index's filters, read from the query string."""
+
+    crm_function: CrmFunction | None = None
+    general_only: bool = False
+    context: HelpContext | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def _faq_filters(request: AuthenticatedRequest) -> FaqFilters:
+    filters = FaqFilters()
+    slug = request.GET.get("function", "")[:80]
+    if slug == GENERAL:
+        filters.general_only = True
+    elif slug:
+        filters.crm_function = CrmFunction.objects.filter(slug=slug).first()
+        if filters.crm_function is None:
+            filters.errors.append(
+                f"No CRM function {slug!r}: pick one from the list, or leave "
+                "it empty for every function."
+            )
+    key = request.GET.get("context", "")[:120]
+    if key:
+        filters.context = HelpContext.objects.filter(key=key).first()
+        if filters.context is None:
+            filters.errors.append(
+                f"No screen {key!r}: pick one from the list, or leave it empty "
+                "for every screen."
+            )
+    return filters
+
+
+def _owned_function_ids(person: User) -> tuple[bool, set[int]]:
+    """Return whether ``person`` owns every FAQ, and the functions they own."""
+    if person.is_external:
+        return False, set()
+    if person.role in {Role.FACILITATOR, Role.MODERATOR}:
+        return True, set()
+    return False, set(desk_functions(person).values_list("pk", flat=True))
+
+
+@login_required
+def faq_index(request: AuthenticatedRequest) -> HttpResponse:
+    """List the FAQ entries the viewer may read, grouped by CRM function.
+
+    Owners of an entry (``can_own_faq``) also see whether it needs review.
+    """
+    filters = _faq_filters(request)
+    entries = faq_index_entries(
+        request.user,
+        crm_function=filters.crm_function,
+        general_only=filters.general_only,
+        context=filters.context,
+    )
+    if filters.errors:
+        entries = entries.none()
+    page = Paginator(entries, page_size()).get_page(request.GET.get("page"))
+    owns_all, owned = _owned_function_ids(request.user)
+    for entry in page:
+        entry.excerpt = _excerpt(entry.answer_html)  # type: ignore[attr-defined]
+        entry.may_own = owns_all or entry.crm_function_id in owned  # type: ignore[attr-defined]
+        entry.reasons = review_reasons(entry) if entry.may_own else []  # type: ignore[attr-defined]
+    readable = visible_faq_entries(request.user)
+    return render(
+        request,
+        "answers/faq_index.html",
+        {
+            "page": page,
+            "filters": filters,
+            "general": GENERAL,
+            "functions": CrmFunction.objects.filter(
+                Exists(readable.filter(crm_function=OuterRef("pk")))
+            ),
+            "has_general": readable.filter(crm_function__isnull=True).exists(),
+            "contexts": HelpContext.objects.filter(
+                Exists(readable.filter(contexts=OuterRef("pk")))
+            ).order_by("key"),
+        },
+        status=400 if filters.errors else 200,
+    )
+
+
+EXCERPT_WORDS = 40
+
+
+def _excerpt(answer_html: str) -> str:
+    """Return the answer's first words as plain text, for the index."""
+    text = " ".join(html.unescape(strip_tags(answer_html)).split())
+    return Truncator(text).words(EXCERPT_WORDS)
 
 
 @login_required
@@ -99,6 +202,22 @@ def faq_source_link(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+MAX_FAQ_QUESTION_LENGTH = 200
+
+
+def _question_from_source(source: Post | Comment) -> str:
+    """Return a draft FAQ question: a blog post's title, else its first line.
+
+    Markdown heading marks are dropped from the first line, and the draft is
+    cut to the FAQ question's 200 characters.
+    """
+    title = getattr(source, "title", "")
+    if not title:
+        lines = (line.strip().lstrip("#").strip() for line in source.body.splitlines())
+        title = next((line for line in lines if line), "")
+    return Truncator(clean_line(title)).chars(MAX_FAQ_QUESTION_LENGTH)
+
+
 @login_required
 def faq_new(request: AuthenticatedRequest) -> HttpResponse:
     """Make an FAQ entry from the post or comment named in the query string."""
@@ -109,7 +228,11 @@ def faq_new(request: AuthenticatedRequest) -> HttpResponse:
     if request.user.is_external:
         raise PermissionDenied("Customer accounts cannot curate the FAQ.")
     if request.method != "POST":
-        form = FaqFromSourceForm(initial={"answer_text": source.body})
+        initial = {
+            "question_text": _question_from_source(source),
+            "answer_text": source.body,
+        }
+        form = FaqFromSourceForm(initial=initial)
         return render(
             request, "answers/faq_form.html", {"form": form, "source": source}
         )

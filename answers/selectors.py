@@ -11,19 +11,23 @@ import datetime
 import math
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from django.db.models import (
     Case,
+    Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Concat
+from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 from django.utils import timezone
 
@@ -39,6 +43,7 @@ from answers.models import (
     QuestionComment,
     ScreenChange,
 )
+from assist.models import HelpContext
 from communities.models import Community
 from communities.selectors import visible_communities
 from core.text import clean_line
@@ -124,11 +129,53 @@ def access_question_comment(viewer: Viewer, comment_id: int) -> QuestionComment:
     return comment
 
 
-def questions_list(viewer: Viewer, *, tag: str = "") -> QuerySet[Question]:
-    """Return the viewer's visible questions, newest first, optionally for one tag."""
-    questions = visible_questions(viewer).select_related("community")
+class AnswerState(StrEnum):
+    """The question list's filter on a question's answers."""
+
+    UNANSWERED = "unanswered"
+    ANSWERED = "answered"
+    ACCEPTED = "accepted"
+
+
+def questions_list(
+    viewer: Viewer,
+    *,
+    tag: str = "",
+    state: AnswerState | None = None,
+    community: Community | None = None,
+) -> QuerySet[Question]:
+    """Return the viewer's visible questions, newest first, with ``answer_count``.
+
+    ``answer_count`` counts live answers (a deleted answer is a tombstone).
+    ``state`` keeps questions with no live answer (unanswered), with live
+    answers but none accepted (answered), or with an accepted answer.
+    """
+    live_counts = (
+        _live_answers()
+        .order_by()
+        .values("question")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    questions = (
+        visible_questions(viewer)
+        .select_related("community")
+        .annotate(
+            answer_count=Coalesce(
+                Subquery(live_counts, output_field=IntegerField()), Value(0)
+            )
+        )
+    )
     if tag:
         questions = questions.filter(hashtags__name=tag)
+    if community is not None:
+        questions = questions.filter(community=community)
+    if state == AnswerState.UNANSWERED:
+        questions = questions.filter(answer_count=0)
+    elif state == AnswerState.ANSWERED:
+        questions = questions.filter(answer_count__gt=0, accepted_answer__isnull=True)
+    elif state == AnswerState.ACCEPTED:
+        questions = questions.filter(accepted_answer__isnull=False)
     return questions.prefetch_related("hashtags").order_by("-created_at", "-id")
 
 
@@ -224,6 +271,49 @@ def visible_faq_entries(viewer: Viewer) -> QuerySet[FaqEntry]:
     if viewer.is_external:
         return FaqEntry.objects.filter(customer_visible=True)
     return FaqEntry.objects.all()
+
+
+def faq_index_entries(
+    viewer: User,
+    *,
+    crm_function: CrmFunction | None = None,
+    general_only: bool = False,
+    context: HelpContext | None = None,
+) -> QuerySet[FaqEntry]:
+    """Return the FAQ entries ``viewer`` may read, by CRM function, then question.
+
+    ``general_only`` keeps the entries without a CRM function. ``context``
+    keeps the entries on that screen or on a screen below it, the way a
+    release of a screen reaches the entries above it. Each entry carries its
+    review state (``with_review_state``) and its screens, prefetched.
+    """
+    entries = visible_faq_entries(viewer)
+    if general_only:
+        entries = entries.filter(crm_function__isnull=True)
+    elif crm_function is not None:
+        entries = entries.filter(crm_function=crm_function)
+    if context is not None:
+        screens = HelpContext.objects.filter(
+            Q(pk=context.pk) | Q(key__startswith=f"{context.key}.")
+        )
+        entries = entries.filter(
+            Exists(
+                FaqEntry.contexts.through.objects.filter(
+                    faqentry_id=OuterRef("pk"), helpcontext__in=screens
+                )
+            )
+        )
+    return (
+        with_review_state(entries)
+        .select_related("crm_function")
+        .prefetch_related(Prefetch("contexts", HelpContext.objects.order_by("key")))
+        .order_by(
+            F("crm_function__position").asc(nulls_last=True),
+            F("crm_function__name").asc(nulls_last=True),
+            "question",
+            "pk",
+        )
+    )
 
 
 def access_faq_entry(viewer: Viewer, entry_id: int) -> FaqEntry:

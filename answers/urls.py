@@ -30,6 +30,7 @@ urlpatterns = [
         views.comment_delete,
         name="comment_delete",
     ),
+    path("faq/", faq_views.faq_index, name="faq_index"),
     path("faq/new/", faq_views.faq_new, name="faq_new"),
     path("faq/source-link/", faq_views.faq_source_link, name="faq_source_link"),
     path("faq/<int:entry_id>/", faq_views.faq_detail, name="faq_detail"),

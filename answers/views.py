@@ -26,6 +26,7 @@ from answers.permissions import (
     can_promote,
 )
 from answers.selectors import (
+    AnswerState,
     access_answer,
     access_question,
     access_question_comment,
@@ -96,13 +97,68 @@ def _render_question(
 @login_required
 def question_list(request: AuthenticatedRequest) -> HttpResponse:
     tag = normalize_tag(request.GET.get("tag", "")[:MAX_TAG_QUERY]).strip()
-    paginator = Paginator(questions_list(request.user, tag=tag), page_size())
+    communities = list(visible_communities(request.user).order_by("name"))
+    errors: list[str] = []
+    state = _answer_state(request.GET.get("state", ""), errors)
+    community = _chosen_community(request.GET.get("community", ""), communities, errors)
+    questions = questions_list(request.user, tag=tag, state=state, community=community)
+    if errors:
+        questions = questions.none()
+    paginator = Paginator(questions, page_size())
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "answers/question_list.html",
-        {"page": page, "tag": tag, "desks": list(desk_functions(request.user))},
+        {
+            "page": page,
+            "tag": tag,
+            "state": state.value if state else "",
+            "states": ANSWER_STATE_LABELS,
+            "community": community,
+            "communities": communities,
+            "errors": errors,
+            "desks": list(desk_functions(request.user)),
+        },
+        status=400 if errors else 200,
     )
+
+
+ANSWER_STATE_LABELS = {
+    AnswerState.UNANSWERED.value: "Unanswered",
+    AnswerState.ANSWERED.value: "Answered, none accepted",
+    AnswerState.ACCEPTED.value: "Accepted answer",
+}
+
+
+def _answer_state(raw: str, errors: list[str]) -> AnswerState | None:
+    if not raw:
+        return None
+    try:
+        return AnswerState(raw)
+    except ValueError:
+        shown = raw[:40]
+        errors.append(
+            f"{shown!r} is not an answer state: use unanswered, answered or "
+            "accepted, or leave it empty for all questions."
+        )
+        return None
+
+
+def _chosen_community(
+    raw: str, communities: list[Community], errors: list[str]
+) -> Community | None:
+    """Return the visible community whose slug is ``raw``, or None for all."""
+    if not raw:
+        return None
+    for community in communities:
+        if community.slug == raw:
+            return community
+    shown = raw[:80]
+    errors.append(
+        f"No community {shown!r} that you can see: pick one from the list, "
+        "or leave it empty for all communities."
+    )
+    return None
 
 
 def _askable_communities(request: AuthenticatedRequest) -> QuerySet[Community]:

@@ -635,7 +635,10 @@ def test_new_entry_form_names_its_source(signed_in, open_post, outsider, super_u
     from_comment = client.get(f"/questions/faq/new/?comment={comment.pk}")
     assert "Made from a post by Sally Tester" in from_post.content.decode()
     assert "Made from a comment by Otto Tester" in from_comment.content.decode()
-    assert from_comment.context["form"].initial == {"answer_text": "Code BF."}
+    assert from_comment.context["form"].initial == {
+        "question_text": "Code BF.",
+        "answer_text": "Code BF.",
+    }
 
 
 def test_release_list_without_form_for_super_user(signed_in, super_user, facilitator):
