@@ -39,7 +39,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def signed_in_page(browser, base_url: str, username: str) -> Page:
-    page: Page = browser.new_context(base_url=base_url, accept_downloads=True).new_page()
+    page: Page = browser.new_context(
+        base_url=base_url, accept_downloads=True
+    ).new_page()
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
