@@ -138,6 +138,21 @@ class MatchingSummary:
     orders_skipped: int = 0
 
 
+def _summary(tally: Tally) -> MatchingSummary:
+    return MatchingSummary(
+        orders_checked=tally.orders,
+        opened=tally.opened,
+        reopened=tally.reopened,
+        updated=tally.updated,
+        resolved=tally.resolved,
+        unchanged=tally.unchanged,
+        written_off=tally.written_off,
+        open_by_code=dict(sorted(tally.codes.items())),
+        settled=tally.settled,
+        orders_skipped=tally.skipped,
+    )
+
+
 def build_context(
     company: Company,
     as_of: date,
@@ -228,18 +243,7 @@ def match_order(order: SalesOrder, *, as_of: date | None = None) -> MatchingSumm
         tally.updated,
         tally.resolved,
     )
-    return MatchingSummary(
-        orders_checked=tally.orders,
-        opened=tally.opened,
-        reopened=tally.reopened,
-        updated=tally.updated,
-        resolved=tally.resolved,
-        unchanged=tally.unchanged,
-        written_off=tally.written_off,
-        open_by_code=dict(sorted(tally.codes.items())),
-        settled=tally.settled,
-        orders_skipped=tally.skipped,
-    )
+    return _summary(tally)
 
 
 @contextmanager
@@ -301,18 +305,7 @@ def _run(company: Company, as_of: date, tolerance: Tolerance | None) -> Matching
             tally,
         )
 
-    return MatchingSummary(
-        orders_checked=tally.orders,
-        opened=tally.opened,
-        reopened=tally.reopened,
-        updated=tally.updated,
-        resolved=tally.resolved,
-        unchanged=tally.unchanged,
-        written_off=tally.written_off,
-        open_by_code=dict(sorted(tally.codes.items())),
-        settled=tally.settled,
-        orders_skipped=tally.skipped,
-    )
+    return _summary(tally)
 
 
 def worker_count(orders: int) -> int:
