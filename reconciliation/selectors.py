@@ -6,7 +6,7 @@ orders of its own customer company (and of that company's child contacts).
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import (
@@ -170,16 +170,34 @@ class MatchExplanation:
     unit: str
 
 
-def _fact_text(value: object) -> str:
+# Keys of compared values that are quantities, stored with four decimals.
+# The page shows them without trailing zeros: "ordered: 70", not "70.0000".
+QUANTITY_FACTS = frozenset(
+    {"ordered", "shipped", "received", "damaged", "picked", "qty", "rejected"}
+)
+
+
+def _fact_text(value: object, key: str = "") -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{key} {_fact_text(item)}" for key, item in value.items())
+        return ", ".join(
+            f"{name} {_fact_text(item, name)}" for name, item in value.items()
+        )
     if isinstance(value, list):
-        return "; ".join(_fact_text(item) for item in value)
-    return "—" if value in (None, "") else str(value)
+        return "; ".join(_fact_text(item, key) for item in value)
+    if value in (None, ""):
+        return "—"
+    if key in QUANTITY_FACTS and isinstance(value, str):
+        try:
+            return f"{Decimal(value).normalize():,f}"
+        except InvalidOperation:
+            return value
+    return str(value)
 
 
 def _facts(values: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(key.replace("_", " "), _fact_text(item)) for key, item in values.items()]
+    return [
+        (key.replace("_", " "), _fact_text(item, key)) for key, item in values.items()
+    ]
 
 
 # Keys of a line of an order's match that have their own column on the page.
