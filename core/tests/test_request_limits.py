@@ -54,7 +54,7 @@ def test_middleware_rejects_marked_view_unread(settings):
 
     assert response is not None
     assert response.status_code == 413
-    assert "The upload is 101 bytes; the limit is 100 bytes." in (
+    assert "The upload is 101\xa0bytes; the limit is 100\xa0bytes." in (
         response.content.decode()
     )
     assert request._read_started is False

@@ -158,7 +158,7 @@ def test_request_over_limit_answers_413_unread(member, media_root, settings):
     response = upload(client, kind=Kind.DOCUMENT, name="guide.pdf", content=PDF_BYTES)
 
     assert response.status_code == 413
-    assert "the limit is 100 bytes" in response.content.decode()
+    assert "the limit is 100\xa0bytes" in response.content.decode()
     assert response.wsgi_request._read_started is False
     assert Document.objects.count() == 0
 
