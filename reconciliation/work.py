@@ -514,6 +514,16 @@ def decide_backorder(
         )
 
     with transaction.atomic():
+        # The order first, then the case, the order the matching pass locks
+        # them in: the check at the end locks the order, and the other order
+        # could deadlock with a pass.
+        order_id = (
+            Discrepancy.objects.filter(pk=case_id)
+            .values_list("order_id", flat=True)
+            .first()
+        )
+        if order_id is not None:
+            lock_documents({SalesOrder: [order_id]})
         case = _lock_case_for_rep(actor, case_id, "decide backorders")
         if case.code not in BACKORDER_CODES or case.order_line is None:
             raise WorkError(
