@@ -239,7 +239,9 @@ def check_cash(
         fx = _fx_finding(documents, context, invoice, allocations, tolerance)
         if fx is not None:
             results.findings.append(fx)
-        if allocations:
+        # Allocations that were all reversed (an unreconciled match) leave no
+        # cash match to store: a new one would look confirmed with nothing in it.
+        if _live_allocations(allocations):
             results.matches.append(
                 _cash_match(
                     documents, invoice, amounts, allocations, finding, tolerance
