@@ -37,6 +37,7 @@ from portal.models import (
     ResolutionProposal,
 )
 from reconciliation import cases, notices
+from reconciliation.matching import check_order_after_commit
 from reconciliation.models import (
     Discrepancy,
     DiscrepancyCode,
@@ -113,6 +114,7 @@ def confirm_receipt(*, customer: User, shipment: Shipment) -> ReceiptConfirmatio
             after={"state": shipment.state, "delivered_at": today.isoformat()},
         )
         refresh_order(order=shipment.order)
+        check_order_after_commit(shipment.order_id)
     logger.info("Shipment %s receipt confirmed by user %s", shipment.pk, customer.pk)
     return confirmation
 
@@ -448,6 +450,7 @@ def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
         )
         if case.order is not None:
             refresh_order(order=case.order)
+            check_order_after_commit(case.order_id)
         notices.resolution_decided(proposal, customer=customer)
     logger.info("Proposal %s accepted by user %s", proposal_id, customer.pk)
     return proposal

@@ -382,6 +382,10 @@ def resolve_case(
         )
         if booked and case.order is not None:
             refresh_order(order=case.order)
+            # Imported here: the matching pass imports this module's callers.
+            from reconciliation.matching import check_order_after_commit
+
+            check_order_after_commit(case.order_id)
     return resolved
 
 

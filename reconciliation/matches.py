@@ -583,11 +583,20 @@ def unreconcile(*, group_id: int, actor: User, reason: str) -> MatchGroup:
             },
             reason=reason,
         )
+        invoice_ids = {row.invoice_id for row in reversals} | {group.invoice_id or 0}
         refresh_documents(
-            invoice_ids={row.invoice_id for row in reversals} | {group.invoice_id or 0},
+            invoice_ids=invoice_ids,
             payment_ids={row.payment_id for row in reversals},
             source=AuditEvent.Source.SCREEN,
         )
+        # Imported here because the matching pass imports this module.
+        from reconciliation.matching import check_order_after_commit
+
+        order_ids = Invoice.objects.filter(pk__in=invoice_ids).values_list(
+            "order_id", flat=True
+        )
+        for order_id in sorted({pk for pk in order_ids if pk is not None}):
+            check_order_after_commit(order_id)
     logger.info("Match %s unreconciled by user %s", group.pk, actor.pk)
     return group
 

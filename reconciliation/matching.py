@@ -104,7 +104,13 @@ from reconciliation.tolerances import Tolerance, ToleranceBook
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MatchingSummary", "match_order", "normalize_reference", "run_matching"]
+__all__ = [
+    "MatchingSummary",
+    "check_order_after_commit",
+    "match_order",
+    "normalize_reference",
+    "run_matching",
+]
 
 # Orders are checked in chunks of this many, so memory stays flat on a large
 # company while each chunk costs the same fixed number of queries.
@@ -244,6 +250,23 @@ def match_order(order: SalesOrder, *, as_of: date | None = None) -> MatchingSumm
         tally.resolved,
     )
     return _summary(tally)
+
+
+def check_order_after_commit(order_id: int | None) -> None:
+    """Check the order again, with ``match_order``, once this transaction commits.
+
+    For actions that lock a case or a match before the order: a check inside
+    their transaction would lock the order after them, the other way round
+    from a pass, and could deadlock with one. A check that fails is logged
+    and leaves the order to the next pass; the action stays committed.
+    """
+    if order_id is None:
+        return
+
+    def check() -> None:
+        match_order(SalesOrder.objects.get(pk=order_id))
+
+    transaction.on_commit(check, robust=True)
 
 
 @contextmanager

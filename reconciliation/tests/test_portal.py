@@ -135,6 +135,23 @@ def test_order_page_shows_tracking_and_posted_documents_only(
         assert hidden not in html
 
 
+def test_accepting_checks_order(
+    customer, short_payment, django_capture_on_commit_callbacks
+):
+    order = short_payment.order
+    assert order.match_fingerprint == ""
+    (proposal,) = short_payment.proposals.all()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        signed_in(customer).post(
+            f"/reconciliation/portal/proposals/{proposal.pk}/accept/"
+        )
+
+    order.refresh_from_db()
+    assert len(callbacks) == 1
+    assert order.match_fingerprint != ""
+
+
 def test_statement_runs_a_balance_in_decimal(customer, short_payment):
     page = signed_in(customer).get("/reconciliation/portal/statement/")
 
