@@ -12,7 +12,7 @@ from decimal import Decimal
 from imports.kinds import FieldType, target_field
 from imports.validation import ParsedRow
 from reconciliation.models import Company, Currency, Party, Product, SalesOrder
-from reconciliation.money import format_money, format_price
+from reconciliation.money import format_money, format_number, format_price
 
 
 def _row_minor_units(row: ParsedRow, company: Company) -> int:
@@ -37,7 +37,7 @@ def format_cell(kind: str, name: str, row: ParsedRow, company: Company) -> str:
         case Decimal() if name == "unit_price":
             return format_price(value, minor_units=_row_minor_units(row, company))
         case Decimal():
-            return f"{value.normalize():,f}"
+            return format_number(value)
         case date():
             return value.isoformat()
         case Party():

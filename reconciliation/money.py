@@ -98,9 +98,14 @@ def format_money(amount: Decimal, *, minor_units: int) -> str:
     return f"{quantize_money(amount, minor_units=minor_units):,.{minor_units}f}"
 
 
+def format_number(value: Decimal) -> str:
+    """Format a quantity without trailing zeros: ``1,250`` for ``1250.0000``."""
+    return f"{value.normalize():,f}"
+
+
 def format_quantity(qty: Decimal, uom: str) -> str:
     """Format a quantity with its unit, without trailing zeros: ``250,000 mm``."""
-    number = f"{qty.normalize():,f}"
+    number = format_number(qty)
     if uom == "unit":
         return f"{number} {'unit' if qty == 1 else 'units'}"
     return f"{number} {uom}"

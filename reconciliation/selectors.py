@@ -37,6 +37,7 @@ from reconciliation.models import (
     SalesOrder,
     Shipment,
 )
+from reconciliation.money import format_number
 
 # Which open discrepancy decides an order screen's help context, first wins:
 # money at stake before paperwork, paperwork before logistics.
@@ -188,7 +189,7 @@ def _fact_text(value: object, key: str = "") -> str:
         return "—"
     if key in QUANTITY_FACTS and isinstance(value, str):
         try:
-            return f"{Decimal(value).normalize():,f}"
+            return format_number(Decimal(value))
         except InvalidOperation:
             return value
     return str(value)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django import template
 
 from reconciliation.models import Currency
-from reconciliation.money import format_money, format_price
+from reconciliation.money import format_money, format_number, format_price
 
 register = template.Library()
 
@@ -47,7 +47,7 @@ def case_amount(value: Decimal | None, currency: Currency | int | None) -> str:
     if value is None:
         return "—"
     if currency is None:
-        return f"{value.normalize():,f}"
+        return format_number(value)
     return format_money(value, minor_units=_minor_units(currency))
 
 
@@ -56,4 +56,4 @@ def quantity(value: Decimal | None) -> str:
     """Format a quantity without trailing zeros: ``10`` for a stored ``10.0000``."""
     if value is None:
         return ""
-    return f"{value.normalize():,f}"
+    return format_number(value)
