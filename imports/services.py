@@ -336,8 +336,8 @@ def commit_file(*, source: ImportSource, sha256: str, actor: User) -> ImportBatc
         file_format=preview.file_format or source.file_format,
         rows_total=preview.rows_total,
     )
-    # A conflict stops the commit like a row error: the file and the books
-    # disagree, and only a person can say which is right.
+    # A conflict stops the commit like a row error, because the file and the
+    # books disagree and only a person can decide which is right.
     problems = preview.errors + [conflict.message for conflict in preview.conflicts]
     if problems:
         return _record_failure(batch, problems, preview)

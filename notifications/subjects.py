@@ -1,4 +1,4 @@
-"""Which notifications name a subject the recipient can no longer open.
+"""Subjects of notifications that the recipient may no longer be able to open.
 
 A notification's message is written once, when the event happens, and often
 contains the subject's title. The recipient may lose access later: removed

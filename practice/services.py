@@ -61,7 +61,7 @@ class CheckResult:
     """One check of "Check my work": what was expected and what was found.
 
     ``expected`` states the solution, so the session page never shows it.
-    ``feedback`` says what is wrong and gives the scenario's hint.
+    ``feedback`` states what is wrong and gives the scenario's hint.
     ``scored`` is False for a seed allocation left in place, which is no
     work of the learner's.
     """

@@ -218,10 +218,11 @@ def _rule_resolvable(
 def _cases_people_acted_on(rows: list[Discrepancy]) -> set[int]:
     """Return the ids of the cases in ``rows`` that a person reported or worked.
 
-    A person acted on a case when an audit event on it has an actor (reporting,
-    moving, assigning, commenting), or when it has a customer's problem report,
-    an approval request or a resolution proposal, whose events name those rows
-    instead of the case. The pass never resolves such a case: a person does.
+    A person acted on a case when an audit event on it has an actor
+    (reporting, moving, assigning, commenting). A case with a customer's
+    problem report, an approval request or a resolution proposal counts too,
+    because their events name those rows instead of the case. The pass never
+    resolves such a case: a person does.
     """
     if not rows:
         return set()

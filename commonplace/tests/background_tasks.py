@@ -58,7 +58,7 @@ def match_in_small_chunks(path: str, company_id: int, as_of: str) -> None:
     """Run a matching pass in chunks of four orders and record where it ran.
 
     Small chunks let a company of a few orders fill two workers. The line
-    says whether this task's process is daemonic, as a prefork worker's are.
+    records whether this task's process is daemonic, as a prefork worker's are.
     """
     company = Company.objects.select_related("base_currency").get(pk=company_id)
     chunk_size = matching.CHUNK_SIZE

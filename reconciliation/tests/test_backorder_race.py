@@ -2,7 +2,7 @@
 
 The pass locks an order and then its cases. The decision's check at the
 end locks the order too, so the decision must also take the order before
-the case: the other way round, each side waits for the other, and
+the case. The other way round, each side waits for the other, and
 PostgreSQL ends one of them with a deadlock error. SQLite has no row
 locks, so the test runs on PostgreSQL only.
 """

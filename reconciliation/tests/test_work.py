@@ -227,7 +227,7 @@ def test_a_shortage_larger_than_what_is_left_is_refused(order, warehouse):
         ),
     ],
 )
-def test_a_missing_or_zero_shortage_is_refused(order, warehouse, qty, message):
+def test_shortage_missing_or_zero_rejected(order, warehouse, qty, message):
     response = signed_in(warehouse).post(
         f"/reconciliation/work/orders/{order.number}/shortage/",
         {"line": "1", "qty": qty, "note": "gone"},
