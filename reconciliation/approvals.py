@@ -26,8 +26,10 @@ from reconciliation.cases import (
     TRANSITIONS,
     CaseError,
     case_invoice,
+    check_write_off_room,
     in_company_currency,
     lock_case,
+    lock_case_invoice,
     require_case_worker,
     write_off_amount,
     write_off_and_limit_text,
@@ -59,6 +61,7 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
             raise CaseError(_within_limit_message(case, invoice, amount, limit))
         if case.approvals.filter(decision=Approval.Decision.PENDING).exists():
             raise CaseError(f"Case {case.pk} already has a pending approval.")
+        _check_room(case, amount)
 
         approval = Approval.objects.create(
             case=case,
@@ -89,6 +92,18 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
         actor.pk,
     )
     return approval
+
+
+def _check_room(case: Discrepancy, amount: Decimal) -> None:
+    """Raise when the write-off would not fit on the invoice now.
+
+    The request reserves nothing: ``resolve_case`` checks again, under the
+    same invoice lock, when it books the write-off.
+    """
+    invoice = lock_case_invoice(case)
+    residual = invoice.amount_residual
+    if residual > 0:
+        check_write_off_room(invoice, min(amount, residual))
 
 
 def _within_limit_message(

@@ -20,6 +20,11 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
+from reconciliation.credit_notes import (
+    credit_on_invoice,
+    invoice_money,
+    over_invoice_total,
+)
 from reconciliation.models import (
     Allocation,
     Approval,
@@ -398,7 +403,7 @@ def _book_write_off(case: Discrepancy, *, actor: User, note: str) -> bool:
     """
     if case.invoice_id is None:
         return False
-    invoice = Invoice.objects.select_for_update().get(pk=case.invoice_id)
+    invoice = lock_case_invoice(case)
     residual = invoice.amount_residual
     if residual == 0:
         return False
@@ -418,6 +423,8 @@ def _book_write_off(case: Discrepancy, *, actor: User, note: str) -> bool:
     amount = min(write_off_amount(case), abs(residual))
     if residual < 0:
         amount = -amount
+    else:
+        check_write_off_room(invoice, amount)
     before = {"writeoff_amount": str(allocation.writeoff_amount)}
     allocation.writeoff_amount += amount
     allocation.writeoff_reason = f"Written off on case {case.pk}: {note}"[:120]
@@ -432,6 +439,48 @@ def _book_write_off(case: Discrepancy, *, actor: User, note: str) -> bool:
         reason=note,
     )
     return True
+
+
+def lock_case_invoice(case: Discrepancy) -> Invoice:
+    """Lock and return the case's invoice, the row that credit notes lock too."""
+    # ``of`` keeps PostgreSQL from also locking the joined currency row.
+    locked = Invoice.objects.select_for_update(of=("self",))
+    return locked.select_related("currency").get(pk=case.invoice_id or 0)
+
+
+def check_write_off_room(invoice: Invoice, amount: Decimal) -> None:
+    """Raise unless writing ``amount`` off the locked ``invoice`` leaves it whole.
+
+    Credit notes, the drafts of open proposals and earlier write-offs count
+    with it against the invoice total. A draft credit note settles the open
+    amount first when the customer accepts it. So a write-off may take only
+    what the drafts leave open, because the customer would otherwise be
+    forgiven the same money twice.
+    """
+    credit = credit_on_invoice(invoice)
+    message = over_invoice_total(invoice, credit, amount=amount, action="write-off")
+    if message is not None:
+        raise CaseError(message)
+
+    left_open = invoice.amount_residual - credit.proposed
+    if amount <= left_open:
+        return
+    if left_open > 0:
+        next_step = f"write off at most {invoice_money(invoice, left_open)}."
+    else:
+        next_step = (
+            "wait for the customer's answer to the proposal, or withdraw it "
+            "before writing off."
+        )
+    raise CaseError(
+        f"Invoice {invoice.number} totals "
+        f"{invoice_money(invoice, invoice.amount_total)} and has "
+        f"{invoice_money(invoice, invoice.amount_residual)} open, and open "
+        f"proposals offer {invoice_money(invoice, credit.proposed)} of credit "
+        "on it, which settles the open amount first when the customer accepts. "
+        f"A write-off of {invoice_money(invoice, amount)} would forgive that "
+        f"money twice: {next_step}"
+    )
 
 
 def write_off_amount(case: Discrepancy) -> Decimal:

@@ -16,9 +16,13 @@ Credit lines name their product but no order line. So they credit money and
 leave the invoiced and credited quantities that the matching pass compares
 unchanged; a return's credit note is a separate document.
 
-``credit_on_invoice`` adds up what an invoice is credited already and what
-open proposals would credit, because the invoice total and the sales rep's
-credit limit apply to that sum, not to one proposal.
+``credit_on_invoice`` adds up what an invoice is credited already, what open
+proposals would credit and what is written off it. The sales rep's credit
+limit applies to the credit, and the invoice total to the credit and the
+write-offs together, so that a credit note and a write-off of the same
+difference cannot both pass (``over_invoice_total``). Callers hold the
+invoice's row lock while they add up and check, so two people at once check
+one after the other.
 """
 
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ from django.db.models import Sum
 
 from portal.models import ResolutionProposal
 from reconciliation.models import (
+    Allocation,
     Discrepancy,
     DiscrepancyCode,
     Invoice,
@@ -52,23 +57,34 @@ OPEN_PROPOSAL_STATES = (
 
 @dataclass(frozen=True)
 class InvoiceCredit:
-    """Credit on one invoice, in the invoice's currency."""
+    """Credit and write-offs on one invoice, in the invoice's currency."""
 
     # Posted credit notes whose origin is the invoice, from any source.
     posted: Decimal
     # Draft credit notes of open proposals, which the customer may still accept.
     proposed: Decimal
+    # Write-offs on the invoice's allocations, net of reversals: those of
+    # resolved cases and those the payment tolerance settled.
+    written_off: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
+        """Credit posted and proposed, to which the credit limit applies."""
         return self.posted + self.proposed
+
+    @property
+    def taken_off(self) -> Decimal:
+        """Credit and write-offs together, which the invoice total bounds."""
+        return self.total + self.written_off
 
 
 def credit_on_invoice(invoice: Invoice) -> InvoiceCredit:
-    """Return what ``invoice`` is credited and what open proposals would credit.
+    """Return what ``invoice`` is credited, offered as credit and written off.
 
     A cancelled credit note counts for nothing, and so does a draft without an
-    open proposal (a copy that nobody offered).
+    open proposal (a copy that nobody offered). A kept overpayment is a
+    negative write-off; when it outweighs the rest, nothing counts as written
+    off, because it took nothing off the invoice.
     """
     posted = Invoice.objects.filter(
         kind=Invoice.Kind.CREDIT_NOTE,
@@ -80,7 +96,52 @@ def credit_on_invoice(invoice: Invoice) -> InvoiceCredit:
         credit_note__state=Invoice.State.DRAFT,
         state__in=OPEN_PROPOSAL_STATES,
     ).aggregate(total=Sum("credit_note__amount_total"))["total"]
-    return InvoiceCredit(posted=posted or ZERO, proposed=proposed or ZERO)
+    written_off = Allocation.objects.filter(invoice=invoice).aggregate(
+        total=Sum("writeoff_amount")
+    )["total"]
+    return InvoiceCredit(
+        posted=posted or ZERO,
+        proposed=proposed or ZERO,
+        written_off=max(written_off or ZERO, ZERO),
+    )
+
+
+def over_invoice_total(
+    invoice: Invoice, credit: InvoiceCredit, *, amount: Decimal, action: str
+) -> str | None:
+    """Return why ``amount`` more taken off ``invoice`` exceeds its total, or None.
+
+    ``action`` names what would take it off: ``credit note`` or ``write-off``.
+    The message names the invoice total, what is credited, proposed and
+    written off already, and the most that still fits.
+    """
+    if credit.taken_off + amount <= invoice.amount_total:
+        return None
+    room = invoice.amount_total - credit.taken_off
+    verb = "credit" if action == "credit note" else "write off"
+    if room > 0:
+        next_step = f"{verb} at most {invoice_money(invoice, room)}."
+    elif credit.proposed > 0:
+        next_step = (
+            "nothing is left to take off it unless an open proposal is withdrawn."
+        )
+    else:
+        next_step = "nothing is left to take off it."
+    return (
+        f"Invoice {invoice.number} totals "
+        f"{invoice_money(invoice, invoice.amount_total)}: "
+        f"{invoice_money(invoice, credit.posted)} of it is credited already, "
+        f"{invoice_money(invoice, credit.proposed)} is proposed on open "
+        f"proposals and {invoice_money(invoice, credit.written_off)} is written "
+        f"off. A {action} of {invoice_money(invoice, amount)} would take "
+        f"{invoice_money(invoice, credit.taken_off + amount)} off it: {next_step}"
+    )
+
+
+def invoice_money(invoice: Invoice, amount: Decimal) -> str:
+    """Format ``amount`` in the invoice's currency, such as ``130.86 USD``."""
+    minor_units = invoice.currency.minor_units
+    return f"{format_money(amount, minor_units=minor_units)} {invoice.currency_id}"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from reconciliation.credit_notes import (
     InvoiceCredit,
     create_credit_lines,
     credit_on_invoice,
+    invoice_money,
+    over_invoice_total,
     plan_credit_lines,
 )
 from reconciliation.findings import Tally, save_findings
@@ -47,7 +49,7 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import format_money, format_quantity, quantize_money
+from reconciliation.money import format_quantity, quantize_money
 from reconciliation.services import (
     COUNTED_SHIPMENT_STATES,
     RECEIVABLE_KINDS,
@@ -610,11 +612,12 @@ def propose_credit_note(
 ) -> ResolutionProposal:
     """Offer the customer a credit note on the case's invoice.
 
-    Everything credited on the invoice counts: the posted credit notes, the
-    open proposals of every case on it and this one. That sum may not exceed
-    the invoice total. When it is above ``SALES_REP_CREDIT_LIMIT`` (in the
-    company currency), the proposal waits for a manager's approval before
-    the customer sees it.
+    Everything taken off the invoice counts: the posted credit notes, the
+    open proposals of every case on it, what is written off it and this
+    credit note. That sum may not exceed the invoice total. When the credit
+    alone is above ``SALES_REP_CREDIT_LIMIT`` (in the company currency), the
+    proposal waits for a manager's approval before the customer sees it.
+    Write-offs do not count against the credit limit.
     """
     if not message.strip():
         raise WorkError("Write the customer a message that explains the credit note.")
@@ -657,6 +660,7 @@ def propose_credit_note(
                 "currency": invoice.currency_id,
                 "credited_before": str(credit.posted),
                 "proposed_before": str(credit.proposed),
+                "written_off_before": str(credit.written_off),
                 "needs_approval": needs_approval,
                 "lines": [
                     {
@@ -683,8 +687,8 @@ def propose_credit_note(
 def _creditable_invoice(case: Discrepancy) -> Invoice:
     """Lock and return the case's invoice, or raise when it cannot be credited.
 
-    The lock makes two proposals on the same invoice, from two cases, add up
-    its credit one after the other.
+    The lock makes two proposals on the same invoice, from two cases, and a
+    proposal and a write-off add up its credit one after the other.
     """
     if case.invoice_id is None or case.order is None:
         raise WorkError(
@@ -718,34 +722,20 @@ def _check_credit_amount(invoice: Invoice, amount: Decimal) -> Decimal:
 def _check_invoice_total(
     invoice: Invoice, credit: InvoiceCredit, amount: Decimal
 ) -> None:
-    """Raise unless ``amount`` fits in what is left of the invoice total."""
-    if credit.total + amount <= invoice.amount_total:
-        return
-    if credit.total == 0:
+    """Raise unless ``amount`` fits in what is left of the invoice total.
+
+    What is written off the invoice counts too, so a credit note cannot
+    credit a difference that a clerk already wrote off.
+    """
+    if credit.taken_off == 0 and amount > invoice.amount_total:
         raise WorkError(
             f"A credit note of {amount} {invoice.currency_id} is more than invoice "
             f"{invoice.number}'s total of {invoice.amount_total:.2f}: credit at "
             "most the invoice total."
         )
-    room = invoice.amount_total - credit.total
-    next_step = (
-        f"credit at most {_money(invoice, room)}."
-        if room > 0
-        else "nothing is left to credit on it."
-    )
-    raise WorkError(
-        f"Invoice {invoice.number} totals {_money(invoice, invoice.amount_total)}, "
-        f"and {_money(invoice, credit.posted)} of it is credited already and "
-        f"{_money(invoice, credit.proposed)} is proposed on open proposals. A "
-        f"credit note of {_money(invoice, amount)} would bring the credit to "
-        f"{_money(invoice, credit.total + amount)}: {next_step}"
-    )
-
-
-def _money(invoice: Invoice, amount: Decimal) -> str:
-    """Format ``amount`` in the invoice's currency, such as ``130.86 USD``."""
-    minor_units = invoice.currency.minor_units
-    return f"{format_money(amount, minor_units=minor_units)} {invoice.currency_id}"
+    message = over_invoice_total(invoice, credit, amount=amount, action="credit note")
+    if message is not None:
+        raise WorkError(message)
 
 
 def _in_company_currency(invoice: Invoice, amount: Decimal) -> Decimal:
@@ -763,11 +753,11 @@ def _approval_reason(
             f"limit ({in_company:.2f} in company currency)."
         )
     return (
-        f"Credit note of {_money(invoice, amount)} brings the credit on invoice "
-        f"{invoice.number} to {_money(invoice, credit.total + amount)} "
+        f"Credit note of {invoice_money(invoice, amount)} brings the credit on invoice "
+        f"{invoice.number} to {invoice_money(invoice, credit.total + amount)} "
         f"({in_company:.2f} in company currency), above the {credit_limit()} "
-        f"limit. Already credited: {_money(invoice, credit.posted)}, proposed "
-        f"on open proposals: {_money(invoice, credit.proposed)}."
+        f"limit. Already credited: {invoice_money(invoice, credit.posted)}, proposed "
+        f"on open proposals: {invoice_money(invoice, credit.proposed)}."
     )
 
 
@@ -905,14 +895,16 @@ def _check_room_for_proposal(case: Discrepancy, proposal: ResolutionProposal) ->
     lock_documents({Invoice: [case.invoice_id]})
     invoice = Invoice.objects.select_related("currency").get(pk=case.invoice_id)
     credit = credit_on_invoice(invoice)
-    if credit.total <= invoice.amount_total:
+    if credit.taken_off <= invoice.amount_total:
         return
+    total = invoice_money(invoice, invoice.amount_total)
     raise WorkError(
-        f"Invoice {invoice.number} totals {_money(invoice, invoice.amount_total)}, "
-        f"but {_money(invoice, credit.posted)} of it is credited already and "
-        f"{_money(invoice, credit.proposed)} is proposed, including this credit "
-        f"note of {_money(invoice, proposal.amount)}. Approving it would credit "
-        "more than the invoice total: reject this approval."
+        f"Invoice {invoice.number} totals {total}, but "
+        f"{invoice_money(invoice, credit.posted)} of it is credited already, "
+        f"{invoice_money(invoice, credit.proposed)} is proposed, including this "
+        f"credit note of {invoice_money(invoice, proposal.amount)}, and "
+        f"{invoice_money(invoice, credit.written_off)} is written off. Approving "
+        "it would take more than the invoice total off it: reject this approval."
     )
 
 

@@ -108,10 +108,10 @@ def test_total_counts_credit_posted_before(
         propose(sales_rep, case, "200.00")
 
     assert str(raised.value) == (
-        f"Invoice {invoice.number} totals 530.86 USD, and 400.00 USD of it is "
-        "credited already and 0.00 USD is proposed on open proposals. A credit "
-        "note of 200.00 USD would bring the credit to 600.00 USD: credit at most "
-        "130.86 USD."
+        f"Invoice {invoice.number} totals 530.86 USD: 400.00 USD of it is "
+        "credited already, 0.00 USD is proposed on open proposals and 0.00 USD "
+        "is written off. A credit note of 200.00 USD would take 600.00 USD off "
+        "it: credit at most 130.86 USD."
     )
     assert credit_notes(invoice) == [("posted", Decimal("400.00"))]
     assert ResolutionProposal.objects.filter(case=case).count() == 1
@@ -127,10 +127,10 @@ def test_fully_credited_invoice_takes_no_more(
         propose(sales_rep, case, "0.01")
 
     assert str(raised.value) == (
-        f"Invoice {invoice.number} totals 530.86 USD, and 530.86 USD of it is "
-        "credited already and 0.00 USD is proposed on open proposals. A credit "
-        "note of 0.01 USD would bring the credit to 530.87 USD: nothing is left "
-        "to credit on it."
+        f"Invoice {invoice.number} totals 530.86 USD: 530.86 USD of it is "
+        "credited already, 0.00 USD is proposed on open proposals and 0.00 USD "
+        "is written off. A credit note of 0.01 USD would take 530.87 USD off "
+        "it: nothing is left to take off it."
     )
 
 
@@ -167,10 +167,10 @@ def test_open_proposal_of_another_case_counts(
         propose(sales_rep, price_case, "400.00")
 
     assert str(raised.value) == (
-        f"Invoice {invoice.number} totals 530.86 USD, and 0.00 USD of it is "
-        "credited already and 200.00 USD is proposed on open proposals. A credit "
-        "note of 400.00 USD would bring the credit to 600.00 USD: credit at most "
-        "330.86 USD."
+        f"Invoice {invoice.number} totals 530.86 USD: 0.00 USD of it is "
+        "credited already, 200.00 USD is proposed on open proposals and 0.00 USD "
+        "is written off. A credit note of 400.00 USD would take 600.00 USD off "
+        "it: credit at most 330.86 USD."
     )
     assert propose(sales_rep, price_case, "100.00").state == Proposal.AWAITING_APPROVAL
 
@@ -257,9 +257,9 @@ def test_approval_checks_credit_posted_since(
 
     assert str(raised.value) == (
         f"Invoice {invoice.number} totals 530.86 USD, but 200.00 USD of it is "
-        "credited already and 400.00 USD is proposed, including this credit note "
-        "of 400.00 USD. Approving it would credit more than the invoice total: "
-        "reject this approval."
+        "credited already, 400.00 USD is proposed, including this credit note "
+        "of 400.00 USD, and 0.00 USD is written off. Approving it would take "
+        "more than the invoice total off it: reject this approval."
     )
     approval.refresh_from_db()
     proposal.refresh_from_db()

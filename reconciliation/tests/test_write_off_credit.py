@@ -1,0 +1,275 @@
+"""Credit notes and write-offs on one invoice count against each other.
+
+Named people: fiona (finance clerk), sally (sales rep on the order), carla
+(customer of the order's company), mona (manager). The invoice is 10 Chai at
+36.36, 363.60 USD, of which the customer paid 279.97, so 83.63 is open.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from core.models import AuditEvent
+from portal.models import ResolutionProposal
+from portal.services import accept_proposal
+from reconciliation import approvals, cases
+from reconciliation.models import Allocation, Approval, Discrepancy, Invoice
+from reconciliation.tests.conftest import make_case
+from reconciliation.work import WorkError, propose_credit_note
+
+pytestmark = pytest.mark.django_db
+
+Proposal = ResolutionProposal.State
+State = Discrepancy.State
+INBOX = "/reconciliation/cases/"
+
+
+@pytest.fixture(autouse=True)
+def _limits(settings):
+    settings.RECONCILIATION_WRITE_OFF_LIMIT = "100.00"
+    settings.SALES_REP_CREDIT_LIMIT = "1000.00"
+
+
+@pytest.fixture
+def invoice(short_payment_case):
+    return short_payment_case.invoice
+
+
+@pytest.fixture
+def price_case(short_payment_case, invoice):
+    return make_case(short_payment_case.order, code="PRICE_MISMATCH", invoice=invoice)
+
+
+def started(case, clerk) -> Discrepancy:
+    return cases.start_case(case_id=case.pk, actor=clerk)
+
+
+def write_off(case, clerk) -> Discrepancy:
+    return cases.resolve_case(
+        case_id=case.pk,
+        actor=clerk,
+        resolution_code="write_off",
+        note="Bank fee.",
+    )
+
+
+def propose(rep, case, amount: str) -> ResolutionProposal:
+    return propose_credit_note(
+        actor=rep, case_id=case.pk, amount=Decimal(amount), message="Sorry"
+    )
+
+
+def written_off(invoice) -> Decimal:
+    allocations = Allocation.objects.filter(invoice=invoice)
+    return sum((row.writeoff_amount for row in allocations), Decimal(0))
+
+
+def credit_notes(invoice) -> list[tuple[str, Decimal]]:
+    rows = Invoice.objects.filter(
+        kind=Invoice.Kind.CREDIT_NOTE, origin_invoice=invoice
+    ).order_by("pk")
+    return [(note.state, note.amount_total) for note in rows]
+
+
+def signed_in(person) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_credit_note_counts_write_off(
+    short_payment_case, price_case, invoice, clerk, sales_rep
+):
+    write_off(started(short_payment_case, clerk), clerk)
+
+    with pytest.raises(WorkError) as raised:
+        propose(sales_rep, price_case, "300.00")
+
+    assert str(raised.value) == (
+        f"Invoice {invoice.number} totals 363.60 USD: 0.00 USD of it is credited "
+        "already, 0.00 USD is proposed on open proposals and 83.63 USD is "
+        "written off. A credit note of 300.00 USD would take 383.63 USD off it: "
+        "credit at most 279.97 USD."
+    )
+    assert credit_notes(invoice) == []
+    assert not ResolutionProposal.objects.exists()
+    price_case.refresh_from_db()
+    assert price_case.state == State.OPEN
+
+
+def test_write_off_counts_open_proposal(
+    short_payment_case, price_case, invoice, clerk, sales_rep
+):
+    propose(sales_rep, price_case, "300.00")
+    started(short_payment_case, clerk)
+
+    with pytest.raises(cases.CaseError) as raised:
+        write_off(short_payment_case, clerk)
+
+    assert str(raised.value) == (
+        f"Invoice {invoice.number} totals 363.60 USD: 0.00 USD of it is credited "
+        "already, 300.00 USD is proposed on open proposals and 0.00 USD is "
+        "written off. A write-off of 83.63 USD would take 383.63 USD off it: "
+        "write off at most 63.60 USD."
+    )
+    short_payment_case.refresh_from_db()
+    assert short_payment_case.state == State.IN_PROGRESS
+    assert short_payment_case.resolution_code == ""
+    assert written_off(invoice) == Decimal("0.00")
+    assert not AuditEvent.objects.filter(action="allocation.written_off").exists()
+
+
+def test_write_off_leaves_draft_credit_its_open_amount(
+    short_payment_case, price_case, invoice, clerk, sales_rep, customer
+):
+    proposal = propose(sales_rep, price_case, "83.63")
+    started(short_payment_case, clerk)
+
+    with pytest.raises(cases.CaseError) as raised:
+        write_off(short_payment_case, clerk)
+
+    assert str(raised.value) == (
+        f"Invoice {invoice.number} totals 363.60 USD and has 83.63 USD open, and "
+        "open proposals offer 83.63 USD of credit on it, which settles the open "
+        "amount first when the customer accepts. A write-off of 83.63 USD would "
+        "forgive that money twice: wait for the customer's answer to the "
+        "proposal, or withdraw it before writing off."
+    )
+    assert written_off(invoice) == Decimal("0.00")
+
+    accept_proposal(customer=customer, proposal_id=proposal.pk)
+    invoice.refresh_from_db()
+    assert invoice.amount_residual == Decimal("0.00")
+    assert write_off(short_payment_case, clerk).state == State.RESOLVED
+    assert written_off(invoice) == Decimal("0.00")
+
+
+def test_write_off_does_not_use_credit_limit(
+    short_payment_case, price_case, clerk, sales_rep, settings
+):
+    settings.SALES_REP_CREDIT_LIMIT = "250.00"
+    write_off(started(short_payment_case, clerk), clerk)
+
+    proposal = propose(sales_rep, price_case, "200.00")
+
+    # 83.63 written off and 200.00 credited is above 250.00, but the
+    # write-off has its own limit and approver.
+    assert proposal.state == Proposal.AWAITING_CUSTOMER
+
+
+def test_write_off_request_counts_open_proposal(
+    short_payment_case, price_case, invoice, clerk, sales_rep, settings
+):
+    settings.RECONCILIATION_WRITE_OFF_LIMIT = "50.00"
+    propose(sales_rep, price_case, "300.00")
+    started(short_payment_case, clerk)
+
+    with pytest.raises(cases.CaseError) as raised:
+        approvals.request_write_off(
+            case_id=short_payment_case.pk, actor=clerk, reason="Bank fee."
+        )
+
+    assert str(raised.value).startswith(
+        f"Invoice {invoice.number} totals 363.60 USD: 0.00 USD of it is credited "
+        "already, 300.00 USD is proposed on open proposals"
+    )
+    assert not Approval.objects.exists()
+    assert not AuditEvent.objects.filter(action="approval.requested").exists()
+
+
+def test_case_page_shows_write_off_refusal(
+    short_payment_case, price_case, invoice, clerk, sales_rep
+):
+    propose(sales_rep, price_case, "300.00")
+    started(short_payment_case, clerk)
+
+    response = signed_in(clerk).post(
+        f"{INBOX}{short_payment_case.pk}/move/",
+        {"to": "resolved", "resolution_code": "write_off", "note": "Bank fee."},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        f"Invoice {invoice.number} totals 363.60 USD: 0.00 USD of it is credited "
+        "already, 300.00 USD is proposed on open proposals and 0.00 USD is "
+        "written off. A write-off of 83.63 USD would take 383.63 USD off it: "
+        "write off at most 63.60 USD."
+    ]
+    short_payment_case.refresh_from_db()
+    assert short_payment_case.state == State.IN_PROGRESS
+
+
+def test_credit_note_screen_shows_refusal(
+    short_payment_case, price_case, invoice, clerk, sales_rep
+):
+    write_off(started(short_payment_case, clerk), clerk)
+
+    response = signed_in(sales_rep).post(
+        f"/reconciliation/work/cases/{price_case.pk}/credit-note/",
+        {"amount": "300.00", "message": "For the price"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        f"Invoice {invoice.number} totals 363.60 USD: 0.00 USD of it is credited "
+        "already, 0.00 USD is proposed on open proposals and 83.63 USD is "
+        "written off. A credit note of 300.00 USD would take 383.63 USD off it: "
+        "credit at most 279.97 USD."
+    ]
+    assert credit_notes(invoice) == []
+
+
+def test_approvals_screen_counts_write_off_since(
+    short_payment_case, price_case, invoice, sales_rep, manager, settings
+):
+    settings.SALES_REP_CREDIT_LIMIT = "50.00"
+    proposal = propose(sales_rep, price_case, "300.00")
+    approval = Approval.objects.get(case=price_case)
+    # The payment tolerance of a later pass writes the open amount off.
+    allocation = Allocation.objects.get(invoice=invoice)
+    allocation.writeoff_amount = Decimal("83.63")
+    allocation.save(update_fields=["writeoff_amount"])
+
+    response = signed_in(manager).post(
+        f"/reconciliation/work/approvals/{approval.pk}/decide/",
+        {"decision": "approve", "reason": "Long-standing customer."},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        f"Invoice {invoice.number} totals 363.60 USD, but 0.00 USD of it is "
+        "credited already, 300.00 USD is proposed, including this credit note "
+        "of 300.00 USD, and 83.63 USD is written off. Approving it would take "
+        "more than the invoice total off it: reject this approval."
+    ]
+    approval.refresh_from_db()
+    proposal.refresh_from_db()
+    assert approval.decision == Approval.Decision.PENDING
+    assert proposal.state == Proposal.AWAITING_APPROVAL
+
+
+def test_reversed_write_off_frees_its_room(
+    short_payment_case, price_case, invoice, sales_rep
+):
+    allocation = Allocation.objects.get(invoice=invoice)
+    allocation.writeoff_amount = Decimal("83.63")
+    allocation.save(update_fields=["writeoff_amount"])
+    Allocation.objects.create(
+        payment=allocation.payment,
+        invoice=invoice,
+        amount=-allocation.amount,
+        writeoff_amount=Decimal("-83.63"),
+        reverses=allocation,
+    )
+
+    proposal = propose(sales_rep, price_case, "363.60")
+
+    assert proposal.amount == Decimal("363.60")
