@@ -1,25 +1,64 @@
-"""Background work after an import: the matching pass over the company."""
+"""Background work after an import: check what the batch created."""
 
 import logging
-
-from django.utils import timezone
+from collections import defaultdict
 
 from commonplace.background import task
-from reconciliation.matching import run_matching
-from reconciliation.models import Company
+from imports.models import ImportBatch
+from reconciliation.matching import match_documents
+from reconciliation.models import Invoice, Payment, SalesOrder, Shipment
 
 logger = logging.getLogger(__name__)
 
 
 @task
 def match_after_import(company_id: int, batch_id: int) -> None:
-    """Run the matching pass so new documents get their matches and cases."""
-    company = Company.objects.select_related("base_currency").get(pk=company_id)
-    summary = run_matching(company=company, as_of=timezone.localdate())
+    """Check the orders and payments of a batch's new documents, and nothing else.
+
+    The orders are those the batch created and those of its new shipments
+    and invoices. Its new payments, including those of bank statement
+    lines, go through the cash rules, and the orders of the invoices they
+    are placed on are checked too. The whole-company pass
+    (``run_matching``) still runs from the ``run_matching`` command and the
+    scheduled pass.
+    """
+    batch = ImportBatch.objects.select_related("source__company").get(pk=batch_id)
+    company = batch.source.company
+    if company.pk != company_id:
+        raise ValueError(
+            f"Import batch {batch_id} belongs to company {company.pk}, not "
+            f"{company_id}: nothing was checked."
+        )
+    order_ids, payment_ids = batch_documents(batch)
+    summary = match_documents(
+        company=company, order_ids=order_ids, payment_ids=payment_ids
+    )
     logger.info(
-        "imports.matched batch=%d company=%d opened=%d resolved=%d",
+        "imports.matched batch=%d company=%d orders=%d payments=%d opened=%d "
+        "resolved=%d",
         batch_id,
         company_id,
+        summary.orders_checked,
+        len(payment_ids),
         summary.opened,
         summary.resolved,
     )
+
+
+def batch_documents(batch: ImportBatch) -> tuple[set[int], set[int]]:
+    """Return the ids of the orders and payments that ``batch`` created or touched."""
+    ids: dict[str, list[int]] = defaultdict(list)
+    for object_type, object_id in batch.documents.values_list(
+        "object_type", "object_id"
+    ):
+        ids[object_type].append(int(object_id))
+
+    order_ids = set(ids[SalesOrder._meta.label_lower])
+    for model in (Shipment, Invoice):
+        rows = model.objects.filter(pk__in=ids[model._meta.label_lower])
+        order_ids.update(
+            order_id
+            for order_id in rows.values_list("order_id", flat=True)
+            if order_id is not None
+        )
+    return order_ids, set(ids[Payment._meta.label_lower])

@@ -56,7 +56,7 @@ from django.utils import timezone
 
 from core.models import AuditEvent
 from core.queries import instance_from_values
-from reconciliation.cash import CASH_PROPOSAL_SCOPE, apply_cash
+from reconciliation.cash import CASH_PROPOSAL_SCOPE, apply_cash, match_payment
 from reconciliation.cash_checks import Settlement, settle_within_tolerance
 from reconciliation.checks import (
     CheckContext,
@@ -250,6 +250,108 @@ def match_order(order: SalesOrder, *, as_of: date | None = None) -> MatchingSumm
         tally.resolved,
     )
     return _summary(tally)
+
+
+def match_documents(
+    *,
+    company: Company,
+    order_ids: Collection[int] = (),
+    payment_ids: Collection[int] = (),
+    as_of: date | None = None,
+) -> MatchingSummary:
+    """Check only the given orders and payments, and store what the pass would.
+
+    For an import: its cost grows with what the batch touched, not with the
+    company. Each payment with money left goes through the cash rules, as
+    ``cash.match_payment`` runs them. Then the orders, and the orders of the
+    invoices those payments were placed on, are checked as ``match_order``
+    checks one. Last, the payments' proposals and unapplied-payment cases
+    are stored. Other orders and payments keep their state until the next
+    pass, even where a new document would change them, such as an older
+    payment that an imported invoice could now take.
+    """
+    as_of = as_of or timezone.localdate()
+    company = Company.objects.select_related("base_currency").get(pk=company.pk)
+    payments = list(
+        Payment.objects.filter(
+            company=company, pk__in=sorted(payment_ids), amount_unallocated__gt=0
+        )
+        .select_related("party", "currency")
+        .order_by("pk")
+    )
+    context = build_context(company, as_of, partners=_partners(order_ids, payments))
+    tally = Tally()
+    cash_results = Results()
+    for payment in payments:
+        results = match_payment(payment=payment, context=context)
+        cash_results.findings.extend(results.findings)
+        cash_results.matches.extend(results.matches)
+
+    placed = Allocation.objects.filter(
+        payment_id__in=[payment.pk for payment in payments],
+        invoice__order__isnull=False,
+    ).values_list("invoice__order_id", flat=True)
+    checked = sorted({*order_ids, *placed})
+    salt = pass_salt(context)
+    for first, last in _id_runs(checked):
+        with transaction.atomic():
+            _match_chunk(company, first, last, context, salt, tally)
+    if payments:
+        keys = [f"D:payment:{payment.pk}" for payment in payments]
+        with transaction.atomic():
+            _store_other(
+                company,
+                cash_results,
+                Q(order__isnull=True, payment_id__in=[p.pk for p in payments]),
+                Q(key__in=keys),
+                tally,
+            )
+    logger.info(
+        "Documents of company %s checked: %d orders, %d payments, %d opened, "
+        "%d resolved",
+        company.pk,
+        tally.orders,
+        len(payments),
+        tally.opened,
+        tally.resolved,
+    )
+    return _summary(tally)
+
+
+def _partners(order_ids: Collection[int], payments: list[Payment]) -> set[int] | None:
+    """Return the commercial partners whose invoices the duplicate check reads.
+
+    None, for the whole company, when a payment names no payer: the cash
+    rules may then place it on any customer's invoice by its reference.
+    """
+    if any(payment.party is None for payment in payments):
+        return None
+    rows = Invoice.objects.filter(order_id__in=sorted(order_ids)).values_list(
+        "customer_id", "customer__parent_id"
+    )
+    partners = {parent_id or customer_id for customer_id, parent_id in rows}
+    for payment in payments:
+        if payment.party is not None:
+            partners.add(payment.party.commercial_partner_id)
+    return partners
+
+
+def _id_runs(ids: list[int]) -> Iterator[tuple[int, int]]:
+    """Yield ``(first, last)`` of each run of consecutive ids in sorted ``ids``.
+
+    No other order lies inside such a run, so ``_match_chunk`` checks exactly
+    the given orders. A run is at most ``CHUNK_SIZE`` ids long.
+    """
+    start = 0
+    for position in range(1, len(ids) + 1):
+        at_end = position == len(ids)
+        if (
+            at_end
+            or ids[position] != ids[position - 1] + 1
+            or position - start == CHUNK_SIZE
+        ):
+            yield ids[start], ids[position - 1]
+            start = position
 
 
 def check_order_after_commit(order_id: int | None) -> None:
