@@ -273,3 +273,27 @@ def test_reversed_write_off_frees_its_room(
     proposal = propose(sales_rep, price_case, "363.60")
 
     assert proposal.amount == Decimal("363.60")
+
+
+def test_case_page_shows_request_refusal(
+    short_payment_case, price_case, invoice, clerk, sales_rep, settings
+):
+    settings.RECONCILIATION_WRITE_OFF_LIMIT = "50.00"
+    propose(sales_rep, price_case, "83.63")
+    started(short_payment_case, clerk)
+
+    response = signed_in(clerk).post(
+        f"{INBOX}{short_payment_case.pk}/write-off/",
+        {"reason": "Bank fee."},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        f"Invoice {invoice.number} totals 363.60 USD and has 83.63 USD open, and "
+        "open proposals offer 83.63 USD of credit on it, which settles the open "
+        "amount first when the customer accepts. A write-off of 83.63 USD would "
+        "forgive that money twice: wait for the customer's answer to the "
+        "proposal, or withdraw it before writing off."
+    ]
+    assert not Approval.objects.exists()
