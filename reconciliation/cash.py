@@ -233,7 +233,14 @@ def _apply_one(
             return
         candidate = find_candidate(payment, available, items, blocked, context.book)
         if candidate is None:
-            results.findings.append(_unapplied(payment, available))
+            duplicate_note = (
+                _duplicate_note(payment, context)
+                if available == payment.amount
+                else None
+            )
+            results.findings.append(
+                _unapplied(payment, available, duplicate_note=duplicate_note)
+            )
             return
         if not candidate.auto_confirm:
             results.matches.append(_proposal(payment, available, candidate))
@@ -331,7 +338,33 @@ def _proposal(
     )
 
 
-def _unapplied(payment: Payment, available: Decimal) -> Finding:
+def _duplicate_note(payment: Payment, context: CheckContext) -> str | None:
+    """Return why the invoice the payment's reference names is held, if it is.
+
+    The cash rules leave out an invoice that looks like a duplicate until a
+    person decides its case. A payment that quotes such an invoice is then
+    unapplied, and the clerk needs to know which case holds it.
+    """
+    folded = normalize_reference(payment.reference)
+    if not folded or not context.duplicates:
+        return None
+    suspects = Invoice.objects.filter(
+        company_id=payment.company_id, pk__in=sorted(context.duplicates)
+    ).values_list("pk", "number", "reference")
+    for invoice_id, number, reference in suspects.order_by("pk"):
+        if folded in (normalize_reference(number), normalize_reference(reference)):
+            original = context.duplicates[invoice_id].number
+            return (
+                f"Its reference names invoice {number}, which is held as a "
+                f"possible duplicate of {original}: decide the duplicate-invoice "
+                "case first, and the next check applies the payment."
+            )
+    return None
+
+
+def _unapplied(
+    payment: Payment, available: Decimal, *, duplicate_note: str | None = None
+) -> Finding:
     minor_units = payment.currency.minor_units
     who = payment.party.name if payment.party else "an unknown payer"
     total = format_money(payment.amount, minor_units=minor_units)
@@ -350,6 +383,8 @@ def _unapplied(payment: Payment, available: Decimal) -> Finding:
             f"{who} (reference {payment.reference!r}) has {left} that no rule "
             "could match to an open invoice."
         )
+        if duplicate_note is not None:
+            text += f" {duplicate_note}"
     return Finding(
         rule=rule,
         order_id=None,

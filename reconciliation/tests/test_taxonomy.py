@@ -373,6 +373,27 @@ def test_unapplied_payment():
     assert row.difference == Decimal("75.00")
 
 
+def test_unapplied_payment_names_the_duplicate_that_holds_it():
+    order, original = invoiced(reference="PO-7")
+    create_payment(invoice=original, amount="10.00")
+    copy = create_invoice(order=order, reference="PO-7")
+    payment = PaymentFactory.create(
+        company=order.company,
+        party=copy.customer,
+        currency=copy.currency,
+        amount=Decimal("10.00"),
+        reference=copy.number,
+    )
+    run_matching(company=order.company, as_of=AS_OF)
+    row = the_case(order.company, "UNAPPLIED_PAYMENT")
+    assert row.payment == payment
+    assert row.explanation.endswith(
+        f"Its reference names invoice {copy.number}, which is held as a possible "
+        f"duplicate of {original.number}: decide the duplicate-invoice case "
+        "first, and the next check applies the payment."
+    )
+
+
 def test_payment_no_order():
     order, invoice = invoiced()
     create_payment(invoice=invoice, amount="10.00")
