@@ -14,14 +14,18 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import CrmFunction, Role, User
+from accounts.models import CrmFunction
 from answers.conf import page_size, unanswered_after_hours
 from answers.forms import FaqEntryForm, FaqFromSourceForm, ReleaseForm
 from answers.models import FaqEntry, ReleaseNote
-from answers.permissions import can_own_faq, can_record_release, may_curate_faq
+from answers.permissions import (
+    FaqOwnership,
+    can_own_faq,
+    can_record_release,
+    may_curate_faq,
+)
 from answers.selectors import (
     access_faq_entry,
-    desk_functions,
     entries_needing_review,
     faq_index_entries,
     review_reasons,
@@ -84,15 +88,6 @@ def _faq_filters(request: AuthenticatedRequest) -> FaqFilters:
     return filters
 
 
-def _owned_function_ids(person: User) -> tuple[bool, set[int]]:
-    """Return whether ``person`` owns every FAQ, and the functions they own."""
-    if person.is_external:
-        return False, set()
-    if person.role in {Role.FACILITATOR, Role.MODERATOR}:
-        return True, set()
-    return False, set(desk_functions(person).values_list("pk", flat=True))
-
-
 @login_required
 def faq_index(request: AuthenticatedRequest) -> HttpResponse:
     """List the FAQ entries the viewer may read, grouped by CRM function.
@@ -109,10 +104,10 @@ def faq_index(request: AuthenticatedRequest) -> HttpResponse:
     if filters.errors:
         entries = entries.none()
     page = Paginator(entries, page_size()).get_page(request.GET.get("page"))
-    owns_all, owned = _owned_function_ids(request.user)
+    ownership = FaqOwnership(request.user)
     for entry in page:
         entry.excerpt = _excerpt(entry.answer_html)  # type: ignore[attr-defined]
-        entry.may_own = owns_all or entry.crm_function_id in owned  # type: ignore[attr-defined]
+        entry.may_own = ownership.covers(entry.crm_function_id)  # type: ignore[attr-defined]
         entry.reasons = review_reasons(entry) if entry.may_own else []  # type: ignore[attr-defined]
     readable = visible_faq_entries(request.user)
     return render(

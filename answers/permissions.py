@@ -4,8 +4,12 @@ Every rule is written once here; services enforce them and views use them
 to decide which buttons to show.
 """
 
+from functools import cached_property
+
+from django.db.models import Q, QuerySet
+
 from accounts.models import CrmFunction, Role, SuperUserAssignment, User
-from accounts.permissions import can_curate_faq, is_super_user_for
+from accounts.permissions import CURATOR_ROLES, can_curate_faq
 from answers.models import Answer, Question
 from social.selectors import can_moderate
 
@@ -48,18 +52,65 @@ def can_delete_answer(actor: User, answer: Answer, question: Question) -> bool:
     return can_edit_answer(actor, answer) or can_moderate(actor, question.community)
 
 
-def can_own_faq(actor: User, crm_function: CrmFunction | None) -> bool:
-    """Return whether ``actor`` may edit and review the FAQ of ``crm_function``.
+class FaqOwnership:
+    """The FAQs one person may edit and review.
 
     A function's FAQ is owned by its super-users; learning facilitators and
-    moderators may stand in for them. Entries without a function have only
-    the stand-ins.
+    moderators may stand in for them, so they own every FAQ. Entries without
+    a function have only the stand-ins. Customer accounts own none. Both
+    ``covers`` and ``entries`` read this one rule.
     """
-    if actor.is_external:
-        return False
-    return actor.role in {Role.FACILITATOR, Role.MODERATOR} or is_super_user_for(
-        actor, crm_function
-    )
+
+    def __init__(self, person: User) -> None:
+        self.person = person
+        self.owns_nothing = person.is_external
+        self.owns_all = not person.is_external and person.role in CURATOR_ROLES
+
+    def _assignments(self) -> QuerySet[SuperUserAssignment]:
+        return SuperUserAssignment.objects.filter(person_id=self.person.pk)
+
+    @cached_property
+    def function_ids(self) -> frozenset[int]:
+        """Return the ids of the CRM functions whose FAQ the person owns."""
+        if self.owns_nothing or self.owns_all:
+            return frozenset()
+        return frozenset(self._assignments().values_list("crm_function_id", flat=True))
+
+    def covers(self, crm_function_id: int | None) -> bool:
+        """Return whether the person owns the FAQ of function ``crm_function_id``."""
+        if self.owns_nothing:
+            return False
+        if self.owns_all:
+            return True
+        return crm_function_id is not None and crm_function_id in self.function_ids
+
+    def entries(self) -> Q:
+        """Return the condition on ``FaqEntry`` rows that the person owns.
+
+        The assignments are read by the statement that uses the condition,
+        so a compiled and cached rule sees a later change of assignments.
+        """
+        if self.owns_nothing:
+            return Q(pk__in=[])
+        if self.owns_all:
+            # Not ``Q()``: an empty Q drops out of an OR.
+            return Q(pk__isnull=False)
+        return Q(crm_function_id__in=self._assignments().values("crm_function_id"))
+
+    def functions(self) -> QuerySet[CrmFunction]:
+        """Return the CRM functions whose FAQ the person owns."""
+        if self.owns_nothing:
+            return CrmFunction.objects.none()
+        if self.owns_all:
+            return CrmFunction.objects.all()
+        return CrmFunction.objects.filter(
+            pk__in=self._assignments().values("crm_function_id")
+        )
+
+
+def can_own_faq(actor: User, crm_function: CrmFunction | None) -> bool:
+    """Return whether ``actor`` may edit and review the FAQ of ``crm_function``."""
+    return FaqOwnership(actor).covers(crm_function.pk if crm_function else None)
 
 
 def can_record_release(actor: User) -> bool:
