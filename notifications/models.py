@@ -26,6 +26,7 @@ class Notification(models.Model):
         QUESTION_CLOSED = "question_closed", "Question closed as a duplicate"
         QA_COMMENT_POSTED = "qa_comment_posted", "New comment on a question"
         FAQ_NEEDS_REVIEW = "faq_needs_review", "FAQ entry needs review"
+        QUESTION_REOPENED = "question_reopened", "Question reopened"
         APPROVAL_REQUESTED = "approval_requested", "Approval requested"
         APPROVAL_DECIDED = "approval_decided", "Approval decided"
         RESOLUTION_OFFERED = "resolution_offered", "Resolution offered to you"

@@ -119,6 +119,7 @@ CASE_HIDDEN = "A case you can no longer open"
 RULES: dict[str, SubjectRule] = {
     "question": SubjectRule(QUESTION_HIDDEN, _questions),
     "question-closed": SubjectRule(QUESTION_HIDDEN, _questions),
+    "question-reopened": SubjectRule(QUESTION_HIDDEN, _questions),
     "question-escalated": SubjectRule(QUESTION_HIDDEN, _questions),
     "answer": SubjectRule(QUESTION_HIDDEN, _answers),
     "answer-unaccepted": SubjectRule(QUESTION_HIDDEN, _answers),

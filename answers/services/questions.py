@@ -127,6 +127,71 @@ def _lock_pair(first_id: int, second_id: int) -> dict[int, Question]:
     return {row.pk: row for row in rows}
 
 
+def _split_duplicates(
+    question: Question, original: Question
+) -> tuple[list[int], list[Question]]:
+    """Split the duplicates of ``question`` by whether their asker sees ``original``.
+
+    Return the ids of those that can move to ``original`` and the rows of
+    those that must be reopened instead, locked.
+    """
+    moved: list[int] = []
+    reopened: list[Question] = []
+    duplicates = (
+        Question.objects.select_for_update(of=("self",))
+        .filter(duplicate_of=question)
+        .select_related("author")
+        .order_by("pk")
+    )
+    for duplicate in duplicates:
+        asker = duplicate.author
+        if asker is None or visible_questions(asker).filter(pk=original.pk).exists():
+            moved.append(duplicate.pk)
+        else:
+            reopened.append(duplicate)
+    return moved, reopened
+
+
+def _reopen_for_hidden_original(
+    *, actor: User, duplicate: Question, closed: Question, original: Question
+) -> None:
+    """Reopen ``duplicate``, whose asker cannot open the question it would move to.
+
+    The notice names neither the new original nor its community, because
+    the asker may not see them.
+    """
+    duplicate.duplicate_of = None
+    duplicate.closed_at = None
+    duplicate.closed_by = None
+    duplicate.save(
+        update_fields=["duplicate_of", "closed_at", "closed_by", "updated_at"]
+    )
+    event = record_event(
+        actor=actor,
+        action="question.reopened",
+        target=duplicate,
+        source="screen",
+        before={"duplicate_of": closed.pk},
+        after={"duplicate_of": None},
+        reason=(
+            f"question {closed.pk} was closed into question {original.pk}, "
+            "which the asker cannot open"
+        ),
+    )
+    if duplicate.author is not None:
+        notify(
+            recipients=[duplicate.author],
+            kind=Notification.Kind.QUESTION_REOPENED,
+            actor=actor,
+            message=(
+                "Your question is open again, because the question it was closed "
+                f"into was closed into one you cannot open: {duplicate.title}"
+            ),
+            url=question_url(duplicate),
+            subject_key=f"question-reopened:{duplicate.pk}:{event.pk}",
+        )
+
+
 @transaction.atomic
 def close_as_duplicate(
     *, actor: User, question: Question, original_id: int, reason: str = ""
@@ -135,7 +200,10 @@ def close_as_duplicate(
 
     The original must be a question the closer and the asker can both see,
     must not be closed itself, and must not be the question. Questions that
-    were closed into ``question`` move to the original, so no chain forms.
+    were closed into ``question`` move to the original, so no chain forms. A
+    question whose asker cannot open the original is reopened instead, with
+    a notice to its asker, so no question points its asker at a page they
+    cannot open.
     """
     if original_id == question.pk:
         raise ValidationError("A question cannot be a duplicate of itself.")
@@ -176,8 +244,12 @@ def close_as_duplicate(
         )
 
     now = timezone.now()
-    moved = list(question.duplicates.values_list("pk", flat=True))
+    moved, reopened = _split_duplicates(question, original)
     Question.objects.filter(pk__in=moved).update(duplicate_of=original, updated_at=now)
+    for duplicate in reopened:
+        _reopen_for_hidden_original(
+            actor=actor, duplicate=duplicate, closed=question, original=original
+        )
     question.duplicate_of = original
     question.closed_at = now
     question.closed_by = actor
@@ -190,7 +262,11 @@ def close_as_duplicate(
         target=question,
         source="screen",
         before={"duplicate_of": None},
-        after={"duplicate_of": original.pk, "moved_duplicates": moved},
+        after={
+            "duplicate_of": original.pk,
+            "moved_duplicates": moved,
+            "reopened_duplicates": [duplicate.pk for duplicate in reopened],
+        },
         reason=reason,
     )
     if asker is not None:
@@ -203,10 +279,11 @@ def close_as_duplicate(
             subject_key=f"question-closed:{question.pk}:{original.pk}",
         )
     logger.info(
-        "question closed as duplicate: question=%s original=%s moved=%s",
+        "question closed as duplicate: question=%s original=%s moved=%s reopened=%s",
         question.pk,
         original.pk,
         moved,
+        [duplicate.pk for duplicate in reopened],
     )
     return question
 

@@ -41,7 +41,11 @@ def test_asker_closes_own_question(repeat, original, outsider):
     assert closed.duplicate_of == original
     assert closed.closed_by == outsider
     event = AuditEvent.objects.get(action="question.closed_as_duplicate")
-    assert event.after == {"duplicate_of": original.pk, "moved_duplicates": []}
+    assert event.after == {
+        "duplicate_of": original.pk,
+        "moved_duplicates": [],
+        "reopened_duplicates": [],
+    }
 
 
 def test_super_user_and_moderator_may_close(repeat, original, super_user, moderator):
@@ -245,3 +249,103 @@ class TestApi:
         reader = make_person("rita", Role.SALES_REP)
         body = signed_in(reader).get(f"/api/answers/questions/{public.pk}").json()
         assert body["duplicate_of"] is None
+
+
+class TestMovedDuplicateHiddenOriginal:
+    """Closing an original moves its duplicates only where their askers may follow."""
+
+    @pytest.fixture
+    def setup(self, outsider, sales_rep, member, payments_community, private_community):
+        original = create_question(
+            author=member, community=payments_community, title="Floor price rules?"
+        )
+        hidden_from_outsider = create_question(
+            author=outsider, community=payments_community, title="Floor price, again?"
+        )
+        seen_by_all = create_question(
+            author=sales_rep, community=payments_community, title="Floor price how?"
+        )
+        Membership.objects.create(community=private_community, person=sales_rep)
+        for asker, duplicate in (
+            (outsider, hidden_from_outsider),
+            (sales_rep, seen_by_all),
+        ):
+            close_as_duplicate(actor=asker, question=duplicate, original_id=original.pk)
+        root = create_question(
+            author=member, community=private_community, title="Chai floor price"
+        )
+        close_as_duplicate(actor=member, question=original, original_id=root.pk)
+        return original, hidden_from_outsider, seen_by_all, root
+
+    def test_duplicate_asker_cannot_open_is_reopened(self, setup):
+        original, reopened, moved, root = setup
+        reopened.refresh_from_db()
+        moved.refresh_from_db()
+        original.refresh_from_db()
+        assert reopened.duplicate_of_id is None
+        assert reopened.closed_at is None
+        assert reopened.closed_by_id is None
+        assert moved.duplicate_of_id == root.pk
+        assert original.duplicate_of_id == root.pk
+
+    def test_asker_is_told_without_naming_original(self, setup, outsider):
+        _, reopened, _, root = setup
+        notice = Notification.objects.get(
+            recipient=outsider, kind=Notification.Kind.QUESTION_REOPENED
+        )
+        assert notice.message == (
+            "Your question is open again, because the question it was closed "
+            "into was closed into one you cannot open: Floor price, again?"
+        )
+        assert notice.url == f"/questions/{reopened.pk}/"
+        assert root.title not in notice.message
+
+    def test_audit_records_the_reason(self, setup, member):
+        original, reopened, moved, root = setup
+        event = AuditEvent.objects.get(
+            action="question.reopened", object_id=str(reopened.pk)
+        )
+        assert event.actor == member
+        assert event.before == {"duplicate_of": original.pk}
+        assert event.reason == (
+            f"question {original.pk} was closed into question {root.pk}, "
+            "which the asker cannot open"
+        )
+        closed = AuditEvent.objects.get(
+            action="question.closed_as_duplicate", object_id=str(original.pk)
+        )
+        assert closed.after["moved_duplicates"] == [moved.pk]
+        assert closed.after["reopened_duplicates"] == [reopened.pk]
+
+    def test_reopened_question_page_links_nothing_hidden(
+        self, setup, signed_in, outsider
+    ):
+        _, reopened, _, root = setup
+        page = signed_in(outsider).get(f"/questions/{reopened.pk}/")
+        assert page.status_code == 200
+        assert page.context["page"].question.is_duplicate is False
+        assert page.context["page"].original is None
+        assert f"/questions/{root.pk}/".encode() not in page.content
+        assert root.title.encode() not in page.content
+
+    def test_customer_duplicate_is_reopened(
+        self, customer, facilitator, customer_community, payments_community
+    ):
+        original = create_question(
+            author=facilitator, community=customer_community, title="Late statement?"
+        )
+        repeat = create_question(
+            author=customer, community=customer_community, title="Statement is late"
+        )
+        close_as_duplicate(actor=customer, question=repeat, original_id=original.pk)
+        internal = create_question(
+            author=facilitator, community=payments_community, title="Statement runs"
+        )
+        close_as_duplicate(
+            actor=facilitator, question=original, original_id=internal.pk
+        )
+        repeat.refresh_from_db()
+        assert repeat.duplicate_of_id is None
+        assert Notification.objects.filter(
+            recipient=customer, kind=Notification.Kind.QUESTION_REOPENED
+        ).exists()
