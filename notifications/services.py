@@ -28,7 +28,16 @@ def notify(
     url: str,
     subject_key: str,
 ) -> None:
-    """Notify each recipient once per event, never the actor themselves."""
+    """Notify each recipient once per event, never the actor themselves.
+
+    Raise ``ValueError`` for a ``kind`` that ``Notification.Kind`` does not
+    declare, before anything is written.
+    """
+    if kind not in Notification.Kind.values:
+        raise ValueError(
+            f"Unknown notification kind {kind!r}: declare it in "
+            "Notification.Kind and add a migration."
+        )
     actor_name = actor.display_name if actor is not None else ""
     rows = [
         Notification(
