@@ -232,6 +232,8 @@ class FaqEntry(TimeStampedModel):
         SOURCE_EDITED = "source_edited", "Its accepted answer was edited"
         SOURCE_DELETED = "source_deleted", "Its accepted answer was deleted"
         SOURCE_UNACCEPTED = "source_unaccepted", "Its answer is no longer accepted"
+        SOURCE_NARROWED = "source_narrowed", "A source moved to a narrower audience"
+        SOURCE_WITHDRAWN = "source_withdrawn", "A source post or comment was deleted"
 
     question = models.CharField(max_length=200)
     answer = models.TextField(help_text="Markdown.")
@@ -244,6 +246,16 @@ class FaqEntry(TimeStampedModel):
     )
     customer_visible = models.BooleanField(
         default=False, help_text="Whether customer accounts may read it."
+    )
+    # Set in the transaction that deleted a source or moved it to an audience
+    # narrower than every employee (see ``answers.services.faq_audience``).
+    # It overrides ``customer_visible`` and only an owner's review clears it.
+    owners_only = models.BooleanField(
+        default=False,
+        help_text=(
+            "Whether only its owners may read it, because a source was deleted "
+            "or moved to a private community."
+        ),
     )
     # Who it is written for: it ranks first in their help panels, and
     # everyone who may read it still finds it.
@@ -299,10 +311,12 @@ class FaqEntry(TimeStampedModel):
                         "source_edited",
                         "source_deleted",
                         "source_unaccepted",
+                        "source_narrowed",
+                        "source_withdrawn",
                     ]
                 ),
                 name="faq_review_flag_known",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -88,7 +88,7 @@ class FaqOwnership:
         """Return the condition on ``FaqEntry`` rows that the person owns.
 
         The assignments are read by the statement that uses the condition,
-        so a compiled and cached rule sees a later change of assignments.
+        so a compiled and cached rule reads a later change of assignments.
         """
         if self.owns_nothing:
             return Q(pk__in=[])

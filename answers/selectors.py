@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import CrmFunction, Role, User
+from accounts.models import CrmFunction, User
 from accounts.permissions import Viewer
 from answers.conf import suggestion_limit, unanswered_after_hours
 from answers.models import (
@@ -43,6 +43,7 @@ from answers.models import (
     QuestionComment,
     ScreenChange,
 )
+from answers.permissions import FaqOwnership
 from assist.models import HelpContext
 from communities.models import Community
 from communities.selectors import visible_communities
@@ -266,11 +267,27 @@ def vote_of(person: User, answer: Answer) -> int:
 
 
 def visible_faq_entries(viewer: Viewer) -> QuerySet[FaqEntry]:
+    """Return the FAQ entries ``viewer`` may read.
+
+    Employees read every entry, customer accounts the customer-visible ones.
+    An entry held for its owners (``owners_only``) is read only by them.
+    """
     if not isinstance(viewer, User):
         return FaqEntry.objects.none()
     if viewer.is_external:
-        return FaqEntry.objects.filter(customer_visible=True)
-    return FaqEntry.objects.all()
+        return FaqEntry.objects.filter(customer_visible=True, owners_only=False)
+    return FaqEntry.objects.filter(
+        Q(owners_only=False) | FaqOwnership(viewer).entries()
+    )
+
+
+def published_faq_entries(viewer: Viewer) -> QuerySet[FaqEntry]:
+    """Return ``visible_faq_entries`` without the entries held for their owners.
+
+    For surfaces shown alike to a whole audience (the help panel and its
+    cache) and for the search index, which does not carry an entry's owners.
+    """
+    return visible_faq_entries(viewer).filter(owners_only=False)
 
 
 def faq_index_entries(
@@ -410,11 +427,7 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
 
 def desk_functions(viewer: User) -> QuerySet[CrmFunction]:
     """Return the CRM functions whose desk pages ``viewer`` may open."""
-    if viewer.is_external:
-        return CrmFunction.objects.none()
-    if viewer.role in {Role.FACILITATOR, Role.MODERATOR}:
-        return CrmFunction.objects.all()
-    return CrmFunction.objects.filter(super_user_assignments__person=viewer)
+    return FaqOwnership(viewer).functions()
 
 
 def faq_owners(crm_function: CrmFunction | None) -> QuerySet[User]:

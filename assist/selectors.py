@@ -20,7 +20,10 @@ from django.utils import timezone
 from accounts.models import CrmFunction, SuperUserAssignment, User
 from accounts.permissions import Viewer
 from answers.models import Answer, AnswerVote, FaqEntry, Question
-from answers.selectors import visible_faq_entries, visible_questions_outside_private
+from answers.selectors import (
+    published_faq_entries,
+    visible_questions_outside_private,
+)
 from assist.caching import cached_panel
 from assist.contexts import DECLARED_KEYS
 from assist.models import Availability, HelpContext
@@ -226,7 +229,7 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
         sources=[
             ItemSource(
                 FaqEntry,
-                compiled_rule(visible_faq_entries, viewer),
+                compiled_rule(published_faq_entries, viewer),
                 ("question", "answer_html"),
             ),
             ItemSource(

@@ -61,8 +61,9 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     - question, answer, question_comment: ``visible_questions`` adds, for
       customer accounts, "asked by no customer or by the viewer's company"
       on ``customer_id``; answers and comments carry their question's.
-    - faq, library: ``visible_faq_entries`` and ``visible_documents`` show
-      everything to employees and ``customer_visible`` rows to customers.
+    - faq, library: ``published_faq_entries`` and ``visible_documents`` show
+      everything to employees and ``customer_visible`` rows to customers;
+      FAQ entries held for their owners have no entry.
     - person: ``visible_people``; inactive people have no entry, and
       customers see ``customer_visible`` people and themselves.
 

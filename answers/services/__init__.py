@@ -25,6 +25,7 @@ from answers.services.faq import (
     promote_answer_to_faq,
     record_release,
 )
+from answers.services.faq_audience import narrow_faq_audiences
 from answers.services.questions import (
     ask_question,
     close_as_duplicate,
@@ -46,6 +47,7 @@ __all__ = [
     "edit_answer",
     "edit_faq_entry",
     "mark_faq_reviewed",
+    "narrow_faq_audiences",
     "post_answer",
     "post_question_comment",
     "promote_answer_to_faq",

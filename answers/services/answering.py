@@ -85,6 +85,10 @@ def _flag_faq_entry(
     entry = FaqEntry.objects.select_for_update().filter(source_answer=answer).first()
     if entry is None:
         return None
+    if entry.review_flag == flag == FaqEntry.ReviewFlag.SOURCE_DELETED:
+        # Deleting the answer narrowed the entry's audience in this
+        # transaction, which flagged it and told its owners already.
+        return entry
     before = {"review_flag": entry.review_flag}
     entry.review_flag = flag
     entry.save(update_fields=["review_flag", "updated_at"])

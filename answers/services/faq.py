@@ -7,6 +7,7 @@ silently. The owners review the entry instead.
 
 import datetime
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +28,10 @@ from answers.services.common import (
     next_review_date,
     today,
 )
+from answers.services.faq_audience import (
+    lift_audience_after_review,
+    narrow_faq_audiences,
+)
 from assist.models import HelpContext
 from communities.models import Community
 from core.audit import record_event
@@ -46,6 +51,20 @@ PRIVATE_SOURCE_MESSAGE = (
     "{source_name} in a private community stays in it, and every employee reads the "
     "FAQ: repost it in an open community to add it there."
 )
+
+
+def _audience_change(entry: FaqEntry, after: dict[str, Any]) -> dict[str, bool]:
+    """Apply the audience an owner's review allows; return the fields' old values.
+
+    The changed fields' new values are added to ``after``.
+    """
+    before = {
+        "customer_visible": entry.customer_visible,
+        "owners_only": entry.owners_only,
+    }
+    changed = lift_audience_after_review(entry)
+    after.update({name: getattr(entry, name) for name in changed})
+    return {name: before[name] for name in changed}
 
 
 def _start_review_clock(entry: FaqEntry, actor: User) -> None:
@@ -244,6 +263,9 @@ def add_faq_source(
         source="screen",
         after={row.kind: source.pk},
     )
+    # A post from an employees-only community makes a customer-visible
+    # entry internal: the entry shows what every source allows.
+    narrow_faq_audiences(entry_ids=[entry.pk], actor=actor, flag=False)
     return row
 
 
@@ -265,11 +287,13 @@ def edit_faq_entry(
     text = clean_body(
         answer_text, required=True, what="FAQ answer", limit=MAX_FAQ_ANSWER_LENGTH
     )
-    before = {"question": entry.question, "answer": entry.answer}
+    before: dict[str, Any] = {"question": entry.question, "answer": entry.answer}
+    after: dict[str, Any] = {"question": question, "answer": text}
     entry.question = question
     entry.answer = text
     entry.answer_html = render_markdown(text).html
     _start_review_clock(entry, actor)
+    before.update(_audience_change(entry, after))
     entry.save()
     if contexts is not None:
         entry.contexts.set(contexts)
@@ -281,7 +305,7 @@ def edit_faq_entry(
         target=entry,
         source="screen",
         before=before,
-        after={"question": question, "answer": text},
+        after=after,
     )
     return entry
 
@@ -292,18 +316,25 @@ def mark_faq_reviewed(*, actor: User, entry: FaqEntry) -> FaqEntry:
     entry = FaqEntry.objects.select_for_update().get(pk=entry.pk)
     if not can_own_faq(actor, entry.crm_function):
         raise PermissionDenied("Only the owners of this FAQ can review its entries.")
-    before = {
+    before: dict[str, Any] = {
         "last_reviewed_on": str(entry.last_reviewed_on),
         "review_due_on": str(entry.review_due_on),
         "review_flag": entry.review_flag,
     }
     _start_review_clock(entry, actor)
+    after: dict[str, Any] = {
+        "last_reviewed_on": str(entry.last_reviewed_on),
+        "review_due_on": str(entry.review_due_on),
+    }
+    before.update(_audience_change(entry, after))
     entry.save(
         update_fields=[
             "last_reviewed_on",
             "review_due_on",
             "reviewed_by",
             "review_flag",
+            "customer_visible",
+            "owners_only",
             "updated_at",
         ]
     )
@@ -313,10 +344,7 @@ def mark_faq_reviewed(*, actor: User, entry: FaqEntry) -> FaqEntry:
         target=entry,
         source="screen",
         before=before,
-        after={
-            "last_reviewed_on": str(entry.last_reviewed_on),
-            "review_due_on": str(entry.review_due_on),
-        },
+        after=after,
     )
     logger.info("FAQ entry reviewed: faq=%s actor=%s", entry.pk, actor.pk)
     return entry

@@ -179,7 +179,7 @@ class TestSources:
 
 
 class TestSourceVisibilityOnEntryPage:
-    def test_customer_sees_entry_but_not_internal_source(
+    def test_internal_source_makes_entry_internal(
         self,
         signed_in,
         sales_rep,
@@ -205,14 +205,16 @@ class TestSourceVisibilityOnEntryPage:
 
         customer_page = signed_in(customer).get(f"/questions/faq/{entry.pk}/")
         employee_page = signed_in(sales_rep).get(f"/questions/faq/{entry.pk}/")
-        assert [s.url for s in customer_page.context["sources"]] == [
-            f"/posts/{post.pk}/"
-        ]
+        entry.refresh_from_db()
+        assert customer_page.status_code == 404
+        assert b"Internal note." not in customer_page.content
         assert [s.url for s in employee_page.context["sources"]] == [
             f"/posts/{post.pk}/",
             f"/posts/{internal.pk}/",
         ]
-        assert b"Internal note." not in customer_page.content
+        assert entry.customer_visible is False
+        # The owner narrowed it on purpose, so it is not flagged.
+        assert entry.review_flag == ""
 
     def test_internal_entry_is_404_for_customer(self, signed_in, entry, customer):
         assert signed_in(customer).get(f"/questions/faq/{entry.pk}/").status_code == 404
