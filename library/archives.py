@@ -1,8 +1,10 @@
 """Check and extract demo packages (zip files) without trusting their contents.
 
-Every entry name is checked before anything is written: no ``..`` parts,
-no absolute or drive paths, no backslashes, no symlinks, no NUL bytes, and
-the resolved path must stay inside the extraction root. Output bytes are
+Every entry is checked before anything is written: no ``..`` parts, no
+absolute or drive paths, no backslashes, no symlinks, no NUL bytes, no
+encrypted entries, no name part longer than a file system allows, no name
+used both as a file and as a folder, and the resolved path must stay inside
+the extraction root. Output bytes are
 counted while they stream out of the decompressor, so sizes declared in the
 zip's directory are never relied on. Entry count, total bytes, compression
 ratio, directory depth and nested archives are limited. A rejected package
@@ -38,6 +40,11 @@ NESTED_ARCHIVE_MAGIC = (
     b"Rar!\x1a\x07",
 )
 DRIVE_PATH = re.compile(r"^[A-Za-z]:")
+# Longest file or folder name, in bytes of UTF-8, that common Linux file
+# systems (ext4, XFS, Btrfs) accept.
+MAX_NAME_PART_BYTES = 255
+# Bit 0 of a zip entry's general purpose flags marks it as encrypted.
+ENCRYPTED_FLAG = 0x1
 
 
 class ArchiveError(ValueError):
@@ -90,6 +97,13 @@ def safe_entry_path(name: str, *, max_depth: int) -> PurePosixPath:
         raise ArchiveError(f"Entry {quoted!r} points outside the package with '..'.")
     if not parts:
         raise ArchiveError(f"Entry {quoted!r} has no file name.")
+    for part in parts:
+        if len(part.encode()) > MAX_NAME_PART_BYTES:
+            raise ArchiveError(
+                f"Entry {quoted!r} has a name part of {len(part.encode())} bytes; "
+                f"the limit is {MAX_NAME_PART_BYTES}. Shorten the file or folder "
+                "name and zip the package again."
+            )
     if len(parts) > max_depth:
         raise ArchiveError(
             f"Entry {quoted!r} is {len(parts)} levels deep; the limit is {max_depth}.",
@@ -101,6 +115,49 @@ def safe_entry_path(name: str, *, max_depth: int) -> PurePosixPath:
 def is_symlink(info: zipfile.ZipInfo) -> bool:
     mode = info.external_attr >> 16
     return stat.S_ISLNK(mode)
+
+
+def check_entries(
+    infos: list[zipfile.ZipInfo], *, max_depth: int
+) -> list[PurePosixPath]:
+    """Return the relative path of every entry, or raise ArchiveError.
+
+    Names are compared casefolded, because the files may be served from a
+    case-insensitive file system or storage.
+    """
+    paths: list[PurePosixPath] = []
+    entries: dict[str, str] = {}
+    folders: dict[str, str] = {}
+    for info in infos:
+        relative = safe_entry_path(info.filename, max_depth=max_depth)
+        quoted = info.filename[:200]
+        if is_symlink(info):
+            raise ArchiveError(f"Entry {quoted!r} is a symbolic link.")
+        if info.flag_bits & ENCRYPTED_FLAG:
+            raise ArchiveError(
+                f"Entry {quoted!r} is encrypted with a password. Zip the package "
+                "again without a password."
+            )
+
+        key = str(relative).casefold()
+        if key in entries:
+            raise ArchiveError(f"Entry {quoted!r} appears twice.")
+        entries[key] = info.filename
+        if info.is_dir():
+            folders.setdefault(key, info.filename)
+        for parent in relative.parents:
+            if parent.parts:
+                folders.setdefault(str(parent).casefold(), info.filename)
+        paths.append(relative)
+
+    for info, relative in zip(infos, paths, strict=True):
+        key = str(relative).casefold()
+        if not info.is_dir() and key in folders:
+            raise ArchiveError(
+                f"Entry {info.filename[:200]!r} is a file, but entry "
+                f"{folders[key][:200]!r} uses the same name as a folder."
+            )
+    return paths
 
 
 def extract_package(
@@ -138,10 +195,11 @@ def _extract_into(
                 too_large=True,
             )
         _check_declared_total(infos, limits)
+        paths = check_entries(infos, max_depth=limits.max_depth)
 
         writer = _Writer(root=root, archive_size=archive_size, limits=limits)
-        for info in infos:
-            writer.write_entry(archive, info)
+        for info, relative in zip(infos, paths, strict=True):
+            writer.write_entry(archive, info, relative)
     return ExtractedPackage(root=root, files=writer.files, total_bytes=writer.total)
 
 
@@ -166,21 +224,15 @@ class _Writer:
         )
         self.total = 0
         self.files: list[PurePosixPath] = []
-        self.seen: set[str] = set()
 
-    def write_entry(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-        relative = safe_entry_path(info.filename, max_depth=self.limits.max_depth)
-        if is_symlink(info):
-            raise ArchiveError(f"Entry {info.filename[:200]!r} is a symbolic link.")
-
+    def write_entry(
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, relative: PurePosixPath
+    ) -> None:
         target = (self.root / relative).resolve()
         if not target.is_relative_to(self.resolved_root):
             raise ArchiveError(
                 f"Entry {info.filename[:200]!r} resolves outside the package."
             )
-        if str(relative).casefold() in self.seen:
-            raise ArchiveError(f"Entry {info.filename[:200]!r} appears twice.")
-        self.seen.add(str(relative).casefold())
 
         if info.is_dir():
             target.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ that a rejected upload left nothing behind.
 """
 
 import io
+import struct
 import tempfile
 import zipfile
 from pathlib import Path
@@ -66,6 +67,19 @@ def make_zip(entries: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> 
         for name, content in entries.items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def mark_encrypted(content: bytes) -> bytes:
+    """Set the encrypted flag on every entry of a zip, as ZipCrypto tools do."""
+    data = bytearray(content)
+    # The flags sit 6 bytes into a local header and 8 into a directory header.
+    for signature, flags_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        offset = data.find(signature)
+        while offset != -1:
+            flags = struct.unpack_from("<H", data, offset + flags_offset)[0]
+            struct.pack_into("<H", data, offset + flags_offset, flags | 0x1)
+            offset = data.find(signature, offset + 4)
+    return bytes(data)
 
 
 def make_item(owner, title="Item", *, customer_visible=False, kind="markdown"):

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 import pytest
 
 from library.archives import ArchiveError, PackageLimits, extract_package
-from library.tests.conftest import make_zip
+from library.tests.conftest import make_zip, mark_encrypted
 
 LIMITS = PackageLimits(
     max_entries=100, max_total_bytes=50 * 1024 * 1024, max_ratio=100, max_depth=8
@@ -92,6 +92,61 @@ def test_extract_package_rejects_names_differing_by_case(extraction_dir):
 
     with pytest.raises(ArchiveError, match="appears twice"):
         extract(buffer.getvalue())
+
+
+def test_extract_package_rejects_encrypted_entry(extraction_dir):
+    content = mark_encrypted(make_zip({"index.html": b"<p>demo</p>"}))
+
+    with pytest.raises(ArchiveError) as caught:
+        extract(content)
+
+    assert str(caught.value) == (
+        "Entry 'index.html' is encrypted with a password. Zip the package again "
+        "without a password."
+    )
+    assert list(extraction_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"media": b"a file", "media/step1.html": b"<p>1</p>"},
+        {"media/step1.html": b"<p>1</p>", "Media": b"a file"},
+    ],
+)
+def test_extract_package_rejects_file_and_folder_of_one_name(extraction_dir, entries):
+    file_name, folder_user = sorted(entries, key=lambda name: "/" in name)
+
+    with pytest.raises(ArchiveError) as caught:
+        extract(make_zip(entries))
+
+    assert str(caught.value) == (
+        f"Entry {file_name!r} is a file, but entry {folder_user!r} uses the same "
+        "name as a folder."
+    )
+    assert list(extraction_dir.iterdir()) == []
+
+
+def test_extract_package_rejects_overlong_name_part(extraction_dir):
+    name = "media/" + "é" * 128 + ".html"
+    content = make_zip({"index.html": b"<p>ok</p>", name: b"<p></p>"})
+
+    with pytest.raises(ArchiveError) as caught:
+        extract(content)
+
+    assert str(caught.value) == (
+        f"Entry {name!r} has a name part of 261 bytes; the limit is 255. "
+        "Shorten the file or folder name and zip the package again."
+    )
+    assert list(extraction_dir.iterdir()) == []
+
+
+def test_extract_package_accepts_name_part_of_255_bytes(extraction_dir):
+    name = "x" * 250 + ".html"
+
+    package = extract(make_zip({name: b"<p></p>"}))
+
+    assert package.files == [PurePosixPath(name)]
 
 
 def test_extract_package_rejects_too_many_entries(extraction_dir):

@@ -13,6 +13,7 @@ from library.tests.conftest import (
     PDF_BYTES,
     PNG_BYTES,
     make_zip,
+    mark_encrypted,
     signed_in,
     stored_files,
 )
@@ -271,6 +272,44 @@ def test_upload_bad_package_leaves_nothing(
     assert (
         response.context["form"].errors["file"][0].startswith("demo.zip was rejected: ")
     )
+    assert Document.objects.count() == 0
+    assert DocumentFile.objects.count() == 0
+    assert stored_files(media_root) == []
+    assert list(extraction_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            mark_encrypted(make_zip({"index.html": b"<p>demo</p>"})),
+            "Entry 'index.html' is encrypted with a password. Zip the package "
+            "again without a password.",
+        ),
+        (
+            make_zip({"media": b"a file", "media/step1.html": b"<p>1</p>"}),
+            "Entry 'media' is a file, but entry 'media/step1.html' uses the same "
+            "name as a folder.",
+        ),
+        (
+            make_zip({"index.html": b"<p>ok</p>", "x" * 300 + ".html": b"<p></p>"}),
+            f"Entry {'x' * 200!r} has a name part of 305 bytes; the limit is 255. "
+            "Shorten the file or folder name and zip the package again.",
+        ),
+    ],
+    ids=["encrypted", "file-and-folder", "long-name"],
+)
+def test_upload_package_rejects_unwritable_entry_with_its_name(
+    member, media_root, extraction_dir, content, message
+):
+    response = upload(
+        signed_in(member), kind=Kind.PACKAGE, name="demo.zip", content=content
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == [
+        f"demo.zip was rejected: {message}"
+    ]
     assert Document.objects.count() == 0
     assert DocumentFile.objects.count() == 0
     assert stored_files(media_root) == []
