@@ -41,6 +41,14 @@ def display_name(raw: str) -> str:
             f"Tag {name[:MAX_NAME_LENGTH]!r}... has {len(name)} characters; "
             f"the limit is {MAX_NAME_LENGTH}."
         )
+    # Case folding can lengthen a name ("ß" folds to "ss"), and the key
+    # column has the same limit as the name.
+    key_length = len(tag_key(name))
+    if key_length > MAX_NAME_LENGTH:
+        raise InvalidTagError(
+            f"Tag {name!r} has {key_length} characters once its case is folded "
+            f"(as in 'ß' to 'ss'); the limit is {MAX_NAME_LENGTH}. Shorten the tag."
+        )
     return name
 
 

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import CrmFunction
 from assist.caching import current_help_version
 from core.models import AuditEvent
-from library.models import Document, HelpfulVote, Kind
+from library.models import Document, HelpfulVote, Kind, Tag
 from library.services import add_tags, count_view, vote_helpful
 from library.tests.conftest import make_item, signed_in
 
@@ -144,6 +144,21 @@ def test_tags_form_rejects_blank(outsider, shelf):
     assert response.context["tag_form"].errors["tags"] == [
         "Type at least one tag name."
     ]
+
+
+def test_tags_form_rejects_name_whose_folded_key_is_too_long(outsider, shelf):
+    # 80 characters fit the name column, but the key folds each "ß" to "ss".
+    name = "ß" * 80
+    tags_before = set(Tag.objects.values_list("key", flat=True))
+
+    response = signed_in(outsider).post(f"/library/{shelf[0].pk}/tags/", {"tags": name})
+
+    assert response.status_code == 400
+    assert response.context["tag_form"].errors["tags"] == [
+        f"Tag {name!r} has 160 characters once its case is folded (as in 'ß' to "
+        "'ss'); the limit is 80. Shorten the tag."
+    ]
+    assert set(Tag.objects.values_list("key", flat=True)) == tags_before
 
 
 def test_helpful_vote_once_per_person(outsider, moderator, shelf):

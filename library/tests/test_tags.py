@@ -6,7 +6,7 @@ import pytest
 
 from library.models import Tag
 from library.services import add_tags
-from library.tags import base_slug, split_tag_names, tag_key
+from library.tags import InvalidTagError, base_slug, split_tag_names, tag_key
 from library.tests.conftest import make_item
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,10 @@ def test_add_tags_records_audit_event(member):
 
 def test_split_tag_names_drops_repeats_and_blanks():
     assert split_tag_names("Valencia, valencia ,, \u200b, C#") == ["Valencia", "C#"]
+
+
+def test_split_tag_names_accepts_folded_key_at_the_limit():
+    assert split_tag_names("ß" * 40) == ["ß" * 40]
+
+    with pytest.raises(InvalidTagError, match="has 82 characters once its case"):
+        split_tag_names("ß" * 41)
