@@ -177,17 +177,18 @@ def file_response(
         return _with_safety_headers(unsatisfiable)
 
     if byte_range is None:
-        response = StreamingHttpResponse(
-            FileChunks(handle, 0, size), content_type=content_type
+        response = _body_response(
+            request, handle, start=0, length=size, content_type=content_type
         )
-        response.headers["Content-Length"] = str(size)
     else:
-        response = StreamingHttpResponse(
-            FileChunks(handle, byte_range.start, byte_range.length),
+        response = _body_response(
+            request,
+            handle,
+            start=byte_range.start,
+            length=byte_range.length,
             content_type=content_type,
             status=206,
         )
-        response.headers["Content-Length"] = str(byte_range.length)
         response.headers["Content-Range"] = (
             f"bytes {byte_range.start}-{byte_range.end}/{size}"
         )
@@ -198,6 +199,32 @@ def file_response(
     )
     response.headers["Cache-Control"] = "private, max-age=3600"
     return _with_safety_headers(response)
+
+
+def _body_response(
+    request: HttpRequest,
+    handle: StoredFile,
+    *,
+    start: int,
+    length: int,
+    content_type: str,
+    status: int = 200,
+) -> HttpResponseBase:
+    """Stream ``length`` bytes from ``start``, or send no body for HEAD.
+
+    A HEAD response carries the headers a GET would, Content-Length
+    included, so the file is closed without reading it.
+    """
+    response: HttpResponseBase
+    if request.method == "HEAD":
+        handle.close()
+        response = HttpResponse(content_type=content_type, status=status)
+    else:
+        response = StreamingHttpResponse(
+            FileChunks(handle, start, length), content_type=content_type, status=status
+        )
+    response.headers["Content-Length"] = str(length)
+    return response
 
 
 def _requested_range(request: HttpRequest, *, size: int, etag: str) -> ByteRange | None:

@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.models import CrmFunction
 from accounts.selectors import visible_people
@@ -223,7 +223,7 @@ def version_create(request: AuthenticatedRequest, document_id: int) -> HttpRespo
 
 
 @login_required
-@require_GET
+@require_safe
 def version_file(
     request: AuthenticatedRequest, document_id: int, version_id: int
 ) -> HttpResponseBase:
@@ -249,8 +249,11 @@ def _is_download(request: HttpRequest, *, content_type: str, forced: bool) -> bo
     the browser does not show inline), from its first byte. A video player's
     or PDF viewer's inline fetches are not downloads, because the page view
     already counts them. A range that starts later, such as a resumed
-    download, is the same download.
+    download, is the same download. A HEAD request sends no file, so it is
+    no download.
     """
+    if request.method == "HEAD":
+        return False
     if not forced and content_type in files.INLINE_TYPES:
         return False
     range_header = request.headers.get("Range", "").replace(" ", "")
@@ -266,7 +269,7 @@ def _open_stored(name: str) -> File[bytes]:
 
 
 @login_required
-@require_GET
+@require_safe
 def poster_file(request: AuthenticatedRequest, document_id: int) -> HttpResponseBase:
     document = access_document(request.user, document_id)
     if not document.poster:

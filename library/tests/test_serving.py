@@ -353,6 +353,67 @@ def test_poster_served_inline(member, media_root):
     assert body(response) == PNG_BYTES
 
 
+def test_head_sends_file_headers_without_body(member, media_root):
+    document, version = add_item(
+        member, kind=Kind.DOCUMENT, name="guide.pdf", content=PDF_BYTES
+    )
+
+    response = signed_in(member).head(file_url(document, version))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Length"] == str(len(PDF_BYTES))
+    assert response["Accept-Ranges"] == "bytes"
+    assert response["ETag"] == f'"{hashlib.sha256(PDF_BYTES).hexdigest()}"'
+    assert response.content == b""
+
+
+def test_head_of_a_range_sends_partial_headers(member, media_root):
+    document, version = add_item(
+        member, kind=Kind.VIDEO, name="seek.mp4", content=MP4_BYTES
+    )
+
+    response = signed_in(member).head(
+        file_url(document, version), HTTP_RANGE="bytes=5000-"
+    )
+
+    assert response.status_code == 206
+    assert response["Content-Length"] == str(len(MP4_BYTES) - 5000)
+    assert response["Content-Range"] == (
+        f"bytes 5000-{len(MP4_BYTES) - 1}/{len(MP4_BYTES)}"
+    )
+
+
+@pytest.mark.parametrize("query", ["?download=1", ""])
+def test_head_of_a_download_is_not_counted(member, media_root, query):
+    document, version = add_item(
+        member, kind=Kind.DOCUMENT, name="notes.md", content=b"# Notes\n\nText.\n"
+    )
+
+    response = signed_in(member).head(file_url(document, version) + query)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert counts(document) == (0, 0)
+
+
+def test_head_of_poster_sends_headers(member, media_root):
+    document, _ = add_item(
+        member,
+        kind=Kind.VIDEO,
+        name="seek.mp4",
+        content=MP4_BYTES,
+        poster=SimpleUploadedFile("still.png", PNG_BYTES),
+    )
+
+    response = signed_in(member).head(f"/library/{document.pk}/poster")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Length"] == str(len(PNG_BYTES))
+    assert counts(document) == (0, 0)
+
+
 def test_files_hidden_from_customer(member, customer, media_root):
     internal, internal_version = add_item(
         member,
