@@ -1,4 +1,4 @@
-"""Parse whole numbers from request text: query strings and form fields.
+"""Parse numbers from request text: query strings and form fields.
 
 ``str.isdigit()`` accepts characters such as "²" that ``int()`` rejects,
 and ``int()`` accepts Arabic-Indic digits, surrounding spaces, signs and
@@ -6,6 +6,9 @@ underscores. A number larger than the database's integers overflows when
 a query uses it. Views parse ids and page numbers here instead, so bad
 text gets one message that names the value.
 """
+
+import re
+from decimal import Decimal
 
 # The largest value of a 64-bit signed integer: PostgreSQL's bigint and
 # SQLite's INTEGER, so any id in range can be used in a query.
@@ -46,3 +49,67 @@ def parse_positive_int(
     if not 1 <= number <= maximum:
         raise InvalidNumberError(name, raw, expected, maximum)
     return number
+
+
+PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# Commas that can only separate thousands: two or more groups ("1,500,000"),
+# or one group before a decimal point ("1,500.25").
+THOUSANDS_GROUPS = re.compile(r"[+-]?\d{1,3}(?:(?:,\d{3}){2,}|,\d{3}\.\d*)")
+AMBIGUOUS_THOUSANDS = re.compile(r"[+-]?\d{1,3},\d{3}")
+DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+
+
+class InvalidDecimalError(ValueError):
+    """Request text that is not a decimal the database column can store."""
+
+
+def parse_decimal(
+    raw: str, *, label: str, max_digits: int, decimal_places: int
+) -> Decimal:
+    """Parse a decimal a person typed, for a column of the given precision.
+
+    The decimal separator is a point. A comma is read as a thousands
+    separator only where it cannot be a decimal comma ("1,500.25",
+    "1,500,000"). "1,5" and "1,500" are rejected with a message that shows
+    how to write them, because reading them either way would be a guess.
+    A value with more decimal places or integer digits than the column
+    stores is rejected instead of rounded. Raises InvalidDecimalError with
+    ``label`` and the text in its message.
+    """
+    text = raw.strip()
+    shown = text if len(text) <= MAX_SHOWN_CHARS else f"{text[:MAX_SHOWN_CHARS]}..."
+    if not text:
+        raise InvalidDecimalError(f"{label} is missing: enter a number such as 12.5.")
+    if THOUSANDS_GROUPS.fullmatch(text):
+        text = text.replace(",", "")
+    elif AMBIGUOUS_THOUSANDS.fullmatch(text):
+        raise InvalidDecimalError(
+            f"{label} {shown!r} is ambiguous, because a comma can separate "
+            f"thousands or decimals: write {text.replace(',', '')} or "
+            f"{text.replace(',', '.')}."
+        )
+    elif DECIMAL_COMMA.fullmatch(text):
+        raise InvalidDecimalError(
+            f"{label} {shown!r} uses a decimal comma: write it with a point, "
+            f"as {text.replace(',', '.')}."
+        )
+    if not PLAIN_DECIMAL.fullmatch(text):
+        raise InvalidDecimalError(
+            f"{label} {shown!r} is not a number: enter digits such as 12.5."
+        )
+
+    value = Decimal(text)
+    places = max(-int(value.normalize().as_tuple().exponent), 0)
+    if places > decimal_places:
+        raise InvalidDecimalError(
+            f"{label} {shown!r} has {places} decimal places; the limit is "
+            f"{decimal_places}, so enter a multiple of "
+            f"{Decimal(1).scaleb(-decimal_places):f}."
+        )
+    integer_digits = len(str(abs(int(value)))) if abs(value) >= 1 else 0
+    if integer_digits > max_digits - decimal_places:
+        raise InvalidDecimalError(
+            f"{label} {shown!r} is too large: enter at most "
+            f"{max_digits - decimal_places} digits before the decimal point."
+        )
+    return value

@@ -1,8 +1,16 @@
-"""Parsing whole numbers from request text."""
+"""Parsing whole numbers and decimals from request text."""
+
+from decimal import Decimal
 
 import pytest
 
-from core.numbers import MAX_DATABASE_INT, InvalidNumberError, parse_positive_int
+from core.numbers import (
+    MAX_DATABASE_INT,
+    InvalidDecimalError,
+    InvalidNumberError,
+    parse_decimal,
+    parse_positive_int,
+)
 
 
 @pytest.mark.parametrize(
@@ -63,3 +71,60 @@ def test_message_shortens_long_value():
     message = str(caught.value)
     assert message.startswith(f"vendor='{'x' * 40}...' is not an id:")
     assert len(message) < 200
+
+
+def quantity(raw: str) -> Decimal:
+    return parse_decimal(raw, label="Quantity", max_digits=16, decimal_places=4)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("12", Decimal("12")),
+        (" 1.5 ", Decimal("1.5")),
+        (".5", Decimal("0.5")),
+        ("-3", Decimal("-3")),
+        ("0.0001", Decimal("0.0001")),
+        ("1.50000", Decimal("1.5")),
+        ("1,500.25", Decimal("1500.25")),
+        ("1,500,000", Decimal("1500000")),
+        ("999999999999.9999", Decimal("999999999999.9999")),
+    ],
+)
+def test_parse_decimal_reads_points_and_thousands(raw, expected):
+    assert quantity(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "Quantity is missing: enter a number such as 12.5."),
+        (
+            "1,5",
+            "Quantity '1,5' uses a decimal comma: write it with a point, as 1.5.",
+        ),
+        (
+            "1,500",
+            "Quantity '1,500' is ambiguous, because a comma can separate thousands "
+            "or decimals: write 1500 or 1.500.",
+        ),
+        (
+            "0.00001",
+            "Quantity '0.00001' has 5 decimal places; the limit is 4, so enter a "
+            "multiple of 0.0001.",
+        ),
+        (
+            "1000000000000",
+            "Quantity '1000000000000' is too large: enter at most 12 digits "
+            "before the decimal point.",
+        ),
+        ("1e3", "Quantity '1e3' is not a number: enter digits such as 12.5."),
+        ("NaN", "Quantity 'NaN' is not a number: enter digits such as 12.5."),
+        ("1.500,25", "Quantity '1.500,25' is not a number: enter digits such as 12.5."),
+    ],
+)
+def test_parse_decimal_rejects_with_message(raw, message):
+    with pytest.raises(InvalidDecimalError) as caught:
+        quantity(raw)
+
+    assert str(caught.value) == message
