@@ -106,7 +106,9 @@ class Evidence(models.Model):
     report = models.ForeignKey(
         ProblemReport, on_delete=models.CASCADE, related_name="evidence"
     )
-    file = models.FileField(upload_to="portal/evidence/%Y/%m/")
+    # Stored as portal/evidence/<report id>/<SHA-256>, see
+    # services.evidence_storage_name; ``name`` keeps the uploader's file name.
+    file = models.FileField(upload_to="portal/evidence/%Y/%m/", max_length=300)
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=120)
     size = models.PositiveBigIntegerField()

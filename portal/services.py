@@ -21,6 +21,8 @@ from django.utils import timezone
 from accounts.models import User
 from core.audit import record_event
 from core.models import AuditEvent
+from core.numbers import InvalidDecimalError, parse_decimal
+from core.text import clean_text
 from library import sniffing
 from library.files import clean_filename
 from library.uploads import (
@@ -71,6 +73,7 @@ EVIDENCE_ACCEPTED = (
 )
 MAX_EVIDENCE_FILES = 5
 MAX_MESSAGE_LENGTH = 5000
+QUANTITY_FIELD = ProblemReport._meta.get_field("quantity")
 
 
 def require_customer(person: User) -> None:
@@ -155,6 +158,24 @@ def check_evidence(uploads: list[UploadedFile[bytes]]) -> list[CheckedEvidence]:
     return checked
 
 
+def parse_quantity(raw: str) -> Decimal:
+    """Parse a typed quantity that the report's quantity column can store."""
+    try:
+        return parse_decimal(
+            raw,
+            label="Quantity",
+            max_digits=QUANTITY_FIELD.max_digits or 0,
+            decimal_places=QUANTITY_FIELD.decimal_places or 0,
+        )
+    except InvalidDecimalError as error:
+        raise WorkError(str(error)) from None
+
+
+def evidence_storage_name(*, report: ProblemReport, sha256: str) -> str:
+    """Build an evidence file's storage name from ids only, never its file name."""
+    return f"portal/evidence/{report.pk}/{sha256}"
+
+
 @dataclass(frozen=True)
 class ProblemInput:
     kind: str
@@ -173,7 +194,7 @@ def report_problem(
 ) -> ProblemReport:
     """Open (or add to) the case for a customer's problem and store the evidence."""
     require_customer(customer)
-    message = problem.message.strip()
+    message = clean_text(problem.message)
     if not message:
         raise WorkError("Describe the problem in a few words.")
     if len(message) > MAX_MESSAGE_LENGTH:
@@ -203,7 +224,7 @@ def report_problem(
             reported_by=customer,
         )
         for item in evidence:
-            path = f"portal/evidence/{item.sha256[:16]}-{item.name}"
+            path = evidence_storage_name(report=report, sha256=item.sha256)
             name = stored.save(path, item.upload)
             Evidence.objects.create(
                 report=report,
@@ -252,6 +273,7 @@ def _goods_case(
             f"A quantity of {_bare(qty)} is negative: enter how many are "
             f"{problem.kind}, more than 0."
         )
+    _check_precision(qty)
     counts = _line_counts(line)
     available = min(counts.unreported, _order_line_unreported(line))
     if qty > available:
@@ -375,6 +397,16 @@ def _too_many_message(
     )
 
 
+def _check_precision(qty: Decimal) -> None:
+    """Reject a quantity the column would round, so 0.00001 never becomes 0."""
+    places = QUANTITY_FIELD.decimal_places or 0
+    if qty != qty.quantize(Decimal(1).scaleb(-places)):
+        raise WorkError(
+            f"A quantity of {_bare(qty)} has more than {places} decimal places: "
+            f"enter a multiple of {Decimal(1).scaleb(-places):f}."
+        )
+
+
 def _bare(qty: Decimal) -> str:
     """Format a quantity without trailing zeros, for messages."""
     return f"{qty.normalize():f}"
@@ -461,18 +493,19 @@ def reject_proposal(
 ) -> ResolutionProposal:
     """Reject a proposed resolution; the case goes back to the sales rep."""
     require_customer(customer)
-    if not reason.strip():
+    reason = clean_text(reason)
+    if not reason:
         raise WorkError("Say why you reject the proposal, so we can do better.")
     with transaction.atomic():
         case, proposal = _lock_open_proposal(proposal_id)
-        _decide(proposal, customer, ResolutionProposal.State.REJECTED, reason.strip())
+        _decide(proposal, customer, ResolutionProposal.State.REJECTED, reason)
         if proposal.credit_note is not None:
             cancel_credit_note(proposal.credit_note, actor=customer, reason=reason)
         move_case(
             case,
             actor=customer,
             to=State.IN_PROGRESS,
-            reason=f"The customer rejected the proposal: {reason.strip()}",
+            reason=f"The customer rejected the proposal: {reason}",
             changes={"resolution_code": "", "resolution_note": ""},
         )
         notices.resolution_decided(proposal, customer=customer)

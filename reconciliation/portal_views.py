@@ -24,7 +24,7 @@ from portal.models import ProblemReport, ResolutionProposal
 from portal.uploads import reject_oversized_request
 from reconciliation.models import Invoice, SalesOrder, ShipmentLine
 from reconciliation.selectors import access_order, visible_orders
-from reconciliation.work import WorkError, parse_decimal
+from reconciliation.work import WorkError
 
 PORTAL_CONTEXT = "portal"
 ORDER_CONTEXT = "portal.order"
@@ -205,7 +205,7 @@ def _submit_problem(
             kind=post.get("kind", ""),
             message=post.get("message", ""),
             shipment_line=line,
-            quantity=parse_decimal(raw_qty, label="Quantity") if raw_qty else None,
+            quantity=services.parse_quantity(raw_qty) if raw_qty else None,
             invoice=invoice,
         )
         evidence = services.check_evidence(request.FILES.getlist("evidence"))

@@ -194,6 +194,18 @@ def test_quantity_not_above_zero_rejected(customer, order, qty, message):
     assert not ProblemReport.objects.exists()
 
 
+def test_quantity_finer_than_stored_rejected(customer, order):
+    with pytest.raises(WorkError) as error:
+        report(customer, order, Kind.MISSING, "0.00001")
+
+    assert str(error.value) == (
+        "A quantity of 0.00001 has more than 4 decimal places: enter a multiple "
+        "of 0.0001."
+    )
+    assert not ProblemReport.objects.exists()
+    assert not Discrepancy.objects.exists()
+
+
 def test_missing_quantity_rejected(customer, order):
     with pytest.raises(WorkError) as error:
         report_problem(

@@ -6,6 +6,7 @@ values (case explanations, notes, the sales rep, match explanations, other
 customers' orders) are asserted absent from every portal page.
 """
 
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -218,6 +219,21 @@ def test_rejecting_needs_a_reason_and_returns_the_case_to_the_rep(
     assert proposal.credit_note.state == Invoice.State.CANCELLED
 
 
+def test_rejection_reason_loses_control_characters(customer, short_payment):
+    proposal = short_payment.proposals.get()
+
+    response = signed_in(customer).post(
+        f"/reconciliation/portal/proposals/{proposal.pk}/reject/",
+        {"reason": "The fee was\x00 the bank's\u200b"},
+    )
+
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.customer_reason == "The fee was the bank's"
+    short_payment.refresh_from_db()
+    assert short_payment.state == State.IN_PROGRESS
+
+
 def test_customer_confirms_receipt(customer, order):
     shipment = order.shipments.get()
 
@@ -271,6 +287,90 @@ def test_customer_reports_missing_goods_with_a_photo(
     assert staff.status_code == 200
     close_file(staff)
     assert signed_in(other_customer).get(url).status_code == 404
+
+
+def test_evidence_with_a_long_name_is_stored_under_ids(customer, order, media_root):
+    # Phones name photos like this; the old storage name put the whole file
+    # name after a hash prefix, over the column's 100 characters.
+    name = "IMG_20261204_" + "delivery-at-dock-7-crushed-boxes-" * 3 + "final.png"
+    shipment_line = order.shipments.get().lines.get()
+
+    response = signed_in(customer).post(
+        f"/reconciliation/portal/orders/{order.number}/problem/",
+        {
+            "kind": "damaged",
+            "line": shipment_line.pk,
+            "quantity": "1",
+            "message": "Crushed boxes",
+            "evidence": SimpleUploadedFile(name, PNG_BYTES, "image/png"),
+        },
+    )
+
+    assert response.status_code == 302
+    evidence = Evidence.objects.get()
+    digest = hashlib.sha256(PNG_BYTES).hexdigest()
+    assert evidence.file.name == f"portal/evidence/{evidence.report_id}/{digest}"
+    assert evidence.name == name
+    served = signed_in(customer).get(f"/reconciliation/evidence/{evidence.pk}/")
+    assert served["Content-Disposition"] == f'attachment; filename="{name}"'
+    close_file(served)
+
+
+def test_problem_message_loses_control_characters(customer, order):
+    shipment_line = order.shipments.get().lines.get()
+
+    response = signed_in(customer).post(
+        f"/reconciliation/portal/orders/{order.number}/problem/",
+        {
+            "kind": "missing",
+            "line": shipment_line.pk,
+            "quantity": "1",
+            "message": "Box\x00 missing\r\nat the dock",
+        },
+    )
+
+    assert response.status_code == 302
+    report = ProblemReport.objects.get()
+    assert report.message == "Box missing\nat the dock"
+    assert report.case.explanation.endswith(": Box missing\nat the dock")
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        (
+            "0.00001",
+            "Quantity '0.00001' has 5 decimal places; the limit is 4, so enter a "
+            "multiple of 0.0001.",
+        ),
+        ("1,5", "Quantity '1,5' uses a decimal comma: write it with a point, as 1.5."),
+        (
+            "1,000",
+            "Quantity '1,000' is ambiguous, because a comma can separate thousands "
+            "or decimals: write 1000 or 1.000.",
+        ),
+    ],
+    ids=["finer-than-stored", "decimal-comma", "ambiguous-comma"],
+)
+def test_problem_quantity_that_cannot_be_stored_exactly_is_rejected(
+    customer, order, quantity, message
+):
+    shipment_line = order.shipments.get().lines.get()
+
+    response = signed_in(customer).post(
+        f"/reconciliation/portal/orders/{order.number}/problem/",
+        {
+            "kind": "missing",
+            "line": shipment_line.pk,
+            "quantity": quantity,
+            "message": "One screw short",
+        },
+    )
+
+    assert response.status_code == 200
+    assert messages_of(response) == [message]
+    assert not ProblemReport.objects.exists()
+    assert not Discrepancy.objects.exists()
 
 
 def test_evidence_that_is_not_a_photo_pdf_or_text_writes_nothing(
