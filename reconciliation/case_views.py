@@ -22,6 +22,7 @@ from assist.contexts import case_inbox_context_key, order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
+from core.text import clean_text
 from reconciliation import approvals, cases
 from reconciliation.models import (
     Approval,
@@ -83,6 +84,15 @@ MOVE_DONE: dict[str, str] = {
     State.CLOSED: "Closed case {pk}.",
     State.REOPENED: "Reopened case {pk}.",
 }
+
+
+def _posted_text(request: AuthenticatedRequest, field: str) -> str:
+    """Return a posted text field cleaned of control and invisible characters.
+
+    PostgreSQL rejects NUL in text columns, so text is cleaned before any
+    service stores it in a case, an event or a comment.
+    """
+    return clean_text(request.POST.get(field, ""))[:2000]
 
 
 def _choice(value: str, choices: list[str]) -> str:
@@ -349,7 +359,7 @@ def _moved_message(
 def case_move(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(request.user, case_id)
     to = request.POST.get("to", "")
-    reason = request.POST.get("reason", "")[:2000]
+    reason = _posted_text(request, "reason")
     if to not in REASON_MOVES and to not in RESOLUTION_MOVES:
         messages.error(request, f"Unknown state {to[:40]!r}: pick one of the buttons.")
         return _back(case.pk)
@@ -377,7 +387,7 @@ def case_move(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             case_id=case.pk,
             actor=request.user,
             resolution_code=code,
-            note=request.POST.get("note", "")[:2000],
+            note=_posted_text(request, "note"),
         ),
         done,
     )
@@ -409,7 +419,7 @@ def case_assign(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             case_id=case.pk,
             actor=request.user,
             assignee=assignee,
-            reason=request.POST.get("reason", "")[:2000],
+            reason=_posted_text(request, "reason"),
         ),
         lambda assigned: (
             f"Assigned case {assigned.pk} to {assigned.assignee.display_name}."
@@ -425,7 +435,9 @@ def case_comment(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         request,
         case.pk,
         lambda: cases.add_comment(
-            case_id=case.pk, author=request.user, body=request.POST.get("body", "")
+            case_id=case.pk,
+            author=request.user,
+            body=clean_text(request.POST.get("body", "")),
         ),
         lambda comment: f"Added your comment to case {comment.case_id}.",
     )
@@ -445,7 +457,7 @@ def case_request_write_off(request: AuthenticatedRequest, case_id: int) -> HttpR
         lambda: approvals.request_write_off(
             case_id=case.pk,
             actor=request.user,
-            reason=request.POST.get("reason", "")[:2000],
+            reason=_posted_text(request, "reason"),
         ),
         lambda approval: (
             f"Sent the write-off of {_shown_amount(approval.amount, approval.currency)}"
@@ -471,7 +483,7 @@ def approval_decide(request: AuthenticatedRequest, approval_id: int) -> HttpResp
             approval_id=approval.pk,
             approver=request.user,
             approve=request.POST.get("decision") == "approve",
-            reason=request.POST.get("reason", "")[:2000],
+            reason=_posted_text(request, "reason"),
         ),
         _decided_message,
     )

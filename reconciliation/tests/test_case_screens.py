@@ -13,9 +13,10 @@ from django.test import Client
 
 from accounts.models import Role
 from conftest import make_person
+from core.models import AuditEvent
 from portal.models import Evidence, ResolutionProposal
 from reconciliation import approvals, cases
-from reconciliation.models import Approval, Discrepancy
+from reconciliation.models import Approval, CaseComment, Discrepancy
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import create_order, create_shipment
 
@@ -455,3 +456,59 @@ def test_case_page_approves_credit_note(
     assert proposal.state == ResolutionProposal.State.AWAITING_CUSTOMER
     short_payment_case.refresh_from_db()
     assert short_payment_case.state == State.PROPOSED_RESOLUTION
+
+
+# Text with control characters: PostgreSQL rejects NUL in a text column.
+
+
+def approval_url(case, clerk) -> str:
+    approval = approvals.request_write_off(
+        case_id=case.pk, actor=clerk, reason="Customer deducted it"
+    )
+    return f"/reconciliation/approvals/{approval.pk}/decide/"
+
+
+@pytest.mark.parametrize(
+    ("surface", "data"),
+    [
+        ("move/", {"to": "waiting_customer", "reason": "Asked\x00 for remittance"}),
+        (
+            "move/",
+            {
+                "to": "proposed_resolution",
+                "resolution_code": "refund",
+                "note": "Refund\x00 the fee",
+            },
+        ),
+        ("assign/", {"reason": "Back\x00 from leave"}),
+        ("comments/", {"body": "Call\x00 them"}),
+        ("write-off/", {"reason": "Customer\x00 deducted it"}),
+        ("decide", {"decision": "approve", "reason": "Small\x00 amount"}),
+    ],
+    ids=["move-reason", "move-note", "assign", "comment", "write-off", "decide"],
+)
+def test_case_text_loses_control_characters(
+    short_payment_case, clerk, manager, surface, data
+):
+    cases.start_case(case_id=short_payment_case.pk, actor=clerk)
+    posted = dict(data)
+    if surface == "assign/":
+        posted["assignee"] = clerk.pk
+    if surface == "decide":
+        url = approval_url(short_payment_case, clerk)
+    else:
+        url = f"/reconciliation/cases/{short_payment_case.pk}/{surface}"
+    client = signed_in(manager if surface in {"assign/", "decide"} else clerk)
+    text = next(
+        value for key, value in data.items() if key in {"reason", "note", "body"}
+    )
+
+    response = client.post(url, posted, follow=True)
+
+    (message,) = messages_of(response)
+    assert "\x00" not in message
+    cleaned = text.replace("\x00", "")
+    stored = AuditEvent.objects.filter(reason__contains=cleaned).exists() or (
+        CaseComment.objects.filter(body=cleaned).exists()
+    )
+    assert stored, message
