@@ -143,9 +143,12 @@ def filter_entries(
         entries = entries.filter(community_id=filters.community_id)
     if filters.author_id is not None:
         entries = entries.filter(author_id=filters.author_id)
-    if filters.since is not None:
+    # The first and last dates Python can represent bound nothing: no entry
+    # is older or newer, and their day bounds overflow datetime once shifted
+    # between the time zone and UTC (the day after date.max does not exist).
+    if filters.since is not None and filters.since > datetime.date.min:
         entries = entries.filter(created_at__gte=_day_start(filters.since))
-    if filters.until is not None:
+    if filters.until is not None and filters.until < datetime.date.max:
         next_day = filters.until + datetime.timedelta(days=1)
         entries = entries.filter(created_at__lt=_day_start(next_day))
     return entries

@@ -189,6 +189,14 @@ def test_date_range_is_inclusive(posts, outsider):
     assert found(outsider, "refund", filters=SearchFilters(since=tomorrow)) == []
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/New_York"])
+def test_date_range_at_the_calendar_ends_is_no_bound(posts, outsider, settings, zone):
+    settings.TIME_ZONE = zone
+    everything = SearchFilters(since=datetime.date.min, until=datetime.date.max)
+
+    assert found(outsider, "refund", filters=everything) == ids(posts, "refund")
+
+
 def test_author_and_community_filters(posts, outsider, sales_rep, payments_community):
     by_author = SearchFilters(author_id=sales_rep.pk)
     assert found(outsider, "refund", filters=by_author) == ids(posts, "refund")

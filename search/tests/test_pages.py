@@ -99,6 +99,16 @@ def test_api_rejects_bad_dates(outsider, signed_in):
     assert response.json() == {"detail": "until='soon' is not a date: use YYYY-MM-DD."}
 
 
+@pytest.mark.parametrize("path", ["/search/", "/api/search"])
+def test_last_possible_until_date_is_no_bound(content, outsider, signed_in, path):
+    response = signed_in(outsider).get(
+        path, {"q": "remittance", "since": "0001-01-01", "until": "9999-12-31"}
+    )
+
+    assert response.status_code == 200
+    assert b"remittance" in response.content
+
+
 def test_api_needs_sign_in(client):
     assert client.get("/api/search", {"q": "x"}).status_code == 401
 
