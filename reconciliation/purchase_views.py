@@ -21,6 +21,7 @@ from accounts.models import Role
 from assist.contexts import order_context_key
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
+from core.text import clean_text
 from reconciliation import purchase_selectors as selectors
 from reconciliation import purchase_work, work
 from reconciliation.purchase_selectors import (
@@ -139,7 +140,7 @@ def _received_quantities(
             rejected=work.parse_decimal(
                 rejected or "0", label=f"Line {line_no} rejected"
             ),
-            reason=request.POST.get(f"reason_{line_no}", "")[:120],
+            reason=clean_text(request.POST.get(f"reason_{line_no}", ""))[:120],
         )
     return quantities
 
@@ -239,7 +240,9 @@ def override_release(request: AuthenticatedRequest, number: str) -> HttpResponse
     _run(
         request,
         lambda: purchase_work.override_release(
-            actor=request.user, bill=bill, reason=request.POST.get("reason", "")[:2000]
+            actor=request.user,
+            bill=bill,
+            reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
         f"Bill {bill.number} is released to pay by your override.",
     )
@@ -254,7 +257,9 @@ def keep_duplicate(request: AuthenticatedRequest, number: str) -> HttpResponse:
     _run(
         request,
         lambda: purchase_work.keep_duplicate_reference(
-            actor=request.user, bill=bill, reason=request.POST.get("reason", "")[:2000]
+            actor=request.user,
+            bill=bill,
+            reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
         f"Bill {bill.number} is kept; its repeated reference is recorded as checked.",
     )

@@ -21,6 +21,7 @@ from assist.contexts import order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
+from core.text import clean_line, clean_text
 from reconciliation import cases, work
 from reconciliation.case_views import figure_currency
 from reconciliation.models import Discrepancy, Party, Payment
@@ -119,9 +120,9 @@ def record_shipment(request: AuthenticatedRequest, number: str) -> HttpResponse:
             actor=request.user,
             order=order,
             quantities=_line_quantities(request, line_nos),
-            carrier=request.POST.get("carrier", ""),
-            tracking_no=request.POST.get("tracking_no", ""),
-            shipment_number=request.POST.get("shipment", "")[:30],
+            carrier=clean_line(request.POST.get("carrier", "")),
+            tracking_no=clean_line(request.POST.get("tracking_no", "")),
+            shipment_number=clean_line(request.POST.get("shipment", ""))[:30],
             ship=ship,
         )
     except work.WorkError as error:
@@ -160,7 +161,7 @@ def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
             qty_missing=work.parse_decimal(
                 request.POST.get("qty", ""), label="Short quantity"
             ),
-            note=request.POST.get("note", "")[:2000],
+            note=clean_text(request.POST.get("note", ""))[:2000],
         )
 
     _run(request, action, "Reported the shortage; the sales rep decides next.")
@@ -219,7 +220,7 @@ def decide_backorder(request: AuthenticatedRequest, case_id: int) -> HttpRespons
             actor=request.user,
             case_id=case.pk,
             decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", "")[:2000],
+            reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
         "Recorded the backorder decision.",
     )
@@ -236,7 +237,7 @@ def uphold_price(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         lambda: work.uphold_invoiced_price(
             actor=request.user,
             case_id=case.pk,
-            reason=request.POST.get("reason", "")[:2000],
+            reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
         "The invoiced price stands; the case is resolved.",
     )
@@ -255,7 +256,7 @@ def propose_credit_note(request: AuthenticatedRequest, case_id: int) -> HttpResp
             amount=work.parse_decimal(
                 request.POST.get("amount", ""), label="Credit note amount"
             ),
-            message=request.POST.get("message", "")[:2000],
+            message=clean_text(request.POST.get("message", ""))[:2000],
         )
     except (work.WorkError, cases.CaseError) as error:
         messages.error(request, str(error))
@@ -393,7 +394,7 @@ def decide_approval(request: AuthenticatedRequest, approval_id: int) -> HttpResp
             approval_id=approval_id,
             approver=request.user,
             approve=request.POST.get("decision") == "approve",
-            reason=request.POST.get("reason", "")[:2000],
+            reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
         "Recorded the decision.",
     )

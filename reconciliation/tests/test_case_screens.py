@@ -512,3 +512,34 @@ def test_case_text_loses_control_characters(
         CaseComment.objects.filter(body=cleaned).exists()
     )
     assert stored, message
+
+
+def test_credit_note_message_loses_control_characters(short_payment_case, sales_rep):
+    response = signed_in(sales_rep).post(
+        f"/reconciliation/work/cases/{short_payment_case.pk}/credit-note/",
+        {"amount": "80.00", "message": "We credit\x00 the deduction."},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    proposal = ResolutionProposal.objects.get(case=short_payment_case)
+    assert proposal.message == "We credit the deduction."
+
+
+def test_shortage_note_loses_control_characters(customer_party, sales_rep, warehouse):
+    order = create_order(
+        lines=[("10", "36.36")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
+
+    response = signed_in(warehouse).post(
+        f"/reconciliation/work/orders/{order.number}/shortage/",
+        {"line": "1", "qty": "1", "note": "One\x00 box short"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    case = Discrepancy.objects.get()
+    assert case.explanation.endswith(": One box short")

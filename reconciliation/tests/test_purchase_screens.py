@@ -501,6 +501,14 @@ def post_release(person, reason):
     )
 
 
+def test_release_reason_loses_control_characters(held_bill, mona):
+    response = post_release(mona, "Prepayment\x00 agreed")
+
+    assert messages_of(response) == ["Bill BILL-1 is released to pay by your override."]
+    held_bill.refresh_from_db()
+    assert held_bill.release_override_reason == "Prepayment agreed"
+
+
 def test_manager_releases_held_bill_with_reason(held_bill, mona):
     response = post_release(mona, "Prepayment agreed with the vendor")
     assert messages_of(response) == ["Bill BILL-1 is released to pay by your override."]
