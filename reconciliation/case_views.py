@@ -89,8 +89,8 @@ MOVE_DONE: dict[str, str] = {
 def _posted_text(request: AuthenticatedRequest, field: str) -> str:
     """Return a posted text field cleaned of control and invisible characters.
 
-    PostgreSQL rejects NUL in text columns, so text is cleaned before any
-    service stores it in a case, an event or a comment.
+    PostgreSQL rejects NUL in text columns, so a reason or note is cleaned
+    before a service stores it in a case or an audit event.
     """
     return clean_text(request.POST.get(field, ""))[:2000]
 
