@@ -216,15 +216,36 @@ def reset(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     return _back(session.pk)
 
 
+# A day's bounds move by up to a day between a company's time zone and UTC,
+# and the range's end gets one day added, so the first and last dates Python
+# can represent cannot be measured.
+FIRST_MEASURED_DAY = date.min + timedelta(days=1)
+LAST_MEASURED_DAY = date.max - timedelta(days=1)
+DEFAULT_RANGE_DAYS = 29
+
+
 def _day(raw: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw[:10])
+        day = date.fromisoformat(raw[:10])
     except ValueError:
         raise ValueError(
             f"{raw[:20]!r} is not a date: write it as YYYY-MM-DD."
         ) from None
+    if not FIRST_MEASURED_DAY <= day <= LAST_MEASURED_DAY:
+        raise ValueError(
+            f"{raw[:20]!r} is outside the days that can be measured: choose a "
+            f"day from {FIRST_MEASURED_DAY} to {LAST_MEASURED_DAY}."
+        )
+    return day
+
+
+def _default_start(end: date) -> date:
+    """Return the start of the default 30-day range, cut at FIRST_MEASURED_DAY."""
+    return end - timedelta(
+        days=min(DEFAULT_RANGE_DAYS, (end - FIRST_MEASURED_DAY).days)
+    )
 
 
 @login_required
@@ -246,7 +267,7 @@ def measures(request: AuthenticatedRequest) -> HttpResponse:
     start = end = today
     try:
         end = _day(params.get("end", ""), today)
-        start = _day(params.get("start", ""), end - timedelta(days=29))
+        start = _day(params.get("start", ""), _default_start(end))
         if chosen is not None:
             report = productivity.productivity_report(
                 company=chosen, start=start, end=end, reader=request.user

@@ -170,6 +170,56 @@ def test_report_page_is_for_managers_hr_and_facilitators(team, facilitator, cust
     )
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"end": "9999-12-31"},
+            "&#x27;9999-12-31&#x27; is outside the days that can be measured: "
+            "choose a day from 0001-01-02 to 9999-12-30.",
+        ),
+        (
+            {"start": "0001-01-01", "end": "0001-01-05"},
+            "&#x27;0001-01-01&#x27; is outside the days that can be measured: "
+            "choose a day from 0001-01-02 to 9999-12-30.",
+        ),
+    ],
+    ids=["last-day", "first-day"],
+)
+def test_report_page_rejects_days_at_the_calendar_ends(
+    team, facilitator, params, message
+):
+    response = signed_in(facilitator).get(
+        "/practice/measures/", {"company": team.pk, **params}
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"end": "0001-01-05"},
+        {"start": "0001-01-02", "end": "0001-01-02"},
+        {"start": "9999-12-30", "end": "9999-12-30"},
+    ],
+    ids=["short-default-range", "first-day", "last-day"],
+)
+def test_report_page_measures_days_near_the_calendar_ends(
+    team, facilitator, zone, params
+):
+    team.timezone = zone
+    team.save(update_fields=["timezone"])
+
+    response = signed_in(facilitator).get(
+        "/practice/measures/", {"company": team.pk, **params}
+    )
+
+    assert response.status_code == 200
+
+
 def test_a_manager_reads_only_their_reports_and_large_groups(team):
     manager = make_person("max", Role.MANAGER)
     User.objects.filter(username__in=["ada", "bea"]).update(manager=manager)
