@@ -67,7 +67,7 @@ class FaqFilters:
 
 def _faq_filters(request: AuthenticatedRequest) -> FaqFilters:
     filters = FaqFilters()
-    slug = request.GET.get("function", "")[:80]
+    slug = clean_line(request.GET.get("function", ""))[:80]
     if slug == GENERAL:
         filters.general_only = True
     elif slug:
@@ -77,7 +77,7 @@ def _faq_filters(request: AuthenticatedRequest) -> FaqFilters:
                 f"No CRM function {slug!r}: pick one from the list, or leave "
                 "it empty for every function."
             )
-    key = request.GET.get("context", "")[:120]
+    key = clean_line(request.GET.get("context", ""))[:120]
     if key:
         filters.context = HelpContext.objects.filter(key=key).first()
         if filters.context is None:

@@ -54,6 +54,7 @@ from communities.models import Community
 from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
 from core.markdown import normalize_tag
+from core.text import clean_line
 from social.services.posts import can_post_in
 
 MAX_TAG_QUERY = 100
@@ -96,7 +97,7 @@ def _render_question(
 @require_GET
 @login_required
 def question_list(request: AuthenticatedRequest) -> HttpResponse:
-    tag = normalize_tag(request.GET.get("tag", "")[:MAX_TAG_QUERY]).strip()
+    tag = normalize_tag(clean_line(request.GET.get("tag", ""))[:MAX_TAG_QUERY]).strip()
     communities = list(visible_communities(request.user).order_by("name"))
     errors: list[str] = []
     state = _answer_state(request.GET.get("state", ""), errors)

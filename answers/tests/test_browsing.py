@@ -163,6 +163,22 @@ class TestFaqIndex:
         assert message in response.content.decode()
         assert questions_of(response) == []
 
+    def test_nul_bytes_in_filters_are_dropped(self, signed_in, entries, outsider):
+        # PostgreSQL rejects NUL in a text parameter, so it must not reach a query.
+        client = signed_in(outsider)
+        by_function = client.get("/questions/faq/", {"function": "pay\x00ments"})
+        by_screen = client.get("/questions/faq/", {"context": f"{SHORT_PAYMENT}\x00"})
+        unknown = client.get("/questions/faq/", {"context": "no\x00.such"})
+        assert by_function.status_code == 200
+        assert questions_of(by_function) == [
+            "Is a small short payment a bank fee?",
+            "Who approves a write-off?",
+        ]
+        assert by_screen.status_code == 200
+        assert questions_of(by_screen) == ["Is a small short payment a bank fee?"]
+        assert unknown.status_code == 400
+        assert "No screen &#x27;no.such&#x27;: pick one" in unknown.content.decode()
+
     @override_settings(ANSWERS_PAGE_SIZE=3)
     def test_paginated(self, signed_in, entries, outsider):
         client = signed_in(outsider)
@@ -272,6 +288,12 @@ class TestQuestionList:
         by_tag = client.get("/questions/?tag=fees&state=accepted")
         assert titles_of(by_community) == ["Floor price"]
         assert titles_of(by_tag) == ["Accepted #fees"]
+
+    def test_nul_byte_in_tag_filter_is_dropped(self, signed_in, answered, outsider):
+        client = signed_in(outsider)
+        response = client.get("/questions/", {"tag": "fe\x00es", "state": "accepted"})
+        assert response.status_code == 200
+        assert titles_of(response) == ["Accepted #fees"]
 
     def test_bad_state_is_400(self, signed_in, answered, outsider):
         response = signed_in(outsider).get("/questions/?state=solved")
