@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from answers.conf import page_size
@@ -219,6 +220,7 @@ def answer_create(request: AuthenticatedRequest, question_id: int) -> HttpRespon
     question = access_question(request.user, question_id)
     form = AnswerForm(request.POST)
     if form.is_valid():
+        started = timezone.now()
         try:
             answer = post_answer(
                 author=request.user, question=question, body=form.cleaned_data["body"]
@@ -226,7 +228,12 @@ def answer_create(request: AuthenticatedRequest, question_id: int) -> HttpRespon
         except ValidationError as error:
             form.add_error("body", error)
         else:
-            messages.success(request, "Your answer was posted.")
+            if answer.created_at < started:
+                messages.info(
+                    request, "You posted this answer already. It is shown below."
+                )
+            else:
+                messages.success(request, "Your answer was posted.")
             return redirect(_question_url(question.pk, f"#answer-{answer.pk}"))
     return _render_question(request, question, answer_form=form, status=422)
 

@@ -7,6 +7,7 @@ owners are notified, and the FAQ entry turns "needs review" too.
 """
 
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -30,6 +31,10 @@ from social.services.posts import can_post_in
 
 logger = logging.getLogger(__name__)
 
+# A second identical answer within this time is taken for a repeated click,
+# the same rule as for a question asked twice from a screen.
+REPEATED_ANSWER_WINDOW = timedelta(minutes=10)
+
 
 def _answer_url(answer: Answer) -> str:
     return f"/questions/{answer.question_id}/#answer-{answer.pk}"
@@ -47,8 +52,31 @@ def _lock_answer(answer: Answer) -> Answer:
     return Answer.objects.select_for_update().get(pk=answer.pk)
 
 
+def _recent_identical_answer(
+    *, author: User, question: Question, body: str
+) -> Answer | None:
+    return (
+        Answer.objects.filter(
+            question=question,
+            author=author,
+            body=body,
+            deleted_at__isnull=True,
+            created_at__gte=timezone.now() - REPEATED_ANSWER_WINDOW,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def post_answer(*, author: User, question: Question, body: str) -> Answer:
+    """Post ``author``'s answer to ``question`` and notify the asker.
+
+    The same text from the same author on the same question within
+    ``REPEATED_ANSWER_WINDOW`` returns the first answer and notifies nobody
+    again. The question's row lock makes two concurrent submissions wait for
+    each other, so the second one finds the first.
+    """
     question = _lock_question(question.pk)
     if not can_post_in(author, question.community):
         raise PermissionDenied(f"Join {question.community.name} before answering.")
@@ -58,6 +86,11 @@ def post_answer(*, author: User, question: Question, body: str) -> Answer:
             f"{question.duplicate_of_id}: answer there."
         )
     body = clean_body(body, required=True, what="answer")
+    repeated = _recent_identical_answer(author=author, question=question, body=body)
+    if repeated is not None:
+        logger.info("answer posted twice, kept the first: answer=%s", repeated.pk)
+        return repeated
+
     answer = Answer.objects.create(
         question=question,
         author=author,

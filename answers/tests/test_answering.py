@@ -19,6 +19,7 @@ from answers.services import (
     set_vote,
     unaccept_answer,
 )
+from answers.services.answering import REPEATED_ANSWER_WINDOW
 from conftest import make_person
 from core.models import AuditEvent
 from notifications.models import Notification
@@ -367,3 +368,47 @@ def test_private_community_answer_needs_membership(private_question, outsider, m
         post_answer(author=outsider, question=private_question, body="Guess")
     assert Answer.objects.count() == 0
     assert FaqEntry.objects.count() == 0
+
+
+class TestRepeatedAnswer:
+    def test_double_submit_posts_once(
+        self, signed_in, payments_question, outsider, sales_rep
+    ):
+        client = signed_in(outsider)
+        url = f"/questions/{payments_question.pk}/answers/"
+        first = client.post(url, {"body": "Use the split dialog."})
+        second = client.post(url, {"body": "Use the split dialog. "}, follow=True)
+        answer = Answer.objects.get(question=payments_question)
+        assert first.status_code == 302
+        assert second.redirect_chain[-1][0] == (
+            f"/questions/{payments_question.pk}/#answer-{answer.pk}"
+        )
+        assert "You posted this answer already. It is shown below." in (
+            second.content.decode()
+        )
+        assert Notification.objects.filter(recipient=sales_rep).count() == 1
+
+    @pytest.mark.parametrize(
+        "change",
+        ["other text", "other author", "first deleted", "first older"],
+    )
+    def test_posted_again_when_not_a_repeat(
+        self, payments_question, outsider, super_user, change
+    ):
+        first = post_answer(
+            author=outsider, question=payments_question, body="Use the dialog."
+        )
+        author, body = outsider, "Use the dialog."
+        if change == "other text":
+            body = "Use the split dialog."
+        elif change == "other author":
+            author = super_user
+        elif change == "first deleted":
+            delete_answer(actor=outsider, answer=first)
+        else:
+            Answer.objects.filter(pk=first.pk).update(
+                created_at=first.created_at - REPEATED_ANSWER_WINDOW
+            )
+        second = post_answer(author=author, question=payments_question, body=body)
+        assert second.pk != first.pk
+        assert payments_question.answers.count() == 2
