@@ -3,8 +3,10 @@
 In-app notifications are rows written in the same transaction as the event
 that causes them, so they exist exactly when the event does. The unique
 constraint on (recipient, kind, subject) keeps a retried event from
-notifying anyone twice. When NOTIFICATION_EMAILS is on, the e-mail for an
-event's notifications is sent in the background after the commit.
+notifying anyone twice. A recipient who may not open the subject under its
+object's visibility rule (``notifications.subjects.RULES``) gets no row.
+When NOTIFICATION_EMAILS is on, the e-mail for an event's notifications is
+sent in the background after the commit.
 """
 
 from collections.abc import Iterable
@@ -16,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from commonplace.background import enqueue
 from notifications.models import Notification
+from notifications.subjects import readable_rows
 from notifications.tasks import send_notification_emails
 
 
@@ -31,7 +34,9 @@ def notify(
     """Notify each recipient once per event, never the actor themselves.
 
     Raise ``ValueError`` for a ``kind`` that ``Notification.Kind`` does not
-    declare, before anything is written.
+    declare, before anything is written. Recipients who may not read the
+    subject are skipped (``readable_rows``), which raises ``ValueError`` for
+    a ``subject_key`` prefix without a visibility rule.
     """
     if kind not in Notification.Kind.values:
         raise ValueError(
@@ -51,6 +56,7 @@ def notify(
         for recipient in recipients
         if actor is None or recipient.pk != actor.pk
     ]
+    rows = readable_rows(rows)
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     if rows and settings.NOTIFICATION_EMAILS:
         enqueue(send_notification_emails, kind=kind, subject_key=subject_key)

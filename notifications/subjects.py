@@ -175,3 +175,34 @@ def shown_messages(
         else:
             texts[notification.pk] = RULES[subject[0]].hidden_text
     return texts
+
+
+# Notices about the recipient's own membership: they name only the community,
+# which the recipient already knew, so no rule checks them.
+COMMUNITY_NOTICE_PREFIXES = frozenset({"membership-request", "invitation", "audit"})
+
+
+def readable_rows(rows: Iterable[Notification]) -> list[Notification]:
+    """Return the unsaved notifications whose recipient may open the subject.
+
+    ``notify`` calls it before writing, so nobody is told the title or the
+    link of an object they may not read. It runs one query per recipient of
+    a checked subject. Raises ``ValueError`` for a ``subject_key`` prefix that
+    has no rule in ``RULES`` and is not a community notice.
+    """
+    kept = []
+    for row in rows:
+        subject = subject_of(row)
+        if subject is None:
+            prefix = row.subject_key.partition(":")[0]
+            if prefix not in COMMUNITY_NOTICE_PREFIXES:
+                raise ValueError(
+                    f"No visibility rule for subject key {row.subject_key!r}: "
+                    "add its prefix to notifications.subjects.RULES."
+                )
+            kept.append(row)
+            continue
+        prefix, number = subject
+        if number in set(RULES[prefix].visible_ids(row.recipient, {number})):
+            kept.append(row)
+    return kept

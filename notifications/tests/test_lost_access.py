@@ -146,10 +146,11 @@ def test_faq_hidden_from_customer_gets_neutral_text(customer, subject_key):
 
 @pytest.mark.parametrize("number", ["", "x", "\u00b2", "12abc"])
 def test_malformed_subject_number_gets_neutral_text(kim, number):
-    notify(
-        recipients=[kim],
+    # notify writes no row for a subject it cannot find, so the row is stored
+    # directly, as an older release or a shell could have left it.
+    Notification.objects.create(
+        recipient=kim,
         kind=Notification.Kind.QUESTION_ROUTED,
-        actor=None,
         message=f"Someone asked: {TITLE}",
         url="/questions/",
         subject_key=f"question:{number}",

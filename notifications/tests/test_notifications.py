@@ -16,15 +16,15 @@ def signed_in(person) -> Client:
     return client
 
 
-def test_same_event_notifies_once(sales_rep, super_user):
+def test_same_event_notifies_once(sales_rep, super_user, question):
     for _ in range(2):
         notify(
             recipients=[super_user],
             kind=Notification.Kind.QUESTION_ROUTED,
             actor=sales_rep,
             message="Sally asked: why?",
-            url="/questions/1/",
-            subject_key="question:1",
+            url=f"/questions/{question.pk}/",
+            subject_key=f"question:{question.pk}",
         )
     assert Notification.objects.filter(recipient=super_user).count() == 1
 
