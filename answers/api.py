@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from answers.authors import author_of, hidden_author_labels
 from answers.models import Question
 from answers.selectors import access_question, visible_questions
 
@@ -54,11 +55,16 @@ def get_question(request: HttpRequest, question_id: int) -> QuestionOut:
         raise HttpError(
             404, f"No question {question_id} found among those you may see."
         ) from None
+    answers = list(question.answers.all())
+    hidden = hidden_author_labels(
+        request.user,
+        [question.author_id, *(answer.author_id for answer in answers)],
+    )
     return QuestionOut(
         id=question.pk,
         title=question.title,
         body_html=question.body_html,
-        author=question.author_name,
+        author=author_of(question, hidden),
         community=question.community.slug,
         context=question.context.key if question.context else None,
         record_ref=question.record_ref,
@@ -68,13 +74,13 @@ def get_question(request: HttpRequest, question_id: int) -> QuestionOut:
         answers=[
             AnswerOut(
                 id=answer.pk,
-                author=answer.author_name,
+                author=author_of(answer, hidden),
                 body_html=answer.body_html,
                 created_at=answer.created_at,
                 accepted=answer.pk == question.accepted_answer_id,
                 score=answer.score,
                 deleted=answer.is_deleted,
             )
-            for answer in question.answers.all()
+            for answer in answers
         ],
     )

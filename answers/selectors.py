@@ -389,6 +389,11 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
         else {}
     )
 
+    from answers.authors import Authored, author_of, hidden_author_labels
+
+    sourced: list[Authored] = [*answers.values(), *comments.values(), *posts.values()]
+    hidden = hidden_author_labels(viewer, [item.author_id for item in sourced])
+
     links: list[SourceLink] = []
     for row in rows:
         if row.answer_id in answers:
@@ -396,7 +401,10 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
             links.append(
                 SourceLink(
                     kind=row.kind,
-                    label=f"Answer by {answer.author_name} to: {answer.question.title}",
+                    label=(
+                        f"Answer by {author_of(answer, hidden)} "
+                        f"to: {answer.question.title}"
+                    ),
                     url=f"/questions/{answer.question_id}/#answer-{answer.pk}",
                     excerpt="" if answer.is_deleted else answer.body[:160],
                 )
@@ -406,14 +414,14 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
             links.append(
                 SourceLink(
                     kind=row.kind,
-                    label=f"Comment by {comment.author_name}",
+                    label=f"Comment by {author_of(comment, hidden)}",
                     url=f"/posts/{comment.post_id}/comments/{comment.pk}/",
                     excerpt="" if comment.is_deleted else comment.body[:160],
                 )
             )
         elif row.post_id in posts:
             post = posts[row.post_id]
-            name = post.title or f"Post by {post.author_name}"
+            name = post.title or f"Post by {author_of(post, hidden)}"
             links.append(
                 SourceLink(
                     kind=row.kind,

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from answers.authors import Authored, hidden_author_labels
 from answers.conf import page_size
 from answers.forms import (
     AnswerForm,
@@ -76,6 +77,9 @@ def _render_question(
 ) -> HttpResponse:
     page = question_page(request.user, question)
     may_post = can_post_in(request.user, question.community)
+    rows: list[Authored] = [question, *page.comments]
+    for view in page.answers:
+        rows += [view.answer, *view.comments]
     return render(
         request,
         "answers/question_detail.html",
@@ -90,6 +94,9 @@ def _render_question(
             "may_promote": can_promote(request.user, question),
             "may_close": can_close(request.user, question),
             "may_post": may_post and not question.is_duplicate,
+            "hidden_authors": hidden_author_labels(
+                request.user, [row.author_id for row in rows]
+            ),
         },
         status=status,
     )
@@ -120,6 +127,9 @@ def question_list(request: AuthenticatedRequest) -> HttpResponse:
             "communities": communities,
             "errors": errors,
             "desks": list(desk_functions(request.user)),
+            "hidden_authors": hidden_author_labels(
+                request.user, [question.author_id for question in page]
+            ),
         },
         status=400 if errors else 200,
     )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from answers.authors import shown_name
 from answers.models import Answer, AnswerRevision, FaqEntry, Question
 from answers.permissions import can_accept, can_delete_answer, can_edit_answer
 from answers.selectors import faq_owners
@@ -104,7 +105,10 @@ def post_answer(*, author: User, question: Question, body: str) -> Answer:
             recipients=[question.author],
             kind=Notification.Kind.ANSWER_POSTED,
             actor=author,
-            message=f"{author.display_name} answered your question: {question.title}",
+            message=(
+                f"{shown_name(question.author, author)} answered your question: "
+                f"{question.title}"
+            ),
             url=_answer_url(answer),
             subject_key=f"answer:{answer.pk}",
         )

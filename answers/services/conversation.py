@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from answers.authors import shown_name
 from answers.models import Answer, AnswerVote, Question, QuestionComment
 from answers.services.common import KIND_QA_COMMENT, MAX_COMMENT_LENGTH, clean_body
 from core.audit import record_event
@@ -115,7 +116,10 @@ def post_question_comment(
             recipients=[watcher],
             kind=KIND_QA_COMMENT,
             actor=author,
-            message=f"{author.display_name} commented on {on_what}: {question.title}",
+            message=(
+                f"{shown_name(watcher, author)} commented on {on_what}: "
+                f"{question.title}"
+            ),
             url=f"/questions/{question.pk}/#qa-comment-{comment.pk}",
             subject_key=f"qa-comment:{comment.pk}",
         )

@@ -353,12 +353,14 @@ class TestQuestionList:
         response = signed_in(moderator).get("/questions/?state=unanswered")
         assert "Nobody answered" in titles_of(response)
 
-    @pytest.mark.parametrize("who", ["outsider", "customer"])
+    # A customer's list costs one more query: the staff hidden from customers.
+    @pytest.mark.parametrize(("who", "queries"), [("outsider", 8), ("customer", 9)])
     def test_query_count_is_constant(
         self,
         signed_in,
         request,
         who,
+        queries,
         sales_rep,
         outsider,
         payments_community,
@@ -381,10 +383,10 @@ class TestQuestionList:
 
         add_questions(1)
         client.get("/questions/?state=answered")
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(queries):
             client.get("/questions/?state=answered")
         add_questions(10)
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(queries):
             client.get("/questions/?state=answered")
 
 
