@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from answers.authors import hidden_author_labels
+from answers.selectors import visible_questions
 from communities import membership as members
 from communities.forms import CommunityForm, RecruitFilterForm, RoleForm
 from communities.models import Community, Invitation, Membership, MembershipRequest
@@ -124,9 +126,13 @@ def _render_community(
 ) -> HttpResponse:
     page = community_page(request.user, community)
     attach_conversations(request.user, [*page.pinned_posts, *page.posts])
-    questions = community.questions.select_related("context").annotate(
-        answer_count=Count("answers")
-    )[:FEED_LENGTH]
+    questions = list(
+        visible_questions(request.user)
+        .filter(community=community)
+        .select_related("context")
+        .annotate(answer_count=Count("answers"))
+        .order_by("-created_at", "-pk")[:FEED_LENGTH]
+    )
     return render(
         request,
         "communities/community_detail.html",
@@ -134,6 +140,9 @@ def _render_community(
             "community": community,
             "page": page,
             "questions": questions,
+            "hidden_authors": hidden_author_labels(
+                request.user, [question.author_id for question in questions]
+            ),
             "form": form,
             "may_post": can_post_in(request.user, community),
             "follow": community_follow_button(request.user, community),

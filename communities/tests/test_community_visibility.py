@@ -4,8 +4,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from accounts.models import Role
 from answers.services import create_question
 from communities.selectors import visible_communities
+from conftest import make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +109,36 @@ def test_kept_rule_matches_viewer_rule(
         cursor.execute(sql, params)
         ids = sorted(row[0] for row in cursor.fetchall())
     assert ids == sorted(visible_communities(person).values_list("id", flat=True))
+
+
+def test_community_page_lists_only_visible_questions(
+    customer, customer_party, other_party, customer_community
+):
+    create_question(
+        author=customer,
+        community=customer_community,
+        title="Where is the Alfreds credit note?",
+        customer=customer_party,
+    )
+    stranger = make_person("bert", Role.CUSTOMER, customer=other_party)
+
+    own = signed_in(customer).get("/communities/customer-corner/")
+    other = signed_in(stranger).get("/communities/customer-corner/")
+
+    assert b"Where is the Alfreds credit note?" in own.content
+    assert other.status_code == 200
+    assert b"Where is the Alfreds credit note?" not in other.content
+
+
+def test_community_page_shows_hidden_staff_by_role(
+    customer, sales_rep, customer_community
+):
+    create_question(
+        author=sales_rep, community=customer_community, title="Any late deliveries?"
+    )
+
+    page = signed_in(customer).get("/communities/customer-corner/").content.decode()
+
+    assert "Any late deliveries?" in page
+    assert sales_rep.display_name not in page
+    assert "Sales representative" in page
