@@ -21,12 +21,10 @@ open invoices, enough for one run of the defaults: build it again without
 """
 
 import argparse
-import gc
 import io
 import logging
 import os
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (
     Case,
     machine_description,
+    measure_interleaved,
     percentile,
     setup_django,
     write_section,
@@ -159,21 +158,6 @@ def build_cases(payments: int, *, rounds: int) -> list[Case]:
     ]
 
 
-def measure(cases: list[Case], runs: int) -> None:
-    """Time ``runs`` rounds of every case in turn, after a few warm-up rounds."""
-    for round_number in range(runs + WARM_UP):
-        for case in cases:
-            gc.collect()
-            cpu_start = time.thread_time()
-            start = time.perf_counter()
-            case.run()
-            elapsed = (time.perf_counter() - start) * 1000
-            cpu = (time.thread_time() - cpu_start) * 1000
-            if round_number >= WARM_UP:
-                case.samples.append(elapsed)
-                case.cpu_samples.append(cpu)
-
-
 def report(cases: list[Case], runs: int) -> str:
     from django.conf import settings
     from django.db import connection
@@ -232,7 +216,7 @@ def main() -> None:
     from django.db import connection
 
     cases = build_cases(args.payments, rounds=args.runs + WARM_UP)
-    measure(cases, args.runs)
+    measure_interleaved(cases, rounds=args.runs, warm_up=WARM_UP)
     text = report(cases, args.runs)
     print(text)
     if args.write:

@@ -21,7 +21,6 @@ rotating mix of rare words, common words, phrases and prefixes:
 """
 
 import argparse
-import gc
 import os
 import random
 import sys
@@ -32,7 +31,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Case, machine_description, percentile, setup_django
+from bench.common import (
+    Case,
+    machine_description,
+    measure_interleaved,
+    percentile,
+    setup_django,
+)
 
 WARM_UP = 20
 SEED = 20261204
@@ -404,26 +409,6 @@ def search_candidate_limit() -> int:
     return int(getattr(settings, "SEARCH_CANDIDATE_LIMIT", DEFAULT_CANDIDATE_LIMIT))
 
 
-def measure(cases: list[Case], count: int) -> None:
-    """Time ``count`` runs per case, taking the cases in turn.
-
-    Each run records wall-clock time and the CPU time of this thread, which
-    leaves out time spent waiting for the PostgreSQL server or for other
-    programs on the machine.
-    """
-    for round_number in range(count + WARM_UP):
-        for case in cases:
-            gc.collect()
-            cpu_start = time.thread_time()
-            start = time.perf_counter()
-            case.run()
-            elapsed = (time.perf_counter() - start) * 1000
-            cpu = (time.thread_time() - cpu_start) * 1000
-            if round_number >= WARM_UP:
-                case.samples.append(elapsed)
-                case.cpu_samples.append(cpu)
-
-
 def report(cases: list[Case], *, size: str, requests: int, queries: int) -> str:
     from django.db import connection
 
@@ -518,7 +503,7 @@ def main() -> None:
     # The same queries whether the data was generated now or reused.
     queries = query_mix(random.Random(SEED + 1))
     cases = build_cases(queries, with_unbounded=options.unbounded)
-    measure(cases, options.requests)
+    measure_interleaved(cases, rounds=options.requests, warm_up=WARM_UP)
     text = report(
         cases, size=options.size, requests=options.requests, queries=len(queries)
     )

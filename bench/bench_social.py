@@ -12,18 +12,16 @@ is the page's own SQL, captured once and run directly through the driver.
 """
 
 import argparse
-import gc
 import os
 import sqlite3
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    Case,
     machine_description,
+    measure_interleaved,
     setup_django,
     write_section,
 )
@@ -53,7 +51,7 @@ def main() -> None:
     migrate_and_analyze()
     cases = social_cases.build_cases(size=options.size, explain=options.explain)
     load_at_start = os.getloadavg()[0]
-    measure(cases, options.requests)
+    measure_interleaved(cases, rounds=options.requests, warm_up=WARM_UP, progress=True)
     machine = describe_machine(load_at_start)
     report = social_cases.report(
         cases, requests=options.requests, warm_up=WARM_UP, machine=machine
@@ -101,28 +99,6 @@ def describe_machine(load_at_start: float) -> str:
         f"{machine_description(engine)}; load average {load_at_start:.1f} at the "
         f"start and {load_at_end:.1f} at the end"
     )
-
-
-def measure(cases: list[Case], count: int) -> None:
-    """Time ``count`` runs per case, taking the cases in turn.
-
-    Interleaving puts the floors and the measured pages under the same load
-    from anything else running on the machine. Garbage is collected untimed
-    before each run, so one case's allocations are not paid in the next.
-    """
-    for round_number in range(count + WARM_UP):
-        for case in cases:
-            gc.collect()
-            start = time.perf_counter()
-            cpu_start = time.thread_time()
-            case.run()
-            cpu = (time.thread_time() - cpu_start) * 1000
-            elapsed = (time.perf_counter() - start) * 1000
-            if round_number >= WARM_UP:
-                case.samples.append(elapsed)
-                case.cpu_samples.append(cpu)
-        if round_number % 50 == 0:
-            print(f"round {round_number} of {count + WARM_UP}", file=sys.stderr)
 
 
 if __name__ == "__main__":

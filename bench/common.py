@@ -4,9 +4,11 @@ Nothing here imports Django models, so a script can call ``setup_django``
 before its own model imports.
 """
 
+import gc
 import os
 import platform
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,3 +100,31 @@ class Case:
     target: str = ""
     samples: list[float] = field(default_factory=list)
     cpu_samples: list[float] = field(default_factory=list)
+
+
+def measure_interleaved(
+    cases: list[Case], *, rounds: int, warm_up: int, progress: bool = False
+) -> None:
+    """Run every case once per round, in turn, and keep the timed rounds' samples.
+
+    Interleaving puts the floors and the measured cases under the same load
+    from anything else running on the machine. Garbage is collected untimed
+    before each run, so one case's allocations are not paid in the next.
+    Each run records wall-clock time and the CPU time of this thread, which
+    leaves out time spent waiting for the PostgreSQL server or for other
+    programs. The first ``warm_up`` rounds are not kept. ``progress`` prints
+    a line to standard error every 50 rounds.
+    """
+    for round_number in range(rounds + warm_up):
+        for case in cases:
+            gc.collect()
+            cpu_start = time.thread_time()
+            start = time.perf_counter()
+            case.run()
+            elapsed = (time.perf_counter() - start) * 1000
+            cpu = (time.thread_time() - cpu_start) * 1000
+            if round_number >= warm_up:
+                case.samples.append(elapsed)
+                case.cpu_samples.append(cpu)
+        if progress and round_number % 50 == 0:
+            print(f"round {round_number} of {rounds + warm_up}", file=sys.stderr)
