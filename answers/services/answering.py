@@ -17,13 +17,12 @@ from accounts.models import User
 from answers.authors import shown_name
 from answers.models import Answer, AnswerRevision, FaqEntry, Question
 from answers.permissions import can_accept, can_delete_answer, can_edit_answer
-from answers.selectors import faq_owners
 from answers.services.common import (
     KIND_ANSWER_UNACCEPTED,
-    KIND_FAQ_NEEDS_REVIEW,
     clean_body,
     question_url,
 )
+from answers.services.faq_audience import notify_faq_owners
 from core.audit import record_event
 from core.markdown import render_markdown
 from notifications.models import Notification
@@ -137,14 +136,7 @@ def _flag_faq_entry(
         before=before,
         after={"review_flag": flag, "answer": answer.pk},
     )
-    notify(
-        recipients=faq_owners(entry.crm_function),
-        kind=KIND_FAQ_NEEDS_REVIEW,
-        actor=actor,
-        message=f"{message}: {entry.question}",
-        url=f"/questions/faq/{entry.pk}/",
-        subject_key=f"faq-review:{event.pk}",
-    )
+    notify_faq_owners(entry, actor=actor, message=message, event_id=event.pk)
     return entry
 
 

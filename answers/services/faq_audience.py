@@ -196,9 +196,8 @@ def narrow_faq_audiences(
             after={**_audience_fields(entry), "review_flag": entry.review_flag},
         )
         if flag:
-            _notify_owners(
-                entry, actor=actor, only_deleted=only_deleted, event_id=event.pk
-            )
+            message = WITHDRAWN_MESSAGE if only_deleted else NARROWED_MESSAGE
+            notify_faq_owners(entry, actor=actor, message=message, event_id=event.pk)
         logger.info(
             "FAQ audience narrowed: faq=%s before=%s after=%s",
             entry.pk,
@@ -208,10 +207,10 @@ def narrow_faq_audiences(
     return narrowed
 
 
-def _notify_owners(
-    entry: FaqEntry, *, actor: User | None, only_deleted: bool, event_id: int
+def notify_faq_owners(
+    entry: FaqEntry, *, actor: User | None, message: str, event_id: int
 ) -> None:
-    message = WITHDRAWN_MESSAGE if only_deleted else NARROWED_MESSAGE
+    """Tell the owners of ``entry``'s function that it needs review, and why."""
     notify(
         recipients=faq_owners(entry.crm_function),
         kind=KIND_FAQ_NEEDS_REVIEW,
