@@ -101,8 +101,9 @@ def parse_decimal(
     value = Decimal(text)
     places = max(-int(value.normalize().as_tuple().exponent), 0)
     if places > decimal_places:
+        unit = "place" if places == 1 else "places"
         raise InvalidDecimalError(
-            f"{label} {shown!r} has {places} decimal places; the limit is "
+            f"{label} {shown!r} has {places} decimal {unit}; the limit is "
             f"{decimal_places}, so enter a multiple of "
             f"{Decimal(1).scaleb(-decimal_places):f}."
         )

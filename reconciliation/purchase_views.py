@@ -134,10 +134,10 @@ def _received_quantities(
         if not received and not rejected:
             continue
         quantities[line_no] = purchase_work.ReceivedQuantities(
-            received=work.parse_decimal(
+            received=work.parse_quantity(
                 received or "0", label=f"Line {line_no} received"
             ),
-            rejected=work.parse_decimal(
+            rejected=work.parse_quantity(
                 rejected or "0", label=f"Line {line_no} rejected"
             ),
             reason=clean_text(request.POST.get(f"reason_{line_no}", ""))[:120],

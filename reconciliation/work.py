@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
+from core.numbers import InvalidDecimalError, parse_decimal
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation import approvals, cases, notices
 from reconciliation.credit_notes import (
@@ -38,6 +39,7 @@ from reconciliation.matching import match_order
 from reconciliation.models import (
     Allocation,
     Approval,
+    Currency,
     Discrepancy,
     DiscrepancyCode,
     Invoice,
@@ -93,20 +95,52 @@ def require_role(person: User, role: str, action: str) -> None:
         )
 
 
-def parse_decimal(raw: str, *, label: str) -> Decimal:
-    """Read a decimal a person typed, or raise ``WorkError`` naming it."""
-    text = raw.strip().replace(",", "")
-    if not text:
-        raise WorkError(f"{label} is missing: enter a number such as 12.50.")
+# Typed quantities and amounts follow one rule, ``core.numbers.parse_decimal``,
+# at the precision of the columns that store them.
+QUANTITY_FIELD = ShipmentLine._meta.get_field("qty_shipped")
+MONEY_FIELD = Allocation._meta.get_field("amount")
+
+
+def parse_quantity(raw: str, *, label: str) -> Decimal:
+    """Parse a typed quantity that the quantity columns can store.
+
+    Raises ``WorkError`` with a message that names ``label`` and the text.
+    """
+    return _parse(
+        raw,
+        label=label,
+        max_digits=QUANTITY_FIELD.max_digits or 0,
+        decimal_places=QUANTITY_FIELD.decimal_places or 0,
+    )
+
+
+def parse_amount(raw: str, *, label: str, currency: Currency | None) -> Decimal:
+    """Parse a typed amount of ``currency``, to at most its minor units.
+
+    Without a currency (the payment or invoice is not found) the amount is
+    checked against the money columns only, and the service then reports
+    the missing document. Raises ``WorkError`` naming ``label`` and the text.
+    """
+    column_places = MONEY_FIELD.decimal_places or 0
+    places = column_places
+    if currency is not None:
+        places = min(currency.minor_units, column_places)
+        label = f"{label} in {currency.code}"
+    return _parse(
+        raw,
+        label=label,
+        max_digits=(MONEY_FIELD.max_digits or 0) - column_places + places,
+        decimal_places=places,
+    )
+
+
+def _parse(raw: str, *, label: str, max_digits: int, decimal_places: int) -> Decimal:
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise WorkError(
-            f"{label} {raw[:40]!r} is not a number: enter digits such as 12.50."
-        ) from None
-    if not value.is_finite():
-        raise WorkError(f"{label} {raw[:40]!r} is not a number: enter digits.")
-    return value
+        return parse_decimal(
+            raw, label=label, max_digits=max_digits, decimal_places=decimal_places
+        )
+    except InvalidDecimalError as error:
+        raise WorkError(str(error)) from None
 
 
 def credit_limit() -> Decimal:
@@ -1089,6 +1123,12 @@ def open_payments() -> QuerySet[Payment]:
         .select_related("party", "currency")
         .order_by("value_date", "number")
     )
+
+
+def payment_currency(payment_id: int) -> Currency | None:
+    """Return the currency of a payment, or None when there is no such payment."""
+    payment = Payment.objects.select_related("currency").filter(pk=payment_id).first()
+    return payment.currency if payment is not None else None
 
 
 def unassigned_payments() -> QuerySet[Payment]:

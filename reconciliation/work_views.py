@@ -101,8 +101,10 @@ def _line_quantities(
         if not picked and not shipped:
             continue
         quantities[line_no] = work.LineQuantities(
-            picked=work.parse_decimal(picked or "0", label=f"Line {line_no} picked"),
-            shipped=work.parse_decimal(shipped or "0", label=f"Line {line_no} shipped"),
+            picked=work.parse_quantity(picked or "0", label=f"Line {line_no} picked"),
+            shipped=work.parse_quantity(
+                shipped or "0", label=f"Line {line_no} shipped"
+            ),
         )
     return quantities
 
@@ -158,7 +160,7 @@ def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
             actor=request.user,
             order=order,
             line_no=line_no,
-            qty_missing=work.parse_decimal(
+            qty_missing=work.parse_quantity(
                 request.POST.get("qty", ""), label="Short quantity"
             ),
             note=clean_text(request.POST.get("note", ""))[:2000],
@@ -253,8 +255,10 @@ def propose_credit_note(request: AuthenticatedRequest, case_id: int) -> HttpResp
         proposal = work.propose_credit_note(
             actor=request.user,
             case_id=case.pk,
-            amount=work.parse_decimal(
-                request.POST.get("amount", ""), label="Credit note amount"
+            amount=work.parse_amount(
+                request.POST.get("amount", ""),
+                label="Credit note amount",
+                currency=case.invoice.currency if case.invoice else None,
             ),
             message=clean_text(request.POST.get("message", ""))[:2000],
         )
@@ -360,7 +364,11 @@ def apply_cash(request: AuthenticatedRequest) -> HttpResponse:
             actor=request.user,
             payment_id=payment_id,
             invoice_id=invoice_id,
-            amount=work.parse_decimal(request.POST.get("amount", ""), label="Amount"),
+            amount=work.parse_amount(
+                request.POST.get("amount", ""),
+                label="Amount",
+                currency=work.payment_currency(payment_id),
+            ),
         ),
         "Applied the payment.",
     )

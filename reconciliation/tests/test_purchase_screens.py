@@ -360,7 +360,8 @@ def test_receipt_with_rejection_opens_rejected_case(held_bill, wanda):
         ),
         (
             {"received_1": "1.23456"},
-            "Line 1: received quantity 1.23456 has more than 4 decimals; round it.",
+            "Line 1 received '1.23456' has 5 decimal places; the limit is 4, so "
+            "enter a multiple of 0.0001.",
         ),
         (
             {"received_1": "2", "rejected_1": "3", "reason_1": "Broken"},
@@ -384,7 +385,7 @@ def test_receipt_with_rejection_opens_rejected_case(held_bill, wanda):
         ),
         (
             {"received_1": "ten"},
-            "Line 1 received 'ten' is not a number: enter digits such as 12.50.",
+            "Line 1 received 'ten' is not a number: enter digits such as 12.5.",
         ),
     ],
 )

@@ -141,7 +141,7 @@ def test_a_quantity_that_is_not_a_number_is_named(order, warehouse):
     )
 
     assert messages_of(response) == [
-        "Line 1 picked 'ten' is not a number: enter digits such as 12.50."
+        "Line 1 picked 'ten' is not a number: enter digits such as 12.5."
     ]
     assert not Shipment.objects.filter(order=order).exists()
 
@@ -214,7 +214,7 @@ def test_a_shortage_larger_than_what_is_left_is_refused(order, warehouse):
 @pytest.mark.parametrize(
     ("qty", "message"),
     [
-        ("", "Short quantity is missing: enter a number such as 12.50."),
+        ("", "Short quantity is missing: enter a number such as 12.5."),
         (
             "0",
             "Line 1: the shortage is 0 units: enter how many you cannot ship, "
@@ -525,10 +525,10 @@ def test_clerk_allocates_part_of_a_payment(clerk, unallocated, open_invoice):
         ("0", "Amount 0 is not positive: enter more than 0."),
         (
             "1.005",
-            "Amount 1.005 has more than 2 decimals, which USD does not allow: "
-            "round it.",
+            "Amount in USD '1.005' has 3 decimal places; the limit is 2, so enter "
+            "a multiple of 0.01.",
         ),
-        ("lots", "Amount 'lots' is not a number: enter digits such as 12.50."),
+        ("lots", "Amount in USD 'lots' is not a number: enter digits such as 12.5."),
     ],
 )
 def test_bad_allocation_amounts_are_refused(
