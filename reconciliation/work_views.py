@@ -322,16 +322,22 @@ def _with_customers(payments: list[Payment]) -> list[tuple[Payment, list[Party]]
 
 
 def _assign_payer(request: AuthenticatedRequest) -> HttpResponse:
-    payment_id = request.POST.get("payment", "")
-    party_id = request.POST.get("party", "")
     url = reverse("reconciliation:work_cash")
+    raw_party = request.POST.get("party", "")
     try:
-        payment = work.assign_payer(
-            actor=request.user,
-            payment_id=int(payment_id) if payment_id.isdigit() else 0,
-            party_id=int(party_id) if party_id.isdigit() else 0,
+        payment_id = parse_positive_int(
+            request.POST.get("payment", ""), name="payment", expected="a payment id"
         )
-    except work.WorkError as error:
+        # An empty party becomes 0, so the service's message names the payment.
+        party_id = (
+            parse_positive_int(raw_party, name="party", expected="a customer id")
+            if raw_party
+            else 0
+        )
+        payment = work.assign_payer(
+            actor=request.user, payment_id=payment_id, party_id=party_id
+        )
+    except (InvalidNumberError, work.WorkError) as error:
         messages.error(request, str(error))
         return redirect(url)
     # The party is set by now, and its string is its name.

@@ -33,6 +33,8 @@ from reconciliation.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+MAX_ID = 9223372036854775807
+
 
 def signed_in(person) -> Client:
     client = Client()
@@ -205,6 +207,30 @@ def test_cash_amount_in_yen_rejects_decimals(clerk, open_invoice):
 
     assert messages_of(response) == [places_message("Amount in JPY", "1.5", 1, 0, "1")]
     assert not Allocation.objects.exists()
+
+
+# Finance clerk: payments from an unknown payer
+
+
+@pytest.mark.parametrize("field", ["payment", "party"])
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "99999999999999999999", "x"])
+def test_assign_payer_bad_id_shows_message(clerk, open_invoice, field, value):
+    payment = PaymentFactory.create(
+        company=open_invoice.company, party=None, amount=Decimal("42.42")
+    )
+    data = {"payment": str(payment.pk), "party": str(open_invoice.customer_id)}
+    data[field] = value
+
+    response = signed_in(clerk).post("/reconciliation/work/cash/", data, follow=True)
+
+    assert response.redirect_chain == [("/reconciliation/work/cash/", 302)]
+    expected = "a payment id" if field == "payment" else "a customer id"
+    assert messages_of(response) == [
+        f"{field}={value!r} is not {expected}: use a whole number from 1 to "
+        f"{MAX_ID}, in the digits 0 to 9."
+    ]
+    payment.refresh_from_db()
+    assert payment.party is None
 
 
 # Warehouse: goods receipts
