@@ -7,7 +7,7 @@ through ``practice.services``, scoped to the session's sandbox company.
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedRequest
+from core.text import clean_line, clean_text
 from practice import measures as productivity
 from practice import services
 from practice.scenarios import SCENARIOS, UnknownScenario
@@ -29,6 +30,7 @@ from practice.selectors import (
     session_payments,
     visible_sessions,
 )
+from reconciliation import work
 from reconciliation.cases import CaseError
 from reconciliation.models import ResolutionCode
 
@@ -59,7 +61,8 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
     _internal(request)
     try:
         session = services.start_session(
-            learner=request.user, scenario_key=request.POST.get("scenario", "")[:80]
+            learner=request.user,
+            scenario_key=clean_line(request.POST.get("scenario", ""))[:80],
         )
     except UnknownScenario as error:
         messages.error(request, str(error))
@@ -114,8 +117,8 @@ def case_action(
 ) -> HttpResponse:
     session = access_session(request.user, session_id)
     services.session_case(session, case_id)
-    action = request.POST.get("action", "")
-    text = request.POST.get("note", "")[:MAX_TEXT]
+    action = clean_line(request.POST.get("action", ""))
+    text = clean_text(request.POST.get("note", ""))[:MAX_TEXT]
     learner = request.user
     actions: dict[str, Callable[[], object]] = {
         "start": lambda: services.start_case(
@@ -125,7 +128,7 @@ def case_action(
             session=session,
             case_id=case_id,
             learner=learner,
-            resolution_code=request.POST.get("resolution_code", ""),
+            resolution_code=clean_line(request.POST.get("resolution_code", "")),
             note=text,
         ),
         "reject": lambda: services.reject_case(
@@ -149,7 +152,7 @@ def case_action(
 def _done_message(action: str, request: AuthenticatedRequest) -> str:
     """Return the confirmation of a case action that succeeded."""
     if action == "resolve":
-        code = request.POST.get("resolution_code", "")
+        code = clean_line(request.POST.get("resolution_code", ""))
         label = dict(ResolutionCode.choices).get(code, code)
         return f"Resolved the case as {label}. Check your work when you are done."
     return {
@@ -164,19 +167,26 @@ def _done_message(action: str, request: AuthenticatedRequest) -> str:
 @require_POST
 def allocate(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     session = access_session(request.user, session_id)
-    raw = request.POST.get("amount", "").strip()[:40]
+    payment_number = clean_line(request.POST.get("payment", ""))[:40]
+    invoice_number = clean_line(request.POST.get("invoice", ""))[:40]
+    raw = request.POST.get("amount", "").strip()
     amount: Decimal | None = None
     if raw:
+        payments = session_payments(session).select_related("currency")
+        payment = payments.filter(number=payment_number).first()
         try:
-            amount = Decimal(raw)
-        except InvalidOperation:
-            messages.error(
-                request, f"Amount {raw!r} is not a number: enter it like 120.50."
+            amount = work.parse_amount(
+                raw,
+                label="Amount",
+                currency=payment.currency if payment is not None else None,
             )
+        except work.WorkError as error:
+            messages.error(request, str(error))
             return _back(session.pk)
-        if not amount.is_finite() or amount <= 0:
+        if amount <= 0:
             messages.error(
-                request, f"Amount {raw!r} must be more than zero: enter it like 120.50."
+                request,
+                f"Amount {raw[:40]!r} must be more than zero: enter it like 120.50.",
             )
             return _back(session.pk)
     return _run(
@@ -185,8 +195,8 @@ def allocate(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
         lambda: services.allocate(
             session=session,
             learner=request.user,
-            payment_number=request.POST.get("payment", "")[:40],
-            invoice_number=request.POST.get("invoice", "")[:40],
+            payment_number=payment_number,
+            invoice_number=invoice_number,
             amount=amount,
         ),
     )

@@ -67,7 +67,10 @@ def test_bad_input_gets_a_message(learner):
         {"payment": "PR-PAY-5001", "invoice": "PR-INV-5001", "amount": "ten"},
         follow=True,
     ).content.decode()
-    assert "Amount &#x27;ten&#x27; is not a number: enter it like 120.50." in page
+    assert (
+        "Amount in EUR &#x27;ten&#x27; is not a number: enter digits such as 12.5."
+        in page
+    )
     case = only_case(session, "UNAPPLIED_PAYMENT")
     page = client.post(
         f"{base}cases/{case.pk}/", {"action": "fly"}, follow=True

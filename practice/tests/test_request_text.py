@@ -1,0 +1,144 @@
+"""Text and numbers typed into the practice pages are cleaned or rejected.
+
+A NUL byte is an error in a PostgreSQL query, and zero-width characters
+would make a stored note or a document number differ from the text on the
+page, so every page cleans them as the case screens do. Amounts follow
+``core.numbers.parse_decimal`` at the payment currency's minor units.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from core.models import AuditEvent
+from practice import services
+from practice.models import SandboxSession
+from practice.tests.conftest import only_case, signed_in
+from reconciliation.models import Allocation, Approval, Discrepancy
+
+pytestmark = pytest.mark.django_db
+
+# A NUL byte, a zero-width space and a carriage return around the words.
+DIRTY = "\x00Checked the\u200b remittance\x00\r\n"
+CLEAN = "Checked the remittance"
+
+
+def case_page(
+    learner, scenario_key: str = "short-payment-write-off", *, start: bool = True
+) -> tuple[Client, str, Discrepancy]:
+    """Start a session of ``scenario_key`` and return its short payment case."""
+    session = services.start_session(learner=learner, scenario_key=scenario_key)
+    case = only_case(session, "SHORT_PAYMENT")
+    if start:
+        services.start_case(session=session, case_id=case.pk, learner=learner)
+    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    return signed_in(learner), url, case
+
+
+def last_reason(case: Discrepancy) -> str:
+    return AuditEvent.objects.filter(object_id=str(case.pk)).latest("pk").reason
+
+
+def resolve(learner) -> str:
+    client, url, case = case_page(learner)
+    data = {"action": "resolve", "resolution_code": "write_off", "note": DIRTY}
+    client.post(url, data)
+    case.refresh_from_db()
+    assert case.state == Discrepancy.State.RESOLVED
+    return case.resolution_note
+
+
+def reject(learner) -> str:
+    client, url, case = case_page(learner, start=False)
+    client.post(url, {"action": "reject", "note": DIRTY})
+    case.refresh_from_db()
+    assert case.state == Discrepancy.State.REJECTED
+    return last_reason(case)
+
+
+def reopen(learner) -> str:
+    client, url, case = case_page(learner, start=False)
+    client.post(url, {"action": "reject", "note": "Not a fault."})
+    client.post(url, {"action": "reopen", "note": DIRTY})
+    case.refresh_from_db()
+    assert case.state == Discrepancy.State.REOPENED
+    return last_reason(case)
+
+
+def request_write_off(learner) -> str:
+    # 180.00 EUR is above the learner's write-off limit, so it needs approval.
+    client, url, _ = case_page(learner, "short-payment-dispute")
+    client.post(url, {"action": "request_write_off", "note": DIRTY})
+    return Approval.objects.get().request_reason
+
+
+def allocate(learner) -> str:
+    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
+    signed_in(learner).post(
+        f"/practice/sessions/{session.pk}/allocate/",
+        {"payment": "PR-PAY-5001\x00", "invoice": "\u200bPR-INV-5001", "amount": ""},
+    )
+    allocation = Allocation.objects.get(payment__company=session.company)
+    return f"{allocation.payment.number} {allocation.invoice.number}"
+
+
+def start(learner) -> str:
+    signed_in(learner).post("/practice/start/", {"scenario": "unapplied-payment\x00"})
+    return SandboxSession.objects.get(learner=learner).scenario_key
+
+
+@pytest.mark.parametrize(
+    ("surface", "expected"),
+    [
+        (resolve, CLEAN),
+        (reject, CLEAN),
+        (reopen, CLEAN),
+        (request_write_off, CLEAN),
+        (allocate, "PR-PAY-5001 PR-INV-5001"),
+        (start, "unapplied-payment"),
+    ],
+    ids=["resolve", "reject", "reopen", "request_write_off", "allocate", "start"],
+)
+def test_practice_page_stores_cleaned_text(learner, surface, expected):
+    assert surface(learner) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (
+            "208,5",
+            "Amount in EUR '208,5' uses a decimal comma: write it with a point, "
+            "as 208.5.",
+        ),
+        (
+            "0.001",
+            "Amount in EUR '0.001' has 3 decimal places; the limit is 2, so enter "
+            "a multiple of 0.01.",
+        ),
+    ],
+)
+def test_practice_allocation_rejects_misread_amount(learner, amount, message):
+    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
+
+    response = signed_in(learner).post(
+        f"/practice/sessions/{session.pk}/allocate/",
+        {"payment": "PR-PAY-5001", "invoice": "PR-INV-5001", "amount": amount},
+        follow=True,
+    )
+
+    assert [str(item) for item in response.context["messages"]] == [message]
+    assert not Allocation.objects.filter(payment__company=session.company).exists()
+
+
+def test_practice_allocation_reads_a_point(learner):
+    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
+
+    signed_in(learner).post(
+        f"/practice/sessions/{session.pk}/allocate/",
+        {"payment": "PR-PAY-5001", "invoice": "PR-INV-5001", "amount": "100.50"},
+    )
+
+    allocation = Allocation.objects.get(payment__company=session.company)
+    assert allocation.amount == Decimal("100.50")
