@@ -52,9 +52,9 @@ def parse_positive_int(
 
 
 PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-# Commas that can only separate thousands: two or more groups ("1,500,000"),
-# or one group before a decimal point ("1,500.25").
-THOUSANDS_GROUPS = re.compile(r"[+-]?\d{1,3}(?:(?:,\d{3}){2,}|,\d{3}\.\d*)")
+# Commas that can only separate thousands: two or more groups ("1,500,000",
+# "1,500,000.25"), or one group before a decimal point ("1,500.25").
+THOUSANDS_GROUPS = re.compile(r"[+-]?\d{1,3}(?:(?:,\d{3}){2,}(?:\.\d*)?|,\d{3}\.\d*)")
 AMBIGUOUS_THOUSANDS = re.compile(r"[+-]?\d{1,3},\d{3}")
 DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
 
@@ -99,7 +99,7 @@ def parse_decimal(
         )
 
     value = Decimal(text)
-    places = max(-int(value.normalize().as_tuple().exponent), 0)
+    places = _decimal_places(value)
     if places > decimal_places:
         unit = "place" if places == 1 else "places"
         raise InvalidDecimalError(
@@ -107,10 +107,28 @@ def parse_decimal(
             f"{decimal_places}, so enter a multiple of "
             f"{Decimal(1).scaleb(-decimal_places):f}."
         )
-    integer_digits = len(str(abs(int(value)))) if abs(value) >= 1 else 0
+    # adjusted() reads the exponent, so a number of thousands of digits is
+    # measured without converting it to an int, which Python refuses.
+    integer_digits = value.adjusted() + 1 if abs(value) >= 1 else 0
     if integer_digits > max_digits - decimal_places:
         raise InvalidDecimalError(
             f"{label} {shown!r} is too large: enter at most "
             f"{max_digits - decimal_places} digits before the decimal point."
         )
     return value
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Return the places after the point that ``value`` needs, without trailing zeros.
+
+    Read from the digits, not with ``normalize()``, which rounds a value to
+    the context's 28 significant digits.
+    """
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # pragma: no cover (PLAIN_DECIMAL admits none)
+        raise ValueError(f"{value} is not a finite number.")
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant:
+        return 0
+    trailing_zeros = len(digits) - len(significant)
+    return max(-(exponent + trailing_zeros), 0)

@@ -88,6 +88,9 @@ def quantity(raw: str) -> Decimal:
         ("1.50000", Decimal("1.5")),
         ("1,500.25", Decimal("1500.25")),
         ("1,500,000", Decimal("1500000")),
+        ("1,500,000.25", Decimal("1500000.25")),
+        ("-2,000,000.5", Decimal("-2000000.5")),
+        ("0.000", Decimal("0")),
         ("999999999999.9999", Decimal("999999999999.9999")),
     ],
 )
@@ -118,6 +121,12 @@ def test_parse_decimal_reads_points_and_thousands(raw, expected):
             "Quantity '1000000000000' is too large: enter at most 12 digits "
             "before the decimal point.",
         ),
+        (
+            # 30 significant digits: normalize() would round the last place away.
+            "1.00000000000000000000000000001",
+            "Quantity '1.00000000000000000000000000001' has 29 decimal places; "
+            "the limit is 4, so enter a multiple of 0.0001.",
+        ),
         ("1e3", "Quantity '1e3' is not a number: enter digits such as 12.5."),
         ("NaN", "Quantity 'NaN' is not a number: enter digits such as 12.5."),
         ("1.500,25", "Quantity '1.500,25' is not a number: enter digits such as 12.5."),
@@ -128,3 +137,11 @@ def test_parse_decimal_rejects_with_message(raw, message):
         quantity(raw)
 
     assert str(caught.value) == message
+
+
+def test_parse_decimal_measures_thousands_of_digits():
+    # Python refuses to turn a number of more than 4,300 digits into a str.
+    with pytest.raises(InvalidDecimalError) as caught:
+        quantity("9" * 5000)
+
+    assert "is too large: enter at most 12 digits" in str(caught.value)
