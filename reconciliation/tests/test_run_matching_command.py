@@ -28,10 +28,11 @@ def test_command_checks_every_order(company, customer_party):
     )
 
 
-def test_command_rejects_bad_date(company):
+@pytest.mark.parametrize("text", ["30.06.2024", "20240630", "2024-W26-7"])
+def test_command_rejects_bad_date(company, text):
     with pytest.raises(CommandError) as raised:
-        call_command("run_matching", "--as-of", "30.06.2024")
+        call_command("run_matching", "--as-of", text)
 
     assert str(raised.value) == (
-        "--as-of '30.06.2024' is not a date: use YYYY-MM-DD, such as 2024-06-30."
+        f"--as-of {text!r} is not a date: use YYYY-MM-DD, such as 2024-06-30."
     )

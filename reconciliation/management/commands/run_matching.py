@@ -1,6 +1,6 @@
 """Run the whole-company matching pass, for a daily schedule or by hand."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -54,8 +54,9 @@ class Command(BaseCommand):
 def _as_of(text: str) -> date:
     if not text:
         return timezone.localdate()
+    # strptime, because date.fromisoformat also reads 20240630 and 2024-W26-7.
     try:
-        return date.fromisoformat(text)
+        return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         raise CommandError(
             f"--as-of {text!r} is not a date: use YYYY-MM-DD, such as 2024-06-30."
