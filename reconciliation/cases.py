@@ -465,13 +465,12 @@ def check_write_off_room(invoice: Invoice, amount: Decimal) -> None:
     left_open = invoice.amount_residual - credit.proposed
     if amount <= left_open:
         return
-    if left_open > 0:
-        next_step = f"write off at most {invoice_money(invoice, left_open)}."
-    else:
-        next_step = (
-            "wait for the customer's answer to the proposal, or withdraw it "
-            "before writing off."
-        )
+    # A write-off takes the case's whole difference; the clerk cannot ask
+    # for less, so the step is to settle the proposals first.
+    next_step = (
+        "wait for the customer's answer to the proposal, or withdraw it "
+        "before writing off."
+    )
     raise CaseError(
         f"Invoice {invoice.number} totals "
         f"{invoice_money(invoice, invoice.amount_total)} and has "

@@ -118,9 +118,10 @@ def over_invoice_total(
     if credit.taken_off + amount <= invoice.amount_total:
         return None
     room = invoice.amount_total - credit.taken_off
-    verb = "credit" if action == "credit note" else "write off"
-    if room > 0:
-        next_step = f"{verb} at most {invoice_money(invoice, room)}."
+    if action == "write-off":
+        next_step = _write_off_step(invoice, credit, room)
+    elif room > 0:
+        next_step = f"credit at most {invoice_money(invoice, room)}."
     elif credit.proposed > 0:
         next_step = (
             "nothing is left to take off it unless an open proposal is withdrawn."
@@ -136,6 +137,26 @@ def over_invoice_total(
         f"off. A {action} of {invoice_money(invoice, amount)} would take "
         f"{invoice_money(invoice, credit.taken_off + amount)} off it: {next_step}"
     )
+
+
+def _write_off_step(invoice: Invoice, credit: InvoiceCredit, room: Decimal) -> str:
+    """Return what a clerk can do when a write-off would not fit on ``invoice``.
+
+    A write-off takes the case's whole difference, so the clerk cannot ask
+    for less: the step is to free room or to resolve the case another way.
+    """
+    if credit.proposed > 0:
+        return (
+            "a write-off takes the case's whole difference, so wait for the "
+            "customer's answer to the open proposals, or withdraw them, first."
+        )
+    if room > 0:
+        return (
+            "a write-off takes the case's whole difference, so resolve the case "
+            "another way, such as a credit note of at most "
+            f"{invoice_money(invoice, room)}."
+        )
+    return "nothing is left to take off it: resolve the case another way."
 
 
 def invoice_money(invoice: Invoice, amount: Decimal) -> str:

@@ -115,7 +115,8 @@ def test_write_off_counts_open_proposal(
         f"Invoice {invoice.number} totals 363.60 USD: 0.00 USD of it is credited "
         "already, 300.00 USD is proposed on open proposals and 0.00 USD is "
         "written off. A write-off of 83.63 USD would take 383.63 USD off it: "
-        "write off at most 63.60 USD."
+        "a write-off takes the case's whole difference, so wait for the "
+        "customer's answer to the open proposals, or withdraw them, first."
     )
     short_payment_case.refresh_from_db()
     assert short_payment_case.state == State.IN_PROGRESS
@@ -199,7 +200,8 @@ def test_case_page_shows_write_off_refusal(
         f"Invoice {invoice.number} totals 363.60 USD: 0.00 USD of it is credited "
         "already, 300.00 USD is proposed on open proposals and 0.00 USD is "
         "written off. A write-off of 83.63 USD would take 383.63 USD off it: "
-        "write off at most 63.60 USD."
+        "a write-off takes the case's whole difference, so wait for the "
+        "customer's answer to the open proposals, or withdraw them, first."
     ]
     short_payment_case.refresh_from_db()
     assert short_payment_case.state == State.IN_PROGRESS
