@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from answers.authors import author_of, hidden_author_labels
+from accounts.authors import author_of, hidden_author_labels
 from answers.models import Question
 from answers.selectors import access_question, visible_questions
 

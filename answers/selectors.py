@@ -389,7 +389,7 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
         else {}
     )
 
-    from answers.authors import Authored, author_of, hidden_author_labels
+    from accounts.authors import Authored, author_of, hidden_author_labels
 
     sourced: list[Authored] = [*answers.values(), *comments.values(), *posts.values()]
     hidden = hidden_author_labels(viewer, [item.author_id for item in sourced])

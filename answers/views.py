@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from answers.authors import Authored, hidden_author_labels
+from accounts.authors import Authored, hidden_author_labels
 from answers.conf import page_size
 from answers.forms import (
     AnswerForm,

@@ -10,8 +10,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.authors import hidden_author_labels
 from accounts.models import User
-from answers.authors import hidden_author_labels
 from answers.selectors import visible_questions
 from communities import membership as members
 from communities.forms import CommunityForm, RecruitFilterForm, RoleForm

@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.authors import shown_name
 from accounts.models import User
-from answers.authors import shown_name
 from answers.models import Answer, AnswerRevision, FaqEntry, Question
 from answers.permissions import can_accept, can_delete_answer, can_edit_answer
 from answers.services.common import (

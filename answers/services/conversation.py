@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.authors import shown_name
 from accounts.models import User
-from answers.authors import shown_name
 from answers.models import Answer, AnswerVote, Question, QuestionComment
 from answers.services.common import KIND_QA_COMMENT, MAX_COMMENT_LENGTH, clean_body
 from core.audit import record_event
