@@ -133,6 +133,9 @@ def _render_community(
         .annotate(answer_count=Count("answers"))
         .order_by("-created_at", "-pk")[:FEED_LENGTH]
     )
+    files = list(community_files(request.user, community)[:FILES_ON_PAGE])
+    authors = [question.author_id for question in questions]
+    authors += [attachment.post.author_id for attachment in files]
     return render(
         request,
         "communities/community_detail.html",
@@ -140,13 +143,11 @@ def _render_community(
             "community": community,
             "page": page,
             "questions": questions,
-            "hidden_authors": hidden_author_labels(
-                request.user, [question.author_id for question in questions]
-            ),
+            "hidden_authors": hidden_author_labels(request.user, authors),
             "form": form,
             "may_post": can_post_in(request.user, community),
             "follow": community_follow_button(request.user, community),
-            "files": list(community_files(request.user, community)[:FILES_ON_PAGE]),
+            "files": files,
         },
         status=status,
     )
@@ -245,9 +246,11 @@ def file_list(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     community = access_community(request.user, slug)
     paginator = Paginator(community_files(request.user, community), FILES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
-    return render(
-        request, "communities/file_list.html", {"community": community, "page": page}
+    hidden = hidden_author_labels(
+        request.user, [attachment.post.author_id for attachment in page]
     )
+    context = {"community": community, "page": page, "hidden_authors": hidden}
+    return render(request, "communities/file_list.html", context)
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.authors import shown_name
 from accounts.models import User
 from commonplace.background import enqueue
 from notifications.models import Notification
@@ -37,18 +38,21 @@ def notify(
     declare, before anything is written. Recipients who may not read the
     subject are skipped (``readable_rows``), which raises ``ValueError`` for
     a ``subject_key`` prefix without a visibility rule.
+
+    ``actor_name`` is the actor as each recipient may read them
+    (``accounts.authors.shown_name``): a customer account gets the role of
+    a staff member hidden from customers. That costs one query for each
+    customer recipient and none for an employee.
     """
     if kind not in Notification.Kind.values:
         raise ValueError(
             f"Unknown notification kind {kind!r}: declare it in "
             "Notification.Kind and add a migration."
         )
-    actor_name = actor.display_name if actor is not None else ""
     rows = [
         Notification(
             recipient=recipient,
             kind=kind,
-            actor_name=actor_name,
             message=message[:300],
             url=url,
             subject_key=subject_key,
@@ -57,6 +61,9 @@ def notify(
         if actor is None or recipient.pk != actor.pk
     ]
     rows = readable_rows(rows)
+    if actor is not None:
+        for row in rows:
+            row.actor_name = shown_name(row.recipient, actor)
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     if rows and settings.NOTIFICATION_EMAILS:
         enqueue(send_notification_emails, kind=kind, subject_key=subject_key)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Status
 from ninja.errors import HttpError
 
+from accounts.authors import author_of, hidden_author_labels
 from communities.selectors import access_community
 from social.api_schemas import (
     DEFAULT_PAGE_SIZE,
@@ -183,11 +184,12 @@ def list_comments(request: HttpRequest, post_id: int, page: int = 1) -> CommentP
         )
     comments = comments_page(post, page)
     prefetch_related_objects(comments, "hashtags", "author")
+    hidden = hidden_author_labels(viewer, [comment.author_id for comment in comments])
     return CommentPageOut(
         page=page,
         pages=pages,
         comment_count=post.comment_count,
-        comments=[serialize_comment(viewer, comment) for comment in comments],
+        comments=[serialize_comment(viewer, comment, hidden) for comment in comments],
     )
 
 
@@ -374,13 +376,14 @@ def list_bookmarks(
 )
 def get_quote(request: HttpRequest, post_id: int) -> QuoteOut:
     """Return the text a composer may quote; a post you may not read is a 404."""
+    viewer = person(request)
     post = found_post(request, post_id)
     if post.is_deleted:
         raise HttpError(422, f"Post {post_id} was deleted, so it cannot be quoted.")
     return QuoteOut(
         id=post.pk,
         url=f"/posts/{post.pk}/",
-        author=post.author_name,
+        author=author_of(post, hidden_author_labels(viewer, [post.author_id])),
         community=community_ref(post),
         body=post.body,
         body_html=post.body_html,

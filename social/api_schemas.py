@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest
 from ninja import Schema
 from ninja.errors import HttpError
 
+from accounts.authors import author_of, hidden_author_labels
 from accounts.models import User
 from social.models import Comment, Post
 from social.selectors import (
@@ -251,12 +252,12 @@ def _username(viewer: User, author: User | None) -> str | None:
     return author.username
 
 
-def _quoted(quoted: Post) -> QuotedPostOut:
+def _quoted(quoted: Post, author: str) -> QuotedPostOut:
     return QuotedPostOut(
         id=quoted.pk,
         url=f"/posts/{quoted.pk}/",
         community=community_ref(quoted),
-        author="" if quoted.is_deleted else quoted.author_name,
+        author="" if quoted.is_deleted else author,
         body_html=quoted.body_html,
         created_at=quoted.created_at,
         deleted=quoted.is_deleted,
@@ -275,7 +276,7 @@ def serialize_post(viewer: User, post: Post) -> PostOut:
         kind=post.kind,
         title=post.title,
         summary=post.summary,
-        author="" if deleted else post.author_name,
+        author="" if deleted else conversation.author,
         author_username=None if deleted else _username(viewer, post.author),
         body=post.body,
         body_html=post.body_html,
@@ -296,7 +297,9 @@ def serialize_post(viewer: User, post: Post) -> PostOut:
         ],
         bookmarked=conversation.bookmarked,
         marked_helpful=conversation.marked_helpful,
-        shared_from=_quoted(quoted) if quoted is not None else None,
+        shared_from=(
+            _quoted(quoted, conversation.quoted_author) if quoted is not None else None
+        ),
         shares_hidden_post=post.shared_from_id is not None and quoted is None,
     )
 
@@ -313,14 +316,22 @@ def fresh_post(viewer: User, post_id: int) -> PostOut:
     return serialize_posts(viewer, [post])[0]
 
 
-def serialize_comment(viewer: User, comment: Comment) -> CommentOut:
+def serialize_comment(
+    viewer: User, comment: Comment, hidden: dict[int, str] | None = None
+) -> CommentOut:
+    """Serialize ``comment``; ``hidden`` comes from ``hidden_author_labels``.
+
+    Without ``hidden`` the comment's author is looked up on its own.
+    """
+    if hidden is None:
+        hidden = hidden_author_labels(viewer, [comment.author_id])
     deleted = comment.is_deleted
     return CommentOut(
         id=comment.pk,
         url=f"/posts/{comment.post_id}/comments/{comment.pk}/",
         post_id=comment.post_id,
         parent_id=comment.parent_id,
-        author="" if deleted else comment.author_name,
+        author="" if deleted else author_of(comment, hidden),
         author_username=None if deleted else _username(viewer, comment.author),
         body=comment.body,
         body_html=comment.body_html,

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.authors import hidden_author_labels
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
 from library.files import download_filename, file_response
@@ -74,9 +75,16 @@ def _thread_context(
     request: AuthenticatedRequest, post: Post, page: int
 ) -> dict[str, object]:
     last = comment_page_count(post)
+    comments = comments_page(post, page)
+    authors = [post.author_id]
+    for comment in comments:
+        authors.append(comment.author_id)
+        if comment.parent is not None:
+            authors.append(comment.parent.author_id)
     return {
         "post": post,
-        "comments": comments_page(post, page),
+        "comments": comments,
+        "hidden_authors": hidden_author_labels(request.user, authors),
         "page": page,
         "next_page": page + 1 if page < last else None,
         "previous_page": page - 1 if page > 1 else None,

@@ -15,6 +15,7 @@ from django.db.models import Model, Q, QuerySet, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from accounts.authors import author_of, hidden_author_labels
 from accounts.models import Role, User
 from accounts.permissions import Viewer
 from communities.models import Community, Membership
@@ -159,6 +160,10 @@ class Conversation:
     marked_helpful: bool = False
     # The post a share quotes, when the viewer may see it; None otherwise.
     quoted: Post | None = None
+    # The authors of the post and of the quoted post as the viewer may read
+    # them (``accounts.authors``): a hidden staff member's role for a customer.
+    author: str = ""
+    quoted_author: str = ""
 
 
 def visible_quotes(viewer: Viewer, posts: list[Post]) -> dict[int, Post]:
@@ -274,7 +279,8 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
     the counters on the post rows. The query reads the viewer's own marks,
     and none runs when the posts were read with ``own_marks_sql``. One more
     query reads the attachments when a post has any, and one the quoted
-    posts when a post is a share.
+    posts when a post is a share. For a customer account one more reads
+    which authors it sees by role (``hidden_author_labels``).
     """
     # Posts with attachments get them in one more query; a page without
     # any costs nothing extra.
@@ -286,12 +292,18 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
         marks = _own_marks(viewer, [post.pk for post in posts])
     mine, bookmarked, helpful = marks
     quotes = visible_quotes(viewer, posts)
+    hidden = hidden_author_labels(
+        viewer,
+        [post.author_id for post in posts]
+        + [quoted.author_id for quoted in quotes.values()],
+    )
     kinds = [
         (kind, str(label), Reaction.counter_field(kind))
         for kind, label in Reaction.Kind.choices
     ]
 
     for post in posts:
+        quoted = quotes.get(post.shared_from_id or 0)
         post.conversation = Conversation(  # type: ignore[attr-defined]
             reactions=[
                 ReactionCount(
@@ -304,7 +316,9 @@ def attach_conversations(viewer: User, posts: list[Post]) -> list[Post]:
             ],
             bookmarked=post.pk in bookmarked,
             marked_helpful=post.pk in helpful,
-            quoted=quotes.get(post.shared_from_id or 0),
+            quoted=quoted,
+            author=author_of(post, hidden),
+            quoted_author=author_of(quoted, hidden) if quoted is not None else "",
         )
     return posts
 

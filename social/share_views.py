@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.authors import hidden_author_labels
 from communities.selectors import access_community
 from core.http import AuthenticatedRequest
 from social.models import Post
@@ -26,6 +27,7 @@ def _render_form(
 ) -> HttpResponse:
     context = {
         "original": original,
+        "hidden_authors": hidden_author_labels(request.user, [original.author_id]),
         "targets": list(share_targets(request.user, original)),
         "chosen": request.POST.get("community", ""),
         "comment": request.POST.get("comment", ""),

@@ -1,11 +1,13 @@
 """Comment on posts, reply to comments, and edit or delete comments."""
 
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.authors import shown_name
 from accounts.models import User
 from core.audit import record_event
 from core.markdown import Rendered, render_markdown
@@ -51,8 +53,10 @@ def _render_comment_body(body: str) -> tuple[str, Rendered]:
     return text, rendered
 
 
-def _mention_message(author: User, post: Post) -> str:
-    return f"{author.display_name} mentioned you in a comment in {post.community.name}."
+def _mention_message(post: Post) -> Callable[[str], str]:
+    """Return the mention text for an author name as a recipient may read it."""
+    community = post.community.name
+    return lambda author: f"{author} mentioned you in a comment in {community}."
 
 
 def _notify_thread(
@@ -70,7 +74,7 @@ def _notify_thread(
         (
             post.author_id,
             Notification.Kind.COMMENT_POSTED,
-            f"{author.display_name} commented on your post.",
+            "{author} commented on your post.",
         )
     ]
     if parent is not None:
@@ -78,7 +82,7 @@ def _notify_thread(
             (
                 parent.author_id,
                 Notification.Kind.REPLY_POSTED,
-                f"{author.display_name} replied to your comment.",
+                "{author} replied to your comment.",
             )
         )
 
@@ -92,7 +96,7 @@ def _notify_thread(
             recipients=[person],
             kind=kind,
             actor=author,
-            message=message,
+            message=message.format(author=shown_name(person, author)),
             url=url,
             subject_key=subject_key,
         )
@@ -139,7 +143,7 @@ def post_comment(
         author=author,
         target=MentionTarget(post=post, comment=comment),
         people=mentioned,
-        message=_mention_message(author, post),
+        message=_mention_message(post),
     )
     _notify_thread(
         author=author,
@@ -207,7 +211,7 @@ def edit_comment(*, editor: User, comment: Comment, body: str) -> Comment:
         author=editor,
         target=MentionTarget(post=comment.post, comment=comment),
         people=mentioned,
-        message=_mention_message(editor, comment.post),
+        message=_mention_message(comment.post),
     )
     record_event(
         actor=editor,

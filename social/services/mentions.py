@@ -7,6 +7,7 @@ earlier text did not already notify.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.authors import shown_name
 from accounts.models import CrmFunction, LearnerGroup, User
 from notifications.models import Notification
 from notifications.services import notify
@@ -140,11 +142,17 @@ def _people_who_see(post: Post, people: list[User]) -> list[User]:
 
 
 def notify_new_mentions(
-    *, author: User, target: MentionTarget, people: list[User], message: str
+    *,
+    author: User,
+    target: MentionTarget,
+    people: list[User],
+    message: Callable[[str], str],
 ) -> list[User]:
     """Record and notify the people in ``people`` not yet notified for ``target``.
 
     Call it inside the write's transaction, after ``check_mention_cap``.
+    ``message`` makes the text from the author's name as each person may
+    read it (``shown_name``: a customer reads a hidden staff member's role).
     Returns the people notified now.
     """
     already = Mention.objects.filter(post=target.post, comment=target.comment)
@@ -172,14 +180,19 @@ def notify_new_mentions(
         ],
         ignore_conflicts=True,
     )
-    notify(
-        recipients=new_people,
-        kind=Notification.Kind.MENTIONED,
-        actor=author,
-        message=message,
-        url=target.url,
-        subject_key=target.subject_key,
-    )
+    # NOTE: one query per customer account; the mention cap bounds the count.
+    by_name: dict[str, list[User]] = {}
+    for person in new_people:
+        by_name.setdefault(shown_name(person, author), []).append(person)
+    for name, recipients in by_name.items():
+        notify(
+            recipients=recipients,
+            kind=Notification.Kind.MENTIONED,
+            actor=author,
+            message=message(name),
+            url=target.url,
+            subject_key=target.subject_key,
+        )
     logger.info(
         "mentions notified: subject=%s author=%s people=%s",
         target.subject_key,

@@ -1,7 +1,7 @@
 """Publish, edit and delete posts, blog posts and announcements in communities."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -84,8 +84,9 @@ def _render_post_body(
     return text, rendered
 
 
-def _mention_message(author: User, post: Post) -> str:
-    return f"{author.display_name} mentioned you in a post in {post.community.name}."
+def _mention_message(post: Post) -> Callable[[str], str]:
+    """Return the mention text for an author name as a recipient may read it."""
+    return lambda author: f"{author} mentioned you in a post in {post.community.name}."
 
 
 def _clean_heading(kind: str, title: str, summary: str) -> tuple[str, str]:
@@ -170,7 +171,7 @@ def publish_post(
             author=author,
             target=MentionTarget(post=post),
             people=mentioned,
-            message=_mention_message(author, post),
+            message=_mention_message(post),
         )
         record_event(
             actor=author,
@@ -264,7 +265,7 @@ def edit_post(
         author=editor,
         target=MentionTarget(post=post),
         people=mentioned,
-        message=_mention_message(editor, post),
+        message=_mention_message(post),
     )
     record_event(
         actor=editor,

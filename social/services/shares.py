@@ -157,7 +157,7 @@ def share_post(
         author=actor,
         target=MentionTarget(post=share),
         people=mentioned,
-        message=f"{actor.display_name} mentioned you in a post in {community.name}.",
+        message=lambda name: f"{name} mentioned you in a post in {community.name}.",
     )
     record_event(
         actor=actor,

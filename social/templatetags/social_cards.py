@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone_name, localtime
 from django.utils.translation import get_language
 
+from accounts.authors import author_of, hidden_author_labels
 from social.templatetags.social_bars import object_url, page_cache, post_bar
 
 register = template.Library()
@@ -30,7 +31,7 @@ register = template.Library()
 # of what they are built from (see ``_card_key``).
 # NOTE: the key does not cover this module's markup. Change the prefix when
 # the markup of the cached parts changes, so a shared cache drops old cards.
-CARD_CACHE_PREFIX = "post-card:1"
+CARD_CACHE_PREFIX = "post-card:2"
 CARD_CACHE_SECONDS = 24 * 60 * 60
 
 
@@ -49,12 +50,30 @@ def _include(context: template.Context, name: str, **values: Any) -> str:
         return str(included.render(context))
 
 
+def shown_author(context: template.Context, post: Any) -> str:
+    """Return ``post``'s author as the reader may read them.
+
+    ``attach_conversations`` worked it out for the page; a card without a
+    conversation asks ``hidden_author_labels`` for the request's user.
+    """
+    conversation = getattr(post, "conversation", None)
+    if conversation is not None:
+        return str(conversation.author)
+    viewer = context["request"].user
+    return author_of(post, hidden_author_labels(viewer, [post.author_id]))
+
+
 def _meta_line(
-    context: template.Context, post: Any, post_url: str, *, show_community: bool
+    context: template.Context,
+    post: Any,
+    post_url: str,
+    author: str,
+    *,
+    show_community: bool,
 ) -> str:
     parts: list[str] = []
     if not post.is_deleted:
-        parts.append(escape(post.author_name))
+        parts.append(escape(author))
     if show_community:
         community = post.community
         url = _community_url(context, community.slug)
@@ -106,12 +125,15 @@ def _head(context: template.Context, post: Any, post_url: str, *, full: bool) ->
     return "".join(parts)
 
 
-def _card_key(post: Any, *, show_community: bool, full: bool) -> str:
-    """Return the cache key of the reader-independent parts of ``post``'s card.
+def _card_key(post: Any, author: str, *, show_community: bool, full: bool) -> str:
+    """Return the cache key of the cached parts of ``post``'s card.
 
     The key is a digest of every value those parts are built from, so an
     edit, a deletion, a move to another community, a renamed community or a
     changed author name gives another key, and no stale card can be found.
+    ``author`` is the byline as this reader may read it, so a customer who
+    sees a staff member by role and an employee who sees the name read
+    different entries.
     """
     community = (
         (post.community_id, post.community.slug, post.community.name)
@@ -127,6 +149,7 @@ def _card_key(post: Any, *, show_community: bool, full: bool) -> str:
         post.is_deleted,
         bool(post.edited_at),
         post.author_name,
+        author,
         post.created_at.isoformat(),
         community,
         show_community,
@@ -148,11 +171,14 @@ def _cached_parts(
     full: bool,
 ) -> tuple[str, str]:
     """Return the card's opening and byline, from the cache or rendered now."""
-    key = _card_key(post, show_community=show_community, full=full)
+    author = shown_author(context, post)
+    key = _card_key(post, author, show_community=show_community, full=full)
     parts = cache.get(key)
     if parts is None:
         head = _head(context, post, post_url, full=full)
-        meta = _meta_line(context, post, post_url, show_community=show_community)
+        meta = _meta_line(
+            context, post, post_url, author, show_community=show_community
+        )
         parts = (head, meta)
         cache.set(key, parts, CARD_CACHE_SECONDS)
     return cast(tuple[str, str], parts)
@@ -173,12 +199,13 @@ def post_card(
     The bar needs ``post.conversation`` (``attach_conversations``); without
     it the card shows the comment and helpful counts only.
 
-    The opening and the byline do not depend on the reader and come from
-    the cache. The caller read ``post`` through the post rule on this
-    request, so only posts the reader may see now are shown. The parts
-    that depend on the reader (the quoted post of a share, read with the
-    reader's rights, and the bar with their own marks) and the attachments
-    are rendered on every request.
+    The opening and the byline come from the cache. The byline names the
+    author as the reader may read them (a customer reads a hidden staff
+    member's role), and that text is part of the cache key. The caller
+    read ``post`` through the post rule on this request, so only posts the
+    reader may see now are shown. The parts that depend on the reader (the
+    quoted post of a share, read with the reader's rights, and the bar with
+    their own marks) and the attachments are rendered on every request.
     """
     post_url = object_url(context, "posts:post_detail")(post.pk)
     head, meta = _cached_parts(

@@ -97,7 +97,8 @@ def test_customer_reads_customer_post_without_usernames(
 
     assert response.status_code == 200
     data = body_of(response)
-    assert data["author"] == "Sally Tester"
+    # Sally is hidden from customers (the default), so the customer reads her role.
+    assert data["author"] == "Sales representative"
     assert data["author_username"] is None
 
 

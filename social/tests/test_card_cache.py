@@ -34,7 +34,7 @@ def test_card_is_cached_after_a_page(reader, open_post):
     assert "Short-pay tip" in home(reader)
 
     shown = Post.objects.select_related("community").get(pk=open_post.pk)
-    key = _card_key(shown, show_community=True, full=False)
+    key = _card_key(shown, shown.author_name, show_community=True, full=False)
     head, meta = cache.get(key)
     assert "Short-pay tip" in head
     assert shown.author_name in meta
@@ -114,7 +114,7 @@ def test_quote_hidden_from_reader_whatever_was_cached(
 
 def test_key_changes_with_every_shown_value(open_post, private_community):
     post = Post.objects.select_related("community").get(pk=open_post.pk)
-    first = _card_key(post, show_community=True, full=False)
+    first = _card_key(post, "Sam Seller", show_community=True, full=False)
 
     changes = {
         "body_html": "<p>new</p>",
@@ -126,13 +126,16 @@ def test_key_changes_with_every_shown_value(open_post, private_community):
     for name, value in changes.items():
         changed = Post.objects.select_related("community").get(pk=open_post.pk)
         setattr(changed, name, value)
-        assert _card_key(changed, show_community=True, full=False) != first, name
+        key = _card_key(changed, "Sam Seller", show_community=True, full=False)
+        assert key != first, name
 
     moved = Post.objects.select_related("community").get(pk=open_post.pk)
     moved.community = private_community
-    assert _card_key(moved, show_community=True, full=False) != first
-    assert _card_key(post, show_community=False, full=False) != first
-    assert _card_key(post, show_community=True, full=True) != first
+    assert _card_key(moved, "Sam Seller", show_community=True, full=False) != first
+    assert _card_key(post, "Sam Seller", show_community=False, full=False) != first
+    assert _card_key(post, "Sam Seller", show_community=True, full=True) != first
+    role = _card_key(post, "Sales representative", show_community=True, full=False)
+    assert role != first
 
 
 def test_new_post_reaches_page_with_cached_cards(reader, sales_rep, open_post):
