@@ -225,7 +225,7 @@ def pin_post(*, actor: User, community: Community, post: Post) -> CommunityPin:
         )
 
     pin = CommunityPin.objects.create(community=community, post=post, pinned_by=actor)
-    event = record_event(
+    record_event(
         actor=actor,
         action="community.post_pinned",
         target=community,
@@ -239,7 +239,9 @@ def pin_post(*, actor: User, community: Community, post: Post) -> CommunityPin:
             actor=actor,
             message=f"{actor.display_name} pinned your post in {community.name}.",
             url=f"{community_url(community)}#post-{post.pk}",
-            subject_key=f"audit:{event.pk}",
+            # Keyed by the post, so that only an author who may still read it
+            # is told; the author of a post pinned twice hears of it once.
+            subject_key=f"post:{post.pk}",
         )
     logger.info("post pinned: community=%s post=%s", community.pk, post.pk)
     return pin

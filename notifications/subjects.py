@@ -11,8 +11,9 @@ subject, a neutral text without the title takes the message's place.
 The subject comes from ``subject_key`` ("question:12", "comment:7", ...).
 FAQ review notices are keyed by their audit event, so their FAQ entry is
 read from the URL. Community notices (membership requests, invitations, role
-changes, removals, pins) are about the recipient's own membership and name
-only the community, so they keep their message.
+changes, removals) are about the recipient's own membership and name only
+the community, so they keep their message. A pin notice is about a post and
+is keyed by it.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from communities.membership import remove_member
 from communities.models import CommunityPin
 from communities.services import MAX_PINS, pin_post, unpin_post
 from communities.tests.conftest import signed_in
@@ -113,3 +114,14 @@ def test_pin_post_of_other_community_is_404(owner, desk, vault, sales_rep):
         f"/communities/payments-desk/posts/{elsewhere.pk}/pin/"
     )
     assert response.status_code == 404
+
+
+def test_pin_tells_no_author_who_left_private_community(owner, vault, sales_rep):
+    post = publish_post(author=sales_rep, community=vault, body="Chai price list")
+    remove_member(actor=owner, community=vault, member=sales_rep)
+
+    pin_post(actor=owner, community=vault, post=post)
+
+    assert not Notification.objects.filter(
+        recipient=sales_rep, kind=Notification.Kind.POST_PINNED
+    ).exists()
