@@ -147,15 +147,20 @@ def _review_flag(entry: FaqEntry, *, only_deleted: bool) -> str:
 
 @transaction.atomic
 def narrow_faq_audiences(
-    *, entry_ids: Iterable[int], actor: User | None = None, flag: bool = True
+    *,
+    entry_ids: Iterable[int],
+    actor: User | None = None,
+    flag: bool = True,
+    notify_owners: bool = True,
 ) -> list[FaqEntry]:
     """Narrow each entry whose sources no longer allow its stored audience.
 
     Each narrowed entry is locked, saved, audited and, with ``flag``,
-    flagged for review with its function's super-users notified. Pass
-    ``flag=False`` when the entry's owner narrowed it on purpose (by adding a
-    source). Entries that their sources still allow are left as they are.
-    Return the narrowed entries.
+    flagged for review with its function's super-users notified (unless
+    ``notify_owners`` is False: the entries then wait on their review desk).
+    Pass ``flag=False`` when the entry's owner narrowed it on purpose (by
+    adding a source). Entries that their sources still allow are left as
+    they are. Return the narrowed entries.
     """
     ids = sorted(set(entry_ids))
     if not ids:
@@ -195,7 +200,7 @@ def narrow_faq_audiences(
             before=before,
             after={**_audience_fields(entry), "review_flag": entry.review_flag},
         )
-        if flag:
+        if flag and notify_owners:
             message = WITHDRAWN_MESSAGE if only_deleted else NARROWED_MESSAGE
             notify_faq_owners(entry, actor=actor, message=message, event_id=event.pk)
         logger.info(

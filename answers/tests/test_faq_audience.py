@@ -9,11 +9,16 @@ search index is rewritten after each commit as in production, and each
 change made through the ORM runs in one transaction, as a service's would.
 """
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from answers.models import FaqEntry
+from answers.selectors import visible_faq_entries
 from answers.services import (
     accept_answer,
     create_faq_entry,
@@ -456,3 +461,32 @@ def test_cached_panel_follows_narrowing(promoted, payments_community, outsider):
 
     panel = build_help_panel(viewer=outsider, key=KEY)
     assert panel.faq_entries == []
+
+
+def test_migration_holds_entry_whose_source_went_before_it(
+    from_customer_post, customer_post, customer
+):
+    # Before entries followed their sources, a deletion left the entry as it
+    # was; a plain update stores such a deletion without the receivers.
+    type(customer_post).objects.filter(pk=customer_post.pk).update(
+        deleted_at=timezone.now()
+    )
+    assert visible_faq_entries(customer).filter(pk=from_customer_post.pk).exists()
+    migration = importlib.import_module(
+        "answers.migrations.0009_narrow_existing_faq_entries"
+    )
+
+    with transaction.atomic():
+        migration.narrow_existing_entries(django_apps, None)
+
+    entry = FaqEntry.objects.get(pk=from_customer_post.pk)
+    assert entry.owners_only
+    assert not entry.customer_visible
+    assert entry.review_flag == FaqEntry.ReviewFlag.SOURCE_WITHDRAWN
+    assert not visible_faq_entries(customer).filter(pk=entry.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="faq.audience_narrowed", object_id=str(entry.pk)
+    ).exists()
+    assert not Notification.objects.filter(
+        kind=Notification.Kind.FAQ_NEEDS_REVIEW
+    ).exists()
