@@ -488,6 +488,11 @@ def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
     return proposal
 
 
+# The longest reason a customer gives for rejecting a proposal, counted after
+# cleaning, so that invisible characters do not take room.
+MAX_REJECTION_REASON_CHARS = 2000
+
+
 def reject_proposal(
     *, customer: User, proposal_id: int, reason: str
 ) -> ResolutionProposal:
@@ -496,6 +501,12 @@ def reject_proposal(
     reason = clean_text(reason)
     if not reason:
         raise WorkError("Say why you reject the proposal, so we can do better.")
+    if len(reason) > MAX_REJECTION_REASON_CHARS:
+        raise WorkError(
+            f"Your reason is {len(reason):,} characters long: shorten it to at "
+            f"most {MAX_REJECTION_REASON_CHARS:,}, and attach details to a problem "
+            "report if you need more room."
+        )
     with transaction.atomic():
         case, proposal = _lock_open_proposal(proposal_id)
         _decide(proposal, customer, ResolutionProposal.State.REJECTED, reason)

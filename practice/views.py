@@ -6,7 +6,7 @@ through ``practice.services``, scoped to the session's sandbox company.
 """
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
@@ -238,7 +238,7 @@ def _day(raw: str, default: date) -> date:
     if not raw:
         return default
     try:
-        day = date.fromisoformat(raw[:10])
+        day = datetime.strptime(raw.strip(), "%Y-%m-%d").date()
     except ValueError:
         raise ValueError(
             f"{raw[:20]!r} is not a date: write it as YYYY-MM-DD."

@@ -286,7 +286,7 @@ def reject_proposal(request: AuthenticatedRequest, proposal_id: int) -> HttpResp
         lambda: services.reject_proposal(
             customer=request.user,
             proposal_id=proposal.pk,
-            reason=request.POST.get("reason", "")[:2000],
+            reason=request.POST.get("reason", ""),
         ),
         "You rejected the proposal; your sales rep will come back to you.",
     )

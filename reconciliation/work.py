@@ -763,9 +763,10 @@ def _check_invoice_total(
     """
     if credit.taken_off == 0 and amount > invoice.amount_total:
         raise WorkError(
-            f"A credit note of {amount} {invoice.currency_id} is more than invoice "
-            f"{invoice.number}'s total of {invoice.amount_total:.2f}: credit at "
-            "most the invoice total."
+            f"A credit note of {invoice_money(invoice, amount)} is more than "
+            f"invoice {invoice.number}'s total of "
+            f"{invoice_money(invoice, invoice.amount_total)}: credit at most the "
+            "invoice total."
         )
     message = over_invoice_total(invoice, credit, amount=amount, action="credit note")
     if message is not None:

@@ -168,6 +168,12 @@ def test_report_page_is_for_managers_hr_and_facilitators(team, facilitator, cust
         "&#x27;yesterday&#x27; is not a date: write it as YYYY-MM-DD."
         in bad.content.decode()
     )
+    trailing = signed_in(facilitator).get(url, {"start": "2024-06-30junk"})
+    assert trailing.status_code == 400
+    assert (
+        "&#x27;2024-06-30junk&#x27; is not a date: write it as YYYY-MM-DD."
+        in trailing.content.decode()
+    )
 
 
 @pytest.mark.parametrize(

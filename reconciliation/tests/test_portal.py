@@ -234,6 +234,28 @@ def test_rejection_reason_loses_control_characters(customer, short_payment):
     assert short_payment.state == State.IN_PROGRESS
 
 
+def test_rejection_reason_is_measured_after_cleaning(customer, short_payment):
+    proposal = short_payment.proposals.get()
+    url = f"/reconciliation/portal/proposals/{proposal.pk}/reject/"
+    client = signed_in(customer)
+
+    too_long = client.post(url, {"reason": "x" * 2001}, follow=True)
+
+    assert messages_of(too_long) == [
+        "Your reason is 2,001 characters long: shorten it to at most 2,000, and "
+        "attach details to a problem report if you need more room."
+    ]
+    proposal.refresh_from_db()
+    assert proposal.state == "awaiting_customer"
+
+    # Invisible characters are removed before the reason is measured.
+    client.post(url, {"reason": "\u200b" * 50 + "y" * 2000})
+
+    proposal.refresh_from_db()
+    assert proposal.state == "rejected"
+    assert proposal.customer_reason == "y" * 2000
+
+
 def test_customer_confirms_receipt(customer, order):
     shipment = order.shipments.get()
 

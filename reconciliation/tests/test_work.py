@@ -425,8 +425,8 @@ def test_credit_note_above_the_invoice_total_is_refused(short_payment, sales_rep
 
     assert messages_of(response) == [
         f"A credit note of 400.00 USD is more than invoice "
-        f"{short_payment.invoice.number}'s total of 363.60: credit at most the "
-        "invoice total."
+        f"{short_payment.invoice.number}'s total of 363.60 USD: credit at most "
+        "the invoice total."
     ]
     assert not ResolutionProposal.objects.exists()
     assert not Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).exists()
