@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -21,7 +20,7 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Role, User
 from accounts.permissions import Viewer
-from communities.selectors import visible_communities_sql
+from communities.selectors import visible_communities
 from search.backends import Matches, Order, RawHit, get_backend
 from search.models import Kind, MissedSearch, SearchEntry, SearchLabel
 from search.query import ParsedQuery, parse_query
@@ -51,9 +50,9 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     """Return the condition on ``search_entry`` columns for what ``viewer`` may find.
 
     This is the one place search decides visibility. The viewer's side is
-    resolved here once: the rule of ``communities.selectors.visible_communities``
-    as a subquery (``visible_communities_sql``), the viewer's customer
-    company and ``is_external``. The entry's side
+    resolved here once, into small values: the ids of the communities
+    ``communities.selectors.visible_communities`` allows (communities are
+    few), the viewer's customer company and ``is_external``. The entry's side
     was copied into the row when it was written (``search.sources``):
 
     - post, blog, comment, community: ``visible_posts`` and
@@ -74,13 +73,8 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     """
     if not isinstance(viewer, User):
         return None
-    # The communities' rule runs inside the search statement, as one
-    # subquery compiled once per audience, rather than as a list of ids
-    # read first and sent back as one parameter each.
-    community_sql, community_params = visible_communities_sql(viewer)
-    # The SQL is compiled from a queryset; no request text is formatted into it.
-    communities = RawSQL(community_sql, community_params)  # noqa: S611
-    in_communities = Q(community_id__in=communities)
+    community_ids = list(visible_communities(viewer).values_list("pk", flat=True))
+    in_communities = Q(community_id__in=community_ids)
     questions = in_communities
     marked = Q()
     people = Q(kind=Kind.PERSON.value)
@@ -93,8 +87,9 @@ def visibility_rule(viewer: Viewer) -> Q | None:
         if viewer.is_external
         else Q(kind__in=_CUSTOMER_MARKED_KINDS)
     )
-    rule |= Q(kind__in=_COMMUNITY_KINDS) & in_communities
-    rule |= Q(kind__in=_QUESTION_KINDS) & questions
+    if community_ids:
+        rule |= Q(kind__in=_COMMUNITY_KINDS) & in_communities
+        rule |= Q(kind__in=_QUESTION_KINDS) & questions
     if viewer.is_active:
         rule |= people
     return rule
