@@ -239,8 +239,8 @@ def pin_post(*, actor: User, community: Community, post: Post) -> CommunityPin:
             actor=actor,
             message=f"{actor.display_name} pinned your post in {community.name}.",
             url=f"{community_url(community)}#post-{post.pk}",
-            # Keyed by the post, so that only an author who may still read it
-            # is told; the author of a post pinned twice hears of it once.
+            # Keyed by the post, so only an author who may still read it is
+            # notified. The author of a post pinned twice is notified once.
             subject_key=f"post:{post.pk}",
         )
     logger.info("post pinned: community=%s post=%s", community.pk, post.pk)

@@ -488,8 +488,8 @@ def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
     return proposal
 
 
-# The longest reason a customer gives for rejecting a proposal, counted after
-# cleaning, so that invisible characters do not take room.
+# Maximum length of a customer's reason for rejecting a proposal, counted after
+# cleaning, so that invisible characters do not use up the limit.
 MAX_REJECTION_REASON_CHARS = 2000
 
 

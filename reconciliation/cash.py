@@ -233,11 +233,10 @@ def _apply_one(
             return
         candidate = find_candidate(payment, available, items, blocked, context.book)
         if candidate is None:
-            duplicate_note = (
-                _duplicate_note(payment, context)
-                if available == payment.amount
-                else None
-            )
+            # Only a payment with nothing allocated can be waiting for one invoice.
+            duplicate_note = None
+            if available == payment.amount:
+                duplicate_note = _duplicate_note(payment, context)
             results.findings.append(
                 _unapplied(payment, available, duplicate_note=duplicate_note)
             )
@@ -343,7 +342,7 @@ def _duplicate_note(payment: Payment, context: CheckContext) -> str | None:
 
     The cash rules leave out an invoice that looks like a duplicate until a
     person decides its case. A payment that quotes such an invoice is then
-    unapplied, and the clerk needs to know which case holds it.
+    unapplied, and the clerk needs to know which case blocks it.
     """
     folded = normalize_reference(payment.reference)
     if not folded or not context.duplicates:

@@ -88,7 +88,7 @@ def post_answer(*, author: User, question: Question, body: str) -> Answer:
     body = clean_body(body, required=True, what="answer")
     repeated = _recent_identical_answer(author=author, question=question, body=body)
     if repeated is not None:
-        logger.info("answer posted twice, kept the first: answer=%s", repeated.pk)
+        logger.info("repeated answer ignored, first one kept: answer=%s", repeated.pk)
         return repeated
 
     answer = Answer.objects.create(
@@ -123,7 +123,7 @@ def _flag_faq_entry(
         return None
     if entry.review_flag == flag == FaqEntry.ReviewFlag.SOURCE_DELETED:
         # Deleting the answer narrowed the entry's audience in this
-        # transaction, which flagged it and told its owners already.
+        # transaction, which flagged it and notified its owners already.
         return entry
     before = {"review_flag": entry.review_flag}
     entry.review_flag = flag

@@ -114,7 +114,7 @@ def test_extract_package_rejects_encrypted_entry(extraction_dir):
         {"media/step1.html": b"<p>1</p>", "Media": b"a file"},
     ],
 )
-def test_extract_package_rejects_file_and_folder_of_one_name(extraction_dir, entries):
+def test_package_file_folder_clash_rejected(extraction_dir, entries):
     file_name, folder_user = sorted(entries, key=lambda name: "/" in name)
 
     with pytest.raises(ArchiveError) as caught:

@@ -146,7 +146,7 @@ def test_tags_form_rejects_blank(outsider, shelf):
     ]
 
 
-def test_tags_form_rejects_name_whose_folded_key_is_too_long(outsider, shelf):
+def test_tags_form_rejects_long_folded_key(outsider, shelf):
     # 80 characters fit the name column, but the key folds each "ß" to "ss".
     name = "ß" * 80
     tags_before = set(Tag.objects.values_list("key", flat=True))

@@ -109,7 +109,7 @@ def test_split_tag_names_drops_repeats_and_blanks():
     assert split_tag_names("Valencia, valencia ,, \u200b, C#") == ["Valencia", "C#"]
 
 
-def test_split_tag_names_accepts_folded_key_at_the_limit():
+def test_split_tags_accepts_key_at_limit():
     assert split_tag_names("ß" * 40) == ["ß" * 40]
 
     with pytest.raises(InvalidTagError, match="has 82 characters once its case"):

@@ -311,7 +311,7 @@ def test_customer_reports_missing_goods_with_a_photo(
     assert signed_in(other_customer).get(url).status_code == 404
 
 
-def test_evidence_with_a_long_name_is_stored_under_ids(customer, order, media_root):
+def test_long_evidence_name_stored_under_ids(customer, order, media_root):
     # Phones name photos like this; the old storage name put the whole file
     # name after a hash prefix, over the column's 100 characters.
     name = "IMG_20261204_" + "delivery-at-dock-7-crushed-boxes-" * 3 + "final.png"
@@ -374,9 +374,7 @@ def test_problem_message_loses_control_characters(customer, order):
     ],
     ids=["finer-than-stored", "decimal-comma", "ambiguous-comma"],
 )
-def test_problem_quantity_that_cannot_be_stored_exactly_is_rejected(
-    customer, order, quantity, message
-):
+def test_problem_quantity_too_fine_rejected(customer, order, quantity, message):
     shipment_line = order.shipments.get().lines.get()
 
     response = signed_in(customer).post(

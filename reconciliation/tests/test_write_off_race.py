@@ -2,8 +2,8 @@
 
 Each writer runs on its own database connection, started together on a
 barrier (``race`` from the concurrency tests). Both check the invoice's credit
-and write-offs under the invoice's row lock, so the second one sees the
-first one's row and is refused: together they never take more than the
+and write-offs under the invoice's row lock, so the second one reads the
+first one's row and is rejected: together they never take more than the
 invoice total off it. Named people: fiona (finance clerk), sally (sales rep
 on the order).
 """

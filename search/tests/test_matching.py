@@ -190,7 +190,7 @@ def test_date_range_is_inclusive(posts, outsider):
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/New_York"])
-def test_date_range_at_the_calendar_ends_is_no_bound(posts, outsider, settings, zone):
+def test_calendar_end_dates_are_no_bound(posts, outsider, settings, zone):
     settings.TIME_ZONE = zone
     everything = SearchFilters(since=datetime.date.min, until=datetime.date.max)
 

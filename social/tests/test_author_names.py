@@ -259,7 +259,7 @@ def test_comment_notification_names_hidden_staff_by_role(
     assert received.actor_name == ROLE
 
 
-def test_reply_and_share_notifications_name_hidden_staff_by_role(
+def test_reply_and_share_notices_use_role(
     customer, fran, sales_rep, customer_community, fran_post
 ):
     mine = post_comment(author=customer, post=fran_post, body="Anyone?")
