@@ -91,6 +91,20 @@ def visible_communities_sql(viewer: User) -> tuple[str, list[Any]]:
     ]
 
 
+def visible_community_ids(viewer: Viewer) -> list[int]:
+    """Return the ids of the communities ``visible_communities`` gives, in id order.
+
+    Runs the kept rule SQL (``visible_communities_sql``), so a search or a
+    count that needs only the ids builds no queryset.
+    """
+    if not isinstance(viewer, User):
+        return []
+    sql, params = visible_communities_sql(viewer)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM ({sql}) AS visible ORDER BY id", params)  # noqa: S608 (the kept rule SQL, no request text)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def access_community(viewer: Viewer, slug: str) -> Community:
     """Return the community, or raise 404 when ``viewer`` may not see it."""
     community = visible_communities(viewer).filter(slug=slug).first()

@@ -8,20 +8,22 @@ page is computed under it in the same SQL statement as the match.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from accounts.models import Role, User
 from accounts.permissions import Viewer
-from communities.selectors import visible_communities
+from communities.selectors import visible_community_ids
 from search.backends import Matches, Order, RawHit, get_backend
+from search.backends.base import Where, where_clause
 from search.models import Kind, MissedSearch, SearchEntry, SearchLabel
 from search.query import ParsedQuery, parse_query
 from search.sources import tag_key
@@ -73,7 +75,7 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     """
     if not isinstance(viewer, User):
         return None
-    community_ids = list(visible_communities(viewer).values_list("pk", flat=True))
+    community_ids = tuple(visible_community_ids(viewer))
     in_communities = Q(community_id__in=community_ids)
     questions = in_communities
     marked = Q()
@@ -154,6 +156,36 @@ def filter_entries(
     return entries
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled_rule(vendor: str, rule: Q) -> Where | None:
+    # The compiled SQL depends on the rule's values and the engine only,
+    # so it is kept per process; ``vendor`` keys the engine.
+    return where_clause(SearchEntry.objects.filter(rule))
+
+
+def search_where(viewer: Viewer, filters: SearchFilters) -> Where | None:
+    """Return the WHERE clause of what ``viewer`` may find under ``filters``.
+
+    The same condition as ``filter_entries(visible_entries(viewer), filters)``.
+    The visibility rule is compiled once per distinct rule and kept, since
+    compiling a rule with a long list of communities cost more than the
+    search statement of a rare word. None when nothing can match.
+    """
+    rule = visibility_rule(viewer)
+    if rule is None:
+        return None
+    visible = _compiled_rule(connection.vendor, rule)
+    if visible is None or filters == SearchFilters():
+        return visible
+    narrowed = where_clause(filter_entries(SearchEntry.objects.all(), filters))
+    if narrowed is None:
+        return None
+    return (
+        f"({visible[0]}) AND ({narrowed[0]})",
+        (*visible[1], *narrowed[1]),
+    )
+
+
 @dataclass(frozen=True)
 class Hit:
     """One result as a viewer sees it; ``title_html`` and ``snippet_html`` are safe."""
@@ -204,65 +236,58 @@ class SearchResults:
         return self.page > 1
 
 
-def _object_url(kind: str, object_id: int, slug_or_name: str) -> str:
-    if kind in (Kind.POST, Kind.BLOG):
-        return reverse("posts:post_detail", args=[object_id])
-    if kind == Kind.QUESTION:
-        return reverse("answers:question_detail", args=[object_id])
-    if kind == Kind.FAQ:
-        return reverse("answers:faq_detail", args=[object_id])
-    if kind == Kind.LIBRARY:
-        return reverse("library:document_detail", args=[object_id])
-    if kind == Kind.COMMUNITY:
-        return reverse("communities:community_detail", args=[slug_or_name])
-    if kind == Kind.PERSON:
-        return reverse("people:profile", args=[slug_or_name])
-    raise ValueError(f"Search has no page for entries of kind {kind!r}.")
+# Stand in for ids while an address is reversed once per route (``_id_url``).
+_ID_STAND_INS = (900_000_001, 900_000_002)
+_ID_ROUTES = {
+    Kind.POST.value: "posts:post_detail",
+    Kind.BLOG.value: "posts:post_detail",
+    Kind.QUESTION.value: "answers:question_detail",
+    Kind.FAQ.value: "answers:faq_detail",
+    Kind.LIBRARY.value: "library:document_detail",
+}
 
 
-def _urls(raw_hits: list[RawHit]) -> dict[tuple[str, int], str]:
-    """Build each hit's address, reading slugs, usernames and questions as needed."""
-    from answers.models import Answer, QuestionComment
-    from communities.models import Community
-    from social.models import Comment
+@functools.lru_cache(maxsize=64)
+def _url_template(route: str, count: int, prefix: str) -> str:
+    # ``prefix`` (the script prefix) keys the cache: ``reverse`` includes it.
+    stand_ins = [str(value) for value in _ID_STAND_INS[:count]]
+    url = reverse(route, args=stand_ins).replace("{", "{{").replace("}", "}}")
+    for position, stand_in in enumerate(stand_ins):
+        if url.count(stand_in) != 1:
+            raise ValueError(f"The address of {route!r} does not hold its id once.")
+        url = url.replace(stand_in, f"{{{position}}}")
+    return url
 
-    ids: dict[str, list[int]] = {}
-    for hit in raw_hits:
-        ids.setdefault(hit.kind, []).append(hit.object_id)
 
-    def lookup(kind: str, rows: QuerySet[Any], column: str) -> dict[int, Any]:
-        # Most pages hold few kinds; skip the query for a kind not on it.
-        if kind not in ids:
-            return {}
-        return dict(rows.filter(pk__in=ids[kind]).values_list("pk", column))
+def _id_url(route: str, *ids: int) -> str:
+    """Return ``reverse(route, args=ids)`` for integer ids, reversing once per route."""
+    return _url_template(route, len(ids), get_script_prefix()).format(*ids)
 
-    slugs = lookup(Kind.COMMUNITY, Community.objects.all(), "slug")
-    usernames = lookup(Kind.PERSON, User.objects.all(), "username")
-    questions = lookup(Kind.ANSWER, Answer.objects.all(), "question_id")
-    comment_posts = lookup(Kind.COMMENT, Comment.objects.all(), "post_id")
-    comment_questions = lookup(
-        Kind.QUESTION_COMMENT, QuestionComment.objects.all(), "question_id"
-    )
-    urls = {}
-    for hit in raw_hits:
-        if hit.kind == Kind.ANSWER:
-            question_url = _object_url(Kind.QUESTION, questions[hit.object_id], "")
-            url = f"{question_url}#answer-{hit.object_id}"
-        elif hit.kind == Kind.COMMENT:
-            post_id = comment_posts[hit.object_id]
-            url = reverse("posts:comment_permalink", args=[post_id, hit.object_id])
-        elif hit.kind == Kind.QUESTION_COMMENT:
-            question_id = comment_questions[hit.object_id]
-            question_url = _object_url(Kind.QUESTION, question_id, "")
-            url = f"{question_url}#qa-comment-{hit.object_id}"
-        elif hit.kind == Kind.COMMUNITY:
-            url = _object_url(hit.kind, hit.object_id, slugs[hit.object_id])
-        elif hit.kind == Kind.PERSON:
-            url = _object_url(hit.kind, hit.object_id, usernames[hit.object_id])
-        else:
-            url = _object_url(hit.kind, hit.object_id, "")
-        urls[(hit.kind, hit.object_id)] = url
-    return urls
+
+def _object_url(raw: RawHit) -> str | None:
+    """Return the address of a hit, or None when its object is gone."""
+    if raw.kind in _ID_ROUTES:
+        return _id_url(_ID_ROUTES[raw.kind], raw.object_id)
+    if raw.kind in (Kind.COMMUNITY, Kind.PERSON):
+        if raw.slug is None:
+            return None
+        route = (
+            "communities:community_detail"
+            if raw.kind == Kind.COMMUNITY
+            else "people:profile"
+        )
+        return reverse(route, args=[raw.slug])
+    if raw.parent_id is None:
+        return None
+    if raw.kind == Kind.ANSWER:
+        question = _id_url("answers:question_detail", raw.parent_id)
+        return f"{question}#answer-{raw.object_id}"
+    if raw.kind == Kind.COMMENT:
+        return _id_url("posts:comment_permalink", raw.parent_id, raw.object_id)
+    if raw.kind == Kind.QUESTION_COMMENT:
+        question = _id_url("answers:question_detail", raw.parent_id)
+        return f"{question}#qa-comment-{raw.object_id}"
+    raise ValueError(f"Search has no page for entries of kind {raw.kind!r}.")
 
 
 def _title_html(raw: RawHit) -> SafeString:
@@ -272,20 +297,25 @@ def _title_html(raw: RawHit) -> SafeString:
 
 
 def _to_hits(raw_hits: list[RawHit]) -> list[Hit]:
-    urls = _urls(raw_hits)
+    """Build the shown hits, leaving out those whose object was deleted since."""
     labels = dict(Kind.choices)
-    return [
-        Hit(
-            kind=raw.kind,
-            kind_label=str(labels[raw.kind]),
-            object_id=raw.object_id,
-            url=urls[(raw.kind, raw.object_id)],
-            title_html=_title_html(raw),
-            snippet_html=highlighted_html(raw.snippet),
-            created_at=raw.created_at,
+    hits = []
+    for raw in raw_hits:
+        url = _object_url(raw)
+        if url is None:
+            continue
+        hits.append(
+            Hit(
+                kind=raw.kind,
+                kind_label=str(labels[raw.kind]),
+                object_id=raw.object_id,
+                url=url,
+                title_html=_title_html(raw),
+                snippet_html=highlighted_html(raw.snippet),
+                created_at=raw.created_at,
+            )
         )
-        for raw in raw_hits
-    ]
+    return hits
 
 
 def search(
@@ -310,7 +340,9 @@ def search(
     if query.is_empty:
         return SearchResults(query=query, page_size=size)
 
-    entries = filter_entries(visible_entries(viewer), filters)
+    where = search_where(viewer, filters)
+    if where is None:
+        return SearchResults(query=query, page_size=size)
     if candidate_limit is None:
         candidate_limit = int(
             getattr(settings, "SEARCH_CANDIDATE_LIMIT", DEFAULT_CANDIDATE_LIMIT)
@@ -319,12 +351,12 @@ def search(
     # lies beyond the candidate limit.
     last_page = max(1, -(-candidate_limit // size))
     page = min(page, last_page)
-    matches = _run_backend(entries, query, filters, order, page, size, candidate_limit)
+    matches = _run_backend(where, query, filters, order, page, size, candidate_limit)
     last_page = max(1, -(-matches.total // size))
     if page > last_page:
         page = last_page
         matches = _run_backend(
-            entries, query, filters, order, page, size, candidate_limit
+            where, query, filters, order, page, size, candidate_limit
         )
     return SearchResults(
         query=query,
@@ -339,7 +371,7 @@ def search(
 
 
 def _run_backend(
-    entries: QuerySet[SearchEntry],
+    where: Where,
     query: ParsedQuery,
     filters: SearchFilters,
     order: Order,
@@ -348,7 +380,7 @@ def _run_backend(
     candidate_limit: int,
 ) -> Matches:
     return get_backend().run(
-        entries,
+        where,
         query,
         kinds=filters.kinds,
         order=order,

@@ -111,6 +111,18 @@ def test_kept_rule_matches_viewer_rule(
     assert ids == sorted(visible_communities(person).values_list("id", flat=True))
 
 
+@pytest.mark.parametrize("who", ["outsider", "facilitator", "customer", "sales_rep"])
+def test_visible_community_ids_match_viewer_rule(
+    who, request, payments_community, customer_community, private_community
+):
+    from communities.selectors import visible_community_ids
+
+    person = request.getfixturevalue(who)
+    expected = sorted(visible_communities(person).values_list("id", flat=True))
+
+    assert visible_community_ids(person) == expected
+
+
 def test_community_page_lists_only_visible_questions(
     customer, customer_party, other_party, customer_community
 ):

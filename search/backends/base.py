@@ -1,5 +1,6 @@
 """The interface every search engine backend implements."""
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -41,6 +42,16 @@ class RawHit:
     created_at: datetime
     community_id: int | None
     author_id: int | None
+    # What the hit's address needs besides its own id (``address_columns``):
+    # the question of an answer or a question's comment, the post of a
+    # comment; the slug of a community, the username of a person. None when
+    # the kind needs none, or when the object was deleted after the match.
+    parent_id: int | None = None
+    slug: str | None = None
+
+
+# A compiled WHERE clause: SQL on ``search_entry`` columns and its parameters.
+Where = tuple[str, tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ class Matches:
     hits: list[RawHit]
 
 
-def where_clause(entries: QuerySet[SearchEntry]) -> tuple[str, tuple[Any, ...]] | None:
+def where_clause(entries: QuerySet[SearchEntry]) -> Where | None:
     """Compile the WHERE clause of ``entries``, or return None when it matches nothing.
 
     The clause names columns as ``"search_entry"."column"``, so it applies
@@ -78,6 +89,49 @@ def where_clause(entries: QuerySet[SearchEntry]) -> tuple[str, tuple[Any, ...]] 
     return where_sql(entries)
 
 
+@functools.cache
+def address_columns(vendor: str) -> str:
+    """Return two select columns, ``parent_id`` and ``slug``, for ``RawHit``.
+
+    Each is one lookup by primary key for the kinds whose page address
+    needs it, so a page of hits gets its addresses in the statement that
+    reads its snippets. The statement must read ``search_entry`` unaliased.
+    """
+    from accounts.models import User
+    from answers.models import Answer, QuestionComment
+    from communities.models import Community
+    from search.models import Kind
+    from social.models import Comment
+
+    quote = connection.ops.quote_name
+
+    def lookup(model: Any, field: str) -> str:
+        table = quote(model._meta.db_table)
+        column = quote(model._meta.get_field(field).column)
+        key = quote(model._meta.pk.column)
+        # Names from the models' metadata, quoted; no request text.
+        return f"(SELECT {column} FROM {table} WHERE {key} = search_entry.object_id)"  # noqa: S608
+
+    def by_kind(lookups: dict[str, str]) -> str:
+        whens = " ".join(f"WHEN '{kind}' THEN {sql}" for kind, sql in lookups.items())
+        return f"CASE search_entry.kind {whens} END"
+
+    parent = by_kind(
+        {
+            Kind.ANSWER.value: lookup(Answer, "question"),
+            Kind.COMMENT.value: lookup(Comment, "post"),
+            Kind.QUESTION_COMMENT.value: lookup(QuestionComment, "question"),
+        }
+    )
+    slug = by_kind(
+        {
+            Kind.COMMUNITY.value: lookup(Community, "slug"),
+            Kind.PERSON.value: lookup(User, "username"),
+        }
+    )
+    return f"{parent}, {slug}"
+
+
 def fetch_rows(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -87,14 +141,14 @@ def fetch_rows(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
 class SearchBackend(Protocol):
     """Full-text matching over entries already narrowed to what a viewer may see.
 
-    ``entries`` carries the visibility rule and the filters; a backend adds
-    the text match to the same SQL statement, so no hidden entry is ever
-    counted or returned.
+    ``where`` is the compiled visibility rule and filters
+    (``search.selectors``); a backend adds the text match to the same SQL
+    statement, so no hidden entry is ever counted or returned.
     """
 
     def run(
         self,
-        entries: QuerySet[SearchEntry],
+        where: Where,
         query: ParsedQuery,
         *,
         kinds: tuple[str, ...],

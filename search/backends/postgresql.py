@@ -10,17 +10,16 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
-from django.db.models import QuerySet
 
 from search.backends.base import (
     PERSON_PROFILE_WEIGHT,
     Matches,
     Order,
     RawHit,
+    Where,
+    address_columns,
     fetch_rows,
-    where_clause,
 )
-from search.models import SearchEntry
 from search.query import ParsedQuery, Term
 from search.text import HIT_END, HIT_START
 
@@ -123,7 +122,7 @@ class PostgresBackend:
 
     def run(
         self,
-        entries: QuerySet[SearchEntry],
+        where: Where,
         query: ParsedQuery,
         *,
         kinds: tuple[str, ...],
@@ -132,10 +131,7 @@ class PostgresBackend:
         limit: int,
         candidate_limit: int,
     ) -> Matches:
-        compiled = where_clause(entries)
-        if compiled is None:
-            return Matches({}, True, 0, True, [])
-        where, where_params = compiled
+        where_sql, where_params = where
         match, match_params = tsquery_sql(query)
 
         def window(kind_sql: str) -> str:
@@ -145,7 +141,7 @@ class PostgresBackend:
             # matches.
             return f"""
                 SELECT id, kind, created_at, title, vector FROM search_entry
-                WHERE vector @@ {match} AND ({where}) {kind_sql}
+                WHERE vector @@ {match} AND ({where_sql}) {kind_sql}
                 ORDER BY id DESC LIMIT %s
             """  # noqa: S608 (no request text is formatted into the statement)
 
@@ -223,7 +219,8 @@ class PostgresBackend:
             SELECT id, kind, object_id,
                    ts_headline('{CONFIG}', title, {match}, %s),
                    ts_headline('{CONFIG}', body, {match}, %s),
-                   created_at, community_id, author_id, heading
+                   created_at, community_id, author_id, heading,
+                   {address_columns("postgresql")}
             FROM search_entry WHERE id = ANY(%s)
         """  # noqa: S608 (no request text is formatted into the statement)
         title_options = f"StartSel={HIT_START}, StopSel={HIT_END}, HighlightAll=true"
@@ -248,6 +245,8 @@ class PostgresBackend:
                 created_at=row[5],
                 community_id=row[6],
                 author_id=row[7],
+                parent_id=row[9],
+                slug=row[10],
             )
             for row in (by_id[entry_id] for entry_id in page if entry_id in by_id)
         ]

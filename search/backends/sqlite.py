@@ -4,9 +4,9 @@ The MATCH expression is built from the parsed query, never from the raw
 text: every term is a double-quoted FTS5 string of letters and digits, and
 the only operators are the AND, OR and NOT this module writes.
 
-The visibility rule and the filters arrive as a queryset. Its WHERE clause
-is compiled and applied to the ``search_entry`` rows joined to the FTS5
-matches, so only matching entries are checked, in the same statement.
+The visibility rule and the filters arrive as a compiled WHERE clause,
+applied to the ``search_entry`` rows joined to the FTS5 matches, so only
+matching entries are checked, in the same statement.
 """
 
 from dataclasses import dataclass
@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import make_aware
 
@@ -23,10 +22,10 @@ from search.backends.base import (
     Matches,
     Order,
     RawHit,
+    Where,
+    address_columns,
     fetch_rows,
-    where_clause,
 )
-from search.models import SearchEntry
 from search.query import ParsedQuery, Term
 from search.text import HIT_END, HIT_START
 
@@ -175,8 +174,14 @@ _DETAIL_COLUMNS = f"""
     highlight({{table}}, 0, %s, %s),
     snippet({{table}}, 1, %s, %s, '…', {SNIPPET_TOKENS}),
     search_entry.created_at, search_entry.community_id,
-    search_entry.author_id, search_entry.heading
+    search_entry.author_id, search_entry.heading, {{addresses}}
 """
+
+
+def _detail_columns(table: str) -> str:
+    return _DETAIL_COLUMNS.format(table=table, addresses=address_columns("sqlite"))
+
+
 # Must match the tokenizer of search_entry_fts (migration 0002), so that the
 # page table marks the same words.
 TOKENIZER = "porter unicode61 remove_diacritics 0"
@@ -191,7 +196,7 @@ def _page_rows(
     """
     placeholders = ", ".join(["%s"] * len(page))
     sql = f"""
-        SELECT {_DETAIL_COLUMNS.format(table="search_entry_fts")}
+        SELECT {_detail_columns("search_entry_fts")}
         FROM search_entry_fts
         CROSS JOIN search_entry ON search_entry.id = search_entry_fts.rowid
         WHERE search_entry_fts MATCH %s
@@ -228,7 +233,7 @@ def _page_rows_with_prefix(
             page,
         )
     sql = f"""
-        SELECT {_DETAIL_COLUMNS.format(table="search_page_fts")}
+        SELECT {_detail_columns("search_page_fts")}
         FROM temp.search_page_fts
         CROSS JOIN search_entry ON search_entry.id = search_page_fts.rowid
         WHERE search_page_fts MATCH %s
@@ -239,7 +244,7 @@ def _page_rows_with_prefix(
 class Fts5Backend:
     def run(
         self,
-        entries: QuerySet[SearchEntry],
+        where: Where,
         query: ParsedQuery,
         *,
         kinds: tuple[str, ...],
@@ -248,12 +253,9 @@ class Fts5Backend:
         limit: int,
         candidate_limit: int,
     ) -> Matches:
-        compiled = where_clause(entries)
-        if compiled is None:
-            return Matches({}, True, 0, True, [])
-        where, where_params = compiled
+        where_sql, where_params = where
         expression = match_expression(query)
-        window = _Window(where, (expression, *where_params), candidate_limit)
+        window = _Window(where_sql, (expression, *where_params), candidate_limit)
         matches = window.counts_and_page(kinds, order, offset, limit)
         return Matches(
             counts=matches.counts,
@@ -285,6 +287,8 @@ class Fts5Backend:
                 created_at=_as_datetime(row[5]),
                 community_id=row[6],
                 author_id=row[7],
+                parent_id=row[9],
+                slug=row[10],
             )
             for row in (by_id[entry_id] for entry_id in page if entry_id in by_id)
         ]

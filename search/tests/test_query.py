@@ -131,6 +131,21 @@ def test_highlight_escapes_everything_but_marks():
     )
 
 
+def test_highlight_drops_stray_marks_and_escapes_quotes():
+    marked = '\ue001"a" \ue000\ue000b\'s\ue001\ue001 <c>'
+    assert highlighted_html(marked) == "&quot;a&quot; <mark>b&#x27;s</mark> &lt;c&gt;"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab<>&\"'+# \ue000\ue001C"), max_size=60))
+def test_highlight_markup_is_only_marks(marked):
+    shown = highlighted_html(marked)
+    without_marks = shown.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in without_marks
+    assert ">" not in without_marks
+    assert shown.count("<mark>") == shown.count("</mark>")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=400))
 def test_any_text_parses(raw):
