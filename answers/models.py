@@ -302,6 +302,12 @@ class FaqEntry(TimeStampedModel):
             models.Index(
                 fields=["-helpful_count", "-updated_at", "id"], name="faq_most_helpful"
             ),
+            # Search reads the held entries a viewer may not read on every query.
+            models.Index(
+                fields=["crm_function"],
+                name="faq_held_for_owners",
+                condition=models.Q(owners_only=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

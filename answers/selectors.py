@@ -281,11 +281,23 @@ def visible_faq_entries(viewer: Viewer) -> QuerySet[FaqEntry]:
     )
 
 
+def held_faq_entries_hidden_from(viewer: Viewer) -> QuerySet[FaqEntry]:
+    """Return the entries held for their owners that ``viewer`` may not read.
+
+    Among held entries this is the complement of ``visible_faq_entries``,
+    for surfaces (search) whose rows carry no owner. The partial index
+    ``faq_held_for_owners`` reads the held entries without the others.
+    """
+    held = FaqEntry.objects.filter(owners_only=True)
+    readable = visible_faq_entries(viewer).filter(owners_only=True)
+    return held.exclude(pk__in=readable.values("pk"))
+
+
 def published_faq_entries(viewer: Viewer) -> QuerySet[FaqEntry]:
     """Return ``visible_faq_entries`` without the entries held for their owners.
 
-    For surfaces shown alike to a whole audience (the help panel and its
-    cache) and for the search index, which does not carry an entry's owners.
+    For surfaces shown alike to a whole audience: the help panel and its
+    cache.
     """
     return visible_faq_entries(viewer).filter(owners_only=False)
 

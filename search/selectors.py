@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Role, User
 from accounts.permissions import Viewer
+from answers.selectors import held_faq_entries_hidden_from
 from communities.selectors import visible_community_ids
 from search.backends import Matches, Order, RawHit, get_backend
 from search.backends.base import Where, where_clause
@@ -63,9 +64,11 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     - question, answer, question_comment: ``visible_questions`` adds, for
       customer accounts, "asked by no customer or by the viewer's company"
       on ``customer_id``; answers and comments carry their question's.
-    - faq, library: ``published_faq_entries`` and ``visible_documents`` show
-      everything to employees and ``customer_visible`` rows to customers;
-      FAQ entries held for their owners have no entry.
+    - faq, library: ``visible_faq_entries`` and ``visible_documents`` show
+      everything to employees and ``customer_visible`` rows to customers.
+      FAQ entries held for their owners are indexed too, and the ids of
+      those the viewer does not own (``held_faq_entries_hidden_from``) are
+      read here and left out, so owners find them and nobody else does.
     - person: ``visible_people``; inactive people have no entry, and
       customers see ``customer_visible`` people and themselves.
 
@@ -94,6 +97,11 @@ def visibility_rule(viewer: Viewer) -> Q | None:
         rule |= Q(kind__in=_QUESTION_KINDS) & questions
     if viewer.is_active:
         rule |= people
+    hidden_faq_ids = tuple(
+        held_faq_entries_hidden_from(viewer).order_by("pk").values_list("pk", flat=True)
+    )
+    if hidden_faq_ids:
+        rule &= ~Q(kind=Kind.FAQ.value, object_id__in=hidden_faq_ids)
     return rule
 
 

@@ -22,7 +22,7 @@ from accounts.models import Role, User
 from accounts.permissions import Viewer
 from accounts.selectors import visible_people
 from answers.models import Answer, FaqEntry, Question, QuestionComment
-from answers.selectors import published_faq_entries, visible_questions
+from answers.selectors import visible_faq_entries, visible_questions
 from communities.models import Community
 from communities.selectors import visible_communities
 from core.markdown import normalize_tag
@@ -304,11 +304,9 @@ QUESTION_COMMENTS = Source(
 # FAQ entries and library items.
 
 
-def _build_faq_entry(entry: FaqEntry) -> EntryData | None:
-    # An entry held for its owners is read on the FAQ pages only, because
-    # the index does not carry who owns an entry.
-    if entry.owners_only:
-        return None
+def _build_faq_entry(entry: FaqEntry) -> EntryData:
+    # An entry held for its owners is indexed too: the visibility rule reads
+    # which held entries a viewer does not own when it runs.
     return EntryData(
         kind=Kind.FAQ,
         object_id=entry.pk,
@@ -326,7 +324,7 @@ FAQ_ENTRIES = Source(
     kinds=(Kind.FAQ,),
     rows=lambda: FaqEntry.objects.prefetch_related("contexts"),
     build=_build_faq_entry,
-    visible=published_faq_entries,
+    visible=visible_faq_entries,
 )
 
 

@@ -163,7 +163,7 @@ class TestQuestionMovedToPrivateCommunity:
         assert surfaces(member, promoted) == nowhere(member)
         assert surfaces(customer, promoted) == nowhere(customer)
 
-    def test_owners_still_read_it_on_the_faq_pages(
+    def test_owners_still_read_and_find_it(
         self, promoted, private_community, moderator, super_user
     ):
         question = promoted.source_answer.question
@@ -175,7 +175,7 @@ class TestQuestionMovedToPrivateCommunity:
             assert surfaces(owner, promoted) == {
                 "index": True,
                 "page": True,
-                "search": False,
+                "search": True,
                 "panel": False,
                 "api": False,
             }
