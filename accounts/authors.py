@@ -3,8 +3,9 @@
 A customer account reads a staff member's name only when that person is in
 ``accounts.selectors.visible_people`` for it: staff who chose to be visible
 to customers. Other staff are shown by their role ("Sales representative").
-The library, the ask confirmation and the people directory follow the same
-rule. Customer authors keep their names, and employees read every name.
+The library, the ask confirmation, the people directory and the editors
+named in a post's history follow the same rule. Customer authors keep their
+names, and employees read every name.
 """
 
 from collections.abc import Iterable
@@ -25,6 +26,16 @@ class Authored(Protocol):
 
     @property
     def author_name(self) -> str: ...
+
+
+class Edited(Protocol):
+    """A revision of a post, comment or answer: a row that keeps its editor's name."""
+
+    @property
+    def edited_by_id(self) -> int | None: ...
+
+    @property
+    def edited_by_name(self) -> str: ...
 
 
 def hidden_author_labels(
@@ -54,6 +65,15 @@ def shown_name(viewer: User, person: User) -> str:
 
 def author_of(row: Authored, hidden: dict[int, str]) -> str:
     """Return the author of ``row``: their role when in ``hidden``, else the name."""
-    if row.author_id is None:
-        return row.author_name
-    return hidden.get(row.author_id, row.author_name)
+    return _label(row.author_id, row.author_name, hidden)
+
+
+def editor_of(revision: Edited, hidden: dict[int, str]) -> str:
+    """Return who edited ``revision``: their role when in ``hidden``, else the name."""
+    return _label(revision.edited_by_id, revision.edited_by_name, hidden)
+
+
+def _label(person_id: int | None, name: str, hidden: dict[int, str]) -> str:
+    if person_id is None:
+        return name
+    return hidden.get(person_id, name)

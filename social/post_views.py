@@ -230,10 +230,14 @@ def post_history(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
         raise PermissionDenied(
             "Only the author and moderators of this community can read its history."
         )
-    revisions = post.revisions.all()
-    return render(
-        request, "social/post_history.html", {"post": post, "revisions": revisions}
-    )
+    revisions = list(post.revisions.all())
+    editors = [revision.edited_by_id for revision in revisions]
+    context = {
+        "post": post,
+        "revisions": revisions,
+        "hidden_authors": hidden_author_labels(request.user, editors),
+    }
+    return render(request, "social/post_history.html", context)
 
 
 def _comment_for_author(request: AuthenticatedRequest, comment: Comment) -> None:

@@ -2,7 +2,7 @@ from typing import Any
 
 from django import template
 
-from accounts.authors import author_of
+from accounts.authors import author_of, editor_of
 
 register = template.Library()
 
@@ -16,3 +16,12 @@ def author_label(context: template.Context, row: Any) -> str:
     page prints names unchecked.
     """
     return author_of(row, context["hidden_authors"])
+
+
+@register.simple_tag(takes_context=True)
+def editor_label(context: template.Context, revision: Any) -> str:
+    """Return the editor of ``revision`` as the reader may see them.
+
+    Reads ``hidden_authors`` like ``author_label``, with the editors' ids.
+    """
+    return editor_of(revision, context["hidden_authors"])
