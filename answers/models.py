@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from core.models import TimeStampedModel
+from core.querysets import SignalledUpdateQuerySet
 
 
 class Question(TimeStampedModel):
@@ -81,6 +82,10 @@ class Question(TimeStampedModel):
         related_name="+",
     )
 
+    # ``update()`` sends ``rows_updating``, so FAQ entries made from the
+    # changed rows narrow with them (``answers.receivers``).
+    objects = SignalledUpdateQuerySet["Question"].as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -132,6 +137,10 @@ class Answer(TimeStampedModel):
     # Up votes minus down votes, changed with F() in the transaction that
     # writes the vote, under a lock on this row.
     score = models.IntegerField(default=0)
+
+    # ``update()`` sends ``rows_updating``, so FAQ entries made from the
+    # changed rows narrow with them (``answers.receivers``).
+    objects = SignalledUpdateQuerySet["Answer"].as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
+from core.querysets import SignalledUpdateQuerySet
 
 
 class Community(TimeStampedModel):
@@ -36,6 +37,10 @@ class Community(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    # ``update()`` sends ``rows_updating``, so FAQ entries made from the
+    # changed rows narrow with them (``answers.receivers``).
+    objects = SignalledUpdateQuerySet["Community"].as_manager()
 
     class Meta:
         verbose_name_plural = "communities"

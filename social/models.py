@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 
 from core.models import TimeStampedModel
+from core.querysets import SignalledUpdateQuerySet
 
 
 class Hashtag(models.Model):
@@ -77,6 +78,10 @@ class Post(TimeStampedModel):
     celebrate_count = models.PositiveIntegerField(default=0)
     insightful_count = models.PositiveIntegerField(default=0)
     thanks_count = models.PositiveIntegerField(default=0)
+
+    # ``update()`` sends ``rows_updating``, so FAQ entries made from the
+    # changed rows narrow with them (``answers.receivers``).
+    objects = SignalledUpdateQuerySet["Post"].as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -203,6 +208,10 @@ class Comment(TimeStampedModel):
     hashtags = models.ManyToManyField(Hashtag, blank=True, related_name="comments")
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+
+    # ``update()`` sends ``rows_updating``, so FAQ entries made from the
+    # changed rows narrow with them (``answers.receivers``).
+    objects = SignalledUpdateQuerySet["Comment"].as_manager()
 
     class Meta:
         ordering = ["id"]

@@ -301,7 +301,7 @@ def delete_post(*, actor: User, post: Post, reason: str = "") -> Post:
     PostRevision.objects.create(
         post=post, body=post.body, edited_by=actor, edited_by_name=actor.display_name
     )
-    Post.objects.filter(pk=post.pk).update(
+    Post.objects.filter(pk=post.pk).with_actor(actor).update(
         body="", body_html="", deleted_at=timezone.now(), updated_at=timezone.now()
     )
     post.hashtags.clear()
