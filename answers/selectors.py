@@ -185,6 +185,8 @@ class AnswerView:
     answer: Answer
     accepted: bool
     my_vote: int
+    # The FAQ entry made from the answer, when the viewer may read it.
+    faq_entry_id: int | None = None
     may_edit: bool = False
     may_delete: bool = False
     comments: list[QuestionComment] = field(default_factory=list)
@@ -206,7 +208,8 @@ def question_page(viewer: User, question: Question) -> QuestionPage:
     """Gather the page for a question from ``access_question``.
 
     Answers come accepted first, then by score, then oldest first. A
-    duplicate's original is shown only when the viewer may see it.
+    duplicate's original, and the FAQ entry made from an answer, are shown
+    only when the viewer may see them.
     """
     answers = list(question.answers.all())
     votes = dict(
@@ -222,6 +225,11 @@ def question_page(viewer: User, question: Question) -> QuestionPage:
     by_answer: dict[int | None, list[QuestionComment]] = {}
     for comment in comments:
         by_answer.setdefault(comment.answer_id, []).append(comment)
+    readable_entries = dict(
+        visible_faq_entries(viewer)
+        .filter(source_answer__question=question)
+        .values_list("source_answer_id", "pk")
+    )
 
     moderator = can_moderate(viewer, question.community)
     views = [
@@ -229,6 +237,7 @@ def question_page(viewer: User, question: Question) -> QuestionPage:
             answer=answer,
             accepted=answer.pk == question.accepted_answer_id,
             my_vote=votes.get(answer.pk, 0),
+            faq_entry_id=readable_entries.get(answer.pk),
             may_edit=answer.author_id == viewer.pk and not answer.is_deleted,
             may_delete=(answer.author_id == viewer.pk or moderator)
             and not answer.is_deleted,
