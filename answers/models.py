@@ -311,11 +311,12 @@ class FaqEntry(TimeStampedModel):
             models.Index(
                 fields=["-helpful_count", "-updated_at", "id"], name="faq_most_helpful"
             ),
-            # Search reads the held entries a viewer may not read on every query.
+            # Search reads the held entries a viewer may not read on every
+            # query. Not a partial index: SQLite uses one only when the query
+            # repeats its condition as a literal, and the ORM binds booleans.
             models.Index(
-                fields=["crm_function"],
+                fields=["owners_only", "crm_function"],
                 name="faq_held_for_owners",
-                condition=models.Q(owners_only=True),
             ),
         ]
         constraints = [

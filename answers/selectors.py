@@ -294,12 +294,14 @@ def held_faq_entries_hidden_from(viewer: Viewer) -> QuerySet[FaqEntry]:
     """Return the entries held for their owners that ``viewer`` may not read.
 
     Among held entries this is the complement of ``visible_faq_entries``,
-    for surfaces (search) whose rows carry no owner. The partial index
+    which reads a held entry by its owners only (``FaqOwnership``), for
+    surfaces (search) whose rows carry no owner. The index
     ``faq_held_for_owners`` reads the held entries without the others.
     """
     held = FaqEntry.objects.filter(owners_only=True)
-    readable = visible_faq_entries(viewer).filter(owners_only=True)
-    return held.exclude(pk__in=readable.values("pk"))
+    if not isinstance(viewer, User):
+        return held
+    return held.exclude(FaqOwnership(viewer).entries())
 
 
 def published_faq_entries(viewer: Viewer) -> QuerySet[FaqEntry]:

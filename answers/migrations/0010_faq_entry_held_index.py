@@ -12,8 +12,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="faqentry",
             index=models.Index(
-                condition=models.Q(("owners_only", True)),
-                fields=["crm_function"],
+                fields=["owners_only", "crm_function"],
                 name="faq_held_for_owners",
             ),
         ),
