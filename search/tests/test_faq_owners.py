@@ -6,14 +6,19 @@ super-user of invoicing only, ``sally`` is another employee, ``otto`` is an
 employee in nothing and ``carla`` is a customer account.
 """
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 
 from accounts.models import CrmFunction, Role, SuperUserAssignment
 from answers.models import FaqEntry
 from answers.selectors import visible_faq_entries
 from conftest import make_person
 from search.indexing import reindex_all
+from search.models import SearchEntry
 from search.selectors import search, visible_entries
 from search.tests.conftest import found
 
@@ -126,3 +131,15 @@ def test_released_entry_found_by_everyone(
     entry.save()
     assert found(sales_rep, HELD_WORD) == [("faq", entry.pk)]
     assert found(super_user, HELD_WORD) == [("faq", entry.pk)]
+
+
+def test_migration_indexes_entries_held_before(entries, super_user):
+    # Before held entries were indexed, a held entry had no search entry.
+    SearchEntry.objects.filter(kind="faq", object_id=entries["held"].pk).delete()
+    assert found(super_user, HELD_WORD) == []
+    migration = importlib.import_module("search.migrations.0006_index_held_faq_entries")
+
+    with transaction.atomic():
+        migration.index_held_entries(django_apps, None)
+
+    assert found(super_user, HELD_WORD) == [("faq", entries["held"].pk)]
