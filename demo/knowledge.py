@@ -324,18 +324,21 @@ def _contexts(keys: tuple[str, ...]) -> list[HelpContext]:
     return list(HelpContext.objects.filter(key__in=keys))
 
 
+def create_staff_member(username: str) -> User:
+    """Create the extra staff member ``username``, or return the existing one."""
+    seed = next(seed for seed in EXTRA_STAFF if seed.username == username)
+    return create_demo_person(
+        username=seed.username,
+        first_name=seed.first_name,
+        last_name=seed.last_name,
+        role=seed.role,
+        learner_group_slug=seed.group,
+        title=seed.title,
+    )
+
+
 def create_extra_staff() -> dict[str, User]:
-    return {
-        seed.username: create_demo_person(
-            username=seed.username,
-            first_name=seed.first_name,
-            last_name=seed.last_name,
-            role=seed.role,
-            learner_group_slug=seed.group,
-            title=seed.title,
-        )
-        for seed in EXTRA_STAFF
-    }
+    return {seed.username: create_staff_member(seed.username) for seed in EXTRA_STAFF}
 
 
 def create_communities(*, owner: User) -> None:

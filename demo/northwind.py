@@ -23,7 +23,13 @@ from django.db import transaction
 from accounts.models import LearnerGroup, Role, User
 from core.audit import record_event
 from core.models import AuditEvent
-from demo.northwind_mix import Mix, choose_mix, payment_amount
+from demo.northwind_cash import create_waiting_payments
+from demo.northwind_mix import (
+    Mix,
+    choose_mix,
+    choose_waiting_payments,
+    payment_amount,
+)
 from demo.people import demo_password_hash
 from reconciliation.matching import run_matching
 from reconciliation.models import (
@@ -112,6 +118,16 @@ def load_company_x(*, seed: int = 1996) -> Company:
         _create_shipments(loaded, orders, mix, rng)
         _create_invoices(loaded, mix)
         _create_payments(loaded, mix, rng)
+        create_waiting_payments(
+            company=company,
+            invoices=loaded.invoices,
+            waiting=choose_waiting_payments(orders=orders, mix=mix, rng=rng),
+            # PAY-11078, the number after the last order, would read as the
+            # payment of the duplicate invoice INV-11078, so start one later.
+            next_number=max(loaded.orders) + 2,
+            as_of=AS_OF,
+            rng=rng,
+        )
         update_planner_statistics()
         refresh_orders(company_id=company.pk, source=AuditEvent.Source.COMMAND)
         summary = run_matching(company=company, as_of=AS_OF)

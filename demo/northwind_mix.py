@@ -110,3 +110,57 @@ def payment_amount(order_id: int, total: Decimal, mix: Mix) -> Decimal:
     if order_id == mix.cent_over:
         return total + Decimal("0.01")
     return total
+
+
+@dataclass
+class WaitingPayments:
+    """The missing-payment orders whose payments no cash rule can place.
+
+    Each value is a Northwind order id. The customers of these orders have no
+    other open invoice, so the clerk sees only the invoices the payment pays.
+    """
+
+    part_paid: int = 0
+    part_paid_percent: int = 0
+    # Two orders of one customer, paid by one payment less a bank charge.
+    paid_together: tuple[int, int] = (0, 0)
+    # Paid in full from a bank account that names no customer.
+    unknown_payer: int = 0
+
+
+def choose_waiting_payments(
+    *, orders: list[dict[str, str]], mix: Mix, rng: random.Random
+) -> WaitingPayments:
+    """Pick the missing-payment orders that get a payment the clerk must apply.
+
+    The loader calls this after every other draw of ``rng``, so the rest of
+    the company is the same as without these payments.
+    """
+    customer_of = {int(row["order_id"]): row["customer_id"] for row in orders}
+    # A customer with another open invoice could let a cash rule combine it
+    # with the new payment, or show the clerk invoices the payment does not pay.
+    with_open_invoices = {
+        customer_of[order_id] for order_id in [*mix.short_paid, mix.duplicate]
+    }
+    missing_by_customer: dict[str, list[int]] = {}
+    for order_id in sorted(mix.missing):
+        if customer_of[order_id] not in with_open_invoices:
+            missing_by_customer.setdefault(customer_of[order_id], []).append(order_id)
+
+    pairs = [ids for _, ids in sorted(missing_by_customer.items()) if len(ids) == 2]
+    singles = [
+        ids[0] for _, ids in sorted(missing_by_customer.items()) if len(ids) == 1
+    ]
+    if not pairs or len(singles) < 2:
+        raise ValueError(
+            f"The missing-payment orders {sorted(mix.missing)} have "
+            f"{len(pairs)} customers with two of them and {len(singles)} with "
+            "one; the waiting payments need one and two. Load with another seed."
+        )
+
+    waiting = WaitingPayments()
+    first, second = rng.choice(pairs)
+    waiting.paid_together = (first, second)
+    waiting.part_paid, waiting.unknown_payer = rng.sample(singles, 2)
+    waiting.part_paid_percent = rng.randint(30, 70)
+    return waiting

@@ -7,6 +7,13 @@ import pytest
 from accounts.models import Role, User
 from core.models import AuditEvent
 from demo.northwind import AS_OF, DATA_DIR, load_company_x, split_name
+from imports.models import (
+    BankStatementLine,
+    ColumnMapping,
+    ImportBatch,
+    ImportedDocument,
+    ImportSource,
+)
 from reconciliation.matching import run_matching
 from reconciliation.models import (
     Allocation,
@@ -44,6 +51,7 @@ EXPECTED_OPEN = {
     "DUPLICATE_INVOICE": 1,
     "MISSING_PAYMENT": 15,
     "SHORT_PAYMENT": 10,
+    "UNAPPLIED_PAYMENT": 3,
 }
 
 
@@ -89,7 +97,9 @@ def test_load_creates_northwind_documents():
     assert Shipment.objects.filter(company=company).count() == 809
     assert Invoice.objects.filter(company=company).count() == 810
     assert Invoice.objects.filter(order__shipments__isnull=True).count() == 0
-    assert Payment.objects.filter(company=company).count() == 794
+    # One per paid invoice, and three that wait for cash application.
+    assert Payment.objects.filter(company=company).count() == 797
+    assert Payment.objects.filter(company=company, party__isnull=True).count() == 1
 
 
 def test_load_creates_staff_and_contacts():
@@ -221,7 +231,15 @@ def digest(company):
         *Invoice.objects.filter(company=company).values_list(
             "number", "reference", "invoice_date", "due_date", "payment_state"
         ),
-        *Payment.objects.filter(company=company).values_list("number", "value_date"),
+        *Payment.objects.filter(company=company).values_list(
+            "number", "party__code", "value_date", "reference"
+        ),
+        *BankStatementLine.objects.filter(company=company).values_list(
+            "statement_id", "payment__number", "counterparty_name", "raw"
+        ),
+        *ColumnMapping.objects.filter(source__company=company).values_list(
+            "source__name", "target_field", "column", "date_format"
+        ),
         *Discrepancy.objects.filter(company=company).values_list(
             "code", "order__number", "explanation", "state", "rule"
         ),
@@ -235,6 +253,9 @@ def digest(company):
         ),
         *Allocation.objects.filter(invoice__company=company).values_list(
             "payment__number", "invoice__number", "amount", "writeoff_amount"
+        ),
+        *Payment.objects.filter(company=company).values_list(
+            "number", "amount", "amount_unallocated"
         ),
         *Discrepancy.objects.filter(company=company).values_list(
             "order__number", "expected_value", "actual_value", "difference"
@@ -252,6 +273,10 @@ def delete_company_x():
     company = Company.objects.get(name="Company X")
     Discrepancy.objects.filter(company=company).delete()
     Allocation.objects.filter(invoice__company=company).delete()
+    ImportedDocument.objects.filter(batch__source__company=company).delete()
+    BankStatementLine.objects.filter(company=company).delete()
+    ImportBatch.objects.filter(source__company=company).delete()
+    ImportSource.objects.filter(company=company).delete()
     Payment.objects.filter(company=company).delete()
     InvoiceLine.objects.filter(invoice__company=company).delete()
     Invoice.objects.filter(company=company).delete()
