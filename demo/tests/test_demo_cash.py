@@ -7,6 +7,7 @@ from an account that names no customer (Save-a-lot Markets).
 """
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.messages import get_messages
@@ -16,11 +17,13 @@ from accounts.models import User
 from demo.northwind import load_company_x
 from demo.northwind_cash import CSV_COLUMNS, CSV_SOURCE
 from imports.models import BankStatementLine, ImportBatch, ImportSource
+from imports.services import commit_file, preview_file, stage_upload
 from reconciliation.models import Allocation, Discrepancy, Invoice, Party, Payment
 
 pytestmark = pytest.mark.django_db
 
 CASH_URL = "/reconciliation/work/cash/"
+SAMPLE_EXPORT = Path(__file__).parents[1] / "files" / "bank-export-1998-07-01.csv"
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +168,32 @@ def test_csv_source_maps_bank_export():
     }
     assert mapped == CSV_COLUMNS
     assert source.created_by.username == "fiona"
+
+
+def test_sample_export_imports_and_applies(
+    settings, django_capture_on_commit_callbacks
+):
+    company = load_company_x()
+    source = ImportSource.objects.get(company=company, name=CSV_SOURCE)
+    fiona = User.objects.get(username="fiona")
+    settings.IMPORT_RUN_MATCHING = True
+    staged = stage_upload(data=SAMPLE_EXPORT.read_bytes(), file_name=SAMPLE_EXPORT.name)
+
+    preview = preview_file(source=source, sha256=staged)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = commit_file(source=source, sha256=staged, actor=fiona)
+
+    assert preview.errors == []
+    assert batch.status == ImportBatch.Status.COMMITTED
+    assert batch.documents_created == 2
+    for number, invoice in (
+        ("TX-19980701-01", "INV-11063"),
+        ("TX-19980701-02", "INV-11066"),
+    ):
+        payment = Payment.objects.get(company=company, number=number)
+        assert payment.party is None
+        assert payment.amount_unallocated == 0
+        allocation = Allocation.objects.get(payment=payment)
+        assert allocation.invoice.number == invoice
+        assert allocation.invoice.amount_residual == 0
+        assert open_codes(invoice=allocation.invoice) == []
