@@ -24,6 +24,7 @@ from communities.models import (
     Membership,
     MembershipRequest,
 )
+from core.queries import kept_statement
 from social.models import Post
 
 FEED_LENGTH = 30
@@ -56,39 +57,25 @@ def community_rule_audience(viewer: User) -> str:
     return "customer" if viewer.is_external else "employee"
 
 
-# Stands for the viewer's id in the kept rule SQL; no row has this id.
-_RULE_PLACEHOLDER_ID = -1_000_000_009
 _RULE_STAND_IN_ROLES = {"customer": Role.CUSTOMER, "employee": Role.SALES_REP}
-_COMPILED_RULES: dict[tuple[str, str], tuple[str, tuple[Any, ...], int]] = {}
 
 
 def visible_communities_sql(viewer: User) -> tuple[str, list[Any]]:
     """Return the SQL and parameters of the ids ``visible_communities`` gives.
 
     The rule is compiled once per database and audience for a stand-in
-    person, whose id is then replaced by ``viewer``'s. The SQL reads the
-    memberships when it runs, so the next statement reads a changed
-    membership or privacy. A change of role gives another audience.
+    person, whose id is then replaced by ``viewer``'s (``kept_statement``).
+    The SQL reads the memberships when it runs, so the next statement reads
+    a changed membership or privacy. A change of role gives another audience.
     """
-    key = (connection.vendor, community_rule_audience(viewer))
-    compiled = _COMPILED_RULES.get(key)
-    if compiled is None:
-        stand_in = User(pk=_RULE_PLACEHOLDER_ID, role=_RULE_STAND_IN_ROLES[key[1]])
-        query = visible_communities(stand_in).order_by().values("id").query
-        sql, params = query.sql_with_params()
-        slots = [i for i, value in enumerate(params) if value == _RULE_PLACEHOLDER_ID]
-        if len(slots) > 1 or sql.count("%s") != len(params):
-            raise ValueError(
-                "visible_communities compiles to SQL with the viewer's id in "
-                "more than one place, but visible_communities_sql replaces only "
-                "one: extend it before keeping the rule."
-            )
-        compiled = (sql, tuple(params), slots[0] if slots else -1)
-        _COMPILED_RULES[key] = compiled
-    sql, params, slot = compiled
-    return sql, [
-        viewer.pk if index == slot else value for index, value in enumerate(params)
-    ]
+    audience = community_rule_audience(viewer)
+
+    def build(person_id: int) -> QuerySet[Any]:
+        stand_in = User(pk=person_id, role=_RULE_STAND_IN_ROLES[audience])
+        return visible_communities(stand_in).order_by().values("id")
+
+    key = (connection.vendor, "visible_communities", audience)
+    return kept_statement(key, build, viewer.pk)
 
 
 def visible_community_ids(viewer: Viewer) -> list[int]:

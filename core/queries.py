@@ -1,6 +1,6 @@
 """Parts of compiled querysets, for statements that are written as SQL."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -94,3 +94,37 @@ def fetch_together(
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
         return [cursor.fetchall() for cursor in cursors]
+
+
+# Stands for a person's id in kept SQL (``kept_statement``); no row has it.
+STAND_IN_ID = -1_000_000_009
+_KEPT: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], int]] = {}
+
+
+def kept_statement(
+    key: tuple[Any, ...], build: Callable[[int], QuerySet[Any]], person_id: int
+) -> tuple[str, list[Any]]:
+    """Return the SQL and parameters of ``build(person_id)``, compiled once per key.
+
+    ``build`` is compiled once, for ``STAND_IN_ID``, and its SQL kept under
+    ``key``. Then the stand-in's parameter is replaced by ``person_id``.
+    ``key`` names everything else the SQL depends on, the database vendor
+    and the person's audience included. The SQL reads its tables when it
+    runs, so it sees every later change of the rows.
+    """
+    kept = _KEPT.get(key)
+    if kept is None:
+        sql, params = build(STAND_IN_ID).query.sql_with_params()
+        slots = [index for index, value in enumerate(params) if value == STAND_IN_ID]
+        if len(slots) > 1 or sql.count("%s") != len(params):
+            raise ValueError(
+                f"The statement kept as {key!r} has the person's id in more "
+                "than one place, but kept_statement replaces only one: extend "
+                "it before keeping the statement."
+            )
+        kept = (sql, tuple(params), slots[0] if slots else -1)
+        _KEPT[key] = kept
+    sql, params, slot = kept
+    return sql, [
+        person_id if index == slot else value for index, value in enumerate(params)
+    ]

@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Role, User
 from accounts.permissions import Viewer
-from answers.selectors import held_faq_entries_hidden_from
+from answers.selectors import held_faq_ids_hidden_from
 from communities.selectors import visible_community_ids
 from search.backends import Matches, Order, RawHit, get_backend
 from search.backends.base import Where, where_clause
@@ -97,9 +97,7 @@ def visibility_rule(viewer: Viewer) -> Q | None:
         rule |= Q(kind__in=_QUESTION_KINDS) & questions
     if viewer.is_active:
         rule |= people
-    hidden_faq_ids = tuple(
-        held_faq_entries_hidden_from(viewer).order_by("pk").values_list("pk", flat=True)
-    )
+    hidden_faq_ids = held_faq_ids_hidden_from(viewer)
     if hidden_faq_ids:
         rule &= ~Q(kind=Kind.FAQ.value, object_id__in=hidden_faq_ids)
     return rule
