@@ -110,7 +110,7 @@ def kept_statement(
     ``key``. Then the stand-in's parameter is replaced by ``person_id``.
     ``key`` names everything else the SQL depends on, the database vendor
     and the person's audience included. The SQL reads its tables when it
-    runs, so it sees every later change of the rows.
+    runs, so it reads every later change of the rows.
     """
     kept = _KEPT.get(key)
     if kept is None:
