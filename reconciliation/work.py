@@ -25,6 +25,7 @@ from core.models import AuditEvent
 from core.numbers import InvalidDecimalError, parse_decimal
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation import approvals, cases, notices
+from reconciliation.case_credit import case_open_amount
 from reconciliation.credit_notes import (
     OPEN_PROPOSAL_STATES,
     InvoiceCredit,
@@ -648,7 +649,8 @@ def propose_credit_note(
 
     Everything taken off the invoice counts: the posted credit notes, the
     open proposals of every case on it, what is written off it and this
-    credit note. That sum may not exceed the invoice total. When the credit
+    credit note. That sum may not exceed the invoice total, and the credit
+    note may not exceed what the case leaves open. When the credit
     alone is above ``SALES_REP_CREDIT_LIMIT`` (in the company currency), the
     proposal waits for a manager's approval before the customer sees it.
     Write-offs do not count against the credit limit.
@@ -667,6 +669,7 @@ def propose_credit_note(
 
         credit = credit_on_invoice(invoice)
         _check_invoice_total(invoice, credit, amount)
+        _check_case_open_amount(case, invoice, amount)
         credit_note = _draft_credit_note(case, invoice, amount)
         in_company = _in_company_currency(invoice, credit.total + amount)
         needs_approval = in_company > credit_limit()
@@ -771,6 +774,33 @@ def _check_invoice_total(
     message = over_invoice_total(invoice, credit, amount=amount, action="credit note")
     if message is not None:
         raise WorkError(message)
+
+
+def _check_case_open_amount(
+    case: Discrepancy, invoice: Invoice, amount: Decimal
+) -> None:
+    """Raise when ``amount`` is more than the money ``case`` leaves open.
+
+    A credit note settles a case, so it credits the case's difference and no
+    more. A credit beyond it would reach the customer as a balance in their
+    favour that no case explains.
+    """
+    open_amount = case_open_amount(case, invoice)
+    if open_amount is None or amount <= open_amount:
+        return
+    requested = invoice_money(invoice, amount)
+    if open_amount == 0:
+        raise WorkError(
+            f"Case {case.pk} leaves nothing open on invoice {invoice.number}, so a "
+            f"credit note of {requested} has nothing to settle: resolve the case "
+            "without a credit note."
+        )
+    open_text = invoice_money(invoice, open_amount)
+    raise WorkError(
+        f"A credit note of {requested} is more than the {open_text} that case "
+        f"{case.pk} leaves open: credit at most {open_text}. If the customer is "
+        "owed more, record the rest on a case of its own first."
+    )
 
 
 def _in_company_currency(invoice: Invoice, amount: Decimal) -> Decimal:
@@ -1169,6 +1199,23 @@ def pending_approvals() -> QuerySet[Approval]:
     return (
         Approval.objects.filter(decision=Approval.Decision.PENDING)
         .exclude(case__company__practice_session__isnull=False)
-        .select_related("case", "case__order", "currency", "requested_by")
+        .select_related(
+            "case",
+            "case__order",
+            "case__invoice__currency",
+            "currency",
+            "requested_by",
+        )
         .order_by("requested_at", "pk")
     )
+
+
+def case_open_text(case: Discrepancy) -> str:
+    """Format the money ``case`` leaves open on its invoice, or "" without one."""
+    invoice = case.invoice
+    if invoice is None:
+        return ""
+    open_amount = case_open_amount(case, invoice)
+    if open_amount is None:
+        return ""
+    return invoice_money(invoice, open_amount)

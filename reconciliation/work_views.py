@@ -392,7 +392,12 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
         "reconciliation/work/approvals.html",
         APPROVALS_CONTEXT,
         "",
-        {"approvals": list(work.pending_approvals())},
+        {
+            "approval_rows": [
+                (approval, work.case_open_text(approval.case))
+                for approval in work.pending_approvals()
+            ]
+        },
     )
 
 

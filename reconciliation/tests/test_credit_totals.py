@@ -54,7 +54,9 @@ def invoice(order):
 
 @pytest.fixture
 def case(order, invoice):
-    return make_case(order, code="SHORT_PAYMENT", invoice=invoice)
+    # Without a figure the case does not bound the credit, so only the limit
+    # and the invoice total, which these tests are about, apply.
+    return make_case(order, code="SHORT_PAYMENT", invoice=invoice, difference=None)
 
 
 def propose(rep, case, amount: str) -> ResolutionProposal:
@@ -160,7 +162,9 @@ def test_open_proposal_of_another_case_counts(
     order, case, invoice, sales_rep, settings
 ):
     settings.SALES_REP_CREDIT_LIMIT = "250.00"
-    price_case = make_case(order, code="PRICE_MISMATCH", invoice=invoice)
+    price_case = make_case(
+        order, code="PRICE_MISMATCH", invoice=invoice, difference=None
+    )
     assert propose(sales_rep, case, "200.00").state == Proposal.AWAITING_CUSTOMER
 
     with pytest.raises(WorkError) as raised:

@@ -155,9 +155,9 @@ def test_approvals_page_shows_action_label(short_payment_case, clerk, manager):
 
     html = page(manager, "/reconciliation/work/approvals/")
 
-    assert "<td>Write-off</td>" in html
-    assert "<td>write_off</td>" not in html
-    assert '<td class="num">83.63 USD</td>' in html
+    assert '<td data-label="Action">Write-off</td>' in html
+    assert "write_off</td>" not in html
+    assert '<td class="num" data-label="Amount">83.63 USD</td>' in html
 
 
 # Comments

@@ -389,7 +389,7 @@ def test_credit_note_above_the_limit_waits_for_a_manager(
 
     client = signed_in(manager)
     page = client.get("/reconciliation/work/approvals/")
-    assert [item.pk for item in page.context["approvals"]] == [approval.pk]
+    assert [item.pk for item, _ in page.context["approval_rows"]] == [approval.pk]
     client.post(
         f"/reconciliation/work/approvals/{approval.pk}/decide/",
         {"decision": "approve", "reason": "Long-standing customer"},

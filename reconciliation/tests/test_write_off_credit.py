@@ -38,7 +38,14 @@ def invoice(short_payment_case):
 
 @pytest.fixture
 def price_case(short_payment_case, invoice):
-    return make_case(short_payment_case.order, code="PRICE_MISMATCH", invoice=invoice)
+    # A price dispute without a figure, as a customer reports it: only the
+    # invoice total bounds its credit note, which these tests are about.
+    return make_case(
+        short_payment_case.order,
+        code="PRICE_MISMATCH",
+        invoice=invoice,
+        difference=None,
+    )
 
 
 def started(case, clerk) -> Discrepancy:
