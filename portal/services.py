@@ -49,6 +49,7 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
+from reconciliation.money import format_quantity
 from reconciliation.services import (
     COUNTED_SHIPMENT_STATES,
     lock_documents,
@@ -294,15 +295,23 @@ def _goods_case(
         actual = line.qty_shipped - counts.missing - qty
     line.save(update_fields=["qty_damaged", "qty_received"])
     uom = line.order_line.product.uom
+    explanation = (
+        f"{customer.display_name} reported {_bare(qty)} {uom} {problem.kind} from "
+        f"shipment {line.shipment.number}, line {line.order_line.line_no}: "
+        f"{message}"
+    )
+    earlier = counts.damaged if problem.kind == Kind.DAMAGED else counts.missing
+    if earlier > 0:
+        total = format_quantity(earlier + qty, uom)
+        explanation += (
+            f" With the earlier reports, {total} of this shipment line are "
+            f"{problem.kind}."
+        )
     return open_case(
         order=order,
         code=code,
         fingerprint=f"{code}:shipment_line:{line.pk}",
-        explanation=(
-            f"{customer.display_name} reported {_bare(qty)} {uom} {problem.kind} from "
-            f"shipment {line.shipment.number}, line {line.order_line.line_no}: "
-            f"{message}"
-        ),
+        explanation=explanation,
         actor=customer,
         expected=expected,
         actual=actual,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +32,7 @@ from practice.selectors import (
 )
 from reconciliation import work
 from reconciliation.cases import CaseError
-from reconciliation.models import ResolutionCode
+from reconciliation.models import Company, ResolutionCode
 
 MAX_TEXT = 2000
 
@@ -258,6 +258,30 @@ def _default_start(end: date) -> date:
     )
 
 
+# The query parameters of the productivity report, as its form sends them.
+MEASURE_PARAMS = ("company", "start", "end")
+
+
+def _check_measure_params(params: QueryDict, chosen: Company | None) -> None:
+    """Raise ``ValueError`` for a parameter the report does not read or a bad company.
+
+    Without this check, ``?from=...&to=...`` would show the default range as
+    if it were the one requested.
+    """
+    for name in params:
+        if name not in MEASURE_PARAMS:
+            raise ValueError(
+                f"Parameter {clean_line(name)[:20]!r} is unknown: choose the days "
+                "with start and end, as YYYY-MM-DD, and the company with company."
+            )
+    company = params.get("company", "")
+    if company and (chosen is None or str(chosen.pk) != company):
+        raise ValueError(
+            f"Company {clean_line(company)[:20]!r} is not one you can report on: "
+            "choose a company from the list."
+        )
+
+
 @login_required
 def measures(request: AuthenticatedRequest) -> HttpResponse:
     _internal(request)
@@ -276,6 +300,7 @@ def measures(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     start = end = today
     try:
+        _check_measure_params(params, chosen)
         end = _day(params.get("end", ""), today)
         start = _day(params.get("start", ""), _default_start(end))
         if chosen is not None:

@@ -11,18 +11,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.models import Role, User
 from assist.contexts import case_inbox_context_key, order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
-from core.text import clean_text
+from core.text import clean_line, clean_text
 from reconciliation import approvals, cases
 from reconciliation.models import (
     Approval,
@@ -41,7 +41,12 @@ from reconciliation.selectors import (
     visible_cases,
 )
 from reconciliation.templatetags.case_tags import resolution_label
-from reconciliation.work import WorkError, decide_approval
+from reconciliation.work import (
+    BACKORDER_CODES,
+    WorkError,
+    decide_approval,
+    parse_decision,
+)
 
 CASES_PER_PAGE = 50
 # The inbox spans every discrepancy code, so its help is the module's root.
@@ -95,8 +100,35 @@ def _posted_text(request: AuthenticatedRequest, field: str) -> str:
     return clean_text(request.POST.get(field, ""))[:2000]
 
 
-def _choice(value: str, choices: list[str]) -> str:
-    return value if value in choices else ""
+# A filter with more choices than this names one example instead of all.
+LISTED_CHOICES = 12
+
+
+def _choice(params: QueryDict, name: str, choices: list[str], errors: list[str]) -> str:
+    """Return the filter value ``name`` if it is one of ``choices``, else ""."""
+    value = params.get(name, "")
+    if value == "" or value in choices:
+        return value
+    if len(choices) > LISTED_CHOICES:
+        allowed = f"a value from the list, such as {choices[0]}"
+    else:
+        allowed = f"one of {', '.join(choices)}"
+    errors.append(
+        f"{name.capitalize()} {clean_line(value)[:40]!r} is invalid: use "
+        f"{allowed}, or leave it empty for any."
+    )
+    return ""
+
+
+def _flag(params: QueryDict, name: str, on_value: str, errors: list[str]) -> bool:
+    """Return whether the check box ``name`` is on, given it sends ``on_value``."""
+    value = params.get(name, "")
+    if value not in ("", on_value):
+        errors.append(
+            f"{name.capitalize()} {clean_line(value)[:40]!r} is invalid: use "
+            f"{on_value}, or leave it out."
+        )
+    return value == on_value
 
 
 @login_required
@@ -105,12 +137,13 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404("No such page.")
 
     params = request.GET
+    errors: list[str] = []
     filters = CaseFilters(
-        code=_choice(params.get("code", ""), DiscrepancyCode.values),
-        severity=_choice(params.get("severity", ""), Severity.values),
-        state=_choice(params.get("state", ""), State.values),
-        overdue=params.get("overdue") == "1",
-        mine=params.get("assignee") == "me",
+        code=_choice(params, "code", DiscrepancyCode.values, errors),
+        severity=_choice(params, "severity", Severity.values, errors),
+        state=_choice(params, "state", State.values, errors),
+        overdue=_flag(params, "overdue", "1", errors),
+        mine=_flag(params, "assignee", "me", errors),
     )
     now = timezone.now()
     page = Paginator(
@@ -136,7 +169,22 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             "help_context": help_key,
             "panel": build_help_panel(viewer=request.user, key=help_key),
             "record_ref": "",
+            "errors": errors,
         },
+        status=400 if errors else 200,
+    )
+
+
+def _links_fulfilment(person: User, case: Discrepancy) -> bool:
+    """Return whether the case page links a warehouse worker to Pick and ship.
+
+    The shipping codes are the ones a shipment can settle: goods not shipped,
+    short or waiting on a backorder.
+    """
+    return (
+        person.role == Role.WAREHOUSE
+        and case.order is not None
+        and case.code in BACKORDER_CODES
     )
 
 
@@ -170,6 +218,7 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             or (ResolutionCode.WRITE_OFF if approved else ""),
             "approved_write_off": approved,
             "approved_amount": _amount_text(approved, currencies) if approved else "",
+            "links_fulfilment": _links_fulfilment(request.user, case),
             "may_request_write_off": may_work
             and _offers_write_off_request(case, approval_list),
             "assignable": list(list_assignable_people(case)) if may_work else [],
@@ -482,7 +531,7 @@ def approval_decide(request: AuthenticatedRequest, approval_id: int) -> HttpResp
         lambda: decide_approval(
             approval_id=approval.pk,
             approver=request.user,
-            approve=request.POST.get("decision") == "approve",
+            approve=parse_decision(request.POST.get("decision", "")),
             reason=_posted_text(request, "reason"),
         ),
         _decided_message,

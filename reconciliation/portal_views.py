@@ -51,6 +51,7 @@ def _page(
     context_key: str,
     record_ref: str,
     context: dict[str, object],
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
@@ -61,6 +62,7 @@ def _page(
             "panel": build_help_panel(viewer=request.user, key=context_key),
             "record_ref": record_ref,
         },
+        status=status,
     )
 
 
@@ -186,6 +188,8 @@ def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "evidence_limit": readable_size(settings.PORTAL_MAX_EVIDENCE_BYTES),
             "max_files": services.MAX_EVIDENCE_FILES,
         },
+        # A rejected report is shown again with 422, as the other forms do.
+        status=422 if request.method == "POST" else 200,
     )
 
 

@@ -255,6 +255,13 @@ def open_case(
         .first()
     )
     if existing is not None:
+        _update_reported_figures(
+            existing,
+            actor=actor,
+            expected=expected,
+            actual=actual,
+            explanation=explanation,
+        )
         if not existing.is_active:
             reopen = {
                 "resolved_at": None,
@@ -308,6 +315,54 @@ def open_case(
     return case
 
 
+def _update_reported_figures(
+    case: Discrepancy,
+    *,
+    actor: User,
+    expected: Decimal | None,
+    actual: Decimal | None,
+    explanation: str,
+) -> None:
+    """Store a repeated report's running figures and text on the case it adds to.
+
+    The reporting service passes the line's totals, with every earlier report
+    counted, so the case shows the sum of the reports, not the first one.
+    """
+    if expected is None or actual is None:
+        return
+    before = {
+        "expected_value": _plain(case.expected_value),
+        "actual_value": _plain(case.actual_value),
+        "difference": _plain(case.difference),
+    }
+    case.expected_value = expected
+    case.actual_value = actual
+    case.difference = actual - expected
+    case.explanation = explanation
+    case.save(
+        update_fields=[
+            "expected_value",
+            "actual_value",
+            "difference",
+            "explanation",
+            "updated_at",
+        ]
+    )
+    record_event(
+        actor=actor,
+        action="case.report_added",
+        target=case,
+        source=SCREEN,
+        before=before,
+        after={
+            "expected_value": _plain(expected),
+            "actual_value": _plain(actual),
+            "difference": _plain(case.difference),
+        },
+        reason=explanation,
+    )
+
+
 # Warehouse
 
 
@@ -340,8 +395,14 @@ def record_shipment(
         lock_documents({SalesOrder: [order.pk]})
         lines = {line.line_no: line for line in order.lines.select_related("product")}
         _check_quantities(order, lines, quantities, ship=ship)
+        # A draft contains goods picked to ship, so its picked quantities get
+        # the bound the Ship step applies, when the draft is saved.
         if ship:
-            _check_over_shipment(order, lines, quantities)
+            shipped = {line_no: qty.shipped for line_no, qty in quantities.items()}
+            _check_over_shipment(order, lines, shipped)
+        else:
+            picked = {line_no: qty.picked for line_no, qty in quantities.items()}
+            _check_over_shipment(order, lines, picked, step=PICK_STEP)
         shipment = _draft_or_new_shipment(order, shipment_number)
         shipment.carrier = carrier.strip()[:80]
         shipment.tracking_no = tracking_no.strip()[:60]
@@ -394,11 +455,15 @@ def _check_quantities(
         raise WorkError(f"Enter a picked quantity for a line of order {order.number}.")
     for line_no, qty in quantities.items():
         if line_no not in lines:
-            raise WorkError(f"Order {order.number} has no line {line_no}.")
+            raise WorkError(
+                f"Line {line_no} was not found on order {order.number}: enter "
+                "quantities only in the order's lines."
+            )
         if qty.picked < 0 or qty.shipped < 0:
             raise WorkError(
                 f"Line {line_no}: quantities cannot be negative; enter 0 or more."
             )
+        _check_whole_units(line_no, lines[line_no], qty)
         if qty.shipped > qty.picked:
             raise WorkError(
                 f"Line {line_no}: shipped {qty.shipped} is more than the "
@@ -411,15 +476,44 @@ def _check_quantities(
         )
 
 
+def _check_whole_units(line_no: int, line: SalesOrderLine, qty: LineQuantities) -> None:
+    """Reject a fraction of a product counted in units ("unit" as its UoM)."""
+    if line.product.uom != "unit":
+        return
+    for label, value in (("picked", qty.picked), ("shipped", qty.shipped)):
+        if value != value.to_integral_value():
+            raise WorkError(
+                f"Line {line_no}: {label} {value.normalize():f} is not a whole "
+                f"number, but {line.product.name} is counted in units: enter a "
+                "whole number."
+            )
+
+
+@dataclass(frozen=True)
+class QuantityStep:
+    """Words for a step of the pick and ship form, for its messages."""
+
+    verb: str
+    gerund: str
+    box: str
+
+
+SHIP_STEP = QuantityStep(verb="ship", gerund="shipping", box="Shipped")
+PICK_STEP = QuantityStep(verb="pick", gerund="picking", box="Picked")
+
+
 def _check_over_shipment(
     order: SalesOrder,
     lines: Mapping[int, SalesOrderLine],
-    quantities: Mapping[int, LineQuantities],
+    quantities: Mapping[int, Decimal],
+    *,
+    step: QuantityStep = SHIP_STEP,
 ) -> None:
     """Reject a line whose shipped total would pass its over-shipment tolerance.
 
     The total counts shipped and delivered shipments, as the matching pass
-    does, plus what ships now. A draft being shipped is not counted yet.
+    does, plus ``quantities``: what ships now, or what a draft keeps as picked.
+    A draft being shipped is not counted yet.
     """
     book = ToleranceBook.for_company(order.company)
     partner_id = order.customer.commercial_partner_id
@@ -436,20 +530,75 @@ def _check_over_shipment(
         line = lines[line_no]
         tolerance = book.for_scope(customer_id=partner_id, group=line.product.group)
         already = shipped_before.get(line.pk, ZERO)
-        total = already + qty.shipped
+        total = already + qty
         if not tolerance.is_over(ordered=line.qty_ordered, actual=total):
             continue
         uom = line.product.uom
         allowed = line.qty_ordered * (1 + tolerance.qty_over_pct / 100)
         left = max(allowed - already, ZERO)
+        if left == 0:
+            next_step = (
+                f"nothing is left to ship on this line, so leave its {step.box} "
+                "box empty."
+            )
+        else:
+            next_step = f"{step.verb} at most {format_quantity(left, uom)}."
         raise WorkError(
             f"Line {line_no}: {format_quantity(line.qty_ordered, uom)} ordered and "
-            f"{format_quantity(already, uom)} already shipped, so shipping "
-            f"{format_quantity(qty.shipped, uom)} now makes "
+            f"{format_quantity(already, uom)} already shipped, so {step.gerund} "
+            f"{format_quantity(qty, uom)} now makes "
             f"{format_quantity(total, uom)}, above the "
             f"{tolerance.qty_over_pct.normalize():f} % over-shipment tolerance of "
-            f"profile {tolerance.name!r}: ship at most {format_quantity(left, uom)}."
+            f"profile {tolerance.name!r}: {next_step}"
         )
+
+
+def discard_draft_shipment(
+    *, actor: User, order: SalesOrder, shipment_number: str
+) -> Shipment:
+    """Cancel a draft shipment with picked quantities, so that it ships nothing.
+
+    The draft is kept as a cancelled shipment with its picked quantities, so
+    the audit trail still shows what was picked. A backorder is not a draft of
+    the warehouse's own: the sales rep decided it, so it cannot be discarded
+    here.
+    """
+    require_role(actor, Role.WAREHOUSE, "discard draft shipments")
+    with transaction.atomic():
+        lock_documents({SalesOrder: [order.pk]})
+        shipment = (
+            Shipment.objects.select_for_update(of=("self",))
+            .filter(order=order, number=shipment_number)
+            .first()
+        )
+        if shipment is None:
+            raise WorkError(
+                f"Shipment {shipment_number[:30]!r} was not found on order "
+                f"{order.number}: pick a draft from the list."
+            )
+        if shipment.state != Shipment.State.DRAFT:
+            raise WorkError(
+                f"Shipment {shipment.number} is {shipment.state}, not a draft: only "
+                "a draft can be discarded."
+            )
+        if shipment.backorder_of_id is not None:
+            raise WorkError(
+                f"Shipment {shipment.number} is a backorder that a sales rep "
+                "decided: ask the sales rep to cancel the rest instead."
+            )
+        shipment.state = Shipment.State.CANCELLED
+        shipment.save(update_fields=["state", "updated_at"])
+        record_event(
+            actor=actor,
+            action="shipment.discarded",
+            target=shipment,
+            source=SCREEN,
+            before={"state": Shipment.State.DRAFT},
+            after={"state": shipment.state, "order": order.number},
+        )
+        refresh_order(order=order)
+    logger.info("Draft shipment %s discarded by user %s", shipment.number, actor.pk)
+    return shipment
 
 
 def _draft_or_new_shipment(order: SalesOrder, number: str) -> Shipment:
@@ -489,7 +638,10 @@ def report_shortage(
     require_role(actor, Role.WAREHOUSE, "report shortages")
     line = order.lines.select_related("product").filter(line_no=line_no).first()
     if line is None:
-        raise WorkError(f"Order {order.number} has no line {line_no}.")
+        raise WorkError(
+            f"Line {line_no} was not found on order {order.number}: pick a line "
+            "from the list."
+        )
     open_qty = line.qty_ordered - line.qty_shipped
     uom = line.product.uom
     if qty_missing <= 0:
@@ -747,7 +899,10 @@ def _creditable_invoice(case: Discrepancy) -> Invoice:
 def _check_credit_amount(invoice: Invoice, amount: Decimal) -> Decimal:
     minor_units = invoice.currency.minor_units
     if amount <= 0:
-        raise WorkError(f"Credit note amount {amount} is not positive: enter more.")
+        raise WorkError(
+            f"Credit note amount {amount} is invalid: it must be positive, so enter "
+            "the amount to credit the customer, more than 0."
+        )
     if amount != quantize_money(amount, minor_units=minor_units):
         raise WorkError(
             f"Credit note amount {amount} has more than {minor_units} decimals, "
@@ -909,6 +1064,23 @@ def _offer_to_customer(
 
 
 # Finance manager
+
+
+# The values of the two decision buttons on the approvals and case screens.
+APPROVE, REJECT = "approve", "reject"
+
+
+def parse_decision(raw: str) -> bool:
+    """Return True for an approval, False for a rejection; raise for anything else.
+
+    Any other value is rejected so that a tampered form is never read as a
+    rejection.
+    """
+    if raw == APPROVE:
+        return True
+    if raw == REJECT:
+        return False
+    raise WorkError(f"Decision {raw[:40]!r} is invalid: choose {APPROVE} or {REJECT}.")
 
 
 def decide_approval(

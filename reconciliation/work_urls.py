@@ -19,6 +19,11 @@ urlpatterns = [
         name="work_record_shipment",
     ),
     path(
+        "work/orders/<str:number>/drafts/discard/",
+        work_views.discard_draft,
+        name="work_discard_draft",
+    ),
+    path(
         "work/orders/<str:number>/shortage/",
         work_views.report_shortage,
         name="work_report_shortage",

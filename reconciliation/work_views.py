@@ -24,7 +24,7 @@ from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line, clean_text
 from reconciliation import cases, work
 from reconciliation.case_views import figure_currency
-from reconciliation.models import Discrepancy, Party, Payment
+from reconciliation.models import Discrepancy, Party, Payment, Shipment
 from reconciliation.money import quantize_money
 from reconciliation.selectors import access_case, access_order
 from reconciliation.services import payment_available
@@ -77,7 +77,11 @@ def _run(
 def fulfilment(request: AuthenticatedRequest, number: str) -> HttpResponse:
     _require(request.user, Role.WAREHOUSE)
     order = access_order(request.user, number)
-    drafts = [s for s in order.shipments.all() if s.state == "draft"]
+    drafts = list(
+        order.shipments.filter(state=Shipment.State.DRAFT)
+        .prefetch_related("lines__order_line__product", "lines__pick")
+        .order_by("number")
+    )
     return _page(
         request,
         "reconciliation/work/fulfilment.html",
@@ -85,6 +89,22 @@ def fulfilment(request: AuthenticatedRequest, number: str) -> HttpResponse:
         order.number,
         {"order": order, "lines": list(order.lines.all()), "drafts": drafts},
     )
+
+
+@login_required
+@require_POST
+def discard_draft(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _require(request.user, Role.WAREHOUSE)
+    order = access_order(request.user, number)
+    shipment_number = clean_line(request.POST.get("shipment", ""))
+    _run(
+        request,
+        lambda: work.discard_draft_shipment(
+            actor=request.user, order=order, shipment_number=shipment_number
+        ),
+        f"Discarded draft shipment {shipment_number[:30]}: nothing of it ships.",
+    )
+    return _back_to_fulfilment(order.number)
 
 
 def _back_to_fulfilment(number: str) -> HttpResponseRedirect:
@@ -147,12 +167,19 @@ def record_shipment(request: AuthenticatedRequest, number: str) -> HttpResponse:
 def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
     _require(request.user, Role.WAREHOUSE)
     order = access_order(request.user, number)
+    raw_line = request.POST.get("line", "")
     try:
         line_no = parse_positive_int(
-            request.POST.get("line", ""), name="line", expected="an order line number"
+            raw_line, name="line", expected="an order line number"
         )
-    except InvalidNumberError as error:
-        messages.error(request, str(error))
+    except InvalidNumberError:
+        # The form offers only the order's lines, so any other text is a line
+        # that does not exist, whatever its format.
+        messages.error(
+            request,
+            f"Line {clean_line(raw_line)[:20]!r} was not found on order "
+            f"{order.number}: pick a line from the list.",
+        )
         return _back_to_fulfilment(order.number)
 
     def action() -> object:
@@ -412,7 +439,7 @@ def decide_approval(request: AuthenticatedRequest, approval_id: int) -> HttpResp
         lambda: work.decide_approval(
             approval_id=approval_id,
             approver=request.user,
-            approve=request.POST.get("decision") == "approve",
+            approve=work.parse_decision(request.POST.get("decision", "")),
             reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
         "Recorded the decision.",

@@ -203,6 +203,35 @@ def test_report_page_rejects_days_at_the_calendar_ends(
     assert message in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"from": "2030-01-01", "to": "2020-01-01"},
+            "Parameter &#x27;from&#x27; is unknown: choose the days with start "
+            "and end, as YYYY-MM-DD, and the company with company.",
+        ),
+        (
+            {"start": "2030-01-01", "end": "2020-01-01"},
+            "The range ends on 2020-01-01, before it starts on 2030-01-01: put "
+            "the earlier day first.",
+        ),
+        (
+            {"company": "999999"},
+            "Company &#x27;999999&#x27; is not one you can report on: choose a "
+            "company from the list.",
+        ),
+    ],
+    ids=["unknown-names", "reversed", "unknown-company"],
+)
+def test_report_page_rejects_bad_filters(team, facilitator, params, message):
+    response = signed_in(facilitator).get("/practice/measures/", params)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert response.context["report"] is None
+
+
 @pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
 @pytest.mark.parametrize(
     "params",

@@ -89,10 +89,56 @@ def test_inbox_filters(shipped_order, clerk, super_user):
     assert closed.pk not in inbox_ids(client)
 
 
-def test_inbox_ignores_unknown_filter_values(shipped_order, clerk):
+def test_inbox_bad_severity_is_400(shipped_order, clerk):
     case = make_case(shipped_order)
 
-    assert inbox_ids(signed_in(clerk), state="<b>", severity="x") == [case.pk]
+    response = signed_in(clerk).get(INBOX, {"severity": "bogus"})
+
+    assert response.status_code == 400
+    assert response.context["errors"] == [
+        "Severity 'bogus' is invalid: use one of high, medium, low, or leave it "
+        "empty for any."
+    ]
+    assert "Severity &#x27;bogus&#x27; is invalid" in response.content.decode()
+    assert [item.pk for item in response.context["page"]] == [case.pk]
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        (
+            {"state": "<b>"},
+            "State '<b>' is invalid: use one of open, assigned, in_progress, "
+            "waiting_customer, waiting_internal, proposed_resolution, resolved, "
+            "closed, rejected, reopened, escalated, or leave it empty for any.",
+        ),
+        (
+            {"code": "SHORT"},
+            "Code 'SHORT' is invalid: use a value from the list, such as "
+            "NOT_SHIPPED, or leave it empty for any.",
+        ),
+        (
+            {"overdue": "yes"},
+            "Overdue 'yes' is invalid: use 1, or leave it out.",
+        ),
+        (
+            {"assignee": "sally"},
+            "Assignee 'sally' is invalid: use me, or leave it out.",
+        ),
+    ],
+)
+def test_inbox_bad_filter_is_400(shipped_order, clerk, params, error):
+    response = signed_in(clerk).get(INBOX, params)
+
+    assert response.status_code == 400
+    assert response.context["errors"] == [error]
+
+
+def test_inbox_empty_filters_are_200(shipped_order, clerk):
+    case = make_case(shipped_order)
+
+    params = {"code": "", "severity": "", "state": "", "overdue": ""}
+    assert inbox_ids(signed_in(clerk), **params) == [case.pk]
 
 
 def test_inbox_is_paged(shipped_order, clerk):

@@ -62,7 +62,10 @@ def test_shortage_bad_line_shows_message(shipped_order, warehouse, value):
         url, {"line": value, "qty": "1", "note": "x"}, follow=True
     )
     assert response.status_code == 200
-    assert messages_of(response) == [id_error("line", value, "an order line number")]
+    assert messages_of(response) == [
+        f"Line {value!r} was not found on order {shipped_order.number}: pick a "
+        "line from the list."
+    ]
     assert not Discrepancy.objects.exists()
 
 

@@ -387,7 +387,7 @@ def test_problem_quantity_too_fine_rejected(customer, order, quantity, message):
         },
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert messages_of(response) == [message]
     assert not ProblemReport.objects.exists()
     assert not Discrepancy.objects.exists()

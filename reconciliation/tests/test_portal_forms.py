@@ -80,7 +80,7 @@ def test_problem_form_keeps_values_after_error(customer, order, media_root):
     )
 
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert selected_option(html, "kind") == "damaged"
     assert selected_option(html, "line") == str(line.pk)
     assert 'name="quantity" inputmode="decimal" size="8" value="2"' in html

@@ -28,6 +28,7 @@ from reconciliation.tests.factories import (
     PaymentFactory,
     ProductFactory,
     create_invoice,
+    create_order,
     currency,
 )
 
@@ -100,9 +101,18 @@ def test_picked_quantity_is_rejected_not_misread(
     assert not AuditEvent.objects.filter(action="shipment.recorded").exists()
 
 
-def test_picked_quantity_reads_thousands_separators(shipped_order, warehouse):
+def test_picked_quantity_reads_thousands_separators(
+    customer_party, sales_rep, warehouse
+):
+    # Sold by the kilogram, so a fraction of 1,500 ordered can be picked.
+    order = create_order(
+        lines=[("1500", "2.00", "kg")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
     response = signed_in(warehouse).post(
-        ship_url(shipped_order),
+        ship_url(order),
         {"picked_1": "1,000.25", "shipped_1": "0"},
         follow=True,
     )
