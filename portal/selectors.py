@@ -150,6 +150,20 @@ class Statement:
     def balance(self) -> Decimal:
         return self.lines[-1].balance if self.lines else Decimal(0)
 
+    @property
+    def balance_label(self) -> str:
+        """Name the closing balance from the customer's side: owed, credit or none."""
+        if self.balance > 0:
+            return "You owe"
+        if self.balance < 0:
+            return "Credit balance: we owe you"
+        return "Nothing is owed"
+
+    @property
+    def balance_amount(self) -> Decimal:
+        """Return the closing balance unsigned; ``balance_label`` names its side."""
+        return abs(self.balance)
+
 
 def statement_of_account(viewer: Viewer) -> list[Statement]:
     """Return one running statement per currency, oldest entry first.

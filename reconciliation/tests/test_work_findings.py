@@ -14,7 +14,12 @@ from core.models import AuditEvent
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation.models import Approval, Discrepancy, Shipment
 from reconciliation.tests.conftest import make_case
-from reconciliation.tests.factories import create_order, create_shipment
+from reconciliation.tests.factories import (
+    create_invoice,
+    create_order,
+    create_payment,
+    create_shipment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +227,19 @@ def test_damage_reports_add_up(order, customer):
     assert event.before["actual_value"] == "1.0000"
     assert event.after["actual_value"] == "2.0000"
 
+
+def test_credit_balance_reads_as_owed_to_customer(order, customer):
+    create_shipment(order=order)
+    invoice = create_invoice(order=order)
+    # The invoice is 2,545.20 USD; the customer paid 54.80 USD more.
+    create_payment(invoice=invoice, amount="2600.00")
+
+    page = signed_in(customer).get("/reconciliation/portal/statement/")
+
+    (statement,) = page.context["statements"]
+    html = page.content.decode()
+    assert statement.balance < 0
+    assert "Credit balance: we owe you" in html
+    assert "You owe" not in html
+    assert statement.balance == Decimal("-54.80")
+    assert '<th class="num" data-testid="balance">54.80 USD</th>' in html
