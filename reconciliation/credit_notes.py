@@ -63,8 +63,8 @@ class InvoiceCredit:
     posted: Decimal
     # Draft credit notes of open proposals, which the customer may still accept.
     proposed: Decimal
-    # Write-offs on the invoice's allocations, net of reversals: those of
-    # resolved cases and those the payment tolerance settled.
+    # Money forgiven on the invoice: the positive write-offs of its live
+    # allocations, from resolved cases and from the payment tolerance.
     written_off: Decimal = ZERO
 
     @property
@@ -82,9 +82,8 @@ def credit_on_invoice(invoice: Invoice) -> InvoiceCredit:
     """Return what ``invoice`` is credited, offered as credit and written off.
 
     A cancelled credit note counts for nothing, and so does a draft without an
-    open proposal (a copy that nobody offered). A kept overpayment is a
-    negative write-off; when it outweighs the rest, nothing counts as written
-    off, because it took nothing off the invoice.
+    open proposal (a copy that nobody offered). Write-offs count as
+    ``forgiven_on_invoice`` adds them up.
     """
     posted = Invoice.objects.filter(
         kind=Invoice.Kind.CREDIT_NOTE,
@@ -96,13 +95,44 @@ def credit_on_invoice(invoice: Invoice) -> InvoiceCredit:
         credit_note__state=Invoice.State.DRAFT,
         state__in=OPEN_PROPOSAL_STATES,
     ).aggregate(total=Sum("credit_note__amount_total"))["total"]
-    written_off = Allocation.objects.filter(invoice=invoice).aggregate(
-        total=Sum("writeoff_amount")
-    )["total"]
     return InvoiceCredit(
         posted=posted or ZERO,
         proposed=proposed or ZERO,
-        written_off=max(written_off or ZERO, ZERO),
+        written_off=forgiven_on_invoice(invoice),
+    )
+
+
+def forgiven_on_invoice(invoice: Invoice) -> Decimal:
+    """Add up the write-offs that reduced what the customer owes on ``invoice``.
+
+    Only a positive write-off forgives money. A negative one is an
+    overpayment the company kept: the customer paid more, and the invoice
+    total has no more room for credit because of it. So each live
+    allocation counts its positive write-off, and a kept overpayment on one
+    allocation never offsets money forgiven on another. A reversed
+    allocation and its reversal row count for nothing.
+
+    NOTE: an allocation stores one write-off amount. Had a forgiven amount
+    and a kept overpayment both been booked on the same allocation, only
+    their net would count.
+    """
+    rows = Allocation.objects.filter(invoice=invoice).order_by()
+    reversed_ids: set[int] = set()
+    originals: list[tuple[int, Decimal]] = []
+    for pk, reverses_id, writeoff in rows.values_list(
+        "pk", "reverses_id", "writeoff_amount"
+    ):
+        if reverses_id:
+            reversed_ids.add(reverses_id)
+        else:
+            originals.append((pk, writeoff))
+    return sum(
+        (
+            writeoff
+            for pk, writeoff in originals
+            if pk not in reversed_ids and writeoff > 0
+        ),
+        ZERO,
     )
 
 

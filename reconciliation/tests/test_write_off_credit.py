@@ -16,6 +16,7 @@ from portal.services import accept_proposal
 from reconciliation import approvals, cases
 from reconciliation.models import Allocation, Approval, Discrepancy, Invoice
 from reconciliation.tests.conftest import make_case
+from reconciliation.tests.factories import create_payment
 from reconciliation.work import WorkError, propose_credit_note
 
 pytestmark = pytest.mark.django_db
@@ -282,6 +283,38 @@ def test_reversed_write_off_frees_its_room(
     proposal = propose(sales_rep, price_case, "363.60")
 
     assert proposal.amount == Decimal("363.60")
+
+
+def test_kept_overpayment_frees_no_room(
+    short_payment_case, price_case, invoice, clerk, sales_rep
+):
+    write_off(started(short_payment_case, clerk), clerk)
+    # The customer then pays 10.00 more, and a clerk keeps it.
+    create_payment(invoice=invoice, amount="10.00")
+    over_case = make_case(
+        short_payment_case.order,
+        code="OVER_PAYMENT",
+        invoice=invoice,
+        difference="10.00",
+    )
+    write_off(started(over_case, clerk), clerk)
+    writeoffs = Allocation.objects.filter(invoice=invoice).order_by("pk")
+    assert list(writeoffs.values_list("writeoff_amount", flat=True)) == [
+        Decimal("83.63"),
+        Decimal("-10.00"),
+    ]
+
+    with pytest.raises(WorkError) as raised:
+        propose(sales_rep, price_case, "285.00")
+
+    # Netting the kept 10.00 against the forgiven 83.63 would leave 289.97.
+    assert str(raised.value) == (
+        f"Invoice {invoice.number} totals 363.60 USD: 0.00 USD of it is credited "
+        "already, 0.00 USD is proposed on open proposals and 83.63 USD is "
+        "written off. A credit note of 285.00 USD would take 368.63 USD off it: "
+        "credit at most 279.97 USD."
+    )
+    assert credit_notes(invoice) == []
 
 
 def test_case_page_shows_request_refusal(
