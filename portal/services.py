@@ -59,8 +59,10 @@ from reconciliation.work import (
     WorkError,
     cancel_credit_note,
     move_case,
+    offer_over_total,
     open_case,
     resolution_changes,
+    withdraw_proposal,
 )
 
 logger = logging.getLogger(__name__)
@@ -467,34 +469,99 @@ def _lock_open_proposal(proposal_id: int) -> tuple[Discrepancy, ResolutionPropos
     return case, proposal
 
 
+# Message to the customer when the offer no longer fits its invoice. It
+# names no internal amount, because write-offs are not meant for customers.
+OUTDATED_OFFER = (
+    "This offer is out of date: invoice {number} changed after we made it, so "
+    "its credit note can no longer be posted. We withdrew the offer and told "
+    "our staff, who will send you a new proposal. You need not do anything now."
+)
+
+
 def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
     """Accept a proposed resolution: post its credit note and resolve the case.
 
     The case counts as resolved by the person who proposed it, because the
     productivity measures are per employee; the audit event names the customer.
+
+    The credit note is checked against its invoice's total again, under the
+    invoice's row lock, because a write-off or another credit note may have
+    taken room since it was proposed. When it no longer fits, nothing is
+    posted: the proposal is withdrawn, the case goes back to the person who
+    proposed it with a notification, and ``WorkError`` is raised with the
+    customer's message after that transaction commits.
     """
     require_customer(customer)
     with transaction.atomic():
         case, proposal = _lock_open_proposal(proposal_id)
-        _decide(proposal, customer, ResolutionProposal.State.ACCEPTED, "")
-        if proposal.credit_note is not None:
-            _post_credit_note(proposal.credit_note, customer)
-        note = f"The customer accepted: {proposal.message}"
-        move_case(
-            case,
-            actor=customer,
-            to=State.RESOLVED,
-            reason=note,
-            changes=resolution_changes(
-                case, code=proposal.resolution_code, note=note, by=proposal.proposed_by
-            ),
+        lock_documents({SalesOrder: [case.order_id]})
+        outdated = offer_over_total(proposal)
+        if outdated is None:
+            _accept(case, proposal, customer)
+        else:
+            _withdraw_outdated(case, proposal, customer, outdated)
+    if outdated is not None:
+        logger.warning(
+            "Proposal %s on case %s withdrawn when user %s accepted it: %s",
+            proposal_id,
+            case.pk,
+            customer.pk,
+            outdated,
         )
-        if case.order is not None:
-            refresh_order(order=case.order)
-            check_order_after_commit(case.order_id)
-        notices.resolution_decided(proposal, customer=customer)
+        invoice = proposal.credit_note.origin_invoice if proposal.credit_note else None
+        number = invoice.number if invoice is not None else ""
+        raise WorkError(OUTDATED_OFFER.format(number=number))
     logger.info("Proposal %s accepted by user %s", proposal_id, customer.pk)
     return proposal
+
+
+def _accept(case: Discrepancy, proposal: ResolutionProposal, customer: User) -> None:
+    _decide(proposal, customer, ResolutionProposal.State.ACCEPTED, "")
+    if proposal.credit_note is not None:
+        _post_credit_note(proposal.credit_note, customer)
+    note = f"The customer accepted: {proposal.message}"
+    move_case(
+        case,
+        actor=customer,
+        to=State.RESOLVED,
+        reason=note,
+        changes=resolution_changes(
+            case, code=proposal.resolution_code, note=note, by=proposal.proposed_by
+        ),
+    )
+    if case.order is not None:
+        refresh_order(order=case.order)
+        check_order_after_commit(case.order_id)
+    notices.resolution_decided(proposal, customer=customer)
+
+
+def _withdraw_outdated(
+    case: Discrepancy, proposal: ResolutionProposal, customer: User, reason: str
+) -> None:
+    """Withdraw a proposal whose credit note no longer fits, and tell its author.
+
+    The case goes back in progress, as after a rejection, so the person who
+    proposed it can offer something that fits.
+    """
+    note = f"The customer tried to accept, but the offer no longer fits: {reason}"
+    withdraw_proposal(proposal, actor=customer, reason=note)
+    record_event(
+        actor=customer,
+        action="proposal.outdated",
+        target=proposal,
+        source=SCREEN,
+        before={"state": ResolutionProposal.State.AWAITING_CUSTOMER},
+        after={"state": proposal.state, "case_id": proposal.case_id},
+        reason=reason,
+    )
+    move_case(
+        case,
+        actor=customer,
+        to=State.IN_PROGRESS,
+        reason=note,
+        changes={"resolution_code": "", "resolution_note": ""},
+    )
+    notices.resolution_outdated(proposal, customer=customer)
 
 
 # Maximum length of a customer's reason for rejecting a proposal, counted after

@@ -169,6 +169,26 @@ def over_invoice_total(
     )
 
 
+def proposal_over_total(
+    invoice: Invoice, credit: InvoiceCredit, *, amount: Decimal
+) -> str | None:
+    """Return why an open proposal of ``amount`` no longer fits ``invoice``, or None.
+
+    ``credit`` counts the proposal's own draft among the proposed credit, so
+    the check is that everything taken off stays within the invoice total.
+    """
+    if credit.taken_off <= invoice.amount_total:
+        return None
+    return (
+        f"Invoice {invoice.number} totals "
+        f"{invoice_money(invoice, invoice.amount_total)}, but "
+        f"{invoice_money(invoice, credit.posted)} of it is credited already, "
+        f"{invoice_money(invoice, credit.proposed)} is proposed, including this "
+        f"credit note of {invoice_money(invoice, amount)}, and "
+        f"{invoice_money(invoice, credit.written_off)} is written off."
+    )
+
+
 def _write_off_step(invoice: Invoice, credit: InvoiceCredit, room: Decimal) -> str:
     """Return what a clerk can do when a write-off would not fit on ``invoice``.
 

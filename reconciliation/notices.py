@@ -100,3 +100,21 @@ def resolution_decided(proposal: ResolutionProposal, *, customer: User) -> None:
         url=reverse("reconciliation:case_detail", args=[proposal.case_id]),
         subject_key=f"proposal:{proposal.pk}:decided",
     )
+
+
+def resolution_outdated(proposal: ResolutionProposal, *, customer: User) -> None:
+    """Tell the proposer that the customer's acceptance found the offer out of date."""
+    if _in_sandbox(proposal.case_id):
+        return
+    notify(
+        recipients=[proposal.proposed_by],
+        kind=Kind.RESOLUTION_DECIDED,
+        actor=customer,
+        message=(
+            f"{customer.display_name} accepted the credit note you proposed on "
+            f"case {proposal.case_id}, but it no longer fits its invoice, so it "
+            "was withdrawn and nothing was posted. Propose a new resolution."
+        ),
+        url=reverse("reconciliation:case_detail", args=[proposal.case_id]),
+        subject_key=f"proposal:{proposal.pk}:outdated",
+    )

@@ -277,6 +277,13 @@ def accept_proposal(request: AuthenticatedRequest, proposal_id: int) -> HttpResp
         ),
         "You accepted the proposal. Thank you.",
     )
+    # A withdrawn offer can take the case out of the customer's view, and
+    # the order page then shows the message instead of a missing page.
+    visible = selectors.customer_cases(request.user).filter(pk=proposal.case_id)
+    if not visible.exists() and proposal.case.order is not None:
+        return redirect(
+            reverse("reconciliation:portal_order", args=[proposal.case.order.number])
+        )
     return _back_to_case(proposal.case_id)
 
 

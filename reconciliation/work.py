@@ -34,6 +34,7 @@ from reconciliation.credit_notes import (
     invoice_money,
     over_invoice_total,
     plan_credit_lines,
+    proposal_over_total,
 )
 from reconciliation.findings import Tally, save_findings
 from reconciliation.matching import match_order
@@ -1127,22 +1128,30 @@ def follow_credit_note_decision(
 
 def _check_room_for_proposal(case: Discrepancy, proposal: ResolutionProposal) -> None:
     """Raise when the invoice's credit, this proposal included, exceeds its total."""
-    if case.invoice_id is None or proposal.credit_note is None:
+    message = offer_over_total(proposal)
+    if message is None:
         return
-    lock_documents({Invoice: [case.invoice_id]})
-    invoice = Invoice.objects.select_related("currency").get(pk=case.invoice_id)
-    credit = credit_on_invoice(invoice)
-    if credit.taken_off <= invoice.amount_total:
-        return
-    total = invoice_money(invoice, invoice.amount_total)
     raise WorkError(
-        f"Invoice {invoice.number} totals {total}, but "
-        f"{invoice_money(invoice, credit.posted)} of it is credited already, "
-        f"{invoice_money(invoice, credit.proposed)} is proposed, including this "
-        f"credit note of {invoice_money(invoice, proposal.amount)}, and "
-        f"{invoice_money(invoice, credit.written_off)} is written off. Approving "
-        "it would take more than the invoice total off it: reject this approval."
+        f"{message} Approving it would take more than the invoice total off it: "
+        "reject this approval."
     )
+
+
+def offer_over_total(proposal: ResolutionProposal) -> str | None:
+    """Lock the invoice an open proposal credits; return why it no longer fits.
+
+    Return None while the posted credit, the write-offs and the open
+    proposals, this one included, stay within the invoice total. The caller
+    holds the case lock, and takes the order's lock first if it needs one.
+    """
+    credit_note = proposal.credit_note
+    if credit_note is None or credit_note.origin_invoice_id is None:
+        return None
+    invoice_id = credit_note.origin_invoice_id
+    lock_documents({Invoice: [invoice_id]})
+    invoice = Invoice.objects.select_related("currency").get(pk=invoice_id)
+    credit = credit_on_invoice(invoice)
+    return proposal_over_total(invoice, credit, amount=proposal.amount)
 
 
 def withdraw_proposal(
