@@ -2,6 +2,7 @@
 
 import logging
 from collections import defaultdict
+from typing import NamedTuple
 
 from commonplace.background import task
 from imports.models import ImportBatch
@@ -17,10 +18,11 @@ def match_after_import(company_id: int, batch_id: int) -> None:
 
     The orders are those the batch created and those of its new shipments
     and invoices. Its new payments, including those of bank statement
-    lines, go through the cash rules, and the orders of the invoices they
-    are placed on are checked too. The whole-company pass
-    (``run_matching``) still runs from the ``run_matching`` command and the
-    scheduled pass.
+    lines, go through the cash rules, and so do the older payments with
+    money left of the customers of its new open invoices. The orders of the
+    invoices those payments are placed on are checked too. The whole-company
+    pass (``run_matching``) still runs from the ``run_matching`` command and
+    the scheduled pass.
     """
     batch = ImportBatch.objects.select_related("source__company").get(pk=batch_id)
     company = batch.source.company
@@ -29,9 +31,12 @@ def match_after_import(company_id: int, batch_id: int) -> None:
             f"Import batch {batch_id} belongs to company {company.pk}, not "
             f"{company_id}: nothing was checked."
         )
-    order_ids, payment_ids = batch_documents(batch)
+    documents = batch_documents(batch)
     summary = match_documents(
-        company=company, order_ids=order_ids, payment_ids=payment_ids
+        company=company,
+        order_ids=documents.order_ids,
+        payment_ids=documents.payment_ids,
+        invoice_ids=documents.invoice_ids,
     )
     logger.info(
         "imports.matched batch=%d company=%d orders=%d payments=%d opened=%d "
@@ -39,14 +44,23 @@ def match_after_import(company_id: int, batch_id: int) -> None:
         batch_id,
         company_id,
         summary.orders_checked,
-        len(payment_ids),
+        len(documents.payment_ids),
         summary.opened,
         summary.resolved,
     )
 
 
-def batch_documents(batch: ImportBatch) -> tuple[set[int], set[int]]:
-    """Return the ids of the orders and payments that ``batch`` created or touched."""
+class BatchDocuments(NamedTuple):
+    """Ids of the documents an import batch created or touched."""
+
+    # The orders the batch created and those of its shipments and invoices.
+    order_ids: set[int]
+    payment_ids: set[int]
+    invoice_ids: set[int]
+
+
+def batch_documents(batch: ImportBatch) -> BatchDocuments:
+    """Return the ids of the orders, payments and invoices of ``batch``."""
     ids: dict[str, list[int]] = defaultdict(list)
     for object_type, object_id in batch.documents.values_list(
         "object_type", "object_id"
@@ -61,4 +75,8 @@ def batch_documents(batch: ImportBatch) -> tuple[set[int], set[int]]:
             for order_id in rows.values_list("order_id", flat=True)
             if order_id is not None
         )
-    return order_ids, set(ids[Payment._meta.label_lower])
+    return BatchDocuments(
+        order_ids=order_ids,
+        payment_ids=set(ids[Payment._meta.label_lower]),
+        invoice_ids=set(ids[Invoice._meta.label_lower]),
+    )

@@ -94,6 +94,7 @@ from reconciliation.models import (
 )
 from reconciliation.purchasing import check_purchases
 from reconciliation.services import (
+    RECEIVABLE_KINDS,
     audit_event_rows,
     derive_payment_status,
     insert_values,
@@ -257,29 +258,35 @@ def match_documents(
     company: Company,
     order_ids: Collection[int] = (),
     payment_ids: Collection[int] = (),
+    invoice_ids: Collection[int] = (),
     as_of: date | None = None,
 ) -> MatchingSummary:
-    """Check only the given orders and payments, and store what the pass would.
+    """Check only the given documents, and store what the pass would.
 
     For an import: its cost grows with what the batch touched, not with the
-    company. Each payment with money left goes through the cash rules, as
-    ``cash.match_payment`` runs them. Then the orders, and the orders of the
-    invoices those payments were placed on, are checked as ``match_order``
-    checks one. Last, the payments' proposals and unapplied-payment cases
-    are stored. Other orders and payments keep their state until the next
-    pass, even where a new document would change them, such as an older
-    payment that an imported invoice could now take.
+    company. The given payments with money left go through the cash rules,
+    one at a time as ``cash.match_payment`` runs them. The older payments
+    with money left of the given open invoices' customers go with them,
+    because such an invoice may now take one. Then the orders, and the
+    orders of the invoices those payments were placed on, are checked as
+    ``match_order`` checks one. Last, the payments' proposals and
+    unapplied-payment cases are stored. Other orders and payments keep
+    their state until the next pass.
     """
     as_of = as_of or timezone.localdate()
     company = Company.objects.select_related("base_currency").get(pk=company.pk)
+    partners = _open_invoice_partners(company, invoice_ids)
+    waiting = Q(pk__in=sorted(payment_ids))
+    if partners:
+        waiting |= Q(party__in=_partner_contacts(partners))
     payments = list(
-        Payment.objects.filter(
-            company=company, pk__in=sorted(payment_ids), amount_unallocated__gt=0
-        )
+        Payment.objects.filter(waiting, company=company, amount_unallocated__gt=0)
         .select_related("party", "currency")
         .order_by("pk")
     )
-    context = build_context(company, as_of, partners=_partners(order_ids, payments))
+    context = build_context(
+        company, as_of, partners=_partners(order_ids, payments, partners)
+    )
     tally = Tally()
     cash_results = Results()
     for payment in payments:
@@ -318,7 +325,37 @@ def match_documents(
     return _summary(tally)
 
 
-def _partners(order_ids: Collection[int], payments: list[Payment]) -> set[int] | None:
+def _open_invoice_partners(company: Company, invoice_ids: Collection[int]) -> set[int]:
+    """Return the commercial partners of the open receivables among ``invoice_ids``.
+
+    NOTE: only payments with a known payer are looked up for these
+    partners. A waiting payment with no payer whose reference names a new
+    invoice is placed by the next whole-company pass.
+    """
+    if not invoice_ids:
+        return set()
+    rows = Invoice.objects.filter(
+        company=company,
+        pk__in=sorted(invoice_ids),
+        kind__in=RECEIVABLE_KINDS,
+        state=Invoice.State.POSTED,
+        amount_residual__gt=0,
+    ).values_list("customer_id", "customer__parent_id")
+    return {parent_id or customer_id for customer_id, parent_id in rows}
+
+
+def _partner_contacts(partners: Collection[int]) -> list[int]:
+    """Return the ids of the partners and their child contacts."""
+    ids = sorted(partners)
+    contacts = Party.objects.filter(Q(pk__in=ids) | Q(parent_id__in=ids))
+    return list(contacts.order_by().values_list("pk", flat=True))
+
+
+def _partners(
+    order_ids: Collection[int],
+    payments: list[Payment],
+    invoice_partners: Collection[int] = (),
+) -> set[int] | None:
     """Return the commercial partners whose invoices the duplicate check reads.
 
     None, for the whole company, when a payment names no payer: the cash
@@ -330,6 +367,7 @@ def _partners(order_ids: Collection[int], payments: list[Payment]) -> set[int] |
         "customer_id", "customer__parent_id"
     )
     partners = {parent_id or customer_id for customer_id, parent_id in rows}
+    partners.update(invoice_partners)
     for payment in payments:
         if payment.party is not None:
             partners.add(payment.party.commercial_partner_id)
