@@ -5,8 +5,10 @@ off; reversal rows count with their negative amounts. A residual of at most
 the profile's rounding allowance (units per line times the invoice's lines)
 is written off as ``ROUNDING``. A larger one inside the payment tolerance is
 written off as in tolerance with no case. Anything larger is a short or
-overpayment. The write-off goes on the invoice's latest allocation that has
-not been reversed, and is recorded on the match, never hidden.
+overpayment. Draft credit notes offered on the invoice settle an open
+residual first when accepted, so only what they leave open is written off.
+The write-off goes on the invoice's latest allocation that has not been
+reversed, and is recorded on the match, never hidden.
 
 A foreign-currency invoice closes when its residual in the invoice currency
 reaches 0. Each allocation books the exchange difference in the company
@@ -111,9 +113,11 @@ def settle_within_tolerance(
     """Book FX differences and write off residuals inside the tolerances.
 
     Objects are changed in memory and returned for ``matching`` to save. The
-    residual is then 0, so later runs find nothing more to do.
+    residual is then 0, or what the invoice's draft credit notes will settle,
+    so later runs find nothing more to do.
     """
     tolerance = documents.order_tolerance(context)
+    offered = offered_credit(documents)
     settled: list[Settlement] = []
     for invoice in receivables(documents, context):
         live = _live_allocations(allocations_of(documents, invoice))
@@ -122,6 +126,11 @@ def settle_within_tolerance(
         settled.extend(_book_fx(invoice, live, context))
         amounts = invoice_amounts(invoice, documents)
         residual = amounts.amount_residual
+        if residual > 0:
+            # An offered credit note settles the open amount first when the
+            # customer accepts it, so only the rest may be written off, as
+            # for a write-off a person books.
+            residual -= min(residual, offered.get(invoice.id, ZERO))
         if residual == 0:
             continue
         rounding, payment = allowances(documents, invoice, tolerance)
@@ -158,6 +167,24 @@ def settle_within_tolerance(
                 _rounding_finding(documents, invoice, amounts, residual, allowance)
             )
     return settled
+
+
+def offered_credit(documents: OrderDocuments) -> dict[int, Decimal]:
+    """Return the draft credit notes' amounts of the order, by the invoice they credit.
+
+    A draft credit note exists while its proposal waits for an approval or
+    for the customer: a proposal that is rejected or withdrawn cancels it,
+    and one that is accepted posts it.
+    """
+    offered: dict[int, Decimal] = defaultdict(Decimal)
+    for note in documents.invoices:
+        if (
+            note.kind == Invoice.Kind.CREDIT_NOTE
+            and note.state == Invoice.State.DRAFT
+            and note.origin_invoice_id is not None
+        ):
+            offered[note.origin_invoice_id] += note.amount_total
+    return offered
 
 
 def _book_fx(

@@ -12,9 +12,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from portal.services import accept_proposal
+from portal.models import ResolutionProposal
+from portal.services import accept_proposal, reject_proposal
 from reconciliation.matching import run_matching
-from reconciliation.models import Discrepancy, Invoice, ReconStatus
+from reconciliation.models import Allocation, Discrepancy, Invoice, ReconStatus
 from reconciliation.services import refresh_order
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import (
@@ -149,3 +150,60 @@ def test_order_page_shows_the_credit_applied(order, invoice, sales_rep, customer
     assert f"· applied to {invoice.number} 83.63 · open 0.00" in text
     assert f"Credit note {note.number}</strong>" in text
     assert "Open credit" not in text
+
+
+def offer(order, invoice, sales_rep, amount: str) -> ResolutionProposal:
+    case = make_case(order, code="SHORT_PAYMENT", invoice=invoice)
+    return propose_credit_note(
+        actor=sales_rep, case_id=case.pk, amount=Decimal(amount), message="Sorry"
+    )
+
+
+def test_pass_leaves_offered_credit_open(order, invoice, sales_rep, customer, settings):
+    settings.RECONCILIATION_PAYMENT_TOLERANCE = "100.00"
+    proposal = offer(order, invoice, sales_rep, "83.63")
+
+    run_matching(company=order.company, as_of=timezone.localdate())
+
+    allocation = Allocation.objects.get(invoice=invoice)
+    assert allocation.writeoff_amount == Decimal("0.00")
+    invoice.refresh_from_db()
+    assert invoice.amount_residual == Decimal("83.63")
+
+    accept_proposal(customer=customer, proposal_id=proposal.pk)
+
+    invoice.refresh_from_db()
+    note = Invoice.objects.get(kind=Invoice.Kind.CREDIT_NOTE)
+    assert invoice.amount_credited == Decimal("83.63")
+    assert invoice.amount_residual == Decimal("0.00")
+    # The whole credit settled the short payment, so none of it is left to
+    # pay out as a second forgiveness of the same money.
+    assert note.amount_residual == Decimal("0.00")
+
+
+def test_pass_writes_off_rest_of_offer(order, invoice, sales_rep, settings):
+    settings.RECONCILIATION_PAYMENT_TOLERANCE = "100.00"
+    offer(order, invoice, sales_rep, "50.00")
+
+    run_matching(company=order.company, as_of=timezone.localdate())
+
+    allocation = Allocation.objects.get(invoice=invoice)
+    assert allocation.writeoff_amount == Decimal("33.63")
+    invoice.refresh_from_db()
+    assert invoice.amount_residual == Decimal("50.00")
+
+
+def test_pass_writes_off_after_rejection(order, invoice, sales_rep, customer, settings):
+    settings.RECONCILIATION_PAYMENT_TOLERANCE = "100.00"
+    proposal = offer(order, invoice, sales_rep, "83.63")
+    run_matching(company=order.company, as_of=timezone.localdate())
+
+    reject_proposal(
+        customer=customer, proposal_id=proposal.pk, reason="We want a refund."
+    )
+    run_matching(company=order.company, as_of=timezone.localdate())
+
+    allocation = Allocation.objects.get(invoice=invoice)
+    assert allocation.writeoff_amount == Decimal("83.63")
+    invoice.refresh_from_db()
+    assert invoice.amount_residual == Decimal("0.00")
