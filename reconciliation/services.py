@@ -179,24 +179,30 @@ def derive_invoice_status(lines: Iterable[SalesOrderLine]) -> str:
 
 
 def derive_payment_status(invoices: Iterable[Invoice]) -> str:
-    """Derive the order payment status from its posted invoices and debit notes."""
+    """Derive the order payment status from its posted invoices and debit notes.
+
+    Each invoice is judged on its own residual, because money paid too much
+    on one invoice does not pay another: the order is paid or overpaid only
+    when none of them has anything open.
+    """
     receivables = [
         invoice
         for invoice in invoices
         if invoice.state == Invoice.State.POSTED and invoice.kind in RECEIVABLE_KINDS
     ]
-    residual = sum((invoice.amount_residual for invoice in receivables), ZERO)
-    settled = sum(
-        (invoice.amount_paid + invoice.amount_written_off for invoice in receivables),
-        ZERO,
-    )
-    if not receivables or (residual > 0 and settled == 0):
+    if not receivables:
         return SalesOrder.PaymentStatus.NOT_PAID
-    if residual < 0:
+    if any(invoice.amount_residual > 0 for invoice in receivables):
+        settled = any(
+            invoice.amount_paid + invoice.amount_written_off != 0
+            for invoice in receivables
+        )
+        if settled:
+            return SalesOrder.PaymentStatus.PARTIAL
+        return SalesOrder.PaymentStatus.NOT_PAID
+    if any(invoice.amount_residual < 0 for invoice in receivables):
         return SalesOrder.PaymentStatus.OVERPAID
-    if residual == 0:
-        return SalesOrder.PaymentStatus.PAID
-    return SalesOrder.PaymentStatus.PARTIAL
+    return SalesOrder.PaymentStatus.PAID
 
 
 def unsaved_audit_event(
