@@ -38,6 +38,7 @@ from core.audit import record_event
 from core.models import AuditEvent
 from core.text import clean_text
 from reconciliation.checks import MatchRecord
+from reconciliation.credit_notes import credit_on_invoice, invoice_money
 from reconciliation.models import (
     Allocation,
     Company,
@@ -430,6 +431,7 @@ def confirm_match(*, group_id: int, actor: User, reason: str = "") -> MatchGroup
             for item in group.compared.get("invoices", []):
                 invoice = Invoice.objects.get(pk=int(item["id"]))
                 _check_still_open(group, invoice, item)
+                _check_write_off_room(group, invoice, item)
                 allocate_locked(
                     payment=payment,
                     invoice=invoice,
@@ -480,6 +482,37 @@ def _check_still_open(
         f"on invoice {invoice.number}, which now owes "
         f"{format_money(invoice.amount_residual, minor_units=minor_units)}: run "
         "the matching again for a new proposal."
+    )
+
+
+def _check_write_off_room(
+    group: MatchGroup, invoice: Invoice, item: dict[str, str]
+) -> None:
+    """Raise when the proposal's write-off forgives money that credit covers.
+
+    The same bounds apply as to a write-off a person books on a case: the
+    open proposals' draft credit notes settle the open amount first when the
+    customer accepts them, and everything taken off the invoice stays
+    within its total.
+    """
+    writeoff = Decimal(item.get("writeoff", "0"))
+    if writeoff <= 0:
+        return
+    credit = credit_on_invoice(invoice)
+    left_open = invoice.amount_residual - Decimal(item["amount"]) - credit.proposed
+    room = min(left_open, invoice.amount_total - credit.taken_off)
+    if writeoff <= room:
+        return
+    raise MatchError(
+        f"Match {group.matching_number} would write off "
+        f"{invoice_money(invoice, writeoff)} on invoice {invoice.number}, but "
+        f"only {invoice_money(invoice, max(room, ZERO))} of it is free: open "
+        f"proposals offer {invoice_money(invoice, credit.proposed)} of credit, "
+        "which settles the open amount first when the customer accepts, "
+        f"{invoice_money(invoice, credit.posted)} is credited and "
+        f"{invoice_money(invoice, credit.written_off)} written off already. "
+        "Wait for the customer's answer to the proposals, or withdraw them, "
+        "then run the matching again."
     )
 
 

@@ -2,21 +2,35 @@
 
 Named people: fiona (finance clerk), sally (sales rep on the order), carla
 (customer of the order's company), mona (manager). The invoice is 10 Chai at
-36.36, 363.60 USD, of which the customer paid 279.97, so 83.63 is open.
+36.36, 363.60 USD, of which the customer paid 279.97, so 83.63 is open. The
+cash-proposal test bills the same order and has the customer pay 362.00.
 """
 
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from core.models import AuditEvent
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal
 from reconciliation import approvals, cases
-from reconciliation.models import Allocation, Approval, Discrepancy, Invoice
+from reconciliation.matches import MatchError, confirm_match
+from reconciliation.matching import run_matching
+from reconciliation.models import (
+    Allocation,
+    Approval,
+    Discrepancy,
+    Invoice,
+    MatchGroup,
+)
 from reconciliation.tests.conftest import make_case
-from reconciliation.tests.factories import create_payment
+from reconciliation.tests.factories import (
+    PaymentFactory,
+    create_invoice,
+    create_payment,
+)
 from reconciliation.work import WorkError, propose_credit_note
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +353,38 @@ def test_case_page_shows_request_refusal(
         "proposal, or withdraw it before writing off."
     ]
     assert not Approval.objects.exists()
+
+
+def test_tolerance_match_leaves_offered_credit(
+    shipped_order, clerk, sales_rep, settings
+):
+    settings.RECONCILIATION_PAYMENT_TOLERANCE = "2.00"
+    invoice = create_invoice(order=shipped_order)
+    price_case = make_case(shipped_order, code="PRICE_MISMATCH", invoice=invoice)
+    propose(sales_rep, price_case, "100.00")
+    payment = PaymentFactory.create(
+        company=invoice.company,
+        party=invoice.customer,
+        currency=invoice.currency,
+        amount=Decimal("362.00"),
+        reference="nothing",
+    )
+    run_matching(company=invoice.company, as_of=timezone.localdate())
+    match = MatchGroup.objects.get(key=f"D:payment:{payment.pk}")
+    assert match.rule == "cash.tolerance@1"
+    assert Decimal(match.compared["invoices"][0]["writeoff"]) == Decimal("1.60")
+
+    with pytest.raises(MatchError) as raised:
+        confirm_match(group_id=match.pk, actor=clerk)
+
+    assert str(raised.value) == (
+        f"Match {match.matching_number} would write off 1.60 USD on invoice "
+        f"{invoice.number}, but only 0.00 USD of it is free: open proposals offer "
+        "100.00 USD of credit, which settles the open amount first when the "
+        "customer accepts, 0.00 USD is credited and 0.00 USD written off "
+        "already. Wait for the customer's answer to the proposals, or withdraw "
+        "them, then run the matching again."
+    )
+    assert not Allocation.objects.filter(payment=payment).exists()
+    match.refresh_from_db()
+    assert match.state == MatchGroup.State.PROPOSED
