@@ -374,8 +374,10 @@ def order_match(
     with its residual, unit, outcome and tolerance profile) and the values
     of each profile applied under ``tolerances``, by version. The match
     takes its worst line's outcome and is proposed when a line is an
-    exception. Its residual is the lines' sum when they share one unit;
-    otherwise it counts the lines with a residual, in the unit "lines".
+    exception. Its residual is the lines' sum when they share one unit and
+    no two lines differ in opposite directions. Otherwise it counts the
+    lines with a residual, in the unit "lines", because a shortage on one
+    line and an excess on another would add up to a residual of 0.
     """
     if not lines:
         return None
@@ -403,7 +405,8 @@ def order_match(
             }
         )
     outcome = max((m.outcome for m in lines), key=OUTCOME_RANK.__getitem__)
-    if len(units) == 1:
+    directions = {match.residual > 0 for match in lines if match.residual != 0}
+    if len(units) == 1 and len(directions) <= 1:
         residual = sum((match.residual for match in lines), ZERO)
         unit = units.pop()
     else:

@@ -627,6 +627,21 @@ def test_unreconcile_needs_reason_and_cash_match(clerk):
     )
 
 
+def test_opposite_line_residuals_are_counted():
+    order = create_order(lines=[("10", "1.00"), ("10", "2.00")])
+    create_shipment(order=order, quantities={1: "8", 2: "12"})
+
+    run_matching(company=order.company, as_of=SHIP_AS_OF)
+
+    assert open_codes(order.company) == ["OVER_SHIP", "SHORT_SHIP"]
+    shipped = group("A:order:", order=order)
+    short, over = shipped.compared["lines"]
+    assert Decimal(short["residual"]) == Decimal(-2)
+    assert Decimal(over["residual"]) == Decimal(2)
+    # A sum would show -2 and +2 as a residual of 0 in one unit.
+    assert (shipped.residual, shipped.unit) == (Decimal(2), "lines")
+
+
 # A partial shipment is decided per line, however the rows are split
 
 
