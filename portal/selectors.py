@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Viewer
@@ -24,6 +25,7 @@ from reconciliation.models import (
     Shipment,
 )
 from reconciliation.selectors import visible_cases, visible_orders
+from reconciliation.services import RECEIVABLE_KINDS
 
 # Proposals a customer sees: offered to them, or already decided by them.
 CUSTOMER_PROPOSAL_STATES = (
@@ -169,7 +171,9 @@ def statement_of_account(viewer: Viewer) -> list[Statement]:
     """Return one running statement per currency, oldest entry first.
 
     Invoices and debit notes add to what the customer owes; credit notes and
-    payments received take from it.
+    payments received take from it. Money written off an invoice takes from
+    it too. An overpayment the company kept adds back what the payment took
+    off too much, so an invoice the matching settled leaves nothing owed.
     """
     if not isinstance(viewer, User) or not viewer.is_external:
         return []
@@ -190,6 +194,8 @@ def statement_of_account(viewer: Viewer) -> list[Statement]:
                 tuple(invoice.lines.all()) if is_credit else (),
             )
         )
+    for currency, entry in _write_off_entries(viewer):
+        entries.setdefault(currency, []).append(entry)
     payments = (
         Payment.objects.filter(customer_party_filter(viewer, "party"))
         .exclude(company__practice_session__isnull=False)
@@ -212,6 +218,40 @@ def statement_of_account(viewer: Viewer) -> list[Statement]:
         Statement(currency=code, minor_units=minor_units[code], lines=_running(rows))
         for code, rows in sorted(entries.items())
     ]
+
+
+def _write_off_entries(viewer: Viewer) -> list[tuple[str, Entry]]:
+    """Return an entry for each invoice with money written off, by currency.
+
+    An invoice's write-offs are stored on its allocations, net of
+    reversals, and the entry is dated on its latest allocation, where a
+    write-off is booked.
+    """
+    invoices = (
+        customer_invoices(viewer)
+        .filter(kind__in=RECEIVABLE_KINDS)
+        .exclude(amount_written_off=0)
+        .annotate(last_allocated=Max("allocations__created_at"))
+        .prefetch_related(None)
+    )
+    entries: list[tuple[str, Entry]] = []
+    for invoice in invoices:
+        amount = invoice.amount_written_off
+        day = timezone.localdate(invoice.last_allocated)
+        if amount > 0:
+            entry = (day, 2, invoice.number, "Written off", Decimal(0), amount, ())
+        else:
+            entry = (
+                day,
+                2,
+                invoice.number,
+                "Overpayment kept",
+                -amount,
+                Decimal(0),
+                (),
+            )
+        entries.append((invoice.currency_id, entry))
+    return entries
 
 
 def _running(rows: list[Entry]) -> list[StatementLine]:

@@ -12,12 +12,14 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
 from portal.models import Evidence, ProblemReport, ReceiptConfirmation
 from reconciliation import work
+from reconciliation.matching import run_matching
 from reconciliation.models import Discrepancy, Invoice, Shipment
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import (
@@ -165,6 +167,31 @@ def test_statement_runs_a_balance_in_decimal(customer, short_payment):
         ("Payment", Decimal(0), Decimal("279.9700"), Decimal("83.6300")),
     ]
     assert "83.63 USD" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("paid", "label", "debit", "credit"),
+    [
+        ("362.00", "Written off", "0", "1.60"),
+        ("364.00", "Overpayment kept", "0.40", "0"),
+    ],
+)
+def test_statement_counts_write_offs(
+    customer, order, invoice, settings, paid, label, debit, credit
+):
+    settings.RECONCILIATION_PAYMENT_TOLERANCE = "2.00"
+    create_payment(invoice=invoice, amount=paid)
+    run_matching(company=order.company, as_of=timezone.localdate())
+
+    page = signed_in(customer).get("/reconciliation/portal/statement/")
+
+    (statement,) = page.context["statements"]
+    assert [line.label for line in statement.lines] == ["Invoice", "Payment", label]
+    last = statement.lines[-1]
+    assert last.document == invoice.number
+    assert last.debit == Decimal(debit)
+    assert last.credit == Decimal(credit)
+    assert statement.balance == Decimal(0)
 
 
 def test_customer_accepts_the_credit_note_and_the_case_is_resolved(
