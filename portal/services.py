@@ -470,7 +470,8 @@ def _lock_open_proposal(proposal_id: int) -> tuple[Discrepancy, ResolutionPropos
 
 
 # Message to the customer when the offer no longer fits its invoice. It
-# names no internal amount, because write-offs are not meant for customers.
+# names no amounts, because the sum behind it counts proposals that still
+# wait for a manager's approval, which the customer does not see.
 OUTDATED_OFFER = (
     "This offer is out of date: invoice {number} changed after we made it, so "
     "its credit note can no longer be posted. We withdrew the offer and told "
