@@ -19,7 +19,7 @@ def match_after_import(company_id: int, batch_id: int) -> None:
     The orders are those the batch created and those of its new shipments
     and invoices. Its new payments, including those of bank statement
     lines, go through the cash rules, and so do the older payments with
-    money left of the customers of its new open invoices. The orders of the
+    money left that its new open invoices may take. The orders of the
     invoices those payments are placed on are checked too. The whole-company
     pass (``run_matching``) still runs from the ``run_matching`` command and
     the scheduled pass.

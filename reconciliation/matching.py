@@ -50,6 +50,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.db.models.functions import Lower
 from django.db.models.lookups import In
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
@@ -265,9 +266,10 @@ def match_documents(
 
     For an import: its cost grows with what the batch touched, not with the
     company. The given payments with money left go through the cash rules,
-    one at a time as ``cash.match_payment`` runs them. The older payments
-    with money left of the given open invoices' customers go with them,
-    because such an invoice may now take one. Then the orders, and the
+    one at a time as ``cash.match_payment`` runs them. Older payments with
+    money left go with them when one of the given open invoices may now
+    take them: those of the invoices' customers, and those with no payer
+    whose reference names such an invoice. Then the orders, and the
     orders of the invoices those payments were placed on, are checked as
     ``match_order`` checks one. Last, the payments' proposals and
     unapplied-payment cases are stored. Other orders and payments keep
@@ -275,17 +277,15 @@ def match_documents(
     """
     as_of = as_of or timezone.localdate()
     company = Company.objects.select_related("base_currency").get(pk=company.pk)
-    partners = _open_invoice_partners(company, invoice_ids)
-    waiting = Q(pk__in=sorted(payment_ids))
-    if partners:
-        waiting |= Q(party__in=_partner_contacts(partners))
+    invoice_keys = _open_invoice_keys(company, invoice_ids)
+    waiting = _waiting_payments(payment_ids, invoice_keys)
     payments = list(
         Payment.objects.filter(waiting, company=company, amount_unallocated__gt=0)
         .select_related("party", "currency")
         .order_by("pk")
     )
     context = build_context(
-        company, as_of, partners=_partners(order_ids, payments, partners)
+        company, as_of, partners=_partners(order_ids, payments, invoice_keys.partners)
     )
     tally = Tally()
     cash_results = Results()
@@ -325,23 +325,55 @@ def match_documents(
     return _summary(tally)
 
 
-def _open_invoice_partners(company: Company, invoice_ids: Collection[int]) -> set[int]:
-    """Return the commercial partners of the open receivables among ``invoice_ids``.
+@dataclass(frozen=True)
+class OpenInvoiceKeys:
+    """Keys of new open invoices that find the waiting payments they may take."""
 
-    NOTE: only payments with a known payer are looked up for these
-    partners. A waiting payment with no payer whose reference names a new
-    invoice is placed by the next whole-company pass.
-    """
+    # Commercial partners of the invoices' customers.
+    partners: set[int]
+    # The invoices' numbers and references, in lower case.
+    references: set[str]
+
+
+def _open_invoice_keys(
+    company: Company, invoice_ids: Collection[int]
+) -> OpenInvoiceKeys:
+    """Return the partners and references of the open receivables given."""
+    keys = OpenInvoiceKeys(partners=set(), references=set())
     if not invoice_ids:
-        return set()
+        return keys
     rows = Invoice.objects.filter(
         company=company,
         pk__in=sorted(invoice_ids),
         kind__in=RECEIVABLE_KINDS,
         state=Invoice.State.POSTED,
         amount_residual__gt=0,
-    ).values_list("customer_id", "customer__parent_id")
-    return {parent_id or customer_id for customer_id, parent_id in rows}
+    ).values_list("customer_id", "customer__parent_id", "number", "reference")
+    for customer_id, parent_id, number, reference in rows:
+        keys.partners.add(parent_id or customer_id)
+        keys.references.update(
+            text.strip().lower() for text in (number, reference) if text.strip()
+        )
+    return keys
+
+
+def _waiting_payments(payment_ids: Collection[int], keys: OpenInvoiceKeys) -> Q:
+    """Select the given payments and those the new open invoices may take.
+
+    Those are the payments of the invoices' customers, and the payments
+    with no payer whose reference is an invoice's number or reference.
+
+    NOTE: the database compares references in lower case only, as
+    ``cash.match_payment`` does, so a payment with no payer whose reference
+    differs in spacing or Unicode form waits for the whole-company pass.
+    """
+    waiting = Q(pk__in=sorted(payment_ids))
+    if keys.partners:
+        waiting |= Q(party__in=_partner_contacts(keys.partners))
+    if keys.references:
+        references = sorted(keys.references)
+        waiting |= Q(party__isnull=True) & Q(In(Lower("reference"), references))
+    return waiting
 
 
 def _partner_contacts(partners: Collection[int]) -> list[int]:

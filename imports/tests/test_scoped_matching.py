@@ -3,8 +3,9 @@
 Three orders of 10 units each, promised on 2024-03-15 and not shipped, so
 the matching pass would report each one as not shipped. An import touches
 the first and the last; the middle one is left for the next pass. An
-invoices import also offers the new invoices to the customers' older
-payments that have money left. Named people: fiona (finance clerk).
+invoices import also offers the new invoices to older payments with money
+left: the customer's own, and those with no payer that name an invoice.
+Named people: fiona (finance clerk).
 """
 
 from decimal import Decimal
@@ -301,3 +302,30 @@ def test_invoices_import_leaves_other_customers(
     assert summary.opened == 0
     waiting.refresh_from_db()
     assert waiting.amount_unallocated == Decimal("15.00")
+
+
+def test_invoices_import_places_payment_without_payer(
+    company, clerk, parties, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_RUN_MATCHING = True
+    bank = make_source(company, clerk, "payments", file_format="camt053")
+    # One booked credit of 363.60 USD with the reference INV-1001, no payer.
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(bank, (FILES / "camt053_v02.xml").read_text(), clerk)
+    waiting = Payment.objects.get()
+    assert waiting.party is None
+    assert payment_cases(waiting) == [("UNAPPLIED_PAYMENT", False)]
+    source = make_source(company, clerk, "invoices", mapping=INVOICE_MAPPING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(
+            source,
+            INVOICES_HEADER + "INV-1001,ALFKI,2024-04-02,2024-05-02,363.60\n",
+            clerk,
+        )
+
+    placed = Allocation.objects.get()
+    assert placed.payment_id == waiting.pk
+    assert placed.invoice.number == "INV-1001"
+    assert placed.amount == Decimal("363.60")
+    assert payment_cases(waiting) == [("UNAPPLIED_PAYMENT", True)]
