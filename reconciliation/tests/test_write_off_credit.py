@@ -360,7 +360,10 @@ def test_tolerance_match_leaves_offered_credit(
 ):
     settings.RECONCILIATION_PAYMENT_TOLERANCE = "2.00"
     invoice = create_invoice(order=shipped_order)
-    price_case = make_case(shipped_order, code="PRICE_MISMATCH", invoice=invoice)
+    # Without a figure the case does not bound the credit note.
+    price_case = make_case(
+        shipped_order, code="PRICE_MISMATCH", invoice=invoice, difference=None
+    )
     propose(sales_rep, price_case, "100.00")
     payment = PaymentFactory.create(
         company=invoice.company,
