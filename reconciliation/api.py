@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from accounts.models import User
 from accounts.permissions import Viewer
 from reconciliation.models import ReconStatus, SalesOrder
+from reconciliation.money import quantize_money
 from reconciliation.selectors import OrderFilters, access_order, list_orders
 
 router = Router(tags=["reconciliation"])
@@ -46,13 +47,18 @@ class OrderOut(OrderSummaryOut):
     lines: list[OrderLineOut]
 
 
+def _money(amount: Decimal, order: SalesOrder) -> Decimal:
+    # Amounts are stored with four decimals; the API gives the currency's.
+    return quantize_money(amount, minor_units=order.currency.minor_units)
+
+
 def _summary(order: SalesOrder, *, viewer: Viewer) -> dict[str, Any]:
     return {
         "number": order.number,
         "customer": order.customer.name,
         "order_date": order.order_date,
         "currency": order.currency_id,
-        "amount_total": order.amount_total,
+        "amount_total": _money(order.amount_total, order),
         "delivery_status": order.delivery_status,
         "invoice_status": order.invoice_status,
         "payment_status": order.payment_status,
@@ -110,8 +116,8 @@ def get_order(request: HttpRequest, number: str) -> OrderOut:
             qty_shipped=line.qty_shipped,
             qty_invoiced=line.qty_invoiced,
             unit_price=line.unit_price,
-            amount_invoiced=line.amount_invoiced,
-            amount_paid=line.amount_paid,
+            amount_invoiced=_money(line.amount_invoiced, order),
+            amount_paid=_money(line.amount_paid, order),
         )
         for line in order.lines.all()
     ]
