@@ -1,0 +1,129 @@
+"""Password reset by e-mail, sent through a real SMTP server on 127.0.0.1."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role, User
+from commonplace.tests.fixtures import TEST_BASE_URL
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "violet-harbour-lantern-42"
+LINK = re.compile(re.escape(TEST_BASE_URL) + r"(/accounts/password-reset/\S+/)")
+
+
+@pytest.fixture
+def imported_person() -> User:
+    """An account as the people import creates it: no usable password."""
+    person = User(
+        username="ilse",
+        first_name="Ilse",
+        last_name="Imported",
+        email="Ilse.Imported@example.com",
+        role=Role.SALES_REP,
+    )
+    person.set_unusable_password()
+    person.save()
+    return person
+
+
+def ask_for_link(client: Client, email: str) -> str:
+    response = client.post("/accounts/password-reset/", {"email": email})
+    assert response.status_code == 302
+    location: str = response["Location"]
+    return location
+
+
+def test_login_page_links_to_reset():
+    response = Client().get("/accounts/login/")
+    assert b'href="/accounts/password-reset/"' in response.content
+
+
+def test_reset_page_renders():
+    response = Client().get("/accounts/password-reset/")
+    assert response.status_code == 200
+    assert b'name="email"' in response.content
+
+
+def test_imported_person_sets_first_password(imported_person, mailbox):
+    client = Client()
+    location = ask_for_link(client, "ilse.imported@EXAMPLE.com")
+    assert location == "/accounts/password-reset/sent/"
+
+    assert len(mailbox) == 1
+    mail = mailbox[0]
+    assert mail.rcpt_tos == ["Ilse.Imported@example.com"]
+    assert mail.message["Subject"] == "Set your Commonplace password"
+    body = mail.message.get_content()
+    assert "Your username is ilse." in body
+    match = LINK.search(body)
+    assert match is not None, body
+
+    # The link stores the token in the session and redirects to a URL
+    # without it, where the form is.
+    opened = client.get(match.group(1))
+    assert opened.status_code == 302
+    form_page = client.get(opened["Location"])
+    assert b'name="new_password1"' in form_page.content
+
+    saved = client.post(
+        opened["Location"],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert saved.status_code == 302
+    assert saved["Location"] == "/accounts/password-reset/done/"
+
+    signed_in = Client().post(
+        "/accounts/login/", {"username": "ilse", "password": NEW_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == "/"
+
+
+def test_link_works_only_once(imported_person, mailbox):
+    client = Client()
+    ask_for_link(client, imported_person.email)
+    match = LINK.search(mailbox[0].message.get_content())
+    assert match is not None
+    opened = client.get(match.group(1))
+    client.post(
+        opened["Location"],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    again = Client().get(match.group(1))
+    assert again.status_code == 200
+    assert b"This reset link is invalid" in again.content
+
+
+def test_unknown_address_looks_the_same(sales_rep, mailbox):
+    known = ask_for_link(Client(), sales_rep.email)
+    unknown = ask_for_link(Client(), "nobody@example.com")
+    assert known == unknown
+    assert [mail.rcpt_tos for mail in mailbox] == [[sales_rep.email]]
+
+
+def test_inactive_account_gets_no_mail(imported_person, mailbox):
+    imported_person.is_active = False
+    imported_person.save()
+    location = ask_for_link(Client(), imported_person.email)
+    assert location == "/accounts/password-reset/sent/"
+    assert mailbox == []
+
+
+def test_mismatched_passwords_are_rejected(imported_person, mailbox):
+    client = Client()
+    ask_for_link(client, imported_person.email)
+    match = LINK.search(mailbox[0].message.get_content())
+    assert match is not None
+    opened = client.get(match.group(1))
+    response = client.post(
+        opened["Location"],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD + "x"},
+    )
+    assert response.status_code == 200
+    assert b"The two password fields" in response.content
+    imported_person.refresh_from_db()
+    assert not imported_person.has_usable_password()
