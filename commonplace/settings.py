@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     # Search uses its full-text field and GIN index; inert on SQLite.
     "django.contrib.postgres",
+    # With "ninja" installed, django-ninja (1.7.1, ninja/openapi/docs.py)
+    # renders /api/docs from its own static copy of Swagger UI instead of
+    # loading it from cdn.jsdelivr.net.
+    "ninja",
     "core",
     "accounts",
     "reconciliation",
