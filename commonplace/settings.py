@@ -305,6 +305,9 @@ SOCIAL_MENTION_RATE_LIMIT = env_int("SOCIAL_MENTION_RATE_LIMIT", 50, minimum=1)
 SOCIAL_MENTION_RATE_WINDOW_MINUTES = env_int(
     "SOCIAL_MENTION_RATE_WINDOW_MINUTES", 60, minimum=1
 )
+# Publishing the same post again within this many seconds (a double click or
+# a retried request) returns the earlier post instead of a copy.
+SOCIAL_DUPLICATE_POST_SECONDS = env_int("SOCIAL_DUPLICATE_POST_SECONDS", 30, minimum=0)
 # Comments (replies included) shown per page of a post's thread.
 SOCIAL_COMMENTS_PAGE_SIZE = env_int("SOCIAL_COMMENTS_PAGE_SIZE", 50, minimum=1)
 # Images and files a post may carry, each at most this many bytes.

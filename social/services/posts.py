@@ -2,7 +2,9 @@
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -120,6 +122,49 @@ def _clean_heading(kind: str, title: str, summary: str) -> tuple[str, str]:
     return title, summary
 
 
+def _recent_duplicate(
+    *,
+    author: User,
+    community: Community,
+    kind: str,
+    title: str,
+    summary: str,
+    body: str,
+    attachments: Sequence[CheckedUpload],
+) -> Post | None:
+    """Lock the author's row and return their identical recent post, if any.
+
+    A double click or a retried request sends the same post again. The lock
+    makes a second publish by the same author wait until the first one
+    commits, so it finds the first post instead of racing it. The caller
+    must run this inside its transaction, which holds the lock until commit.
+    """
+    seconds = settings.SOCIAL_DUPLICATE_POST_SECONDS
+    if seconds == 0:
+        return None
+
+    # select_for_update() locks only when the rows are read, hence list().
+    list(User.objects.select_for_update().filter(pk=author.pk).values_list("pk"))
+    window = timedelta(seconds=seconds)
+    candidates = Post.objects.filter(
+        author=author,
+        community=community,
+        kind=kind,
+        title=title,
+        summary=summary,
+        body=body,
+        shared_from__isnull=True,
+        deleted_at__isnull=True,
+        created_at__gte=timezone.now() - window,
+    ).order_by("-created_at", "-id")
+    digests = [item.sha256 for item in attachments]
+    for post in candidates:
+        stored = list(post.attachments.values_list("sha256", flat=True))
+        if stored == digests:
+            return post
+    return None
+
+
 @transaction.atomic
 def publish_post(
     *,
@@ -137,6 +182,10 @@ def publish_post(
     executives and learning facilitators publish announcements.
     ``attachments`` come from ``check_attachments``; their files are removed
     again when the post cannot be written.
+
+    The same post again (same author, community, kind, heading, body and
+    attachment contents) within SOCIAL_DUPLICATE_POST_SECONDS returns the
+    earlier post and writes nothing.
     """
     if not can_post_in(author, community):
         raise PermissionDenied("Join this community before posting in it.")
@@ -149,6 +198,24 @@ def publish_post(
     text, rendered = _render_post_body(body, limit=limit)
     mentioned = resolve_mentions(rendered.mentions)
     check_mention_cap(mentioned, text_kind="post")
+
+    duplicate = _recent_duplicate(
+        author=author,
+        community=community,
+        kind=kind,
+        title=title,
+        summary=summary,
+        body=text,
+        attachments=attachments,
+    )
+    if duplicate is not None:
+        logger.info(
+            "duplicate post not published: post=%s author=%s community=%s",
+            duplicate.pk,
+            author.pk,
+            community.slug,
+        )
+        return duplicate
 
     with stored_or_removed() as stored:
         post = Post.objects.create(

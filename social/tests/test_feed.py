@@ -6,6 +6,7 @@ Named people: ``sales_rep`` (Sally) posts in the open payments community,
 """
 
 import datetime
+import itertools
 
 import pytest
 from django.db import connection
@@ -202,10 +203,17 @@ def test_old_unread_announcement_not_pinned(outsider, facilitator, payments_comm
     assert [post.pk for post in page.posts] == [announcement.pk]
 
 
+# Bodies differ across calls, because publishing the same body again within
+# SOCIAL_DUPLICATE_POST_SECONDS returns the earlier post.
+_post_numbers = itertools.count()
+
+
 def make_posts(author, community, count: int) -> list[Post]:
     return [
-        publish_post(author=author, community=community, body=f"post {number}")
-        for number in range(count)
+        publish_post(
+            author=author, community=community, body=f"post {next(_post_numbers)}"
+        )
+        for _ in range(count)
     ]
 
 
