@@ -10,7 +10,10 @@ import os
 
 from celery import Celery
 
+from commonplace.env import load_settings_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonplace.settings")
+load_settings_or_exit()
 
 app = Celery("commonplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -6,6 +6,7 @@ start-up instead of surfacing later as odd behaviour.
 """
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -46,10 +47,13 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     except ValueError:
         raise ImproperlyConfigured(
             f"{name}={raw!r} is not a whole number: set it to digits only, "
-            "for example 30."
+            f"for example {default} (the default), or unset it."
         ) from None
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name}={value} is below the minimum {minimum}.")
+        raise ImproperlyConfigured(
+            f"{name}={value} is below the minimum {minimum}: set it to {minimum} "
+            f"or more, or unset it to use the default {default}."
+        )
     return value
 
 
@@ -130,3 +134,28 @@ def parse_database_url(name: str, raw: str, *, base_dir: Path) -> DatabaseUrl:
         f"{name}={raw!r} uses an unsupported scheme {scheme!r}: use sqlite:/// "
         "or postgres://."
     )
+
+
+def load_settings() -> None:
+    """Import the Django settings, raising a configuration error without its chain.
+
+    The readers above raise ``ImproperlyConfigured`` while the settings module
+    is imported, so the full traceback runs through Django's importer and
+    names the variable only on its last line. Raised from here, it is a few
+    lines that WSGI and ASGI servers log before they stop.
+    """
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - reading a setting imports the module
+    except ImproperlyConfigured as error:
+        raise ImproperlyConfigured(f"Configuration error: {error}") from None
+
+
+def load_settings_or_exit() -> None:
+    """Import the Django settings, or print the configuration error and exit 1."""
+    try:
+        load_settings()
+    except ImproperlyConfigured as error:
+        sys.stderr.write(f"{error}\n")
+        raise SystemExit(1) from None

@@ -41,15 +41,18 @@ class TestEnvReaders:
         with pytest.raises(ImproperlyConfigured) as error:
             env_int("PANEL", 5)
         assert str(error.value) == (
-            "PANEL='five' is not a whole number: set it to digits only, for example 30."
+            "PANEL='five' is not a whole number: set it to digits only, for example "
+            "5 (the default), or unset it."
         )
 
     def test_int_minimum(self, monkeypatch):
         monkeypatch.setenv("PANEL", "0")
-        with pytest.raises(
-            ImproperlyConfigured, match="PANEL=0 is below the minimum 1"
-        ):
+        with pytest.raises(ImproperlyConfigured) as error:
             env_int("PANEL", 5, minimum=1)
+        assert str(error.value) == (
+            "PANEL=0 is below the minimum 1: set it to 1 or more, or unset it to "
+            "use the default 5."
+        )
 
     def test_list_splits_and_trims(self, monkeypatch):
         monkeypatch.setenv("HOSTS", " a.example , b.example,,")
