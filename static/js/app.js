@@ -17,3 +17,21 @@ document.addEventListener("htmx:afterSettle", (event) => {
     panel.scrollIntoView({ block: "nearest" });
   }
 });
+
+// A click outside the top bar's "More" menu, or Escape, closes it.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.more-menu[open]").forEach((menu) => {
+    if (!menu.contains(event.target)) {
+      menu.open = false;
+    }
+  });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") {
+    return;
+  }
+  document.querySelectorAll("details.more-menu[open]").forEach((menu) => {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+});
