@@ -25,6 +25,12 @@ from social.services.attachments import check_attachments
 WRITER_TIMEOUT = 60
 
 
+@pytest.fixture(autouse=True)
+def duplicate_window(settings):
+    """Turn the check on with the production default, which the test settings turn off."""
+    settings.SOCIAL_DUPLICATE_POST_SECONDS = 30
+
+
 def run_together(count: int, writer) -> list[object]:
     """Run ``writer`` in ``count`` threads at once and return their results."""
     start = threading.Barrier(count)
