@@ -7,6 +7,7 @@ columns (built from ``visible_communities`` and the rules of
 page is computed under it in the same SQL statement as the match.
 """
 
+import dataclasses
 import datetime
 import functools
 from dataclasses import dataclass, field
@@ -181,7 +182,9 @@ def search_where(viewer: Viewer, filters: SearchFilters) -> Where | None:
     if rule is None:
         return None
     visible = _compiled_rule(connection.vendor, rule)
-    if visible is None or filters == SearchFilters():
+    # The kinds are applied by the backend, so a search filtered by kind
+    # alone adds no condition here.
+    if visible is None or dataclasses.replace(filters, kinds=()) == SearchFilters():
         return visible
     narrowed = where_clause(filter_entries(SearchEntry.objects.all(), filters))
     if narrowed is None:

@@ -22,6 +22,7 @@ from search.selectors import (
 
 FILTERS = [
     SearchFilters(),
+    SearchFilters(kinds=("faq", "post")),
     SearchFilters(community_id=-1),
     SearchFilters(context="reconciliation"),
     SearchFilters(since=datetime.date(2020, 1, 1), until=datetime.date(2099, 1, 1)),
