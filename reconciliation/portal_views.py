@@ -115,6 +115,12 @@ def order(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "invoices": list(
                 selectors.customer_invoices(request.user).filter(order=found)
             ),
+            # The same cases as on the portal's home page, for this order:
+            # a proposal the customer did not ask for shows here too.
+            "cases": [
+                (case, CUSTOMER_STATUS.get(case.state, WORKING_STATUS))
+                for case in selectors.customer_cases(request.user).filter(order=found)
+            ],
         },
     )
 

@@ -115,6 +115,18 @@ def test_home_lists_only_the_customers_company_orders(customer, order, foreign_o
     assert foreign_order.number not in page.content.decode()
 
 
+def test_order_page_lists_an_offer_not_reported(
+    customer, other_customer, order, short_payment
+):
+    # The customer reported nothing; the offer came from the sales rep.
+    url = f"/reconciliation/portal/orders/{order.number}/"
+    page = signed_in(customer).get(url)
+
+    assert page.context["cases"] == [(short_payment, "A resolution is proposed to you")]
+    assert f"/reconciliation/portal/cases/{short_payment.pk}/" in page.content.decode()
+    assert signed_in(other_customer).get(url).status_code == 404
+
+
 def test_order_page_shows_tracking_and_posted_documents_only(
     customer, order, short_payment, sales_rep
 ):

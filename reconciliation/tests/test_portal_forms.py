@@ -220,5 +220,5 @@ def test_home_names_its_list_of_cases(customer, order, media_root):
 
     html = client.get("/reconciliation/portal/").content.decode()
 
-    assert "<h2>Problems you reported and our proposals</h2>" in html
+    assert "<h2>Problems and our proposals</h2>" in html
     assert "Your open questions" not in html
