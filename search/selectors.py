@@ -69,7 +69,7 @@ def visibility_rule(viewer: Viewer) -> Q | None:
       everything to employees and ``customer_visible`` rows to customers.
       FAQ entries held for their owners are indexed too, and the ids of
       those the viewer does not own (``held_faq_entries_hidden_from``) are
-      read here and left out, so owners find them and nobody else does.
+      read here and left out, so only their owners find them.
     - person: ``visible_people``; inactive people have no entry, and
       customers see ``customer_visible`` people and themselves.
 

@@ -1,9 +1,10 @@
 """The demo payments that wait for cash application, on fiona's screen.
 
-fiona is the demo's finance clerk. With seed 1996 the loader leaves a part
-payment of INV-11050 (Folk och fä HB), one payment of INV-11022 and
-INV-11052 less a bank charge (Hanari Carnes), and a bank line for INV-11064
-from an account that names no customer (Save-a-lot Markets).
+fiona is the demo's finance clerk. The loader leaves three payments:
+- a part payment of INV-11050 (Folk och fä HB);
+- one payment of INV-11022 and INV-11052 less a bank charge (Hanari Carnes);
+- a bank line for INV-11064 from an account that names no customer
+  (Save-a-lot Markets).
 """
 
 from decimal import Decimal

@@ -42,10 +42,9 @@ class RawHit:
     created_at: datetime
     community_id: int | None
     author_id: int | None
-    # What the hit's address needs besides its own id (``address_columns``):
-    # the question of an answer or a question's comment, the post of a
-    # comment; the slug of a community, the username of a person. None when
-    # the kind needs none, or when the object was deleted after the match.
+    # The parent (question or post) and the slug (community slug or
+    # username) that the hit's address needs (``address_columns``). None
+    # when the kind needs none, or when the object was deleted after the match.
     parent_id: int | None = None
     slug: str | None = None
 

@@ -87,9 +87,9 @@ def test_addresses_of_each_kind(content, member, payments_community):
     )
 
 
-def test_hit_of_object_deleted_since_indexing_is_left_out(content, outsider):
-    # In a test the index is not updated on commit, so the entry outlives
-    # its answer, as it does between a delete and its commit.
+def test_deleted_object_hit_left_out(content, outsider):
+    # In a test the index is not updated on commit, so the search entry
+    # outlives its Answer row, as it does between a delete and its commit.
     Answer.objects.filter(pk=content["open_answer"].pk).delete()
 
     results = search(outsider, "narwhalsplit")

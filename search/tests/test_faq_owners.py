@@ -1,9 +1,9 @@
 """Who finds an FAQ entry held for its owners, with named people.
 
-``petra`` is a super-user of payments and owns its FAQ, ``fran`` is a
-learning facilitator and so owns every FAQ, ``wendy`` is a
-super-user of invoicing only, ``sally`` is another employee, ``otto`` is an
-employee in nothing and ``carla`` is a customer account.
+``petra`` is a super-user of payments and owns its FAQ. ``fran`` is a
+learning facilitator and so owns every FAQ. ``wendy`` is a super-user of
+invoicing only. ``sally`` is another employee, ``otto`` an employee in
+nothing and ``carla`` a customer account.
 """
 
 import importlib
