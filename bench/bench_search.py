@@ -9,7 +9,10 @@ library items whose text mixes common and rare words, then indexed with
 ``reindex_all``.
 
 Each round runs every case once, in turn, with a query taken from a
-rotating mix of rare words, common words, phrases and prefixes:
+rotating mix of rare words, common words, phrases and prefixes. Round N
+starts with case N, so no case is always the first to read a query's
+pages, and the warm-up rounds run every query of the mix through every
+case before the timed rounds start:
 
 - the search API (``GET /api/search``) through Django's full middleware
   stack in this process (``django.test.Client``), so network time is left out;
@@ -409,7 +412,9 @@ def search_candidate_limit() -> int:
     return int(getattr(settings, "SEARCH_CANDIDATE_LIMIT", DEFAULT_CANDIDATE_LIMIT))
 
 
-def report(cases: list[Case], *, size: str, requests: int, queries: int) -> str:
+def report(
+    cases: list[Case], *, size: str, requests: int, queries: int, warm_up: int
+) -> str:
     from django.db import connection
 
     from search.models import SearchEntry
@@ -428,8 +433,9 @@ def report(cases: list[Case], *, size: str, requests: int, queries: int) -> str:
     load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     lines = [
         f"Size {size}: {SearchEntry.objects.count():,} index entries. "
-        f"{requests} timed runs per case after {WARM_UP} warm-up rounds, cases "
-        f"interleaved, {queries} queries in rotation. "
+        f"{requests} timed runs per case after {warm_up} warm-up rounds, cases "
+        f"interleaved with the first case rotating each round, {queries} "
+        "queries in rotation. "
         f"{machine_description(engine)}. Load average at the end (1, 5, 15 "
         f"minutes): {load}.",
         "",
@@ -503,9 +509,16 @@ def main() -> None:
     # The same queries whether the data was generated now or reused.
     queries = query_mix(random.Random(SEED + 1))
     cases = build_cases(queries, with_unbounded=options.unbounded)
-    measure_interleaved(cases, rounds=options.requests, warm_up=WARM_UP)
+    warm_up = max(WARM_UP, len(queries))
+    measure_interleaved(
+        cases, rounds=options.requests, warm_up=warm_up, rotate_order=True
+    )
     text = report(
-        cases, size=options.size, requests=options.requests, queries=len(queries)
+        cases,
+        size=options.size,
+        requests=options.requests,
+        queries=len(queries),
+        warm_up=warm_up,
     )
     print(text)
     if options.write:

@@ -103,7 +103,12 @@ class Case:
 
 
 def measure_interleaved(
-    cases: list[Case], *, rounds: int, warm_up: int, progress: bool = False
+    cases: list[Case],
+    *,
+    rounds: int,
+    warm_up: int,
+    progress: bool = False,
+    rotate_order: bool = False,
 ) -> None:
     """Run every case once per round, in turn, and keep the timed rounds' samples.
 
@@ -114,9 +119,15 @@ def measure_interleaved(
     leaves out time spent waiting for the PostgreSQL server or for other
     programs. The first ``warm_up`` rounds are not kept. ``progress`` prints
     a line to standard error every 50 rounds.
+
+    With ``rotate_order``, round N starts with case N (modulo the number of
+    cases). Cases that take turns on the same input do not cost the same:
+    the first reads the input's pages into the caches, and the next ones
+    find them there. Rotating gives each case the first turn equally often.
     """
     for round_number in range(rounds + warm_up):
-        for case in cases:
+        shift = round_number % len(cases) if rotate_order else 0
+        for case in cases[shift:] + cases[:shift]:
             gc.collect()
             cpu_start = time.thread_time()
             start = time.perf_counter()
