@@ -9,7 +9,7 @@ operator can come from the request.
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection, transaction
+from django.db import connection
 
 from search.backends.base import (
     PERSON_PROFILE_WEIGHT,
@@ -85,31 +85,28 @@ def tsquery_sql(query: ParsedQuery) -> tuple[str, tuple[str, ...]]:
     return "(" + " && ".join(parts) + ")", tuple(params)
 
 
-def _fetch_without_parallel_workers(
-    sql: str, params: tuple[Any, ...]
-) -> list[tuple[Any, ...]]:
-    """Run ``sql`` with parallel workers off and a plan made for its values.
-
-    The window reads about a thousand rows, and the planner picks parallel
-    workers for a common word's backward primary-key scan; starting them
-    cost about 10 ms on the medium benchmark set, more than they save.
+def _fetch_unprepared(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` unprepared, so PostgreSQL plans it for its own values.
 
     psycopg prepares a statement after five runs, and PostgreSQL may then
     reuse one generic plan for every word. A rare word wants the GIN index
     and a common one the backward scan, and on the medium set the generic
-    plan took the search's p95 from 17 ms to 610 ms. So each run is planned
-    for its own values (``plan_cache_mode``).
+    plan took the search's p95 from 17 ms to 610 ms. An unprepared statement
+    is planned with its parameters each time. The connection's threshold is
+    put back at once, so other statements are still prepared.
 
-    Parameters are bound on the server, where a statement contains one
-    command. So the settings are made first, in a transaction of their own
-    (or a savepoint of the caller's), and end with it.
+    Parallel workers are off for ``search_entry`` itself (migration 0007):
+    the window reads about a thousand rows, and starting workers for a
+    common word's backward scan cost about 10 ms on the medium set.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('max_parallel_workers_per_gather', '0', true), "
-            "set_config('plan_cache_mode', 'force_custom_plan', true)"
-        )
-        cursor.execute(sql, params)
+    with connection.cursor() as cursor:
+        driver = connection.connection
+        threshold = driver.prepare_threshold
+        driver.prepare_threshold = None
+        try:
+            cursor.execute(sql, params)
+        finally:
+            driver.prepare_threshold = threshold
         return list(cursor.fetchall())
 
 
@@ -195,7 +192,7 @@ class PostgresBackend:
             offset,
             limit,
         )
-        rows = _fetch_without_parallel_workers(sql, params)
+        rows = _fetch_unprepared(sql, params)
         sizes = {row[0]: row[2] for row in rows if row[0] in ("all", "selected")}
         page_rows = sorted(
             (row for row in rows if row[0] == "page"), key=lambda row: row[3]
