@@ -18,6 +18,7 @@ from answers.models import FaqEntry
 from answers.selectors import (
     held_faq_entries_hidden_from,
     held_faq_ids_hidden_from,
+    published_faq_entries,
     visible_faq_entries,
 )
 from conftest import make_person
@@ -103,6 +104,26 @@ def test_faq_search_follows_faq_pages(request, entries, person_name):
     )
     by_pages = set(visible_faq_entries(person).values_list("pk", flat=True))
     assert by_search == by_pages
+
+
+@pytest.mark.parametrize("person_name", [*sorted(FINDS), "signed_out"])
+def test_published_entries_are_visible_unheld(request, entries, person_name):
+    # The help panel's rule, written on its own, is the FAQ pages' rule
+    # without held entries, for customers too.
+    for name in ("held", "open"):
+        entries[name].customer_visible = True
+        entries[name].save()
+    person = (
+        AnonymousUser()
+        if person_name == "signed_out"
+        else request.getfixturevalue(person_name)
+    )
+    visible = set(visible_faq_entries(person).values_list("pk", flat=True))
+    held = set(FaqEntry.objects.filter(owners_only=True).values_list("pk", flat=True))
+
+    published = set(published_faq_entries(person).values_list("pk", flat=True))
+
+    assert published == visible - held
 
 
 def test_signed_out_finds_no_held_entry(entries):
