@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,6 +26,8 @@ from reconciliation.models import (
 )
 from reconciliation.selectors import visible_cases, visible_orders
 from reconciliation.services import RECEIVABLE_KINDS
+
+ZERO = Decimal(0)
 
 # Proposals a customer sees: offered to them, or already decided by them.
 CUSTOMER_PROPOSAL_STATES = (
@@ -221,36 +223,33 @@ def statement_of_account(viewer: Viewer) -> list[Statement]:
 
 
 def _write_off_entries(viewer: Viewer) -> list[tuple[str, Entry]]:
-    """Return an entry for each invoice with money written off, by currency.
+    """Return the entries of money forgiven and overpayments kept, by currency.
 
-    An invoice's write-offs are stored on its allocations, net of
-    reversals, and the entry is dated on its latest allocation, where a
-    write-off is booked.
+    Each invoice gets one entry for what was forgiven on it and one for what
+    was kept, each net of reversals, so both show even when they are the
+    same size. The entries are dated on the invoice's latest allocation,
+    where a write-off is booked.
     """
     invoices = (
         customer_invoices(viewer)
         .filter(kind__in=RECEIVABLE_KINDS)
-        .exclude(amount_written_off=0)
-        .annotate(last_allocated=Max("allocations__created_at"))
+        .annotate(
+            forgiven=Sum("allocations__writeoff_forgiven"),
+            kept=Sum("allocations__writeoff_kept"),
+            last_allocated=Max("allocations__created_at"),
+        )
+        .exclude(Q(forgiven__isnull=True) | Q(forgiven=0, kept=0))
         .prefetch_related(None)
     )
     entries: list[tuple[str, Entry]] = []
     for invoice in invoices:
-        amount = invoice.amount_written_off
         day = timezone.localdate(invoice.last_allocated)
-        if amount > 0:
-            entry = (day, 2, invoice.number, "Written off", Decimal(0), amount, ())
-        else:
-            entry = (
-                day,
-                2,
-                invoice.number,
-                "Overpayment kept",
-                -amount,
-                Decimal(0),
-                (),
-            )
-        entries.append((invoice.currency_id, entry))
+        if invoice.forgiven:
+            entry = (day, 2, invoice.number, "Written off", ZERO, invoice.forgiven, ())
+            entries.append((invoice.currency_id, entry))
+        if invoice.kept:
+            entry = (day, 2, invoice.number, "Overpayment kept", invoice.kept, ZERO, ())
+            entries.append((invoice.currency_id, entry))
     return entries
 
 

@@ -425,17 +425,19 @@ def _book_write_off(case: Discrepancy, *, actor: User, note: str) -> bool:
         amount = -amount
     else:
         check_write_off_room(invoice, amount)
-    before = {"writeoff_amount": str(allocation.writeoff_amount)}
-    allocation.writeoff_amount += amount
+    before = allocation.writeoff_state()
+    allocation.book_write_off(amount)
     allocation.writeoff_reason = f"Written off on case {case.pk}: {note}"[:120]
-    allocation.save(update_fields=["writeoff_amount", "writeoff_reason"])
+    allocation.save(
+        update_fields=["writeoff_forgiven", "writeoff_kept", "writeoff_reason"]
+    )
     record_event(
         actor=actor,
         action="allocation.written_off",
         target=allocation,
         source=AuditEvent.Source.SCREEN,
         before=before,
-        after={"writeoff_amount": str(allocation.writeoff_amount), "case": case.pk},
+        after={**allocation.writeoff_state(), "case": case.pk},
         reason=note,
     )
     return True

@@ -75,9 +75,7 @@ def invoice_amounts(invoice: Invoice, documents: OrderDocuments) -> InvoiceAmoun
     return derive_invoice_amounts(
         total=invoice.amount_total,
         paid=sum((allocation.amount for allocation in allocations), ZERO),
-        written_off=sum(
-            (allocation.writeoff_amount for allocation in allocations), ZERO
-        ),
+        written_off=sum((allocation.writeoff_net for allocation in allocations), ZERO),
         # Credit notes applied to the invoice, as the last refresh stored them.
         credited=invoice.amount_credited,
         minor_units=invoice.currency.minor_units,
@@ -143,9 +141,9 @@ def settle_within_tolerance(
 
         allocation = live[-1]
         minor_units = invoice.currency.minor_units
-        before = {"writeoff_amount": str(allocation.writeoff_amount)}
+        before = allocation.writeoff_state()
         kind = "rounding allowance" if code else "payment tolerance"
-        allocation.writeoff_amount += residual
+        allocation.book_write_off(residual)
         allocation.writeoff_reason = (
             f"Residual of {format_money(residual, minor_units=minor_units)} "
             f"{invoice.currency_id} is within the {kind} of "
@@ -158,7 +156,7 @@ def settle_within_tolerance(
                 allocation,
                 invoice,
                 before,
-                {"writeoff_amount": str(allocation.writeoff_amount)},
+                allocation.writeoff_state(),
                 allocation.writeoff_reason,
             )
         )
@@ -384,9 +382,19 @@ def _cash_match(
     tolerance: Tolerance,
 ) -> MatchRecord:
     written_off = amounts.amount_written_off
+    # A forgiven amount and a kept overpayment of the same size net to 0, so
+    # the outcome checks whether any live allocation booked either.
+    live = _live_allocations(allocations)
+    minor_units = invoice.currency.minor_units
+    forgiven = quantize_money(
+        sum((a.writeoff_forgiven for a in live), ZERO), minor_units=minor_units
+    )
+    kept = quantize_money(
+        sum((a.writeoff_kept for a in live), ZERO), minor_units=minor_units
+    )
     if finding is not None:
         outcome = Outcome.EXCEPTION
-    elif written_off != 0 or amounts.amount_residual != 0:
+    elif forgiven != 0 or kept != 0 or amounts.amount_residual != 0:
         outcome = Outcome.IN_TOLERANCE
     else:
         outcome = Outcome.CLEAN
@@ -401,13 +409,16 @@ def _cash_match(
             "invoice_total": str(invoice.amount_total),
             "paid": str(amounts.amount_paid),
             "written_off": str(written_off),
+            "forgiven": str(forgiven),
+            "kept": str(kept),
             "fx_difference": str(sum((a.fx_difference for a in allocations), ZERO)),
             "allocations": [
                 {
                     "id": a.id,
                     "payment": a.payment.number,
                     "amount": str(a.amount),
-                    "writeoff": str(a.writeoff_amount),
+                    "forgiven": str(a.writeoff_forgiven),
+                    "kept": str(a.writeoff_kept),
                     "reverses": a.reverses_id,
                 }
                 for a in allocations

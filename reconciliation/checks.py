@@ -141,7 +141,11 @@ class OrderDocuments:
     def has_writeoff(self) -> bool:
         posted = {i.id for i in self.invoices if i.state == Invoice.State.POSTED}
         return any(
-            (allocation.writeoff_amount != 0 or allocation.fx_difference != 0)
+            (
+                allocation.writeoff_forgiven != 0
+                or allocation.writeoff_kept != 0
+                or allocation.fx_difference != 0
+            )
             and allocation.invoice_id in posted
             for allocation in self.allocations
         )

@@ -103,37 +103,17 @@ def credit_on_invoice(invoice: Invoice) -> InvoiceCredit:
 
 
 def forgiven_on_invoice(invoice: Invoice) -> Decimal:
-    """Add up the write-offs that reduced what the customer owes on ``invoice``.
+    """Add up the money forgiven on ``invoice`` by write-offs.
 
-    Only a positive write-off forgives money. A negative one is an
-    overpayment the company kept: the customer paid more, and the invoice
-    total has no more room for credit because of it. So each live
-    allocation counts its positive write-off, and a kept overpayment on one
-    allocation never offsets money forgiven on another. A reversed
-    allocation and its reversal row count for nothing.
-
-    NOTE: an allocation stores one write-off amount. Had a forgiven amount
-    and a kept overpayment both been booked on the same allocation, only
-    their net would count.
+    Kept overpayments are stored apart (``Allocation.writeoff_kept``): the
+    customer paid that money, so it makes no room for credit and never
+    offsets money forgiven on the same or another allocation. A reversal
+    row negates its original's forgiven amount, so the pair adds up to 0.
     """
-    rows = Allocation.objects.filter(invoice=invoice).order_by()
-    reversed_ids: set[int] = set()
-    originals: list[tuple[int, Decimal]] = []
-    for pk, reverses_id, writeoff in rows.values_list(
-        "pk", "reverses_id", "writeoff_amount"
-    ):
-        if reverses_id:
-            reversed_ids.add(reverses_id)
-        else:
-            originals.append((pk, writeoff))
-    return sum(
-        (
-            writeoff
-            for pk, writeoff in originals
-            if pk not in reversed_ids and writeoff > 0
-        ),
-        ZERO,
-    )
+    forgiven = Allocation.objects.filter(invoice=invoice).aggregate(
+        total=Sum("writeoff_forgiven")
+    )["total"]
+    return forgiven or ZERO
 
 
 def over_invoice_total(

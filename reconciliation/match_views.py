@@ -8,7 +8,6 @@ cannot see is 404, and one they may see but not unreconcile is 403.
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -88,6 +87,19 @@ def _back_url(group: MatchGroup) -> str:
     return reverse("reconciliation:work_cash")
 
 
+def _write_off_text(allocation: Allocation, minor_units: int) -> str:
+    """Return the allocation's forgiven and kept money as words, or ''."""
+    currency = allocation.payment.currency_id
+    parts = []
+    if allocation.writeoff_forgiven:
+        forgiven = format_money(allocation.writeoff_forgiven, minor_units=minor_units)
+        parts.append(f"{forgiven} {currency} forgiven")
+    if allocation.writeoff_kept:
+        kept = format_money(allocation.writeoff_kept, minor_units=minor_units)
+        parts.append(f"{kept} {currency} overpayment kept")
+    return ", ".join(parts)
+
+
 def _reversal_rows(group: MatchGroup) -> list[ReversalRow]:
     rows = []
     for allocation in live_allocations(group):
@@ -96,11 +108,7 @@ def _reversal_rows(group: MatchGroup) -> list[ReversalRow]:
             ReversalRow(
                 allocation=allocation,
                 amount=format_money(allocation.amount, minor_units=minor_units),
-                writeoff=format_money(
-                    allocation.writeoff_amount, minor_units=minor_units
-                )
-                if allocation.writeoff_amount != Decimal(0)
-                else "",
+                writeoff=_write_off_text(allocation, minor_units),
                 currency=allocation.payment.currency_id,
             )
         )

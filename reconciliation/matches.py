@@ -659,7 +659,8 @@ def _reverse_allocations(
             payment=allocation.payment,
             invoice=allocation.invoice,
             amount=-allocation.amount,
-            writeoff_amount=-allocation.writeoff_amount,
+            writeoff_forgiven=-allocation.writeoff_forgiven,
+            writeoff_kept=-allocation.writeoff_kept,
             writeoff_reason=allocation.writeoff_reason,
             fx_difference=-allocation.fx_difference,
             match_group=group,
@@ -672,7 +673,7 @@ def _reverse_allocations(
             source=AuditEvent.Source.SCREEN,
             before={
                 "amount": str(allocation.amount),
-                "writeoff_amount": str(allocation.writeoff_amount),
+                **allocation.writeoff_state(),
                 "fx_difference": str(allocation.fx_difference),
             },
             after={"reversal_id": reversal.pk, "net_amount": "0"},

@@ -698,7 +698,7 @@ def _match_chunk(
     insert_values(
         AuditEvent, [*audit_event_rows(events), *match_events], returning=False
     )
-    tally.written_off += sum(1 for s in settlements if "writeoff_amount" in s.after)
+    tally.written_off += sum(1 for s in settlements if "writeoff_kept" in s.after)
 
 
 def _pk(row: Discrepancy) -> int:
@@ -1019,7 +1019,7 @@ def _save_settlements(
     events = []
     for settlement in settlements:
         settlement.invoice.updated_at = now
-        written_off = "writeoff_amount" in settlement.after
+        written_off = "writeoff_kept" in settlement.after
         events.append(
             unsaved_audit_event(
                 action="allocation.written_off"
@@ -1034,7 +1034,7 @@ def _save_settlements(
         )
     save_fields(
         list({s.allocation.pk: s.allocation for s in settlements}.values()),
-        ["writeoff_amount", "writeoff_reason", "fx_difference"],
+        ["writeoff_forgiven", "writeoff_kept", "writeoff_reason", "fx_difference"],
     )
     invoice_fields = [
         "amount_paid",

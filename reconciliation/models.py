@@ -493,9 +493,12 @@ class Allocation(models.Model):
         Invoice, on_delete=models.PROTECT, related_name="allocations"
     )
     amount = money_field()
-    # Positive when the company forgave part of the invoice, negative when it
-    # kept a small overpayment; the invoice residual counts it either way.
-    writeoff_amount = money_field(default=Decimal(0))
+    # Write-offs in the invoice's currency, kept apart because only forgiven
+    # money takes room from the invoice total that credit notes share.
+    # Forgiven: part of the invoice the company forgave. Kept: an overpayment
+    # the company kept. Both are 0 or more, and 0 or less on a reversal row.
+    writeoff_forgiven = money_field(default=Decimal(0))
+    writeoff_kept = money_field(default=Decimal(0))
     writeoff_reason = models.CharField(max_length=120, blank=True)
     # The exchange gain (positive) or loss in company currency that this
     # allocation books, from the invoice rate to the payment rate.
@@ -525,11 +528,49 @@ class Allocation(models.Model):
                     | models.Q(reverses__isnull=False, amount__lte=0)
                 ),
                 name="allocation_amount_sign",
-            )
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        reverses__isnull=True,
+                        writeoff_forgiven__gte=0,
+                        writeoff_kept__gte=0,
+                    )
+                    | models.Q(
+                        reverses__isnull=False,
+                        writeoff_forgiven__lte=0,
+                        writeoff_kept__lte=0,
+                    )
+                ),
+                name="allocation_writeoff_sign",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.payment.number} -> {self.invoice.number}: {self.amount}"
+
+    @property
+    def writeoff_net(self) -> Decimal:
+        """Forgiven less kept: what the write-offs settle of the invoice residual."""
+        return self.writeoff_forgiven - self.writeoff_kept
+
+    def book_write_off(self, amount: Decimal) -> None:
+        """Book a signed write-off: forgiven when positive, kept when negative.
+
+        A negative ``amount`` adds its size to the kept column. The caller
+        saves both write-off columns.
+        """
+        if amount > 0:
+            self.writeoff_forgiven += amount
+        else:
+            self.writeoff_kept -= amount
+
+    def writeoff_state(self) -> dict[str, str]:
+        """Return the write-off columns as an audit event's before or after."""
+        return {
+            "writeoff_forgiven": str(self.writeoff_forgiven),
+            "writeoff_kept": str(self.writeoff_kept),
+        }
 
 
 class ReturnAuthorization(TimeStampedModel):

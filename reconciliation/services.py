@@ -464,14 +464,15 @@ def allocate_locked(
             f"{available} left on payment {payment.number}: allocate "
             f"{available} or less."
         )
-    allocation = Allocation.objects.create(
+    allocation = Allocation(
         payment=payment,
         invoice=invoice,
         amount=amount,
-        writeoff_amount=writeoff,
         writeoff_reason=writeoff_reason,
         match_group_id=group.pk if group is not None else None,
     )
+    allocation.book_write_off(writeoff)
+    allocation.save(force_insert=True)
     event = person_audit_event(
         actor=actor,
         action="allocation.created",
@@ -481,7 +482,7 @@ def allocate_locked(
             "payment": payment.number,
             "invoice": invoice.number,
             "amount": str(amount),
-            "writeoff_amount": str(writeoff),
+            **allocation.writeoff_state(),
         },
     )
     if invoice.order_id is None:
@@ -614,7 +615,8 @@ def _invoices_with_allocations(
             *invoice_names,
             *(f"currency__{name}" for name in currency_names),
             "allocations__amount",
-            "allocations__writeoff_amount",
+            "allocations__writeoff_forgiven",
+            "allocations__writeoff_kept",
         )
     )
     invoices: dict[int, Invoice] = {}
@@ -630,10 +632,10 @@ def _invoices_with_allocations(
                 Currency.objects.db, currency_names, currency_row
             )
             invoices[invoice.pk] = invoice
-        amount, writeoff = row[-2:]
+        amount, forgiven, kept = row[-3:]
         if amount is not None:
             paid[invoice.pk] += amount
-            written_off[invoice.pk] += writeoff
+            written_off[invoice.pk] += forgiven - kept
     return invoices, paid, written_off
 
 
@@ -836,11 +838,11 @@ def _refresh_invoices(
     written_off: dict[int, Decimal] = defaultdict(Decimal)
     payment_ids: set[int] = set()
     allocations = Allocation.objects.filter(invoice__in=scope).order_by()
-    for invoice_id, payment_id, amount, writeoff in allocations.values_list(
-        "invoice_id", "payment_id", "amount", "writeoff_amount"
+    for invoice_id, payment_id, amount, forgiven, kept in allocations.values_list(
+        "invoice_id", "payment_id", "amount", "writeoff_forgiven", "writeoff_kept"
     ):
         paid[invoice_id] += amount
-        written_off[invoice_id] += writeoff
+        written_off[invoice_id] += forgiven - kept
         payment_ids.add(payment_id)
 
     events = _apply_invoice_refresh(invoices, totals, paid, written_off, source=source)

@@ -149,11 +149,11 @@ def test_load_injects_documented_mix():
     assert counts["LATE_SHIP"] == len(late)
 
     writeoffs = Allocation.objects.filter(invoice__company=company).exclude(
-        writeoff_amount=0
+        writeoff_forgiven=0, writeoff_kept=0
     )
-    assert sorted(writeoffs.values_list("writeoff_amount", flat=True)) == [
-        Decimal("-0.01"),
-        Decimal("0.01"),
+    assert sorted(writeoffs.values_list("writeoff_forgiven", "writeoff_kept")) == [
+        (Decimal("0.00"), Decimal("0.01")),
+        (Decimal("0.01"), Decimal("0.00")),
     ]
     assert not Invoice.objects.filter(pk__in=writeoffs.values("invoice_id")).exclude(
         payment_state="paid"
@@ -252,7 +252,11 @@ def digest(company):
             "shipment__number", "order_line__line_no", "qty_shipped"
         ),
         *Allocation.objects.filter(invoice__company=company).values_list(
-            "payment__number", "invoice__number", "amount", "writeoff_amount"
+            "payment__number",
+            "invoice__number",
+            "amount",
+            "writeoff_forgiven",
+            "writeoff_kept",
         ),
         *Payment.objects.filter(company=company).values_list(
             "number", "amount", "amount_unallocated"

@@ -166,7 +166,7 @@ def test_pass_leaves_offered_credit_open(order, invoice, sales_rep, customer, se
     run_matching(company=order.company, as_of=timezone.localdate())
 
     allocation = Allocation.objects.get(invoice=invoice)
-    assert allocation.writeoff_amount == Decimal("0.00")
+    assert allocation.writeoff_net == Decimal("0.00")
     invoice.refresh_from_db()
     assert invoice.amount_residual == Decimal("83.63")
 
@@ -188,7 +188,7 @@ def test_pass_writes_off_rest_of_offer(order, invoice, sales_rep, settings):
     run_matching(company=order.company, as_of=timezone.localdate())
 
     allocation = Allocation.objects.get(invoice=invoice)
-    assert allocation.writeoff_amount == Decimal("33.63")
+    assert allocation.writeoff_net == Decimal("33.63")
     invoice.refresh_from_db()
     assert invoice.amount_residual == Decimal("50.00")
 
@@ -204,6 +204,6 @@ def test_pass_writes_off_after_rejection(order, invoice, sales_rep, customer, se
     run_matching(company=order.company, as_of=timezone.localdate())
 
     allocation = Allocation.objects.get(invoice=invoice)
-    assert allocation.writeoff_amount == Decimal("83.63")
+    assert allocation.writeoff_net == Decimal("83.63")
     invoice.refresh_from_db()
     assert invoice.amount_residual == Decimal("0.00")

@@ -160,7 +160,7 @@ def test_percent_payment_tolerance_writes_off():
     order.refresh_from_db()
     allocation = Allocation.objects.get(invoice=invoice)
     assert open_codes(company) == []
-    assert allocation.writeoff_amount == Decimal("0.90")
+    assert allocation.writeoff_net == Decimal("0.90")
     assert allocation.writeoff_reason == (
         "Residual of 0.90 USD is within the payment tolerance of 1.00 USD "
         "(payment.writeoff@1)."
@@ -585,7 +585,7 @@ def test_unreconcile_reverses_and_keeps_rows(clerk):
     assert cash.reversal_reason == "Paid by the wrong customer"
     assert reversal.reverses == original
     assert reversal.amount == Decimal("-42.41")
-    assert reversal.writeoff_amount == Decimal("-0.01")
+    assert reversal.writeoff_net == Decimal("-0.01")
     assert invoice.amount_residual == Decimal("42.42")
     assert invoice.payment_state == Invoice.PaymentState.NOT_PAID
     assert payment.amount_unallocated == Decimal("42.41")

@@ -398,7 +398,7 @@ def test_cent_residue_closes_with_writeoff(total, paid, written_off):
     invoice.refresh_from_db()
     order.refresh_from_db()
     assert summary.written_off == 1
-    assert allocation.writeoff_amount == Decimal(written_off)
+    assert allocation.writeoff_net == Decimal(written_off)
     assert allocation.writeoff_reason == (
         f"Residual of {written_off} USD is within the rounding allowance of "
         "0.01 USD (payment.rounding@1)."
@@ -430,7 +430,7 @@ def test_cent_residue_stays_paid_on_later_runs():
     invoice.refresh_from_db()
     allocation = Allocation.objects.get(invoice=invoice)
     assert summary.written_off == 0
-    assert allocation.writeoff_amount == Decimal("0.01")
+    assert allocation.writeoff_net == Decimal("0.01")
     assert invoice.amount_residual == Decimal(0)
     assert invoice.payment_state == Invoice.PaymentState.PAID
     assert open_rows(order) == []
@@ -800,7 +800,7 @@ class AllocationInvariantTests(TestCase):
         invoice.refresh_from_db()
         allocations = list(Allocation.objects.filter(invoice=invoice))
         paid = sum((a.amount for a in allocations), Decimal(0))
-        written_off = sum((a.writeoff_amount for a in allocations), Decimal(0))
+        written_off = sum((a.writeoff_net for a in allocations), Decimal(0))
         for payment in order.company.payment_set.all():
             allocated = sum((a.amount for a in payment.allocations.all()), Decimal(0))
             assert allocated <= payment.amount

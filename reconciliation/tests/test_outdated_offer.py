@@ -56,8 +56,8 @@ def written_off_by_pass(proposal, short_payment_case) -> Invoice:
     """
     invoice: Invoice = short_payment_case.invoice
     allocation = Allocation.objects.get(invoice=invoice)
-    allocation.writeoff_amount = Decimal("83.63")
-    allocation.save(update_fields=["writeoff_amount"])
+    allocation.writeoff_forgiven = Decimal("83.63")
+    allocation.save(update_fields=["writeoff_forgiven"])
     refresh_order(order=short_payment_case.order)
     invoice.refresh_from_db()
     assert invoice.amount_residual == Decimal("0.00")

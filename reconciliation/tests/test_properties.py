@@ -5,6 +5,9 @@
   unallocated amount exactly, in Decimal.
 - After an allocation, the order's full refresh finds nothing to change:
   the narrower refresh an allocation runs leaves the same figures.
+- Write-offs keep money forgiven and overpayments kept apart: only the
+  forgiven money counts against the invoice total, their net settles the
+  residual, and a reversal cancels both.
 """
 
 from datetime import date
@@ -22,6 +25,7 @@ from hypothesis.extra.django import TestCase
 from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
+from reconciliation.credit_notes import forgiven_on_invoice
 from reconciliation.matches import unreconcile
 from reconciliation.matching import run_matching
 from reconciliation.models import (
@@ -102,11 +106,17 @@ class CashRulePropertyTests(TestCase):
         for invoice in Invoice.objects.filter(company=company):
             rows = list(Allocation.objects.filter(invoice=invoice))
             paid = sum((a.amount for a in rows), Decimal(0))
-            settled = paid + sum((a.writeoff_amount for a in rows), Decimal(0))
+            settled = paid + sum((a.writeoff_net for a in rows), Decimal(0))
             assert paid <= invoice.amount_total
             assert settled <= invoice.amount_total
             assert invoice.amount_residual == invoice.amount_total - settled
             assert invoice.amount_residual >= 0
+            for row in rows:
+                assert row.writeoff_forgiven >= 0
+                assert row.writeoff_kept >= 0
+            forgiven = sum((a.writeoff_forgiven for a in rows), Decimal(0))
+            assert forgiven_on_invoice(invoice) == forgiven
+            assert forgiven <= invoice.amount_total
 
 
 @override_settings(RECONCILIATION_PAYMENT_TOLERANCE="0.01", RECONCILIATION_LATE_DAYS=0)
@@ -154,12 +164,66 @@ class UnreconcilePropertyTests(TestCase):
             assert invoice.payment_state == state
             assert invoice.amount_paid == Decimal(0)
             assert invoice.amount_written_off == Decimal(0)
+            assert forgiven_on_invoice(invoice) == Decimal(0)
         for payment in Payment.objects.filter(company=company):
             assert payment.amount_unallocated == payment.amount
         live = Allocation.objects.filter(
             payment__company=company, reverses__isnull=True, reversal__isnull=True
         )
         assert not live.exists()
+
+
+@override_settings(RECONCILIATION_PAYMENT_TOLERANCE="0.01", RECONCILIATION_LATE_DAYS=0)
+class WriteOffPartsPropertyTests(TestCase):
+    """Signed write-offs booked on one allocation, then unreconciled."""
+
+    @PROPERTY_SETTINGS
+    @given(
+        total=cents,
+        paid=cents,
+        bookings=st.lists(st.tuples(cents, st.booleans()), min_size=1, max_size=5),
+    )
+    def test_parts_add_up_and_reverse(self, total, paid, bookings):
+        (invoice,), customer = build_invoices([total])
+        company = customer.company
+        clerk = make_person(f"clerk{company.pk}", Role.FINANCE_CLERK)
+        payment = PaymentFactory.create(company=company, party=customer, amount=paid)
+        allocate_payment(payment=payment, invoice=invoice, amount=min(paid, total))
+        allocation = Allocation.objects.get(invoice=invoice)
+        signed = [amount if forgive else -amount for amount, forgive in bookings]
+        for amount in signed:
+            allocation.book_write_off(amount)
+            allocation.save(update_fields=["writeoff_forgiven", "writeoff_kept"])
+        assert invoice.order is not None
+        refresh_order(order=invoice.order)
+        invoice.refresh_from_db()
+
+        forgiven = sum((amount for amount in signed if amount > 0), Decimal(0))
+        kept = sum((-amount for amount in signed if amount < 0), Decimal(0))
+        assert allocation.writeoff_forgiven == forgiven
+        assert allocation.writeoff_kept == kept
+        assert forgiven_on_invoice(invoice) == forgiven
+        assert invoice.amount_written_off == forgiven - kept
+        assert invoice.amount_residual == total - min(paid, total) - forgiven + kept
+
+        group = MatchGroup.objects.create(
+            company=company,
+            kind=MatchGroup.Kind.CASH,
+            key=f"D:invoice:{invoice.pk}",
+            rule="payment.allocation@1",
+            rule_version="1",
+            invoice=invoice,
+            state=MatchGroup.State.CONFIRMED,
+            outcome=MatchGroup.Outcome.IN_TOLERANCE,
+        )
+        unreconcile(group_id=group.pk, actor=clerk, reason="Property check")
+
+        invoice.refresh_from_db()
+        reversal = Allocation.objects.get(reverses=allocation)
+        assert reversal.writeoff_forgiven == -forgiven
+        assert reversal.writeoff_kept == -kept
+        assert forgiven_on_invoice(invoice) == Decimal(0)
+        assert invoice.amount_residual == total
 
 
 @override_settings(RECONCILIATION_PAYMENT_TOLERANCE="0.01", RECONCILIATION_LATE_DAYS=0)

@@ -302,14 +302,14 @@ def test_residuals_restored_exactly(clerk):
     assert other_invoice.amount_residual == Decimal("0.00")
     amounts = sorted(
         Allocation.objects.filter(invoice=invoice).values_list(
-            "amount", "writeoff_amount"
+            "amount", "writeoff_forgiven", "writeoff_kept"
         )
     )
     assert amounts == [
-        (Decimal("-100.00"), Decimal("0.00")),
-        (Decimal("-79.99"), Decimal("-0.01")),
-        (Decimal("79.99"), Decimal("0.01")),
-        (Decimal("100.00"), Decimal("0.00")),
+        (Decimal("-100.00"), Decimal("0.00"), Decimal("0.00")),
+        (Decimal("-79.99"), Decimal("-0.01"), Decimal("0.00")),
+        (Decimal("79.99"), Decimal("0.01"), Decimal("0.00")),
+        (Decimal("100.00"), Decimal("0.00"), Decimal("0.00")),
     ]
     assert [str(item) for item in restored_balances(group)] == [
         f"invoice {invoice.number} is open 180.00 USD",
@@ -332,7 +332,8 @@ def test_audit_events_written(clerk):
     assert allocation_event.source == AuditEvent.Source.SCREEN
     assert allocation_event.before == {
         "amount": "42.4100",
-        "writeoff_amount": "0.0100",
+        "writeoff_forgiven": "0.0100",
+        "writeoff_kept": "0.0000",
         "fx_difference": "0.0000",
     }
     assert allocation_event.after == {"reversal_id": reversal.pk, "net_amount": "0"}

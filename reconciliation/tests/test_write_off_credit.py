@@ -84,7 +84,7 @@ def propose(rep, case, amount: str) -> ResolutionProposal:
 
 def written_off(invoice) -> Decimal:
     allocations = Allocation.objects.filter(invoice=invoice)
-    return sum((row.writeoff_amount for row in allocations), Decimal(0))
+    return sum((row.writeoff_net for row in allocations), Decimal(0))
 
 
 def credit_notes(invoice) -> list[tuple[str, Decimal]]:
@@ -258,8 +258,8 @@ def test_approvals_screen_counts_write_off_since(
     approval = Approval.objects.get(case=price_case)
     # The payment tolerance of a later pass writes the open amount off.
     allocation = Allocation.objects.get(invoice=invoice)
-    allocation.writeoff_amount = Decimal("83.63")
-    allocation.save(update_fields=["writeoff_amount"])
+    allocation.writeoff_forgiven = Decimal("83.63")
+    allocation.save(update_fields=["writeoff_forgiven"])
 
     response = signed_in(manager).post(
         f"/reconciliation/work/approvals/{approval.pk}/decide/",
@@ -284,13 +284,13 @@ def test_reversed_write_off_frees_its_room(
     short_payment_case, price_case, invoice, sales_rep
 ):
     allocation = Allocation.objects.get(invoice=invoice)
-    allocation.writeoff_amount = Decimal("83.63")
-    allocation.save(update_fields=["writeoff_amount"])
+    allocation.writeoff_forgiven = Decimal("83.63")
+    allocation.save(update_fields=["writeoff_forgiven"])
     Allocation.objects.create(
         payment=allocation.payment,
         invoice=invoice,
         amount=-allocation.amount,
-        writeoff_amount=Decimal("-83.63"),
+        writeoff_forgiven=Decimal("-83.63"),
         reverses=allocation,
     )
 
@@ -313,9 +313,9 @@ def test_kept_overpayment_frees_no_room(
     )
     write_off(started(over_case, clerk), clerk)
     writeoffs = Allocation.objects.filter(invoice=invoice).order_by("pk")
-    assert list(writeoffs.values_list("writeoff_amount", flat=True)) == [
-        Decimal("83.63"),
-        Decimal("-10.00"),
+    assert list(writeoffs.values_list("writeoff_forgiven", "writeoff_kept")) == [
+        (Decimal("83.63"), Decimal("0.00")),
+        (Decimal("0.00"), Decimal("10.00")),
     ]
 
     with pytest.raises(WorkError) as raised:
