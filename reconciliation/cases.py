@@ -32,9 +32,10 @@ from reconciliation.models import (
     Discrepancy,
     Invoice,
     ResolutionCode,
+    SalesOrder,
 )
 from reconciliation.money import format_money
-from reconciliation.services import refresh_order
+from reconciliation.services import lock_documents, refresh_order
 
 logger = logging.getLogger(__name__)
 
@@ -372,6 +373,10 @@ def resolve_case(
         booked = False
         if resolution_code == ResolutionCode.WRITE_OFF:
             _check_write_off_approved(case)
+            # Lock the order before the invoice, as every writer of these rows
+            # does. The refresh below locks the order, and a customer accepting
+            # a credit note holds the order while it waits for the invoice.
+            lock_documents({SalesOrder: [case.order_id]})
             booked = _book_write_off(case, actor=actor, note=note)
 
         now = timezone.now()
