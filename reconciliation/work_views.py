@@ -348,6 +348,23 @@ def _with_customers(payments: list[Payment]) -> list[tuple[Payment, list[Party]]
     return [(payment, by_company[payment.company_id]) for payment in payments]
 
 
+# Messages of the cash screen for a hidden id that is not a whole number. The
+# screen writes only ids from its lists, so such text names no row, whatever
+# its format.
+CASH_ID_NOT_FOUND = {
+    "payment": "Payment {value!r} was not found among the open payments: "
+    "reload the cash screen and pick a payment from the list.",
+    "invoice": "Invoice {value!r} was not found among the open invoices of "
+    "the payment: pick an invoice from the list.",
+    "party": "Customer {value!r} was not found: choose the payment's customer "
+    "from the list.",
+}
+
+
+def _cash_id_not_found(error: InvalidNumberError) -> str:
+    return CASH_ID_NOT_FOUND[error.name].format(value=clean_line(error.raw)[:20])
+
+
 def _assign_payer(request: AuthenticatedRequest) -> HttpResponse:
     url = reverse("reconciliation:work_cash")
     raw_party = request.POST.get("party", "")
@@ -364,7 +381,10 @@ def _assign_payer(request: AuthenticatedRequest) -> HttpResponse:
         payment = work.assign_payer(
             actor=request.user, payment_id=payment_id, party_id=party_id
         )
-    except (InvalidNumberError, work.WorkError) as error:
+    except InvalidNumberError as error:
+        messages.error(request, _cash_id_not_found(error))
+        return redirect(url)
+    except work.WorkError as error:
         messages.error(request, str(error))
         return redirect(url)
     # The party is set by now, and its string is its name.
@@ -385,12 +405,17 @@ def apply_cash(request: AuthenticatedRequest) -> HttpResponse:
         payment_id = parse_positive_int(
             request.POST.get("payment", ""), name="payment", expected="a payment id"
         )
+    except InvalidNumberError as error:
+        messages.error(request, _cash_id_not_found(error))
+        return redirect(url)
+    try:
         invoice_id = parse_positive_int(
             request.POST.get("invoice", ""), name="invoice", expected="an invoice id"
         )
     except InvalidNumberError as error:
-        messages.error(request, str(error))
-        return redirect(url)
+        # Back to the payment, whose open invoices the screen lists.
+        messages.error(request, _cash_id_not_found(error))
+        return redirect(f"{url}?payment={payment_id}")
     _run(
         request,
         lambda: work.apply_cash(

@@ -42,16 +42,31 @@ def test_purchase_list_bad_vendor_is_400(manager, value):
     assert response.context["filters"].vendor_id is None
 
 
-@pytest.mark.parametrize("field", ["payment", "invoice"])
 @pytest.mark.parametrize("value", BAD_VALUES)
-def test_cash_apply_bad_id_shows_message(clerk, field, value):
-    data = {"payment": "1", "invoice": "1", "amount": "1.00", field: value}
+def test_cash_apply_bad_payment_not_found(clerk, value):
+    data = {"payment": value, "invoice": "1", "amount": "1.00"}
     response = signed_in(clerk).post(
         "/reconciliation/work/cash/apply/", data, follow=True
     )
     assert response.redirect_chain == [("/reconciliation/work/cash/", 302)]
-    expected = "a payment id" if field == "payment" else "an invoice id"
-    assert messages_of(response) == [id_error(field, value, expected)]
+    assert messages_of(response) == [
+        f"Payment {value!r} was not found among the open payments: reload the "
+        "cash screen and pick a payment from the list."
+    ]
+    assert not Allocation.objects.exists()
+
+
+@pytest.mark.parametrize("value", BAD_VALUES)
+def test_cash_apply_bad_invoice_not_found(clerk, value):
+    data = {"payment": "7", "invoice": value, "amount": "1.00"}
+    response = signed_in(clerk).post(
+        "/reconciliation/work/cash/apply/", data, follow=True
+    )
+    assert response.redirect_chain == [("/reconciliation/work/cash/?payment=7", 302)]
+    assert messages_of(response) == [
+        f"Invoice {value!r} was not found among the open invoices of the "
+        "payment: pick an invoice from the list."
+    ]
     assert not Allocation.objects.exists()
 
 

@@ -34,8 +34,6 @@ from reconciliation.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-MAX_ID = 9223372036854775807
-
 
 def signed_in(person) -> Client:
     client = Client()
@@ -234,11 +232,13 @@ def test_assign_payer_bad_id_shows_message(clerk, open_invoice, field, value):
     response = signed_in(clerk).post("/reconciliation/work/cash/", data, follow=True)
 
     assert response.redirect_chain == [("/reconciliation/work/cash/", 302)]
-    expected = "a payment id" if field == "payment" else "a customer id"
-    assert messages_of(response) == [
-        f"{field}={value!r} is not {expected}: use a whole number from 1 to "
-        f"{MAX_ID}, in the digits 0 to 9."
-    ]
+    expected = {
+        "payment": f"Payment {value!r} was not found among the open payments: "
+        "reload the cash screen and pick a payment from the list.",
+        "party": f"Customer {value!r} was not found: choose the payment's "
+        "customer from the list.",
+    }
+    assert messages_of(response) == [expected[field]]
     payment.refresh_from_db()
     assert payment.party is None
 
