@@ -28,8 +28,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
-from django.db.models.lookups import Exact
 
 from core.models import AuditEvent
 from reconciliation.checks import CheckContext, Finding, MatchRecord, Results
@@ -104,10 +102,9 @@ def load_open_items(
             continue
         partner = invoice.customer.commercial_partner_id
         items.by_partner.setdefault(partner, []).append(invoice)
-        for reference in {invoice.number, invoice.reference}:
-            folded = normalize_reference(reference)
-            if folded:
-                items.by_reference.setdefault(folded, []).append(invoice)
+        for key in {invoice.number_key, invoice.reference_key}:
+            if key:
+                items.by_reference.setdefault(key, []).append(invoice)
     return items
 
 
@@ -128,9 +125,9 @@ def find_candidate(
             return False
         return partner is None or invoice.customer.commercial_partner_id == partner
 
-    folded = normalize_reference(payment.reference)
-    by_reference = [i for i in items.by_reference.get(folded, []) if usable(i)]
-    if folded and len({i.pk for i in by_reference}) == 1:
+    key = payment.reference_key
+    by_reference = [i for i in items.by_reference.get(key, []) if usable(i)]
+    if key and len({i.pk for i in by_reference}) == 1:
         invoice = by_reference[0]
         same_amount = invoice.amount_residual == available
         score = 3 + (2 if same_amount else 0) + (1 if partner else 0)
@@ -400,23 +397,20 @@ def _unapplied(
 def match_payment(*, payment: Payment, context: CheckContext) -> Results:
     """Run the cash rules on one new payment, for on-demand matching."""
     results = Results()
-    # Each condition matches an index: the folded number, the folded
-    # reference, and the customer, so PostgreSQL combines three index scans
-    # instead of scanning every invoice. The partner's contacts are read
-    # first because a join in one arm of the OR defeats that plan.
-    reference = payment.reference.strip().lower()
-    scope = Q(Exact(Lower("number"), reference)) | Q(
-        Exact(Lower("reference"), reference)
-    )
+    # Each condition matches an index: the number's key, the reference's key,
+    # and the customer, so PostgreSQL combines three index scans instead of
+    # scanning every invoice. The partner's contacts are read first because
+    # a join in one arm of the OR defeats that plan. A payment with no key
+    # and no payer selects no invoice (``pk__in=[]``), as no rule could
+    # place it.
+    key = payment.reference_key
+    scope = Q(number_key=key) | Q(reference_key=key) if key else Q(pk__in=[])
     if payment.party is not None:
         partner = payment.party.commercial_partner_id
         contacts = Party.objects.filter(Q(pk=partner) | Q(parent_id=partner))
         scope |= Q(
             customer_id__in=list(contacts.order_by().values_list("pk", flat=True))
         )
-    # NOTE: the database compares references case-insensitively but without
-    # Unicode folding, so a reference typed in full-width letters is found by
-    # the full pass and not here.
     items = load_open_items(payment.company, set(context.duplicates), scope)
     # One read of the payment's allocations gives both what is left and the
     # pairs a person unreconciled.

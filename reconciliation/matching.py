@@ -50,7 +50,6 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.db.models.functions import Lower
 from django.db.models.lookups import In
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
@@ -331,7 +330,7 @@ class OpenInvoiceKeys:
 
     # Commercial partners of the invoices' customers.
     partners: set[int]
-    # The invoices' numbers and references, in lower case.
+    # The reference keys of the invoices' numbers and references.
     references: set[str]
 
 
@@ -348,12 +347,10 @@ def _open_invoice_keys(
         kind__in=RECEIVABLE_KINDS,
         state=Invoice.State.POSTED,
         amount_residual__gt=0,
-    ).values_list("customer_id", "customer__parent_id", "number", "reference")
-    for customer_id, parent_id, number, reference in rows:
+    ).values_list("customer_id", "customer__parent_id", "number_key", "reference_key")
+    for customer_id, parent_id, number_key, reference_key in rows:
         keys.partners.add(parent_id or customer_id)
-        keys.references.update(
-            text.strip().lower() for text in (number, reference) if text.strip()
-        )
+        keys.references.update(key for key in (number_key, reference_key) if key)
     return keys
 
 
@@ -361,18 +358,15 @@ def _waiting_payments(payment_ids: Collection[int], keys: OpenInvoiceKeys) -> Q:
     """Select the given payments and those the new open invoices may take.
 
     Those are the payments of the invoices' customers, and the payments
-    with no payer whose reference is an invoice's number or reference.
-
-    NOTE: the database compares references in lower case only, as
-    ``cash.match_payment`` does, so a payment with no payer whose reference
-    differs in spacing or Unicode form waits for the whole-company pass.
+    with no payer whose reference key is the key of an invoice's number or
+    reference (``reference_keys.reference_key``).
     """
     waiting = Q(pk__in=sorted(payment_ids))
     if keys.partners:
         waiting |= Q(party__in=_partner_contacts(keys.partners))
     if keys.references:
         references = sorted(keys.references)
-        waiting |= Q(party__isnull=True) & Q(In(Lower("reference"), references))
+        waiting |= Q(party__isnull=True, reference_key__in=references)
     return waiting
 
 

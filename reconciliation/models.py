@@ -11,10 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
 from reconciliation.money import unit_net
+from reconciliation.reference_keys import (
+    MAX_KEY_LENGTH,
+    ReferenceKeyQuerySet,
+    fill_keys,
+)
 
 if TYPE_CHECKING:
     DecimalColumn = models.DecimalField[Decimal | int | str, Decimal]
@@ -361,6 +365,12 @@ class Invoice(TimeStampedModel):
         blank=True,
         help_text="The reference the customer quotes; duplicates are found by it.",
     )
+    # ``reference_key`` of the number and the reference, written on save.
+    # A payment's reference meets the invoice through them.
+    number_key = models.CharField(max_length=MAX_KEY_LENGTH, blank=True, default="")
+    reference_key = models.CharField(max_length=MAX_KEY_LENGTH, blank=True, default="")
+
+    objects = ReferenceKeyQuerySet.as_manager()
     customer = models.ForeignKey(
         Party, on_delete=models.PROTECT, related_name="invoices"
     )
@@ -403,13 +413,21 @@ class Invoice(TimeStampedModel):
             )
         ]
         indexes = [
-            models.Index(Lower("reference"), "customer", name="invoice_ref_ci_idx"),
-            # One new payment finds the invoice its reference names through it.
-            models.Index(Lower("number"), name="invoice_number_ci_idx"),
+            # One new payment finds the invoice its reference names through
+            # these two.
+            models.Index(fields=["number_key"], name="invoice_number_key_idx"),
+            models.Index(fields=["reference_key"], name="invoice_reference_key_idx"),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fill_keys(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"number", "reference"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "number_key", "reference_key"}
+        super().save(*args, **kwargs)
 
 
 class InvoiceLine(models.Model):
@@ -461,6 +479,12 @@ class Payment(TimeStampedModel):
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT)
     value_date = models.DateField()
     reference = models.CharField(max_length=140, blank=True)
+    # ``reference_key`` of the reference, written on save.
+    reference_key = models.CharField(
+        max_length=MAX_KEY_LENGTH, blank=True, default="", db_index=True
+    )
+
+    objects = ReferenceKeyQuerySet.as_manager()
     # Company currency per unit of the payment currency on the value date.
     fx_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True)
     state = models.CharField(
@@ -481,6 +505,13 @@ class Payment(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fill_keys(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "reference" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "reference_key"}
+        super().save(*args, **kwargs)
 
 
 class Allocation(models.Model):

@@ -8,11 +8,20 @@ invoice is flagged whichever of them it carries.
 
 import sys
 import unicodedata
+from decimal import Decimal
 
 import pytest
+from django.db.models import F
 
 from reconciliation.duplicates import find_duplicate_invoices, normalize_reference
-from reconciliation.tests.factories import PartyFactory, create_invoice, create_order
+from reconciliation.models import Invoice, Payment
+from reconciliation.reference_keys import reference_key
+from reconciliation.tests.factories import (
+    PartyFactory,
+    PaymentFactory,
+    create_invoice,
+    create_order,
+)
 
 BASE = "INV-2024-001"
 
@@ -113,3 +122,56 @@ def test_duplicates_of_some_partners_match_the_whole_company(customer_party):
     assert set(whole) == {copy.pk, other_copy.pk}
     assert limited == {copy.pk: whole[copy.pk]}
     assert limited[copy.pk].number == first.number
+
+
+# Stored reference keys follow every way a number or reference is written.
+
+
+@pytest.mark.django_db
+def test_keys_written_on_save_and_update():
+    invoice = create_invoice(order=create_order(), reference="PO 4471/A")
+    assert (invoice.number_key, invoice.reference_key) == (
+        reference_key(invoice.number),
+        "po4471a",
+    )
+
+    Invoice.objects.filter(pk=invoice.pk).update(reference="Ref. 9-9")
+    invoice.refresh_from_db()
+    assert invoice.reference_key == "ref99"
+
+    invoice.reference = "ÄB 1"
+    invoice.save(update_fields=["reference"])
+    invoice.refresh_from_db()
+    assert invoice.reference_key == "ab1"
+
+
+@pytest.mark.django_db
+def test_keys_written_in_bulk():
+    first = PaymentFactory.create(reference="x")
+    template = {
+        "company": first.company,
+        "currency": first.currency,
+        "amount": Decimal("1.00"),
+        "value_date": first.value_date,
+    }
+    created = Payment.objects.bulk_create(
+        [Payment(number="B-1", reference="Inv.10248", **template)]
+    )
+    assert Payment.objects.get(pk=created[0].pk).reference_key == "inv10248"
+
+    first.reference = "INV 7"
+    Payment.objects.bulk_update([first], ["reference"])
+    first.refresh_from_db()
+    assert first.reference_key == "inv7"
+
+
+@pytest.mark.django_db
+def test_update_with_expression_rejected():
+    invoice = create_invoice(order=create_order(), reference="PO-1")
+
+    with pytest.raises(TypeError) as error:
+        Invoice.objects.filter(pk=invoice.pk).update(reference=F("number"))
+
+    assert "Invoice.reference was updated with F(number)" in str(error.value)
+    invoice.refresh_from_db()
+    assert invoice.reference_key == "po1"
