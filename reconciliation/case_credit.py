@@ -50,6 +50,8 @@ def case_open_amount(case: Discrepancy, invoice: Invoice) -> Decimal | None:
         billed = _billed_quantity(case, invoice)
         value = difference if billed is None else difference * billed
     else:
+        # No check counts a case's own credit notes in such a difference, so
+        # the credit accepted from the case is taken off it once, below.
         value = difference
     if value is None:
         return None
