@@ -2,9 +2,10 @@
 
 Rules run in this order, and the first that finds a single match wins:
 
-1. ``cash.reference@1``: the payment reference, folded, is an open invoice's
-   number or reference (of the payment's commercial partner when it is
-   known). The rule allocates up to the invoice's residual and confirms.
+1. ``cash.reference@1``: the key of the payment reference is the key of an
+   open invoice's number or reference (``reference_keys.reference_key``), of
+   the payment's commercial partner when it is known. The rule allocates up
+   to the invoice's residual and confirms.
 2. ``cash.exact_amount@1``: one open invoice of the partner has exactly the
    payment's amount as residual. Allocated and confirmed.
 3. ``cash.combination@1``: two to five of the partner's oldest 50 open
@@ -31,7 +32,6 @@ from django.db.models import Q
 
 from core.models import AuditEvent
 from reconciliation.checks import CheckContext, Finding, MatchRecord, Results
-from reconciliation.duplicates import normalize_reference
 from reconciliation.matches import reversed_pairs
 from reconciliation.models import (
     Allocation,
@@ -341,14 +341,14 @@ def _duplicate_note(payment: Payment, context: CheckContext) -> str | None:
     person decides its case. A payment that quotes such an invoice is then
     unapplied, and the clerk needs to know which case blocks it.
     """
-    folded = normalize_reference(payment.reference)
-    if not folded or not context.duplicates:
+    key = payment.reference_key
+    if not key or not context.duplicates:
         return None
     suspects = Invoice.objects.filter(
         company_id=payment.company_id, pk__in=sorted(context.duplicates)
-    ).values_list("pk", "number", "reference")
-    for invoice_id, number, reference in suspects.order_by("pk"):
-        if folded in (normalize_reference(number), normalize_reference(reference)):
+    ).values_list("pk", "number", "number_key", "reference_key")
+    for invoice_id, number, number_key, reference_key in suspects.order_by("pk"):
+        if key in (number_key, reference_key):
             original = context.duplicates[invoice_id].number
             return (
                 f"Its reference names invoice {number}, which is held as a "

@@ -373,7 +373,8 @@ def test_unapplied_payment():
     assert row.difference == Decimal("75.00")
 
 
-def test_unapplied_payment_names_the_duplicate_that_holds_it():
+@pytest.mark.parametrize("spelling", [str, lambda number: f" {number.lower()}."])
+def test_unapplied_payment_names_the_duplicate_that_holds_it(spelling):
     order, original = invoiced(reference="PO-7")
     create_payment(invoice=original, amount="10.00")
     copy = create_invoice(order=order, reference="PO-7")
@@ -382,7 +383,7 @@ def test_unapplied_payment_names_the_duplicate_that_holds_it():
         party=copy.customer,
         currency=copy.currency,
         amount=Decimal("10.00"),
-        reference=copy.number,
+        reference=spelling(copy.number),
     )
     run_matching(company=order.company, as_of=AS_OF)
     row = the_case(order.company, "UNAPPLIED_PAYMENT")
