@@ -41,6 +41,7 @@ from reconciliation.matching import match_order
 from reconciliation.models import (
     Allocation,
     Approval,
+    Company,
     Currency,
     Discrepancy,
     DiscrepancyCode,
@@ -1183,17 +1184,23 @@ def cancel_credit_note(credit_note: Invoice, *, actor: User, reason: str) -> Non
 
 
 def apply_cash(
-    *, actor: User, payment_id: int, invoice_id: int, amount: Decimal
+    *,
+    actor: User,
+    payment_id: int,
+    invoice_id: int,
+    amount: Decimal,
+    company: Company | None = None,
 ) -> Allocation:
     """Allocate ``amount`` of a payment to an open invoice of the same customer.
 
     The amount may not exceed what is left on the payment nor the invoice's
     residual; the payment and invoice rows are locked before they are read.
     The invoice's order is then checked again, so its payment cases follow.
+    ``company`` limits the payment to one company, as ``open_payments`` does.
     """
     require_role(actor, Role.FINANCE_CLERK, "apply cash")
     with transaction.atomic():
-        payment = open_payments().filter(pk=payment_id).first()
+        payment = open_payments(company).filter(pk=payment_id).first()
         invoice = Invoice.objects.filter(pk=invoice_id).select_related("currency")
         invoice_row = invoice.first()
         if payment is None or invoice_row is None:
@@ -1277,17 +1284,20 @@ def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
         )
 
 
-def assign_payer(*, actor: User, payment_id: int, party_id: int) -> Payment:
+def assign_payer(
+    *, actor: User, payment_id: int, party_id: int, company: Company | None = None
+) -> Payment:
     """Set the customer of a payment whose payer the import could not identify.
 
     Only a payment with no customer and no allocation can be assigned, so a
     payment already applied never moves to another customer. The payment
     then appears among the open payments, to be allocated as usual.
+    ``company`` limits the payment to one company, as ``open_payments`` does.
     """
     require_role(actor, Role.FINANCE_CLERK, "assign payers")
     with transaction.atomic():
         lock_documents({Payment: [payment_id]})
-        payment = unassigned_payments().filter(pk=payment_id).first()
+        payment = unassigned_payments(company).filter(pk=payment_id).first()
         if payment is None:
             raise WorkError(
                 "That payment already has a customer or is no longer open: "
@@ -1327,10 +1337,21 @@ def assign_payer(*, actor: User, payment_id: int, party_id: int) -> Payment:
 # Reads for the work screens
 
 
-def open_payments() -> QuerySet[Payment]:
+def _payments_of(company: Company | None) -> QuerySet[Payment]:
+    """Return the payments of ``company``, or of every real company for None.
+
+    Only the practice sandbox passes a company: its screens read their own
+    sandbox company, and the real screens never read a sandbox.
+    """
+    if company is None:
+        return Payment.objects.exclude(company__practice_session__isnull=False)
+    return Payment.objects.filter(company=company)
+
+
+def open_payments(company: Company | None = None) -> QuerySet[Payment]:
     """Return identified payments with money left to allocate, oldest first."""
     return (
-        Payment.objects.exclude(company__practice_session__isnull=False)
+        _payments_of(company)
         .filter(party__isnull=False, amount_unallocated__gt=0)
         .select_related("party", "currency")
         .order_by("value_date", "number")
@@ -1343,10 +1364,10 @@ def payment_currency(payment_id: int) -> Currency | None:
     return payment.currency if payment is not None else None
 
 
-def unassigned_payments() -> QuerySet[Payment]:
+def unassigned_payments(company: Company | None = None) -> QuerySet[Payment]:
     """Return payments with money left whose payer is unknown, oldest first."""
     return (
-        Payment.objects.exclude(company__practice_session__isnull=False)
+        _payments_of(company)
         .filter(party__isnull=True, amount_unallocated__gt=0)
         .filter(allocations__isnull=True)
         .select_related("currency")

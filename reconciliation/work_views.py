@@ -3,6 +3,12 @@
 A view checks the role first (403 for the wrong one), then fetches the order
 or case through the selectors (404 for one the person cannot see), parses the
 form and calls one service in ``reconciliation.work``.
+
+The fulfilment, sales and cash views take a ``scope`` keyword. The real routes
+leave it at ``REAL_SCOPE``. The practice sandbox passes a ``WorkScope``
+subclass that reads one sandbox company, acts in the role the screen needs
+and sends the forms to its own routes, so a learner practises on these
+views, forms and checks.
 """
 
 from collections.abc import Callable
@@ -11,7 +17,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -24,7 +30,14 @@ from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line, clean_text
 from reconciliation import cases, work
 from reconciliation.case_views import figure_currency
-from reconciliation.models import Discrepancy, Party, Payment, Shipment
+from reconciliation.models import (
+    Company,
+    Discrepancy,
+    Party,
+    Payment,
+    SalesOrder,
+    Shipment,
+)
 from reconciliation.money import quantize_money
 from reconciliation.selectors import access_case, access_order
 from reconciliation.services import payment_available
@@ -39,18 +52,54 @@ def _require(user: User, role: str) -> None:
         raise PermissionDenied(f"This screen is for the {Role(role).label} role.")
 
 
+class WorkScope:
+    """The records a work screen reads, the person it acts as, and its routes.
+
+    This base class is the real screens' scope: the signed-in person in
+    their own role, the orders and cases the selectors let them see, the
+    payments of every real company, and the ``reconciliation`` routes.
+    """
+
+    # None reads the payments of every real company.
+    company: Company | None = None
+
+    def actor(self, user: User, role: str) -> User:
+        """Return the person the services act as, or raise 403 for the wrong role."""
+        _require(user, role)
+        return user
+
+    def order(self, user: User, number: str) -> SalesOrder:
+        return access_order(user, number)
+
+    def case(self, user: User, case_id: int) -> Discrepancy:
+        return access_case(user, case_id)
+
+    def url(self, name: str, *args: object) -> str:
+        """Reverse a route of these screens by its ``reconciliation`` name."""
+        return reverse(f"reconciliation:{name}", args=args)
+
+    def context(self) -> dict[str, object]:
+        """Return what the scope adds to every page, such as a banner's data."""
+        return {}
+
+
+REAL_SCOPE = WorkScope()
+
+
 def _page(
     request: AuthenticatedRequest,
     template: str,
     context_key: str,
     record_ref: str,
     context: dict[str, object],
+    scope: WorkScope = REAL_SCOPE,
 ) -> HttpResponse:
     return render(
         request,
         template,
         {
             **context,
+            **scope.context(),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
             "record_ref": record_ref,
@@ -74,9 +123,11 @@ def _run(
 
 
 @login_required
-def fulfilment(request: AuthenticatedRequest, number: str) -> HttpResponse:
-    _require(request.user, Role.WAREHOUSE)
-    order = access_order(request.user, number)
+def fulfilment(
+    request: AuthenticatedRequest, number: str, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    scope.actor(request.user, Role.WAREHOUSE)
+    order = scope.order(request.user, number)
     drafts = list(
         order.shipments.filter(state=Shipment.State.DRAFT)
         .prefetch_related("lines__order_line__product", "lines__pick")
@@ -87,28 +138,37 @@ def fulfilment(request: AuthenticatedRequest, number: str) -> HttpResponse:
         "reconciliation/work/fulfilment.html",
         FULFILMENT_CONTEXT,
         order.number,
-        {"order": order, "lines": list(order.lines.all()), "drafts": drafts},
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "drafts": drafts,
+            "work_urls": {
+                "order": scope.url("order_detail", order.number),
+                "record_shipment": scope.url("work_record_shipment", order.number),
+                "discard_draft": scope.url("work_discard_draft", order.number),
+                "report_shortage": scope.url("work_report_shortage", order.number),
+            },
+        },
+        scope,
     )
 
 
 @login_required
 @require_POST
-def discard_draft(request: AuthenticatedRequest, number: str) -> HttpResponse:
-    _require(request.user, Role.WAREHOUSE)
-    order = access_order(request.user, number)
+def discard_draft(
+    request: AuthenticatedRequest, number: str, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.WAREHOUSE)
+    order = scope.order(request.user, number)
     shipment_number = clean_line(request.POST.get("shipment", ""))
     _run(
         request,
         lambda: work.discard_draft_shipment(
-            actor=request.user, order=order, shipment_number=shipment_number
+            actor=actor, order=order, shipment_number=shipment_number
         ),
         f"Discarded draft shipment {shipment_number[:30]}: nothing of it ships.",
     )
-    return _back_to_fulfilment(order.number)
-
-
-def _back_to_fulfilment(number: str) -> HttpResponseRedirect:
-    return redirect(reverse("reconciliation:work_fulfilment", args=[number]))
+    return redirect(scope.url("work_fulfilment", order.number))
 
 
 def _line_quantities(
@@ -131,15 +191,17 @@ def _line_quantities(
 
 @login_required
 @require_POST
-def record_shipment(request: AuthenticatedRequest, number: str) -> HttpResponse:
-    _require(request.user, Role.WAREHOUSE)
-    order = access_order(request.user, number)
+def record_shipment(
+    request: AuthenticatedRequest, number: str, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.WAREHOUSE)
+    order = scope.order(request.user, number)
     line_nos = [line.line_no for line in order.lines.all()]
 
     ship = request.POST.get("ship") == "1"
     try:
         shipment = work.record_shipment(
-            actor=request.user,
+            actor=actor,
             order=order,
             quantities=_line_quantities(request, line_nos),
             carrier=clean_line(request.POST.get("carrier", "")),
@@ -159,14 +221,17 @@ def record_shipment(request: AuthenticatedRequest, number: str) -> HttpResponse:
                 f"shipment {shipment.number}. Nothing has shipped yet: choose the "
                 "draft and press Ship when the goods leave.",
             )
-    return _back_to_fulfilment(order.number)
+    return redirect(scope.url("work_fulfilment", order.number))
 
 
 @login_required
 @require_POST
-def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
-    _require(request.user, Role.WAREHOUSE)
-    order = access_order(request.user, number)
+def report_shortage(
+    request: AuthenticatedRequest, number: str, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.WAREHOUSE)
+    order = scope.order(request.user, number)
+    back = scope.url("work_fulfilment", order.number)
     raw_line = request.POST.get("line", "")
     try:
         line_no = parse_positive_int(
@@ -180,11 +245,11 @@ def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
             f"Line {clean_line(raw_line)[:20]!r} was not found on order "
             f"{order.number}: pick a line from the list.",
         )
-        return _back_to_fulfilment(order.number)
+        return redirect(back)
 
     def action() -> object:
         return work.report_shortage(
-            actor=request.user,
+            actor=actor,
             order=order,
             line_no=line_no,
             qty_missing=work.parse_quantity(
@@ -194,16 +259,18 @@ def report_shortage(request: AuthenticatedRequest, number: str) -> HttpResponse:
         )
 
     _run(request, action, "Reported the shortage; the sales rep decides next.")
-    return _back_to_fulfilment(order.number)
+    return redirect(back)
 
 
 # Sales rep
 
 
 @login_required
-def sales_decision(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    _require(request.user, Role.SALES_REP)
-    case = access_case(request.user, case_id)
+def sales_decision(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    scope.actor(request.user, Role.SALES_REP)
+    case = scope.case(request.user, case_id)
     # The decision is about the case's code, so its help is that code's:
     # the FAQ and super-users for a short payment, a backorder, a price.
     return _page(
@@ -222,7 +289,14 @@ def sales_decision(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
                     "credit_note__lines__product"
                 )
             ),
+            "work_urls": {
+                "case": scope.url("case_detail", case.pk),
+                "backorder": scope.url("work_backorder", case.pk),
+                "credit_note": scope.url("work_credit_note", case.pk),
+                "uphold_price": scope.url("work_uphold_price", case.pk),
+            },
         },
+        scope,
     )
 
 
@@ -234,53 +308,56 @@ def _suggested_credit(case: Discrepancy) -> Decimal | str:
     return quantize_money(abs(case.difference), minor_units=minor_units)
 
 
-def _back_to_case(case_id: int) -> HttpResponseRedirect:
-    return redirect(reverse("reconciliation:work_sales", args=[case_id]))
-
-
 @login_required
 @require_POST
-def decide_backorder(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    _require(request.user, Role.SALES_REP)
-    case = access_case(request.user, case_id)
+def decide_backorder(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.SALES_REP)
+    case = scope.case(request.user, case_id)
     _run(
         request,
         lambda: work.decide_backorder(
-            actor=request.user,
+            actor=actor,
             case_id=case.pk,
             decision=request.POST.get("decision", ""),
             reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
         "Recorded the backorder decision.",
     )
-    return _back_to_case(case.pk)
+    return redirect(scope.url("work_sales", case.pk))
 
 
 @login_required
 @require_POST
-def uphold_price(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    _require(request.user, Role.SALES_REP)
-    case = access_case(request.user, case_id)
+def uphold_price(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.SALES_REP)
+    case = scope.case(request.user, case_id)
     _run(
         request,
         lambda: work.uphold_invoiced_price(
-            actor=request.user,
+            actor=actor,
             case_id=case.pk,
             reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
         "The invoiced price stands; the case is resolved.",
     )
-    return _back_to_case(case.pk)
+    return redirect(scope.url("work_sales", case.pk))
 
 
 @login_required
 @require_POST
-def propose_credit_note(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    _require(request.user, Role.SALES_REP)
-    case = access_case(request.user, case_id)
+def propose_credit_note(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.SALES_REP)
+    case = scope.case(request.user, case_id)
+    back = scope.url("work_sales", case.pk)
     try:
         proposal = work.propose_credit_note(
-            actor=request.user,
+            actor=actor,
             case_id=case.pk,
             amount=work.parse_amount(
                 request.POST.get("amount", ""),
@@ -291,10 +368,10 @@ def propose_credit_note(request: AuthenticatedRequest, case_id: int) -> HttpResp
         )
     except (work.WorkError, cases.CaseError) as error:
         messages.error(request, str(error))
-        return _back_to_case(case.pk)
+        return redirect(back)
     if proposal.state != type(proposal).State.AWAITING_APPROVAL:
         messages.success(request, "Proposed the credit note.")
-        return _back_to_case(case.pk)
+        return redirect(back)
     # ``propose_credit_note`` always drafts the credit note, in the proposal's
     # currency, so its minor unit rounds the amount.
     credit_note = proposal.credit_note
@@ -305,20 +382,22 @@ def propose_credit_note(request: AuthenticatedRequest, case_id: int) -> HttpResp
         f"The credit note of {amount_text} is above your limit, so it was sent to a "
         "manager for approval. The customer sees it once a manager approves it.",
     )
-    return _back_to_case(case.pk)
+    return redirect(back)
 
 
 # Finance clerk
 
 
 @login_required
-def cash_application(request: AuthenticatedRequest) -> HttpResponse:
+def cash_application(
+    request: AuthenticatedRequest, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
     """Show the cash application screen; a POST assigns a payer to a payment."""
-    _require(request.user, Role.FINANCE_CLERK)
+    actor = scope.actor(request.user, Role.FINANCE_CLERK)
     if request.method == "POST":
-        return _assign_payer(request)
-    payments = list(work.open_payments()[:100])
-    unassigned = list(work.unassigned_payments()[:100])
+        return _assign_payer(request, actor, scope)
+    payments = list(work.open_payments(company=scope.company)[:100])
+    unassigned = list(work.unassigned_payments(company=scope.company)[:100])
     raw = request.GET.get("payment", "")
     selected: Payment | None = next(
         (payment for payment in payments if str(payment.pk) == raw), None
@@ -335,7 +414,12 @@ def cash_application(request: AuthenticatedRequest) -> HttpResponse:
             "selected": selected,
             "available": payment_available(selected) if selected else None,
             "invoices": invoices,
+            "work_urls": {
+                "cash": scope.url("work_cash"),
+                "apply_cash": scope.url("work_apply_cash"),
+            },
         },
+        scope,
     )
 
 
@@ -365,8 +449,10 @@ def _cash_id_not_found(error: InvalidNumberError) -> str:
     return CASH_ID_NOT_FOUND[error.name].format(value=clean_line(error.raw)[:20])
 
 
-def _assign_payer(request: AuthenticatedRequest) -> HttpResponse:
-    url = reverse("reconciliation:work_cash")
+def _assign_payer(
+    request: AuthenticatedRequest, actor: User, scope: WorkScope
+) -> HttpResponse:
+    url = scope.url("work_cash")
     raw_party = request.POST.get("party", "")
     try:
         payment_id = parse_positive_int(
@@ -379,7 +465,10 @@ def _assign_payer(request: AuthenticatedRequest) -> HttpResponse:
             else 0
         )
         payment = work.assign_payer(
-            actor=request.user, payment_id=payment_id, party_id=party_id
+            actor=actor,
+            payment_id=payment_id,
+            party_id=party_id,
+            company=scope.company,
         )
     except InvalidNumberError as error:
         messages.error(request, _cash_id_not_found(error))
@@ -398,9 +487,11 @@ def _assign_payer(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def apply_cash(request: AuthenticatedRequest) -> HttpResponse:
-    _require(request.user, Role.FINANCE_CLERK)
-    url = reverse("reconciliation:work_cash")
+def apply_cash(
+    request: AuthenticatedRequest, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.FINANCE_CLERK)
+    url = scope.url("work_cash")
     try:
         payment_id = parse_positive_int(
             request.POST.get("payment", ""), name="payment", expected="a payment id"
@@ -419,7 +510,7 @@ def apply_cash(request: AuthenticatedRequest) -> HttpResponse:
     _run(
         request,
         lambda: work.apply_cash(
-            actor=request.user,
+            actor=actor,
             payment_id=payment_id,
             invoice_id=invoice_id,
             amount=work.parse_amount(
@@ -427,6 +518,7 @@ def apply_cash(request: AuthenticatedRequest) -> HttpResponse:
                 label="Amount",
                 currency=work.payment_currency(payment_id),
             ),
+            company=scope.company,
         ),
         "Applied the payment.",
     )
