@@ -5,6 +5,7 @@ from django.http import Http404
 
 from accounts.models import User
 from accounts.permissions import Viewer
+from portal.models import ResolutionProposal
 from practice.models import SandboxSession
 from reconciliation.models import Discrepancy, Invoice, Payment
 
@@ -39,3 +40,15 @@ def session_invoices(session: SandboxSession) -> QuerySet[Invoice]:
 
 def session_payments(session: SandboxSession) -> QuerySet[Payment]:
     return Payment.objects.filter(company=session.company).order_by("number")
+
+
+def session_offers(session: SandboxSession) -> QuerySet[ResolutionProposal]:
+    """Return the session's proposals that wait for the customer to accept or reject."""
+    return (
+        ResolutionProposal.objects.filter(
+            case__company=session.company,
+            state=ResolutionProposal.State.AWAITING_CUSTOMER,
+        )
+        .select_related("case", "credit_note")
+        .order_by("pk")
+    )

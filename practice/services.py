@@ -17,10 +17,13 @@ from django.db.models import Sum
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
+from portal import services as portal_services
+from portal.models import ResolutionProposal
 from practice.models import SandboxSession
+from practice.roles import played_role
 from practice.scenarios import (
     AS_OF,
     ExpectedAllocation,
@@ -333,6 +336,43 @@ def session_case(session: SandboxSession, case_id: int) -> Discrepancy:
     return case
 
 
+def require_active(session: SandboxSession, doing: str) -> None:
+    """Raise ``PracticeError`` unless the session is active.
+
+    ``doing`` completes "it cannot be ..." in the message, such as "worked".
+    """
+    _require_active(session, doing)
+
+
+def _take_locked(session: SandboxSession, case: Discrepancy, learner: User) -> None:
+    if case.assignee_id is not None:
+        return
+    case.assignee = learner
+    case.save(update_fields=["assignee", "updated_at"])
+    record_event(
+        actor=learner,
+        action="practice.case_taken",
+        target=case,
+        source=AuditEvent.Source.SCREEN,
+        before={"assignee_id": None},
+        after={"assignee_id": learner.pk, "session_id": session.pk},
+    )
+
+
+def take_case(*, session: SandboxSession, case_id: int, learner: User) -> Discrepancy:
+    """Assign an unassigned case of the session to its learner.
+
+    The learner plays every role in the sandbox, so the case is theirs
+    whatever its owner role. A case assigned already stays as it is.
+    """
+    _require_active(session, "worked")
+    case = session_case(session, case_id)
+    with transaction.atomic():
+        locked = cases.lock_case(case.pk)
+        _take_locked(session, locked, learner)
+    return locked
+
+
 def start_case(*, session: SandboxSession, case_id: int, learner: User) -> Discrepancy:
     """Take the case and start work on it.
 
@@ -344,18 +384,47 @@ def start_case(*, session: SandboxSession, case_id: int, learner: User) -> Discr
     case = session_case(session, case_id)
     with transaction.atomic():
         locked = cases.lock_case(case.pk)
-        if locked.assignee_id is None:
-            locked.assignee = learner
-            locked.save(update_fields=["assignee", "updated_at"])
-            record_event(
-                actor=learner,
-                action="practice.case_taken",
-                target=locked,
-                source=AuditEvent.Source.SCREEN,
-                before={"assignee_id": None},
-                after={"assignee_id": learner.pk, "session_id": session.pk},
-            )
+        _take_locked(session, locked, learner)
         return cases.start_case(case_id=case.pk, actor=learner)
+
+
+def session_proposal(session: SandboxSession, proposal_id: int) -> ResolutionProposal:
+    proposal = (
+        ResolutionProposal.objects.filter(case__company=session.company, pk=proposal_id)
+        .select_related("case__order")
+        .first()
+    )
+    if proposal is None:
+        raise Http404("No proposal found with that number in this practice session.")
+    return proposal
+
+
+def answer_proposal(
+    *,
+    session: SandboxSession,
+    proposal_id: int,
+    learner: User,
+    accept: bool,
+    reason: str,
+) -> ResolutionProposal:
+    """Accept or reject a proposal as the sandbox order's customer would.
+
+    The learner plays the customer too, so this calls the customer portal's
+    services with a copy of the learner in the customer role, for the
+    order's customer. Accepting posts the credit note and resolves the case.
+    """
+    _require_active(session, "worked")
+    proposal = session_proposal(session, proposal_id)
+    order = proposal.case.order
+    customer = played_role(learner, Role.CUSTOMER)
+    customer.customer_id = order.customer_id if order is not None else None
+    if accept:
+        return portal_services.accept_proposal(
+            customer=customer, proposal_id=proposal.pk
+        )
+    return portal_services.reject_proposal(
+        customer=customer, proposal_id=proposal.pk, reason=reason
+    )
 
 
 def resolve_case(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from practice import views
+from practice import screens, views
 
 app_name = "practice"
 urlpatterns = [
@@ -10,10 +10,67 @@ urlpatterns = [
     path("sessions/<int:session_id>/", views.session_detail, name="session"),
     path("sessions/<int:session_id>/check/", views.check, name="check"),
     path("sessions/<int:session_id>/reset/", views.reset, name="reset"),
-    path("sessions/<int:session_id>/allocate/", views.allocate, name="allocate"),
     path(
         "sessions/<int:session_id>/cases/<int:case_id>/",
         views.case_action,
         name="case_action",
+    ),
+    path(
+        "sessions/<int:session_id>/proposals/<int:proposal_id>/answer/",
+        views.answer_proposal,
+        name="answer_proposal",
+    ),
+    # The real work screens on the session's sandbox company. The route
+    # names are those of the ``reconciliation`` routes, so that
+    # ``practice.screens.SessionScope.url`` maps one onto the other.
+    path(
+        "sessions/<int:session_id>/work/orders/<str:number>/fulfilment/",
+        screens.fulfilment,
+        name="work_fulfilment",
+    ),
+    path(
+        "sessions/<int:session_id>/work/orders/<str:number>/shipments/",
+        screens.record_shipment,
+        name="work_record_shipment",
+    ),
+    path(
+        "sessions/<int:session_id>/work/orders/<str:number>/drafts/discard/",
+        screens.discard_draft,
+        name="work_discard_draft",
+    ),
+    path(
+        "sessions/<int:session_id>/work/orders/<str:number>/shortage/",
+        screens.report_shortage,
+        name="work_report_shortage",
+    ),
+    path(
+        "sessions/<int:session_id>/work/cases/<int:case_id>/",
+        screens.sales_decision,
+        name="work_sales",
+    ),
+    path(
+        "sessions/<int:session_id>/work/cases/<int:case_id>/backorder/",
+        screens.decide_backorder,
+        name="work_backorder",
+    ),
+    path(
+        "sessions/<int:session_id>/work/cases/<int:case_id>/price/",
+        screens.uphold_price,
+        name="work_uphold_price",
+    ),
+    path(
+        "sessions/<int:session_id>/work/cases/<int:case_id>/credit-note/",
+        screens.propose_credit_note,
+        name="work_credit_note",
+    ),
+    path(
+        "sessions/<int:session_id>/work/cash/",
+        screens.cash_application,
+        name="work_cash",
+    ),
+    path(
+        "sessions/<int:session_id>/work/cash/apply/",
+        screens.apply_cash,
+        name="work_apply_cash",
     ),
 ]

@@ -7,7 +7,6 @@ through ``practice.services``, scoped to the session's sandbox company.
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,10 +22,12 @@ from core.text import clean_line, clean_text
 from practice import measures as productivity
 from practice import services
 from practice.scenarios import SCENARIOS, UnknownScenario
+from practice.screens import screen_links
 from practice.selectors import (
     access_session,
     session_cases,
     session_invoices,
+    session_offers,
     session_payments,
     visible_sessions,
 )
@@ -74,13 +75,16 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
 def session_detail(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     session = access_session(request.user, session_id)
     scenario = SCENARIOS.get(session.scenario_key)
+    cases = list(session_cases(session))
     return render(
         request,
         "practice/session.html",
         {
             "session": session,
             "scenario": scenario,
-            "cases": list(session_cases(session)),
+            "case_rows": [(case, screen_links(session, case)) for case in cases],
+            "offers": list(session_offers(session)),
+            "cash_url": reverse("practice:work_cash", args=[session.pk]),
             "invoices": list(session_invoices(session)),
             "payments": list(session_payments(session)),
             "resolution_codes": ResolutionCode.choices,
@@ -165,41 +169,39 @@ def _done_message(action: str, request: AuthenticatedRequest) -> str:
 
 @login_required
 @require_POST
-def allocate(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+def answer_proposal(
+    request: AuthenticatedRequest, session_id: int, proposal_id: int
+) -> HttpResponse:
+    """Accept or reject a proposal in the customer's place: the learner plays both."""
     session = access_session(request.user, session_id)
-    payment_number = clean_line(request.POST.get("payment", ""))[:40]
-    invoice_number = clean_line(request.POST.get("invoice", ""))[:40]
-    raw = request.POST.get("amount", "").strip()
-    amount: Decimal | None = None
-    if raw:
-        payments = session_payments(session).select_related("currency")
-        payment = payments.filter(number=payment_number).first()
-        try:
-            amount = work.parse_amount(
-                raw,
-                label="Amount",
-                currency=payment.currency if payment is not None else None,
-            )
-        except work.WorkError as error:
-            messages.error(request, str(error))
-            return _back(session.pk)
-        if amount <= 0:
-            messages.error(
-                request,
-                f"Amount {raw[:40]!r} must be more than zero: enter it like 120.50.",
-            )
-            return _back(session.pk)
-    return _run(
-        request,
-        session.pk,
-        lambda: services.allocate(
+    services.session_proposal(session, proposal_id)
+    decision = clean_line(request.POST.get("decision", ""))
+    if decision not in ("accept", "reject"):
+        messages.error(
+            request,
+            f"Answer {decision[:40]!r} is not valid: press Accept or Reject.",
+        )
+        return _back(session.pk)
+    accept = decision == "accept"
+    try:
+        services.answer_proposal(
             session=session,
+            proposal_id=proposal_id,
             learner=request.user,
-            payment_number=payment_number,
-            invoice_number=invoice_number,
-            amount=amount,
-        ),
-    )
+            accept=accept,
+            reason=clean_text(request.POST.get("reason", ""))[:MAX_TEXT],
+        )
+    except (work.WorkError, CaseError, services.PracticeError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            "As the customer, you accepted the proposal: the credit note is posted."
+            if accept
+            else "As the customer, you rejected the proposal: the case is back "
+            "with the sales rep.",
+        )
+    return _back(session.pk)
 
 
 @login_required

@@ -1,7 +1,10 @@
 """No real screen shows a sandbox's orders or cases, to anyone, the learner too.
 
 The rule is in ``reconciliation.selectors.visible_orders`` and
-``visible_cases``: companies with a practice session are excluded.
+``visible_cases``: companies with a practice session are excluded. The
+other way round, the work screens opened from a session reach only that
+session's sandbox: a real order or case, or another person's session, is a
+404 there.
 """
 
 import json
@@ -14,8 +17,16 @@ from assist.services import ask_from_context
 from conftest import make_person
 from practice import services
 from practice.tests.conftest import only_case, signed_in
-from reconciliation.models import SalesOrder
+from reconciliation.models import (
+    Allocation,
+    Discrepancy,
+    Payment,
+    SalesOrder,
+    Shipment,
+)
 from reconciliation.selectors import visible_cases, visible_orders
+from reconciliation.tests.conftest import make_case
+from reconciliation.tests.factories import create_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +118,176 @@ def test_help_panel_ask_rejects_sandbox_order(session):
         f"Order {ORDER!r} is not among the orders you can see: ask from the "
         "order's own page."
     ]
+
+
+# The work screens opened from a practice session.
+
+BACKORDER = "unshipped-backorder"
+
+
+def work_urls(session, order: str, case_id: int) -> list[tuple[str, dict[str, str]]]:
+    """Return each work screen route of ``session`` with a valid POST body."""
+    base = f"/practice/sessions/{session.pk}/work/"
+    orders = f"{base}orders/{order}/"
+    cases = f"{base}cases/{case_id}/"
+    return [
+        (f"{orders}fulfilment/", {}),
+        (f"{orders}shipments/", {"picked_2": "24", "shipped_2": "24", "ship": "1"}),
+        (f"{orders}drafts/discard/", {"shipment": "PR-SH-3001"}),
+        (f"{orders}shortage/", {"line": "2", "qty": "24", "note": "None left."}),
+        (cases, {}),
+        (f"{cases}backorder/", {"decision": "ship_later", "reason": "Later."}),
+        (f"{cases}price/", {"reason": "The price is right."}),
+        (f"{cases}credit-note/", {"amount": "10.00", "message": "Sorry."}),
+        (f"{base}cash/", {"payment": "1", "party": "1"}),
+        (f"{base}cash/apply/", {"payment": "1", "invoice": "1", "amount": "1.00"}),
+    ]
+
+
+def sandbox_rows(session) -> list[object]:
+    """Return what a stray request could change in the sandbox."""
+    case = only_case(session, "NOT_SHIPPED")
+    return [
+        case.state,
+        case.assignee_id,
+        Discrepancy.objects.filter(company=session.company).count(),
+        Shipment.objects.filter(company=session.company).count(),
+        Allocation.objects.filter(payment__company=session.company).count(),
+    ]
+
+
+def test_session_screens_404_for_others(learner, everyone):
+    session = services.start_session(learner=learner, scenario_key=BACKORDER)
+    case = only_case(session, "NOT_SHIPPED")
+    before = sandbox_rows(session)
+    others = [person for person in everyone if person != learner]
+    others.append(make_person("olga", Role.FINANCE_CLERK, group="operations"))
+
+    for person in others:
+        client = signed_in(person)
+        for url, data in work_urls(session, "PR-SO-3001", case.pk):
+            assert client.get(url).status_code == 404, (person.username, url)
+            assert client.post(url, data).status_code == 404, (person.username, url)
+
+    assert sandbox_rows(session) == before
+
+
+def test_session_screens_404_for_real_rows(
+    learner, make_order, customer_party, sales_rep
+):
+    session = services.start_session(learner=learner, scenario_key=BACKORDER)
+    real_order = make_order("10248", customer_party, sales_rep=sales_rep)
+    real_case = make_case(real_order, code="NOT_SHIPPED", owner_role=Role.SALES_REP)
+    client = signed_in(learner)
+
+    for url, data in work_urls(session, real_order.number, real_case.pk):
+        if "/orders/" not in url and "/cases/" not in url:
+            continue
+        # A POST-only route returns 405 to a GET before it reads any row.
+        if not data:
+            assert client.get(url).status_code == 404, url
+        assert client.post(url, data).status_code == 404, url
+
+    real_case.refresh_from_db()
+    assert (real_case.state, real_case.assignee_id) == ("open", None)
+    assert not real_order.shipments.exists()
+
+
+def test_session_screens_404_for_other_session(learner):
+    mine = services.start_session(learner=learner, scenario_key=BACKORDER)
+    other = services.start_session(learner=learner, scenario_key=BACKORDER)
+    foreign = only_case(other, "NOT_SHIPPED")
+    client = signed_in(learner)
+
+    url = f"/practice/sessions/{mine.pk}/work/cases/{foreign.pk}/backorder/"
+    response = client.post(url, {"decision": "ship_later", "reason": "Later."})
+
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert (foreign.state, foreign.assignee_id) == ("open", None)
+
+
+def test_session_cash_rejects_real_payment(learner, make_order, customer_party):
+    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
+    order = make_order("10248", customer_party)
+    real = Payment.objects.create(
+        company=customer_party.company,
+        number="REAL-PAY-1",
+        party=customer_party,
+        amount="50.00",
+        amount_unallocated="50.00",
+        currency_id=customer_party.currency_id,
+        value_date="2025-03-01",
+    )
+    unknown = Payment.objects.create(
+        company=customer_party.company,
+        number="REAL-PAY-2",
+        amount="50.00",
+        amount_unallocated="50.00",
+        currency_id=customer_party.currency_id,
+        value_date="2025-03-01",
+    )
+    invoice = create_invoice(order=order)
+    client = signed_in(learner)
+    base = f"/practice/sessions/{session.pk}/work/cash/"
+
+    applied = client.post(
+        f"{base}apply/",
+        {"payment": real.pk, "invoice": invoice.pk, "amount": "10.00"},
+        follow=True,
+    )
+    assigned = client.post(
+        base, {"payment": unknown.pk, "party": customer_party.pk}, follow=True
+    )
+
+    assert [str(item) for item in applied.context["messages"]] == [
+        "That payment or invoice is no longer open: reload the screen."
+    ]
+    assert [str(item) for item in assigned.context["messages"]] == [
+        "That payment already has a customer or is no longer open: reload the screen."
+    ]
+    assert not Allocation.objects.filter(payment=real).exists()
+    unknown.refresh_from_db()
+    assert unknown.party_id is None
+
+
+def test_real_work_screens_hide_sandbox(session, everyone):
+    sandbox = services.start_session(learner=session.learner, scenario_key=BACKORDER)
+    case = only_case(sandbox, "NOT_SHIPPED")
+    payment = Payment.objects.get(company=session.company, number="PR-PAY-1001")
+    before = sandbox_rows(sandbox)
+
+    for person in everyone:
+        client = signed_in(person)
+        for url, data in [
+            ("/reconciliation/work/orders/PR-SO-3001/fulfilment/", {}),
+            (
+                "/reconciliation/work/orders/PR-SO-3001/shipments/",
+                {"picked_2": "24", "shipped_2": "24", "ship": "1"},
+            ),
+            (
+                "/reconciliation/work/orders/PR-SO-3001/shortage/",
+                {"line": "2", "qty": "24", "note": "None left."},
+            ),
+            (f"/reconciliation/work/cases/{case.pk}/", {}),
+            (
+                f"/reconciliation/work/cases/{case.pk}/backorder/",
+                {"decision": "ship_later", "reason": "Later."},
+            ),
+        ]:
+            # 403 for a role the screen is not for, 404 for the right one.
+            if not data:
+                status = client.get(url).status_code
+                assert status in (403, 404), (person.username, url)
+            status = client.post(url, data).status_code
+            assert status in (403, 404), (person.username, url)
+        if person.role == Role.FINANCE_CLERK:
+            cash = client.get("/reconciliation/work/cash/").content.decode()
+            assert "PR-PAY-1001" not in cash
+            client.post(
+                "/reconciliation/work/cash/apply/",
+                {"payment": payment.pk, "invoice": "1", "amount": "1.00"},
+            )
+
+    assert sandbox_rows(sandbox) == before
+    assert Allocation.objects.filter(payment=payment).count() == 1

@@ -5,6 +5,7 @@ import pytest
 from practice import services
 from practice.models import SandboxSession
 from practice.tests.conftest import only_case, signed_in
+from reconciliation.models import Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -62,9 +63,10 @@ def test_bad_input_gets_a_message(learner):
 
     session = services.start_session(learner=learner, scenario_key="unapplied-payment")
     base = f"/practice/sessions/{session.pk}/"
+    payment = Payment.objects.get(company=session.company, number="PR-PAY-5001")
     page = client.post(
-        f"{base}allocate/",
-        {"payment": "PR-PAY-5001", "invoice": "PR-INV-5001", "amount": "ten"},
+        f"{base}work/cash/apply/",
+        {"payment": payment.pk, "invoice": "1", "amount": "ten"},
         follow=True,
     ).content.decode()
     assert (
@@ -92,7 +94,7 @@ def test_another_persons_session_is_404(learner, other_learner, customer):
     for person in (other_learner, customer):
         client = signed_in(person)
         assert client.get(base).status_code == 404
-        for action in ("check/", "reset/", "allocate/", f"cases/{case.pk}/"):
+        for action in ("check/", "reset/", "work/cash/", f"cases/{case.pk}/"):
             assert client.post(base + action, {"action": "start"}).status_code == 404
     assert signed_in(customer).get("/practice/").status_code == 404
     case.refresh_from_db()

@@ -2,11 +2,9 @@
 
 A NUL byte is an error in a PostgreSQL query, and zero-width characters
 would make a stored note or a document number differ from the text on the
-page, so every page cleans them as the case screens do. Amounts follow
-``core.numbers.parse_decimal`` at the payment currency's minor units.
+page, so every page cleans them as the case screens do. Amounts typed on
+the work screens are tested in ``test_screens``.
 """
-
-from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -15,7 +13,7 @@ from core.models import AuditEvent
 from practice import services
 from practice.models import SandboxSession
 from practice.tests.conftest import only_case, signed_in
-from reconciliation.models import Allocation, Approval, Discrepancy
+from reconciliation.models import Approval, Discrepancy
 
 pytestmark = pytest.mark.django_db
 
@@ -73,16 +71,6 @@ def request_write_off(learner) -> str:
     return Approval.objects.get().request_reason
 
 
-def allocate(learner) -> str:
-    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
-    signed_in(learner).post(
-        f"/practice/sessions/{session.pk}/allocate/",
-        {"payment": "PR-PAY-5001\x00", "invoice": "\u200bPR-INV-5001", "amount": ""},
-    )
-    allocation = Allocation.objects.get(payment__company=session.company)
-    return f"{allocation.payment.number} {allocation.invoice.number}"
-
-
 def start(learner) -> str:
     signed_in(learner).post("/practice/start/", {"scenario": "unapplied-payment\x00"})
     return SandboxSession.objects.get(learner=learner).scenario_key
@@ -95,50 +83,9 @@ def start(learner) -> str:
         (reject, CLEAN),
         (reopen, CLEAN),
         (request_write_off, CLEAN),
-        (allocate, "PR-PAY-5001 PR-INV-5001"),
         (start, "unapplied-payment"),
     ],
-    ids=["resolve", "reject", "reopen", "request_write_off", "allocate", "start"],
+    ids=["resolve", "reject", "reopen", "request_write_off", "start"],
 )
 def test_practice_page_stores_cleaned_text(learner, surface, expected):
     assert surface(learner) == expected
-
-
-@pytest.mark.parametrize(
-    ("amount", "message"),
-    [
-        (
-            "208,5",
-            "Amount in EUR '208,5' uses a decimal comma: write it with a point, "
-            "as 208.5.",
-        ),
-        (
-            "0.001",
-            "Amount in EUR '0.001' has 3 decimal places; the limit is 2, so enter "
-            "a multiple of 0.01.",
-        ),
-    ],
-)
-def test_practice_allocation_rejects_misread_amount(learner, amount, message):
-    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
-
-    response = signed_in(learner).post(
-        f"/practice/sessions/{session.pk}/allocate/",
-        {"payment": "PR-PAY-5001", "invoice": "PR-INV-5001", "amount": amount},
-        follow=True,
-    )
-
-    assert [str(item) for item in response.context["messages"]] == [message]
-    assert not Allocation.objects.filter(payment__company=session.company).exists()
-
-
-def test_practice_allocation_reads_a_point(learner):
-    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
-
-    signed_in(learner).post(
-        f"/practice/sessions/{session.pk}/allocate/",
-        {"payment": "PR-PAY-5001", "invoice": "PR-INV-5001", "amount": "100.50"},
-    )
-
-    allocation = Allocation.objects.get(payment__company=session.company)
-    assert allocation.amount == Decimal("100.50")

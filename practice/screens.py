@@ -1,0 +1,157 @@
+"""The real work screens, opened on a practice session's sandbox company.
+
+Pick and ship, the sales decision (backorder, credit note, price dispute)
+and cash application are the views of ``reconciliation.work_views``, called
+with a ``SessionScope``. The learner therefore gets the same forms, checks
+and messages as the real work, while every read and write stays inside the
+session's company:
+
+- an order number or case id of another company is a 404, and another
+  person's session is a 404 (``access_session``);
+- the cash screen lists the sandbox's payments only, and the services take
+  the sandbox company, so a posted id of a real payment is rejected;
+- a finished session accepts no more work.
+
+The learner plays every role in their sandbox, so each screen acts as a copy
+of the learner in the role it needs (``practice.roles.played_role``).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts.models import User
+from core.http import AuthenticatedRequest
+from practice import services
+from practice.models import SandboxSession
+from practice.roles import played_role
+from practice.scenarios import SCENARIOS
+from practice.selectors import access_session
+from reconciliation import work, work_views
+from reconciliation.models import Discrepancy, MatchGroup, SalesOrder
+from reconciliation.taxonomy import RULES
+from reconciliation.work_views import WorkScope
+
+# Routes of the real screens whose page has no sandbox version: their links
+# lead back to the session page instead.
+SESSION_PAGE_ROUTES = frozenset({"order_detail", "case_detail"})
+
+
+class SessionScope(WorkScope):
+    """The work screens' scope for one practice session's sandbox company."""
+
+    def __init__(self, session: SandboxSession) -> None:
+        self.session = session
+        self.company = session.company
+
+    def actor(self, user: User, role: str) -> User:
+        # ``access_session`` already made sure ``user`` is the session's learner.
+        return played_role(user, role)
+
+    def order(self, user: User, number: str) -> SalesOrder:
+        order = SalesOrder.objects.filter(company=self.company, number=number).first()
+        if order is None:
+            raise Http404("No order found with that number in this practice session.")
+        return order
+
+    def case(self, user: User, case_id: int) -> Discrepancy:
+        return services.session_case(self.session, case_id)
+
+    def url(self, name: str, *args: object) -> str:
+        if name in SESSION_PAGE_ROUTES:
+            return session_url(self.session)
+        return reverse(f"practice:{name}", args=[self.session.pk, *args])
+
+    def context(self) -> dict[str, object]:
+        return {
+            "practice_session": self.session,
+            "practice_scenario": SCENARIOS.get(self.session.scenario_key),
+            "practice_url": session_url(self.session),
+        }
+
+
+def session_url(session: SandboxSession) -> str:
+    return reverse("practice:session", args=[session.pk])
+
+
+def _in_session(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Wrap a real work view so that it runs on the session's sandbox.
+
+    A POST on a finished session is rejected with a message on the session
+    page. A POST about a case first assigns an unassigned case to the
+    learner, as "Start work" on the session page does, because the sales
+    services accept only the person who works the case.
+    """
+
+    @login_required
+    @wraps(view)
+    def in_session(
+        request: AuthenticatedRequest, session_id: int, **kwargs: object
+    ) -> HttpResponse:
+        session = access_session(request.user, session_id)
+        if request.method == "POST":
+            try:
+                services.require_active(session, "worked")
+            except services.PracticeError as error:
+                messages.error(request, str(error))
+                return redirect(session_url(session))
+            case_id = kwargs.get("case_id")
+            if isinstance(case_id, int):
+                services.take_case(
+                    session=session, case_id=case_id, learner=request.user
+                )
+        return view(request, scope=SessionScope(session), **kwargs)
+
+    return in_session
+
+
+fulfilment = _in_session(work_views.fulfilment)
+record_shipment = _in_session(work_views.record_shipment)
+discard_draft = _in_session(work_views.discard_draft)
+report_shortage = _in_session(work_views.report_shortage)
+sales_decision = _in_session(work_views.sales_decision)
+decide_backorder = _in_session(work_views.decide_backorder)
+uphold_price = _in_session(work_views.uphold_price)
+propose_credit_note = _in_session(work_views.propose_credit_note)
+cash_application = _in_session(work_views.cash_application)
+apply_cash = _in_session(work_views.apply_cash)
+
+
+def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, str]]:
+    """Return the (label, URL) pairs of the sandbox work screens for ``case``.
+
+    Goods not shipped, short or on backorder go to Pick and ship and to the
+    sales decision. A case on an invoice goes to the sales decision, for a
+    credit note or a price dispute. A case of the cash control point goes to
+    cash application.
+    """
+    links = []
+    if case.code in work.BACKORDER_CODES and case.order is not None:
+        links.append(
+            (
+                "Pick and ship",
+                reverse(
+                    "practice:work_fulfilment", args=[session.pk, case.order.number]
+                ),
+            )
+        )
+    if case.code in work.BACKORDER_CODES or case.invoice_id is not None:
+        links.append(
+            (
+                "Sales decision",
+                reverse("practice:work_sales", args=[session.pk, case.pk]),
+            )
+        )
+    rule = RULES.get(case.code)
+    if rule is not None and rule.control_point == MatchGroup.Kind.CASH:
+        links.append(
+            ("Cash application", reverse("practice:work_cash", args=[session.pk]))
+        )
+    return links

@@ -1,0 +1,387 @@
+"""The real work screens, opened from a practice session on its sandbox.
+
+Each scenario is worked through the pages a warehouse worker, sales rep or
+finance clerk uses, with a finance clerk as the learner, and then scored by
+``check_session``. Bad input gets the real screens' messages.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+from core.models import AuditEvent
+from portal.models import ResolutionProposal
+from practice import services
+from practice.models import SandboxSession
+from practice.seed import fingerprint
+from practice.tests.conftest import only_case, signed_in
+from reconciliation.models import (
+    Allocation,
+    Discrepancy,
+    Invoice,
+    Party,
+    Payment,
+    ResolutionCode,
+    Shipment,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def base(session: SandboxSession) -> str:
+    return f"/practice/sessions/{session.pk}/work/"
+
+
+def messages_of(response) -> list[str]:
+    return [str(item) for item in response.context["messages"]]
+
+
+def begin(learner, scenario_key: str) -> tuple[SandboxSession, Client]:
+    session = services.start_session(learner=learner, scenario_key=scenario_key)
+    return session, signed_in(learner)
+
+
+def score(session: SandboxSession) -> int | None:
+    services.check_session(session_id=session.pk, learner=session.learner)
+    session.refresh_from_db()
+    return session.score
+
+
+# Pick and ship
+
+
+def test_fulfilment_page_posts_to_sandbox(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    url = f"{base(session)}orders/PR-SO-3001/fulfilment/"
+
+    page = client.get(url)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="practice-banner"' in html
+    assert f'href="/practice/sessions/{session.pk}/"' in html
+    assert f'action="{base(session)}orders/PR-SO-3001/shipments/"' in html
+    assert f'action="{base(session)}orders/PR-SO-3001/shortage/"' in html
+    assert 'action="/reconciliation/' not in html
+
+
+def test_fulfilment_rejects_over_shipment(learner):
+    session, client = begin(learner, "unshipped-backorder")
+
+    response = client.post(
+        f"{base(session)}orders/PR-SO-3001/shipments/",
+        {"picked_2": "30", "shipped_2": "30", "ship": "1"},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == (
+        f"{base(session)}orders/PR-SO-3001/fulfilment/"
+    )
+    [message] = messages_of(response)
+    assert "Line 2" in message
+    assert "24" in message
+    assert not Shipment.objects.filter(
+        company=session.company, state=Shipment.State.SHIPPED
+    ).exclude(number="PR-SH-3001")
+
+
+def test_fulfilment_ships_rest_in_sandbox(learner):
+    session, client = begin(learner, "unshipped-backorder")
+
+    response = client.post(
+        f"{base(session)}orders/PR-SO-3001/shipments/",
+        {"picked_2": "24", "shipped_2": "24", "ship": "1", "carrier": "DHL"},
+        follow=True,
+    )
+
+    assert messages_of(response) == ["Recorded the shipment of order PR-SO-3001."]
+    shipped = Shipment.objects.filter(
+        company=session.company, state=Shipment.State.SHIPPED
+    )
+    assert shipped.count() == 2
+    case = only_case(session, "NOT_SHIPPED")
+    assert case.state == Discrepancy.State.RESOLVED
+    # The check closed the case, which is not the backorder the scenario wants.
+    assert score(session) == 0
+
+
+def test_fulfilment_reports_shortage(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    url = f"{base(session)}orders/PR-SO-3001/shortage/"
+
+    missing_note = client.post(url, {"line": "2", "qty": "24"}, follow=True)
+    reported = client.post(
+        url, {"line": "2", "qty": "24", "note": "No honey in stock."}, follow=True
+    )
+
+    assert messages_of(missing_note) == [
+        "Say why the goods are short, for the sales rep who decides."
+    ]
+    assert messages_of(reported) == [
+        "Reported the shortage; the sales rep decides next."
+    ]
+    case = Discrepancy.objects.get(company=session.company, code="SHORT_SHIP")
+    assert "No honey in stock." in case.explanation
+
+
+# Sales decision: backorder and credit note
+
+
+def test_backorder_decision_scores_full(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+    url = f"{base(session)}cases/{case.pk}/"
+
+    page = client.get(url).content.decode()
+    without_reason = client.post(
+        f"{url}backorder/", {"decision": "ship_later"}, follow=True
+    )
+    decided = client.post(
+        f"{url}backorder/",
+        {"decision": "ship_later", "reason": "Honey arrives next week."},
+        follow=True,
+    )
+
+    assert f'action="{url}backorder/"' in page
+    assert 'data-testid="practice-banner"' in page
+    assert messages_of(without_reason) == [
+        "A backorder decision needs a reason: enter one for the customer."
+    ]
+    assert messages_of(decided) == ["Recorded the backorder decision."]
+    assert decided.redirect_chain[-1][0] == url
+    case.refresh_from_db()
+    assert (case.state, case.resolution_code) == ("resolved", ResolutionCode.BACKORDER)
+    assert case.assignee_id == learner.pk
+    assert Shipment.objects.get(
+        company=session.company, state=Shipment.State.DRAFT
+    ).backorder_of.number == ("PR-SH-3001")
+    assert score(session) == 100
+
+
+def test_credit_note_then_customer_accepts(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    case = only_case(session, "SHORT_PAYMENT")
+    url = f"{base(session)}cases/{case.pk}/"
+
+    page = client.get(url).content.decode()
+    misread = client.post(
+        f"{url}credit-note/",
+        {"amount": "180,5", "message": "Broken bottles."},
+        follow=True,
+    )
+    proposed = client.post(
+        f"{url}credit-note/",
+        {"amount": "180.00", "message": "We credit the broken olive oil."},
+        follow=True,
+    )
+
+    assert 'value="180.00"' in page
+    assert messages_of(misread) == [
+        "Credit note amount in EUR '180,5' uses a decimal comma: write it with a "
+        "point, as 180.5."
+    ]
+    assert messages_of(proposed) == ["Proposed the credit note."]
+    proposal = ResolutionProposal.objects.get(case=case)
+    assert proposal.state == ResolutionProposal.State.AWAITING_CUSTOMER
+    session_page = client.get(f"/practice/sessions/{session.pk}/").content.decode()
+    assert "Accept as the customer" in session_page
+    assert score(session) == 0
+
+    accepted = client.post(
+        f"/practice/sessions/{session.pk}/proposals/{proposal.pk}/answer/",
+        {"decision": "accept"},
+        follow=True,
+    )
+
+    assert messages_of(accepted) == [
+        "As the customer, you accepted the proposal: the credit note is posted."
+    ]
+    case.refresh_from_db()
+    assert (case.state, case.resolution_code) == ("resolved", "credit_note")
+    credit_note = proposal.credit_note
+    credit_note.refresh_from_db()
+    assert credit_note.state == Invoice.State.POSTED
+    assert score(session) == 100
+
+
+def test_customer_answer_needs_valid_decision(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    case = only_case(session, "SHORT_PAYMENT")
+    client.post(
+        f"{base(session)}cases/{case.pk}/credit-note/",
+        {"amount": "180.00", "message": "We credit the broken olive oil."},
+        follow=True,
+    )
+    proposal = ResolutionProposal.objects.get(case=case)
+    answer = f"/practice/sessions/{session.pk}/proposals/{proposal.pk}/answer/"
+
+    unknown = client.post(answer, {"decision": "maybe"}, follow=True)
+    no_reason = client.post(answer, {"decision": "reject"}, follow=True)
+    rejected = client.post(
+        answer, {"decision": "reject", "reason": "We want a refund."}, follow=True
+    )
+
+    assert messages_of(unknown) == [
+        "Answer 'maybe' is not valid: press Accept or Reject."
+    ]
+    assert messages_of(no_reason) == [
+        "Say why you reject the proposal, so we can do better."
+    ]
+    assert messages_of(rejected) == [
+        "As the customer, you rejected the proposal: the case is back with the "
+        "sales rep."
+    ]
+    proposal.refresh_from_db()
+    assert proposal.state == ResolutionProposal.State.REJECTED
+
+
+# Cash application
+
+
+def test_cash_screen_lists_sandbox_only(learner, make_order, customer_party):
+    make_order("10248", customer_party)
+    Payment.objects.create(
+        company=customer_party.company,
+        number="REAL-PAY-1",
+        party=customer_party,
+        amount=Decimal("50.00"),
+        amount_unallocated=Decimal("50.00"),
+        currency_id=customer_party.currency_id,
+        value_date="2025-03-01",
+    )
+    session, client = begin(learner, "unapplied-payment")
+
+    html = client.get(f"{base(session)}cash/").content.decode()
+
+    assert "PR-PAY-5001" in html
+    assert "REAL-PAY-1" not in html
+    assert f'action="{base(session)}cash/"' in html
+    assert 'data-testid="practice-banner"' in html
+
+
+def test_cash_assign_and_apply_scores_full(learner):
+    session, client = begin(learner, "unapplied-payment")
+    payment = Payment.objects.get(company=session.company, number="PR-PAY-5001")
+    alpen = Party.objects.get(company=session.company, code="ALPEN")
+    invoice = Invoice.objects.get(company=session.company, number="PR-INV-5001")
+    url = f"{base(session)}cash/"
+
+    assigned = client.post(url, {"payment": payment.pk, "party": alpen.pk}, follow=True)
+    listed = client.get(url, {"payment": payment.pk}).content.decode()
+    applied = client.post(
+        f"{url}apply/",
+        {"payment": payment.pk, "invoice": invoice.pk, "amount": "208.50"},
+        follow=True,
+    )
+
+    assert messages_of(assigned) == [
+        "Payment PR-PAY-5001 now belongs to Alpenblick Feinkost: allocate it to "
+        "one of the customer's open invoices."
+    ]
+    assert assigned.redirect_chain[-1][0] == f"{url}?payment={payment.pk}"
+    assert f'action="{url}apply/"' in listed
+    assert messages_of(applied) == ["Applied the payment."]
+    for code in ("UNAPPLIED_PAYMENT", "MISSING_PAYMENT"):
+        assert only_case(session, code).state == Discrepancy.State.RESOLVED, code
+    assert score(session) == 100
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (
+            "208,5",
+            "Amount in EUR '208,5' uses a decimal comma: write it with a point, "
+            "as 208.5.",
+        ),
+        (
+            "0.001",
+            "Amount in EUR '0.001' has 3 decimal places; the limit is 2, so enter "
+            "a multiple of 0.01.",
+        ),
+        (
+            "300.00",
+            "Amount 300.00 EUR is more than the 208.50 left on payment "
+            "PR-PAY-5001: allocate 208.50 or less.",
+        ),
+    ],
+)
+def test_cash_apply_rejects_bad_amount(learner, amount, message):
+    session, client = begin(learner, "unapplied-payment")
+    payment = Payment.objects.get(company=session.company, number="PR-PAY-5001")
+    alpen = Party.objects.get(company=session.company, code="ALPEN")
+    invoice = Invoice.objects.get(company=session.company, number="PR-INV-5001")
+    client.post(
+        f"{base(session)}cash/", {"payment": payment.pk, "party": alpen.pk}, follow=True
+    )
+
+    response = client.post(
+        f"{base(session)}cash/apply/",
+        {"payment": payment.pk, "invoice": invoice.pk, "amount": amount},
+        follow=True,
+    )
+
+    assert messages_of(response) == [message]
+    assert not Allocation.objects.filter(payment=payment).exists()
+
+
+# The learner plays the roles
+
+
+def test_played_role_leaves_learner_role(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+
+    client.post(
+        f"{base(session)}cases/{case.pk}/backorder/",
+        {"decision": "ship_later", "reason": "Honey arrives next week."},
+    )
+
+    learner.refresh_from_db()
+    assert learner.role == Role.FINANCE_CLERK
+    event = AuditEvent.objects.filter(action="shipment.backorder_created").get()
+    assert event.actor_id == learner.pk
+    assert event.actor_role == Role.SALES_REP
+
+
+def test_finished_session_rejects_work(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+    url = f"{base(session)}cases/{case.pk}/backorder/"
+    client.post(url, {"decision": "ship_later", "reason": "Next week."}, follow=True)
+    assert score(session) == 100
+
+    response = client.post(
+        f"{base(session)}orders/PR-SO-3001/shipments/",
+        {"picked_2": "24", "shipped_2": "24", "ship": "1"},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == f"/practice/sessions/{session.pk}/"
+    assert messages_of(response) == [
+        f"Session {session.pk} is finished, so it cannot be worked: start a new "
+        "session of the scenario to practise again."
+    ]
+    assert not Shipment.objects.filter(
+        company=session.company, state=Shipment.State.SHIPPED
+    ).exclude(number="PR-SH-3001")
+
+
+def test_reset_after_screen_work_restores_seed(learner):
+    session, client = begin(learner, "unapplied-payment")
+    payment = Payment.objects.get(company=session.company, number="PR-PAY-5001")
+    alpen = Party.objects.get(company=session.company, code="ALPEN")
+    invoice = Invoice.objects.get(company=session.company, number="PR-INV-5001")
+    seeded = fingerprint(session.company)
+    client.post(f"{base(session)}cash/", {"payment": payment.pk, "party": alpen.pk})
+    client.post(
+        f"{base(session)}cash/apply/",
+        {"payment": payment.pk, "invoice": invoice.pk, "amount": "208.50"},
+    )
+    assert fingerprint(session.company) != seeded
+
+    services.reset_session(session_id=session.pk, learner=learner)
+
+    assert fingerprint(session.company) == seeded
