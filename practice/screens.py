@@ -67,6 +67,12 @@ class SessionScope(WorkScope):
             return session_url(self.session)
         return reverse(f"practice:{name}", args=[self.session.pk, *args])
 
+    def help_record(self, record_ref: str) -> str:
+        # The panel's ask rejects an order number the asker cannot see on the
+        # real pages, and no real page shows a sandbox order. So a question
+        # asked here is about the screen and names no record.
+        return ""
+
     def context(self) -> dict[str, object]:
         return {
             "practice_session": self.session,

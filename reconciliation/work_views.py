@@ -82,6 +82,10 @@ class WorkScope:
         """Return what the scope adds to every page, such as a banner's data."""
         return {}
 
+    def help_record(self, record_ref: str) -> str:
+        """Return the record a question asked from the help panel is about."""
+        return record_ref
+
 
 REAL_SCOPE = WorkScope()
 
@@ -102,7 +106,7 @@ def _page(
             **scope.context(),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
-            "record_ref": record_ref,
+            "record_ref": scope.help_record(record_ref),
         },
     )
 

@@ -64,6 +64,7 @@ def test_fulfilment_page_posts_to_sandbox(learner):
     assert f'href="/practice/sessions/{session.pk}/"' in html
     assert f'action="{base(session)}orders/PR-SO-3001/shipments/"' in html
     assert f'action="{base(session)}orders/PR-SO-3001/shortage/"' in html
+    assert 'name="record_ref" value=""' in html
     assert 'action="/reconciliation/' not in html
 
 
