@@ -2,8 +2,13 @@
 
 Imported people start with an unusable password (``accounts.importing``), so
 the reset link is how they set their first one. The reset form therefore
-also sends the link to active accounts whose password is unusable, which
-Django's own form skips.
+also reaches active accounts whose password is unusable, which Django's own
+form skips.
+
+The request only queues ``accounts.tasks.send_password_reset_email`` with the
+address typed, whether or not an account has it. The task looks the address
+up and sends the e-mail after the commit, so on a Celery worker a request
+for a known address does the same work as one for an unknown address.
 """
 
 from collections.abc import Iterator
@@ -12,33 +17,86 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse_lazy
 
+from accounts import throttling
 from accounts.models import User
+from accounts.throttling import Throttled
+from commonplace.background import enqueue
+
+RESET = "password_reset"
+
+
+def reset_recipients(email: str) -> Iterator[User]:
+    """Yield the active accounts whose e-mail address is ``email``.
+
+    Accounts with an unusable password are included, unlike in Django's
+    form. The unique index on Lower("email") allows at most one match, and
+    the casefold comparison drops matches that only SQL's iexact accepts.
+    """
+    matches = User.objects.filter(email__iexact=email, is_active=True)
+    for person in matches:
+        if person.email.casefold() == email.casefold():
+            yield person
 
 
 class ResetPasswordForm(PasswordResetForm):
-    """Django's reset form that also reaches accounts with no usable password."""
+    """Django's reset form, rate-limited, that queues the e-mail for after commit."""
+
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.throttled: Throttled | None = None
 
     def get_users(self, email: str) -> Iterator[User]:
-        # The unique index on Lower("email") allows at most one match. The
-        # casefold comparison drops matches that only SQL's iexact accepts.
-        matches = User.objects.filter(email__iexact=email, is_active=True)
-        for person in matches:
-            if person.email.casefold() == email.casefold():
-                yield person
+        return reset_recipients(email)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        email = cleaned.get("email")
+        if not email or self.request is None:
+            return cleaned
+
+        identifiers = {
+            "address": throttling.client_address(self.request),
+            "account": throttling.normalize_account(email),
+        }
+        self.throttled = throttling.check(RESET, identifiers)
+        if self.throttled is not None:
+            raise ValidationError(
+                "Too many password reset requests from this network or for this "
+                f"address. Try again {self.throttled.retry_after_text}; a link "
+                "sent earlier still works until it expires.",
+                code="throttled",
+            )
+        throttling.record(RESET, identifiers)
+        return cleaned
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Queue the reset e-mail for after the commit, for any address."""
+        # Imported here because the tasks module imports this one.
+        from accounts.tasks import send_password_reset_email
+
+        extra = kwargs.get("extra_email_context") or {}
+        enqueue(
+            send_password_reset_email,
+            email=self.cleaned_data["email"],
+            base_url=extra["base_url"],
+        )
 
 
 class ResetPasswordView(auth_views.PasswordResetView):
-    """Send the reset link, with links that start with the configured BASE_URL.
+    """Queue the reset link, with links that start with the configured BASE_URL.
 
     The page after the form reads the same whether or not an account has the
     address, so the form does not reveal who has an account.
 
-    NOTE: the e-mail is sent during the request, so a request for a known
-    address takes longer by one SMTP exchange. Requests are not rate-limited,
-    like sign-in.
+    NOTE: with the default inline background backend the task still runs in
+    the request after the commit, so the response for a known address comes
+    later by one SMTP exchange. ``BACKGROUND_BACKEND=celery`` sends it on a
+    worker instead.
     """
 
     form_class = ResetPasswordForm
@@ -47,6 +105,11 @@ class ResetPasswordView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["request"] = self.request
+        return kwargs
+
     def form_valid(self, form: Any) -> HttpResponse:
         # Links start with BASE_URL when it is set, so a forged Host header
         # cannot point the link elsewhere. Without it, ALLOWED_HOSTS limits
@@ -54,11 +117,16 @@ class ResetPasswordView(auth_views.PasswordResetView):
         base_url = settings.COMMONPLACE_BASE_URL or self.request.build_absolute_uri(
             "/"
         ).rstrip("/")
-        self.extra_email_context = {
-            "base_url": base_url,
-            "company_name": settings.COMMONPLACE_COMPANY_NAME,
-        }
+        self.extra_email_context = {"base_url": base_url}
         return super().form_valid(form)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        throttled = getattr(form, "throttled", None)
+        if throttled is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(throttled.retry_after_seconds)
+        return response
 
 
 reset_password = ResetPasswordView.as_view()

@@ -1,18 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import password_reset
+from accounts import password_reset, sign_in
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", sign_in.sign_in, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", password_reset.reset_password, name="password_reset"),
     path(

@@ -221,6 +221,45 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Django's cache: the help panels and the sign-in and password reset counts.
+# Empty keeps it in each process's memory; a redis:// URL shares it between
+# processes, which the rate limits need once there is more than one.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"CACHE_URL={CACHE_URL!r} is not a Redis URL: use redis://host:port/db, "
+        "rediss:// for TLS or unix:///path/to/redis.sock, or unset it to keep "
+        "the cache in each process's memory."
+    )
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Proxies in front of the web processes that append the client's address to
+# X-Forwarded-For; 0 uses the connection's address (REMOTE_ADDR).
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0)
+# Failed sign-ins allowed per client address and per username in a window
+# of this many seconds, and password reset requests per client address and
+# per e-mail address in theirs (docs/sign-in.md).
+SIGN_IN_ADDRESS_RATE_LIMIT = env_int("SIGN_IN_ADDRESS_RATE_LIMIT", 30, minimum=1)
+SIGN_IN_ACCOUNT_RATE_LIMIT = env_int("SIGN_IN_ACCOUNT_RATE_LIMIT", 10, minimum=1)
+SIGN_IN_RATE_WINDOW_SECONDS = env_int("SIGN_IN_RATE_WINDOW_SECONDS", 900, minimum=1)
+PASSWORD_RESET_ADDRESS_RATE_LIMIT = env_int(
+    "PASSWORD_RESET_ADDRESS_RATE_LIMIT", 10, minimum=1
+)
+PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env_int(
+    "PASSWORD_RESET_ACCOUNT_RATE_LIMIT", 3, minimum=1
+)
+PASSWORD_RESET_RATE_WINDOW_SECONDS = env_int(
+    "PASSWORD_RESET_RATE_WINDOW_SECONDS", 3600, minimum=1
+)
+
 LOGGING = build_logging_config(
     log_format=env_choice("LOG_FORMAT", "text", ("text", "json")),
     level=env_choice(

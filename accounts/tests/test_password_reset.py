@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role, User
+from accounts.tasks import send_password_reset_email
 from commonplace.tests.fixtures import TEST_BASE_URL
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +30,18 @@ def imported_person() -> User:
     return person
 
 
-def ask_for_link(client: Client, email: str) -> str:
-    response = client.post("/accounts/password-reset/", {"email": email})
-    assert response.status_code == 302
-    location: str = response["Location"]
-    return location
+@pytest.fixture
+def ask_for_link(django_capture_on_commit_callbacks):
+    """Post the reset form and run the tasks it queued, as after a commit."""
+
+    def post(client: Client, email: str) -> str:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/accounts/password-reset/", {"email": email})
+        assert response.status_code == 302
+        location: str = response["Location"]
+        return location
+
+    return post
 
 
 def test_login_page_links_to_reset():
@@ -47,7 +55,7 @@ def test_reset_page_renders():
     assert b'name="email"' in response.content
 
 
-def test_imported_person_sets_first_password(imported_person, mailbox):
+def test_imported_person_sets_first_password(imported_person, mailbox, ask_for_link):
     client = Client()
     location = ask_for_link(client, "ilse.imported@EXAMPLE.com")
     assert location == "/accounts/password-reset/sent/"
@@ -82,7 +90,7 @@ def test_imported_person_sets_first_password(imported_person, mailbox):
     assert signed_in["Location"] == "/"
 
 
-def test_link_works_only_once(imported_person, mailbox):
+def test_link_works_only_once(imported_person, mailbox, ask_for_link):
     client = Client()
     ask_for_link(client, imported_person.email)
     match = LINK.search(mailbox[0].message.get_content())
@@ -98,14 +106,14 @@ def test_link_works_only_once(imported_person, mailbox):
     assert b"This reset link is invalid" in again.content
 
 
-def test_unknown_address_looks_the_same(sales_rep, mailbox):
+def test_unknown_address_looks_the_same(sales_rep, mailbox, ask_for_link):
     known = ask_for_link(Client(), sales_rep.email)
     unknown = ask_for_link(Client(), "nobody@example.com")
     assert known == unknown
     assert [mail.rcpt_tos for mail in mailbox] == [[sales_rep.email]]
 
 
-def test_inactive_account_gets_no_mail(imported_person, mailbox):
+def test_inactive_account_gets_no_mail(imported_person, mailbox, ask_for_link):
     imported_person.is_active = False
     imported_person.save()
     location = ask_for_link(Client(), imported_person.email)
@@ -113,7 +121,7 @@ def test_inactive_account_gets_no_mail(imported_person, mailbox):
     assert mailbox == []
 
 
-def test_mismatched_passwords_are_rejected(imported_person, mailbox):
+def test_mismatched_passwords_are_rejected(imported_person, mailbox, ask_for_link):
     client = Client()
     ask_for_link(client, imported_person.email)
     match = LINK.search(mailbox[0].message.get_content())
@@ -127,3 +135,49 @@ def test_mismatched_passwords_are_rejected(imported_person, mailbox):
     assert b"The two password fields" in response.content
     imported_person.refresh_from_db()
     assert not imported_person.has_usable_password()
+
+
+def test_request_only_queues_the_email(
+    sales_rep, mailbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = Client().post(
+            "/accounts/password-reset/", {"email": sales_rep.email}
+        )
+    assert response.status_code == 302
+    assert mailbox == []
+    assert len(queued) == 1
+
+    queued[0]()
+
+    assert [mail.rcpt_tos for mail in mailbox] == [[sales_rep.email]]
+    body = mail_body(mailbox[0])
+    assert LINK.search(body) is not None, body
+
+
+def test_unknown_address_queues_the_same_task(
+    mailbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = Client().post(
+            "/accounts/password-reset/", {"email": "nobody@example.com"}
+        )
+    assert response.status_code == 302
+    assert len(queued) == 1
+
+    queued[0]()
+
+    assert mailbox == []
+
+
+def test_task_sends_to_the_address_typed(imported_person, mailbox):
+    send_password_reset_email(email="ILSE.imported@example.com", base_url=TEST_BASE_URL)
+
+    [mail] = mailbox
+    assert mail.rcpt_tos == ["Ilse.Imported@example.com"]
+    assert mail.message["Subject"] == "Set your Commonplace password"
+    assert "Your username is ilse." in mail_body(mail)
+
+
+def mail_body(mail) -> str:
+    return str(mail.message.get_content()).replace("\r\n", "\n")

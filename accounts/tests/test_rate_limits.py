@@ -1,0 +1,207 @@
+"""Rate limits on sign-in and password reset, per client address and per account."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from accounts import throttling
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+ERROR = re.compile(r'<p class="error" role="alert">([^<]*)</p>')
+SIGN_IN_URL = "/accounts/login/"
+RESET_URL = "/accounts/password-reset/"
+LOCKED = b"Too many failed sign-in attempts from this network or for this username."
+RESET_LOCKED = (
+    b"Too many password reset requests from this network or for this address."
+)
+
+
+@pytest.fixture
+def limits(settings):
+    """Small limits, in windows that start at a known time."""
+    settings.SIGN_IN_ADDRESS_RATE_LIMIT = 3
+    settings.SIGN_IN_ACCOUNT_RATE_LIMIT = 2
+    settings.SIGN_IN_RATE_WINDOW_SECONDS = 600
+    settings.PASSWORD_RESET_ADDRESS_RATE_LIMIT = 3
+    settings.PASSWORD_RESET_ACCOUNT_RATE_LIMIT = 2
+    settings.PASSWORD_RESET_RATE_WINDOW_SECONDS = 600
+    return settings
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttle's clock, set 100 s into a 600 s window and moved by tests."""
+    now = {"seconds": 6000.0 * 600 + 100}
+    monkeypatch.setattr(throttling.time, "time", lambda: now["seconds"])
+    return now
+
+
+def error_text(response) -> str:
+    """Return the form's error paragraph."""
+    match = ERROR.search(response.content.decode())
+    assert match is not None, response.content
+    return match.group(1)
+
+
+WRONG_PASSWORD = "wrong-password"
+
+
+def sign_in(client: Client, username: str, password: str = WRONG_PASSWORD):
+    return client.post(SIGN_IN_URL, {"username": username, "password": password})
+
+
+def test_account_limit_rejects_right_password(limits, clock, sales_rep):
+    for address in ("10.0.0.1", "10.0.0.2"):
+        response = sign_in(Client(REMOTE_ADDR=address), "sally")
+        assert response.status_code == 200
+
+    response = sign_in(Client(REMOTE_ADDR="10.0.0.3"), "SALLY", PASSWORD)
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "500"
+    assert LOCKED in response.content
+    assert b"Try again in 9 minutes" in response.content
+    assert "_auth_user_id" not in response.wsgi_request.session
+
+
+def test_unknown_account_locks_the_same_way(limits, clock, sales_rep):
+    for username in ("sally", "nobody-here"):
+        for address in ("10.0.0.1", "10.0.0.2"):
+            sign_in(Client(REMOTE_ADDR=address), username)
+
+    known = sign_in(Client(REMOTE_ADDR="10.0.0.3"), "sally")
+    unknown = sign_in(Client(REMOTE_ADDR="10.0.0.3"), "nobody-here")
+
+    assert known.status_code == unknown.status_code == 429
+    assert known["Retry-After"] == unknown["Retry-After"]
+    assert error_text(known) == error_text(unknown)
+
+
+def test_address_limit_spans_usernames(limits, clock, sales_rep):
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    for username in ("anna", "bert", "cleo"):
+        assert sign_in(client, username).status_code == 200
+
+    response = sign_in(client, "sally", PASSWORD)
+
+    assert response.status_code == 429
+    assert LOCKED in response.content
+
+
+def test_locked_address_leaves_others_alone(limits, clock, sales_rep):
+    locked = Client(REMOTE_ADDR="10.0.0.1")
+    for username in ("anna", "bert", "cleo"):
+        sign_in(locked, username)
+    assert sign_in(locked, "sally", PASSWORD).status_code == 429
+
+    response = sign_in(Client(REMOTE_ADDR="10.0.0.9"), "sally", PASSWORD)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_sign_in_limit_ends_with_window(limits, clock, sales_rep):
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(2):
+        sign_in(client, "sally")
+    assert sign_in(client, "sally", PASSWORD).status_code == 429
+
+    clock["seconds"] += 499
+    assert sign_in(client, "sally", PASSWORD).status_code == 429
+    clock["seconds"] += 1
+    response = sign_in(client, "sally", PASSWORD)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_successful_sign_ins_are_not_counted(limits, clock, sales_rep):
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(4):
+        response = sign_in(client, "sally", PASSWORD)
+        assert response.status_code == 302
+        client.post("/accounts/logout/")
+
+
+def test_forwarded_address_counts_behind_proxy(limits, clock, sales_rep):
+    limits.TRUSTED_PROXY_HOPS = 1
+
+    def from_client(address: str) -> Client:
+        # The client's own X-Forwarded-For entry is left of the proxy's.
+        return Client(
+            REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR=f"1.2.3.4, {address}"
+        )
+
+    for username in ("anna", "bert", "cleo"):
+        sign_in(from_client("10.0.0.1"), username)
+
+    assert sign_in(from_client("10.0.0.1"), "sally", PASSWORD).status_code == 429
+    assert sign_in(from_client("10.0.0.2"), "sally", PASSWORD).status_code == 302
+
+
+def reset(client: Client, email: str):
+    return client.post(RESET_URL, {"email": email})
+
+
+def test_reset_account_limit_for_any_address(
+    limits, clock, sales_rep, django_capture_on_commit_callbacks
+):
+    for email in ("sally@example.com", "nobody@example.com"):
+        for address in ("10.0.0.1", "10.0.0.2"):
+            assert reset(Client(REMOTE_ADDR=address), email).status_code == 302
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        known = reset(Client(REMOTE_ADDR="10.0.0.3"), "SALLY@example.com")
+        unknown = reset(Client(REMOTE_ADDR="10.0.0.3"), "nobody@example.com")
+
+    assert queued == []
+    assert known.status_code == unknown.status_code == 429
+    assert known["Retry-After"] == "500"
+    assert RESET_LOCKED in known.content
+    assert b"Try again in 9 minutes" in known.content
+    assert RESET_LOCKED in unknown.content
+
+
+def test_reset_address_limit_and_others(limits, clock):
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    for name in ("anna", "bert", "cleo"):
+        assert reset(client, f"{name}@example.com").status_code == 302
+
+    assert reset(client, "dora@example.com").status_code == 429
+    assert reset(Client(REMOTE_ADDR="10.0.0.2"), "dora@example.com").status_code == 302
+
+
+def test_reset_limit_ends_with_window(limits, clock):
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(2):
+        reset(client, "dora@example.com")
+    assert reset(client, "dora@example.com").status_code == 429
+
+    clock["seconds"] += 500
+
+    assert reset(client, "dora@example.com").status_code == 302
+
+
+def test_limits_shared_through_redis(limits, clock, settings, redis_url, sales_rep):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    try:
+        for address in ("10.0.0.1", "10.0.0.2"):
+            sign_in(Client(REMOTE_ADDR=address), "sally")
+
+        response = sign_in(Client(REMOTE_ADDR="10.0.0.3"), "sally", PASSWORD)
+
+        assert response.status_code == 429
+        assert LOCKED in response.content
+    finally:
+        cache.clear()

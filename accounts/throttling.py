@@ -1,0 +1,161 @@
+"""Limit sign-in and password reset attempts per client address and per account.
+
+Attempts are counted in Django's default cache, in fixed windows: a counter
+per (action, kind, identifier, window number) is created with ``add`` and
+raised with ``incr``, both atomic in Redis and in the local-memory cache. A
+client that reaches a limit is rejected until its window ends. Because the
+windows are fixed, a client can make up to twice a limit in a short burst
+across a window boundary.
+
+Account names and e-mail addresses are counted whether or not an account
+has them, so a rejection reveals nothing about which accounts exist. They
+are hashed in cache keys, so the cache contains no addresses.
+
+The local-memory cache counts per process: with several web processes, set
+``CACHE_URL`` to a Redis server so they share one count (docs/sign-in.md).
+"""
+
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``attempts`` per ``window_seconds`` for one identifier."""
+
+    attempts: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """A rejected attempt: which limit was reached and when it ends."""
+
+    kind: str
+    retry_after_seconds: int
+
+    @property
+    def retry_after_text(self) -> str:
+        """Return the wait as a phrase such as "in 1 minute" or "in 15 minutes"."""
+        minutes = max(1, math.ceil(self.retry_after_seconds / 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        return f"in {minutes} {unit}"
+
+
+def sign_in_limits() -> dict[str, Limit]:
+    window = settings.SIGN_IN_RATE_WINDOW_SECONDS
+    return {
+        "address": Limit(settings.SIGN_IN_ADDRESS_RATE_LIMIT, window),
+        "account": Limit(settings.SIGN_IN_ACCOUNT_RATE_LIMIT, window),
+    }
+
+
+def password_reset_limits() -> dict[str, Limit]:
+    window = settings.PASSWORD_RESET_RATE_WINDOW_SECONDS
+    return {
+        "address": Limit(settings.PASSWORD_RESET_ADDRESS_RATE_LIMIT, window),
+        "account": Limit(settings.PASSWORD_RESET_ACCOUNT_RATE_LIMIT, window),
+    }
+
+
+def client_address(request: HttpRequest) -> str:
+    """Return the client's IP address.
+
+    Behind ``TRUSTED_PROXY_HOPS`` proxies, each of which appends the address
+    it received the request from to ``X-Forwarded-For``, the client is that
+    many entries from the right. Entries further left are whatever the
+    client sent and are not trusted.
+    """
+    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
+    hops: int = settings.TRUSTED_PROXY_HOPS
+    if hops == 0:
+        return remote
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
+    entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+    if len(entries) < hops:
+        return remote
+    return entries[-hops]
+
+
+def normalize_account(identifier: str) -> str:
+    """Return the form under which an account name or address is counted.
+
+    Sign-in and the reset form both match names case-insensitively, so
+    "Sally" and "sally" share one count.
+    """
+    return identifier.strip().casefold()
+
+
+def _cache_key(action: str, kind: str, identifier: str, window_number: int) -> str:
+    digest = hashlib.sha256(identifier.encode()).hexdigest()[:32]
+    return f"throttle:{action}:{kind}:{digest}:{window_number}"
+
+
+def _window(limit: Limit, now: float) -> tuple[int, int]:
+    """Return the window number of ``now`` and the seconds until it ends."""
+    number = int(now // limit.window_seconds)
+    ends_at = (number + 1) * limit.window_seconds
+    return number, max(1, math.ceil(ends_at - now))
+
+
+def check(action: str, identifiers: dict[str, str]) -> Throttled | None:
+    """Return the first limit that ``identifiers`` have reached, or None.
+
+    ``identifiers`` maps a kind ("address", "account") to the value counted.
+    Checking counts nothing: call ``record`` for each attempt that counts.
+    """
+    limits = _limits(action)
+    now = time.time()
+    for kind, identifier in identifiers.items():
+        limit = limits[kind]
+        number, remaining = _window(limit, now)
+        count = cache.get(_cache_key(action, kind, identifier, number), 0)
+        if count >= limit.attempts:
+            return Throttled(kind=kind, retry_after_seconds=remaining)
+    return None
+
+
+def record(action: str, identifiers: dict[str, str]) -> None:
+    """Count one attempt for each of ``identifiers``."""
+    limits = _limits(action)
+    now = time.time()
+    for kind, identifier in identifiers.items():
+        limit = limits[kind]
+        number, remaining = _window(limit, now)
+        key = _cache_key(action, kind, identifier, number)
+        # The key lives a little past its window, so a clock that differs
+        # slightly between processes still finds it.
+        cache.add(key, 0, timeout=remaining + 60)
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            # Evicted between add and incr: start the count again.
+            cache.set(key, 1, timeout=remaining + 60)
+            count = 1
+        if count == limit.attempts:
+            logger.warning(
+                "rate limit reached: action=%s kind=%s key=%s window_seconds=%d",
+                action,
+                kind,
+                key,
+                limit.window_seconds,
+            )
+
+
+def _limits(action: str) -> dict[str, Limit]:
+    if action == "sign_in":
+        return sign_in_limits()
+    if action == "password_reset":
+        return password_reset_limits()
+    raise ValueError(
+        f"Unknown rate-limited action {action!r}: use sign_in or password_reset."
+    )
