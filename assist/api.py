@@ -1,6 +1,7 @@
 """JSON help for a CRM screen: the same ranking and visibility as the panel."""
 
 import json
+from collections.abc import Mapping
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
@@ -8,12 +9,16 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
 from accounts.permissions import Viewer
-from assist.caching import cached_panel
+from assist.caching import cached_panel, current_help_version
 from assist.models import ApiToken, HelpContext
 from assist.selectors import (
+    FaqItem,
     HelpPanel,
     UnknownContextError,
+    chain_keys,
     compute_help_panel,
+    held_faq_items,
+    may_own_held_entries,
     require_declared,
     viewer_audience,
 )
@@ -48,6 +53,8 @@ class FaqEntryOut(Schema):
     answer_html: str
     url: str
     context: str
+    # True for an entry held for its owners, sent only to a signed-in owner.
+    held: bool
 
 
 class DocumentOut(Schema):
@@ -87,6 +94,17 @@ def _context_json(context: HelpContext | None) -> dict[str, str] | None:
     return None if context is None else {"key": context.key, "title": context.title}
 
 
+def faq_entry_json(entry: FaqItem) -> dict[str, object]:
+    return {
+        "id": entry.pk,
+        "question": entry.question,
+        "answer_html": entry.answer_html,
+        "url": f"/questions/faq/{entry.pk}/",
+        "context": entry.context_key,
+        "held": entry.held,
+    }
+
+
 def panel_json(panel: HelpPanel) -> str:
     """Return the panel as the JSON body of ``HelpOut``, fields in its order.
 
@@ -100,16 +118,7 @@ def panel_json(panel: HelpPanel) -> str:
         "matched_context": _context_json(matched),
         "fell_back": panel.fell_back,
         "crm_function": panel.crm_function.slug if panel.crm_function else None,
-        "faq_entries": [
-            {
-                "id": entry.pk,
-                "question": entry.question,
-                "answer_html": entry.answer_html,
-                "url": f"/questions/faq/{entry.pk}/",
-                "context": entry.context_key,
-            }
-            for entry in panel.faq_entries
-        ],
+        "faq_entries": [faq_entry_json(entry) for entry in panel.faq_entries],
         "documents": [
             {
                 "id": document.pk,
@@ -139,8 +148,19 @@ def panel_json(panel: HelpPanel) -> str:
             for person in panel.super_users
         ],
     }
+    return _dump(body)
+
+
+def _dump(body: Mapping[str, object]) -> str:
     # Compact and not ASCII-escaped, as pydantic writes JSON.
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def with_held_entries(body: str, held: list[FaqItem]) -> str:
+    """Return the JSON ``body`` with the ``held`` entries put first."""
+    panel = json.loads(body)
+    panel["faq_entries"] = [*map(faq_entry_json, held), *panel["faq_entries"]]
+    return _dump(panel)
 
 
 @router.get(
@@ -155,17 +175,29 @@ def get_help(request: HttpRequest, context: str) -> HttpResponse:
     Content for the most specific context comes first, then its parents';
     ``matched_context`` names the most specific one that had content. Send
     the session cookie, or an API token with the ``help:read`` scope as
-    ``Authorization: Bearer cph_...``; a token reads as its owner.
+    ``Authorization: Bearer cph_...``; a token reads as its owner. FAQ
+    entries held for their owners (``held``) come first, and only in the
+    response to an owner's own session, never to a token.
     """
     viewer = request_viewer(request)
     audience = viewer_audience(viewer)
     try:
+        key = require_declared(context)
+        version = current_help_version()
         body = cached_panel(
-            f"json:{require_declared(context)}",
+            f"json:{key}",
             audience,
-            lambda: panel_json(compute_help_panel(viewer=viewer, key=context)),
+            lambda: panel_json(compute_help_panel(viewer=viewer, key=key)),
+            version=version,
         )
     except UnknownContextError as error:
         raise HttpError(404, str(error)) from None
+    # A token may be shared by everyone using the tool that embeds it, so
+    # held entries go only to their owner's own session.
+    signed_in = not isinstance(getattr(request, "auth", None), ApiToken)
+    if signed_in and may_own_held_entries(viewer, version):
+        held = held_faq_items(viewer, chain_keys(key))
+        if held:
+            body = with_held_entries(body, held)
     # The body has the shape of HelpOut (see panel_json).
     return HttpResponse(body, content_type="application/json")

@@ -47,14 +47,38 @@ def bump_help_version() -> None:
         )
 
 
-def cached_panel(key: str, audience: str, build: Any) -> Any:
-    """Return the cached panel for ``key`` and ``audience``, building it once."""
-    cache_key = f"help-panel:{current_help_version()}:{audience}:{key}"
+def cached_panel(
+    key: str, audience: str, build: Any, *, version: int | None = None
+) -> Any:
+    """Return the cached panel for ``key`` and ``audience``, building it once.
+
+    ``version`` is the help version the caller read already, if any.
+    """
+    if version is None:
+        version = current_help_version()
+    cache_key = f"help-panel:{version}:{audience}:{key}"
     panel = cache.get(cache_key)
     if panel is None:
         panel = build()
         cache.set(cache_key, panel, CACHE_SECONDS)
     return panel
+
+
+def cached_super_user_ids(version: int) -> frozenset[int]:
+    """Return the ids of everyone named super-user of some CRM function.
+
+    Cached per help version, which every change of a super-user assignment
+    bumps, so the help panel finds the people who may own held FAQ entries
+    without a query per request.
+    """
+    from accounts.models import SuperUserAssignment
+
+    cache_key = f"help-super-users:{version}"
+    ids: frozenset[int] | None = cache.get(cache_key)
+    if ids is None:
+        ids = frozenset(SuperUserAssignment.objects.values_list("person_id", flat=True))
+        cache.set(cache_key, ids, CACHE_SECONDS)
+    return ids
 
 
 def _bump_on_change(**kwargs: Any) -> None:

@@ -8,9 +8,9 @@ The panel runs a fixed number of queries whatever the content volume, and
 each reads only the first rows of each level (``assist.ranking``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.db import connection
@@ -20,11 +20,13 @@ from django.utils import timezone
 from accounts.models import CrmFunction, SuperUserAssignment, User
 from accounts.permissions import Viewer
 from answers.models import Answer, AnswerVote, FaqEntry, Question
+from answers.permissions import FaqOwnership
 from answers.selectors import (
     published_faq_entries,
+    visible_faq_entries,
     visible_questions_outside_private,
 )
-from assist.caching import cached_panel
+from assist.caching import cached_panel, cached_super_user_ids, current_help_version
 from assist.contexts import DECLARED_KEYS
 from assist.models import Availability, HelpContext
 from assist.ranking import ItemSource, PanelRead
@@ -100,6 +102,8 @@ class FaqItem:
     question: str
     answer_html: str
     context_key: str
+    # Held for its owners (``FaqEntry.owners_only``): shown only to them.
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,13 +197,63 @@ def context_chain(key: str) -> list[HelpContext]:
 
 
 def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
-    """Return the panel for ``key`` filtered for ``viewer``, cached while fresh."""
+    """Return the panel for ``key`` filtered for ``viewer``, cached while fresh.
+
+    The cached panel is the same for a whole audience. An owner of held FAQ
+    entries also gets their held entries for the context, read uncached.
+    """
+    version = current_help_version()
     panel: HelpPanel = cached_panel(
         require_declared(key),
         viewer_audience(viewer),
         lambda: compute_help_panel(viewer=viewer, key=key),
+        version=version,
     )
-    return panel
+    if not may_own_held_entries(viewer, version):
+        return panel
+    held = held_faq_items(viewer, [context.key for context in panel.chain])
+    if not held:
+        return panel
+    return replace(panel, faq_entries=[*held, *panel.faq_entries])
+
+
+def may_own_held_entries(viewer: Viewer, version: int) -> TypeGuard[User]:
+    """Return whether ``viewer`` may own some FAQ entry, without a query.
+
+    Stand-ins are known by their role, super-users from the cached list of
+    assignments (``cached_super_user_ids``). ``held_faq_items`` then applies
+    the full ``FaqOwnership`` rule.
+    """
+    if not isinstance(viewer, User) or viewer.is_external:
+        return False
+    if FaqOwnership(viewer).owns_all:
+        return True
+    return viewer.pk in cached_super_user_ids(version)
+
+
+def held_faq_items(viewer: User, keys: list[str]) -> list[FaqItem]:
+    """Return the held FAQ entries on ``keys`` that ``viewer`` may read.
+
+    ``keys`` is the context chain, most specific first. Entries come in the
+    order of their most specific key, then newest first, at most
+    ``HELP_PANEL_LIMIT`` of them. One query.
+    """
+    rows = (
+        visible_faq_entries(viewer)
+        .filter(owners_only=True, contexts__key__in=keys)
+        .order_by("-updated_at", "pk")
+        .values_list("pk", "question", "answer_html", "contexts__key")
+    )
+    level = {key: index for index, key in enumerate(keys)}
+    nearest: dict[int, tuple[int, int, FaqItem]] = {}
+    for position, (pk, question, answer_html, context_key) in enumerate(rows):
+        rank = (level[context_key], position)
+        if pk in nearest and nearest[pk][:2] <= rank:
+            continue
+        item = FaqItem(pk, question, answer_html, context_key, held=True)
+        nearest[pk] = (*rank, item)
+    ranked = sorted(nearest.values(), key=lambda entry: entry[:2])
+    return [item for _, _, item in ranked[: settings.HELP_PANEL_LIMIT]]
 
 
 def viewer_audience(viewer: Viewer) -> str:
