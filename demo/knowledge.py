@@ -100,6 +100,22 @@ FUNCTION_COMMUNITIES: dict[str, tuple[str, str]] = {
     "disputes": ("Disputes", "Customer disputes from first report to resolution."),
 }
 
+# The CRM functions each employee role works in. Its people are members of
+# those functions' communities, so a screen question nobody answers in time
+# reaches them (``assist.services.escalate_unanswered_questions``). Managers
+# approve credit notes and write-offs. Other roles work in no function.
+# Customers stay out of these communities: they are for employees only.
+ROLE_FUNCTIONS: dict[Role, tuple[str, ...]] = {
+    Role.SALES_REP: ("order_entry", "disputes"),
+    Role.FINANCE_CLERK: ("invoicing", "payments"),
+    Role.WAREHOUSE: ("fulfilment",),
+    Role.MANAGER: ("disputes", "payments"),
+}
+
+FUNCTION_COMMUNITIES_SLUGS = tuple(
+    slug.replace("_", "-") for slug in FUNCTION_COMMUNITIES
+)
+
 GROUP_COMMUNITIES: dict[str, tuple[str, str, str]] = {
     "sales": (
         "Sales team",
@@ -416,6 +432,30 @@ def name_super_users(*, named_by: User) -> None:
                 )
 
 
+def join_function_communities() -> None:
+    """Give each employee the CRM functions of their role and those communities.
+
+    Members join in username order, so the escalation order (longest-standing
+    member first) is the same on every load. Super-users keep their
+    moderator role.
+    """
+    functions = {function.slug: function for function in CrmFunction.objects.all()}
+    communities = {
+        community.slug: community
+        for community in Community.objects.filter(slug__in=FUNCTION_COMMUNITIES_SLUGS)
+    }
+    people = User.objects.filter(
+        role__in=ROLE_FUNCTIONS, customer__isnull=True, is_active=True
+    ).order_by("username")
+    for person in people:
+        slugs = ROLE_FUNCTIONS[Role(person.role)]
+        person.crm_functions.add(*(functions[slug] for slug in slugs))
+        for slug in slugs:
+            Membership.objects.get_or_create(
+                community=communities[slug.replace("_", "-")], person=person
+            )
+
+
 @transaction.atomic
 def seed_knowledge() -> None:
     """Add the extra staff, communities, FAQ, documents and super-users once."""
@@ -427,3 +467,4 @@ def seed_knowledge() -> None:
     create_content(author=facilitator)
     manager = User.objects.filter(role=Role.MANAGER).order_by("pk").first()
     name_super_users(named_by=manager or facilitator)
+    join_function_communities()
