@@ -9,10 +9,9 @@ from commonplace.settings import *  # noqa: F403
 # Hashing with the default PBKDF2 rounds dominates the runtime of tests that
 # create people; tests do not measure password strength.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Many tests publish the same body several times in a row to build data, so
-# the repeated-post check is off here. social/tests/test_duplicate_posts.py
-# turns it back on for the tests of that check.
-SOCIAL_DUPLICATE_POST_SECONDS = 0
+# The repeated-post check stays on at its production default, whatever the
+# environment sets, so tests publish as production does.
+SOCIAL_DUPLICATE_POST_SECONDS = 30
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )

@@ -46,7 +46,9 @@ def post_files(author, community, *names: str):
     return publish_post(
         author=author,
         community=community,
-        body="See the attached.",
+        # Distinct bodies: the same post again within
+        # SOCIAL_DUPLICATE_POST_SECONDS would return the earlier one.
+        body=f"See the attached {', '.join(names)}.",
         attachments=check_attachments(uploads),
     )
 

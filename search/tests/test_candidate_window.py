@@ -126,8 +126,10 @@ def test_hidden_matches_take_no_window_place(
 def test_kind_filter_has_own_window(outsider, facilitator, payments_community, db):
     faq_ids = _faq_entries("Kindword question", 2, newest_days_ago=20)
     posts = [
-        publish_post(author=facilitator, community=payments_community, body="Kindword")
-        for _ in range(5)
+        publish_post(
+            author=facilitator, community=payments_community, body=f"Kindword {index}"
+        )
+        for index in range(5)
     ]
     reindex_all(sources=["faq", "post"])
     results = search(

@@ -25,10 +25,13 @@ from social.services.attachments import check_attachments
 WRITER_TIMEOUT = 60
 
 
-@pytest.fixture(autouse=True)
-def duplicate_window(settings):
-    """Turn the check on with the production default, which the test settings turn off."""
-    settings.SOCIAL_DUPLICATE_POST_SECONDS = 30
+def test_settings_keep_check_on(sales_rep, payments_community):
+    # No override here: every test publishes with the production window.
+    first = publish_post(author=sales_rep, community=payments_community, body="Hi")
+    again = publish_post(author=sales_rep, community=payments_community, body="Hi")
+
+    assert again.pk == first.pk
+    assert Post.objects.count() == 1
 
 
 def run_together(count: int, writer) -> list[object]:

@@ -126,8 +126,10 @@ def test_home_query_count_does_not_grow_with_posts(
     client = signed_in(outsider)
     counts = []
     for total in (1, 25):
-        while Post.objects.count() < total:
-            publish_post(author=sales_rep, community=payments_community, body="x")
+        while (count := Post.objects.count()) < total:
+            publish_post(
+                author=sales_rep, community=payments_community, body=f"Post {count}"
+            )
         with CaptureQueriesContext(connection) as queries:
             client.get("/")
         counts.append(len(queries))
