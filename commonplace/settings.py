@@ -222,7 +222,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Django's cache: the help panels and the sign-in and password reset counts.
-# Empty keeps it in each process's memory; a redis:// URL shares it between
+# Empty keeps it in each process's memory. A redis:// URL shares it between
 # processes, which the rate limits need once there is more than one.
 CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
@@ -242,7 +242,7 @@ CACHES = {
     )
 }
 # Proxies in front of the web processes that append the client's address to
-# X-Forwarded-For; 0 uses the connection's address (REMOTE_ADDR).
+# X-Forwarded-For. 0 uses the connection's address (REMOTE_ADDR).
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0)
 # Failed sign-ins allowed per client address and per username in a window
 # of this many seconds, and password reset requests per client address and
