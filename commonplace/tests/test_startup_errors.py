@@ -72,3 +72,14 @@ def test_wsgi_error_is_short():
 def test_good_settings_start():
     done = run_python(["manage.py", "check"], ASK_ESCALATE_AFTER_MINUTES="30")
     assert done.returncode == 0, done.stderr
+
+
+def test_cache_url_must_be_redis():
+    done = run_python(["manage.py", "check"], CACHE_URL="memcached://127.0.0.1:11211")
+    assert done.returncode == 1
+    assert done.stderr == (
+        "Configuration error: CACHE_URL='memcached://127.0.0.1:11211' is not a "
+        "Redis URL: use redis://host:port/db, rediss:// for TLS or "
+        "unix:///path/to/redis.sock, or unset it to keep the cache in each "
+        "process's memory.\n"
+    )
