@@ -8,8 +8,9 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
+from accounts.models import User
 from accounts.permissions import Viewer
-from assist.caching import cached_panel, current_help_version
+from assist.caching import cached_panel
 from assist.models import ApiToken, HelpContext
 from assist.selectors import (
     FaqItem,
@@ -18,7 +19,7 @@ from assist.selectors import (
     chain_keys,
     compute_help_panel,
     held_faq_items,
-    may_own_held_entries,
+    read_help_version,
     require_declared,
     viewer_audience,
 )
@@ -183,7 +184,7 @@ def get_help(request: HttpRequest, context: str) -> HttpResponse:
     audience = viewer_audience(viewer)
     try:
         key = require_declared(context)
-        version = current_help_version()
+        version, may_own = read_help_version(viewer)
         body = cached_panel(
             f"json:{key}",
             audience,
@@ -195,7 +196,7 @@ def get_help(request: HttpRequest, context: str) -> HttpResponse:
     # A token may be shared by everyone using the tool that embeds it, so
     # held entries go only to their owner's own session.
     signed_in = not isinstance(getattr(request, "auth", None), ApiToken)
-    if signed_in and may_own_held_entries(viewer, version):
+    if signed_in and may_own and isinstance(viewer, User):
         held = held_faq_items(viewer, chain_keys(key))
         if held:
             body = with_held_entries(body, held)

@@ -64,21 +64,26 @@ def cached_panel(
     return panel
 
 
-def cached_super_user_ids(version: int) -> frozenset[int]:
-    """Return the ids of everyone named super-user of some CRM function.
+def help_version_and_assignment(person_id: int) -> tuple[int, bool]:
+    """Return the help version and whether the person has a super-user assignment.
 
-    Cached per help version, which every change of a super-user assignment
-    bumps, so the help panel finds the people who may own held FAQ entries
-    without a query per request.
+    The help panel needs both to find the super-users who may own held FAQ
+    entries. One plain statement reads them, like ``current_help_version``,
+    because a second one would cost every employee's request a round trip.
     """
     from accounts.models import SuperUserAssignment
 
-    cache_key = f"help-super-users:{version}"
-    ids: frozenset[int] | None = cache.get(cache_key)
-    if ids is None:
-        ids = frozenset(SuperUserAssignment.objects.values_list("person_id", flat=True))
-        cache.set(cache_key, ids, CACHE_SECONDS)
-    return ids
+    quote = connection.ops.quote_name
+    versions = quote(HelpContentVersion._meta.db_table)
+    assignments = quote(SuperUserAssignment._meta.db_table)
+    sql = (
+        f"SELECT (SELECT version FROM {versions} WHERE id = %s), "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {assignments} WHERE person_id = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_VERSION_ROW, person_id])
+        version, assigned = cursor.fetchone()
+    return int(version or 0), bool(assigned)
 
 
 def _bump_on_change(**kwargs: Any) -> None:

@@ -10,7 +10,7 @@ each reads only the first rows of each level (``assist.ranking``).
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, TypeGuard
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -26,7 +26,11 @@ from answers.selectors import (
     visible_faq_entries,
     visible_questions_outside_private,
 )
-from assist.caching import cached_panel, cached_super_user_ids, current_help_version
+from assist.caching import (
+    cached_panel,
+    current_help_version,
+    help_version_and_assignment,
+)
 from assist.contexts import DECLARED_KEYS
 from assist.models import Availability, HelpContext
 from assist.ranking import ItemSource, PanelRead
@@ -202,14 +206,15 @@ def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     The cached panel is the same for a whole audience. An owner of held FAQ
     entries also gets their held entries for the context, read uncached.
     """
-    version = current_help_version()
+    require_declared(key)
+    version, may_own = read_help_version(viewer)
     panel: HelpPanel = cached_panel(
-        require_declared(key),
+        key,
         viewer_audience(viewer),
         lambda: compute_help_panel(viewer=viewer, key=key),
         version=version,
     )
-    if not may_own_held_entries(viewer, version):
+    if not may_own or not isinstance(viewer, User):
         return panel
     held = held_faq_items(viewer, [context.key for context in panel.chain])
     if not held:
@@ -217,18 +222,19 @@ def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     return replace(panel, faq_entries=[*held, *panel.faq_entries])
 
 
-def may_own_held_entries(viewer: Viewer, version: int) -> TypeGuard[User]:
-    """Return whether ``viewer`` may own some FAQ entry, without a query.
+def read_help_version(viewer: Viewer) -> tuple[int, bool]:
+    """Return the help version and whether ``viewer`` may own some FAQ entry.
 
-    Stand-ins are known by their role, super-users from the cached list of
-    assignments (``cached_super_user_ids``). ``held_faq_items`` then applies
-    the full ``FaqOwnership`` rule.
+    Stand-ins are known by their role. An employee is a super-user when
+    they have an assignment, read in the version's statement, so no reader
+    pays a query for it. ``held_faq_items`` then applies the full
+    ``FaqOwnership`` rule.
     """
     if not isinstance(viewer, User) or viewer.is_external:
-        return False
+        return current_help_version(), False
     if FaqOwnership(viewer).owns_all:
-        return True
-    return viewer.pk in cached_super_user_ids(version)
+        return current_help_version(), True
+    return help_version_and_assignment(viewer.pk)
 
 
 def held_faq_items(viewer: User, keys: list[str]) -> list[FaqItem]:

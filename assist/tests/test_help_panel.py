@@ -240,15 +240,14 @@ class TestHelpEndpoint:
         # session, user, help version, then the context chain, one census of
         # the FAQ entries' and documents' levels and the super-users (sent
         # together), and one read of the rows of both lists and of the
-        # answered questions, to fill the cache, and the list of super-users
-        # who may own held FAQ entries, cached per help version
-        with django_assert_num_queries(8):
+        # answered questions, to fill the cache
+        with django_assert_num_queries(7):
             client.get(self.url, params)
 
         for index in range(3, 12):
             faq(f"Question {index}", "reconciliation.order.short_payment")
             document(f"Doc {index}", "reconciliation.order")
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             response = client.get(self.url, params)
         assert len(response.json()["faq_entries"]) == 5
 
