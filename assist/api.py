@@ -16,7 +16,6 @@ from assist.selectors import (
     FaqItem,
     HelpPanel,
     UnknownContextError,
-    chain_keys,
     compute_help_panel,
     held_faq_items,
     read_help_version,
@@ -197,7 +196,7 @@ def get_help(request: HttpRequest, context: str) -> HttpResponse:
     # held entries go only to their owner's own session.
     signed_in = not isinstance(getattr(request, "auth", None), ApiToken)
     if signed_in and may_own and isinstance(viewer, User):
-        held = held_faq_items(viewer, chain_keys(key))
+        held = held_faq_items(viewer, key, version)
         if held:
             body = with_held_entries(body, held)
     # The body has the shape of HelpOut (see panel_json).

@@ -64,6 +64,20 @@ def cached_panel(
     return panel
 
 
+def cached_held_entries(key: str, version: int, build: Any) -> Any:
+    """Return the held FAQ entries on ``key``'s chain, building them once.
+
+    Cached for every reader alike per help version, which every change of
+    an FAQ entry or its contexts bumps, so only owners' filtering is left.
+    """
+    cache_key = f"help-held:{version}:{key}"
+    entries = cache.get(cache_key)
+    if entries is None:
+        entries = build()
+        cache.set(cache_key, entries, CACHE_SECONDS)
+    return entries
+
+
 def help_version_and_assignment(person_id: int) -> tuple[int, bool]:
     """Return the help version and whether the person has a super-user assignment.
 

@@ -23,10 +23,10 @@ from answers.models import Answer, AnswerVote, FaqEntry, Question
 from answers.permissions import FaqOwnership
 from answers.selectors import (
     published_faq_entries,
-    visible_faq_entries,
     visible_questions_outside_private,
 )
 from assist.caching import (
+    cached_held_entries,
     cached_panel,
     current_help_version,
     help_version_and_assignment,
@@ -204,7 +204,7 @@ def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     """Return the panel for ``key`` filtered for ``viewer``, cached while fresh.
 
     The cached panel is the same for a whole audience. An owner of held FAQ
-    entries also gets their held entries for the context, read uncached.
+    entries also gets their held entries for the context, added afterwards.
     """
     require_declared(key)
     version, may_own = read_help_version(viewer)
@@ -216,7 +216,7 @@ def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     )
     if not may_own or not isinstance(viewer, User):
         return panel
-    held = held_faq_items(viewer, [context.key for context in panel.chain])
+    held = held_faq_items(viewer, key, version)
     if not held:
         return panel
     return replace(panel, faq_entries=[*held, *panel.faq_entries])
@@ -237,29 +237,47 @@ def read_help_version(viewer: Viewer) -> tuple[int, bool]:
     return help_version_and_assignment(viewer.pk)
 
 
-def held_faq_items(viewer: User, keys: list[str]) -> list[FaqItem]:
-    """Return the held FAQ entries on ``keys`` that ``viewer`` may read.
+def held_faq_items(viewer: User, key: str, version: int) -> list[FaqItem]:
+    """Return the held FAQ entries on ``key``'s context chain that ``viewer`` owns.
+
+    The held entries on the chain are cached for everyone per help version
+    (``cached_held_entries``), and each reader's are picked by the one
+    ``FaqOwnership`` rule. A super-user's functions cost one query, and
+    only when the chain has held entries. At most ``HELP_PANEL_LIMIT``.
+    """
+    candidates = cached_held_entries(
+        key, version, lambda: _held_entries_on_chain(chain_keys(key))
+    )
+    if not candidates:
+        return []
+    ownership = FaqOwnership(viewer)
+    owned = [item for item, function_id in candidates if ownership.covers(function_id)]
+    return owned[: settings.HELP_PANEL_LIMIT]
+
+
+def _held_entries_on_chain(keys: list[str]) -> list[tuple[FaqItem, int | None]]:
+    """Return every held entry on ``keys`` with its CRM function id, ranked.
 
     ``keys`` is the context chain, most specific first. Entries come in the
-    order of their most specific key, then newest first, at most
-    ``HELP_PANEL_LIMIT`` of them. One query.
+    order of their most specific key, then newest first.
     """
     rows = (
-        visible_faq_entries(viewer)
-        .filter(owners_only=True, contexts__key__in=keys)
+        FaqEntry.objects.filter(owners_only=True, contexts__key__in=keys)
         .order_by("-updated_at", "pk")
-        .values_list("pk", "question", "answer_html", "contexts__key")
+        .values_list("pk", "question", "answer_html", "contexts__key", "crm_function")
     )
     level = {key: index for index, key in enumerate(keys)}
-    nearest: dict[int, tuple[int, int, FaqItem]] = {}
-    for position, (pk, question, answer_html, context_key) in enumerate(rows):
+    nearest: dict[int, tuple[int, int, FaqItem, int | None]] = {}
+    for position, (pk, question, answer_html, context_key, function_id) in enumerate(
+        rows
+    ):
         rank = (level[context_key], position)
         if pk in nearest and nearest[pk][:2] <= rank:
             continue
         item = FaqItem(pk, question, answer_html, context_key, held=True)
-        nearest[pk] = (*rank, item)
+        nearest[pk] = (*rank, item, function_id)
     ranked = sorted(nearest.values(), key=lambda entry: entry[:2])
-    return [item for _, _, item in ranked[: settings.HELP_PANEL_LIMIT]]
+    return [(item, function_id) for _, _, item, function_id in ranked]
 
 
 def viewer_audience(viewer: Viewer) -> str:

@@ -192,3 +192,17 @@ def test_cached_panel_queries_by_viewer(
     with django_assert_num_queries(4):
         page = owner_client.get(PANEL_URL)
     assert HELD_BADGE in page.content
+
+
+def test_owner_without_held_entries_costs_no_query(
+    super_user, payments, django_assert_num_queries
+):
+    faq_entry("Published entry", held=False, crm_function=payments)
+    client = signed_in(super_user)
+    client.get(PANEL_URL)
+
+    # session, user, help version: the held entries on the chain are cached
+    # too, and there are none
+    with django_assert_num_queries(3):
+        page = client.get(PANEL_URL)
+    assert b"Published entry" in page.content
