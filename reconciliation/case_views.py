@@ -239,7 +239,9 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             ),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
-            "record_ref": case.order.number if case.order else case.subject_label,
+            # The help panel's record is an order number: a case about a
+            # payment or a bill alone passes no record.
+            "record_ref": case.order.number if case.order else "",
         },
     )
 

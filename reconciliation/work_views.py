@@ -98,6 +98,13 @@ def _page(
     context: dict[str, object],
     scope: WorkScope = REAL_SCOPE,
 ) -> HttpResponse:
+    """Render a work screen with its help panel.
+
+    ``record_ref`` is the number of the order the panel's questions are
+    about, or "" for a screen about no single order. The panel's ask accepts
+    only an order number the asker can see, so a payment or bill number here
+    would make every question from the screen fail.
+    """
     return render(
         request,
         template,
@@ -281,7 +288,7 @@ def sales_decision(
         request,
         "reconciliation/work/sales.html",
         order_context_key(case.code),
-        case.order.number if case.order else case.subject_label,
+        case.order.number if case.order else "",
         {
             "case": case,
             "backorder_codes": work.BACKORDER_CODES,
@@ -411,7 +418,9 @@ def cash_application(
         request,
         "reconciliation/work/cash.html",
         CASH_CONTEXT,
-        selected.number if selected else "",
+        # The question is about the screen: the help panel's record is an
+        # order number, and a payment is not one.
+        "",
         {
             "payments": payments,
             "unassigned": _with_customers(unassigned),
