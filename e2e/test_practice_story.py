@@ -104,3 +104,25 @@ def test_learner_decides_backorder_in_practice(new_context, artifacts):
 
     page.get_by_test_id("back-to-session").click()
     check_work(page)
+
+
+def test_learner_writes_off_on_case_page(new_context, artifacts):
+    make_person("lena", Role.FINANCE_CLERK, group="operations")
+    page = sign_in(new_context, "lena", WIDTHS["laptop"])
+    start(page, "short-payment-write-off")
+
+    page.get_by_test_id("screens-1").get_by_role("link", name="Case page").click()
+    expect(page.get_by_test_id("practice-banner")).to_be_visible()
+    page.get_by_test_id("move-in_progress").click()
+    expect(page.get_by_test_id("case-state")).to_have_text("In progress")
+    form = page.get_by_test_id("resolution-form")
+    form.get_by_label("Resolution", exact=True).select_option(label="Write-off")
+    form.get_by_label("Resolution note").fill("Bank fee below the limit.")
+    page.screenshot(path=artifacts / "practice-case-laptop.png", full_page=True)
+    form.get_by_role("button", name="Resolve case").click()
+    expect(page.locator(".message").first).to_have_text(
+        "Resolved case 1 with Write-off."
+    )
+
+    page.get_by_test_id("back-to-session").click()
+    check_work(page)

@@ -1,10 +1,11 @@
 """The real work screens, opened on a practice session's sandbox company.
 
-Pick and ship, the sales decision (backorder, credit note, price dispute)
-and cash application are the views of ``reconciliation.work_views``, called
-with a ``SessionScope``. The learner therefore gets the same forms, checks
-and messages as the real work, while every read and write stays inside the
-session's company:
+Pick and ship, the sales decision (backorder, credit note, price dispute),
+cash application and the case page (start, resolve, reject, reopen, comment,
+request a write-off) are the views of ``reconciliation.work_views`` and
+``reconciliation.case_views``, called with a ``SessionScope``. The learner
+therefore gets the same forms, checks and messages as the real work, while
+every read and write stays inside the session's company:
 
 - an order number or case id of another company is a 404, and another
   person's session is a 404 (``access_session``);
@@ -31,19 +32,23 @@ from practice import services
 from practice.models import SandboxSession
 from practice.roles import played_role
 from practice.scenarios import SCENARIOS
-from practice.selectors import access_session
-from reconciliation import work, work_views
+from practice.selectors import access_session, session_case_number
+from reconciliation import case_views, work, work_views
 from reconciliation.models import Discrepancy, MatchGroup, SalesOrder
+from reconciliation.scopes import WorkScope
 from reconciliation.taxonomy import RULES
-from reconciliation.work_views import WorkScope
 
 # Routes of the real screens whose page has no sandbox version: their links
 # lead back to the session page instead.
-SESSION_PAGE_ROUTES = frozenset({"order_detail", "case_detail"})
+SESSION_PAGE_ROUTES = frozenset({"order_detail", "case_list"})
 
 
 class SessionScope(WorkScope):
     """The work screens' scope for one practice session's sandbox company."""
+
+    # The learner is the only person in the sandbox, and a real colleague
+    # must never be handed a sandbox case.
+    offers_assign = False
 
     def __init__(self, session: SandboxSession) -> None:
         self.session = session
@@ -53,6 +58,10 @@ class SessionScope(WorkScope):
         # ``access_session`` already made sure ``user`` is the session's learner.
         return played_role(user, role)
 
+    def case_worker(self, user: User, case: Discrepancy) -> User:
+        # The case's owner role may work it, so the learner plays that role.
+        return played_role(user, case.owner_role)
+
     def order(self, user: User, number: str) -> SalesOrder:
         order = SalesOrder.objects.filter(company=self.company, number=number).first()
         if order is None:
@@ -61,6 +70,10 @@ class SessionScope(WorkScope):
 
     def case(self, user: User, case_id: int) -> Discrepancy:
         return services.session_case(self.session, case_id)
+
+    def case_number(self, case: Discrepancy) -> str:
+        # The session page numbers its cases 1, 2, ... in id order.
+        return str(session_case_number(self.session, case))
 
     def url(self, name: str, *args: object) -> str:
         if name in SESSION_PAGE_ROUTES:
@@ -91,9 +104,8 @@ def _in_session(
     """Wrap a real work view so that it runs on the session's sandbox.
 
     A POST on a finished session is rejected with a message on the session
-    page. A POST about a case first assigns an unassigned case to the
-    learner, as "Start work" on the session page does, because the sales
-    services accept only the person who works the case.
+    page. A POST about a case first assigns an unassigned case to the learner,
+    because the sales services accept only the person who works the case.
     """
 
     @login_required
@@ -128,17 +140,21 @@ uphold_price = _in_session(work_views.uphold_price)
 propose_credit_note = _in_session(work_views.propose_credit_note)
 cash_application = _in_session(work_views.cash_application)
 apply_cash = _in_session(work_views.apply_cash)
+case_detail = _in_session(case_views.case_detail)
+case_move = _in_session(case_views.case_move)
+case_comment = _in_session(case_views.case_comment)
+case_request_write_off = _in_session(case_views.case_request_write_off)
 
 
 def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, str]]:
     """Return the (label, URL) pairs of the sandbox work screens for ``case``.
 
-    Goods not shipped, short or on backorder go to Pick and ship and to the
-    sales decision. A case on an invoice goes to the sales decision, for a
-    credit note or a price dispute. A case of the cash control point goes to
-    cash application.
+    Every case links to its case page first. Goods not shipped, short or on
+    backorder go to Pick and ship and to the sales decision. A case on an
+    invoice goes to the sales decision, for a credit note or a price dispute.
+    A case of the cash control point goes to cash application.
     """
-    links = []
+    links = [("Case page", reverse("practice:case_detail", args=[session.pk, case.pk]))]
     if case.code in work.BACKORDER_CODES and case.order is not None:
         links.append(
             (

@@ -34,6 +34,11 @@ def session_cases(session: SandboxSession) -> QuerySet[Discrepancy]:
     )
 
 
+def session_case_number(session: SandboxSession, case: Discrepancy) -> int:
+    """Return the case's number on the session page: its place in ``session_cases``."""
+    return session_cases(session).filter(pk__lte=case.pk).count()
+
+
 def session_invoices(session: SandboxSession) -> QuerySet[Invoice]:
     return Invoice.objects.filter(company=session.company).order_by("number")
 

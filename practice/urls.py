@@ -11,11 +11,6 @@ urlpatterns = [
     path("sessions/<int:session_id>/check/", views.check, name="check"),
     path("sessions/<int:session_id>/reset/", views.reset, name="reset"),
     path(
-        "sessions/<int:session_id>/cases/<int:case_id>/",
-        views.case_action,
-        name="case_action",
-    ),
-    path(
         "sessions/<int:session_id>/proposals/<int:proposal_id>/answer/",
         views.answer_proposal,
         name="answer_proposal",
@@ -72,5 +67,25 @@ urlpatterns = [
         "sessions/<int:session_id>/work/cash/apply/",
         screens.apply_cash,
         name="work_apply_cash",
+    ),
+    path(
+        "sessions/<int:session_id>/cases/<int:case_id>/",
+        screens.case_detail,
+        name="case_detail",
+    ),
+    path(
+        "sessions/<int:session_id>/cases/<int:case_id>/move/",
+        screens.case_move,
+        name="case_move",
+    ),
+    path(
+        "sessions/<int:session_id>/cases/<int:case_id>/comments/",
+        screens.case_comment,
+        name="case_comment",
+    ),
+    path(
+        "sessions/<int:session_id>/cases/<int:case_id>/write-off/",
+        screens.case_request_write_off,
+        name="case_request_write_off",
     ),
 ]

@@ -1,8 +1,8 @@
 """Practice pages: the catalogue, a session's cases, and the productivity report.
 
 Every session route starts from ``access_session``, so another person's
-session returns 404. The case actions call the reconciliation services
-through ``practice.services``, scoped to the session's sandbox company.
+session returns 404. Cases are worked on the real case page and work
+screens (``practice.screens``), scoped to the session's sandbox company.
 """
 
 from collections.abc import Callable
@@ -33,7 +33,7 @@ from practice.selectors import (
 )
 from reconciliation import work
 from reconciliation.cases import CaseError
-from reconciliation.models import Company, ResolutionCode
+from reconciliation.models import Company
 
 MAX_TEXT = 2000
 
@@ -87,7 +87,6 @@ def session_detail(request: AuthenticatedRequest, session_id: int) -> HttpRespon
             "cash_url": reverse("practice:work_cash", args=[session.pk]),
             "invoices": list(session_invoices(session)),
             "payments": list(session_payments(session)),
-            "resolution_codes": ResolutionCode.choices,
             "active": session.status == session.Status.ACTIVE,
         },
     )
@@ -112,59 +111,6 @@ def _run(
         if done:
             messages.success(request, done)
     return _back(session_id)
-
-
-@login_required
-@require_POST
-def case_action(
-    request: AuthenticatedRequest, session_id: int, case_id: int
-) -> HttpResponse:
-    session = access_session(request.user, session_id)
-    services.session_case(session, case_id)
-    action = clean_line(request.POST.get("action", ""))
-    text = clean_text(request.POST.get("note", ""))[:MAX_TEXT]
-    learner = request.user
-    actions: dict[str, Callable[[], object]] = {
-        "start": lambda: services.start_case(
-            session=session, case_id=case_id, learner=learner
-        ),
-        "resolve": lambda: services.resolve_case(
-            session=session,
-            case_id=case_id,
-            learner=learner,
-            resolution_code=clean_line(request.POST.get("resolution_code", "")),
-            note=text,
-        ),
-        "reject": lambda: services.reject_case(
-            session=session, case_id=case_id, learner=learner, reason=text
-        ),
-        "reopen": lambda: services.reopen_case(
-            session=session, case_id=case_id, learner=learner, reason=text
-        ),
-        "request_write_off": lambda: services.request_write_off(
-            session=session, case_id=case_id, learner=learner, reason=text
-        ),
-    }
-    if action not in actions:
-        messages.error(
-            request, f"Unknown action {action[:40]!r}: use one of the buttons."
-        )
-        return _back(session.pk)
-    return _run(request, session.pk, actions[action], _done_message(action, request))
-
-
-def _done_message(action: str, request: AuthenticatedRequest) -> str:
-    """Return the confirmation of a case action that succeeded."""
-    if action == "resolve":
-        code = clean_line(request.POST.get("resolution_code", ""))
-        label = dict(ResolutionCode.choices).get(code, code)
-        return f"Resolved the case as {label}. Check your work when you are done."
-    return {
-        "start": "Started work on the case.",
-        "reject": "Rejected the case.",
-        "reopen": "Reopened the case.",
-        "request_write_off": "Asked for a write-off approval.",
-    }[action]
 
 
 @login_required

@@ -2,6 +2,10 @@
 
 Every route starts from ``visible_cases``, so a customer or another role gets
 404 for a case it may not see, the same response as for a missing one.
+
+The case page and its move, comment and write-off request take a ``scope``
+keyword (a ``WorkScope``), as the work screens do, so the practice sandbox
+opens them on its own company.
 """
 
 from collections.abc import Callable
@@ -13,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -33,6 +36,7 @@ from reconciliation.models import (
     Severity,
 )
 from reconciliation.money import format_money
+from reconciliation.scopes import REAL_SCOPE, WorkScope
 from reconciliation.selectors import (
     CaseFilters,
     access_case,
@@ -189,12 +193,15 @@ def _links_fulfilment(person: User, case: Discrepancy) -> bool:
 
 
 @login_required
-def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    case = access_case(request.user, case_id)
+def case_detail(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    case = scope.case(request.user, case_id)
+    worker = scope.case_worker(request.user, case)
     context_key = order_context_key(case.code)
-    may_work = cases.may_work_case(request.user, case)
+    may_work = cases.may_work_case(worker, case)
     approval_list = list(case.approvals.all())
-    transitions = cases.allowed_transitions(request.user, case)
+    transitions = cases.allowed_transitions(worker, case)
     approved = _approved_write_off(case, approval_list)
     shown_currency = figure_currency(case)
     currencies = _approval_currencies(approval_list, shown_currency)
@@ -203,6 +210,7 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         "reconciliation/case_detail.html",
         {
             "case": case,
+            "case_number": scope.case_number(case),
             "figure_currency": shown_currency,
             "now": timezone.now(),
             "may_work": may_work,
@@ -218,10 +226,13 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             or (ResolutionCode.WRITE_OFF if approved else ""),
             "approved_write_off": approved,
             "approved_amount": _amount_text(approved, currencies) if approved else "",
-            "links_fulfilment": _links_fulfilment(request.user, case),
+            "links_fulfilment": _links_fulfilment(worker, case),
             "may_request_write_off": may_work
             and _offers_write_off_request(case, approval_list),
-            "assignable": list(list_assignable_people(case)) if may_work else [],
+            "offers_assign": scope.offers_assign,
+            "assignable": list(list_assignable_people(case))
+            if may_work and scope.offers_assign
+            else [],
             "comments": list(case.comments.all()),
             "reports": list(
                 case.problem_reports.select_related("reported_by").prefetch_related(
@@ -241,9 +252,26 @@ def case_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             "panel": build_help_panel(viewer=request.user, key=context_key),
             # The help panel's record is an order number: a case about a
             # payment or a bill alone passes no record.
-            "record_ref": case.order.number if case.order else "",
+            "record_ref": scope.help_record(case.order.number if case.order else ""),
+            "work_urls": _case_urls(case, scope),
+            **scope.context(),
         },
     )
+
+
+def _case_urls(case: Discrepancy, scope: WorkScope) -> dict[str, str]:
+    """Return the case page's links and form targets in ``scope``."""
+    order_number = case.order.number if case.order else ""
+    return {
+        "case_list": scope.url("case_list"),
+        "order": scope.url("order_detail", order_number) if order_number else "",
+        "fulfilment": (
+            scope.url("work_fulfilment", order_number) if order_number else ""
+        ),
+        "move": scope.url("case_move", case.pk),
+        "comment": scope.url("case_comment", case.pk),
+        "request_write_off": scope.url("case_request_write_off", case.pk),
+    }
 
 
 def figure_currency(case: Discrepancy) -> Currency | None:
@@ -361,8 +389,8 @@ def _already_approved_message(case: Discrepancy, approved: Approval) -> str:
     )
 
 
-def _back(case_id: int) -> HttpResponseRedirect:
-    return redirect(reverse("reconciliation:case_detail", args=[case_id]))
+def _back(case_id: int, scope: WorkScope = REAL_SCOPE) -> HttpResponseRedirect:
+    return redirect(scope.url("case_detail", case_id))
 
 
 def _run(
@@ -370,6 +398,7 @@ def _run(
     case_id: int,
     action: Callable[[], Any],
     success: Callable[[Any], str],
+    scope: WorkScope = REAL_SCOPE,
 ) -> HttpResponseRedirect:
     """Run a case service and go back with a message that names what it did.
 
@@ -383,21 +412,23 @@ def _run(
         messages.error(request, str(error))
     else:
         messages.success(request, success(result))
-    return _back(case_id)
+    return _back(case_id, scope)
 
 
 def _moved_message(
-    to: str, actor: User, assignee_before: int | None
+    to: str, actor: User, assignee_before: int | None, number: str
 ) -> Callable[[Discrepancy], str]:
+    """Build the success message of a move; ``number`` is the case's shown number."""
+
     def message(case: Discrepancy) -> str:
         if to == State.RESOLVED:
-            return f"Resolved case {case.pk} with {case.get_resolution_code_display()}."
+            return f"Resolved case {number} with {case.get_resolution_code_display()}."
         if to == State.PROPOSED_RESOLUTION:
             return (
-                f"Proposed {case.get_resolution_code_display()} on case {case.pk}. "
+                f"Proposed {case.get_resolution_code_display()} on case {number}. "
                 "The case stays open until someone resolves it."
             )
-        text = MOVE_DONE[to].format(pk=case.pk)
+        text = MOVE_DONE[to].format(pk=number)
         if assignee_before is None and case.assignee_id == actor.pk:
             text += " It is assigned to you."
         return text
@@ -407,21 +438,25 @@ def _moved_message(
 
 @login_required
 @require_POST
-def case_move(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    case = access_case(request.user, case_id)
+def case_move(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    case = scope.case(request.user, case_id)
+    actor = scope.case_worker(request.user, case)
     to = request.POST.get("to", "")
     reason = _posted_text(request, "reason")
     if to not in REASON_MOVES and to not in RESOLUTION_MOVES:
         messages.error(request, f"Unknown state {to[:40]!r}: pick one of the buttons.")
-        return _back(case.pk)
-    done = _moved_message(to, request.user, case.assignee_id)
+        return _back(case.pk, scope)
+    done = _moved_message(to, actor, case.assignee_id, scope.case_number(case))
     if to in REASON_MOVES:
         move = REASON_MOVES[to]
         return _run(
             request,
             case.pk,
-            lambda: move(case_id=case.pk, actor=request.user, reason=reason),
+            lambda: move(case_id=case.pk, actor=actor, reason=reason),
             done,
+            scope,
         )
     code = request.POST.get("resolution_code", "")
     if not code:
@@ -429,18 +464,19 @@ def case_move(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
             request,
             f"“{MOVE_LABELS[to]}” needs a resolution code: pick one from the list.",
         )
-        return _back(case.pk)
+        return _back(case.pk, scope)
     resolve = RESOLUTION_MOVES[to]
     return _run(
         request,
         case.pk,
         lambda: resolve(
             case_id=case.pk,
-            actor=request.user,
+            actor=actor,
             resolution_code=code,
             note=_posted_text(request, "note"),
         ),
         done,
+        scope,
     )
 
 
@@ -480,40 +516,48 @@ def case_assign(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_comment(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    case = access_case(request.user, case_id)
+def case_comment(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    case = scope.case(request.user, case_id)
+    author = scope.case_worker(request.user, case)
     return _run(
         request,
         case.pk,
         lambda: cases.add_comment(
             case_id=case.pk,
-            author=request.user,
+            author=author,
             body=clean_text(request.POST.get("body", "")),
         ),
-        lambda comment: f"Added your comment to case {comment.case_id}.",
+        lambda comment: f"Added your comment to case {scope.case_number(case)}.",
+        scope,
     )
 
 
 @login_required
 @require_POST
-def case_request_write_off(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    case = access_case(request.user, case_id)
+def case_request_write_off(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    case = scope.case(request.user, case_id)
+    actor = scope.case_worker(request.user, case)
     approved = _approved_write_off(case, list(case.approvals.all()))
-    if approved is not None and cases.may_work_case(request.user, case):
+    if approved is not None and cases.may_work_case(actor, case):
         messages.error(request, _already_approved_message(case, approved))
-        return _back(case.pk)
+        return _back(case.pk, scope)
     return _run(
         request,
         case.pk,
         lambda: approvals.request_write_off(
             case_id=case.pk,
-            actor=request.user,
+            actor=actor,
             reason=_posted_text(request, "reason"),
         ),
         lambda approval: (
             f"Sent the write-off of {_shown_amount(approval.amount, approval.currency)}"
-            f" on case {approval.case_id} to a manager for approval."
+            f" on case {scope.case_number(case)} to a manager for approval."
         ),
+        scope,
     )
 
 

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,63 +30,18 @@ from core.text import clean_line, clean_text
 from reconciliation import cases, work
 from reconciliation.case_views import figure_currency
 from reconciliation.models import (
-    Company,
     Discrepancy,
     Party,
     Payment,
-    SalesOrder,
     Shipment,
 )
 from reconciliation.money import quantize_money
-from reconciliation.selectors import access_case, access_order
+from reconciliation.scopes import REAL_SCOPE, WorkScope, require_role
 from reconciliation.services import payment_available
 
 FULFILMENT_CONTEXT = "reconciliation.work.fulfilment"
 CASH_CONTEXT = "reconciliation.work.cash"
 APPROVALS_CONTEXT = "reconciliation.work.approvals"
-
-
-def _require(user: User, role: str) -> None:
-    if not user.is_active or user.role != role:
-        raise PermissionDenied(f"This screen is for the {Role(role).label} role.")
-
-
-class WorkScope:
-    """The records a work screen reads, the person it acts as, and its routes.
-
-    This base class is the real screens' scope: the signed-in person in
-    their own role, the orders and cases the selectors let them see, the
-    payments of every real company, and the ``reconciliation`` routes.
-    """
-
-    # None reads the payments of every real company.
-    company: Company | None = None
-
-    def actor(self, user: User, role: str) -> User:
-        """Return the person the services act as, or raise 403 for the wrong role."""
-        _require(user, role)
-        return user
-
-    def order(self, user: User, number: str) -> SalesOrder:
-        return access_order(user, number)
-
-    def case(self, user: User, case_id: int) -> Discrepancy:
-        return access_case(user, case_id)
-
-    def url(self, name: str, *args: object) -> str:
-        """Reverse a route of these screens by its ``reconciliation`` name."""
-        return reverse(f"reconciliation:{name}", args=args)
-
-    def context(self) -> dict[str, object]:
-        """Return what the scope adds to every page, such as a banner's data."""
-        return {}
-
-    def help_record(self, record_ref: str) -> str:
-        """Return the record a question asked from the help panel is about."""
-        return record_ref
-
-
-REAL_SCOPE = WorkScope()
 
 
 def _page(
@@ -291,6 +245,7 @@ def sales_decision(
         case.order.number if case.order else "",
         {
             "case": case,
+            "case_number": scope.case_number(case),
             "backorder_codes": work.BACKORDER_CODES,
             "credit_limit": work.credit_limit(),
             "suggested_amount": _suggested_credit(case),
@@ -543,7 +498,7 @@ def apply_cash(
 
 @login_required
 def approval_list(request: AuthenticatedRequest) -> HttpResponse:
-    _require(request.user, Role.MANAGER)
+    require_role(request.user, Role.MANAGER)
     return _page(
         request,
         "reconciliation/work/approvals.html",
@@ -561,7 +516,7 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def decide_approval(request: AuthenticatedRequest, approval_id: int) -> HttpResponse:
-    _require(request.user, Role.MANAGER)
+    require_role(request.user, Role.MANAGER)
     if not work.pending_approvals().filter(pk=approval_id).exists():
         raise Http404("No pending approval with that number.")
     _run(

@@ -130,6 +130,7 @@ def work_urls(session, order: str, case_id: int) -> list[tuple[str, dict[str, st
     base = f"/practice/sessions/{session.pk}/work/"
     orders = f"{base}orders/{order}/"
     cases = f"{base}cases/{case_id}/"
+    case_page = f"/practice/sessions/{session.pk}/cases/{case_id}/"
     return [
         (f"{orders}fulfilment/", {}),
         (f"{orders}shipments/", {"picked_2": "24", "shipped_2": "24", "ship": "1"}),
@@ -141,6 +142,10 @@ def work_urls(session, order: str, case_id: int) -> list[tuple[str, dict[str, st
         (f"{cases}credit-note/", {"amount": "10.00", "message": "Sorry."}),
         (f"{base}cash/", {"payment": "1", "party": "1"}),
         (f"{base}cash/apply/", {"payment": "1", "invoice": "1", "amount": "1.00"}),
+        (case_page, {}),
+        (f"{case_page}move/", {"to": "in_progress", "reason": "Mine."}),
+        (f"{case_page}comments/", {"body": "Looking into it."}),
+        (f"{case_page}write-off/", {"reason": "Bank fee."}),
     ]
 
 
@@ -274,6 +279,12 @@ def test_real_work_screens_hide_sandbox(session, everyone):
                 f"/reconciliation/work/cases/{case.pk}/backorder/",
                 {"decision": "ship_later", "reason": "Later."},
             ),
+            (f"/reconciliation/cases/{case.pk}/", {}),
+            (
+                f"/reconciliation/cases/{case.pk}/move/",
+                {"to": "in_progress", "reason": "Mine."},
+            ),
+            (f"/reconciliation/cases/{case.pk}/comments/", {"body": "Hello."}),
         ]:
             # 403 for a role the screen is not for, 404 for the right one.
             if not data:

@@ -21,10 +21,10 @@ def test_learner_works_a_scenario_through_the_pages(learner):
     assert started.url == f"/practice/sessions/{session.pk}/"
     case = only_case(session, "SHORT_PAYMENT")
     base = f"/practice/sessions/{session.pk}/"
-    client.post(f"{base}cases/{case.pk}/", {"action": "start"})
+    client.post(f"{base}cases/{case.pk}/move/", {"to": "in_progress"})
     client.post(
-        f"{base}cases/{case.pk}/",
-        {"action": "resolve", "resolution_code": "write_off", "note": "Bank fee."},
+        f"{base}cases/{case.pk}/move/",
+        {"to": "resolved", "resolution_code": "write_off", "note": "Bank fee."},
     )
     client.post(f"{base}check/")
 
@@ -43,17 +43,16 @@ def test_case_actions_confirm_what_they_did(learner):
     case = only_case(session, "SHORT_PAYMENT")
     url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
 
-    started = client.post(url, {"action": "start"}, follow=True).content.decode()
+    started = client.post(url + "move/", {"to": "in_progress"}, follow=True)
     resolved = client.post(
-        url,
-        {"action": "resolve", "resolution_code": "write_off", "note": "Bank fee."},
+        url + "move/",
+        {"to": "resolved", "resolution_code": "write_off", "note": "Bank fee."},
         follow=True,
-    ).content.decode()
-
-    assert "Started work on the case." in started
-    assert (
-        "Resolved the case as Write-off. Check your work when you are done." in resolved
     )
+
+    assert started.redirect_chain[-1][0] == url
+    assert f"You started work on case {case.pk}." in started.content.decode()
+    assert f"Resolved case {case.pk} with Write-off." in resolved.content.decode()
 
 
 def test_bad_input_gets_a_message(learner):
@@ -75,12 +74,12 @@ def test_bad_input_gets_a_message(learner):
     )
     case = only_case(session, "UNAPPLIED_PAYMENT")
     page = client.post(
-        f"{base}cases/{case.pk}/", {"action": "fly"}, follow=True
+        f"{base}cases/{case.pk}/move/", {"to": "fly"}, follow=True
     ).content.decode()
-    assert "Unknown action &#x27;fly&#x27;: use one of the buttons." in page
+    assert "Unknown state &#x27;fly&#x27;: pick one of the buttons." in page
     page = client.post(
-        f"{base}cases/{case.pk}/",
-        {"action": "resolve", "resolution_code": "refund", "note": "x"},
+        f"{base}cases/{case.pk}/move/",
+        {"to": "resolved", "resolution_code": "refund", "note": "x"},
         follow=True,
     ).content.decode()
     assert f"Cannot move case {case.pk} from open to resolved" in page
@@ -94,8 +93,9 @@ def test_another_persons_session_is_404(learner, other_learner, customer):
     for person in (other_learner, customer):
         client = signed_in(person)
         assert client.get(base).status_code == 404
-        for action in ("check/", "reset/", "work/cash/", f"cases/{case.pk}/"):
-            assert client.post(base + action, {"action": "start"}).status_code == 404
+        for action in ("check/", "reset/", "work/cash/", f"cases/{case.pk}/move/"):
+            assert client.post(base + action, {"to": "in_progress"}).status_code == 404
+        assert client.get(f"{base}cases/{case.pk}/").status_code == 404
     assert signed_in(customer).get("/practice/").status_code == 404
     case.refresh_from_db()
     session.refresh_from_db()
@@ -107,10 +107,11 @@ def test_case_of_other_session_404(learner):
     other = services.start_session(learner=learner, scenario_key="unshipped-backorder")
     foreign = only_case(other, "NOT_SHIPPED")
 
-    response = signed_in(learner).post(
-        f"/practice/sessions/{mine.pk}/cases/{foreign.pk}/", {"action": "start"}
-    )
+    client = signed_in(learner)
+    url = f"/practice/sessions/{mine.pk}/cases/{foreign.pk}/"
+    response = client.post(url + "move/", {"to": "in_progress"})
 
     assert response.status_code == 404
+    assert client.get(url).status_code == 404
     foreign.refresh_from_db()
     assert foreign.state == "open"

@@ -40,8 +40,8 @@ def last_reason(case: Discrepancy) -> str:
 
 def resolve(learner) -> str:
     client, url, case = case_page(learner)
-    data = {"action": "resolve", "resolution_code": "write_off", "note": DIRTY}
-    client.post(url, data)
+    data = {"to": "resolved", "resolution_code": "write_off", "note": DIRTY}
+    client.post(url + "move/", data)
     case.refresh_from_db()
     assert case.state == Discrepancy.State.RESOLVED
     return case.resolution_note
@@ -49,7 +49,7 @@ def resolve(learner) -> str:
 
 def reject(learner) -> str:
     client, url, case = case_page(learner, start=False)
-    client.post(url, {"action": "reject", "note": DIRTY})
+    client.post(url + "move/", {"to": "rejected", "reason": DIRTY})
     case.refresh_from_db()
     assert case.state == Discrepancy.State.REJECTED
     return last_reason(case)
@@ -57,8 +57,8 @@ def reject(learner) -> str:
 
 def reopen(learner) -> str:
     client, url, case = case_page(learner, start=False)
-    client.post(url, {"action": "reject", "note": "Not a fault."})
-    client.post(url, {"action": "reopen", "note": DIRTY})
+    client.post(url + "move/", {"to": "rejected", "reason": "Not a fault."})
+    client.post(url + "move/", {"to": "reopened", "reason": DIRTY})
     case.refresh_from_db()
     assert case.state == Discrepancy.State.REOPENED
     return last_reason(case)
@@ -67,7 +67,7 @@ def reopen(learner) -> str:
 def request_write_off(learner) -> str:
     # 180.00 EUR is above the learner's write-off limit, so it needs approval.
     client, url, _ = case_page(learner, "short-payment-dispute")
-    client.post(url, {"action": "request_write_off", "note": DIRTY})
+    client.post(url + "write-off/", {"reason": DIRTY})
     return Approval.objects.get().request_reason
 
 

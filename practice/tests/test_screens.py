@@ -19,6 +19,7 @@ from practice.seed import fingerprint
 from practice.tests.conftest import only_case, signed_in
 from reconciliation.models import (
     Allocation,
+    Approval,
     Discrepancy,
     Invoice,
     Party,
@@ -386,3 +387,131 @@ def test_reset_after_screen_work_restores_seed(learner):
     services.reset_session(session_id=session.pk, learner=learner)
 
     assert fingerprint(session.company) == seeded
+
+
+# The case page
+
+
+def test_case_page_opens_in_sandbox(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    case = only_case(session, "SHORT_PAYMENT")
+    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+
+    page = client.get(url)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="practice-banner"' in html
+    assert f'href="/practice/sessions/{session.pk}/"' in html
+    assert f'action="{url}move/"' in html
+    assert f'action="{url}comments/"' in html
+    assert f'action="{url}write-off/"' in html
+    assert 'action="/reconciliation/' not in html
+    assert 'href="/reconciliation/orders/PR-' not in html
+    assert 'href="/reconciliation/cases/"' not in html.split("<article", 1)[1]
+    # Assigning would hand a sandbox case to a real colleague.
+    assert 'data-testid="assign"' not in html
+    assert 'name="record_ref" value=""' in html
+
+
+def test_session_page_links_case_page(learner):
+    session, client = begin(learner, "duplicate-invoice")
+    case = only_case(session, "DUPLICATE_INVOICE")
+
+    html = client.get(f"/practice/sessions/{session.pk}/").content.decode()
+
+    assert f'href="/practice/sessions/{session.pk}/cases/{case.pk}/"' in html
+    # The case page's forms replace the session page's own case actions.
+    assert 'name="action"' not in html
+    assert "Start work" not in html
+
+
+def test_write_off_on_case_page_scores_full(learner):
+    session, client = begin(learner, "short-payment-write-off")
+    case = only_case(session, "SHORT_PAYMENT")
+    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+
+    started = client.post(f"{url}move/", {"to": "in_progress"}, follow=True)
+    resolved = client.post(
+        f"{url}move/",
+        {"to": "resolved", "resolution_code": "write_off", "note": "Bank fee."},
+        follow=True,
+    )
+
+    assert started.redirect_chain[-1][0] == url
+    assert messages_of(started) == ["You started work on case 1."]
+    assert messages_of(resolved) == ["Resolved case 1 with Write-off."]
+    case.refresh_from_db()
+    assert (case.state, case.assignee_id) == ("resolved", learner.pk)
+    event = AuditEvent.objects.filter(
+        action="case.state_changed", object_id=str(case.pk)
+    ).latest("pk")
+    assert event.actor_id == learner.pk
+    assert event.actor_role == case.owner_role
+    learner.refresh_from_db()
+    assert learner.role == Role.FINANCE_CLERK
+    assert score(session) == 100
+
+
+def test_duplicate_invoice_on_case_page_scores_full(learner):
+    session, client = begin(learner, "duplicate-invoice")
+    case = only_case(session, "DUPLICATE_INVOICE")
+    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+
+    client.post(f"{url}move/", {"to": "in_progress"}, follow=True)
+    resolved = client.post(
+        f"{url}move/",
+        {
+            "to": "resolved",
+            "resolution_code": "duplicate_cancelled",
+            "note": "PR-INV-4002 repeats PR-INV-4001.",
+        },
+        follow=True,
+    )
+
+    assert messages_of(resolved) == ["Resolved case 1 with Duplicate cancelled."]
+    assert score(session) == 100
+
+
+def test_case_page_comment_and_write_off_request(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    case = only_case(session, "SHORT_PAYMENT")
+    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+
+    commented = client.post(f"{url}comments/", {"body": "Asked the bank."}, follow=True)
+    requested = client.post(
+        f"{url}write-off/", {"reason": "The customer will not pay."}, follow=True
+    )
+
+    assert messages_of(commented) == ["Added your comment to case 1."]
+    assert "Asked the bank." in commented.content.decode()
+    assert messages_of(requested) == [
+        "Sent the write-off of 180.00 EUR on case 1 to a manager for approval."
+    ]
+    approval = Approval.objects.get(case=case)
+    assert (approval.requested_by_id, approval.decision) == (learner.pk, "pending")
+    # Nobody approves in a sandbox, so the page offers no decision.
+    assert 'data-testid="approve"' not in requested.content.decode()
+
+
+def test_case_numbers_follow_session_page(learner):
+    # An earlier session takes the first case ids, so ids and numbers differ.
+    begin(learner, "duplicate-invoice")
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+    assert case.pk != 1
+
+    sales = client.get(f"{base(session)}cases/{case.pk}/").content.decode()
+    page = client.get(f"/practice/sessions/{session.pk}/cases/{case.pk}/")
+
+    assert "Case #1</a> / sales decision" in sales
+    assert f"Case #{case.pk}" not in sales
+    assert "<title>Case 1 " in page.content.decode()
+    assert page.context["case_number"] == "1"
+    moved = client.post(
+        f"/practice/sessions/{session.pk}/cases/{case.pk}/move/",
+        {"to": "in_progress"},
+        follow=True,
+    )
+    assert messages_of(moved) == ["You started work on case 1."]
+
