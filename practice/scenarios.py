@@ -82,7 +82,9 @@ class ExpectedResolution:
     """The case of ``code`` on these documents ends with one of ``codes``.
 
     Empty ``codes`` accept any end, also the matching pass resolving the
-    case because the learner fixed the documents.
+    case because the learner fixed the documents. With ``codes`` and
+    ``documents_settle`` set, a resolved case whose documents now agree
+    passes too.
     """
 
     code: str
@@ -94,6 +96,9 @@ class ExpectedResolution:
     write_off: Decimal | None = None
     # Said to the learner when the check fails.
     hint: str = ""
+    # Whether a resolved case whose finding no longer holds passes whatever
+    # its code, because the learner fixed the documents.
+    documents_settle: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,7 @@ SHORT_PAYMENT_DISPUTE = Scenario(
 
 UNSHIPPED_BACKORDER = Scenario(
     key="unshipped-backorder",
-    version=1,
+    version=2,
     title="An unshipped line that needs a backorder decision",
     goal="Decide what happens to an order line the warehouse could not ship.",
     story=(
@@ -305,6 +310,10 @@ UNSHIPPED_BACKORDER = Scenario(
             order="PR-SO-3001",
             codes=(ResolutionCode.BACKORDER,),
             hint="Reread what the customer wants done about the missing goods.",
+            # Sandbox work is dated today, long after the scenario's date, so
+            # the next delivery has arrived: shipping the honey then is right
+            # too, and the pass resolves the case when the order is complete.
+            documents_settle=True,
         ),
     ),
 )

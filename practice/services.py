@@ -248,7 +248,14 @@ def _check_resolution(company: Company, item: ExpectedResolution) -> CheckResult
         return CheckResult(label, False, expected, f"the case is {state}", feedback)
     code_label = case.get_resolution_code_display() or "no code"
     found = f"resolved with {code_label}"
-    if item.codes and case.resolution_code not in item.codes:
+    # The documents agree once the pass resolved the case (no resolver) or
+    # flagged that its finding no longer holds.
+    settled = (
+        item.documents_settle
+        and case.state == Discrepancy.State.RESOLVED
+        and (case.resolved_by_id is None or not case.finding_holds)
+    )
+    if item.codes and case.resolution_code not in item.codes and not settled:
         feedback = f"{code_label} does not settle this case. {item.hint}"
         return CheckResult(label, False, expected, found, feedback)
     if item.write_off is not None:

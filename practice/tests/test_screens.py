@@ -105,8 +105,9 @@ def test_fulfilment_ships_rest_in_sandbox(learner):
     assert shipped.count() == 2
     case = only_case(session, "NOT_SHIPPED")
     assert case.state == Discrepancy.State.RESOLVED
-    # The check closed the case, which is not the backorder the scenario wants.
-    assert score(session) == 0
+    assert case.resolution_code == ""
+    # The honey reached the customer, which is what they asked for.
+    assert score(session) == 100
 
 
 def test_fulfilment_reports_shortage(learner):
@@ -515,3 +516,61 @@ def test_case_numbers_follow_session_page(learner):
     )
     assert messages_of(moved) == ["You started work on case 1."]
 
+
+# The missing goods shipped
+
+
+def test_backorder_then_shipped_scores_full(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+    client.post(
+        f"{base(session)}cases/{case.pk}/backorder/",
+        {"decision": "ship_later", "reason": "Honey arrives next week."},
+    )
+    draft = Shipment.objects.get(company=session.company, state=Shipment.State.DRAFT)
+
+    client.post(
+        f"{base(session)}orders/PR-SO-3001/shipments/",
+        {"picked_2": "24", "shipped_2": "24", "ship": "1", "shipment": draft.number},
+    )
+
+    draft.refresh_from_db()
+    assert draft.state == Shipment.State.SHIPPED
+    assert score(session) == 100
+
+
+def test_started_case_shipped_then_resolved(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+    case_url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    client.post(f"{case_url}move/", {"to": "in_progress"})
+
+    client.post(
+        f"{base(session)}orders/PR-SO-3001/shipments/",
+        {"picked_2": "24", "shipped_2": "24", "ship": "1"},
+    )
+    case.refresh_from_db()
+    # A case someone works is only flagged, and its worker resolves it.
+    assert (case.state, case.finding_holds) == ("in_progress", False)
+    client.post(
+        f"{case_url}move/",
+        {"to": "resolved", "resolution_code": "reship", "note": "Honey shipped."},
+    )
+
+    assert score(session) == 100
+
+
+def test_wrong_code_without_shipping_scores_zero(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+    case_url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    client.post(f"{case_url}move/", {"to": "in_progress"})
+
+    client.post(
+        f"{case_url}move/",
+        {"to": "resolved", "resolution_code": "accepted_as_is", "note": "Fine."},
+    )
+
+    case.refresh_from_db()
+    assert (case.state, case.finding_holds) == ("resolved", True)
+    assert score(session) == 0
