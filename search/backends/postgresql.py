@@ -131,23 +131,6 @@ class PostgresBackend:
         where_sql, where_params = where
         match, match_params = tsquery_sql(query)
 
-        def window(kind_sql: str) -> str:
-            # The newest visible matches first: for a common word PostgreSQL
-            # walks the primary key backwards and stops after the window's
-            # rows, for a rare one it takes the GIN index and sorts the few
-            # matches.
-            return f"""
-                SELECT id, kind, created_at, title, vector FROM search_entry
-                WHERE vector @@ {match} AND ({where_sql}) {kind_sql}
-                ORDER BY id DESC LIMIT %s
-            """  # noqa: S608 (no request text is formatted into the statement)
-
-        window_params = (*match_params, *where_params)
-        selected_sql, selected_params = "SELECT * FROM matched", ()
-        if kinds:
-            kinds_sql = ", ".join(["%s"] * len(kinds))
-            selected_sql = window(f"AND kind IN ({kinds_sql})")
-            selected_params = (*window_params, *kinds, candidate_limit + 1)
         if order == Order.RELEVANCE:
             # Skills share weight A with the name in ``vector``, so a
             # person's name is ranked from the title alone.
@@ -163,6 +146,25 @@ class PostgresBackend:
         else:
             rank, rank_params, order_sql = "0", (), "created_at DESC, id DESC"
 
+        def window(kind_sql: str) -> str:
+            # The newest visible matches first: for a common word PostgreSQL
+            # walks the primary key backwards and stops after the window's
+            # rows, for a rare one it takes the GIN index and sorts the few
+            # matches. The rank is computed here, so the window keeps small
+            # rows instead of each match's title and vector.
+            return f"""
+                SELECT id, kind, created_at, {rank} AS rank FROM search_entry
+                WHERE vector @@ {match} AND ({where_sql}) {kind_sql}
+                ORDER BY id DESC LIMIT %s
+            """  # noqa: S608 (no request text is formatted into the statement)
+
+        window_params = (*rank_params, *match_params, *where_params)
+        selected_sql, selected_params = "SELECT * FROM matched", ()
+        if kinds:
+            kinds_sql = ", ".join(["%s"] * len(kinds))
+            selected_sql = window(f"AND kind IN ({kinds_sql})")
+            selected_params = (*window_params, *kinds, candidate_limit + 1)
+
         sql = f"""
             WITH matched AS MATERIALIZED ({window("")}),
             selected AS MATERIALIZED ({selected_sql})
@@ -176,7 +178,7 @@ class PostgresBackend:
             UNION ALL
             SELECT 'page', NULL, id, row_number() OVER (ORDER BY {order_sql})
             FROM (
-                SELECT id, created_at, {rank} AS rank FROM (
+                SELECT id, created_at, rank FROM (
                     SELECT * FROM selected ORDER BY id DESC LIMIT %s
                 ) AS newest
                 ORDER BY {order_sql} OFFSET %s LIMIT %s
@@ -187,7 +189,6 @@ class PostgresBackend:
             candidate_limit + 1,
             *selected_params,
             candidate_limit,
-            *rank_params,
             candidate_limit,
             offset,
             limit,
