@@ -19,13 +19,19 @@ SUBJECT_TEMPLATE = "accounts/password_reset_subject.txt"
 BODY_TEMPLATE = "accounts/password_reset_email.txt"
 
 
-@task(retry_on=(smtplib.SMTPException, OSError), max_retries=5, retry_backoff=30)
+@task(
+    retry_on=(smtplib.SMTPException, OSError),
+    max_retries=5,
+    retry_backoff=30,
+    hidden_arguments=("email",),
+)
 def send_password_reset_email(email: str, base_url: str) -> None:
     """E-mail a reset link to the active account with address ``email``, if any.
 
     ``base_url`` starts the link. The token is made here, when the task
-    runs, so it never travels through the broker or the task logs. An
-    address with no account sends nothing.
+    runs, so it never travels through the broker or the task logs, and the
+    logs show no address either (``hidden_arguments``). An address with no
+    account sends nothing.
     """
     for person in reset_recipients(email):
         context = {

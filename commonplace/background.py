@@ -18,6 +18,7 @@ exceptions, waiting ``retry_backoff * 2**n`` seconds (capped by
 details.
 """
 
+import inspect
 import json
 import logging
 import time
@@ -34,6 +35,8 @@ from kombu.exceptions import OperationalError
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("inline", "celery")
+# Logged in place of the value of an argument a task declares hidden.
+HIDDEN = "<hidden>"
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
@@ -48,6 +51,7 @@ class BackgroundTask[**P]:
         max_retries: int,
         retry_backoff: int,
         retry_backoff_max: int,
+        hidden_arguments: tuple[str, ...] = (),
     ) -> None:
         if retry_on and max_retries < 1:
             raise ValueError(
@@ -60,6 +64,32 @@ class BackgroundTask[**P]:
         self.max_retries = max_retries if retry_on else 0
         self.retry_backoff = retry_backoff
         self.retry_backoff_max = retry_backoff_max
+        parameters = list(inspect.signature(func).parameters)
+        unknown = [name for name in hidden_arguments if name not in parameters]
+        if unknown:
+            raise ValueError(
+                f"hidden_arguments {unknown} are not parameters of {self.name}: "
+                f"use names from {parameters}."
+            )
+        self.hidden_arguments = hidden_arguments
+        self._parameters = parameters
+
+    def shown_arguments(
+        self, args: Any, kwargs: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """Return the arguments as logs may show them, hidden ones replaced."""
+        shown_args = [
+            HIDDEN
+            if index < len(self._parameters)
+            and self._parameters[index] in self.hidden_arguments
+            else value
+            for index, value in enumerate(args)
+        ]
+        shown_kwargs = {
+            name: HIDDEN if name in self.hidden_arguments else value
+            for name, value in kwargs.items()
+        }
+        return shown_args, shown_kwargs
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
         """Run the task now, in the caller's process and transaction."""
@@ -87,6 +117,7 @@ def task[**P](
     max_retries: int = 3,
     retry_backoff: int = 2,
     retry_backoff_max: int = 600,
+    hidden_arguments: tuple[str, ...] = (),
 ) -> Callable[[Callable[P, None]], BackgroundTask[P]]: ...
 
 
@@ -98,12 +129,14 @@ def task[**P](
     max_retries: int = 3,
     retry_backoff: int = 2,
     retry_backoff_max: int = 600,
+    hidden_arguments: tuple[str, ...] = (),
 ) -> BackgroundTask[P] | Callable[[Callable[P, None]], BackgroundTask[P]]:
     """Register a function as a background task, with or without retry options.
 
     ``retry_on`` lists the exceptions worth retrying (a refused SMTP
     connection, say). Other exceptions fail the task at once. Delays are in
-    seconds.
+    seconds. ``hidden_arguments`` names parameters whose values logs and the
+    Celery worker's task listings never show, such as an e-mail address.
     """
 
     def register(function: Callable[P, None]) -> BackgroundTask[P]:
@@ -113,6 +146,7 @@ def task[**P](
             max_retries=max_retries,
             retry_backoff=retry_backoff,
             retry_backoff_max=retry_backoff_max,
+            hidden_arguments=hidden_arguments,
         )
         existing = _registry.get(background_task.name)
         if existing is not None and existing.func is not function:
@@ -208,16 +242,24 @@ def _send_to_celery(
     # the Celery application or read its settings.
     from commonplace.celery import app
 
+    shown_args, shown_kwargs = task.shown_arguments(args, kwargs)
     try:
-        app.send_task(task.name, args=args, kwargs=kwargs)
+        # Celery's own logs and events show the arguments as these texts.
+        app.send_task(
+            task.name,
+            args=args,
+            kwargs=kwargs,
+            argsrepr=repr(shown_args),
+            kwargsrepr=repr(shown_kwargs),
+        )
     except OperationalError:
         # The write that enqueued the task has committed, so failing the
         # request now would report an error for work that was saved.
         logger.exception(
             "background task not sent to the broker: task=%s args=%r kwargs=%r",
             task.name,
-            args,
-            kwargs,
+            shown_args,
+            shown_kwargs,
         )
 
 
@@ -256,6 +298,7 @@ def _log_retry(
     retry_number: int,
     delay: int,
 ) -> None:
+    shown_args, shown_kwargs = task.shown_arguments(args, kwargs)
     logger.warning(
         "background task retrying: task=%s retry=%d/%d delay=%ds error=%r "
         "args=%r kwargs=%r",
@@ -264,20 +307,21 @@ def _log_retry(
         task.max_retries,
         delay,
         error,
-        list(args),
-        kwargs,
+        shown_args,
+        shown_kwargs,
     )
 
 
 def _log_failure(
     task: BackgroundTask[...], args: Any, kwargs: dict[str, Any], *, attempts: int
 ) -> None:
+    shown_args, shown_kwargs = task.shown_arguments(args, kwargs)
     logger.exception(
         "background task failed: task=%s attempts=%d args=%r kwargs=%r",
         task.name,
         attempts,
-        list(args),
-        kwargs,
+        shown_args,
+        shown_kwargs,
     )
 
 

@@ -1,6 +1,8 @@
 """Password reset by e-mail, sent through a real SMTP server on 127.0.0.1."""
 
+import logging
 import re
+import socket
 
 import pytest
 from django.test import Client
@@ -181,3 +183,23 @@ def test_task_sends_to_the_address_typed(imported_person, mailbox):
 
 def mail_body(mail) -> str:
     return str(mail.message.get_content()).replace("\r\n", "\n")
+
+
+def test_failed_send_logs_no_address(imported_person, settings, caplog, ask_for_link):
+    # Nothing listens on a port the test bound and closed, so every attempt fails.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed_port, "timeout": 5},
+        }
+    }
+    settings.BACKGROUND_INLINE_MAX_RETRY_DELAY = 0
+    caplog.set_level(logging.WARNING, logger="commonplace.background")
+
+    ask_for_link(Client(), "ilse.imported@example.com")
+
+    assert "background task failed" in caplog.text
+    assert "ilse.imported" not in caplog.text.lower()

@@ -71,3 +71,10 @@ def match_in_small_chunks(path: str, company_id: int, as_of: str) -> None:
         matching.CHUNK_SIZE = chunk_size
     daemonic = billiard.current_process().daemon
     _append(path, f"checked {summary.orders_checked} daemonic {daemonic}")
+
+
+@task(hidden_arguments=("address",))
+def fail_with_address(path: str, address: str) -> None:
+    """Record the attempt, then fail. The value of ``address`` must never be logged."""
+    _append(path, "attempt")
+    raise RuntimeError("the task failed on purpose")

@@ -262,3 +262,35 @@ def test_same_name_registered_twice_is_rejected():
     assert background._registry[f"{TASKS}.append_line"] is (
         background_tasks.append_line
     )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("by_keyword", [True, False])
+def test_failure_log_hides_hidden_arguments(record, caplog, by_keyword):
+    caplog.set_level(logging.ERROR, logger="commonplace.background")
+    address = "carla@example.com"
+
+    if by_keyword:
+        enqueue(background_tasks.fail_with_address, str(record), address=address)
+    else:
+        enqueue(background_tasks.fail_with_address, str(record), address)
+
+    [entry] = caplog.records
+    assert address not in entry.getMessage()
+    assert "'<hidden>'" in entry.getMessage()
+    assert repr(str(record)) in entry.getMessage()
+
+
+def test_hidden_argument_must_be_a_parameter():
+    def send(path: str) -> None:
+        pass
+
+    with pytest.raises(ValueError, match=r"\['address'\] are not parameters"):
+        BackgroundTask(
+            send,
+            retry_on=(),
+            max_retries=0,
+            retry_backoff=1,
+            retry_backoff_max=1,
+            hidden_arguments=("address",),
+        )
