@@ -1201,8 +1201,16 @@ def apply_cash(
     require_role(actor, Role.FINANCE_CLERK, "apply cash")
     with transaction.atomic():
         payment = open_payments(company).filter(pk=payment_id).first()
-        invoice = Invoice.objects.filter(pk=invoice_id).select_related("currency")
-        invoice_row = invoice.first()
+        # Only an invoice of the payment's company is read, so the messages
+        # below never name an invoice of another company, such as a real
+        # invoice posted from a practice sandbox.
+        invoice_row = None
+        if payment is not None:
+            invoice_row = (
+                Invoice.objects.filter(pk=invoice_id, company_id=payment.company_id)
+                .select_related("currency")
+                .first()
+            )
         if payment is None or invoice_row is None:
             raise WorkError(
                 "That payment or invoice is no longer open: reload the screen."
@@ -1358,9 +1366,13 @@ def open_payments(company: Company | None = None) -> QuerySet[Payment]:
     )
 
 
-def payment_currency(payment_id: int) -> Currency | None:
-    """Return the currency of a payment, or None when there is no such payment."""
-    payment = Payment.objects.select_related("currency").filter(pk=payment_id).first()
+def payment_currency(
+    payment_id: int, company: Company | None = None
+) -> Currency | None:
+    """Return the currency of a payment of ``company``, or None when there is none."""
+    payment = (
+        _payments_of(company).select_related("currency").filter(pk=payment_id).first()
+    )
     return payment.currency if payment is not None else None
 
 

@@ -484,7 +484,7 @@ def apply_cash(
             amount=work.parse_amount(
                 request.POST.get("amount", ""),
                 label="Amount",
-                currency=work.payment_currency(payment_id),
+                currency=work.payment_currency(payment_id, scope.company),
             ),
             company=scope.company,
         ),

@@ -20,6 +20,7 @@ from practice.tests.conftest import only_case, signed_in
 from reconciliation.models import (
     Allocation,
     Discrepancy,
+    Party,
     Payment,
     SalesOrder,
     Shipment,
@@ -302,3 +303,48 @@ def test_real_work_screens_hide_sandbox(session, everyone):
 
     assert sandbox_rows(sandbox) == before
     assert Allocation.objects.filter(payment=payment).count() == 1
+
+
+def test_session_cash_hides_real_invoice(learner, make_order, customer_party):
+    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
+    payment = Payment.objects.get(company=session.company, number="PR-PAY-5001")
+    alpen = Party.objects.get(company=session.company, code="ALPEN")
+    real = create_invoice(order=make_order("10248", customer_party))
+    client = signed_in(learner)
+    base = f"/practice/sessions/{session.pk}/work/cash/"
+    client.post(base, {"payment": payment.pk, "party": alpen.pk}, follow=True)
+
+    applied = client.post(
+        f"{base}apply/",
+        {"payment": payment.pk, "invoice": real.pk, "amount": "1.00"},
+        follow=True,
+    )
+
+    errors = [str(item) for item in applied.context["messages"]]
+    assert errors == ["That payment or invoice is no longer open: reload the screen."]
+    assert real.number not in applied.content.decode()
+    assert not Allocation.objects.filter(payment=payment).exists()
+
+
+def test_session_cash_hides_real_currency(learner, make_order, customer_party):
+    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
+    real = Payment.objects.create(
+        company=customer_party.company,
+        number="REAL-PAY-1",
+        party=customer_party,
+        amount="50.00",
+        amount_unallocated="50.00",
+        currency_id="USD",
+        value_date="2025-03-01",
+    )
+    client = signed_in(learner)
+
+    applied = client.post(
+        f"/practice/sessions/{session.pk}/work/cash/apply/",
+        {"payment": real.pk, "invoice": "1", "amount": "10.001"},
+        follow=True,
+    )
+
+    errors = [str(item) for item in applied.context["messages"]]
+    assert errors == ["That payment or invoice is no longer open: reload the screen."]
+    assert "USD" not in applied.content.decode()
