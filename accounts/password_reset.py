@@ -60,7 +60,9 @@ class ResetPasswordForm(PasswordResetForm):
             return cleaned
 
         identifiers = {
-            "address": throttling.client_address(self.request),
+            "address": throttling.counted_address(
+                throttling.client_address(self.request)
+            ),
             "account": throttling.normalize_account(email),
         }
         self.throttled = throttling.check(RESET, identifiers)

@@ -32,7 +32,9 @@ class SignInForm(AuthenticationForm):
             )
         }
         if self.request is not None:
-            identifiers["address"] = throttling.client_address(self.request)
+            identifiers["address"] = throttling.counted_address(
+                throttling.client_address(self.request)
+            )
 
         self.throttled = throttling.check(SIGN_IN, identifiers)
         if self.throttled is not None:

@@ -16,6 +16,7 @@ The local-memory cache counts per process: with several web processes, set
 """
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -84,6 +85,25 @@ def client_address(request: HttpRequest) -> str:
     if len(entries) < hops:
         return remote
     return entries[-hops]
+
+
+def counted_address(address: str) -> str:
+    """Return the form under which a client address is counted.
+
+    An IPv6 client is counted by its /64 network, because one subscriber
+    usually gets a whole /64 and could rotate the rest of the address at
+    will. An IPv4-mapped IPv6 address counts as its IPv4 address. Text that
+    is not an IP address is counted as it is.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 def normalize_account(identifier: str) -> str:

@@ -91,6 +91,29 @@ def test_address_limit_spans_usernames(limits, clock, sales_rep):
     assert LOCKED in response.content
 
 
+def test_address_limit_spans_ipv6_prefix(limits, clock, sales_rep):
+    # One IPv6 client usually holds a whole /64, so rotating the last 64 bits
+    # must not give it a fresh count.
+    for host, username in zip(("1", "2", "3"), ("anna", "bert", "cleo"), strict=True):
+        client = Client(REMOTE_ADDR=f"2001:db8:1:2::{host}")
+        assert sign_in(client, username).status_code == 200
+
+    same_prefix = sign_in(Client(REMOTE_ADDR="2001:db8:1:2:ffff::9"), "sally", PASSWORD)
+    other_prefix = sign_in(Client(REMOTE_ADDR="2001:db8:1:3::1"), "sally", PASSWORD)
+
+    assert same_prefix.status_code == 429
+    assert other_prefix.status_code == 302
+
+
+def test_ipv4_mapped_address_counts_as_ipv4(limits, clock, sales_rep):
+    for username in ("anna", "bert", "cleo"):
+        sign_in(Client(REMOTE_ADDR="::ffff:10.0.0.1"), username)
+
+    response = sign_in(Client(REMOTE_ADDR="10.0.0.1"), "sally", PASSWORD)
+
+    assert response.status_code == 429
+
+
 def test_locked_address_leaves_others_alone(limits, clock, sales_rep):
     locked = Client(REMOTE_ADDR="10.0.0.1")
     for username in ("anna", "bert", "cleo"):
