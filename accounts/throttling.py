@@ -20,6 +20,7 @@ import ipaddress
 import logging
 import math
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -110,9 +111,15 @@ def normalize_account(identifier: str) -> str:
     """Return the form under which an account name or address is counted.
 
     Sign-in and the reset form both match names case-insensitively, so
-    "Sally" and "sally" share one count.
+    "Sally" and "sally" share one count. The text is upper-cased before it
+    is case-folded because PostgreSQL's ``UPPER()``, which ``iexact`` uses,
+    maps letters that ``casefold`` keeps apart. For example, "ivan" spelled
+    with a dotless i (U+0131) matches the account "ivan" there, so both must
+    share one count. NFKC folds compatibility forms such as full-width
+    letters, as Django's username field does.
     """
-    return identifier.strip().casefold()
+    text = unicodedata.normalize("NFKC", identifier.strip())
+    return text.upper().casefold()
 
 
 def _cache_key(action: str, kind: str, identifier: str, window_number: int) -> str:

@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 
 from accounts import throttling
-from conftest import PASSWORD
+from accounts.models import Role
+from conftest import PASSWORD, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,19 @@ def test_ipv4_mapped_address_counts_as_ipv4(limits, clock, sales_rep):
     response = sign_in(Client(REMOTE_ADDR="10.0.0.1"), "sally", PASSWORD)
 
     assert response.status_code == 429
+
+
+def test_account_limit_spans_dotless_i(limits, clock):
+    # PostgreSQL's UPPER() maps the dotless i (U+0131) to "I", so "\u0131van"
+    # signs in as "ivan" there, and both spellings must share one count.
+    make_person("ivan", Role.SALES_REP)
+    for address in ("10.0.0.1", "10.0.0.2"):
+        assert sign_in(Client(REMOTE_ADDR=address), "ivan").status_code == 200
+
+    response = sign_in(Client(REMOTE_ADDR="10.0.0.3"), "\u0131van", PASSWORD)
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in response.wsgi_request.session
 
 
 def test_locked_address_leaves_others_alone(limits, clock, sales_rep):
