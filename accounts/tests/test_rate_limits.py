@@ -93,7 +93,7 @@ def test_address_limit_spans_usernames(limits, clock, sales_rep):
 
 
 def test_address_limit_spans_ipv6_prefix(limits, clock, sales_rep):
-    # One IPv6 client usually holds a whole /64, so rotating the last 64 bits
+    # One IPv6 client is usually assigned a whole /64, so rotating the low bits
     # must not give it a fresh count.
     for host, username in zip(("1", "2", "3"), ("anna", "bert", "cleo"), strict=True):
         client = Client(REMOTE_ADDR=f"2001:db8:1:2::{host}")
