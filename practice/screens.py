@@ -10,7 +10,8 @@ every read and write stays inside the session's company:
 - an order number or case id of another company is a 404, and another
   person's session is a 404 (``access_session``);
 - the cash screen lists the sandbox's payments only, and the services take
-  the sandbox company, so a posted id of a real payment is rejected;
+  the sandbox company, so a posted id of a real payment or invoice is
+  rejected;
 - a finished session accepts no more work.
 
 The learner plays every role in their sandbox, so each screen acts as a copy
