@@ -123,12 +123,7 @@ class ResetPasswordView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        response = super().form_invalid(form)
-        throttled = getattr(form, "throttled", None)
-        if throttled is not None:
-            response.status_code = 429
-            response["Retry-After"] = str(throttled.retry_after_seconds)
-        return response
+        return throttling.mark_throttled(super().form_invalid(form), form)
 
 
 reset_password = ResetPasswordView.as_view()

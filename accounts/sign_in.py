@@ -61,12 +61,7 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        response = super().form_invalid(form)
-        throttled = getattr(form, "throttled", None)
-        if throttled is not None:
-            response.status_code = 429
-            response["Retry-After"] = str(throttled.retry_after_seconds)
-        return response
+        return throttling.mark_throttled(super().form_invalid(form), form)
 
 
 sign_in = SignInView.as_view()

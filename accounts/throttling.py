@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -186,3 +186,12 @@ def _limits(action: str) -> dict[str, Limit]:
     raise ValueError(
         f"Unknown rate-limited action {action!r}: use sign_in or password_reset."
     )
+
+
+def mark_throttled(response: HttpResponse, form: object) -> HttpResponse:
+    """Turn a form page into 429 with Retry-After when ``form`` was throttled."""
+    throttled = getattr(form, "throttled", None)
+    if isinstance(throttled, Throttled):
+        response.status_code = 429
+        response["Retry-After"] = str(throttled.retry_after_seconds)
+    return response
