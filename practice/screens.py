@@ -92,6 +92,9 @@ class SessionScope(WorkScope):
             "practice_session": self.session,
             "practice_scenario": SCENARIOS.get(self.session.scenario_key),
             "practice_url": session_url(self.session),
+            "practice_finished": (
+                self.session.status == SandboxSession.Status.FINISHED
+            ),
         }
 
 

@@ -372,6 +372,25 @@ def test_finished_session_rejects_work(learner):
     ).exclude(number="PR-SH-3001")
 
 
+def test_finished_session_screens_say_so(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+    active_page = client.get(f"{base(session)}orders/PR-SO-3001/fulfilment/")
+    client.post(
+        f"{base(session)}cases/{case.pk}/backorder/",
+        {"decision": "ship_later", "reason": "Next week."},
+    )
+    assert score(session) == 100
+
+    finished_page = client.get(f"{base(session)}orders/PR-SO-3001/fulfilment/")
+
+    assert 'data-testid="practice-finished"' not in active_page.content.decode()
+    assert session.status == SandboxSession.Status.FINISHED
+    assert finished_page.status_code == 200
+    assert 'data-testid="practice-finished"' in finished_page.content.decode()
+    assert "This session is finished" in finished_page.content.decode()
+
+
 def test_reset_after_screen_work_restores_seed(learner):
     session, client = begin(learner, "unapplied-payment")
     payment = Payment.objects.get(company=session.company, number="PR-PAY-5001")
