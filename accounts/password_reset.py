@@ -69,7 +69,7 @@ class ResetPasswordForm(PasswordResetForm):
         if self.throttled is not None:
             raise ValidationError(
                 "Too many password reset requests from this network or for this "
-                f"address. Try again {self.throttled.retry_after_text}; a link "
+                f"address. Try again {self.throttled.retry_after_text}. A link "
                 "sent earlier still works until it expires.",
                 code="throttled",
             )

@@ -101,8 +101,8 @@ FUNCTION_COMMUNITIES: dict[str, tuple[str, str]] = {
 }
 
 # The CRM functions each employee role works in. Its people are members of
-# those functions' communities, so a screen question nobody answers in time
-# reaches them (``assist.services.escalate_unanswered_questions``). Managers
+# those functions' communities, so a screen question left unanswered in
+# time reaches them (``assist.services.escalate_unanswered_questions``). Managers
 # approve credit notes and write-offs. Other roles work in no function.
 # Customers stay out of these communities: they are for employees only.
 ROLE_FUNCTIONS: dict[Role, tuple[str, ...]] = {

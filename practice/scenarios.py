@@ -96,7 +96,7 @@ class ExpectedResolution:
     write_off: Decimal | None = None
     # Said to the learner when the check fails.
     hint: str = ""
-    # Whether a resolved case whose finding no longer holds passes whatever
+    # Whether a resolved case whose finding no longer applies passes whatever
     # its code, because the learner fixed the documents.
     documents_settle: bool = False
 

@@ -211,9 +211,11 @@ def test_unanswered_demo_question_reaches_members():
     call_command("escalate_questions", stdout=output)
 
     assert output.getvalue() == "Escalated 1 question(s).\n"
-    told = Notification.objects.filter(subject_key=f"question-escalated:{question.pk}")
-    usernames = sorted(told.values_list("recipient__username", flat=True))
+    notified = Notification.objects.filter(
+        subject_key=f"question-escalated:{question.pk}"
+    )
+    usernames = sorted(notified.values_list("recipient__username", flat=True))
     # The payments community's members who work in payments, without its
     # super-user paula, who was notified when the question was asked.
     assert usernames == ["andrew", "fiona", "steven"]
-    assert not told.filter(recipient__customer__isnull=False).exists()
+    assert not notified.filter(recipient__customer__isnull=False).exists()

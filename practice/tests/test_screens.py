@@ -510,7 +510,7 @@ def test_case_page_comment_and_write_off_request(learner):
     ]
     approval = Approval.objects.get(case=case)
     assert (approval.requested_by_id, approval.decision) == (learner.pk, "pending")
-    # Nobody approves in a sandbox, so the page offers no decision.
+    # A sandbox has no approver, so the page offers no decision.
     assert 'data-testid="approve"' not in requested.content.decode()
 
 
