@@ -80,7 +80,7 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     if not isinstance(viewer, User):
         return None
     community_ids = tuple(visible_community_ids(viewer))
-    in_communities = Q(community_id__in=community_ids)
+    in_communities = Q(community_id__any_of=community_ids)
     questions = in_communities
     marked = Q()
     people = Q(kind=Kind.PERSON.value)
@@ -100,7 +100,7 @@ def visibility_rule(viewer: Viewer) -> Q | None:
         rule |= people
     hidden_faq_ids = held_faq_ids_hidden_from(viewer)
     if hidden_faq_ids:
-        rule &= ~Q(kind=Kind.FAQ.value, object_id__in=hidden_faq_ids)
+        rule &= ~Q(kind=Kind.FAQ.value, object_id__any_of=hidden_faq_ids)
     return rule
 
 

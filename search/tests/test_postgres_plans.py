@@ -10,6 +10,7 @@ one generic plan for every word, which took the medium benchmark's p95 from
 import pytest
 from django.db import connection
 
+from communities.models import Community
 from search.selectors import search
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +52,26 @@ def test_search_entry_is_never_scanned_in_parallel():
         (options,) = cursor.fetchone()
 
     assert "parallel_workers=0" in (options or [])
+
+
+def test_search_parameters_stay_few(content, outsider):
+    # psycopg parses a statement with more than 50 parameters anew each time,
+    # so the community ids go as one array (core.lookups).
+    Community.objects.bulk_create(
+        Community(slug=f"open-{index}", name=f"Open {index}", visibility="open")
+        for index in range(150)
+    )
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        if "WITH matched AS" in sql:
+            sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        results = search(outsider, "remittance")
+
+    assert [hit.kind for hit in results.hits] == ["post"]
+    ((sql, params),) = sent
+    assert len(params) <= 50
+    assert "= ANY(" in sql
