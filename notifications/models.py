@@ -31,6 +31,7 @@ class Notification(models.Model):
         APPROVAL_DECIDED = "approval_decided", "Approval decided"
         RESOLUTION_OFFERED = "resolution_offered", "Resolution offered to you"
         RESOLUTION_DECIDED = "resolution_decided", "Customer decided on a resolution"
+        PROBLEM_REPORTED = "problem_reported", "Customer reported a problem"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

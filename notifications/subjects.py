@@ -111,6 +111,14 @@ def _proposals(viewer: User, ids: set[int]) -> Iterable[int]:
     ).values_list("pk", flat=True)
 
 
+def _problem_reports(viewer: User, ids: set[int]) -> Iterable[int]:
+    from portal.models import ProblemReport
+
+    return ProblemReport.objects.filter(
+        pk__in=ids, case__in=_cases(viewer)
+    ).values_list("pk", flat=True)
+
+
 QUESTION_HIDDEN = "A question you can no longer open"
 POST_HIDDEN = "A post you can no longer open"
 FAQ_HIDDEN = "An FAQ entry you can no longer open"
@@ -130,6 +138,7 @@ RULES: dict[str, SubjectRule] = {
     "comment": SubjectRule(POST_HIDDEN, _comments),
     "approval": SubjectRule(CASE_HIDDEN, _approvals),
     "proposal": SubjectRule(CASE_HIDDEN, _proposals),
+    "problem": SubjectRule(CASE_HIDDEN, _problem_reports),
 }
 # Keyed by the audit event, so the FAQ entry's id comes from the URL.
 FAQ_REVIEW_PREFIX = "faq-review"

@@ -251,6 +251,7 @@ def report_problem(
             reason=message,
         )
         refresh_order(order=order)
+        notices.problem_reported(report, customer=customer)
     logger.info(
         "Problem report %s on case %s by user %s", report.pk, case.pk, customer.pk
     )

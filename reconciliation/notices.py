@@ -3,16 +3,18 @@
 Each step that waits for another person tells that person: a requested
 approval goes to the managers, a decided one to its requester, a resolution
 offered to the customer goes to the customer's contacts, and the customer's
-decision goes to the employee who proposed it. Each is one notification per
-person and event (``notifications.services.notify``).
+decision goes to the employee who proposed it, and a problem a customer
+reports goes to the people who handle its case. Each is one notification
+per person and event (``notifications.services.notify``).
 """
 
+from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Role, User
 from notifications.models import Notification
 from notifications.services import notify
-from portal.models import ResolutionProposal
+from portal.models import ProblemReport, ResolutionProposal
 from reconciliation.models import Approval, Discrepancy, ResolutionCode
 from reconciliation.money import format_money
 
@@ -117,4 +119,34 @@ def resolution_outdated(proposal: ResolutionProposal, *, customer: User) -> None
         ),
         url=reverse("reconciliation:case_detail", args=[proposal.case_id]),
         subject_key=f"proposal:{proposal.pk}:outdated",
+    )
+
+
+def problem_reported(report: ProblemReport, *, customer: User) -> None:
+    """Tell the case's handlers and the order's sales rep about a customer's report.
+
+    The handlers are the case's assignee, or every active person in the
+    case's owner role while the case has no assignee. Whoever may not open the
+    case is skipped by ``notify``.
+    """
+    case = report.case
+    if _in_sandbox(case.pk):
+        return
+    people = User.objects.filter(is_active=True)
+    if case.assignee_id is not None:
+        handlers = Q(pk=case.assignee_id)
+    else:
+        handlers = Q(role=case.owner_role)
+    if report.order.sales_rep_id is not None:
+        handlers |= Q(pk=report.order.sales_rep_id)
+    notify(
+        recipients=people.filter(handlers),
+        kind=Kind.PROBLEM_REPORTED,
+        actor=customer,
+        message=(
+            f"{customer.display_name} reported a problem on order "
+            f"{report.order.number} ({report.get_kind_display()}): case {case.pk}."
+        ),
+        url=reverse("reconciliation:case_detail", args=[case.pk]),
+        subject_key=f"problem:{report.pk}",
     )

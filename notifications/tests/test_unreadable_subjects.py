@@ -16,7 +16,7 @@ from conftest import make_person
 from notifications.models import Notification
 from notifications.services import notify
 from notifications.subjects import FAQ_REVIEW_PREFIX, RULES
-from portal.models import ResolutionProposal
+from portal.models import ProblemReport, ResolutionProposal
 from reconciliation.models import Approval
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import create_order
@@ -158,6 +158,22 @@ def _proposal(customer_party, other_party, customer, sales_rep, **_) -> Subject:
     return Subject(f"proposal:{proposal.pk}:offered", url, customer, stranger)
 
 
+def _problem(customer_party, customer, **_) -> Subject:
+    order = create_order(company=customer_party.company, customer=customer_party)
+    case = make_case(order)
+    report = ProblemReport.objects.create(
+        order=order,
+        kind=ProblemReport.Kind.WRONG_PRICE,
+        message="The price is wrong.",
+        case=case,
+        reported_by=customer,
+    )
+    manager = make_person("mia", Role.MANAGER)
+    hr = make_person("hal", Role.HR)
+    url = f"/reconciliation/cases/{case.pk}/"
+    return Subject(f"problem:{report.pk}", url, manager, hr)
+
+
 BUILDERS: dict[str, Callable[..., Subject]] = {
     "question": _question_subject("question"),
     "question-closed": _question_subject("question-closed"),
@@ -172,6 +188,7 @@ BUILDERS: dict[str, Callable[..., Subject]] = {
     "comment": _comment,
     "approval": _approval,
     "proposal": _proposal,
+    "problem": _problem,
 }
 FIXTURES = (
     "private_answer",
