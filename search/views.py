@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.http import AuthenticatedRequest
+from search.documents import DocumentLink, document_links
 from search.models import Kind
 from search.params import InvalidSearchError, SearchParams, parse_search_params
 from search.selectors import can_read_missed_searches, most_missed_searches
@@ -19,6 +20,7 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
     errors: list[str] = []
     params = SearchParams()
     results = None
+    documents: list[DocumentLink] = []
     try:
         params = parse_search_params(request.user, request.GET)
     except InvalidSearchError as error:
@@ -26,11 +28,13 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
     else:
         if params.text.strip():
             results = run_search(request.user, params)
+            documents = document_links(request.user, params.text)
 
     context = {
         "params": params,
         "text": request.GET.get("q", ""),
         "results": results,
+        "documents": documents,
         "errors": errors,
         "kinds": Kind.choices,
         "selected_kinds": params.filters.kinds,
