@@ -1,0 +1,75 @@
+"""The order, case and customer order lists on a phone: every column stays in view.
+
+On a phone each row is a card with a label per value (``stack-table``),
+so the statuses are not pushed off the right edge of the screen.
+"""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import Role
+from conftest import PASSWORD
+from reconciliation.tests.conftest import make_case
+from reconciliation.tests.factories import create_order
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = (390, 844)
+
+
+def _signed_in_page(new_context, username: str) -> Page:
+    context = new_context()
+    page: Page = context.new_page()
+    page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    return page
+
+
+def _assert_in_view(page: Page, test_id: str, texts: list[str]) -> None:
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE[0]
+    table = page.get_by_test_id(test_id)
+    for text in texts:
+        cell = table.locator("td", has_text=text).first
+        box = cell.bounding_box()
+        assert box is not None, text
+        assert box["x"] >= 0, text
+        assert box["x"] + box["width"] <= PHONE[0], text
+
+
+@pytest.fixture
+def order(customer_party, sales_rep):
+    order = create_order(
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+        number="SO-40001",
+    )
+    make_case(order, owner_role=Role.SALES_REP)
+    return order
+
+
+def test_order_and_case_lists_fit_phone(new_context, artifacts, order, sales_rep):
+    page = _signed_in_page(new_context, sales_rep.username)
+
+    page.goto("/reconciliation/orders/")
+    page.screenshot(path=artifacts / "order-list-phone.png", full_page=True)
+    _assert_in_view(page, "order-list", ["SO-40001", "Not shipped", "Not paid"])
+
+    page.goto("/reconciliation/cases/")
+    page.screenshot(path=artifacts / "case-list-phone.png", full_page=True)
+    _assert_in_view(page, "case-list", ["SO-40001"])
+    state = page.get_by_test_id("case-list").locator("td[data-label=State]").first
+    expect(state).to_be_in_viewport()
+
+
+def test_customer_orders_fit_phone(new_context, artifacts, order, customer):
+    page = _signed_in_page(new_context, customer.username)
+
+    page.goto("/reconciliation/portal/")
+    page.screenshot(path=artifacts / "portal-orders-phone.png", full_page=True)
+    _assert_in_view(page, "portal-orders", ["SO-40001", "Not shipped", "Not paid"])
