@@ -4,8 +4,11 @@ A scenario is a small, fixed data set (customers, products, orders,
 shipments, invoices and payments), the faults built into it, and the
 resolutions a learner is expected to reach. ``seed.build_scenario`` writes
 the data set into a sandbox company and runs the real matching pass, which
-finds the faults as cases. Nothing here reads the wall clock or a random
-source, so a scenario always seeds the same rows.
+finds the faults as cases. The catalogue writes its dates as of
+``AS_OF``, and the seed moves every date by the same number of days so that
+``AS_OF`` falls on the day the session starts or resets. Nothing here reads
+the wall clock or a random source, so a scenario seeded on a given day
+always gets the same rows.
 
 Raise ``version`` when a scenario's data or expectations change; a session
 keeps the version it started with.
@@ -17,7 +20,8 @@ from decimal import Decimal
 
 from reconciliation.models import DiscrepancyCode, ResolutionCode
 
-# Every scenario is checked as of this day: all promises and due dates passed.
+# The day the catalogue's dates are written for: every promise and due date
+# lies before it. A session moves it, and every other date, to its own day.
 AS_OF = date(2025, 3, 31)
 
 
@@ -115,6 +119,18 @@ class ExpectedAllocation:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A case the expected work opens as a side effect, which no check scores.
+
+    The session page shows ``reason`` next to such a case: why the matching
+    pass opens it.
+    """
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     key: str
     version: int
@@ -128,6 +144,7 @@ class Scenario:
     payments: tuple[PaymentSpec, ...] = ()
     resolutions: tuple[ExpectedResolution, ...] = ()
     allocations: tuple[ExpectedAllocation, ...] = field(default_factory=tuple)
+    follow_ups: tuple[FollowUp, ...] = ()
 
     @property
     def check_count(self) -> int:
@@ -310,10 +327,27 @@ UNSHIPPED_BACKORDER = Scenario(
             order="PR-SO-3001",
             codes=(ResolutionCode.BACKORDER,),
             hint="Reread what the customer wants done about the missing goods.",
-            # Sandbox work is dated today, long after the scenario's date, so
-            # the next delivery has arrived: shipping the honey then is right
-            # too, and the pass resolves the case when the order is complete.
+            # Shipping the honey is right too once the next delivery arrived,
+            # and the pass resolves the case when the order is complete.
             documents_settle=True,
+        ),
+    ),
+    # The honey was promised 49 days before the session's day, so the pass
+    # finds NOT_SHIPPED only past that promise, and any later step is late too.
+    follow_ups=(
+        FollowUp(
+            code=DiscrepancyCode.BACKORDER_OPEN,
+            reason=(
+                "A backorder keeps the honey owed after its promised date, so "
+                "the matching pass opens this case until the honey ships."
+            ),
+        ),
+        FollowUp(
+            code=DiscrepancyCode.LATE_SHIP,
+            reason=(
+                "Honey shipped now leaves after its promised date, so the "
+                "matching pass records the late shipment."
+            ),
         ),
     ),
 )

@@ -5,10 +5,16 @@ The seed goes through the same models and services as real documents:
 real matching pass allocates the payments and opens the cases. Every case
 the pass leaves open is then handed to the learner, who plays every role in
 the sandbox.
+
+Every date of the scenario moves by the days between ``AS_OF`` and the
+session's day, so the orders, promises and due dates keep their distance to
+the day the learner works in the sandbox. Work on the real screens is dated
+by the real clock, so a shipment recorded on the session's day is as late as
+the scenario means it to be, whatever the calendar year.
 """
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -58,11 +64,13 @@ KEY_MODELS = {
 KEY_FIELDS = frozenset({"key", "fingerprint"})
 
 
-def build_scenario(*, company: Company, scenario: Scenario) -> None:
-    """Write ``scenario`` into the empty sandbox ``company``.
+def build_scenario(*, company: Company, scenario: Scenario, today: date) -> None:
+    """Write ``scenario`` into the empty sandbox ``company`` as of ``today``.
 
-    Runs inside the caller's transaction.
+    Every date moves by ``today - AS_OF``, and the matching pass checks the
+    documents as of ``today``. Runs inside the caller's transaction.
     """
+    shift = today - AS_OF
     currency = company.base_currency
     parties = {
         spec.code: Party.objects.create(
@@ -91,8 +99,8 @@ def build_scenario(*, company: Company, scenario: Scenario) -> None:
             customer=parties[spec.customer],
             customer_po_ref=spec.customer_po_ref,
             currency=currency,
-            order_date=spec.order_date,
-            promised_date=spec.promised_date,
+            order_date=spec.order_date + shift,
+            promised_date=spec.promised_date + shift,
         )
         lines: dict[int, SalesOrderLine] = {}
         for line_no, (sku, qty, price) in enumerate(spec.lines, start=1):
@@ -104,14 +112,14 @@ def build_scenario(*, company: Company, scenario: Scenario) -> None:
                 qty_ordered=Decimal(qty),
                 unit_price=Decimal(price),
                 subtotal=_subtotal(qty, price, currency.minor_units),
-                promised_date=spec.promised_date,
+                promised_date=spec.promised_date + shift,
             )
         for shipment_spec in spec.shipments:
             shipment = Shipment.objects.create(
                 company=company,
                 number=shipment_spec.number,
                 order=order,
-                shipped_at=shipment_spec.shipped_at,
+                shipped_at=shipment_spec.shipped_at + shift,
             )
             for line_no, qty in shipment_spec.quantities.items():
                 ShipmentLine.objects.create(
@@ -127,8 +135,8 @@ def build_scenario(*, company: Company, scenario: Scenario) -> None:
                 customer=order.customer,
                 order=order,
                 currency=currency,
-                invoice_date=invoice_spec.invoice_date,
-                due_date=invoice_spec.due_date,
+                invoice_date=invoice_spec.invoice_date + shift,
+                due_date=invoice_spec.due_date + shift,
             )
             for line_no, qty in invoice_spec.quantities.items():
                 line = lines[line_no]
@@ -149,11 +157,11 @@ def build_scenario(*, company: Company, scenario: Scenario) -> None:
             amount=amount,
             amount_unallocated=amount,
             currency=currency,
-            value_date=payment_spec.value_date,
+            value_date=payment_spec.value_date + shift,
             reference=payment_spec.reference,
         )
     refresh_orders(company_id=company.pk, source=AuditEvent.Source.SYSTEM)
-    run_matching(company=company, as_of=AS_OF)
+    run_matching(company=company, as_of=today)
 
 
 def _subtotal(qty: str, price: str, minor_units: int) -> Decimal:

@@ -9,6 +9,7 @@ screens, after checking that the case belongs to the learner's session.
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -25,7 +26,6 @@ from portal.models import ResolutionProposal
 from practice.models import SandboxSession
 from practice.roles import played_role
 from practice.scenarios import (
-    AS_OF,
     ExpectedAllocation,
     ExpectedResolution,
     Scenario,
@@ -82,10 +82,22 @@ def _may_practise(person: User) -> None:
         raise PermissionDenied(f"{person.username} may not use the practice sandbox.")
 
 
-def start_session(*, learner: User, scenario_key: str) -> SandboxSession:
-    """Give ``learner`` a fresh sandbox company seeded with the scenario."""
+def session_day() -> date:
+    """Return the day a seed starts from: today, as the work screens date their work."""
+    return timezone.localdate()
+
+
+def start_session(
+    *, learner: User, scenario_key: str, today: date | None = None
+) -> SandboxSession:
+    """Give ``learner`` a fresh sandbox company seeded with the scenario.
+
+    The scenario's dates move so that it plays out as of ``today``, which
+    defaults to ``session_day()``.
+    """
     _may_practise(learner)
     scenario = get_scenario(scenario_key)
+    day = today or session_day()
     with transaction.atomic():
         now = timezone.now()
         company = Company.objects.create(
@@ -104,7 +116,7 @@ def start_session(*, learner: User, scenario_key: str) -> SandboxSession:
         )
         company.name = f"Practice session {session.pk}"
         company.save(update_fields=["name"])
-        build_scenario(company=company, scenario=scenario)
+        build_scenario(company=company, scenario=scenario, today=day)
         record_event(
             actor=learner,
             action="practice.started",
@@ -114,6 +126,7 @@ def start_session(*, learner: User, scenario_key: str) -> SandboxSession:
                 "scenario": scenario.key,
                 "version": scenario.version,
                 "company_id": company.pk,
+                "as_of": day.isoformat(),
             },
         )
     logger.info(
@@ -302,10 +315,14 @@ def _check_allocation(company: Company, item: ExpectedAllocation) -> CheckResult
     return CheckResult(label, False, expected, found, feedback)
 
 
-def reset_session(*, session_id: int, learner: User) -> SandboxSession:
+def reset_session(
+    *, session_id: int, learner: User, today: date | None = None
+) -> SandboxSession:
     """Restore the session's sandbox to the scenario's seed, exactly.
 
-    Deletes every document of the sandbox company and seeds it again. The
+    Deletes every document of the sandbox company and seeds it again as of
+    ``today`` (default ``session_day()``), so a reset on a later day moves
+    the scenario's dates to that day. The
     latest check's results and score are cleared, because they describe the
     rows that are gone. Attempts stay, as the learner's history, and the
     audit log keeps every earlier score. The rows get new ids, so the pages
@@ -317,7 +334,8 @@ def reset_session(*, session_id: int, learner: User) -> SandboxSession:
         scenario = _scenario_of(session)
         cleared = {"score": session.score, "checks": len(session.last_check)}
         deleted = wipe_company(session.company)
-        build_scenario(company=session.company, scenario=scenario)
+        day = today or session_day()
+        build_scenario(company=session.company, scenario=scenario, today=day)
         session.score = None
         session.last_check = []
         session.save(update_fields=["score", "last_check"])
@@ -327,7 +345,11 @@ def reset_session(*, session_id: int, learner: User) -> SandboxSession:
             target=session,
             source=AuditEvent.Source.SCREEN,
             before=cleared,
-            after={"scenario": scenario.key, "rows_deleted": deleted},
+            after={
+                "scenario": scenario.key,
+                "rows_deleted": deleted,
+                "as_of": day.isoformat(),
+            },
         )
     logger.info("Practice session %s reset", session.pk)
     return session
@@ -508,5 +530,5 @@ def allocate(
     allocation = allocate_payment(
         payment=payment, invoice=invoice, amount=amount, actor=learner
     )
-    run_matching(company=company, as_of=AS_OF)
+    run_matching(company=company, as_of=session_day())
     return allocation

@@ -76,13 +76,19 @@ def session_detail(request: AuthenticatedRequest, session_id: int) -> HttpRespon
     session = access_session(request.user, session_id)
     scenario = SCENARIOS.get(session.scenario_key)
     cases = list(session_cases(session))
+    follow_ups = (
+        {item.code: item.reason for item in scenario.follow_ups} if scenario else {}
+    )
     return render(
         request,
         "practice/session.html",
         {
             "session": session,
             "scenario": scenario,
-            "case_rows": [(case, screen_links(session, case)) for case in cases],
+            "case_rows": [
+                (case, screen_links(session, case), follow_ups.get(case.code, ""))
+                for case in cases
+            ],
             "offers": list(session_offers(session)),
             "cash_url": reverse("practice:work_cash", args=[session.pk]),
             "invoices": list(session_invoices(session)),

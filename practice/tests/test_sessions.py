@@ -1,5 +1,6 @@
 """Starting, checking and resetting practice sessions through the services."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -26,6 +27,9 @@ from reconciliation.models import (
 pytestmark = pytest.mark.django_db
 
 State = Discrepancy.State
+# The day a test seeds its session on, passed in so that a test running
+# across midnight seeds and resets on the same day.
+DAY = date(2026, 12, 5)
 
 
 def events(session, action):
@@ -51,7 +55,7 @@ def test_catalogue_has_the_four_required_kinds_and_more():
 
 def test_start_gives_the_learner_an_own_sandbox_company(learner):
     session = services.start_session(
-        learner=learner, scenario_key="short-payment-write-off"
+        learner=learner, scenario_key="short-payment-write-off", today=DAY
     )
 
     session.refresh_from_db()
@@ -86,6 +90,7 @@ def test_start_gives_the_learner_an_own_sandbox_company(learner):
                 "scenario": "short-payment-write-off",
                 "version": 1,
                 "company_id": company.pk,
+                "as_of": "2026-12-05",
             },
         )
     ]
@@ -306,14 +311,14 @@ def test_reset_restores_seed_exactly(learner, make_order, customer_party):
     make_order("10248", customer_party)
     before_real = real_rows()
     session = services.start_session(
-        learner=learner, scenario_key="short-payment-write-off"
+        learner=learner, scenario_key="short-payment-write-off", today=DAY
     )
     seeded = fingerprint(session.company)
     work(session, learner, "SHORT_PAYMENT", "accepted_as_is")
     services.check_session(session_id=session.pk, learner=learner)
     assert fingerprint(session.company) != seeded
 
-    services.reset_session(session_id=session.pk, learner=learner)
+    services.reset_session(session_id=session.pk, learner=learner, today=DAY)
 
     assert fingerprint(session.company) == seeded
     # 2 parties, 3 products, the order with 2 lines, the shipment with 2
@@ -347,7 +352,11 @@ def test_reset_restores_seed_exactly(learner, make_order, customer_party):
     assert (session.score, session.attempts, session.status) == (None, 1, "active")
     assert session.last_check == []
     assert [after for _, _, after in events(session, "practice.reset")] == [
-        {"scenario": "short-payment-write-off", "rows_deleted": 20}
+        {
+            "scenario": "short-payment-write-off",
+            "rows_deleted": 20,
+            "as_of": "2026-12-05",
+        }
     ]
 
 
