@@ -18,11 +18,14 @@ The learner plays every role in their sandbox, so each screen acts as a copy
 of the learner in the role it needs (``practice.roles.played_role``).
 """
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import constants
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -33,7 +36,7 @@ from practice import services
 from practice.models import SandboxSession
 from practice.roles import played_role
 from practice.scenarios import SCENARIOS
-from practice.selectors import access_session, session_case_number
+from practice.selectors import access_session, session_case_number, session_cases
 from reconciliation import case_views, work, work_views
 from reconciliation.models import Discrepancy, MatchGroup, SalesOrder
 from reconciliation.scopes import WorkScope
@@ -42,6 +45,8 @@ from reconciliation.taxonomy import RULES
 # Routes of the real screens whose page has no sandbox version: their links
 # lead back to the session page instead.
 SESSION_PAGE_ROUTES = frozenset({"order_detail", "case_list"})
+# A case as the real services' error messages name it: "Case 41", "case 41".
+CASE_ID_IN_TEXT = re.compile(r"\b([Cc]ase) (\d+)\b")
 
 
 class SessionScope(WorkScope):
@@ -98,6 +103,69 @@ class SessionScope(WorkScope):
         }
 
 
+def number_cases_in_text(session: SandboxSession, text: str) -> str:
+    """Replace each id of a session case in ``text`` by the case's session number.
+
+    The real services name a case by its id, which no sandbox page shows,
+    because the session page numbers its cases 1, 2, ... in id order. Numbers that
+    are no case id of the session stay as they are.
+    """
+    if not CASE_ID_IN_TEXT.search(text):
+        return text
+    ids = session_cases(session).values_list("pk", flat=True)
+    numbers = {pk: number for number, pk in enumerate(ids, start=1)}
+
+    def replace(match: re.Match[str]) -> str:
+        number = numbers.get(int(match[2]))
+        return match[0] if number is None else f"{match[1]} {number}"
+
+    return CASE_ID_IN_TEXT.sub(replace, text)
+
+
+class SessionMessages:
+    """The request's message storage, with case ids in errors replaced by numbers.
+
+    Only messages of level ERROR and above are rewritten: they carry the
+    services' texts, which name case ids. The screens' confirmations already
+    name the number (``WorkScope.case_number``), so rewriting them would
+    turn a number into another case's number.
+    """
+
+    def __init__(self, storage: Any, session: SandboxSession) -> None:
+        self.storage = storage
+        self.session = session
+
+    def add(self, level: int, message: object, extra_tags: str = "") -> None:
+        if level >= constants.ERROR:
+            message = number_cases_in_text(self.session, str(message))
+        self.storage.add(level, message, extra_tags)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.storage, name)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.storage)
+
+    def __len__(self) -> int:
+        return len(self.storage)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.storage
+
+
+def numbering_case_errors(
+    request: AuthenticatedRequest, session: SandboxSession
+) -> None:
+    """Make the request's error messages name the session's case numbers.
+
+    ``django.contrib.messages`` keeps the storage in ``request._messages``,
+    which ``messages.error`` and the middleware read.
+    """
+    storage = getattr(request, "_messages", None)
+    if storage is not None and not isinstance(storage, SessionMessages):
+        setattr(request, "_messages", SessionMessages(storage, session))  # noqa: B010
+
+
 def session_url(session: SandboxSession) -> str:
     return reverse("practice:session", args=[session.pk])
 
@@ -118,6 +186,7 @@ def _in_session(
         request: AuthenticatedRequest, session_id: int, **kwargs: object
     ) -> HttpResponse:
         session = access_session(request.user, session_id)
+        numbering_case_errors(request, session)
         if request.method == "POST":
             try:
                 services.require_active(session, "worked")

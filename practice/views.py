@@ -22,7 +22,7 @@ from core.text import clean_line, clean_text
 from practice import measures as productivity
 from practice import services
 from practice.scenarios import SCENARIOS, UnknownScenario
-from practice.screens import screen_links
+from practice.screens import numbering_case_errors, screen_links
 from practice.selectors import (
     access_session,
     session_cases,
@@ -126,6 +126,7 @@ def answer_proposal(
 ) -> HttpResponse:
     """Accept or reject a proposal in the customer's place: the learner plays both."""
     session = access_session(request.user, session_id)
+    numbering_case_errors(request, session)
     services.session_proposal(session, proposal_id)
     decision = clean_line(request.POST.get("decision", ""))
     if decision not in ("accept", "reject"):

@@ -8,14 +8,18 @@ finance clerk uses, with a finance clerk as the learner, and then scored by
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.test import Client, RequestFactory
 
 from accounts.models import Role
 from core.models import AuditEvent
 from portal.models import ResolutionProposal
 from practice import services
 from practice.models import SandboxSession
+from practice.screens import SessionMessages
 from practice.seed import fingerprint
+from practice.selectors import session_cases
 from practice.tests.conftest import only_case, signed_in
 from reconciliation.models import (
     Allocation,
@@ -593,3 +597,67 @@ def test_wrong_code_without_shipping_scores_zero(learner):
     case.refresh_from_db()
     assert (case.state, case.finding_holds) == ("resolved", True)
     assert score(session) == 0
+
+
+def test_case_page_errors_name_case_number(learner):
+    # An earlier session takes the first case ids, so ids and numbers differ.
+    begin(learner, "duplicate-invoice")
+    session, client = begin(learner, "short-payment-dispute")
+    case = only_case(session, "SHORT_PAYMENT")
+    assert case.pk != 1
+    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/move/"
+
+    not_started = client.post(
+        url,
+        {"to": "resolved", "resolution_code": "credit_note", "note": "Broken."},
+        follow=True,
+    )
+    client.post(url, {"to": "in_progress"}, follow=True)
+    no_note = client.post(
+        url, {"to": "resolved", "resolution_code": "credit_note"}, follow=True
+    )
+    above_limit = client.post(
+        url,
+        {"to": "resolved", "resolution_code": "write_off", "note": "Broken."},
+        follow=True,
+    )
+
+    assert messages_of(not_started) == [
+        "Cannot move case 1 from open to resolved: the allowed next states are "
+        "assigned, in_progress, rejected, escalated."
+    ]
+    assert messages_of(no_note) == ["Resolving case 1 needs a resolution note."]
+    assert messages_of(above_limit) == [
+        "A write-off of 180.00 EUR on case 1 is above the 50.00 limit: request an "
+        "approval and wait for a manager to approve it."
+    ]
+
+
+def test_sales_decision_errors_name_case_number(learner):
+    begin(learner, "duplicate-invoice")
+    session, client = begin(learner, "unshipped-backorder")
+    case = only_case(session, "NOT_SHIPPED")
+    url = f"{base(session)}cases/{case.pk}/backorder/"
+    client.post(url, {"decision": "ship_later", "reason": "Next week."}, follow=True)
+
+    again = client.post(
+        url, {"decision": "ship_later", "reason": "Next week."}, follow=True
+    )
+
+    assert messages_of(again) == ["Case 1 is resolved: reopen it first."]
+
+
+def test_only_errors_get_case_numbers(learner):
+    session, _ = begin(learner, "unapplied-payment")
+    first, second = session_cases(session)
+    messages = SessionMessages(CookieStorage(RequestFactory().get("/")), session)
+
+    messages.add(constants.SUCCESS, f"Resolved case {second.pk}.")
+    messages.add(constants.ERROR, f"Case {first.pk} and case {second.pk} failed.")
+    messages.add(constants.ERROR, "Case 99999 is not in this session.")
+
+    assert [item.message for item in messages] == [
+        f"Resolved case {second.pk}.",
+        "Case 1 and case 2 failed.",
+        "Case 99999 is not in this session.",
+    ]
