@@ -7,8 +7,9 @@ request a write-off) are the views of ``reconciliation.work_views`` and
 therefore gets the same forms, checks and messages as the real work, while
 every read and write stays inside the session's company:
 
-- an order number or case id of another company is a 404, and another
-  person's session is a 404 (``access_session``);
+- a case is addressed by its session number, so no URL reaches a case of
+  another company, an order number of another company is a 404, and
+  another person's session is a 404 (``access_session``);
 - the cash screen lists the sandbox's payments only, and the services take
   the sandbox company, so a posted id of a real payment or invoice is
   rejected;
@@ -36,7 +37,12 @@ from practice import services
 from practice.models import SandboxSession
 from practice.roles import played_role
 from practice.scenarios import SCENARIOS
-from practice.selectors import access_session, session_case_number, session_cases
+from practice.selectors import (
+    access_session,
+    session_case_by_number,
+    session_case_number,
+    session_cases,
+)
 from reconciliation import case_views, work, work_views
 from reconciliation.models import Discrepancy, MatchGroup, SalesOrder
 from reconciliation.scopes import WorkScope
@@ -45,6 +51,20 @@ from reconciliation.taxonomy import RULES
 # Routes of the real screens whose page has no sandbox version: their links
 # lead back to the session page instead.
 SESSION_PAGE_ROUTES = frozenset({"order_detail", "case_list"})
+# Routes whose first argument is a case. Their URLs carry the case's session
+# number, so that the address bar shows the number the pages show.
+CASE_ROUTES = frozenset(
+    {
+        "case_detail",
+        "case_move",
+        "case_comment",
+        "case_request_write_off",
+        "work_sales",
+        "work_backorder",
+        "work_uphold_price",
+        "work_credit_note",
+    }
+)
 # A case as the real services' error messages name it: "Case 41", "case 41".
 CASE_ID_IN_TEXT = re.compile(r"\b([Cc]ase) (\d+)\b")
 
@@ -75,15 +95,25 @@ class SessionScope(WorkScope):
         return order
 
     def case(self, user: User, case_id: int) -> Discrepancy:
-        return services.session_case(self.session, case_id)
+        # The sandbox routes carry the case's session number in ``case_id``.
+        return session_case_by_number(self.session, case_id)
 
     def case_number(self, case: Discrepancy) -> str:
         # The session page numbers its cases 1, 2, ... in id order.
         return str(session_case_number(self.session, case))
 
     def url(self, name: str, *args: object) -> str:
+        """Reverse a sandbox route. A case route's first argument is a case id.
+
+        The real screens pass the case id to case routes, and the sandbox URL
+        carries the case's session number instead.
+        """
         if name in SESSION_PAGE_ROUTES:
             return session_url(self.session)
+        if name in CASE_ROUTES and args and isinstance(args[0], int):
+            case_id, *rest = args
+            number = session_cases(self.session).filter(pk__lte=case_id).count()
+            args = (number, *rest)
         return reverse(f"practice:{name}", args=[self.session.pk, *args])
 
     def help_record(self, record_ref: str) -> str:
@@ -193,10 +223,11 @@ def _in_session(
             except services.PracticeError as error:
                 messages.error(request, str(error))
                 return redirect(session_url(session))
-            case_id = kwargs.get("case_id")
-            if isinstance(case_id, int):
+            number = kwargs.get("case_id")
+            if isinstance(number, int):
+                case = session_case_by_number(session, number)
                 services.take_case(
-                    session=session, case_id=case_id, learner=request.user
+                    session=session, case_id=case.pk, learner=request.user
                 )
         return view(request, scope=SessionScope(session), **kwargs)
 
@@ -227,7 +258,8 @@ def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, 
     invoice goes to the sales decision, for a credit note or a price dispute.
     A case of the cash control point goes to cash application.
     """
-    links = [("Case page", reverse("practice:case_detail", args=[session.pk, case.pk]))]
+    number = session_case_number(session, case)
+    links = [("Case page", reverse("practice:case_detail", args=[session.pk, number]))]
     if case.code in work.BACKORDER_CODES and case.order is not None:
         links.append(
             (
@@ -241,7 +273,7 @@ def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, 
         links.append(
             (
                 "Sales decision",
-                reverse("practice:work_sales", args=[session.pk, case.pk]),
+                reverse("practice:work_sales", args=[session.pk, number]),
             )
         )
     rule = RULES.get(case.code)

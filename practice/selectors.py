@@ -39,6 +39,14 @@ def session_case_number(session: SandboxSession, case: Discrepancy) -> int:
     return session_cases(session).filter(pk__lte=case.pk).count()
 
 
+def session_case_by_number(session: SandboxSession, number: int) -> Discrepancy:
+    """Return the case the session page numbers ``number``, or raise 404."""
+    found = list(session_cases(session)[number - 1 : number]) if number >= 1 else []
+    if not found:
+        raise Http404(f"Case {number} was not found in this practice session.")
+    return found[0]
+
+
 def session_invoices(session: SandboxSession) -> QuerySet[Invoice]:
     return Invoice.objects.filter(company=session.company).order_by("number")
 

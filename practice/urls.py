@@ -3,6 +3,8 @@ from django.urls import path
 from practice import screens, views
 
 app_name = "practice"
+# In a session's case routes, ``case_id`` is the case's number on the session
+# page, not its database id: the real views take the keyword by that name.
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("start/", views.start, name="start"),

@@ -11,6 +11,7 @@ from accounts.models import Role
 from conftest import make_person
 from practice import services
 from practice.models import SandboxSession
+from practice.selectors import session_case_number
 from reconciliation.models import Discrepancy
 
 
@@ -28,6 +29,11 @@ def signed_in(person) -> Client:
     client = Client()
     client.force_login(person)
     return client
+
+
+def case_number(session: SandboxSession, case: Discrepancy) -> int:
+    """Return the number that the session's URLs and pages give ``case``."""
+    return session_case_number(session, case)
 
 
 def only_case(session: SandboxSession, code: str) -> Discrepancy:

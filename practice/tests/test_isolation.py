@@ -16,7 +16,7 @@ from accounts.models import Role
 from assist.services import ask_from_context
 from conftest import make_person
 from practice import services
-from practice.tests.conftest import only_case, signed_in
+from practice.tests.conftest import case_number, only_case, signed_in
 from reconciliation.models import (
     Allocation,
     Discrepancy,
@@ -126,12 +126,15 @@ def test_help_panel_ask_rejects_sandbox_order(session):
 BACKORDER = "unshipped-backorder"
 
 
-def work_urls(session, order: str, case_id: int) -> list[tuple[str, dict[str, str]]]:
-    """Return each work screen route of ``session`` with a valid POST body."""
+def work_urls(session, order: str, number: int) -> list[tuple[str, dict[str, str]]]:
+    """Return each work screen route of ``session`` with a valid POST body.
+
+    ``number`` goes where the routes take a case's session number.
+    """
     base = f"/practice/sessions/{session.pk}/work/"
     orders = f"{base}orders/{order}/"
-    cases = f"{base}cases/{case_id}/"
-    case_page = f"/practice/sessions/{session.pk}/cases/{case_id}/"
+    cases = f"{base}cases/{number}/"
+    case_page = f"/practice/sessions/{session.pk}/cases/{number}/"
     return [
         (f"{orders}fulfilment/", {}),
         (f"{orders}shipments/", {"picked_2": "24", "shipped_2": "24", "ship": "1"}),
@@ -171,7 +174,7 @@ def test_session_screens_404_for_others(learner, everyone):
 
     for person in others:
         client = signed_in(person)
-        for url, data in work_urls(session, "PR-SO-3001", case.pk):
+        for url, data in work_urls(session, "PR-SO-3001", case_number(session, case)):
             assert client.get(url).status_code == 404, (person.username, url)
             assert client.post(url, data).status_code == 404, (person.username, url)
 

@@ -4,7 +4,7 @@ import pytest
 
 from practice import services
 from practice.models import SandboxSession
-from practice.tests.conftest import only_case, signed_in
+from practice.tests.conftest import case_number, only_case, signed_in
 from reconciliation.models import Payment
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +21,11 @@ def test_learner_works_a_scenario_through_the_pages(learner):
     assert started.url == f"/practice/sessions/{session.pk}/"
     case = only_case(session, "SHORT_PAYMENT")
     base = f"/practice/sessions/{session.pk}/"
-    client.post(f"{base}cases/{case.pk}/move/", {"to": "in_progress"})
     client.post(
-        f"{base}cases/{case.pk}/move/",
+        f"{base}cases/{case_number(session, case)}/move/", {"to": "in_progress"}
+    )
+    client.post(
+        f"{base}cases/{case_number(session, case)}/move/",
         {"to": "resolved", "resolution_code": "write_off", "note": "Bank fee."},
     )
     client.post(f"{base}check/")
@@ -41,7 +43,7 @@ def test_case_actions_confirm_what_they_did(learner):
         learner=learner, scenario_key="short-payment-write-off"
     )
     case = only_case(session, "SHORT_PAYMENT")
-    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"
 
     started = client.post(url + "move/", {"to": "in_progress"}, follow=True)
     resolved = client.post(
@@ -74,15 +76,17 @@ def test_bad_input_gets_a_message(learner):
     )
     case = only_case(session, "UNAPPLIED_PAYMENT")
     page = client.post(
-        f"{base}cases/{case.pk}/move/", {"to": "fly"}, follow=True
+        f"{base}cases/{case_number(session, case)}/move/", {"to": "fly"}, follow=True
     ).content.decode()
     assert "Unknown state &#x27;fly&#x27;: pick one of the buttons." in page
     page = client.post(
-        f"{base}cases/{case.pk}/move/",
+        f"{base}cases/{case_number(session, case)}/move/",
         {"to": "resolved", "resolution_code": "refund", "note": "x"},
         follow=True,
     ).content.decode()
-    assert f"Cannot move case {case.pk} from open to resolved" in page
+    assert (
+        f"Cannot move case {case_number(session, case)} from open to resolved" in page
+    )
 
 
 def test_another_persons_session_is_404(learner, other_learner, customer):
@@ -93,9 +97,16 @@ def test_another_persons_session_is_404(learner, other_learner, customer):
     for person in (other_learner, customer):
         client = signed_in(person)
         assert client.get(base).status_code == 404
-        for action in ("check/", "reset/", "work/cash/", f"cases/{case.pk}/move/"):
+        for action in (
+            "check/",
+            "reset/",
+            "work/cash/",
+            f"cases/{case_number(session, case)}/move/",
+        ):
             assert client.post(base + action, {"to": "in_progress"}).status_code == 404
-        assert client.get(f"{base}cases/{case.pk}/").status_code == 404
+        assert (
+            client.get(f"{base}cases/{case_number(session, case)}/").status_code == 404
+        )
     assert signed_in(customer).get("/practice/").status_code == 404
     case.refresh_from_db()
     session.refresh_from_db()

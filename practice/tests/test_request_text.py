@@ -12,7 +12,7 @@ from django.test import Client
 from core.models import AuditEvent
 from practice import services
 from practice.models import SandboxSession
-from practice.tests.conftest import only_case, signed_in
+from practice.tests.conftest import case_number, only_case, signed_in
 from reconciliation.models import Approval, Discrepancy
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def case_page(
     case = only_case(session, "SHORT_PAYMENT")
     if start:
         services.start_case(session=session, case_id=case.pk, learner=learner)
-    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"
     return signed_in(learner), url, case
 
 

@@ -20,7 +20,7 @@ from practice.models import SandboxSession
 from practice.screens import SessionMessages
 from practice.seed import fingerprint
 from practice.selectors import session_cases
-from practice.tests.conftest import only_case, signed_in
+from practice.tests.conftest import case_number, only_case, signed_in
 from reconciliation.models import (
     Allocation,
     Approval,
@@ -139,7 +139,7 @@ def test_fulfilment_reports_shortage(learner):
 def test_backorder_decision_scores_full(learner):
     session, client = begin(learner, "unshipped-backorder")
     case = only_case(session, "NOT_SHIPPED")
-    url = f"{base(session)}cases/{case.pk}/"
+    url = f"{base(session)}cases/{case_number(session, case)}/"
 
     page = client.get(url).content.decode()
     without_reason = client.post(
@@ -170,7 +170,7 @@ def test_backorder_decision_scores_full(learner):
 def test_credit_note_then_customer_accepts(learner):
     session, client = begin(learner, "short-payment-dispute")
     case = only_case(session, "SHORT_PAYMENT")
-    url = f"{base(session)}cases/{case.pk}/"
+    url = f"{base(session)}cases/{case_number(session, case)}/"
 
     page = client.get(url).content.decode()
     misread = client.post(
@@ -217,7 +217,7 @@ def test_customer_answer_needs_valid_decision(learner):
     session, client = begin(learner, "short-payment-dispute")
     case = only_case(session, "SHORT_PAYMENT")
     client.post(
-        f"{base(session)}cases/{case.pk}/credit-note/",
+        f"{base(session)}cases/{case_number(session, case)}/credit-note/",
         {"amount": "180.00", "message": "We credit the broken olive oil."},
         follow=True,
     )
@@ -342,7 +342,7 @@ def test_played_role_leaves_learner_role(learner):
     case = only_case(session, "NOT_SHIPPED")
 
     client.post(
-        f"{base(session)}cases/{case.pk}/backorder/",
+        f"{base(session)}cases/{case_number(session, case)}/backorder/",
         {"decision": "ship_later", "reason": "Honey arrives next week."},
     )
 
@@ -356,7 +356,7 @@ def test_played_role_leaves_learner_role(learner):
 def test_finished_session_rejects_work(learner):
     session, client = begin(learner, "unshipped-backorder")
     case = only_case(session, "NOT_SHIPPED")
-    url = f"{base(session)}cases/{case.pk}/backorder/"
+    url = f"{base(session)}cases/{case_number(session, case)}/backorder/"
     client.post(url, {"decision": "ship_later", "reason": "Next week."}, follow=True)
     assert score(session) == 100
 
@@ -381,7 +381,7 @@ def test_finished_session_screens_say_so(learner):
     case = only_case(session, "NOT_SHIPPED")
     active_page = client.get(f"{base(session)}orders/PR-SO-3001/fulfilment/")
     client.post(
-        f"{base(session)}cases/{case.pk}/backorder/",
+        f"{base(session)}cases/{case_number(session, case)}/backorder/",
         {"decision": "ship_later", "reason": "Next week."},
     )
     assert score(session) == 100
@@ -419,7 +419,7 @@ def test_reset_after_screen_work_restores_seed(learner):
 def test_case_page_opens_in_sandbox(learner):
     session, client = begin(learner, "short-payment-dispute")
     case = only_case(session, "SHORT_PAYMENT")
-    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"
 
     page = client.get(url)
 
@@ -444,7 +444,10 @@ def test_session_page_links_case_page(learner):
 
     html = client.get(f"/practice/sessions/{session.pk}/").content.decode()
 
-    assert f'href="/practice/sessions/{session.pk}/cases/{case.pk}/"' in html
+    assert (
+        f'href="/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"'
+        in html
+    )
     # The case page's forms replace the session page's own case actions.
     assert 'name="action"' not in html
     assert "Start work" not in html
@@ -453,7 +456,7 @@ def test_session_page_links_case_page(learner):
 def test_write_off_on_case_page_scores_full(learner):
     session, client = begin(learner, "short-payment-write-off")
     case = only_case(session, "SHORT_PAYMENT")
-    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"
 
     started = client.post(f"{url}move/", {"to": "in_progress"}, follow=True)
     resolved = client.post(
@@ -480,7 +483,7 @@ def test_write_off_on_case_page_scores_full(learner):
 def test_duplicate_invoice_on_case_page_scores_full(learner):
     session, client = begin(learner, "duplicate-invoice")
     case = only_case(session, "DUPLICATE_INVOICE")
-    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"
 
     client.post(f"{url}move/", {"to": "in_progress"}, follow=True)
     resolved = client.post(
@@ -500,7 +503,7 @@ def test_duplicate_invoice_on_case_page_scores_full(learner):
 def test_case_page_comment_and_write_off_request(learner):
     session, client = begin(learner, "short-payment-dispute")
     case = only_case(session, "SHORT_PAYMENT")
-    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"
 
     commented = client.post(f"{url}comments/", {"body": "Asked the bank."}, follow=True)
     requested = client.post(
@@ -525,19 +528,22 @@ def test_case_numbers_follow_session_page(learner):
     case = only_case(session, "NOT_SHIPPED")
     assert case.pk != 1
 
-    sales = client.get(f"{base(session)}cases/{case.pk}/").content.decode()
-    page = client.get(f"/practice/sessions/{session.pk}/cases/{case.pk}/")
+    case_page = f"/practice/sessions/{session.pk}/cases/1/"
 
-    assert "Case #1</a> / sales decision" in sales
+    sales = client.get(f"{base(session)}cases/1/").content.decode()
+    page = client.get(case_page)
+    by_id = client.get(f"/practice/sessions/{session.pk}/cases/{case.pk}/")
+
+    assert f'<a href="{case_page}">Case #1</a> / sales decision' in sales
+    assert f'action="{base(session)}cases/1/backorder/"' in sales
     assert f"Case #{case.pk}" not in sales
     assert "<title>Case 1 " in page.content.decode()
     assert page.context["case_number"] == "1"
-    moved = client.post(
-        f"/practice/sessions/{session.pk}/cases/{case.pk}/move/",
-        {"to": "in_progress"},
-        follow=True,
-    )
+    assert f'action="{case_page}move/"' in page.content.decode()
+    assert by_id.status_code == 404
+    moved = client.post(f"{case_page}move/", {"to": "in_progress"}, follow=True)
     assert messages_of(moved) == ["You started work on case 1."]
+    assert moved.redirect_chain[-1][0] == case_page
 
 
 # The missing goods shipped
@@ -547,7 +553,7 @@ def test_backorder_then_shipped_scores_full(learner):
     session, client = begin(learner, "unshipped-backorder")
     case = only_case(session, "NOT_SHIPPED")
     client.post(
-        f"{base(session)}cases/{case.pk}/backorder/",
+        f"{base(session)}cases/{case_number(session, case)}/backorder/",
         {"decision": "ship_later", "reason": "Honey arrives next week."},
     )
     draft = Shipment.objects.get(company=session.company, state=Shipment.State.DRAFT)
@@ -565,7 +571,7 @@ def test_backorder_then_shipped_scores_full(learner):
 def test_started_case_shipped_then_resolved(learner):
     session, client = begin(learner, "unshipped-backorder")
     case = only_case(session, "NOT_SHIPPED")
-    case_url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    case_url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"
     client.post(f"{case_url}move/", {"to": "in_progress"})
 
     client.post(
@@ -586,7 +592,7 @@ def test_started_case_shipped_then_resolved(learner):
 def test_wrong_code_without_shipping_scores_zero(learner):
     session, client = begin(learner, "unshipped-backorder")
     case = only_case(session, "NOT_SHIPPED")
-    case_url = f"/practice/sessions/{session.pk}/cases/{case.pk}/"
+    case_url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/"
     client.post(f"{case_url}move/", {"to": "in_progress"})
 
     client.post(
@@ -605,7 +611,7 @@ def test_case_page_errors_name_case_number(learner):
     session, client = begin(learner, "short-payment-dispute")
     case = only_case(session, "SHORT_PAYMENT")
     assert case.pk != 1
-    url = f"/practice/sessions/{session.pk}/cases/{case.pk}/move/"
+    url = f"/practice/sessions/{session.pk}/cases/{case_number(session, case)}/move/"
 
     not_started = client.post(
         url,
@@ -637,7 +643,7 @@ def test_sales_decision_errors_name_case_number(learner):
     begin(learner, "duplicate-invoice")
     session, client = begin(learner, "unshipped-backorder")
     case = only_case(session, "NOT_SHIPPED")
-    url = f"{base(session)}cases/{case.pk}/backorder/"
+    url = f"{base(session)}cases/{case_number(session, case)}/backorder/"
     client.post(url, {"decision": "ship_later", "reason": "Next week."}, follow=True)
 
     again = client.post(

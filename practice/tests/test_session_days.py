@@ -19,7 +19,7 @@ from practice import services
 from practice.models import SandboxSession
 from practice.scenarios import AS_OF, SCENARIOS
 from practice.seed import fingerprint
-from practice.tests.conftest import only_case, signed_in
+from practice.tests.conftest import case_number, only_case, signed_in
 from reconciliation.models import (
     Discrepancy,
     Invoice,
@@ -59,7 +59,7 @@ def base(session: SandboxSession) -> str:
 
 def write_off(session: SandboxSession, client: Client) -> None:
     case = only_case(session, "SHORT_PAYMENT")
-    url = f"{base(session)}cases/{case.pk}/move/"
+    url = f"{base(session)}cases/{case_number(session, case)}/move/"
     client.post(url, {"to": "in_progress"})
     client.post(
         url, {"to": "resolved", "resolution_code": "write_off", "note": "Bank fee."}
@@ -69,7 +69,7 @@ def write_off(session: SandboxSession, client: Client) -> None:
 def credit_note(session: SandboxSession, client: Client) -> None:
     case = only_case(session, "SHORT_PAYMENT")
     client.post(
-        f"{base(session)}work/cases/{case.pk}/credit-note/",
+        f"{base(session)}work/cases/{case_number(session, case)}/credit-note/",
         {"amount": "180.00", "message": "We credit the broken olive oil."},
     )
     proposal = ResolutionProposal.objects.get(case=case)
@@ -81,7 +81,7 @@ def credit_note(session: SandboxSession, client: Client) -> None:
 def backorder(session: SandboxSession, client: Client) -> None:
     case = only_case(session, "NOT_SHIPPED")
     client.post(
-        f"{base(session)}work/cases/{case.pk}/backorder/",
+        f"{base(session)}work/cases/{case_number(session, case)}/backorder/",
         {"decision": "ship_later", "reason": "Honey arrives next week."},
     )
 
@@ -101,7 +101,7 @@ def backorder_then_ship(session: SandboxSession, client: Client) -> None:
 
 def cancel_duplicate(session: SandboxSession, client: Client) -> None:
     case = only_case(session, "DUPLICATE_INVOICE")
-    url = f"{base(session)}cases/{case.pk}/move/"
+    url = f"{base(session)}cases/{case_number(session, case)}/move/"
     client.post(url, {"to": "in_progress"})
     client.post(
         url,
