@@ -41,10 +41,11 @@ def session_case_number(session: SandboxSession, case: Discrepancy) -> int:
 
 def session_case_by_number(session: SandboxSession, number: int) -> Discrepancy:
     """Return the case the session page numbers ``number``, or raise 404."""
-    found = list(session_cases(session)[number - 1 : number]) if number >= 1 else []
-    if not found:
+    cases = session_cases(session)
+    # Counting first keeps a number of any size out of the query's OFFSET.
+    if not 1 <= number <= cases.count():
         raise Http404(f"Case {number} was not found in this practice session.")
-    return found[0]
+    return cases[number - 1]
 
 
 def session_invoices(session: SandboxSession) -> QuerySet[Invoice]:

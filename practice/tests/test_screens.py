@@ -667,3 +667,19 @@ def test_only_errors_get_case_numbers(learner):
         "Case 1 and case 2 failed.",
         "Case 99999 is not in this session.",
     ]
+
+
+@pytest.mark.parametrize("number", ["0", "2", "99999999999999999999"])
+def test_case_number_outside_session_404(learner, number):
+    session, client = begin(learner, "duplicate-invoice")
+
+    page = client.get(f"/practice/sessions/{session.pk}/cases/{number}/")
+    sales = client.get(f"{base(session)}cases/{number}/")
+    moved = client.post(
+        f"/practice/sessions/{session.pk}/cases/{number}/move/", {"to": "in_progress"}
+    )
+
+    assert page.status_code == 404
+    assert sales.status_code == 404
+    assert moved.status_code == 404
+    assert only_case(session, "DUPLICATE_INVOICE").state == Discrepancy.State.OPEN
