@@ -298,7 +298,8 @@ UNSHIPPED_BACKORDER = Scenario(
         "the acacia honey: none was in stock. The customer wants the honey as "
         "soon as the next delivery arrives."
     ),
-    role="warehouse",
+    # The sales rep decides what happens to goods the warehouse could not ship.
+    role="sales_rep",
     parties=PARTIES,
     products=PRODUCTS,
     orders=(

@@ -51,9 +51,18 @@ def catalogue(request: AuthenticatedRequest) -> HttpResponse:
         "practice/catalogue.html",
         {
             "scenarios": list(SCENARIOS.values()),
-            "sessions": list(visible_sessions(request.user)[:50]),
+            "sessions": [
+                (session, _scenario_title(session.scenario_key))
+                for session in visible_sessions(request.user)[:50]
+            ],
         },
     )
+
+
+def _scenario_title(key: str) -> str:
+    scenario = SCENARIOS.get(key)
+    # A session of a scenario taken out of the catalogue keeps its key.
+    return scenario.title if scenario else key
 
 
 @login_required

@@ -126,3 +126,20 @@ def test_case_of_other_session_404(learner):
     assert client.get(url).status_code == 404
     foreign.refresh_from_db()
     assert foreign.state == "open"
+
+
+def test_catalogue_names_sessions_and_roles(learner):
+    client = signed_in(learner)
+    session = services.start_session(
+        learner=learner, scenario_key="unshipped-backorder"
+    )
+
+    page = client.get("/practice/").content.decode()
+
+    assert (
+        f"Session {session.pk}</a>: An unshipped line that needs a backorder "
+        "decision, Active"
+    ) in page
+    assert "unshipped-backorder," not in page
+    backorder_row = page.split("An unshipped line that needs a backorder decision")[1]
+    assert "<td>Sales representative</td>" in backorder_row.split("</tr>")[0]
