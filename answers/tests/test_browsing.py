@@ -92,6 +92,16 @@ class TestFaqIndex:
         assert [f.slug for f in response.context["functions"]] == []
         assert [c.key for c in response.context["contexts"]] == ["reconciliation.order"]
 
+    def test_screen_keys_shown_to_employees_only(
+        self, signed_in, entries, customer, outsider
+    ):
+        customer_html = signed_in(customer).get("/questions/faq/").content.decode()
+        employee_html = signed_in(outsider).get("/questions/faq/").content.decode()
+
+        assert "reconciliation.order)" not in customer_html
+        assert 'title="reconciliation.order"' not in customer_html
+        assert "(reconciliation.order)</option>" in employee_html
+
     def test_row_shows_short_plain_answer(self, signed_in, entries, outsider):
         html = signed_in(outsider).get("/questions/faq/").content.decode()
         assert "Answer to Where is the glossary? &amp; more" in html
