@@ -403,10 +403,22 @@ def test_only_a_finance_clerk_assigns_payers(person, request, unknown_payment, o
 @pytest.mark.parametrize(
     ("role", "present", "absent"),
     [
-        (Role.MANAGER, ["Approvals", "Productivity", "Imports"], ["Cash application"]),
+        (
+            Role.MANAGER,
+            ["Approvals", "Productivity", "Imports"],
+            ["Cash application", "Missed searches"],
+        ),
         (Role.FINANCE_CLERK, ["Cash application", "Imports"], ["Approvals"]),
-        (Role.HR, ["Productivity"], ["Approvals", "Cash application", "Imports"]),
-        (Role.FACILITATOR, ["Productivity"], ["Approvals", "Imports"]),
+        (
+            Role.HR,
+            ["Productivity"],
+            ["Approvals", "Cash application", "Imports", "Missed searches"],
+        ),
+        (
+            Role.FACILITATOR,
+            ["Productivity", "Missed searches"],
+            ["Approvals", "Imports"],
+        ),
         (Role.WAREHOUSE, ["Purchasing"], ["Approvals", "Productivity"]),
         (Role.SALES_REP, ["Cases"], ["Approvals", "Productivity", "Imports"]),
     ],
