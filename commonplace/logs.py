@@ -29,6 +29,27 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
+class ClientErrorWithoutTraceback(logging.Filter):
+    """A filter that drops the traceback of ``django.request``'s 4xx lines.
+
+    Django logs a denied or missing page at WARNING with the exception that
+    caused it, so each 403 and 404 printed a whole traceback. A 4xx is the
+    client's doing, and its one line names the path and the status. Server
+    errors keep their traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if (
+            record.name == "django.request"
+            and isinstance(status, int)
+            and 400 <= status < 500
+        ):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def build_logging_config(*, log_format: str, level: str) -> dict[str, Any]:
     formatter = "json" if log_format == "json" else "readable"
     return {
@@ -40,8 +61,15 @@ def build_logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             },
             "json": {"()": "commonplace.logs.JsonLineFormatter"},
         },
+        "filters": {
+            "client_errors": {"()": "commonplace.logs.ClientErrorWithoutTraceback"},
+        },
         "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": formatter},
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": formatter,
+                "filters": ["client_errors"],
+            },
         },
         "root": {"handlers": ["console"], "level": "WARNING"},
         "loggers": {
