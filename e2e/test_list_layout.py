@@ -1,20 +1,23 @@
-"""The order, case and customer order lists on a phone: every column stays in view.
+"""Lists and tables on a phone: every column stays in view.
 
 On a phone each row is a card with a label per value (``stack-table``),
 so the statuses are not pushed off the right edge of the screen.
 """
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role
-from conftest import PASSWORD
+from conftest import PASSWORD, make_person
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import create_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = (390, 844)
+VIDEO = Path(__file__).resolve().parent / "media" / "demo-clip.mp4"
 
 
 def _signed_in_page(new_context, username: str) -> Page:
@@ -73,3 +76,20 @@ def test_customer_orders_fit_phone(new_context, artifacts, order, customer):
     page.goto("/reconciliation/portal/")
     page.screenshot(path=artifacts / "portal-orders-phone.png", full_page=True)
     _assert_in_view(page, "portal-orders", ["SO-40001", "Not shipped", "Not paid"])
+
+
+def test_library_versions_fit_phone(new_context, artifacts, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    make_person("vera", Role.SALES_REP, group="sales")
+    page = _signed_in_page(new_context, "vera")
+    page.goto("/library/new/")
+    page.get_by_label("Kind").select_option("video")
+    page.get_by_label("Title").fill("Matching, in 8 seconds")
+    page.get_by_label("File").set_input_files(VIDEO)
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_test_id("library-versions")).to_be_visible()
+
+    page.screenshot(path=artifacts / "library-versions-phone.png", full_page=True)
+    _assert_in_view(
+        page, "library-versions", ["Version 1", "demo-clip.mp4", "video/mp4"]
+    )
