@@ -12,9 +12,9 @@ def test_catalogue_shows_role_labels(learner):
     html = signed_in(learner).get("/practice/").content.decode()
 
     assert "<td>Operations/finance clerk</td>" in html
-    assert "<td>Warehouse worker</td>" in html
+    assert "<td>Sales representative</td>" in html
     assert "<td>finance_clerk</td>" not in html
-    assert "<td>warehouse</td>" not in html
+    assert "<td>sales_rep</td>" not in html
 
 
 def test_check_names_state_of_unresolved_case(learner):
