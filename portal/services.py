@@ -452,6 +452,14 @@ def _invoice_case(
 # Decisions on proposals
 
 
+# How a case that is no longer active reads to the customer.
+CUSTOMER_CASE_STATES: dict[str, str] = {
+    State.RESOLVED: "resolved",
+    State.CLOSED: "closed",
+    State.REJECTED: "closed",
+}
+
+
 def _lock_open_proposal(proposal_id: int) -> tuple[Discrepancy, ResolutionProposal]:
     case_id = ResolutionProposal.objects.values_list("case_id", flat=True).get(
         pk=proposal_id
@@ -466,6 +474,13 @@ def _lock_open_proposal(proposal_id: int) -> tuple[Discrepancy, ResolutionPropos
         raise WorkError(
             f"This proposal is {proposal.get_state_display().lower()}: there is "
             "nothing to decide on it now."
+        )
+    if not case.is_active:
+        # The case page and the decision screen no longer end a case with an
+        # open proposal, but older rows and a stale page can still get here.
+        raise WorkError(
+            f"This case is {CUSTOMER_CASE_STATES.get(case.state, 'closed')}, so "
+            "this proposal is no longer open: there is nothing to decide on it now."
         )
     return case, proposal
 

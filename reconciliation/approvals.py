@@ -27,6 +27,7 @@ from reconciliation.cases import (
     CaseError,
     case_invoice,
     check_write_off_room,
+    finish_approved_write_off,
     in_company_currency,
     lock_case,
     lock_case_invoice,
@@ -133,13 +134,16 @@ def decide_approval(
 
     A credit-note approval also decides its proposal: approved, it goes to
     the customer, and rejected, it is withdrawn with its draft credit note.
-    The case page and the approvals screen both decide through here.
+    An approved write-off is booked and resolves the case at once, so the
+    requester has nothing left to do. A case that is no longer active can
+    only have its approval rejected. The case page and the approvals screen
+    both decide through here.
     """
     with transaction.atomic():
         # The case is locked before the approval, in the same order as
         # ``request_write_off`` and ``resolve_case``, so they cannot deadlock.
         case_id = Approval.objects.values_list("case_id", flat=True).get(pk=approval_id)
-        lock_case(case_id)
+        case = lock_case(case_id)
         approval = Approval.objects.select_for_update().get(pk=approval_id)
         label = _action_label(approval)
         if approver.role != Role.MANAGER or not approver.is_active:
@@ -156,6 +160,13 @@ def decide_approval(
             raise CaseError(f"Approval {approval.pk} was already {approval.decision}.")
         if not approve and not reason.strip():
             raise CaseError(f"Rejecting a {label} needs a reason.")
+        if approve and not case.is_active:
+            # Rejecting stays possible, so a manager can clear the request.
+            raise CaseError(
+                f"Case {case.pk} is {case.get_state_display().lower()}, so approval "
+                f"{approval.pk} is no longer needed: reject it with a reason to "
+                "clear it."
+            )
 
         approval.decision = (
             Approval.Decision.APPROVED if approve else Approval.Decision.REJECTED
@@ -180,6 +191,8 @@ def decide_approval(
             follow_credit_note_decision(
                 approval, approver=approver, approve=approve, reason=reason
             )
+        elif approval.action == ResolutionCode.WRITE_OFF and approve:
+            finish_approved_write_off(case, approver=approver, approval=approval)
         notices.approval_decided(approval, approver=approver)
     logger.info(
         "Approval %s %s by user %s", approval.pk, approval.decision, approver.pk

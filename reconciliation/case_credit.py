@@ -7,13 +7,14 @@ invoice, so that ``work.propose_credit_note`` can bound a credit note by it
 and the approvals screen can show it next to the requested credit.
 """
 
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
 
 from portal.models import ResolutionProposal
 from reconciliation.models import Discrepancy, DiscrepancyCode, Invoice
-from reconciliation.money import quantize_money
+from reconciliation.money import UNIT_PRICE_QUANTUM, line_subtotal, quantize_money
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -47,8 +48,8 @@ def case_open_amount(case: Discrepancy, invoice: Invoice) -> Decimal | None:
     elif case.code == DiscrepancyCode.PRICE_MISMATCH:
         # The price check stores the difference per unit, so the money open
         # is that difference on every unit the invoice bills.
-        billed = _billed_quantity(case, invoice)
-        value = difference if billed is None else difference * billed
+        gap = price_gap(case, invoice)
+        value = difference if gap is None else gap.total
     else:
         # No check counts a case's own credit notes in such a difference, so
         # the credit accepted from the case is taken off it once, below.
@@ -59,13 +60,55 @@ def case_open_amount(case: Discrepancy, invoice: Invoice) -> Decimal | None:
     return max(open_amount - _accepted_credit(case), ZERO)
 
 
-def _billed_quantity(case: Discrepancy, invoice: Invoice) -> Decimal | None:
-    if case.order_line_id is None:
+@dataclass(frozen=True)
+class PriceGap:
+    """The money a price difference adds to the invoice's units of one order line.
+
+    Each side is rounded once to the currency's minor unit, as an invoice
+    line is: ``total`` is ``quantity`` at the invoiced price less
+    ``quantity`` at the order price. ``per_unit`` is ``total`` over
+    ``quantity`` to the four decimals of a unit price, which is the price a
+    credit note line for ``total`` carries. It can differ from the gap
+    between the two prices in the fourth decimal, because the totals are
+    rounded first.
+    """
+
+    quantity: Decimal
+    total: Decimal
+    per_unit: Decimal
+
+
+def price_gap(case: Discrepancy, invoice: Invoice) -> PriceGap | None:
+    """Return the price difference of ``case`` over the units ``invoice`` bills.
+
+    The prices are the case's expected (order) net unit price and that
+    price plus the size of the difference. None when the case names no
+    order line or the invoice bills none of it.
+    """
+    if case.order_line_id is None or case.difference is None:
         return None
-    billed: Decimal | None = invoice.lines.filter(
+    quantity: Decimal | None = invoice.lines.filter(
         order_line_id=case.order_line_id
     ).aggregate(total=Sum("qty"))["total"]
-    return billed
+    if quantity is None or quantity <= 0:
+        return None
+    minor_units = invoice.currency.minor_units
+    difference = abs(case.difference)
+    if case.expected_value is None:
+        total = quantize_money(difference * quantity, minor_units=minor_units)
+    else:
+        billed, agreed = (
+            line_subtotal(
+                qty=quantity,
+                unit_price=price,
+                discount_pct=ZERO,
+                minor_units=minor_units,
+            )
+            for price in (case.expected_value + difference, case.expected_value)
+        )
+        total = billed - agreed
+    per_unit = (total / quantity).quantize(UNIT_PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+    return PriceGap(quantity=quantity, total=total, per_unit=per_unit)
 
 
 def _goods_value(

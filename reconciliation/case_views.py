@@ -49,6 +49,7 @@ from reconciliation.work import (
     BACKORDER_CODES,
     WorkError,
     decide_approval,
+    offers_sales_decision,
     parse_decision,
 )
 
@@ -227,6 +228,9 @@ def case_detail(
             "approved_write_off": approved,
             "approved_amount": _amount_text(approved, currencies) if approved else "",
             "links_fulfilment": _links_fulfilment(worker, case),
+            "links_decision": worker.role == Role.SALES_REP
+            and may_work
+            and offers_sales_decision(case),
             "may_request_write_off": may_work
             and _offers_write_off_request(case, approval_list),
             "offers_assign": scope.offers_assign,
@@ -268,6 +272,7 @@ def _case_urls(case: Discrepancy, scope: WorkScope) -> dict[str, str]:
         "fulfilment": (
             scope.url("work_fulfilment", order_number) if order_number else ""
         ),
+        "decision": scope.url("work_sales", case.pk),
         "move": scope.url("case_move", case.pk),
         "comment": scope.url("case_comment", case.pk),
         "request_write_off": scope.url("case_request_write_off", case.pk),
@@ -542,7 +547,7 @@ def case_request_write_off(
     case = scope.case(request.user, case_id)
     actor = scope.case_worker(request.user, case)
     approved = _approved_write_off(case, list(case.approvals.all()))
-    if approved is not None and cases.may_work_case(actor, case):
+    if approved is not None and case.is_active and cases.may_work_case(actor, case):
         messages.error(request, _already_approved_message(case, approved))
         return _back(case.pk, scope)
     return _run(
@@ -580,12 +585,34 @@ def approval_decide(request: AuthenticatedRequest, approval_id: int) -> HttpResp
             approve=parse_decision(request.POST.get("decision", "")),
             reason=_posted_text(request, "reason"),
         ),
-        _decided_message,
+        decided_message,
     )
 
 
-def _decided_message(approval: Approval) -> str:
-    verb = "Approved" if approval.decision == Approval.Decision.APPROVED else "Rejected"
+# What a decision did, after "Approved/Rejected the … on case N.", per action.
+DECISION_OUTCOMES: dict[tuple[str, bool], str] = {
+    (ResolutionCode.WRITE_OFF, True): (
+        "The write-off is booked and the case is resolved; the requester is told."
+    ),
+    (ResolutionCode.WRITE_OFF, False): (
+        "Nothing was written off; the requester is told to resolve the case "
+        "another way."
+    ),
+    (ResolutionCode.CREDIT_NOTE, True): (
+        "The credit note is now offered to the customer."
+    ),
+    (ResolutionCode.CREDIT_NOTE, False): (
+        "The credit note is withdrawn and the case is back in progress."
+    ),
+}
+
+
+def decided_message(approval: Approval) -> str:
+    """Say what the manager decided and what the decision did to the case."""
+    approved = approval.decision == Approval.Decision.APPROVED
+    verb = "Approved" if approved else "Rejected"
     resolution = str(resolution_label(approval.action)).lower()
     amount = _shown_amount(approval.amount, approval.currency)
-    return f"{verb} the {resolution} of {amount} on case {approval.case_id}."
+    text = f"{verb} the {resolution} of {amount} on case {approval.case_id}."
+    outcome = DECISION_OUTCOMES.get((approval.action, approved))
+    return f"{text} {outcome}" if outcome else text

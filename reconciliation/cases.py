@@ -20,7 +20,9 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
+from portal.models import ResolutionProposal
 from reconciliation.credit_notes import (
+    OPEN_PROPOSAL_STATES,
     credit_on_invoice,
     invoice_money,
     over_invoice_total,
@@ -90,6 +92,9 @@ REASSIGNABLE_STATES = frozenset(
     }
 )
 MAX_COMMENT_LENGTH = 5000
+# Moves that end the work on a case. Each is rejected while the case has an
+# open proposal, because the customer could still accept that proposal.
+ENDING_STATES = frozenset({State.RESOLVED, State.REJECTED})
 
 
 class CaseError(ValueError):
@@ -191,6 +196,52 @@ def _check_move(case: Discrepancy, to: str, reason: str) -> None:
         raise InvalidTransition(case, to)
     if to in REASON_REQUIRED and not reason.strip():
         raise CaseError(f"Moving case {case.pk} to {to} needs a reason.")
+    if to in ENDING_STATES:
+        check_no_open_proposal(case)
+
+
+def open_proposal(case: Discrepancy) -> ResolutionProposal | None:
+    """Lock and return the case's proposal that waits for a decision, if any."""
+    return (
+        ResolutionProposal.objects.select_for_update(of=("self",))
+        .select_related("credit_note__currency")
+        .filter(case=case, state__in=OPEN_PROPOSAL_STATES)
+        .order_by("pk")
+        .first()
+    )
+
+
+def check_no_open_proposal(case: Discrepancy) -> None:
+    """Raise when the locked ``case`` has a proposal that still waits for a decision.
+
+    Ending such a case would leave the customer an offer to accept on a case
+    that is already over.
+    """
+    proposal = open_proposal(case)
+    if proposal is None:
+        return
+    raise CaseError(open_proposal_message(case, proposal))
+
+
+def open_proposal_message(case: Discrepancy, proposal: ResolutionProposal) -> str:
+    """Say which proposal keeps ``case`` open and what to do about it."""
+    credit_note = proposal.credit_note
+    offer = (
+        f"credit note {credit_note.number} of "
+        f"{invoice_money(credit_note, proposal.amount)}"
+        if credit_note is not None
+        else f"proposal {proposal.pk}"
+    )
+    if proposal.state == ResolutionProposal.State.AWAITING_APPROVAL:
+        return (
+            f"Case {case.pk} has {offer} waiting for a manager's approval: wait "
+            "for the decision, or ask a manager to reject the approval first."
+        )
+    return (
+        f"Case {case.pk} has {offer} waiting for the customer's answer: "
+        "withdraw the credit note proposal first, on the case's decision "
+        "screen, or wait for the customer."
+    )
 
 
 def _snapshot(case: Discrepancy, fields: tuple[str, ...]) -> dict[str, object]:
@@ -370,32 +421,77 @@ def resolve_case(
         require_case_worker(actor, case)
         _check_move(case, State.RESOLVED, note)
         _check_resolution(case, resolution_code, note)
-        booked = False
-        if resolution_code == ResolutionCode.WRITE_OFF:
-            _check_write_off_approved(case)
-            # Lock the order before the invoice, as every writer of these rows
-            # does. The refresh below locks the order, and a customer accepting
-            # a credit note holds the order while it waits for the invoice.
-            lock_documents({SalesOrder: [case.order_id]})
-            booked = _book_write_off(case, actor=actor, note=note)
-
-        now = timezone.now()
-        changes: dict[str, object] = {
-            "resolution_code": resolution_code,
-            "resolution_note": note,
-            "resolved_at": now,
-            "resolved_by_id": actor.pk,
-            "resolution_seconds": int((now - case.created_at).total_seconds()),
-        }
-        resolved = _save_move(
-            case, actor=actor, to=State.RESOLVED, reason=note, changes=changes
+        return _resolve_locked(
+            case,
+            actor=actor,
+            resolution_code=resolution_code,
+            note=note,
+            resolved_by=actor,
         )
-        if booked and case.order is not None:
-            refresh_order(order=case.order)
-            # Imported here: the matching pass imports this module's callers.
-            from reconciliation.matching import check_order_after_commit
 
-            check_order_after_commit(case.order_id)
+
+def finish_approved_write_off(
+    case: Discrepancy, *, approver: User, approval: Approval
+) -> Discrepancy:
+    """Book an approved write-off and resolve the locked ``case`` with it.
+
+    The manager's approval is the second pair of eyes, so nobody has to
+    resolve the case again. The case counts as resolved by the requester,
+    whose work it is, and the audit events name the approver. A case that
+    is not in progress is first moved there, with its own audit event.
+    """
+    note = (
+        f"Write-off approved by {approver.display_name} (approval {approval.pk}): "
+        f"{approval.request_reason}"
+    )
+    if State.RESOLVED not in TRANSITIONS.get(case.state, ()):
+        _check_move(case, State.IN_PROGRESS, note)
+        _save_move(case, actor=approver, to=State.IN_PROGRESS, reason=note, changes={})
+    _check_move(case, State.RESOLVED, note)
+    return _resolve_locked(
+        case,
+        actor=approver,
+        resolution_code=ResolutionCode.WRITE_OFF,
+        note=note,
+        resolved_by=approval.requested_by,
+    )
+
+
+def _resolve_locked(
+    case: Discrepancy,
+    *,
+    actor: User,
+    resolution_code: str,
+    note: str,
+    resolved_by: User,
+) -> Discrepancy:
+    """Resolve the locked ``case``, booking a write-off first when it is one."""
+    booked = False
+    if resolution_code == ResolutionCode.WRITE_OFF:
+        _check_write_off_approved(case)
+        # Lock the order before the invoice, as every writer of these rows
+        # does. The refresh below locks the order, and a customer accepting
+        # a credit note holds the order while it waits for the invoice.
+        lock_documents({SalesOrder: [case.order_id]})
+        booked = _book_write_off(case, actor=actor, note=note)
+
+    now = timezone.now()
+    changes: dict[str, object] = {
+        "resolution_code": resolution_code,
+        "resolution_note": note,
+        "resolved_at": now,
+        "resolved_by_id": resolved_by.pk,
+        "resolution_seconds": int((now - case.created_at).total_seconds()),
+    }
+    resolved = _save_move(
+        case, actor=actor, to=State.RESOLVED, reason=note, changes=changes
+    )
+    if booked and case.order is not None:
+        refresh_order(order=case.order)
+        # Imported here: the matching pass imports this module's callers.
+        from reconciliation.matching import check_order_after_commit
+
+        check_order_after_commit(case.order_id)
     return resolved
 
 

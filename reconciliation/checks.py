@@ -242,18 +242,27 @@ def _shipments_by_line(documents: OrderDocuments) -> dict[int, dict[str, str]]:
     }
 
 
-def _lines_on_open_backorder(documents: OrderDocuments) -> set[int]:
-    """Return the order lines that a draft backorder shipment still carries."""
-    open_backorders = {
-        shipment.id
+def lines_on_open_backorder(documents: OrderDocuments) -> dict[int, date | None]:
+    """Return the order lines that a draft backorder still carries.
+
+    Each line maps to the latest day its backorders are expected
+    (``Shipment.expected_delivery``), or None when no backorder of it has one.
+    """
+    expected = {
+        shipment.id: shipment.expected_delivery
         for shipment in documents.shipments
         if shipment.state == Shipment.State.DRAFT and shipment.backorder_of_id
     }
-    return {
-        shipment_line.order_line_id
-        for shipment_line in documents.shipment_lines
-        if shipment_line.shipment_id in open_backorders
-    }
+    lines: dict[int, date | None] = {}
+    for shipment_line in documents.shipment_lines:
+        if shipment_line.shipment_id not in expected:
+            continue
+        day = expected[shipment_line.shipment_id]
+        known = lines.get(shipment_line.order_line_id)
+        lines[shipment_line.order_line_id] = (
+            day if known is None or (day is not None and day > known) else known
+        )
+    return lines
 
 
 def check_wrong_items(
@@ -300,7 +309,7 @@ def check_shipping(
     """Compare shipped with ordered quantities per line, and store the match."""
     shipped = shipped_by_line(documents)
     by_shipment = _shipments_by_line(documents)
-    backordered = _lines_on_open_backorder(documents)
+    backordered = lines_on_open_backorder(documents)
     lines: list[LineMatch] = []
     for line in documents.lines:
         pk = line.id
@@ -313,6 +322,7 @@ def check_shipping(
             qty,
             tolerance,
             on_backorder=pk in backordered,
+            backorder_expected=backordered.get(pk),
         )
         if finding is not None:
             results.findings.append(finding)
@@ -457,13 +467,16 @@ def _shipping_finding(
     tolerance: Tolerance,
     *,
     on_backorder: bool,
+    backorder_expected: date | None = None,
 ) -> Finding | None:
-    past_promise = context.as_of > line.promised_date + timedelta(
-        days=tolerance.late_days
-    )
+    late = timedelta(days=tolerance.late_days)
+    past_promise = context.as_of > line.promised_date + late
+    # The rest on a backorder is late only after the expected date the sales
+    # rep entered for it, when there is one.
+    backorder_due = backorder_expected or line.promised_date
     short = tolerance.is_under(ordered=line.qty_ordered, actual=qty)
     if short and on_backorder:
-        if past_promise:
+        if context.as_of > backorder_due + late:
             code = "BACKORDER_OPEN"
         elif qty > 0:
             code = "PARTIAL_SHIP"
@@ -485,9 +498,13 @@ def _shipping_finding(
     label = order_label(documents.order, line)
     missing = format_quantity(line.qty_ordered - qty, uom)
     if code == "BACKORDER_OPEN":
+        if backorder_expected is None:
+            due_text = f"the promised date {line.promised_date.isoformat()}"
+        else:
+            due_text = f"the expected date {backorder_expected.isoformat()}"
         text = (
             f"{missing} of {ordered} for {label} are still on backorder after "
-            f"the promised date {line.promised_date.isoformat()}."
+            f"{due_text}."
         )
     elif code == "PARTIAL_SHIP":
         text = (

@@ -32,7 +32,12 @@ from typing import Any
 
 from django.db.models import DecimalField, Model
 
-from reconciliation.checks import CheckContext, Finding, OrderDocuments
+from reconciliation.checks import (
+    CheckContext,
+    Finding,
+    OrderDocuments,
+    lines_on_open_backorder,
+)
 from reconciliation.models import (
     Allocation,
     Discrepancy,
@@ -42,7 +47,7 @@ from reconciliation.models import (
 
 # Raise when the checks change what they read or how they decide, so every
 # order is checked again by the next pass.
-FINGERPRINT_VERSION = 3
+FINGERPRINT_VERSION = 4
 # Columns the pass writes from what it derives (the order's statuses and
 # fingerprint, an invoice's paid and open amounts, an allocation's match),
 # and the times a row was created or last saved.
@@ -138,7 +143,8 @@ def as_of_flags(documents: OrderDocuments, context: CheckContext) -> str:
 
     The dates, each with the tolerance days the check adds:
 
-    - a line's promised date plus ``late_days`` (not shipped, backorder open);
+    - a line's promised date plus ``late_days`` (not shipped, backorder open),
+      and the expected date of its open backorder plus ``late_days``;
     - each shipment's date plus each line's ``uninvoiced_days`` (uninvoiced
       delivery, which starts from a line's first shipment);
     - each return's receipt date plus each line's ``return_credit_days``;
@@ -148,10 +154,14 @@ def as_of_flags(documents: OrderDocuments, context: CheckContext) -> str:
     as_of = context.as_of
     shipped = [s.shipped_at for s in documents.shipments if s.shipped_at]
     received = [r.received_at for r in documents.returns if r.received_at]
+    backorders = lines_on_open_backorder(documents)
     flags: list[bool] = []
     for line in documents.lines:
         tolerance = documents.line_tolerance(line, context)
         flags.append(_passed(as_of, line.promised_date, tolerance.late_days))
+        expected = backorders.get(line.id)
+        if expected is not None:
+            flags.append(_passed(as_of, expected, tolerance.late_days))
         flags.extend(_passed(as_of, day, tolerance.uninvoiced_days) for day in shipped)
         flags.extend(
             _passed(as_of, day, tolerance.return_credit_days) for day in received

@@ -60,11 +60,26 @@ def approval_decided(approval: Approval, *, approver: User) -> None:
         actor=approver,
         message=(
             f"{approver.display_name} {approval.get_decision_display().lower()} "
-            f"your request on case {approval.case_id}."
+            f"your request on case {approval.case_id}. {_next_step(approval)}"
         ),
         url=reverse("reconciliation:case_detail", args=[approval.case_id]),
         subject_key=f"approval:{approval.pk}:decided",
     )
+
+
+def _next_step(approval: Approval) -> str:
+    """Say what the decision did to the case and what the requester does next."""
+    approved = approval.decision == Approval.Decision.APPROVED
+    if approval.action == ResolutionCode.WRITE_OFF:
+        if approved:
+            return (
+                "The write-off is booked and the case is resolved: nothing is "
+                "left to do."
+            )
+        return "Nothing was written off: resolve the case another way."
+    if approved:
+        return "The credit note is offered to the customer, who accepts or rejects it."
+    return "The credit note is withdrawn: propose something else or resolve the case."
 
 
 def resolution_offered(

@@ -22,6 +22,7 @@ from library.uploads import UploadError, readable_size
 from portal import selectors, services
 from portal.models import ProblemReport, ResolutionProposal
 from portal.uploads import reject_oversized_request
+from reconciliation.cases import CaseError
 from reconciliation.models import Invoice, SalesOrder, ShipmentLine
 from reconciliation.selectors import access_order, visible_orders
 from reconciliation.work import WorkError
@@ -71,7 +72,7 @@ def _run(
 ) -> bool:
     try:
         action()
-    except (WorkError, UploadError) as error:
+    except (WorkError, CaseError, UploadError) as error:
         messages.error(request, str(error))
         return False
     messages.success(request, done)
@@ -255,11 +256,17 @@ def case(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 def _proposal_for(
     request: AuthenticatedRequest, proposal_id: int
 ) -> ResolutionProposal:
+    """Return a proposal on one of the customer's orders, or raise 404.
+
+    The lookup spans the customer's orders, not only the cases the portal
+    lists, so a proposal withdrawn while the customer's page was open gets
+    the service's message instead of a missing page.
+    """
     proposal = (
         ResolutionProposal.objects.filter(
-            pk=proposal_id, case__in=selectors.customer_cases(request.user)
+            pk=proposal_id, case__order__in=visible_orders(request.user)
         )
-        .select_related("case")
+        .select_related("case__order")
         .first()
     )
     if proposal is None:
@@ -267,8 +274,20 @@ def _proposal_for(
     return proposal
 
 
-def _back_to_case(case_id: int) -> HttpResponseRedirect:
-    return redirect(reverse("reconciliation:portal_case", args=[case_id]))
+def _after_decision(
+    request: AuthenticatedRequest, proposal: ResolutionProposal
+) -> HttpResponseRedirect:
+    """Go back to the proposal's case, or to its order when the case is hidden.
+
+    A withdrawn offer can take the case out of the customer's view, and the
+    order page then shows the message instead of a missing page.
+    """
+    visible = selectors.customer_cases(request.user).filter(pk=proposal.case_id)
+    if not visible.exists() and proposal.case.order is not None:
+        return redirect(
+            reverse("reconciliation:portal_order", args=[proposal.case.order.number])
+        )
+    return redirect(reverse("reconciliation:portal_case", args=[proposal.case_id]))
 
 
 @login_required
@@ -283,14 +302,7 @@ def accept_proposal(request: AuthenticatedRequest, proposal_id: int) -> HttpResp
         ),
         "You accepted the proposal. Thank you.",
     )
-    # A withdrawn offer can take the case out of the customer's view, and
-    # the order page then shows the message instead of a missing page.
-    visible = selectors.customer_cases(request.user).filter(pk=proposal.case_id)
-    if not visible.exists() and proposal.case.order is not None:
-        return redirect(
-            reverse("reconciliation:portal_order", args=[proposal.case.order.number])
-        )
-    return _back_to_case(proposal.case_id)
+    return _after_decision(request, proposal)
 
 
 @login_required
@@ -307,7 +319,7 @@ def reject_proposal(request: AuthenticatedRequest, proposal_id: int) -> HttpResp
         ),
         "You rejected the proposal; your sales rep will come back to you.",
     )
-    return _back_to_case(proposal.case_id)
+    return _after_decision(request, proposal)
 
 
 @login_required

@@ -17,6 +17,7 @@ from reconciliation.selectors import (
     open_discrepancies,
     visible_cases,
 )
+from reconciliation.work import offers_sales_decision
 
 ORDERS_PER_PAGE = 50
 ORDER_LIST_CONTEXT = "reconciliation.orders"
@@ -93,6 +94,12 @@ def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "lines": list(order.lines.all()),
             "discrepancies": discrepancies,
             "openable_cases": openable,
+            # The sales decision screen is linked only where it has an action.
+            "decidable_cases": {
+                item.pk
+                for item in discrepancies
+                if item.pk in openable and offers_sales_decision(item)
+            },
             "matches": explain_matches(order),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),

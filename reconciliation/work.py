@@ -10,8 +10,9 @@ shipment is written as documents and ``refresh_order`` derives the rest.
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -176,8 +177,11 @@ def move_case(
     """Move a locked case to ``to``, through ``in_progress`` when it must.
 
     Each step is checked against ``cases.TRANSITIONS`` and gets its own audit
-    event, as on the case page.
+    event, as on the case page. A move that ends the case is rejected while
+    a proposal on it waits for a decision.
     """
+    if to in cases.ENDING_STATES:
+        cases.check_no_open_proposal(case)
     allowed = cases.TRANSITIONS.get(case.state, ())
     if to not in allowed and State.IN_PROGRESS in allowed:
         _step(case, actor=actor, to=State.IN_PROGRESS, reason=reason, changes={})
@@ -681,6 +685,68 @@ def report_shortage(
 # Sales rep
 
 
+def offers_sales_decision(case: Discrepancy) -> bool:
+    """Return whether the sales decision screen has an action for ``case``.
+
+    It reads only the case's own columns, so a list of cases can link to the
+    screen without a query per case. ``sales_actions`` gives the exact set.
+    """
+    if not case.is_active:
+        return False
+    if case.code in BACKORDER_CODES and case.order_line_id is not None:
+        return True
+    if case.code == DiscrepancyCode.PRICE_MISMATCH:
+        return True
+    return case.invoice_id is not None and case.order_id is not None
+
+
+@dataclass(frozen=True)
+class SalesActions:
+    """The actions the sales decision screen offers on a case now."""
+
+    backorder: bool
+    credit_note: bool
+    uphold_price: bool
+    # The proposal that waits for the customer, which the rep may withdraw.
+    withdrawable: ResolutionProposal | None
+    # The proposal that waits for a manager's approval, which the rep cannot change.
+    awaiting_approval: ResolutionProposal | None
+
+    @property
+    def any(self) -> bool:
+        return (
+            self.backorder
+            or self.credit_note
+            or self.uphold_price
+            or self.withdrawable is not None
+        )
+
+
+def sales_actions(case: Discrepancy) -> SalesActions:
+    """Return what a sales rep can still do on ``case`` from the decision screen.
+
+    The services check the same conditions again under the case lock.
+    """
+    if not offers_sales_decision(case):
+        return SalesActions(False, False, False, None, None)
+    proposal = (
+        ResolutionProposal.objects.filter(case=case, state__in=OPEN_PROPOSAL_STATES)
+        .select_related("credit_note")
+        .order_by("pk")
+        .first()
+    )
+    waiting = ResolutionProposal.State.AWAITING_CUSTOMER
+    withdrawable = proposal if proposal and proposal.state == waiting else None
+    return SalesActions(
+        backorder=case.code in BACKORDER_CODES and case.order_line_id is not None,
+        credit_note=case.invoice_id is not None and proposal is None,
+        uphold_price=case.code == DiscrepancyCode.PRICE_MISMATCH
+        and (proposal is None or withdrawable is not None),
+        withdrawable=withdrawable,
+        awaiting_approval=proposal if proposal and withdrawable is None else None,
+    )
+
+
 def _lock_case_for_rep(actor: User, case_id: int, action: str) -> Discrepancy:
     require_role(actor, Role.SALES_REP, action)
     case = cases.lock_case(case_id)
@@ -691,9 +757,22 @@ def _lock_case_for_rep(actor: User, case_id: int, action: str) -> Discrepancy:
 
 
 def decide_backorder(
-    *, actor: User, case_id: int, decision: str, reason: str
+    *,
+    actor: User,
+    case_id: int,
+    decision: str,
+    reason: str,
+    expected_on: date | None = None,
 ) -> Discrepancy:
-    """Ship the rest of a short line later (a draft backorder) or cancel it."""
+    """Ship the rest of a short line later (a draft backorder) or cancel it.
+
+    ``expected_on`` is the day the rest is expected, stored as the
+    backorder's ``expected_delivery``. The shipping check judges the rest
+    against it instead of the order's promised date, so a backorder decided
+    after that date does not at once open a "still on backorder" case.
+    NOTE: without it (a caller that predates the date) the rest is judged
+    against the promised date, as before; the decision screen requires it.
+    """
     if decision not in (SHIP_LATER, CANCEL_REST):
         raise WorkError(
             f"Backorder decision {decision[:30]!r} is not valid: choose "
@@ -724,9 +803,16 @@ def decide_backorder(
         line = case.order_line
         remaining = line.qty_ordered - line.qty_shipped
         if decision == SHIP_LATER:
-            backorder = _create_backorder(case, line, remaining, actor)
+            if expected_on is not None:
+                check_expected_date(expected_on, company=case.company)
+            backorder = _create_backorder(case, line, remaining, actor, expected_on)
             code = ResolutionCode.BACKORDER
             note = f"Backorder {backorder.number} ships {remaining} later: {reason}"
+            if expected_on is not None:
+                note = (
+                    f"Backorder {backorder.number} ships {remaining} later, "
+                    f"expected on {expected_on.isoformat()}: {reason}"
+                )
         else:
             code = ResolutionCode.CANCEL_REMAINDER
             note = f"The remaining {remaining} are cancelled: {reason}"
@@ -743,8 +829,32 @@ def decide_backorder(
     return case
 
 
+# The furthest ahead a backorder's expected date may be, in days from today.
+MAX_BACKORDER_DAYS = 366
+
+
+def check_expected_date(expected_on: date, *, company: Company) -> None:
+    """Raise unless ``expected_on`` is from today, the company's date, to a year on."""
+    today = timezone.localdate(timezone=ZoneInfo(company.timezone))
+    if expected_on < today:
+        raise WorkError(
+            f"Expected date {expected_on.isoformat()} is in the past: enter the "
+            f"day the rest is expected, {today.isoformat()} or later."
+        )
+    latest = today + timedelta(days=MAX_BACKORDER_DAYS)
+    if expected_on > latest:
+        raise WorkError(
+            f"Expected date {expected_on.isoformat()} is more than a year away: "
+            f"enter a day up to {latest.isoformat()}, or cancel the rest instead."
+        )
+
+
 def _create_backorder(
-    case: Discrepancy, line: SalesOrderLine, remaining: Decimal, actor: User
+    case: Discrepancy,
+    line: SalesOrderLine,
+    remaining: Decimal,
+    actor: User,
+    expected_on: date | None,
 ) -> Shipment:
     if remaining <= 0:
         raise WorkError(f"Line {line.line_no} has nothing left to ship.")
@@ -763,6 +873,7 @@ def _create_backorder(
         )
     shipment = _draft_or_new_shipment(line.order, "")
     shipment.backorder_of = previous
+    shipment.expected_delivery = expected_on
     shipment.save()
     ShipmentLine.objects.create(
         shipment=shipment, order_line=line, qty_shipped=remaining
@@ -772,19 +883,49 @@ def _create_backorder(
         action="shipment.backorder_created",
         target=shipment,
         source=SCREEN,
-        after={"case_id": case.pk, "line": line.line_no, "qty": str(remaining)},
+        after={
+            "case_id": case.pk,
+            "line": line.line_no,
+            "qty": str(remaining),
+            "expected_delivery": expected_on.isoformat() if expected_on else None,
+        },
     )
     return shipment
 
 
-def uphold_invoiced_price(*, actor: User, case_id: int, reason: str) -> Discrepancy:
-    """Settle a price dispute by keeping the invoiced price and fixing the order's."""
+@dataclass(frozen=True)
+class UpheldPrice:
+    """A price case resolved by keeping the invoiced price."""
+
+    case: Discrepancy
+    # The credit note proposal that waited for the customer and was withdrawn.
+    withdrawn: ResolutionProposal | None
+
+
+def uphold_invoiced_price(*, actor: User, case_id: int, reason: str) -> UpheldPrice:
+    """Settle a price dispute by keeping the invoiced price and fixing the order's.
+
+    A credit note proposal that waits for the customer is withdrawn with its
+    draft credit note, because keeping the price is the opposite answer and
+    the customer must not accept both. A proposal that waits for a manager's
+    approval is left to the manager, so the request is rejected.
+    """
     if not reason.strip():
         raise WorkError("Say why the invoiced price is right.")
     with transaction.atomic():
         case = _lock_case_for_rep(actor, case_id, "decide price disputes")
         if case.code != DiscrepancyCode.PRICE_MISMATCH:
             raise WorkError(f"Case {case.pk} is a {case.code} case, not a price one.")
+        proposal = cases.open_proposal(case)
+        if proposal is not None:
+            if proposal.state != ResolutionProposal.State.AWAITING_CUSTOMER:
+                raise WorkError(cases.open_proposal_message(case, proposal))
+            _withdraw_for_rep(
+                case,
+                proposal,
+                actor=actor,
+                reason=f"The invoiced price is kept: {reason}",
+            )
         code = ResolutionCode.PRICE_FIX
         move_case(
             case,
@@ -793,7 +934,57 @@ def uphold_invoiced_price(*, actor: User, case_id: int, reason: str) -> Discrepa
             reason=reason,
             changes=resolution_changes(case, code=code, note=reason, by=actor),
         )
-    return case
+    return UpheldPrice(case=case, withdrawn=proposal)
+
+
+def withdraw_credit_proposal(
+    *, actor: User, case_id: int, reason: str
+) -> ResolutionProposal:
+    """Withdraw the case's proposal that waits for the customer, and keep working.
+
+    The draft credit note is cancelled and the case goes back in progress,
+    so the sales rep can resolve it another way or propose again.
+    """
+    if not reason.strip():
+        raise WorkError("Say why you withdraw the proposal, for the case's history.")
+    with transaction.atomic():
+        case = _lock_case_for_rep(actor, case_id, "withdraw proposals")
+        proposal = cases.open_proposal(case)
+        if proposal is None:
+            raise WorkError(
+                f"Case {case.pk} has no proposal waiting for the customer: the "
+                "customer may have answered it already, so reload the page."
+            )
+        if proposal.state != ResolutionProposal.State.AWAITING_CUSTOMER:
+            raise WorkError(cases.open_proposal_message(case, proposal))
+        _withdraw_for_rep(case, proposal, actor=actor, reason=reason)
+        if case.state != State.IN_PROGRESS:
+            move_case(
+                case,
+                actor=actor,
+                to=State.IN_PROGRESS,
+                reason=reason,
+                changes={"resolution_code": "", "resolution_note": ""},
+            )
+    logger.info(
+        "Proposal %s on case %s withdrawn by %s", proposal.pk, case_id, actor.pk
+    )
+    return proposal
+
+
+def _withdraw_for_rep(
+    case: Discrepancy, proposal: ResolutionProposal, *, actor: User, reason: str
+) -> None:
+    withdraw_proposal(proposal, actor=actor, reason=reason)
+    record_event(
+        actor=actor,
+        action="proposal.withdrawn",
+        target=proposal,
+        source=SCREEN,
+        before={"state": ResolutionProposal.State.AWAITING_CUSTOMER},
+        after={"state": proposal.state, "case_id": case.pk},
+        reason=reason,
+    )
 
 
 def propose_credit_note(

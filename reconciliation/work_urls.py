@@ -40,6 +40,11 @@ urlpatterns = [
         name="work_uphold_price",
     ),
     path(
+        "work/cases/<int:case_id>/withdraw/",
+        work_views.withdraw_proposal,
+        name="work_withdraw_proposal",
+    ),
+    path(
         "work/cases/<int:case_id>/credit-note/",
         work_views.propose_credit_note,
         name="work_credit_note",

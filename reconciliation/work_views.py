@@ -12,13 +12,15 @@ views, forms and checks.
 """
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
@@ -28,14 +30,15 @@ from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line, clean_text
 from reconciliation import cases, work
-from reconciliation.case_views import figure_currency
+from reconciliation.case_credit import case_open_amount, price_gap
+from reconciliation.case_views import decided_message, figure_currency
 from reconciliation.models import (
     Discrepancy,
+    DiscrepancyCode,
     Party,
     Payment,
     Shipment,
 )
-from reconciliation.money import quantize_money
 from reconciliation.scopes import REAL_SCOPE, WorkScope, require_role
 from reconciliation.services import payment_available
 
@@ -236,6 +239,7 @@ def sales_decision(
 ) -> HttpResponse:
     scope.actor(request.user, Role.SALES_REP)
     case = scope.case(request.user, case_id)
+    actions = work.sales_actions(case)
     # The decision is about the case's code, so its help is that code's:
     # the FAQ and super-users for a short payment, a backorder, a price.
     return _page(
@@ -246,9 +250,13 @@ def sales_decision(
         {
             "case": case,
             "case_number": scope.case_number(case),
-            "backorder_codes": work.BACKORDER_CODES,
+            "actions": actions,
             "credit_limit": work.credit_limit(),
-            "suggested_amount": _suggested_credit(case),
+            "suggested_amount": _suggested_credit(case) if actions.credit_note else "",
+            "price_gap": price_gap(case, case.invoice)
+            if case.code == DiscrepancyCode.PRICE_MISMATCH and case.invoice
+            else None,
+            "earliest_expected": timezone.localdate(),
             "figure_currency": figure_currency(case),
             "proposals": list(
                 case.proposals.select_related("credit_note").prefetch_related(
@@ -260,18 +268,35 @@ def sales_decision(
                 "backorder": scope.url("work_backorder", case.pk),
                 "credit_note": scope.url("work_credit_note", case.pk),
                 "uphold_price": scope.url("work_uphold_price", case.pk),
+                "withdraw": _optional_url(scope, "work_withdraw_proposal", case.pk),
             },
         },
         scope,
     )
 
 
-def _suggested_credit(case: Discrepancy) -> Decimal | str:
-    """Return the case's money difference as the credit to offer, if it has one."""
-    if case.difference is None or case.invoice is None:
+def _optional_url(scope: WorkScope, name: str, *args: object) -> str:
+    """Reverse a route that a scope may not have yet; "" hides its form.
+
+    NOTE: the practice sandbox has no route for withdrawing a proposal, so
+    its decision screen offers no Withdraw button until it adds one.
+    """
+    try:
+        return scope.url(name, *args)
+    except NoReverseMatch:
         return ""
-    minor_units = case.invoice.currency.minor_units
-    return quantize_money(abs(case.difference), minor_units=minor_units)
+
+
+def _suggested_credit(case: Discrepancy) -> Decimal | str:
+    """Return the money the case leaves open on its invoice, as the credit to offer.
+
+    It is the most ``work.propose_credit_note`` accepts: for a price case,
+    the difference over every unit the invoice bills, not one unit's.
+    """
+    if case.invoice is None:
+        return ""
+    open_amount = case_open_amount(case, case.invoice)
+    return "" if open_amount is None else open_amount
 
 
 @login_required
@@ -281,17 +306,42 @@ def decide_backorder(
 ) -> HttpResponse:
     actor = scope.actor(request.user, Role.SALES_REP)
     case = scope.case(request.user, case_id)
-    _run(
-        request,
-        lambda: work.decide_backorder(
+    decision = request.POST.get("decision", "")
+
+    def action() -> object:
+        return work.decide_backorder(
             actor=actor,
             case_id=case.pk,
-            decision=request.POST.get("decision", ""),
+            decision=decision,
             reason=clean_text(request.POST.get("reason", ""))[:2000],
-        ),
-        "Recorded the backorder decision.",
-    )
+            expected_on=_expected_date(request, decision),
+        )
+
+    _run(request, action, "Recorded the backorder decision.")
     return redirect(scope.url("work_sales", case.pk))
+
+
+def _expected_date(request: AuthenticatedRequest, decision: str) -> date | None:
+    """Parse the posted day the rest is expected, for a ship-later decision.
+
+    The decision screen always sends the field. A form without it, such as
+    an older page, leaves the date out and ``work.decide_backorder`` keeps
+    the order's promised date.
+    """
+    if decision != work.SHIP_LATER or "expected_on" not in request.POST:
+        return None
+    raw = clean_line(request.POST.get("expected_on", "")).strip()
+    if not raw:
+        raise work.WorkError(
+            "Expected date is missing: enter the day the rest is expected to ship."
+        )
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise work.WorkError(
+            f"Expected date {raw[:20]!r} is not a date: enter it as YYYY-MM-DD, "
+            "such as 2026-03-31."
+        ) from None
 
 
 @login_required
@@ -301,14 +351,42 @@ def uphold_price(
 ) -> HttpResponse:
     actor = scope.actor(request.user, Role.SALES_REP)
     case = scope.case(request.user, case_id)
+    try:
+        upheld = work.uphold_invoiced_price(
+            actor=actor,
+            case_id=case.pk,
+            reason=clean_text(request.POST.get("reason", ""))[:2000],
+        )
+    except (work.WorkError, cases.CaseError) as error:
+        messages.error(request, str(error))
+        return redirect(scope.url("work_sales", case.pk))
+    text = "The invoiced price stands; the case is resolved."
+    withdrawn = upheld.withdrawn
+    if withdrawn is not None and withdrawn.credit_note is not None:
+        text += (
+            f" Credit note {withdrawn.credit_note.number}, which waited for the "
+            "customer, is withdrawn and can no longer be accepted."
+        )
+    messages.success(request, text)
+    return redirect(scope.url("work_sales", case.pk))
+
+
+@login_required
+@require_POST
+def withdraw_proposal(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.SALES_REP)
+    case = scope.case(request.user, case_id)
     _run(
         request,
-        lambda: work.uphold_invoiced_price(
+        lambda: work.withdraw_credit_proposal(
             actor=actor,
             case_id=case.pk,
             reason=clean_text(request.POST.get("reason", ""))[:2000],
         ),
-        "The invoiced price stands; the case is resolved.",
+        "Withdrew the proposal: the customer can no longer accept it, and the "
+        "case is back in progress.",
     )
     return redirect(scope.url("work_sales", case.pk))
 
@@ -519,14 +597,15 @@ def decide_approval(request: AuthenticatedRequest, approval_id: int) -> HttpResp
     require_role(request.user, Role.MANAGER)
     if not work.pending_approvals().filter(pk=approval_id).exists():
         raise Http404("No pending approval with that number.")
-    _run(
-        request,
-        lambda: work.decide_approval(
+    try:
+        approval = work.decide_approval(
             approval_id=approval_id,
             approver=request.user,
             approve=work.parse_decision(request.POST.get("decision", "")),
             reason=clean_text(request.POST.get("reason", ""))[:2000],
-        ),
-        "Recorded the decision.",
-    )
+        )
+    except (work.WorkError, cases.CaseError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, decided_message(approval))
     return redirect(reverse("reconciliation:work_approvals"))

@@ -41,20 +41,24 @@ def test_request_records_amount_and_event(worked_case, clerk):
     assert event.reason == "Freight deduction, agreed by sales."
 
 
-def test_second_manager_approves_then_clerk_resolves(worked_case, clerk, manager):
+def test_second_manager_approval_resolves_case(worked_case, clerk, manager):
     approval = request(worked_case, clerk)
 
     approvals.decide_approval(
         approval_id=approval.pk, approver=manager, approve=True, reason="Agreed."
     )
-    case = cases.resolve_case(
-        case_id=worked_case.pk, actor=clerk, resolution_code="write_off", note=NOTE
-    )
 
+    case = Discrepancy.objects.get(pk=worked_case.pk)
     assert case.state == State.RESOLVED
+    assert case.resolution_code == "write_off"
+    assert case.resolved_by == clerk
     event = AuditEvent.objects.get(action="approval.approved")
     assert event.actor == manager
     assert event.before == {"decision": "pending"}
+    resolved = AuditEvent.objects.get(
+        action="case.state_changed", after__state=State.RESOLVED
+    )
+    assert resolved.actor == manager
 
 
 def test_requester_cannot_approve_own_write_off(worked_case, manager, second_manager):

@@ -368,7 +368,7 @@ def test_write_off_request_message(short_payment_case, clerk):
     ]
 
 
-def test_approved_write_off_not_offered_again(short_payment_case, clerk, manager):
+def test_approved_write_off_resolves_case(short_payment_case, clerk, manager):
     approval = approvals.request_write_off(
         case_id=short_payment_case.pk, actor=clerk, reason="Customer deducted it"
     )
@@ -377,7 +377,6 @@ def test_approved_write_off_not_offered_again(short_payment_case, clerk, manager
         {"decision": "approve", "reason": ""},
         follow=True,
     )
-    cases.start_case(case_id=short_payment_case.pk, actor=clerk)
     client = signed_in(clerk)
 
     page = client.get(f"/reconciliation/cases/{short_payment_case.pk}/")
@@ -388,16 +387,17 @@ def test_approved_write_off_not_offered_again(short_payment_case, clerk, manager
     )
 
     assert messages_of(decided) == [
-        f"Approved the write-off of 83.63 USD on case {short_payment_case.pk}."
+        f"Approved the write-off of 83.63 USD on case {short_payment_case.pk}. "
+        "The write-off is booked and the case is resolved; the requester is told."
     ]
+    short_payment_case.refresh_from_db()
+    assert short_payment_case.state == State.RESOLVED
     text = page.content.decode()
     assert 'data-testid="request-write-off"' not in text
-    assert 'data-testid="approved-write-off"' in text
-    assert '<option value="write_off" selected>Write-off</option>' in text
+    assert 'data-testid="resolution-form"' not in text
     assert messages_of(again) == [
-        "A manager already approved the write-off of 83.63 USD on case "
-        f"{short_payment_case.pk}: resolve the case with the Write-off "
-        "resolution code."
+        f"Case {short_payment_case.pk} is resolved: reopen it before requesting "
+        "a write-off."
     ]
     assert Approval.objects.filter(case=short_payment_case).count() == 1
 
@@ -450,7 +450,8 @@ def test_case_page_approves_credit_note(
     )
 
     assert messages_of(response) == [
-        f"Approved the credit note of 80.00 USD on case {short_payment_case.pk}."
+        f"Approved the credit note of 80.00 USD on case {short_payment_case.pk}. "
+        "The credit note is now offered to the customer."
     ]
     proposal = ResolutionProposal.objects.get(case=short_payment_case)
     assert proposal.state == ResolutionProposal.State.AWAITING_CUSTOMER

@@ -72,7 +72,9 @@ def test_requester_hears_the_decision(worked_case, clerk, manager):
     assert received(clerk) == [
         (
             "approval_decided",
-            f"Mona Tester approved your request on case {worked_case.pk}.",
+            f"Mona Tester approved your request on case {worked_case.pk}. "
+            "The write-off is booked and the case is resolved: nothing is left "
+            "to do.",
             f"/reconciliation/cases/{worked_case.pk}/",
         )
     ]
