@@ -2,10 +2,11 @@
 
 Rules run in this order, and the first that finds a single match wins:
 
-1. ``cash.reference@1``: the key of the payment reference is the key of an
-   open invoice's number or reference (``reference_keys.reference_key``), of
-   the payment's commercial partner when it is known. The rule allocates up
-   to the invoice's residual and confirms.
+1. ``cash.reference@1``: the payment's reference names one open invoice
+   (``invoices_named``), of the payment's commercial partner when it is
+   known. The rule allocates up to the invoice's residual and confirms.
+   When the reference could name several invoices, the payment stays
+   unplaced and no other rule runs on it.
 2. ``cash.exact_amount@1``: one open invoice of the partner has exactly the
    payment's amount as residual. Allocated and confirmed.
 3. ``cash.combination@1``: two to five of the partner's oldest 50 open
@@ -24,6 +25,7 @@ unreconciled is never matched again by a rule.
 """
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -31,7 +33,14 @@ from django.db import transaction
 from django.db.models import Q
 
 from core.models import AuditEvent
-from reconciliation.checks import CheckContext, Finding, MatchRecord, Results
+from reconciliation.checks import (
+    CheckContext,
+    DuplicateOf,
+    Finding,
+    MatchRecord,
+    Results,
+)
+from reconciliation.duplicates import normalize_reference
 from reconciliation.matches import reversed_pairs
 from reconciliation.models import (
     Allocation,
@@ -71,41 +80,135 @@ class Candidate:
 
 @dataclass
 class OpenItems:
-    """Open receivable invoices of a company, by commercial partner."""
+    """Open receivable invoices of a company, by commercial partner and by key.
+
+    ``by_reference`` also contains the posted invoices that a payment's key
+    names but that take no cash: those paid in full and those held as
+    possible duplicates (``held``, each with the original it may repeat).
+    The reference rule needs them to tell which invoice a reference names.
+    """
 
     by_partner: dict[int, list[Invoice]] = field(default_factory=dict)
     by_reference: dict[str, list[Invoice]] = field(default_factory=dict)
+    held: dict[int, DuplicateOf] = field(default_factory=dict)
 
 
 def load_open_items(
-    company: Company, duplicates: set[int], scope: Q | None = None
+    company: Company,
+    duplicates: Mapping[int, DuplicateOf],
+    *,
+    named: Q,
+    scope: Q | None = None,
 ) -> OpenItems:
-    """Load the open invoices, all of the company's or those ``scope`` selects."""
-    rows = Invoice.objects.filter(
-        state=Invoice.State.POSTED,
-        kind__in=RECEIVABLE_KINDS,
-        amount_residual__gt=0,
-    )
+    """Load the open invoices and the posted invoices that ``named`` selects.
+
+    ``scope`` limits the open invoices, which are all of the company's
+    without it. ``named`` selects invoices of any residual by their keys.
+    """
+    rows = Invoice.objects.filter(state=Invoice.State.POSTED, kind__in=RECEIVABLE_KINDS)
+    open_invoices = Q(amount_residual__gt=0)
     # With a scope the company is checked below, not in SQL. SQLite has no
     # statistics here, and with the company in SQL it reads every invoice of
     # the company through that index instead of the few rows the indexed
-    # ``scope`` conditions select (22 ms against 2 ms at 100,000 invoices).
-    rows = rows.filter(company=company) if scope is None else rows.filter(scope)
-    rows = (
-        rows.exclude(pk__in=duplicates)
-        .select_related("customer", "currency")
-        .order_by("due_date", "pk")
-    )
+    # ``scope`` and ``named`` conditions select (22 ms against 2 ms at
+    # 100,000 invoices).
+    if scope is None:
+        rows = rows.filter(open_invoices | named, company=company)
+    else:
+        rows = rows.filter((open_invoices & scope) | named)
+    rows = rows.select_related("customer", "currency").order_by("due_date", "pk")
     items = OpenItems()
     for invoice in rows:
         if invoice.company_id != company.pk:
             continue
-        partner = invoice.customer.commercial_partner_id
-        items.by_partner.setdefault(partner, []).append(invoice)
         for key in {invoice.number_key, invoice.reference_key}:
             if key:
                 items.by_reference.setdefault(key, []).append(invoice)
+        if invoice.pk in duplicates:
+            items.held[invoice.pk] = duplicates[invoice.pk]
+        elif invoice.amount_residual > 0:
+            partner = invoice.customer.commercial_partner_id
+            items.by_partner.setdefault(partner, []).append(invoice)
     return items
+
+
+def _named_by_payments(company: Company) -> Q:
+    """Select the invoices whose keys are the key of a payment with money left."""
+    keys = (
+        Payment.objects.filter(company=company, amount_unallocated__gt=0)
+        .exclude(reference_key="")
+        .values("reference_key")
+    )
+    return Q(number_key__in=keys) | Q(reference_key__in=keys)
+
+
+def _named_by_key(key: str) -> Q:
+    """Select the invoices whose number or reference has the key ``key``."""
+    if not key:
+        return Q(pk__in=[])
+    return Q(number_key=key) | Q(reference_key=key)
+
+
+def _eligible_for(
+    payment: Payment, blocked: set[tuple[int, int]]
+) -> Callable[[Invoice], bool]:
+    """Return a test of whether the rules may place ``payment`` on an invoice.
+
+    The invoice must be in the payment's currency and of its commercial
+    partner when the payer is known, and not one that a person took this
+    payment off.
+    """
+    partner = payment.party.commercial_partner_id if payment.party else None
+
+    def eligible(invoice: Invoice) -> bool:
+        if (payment.pk, invoice.pk) in blocked:
+            return False
+        if invoice.currency_id != payment.currency_id:
+            return False
+        return partner is None or invoice.customer.commercial_partner_id == partner
+
+    return eligible
+
+
+def invoices_named(
+    payment: Payment, items: OpenItems, eligible: Callable[[Invoice], bool]
+) -> list[Invoice]:
+    """Return the invoices that the payment's reference names.
+
+    An ``eligible`` invoice whose number or reference has the payment's key
+    is named, paid or not. A held duplicate is left out when the original it
+    repeats is named too, because the key then names it through the
+    reference the two share. When several invoices are named, those whose
+    number or reference is the payment's reference as text decide. The
+    texts are compared by ``normalize_reference``, which ignores letter
+    case, surrounding and repeated whitespace, the dash used and the width
+    of characters, none of which distinguishes two invoice numbers. When no
+    invoice has that text, every invoice of the key is returned. More than
+    one invoice returned means that the reference names none of them for
+    sure.
+    """
+    if not payment.reference_key:
+        return []
+    by_key: dict[int, Invoice] = {}
+    for invoice in items.by_reference.get(payment.reference_key, []):
+        if eligible(invoice):
+            by_key[invoice.pk] = invoice
+    numbers = {invoice.number for invoice in by_key.values()}
+    named = [
+        invoice
+        for invoice in by_key.values()
+        if invoice.pk not in items.held or items.held[invoice.pk].number not in numbers
+    ]
+    if len(named) <= 1:
+        return named
+    text = normalize_reference(payment.reference)
+    exact = [
+        invoice
+        for invoice in named
+        if text
+        in (normalize_reference(invoice.number), normalize_reference(invoice.reference))
+    ]
+    return exact or named
 
 
 def find_candidate(
@@ -115,20 +218,23 @@ def find_candidate(
     blocked: set[tuple[int, int]],
     book: ToleranceBook,
 ) -> Candidate | None:
-    """Return the first rule's single match for ``payment``, or None."""
+    """Return the first rule's single match for ``payment``, or None.
+
+    None also when the payment's reference could name several invoices, or
+    names one held as a possible duplicate: the amount rules would then
+    place the money on an invoice the payer did not name.
+    """
     partner = payment.party.commercial_partner_id if payment.party else None
+    eligible = _eligible_for(payment, blocked)
 
     def usable(invoice: Invoice) -> bool:
-        if invoice.amount_residual <= 0 or (payment.pk, invoice.pk) in blocked:
-            return False
-        if invoice.currency_id != payment.currency_id:
-            return False
-        return partner is None or invoice.customer.commercial_partner_id == partner
+        return invoice.amount_residual > 0 and eligible(invoice)
 
-    key = payment.reference_key
-    by_reference = [i for i in items.by_reference.get(key, []) if usable(i)]
-    if key and len({i.pk for i in by_reference}) == 1:
-        invoice = by_reference[0]
+    named = invoices_named(payment, items, eligible)
+    if len(named) > 1 or (named and named[0].pk in items.held):
+        return None
+    if named and usable(named[0]):
+        invoice = named[0]
         same_amount = invoice.amount_residual == available
         score = 3 + (2 if same_amount else 0) + (1 if partner else 0)
         amount = min(available, invoice.amount_residual)
@@ -202,7 +308,9 @@ def apply_cash(company: Company, context: CheckContext) -> Results:
     )
     if not payments:
         return results
-    items = load_open_items(company, set(context.duplicates))
+    items = load_open_items(
+        company, context.duplicates, named=_named_by_payments(company)
+    )
     blocked = reversed_pairs(company)
     for payment in payments:
         _apply_one(payment, items, blocked, context, results)
@@ -230,13 +338,8 @@ def _apply_one(
             return
         candidate = find_candidate(payment, available, items, blocked, context.book)
         if candidate is None:
-            # Only a payment with nothing allocated can be waiting for one invoice.
-            duplicate_note = None
-            if available == payment.amount:
-                duplicate_note = _duplicate_note(payment, context)
-            results.findings.append(
-                _unapplied(payment, available, duplicate_note=duplicate_note)
-            )
+            note = _reference_note(payment, available, items, blocked)
+            results.findings.append(_unapplied(payment, available, note=note))
             return
         if not candidate.auto_confirm:
             results.matches.append(_proposal(payment, available, candidate))
@@ -334,32 +437,39 @@ def _proposal(
     )
 
 
-def _duplicate_note(payment: Payment, context: CheckContext) -> str | None:
-    """Return why the invoice the payment's reference names is held, if it is.
+def _reference_note(
+    payment: Payment,
+    available: Decimal,
+    items: OpenItems,
+    blocked: set[tuple[int, int]],
+) -> str | None:
+    """Return why the reference rule placed nothing, or None when it had no reason.
 
-    The cash rules leave out an invoice that looks like a duplicate until a
-    person decides its case. A payment that quotes such an invoice is then
-    unapplied, and the clerk needs to know which case blocks it.
+    The reference may fit several invoices alike, or name an invoice held
+    as a possible duplicate until a person decides its case. Either way the
+    clerk needs to know which invoices are meant.
     """
-    key = payment.reference_key
-    if not key or not context.duplicates:
-        return None
-    suspects = Invoice.objects.filter(
-        company_id=payment.company_id, pk__in=sorted(context.duplicates)
-    ).values_list("pk", "number", "number_key", "reference_key")
-    for invoice_id, number, number_key, reference_key in suspects.order_by("pk"):
-        if key in (number_key, reference_key):
-            original = context.duplicates[invoice_id].number
-            return (
-                f"Its reference names invoice {number}, which is held as a "
-                f"possible duplicate of {original}: decide the duplicate-invoice "
-                "case first, and the next check applies the payment."
-            )
+    named = invoices_named(payment, items, _eligible_for(payment, blocked))
+    if len(named) > 1:
+        numbers = sorted(invoice.number for invoice in named)
+        listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}"
+        return (
+            f"Its reference fits invoices {listed} alike, so no rule chose "
+            "one: allocate it by hand to the invoice the payer meant."
+        )
+    # Only a payment with nothing allocated can be waiting for one invoice.
+    if len(named) == 1 and named[0].pk in items.held and available == payment.amount:
+        original = items.held[named[0].pk].number
+        return (
+            f"Its reference names invoice {named[0].number}, which is held as a "
+            f"possible duplicate of {original}: decide the duplicate-invoice "
+            "case first, and the next check applies the payment."
+        )
     return None
 
 
 def _unapplied(
-    payment: Payment, available: Decimal, *, duplicate_note: str | None = None
+    payment: Payment, available: Decimal, *, note: str | None = None
 ) -> Finding:
     minor_units = payment.currency.minor_units
     who = payment.party.name if payment.party else "an unknown payer"
@@ -379,8 +489,8 @@ def _unapplied(
             f"{who} (reference {payment.reference!r}) has {left} that no rule "
             "could match to an open invoice."
         )
-        if duplicate_note is not None:
-            text += f" {duplicate_note}"
+    if note is not None:
+        text += f" {note}"
     return Finding(
         rule=rule,
         order_id=None,
@@ -402,16 +512,22 @@ def match_payment(*, payment: Payment, context: CheckContext) -> Results:
     # scanning every invoice. The partner's contacts are read first because
     # a join in one arm of the OR defeats that plan. A payment with no key
     # and no payer selects no invoice (``pk__in=[]``), as no rule could
-    # place it.
-    key = payment.reference_key
-    scope = Q(number_key=key) | Q(reference_key=key) if key else Q(pk__in=[])
+    # place it. The key selects paid invoices too, as in the whole-company
+    # pass, so that a reference that names a paid invoice is not placed on
+    # an open one of the same key.
+    scope = Q(pk__in=[])
     if payment.party is not None:
         partner = payment.party.commercial_partner_id
         contacts = Party.objects.filter(Q(pk=partner) | Q(parent_id=partner))
-        scope |= Q(
+        scope = Q(
             customer_id__in=list(contacts.order_by().values_list("pk", flat=True))
         )
-    items = load_open_items(payment.company, set(context.duplicates), scope)
+    items = load_open_items(
+        payment.company,
+        context.duplicates,
+        named=_named_by_key(payment.reference_key),
+        scope=scope,
+    )
     # One read of the payment's allocations gives both what is left and the
     # pairs a person unreconciled.
     allocated = ZERO

@@ -359,7 +359,9 @@ def _waiting_payments(payment_ids: Collection[int], keys: OpenInvoiceKeys) -> Q:
 
     Those are the payments of the invoices' customers, and the payments
     with no payer whose reference key is the key of an invoice's number or
-    reference (``reference_keys.reference_key``).
+    reference (``reference_keys.reference_key``). The key selects more
+    payments than the invoices may take when other invoices share it, and
+    ``cash.match_payment`` then decides by the reference's text.
     """
     waiting = Q(pk__in=sorted(payment_ids))
     if keys.partners:

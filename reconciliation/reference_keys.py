@@ -11,9 +11,10 @@ Unicode support in SQL.
 
 Duplicate invoices are still found by ``duplicates.normalize_reference``,
 which keeps punctuation: ``INV-1-0248`` and ``INV-10248`` are two invoices
-there, but one key here. The cash rules place a payment by reference only
-when its key names exactly one open invoice, so such a pair makes the
-reference rule find no single match instead of picking one.
+there, but one key here. When a key names several invoices, the cash rules
+(``cash.invoices_named``) let the payment's reference as text decide, as
+``normalize_reference`` compares it. A payment whose text is neither
+number stays unplaced, and its case lists both invoices.
 """
 
 import unicodedata

@@ -6,7 +6,9 @@ INV-10248. Each test imports real files: a CAMT.053 statement whose
 booked credit of 363.60 USD has no payer and one such reference, or a CSV
 of payments with an empty customer, and a CSV of invoices. The payment
 must be placed on the invoice whichever file comes first, and by the
-whole-company pass. Named people: fiona (finance clerk).
+whole-company pass. When INV-1-0248 is imported too, the two numbers share
+a key, and only a reference that is one of the numbers as text places the
+payment. Named people: fiona (finance clerk).
 """
 
 from decimal import Decimal
@@ -17,7 +19,7 @@ from django.utils import timezone
 from imports.services import commit_file, stage_upload
 from imports.tests.conftest import FILES, PAYMENT_MAPPING, make_source
 from reconciliation.matching import run_matching
-from reconciliation.models import Allocation, Invoice, Payment
+from reconciliation.models import Allocation, Discrepancy, Invoice, Payment
 from reconciliation.reference_keys import reference_key
 
 pytestmark = pytest.mark.django_db
@@ -186,6 +188,21 @@ def test_full_pass_places_payment(invoices, bank, clerk, company, reference):
     assert placed_on(invoice) == [(reference, Decimal("363.60"))]
 
 
+TWO_INVOICES_CSV = INVOICE_CSV + "INV-1-0248,ALFKI,2024-03-20,2024-04-20,363.60\n"
+AMBIGUOUS = (
+    "Its reference fits invoices INV-1-0248 and INV-10248 alike, so no rule "
+    "chose one: allocate it by hand to the invoice the payer meant."
+)
+
+
+def unapplied_text() -> str:
+    """Return the text of the case of the payment of 363.60 USD."""
+    case = Discrepancy.objects.get(
+        code="UNAPPLIED_PAYMENT", payment__amount=Decimal("363.60")
+    )
+    return case.explanation
+
+
 def test_key_shared_by_two_invoices_places_nothing(
     invoices, bank, clerk, company, settings, django_capture_on_commit_callbacks
 ):
@@ -193,13 +210,130 @@ def test_key_shared_by_two_invoices_places_nothing(
     # names neither of them for sure.
     settings.IMPORT_RUN_MATCHING = True
     with django_capture_on_commit_callbacks(execute=True):
-        commit(
-            invoices,
-            INVOICE_CSV + "INV-1-0248,ALFKI,2024-03-20,2024-04-20,363.60\n",
-            clerk,
-        )
+        commit(invoices, TWO_INVOICES_CSV, clerk)
         commit(bank, statement_with("inv 10248"), clerk, "statement.xml")
+    assert not Allocation.objects.exists()
+    assert unapplied_text().endswith(AMBIGUOUS)
 
     run_matching(company=company, as_of=timezone.localdate())
 
     assert not Allocation.objects.exists()
+    assert unapplied_text().endswith(AMBIGUOUS)
+
+
+EXACT_REFERENCES = [
+    ("INV-10248", "INV-10248"),
+    (" inv-10248 ", "INV-10248"),
+    ("INV-1-0248", "INV-1-0248"),
+    ("inv\u20131\u20130248", "INV-1-0248"),  # en dashes
+]
+
+
+@pytest.mark.parametrize(("reference", "number"), EXACT_REFERENCES)
+def test_statement_then_invoices_exact_reference(
+    invoices,
+    bank,
+    clerk,
+    reference,
+    number,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.IMPORT_RUN_MATCHING = True
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(bank, statement_with(reference), clerk, "statement.xml")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(invoices, TWO_INVOICES_CSV, clerk)
+
+    paid = Invoice.objects.get(number=number)
+    assert placed_on(paid) == [(reference.strip(), Decimal("363.60"))]
+    other = Invoice.objects.exclude(number=number).get()
+    assert placed_on(other) == []
+
+
+@pytest.mark.parametrize(("reference", "number"), EXACT_REFERENCES)
+def test_invoices_then_statement_exact_reference(
+    invoices,
+    bank,
+    clerk,
+    reference,
+    number,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.IMPORT_RUN_MATCHING = True
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(invoices, TWO_INVOICES_CSV, clerk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(bank, statement_with(reference), clerk, "statement.xml")
+
+    paid = Invoice.objects.get(number=number)
+    assert placed_on(paid) == [(reference.strip(), Decimal("363.60"))]
+    assert placed_on(Invoice.objects.exclude(number=number).get()) == []
+
+
+@pytest.mark.parametrize(("reference", "number"), EXACT_REFERENCES[:3])
+def test_csv_payments_exact_reference(
+    invoices,
+    payments,
+    clerk,
+    company,
+    reference,
+    number,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.IMPORT_RUN_MATCHING = True
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(payments, payments_csv_with(reference), clerk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(invoices, TWO_INVOICES_CSV, clerk)
+
+    paid = Invoice.objects.get(number=number)
+    assert placed_on(paid) == [(reference.strip(), Decimal("363.60"))]
+    assert placed_on(Invoice.objects.exclude(number=number).get()) == []
+
+
+def test_csv_payment_shared_key_explained(
+    invoices, payments, clerk, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_RUN_MATCHING = True
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(payments, payments_csv_with("Inv.10248"), clerk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(invoices, TWO_INVOICES_CSV, clerk)
+
+    assert not Allocation.objects.exists()
+    assert unapplied_text().endswith(AMBIGUOUS)
+
+
+def test_new_invoice_of_paid_key_takes_no_payment(
+    invoices, bank, clerk, settings, django_capture_on_commit_callbacks
+):
+    # INV-10248 is paid by the first statement. A second statement pays
+    # INV-10248 again, and then INV-1-0248 is imported: the check after
+    # that import must not place the second payment on INV-1-0248.
+    settings.IMPORT_RUN_MATCHING = True
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(invoices, INVOICE_CSV, clerk)
+        commit(bank, statement_with("INV-10248"), clerk, "statement.xml")
+    again = statement_with("INV-10248").replace("<Id>STMT-", "<Id>STMT-AGAIN-")
+    assert again != statement_with("INV-10248")
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(bank, again, clerk, "statement-2.xml")
+    assert Payment.objects.count() == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(
+            invoices,
+            "Invoice,Customer,Date,Due,Total\n"
+            "INV-1-0248,ALFKI,2024-03-20,2024-04-20,363.60\n",
+            clerk,
+        )
+
+    assert placed_on(Invoice.objects.get(number="INV-1-0248")) == []
+    assert len(placed_on(Invoice.objects.get(number="INV-10248"))) == 1
