@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -460,10 +460,31 @@ CUSTOMER_CASE_STATES: dict[str, str] = {
 }
 
 
-def _lock_open_proposal(proposal_id: int) -> tuple[Discrepancy, ResolutionProposal]:
-    case_id = ResolutionProposal.objects.values_list("case_id", flat=True).get(
-        pk=proposal_id
+def _lock_open_proposal(
+    proposal_id: int, customer: User
+) -> tuple[Discrepancy, ResolutionProposal]:
+    """Lock a proposal made to ``customer`` and its case, or raise ``WorkError``.
+
+    The proposal's order must be of the customer or one of its contacts, the
+    rule of ``visible_orders``. The order is compared directly, because a
+    practice sandbox's customer decides proposals of a sandbox order, which
+    ``visible_orders`` leaves out.
+    """
+    customer_id = customer.customer_id or 0
+    case_id = (
+        ResolutionProposal.objects.filter(pk=proposal_id)
+        .filter(
+            Q(case__order__customer_id=customer_id)
+            | Q(case__order__customer__parent_id=customer_id)
+        )
+        .values_list("case_id", flat=True)
+        .first()
     )
+    if case_id is None:
+        raise WorkError(
+            f"Proposal {proposal_id} was not found among your cases: open it from "
+            "your case list."
+        )
     case = cases.lock_case(case_id)
     proposal = (
         ResolutionProposal.objects.select_for_update(of=("self",))
@@ -510,7 +531,7 @@ def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
     """
     require_customer(customer)
     with transaction.atomic():
-        case, proposal = _lock_open_proposal(proposal_id)
+        case, proposal = _lock_open_proposal(proposal_id, customer)
         lock_documents({SalesOrder: [case.order_id]})
         outdated = offer_over_total(proposal)
         if outdated is None:
@@ -601,7 +622,7 @@ def reject_proposal(
             "report if you need more room."
         )
     with transaction.atomic():
-        case, proposal = _lock_open_proposal(proposal_id)
+        case, proposal = _lock_open_proposal(proposal_id, customer)
         _decide(proposal, customer, ResolutionProposal.State.REJECTED, reason)
         if proposal.credit_note is not None:
             cancel_credit_note(proposal.credit_note, actor=customer, reason=reason)

@@ -26,6 +26,7 @@ from reconciliation.cases import (
     TRANSITIONS,
     CaseError,
     case_invoice,
+    check_money_case,
     check_write_off_room,
     finish_approved_write_off,
     in_company_currency,
@@ -57,6 +58,7 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
         amount = write_off_amount(case)
         limit = write_off_limit()
         invoice = case_invoice(case)
+        check_money_case(case, invoice)
         in_company = in_company_currency(invoice, amount, limit_name="write-off limit")
         if in_company <= limit:
             raise CaseError(_within_limit_message(case, invoice, amount, limit))
@@ -142,7 +144,16 @@ def decide_approval(
     with transaction.atomic():
         # The case is locked before the approval, in the same order as
         # ``request_write_off`` and ``resolve_case``, so they cannot deadlock.
-        case_id = Approval.objects.values_list("case_id", flat=True).get(pk=approval_id)
+        case_id = (
+            Approval.objects.filter(pk=approval_id)
+            .values_list("case_id", flat=True)
+            .first()
+        )
+        if case_id is None:
+            raise CaseError(
+                f"Approval {approval_id} was not found: it may have been "
+                "withdrawn. Reload the approvals."
+            )
         case = lock_case(case_id)
         approval = Approval.objects.select_for_update().get(pk=approval_id)
         label = _action_label(approval)

@@ -31,6 +31,7 @@ from reconciliation.models import (
     Allocation,
     Approval,
     CaseComment,
+    Currency,
     Discrepancy,
     Invoice,
     ResolutionCode,
@@ -186,9 +187,16 @@ def require_case_worker(person: User, case: Discrepancy) -> None:
 
 
 def lock_case(case_id: int) -> Discrepancy:
+    """Lock and return the case, or raise ``CaseError`` when there is none."""
     # ``of`` keeps PostgreSQL from also locking the joined order row.
     locked = Discrepancy.objects.select_for_update(of=("self",))
-    return locked.select_related("order").get(pk=case_id)
+    case = locked.select_related("order").filter(pk=case_id).first()
+    if case is None:
+        raise CaseError(
+            f"Case {case_id} was not found: it may have been deleted. Reload the "
+            "case list."
+        )
+    return case
 
 
 def _check_move(case: Discrepancy, to: str, reason: str) -> None:
@@ -508,6 +516,7 @@ def _book_write_off(case: Discrepancy, *, actor: User, note: str) -> bool:
     residual = invoice.amount_residual
     if residual == 0:
         return False
+    check_money_case(case, invoice)
     allocation = (
         # The reversal test is an outer join, which PostgreSQL cannot lock.
         Allocation.objects.select_for_update(of=("self",))
@@ -594,10 +603,37 @@ def write_off_amount(case: Discrepancy) -> Decimal:
     return abs(case.difference)
 
 
+def measures_money(case: Discrepancy, invoice: Invoice) -> bool:
+    """Return whether the case's difference is in a currency, not a unit."""
+    if case.unit == invoice.currency_id:
+        return True
+    return Currency.objects.filter(pk=case.unit).exists()
+
+
+def check_money_case(case: Discrepancy, invoice: Invoice) -> None:
+    """Raise unless the case's difference is money, not a quantity.
+
+    A case about goods stores its difference in the product's unit, and
+    writing 200 units off as 200.00 would forgive money that the customer
+    does not owe.
+    """
+    if measures_money(case, invoice):
+        return
+    raise CaseError(
+        f"Case {case.pk} measures its difference in {case.unit}, not in money, "
+        "so there is no money to write off: propose a credit note or resolve "
+        "the case with another code."
+    )
+
+
 def _check_write_off_approved(case: Discrepancy) -> None:
     amount = write_off_amount(case)
     limit = write_off_limit()
     invoice = case_invoice(case)
+    if not measures_money(case, invoice):
+        # No money is booked for a quantity: ``_book_write_off`` books
+        # nothing when the invoice has nothing open, and rejects it otherwise.
+        return
     if in_company_currency(invoice, amount, limit_name="write-off limit") <= limit:
         return
     approved = Approval.objects.filter(

@@ -1081,12 +1081,18 @@ def _creditable_invoice(case: Discrepancy) -> Invoice:
     invoice = Invoice.objects.select_related("currency", "company").get(
         pk=case.invoice_id
     )
-    if invoice.kind not in RECEIVABLE_KINDS or invoice.state != Invoice.State.POSTED:
-        raise WorkError(
-            f"{invoice.get_kind_display()} {invoice.number} is {invoice.state}: "
-            "only a posted invoice can be credited."
-        )
-    return invoice
+    if invoice.kind not in RECEIVABLE_KINDS:
+        described = f"a {invoice.get_kind_display().lower()}"
+    elif invoice.state == Invoice.State.DRAFT:
+        described = "a draft"
+    elif invoice.state != Invoice.State.POSTED:
+        described = invoice.get_state_display().lower()
+    else:
+        return invoice
+    raise WorkError(
+        f"Invoice {invoice.number} of case {case.pk} is {described}: only a posted "
+        "invoice or debit note can be credited."
+    )
 
 
 def _check_credit_amount(invoice: Invoice, amount: Decimal) -> Decimal:
