@@ -1,18 +1,21 @@
-"""Limit sign-in and password reset attempts per client address and per account.
+"""Limit sign-in and password reset attempts per client address, account and device.
 
-Attempts are counted in Django's default cache, in fixed windows: a counter
-per (action, kind, identifier, window number) is created with ``add`` and
-raised with ``incr``, both atomic in Redis and in the local-memory cache. A
-client that reaches a limit is rejected until its window ends. Because the
-windows are fixed, a client can make up to twice a limit in a short burst
-across a window boundary.
+Attempts are counted in Django's default cache, one counter per (action,
+kind, identifier, window number), created with ``add`` and raised with
+``incr``, both atomic in Redis and in the local-memory cache. A limit is
+checked against a sliding-window estimate: the current window's count plus
+the previous window's count weighted by the share of the previous window
+that still lies inside the sliding window that ends now. A burst across a
+window boundary therefore meets about one limit, not two, and a rejected
+client may retry as soon as the estimate falls below the limit.
 
 Account names and e-mail addresses are counted whether or not an account
 has them, so a rejection reveals nothing about which accounts exist. They
 are hashed in cache keys, so the cache contains no addresses.
 
 The local-memory cache counts per process: with several web processes, set
-``CACHE_URL`` to a Redis server so they share one count (docs/sign-in.md).
+``CACHE_URL`` to a Redis server so they share one count (docs/sign-in.md,
+and the ``accounts.W001`` deployment check).
 """
 
 import hashlib
@@ -58,6 +61,9 @@ def sign_in_limits() -> dict[str, Limit]:
     return {
         "address": Limit(settings.SIGN_IN_ADDRESS_RATE_LIMIT, window),
         "account": Limit(settings.SIGN_IN_ACCOUNT_RATE_LIMIT, window),
+        # Attempts for an account from a browser that holds a valid device
+        # cookie for it (accounts.device_cookies), counted per cookie.
+        "device": Limit(settings.SIGN_IN_DEVICE_RATE_LIMIT, window),
     }
 
 
@@ -127,28 +133,94 @@ def _cache_key(action: str, kind: str, identifier: str, window_number: int) -> s
     return f"throttle:{action}:{kind}:{digest}:{window_number}"
 
 
-def _window(limit: Limit, now: float) -> tuple[int, int]:
-    """Return the window number of ``now`` and the seconds until it ends."""
-    number = int(now // limit.window_seconds)
-    ends_at = (number + 1) * limit.window_seconds
-    return number, max(1, math.ceil(ends_at - now))
+@dataclass(frozen=True)
+class SlidingCount:
+    """The counts of one identifier in the current and the previous window."""
+
+    current: int
+    previous: int
+    # Seconds since the current window began.
+    elapsed: float
+    window_seconds: int
+
+    def estimate(self, later: float = 0.0) -> float:
+        """Return the sliding-window estimate ``later`` seconds from now.
+
+        Attempts made after now are not included. Past the current window's
+        end its count becomes the previous one, weighted the same way.
+        """
+        elapsed = self.elapsed + later
+        window = self.window_seconds
+        if elapsed < window:
+            return self.current + self.previous * (1 - elapsed / window)
+        if elapsed < 2 * window:
+            return self.current * (1 - (elapsed - window) / window)
+        return 0.0
+
+    def retry_after(self, attempts: int) -> int:
+        """Return the whole seconds until the estimate is below ``attempts``.
+
+        The result is the first whole second at which one more attempt is
+        allowed if nothing else is counted meanwhile, so Retry-After holds.
+        """
+        window = self.window_seconds
+        if self.current < attempts:
+            # current + previous * (1 - (elapsed + t) / window) < attempts
+            share_left = (attempts - self.current) / max(self.previous, 1)
+            wait = max(0.0, window * (1 - share_left) - self.elapsed)
+        else:
+            # After the boundary: current * (1 - t' / window) < attempts.
+            wait = window - self.elapsed + window * (1 - attempts / self.current)
+        seconds = math.floor(wait) + 1
+        # Guard against rounding in the division above.
+        while self.estimate(seconds) >= attempts:
+            seconds += 1
+        return seconds
+
+
+def _window_number(limit: Limit, now: float) -> int:
+    return int(now // limit.window_seconds)
+
+
+def sliding_count(
+    action: str, kind: str, identifier: str, limit: Limit, now: float
+) -> SlidingCount:
+    """Read the counts of ``identifier`` around ``now`` from the cache."""
+    number = _window_number(limit, now)
+    current_key = _cache_key(action, kind, identifier, number)
+    previous_key = _cache_key(action, kind, identifier, number - 1)
+    counts = cache.get_many([current_key, previous_key])
+    return SlidingCount(
+        current=int(counts.get(current_key, 0)),
+        previous=int(counts.get(previous_key, 0)),
+        elapsed=now - number * limit.window_seconds,
+        window_seconds=limit.window_seconds,
+    )
 
 
 def check(action: str, identifiers: dict[str, str]) -> Throttled | None:
-    """Return the first limit that ``identifiers`` have reached, or None.
+    """Return the limit that ``identifiers`` have reached, or None.
 
-    ``identifiers`` maps a kind ("address", "account") to the value counted.
-    Checking counts nothing: call ``record`` for each attempt that counts.
+    ``identifiers`` maps a kind ("address", "account", "device") to the
+    value counted. When several limits are reached, the one that ends last
+    is returned, so its Retry-After covers them all. Checking counts
+    nothing: call ``record`` for each attempt that counts.
     """
     limits = _limits(action)
     now = time.time()
+    reached: list[Throttled] = []
     for kind, identifier in identifiers.items():
         limit = limits[kind]
-        number, remaining = _window(limit, now)
-        count = cache.get(_cache_key(action, kind, identifier, number), 0)
-        if count >= limit.attempts:
-            return Throttled(kind=kind, retry_after_seconds=remaining)
-    return None
+        counts = sliding_count(action, kind, identifier, limit, now)
+        if counts.estimate() >= limit.attempts:
+            reached.append(
+                Throttled(
+                    kind=kind, retry_after_seconds=counts.retry_after(limit.attempts)
+                )
+            )
+    if not reached:
+        return None
+    return max(reached, key=lambda throttled: throttled.retry_after_seconds)
 
 
 def record(action: str, identifiers: dict[str, str]) -> None:
@@ -157,18 +229,22 @@ def record(action: str, identifiers: dict[str, str]) -> None:
     now = time.time()
     for kind, identifier in identifiers.items():
         limit = limits[kind]
-        number, remaining = _window(limit, now)
+        number = _window_number(limit, now)
         key = _cache_key(action, kind, identifier, number)
-        # The key lives a little past its window, so a clock that differs
+        # The counter is read as the previous window's during the next
+        # window, and lives a minute longer so that a clock that differs
         # slightly between processes still finds it.
-        cache.add(key, 0, timeout=remaining + 60)
+        ends_in = (number + 2) * limit.window_seconds - now
+        timeout = math.ceil(ends_in) + 60
+        cache.add(key, 0, timeout=timeout)
         try:
-            count = cache.incr(key)
+            cache.incr(key)
         except ValueError:
             # Evicted between add and incr: start the count again.
-            cache.set(key, 1, timeout=remaining + 60)
-            count = 1
-        if count == limit.attempts:
+            cache.set(key, 1, timeout=timeout)
+        counts = sliding_count(action, kind, identifier, limit, now)
+        estimate = counts.estimate()
+        if estimate - 1 < limit.attempts <= estimate:
             logger.warning(
                 "rate limit reached: action=%s kind=%s key=%s window_seconds=%d",
                 action,

@@ -250,6 +250,10 @@ TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0)
 SIGN_IN_ADDRESS_RATE_LIMIT = env_int("SIGN_IN_ADDRESS_RATE_LIMIT", 30, minimum=1)
 SIGN_IN_ACCOUNT_RATE_LIMIT = env_int("SIGN_IN_ACCOUNT_RATE_LIMIT", 10, minimum=1)
 SIGN_IN_RATE_WINDOW_SECONDS = env_int("SIGN_IN_RATE_WINDOW_SECONDS", 900, minimum=1)
+# Failed sign-ins allowed per device cookie, from a browser that signed in to
+# the account before, and the days such a cookie stays valid.
+SIGN_IN_DEVICE_RATE_LIMIT = env_int("SIGN_IN_DEVICE_RATE_LIMIT", 10, minimum=1)
+SIGN_IN_DEVICE_COOKIE_DAYS = env_int("SIGN_IN_DEVICE_COOKIE_DAYS", 180, minimum=1)
 PASSWORD_RESET_ADDRESS_RATE_LIMIT = env_int(
     "PASSWORD_RESET_ADDRESS_RATE_LIMIT", 10, minimum=1
 )
