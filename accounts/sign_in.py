@@ -1,10 +1,14 @@
 """Sign-in on Django's LoginView, with failed attempts rate-limited.
 
-Failed attempts are counted per client address and per account name
-(``accounts.throttling``). Once either count reaches its limit, the form
-rejects every attempt until the window ends, the right password included,
-without checking the password, so the response reveals nothing about it
-or about whether the account exists.
+Failed attempts are counted per client address and, for the username typed,
+either per account or per device (``accounts.throttling``). A browser that
+presents a valid device cookie for the username (``accounts.device_cookies``)
+is counted in its own device bucket, so strangers who exhaust the account's
+limit do not lock the person out on a device they signed in from before.
+Once a count reaches its limit, the form rejects every attempt until the
+estimate falls below it, the right password included, without checking the
+password, so the response reveals nothing about it or about whether the
+account exists. A successful sign-in sets a new device cookie.
 """
 
 from typing import Any
@@ -15,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 
 from accounts import throttling
+from accounts.device_cookies import set_device_cookie, trusted_device
 from accounts.throttling import Throttled
 
 SIGN_IN = "sign_in"
@@ -26,11 +31,13 @@ class SignInForm(AuthenticationForm):
     throttled: Throttled | None = None
 
     def clean(self) -> dict[str, Any]:
-        identifiers = {
-            "account": throttling.normalize_account(
-                self.cleaned_data.get("username") or ""
-            )
-        }
+        account = throttling.normalize_account(self.cleaned_data.get("username") or "")
+        identifiers: dict[str, str] = {}
+        device = trusted_device(self.request, account) if self.request else None
+        if device is not None:
+            identifiers["device"] = device.bucket
+        else:
+            identifiers["account"] = account
         if self.request is not None:
             identifiers["address"] = throttling.counted_address(
                 throttling.client_address(self.request)
@@ -54,11 +61,16 @@ class SignInForm(AuthenticationForm):
 
 
 class SignInView(auth_views.LoginView):
-    """Sign in. An attempt rejected past a limit gets 429 with Retry-After."""
+    """Sign in and set a device cookie. An attempt past a limit gets 429."""
 
     form_class = SignInForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        set_device_cookie(response, form.get_user())
+        return response
 
     def form_invalid(self, form: Any) -> HttpResponse:
         return throttling.mark_throttled(super().form_invalid(form), form)
