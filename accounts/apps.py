@@ -7,6 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "People and roles"
 
     def ready(self) -> None:
+        # Importing the module registers its system checks.
+        from accounts import checks  # noqa: F401
         from accounts.reference import sync_reference_data_after_migrate
 
         post_migrate.connect(sync_reference_data_after_migrate, sender=self)
