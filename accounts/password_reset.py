@@ -7,8 +7,10 @@ form skips.
 
 The request only queues ``accounts.tasks.send_password_reset_email`` with the
 address typed, whether or not an account has it. The task looks the address
-up and sends the e-mail after the commit, so on a Celery worker a request
-for a known address does the same work as one for an unknown address.
+up and sends the e-mail after the commit, on a Celery worker or, with the
+inline backend, on the web process's background thread. Either way a request
+for a known address does the same work as one for an unknown address, and
+its response does not wait for the SMTP exchange.
 """
 
 from collections.abc import Iterator
@@ -93,12 +95,8 @@ class ResetPasswordView(auth_views.PasswordResetView):
     """Queue the reset link, with links that start with the configured BASE_URL.
 
     The page after the form reads the same whether or not an account has the
-    address, so the form does not reveal who has an account.
-
-    NOTE: with the default inline background backend the task still runs in
-    the request after the commit, so the response for a known address comes
-    later by one SMTP exchange. ``BACKGROUND_BACKEND=celery`` sends it on a
-    worker instead.
+    address, and comes as soon for one as for the other, so the form does not
+    reveal who has an account.
     """
 
     form_class = ResetPasswordForm

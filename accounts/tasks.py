@@ -24,6 +24,9 @@ BODY_TEMPLATE = "accounts/password_reset_email.txt"
     max_retries=5,
     retry_backoff=30,
     hidden_arguments=("email",),
+    # Inline, the request would otherwise wait for the SMTP exchange, which
+    # only an address with an account has, and so reveal that it has one.
+    inline_thread=True,
 )
 def send_password_reset_email(email: str, base_url: str) -> None:
     """E-mail a reset link to the active account with address ``email``, if any.

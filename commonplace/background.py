@@ -7,7 +7,9 @@ write starts nothing. ``BACKGROUND_BACKEND`` picks where it runs:
 
 - ``inline`` (the default): in the same process, right after the commit. A
   failure is logged with the task name and arguments and never reaches the
-  code that enqueued it.
+  code that enqueued it. A task declared with ``inline_thread=True`` runs
+  on the process's background thread instead (``commonplace.background_thread``),
+  so the request that enqueued it does not wait for it.
 - ``celery``: the task is sent to the Redis broker and a Celery worker
   (``celery -A commonplace worker``) runs it.
 
@@ -32,6 +34,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from commonplace import background_thread
+
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("inline", "celery")
@@ -52,6 +56,7 @@ class BackgroundTask[**P]:
         retry_backoff: int,
         retry_backoff_max: int,
         hidden_arguments: tuple[str, ...] = (),
+        inline_thread: bool = False,
     ) -> None:
         if retry_on and max_retries < 1:
             raise ValueError(
@@ -72,6 +77,7 @@ class BackgroundTask[**P]:
                 f"use names from {parameters}."
             )
         self.hidden_arguments = hidden_arguments
+        self.inline_thread = inline_thread
         self._parameters = parameters
 
     def shown_arguments(
@@ -118,6 +124,7 @@ def task[**P](
     retry_backoff: int = 2,
     retry_backoff_max: int = 600,
     hidden_arguments: tuple[str, ...] = (),
+    inline_thread: bool = False,
 ) -> Callable[[Callable[P, None]], BackgroundTask[P]]: ...
 
 
@@ -130,6 +137,7 @@ def task[**P](
     retry_backoff: int = 2,
     retry_backoff_max: int = 600,
     hidden_arguments: tuple[str, ...] = (),
+    inline_thread: bool = False,
 ) -> BackgroundTask[P] | Callable[[Callable[P, None]], BackgroundTask[P]]:
     """Register a function as a background task, with or without retry options.
 
@@ -137,6 +145,9 @@ def task[**P](
     connection, say). Other exceptions fail the task at once. Delays are in
     seconds. ``hidden_arguments`` names parameters whose values logs and the
     Celery worker's task listings never show, such as an e-mail address.
+    ``inline_thread`` makes the inline backend run the task on the process's
+    background thread after the commit, so the response does not wait for
+    it. Celery workers run such a task like any other.
     """
 
     def register(function: Callable[P, None]) -> BackgroundTask[P]:
@@ -147,6 +158,7 @@ def task[**P](
             retry_backoff=retry_backoff,
             retry_backoff_max=retry_backoff_max,
             hidden_arguments=hidden_arguments,
+            inline_thread=inline_thread,
         )
         existing = _registry.get(background_task.name)
         if existing is not None and existing.func is not function:
@@ -195,6 +207,14 @@ def enqueue[**P](task: BackgroundTask[P], *args: P.args, **kwargs: P.kwargs) -> 
     backend = _backend()
     if backend == "celery":
         transaction.on_commit(partial(_send_to_celery, task, call_args, call_kwargs))
+    elif task.inline_thread:
+        transaction.on_commit(
+            partial(
+                background_thread.submit,
+                partial(run_inline, task, call_args, call_kwargs),
+                task.name,
+            )
+        )
     else:
         transaction.on_commit(partial(run_inline, task, call_args, call_kwargs))
 

@@ -78,3 +78,13 @@ def fail_with_address(path: str, address: str) -> None:
     """Record the attempt, then fail. The value of ``address`` must never be logged."""
     _append(path, "attempt")
     raise RuntimeError("the task failed on purpose")
+
+
+@task(inline_thread=True)
+def record_thread(path: str, username: str) -> None:
+    """Record the thread the task ran on and whether it found the person."""
+    import threading
+
+    found = User.objects.filter(username=username).exists()
+    state = "found" if found else "missing"
+    _append(path, f"{threading.current_thread().name} {username} {state}")
