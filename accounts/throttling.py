@@ -61,7 +61,7 @@ def sign_in_limits() -> dict[str, Limit]:
     return {
         "address": Limit(settings.SIGN_IN_ADDRESS_RATE_LIMIT, window),
         "account": Limit(settings.SIGN_IN_ACCOUNT_RATE_LIMIT, window),
-        # Attempts for an account from a browser that holds a valid device
+        # Attempts for an account from a browser that presents a valid device
         # cookie for it (accounts.device_cookies), counted per cookie.
         "device": Limit(settings.SIGN_IN_DEVICE_RATE_LIMIT, window),
     }
