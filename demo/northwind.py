@@ -4,8 +4,13 @@ Customers, employees, products and the 830 orders come from the CSV files in
 ``demo/northwind/``. Northwind has no shipment lines, invoices or payments, so
 they are derived from the orders, and a small documented mix of discrepancies
 is injected with ``random.Random(seed)``. ``docs/demo-data.md`` lists every
-rule and number. The same seed always gives the same company, because nothing
-reads the wall clock or an unseeded random source.
+rule and number.
+
+Every Northwind date is moved by one offset, so that the demo's last day,
+``NORTHWIND_AS_OF``, falls on the day the demo is loaded (``as_of``) and
+what a person does in the demo today follows on from the data. The same seed
+and the same load day always give the same company, because the loader
+reads no unseeded random source, and the clock only when no day is given.
 """
 
 import csv
@@ -19,6 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import LearnerGroup, Role, User
 from core.audit import record_event
@@ -54,8 +60,9 @@ DATA_DIR = Path(__file__).resolve().parent / "northwind"
 CURRENCY = "USD"
 # The last Northwind order and shipment are dated 1998-05-06 and the last
 # required date is 1998-06-11, so on this day every promise and due date of
-# the data set has passed.
-AS_OF = date(1998, 6, 30)
+# the data set has passed. The loader moves it to the load day, and every
+# other date by the same number of days.
+NORTHWIND_AS_OF = date(1998, 6, 30)
 PAYMENT_TERMS = timedelta(days=30)
 SALES_REP_TITLES = frozenset({"Sales Representative", "Inside Sales Coordinator"})
 MANAGER_TITLES = frozenset({"Sales Manager", "Vice President, Sales"})
@@ -82,6 +89,10 @@ class Loaded:
     """The rows written so far, by Northwind id."""
 
     company: Company
+    # The load day, and how far each Northwind date moves to keep its
+    # distance from it.
+    as_of: date
+    shift: timedelta
     staff: dict[str, User] = field(default_factory=dict)
     parties: dict[str, Party] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
@@ -90,25 +101,33 @@ class Loaded:
     shipment_lines: dict[int, list[ShipmentLine]] = field(default_factory=dict)
     invoices: dict[int, Invoice] = field(default_factory=dict)
 
+    def day(self, text: str) -> date:
+        """Return the Northwind date ``text`` (YYYY-MM-DD) moved to the load day."""
+        return date.fromisoformat(text) + self.shift
 
-def load_company_x(*, seed: int = 1996) -> Company:
+
+def load_company_x(*, seed: int = 1996, as_of: date | None = None) -> Company:
     """Create Company X from the Northwind data, or return it if it exists.
 
-    The company is named by ``COMMONPLACE_COMPANY_NAME`` ("Company X" unless
-    the ``COMPANY_NAME`` environment variable sets another name).
+    ``as_of`` is the load day (today in ``TIME_ZONE`` when not given): every
+    Northwind date moves by the days from ``NORTHWIND_AS_OF`` to it, and the
+    matching pass runs as of that day. The company is named by
+    ``COMMONPLACE_COMPANY_NAME`` ("Company X" unless the ``COMPANY_NAME``
+    environment variable sets another name).
     """
+    as_of = as_of or timezone.localdate()
     name = settings.COMMONPLACE_COMPANY_NAME
     existing = Company.objects.filter(name=name).first()
     if existing is not None:
         logger.info("Demo company %s exists; left unchanged", existing.pk)
         return existing
 
-    logger.info("Loading demo company %r with seed %d", name, seed)
+    logger.info("Loading demo company %r with seed %d as of %s", name, seed, as_of)
     rng = random.Random(seed)  # noqa: S311 (demo data, not a secret)
     orders = sorted(read_table("orders"), key=lambda row: int(row["order_id"]))
     with transaction.atomic():
         company = Company.objects.create(name=name, base_currency_id=CURRENCY)
-        loaded = Loaded(company=company)
+        loaded = Loaded(company=company, as_of=as_of, shift=as_of - NORTHWIND_AS_OF)
         _create_staff(loaded)
         _create_parties(loaded, orders)
         _create_products(loaded)
@@ -125,18 +144,23 @@ def load_company_x(*, seed: int = 1996) -> Company:
             # PAY-11078, the number after the last order, would read as the
             # payment of the duplicate invoice INV-11078, so start one later.
             next_number=max(loaded.orders) + 2,
-            as_of=AS_OF,
+            as_of=as_of,
             rng=rng,
         )
         update_planner_statistics()
         refresh_orders(company_id=company.pk, source=AuditEvent.Source.COMMAND)
-        summary = run_matching(company=company, as_of=AS_OF)
+        summary = run_matching(company=company, as_of=as_of)
         record_event(
             actor=None,
             action="demo.company_loaded",
             target=company,
             source=AuditEvent.Source.COMMAND,
-            after={"seed": seed, "as_of": AS_OF.isoformat(), **summary.open_by_code},
+            after={
+                "seed": seed,
+                "as_of": as_of.isoformat(),
+                "days_moved": loaded.shift.days,
+                **summary.open_by_code,
+            },
         )
     logger.info("Loaded demo company %s: %s", company.pk, summary.open_by_code)
     return company
@@ -249,16 +273,20 @@ def _create_products(loaded: Loaded) -> None:
 
 
 def _purchase_order_refs(
-    orders: list[dict[str, str]], rng: random.Random
+    loaded: Loaded, orders: list[dict[str, str]], rng: random.Random
 ) -> dict[int, str]:
-    """Give about half of the customers their own purchase order numbers."""
+    """Give about half of the customers their own purchase order numbers.
+
+    The year is that of the moved order date, because a customer numbers
+    its purchase orders in the year it places them.
+    """
     customers = sorted({row["customer_id"] for row in orders})
     quoting = {code for code in customers if rng.random() < 0.5}
     sequence: Counter[tuple[str, str]] = Counter()
     refs = {}
     for row in orders:
         if row["customer_id"] in quoting:
-            year = row["order_date"][:4]
+            year = str(loaded.day(row["order_date"]).year)
             sequence[(row["customer_id"], year)] += 1
             count = sequence[(row["customer_id"], year)]
             refs[int(row["order_id"])] = f"PO-{year}-{count:03d}"
@@ -276,7 +304,7 @@ def _ship_to(row: dict[str, str]) -> str:
 def _create_orders(
     loaded: Loaded, orders: list[dict[str, str]], rng: random.Random
 ) -> None:
-    refs = _purchase_order_refs(orders, rng)
+    refs = _purchase_order_refs(loaded, orders, rng)
     shippers = {
         row["shipper_id"]: row["company_name"] for row in read_table("shippers")
     }
@@ -289,8 +317,8 @@ def _create_orders(
             customer_po_ref=refs.get(order_id, ""),
             sales_rep=loaded.staff[row["employee_id"]],
             currency_id=CURRENCY,
-            order_date=date.fromisoformat(row["order_date"]),
-            promised_date=date.fromisoformat(row["required_date"]),
+            order_date=loaded.day(row["order_date"]),
+            promised_date=loaded.day(row["required_date"]),
             ship_via=shippers[row["ship_via"]],
             freight=Decimal(row["freight"]),
             ship_to=_ship_to(row),
@@ -342,7 +370,7 @@ def _create_shipments(
             carrier=order.ship_via,
             tracking_no=f"{prefix}{rng.randrange(10**9, 10**10)}",
             state=Shipment.State.SHIPPED,
-            shipped_at=date.fromisoformat(row["shipped_date"]),
+            shipped_at=loaded.day(row["shipped_date"]),
         )
     Shipment.objects.bulk_create(list(shipments.values()))
 
@@ -415,7 +443,7 @@ def _create_invoices(loaded: Loaded, mix: Mix) -> None:
     lines: list[InvoiceLine] = []
     for order_id, shipment_lines in loaded.shipment_lines.items():
         order = loaded.orders[order_id]
-        shipped_at = shipment_lines[0].shipment.shipped_at or AS_OF
+        shipped_at = shipment_lines[0].shipment.shipped_at or loaded.as_of
         invoice = _new_invoice(loaded, order, f"INV-{order_id}", shipped_at)
         undiscounted = price_line if order_id == price_order else 0
         lines.extend(
@@ -456,7 +484,7 @@ def _create_payments(loaded: Loaded, mix: Mix, rng: random.Random) -> None:
                 party=invoice.customer,
                 amount=payment_amount(order_id, invoice.amount_total, mix),
                 currency_id=CURRENCY,
-                value_date=min(value_date, AS_OF),
+                value_date=min(value_date, loaded.as_of),
                 reference=invoice.reference,
             )
         )
@@ -470,3 +498,19 @@ def _create_payments(loaded: Loaded, mix: Mix, rng: random.Random) -> None:
         )
         for payment in payments
     )
+
+
+def company_load_day(company: Company) -> date | None:
+    """Return the day ``company`` was loaded as of, from its load's audit event."""
+    event = (
+        AuditEvent.objects.filter(
+            action="demo.company_loaded",
+            object_type=company._meta.label_lower,
+            object_id=str(company.pk),
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if event is None or "as_of" not in event.after:
+        return None
+    return date.fromisoformat(event.after["as_of"])

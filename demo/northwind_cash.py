@@ -5,10 +5,13 @@ are left for cash application: a part payment whose reference names no
 invoice, one payment for two invoices less a bank charge, and a bank
 statement line from an account that names no customer. The module also
 creates the bank's import sources, with the columns of its CSV export
-mapped. ``docs/demo-data.md`` lists the numbers.
+mapped, and writes a file in that layout for the clerk to import.
+``docs/demo-data.md`` lists the numbers.
 """
 
+import csv
 import hashlib
+import io
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +30,10 @@ from imports.models import (
 )
 from reconciliation.models import Company, Invoice, Payment
 from reconciliation.money import quantize_money
+
+# The invoices the sample bank export pays in full, by their reference. With
+# seed 1996 both are among the missing payments that no payment waits for.
+BANK_EXPORT_INVOICES = ("INV-11063", "INV-11066")
 
 # The bank takes this much from a payment sent from abroad, so a payment of
 # two invoices arrives short by it and no cash rule finds the pair.
@@ -211,3 +218,34 @@ def _import_statement(
         number=payment.number,
         row_numbers="1",
     )
+
+
+def bank_export_name(as_of: date) -> str:
+    """Return the file name of the sample bank export of the load day."""
+    return f"bank-export-{as_of.isoformat()}.csv"
+
+
+def bank_export_csv(*, company: Company, as_of: date) -> bytes:
+    """Return the bank's CSV export of ``as_of`` that pays two invoices in full.
+
+    The columns are those ``CSV_COLUMNS`` maps, the value date is ``as_of``
+    and each line's remittance text is the number of the invoice it pays, so
+    the cash rules apply both payments when the file is imported.
+    """
+    headers = [column for column, _ in CSV_COLUMNS.values()]
+    date_format = CSV_COLUMNS["value_date"][1]
+    invoices = Invoice.objects.filter(company=company, number__in=BANK_EXPORT_INVOICES)
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(headers)
+    for position, invoice in enumerate(invoices.order_by("number"), start=1):
+        writer.writerow(
+            [
+                f"TX-{as_of:%Y%m%d}-{position:02d}",
+                as_of.strftime(date_format),
+                invoice.currency_id,
+                str(invoice.amount_total.quantize(Decimal("0.01"))),
+                invoice.number,
+            ]
+        )
+    return output.getvalue().encode()

@@ -7,8 +7,8 @@ fiona is the demo's finance clerk. The loader leaves three payments:
   (Save-a-lot Markets).
 """
 
+from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.messages import get_messages
@@ -16,7 +16,12 @@ from django.test import Client
 
 from accounts.models import User
 from demo.northwind import load_company_x
-from demo.northwind_cash import CSV_COLUMNS, CSV_SOURCE
+from demo.northwind_cash import (
+    CSV_COLUMNS,
+    CSV_SOURCE,
+    bank_export_csv,
+    bank_export_name,
+)
 from imports.models import BankStatementLine, ImportBatch, ImportSource
 from imports.services import commit_file, preview_file, stage_upload
 from reconciliation.models import Allocation, Discrepancy, Invoice, Party, Payment
@@ -24,7 +29,7 @@ from reconciliation.models import Allocation, Discrepancy, Invoice, Party, Payme
 pytestmark = pytest.mark.django_db
 
 CASH_URL = "/reconciliation/work/cash/"
-SAMPLE_EXPORT = Path(__file__).parents[1] / "files" / "bank-export-1998-07-01.csv"
+LOAD_DAY = date(2026, 12, 5)
 
 
 @pytest.fixture(autouse=True)
@@ -48,11 +53,11 @@ def open_codes(**documents: object) -> list[str]:
 
 
 def test_matching_leaves_payments_unapplied():
-    company = load_company_x()
+    company = load_company_x(as_of=LOAD_DAY)
 
     waiting = Payment.objects.filter(company=company, amount_unallocated__gt=0)
     numbers = sorted(waiting.values_list("number", flat=True))
-    assert numbers == ["BS-19980630-1", "PAY-11079", "PAY-11080"]
+    assert numbers == ["BS-20261205-1", "PAY-11079", "PAY-11080"]
     assert not Allocation.objects.filter(payment__in=waiting).exists()
     for payment in waiting:
         assert payment.amount_unallocated == payment.amount
@@ -62,11 +67,11 @@ def test_matching_leaves_payments_unapplied():
 
 
 def test_payments_match_documented_amounts():
-    load_company_x()
+    load_company_x(as_of=LOAD_DAY)
 
     part = Payment.objects.get(number="PAY-11079")
     together = Payment.objects.get(number="PAY-11080")
-    bank = Payment.objects.get(number="BS-19980630-1")
+    bank = Payment.objects.get(number="BS-20261205-1")
     totals = dict(
         Invoice.objects.filter(
             number__in=["INV-11022", "INV-11050", "INV-11052", "INV-11064"]
@@ -87,7 +92,7 @@ def test_payments_match_documented_amounts():
 
 
 def test_cash_screen_lists_waiting_payments():
-    load_company_x()
+    load_company_x(as_of=LOAD_DAY)
     client = signed_in_fiona()
 
     page = client.get(CASH_URL)
@@ -95,7 +100,7 @@ def test_cash_screen_lists_waiting_payments():
     listed = [payment.number for payment in page.context["payments"]]
     assert listed == ["PAY-11079", "PAY-11080"]
     unassigned = [payment.number for payment, _ in page.context["unassigned"]]
-    assert unassigned == ["BS-19980630-1"]
+    assert unassigned == ["BS-20261205-1"]
     customers = page.context["unassigned"][0][1]
     assert len(customers) == 91
     html = page.content.decode()
@@ -104,7 +109,7 @@ def test_cash_screen_lists_waiting_payments():
 
 
 def test_cash_screen_shows_open_invoices():
-    load_company_x()
+    load_company_x(as_of=LOAD_DAY)
     together = Payment.objects.get(number="PAY-11080")
 
     page = signed_in_fiona().get(CASH_URL, {"payment": together.pk})
@@ -115,7 +120,7 @@ def test_cash_screen_shows_open_invoices():
 
 
 def test_allocation_from_screen_applies_part_payment():
-    load_company_x()
+    load_company_x(as_of=LOAD_DAY)
     payment = Payment.objects.get(number="PAY-11079")
     invoice = Invoice.objects.get(number="INV-11050")
 
@@ -138,8 +143,8 @@ def test_allocation_from_screen_applies_part_payment():
 
 
 def test_unknown_payer_assigned_then_allocated():
-    company = load_company_x()
-    payment = Payment.objects.get(number="BS-19980630-1")
+    company = load_company_x(as_of=LOAD_DAY)
+    payment = Payment.objects.get(number="BS-20261205-1")
     savea = Party.objects.get(company=company, code="SAVEA")
     invoice = Invoice.objects.get(number="INV-11064")
     client = signed_in_fiona()
@@ -159,7 +164,7 @@ def test_unknown_payer_assigned_then_allocated():
 
 
 def test_csv_source_maps_bank_export():
-    company = load_company_x()
+    company = load_company_x(as_of=LOAD_DAY)
 
     source = ImportSource.objects.get(company=company, name=CSV_SOURCE)
 
@@ -174,11 +179,12 @@ def test_csv_source_maps_bank_export():
 def test_sample_export_imports_and_applies(
     settings, django_capture_on_commit_callbacks
 ):
-    company = load_company_x()
+    company = load_company_x(as_of=LOAD_DAY)
     source = ImportSource.objects.get(company=company, name=CSV_SOURCE)
     fiona = User.objects.get(username="fiona")
     settings.IMPORT_RUN_MATCHING = True
-    staged = stage_upload(data=SAMPLE_EXPORT.read_bytes(), file_name=SAMPLE_EXPORT.name)
+    export = bank_export_csv(company=company, as_of=LOAD_DAY)
+    staged = stage_upload(data=export, file_name=bank_export_name(LOAD_DAY))
 
     preview = preview_file(source=source, sha256=staged)
     with django_capture_on_commit_callbacks(execute=True):
@@ -188,13 +194,27 @@ def test_sample_export_imports_and_applies(
     assert batch.status == ImportBatch.Status.COMMITTED
     assert batch.documents_created == 2
     for number, invoice in (
-        ("TX-19980701-01", "INV-11063"),
-        ("TX-19980701-02", "INV-11066"),
+        ("TX-20261205-01", "INV-11063"),
+        ("TX-20261205-02", "INV-11066"),
     ):
         payment = Payment.objects.get(company=company, number=number)
+        assert payment.value_date == LOAD_DAY
         assert payment.party is None
         assert payment.amount_unallocated == 0
         allocation = Allocation.objects.get(payment=payment)
         assert allocation.invoice.number == invoice
         assert allocation.invoice.amount_residual == 0
         assert open_codes(invoice=allocation.invoice) == []
+
+
+def test_sample_export_is_dated_on_the_load_day():
+    company = load_company_x(as_of=LOAD_DAY)
+
+    export = bank_export_csv(company=company, as_of=LOAD_DAY)
+
+    assert bank_export_name(LOAD_DAY) == "bank-export-2026-12-05.csv"
+    assert export.decode().splitlines() == [
+        "Transaction ID,Value date,Currency,Amount,Remittance information",
+        "TX-20261205-01,12/05/2026,USD,1342.95,INV-11063",
+        "TX-20261205-02,12/05/2026,USD,928.75,INV-11066",
+    ]

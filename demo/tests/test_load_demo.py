@@ -1,6 +1,6 @@
 """The load_demo command: loads once, keeps data, prints one account per role."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -12,11 +12,18 @@ from accounts.models import Role, SuperUserAssignment, User
 from answers.models import FaqEntry, Question
 from assist.services import ask_from_context
 from communities.models import Community
+from imports.models import BankStatementLine
 from library.models import Document
 from notifications.models import Notification
 from reconciliation.models import SalesOrder
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path):
+    """Write the sample bank export under the test's folder, not var/."""
+    settings.VAR_DIR = tmp_path
 
 
 def run_load_demo(*args: str) -> str:
@@ -37,7 +44,7 @@ def test_loads_company_and_knowledge_once():
     )
     second = run_load_demo()
 
-    assert "Loading Company X from the Northwind orders..." in first
+    assert "Loading Company X from the Northwind orders, moved to " in first
     assert "Company X is already loaded; existing data is kept." in second
     assert counts[0] == 830
     assert (
@@ -219,3 +226,32 @@ def test_unanswered_demo_question_reaches_members():
     # super-user paula, who was notified when the question was asked.
     assert usernames == ["andrew", "fiona", "steven"]
     assert not notified.filter(recipient__customer__isnull=False).exists()
+
+
+@override_settings(DEBUG=True)
+def test_as_of_writes_bank_export(tmp_path):
+    output = run_load_demo("--as-of", "2027-03-15")
+
+    assert "moved to 2027-03-15" in output
+    statement = BankStatementLine.objects.get()
+    assert statement.booking_date == date(2027, 3, 15)
+    export = tmp_path / "demo" / "bank-export-2027-03-15.csv"
+    assert f"fiona can import {export} through the source" in output
+    assert export.read_text().splitlines()[1:] == [
+        "TX-20270315-01,03/15/2027,USD,1342.95,INV-11063",
+        "TX-20270315-02,03/15/2027,USD,928.75,INV-11066",
+    ]
+    export.unlink()
+
+    again = run_load_demo()
+
+    assert "already loaded" in again
+    # The file follows the day the demo was loaded as of, not today.
+    assert export.exists()
+
+
+@override_settings(DEBUG=True)
+def test_as_of_names_a_bad_day():
+    with pytest.raises(CommandError, match=r"--as-of '15/03/2027' is not a date"):
+        run_load_demo("--as-of", "15/03/2027")
+    assert not SalesOrder.objects.exists()

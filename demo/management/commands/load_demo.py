@@ -1,14 +1,18 @@
 """Load the demo company once, then print the demo accounts."""
 
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from demo.accounts import featured_short_payment_order, list_demo_accounts
 from demo.knowledge import seed_knowledge
-from demo.northwind import load_company_x
+from demo.northwind import company_load_day, load_company_x
+from demo.northwind_cash import bank_export_csv, bank_export_name
 from demo.people import DEMO_PASSWORD
 from demo.profiles import seed_profiles
 from demo.social import seed_social
@@ -35,6 +39,17 @@ class Command(BaseCommand):
             action="store_true",
             help="Load the demo even when DEBUG is off (it creates known passwords).",
         )
+        parser.add_argument(
+            "--as-of",
+            default="",
+            help="Day the demo's last Northwind day moves to, YYYY-MM-DD "
+            "(default: today). The same day gives the same data.",
+        )
+        parser.add_argument(
+            "--files-dir",
+            default=str(settings.VAR_DIR / "demo"),
+            help="Folder for the sample bank export to import (default: var/demo).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_production"]:
@@ -44,13 +59,16 @@ class Command(BaseCommand):
                 "installation."
             )
 
+        as_of = _as_of(options["as_of"])
         name = settings.COMMONPLACE_COMPANY_NAME
         if Company.objects.filter(name=name).exists():
             self.stdout.write(f"{name} is already loaded; existing data is kept.")
         else:
-            self.stdout.write(f"Loading {name} from the Northwind orders...")
+            self.stdout.write(
+                f"Loading {name} from the Northwind orders, moved to {as_of}..."
+            )
             with transaction.atomic():
-                load_company_x()
+                load_company_x(as_of=as_of)
                 seed_knowledge()
                 seed_profiles()
                 seed_social()
@@ -59,7 +77,25 @@ class Command(BaseCommand):
                 reindex_all()
             self.stdout.write(self.style.SUCCESS(f"{name} loaded."))
 
+        export = self._write_bank_export(Path(options["files_dir"]))
         self._print_accounts(base_url=options["base_url"].rstrip("/"))
+        if export is not None:
+            self.stdout.write(
+                f"fiona can import {export} through the source "
+                '"Bank statement export (CSV)".'
+            )
+
+    def _write_bank_export(self, folder: Path) -> Path | None:
+        """Write the sample bank export of the load day unless it is there."""
+        company = Company.objects.filter(name=settings.COMMONPLACE_COMPANY_NAME).first()
+        load_day = company_load_day(company) if company is not None else None
+        if company is None or load_day is None:
+            return None
+        path = folder / bank_export_name(load_day)
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bank_export_csv(company=company, as_of=load_day))
+        return path
 
     def _print_accounts(self, *, base_url: str) -> None:
         self.stdout.write("")
@@ -83,3 +119,16 @@ class Command(BaseCommand):
                 "Ask from its help panel; paula (payments super-user) answers, and "
                 "lena (learning facilitator) adds the answer to the FAQ."
             )
+
+
+def _as_of(text: str) -> date:
+    if not text:
+        return timezone.localdate()
+    # strptime, because date.fromisoformat also reads 20240630 and 2024-W26-7.
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise CommandError(
+            f"--as-of {text!r} is not a date: use YYYY-MM-DD, such as 2026-06-30, "
+            "or leave it out to load the demo as of today."
+        ) from None
