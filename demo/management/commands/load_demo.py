@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo.accounts import featured_short_payment_order, list_demo_accounts
+from demo.availability import start_working_day
 from demo.knowledge import seed_knowledge
 from demo.northwind import company_load_day, load_company_x
 from demo.northwind_cash import bank_export_csv, bank_export_name
@@ -77,6 +78,11 @@ class Command(BaseCommand):
                 reindex_all()
             self.stdout.write(self.style.SUCCESS(f"{name} loaded."))
 
+        available = start_working_day()
+        if available:
+            self.stdout.write(
+                "Super-users available for the working day: " + ", ".join(available)
+            )
         export = self._write_bank_export(Path(options["files_dir"]))
         self._print_accounts(base_url=options["base_url"].rstrip("/"))
         if export is not None:
