@@ -14,6 +14,14 @@ from core.querysets import SignalledUpdateQuerySet
 
 
 class Question(TimeStampedModel):
+    class RecordKind(models.TextChoices):
+        """The kinds of CRM record a question asked from a screen can be about."""
+
+        ORDER = "order", "Order"
+        PAYMENT = "payment", "Payment"
+        INVOICE = "invoice", "Invoice"
+        VENDOR_BILL = "vendor_bill", "Vendor bill"
+
     community = models.ForeignKey(
         "communities.Community", on_delete=models.PROTECT, related_name="questions"
     )
@@ -33,7 +41,10 @@ class Question(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    # What the asker was looking at, e.g. the order number.
+    # The record the asker was looking at: its kind and its number, both
+    # empty for a question about no record. Readers who may not see the
+    # record are shown neither (``assist.records``).
+    record_kind = models.CharField(max_length=20, choices=RecordKind, blank=True)
     record_ref = models.CharField(max_length=80, blank=True)
     customer = models.ForeignKey(
         "reconciliation.Party",

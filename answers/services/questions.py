@@ -40,9 +40,19 @@ def create_question(
     body: str = "",
     context: HelpContext | None = None,
     record_ref: str = "",
+    record_kind: str = "",
     customer: Party | None = None,
 ) -> Question:
-    """Store a question with its hashtags; the caller checks where it may go."""
+    """Store a question with its hashtags; the caller checks where it may go.
+
+    The caller also checks that the author may see the record. A
+    ``record_ref`` without a ``record_kind`` is an order number.
+    """
+    record_ref = record_ref[:80]
+    if not record_ref:
+        record_kind = ""
+    elif not record_kind:
+        record_kind = Question.RecordKind.ORDER
     title = clean_title(title)
     body = clean_body(body, required=False, what="description")
     tags = parse_question_tags(title, body)
@@ -50,7 +60,8 @@ def create_question(
         community=community,
         context=context,
         crm_function=function_for_question(context, community),
-        record_ref=record_ref[:80],
+        record_kind=record_kind,
+        record_ref=record_ref,
         customer=customer,
         author=author,
         author_name=author.display_name,
