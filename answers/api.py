@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from accounts.authors import author_of, hidden_author_labels
 from answers.models import Question
 from answers.selectors import access_question, visible_questions
+from assist.records import record_link
 
 router = Router(tags=["answers"])
 
@@ -30,6 +31,9 @@ class QuestionOut(Schema):
     author: str
     community: str
     context: str | None
+    # Both empty when the question names no record or the reader may not
+    # see it.
+    record_kind: str
     record_ref: str
     tags: list[str]
     duplicate_of: int | None
@@ -56,6 +60,7 @@ def get_question(request: HttpRequest, question_id: int) -> QuestionOut:
             404, f"No question {question_id} found among those you may see."
         ) from None
     answers = list(question.answers.all())
+    record = record_link(request.user, question)
     hidden = hidden_author_labels(
         request.user,
         [question.author_id, *(answer.author_id for answer in answers)],
@@ -67,7 +72,8 @@ def get_question(request: HttpRequest, question_id: int) -> QuestionOut:
         author=author_of(question, hidden),
         community=question.community.slug,
         context=question.context.key if question.context else None,
-        record_ref=question.record_ref,
+        record_kind=record.kind if record else "",
+        record_ref=record.ref if record else "",
         tags=[tag.name for tag in question.hashtags.all()],
         duplicate_of=_visible_original(request, question),
         created_at=question.created_at,

@@ -52,6 +52,7 @@ from answers.services import (
     set_vote,
     unaccept_answer,
 )
+from assist.records import record_link
 from communities.models import Community
 from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
@@ -94,6 +95,7 @@ def _render_question(
             "may_promote": can_promote(request.user, question),
             "may_close": can_close(request.user, question),
             "may_post": may_post and not question.is_duplicate,
+            "record": record_link(request.user, question),
             "hidden_authors": hidden_author_labels(
                 request.user, [row.author_id for row in rows]
             ),

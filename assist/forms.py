@@ -6,6 +6,10 @@ from assist.models import ApiToken, Availability
 
 class AskForm(forms.Form):
     context = forms.CharField(max_length=120, widget=forms.HiddenInput)
+    # Empty with a record number means an order, as before kinds were stored.
+    record_kind = forms.CharField(
+        max_length=20, required=False, widget=forms.HiddenInput
+    )
     record_ref = forms.CharField(
         max_length=80, required=False, widget=forms.HiddenInput
     )

@@ -10,6 +10,7 @@ account, and the super-users of the CRM function the screen concerns
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +24,7 @@ from answers.models import Answer, Question
 from answers.selectors import visible_questions
 from answers.services import create_question
 from assist.models import Availability, HelpContext, QuestionEscalation
+from assist.records import HelpRecord, RecordKind, parse_record, visible_record
 from assist.selectors import context_chain
 from communities.models import Community, Membership
 from communities.selectors import community_for_question
@@ -32,7 +34,6 @@ from core.text import clean_line
 from notifications.models import Notification
 from notifications.services import notify
 from reconciliation.models import Party, SalesOrder
-from reconciliation.selectors import visible_orders
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +43,15 @@ DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
 def _recent_duplicate(
-    *, asker: User, title: str, context_key: str, record_ref: str
+    *, asker: User, title: str, context_key: str, record: HelpRecord
 ) -> Question | None:
     return (
         Question.objects.filter(
             author=asker,
             title=clean_line(title),
             context__key=context_key,
-            record_ref=record_ref,
+            record_kind=record.kind,
+            record_ref=record.ref,
             created_at__gte=timezone.now() - DUPLICATE_WINDOW,
         )
         .order_by("created_at")
@@ -186,16 +188,47 @@ def _notified_before(question: Question, asker: User) -> list[Recipient]:
     ]
 
 
+def _checked_record(asker: User, record: HelpRecord) -> Any | None:
+    """Return the row ``record`` names, or raise if ``asker`` may not see it.
+
+    The record's kind decides the visibility rule (``assist.records``). A
+    record that does not exist gets the same message as a hidden one, so the
+    message does not tell which numbers exist.
+    """
+    if not record:
+        return None
+    row = visible_record(asker, record)
+    if row is None:
+        kind = RecordKind(record.kind).label
+        advice = (
+            "ask from the order's own page"
+            if record.kind == RecordKind.ORDER
+            else "ask from a screen that shows it to you, or ask without it"
+        )
+        raise ValidationError(
+            f"{kind} {record.ref!r} is not among the {kind.lower()}s you can "
+            f"see: {advice}."
+        )
+    return row
+
+
 @transaction.atomic
 def ask_and_route(
-    *, asker: User, context_key: str, title: str, body: str, record_ref: str = ""
+    *,
+    asker: User,
+    context_key: str,
+    title: str,
+    body: str,
+    record_ref: str = "",
+    record_kind: str = "",
 ) -> AskOutcome:
     """Post a question carrying the screen's context and notify who serves it.
 
     An employee's question goes to the super-users of the screen's CRM
     function. A customer's also goes to the sales representatives who serve
-    the customer (``_account_representatives``). Raises
-    ``UnknownContextError`` for an undeclared key, ``ValidationError`` for a
+    the customer (``_account_representatives``). ``record_ref`` without a
+    ``record_kind`` is an order number. Raises ``UnknownContextError`` for
+    an undeclared key, ``ValidationError`` for an unknown record kind, a
     record the asker may not see or an empty title, and ``LookupError``
     when no community takes the question. The same question asked again
     within ``DUPLICATE_WINDOW`` returns the first, notifying nobody again.
@@ -203,20 +236,9 @@ def ask_and_route(
     chain = context_chain(context_key)
     context = chain[0]
     function = routing_function(chain)
-    record_ref = clean_line(record_ref)
-    order = None
-    if record_ref:
-        order = (
-            visible_orders(asker)
-            .select_related("sales_rep")
-            .filter(number=record_ref)
-            .first()
-        )
-        if order is None:
-            raise ValidationError(
-                f"Order {record_ref!r} is not among the orders you can see: ask "
-                "from the order's own page."
-            )
+    record = parse_record(clean_line(record_kind), clean_line(record_ref))
+    row = _checked_record(asker, record)
+    order = row if isinstance(row, SalesOrder) else None
     # An employee's question lands in the community of the screen's own
     # function; a portal screen's function only routes it.
     screen_function = next(
@@ -225,7 +247,7 @@ def ask_and_route(
     community = community_for_question(asker=asker, crm_function=screen_function)
 
     repeated = _recent_duplicate(
-        asker=asker, title=title, context_key=context.key, record_ref=record_ref
+        asker=asker, title=title, context_key=context.key, record=record
     )
     if repeated is not None:
         logger.info("question asked twice, kept the first: question=%s", repeated.pk)
@@ -237,22 +259,15 @@ def ask_and_route(
         title=title,
         body=body,
         context=context,
-        record_ref=record_ref,
+        record_kind=record.kind,
+        record_ref=record.ref,
         customer=asker.customer if asker.is_external else None,
     )
 
     recipients = _recipients(
         asker=asker, question=question, function=function, order=order
     )
-    where = f" on {record_ref}" if record_ref else ""
-    notify(
-        recipients=[recipient.person for recipient in recipients],
-        kind=Notification.Kind.QUESTION_ROUTED,
-        actor=asker,
-        message=f"{asker.display_name} asked{where}: {question.title}",
-        url=f"/questions/{question.pk}/",
-        subject_key=f"question:{question.pk}",
-    )
+    _notify_recipients(asker, question, record, recipients)
     logger.info(
         "question asked from context: question=%s context=%s community=%s notified=%s",
         question.pk,
@@ -263,8 +278,42 @@ def ask_and_route(
     return AskOutcome(question, recipients)
 
 
+def _notify_recipients(
+    asker: User, question: Question, record: HelpRecord, recipients: list[Recipient]
+) -> None:
+    """Notify ``recipients``; only those who may see the record read its number."""
+    people = [recipient.person for recipient in recipients]
+    record_readers = (
+        [person for person in people if visible_record(person, record) is not None]
+        if record
+        else []
+    )
+    reader_ids = {person.pk for person in record_readers}
+    groups = [
+        (record_readers, f" on {record.label}" if record else ""),
+        ([person for person in people if person.pk not in reader_ids], ""),
+    ]
+    for group, where in groups:
+        if not group:
+            continue
+        notify(
+            recipients=group,
+            kind=Notification.Kind.QUESTION_ROUTED,
+            actor=asker,
+            message=f"{asker.display_name} asked{where}: {question.title}",
+            url=f"/questions/{question.pk}/",
+            subject_key=f"question:{question.pk}",
+        )
+
+
 def ask_from_context(
-    *, asker: User, context_key: str, title: str, body: str, record_ref: str = ""
+    *,
+    asker: User,
+    context_key: str,
+    title: str,
+    body: str,
+    record_ref: str = "",
+    record_kind: str = "",
 ) -> Question:
     """Post and route a question as ``ask_and_route`` does; return the question."""
     return ask_and_route(
@@ -273,6 +322,7 @@ def ask_from_context(
         title=title,
         body=body,
         record_ref=record_ref,
+        record_kind=record_kind,
     ).question
 
 

@@ -28,7 +28,11 @@ from assist.tokens import can_manage_all, issue_token, revoke_token, visible_tok
 from core.http import AuthenticatedRequest
 
 # Names for the hidden fields of the ask form, used in error messages.
-FIELD_NAMES = {"context": "Help context", "record_ref": "Record"}
+FIELD_NAMES = {
+    "context": "Help context",
+    "record_kind": "Record kind",
+    "record_ref": "Record",
+}
 
 
 def describe_form_errors(form: forms.Form) -> str:
@@ -67,6 +71,7 @@ def panel(request: AuthenticatedRequest) -> HttpResponse:
         {
             "panel": help_panel,
             "help_context": key,
+            "record_kind": request.GET.get("record_kind", "")[:20],
             "record_ref": request.GET.get("record", "")[:80],
             "ask_form": AskForm(initial={"context": key}),
         },
@@ -136,6 +141,7 @@ def ask(request: AuthenticatedRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 body=form.cleaned_data["body"],
                 record_ref=form.cleaned_data["record_ref"],
+                record_kind=form.cleaned_data["record_kind"],
             )
         except ValidationError as failure:
             error = failure.messages[0]
@@ -185,6 +191,7 @@ def embed(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {
         "help_context": key,
         "parent_origin": _embed_origin(request),
+        "record_kind": request.GET.get("record_kind", "")[:20],
         "record_ref": request.GET.get("record", "")[:80],
     }
     status = 200

@@ -1,7 +1,9 @@
-"""Reads of orders and their documents; the one visibility rule for an order.
+"""Reads of orders and their documents; the one visibility rule for each.
 
 Employees see every order of their company. A customer account sees only the
 orders of its own customer company (and of that company's child contacts).
+Invoices follow the same split (``visible_invoices``), and payments are seen
+by the finance roles only (``visible_payments``).
 """
 
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from reconciliation.models import (
     DiscrepancyCode,
     Invoice,
     MatchGroup,
+    Payment,
     SalesOrder,
     Shipment,
 )
@@ -73,6 +76,44 @@ def visible_orders(viewer: Viewer) -> QuerySet[SalesOrder]:
             | Q(customer__parent_id=viewer.customer_id)
         )
     return orders
+
+
+# The roles that work with payments as such: the clerk applies them on the
+# cash screen, and the manager approves their write-offs and sees every case.
+FINANCE_ROLES = frozenset({Role.FINANCE_CLERK, Role.MANAGER})
+
+
+def visible_payments(viewer: Viewer) -> QuerySet[Payment]:
+    """Return the payments ``viewer`` may see: all real ones for the finance roles.
+
+    Everyone else gets none, customers included: a customer's statement
+    lists its own payments, but no other surface names a payment to them.
+    """
+    if (
+        not isinstance(viewer, User)
+        or not viewer.is_active
+        or viewer.is_external
+        or viewer.role not in FINANCE_ROLES
+    ):
+        return Payment.objects.none()
+    return Payment.objects.exclude(company__practice_session__isnull=False)
+
+
+def visible_invoices(viewer: Viewer) -> QuerySet[Invoice]:
+    """Return the invoices ``viewer`` may see.
+
+    Employees see every real invoice, as they see every real order and the
+    invoices on its page. A customer account sees the posted invoices of its
+    company, which is the portal's rule (``portal.selectors.customer_invoices``).
+    """
+    if not isinstance(viewer, User) or not viewer.is_active:
+        return Invoice.objects.none()
+    if viewer.is_external:
+        # Imported here because the portal's selectors import this module.
+        from portal.selectors import customer_invoices
+
+        return customer_invoices(viewer)
+    return Invoice.objects.exclude(company__practice_session__isnull=False)
 
 
 @dataclass(frozen=True)

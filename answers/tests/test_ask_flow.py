@@ -54,7 +54,7 @@ def test_super_users_are_notified_once(question, super_user, sales_rep):
     assert [(n.kind, n.message, n.url) for n in notifications] == [
         (
             "question_routed",
-            "Sally Tester asked on 10250: Customer paid 72.60 short, write off or dispute?",
+            "Sally Tester asked on order 10250: Customer paid 72.60 short, write off or dispute?",
             f"/questions/{question.pk}/",
         )
     ]

@@ -895,7 +895,9 @@ HOSTILE_RECORD = '"><script>alert(5)</script>'
 
 
 @pytest.fixture
-def hostile_content(customer, sales_rep, facilitator, super_user):
+def hostile_content(
+    customer, customer_party, make_order, sales_rep, facilitator, super_user
+):
     """Seed hostile text through the forms into every place that shows it."""
     space = Community.objects.create(
         slug="hostile",
@@ -911,10 +913,11 @@ def hostile_content(customer, sales_rep, facilitator, super_user):
         )
 
     # An employee's question in the customer space: a customer's own
-    # question would stay out of the customer-visible FAQ. Asking from a
-    # screen checks that the record is an order the asker sees, so the
-    # hostile reference is stored through the service, as data from an older
-    # release could be.
+    # question would stay out of the customer-visible FAQ. The question page
+    # names the record only to readers who may see it, so the customer's
+    # company has an order with the hostile number. Asking from a screen
+    # would also work; the service stores it as data from an import could.
+    make_order(HOSTILE_RECORD, customer_party)
     asker = author
     question = create_question(
         author=sales_rep,

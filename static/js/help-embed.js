@@ -24,6 +24,11 @@
     var record = element.getAttribute("data-record");
     if (record) {
       url.searchParams.set("record", record);
+      // order (the default), payment, invoice or vendor_bill.
+      var kind = element.getAttribute("data-record-kind");
+      if (kind) {
+        url.searchParams.set("record_kind", kind);
+      }
     }
     var frame = document.createElement("iframe");
     frame.src = url.toString();
