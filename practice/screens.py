@@ -117,9 +117,11 @@ class SessionScope(WorkScope):
         return reverse(f"practice:{name}", args=[self.session.pk, *args])
 
     def help_record(self, record_ref: str) -> str:
-        # The panel's ask rejects an order number the asker cannot see on the
-        # real pages, and no real page shows a sandbox order. So a question
-        # asked here is about the screen and names no record.
+        # The ask checks a record against the real visibility rules, which
+        # leave out sandbox companies, so a sandbox number is refused. Numbers
+        # are unique only within a company, and when a real record has the
+        # same number, the question would name and link that real record. So
+        # a question asked here is about the screen and names no record.
         return ""
 
     def context(self) -> dict[str, object]:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from assist.contexts import case_inbox_context_key, order_context_key
+from assist.records import case_record
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
@@ -206,6 +207,7 @@ def case_detail(
     approved = _approved_write_off(case, approval_list)
     shown_currency = figure_currency(case)
     currencies = _approval_currencies(approval_list, shown_currency)
+    help_record = scope.panel_record(request.user, case_record(case))
     return render(
         request,
         "reconciliation/case_detail.html",
@@ -254,9 +256,8 @@ def case_detail(
             ),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
-            # The help panel's record is an order number: a case about a
-            # payment or a bill alone passes no record.
-            "record_ref": scope.help_record(case.order.number if case.order else ""),
+            "record_kind": help_record.kind,
+            "record_ref": help_record.ref,
             "work_urls": _case_urls(case, scope),
             **scope.context(),
         },

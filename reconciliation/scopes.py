@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from accounts.models import Role, User
+from assist.records import NO_RECORD, HelpRecord, offered_record
 from reconciliation.models import Company, Discrepancy, SalesOrder
 from reconciliation.selectors import access_case, access_order
 
@@ -62,8 +63,22 @@ class WorkScope:
         return {}
 
     def help_record(self, record_ref: str) -> str:
-        """Return the record a question asked from the help panel is about."""
+        """Return the number of the record the help panel's questions name.
+
+        An empty string withholds the record, whatever its kind.
+        """
         return record_ref
+
+    def panel_record(self, viewer: User, record: HelpRecord) -> HelpRecord:
+        """Return the record the screen's help panel sends with a question.
+
+        The scope may withhold it (``help_record``). A record the viewer may
+        not see is not offered either, because the ask would reject it.
+        """
+        ref = self.help_record(record.ref) if record else ""
+        if not ref:
+            return NO_RECORD
+        return offered_record(viewer, HelpRecord(record.kind, ref))
 
 
 REAL_SCOPE = WorkScope()

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from assist.contexts import order_context_key
+from assist.records import HelpRecord, RecordKind, case_record
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
@@ -54,14 +55,17 @@ def _page(
     record_ref: str,
     context: dict[str, object],
     scope: WorkScope = REAL_SCOPE,
+    *,
+    record_kind: str = RecordKind.ORDER,
 ) -> HttpResponse:
     """Render a work screen with its help panel.
 
-    ``record_ref`` is the number of the order the panel's questions are
-    about, or "" for a screen about no single order. The panel's ask accepts
-    only an order number the asker can see, so a payment or bill number here
-    would make every question from the screen fail.
+    ``record_ref`` is the number of the record the panel's questions are
+    about, of kind ``record_kind``, or "" for a screen about no single
+    record. The panel offers it only when the viewer may see it
+    (``WorkScope.panel_record``).
     """
+    record = scope.panel_record(request.user, HelpRecord(record_kind, record_ref))
     return render(
         request,
         template,
@@ -70,7 +74,8 @@ def _page(
             **scope.context(),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
-            "record_ref": scope.help_record(record_ref),
+            "record_kind": record.kind,
+            "record_ref": record.ref,
         },
     )
 
@@ -242,11 +247,12 @@ def sales_decision(
     actions = work.sales_actions(case)
     # The decision is about the case's code, so its help is that code's:
     # the FAQ and super-users for a short payment, a backorder, a price.
+    record = case_record(case)
     return _page(
         request,
         "reconciliation/work/sales.html",
         order_context_key(case.code),
-        case.order.number if case.order else "",
+        record.ref,
         {
             "case": case,
             "case_number": scope.case_number(case),
@@ -272,6 +278,7 @@ def sales_decision(
             },
         },
         scope,
+        record_kind=record.kind,
     )
 
 
@@ -451,9 +458,8 @@ def cash_application(
         request,
         "reconciliation/work/cash.html",
         CASH_CONTEXT,
-        # The question is about the screen: the help panel's record is an
-        # order number, and a payment is not one.
-        "",
+        # A question asked with a payment selected is about that payment.
+        selected.number if selected else "",
         {
             "payments": payments,
             "unassigned": _with_customers(unassigned),
@@ -466,6 +472,7 @@ def cash_application(
             },
         },
         scope,
+        record_kind=RecordKind.PAYMENT,
     )
 
 
