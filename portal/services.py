@@ -299,9 +299,9 @@ def _goods_case(
     line.save(update_fields=["qty_damaged", "qty_received"])
     uom = line.order_line.product.uom
     explanation = (
-        f"{customer.display_name} reported {_bare(qty)} {uom} {problem.kind} from "
-        f"shipment {line.shipment.number}, line {line.order_line.line_no}: "
-        f"{message}"
+        f"{customer.display_name} reported {format_quantity(qty, uom)} "
+        f"{problem.kind} from shipment {line.shipment.number}, "
+        f"line {line.order_line.line_no}: {message}"
     )
     earlier = counts.damaged if problem.kind == Kind.DAMAGED else counts.missing
     if earlier > 0:

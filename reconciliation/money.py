@@ -103,12 +103,41 @@ def format_number(value: Decimal) -> str:
     return f"{value.normalize():,f}"
 
 
+# Units of measure that are counted things, so a person reads "3 boxes".
+# Any other unit is a symbol ("kg", "mm", "l") or a currency code, which stays
+# as it is: "2.5 kg", "1 kg".
+COUNTED_UNITS = frozenset(
+    {"unit", "piece", "box", "case", "bottle", "can", "jar", "bag", "pack"}
+    | {"carton", "pallet", "crate", "tin", "roll", "set", "pair", "dozen"}
+)
+
+
+def unit_name(qty: Decimal, uom: str) -> str:
+    """Return ``uom`` as it reads after ``qty``: "1 unit", "3 units", "2.5 kg".
+
+    A counted unit (``COUNTED_UNITS``, in any case) takes a plural for any
+    quantity but 1 and -1; a symbol or any other unit is left as it is.
+    """
+    if uom.lower() not in COUNTED_UNITS or abs(qty) == 1:
+        return uom
+    return f"{uom}es" if uom.lower().endswith(("x", "s", "ch", "sh")) else f"{uom}s"
+
+
 def format_quantity(qty: Decimal, uom: str) -> str:
     """Format a quantity with its unit, without trailing zeros: ``250,000 mm``."""
-    number = format_number(qty)
-    if uom == "unit":
-        return f"{number} {'unit' if qty == 1 else 'units'}"
-    return f"{number} {uom}"
+    return f"{format_number(qty)} {unit_name(qty, uom)}"
+
+
+def format_shortfall(difference: Decimal, uom: str) -> str:
+    """Say a quantity difference in words, without a sign: "5 units short".
+
+    ``difference`` is actual minus expected, as a case stores it, so a
+    negative difference is a shortage and a positive one an excess.
+    """
+    if difference == 0:
+        return "nothing short"
+    amount = format_quantity(abs(difference), uom)
+    return f"{amount} short" if difference < 0 else f"{amount} over"
 
 
 def format_price(amount: Decimal, *, minor_units: int) -> str:

@@ -9,8 +9,14 @@ from decimal import Decimal
 
 from django import template
 
-from reconciliation.models import Currency
-from reconciliation.money import format_money, format_number, format_price
+from reconciliation.models import Currency, Discrepancy
+from reconciliation.money import (
+    format_money,
+    format_number,
+    format_price,
+    format_shortfall,
+    unit_name,
+)
 
 register = template.Library()
 
@@ -57,3 +63,41 @@ def quantity(value: Decimal | None) -> str:
     if value is None:
         return ""
     return format_number(value)
+
+
+@register.filter
+def unit_after(unit: str, value: Decimal | None) -> str:
+    """Write a unit as it reads after ``value``: "units" after 2, "kg" after 2.
+
+    ``{{ case.unit|unit_after:case.actual_value }}``. A currency code and
+    any unit that is not counted in pieces stay as they are.
+    """
+    if value is None:
+        return unit
+    return unit_name(value, unit)
+
+
+@register.filter
+def shortfall(difference: Decimal | None, unit: str) -> str:
+    """Say a quantity case's difference in words: "5 units short", "2 kg over"."""
+    if difference is None:
+        return "—"
+    return format_shortfall(difference, unit)
+
+
+@register.filter
+def case_difference(case: Discrepancy) -> str:
+    """Show a case's difference: money with its currency, a quantity in words.
+
+    ``-83.63 USD`` for a case about money, ``5 units short`` for one about
+    goods, where a sign on a quantity would leave the reader to work out
+    which way it goes. A case with no difference shows a dash.
+    """
+    if case.difference is None:
+        return "—"
+    currency = Currency.objects.filter(code=case.unit).first()
+    if currency is None:
+        return format_shortfall(case.difference, case.unit)
+    return (
+        f"{format_money(case.difference, minor_units=currency.minor_units)} {case.unit}"
+    )

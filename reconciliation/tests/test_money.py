@@ -8,6 +8,7 @@ from reconciliation.money import (
     format_money,
     format_price,
     format_quantity,
+    format_shortfall,
     line_subtotal,
     payment_tolerance,
     quantize_money,
@@ -154,3 +155,34 @@ def test_format_quantity_drops_trailing_zeros():
     assert format_quantity(Decimal("2.5000"), "kg") == "2.5 kg"
     assert format_quantity(Decimal("1.0000"), "unit") == "1 unit"
     assert format_quantity(Decimal("12"), "unit") == "12 units"
+
+
+@pytest.mark.parametrize(
+    ("qty", "uom", "expected"),
+    [
+        ("1", "unit", "1 unit"),
+        ("3", "unit", "3 units"),
+        ("-1", "unit", "-1 unit"),
+        ("0", "unit", "0 units"),
+        ("2", "box", "2 boxes"),
+        ("1", "kg", "1 kg"),
+        ("2.5", "kg", "2.5 kg"),
+        ("4", "USD", "4 USD"),
+    ],
+)
+def test_format_quantity_says_the_unit_as_a_person_would(qty, uom, expected):
+    assert format_quantity(Decimal(qty), uom) == expected
+
+
+@pytest.mark.parametrize(
+    ("difference", "uom", "expected"),
+    [
+        ("-5", "unit", "5 units short"),
+        ("-1", "unit", "1 unit short"),
+        ("2", "unit", "2 units over"),
+        ("-2.5", "kg", "2.5 kg short"),
+        ("0", "unit", "nothing short"),
+    ],
+)
+def test_format_shortfall_has_no_sign(difference, uom, expected):
+    assert format_shortfall(Decimal(difference), uom) == expected

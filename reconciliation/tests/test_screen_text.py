@@ -187,4 +187,4 @@ def test_unit_quantities_show_without_zeros(shipped_order, warehouse):
 
     html = page(warehouse, f"{INBOX}{case.pk}/")
 
-    assert texts_of(html, "case-figures") == ["0 / 2 unit"]
+    assert texts_of(html, "case-figures") == ["0 / 2 units"]
