@@ -664,12 +664,14 @@ def report_shortage(
     if not note.strip():
         raise WorkError("Say why the goods are short, for the sales rep who decides.")
 
+    fingerprint = f"{DiscrepancyCode.SHORT_SHIP}:line:{line.pk}"
     with transaction.atomic():
         lock_documents({SalesOrder: [order.pk]})
+        _check_not_reported(order, line, fingerprint, qty_missing)
         return open_case(
             order=order,
             code=DiscrepancyCode.SHORT_SHIP,
-            fingerprint=f"{DiscrepancyCode.SHORT_SHIP}:line:{line.pk}",
+            fingerprint=fingerprint,
             explanation=(
                 f"{actor.display_name} reported {format_quantity(qty_missing, uom)} "
                 f"of line {line_no} short: {note.strip()}"
@@ -680,6 +682,60 @@ def report_shortage(
             unit=uom,
             order_line=line,
         )
+
+
+class ShortageAlreadyReported(WorkError):
+    """A shortage report that the line's open case already holds; nothing is written."""
+
+
+def _check_not_reported(
+    order: SalesOrder, line: SalesOrderLine, fingerprint: str, qty_missing: Decimal
+) -> None:
+    """Refuse a report that adds nothing to the line's open shortage case.
+
+    The typed quantity is the line's whole shortage, so a report of more than
+    the case holds raises the case to the new total (the difference is added)
+    and a report of as much or less writes nothing.
+    """
+    case = (
+        Discrepancy.objects.filter(company=order.company, fingerprint=fingerprint)
+        .order_by("pk")
+        .first()
+    )
+    if case is None or not case.is_active:
+        return
+    if case.expected_value is None or case.actual_value is None:
+        return
+    reported = case.expected_value - case.actual_value
+    if qty_missing > reported:
+        return
+    uom = line.product.uom
+    event = (
+        AuditEvent.objects.filter(
+            object_type=case._meta.label_lower,
+            object_id=str(case.pk),
+            action__in=["case.reported", "case.report_added"],
+        )
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    if event is not None:
+        when = timezone.localtime(event.occurred_at)
+        who = f"by {event.actor_name or 'someone'} on {when:%Y-%m-%d at %H:%M}"
+    else:
+        when = timezone.localtime(case.created_at)
+        who = f"by the matching pass on {when:%Y-%m-%d at %H:%M}"
+    already = (
+        f"Line {line.line_no}: {format_quantity(reported, uom)} short was already "
+        f"reported {who} (case {case.pk}), so nothing new was written."
+    )
+    if qty_missing == reported:
+        raise ShortageAlreadyReported(already)
+    raise ShortageAlreadyReported(
+        f"{already} Enter the line's whole shortage: more than "
+        f"{format_quantity(reported, uom)} to report more, or ask the sales rep "
+        f"on case {case.pk} to correct a smaller one."
+    )
 
 
 # Sales rep

@@ -11,9 +11,9 @@ and sends the forms to its own routes, so a learner practises on these
 views, forms and checks.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
@@ -28,21 +29,28 @@ from assist.contexts import order_context_key
 from assist.records import HelpRecord, RecordKind, case_record
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
-from core.numbers import InvalidNumberError, parse_positive_int
+from core.numbers import DECIMAL_COMMA, InvalidNumberError, parse_positive_int
 from core.text import clean_line, clean_text
 from reconciliation import cases, work
 from reconciliation.case_credit import case_open_amount, price_gap
 from reconciliation.case_views import decided_message, figure_currency
 from reconciliation.models import (
+    ACTIVE_CASE_STATES,
+    Allocation,
     Discrepancy,
     DiscrepancyCode,
+    Invoice,
     Party,
     Payment,
+    SalesOrder,
+    SalesOrderLine,
     Shipment,
 )
+from reconciliation.money import format_money, format_shortfall, quantize_money
 from reconciliation.scopes import REAL_SCOPE, WorkScope, require_role
 from reconciliation.services import payment_available
 
+ZERO = Decimal(0)
 FULFILMENT_CONTEXT = "reconciliation.work.fulfilment"
 CASH_CONTEXT = "reconciliation.work.cash"
 APPROVALS_CONTEXT = "reconciliation.work.approvals"
@@ -101,19 +109,57 @@ def fulfilment(
 ) -> HttpResponse:
     scope.actor(request.user, Role.WAREHOUSE)
     order = scope.order(request.user, number)
+    return _fulfilment_page(request, order, scope)
+
+
+# The pick and ship form's fields besides the per-line quantities.
+SHIPMENT_FIELDS = ("carrier", "tracking_no", "shipment")
+
+
+def _fulfilment_page(
+    request: AuthenticatedRequest,
+    order: SalesOrder,
+    scope: WorkScope,
+    *,
+    typed: Mapping[str, str] | None = None,
+    line_errors: Mapping[int, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the pick and ship screen, with a rejected form's text if any.
+
+    ``typed`` is the POST of a rejected form: every box shows what was typed,
+    and ``line_errors`` puts each line's message beside its line.
+    """
+    typed = typed or {}
+    line_errors = line_errors or {}
     drafts = list(
         order.shipments.filter(state=Shipment.State.DRAFT)
         .prefetch_related("lines__order_line__product", "lines__pick")
         .order_by("number")
     )
-    return _page(
+    rows = [
+        {
+            "line": line,
+            "picked": typed.get(f"picked_{line.line_no}", ""),
+            "shipped": typed.get(f"shipped_{line.line_no}", ""),
+            "error": line_errors.get(line.line_no, ""),
+        }
+        for line in order.lines.select_related("product")
+    ]
+    response = _page(
         request,
         "reconciliation/work/fulfilment.html",
         FULFILMENT_CONTEXT,
         order.number,
         {
             "order": order,
-            "lines": list(order.lines.all()),
+            "lines": [row["line"] for row in rows],
+            "rows": rows,
+            "line_errors": line_errors,
+            "typed": {name: typed.get(name, "") for name in SHIPMENT_FIELDS},
+            "shortage_typed": {
+                name: typed.get(name, "") for name in ("line", "qty", "note")
+            },
             "drafts": drafts,
             "work_urls": {
                 "order": scope.url("order_detail", order.number),
@@ -124,6 +170,8 @@ def fulfilment(
         },
         scope,
     )
+    response.status_code = status
+    return response
 
 
 @login_required
@@ -145,21 +193,87 @@ def discard_draft(
 
 
 def _line_quantities(
-    request: AuthenticatedRequest, line_nos: list[int]
-) -> dict[int, work.LineQuantities]:
+    request: AuthenticatedRequest, lines: list[SalesOrderLine]
+) -> tuple[dict[int, work.LineQuantities], dict[int, str]]:
+    """Read every line's typed quantities, and a message for each line rejected.
+
+    An empty Picked box with a Shipped quantity reads as picked what ships:
+    goods that leave the warehouse were picked. A quantity with a decimal
+    comma on a product counted in units gets one message for both faults.
+    """
     quantities = {}
-    for line_no in line_nos:
+    errors = {}
+    for line in lines:
+        line_no = line.line_no
         picked = request.POST.get(f"picked_{line_no}", "").strip()
         shipped = request.POST.get(f"shipped_{line_no}", "").strip()
         if not picked and not shipped:
             continue
+        try:
+            shipped_qty = _parse_line_quantity(line, shipped or "0", "shipped")
+            picked_qty = (
+                _parse_line_quantity(line, picked, "picked") if picked else shipped_qty
+            )
+        except work.WorkError as error:
+            errors[line_no] = str(error)
+            continue
         quantities[line_no] = work.LineQuantities(
-            picked=work.parse_quantity(picked or "0", label=f"Line {line_no} picked"),
-            shipped=work.parse_quantity(
-                shipped or "0", label=f"Line {line_no} shipped"
-            ),
+            picked=picked_qty, shipped=shipped_qty
         )
-    return quantities
+    return quantities, errors
+
+
+def _parse_line_quantity(line: SalesOrderLine, raw: str, box: str) -> Decimal:
+    label = f"Line {line.line_no} {box}"
+    try:
+        return work.parse_quantity(raw, label=label)
+    except work.WorkError:
+        if line.product.uom != "unit" or not DECIMAL_COMMA.fullmatch(raw):
+            raise
+    # "1,5" is both a decimal comma and a fraction of a unit. One message
+    # names both faults, so fixing the first does not lead to a second.
+    meant = Decimal(raw.replace(",", "."))
+    if meant == meant.to_integral_value():
+        raise work.WorkError(
+            f"{label} {raw!r} uses a decimal comma: write it with a point, as "
+            f"{meant.normalize():f}."
+        )
+    low = meant.to_integral_value(rounding=ROUND_FLOOR)
+    raise work.WorkError(
+        f"{label} {raw!r}: write numbers with a point; {line.product.name} "
+        f"ships in whole units, so enter {low:f} or {low + 1:f}."
+    )
+
+
+def _line_errors(
+    order: SalesOrder, quantities: Mapping[int, work.LineQuantities], *, ship: bool
+) -> dict[int, str]:
+    """Check each line on its own, so every rejected line gets its message.
+
+    These are the service's own checks, run line by line before it runs them
+    all again in its transaction, where it stops at the first.
+    """
+    lines = {line.line_no: line for line in order.lines.select_related("product")}
+    errors = {}
+    for line_no, qty in quantities.items():
+        try:
+            work._check_quantities(order, lines, {line_no: qty}, ship=False)
+            if ship:
+                work._check_over_shipment(order, lines, {line_no: qty.shipped})
+            else:
+                work._check_over_shipment(
+                    order, lines, {line_no: qty.picked}, step=work.PICK_STEP
+                )
+        except work.WorkError as error:
+            errors[line_no] = str(error)
+    return errors
+
+
+def _lines_summary(line_nos: list[int]) -> str:
+    names = [str(line_no) for line_no in sorted(line_nos)]
+    if len(names) == 1:
+        return f"line {names[0]}"
+    return f"lines {', '.join(names[:-1])} and {names[-1]}"
 
 
 @login_required
@@ -169,14 +283,26 @@ def record_shipment(
 ) -> HttpResponse:
     actor = scope.actor(request.user, Role.WAREHOUSE)
     order = scope.order(request.user, number)
-    line_nos = [line.line_no for line in order.lines.all()]
+    lines = list(order.lines.select_related("product"))
 
     ship = request.POST.get("ship") == "1"
+    quantities, errors = _line_quantities(request, lines)
+    errors.update(_line_errors(order, quantities, ship=ship))
+    if errors:
+        messages.error(
+            request,
+            f"Nothing was saved: check {_lines_summary(list(errors))} of order "
+            f"{order.number}. Each message is beside its line, and what you typed "
+            "is kept.",
+        )
+        return _fulfilment_page(
+            request, order, scope, typed=request.POST, line_errors=errors, status=422
+        )
     try:
         shipment = work.record_shipment(
             actor=actor,
             order=order,
-            quantities=_line_quantities(request, line_nos),
+            quantities=quantities,
             carrier=clean_line(request.POST.get("carrier", "")),
             tracking_no=clean_line(request.POST.get("tracking_no", "")),
             shipment_number=clean_line(request.POST.get("shipment", ""))[:30],
@@ -184,16 +310,16 @@ def record_shipment(
         )
     except work.WorkError as error:
         messages.error(request, str(error))
+        return _fulfilment_page(request, order, scope, typed=request.POST, status=422)
+    if ship:
+        messages.success(request, f"Recorded the shipment of order {order.number}.")
     else:
-        if ship:
-            messages.success(request, f"Recorded the shipment of order {order.number}.")
-        else:
-            messages.success(
-                request,
-                f"Saved the picked quantities of order {order.number} on draft "
-                f"shipment {shipment.number}. Nothing has shipped yet: choose the "
-                "draft and press Ship when the goods leave.",
-            )
+        messages.success(
+            request,
+            f"Saved the picked quantities of order {order.number} on draft "
+            f"shipment {shipment.number}. Nothing has shipped yet: choose the "
+            "draft and press Ship when the goods leave.",
+        )
     return redirect(scope.url("work_fulfilment", order.number))
 
 
@@ -204,11 +330,20 @@ def report_shortage(
 ) -> HttpResponse:
     actor = scope.actor(request.user, Role.WAREHOUSE)
     order = scope.order(request.user, number)
-    back = scope.url("work_fulfilment", order.number)
     raw_line = request.POST.get("line", "")
     try:
         line_no = parse_positive_int(
             raw_line, name="line", expected="an order line number"
+        )
+        qty_missing = work.parse_quantity(
+            request.POST.get("qty", ""), label="Short quantity"
+        )
+        report = work.report_shortage(
+            actor=actor,
+            order=order,
+            line_no=line_no,
+            qty_missing=qty_missing,
+            note=clean_text(request.POST.get("note", ""))[:2000],
         )
     except InvalidNumberError:
         # The form offers only the order's lines, so any other text is a line
@@ -218,21 +353,25 @@ def report_shortage(
             f"Line {clean_line(raw_line)[:20]!r} was not found on order "
             f"{order.number}: pick a line from the list.",
         )
-        return redirect(back)
-
-    def action() -> object:
-        return work.report_shortage(
-            actor=actor,
-            order=order,
-            line_no=line_no,
-            qty_missing=work.parse_quantity(
-                request.POST.get("qty", ""), label="Short quantity"
-            ),
-            note=clean_text(request.POST.get("note", ""))[:2000],
+    except work.ShortageAlreadyReported as already:
+        # Not a fault of the form, and nothing new to write: the typed text
+        # stays, for a larger report.
+        messages.info(request, str(already))
+        return _fulfilment_page(request, order, scope, typed=request.POST)
+    except work.WorkError as error:
+        messages.error(request, str(error))
+    else:
+        shortfall = format_shortfall(
+            (report.actual_value or ZERO) - (report.expected_value or ZERO),
+            report.unit,
         )
-
-    _run(request, action, "Reported the shortage; the sales rep decides next.")
-    return redirect(back)
+        messages.success(
+            request,
+            f"Reported line {line_no} of order {order.number} as {shortfall} "
+            f"(case {report.pk}); the sales rep decides next.",
+        )
+        return redirect(scope.url("work_fulfilment", order.number))
+    return _fulfilment_page(request, order, scope, typed=request.POST, status=422)
 
 
 # Sales rep
@@ -454,6 +593,21 @@ def cash_application(
         (payment for payment in payments if str(payment.pk) == raw), None
     )
     invoices = list(work.open_invoices_for(selected)[:100]) if selected else []
+    available = payment_available(selected) if selected else None
+    # Each box starts at the most this allocation can be, the smaller of the
+    # payment's rest and the invoice's open amount, so paying an invoice or
+    # spending the rest of the payment is one press of Allocate.
+    suggested = [
+        (
+            invoice,
+            quantize_money(
+                min(available, invoice.amount_residual),
+                minor_units=selected.currency.minor_units,
+            ),
+        )
+        for invoice in invoices
+        if selected is not None and available is not None
+    ]
     return _page(
         request,
         "reconciliation/work/cash.html",
@@ -464,8 +618,8 @@ def cash_application(
             "payments": payments,
             "unassigned": _with_customers(unassigned),
             "selected": selected,
-            "available": payment_available(selected) if selected else None,
-            "invoices": invoices,
+            "available": available,
+            "invoices": suggested,
             "work_urls": {
                 "cash": scope.url("work_cash"),
                 "apply_cash": scope.url("work_apply_cash"),
@@ -560,9 +714,8 @@ def apply_cash(
         # Back to the payment, whose open invoices the screen lists.
         messages.error(request, _cash_id_not_found(error))
         return redirect(f"{url}?payment={payment_id}")
-    _run(
-        request,
-        lambda: work.apply_cash(
+    try:
+        allocation = work.apply_cash(
             actor=actor,
             payment_id=payment_id,
             invoice_id=invoice_id,
@@ -572,10 +725,75 @@ def apply_cash(
                 currency=work.payment_currency(payment_id, scope.company),
             ),
             company=scope.company,
-        ),
-        "Applied the payment.",
-    )
+        )
+    except work.WorkError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _applied_message(allocation, scope))
     return redirect(f"{url}?payment={payment_id}")
+
+
+def _applied_message(allocation: Allocation, scope: WorkScope) -> str:
+    """Build the message on what an allocation applied and what stays open.
+
+    An invoice that keeps an open amount after its payment is spent, as with
+    a bank charge or a short payment, is named with that amount. The message
+    links the open case on the invoice, if any.
+    """
+    payment = Payment.objects.select_related("currency").get(pk=allocation.payment_id)
+    invoice = Invoice.objects.select_related("currency").get(pk=allocation.invoice_id)
+    code = payment.currency_id
+    minor_units = payment.currency.minor_units
+    applied = format_html(
+        "Applied {} {} of payment {} to invoice {}.",
+        format_money(allocation.amount, minor_units=minor_units),
+        code,
+        payment.number,
+        invoice.number,
+    )
+    if invoice.amount_residual > 0:
+        applied = format_html(
+            "{} Invoice {} still has {} {} open",
+            applied,
+            invoice.number,
+            format_money(
+                invoice.amount_residual, minor_units=invoice.currency.minor_units
+            ),
+            invoice.currency_id,
+        )
+    left = payment_available(payment)
+    if left > 0:
+        # The clerk goes on allocating, so the screen lists the rest.
+        return format_html(
+            "{}{} Payment {} has {} {} left to allocate.",
+            applied,
+            "." if invoice.amount_residual > 0 else "",
+            payment.number,
+            format_money(left, minor_units=minor_units),
+            code,
+        )
+    if invoice.amount_residual <= 0:
+        return applied
+    # The payment is spent and the invoice is not paid in full: a bank
+    # charge or a short payment, which the check after the allocation keeps
+    # as a case.
+    still_open = applied
+    case = (
+        Discrepancy.objects.filter(
+            invoice=invoice, state__in=sorted(ACTIVE_CASE_STATES)
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if case is None:
+        return format_html("{}: no case is open for it.", still_open)
+    return format_html(
+        '{}: see <a href="{}">case {} ({})</a>.',
+        still_open,
+        scope.url("case_detail", case.pk),
+        case.pk,
+        case.get_code_display(),
+    )
 
 
 # Finance manager

@@ -82,10 +82,10 @@ def test_fulfilment_rejects_over_shipment(learner):
         follow=True,
     )
 
-    assert response.redirect_chain[-1][0] == (
-        f"{base(session)}orders/PR-SO-3001/fulfilment/"
-    )
-    [message] = messages_of(response)
+    # The form is shown again where it was sent, with what was typed.
+    assert response.status_code == 422
+    assert 'name="shipped_2" value="30"' in response.content.decode()
+    [message] = response.context["line_errors"].values()
     assert "Line 2" in message
     assert "24" in message
     assert not Shipment.objects.filter(
@@ -126,11 +126,17 @@ def test_fulfilment_reports_shortage(learner):
     assert messages_of(missing_note) == [
         "Say why the goods are short, for the sales rep who decides."
     ]
+    [case] = Discrepancy.objects.filter(company=session.company, code="SHORT_SHIP")
     assert messages_of(reported) == [
-        "Reported the shortage; the sales rep decides next."
+        f"Reported line 2 of order PR-SO-3001 as 24 units short (case {case.pk}); "
+        "the sales rep decides next."
     ]
     case = Discrepancy.objects.get(company=session.company, code="SHORT_SHIP")
     assert "No honey in stock." in case.explanation
+    # The session page says the difference in words, without a sign.
+    cases_table = client.get(f"/practice/sessions/{session.pk}/").content.decode()
+    assert "24 units short" in cases_table
+    assert "-24.00 unit" not in cases_table
 
 
 # Sales decision: backorder and credit note
@@ -289,7 +295,9 @@ def test_cash_assign_and_apply_scores_full(learner):
     ]
     assert assigned.redirect_chain[-1][0] == f"{url}?payment={payment.pk}"
     assert f'action="{url}apply/"' in listed
-    assert messages_of(applied) == ["Applied the payment."]
+    assert messages_of(applied) == [
+        "Applied 208.50 EUR of payment PR-PAY-5001 to invoice PR-INV-5001."
+    ]
     for code in ("UNAPPLIED_PAYMENT", "MISSING_PAYMENT"):
         assert only_case(session, code).state == Discrepancy.State.RESOLVED, code
     assert score(session) == 100

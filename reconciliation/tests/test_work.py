@@ -48,6 +48,12 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
+def line_errors_of(response) -> dict[int, str]:
+    """Return the messages shown beside the lines of a rejected pick and ship form."""
+    assert response.status_code == 422
+    return dict(response.context["line_errors"])
+
+
 @pytest.fixture
 def other_rep(db):
     return make_person("sam", Role.SALES_REP, group="sales")
@@ -127,10 +133,10 @@ def test_shipping_more_than_picked_is_refused_and_writes_nothing(order, warehous
         ship_url(order), {"picked_1": "5", "shipped_1": "6", "ship": "1"}, follow=True
     )
 
-    assert messages_of(response) == [
-        "Line 1: shipped 6 is more than the 5 picked; pick the goods before "
+    assert line_errors_of(response) == {
+        1: "Line 1: shipped 6 is more than the 5 picked; pick the goods before "
         "shipping them."
-    ]
+    }
     assert not Shipment.objects.filter(order=order).exists()
     assert not AuditEvent.objects.filter(action="shipment.recorded").exists()
 
@@ -140,9 +146,9 @@ def test_a_quantity_that_is_not_a_number_is_named(order, warehouse):
         ship_url(order), {"picked_1": "ten", "shipped_1": "1", "ship": "1"}, follow=True
     )
 
-    assert messages_of(response) == [
-        "Line 1 picked 'ten' is not a number: enter digits such as 12.5."
-    ]
+    assert line_errors_of(response) == {
+        1: "Line 1 picked 'ten' is not a number: enter digits such as 12.5."
+    }
     assert not Shipment.objects.filter(order=order).exists()
 
 
@@ -174,7 +180,8 @@ def test_reported_shortage_opens_the_case_the_matching_keeps(order, warehouse):
     )
 
     assert messages_of(response) == [
-        "Reported the shortage; the sales rep decides next."
+        f"Reported line 1 of order {order.number} as 3 units short (case "
+        f"{Discrepancy.objects.get(order=order).pk}); the sales rep decides next."
     ]
     case = Discrepancy.objects.get(order=order)
     line = order.lines.get()
@@ -487,7 +494,7 @@ def test_cash_screen_shows_payments_left_and_same_customer_invoices_right(
     page = client.get("/reconciliation/work/cash/", {"payment": unallocated.pk})
 
     assert [p.pk for p in page.context["payments"]] == [unallocated.pk]
-    assert [i.pk for i in page.context["invoices"]] == [open_invoice.pk]
+    assert [i.pk for i, _ in page.context["invoices"]] == [open_invoice.pk]
     assert foreign.number not in page.content.decode()
     assert page.context["available"] == Decimal("300.00")
 
@@ -499,7 +506,11 @@ def test_clerk_allocates_part_of_a_payment(clerk, unallocated, open_invoice):
         follow=True,
     )
 
-    assert messages_of(response) == ["Applied the payment."]
+    assert messages_of(response) == [
+        f"Applied 120.50 USD of payment {unallocated.number} to invoice "
+        f"{open_invoice.number}. Invoice {open_invoice.number} still has 243.10 "
+        f"USD open. Payment {unallocated.number} has 179.50 USD left to allocate."
+    ]
     allocation = Allocation.objects.get()
     assert (allocation.amount, allocation.payment, allocation.invoice) == (
         Decimal("120.50"),

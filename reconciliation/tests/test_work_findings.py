@@ -34,6 +34,12 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
+def line_errors_of(response) -> dict[int, str]:
+    """Return the messages shown beside the lines of a rejected pick and ship form."""
+    assert response.status_code == 422
+    return dict(response.context["line_errors"])
+
+
 @pytest.fixture
 def order(customer_party, sales_rep):
     return create_order(
@@ -95,11 +101,11 @@ def test_unknown_decision_is_rejected(pending_approval, manager, url):
 def test_picked_above_ordered_is_rejected(order, warehouse):
     response = save_picked(signed_in(warehouse), order, "700")
 
-    assert messages_of(response) == [
-        "Line 1: 70 units ordered and 0 units already shipped, so picking 700 "
+    assert line_errors_of(response) == {
+        1: "Line 1: 70 units ordered and 0 units already shipped, so picking 700 "
         "units now makes 700 units, above the 0 % over-shipment tolerance of "
         "profile 'built-in default': pick at most 70 units."
-    ]
+    }
     assert not Shipment.objects.exists()
     assert not PickedQuantity.objects.exists()
 
@@ -113,10 +119,10 @@ def test_half_a_unit_is_rejected(order, warehouse, ship):
     )
 
     product = order.lines.get().product
-    assert messages_of(response) == [
-        f"Line 1: picked 0.5 is not a whole number, but {product.name} is "
+    assert line_errors_of(response) == {
+        1: f"Line 1: picked 0.5 is not a whole number, but {product.name} is "
         "counted in units: enter a whole number."
-    ]
+    }
     assert not Shipment.objects.exists()
 
 

@@ -46,6 +46,12 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
+def line_errors_of(response) -> dict[int, str]:
+    """Return the messages shown beside the lines of a rejected pick and ship form."""
+    assert response.status_code == 422
+    return dict(response.context["line_errors"])
+
+
 def cases_by_state(order) -> list[tuple[str, str]]:
     rows = Discrepancy.objects.filter(order=order).order_by("code", "pk")
     return list(rows.values_list("code", "state"))
@@ -164,11 +170,11 @@ def test_check_finds_a_duplicate_of_another_order(order, customer_party):
 def test_over_shipment_is_rejected_and_writes_nothing(order, warehouse):
     response = ship(signed_in(warehouse), order, "11", "11")
 
-    assert messages_of(response) == [
-        "Line 1: 10 units ordered and 0 units already shipped, so shipping 11 "
+    assert line_errors_of(response) == {
+        1: "Line 1: 10 units ordered and 0 units already shipped, so shipping 11 "
         "units now makes 11 units, above the 0 % over-shipment tolerance of "
         "profile 'built-in default': ship at most 10 units."
-    ]
+    }
     assert not Shipment.objects.filter(order=order).exists()
     assert not AuditEvent.objects.filter(action="shipment.recorded").exists()
 
@@ -178,11 +184,11 @@ def test_over_shipment_counts_what_already_shipped(order, warehouse):
 
     response = ship(signed_in(warehouse), order, "4", "4")
 
-    assert messages_of(response) == [
-        "Line 1: 10 units ordered and 7 units already shipped, so shipping 4 "
+    assert line_errors_of(response) == {
+        1: "Line 1: 10 units ordered and 7 units already shipped, so shipping 4 "
         "units now makes 11 units, above the 0 % over-shipment tolerance of "
         "profile 'built-in default': ship at most 3 units."
-    ]
+    }
     assert Shipment.objects.filter(order=order).count() == 1
 
 
@@ -196,12 +202,12 @@ def test_over_shipment_within_the_profile_is_allowed(order, warehouse):
     assert messages_of(allowed) == [f"Recorded the shipment of order {order.number}."]
 
     rejected = ship(client, order, "1", "1")
-    assert messages_of(rejected) == [
-        "Line 1: 10 units ordered and 11 units already shipped, so shipping 1 "
+    assert line_errors_of(rejected) == {
+        1: "Line 1: 10 units ordered and 11 units already shipped, so shipping 1 "
         "unit now makes 12 units, above the 10 % over-shipment tolerance of "
         "profile 'Bulk goods': nothing is left to ship on this line, so leave its "
         "Shipped box empty."
-    ]
+    }
     assert order.lines.get().qty_shipped == Decimal("11")
 
 
@@ -256,7 +262,10 @@ def test_allocation_resolves_the_payment_cases_at_once(clerk, order, open_invoic
 
     response = allocate(client, payment, open_invoice, "363.60")
 
-    assert messages_of(response) == ["Applied the payment."]
+    assert messages_of(response) == [
+        f"Applied 363.60 USD of payment {payment.number} to invoice "
+        f"{open_invoice.number}."
+    ]
     unapplied = Discrepancy.objects.get(payment=payment)
     assert (unapplied.state, unapplied.resolution_note) == (
         State.RESOLVED,
@@ -327,7 +336,7 @@ def test_clerk_assigns_a_payer_then_allocates(
         "allocate it to one of the customer's open invoices."
     ]
     assert response.context["selected"] == unknown_payment
-    assert [i.pk for i in response.context["invoices"]] == [open_invoice.pk]
+    assert [i.pk for i, _ in response.context["invoices"]] == [open_invoice.pk]
     unknown_payment.refresh_from_db()
     assert unknown_payment.party == order.customer
     event = AuditEvent.objects.get(action="payment.payer_assigned")
