@@ -74,7 +74,9 @@ def test_learner_applies_cash_in_practice(new_context, artifacts, width):
     page.get_by_label("Amount for PR-INV-5001").fill("208.50")
     page.screenshot(path=artifacts / f"practice-cash-{width}.png", full_page=True)
     page.get_by_role("button", name="Allocate").click()
-    expect(page.locator(".message").first).to_have_text("Applied the payment.")
+    expect(page.locator(".message").first).to_have_text(
+        "Applied 208.50 EUR of payment PR-PAY-5001 to invoice PR-INV-5001."
+    )
 
     page.get_by_test_id("back-to-session").click()
     check_work(page)

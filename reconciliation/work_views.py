@@ -29,7 +29,12 @@ from assist.contexts import order_context_key
 from assist.records import HelpRecord, RecordKind, case_record
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
-from core.numbers import DECIMAL_COMMA, InvalidNumberError, parse_positive_int
+from core.numbers import (
+    AMBIGUOUS_THOUSANDS,
+    DECIMAL_COMMA,
+    InvalidNumberError,
+    parse_positive_int,
+)
 from core.text import clean_line, clean_text
 from reconciliation import cases, work
 from reconciliation.case_credit import case_open_amount, price_gap
@@ -228,7 +233,13 @@ def _parse_line_quantity(line: SalesOrderLine, raw: str, box: str) -> Decimal:
     try:
         return work.parse_quantity(raw, label=label)
     except work.WorkError:
-        if line.product.uom != "unit" or not DECIMAL_COMMA.fullmatch(raw):
+        # "1,500" may mean 1500, so only a comma that can only be a decimal
+        # comma is read as a fraction here.
+        if (
+            line.product.uom != "unit"
+            or AMBIGUOUS_THOUSANDS.fullmatch(raw)
+            or not DECIMAL_COMMA.fullmatch(raw)
+        ):
             raise
     # "1,5" is both a decimal comma and a fraction of a unit. One message
     # names both faults, so fixing the first does not lead to a second.
@@ -358,7 +369,7 @@ def report_shortage(
         # stays, for a larger report.
         messages.info(request, str(already))
         return _fulfilment_page(request, order, scope, typed=request.POST)
-    except work.WorkError as error:
+    except (work.WorkError, cases.CaseError) as error:
         messages.error(request, str(error))
     else:
         shortfall = format_shortfall(
@@ -726,7 +737,7 @@ def apply_cash(
             ),
             company=scope.company,
         )
-    except work.WorkError as error:
+    except (work.WorkError, cases.CaseError) as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _applied_message(allocation, scope))

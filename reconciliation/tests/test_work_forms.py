@@ -76,7 +76,7 @@ def nothing_written(order) -> bool:
 # Pick and ship: every line's error, every typed value kept
 
 
-def test_every_rejected_line_is_named_and_every_typed_value_kept(order, warehouse):
+def test_rejected_ship_form_keeps_every_value(order, warehouse):
     form = {
         "picked_1": "12",
         "shipped_1": "12",
@@ -112,7 +112,7 @@ def test_every_rejected_line_is_named_and_every_typed_value_kept(order, warehous
     assert nothing_written(order)
 
 
-def test_a_rejected_draft_keeps_the_chosen_draft(order, warehouse):
+def test_rejected_draft_keeps_its_choice(order, warehouse):
     draft = create_shipment(
         order=order, quantities={1: "0"}, state=Shipment.State.DRAFT, number="D-1"
     )
@@ -129,7 +129,7 @@ def test_a_rejected_draft_keeps_the_chosen_draft(order, warehouse):
 # Picked left empty reads as picked what ships
 
 
-def test_shipped_without_picked_counts_as_picked(order, warehouse):
+def test_empty_picked_reads_as_shipped(order, warehouse):
     response = signed_in(warehouse).post(
         ship_url(order), {"shipped_1": "4", "ship": "1"}, follow=True
     )
@@ -142,7 +142,7 @@ def test_shipped_without_picked_counts_as_picked(order, warehouse):
     )
 
 
-def test_shipped_without_picked_keeps_the_other_checks(order, warehouse):
+def test_empty_picked_keeps_other_checks(order, warehouse):
     response = signed_in(warehouse).post(
         ship_url(order), {"shipped_1": "11", "shipped_2": "1.5", "ship": "1"}
     )
@@ -161,7 +161,7 @@ def test_shipped_without_picked_keeps_the_other_checks(order, warehouse):
     assert nothing_written(order)
 
 
-def test_shipping_more_than_typed_as_picked_is_still_refused(order, warehouse):
+def test_shipped_over_picked_still_rejected(order, warehouse):
     response = signed_in(warehouse).post(
         ship_url(order), {"picked_1": "3", "shipped_1": "4", "ship": "1"}
     )
@@ -173,7 +173,7 @@ def test_shipping_more_than_typed_as_picked_is_still_refused(order, warehouse):
     assert nothing_written(order)
 
 
-def test_the_form_says_how_an_empty_picked_box_reads(order, warehouse):
+def test_hint_explains_empty_picked(order, warehouse):
     page = signed_in(warehouse).get(
         f"/reconciliation/work/orders/{order.number}/fulfilment/"
     )
@@ -184,7 +184,7 @@ def test_the_form_says_how_an_empty_picked_box_reads(order, warehouse):
 # A decimal comma on a product counted in units: both faults at once
 
 
-def test_decimal_comma_of_a_fraction_of_a_unit_says_both_at_once(order, warehouse):
+def test_comma_fraction_of_unit_names_both(order, warehouse):
     product = order.lines.get(line_no=1).product
 
     response = signed_in(warehouse).post(
@@ -198,7 +198,7 @@ def test_decimal_comma_of_a_fraction_of_a_unit_says_both_at_once(order, warehous
     assert nothing_written(order)
 
 
-def test_decimal_comma_of_a_whole_number_asks_only_for_the_point(order, warehouse):
+def test_comma_whole_number_asks_for_point(order, warehouse):
     response = signed_in(warehouse).post(
         ship_url(order), {"picked_1": "2,0", "shipped_1": "", "ship": "0"}
     )
@@ -208,7 +208,7 @@ def test_decimal_comma_of_a_whole_number_asks_only_for_the_point(order, warehous
     }
 
 
-def test_decimal_comma_by_the_kilogram_asks_only_for_the_point(order, warehouse):
+def test_comma_in_kilograms_asks_for_point(order, warehouse):
     response = signed_in(warehouse).post(
         ship_url(order), {"picked_3": "1,5", "shipped_3": "", "ship": "0"}
     )
@@ -227,7 +227,7 @@ def report(client, order, qty: str, note: str = "Stock-out at the shelf"):
     )
 
 
-def test_the_same_shortage_twice_says_it_was_already_reported(order, warehouse):
+def test_same_shortage_twice_writes_nothing(order, warehouse):
     client = signed_in(warehouse)
     report(client, order, "3")
     case = Discrepancy.objects.get(order=order)
@@ -249,7 +249,7 @@ def test_the_same_shortage_twice_says_it_was_already_reported(order, warehouse):
     assert case.difference == Decimal(-3)
 
 
-def test_a_smaller_second_report_writes_nothing(order, warehouse):
+def test_smaller_second_shortage_writes_nothing(order, warehouse):
     client = signed_in(warehouse)
     report(client, order, "3")
     case = Discrepancy.objects.get(order=order)
@@ -265,7 +265,7 @@ def test_a_smaller_second_report_writes_nothing(order, warehouse):
     assert case.difference == Decimal(-3)
 
 
-def test_a_larger_second_report_raises_the_case_to_the_new_total(order, warehouse):
+def test_larger_second_shortage_raises_total(order, warehouse):
     client = signed_in(warehouse)
     report(client, order, "3")
 
@@ -284,7 +284,7 @@ def test_a_larger_second_report_raises_the_case_to_the_new_total(order, warehous
     assert AuditEvent.objects.filter(action="case.report_added").count() == 1
 
 
-def test_a_rejected_shortage_keeps_what_was_typed(order, warehouse):
+def test_rejected_shortage_keeps_typed_text(order, warehouse):
     response = signed_in(warehouse).post(
         shortage_url(order), {"line": "2", "qty": "1,5", "note": "Dropped a box"}
     )
@@ -324,9 +324,7 @@ def payment_less_bank_charge(invoice):
     )
 
 
-def test_spent_payment_names_what_stays_open_and_its_case(
-    clerk, invoice, payment_less_bank_charge
-):
+def test_spent_payment_links_open_case(clerk, invoice, payment_less_bank_charge):
     payment = payment_less_bank_charge
 
     response = signed_in(clerk).post(
@@ -347,7 +345,7 @@ def test_spent_payment_names_what_stays_open_and_its_case(
     assert Allocation.objects.get().amount == Decimal("353.60")
 
 
-def test_amount_box_starts_at_the_most_that_can_be_applied(
+def test_amount_box_starts_at_maximum(
     clerk, invoice, payment_less_bank_charge, customer_party, sales_rep
 ):
     small = create_order(
@@ -378,7 +376,7 @@ def test_amount_box_starts_at_the_most_that_can_be_applied(
 # Quantities read as words: "5 units short", "3 units damaged"
 
 
-def test_sales_decision_says_how_many_units_are_short(order, warehouse, sales_rep):
+def test_sales_decision_shows_units_short(order, warehouse, sales_rep):
     signed_in(warehouse).post(
         shortage_url(order), {"line": "1", "qty": "5", "note": "Stock-out"}
     )
@@ -391,9 +389,7 @@ def test_sales_decision_says_how_many_units_are_short(order, warehouse, sales_re
     assert "-5 unit" not in html
 
 
-def test_customer_report_counts_damaged_units_in_the_plural(
-    customer, order, media_root
-):
+def test_damage_report_pluralizes_units(customer, order, media_root):
     shipment = create_shipment(order=order, quantities={1: "10"}, number="SH-W-1")
     line = shipment.lines.get()
 
