@@ -685,17 +685,17 @@ def report_shortage(
 
 
 class ShortageAlreadyReported(WorkError):
-    """A shortage report that the line's open case already holds; nothing is written."""
+    """A repeated shortage report, which writes nothing."""
 
 
 def _check_not_reported(
     order: SalesOrder, line: SalesOrderLine, fingerprint: str, qty_missing: Decimal
 ) -> None:
-    """Refuse a report that adds nothing to the line's open shortage case.
+    """Reject a report that adds nothing to the line's open shortage case.
 
-    The typed quantity is the line's whole shortage, so a report of more than
-    the case holds raises the case to the new total (the difference is added)
-    and a report of as much or less writes nothing.
+    The typed quantity is the line's whole shortage. A report of more than the
+    case contains raises the case to the new total, which adds the difference.
+    A report of as much or less writes nothing.
     """
     case = (
         Discrepancy.objects.filter(company=order.company, fingerprint=fingerprint)
@@ -721,13 +721,13 @@ def _check_not_reported(
     )
     if event is not None:
         when = timezone.localtime(event.occurred_at)
-        who = f"by {event.actor_name or 'someone'} on {when:%Y-%m-%d at %H:%M}"
+        reported_by = f"by {event.actor_name or 'someone'} on {when:%Y-%m-%d at %H:%M}"
     else:
         when = timezone.localtime(case.created_at)
-        who = f"by the matching pass on {when:%Y-%m-%d at %H:%M}"
+        reported_by = f"by the matching pass on {when:%Y-%m-%d at %H:%M}"
     already = (
         f"Line {line.line_no}: {format_quantity(reported, uom)} short was already "
-        f"reported {who} (case {case.pk}), so nothing new was written."
+        f"reported {reported_by} (case {case.pk}), so nothing new was written."
     )
     if qty_missing == reported:
         raise ShortageAlreadyReported(already)
