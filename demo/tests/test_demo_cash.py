@@ -114,9 +114,13 @@ def test_cash_screen_shows_open_invoices():
 
     page = signed_in_fiona().get(CASH_URL, {"payment": together.pk})
 
-    invoices = [invoice.number for invoice in page.context["invoices"]]
+    invoices = [invoice.number for invoice, _ in page.context["invoices"]]
     assert invoices == ["INV-11052", "INV-11022"]
     assert page.context["available"] == Decimal("2714.00")
+    # Each amount box starts at the invoice's open amount, which the payment
+    # covers for both.
+    suggested = [amount for _, amount in page.context["invoices"]]
+    assert suggested == [Decimal("1332.00"), Decimal("1402.00")]
 
 
 def test_allocation_from_screen_applies_part_payment():
@@ -131,7 +135,12 @@ def test_allocation_from_screen_applies_part_payment():
     )
 
     messages = [str(message) for message in get_messages(response.wsgi_request)]
-    assert messages == ["Applied the payment."]
+    case = Discrepancy.objects.get(invoice=invoice, code="SHORT_PAYMENT")
+    assert messages == [
+        "Applied 469.80 USD of payment PAY-11079 to invoice INV-11050. Invoice "
+        f'INV-11050 still has 340.20 USD open: see <a href="/reconciliation/cases/'
+        f'{case.pk}/">case {case.pk} (Short payment)</a>.'
+    ]
     allocation = Allocation.objects.get(payment=payment)
     assert (allocation.invoice, allocation.amount) == (invoice, Decimal("469.80"))
     invoice.refresh_from_db()
