@@ -7,7 +7,10 @@ marked as practice. The screenshots at 1366 and 390 px land in
 ``test-artifacts/`` for a person to look at.
 """
 
+import datetime
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role
@@ -97,6 +100,8 @@ def test_learner_decides_backorder_in_practice(new_context, artifacts):
     expect(page.get_by_test_id("practice-banner")).to_be_visible()
     form = page.get_by_test_id("backorder-form")
     form.get_by_label("Reason").fill("The honey arrives with the next delivery.")
+    next_delivery = timezone.localdate() + datetime.timedelta(days=7)
+    form.get_by_label("Rest expected on").fill(next_delivery.isoformat())
     form.get_by_role("button", name="Ship the rest later").click()
     expect(page.locator(".message").first).to_have_text(
         "Recorded the backorder decision."
