@@ -11,7 +11,7 @@ from the per-account count that anyone can raise (``accounts.sign_in``).
 A cookie is valid only for the username it names, until it is
 ``SIGN_IN_DEVICE_COOKIE_DAYS`` old, and while the account is active and its
 password hash is the one the tag was made from. Setting a new password
-therefore ends every device cookie of that account. The cookie holds no
+therefore ends every device cookie of that account. The cookie contains no
 secret: the name, key and nonce can be read, and the tag reveals nothing
 about the password hash without ``SECRET_KEY``.
 """

@@ -4,9 +4,9 @@ With the inline backend, a task declared with ``@task(inline_thread=True)``
 is handed to this thread after the commit instead of running in the request.
 The response then does not wait for the task, and the task's duration cannot
 be measured from the response time. The password reset e-mail uses it,
-because otherwise a request for an address with an account would be
-answered later, by one SMTP exchange, than a request for an address without
-one.
+because otherwise the response to a request for an address with an
+account would come later, by one SMTP exchange, than the response for an
+address without one.
 
 Jobs run one at a time, in the order they were submitted. The thread is
 started on the first job, and again in a forked child (a web server's

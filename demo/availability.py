@@ -1,7 +1,7 @@
 """The demo super-users' availability, as on a working day.
 
 A super-user without a status is not available, so on a fresh demo the
-help panel would offer nobody to ask. Each ``load_demo`` run starts a
+help panel would offer no one to ask. Each ``load_demo`` run starts a
 working day: every demo super-user whose own status no longer holds is
 set "Available now" for ``HELP_AVAILABILITY_HOURS``. A status someone set
 that still holds is kept.

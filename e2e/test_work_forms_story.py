@@ -3,9 +3,9 @@
 Wanda, a warehouse worker, types a whole pick and ship form with one number
 written "1,5": the form comes back with every value, one message beside the
 line and a summary on top. She fixes the number, leaves Picked empty and
-ships. She reports the same shortage twice and is told it is already
+ships. She reports the same shortage twice and reads that it is already
 reported. Fiona, a finance clerk, applies a payment that is 10.00 short of
-its invoice and is told what stays open and which case holds it. The
+its invoice and reads what stays open and which case contains it. The
 screenshots land in ``test-artifacts/``.
 """
 

@@ -452,7 +452,7 @@ def _invoice_case(
 # Decisions on proposals
 
 
-# How a case that is no longer active reads to the customer.
+# The word the customer reads for a case that is no longer active.
 CUSTOMER_CASE_STATES: dict[str, str] = {
     State.RESOLVED: "resolved",
     State.CLOSED: "closed",

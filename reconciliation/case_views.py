@@ -590,7 +590,7 @@ def approval_decide(request: AuthenticatedRequest, approval_id: int) -> HttpResp
     )
 
 
-# What a decision did, after "Approved/Rejected the … on case N.", per action.
+# The sentence per action that follows "Approved/Rejected the … on case N.".
 DECISION_OUTCOMES: dict[tuple[str, bool], str] = {
     (ResolutionCode.WRITE_OFF, True): (
         "The write-off is booked and the case is resolved; the requester is told."

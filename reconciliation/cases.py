@@ -443,8 +443,8 @@ def finish_approved_write_off(
 ) -> Discrepancy:
     """Book an approved write-off and resolve the locked ``case`` with it.
 
-    The manager's approval is the second pair of eyes, so nobody has to
-    resolve the case again. The case counts as resolved by the requester,
+    The manager's approval is the second pair of eyes, so the case needs
+    no second resolution. The case counts as resolved by the requester,
     whose work it is, and the audit events name the approver. A case that
     is not in progress is first moved there, with its own audit event.
     """

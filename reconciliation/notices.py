@@ -141,8 +141,8 @@ def problem_reported(report: ProblemReport, *, customer: User) -> None:
     """Tell the case's handlers and the order's sales rep about a customer's report.
 
     The handlers are the case's assignee, or every active person in the
-    case's owner role while the case has no assignee. Whoever may not open the
-    case is skipped by ``notify``.
+    case's owner role while the case has no assignee. ``notify`` skips the
+    people who may not open the case.
     """
     case = report.case
     if _in_sandbox(case.pk):

@@ -79,7 +79,7 @@ def visible_orders(viewer: Viewer) -> QuerySet[SalesOrder]:
 
 
 # The roles that work with payments as such: the clerk applies them on the
-# cash screen, and the manager approves their write-offs and sees every case.
+# cash screen, and the manager approves their write-offs and reads every case.
 FINANCE_ROLES = frozenset({Role.FINANCE_CLERK, Role.MANAGER})
 
 
@@ -103,7 +103,7 @@ def visible_invoices(viewer: Viewer) -> QuerySet[Invoice]:
     """Return the invoices ``viewer`` may see.
 
     Employees see every real invoice, as they see every real order and the
-    invoices on its page. A customer account sees the posted invoices of its
+    invoices on its page. A customer account may read the posted invoices of its
     company, which is the portal's rule (``portal.selectors.customer_invoices``).
     """
     if not isinstance(viewer, User) or not viewer.is_active:

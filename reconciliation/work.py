@@ -962,7 +962,7 @@ def uphold_invoiced_price(*, actor: User, case_id: int, reason: str) -> UpheldPr
     """Settle a price dispute by keeping the invoiced price and fixing the order's.
 
     A credit note proposal that waits for the customer is withdrawn with its
-    draft credit note, because keeping the price is the opposite answer and
+    draft credit note, because keeping the price is the opposite decision and
     the customer must not accept both. A proposal that waits for a manager's
     approval is left to the manager, so the request is rejected.
     """

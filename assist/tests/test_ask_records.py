@@ -335,7 +335,7 @@ def test_api_names_record_to_viewers(people, records, questions, name, kind):
 
 
 def test_invoice_without_order_links_nowhere(people, records, spaces):
-    """An employee sees the number of an invoice no order page lists."""
+    """An employee reads the number of an invoice that no order page lists."""
     invoice = records["invoice"]
     type(invoice).objects.filter(pk=invoice.pk).update(order=None)
     question = create_question(

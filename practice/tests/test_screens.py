@@ -133,7 +133,7 @@ def test_fulfilment_reports_shortage(learner):
     ]
     case = Discrepancy.objects.get(company=session.company, code="SHORT_SHIP")
     assert "No honey in stock." in case.explanation
-    # The session page says the difference in words, without a sign.
+    # The session page shows the difference in words, without a sign.
     cases_table = client.get(f"/practice/sessions/{session.pk}/").content.decode()
     assert "24 units short" in cases_table
     assert "-24.00 unit" not in cases_table

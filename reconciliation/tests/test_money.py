@@ -170,7 +170,7 @@ def test_format_quantity_drops_trailing_zeros():
         ("4", "USD", "4 USD"),
     ],
 )
-def test_format_quantity_says_the_unit_as_a_person_would(qty, uom, expected):
+def test_format_quantity_plural_units(qty, uom, expected):
     assert format_quantity(Decimal(qty), uom) == expected
 
 

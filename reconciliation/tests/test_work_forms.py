@@ -1,4 +1,4 @@
-"""A rejected work form keeps what was typed and says everything at once.
+"""A rejected work form keeps what was typed and names every fault at once.
 
 Through the views, as the people who use them: wanda (warehouse) picks and
 ships and reports shortages, fiona (finance clerk) applies cash, sally is
