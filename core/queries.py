@@ -128,3 +128,117 @@ def kept_statement(
     return sql, [
         person_id if index == slot else value for index, value in enumerate(params)
     ]
+
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+class KeptQuery:
+    """A queryset's SQL and its columns' converters, compiled once per key.
+
+    ``build`` is compiled for stand-in values, as ``kept_statement`` does,
+    and with it the converters the ORM applies to the columns (SQLite's
+    decimals, for example). ``statement(*values)`` gives the SQL to run with
+    each value in every place of its stand-in, for ``fetch_together`` to
+    send with others, and ``rows`` converts what it returned as iterating
+    the queryset would.
+
+    ``build`` takes ``arity`` ids. A text column compared with a stand-in
+    gets its text, which the value then replaces as well.
+    """
+
+    _kept: dict[tuple[Any, ...], "KeptQuery"] = {}
+
+    def __init__(
+        self, build: Callable[..., QuerySet[Any]], using: str, arity: int
+    ) -> None:
+        stand_ins = [STAND_IN_ID - index for index in range(arity)]
+        items = build(*stand_ins).using(using)
+        compiler = items.query.get_compiler(using=using)
+        self.alias = using
+        self.sql, self.params = compiler.as_sql()
+        if self.sql.count("%s") != len(self.params):
+            raise ValueError(
+                "The kept statement has a literal %s in its SQL, so its "
+                "parameters cannot be placed: keep it as a queryset instead."
+            )
+        places: dict[int | str, int] = {}
+        for index, value in enumerate(stand_ins):
+            places[value] = places[str(value)] = index
+        # Parameter index -> which value goes there.
+        self.slots = {
+            index: places[param]
+            for index, param in enumerate(self.params)
+            if isinstance(param, int | str) and param in places
+        }
+        selected = [expression for expression, _, _ in compiler.select]
+        self.converters: list[tuple[int, list[Converter], Any]] = [
+            (position, converters, expression)
+            for position, (converters, expression) in compiler.get_converters(
+                selected
+            ).items()
+        ]
+
+    @classmethod
+    def of(
+        cls,
+        build: Callable[..., QuerySet[Any]],
+        using: str = DEFAULT_DB_ALIAS,
+        *,
+        arity: int = 1,
+    ) -> "KeptQuery":
+        """Return ``build``'s query for database ``using``, compiled the first time.
+
+        It is kept under ``build``'s name, ``arity`` and the database's alias
+        and vendor, so ``build`` must depend on nothing else.
+        """
+        key = (
+            build.__module__,
+            build.__qualname__,
+            arity,
+            using,
+            connections[using].vendor,
+        )
+        kept = cls._kept.get(key)
+        if kept is None:
+            kept = cls._kept[key] = cls(build, using, arity)
+        return kept
+
+    def statement(self, *values: Any) -> Statement:
+        """Return the SQL and parameters with ``values`` in the stand-ins' places."""
+        slots = self.slots
+        return self.sql, [
+            values[slots[index]] if index in slots else param
+            for index, param in enumerate(self.params)
+        ]
+
+    def rows(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Return ``rows`` with each column converted as the ORM converts it."""
+        if not self.converters:
+            return rows
+        connection = connections[self.alias]
+        converted = []
+        for row in rows:
+            values = list(row)
+            for position, converters, expression in self.converters:
+                value = values[position]
+                for converter in converters:
+                    value = converter(value, expression, connection)
+                values[position] = value
+            converted.append(tuple(values))
+        return converted
+
+
+def fetch_kept(
+    queries: Sequence[tuple[KeptQuery, Sequence[Any]]], using: str = DEFAULT_DB_ALIAS
+) -> list[list[tuple[Any, ...]]]:
+    """Run kept queries, each with its values, together; return converted rows.
+
+    The statements go in one round trip on PostgreSQL (``fetch_together``),
+    and the server runs them one after another in the order given, so
+    locking statements lock in that order.
+    """
+    results = fetch_together(
+        [query.statement(*values) for query, values in queries], using=using
+    )
+    return [query.rows(rows) for (query, _), rows in zip(queries, results, strict=True)]

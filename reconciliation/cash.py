@@ -25,14 +25,16 @@ unreconciled is never matched again by a rule.
 """
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import router, transaction
+from django.db.models import Q, QuerySet
 
 from core.models import AuditEvent
+from core.queries import KeptQuery, fetch_kept
 from reconciliation.checks import (
     CheckContext,
     DuplicateOf,
@@ -45,6 +47,7 @@ from reconciliation.matches import reversed_pairs
 from reconciliation.models import (
     Allocation,
     Company,
+    Currency,
     Invoice,
     MatchGroup,
     Party,
@@ -117,8 +120,15 @@ def load_open_items(
     else:
         rows = rows.filter((open_invoices & scope) | named)
     rows = rows.select_related("customer", "currency").order_by("due_date", "pk")
+    return _open_items(rows, company, duplicates)
+
+
+def _open_items(
+    invoices: Iterable[Invoice], company: Company, duplicates: Mapping[int, DuplicateOf]
+) -> OpenItems:
+    """Sort ``invoices`` of ``company`` by key and by partner; leave others out."""
     items = OpenItems()
-    for invoice in rows:
+    for invoice in invoices:
         if invoice.company_id != company.pk:
             continue
         for key in {invoice.number_key, invoice.reference_key}:
@@ -515,27 +525,28 @@ def match_payment(*, payment: Payment, context: CheckContext) -> Results:
     # place it. The key selects paid invoices too, as in the whole-company
     # pass, so that a reference that names a paid invoice is not placed on
     # an open one of the same key.
-    scope = Q(pk__in=[])
+    alias = router.db_for_read(Allocation)
+    queries = [(KeptQuery.of(_allocation_rows, alias), [payment.pk])]
     if payment.party is not None:
         partner = payment.party.commercial_partner_id
-        contacts = Party.objects.filter(Q(pk=partner) | Q(parent_id=partner))
-        scope = Q(
-            customer_id__in=list(contacts.order_by().values_list("pk", flat=True))
+        queries.append((KeptQuery.of(_contacts, alias), [partner]))
+    # One round trip on PostgreSQL reads both.
+    rows = fetch_kept(queries, using=alias)
+    key = payment.reference_key
+    if payment.party is not None:
+        items = _payment_items(payment.company, context.duplicates, key, rows[1])
+    else:
+        items = load_open_items(
+            payment.company,
+            context.duplicates,
+            named=_named_by_key(key),
+            scope=Q(pk__in=[]),
         )
-    items = load_open_items(
-        payment.company,
-        context.duplicates,
-        named=_named_by_key(payment.reference_key),
-        scope=scope,
-    )
     # One read of the payment's allocations gives both what is left and the
     # pairs a person unreconciled.
     allocated = ZERO
     blocked: set[tuple[int, int]] = set()
-    allocations = Allocation.objects.filter(payment=payment).order_by()
-    for invoice_id, amount, reverses_id in allocations.values_list(
-        "invoice_id", "amount", "reverses_id"
-    ):
+    for invoice_id, amount, reverses_id in rows[0]:
         allocated += amount
         if reverses_id is not None:
             blocked.add((payment.pk, invoice_id))
@@ -544,6 +555,96 @@ def match_payment(*, payment: Payment, context: CheckContext) -> Results:
     available = quantize_money(payment.amount - allocated, minor_units=minor_units)
     _apply_one(payment, items, blocked, context, results, available=available)
     return results
+
+
+# Most contacts of one partner for which ``_payment_items`` keeps a statement.
+KEPT_CONTACTS = 8
+
+
+def _payment_items(
+    company: Company,
+    duplicates: Mapping[int, DuplicateOf],
+    key: str,
+    contacts: Sequence[tuple[int]],
+) -> OpenItems:
+    """Load the open invoices of a payer's ``contacts`` and those ``key`` names.
+
+    It reads what ``load_open_items`` reads for that scope, with a statement
+    compiled once per number of contacts (``KeptQuery``).
+    """
+    contact_ids = [pk for (pk,) in contacts]
+    if not contact_ids or len(contact_ids) > KEPT_CONTACTS:
+        scope = Q(customer_id__in=contact_ids)
+        return load_open_items(
+            company, duplicates, named=_named_by_key(key), scope=scope
+        )
+    alias = router.db_for_read(Invoice)
+    if key:
+        query = KeptQuery.of(
+            _items_of_contacts_or_key, alias, arity=1 + len(contact_ids)
+        )
+        values: list[object] = [key, *contact_ids]
+    else:
+        query = KeptQuery.of(_items_of_contacts, alias, arity=len(contact_ids))
+        values = [*contact_ids]
+    (rows,) = fetch_kept([(query, values)], using=alias)
+    return _open_items(
+        (_invoice_with_parts(row, alias) for row in rows), company, duplicates
+    )
+
+
+_ITEM_NAMES = [field.attname for field in Invoice._meta.concrete_fields]
+_CUSTOMER_NAMES = [field.attname for field in Party._meta.concrete_fields]
+_CURRENCY_NAMES = [field.attname for field in Currency._meta.concrete_fields]
+
+
+def _items_of_contacts_or_key(key: object, *contact_ids: int) -> QuerySet[Any]:
+    return _item_rows(Q(customer_id__in=contact_ids), _named_by_key(str(key)))
+
+
+def _items_of_contacts(*contact_ids: int) -> QuerySet[Any]:
+    return _item_rows(Q(customer_id__in=contact_ids), Q(pk__in=[]))
+
+
+def _item_rows(scope: Q, named: Q) -> QuerySet[Any]:
+    """Select ``load_open_items``' rows, the customer and currency beside each."""
+    rows = Invoice.objects.filter(state=Invoice.State.POSTED, kind__in=RECEIVABLE_KINDS)
+    return (
+        rows.filter((Q(amount_residual__gt=0) & scope) | named)
+        .order_by("due_date", "pk")
+        .values_list(
+            *_ITEM_NAMES,
+            *(f"customer__{name}" for name in _CUSTOMER_NAMES),
+            *(f"currency__{name}" for name in _CURRENCY_NAMES),
+        )
+    )
+
+
+def _invoice_with_parts(row: Sequence[Any], alias: str) -> Invoice:
+    """Build an invoice, its customer and its currency from an ``_item_rows`` row."""
+    first = len(_ITEM_NAMES)
+    second = first + len(_CUSTOMER_NAMES)
+    invoice = Invoice.from_db(alias, _ITEM_NAMES, row[:first])
+    invoice.customer = Party.from_db(alias, _CUSTOMER_NAMES, row[first:second])
+    invoice.currency = Currency.from_db(alias, _CURRENCY_NAMES, row[second:])
+    return invoice
+
+
+def _allocation_rows(payment_id: int) -> QuerySet[Any]:
+    return (
+        Allocation.objects.filter(payment_id=payment_id)
+        .order_by()
+        .values_list("invoice_id", "amount", "reverses_id")
+    )
+
+
+def _contacts(partner_id: int) -> QuerySet[Any]:
+    """Select a commercial partner and its contacts, whose invoices it pays."""
+    return (
+        Party.objects.filter(Q(pk=partner_id) | Q(parent_id=partner_id))
+        .order_by()
+        .values_list("pk")
+    )
 
 
 CASH_PROPOSAL_SCOPE = Q(key__startswith="D:payment:")
