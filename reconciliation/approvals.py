@@ -32,12 +32,16 @@ from reconciliation.cases import (
     in_company_currency,
     lock_case,
     lock_case_invoice,
+    open_proposal,
+    open_proposal_message,
+    pending_approval_message,
     require_case_worker,
     write_off_amount,
     write_off_and_limit_text,
     write_off_limit,
 )
 from reconciliation.models import Approval, Discrepancy, Invoice, ResolutionCode
+from reconciliation.money import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +66,7 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
         in_company = in_company_currency(invoice, amount, limit_name="write-off limit")
         if in_company <= limit:
             raise CaseError(_within_limit_message(case, invoice, amount, limit))
-        if case.approvals.filter(decision=Approval.Decision.PENDING).exists():
-            raise CaseError(f"Case {case.pk} already has a pending approval.")
+        _check_nothing_waits(case, amount)
         _check_room(case, amount)
 
         approval = Approval.objects.create(
@@ -95,6 +98,47 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
         actor.pk,
     )
     return approval
+
+
+def _check_nothing_waits(case: Discrepancy, amount: Decimal) -> None:
+    """Raise when the locked ``case`` has a decision pending or one already made.
+
+    A pending approval or a proposal that waits for the customer or a
+    manager comes first: a write-off beside it would settle the same
+    difference twice. An approved write-off that covers ``amount`` needs no
+    second request, only the resolution.
+    """
+    pending = (
+        Approval.objects.select_for_update(of=("self",))
+        .filter(case=case, decision=Approval.Decision.PENDING)
+        .select_related("currency")
+        .order_by("pk")
+        .first()
+    )
+    if pending is not None:
+        raise CaseError(pending_approval_message(case, pending, "request a write-off"))
+    proposal = open_proposal(case)
+    if proposal is not None:
+        raise CaseError(open_proposal_message(case, proposal))
+    approved = (
+        Approval.objects.filter(
+            case=case,
+            action=ResolutionCode.WRITE_OFF,
+            decision=Approval.Decision.APPROVED,
+            amount__gte=amount,
+        )
+        .select_related("currency")
+        .order_by("pk")
+        .first()
+    )
+    if approved is not None:
+        minor_units = approved.currency.minor_units
+        raise CaseError(
+            f"A manager already approved the write-off of "
+            f"{format_money(approved.amount, minor_units=minor_units)} "
+            f"{approved.currency_id} on case {case.pk} (approval {approved.pk}): "
+            "resolve the case with the Write-off resolution code."
+        )
 
 
 def _check_room(case: Discrepancy, amount: Decimal) -> None:

@@ -204,6 +204,13 @@ def case_detail(
     may_work = cases.may_work_case(worker, case)
     approval_list = list(case.approvals.all())
     transitions = cases.allowed_transitions(worker, case)
+    # The page offers no move that a waiting proposal forbids, and shows
+    # why; the services check the same under the case lock.
+    waiting = cases.waiting_proposal(case)
+    if waiting is not None:
+        transitions = tuple(
+            to for to in transitions if to not in cases.MOVES_HELD_BY_PROPOSAL
+        )
     approved = _approved_write_off(case, approval_list)
     shown_currency = figure_currency(case)
     currencies = _approval_currencies(approval_list, shown_currency)
@@ -234,7 +241,11 @@ def case_detail(
             and may_work
             and offers_sales_decision(case),
             "may_request_write_off": may_work
+            and waiting is None
             and _offers_write_off_request(case, approval_list),
+            "waiting_proposal": (
+                cases.open_proposal_message(case, waiting) if waiting else ""
+            ),
             "offers_assign": scope.offers_assign,
             "assignable": list(list_assignable_people(case))
             if may_work and scope.offers_assign

@@ -93,9 +93,23 @@ REASSIGNABLE_STATES = frozenset(
     }
 )
 MAX_COMMENT_LENGTH = 5000
-# Moves that end the work on a case. Each is rejected while the case has an
-# open proposal, because the customer could still accept that proposal.
+# Moves that end the work on a case.
 ENDING_STATES = frozenset({State.RESOLVED, State.REJECTED})
+# Moves that no path may make while a proposal on the case waits for the
+# customer or a manager (``check_proposal_allows``). Ending or closing the
+# case would leave the customer an offer to accept on a case that is over.
+# Opening or reopening it clears its resolution and starts the work over
+# while the offer stands. Proposing another resolution would overwrite the
+# offer's resolution code.
+MOVES_HELD_BY_PROPOSAL = frozenset(
+    {
+        *ENDING_STATES,
+        State.CLOSED,
+        State.OPEN,
+        State.REOPENED,
+        State.PROPOSED_RESOLUTION,
+    }
+)
 
 
 class CaseError(ValueError):
@@ -204,31 +218,79 @@ def _check_move(case: Discrepancy, to: str, reason: str) -> None:
         raise InvalidTransition(case, to)
     if to in REASON_REQUIRED and not reason.strip():
         raise CaseError(f"Moving case {case.pk} to {to} needs a reason.")
-    if to in ENDING_STATES:
-        check_no_open_proposal(case)
+    check_proposal_allows(case, to)
 
 
-def open_proposal(case: Discrepancy) -> ResolutionProposal | None:
-    """Lock and return the case's proposal that waits for a decision, if any."""
+def open_proposal(
+    case: Discrepancy, *, excluding: ResolutionProposal | None = None
+) -> ResolutionProposal | None:
+    """Lock and return the case's proposal that waits for a decision, if any.
+
+    ``excluding`` is left out, as the proposal a move is offering.
+    """
+    rows = ResolutionProposal.objects.select_for_update(of=("self",)).filter(
+        case=case, state__in=OPEN_PROPOSAL_STATES
+    )
+    if excluding is not None:
+        rows = rows.exclude(pk=excluding.pk)
+    return rows.select_related("credit_note__currency").order_by("pk").first()
+
+
+def waiting_proposal(case: Discrepancy) -> ResolutionProposal | None:
+    """Return the case's proposal that waits for a decision, without a lock.
+
+    Pages use it to leave out the moves it forbids; the services decide
+    under the case lock with ``check_proposal_allows``.
+    """
     return (
-        ResolutionProposal.objects.select_for_update(of=("self",))
+        ResolutionProposal.objects.filter(case=case, state__in=OPEN_PROPOSAL_STATES)
         .select_related("credit_note__currency")
-        .filter(case=case, state__in=OPEN_PROPOSAL_STATES)
         .order_by("pk")
         .first()
     )
 
 
-def check_no_open_proposal(case: Discrepancy) -> None:
-    """Raise when the locked ``case`` has a proposal that still waits for a decision.
+def check_proposal_allows(
+    case: Discrepancy, to: str, *, offering: ResolutionProposal | None = None
+) -> None:
+    """Raise when a waiting proposal forbids moving the locked ``case`` to ``to``.
 
-    Ending such a case would leave the customer an offer to accept on a case
-    that is already over.
+    This is the one guard of every path that changes a case's state: the
+    case page, the work screens, the portal and the approvals call it through
+    ``_check_move`` or ``work.move_case``, and the matching pass asks
+    ``cases_held_by_proposals`` the same question for its rows. ``offering``
+    is the proposal that the move itself offers to the customer, which does
+    not count against it.
     """
-    proposal = open_proposal(case)
+    if to not in MOVES_HELD_BY_PROPOSAL:
+        return
+    proposal = open_proposal(case, excluding=offering)
     if proposal is None:
         return
     raise CaseError(open_proposal_message(case, proposal))
+
+
+def cases_held_by_proposals(case_ids: list[int]) -> dict[int, int]:
+    """Return, per case in ``case_ids`` with a waiting proposal, that proposal's id.
+
+    The matching pass calls it for the rows it holds locked, and leaves the
+    state of these cases alone (``MOVES_HELD_BY_PROPOSAL``).
+    """
+    if not case_ids:
+        return {}
+    wanted = set(case_ids)
+    # Few proposals wait at a time, so the id range reads them all without
+    # an IN list as long as the pass's share of cases.
+    rows = (
+        ResolutionProposal.objects.filter(
+            state__in=OPEN_PROPOSAL_STATES,
+            case_id__gte=min(wanted),
+            case_id__lte=max(wanted),
+        )
+        .order_by("-pk")
+        .values_list("case_id", "pk")
+    )
+    return {case_id: pk for case_id, pk in rows if case_id in wanted}
 
 
 def open_proposal_message(case: Discrepancy, proposal: ResolutionProposal) -> str:
@@ -249,6 +311,21 @@ def open_proposal_message(case: Discrepancy, proposal: ResolutionProposal) -> st
         f"Case {case.pk} has {offer} waiting for the customer's answer: "
         "withdraw the credit note proposal first, on the case's decision "
         "screen, or wait for the customer."
+    )
+
+
+def pending_approval_message(case: Discrepancy, approval: Approval, action: str) -> str:
+    """Say which approval waits on ``case`` and that ``action`` must wait for it."""
+    label = (
+        str(ResolutionCode(approval.action).label).lower()
+        if approval.action in ResolutionCode.values
+        else approval.action
+    )
+    amount = format_money(approval.amount, minor_units=approval.currency.minor_units)
+    return (
+        f"Case {case.pk} has approval {approval.pk} for a {label} of {amount} "
+        f"{approval.currency_id} waiting for a manager: you cannot {action} "
+        "until a manager decides it."
     )
 
 

@@ -5,7 +5,11 @@ still holds updates its case in place; one that no longer holds resolves the
 case only while nobody works it and no person has acted on it. A finding the
 rule settled itself (a
 rounding write-off, a booked exchange difference) is stored resolved, with no
-resolver, and stays resolved while it holds. ``docs/cases.md`` has the rules.
+resolver, and stays resolved while it holds. A case with a proposal that
+waits for the customer or a manager keeps its state whatever the pass finds
+(``cases.MOVES_HELD_BY_PROPOSAL``): its figures are updated and a finding
+that is gone is flagged, and the customer's answer or a person ends it.
+``docs/cases.md`` has the rules.
 """
 
 from collections import Counter
@@ -17,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.models import AuditEvent
-from reconciliation.cases import compute_due_at
+from reconciliation.cases import cases_held_by_proposals, compute_due_at
 from reconciliation.checks import Finding
 from reconciliation.models import Company, Discrepancy
 from reconciliation.services import insert_rows, save_fields, unsaved_audit_event
@@ -103,6 +107,15 @@ def save_findings(
         created = []
     changed: list[Discrepancy] = []
     acted_on = _cases_people_acted_on(_rule_resolvable(findings, existing))
+    # The callers hold these rows locked, and a proposal is made or decided
+    # only under its case's lock, so the result stays true until the pass commits.
+    held = cases_held_by_proposals(
+        [
+            row.pk
+            for row in existing.values()
+            if row.pk is not None and (not row.is_active or _may_rule_resolve(row))
+        ]
+    )
     for finding in findings:
         if not finding.settled_with:
             tally.codes[finding.code] += 1
@@ -126,10 +139,12 @@ def save_findings(
                 finding,
                 changed=after != before,
                 now=now,
-                acted_on=row.pk in acted_on,
+                acted_on=row.pk in acted_on or row.pk in held,
             )
         else:
-            action = _action_for_holding(row, changed=after != before)
+            action = _action_for_holding(
+                row, changed=after != before, held=row.pk in held
+            )
         if action is None:
             tally.unchanged += 1
             continue
@@ -143,11 +158,13 @@ def save_findings(
         changed.append(row)
         before["state"] = before_state
         after["state"] = row.state
-        events.append(_event(action, row, before, after))
+        events.append(_event(action, row, before, after, held.get(row.pk)))
 
     for row in existing.values():
         before_state = row.state
-        action = _action_for_cleared(row, now=now, acted_on=row.pk in acted_on)
+        action = _action_for_cleared(
+            row, now=now, acted_on=row.pk in acted_on or row.pk in held
+        )
         if action is None:
             continue
         if action == "discrepancy.resolved":
@@ -155,7 +172,10 @@ def save_findings(
         row.updated_at = now
         changed.append(row)
         before_state_only: dict[str, str | None] = {"state": before_state}
-        events.append(_event(action, row, before_state_only, {"state": row.state}))
+        state_after: dict[str, str | None] = {"state": row.state}
+        events.append(
+            _event(action, row, before_state_only, state_after, held.get(row.pk))
+        )
 
     insert_rows(created)
     for row in created:
@@ -166,17 +186,21 @@ def save_findings(
     return events
 
 
-def _action_for_holding(row: Discrepancy, *, changed: bool) -> str | None:
+def _action_for_holding(
+    row: Discrepancy, *, changed: bool, held: bool = False
+) -> str | None:
     """Update the case of a finding that still holds, and name what happened.
 
     A case a person is working keeps its state. A case the matching pass
     resolved opens again. A case a person resolved, closed or rejected stays
     so while the figures are the same, because that person already decided on
     them. When the figures change, the case is reopened for that person.
+    A case ``held`` by a waiting proposal is never reopened: only its
+    figures change.
     """
     holds_again = not row.finding_holds
     row.finding_holds = True
-    if row.is_active:
+    if row.is_active or held:
         return "discrepancy.updated" if changed or holds_again else None
 
     resolved_by_rule = row.state == State.RESOLVED and row.resolved_by_id is None
@@ -272,10 +296,11 @@ def _action_for_cleared(
 ) -> str | None:
     """Update the case of a finding that no longer holds, and name what happened.
 
-    An open case with no assignee that no person reported or acted on is not
-    being worked, so the pass resolves it. Any other case is only flagged, and
-    a person decides. A reported case the pass never found keeps its state
-    and flag, because there is no finding of the pass that could be gone.
+    An open case with no assignee that no person reported or acted on (nor
+    made a proposal on) is not being worked, so the pass resolves it. Any
+    other case is only flagged, and a person decides. A reported case the
+    pass never found keeps its state and flag, because there is no finding
+    of the pass that could be gone.
     """
     if not row.is_active or not row.finding_holds:
         return None
@@ -351,8 +376,11 @@ def _event(
     row: Discrepancy,
     before: dict[str, str | None],
     after: dict[str, str | None],
+    proposal_id: int | None = None,
 ) -> AuditEvent:
+    """Build the pass's event; ``proposal_id`` names the proposal that held the case."""
     changed = [name for name in after if before.get(name) != after[name]]
+    held: dict[str, int] = {} if proposal_id is None else {"held_by": proposal_id}
     return unsaved_audit_event(
         action=action,
         target=row,
@@ -361,6 +389,7 @@ def _event(
         after={
             "fingerprint": row.fingerprint,
             **{name: after[name] for name in changed},
+            **held,
         },
         reason=row.rule,
     )

@@ -173,15 +173,16 @@ def move_case(
     to: str,
     reason: str,
     changes: Mapping[str, object] | None = None,
+    offering: ResolutionProposal | None = None,
 ) -> None:
     """Move a locked case to ``to``, through ``in_progress`` when it must.
 
     Each step is checked against ``cases.TRANSITIONS`` and gets its own audit
-    event, as on the case page. A move that ends the case is rejected while
-    a proposal on it waits for a decision.
+    event, as on the case page. A move that a waiting proposal forbids is
+    rejected (``cases.check_proposal_allows``); ``offering`` is the proposal
+    the move itself offers to the customer.
     """
-    if to in cases.ENDING_STATES:
-        cases.check_no_open_proposal(case)
+    cases.check_proposal_allows(case, to, offering=offering)
     allowed = cases.TRANSITIONS.get(case.state, ())
     if to not in allowed and State.IN_PROGRESS in allowed:
         _step(case, actor=actor, to=State.IN_PROGRESS, reason=reason, changes={})
@@ -767,6 +768,9 @@ class SalesActions:
     withdrawable: ResolutionProposal | None
     # The proposal that waits for a manager's approval, which the rep cannot change.
     awaiting_approval: ResolutionProposal | None
+    # Another request that waits for a manager, such as a write-off; no
+    # credit note can be proposed until it is decided.
+    pending_approval: Approval | None = None
 
     @property
     def any(self) -> bool:
@@ -793,13 +797,26 @@ def sales_actions(case: Discrepancy) -> SalesActions:
     )
     waiting = ResolutionProposal.State.AWAITING_CUSTOMER
     withdrawable = proposal if proposal and proposal.state == waiting else None
+    pending = None
+    if proposal is None:
+        pending = (
+            Approval.objects.filter(case=case, decision=Approval.Decision.PENDING)
+            .select_related("currency")
+            .order_by("pk")
+            .first()
+        )
     return SalesActions(
-        backorder=case.code in BACKORDER_CODES and case.order_line_id is not None,
-        credit_note=case.invoice_id is not None and proposal is None,
+        # A backorder decision resolves the case, which a waiting proposal
+        # forbids (``cases.check_proposal_allows``).
+        backorder=case.code in BACKORDER_CODES
+        and case.order_line_id is not None
+        and proposal is None,
+        credit_note=case.invoice_id is not None and proposal is None and not pending,
         uphold_price=case.code == DiscrepancyCode.PRICE_MISMATCH
         and (proposal is None or withdrawable is not None),
         withdrawable=withdrawable,
         awaiting_approval=proposal if proposal and withdrawable is None else None,
+        pending_approval=pending,
     )
 
 
@@ -1061,12 +1078,12 @@ def propose_credit_note(
 
     with transaction.atomic():
         case = _lock_case_for_rep(actor, case_id, "issue credit notes")
+        waiting = cases.open_proposal(case)
+        if waiting is not None:
+            raise WorkError(cases.open_proposal_message(case, waiting))
+        check_no_pending_approval(case, "propose a credit note")
         invoice = _creditable_invoice(case)
         amount = _check_credit_amount(invoice, amount)
-        if ResolutionProposal.objects.filter(
-            case=case, state__in=OPEN_PROPOSAL_STATES
-        ).exists():
-            raise WorkError(f"Case {case.pk} already has an open proposal.")
 
         credit = credit_on_invoice(invoice)
         _check_invoice_total(invoice, credit, amount)
@@ -1265,11 +1282,28 @@ def _draft_credit_note(case: Discrepancy, invoice: Invoice, amount: Decimal) -> 
     return credit_note
 
 
+def check_no_pending_approval(case: Discrepancy, action: str) -> None:
+    """Raise when the locked ``case`` has an approval that waits for a manager.
+
+    ``action`` says what the person tried, such as ``propose a credit note``.
+    A second request while one waits would leave the manager two decisions
+    on one case, of which only the first could still apply.
+    """
+    pending = (
+        Approval.objects.select_for_update(of=("self",))
+        .filter(case=case, decision=Approval.Decision.PENDING)
+        .select_related("currency")
+        .order_by("pk")
+        .first()
+    )
+    if pending is None:
+        return
+    raise WorkError(cases.pending_approval_message(case, pending, action))
+
+
 def _request_credit_approval(
     case: Discrepancy, proposal: ResolutionProposal, actor: User, reason: str
 ) -> None:
-    if case.approvals.filter(decision=Approval.Decision.PENDING).exists():
-        raise WorkError(f"Case {case.pk} already has a pending approval.")
     approval = Approval.objects.create(
         case=case,
         action=ResolutionCode.CREDIT_NOTE,
@@ -1314,6 +1348,7 @@ def _offer_to_customer(
         to=State.PROPOSED_RESOLUTION,
         reason=note,
         changes={"resolution_code": proposal.resolution_code, "resolution_note": note},
+        offering=proposal,
     )
     notices.resolution_offered(case, proposal, actor=actor)
 

@@ -147,12 +147,17 @@ def test_decided_approval_cannot_be_decided_again(
 
 
 def test_one_pending_request_per_case(worked_case, clerk):
-    request(worked_case, clerk)
+    first = request(worked_case, clerk)
 
     with pytest.raises(CaseError) as raised:
         request(worked_case, clerk)
 
-    assert str(raised.value) == f"Case {worked_case.pk} already has a pending approval."
+    assert str(raised.value) == (
+        f"Case {worked_case.pk} has approval {first.pk} for a write-off of "
+        "83.63 USD waiting for a manager: you cannot request a "
+        "write-off until a manager decides it."
+    )
+    assert Approval.objects.filter(case=worked_case).count() == 1
 
 
 def test_request_within_limit_is_rejected(worked_case, clerk, settings):

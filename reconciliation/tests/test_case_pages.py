@@ -369,5 +369,6 @@ def test_case_page_query_count_is_constant(
 # Session, user, the case with its joins, its comments, its approvals, its
 # customer problem reports, the people it can be assigned to, the currency
 # of its figures, the check that the viewer may see the record the help
-# panel offers, the help panel's version row and the badge.
-QUERIES_PER_CASE_PAGE = 11
+# panel offers, the help panel's version row, the badge and the proposal
+# that waits on the case.
+QUERIES_PER_CASE_PAGE = 12
