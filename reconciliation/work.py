@@ -843,8 +843,9 @@ def decide_backorder(
     backorder's ``expected_delivery``. The shipping check judges the rest
     against it instead of the order's promised date, so a backorder decided
     after that date does not at once open a "still on backorder" case.
-    NOTE: without it (a caller that predates the date) the rest is judged
-    against the promised date, as before; the decision screen requires it.
+    Shipping later needs it, from every caller (the screen, the API, the
+    practice sandbox, a shell), so a missing or past date is rejected here
+    before anything is locked or written.
     """
     if decision not in (SHIP_LATER, CANCEL_REST):
         raise WorkError(
@@ -854,6 +855,11 @@ def decide_backorder(
     if not reason.strip():
         raise WorkError(
             "A backorder decision needs a reason: enter one for the customer."
+        )
+    if decision == SHIP_LATER and expected_on is None:
+        raise WorkError(
+            "Expected date is missing: shipping the rest later needs the day it "
+            "is expected, today or later, or cancel the rest instead."
         )
 
     with transaction.atomic():
@@ -875,17 +881,14 @@ def decide_backorder(
             )
         line = case.order_line
         remaining = line.qty_ordered - line.qty_shipped
-        if decision == SHIP_LATER:
-            if expected_on is not None:
-                check_expected_date(expected_on, company=case.company)
+        if decision == SHIP_LATER and expected_on is not None:
+            check_expected_date(expected_on, company=case.company)
             backorder = _create_backorder(case, line, remaining, actor, expected_on)
             code = ResolutionCode.BACKORDER
-            note = f"Backorder {backorder.number} ships {remaining} later: {reason}"
-            if expected_on is not None:
-                note = (
-                    f"Backorder {backorder.number} ships {remaining} later, "
-                    f"expected on {expected_on.isoformat()}: {reason}"
-                )
+            note = (
+                f"Backorder {backorder.number} ships {remaining} later, "
+                f"expected on {expected_on.isoformat()}: {reason}"
+            )
         else:
             code = ResolutionCode.CANCEL_REMAINDER
             note = f"The remaining {remaining} are cancelled: {reason}"
@@ -927,7 +930,7 @@ def _create_backorder(
     line: SalesOrderLine,
     remaining: Decimal,
     actor: User,
-    expected_on: date | None,
+    expected_on: date,
 ) -> Shipment:
     if remaining <= 0:
         raise WorkError(f"Line {line.line_no} has nothing left to ship.")
@@ -960,7 +963,7 @@ def _create_backorder(
             "case_id": case.pk,
             "line": line.line_no,
             "qty": str(remaining),
-            "expected_delivery": expected_on.isoformat() if expected_on else None,
+            "expected_delivery": expected_on.isoformat(),
         },
     )
     return shipment

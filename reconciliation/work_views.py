@@ -482,8 +482,8 @@ def _expected_date(request: AuthenticatedRequest, decision: str) -> date | None:
     """Parse the posted day the rest is expected, for a ship-later decision.
 
     The decision screen always sends the field. A form without it, such as
-    an older page, leaves the date out and ``work.decide_backorder`` keeps
-    the order's promised date.
+    an older page, leaves the date out, and ``work.decide_backorder``
+    rejects the decision with a message that asks for the date.
     """
     if decision != work.SHIP_LATER or "expected_on" not in request.POST:
         return None

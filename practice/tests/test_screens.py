@@ -5,12 +5,14 @@ finance clerk uses, with a finance clerk as the learner, and then scored by
 ``check_session``. Bad input gets the real screens' messages.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from accounts.models import Role
 from core.models import AuditEvent
@@ -33,6 +35,11 @@ from reconciliation.models import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def next_week() -> str:
+    """Return the day a backorder's rest is expected: a week from today."""
+    return (timezone.localdate() + timedelta(days=7)).isoformat()
 
 
 def base(session: SandboxSession) -> str:
@@ -153,7 +160,11 @@ def test_backorder_decision_scores_full(learner):
     )
     decided = client.post(
         f"{url}backorder/",
-        {"decision": "ship_later", "reason": "Honey arrives next week."},
+        {
+            "decision": "ship_later",
+            "reason": "Honey arrives next week.",
+            "expected_on": next_week(),
+        },
         follow=True,
     )
 
@@ -351,7 +362,11 @@ def test_played_role_leaves_learner_role(learner):
 
     client.post(
         f"{base(session)}cases/{case_number(session, case)}/backorder/",
-        {"decision": "ship_later", "reason": "Honey arrives next week."},
+        {
+            "decision": "ship_later",
+            "reason": "Honey arrives next week.",
+            "expected_on": next_week(),
+        },
     )
 
     learner.refresh_from_db()
@@ -365,7 +380,11 @@ def test_finished_session_rejects_work(learner):
     session, client = begin(learner, "unshipped-backorder")
     case = only_case(session, "NOT_SHIPPED")
     url = f"{base(session)}cases/{case_number(session, case)}/backorder/"
-    client.post(url, {"decision": "ship_later", "reason": "Next week."}, follow=True)
+    client.post(
+        url,
+        {"decision": "ship_later", "reason": "Next week.", "expected_on": next_week()},
+        follow=True,
+    )
     assert score(session) == 100
 
     response = client.post(
@@ -390,7 +409,7 @@ def test_finished_session_screens_say_so(learner):
     active_page = client.get(f"{base(session)}orders/PR-SO-3001/fulfilment/")
     client.post(
         f"{base(session)}cases/{case_number(session, case)}/backorder/",
-        {"decision": "ship_later", "reason": "Next week."},
+        {"decision": "ship_later", "reason": "Next week.", "expected_on": next_week()},
     )
     assert score(session) == 100
 
@@ -562,7 +581,11 @@ def test_backorder_then_shipped_scores_full(learner):
     case = only_case(session, "NOT_SHIPPED")
     client.post(
         f"{base(session)}cases/{case_number(session, case)}/backorder/",
-        {"decision": "ship_later", "reason": "Honey arrives next week."},
+        {
+            "decision": "ship_later",
+            "reason": "Honey arrives next week.",
+            "expected_on": next_week(),
+        },
     )
     draft = Shipment.objects.get(company=session.company, state=Shipment.State.DRAFT)
 
@@ -652,10 +675,16 @@ def test_sales_decision_errors_name_case_number(learner):
     session, client = begin(learner, "unshipped-backorder")
     case = only_case(session, "NOT_SHIPPED")
     url = f"{base(session)}cases/{case_number(session, case)}/backorder/"
-    client.post(url, {"decision": "ship_later", "reason": "Next week."}, follow=True)
+    client.post(
+        url,
+        {"decision": "ship_later", "reason": "Next week.", "expected_on": next_week()},
+        follow=True,
+    )
 
     again = client.post(
-        url, {"decision": "ship_later", "reason": "Next week."}, follow=True
+        url,
+        {"decision": "ship_later", "reason": "Next week.", "expected_on": next_week()},
+        follow=True,
     )
 
     assert messages_of(again) == ["Case 1 is resolved: reopen it first."]

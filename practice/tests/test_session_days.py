@@ -31,6 +31,12 @@ from reconciliation.models import (
 
 pytestmark = pytest.mark.django_db
 
+
+def next_week() -> str:
+    """Return the day a backorder's rest is expected: a week from today."""
+    return (timezone.localdate() + timedelta(days=7)).isoformat()
+
+
 # Today, as the tests were written, and a day years later.
 DAYS = (date(2026, 12, 5), date(2031, 3, 1))
 RESOLVED_STATES = {Discrepancy.State.RESOLVED, Discrepancy.State.CLOSED}
@@ -82,7 +88,11 @@ def backorder(session: SandboxSession, client: Client) -> None:
     case = only_case(session, "NOT_SHIPPED")
     client.post(
         f"{base(session)}work/cases/{case_number(session, case)}/backorder/",
-        {"decision": "ship_later", "reason": "Honey arrives next week."},
+        {
+            "decision": "ship_later",
+            "reason": "Honey arrives next week.",
+            "expected_on": next_week(),
+        },
     )
 
 
@@ -255,14 +265,16 @@ def test_session_page_marks_follow_up(learner):
         learner=learner, scenario_key="unshipped-backorder"
     )
     client = signed_in(learner)
-    backorder(session, client)
+    # The backorder is expected next week, so it opens no BACKORDER_OPEN case
+    # now; shipping the honey after its promised date opens LATE_SHIP.
+    backorder_then_ship(session, client)
 
     html = client.get(base(session)).content.decode()
 
-    follow_up = only_case(session, "BACKORDER_OPEN")
+    follow_up = only_case(session, "LATE_SHIP")
     assert follow_up.state == Discrepancy.State.OPEN
     assert (
-        '<p class="muted" data-testid="follow-up-2">Not scored: A backorder keeps '
-        "the honey owed after its promised date"
+        '<p class="muted" data-testid="follow-up-2">Not scored: Honey shipped now '
+        "leaves after its promised date"
     ) in html
     assert 'data-testid="follow-up-1"' not in html

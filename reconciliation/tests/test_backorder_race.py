@@ -9,6 +9,7 @@ locks, so the test runs on PostgreSQL only.
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError, connection, transaction
@@ -68,6 +69,7 @@ def test_decision_waits_for_locked_order(customer_party, sales_rep):
                 case_id=short.pk,
                 decision="ship_later",
                 reason="Stock arrives Monday",
+                expected_on=timezone.localdate() + timedelta(days=7),
             )
         except OperationalError as error:
             errors.append(error)

@@ -6,11 +6,12 @@ of the order's company), bruno (customer of another company) and olga (HR,
 no part in reconciliation).
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Role
 from conftest import make_person
@@ -34,6 +35,12 @@ from reconciliation.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def next_week() -> str:
+    """Return the day a backorder's rest is expected: a week from today."""
+    return (timezone.localdate() + timedelta(days=7)).isoformat()
+
 
 State = Discrepancy.State
 
@@ -269,7 +276,11 @@ def test_sales_rep_backorders_the_rest_and_the_warehouse_ships_it(
 
     client.post(
         f"/reconciliation/work/cases/{short_case.pk}/backorder/",
-        {"decision": "ship_later", "reason": "Stock arrives Monday"},
+        {
+            "decision": "ship_later",
+            "reason": "Stock arrives Monday",
+            "expected_on": next_week(),
+        },
     )
 
     short_case.refresh_from_db()
@@ -281,7 +292,8 @@ def test_sales_rep_backorders_the_rest_and_the_warehouse_ships_it(
         sales_rep,
     )
     assert short_case.resolution_note == (
-        f"Backorder {backorder.number} ships 3.0000 later: Stock arrives Monday"
+        f"Backorder {backorder.number} ships 3.0000 later, expected on "
+        f"{next_week()}: Stock arrives Monday"
     )
     assert order.lines.get().qty_shipped == Decimal("7")
 

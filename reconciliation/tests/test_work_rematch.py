@@ -5,6 +5,7 @@ Named people: wanda (warehouse), sally (sales rep on the order), fiona
 2024-03-15, so by today an order with nothing shipped is late.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -31,6 +32,12 @@ from reconciliation.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def next_week() -> str:
+    """Return the day a backorder's rest is expected: a week from today."""
+    return (timezone.localdate() + timedelta(days=7)).isoformat()
+
 
 State = Discrepancy.State
 CASH_URL = "/reconciliation/work/cash/"
@@ -103,7 +110,7 @@ def test_partial_shipment_opens_short_ship_at_once(order, warehouse):
     assert short.difference == Decimal("-3")
 
 
-def test_backorder_decision_opens_backorder_case_at_once(order, sales_rep):
+def test_backorder_decision_checks_order_at_once(order, sales_rep):
     create_shipment(order=order, quantities={1: "7"})
     run_matching(company=order.company, as_of=timezone.localdate())
     assert cases_by_state(order) == [
@@ -114,14 +121,23 @@ def test_backorder_decision_opens_backorder_case_at_once(order, sales_rep):
 
     signed_in(sales_rep).post(
         f"/reconciliation/work/cases/{short.pk}/backorder/",
-        {"decision": "ship_later", "reason": "Stock arrives Monday"},
+        {
+            "decision": "ship_later",
+            "reason": "Stock arrives Monday",
+            "expected_on": next_week(),
+        },
     )
 
+    # The rest is judged against its expected date, a week away, so the
+    # check at once records a partial shipment instead of a late backorder,
+    # and a pass after it finds nothing new.
     assert cases_by_state(order) == [
-        ("BACKORDER_OPEN", State.OPEN),
+        ("PARTIAL_SHIP", State.OPEN),
         ("SHORT_SHIP", State.RESOLVED),
         ("UNINVOICED_DELIVERY", State.OPEN),
     ]
+    summary = run_matching(company=order.company, as_of=timezone.localdate())
+    assert (summary.orders_skipped, summary.opened) == (1, 0)
 
 
 def test_pass_after_the_check_changes_nothing(order, warehouse):
@@ -388,7 +404,8 @@ def test_assign_of_a_known_payer_is_rejected(clerk, order, other_party):
     )
 
     assert messages_of(response) == [
-        "That payment already has a customer or is no longer open: reload the screen."
+        f"Payment {payment.number} already belongs to {order.customer.name}: "
+        "allocate it under Unallocated payments instead."
     ]
     payment.refresh_from_db()
     assert payment.party == order.customer

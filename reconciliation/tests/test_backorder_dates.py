@@ -1,0 +1,83 @@
+"""The backorder decision service requires the day the rest is expected.
+
+Named person: sally (sales rep on the order). The order is 10 units at
+36.36, of which 7 shipped, long past the promised date. The calls go to
+the service directly, as the API, the practice sandbox or a shell would.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from reconciliation import work
+from reconciliation.matching import run_matching
+from reconciliation.models import Discrepancy, Shipment
+from reconciliation.tests.factories import create_order, create_shipment
+
+pytestmark = pytest.mark.django_db
+
+State = Discrepancy.State
+
+
+@pytest.fixture
+def short_case(customer_party, sales_rep) -> Discrepancy:
+    order = create_order(
+        lines=[("10", "36.36")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
+    create_shipment(order=order, quantities={1: "7"})
+    run_matching(company=order.company, as_of=timezone.localdate())
+    return Discrepancy.objects.get(order=order, code="SHORT_SHIP")
+
+
+def test_backorder_service_rejects_missing_date(short_case, sales_rep):
+    with pytest.raises(work.WorkError) as raised:
+        work.decide_backorder(
+            actor=sales_rep,
+            case_id=short_case.pk,
+            decision=work.SHIP_LATER,
+            reason="Stock arrives soon.",
+        )
+
+    assert str(raised.value) == (
+        "Expected date is missing: shipping the rest later needs the day it is "
+        "expected, today or later, or cancel the rest instead."
+    )
+    short_case.refresh_from_db()
+    assert short_case.state == State.OPEN
+    assert not Shipment.objects.filter(state=Shipment.State.DRAFT).exists()
+
+
+def test_backorder_service_rejects_past_date(short_case, sales_rep):
+    past = timezone.localdate() - timedelta(days=1)
+
+    with pytest.raises(work.WorkError) as raised:
+        work.decide_backorder(
+            actor=sales_rep,
+            case_id=short_case.pk,
+            decision=work.SHIP_LATER,
+            reason="Stock arrived already.",
+            expected_on=past,
+        )
+
+    assert str(raised.value).startswith(
+        f"Expected date {past.isoformat()} is in the past:"
+    )
+    short_case.refresh_from_db()
+    assert short_case.state == State.OPEN
+    assert not Shipment.objects.filter(state=Shipment.State.DRAFT).exists()
+
+
+def test_cancel_rest_needs_no_date(short_case, sales_rep):
+    work.decide_backorder(
+        actor=sales_rep,
+        case_id=short_case.pk,
+        decision=work.CANCEL_REST,
+        reason="The customer does not want the rest.",
+    )
+
+    short_case.refresh_from_db()
+    assert short_case.state == State.RESOLVED
