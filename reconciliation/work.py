@@ -1492,19 +1492,21 @@ def apply_cash(
     require_role(actor, Role.FINANCE_CLERK, "apply cash")
     with transaction.atomic():
         payment = open_payments(company).filter(pk=payment_id).first()
+        if payment is None:
+            raise WorkError(_payment_not_open(payment_id, company))
         # Only an invoice of the payment's company is read, so the messages
         # below never name an invoice of another company, such as a real
         # invoice posted from a practice sandbox.
-        invoice_row = None
-        if payment is not None:
-            invoice_row = (
-                Invoice.objects.filter(pk=invoice_id, company_id=payment.company_id)
-                .select_related("currency")
-                .first()
-            )
-        if payment is None or invoice_row is None:
+        invoice_row = (
+            Invoice.objects.filter(pk=invoice_id, company_id=payment.company_id)
+            .select_related("currency")
+            .first()
+        )
+        if invoice_row is None:
             raise WorkError(
-                "That payment or invoice is no longer open: reload the screen."
+                f"That invoice is not an open invoice of payment {payment.number}'s "
+                "customer: reload the screen and pick one of the open invoices "
+                "listed for the payment."
             )
         lock_documents(
             {
@@ -1529,6 +1531,32 @@ def apply_cash(
         actor.pk,
     )
     return allocation
+
+
+# The cash screen's message for a payment it may not name: one of another
+# company, such as a real payment asked for from a practice sandbox, or one
+# that is gone. Naming its number would show what the clerk may not see.
+PAYMENT_NOT_OPEN = "That payment or invoice is no longer open: reload the screen."
+
+
+def _payment_not_open(payment_id: int, company: Company | None) -> str:
+    """Say why the payment ``payment_id`` of ``company`` cannot be applied now.
+
+    A payment the screen may show is named by its number; any other gets
+    ``PAYMENT_NOT_OPEN``.
+    """
+    payment = _payments_of(company).filter(pk=payment_id).first()
+    if payment is None:
+        return PAYMENT_NOT_OPEN
+    if payment.party_id is None:
+        return (
+            f"Payment {payment.number} has no customer yet: assign its customer "
+            "under Payments from an unknown payer first."
+        )
+    return (
+        f"Payment {payment.number} has nothing left to allocate: it is applied "
+        "in full. Reload the screen and pick another payment."
+    )
 
 
 def _resolve_payment_cases_if_applied(payment: Payment) -> None:
@@ -1556,12 +1584,15 @@ def _resolve_payment_cases_if_applied(payment: Payment) -> None:
 def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
     currency = payment.currency_id
     minor_units = payment.currency.minor_units
+    documents = f"from payment {payment.number} to invoice {invoice.number}"
     if amount <= 0:
-        raise WorkError(f"Amount {amount} is not positive: enter more than 0.")
+        raise WorkError(
+            f"Amount {amount} {documents} is not positive: enter more than 0."
+        )
     if amount != quantize_money(amount, minor_units=minor_units):
         raise WorkError(
-            f"Amount {amount} has more than {minor_units} decimals, which "
-            f"{currency} does not allow: round it."
+            f"Amount {amount} {documents} has more than {minor_units} decimals, "
+            f"which {currency} does not allow: round it."
         )
     if invoice not in open_invoices_for(payment):
         raise WorkError(
@@ -1598,10 +1629,7 @@ def assign_payer(
         lock_documents({Payment: [payment_id]})
         payment = unassigned_payments(company).filter(pk=payment_id).first()
         if payment is None:
-            raise WorkError(
-                "That payment already has a customer or is no longer open: "
-                "reload the screen."
-            )
+            raise WorkError(_payer_not_assignable(payment_id, company))
         party = (
             Party.objects.filter(company_id=payment.company_id, pk=party_id)
             .select_related("parent")
@@ -1633,6 +1661,30 @@ def assign_payer(
     return payment
 
 
+# The message for a payment the screen may not name, as ``PAYMENT_NOT_OPEN``.
+PAYER_NOT_ASSIGNABLE = (
+    "That payment already has a customer or is no longer open: reload the screen."
+)
+
+
+def _payer_not_assignable(payment_id: int, company: Company | None) -> str:
+    """Say why the payer of payment ``payment_id`` cannot be assigned now."""
+    payment = (
+        _payments_of(company).filter(pk=payment_id).select_related("party").first()
+    )
+    if payment is None:
+        return PAYER_NOT_ASSIGNABLE
+    if payment.party is not None:
+        return (
+            f"Payment {payment.number} already belongs to {payment.party.name}: "
+            "allocate it under Unallocated payments instead."
+        )
+    return (
+        f"Payment {payment.number} is allocated already or has nothing left, so "
+        "its payer can no longer change: reload the screen."
+    )
+
+
 # Reads for the work screens
 
 
@@ -1655,6 +1707,25 @@ def open_payments(company: Company | None = None) -> QuerySet[Payment]:
         .select_related("party", "currency")
         .order_by("value_date", "number")
     )
+
+
+def amount_label(
+    payment_id: int, invoice_id: int, company: Company | None = None
+) -> str:
+    """Return the typed amount's label, naming the payment and invoice it moves.
+
+    Only an open payment of ``company`` and an invoice of its company are
+    named, as ``apply_cash`` names them; otherwise the label is ``Amount``.
+    """
+    payment = open_payments(company).filter(pk=payment_id).first()
+    if payment is None:
+        return "Amount"
+    invoice = Invoice.objects.filter(
+        pk=invoice_id, company_id=payment.company_id
+    ).first()
+    if invoice is None:
+        return f"Amount from payment {payment.number}"
+    return f"Amount from payment {payment.number} to invoice {invoice.number}"
 
 
 def payment_currency(

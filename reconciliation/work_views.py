@@ -667,6 +667,19 @@ def _cash_id_not_found(error: InvalidNumberError) -> str:
     return CASH_ID_NOT_FOUND[error.name].format(value=clean_line(error.raw)[:20])
 
 
+def _invoice_id_not_found(
+    error: InvalidNumberError, payment_id: int, scope: WorkScope
+) -> str:
+    """Say that the invoice text names no open invoice, naming the payment."""
+    payment = work.open_payments(scope.company).filter(pk=payment_id).first()
+    if payment is None:
+        return _cash_id_not_found(error)
+    return (
+        f"Invoice {clean_line(error.raw)[:20]!r} was not found among the open "
+        f"invoices of payment {payment.number}: pick an invoice from the list."
+    )
+
+
 def _assign_payer(
     request: AuthenticatedRequest, actor: User, scope: WorkScope
 ) -> HttpResponse:
@@ -723,7 +736,7 @@ def apply_cash(
         )
     except InvalidNumberError as error:
         # Back to the payment, whose open invoices the screen lists.
-        messages.error(request, _cash_id_not_found(error))
+        messages.error(request, _invoice_id_not_found(error, payment_id, scope))
         return redirect(f"{url}?payment={payment_id}")
     try:
         allocation = work.apply_cash(
@@ -732,7 +745,7 @@ def apply_cash(
             invoice_id=invoice_id,
             amount=work.parse_amount(
                 request.POST.get("amount", ""),
-                label="Amount",
+                label=work.amount_label(payment_id, invoice_id, scope.company),
                 currency=work.payment_currency(payment_id, scope.company),
             ),
             company=scope.company,

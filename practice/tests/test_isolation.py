@@ -324,7 +324,10 @@ def test_session_cash_hides_real_invoice(learner, make_order, customer_party):
     )
 
     errors = [str(item) for item in applied.context["messages"]]
-    assert errors == ["That payment or invoice is no longer open: reload the screen."]
+    assert errors == [
+        "That invoice is not an open invoice of payment PR-PAY-5001's customer: "
+        "reload the screen and pick one of the open invoices listed for the payment."
+    ]
     assert real.number not in applied.content.decode()
     assert not Allocation.objects.filter(payment=payment).exists()
 

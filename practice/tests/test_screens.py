@@ -319,13 +319,14 @@ def test_cash_assign_and_apply_scores_full(learner):
     [
         (
             "208,5",
-            "Amount in EUR '208,5' uses a decimal comma: write it with a point, "
-            "as 208.5.",
+            "Amount from payment PR-PAY-5001 to invoice PR-INV-5001 in EUR "
+            "'208,5' uses a decimal comma: write it with a point, as 208.5.",
         ),
         (
             "0.001",
-            "Amount in EUR '0.001' has 3 decimal places; the limit is 2, so enter "
-            "a multiple of 0.01.",
+            "Amount from payment PR-PAY-5001 to invoice PR-INV-5001 in EUR "
+            "'0.001' has 3 decimal places; the limit is 2, so enter a multiple "
+            "of 0.01.",
         ),
         (
             "300.00",

@@ -58,6 +58,20 @@ GONE = 987_654
 # The cash screen's message for a payment or invoice it does not list. It
 # names no id, because the id may be of a record the clerk may not see.
 NOT_OPEN = "That payment or invoice is no longer open: reload the screen."
+
+
+def invoice_not_open(payment) -> str:
+    """The message for an invoice the payment's screen does not list.
+
+    It names the payment, which the clerk sees, and not the invoice.
+    """
+    return (
+        f"That invoice is not an open invoice of payment {payment.number}'s "
+        "customer: reload the screen and pick one of the open invoices listed "
+        "for the payment."
+    )
+
+
 WATCHED_APPS = {"core", "notifications", "portal", "practice", "reconciliation"}
 # Rows compared field by field, so a changed amount or state shows too.
 COMPARED_MODELS = (Invoice, Payment, Discrepancy, Approval, ResolutionProposal)
@@ -189,7 +203,8 @@ def test_cash_invoice_of_other_company(clerk, home_payment, other_case, unchange
             invoice_id=other_case.invoice_id,
             amount=Decimal("10.00"),
         )
-    assert str(error.value) == NOT_OPEN
+    assert str(error.value) == invoice_not_open(home_payment)
+    assert other_case.invoice.number not in str(error.value)
 
 
 def test_cash_payment_outside_company(
@@ -211,13 +226,14 @@ def test_cash_sandbox_ids_rejected(clerk, home_payment, sandbox, unchanged):
     sandbox_invoice = Invoice.objects.filter(company=sandbox.company).first()
     assert sandbox_invoice is not None
     unchanged()
-    with pytest.raises(WorkError, match=f"^{NOT_OPEN}$"):
+    with pytest.raises(WorkError) as error:
         apply_cash(
             actor=clerk,
             payment_id=home_payment.pk,
             invoice_id=sandbox_invoice.pk,
             amount=Decimal("10.00"),
         )
+    assert str(error.value) == invoice_not_open(home_payment)
 
 
 @pytest.mark.parametrize("which", ["payment", "invoice"])
@@ -225,26 +241,32 @@ def test_cash_gone_ids(clerk, home_payment, home_invoice, which, unchanged):
     unchanged()
     payment_id = GONE if which == "payment" else home_payment.pk
     invoice_id = GONE if which == "invoice" else home_invoice.pk
-    with pytest.raises(WorkError, match=f"^{NOT_OPEN}$"):
+    with pytest.raises(WorkError) as error:
         apply_cash(
             actor=clerk,
             payment_id=payment_id,
             invoice_id=invoice_id,
             amount=Decimal("10.00"),
         )
+    expected = NOT_OPEN if which == "payment" else invoice_not_open(home_payment)
+    assert str(error.value) == expected
 
 
 def test_cash_allocated_payment(clerk, home_invoice, unchanged):
     spent = Payment.objects.get(company=home_invoice.company)
     assert spent.amount_unallocated == 0
     unchanged()
-    with pytest.raises(WorkError, match=f"^{NOT_OPEN}$"):
+    with pytest.raises(WorkError) as error:
         apply_cash(
             actor=clerk,
             payment_id=spent.pk,
             invoice_id=home_invoice.pk,
             amount=Decimal("10.00"),
         )
+    assert str(error.value) == (
+        f"Payment {spent.number} has nothing left to allocate: it is applied "
+        "in full. Reload the screen and pick another payment."
+    )
 
 
 @pytest.mark.parametrize("kind", ["paid", "cancelled", "credit note"])
@@ -283,7 +305,7 @@ def test_cash_view_other_company(clerk, home_payment, other_case, unchanged):
         follow=True,
     )
     assert response.status_code == 200
-    assert shown_messages(response) == [NOT_OPEN]
+    assert shown_messages(response) == [invoice_not_open(home_payment)]
 
 
 # Cash: the payer of a payment
@@ -334,9 +356,18 @@ def test_payer_payment_rejected(
             party_id=customer_party.pk,
             company=customer_party.company,
         )
-    assert str(error.value) == (
-        "That payment already has a customer or is no longer open: reload the screen."
-    )
+    if which == "assigned":
+        expected = (
+            f"Payment {home_payment.number} already belongs to "
+            f"{home_payment.party.name}: allocate it under Unallocated payments "
+            "instead."
+        )
+    else:
+        expected = (
+            "That payment already has a customer or is no longer open: reload "
+            "the screen."
+        )
+    assert str(error.value) == expected
 
 
 def test_payer_view_other_company(clerk, anonymous_payment, other_customer, unchanged):

@@ -545,13 +545,21 @@ def test_clerk_allocates_part_of_a_payment(clerk, unallocated, open_invoice):
             "Amount 300.01 USD is more than the 300.00 left on payment {payment}: "
             "allocate 300.00 or less.",
         ),
-        ("0", "Amount 0 is not positive: enter more than 0."),
+        (
+            "0",
+            "Amount 0 from payment {payment} to invoice {invoice} is not positive: "
+            "enter more than 0.",
+        ),
         (
             "1.005",
-            "Amount in USD '1.005' has 3 decimal places; the limit is 2, so enter "
-            "a multiple of 0.01.",
+            "Amount from payment {payment} to invoice {invoice} in USD '1.005' has "
+            "3 decimal places; the limit is 2, so enter a multiple of 0.01.",
         ),
-        ("lots", "Amount in USD 'lots' is not a number: enter digits such as 12.5."),
+        (
+            "lots",
+            "Amount from payment {payment} to invoice {invoice} in USD 'lots' is "
+            "not a number: enter digits such as 12.5.",
+        ),
     ],
 )
 def test_bad_allocation_amounts_are_refused(
@@ -563,7 +571,9 @@ def test_bad_allocation_amounts_are_refused(
         follow=True,
     )
 
-    assert messages_of(response) == [message.format(payment=unallocated.number)]
+    assert messages_of(response) == [
+        message.format(payment=unallocated.number, invoice=open_invoice.number)
+    ]
     assert not Allocation.objects.exists()
 
 

@@ -187,21 +187,25 @@ def apply(person, payment, invoice, amount: str):
     )
 
 
-@pytest.mark.parametrize(
-    ("amount", "message"),
-    [
-        ("1,5", comma_message("Amount in USD", "1,5")),
-        ("1,500", comma_message("Amount in USD", "1,500")),
-        ("0.001", places_message("Amount in USD", "0.001", 3, 2, "0.01")),
-        ("0.00001", places_message("Amount in USD", "0.00001", 5, 2, "0.01")),
-    ],
-)
-def test_cash_amount_is_rejected_not_misread(clerk, open_invoice, amount, message):
+def cash_label(payment, invoice, code: str) -> str:
+    """Return the cash screen's label of a typed amount, naming both documents."""
+    return f"Amount from payment {payment.number} to invoice {invoice.number} in {code}"
+
+
+@pytest.mark.parametrize("amount", ["1,5", "1,500", "0.001", "0.00001"])
+def test_cash_amount_is_rejected_not_misread(clerk, open_invoice, amount):
     payment = PaymentFactory.create(
         company=open_invoice.company,
         party=open_invoice.customer,
         amount=Decimal("300.00"),
     )
+    label = cash_label(payment, open_invoice, "USD")
+    message = {
+        "1,5": comma_message(label, "1,5"),
+        "1,500": comma_message(label, "1,500"),
+        "0.001": places_message(label, "0.001", 3, 2, "0.01"),
+        "0.00001": places_message(label, "0.00001", 5, 2, "0.01"),
+    }[amount]
 
     response = apply(clerk, payment, open_invoice, amount)
 
@@ -219,7 +223,8 @@ def test_cash_amount_in_yen_rejects_decimals(clerk, open_invoice):
 
     response = apply(clerk, payment, open_invoice, "1.5")
 
-    assert messages_of(response) == [places_message("Amount in JPY", "1.5", 1, 0, "1")]
+    label = cash_label(payment, open_invoice, "JPY")
+    assert messages_of(response) == [places_message(label, "1.5", 1, 0, "1")]
     assert not Allocation.objects.exists()
 
 

@@ -1,0 +1,72 @@
+"""Cash screen messages name the payment and the invoice by their numbers.
+
+Named person: fiona (finance clerk). The invoice of 363.60 was paid 279.97
+by one payment.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from reconciliation import work
+from reconciliation.models import Allocation, Payment
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(person) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_cash_names_spent_payment(clerk, short_payment_case):
+    invoice = short_payment_case.invoice
+    spent = Payment.objects.get(company=invoice.company)
+    Payment.objects.filter(pk=spent.pk).update(amount_unallocated=0)
+
+    with pytest.raises(work.WorkError) as raised:
+        work.apply_cash(
+            actor=clerk,
+            payment_id=spent.pk,
+            invoice_id=invoice.pk,
+            amount=Decimal("10.00"),
+        )
+
+    assert str(raised.value) == (
+        f"Payment {spent.number} has nothing left to allocate: it is applied in "
+        "full. Reload the screen and pick another payment."
+    )
+    assert Allocation.objects.filter(payment=spent).count() == 1
+
+
+def test_cash_amount_errors_name_documents(clerk, short_payment_case):
+    invoice = short_payment_case.invoice
+    payment = Payment.objects.get(company=invoice.company)
+    extra = Payment.objects.create(
+        company=invoice.company,
+        number="PAY-EXTRA",
+        party=invoice.customer,
+        amount="100.00",
+        amount_unallocated="100.00",
+        currency_id=invoice.currency_id,
+        value_date=timezone.localdate(),
+    )
+    assert payment.pk != extra.pk
+
+    response = signed_in(clerk).post(
+        "/reconciliation/work/cash/apply/",
+        {"payment": extra.pk, "invoice": invoice.pk, "amount": "0"},
+        follow=True,
+    )
+
+    assert messages_of(response) == [
+        f"Amount 0 from payment PAY-EXTRA to invoice {invoice.number} is not "
+        "positive: enter more than 0."
+    ]
