@@ -109,7 +109,7 @@ def save_findings(
     acted_on = _cases_people_acted_on(_rule_resolvable(findings, existing))
     # The callers hold these rows locked, and a proposal is made or decided
     # only under its case's lock, so the result stays true until the pass commits.
-    held = cases_held_by_proposals(
+    waiting_proposals = cases_held_by_proposals(
         [
             row.pk
             for row in existing.values()
@@ -139,11 +139,13 @@ def save_findings(
                 finding,
                 changed=after != before,
                 now=now,
-                acted_on=row.pk in acted_on or row.pk in held,
+                acted_on=row.pk in acted_on or row.pk in waiting_proposals,
             )
         else:
             action = _action_for_holding(
-                row, changed=after != before, held=row.pk in held
+                row,
+                changed=after != before,
+                held_by_proposal=row.pk in waiting_proposals,
             )
         if action is None:
             tally.unchanged += 1
@@ -158,12 +160,13 @@ def save_findings(
         changed.append(row)
         before["state"] = before_state
         after["state"] = row.state
-        events.append(_event(action, row, before, after, held.get(row.pk)))
+        proposal_id = waiting_proposals.get(row.pk)
+        events.append(_event(action, row, before, after, proposal_id))
 
     for row in existing.values():
         before_state = row.state
         action = _action_for_cleared(
-            row, now=now, acted_on=row.pk in acted_on or row.pk in held
+            row, now=now, acted_on=row.pk in acted_on or row.pk in waiting_proposals
         )
         if action is None:
             continue
@@ -174,7 +177,13 @@ def save_findings(
         before_state_only: dict[str, str | None] = {"state": before_state}
         state_after: dict[str, str | None] = {"state": row.state}
         events.append(
-            _event(action, row, before_state_only, state_after, held.get(row.pk))
+            _event(
+                action,
+                row,
+                before_state_only,
+                state_after,
+                waiting_proposals.get(row.pk),
+            )
         )
 
     insert_rows(created)
@@ -187,7 +196,7 @@ def save_findings(
 
 
 def _action_for_holding(
-    row: Discrepancy, *, changed: bool, held: bool = False
+    row: Discrepancy, *, changed: bool, held_by_proposal: bool = False
 ) -> str | None:
     """Update the case of a finding that still holds, and name what happened.
 
@@ -195,12 +204,13 @@ def _action_for_holding(
     resolved opens again. A case a person resolved, closed or rejected stays
     so while the figures are the same, because that person already decided on
     them. When the figures change, the case is reopened for that person.
-    A case ``held`` by a waiting proposal is never reopened: only its
+    A case ``held_by_proposal`` (one with a waiting proposal) is never
+    reopened: only its
     figures change.
     """
     holds_again = not row.finding_holds
     row.finding_holds = True
-    if row.is_active or held:
+    if row.is_active or held_by_proposal:
         return "discrepancy.updated" if changed or holds_again else None
 
     resolved_by_rule = row.state == State.RESOLVED and row.resolved_by_id is None
@@ -380,7 +390,7 @@ def _event(
 ) -> AuditEvent:
     """Build the pass's event; ``proposal_id`` names the proposal that held the case."""
     changed = [name for name in after if before.get(name) != after[name]]
-    held: dict[str, int] = {} if proposal_id is None else {"held_by": proposal_id}
+    proposal: dict[str, int] = {} if proposal_id is None else {"held_by": proposal_id}
     return unsaved_audit_event(
         action=action,
         target=row,
@@ -389,7 +399,7 @@ def _event(
         after={
             "fingerprint": row.fingerprint,
             **{name: after[name] for name in changed},
-            **held,
+            **proposal,
         },
         reason=row.rule,
     )
