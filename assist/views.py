@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
+from accounts.models import CrmFunction, SuperUserAssignment, User
 from assist.embedding import allowed_origins, is_allowed_origin, normalize_origin
 from assist.forms import AskForm, AvailabilityForm, TokenForm
 from assist.selectors import UnknownContextError, build_help_panel, context_chain
@@ -85,6 +85,12 @@ def _waiting_time(minutes: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+def asker_is_super_user(asker: User, function: CrmFunction) -> bool:
+    return SuperUserAssignment.objects.filter(
+        person=asker, crm_function=function
+    ).exists()
+
+
 def describe_routing(outcome: AskOutcome, asker: User) -> str:
     """Say where the question went, who was notified, and what happens next.
 
@@ -105,6 +111,12 @@ def describe_routing(outcome: AskOutcome, asker: User) -> str:
         first = (
             f"{posted}. Nobody could be notified directly, because no sales "
             "representative or super-user is recorded for your account."
+        )
+    elif function is not None and asker_is_super_user(asker, function):
+        first = (
+            f"{posted}. You are a super-user for {function.name}, and no other "
+            "active super-user of it can read the question, so nobody else was "
+            "notified directly."
         )
     else:
         function_name = function.name if function else "this screen"

@@ -1,0 +1,44 @@
+"""Parts of the help panel that depend on who reads it.
+
+The panel itself is cached for a whole audience (``assist.caching``), so
+what differs from one reader to the next is worked out here, at render time.
+"""
+
+from dataclasses import dataclass
+
+from django import template
+
+from assist.selectors import HelpPanel, SuperUser
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class SuperUserRoster:
+    """The panel's super-users as one reader sees them.
+
+    ``reader`` is the reader's own entry when they are a super-user of the
+    panel's function, and ``others`` lists everyone else, available first.
+    """
+
+    reader: SuperUser | None
+    others: list[SuperUser]
+
+    @property
+    def others_available(self) -> list[SuperUser]:
+        return [person for person in self.others if person.available]
+
+
+def roster_for(panel: HelpPanel, username: str) -> SuperUserRoster:
+    """Split ``panel``'s super-users into the reader's entry and the others."""
+    reader = next(
+        (person for person in panel.super_users if person.username == username), None
+    )
+    others = [person for person in panel.super_users if person.username != username]
+    return SuperUserRoster(reader=reader, others=others)
+
+
+@register.filter
+def super_user_roster(panel: HelpPanel, user: object) -> SuperUserRoster:
+    """Return ``panel``'s super-users as ``user`` sees them (``roster_for``)."""
+    return roster_for(panel, getattr(user, "username", "") or "")
