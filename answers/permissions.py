@@ -14,14 +14,41 @@ from answers.models import Answer, Question
 from social.selectors import can_moderate
 
 
-def can_accept(actor: User, question: Question) -> bool:
-    """Return whether ``actor`` may accept or un-accept an answer to ``question``.
+def can_accept(actor: User, question: Question, answer: Answer | None = None) -> bool:
+    """Return whether ``actor`` may accept ``answer`` or withdraw its acceptance.
 
-    The asker, a learning facilitator, a moderator or a super-user of the
-    question's CRM function may.
+    Only the asker and a moderator (by role, or owner or moderator of the
+    question's community) may. Nobody but the asker accepts, or withdraws
+    the acceptance of, an answer they wrote. Without ``answer`` this
+    decides only whether ``actor`` may act on some answer to ``question``.
     """
-    is_asker = question.author_id is not None and question.author_id == actor.pk
-    return is_asker or can_curate_faq(actor, question.crm_function)
+    asker = is_asker(actor, question)
+    if answer is not None and answer.author_id == actor.pk and not asker:
+        return False
+    if asker:
+        return True
+    return not actor.is_external and can_moderate(actor, question.community)
+
+
+ACCEPT_DENIED = (
+    "Only the asker or a moderator of this community can accept an answer or "
+    "withdraw its acceptance."
+)
+OWN_ANSWER_DENIED = (
+    "You wrote this answer, so only the asker or a moderator who did not write "
+    "it can accept it or withdraw its acceptance."
+)
+
+
+def accept_denied_message(actor: User, answer: Answer | None) -> str:
+    """Return why ``can_accept`` refused ``actor``, for the 403 page."""
+    if answer is not None and answer.author_id == actor.pk:
+        return OWN_ANSWER_DENIED
+    return ACCEPT_DENIED
+
+
+def is_asker(person: User, question: Question) -> bool:
+    return question.author_id is not None and question.author_id == person.pk
 
 
 def can_promote(actor: User, question: Question) -> bool:
@@ -50,6 +77,27 @@ def can_edit_answer(actor: User, answer: Answer) -> bool:
 
 def can_delete_answer(actor: User, answer: Answer, question: Question) -> bool:
     return can_edit_answer(actor, answer) or can_moderate(actor, question.community)
+
+
+def can_vote(actor: User, answer: Answer) -> bool:
+    """Return whether ``actor`` may vote on ``answer``: anyone but its author."""
+    return answer.author_id is None or answer.author_id != actor.pk
+
+
+# The 403 messages of the rules above, shared by the services and the views.
+EDIT_DENIED = "Only the author of an answer can edit it."
+DELETE_DENIED = (
+    "Only the author or a moderator of this community can delete this answer."
+)
+CLOSE_DENIED = (
+    "Only the asker, a learning facilitator, a moderator or a super-user "
+    "of this CRM function can close a question as a duplicate."
+)
+REOPEN_DENIED = (
+    "Only the asker, a learning facilitator, a moderator or a super-user "
+    "of this CRM function can reopen a question."
+)
+VOTE_DENIED = "You wrote this answer, so you cannot vote on it."
 
 
 class FaqOwnership:

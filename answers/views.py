@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -22,10 +22,18 @@ from answers.forms import (
 )
 from answers.models import Question
 from answers.permissions import (
+    CLOSE_DENIED,
+    DELETE_DENIED,
+    EDIT_DENIED,
+    REOPEN_DENIED,
+    VOTE_DENIED,
+    accept_denied_message,
     can_accept,
     can_close,
+    can_delete_answer,
     can_edit_answer,
     can_promote,
+    can_vote,
 )
 from answers.selectors import (
     AnswerState,
@@ -92,6 +100,8 @@ def _render_question(
             "duplicate_form": duplicate_form or DuplicateForm(),
             "promote_form": PromoteForm(initial={"question_text": question.title}),
             "may_accept": can_accept(request.user, question),
+            "may_withdraw": question.accepted_answer_id is not None
+            and can_accept(request.user, question, question.accepted_answer),
             "may_promote": can_promote(request.user, question),
             "may_close": can_close(request.user, question),
             "may_post": may_post and not question.is_duplicate,
@@ -287,6 +297,8 @@ def comment_delete(request: AuthenticatedRequest, comment_id: int) -> HttpRespon
 @login_required
 def question_close(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
     question = access_question(request.user, question_id)
+    if not can_close(request.user, question):
+        raise PermissionDenied(CLOSE_DENIED)
     form = DuplicateForm(request.POST)
     if form.is_valid():
         try:
@@ -308,6 +320,8 @@ def question_close(request: AuthenticatedRequest, question_id: int) -> HttpRespo
 @login_required
 def question_reopen(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
     question = access_question(request.user, question_id)
+    if not can_close(request.user, question):
+        raise PermissionDenied(REOPEN_DENIED)
     try:
         reopen_question(actor=request.user, question=question)
     except ValidationError as error:
@@ -321,7 +335,9 @@ def question_reopen(request: AuthenticatedRequest, question_id: int) -> HttpResp
 @login_required
 def answer_accept(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
     answer = access_answer(request.user, answer_id)
-    # PermissionDenied propagates and renders the 403 page with its message.
+    # The 403 page shows the message; the service checks again under its lock.
+    if not can_accept(request.user, answer.question, answer):
+        raise PermissionDenied(accept_denied_message(request.user, answer))
     try:
         accept_answer(actor=request.user, answer=answer)
     except ValidationError as error:
@@ -335,6 +351,9 @@ def answer_accept(request: AuthenticatedRequest, answer_id: int) -> HttpResponse
 @login_required
 def question_unaccept(request: AuthenticatedRequest, question_id: int) -> HttpResponse:
     question = access_question(request.user, question_id)
+    accepted = question.accepted_answer
+    if not can_accept(request.user, question, accepted):
+        raise PermissionDenied(accept_denied_message(request.user, accepted))
     try:
         unaccept_answer(actor=request.user, question=question)
     except ValidationError as error:
@@ -364,8 +383,10 @@ def answer_promote(request: AuthenticatedRequest, answer_id: int) -> HttpRespons
 @login_required
 def answer_edit(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
     answer = access_answer(request.user, answer_id)
-    if answer.is_deleted or not can_edit_answer(request.user, answer):
-        raise Http404("No answer of yours found with that number.")
+    if answer.is_deleted:
+        raise Http404("This answer was deleted, so it cannot be edited.")
+    if not can_edit_answer(request.user, answer):
+        raise PermissionDenied(EDIT_DENIED)
     if request.method != "POST":
         form = AnswerForm(initial={"body": answer.body})
         return render(
@@ -395,6 +416,8 @@ def answer_edit(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
 @login_required
 def answer_delete(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
     answer = access_answer(request.user, answer_id)
+    if not can_delete_answer(request.user, answer, answer.question):
+        raise PermissionDenied(DELETE_DENIED)
     try:
         delete_answer(actor=request.user, answer=answer)
     except ValidationError as error:
@@ -409,6 +432,8 @@ def answer_delete(request: AuthenticatedRequest, answer_id: int) -> HttpResponse
 def answer_vote(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
     """Set the person's vote; htmx gets the vote box back, a form post a redirect."""
     answer = access_answer(request.user, answer_id)
+    if not can_vote(request.user, answer):
+        raise PermissionDenied(VOTE_DENIED)
     form = VoteForm(request.POST)
     is_htmx = request.headers.get("HX-Request") == "true"
     error = ""

@@ -16,7 +16,14 @@ from django.utils import timezone
 from accounts.authors import shown_name
 from accounts.models import User
 from answers.models import Answer, AnswerRevision, FaqEntry, Question
-from answers.permissions import can_accept, can_delete_answer, can_edit_answer
+from answers.permissions import (
+    DELETE_DENIED,
+    EDIT_DENIED,
+    accept_denied_message,
+    can_accept,
+    can_delete_answer,
+    can_edit_answer,
+)
 from answers.services.common import (
     KIND_ANSWER_UNACCEPTED,
     clean_body,
@@ -151,7 +158,7 @@ def edit_answer(*, editor: User, answer: Answer, body: str) -> Answer:
     if answer.is_deleted:
         raise ValidationError("This answer was deleted, so it cannot be edited.")
     if not can_edit_answer(editor, answer):
-        raise PermissionDenied("Only the author of an answer can edit it.")
+        raise PermissionDenied(EDIT_DENIED)
     text = clean_body(body, required=True, what="answer")
     if text == answer.body:
         return answer
@@ -202,9 +209,7 @@ def delete_answer(*, actor: User, answer: Answer, reason: str = "") -> Answer:
     if answer.is_deleted:
         raise ValidationError("This answer was already deleted.")
     if not can_delete_answer(actor, answer, question):
-        raise PermissionDenied(
-            "Only the author or a moderator of this community can delete this answer."
-        )
+        raise PermissionDenied(DELETE_DENIED)
 
     AnswerRevision.objects.create(
         answer=answer,
@@ -268,18 +273,16 @@ def _clear_acceptance(*, actor: User, question: Question, reason: str) -> None:
 
 @transaction.atomic
 def accept_answer(*, actor: User, answer: Answer) -> Question:
+    """Mark ``answer`` as the accepted answer to its question.
+
+    ``can_accept`` is checked under the question's row lock, so a change of
+    the question or its community cannot slip between check and write.
+    """
     question = _lock_question(answer.question_id)
-    if not can_accept(actor, question):
-        raise PermissionDenied(
-            "Only the asker, a learning facilitator, a moderator or a super-user "
-            "of this CRM function can accept an answer."
-        )
-    if answer.author_id == actor.pk and question.author_id != actor.pk:
-        raise PermissionDenied(
-            "You wrote this answer, so someone else must accept it: the asker, "
-            "a learning facilitator or another super-user."
-        )
-    if Answer.objects.filter(pk=answer.pk, deleted_at__isnull=False).exists():
+    answer = _lock_answer(answer)
+    if not can_accept(actor, question, answer):
+        raise PermissionDenied(accept_denied_message(actor, answer))
+    if answer.is_deleted:
         raise ValidationError("This answer was deleted, so it cannot be accepted.")
     if question.accepted_answer_id == answer.pk:
         return question
@@ -315,12 +318,9 @@ def unaccept_answer(*, actor: User, question: Question) -> Question:
     whether the text still holds; it turns "needs review".
     """
     question = _lock_question(question.pk)
-    if not can_accept(actor, question):
-        raise PermissionDenied(
-            "Only the asker, a learning facilitator, a moderator or a super-user "
-            "of this CRM function can withdraw an acceptance."
-        )
     answer = question.accepted_answer
+    if not can_accept(actor, question, answer):
+        raise PermissionDenied(accept_denied_message(actor, answer))
     if answer is None:
         raise ValidationError("No answer to this question is accepted.")
     _clear_acceptance(actor=actor, question=question, reason="withdrawn")

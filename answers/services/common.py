@@ -5,7 +5,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import CrmFunction, User
+from accounts.models import CrmFunction
 from answers.conf import faq_review_days
 from answers.models import Question
 from assist.models import HelpContext
@@ -105,7 +105,3 @@ def next_review_date(start: datetime.date | None = None) -> datetime.date:
 
 def question_url(question: Question) -> str:
     return f"/questions/{question.pk}/"
-
-
-def is_asker(person: User, question: Question) -> bool:
-    return question.author_id is not None and question.author_id == person.pk

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.authors import shown_name
 from accounts.models import User
 from answers.models import Answer, AnswerVote, Question, QuestionComment
+from answers.permissions import VOTE_DENIED, can_vote
 from answers.services.common import KIND_QA_COMMENT, MAX_COMMENT_LENGTH, clean_body
 from core.audit import record_event
 from core.markdown import render_markdown
@@ -36,8 +37,8 @@ def set_vote(*, person: User, answer: Answer, value: int) -> int:
     locked = Answer.objects.select_for_update().get(pk=answer.pk)
     if locked.is_deleted:
         raise ValidationError("This answer was deleted, so it takes no votes.")
-    if locked.author_id == person.pk:
-        raise PermissionDenied("You wrote this answer, so you cannot vote on it.")
+    if not can_vote(person, locked):
+        raise PermissionDenied(VOTE_DENIED)
 
     current = AnswerVote.objects.filter(answer=locked, person=person).first()
     old = current.value if current is not None else 0

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from answers.models import Question
-from answers.permissions import can_close
+from answers.permissions import CLOSE_DENIED, REOPEN_DENIED, can_close
 from answers.selectors import visible_questions
 from answers.services.common import (
     KIND_QUESTION_CLOSED,
@@ -229,10 +229,7 @@ def close_as_duplicate(
     question.community = Community.objects.get(pk=question.community_id)
 
     if not can_close(actor, question):
-        raise PermissionDenied(
-            "Only the asker, a learning facilitator, a moderator or a super-user "
-            "of this CRM function can close a question as a duplicate."
-        )
+        raise PermissionDenied(CLOSE_DENIED)
     if question.is_duplicate:
         raise ValidationError(
             f"This question is already closed as a duplicate of question "
@@ -308,10 +305,7 @@ def reopen_question(*, actor: User, question: Question) -> Question:
         .get(pk=question.pk)
     )
     if not can_close(actor, question):
-        raise PermissionDenied(
-            "Only the asker, a learning facilitator, a moderator or a super-user "
-            "of this CRM function can reopen a question."
-        )
+        raise PermissionDenied(REOPEN_DENIED)
     if not question.is_duplicate:
         raise ValidationError("This question is open: there is nothing to reopen.")
 

@@ -270,7 +270,7 @@ class TestAcceptedAnswerChanges:
         )
 
     def test_outsider_cannot_unaccept(self, answer, faq_entry, outsider):
-        with pytest.raises(PermissionDenied, match="withdraw an acceptance"):
+        with pytest.raises(PermissionDenied, match="withdraw its acceptance"):
             unaccept_answer(actor=outsider, question=answer.question)
 
     def test_unaccept_without_acceptance_is_named(self, payments_question, sales_rep):
@@ -336,9 +336,10 @@ class TestQuestionPage:
         assert b"This answer was deleted." in html
         assert b"Write it off as a fee." not in html
 
-    def test_edit_page_is_404_for_others(self, signed_in, answer, outsider):
+    def test_edit_page_is_403_for_others(self, signed_in, answer, outsider):
         response = signed_in(outsider).get(f"/questions/answers/{answer.pk}/edit/")
-        assert response.status_code == 404
+        assert response.status_code == 403
+        assert b"Only the author of an answer can edit it." in response.content
 
     def test_edit_page_saves(self, signed_in, answer, super_user):
         response = signed_in(super_user).post(

@@ -106,7 +106,7 @@ def test_full_flow_puts_answer_in_the_panel(
         question=question,
         body="Under 1 % is a **bank fee**: write it off. Above, open a dispute.",
     )
-    accept_answer(actor=facilitator, answer=answer)
+    accept_answer(actor=sales_rep, answer=answer)
     entry = promote_answer_to_faq(actor=facilitator, answer=answer)
 
     assert entry.question == question.title
@@ -160,9 +160,9 @@ def test_unaccepted_answer_cannot_be_promoted(question, super_user, facilitator)
         promote_answer_to_faq(actor=facilitator, answer=answer)
 
 
-def test_answer_is_promoted_only_once(question, super_user, facilitator):
+def test_answer_is_promoted_only_once(question, super_user, facilitator, sales_rep):
     answer = post_answer(author=super_user, question=question, body="Write it off.")
-    accept_answer(actor=facilitator, answer=answer)
+    accept_answer(actor=sales_rep, answer=answer)
     promote_answer_to_faq(actor=facilitator, answer=answer)
     with pytest.raises(ValidationError, match="already an FAQ entry"):
         promote_answer_to_faq(actor=facilitator, answer=answer)
@@ -326,7 +326,7 @@ class TestPages:
         assert Question.objects.count() == 0
 
     def test_answer_accept_promote_through_pages(
-        self, question, super_user, facilitator
+        self, question, super_user, facilitator, sales_rep
     ):
         response = signed_in(super_user).post(
             f"/questions/{question.pk}/answers/", {"body": "Write it off."}
@@ -334,8 +334,9 @@ class TestPages:
         assert response.status_code == 302
         answer = question.answers.get()
 
+        accepted = signed_in(sales_rep).post(f"/questions/answers/{answer.pk}/accept/")
+        assert accepted.status_code == 302
         client = signed_in(facilitator)
-        assert client.post(f"/questions/answers/{answer.pk}/accept/").status_code == 302
         response = client.post(
             f"/questions/answers/{answer.pk}/promote/",
             {"question_text": "Short payment under 1 %: write off?"},
