@@ -59,7 +59,7 @@ def test_uploaded_video_plays_from_where_the_viewer_seeks(new_context, artifacts
         "response",
         lambda response: (
             ranges.append((response.status, response.headers.get("content-range", "")))
-            if "/versions/" in response.url
+            if urlsplit(response.url).path.endswith("/file")
             else None
         ),
     )

@@ -31,11 +31,14 @@ def access_document(viewer: Viewer, document_id: int) -> Document:
     return document
 
 
-def access_version(viewer: Viewer, document_id: int, version_id: int) -> DocumentFile:
-    """Return one version of an item ``viewer`` may see, or raise 404."""
+def access_version(viewer: Viewer, document_id: int, number: int) -> DocumentFile:
+    """Return version ``number`` of an item ``viewer`` may see, or raise 404.
+
+    ``number`` counts the item's own versions from 1 (``DocumentFile.number``).
+    """
     version = (
         DocumentFile.objects.filter(
-            pk=version_id,
+            number=number,
             document_id=document_id,
             document__in=visible_documents(viewer),
         )
@@ -43,7 +46,25 @@ def access_version(viewer: Viewer, document_id: int, version_id: int) -> Documen
         .first()
     )
     if version is None:
-        raise Http404("No file found with that number.")
+        raise Http404(f"This item has no version {number}.")
+    return version
+
+
+def access_version_by_id(
+    viewer: Viewer, document_id: int, version_id: int
+) -> DocumentFile:
+    """Return the version with database id ``version_id``, or raise 404.
+
+    Only for the old addresses that named a version by its id. The version
+    must belong to the item ``document_id`` that ``viewer`` may see.
+    """
+    version = DocumentFile.objects.filter(
+        pk=version_id,
+        document_id=document_id,
+        document__in=visible_documents(viewer),
+    ).first()
+    if version is None:
+        raise Http404("No file found with that address.")
     return version
 
 

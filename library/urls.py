@@ -12,9 +12,15 @@ urlpatterns = [
         "<int:document_id>/versions/new/", views.version_create, name="version_create"
     ),
     path(
-        "<int:document_id>/versions/<int:version_id>/file",
+        "<int:document_id>/v<int:number>/file",
         views.version_file,
         name="version_file",
+    ),
+    # The address before versions were numbered in URLs, kept for old links.
+    path(
+        "<int:document_id>/versions/<int:version_id>/file",
+        views.version_file_by_id,
+        name="version_file_by_id",
     ),
     path("<int:document_id>/poster", views.poster_file, name="poster_file"),
     path("<int:document_id>/tags/", views.tags_add, name="tags_add"),

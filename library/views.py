@@ -11,9 +11,15 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.models import CrmFunction
@@ -28,6 +34,7 @@ from library.selectors import (
     LibraryFilters,
     access_document,
     access_version,
+    access_version_by_id,
     can_add_version,
     can_create_items,
     list_documents,
@@ -225,9 +232,9 @@ def version_create(request: AuthenticatedRequest, document_id: int) -> HttpRespo
 @login_required
 @require_safe
 def version_file(
-    request: AuthenticatedRequest, document_id: int, version_id: int
+    request: AuthenticatedRequest, document_id: int, number: int
 ) -> HttpResponseBase:
-    version = access_version(request.user, document_id, version_id)
+    version = access_version(request.user, document_id, number)
     force_download = request.GET.get("download") == "1"
     if _is_download(request, content_type=version.content_type, forced=force_download):
         services.count_download(document_id=document_id)
@@ -240,6 +247,21 @@ def version_file(
         etag=version.sha256,
         force_download=force_download,
     )
+
+
+@login_required
+@require_safe
+def version_file_by_id(
+    request: AuthenticatedRequest, document_id: int, version_id: int
+) -> HttpResponseBase:
+    """Redirect an old file address, which named the version by its id."""
+    version = access_version_by_id(request.user, document_id, version_id)
+    target = reverse(
+        "library:version_file",
+        kwargs={"document_id": document_id, "number": version.number},
+    )
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
 
 
 def _is_download(request: HttpRequest, *, content_type: str, forced: bool) -> bool:

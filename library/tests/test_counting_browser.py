@@ -65,7 +65,7 @@ def test_playing_video_counts_no_download(browser, live_server, media_root):
         "request",
         lambda request: (
             ranges.append(request.headers.get("range", ""))
-            if "/versions/" in request.url
+            if request.url.endswith("/file")
             else None
         ),
     )
