@@ -67,7 +67,8 @@ class ResetPasswordForm(PasswordResetForm):
             ),
             "account": throttling.normalize_account(email),
         }
-        self.throttled = throttling.check(RESET, identifiers)
+        attempt = throttling.count_attempt(RESET, identifiers)
+        self.throttled = attempt.throttled
         if self.throttled is not None:
             raise ValidationError(
                 "Too many password reset requests from this network or for this "
@@ -75,7 +76,7 @@ class ResetPasswordForm(PasswordResetForm):
                 "sent earlier still works until it expires.",
                 code="throttled",
             )
-        throttling.record(RESET, identifiers)
+        attempt.keep()
         return cleaned
 
     def save(self, *args: Any, **kwargs: Any) -> None:

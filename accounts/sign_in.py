@@ -43,7 +43,10 @@ class SignInForm(AuthenticationForm):
                 throttling.client_address(self.request)
             )
 
-        self.throttled = throttling.check(SIGN_IN, identifiers)
+        # Counted before the password is checked, so that simultaneous
+        # attempts cannot all pass the limit; a success is taken off again.
+        attempt = throttling.count_attempt(SIGN_IN, identifiers)
+        self.throttled = attempt.throttled
         if self.throttled is not None:
             raise ValidationError(
                 "Too many failed sign-in attempts from this network or for this "
@@ -55,8 +58,14 @@ class SignInForm(AuthenticationForm):
             cleaned: dict[str, Any] = super().clean()
         except ValidationError as error:
             if error.code == "invalid_login":
-                throttling.record(SIGN_IN, identifiers)
+                attempt.keep()
+            else:
+                attempt.release()
             raise
+        except BaseException:
+            attempt.release()
+            raise
+        attempt.release()
         return cleaned
 
 

@@ -2,12 +2,15 @@
 
 Attempts are counted in Django's default cache, one counter per (action,
 kind, identifier, window number), created with ``add`` and raised with
-``incr``, both atomic in Redis and in the local-memory cache. A limit is
-checked against a sliding-window estimate: the current window's count plus
-the previous window's count weighted by the share of the previous window
-that still lies inside the sliding window that ends now. A burst across a
-window boundary therefore meets about one limit, not two, and a rejected
-client may retry as soon as the estimate falls below the limit.
+``incr``, both atomic in Redis and in the local-memory cache. An attempt
+is counted first and then compared with the limit, using the value the
+raise returned (``count_attempt``), so simultaneous attempts cannot all
+pass. A limit is checked against a sliding-window estimate: the current
+window's count plus the previous window's count weighted by the share of
+the previous window that still lies inside the sliding window that ends
+now. A burst across a window boundary therefore meets about one limit, not
+two, and a rejected client may retry as soon as the estimate falls below
+the limit.
 
 Account names and e-mail addresses are counted whether or not an account
 has them, so a rejection reveals nothing about which accounts exist. They
@@ -24,7 +27,7 @@ import logging
 import math
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -182,76 +185,112 @@ def _window_number(limit: Limit, now: float) -> int:
     return int(now // limit.window_seconds)
 
 
-def sliding_count(
-    action: str, kind: str, identifier: str, limit: Limit, now: float
-) -> SlidingCount:
-    """Read the counts of ``identifier`` around ``now`` from the cache."""
-    number = _window_number(limit, now)
-    current_key = _cache_key(action, kind, identifier, number)
-    previous_key = _cache_key(action, kind, identifier, number - 1)
-    counts = cache.get_many([current_key, previous_key])
-    return SlidingCount(
-        current=int(counts.get(current_key, 0)),
-        previous=int(counts.get(previous_key, 0)),
-        elapsed=now - number * limit.window_seconds,
-        window_seconds=limit.window_seconds,
-    )
+@dataclass
+class Attempt:
+    """One attempt, already counted against each of its identifiers.
+
+    ``throttled`` is the limit the attempt reached, or None when it may go
+    ahead. ``release`` takes the attempt off the counts again, for an
+    attempt that turns out not to count (a successful sign-in).
+    """
+
+    action: str
+    throttled: Throttled | None = None
+    # The counter keys this attempt raised, and not yet lowered again.
+    counted_keys: list[str] = field(default_factory=list)
+    # The (kind, key, window seconds) of each limit this attempt reaches.
+    reaching: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def keep(self) -> None:
+        """Leave this attempt counted, and log each limit that it reached."""
+        for kind, key, window_seconds in self.reaching:
+            logger.warning(
+                "rate limit reached: action=%s kind=%s key=%s window_seconds=%d",
+                self.action,
+                kind,
+                key,
+                window_seconds,
+            )
+        self.reaching = []
+
+    def release(self) -> None:
+        """Take this attempt off every count it raised; calling it twice is safe."""
+        for key in self.counted_keys:
+            try:
+                cache.decr(key)
+            except ValueError:
+                # The counter expired or was evicted: nothing left to lower.
+                continue
+        self.counted_keys = []
+        self.reaching = []
 
 
-def check(action: str, identifiers: dict[str, str]) -> Throttled | None:
-    """Return the limit that ``identifiers`` have reached, or None.
+def _count_one(key: str, limit: Limit, number: int, now: float) -> int:
+    """Raise the counter ``key`` by one and return its new value.
+
+    ``add`` and ``incr`` are each atomic in Redis and in the local-memory
+    cache, so simultaneous attempts get distinct values and none is lost.
+    """
+    # The counter is read as the previous window's during the next window,
+    # and lives a minute longer so that a clock that differs slightly
+    # between processes still finds it.
+    ends_in = (number + 2) * limit.window_seconds - now
+    timeout = math.ceil(ends_in) + 60
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:
+        # Evicted between add and incr: start the count again.
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def count_attempt(action: str, identifiers: dict[str, str]) -> Attempt:
+    """Count one attempt for each of ``identifiers``, then compare with the limits.
 
     ``identifiers`` maps a kind ("address", "account", "device") to the
-    value counted. When several limits are reached, the one that ends last
-    is returned, so its Retry-After covers them all. Checking counts
-    nothing: call ``record`` for each attempt that counts.
+    value counted. Each counter is raised first, and the limit is compared
+    with the value the raise returned, so simultaneous attempts cannot all
+    pass one check made before any of them was counted. An attempt is
+    rejected when the estimate of the attempts before it has reached the
+    limit. A rejected attempt is taken off the counts again, so waiting
+    out the limit is enough. When several limits are reached, the one that
+    ends last is returned, so its Retry-After covers them all. The caller
+    then calls ``keep`` or ``release`` on an attempt that was not rejected.
     """
     limits = _limits(action)
     now = time.time()
+    attempt = Attempt(action=action)
     reached: list[Throttled] = []
-    for kind, identifier in identifiers.items():
-        limit = limits[kind]
-        counts = sliding_count(action, kind, identifier, limit, now)
-        if counts.estimate() >= limit.attempts:
-            reached.append(
-                Throttled(
-                    kind=kind, retry_after_seconds=counts.retry_after(limit.attempts)
-                )
-            )
-    if not reached:
-        return None
-    return max(reached, key=lambda throttled: throttled.retry_after_seconds)
-
-
-def record(action: str, identifiers: dict[str, str]) -> None:
-    """Count one attempt for each of ``identifiers``."""
-    limits = _limits(action)
-    now = time.time()
     for kind, identifier in identifiers.items():
         limit = limits[kind]
         number = _window_number(limit, now)
         key = _cache_key(action, kind, identifier, number)
-        # The counter is read as the previous window's during the next
-        # window, and lives a minute longer so that a clock that differs
-        # slightly between processes still finds it.
-        ends_in = (number + 2) * limit.window_seconds - now
-        timeout = math.ceil(ends_in) + 60
-        cache.add(key, 0, timeout=timeout)
-        try:
-            cache.incr(key)
-        except ValueError:
-            # Evicted between add and incr: start the count again.
-            cache.set(key, 1, timeout=timeout)
-        counts = sliding_count(action, kind, identifier, limit, now)
-        estimate = counts.estimate()
-        if estimate - 1 < limit.attempts <= estimate:
-            logger.warning(
-                "rate limit reached: action=%s kind=%s key=%s window_seconds=%d",
-                action,
-                kind,
-                key,
-                limit.window_seconds,
+        previous_key = _cache_key(action, kind, identifier, number - 1)
+        current = _count_one(key, limit, number, now)
+        attempt.counted_keys.append(key)
+        # The attempts counted before this one, this window and the last.
+        before = SlidingCount(
+            current=current - 1,
+            previous=int(cache.get(previous_key, 0)),
+            elapsed=now - number * limit.window_seconds,
+            window_seconds=limit.window_seconds,
+        )
+        estimate = before.estimate()
+        if estimate >= limit.attempts:
+            reached.append(
+                Throttled(
+                    kind=kind, retry_after_seconds=before.retry_after(limit.attempts)
+                )
             )
+        elif estimate + 1 >= limit.attempts:
+            attempt.reaching.append((kind, key, limit.window_seconds))
+    if reached:
+        attempt.release()
+        attempt.throttled = max(
+            reached, key=lambda throttled: throttled.retry_after_seconds
+        )
+    return attempt
 
 
 def _limits(action: str) -> dict[str, Limit]:
