@@ -21,6 +21,7 @@ class Question(TimeStampedModel):
         PAYMENT = "payment", "Payment"
         INVOICE = "invoice", "Invoice"
         VENDOR_BILL = "vendor_bill", "Vendor bill"
+        PURCHASE_ORDER = "purchase_order", "Purchase order"
 
     community = models.ForeignKey(
         "communities.Community", on_delete=models.PROTECT, related_name="questions"

@@ -19,7 +19,10 @@ from accounts.models import Role, User
 from accounts.permissions import Viewer
 from answers.models import Question
 from reconciliation.models import Discrepancy
-from reconciliation.purchase_selectors import visible_vendor_bills
+from reconciliation.purchase_selectors import (
+    visible_purchase_orders,
+    visible_vendor_bills,
+)
 from reconciliation.selectors import (
     visible_invoices,
     visible_orders,
@@ -33,6 +36,7 @@ VISIBILITY_RULES: dict[str, Callable[[Viewer], QuerySet[Any]]] = {
     RecordKind.PAYMENT: visible_payments,
     RecordKind.INVOICE: visible_invoices,
     RecordKind.VENDOR_BILL: visible_vendor_bills,
+    RecordKind.PURCHASE_ORDER: visible_purchase_orders,
 }
 
 
@@ -68,8 +72,8 @@ def parse_record(kind: str, ref: str) -> HelpRecord:
         return HelpRecord(RecordKind.ORDER, ref)
     if kind not in RecordKind.values:
         raise ValidationError(
-            f"Unknown record kind {kind!r}: use order, payment, invoice or "
-            "vendor_bill, or reload the page and ask again.",
+            f"Unknown record kind {kind!r}: use order, payment, invoice, "
+            "vendor_bill or purchase_order, or reload the page and ask again.",
             code="own",
         )
     return HelpRecord(kind, ref)
@@ -95,7 +99,7 @@ def case_record(case: Discrepancy) -> HelpRecord:
     """Return the record a case's question is about.
 
     The order comes first. A case on no order names its payment, then its
-    vendor bill, then its invoice.
+    vendor bill, then its purchase order, then its invoice.
     """
     if case.order is not None:
         return HelpRecord(RecordKind.ORDER, case.order.number)
@@ -103,6 +107,8 @@ def case_record(case: Discrepancy) -> HelpRecord:
         return HelpRecord(RecordKind.PAYMENT, case.payment.number)
     if case.vendor_bill is not None:
         return HelpRecord(RecordKind.VENDOR_BILL, case.vendor_bill.number)
+    if case.purchase_order is not None:
+        return HelpRecord(RecordKind.PURCHASE_ORDER, case.purchase_order.number)
     if case.invoice is not None:
         return HelpRecord(RecordKind.INVOICE, case.invoice.number)
     return NO_RECORD
@@ -147,6 +153,8 @@ def _record_url(viewer: User, record: HelpRecord, row: Any) -> str:
         return f"{reverse('reconciliation:work_cash')}?payment={row.pk}"
     if record.kind == RecordKind.VENDOR_BILL:
         return _number_url("reconciliation:vendor_bill", row.number)
+    if record.kind == RecordKind.PURCHASE_ORDER:
+        return _number_url("reconciliation:purchase_order", row.number)
     # An invoice opens on its order's page, or on a customer's statement.
     if row.order_id is not None:
         return _number_url("reconciliation:order_detail", row.order.number)

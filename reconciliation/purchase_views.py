@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from assist.contexts import order_context_key
+from assist.records import RecordKind
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_text
@@ -37,9 +38,6 @@ ORDER_CONTEXT = "reconciliation.work.purchasing.order"
 RECEIPT_CONTEXT = "reconciliation.work.purchasing.receipt"
 BILL_CONTEXT = "reconciliation.work.purchasing.bill"
 ORDERS_PER_PAGE = 50
-# The help panel's record reference names a sales order ("ask from here"
-# checks that the asker may see it), and a purchase document is none.
-NO_SALES_ORDER = ""
 
 
 def _require_purchasing(request: AuthenticatedRequest) -> None:
@@ -111,7 +109,7 @@ def purchase_order_detail(request: AuthenticatedRequest, number: str) -> HttpRes
         request,
         "reconciliation/work/purchase_order.html",
         ORDER_CONTEXT,
-        NO_SALES_ORDER,
+        order.number,
         {
             "order": order,
             "rows": [figures[line.pk] for line in lines],
@@ -121,6 +119,7 @@ def purchase_order_detail(request: AuthenticatedRequest, number: str) -> HttpRes
             "cases": selectors.open_purchase_cases(request.user, order=order),
             "may_receive": request.user.role == Role.WAREHOUSE,
         },
+        record_kind=RecordKind.PURCHASE_ORDER,
     )
 
 
@@ -171,13 +170,14 @@ def record_receipt(request: AuthenticatedRequest, number: str) -> HttpResponse:
         request,
         "reconciliation/work/goods_receipt.html",
         RECEIPT_CONTEXT,
-        NO_SALES_ORDER,
+        order.number,
         {
             "order": order,
             "rows": [
                 (figures[line.pk], _entered(request, line.line_no)) for line in lines
             ],
         },
+        record_kind=RecordKind.PURCHASE_ORDER,
     )
 
 
@@ -206,7 +206,7 @@ def vendor_bill_detail(request: AuthenticatedRequest, number: str) -> HttpRespon
         request,
         "reconciliation/work/vendor_bill.html",
         context_key,
-        NO_SALES_ORDER,
+        bill.number,
         {
             "bill": bill,
             "comparison": comparison,
@@ -225,6 +225,7 @@ def vendor_bill_detail(request: AuthenticatedRequest, number: str) -> HttpRespon
             and bool(comparison.duplicates)
             and not bill.duplicate_override_reason,
         },
+        record_kind=RecordKind.VENDOR_BILL,
     )
 
 

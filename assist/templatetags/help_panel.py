@@ -1,13 +1,16 @@
-"""Parts of the help panel that depend on who reads it.
+"""Template filters for the parts of the help panel that the cache cannot hold.
 
-The panel itself is cached for a whole audience (``assist.caching``), so
-what differs from one reader to the next is worked out here, at render time.
+The panel is cached for a whole audience (``assist.caching``), so what
+differs from one reader or one screen's record to the next is worked out
+here, at render time.
 """
 
 from dataclasses import dataclass
 
 from django import template
+from django.core.exceptions import ValidationError
 
+from assist.records import parse_record
 from assist.selectors import HelpPanel, SuperUser
 
 register = template.Library()
@@ -42,3 +45,18 @@ def roster_for(panel: HelpPanel, username: str) -> SuperUserRoster:
 def super_user_roster(panel: HelpPanel, user: object) -> SuperUserRoster:
     """Return ``panel``'s super-users as ``user`` sees them (``roster_for``)."""
     return roster_for(panel, getattr(user, "username", "") or "")
+
+
+@register.filter
+def record_label(record_kind: str, record_ref: str) -> str:
+    """Return how the ask names the record, e.g. "vendor bill VB-1234".
+
+    A number without a kind is an order's, as ``parse_record`` reads it. An
+    unknown kind gives "", because the ask would reject it.
+    """
+    if not record_ref:
+        return ""
+    try:
+        return parse_record(record_kind, record_ref).label
+    except ValidationError:
+        return ""

@@ -214,8 +214,8 @@ def test_unknown_kind_is_refused(people, records, spaces):
 
     assert response.status_code == 422
     assert alert_text(response) == (
-        "Unknown record kind 'shipment': use order, payment, invoice or "
-        "vendor_bill, or reload the page and ask again."
+        "Unknown record kind 'shipment': use order, payment, invoice, "
+        "vendor_bill or purchase_order, or reload the page and ask again."
     )
     assert Question.objects.count() == 0
 
