@@ -172,8 +172,10 @@ def with_held_entries(body: str, held: list[FaqItem]) -> str:
 def get_help(request: HttpRequest, context: str) -> HttpResponse:
     """Return FAQ entries, documents and super-users for a context key.
 
-    Content for the most specific context comes first, then its parents';
-    ``matched_context`` names the most specific one that had content. Send
+    Each list holds the items of the most specific context in the chain
+    that has any for that list, so a parent's items show only when the
+    screen's own context has none; ``matched_context`` names the most
+    specific context that had content. Send
     the session cookie, or an API token with the ``help:read`` scope as
     ``Authorization: Bearer cph_...``; a token reads as its owner. FAQ
     entries held for their owners (``held``) come first, and only in the
@@ -187,7 +189,7 @@ def get_help(request: HttpRequest, context: str) -> HttpResponse:
         body = cached_panel(
             f"json:{key}",
             audience,
-            lambda: panel_json(compute_help_panel(viewer=viewer, key=key)),
+            lambda: panel_json(compute_help_panel(viewer=viewer, key=key).focused()),
             version=version,
         )
     except UnknownContextError as error:

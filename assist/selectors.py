@@ -8,9 +8,10 @@ The panel runs a fixed number of queries whatever the content volume, and
 each reads only the first rows of each level (``assist.ranking``).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection
@@ -148,6 +149,66 @@ class HelpPanel:
         matched = self.matched_context
         return matched is not None and matched.pk != self.context.pk
 
+    def focused(self) -> "HelpPanel":
+        """Return the panel with each list cut to its nearest context level.
+
+        A list keeps only its items of the most specific context in the
+        chain that has any, so a parent's general entries never fill up a
+        list that has entries for the screen or the record's state. Held
+        entries, added later by ``build_help_panel``, are not cut.
+        """
+        return replace(
+            self,
+            faq_entries=_nearest_level(self.faq_entries),
+            documents=_nearest_level(self.documents),
+            answered_questions=_nearest_level(self.answered_questions),
+        )
+
+    def _wider_level(self, items: "Sequence[LevelItem]") -> HelpContext | None:
+        """Return the wider context ``items`` come from, or None for this screen's."""
+        # A held FAQ entry is added after the cut, from any level.
+        key = next(
+            (item.context_key for item in items if not getattr(item, "held", False)),
+            None,
+        )
+        if key is None or key == self.context.key:
+            return None
+        return next((context for context in self.chain if context.key == key), None)
+
+    @property
+    def faq_general_for(self) -> HelpContext | None:
+        """The wider context the FAQ entries come from, None for this screen's."""
+        return self._wider_level(self.faq_entries)
+
+    @property
+    def documents_general_for(self) -> HelpContext | None:
+        """The wider context the documents come from, None for this screen's."""
+        return self._wider_level(self.documents)
+
+    @property
+    def questions_general_for(self) -> HelpContext | None:
+        """The wider context the answered questions come from, or None."""
+        return self._wider_level(self.answered_questions)
+
+
+class LevelItem(Protocol):
+    """An item of the panel, tagged with the context level it was found on."""
+
+    @property
+    def context_key(self) -> str: ...
+
+
+def _nearest_level[T: LevelItem](items: list[T]) -> list[T]:
+    """Return the items of the first item's level, which is the nearest one.
+
+    The ranking puts every item of a more specific level before any item of
+    a wider one (``assist.ranking``), so the first item names the nearest.
+    """
+    if not items:
+        return items
+    level = items[0].context_key
+    return [item for item in items if item.context_key == level]
+
 
 _CONTEXT_FIELDS = ("id", "key", "title", "parent_id", "crm_function_id", "depth")
 _FUNCTION_FIELDS = ("id", "slug", "name", "position")
@@ -203,15 +264,17 @@ def context_chain(key: str) -> list[HelpContext]:
 def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     """Return the panel for ``key`` filtered for ``viewer``, cached while fresh.
 
-    The cached panel is the same for a whole audience. An owner of held FAQ
-    entries also gets their held entries for the context, added afterwards.
+    Each list holds only the items of its nearest context level
+    (``HelpPanel.focused``). The cached panel is the same for a whole
+    audience. An owner of held FAQ entries also gets their held entries for
+    the context, added afterwards.
     """
     require_declared(key)
     version, may_own = read_help_version(viewer)
     panel: HelpPanel = cached_panel(
         key,
         viewer_audience(viewer),
-        lambda: compute_help_panel(viewer=viewer, key=key),
+        lambda: compute_help_panel(viewer=viewer, key=key).focused(),
         version=version,
     )
     if not may_own or not isinstance(viewer, User):

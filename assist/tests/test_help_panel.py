@@ -8,7 +8,11 @@ from answers.models import FaqEntry
 from assist.api import HelpOut
 from assist.contexts import DECLARED_KEYS, order_context_key
 from assist.models import HelpContext
-from assist.selectors import UnknownContextError, build_help_panel
+from assist.selectors import (
+    UnknownContextError,
+    build_help_panel,
+    compute_help_panel,
+)
 from library.models import Document
 
 pytestmark = pytest.mark.django_db
@@ -92,13 +96,17 @@ def test_specific_context_ranks_before_parents(sales_rep):
     root = faq("Root", "reconciliation", helpful=99)
     faq("Other screen", "reconciliation.order.late_ship", helpful=80)
 
+    ranked = compute_help_panel(
+        viewer=sales_rep, key="reconciliation.order.short_payment"
+    )
     panel = build_help_panel(viewer=sales_rep, key="reconciliation.order.short_payment")
 
-    assert [entry.pk for entry in panel.faq_entries] == [
+    assert [entry.pk for entry in ranked.faq_entries] == [
         specific.pk,
         general.pk,
         root.pk,
     ]
+    assert [entry.pk for entry in panel.faq_entries] == [specific.pk]
     assert panel.matched_context.key == "reconciliation.order.short_payment"
     assert panel.fell_back is False
 

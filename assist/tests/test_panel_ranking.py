@@ -5,7 +5,7 @@ import pytest
 from accounts.models import LearnerGroup, Role
 from answers.models import FaqEntry, Question
 from assist.models import HelpContext
-from assist.selectors import build_help_panel, viewer_audience
+from assist.selectors import build_help_panel, compute_help_panel, viewer_audience
 from assist.tests.factories import answered
 from conftest import make_person
 from library.models import Document
@@ -60,10 +60,13 @@ class TestLearnerGroups:
     def test_the_context_level_still_comes_before_the_group(self, sales_rep):
         document("Parent, for sales", "reconciliation.order", "sales")
         document("Exact, for everyone", SHORT_PAYMENT)
-        assert document_titles(sales_rep) == [
+        ranked = compute_help_panel(viewer=sales_rep, key=SHORT_PAYMENT)
+        assert [item.title for item in ranked.documents] == [
             "Exact, for everyone",
             "Parent, for sales",
         ]
+        # The panel shows the nearest level only (HelpPanel.focused).
+        assert document_titles(sales_rep) == ["Exact, for everyone"]
 
     def test_a_reader_without_a_group_gets_helpfulness_order(self):
         nobody = make_person("nina", Role.SALES_REP)
@@ -108,7 +111,12 @@ class TestAnsweredQuestions:
             author_name="Asker",
             title="Still open",
         )
-        assert question_titles(sales_rep) == ["Exact question", "Parent question"]
+        ranked = compute_help_panel(viewer=sales_rep, key=SHORT_PAYMENT)
+        assert [item.title for item in ranked.answered_questions] == [
+            "Exact question",
+            "Parent question",
+        ]
+        assert question_titles(sales_rep) == ["Exact question"]
 
     def test_private_community_questions_stay_out(self, facilitator, private_community):
         answered("Private pricing rule", private_community, SHORT_PAYMENT)
