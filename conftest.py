@@ -74,6 +74,27 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def settings_left_as_found():
+    """Fail a test that leaves a settings override in place for the next test.
+
+    Mixing ``@override_settings`` with the ``settings`` fixture in one test
+    undoes the two in the wrong order, which once left ``DEBUG`` on for every
+    later test.
+    """
+    from django.conf import settings
+
+    # The lazy settings object keeps the settings it wraps in its own dict.
+    wrapped = vars(settings)["_wrapped"]
+    yield
+    if vars(settings)["_wrapped"] is not wrapped:
+        vars(settings)["_wrapped"] = wrapped
+        pytest.fail(
+            "This test left a settings override in place: change settings "
+            "through the settings fixture or @override_settings, not both."
+        )
+
+
 @pytest.fixture
 def company(db) -> Company:
     return Company.objects.create(
