@@ -37,6 +37,9 @@ class SandboxSession(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # The per-check results of the latest check, as the result page shows them.
     last_check = models.JSONField(default=list, blank=True)
+    # The scripted manager's decisions since the start or the latest reset,
+    # as ``practice.manager.ManagerDecision`` fields.
+    manager_decisions = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

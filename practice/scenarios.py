@@ -131,6 +131,44 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class ScriptedManager:
+    """The manager who decides a session's approval requests, at once.
+
+    A sandbox has one person, and an approval needs a manager other than the
+    requester. So a write-off above the write-off limit, or a credit note
+    above the sales rep's credit limit, is decided by this script. It
+    rejects every such request with the scenario's reason, because no
+    scenario of the catalogue is settled by an approval.
+    """
+
+    name: str
+    # The reason for rejecting a write-off above the limit.
+    write_off: str
+    # The reason for rejecting a credit note above the credit limit.
+    credit_note: str
+
+    def reason(self, action: str) -> str:
+        """Return the reason the manager gives for rejecting ``action``."""
+        if action == ResolutionCode.CREDIT_NOTE:
+            return self.credit_note
+        return self.write_off
+
+
+MANAGER_NAME = "Ines Walch"
+MANAGER = ScriptedManager(
+    name=MANAGER_NAME,
+    write_off=(
+        "Money above the limit is forgiven only when nobody will ever pay it. "
+        "Find out why the difference exists before you ask to forgive it."
+    ),
+    credit_note=(
+        "An amount this large needs a reason the case does not give. Check "
+        "what the customer really owes before you credit it."
+    ),
+)
+
+
+@dataclass(frozen=True)
 class Scenario:
     key: str
     version: int
@@ -145,6 +183,7 @@ class Scenario:
     resolutions: tuple[ExpectedResolution, ...] = ()
     allocations: tuple[ExpectedAllocation, ...] = field(default_factory=tuple)
     follow_ups: tuple[FollowUp, ...] = ()
+    manager: ScriptedManager = MANAGER
 
     @property
     def check_count(self) -> int:
@@ -286,6 +325,16 @@ SHORT_PAYMENT_DISPUTE = Scenario(
             ),
         ),
     ),
+    manager=ScriptedManager(
+        name=MANAGER_NAME,
+        write_off=(
+            "The warehouse confirmed the breakage, so Harbour Street Grocers "
+            "owe us nothing for those bottles: this is no bad debt to forgive. "
+            "Lower their invoice with the document made for returned or "
+            "broken goods."
+        ),
+        credit_note=MANAGER.credit_note,
+    ),
 )
 
 UNSHIPPED_BACKORDER = Scenario(
@@ -401,6 +450,18 @@ DUPLICATE_INVOICE = Scenario(
             ),
         ),
     ),
+    manager=ScriptedManager(
+        name=MANAGER_NAME,
+        write_off=(
+            "The customer never owed the second invoice for the same "
+            "delivery, so there is nothing to forgive: deal with the invoice "
+            "itself."
+        ),
+        credit_note=(
+            "A credit note would leave a wrong invoice on the books, with a "
+            "second document to undo it. Deal with the invoice itself."
+        ),
+    ),
 )
 
 UNAPPLIED_PAYMENT = Scenario(
@@ -453,6 +514,14 @@ UNAPPLIED_PAYMENT = Scenario(
             codes=(),
             hint="Look for money that arrived without naming this invoice.",
         ),
+    ),
+    manager=ScriptedManager(
+        name=MANAGER_NAME,
+        write_off=(
+            "Before we forgive an invoice, make sure its money has not "
+            "already arrived: look at the payments nobody could match."
+        ),
+        credit_note=MANAGER.credit_note,
     ),
     allocations=(
         ExpectedAllocation(

@@ -34,6 +34,7 @@ from django.urls import reverse
 from accounts.models import User
 from core.http import AuthenticatedRequest
 from practice import services
+from practice.manager import decisions_of, run_with_manager
 from practice.models import SandboxSession
 from practice.roles import played_role
 from practice.scenarios import SCENARIOS
@@ -132,6 +133,7 @@ class SessionScope(WorkScope):
             "practice_finished": (
                 self.session.status == SandboxSession.Status.FINISHED
             ),
+            "practice_decisions": decisions_of(self.session),
         }
 
 
@@ -236,6 +238,53 @@ def _in_session(
     return in_session
 
 
+class HeldMessages:
+    """The messages a view adds, held until the sandbox decides whether to show them."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, object, str]] = []
+
+    def add(self, level: int, message: object, extra_tags: str = "") -> None:
+        self.items.append((level, message, extra_tags))
+
+
+def _with_manager(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Wrap a real view that may request an approval, for the scripted manager.
+
+    The view runs with its messages held. When it requested an approval,
+    ``manager.run_with_manager`` rolls its work back and the manager's
+    rejection replaces its messages, which state that the request waits
+    for a manager. Otherwise its messages are shown as they are. Both wrapped
+    views redirect, so no page reads the held messages.
+    """
+
+    @wraps(view)
+    def deciding(
+        request: AuthenticatedRequest, *, scope: SessionScope, **kwargs: object
+    ) -> HttpResponse:
+        storage = getattr(request, "_messages")  # noqa: B009
+        held = HeldMessages()
+        setattr(request, "_messages", held)  # noqa: B010
+        try:
+            response, decision = run_with_manager(
+                scope.session,
+                request.user,
+                lambda: view(request, scope=scope, **kwargs),
+            )
+        finally:
+            setattr(request, "_messages", storage)  # noqa: B010
+        if decision is not None:
+            messages.error(request, decision.message)
+            return response
+        for level, message, extra_tags in held.items:
+            storage.add(level, message, extra_tags)
+        return response
+
+    return deciding
+
+
 fulfilment = _in_session(work_views.fulfilment)
 record_shipment = _in_session(work_views.record_shipment)
 discard_draft = _in_session(work_views.discard_draft)
@@ -243,13 +292,13 @@ report_shortage = _in_session(work_views.report_shortage)
 sales_decision = _in_session(work_views.sales_decision)
 decide_backorder = _in_session(work_views.decide_backorder)
 uphold_price = _in_session(work_views.uphold_price)
-propose_credit_note = _in_session(work_views.propose_credit_note)
+propose_credit_note = _in_session(_with_manager(work_views.propose_credit_note))
 cash_application = _in_session(work_views.cash_application)
 apply_cash = _in_session(work_views.apply_cash)
 case_detail = _in_session(case_views.case_detail)
 case_move = _in_session(case_views.case_move)
 case_comment = _in_session(case_views.case_comment)
-case_request_write_off = _in_session(case_views.case_request_write_off)
+case_request_write_off = _in_session(_with_manager(case_views.case_request_write_off))
 
 
 def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, str]]:

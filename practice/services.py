@@ -23,6 +23,7 @@ from core.audit import record_event
 from core.models import AuditEvent
 from portal import services as portal_services
 from portal.models import ResolutionProposal
+from practice.manager import ManagerDecision, decisions_of, run_with_manager
 from practice.models import SandboxSession
 from practice.roles import played_role
 from practice.scenarios import (
@@ -179,9 +180,10 @@ def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
         session = _lock_own_session(session_id, learner)
         _require_active(session, "checked")
         scenario = _scenario_of(session)
+        decisions = decisions_of(session)
         results = [
             *(
-                _check_resolution(session.company, item)
+                _check_resolution(session.company, item, decisions)
                 for item in scenario.resolutions
             ),
             *(
@@ -241,7 +243,11 @@ def _find_case(company: Company, item: ExpectedResolution) -> Discrepancy | None
     return found.order_by("pk").first()
 
 
-def _check_resolution(company: Company, item: ExpectedResolution) -> CheckResult:
+def _check_resolution(
+    company: Company,
+    item: ExpectedResolution,
+    decisions: list[ManagerDecision],
+) -> CheckResult:
     subject = " / ".join(
         name for name in (item.order, item.invoice, item.payment) if name
     )
@@ -257,8 +263,20 @@ def _check_resolution(company: Company, item: ExpectedResolution) -> CheckResult
     if case.state not in RESOLVED_STATES:
         # Case ids change with a reset, so the text names the state only.
         state = case.get_state_display().lower()
+        found = f"the case is {state}"
         feedback = f"The case is not resolved yet. {item.hint}"
-        return CheckResult(label, False, expected, f"the case is {state}", feedback)
+        rejected = [decision for decision in decisions if decision.case_id == case.pk]
+        if rejected:
+            latest = rejected[-1]
+            found += (
+                f", and {latest.manager} rejected the {latest.action_label} of "
+                f"{latest.amount}"
+            )
+            feedback = (
+                f"The case is not resolved yet, and the manager's answer to your "
+                f"request still holds: {latest.reason} {item.hint}"
+            )
+        return CheckResult(label, False, expected, found, feedback)
     code_label = case.get_resolution_code_display() or "no code"
     found = f"resolved with {code_label}"
     # The documents agree once the pass resolved the case (no resolver) or
@@ -338,7 +356,8 @@ def reset_session(
         build_scenario(company=session.company, scenario=scenario, today=day)
         session.score = None
         session.last_check = []
-        session.save(update_fields=["score", "last_check"])
+        session.manager_decisions = []
+        session.save(update_fields=["score", "last_check", "manager_decisions"])
         record_event(
             actor=learner,
             action="practice.reset",
@@ -493,11 +512,24 @@ def reopen_case(
 
 def request_write_off(
     *, session: SandboxSession, case_id: int, learner: User, reason: str
-) -> None:
+) -> ManagerDecision:
+    """Request a write-off above the limit, which the scripted manager rejects.
+
+    The real request's checks run first, so a write-off within the limit or
+    a missing reason raises ``CaseError`` as on the real case page.
+    """
     _require_active(session, "worked")
-    approvals.request_write_off(
-        case_id=session_case(session, case_id).pk, actor=learner, reason=reason
+    case = session_case(session, case_id)
+    _, decision = run_with_manager(
+        session,
+        learner,
+        lambda: approvals.request_write_off(
+            case_id=case.pk, actor=learner, reason=reason
+        ),
     )
+    # ``approvals.request_write_off`` either raises or requests an approval.
+    assert decision is not None  # noqa: S101 - the request raises or asks.
+    return decision
 
 
 def allocate(

@@ -21,6 +21,7 @@ from core.http import AuthenticatedRequest
 from core.text import clean_line, clean_text
 from practice import measures as productivity
 from practice import services
+from practice.manager import decisions_of, session_manager
 from practice.scenarios import SCENARIOS, UnknownScenario
 from practice.screens import numbering_case_errors, screen_links
 from practice.selectors import (
@@ -32,7 +33,7 @@ from practice.selectors import (
     visible_sessions,
 )
 from reconciliation import work
-from reconciliation.cases import CaseError
+from reconciliation.cases import CaseError, write_off_limit
 from reconciliation.models import Company
 
 MAX_TEXT = 2000
@@ -103,6 +104,10 @@ def session_detail(request: AuthenticatedRequest, session_id: int) -> HttpRespon
             "invoices": list(session_invoices(session)),
             "payments": list(session_payments(session)),
             "active": session.status == session.Status.ACTIVE,
+            "manager": session_manager(session),
+            "decisions": decisions_of(session),
+            "write_off_limit": write_off_limit(),
+            "credit_limit": work.credit_limit(),
         },
     )
 

@@ -19,6 +19,7 @@ from core.models import AuditEvent
 from portal.models import ResolutionProposal
 from practice import services
 from practice.models import SandboxSession
+from practice.scenarios import SHORT_PAYMENT_DISPUTE
 from practice.screens import SessionMessages
 from practice.seed import fingerprint
 from practice.selectors import session_cases
@@ -540,13 +541,15 @@ def test_case_page_comment_and_write_off_request(learner):
 
     assert messages_of(commented) == ["Added your comment to case 1."]
     assert "Asked the bank." in commented.content.decode()
+    reason = SHORT_PAYMENT_DISPUTE.manager.write_off
     assert messages_of(requested) == [
-        "Sent the write-off of 180.00 EUR on case 1 to a manager for approval."
+        f"Ines Walch rejected the write-off of 180.00 EUR on "
+        f"case 1: {reason} Nothing was booked, and the case stays with you."
     ]
-    approval = Approval.objects.get(case=case)
-    assert (approval.requested_by_id, approval.decision) == (learner.pk, "pending")
-    # A sandbox has no approver, so the page offers no decision.
+    # The manager's answer is the scenario's: no approval waits for anyone.
+    assert not Approval.objects.filter(case=case).exists()
     assert 'data-testid="approve"' not in requested.content.decode()
+    assert 'data-testid="manager-decision"' in requested.content.decode()
 
 
 def test_case_numbers_follow_session_page(learner):

@@ -1,0 +1,257 @@
+"""The scripted manager: approval requests in a sandbox get the scenario's answer.
+
+No real manager can decide a sandbox request, so the scenario's manager
+rejects it at once, the learner reads why, and the scenario can still be
+finished. Nothing of the request reaches real people or real approvals.
+"""
+
+import pytest
+
+from accounts.models import Role
+from conftest import make_person
+from core.models import AuditEvent
+from notifications.models import Notification
+from portal.models import ResolutionProposal
+from practice import services
+from practice.scenarios import DUPLICATE_INVOICE, SCENARIOS, SHORT_PAYMENT_DISPUTE
+from practice.tests.conftest import only_case
+from practice.tests.test_screens import base, begin, messages_of, score
+from reconciliation import approvals
+from reconciliation.cases import CaseError
+from reconciliation.models import Approval, Invoice, ResolutionCode
+from reconciliation.services import refresh_order
+from reconciliation.tests.conftest import make_case
+from reconciliation.tests.factories import (
+    create_invoice,
+    create_order,
+    create_payment,
+    create_shipment,
+)
+from reconciliation.work import pending_approvals
+
+pytestmark = pytest.mark.django_db
+
+WHY = "The customer will not pay."
+
+
+@pytest.fixture
+def manager(db):
+    """A real manager, who must never hear of a sandbox request."""
+    return make_person("maren", Role.MANAGER)
+
+
+def _case_url(session, number: int = 1) -> str:
+    return f"/practice/sessions/{session.pk}/cases/{number}/"
+
+
+def test_write_off_request_gets_answer(learner, manager):
+    session, client = begin(learner, "short-payment-dispute")
+    notifications = Notification.objects.count()
+
+    response = client.post(
+        f"{_case_url(session)}write-off/", {"reason": WHY}, follow=True
+    )
+
+    reason = SHORT_PAYMENT_DISPUTE.manager.write_off
+    assert messages_of(response) == [
+        f"Ines Walch rejected the write-off of 180.00 EUR on case 1: {reason} "
+        "Nothing was booked, and the case stays with you."
+    ]
+    assert reason in response.content.decode()
+    assert Approval.objects.count() == 0
+    assert list(pending_approvals()) == []
+    assert Notification.objects.count() == notifications
+    assert not Notification.objects.filter(recipient=manager).exists()
+    session.refresh_from_db()
+    assert session.manager_decisions[0]["request_reason"] == WHY
+    event = AuditEvent.objects.get(action="practice.manager_rejected")
+    assert event.object_id == str(session.pk)
+
+
+def test_session_page_states_rule_and_answer(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    before = client.get(f"/practice/sessions/{session.pk}/").content.decode()
+    client.post(f"{_case_url(session)}write-off/", {"reason": WHY})
+
+    after = client.get(f"/practice/sessions/{session.pk}/").content.decode()
+
+    assert 'data-testid="approval-rule"' in before
+    assert "A write-off above 50.00" in before
+    assert "Ines Walch" in before
+    assert 'data-testid="manager-decisions"' not in before
+    assert 'data-testid="manager-decisions"' in after
+    assert SHORT_PAYMENT_DISPUTE.manager.write_off in after
+    assert f"“{WHY}”" in after
+
+
+def test_rejected_write_off_check_then_credit(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    client.post(f"{_case_url(session)}write-off/", {"reason": WHY})
+
+    results = services.check_session(session_id=session.pk, learner=learner)
+
+    (result,) = results
+    assert not result.passed
+    assert "Ines Walch rejected the write-off of 180.00 EUR" in result.found
+    assert SHORT_PAYMENT_DISPUTE.manager.write_off in result.feedback
+    client.post(
+        f"{base(session)}cases/1/credit-note/",
+        {"amount": "180.00", "message": "We credit the broken olive oil."},
+    )
+    proposal = ResolutionProposal.objects.get(case__company=session.company)
+    client.post(
+        f"/practice/sessions/{session.pk}/proposals/{proposal.pk}/answer/",
+        {"decision": "accept"},
+    )
+    assert score(session) == 100
+
+
+def test_credit_above_limit_gets_answer(learner, manager):
+    session, client = begin(learner, "duplicate-invoice")
+    invoices = Invoice.objects.count()
+    notifications = Notification.objects.count()
+
+    response = client.post(
+        f"{base(session)}cases/1/credit-note/",
+        {"amount": "320.00", "message": "We cancel the second invoice."},
+        follow=True,
+    )
+
+    reason = DUPLICATE_INVOICE.manager.credit_note
+    assert messages_of(response) == [
+        f"Ines Walch rejected the credit note of 320.00 EUR on case 1: {reason} "
+        "Nothing was booked, and the case stays with you."
+    ]
+    assert not ResolutionProposal.objects.exists()
+    assert Invoice.objects.count() == invoices
+    assert Approval.objects.count() == 0
+    assert Notification.objects.count() == notifications
+    # The duplicate can still be cancelled, which settles the scenario.
+    case = only_case(session, "DUPLICATE_INVOICE")
+    services.start_case(session=session, case_id=case.pk, learner=learner)
+    services.resolve_case(
+        session=session,
+        case_id=case.pk,
+        learner=learner,
+        resolution_code="duplicate_cancelled",
+        note="Second invoice for the same delivery.",
+    )
+    assert score(session) == 100
+
+
+def test_credit_within_limit_reaches_customer(learner):
+    session, client = begin(learner, "short-payment-dispute")
+
+    response = client.post(
+        f"{base(session)}cases/1/credit-note/",
+        {"amount": "180.00", "message": "We credit the broken olive oil."},
+        follow=True,
+    )
+
+    assert messages_of(response) == ["Proposed the credit note."]
+    proposal = ResolutionProposal.objects.get(case__company=session.company)
+    assert proposal.state == ResolutionProposal.State.AWAITING_CUSTOMER
+    session.refresh_from_db()
+    assert session.manager_decisions == []
+
+
+def test_write_off_within_limit_needs_no_answer(learner):
+    session, client = begin(learner, "short-payment-write-off")
+
+    response = client.post(
+        f"{_case_url(session)}write-off/", {"reason": WHY}, follow=True
+    )
+
+    assert messages_of(response) == [
+        "A write-off of 12.50 EUR is within the 50.00 limit, so it needs no "
+        "approval: start work on the case, then resolve it with the Write-off "
+        "resolution code."
+    ]
+    session.refresh_from_db()
+    assert session.manager_decisions == []
+
+
+def test_service_returns_decision(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-dispute"
+    )
+    case = only_case(session, "SHORT_PAYMENT")
+
+    decision = services.request_write_off(
+        session=session, case_id=case.pk, learner=learner, reason=WHY
+    )
+
+    assert (decision.case_number, decision.amount) == (1, "180.00 EUR")
+    assert decision.reason == SHORT_PAYMENT_DISPUTE.manager.write_off
+    assert Approval.objects.count() == 0
+
+
+def test_service_request_needs_reason(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-dispute"
+    )
+    case = only_case(session, "SHORT_PAYMENT")
+
+    with pytest.raises(CaseError) as error:
+        services.request_write_off(
+            session=session, case_id=case.pk, learner=learner, reason=" "
+        )
+
+    assert str(error.value) == "A write-off request needs a reason."
+    session.refresh_from_db()
+    assert session.manager_decisions == []
+
+
+def test_reset_clears_answers(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    client.post(f"{_case_url(session)}write-off/", {"reason": WHY})
+
+    services.reset_session(session_id=session.pk, learner=learner)
+
+    session.refresh_from_db()
+    assert session.manager_decisions == []
+
+
+def test_real_approval_left_alone(learner, manager, customer_party, sales_rep):
+    clerk = make_person("rhea", Role.FINANCE_CLERK)
+    real = _real_pending_approval(customer_party, sales_rep, clerk)
+    notifications = Notification.objects.count()
+    session, client = begin(learner, "short-payment-dispute")
+
+    client.post(f"{_case_url(session)}write-off/", {"reason": WHY})
+
+    real.refresh_from_db()
+    assert real.decision == Approval.Decision.PENDING
+    assert list(pending_approvals()) == [real]
+    assert Approval.objects.count() == 1
+    assert Notification.objects.count() == notifications
+
+
+def _real_pending_approval(customer_party, sales_rep, clerk) -> Approval:
+    """Request a real write-off of 83.63 USD, above the limit, on a real case."""
+    order = create_order(
+        lines=[("10", "36.36")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
+    create_shipment(order=order)
+    invoice = create_invoice(order=order)
+    create_payment(invoice=invoice, amount="279.97")
+    refresh_order(order=order)
+    case = make_case(order, invoice=invoice, state="in_progress", assignee=clerk)
+    return approvals.request_write_off(
+        case_id=case.pk, actor=clerk, reason="Real request."
+    )
+
+
+@pytest.mark.parametrize("key", sorted(SCENARIOS))
+def test_manager_reasons_hide_expected_code(key):
+    scenario = SCENARIOS[key]
+    reasons = (scenario.manager.write_off, scenario.manager.credit_note)
+    for item in scenario.resolutions:
+        for code in item.codes:
+            label = str(ResolutionCode(code).label).lower()
+            for reason in reasons:
+                assert label not in reason.lower(), (key, code)
+                assert code not in reason, (key, code)
