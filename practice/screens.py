@@ -64,6 +64,7 @@ CASE_ROUTES = frozenset(
         "work_backorder",
         "work_uphold_price",
         "work_credit_note",
+        "work_withdraw_proposal",
     }
 )
 # A case as the real services' error messages name it: "Case 41", "case 41".
@@ -293,6 +294,7 @@ sales_decision = _in_session(work_views.sales_decision)
 decide_backorder = _in_session(work_views.decide_backorder)
 uphold_price = _in_session(work_views.uphold_price)
 propose_credit_note = _in_session(_with_manager(work_views.propose_credit_note))
+withdraw_proposal = _in_session(work_views.withdraw_proposal)
 cash_application = _in_session(work_views.cash_application)
 apply_cash = _in_session(work_views.apply_cash)
 case_detail = _in_session(case_views.case_detail)

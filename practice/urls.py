@@ -56,6 +56,11 @@ urlpatterns = [
         name="work_uphold_price",
     ),
     path(
+        "sessions/<int:session_id>/work/cases/<int:case_id>/withdraw/",
+        screens.withdraw_proposal,
+        name="work_withdraw_proposal",
+    ),
+    path(
         "sessions/<int:session_id>/work/cases/<int:case_id>/credit-note/",
         screens.propose_credit_note,
         name="work_credit_note",
