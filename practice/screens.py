@@ -19,14 +19,12 @@ The learner plays every role in their sandbox, so each screen acts as a copy
 of the learner in the role it needs (``practice.roles.played_role``).
 """
 
-import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.messages import constants
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -44,7 +42,7 @@ from practice.selectors import (
     session_case_number,
     session_cases,
 )
-from reconciliation import case_views, work, work_views
+from reconciliation import case_views, cases, work, work_views
 from reconciliation.models import Discrepancy, MatchGroup, SalesOrder
 from reconciliation.scopes import WorkScope
 from reconciliation.taxonomy import RULES
@@ -67,8 +65,6 @@ CASE_ROUTES = frozenset(
         "work_withdraw_proposal",
     }
 )
-# A case as the real services' error messages name it: "Case 41", "case 41".
-CASE_ID_IN_TEXT = re.compile(r"\b([Cc]ase) (\d+)\b")
 
 
 class SessionScope(WorkScope):
@@ -138,67 +134,26 @@ class SessionScope(WorkScope):
         }
 
 
-def number_cases_in_text(session: SandboxSession, text: str) -> str:
-    """Replace each id of a session case in ``text`` by the case's session number.
+@contextmanager
+def numbering_session_cases(session: SandboxSession) -> Iterator[None]:
+    """Make service errors in this block name the session's case numbers.
 
-    The real services name a case by its id, which no sandbox page shows,
-    because the session page numbers its cases 1, 2, ... in id order. Numbers that
-    are no case id of the session stay as they are.
+    The real services' errors carry the case as a field (``case_id``), and
+    name it by its id, which no sandbox page shows. Inside this block they
+    name the number the session page gives the case instead. The numbers
+    are read once, on the first error that names a case.
     """
-    if not CASE_ID_IN_TEXT.search(text):
-        return text
-    ids = session_cases(session).values_list("pk", flat=True)
-    numbers = {pk: number for number, pk in enumerate(ids, start=1)}
+    numbers: dict[int, int] = {}
 
-    def replace(match: re.Match[str]) -> str:
-        number = numbers.get(int(match[2]))
-        return match[0] if number is None else f"{match[1]} {number}"
+    def number_of(case_id: int) -> str:
+        if not numbers:
+            ids = session_cases(session).values_list("pk", flat=True)
+            numbers.update({pk: number for number, pk in enumerate(ids, start=1)})
+        # A case of another company keeps its id, which names nothing here.
+        return str(numbers.get(case_id, case_id))
 
-    return CASE_ID_IN_TEXT.sub(replace, text)
-
-
-class SessionMessages:
-    """The request's message storage, with case ids in errors replaced by numbers.
-
-    Only messages of level ERROR and above are rewritten: they carry the
-    services' texts, which name case ids. The screens' confirmations already
-    name the number (``WorkScope.case_number``), so rewriting them would
-    turn a number into another case's number.
-    """
-
-    def __init__(self, storage: Any, session: SandboxSession) -> None:
-        self.storage = storage
-        self.session = session
-
-    def add(self, level: int, message: object, extra_tags: str = "") -> None:
-        if level >= constants.ERROR:
-            message = number_cases_in_text(self.session, str(message))
-        self.storage.add(level, message, extra_tags)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.storage, name)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.storage)
-
-    def __len__(self) -> int:
-        return len(self.storage)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self.storage
-
-
-def numbering_case_errors(
-    request: AuthenticatedRequest, session: SandboxSession
-) -> None:
-    """Make the request's error messages name the session's case numbers.
-
-    ``django.contrib.messages`` keeps the storage in ``request._messages``,
-    which ``messages.error`` and the middleware read.
-    """
-    storage = getattr(request, "_messages", None)
-    if storage is not None and not isinstance(storage, SessionMessages):
-        setattr(request, "_messages", SessionMessages(storage, session))  # noqa: B010
+    with cases.numbering_cases(number_of):
+        yield
 
 
 def session_url(session: SandboxSession) -> str:
@@ -221,7 +176,6 @@ def _in_session(
         request: AuthenticatedRequest, session_id: int, **kwargs: object
     ) -> HttpResponse:
         session = access_session(request.user, session_id)
-        numbering_case_errors(request, session)
         if request.method == "POST":
             try:
                 services.require_active(session, "worked")
@@ -234,7 +188,8 @@ def _in_session(
                 services.take_case(
                     session=session, case_id=case.pk, learner=request.user
                 )
-        return view(request, scope=SessionScope(session), **kwargs)
+        with numbering_session_cases(session):
+            return view(request, scope=SessionScope(session), **kwargs)
 
     return in_session
 

@@ -23,7 +23,7 @@ from practice import measures as productivity
 from practice import services
 from practice.manager import decisions_of, session_manager
 from practice.scenarios import SCENARIOS, UnknownScenario
-from practice.screens import numbering_case_errors, screen_links
+from practice.screens import numbering_session_cases, screen_links
 from practice.selectors import (
     access_session,
     session_cases,
@@ -140,7 +140,6 @@ def answer_proposal(
 ) -> HttpResponse:
     """Accept or reject a proposal in the customer's place: the learner plays both."""
     session = access_session(request.user, session_id)
-    numbering_case_errors(request, session)
     services.session_proposal(session, proposal_id)
     decision = clean_line(request.POST.get("decision", ""))
     if decision not in ("accept", "reject"):
@@ -159,7 +158,8 @@ def answer_proposal(
             reason=clean_text(request.POST.get("reason", ""))[:MAX_TEXT],
         )
     except (work.WorkError, CaseError, services.PracticeError) as error:
-        messages.error(request, str(error))
+        with numbering_session_cases(session):
+            messages.error(request, str(error))
     else:
         messages.success(
             request,

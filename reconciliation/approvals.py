@@ -56,8 +56,9 @@ def request_write_off(*, case_id: int, actor: User, reason: str) -> Approval:
         require_case_worker(actor, case)
         if not case.is_active:
             raise CaseError(
-                f"Case {case.pk} is {case.state}: reopen it before requesting "
-                "a write-off."
+                "Case {case} is {state}: reopen it before requesting a write-off.",
+                case_id=case.pk,
+                state=case.state,
             )
         amount = write_off_amount(case)
         limit = write_off_limit()
@@ -134,10 +135,13 @@ def _check_nothing_waits(case: Discrepancy, amount: Decimal) -> None:
     if approved is not None:
         minor_units = approved.currency.minor_units
         raise CaseError(
-            f"A manager already approved the write-off of "
-            f"{format_money(approved.amount, minor_units=minor_units)} "
-            f"{approved.currency_id} on case {case.pk} (approval {approved.pk}): "
-            "resolve the case with the Write-off resolution code."
+            "A manager already approved the write-off of {amount} {currency} "
+            "on case {case} (approval {approval}): resolve the case with the "
+            "Write-off resolution code.",
+            case_id=case.pk,
+            amount=format_money(approved.amount, minor_units=minor_units),
+            currency=approved.currency_id,
+            approval=approved.pk,
         )
 
 
@@ -218,9 +222,11 @@ def decide_approval(
         if approve and not case.is_active:
             # Rejecting stays possible, so a manager can clear the request.
             raise CaseError(
-                f"Case {case.pk} is {case.get_state_display().lower()}, so approval "
-                f"{approval.pk} is no longer needed: reject it with a reason to "
-                "clear it."
+                "Case {case} is {state}, so approval {approval} is no longer "
+                "needed: reject it with a reason to clear it.",
+                case_id=case.pk,
+                state=case.get_state_display().lower(),
+                approval=approval.pk,
             )
 
         approval.decision = (

@@ -244,7 +244,7 @@ def case_detail(
             and waiting is None
             and _offers_write_off_request(case, approval_list),
             "waiting_proposal": (
-                cases.open_proposal_message(case, waiting) if waiting else ""
+                str(cases.open_proposal_message(case, waiting)) if waiting else ""
             ),
             "offers_assign": scope.offers_assign,
             "assignable": list(list_assignable_people(case))

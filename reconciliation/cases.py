@@ -8,6 +8,9 @@ person and the move, saves, and appends an audit event in one transaction.
 """
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -112,7 +115,90 @@ MOVES_HELD_BY_PROPOSAL = frozenset(
 )
 
 
-class CaseError(ValueError):
+# The case numbering of the current screen's messages. None names the case id.
+# The practice sandbox sets it for one request (``numbering_cases``).
+_case_numbers: ContextVar[Callable[[int], str] | None] = ContextVar(
+    "case_numbers", default=None
+)
+
+
+@contextmanager
+def numbering_cases(number_of: Callable[[int], str]) -> Iterator[None]:
+    """Make errors raised or shown in this block name cases by ``number_of(id)``."""
+    token = _case_numbers.set(number_of)
+    try:
+        yield
+    finally:
+        _case_numbers.reset(token)
+
+
+class CaseMessage:
+    """A message that may name one case, kept as the ``case_id`` field.
+
+    With ``case_id``, ``template`` is a ``str.format`` template: ``{case}`` is
+    where the case's number goes, and every other field comes from
+    ``values``. The values are inserted once and never read as a template,
+    so typed text or an amount is shown as it is. ``str()`` names the case
+    by its id, or by the number ``numbering_cases`` gives it, so a page that
+    shows the message names the case as the errors do.
+    """
+
+    def __init__(
+        self, template: str, /, *, case_id: int | None = None, **values: object
+    ) -> None:
+        self.template = template
+        self.case_id = case_id
+        self.values = values
+
+    def render(self, case_number: str) -> str:
+        """Return the message with ``case_number`` where the case goes."""
+        if self.case_id is None:
+            return self.template
+        return self.template.format(case=case_number, **self.values)
+
+    def __str__(self) -> str:
+        number_of = _case_numbers.get()
+        if self.case_id is None or number_of is None:
+            return self.render(str(self.case_id))
+        return self.render(number_of(self.case_id))
+
+
+class CaseNamingError(ValueError):
+    """An error whose message may name one case (``CaseMessage``).
+
+    Pass a ``CaseMessage`` that a helper built, or its template, ``case_id``
+    and values. ``str()`` names the case as ``CaseMessage`` does.
+    """
+
+    def __init__(
+        self,
+        message: str | CaseMessage,
+        /,
+        *,
+        case_id: int | None = None,
+        **values: object,
+    ) -> None:
+        if isinstance(message, CaseMessage):
+            if case_id is not None or values:
+                raise TypeError(
+                    "A CaseMessage already carries its case and values: pass "
+                    "them to CaseMessage, not to the error."
+                )
+            self.message = message
+        else:
+            self.message = CaseMessage(message, case_id=case_id, **values)
+        super().__init__(self.message.render(str(self.message.case_id)))
+
+    @property
+    def case_id(self) -> int | None:
+        """The id of the case the message names, or None."""
+        return self.message.case_id
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class CaseError(CaseNamingError):
     """A requested change that the case's state or data does not allow."""
 
 
@@ -120,8 +206,12 @@ class InvalidTransition(CaseError):
     def __init__(self, case: Discrepancy, requested: str) -> None:
         allowed = ", ".join(TRANSITIONS.get(case.state, ())) or "none"
         super().__init__(
-            f"Cannot move case {case.pk} from {case.state} to {requested}: "
-            f"the allowed next states are {allowed}."
+            "Cannot move case {case} from {state} to {requested}: "
+            "the allowed next states are {allowed}.",
+            case_id=case.pk,
+            state=case.state,
+            requested=requested,
+            allowed=allowed,
         )
 
 
@@ -207,8 +297,9 @@ def lock_case(case_id: int) -> Discrepancy:
     case = locked.select_related("order").filter(pk=case_id).first()
     if case is None:
         raise CaseError(
-            f"Case {case_id} was not found: it may have been deleted. Reload the "
-            "case list."
+            "Case {case} was not found: it may have been deleted. Reload the "
+            "case list.",
+            case_id=case_id,
         )
     return case
 
@@ -217,7 +308,9 @@ def _check_move(case: Discrepancy, to: str, reason: str) -> None:
     if to not in TRANSITIONS.get(case.state, ()):
         raise InvalidTransition(case, to)
     if to in REASON_REQUIRED and not reason.strip():
-        raise CaseError(f"Moving case {case.pk} to {to} needs a reason.")
+        raise CaseError(
+            "Moving case {case} to {to} needs a reason.", case_id=case.pk, to=to
+        )
     check_proposal_allows(case, to)
 
 
@@ -293,7 +386,9 @@ def cases_held_by_proposals(case_ids: list[int]) -> dict[int, int]:
     return {case_id: pk for case_id, pk in rows if case_id in wanted}
 
 
-def open_proposal_message(case: Discrepancy, proposal: ResolutionProposal) -> str:
+def open_proposal_message(
+    case: Discrepancy, proposal: ResolutionProposal
+) -> CaseMessage:
     """Say which proposal keeps ``case`` open and what to do about it."""
     credit_note = proposal.credit_note
     offer = (
@@ -303,18 +398,24 @@ def open_proposal_message(case: Discrepancy, proposal: ResolutionProposal) -> st
         else f"proposal {proposal.pk}"
     )
     if proposal.state == ResolutionProposal.State.AWAITING_APPROVAL:
-        return (
-            f"Case {case.pk} has {offer} waiting for a manager's approval: wait "
-            "for the decision, or ask a manager to reject the approval first."
+        return CaseMessage(
+            "Case {case} has {offer} waiting for a manager's approval: wait "
+            "for the decision, or ask a manager to reject the approval first.",
+            case_id=case.pk,
+            offer=offer,
         )
-    return (
-        f"Case {case.pk} has {offer} waiting for the customer's answer: "
+    return CaseMessage(
+        "Case {case} has {offer} waiting for the customer's answer: "
         "withdraw the credit note proposal first, on the case's decision "
-        "screen, or wait for the customer."
+        "screen, or wait for the customer.",
+        case_id=case.pk,
+        offer=offer,
     )
 
 
-def pending_approval_message(case: Discrepancy, approval: Approval, action: str) -> str:
+def pending_approval_message(
+    case: Discrepancy, approval: Approval, action: str
+) -> CaseMessage:
     """Say which approval waits on ``case`` and that ``action`` must wait for it."""
     label = (
         str(ResolutionCode(approval.action).label).lower()
@@ -322,10 +423,16 @@ def pending_approval_message(case: Discrepancy, approval: Approval, action: str)
         else approval.action
     )
     amount = format_money(approval.amount, minor_units=approval.currency.minor_units)
-    return (
-        f"Case {case.pk} has approval {approval.pk} for a {label} of {amount} "
-        f"{approval.currency_id} waiting for a manager: you cannot {action} "
-        "until a manager decides it."
+    return CaseMessage(
+        "Case {case} has approval {approval} for a {label} of {amount} "
+        "{currency} waiting for a manager: you cannot {action} until a "
+        "manager decides it.",
+        case_id=case.pk,
+        approval=approval.pk,
+        label=label,
+        amount=amount,
+        currency=approval.currency_id,
+        action=action,
     )
 
 
@@ -389,8 +496,11 @@ def assign_case(
         require_case_worker(actor, case)
         if not may_be_assigned(assignee, case):
             raise CaseError(
-                f"{assignee.username} cannot be assigned case {case.pk}: the "
-                f"assignee must have the {case.owner_role} role or be a manager."
+                "{username} cannot be assigned case {case}: the "
+                "assignee must have the {role} role or be a manager.",
+                case_id=case.pk,
+                username=assignee.username,
+                role=case.owner_role,
             )
         if case.state in REASSIGNABLE_STATES:
             return _reassign(case, actor=actor, assignee=assignee, reason=reason)
@@ -434,8 +544,11 @@ def start_case(*, case_id: int, actor: User, reason: str = "") -> Discrepancy:
         if case.assignee_id is None:
             if not may_be_assigned(actor, case):
                 raise CaseError(
-                    f"{actor.username} cannot take case {case.pk}: assign it to a "
-                    f"person with the {case.owner_role} role first."
+                    "{username} cannot take case {case}: assign it to a "
+                    "person with the {role} role first.",
+                    case_id=case.pk,
+                    username=actor.username,
+                    role=case.owner_role,
                 )
             changes["assignee_id"] = actor.pk
         return _save_move(
@@ -471,7 +584,9 @@ def _check_resolution(case: Discrepancy, resolution_code: str, note: str) -> Non
             f"Resolution code {resolution_code!r} is not valid: use one of {allowed}."
         )
     if not note.strip():
-        raise CaseError(f"Resolving case {case.pk} needs a resolution note.")
+        raise CaseError(
+            "Resolving case {case} needs a resolution note.", case_id=case.pk
+        )
 
 
 def propose_resolution(
@@ -675,7 +790,8 @@ def write_off_amount(case: Discrepancy) -> Decimal:
     """Return the money a write-off would forgive: the size of the difference."""
     if case.difference is None or case.invoice_id is None:
         raise CaseError(
-            f"Case {case.pk} has no money difference on an invoice to write off."
+            "Case {case} has no money difference on an invoice to write off.",
+            case_id=case.pk,
         )
     return abs(case.difference)
 
@@ -697,9 +813,11 @@ def check_money_case(case: Discrepancy, invoice: Invoice) -> None:
     if measures_money(case, invoice):
         return
     raise CaseError(
-        f"Case {case.pk} measures its difference in {case.unit}, not in money, "
+        "Case {case} measures its difference in {unit}, not in money, "
         "so there is no money to write off: propose a credit note or resolve "
-        "the case with another code."
+        "the case with another code.",
+        case_id=case.pk,
+        unit=case.unit,
     )
 
 
@@ -722,8 +840,11 @@ def _check_write_off_approved(case: Discrepancy) -> None:
     if not approved:
         amount_text, limit_text = write_off_and_limit_text(case, invoice, amount, limit)
         raise CaseError(
-            f"A write-off of {amount_text} on case {case.pk} is above the {limit_text} "
-            "limit: request an approval and wait for a manager to approve it."
+            "A write-off of {amount} on case {case} is above the {limit} "
+            "limit: request an approval and wait for a manager to approve it.",
+            case_id=case.pk,
+            amount=amount_text,
+            limit=limit_text,
         )
 
 

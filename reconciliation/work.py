@@ -86,7 +86,7 @@ BACKORDER_CODES = frozenset(
 SHIP_LATER, CANCEL_REST = "ship_later", "cancel_rest"
 
 
-class WorkError(ValueError):
+class WorkError(cases.CaseNamingError):
     """A work action that the documents or the input do not allow."""
 
 
@@ -727,15 +727,23 @@ def _check_not_reported(
         when = timezone.localtime(case.created_at)
         reported_by = f"by the matching pass on {when:%Y-%m-%d at %H:%M}"
     already = (
-        f"Line {line.line_no}: {format_quantity(reported, uom)} short was already "
-        f"reported {reported_by} (case {case.pk}), so nothing new was written."
+        "Line {line}: {reported} short was already reported {reported_by} "
+        "(case {case}), so nothing new was written."
     )
     if qty_missing == reported:
-        raise ShortageAlreadyReported(already)
+        template = already
+    else:
+        template = (
+            already + " Enter the line's whole shortage: more than {reported} to "
+            "report more, or ask the sales rep on case {case} to correct a "
+            "smaller one."
+        )
     raise ShortageAlreadyReported(
-        f"{already} Enter the line's whole shortage: more than "
-        f"{format_quantity(reported, uom)} to report more, or ask the sales rep "
-        f"on case {case.pk} to correct a smaller one."
+        template,
+        case_id=case.pk,
+        line=line.line_no,
+        reported=format_quantity(reported, uom),
+        reported_by=reported_by,
     )
 
 
@@ -825,7 +833,11 @@ def _lock_case_for_rep(actor: User, case_id: int, action: str) -> Discrepancy:
     case = cases.lock_case(case_id)
     cases.require_case_worker(actor, case)
     if not case.is_active:
-        raise WorkError(f"Case {case.pk} is {case.state}: reopen it first.")
+        raise WorkError(
+            "Case {case} is {state}: reopen it first.",
+            case_id=case.pk,
+            state=case.state,
+        )
     return case
 
 
@@ -876,8 +888,10 @@ def decide_backorder(
         case = _lock_case_for_rep(actor, case_id, "decide backorders")
         if case.code not in BACKORDER_CODES or case.order_line is None:
             raise WorkError(
-                f"Case {case.pk} is a {case.code} case, not a short order line: "
-                "backorders are decided on shipment cases."
+                "Case {case} is a {code} case, not a short order line: "
+                "backorders are decided on shipment cases.",
+                case_id=case.pk,
+                code=case.code,
             )
         line = case.order_line
         remaining = line.qty_ordered - line.qty_shipped
@@ -991,7 +1005,11 @@ def uphold_invoiced_price(*, actor: User, case_id: int, reason: str) -> UpheldPr
     with transaction.atomic():
         case = _lock_case_for_rep(actor, case_id, "decide price disputes")
         if case.code != DiscrepancyCode.PRICE_MISMATCH:
-            raise WorkError(f"Case {case.pk} is a {case.code} case, not a price one.")
+            raise WorkError(
+                "Case {case} is a {code} case, not a price one.",
+                case_id=case.pk,
+                code=case.code,
+            )
         proposal = cases.open_proposal(case)
         if proposal is not None:
             if proposal.state != ResolutionProposal.State.AWAITING_CUSTOMER:
@@ -1028,8 +1046,9 @@ def withdraw_credit_proposal(
         proposal = cases.open_proposal(case)
         if proposal is None:
             raise WorkError(
-                f"Case {case.pk} has no proposal waiting for the customer: the "
-                "customer may have answered it already, so reload the page."
+                "Case {case} has no proposal waiting for the customer: the "
+                "customer may have answered it already, so reload the page.",
+                case_id=case.pk,
             )
         if proposal.state != ResolutionProposal.State.AWAITING_CUSTOMER:
             raise WorkError(cases.open_proposal_message(case, proposal))
@@ -1150,8 +1169,8 @@ def _creditable_invoice(case: Discrepancy) -> Invoice:
     """
     if case.invoice_id is None or case.order is None:
         raise WorkError(
-            f"Case {case.pk} names no invoice of an order, so there is nothing "
-            "to credit."
+            "Case {case} names no invoice of an order, so there is nothing to credit.",
+            case_id=case.pk,
         )
     lock_documents({Invoice: [case.invoice_id]})
     invoice = Invoice.objects.select_related("currency", "company").get(
@@ -1166,8 +1185,11 @@ def _creditable_invoice(case: Discrepancy) -> Invoice:
     else:
         return invoice
     raise WorkError(
-        f"Invoice {invoice.number} of case {case.pk} is {described}: only a posted "
-        "invoice or debit note can be credited."
+        "Invoice {invoice} of case {case} is {described}: only a posted "
+        "invoice or debit note can be credited.",
+        case_id=case.pk,
+        invoice=invoice.number,
+        described=described,
     )
 
 
@@ -1221,15 +1243,21 @@ def _check_case_open_amount(
     requested = invoice_money(invoice, amount)
     if open_amount == 0:
         raise WorkError(
-            f"Case {case.pk} leaves nothing open on invoice {invoice.number}, so a "
-            f"credit note of {requested} has nothing to settle: resolve the case "
-            "without a credit note."
+            "Case {case} leaves nothing open on invoice {invoice}, so a "
+            "credit note of {requested} has nothing to settle: resolve the case "
+            "without a credit note.",
+            case_id=case.pk,
+            invoice=invoice.number,
+            requested=requested,
         )
     open_text = invoice_money(invoice, open_amount)
     raise WorkError(
-        f"A credit note of {requested} is more than the {open_text} that case "
-        f"{case.pk} leaves open: credit at most {open_text}. If the customer is "
-        "owed more, record the rest on a case of its own first."
+        "A credit note of {requested} is more than the {open_text} that case "
+        "{case} leaves open: credit at most {open_text}. If the customer is "
+        "owed more, record the rest on a case of its own first.",
+        case_id=case.pk,
+        requested=requested,
+        open_text=open_text,
     )
 
 

@@ -9,9 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import constants
-from django.contrib.messages.storage.cookie import CookieStorage
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
@@ -20,9 +18,7 @@ from portal.models import ResolutionProposal
 from practice import services
 from practice.models import SandboxSession
 from practice.scenarios import SHORT_PAYMENT_DISPUTE
-from practice.screens import SessionMessages
 from practice.seed import fingerprint
-from practice.selectors import session_cases
 from practice.tests.conftest import case_number, only_case, signed_in
 from reconciliation.models import (
     Allocation,
@@ -692,22 +688,6 @@ def test_sales_decision_errors_name_case_number(learner):
     )
 
     assert messages_of(again) == ["Case 1 is resolved: reopen it first."]
-
-
-def test_only_errors_get_case_numbers(learner):
-    session, _ = begin(learner, "unapplied-payment")
-    first, second = session_cases(session)
-    messages = SessionMessages(CookieStorage(RequestFactory().get("/")), session)
-
-    messages.add(constants.SUCCESS, f"Resolved case {second.pk}.")
-    messages.add(constants.ERROR, f"Case {first.pk} and case {second.pk} failed.")
-    messages.add(constants.ERROR, "Case 99999 is not in this session.")
-
-    assert [item.message for item in messages] == [
-        f"Resolved case {second.pk}.",
-        "Case 1 and case 2 failed.",
-        "Case 99999 is not in this session.",
-    ]
 
 
 @pytest.mark.parametrize("number", ["0", "2", "99999999999999999999"])
