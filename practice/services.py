@@ -54,6 +54,13 @@ from reconciliation.services import allocate_payment
 logger = logging.getLogger(__name__)
 
 RESOLVED_STATES = frozenset({Discrepancy.State.RESOLVED, Discrepancy.State.CLOSED})
+# The way on after a wrong resolution. Some resolutions change the documents
+# for good (a cancelled line, a posted document), so that reopening alone
+# cannot reach the expected end.
+WORK_AGAIN = (
+    "Reopen the case on its case page to settle it again. If your step "
+    "changed the documents, reset the sandbox to start from the beginning."
+)
 
 
 class PracticeError(ValueError):
@@ -266,7 +273,13 @@ def _check_resolution(
         found = f"the case is {state}"
         feedback = f"The case is not resolved yet. {item.hint}"
         rejected = [decision for decision in decisions if decision.case_id == case.pk]
-        if rejected:
+        if not case.finding_holds:
+            # The pass leaves a case that someone took to that person.
+            feedback = (
+                "The documents now agree, but the matching pass leaves a case "
+                "that you took to you: resolve it on its case page."
+            )
+        elif rejected:
             latest = rejected[-1]
             found += (
                 f", and {latest.manager} rejected the {latest.action_label} of "
@@ -287,7 +300,7 @@ def _check_resolution(
         and (case.resolved_by_id is None or not case.finding_holds)
     )
     if item.codes and case.resolution_code not in item.codes and not settled:
-        feedback = f"{code_label} does not settle this case. {item.hint}"
+        feedback = f"{code_label} does not settle this case. {item.hint} {WORK_AGAIN}"
         return CheckResult(label, False, expected, found, feedback)
     if item.write_off is not None:
         amount = cases.write_off_amount(case)

@@ -62,7 +62,9 @@ def test_wrong_code_feedback_hides_answer(learner):
     assert results[0].feedback == (
         "Accepted as is does not settle this case. Is the deduction inside your "
         "write-off limit? If not, which document lowers what the customer owes "
-        "for the broken goods?"
+        "for the broken goods? Reopen the case on its case page to settle it "
+        "again. If your step changed the documents, reset the sandbox to start "
+        "from the beginning."
     )
     assert "resolved with Accepted as is" in shown
     assert "Credit note" not in shown
