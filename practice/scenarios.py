@@ -383,13 +383,17 @@ UNSHIPPED_BACKORDER = Scenario(
         ),
     ),
     # The honey was promised 49 days before the session's day, so the pass
-    # finds NOT_SHIPPED only past that promise, and any later step is late too.
+    # finds NOT_SHIPPED only past that promise, and shipping it is late too.
+    # A backorder is judged against the expected date the learner enters,
+    # which is today or later, so BACKORDER_OPEN opens only once that date
+    # and the line's late days pass without the honey shipping.
     follow_ups=(
         FollowUp(
             code=DiscrepancyCode.BACKORDER_OPEN,
             reason=(
-                "A backorder keeps the honey owed after its promised date, so "
-                "the matching pass opens this case until the honey ships."
+                "The honey on the backorder was still not shipped after the "
+                "date it was expected, so the matching pass opens this case "
+                "until the honey ships."
             ),
         ),
         FollowUp(

@@ -379,7 +379,7 @@ def report_shortage(
         messages.success(
             request,
             f"Reported line {line_no} of order {order.number} as {shortfall} "
-            f"(case {report.pk}); the sales rep decides next.",
+            f"(case {scope.case_number(report)}); the sales rep decides next.",
         )
         return redirect(scope.url("work_fulfilment", order.number))
     return _fulfilment_page(request, order, scope, typed=request.POST, status=422)
@@ -433,11 +433,7 @@ def sales_decision(
 
 
 def _optional_url(scope: WorkScope, name: str, *args: object) -> str:
-    """Reverse a route that a scope may not have yet; "" hides its form.
-
-    NOTE: the practice sandbox has no route for withdrawing a proposal, so
-    its decision screen offers no Withdraw button until it adds one.
-    """
+    """Reverse a route that a scope may not have yet; "" hides its form."""
     try:
         return scope.url(name, *args)
     except NoReverseMatch:
@@ -815,7 +811,7 @@ def _applied_message(allocation: Allocation, scope: WorkScope) -> str:
         '{}: see <a href="{}">case {} ({})</a>.',
         still_open,
         scope.url("case_detail", case.pk),
-        case.pk,
+        scope.case_number(case),
         case.get_code_display(),
     )
 

@@ -15,6 +15,7 @@ import pytest
 
 from portal import services as portal_services
 from portal.models import ResolutionProposal
+from practice.screens import SessionScope
 from practice.selectors import session_cases
 from practice.tests.conftest import only_case
 from practice.tests.test_screens import base, begin, messages_of
@@ -24,9 +25,11 @@ from reconciliation import (
     cases,
     credit_notes,
     work,
+    work_views,
 )
 from reconciliation import services as reconciliation_services
 from reconciliation.cases import CaseError, CaseMessage, numbering_cases
+from reconciliation.models import Allocation
 from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
@@ -242,3 +245,20 @@ def test_case_page_names_waiting_by_number(learner):
     assert case.pk != 1
     assert 'data-testid="waiting-proposal">Case 1 has credit note' in page
     assert f"Case {case.pk} has" not in page
+
+
+def test_cash_link_names_session_number(learner):
+    begin(learner, "duplicate-invoice")
+    session, _client = begin(learner, "short-payment-dispute")
+    case = only_case(session, "SHORT_PAYMENT")
+    allocation = Allocation.objects.get(
+        payment__company=session.company, payment__number="PR-PAY-2001"
+    )
+
+    text = work_views._applied_message(allocation, SessionScope(session))
+
+    assert case.pk != 1
+    assert text.endswith(
+        f'see <a href="/practice/sessions/{session.pk}/cases/1/">case 1 '
+        "(Short payment)</a>."
+    )

@@ -20,6 +20,7 @@ from practice.models import SandboxSession
 from practice.scenarios import AS_OF, SCENARIOS
 from practice.seed import fingerprint
 from practice.tests.conftest import case_number, only_case, signed_in
+from reconciliation.matching import run_matching
 from reconciliation.models import (
     Discrepancy,
     Invoice,
@@ -278,3 +279,27 @@ def test_session_page_marks_follow_up(learner):
         "leaves after its promised date"
     ) in html
     assert 'data-testid="follow-up-1"' not in html
+
+
+def test_backorder_follow_up_after_expected_date(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="unshipped-backorder"
+    )
+    client = signed_in(learner)
+    backorder(session, client)
+    owed_at_once = Discrepancy.objects.filter(
+        company=session.company, code="BACKORDER_OPEN"
+    ).exists()
+    expected_on = date.fromisoformat(next_week())
+
+    # The pass a month on finds the honey still owed after its expected date.
+    run_matching(company=session.company, as_of=expected_on + timedelta(days=30))
+    html = client.get(base(session)).content.decode()
+
+    assert not owed_at_once
+    follow_up = only_case(session, "BACKORDER_OPEN")
+    assert follow_up.state == Discrepancy.State.OPEN
+    assert (
+        '<p class="muted" data-testid="follow-up-2">Not scored: The honey on the '
+        "backorder was still not shipped after the date it was expected"
+    ) in html
