@@ -6,15 +6,10 @@ from django.test import Client
 from answers.models import FaqEntry
 from answers.services import create_question
 from assist.models import HelpContext
+from core.testing import signed_in
 from library.models import Document
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 
 from accounts.models import Role
 from answers.models import FaqEntry, Question
@@ -15,17 +14,12 @@ from answers.services import (
 from assist.selectors import build_help_panel
 from assist.services import ask_from_context
 from core.models import AuditEvent
+from core.testing import signed_in
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
 SHORT_PAYMENT = "reconciliation.order.short_payment"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 @pytest.fixture

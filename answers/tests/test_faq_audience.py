@@ -32,6 +32,7 @@ from assist.models import HelpContext
 from assist.selectors import build_help_panel
 from assist.tokens import issue_token
 from core.models import AuditEvent
+from core.testing import signed_in
 from notifications.models import Notification
 from notifications.subjects import FAQ_HIDDEN, shown_messages
 from search.selectors import search
@@ -82,12 +83,6 @@ def from_customer_post(facilitator, payments, customer_post):
             contexts=[HelpContext.objects.get(key=KEY)],
         )
     return entry
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def index_ids(person) -> list[int]:

@@ -6,18 +6,13 @@ from django.core.management.base import SystemCheckError
 from django.test import Client, override_settings
 
 from assist.tokens import issue_token
+from core.testing import signed_in
 
 pytestmark = pytest.mark.django_db
 
 CRM = "https://crm.example.com"
 ELSEWHERE = "https://evil.example.net"
 HELP_URL = "/api/assist/help?context=reconciliation.order"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 @pytest.fixture(autouse=True)

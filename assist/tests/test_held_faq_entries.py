@@ -16,6 +16,7 @@ from assist.models import HelpContext
 from assist.selectors import build_help_panel
 from assist.tokens import issue_token
 from conftest import make_person
+from core.testing import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -59,12 +60,6 @@ def other_function_super_user(db):
     assert fulfilment is not None
     SuperUserAssignment.objects.create(person=person, crm_function=fulfilment)
     return person
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def panel_entries(person) -> list[tuple[str, bool]]:

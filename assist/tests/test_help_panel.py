@@ -13,6 +13,7 @@ from assist.selectors import (
     build_help_panel,
     compute_help_panel,
 )
+from core.testing import signed_in
 from library.models import Document
 
 pytestmark = pytest.mark.django_db
@@ -40,12 +41,6 @@ def document(title: str, *keys: str, customer_visible: bool = False):
     )
     item.contexts.set(HelpContext.objects.filter(key__in=keys))
     return item
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def test_every_declared_context_is_in_the_database():

@@ -10,11 +10,11 @@ stores that record.
 import re
 
 import pytest
-from django.test import Client
 
 from accounts.models import CrmFunction
 from answers.models import Question
 from communities.models import Community
+from core.testing import signed_in
 from reconciliation.tests.test_purchase_screens import (  # noqa: F401
     BILL_URL,
     LIST_URL,
@@ -37,12 +37,6 @@ def communities(db) -> None:
             slug=slug, name=slug.capitalize(), visibility=Community.Visibility.OPEN
         )
         community.crm_functions.add(CrmFunction.objects.get(slug=slug))
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def hidden(html: str, name: str) -> str:

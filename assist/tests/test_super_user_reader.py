@@ -3,21 +3,15 @@
 import re
 
 import pytest
-from django.test import Client
 
 from accounts.models import Role, SuperUserAssignment
 from assist.services import set_availability
 from conftest import make_person
+from core.testing import signed_in
 
 pytestmark = pytest.mark.django_db
 
 SHORT_PAYMENT = "reconciliation.order.short_payment"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def panel_html(person) -> str:

@@ -2,20 +2,14 @@
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from accounts.models import Role
 from answers.services import create_question
 from communities.selectors import visible_communities
 from conftest import make_person
+from core.testing import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def slugs(person) -> list[str]:

@@ -8,11 +8,11 @@ and ``customer`` (Carla).
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from accounts.models import Role
 from communities.models import Membership
 from conftest import make_person
+from core.testing import signed_in
 from library.tests.conftest import PDF_BYTES, PNG_BYTES
 from social.services import delete_post, publish_post
 from social.services.attachments import check_attachments
@@ -30,12 +30,6 @@ def member(private_community):
     person = make_person("mia", Role.SALES_REP, group="sales")
     Membership.objects.create(community=private_community, person=person)
     return person
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def post_files(author, community, *names: str):

@@ -7,7 +7,6 @@ subject with its object's visibility rule each time they show it.
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from accounts.models import Role
 from answers.models import FaqEntry, Question
@@ -15,6 +14,7 @@ from answers.services import create_question, post_answer
 from communities.membership import remove_member
 from communities.models import Membership
 from conftest import make_person
+from core.testing import signed_in
 from notifications.models import Notification
 from notifications.services import notify
 from notifications.tasks import build_notification_email
@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db
 
 TITLE = "Floor price for the ALFKI renewal"
 QUESTION_HIDDEN = "A question you can no longer open"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def list_page(person) -> str:

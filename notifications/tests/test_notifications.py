@@ -1,19 +1,13 @@
 """In-app notifications: one per event, only the recipient's own, read on open."""
 
 import pytest
-from django.test import Client
 
 from answers.models import Question
+from core.testing import signed_in
 from notifications.models import Notification
 from notifications.services import notify
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def test_same_event_notifies_once(sales_rep, super_user, question):

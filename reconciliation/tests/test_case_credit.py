@@ -8,9 +8,9 @@ without tax. The customer paid 279.97 of it, so 83.63 USD is open.
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal
 from reconciliation.case_credit import case_open_amount
@@ -20,16 +20,6 @@ from reconciliation.tests.conftest import make_case
 from reconciliation.work import WorkError, propose_credit_note
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def credit(client, case, amount: str):

@@ -10,10 +10,10 @@ units. The short-payment case is an invoice of 363.60 paid 279.97.
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import ResolutionProposal
 from reconciliation import approvals, work
 from reconciliation.cases import CaseError
@@ -33,16 +33,6 @@ pytestmark = pytest.mark.django_db
 
 State = Discrepancy.State
 Proposal = ResolutionProposal.State
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
+from core.testing import signed_in
 from reconciliation import approvals, cases
 from reconciliation.models import Approval, CaseComment, Discrepancy
 from reconciliation.tests.conftest import make_case
@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 
 State = Discrepancy.State
 INBOX = "/reconciliation/cases/"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def inbox_ids(client, **params):

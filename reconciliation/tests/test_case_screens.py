@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import Evidence, ResolutionProposal
 from reconciliation import approvals, cases
 from reconciliation.models import Approval, CaseComment, Discrepancy
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.django_db
 State = Discrepancy.State
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
 TEXT_BYTES = b"Two crates arrived crushed.\n"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def close_file(response) -> None:

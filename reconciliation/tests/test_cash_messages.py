@@ -7,23 +7,13 @@ by one payment.
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
+from core.testing import messages_of, signed_in
 from reconciliation import work
 from reconciliation.models import Allocation, Payment
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def test_cash_names_spent_payment(clerk, short_payment_case):

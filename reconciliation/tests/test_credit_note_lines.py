@@ -7,9 +7,9 @@ company). Order lines: 1 is 10 Chai at 36.36, 2 is 4 Chang at 41.815.
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from core.models import AuditEvent
+from core.testing import signed_in
 from portal.models import ResolutionProposal
 from portal.selectors import statement_of_account
 from portal.services import accept_proposal
@@ -24,12 +24,6 @@ from reconciliation.tests.factories import (
 from reconciliation.work import propose_credit_note
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ company), mona (manager). The order is 10 Chai at 36.36 and 4 Chang at
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
+from core.testing import signed_in
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal, reject_proposal
 from reconciliation import work
@@ -193,12 +193,6 @@ def test_rejected_proposal_frees_its_credit(
         ("cancelled", Decimal("200.00")),
         ("draft", Decimal("200.00")),
     ]
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def test_case_page_approval_offers_credit_note(case, sales_rep, manager, settings):

@@ -16,10 +16,10 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
-from django.test import Client
 
 from accounts.models import Role
 from conftest import make_person
+from core.testing import signed_in
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal, reject_proposal
 from practice import services as practice
@@ -179,12 +179,6 @@ def sandbox(db):
     return practice.start_session(
         learner=learner, scenario_key="short-payment-write-off"
     )
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def shown_messages(response) -> list[str]:

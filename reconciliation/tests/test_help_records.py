@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Role
 from answers.models import Question
 from conftest import make_person
+from core.testing import signed_in
 from practice import services as practice
 from reconciliation.models import (
     Discrepancy,
@@ -33,12 +34,6 @@ from reconciliation.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def ask_from(client: Client, page) -> list[str]:

@@ -6,23 +6,13 @@ digit one), a number beyond the database's integers, or plain letters.
 """
 
 import pytest
-from django.test import Client
 
+from core.testing import messages_of, signed_in
 from reconciliation.models import Allocation, Discrepancy
 
 pytestmark = pytest.mark.django_db
 
 BAD_VALUES = ["\u00b2", "\u0661", "99999999999999999999", "abc"]
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def id_error(name: str, value: str, expected: str) -> str:

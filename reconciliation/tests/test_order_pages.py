@@ -1,17 +1,11 @@
 """The order list and order page: filters, content, and bounded query counts."""
 
 import pytest
-from django.test import Client
 
+from core.testing import signed_in
 from reconciliation.models import Discrepancy, ReconStatus
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def open_discrepancy(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import Evidence, ProblemReport, ReceiptConfirmation
 from reconciliation import work
 from reconciliation.matching import run_matching
@@ -34,16 +35,6 @@ pytestmark = pytest.mark.django_db
 State = Discrepancy.State
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
 INTERNAL_NOTE = "Customer is on credit watch"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def close_file(response) -> None:

@@ -10,9 +10,9 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 
+from core.testing import signed_in
 from library.uploads import UploadError, check_poster, readable_size
 from portal import services
 from portal.models import ProblemReport
@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
 HTML_BYTES = b"<!doctype html><html><script>alert(1)</script></html>"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 @pytest.fixture

@@ -7,19 +7,13 @@ Bon app'), sally (sales rep).
 import re
 
 import pytest
-from django.test import Client
 
 from accounts.models import Role
 from conftest import make_person
+from core.testing import signed_in
 from reconciliation.tests.factories import create_order
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from reconciliation.matching import run_matching
 from reconciliation.models import (
     Discrepancy,
@@ -44,16 +45,6 @@ PO_URL = "/reconciliation/work/purchasing/orders/PO-1001/"
 RECEIPT_URL = PO_URL + "receipt/"
 LIST_URL = "/reconciliation/work/purchasing/"
 BILL_URL = "/reconciliation/work/purchasing/bills/BILL-1/"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from notifications.models import Notification
 from portal.models import ResolutionProposal
 from reconciliation import approvals, cases
@@ -35,16 +36,6 @@ pytestmark = pytest.mark.django_db
 
 State = Discrepancy.State
 Proposal = ResolutionProposal.State
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def sales_url(case: Discrepancy, action: str = "") -> str:

@@ -4,8 +4,8 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 
+from core.testing import signed_in
 from reconciliation import approvals, cases
 from reconciliation.models import Discrepancy
 from reconciliation.tests.conftest import make_case
@@ -49,12 +49,6 @@ def texts_of(html: str, testid: str) -> list[str]:
     collector = _TextCollector(testid)
     collector.feed(html)
     return [" ".join(text.split()) for text in collector.texts]
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def page(person, url: str) -> str:

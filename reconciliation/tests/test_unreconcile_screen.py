@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
+from core.testing import messages_of
 from practice.models import SandboxSession
 from reconciliation.matches import unreconcile
 from reconciliation.matching import run_matching
@@ -64,10 +65,6 @@ def unchanged(group, invoice) -> tuple[str, int, int]:
         Allocation.objects.filter(invoice=invoice).count(),
         AuditEvent.objects.filter(action="match.reversed").count(),
     )
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 # The link on the order page

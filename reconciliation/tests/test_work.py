@@ -10,12 +10,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation.matching import run_matching
 from reconciliation.models import (
@@ -43,16 +43,6 @@ def next_week() -> str:
 
 
 State = Discrepancy.State
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def line_errors_of(response) -> dict[int, str]:

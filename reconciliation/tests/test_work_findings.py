@@ -7,10 +7,10 @@ Named people: wanda (warehouse), sally (sales rep on the order), fiona
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from accounts.models import Role
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation.models import Approval, Discrepancy, Shipment
 from reconciliation.tests.conftest import make_case
@@ -22,16 +22,6 @@ from reconciliation.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def line_errors_of(response) -> dict[int, str]:

@@ -8,9 +8,9 @@ the sales rep of the orders and carla their customer.
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import PickedQuantity
 from reconciliation.models import (
     ACTIVE_CASE_STATES,
@@ -26,16 +26,6 @@ from reconciliation.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def ship_url(order) -> str:

@@ -11,9 +11,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation.models import (
     Allocation,
@@ -33,16 +33,6 @@ from reconciliation.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def line_errors_of(response) -> dict[int, str]:

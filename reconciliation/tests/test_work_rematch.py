@@ -9,12 +9,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from reconciliation.findings import RULE_RESOLUTION_NOTE
 from reconciliation.matching import match_order, run_matching
 from reconciliation.models import (
@@ -41,16 +41,6 @@ def next_week() -> str:
 
 State = Discrepancy.State
 CASH_URL = "/reconciliation/work/cash/"
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def line_errors_of(response) -> dict[int, str]:

@@ -9,10 +9,10 @@ cash-proposal test bills the same order and has the customer pay 362.00.
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEvent
+from core.testing import messages_of, signed_in
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal
 from reconciliation import approvals, cases
@@ -92,16 +92,6 @@ def credit_notes(invoice) -> list[tuple[str, Decimal]]:
         kind=Invoice.Kind.CREDIT_NOTE, origin_invoice=invoice
     ).order_by("pk")
     return [(note.state, note.amount_total) for note in rows]
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 def test_credit_note_counts_write_off(

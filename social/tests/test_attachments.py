@@ -5,6 +5,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from core.testing import signed_in
 from library.tests.conftest import PDF_BYTES, PNG_BYTES
 from social.models import Post, PostAttachment
 from social.services import delete_post, publish_post
@@ -23,12 +24,6 @@ def media_root(settings, tmp_path):
 
 def files(*items: tuple[str, bytes]) -> list[SimpleUploadedFile]:
     return [SimpleUploadedFile(name, content) for name, content in items]
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def post_with_files(author, community, *items: tuple[str, bytes]) -> Post:

@@ -2,18 +2,12 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 
+from core.testing import signed_in
 from social.models import Hashtag, Post
 from social.services import publish_post
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def test_post_stores_normalized_tags_with_first_spelling(sales_rep, payments_community):
