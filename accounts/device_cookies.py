@@ -29,10 +29,15 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from accounts.models import User
 from accounts.throttling import normalize_account
 
-COOKIE_NAME = "commonplace_device"
+# Each account has a cookie of its own, named by this prefix and a keyed
+# digest of the account, so one browser can be a known device of several.
+COOKIE_PREFIX = "commonplace_device_"
+# The one cookie of earlier versions, read until it expires.
+LEGACY_COOKIE_NAME = "commonplace_device"
 # Separate salts keep these signatures apart from every other use of SECRET_KEY.
 SIGNING_SALT = "accounts.device_cookies.cookie"
 TAG_SALT = "accounts.device_cookies.password_tag"
+NAME_SALT = "accounts.device_cookies.name"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,12 @@ def _password_tag(person: User, nonce: str) -> str:
     return salted_hmac(TAG_SALT, value, algorithm="sha256").hexdigest()
 
 
+def cookie_name(account: str) -> str:
+    """Return the name of the device cookie of ``account`` (a counted username)."""
+    digest = salted_hmac(NAME_SALT, account, algorithm="sha256").hexdigest()
+    return COOKIE_PREFIX + digest[:16]
+
+
 def _max_age_seconds() -> int:
     days: int = settings.SIGN_IN_DEVICE_COOKIE_DAYS
     return days * 24 * 60 * 60
@@ -65,14 +76,15 @@ def set_device_cookie(response: HttpResponse, person: User) -> None:
     password hash as stored after a possible rehash on sign-in.
     """
     nonce = secrets.token_urlsafe(16)
+    account = normalize_account(person.get_username())
     payload = {
-        "account": normalize_account(person.get_username()),
+        "account": account,
         "person": person.pk,
         "nonce": nonce,
         "tag": _password_tag(person, nonce),
     }
     response.set_cookie(
-        COOKIE_NAME,
+        cookie_name(account),
         signing.dumps(payload, salt=SIGNING_SALT),
         max_age=_max_age_seconds(),
         path=reverse("accounts:login"),
@@ -90,7 +102,15 @@ def trusted_device(request: HttpRequest, account: str) -> Device | None:
     cookie of another account, and for one made before the account's
     password last changed.
     """
-    value = request.COOKIES.get(COOKIE_NAME)
+    for name in (cookie_name(account), LEGACY_COOKIE_NAME):
+        device = _device_from(request.COOKIES.get(name), account)
+        if device is not None:
+            return device
+    return None
+
+
+def _device_from(value: str | None, account: str) -> Device | None:
+    """Return the device a cookie's ``value`` names for ``account``, if valid."""
     if not value:
         return None
     try:

@@ -15,7 +15,7 @@ from conftest import PASSWORD, make_person
 pytestmark = pytest.mark.django_db
 
 SIGN_IN_URL = "/accounts/login/"
-COOKIE = device_cookies.COOKIE_NAME
+COOKIE = device_cookies.cookie_name("sally")
 WRONG_PASSWORD = "wrong-password"
 NEW_PASSWORD = "violet-harbour-lantern-42"
 
@@ -157,8 +157,8 @@ def test_tampered_cookie_not_trusted(limits, clock, sales_rep):
     forged = signing.dumps(
         {**payload, "account": "otto"}, salt=device_cookies.SIGNING_SALT
     ).rsplit(":", 2)[0]
-    # The otto payload with sally's timestamp and signature.
-    device.cookies[COOKIE] = ":".join([forged, *signature])
+    # The otto payload with sally's timestamp and signature, in otto's cookie.
+    device.cookies[device_cookies.cookie_name("otto")] = ":".join([forged, *signature])
 
     response = sign_in(device, "otto", PASSWORD)
 
@@ -224,3 +224,39 @@ def test_inactive_account_cookie_not_trusted(limits, clock, sales_rep):
     response = sign_in(device, "sally", PASSWORD)
 
     assert response.status_code == 429
+
+
+def test_one_browser_knows_two_accounts(limits, clock, sales_rep):
+    make_person("otto", Role.WAREHOUSE)
+    device = known_device("10.0.0.1", "sally")
+    assert sign_in(device, "otto", PASSWORD).status_code == 302
+    device.post("/accounts/logout/")
+    lock_account("sally")
+    lock_account("otto")
+
+    assert sign_in(device, "sally", PASSWORD).status_code == 302
+    device.post("/accounts/logout/")
+    assert sign_in(device, "otto", PASSWORD).status_code == 302
+
+
+def test_cookie_under_other_account_name_not_trusted(limits, clock, sales_rep):
+    make_person("otto", Role.WAREHOUSE)
+    device = known_device("10.0.0.1", "sally")
+    lock_account("otto")
+    device.cookies[device_cookies.cookie_name("otto")] = device.cookies[COOKIE].value
+
+    response = sign_in(device, "otto", PASSWORD)
+
+    assert response.status_code == 429
+
+
+def test_cookie_of_earlier_versions_still_trusted(limits, clock, sales_rep):
+    device = known_device("10.0.0.1")
+    value = device.cookies[COOKIE].value
+    del device.cookies[COOKIE]
+    device.cookies[device_cookies.LEGACY_COOKIE_NAME] = value
+    lock_account()
+
+    response = sign_in(device, "sally", PASSWORD)
+
+    assert response.status_code == 302
