@@ -1,6 +1,6 @@
 """Parts of compiled querysets, for statements that are written as SQL."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -220,13 +220,26 @@ class KeptQuery:
         converted = []
         for row in rows:
             values = list(row)
-            for position, converters, expression in self.converters:
-                value = values[position]
-                for converter in converters:
-                    value = converter(value, expression, connection)
-                values[position] = value
+            convert_values(values, self.converters, connection)
             converted.append(tuple(values))
         return converted
+
+
+def convert_values(
+    values: list[Any],
+    converters: Iterable[tuple[int, Sequence[Converter], Any]],
+    connection: Any,
+) -> None:
+    """Convert ``values`` in place, each ``(position, converters, column)`` in turn.
+
+    This is what the ORM does to a row it reads: the backend's converters,
+    then the field's, each given the column and the connection.
+    """
+    for position, column_converters, column in converters:
+        value = values[position]
+        for converter in column_converters:
+            value = converter(value, column, connection)
+        values[position] = value
 
 
 def fetch_kept(

@@ -56,7 +56,7 @@ from accounts.models import User
 from accounts.permissions import Viewer
 from communities.models import Community, Membership
 from communities.selectors import visible_communities, visible_communities_sql
-from core.queries import instance_from_values
+from core.queries import convert_values, instance_from_values
 from social.models import AnnouncementRead, Follow, Post, PostHashtag
 from social.selectors import own_marks_sql, visible_posts
 
@@ -479,8 +479,9 @@ class _PostRead:
     joins: str
     post_names: tuple[str, ...]
     community_names: tuple[str, ...]
-    # Each column's converters (the backend's, then the field's), by position.
-    converters: tuple[tuple[int, Any, tuple[Callable[..., Any], ...]], ...]
+    # Each converted column's position, its converters (the backend's, then
+    # the field's) and the column itself.
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
 
 
 _POST_READS: dict[str, _PostRead] = {}
@@ -505,7 +506,7 @@ def _post_read() -> _PostRead:
             *column.get_db_converters(connection),
         ]
         if found:
-            converters.append((index, column, tuple(found)))
+            converters.append((index, tuple(found), column))
     post_table, community_table = _table(Post), _table(Community)
     read = _PostRead(
         columns=", ".join(columns),
@@ -578,11 +579,7 @@ def _read_posts(viewer: User, ids: list[int]) -> list[Post]:
     posts = []
     for row in rows:
         values = list(row)
-        for index, column, converters in read.converters:
-            value = values[index]
-            for convert in converters:
-                value = convert(value, column, database)
-            values[index] = value
+        convert_values(values, read.converters, database)
         post = build(Post, read.post_names, values[:post_count], alias)
         community = build(Community, read.community_names, values[post_count:-1], alias)
         post._state.fields_cache["community"] = community
