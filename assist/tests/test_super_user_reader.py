@@ -101,3 +101,14 @@ class TestPanelForOneOfSeveralSuperUsers:
         assert 'data-testid="reader-is-super-user"' not in html
         assert listed_super_users(html) == ["Anna Tester", "Petra Tester"]
         assert 'data-testid="availability-form"' not in html
+
+
+def test_ask_without_super_users_goes_to_community(sales_rep, payments):
+    html = " ".join(panel_html(sales_rep).split())
+
+    assert "No super-users named for this function yet." in html
+    assert (
+        "No super-user is named for payments yet, so your question goes to "
+        "its community."
+    ) in html
+    assert "goes to the super-users" not in html
