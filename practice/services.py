@@ -44,6 +44,7 @@ from reconciliation.models import (
     Allocation,
     Company,
     Discrepancy,
+    DiscrepancyCode,
     Invoice,
     Payment,
     ResolutionCode,
@@ -258,7 +259,7 @@ def _check_resolution(
     subject = " / ".join(
         name for name in (item.order, item.invoice, item.payment) if name
     )
-    label = f"{item.code} on {subject}"
+    label = f"{DiscrepancyCode(item.code).label} on {subject}"
     wanted = " or ".join(str(ResolutionCode(code).label) for code in item.codes)
     expected = f"resolved with {wanted}" if wanted else "resolved"
     case = _find_case(company, item)

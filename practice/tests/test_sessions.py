@@ -136,7 +136,7 @@ def test_write_off_inside_the_limit_scores_full_marks(learner):
 
     assert [(r.label, r.passed, r.expected, r.found) for r in results] == [
         (
-            "SHORT_PAYMENT on PR-SO-1001 / PR-INV-1001",
+            "Short payment on PR-SO-1001 / PR-INV-1001",
             True,
             "resolved with Write-off, writing off 12.50",
             "resolved with Write-off, writing off 12.50",
@@ -286,8 +286,8 @@ def test_allocation_clears_unapplied_payment(learner):
     results = services.check_session(session_id=session.pk, learner=learner)
 
     assert [(r.label, r.passed, r.found) for r in results] == [
-        ("UNAPPLIED_PAYMENT on PR-PAY-5001", True, "resolved with no code"),
-        ("MISSING_PAYMENT on PR-SO-5001 / PR-INV-5001", True, "resolved with no code"),
+        ("Unapplied payment on PR-PAY-5001", True, "resolved with no code"),
+        ("Missing payment on PR-SO-5001 / PR-INV-5001", True, "resolved with no code"),
         ("Allocation of PR-PAY-5001 to PR-INV-5001", True, "208.50 allocated"),
     ]
 
