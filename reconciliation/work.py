@@ -779,6 +779,9 @@ class SalesActions:
     # Another request that waits for a manager, such as a write-off; no
     # credit note can be proposed until it is decided.
     pending_approval: Approval | None = None
+    # Why "Ship the rest later" cannot succeed on the case, such as nothing
+    # of the order shipped yet, or "" when it can.
+    ship_later_blocked: str = ""
 
     @property
     def any(self) -> bool:
@@ -825,6 +828,41 @@ def sales_actions(case: Discrepancy) -> SalesActions:
         withdrawable=withdrawable,
         awaiting_approval=proposal if proposal and withdrawable is None else None,
         pending_approval=pending,
+        ship_later_blocked=ship_later_blocker(case),
+    )
+
+
+def ship_later_blocker(case: Discrepancy) -> str:
+    """Return why the rest of the case's line cannot ship later, or "".
+
+    A backorder follows an earlier shipment of the order, so on an order of
+    which nothing has shipped (a not-shipped case) the warehouse ships the
+    line as usual instead. The screen hides "Ship the rest later" with this
+    text, and ``decide_backorder`` rejects it with the same text under the
+    lock, before it looks at the date.
+    """
+    line = case.order_line
+    if case.code not in BACKORDER_CODES or line is None:
+        return ""
+    if line.qty_ordered - line.qty_shipped <= 0:
+        return f"Line {line.line_no} has nothing left to ship."
+    if _last_shipment(line.order) is None:
+        return (
+            f"Nothing of order {line.order.number} has shipped yet, so there is no "
+            "shipment to back-order from; the warehouse ships the line as usual."
+        )
+    return ""
+
+
+def _last_shipment(order: SalesOrder) -> Shipment | None:
+    """Return the order's latest shipment that left, which a backorder follows."""
+    return (
+        Shipment.objects.filter(
+            order=order,
+            state__in=[Shipment.State.SHIPPED, Shipment.State.DELIVERED],
+        )
+        .order_by("-shipped_at", "-pk")
+        .first()
     )
 
 
@@ -857,7 +895,9 @@ def decide_backorder(
     after that date does not at once open a "still on backorder" case.
     Shipping later needs it, from every caller (the screen, the API, the
     practice sandbox, a shell), so a missing or past date is rejected here
-    before anything is locked or written.
+    before anything is written. Whether the rest can ship later at all
+    (``ship_later_blocker``) is checked first: a date does not help an order
+    of which nothing has shipped.
     """
     if decision not in (SHIP_LATER, CANCEL_REST):
         raise WorkError(
@@ -867,11 +907,6 @@ def decide_backorder(
     if not reason.strip():
         raise WorkError(
             "A backorder decision needs a reason: enter one for the customer."
-        )
-    if decision == SHIP_LATER and expected_on is None:
-        raise WorkError(
-            "Expected date is missing: shipping the rest later needs the day it "
-            "is expected, today or later, or cancel the rest instead."
         )
 
     with transaction.atomic():
@@ -895,7 +930,15 @@ def decide_backorder(
             )
         line = case.order_line
         remaining = line.qty_ordered - line.qty_shipped
-        if decision == SHIP_LATER and expected_on is not None:
+        if decision == SHIP_LATER:
+            blocker = ship_later_blocker(case)
+            if blocker:
+                raise WorkError(blocker)
+            if expected_on is None:
+                raise WorkError(
+                    "Expected date is missing: shipping the rest later needs the "
+                    "day it is expected, today or later, or cancel the rest instead."
+                )
             check_expected_date(expected_on, company=case.company)
             backorder = _create_backorder(case, line, remaining, actor, expected_on)
             code = ResolutionCode.BACKORDER
@@ -946,20 +989,12 @@ def _create_backorder(
     actor: User,
     expected_on: date,
 ) -> Shipment:
-    if remaining <= 0:
-        raise WorkError(f"Line {line.line_no} has nothing left to ship.")
-    previous = (
-        Shipment.objects.filter(
-            order=line.order,
-            state__in=[Shipment.State.SHIPPED, Shipment.State.DELIVERED],
-        )
-        .order_by("-shipped_at", "-pk")
-        .first()
-    )
-    if previous is None:
+    # ``decide_backorder`` checked both under the lock (``ship_later_blocker``).
+    previous = _last_shipment(line.order)
+    if remaining <= 0 or previous is None:
         raise WorkError(
-            f"Nothing of order {line.order.number} has shipped yet, so there is no "
-            "shipment to back-order from; the warehouse ships the line as usual."
+            f"Line {line.line_no} of order {line.order.number} cannot ship later: "
+            "nothing is left to ship, or nothing of the order has shipped yet."
         )
     shipment = _draft_or_new_shipment(line.order, "")
     shipment.backorder_of = previous

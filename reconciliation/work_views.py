@@ -393,12 +393,32 @@ def sales_decision(
     request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
 ) -> HttpResponse:
     scope.actor(request.user, Role.SALES_REP)
-    case = scope.case(request.user, case_id)
+    return _sales_page(request, scope.case(request.user, case_id), scope)
+
+
+# The backorder form's boxes a rejected decision shows again.
+BACKORDER_FIELDS = ("reason", "expected_on")
+
+
+def _sales_page(
+    request: AuthenticatedRequest,
+    case: Discrepancy,
+    scope: WorkScope,
+    *,
+    typed: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the sales decision screen, with a rejected form's text if any.
+
+    ``typed`` is the POST of a rejected backorder decision: its boxes show
+    what was typed, so the rep corrects it instead of typing it again.
+    """
+    typed = typed or {}
     actions = work.sales_actions(case)
     # The decision is about the case's code, so its help is that code's:
     # the FAQ and super-users for a short payment, a backorder, a price.
     record = case_record(case)
-    return _page(
+    response = _page(
         request,
         "reconciliation/work/sales.html",
         order_context_key(case.code),
@@ -413,6 +433,7 @@ def sales_decision(
             if case.code == DiscrepancyCode.PRICE_MISMATCH and case.invoice
             else None,
             "earliest_expected": timezone.localdate(),
+            "backorder_typed": {name: typed.get(name, "") for name in BACKORDER_FIELDS},
             "figure_currency": figure_currency(case),
             "proposals": list(
                 case.proposals.select_related("credit_note").prefetch_related(
@@ -430,6 +451,8 @@ def sales_decision(
         scope,
         record_kind=record.kind,
     )
+    response.status_code = status
+    return response
 
 
 def _optional_url(scope: WorkScope, name: str, *args: object) -> str:
@@ -462,6 +485,11 @@ def decide_backorder(
     decision = request.POST.get("decision", "")
 
     def action() -> object:
+        # Whether the rest can ship later comes before its date, as in the
+        # service, which checks it again under the lock.
+        blocker = work.ship_later_blocker(case) if decision == work.SHIP_LATER else ""
+        if blocker:
+            raise work.WorkError(blocker)
         return work.decide_backorder(
             actor=actor,
             case_id=case.pk,
@@ -470,8 +498,11 @@ def decide_backorder(
             expected_on=_expected_date(request, decision),
         )
 
-    _run(request, action, "Recorded the backorder decision.")
-    return redirect(scope.url("work_sales", case.pk))
+    if _run(request, action, "Recorded the backorder decision."):
+        return redirect(scope.url("work_sales", case.pk))
+    # Nothing was saved: show the screen again with what was typed.
+    case = scope.case(request.user, case_id)
+    return _sales_page(request, case, scope, typed=request.POST, status=422)
 
 
 def _expected_date(request: AuthenticatedRequest, decision: str) -> date | None:

@@ -81,3 +81,30 @@ def test_cancel_rest_needs_no_date(short_case, sales_rep):
 
     short_case.refresh_from_db()
     assert short_case.state == State.RESOLVED
+
+
+def test_nothing_shipped_checked_before_date(customer_party, sales_rep):
+    order = create_order(
+        lines=[("10", "36.36")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
+    run_matching(company=order.company, as_of=timezone.localdate())
+    case = Discrepancy.objects.get(order=order, code="NOT_SHIPPED")
+
+    with pytest.raises(work.WorkError) as raised:
+        work.decide_backorder(
+            actor=sales_rep,
+            case_id=case.pk,
+            decision=work.SHIP_LATER,
+            reason="Stock arrives soon.",
+        )
+
+    assert str(raised.value) == (
+        f"Nothing of order {order.number} has shipped yet, so there is no "
+        "shipment to back-order from; the warehouse ships the line as usual."
+    )
+    case.refresh_from_db()
+    assert case.state == State.OPEN
+    assert not Shipment.objects.filter(order=order).exists()

@@ -463,3 +463,99 @@ def test_resolved_price_case_shows_no_credit_form(price_case, sales_rep):
     assert 'data-testid="credit-note-form"' not in page
     assert 'data-testid="uphold-form"' not in page
     assert 'value="184.87"' not in page
+
+
+# The backorder form on a case of which nothing has shipped, and after a rejection
+
+
+@pytest.fixture
+def not_shipped_case(customer_party, sales_rep) -> Discrepancy:
+    """Return the not-shipped case of an order of 10 units, none shipped."""
+    order = create_order(
+        lines=[("10", "36.36")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
+    run_matching(company=order.company, as_of=timezone.localdate())
+    return Discrepancy.objects.get(order=order, code="NOT_SHIPPED")
+
+
+def test_not_shipped_case_offers_no_ship_later(not_shipped_case, sales_rep):
+    page = signed_in(sales_rep).get(sales_url(not_shipped_case)).content.decode()
+
+    number = not_shipped_case.order.number
+    assert 'data-testid="backorder-form"' in page
+    assert 'value="ship_later"' not in page
+    assert 'name="expected_on"' not in page
+    assert (
+        "“Ship the rest later” is not offered: Nothing of order "
+        f"{number} has shipped yet, so there is no shipment to back-order from; "
+        "the warehouse ships the line as usual."
+    ) in page
+    assert 'value="cancel_rest"' in page
+
+
+def test_not_shipped_ship_later_rejected(not_shipped_case, sales_rep):
+    # An older page still had the button; the date is left empty.
+    response = signed_in(sales_rep).post(
+        sales_url(not_shipped_case, "backorder/"),
+        {"decision": "ship_later", "reason": "Stock arrives soon.", "expected_on": ""},
+    )
+
+    assert response.status_code == 422
+    assert messages_of(response) == [
+        f"Nothing of order {not_shipped_case.order.number} has shipped yet, so "
+        "there is no shipment to back-order from; the warehouse ships the line "
+        "as usual."
+    ]
+    not_shipped_case.refresh_from_db()
+    assert not_shipped_case.state == State.OPEN
+    assert not Shipment.objects.filter(order=not_shipped_case.order).exists()
+
+
+def test_rejected_backorder_keeps_typed_reason(short_case, sales_rep):
+    response = signed_in(sales_rep).post(
+        sales_url(short_case, "backorder/"),
+        {
+            "decision": "ship_later",
+            "reason": "Stock arrives <soon>",
+            "expected_on": "2020-01-01",
+        },
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert messages_of(response)[0].startswith(
+        "Expected date 2020-01-01 is in the past:"
+    )
+    assert 'value="Stock arrives &lt;soon&gt;"' in page
+    assert 'value="2020-01-01"' in page
+    short_case.refresh_from_db()
+    assert short_case.state == State.OPEN
+    assert not Shipment.objects.filter(state=Shipment.State.DRAFT).exists()
+
+
+def test_cancel_rest_skips_date_check(short_case, sales_rep):
+    rep = signed_in(sales_rep)
+    page = rep.get(sales_url(short_case)).content.decode()
+
+    # The browser checks the date box's min for every button but one with
+    # formnovalidate; cancelling uses no date.
+    cancel = page[page.index('value="cancel_rest"') :]
+    assert "formnovalidate" in cancel[: cancel.index(">")]
+    ship = page[page.index('value="ship_later"') :]
+    assert "formnovalidate" not in ship[: ship.index(">")]
+
+    response = rep.post(
+        sales_url(short_case, "backorder/"),
+        {
+            "decision": "cancel_rest",
+            "reason": "The customer does not want the rest.",
+            "expected_on": "2020-01-01",
+        },
+    )
+
+    assert response.status_code == 302
+    short_case.refresh_from_db()
+    assert short_case.state == State.RESOLVED
