@@ -943,12 +943,14 @@ def decide_backorder(
             backorder = _create_backorder(case, line, remaining, actor, expected_on)
             code = ResolutionCode.BACKORDER
             note = (
-                f"Backorder {backorder.number} ships {remaining} later, "
+                f"Backorder {backorder.number} ships "
+                f"{format_quantity(remaining, line.product.uom)} later, "
                 f"expected on {expected_on.isoformat()}: {reason}"
             )
         else:
             code = ResolutionCode.CANCEL_REMAINDER
-            note = f"The remaining {remaining} are cancelled: {reason}"
+            cancelled = format_quantity(remaining, line.product.uom)
+            note = f"The remaining {cancelled} are cancelled: {reason}"
         move_case(
             case,
             actor=actor,

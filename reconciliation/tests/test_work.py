@@ -282,7 +282,7 @@ def test_sales_rep_backorders_the_rest_and_the_warehouse_ships_it(
         sales_rep,
     )
     assert short_case.resolution_note == (
-        f"Backorder {backorder.number} ships 3.0000 later, expected on "
+        f"Backorder {backorder.number} ships 3 units later, expected on "
         f"{next_week()}: Stock arrives Monday"
     )
     assert order.lines.get().qty_shipped == Decimal("7")
