@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import CharField, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Viewer
+from core.models import AuditEvent
 from portal.models import Evidence, ProblemReport, ResolutionProposal
 from reconciliation.models import (
     Discrepancy,
@@ -35,6 +37,26 @@ CUSTOMER_PROPOSAL_STATES = (
     ResolutionProposal.State.ACCEPTED,
     ResolutionProposal.State.REJECTED,
 )
+# The audit actions that withdraw a proposal the customer was waiting on: the
+# sales rep's Withdraw or Keep price, and an accept that no longer fits. A
+# proposal a manager turned down before it reached the customer has neither.
+OFFER_WITHDRAWN_ACTIONS = ("proposal.withdrawn", "proposal.outdated")
+
+
+def customer_proposals() -> QuerySet[ResolutionProposal]:
+    """Return the proposals that reached a customer, whatever became of them.
+
+    A proposal withdrawn after it was offered stays: the customer saw it, so
+    the case and the withdrawal stay on the customer's pages.
+    """
+    withdrawn_offers = AuditEvent.objects.filter(
+        object_type=ResolutionProposal._meta.label_lower,
+        action__in=OFFER_WITHDRAWN_ACTIONS,
+    ).values("object_id")
+    return ResolutionProposal.objects.annotate(pk_text=Cast("pk", CharField())).filter(
+        Q(state__in=CUSTOMER_PROPOSAL_STATES)
+        | Q(state=ResolutionProposal.State.WITHDRAWN, pk_text__in=withdrawn_offers)
+    )
 
 
 def customer_party_filter(viewer: User, field: str) -> Q:
@@ -75,11 +97,13 @@ def customer_invoices(viewer: Viewer) -> QuerySet[Invoice]:
 
 
 def customer_cases(viewer: Viewer) -> QuerySet[Discrepancy]:
-    """Return the cases the customer raised or was offered a resolution on."""
+    """Return the cases the customer raised or was offered a resolution on.
+
+    A case stays once an offer on it was withdrawn: it is still the
+    customer's open question, and its page says where it stands.
+    """
     orders = visible_orders(viewer).values("pk")
-    offered = ResolutionProposal.objects.filter(
-        state__in=CUSTOMER_PROPOSAL_STATES
-    ).values("case_id")
+    offered = customer_proposals().values("case_id")
     reported = ProblemReport.objects.filter(order__in=orders).values("case_id")
     return (
         Discrepancy.objects.filter(order__in=orders)
@@ -98,7 +122,8 @@ def access_customer_case(viewer: Viewer, case_id: int) -> Discrepancy:
 
 def case_proposals(case: Discrepancy) -> list[ResolutionProposal]:
     return list(
-        ResolutionProposal.objects.filter(case=case, state__in=CUSTOMER_PROPOSAL_STATES)
+        customer_proposals()
+        .filter(case=case)
         .select_related("credit_note__currency")
         .prefetch_related("credit_note__lines__product")
     )

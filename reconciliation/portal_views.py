@@ -279,8 +279,9 @@ def _after_decision(
 ) -> HttpResponseRedirect:
     """Go back to the proposal's case, or to its order when the case is hidden.
 
-    A withdrawn offer can take the case out of the customer's view, and the
-    order page then shows the message instead of a missing page.
+    A withdrawn offer that reached the customer keeps its case visible. The
+    order page is the fallback for a case the customer cannot see, so the
+    message shows instead of a missing page.
     """
     visible = selectors.customer_cases(request.user).filter(pk=proposal.case_id)
     if not visible.exists() and proposal.case.order is not None:

@@ -136,10 +136,11 @@ def test_portal_shows_outdated_offer_message(
     )
 
     assert response.status_code == 200
-    order = short_payment_case.order
+    # The withdrawn offer reached the customer, so the case keeps its page.
     assert response.redirect_chain == [
-        (f"/reconciliation/portal/orders/{order.number}/", 302)
+        (f"/reconciliation/portal/cases/{short_payment_case.pk}/", 302)
     ]
+    assert response.context["status"] == "We are looking into it"
     messages = [str(message) for message in response.context["messages"]]
     assert messages == [OUTDATED.format(number=written_off_by_pass.number)]
     page = response.content.decode()
