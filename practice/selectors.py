@@ -49,7 +49,17 @@ def session_case_by_number(session: SandboxSession, number: int) -> Discrepancy:
 
 
 def session_invoices(session: SandboxSession) -> QuerySet[Invoice]:
-    return Invoice.objects.filter(company=session.company).order_by("number")
+    """Return the session's invoices and notes, without cancelled ones.
+
+    A cancelled document, such as a withdrawn credit note, owes and credits
+    nothing, so the sandbox leaves it out as the customer portal does. Drafts
+    still show, as before.
+    """
+    return (
+        Invoice.objects.filter(company=session.company)
+        .exclude(state=Invoice.State.CANCELLED)
+        .order_by("number")
+    )
 
 
 def session_payments(session: SandboxSession) -> QuerySet[Payment]:

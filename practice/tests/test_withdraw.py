@@ -130,3 +130,32 @@ def test_withdraw_on_finished_session_rejected(learner):
     ]
     proposal.refresh_from_db()
     assert proposal.state == ResolutionProposal.State.AWAITING_CUSTOMER
+
+
+def test_invoice_list_leaves_withdrawn_note_out(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    withdrawn = _propose(session, client)
+    client.post(f"{base(session)}cases/1/withdraw/", {"reason": REASON}, follow=True)
+    client.post(
+        f"{base(session)}cases/1/credit-note/",
+        {"amount": "180.00", "message": "We credit the broken olive oil."},
+        follow=True,
+    )
+    second = ResolutionProposal.objects.get(
+        case__company=session.company,
+        state=ResolutionProposal.State.AWAITING_CUSTOMER,
+    )
+    client.post(
+        f"/practice/sessions/{session.pk}/proposals/{second.pk}/answer/",
+        {"decision": "accept"},
+        follow=True,
+    )
+
+    page = client.get(f"/practice/sessions/{session.pk}/")
+
+    listed = [invoice.number for invoice in page.context["invoices"]]
+    second.credit_note.refresh_from_db()
+    assert second.credit_note.state == Invoice.State.POSTED
+    assert second.credit_note.number in listed
+    assert withdrawn.credit_note.number not in listed
+    assert withdrawn.credit_note.number not in page.content.decode()
