@@ -1,7 +1,8 @@
 """A case whose offer was withdrawn stays on the customer's pages.
 
-Named people: sally (sales rep on the order), carla (the customer's contact,
-offered the credit note) and bruno (another customer's contact).
+Named people: sally (sales rep on the order), mona (manager), carla (the
+customer's contact, offered the credit note) and bruno (another customer's
+contact).
 """
 
 import pytest
@@ -12,7 +13,7 @@ from conftest import make_person
 from core.testing import signed_in
 from portal.models import ResolutionProposal
 from reconciliation.matching import match_order
-from reconciliation.models import Discrepancy
+from reconciliation.models import Approval, Discrepancy
 from reconciliation.tests.factories import (
     create_invoice,
     create_order,
@@ -22,6 +23,11 @@ from reconciliation.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 WITHDRAW_REASON = "Internal: the amount was computed on the wrong line."
+
+
+@pytest.fixture
+def manager(db):
+    return make_person("mona", Role.MANAGER)
 
 
 @pytest.fixture
@@ -86,6 +92,27 @@ def test_other_customer_gets_404_on_withdrawn_case(
 
 
 def test_case_never_offered_stays_out(price_case, customer):
+    page = signed_in(customer).get(f"/reconciliation/portal/cases/{price_case.pk}/")
+
+    assert page.status_code == 404
+
+
+def test_offer_turned_down_internally_stays_out(
+    price_case, sales_rep, manager, customer, settings
+):
+    """A manager's rejection withdraws a proposal the customer never saw."""
+    settings.SALES_REP_CREDIT_LIMIT = "100.00"
+    signed_in(sales_rep).post(
+        f"/reconciliation/work/cases/{price_case.pk}/credit-note/",
+        {"amount": "184.87", "message": "We billed the list price by mistake."},
+    )
+    approval = Approval.objects.get(case=price_case)
+    signed_in(manager).post(
+        f"/reconciliation/work/approvals/{approval.pk}/decide/",
+        {"decision": "reject", "reason": "Too much for this customer."},
+    )
+    assert ResolutionProposal.objects.get(case=price_case).state == "withdrawn"
+
     page = signed_in(customer).get(f"/reconciliation/portal/cases/{price_case.pk}/")
 
     assert page.status_code == 404
