@@ -96,9 +96,9 @@ def fetch_together(
         return [cursor.fetchall() for cursor in cursors]
 
 
-# Stands for a person's id in kept SQL (``kept_statement``); no row has it.
+# Stands for an id in kept SQL (``KeptQuery``); no row has it.
 STAND_IN_ID = -1_000_000_009
-_KEPT: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], int]] = {}
+_KEPT_BY_KEY: dict[tuple[Any, ...], "KeptQuery"] = {}
 
 
 def kept_statement(
@@ -106,28 +106,17 @@ def kept_statement(
 ) -> tuple[str, list[Any]]:
     """Return the SQL and parameters of ``build(person_id)``, compiled once per key.
 
-    ``build`` is compiled once, for ``STAND_IN_ID``, and its SQL kept under
-    ``key``. Then the stand-in's parameter is replaced by ``person_id``.
-    ``key`` names everything else the SQL depends on, the database vendor
-    and the person's audience included. The SQL reads its tables when it
-    runs, so it reads every later change of the rows.
+    ``build`` is compiled once, for ``STAND_IN_ID``, and kept under ``key``
+    (``KeptQuery``). Then ``person_id`` takes the stand-in's places. ``key``
+    names everything else the SQL depends on, the database vendor and the
+    person's audience included. The SQL reads its tables when it runs, so
+    it reads every later change of the rows.
     """
-    kept = _KEPT.get(key)
+    kept = _KEPT_BY_KEY.get(key)
     if kept is None:
-        sql, params = build(STAND_IN_ID).query.sql_with_params()
-        slots = [index for index, value in enumerate(params) if value == STAND_IN_ID]
-        if len(slots) > 1 or sql.count("%s") != len(params):
-            raise ValueError(
-                f"The statement kept as {key!r} has the person's id in more "
-                "than one place, but kept_statement replaces only one: extend "
-                "it before keeping the statement."
-            )
-        kept = (sql, tuple(params), slots[0] if slots else -1)
-        _KEPT[key] = kept
-    sql, params, slot = kept
-    return sql, [
-        person_id if index == slot else value for index, value in enumerate(params)
-    ]
+        kept = _KEPT_BY_KEY[key] = KeptQuery(build, DEFAULT_DB_ALIAS, 1)
+    sql, params = kept.statement(person_id)
+    return sql, list(params)
 
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -136,18 +125,17 @@ Converter = Callable[[Any, Any, Any], Any]
 class KeptQuery:
     """A queryset's SQL and its columns' converters, compiled once per key.
 
-    ``build`` is compiled for stand-in values, as ``kept_statement`` does,
-    and with it the converters the ORM applies to the columns (SQLite's
-    decimals, for example). ``statement(*values)`` gives the SQL to run with
-    each value in every place of its stand-in, for ``fetch_together`` to
-    send with others, and ``rows`` converts what it returned as iterating
-    the queryset would.
+    ``build`` is compiled for stand-in ids, and with it the converters the
+    ORM applies to the columns (SQLite's decimals, for example).
+    ``statement(*values)`` gives the SQL with each value in every place of
+    its stand-in, for ``fetch_together`` to send with others. ``rows``
+    converts what it returned as iterating the queryset would.
 
     ``build`` takes ``arity`` ids. A text column compared with a stand-in
     gets its text, which the value then replaces as well.
     """
 
-    _kept: dict[tuple[Any, ...], "KeptQuery"] = {}
+    _compiled: dict[tuple[Any, ...], "KeptQuery"] = {}
 
     def __init__(
         self, build: Callable[..., QuerySet[Any]], using: str, arity: int
@@ -199,9 +187,9 @@ class KeptQuery:
             using,
             connections[using].vendor,
         )
-        kept = cls._kept.get(key)
+        kept = cls._compiled.get(key)
         if kept is None:
-            kept = cls._kept[key] = cls(build, using, arity)
+            kept = cls._compiled[key] = cls(build, using, arity)
         return kept
 
     def statement(self, *values: Any) -> Statement:

@@ -100,7 +100,7 @@ def customer_cases(viewer: Viewer) -> QuerySet[Discrepancy]:
     """Return the cases the customer raised or was offered a resolution on.
 
     A case stays once an offer on it was withdrawn: it is still the
-    customer's open question, and its page says where it stands.
+    customer's open question, and its page shows its status.
     """
     orders = visible_orders(viewer).values("pk")
     offered = customer_proposals().values("case_id")

@@ -408,10 +408,10 @@ def lock_and_read(*, payment: Payment, invoice: Invoice) -> LockedRows:
     the locking statements read the rows, so this returns what
     ``read_locked`` returns, and the order, with three queries fewer.
 
-    The statements are compiled once per process (``KeptQuery``) and
-    sent together with the read of the payment's allocations. On PostgreSQL
-    that is one round trip; the server still runs them one after another in
-    the order sent, so the locks are taken in ``LOCK_ORDER``.
+    The statements are compiled once per process (``KeptQuery``) and sent
+    together with the read of the payment's allocations, in one round trip
+    on PostgreSQL. The server runs them one after another in the order
+    sent, so the locks are taken in ``LOCK_ORDER``.
     """
     alias = router.db_for_write(Payment)
     queries = []

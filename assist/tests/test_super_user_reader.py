@@ -93,9 +93,7 @@ class TestPanelForOneOfSeveralSuperUsers:
 
         assert "Notified: Anna Tester (a super-user for Payments)." in confirmation
 
-    def test_a_reader_who_is_not_a_super_user_sees_everyone(
-        self, sales_rep, super_user, anna
-    ):
+    def test_panel_lists_all_for_non_super_user(self, sales_rep, super_user, anna):
         html = panel_html(sales_rep)
 
         assert 'data-testid="reader-is-super-user"' not in html

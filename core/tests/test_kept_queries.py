@@ -61,6 +61,6 @@ def test_queries_run_together_in_the_order_given(django_assert_num_queries):
     assert (first, second) == ([("bob",)], [("ada",)])
 
 
-def test_a_literal_percent_s_is_refused():
+def test_literal_percent_s_rejected():
     with pytest.raises(ValueError, match="literal %s"):
         KeptQuery.of(_literal_percent)
