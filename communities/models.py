@@ -1,11 +1,50 @@
 """Communities (spaces), who belongs to them, and what is pinned in them."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
 from core.querysets import SignalledUpdateQuerySet
+from core.text import fold_case
+
+# Case folding can turn one character into three ("ΐ"), so the key of a
+# 120-character name may be up to 360 characters long.
+NAME_KEY_LENGTH = 360
+
+
+def name_key(name: str) -> str:
+    """Return what two community names share when they differ only in case.
+
+    ``core.text.fold_case``: "Ärger" and "ÄRGER", "Straße" and "STRASSE"
+    give one key on every engine.
+    """
+    return fold_case(name)
+
+
+class CommunityQuerySet(SignalledUpdateQuerySet["Community"]):
+    """Keeps ``name_key`` with ``name`` in the writes that skip ``save()``."""
+
+    def bulk_create(
+        self, objs: Iterable["Community"], *args: Any, **kwargs: Any
+    ) -> list["Community"]:
+        communities = list(objs)
+        for community in communities:
+            community.name_key = name_key(community.name)
+        return super().bulk_create(communities, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        name = kwargs.get("name")
+        if name is not None:
+            if not isinstance(name, str):
+                raise TypeError(
+                    "A community's name can only be set to a string, because "
+                    "its name_key is computed in Python."
+                )
+            kwargs["name_key"] = name_key(name)
+        return super().update(**kwargs)
 
 
 class Community(TimeStampedModel):
@@ -17,6 +56,8 @@ class Community(TimeStampedModel):
     # Unicode letters are kept, so a name in any script gets a readable address.
     slug = models.SlugField(max_length=80, unique=True, allow_unicode=True)
     name = models.CharField(max_length=120, unique=True)
+    # ``name_key(name)``: its unique index keeps names unique ignoring case.
+    name_key = models.CharField(max_length=NAME_KEY_LENGTH, unique=True, editable=False)
     purpose = models.TextField(blank=True)
     conversation_starters = models.JSONField(
         default=list,
@@ -40,17 +81,21 @@ class Community(TimeStampedModel):
 
     # ``update()`` sends ``rows_updating``, so FAQ entries made from the
     # changed rows narrow with them (``answers.receivers``).
-    objects = SignalledUpdateQuerySet["Community"].as_manager()
+    objects = CommunityQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "communities"
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(Lower("name"), name="community_name_ci_unique")
-        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import CrmFunction, User
-from communities.models import Community, CommunityPin, Membership
+from communities.models import Community, CommunityPin, Membership, name_key
 from communities.selectors import (
     community_url,
     require_manager,
@@ -91,7 +91,7 @@ def clean_starters(starters: Sequence[str]) -> list[str]:
 def _duplicate_name_error(creator: User, name: str) -> ValidationError:
     # Name only the fact that the name is taken when the creator cannot see
     # the community, so a private community's existence is all that shows.
-    existing = Community.objects.filter(name__iexact=name)
+    existing = Community.objects.filter(name_key=name_key(name))
     if visible_communities(creator).filter(pk__in=existing.values("pk")).exists():
         return ValidationError(
             f"A community named {name!r} already exists: pick another name, or "
@@ -132,7 +132,7 @@ def _insert_community(
             with transaction.atomic():
                 community.save(force_insert=True)
         except IntegrityError:
-            name_taken = Community.objects.filter(name__iexact=name).exists()
+            name_taken = Community.objects.filter(name_key=name_key(name)).exists()
             if name_taken:
                 raise ValidationError(
                     {"name": _duplicate_name_error(creator, name).messages}
@@ -160,7 +160,7 @@ def create_community(
         raise PermissionDenied("Customer accounts cannot create communities.")
     with _field("name"):
         name = clean_name(name)
-        if Community.objects.filter(name__iexact=name).exists():
+        if Community.objects.filter(name_key=name_key(name)).exists():
             raise _duplicate_name_error(creator, name)
     with _field("purpose"):
         purpose = clean_purpose(purpose)

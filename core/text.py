@@ -27,3 +27,17 @@ def clean_text(value: str) -> str:
 def clean_line(value: str) -> str:
     """Clean ``value`` like ``clean_text`` and fold all whitespace to single spaces."""
     return " ".join(clean_text(value).split())
+
+
+def fold_case(value: str) -> str:
+    """Return the key under which names that differ only in case are one name.
+
+    NFKC folds compatibility forms (full-width letters) as Django's username
+    field does. Upper-casing before case folding also joins letters that
+    only one of the two maps together: "ivan" spelled with a dotless i (U+0131)
+    upper-cases to "IVAN", as PostgreSQL's ``UPPER()`` does. Python computes
+    it, so the key is the same on every engine, while SQLite's ``lower()``
+    and ``LIKE`` fold ASCII letters only. Accounts (username, e-mail) and
+    community names are kept unique by their keys.
+    """
+    return unicodedata.normalize("NFKC", value).upper().casefold()

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from communities.models import Community, Membership
 from communities.services import create_community
@@ -83,6 +84,54 @@ def test_duplicate_name_differs_only_in_case(outsider, sales_rep):
         ]
     }
     assert Community.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Ärger im Lager", "ÄRGER IM LAGER"), ("Straße", "STRASSE"), ("Ｐａｙ", "pay")],
+)
+def test_duplicate_name_differs_only_in_case_in_any_script(
+    outsider, sales_rep, first, second
+):
+    create(outsider, name=first)
+    with pytest.raises(ValidationError) as excinfo:
+        create(sales_rep, name=second)
+    assert error_of(excinfo) == {
+        "name": [
+            f"A community named {second!r} already exists: pick another name, or "
+            "join that one."
+        ]
+    }
+    assert Community.objects.count() == 1
+
+
+def test_database_keeps_names_unique_ignoring_case():
+    Community.objects.create(slug="aerger", name="Ärger")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Community.objects.create(slug="aerger-2", name="ärger")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Community.objects.bulk_create([Community(slug="aerger-3", name="ÄRGER")])
+    other = Community.objects.create(slug="lager", name="Lager")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Community.objects.filter(pk=other.pk).update(name="ÄrGeR")
+    assert sorted(Community.objects.values_list("name_key", flat=True)) == [
+        "lager",
+        "ärger",
+    ]
+
+
+def test_name_key_follows_a_renamed_community():
+    community = Community.objects.create(slug="lager", name="Lager")
+
+    community.name = "Straße"
+    community.save(update_fields=["name"])
+    Community.objects.bulk_create([Community(slug="kasse", name="KASSE")])
+
+    assert dict(Community.objects.values_list("slug", "name_key")) == {
+        "lager": "strasse",
+        "kasse": "kasse",
+    }
 
 
 def test_duplicate_of_hidden_private_name(facilitator, outsider, private_community):
