@@ -1,11 +1,13 @@
 """People, their roles, learner groups and the CRM functions they work in."""
 
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models.functions import Lower
+
+from core.text import fold_case
 
 
 class Role(models.TextChoices):
@@ -49,10 +51,59 @@ class CrmFunction(models.Model):
         return self.name
 
 
+# Case folding can turn one character into three, so a key may be three
+# times as long as the name or address it folds.
+USERNAME_KEY_LENGTH = 450
+EMAIL_KEY_LENGTH = 762
+
+
+def key_values(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """Return ``values`` with the keys of the username and e-mail they set.
+
+    ``model`` may be a migration's historical model from before the keys
+    (migration 0005), which gets ``values`` as they are.
+    """
+    keyed = dict(values)
+    names = {field.name for field in model._meta.get_fields()}
+    for field, key in (("username", "username_key"), ("email", "email_key")):
+        if field not in values or key not in names:
+            continue
+        if not isinstance(values[field], str):
+            raise TypeError(
+                f"A person's {field} can only be set to a string, because its "
+                f"{key} is computed in Python."
+            )
+        keyed[key] = fold_case(values[field])
+    return keyed
+
+
+def _names(person: models.Model) -> dict[str, Any]:
+    return {"username": person.username, "email": person.email}  # type: ignore[attr-defined]
+
+
+class PersonQuerySet(models.QuerySet["User"]):
+    """Keeps ``username_key`` and ``email_key`` in the writes that skip ``save()``."""
+
+    def bulk_create(
+        self, objs: Iterable["User"], *args: Any, **kwargs: Any
+    ) -> list["User"]:
+        people = list(objs)
+        for person in people:
+            for field, value in key_values(self.model, _names(person)).items():
+                setattr(person, field, value)
+        return super().bulk_create(people, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        return super().update(**key_values(self.model, kwargs))
+
+
 class PersonManager(UserManager["User"]):
+    def get_queryset(self) -> PersonQuerySet:
+        return PersonQuerySet(self.model, using=self._db)
+
     def get_by_natural_key(self, username: str | None) -> "User":
-        # Sign-in matches the username case-insensitively, like the unique index.
-        return self.get(username__iexact=username)
+        # Sign-in matches the username ignoring case, like its unique key.
+        return self.get(username_key=fold_case(username or ""))
 
 
 class User(AbstractUser):
@@ -87,17 +138,22 @@ class User(AbstractUser):
         default=False,
         help_text="Whether customer accounts may find and open this staff profile.",
     )
+    # ``core.text.fold_case`` of the username and the e-mail address: their
+    # unique indexes keep both unique ignoring case on every engine.
+    username_key = models.CharField(
+        max_length=USERNAME_KEY_LENGTH, unique=True, editable=False
+    )
+    email_key = models.CharField(max_length=EMAIL_KEY_LENGTH, editable=False)
 
     objects: ClassVar[PersonManager] = PersonManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
         constraints = [
-            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
             models.UniqueConstraint(
-                Lower("email"),
-                condition=~models.Q(email=""),
-                name="user_email_ci_unique",
+                fields=["email_key"],
+                condition=~models.Q(email_key=""),
+                name="user_email_key_unique",
             ),
             models.CheckConstraint(
                 condition=models.Q(role="customer", customer__isnull=False)
@@ -108,6 +164,22 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def set_keys(self) -> None:
+        """Set ``username_key`` and ``email_key`` from the username and e-mail."""
+        self.username_key = fold_case(self.username)
+        self.email_key = fold_case(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.set_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            keys = {"username": "username_key", "email": "email_key"}
+            kwargs["update_fields"] = {
+                *update_fields,
+                *(key for field, key in keys.items() if field in update_fields),
+            }
+        super().save(*args, **kwargs)
 
     @property
     def is_external(self) -> bool:

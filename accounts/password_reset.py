@@ -27,6 +27,7 @@ from accounts import throttling
 from accounts.models import User
 from accounts.throttling import Throttled
 from commonplace.background import enqueue
+from core.text import fold_case
 
 RESET = "password_reset"
 
@@ -35,13 +36,12 @@ def reset_recipients(email: str) -> Iterator[User]:
     """Yield the active accounts whose e-mail address is ``email``.
 
     Accounts with an unusable password are included, unlike in Django's
-    form. The unique index on Lower("email") allows at most one match, and
-    the casefold comparison drops matches that only SQL's iexact accepts.
+    form. The address is matched by its key (``core.text.fold_case``), whose
+    unique index allows at most one match, the same on every engine.
     """
-    matches = User.objects.filter(email__iexact=email, is_active=True)
-    for person in matches:
-        if person.email.casefold() == email.casefold():
-            yield person
+    key = fold_case(email)
+    if key:
+        yield from User.objects.filter(email_key=key, is_active=True)
 
 
 class ResetPasswordForm(PasswordResetForm):

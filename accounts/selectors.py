@@ -27,7 +27,7 @@ from accounts.models import (
 )
 from accounts.permissions import Viewer
 from accounts.skills import normalize_skill
-from core.text import clean_line
+from core.text import clean_line, fold_case
 from social.models import Comment, Follow
 
 
@@ -44,7 +44,7 @@ def visible_people(viewer: Viewer) -> QuerySet[User]:
 
 def access_person(viewer: Viewer, username: str) -> User:
     """Return the person, or raise 404 when ``viewer`` may not see them."""
-    person = visible_people(viewer).filter(username__iexact=username).first()
+    person = visible_people(viewer).filter(username_key=fold_case(username)).first()
     if person is None:
         raise Http404("No person found with that username.")
     return person

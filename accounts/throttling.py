@@ -26,12 +26,13 @@ import ipaddress
 import logging
 import math
 import time
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+
+from core.text import fold_case
 
 logger = logging.getLogger(__name__)
 
@@ -119,16 +120,11 @@ def counted_address(address: str) -> str:
 def normalize_account(identifier: str) -> str:
     """Return the form under which an account name or address is counted.
 
-    Sign-in and the reset form both match names case-insensitively, so
-    "Sally" and "sally" share one count. The text is upper-cased before it
-    is case-folded because PostgreSQL's ``UPPER()``, which ``iexact`` uses,
-    maps letters that ``casefold`` keeps apart. For example, "ivan" spelled
-    with a dotless i (U+0131) matches the account "ivan" there, so both must
-    share one count. NFKC folds compatibility forms such as full-width
-    letters, as Django's username field does.
+    Sign-in and the reset form both match names by their keys
+    (``core.text.fold_case``), so "Sally" and "sally" share one count, as
+    do the spellings the keys join.
     """
-    text = unicodedata.normalize("NFKC", identifier.strip())
-    return text.upper().casefold()
+    return fold_case(identifier.strip())
 
 
 def _cache_key(action: str, kind: str, identifier: str, window_number: int) -> str:

@@ -5,6 +5,7 @@ from functools import cache
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import LearnerGroup, Role, User
+from core.text import fold_case
 
 # Every demo account signs in with this password. The demo is for a laptop,
 # never for a deployment: `load_demo` exits with an error when DEBUG is off,
@@ -33,7 +34,7 @@ def create_demo_person(
     **fields: object,
 ) -> User:
     """Create a demo account, or return the existing one with that username."""
-    existing = User.objects.filter(username__iexact=username).first()
+    existing = User.objects.filter(username_key=fold_case(username)).first()
     if existing is not None:
         return existing
 

@@ -15,7 +15,7 @@ from accounts.permissions import Viewer
 from accounts.selectors import visible_people
 from communities.selectors import visible_communities
 from core.numbers import InvalidNumberError, parse_positive_int
-from core.text import clean_line
+from core.text import clean_line, fold_case
 from search.backends import Order
 from search.models import Kind
 from search.selectors import SearchFilters
@@ -94,7 +94,7 @@ def parse_search_params(viewer: Viewer, data: QueryDict) -> SearchParams:
     if username:
         author_id = (
             visible_people(viewer)
-            .filter(username__iexact=username)
+            .filter(username_key=fold_case(username))
             .values_list("pk", flat=True)
         ).first()
         if author_id is None:

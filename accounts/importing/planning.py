@@ -19,6 +19,7 @@ from accounts.importing.validation import (
     _plan_manager,
 )
 from accounts.models import CrmFunction, User
+from core.text import fold_case
 from reconciliation.models import Party
 
 
@@ -56,7 +57,7 @@ def _plan_rows(
     warnings: list[str],
 ) -> tuple[list[_PlannedRow], list[RowOutcome]]:
     """Check every row against the database and the rows before it."""
-    given = {record.values.get("username", "").casefold() for record in records}
+    given = {fold_case(record.values.get("username", "")) for record in records}
     reserved = set(references.people_by_username) | (given - {""})
     state = _FileState(reserved_usernames=reserved)
 
@@ -91,7 +92,7 @@ def _plan_row(
     problem = _email_problem(email, "e-mail")
     if problem:
         raise _RowRejected(problem)
-    key = email.casefold()
+    key = fold_case(email)
     existing = _match_person(key, email, record.line, references, state)
 
     errors = [_extra_values_problem(record.extra_values)] if record.extra_values else []
@@ -109,8 +110,8 @@ def _plan_row(
         username = _derive_username(email, state.reserved_usernames)
     if username is not None:
         changes["username"] = username
-        state.line_by_username[username.casefold()] = record.line
-        state.reserved_usernames.add(username.casefold())
+        state.line_by_username[fold_case(username)] = record.line
+        state.reserved_usernames.add(fold_case(username))
     if existing is not None:
         _track_role(key, existing, changes, references)
     return _PlannedRow(
@@ -181,7 +182,7 @@ def _plan_username(
     if not username:
         return None
 
-    key = username.casefold()
+    key = fold_case(username)
     owner = references.people_by_username.get(key)
     if owner is not None and (existing is None or owner.pk != existing.pk):
         errors.append(
@@ -206,7 +207,7 @@ def _derive_username(email: str, reserved: set[str]) -> str:
     # Keep only the characters Django's username validator accepts.
     base = re.sub(r"[^\w.@+-]", "", local_part)[:140] or "person"
     candidate, suffix = base, 2
-    while candidate.casefold() in reserved:
+    while fold_case(candidate) in reserved:
         candidate, suffix = f"{base}{suffix}", suffix + 1
     return candidate
 

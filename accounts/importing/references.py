@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from accounts.importing.reading import _normalize_token, _Record
 from accounts.models import CrmFunction, LearnerGroup, User
+from core.text import fold_case
 from reconciliation.models import Company, Party
 
 
@@ -39,10 +40,10 @@ def _load_references(records: list[_Record]) -> _References:
     for row in User.objects.values("pk", "email", "username", "role", "customer_id"):
         person = _Person(**row)
         if person.email.strip():
-            people_by_email.setdefault(person.email.strip().casefold(), []).append(
+            people_by_email.setdefault(fold_case(person.email.strip()), []).append(
                 person
             )
-        people_by_username[person.username.casefold()] = person
+        people_by_username[fold_case(person.username)] = person
 
     codes = {record.values.get("customer_code", "") for record in records} - {""}
     companies = list(Company.objects.filter(is_sandbox=False)[:2])

@@ -12,6 +12,7 @@ from accounts.importing.reading import NAME_COLUMNS, _normalize_token
 from accounts.importing.references import _Person, _References
 from accounts.importing.report import ImportFileError
 from accounts.models import CrmFunction, LearnerGroup, Role, User
+from core.text import fold_case
 from reconciliation.models import Party
 
 TEXT_COLUMNS = ("first_name", "last_name", "title", "employee_number")
@@ -235,13 +236,13 @@ def _plan_manager(text: str, key: str, errors: list[str]) -> str:
     if problem:
         errors.append(problem)
         return ""
-    if text.casefold() == key:
+    if fold_case(text) == key:
         errors.append(
             f'The manager_email "{text}" is the person\'s own e-mail: give the '
             "manager's address or leave it empty."
         )
         return ""
-    return text.casefold()
+    return fold_case(text)
 
 
 def _check_date(

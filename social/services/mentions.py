@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.authors import shown_name
 from accounts.models import CrmFunction, LearnerGroup, User
+from core.text import fold_case
 from notifications.models import Notification
 from notifications.services import notify
 from social.models import Comment, Mention, Post
@@ -80,13 +80,15 @@ def resolve_mentions(usernames: list[str]) -> list[User]:
     """
     if not usernames:
         return []
-    keys = {name.lower() for name in usernames}
     people: list[User] = list(
-        User.objects.annotate(username_key=Lower("username"))
-        .filter(username_key__in=keys, is_active=True)
-        .order_by("username_key")
+        User.objects.filter(
+            username_key__in={fold_case(name) for name in usernames}, is_active=True
+        ).order_by("username_key")
     )
-    groups = _group_names(keys - {person.username.lower() for person in people})
+    found = {person.username_key for person in people}
+    groups = _group_names(
+        {name.lower() for name in usernames if fold_case(name) not in found}
+    )
     if groups:
         named = ", ".join(f"@{name}" for name in groups)
         what = "names a group, not a person" if len(groups) == 1 else "name groups"
