@@ -72,6 +72,13 @@ def _defaults(
         if named or field.db_default is not NOT_PROVIDED:
             continue
         value = field.get_default()
+        if field.unique and value is not None:
+            # Every row would get the same value, so the second row would fail.
+            raise ValueError(
+                f"Column {field.column!r} of {model._meta.db_table} is unique "
+                "and has no database default: name it in the generator's "
+                "columns and give each row its value."
+            )
         auto = getattr(field, "auto_now", False) or getattr(
             field, "auto_now_add", False
         )

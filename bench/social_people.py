@@ -26,6 +26,7 @@ from bench.social_world import (
     zipf_weights,
 )
 from communities.models import Community, Membership
+from core.text import fold_case
 
 # Companies and customer parties -------------------------------------------
 
@@ -74,7 +75,8 @@ def party_rows(world: World) -> Iterator[Row]:
 USER_COLUMNS = (
     "id", "password", "is_superuser", "username", "first_name", "last_name",
     "email", "is_staff", "is_active", "date_joined", "role", "title",
-    "learner_group_id", "customer_id", "employee_number",
+    "learner_group_id", "customer_id", "employee_number", "username_key",
+    "email_key",
 )  # fmt: skip
 
 
@@ -119,11 +121,13 @@ def user_rows(world: World) -> Iterator[Row]:
         customer = rng.randint(1, parties) if role == Role.CUSTOMER else None
         joined = at(YEAR + rng.random() * YEAR)
         world.full_names.append(f"{first} {last}")
+        email = f"{username}@bench.example"
         yield (
             person_id, password, False, username, first, last,
-            f"{username}@bench.example", False, True, joined, role, "",
+            email, False, True, joined, role, "",
             groups[group] if group else None, customer,
-            "" if customer else f"E{person_id:06d}",
+            "" if customer else f"E{person_id:06d}", fold_case(username),
+            fold_case(email),
         )  # fmt: skip
 
 
@@ -132,7 +136,7 @@ def user_rows(world: World) -> Iterator[Row]:
 
 COMMUNITY_COLUMNS = (
     "id", "slug", "name", "purpose", "conversation_starters", "visibility",
-    "learner_group_id", "created_by_id", "created_at", "updated_at",
+    "learner_group_id", "created_by_id", "created_at", "updated_at", "name_key",
 )  # fmt: skip
 
 
@@ -158,7 +162,7 @@ def community_rows(world: World) -> Iterator[Row]:
         yield (
             community_id, f"community-{community_id}", name,
             f"Where {name} members share what works.", "[]", visibility, None,
-            None, created, created,
+            None, created, created, fold_case(name),
         )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, F
 
 from accounts.models import Role, User
+from bench.bulk_load import insert_rows
 from bench.social_data import (
     END,
     LOADED_MODELS,
@@ -23,6 +24,7 @@ from bench.social_data import (
 )
 from communities.models import Community, Membership
 from core.markdown import render_markdown
+from core.text import fold_case
 from social.models import (
     AnnouncementRead,
     Bookmark,
@@ -214,3 +216,25 @@ def test_rejects_database_with_people(tiny):
         "The database already has 60 rows in accounts_user: generate into an "
         "empty database (a new SQLite file or a new PostgreSQL database)."
     )
+
+
+def test_load_rejects_an_unnamed_unique_column():
+    columns = ("id", "username", "role")
+
+    with pytest.raises(ValueError) as excinfo:
+        insert_rows(User, columns, [(1, "kim", "it")], moment=END)
+
+    assert str(excinfo.value) == (
+        "Column 'username_key' of accounts_user is unique and has no database "
+        "default: name it in the generator's columns and give each row its value."
+    )
+    assert not User.objects.exists()
+
+
+def test_generated_keys_match_the_models(tiny):
+    people = User.objects.values_list("username", "username_key", "email", "email_key")
+    for username, username_key, email, email_key in people:
+        assert username_key == fold_case(username)
+        assert email_key == fold_case(email)
+    for name, name_key in Community.objects.values_list("name", "name_key"):
+        assert name_key == fold_case(name)
