@@ -1123,6 +1123,9 @@ class ResolutionCode(models.TextChoices):
     BACKORDER = "backorder", "Backorder"
     CANCEL_REMAINDER = "cancel_remainder", "Cancel remainder"
     PRICE_FIX = "price_fix", "Price fix"
+    # The sales rep decided that the invoiced price is right, so no price
+    # changes. Cases resolved so before this code existed keep ``price_fix``.
+    PRICE_KEPT = "price_kept", "Invoiced price kept"
     ACCEPTED_AS_IS = "accepted_as_is", "Accepted as is"
     DUPLICATE_CANCELLED = "duplicate_cancelled", "Duplicate cancelled"
     CARRIER_CLAIM = "carrier_claim", "Carrier claim"

@@ -1030,7 +1030,10 @@ class UpheldPrice:
 
 
 def uphold_invoiced_price(*, actor: User, case_id: int, reason: str) -> UpheldPrice:
-    """Settle a price dispute by keeping the invoiced price and fixing the order's.
+    """Settle a price dispute by keeping the invoiced price.
+
+    The case is resolved with ``ResolutionCode.PRICE_KEPT``, and neither the
+    invoice nor the order changes.
 
     A credit note proposal that waits for the customer is withdrawn with its
     draft credit note, because keeping the price is the opposite decision and
@@ -1057,7 +1060,7 @@ def uphold_invoiced_price(*, actor: User, case_id: int, reason: str) -> UpheldPr
                 actor=actor,
                 reason=f"The invoiced price is kept: {reason}",
             )
-        code = ResolutionCode.PRICE_FIX
+        code = ResolutionCode.PRICE_KEPT
         move_case(
             case,
             actor=actor,

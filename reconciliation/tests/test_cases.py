@@ -260,7 +260,7 @@ def test_resolve_rejects_unknown_code(short_payment_case, clerk):
     assert str(raised.value) == (
         "Resolution code 'shrug' is not valid: use one of reship, credit_note, "
         "debit_note, write_off, refund, backorder, cancel_remainder, price_fix, "
-        "accepted_as_is, duplicate_cancelled, carrier_claim."
+        "price_kept, accepted_as_is, duplicate_cancelled, carrier_claim."
     )
 
 

@@ -93,9 +93,32 @@ def test_keep_price_withdraws_waiting_credit_note(price_case, sales_rep, custome
     assert credit_note.state == Invoice.State.CANCELLED
     assert (price_case.state, price_case.resolution_code) == (
         State.RESOLVED,
-        "price_fix",
+        "price_kept",
     )
     assert AuditEvent.objects.filter(action="proposal.withdrawn").count() == 1
+
+
+def test_keep_price_reads_as_kept(price_case, sales_rep):
+    rep = signed_in(sales_rep)
+    rep.post(sales_url(price_case, "price/"), {"reason": "The discount expired."})
+
+    page = rep.get(f"/reconciliation/cases/{price_case.pk}/").content.decode()
+    decision = rep.get(sales_url(price_case)).content.decode()
+
+    price_case.refresh_from_db()
+    assert price_case.resolution_code == "price_kept"
+    assert "Invoiced price kept" in page
+    assert "Price fix" not in page
+    assert "resolved: Invoiced price kept." in decision
+    resolved = (
+        AuditEvent.objects.filter(
+            object_id=str(price_case.pk), object_type="reconciliation.discrepancy"
+        )
+        .order_by("pk")
+        .last()
+    )
+    assert resolved is not None
+    assert resolved.after["resolution_code"] == "price_kept"
 
 
 def test_stale_accept_after_keep_price_writes_nothing(price_case, sales_rep, customer):
