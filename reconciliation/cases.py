@@ -387,9 +387,17 @@ def cases_held_by_proposals(case_ids: list[int]) -> dict[int, int]:
 
 
 def open_proposal_message(
-    case: Discrepancy, proposal: ResolutionProposal
+    case: Discrepancy,
+    proposal: ResolutionProposal,
+    *,
+    on_decision_screen: bool = False,
 ) -> CaseMessage:
-    """Say which proposal keeps ``case`` open and what to do about it."""
+    """Say which proposal keeps ``case`` open and what to do about it.
+
+    With ``on_decision_screen`` the reader is on the sales decision screen,
+    which shows the withdraw button, so the message names that button
+    instead of sending the reader to the screen.
+    """
     credit_note = proposal.credit_note
     offer = (
         f"credit note {credit_note.number} of "
@@ -403,6 +411,20 @@ def open_proposal_message(
             "for the decision, or ask a manager to reject the approval first.",
             case_id=case.pk,
             offer=offer,
+        )
+    if on_decision_screen:
+        button = (
+            f"Withdraw credit note {credit_note.number}"
+            if credit_note is not None
+            else "Withdraw"
+        )
+        return CaseMessage(
+            "Case {case} already has {offer} waiting for the customer's "
+            "answer, so no second credit note can be proposed: withdraw it "
+            "with the {button} button on this screen, or wait for the customer.",
+            case_id=case.pk,
+            offer=offer,
+            button=f"“{button}”",
         )
     return CaseMessage(
         "Case {case} has {offer} waiting for the customer's answer: "

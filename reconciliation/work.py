@@ -1142,7 +1142,9 @@ def propose_credit_note(
         case = _lock_case_for_rep(actor, case_id, "issue credit notes")
         waiting = cases.open_proposal(case)
         if waiting is not None:
-            raise WorkError(cases.open_proposal_message(case, waiting))
+            raise WorkError(
+                cases.open_proposal_message(case, waiting, on_decision_screen=True)
+            )
         check_no_pending_approval(case, "propose a credit note")
         invoice = _creditable_invoice(case)
         amount = _check_credit_amount(invoice, amount)

@@ -228,9 +228,10 @@ def test_waiting_proposal_error_names_number(learner):
 
     assert case.pk != 1
     assert messages_of(again) == [
-        f"Case 1 has credit note {credit_note.number} of 180.00 EUR waiting for "
-        "the customer's answer: withdraw the credit note proposal first, on the "
-        "case's decision screen, or wait for the customer."
+        f"Case 1 already has credit note {credit_note.number} of 180.00 EUR "
+        "waiting for the customer's answer, so no second credit note can be "
+        f"proposed: withdraw it with the “Withdraw credit note {credit_note.number}” "
+        "button on this screen, or wait for the customer."
     ]
 
 

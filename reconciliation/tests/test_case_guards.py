@@ -205,7 +205,14 @@ def test_second_credit_note_names_waiting_one(price_case, sales_rep):
             message="And a bit more.",
         )
 
-    assert str(raised.value) == waiting_for_customer(price_case, proposal)
+    assert proposal.credit_note is not None
+    number = proposal.credit_note.number
+    assert str(raised.value) == (
+        f"Case {price_case.pk} already has credit note {number} of 184.87 USD "
+        "waiting for the customer's answer, so no second credit note can be "
+        f"proposed: withdraw it with the “Withdraw credit note {number}” button "
+        "on this screen, or wait for the customer."
+    )
     assert ResolutionProposal.objects.filter(case=price_case).count() == 1
 
 

@@ -121,6 +121,29 @@ def test_keep_price_reads_as_kept(price_case, sales_rep):
     assert resolved.after["resolution_code"] == "price_kept"
 
 
+def test_second_proposal_points_to_withdraw(price_case, sales_rep):
+    rep = signed_in(sales_rep)
+    propose(rep, price_case)
+    proposal = ResolutionProposal.objects.get(case=price_case)
+    assert proposal.credit_note is not None
+    number = proposal.credit_note.number
+
+    again = rep.post(
+        sales_url(price_case, "credit-note/"),
+        {"amount": "10.00", "message": "A second try."},
+        follow=True,
+    )
+
+    assert messages_of(again) == [
+        f"Case {price_case.pk} already has credit note {number} of 184.87 USD "
+        "waiting for the customer's answer, so no second credit note can be "
+        f"proposed: withdraw it with the “Withdraw credit note {number}” button "
+        "on this screen, or wait for the customer."
+    ]
+    assert f"Withdraw credit note {number}" in again.content.decode()
+    assert ResolutionProposal.objects.filter(case=price_case).count() == 1
+
+
 def test_stale_accept_after_keep_price_writes_nothing(price_case, sales_rep, customer):
     rep = signed_in(sales_rep)
     propose(rep, price_case)
