@@ -72,7 +72,7 @@ def test_learner_applies_cash_in_practice(new_context, artifacts, width):
     amount.fill("300.00")
     page.get_by_role("button", name="Allocate").click()
     expect(page.locator(".message").first).to_contain_text(
-        "Amount 300.00 EUR is more than the 208.50 left on payment PR-PAY-5001"
+        "Amount 300.00 EUR is more than the 208.50 EUR left on payment PR-PAY-5001"
     )
     page.get_by_label("Amount for PR-INV-5001").fill("208.50")
     page.screenshot(path=artifacts / f"practice-cash-{width}.png", full_page=True)

@@ -413,8 +413,9 @@ def _proposal(
     writeoff = sum((w for _, _, w in candidate.items), ZERO)
     if writeoff:
         text += (
-            f" {format_money(abs(writeoff), minor_units=minor_units)} would be "
-            "written off within the payment tolerance."
+            f" {format_money(abs(writeoff), minor_units=minor_units)} "
+            f"{payment.currency_id} would be written off within the payment "
+            "tolerance."
         )
     return MatchRecord(
         kind=MatchGroup.Kind.CASH,
@@ -484,7 +485,7 @@ def _unapplied(
     minor_units = payment.currency.minor_units
     who = payment.party.name if payment.party else "an unknown payer"
     total = format_money(payment.amount, minor_units=minor_units)
-    left = format_money(available, minor_units=minor_units)
+    left = f"{format_money(available, minor_units=minor_units)} {payment.currency_id}"
     if available < payment.amount:
         rule = RULES["OVER_PAYMENT"]
         text = (

@@ -55,7 +55,7 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import format_quantity, quantize_money
+from reconciliation.money import format_money, format_quantity, quantize_money
 from reconciliation.services import (
     COUNTED_SHIPMENT_STATES,
     RECEIVABLE_KINDS,
@@ -1654,15 +1654,20 @@ def _resolve_payment_cases_if_applied(payment: Payment) -> None:
 def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
     currency = payment.currency_id
     minor_units = payment.currency.minor_units
+
+    def money(value: Decimal) -> str:
+        return f"{format_money(value, minor_units=minor_units)} {currency}"
+
     documents = f"from payment {payment.number} to invoice {invoice.number}"
     if amount <= 0:
         raise WorkError(
-            f"Amount {amount} {documents} is not positive: enter more than 0."
+            f"Amount {money(amount)} {documents} is not positive: enter more than 0."
         )
     if amount != quantize_money(amount, minor_units=minor_units):
+        # Shown unrounded, because rounding would hide the extra decimals.
         raise WorkError(
-            f"Amount {amount} {documents} has more than {minor_units} decimals, "
-            f"which {currency} does not allow: round it."
+            f"Amount {amount:,f} {currency} {documents} has more than "
+            f"{minor_units} decimals, which {currency} does not allow: round it."
         )
     if invoice not in open_invoices_for(payment):
         raise WorkError(
@@ -1673,14 +1678,15 @@ def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
     available = payment_available(payment)
     if amount > available:
         raise WorkError(
-            f"Amount {amount} {currency} is more than the {available} left on "
-            f"payment {payment.number}: allocate {available} or less."
+            f"Amount {money(amount)} is more than the {money(available)} left on "
+            f"payment {payment.number}: allocate {money(available)} or less."
         )
-    if amount > invoice.amount_residual:
+    # ``open_invoices_for`` keeps only invoices in the payment's currency.
+    residual = invoice.amount_residual
+    if amount > residual:
         raise WorkError(
-            f"Amount {amount} {currency} is more than the {invoice.amount_residual} "
-            f"open on invoice {invoice.number}: allocate "
-            f"{invoice.amount_residual} or less."
+            f"Amount {money(amount)} is more than the {money(residual)} open on "
+            f"invoice {invoice.number}: allocate {money(residual)} or less."
         )
 
 

@@ -330,8 +330,8 @@ def test_cash_assign_and_apply_scores_full(learner):
         ),
         (
             "300.00",
-            "Amount 300.00 EUR is more than the 208.50 left on payment "
-            "PR-PAY-5001: allocate 208.50 or less.",
+            "Amount 300.00 EUR is more than the 208.50 EUR left on payment "
+            "PR-PAY-5001: allocate 208.50 EUR or less.",
         ),
     ],
 )

@@ -57,6 +57,6 @@ def test_cash_amount_errors_name_documents(clerk, short_payment_case):
     )
 
     assert messages_of(response) == [
-        f"Amount 0 from payment PAY-EXTRA to invoice {invoice.number} is not "
-        "positive: enter more than 0."
+        f"Amount 0.00 {invoice.currency_id} from payment PAY-EXTRA to invoice "
+        f"{invoice.number} is not positive: enter more than 0."
     ]

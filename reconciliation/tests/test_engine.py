@@ -459,6 +459,9 @@ def test_reference_rule_keeps_excess_on_payment():
     row = Discrepancy.objects.get(company=company, code="OVER_PAYMENT")
     assert row.payment == payment
     assert row.difference == Decimal("15.00")
+    assert f"paid its invoices and 15.00 {payment.currency_id} more" in (
+        row.explanation
+    )
 
 
 def test_exact_amount_rule():

@@ -532,13 +532,13 @@ def test_clerk_allocates_part_of_a_payment(clerk, unallocated, open_invoice):
     [
         (
             "300.01",
-            "Amount 300.01 USD is more than the 300.00 left on payment {payment}: "
-            "allocate 300.00 or less.",
+            "Amount 300.01 USD is more than the 300.00 USD left on payment "
+            "{payment}: allocate 300.00 USD or less.",
         ),
         (
             "0",
-            "Amount 0 from payment {payment} to invoice {invoice} is not positive: "
-            "enter more than 0.",
+            "Amount 0.00 USD from payment {payment} to invoice {invoice} is not "
+            "positive: enter more than 0.",
         ),
         (
             "1.005",
@@ -582,10 +582,37 @@ def test_allocation_above_the_invoice_residual_is_refused(clerk, open_invoice):
     )
 
     assert messages_of(response) == [
-        f"Amount 400.00 USD is more than the 363.6000 open on invoice "
-        f"{open_invoice.number}: allocate 363.6000 or less."
+        f"Amount 400.00 USD is more than the 363.60 USD open on invoice "
+        f"{open_invoice.number}: allocate 363.60 USD or less."
     ]
     assert not Allocation.objects.exists()
+
+
+def test_cash_messages_share_money_format(clerk, open_invoice):
+    payment = PaymentFactory.create(
+        company=open_invoice.company,
+        party=open_invoice.customer,
+        amount=Decimal("1382.00"),
+        amount_unallocated=Decimal("1382.00"),
+    )
+    client = signed_in(clerk)
+    url = "/reconciliation/work/cash/apply/"
+
+    rejected = client.post(
+        url,
+        {"payment": payment.pk, "invoice": open_invoice.pk, "amount": "1500"},
+        follow=True,
+    )
+    screen = client.get(f"/reconciliation/work/cash/?payment={payment.pk}")
+
+    assert messages_of(rejected) == [
+        "Amount 1,500.00 USD is more than the 1,382.00 USD left on payment "
+        f"{payment.number}: allocate 1,382.00 USD or less."
+    ]
+    assert not Allocation.objects.exists()
+    text = screen.content.decode()
+    assert "1,382.00 USD left to allocate" in text
+    assert ">363.60<" in text
 
 
 @pytest.mark.parametrize(
