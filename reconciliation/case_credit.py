@@ -76,6 +76,18 @@ class PriceGap:
     quantity: Decimal
     total: Decimal
     per_unit: Decimal
+    # The size of the gap between the two unit prices, which is the case's
+    # difference.
+    difference: Decimal
+    # ``quantity`` at the invoiced and at the order price, each rounded as an
+    # invoice line is. None when the case has no order price.
+    billed: Decimal | None = None
+    agreed: Decimal | None = None
+
+    @property
+    def rounded_apart(self) -> bool:
+        """Return whether rounding the totals moved ``per_unit`` off ``difference``."""
+        return self.per_unit != self.difference
 
 
 def price_gap(case: Discrepancy, invoice: Invoice) -> PriceGap | None:
@@ -96,6 +108,7 @@ def price_gap(case: Discrepancy, invoice: Invoice) -> PriceGap | None:
     difference = abs(case.difference)
     if case.expected_value is None:
         total = quantize_money(difference * quantity, minor_units=minor_units)
+        billed = agreed = None
     else:
         billed, agreed = (
             line_subtotal(
@@ -108,7 +121,14 @@ def price_gap(case: Discrepancy, invoice: Invoice) -> PriceGap | None:
         )
         total = billed - agreed
     per_unit = (total / quantity).quantize(UNIT_PRICE_QUANTUM, rounding=ROUND_HALF_UP)
-    return PriceGap(quantity=quantity, total=total, per_unit=per_unit)
+    return PriceGap(
+        quantity=quantity,
+        total=total,
+        per_unit=per_unit,
+        difference=difference,
+        billed=billed,
+        agreed=agreed,
+    )
 
 
 def _goods_value(

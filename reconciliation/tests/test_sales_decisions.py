@@ -121,6 +121,18 @@ def test_keep_price_reads_as_kept(price_case, sales_rep):
     assert resolved.after["resolution_code"] == "price_kept"
 
 
+def test_price_page_explains_rounded_credit(price_case, sales_rep):
+    page = signed_in(sales_rep).get(sales_url(price_case)).content.decode()
+
+    assert "12.325 more per unit" in page
+    assert "184.87 USD (15 × 12.3247 per unit)" in page
+    assert (
+        "A credit note credits the difference of the two line totals, each "
+        "rounded as on an invoice (739.50 less 554.63), so it credits 12.3247 "
+        "per unit where the prices differ by 12.325."
+    ) in page
+
+
 def test_second_proposal_points_to_withdraw(price_case, sales_rep):
     rep = signed_in(sales_rep)
     propose(rep, price_case)
