@@ -68,6 +68,32 @@ def test_write_off_request_gets_answer(learner, manager):
     assert event.object_id == str(session.pk)
 
 
+def test_rejection_shows_once_per_page(learner):
+    session, client = begin(learner, "short-payment-dispute")
+    write_off = SHORT_PAYMENT_DISPUTE.manager.write_off
+
+    answered = client.post(
+        f"{_case_url(session)}write-off/", {"reason": WHY}, follow=True
+    )
+    later = client.get(_case_url(session))
+
+    assert answered.content.decode().count(write_off) == 1
+    assert later.content.decode().count(write_off) == 1
+
+
+def test_credit_rejection_shows_once(learner):
+    session, client = begin(learner, "duplicate-invoice")
+
+    credited = client.post(
+        f"{base(session)}cases/1/credit-note/",
+        {"amount": "320.00", "message": "We cancel the second invoice."},
+        follow=True,
+    )
+
+    page = credited.content.decode()
+    assert page.count(DUPLICATE_INVOICE.manager.credit_note) == 1
+
+
 def test_session_page_states_rule_and_answer(learner):
     session, client = begin(learner, "short-payment-dispute")
     before = client.get(f"/practice/sessions/{session.pk}/").content.decode()
