@@ -3,11 +3,14 @@
 An approval needs a manager other than the requester, and a sandbox has one
 person. So the sandbox runs the real request (a write-off above the limit,
 a credit note above the credit limit) with every check of the real screens,
-then rolls it back and lets the scenario's ``ScriptedManager`` decide at
-once. No ``Approval`` row, proposal or notification outlives the request,
-so no real manager is sent a sandbox request. The decision is stored on
-the session (``manager_decisions``), shown to the learner, and read by
-"Check my work".
+and the scenario's ``ScriptedManager`` decides it at once. A rejected
+request is rolled back, so no ``Approval`` row, proposal or notification
+outlives it. An approved credit note stays: its proposal goes on to the
+customer, as a manager's approval sends it, and its ``Approval`` row is
+deleted, because no person of the sandbox approved it. Sandbox cases notify
+nobody, so no real manager hears of either. The decision is stored on the
+session (``manager_decisions``), shown to the learner, and read by "Check
+my work".
 """
 
 import logging
@@ -19,21 +22,23 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
 from practice.models import SandboxSession
+from practice.roles import played_role
 from practice.scenarios import MANAGER, SCENARIOS, ScriptedManager
 from practice.selectors import session_case_number
 from reconciliation.models import Approval, Discrepancy, ResolutionCode
 from reconciliation.money import format_money
+from reconciliation.work import follow_credit_note_decision
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ManagerDecision:
-    """A request the scripted manager rejected, as the session stores it."""
+    """A request the scripted manager decided, as the session stores it."""
 
     case_id: int
     case_number: int
@@ -46,19 +51,32 @@ class ManagerDecision:
     manager: str
     reason: str
     decided_at: str
+    # Sessions stored decisions before the manager could approve, so a
+    # stored decision without this key is a rejection.
+    approved: bool = False
 
     @property
     def action_label(self) -> str:
         return str(ResolutionCode(self.action).label).lower()
 
     @property
+    def summary(self) -> str:
+        """Return who decided what, and why, in one sentence."""
+        verb = "approved" if self.approved else "rejected"
+        return (
+            f"{self.manager} {verb} the {self.action_label} of {self.amount} "
+            f"on case {self.case_number}: {self.reason}"
+        )
+
+    @property
     def message(self) -> str:
         """Return what the learner reads after the request."""
-        return (
-            f"{self.manager} rejected the {self.action_label} of {self.amount} "
-            f"on case {self.case_number}: {self.reason} Nothing was booked, and "
-            "the case stays with you."
-        )
+        if self.approved:
+            return (
+                f"{self.summary} The {self.action_label} now waits for the "
+                "customer's answer: answer as the customer on the session page."
+            )
+        return f"{self.summary} Nothing was booked, and the case stays with you."
 
 
 def session_manager(session: SandboxSession) -> ScriptedManager:
@@ -78,11 +96,13 @@ def run_with_manager[Result](
     """Run ``action``, and let the scripted manager decide an approval it requests.
 
     ``action`` is a real screen or service. When it requests an approval on a
-    case of the session, everything it wrote is rolled back and the manager
-    rejects the request. Otherwise its work stays, and no decision is
-    returned.
+    case of the session, the manager decides at once. An approved credit
+    note keeps the action's work and goes on to the customer. Any other
+    request is rejected, and everything the action wrote is rolled back.
+    Without a request the action's work stays, and no decision is returned.
     """
     approvals = Approval.objects.filter(case__company=session.company)
+    manager = session_manager(session)
     with transaction.atomic():
         # Only a request of this action counts, because a session started
         # before the scripted manager may still contain an undecided one.
@@ -96,6 +116,8 @@ def run_with_manager[Result](
         )
         if requested is None:
             return result, None
+        if manager.approves(requested.action, requested.amount):
+            return result, _approve(session, learner, requested, manager)
         pending = (
             requested.case_id,
             requested.action,
@@ -106,6 +128,51 @@ def run_with_manager[Result](
         )
         transaction.set_rollback(True)
     return result, _reject(session, learner, *pending)
+
+
+def _approve(
+    session: SandboxSession,
+    learner: User,
+    approval: Approval,
+    manager: ScriptedManager,
+) -> ManagerDecision:
+    """Send the credit note of ``approval`` on to the customer, as approving does.
+
+    Call it inside the request's transaction. The proposal's moves are
+    recorded with the learner in the manager's role, the only person of the
+    sandbox, and ``practice.manager_approved`` names the scripted manager.
+    The ``Approval`` row is deleted, because its approver would have to be
+    a person other than the learner.
+    """
+    follow_credit_note_decision(
+        approval,
+        approver=played_role(learner, Role.MANAGER),
+        approve=True,
+        reason=manager.approval,
+    )
+    decision = _store_decision(
+        session,
+        learner,
+        case_id=approval.case_id,
+        action=approval.action,
+        amount=_money_text(
+            approval.amount, approval.currency.minor_units, approval.currency_id
+        ),
+        request_reason=approval.request_reason,
+        reason=manager.approval,
+        approved=True,
+        event="practice.manager_approved",
+    )
+    approval_id = approval.pk
+    approval.delete()
+    logger.info(
+        "Practice session %s: the scripted manager approved %s request %s on case %s",
+        session.pk,
+        decision.action,
+        approval_id,
+        decision.case_id,
+    )
+    return decision
 
 
 def _reject(
@@ -120,28 +187,16 @@ def _reject(
 ) -> ManagerDecision:
     manager = session_manager(session)
     with transaction.atomic():
-        locked = SandboxSession.objects.select_for_update().get(pk=session.pk)
-        case = Discrepancy.objects.get(company=locked.company, pk=case_id)
-        decision = ManagerDecision(
+        decision = _store_decision(
+            session,
+            learner,
             case_id=case_id,
-            case_number=session_case_number(locked, case),
             action=action,
-            amount=f"{format_money(amount, minor_units=minor_units)} {currency}",
+            amount=_money_text(amount, minor_units, currency),
             request_reason=request_reason,
-            manager=manager.name,
             reason=manager.reason(action),
-            decided_at=timezone.now().isoformat(),
-        )
-        locked.manager_decisions = [*locked.manager_decisions, asdict(decision)]
-        locked.save(update_fields=["manager_decisions"])
-        session.manager_decisions = locked.manager_decisions
-        record_event(
-            actor=learner,
-            action="practice.manager_rejected",
-            target=locked,
-            source=AuditEvent.Source.SCREEN,
-            after=asdict(decision),
-            reason=request_reason,
+            approved=False,
+            event="practice.manager_rejected",
         )
     logger.info(
         "Practice session %s: the scripted manager rejected a %s on case %s",
@@ -150,3 +205,50 @@ def _reject(
         case_id,
     )
     return decision
+
+
+def _store_decision(
+    session: SandboxSession,
+    learner: User,
+    *,
+    case_id: int,
+    action: str,
+    amount: str,
+    request_reason: str,
+    reason: str,
+    approved: bool,
+    event: str,
+) -> ManagerDecision:
+    """Append a decision to the session and record ``event`` for it.
+
+    Call it inside a transaction.
+    """
+    locked = SandboxSession.objects.select_for_update().get(pk=session.pk)
+    case = Discrepancy.objects.get(company=locked.company, pk=case_id)
+    decision = ManagerDecision(
+        case_id=case_id,
+        case_number=session_case_number(locked, case),
+        action=action,
+        amount=amount,
+        request_reason=request_reason,
+        manager=session_manager(locked).name,
+        reason=reason,
+        decided_at=timezone.now().isoformat(),
+        approved=approved,
+    )
+    locked.manager_decisions = [*locked.manager_decisions, asdict(decision)]
+    locked.save(update_fields=["manager_decisions"])
+    session.manager_decisions = locked.manager_decisions
+    record_event(
+        actor=learner,
+        action=event,
+        target=locked,
+        source=AuditEvent.Source.SCREEN,
+        after=asdict(decision),
+        reason=request_reason,
+    )
+    return decision
+
+
+def _money_text(amount: Decimal, minor_units: int, currency: str) -> str:
+    return f"{format_money(amount, minor_units=minor_units)} {currency}"

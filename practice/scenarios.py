@@ -137,8 +137,9 @@ class ScriptedManager:
     A sandbox has one person, and an approval needs a manager other than the
     requester. So a write-off above the write-off limit, or a credit note
     above the sales rep's credit limit, is decided by this script. It
-    rejects every such request with the scenario's reason, because no
-    scenario of the catalogue is settled by an approval.
+    approves a credit note of at most ``approves_credit_up_to`` and rejects
+    every other request with the scenario's reason. Write-offs are always
+    rejected.
     """
 
     name: str
@@ -146,12 +147,25 @@ class ScriptedManager:
     write_off: str
     # The reason for rejecting a credit note above the credit limit.
     credit_note: str
+    # The largest credit note the manager approves, in the invoice's currency.
+    # None rejects every credit note.
+    approves_credit_up_to: Decimal | None = None
+    # The reason for approving a credit note up to that amount.
+    approval: str = ""
 
     def reason(self, action: str) -> str:
         """Return the reason the manager gives for rejecting ``action``."""
         if action == ResolutionCode.CREDIT_NOTE:
             return self.credit_note
         return self.write_off
+
+    def approves(self, action: str, amount: Decimal) -> bool:
+        """Return whether the manager approves ``action`` for ``amount``."""
+        return (
+            action == ResolutionCode.CREDIT_NOTE
+            and self.approves_credit_up_to is not None
+            and amount <= self.approves_credit_up_to
+        )
 
 
 MANAGER_NAME = "Ines Walch"
@@ -537,6 +551,73 @@ UNAPPLIED_PAYMENT = Scenario(
     ),
 )
 
+BROKEN_GOODS_CREDIT = Scenario(
+    key="broken-goods-credit",
+    version=1,
+    title="A credit above your limit, approved by the manager",
+    goal=(
+        "Settle a confirmed deduction that needs a manager's approval, and "
+        "finish the case once the manager has answered."
+    ),
+    story=(
+        "Harbour Street Grocers paid 292.50 EUR less than invoice PR-INV-6001. "
+        "Their remittance says 30 bottles of olive oil arrived broken, and the "
+        "warehouse confirms the breakage. The deduction is above your "
+        "write-off limit and above the amount you may credit on your own."
+    ),
+    role="sales_rep",
+    parties=PARTIES,
+    products=PRODUCTS,
+    orders=(
+        OrderSpec(
+            number="PR-SO-6001",
+            customer="HARBR",
+            order_date=date(2025, 2, 3),
+            promised_date=date(2025, 2, 10),
+            lines=(("OIL-OLIVE", "100", "9.75"), ("TEA-ASSAM", "20", "12.50")),
+            shipments=(_shipment("PR-SH-6001", {1: "100", 2: "20"}),),
+            invoices=(_invoice("PR-INV-6001", {1: "100", 2: "20"}),),
+        ),
+    ),
+    payments=(
+        PaymentSpec(
+            number="PR-PAY-6001",
+            customer="HARBR",
+            amount="932.50",
+            value_date=date(2025, 3, 11),
+            reference="PR-INV-6001",
+        ),
+    ),
+    resolutions=(
+        ExpectedResolution(
+            code=DiscrepancyCode.SHORT_PAYMENT,
+            order="PR-SO-6001",
+            invoice="PR-INV-6001",
+            codes=(ResolutionCode.CREDIT_NOTE,),
+            hint=(
+                "The breakage is confirmed, so the customer does not owe that "
+                "money. Which document lowers what they owe, and who must agree "
+                "to an amount this large? Once it is agreed, answer as the "
+                "customer on the session page."
+            ),
+        ),
+    ),
+    manager=ScriptedManager(
+        name=MANAGER_NAME,
+        write_off=(
+            "The warehouse confirmed the breakage, so Harbour Street Grocers "
+            "owe us nothing for those bottles: this is no bad debt to forgive. "
+            "Lower their invoice with the document made for broken goods."
+        ),
+        credit_note=MANAGER.credit_note,
+        approves_credit_up_to=Decimal("292.50"),
+        approval=(
+            "The warehouse confirmed 30 broken bottles at 9.75 EUR, so the "
+            "amount is right."
+        ),
+    ),
+)
+
 SCENARIOS: dict[str, Scenario] = {
     scenario.key: scenario
     for scenario in (
@@ -545,6 +626,7 @@ SCENARIOS: dict[str, Scenario] = {
         UNSHIPPED_BACKORDER,
         DUPLICATE_INVOICE,
         UNAPPLIED_PAYMENT,
+        BROKEN_GOODS_CREDIT,
     )
 }
 

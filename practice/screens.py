@@ -210,9 +210,9 @@ def _with_manager(
     """Wrap a real view that may request an approval, for the scripted manager.
 
     The view runs with its messages held. When it requested an approval,
-    ``manager.run_with_manager`` rolls its work back and the manager's
-    rejection replaces its messages, which state that the request waits
-    for a manager. Otherwise its messages are shown as they are. Both wrapped
+    ``manager.run_with_manager`` lets the manager decide it, and the
+    decision replaces the view's messages, which state that the request
+    waits for a manager. Otherwise its messages are shown as they are. Both wrapped
     views redirect, so no page reads the held messages.
     """
 
@@ -232,7 +232,8 @@ def _with_manager(
         finally:
             setattr(request, "_messages", storage)  # noqa: B010
         if decision is not None:
-            messages.error(request, decision.message)
+            level = messages.SUCCESS if decision.approved else messages.ERROR
+            messages.add_message(request, level, decision.message)
             return response
         for level, message, extra_tags in held.items:
             storage.add(level, message, extra_tags)

@@ -273,12 +273,28 @@ def _check_resolution(
         state = case.get_state_display().lower()
         found = f"the case is {state}"
         feedback = f"The case is not resolved yet. {item.hint}"
-        rejected = [decision for decision in decisions if decision.case_id == case.pk]
+        on_case = [decision for decision in decisions if decision.case_id == case.pk]
+        rejected = [decision for decision in on_case if not decision.approved]
         if not case.finding_holds:
             # The pass leaves a case that someone took to that person.
             feedback = (
                 "The documents now agree, but the matching pass leaves a case "
                 "that you took to you: resolve it on its case page."
+            )
+        elif (
+            on_case
+            and on_case[-1].approved
+            and case.state == Discrepancy.State.PROPOSED_RESOLUTION
+        ):
+            latest = on_case[-1]
+            found += (
+                f", and {latest.manager} approved the {latest.action_label} of "
+                f"{latest.amount}"
+            )
+            feedback = (
+                f"The manager approved your {latest.action_label}, so it waits "
+                "for the customer's answer: answer as the customer on the "
+                "session page."
             )
         elif rejected:
             latest = rejected[-1]

@@ -5,6 +5,8 @@ rejects it at once, the learner reads why, and the scenario can still be
 finished. Nothing of the request reaches real people or real approvals.
 """
 
+from decimal import Decimal
+
 import pytest
 
 from accounts.models import Role
@@ -13,7 +15,12 @@ from core.models import AuditEvent
 from notifications.models import Notification
 from portal.models import ResolutionProposal
 from practice import services
-from practice.scenarios import DUPLICATE_INVOICE, SCENARIOS, SHORT_PAYMENT_DISPUTE
+from practice.scenarios import (
+    BROKEN_GOODS_CREDIT,
+    DUPLICATE_INVOICE,
+    SCENARIOS,
+    SHORT_PAYMENT_DISPUTE,
+)
 from practice.tests.conftest import only_case
 from practice.tests.test_screens import base, begin, messages_of, score
 from reconciliation import approvals
@@ -163,6 +170,65 @@ def test_credit_above_limit_gets_answer(learner, manager):
         note="Second invoice for the same delivery.",
     )
     assert score(session) == 100
+
+
+def test_manager_approves_credit_within_rules(learner, manager):
+    session, client = begin(learner, "broken-goods-credit")
+    notifications = Notification.objects.count()
+
+    response = client.post(
+        f"{base(session)}cases/1/credit-note/",
+        {"amount": "292.50", "message": "We credit the broken olive oil."},
+        follow=True,
+    )
+
+    approval = BROKEN_GOODS_CREDIT.manager.approval
+    assert messages_of(response) == [
+        f"Ines Walch approved the credit note of 292.50 EUR on case 1: {approval} "
+        "The credit note now waits for the customer's answer: answer as the "
+        "customer on the session page."
+    ]
+    assert response.content.decode().count(approval) == 1
+    proposal = ResolutionProposal.objects.get(case__company=session.company)
+    assert proposal.state == ResolutionProposal.State.AWAITING_CUSTOMER
+    assert proposal.amount == Decimal("292.50")
+    assert Approval.objects.count() == 0
+    assert Notification.objects.count() == notifications
+    session.refresh_from_db()
+    assert session.manager_decisions[0]["approved"] is True
+    event = AuditEvent.objects.get(action="practice.manager_approved")
+    assert event.object_id == str(session.pk)
+    case = only_case(session, "SHORT_PAYMENT")
+    assert case.state == "proposed_resolution"
+
+    waiting = services.check_session(session_id=session.pk, learner=learner)
+    page = client.get(f"/practice/sessions/{session.pk}/").content.decode()
+    client.post(
+        f"/practice/sessions/{session.pk}/proposals/{proposal.pk}/answer/",
+        {"decision": "accept"},
+    )
+
+    assert waiting[0].feedback == (
+        "The manager approved your credit note, so it waits for the customer's "
+        "answer: answer as the customer on the session page."
+    )
+    assert "Ines Walch approved the credit note of 292.50 EUR" in page
+    assert score(session) == 100
+
+
+def test_manager_rejects_write_off_despite_credit_rule(learner):
+    session, client = begin(learner, "broken-goods-credit")
+
+    response = client.post(
+        f"{_case_url(session)}write-off/", {"reason": WHY}, follow=True
+    )
+
+    reason = BROKEN_GOODS_CREDIT.manager.write_off
+    assert messages_of(response) == [
+        f"Ines Walch rejected the write-off of 292.50 EUR on case 1: {reason} "
+        "Nothing was booked, and the case stays with you."
+    ]
+    assert Approval.objects.count() == 0
 
 
 def test_credit_within_limit_reaches_customer(learner):

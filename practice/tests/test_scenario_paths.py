@@ -134,6 +134,13 @@ PATHS: dict[str, Path] = {
             session, client, "duplicate_cancelled"
         ),
     ),
+    "broken-goods-credit": Path(
+        # The manager rejects the write-off, then approves the credit note
+        # above the credit limit, and the learner accepts it as the customer.
+        wrong=_request_write_off,
+        way_on=(MANAGER,),
+        expected=lambda session, client: _credit_and_accept(session, client, "292.50"),
+    ),
     "unapplied-payment": Path(
         # Case 1 is the invoice's missing payment, 208.50 EUR. The request
         # gives the case to the learner, so the pass leaves it to them.

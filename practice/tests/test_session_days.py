@@ -85,6 +85,19 @@ def credit_note(session: SandboxSession, client: Client) -> None:
     )
 
 
+def approved_credit_note(session: SandboxSession, client: Client) -> None:
+    case = only_case(session, "SHORT_PAYMENT")
+    # Above the credit limit, so the scripted manager approves it first.
+    client.post(
+        f"{base(session)}work/cases/{case_number(session, case)}/credit-note/",
+        {"amount": "292.50", "message": "We credit the broken olive oil."},
+    )
+    proposal = ResolutionProposal.objects.get(case=case)
+    client.post(
+        f"{base(session)}proposals/{proposal.pk}/answer/", {"decision": "accept"}
+    )
+
+
 def backorder(session: SandboxSession, client: Client) -> None:
     case = only_case(session, "NOT_SHIPPED")
     client.post(
@@ -146,6 +159,7 @@ EXPECTED_WORK: tuple[tuple[str, Callable[[SandboxSession, Client], None]], ...] 
     ("unshipped-backorder", backorder_then_ship),
     ("duplicate-invoice", cancel_duplicate),
     ("unapplied-payment", apply_payment),
+    ("broken-goods-credit", approved_credit_note),
 )
 
 

@@ -44,13 +44,21 @@ def events(session, action):
 
 def test_catalogue_has_the_four_required_kinds_and_more():
     assert sorted(SCENARIOS) == [
+        "broken-goods-credit",
         "duplicate-invoice",
         "short-payment-dispute",
         "short-payment-write-off",
         "unapplied-payment",
         "unshipped-backorder",
     ]
-    assert [scenario.check_count for scenario in SCENARIOS.values()] == [2, 1, 1, 1, 3]
+    assert [scenario.check_count for scenario in SCENARIOS.values()] == [
+        2,
+        1,
+        1,
+        1,
+        3,
+        1,
+    ]
 
 
 def test_start_gives_the_learner_an_own_sandbox_company(learner):
@@ -118,9 +126,9 @@ def test_unknown_scenario_names_the_key_and_the_choices(learner):
         services.start_session(learner=learner, scenario_key="month-end")
 
     assert str(error.value) == (
-        "There is no practice scenario 'month-end': choose one of duplicate-invoice, "
-        "short-payment-dispute, short-payment-write-off, unapplied-payment, "
-        "unshipped-backorder."
+        "There is no practice scenario 'month-end': choose one of "
+        "broken-goods-credit, duplicate-invoice, short-payment-dispute, "
+        "short-payment-write-off, unapplied-payment, unshipped-backorder."
     )
     assert SandboxSession.objects.count() == 0
     assert Company.objects.filter(is_sandbox=True).count() == 0
