@@ -1,9 +1,10 @@
 """Load Company X, the demo company, from the Northwind sample orders.
 
-Customers, employees, products and the 830 orders come from the CSV files in
-``demo/northwind/``. Northwind has no shipment lines, invoices or payments, so
-they are derived from the orders, and a small documented mix of discrepancies
-is injected with ``random.Random(seed)``. ``docs/demo-data.md`` lists every
+Customers, employees, products, suppliers and the 830 orders come from the
+CSV files in ``demo/northwind/``. Northwind has no shipment lines, invoices,
+payments or purchases, so they are derived from the orders and suppliers,
+and a small documented mix of discrepancies is injected with
+``random.Random(seed)``. ``docs/demo-data.md`` lists every
 rule and number.
 
 Every Northwind date is moved by one offset, so that the demo's last day,
@@ -36,6 +37,7 @@ from demo.northwind_mix import (
     choose_waiting_payments,
     payment_amount,
 )
+from demo.northwind_purchases import create_purchases
 from demo.people import demo_password_hash
 from reconciliation.matching import run_matching
 from reconciliation.models import (
@@ -144,6 +146,15 @@ def load_company_x(*, seed: int = 1996, as_of: date | None = None) -> Company:
             # PAY-11078, the number after the last order, would read as the
             # payment of the duplicate invoice INV-11078, so start one later.
             next_number=max(loaded.orders) + 2,
+            as_of=as_of,
+            rng=rng,
+        )
+        # After every draw for the sales side, so that side stays as it was.
+        create_purchases(
+            company=company,
+            products=loaded.products,
+            read_table=read_table,
+            shift=loaded.shift,
             as_of=as_of,
             rng=rng,
         )

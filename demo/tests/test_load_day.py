@@ -20,10 +20,13 @@ from demo.tests.test_northwind import EXPECTED_OPEN, delete_company_x, open_coun
 from imports.models import BankStatementLine, ImportBatch
 from reconciliation.models import (
     Discrepancy,
+    GoodsReceipt,
     Invoice,
     Payment,
+    PurchaseOrder,
     SalesOrder,
     Shipment,
+    VendorBill,
 )
 from reconciliation.work import LineQuantities, record_shipment
 
@@ -50,16 +53,21 @@ def cases(company, day):
         "order__number",
         "invoice__number",
         "payment__number",
+        "purchase_order__number",
+        "vendor_bill__number",
         "expected_value",
         "actual_value",
         "difference",
     )
     return sorted(
-        tuple(
-            value.replace(stamp, "<day>") if isinstance(value, str) else value
-            for value in row
-        )
-        for row in rows
+        (
+            tuple(
+                value.replace(stamp, "<day>") if isinstance(value, str) else value
+                for value in row
+            )
+            for row in rows
+        ),
+        key=repr,
     )
 
 
@@ -94,6 +102,19 @@ def dates(company):
         found["statement value"] = line.value_date
     for batch in ImportBatch.objects.filter(source__company=company):
         found["statement imported"] = timezone.localdate(batch.created_at)
+    for number, ordered, promised in PurchaseOrder.objects.filter(
+        company=company
+    ).values_list("number", "order_date", "promised_date"):
+        found[f"{number} ordered"] = ordered
+        found[f"{number} promised"] = promised
+    for number, received in GoodsReceipt.objects.filter(company=company).values_list(
+        "number", "received_at"
+    ):
+        found[f"{number} received"] = received
+    for number, billed in VendorBill.objects.filter(company=company).values_list(
+        "number", "bill_date"
+    ):
+        found[f"{number} billed"] = billed
     return found
 
 
@@ -117,7 +138,20 @@ def test_load_day_moves_dates_keeps_cases():
     assert cases(second, SECOND_DAY) == first_cases
     moved = SECOND_DAY - FIRST_DAY
     assert dates(second) == {key: day + moved for key, day in first_dates.items()}
-    assert max(first_dates.values()) == FIRST_DAY
+    # Only purchase orders are promised after the load day: the last was
+    # placed the day before, with a lead time of 14 days.
+    purchase_promises = [
+        day
+        for key, day in first_dates.items()
+        if key.startswith("PUR-") and key.endswith(" promised")
+    ]
+    other_dates = [
+        day
+        for key, day in first_dates.items()
+        if not (key.startswith("PUR-") and key.endswith(" promised"))
+    ]
+    assert max(other_dates) == FIRST_DAY
+    assert max(purchase_promises) == FIRST_DAY + timedelta(days=13)
     assert first_dates["statement booked"] == FIRST_DAY
     assert first_dates["statement imported"] == FIRST_DAY
     assert company_load_day(second) == SECOND_DAY

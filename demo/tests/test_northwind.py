@@ -20,15 +20,21 @@ from reconciliation.models import (
     Allocation,
     Company,
     Discrepancy,
+    GoodsReceipt,
+    GoodsReceiptLine,
     Invoice,
     InvoiceLine,
     Party,
     Payment,
     Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
     SalesOrder,
     SalesOrderLine,
     Shipment,
     ShipmentLine,
+    VendorBill,
+    VendorBillLine,
 )
 
 pytestmark = pytest.mark.django_db
@@ -52,10 +58,15 @@ EXPECTED_OPEN = {
     "LATE_SHIP": 37,
     "SHORT_SHIP": 1,
     "PRICE_MISMATCH": 1,
-    "DUPLICATE_INVOICE": 1,
+    # One sales invoice and one vendor bill entered twice.
+    "DUPLICATE_INVOICE": 2,
     "MISSING_PAYMENT": 15,
     "SHORT_PAYMENT": 10,
     "UNAPPLIED_PAYMENT": 3,
+    "RECEIPT_SHORT": 1,
+    "BILL_QTY_OVER_RECEIVED": 2,
+    "BILL_PRICE_VARIANCE": 1,
+    "BILL_BEFORE_RECEIPT": 1,
 }
 
 
@@ -92,7 +103,9 @@ def test_load_creates_northwind_documents():
     orders = SalesOrder.objects.filter(company=company)
     assert company.name == "Company X"
     assert company.base_currency_id == "USD"
-    assert Party.objects.filter(company=company).count() == 91
+    parties = Party.objects.filter(company=company)
+    assert parties.count() == 91 + 28
+    assert parties.filter(code__startswith="SUP-").count() == 28
     assert Product.objects.filter(company=company).count() == 77
     assert orders.count() == 830
     assert SalesOrderLine.objects.filter(order__company=company).count() == 2155
@@ -167,7 +180,9 @@ def test_load_injects_documented_mix():
 def test_duplicate_invoice_retypes_reference():
     company = load_company_x(as_of=LOAD_DAY)
 
-    row = Discrepancy.objects.get(company=company, code="DUPLICATE_INVOICE")
+    row = Discrepancy.objects.get(
+        company=company, code="DUPLICATE_INVOICE", order__isnull=False
+    )
     duplicate = row.invoice
     original = Invoice.objects.get(
         order=row.order, number=f"INV-{row.order.number[3:]}"
@@ -245,7 +260,22 @@ def digest(company):
             "source__name", "target_field", "column", "date_format"
         ),
         *Discrepancy.objects.filter(company=company).values_list(
-            "code", "order__number", "explanation", "state", "rule"
+            "code",
+            "order__number",
+            "purchase_order__number",
+            "vendor_bill__number",
+            "explanation",
+            "state",
+            "rule",
+        ),
+        *PurchaseOrder.objects.filter(company=company).values_list(
+            "number", "vendor__code", "order_date", "promised_date"
+        ),
+        *GoodsReceipt.objects.filter(company=company).values_list(
+            "number", "purchase_order__number", "received_at"
+        ),
+        *VendorBill.objects.filter(company=company).values_list(
+            "number", "purchase_order__number", "supplier_ref", "bill_date"
         ),
     ]
     amounts = [
@@ -266,7 +296,21 @@ def digest(company):
             "number", "amount", "amount_unallocated"
         ),
         *Discrepancy.objects.filter(company=company).values_list(
-            "order__number", "expected_value", "actual_value", "difference"
+            "order__number",
+            "purchase_order__number",
+            "vendor_bill__number",
+            "expected_value",
+            "actual_value",
+            "difference",
+        ),
+        *PurchaseOrderLine.objects.filter(order__company=company).values_list(
+            "order__number", "line_no", "product__sku", "qty_ordered", "unit_price"
+        ),
+        *GoodsReceiptLine.objects.filter(receipt__company=company).values_list(
+            "receipt__number", "order_line__line_no", "qty_received", "qty_rejected"
+        ),
+        *VendorBillLine.objects.filter(bill__company=company).values_list(
+            "bill__number", "order_line__line_no", "qty", "unit_price"
         ),
     ]
     text = sorted(repr(row) for row in rows)
@@ -286,6 +330,12 @@ def delete_company_x():
     ImportBatch.objects.filter(source__company=company).delete()
     ImportSource.objects.filter(company=company).delete()
     Payment.objects.filter(company=company).delete()
+    VendorBillLine.objects.filter(bill__company=company).delete()
+    VendorBill.objects.filter(company=company).delete()
+    GoodsReceiptLine.objects.filter(receipt__company=company).delete()
+    GoodsReceipt.objects.filter(company=company).delete()
+    PurchaseOrderLine.objects.filter(order__company=company).delete()
+    PurchaseOrder.objects.filter(company=company).delete()
     InvoiceLine.objects.filter(invoice__company=company).delete()
     Invoice.objects.filter(company=company).delete()
     ShipmentLine.objects.filter(shipment__company=company).delete()
