@@ -1,9 +1,20 @@
-"""The demo accounts shown to a newcomer (one per role) and the order to open."""
+"""The demo accounts shown to a newcomer (one per role) and the records to open."""
 
 from dataclasses import dataclass
 
 from accounts.models import Role, User
-from reconciliation.models import Discrepancy, DiscrepancyCode, SalesOrder
+from reconciliation.models import (
+    Discrepancy,
+    DiscrepancyCode,
+    SalesOrder,
+    VendorBill,
+)
+
+# People listed under their role besides its first account and its
+# super-users, with what to try as them.
+FEATURED_PEOPLE: dict[str, str] = {
+    "amir": "accounts payable: purchase orders and vendor bills",
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,20 @@ def featured_short_payment_order() -> SalesOrder | None:
             discrepancies__state=Discrepancy.State.OPEN,
         )
         .select_related("sales_rep", "customer")
+        .order_by("number")
+        .first()
+    )
+
+
+def featured_price_variance_bill() -> VendorBill | None:
+    """Return the first vendor bill, by number, priced above its purchase order."""
+    return (
+        VendorBill.objects.filter(
+            pk__in=Discrepancy.objects.filter(
+                code=DiscrepancyCode.BILL_PRICE_VARIANCE,
+                state=Discrepancy.State.OPEN,
+            ).values("vendor_bill_id")
+        )
         .order_by("number")
         .first()
     )
@@ -59,7 +84,14 @@ def list_demo_accounts() -> list[DemoAccount]:
             .distinct()
             .order_by("pk")
         )
-        for shown in [person, *others]:
+        featured = (
+            User.objects.filter(
+                role=role, is_active=True, username__in=list(FEATURED_PEOPLE)
+            )
+            .exclude(pk__in=[person.pk, *(other.pk for other in others)])
+            .order_by("pk")
+        )
+        for shown in [person, *others, *featured]:
             accounts.append(_account(str(label), shown))
     return accounts
 
@@ -70,6 +102,7 @@ def _account(label: str, person: User) -> DemoAccount:
         for assignment in person.super_user_assignments.select_related("crm_function")
     )
     note = f"super-user for {functions}" if functions else ""
+    note = FEATURED_PEOPLE.get(person.username, note)
     if person.is_external and person.customer is not None:
         note = f"contact at {person.customer.name}"
     return DemoAccount(label, person.username, person.display_name, note)

@@ -46,6 +46,17 @@ EXTRA_STAFF: tuple[StaffSeed, ...] = (
         "operations",
         "Cash application lead",
     ),
+    # The accounts payable clerk and buyer of the three-way match. The
+    # project has no separate payables role, and the purchase screens are
+    # for finance clerks, warehouse workers and managers.
+    StaffSeed(
+        "amir",
+        "Amir",
+        "Rahman",
+        Role.FINANCE_CLERK,
+        "operations",
+        "Accounts payable clerk and buyer",
+    ),
     StaffSeed("walter", "Walter", "Ng", Role.WAREHOUSE, "warehouse", "Warehouse lead"),
     StaffSeed("sam", "Sam", "Okafor", Role.WAREHOUSE, "warehouse", "Picker"),
     StaffSeed(
@@ -110,6 +121,13 @@ ROLE_FUNCTIONS: dict[Role, tuple[str, ...]] = {
     Role.FINANCE_CLERK: ("invoicing", "payments"),
     Role.WAREHOUSE: ("fulfilment",),
     Role.MANAGER: ("disputes", "payments"),
+}
+
+# People who work in other functions than their role's. The accounts payable
+# clerk handles vendor bills, whose screens belong to invoicing, and no
+# customer payments.
+PERSON_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "amir": ("invoicing",),
 }
 
 FUNCTION_COMMUNITIES_SLUGS = tuple(
@@ -219,6 +237,65 @@ FAQ_SEEDS: tuple[FaqSeed, ...] = (
         "off automatically, with the write-off recorded on the payment. Larger "
         "differences open a short-payment case.",
     ),
+    FaqSeed(
+        "invoicing",
+        ("reconciliation.work.purchasing.bill",),
+        "What does the three-way match of a vendor bill compare?",
+        "Each bill line is compared with its purchase order line for the "
+        "price, and with the goods receipts for the quantity. A line is "
+        "released to pay when its price matches the order and the billed "
+        "quantity is no more than was received and accepted. A bill for goods "
+        "that have not arrived is *on hold*. Anything else is an *exception*: "
+        "do not pay the bill until its cases are resolved.",
+    ),
+    FaqSeed(
+        "invoicing",
+        ("reconciliation.order.bill_price_variance",),
+        "The vendor bill charges more than the purchase order. What do I do?",
+        "Ask the buyer whether a new price was agreed with the vendor. If not, "
+        "ask the vendor for a credit note for the difference and leave the "
+        "bill unpaid until it comes. If the new price was agreed, a manager "
+        "releases the bill with an override and the reason.",
+    ),
+    FaqSeed(
+        "invoicing",
+        ("reconciliation.order.bill_before_receipt",),
+        "A bill arrived before the goods. Do we pay it?",
+        "Not yet. The bill is on hold until the warehouse records the goods "
+        "receipt. Once the receipt covers the billed quantity, the bill is "
+        "released to pay with nothing more to do.",
+    ),
+    FaqSeed(
+        "invoicing",
+        (
+            "reconciliation.order.receipt_short",
+            "reconciliation.order.bill_qty_over_received",
+        ),
+        "We received fewer goods than we ordered or were billed for. What now?",
+        "The warehouse checks the count first, and records goods that arrive "
+        "later as a second receipt. If the rest will not come, the buyer asks "
+        "the vendor for a credit note for the missing quantity. A bill for "
+        "more than was received stays an exception until then.",
+    ),
+    FaqSeed(
+        "invoicing",
+        ("reconciliation.order.duplicate_invoice",),
+        "A vendor bill repeats another bill's supplier reference. Is it a copy?",
+        "Compare the lines and amounts of the two bills. If it is the same bill "
+        "entered twice, leave the later one unpaid and tell whoever entered "
+        "it. If the vendor reuses its invoice numbers (some restart them every "
+        "year), a finance clerk or manager keeps the bill with a reason on the "
+        "bill page.",
+    ),
+    FaqSeed(
+        "fulfilment",
+        ("reconciliation.work.purchasing.receipt",),
+        "How do I record goods that arrived damaged?",
+        "Enter the quantity that arrived and, on the same line, the quantity "
+        "you reject with the reason (damaged, wrong item). Rejected goods do "
+        "not count as received, and the buyer uses your reason for the claim "
+        "to the vendor.",
+    ),
     # Customer-visible entries are tagged on portal screens only: staff
     # screens get the internal entries, and the portal gets help of its own.
     FaqSeed(
@@ -322,6 +399,31 @@ DOCUMENT_SEEDS: tuple[DocumentSeed, ...] = (
         "| Days overdue | Action |\n| --- | --- |\n| 7 | First reminder by "
         "e-mail |\n| 21 | Second reminder, copy to the sales representative "
         "|\n| 35 | Call from the sales representative |\n",
+    ),
+    DocumentSeed(
+        "invoicing",
+        (
+            "reconciliation.work.purchasing",
+            "reconciliation.work.purchasing.order",
+            "reconciliation.work.purchasing.bill",
+        ),
+        "The three-way match: purchase order, goods receipt, vendor bill",
+        "What the match checks on each bill line, and who acts on each case.",
+        "Before a vendor bill is paid, each of its lines is checked against "
+        "the purchase order and the goods received.\n\n"
+        "| Case | What it means | Who acts |\n| --- | --- | --- |\n"
+        "| Receipt short | less received than ordered after the promised "
+        "date | warehouse, then the buyer |\n"
+        "| Bill before receipt | billed before anything arrived: on hold | "
+        "accounts payable |\n"
+        "| Billed more than received | billed quantity above what was "
+        "received and accepted | accounts payable |\n"
+        "| Bill price variance | bill price above or below the order price | "
+        "accounts payable, with the buyer |\n"
+        "| Duplicate invoice | the vendor's reference is on another bill | "
+        "accounts payable |\n\n"
+        "A manager can release a held or rejected bill with an override and a "
+        "reason.",
     ),
     DocumentSeed(
         "disputes",
@@ -435,6 +537,8 @@ def name_super_users(*, named_by: User) -> None:
 def join_function_communities() -> None:
     """Give each employee the CRM functions of their role and those communities.
 
+    ``PERSON_FUNCTIONS`` gives a person other functions than their role's.
+
     Members join in username order, so the escalation order (longest-standing
     member first) is the same on every load. Super-users keep their
     moderator role.
@@ -448,7 +552,7 @@ def join_function_communities() -> None:
         role__in=ROLE_FUNCTIONS, customer__isnull=True, is_active=True
     ).order_by("username")
     for person in people:
-        slugs = ROLE_FUNCTIONS[Role(person.role)]
+        slugs = PERSON_FUNCTIONS.get(person.username, ROLE_FUNCTIONS[Role(person.role)])
         person.crm_functions.add(*(functions[slug] for slug in slugs))
         for slug in slugs:
             Membership.objects.get_or_create(

@@ -66,6 +66,7 @@ def test_prints_one_account_per_role_and_the_order_to_open():
     assert "  Sales representative       margaret" in output
     assert "  Operations/finance clerk   paula" in output
     assert "  Operations/finance clerk   fiona" in output
+    assert "  Operations/finance clerk   amir" in output
     assert "  Customer                   wandk" in output
     assert (
         "Try it: sign in at /accounts/login/ as margaret and open order SO-10348, "

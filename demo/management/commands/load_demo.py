@@ -9,7 +9,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from demo.accounts import featured_short_payment_order, list_demo_accounts
+from demo.accounts import (
+    featured_price_variance_bill,
+    featured_short_payment_order,
+    list_demo_accounts,
+)
 from demo.availability import start_working_day
 from demo.knowledge import seed_knowledge
 from demo.northwind import company_load_day, load_company_x
@@ -124,6 +128,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Ask from its help panel; paula (payments super-user) answers, and "
                 "lena (learning facilitator) adds the answer to the FAQ."
+            )
+        bill = featured_price_variance_bill()
+        if bill is not None:
+            self.stdout.write(
+                f"Purchase side: sign in as amir and open vendor bill {bill.number}, "
+                "priced above its purchase order: "
+                f"{base_url}/reconciliation/work/purchasing/bills/{bill.number}/"
             )
 
 
