@@ -326,11 +326,11 @@ def _create_bills(
     as_of: date,
     rng: random.Random,
 ) -> None:
-    """Bill each received order in full, the held order early, then one again.
+    """Bill the billed orders, bill one waiting order early, then copy one bill.
 
-    A bill bills every ordered quantity at the order price, also on the
-    short receipt, whose vendor bills what it says it sent. The receipts
-    give the dates, so they are read back.
+    A bill bills every ordered quantity at the order price. That includes
+    the short receipt, because its vendor bills what its delivery note
+    lists. Bill dates follow the receipt dates, so the receipts are read back.
     """
     received_at = dict(
         GoodsReceipt.objects.filter(company=company).values_list(
