@@ -15,7 +15,13 @@ from communities.models import Community
 from imports.models import BankStatementLine
 from library.models import Document
 from notifications.models import Notification
-from reconciliation.models import SalesOrder
+from reconciliation.models import (
+    Discrepancy,
+    GoodsReceiptLine,
+    PurchaseOrder,
+    SalesOrder,
+    VendorBillLine,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,28 +38,31 @@ def run_load_demo(*args: str) -> str:
     return output.getvalue()
 
 
+def demo_row_counts() -> dict[str, int]:
+    return {
+        "sales orders": SalesOrder.objects.count(),
+        "users": User.objects.count(),
+        "FAQ entries": FaqEntry.objects.count(),
+        "documents": Document.objects.count(),
+        "communities": Community.objects.count(),
+        "purchase orders": PurchaseOrder.objects.count(),
+        "goods receipt lines": GoodsReceiptLine.objects.count(),
+        "vendor bill lines": VendorBillLine.objects.count(),
+        "cases": Discrepancy.objects.count(),
+    }
+
+
 @override_settings(DEBUG=True)
 def test_loads_company_and_knowledge_once():
     first = run_load_demo()
-    counts = (
-        SalesOrder.objects.count(),
-        User.objects.count(),
-        FaqEntry.objects.count(),
-        Document.objects.count(),
-        Community.objects.count(),
-    )
+    counts = demo_row_counts()
     second = run_load_demo()
 
     assert "Loading Company X from the Northwind orders, moved to " in first
     assert "Company X is already loaded; existing data is kept." in second
-    assert counts[0] == 830
-    assert (
-        SalesOrder.objects.count(),
-        User.objects.count(),
-        FaqEntry.objects.count(),
-        Document.objects.count(),
-        Community.objects.count(),
-    ) == counts
+    assert counts["sales orders"] == 830
+    assert counts["purchase orders"] == 36
+    assert demo_row_counts() == counts
 
 
 @override_settings(DEBUG=True)
