@@ -92,6 +92,17 @@ def content_disposition(filename: str, *, inline: bool) -> str:
     return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
 
 
+def header_content_type(content_type: str) -> str:
+    """Return the Content-Type header value for a stored file's sniffed type.
+
+    Text passed the sniffer only as UTF-8, so it is declared as such, and a
+    browser or editor does not guess a legacy encoding for Markdown.
+    """
+    if content_type == sniffing.TEXT:
+        return f"{content_type}; charset=utf-8"
+    return content_type
+
+
 def parse_range(header: str | None, size: int) -> ByteRange | None:
     """Return the one byte range ``header`` requests, or None to send everything.
 
@@ -168,6 +179,7 @@ def file_response(
 ) -> HttpResponseBase:
     """Stream ``handle`` as a full (200) or partial (206, 416) response."""
     inline = content_type in INLINE_TYPES and not force_download
+    sent_type = header_content_type(content_type)
     try:
         byte_range = _requested_range(request, size=size, etag=etag)
     except UnsatisfiableRangeError:
@@ -178,7 +190,7 @@ def file_response(
 
     if byte_range is None:
         response = _body_response(
-            request, handle, start=0, length=size, content_type=content_type
+            request, handle, start=0, length=size, content_type=sent_type
         )
     else:
         response = _body_response(
@@ -186,7 +198,7 @@ def file_response(
             handle,
             start=byte_range.start,
             length=byte_range.length,
-            content_type=content_type,
+            content_type=sent_type,
             status=206,
         )
         response.headers["Content-Range"] = (

@@ -88,7 +88,7 @@ def test_text_served_as_attachment(member, media_root):
 
     response = get(signed_in(member), file_url(document, version))
 
-    assert response["Content-Type"] == "text/plain"
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"] == (
         "attachment; filename=\"notes.htm.md\"; filename*=UTF-8''notes.htm.md"
     )
