@@ -39,7 +39,7 @@ def display_name(raw: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidTagError(
             f"Tag {name[:MAX_NAME_LENGTH]!r}... has {len(name)} characters; "
-            f"the limit is {MAX_NAME_LENGTH}."
+            f"the limit is {MAX_NAME_LENGTH}. Shorten the tag."
         )
     # Case folding can lengthen a name ("ß" folds to "ss"), and the key
     # column has the same limit as the name.

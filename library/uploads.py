@@ -65,6 +65,22 @@ class CheckedUpload:
             shutil.rmtree(self.package.root, ignore_errors=True)
 
 
+# Advice for a file over its size limit, by item kind (or "poster").
+SIZE_HINTS: dict[str, str] = {
+    Kind.DOCUMENT: "Choose a smaller file (split a long document, or save a "
+    "PDF with compressed images) and upload it again.",
+    Kind.VIDEO: "Export the video at a lower resolution or bitrate, or cut "
+    "it into parts, and upload it again.",
+    Kind.PACKAGE: "Remove files the package does not need, or compress its "
+    "videos, and upload it again.",
+    "poster": "Save the image at a lower resolution and upload it again.",
+}
+PHOTO_SIZE_HINT = (
+    "Choose a smaller file (for a photo, save it at a lower resolution) and "
+    "upload it again."
+)
+
+
 def size_limit(kind: str) -> int:
     limits: dict[str, int] = {  # keyed by Kind values
         Kind.DOCUMENT: settings.LIBRARY_MAX_DOCUMENT_BYTES,
@@ -94,7 +110,14 @@ def readable_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def check_size(*, name: str, size: int, limit: int) -> None:
+def check_size(
+    *, name: str, size: int, limit: int, hint: str = PHOTO_SIZE_HINT
+) -> None:
+    """Raise a 413 UploadError when ``size`` passes ``limit``.
+
+    ``hint`` is the sentence that tells the uploader what to do next, and it
+    should fit the file's kind.
+    """
     if size <= limit:
         return
     size_text, limit_text = readable_size(size), readable_size(limit)
@@ -102,9 +125,7 @@ def check_size(*, name: str, size: int, limit: int) -> None:
         # Rounding would show the same figure twice, so give the exact bytes.
         size_text, limit_text = f"{size:,} bytes", f"{limit:,} bytes"
     raise UploadError(
-        f"{name} is {size_text}; the limit is {limit_text}. Choose a smaller file "
-        "(for a photo, save it at a lower resolution) and upload it again.",
-        status=413,
+        f"{name} is {size_text}; the limit is {limit_text}. {hint}", status=413
     )
 
 
@@ -114,7 +135,7 @@ def check_upload(upload: UploadedFile[bytes], *, kind: str) -> CheckedUpload:
     size = upload.size or 0
     if kind not in ACCEPTED_TYPES:
         raise UploadError(f"A {Kind(kind).label.lower()} has no file to upload.")
-    check_size(name=name, size=size, limit=size_limit(kind))
+    check_size(name=name, size=size, limit=size_limit(kind), hint=SIZE_HINTS[kind])
     if size == 0:
         raise UploadError(f"{name} is empty: choose the file again.")
 
@@ -138,7 +159,12 @@ def check_upload(upload: UploadedFile[bytes], *, kind: str) -> CheckedUpload:
 def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
     name = clean_filename(upload.name or "")
     size = upload.size or 0
-    check_size(name=name, size=size, limit=settings.LIBRARY_MAX_POSTER_BYTES)
+    check_size(
+        name=name,
+        size=size,
+        limit=settings.LIBRARY_MAX_POSTER_BYTES,
+        hint=SIZE_HINTS["poster"],
+    )
     content_type = sniff_upload(upload, name=name, accepted=POSTER_ACCEPTED)
     if content_type not in sniffing.IMAGE_TYPES:
         raise UploadError(f"{name} contains {content_type}, but {POSTER_ACCEPTED}.")

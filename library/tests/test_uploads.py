@@ -126,8 +126,8 @@ def test_upload_over_limit_answers_413(member, media_root, settings):
     assert response.status_code == 413
     assert response.context["form"].errors["file"] == [
         f"guide.pdf is {len(PDF_BYTES)} bytes; the limit is 40 bytes. Choose a "
-        "smaller file (for a photo, save it at a lower resolution) and upload it "
-        "again."
+        "smaller file (split a long document, or save a PDF with compressed "
+        "images) and upload it again."
     ]
     assert Document.objects.count() == 0
     assert stored_files(media_root) == []
