@@ -3,6 +3,8 @@
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 from accounts.models import CrmFunction, LearnerGroup
 from assist.models import HelpContext
@@ -17,6 +19,24 @@ class ScreenMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore
         return f"{obj.title} ({obj.key})"
 
 
+class WebAddressField(forms.URLField):
+    """An http or https address, with one error message that names the value."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+    def clean(self, value: Any) -> Any:
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            if all(item.code != "invalid" for item in error.error_list):
+                raise
+            raise ValidationError(
+                f"{value!r} is not a web address: only http and https links are "
+                "allowed. Enter an address such as https://example.com/guide.",
+                code="invalid",
+            ) from None
+
+
 class ItemForm(forms.Form):
     kind = forms.ChoiceField(label="Kind", choices=Kind.choices, initial=Kind.DOCUMENT)
     title = forms.CharField(label="Title", max_length=200)
@@ -27,7 +47,7 @@ class ItemForm(forms.Form):
         required=False,
         help_text="Markdown, for pages.",
     )
-    url = forms.URLField(
+    url = WebAddressField(
         label="Link address",
         max_length=500,
         required=False,
@@ -96,11 +116,45 @@ class ItemForm(forms.Form):
             "file"
         ):
             self.add_error("file", f"A {Kind(kind).label.lower()} needs a file.")
-        if kind == Kind.LINK and not cleaned.get("url"):
+        # An address that failed its own check already has a message.
+        if kind == Kind.LINK and not cleaned.get("url") and "url" not in self.errors:
             self.add_error("url", "A link needs its address (https://...).")
         if cleaned.get("poster") and kind != Kind.VIDEO:
             self.add_error("poster", "Only a video has a poster image.")
         return cleaned
+
+
+class ItemEditForm(forms.Form):
+    """The fields of an item its owner or a curator may change after adding it."""
+
+    title = forms.CharField(label="Title", max_length=200)
+    summary = forms.CharField(label="Summary", max_length=300, required=False)
+    contexts = ScreenMultipleChoiceField(
+        label="Screens",
+        queryset=HelpContext.objects.order_by("key"),
+        required=False,
+        to_field_name="key",
+        help_text="The CRM screens this item helps with.",
+    )
+    customer_visible = forms.BooleanField(
+        label="Visible to customers",
+        required=False,
+        help_text="Let customer accounts read it. Clearing this hides it from "
+        "customers at once, in the library, search and help panels.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        required=False,
+        help_text="Kept in the audit log with the withdrawal.",
+    )
 
 
 class VersionForm(forms.Form):

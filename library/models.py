@@ -54,6 +54,17 @@ class Document(TimeStampedModel):
     poster = models.CharField(max_length=300, blank=True)
     poster_type = models.CharField(max_length=40, blank=True)
     helpful_count = models.PositiveIntegerField(default=0)
+    # Set when the owner or a curator withdraws the item. A withdrawn item is
+    # left out of the library's pages, file routes and the help panel, but its
+    # row, versions and audit events stay for the history.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     view_count = models.PositiveBigIntegerField(default=0)
     download_count = models.PositiveBigIntegerField(default=0)
 
@@ -106,6 +117,16 @@ class DocumentFile(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=300, blank=True)
+    # Set when the version is withdrawn: its file is no longer served or
+    # listed, and its number is never given to a later upload.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["document", "-number"]
@@ -120,7 +141,7 @@ class DocumentFile(models.Model):
 
 
 class Tag(models.Model):
-    """A tag anyone can add, found by ``key``, the normalized name."""
+    """A tag employees add to items, found by ``key``, the normalized name."""
 
     name = models.CharField(max_length=80)
     key = models.CharField(max_length=80, unique=True)

@@ -3,7 +3,12 @@
 Every page, file route, the help panel and the list start from
 ``visible_documents``. A customer account therefore cannot reach an
 internal item's page, files or poster, and gets the same 404 as for an id
-that does not exist.
+that does not exist. Withdrawn items and versions are left out for everyone.
+
+Tags follow one rule too, ``visible_tag_links``: only employees add tags,
+and a customer sees a tag on an item only when an employee added it. Rows
+that customer accounts added before they lost the right stay visible to
+employees, who can remove them.
 """
 
 from dataclasses import dataclass
@@ -11,17 +16,49 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.permissions import CURATOR_ROLES, Viewer, is_super_user_for
-from library.models import Document, DocumentFile, Kind, Tag
+from library.models import Document, DocumentFile, DocumentTag, Kind, Tag
+
+# Kinds whose content is an uploaded file with versions.
+FILE_KINDS = frozenset({Kind.DOCUMENT, Kind.VIDEO, Kind.PACKAGE})
 
 
 def visible_documents(viewer: Viewer) -> QuerySet[Document]:
     if not isinstance(viewer, User):
         return Document.objects.none()
+    documents = Document.objects.filter(withdrawn_at__isnull=True)
     if viewer.is_external:
-        return Document.objects.filter(customer_visible=True)
-    return Document.objects.all()
+        return documents.filter(customer_visible=True)
+    return documents
+
+
+def current_versions(document: Document) -> QuerySet[DocumentFile]:
+    """Return the item's versions that are not withdrawn, newest first."""
+    return document.versions.filter(withdrawn_at__isnull=True).order_by("-number")
+
+
+def visible_tag_links(viewer: Viewer) -> QuerySet[DocumentTag]:
+    """Return the item-tag links ``viewer`` may see, on items they may see.
+
+    Customers see only the tags employees added. A link whose author was
+    deleted (``added_by`` is NULL) counts as an employee's, because only
+    employees may add tags.
+    """
+    links = DocumentTag.objects.filter(document__in=visible_documents(viewer))
+    if isinstance(viewer, User) and viewer.is_external:
+        links = links.exclude(added_by__role=Role.CUSTOMER)
+    return links
+
+
+def tags_shown_on(viewer: Viewer, document: Document) -> list[Tag]:
+    links = (
+        visible_tag_links(viewer)
+        .filter(document=document)
+        .select_related("tag")
+        .order_by("tag__key")
+    )
+    return [link.tag for link in links]
 
 
 def access_document(viewer: Viewer, document_id: int) -> Document:
@@ -41,6 +78,7 @@ def access_version(viewer: Viewer, document_id: int, number: int) -> DocumentFil
             number=number,
             document_id=document_id,
             document__in=visible_documents(viewer),
+            withdrawn_at__isnull=True,
         )
         .select_related("document")
         .first()
@@ -62,6 +100,7 @@ def access_version_by_id(
         pk=version_id,
         document_id=document_id,
         document__in=visible_documents(viewer),
+        withdrawn_at__isnull=True,
     ).first()
     if version is None:
         raise Http404("No file found with that address.")
@@ -72,13 +111,27 @@ def can_create_items(person: User) -> bool:
     return not person.is_external
 
 
-def can_add_version(person: User, document: Document) -> bool:
-    """Whether ``person`` may upload a new version of ``document``."""
+def can_edit_item(person: User, document: Document) -> bool:
+    """Return whether ``person`` may edit, withdraw, re-version or untag ``document``.
+
+    Its owner, a facilitator or moderator, or a super-user of its CRM
+    function may, and a customer account never may.
+    """
     if person.is_external:
         return False
     if document.owner_id == person.pk or person.role in CURATOR_ROLES:
         return True
     return is_super_user_for(person, document.crm_function)
+
+
+def can_add_version(person: User, document: Document) -> bool:
+    """Return whether ``person`` may upload a new version of ``document``."""
+    return document.kind in FILE_KINDS and can_edit_item(person, document)
+
+
+def can_add_tags(person: User) -> bool:
+    """Return whether ``person`` may tag items: employees may, customers not."""
+    return not person.is_external
 
 
 @dataclass(frozen=True)
@@ -89,26 +142,36 @@ class LibraryFilters:
 
 
 def list_documents(viewer: Viewer, filters: LibraryFilters) -> QuerySet[Document]:
-    """Return the items ``viewer`` may see that match ``filters``, tags prefetched."""
+    """Return the items ``viewer`` may see that match ``filters``.
+
+    Each item's ``shown_tag_links`` contains the tag links ``viewer`` may see.
+    """
     documents = (
         visible_documents(viewer)
         .select_related("crm_function", "owner")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("key")))
+        .prefetch_related(
+            Prefetch(
+                "documenttag_set",
+                queryset=visible_tag_links(viewer)
+                .select_related("tag")
+                .order_by("tag__key"),
+                to_attr="shown_tag_links",
+            )
+        )
         .order_by("title", "pk")
     )
     if filters.kind in Kind.values:
         documents = documents.filter(kind=filters.kind)
     if filters.tag:
-        documents = documents.filter(tags__slug=filters.tag)
+        tagged = visible_tag_links(viewer).filter(tag__slug=filters.tag)
+        documents = documents.filter(pk__in=tagged.values("document_id"))
     if filters.crm_function:
         documents = documents.filter(crm_function__slug=filters.crm_function)
     return documents
 
 
 def tags_in_use(viewer: Viewer) -> QuerySet[Tag]:
-    """Return the tags on at least one item ``viewer`` may see."""
-    return (
-        Tag.objects.filter(documents__in=visible_documents(viewer))
-        .distinct()
-        .order_by("key")
-    )
+    """Return the tags ``viewer`` may see on at least one item."""
+    return Tag.objects.filter(
+        pk__in=visible_tag_links(viewer).values("tag_id")
+    ).order_by("key")

@@ -2,11 +2,13 @@
 
 import logging
 from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
+from django.utils import timezone
 
 from accounts.models import CrmFunction, LearnerGroup, User
 from assist.caching import bump_help_version
@@ -16,7 +18,14 @@ from core.markdown import render_markdown
 from core.text import clean_line, clean_text
 from library import sniffing
 from library.models import Document, DocumentFile, DocumentTag, HelpfulVote, Kind, Tag
-from library.selectors import can_add_version, can_create_items
+from library.selectors import (
+    FILE_KINDS,
+    can_add_tags,
+    can_add_version,
+    can_create_items,
+    can_edit_item,
+    current_versions,
+)
 from library.tags import base_slug, collision_slug, display_name, tag_key
 from library.uploads import CheckedUpload, StoredNames, stored_or_removed
 
@@ -100,6 +109,11 @@ def _item_fields(
         )
     if kind == Kind.LINK and not url:
         raise LibraryInputError("A link needs its address (https://...).")
+    if kind == Kind.LINK and urlsplit(url).scheme.lower() not in {"http", "https"}:
+        raise LibraryInputError(
+            f"{url!r} is not a web address: only http and https links are "
+            "allowed. Enter an address that starts with https://."
+        )
     body = clean_text(body)
     return {
         "title": title,
@@ -122,6 +136,13 @@ def add_version(
         )
     with stored_or_removed() as stored, transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
+        current = current_versions(locked).first()
+        if current is not None and current.sha256 == upload.sha256:
+            raise LibraryInputError(
+                f"{upload.name} is the same file as version {current.number} "
+                f"({current.original_name}, SHA-256 {current.sha256[:12]}...). "
+                "Choose the changed file and upload it again."
+            )
         version = _store_version(
             locked, upload=upload, person=person, stored=stored, note=note
         )
@@ -174,11 +195,16 @@ def _store_version(
 
     if upload.content_type == sniffing.TEXT and upload.size <= MAX_RENDERED_TEXT_BYTES:
         upload.upload.seek(0)
-        text = upload.upload.read().decode("utf-8", errors="replace")
-        document.body = clean_text(text.removeprefix("\ufeff"))
-        document.body_html = render_markdown(document.body).html
-        document.save(update_fields=["body", "body_html", "updated_at"])
+        _set_body(document, upload.upload.read())
     return version
+
+
+def _set_body(document: Document, content: bytes) -> None:
+    """Render a Markdown or text file's bytes as the item's page text."""
+    text = content.decode("utf-8", errors="replace")
+    document.body = clean_text(text.removeprefix("\ufeff"))
+    document.body_html = render_markdown(document.body).html if document.body else ""
+    document.save(update_fields=["body", "body_html", "updated_at"])
 
 
 def _store_poster(
@@ -194,6 +220,8 @@ def _store_poster(
 
 def add_tags(*, document: Document, person: User, names: Sequence[str]) -> list[Tag]:
     """Add tags by name; names with the same normalized key become one tag."""
+    if not can_add_tags(person):
+        raise PermissionDenied("Customer accounts cannot add tags.")
     with transaction.atomic():
         tags = _attach_tags(document, person=person, names=names)
     return tags
@@ -241,6 +269,194 @@ def _tag_for(*, key: str, name: str) -> Tag:
     except IntegrityError:
         # Another request created the same key first.
         return Tag.objects.get(key=key)
+
+
+def remove_tag(*, document: Document, person: User, tag: Tag) -> bool:
+    """Remove ``tag`` from the item; return False if the item did not have it.
+
+    The Tag row stays, because other items may carry it, and the tag filter
+    lists only tags that are on an item.
+    """
+    if not can_edit_item(person, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can remove tags."
+        )
+    with transaction.atomic():
+        link = (
+            DocumentTag.objects.select_related("added_by")
+            .filter(document=document, tag=tag)
+            .first()
+        )
+        if link is None:
+            return False
+        added_by = link.added_by.get_username() if link.added_by else ""
+        link.delete()
+        record_event(
+            actor=person,
+            action="library.tag_removed",
+            target=document,
+            source="screen",
+            before={"tag": tag.name, "added_by": added_by},
+        )
+    logger.info("library.tag_removed document=%s tag=%s", document.pk, tag.pk)
+    return True
+
+
+def update_item(
+    *,
+    document: Document,
+    person: User,
+    title: str,
+    summary: str,
+    contexts: Iterable[HelpContext],
+    customer_visible: bool,
+) -> Document:
+    """Change an item's title, summary, screens and customer visibility.
+
+    ``save()`` and ``contexts.set()`` send the signals that bump the help
+    panel's cache version and rewrite the search entry after the commit, so
+    un-sharing an item from customers takes effect on every surface at once.
+    """
+    if not can_edit_item(person, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can edit it."
+        )
+    fields = _item_fields(
+        title=title,
+        summary=summary,
+        kind=document.kind,
+        body=document.body,
+        url=document.url,
+    )
+    new_contexts = sorted(context.key for context in contexts)
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        before = {
+            "title": locked.title,
+            "summary": locked.summary,
+            "customer_visible": locked.customer_visible,
+            "contexts": sorted(locked.contexts.values_list("key", flat=True)),
+        }
+        locked.title = fields["title"]
+        locked.summary = fields["summary"]
+        locked.customer_visible = customer_visible
+        locked.save(
+            update_fields=["title", "summary", "customer_visible", "updated_at"]
+        )
+        locked.contexts.set(list(contexts))
+        after = {
+            "title": locked.title,
+            "summary": locked.summary,
+            "customer_visible": locked.customer_visible,
+            "contexts": new_contexts,
+        }
+        changed = {key for key in after if after[key] != before[key]}
+        if changed:
+            record_event(
+                actor=person,
+                action="library.item_updated",
+                target=locked,
+                source="screen",
+                before={key: before[key] for key in sorted(changed)},
+                after={key: after[key] for key in sorted(changed)},
+            )
+    logger.info("library.item_updated document=%s", document.pk)
+    return locked
+
+
+def withdraw_item(*, document: Document, person: User, reason: str = "") -> None:
+    """Withdraw the item from the library and help panel, keeping its rows.
+
+    The stored files stay too, because the audit events name their SHA-256
+    and an administrator may need them. NOTE: the search entry is rebuilt on
+    save, but ``search.sources`` does not read ``withdrawn_at`` yet.
+    """
+    if not can_edit_item(person, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can withdraw it."
+        )
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.withdrawn_at is not None:
+            return
+        locked.withdrawn_at = timezone.now()
+        locked.withdrawn_by = person
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
+        record_event(
+            actor=person,
+            action="library.item_withdrawn",
+            target=locked,
+            source="screen",
+            before={"title": locked.title, "customer_visible": locked.customer_visible},
+            reason=clean_line(reason),
+        )
+    logger.info("library.item_withdrawn document=%s", document.pk)
+
+
+def withdraw_version(
+    *, document: Document, person: User, number: int, reason: str = ""
+) -> DocumentFile:
+    """Withdraw one version; the newest remaining one becomes the current one.
+
+    The last remaining version cannot be withdrawn, because an item of a file
+    kind needs a file: withdraw the item instead.
+    """
+    if not can_edit_item(person, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can withdraw a version."
+        )
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        remaining = list(current_versions(locked))
+        version = next((v for v in remaining if v.number == number), None)
+        if version is None:
+            raise LibraryInputError(f"This item has no version {number} to withdraw.")
+        if len(remaining) == 1:
+            raise LibraryInputError(
+                f"Version {number} is the item's only version. Withdraw the "
+                "whole item instead, or upload a new version first."
+            )
+        version.withdrawn_at = timezone.now()
+        version.withdrawn_by = person
+        version.save(update_fields=["withdrawn_at", "withdrawn_by"])
+        newest = next(v for v in remaining if v.number != number)
+        _render_current_text(locked, newest)
+        record_event(
+            actor=person,
+            action="library.version_withdrawn",
+            target=locked,
+            source="screen",
+            before={
+                "version": version.number,
+                "sha256": version.sha256,
+                "name": version.original_name,
+            },
+            reason=clean_line(reason),
+        )
+    logger.info("library.version_withdrawn document=%s version=%s", document.pk, number)
+    return version
+
+
+def _render_current_text(document: Document, current: DocumentFile) -> None:
+    """Show the current version's text on the page, or none if it has none.
+
+    Only a document's page text comes from its file. Without this, a
+    withdrawn Markdown version would stay readable on the item's page.
+    """
+    if document.kind not in FILE_KINDS:
+        return
+    if (
+        current.content_type == sniffing.TEXT
+        and current.size <= MAX_RENDERED_TEXT_BYTES
+    ):
+        with current.file.open("rb") as handle:
+            _set_body(document, handle.read())
+    elif document.body:
+        _set_body(document, b"")
 
 
 def vote_helpful(*, document: Document, person: User) -> bool:

@@ -23,6 +23,18 @@ urlpatterns = [
         name="version_file_by_id",
     ),
     path("<int:document_id>/poster", views.poster_file, name="poster_file"),
+    path("<int:document_id>/edit/", views.item_edit, name="item_edit"),
+    path("<int:document_id>/withdraw/", views.item_withdraw, name="item_withdraw"),
+    path(
+        "<int:document_id>/v<int:number>/withdraw/",
+        views.version_withdraw,
+        name="version_withdraw",
+    ),
     path("<int:document_id>/tags/", views.tags_add, name="tags_add"),
+    path(
+        "<int:document_id>/tags/<int:tag_id>/remove/",
+        views.tag_remove,
+        name="tag_remove",
+    ),
     path("<int:document_id>/helpful/", views.helpful_toggle, name="helpful_toggle"),
 ]

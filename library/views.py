@@ -20,7 +20,12 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from accounts.models import CrmFunction
 from accounts.selectors import visible_people
@@ -28,17 +33,22 @@ from core.http import AuthenticatedRequest
 from core.request_limits import limit_request_body
 from core.text import clean_line
 from library import files, services
-from library.forms import ItemForm, TagForm, VersionForm
-from library.models import Document, HelpfulVote, Kind
+from library.forms import ItemEditForm, ItemForm, TagForm, VersionForm, WithdrawForm
+from library.models import Document, HelpfulVote, Kind, Tag
 from library.selectors import (
+    FILE_KINDS,
     LibraryFilters,
     access_document,
     access_version,
     access_version_by_id,
+    can_add_tags,
     can_add_version,
     can_create_items,
+    can_edit_item,
+    current_versions,
     list_documents,
     tags_in_use,
+    tags_shown_on,
 )
 from library.uploads import CheckedUpload, UploadError, check_poster, check_upload
 
@@ -107,17 +117,20 @@ def _render_detail(
     tag_form: TagForm,
     status: int = 200,
 ) -> HttpResponse:
-    versions = list(document.versions.select_related("uploaded_by"))
+    versions = list(current_versions(document).select_related("uploaded_by"))
     context = {
         "document": document,
+        "has_files": document.kind in FILE_KINDS,
         "versions": versions,
         "latest": versions[0] if versions else None,
-        "tags": document.tags.order_by("key"),
+        "tags": tags_shown_on(request.user, document),
         "tag_form": tag_form,
         "voted": HelpfulVote.objects.filter(
             document=document, person=request.user
         ).exists(),
         "can_add_version": can_add_version(request.user, document),
+        "can_add_tags": can_add_tags(request.user),
+        "can_edit": can_edit_item(request.user, document),
         "named_ids": _named_ids(request, [v.uploaded_by_id for v in versions]),
     }
     return render(request, "library/document_detail.html", context, status=status)
@@ -194,13 +207,13 @@ def _check(
 @reject_oversized_request
 def version_create(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
     document = access_document(request.user, document_id)
+    if document.kind not in FILE_KINDS:
+        raise Http404("This item has no files.")
     if not can_add_version(request.user, document):
         raise PermissionDenied(
             "Only the item's owner, a facilitator, a moderator or a super-user "
             "of its CRM function can upload a new version."
         )
-    if document.kind not in {Kind.DOCUMENT, Kind.VIDEO, Kind.PACKAGE}:
-        raise Http404("This item has no files.")
     form = VersionForm(request.POST or None, request.FILES or None)
     context = {"form": form, "document": document}
     if request.method != "POST" or not form.is_valid():
@@ -223,6 +236,9 @@ def version_create(request: AuthenticatedRequest, document_id: int) -> HttpRespo
         return render(
             request, "library/version_form.html", context, status=error.status
         )
+    except services.LibraryInputError as error:
+        form.add_error("file", str(error))
+        return render(request, "library/version_form.html", context, status=400)
     finally:
         for item in checked:
             item.discard()
@@ -310,6 +326,8 @@ def poster_file(request: AuthenticatedRequest, document_id: int) -> HttpResponse
 @require_POST
 def tags_add(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
     document = access_document(request.user, document_id)
+    if not can_add_tags(request.user):
+        raise PermissionDenied("Customer accounts cannot add tags.")
     form = TagForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, document, tag_form=form, status=400)
@@ -327,4 +345,107 @@ def helpful_toggle(request: AuthenticatedRequest, document_id: int) -> HttpRespo
         services.withdraw_helpful_vote(document=document, person=request.user)
     else:
         services.vote_helpful(document=document, person=request.user)
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+@login_required
+@require_POST
+def tag_remove(
+    request: AuthenticatedRequest, document_id: int, tag_id: int
+) -> HttpResponse:
+    document = _editable_document(request, document_id)
+    tag = Tag.objects.filter(pk=tag_id).first()
+    if tag is None:
+        raise Http404("No tag found with that number.")
+    services.remove_tag(document=document, person=request.user, tag=tag)
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+def _editable_document(request: AuthenticatedRequest, document_id: int) -> Document:
+    """Return an item the user may see and edit: 404 if hidden, 403 if read-only."""
+    document = access_document(request.user, document_id)
+    if not can_edit_item(request.user, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can change it."
+        )
+    return document
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def item_edit(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
+    document = _editable_document(request, document_id)
+    initial = {
+        "title": document.title,
+        "summary": document.summary,
+        "contexts": list(document.contexts.all()),
+        "customer_visible": document.customer_visible,
+    }
+    form = ItemEditForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
+    context = {"form": form, "document": document}
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "library/item_edit.html", context, status=status)
+    try:
+        services.update_item(
+            document=document,
+            person=request.user,
+            title=form.cleaned_data["title"],
+            summary=form.cleaned_data["summary"],
+            contexts=form.cleaned_data["contexts"],
+            customer_visible=form.cleaned_data["customer_visible"],
+        )
+    except services.LibraryInputError as error:
+        form.add_error(None, str(error))
+        return render(request, "library/item_edit.html", context, status=400)
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def item_withdraw(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
+    """Ask for confirmation (GET), then withdraw the whole item (POST)."""
+    document = _editable_document(request, document_id)
+    # An empty POST is a valid confirmation, so bind on the method.
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method != "POST" or not form.is_valid():
+        return render(
+            request,
+            "library/withdraw_confirm.html",
+            {"form": form, "document": document, "version": None},
+            status=400 if request.method == "POST" else 200,
+        )
+    services.withdraw_item(
+        document=document, person=request.user, reason=form.cleaned_data["reason"]
+    )
+    return redirect("library:library_list")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def version_withdraw(
+    request: AuthenticatedRequest, document_id: int, number: int
+) -> HttpResponse:
+    """Ask for confirmation (GET), then withdraw one version (POST)."""
+    document = _editable_document(request, document_id)
+    version = access_version(request.user, document.pk, number)
+    # An empty POST is a valid confirmation, so bind on the method.
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "document": document, "version": version}
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "library/withdraw_confirm.html", context, status=status)
+    try:
+        services.withdraw_version(
+            document=document,
+            person=request.user,
+            number=number,
+            reason=form.cleaned_data["reason"],
+        )
+    except services.LibraryInputError as error:
+        form.add_error(None, str(error))
+        return render(request, "library/withdraw_confirm.html", context, status=400)
     return redirect("library:document_detail", document_id=document.pk)

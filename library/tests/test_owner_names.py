@@ -60,9 +60,13 @@ def test_list_hides_hidden_owner_from_customer(customer, hidden, shown):
 
 
 def test_detail_hides_hidden_uploader_from_customer(customer, hidden, shown):
-    hidden_item = make_item(hidden, "Returns guide", customer_visible=True)
+    hidden_item = make_item(
+        hidden, "Returns guide", customer_visible=True, kind="document"
+    )
     add_version(hidden_item, hidden)
-    shown_item = make_item(shown, "Credit guide", customer_visible=True)
+    shown_item = make_item(
+        shown, "Credit guide", customer_visible=True, kind="document"
+    )
     add_version(shown_item, shown)
 
     hidden_page = signed_in(customer).get(f"/library/{hidden_item.pk}/")
@@ -75,7 +79,7 @@ def test_detail_hides_hidden_uploader_from_customer(customer, hidden, shown):
 
 
 def test_employee_sees_hidden_owner_named(outsider, hidden):
-    item = make_item(hidden, "Returns guide", customer_visible=True)
+    item = make_item(hidden, "Returns guide", customer_visible=True, kind="document")
     add_version(item, hidden)
 
     list_page = signed_in(outsider).get("/library/").content.decode()
