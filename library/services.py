@@ -370,8 +370,8 @@ def withdraw_item(*, document: Document, person: User, reason: str = "") -> None
     """Withdraw the item from the library and help panel, keeping its rows.
 
     The stored files stay too, because the audit events name their SHA-256
-    and an administrator may need them. NOTE: the search entry is rebuilt on
-    save, but ``search.sources`` does not read ``withdrawn_at`` yet.
+    and an administrator may need them. Saving removes the item's search
+    entry (``search.sources``).
     """
     if not can_edit_item(person, document):
         raise PermissionDenied(

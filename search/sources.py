@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Role, User
 from accounts.permissions import Viewer
@@ -27,7 +27,7 @@ from communities.models import Community
 from communities.selectors import visible_communities
 from core.markdown import normalize_tag
 from core.text import clean_line
-from library.models import Document
+from library.models import Document, DocumentTag
 from library.selectors import visible_documents
 from search.models import Kind
 from search.text import index_form
@@ -328,10 +328,26 @@ FAQ_ENTRIES = Source(
 )
 
 
-def _build_document(document: Document) -> EntryData:
+def _build_document(document: Document) -> EntryData | None:
+    # A withdrawn item has no entry, and a withdrawn version's file name
+    # finds nothing.
+    if document.withdrawn_at is not None:
+        return None
     # File names are indexed too: a word that only appears in an attached
     # file's name still finds the item, under the item's own visibility.
-    file_names = [version.original_name for version in document.versions.all()]
+    file_names = [
+        version.original_name
+        for version in document.versions.all()
+        if version.withdrawn_at is None
+    ]
+    # Tags a customer added are shown to employees only
+    # (``library.selectors.visible_tag_links``), and an entry is found by
+    # every reader of the item, so only employees' tags are indexed.
+    tags = tuple(
+        link.tag.key
+        for link in document.documenttag_set.all()
+        if link.added_by is None or link.added_by.role != Role.CUSTOMER
+    )
     return EntryData(
         kind=Kind.LIBRARY,
         object_id=document.pk,
@@ -340,7 +356,7 @@ def _build_document(document: Document) -> EntryData:
             [document.summary, html_to_text(document.body_html), *file_names]
         ),
         created_at=document.created_at,
-        tags=tuple(tag.key for tag in document.tags.all()),
+        tags=tags,
         contexts=tuple(context.key for context in document.contexts.all()),
         author_id=document.owner_id,
         customer_visible=document.customer_visible,
@@ -350,7 +366,14 @@ def _build_document(document: Document) -> EntryData:
 DOCUMENTS = Source(
     name="library",
     kinds=(Kind.LIBRARY,),
-    rows=lambda: Document.objects.prefetch_related("tags", "contexts", "versions"),
+    rows=lambda: Document.objects.prefetch_related(
+        Prefetch(
+            "documenttag_set",
+            queryset=DocumentTag.objects.select_related("tag", "added_by"),
+        ),
+        "contexts",
+        "versions",
+    ),
     build=_build_document,
     visible=visible_documents,
 )

@@ -14,7 +14,7 @@ from core.models import AuditEvent
 from library.models import Document, DocumentTag, Kind, Tag
 from library.services import add_tags
 from library.tests.conftest import PDF_BYTES, make_item, signed_in
-from search.selectors import search
+from search.selectors import SearchFilters, search
 
 pytestmark = pytest.mark.django_db
 
@@ -397,3 +397,44 @@ def test_item_form_check_boxes_in_labels(member):
     )
     assert "<legend>Written for</legend>" in page
     assert '<label class="choice" for="id_learner_groups_0"><input' in page
+
+
+# The site search applies the same rules (``search.sources``).
+
+
+def test_search_drops_withdrawn_item(transactional_db, member, media_root):
+    # transactional_db: the search index is written after a real commit.
+    document = add_document(member, name="zebrafinch.pdf", content=PDF_BYTES)
+    assert found_ids(member, "zebrafinch") == [document.pk]
+
+    signed_in(member).post(f"/library/{document.pk}/withdraw/")
+
+    assert found_ids(member, "zebrafinch") == []
+
+
+def test_search_drops_withdrawn_version_name(transactional_db, member, media_root):
+    document = add_document(member, name="guide.pdf", content=PDF_BYTES)
+    upload_version(member, document, name="okapiwalk.pdf", content=PDF_BYTES + b"2")
+    assert found_ids(member, "okapiwalk") == [document.pk]
+
+    signed_in(member).post(f"/library/{document.pk}/v2/withdraw/")
+
+    assert found_ids(member, "okapiwalk") == []
+    assert found_ids(member, "guide") == [document.pk]
+
+
+def test_search_indexes_employee_tags_only(transactional_db, member, wandk, vinet):
+    item = make_item(member, "Returns guide", customer_visible=True)
+    leaked = Tag.objects.create(
+        name="Wandernde Kuh owes 83.63", key="wandernde kuh owes 83.63", slug="owes"
+    )
+    DocumentTag.objects.create(document=item, tag=leaked, added_by=wandk)
+    add_tags(document=item, person=member, names=["Returns"])
+
+    def tagged(person, tag):
+        results = search(person, "guide", filters=SearchFilters(tag=tag))
+        return [hit.object_id for hit in results.hits]
+
+    assert tagged(vinet, "Returns") == [item.pk]
+    assert tagged(vinet, "Wandernde Kuh owes 83.63") == []
+    assert tagged(member, "Wandernde Kuh owes 83.63") == []
