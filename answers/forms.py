@@ -47,16 +47,25 @@ class PromoteForm(forms.Form):
     )
 
 
+CUSTOMERS_READ_LABEL = "Customers may read this question"
+
+
 class AskQuestionForm(forms.Form):
     community = forms.ModelChoiceField(
         label="Community",
         queryset=Community.objects.none(),
-        empty_label=None,
+        empty_label="Pick a community",
         error_messages={
+            "required": "Pick the community to ask in.",
             "invalid_choice": (
                 "That community is not one you can ask in: pick one from the list."
-            )
+            ),
         },
+    )
+    customers_may_read = forms.BooleanField(
+        label=CUSTOMERS_READ_LABEL,
+        required=False,
+        help_text="Required to ask in a community that customers can read.",
     )
     title = forms.CharField(
         label="Your question",
@@ -83,9 +92,50 @@ class AskQuestionForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, communities: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, communities: Any, employee: bool, **kwargs: Any
+    ) -> None:
+        """Set the communities to choose from.
+
+        An employee starts on the empty choice, so nothing lands in a
+        community customers read by default, and must confirm such a
+        community with ``customers_may_read``. A customer account starts on
+        its first community, because every community it can ask in is one
+        its own people read.
+        """
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = communities  # type: ignore[attr-defined]
+        community_field = self.fields["community"]
+        community_field.queryset = communities  # type: ignore[attr-defined]
+        self.employee = employee
+        if not employee:
+            community_field.empty_label = None  # type: ignore[attr-defined]
+            del self.fields["customers_may_read"]
+
+    def customer_visible_names(self) -> list[str]:
+        """Return the names of the offered communities that customers can read."""
+        communities = self.fields["community"].queryset  # type: ignore[attr-defined]
+        return [
+            community.name
+            for community in communities
+            if community.visibility == Community.Visibility.CUSTOMER
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        community = cleaned.get("community")
+        if (
+            self.employee
+            and community is not None
+            and community.visibility == Community.Visibility.CUSTOMER
+            and not cleaned.get("customers_may_read")
+        ):
+            self.add_error(
+                "customers_may_read",
+                f"Customers can read questions in {community.name}. Tick "
+                f'"{CUSTOMERS_READ_LABEL}" to ask there, or pick an '
+                "employees-only community.",
+            )
+        return cleaned
 
 
 class QuestionCommentForm(forms.Form):

@@ -197,10 +197,16 @@ def ask(request: AuthenticatedRequest) -> HttpResponse:
     communities = _askable_communities(request)
     if request.method != "POST":
         initial = {"context": request.GET.get("context", "")[:120] or None}
-        form = AskQuestionForm(communities=communities, initial=initial)
+        form = AskQuestionForm(
+            communities=communities,
+            employee=not request.user.is_external,
+            initial=initial,
+        )
         return render(request, "answers/ask.html", {"form": form})
 
-    form = AskQuestionForm(request.POST, communities=communities)
+    form = AskQuestionForm(
+        request.POST, communities=communities, employee=not request.user.is_external
+    )
     if form.is_valid():
         try:
             question = ask_question(

@@ -144,6 +144,79 @@ class TestAskPage:
         assert "Unknown help context" in response.content.decode()
 
 
+class TestAskCustomerVisibleCommunity:
+    """An employee's question reaches customers only by an explicit choice."""
+
+    def test_employee_form_starts_on_empty_choice(
+        self, signed_in, sales_rep, customer_community, payments_community
+    ):
+        response = signed_in(sales_rep).get("/questions/ask/")
+        html = response.content.decode()
+        assert '<option value="" selected>Pick a community</option>' in html
+        assert f'<option value="{customer_community.pk}" selected' not in html
+
+    def test_employee_form_names_customer_communities(
+        self, signed_in, sales_rep, customer_community, payments_community
+    ):
+        response = signed_in(sales_rep).get("/questions/ask/")
+        html = response.content.decode()
+        assert 'data-testid="customer-visible-note"' in html
+        assert "Customers read questions in Customer corner." in html
+        assert 'name="customers_may_read"' in html
+
+    def test_post_without_community_is_rejected(
+        self, signed_in, sales_rep, customer_community, payments_community
+    ):
+        response = signed_in(sales_rep).post(
+            "/questions/ask/", {"title": "Internal: their margin is low"}
+        )
+        assert response.status_code == 422
+        assert "Pick the community to ask in." in response.content.decode()
+        assert Question.objects.count() == 0
+
+    def test_forged_post_without_confirmation_is_rejected(
+        self, signed_in, sales_rep, customer_community
+    ):
+        response = signed_in(sales_rep).post(
+            "/questions/ask/",
+            {
+                "community": customer_community.pk,
+                "title": "Internal: their margin is low",
+            },
+        )
+        html = response.content.decode()
+        assert response.status_code == 422
+        assert "Customers can read questions in Customer corner." in html
+        assert "Customers may read this question" in html
+        assert Question.objects.count() == 0
+
+    def test_confirmed_post_is_asked(self, signed_in, sales_rep, customer_community):
+        response = signed_in(sales_rep).post(
+            "/questions/ask/",
+            {
+                "community": customer_community.pk,
+                "title": "When do the new price lists start?",
+                "customers_may_read": "on",
+            },
+        )
+        question = Question.objects.get()
+        assert response.status_code == 302
+        assert question.community == customer_community
+
+    def test_customer_needs_no_confirmation(
+        self, signed_in, customer, customer_community
+    ):
+        page = signed_in(customer).get("/questions/ask/").content.decode()
+        assert 'name="customers_may_read"' not in page
+        assert "Pick a community" not in page
+        response = signed_in(customer).post(
+            "/questions/ask/",
+            {"community": customer_community.pk, "title": "Where is my order?"},
+        )
+        assert response.status_code == 302
+        assert Question.objects.get().community == customer_community
+
+
 class TestQuestionPages:
     def test_private_question_is_404_for_outsider_and_customer(
         self, signed_in, private_question, outsider, customer, member
