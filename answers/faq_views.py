@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import CrmFunction
 from answers.conf import page_size, unanswered_after_hours
-from answers.forms import FaqEntryForm, FaqFromSourceForm, ReleaseForm
+from answers.forms import FaqEditForm, FaqFromSourceForm, ReleaseForm
 from answers.models import FaqEntry, ReleaseNote
 from answers.permissions import (
     FaqOwnership,
@@ -40,6 +40,8 @@ from answers.services import (
     mark_faq_reviewed,
     record_release,
 )
+from answers.services.common import function_for_question
+from answers.services.faq import KEEP
 from assist.models import HelpContext
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
@@ -213,6 +215,16 @@ def _question_from_source(source: Post | Comment) -> str:
     return Truncator(clean_line(title)).chars(MAX_FAQ_QUESTION_LENGTH)
 
 
+def _function_from_source(source: Post | Comment) -> CrmFunction | None:
+    """Return the CRM function of the source's community, or None for the curator.
+
+    A community serving several functions, or none, gives None, so the
+    curator has to pick one.
+    """
+    post = source.post if isinstance(source, Comment) else source
+    return function_for_question(None, post.community)
+
+
 @login_required
 def faq_new(request: AuthenticatedRequest) -> HttpResponse:
     """Make an FAQ entry from the post or comment named in the query string."""
@@ -222,17 +234,19 @@ def faq_new(request: AuthenticatedRequest) -> HttpResponse:
         return _bad_request(error)
     if request.user.is_external:
         raise PermissionDenied("Customer accounts cannot curate the FAQ.")
+    functions = FaqOwnership(request.user).functions()
     if request.method != "POST":
         initial = {
             "question_text": _question_from_source(source),
             "answer_text": source.body,
+            "crm_function": _function_from_source(source),
         }
-        form = FaqFromSourceForm(initial=initial)
+        form = FaqFromSourceForm(initial=initial, functions=functions)
         return render(
             request, "answers/faq_form.html", {"form": form, "source": source}
         )
 
-    form = FaqFromSourceForm(request.POST)
+    form = FaqFromSourceForm(request.POST, functions=functions)
     if form.is_valid():
         try:
             entry = create_faq_entry(
@@ -259,32 +273,47 @@ def faq_new(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def faq_edit(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
     entry = access_faq_entry(request.user, entry_id)
-    if not can_own_faq(request.user, entry.crm_function):
+    ownership = FaqOwnership(request.user)
+    if not ownership.covers(entry.crm_function_id):
         raise PermissionDenied("Only the owners of this FAQ can edit its entries.")
+    functions = ownership.functions()
+    may_be_general = ownership.covers(None)
     if request.method != "POST":
-        form = FaqEntryForm(
+        form = FaqEditForm(
+            functions=functions,
+            may_be_general=may_be_general,
             initial={
                 "question_text": entry.question,
                 "answer_text": entry.answer,
+                "crm_function": entry.crm_function,
                 "contexts": list(entry.contexts.all()),
                 "learner_groups": list(entry.learner_groups.all()),
-            }
+            },
         )
         return render(request, "answers/faq_form.html", {"form": form, "entry": entry})
 
-    form = FaqEntryForm(request.POST)
+    form = FaqEditForm(request.POST, functions=functions, may_be_general=may_be_general)
     if form.is_valid():
+        # A client that sends no function field keeps the entry's function.
+        moved_to = (
+            form.cleaned_data["crm_function"]
+            if "crm_function" in request.POST
+            else KEEP
+        )
         try:
             edit_faq_entry(
                 actor=request.user,
                 entry=entry,
                 question_text=form.cleaned_data["question_text"],
                 answer_text=form.cleaned_data["answer_text"],
+                crm_function=moved_to,
                 contexts=list(form.cleaned_data["contexts"]),
                 learner_groups=list(form.cleaned_data["learner_groups"]),
             )
         except ValidationError as error:
             form.add_error(None, error)
+        except PermissionDenied as error:
+            form.add_error("crm_function", str(error))
         else:
             messages.success(request, "The FAQ entry was saved and counts as reviewed.")
             return redirect(_entry_url(entry))

@@ -2,6 +2,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.html import format_html
 
 from accounts.models import CrmFunction, LearnerGroup
@@ -199,13 +200,61 @@ class FaqEntryForm(forms.Form):
     )
 
 
+NOT_OWNED_FUNCTION = (
+    "That CRM function is not one whose FAQ you own: pick one from the list."
+)
+
+
 class FaqFromSourceForm(FaqEntryForm):
     crm_function = forms.ModelChoiceField(
         label="CRM function",
-        queryset=CrmFunction.objects.all(),
-        empty_label=None,
+        queryset=CrmFunction.objects.none(),
+        empty_label="Pick a CRM function",
         help_text="Its super-users own and review the entry.",
+        error_messages={
+            "required": "Pick the CRM function whose FAQ gets the entry.",
+            "invalid_choice": NOT_OWNED_FUNCTION,
+        },
     )
+
+    def __init__(
+        self, *args: Any, functions: QuerySet[CrmFunction], **kwargs: Any
+    ) -> None:
+        """Offer ``functions``, the CRM functions whose FAQ the curator owns."""
+        super().__init__(*args, **kwargs)
+        self.fields["crm_function"].queryset = functions  # type: ignore[attr-defined]
+
+
+class FaqEditForm(FaqEntryForm):
+    crm_function = forms.ModelChoiceField(
+        label="CRM function",
+        queryset=CrmFunction.objects.none(),
+        required=False,
+        empty_label="No CRM function (general)",
+        help_text=(
+            "Its super-users own and review the entry, so another function "
+            "hands the entry to that function's super-users."
+        ),
+        error_messages={
+            "required": "Pick the CRM function whose FAQ keeps the entry.",
+            "invalid_choice": NOT_OWNED_FUNCTION,
+        },
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        functions: QuerySet[CrmFunction],
+        may_be_general: bool,
+        **kwargs: Any,
+    ) -> None:
+        """Offer ``functions``, and no function only to owners of general entries."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["crm_function"]
+        field.queryset = functions  # type: ignore[attr-defined]
+        if not may_be_general:
+            field.required = True
+            field.empty_label = "Pick a CRM function"  # type: ignore[attr-defined]
 
 
 class ReleaseForm(forms.Form):

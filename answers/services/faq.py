@@ -7,6 +7,7 @@ silently. The owners review the entry instead.
 
 import datetime
 import logging
+from enum import Enum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -269,6 +270,53 @@ def add_faq_source(
     return row
 
 
+class _Keep(Enum):
+    """The default of an argument that leaves the stored value as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP
+
+
+def _function_slug(crm_function: CrmFunction | None) -> str:
+    return crm_function.slug if crm_function is not None else ""
+
+
+def _move_to_function(
+    *, actor: User, entry: FaqEntry, crm_function: CrmFunction | None
+) -> None:
+    """Hand ``entry`` to another CRM function's owners, with an audit event.
+
+    The owners are read from the function (``FaqOwnership``), so the new
+    function's super-users own the entry from this save on. The actor must
+    own the new function's FAQ too, because the form offers only those
+    functions and a forged post must not reach the others.
+    """
+    if not can_own_faq(actor, crm_function):
+        target = crm_function.name if crm_function else "entries without a CRM function"
+        raise PermissionDenied(
+            f"Only a learning facilitator, a moderator or a super-user of {target} "
+            "can move an FAQ entry there: pick a function you are a super-user of."
+        )
+    before = {"crm_function": _function_slug(entry.crm_function)}
+    entry.crm_function = crm_function
+    record_event(
+        actor=actor,
+        action="faq.function_changed",
+        target=entry,
+        source="screen",
+        before=before,
+        after={"crm_function": _function_slug(crm_function)},
+    )
+    logger.info(
+        "FAQ entry moved: faq=%s from=%s to=%s",
+        entry.pk,
+        before["crm_function"],
+        _function_slug(crm_function),
+    )
+
+
 @transaction.atomic
 def edit_faq_entry(
     *,
@@ -276,13 +324,20 @@ def edit_faq_entry(
     entry: FaqEntry,
     question_text: str,
     answer_text: str,
+    crm_function: CrmFunction | _Keep | None = KEEP,
     contexts: list[HelpContext] | None = None,
     learner_groups: list[LearnerGroup] | None = None,
 ) -> FaqEntry:
-    """Rewrite an entry; saving an edit counts as a review and restarts its clock."""
+    """Rewrite an entry; saving an edit counts as a review and restarts its clock.
+
+    ``crm_function`` moves the entry to that function's owners (None for no
+    function); leave it as ``KEEP`` to keep the function.
+    """
     entry = FaqEntry.objects.select_for_update().get(pk=entry.pk)
     if not can_own_faq(actor, entry.crm_function):
         raise PermissionDenied("Only the owners of this FAQ can edit its entries.")
+    if not isinstance(crm_function, _Keep) and crm_function != entry.crm_function:
+        _move_to_function(actor=actor, entry=entry, crm_function=crm_function)
     question = clean_title(question_text, what="FAQ question")
     text = clean_body(
         answer_text, required=True, what="FAQ answer", limit=MAX_FAQ_ANSWER_LENGTH

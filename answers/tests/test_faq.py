@@ -640,6 +640,7 @@ def test_new_entry_form_names_its_source(signed_in, open_post, outsider, super_u
     assert from_comment.context["form"].initial == {
         "question_text": "Code BF.",
         "answer_text": "Code BF.",
+        "crm_function": CrmFunction.objects.get(slug="payments"),
     }
 
 
