@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +29,7 @@ from answers.selectors import (
     access_faq_entry,
     entries_needing_review,
     faq_index_entries,
+    recent_unanswered_questions,
     review_reasons,
     unanswered_questions,
     visible_faq_entries,
@@ -369,13 +371,28 @@ def function_review(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     )
 
 
+# The maximum number of not yet overdue questions the unanswered desk lists.
+RECENT_SHOWN = 50
+
+
 @login_required
 def function_unanswered(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     function, name = _function_for_desk(request, slug)
     if function is None:
         raise Http404("Unanswered questions are listed per CRM function.")
-    paginator = Paginator(unanswered_questions(request.user, function), page_size())
+    now = timezone.now()
+    paginator = Paginator(
+        unanswered_questions(request.user, function, now=now), page_size()
+    )
     page = paginator.get_page(request.GET.get("page"))
+    # Only the first page lists the questions that are not overdue yet.
+    recent = (
+        list(
+            recent_unanswered_questions(request.user, function, now=now)[:RECENT_SHOWN]
+        )
+        if page.number == 1
+        else []
+    )
     return render(
         request,
         "answers/function_unanswered.html",
@@ -384,6 +401,8 @@ def function_unanswered(request: AuthenticatedRequest, slug: str) -> HttpRespons
             "function_name": name,
             "slug": slug,
             "page": page,
+            "recent": recent,
+            "recent_limit": RECENT_SHOWN,
             "hours": unanswered_after_hours(),
         },
     )

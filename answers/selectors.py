@@ -589,13 +589,30 @@ def unanswered_questions(
     """
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(hours=unanswered_after_hours())
+    return _open_without_answer(viewer, crm_function).filter(created_at__lte=cutoff)
+
+
+def recent_unanswered_questions(
+    viewer: User,
+    crm_function: CrmFunction,
+    *,
+    now: datetime.datetime | None = None,
+) -> QuerySet[Question]:
+    """Return the function's questions without an answer yet within the set time.
+
+    These are the open questions asked less than
+    ``ANSWERS_UNANSWERED_AFTER_HOURS`` ago, oldest first, so the desk shows
+    them below the overdue ones.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=unanswered_after_hours())
+    return _open_without_answer(viewer, crm_function).filter(created_at__gt=cutoff)
+
+
+def _open_without_answer(viewer: User, crm_function: CrmFunction) -> QuerySet[Question]:
     return (
         visible_questions(viewer)
-        .filter(
-            crm_function=crm_function,
-            duplicate_of__isnull=True,
-            created_at__lte=cutoff,
-        )
+        .filter(crm_function=crm_function, duplicate_of__isnull=True)
         .exclude(Exists(_live_answers()))
         .select_related("community", "context")
         .order_by("created_at", "id")
