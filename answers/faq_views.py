@@ -343,17 +343,24 @@ def _function_for_desk(
 ) -> tuple[CrmFunction | None, str]:
     """Return the CRM function named by ``slug`` and its name, for its owners only."""
     if slug == GENERAL:
-        function, name = None, "entries without a CRM function"
+        # No super-user owns an entry without a function, so only learning
+        # facilitators and moderators, who stand in for every owner, may.
+        function, name = None, "General (no CRM function)"
+        denied = (
+            "Only learning facilitators and moderators can open the desk of "
+            "FAQ entries that have no CRM function."
+        )
     else:
         function = CrmFunction.objects.filter(slug=slug).first()
         if function is None:
             raise Http404("No CRM function found with that address.")
         name = function.name
-    if not can_own_faq(request.user, function):
-        raise PermissionDenied(
+        denied = (
             f"Only the super-users of {name}, learning facilitators and "
             "moderators can open this page."
         )
+    if not can_own_faq(request.user, function):
+        raise PermissionDenied(denied)
     return function, name
 
 
