@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
@@ -329,9 +330,9 @@ def faq_edit(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
 def faq_reviewed(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
     entry = access_faq_entry(request.user, entry_id)
     entry = mark_faq_reviewed(actor=request.user, entry=entry)
-    messages.success(
-        request, f"Marked reviewed; the next review is due on {entry.review_due_on}."
-    )
+    due = entry.review_due_on
+    due_text = date_format(due, "DATE_FORMAT") if due else "not set"
+    messages.success(request, f"Marked reviewed; the next review is due on {due_text}.")
     target = request.POST.get("next", "")
     if target.startswith("/questions/functions/") and "//" not in target:
         return redirect(target)

@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import CrmFunction, Role, User
 from accounts.permissions import Viewer
@@ -568,7 +569,8 @@ def review_reasons(entry: FaqEntry) -> list[str]:
         if entry.review_due_on is None:
             reasons.append("It has never been reviewed")
         else:
-            reasons.append(f"Its review was due on {entry.review_due_on:%Y-%m-%d}")
+            due = date_format(entry.review_due_on, "DATE_FORMAT")
+            reasons.append(f"Its review was due on {due}")
     return reasons
 
 

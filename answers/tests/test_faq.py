@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import CrmFunction
 from answers.models import FaqEntry, FaqSource, Question
@@ -238,7 +239,8 @@ class TestReviewState:
         later = timezone.localdate() + datetime.timedelta(days=180)
         due = list(entries_needing_review(super_user, payments, day=later))
         assert [e.pk for e in due] == [entry.pk]
-        assert review_reasons(due[0]) == [f"Its review was due on {later:%Y-%m-%d}"]
+        shown = date_format(later, "DATE_FORMAT")
+        assert review_reasons(due[0]) == [f"Its review was due on {shown}"]
 
     @override_settings(ANSWERS_FAQ_REVIEW_DAYS=30)
     def test_review_days_come_from_setting(self, entry, super_user):

@@ -1,10 +1,14 @@
-"""Wording on the Q&A and FAQ pages, read as their readers read them."""
+"""Wording and dates on the Q&A and FAQ pages, read as their readers read them."""
+
+import datetime
 
 import pytest
 
-from answers.services import create_question
+from answers.models import FaqEntry
+from answers.services import create_faq_entry, create_question
 from assist.models import HelpContext
 from reconciliation.tests.factories import create_order
+from social.services import publish_post
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +50,25 @@ def test_general_desk_heading_is_plain(signed_in, facilitator):
     assert (
         "FAQ entries to review: General (no CRM function)" in response.content.decode()
     )
+
+
+@pytest.fixture
+def reviewed_entry(super_user, sales_rep, payments_community, payments):
+    post = publish_post(author=sales_rep, community=payments_community, body="Tip.")
+    entry = create_faq_entry(
+        actor=super_user, source=post, question_text="Tip?", crm_function=payments
+    )
+    FaqEntry.objects.filter(pk=entry.pk).update(
+        last_reviewed_on=datetime.date(2026, 12, 5),
+        review_due_on=datetime.date(2027, 6, 3),
+    )
+    return entry
+
+
+def test_faq_list_and_entry_share_date_format(signed_in, super_user, reviewed_entry):
+    client = signed_in(super_user)
+    listing = client.get("/questions/faq/").content.decode()
+    page = client.get(f"/questions/faq/{reviewed_entry.pk}/").content.decode()
+    assert "Reviewed Dec. 5, 2026; next review due June 3, 2027" in listing
+    assert "Last reviewed Dec. 5, 2026; next review due June 3, 2027." in page
+    assert "2026-12-05" not in listing + page
