@@ -44,7 +44,6 @@ from answers.services import (
     record_release,
 )
 from answers.services.common import function_for_question
-from answers.services.faq import KEEP
 from assist.models import HelpContext
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
@@ -295,21 +294,19 @@ def faq_edit(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
         )
         return render(request, "answers/faq_form.html", {"form": form, "entry": entry})
 
-    form = FaqEditForm(request.POST, functions=functions, may_be_general=may_be_general)
-    if form.is_valid():
+    data = request.POST.copy()
+    if "crm_function" not in data:
         # A client that sends no function field keeps the entry's function.
-        moved_to = (
-            form.cleaned_data["crm_function"]
-            if "crm_function" in request.POST
-            else KEEP
-        )
+        data["crm_function"] = str(entry.crm_function_id or "")
+    form = FaqEditForm(data, functions=functions, may_be_general=may_be_general)
+    if form.is_valid():
         try:
             edit_faq_entry(
                 actor=request.user,
                 entry=entry,
                 question_text=form.cleaned_data["question_text"],
                 answer_text=form.cleaned_data["answer_text"],
-                crm_function=moved_to,
+                crm_function=form.cleaned_data["crm_function"],
                 contexts=list(form.cleaned_data["contexts"]),
                 learner_groups=list(form.cleaned_data["learner_groups"]),
             )

@@ -162,14 +162,17 @@ class TestEditFunction:
         assert response.status_code == 302
         assert entry.crm_function is None
 
+    @pytest.mark.parametrize("who", ["facilitator", "super_user"])
     def test_post_without_field_keeps_function(
-        self, signed_in, facilitator, entry, payments
+        self, signed_in, request, who, entry, payments
     ):
-        response = _edit(signed_in(facilitator), entry, question_text="Bank fee?")
+        client = signed_in(request.getfixturevalue(who))
+        response = _edit(client, entry, question_text="Bank fee?")
         entry.refresh_from_db()
         assert response.status_code == 302
         assert entry.question == "Bank fee?"
         assert entry.crm_function == payments
+        assert not AuditEvent.objects.filter(action="faq.function_changed").exists()
 
     def test_edit_form_keeps_learner_groups(self, signed_in, facilitator, entry):
         group = LearnerGroup.objects.order_by("pk").first()
