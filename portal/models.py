@@ -150,6 +150,10 @@ class ResolutionProposal(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     proposed_at = models.DateTimeField(auto_now_add=True)
+    # The time the proposal reached the customer, at once or on a manager's
+    # approval. It stays empty for one that never did, so a withdrawn
+    # proposal with a time is one the customer saw.
+    offered_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=20, choices=State.choices)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

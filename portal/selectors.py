@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import CharField, Max, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Cast
+from django.db.models import Max, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Viewer
-from core.models import AuditEvent
 from portal.models import Evidence, ProblemReport, ResolutionProposal
 from reconciliation.models import (
     Discrepancy,
@@ -37,25 +35,19 @@ CUSTOMER_PROPOSAL_STATES = (
     ResolutionProposal.State.ACCEPTED,
     ResolutionProposal.State.REJECTED,
 )
-# The audit actions that withdraw a proposal the customer was waiting on: the
-# sales rep's Withdraw or Keep price, and an accept that no longer fits. A
-# proposal a manager turned down before it reached the customer has neither.
-OFFER_WITHDRAWN_ACTIONS = ("proposal.withdrawn", "proposal.outdated")
 
 
 def customer_proposals() -> QuerySet[ResolutionProposal]:
     """Return the proposals that reached a customer, whatever became of them.
 
-    A proposal withdrawn after it was offered stays: the customer saw it, so
-    the case and the withdrawal stay on the customer's pages.
+    A proposal withdrawn after it was offered (``offered_at`` is set) stays:
+    the customer saw it, so the case and the withdrawal stay on the
+    customer's pages. One a manager turned down before it reached the
+    customer was never offered.
     """
-    withdrawn_offers = AuditEvent.objects.filter(
-        object_type=ResolutionProposal._meta.label_lower,
-        action__in=OFFER_WITHDRAWN_ACTIONS,
-    ).values("object_id")
-    return ResolutionProposal.objects.annotate(pk_text=Cast("pk", CharField())).filter(
+    return ResolutionProposal.objects.filter(
         Q(state__in=CUSTOMER_PROPOSAL_STATES)
-        | Q(state=ResolutionProposal.State.WITHDRAWN, pk_text__in=withdrawn_offers)
+        | Q(state=ResolutionProposal.State.WITHDRAWN, offered_at__isnull=False)
     )
 
 

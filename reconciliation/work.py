@@ -1410,6 +1410,8 @@ def _request_credit_approval(
 def _offer_to_customer(
     case: Discrepancy, proposal: ResolutionProposal, actor: User
 ) -> None:
+    proposal.offered_at = timezone.now()
+    proposal.save(update_fields=["offered_at"])
     number = proposal.credit_note.number if proposal.credit_note else ""
     note = (
         f"Credit note {number} of {proposal.amount} "

@@ -10,6 +10,7 @@ from django.test import Client
 
 from accounts.models import Role
 from conftest import make_person
+from core.models import AuditEvent
 from core.testing import signed_in
 from portal.models import ResolutionProposal
 from reconciliation.matching import match_order
@@ -116,3 +117,74 @@ def test_offer_turned_down_internally_stays_out(
     page = signed_in(customer).get(f"/reconciliation/portal/cases/{price_case.pk}/")
 
     assert page.status_code == 404
+
+
+def test_offered_at_decides_withdrawn_visibility(price_case, sales_rep, customer):
+    """The stored offer time decides, not the audit trail.
+
+    With its offer time cleared, the withdrawn proposal leaves the
+    customer's pages although its withdrawal event stays. With the time
+    back and the event deleted, it shows again.
+    """
+    offer_and_withdraw(signed_in(sales_rep), price_case)
+    offered = ResolutionProposal.objects.get(case=price_case)
+    assert offered.offered_at is not None
+    assert AuditEvent.objects.filter(
+        action="proposal.withdrawn", object_id=str(offered.pk)
+    ).exists()
+    portal = signed_in(customer)
+    case_url = f"/reconciliation/portal/cases/{price_case.pk}/"
+    assert portal.get(case_url).status_code == 200
+
+    ResolutionProposal.objects.filter(pk=offered.pk).update(offered_at=None)
+
+    assert portal.get(case_url).status_code == 404
+    assert portal.get("/reconciliation/portal/").context["cases"] == []
+
+    ResolutionProposal.objects.filter(pk=offered.pk).update(
+        offered_at=offered.offered_at
+    )
+    AuditEvent.objects.filter(object_id=str(offered.pk)).filter(
+        action="proposal.withdrawn"
+    ).delete()
+
+    assert portal.get(case_url).status_code == 200
+
+
+def test_manager_rejection_leaves_offered_at_empty(
+    price_case, sales_rep, manager, settings
+):
+    settings.SALES_REP_CREDIT_LIMIT = "100.00"
+    signed_in(sales_rep).post(
+        f"/reconciliation/work/cases/{price_case.pk}/credit-note/",
+        {"amount": "184.87", "message": "We billed the list price by mistake."},
+    )
+    approval = Approval.objects.get(case=price_case)
+    signed_in(manager).post(
+        f"/reconciliation/work/approvals/{approval.pk}/decide/",
+        {"decision": "reject", "reason": "Too much for this customer."},
+    )
+
+    proposal = ResolutionProposal.objects.get(case=price_case)
+    assert proposal.state == "withdrawn"
+    assert proposal.offered_at is None
+
+
+def test_manager_approval_sets_offered_at(price_case, sales_rep, manager, settings):
+    settings.SALES_REP_CREDIT_LIMIT = "100.00"
+    signed_in(sales_rep).post(
+        f"/reconciliation/work/cases/{price_case.pk}/credit-note/",
+        {"amount": "184.87", "message": "We billed the list price by mistake."},
+    )
+    assert ResolutionProposal.objects.get(case=price_case).offered_at is None
+    approval = Approval.objects.get(case=price_case)
+
+    signed_in(manager).post(
+        f"/reconciliation/work/approvals/{approval.pk}/decide/",
+        {"decision": "approve", "reason": "Fine."},
+    )
+
+    proposal = ResolutionProposal.objects.get(case=price_case)
+    assert proposal.state == "awaiting_customer"
+    assert proposal.offered_at is not None
+    assert proposal.offered_at >= proposal.proposed_at
