@@ -36,6 +36,8 @@ class OrderLineOut(Schema):
     line_no: int
     product: str
     qty_ordered: Decimal
+    # Units a sales rep cancelled, which are no longer to ship.
+    qty_cancelled: Decimal
     qty_shipped: Decimal
     qty_invoiced: Decimal
     unit_price: Decimal
@@ -113,6 +115,7 @@ def get_order(request: HttpRequest, number: str) -> OrderOut:
             line_no=line.line_no,
             product=line.product.name,
             qty_ordered=line.qty_ordered,
+            qty_cancelled=line.qty_cancelled,
             qty_shipped=line.qty_shipped,
             qty_invoiced=line.qty_invoiced,
             unit_price=line.unit_price,

@@ -112,7 +112,8 @@ def check_invoiced_quantities(
         tolerance = documents.line_tolerance(line, context)
         policy = line.product.invoice_policy
         by_delivery = policy == Product.InvoicePolicy.DELIVERED
-        basis_qty = shipped[pk] if by_delivery else line.qty_ordered
+        # Cancelled units are not billable, so invoicing them is too much.
+        basis_qty = shipped[pk] if by_delivery else line.qty_due
         expected = basis_qty - min(returned[pk], credited[pk])
         actual = invoiced[pk]
         residual = actual - expected

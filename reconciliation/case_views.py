@@ -28,6 +28,7 @@ from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line, clean_text
 from reconciliation import approvals, cases
+from reconciliation.cancellations import live_case_summary
 from reconciliation.models import (
     Approval,
     Currency,
@@ -453,6 +454,22 @@ def _moved_message(
     return message
 
 
+def _with_reversed_cancellations(
+    message: Callable[[Discrepancy], str], cancelled: str
+) -> Callable[[Discrepancy], str]:
+    """Add to a reopen's message the units it made open to ship again."""
+    if not cancelled:
+        return message
+
+    def with_units(case: Discrepancy) -> str:
+        return (
+            f"{message(case)} The cancellation of {cancelled} is reversed, so "
+            "those units are open to ship again."
+        )
+
+    return with_units
+
+
 @login_required
 @require_POST
 def case_move(
@@ -466,6 +483,9 @@ def case_move(
         messages.error(request, f"Unknown state {to[:40]!r}: pick one of the buttons.")
         return _back(case.pk, scope)
     done = _moved_message(to, actor, case.assignee_id, scope.case_number(case))
+    if to == State.REOPENED:
+        # Read before the reopen, which reverses these cancellations.
+        done = _with_reversed_cancellations(done, live_case_summary(case))
     if to in REASON_MOVES:
         move = REASON_MOVES[to]
         return _run(

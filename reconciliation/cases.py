@@ -24,6 +24,7 @@ from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
 from portal.models import ResolutionProposal
+from reconciliation.cancellations import reverse_case_cancellations
 from reconciliation.credit_notes import (
     OPEN_PROPOSAL_STATES,
     credit_on_invoice,
@@ -37,6 +38,7 @@ from reconciliation.models import (
     Currency,
     Discrepancy,
     Invoice,
+    LineCancellation,
     ResolutionCode,
     SalesOrder,
 )
@@ -917,7 +919,12 @@ def write_off_and_limit_text(
 
 
 def reopen_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
-    """Reopen a resolved, closed or rejected case and count the reopen."""
+    """Reopen a resolved, closed or rejected case and count the reopen.
+
+    Reopening undoes the case's decision, so the units its "Cancel the
+    rest" cancelled are reversed and open to ship again, with an audit event
+    per line. The next check of the order then finds the line short again.
+    """
     with transaction.atomic():
         case = lock_case(case_id)
         require_case_worker(actor, case)
@@ -929,9 +936,24 @@ def reopen_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
             "resolution_note": "",
             "reopen_count": case.reopen_count + 1,
         }
-        return _save_move(
+        reopened = _save_move(
             case, actor=actor, to=State.REOPENED, reason=reason, changes=changes
         )
+        if case.order_id is not None and _has_live_cancellation(case):
+            # The order after the case, as a write-off booked on resolving
+            # does; the check itself waits for the commit.
+            lock_documents({SalesOrder: [case.order_id]})
+            reverse_case_cancellations(case, actor=actor, reason=reason)
+            refresh_order(order=SalesOrder.objects.get(pk=case.order_id))
+            # Imported here: the matching pass imports this module's callers.
+            from reconciliation.matching import check_order_after_commit
+
+            check_order_after_commit(case.order_id)
+        return reopened
+
+
+def _has_live_cancellation(case: Discrepancy) -> bool:
+    return LineCancellation.objects.filter(case=case, reversed_at__isnull=True).exists()
 
 
 # Comments

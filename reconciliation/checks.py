@@ -306,7 +306,11 @@ def check_wrong_items(
 def check_shipping(
     documents: OrderDocuments, context: CheckContext, results: Results
 ) -> None:
-    """Compare shipped with ordered quantities per line, and store the match."""
+    """Compare shipped with ordered quantities per line, and store the match.
+
+    Cancelled units (``SalesOrderLine.qty_cancelled``) are not due, so a line
+    whose rest was cancelled is shipped in full, not short.
+    """
     shipped = shipped_by_line(documents)
     by_shipment = _shipments_by_line(documents)
     backordered = lines_on_open_backorder(documents)
@@ -328,7 +332,14 @@ def check_shipping(
             results.findings.append(finding)
         if qty <= 0 and finding is None:
             continue
-        residual = qty - line.qty_ordered
+        residual = qty - line.qty_due
+        compared: dict[str, Any] = {"ordered": str(line.qty_ordered)}
+        if line.qty_cancelled:
+            # Only then, so the match of a line without cancellations keeps
+            # the values it had before cancellations existed.
+            compared["cancelled"] = str(line.qty_cancelled)
+        compared["shipped"] = str(qty)
+        compared["shipments"] = by_shipment.get(pk, {})
         lines.append(
             LineMatch(
                 line=line,
@@ -336,11 +347,7 @@ def check_shipping(
                 finding=finding,
                 residual=residual,
                 outcome=line_outcome(finding, residual),
-                compared={
-                    "ordered": str(line.qty_ordered),
-                    "shipped": str(qty),
-                    "shipments": by_shipment.get(pk, {}),
-                },
+                compared=compared,
             )
         )
     record = order_match(
@@ -474,7 +481,8 @@ def _shipping_finding(
     # The rest on a backorder is late only after the expected date the sales
     # rep entered for it, when there is one.
     backorder_due = backorder_expected or line.promised_date
-    short = tolerance.is_under(ordered=line.qty_ordered, actual=qty)
+    due = line.qty_due
+    short = tolerance.is_under(ordered=due, actual=qty)
     if short and on_backorder:
         if context.as_of > backorder_due + late:
             code = "BACKORDER_OPEN"
@@ -483,20 +491,20 @@ def _shipping_finding(
         else:
             return None
     elif qty <= 0:
-        if not past_promise:
+        if not past_promise or due <= 0:
             return None
         code = "NOT_SHIPPED"
     elif short:
         code = "SHORT_SHIP"
-    elif tolerance.is_over(ordered=line.qty_ordered, actual=qty):
+    elif tolerance.is_over(ordered=due, actual=qty):
         code = "OVER_SHIP"
     else:
         return None
     # The text is written only for a finding, which most lines do not have.
     uom = line.product.uom
-    ordered = format_quantity(line.qty_ordered, uom)
+    ordered = format_quantity(due, uom)
     label = order_label(documents.order, line)
-    missing = format_quantity(line.qty_ordered - qty, uom)
+    missing = format_quantity(due - qty, uom)
     if code == "BACKORDER_OPEN":
         if backorder_expected is None:
             due_text = f"the promised date {line.promised_date.isoformat()}"
@@ -524,16 +532,22 @@ def _shipping_finding(
     else:
         text = (
             f"{format_quantity(qty, uom)} shipped for {label} against {ordered} "
-            f"ordered: {format_quantity(qty - line.qty_ordered, uom)} too many."
+            f"ordered: {format_quantity(qty - due, uom)} too many."
+        )
+    if line.qty_cancelled > 0:
+        text += (
+            f" Of the {format_quantity(line.qty_ordered, uom)} ordered, "
+            f"{format_quantity(line.qty_cancelled, uom)} were cancelled and are "
+            "not counted."
         )
     return Finding(
         rule=RULES[code],
         order_id=documents.order.id,
         fingerprint=f"{code}:line:{line.id}",
         explanation=text,
-        expected=line.qty_ordered,
+        expected=due,
         actual=qty,
-        difference=qty - line.qty_ordered,
+        difference=qty - due,
         unit=uom,
         order_line_id=line.id,
     )

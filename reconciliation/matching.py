@@ -19,9 +19,11 @@ The order of work:
 
 The checks read the documents themselves (shipment lines, invoice lines,
 allocations), not the running quantities on the order lines, so a stale
-refresh cannot hide a difference. Quantities are compared per line as Decimal:
-when the large line of an order ships in full and its small line does not, the
-small line is still reported.
+refresh cannot hide a difference. The one exception is the line's
+``qty_cancelled``: every write of a ``LineCancellation`` refreshes its
+order in the same transaction, and the fingerprint covers the column.
+Quantities are compared per line as Decimal: when the large line of an order
+ships in full and its small line does not, the small line is still reported.
 
 A duplicate invoice is reported once, as a duplicate. It is left out of the
 quantity and payment checks, because being a duplicate explains both its extra

@@ -244,8 +244,9 @@ class SalesOrderLine(models.Model):
     )
     subtotal = money_field()
     promised_date = models.DateField()
-    # Running quantities, derived from shipments and invoices.
+    # Running quantities, derived from shipments, invoices and cancellations.
     qty_shipped = quantity_field(default=Decimal(0))
+    qty_cancelled = quantity_field(default=Decimal(0))
     qty_invoiced = quantity_field(default=Decimal(0))
     amount_invoiced = money_field(default=Decimal(0))
     amount_paid = money_field(default=Decimal(0))
@@ -267,6 +268,16 @@ class SalesOrderLine(models.Model):
     @property
     def unit_net(self) -> Decimal:
         return unit_net(unit_price=self.unit_price, discount_pct=self.discount_pct)
+
+    @property
+    def qty_due(self) -> Decimal:
+        """The ordered quantity less the cancelled units: what is to ship in all."""
+        return self.qty_ordered - self.qty_cancelled
+
+    @property
+    def qty_to_ship(self) -> Decimal:
+        """The units still to ship: ordered, less cancelled and shipped, at least 0."""
+        return max(self.qty_due - self.qty_shipped, Decimal(0))
 
 
 class Shipment(TimeStampedModel):
@@ -1274,6 +1285,54 @@ ACTIVE_CASE_STATES = frozenset(
         Discrepancy.State.ESCALATED,
     }
 )
+
+
+class LineCancellation(models.Model):
+    """Units of an order line a person cancelled, so they are no longer to ship.
+
+    The line's ``qty_cancelled`` is the sum of its rows that are not
+    reversed, derived by ``services.refresh_order``. Undoing a cancellation
+    (reopening its case) sets ``reversed_at`` and keeps the row.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    order_line = models.ForeignKey(
+        SalesOrderLine, on_delete=models.PROTECT, related_name="cancellations"
+    )
+    qty = quantity_field()
+    # The case whose decision cancelled the units.
+    case = models.ForeignKey(
+        Discrepancy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cancellations",
+    )
+    reason = models.TextField()
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField()
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversal_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["order_line", "cancelled_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(qty__gt=0), name="line_cancellation_qty_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.qty} cancelled on order line {self.order_line_id}"
 
 
 class CaseComment(models.Model):

@@ -29,6 +29,7 @@ from reconciliation.models import (
     Currency,
     Invoice,
     InvoiceLine,
+    LineCancellation,
     Payment,
     Product,
     SalesOrder,
@@ -54,7 +55,13 @@ KIND_SIGN: dict[str, int] = {
 RECEIVABLE_KINDS = (Invoice.Kind.INVOICE, Invoice.Kind.DEBIT_NOTE)
 ORDER_STATUS_FIELDS = ("delivery_status", "invoice_status", "payment_status")
 ORDER_FIGURES = ("amount_total", *ORDER_STATUS_FIELDS)
-LINE_FIGURES = ("qty_shipped", "qty_invoiced", "amount_invoiced", "amount_paid")
+LINE_FIGURES = (
+    "qty_shipped",
+    "qty_cancelled",
+    "qty_invoiced",
+    "amount_invoiced",
+    "amount_paid",
+)
 INVOICE_FIGURES = (
     "amount_total",
     "amount_paid",
@@ -149,18 +156,26 @@ def credit_applications(
 
 
 def expected_invoice_qty(line: SalesOrderLine) -> Decimal:
-    """Return the quantity the line should be invoiced for under its policy."""
+    """Return the quantity the line should be invoiced for under its policy.
+
+    Under the ordered policy that is the ordered quantity less the cancelled
+    units, so invoicing cancelled units is invoicing too much.
+    """
     if line.product.invoice_policy == Product.InvoicePolicy.ORDERED:
-        return line.qty_ordered
+        return line.qty_due
     return line.qty_shipped
 
 
 def derive_delivery_status(lines: Iterable[SalesOrderLine]) -> str:
-    """Decide per line on quantities, so one unshipped line keeps it partial."""
+    """Decide per line on quantities, so one unshipped line keeps it partial.
+
+    Cancelled units are not due, so a line shipped up to what was not
+    cancelled counts as shipped in full.
+    """
     lines = list(lines)
     if all(line.qty_shipped <= 0 for line in lines):
         return SalesOrder.DeliveryStatus.PENDING
-    if all(line.qty_shipped >= line.qty_ordered for line in lines):
+    if all(line.qty_shipped >= line.qty_due for line in lines):
         return SalesOrder.DeliveryStatus.FULL
     return SalesOrder.DeliveryStatus.PARTIAL
 
@@ -169,7 +184,7 @@ def derive_invoice_status(lines: Iterable[SalesOrderLine]) -> str:
     lines = list(lines)
     if any(line.qty_invoiced > expected_invoice_qty(line) for line in lines):
         return SalesOrder.InvoiceStatus.UPSELL
-    if lines and all(line.qty_invoiced >= line.qty_ordered for line in lines):
+    if lines and all(line.qty_invoiced >= line.qty_due for line in lines):
         return SalesOrder.InvoiceStatus.INVOICED
     if any(line.qty_invoiced < expected_invoice_qty(line) for line in lines):
         return SalesOrder.InvoiceStatus.TO_INVOICE
@@ -1024,7 +1039,7 @@ def apply_invoice_amounts(invoice: Invoice, amounts: InvoiceAmounts) -> None:
 
 
 def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
-    """Recompute shipped and invoiced quantities and amounts of each order line."""
+    """Recompute shipped, cancelled and invoiced quantities and amounts of each line."""
     lines = list(
         SalesOrderLine.objects.filter(order__in=scope).select_related(
             "product", "order__currency"
@@ -1036,6 +1051,13 @@ def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
         ),
         "order_line_id",
         "qty_shipped",
+    )
+    cancelled = _sums(
+        LineCancellation.objects.filter(
+            order_line__order__in=scope, reversed_at__isnull=True
+        ),
+        "order_line_id",
+        "qty",
     )
     invoiced_qty: dict[int, Decimal] = defaultdict(Decimal)
     invoiced_amount: dict[int, Decimal] = defaultdict(Decimal)
@@ -1055,6 +1077,7 @@ def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
     for line in lines:
         before = _figures(line, LINE_FIGURES)
         line.qty_shipped = shipped.get(line.pk, ZERO)
+        line.qty_cancelled = cancelled.get(line.pk, ZERO)
         line.qty_invoiced = invoiced_qty[line.pk]
         line.amount_invoiced = invoiced_amount[line.pk]
         line.amount_paid = quantize_money(

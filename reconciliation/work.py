@@ -26,6 +26,10 @@ from core.models import AuditEvent
 from core.numbers import InvalidDecimalError, parse_decimal
 from portal.models import PickedQuantity, ResolutionProposal
 from reconciliation import approvals, cases, notices
+
+# Re-exported: the case pages and the practice sandbox read it from here.
+from reconciliation.cancellations import BACKORDER_CODES as BACKORDER_CODES
+from reconciliation.cancellations import cancel_units
 from reconciliation.case_credit import case_open_amount
 from reconciliation.credit_notes import (
     OPEN_PROPOSAL_STATES,
@@ -74,15 +78,6 @@ logger = logging.getLogger(__name__)
 State = Discrepancy.State
 SCREEN = AuditEvent.Source.SCREEN
 ZERO = Decimal(0)
-# Codes whose remainder a sales rep decides on: ship it later or cancel it.
-BACKORDER_CODES = frozenset(
-    {
-        DiscrepancyCode.SHORT_SHIP,
-        DiscrepancyCode.PARTIAL_SHIP,
-        DiscrepancyCode.BACKORDER_OPEN,
-        DiscrepancyCode.NOT_SHIPPED,
-    }
-)
 SHIP_LATER, CANCEL_REST = "ship_later", "cancel_rest"
 
 
@@ -520,7 +515,9 @@ def _check_over_shipment(
 
     The total counts shipped and delivered shipments, as the matching pass
     does, plus ``quantities``: what ships now, or what a draft keeps as picked.
-    A draft being shipped is not counted yet.
+    A draft being shipped is not counted yet. The tolerance applies to the
+    ordered quantity less the cancelled units, so cancelled units ship only
+    within the profile's over-shipment percentage of what is still ordered.
     """
     book = ToleranceBook.for_company(order.company)
     partner_id = order.customer.commercial_partner_id
@@ -538,10 +535,10 @@ def _check_over_shipment(
         tolerance = book.for_scope(customer_id=partner_id, group=line.product.group)
         already = shipped_before.get(line.pk, ZERO)
         total = already + qty
-        if not tolerance.is_over(ordered=line.qty_ordered, actual=total):
+        if not tolerance.is_over(ordered=line.qty_due, actual=total):
             continue
         uom = line.product.uom
-        allowed = line.qty_ordered * (1 + tolerance.qty_over_pct / 100)
+        allowed = line.qty_due * (1 + tolerance.qty_over_pct / 100)
         left = max(allowed - already, ZERO)
         if left == 0:
             next_step = (
@@ -550,8 +547,16 @@ def _check_over_shipment(
             )
         else:
             next_step = f"{step.verb} at most {format_quantity(left, uom)}."
+        ordered = f"{format_quantity(line.qty_ordered, uom)} ordered"
+        if line.qty_cancelled > 0:
+            # The message names the cancellation, so the warehouse learns
+            # that the sales rep took the units off the order.
+            ordered += (
+                f", {format_quantity(line.qty_cancelled, uom)} of them cancelled "
+                "by the sales rep,"
+            )
         raise WorkError(
-            f"Line {line_no}: {format_quantity(line.qty_ordered, uom)} ordered and "
+            f"Line {line_no}: {ordered} and "
             f"{format_quantity(already, uom)} already shipped, so {step.gerund} "
             f"{format_quantity(qty, uom)} now makes "
             f"{format_quantity(total, uom)}, above the "
@@ -649,7 +654,7 @@ def report_shortage(
             f"Line {line_no} was not found on order {order.number}: pick a line "
             "from the list."
         )
-    open_qty = line.qty_ordered - line.qty_shipped
+    open_qty = line.qty_due - line.qty_shipped
     uom = line.product.uom
     if qty_missing <= 0:
         raise WorkError(
@@ -844,7 +849,7 @@ def ship_later_blocker(case: Discrepancy) -> str:
     line = case.order_line
     if case.code not in BACKORDER_CODES or line is None:
         return ""
-    if line.qty_ordered - line.qty_shipped <= 0:
+    if line.qty_to_ship <= 0:
         return f"Line {line.line_no} has nothing left to ship."
     if _last_shipment(line.order) is None:
         return (
@@ -929,7 +934,7 @@ def decide_backorder(
                 code=case.code,
             )
         line = case.order_line
-        remaining = line.qty_ordered - line.qty_shipped
+        remaining = line.qty_to_ship
         if decision == SHIP_LATER:
             blocker = ship_later_blocker(case)
             if blocker:
@@ -948,9 +953,18 @@ def decide_backorder(
                 f"expected on {expected_on.isoformat()}: {reason}"
             )
         else:
+            if remaining <= 0:
+                raise WorkError(
+                    f"Line {line.line_no} of order {line.order.number} has nothing "
+                    "left to ship, so there is nothing to cancel: resolve the case "
+                    "on its page instead."
+                )
             code = ResolutionCode.CANCEL_REMAINDER
             cancelled = format_quantity(remaining, line.product.uom)
             note = f"The remaining {cancelled} are cancelled: {reason}"
+            cancel_units(
+                line=line, qty=remaining, case=case, actor=actor, reason=reason
+            )
         move_case(
             case,
             actor=actor,

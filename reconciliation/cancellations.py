@@ -1,0 +1,176 @@
+"""Cancelled units of order lines: recording a cancellation and undoing it.
+
+A cancellation is a ``LineCancellation`` row of its own. The line's
+``qty_cancelled`` is derived from the rows that are not reversed by
+``services.refresh_order``, as ``qty_shipped`` is from shipments, so each
+function here refreshes the order in the caller's transaction. Undoing a
+cancellation marks its row reversed and keeps it, with who, when and why.
+"""
+
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import User
+from core.audit import record_event
+from core.models import AuditEvent
+from reconciliation.models import (
+    Discrepancy,
+    DiscrepancyCode,
+    LineCancellation,
+    SalesOrderLine,
+    Shipment,
+)
+from reconciliation.money import format_quantity
+
+ZERO = Decimal(0)
+SCREEN = AuditEvent.Source.SCREEN
+# Codes whose remainder a sales rep decides on: ship it later or cancel it.
+BACKORDER_CODES = frozenset(
+    {
+        DiscrepancyCode.SHORT_SHIP,
+        DiscrepancyCode.PARTIAL_SHIP,
+        DiscrepancyCode.BACKORDER_OPEN,
+        DiscrepancyCode.NOT_SHIPPED,
+    }
+)
+
+
+def live_cancelled(line: SalesOrderLine) -> Decimal:
+    """Sum the line's cancellations that are not reversed.
+
+    The sum is taken in Python because SQLite adds decimal columns as floats.
+    """
+    rows = LineCancellation.objects.filter(order_line=line, reversed_at__isnull=True)
+    return sum(rows.values_list("qty", flat=True), ZERO)
+
+
+def cancel_units(
+    *,
+    line: SalesOrderLine,
+    qty: Decimal,
+    case: Discrepancy,
+    actor: User,
+    reason: str,
+) -> LineCancellation:
+    """Record ``qty`` units of ``line`` as cancelled by ``actor`` on ``case``.
+
+    The caller holds the order's row lock and refreshes the order after.
+    Draft backorders that carry only this line are cancelled too, because
+    nothing of them is left to ship.
+    """
+    before = live_cancelled(line)
+    cancellation = LineCancellation.objects.create(
+        company_id=line.order.company_id,
+        order_line=line,
+        qty=qty,
+        case=case,
+        reason=reason,
+        cancelled_by=actor,
+        cancelled_at=timezone.now(),
+    )
+    withdrawn = _cancel_backorders_of(line, actor=actor, case=case)
+    record_event(
+        actor=actor,
+        action="order_line.cancelled",
+        target=line,
+        source=SCREEN,
+        before={"qty_cancelled": str(before)},
+        after={
+            "qty_cancelled": str(before + qty),
+            "cancellation_id": cancellation.pk,
+            "case_id": case.pk,
+            "order": line.order.number,
+            "line": line.line_no,
+            "backorders_cancelled": withdrawn,
+        },
+        reason=reason,
+    )
+    return cancellation
+
+
+def _cancel_backorders_of(
+    line: SalesOrderLine, *, actor: User, case: Discrepancy
+) -> list[str]:
+    """Cancel the draft backorders that carry only ``line``; return their numbers."""
+    drafts = Shipment.objects.filter(
+        order_id=line.order_id,
+        state=Shipment.State.DRAFT,
+        backorder_of__isnull=False,
+        lines__order_line=line,
+    ).exclude(lines__order_line__in=line.order.lines.exclude(pk=line.pk))
+    numbers = []
+    for shipment in drafts.distinct().order_by("pk"):
+        shipment.state = Shipment.State.CANCELLED
+        shipment.save(update_fields=["state", "updated_at"])
+        record_event(
+            actor=actor,
+            action="shipment.backorder_cancelled",
+            target=shipment,
+            source=SCREEN,
+            before={"state": Shipment.State.DRAFT},
+            after={"state": shipment.state, "case_id": case.pk},
+        )
+        numbers.append(shipment.number)
+    return numbers
+
+
+def reverse_case_cancellations(
+    case: Discrepancy, *, actor: User, reason: str
+) -> list[LineCancellation]:
+    """Reverse the live cancellations ``case`` recorded; return them.
+
+    The units are open to ship again once the caller refreshes the order.
+    A backorder the cancellation closed stays cancelled, so the next
+    decision on the case starts from the line as it is.
+    """
+    rows = list(
+        LineCancellation.objects.select_for_update()
+        .filter(case=case, reversed_at__isnull=True)
+        .select_related("order_line__order", "order_line__product")
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for cancellation in rows:
+        line = cancellation.order_line
+        before = live_cancelled(line)
+        cancellation.reversed_at = now
+        cancellation.reversed_by = actor
+        cancellation.reversal_reason = reason
+        cancellation.save(
+            update_fields=["reversed_at", "reversed_by", "reversal_reason"]
+        )
+        record_event(
+            actor=actor,
+            action="order_line.cancellation_reversed",
+            target=line,
+            source=SCREEN,
+            before={"qty_cancelled": str(before)},
+            after={
+                "qty_cancelled": str(before - cancellation.qty),
+                "cancellation_id": cancellation.pk,
+                "case_id": case.pk,
+                "order": line.order.number,
+                "line": line.line_no,
+            },
+            reason=reason,
+        )
+    return rows
+
+
+def live_case_summary(case: Discrepancy) -> str:
+    """Describe the case's cancellations that are not reversed, or return "".
+
+    The text reads as "4 units of line 1", one part per cancellation.
+    """
+    rows = (
+        LineCancellation.objects.filter(case=case, reversed_at__isnull=True)
+        .select_related("order_line__product")
+        .order_by("pk")
+    )
+    parts = [
+        f"{format_quantity(row.qty, row.order_line.product.uom)} of line "
+        f"{row.order_line.line_no}"
+        for row in rows
+    ]
+    return " and ".join(parts)
