@@ -24,7 +24,10 @@ from accounts.models import Role, User
 from core.audit import record_event
 from core.models import AuditEvent
 from portal.models import ResolutionProposal
-from reconciliation.cancellations import reverse_case_cancellations
+from reconciliation.cancellations import (
+    BACKORDER_CODES,
+    reverse_case_cancellations,
+)
 from reconciliation.credit_notes import (
     OPEN_PROPOSAL_STATES,
     credit_on_invoice,
@@ -610,6 +613,18 @@ def _check_resolution(case: Discrepancy, resolution_code: str, note: str) -> Non
     if not note.strip():
         raise CaseError(
             "Resolving case {case} needs a resolution note.", case_id=case.pk
+        )
+    if (
+        resolution_code == ResolutionCode.CANCEL_REMAINDER
+        and case.code in BACKORDER_CODES
+        and case.order_line_id is not None
+    ):
+        # The code alone would leave the rest of the line shippable.
+        raise CaseError(
+            "Case {case}: cancel the rest on the sales decision screen, where "
+            "the order's sales rep records the cancelled units so that they "
+            "can no longer ship.",
+            case_id=case.pk,
         )
 
 

@@ -332,6 +332,32 @@ def test_reopen_after_backorder_cancels_nothing(
     ).exists()
 
 
+def test_case_page_rejects_cancel_code(short_case, order, walter):
+    client = signed_in(walter)
+    client.post(
+        f"/reconciliation/cases/{short_case.pk}/move/",
+        {"to": State.IN_PROGRESS, "reason": "Checking stock."},
+    )
+
+    response = client.post(
+        f"/reconciliation/cases/{short_case.pk}/move/",
+        {
+            "to": State.RESOLVED,
+            "resolution_code": "cancel_remainder",
+            "note": "No stock.",
+        },
+    )
+
+    assert messages_of(response)[-1] == (
+        f"Case {short_case.pk}: cancel the rest on the sales decision screen, "
+        "where the order's sales rep records the cancelled units so that they "
+        "can no longer ship."
+    )
+    short_case.refresh_from_db()
+    assert short_case.state == State.IN_PROGRESS
+    assert order.lines.get().qty_to_ship == Decimal("4")
+
+
 def test_cancel_rest_cancels_draft_backorder(order, sales_rep):
     shipped = Shipment.objects.get(order=order)
     backorder = Shipment.objects.create(
