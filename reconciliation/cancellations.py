@@ -20,6 +20,7 @@ from reconciliation.models import (
     LineCancellation,
     SalesOrderLine,
     Shipment,
+    ShipmentLine,
 )
 from reconciliation.money import format_quantity
 
@@ -56,8 +57,8 @@ def cancel_units(
     """Record ``qty`` units of ``line`` as cancelled by ``actor`` on ``case``.
 
     The caller holds the order's row lock and refreshes the order after.
-    Draft backorders that carry only this line are cancelled too, because
-    nothing of them is left to ship.
+    Draft backorders of the line are emptied too, because nothing of them
+    is left to ship (see ``_empty_backorders_of``).
     """
     before = live_cancelled(line)
     cancellation = LineCancellation.objects.create(
@@ -69,7 +70,7 @@ def cancel_units(
         cancelled_by=actor,
         cancelled_at=timezone.now(),
     )
-    withdrawn = _cancel_backorders_of(line, actor=actor, case=case)
+    cancelled, emptied = _empty_backorders_of(line, actor=actor, case=case)
     record_event(
         actor=actor,
         action="order_line.cancelled",
@@ -82,25 +83,46 @@ def cancel_units(
             "case_id": case.pk,
             "order": line.order.number,
             "line": line.line_no,
-            "backorders_cancelled": withdrawn,
+            "backorders_cancelled": cancelled,
+            "backorder_rows_emptied": emptied,
         },
         reason=reason,
     )
     return cancellation
 
 
-def _cancel_backorders_of(
+def _empty_backorders_of(
     line: SalesOrderLine, *, actor: User, case: Discrepancy
-) -> list[str]:
-    """Cancel the draft backorders that carry only ``line``; return their numbers."""
+) -> tuple[list[str], list[str]]:
+    """Take ``line`` off its draft backorders; return the numbers of both kinds.
+
+    A draft that carries only this line is cancelled. In a draft that the
+    warehouse also filled with other lines, the line's row is set to 0,
+    because shipping the draft ships the quantities its rows contain.
+    """
     drafts = Shipment.objects.filter(
         order_id=line.order_id,
         state=Shipment.State.DRAFT,
         backorder_of__isnull=False,
         lines__order_line=line,
-    ).exclude(lines__order_line__in=line.order.lines.exclude(pk=line.pk))
-    numbers = []
+    )
+    cancelled: list[str] = []
+    emptied: list[str] = []
     for shipment in drafts.distinct().order_by("pk"):
+        rows = ShipmentLine.objects.filter(shipment=shipment, order_line=line)
+        if shipment.lines.exclude(order_line=line).exists():
+            before = [str(qty) for qty in rows.values_list("qty_shipped", flat=True)]
+            rows.update(qty_shipped=ZERO)
+            record_event(
+                actor=actor,
+                action="shipment.backorder_line_emptied",
+                target=shipment,
+                source=SCREEN,
+                before={"line": line.line_no, "qty": before},
+                after={"line": line.line_no, "qty": "0", "case_id": case.pk},
+            )
+            emptied.append(shipment.number)
+            continue
         shipment.state = Shipment.State.CANCELLED
         shipment.save(update_fields=["state", "updated_at"])
         record_event(
@@ -111,8 +133,8 @@ def _cancel_backorders_of(
             before={"state": Shipment.State.DRAFT},
             after={"state": shipment.state, "case_id": case.pk},
         )
-        numbers.append(shipment.number)
-    return numbers
+        cancelled.append(shipment.number)
+    return cancelled, emptied
 
 
 def reverse_case_cancellations(
@@ -125,7 +147,7 @@ def reverse_case_cancellations(
     decision on the case starts from the line as it is.
     """
     rows = list(
-        LineCancellation.objects.select_for_update()
+        LineCancellation.objects.select_for_update(of=("self",))
         .filter(case=case, reversed_at__isnull=True)
         .select_related("order_line__order", "order_line__product")
         .order_by("pk")

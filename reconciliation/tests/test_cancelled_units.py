@@ -420,3 +420,37 @@ def test_migration_records_earlier_cancel(short_case, order, walter):
     assert line.qty_cancelled == Decimal("4")
     order.refresh_from_db()
     assert order.delivery_status == SalesOrder.DeliveryStatus.FULL
+
+
+def test_cancel_rest_empties_shared_backorder(customer_party, sales_rep):
+    order = create_order(
+        lines=[("10", "36.36"), ("5", "2.00")],
+        company=customer_party.company,
+        customer=customer_party,
+        sales_rep=sales_rep,
+    )
+    shipped = create_shipment(order=order, quantities={1: "6", 2: "3"})
+    backorder = Shipment.objects.create(
+        company=order.company,
+        order=order,
+        number=f"{order.number}-S2",
+        state=Shipment.State.DRAFT,
+        backorder_of=shipped,
+    )
+    first, second = order.lines.order_by("line_no")
+    backorder.lines.create(order_line=first, qty_shipped=Decimal("4"))
+    backorder.lines.create(order_line=second, qty_shipped=Decimal("2"))
+    run_matching(company=order.company, as_of=timezone.localdate())
+    case = Discrepancy.objects.get(order_line=first, code="BACKORDER_OPEN")
+
+    cancel_rest(signed_in(sales_rep), case)
+
+    backorder.refresh_from_db()
+    assert backorder.state == Shipment.State.DRAFT
+    rows = dict(backorder.lines.values_list("order_line__line_no", "qty_shipped"))
+    assert rows == {1: Decimal("0"), 2: Decimal("2")}
+    event = AuditEvent.objects.get(action="order_line.cancelled")
+    assert event.after["backorders_cancelled"] == []
+    assert event.after["backorder_rows_emptied"] == [backorder.number]
+    emptied = AuditEvent.objects.get(action="shipment.backorder_line_emptied")
+    assert emptied.before == {"line": 1, "qty": ["4.0000"]}
