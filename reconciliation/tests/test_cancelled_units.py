@@ -407,7 +407,7 @@ def test_migration_records_earlier_cancel(short_case, order, walter):
     assert not LineCancellation.objects.exists()
 
     try:
-        migrate_to(("reconciliation", "0012_reference_keys"))
+        migrate_to(("reconciliation", "0013_resolution_code_price_kept"))
     finally:
         migrate_to(None)
 

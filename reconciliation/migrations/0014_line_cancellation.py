@@ -73,7 +73,7 @@ def record_earlier_cancellations(
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reconciliation', '0012_reference_keys'),
+        ('reconciliation', '0013_resolution_code_price_kept'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
