@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -53,11 +53,13 @@ from reconciliation.models import (
     Invoice,
     Party,
     Payment,
+    PurchaseOrder,
     ResolutionCode,
     SalesOrder,
     SalesOrderLine,
     Shipment,
     ShipmentLine,
+    VendorBill,
 )
 from reconciliation.money import format_money, format_quantity, quantize_money
 from reconciliation.services import (
@@ -1723,9 +1725,7 @@ def assign_payer(
         if payment is None:
             raise WorkError(_payer_not_assignable(payment_id, company))
         party = (
-            Party.objects.filter(company_id=payment.company_id, pk=party_id)
-            .select_related("parent")
-            .first()
+            customers_for(payment).filter(pk=party_id).select_related("parent").first()
         )
         if party is None and not party_id:
             raise WorkError(
@@ -1734,8 +1734,8 @@ def assign_payer(
             )
         if party is None:
             raise WorkError(
-                f"Customer {party_id} was not found in the company of payment "
-                f"{payment.number}: choose one from the list."
+                f"Customer {party_id} was not found among the customers of the "
+                f"company of payment {payment.number}: choose one from the list."
             )
         payment.party = party
         payment.save(update_fields=["party", "updated_at"])
@@ -1842,8 +1842,23 @@ def unassigned_payments(company: Company | None = None) -> QuerySet[Payment]:
 
 
 def customers_for(payment: Payment) -> QuerySet[Party]:
-    """Return the customers a payment of unknown payer may be assigned to."""
-    return Party.objects.filter(company_id=payment.company_id).order_by("name")
+    """Return the customers a payment of unknown payer may be assigned to.
+
+    A party records no kind, so a party we only buy from (a purchase order
+    or a vendor bill, and no sales order or invoice) is left out. A new
+    party with no documents yet stays in, since it may pay in advance.
+    """
+    sells_to = Exists(SalesOrder.objects.filter(customer=OuterRef("pk"))) | Exists(
+        Invoice.objects.filter(customer=OuterRef("pk"))
+    )
+    buys_from = Exists(PurchaseOrder.objects.filter(vendor=OuterRef("pk"))) | Exists(
+        VendorBill.objects.filter(vendor=OuterRef("pk"))
+    )
+    return (
+        Party.objects.filter(company_id=payment.company_id)
+        .filter(sells_to | ~buys_from)
+        .order_by("name")
+    )
 
 
 def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:

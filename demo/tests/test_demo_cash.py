@@ -103,14 +103,13 @@ def test_cash_screen_lists_waiting_payments():
     assert unassigned == ["BS-20261205-1"]
     offered = {party.code for party in page.context["unassigned"][0][1]}
     customers = set(
-        Party.objects.filter(code__in=offered)
-        .exclude(purchase_orders__isnull=False)
-        .values_list("code", flat=True)
+        Party.objects.exclude(purchase_orders__isnull=False).values_list(
+            "code", flat=True
+        )
     )
-    assert len(customers) == 91
-    # TODO: the unknown payer can be assigned to the 28 vendors too, because
-    # a party records no customer or vendor kind for the screen to filter on.
-    assert len(offered - customers) == 28
+    # The 28 vendors are parties too, but nobody assigns them a payment.
+    assert offered == customers
+    assert len(offered) == 91
     html = page.content.decode()
     assert "No payment of a known customer is waiting." not in html
     assert "Save-a-lot Markets, order 11064" in html
@@ -178,6 +177,26 @@ def test_unknown_payer_assigned_then_allocated():
     assert open_codes(payment=payment) == []
     page = client.get(CASH_URL)
     assert page.context["unassigned"] == []
+
+
+def test_unknown_payer_not_assigned_to_a_vendor():
+    company = load_company_x(as_of=LOAD_DAY)
+    payment = Payment.objects.get(number="BS-20261205-1")
+    vendor = Party.objects.filter(
+        company=company, purchase_orders__isnull=False
+    ).first()
+    assert vendor is not None
+
+    response = signed_in_fiona().post(
+        CASH_URL, {"payment": payment.pk, "party": vendor.pk}, follow=True
+    )
+
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [
+        f"Customer {vendor.pk} was not found among the customers of the company "
+        f"of payment {payment.number}: choose one from the list."
+    ]
+    payment.refresh_from_db()
+    assert payment.party is None
 
 
 def test_csv_source_maps_bank_export():

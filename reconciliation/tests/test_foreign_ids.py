@@ -322,7 +322,8 @@ def test_payer_of_other_company(clerk, anonymous_payment, other_customer, unchan
             actor=clerk, payment_id=anonymous_payment.pk, party_id=other_customer.pk
         )
     assert str(error.value) == (
-        f"Customer {other_customer.pk} was not found in the company of payment "
+        f"Customer {other_customer.pk} was not found among the customers of the "
+        f"company of payment "
         f"{anonymous_payment.number}: choose one from the list."
     )
 
@@ -373,7 +374,8 @@ def test_payer_view_other_company(clerk, anonymous_payment, other_customer, unch
     )
     assert response.status_code == 200
     assert shown_messages(response) == [
-        f"Customer {other_customer.pk} was not found in the company of payment "
+        f"Customer {other_customer.pk} was not found among the customers of the "
+        f"company of payment "
         f"{anonymous_payment.number}: choose one from the list."
     ]
 

@@ -379,7 +379,8 @@ def test_assign_a_customer_of_another_company_is_rejected(clerk, unknown_payment
     )
 
     assert messages_of(response) == [
-        f"Customer {stranger.pk} was not found in the company of payment "
+        f"Customer {stranger.pk} was not found among the customers of the "
+        f"company of payment "
         f"{unknown_payment.number}: choose one from the list."
     ]
     unknown_payment.refresh_from_db()
