@@ -1,8 +1,11 @@
 """JSON help for a CRM screen: the same ranking and visibility as the panel."""
 
 import json
+import re
 from collections.abc import Mapping
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -94,18 +97,51 @@ def _context_json(context: HelpContext | None) -> dict[str, str] | None:
     return None if context is None else {"key": context.key, "title": context.title}
 
 
-def faq_entry_json(entry: FaqItem) -> dict[str, object]:
+# A link or image address in sanitized HTML, which nh3 always writes with
+# double quotes.
+HTML_URL_ATTRIBUTE = re.compile(r'\b(href|src)="([^"]*)"')
+
+
+def request_base_url(request: HttpRequest) -> str:
+    """Return the address the JSON's links start with, without a final slash.
+
+    BASE_URL when it is set, else the scheme and host of the request.
+    """
+    base_url = settings.COMMONPLACE_BASE_URL or request.build_absolute_uri("/")
+    return base_url.rstrip("/")
+
+
+def absolute_url(base_url: str, url: str) -> str:
+    """Return ``url`` as an absolute address under ``base_url``.
+
+    A path from the site root keeps any path of ``base_url``, so Commonplace
+    served under ``https://host/learn`` still gets ``/learn/questions/...``.
+    An absolute or ``mailto:`` address is returned as it is.
+    """
+    if url.startswith("/") and not url.startswith("//"):
+        return f"{base_url}{url}"
+    return urljoin(f"{base_url}/", url)
+
+
+def absolute_html_urls(base_url: str, html: str) -> str:
+    """Return ``html`` with every ``href`` and ``src`` made absolute."""
+    return HTML_URL_ATTRIBUTE.sub(
+        lambda match: f'{match[1]}="{absolute_url(base_url, match[2])}"', html
+    )
+
+
+def faq_entry_json(entry: FaqItem, base_url: str) -> dict[str, object]:
     return {
         "id": entry.pk,
         "question": entry.question,
-        "answer_html": entry.answer_html,
-        "url": f"/questions/faq/{entry.pk}/",
+        "answer_html": absolute_html_urls(base_url, entry.answer_html),
+        "url": absolute_url(base_url, f"/questions/faq/{entry.pk}/"),
         "context": entry.context_key,
         "held": entry.held,
     }
 
 
-def panel_json(panel: HelpPanel) -> str:
+def panel_json(panel: HelpPanel, base_url: str) -> str:
     """Return the panel as the JSON body of ``HelpOut``, fields in its order.
 
     Built from plain dicts: building the ``HelpOut`` schema objects cost
@@ -118,13 +154,13 @@ def panel_json(panel: HelpPanel) -> str:
         "matched_context": _context_json(matched),
         "fell_back": panel.fell_back,
         "crm_function": panel.crm_function.slug if panel.crm_function else None,
-        "faq_entries": [faq_entry_json(entry) for entry in panel.faq_entries],
+        "faq_entries": [faq_entry_json(entry, base_url) for entry in panel.faq_entries],
         "documents": [
             {
                 "id": document.pk,
                 "title": document.title,
                 "summary": document.summary,
-                "url": f"/library/{document.pk}/",
+                "url": absolute_url(base_url, f"/library/{document.pk}/"),
                 "context": document.context_key,
             }
             for document in panel.documents
@@ -133,7 +169,7 @@ def panel_json(panel: HelpPanel) -> str:
             {
                 "id": question.pk,
                 "title": question.title,
-                "url": f"/questions/{question.pk}/",
+                "url": absolute_url(base_url, f"/questions/{question.pk}/"),
                 "context": question.context_key,
             }
             for question in panel.answered_questions
@@ -156,10 +192,11 @@ def _dump(body: Mapping[str, object]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-def with_held_entries(body: str, held: list[FaqItem]) -> str:
+def with_held_entries(body: str, held: list[FaqItem], base_url: str) -> str:
     """Return the JSON ``body`` with the ``held`` entries put first."""
     panel = json.loads(body)
-    panel["faq_entries"] = [*map(faq_entry_json, held), *panel["faq_entries"]]
+    held_json = [faq_entry_json(entry, base_url) for entry in held]
+    panel["faq_entries"] = [*held_json, *panel["faq_entries"]]
     return _dump(panel)
 
 
@@ -169,7 +206,7 @@ def with_held_entries(body: str, held: list[FaqItem]) -> str:
     summary="Help for a CRM screen's context",
     auth=[HelpTokenAuth(), django_auth],
 )
-def get_help(request: HttpRequest, context: str) -> HttpResponse:
+def get_help(request: HttpRequest, context: str = "") -> HttpResponse:
     """Return FAQ entries, documents and super-users for a context key.
 
     Each list holds the items of the most specific context in the chain
@@ -181,15 +218,28 @@ def get_help(request: HttpRequest, context: str) -> HttpResponse:
     entries held for their owners (``held``) come first, and only in the
     response to an owner's own session, never to a token.
     """
+    # ``context`` has a default only so that leaving it out gets this
+    # message in place of the validator's bare "Field required".
+    if not context:
+        raise HttpError(
+            422,
+            "Missing query parameter 'context': send the help context key of "
+            "the screen, e.g. ?context=reconciliation.order.",
+        )
     viewer = request_viewer(request)
     audience = viewer_audience(viewer)
+    base_url = request_base_url(request)
     try:
         key = require_declared(context)
         version, may_own = read_help_version(viewer)
         body = cached_panel(
-            f"json:{key}",
+            # The base URL is part of the key because, without BASE_URL, it
+            # comes from the request's host.
+            f"json:{base_url}:{key}",
             audience,
-            lambda: panel_json(compute_help_panel(viewer=viewer, key=key).focused()),
+            lambda: panel_json(
+                compute_help_panel(viewer=viewer, key=key).focused(), base_url
+            ),
             version=version,
         )
     except UnknownContextError as error:
@@ -200,6 +250,6 @@ def get_help(request: HttpRequest, context: str) -> HttpResponse:
     if signed_in and may_own and isinstance(viewer, User):
         held = held_faq_items(viewer, key, version)
         if held:
-            body = with_held_entries(body, held)
+            body = with_held_entries(body, held, base_url)
     # The body has the shape of HelpOut (see panel_json).
     return HttpResponse(body, content_type="application/json")

@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import CrmFunction, SuperUserAssignment, User
 from assist.embedding import allowed_origins, is_allowed_origin, normalize_origin
 from assist.forms import AskForm, AvailabilityForm, TokenForm
+from assist.records import NO_RECORD, HelpRecord, parse_record, visible_record
 from assist.selectors import UnknownContextError, build_help_panel, context_chain
 from assist.services import (
     AskOutcome,
@@ -56,7 +57,39 @@ def _safe_next(request: AuthenticatedRequest) -> str:
     return "/"
 
 
-@require_GET
+def requested_record(request: HttpRequest) -> tuple[HelpRecord, str]:
+    """Return the record the panel's ask may name, and a record it may not.
+
+    The ``record`` and ``record_kind`` query parameters come from another
+    tool, so the record goes through its kind's visibility rule here, when
+    the panel is built. A record the reader may not see, or that does not
+    exist, is left out of the ask, and its label is returned second so the
+    panel can state why. Both cases read the same, so the panel does not show
+    whether such a record exists.
+    """
+    ref = request.GET.get("record", "")[:80]
+    try:
+        record = parse_record(request.GET.get("record_kind", "")[:20], ref)
+    except ValidationError:
+        return NO_RECORD, f"record {ref}"
+    if not record or not request.user.is_authenticated:
+        return record, ""
+    if visible_record(request.user, record) is None:
+        return NO_RECORD, record.label
+    return record, ""
+
+
+def panel_record_context(request: HttpRequest) -> dict[str, object]:
+    """Return the template variables for the record the panel's ask names."""
+    record, withheld = requested_record(request)
+    return {
+        "record_kind": record.kind,
+        "record_ref": record.ref,
+        "withheld_record": withheld,
+    }
+
+
+@require_safe
 @login_required
 def panel(request: AuthenticatedRequest) -> HttpResponse:
     """Render the help panel alone, for htmx swaps and embedding."""
@@ -71,8 +104,7 @@ def panel(request: AuthenticatedRequest) -> HttpResponse:
         {
             "panel": help_panel,
             "help_context": key,
-            "record_kind": request.GET.get("record_kind", "")[:20],
-            "record_ref": request.GET.get("record", "")[:80],
+            **panel_record_context(request),
             "ask_form": AskForm(initial={"context": key}),
         },
     )
@@ -188,7 +220,7 @@ def _embed_origin(request: HttpRequest) -> str:
     return normalize_origin(origin) if is_allowed_origin(origin) else ""
 
 
-@require_GET
+@require_safe
 @xframe_options_exempt
 def embed(request: HttpRequest) -> HttpResponse:
     """The help panel as a page of its own, for an ``<iframe>`` in another tool.
@@ -203,8 +235,7 @@ def embed(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {
         "help_context": key,
         "parent_origin": _embed_origin(request),
-        "record_kind": request.GET.get("record_kind", "")[:20],
-        "record_ref": request.GET.get("record", "")[:80],
+        **panel_record_context(request),
     }
     status = 200
     if request.user.is_authenticated:

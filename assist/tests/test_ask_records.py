@@ -386,3 +386,79 @@ def test_notification_names_record_to_viewers(people, records, spaces, payments)
         "fiona": f"Petra Tester asked on payment {PAYMENT}: Which invoice does this settle?",
         "sally": "Petra Tester asked: Which invoice does this settle?",
     }
+
+
+# The embedded panel, which another tool opens with any record number
+
+
+def embed_page(person: User, kind: str, ref: str) -> str:
+    response = signed_in(person).get(
+        "/assist/embed/",
+        {"context": SHORT_PAYMENT, "record_kind": kind, "record": ref},
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def hidden_value(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert match, f"no hidden field {name}"
+    return html.unescape(match.group(1))
+
+
+@pytest.mark.parametrize(("name", "kind"), MATRIX)
+def test_embed_offers_only_visible_record(people, records, spaces, name, kind):
+    page = embed_page(people[name], kind, KINDS[kind])
+    label = f"{Question.RecordKind(kind).label} {KINDS[kind]}"
+
+    if kind in SEES[name]:
+        assert f"This question will name {label[0].lower()}{label[1:]}." in page
+        assert 'data-testid="ask-record-withheld"' not in page
+        assert hidden_value(page, "record_ref") == KINDS[kind]
+        assert hidden_value(page, "record_kind") == kind
+    else:
+        assert "This question will name" not in page
+        assert f"{label} is not one of the records you can see" in page
+        assert hidden_value(page, "record_ref") == ""
+        assert hidden_value(page, "record_kind") == ""
+
+
+def test_embed_ask_without_hidden_record(people, records, spaces):
+    """The ask the panel builds for a record the asker may not see goes through."""
+    page = embed_page(people["bruno"], "order", ORDER)
+
+    response = ask(
+        people["bruno"],
+        hidden_value(page, "record_kind"),
+        hidden_value(page, "record_ref"),
+    )
+
+    assert response.status_code == 200, alert_text(response)
+    question = Question.objects.get()
+    assert (question.record_kind, question.record_ref) == ("", "")
+
+
+def test_embed_missing_record_reads_as_hidden(people, records, spaces):
+    page = embed_page(people["fiona"], "order", "SO-99999")
+
+    assert "Order SO-99999 is not one of the records you can see" in page
+    assert hidden_value(page, "record_ref") == ""
+
+
+def test_embed_unknown_kind_names_no_record(people, records, spaces):
+    page = embed_page(people["fiona"], "shipment", "SH-1")
+
+    assert "Record SH-1 is not one of the records you can see" in page
+    assert hidden_value(page, "record_ref") == ""
+
+
+def test_panel_view_checks_record(people, records, spaces):
+    response = signed_in(people["bruno"]).get(
+        "/assist/panel/",
+        {"context": SHORT_PAYMENT, "record_kind": "order", "record": ORDER},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This question will name" not in page
+    assert hidden_value(page, "record_ref") == ""

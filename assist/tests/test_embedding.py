@@ -42,6 +42,12 @@ class TestEmbedPage:
         assert "help-embed-frame.js" not in page
         assert ELSEWHERE not in answer["Content-Security-Policy"]
 
+    @pytest.mark.parametrize("path", ["/assist/embed/", "/assist/panel/"])
+    def test_head_is_allowed_like_get(self, sales_rep, path):
+        answer = signed_in(sales_rep).head(path, {"context": "reconciliation.order"})
+        assert answer.status_code == 200
+        assert answer.content == b""
+
     def test_signed_out_visitors_get_a_sign_in_link(self):
         answer = Client().get("/assist/embed/", {"context": "reconciliation.order"})
         assert answer.status_code == 200

@@ -13,6 +13,7 @@ from assist.selectors import (
     build_help_panel,
     compute_help_panel,
 )
+from assist.tests.factories import answered
 from core.testing import signed_in
 from library.models import Document
 
@@ -158,7 +159,8 @@ def test_customer_sees_only_customer_visible_content(customer, super_user):
 class TestHelpEndpoint:
     url = "/api/assist/help"
 
-    def test_returns_ranked_json(self, sales_rep, super_user):
+    def test_returns_ranked_json(self, sales_rep, super_user, settings):
+        settings.COMMONPLACE_BASE_URL = "https://learn.example.com"
         entry = faq("Specific", "reconciliation.order.short_payment")
         doc = document("Guide", "reconciliation.order")
 
@@ -180,7 +182,7 @@ class TestHelpEndpoint:
                 "id": entry.pk,
                 "question": "Specific",
                 "answer_html": "<p>Answer to Specific</p>",
-                "url": f"/questions/faq/{entry.pk}/",
+                "url": f"https://learn.example.com/questions/faq/{entry.pk}/",
                 "context": "reconciliation.order.short_payment",
                 "held": False,
             }
@@ -195,6 +197,59 @@ class TestHelpEndpoint:
                 "available": False,
             }
         ]
+
+    def test_every_url_is_absolute(self, sales_rep, payments_community, settings):
+        settings.COMMONPLACE_BASE_URL = "https://learn.example.com/help"
+        entry = faq("Linked", "reconciliation.order.short_payment")
+        entry.answer_html = (
+            '<p>See <a href="/tags/shortpayment/" class="hashtag">#shortpayment</a>, '
+            '<a href="https://bank.example.org/fees">fees</a> and '
+            '<img src="/media/chart.png" alt="chart"></p>'
+        )
+        entry.save()
+        doc = document("Guide", "reconciliation.order")
+        question = answered("Paid short?", payments_community, "reconciliation.order")
+
+        body = (
+            signed_in(sales_rep)
+            .get(self.url, {"context": "reconciliation.order.short_payment"})
+            .json()
+        )
+
+        base = "https://learn.example.com/help"
+        assert body["faq_entries"][0]["url"] == f"{base}/questions/faq/{entry.pk}/"
+        assert body["faq_entries"][0]["answer_html"] == (
+            f'<p>See <a href="{base}/tags/shortpayment/" class="hashtag">'
+            '#shortpayment</a>, <a href="https://bank.example.org/fees">fees</a> '
+            f'and <img src="{base}/media/chart.png" alt="chart"></p>'
+        )
+        assert body["documents"][0]["url"] == f"{base}/library/{doc.pk}/"
+        assert body["answered_questions"][0]["url"] == (
+            f"{base}/questions/{question.pk}/"
+        )
+
+    def test_urls_use_request_host_without_base_url(self, sales_rep, settings):
+        settings.COMMONPLACE_BASE_URL = ""
+        entry = faq("Plain", "reconciliation.order.short_payment")
+
+        body = (
+            signed_in(sales_rep)
+            .get(self.url, {"context": "reconciliation.order.short_payment"})
+            .json()
+        )
+
+        assert body["faq_entries"][0]["url"] == (
+            f"http://testserver/questions/faq/{entry.pk}/"
+        )
+
+    def test_missing_context_is_named(self, sales_rep):
+        response = signed_in(sales_rep).get(self.url)
+
+        assert response.status_code == 422
+        assert response.json() == {
+            "detail": "Missing query parameter 'context': send the help context "
+            "key of the screen, e.g. ?context=reconciliation.order."
+        }
 
     @pytest.mark.parametrize(
         "key",
@@ -223,10 +278,6 @@ class TestHelpEndpoint:
             "detail": "Unknown help context 'billing.nope': use a key a CRM screen "
             "declares, such as 'reconciliation.order'."
         }
-
-    def test_missing_context_parameter_is_422(self, sales_rep):
-        response = signed_in(sales_rep).get(self.url)
-        assert response.status_code == 422
 
     def test_anonymous_gets_401(self, db):
         response = Client().get(self.url, {"context": "reconciliation.order"})
