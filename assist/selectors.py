@@ -135,6 +135,9 @@ class HelpPanel:
     documents: list[DocumentItem] = field(default_factory=list)
     answered_questions: list[AnsweredQuestion] = field(default_factory=list)
     super_users: list[SuperUser] = field(default_factory=list)
+    # FAQ entry id to the id of the listed question whose answer it was made
+    # from, so ``focused`` lists that question once, as the FAQ entry.
+    faq_source_questions: dict[int, int] = field(default_factory=dict)
 
     @property
     def matched_context(self) -> HelpContext | None:
@@ -156,12 +159,26 @@ class HelpPanel:
         chain that has any, so a parent's general entries never fill up a
         list that has entries for the screen or the record's state. Held
         entries, added later by ``build_help_panel``, are not cut.
+
+        A question whose answer an FAQ entry kept here was made from is
+        dropped before its list is cut, so the same item is not listed twice.
         """
+        faq_entries = _nearest_level(self.faq_entries)
+        in_faq = {
+            self.faq_source_questions[entry.pk]
+            for entry in faq_entries
+            if entry.pk in self.faq_source_questions
+        }
+        questions = [
+            question
+            for question in self.answered_questions
+            if question.pk not in in_faq
+        ]
         return replace(
             self,
-            faq_entries=_nearest_level(self.faq_entries),
+            faq_entries=faq_entries,
             documents=_nearest_level(self.documents),
-            answered_questions=_nearest_level(self.answered_questions),
+            answered_questions=_nearest_level(questions),
         )
 
     def _wider_level(self, items: "Sequence[LevelItem]") -> HelpContext | None:
@@ -362,7 +379,8 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
 
     Four statements: the context chain, the census of both item lists and
     the super-users go together (one round trip on PostgreSQL), then one
-    statement reads the ranked rows.
+    statement reads the ranked rows. A fifth finds the FAQ entries made from
+    a listed question's answer, only when both lists have items.
     """
     keys = chain_keys(key)
     group_id = viewer.learner_group_id if isinstance(viewer, User) else None
@@ -395,26 +413,45 @@ def compute_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     super_users = _super_users_from_rows(next(results)) if people else []
     rows = read.rows(chain, census_row)
     faq_rows, document_rows = rows.items
+    faq_entries = [
+        FaqItem(pk, question, answer_html, context.key)
+        for context, (pk, question, answer_html) in faq_rows
+    ]
+    answered_questions = [
+        AnsweredQuestion(pk, title, context.key)
+        for context, (pk, title) in rows.questions
+    ]
     return HelpPanel(
         context=chain[0],
         chain=chain,
         crm_function=next(
             (context.crm_function for context in chain if context.crm_function), None
         ),
-        faq_entries=[
-            FaqItem(pk, question, answer_html, context.key)
-            for context, (pk, question, answer_html) in faq_rows
-        ],
+        faq_entries=faq_entries,
         documents=[
             DocumentItem(pk, title, summary, context.key)
             for context, (pk, title, summary) in document_rows
         ],
-        answered_questions=[
-            AnsweredQuestion(pk, title, context.key)
-            for context, (pk, title) in rows.questions
-        ],
+        answered_questions=answered_questions,
         super_users=super_users,
+        faq_source_questions=_faq_source_questions(faq_entries, answered_questions),
     )
+
+
+def _faq_source_questions(
+    faq_entries: list[FaqItem], questions: list[AnsweredQuestion]
+) -> dict[int, int]:
+    """Map each FAQ entry made from an answer to one of ``questions`` to it.
+
+    One more statement, sent only when both lists have items.
+    """
+    if not faq_entries or not questions:
+        return {}
+    rows = FaqEntry.objects.filter(
+        pk__in=[entry.pk for entry in faq_entries],
+        source_answer__question_id__in=[question.pk for question in questions],
+    ).values_list("pk", "source_answer__question_id")
+    return {entry_pk: question_pk for entry_pk, question_pk in rows}
 
 
 def _super_users_statement(viewer: Viewer, keys: list[str]) -> Statement | None:

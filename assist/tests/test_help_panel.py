@@ -143,6 +143,35 @@ def test_super_users_of_other_functions_are_not_listed(sales_rep, super_user):
     assert panel.super_users == []
 
 
+def test_faq_from_answer_is_listed_once(sales_rep, payments_community):
+    key = "reconciliation.order.short_payment"
+    source = answered("Customer paid short, what now?", payments_community, key)
+    other = answered("Customer paid twice?", payments_community, key)
+    entry = faq("Customer paid short, what now?", key)
+    entry.source_answer = source.accepted_answer
+    entry.save()
+
+    panel = build_help_panel(viewer=sales_rep, key=key)
+
+    assert [item.pk for item in panel.faq_entries] == [entry.pk]
+    assert [question.pk for question in panel.answered_questions] == [other.pk]
+
+
+def test_faq_on_wider_level_keeps_question(sales_rep, payments_community):
+    """A question stays when its FAQ entry is cut to a nearer level's entries."""
+    key = "reconciliation.order.short_payment"
+    source = answered("Customer paid short, what now?", payments_community, key)
+    wider = faq("Customer paid short, what now?", "reconciliation.order")
+    wider.source_answer = source.accepted_answer
+    wider.save()
+    nearer = faq("How do I chase a short payment?", key)
+
+    panel = build_help_panel(viewer=sales_rep, key=key)
+
+    assert [item.pk for item in panel.faq_entries] == [nearer.pk]
+    assert [question.pk for question in panel.answered_questions] == [source.pk]
+
+
 def test_customer_sees_only_customer_visible_content(customer, super_user):
     faq("Internal", "reconciliation.order")
     public = faq("Public", "reconciliation.order", customer_visible=True)
