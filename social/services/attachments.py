@@ -10,6 +10,7 @@ digest, and served only through the post's visibility rule.
 from __future__ import annotations
 
 import logging
+import posixpath
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -46,6 +47,45 @@ ATTACHMENT_ACCEPTED = (
 )
 
 
+# The name of each attachment type in messages.
+TYPE_NAMES = {
+    sniffing.PDF: "a PDF",
+    sniffing.PNG: "a PNG image",
+    sniffing.JPEG: "a JPEG image",
+    sniffing.GIF: "a GIF image",
+    sniffing.WEBP: "a WebP image",
+    sniffing.DOCX: "a Word document",
+    sniffing.XLSX: "an Excel workbook",
+    sniffing.PPTX: "a PowerPoint presentation",
+    sniffing.TEXT: "plain text",
+}
+# Extension to the type it names, for the types a post may carry.
+TYPE_OF_EXTENSION = {
+    extension: content_type
+    for content_type in ATTACHMENT_TYPES
+    for extension in sniffing.EXTENSIONS[content_type]
+}
+
+
+def check_extension(name: str, content_type: str) -> None:
+    """Raise UploadError when ``name``'s extension names another type.
+
+    A name with no extension, or with one that names no type a post may
+    carry, passes, and the file is served under its name plus the extension
+    of its real type.
+    """
+    extension = posixpath.splitext(name)[1].lower()
+    named_type = TYPE_OF_EXTENSION.get(extension)
+    if named_type is None or named_type == content_type:
+        return
+    expected = sniffing.EXTENSIONS[content_type][0]
+    raise UploadError(
+        f"{name} is named as {TYPE_NAMES[named_type]} ({extension}) but contains "
+        f"{TYPE_NAMES[content_type]}: rename it to end in {expected}, or choose "
+        "the file you meant."
+    )
+
+
 def check_attachments(uploads: Sequence[UploadedFile[bytes]]) -> list[CheckedUpload]:
     """Check the files for one post; raise UploadError naming the first bad one."""
     limit: int = settings.SOCIAL_MAX_ATTACHMENTS
@@ -66,6 +106,7 @@ def check_attachments(uploads: Sequence[UploadedFile[bytes]]) -> list[CheckedUpl
             raise UploadError(
                 f"{name} contains {content_type}, but {ATTACHMENT_ACCEPTED}."
             )
+        check_extension(name, content_type)
         checked.append(
             CheckedUpload(
                 upload=upload,

@@ -96,6 +96,43 @@ class TestPosting:
         assert not PostAttachment.objects.exists()
         assert stored(media_root) == []
 
+    @pytest.mark.parametrize(
+        ("name", "content", "message"),
+        [
+            (
+                "lies.pdf",
+                PNG_BYTES,
+                "lies.pdf is named as a PDF (.pdf) but contains a PNG image: "
+                "rename it to end in .png, or choose the file you meant.",
+            ),
+            (
+                "scan.JPG",
+                PDF_BYTES,
+                "scan.JPG is named as a JPEG image (.jpg) but contains a PDF: "
+                "rename it to end in .pdf, or choose the file you meant.",
+            ),
+        ],
+    )
+    def test_contradicting_extension_is_rejected(
+        self, sales_rep, payments_community, media_root, name, content, message
+    ):
+        answer = signed_in(sales_rep).post(
+            f"/communities/{payments_community.slug}/posts/",
+            {"body": "Scan attached", "attachments": files((name, content))},
+        )
+
+        assert answer.status_code == 400
+        assert message in answer.content.decode()
+        assert not Post.objects.exists()
+        assert stored(media_root) == []
+
+    @pytest.mark.parametrize("name", ["scan", "scan.png", "scan.final", "scan.PNG"])
+    def test_fitting_or_no_extension_passes(self, name):
+        [checked] = check_attachments(files((name, PNG_BYTES)))
+
+        assert checked.name == name
+        assert checked.content_type == "image/png"
+
     def test_a_file_over_the_limit_is_named_with_the_limit(
         self, sales_rep, payments_community, settings
     ):
