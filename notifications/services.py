@@ -83,6 +83,19 @@ def mark_read(*, recipient: User, notification_id: int) -> str | None:
     return notification.url
 
 
+def mark_shown_read(*, recipient: User, notifications: list[Notification]) -> int:
+    """Mark the unread ones of ``notifications``, the list just shown, read.
+
+    Only these, so one that arrives while the list renders stays unread.
+    """
+    unread = [n.pk for n in notifications if n.read_at is None]
+    if not unread:
+        return 0
+    return Notification.objects.filter(
+        recipient=recipient, pk__in=unread, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 def mark_all_read(*, recipient: User) -> int:
     return Notification.objects.filter(
         recipient=recipient, read_at__isnull=True

@@ -5,16 +5,22 @@ from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedRequest
 from notifications.selectors import notification_rows
-from notifications.services import mark_all_read, mark_read
+from notifications.services import mark_all_read, mark_read, mark_shown_read
 
 
 @login_required
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
-    return render(
-        request,
-        "notifications/notification_list.html",
-        {"rows": notification_rows(recipient=request.user)},
+    """List the newest notifications and mark the ones shown read.
+
+    Seeing a notification in the list counts as reading it, so the badge
+    clears here. The rows keep the state they were loaded with, so this page
+    still highlights what was new. Opening one also marks it read.
+    """
+    rows = notification_rows(recipient=request.user)
+    mark_shown_read(
+        recipient=request.user, notifications=[row.notification for row in rows]
     )
+    return render(request, "notifications/notification_list.html", {"rows": rows})
 
 
 @require_POST

@@ -5,7 +5,7 @@ import pytest
 from answers.models import Question
 from core.testing import signed_in
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import mark_shown_read, notify
 
 pytestmark = pytest.mark.django_db
 
@@ -59,9 +59,50 @@ def routed(sales_rep, super_user, question):
 
 
 def test_badge_shows_unread_count(routed, super_user):
-    response = signed_in(super_user).get("/notifications/")
+    response = signed_in(super_user).get("/")
     assert b'data-testid="unread-count">1<' in response.content
-    assert b"Sally asked: why?" in response.content
+
+
+def test_list_marks_shown_read(routed, super_user):
+    client = signed_in(super_user)
+
+    listed = client.get("/notifications/")
+
+    page = listed.content.decode()
+    assert "Sally asked: why?" in page
+    assert 'class="unread" data-testid="notification"' in page
+    assert 'data-testid="unread-count"' not in page
+    routed.refresh_from_db()
+    assert routed.read_at is not None
+    assert b'data-testid="unread-count"' not in client.get("/").content
+
+
+def test_list_leaves_unshown_unread(sales_rep, super_user, question):
+    for index in range(3):
+        notify(
+            recipients=[super_user],
+            kind=Notification.Kind.QUESTION_ROUTED,
+            actor=sales_rep,
+            message=f"Sally asked: why {index}?",
+            url=f"/questions/{question.pk}/",
+            subject_key=f"question:{question.pk}:{index}",
+        )
+    oldest = Notification.objects.order_by("created_at", "pk").first()
+    shown = list(Notification.objects.exclude(pk=oldest.pk))
+
+    marked = mark_shown_read(recipient=super_user, notifications=shown)
+
+    assert marked == 2
+    oldest.refresh_from_db()
+    assert oldest.read_at is None
+
+
+def test_badge_clears_after_opening(routed, super_user):
+    client = signed_in(super_user)
+
+    client.post(f"/notifications/{routed.pk}/open/")
+
+    assert b'data-testid="unread-count"' not in client.get("/").content
 
 
 def test_opening_marks_read_and_redirects(routed, super_user, question):
