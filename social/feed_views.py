@@ -1,13 +1,20 @@
 """The home feed page, its "load more" partial, the new-post poll and read marks."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
+from communities.models import Community, Membership
+from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
+from library.uploads import UploadError
 from social.feed import (
     NEW_POST_COUNT_CAP,
     SORTS,
@@ -16,8 +23,11 @@ from social.feed import (
     home_feed,
     new_post_count,
 )
+from social.forms import HomePostForm
 from social.selectors import access_post, attach_conversations
 from social.services.announcements import mark_announcement_read
+from social.services.attachments import check_attachments
+from social.services.posts import publish_post
 
 FEED_PAGE_LENGTH = 20
 
@@ -57,13 +67,70 @@ def _context(sort: str, page: FeedPage) -> dict[str, object]:
     }
 
 
-def home_page(request: AuthenticatedRequest) -> HttpResponse:
-    """Render the signed-in home page: pinned announcements, then the feed."""
+def postable_communities(person: User) -> QuerySet[Community]:
+    """Return the communities ``person`` sees and may post in, by name.
+
+    The same rule as ``can_post_in``: a private community takes posts from
+    its members only.
+    """
+    member_of = Membership.objects.filter(person=person).values("community_id")
+    return (
+        visible_communities(person)
+        .filter(~Q(visibility=Community.Visibility.PRIVATE) | Q(pk__in=member_of))
+        .order_by("name")
+    )
+
+
+def home_post_form(request: AuthenticatedRequest) -> HomePostForm:
+    communities = postable_communities(request.user)
+    if request.method == "POST":
+        return HomePostForm(request.POST, request.FILES, communities=communities)
+    return HomePostForm(communities=communities)
+
+
+def home_page(
+    request: AuthenticatedRequest,
+    post_form: HomePostForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the signed-in home page: the post box, announcements, the feed."""
     try:
         sort, page = _read_page(request)
     except InvalidCursor as error:
         return _bad_request(str(error))
-    return render(request, "core/home.html", _context(sort, page))
+    context = _context(sort, page)
+    context["post_form"] = post_form or home_post_form(request)
+    return render(request, "core/home.html", context, status=status)
+
+
+@require_POST
+@login_required
+def home_post_create(request: AuthenticatedRequest) -> HttpResponse:
+    """Publish a short post from the home feed in the community the form names."""
+    form = home_post_form(request)
+    status = 422
+    if form.is_valid():
+        community = form.cleaned_data["community"]
+        try:
+            attachments = check_attachments(form.cleaned_data["attachments"])
+            publish_post(
+                author=request.user,
+                community=community,
+                body=form.cleaned_data["body"],
+                attachments=attachments,
+            )
+        except UploadError as error:
+            form.add_error("attachments", str(error))
+            status = error.status
+        except ValidationError as error:
+            form.add_error("body", error)
+        except PermissionDenied as error:
+            form.add_error("community", str(error))
+            status = 403
+        else:
+            messages.success(request, f"Posted in {community.name}.")
+            return redirect("home")
+    return home_page(request, form, status)
 
 
 @login_required

@@ -48,6 +48,46 @@ class PostForm(forms.Form):
     )
 
 
+class CommunityChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A community choice that marks the communities customers can read."""
+
+    def label_from_instance(self, obj: Community) -> str:
+        if obj.visibility == Community.Visibility.CUSTOMER:
+            return f"{obj.name} (customers can read it)"
+        return obj.name
+
+
+class HomePostForm(PostForm):
+    """A short post from the home feed, in a community the author picks.
+
+    No community is chosen in advance, so nobody posts where customers read
+    by accident. The view limits the choices and the post service checks
+    again that the author may post there.
+    """
+
+    community = CommunityChoiceField(
+        label="Community",
+        queryset=Community.objects.none(),
+        to_field_name="slug",
+        empty_label="Choose a community",
+        error_messages={
+            "required": "Choose the community to post in.",
+            "invalid_choice": "%(value)s is not a community you can post in: "
+            "choose one from the list.",
+        },
+    )
+    field_order = ["community", "body", "attachments"]
+
+    def __init__(
+        self, *args: Any, communities: QuerySet[Community], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        community_field = cast(
+            "forms.ModelChoiceField[Community]", self.fields["community"]
+        )
+        community_field.queryset = communities
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(
         label="Comment",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("feed/new/", feed_views.feed_new_count, name="feed_new_count"),
     path("blogs/", blog_views.long_form_list, name="long_form_list"),
     path("new/", blog_views.post_compose, name="post_compose"),
+    path("short/", feed_views.home_post_create, name="home_post_create"),
     path(
         "<int:post_id>/read/",
         feed_views.announcement_read,
