@@ -144,7 +144,10 @@ class TestAnsweredQuestions:
         assert question_titles(sales_rep) == ["Ours"]
 
 
-def test_the_json_lists_answered_questions(sales_rep, payments_community, client):
+def test_the_json_lists_answered_questions(
+    sales_rep, payments_community, client, settings
+):
+    settings.COMMONPLACE_BASE_URL = "https://learn.example.com"
     question = answered("Exact question", payments_community, SHORT_PAYMENT)
     client.force_login(sales_rep)
     body = client.get("/api/assist/help", {"context": SHORT_PAYMENT}).json()
@@ -152,7 +155,7 @@ def test_the_json_lists_answered_questions(sales_rep, payments_community, client
         {
             "id": question.pk,
             "title": "Exact question",
-            "url": f"/questions/{question.pk}/",
+            "url": f"https://learn.example.com/questions/{question.pk}/",
             "context": SHORT_PAYMENT,
         }
     ]
