@@ -206,7 +206,7 @@ def with_held_entries(body: str, held: list[FaqItem], base_url: str) -> str:
     summary="Help for a CRM screen's context",
     auth=[HelpTokenAuth(), django_auth],
 )
-def get_help(request: HttpRequest, context: str = "") -> HttpResponse:
+def get_help(request: HttpRequest, context: str | None = None) -> HttpResponse:
     """Return FAQ entries, documents and super-users for a context key.
 
     Each list holds the items of the most specific context in the chain
@@ -220,7 +220,9 @@ def get_help(request: HttpRequest, context: str = "") -> HttpResponse:
     """
     # ``context`` has a default only so that leaving it out gets this
     # message in place of the validator's bare "Field required".
-    if not context:
+    # An empty value is a context key that no screen declares, so it gets
+    # the 404 for unknown keys below.
+    if context is None:
         raise HttpError(
             422,
             "Missing query parameter 'context': send the help context key of "
