@@ -50,13 +50,16 @@ $(VENV_PYTHON): ;
 # development SECRET_KEY only in debug mode, and runserver then shows
 # tracebacks and serves static files.
 run: export DEBUG ?= 1
+# Links in e-mails and in the help JSON start with BASE_URL, so it follows
+# the port the server listens on unless the caller set it.
+run: export BASE_URL ?= http://127.0.0.1:$(PORT)
 # run_schedule does what cron does in a deployment: it escalates unanswered
 # questions every minute and runs the matching pass once a day. It runs
 # beside the server and is stopped when the server stops (or Ctrl-C).
 run: venv ## Migrate the SQLite database, load the demo company and serve on 127.0.0.1:PORT
 	@mkdir -p var
 	$(VENV_PYTHON) manage.py migrate --noinput
-	$(VENV_PYTHON) manage.py load_demo --base-url http://127.0.0.1:$(PORT)
+	$(VENV_PYTHON) manage.py load_demo --base-url $(BASE_URL)
 	@$(VENV_PYTHON) manage.py run_schedule & schedule=$$!; \
 	trap 'kill $$schedule 2>/dev/null || true' EXIT; \
 	echo "$(VENV_PYTHON) manage.py runserver 127.0.0.1:$(PORT)"; \
