@@ -20,6 +20,7 @@ from assist.records import NO_RECORD, HelpRecord, parse_record, visible_record
 from assist.selectors import UnknownContextError, build_help_panel, context_chain
 from assist.services import (
     AskOutcome,
+    Recipient,
     ask_and_route,
     escalation_community,
     routing_function,
@@ -123,6 +124,30 @@ def asker_is_super_user(asker: User, function: CrmFunction) -> bool:
     ).exists()
 
 
+def _joined(parts: list[str]) -> str:
+    """Join ``parts`` as a sentence lists them: "a", "a and b", "a, b and c"."""
+    if len(parts) < 2:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _notified_text(notified: list[Recipient]) -> str:
+    """Name the people the asker may see, then count the others by their role.
+
+    The unnamed ones are staff a customer may not see by name, so a list
+    of bare roles beside a name would read as more words about that person.
+    """
+    named = [f"{r.person.display_name} ({r.reason})" for r in notified if r.named]
+    unnamed = [recipient.reason for recipient in notified if not recipient.named]
+    colleagues = "colleague" if len(unnamed) == 1 else "colleagues"
+    if not named:
+        return f"Notified {len(unnamed)} {colleagues}: {_joined(unnamed)}"
+    told = f"Notified: {'; '.join(named)}"
+    if not unnamed:
+        return told
+    return f"{told}, and {len(unnamed)} more {colleagues}: {_joined(unnamed)}"
+
+
 def describe_routing(outcome: AskOutcome, asker: User) -> str:
     """Say where the question went, who was notified, and what happens next.
 
@@ -137,8 +162,7 @@ def describe_routing(outcome: AskOutcome, asker: User) -> str:
     else:
         posted = f"Posted to {question.community.name}"
     if outcome.notified:
-        told = "; ".join(recipient.label for recipient in outcome.notified)
-        first = f"{posted}. Notified: {told}."
+        first = f"{posted}. {_notified_text(outcome.notified)}."
     elif asker.is_external:
         first = (
             f"{posted}. Nobody could be notified directly, because no sales "

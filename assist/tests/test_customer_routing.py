@@ -154,11 +154,24 @@ def test_customer_confirmation_names_visible_staff(
 
     assert (
         "Posted to Customer corner. Notified: Rita Tester (your account&#x27;s "
-        "sales representative); a super-user for Payments. If nobody answers "
-        "within 2 hours, more of our colleagues are asked."
+        "sales representative), and 1 more colleague: a super-user for Payments. "
+        "If nobody answers within 2 hours, more of our colleagues are asked."
     ) in html
     assert "Petra" not in html
     assert "have been notified" not in html
+
+
+def test_customer_confirmation_counts_unnamed_staff(
+    customer, customer_community, account_rep, super_user
+):
+    html = ask_in_panel(customer, {"context": "portal.statement", "title": "Why?"})
+
+    assert (
+        "Posted to Customer corner. Notified 2 colleagues: your account&#x27;s "
+        "sales representative and a super-user for Payments."
+    ) in html
+    assert "Rita" not in html
+    assert "Petra" not in html
 
 
 def test_customer_confirmation_when_nobody_notified(customer, customer_community):
