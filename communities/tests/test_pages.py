@@ -588,3 +588,20 @@ def test_members_page_queries_constant(everyone, vault, django_assert_num_querie
         response = client.get(VAULT + "members/")
     assert "63 members" in response.content.decode()
     assert response.content.decode().count('data-testid="member"') == 50
+
+
+CUSTOMERS_READ = "Customers read this community: leave out internal notes"
+
+
+def test_post_box_warns_staff_in_customer_community(everyone, lounge):
+    members.join_community(person=everyone["customer"], community=lounge)
+
+    staff_lounge = signed_in(everyone["owner"]).get(LOUNGE).content.decode()
+    staff_desk = signed_in(everyone["owner"]).get(DESK).content.decode()
+    customer_lounge = signed_in(everyone["customer"]).get(LOUNGE).content.decode()
+
+    assert 'action="/communities/customer-lounge/posts/"' in staff_lounge
+    assert CUSTOMERS_READ in staff_lounge
+    assert CUSTOMERS_READ not in staff_desk
+    assert 'action="/communities/customer-lounge/posts/"' in customer_lounge
+    assert CUSTOMERS_READ not in customer_lounge
