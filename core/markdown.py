@@ -7,8 +7,10 @@ Policies pinned here and tested:
 - Unicode format characters (category Cf: zero-width space, joiners,
   direction marks, BOM, soft hyphen) are removed before parsing.
 - A tag is ``#`` followed by letters, digits, marks and underscores, with at
-  least one letter; it is normalized with NFKC and then case-folded. Accents
-  are not folded, so ``Zähler`` and ``Zahler`` are two tags.
+  least one letter, and an optional run of up to three ``+`` or ``#`` signs
+  at its end (``#C++``, ``#C#``). Its key is ``core.text.tag_key``, the
+  same key library tags use: NFKC, then case-folded. Accents are not
+  folded, so ``Zähler`` and ``Zahler`` are two tags.
 - A mention is ``@username`` not preceded by a letter, digit, ``.``, ``/`` or
   ``@``. Mentions inside link text, code and block quotes are not collected,
   so quoting a post never notifies the people it mentioned.
@@ -23,6 +25,8 @@ from urllib.parse import quote
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from core.text import tag_key, tag_suffix_length
 
 ALLOWED_TAGS = {
     "a", "p", "br", "strong", "em", "del", "code", "pre", "blockquote",
@@ -67,7 +71,7 @@ def strip_format_characters(text: str) -> str:
 
 def normalize_tag(raw: str) -> str:
     """Return the key a tag is stored, linked and searched under."""
-    return unicodedata.normalize("NFKC", strip_format_characters(raw)).casefold()
+    return tag_key(raw)
 
 
 def tag_url(name: str) -> str:
@@ -103,6 +107,8 @@ def _split_text(text: str, *, in_quote: bool, found: Rendered) -> list[Token]:
             end = _scan_word(text, index + 1, _is_tag_char)
             word = text[index + 1 : end].rstrip("_")
             end = index + 1 + len(word)
+            end += tag_suffix_length(text, end)
+            word = text[index + 1 : end]
             if any(unicodedata.category(c)[0] == "L" for c in word):
                 # NFKC can expand a letter to many (U+FDFA gives 18), so the
                 # stored name is cut after normalizing, not only before.

@@ -41,3 +41,38 @@ def fold_case(value: str) -> str:
     community names are kept unique by their keys.
     """
     return unicodedata.normalize("NFKC", value).upper().casefold()
+
+
+# A tag may end in a run of up to three of these signs, so that ``C``, ``C++``
+# and ``C#`` are three tags. Search encodes the same runs (``search.text``).
+TAG_SUFFIX_SIGNS = "+#"
+MAX_TAG_SUFFIX_LENGTH = 3
+
+
+def tag_key(raw: str) -> str:
+    """Return the key of a tag name, shared by hashtags and library tags.
+
+    The name is cleaned like a line (invisible characters removed,
+    whitespace folded), composed with NFKC and case-folded. Accents are
+    kept, so ``Zähler`` and ``Zahler`` are two tags, and so are ``C``,
+    ``C++`` and ``C#``.
+    """
+    return unicodedata.normalize("NFKC", clean_line(raw)).casefold()
+
+
+def tag_suffix_length(text: str, start: int) -> int:
+    """Return how many ``+``/``#`` signs at ``start`` end the tag before them.
+
+    A run of one to ``MAX_TAG_SUFFIX_LENGTH`` signs belongs to the tag when
+    no letter, digit, underscore or further sign follows it, so ``#C++`` is
+    the tag ``C++`` and ``#a+b`` is the tag ``a`` followed by text.
+    """
+    end = start
+    while end < len(text) and text[end] in TAG_SUFFIX_SIGNS:
+        end += 1
+    length = end - start
+    if length > MAX_TAG_SUFFIX_LENGTH:
+        return 0
+    if end < len(text) and (text[end] == "_" or text[end].isalnum()):
+        return 0
+    return length

@@ -15,6 +15,7 @@ import unicodedata
 from django.utils.text import slugify
 
 from core.text import clean_line
+from core.text import tag_key as shared_tag_key
 
 MAX_NAME_LENGTH = 80
 MAX_SLUG_LENGTH = 90
@@ -27,8 +28,11 @@ class InvalidTagError(ValueError):
 
 
 def tag_key(raw: str) -> str:
-    """Return the normalized name every tag lookup and uniqueness check uses."""
-    return unicodedata.normalize("NFKC", clean_line(raw)).casefold()
+    """Return the normalized name every tag lookup and uniqueness check uses.
+
+    Hashtags in posts use the same key (``core.text.tag_key``).
+    """
+    return shared_tag_key(raw)
 
 
 def display_name(raw: str) -> str:

@@ -37,12 +37,25 @@ from social.selectors import visible_posts
 MAX_BODY_LENGTH = 100_000
 # Characters of a heading made from text, for posts without a title.
 TITLE_LENGTH = 80
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"<\s*/?\s*([a-zA-Z0-9]*)[^>]*>")
+# Inline elements of the sanitized HTML (``core.markdown.ALLOWED_TAGS``) sit
+# inside a word as often as between words (``<a>#C</a>++``), so they are
+# removed without a space. Every other tag, such as ``p``, ``li`` or ``br``,
+# separates words.
+_INLINE_TAGS = frozenset({"a", "strong", "em", "del", "code", "span", "mark"})
+
+
+def _tag_separator(match: re.Match[str]) -> str:
+    return "" if match.group(1).lower() in _INLINE_TAGS else " "
 
 
 def html_to_text(markup: str) -> str:
-    """Return the text of sanitized HTML, with a space where each tag was."""
-    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())
+    """Return the text of sanitized HTML as it reads on the page.
+
+    Block tags become a space and inline tags nothing, so a snippet shows
+    ``#C++`` and ``**credit notes**:`` as written.
+    """
+    return " ".join(html.unescape(_TAG.sub(_tag_separator, markup)).split())
 
 
 def tag_key(raw: str) -> str:

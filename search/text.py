@@ -12,6 +12,8 @@ restores the original spelling.
 
 Signs that do not end a word (``#onboarding``, ``a+b``) are left alone and
 both tokenizers drop them, so ``#onboarding`` is found by ``onboarding``.
+A hashtag's leading ``#`` does not stop the encoding, so the text
+``#C++`` is found by ``C++`` and not by ``C``, as hashtags are parsed.
 
 NOTE: text that already contains a token such as ``C0sharp0`` is shown as
 ``C#`` in snippets. No real word has that shape.
@@ -23,10 +25,14 @@ import unicodedata
 
 from django.utils.safestring import SafeString, mark_safe
 
-from core.text import clean_line
+from core.text import MAX_TAG_SUFFIX_LENGTH, clean_line
 
 _SYMBOL_CODES = {"+": "0plus", "#": "0sharp"}
-_SUFFIXED_WORD = re.compile(r"(?<![\w+#])([^\W_]+)([+#]{1,3})(?![\w+#])")
+# A word may follow one ``#`` that starts it (the hashtag ``#C++``), but not
+# a sign glued to other text (``a#C++``).
+_SUFFIXED_WORD = re.compile(
+    rf"(?<![\w+])(?<![\w+#]#)([^\W_]+)([+#]{{1,{MAX_TAG_SUFFIX_LENGTH}}})(?![\w+#])"
+)
 _ENCODED_WORD = re.compile(r"\b([^\W_]+?)((?:0plus|0sharp)+)0\b")
 _CODE_SYMBOLS = {"0plus": "+", "0sharp": "#"}
 

@@ -226,3 +226,40 @@ def test_deleted_entry_rows_are_gone_from_fts(posts, outsider):
 def test_any_text_searches_without_error(posts, outsider, raw):
     results = search(outsider, raw)
     assert results.total >= 0
+
+
+@pytest.fixture
+def symbol_tags(sales_rep, payments_community):
+    bodies = {
+        "cpp": "Works for #C++ shops",
+        "csharp": "Works for #C# shops",
+        "c": "Works for #C shops",
+        "credit": "Ask about #crédit-note and #shortpayment.",
+    }
+    created = {
+        name: publish_post(author=sales_rep, community=payments_community, body=body)
+        for name, body in bodies.items()
+    }
+    reindex_all(sources=["post"])
+    return created
+
+
+def test_hashtag_with_signs_is_found(symbol_tags, outsider):
+    assert found(outsider, "C++") == ids(symbol_tags, "cpp")
+    assert found(outsider, "#C++") == ids(symbol_tags, "cpp")
+    assert found(outsider, "C#") == ids(symbol_tags, "csharp")
+    assert found(outsider, "works", filters=SearchFilters(tag="c++")) == ids(
+        symbol_tags, "cpp"
+    )
+    assert found(outsider, "works", filters=SearchFilters(tag="#C")) == ids(
+        symbol_tags, "c"
+    )
+
+
+def test_snippet_shows_hashtags_as_written(symbol_tags, outsider):
+    cpp = search(outsider, "C++").hits[0]
+    credit = search(outsider, "note").hits[0]
+
+    assert cpp.title_html == "Works for #C++ shops"
+    assert "#<mark>C++</mark> shops" in cpp.snippet_html
+    assert "#crédit-<mark>note</mark> and #shortpayment." in credit.snippet_html

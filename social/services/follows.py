@@ -77,7 +77,8 @@ def hashtag_for_follow(raw_name: str) -> Hashtag:
     if len(parsed) != 1 or parsed[0].name != key or len(key) > MAX_TAG_LENGTH:
         raise ValidationError(
             f"{raw_name!r} is not a hashtag: use letters, digits and underscores, "
-            f"with at least one letter and at most {MAX_TAG_LENGTH} characters."
+            f"with at least one letter, optionally ending in up to three + or # "
+            f"signs (C++, C#), and at most {MAX_TAG_LENGTH} characters."
         )
     hashtag, _ = Hashtag.objects.get_or_create(
         name=key, defaults={"display_name": parsed[0].display_name}

@@ -91,7 +91,8 @@ def test_follow_invalid_tag_is_422(signed_in, outsider):
     assert response.status_code == 422
     assert body_of(response) == {
         "detail": "'123' is not a hashtag: use letters, digits and underscores, "
-        "with at least one letter and at most 100 characters."
+        "with at least one letter, optionally ending in up to three + or # "
+        "signs (C++, C#), and at most 100 characters."
     }
 
 

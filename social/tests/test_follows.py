@@ -123,13 +123,16 @@ def test_follow_tag_creates_it_with_the_spelling(outsider):
     assert Hashtag.objects.count() == 1
 
 
-@pytest.mark.parametrize("name", ["", "123", "two words", "a-b", "x" * 101])
+@pytest.mark.parametrize(
+    "name", ["", "123", "two words", "a-b", "x" * 101, "c++++", "a+b"]
+)
 def test_invalid_tag_name_rejected(name):
     with pytest.raises(ValidationError) as caught:
         hashtag_for_follow(name)
     assert caught.value.messages == [
         f"{name!r} is not a hashtag: use letters, digits and underscores, "
-        "with at least one letter and at most 100 characters."
+        "with at least one letter, optionally ending in up to three + or # "
+        "signs (C++, C#), and at most 100 characters."
     ]
     assert Hashtag.objects.count() == 0
 
