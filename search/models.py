@@ -124,13 +124,21 @@ class SearchLabel(models.Model):
 
 
 class MissedSearch(models.Model):
-    """A query that found nothing, counted per normalized text and context.
+    """A query that found nothing, counted per normalized text, context and audience.
 
-    Who searched is deliberately not stored.
+    Who searched is deliberately not stored, only whether an employee or a
+    customer did, because customers find less and their gaps differ.
     """
+
+    class Audience(models.TextChoices):
+        EMPLOYEE = "employee", "Employees"
+        CUSTOMER = "customer", "Customers"
 
     query = models.CharField(max_length=200)
     context_key = models.CharField(max_length=120, blank=True)
+    audience = models.CharField(
+        max_length=10, choices=Audience.choices, default=Audience.EMPLOYEE
+    )
     count = models.PositiveIntegerField(default=1)
     first_searched_at = models.DateTimeField(auto_now_add=True)
     last_searched_at = models.DateTimeField()
@@ -140,7 +148,7 @@ class MissedSearch(models.Model):
         ordering = ["-count", "-last_searched_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["query", "context_key"], name="search_missed_once"
+                fields=["query", "context_key", "audience"], name="search_missed_once"
             )
         ]
         indexes = [models.Index(fields=["-count"], name="search_missed_by_count")]

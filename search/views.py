@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedRequest
 from search.documents import DocumentLink, document_links
@@ -12,6 +12,10 @@ from search.models import Kind
 from search.params import InvalidSearchError, SearchParams, parse_search_params
 from search.selectors import can_read_missed_searches, most_missed_searches
 from search.services import run_search
+
+# The header the search page's as-you-type requests carry. Their misses are
+# not counted when they arrive, only when the result stays on screen.
+LIVE_SEARCH_HEADER = "X-Search-Live"
 
 
 @login_required
@@ -21,13 +25,14 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
     params = SearchParams()
     results = None
     documents: list[DocumentLink] = []
+    live = request.headers.get(LIVE_SEARCH_HEADER) == "true"
     try:
         params = parse_search_params(request.user, request.GET)
     except InvalidSearchError as error:
         errors = error.errors
     else:
         if params.text.strip():
-            results = run_search(request.user, params)
+            results = run_search(request.user, params, record_miss=not live)
             documents = document_links(request.user, params.text)
 
     context = {
@@ -38,6 +43,11 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
         "errors": errors,
         "kinds": Kind.choices,
         "selected_kinds": params.filters.kinds,
+        # An empty live result sends a request to count its miss after a pause.
+        "miss_pending": live
+        and results is not None
+        and results.total == 0
+        and not results.query.is_empty,
     }
     template = "search/search.html"
     if request.headers.get("HX-Request") == "true":
@@ -53,3 +63,20 @@ def missed_searches(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request, "search/missed_searches.html", {"rows": most_missed_searches()}
     )
+
+
+@login_required
+@require_POST
+def record_shown_miss(request: AuthenticatedRequest) -> HttpResponse:
+    """Count the miss of an as-you-type search whose result stayed on screen.
+
+    The parameters are the search's own query string. The search runs again,
+    so only a search that finds nothing for this person is counted.
+    """
+    try:
+        params = parse_search_params(request.user, request.GET)
+    except InvalidSearchError as error:
+        return HttpResponse(" ".join(error.errors), status=400)
+    if params.text.strip():
+        run_search(request.user, params)
+    return HttpResponse(status=204)

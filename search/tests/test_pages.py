@@ -115,18 +115,22 @@ def test_api_needs_sign_in(client):
 
 def test_empty_search_is_counted_without_the_person(content, outsider, signed_in):
     client = signed_in(outsider)
-    client.get(reverse("search:search"), {"q": "Credit  Hold", "context": "orders"})
-    client.get("/api/search", {"q": "credit hold", "context": "orders"})
+    client.get(
+        reverse("search:search"),
+        {"q": "Credit  Hold", "context": "reconciliation.orders"},
+    )
+    client.get("/api/search", {"q": "credit hold", "context": "reconciliation.orders"})
     rows = list(MissedSearch.objects.values())
     assert len(rows) == 1
     assert rows[0]["query"] == "credit hold"
-    assert rows[0]["context_key"] == "orders"
+    assert rows[0]["context_key"] == "reconciliation.orders"
     assert rows[0]["count"] == 2
     field_names = {field.name for field in MissedSearch._meta.get_fields()}
     assert field_names == {
         "id",
         "query",
         "context_key",
+        "audience",
         "count",
         "first_searched_at",
         "last_searched_at",

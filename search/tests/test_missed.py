@@ -1,0 +1,131 @@
+"""Which searches count as found nothing: finished ones, without filters, per audience."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from search.models import MissedSearch
+
+LIVE = {"X-Search-Live": "true", "HX-Request": "true"}
+
+
+@pytest.fixture
+def signed_in():
+    def build(person) -> Client:
+        client = Client()
+        client.force_login(person)
+        return client
+
+    return build
+
+
+def counted() -> list[tuple[str, str, int]]:
+    rows = MissedSearch.objects.order_by("query", "audience")
+    return [(row.query, row.audience, row.count) for row in rows]
+
+
+def test_live_requests_count_nothing(content, outsider, signed_in):
+    client = signed_in(outsider)
+    for prefix in ["z", "ze", "zeb", "zebr", "zebra"]:
+        response = client.get(reverse("search:search"), {"q": prefix}, headers=LIVE)
+        assert response.status_code == 200
+
+    assert counted() == []
+
+
+def test_live_miss_offers_deferred_count(content, outsider, signed_in):
+    response = signed_in(outsider).get(
+        reverse("search:search"), {"q": "zebracodeword"}, headers=LIVE
+    )
+
+    page = response.content.decode()
+    assert 'data-testid="search-miss-pending"' in page
+    assert 'hx-post="/search/missed/record/?q=zebracodeword"' in page
+    assert 'hx-trigger="load delay:3s"' in page
+
+
+def test_live_hit_offers_no_count(content, outsider, signed_in):
+    response = signed_in(outsider).get(
+        reverse("search:search"), {"q": "remittance"}, headers=LIVE
+    )
+
+    assert b"search-miss-pending" not in response.content
+
+
+def test_shown_miss_is_counted_once(content, outsider, signed_in):
+    response = signed_in(outsider).post(
+        reverse("search:record_missed") + "?q=zebracodeword"
+    )
+
+    assert response.status_code == 204
+    assert counted() == [("zebracodeword", "employee", 1)]
+
+
+def test_shown_hit_is_not_counted(content, outsider, signed_in):
+    response = signed_in(outsider).post(
+        reverse("search:record_missed") + "?q=remittance"
+    )
+
+    assert response.status_code == 204
+    assert counted() == []
+
+
+def test_record_needs_post(content, outsider, signed_in):
+    response = signed_in(outsider).get(
+        reverse("search:record_missed") + "?q=zebracodeword"
+    )
+
+    assert response.status_code == 405
+    assert counted() == []
+
+
+def test_submitted_search_is_counted(content, outsider, signed_in):
+    client = signed_in(outsider)
+    client.get(reverse("search:search"), {"q": "zebracodeword"})
+    client.get(
+        reverse("search:search"), {"q": "zebracodeword"}, headers={"HX-Request": "true"}
+    )
+
+    assert counted() == [("zebracodeword", "employee", 2)]
+
+
+def test_filtered_miss_of_found_words_skipped(content, outsider, signed_in):
+    client = signed_in(outsider)
+    client.get(reverse("search:search"), {"q": "remittance", "type": "faq"})
+    client.get(reverse("search:search"), {"q": "remittance", "since": "2999-01-01"})
+
+    assert counted() == []
+
+
+def test_filtered_miss_of_unknown_words_counted(content, outsider, signed_in):
+    signed_in(outsider).get(
+        reverse("search:search"), {"q": "zebracodeword", "type": "faq"}
+    )
+
+    assert counted() == [("zebracodeword", "employee", 1)]
+
+
+def test_audiences_are_counted_apart(content, outsider, customer, signed_in):
+    # The internal FAQ word is hidden from customers, so only they miss it.
+    signed_in(outsider).get(reverse("search:search"), {"q": "walruscredit"})
+    signed_in(customer).get(reverse("search:search"), {"q": "walruscredit"})
+    signed_in(outsider).get(reverse("search:search"), {"q": "zebracodeword"})
+    signed_in(customer).get(reverse("search:search"), {"q": "zebracodeword"})
+
+    assert counted() == [
+        ("walruscredit", "customer", 1),
+        ("zebracodeword", "customer", 1),
+        ("zebracodeword", "employee", 1),
+    ]
+
+
+def test_missed_list_shows_audience(
+    content, outsider, customer, facilitator, signed_in
+):
+    signed_in(customer).get(reverse("search:search"), {"q": "walruscredit"})
+
+    response = signed_in(facilitator).get(reverse("search:missed_searches"))
+
+    page = response.content.decode()
+    assert 'data-audience="customer"' in page
+    assert '<td data-label="Audience">Customers</td>' in page
