@@ -1,18 +1,23 @@
 """Read search parameters from a request's query string, with clear errors.
 
 The page and the API accept the same parameters: ``q``, ``type`` (repeat it
-for several), ``tag``, ``context``, ``community`` (a slug), ``author`` (a
-username), ``since`` and ``until`` (YYYY-MM-DD, both inclusive), ``sort``
-(``relevance`` or ``date``) and ``page``.
+for several), ``tag``, ``context`` (a declared help-context key),
+``community`` (a slug or a name), ``author`` (a username), ``since`` and
+``until`` (YYYY-MM-DD, both inclusive), ``sort`` (``relevance`` or
+``date``) and ``page``.
 """
 
 import datetime
+import difflib
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.http import QueryDict
 
 from accounts.permissions import Viewer
 from accounts.selectors import visible_people
+from assist.contexts import DECLARED_KEYS
+from communities.models import name_key
 from communities.selectors import visible_communities
 from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line, fold_case
@@ -61,6 +66,24 @@ def _page(raw: str, errors: list[str]) -> int:
         return 1
 
 
+def _context(raw: str, errors: list[str]) -> str:
+    """Return the declared help-context key ``raw`` names, ignoring case."""
+    if not raw:
+        return ""
+    key = raw.lower()
+    if key in DECLARED_KEYS:
+        return key
+    close = difflib.get_close_matches(key, sorted(DECLARED_KEYS), n=3, cutoff=0.6)
+    if close:
+        quoted = [repr(match) for match in close]
+        options = ", ".join(quoted[:-1]) + " or " if len(quoted) > 1 else ""
+        hint = f"did you mean {options}{quoted[-1]}?"
+    else:
+        hint = "pick one from the Context list, such as 'reconciliation.cases'."
+    errors.append(f"context={raw!r} is not a help context key: {hint}")
+    return ""
+
+
 def parse_search_params(viewer: Viewer, data: QueryDict) -> SearchParams:
     """Return the parameters in ``data``, or raise ``InvalidSearchError``.
 
@@ -81,13 +104,20 @@ def parse_search_params(viewer: Viewer, data: QueryDict) -> SearchParams:
             )
 
     community_id = None
-    slug = clean_line(data.get("community", ""))
-    if slug:
+    community = clean_line(data.get("community", ""))
+    if community:
+        # The address or the name, which people type as it is shown.
+        by_address_or_name = Q(slug=community) | Q(name_key=name_key(community))
         community_id = (
-            visible_communities(viewer).filter(slug=slug).values_list("pk", flat=True)
+            visible_communities(viewer)
+            .filter(by_address_or_name)
+            .values_list("pk", flat=True)
         ).first()
         if community_id is None:
-            errors.append(f"No community found with the address {slug!r}.")
+            errors.append(
+                f"No community found with the name or address {community!r}: "
+                "pick one from the Community list."
+            )
 
     author_id = None
     username = clean_line(data.get("author", ""))
@@ -99,6 +129,8 @@ def parse_search_params(viewer: Viewer, data: QueryDict) -> SearchParams:
         ).first()
         if author_id is None:
             errors.append(f"No person found with the username {username!r}.")
+
+    context = _context(clean_line(data.get("context", "")), errors)
 
     since = _date("since", clean_line(data.get("since", "")), errors)
     until = _date("until", clean_line(data.get("until", "")), errors)
@@ -119,7 +151,7 @@ def parse_search_params(viewer: Viewer, data: QueryDict) -> SearchParams:
         filters=SearchFilters(
             kinds=kinds,
             tag=clean_line(data.get("tag", "")),
-            context=clean_line(data.get("context", "")),
+            context=context,
             community_id=community_id,
             author_id=author_id,
             since=since,

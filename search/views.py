@@ -6,6 +6,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from assist.contexts import DECLARED_CONTEXTS
+from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
 from search.documents import DocumentLink, document_links
 from search.models import Kind
@@ -35,7 +37,7 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
             results = run_search(request.user, params, record_miss=not live)
             documents = document_links(request.user, params.text)
 
-    context = {
+    context: dict[str, object] = {
         "params": params,
         "text": request.GET.get("q", ""),
         "results": results,
@@ -52,6 +54,16 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
     template = "search/search.html"
     if request.headers.get("HX-Request") == "true":
         template = "search/_results.html"
+    else:
+        # Choices for the Context and Community boxes. A partial has no form.
+        context["context_choices"] = sorted(
+            (declared.key, declared.title) for declared in DECLARED_CONTEXTS
+        )
+        context["community_choices"] = list(
+            visible_communities(request.user)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
     return render(request, template, context, status=400 if errors else 200)
 
 

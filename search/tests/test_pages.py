@@ -60,13 +60,15 @@ def test_page_reports_bad_parameters(outsider, signed_in):
     ]
 
 
-def test_hidden_community_filter_reads_as_missing(content, outsider, signed_in):
+@pytest.mark.parametrize("value", ["pricing-internal", "Pricing internal"])
+def test_hidden_community_filter_reads_as_missing(content, outsider, signed_in, value):
     response = signed_in(outsider).get(
-        reverse("search:search"), {"q": "x", "community": "pricing-internal"}
+        reverse("search:search"), {"q": "x", "community": value}
     )
     assert response.status_code == 400
     assert response.context["errors"] == [
-        "No community found with the address 'pricing-internal'."
+        f"No community found with the name or address {value!r}: "
+        "pick one from the Community list."
     ]
 
 
