@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
+                "search.context_processors.search_limits",
             ],
         },
     },
@@ -453,6 +454,9 @@ if NOTIFICATION_EMAILS and _EMAIL_BACKEND == _SMTP_BACKEND and not _EMAIL_HOST:
         "NOTIFICATION_EMAILS is on but EMAIL_HOST is not set: set it to the "
         "SMTP server's host name, or turn NOTIFICATION_EMAILS off."
     )
+# The maximum search query length in characters, for every search box and
+# the API. Longer input is cut, and the page shows a message about it.
+SEARCH_MAX_QUERY_LENGTH = env_int("SEARCH_MAX_QUERY_LENGTH", 256, minimum=16)
 # Search results per page, on the search page and in the API.
 SEARCH_PAGE_SIZE = env_int("SEARCH_PAGE_SIZE", 20, minimum=1)
 # A search ranks and counts only this many of its newest visible matches

@@ -25,7 +25,10 @@ class HitOut(Schema):
 
 
 class SearchOut(Schema):
+    # The query as searched: cleaned, and cut to SEARCH_MAX_QUERY_LENGTH
+    # characters, in which case ``query_truncated`` is true.
     query: str
+    query_truncated: bool
     # At most the candidate limit; False in ``total_complete`` means more
     # matched, and only the newest were ranked and counted.
     total: int
@@ -47,6 +50,7 @@ def results_json(results: SearchResults) -> str:
     """
     body = {
         "query": results.query.text,
+        "query_truncated": results.query.truncated,
         "total": results.total,
         "total_complete": results.total_complete,
         "page": results.page,

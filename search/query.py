@@ -11,17 +11,19 @@ The grammar follows the one web search engines use:
 Every term is reduced to words of letters and digits (after ``C++`` and
 ``C#`` are encoded, see ``search.text``), so nothing a person types reaches
 an engine's query syntax. Operators without a term next to them are
-dropped, input longer than ``MAX_QUERY_LENGTH`` characters is cut, and a
-query with no required term matches nothing.
+dropped, input longer than the ``SEARCH_MAX_QUERY_LENGTH`` setting is cut
+(``ParsedQuery.truncated`` tells), and a query with no required term
+matches nothing.
 """
 
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from core.text import clean_line
 from search.text import index_form
 
-MAX_QUERY_LENGTH = 256
 MAX_TERMS = 16
 MIN_PREFIX_LENGTH = 2
 
@@ -48,6 +50,12 @@ class ParsedQuery:
     groups: tuple[tuple[Term, ...], ...] = ()
     excluded: tuple[Term, ...] = ()
     text: str = ""
+    # Characters of the cleaned input before it was cut to the limit.
+    typed_length: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.typed_length > len(self.text)
 
     @property
     def is_empty(self) -> bool:
@@ -97,7 +105,8 @@ def _term(text: str, *, allow_prefix: bool) -> Term | None:
 
 def parse_query(raw: str) -> ParsedQuery:
     """Parse ``raw``; never raises, whatever the input."""
-    text = clean_line(raw)[:MAX_QUERY_LENGTH]
+    cleaned = clean_line(raw)
+    text = cleaned[: settings.SEARCH_MAX_QUERY_LENGTH]
     builder = _Builder()
 
     for match in _CHUNK.finditer(text):
@@ -118,4 +127,5 @@ def parse_query(raw: str) -> ParsedQuery:
         groups=tuple(tuple(group) for group in builder.groups),
         excluded=tuple(builder.excluded),
         text=text,
+        typed_length=len(cleaned),
     )

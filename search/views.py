@@ -6,9 +6,13 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import User
 from assist.contexts import DECLARED_CONTEXTS
 from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
+from core.text import clean_line, tag_key
+from library.models import Tag
+from library.selectors import tags_in_use
 from search.documents import DocumentLink, document_links
 from search.models import Kind
 from search.params import InvalidSearchError, SearchParams, parse_search_params
@@ -36,12 +40,16 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
         if params.text.strip():
             results = run_search(request.user, params, record_miss=not live)
             documents = document_links(request.user, params.text)
+    symbol_tag = None
+    if results is not None and results.query.is_empty:
+        symbol_tag = library_tag_named(request.user, params.text)
 
     context: dict[str, object] = {
         "params": params,
         "text": request.GET.get("q", ""),
         "results": results,
         "documents": documents,
+        "symbol_tag": symbol_tag,
         "errors": errors,
         "kinds": Kind.choices,
         "selected_kinds": params.filters.kinds,
@@ -65,6 +73,18 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
             .values_list("name", flat=True)
         )
     return render(request, template, context, status=400 if errors else 200)
+
+
+def library_tag_named(viewer: User, text: str) -> Tag | None:
+    """Return the library tag named ``text`` (``#`` optional) if ``viewer`` may see it.
+
+    A query of symbols, such as an emoji, has no word to search for, but it
+    may be the name of a library tag, and the page then links to the tag.
+    """
+    key = tag_key(clean_line(text).removeprefix("#"))
+    if not key:
+        return None
+    return tags_in_use(viewer).filter(key=key).first()
 
 
 @login_required

@@ -103,6 +103,7 @@ def test_api_body_is_the_schema_body(content, member):
     results = search(member, "remittance OR narwhalsplit OR walruscredit")
     schema = SearchOut(
         query=results.query.text,
+        query_truncated=results.query.truncated,
         total=results.total,
         total_complete=results.total_complete,
         page=results.page,

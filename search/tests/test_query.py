@@ -1,11 +1,13 @@
 """Parsing typed queries into safe terms, and the C++/C# encoding."""
 
 import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search.backends.sqlite import match_expression
-from search.query import MAX_QUERY_LENGTH, ParsedQuery, Term, parse_query
+from search.query import ParsedQuery, Term, parse_query
 from search.text import decode_symbols, encode_symbols, highlighted_html
 
 
@@ -107,7 +109,22 @@ def test_whitespace_only_is_empty():
 
 def test_long_input_is_cut():
     query = parse_query("x" * 10_000)
-    assert query.text == "x" * MAX_QUERY_LENGTH
+    assert query.text == "x" * django_settings.SEARCH_MAX_QUERY_LENGTH
+    assert query.truncated
+    assert query.typed_length == 10_000
+
+
+@override_settings(SEARCH_MAX_QUERY_LENGTH=20)
+def test_length_limit_is_a_setting():
+    query = parse_query("reconciliation tolerance")
+    assert query.text == "reconciliation toler"
+    assert query.truncated
+
+
+def test_short_input_is_not_truncated():
+    query = parse_query("  short   payment ")
+    assert query.text == "short payment"
+    assert not query.truncated
 
 
 def test_encoding_keeps_c_family_apart():
