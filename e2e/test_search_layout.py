@@ -5,6 +5,7 @@ the filters, the result list and the snippets at both widths.
 """
 
 import pytest
+from django.utils.timezone import now
 from playwright.sync_api import Page, expect
 
 from accounts.models import PersonSkill, Role, Skill
@@ -13,6 +14,7 @@ from communities.models import Community
 from conftest import PASSWORD, make_person
 from core.markdown import render_markdown
 from search.indexing import reindex_all
+from search.models import MissedSearch
 from social.services import post_comment, publish_post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,12 +54,14 @@ def _seed(payments: Community) -> None:
     reindex_all()
 
 
-def _signed_in_page(new_context, width: int, height: int) -> Page:
+def _signed_in_page(
+    new_context, width: int, height: int, username: str = "sally"
+) -> Page:
     context = new_context()
     page: Page = context.new_page()
     page.set_viewport_size({"width": width, "height": height})
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("sally")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
@@ -110,3 +114,42 @@ def test_used_filter_keeps_filters_open(new_context, payments_community):
     expect(page.get_by_label("Tag")).to_be_visible()
     page.get_by_text("Types, filters and sort").click()
     expect(page.get_by_label("Tag")).to_be_hidden()
+
+
+def test_typing_counts_only_shown_miss(new_context, payments_community):
+    _seed(payments_community)
+    page = _signed_in_page(new_context, *WIDTHS["desktop"])
+    page.goto("/search/")
+    expect(page.get_by_test_id("search-hint")).to_be_visible()
+
+    with page.expect_response(
+        lambda response: "/search/missed/record/" in response.url, timeout=15_000
+    ) as recorded:
+        page.locator("#id_q").press_sequentially("zebracodeword", delay=80)
+        expect(page.get_by_text("Nothing found in posts")).to_be_visible()
+    assert recorded.value.status == 204
+
+    rows = list(MissedSearch.objects.values_list("query", "audience", "count"))
+    assert rows == [("zebracodeword", "employee", 1)]
+
+
+def test_missed_list_fits_a_phone(new_context, artifacts, payments_community):
+    make_person("lena", Role.FACILITATOR, group="customer_service")
+    MissedSearch.objects.create(
+        query="x" * 200, context_key="reconciliation.cases", last_searched_at=now()
+    )
+    MissedSearch.objects.create(
+        query="credit hold",
+        audience=MissedSearch.Audience.CUSTOMER,
+        last_searched_at=now(),
+    )
+    width, height = WIDTHS["phone"]
+    page = _signed_in_page(new_context, width, height, username="lena")
+    page.goto("/search/missed/")
+
+    expect(page.get_by_test_id("missed-search")).to_have_count(2)
+    audience = page.locator('[data-audience="customer"] td[data-label="Audience"]')
+    expect(audience).to_have_text("Customers")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width
+    page.screenshot(path=str(artifacts / "missed-searches-phone.png"), full_page=True)
