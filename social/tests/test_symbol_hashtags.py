@@ -7,6 +7,7 @@ from core.testing import signed_in
 from library.tags import tag_key as library_tag_key
 from social.models import Hashtag
 from social.services import publish_post
+from social.services.follows import hashtag_for_follow
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,11 @@ def test_existing_plain_tag_keeps_working(sales_rep, payments_community):
     response = signed_in(sales_rep).get("/tags/cash/")
 
     assert [post.body for post in response.context["posts"]] == ["#Cash first"]
+
+
+def test_follow_accepts_sign_tags():
+    hashtag = hashtag_for_follow("#C#")
+
+    assert (hashtag.name, hashtag.display_name) == ("c#", "C#")
+    assert hashtag_for_follow("c#").pk == hashtag.pk
+    assert hashtag_for_follow("C++").name == "c++"
