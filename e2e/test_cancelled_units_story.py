@@ -10,28 +10,16 @@ nothing to come. The screenshots land in ``test-artifacts/``.
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from accounts.models import Role
-from conftest import PASSWORD, make_person
+from conftest import make_person
+from e2e.pages import signed_in_page
 from reconciliation.matching import run_matching
 from reconciliation.models import Discrepancy, Shipment
 from reconciliation.tests.factories import create_order, create_shipment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LAPTOP = (1366, 768)
-
-
-def _signed_in_page(new_context, username: str) -> Page:
-    page: Page = new_context().new_page()
-    page.set_viewport_size({"width": LAPTOP[0], "height": LAPTOP[1]})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
 
 
 def test_cancelled_units_cannot_ship(
@@ -49,7 +37,7 @@ def test_cancelled_units_cannot_ship(
     run_matching(company=order.company, as_of=timezone.localdate())
     case = Discrepancy.objects.get(order=order, code="SHORT_SHIP")
 
-    rep = _signed_in_page(new_context, "sally")
+    rep = signed_in_page(new_context, "sally")
     rep.goto(f"/reconciliation/work/cases/{case.pk}/")
     form = rep.get_by_test_id("backorder-form")
     form.get_by_label("Reason").fill("The customer no longer needs the rest.")
@@ -58,7 +46,7 @@ def test_cancelled_units_cannot_ship(
         "Recorded the backorder decision."
     )
 
-    warehouse = _signed_in_page(new_context, "walter")
+    warehouse = signed_in_page(new_context, "walter")
     warehouse.goto(f"/reconciliation/work/orders/{order.number}/fulfilment/")
     expect(warehouse.get_by_test_id("cancelled-1")).to_have_text("4")
     expect(warehouse.get_by_test_id("to-ship-1")).to_have_text("0")
@@ -74,7 +62,7 @@ def test_cancelled_units_cannot_ship(
     warehouse.screenshot(path=artifacts / "cancelled-units-1366.png", full_page=True)
     assert Shipment.objects.filter(order=order).count() == 1
 
-    portal = _signed_in_page(new_context, "carla")
+    portal = signed_in_page(new_context, "carla")
     portal.goto(f"/reconciliation/portal/orders/{order.number}/")
     expect(portal.get_by_test_id("cancelled-1")).to_have_text("cancelled 4")
     expect(portal.get_by_test_id("to-come-1")).to_have_text("0")

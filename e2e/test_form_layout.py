@@ -10,32 +10,14 @@ from playwright.sync_api import Page, expect
 from accounts.models import Role
 from assist.tokens import issue_token
 from communities.models import Community
-from conftest import PASSWORD, make_person
+from conftest import make_person
+from e2e.pages import LAPTOP, PHONE, page_width, signed_in_page
 from social.services import publish_post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LAPTOP = (1366, 768)
-PHONE = (390, 844)
 # Pixels between a check box and the start of its label's text, at most.
 BOX_GAP = 16
-
-
-def _signed_in_page(new_context, username: str, size: tuple[int, int]) -> Page:
-    context = new_context()
-    page: Page = context.new_page()
-    page.set_viewport_size({"width": size[0], "height": size[1]})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
-
-
-def _page_width(page: Page) -> int:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width
 
 
 def _box_gaps(page: Page) -> list[float]:
@@ -107,12 +89,12 @@ def source_post(lena):
 def test_check_boxes_sit_by_labels(
     new_context, artifacts, lena, source_post, size, name, path
 ):
-    page = _signed_in_page(new_context, "lena", size)
+    page = signed_in_page(new_context, "lena", size)
 
     page.goto(path.format(post=source_post.pk))
 
     page.screenshot(path=artifacts / f"{name}-{size[0]}.png", full_page=True)
-    assert _page_width(page) <= size[0]
+    assert page_width(page) <= size[0]
     widths = _box_widths(page)
     assert widths, "no check box on the page"
     assert max(widths) < 30
@@ -124,7 +106,7 @@ def test_check_boxes_sit_by_labels(
 def test_token_table_fits(new_context, artifacts, lena, size):
     for name in ("CRM order screen", "CRM cash application screen"):
         issue_token(owner=lena, name=name, scopes=["help:read"])
-    page = _signed_in_page(new_context, "lena", size)
+    page = signed_in_page(new_context, "lena", size)
 
     page.goto("/")
     page.get_by_test_id("more-menu").locator("summary").click()
@@ -132,7 +114,7 @@ def test_token_table_fits(new_context, artifacts, lena, size):
 
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
     page.screenshot(path=artifacts / f"token-table-{size[0]}.png", full_page=True)
-    assert _page_width(page) <= size[0]
+    assert page_width(page) <= size[0]
     for button in page.get_by_role("button", name="Revoke").all():
         box = button.bounding_box()
         assert box is not None

@@ -10,26 +10,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role
-from conftest import PASSWORD, make_person
+from conftest import make_person
+from e2e.pages import PHONE, signed_in_page
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import create_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = (390, 844)
 VIDEO = Path(__file__).resolve().parent / "media" / "demo-clip.mp4"
-
-
-def _signed_in_page(new_context, username: str) -> Page:
-    context = new_context()
-    page: Page = context.new_page()
-    page.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
 
 
 def _assert_in_view(page: Page, test_id: str, texts: list[str]) -> None:
@@ -57,7 +45,7 @@ def order(customer_party, sales_rep):
 
 
 def test_order_and_case_lists_fit_phone(new_context, artifacts, order, sales_rep):
-    page = _signed_in_page(new_context, sales_rep.username)
+    page = signed_in_page(new_context, sales_rep.username, PHONE)
 
     page.goto("/reconciliation/orders/")
     page.screenshot(path=artifacts / "order-list-phone.png", full_page=True)
@@ -71,7 +59,7 @@ def test_order_and_case_lists_fit_phone(new_context, artifacts, order, sales_rep
 
 
 def test_customer_orders_fit_phone(new_context, artifacts, order, customer):
-    page = _signed_in_page(new_context, customer.username)
+    page = signed_in_page(new_context, customer.username, PHONE)
 
     page.goto("/reconciliation/portal/")
     page.screenshot(path=artifacts / "portal-orders-phone.png", full_page=True)
@@ -81,7 +69,7 @@ def test_customer_orders_fit_phone(new_context, artifacts, order, customer):
 def test_library_versions_fit_phone(new_context, artifacts, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     make_person("vera", Role.SALES_REP, group="sales")
-    page = _signed_in_page(new_context, "vera")
+    page = signed_in_page(new_context, "vera", PHONE)
     page.goto("/library/new/")
     page.get_by_label("Kind").select_option("video")
     page.get_by_label("Title").fill("Matching, in 8 seconds")

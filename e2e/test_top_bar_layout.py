@@ -9,33 +9,15 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role
-from conftest import PASSWORD, make_person
+from conftest import make_person
+from e2e.pages import LAPTOP, PHONE, page_width, signed_in_page
 from reconciliation.models import Company, Currency, Party
 from search.models import MissedSearch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LAPTOP = (1366, 768)
-PHONE = (390, 844)
 # Pixels two items on one row may differ in their vertical centres.
 ROW_TOLERANCE = 4
-
-
-def _signed_in_page(new_context, username: str, size: tuple[int, int]) -> Page:
-    context = new_context()
-    page: Page = context.new_page()
-    page.set_viewport_size({"width": size[0], "height": size[1]})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
-
-
-def _page_width(page: Page) -> int:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width
 
 
 def _centre_y(page: Page, selector: str) -> list[float]:
@@ -66,7 +48,7 @@ def _person(role: Role) -> str:
 
 @pytest.mark.parametrize("role", list(Role))
 def test_top_bar_is_one_row_at_1366(new_context, artifacts, role):
-    page = _signed_in_page(new_context, _person(role), LAPTOP)
+    page = signed_in_page(new_context, _person(role), LAPTOP)
     page.goto("/")
 
     page.locator(".topbar").screenshot(path=artifacts / f"topbar-{role.value}-1366.png")
@@ -83,14 +65,14 @@ def test_top_bar_is_one_row_at_1366(new_context, artifacts, role):
         assert centres, selector
         for centre in centres:
             assert abs(centre - brand) <= ROW_TOLERANCE, (selector, centre, brand)
-    assert _page_width(page) <= LAPTOP[0]
+    assert page_width(page) <= LAPTOP[0]
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.CUSTOMER, Role.FINANCE_CLERK])
 def test_more_menu_fits_a_phone(new_context, artifacts, role):
-    page = _signed_in_page(new_context, _person(role), PHONE)
+    page = signed_in_page(new_context, _person(role), PHONE)
     page.goto("/")
-    assert _page_width(page) <= PHONE[0]
+    assert page_width(page) <= PHONE[0]
 
     page.get_by_text("More", exact=True).click()
     people = page.get_by_role("link", name="People")
@@ -101,14 +83,14 @@ def test_more_menu_fits_a_phone(new_context, artifacts, role):
         assert box is not None
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= PHONE[0]
-    assert _page_width(page) <= PHONE[0]
+    assert page_width(page) <= PHONE[0]
 
     page.keyboard.press("Escape")
     expect(people).to_be_hidden()
 
 
 def test_more_menu_reaches_library(new_context):
-    page = _signed_in_page(new_context, _person(Role.SALES_REP), LAPTOP)
+    page = signed_in_page(new_context, _person(Role.SALES_REP), LAPTOP)
     page.goto("/")
     expect(page.get_by_role("link", name="Library")).to_be_hidden()
 
@@ -124,13 +106,13 @@ def test_long_missed_query_wraps(new_context, artifacts, size):
     MissedSearch.objects.create(
         query=long_word, context_key="y" * 120, last_searched_at=timezone.now()
     )
-    page = _signed_in_page(new_context, _person(Role.FACILITATOR), size)
+    page = signed_in_page(new_context, _person(Role.FACILITATOR), size)
 
     page.goto("/search/missed/")
 
     expect(page.get_by_test_id("missed-search")).to_contain_text(long_word)
     page.screenshot(path=artifacts / f"missed-long-{size[0]}.png", full_page=True)
-    assert _page_width(page) <= size[0]
+    assert page_width(page) <= size[0]
     cell = page.get_by_test_id("missed-search").locator("td").first.bounding_box()
     assert cell is not None
     assert cell["x"] + cell["width"] <= size[0]

@@ -12,10 +12,11 @@ screenshots land in ``test-artifacts/``.
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from accounts.models import Role
-from conftest import PASSWORD, make_person
+from conftest import make_person
+from e2e.pages import signed_in_page
 from portal.models import PickedQuantity
 from reconciliation.models import Discrepancy, Shipment
 from reconciliation.tests.factories import (
@@ -27,19 +28,6 @@ from reconciliation.tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LAPTOP = (1366, 768)
-
-
-def _signed_in_page(new_context, username: str) -> Page:
-    page: Page = new_context().new_page()
-    page.set_viewport_size({"width": LAPTOP[0], "height": LAPTOP[1]})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
-
 
 def test_pick_and_ship_keeps_typed_values(new_context, artifacts, customer_party):
     make_person("wanda", Role.WAREHOUSE, group="warehouse")
@@ -48,7 +36,7 @@ def test_pick_and_ship_keeps_typed_values(new_context, artifacts, customer_party
         company=customer_party.company,
         customer=customer_party,
     )
-    page = _signed_in_page(new_context, "wanda")
+    page = signed_in_page(new_context, "wanda")
     page.goto(f"/reconciliation/work/orders/{order.number}/fulfilment/")
 
     typed = {
@@ -102,7 +90,7 @@ def test_shortage_twice_written_once(new_context, artifacts, customer_party):
     order = create_order(
         lines=[("10", "4.00")], company=customer_party.company, customer=customer_party
     )
-    page = _signed_in_page(new_context, "wanda")
+    page = signed_in_page(new_context, "wanda")
     page.goto(f"/reconciliation/work/orders/{order.number}/fulfilment/")
     form = page.get_by_test_id("shortage-form")
 
@@ -136,7 +124,7 @@ def test_cash_allocation_names_open_rest(new_context, artifacts, customer_party)
         amount_unallocated=Decimal("353.60"),
         reference="INV-11052 less bank charge",
     )
-    page = _signed_in_page(new_context, "fiona")
+    page = signed_in_page(new_context, "fiona")
 
     page.goto(f"/reconciliation/work/cash/?payment={payment.pk}")
 

@@ -7,10 +7,11 @@ both screens at both sizes.
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import FloatRect, Page, expect
+from playwright.sync_api import FloatRect, expect
 
 from accounts.models import Role
-from conftest import PASSWORD, make_person
+from conftest import make_person
+from e2e.pages import LAPTOP, PHONE, page_width, signed_in_page
 from reconciliation import work
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import (
@@ -23,26 +24,6 @@ from reconciliation.tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = (390, 844)
-LAPTOP = (1366, 768)
-
-
-def _signed_in_page(new_context, username: str, size: tuple[int, int]) -> Page:
-    context = new_context()
-    page: Page = context.new_page()
-    page.set_viewport_size({"width": size[0], "height": size[1]})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
-
-
-def _page_width(page: Page) -> int:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width
-
 
 def test_pick_inputs_fit_a_phone(new_context, artifacts, customer_party):
     make_person("wanda", Role.WAREHOUSE, group="warehouse")
@@ -51,12 +32,12 @@ def test_pick_inputs_fit_a_phone(new_context, artifacts, customer_party):
         company=customer_party.company,
         customer=customer_party,
     )
-    page = _signed_in_page(new_context, "wanda", PHONE)
+    page = signed_in_page(new_context, "wanda", PHONE)
 
     page.goto(f"/reconciliation/work/orders/{order.number}/fulfilment/")
 
     page.screenshot(path=artifacts / "fulfilment-phone.png", full_page=True)
-    assert _page_width(page) <= PHONE[0]
+    assert page_width(page) <= PHONE[0]
     for name in ("picked_1", "shipped_1", "picked_2", "shipped_2"):
         box = page.locator(f"input[name={name}]").bounding_box()
         assert box is not None
@@ -81,7 +62,7 @@ def chosen_payment(customer_party):
 
 
 def test_cash_panels_sit_side_by_side(new_context, artifacts, chosen_payment):
-    page = _signed_in_page(new_context, "fiona", LAPTOP)
+    page = signed_in_page(new_context, "fiona", LAPTOP)
 
     page.goto(f"/reconciliation/work/cash/?payment={chosen_payment.pk}")
 
@@ -93,11 +74,11 @@ def test_cash_panels_sit_side_by_side(new_context, artifacts, chosen_payment):
     assert invoices["x"] >= payments["x"] + payments["width"]
     assert invoices["y"] == payments["y"]
     expect(page.locator("tr.selected")).to_contain_text(chosen_payment.number)
-    assert _page_width(page) <= LAPTOP[0]
+    assert page_width(page) <= LAPTOP[0]
 
 
 def test_cash_panels_stack_on_a_phone(new_context, artifacts, chosen_payment):
-    page = _signed_in_page(new_context, "fiona", PHONE)
+    page = signed_in_page(new_context, "fiona", PHONE)
 
     page.goto(f"/reconciliation/work/cash/?payment={chosen_payment.pk}")
 
@@ -107,7 +88,7 @@ def test_cash_panels_stack_on_a_phone(new_context, artifacts, chosen_payment):
     assert payments is not None
     assert invoices is not None
     assert invoices["y"] >= payments["y"] + payments["height"]
-    assert _page_width(page) <= PHONE[0]
+    assert page_width(page) <= PHONE[0]
     amount = page.get_by_label("Amount for").first.bounding_box()
     assert amount is not None
     assert amount["x"] + amount["width"] <= PHONE[0]
@@ -124,12 +105,12 @@ def test_statement_fits_a_phone(new_context, artifacts, customer, customer_party
     invoice = create_invoice(order=order)
     # Paid 5.00 more than the 10.00 invoice, so the customer has a credit.
     create_payment(invoice=invoice, amount="15.00")
-    page = _signed_in_page(new_context, "carla", PHONE)
+    page = signed_in_page(new_context, "carla", PHONE)
 
     page.goto("/reconciliation/portal/statement/")
 
     page.screenshot(path=artifacts / "statement-phone.png", full_page=True)
-    assert _page_width(page) <= PHONE[0]
+    assert page_width(page) <= PHONE[0]
     balance = page.get_by_test_id("balance")
     expect(balance).to_have_text("5.00 USD")
     assert _right_edge(balance.bounding_box()) <= PHONE[0]
@@ -155,12 +136,12 @@ def test_approval_buttons_fit_a_phone(
     work.propose_credit_note(
         actor=sales_rep, case_id=case.pk, amount=Decimal("3.00"), message="Sorry"
     )
-    page = _signed_in_page(new_context, "mona", PHONE)
+    page = signed_in_page(new_context, "mona", PHONE)
 
     page.goto("/reconciliation/work/approvals/")
 
     page.screenshot(path=artifacts / "approvals-phone.png", full_page=True)
-    assert _page_width(page) <= PHONE[0]
+    assert page_width(page) <= PHONE[0]
     reason = page.get_by_label("Reason for your decision")
     expect(reason).to_be_visible()
     expect(page.get_by_text("Reason for your decision")).to_be_visible()
@@ -177,12 +158,12 @@ def test_decide_link_fits_a_phone(new_context, artifacts, customer_party, sales_
     create_shipment(order=order)
     invoice = create_invoice(order=order)
     make_case(order, invoice=invoice)
-    page = _signed_in_page(new_context, "sally", PHONE)
+    page = signed_in_page(new_context, "sally", PHONE)
 
     page.goto(f"/reconciliation/orders/{order.number}/")
 
     page.screenshot(path=artifacts / "order-decide-phone.png", full_page=True)
-    assert _page_width(page) <= PHONE[0]
+    assert page_width(page) <= PHONE[0]
     decide = page.get_by_role("link", name="Decide")
     expect(decide).to_be_visible()
     assert _right_edge(decide.bounding_box()) <= PHONE[0]
