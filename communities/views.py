@@ -36,13 +36,11 @@ from communities.services import create_community, pin_post, unpin_post
 from communities.starters import starters_for
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
-from library.uploads import UploadError
 from social.follow_selectors import community_follow_button
-from social.forms import PostForm
+from social.forms import PostForm, publish_form_post
 from social.models import Post
 from social.selectors import attach_conversations, community_files
 from social.services import can_post_in, publish_post
-from social.services.attachments import check_attachments
 
 logger = logging.getLogger(__name__)
 
@@ -166,20 +164,8 @@ def post_create(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     form = PostForm(request.POST, request.FILES)
     status = 422
     if form.is_valid():
-        try:
-            attachments = check_attachments(form.cleaned_data["attachments"])
-            publish_post(
-                author=request.user,
-                community=community,
-                body=form.cleaned_data["body"],
-                attachments=attachments,
-            )
-        except UploadError as error:
-            form.add_error("attachments", str(error))
-            status = error.status
-        except ValidationError as error:
-            form.add_error("body", error)
-        else:
+        status = publish_form_post(form, author=request.user, community=community)
+        if not status:
             messages.success(request, "Posted.")
             return redirect("communities:community_detail", slug=community.slug)
     return _render_community(request, community, form, status=status)

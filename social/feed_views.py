@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -14,7 +14,6 @@ from accounts.models import User
 from communities.models import Community, Membership
 from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
-from library.uploads import UploadError
 from social.feed import (
     NEW_POST_COUNT_CAP,
     SORTS,
@@ -23,11 +22,9 @@ from social.feed import (
     home_feed,
     new_post_count,
 )
-from social.forms import HomePostForm
+from social.forms import HomePostForm, publish_form_post
 from social.selectors import access_post, attach_conversations
 from social.services.announcements import mark_announcement_read
-from social.services.attachments import check_attachments
-from social.services.posts import publish_post
 
 FEED_PAGE_LENGTH = 20
 
@@ -112,22 +109,11 @@ def home_post_create(request: AuthenticatedRequest) -> HttpResponse:
     if form.is_valid():
         community = form.cleaned_data["community"]
         try:
-            attachments = check_attachments(form.cleaned_data["attachments"])
-            publish_post(
-                author=request.user,
-                community=community,
-                body=form.cleaned_data["body"],
-                attachments=attachments,
-            )
-        except UploadError as error:
-            form.add_error("attachments", str(error))
-            status = error.status
-        except ValidationError as error:
-            form.add_error("body", error)
+            status = publish_form_post(form, author=request.user, community=community)
         except PermissionDenied as error:
             form.add_error("community", str(error))
             status = 403
-        else:
+        if not status:
             messages.success(request, f"Posted in {community.name}.")
             return redirect("home")
     return home_page(request, form, status)

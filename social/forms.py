@@ -1,15 +1,20 @@
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from accounts.models import User
 from communities.models import Community
+from library.uploads import UploadError
 from social.models import Post, Reaction
 from social.services import MAX_COMMENT_LENGTH, MAX_POST_LENGTH
+from social.services.attachments import check_attachments
 from social.services.posts import (
     MAX_LONG_FORM_LENGTH,
     MAX_SUMMARY_LENGTH,
     MAX_TITLE_LENGTH,
+    publish_post,
 )
 
 
@@ -55,6 +60,30 @@ class CommunityChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         if obj.visibility == Community.Visibility.CUSTOMER:
             return f"{obj.name} (customers can read it)"
         return obj.name
+
+
+def publish_form_post(form: "PostForm", *, author: User, community: Community) -> int:
+    """Publish the valid ``form``'s post in ``community``.
+
+    Return 0 when it is published. Otherwise add the error to the form and
+    return the HTTP status to render it with. ``PermissionDenied`` is left
+    to the caller.
+    """
+    try:
+        attachments = check_attachments(form.cleaned_data["attachments"])
+        publish_post(
+            author=author,
+            community=community,
+            body=form.cleaned_data["body"],
+            attachments=attachments,
+        )
+    except UploadError as error:
+        form.add_error("attachments", str(error))
+        return error.status
+    except ValidationError as error:
+        form.add_error("body", error)
+        return 422
+    return 0
 
 
 class HomePostForm(PostForm):
