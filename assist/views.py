@@ -142,10 +142,10 @@ def _notified_text(notified: list[Recipient]) -> str:
     colleagues = "colleague" if len(unnamed) == 1 else "colleagues"
     if not named:
         return f"Notified {len(unnamed)} {colleagues}: {_joined(unnamed)}"
-    told = f"Notified: {'; '.join(named)}"
+    listed = f"Notified: {'; '.join(named)}"
     if not unnamed:
-        return told
-    return f"{told}, and {len(unnamed)} more {colleagues}: {_joined(unnamed)}"
+        return listed
+    return f"{listed}, and {len(unnamed)} more {colleagues}: {_joined(unnamed)}"
 
 
 def describe_routing(outcome: AskOutcome, asker: User) -> str:

@@ -78,7 +78,7 @@ def test_keys_follow_changes_that_skip_or_narrow_save(jurgen):
     )
 
 
-def test_an_expression_cannot_set_a_username(jurgen):
+def test_update_rejects_username_expression(jurgen):
     with pytest.raises(TypeError) as excinfo:
         User.objects.filter(pk=jurgen.pk).update(username=F("email"))
 
