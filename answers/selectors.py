@@ -308,15 +308,16 @@ def held_faq_entries_hidden_from(viewer: Viewer) -> QuerySet[FaqEntry]:
     return held.exclude(FaqOwnership(viewer).entries())
 
 
-def held_faq_ids_hidden_from(viewer: User) -> tuple[int, ...]:
-    """Return the ids of ``held_faq_entries_hidden_from(viewer)``, in id order.
+def held_faq_ids_hidden_from_sql(viewer: User) -> tuple[str, list[Any]] | None:
+    """Return the SQL of the ids ``held_faq_entries_hidden_from(viewer)`` gives.
 
-    Search reads them on every query, so the statement is compiled once per
-    database and audience (``kept_statement``) and run as SQL.
+    The statement is compiled once per database and audience
+    (``kept_statement``) and selects one column, the ids in id order. None
+    when ``viewer`` owns every FAQ, so no held entry is hidden from them.
     """
     ownership = FaqOwnership(viewer)
     if ownership.owns_all:
-        return ()
+        return None
     audience = "customer" if ownership.owns_nothing else "employee"
     role = Role.CUSTOMER if ownership.owns_nothing else Role.SALES_REP
 
@@ -326,7 +327,19 @@ def held_faq_ids_hidden_from(viewer: User) -> tuple[int, ...]:
         return rows.order_by("pk").values_list("pk")
 
     key = (connection.vendor, "held_faq_entries_hidden_from", audience)
-    sql, params = kept_statement(key, build, viewer.pk)
+    return kept_statement(key, build, viewer.pk)
+
+
+def held_faq_ids_hidden_from(viewer: User) -> tuple[int, ...]:
+    """Return the ids of ``held_faq_entries_hidden_from(viewer)``, in id order.
+
+    Search reads them on every query, so it runs the kept SQL of
+    ``held_faq_ids_hidden_from_sql`` and builds no queryset.
+    """
+    statement = held_faq_ids_hidden_from_sql(viewer)
+    if statement is None:
+        return ()
+    sql, params = statement
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return tuple(row[0] for row in cursor.fetchall())

@@ -22,8 +22,8 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Role, User
 from accounts.permissions import Viewer
-from answers.selectors import held_faq_ids_hidden_from
-from communities.selectors import visible_community_ids
+from answers.selectors import held_faq_ids_hidden_from, held_faq_ids_hidden_from_sql
+from communities.selectors import visible_communities_sql, visible_community_ids
 from search.backends import Matches, Order, RawHit, get_backend
 from search.backends.base import Where, where_clause
 from search.models import Kind, MissedSearch, SearchEntry, SearchLabel
@@ -79,7 +79,7 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     """
     if not isinstance(viewer, User):
         return None
-    community_ids = tuple(visible_community_ids(viewer))
+    community_ids, hidden_faq_ids = _rule_ids(viewer)
     in_communities = Q(community_id__any_of=community_ids)
     questions = in_communities
     marked = Q()
@@ -98,10 +98,38 @@ def visibility_rule(viewer: Viewer) -> Q | None:
         rule |= Q(kind__in=_QUESTION_KINDS) & questions
     if viewer.is_active:
         rule |= people
-    hidden_faq_ids = held_faq_ids_hidden_from(viewer)
     if hidden_faq_ids:
         rule &= ~Q(kind=Kind.FAQ.value, object_id__any_of=hidden_faq_ids)
     return rule
+
+
+def _rule_ids(viewer: User) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Return the ids of ``viewer``'s visible communities and hidden held FAQ entries.
+
+    Each list is in id order. On PostgreSQL one statement reads both, one
+    round trip instead of two, since every search starts here. SQLite has
+    no round trips to save.
+    """
+    if connection.vendor != "postgresql":
+        return (
+            tuple(visible_community_ids(viewer)),
+            held_faq_ids_hidden_from(viewer),
+        )
+    communities_sql, params = visible_communities_sql(viewer)
+    hidden = held_faq_ids_hidden_from_sql(viewer)
+    hidden_sql = "'{}'::bigint[]"
+    if hidden is not None:
+        hidden_sql = f"ARRAY({hidden[0]})"
+        params = [*params, *hidden[1]]
+    # Both are kept rule SQL (``kept_statement``), with no request text.
+    sql = (
+        f"SELECT ARRAY(SELECT id FROM ({communities_sql}) AS visible ORDER BY id), "  # noqa: S608
+        f"{hidden_sql}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        community_ids, hidden_faq_ids = cursor.fetchone()
+    return tuple(community_ids), tuple(hidden_faq_ids)
 
 
 def visible_entries(viewer: Viewer) -> QuerySet[SearchEntry]:
