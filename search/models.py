@@ -59,6 +59,11 @@ class SearchEntry(models.Model):
     created_at = models.DateTimeField()
     # Filled by a database trigger on PostgreSQL; always NULL on SQLite.
     vector = SearchVectorField(null=True, editable=False)
+    # A person's name alone, weighted as ``vector`` weights the title, so
+    # a search ranks people by name without parsing it for every match.
+    # Filled by the same trigger for people only; NULL for every other kind
+    # and on SQLite (migration 0009).
+    name_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         db_table = "search_entry"

@@ -75,3 +75,113 @@ def test_search_parameters_stay_few(content, outsider):
     ((sql, params),) = sent
     assert len(params) <= 50
     assert "= ANY(" in sql
+
+
+def test_search_sends_two_statements(content, outsider):
+    # The visible communities and hidden held FAQ entries in one, then the
+    # counts, the page and its headlines in the other.
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        results = search(outsider, "remittance")
+
+    assert [hit.kind for hit in results.hits] == ["post"]
+    assert len(sent) == 2
+    assert sent[0].startswith("SELECT ARRAY(")
+    assert "WITH matched AS" in sent[1]
+    assert "ts_headline" in sent[1]
+
+
+def test_search_without_matches_counts_nothing(content, outsider):
+    results = search(outsider, "nosuchwordanywhere")
+
+    assert results.total == 0
+    assert results.facets == {}
+    assert results.hits == []
+    assert results.total_complete
+    assert results.facets_complete
+
+
+def _person_name_vectors() -> list[tuple[str, bool, bool]]:
+    # (kind, stored name vector present, equal to the title parsed now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT kind, name_vector IS NOT NULL,
+                   name_vector = setweight(to_tsvector('pg_catalog.english',
+                       translate(title, './-_@:<>&', '         ')), 'A')
+            FROM search_entry WHERE kind IN ('person', 'post') ORDER BY kind, id
+            """
+        )
+        return [(kind, present, bool(equal)) for kind, present, equal in cursor]
+
+
+def test_person_rank_reads_stored_name_vector(content, outsider):
+    kinds = {kind for kind, _present, _equal in _person_name_vectors()}
+    assert kinds == {"person", "post"}
+    for kind, present, equal in _person_name_vectors():
+        assert present == (kind == "person")
+        assert equal == (kind == "person")
+
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        search(outsider, "remittance")
+
+    # Nothing is parsed per match: the name was parsed when it was indexed.
+    assert "to_tsvector" not in sent[-1]
+    assert "name_vector" in sent[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_name_vector_migration_fills_people():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = ("search", "0008_missed_search_audience")
+    after = ("search", "0009_person_name_vector")
+
+    def migrate_to(target):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([target] if target else executor.loader.graph.leaf_nodes())
+        return executor
+
+    try:
+        executor = migrate_to(before)
+        entries = executor.loader.project_state(before).apps.get_model(
+            "search", "SearchEntry"
+        )
+        for kind, title in (("person", "Quintessa Moor"), ("post", "Moor notes")):
+            entries.objects.create(
+                kind=kind, object_id=1, title=title, created_at="2026-12-01T10:00Z"
+            )
+        migrate_to(after)
+        assert _person_name_vectors() == [
+            ("person", True, True),
+            ("post", False, False),
+        ]
+        # Back and forth: the old trigger is put back, then the new one again.
+        migrate_to(before)
+        migrate_to(after)
+        entries = MigrationExecutor(connection).loader.project_state(after).apps
+        entries.get_model("search", "SearchEntry").objects.create(
+            kind="person",
+            object_id=2,
+            title="Rita Tester",
+            created_at="2026-12-01T10:00Z",
+        )
+        assert _person_name_vectors() == [
+            ("person", True, True),
+            ("person", True, True),
+            ("post", False, False),
+        ]
+    finally:
+        migrate_to(None)
