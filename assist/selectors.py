@@ -443,15 +443,24 @@ def _faq_source_questions(
 ) -> dict[int, int]:
     """Map each FAQ entry made from an answer to one of ``questions`` to it.
 
-    One more statement, sent only when both lists have items.
+    One more statement, sent only when both lists have items. It is written
+    as SQL because building it through the ORM cost about as much CPU as
+    the rest of an uncached panel's Python.
     """
     if not faq_entries or not questions:
         return {}
-    rows = FaqEntry.objects.filter(
-        pk__in=[entry.pk for entry in faq_entries],
-        source_answer__question_id__in=[question.pk for question in questions],
-    ).values_list("pk", "source_answer__question_id")
-    return {entry_pk: question_pk for entry_pk, question_pk in rows}
+    faq_ids = [entry.pk for entry in faq_entries]
+    question_ids = [question.pk for question in questions]
+    sql = f"""
+        SELECT faq.id, answer.question_id
+        FROM {_table(FaqEntry)} faq
+        JOIN {_table(Answer)} answer ON answer.id = faq.source_answer_id
+        WHERE faq.id IN ({", ".join(["%s"] * len(faq_ids))})
+          AND answer.question_id IN ({", ".join(["%s"] * len(question_ids))})
+    """  # noqa: S608 (only names and placeholders are formatted in)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*faq_ids, *question_ids])
+        return {entry_pk: question_pk for entry_pk, question_pk in cursor.fetchall()}
 
 
 def _super_users_statement(viewer: Viewer, keys: list[str]) -> Statement | None:
