@@ -32,7 +32,13 @@ INLINE_TYPES = frozenset(
 )
 CHUNK_BYTES = 64 * 1024
 MAX_FILENAME_LENGTH = 150
-RANGE_SPEC = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits only, because ``\d`` also matches other scripts' digits such as
+# U+0661 ARABIC-INDIC DIGIT ONE, which int() reads as 1.
+RANGE_SPEC = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+# A position with more significant digits than this is past the end of any
+# stored file (10**18 bytes is an exabyte). Such a string is never passed to
+# int(), which raises ValueError above 4,300 digits (Python 3.11 and later).
+MAX_POSITION_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -121,18 +127,31 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first and not last:
         return None
     if not first:
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0 or size == 0:
             raise UnsatisfiableRangeError(header)
         return ByteRange(max(size - suffix, 0), size - 1)
 
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if last and end < start:
         return None
     if start >= size:
         raise UnsatisfiableRangeError(header)
     return ByteRange(start, min(end, size - 1))
+
+
+def _position(digits: str) -> int:
+    """Read a byte position, capping one of any length at 10**18.
+
+    The cap keeps the response that the exact number would get: a start past
+    the end is unsatisfiable, an end past the end means the last byte, and a
+    suffix longer than the file means the whole file.
+    """
+    significant = digits.lstrip("0")
+    if len(significant) > MAX_POSITION_DIGITS:
+        return 10**MAX_POSITION_DIGITS
+    return int(significant or "0")
 
 
 class FileChunks:

@@ -166,6 +166,12 @@ def test_content_disposition_safe(name, header):
         ("items=0-9", None),
         ("bytes=abc", None),
         ("bytes=-", None),
+        ("bytes=0-" + "9" * 5000, (0, 999)),
+        ("bytes=-" + "9" * 5000, (0, 999)),
+        ("bytes=" + "0" * 5000 + "7-" + "0" * 5000 + "9", (7, 9)),
+        ("bytes=" + "9" * 5000 + "-5", None),
+        ("bytes=\u0661-\u0662", None),
+        ("bytes=\uff11-\uff12", None),
     ],
 )
 def test_parse_range(header, expected):
@@ -177,7 +183,17 @@ def test_parse_range(header, expected):
         assert (byte_range.start, byte_range.end) == expected
 
 
-@pytest.mark.parametrize("header", ["bytes=1000-", "bytes=5000-6000", "bytes=-0"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=1000-",
+        "bytes=5000-6000",
+        "bytes=-0",
+        "bytes=" + "9" * 5000 + "-",
+        "bytes=" + "9" * 5000 + "-" + "9" * 5001,
+        "bytes=-" + "0" * 5000,
+    ],
+)
 def test_parse_range_unsatisfiable(header):
     from library.files import UnsatisfiableRangeError
 
@@ -230,7 +246,29 @@ def test_mp4_unsatisfiable_range_416(member, media_root):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("header", ["bytes=0-9,50-59", "bytes=x-y", "pages=1-2"])
+def test_mp4_range_of_5000_digits(member, media_root):
+    document, version = add_item(
+        member, kind=Kind.VIDEO, name="seek.mp4", content=MP4_BYTES
+    )
+    client = signed_in(member)
+    url = file_url(document, version)
+
+    to_end = get(client, url, HTTP_RANGE="bytes=10-" + "9" * 5000)
+    suffix = get(client, url, HTTP_RANGE="bytes=-" + "9" * 5000)
+    past_end = get(client, url, HTTP_RANGE="bytes=" + "9" * 5000 + "-")
+
+    assert to_end.status_code == 206
+    assert to_end["Content-Range"] == f"bytes 10-10263/{len(MP4_BYTES)}"
+    assert body(to_end) == MP4_BYTES[10:]
+    assert suffix.status_code == 206
+    assert body(suffix) == MP4_BYTES
+    assert past_end.status_code == 416
+    assert past_end["Content-Range"] == f"bytes */{len(MP4_BYTES)}"
+
+
+@pytest.mark.parametrize(
+    "header", ["bytes=0-9,50-59", "bytes=x-y", "pages=1-2", "bytes=\u0661-\u0669"]
+)
 def test_mp4_odd_ranges_send_whole_file(member, media_root, header):
     document, version = add_item(
         member, kind=Kind.VIDEO, name="seek.mp4", content=MP4_BYTES
