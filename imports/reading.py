@@ -40,6 +40,8 @@ FALLBACK_ENCODING = "cp1252"
 # An XLSX archive may unpack to at most this many times the largest upload.
 XLSX_MAX_EXPANSION = 20
 MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam")
+# The widest sheet read: a cell past column ALL (1,000) rejects the file.
+XLSX_MAX_COLUMNS = 1_000
 
 
 class ImportFileError(Exception):
@@ -246,16 +248,31 @@ def _sheet_rows(
     """
     # Imported here so that reading CSV files does not load openpyxl.
     from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+    # Empty rows count: a row number past the header row plus IMPORT_MAX_ROWS
+    # rejects the file, and openpyxl stops parsing one row after that.
+    last_row = settings.IMPORT_MAX_ROWS + 1
     number = 0
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
         try:
             sheet = workbook.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            # The sheet's <dimension> element is written by whatever made the
+            # file. openpyxl pads every row to its width and adds empty rows up
+            # to its height. A 1.5 KB file declaring A1:XFD1048576 would take
+            # about an hour (an estimate from 7.4 s per 2,000 rows). Without
+            # the dimension, a row is as wide as its last cell.
+            if isinstance(sheet, ReadOnlyWorksheet):
+                sheet.reset_dimensions()
+            rows = sheet.iter_rows(max_row=last_row + 1, values_only=True)
+            for number, values in enumerate(rows, start=1):
+                check_sheet_size(file_name, number, len(values))
                 yield number, values
         finally:
             workbook.close()
+    except ImportFileError:
+        raise
     except Exception as error:  # openpyxl raises many types for a broken file.
         logger.info("imports.xlsx_unreadable file=%s error=%r", file_name, error)
         where = f" after row {number}" if number else ""
@@ -264,6 +281,26 @@ def _sheet_rows(
             "A number cell may hold text such as NaN. Open it in a spreadsheet "
             "program and save it again as .xlsx."
         ) from None
+
+
+def check_sheet_size(file_name: str, row: int, width: int) -> None:
+    """Reject a sheet row past the row limit or a cell past ``XLSX_MAX_COLUMNS``."""
+    from openpyxl.utils import get_column_letter
+
+    limit = settings.IMPORT_MAX_ROWS
+    if row > limit + 1:
+        raise ImportFileError(
+            f'"{file_name}" has more than {limit + 1:,} rows, counting empty '
+            f"rows: a header and at most {limit:,} data rows (IMPORT_MAX_ROWS). "
+            "Delete the empty rows below the data, or split the file."
+        )
+    if width > XLSX_MAX_COLUMNS:
+        last = get_column_letter(XLSX_MAX_COLUMNS)
+        raise ImportFileError(
+            f'"{file_name}" has a cell in column {get_column_letter(width)} of row '
+            f"{row}, but at most {XLSX_MAX_COLUMNS:,} columns (A to {last}) are "
+            "read. Delete the columns to the right of the data, even empty ones."
+        )
 
 
 def _formulas_without_values(
