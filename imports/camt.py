@@ -28,6 +28,16 @@ NAMESPACE_PATTERN = re.compile(
 )
 SUPPORTED_VERSIONS = tuple(f"camt.053.001.0{n}" for n in range(2, 9))
 AMOUNT_PATTERN = re.compile(r"[0-9]{1,18}(\.[0-9]{1,5})?")
+# The entry's text fields by BankStatementLine field, with the element named
+# in the message. A value longer than its field rejects the file.
+TEXT_ELEMENTS = {
+    "entry_reference": "AcctSvcrRef",
+    "end_to_end_id": "EndToEndId",
+    "remittance_info": "remittance information (Ustrd)",
+    "counterparty_name": "counterparty name (Nm)",
+    "counterparty_iban": "counterparty IBAN",
+    "bank_tx_code": "bank transaction code (BkTxCd)",
+}
 
 
 @dataclass(frozen=True)
@@ -213,12 +223,14 @@ class _Reader:
             booking_date=booking,
         )
 
+        for field_name, element in TEXT_ELEMENTS.items():
+            _check_length(raw[field_name], field_name, f"{element} of the {where}")
         end_to_end = raw["end_to_end_id"]
         return StatementEntry(
             statement_id=statement_id,
             account_iban=iban,
             index=index,
-            entry_reference=raw["entry_reference"][:35] or f"#{index}",
+            entry_reference=raw["entry_reference"] or f"#{index}",
             booking_date=_date(booking, where, "BookgDt"),
             value_date=_date(raw["value_date"], where, "ValDt")
             if raw["value_date"]
@@ -226,11 +238,11 @@ class _Reader:
             amount=amount,
             currency=currency,
             direction=direction,
-            end_to_end_id="" if end_to_end == "NOTPROVIDED" else end_to_end[:35],
-            remittance_info=raw["remittance_info"][:140],
-            counterparty_name=raw["counterparty_name"][:140],
-            counterparty_iban=raw["counterparty_iban"][:34],
-            bank_tx_code=raw["bank_tx_code"][:40],
+            end_to_end_id="" if end_to_end == "NOTPROVIDED" else end_to_end,
+            remittance_info=raw["remittance_info"],
+            counterparty_name=raw["counterparty_name"],
+            counterparty_iban=raw["counterparty_iban"],
+            bank_tx_code=raw["bank_tx_code"],
             raw=raw,
         )
 

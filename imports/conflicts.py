@@ -310,9 +310,8 @@ def _payment_conflicts(
     comparison.compare(
         "amount", payment.amount, minor_units=payment.currency.minor_units
     )
-    # The commit cuts a reference to the field's 140 characters.
     reference = row.values.get("reference", "")
-    if "reference" in mapped and reference[:140].strip() != payment.reference.strip():
+    if "reference" in mapped and reference.strip() != payment.reference.strip():
         comparison.differences.append(
             FieldDifference(
                 "Reference", show_value(payment.reference), show_value(reference)

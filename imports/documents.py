@@ -78,7 +78,7 @@ def _create_order(
             order=order,
             line_no=values["line_no"],
             product=product,
-            description=values.get("description", product.name)[:200],
+            description=values.get("description", product.name),
             qty_ordered=values["qty_ordered"],
             unit_price=values["unit_price"],
             discount_pct=discount,
@@ -237,7 +237,7 @@ def _create_payment(
         amount=header["amount"],
         currency=currency,
         value_date=header["value_date"],
-        reference=header.get("reference", "")[:140],
+        reference=header.get("reference", ""),
         amount_unallocated=header["amount"],
     )
     after = {

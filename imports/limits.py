@@ -31,14 +31,14 @@ from reconciliation.models import (
 )
 
 # The model field each mapped cell is written to, by document kind and target
-# field. Line numbers of shipments and invoices name an order line. Payment
-# references and line descriptions are cut to their field's length on
-# commit, so they have no entry here.
+# field. Line numbers of shipments and invoices name an order line. A text
+# cell longer than its field is a row error, because nothing is cut on commit.
 TARGET_MODEL_FIELDS: dict[str, dict[str, tuple[type[models.Model], str]]] = {
     DocumentKind.ORDERS: {
         "number": (SalesOrder, "number"),
         "customer_po_ref": (SalesOrder, "customer_po_ref"),
         "line_no": (SalesOrderLine, "line_no"),
+        "description": (SalesOrderLine, "description"),
         "qty_ordered": (SalesOrderLine, "qty_ordered"),
         "unit_price": (SalesOrderLine, "unit_price"),
         "discount_pct": (SalesOrderLine, "discount_pct"),
@@ -63,6 +63,7 @@ TARGET_MODEL_FIELDS: dict[str, dict[str, tuple[type[models.Model], str]]] = {
     DocumentKind.PAYMENTS: {
         "number": (Payment, "number"),
         "amount": (Payment, "amount"),
+        "reference": (Payment, "reference"),
     },
 }
 

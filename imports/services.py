@@ -555,7 +555,7 @@ def _create_statement_payment(
         amount=entry.amount,
         currency_id=entry.currency,
         value_date=entry.value_date or entry.booking_date,
-        reference=(entry.remittance_info or entry.end_to_end_id)[:140],
+        reference=entry.remittance_info or entry.end_to_end_id,
         amount_unallocated=entry.amount,
     )
 

@@ -245,8 +245,11 @@ def parse_line_number(text: str, limit: FieldLimit) -> int:
 def _check_length(text: str, plan: ColumnPlan) -> None:
     limit = plan.limit.max_length
     if limit is not None and len(text) > limit:
+        # A remittance text may run to thousands of characters, so a long one
+        # is shown by its start.
+        shown = text if len(text) <= 60 else f"{text[:50]}…"
         raise CellError(
-            f'{plan.target.label.lower()} "{text}" has {len(text):,} characters, '
+            f'{plan.target.label.lower()} "{shown}" has {len(text):,} characters, '
             f"but at most {limit} are stored. Shorten it."
         )
 

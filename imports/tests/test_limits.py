@@ -15,7 +15,8 @@ from openpyxl import Workbook
 
 from core.models import AuditEvent
 from imports import validation
-from imports.limits import FieldLimit
+from imports.kinds import FIELDS, FieldType
+from imports.limits import FieldLimit, target_limit
 from imports.models import ImportBatch
 from imports.tests.conftest import FILES, make_source
 from imports.tests.test_invoice_lines import HEADER as INVOICE_HEADER
@@ -360,3 +361,72 @@ def test_statement_id_too_long(bank_source):
         f'The statement Id "{statement_id}" has 36 characters, but at most 35 are '
         "stored. The file is rejected: ask the bank for a corrected statement."
     ]
+
+
+def test_every_text_target_has_a_length_limit():
+    for kind, fields in FIELDS.items():
+        for target in fields:
+            if target.type == FieldType.TEXT:
+                limit = target_limit(kind, target.name).max_length
+                assert limit is not None, (kind, target.name)
+
+
+def test_payment_reference_too_long(payments_source, clerk):
+    reference = "INV-1001 " * 555 + "INV-9999"
+    data = payment_row(reference=reference).encode()
+    message = (
+        f'Row 2, column "Reference": reference "{reference[:50]}…" has 5,003 '
+        "characters, but at most 140 are stored. Shorten it."
+    )
+
+    assert len(reference) == 5003
+    assert preview(payments_source, data).errors == [message]
+    batch = commit(payments_source, data, clerk)
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.error == message
+    assert Payment.objects.count() == 0
+
+
+def test_payment_reference_at_limit_commits(payments_source, clerk):
+    reference = "R" * 139 + "9"
+
+    batch = commit(payments_source, payment_row(reference=reference).encode(), clerk)
+
+    assert batch.status == ImportBatch.Status.COMMITTED
+    assert Payment.objects.get().reference == reference
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "label"),
+    [
+        (
+            "<Ustrd>INV-1001</Ustrd>",
+            f"<Ustrd>{'I' * 141}</Ustrd>",
+            "remittance information (Ustrd)",
+        ),
+        (
+            "<EndToEndId>E2E-ALFKI-1</EndToEndId>",
+            f"<EndToEndId>{'E' * 36}</EndToEndId>",
+            "EndToEndId",
+        ),
+        (
+            "<Nm>Alfreds Futterkiste</Nm>",
+            f"<Nm>{'N' * 141}</Nm>",
+            "counterparty name (Nm)",
+        ),
+    ],
+    ids=["remittance", "end-to-end", "name"],
+)
+def test_statement_text_too_long(bank_source, clerk, old, new, label):
+    data = CAMT.replace(old, new, 1).encode()
+    value = new.split(">")[1].split("<")[0]
+    message = (
+        f'The {label} of the entry 1 of statement STMT-2024-03 "{value}" has '
+        f"{len(value)} characters, but at most {len(value) - 1} are stored. The "
+        "file is rejected: ask the bank for a corrected statement."
+    )
+
+    assert preview(bank_source, data, name="s.xml").errors == [message]
+    batch = commit(bank_source, data, clerk, name="s.xml")
+    assert (batch.status, batch.error) == (ImportBatch.Status.FAILED, message)
+    assert Payment.objects.count() == 0
