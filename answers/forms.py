@@ -9,6 +9,7 @@ from accounts.models import CrmFunction, LearnerGroup
 from answers.services.common import MAX_COMMENT_LENGTH
 from assist.models import HelpContext
 from communities.models import Community
+from core.numbers import AsciiIntegerField
 
 
 class ScreenChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -27,7 +28,9 @@ class ScreenCheckboxesField(forms.ModelMultipleChoiceField):  # type: ignore[typ
         return format_html('{} <small class="muted">{}</small>', obj.title, obj.key)
 
 
-QUESTION_REFERENCE = re.compile(r"^\s*(?:.*?/questions/)?(\d{1,18})/?(?:[#?].*)?\s*$")
+QUESTION_REFERENCE = re.compile(
+    r"^\s*(?:.*?/questions/)?([0-9]{1,18})/?(?:[#?].*)?\s*$"
+)
 
 
 class AnswerForm(forms.Form):
@@ -145,7 +148,7 @@ class QuestionCommentForm(forms.Form):
         max_length=MAX_COMMENT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    answer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    answer = AsciiIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class VoteForm(forms.Form):

@@ -2,6 +2,7 @@ from django import forms
 
 from assist.contexts import DECLARED_KEYS
 from assist.models import ApiToken, Availability
+from core.numbers import AsciiIntegerField
 
 
 class AskForm(forms.Form):
@@ -70,7 +71,7 @@ class AvailabilityForm(forms.Form):
             )
         },
     )
-    hours = forms.IntegerField(
+    hours = AsciiIntegerField(
         required=False,
         min_value=1,
         max_value=24 * 14,

@@ -9,6 +9,9 @@ text gets one message that names the value.
 
 import re
 from decimal import Decimal
+from typing import Any
+
+from django import forms
 
 # The largest value of a 64-bit signed integer: PostgreSQL's bigint and
 # SQLite's INTEGER, so any id in range can be used in a query.
@@ -51,12 +54,17 @@ def parse_positive_int(
     return number
 
 
-PLAIN_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# The patterns use [0-9], because \d also matches the digits of other scripts
+# (Arabic-Indic U+0660 to U+0669, full-width U+FF10 to U+FF19), which
+# Decimal() reads as ASCII digits but a reader may not recognize.
+PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 # Commas that can only separate thousands: two or more groups ("1,500,000",
 # "1,500,000.25"), or one group before a decimal point ("1,500.25").
-THOUSANDS_GROUPS = re.compile(r"[+-]?\d{1,3}(?:(?:,\d{3}){2,}(?:\.\d*)?|,\d{3}\.\d*)")
-AMBIGUOUS_THOUSANDS = re.compile(r"[+-]?\d{1,3},\d{3}")
-DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+THOUSANDS_GROUPS = re.compile(
+    r"[+-]?[0-9]{1,3}(?:(?:,[0-9]{3}){2,}(?:\.[0-9]*)?|,[0-9]{3}\.[0-9]*)"
+)
+AMBIGUOUS_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3},[0-9]{3}")
+DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
 
 
 class InvalidDecimalError(ValueError):
@@ -80,6 +88,11 @@ def parse_decimal(
     shown = text if len(text) <= MAX_SHOWN_CHARS else f"{text[:MAX_SHOWN_CHARS]}..."
     if not text:
         raise InvalidDecimalError(f"{label} is missing: enter a number such as 12.5.")
+    if has_non_ascii_digit(text):
+        raise InvalidDecimalError(
+            f"{label} {shown!r} has digits other than 0 to 9: type the number "
+            "with the digits 0 to 9, such as 12.5."
+        )
     if THOUSANDS_GROUPS.fullmatch(text):
         text = text.replace(",", "")
     elif AMBIGUOUS_THOUSANDS.fullmatch(text):
@@ -118,6 +131,11 @@ def parse_decimal(
     return value
 
 
+def has_non_ascii_digit(text: str) -> bool:
+    """Return whether ``text`` has a digit outside ASCII 0 to 9, such as U+0661."""
+    return any(character.isdigit() and not character.isascii() for character in text)
+
+
 def _decimal_places(value: Decimal) -> int:
     """Return the places after the point that ``value`` needs, without trailing zeros.
 
@@ -132,3 +150,28 @@ def _decimal_places(value: Decimal) -> int:
         return 0
     trailing_zeros = len(digits) - len(significant)
     return max(-(exponent + trailing_zeros), 0)
+
+
+class AsciiIntegerField(forms.IntegerField):
+    """A form ``IntegerField`` that accepts only the digits 0 to 9.
+
+    Django's field converts with ``int()``, which reads the Arabic-Indic and
+    full-width digits "\\u0661\\u0662" and "\\uff11\\uff12" as 12.
+    """
+
+    default_error_messages = {
+        "non_ascii_digits": (
+            "%(value)r has digits other than 0 to 9: type the number with the "
+            "digits 0 to 9."
+        ),
+    }
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str) and has_non_ascii_digit(value):
+            raise forms.ValidationError(
+                self.error_messages["non_ascii_digits"],
+                code="non_ascii_digits",
+                params={"value": value[:MAX_SHOWN_CHARS]},
+            )
+        result: int | None = super().to_python(value)
+        return result

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from accounts.importing import normalize_header
+from core.numbers import has_non_ascii_digit
 from imports.kinds import FieldType, TargetField, target_fields
 from imports.limits import (
     FieldLimit,
@@ -227,18 +228,25 @@ def _parse_cell(plan: ColumnPlan, text: str, references: References) -> Any:
 
 def parse_line_number(text: str, limit: FieldLimit) -> int:
     """Read a line number of decimal digits, from 1 to the field's maximum."""
-    # isdecimal() admits exactly the digits int() reads, so "²" is rejected.
-    if not text.isdecimal() or int(text) == 0:
+    # isascii() and isdecimal() admit only 0 to 9: isdecimal() alone admits
+    # other scripts' digits such as U+0661 ARABIC-INDIC DIGIT ONE, which int()
+    # reads.
+    significant = text.lstrip("0")
+    if not (text.isascii() and text.isdecimal()) or not significant:
         raise CellError(
-            f'line number "{text}" is not a whole number above 0. '
-            "Enter the line number, such as 1."
+            f'line number "{text}" is not a whole number above 0 in the digits 0 '
+            "to 9. Enter the line number, such as 1."
         )
-    number = int(text)
-    if limit.max_value is not None and number > limit.max_value:
+    # The length is compared first, because int() rejects over 4,300 digits.
+    maximum = limit.max_value
+    if maximum is not None and (
+        len(significant) > len(str(maximum)) or int(significant) > maximum
+    ):
         raise CellError(
-            f'line number "{text}" is more than {limit.max_value:,}, the largest '
+            f'line number "{text}" is more than {maximum:,}, the largest '
             "line number stored. Correct the line number."
         )
+    number = int(significant)
     return number
 
 
@@ -322,8 +330,14 @@ def parse_decimal(text: str, separator: str) -> Decimal:
     """Read a number with ``separator`` as decimal mark and the other as grouping."""
     grouping = "," if separator == "." else "."
     compact = text.replace(" ", "").replace("\u00a0", "")
-    ungrouped = rf"-?\d+(\{separator}\d+)?"
-    grouped = rf"-?\d{{1,3}}(\{grouping}\d{{3}})+(\{separator}\d+)?"
+    if has_non_ascii_digit(compact):
+        raise CellError(
+            f'"{text}" has digits other than 0 to 9. Type the number with the '
+            f"digits 0 to 9, such as 1234{separator}50."
+        )
+    # [0-9], because \d also matches other scripts' digits, which Decimal() reads.
+    ungrouped = rf"-?[0-9]+(\{separator}[0-9]+)?"
+    grouped = rf"-?[0-9]{{1,3}}(\{grouping}[0-9]{{3}})+(\{separator}[0-9]+)?"
     if not (re.fullmatch(ungrouped, compact) or re.fullmatch(grouped, compact)):
         name = "point" if separator == "." else "comma"
         raise CellError(

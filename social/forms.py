@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from communities.models import Community
+from core.numbers import AsciiIntegerField
 from library.uploads import UploadError
 from social.models import Post, Reaction
 from social.services import MAX_COMMENT_LENGTH, MAX_POST_LENGTH
@@ -123,7 +124,7 @@ class CommentForm(forms.Form):
         max_length=MAX_COMMENT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    parent = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    parent = AsciiIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class ToggleForm(forms.Form):

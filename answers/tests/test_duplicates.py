@@ -198,6 +198,18 @@ class TestPages:
         repeat.refresh_from_db()
         assert repeat.duplicate_of == original
 
+    def test_close_form_rejects_arabic_indic_number(
+        self, signed_in, repeat, original, outsider
+    ):
+        arabic = "".join(chr(0x0660 + int(digit)) for digit in str(original.pk))
+        response = signed_in(outsider).post(
+            f"/questions/{repeat.pk}/close/", {"original": arabic}
+        )
+        assert response.status_code == 422
+        assert "is not a question number or address" in response.content.decode()
+        repeat.refresh_from_db()
+        assert repeat.duplicate_of is None
+
     def test_close_form_rejects_garbage(self, signed_in, repeat, outsider):
         response = signed_in(outsider).post(
             f"/questions/{repeat.pk}/close/", {"original": "the other one"}

@@ -100,6 +100,20 @@ class TestAvailability:
         assert "Choose at least 1 hour." in answer.content.decode()
         assert not Availability.objects.exists()
 
+    def test_the_form_rejects_arabic_indic_hours(self, super_user):
+        client = Client()
+        client.force_login(super_user)
+        answer = client.post(
+            "/assist/availability/",
+            {"status": "available", "hours": "\u0663", "next": "/"},
+            follow=True,
+        )
+        assert (
+            "&#x27;\u0663&#x27; has digits other than 0 to 9: type the number with "
+            "the digits 0 to 9."
+        ) in answer.content.decode()
+        assert not Availability.objects.exists()
+
 
 @pytest.fixture
 def asked(sales_rep, super_user, payments, payments_community):

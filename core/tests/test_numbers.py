@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from core.numbers import (
     MAX_DATABASE_INT,
+    AsciiIntegerField,
     InvalidDecimalError,
     InvalidNumberError,
     parse_decimal,
@@ -139,9 +141,52 @@ def test_parse_decimal_rejects_with_message(raw, message):
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\u0661\u0660",  # Arabic-Indic 10
+        "\uff11\uff12\uff13",  # full-width 123
+        "\u07c1\u07c2",  # NKo 12
+        "1\u0660",  # an ASCII 1 and an Arabic-Indic 0
+        "1,\u0665\u0660\u0660.25",  # thousands groups in Arabic-Indic digits
+        "12.\u0665",  # an Arabic-Indic decimal place
+        "\u00b2",  # superscript two
+    ],
+)
+def test_parse_decimal_rejects_non_ascii_digits(raw):
+    expected = (
+        f"Quantity {raw!r} has digits other than 0 to 9: type the number with "
+        "the digits 0 to 9, such as 12.5."
+    )
+
+    with pytest.raises(InvalidDecimalError) as caught:
+        quantity(raw)
+
+    assert str(caught.value) == expected
+
+
 def test_parse_decimal_measures_thousands_of_digits():
     # Python refuses to turn a number of more than 4,300 digits into a str.
     with pytest.raises(InvalidDecimalError) as caught:
         quantity("9" * 5000)
 
     assert "is too large: enter at most 12 digits" in str(caught.value)
+
+
+@pytest.mark.parametrize("raw", ["\u0661\u0662", "\uff11\uff12", "1\u0662", "\u00b2"])
+def test_ascii_integer_field_rejects_other_digits(raw):
+    field = AsciiIntegerField(min_value=1)
+
+    with pytest.raises(ValidationError) as caught:
+        field.clean(raw)
+
+    assert caught.value.messages == [
+        f"{raw!r} has digits other than 0 to 9: type the number with the digits 0 to 9."
+    ]
+
+
+def test_ascii_integer_field_reads_ascii_digits():
+    field = AsciiIntegerField(required=False, min_value=1)
+
+    assert field.clean(" 12 ") == 12
+    assert field.clean("") is None

@@ -78,6 +78,11 @@ def ship_url(order) -> str:
             "before the decimal point.",
         ),
         ("1e3", "Line 1 picked '1e3' is not a number: enter digits such as 12.5."),
+        (
+            "\u0661",
+            "Line 1 picked '\u0661' has digits other than 0 to 9: type the number "
+            "with the digits 0 to 9, such as 12.5.",
+        ),
     ],
 )
 def test_picked_quantity_is_rejected_not_misread(
