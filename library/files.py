@@ -39,6 +39,7 @@ RANGE_SPEC = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 # stored file (10**18 bytes is an exabyte). Such a string is never passed to
 # int(), which raises ValueError above 4,300 digits (Python 3.11 and later).
 MAX_POSITION_DIGITS = 18
+POSITION_CAP: int = 10**MAX_POSITION_DIGITS
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def _position(digits: str) -> int:
     """
     significant = digits.lstrip("0")
     if len(significant) > MAX_POSITION_DIGITS:
-        return 10**MAX_POSITION_DIGITS
+        return POSITION_CAP
     return int(significant or "0")
 
 
