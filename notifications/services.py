@@ -19,7 +19,8 @@ from accounts.authors import shown_name
 from accounts.models import User
 from commonplace.background import enqueue
 from notifications.models import Notification
-from notifications.subjects import readable_rows
+from notifications.selectors import linking_to
+from notifications.subjects import openable_ids, readable_rows
 from notifications.tasks import send_notification_emails
 
 
@@ -99,4 +100,25 @@ def mark_shown_read(*, recipient: User, notifications: list[Notification]) -> in
 def mark_all_read(*, recipient: User) -> int:
     return Notification.objects.filter(
         recipient=recipient, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
+def mark_read_on_page(*, recipient: User, path: str) -> int:
+    """Mark read ``recipient``'s unread notifications that link to ``path``.
+
+    The page may have been reached from an e-mail, a bookmark or a typed
+    address rather than from the notification list. Only notifications
+    whose subject ``recipient`` may still open are marked, checked with the
+    subject's visibility rule (``openable_ids``), so a page that returned
+    404 for a hidden subject leaves its notification unread. Returns how
+    many were marked.
+    """
+    unread = Notification.objects.filter(
+        linking_to(path), recipient=recipient, read_at__isnull=True
+    )
+    readable = openable_ids(recipient, unread)
+    if not readable:
+        return 0
+    return Notification.objects.filter(
+        recipient=recipient, pk__in=readable, read_at__isnull=True
     ).update(read_at=timezone.now())

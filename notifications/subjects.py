@@ -159,13 +159,11 @@ def subject_of(notification: Notification) -> tuple[str, int] | None:
     return (prefix, int(number))
 
 
-def shown_messages(
-    viewer: User, notifications: Iterable[Notification]
-) -> dict[int, str]:
-    """Return the text to show for each notification, by notification id.
+def openable_ids(viewer: User, notifications: Iterable[Notification]) -> set[int]:
+    """Return the ids of the notifications whose subject ``viewer`` may open now.
 
-    A notification whose subject ``viewer`` may not open (or that no longer
-    exists) gets its rule's neutral text. One query runs per kind of subject.
+    Community notices have no checked subject and are always included. One
+    query runs per kind of subject.
     """
     rows = list(notifications)
     ids_by_prefix: dict[str, set[int]] = defaultdict(set)
@@ -177,10 +175,28 @@ def shown_messages(
         prefix: set(RULES[prefix].visible_ids(viewer, ids))
         for prefix, ids in ids_by_prefix.items()
     }
-    texts = {}
+    openable = set()
     for notification in rows:
         subject = subject_of(notification)
         if subject is None or subject[1] in visible[subject[0]]:
+            openable.add(notification.pk)
+    return openable
+
+
+def shown_messages(
+    viewer: User, notifications: Iterable[Notification]
+) -> dict[int, str]:
+    """Return the text to show for each notification, by notification id.
+
+    A notification whose subject ``viewer`` may not open (or that no longer
+    exists) gets its rule's neutral text. One query runs per kind of subject.
+    """
+    rows = list(notifications)
+    openable = openable_ids(viewer, rows)
+    texts = {}
+    for notification in rows:
+        subject = subject_of(notification)
+        if subject is None or notification.pk in openable:
             texts[notification.pk] = notification.message
         else:
             texts[notification.pk] = RULES[subject[0]].hidden_text
