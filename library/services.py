@@ -441,6 +441,83 @@ def withdraw_version(
     return version
 
 
+def restore_item(*, document: Document, person: User) -> None:
+    """Bring a withdrawn item back to the library, search and help panel.
+
+    Saving rebuilds the item's search entry (``search.sources``). Restoring
+    an item that is not withdrawn changes nothing and records nothing.
+    """
+    if not can_edit_item(person, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can restore it."
+        )
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.withdrawn_at is None:
+            return
+        before = {
+            "withdrawn_at": locked.withdrawn_at.isoformat(),
+            "withdrawn_by": locked.withdrawn_by_id,
+        }
+        locked.withdrawn_at = None
+        locked.withdrawn_by = None
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
+        record_event(
+            actor=person,
+            action="library.item_restored",
+            target=locked,
+            source="screen",
+            before=before,
+            after={"title": locked.title, "customer_visible": locked.customer_visible},
+        )
+    logger.info("library.item_restored document=%s", document.pk)
+
+
+def restore_version(*, document: Document, person: User, number: int) -> DocumentFile:
+    """Restore a withdrawn version; the newest remaining one is current again.
+
+    A restored version newer than the current one becomes the current one,
+    and a Markdown document's page text is rendered again from it.
+    """
+    if not can_edit_item(person, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can restore a version."
+        )
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        version = locked.versions.filter(number=number).first()
+        if version is None:
+            raise LibraryInputError(f"This item has no version {number} to restore.")
+        if version.withdrawn_at is None:
+            raise LibraryInputError(
+                f"Version {number} is not withdrawn, so there is nothing to restore."
+            )
+        before = {
+            "version": version.number,
+            "sha256": version.sha256,
+            "name": version.original_name,
+            "withdrawn_at": version.withdrawn_at.isoformat(),
+            "withdrawn_by": version.withdrawn_by_id,
+        }
+        version.withdrawn_at = None
+        version.withdrawn_by = None
+        version.save(update_fields=["withdrawn_at", "withdrawn_by"])
+        newest = current_versions(locked).first()
+        if newest is not None:
+            _render_current_text(locked, newest)
+        record_event(
+            actor=person,
+            action="library.version_restored",
+            target=locked,
+            source="screen",
+            before=before,
+        )
+    logger.info("library.version_restored document=%s version=%s", document.pk, number)
+    return version
+
+
 def _render_current_text(document: Document, current: DocumentFile) -> None:
     """Show the current version's text on the page, or none if it has none.
 

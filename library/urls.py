@@ -30,6 +30,12 @@ urlpatterns = [
         views.version_withdraw,
         name="version_withdraw",
     ),
+    path("<int:document_id>/restore/", views.item_restore, name="item_restore"),
+    path(
+        "<int:document_id>/v<int:number>/restore/",
+        views.version_restore,
+        name="version_restore",
+    ),
     path("<int:document_id>/tags/", views.tags_add, name="tags_add"),
     path(
         "<int:document_id>/tags/<int:tag_id>/remove/",

@@ -45,10 +45,10 @@ from library.selectors import (
     can_add_version,
     can_create_items,
     can_edit_item,
-    current_versions,
     list_documents,
     tags_in_use,
     tags_shown_on,
+    versions_shown_to,
 )
 from library.uploads import CheckedUpload, UploadError, check_poster, check_upload
 
@@ -68,6 +68,7 @@ def library_list(request: AuthenticatedRequest) -> HttpResponse:
         kind=clean_line(request.GET.get("kind", "")),
         tag=clean_line(request.GET.get("tag", "")),
         crm_function=clean_line(request.GET.get("function", "")),
+        withdrawn=request.GET.get("withdrawn") == "1",
     )
     paginator = Paginator(
         list_documents(request.user, filters), settings.LIBRARY_PAGE_SIZE
@@ -91,8 +92,9 @@ def library_list(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def document_detail(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
-    document = access_document(request.user, document_id)
-    services.count_view(document_id=document.pk)
+    document = access_document(request.user, document_id, withdrawn_for_editors=True)
+    if document.withdrawn_at is None:
+        services.count_view(document_id=document.pk)
     return _render_detail(request, document, tag_form=TagForm())
 
 
@@ -117,12 +119,14 @@ def _render_detail(
     tag_form: TagForm,
     status: int = 200,
 ) -> HttpResponse:
-    versions = list(current_versions(document).select_related("uploaded_by"))
+    versions = versions_shown_to(request.user, document)
+    current = [version for version in versions if version.withdrawn_at is None]
     context = {
         "document": document,
         "has_files": document.kind in FILE_KINDS,
         "versions": versions,
-        "latest": versions[0] if versions else None,
+        "current_count": len(current),
+        "latest": current[0] if current else None,
         "tags": tags_shown_on(request.user, document),
         "tag_form": tag_form,
         "voted": HelpfulVote.objects.filter(
@@ -250,7 +254,9 @@ def version_create(request: AuthenticatedRequest, document_id: int) -> HttpRespo
 def version_file(
     request: AuthenticatedRequest, document_id: int, number: int
 ) -> HttpResponseBase:
-    version = access_version(request.user, document_id, number)
+    version = access_version(
+        request.user, document_id, number, withdrawn_for_editors=True
+    )
     force_download = request.GET.get("download") == "1"
     if _is_download(request, content_type=version.content_type, forced=force_download):
         services.count_download(document_id=document_id)
@@ -309,7 +315,7 @@ def _open_stored(name: str) -> File[bytes]:
 @login_required
 @require_safe
 def poster_file(request: AuthenticatedRequest, document_id: int) -> HttpResponseBase:
-    document = access_document(request.user, document_id)
+    document = access_document(request.user, document_id, withdrawn_for_editors=True)
     if not document.poster:
         raise Http404("This item has no poster.")
     return files.file_response(
@@ -448,4 +454,31 @@ def version_withdraw(
     except services.LibraryInputError as error:
         form.add_error(None, str(error))
         return render(request, "library/withdraw_confirm.html", context, status=400)
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+@login_required
+@require_POST
+def item_restore(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
+    """Restore a withdrawn item, which only the people who may edit it can reach."""
+    document = access_document(request.user, document_id, withdrawn_for_editors=True)
+    services.restore_item(document=document, person=request.user)
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+@login_required
+@require_POST
+def version_restore(
+    request: AuthenticatedRequest, document_id: int, number: int
+) -> HttpResponse:
+    document = access_document(request.user, document_id, withdrawn_for_editors=True)
+    if not can_edit_item(request.user, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            "of its CRM function can restore a version."
+        )
+    try:
+        services.restore_version(document=document, person=request.user, number=number)
+    except services.LibraryInputError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
     return redirect("library:document_detail", document_id=document.pk)

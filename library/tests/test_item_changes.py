@@ -240,10 +240,13 @@ def test_withdraw_item_asks_then_hides(member, outsider, media_root):
     assert response.status_code == 302
     for person in (member, outsider):
         reader = signed_in(person)
-        assert reader.get(f"/library/{document.pk}/").status_code == 404
-        assert reader.get(f"/library/{document.pk}/v1/file").status_code == 404
         assert list(reader.get("/library/").context["page"]) == []
         assert panel_titles(person) == []
+    # The owner may still open it to restore it, and nobody else can.
+    assert signed_in(member).get(f"/library/{document.pk}/").status_code == 200
+    reader = signed_in(outsider)
+    assert reader.get(f"/library/{document.pk}/").status_code == 404
+    assert reader.get(f"/library/{document.pk}/v1/file").status_code == 404
     event = AuditEvent.objects.get(action="library.item_withdrawn")
     assert event.reason == "Replaced by the wiki"
     # The history stays: the row and its version are kept.
@@ -272,10 +275,11 @@ def test_withdraw_version_keeps_earlier(member, media_root):
     assert "Withdraw version 2?" in confirm.content.decode()
     assert response.status_code == 302
     page = client.get(f"/library/{document.pk}/")
-    assert [version.number for version in page.context["versions"]] == [1]
+    # The owner still sees version 2 in the table, marked withdrawn.
+    assert [version.number for version in page.context["versions"]] == [2, 1]
+    assert page.context["latest"].number == 1
     assert "First text" in page.content.decode()
     assert "Second text" not in page.content.decode()
-    assert client.get(f"/library/{document.pk}/v2/file").status_code == 404
     earlier = client.get(f"/library/{document.pk}/v1/file")
     assert earlier.status_code == 200
     assert b"".join(earlier.streaming_content) == b"# First text\n"
