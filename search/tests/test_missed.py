@@ -1,6 +1,9 @@
 """Which searches count as found nothing: finished ones, without filters, per audience."""
 
+import re
+
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -79,14 +82,100 @@ def test_record_needs_post(content, outsider, signed_in):
     assert counted() == []
 
 
-def test_submitted_search_is_counted(content, outsider, signed_in):
-    client = signed_in(outsider)
-    client.get(reverse("search:search"), {"q": "zebracodeword"})
-    client.get(
+def test_submitted_search_is_counted(content, outsider, sales_rep, signed_in):
+    signed_in(outsider).get(reverse("search:search"), {"q": "zebracodeword"})
+    signed_in(sales_rep).get(
         reverse("search:search"), {"q": "zebracodeword"}, headers={"HX-Request": "true"}
     )
 
     assert counted() == [("zebracodeword", "employee", 2)]
+
+
+# One typed search counts once, however many requests carry it.
+
+
+def test_enter_after_live_miss_counts_once(content, outsider, signed_in):
+    client = signed_in(outsider)
+    # Enter within 400 ms of the last key: the submit and the as-you-type
+    # request both arrive, and the latter later sends its deferred count.
+    client.get(reverse("search:search"), {"q": "zebracodeword"}, headers=LIVE)
+    client.get(
+        reverse("search:search"), {"q": "zebracodeword"}, headers={"HX-Request": "true"}
+    )
+    client.post(reverse("search:record_missed") + "?q=zebracodeword")
+
+    assert counted() == [("zebracodeword", "employee", 1)]
+
+
+def test_deferred_count_then_enter_counts_once(content, outsider, signed_in):
+    client = signed_in(outsider)
+    client.post(reverse("search:record_missed") + "?q=zebracodeword")
+    client.get(reverse("search:search"), {"q": "Zebracodeword "})
+
+    assert counted() == [("zebracodeword", "employee", 1)]
+
+
+def test_repeated_api_search_counts_once(content, outsider, signed_in):
+    client = signed_in(outsider)
+    for _ in range(3):
+        response = client.get("/api/search", {"q": "zebracodeword"})
+        assert response.status_code == 200
+
+    assert counted() == [("zebracodeword", "employee", 1)]
+
+
+def test_page_then_api_counts_once(content, outsider, signed_in):
+    client = signed_in(outsider)
+    client.get(reverse("search:search"), {"q": "zebracodeword"})
+    client.get("/api/search", {"q": "zebracodeword"})
+
+    assert counted() == [("zebracodeword", "employee", 1)]
+
+
+def test_other_context_counts_again(content, outsider, signed_in):
+    client = signed_in(outsider)
+    client.get("/api/search", {"q": "zebracodeword"})
+    client.get("/api/search", {"q": "zebracodeword", "context": "reconciliation.cases"})
+
+    rows = MissedSearch.objects.order_by("context_key")
+    assert [(row.context_key, row.count) for row in rows] == [
+        ("", 1),
+        ("reconciliation.cases", 1),
+    ]
+
+
+def test_repeat_after_window_counts_again(content, outsider, signed_in):
+    client = signed_in(outsider)
+    client.get("/api/search", {"q": "zebracodeword"})
+    # The window has passed once its cache entry is gone.
+    cache.clear()
+    client.get("/api/search", {"q": "zebracodeword"})
+
+    assert counted() == [("zebracodeword", "employee", 2)]
+
+
+def test_record_stores_no_person(content, outsider, signed_in):
+    signed_in(outsider).get("/api/search", {"q": "zebracodeword"})
+
+    fields = {field.name for field in MissedSearch._meta.get_fields()}
+    assert fields == {
+        "id",
+        "query",
+        "context_key",
+        "audience",
+        "count",
+        "first_searched_at",
+        "last_searched_at",
+    }
+    # The repeat window's cache key is a digest, naming neither the person
+    # nor the query.
+    [key] = [key for key in _cache_keys() if "missed-repeat" in key]
+    assert re.fullmatch(r":1:search:missed-repeat:[0-9a-f]{64}", key)
+
+
+def _cache_keys() -> list[str]:
+    """Return the keys of the memory cache the tests run with."""
+    return [str(key) for key in cache._cache]
 
 
 def test_filtered_miss_of_found_words_skipped(content, outsider, signed_in):
