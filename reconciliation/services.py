@@ -39,7 +39,7 @@ from reconciliation.models import (
     VendorBill,
     VendorBillLine,
 )
-from reconciliation.money import quantize_money
+from reconciliation.money import format_money, quantize_money
 
 logger = logging.getLogger(__name__)
 
@@ -577,10 +577,14 @@ def allocate_locked(
     amount = available if amount is None else amount
     _check_allocation(payment=payment, invoice=invoice, amount=amount)
     if amount > available:
+        minor_units = payment.currency.minor_units
+        asked = f"{format_money(amount, minor_units=minor_units)} {payment.currency_id}"
+        left = (
+            f"{format_money(available, minor_units=minor_units)} {payment.currency_id}"
+        )
         raise ValueError(
-            f"Allocation of {amount} {payment.currency_id} exceeds the "
-            f"{available} left on payment {payment.number}: allocate "
-            f"{available} or less."
+            f"Allocation of {asked} exceeds the {left} left on payment "
+            f"{payment.number}: allocate {left} or less."
         )
     allocation = Allocation(
         payment=payment,

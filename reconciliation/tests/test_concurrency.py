@@ -100,8 +100,8 @@ def test_two_allocations_of_one_payment():
     assert len(errors) == 1
     if connection.vendor == "postgresql":
         assert str(errors[0]) == (
-            f"Allocation of 100.00 USD exceeds the 0.00 left on payment "
-            f"{payment.number}: allocate 0.00 or less."
+            f"Allocation of 100.00 USD exceeds the 0.00 USD left on payment "
+            f"{payment.number}: allocate 0.00 USD or less."
         )
 
 

@@ -825,8 +825,26 @@ def test_allocate_payment_rejects_more_than_left():
         allocate_payment(payment=payment, invoice=invoice, amount=Decimal("10.01"))
 
     assert str(error.value) == (
-        f"Allocation of 10.01 USD exceeds the 10.00 left on payment "
-        f"{payment.number}: allocate 10.00 or less."
+        f"Allocation of 10.01 USD exceeds the 10.00 USD left on payment "
+        f"{payment.number}: allocate 10.00 USD or less."
+    )
+
+
+def test_allocate_payment_message_groups_thousands():
+    order = create_order(lines=[("1", "3000.00")])
+    create_shipment(order=order)
+    invoice = create_invoice(order=order)
+    payment = PaymentFactory.create(
+        company=order.company, party=order.customer, amount=Decimal("2000.0000")
+    )
+    allocate_payment(payment=payment, invoice=invoice, amount=Decimal("618.00"))
+
+    with pytest.raises(ValueError) as error:
+        allocate_payment(payment=payment, invoice=invoice, amount=Decimal("1400"))
+
+    assert str(error.value) == (
+        f"Allocation of 1,400.00 USD exceeds the 1,382.00 USD left on payment "
+        f"{payment.number}: allocate 1,382.00 USD or less."
     )
 
 
