@@ -24,7 +24,9 @@ class OrderSummaryOut(Schema):
     customer: str
     order_date: datetime.date
     currency: str
+    # The order's value after cancelled units, and the value of those units.
     amount_total: Decimal
+    amount_cancelled: Decimal
     delivery_status: str
     invoice_status: str
     payment_status: str
@@ -43,6 +45,8 @@ class OrderLineOut(Schema):
     unit_price: Decimal
     amount_invoiced: Decimal
     amount_paid: Decimal
+    # The part of the line's value that its cancelled units make up.
+    amount_cancelled: Decimal
 
 
 class OrderOut(OrderSummaryOut):
@@ -61,6 +65,7 @@ def _summary(order: SalesOrder, *, viewer: Viewer) -> dict[str, Any]:
         "order_date": order.order_date,
         "currency": order.currency_id,
         "amount_total": _money(order.amount_total, order),
+        "amount_cancelled": _money(order.amount_cancelled, order),
         "delivery_status": order.delivery_status,
         "invoice_status": order.invoice_status,
         "payment_status": order.payment_status,
@@ -121,6 +126,7 @@ def get_order(request: HttpRequest, number: str) -> OrderOut:
             unit_price=line.unit_price,
             amount_invoiced=_money(line.amount_invoiced, order),
             amount_paid=_money(line.amount_paid, order),
+            amount_cancelled=_money(line.amount_cancelled, order),
         )
         for line in order.lines.all()
     ]

@@ -205,7 +205,11 @@ class SalesOrder(TimeStampedModel):
         choices=ReconStatus.choices,
         default=ReconStatus.CLEAN,
     )
+    # The order's value after cancelled units: the lines' subtotals less
+    # ``amount_cancelled``, the value of the units a sales rep cancelled.
+    # Both are derived by ``services.refresh_order``.
     amount_total = money_field(default=Decimal(0))
+    amount_cancelled = money_field(default=Decimal(0))
     # What the matching pass last read for the order and the codes of what it
     # found, so a later pass skips the order while both stay the same (see
     # ``reconciliation.fingerprints``). Empty until the first pass.
@@ -229,6 +233,11 @@ class SalesOrder(TimeStampedModel):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def amount_ordered(self) -> Decimal:
+        """The order's value as ordered, cancelled units included."""
+        return self.amount_total + self.amount_cancelled
+
 
 class SalesOrderLine(models.Model):
     order = models.ForeignKey(
@@ -250,6 +259,8 @@ class SalesOrderLine(models.Model):
     qty_invoiced = quantity_field(default=Decimal(0))
     amount_invoiced = money_field(default=Decimal(0))
     amount_paid = money_field(default=Decimal(0))
+    # The part of ``subtotal`` that the cancelled units make up.
+    amount_cancelled = money_field(default=Decimal(0))
 
     class Meta:
         ordering = ["order", "line_no"]
@@ -278,6 +289,11 @@ class SalesOrderLine(models.Model):
     def qty_to_ship(self) -> Decimal:
         """The units still to ship: ordered, less cancelled and shipped, at least 0."""
         return max(self.qty_due - self.qty_shipped, Decimal(0))
+
+    @property
+    def amount_due(self) -> Decimal:
+        """The line's value after cancellations: its subtotal less cancelled units."""
+        return self.subtotal - self.amount_cancelled
 
 
 class Shipment(TimeStampedModel):

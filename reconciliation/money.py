@@ -40,6 +40,32 @@ def line_subtotal(
     return quantize_money(gross, minor_units=minor_units)
 
 
+def cancelled_amount(
+    *,
+    subtotal: Decimal,
+    qty_ordered: Decimal,
+    qty_cancelled: Decimal,
+    unit_price: Decimal,
+    discount_pct: Decimal,
+    minor_units: int,
+) -> Decimal:
+    """Return the part of a line's ``subtotal`` that its cancelled units make up.
+
+    The rest of the subtotal is the line's value after cancellations, rounded
+    once as ``line_subtotal`` rounds an invoice line for the same units, so an
+    invoice of every unit still due bills exactly that rest.
+    """
+    if qty_cancelled <= 0:
+        return Decimal(0)
+    due = line_subtotal(
+        qty=qty_ordered - qty_cancelled,
+        unit_price=unit_price,
+        discount_pct=discount_pct,
+        minor_units=minor_units,
+    )
+    return subtotal - due
+
+
 def within_tolerance(difference: Decimal, tolerance: Decimal) -> bool:
     """Return whether ``difference`` is no larger than ``tolerance`` either way."""
     return abs(difference) <= tolerance

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connections, models, router, transaction
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -39,7 +39,7 @@ from reconciliation.models import (
     VendorBill,
     VendorBillLine,
 )
-from reconciliation.money import format_money, quantize_money
+from reconciliation.money import cancelled_amount, format_money, quantize_money
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +54,14 @@ KIND_SIGN: dict[str, int] = {
 # Documents the customer owes money on. Credit notes are owed to the customer.
 RECEIVABLE_KINDS = (Invoice.Kind.INVOICE, Invoice.Kind.DEBIT_NOTE)
 ORDER_STATUS_FIELDS = ("delivery_status", "invoice_status", "payment_status")
-ORDER_FIGURES = ("amount_total", *ORDER_STATUS_FIELDS)
+ORDER_FIGURES = ("amount_total", "amount_cancelled", *ORDER_STATUS_FIELDS)
 LINE_FIGURES = (
     "qty_shipped",
     "qty_cancelled",
     "qty_invoiced",
     "amount_invoiced",
     "amount_paid",
+    "amount_cancelled",
 )
 INVOICE_FIGURES = (
     "amount_total",
@@ -776,7 +777,7 @@ def _order_and_invoice_line_rows(order_id: int) -> models.QuerySet[Any]:
     """Select the lines of an order's invoices and the order's own lines.
 
     An order line is the row whose invoice column is empty, which no
-    invoice line's is.
+    invoice line's is. Its third column is its value after cancellations.
     """
     invoice_part = (
         InvoiceLine.objects.filter(invoice__order_id=order_id)
@@ -789,7 +790,7 @@ def _order_and_invoice_line_rows(order_id: int) -> models.QuerySet[Any]:
         .values_list(
             Value(None, output_field=models.IntegerField()),
             "pk",
-            "subtotal",
+            F("subtotal") - F("amount_cancelled"),
             "amount_paid",
         )
     )
@@ -804,7 +805,7 @@ def _order_and_invoice_lines(
     """Split ``_order_and_invoice_line_rows`` into invoice lines and order lines.
 
     Return the invoice lines as ``(invoice, order line, subtotal, tax)`` and
-    the order lines as ``(line, amount paid, subtotal)``.
+    the order lines as ``(line, amount paid, value after cancellations)``.
     """
     invoice_lines: list[tuple[int, int | None, Decimal, Decimal]] = []
     lines: list[tuple[int, Decimal, Decimal]] = []
@@ -822,13 +823,13 @@ def _refresh_paid_lines(
     invoice_lines: Sequence[tuple[int, int | None, Decimal, Decimal]],
     lines: Sequence[tuple[int, Decimal, Decimal]],
 ) -> Decimal:
-    """Recompute the paid amount of each line of ``order``; return their subtotals.
+    """Recompute the paid amount of each line of ``order``; return their value.
 
     ``invoice_lines`` are the lines of the order's invoices, as
     ``(invoice, order line, subtotal, tax)``, and ``lines`` the order's
-    lines, as ``(line, amount paid, subtotal)``. As in ``_refresh_lines``, a
-    line is paid by the posted receivable invoices of its order, by the
-    share of each invoice that is settled.
+    lines, as ``(line, amount paid, value after cancellations)``. As in
+    ``_refresh_lines``, a line is paid by the posted receivable invoices of
+    its order, by the share of each invoice that is settled.
     """
     shares = {
         pk: _settled_share(invoice)
@@ -843,8 +844,8 @@ def _refresh_paid_lines(
     minor_units = order.currency.minor_units
     changed = []
     total = ZERO
-    for pk, stored, subtotal in lines:
-        total += subtotal
+    for pk, stored, value in lines:
+        total += value
         amount_paid = quantize_money(paid_amount[pk], minor_units=minor_units)
         if amount_paid != stored:
             changed.append(SalesOrderLine(pk=pk, amount_paid=amount_paid))
@@ -947,8 +948,11 @@ def _refresh(order_filter: Q, *, source: str, payment_ids: Iterable[int] = ()) -
 def _apply_order_figures(
     order: SalesOrder, lines: list[SalesOrderLine], invoices: list[Invoice]
 ) -> None:
-    total = sum((line.subtotal for line in lines), ZERO)
-    order.amount_total = quantize_money(total, minor_units=order.currency.minor_units)
+    minor_units = order.currency.minor_units
+    ordered = sum((line.subtotal for line in lines), ZERO)
+    cancelled = sum((line.amount_cancelled for line in lines), ZERO)
+    order.amount_cancelled = quantize_money(cancelled, minor_units=minor_units)
+    order.amount_total = quantize_money(ordered - cancelled, minor_units=minor_units)
     order.delivery_status = derive_delivery_status(lines)
     order.invoice_status = derive_invoice_status(lines)
     order.payment_status = derive_payment_status(invoices)
@@ -1086,6 +1090,14 @@ def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
         line.amount_invoiced = invoiced_amount[line.pk]
         line.amount_paid = quantize_money(
             paid_amount[line.pk], minor_units=line.order.currency.minor_units
+        )
+        line.amount_cancelled = cancelled_amount(
+            subtotal=line.subtotal,
+            qty_ordered=line.qty_ordered,
+            qty_cancelled=line.qty_cancelled,
+            unit_price=line.unit_price,
+            discount_pct=line.discount_pct,
+            minor_units=line.order.currency.minor_units,
         )
         if _figures(line, LINE_FIGURES) != before:
             changed.append(line)

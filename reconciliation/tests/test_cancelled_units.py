@@ -30,7 +30,10 @@ from reconciliation.models import (
     SalesOrder,
     Shipment,
 )
+from reconciliation.money import cancelled_amount
+from reconciliation.services import allocate_payment
 from reconciliation.tests.factories import (
+    PaymentFactory,
     create_invoice,
     create_order,
     create_shipment,
@@ -454,3 +457,120 @@ def test_cancel_rest_empties_shared_backorder(customer_party, sales_rep):
     assert event.after["backorder_rows_emptied"] == [backorder.number]
     emptied = AuditEvent.objects.get(action="shipment.backorder_line_emptied")
     assert emptied.before == {"line": 1, "qty": ["4.0000"]}
+
+
+def test_cancel_takes_value_out_of_total(cancelled, order):
+    order.refresh_from_db()
+    line = order.lines.get()
+
+    # 10 units at 36.36 ordered, 4 of them cancelled.
+    assert order.amount_ordered == Decimal("363.60")
+    assert order.amount_cancelled == Decimal("145.44")
+    assert order.amount_total == Decimal("218.16")
+    assert line.amount_cancelled == Decimal("145.44")
+    assert line.amount_due == Decimal("218.16")
+
+
+def test_order_page_total_after_cancel(cancelled, order, sales_rep):
+    page = signed_in(sales_rep).get(f"/reconciliation/orders/{order.number}/")
+
+    text = page.content.decode()
+    assert (
+        'data-testid="order-total">218.16 USD <span class="muted">'
+        "(ordered 363.60, cancelled 145.44)</span>"
+    ) in text
+
+
+def test_order_list_total_after_cancel(cancelled, order, sales_rep):
+    page = signed_in(sales_rep).get("/reconciliation/orders/")
+
+    text = page.content.decode()
+    assert "218.16 USD<br>" in text
+    assert "after 145.44 cancelled" in text
+    assert "363.60" not in text
+
+
+def test_portal_total_after_cancel(cancelled, order, customer):
+    page = signed_in(customer).get(f"/reconciliation/portal/orders/{order.number}/")
+
+    text = page.content.decode()
+    assert "total 218.16 USD after 145.44 cancelled" in text
+    assert 'data-testid="amount-1">218.16<br>' in text
+    assert "ordered 363.60" in text
+    assert 'data-testid="portal-lines-ordered">363.60<' in text
+    assert 'data-testid="portal-lines-cancelled">−145.44<' in text
+    assert 'data-testid="portal-lines-total">218.16 USD<' in text
+
+
+def test_api_total_after_cancel(cancelled, order, customer):
+    client = signed_in(customer)
+
+    listed = client.get("/api/reconciliation/orders").json()
+    detail = client.get(f"/api/reconciliation/orders/{order.number}").json()
+
+    assert [(row["amount_total"], row["amount_cancelled"]) for row in listed] == [
+        ("218.16", "145.44")
+    ]
+    assert detail["amount_total"] == "218.16"
+    assert detail["amount_cancelled"] == "145.44"
+    assert detail["lines"][0]["amount_cancelled"] == "145.44"
+
+
+def test_payment_keeps_total_after_cancel(cancelled, order):
+    invoice = create_invoice(order=order, quantities={1: "6"})
+    payment = PaymentFactory.create(
+        company=order.company, party=order.customer, amount=Decimal("100.00")
+    )
+
+    allocate_payment(payment=payment, invoice=invoice)
+
+    order.refresh_from_db()
+    assert order.payment_status == SalesOrder.PaymentStatus.PARTIAL
+    assert order.amount_total == Decimal("218.16")
+    assert order.amount_cancelled == Decimal("145.44")
+
+
+def test_reopen_puts_value_back(
+    cancelled, order, sales_rep, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(sales_rep).post(
+            f"/reconciliation/cases/{cancelled.pk}/move/",
+            {"to": State.REOPENED, "reason": "The customer wants the rest."},
+        )
+
+    order.refresh_from_db()
+    assert order.amount_total == Decimal("363.60")
+    assert order.amount_cancelled == Decimal("0")
+    assert order.lines.get().amount_cancelled == Decimal("0")
+
+
+def test_cancelled_amount_rounds_rest_once():
+    # 3 units at 0.335 are 1.005, billed as 1.01; the 2 units due are 0.67.
+    amount = cancelled_amount(
+        subtotal=Decimal("1.01"),
+        qty_ordered=Decimal("3"),
+        qty_cancelled=Decimal("1"),
+        unit_price=Decimal("0.335"),
+        discount_pct=Decimal("0"),
+        minor_units=2,
+    )
+
+    assert amount == Decimal("0.34")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_takes_cancelled_value_out(cancelled, order):
+    """An order totalled before cancelled amounts existed loses their value."""
+    try:
+        migrate_to(("reconciliation", "0014_line_cancellation"))
+        # As older code left it: the total counts the cancelled units.
+        SalesOrder.objects.filter(pk=order.pk).update(amount_total=Decimal("363.60"))
+    finally:
+        migrate_to(None)
+
+    order.refresh_from_db()
+    assert order.amount_total == Decimal("218.16")
+    assert order.amount_cancelled == Decimal("145.44")
+    assert order.lines.get().amount_cancelled == Decimal("145.44")
+
