@@ -196,3 +196,25 @@ def live_case_summary(case: Discrepancy) -> str:
         for row in rows
     ]
     return " and ".join(parts)
+
+
+def kept_cancellation_notice(case: Discrepancy) -> str:
+    """Return the notice that an active case's cancellations stay in force, or "".
+
+    Only the matching pass reopens a case without reversing them
+    (``findings.save_findings``), because it never undoes a person's decision.
+    """
+    # Only a sales rep's decision on a backorder case cancels units, so other
+    # cases skip the query.
+    if not case.is_active or case.code not in BACKORDER_CODES:
+        return ""
+    summary = live_case_summary(case)
+    if not summary:
+        return ""
+    return (
+        f"The cancellation of {summary} that this case recorded stays in force, "
+        "so those units are not to ship. The matching pass reopened the case "
+        "because its figures changed, and it does not undo a person's decision. "
+        "To ship the units after all, resolve the case and then reopen it: "
+        "reopening a case by hand reverses its cancellations."
+    )

@@ -28,7 +28,7 @@ from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line, clean_text
 from reconciliation import approvals, cases
-from reconciliation.cancellations import live_case_summary
+from reconciliation.cancellations import kept_cancellation_notice, live_case_summary
 from reconciliation.models import (
     Approval,
     Currency,
@@ -247,6 +247,7 @@ def case_detail(
             "waiting_proposal": (
                 str(cases.open_proposal_message(case, waiting)) if waiting else ""
             ),
+            "kept_cancellations": kept_cancellation_notice(case),
             "offers_assign": scope.offers_assign,
             "assignable": list(list_assignable_people(case))
             if may_work and scope.offers_assign

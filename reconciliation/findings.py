@@ -12,7 +12,7 @@ that is gone is flagged, and the customer's answer or a person ends it.
 ``docs/cases.md`` has the rules.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from reconciliation.cases import cases_held_by_proposals, compute_due_at
 from reconciliation.checks import Finding
-from reconciliation.models import Company, Discrepancy
+from reconciliation.models import Company, Discrepancy, LineCancellation
 from reconciliation.services import insert_rows, save_fields, unsaved_audit_event
 
 # Discrepancy fields a later run may change on an existing row.
@@ -106,6 +106,7 @@ def save_findings(
     if created is None:
         created = []
     changed: list[Discrepancy] = []
+    reopened: list[tuple[Discrepancy, AuditEvent]] = []
     acted_on = _cases_people_acted_on(_rule_resolvable(findings, existing))
     # The callers hold these rows locked, and a proposal is made or decided
     # only under its case's lock, so the result stays true until the pass commits.
@@ -161,7 +162,11 @@ def save_findings(
         before["state"] = before_state
         after["state"] = row.state
         proposal_id = waiting_proposals.get(row.pk)
-        events.append(_event(action, row, before, after, proposal_id))
+        event = _event(action, row, before, after, proposal_id)
+        events.append(event)
+        if action == "discrepancy.reopened":
+            reopened.append((row, event))
+    _name_kept_cancellations(reopened)
 
     for row in existing.values():
         before_state = row.state
@@ -224,6 +229,33 @@ def _action_for_holding(
     row.resolution_note = ""
     row.reopen_count += 1
     return "discrepancy.reopened"
+
+
+def _name_kept_cancellations(reopened: list[tuple[Discrepancy, AuditEvent]]) -> None:
+    """Add to each reopen's event the case's cancellations that stay in force.
+
+    A person's reopen reverses them (``cases.reopen_case``), but the pass
+    leaves them: cancelled units are an agreement with the customer, and the
+    pass never undoes a person's decision. The event lists each one as
+    ``cancellations_kept``, and the case page shows a notice too.
+    """
+    if not reopened:
+        return
+    kept: dict[int, list[dict[str, object]]] = defaultdict(list)
+    rows = (
+        LineCancellation.objects.filter(
+            case_id__in=[row.pk for row, _ in reopened], reversed_at__isnull=True
+        )
+        .order_by("pk")
+        .values_list("case_id", "pk", "order_line__line_no", "qty")
+    )
+    for case_id, cancellation_id, line_no, qty in rows:
+        kept[case_id].append(
+            {"cancellation_id": cancellation_id, "line": line_no, "qty": str(qty)}
+        )
+    for row, event in reopened:
+        if row.pk in kept:
+            event.after["cancellations_kept"] = kept[row.pk]
 
 
 def _may_rule_resolve(row: Discrepancy) -> bool:

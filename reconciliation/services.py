@@ -579,12 +579,14 @@ def allocate_locked(
     _check_allocation(payment=payment, invoice=invoice, amount=amount)
     if amount > available:
         minor_units = payment.currency.minor_units
-        asked = f"{format_money(amount, minor_units=minor_units)} {payment.currency_id}"
+        requested = (
+            f"{format_money(amount, minor_units=minor_units)} {payment.currency_id}"
+        )
         left = (
             f"{format_money(available, minor_units=minor_units)} {payment.currency_id}"
         )
         raise ValueError(
-            f"Allocation of {asked} exceeds the {left} left on payment "
+            f"Allocation of {requested} exceeds the {left} left on payment "
             f"{payment.number}: allocate {left} or less."
         )
     allocation = Allocation(
@@ -823,7 +825,7 @@ def _refresh_paid_lines(
     invoice_lines: Sequence[tuple[int, int | None, Decimal, Decimal]],
     lines: Sequence[tuple[int, Decimal, Decimal]],
 ) -> Decimal:
-    """Recompute the paid amount of each line of ``order``; return their value.
+    """Recompute the paid amount of each line of ``order`` and return their value.
 
     ``invoice_lines`` are the lines of the order's invoices, as
     ``(invoice, order line, subtotal, tax)``, and ``lines`` the order's

@@ -29,9 +29,10 @@ from reconciliation.models import (
     Product,
     SalesOrder,
     Shipment,
+    ShipmentLine,
 )
 from reconciliation.money import cancelled_amount
-from reconciliation.services import allocate_payment
+from reconciliation.services import allocate_payment, refresh_order
 from reconciliation.tests.factories import (
     PaymentFactory,
     create_invoice,
@@ -574,3 +575,87 @@ def test_migration_takes_cancelled_value_out(cancelled, order):
     assert order.amount_cancelled == Decimal("145.44")
     assert order.lines.get().amount_cancelled == Decimal("145.44")
 
+
+@pytest.fixture
+def reopened_by_pass(cancelled: Discrepancy, order: SalesOrder) -> Discrepancy:
+    """The case after one of the 6 shipped units turns out never to have left."""
+    ShipmentLine.objects.filter(order_line__order=order).update(
+        qty_shipped=Decimal("5")
+    )
+    refresh_order(order=order)
+    run_matching(company=order.company, as_of=timezone.localdate())
+    cancelled.refresh_from_db()
+    return cancelled
+
+
+def test_pass_reopen_keeps_cancellation(reopened_by_pass, order):
+    row = LineCancellation.objects.get()
+
+    assert reopened_by_pass.state == State.REOPENED
+    assert reopened_by_pass.difference == Decimal("-1")
+    assert row.reversed_at is None
+    assert order.lines.get().qty_cancelled == Decimal("4")
+    assert not AuditEvent.objects.filter(
+        action="order_line.cancellation_reversed"
+    ).exists()
+
+
+def test_pass_reopen_event_names_kept_units(reopened_by_pass):
+    event = AuditEvent.objects.get(
+        action="discrepancy.reopened", object_id=str(reopened_by_pass.pk)
+    )
+
+    assert event.actor is None
+    assert event.after["cancellations_kept"] == [
+        {
+            "cancellation_id": LineCancellation.objects.get().pk,
+            "line": 1,
+            "qty": "4.0000",
+        }
+    ]
+
+
+def test_case_page_names_kept_cancellation(reopened_by_pass, sales_rep):
+    page = signed_in(sales_rep).get(f"/reconciliation/cases/{reopened_by_pass.pk}/")
+
+    text = page.content.decode()
+    assert (
+        "The cancellation of 4 units of line 1 that this case recorded stays in "
+        "force, so those units are not to ship."
+    ) in text
+    assert "reopening a case by hand reverses its cancellations." in text
+
+
+def test_case_page_quiet_while_resolved(cancelled, sales_rep):
+    page = signed_in(sales_rep).get(f"/reconciliation/cases/{cancelled.pk}/")
+
+    assert 'data-testid="kept-cancellations"' not in page.content.decode()
+
+
+def test_resolve_then_reopen_reverses_kept(
+    reopened_by_pass, order, sales_rep, walter, django_capture_on_commit_callbacks
+):
+    warehouse = signed_in(walter)
+    warehouse.post(
+        f"/reconciliation/cases/{reopened_by_pass.pk}/move/",
+        {"to": State.IN_PROGRESS, "reason": "Counting the shipped units."},
+    )
+    response = warehouse.post(
+        f"/reconciliation/cases/{reopened_by_pass.pk}/move/",
+        {
+            "to": State.RESOLVED,
+            "resolution_code": "accepted_as_is",
+            "note": "One unit short for now.",
+        },
+    )
+    reopened_by_pass.refresh_from_db()
+    assert reopened_by_pass.state == State.RESOLVED, messages_of(response)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(sales_rep).post(
+            f"/reconciliation/cases/{reopened_by_pass.pk}/move/",
+            {"to": State.REOPENED, "reason": "The customer wants the rest."},
+        )
+
+    assert LineCancellation.objects.get().reversed_at is not None
+    assert order.lines.get().qty_cancelled == Decimal("0")
