@@ -40,7 +40,7 @@ from reconciliation.models import (
     VendorBill,
     VendorBillLine,
 )
-from reconciliation.purchasing import three_way_codes
+from reconciliation.purchasing import find_duplicate_bills, three_way_codes
 from reconciliation.selectors import visible_cases
 from reconciliation.tolerances import ToleranceBook
 
@@ -242,7 +242,11 @@ class LineFigures:
 
 
 def line_figures(lines: list[PurchaseOrderLine]) -> dict[int, LineFigures]:
-    """Sum receipts and posted bills per purchase order line, in two queries."""
+    """Sum receipts and posted bills per purchase order line.
+
+    A duplicate bill (``purchasing.find_duplicate_bills``) is left out, as
+    the matching pass leaves it out, so its quantities do not count twice.
+    """
     ids = [line.pk for line in lines]
     received: dict[int, Decimal] = defaultdict(Decimal)
     rejected: dict[int, Decimal] = defaultdict(Decimal)
@@ -253,17 +257,41 @@ def line_figures(lines: list[PurchaseOrderLine]) -> dict[int, LineFigures]:
         received[line_id] += qty_received
         rejected[line_id] += qty_rejected
     billed: dict[int, Decimal] = defaultdict(Decimal)
-    bill_rows = VendorBillLine.objects.filter(
-        order_line_id__in=ids, bill__state=VendorBill.State.POSTED
-    ).values_list("order_line_id", "qty")
-    for line_id, qty in bill_rows:
-        billed[line_id] += qty
+    bill_rows = list(
+        VendorBillLine.objects.filter(
+            order_line_id__in=ids, bill__state=VendorBill.State.POSTED
+        ).values_list("order_line_id", "qty", "bill_id")
+    )
+    duplicates = duplicate_bill_ids({bill_id for _, _, bill_id in bill_rows})
+    for line_id, qty, bill_id in bill_rows:
+        if bill_id not in duplicates:
+            billed[line_id] += qty
     return {
         line.pk: LineFigures(
             line, received[line.pk], rejected[line.pk], billed[line.pk]
         )
         for line in lines
     }
+
+
+def duplicate_bill_ids(bill_ids: set[int]) -> set[int]:
+    """Return the ids among ``bill_ids`` of posted bills that repeat an earlier one."""
+    if not bill_ids:
+        return set()
+    bills = VendorBill.objects.filter(pk__in=bill_ids).select_related("vendor")
+    partners = {bill.vendor.commercial_partner_id for bill in bills}
+    companies = {bill.company_id for bill in bills}
+    candidates = (
+        VendorBill.objects.filter(
+            Q(vendor_id__in=partners) | Q(vendor__parent_id__in=partners),
+            company_id__in=companies,
+            state=VendorBill.State.POSTED,
+        )
+        .exclude(supplier_ref="")
+        .select_related("vendor")
+        .order_by("bill_date", "pk")
+    )
+    return set(find_duplicate_bills(candidates)) & bill_ids
 
 
 def order_receipts(order: PurchaseOrder) -> list[GoodsReceipt]:
@@ -323,6 +351,10 @@ def compare_bill(bill: VendorBill) -> BillComparison:
     the line, billed before receipt holds it, anything else is an exception.
     The bill is released when every line is, held when every line is held,
     and an exception otherwise (a mix of held and released lines included).
+    A bill that repeats an earlier bill's supplier reference is an exception
+    whatever its lines say, until a person keeps it. Until then its
+    quantities are not counted on its lines, as the matching pass does not
+    count them.
     """
     bill_lines: list[VendorBillLine] = list(bill.lines.all())
     order_lines = [line.order_line for line in bill_lines if line.order_line]
@@ -360,10 +392,24 @@ def compare_bill(bill: VendorBill) -> BillComparison:
                 bill_line, line_figure, price_ok, codes, _line_release(codes)
             )
         )
-    return BillComparison(
-        lines=comparisons,
-        release=_bill_release([line.release for line in comparisons]),
-        duplicates=duplicate_bills(bill),
+    duplicates = duplicate_bills(bill)
+    release = _bill_release([line.release for line in comparisons])
+    if _repeats_earlier(bill, duplicates):
+        release = Release.EXCEPTION
+    return BillComparison(lines=comparisons, release=release, duplicates=duplicates)
+
+
+def _repeats_earlier(bill: VendorBill, duplicates: list[VendorBill]) -> bool:
+    """Return whether ``bill`` is the duplicate of one of ``duplicates``.
+
+    A draft repeats any posted bill, because it would be posted after them.
+    """
+    if bill.duplicate_override_reason:
+        return False
+    if bill.state != VendorBill.State.POSTED:
+        return bool(duplicates)
+    return any(
+        (other.bill_date, other.pk) < (bill.bill_date, bill.pk) for other in duplicates
     )
 
 

@@ -14,10 +14,18 @@ row that refers to it:
 
 Duplicate bills are found on (commercial partner, supplier reference), the
 reference trimmed and case-folded. A reference reused in another year is a
-possible duplicate that a person keeps by giving an override reason.
+possible duplicate that a person keeps by giving an override reason. As on
+the sales side, the duplicate is the finding: its lines are left out of the
+checks above, so its quantities do not count twice and its prices are not
+compared again.
+
+A bill price off the order price also makes the order line's three-way
+match an exception: ``compared["price_variances"]`` lists each such bill
+line with both prices, its quantity and the amount over the order price.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -32,7 +40,7 @@ from reconciliation.models import (
     VendorBill,
     VendorBillLine,
 )
-from reconciliation.money import format_price, format_quantity
+from reconciliation.money import format_price, format_quantity, quantize_money
 from reconciliation.taxonomy import RULES
 from reconciliation.tolerances import Tolerance
 
@@ -66,9 +74,18 @@ def load_purchases(company: Company) -> PurchaseDocuments:
 def check_purchases(company: Company, context: CheckContext) -> Results:
     documents = load_purchases(company)
     results = Results()
-    _check_bill_lines(documents, context, results)
-    _check_order_lines(documents, context, results)
-    _check_duplicate_bills(documents, results)
+    duplicates = find_duplicate_bills(documents.bills.values())
+    counted = PurchaseDocuments(
+        lines=documents.lines,
+        receipt_lines=documents.receipt_lines,
+        bills=documents.bills,
+        bill_lines=[
+            line for line in documents.bill_lines if line.bill_id not in duplicates
+        ],
+    )
+    variances = _check_bill_lines(counted, context, results)
+    _check_order_lines(counted, context, results, variances)
+    _report_duplicate_bills(duplicates, results)
     return results
 
 
@@ -81,7 +98,12 @@ def _tolerance(context: CheckContext, line: PurchaseOrderLine) -> Tolerance:
 
 def _check_bill_lines(
     documents: PurchaseDocuments, context: CheckContext, results: Results
-) -> None:
+) -> dict[int, list[dict[str, str]]]:
+    """Report bill lines with no order line or an off price.
+
+    Return the price variances by purchase order line, for its match.
+    """
+    variances: dict[int, list[dict[str, str]]] = defaultdict(list)
     for bill_line in documents.bill_lines:
         bill = documents.bills[bill_line.bill_id]
         line = documents.lines.get(bill_line.order_line_id or 0)
@@ -113,6 +135,21 @@ def _check_bill_lines(
             continue
         rule = RULES["BILL_PRICE_VARIANCE"]
         minor = bill.currency.minor_units
+        variances[line.pk].append(
+            {
+                "bill": bill.number,
+                "ordered_price": str(line.unit_price),
+                "billed_price": str(bill_line.unit_price),
+                "qty": str(bill_line.qty),
+                "amount": str(
+                    quantize_money(
+                        (bill_line.unit_price - line.unit_price) * bill_line.qty,
+                        minor_units=minor,
+                    )
+                ),
+                "currency": bill.currency_id,
+            }
+        )
         results.findings.append(
             Finding(
                 rule=rule,
@@ -133,10 +170,14 @@ def _check_bill_lines(
                 vendor_bill_id=bill.pk,
             )
         )
+    return variances
 
 
 def _check_order_lines(
-    documents: PurchaseDocuments, context: CheckContext, results: Results
+    documents: PurchaseDocuments,
+    context: CheckContext,
+    results: Results,
+    variances: dict[int, list[dict[str, str]]],
 ) -> None:
     received: dict[int, Decimal] = defaultdict(Decimal)
     rejected: dict[int, Decimal] = defaultdict(Decimal)
@@ -172,24 +213,36 @@ def _check_order_lines(
                     last_bill.get(line.pk),
                 )
             )
+        compared: dict[str, object] = {
+            "policy": line.purchase_policy,
+            "ordered": str(line.qty_ordered),
+            "received": str(received[line.pk]),
+            "rejected": str(rejected[line.pk]),
+            "billed": str(billed[line.pk]),
+            "tolerance": tolerance.name,
+        }
+        residual, unit = billed[line.pk] - accepted, line.product.uom
+        prices = variances.get(line.pk, [])
+        if prices:
+            # Only then, so a line billed at its price keeps its stored values.
+            compared["price_variances"] = prices
+            if residual == 0:
+                # The quantities agree, so the money the prices are over is
+                # what is left to explain.
+                residual = sum((Decimal(price["amount"]) for price in prices), ZERO)
+                unit = prices[0]["currency"]
+        exception = bool(codes) or bool(prices)
         results.matches.append(
             MatchRecord(
                 kind=MatchGroup.Kind.PURCHASE,
                 key=f"P2P:line:{line.pk}",
                 rule="purchase.three_way@1",
                 rule_version=tolerance.version,
-                outcome=Outcome.EXCEPTION if codes else Outcome.CLEAN,
-                compared={
-                    "policy": line.purchase_policy,
-                    "ordered": str(line.qty_ordered),
-                    "received": str(received[line.pk]),
-                    "rejected": str(rejected[line.pk]),
-                    "billed": str(billed[line.pk]),
-                    "tolerance": tolerance.name,
-                },
-                residual=billed[line.pk] - accepted,
-                unit=line.product.uom,
-                proposed=bool(codes),
+                outcome=Outcome.EXCEPTION if exception else Outcome.CLEAN,
+                compared=compared,
+                residual=residual,
+                unit=unit,
+                proposed=exception,
                 purchase_order_id=line.order_id,
             )
         )
@@ -267,19 +320,37 @@ def _line_finding(
     )
 
 
-def _check_duplicate_bills(documents: PurchaseDocuments, results: Results) -> None:
-    """Flag bills whose (commercial partner, reference) an earlier bill has."""
+def find_duplicate_bills(
+    bills: Iterable[VendorBill],
+) -> dict[int, tuple[VendorBill, list[VendorBill]]]:
+    """Map each duplicate bill's id to the bill and the earlier bills it repeats.
+
+    ``bills`` are posted bills with their vendors, in (bill date, id) order.
+    A bill repeats an earlier one with the same commercial partner and
+    supplier reference (``normalize_reference``), unless a person kept it
+    with an override reason. A kept bill still counts as earlier for later
+    bills.
+    """
     seen: dict[tuple[int, str], list[VendorBill]] = defaultdict(list)
-    rule = RULES["DUPLICATE_INVOICE"]
-    for bill in documents.bills.values():
+    duplicates: dict[int, tuple[VendorBill, list[VendorBill]]] = {}
+    for bill in bills:
         reference = normalize_reference(bill.supplier_ref)
         if not reference:
             continue
         key = (bill.vendor.commercial_partner_id, reference)
         earlier = list(seen[key])
         seen[key].append(bill)
-        if not earlier or bill.duplicate_override_reason:
-            continue
+        if earlier and not bill.duplicate_override_reason:
+            duplicates[bill.pk] = (bill, earlier)
+    return duplicates
+
+
+def _report_duplicate_bills(
+    duplicates: dict[int, tuple[VendorBill, list[VendorBill]]], results: Results
+) -> None:
+    """Flag bills whose (commercial partner, reference) an earlier bill has."""
+    rule = RULES["DUPLICATE_INVOICE"]
+    for bill, earlier in duplicates.values():
         names = ", ".join(
             f"{other.number} of {other.bill_date.isoformat()}" for other in earlier
         )

@@ -35,7 +35,7 @@ EXPECTED_CASES = [
     ("BILL_BEFORE_RECEIPT", "PUR-1032", "BILL-1028"),
     ("BILL_PRICE_VARIANCE", "PUR-1009", "BILL-1009"),
     ("BILL_QTY_OVER_RECEIVED", "PUR-1007", "BILL-1007"),
-    ("BILL_QTY_OVER_RECEIVED", "PUR-1020", "BILL-1029"),
+    # The duplicate is the finding: its quantities do not count twice.
     ("DUPLICATE_INVOICE", "PUR-1020", "BILL-1029"),
     ("RECEIPT_SHORT", "PUR-1007", None),
 ]
@@ -60,13 +60,9 @@ def purchase_cases(
     )
 
 
-def short_and_over_lines() -> list[PurchaseOrderLine]:
-    """Return the purchase order lines with a receipt or billed quantity case.
-
-    NOTE: the price variance on PUR-1009 is a case of the bill line, and the
-    pass stores the order line's three-way match as clean beside it.
-    """
-    lines_with_cases = [("PUR-1007", 2), ("PUR-1020", 1), ("PUR-1032", 1)]
+def lines_with_cases() -> list[PurchaseOrderLine]:
+    """Return the purchase order lines with a receipt, billed quantity or price case."""
+    lines_with_cases = [("PUR-1007", 2), ("PUR-1009", 1), ("PUR-1032", 1)]
     return [
         PurchaseOrderLine.objects.get(order__number=number, line_no=line_no)
         for number, line_no in lines_with_cases
@@ -128,12 +124,38 @@ def test_pass_opens_known_purchase_cases():
     assert duplicate.vendor_bill.supplier_ref == "en-5198 "
     assert "which bill BILL-1020 of 2026-11-17 already has" in duplicate.explanation
     # One three-way match per purchase order line. The lines with a
-    # quantity case are exceptions.
+    # quantity or price case are exceptions.
     matches = MatchGroup.objects.filter(company=company, kind=MatchGroup.Kind.PURCHASE)
     assert matches.count() == 88
     exceptions = matches.filter(outcome=MatchGroup.Outcome.EXCEPTION)
-    keys = [f"P2P:line:{line.pk}" for line in short_and_over_lines()]
+    keys = [f"P2P:line:{line.pk}" for line in lines_with_cases()]
     assert sorted(exceptions.values_list("key", flat=True)) == sorted(keys)
+
+
+def test_price_variance_match_carries_prices():
+    load_company_x(as_of=LOAD_DAY)
+    line = PurchaseOrderLine.objects.get(order__number="PUR-1009", line_no=1)
+    bill_line = VendorBillLine.objects.get(bill__number="BILL-1009", order_line=line)
+
+    match = MatchGroup.objects.get(key=f"P2P:line:{line.pk}")
+
+    assert match.outcome == MatchGroup.Outcome.EXCEPTION
+    assert match.state == MatchGroup.State.PROPOSED
+    over = quantize_money(
+        (Decimal("20.66") - Decimal("18.12")) * bill_line.qty, minor_units=2
+    )
+    assert match.compared["price_variances"] == [
+        {
+            "bill": "BILL-1009",
+            "ordered_price": "18.1200",
+            "billed_price": "20.6600",
+            "qty": str(bill_line.qty),
+            "amount": str(over),
+            "currency": "USD",
+        }
+    ]
+    assert match.residual == over
+    assert match.unit == "USD"
 
 
 def test_bill_release_follows_the_mix():
@@ -149,7 +171,6 @@ def test_bill_release_follows_the_mix():
     assert held_or_stopped == {
         "BILL-1007": Release.EXCEPTION,
         "BILL-1009": Release.EXCEPTION,
-        "BILL-1020": Release.EXCEPTION,
         "BILL-1028": Release.NO,
         "BILL-1029": Release.EXCEPTION,
     }

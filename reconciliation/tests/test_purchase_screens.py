@@ -23,6 +23,7 @@ from reconciliation.models import (
     Discrepancy,
     GoodsReceipt,
     GoodsReceiptLine,
+    MatchGroup,
     Party,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -681,3 +682,71 @@ def test_bill_page_offers_forms_by_role(repeated_reference, wanda, fiona, mona):
         "fiona": (False, True),
         "mona": (True, True),
     }
+
+
+# Duplicate bills and price variances in the three-way match
+
+
+@pytest.fixture
+def billed_twice(purchase_order):
+    """BILL-1 bills the 10 units received; BILL-2 repeats it with its reference."""
+    receive(purchase_order, 1, "10")
+    make_bill(purchase_order)
+    make_bill(purchase_order, "BILL-2", ref=" el-77 ")
+    run_matching(company=purchase_order.company, as_of=AS_OF)
+    return purchase_order
+
+
+def test_duplicate_bill_counts_once(billed_twice):
+    codes = open_codes(billed_twice.company)
+    match = MatchGroup.objects.get(key=f"P2P:line:{line(billed_twice, 1).pk}")
+
+    assert "DUPLICATE_INVOICE" in codes
+    assert "BILL_QTY_OVER_RECEIVED" not in codes
+    assert match.outcome == MatchGroup.Outcome.CLEAN
+    assert match.compared["billed"] == "10.0000"
+
+
+def test_duplicate_bill_page_is_exception(billed_twice):
+    original = compare_bill(VendorBill.objects.get(number="BILL-1"))
+    duplicate = compare_bill(VendorBill.objects.get(number="BILL-2"))
+
+    assert original.release == Release.YES
+    assert duplicate.release == Release.EXCEPTION
+    assert original.lines[0].figures is not None
+    assert original.lines[0].figures.billed == Decimal("10")
+
+
+def test_kept_duplicate_counts_twice(billed_twice):
+    VendorBill.objects.filter(number="BILL-2").update(
+        duplicate_override_reason="Vendor restarted its numbering"
+    )
+
+    run_matching(company=billed_twice.company, as_of=AS_OF)
+
+    assert "BILL_QTY_OVER_RECEIVED" in open_codes(billed_twice.company)
+    kept = compare_bill(VendorBill.objects.get(number="BILL-2"))
+    assert kept.release == Release.EXCEPTION
+    assert kept.lines[0].codes == ["BILL_QTY_OVER_RECEIVED"]
+
+
+def test_price_variance_match_is_exception(purchase_order):
+    receive(purchase_order, 1, "10")
+    make_bill(purchase_order, price="18.50")
+
+    run_matching(company=purchase_order.company, as_of=AS_OF)
+
+    match = MatchGroup.objects.get(key=f"P2P:line:{line(purchase_order, 1).pk}")
+    assert match.outcome == MatchGroup.Outcome.EXCEPTION
+    assert match.compared["price_variances"] == [
+        {
+            "bill": "BILL-1",
+            "ordered_price": "18.0000",
+            "billed_price": "18.5000",
+            "qty": "10.0000",
+            "amount": "5.00",
+            "currency": "USD",
+        }
+    ]
+    assert match.residual == Decimal("5.00")
+    assert match.unit == "USD"
