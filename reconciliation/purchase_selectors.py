@@ -352,7 +352,7 @@ def compare_bill(bill: VendorBill) -> BillComparison:
     The bill is released when every line is, held when every line is held,
     and an exception otherwise (a mix of held and released lines included).
     A bill that repeats an earlier bill's supplier reference is an exception
-    whatever its lines say, until a person keeps it. Until then its
+    whatever its lines show, until a person keeps it. Until then its
     quantities are not counted on its lines, as the matching pass does not
     count them.
     """

@@ -224,7 +224,8 @@ def _check_order_lines(
         residual, unit = billed[line.pk] - accepted, line.product.uom
         prices = variances.get(line.pk, [])
         if prices:
-            # Only then, so a line billed at its price keeps its stored values.
+            # Added only for such a line, so a line billed at the order price
+            # keeps its stored values.
             compared["price_variances"] = prices
             if residual == 0:
                 # The quantities agree, so the money the prices are over is
