@@ -7,8 +7,10 @@ and the scenario's ``ScriptedManager`` decides it at once. A rejected
 request is rolled back, so no ``Approval`` row, proposal or notification
 outlives it. An approved credit note stays: its proposal goes on to the
 customer, as a manager's approval sends it, and its ``Approval`` row is
-deleted, because no person of the sandbox approved it. Sandbox cases notify
-nobody, so no real manager hears of either. The decision is stored on the
+kept, decided with the scripted manager's own account as approver, so the
+request's ``approval.requested`` event still names a row. That account is
+inactive and has no usable password, so nobody signs in as it. Sandbox
+cases notify nobody, so no real manager hears of either. The decision is stored on the
 session (``manager_decisions``), shown to the learner, and read by "Check
 my work".
 """
@@ -18,9 +20,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import Role, User
 from core.audit import record_event
@@ -34,6 +38,8 @@ from reconciliation.money import format_money
 from reconciliation.work import follow_credit_note_decision
 
 logger = logging.getLogger(__name__)
+# Usernames of the accounts that decide approvals as a scenario's manager.
+SCRIPTED_ACCOUNT_PREFIX = "practice-manager-"
 
 
 @dataclass(frozen=True)
@@ -138,12 +144,28 @@ def _approve(
 ) -> ManagerDecision:
     """Send the credit note of ``approval`` on to the customer, as approving does.
 
-    Call it inside the request's transaction. The proposal's moves are
-    recorded with the learner in the manager's role, the only person of the
-    sandbox, and ``practice.manager_approved`` names the scripted manager.
-    The ``Approval`` row is deleted, because its approver would have to be
-    a person other than the learner.
+    Call it inside the request's transaction. The ``Approval`` row is
+    decided as ``approvals.decide_approval`` decides it, with the scripted
+    manager's account as approver and an ``approval.approved`` event by it.
+    The proposal's moves are recorded with the learner in the manager's
+    role, the only person of the sandbox, and
+    ``practice.manager_approved`` names the scripted manager.
     """
+    approver = scripted_manager_account(manager)
+    approval.decision = Approval.Decision.APPROVED
+    approval.approver = approver
+    approval.decided_at = timezone.now()
+    approval.reason = manager.approval
+    approval.save(update_fields=["decision", "approver", "decided_at", "reason"])
+    record_event(
+        actor=approver,
+        action="approval.approved",
+        target=approval,
+        source=AuditEvent.Source.SCREEN,
+        before={"decision": Approval.Decision.PENDING},
+        after={"decision": approval.decision, "case_id": approval.case_id},
+        reason=manager.approval,
+    )
     follow_credit_note_decision(
         approval,
         approver=played_role(learner, Role.MANAGER),
@@ -163,16 +185,35 @@ def _approve(
         approved=True,
         event="practice.manager_approved",
     )
-    approval_id = approval.pk
-    approval.delete()
     logger.info(
         "Practice session %s: the scripted manager approved %s request %s on case %s",
         session.pk,
         decision.action,
-        approval_id,
+        approval.pk,
         decision.case_id,
     )
     return decision
+
+
+def scripted_manager_account(manager: ScriptedManager) -> User:
+    """Return the account that decides approvals as ``manager``, creating it once.
+
+    An approval's approver is a user other than the requester, and the
+    sandbox's only person is the learner. The account is inactive and its
+    password unusable, so nobody signs in as it, and the lists of active
+    managers (approvals, notices) leave it out.
+    """
+    account, _ = User.objects.get_or_create(
+        username=f"{SCRIPTED_ACCOUNT_PREFIX}{slugify(manager.name)}",
+        defaults={
+            "first_name": manager.name.partition(" ")[0],
+            "last_name": manager.name.partition(" ")[2],
+            "role": Role.MANAGER,
+            "is_active": False,
+            "password": make_password(None),
+        },
+    )
+    return account
 
 
 def _reject(

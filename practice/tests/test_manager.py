@@ -9,12 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import Role
+from accounts.models import Role, User
 from conftest import make_person
 from core.models import AuditEvent
 from notifications.models import Notification
 from portal.models import ResolutionProposal
 from practice import services
+from practice.manager import SCRIPTED_ACCOUNT_PREFIX
 from practice.scenarios import (
     BROKEN_GOODS_CREDIT,
     DUPLICATE_INVOICE,
@@ -192,7 +193,6 @@ def test_manager_approves_credit_within_rules(learner, manager):
     proposal = ResolutionProposal.objects.get(case__company=session.company)
     assert proposal.state == ResolutionProposal.State.AWAITING_CUSTOMER
     assert proposal.amount == Decimal("292.50")
-    assert Approval.objects.count() == 0
     assert Notification.objects.count() == notifications
     session.refresh_from_db()
     assert session.manager_decisions[0]["approved"] is True
@@ -347,3 +347,55 @@ def test_manager_reasons_hide_expected_code(key):
             for reason in reasons:
                 assert label not in reason.lower(), (key, code)
                 assert code not in reason, (key, code)
+
+
+def test_approved_credit_keeps_approval_row(learner):
+    session, client = begin(learner, "broken-goods-credit")
+
+    client.post(
+        f"{base(session)}cases/1/credit-note/",
+        {"amount": "292.50", "message": "We credit the broken olive oil."},
+    )
+
+    approval = Approval.objects.get()
+    assert approval.decision == Approval.Decision.APPROVED
+    assert approval.requested_by == learner
+    assert approval.approver is not None
+    assert approval.approver != learner
+    assert approval.approver.display_name == "Ines Walch"
+    assert approval.approver.role == Role.MANAGER
+    assert not approval.approver.is_active
+    assert not approval.approver.has_usable_password()
+    assert approval.decided_at is not None
+    assert approval.reason == BROKEN_GOODS_CREDIT.manager.approval
+
+
+def test_approval_trail_names_kept_row(learner):
+    session, client = begin(learner, "broken-goods-credit")
+
+    client.post(
+        f"{base(session)}cases/1/credit-note/",
+        {"amount": "292.50", "message": "We credit the broken olive oil."},
+    )
+
+    approval = Approval.objects.get()
+    requested = AuditEvent.objects.get(action="approval.requested")
+    approved = AuditEvent.objects.get(action="approval.approved")
+    assert requested.object_id == str(approval.pk)
+    assert approved.object_id == str(approval.pk)
+    assert approved.actor == approval.approver
+    assert approved.after == {"decision": "approved", "case_id": approval.case_id}
+
+
+def test_scripted_account_is_reused(learner):
+    for _ in range(2):
+        session, client = begin(learner, "broken-goods-credit")
+        client.post(
+            f"{base(session)}cases/1/credit-note/",
+            {"amount": "292.50", "message": "We credit the broken olive oil."},
+        )
+
+    accounts = User.objects.filter(username__startswith=SCRIPTED_ACCOUNT_PREFIX)
+    assert list(accounts.values_list("username", flat=True)) == [
+        "practice-manager-ines-walch"
+    ]
