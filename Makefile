@@ -16,6 +16,10 @@ VENV_STAMP := $(VENV)/.installed-$(REQUIREMENTS_HASH)
 PORT ?= 8000
 # Extra arguments for pytest, for example PYTEST_ARGS='-k feed -x'.
 PYTEST_ARGS ?=
+# Processes that make test spreads the tests over (pytest-xdist): auto starts
+# one per CPU core. PYTEST_WORKERS=0 runs everything in one process, without
+# the workers' start-up time; so does -n 0 in PYTEST_ARGS, which comes later.
+PYTEST_WORKERS ?= auto
 # The browser tests drive Debian's Chromium, not a browser that Playwright
 # downloads. Exported because e2e/conftest.py reads the same variable.
 CHROMIUM ?= /usr/bin/chromium
@@ -25,7 +29,7 @@ export CHROMIUM
 
 help: ## List the targets with a short description of each
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
-	@echo "Variables: PORT=$(PORT) (make run), PYTEST_ARGS (make test), PYTHON (interpreter for make venv)"
+	@echo "Variables: PORT=$(PORT) (make run), PYTEST_WORKERS=$(PYTEST_WORKERS) and PYTEST_ARGS (make test), PYTHON (interpreter for make venv)"
 
 venv: $(VENV_STAMP) ## Create .venv and install requirements-dev.txt when missing or changed
 
@@ -67,9 +71,9 @@ run: venv ## Migrate the SQLite database, load the demo company and serve on 127
 
 # make fails whenever pytest exits non-zero, so a run that collects no tests
 # (pytest exit code 5) fails too.
-test: check-chromium check-redis venv ## Run the test suite with pytest (set PYTEST_ARGS for extra arguments)
+test: check-chromium check-redis venv ## Run the test suite with pytest on every core (PYTEST_WORKERS, PYTEST_ARGS)
 	@mkdir -p var
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+	$(VENV_PYTHON) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 check-chromium: ## Fail unless Debian's Chromium, which the browser tests use, is installed
 	@if [[ ! -x $(CHROMIUM) ]]; then \
