@@ -5,7 +5,11 @@ Each fixture builds one person in one role, so a test reads as a story:
 account, ``super_user`` the payments super-user, and so on.
 """
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from django.test import override_settings
 
 from accounts.models import CrmFunction, LearnerGroup, Role, SuperUserAssignment, User
 from communities.models import Community, Membership
@@ -37,6 +41,26 @@ def end_other_sessions_before_teardown(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def process_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point VAR_DIR, MEDIA_ROOT and IMPORT_STAGING_DIR at this process's folder.
+
+    Their defaults are under var/, which contains the development server's
+    files. Under pytest-xdist both workers would write there, and because
+    each worker numbers its rows from the same start, their uploads land
+    under the same names (library/8/v1/...). The folder is under the
+    worker's own pytest temporary folder. Tests that set one of these
+    settings themselves still get their own value.
+    """
+    root = tmp_path_factory.mktemp("var")
+    with override_settings(
+        VAR_DIR=root,
+        MEDIA_ROOT=root / "media",
+        IMPORT_STAGING_DIR=root / "imports",
+    ):
+        yield root
 
 
 def make_person(

@@ -27,6 +27,7 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.conf import settings as django_settings
 from django.db import connection
 
 from commonplace.celery import app as celery_app
@@ -190,6 +191,9 @@ def _running_worker(
         "CELERY_BROKER_URL": broker_url,
         "BASE_URL": TEST_BASE_URL,
         "LOG_LEVEL": "info",
+        # The worker stores and reads files where this test process does.
+        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        "IMPORT_STAGING_DIR": str(django_settings.IMPORT_STAGING_DIR),
         **environment,
     }
     with log.open("wb") as output:

@@ -1,0 +1,36 @@
+"""Files that tests write stay in the pytest process's own folder, not in var/.
+
+Under pytest-xdist each worker has its own temporary folder, so two workers
+never store files under the same name.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+VAR = Path(settings.BASE_DIR) / "var"
+
+
+@pytest.fixture
+def process_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.getbasetemp()
+
+
+@pytest.mark.parametrize("name", ["VAR_DIR", "MEDIA_ROOT", "IMPORT_STAGING_DIR"])
+def test_folder_setting_is_per_process(name, process_folder):
+    folder = Path(getattr(settings, name))
+    assert folder.is_relative_to(process_folder)
+    assert not folder.is_relative_to(VAR)
+
+
+def test_upload_lands_in_process_folder(process_folder):
+    name = default_storage.save("probe/upload.txt", ContentFile(b"probe"))
+    try:
+        stored = Path(default_storage.path(name))
+        assert stored.is_relative_to(process_folder)
+        assert stored.read_bytes() == b"probe"
+    finally:
+        default_storage.delete(name)
