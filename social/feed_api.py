@@ -28,6 +28,7 @@ from social.follow_selectors import (
     followed_communities,
     followed_hashtags,
     followed_people,
+    shown_tag_names,
 )
 from social.models import Follow
 from social.services.follows import (
@@ -108,14 +109,15 @@ def get_feed(
 def list_follows(request: HttpRequest) -> FollowsOut:
     """Return the people, hashtags and communities you follow and may still see."""
     viewer = person(request)
+    hashtags = list(followed_hashtags(viewer))
+    shown = shown_tag_names(viewer, hashtags)
     return FollowsOut(
         people=[
             PersonRefOut(username=followed.username, name=followed.display_name)
             for followed in followed_people(viewer)
         ],
         hashtags=[
-            HashtagRefOut(name=tag.name, display_name=tag.display_name)
-            for tag in followed_hashtags(viewer)
+            HashtagRefOut(name=tag.name, display_name=shown[tag.pk]) for tag in hashtags
         ],
         communities=[
             CommunityRefOut(

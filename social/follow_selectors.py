@@ -3,18 +3,23 @@
 A follow of a person or community the follower can no longer see (a private
 community they left, a deactivated account) stays stored but is listed
 nowhere, and the feed reads nothing through it.
+
+A followed tag shows its stored spelling only to a reader who can see a
+post that carries it, as the tag page does. Everyone else reads its key, so
+a tag used only in hidden posts reads exactly like an unused one.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.selectors import visible_people
 from communities.models import Community
 from communities.selectors import visible_communities
-from social.models import Follow, Hashtag
+from social.models import Follow, Hashtag, PostHashtag
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,35 @@ def followed_people(viewer: User) -> QuerySet[User]:
         .filter(followers__follower=viewer)
         .order_by("last_name", "first_name", "username")
     )
+
+
+def shown_tag_names(viewer: User, hashtags: Iterable[Hashtag]) -> dict[int, str]:
+    """Return the name ``viewer`` may read for each of ``hashtags``, by id.
+
+    It is the stored spelling when ``viewer`` can see an undeleted post
+    carrying the tag, and the key otherwise. One query for all the tags.
+    """
+    tags = list(hashtags)
+    visible = Exists(
+        visible_communities(viewer).filter(pk=OuterRef("post__community_id"))
+    )
+    seen = set(
+        PostHashtag.objects.filter(
+            visible,
+            hashtag_id__in=[tag.pk for tag in tags],
+            post__deleted_at__isnull=True,
+        )
+        .values_list("hashtag_id", flat=True)
+        .distinct()
+    )
+    return {
+        tag.pk: (tag.display_name or tag.name) if tag.pk in seen else tag.name
+        for tag in tags
+    }
+
+
+def shown_tag_name(viewer: User, hashtag: Hashtag) -> str:
+    return shown_tag_names(viewer, [hashtag])[hashtag.pk]
 
 
 def followed_hashtags(viewer: User) -> QuerySet[Hashtag]:

@@ -22,6 +22,8 @@ from social.follow_selectors import (
     followed_people,
     person_button,
     person_follow_button,
+    shown_tag_name,
+    shown_tag_names,
     tag_button,
     tag_follow_button,
 )
@@ -87,12 +89,14 @@ def tag_follow(request: AuthenticatedRequest, name: str) -> HttpResponse:
         hashtag = hashtag_for_follow(name)
     except ValidationError as error:
         raise Http404(" ".join(error.messages)) from error
-    button = tag_follow_button(request.user, hashtag.name, hashtag.display_name)
+    # The spelling shows only to a reader who may see a post carrying the tag.
+    shown = shown_tag_name(request.user, hashtag)
+    button = tag_follow_button(request.user, hashtag.name, shown)
     active = _active(request)
     if active is None:
         return _respond(request, button, BAD_TOGGLE)
     set_hashtag_follow(follower=request.user, hashtag=hashtag, active=active)
-    button = tag_follow_button(request.user, hashtag.name, hashtag.display_name)
+    button = tag_follow_button(request.user, hashtag.name, shown)
     return _respond(request, button)
 
 
@@ -117,10 +121,9 @@ def follow_list(request: AuthenticatedRequest) -> HttpResponse:
     people = [
         person_button(person, following=True) for person in followed_people(viewer)
     ]
-    tags = [
-        tag_button(tag.name, tag.display_name, following=True)
-        for tag in followed_hashtags(viewer)
-    ]
+    hashtags = list(followed_hashtags(viewer))
+    shown = shown_tag_names(viewer, hashtags)
+    tags = [tag_button(tag.name, shown[tag.pk], following=True) for tag in hashtags]
     communities = [
         community_button(community, following=True)
         for community in followed_communities(viewer)

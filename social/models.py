@@ -12,9 +12,16 @@ from django.db.models.functions import Coalesce
 from core.models import TimeStampedModel
 from core.querysets import SignalledUpdateQuerySet
 
+# The display name of a tag that people follow but no post has carried yet.
+UNSPELLED = ""
+
 
 class Hashtag(models.Model):
-    """A tag; ``name`` is the normalized key, ``display_name`` the first spelling."""
+    """A tag; ``name`` is the normalized key, ``display_name`` the first spelling.
+
+    ``display_name`` is ``UNSPELLED`` until a post carries the tag: a follow
+    may create the row, but only a post sets the spelling.
+    """
 
     name = models.CharField(max_length=100, unique=True)
     display_name = models.CharField(max_length=100)
@@ -23,7 +30,7 @@ class Hashtag(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"#{self.display_name}"
+        return f"#{self.display_name or self.name}"
 
 
 class Post(TimeStampedModel):

@@ -21,7 +21,7 @@ from communities.selectors import visible_communities
 from core.audit import record_event
 from core.markdown import MAX_TAG_LENGTH, normalize_tag, render_markdown
 from core.text import clean_text
-from social.models import Follow, Hashtag
+from social.models import UNSPELLED, Follow, Hashtag
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +65,12 @@ def set_person_follow(*, follower: User, person: User, active: bool) -> bool:
     return changed
 
 
-def hashtag_for_follow(raw_name: str) -> Hashtag:
-    """Return the hashtag named ``raw_name``, creating it when no post used it yet.
+def followable_tag_key(raw_name: str) -> str:
+    """Return the key of the tag named ``raw_name``, or raise ``ValidationError``.
 
     The name must be a tag by the same rule posts are parsed with, so a
-    follow can never create a tag that no post could carry.
+    follow can never create a tag that no post could carry, and the tag page
+    returns 404 for any other name.
     """
     name = clean_text(raw_name).removeprefix("#")
     parsed = render_markdown(f"#{name}").hashtags
@@ -80,8 +81,19 @@ def hashtag_for_follow(raw_name: str) -> Hashtag:
             f"with at least one letter, optionally ending in up to three + or # "
             f"signs (C++, C#), and at most {MAX_TAG_LENGTH} characters."
         )
+    return key
+
+
+def hashtag_for_follow(raw_name: str) -> Hashtag:
+    """Return the hashtag named ``raw_name``, creating it when no post used it yet.
+
+    A row made here has no spelling (an empty ``display_name``): the first
+    post that carries the tag sets it (``store_hashtags``), so the follower's
+    typing never becomes the spelling everyone reads.
+    """
+    key = followable_tag_key(raw_name)
     hashtag, _ = Hashtag.objects.get_or_create(
-        name=key, defaults={"display_name": parsed[0].display_name}
+        name=key, defaults={"display_name": UNSPELLED}
     )
     return hashtag
 

@@ -17,7 +17,7 @@ from core.markdown import Hashtag as ParsedHashtag
 from core.markdown import Rendered, render_markdown
 from core.text import clean_line, clean_text
 from library.uploads import CheckedUpload, stored_or_removed
-from social.models import Hashtag, Post, PostHashtag, PostRevision
+from social.models import UNSPELLED, Hashtag, Post, PostHashtag, PostRevision
 from social.selectors import can_moderate
 from social.services.attachments import remove_attachments, store_attachments
 from social.services.mentions import (
@@ -44,7 +44,8 @@ def store_hashtags(parsed: list[ParsedHashtag]) -> list[Hashtag]:
     """Return the rows for ``parsed`` tags, inserting new ones, in two queries.
 
     A tag keeps the spelling it was first used with; a concurrent first use
-    is absorbed by the unique name.
+    is absorbed by the unique name. A tag that a follow created has no
+    spelling yet, and its first post gives it one, with one more query.
     """
     names = [tag.name for tag in parsed]
     Hashtag.objects.bulk_create(
@@ -52,6 +53,13 @@ def store_hashtags(parsed: list[ParsedHashtag]) -> list[Hashtag]:
         ignore_conflicts=True,
     )
     by_name = {tag.name: tag for tag in Hashtag.objects.filter(name__in=names)}
+    for tag in parsed:
+        row = by_name[tag.name]
+        if row.display_name == UNSPELLED:
+            Hashtag.objects.filter(pk=row.pk, display_name=UNSPELLED).update(
+                display_name=tag.display_name
+            )
+            row.refresh_from_db(fields=["display_name"])
     return [by_name[name] for name in names]
 
 

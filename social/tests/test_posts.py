@@ -63,7 +63,7 @@ def test_member_sees_private_posts_on_tag_page(facilitator, private_community):
 
 
 def test_unknown_tag_page_is_empty_not_error(sales_rep):
-    response = signed_in(sales_rep).get("/tags/nothing-here/")
+    response = signed_in(sales_rep).get("/tags/nothinghere/")
     assert response.status_code == 200
     assert b"No posts you can see carry this tag." in response.content
 
