@@ -85,6 +85,19 @@ def _found(viewer: User, slug: str) -> Community:
         ) from None
 
 
+def _member_count(viewer: User, community: Community, listed: int | None = None) -> int:
+    """Return the member count ``viewer`` may see, as ``member_count_for`` counts.
+
+    A customer account counts only the members it sees listed; ``listed``
+    is that number when the caller already has it.
+    """
+    if not viewer.is_external:
+        return community.memberships.count()
+    if listed is None:
+        listed = listed_members(viewer, community).count()
+    return listed
+
+
 def _summary(viewer: User, community: Community, member_count: int) -> CommunityOut:
     functions = (
         [] if viewer.is_external else [f.slug for f in community.crm_functions.all()]
@@ -137,7 +150,7 @@ def get_community(request: HttpRequest, slug: str) -> CommunityDetailOut:
     viewer = _viewer(request)
     community = _found(viewer, slug)
     membership = membership_of(viewer, community)
-    summary = _summary(viewer, community, community.memberships.count())
+    summary = _summary(viewer, community, _member_count(viewer, community))
     group = community.learner_group
     return CommunityDetailOut(
         **summary.model_dump(),
@@ -167,7 +180,7 @@ def list_members(request: HttpRequest, slug: str, page: int = 1) -> MemberPageOu
     return MemberPageOut(
         page=page,
         pages=pages,
-        member_count=listed if viewer.is_external else community.memberships.count(),
+        member_count=_member_count(viewer, community, listed),
         listed_count=listed,
         members=[
             MemberOut(

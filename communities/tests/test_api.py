@@ -188,3 +188,24 @@ def test_list_queries_constant(everyone, owner, extra, django_assert_num_queries
     with django_assert_num_queries(4):
         response = client.get(API, {"limit": 100})
     assert len(body_of(response)) == 2 + extra
+
+
+@pytest.mark.parametrize("who", ["customer", "outsider", "member"])
+def test_detail_count_matches_members_list(who, everyone, lounge, customer_party):
+    other_customer = make_person(
+        "cora", Role.CUSTOMER, customer=customer_party, group="customers"
+    )
+    for person in (everyone["customer"], other_customer, everyone["member"]):
+        Membership.objects.create(community=lounge, person=person)
+    client = signed_in(everyone[who])
+
+    detail = body_of(client.get(f"{API}/customer-lounge"))
+    members = body_of(client.get(f"{API}/customer-lounge/members"))
+    listed = body_of(client.get(API))
+
+    # Olive (owner), Carla, Cora and Sally are members; Carla is listed only
+    # herself, as in the members list, so she learns no larger total.
+    expected = 1 if who == "customer" else 4
+    assert detail["member_count"] == expected
+    assert members["member_count"] == expected
+    assert listed[0]["member_count"] == expected
