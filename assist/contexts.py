@@ -109,6 +109,28 @@ DECLARED_CONTEXTS: tuple[DeclaredContext, ...] = SCREEN_CONTEXTS + tuple(
 
 DECLARED_KEYS = frozenset(context.key for context in DECLARED_CONTEXTS)
 
+# The root of the contexts that customer accounts' screens declare. A
+# customer may ask only from these, and only these are offered to a
+# customer as choices: the other keys name internal screens.
+CUSTOMER_CONTEXT_ROOT = "portal"
+
+
+def is_customer_context(key: str) -> bool:
+    """Return whether ``key`` is the portal context or one below it."""
+    return key == CUSTOMER_CONTEXT_ROOT or key.startswith(f"{CUSTOMER_CONTEXT_ROOT}.")
+
+
+def contexts_for(*, external: bool) -> tuple[DeclaredContext, ...]:
+    """Return the declared contexts a person may see: customers get the portal's."""
+    if not external:
+        return DECLARED_CONTEXTS
+    return tuple(c for c in DECLARED_CONTEXTS if is_customer_context(c.key))
+
+
+def may_ask_from(key: str, *, external: bool) -> bool:
+    """Return whether a person may ask from the screen that declares ``key``."""
+    return key in DECLARED_KEYS and (not external or is_customer_context(key))
+
 
 # The case inbox's help follows the work a role does there most.
 CASE_INBOX_BY_ROLE = {

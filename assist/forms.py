@@ -1,6 +1,8 @@
+from typing import Any
+
 from django import forms
 
-from assist.contexts import DECLARED_KEYS
+from assist.contexts import may_ask_from
 from assist.models import ApiToken, Availability
 from core.numbers import AsciiIntegerField
 
@@ -26,9 +28,16 @@ class AskForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def __init__(self, *args: Any, external: bool, **kwargs: Any) -> None:
+        """``external`` is whether the asker is a customer account."""
+        super().__init__(*args, **kwargs)
+        self.external = external
+
     def clean_context(self) -> str:
+        # A customer asking from an internal screen's context gets the same
+        # error as for an unknown key, so the form does not confirm it.
         key: str = self.cleaned_data["context"]
-        if key not in DECLARED_KEYS:
+        if not may_ask_from(key, external=self.external):
             raise forms.ValidationError(
                 f"Unknown help context {key!r}: reload the page and ask again.",
                 code="own",

@@ -23,9 +23,10 @@ from accounts.selectors import visible_people
 from answers.models import Answer, Question
 from answers.selectors import visible_questions
 from answers.services import create_question
+from assist.contexts import may_ask_from
 from assist.models import Availability, HelpContext, QuestionEscalation
 from assist.records import HelpRecord, RecordKind, parse_record, visible_record
-from assist.selectors import context_chain
+from assist.selectors import UnknownContextError, context_chain
 from communities.models import Community, Membership
 from communities.selectors import community_for_question
 from core.audit import record_event
@@ -232,7 +233,11 @@ def ask_and_route(
     record the asker may not see or an empty title, and ``LookupError``
     when no community takes the question. The same question asked again
     within ``DUPLICATE_WINDOW`` returns the first, notifying nobody again.
+    A customer asking from a context that no portal screen declares gets
+    ``UnknownContextError`` too, as for a key nobody declares.
     """
+    if asker.is_external and not may_ask_from(context_key, external=True):
+        raise UnknownContextError(context_key)
     chain = context_chain(context_key)
     context = chain[0]
     function = routing_function(chain)

@@ -106,7 +106,9 @@ def panel(request: AuthenticatedRequest) -> HttpResponse:
             "panel": help_panel,
             "help_context": key,
             **panel_record_context(request),
-            "ask_form": AskForm(initial={"context": key}),
+            "ask_form": AskForm(
+                initial={"context": key}, external=request.user.is_external
+            ),
         },
     )
 
@@ -196,7 +198,7 @@ def describe_routing(outcome: AskOutcome, asker: User) -> str:
 @require_POST
 @login_required
 def ask(request: AuthenticatedRequest) -> HttpResponse:
-    form = AskForm(request.POST)
+    form = AskForm(request.POST, external=request.user.is_external)
     is_htmx = request.headers.get("HX-Request") == "true"
     error = ""
     outcome = None
@@ -268,7 +270,9 @@ def embed(request: HttpRequest) -> HttpResponse:
         except UnknownContextError as error:
             context["error"] = str(error)
             status = 404
-        context["ask_form"] = AskForm(initial={"context": key})
+        context["ask_form"] = AskForm(
+            initial={"context": key}, external=request.user.is_external
+        )
     response = render(request, "assist/embed.html", context, status=status)
     response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
     return response

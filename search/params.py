@@ -16,7 +16,7 @@ from django.http import QueryDict
 
 from accounts.permissions import Viewer
 from accounts.selectors import visible_people
-from assist.contexts import DECLARED_KEYS
+from assist.contexts import contexts_for
 from communities.models import name_key
 from communities.selectors import visible_communities
 from core.numbers import InvalidNumberError, parse_positive_int
@@ -66,20 +66,27 @@ def _page(raw: str, errors: list[str]) -> int:
         return 1
 
 
-def _context(raw: str, errors: list[str]) -> str:
-    """Return the declared help-context key ``raw`` names, ignoring case."""
+def _context(raw: str, errors: list[str], *, external: bool) -> str:
+    """Return the declared help-context key ``raw`` names, ignoring case.
+
+    A customer account may name only the portal's contexts, and hears of
+    no other key: an internal one reads as unknown, and the hints and the
+    example name only portal keys.
+    """
     if not raw:
         return ""
     key = raw.lower()
-    if key in DECLARED_KEYS:
+    keys = sorted(context.key for context in contexts_for(external=external))
+    if key in keys:
         return key
-    close = difflib.get_close_matches(key, sorted(DECLARED_KEYS), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
     if close:
         quoted = [repr(match) for match in close]
         options = ", ".join(quoted[:-1]) + " or " if len(quoted) > 1 else ""
         hint = f"did you mean {options}{quoted[-1]}?"
     else:
-        hint = "pick one from the Context list, such as 'reconciliation.cases'."
+        example = "portal.order" if external else "reconciliation.cases"
+        hint = f"pick one from the Context list, such as {example!r}."
     errors.append(f"context={raw!r} is not a help context key: {hint}")
     return ""
 
@@ -130,7 +137,8 @@ def parse_search_params(viewer: Viewer, data: QueryDict) -> SearchParams:
         if author_id is None:
             errors.append(f"No person found with the username {username!r}.")
 
-    context = _context(clean_line(data.get("context", "")), errors)
+    external = bool(getattr(viewer, "is_external", False))
+    context = _context(clean_line(data.get("context", "")), errors, external=external)
 
     since = _date("since", clean_line(data.get("since", "")), errors)
     until = _date("until", clean_line(data.get("until", "")), errors)

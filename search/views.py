@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from assist.contexts import DECLARED_CONTEXTS
+from assist.contexts import contexts_for
 from communities.selectors import visible_communities
 from core.http import AuthenticatedRequest
 from core.text import clean_line, tag_key
@@ -64,8 +64,10 @@ def search_page(request: AuthenticatedRequest) -> HttpResponse:
         template = "search/_results.html"
     else:
         # Choices for the Context and Community boxes. A partial has no form.
+        # A customer account is offered only its own (portal) screens.
         context["context_choices"] = sorted(
-            (declared.key, declared.title) for declared in DECLARED_CONTEXTS
+            (declared.key, declared.title)
+            for declared in contexts_for(external=request.user.is_external)
         )
         context["community_choices"] = list(
             visible_communities(request.user)

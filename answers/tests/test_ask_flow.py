@@ -67,7 +67,7 @@ def test_external_question_goes_to_customer_community(
 ):
     asked = ask_from_context(
         asker=customer,
-        context_key="reconciliation.order",
+        context_key="portal.order",
         title="Where is my invoice?",
         body="",
     )
@@ -180,7 +180,7 @@ def test_customer_own_question_faq_stays_internal(
 ):
     asked = ask_from_context(
         asker=customer,
-        context_key="reconciliation.order",
+        context_key="portal.order",
         title="Where is my invoice?",
         body="",
     )
@@ -198,7 +198,7 @@ def test_customer_question_is_hidden_from_other_customers(
 
     asked = ask_from_context(
         asker=customer,
-        context_key="reconciliation.order",
+        context_key="portal.order",
         title="Where is my invoice?",
         body="",
     )
@@ -230,7 +230,7 @@ def test_record_of_hidden_order_is_rejected(
     ):
         ask_from_context(
             asker=customer,
-            context_key="reconciliation.order",
+            context_key="portal.order",
             title="Whose order?",
             body="",
             record_ref="10248",

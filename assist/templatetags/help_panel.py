@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django import template
 from django.core.exceptions import ValidationError
 
+from assist.contexts import may_ask_from
 from assist.records import parse_record
 from assist.selectors import HelpPanel, SuperUser
 
@@ -60,3 +61,12 @@ def record_label(record_kind: str, record_ref: str) -> str:
         return parse_record(record_kind, record_ref).label
     except ValidationError:
         return ""
+
+
+@register.filter
+def may_ask_here(viewer: object, key: str) -> bool:
+    """Return whether ``viewer`` may ask from the screen that declares ``key``.
+
+    A customer account sees the ask form only on its own (portal) screens.
+    """
+    return may_ask_from(key, external=bool(getattr(viewer, "is_external", False)))

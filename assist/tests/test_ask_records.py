@@ -41,6 +41,14 @@ from reconciliation.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 SHORT_PAYMENT = "reconciliation.order.short_payment"
+# Customers may ask only from portal screens, so their asks use this one.
+PORTAL_ORDER = "portal.order"
+
+
+def screen_for(person: User) -> str:
+    return PORTAL_ORDER if person.is_external else SHORT_PAYMENT
+
+
 ORDER, INVOICE, PAYMENT, BILL = "10250", "INV-10250", "PAY-0042", "BILL-1"
 KINDS = {
     "order": ORDER,
@@ -142,7 +150,7 @@ def ask(person: User, kind: str, ref: str):
     return signed_in(person).post(
         "/assist/ask/",
         {
-            "context": SHORT_PAYMENT,
+            "context": screen_for(person),
             "title": "Which invoice does this settle?",
             "record_kind": kind,
             "record_ref": ref,
@@ -394,7 +402,7 @@ def test_notification_names_record_to_viewers(people, records, spaces, payments)
 def embed_page(person: User, kind: str, ref: str) -> str:
     response = signed_in(person).get(
         "/assist/embed/",
-        {"context": SHORT_PAYMENT, "record_kind": kind, "record": ref},
+        {"context": screen_for(person), "record_kind": kind, "record": ref},
     )
     assert response.status_code == 200
     return response.content.decode()
@@ -455,7 +463,7 @@ def test_embed_unknown_kind_names_no_record(people, records, spaces):
 def test_panel_view_checks_record(people, records, spaces):
     response = signed_in(people["bruno"]).get(
         "/assist/panel/",
-        {"context": SHORT_PAYMENT, "record_kind": "order", "record": ORDER},
+        {"context": PORTAL_ORDER, "record_kind": "order", "record": ORDER},
     )
 
     page = response.content.decode()
