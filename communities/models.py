@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from core.confusables import skeleton
 from core.models import TimeStampedModel
 from core.querysets import SignalledUpdateQuerySet
 from core.text import fold_case
@@ -22,6 +23,17 @@ def name_key(name: str) -> str:
     give one key on every engine.
     """
     return fold_case(name)
+
+
+def name_skeleton(name: str) -> str:
+    """Return what two community names share when they look the same.
+
+    ``core.confusables.skeleton``: it extends ``name_key`` with Cyrillic and
+    Greek letters that look like Latin ones, so "Customer corner" spelled
+    with a Cyrillic capital es (U+0421) has the skeleton of the Latin name.
+    It is not stored: ``create_community`` compares it with every name.
+    """
+    return skeleton(name)
 
 
 class CommunityQuerySet(SignalledUpdateQuerySet["Community"]):

@@ -13,7 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import CrmFunction, User
-from communities.models import Community, CommunityPin, Membership, name_key
+from communities.models import (
+    Community,
+    CommunityPin,
+    Membership,
+    name_key,
+    name_skeleton,
+)
 from communities.selectors import (
     community_url,
     require_manager,
@@ -21,6 +27,7 @@ from communities.selectors import (
 )
 from communities.slugs import base_slug, unique_slug
 from core.audit import record_event
+from core.confusables import mixed_script_message
 from core.text import clean_line, clean_text
 from notifications.models import Notification
 from notifications.services import notify
@@ -100,6 +107,39 @@ def _duplicate_name_error(creator: User, name: str) -> ValidationError:
     return ValidationError(f"The name {name!r} is already taken: pick another name.")
 
 
+def _check_look_alike_name(creator: User, name: str) -> None:
+    """Raise ``ValidationError`` when ``name`` looks like an existing community's.
+
+    Another name with the same skeleton is named when ``creator`` may see
+    that community, and otherwise only reported to exist, as for an exact
+    duplicate. A name that mixes alphabets in a word is rejected as well.
+    """
+    wanted = name_skeleton(name)
+    # NOTE: the skeleton is not stored, so every name is read and compared in
+    # Python; that suits the hundreds of communities a company has.
+    look_alikes = [
+        pk
+        for pk, existing in Community.objects.values_list("pk", "name")
+        if name_skeleton(existing) == wanted
+    ]
+    if not look_alikes:
+        mixed = mixed_script_message(name, "community name")
+        if mixed:
+            raise ValidationError(mixed)
+        return
+    seen = visible_communities(creator).filter(pk__in=look_alikes).first()
+    if seen is not None:
+        raise ValidationError(
+            f"The name {name!r} looks the same as the existing community "
+            f"{seen.name!r}, because some letters are from another alphabet: "
+            "pick a name that reads differently, or join that one."
+        )
+    raise ValidationError(
+        f"The name {name!r} looks the same as the name of an existing community: "
+        "pick a name that reads differently."
+    )
+
+
 @contextmanager
 def _field(name: str) -> Iterator[None]:
     """Re-raise a ``ValidationError`` keyed by the form field it is about."""
@@ -162,6 +202,7 @@ def create_community(
         name = clean_name(name)
         if Community.objects.filter(name_key=name_key(name)).exists():
             raise _duplicate_name_error(creator, name)
+        _check_look_alike_name(creator, name)
     with _field("purpose"):
         purpose = clean_purpose(purpose)
     if visibility not in Community.Visibility.values:

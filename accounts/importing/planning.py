@@ -19,6 +19,7 @@ from accounts.importing.validation import (
     _plan_manager,
 )
 from accounts.models import CrmFunction, User
+from core.confusables import mixed_script_message, skeleton
 from core.text import fold_case
 from reconciliation.models import Party
 
@@ -29,6 +30,8 @@ class _FileState:
 
     first_line_by_email: dict[str, int] = field(default_factory=dict)
     line_by_username: dict[str, int] = field(default_factory=dict)
+    # By ``core.confusables.skeleton`` of the username, for look-alikes.
+    line_by_skeleton: dict[str, int] = field(default_factory=dict)
     # Usernames a derived name must avoid: the database's and the file's.
     reserved_usernames: set[str] = field(default_factory=set)
 
@@ -111,6 +114,7 @@ def _plan_row(
     if username is not None:
         changes["username"] = username
         state.line_by_username[fold_case(username)] = record.line
+        state.line_by_skeleton.setdefault(skeleton(username), record.line)
         state.reserved_usernames.add(fold_case(username))
     if existing is not None:
         _track_role(key, existing, changes, references)
@@ -197,6 +201,47 @@ def _plan_username(
             f'The username "{username}" is already given to the person on line '
             f"{line}: choose another username, or leave it empty to derive one."
         )
+        return None
+    return _check_look_alike_username(username, existing, references, state, errors)
+
+
+def _check_look_alike_username(
+    username: str,
+    existing: _Person | None,
+    references: _References,
+    state: _FileState,
+    errors: list[str],
+) -> str | None:
+    """Return ``username``, or None with an error when it looks like another.
+
+    Look-alikes share a ``core.confusables.skeleton``: a Cyrillic small a
+    (U+0430) in "margaret" reads as the Latin "a". A username that mixes
+    alphabets in a word is rejected too, even when nobody has its look-alike.
+    """
+    if existing is not None and fold_case(existing.username) == fold_case(username):
+        # The person keeps the username they have, so nothing new can clash.
+        return username
+    look = skeleton(username)
+    owner = references.people_by_skeleton.get(look)
+    if owner is not None and (existing is None or owner.pk != existing.pk):
+        errors.append(
+            f'The username "{username}" looks the same as "{owner.username}", '
+            f"which belongs to {owner.email or owner.username}, because some "
+            "letters are from another alphabet: choose a username that reads "
+            "differently, or leave it empty to derive one from the e-mail."
+        )
+        return None
+    line = state.line_by_skeleton.get(look)
+    if line is not None:
+        errors.append(
+            f'The username "{username}" looks the same as the username on line '
+            f"{line}, because some letters are from another alphabet: choose a "
+            "username that reads differently, or leave it empty to derive one."
+        )
+        return None
+    mixed = mixed_script_message(username, "username")
+    if mixed:
+        errors.append(mixed)
         return None
     return username
 

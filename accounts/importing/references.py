@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from accounts.importing.reading import _normalize_token, _Record
 from accounts.models import CrmFunction, LearnerGroup, User
+from core.confusables import skeleton
 from core.text import fold_case
 from reconciliation.models import Company, Party
 
@@ -24,6 +25,8 @@ class _Person:
 class _References:
     people_by_email: dict[str, list[_Person]]
     people_by_username: dict[str, _Person]
+    # By ``core.confusables.skeleton`` of the username, for look-alikes.
+    people_by_skeleton: dict[str, _Person]
     groups: dict[str, LearnerGroup]
     functions: dict[str, CrmFunction]
     parties: dict[str, Party]
@@ -35,6 +38,7 @@ class _References:
 def _load_references(records: list[_Record]) -> _References:
     people_by_email: dict[str, list[_Person]] = {}
     people_by_username: dict[str, _Person] = {}
+    people_by_skeleton: dict[str, _Person] = {}
     # NOTE: every account is read into memory once, which suits HR files of
     # up to tens of thousands of people.
     for row in User.objects.values("pk", "email", "username", "role", "customer_id"):
@@ -44,6 +48,7 @@ def _load_references(records: list[_Record]) -> _References:
                 person
             )
         people_by_username[fold_case(person.username)] = person
+        people_by_skeleton.setdefault(skeleton(person.username), person)
 
     codes = {record.values.get("customer_code", "") for record in records} - {""}
     companies = list(Company.objects.filter(is_sandbox=False)[:2])
@@ -60,6 +65,7 @@ def _load_references(records: list[_Record]) -> _References:
     return _References(
         people_by_email=people_by_email,
         people_by_username=people_by_username,
+        people_by_skeleton=people_by_skeleton,
         groups=_index_by_slug_and_name(LearnerGroup.objects.all()),
         functions=_index_by_slug_and_name(CrmFunction.objects.all()),
         parties=parties,
