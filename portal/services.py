@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -77,6 +78,9 @@ EVIDENCE_ACCEPTED = (
 MAX_EVIDENCE_FILES = 5
 MAX_MESSAGE_LENGTH = 5000
 QUANTITY_FIELD = ProblemReport._meta.get_field("quantity")
+# The same report again within this time is taken for a repeated click, as
+# a screen question is (answers.services.questions.DUPLICATE_WINDOW).
+DUPLICATE_REPORT_WINDOW = timedelta(minutes=10)
 
 
 def require_customer(person: User) -> None:
@@ -195,7 +199,13 @@ def report_problem(
     problem: ProblemInput,
     evidence: list[CheckedEvidence],
 ) -> ProblemReport:
-    """Open (or add to) the case for a customer's problem and store the evidence."""
+    """Open (or add to) the case for a customer's problem and store the evidence.
+
+    The same report again (same customer, order, kind, shipment line or
+    invoice, quantity, description and evidence files) within
+    ``DUPLICATE_REPORT_WINDOW`` returns the first report: nothing is added to
+    the case and nobody is notified again.
+    """
     require_customer(customer)
     message = clean_text(problem.message)
     if not message:
@@ -211,7 +221,17 @@ def report_problem(
         )
 
     with stored_or_removed() as stored, transaction.atomic():
+        # The order lock makes a second identical report wait for the first
+        # to commit, so it finds that report instead of racing it.
         lock_documents({SalesOrder: [order.pk]})
+        repeated = _recent_duplicate_report(customer, order, problem, message, evidence)
+        if repeated is not None:
+            logger.info(
+                "Problem report %s sent again by user %s, kept the first",
+                repeated.pk,
+                customer.pk,
+            )
+            return repeated
         if problem.kind in (Kind.MISSING, Kind.DAMAGED):
             case = _goods_case(customer, order, problem, message)
         else:
@@ -256,6 +276,32 @@ def report_problem(
         "Problem report %s on case %s by user %s", report.pk, case.pk, customer.pk
     )
     return report
+
+
+def _recent_duplicate_report(
+    customer: User,
+    order: SalesOrder,
+    problem: ProblemInput,
+    message: str,
+    evidence: list[CheckedEvidence],
+) -> ProblemReport | None:
+    """Return the customer's identical report sent within the window, if any."""
+    candidates = ProblemReport.objects.filter(
+        reported_by=customer,
+        order=order,
+        kind=problem.kind,
+        shipment_line=problem.shipment_line,
+        invoice=problem.invoice,
+        quantity=problem.quantity,
+        message=message,
+        reported_at__gte=timezone.now() - DUPLICATE_REPORT_WINDOW,
+    ).order_by("reported_at", "pk")
+    digests = [item.sha256 for item in evidence]
+    for report in candidates:
+        stored = list(report.evidence.order_by("pk").values_list("sha256", flat=True))
+        if stored == digests:
+            return report
+    return None
 
 
 def _goods_case(
