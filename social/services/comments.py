@@ -2,7 +2,9 @@
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -103,11 +105,41 @@ def _notify_thread(
         skip.add(person_id)
 
 
+def _recent_duplicate(
+    *, author: User, post: Post, parent: Comment | None, body: str
+) -> Comment | None:
+    """Return the author's identical comment sent within the window, if any.
+
+    The caller holds the lock on the post's row, so a second identical
+    comment waits until the first one commits and then finds it.
+    """
+    seconds = settings.SOCIAL_DUPLICATE_POST_SECONDS
+    if seconds == 0:
+        return None
+    return (
+        Comment.objects.filter(
+            post=post,
+            parent=parent,
+            author=author,
+            body=body,
+            deleted_at__isnull=True,
+            created_at__gte=timezone.now() - timedelta(seconds=seconds),
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
 @transaction.atomic
 def post_comment(
     *, author: User, post: Post, body: str, parent: Comment | None = None
 ) -> Comment:
-    """Add a comment to ``post``; a reply to a reply joins the same parent."""
+    """Add a comment to ``post``; a reply to a reply joins the same parent.
+
+    The same comment again (same author, post, parent and text) within
+    SOCIAL_DUPLICATE_POST_SECONDS returns the earlier comment and writes
+    nothing, as ``publish_post`` does for posts.
+    """
     if not can_post_in(author, post.community):
         raise PermissionDenied("Join this community before commenting in it.")
     post = Post.objects.select_for_update().select_related("community").get(pk=post.pk)
@@ -127,6 +159,15 @@ def post_comment(
     text, rendered = _render_comment_body(body)
     mentioned = resolve_mentions(rendered.mentions)
     check_mention_cap(mentioned, text_kind="comment")
+    duplicate = _recent_duplicate(author=author, post=post, parent=parent, body=text)
+    if duplicate is not None:
+        logger.info(
+            "duplicate comment not posted: comment=%s post=%s author=%s",
+            duplicate.pk,
+            post.pk,
+            author.pk,
+        )
+        return duplicate
 
     comment = Comment.objects.create(
         post=post,
