@@ -23,6 +23,7 @@ from accounts.selectors import visible_people
 from answers.models import Answer, Question
 from answers.selectors import visible_questions
 from answers.services import create_question
+from answers.services.questions import recent_duplicate
 from assist.contexts import may_ask_from
 from assist.models import Availability, HelpContext, QuestionEscalation
 from assist.records import HelpRecord, RecordKind, parse_record, visible_record
@@ -39,24 +40,15 @@ from reconciliation.models import Party, SalesOrder
 logger = logging.getLogger(__name__)
 
 
-# A second identical question within this time is taken for a repeated click.
-DUPLICATE_WINDOW = timedelta(minutes=10)
-
-
 def _recent_duplicate(
     *, asker: User, title: str, context_key: str, record: HelpRecord
 ) -> Question | None:
-    return (
-        Question.objects.filter(
-            author=asker,
-            title=clean_line(title),
-            context__key=context_key,
-            record_kind=record.kind,
-            record_ref=record.ref,
-            created_at__gte=timezone.now() - DUPLICATE_WINDOW,
-        )
-        .order_by("created_at")
-        .first()
+    return recent_duplicate(
+        asker=asker,
+        title=title,
+        context_key=context_key,
+        record_kind=record.kind,
+        record_ref=record.ref,
     )
 
 
@@ -232,9 +224,10 @@ def ask_and_route(
     an undeclared key, ``ValidationError`` for an unknown record kind, a
     record the asker may not see or an empty title, and ``LookupError``
     when no community takes the question. The same question asked again
-    within ``DUPLICATE_WINDOW`` returns the first, notifying nobody again.
-    A customer asking from a context that no portal screen declares gets
-    ``UnknownContextError`` too, as for a key nobody declares.
+    within ``answers.services.questions.DUPLICATE_WINDOW`` returns the
+    first, notifying nobody again. A customer asking from a context that no
+    portal screen declares gets ``UnknownContextError`` too, as for a key
+    nobody declares.
     """
     if asker.is_external and not may_ask_from(context_key, external=True):
         raise UnknownContextError(context_key)

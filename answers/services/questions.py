@@ -1,6 +1,7 @@
 """Ask questions, and close duplicates into their original."""
 
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,12 +24,50 @@ from assist.models import HelpContext
 from communities.models import Community
 from core.audit import record_event
 from core.markdown import render_markdown
+from core.text import clean_line
 from notifications.models import Notification
 from notifications.services import notify
 from reconciliation.models import Party
 from social.services.posts import can_post_in
 
 logger = logging.getLogger(__name__)
+
+# A second identical question within this time is taken for a repeated click.
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+def recent_duplicate(
+    *,
+    asker: User,
+    title: str,
+    context_key: str | None,
+    record_kind: str = "",
+    record_ref: str = "",
+    community: Community | None = None,
+) -> Question | None:
+    """Lock the asker's row and return their same question asked in the window.
+
+    The same question is the same title, screen context and record (and
+    ``community`` when given). The lock makes a second ask by the same person
+    wait until the first commits, so it finds the first question instead of
+    racing it. The caller must run this inside its transaction.
+    """
+    # select_for_update() locks only when the rows are read, hence list().
+    list(User.objects.select_for_update().filter(pk=asker.pk).values_list("pk"))
+    rows = Question.objects.filter(
+        author=asker,
+        title=clean_line(title),
+        record_kind=record_kind,
+        record_ref=record_ref,
+        created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+    )
+    if context_key:
+        rows = rows.filter(context__key=context_key)
+    else:
+        rows = rows.filter(context__isnull=True)
+    if community is not None:
+        rows = rows.filter(community=community)
+    return rows.order_by("created_at", "pk").first()
 
 
 @transaction.atomic
@@ -93,12 +132,23 @@ def ask_question(
     """Post a question from the ask page and notify its function's super-users.
 
     ``community`` must be one the asker can see; a private one needs membership.
-    Super-users are notified only when they can read the question.
+    Super-users are notified only when they can read the question. The same
+    question again (same community, title and context) within
+    ``DUPLICATE_WINDOW`` returns the first one and notifies nobody again.
     """
     if not can_post_in(asker, community):
         raise PermissionDenied(
             f"Join {community.name} before asking in it, or pick another community."
         )
+    repeated = recent_duplicate(
+        asker=asker,
+        title=title,
+        context_key=context.key if context else None,
+        community=community,
+    )
+    if repeated is not None:
+        logger.info("question asked twice, kept the first: question=%s", repeated.pk)
+        return repeated
     question = create_question(
         author=asker,
         community=community,
