@@ -385,6 +385,7 @@ def record_shipment(
     tracking_no: str = "",
     shipment_number: str = "",
     ship: bool = True,
+    form_token: str = "",
 ) -> Shipment:
     """Record picked and shipped quantities per order line number.
 
@@ -393,10 +394,27 @@ def record_shipment(
     stays a draft that holds only what was picked. A line may not ship more
     than its order's tolerance profile allows over the ordered quantity.
     The order is then checked again, so its cases follow the shipment.
+
+    ``form_token`` is the one-time token of the pick and ship form. When a
+    shipment of this order was already recorded with it, the form was sent
+    twice (a double click or a retried request): that shipment is returned
+    and nothing is written. Two shipments of the same quantities sent from
+    two loads of the form are both recorded.
     """
     require_role(actor, Role.WAREHOUSE, "record shipments")
     with transaction.atomic():
+        # The order lock makes a repeated form wait for the first to commit,
+        # so it finds the first form's shipment instead of racing it.
         lock_documents({SalesOrder: [order.pk]})
+        if form_token:
+            repeated = _shipment_of_form(order, form_token)
+            if repeated is not None:
+                logger.info(
+                    "Shipment form sent again by user %s, kept shipment %s",
+                    actor.pk,
+                    repeated.number,
+                )
+                return repeated
         lines = {line.line_no: line for line in order.lines.select_related("product")}
         _check_quantities(order, lines, quantities, ship=ship)
         # A draft contains goods picked to ship, so its picked quantities get
@@ -440,12 +458,35 @@ def record_shipment(
                 "state": shipment.state,
                 "lines": recorded,
                 "tracking_no": shipment.tracking_no,
-            },
+            }
+            | ({"form_token": form_token} if form_token else {}),
         )
         refresh_order(order=order)
         match_order(order)
     logger.info("Shipment %s recorded by user %s", shipment.number, actor.pk)
     return shipment
+
+
+def _shipment_of_form(order: SalesOrder, form_token: str) -> Shipment | None:
+    """Return the shipment of ``order`` that the form ``form_token`` recorded.
+
+    The token is stored in the shipment's audit event, so no new table is needed.
+    A draft discarded since has no row left and is not found.
+    """
+    # Read after the order's lock, not from ``order.shipments``, which the
+    # caller may have prefetched before another form's shipment committed.
+    shipments = {str(row.pk): row for row in Shipment.objects.filter(order=order)}
+    event = (
+        AuditEvent.objects.filter(
+            action="shipment.recorded",
+            object_type=Shipment._meta.label_lower,
+            object_id__in=list(shipments),
+            after__form_token=form_token,
+        )
+        .order_by("pk")
+        .first()
+    )
+    return shipments[event.object_id] if event is not None else None
 
 
 def _check_quantities(

@@ -11,6 +11,8 @@ and sends the forms to its own routes, so a learner practises on these
 views, forms and checks.
 """
 
+import re
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
@@ -59,6 +61,9 @@ ZERO = Decimal(0)
 FULFILMENT_CONTEXT = "reconciliation.work.fulfilment"
 CASH_CONTEXT = "reconciliation.work.cash"
 APPROVALS_CONTEXT = "reconciliation.work.approvals"
+# The pick and ship form's one-time token: 16 random bytes, URL-safe base64.
+SHIPMENT_FORM_TOKEN_BYTES = 16
+SHIPMENT_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 def _page(
@@ -166,6 +171,9 @@ def _fulfilment_page(
                 name: typed.get(name, "") for name in ("line", "qty", "note")
             },
             "drafts": drafts,
+            # A new token on every load: the same form sent twice records
+            # one shipment, and a second load records a second one.
+            "form_token": secrets.token_urlsafe(SHIPMENT_FORM_TOKEN_BYTES),
             "work_urls": {
                 "order": scope.url("order_detail", order.number),
                 "record_shipment": scope.url("work_record_shipment", order.number),
@@ -287,6 +295,20 @@ def _lines_summary(line_nos: list[int]) -> str:
     return f"lines {', '.join(names[:-1])} and {names[-1]}"
 
 
+def _shipment_form_token(raw: str) -> str:
+    """Check the one-time token the pick and ship form carries.
+
+    A form without a token (a script, or a page from before tokens) is
+    recorded every time it is sent.
+    """
+    if raw and not SHIPMENT_FORM_TOKEN.fullmatch(raw):
+        raise work.WorkError(
+            f"The form token {raw[:20]!r} is not one this page made: reload "
+            "the page and enter the quantities again."
+        )
+    return raw
+
+
 @login_required
 @require_POST
 def record_shipment(
@@ -318,6 +340,7 @@ def record_shipment(
             tracking_no=clean_line(request.POST.get("tracking_no", "")),
             shipment_number=clean_line(request.POST.get("shipment", ""))[:30],
             ship=ship,
+            form_token=_shipment_form_token(request.POST.get("form_token", "")),
         )
     except work.WorkError as error:
         messages.error(request, str(error))
