@@ -44,13 +44,15 @@ def shipment_line(order) -> ShipmentLine:
     return ShipmentLine.objects.get(shipment__order=order)
 
 
-def report(customer, order, kind: str, qty: str) -> ProblemReport:
+def report(
+    customer, order, kind: str, qty: str, message: str = "Counted at the dock"
+) -> ProblemReport:
     return report_problem(
         customer=customer,
         order=order,
         problem=ProblemInput(
             kind=kind,
-            message="Counted at the dock",
+            message=message,
             shipment_line=shipment_line(order),
             quantity=Decimal(qty),
         ),
@@ -101,8 +103,9 @@ def test_reports_add_up_to_shipped(customer, order):
     report(customer, order, Kind.MISSING, "1")
 
     assert quantities(order) == (Decimal("0"), Decimal("5"))
+    # Another text: the same report again returns the first instead.
     with pytest.raises(WorkError, match="at most 0 can still be reported"):
-        report(customer, order, Kind.MISSING, "1")
+        report(customer, order, Kind.MISSING, "1", message="One more short")
 
 
 def test_second_damaged_report_adds_to_first(customer, order):

@@ -195,10 +195,10 @@ def test_negative_credit_says_positive(short_payment_case, sales_rep):
 # Portal
 
 
-def report_damage(client, order, line, quantity: str):
+def report_damage(client, order, line, quantity: str, message: str = "Dent"):
     return client.post(
         f"/reconciliation/portal/orders/{order.number}/problem/",
-        {"kind": "damaged", "line": line.pk, "quantity": quantity, "message": "Dent"},
+        {"kind": "damaged", "line": line.pk, "quantity": quantity, "message": message},
     )
 
 
@@ -208,7 +208,8 @@ def test_damage_reports_add_up(order, customer):
     client = signed_in(customer)
 
     report_damage(client, order, line, "1")
-    report_damage(client, order, line, "1")
+    # Another text: the same report again would be taken for a repeated click.
+    report_damage(client, order, line, "1", message="A second dent")
 
     case = Discrepancy.objects.get(code="DAMAGED")
     assert (case.expected_value, case.actual_value, case.difference) == (
