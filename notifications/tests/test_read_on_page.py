@@ -144,3 +144,18 @@ def test_badge_costs_one_query_elsewhere(kim, question):
 
     assert badge == 1
     assert len(queries) == 1
+
+
+def test_address_with_nul_is_only_counted(kim, question):
+    # PostgreSQL rejects NUL in a text parameter, so comparing such an
+    # address with the notifications' links gave a 500 there.
+    notify_about(question, kim)
+    request = RequestFactory().get(f"/questions/{question.pk}/\x00/")
+    request.user = kim
+
+    with CaptureQueriesContext(connection) as queries:
+        count = unread_notifications(request)["unread_notification_count"]()
+
+    assert count == 1
+    assert unread(kim) == 1
+    assert "\x00" not in str([query["sql"] for query in queries])
