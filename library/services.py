@@ -277,11 +277,7 @@ def remove_tag(*, document: Document, person: User, tag: Tag) -> bool:
     The Tag row stays, because other items may carry it, and the tag filter
     lists only tags that are on an item.
     """
-    if not can_edit_item(person, document):
-        raise PermissionDenied(
-            "Only the item's owner, a facilitator, a moderator or a super-user "
-            "of its CRM function can remove tags."
-        )
+    _require_editor(person, document, "remove tags")
     with transaction.atomic():
         link = (
             DocumentTag.objects.select_related("added_by")
@@ -318,11 +314,7 @@ def update_item(
     panel's cache version and rewrite the search entry after the commit, so
     un-sharing an item from customers takes effect on every surface at once.
     """
-    if not can_edit_item(person, document):
-        raise PermissionDenied(
-            "Only the item's owner, a facilitator, a moderator or a super-user "
-            "of its CRM function can edit it."
-        )
+    _require_editor(person, document, "edit it")
     fields = _item_fields(
         title=title,
         summary=summary,
@@ -366,6 +358,15 @@ def update_item(
     return locked
 
 
+def _require_editor(person: User, document: Document, action: str) -> None:
+    """Raise ``PermissionDenied``, naming ``action``, unless ``person`` may edit."""
+    if not can_edit_item(person, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user "
+            f"of its CRM function can {action}."
+        )
+
+
 def withdraw_item(*, document: Document, person: User, reason: str = "") -> None:
     """Withdraw the item from the library and help panel, keeping its rows.
 
@@ -373,11 +374,7 @@ def withdraw_item(*, document: Document, person: User, reason: str = "") -> None
     and an administrator may need them. Saving removes the item's search
     entry (``search.sources``).
     """
-    if not can_edit_item(person, document):
-        raise PermissionDenied(
-            "Only the item's owner, a facilitator, a moderator or a super-user "
-            "of its CRM function can withdraw it."
-        )
+    _require_editor(person, document, "withdraw it")
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         if locked.withdrawn_at is not None:
@@ -404,11 +401,7 @@ def withdraw_version(
     The last remaining version cannot be withdrawn, because an item of a file
     kind needs a file: withdraw the item instead.
     """
-    if not can_edit_item(person, document):
-        raise PermissionDenied(
-            "Only the item's owner, a facilitator, a moderator or a super-user "
-            "of its CRM function can withdraw a version."
-        )
+    _require_editor(person, document, "withdraw a version")
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         remaining = list(current_versions(locked))
@@ -447,11 +440,7 @@ def restore_item(*, document: Document, person: User) -> None:
     Saving rebuilds the item's search entry (``search.sources``). Restoring
     an item that is not withdrawn changes nothing and records nothing.
     """
-    if not can_edit_item(person, document):
-        raise PermissionDenied(
-            "Only the item's owner, a facilitator, a moderator or a super-user "
-            "of its CRM function can restore it."
-        )
+    _require_editor(person, document, "restore it")
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         if locked.withdrawn_at is None:
@@ -480,11 +469,7 @@ def restore_version(*, document: Document, person: User, number: int) -> Documen
     A restored version newer than the current one becomes the current one,
     and a Markdown document's page text is rendered again from it.
     """
-    if not can_edit_item(person, document):
-        raise PermissionDenied(
-            "Only the item's owner, a facilitator, a moderator or a super-user "
-            "of its CRM function can restore a version."
-        )
+    _require_editor(person, document, "restore a version")
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         version = locked.versions.filter(number=number).first()

@@ -100,7 +100,7 @@ class TestAvailability:
         assert "Choose at least 1 hour." in answer.content.decode()
         assert not Availability.objects.exists()
 
-    def test_the_form_rejects_arabic_indic_hours(self, super_user):
+    def test_form_rejects_arabic_indic_hours(self, super_user):
         client = Client()
         client.force_login(super_user)
         answer = client.post(
