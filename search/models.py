@@ -1,5 +1,8 @@
 """The search index, one row per searchable object, and the log of missed queries.
 
+``MissedSearchRepeat`` keeps the short windows in which a repeated miss
+is not counted again.
+
 ``SearchEntry`` rows are derived data: ``search.indexing`` rewrites an
 object's row after every committed change, and ``manage.py reindex``
 rebuilds them all. The full-text structures that sit on this table are
@@ -160,6 +163,24 @@ class MissedSearch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query!r} ({self.count})"
+
+
+class MissedSearchRepeat(models.Model):
+    """A window in which a person's repeat of the same missed search is not counted.
+
+    ``key`` is an HMAC-SHA256 of the searcher's id and the search, keyed by
+    ``SECRET_KEY``, so the row names neither. Its primary key makes two
+    concurrent inserts of one window count once in every process.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "search_missed_repeat"
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}... until {self.expires_at:%H:%M:%S}"
 
 
 # The visibility rule names up to every community and every held FAQ entry

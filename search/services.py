@@ -1,8 +1,8 @@
 """Writes of the search app: counting queries that found nothing."""
 
 import logging
+from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import User
 from accounts.permissions import Viewer
-from search.models import MissedSearch
+from search.models import MissedSearch, MissedSearchRepeat
 from search.params import SearchParams
 from search.selectors import SearchFilters, SearchResults, search
 from search.text import normalize_logged_query
@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 # deferred count when Enter is pressed within 400 ms of the last key, or a
 # script calling the API again.
 MISSED_SEARCH_REPEAT_SECONDS = 60
+# Each counted miss deletes at most this many expired repeat windows, so the
+# table stays about as large as the number of misses in one window.
+EXPIRED_WINDOWS_PER_CLEANUP = 500
 
 
 def record_missed_search(
@@ -59,22 +62,56 @@ def record_missed_search(
 def _first_in_window(
     *, searcher_id: int, query: str, context_key: str, audience: str
 ) -> bool:
-    """Mark this person's miss as seen, and return whether it was not seen recently.
+    """Open this person's repeat window for the miss, or return False if one is open.
 
-    The cache key is an HMAC of the person's id and the search, so the cache
-    contains neither in readable form. ``cache.add`` is atomic on Redis (set
-    by ``CACHE_URL``), so two concurrent repeats count once.
-    NOTE: without ``CACHE_URL`` each process has its own memory cache, so
-    repeats that reach different worker processes are each counted.
+    The window is a ``MissedSearchRepeat`` row keyed by an HMAC of the
+    person's id and the search, so the table contains neither in readable
+    form. Every process shares the database, so a repeat that reaches
+    another worker or the API is not counted again. The primary key lets
+    one of two concurrent inserts through, and an expired row is reopened
+    by an UPDATE that checks the expiry again on the row it locks.
     """
-    digest = salted_hmac(
+    key = salted_hmac(
         "search.missed_repeat",
         f"{searcher_id}\n{audience}\n{context_key}\n{query}",
         algorithm="sha256",
     ).hexdigest()
-    return cache.add(
-        f"search:missed-repeat:{digest}", 1, timeout=MISSED_SEARCH_REPEAT_SECONDS
-    )
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=MISSED_SEARCH_REPEAT_SECONDS)
+    windows = MissedSearchRepeat.objects.filter(key=key)
+    # A second pass runs only when the cleanup of another request deleted
+    # the expired row between this insert and the reopening UPDATE.
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                MissedSearchRepeat.objects.create(key=key, expires_at=expires_at)
+        except IntegrityError:
+            reopened = windows.filter(expires_at__lte=now).update(expires_at=expires_at)
+            if reopened:
+                return True
+            if windows.exists():
+                return False
+            continue
+        _delete_expired_windows(now)
+        return True
+    return False
+
+
+def _delete_expired_windows(now: datetime) -> None:
+    """Delete up to ``EXPIRED_WINDOWS_PER_CLEANUP`` windows that ended by ``now``.
+
+    PostgreSQL skips rows that another cleanup or reopening has locked, so
+    concurrent cleanups neither wait for nor deadlock with each other. SQLite
+    has one writer at a time and ignores the row locks.
+    """
+    with transaction.atomic():
+        expired = (
+            MissedSearchRepeat.objects.filter(expires_at__lte=now)
+            .order_by("expires_at")
+            .select_for_update(skip_locked=True)
+            .values("key")[:EXPIRED_WINDOWS_PER_CLEANUP]
+        )
+        MissedSearchRepeat.objects.filter(key__in=expired).delete()
 
 
 def _count_miss(*, query: str, context_key: str, audience: str) -> None:

@@ -1,13 +1,17 @@
 """Which searches count as found nothing: finished ones, without filters, per audience."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from search.models import MissedSearch
+from search import services
+from search.models import MissedSearch, MissedSearchRepeat
+from search.services import record_missed_search
 
 LIVE = {"X-Search-Live": "true", "HX-Request": "true"}
 
@@ -147,11 +151,70 @@ def test_other_context_counts_again(content, outsider, signed_in):
 def test_repeat_after_window_counts_again(content, outsider, signed_in):
     client = signed_in(outsider)
     client.get("/api/search", {"q": "zebracodeword"})
-    # The window has passed once its cache entry is gone.
-    cache.clear()
+    MissedSearchRepeat.objects.update(expires_at=timezone.now())
     client.get("/api/search", {"q": "zebracodeword"})
 
     assert counted() == [("zebracodeword", "employee", 2)]
+    [window] = MissedSearchRepeat.objects.all()
+    assert window.expires_at > timezone.now() + timedelta(seconds=50)
+
+
+def test_repeat_in_other_process_counts_once(content, outsider, signed_in):
+    client = signed_in(outsider)
+    client.get(reverse("search:search"), {"q": "zebracodeword"})
+    # Another worker process starts with an empty memory cache.
+    cache.clear()
+    client.get("/api/search", {"q": "zebracodeword"})
+
+    assert counted() == [("zebracodeword", "employee", 1)]
+
+
+def test_window_open_until_expiry(content, outsider):
+    assert record_missed_search(text="zebracodeword", searcher_id=outsider.pk)
+    MissedSearchRepeat.objects.update(expires_at=timezone.now() + timedelta(seconds=1))
+
+    assert not record_missed_search(text="zebracodeword", searcher_id=outsider.pk)
+    assert counted() == [("zebracodeword", "employee", 1)]
+
+
+def test_people_have_own_windows(content, outsider, sales_rep):
+    assert record_missed_search(text="zebracodeword", searcher_id=outsider.pk)
+    assert record_missed_search(text="zebracodeword", searcher_id=sales_rep.pk)
+
+    assert counted() == [("zebracodeword", "employee", 2)]
+    assert MissedSearchRepeat.objects.count() == 2
+
+
+def test_counted_miss_deletes_expired_windows(content, outsider):
+    ended = timezone.now() - timedelta(seconds=1)
+    MissedSearchRepeat.objects.bulk_create(
+        MissedSearchRepeat(key=f"{number:064x}", expires_at=ended)
+        for number in range(3)
+    )
+    MissedSearchRepeat.objects.create(
+        key="f" * 64, expires_at=timezone.now() + timedelta(seconds=30)
+    )
+
+    record_missed_search(text="zebracodeword", searcher_id=outsider.pk)
+
+    keys = set(MissedSearchRepeat.objects.values_list("key", flat=True))
+    assert len(keys) == 2
+    assert "f" * 64 in keys
+    assert f"{0:064x}" not in keys
+
+
+def test_cleanup_deletes_at_most_limit(content, outsider, monkeypatch):
+    monkeypatch.setattr(services, "EXPIRED_WINDOWS_PER_CLEANUP", 2)
+    ended = timezone.now() - timedelta(seconds=1)
+    MissedSearchRepeat.objects.bulk_create(
+        MissedSearchRepeat(key=f"{number:064x}", expires_at=ended)
+        for number in range(5)
+    )
+
+    record_missed_search(text="zebracodeword", searcher_id=outsider.pk)
+
+    # Three expired windows remain, plus the one just opened.
+    assert MissedSearchRepeat.objects.count() == 4
 
 
 def test_record_stores_no_person(content, outsider, signed_in):
@@ -167,15 +230,12 @@ def test_record_stores_no_person(content, outsider, signed_in):
         "first_searched_at",
         "last_searched_at",
     }
-    # The repeat window's cache key is a digest, naming neither the person
-    # nor the query.
-    [key] = [key for key in _cache_keys() if "missed-repeat" in key]
-    assert re.fullmatch(r":1:search:missed-repeat:[0-9a-f]{64}", key)
-
-
-def _cache_keys() -> list[str]:
-    """Return the keys of the memory cache the tests run with."""
-    return [str(key) for key in cache._cache]
+    # The repeat window's key is a digest, naming neither the person nor
+    # the query.
+    window_fields = {field.name for field in MissedSearchRepeat._meta.get_fields()}
+    assert window_fields == {"key", "expires_at"}
+    [key] = MissedSearchRepeat.objects.values_list("key", flat=True)
+    assert re.fullmatch(r"[0-9a-f]{64}", key)
 
 
 def test_filtered_miss_of_found_words_skipped(content, outsider, signed_in):
