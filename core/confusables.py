@@ -2,17 +2,30 @@
 
 Two names that a reader cannot tell apart, such as "Customer corner" in
 Latin letters and the same words with a Cyrillic capital es (U+0421) in
-place of each C, must not both exist.
+place of each C, or "Modern" and "Modem", must not both exist.
 ``skeleton`` maps a name to a key that such look-alikes share, in the spirit
-of the skeleton of Unicode Technical Standard #39 (Security Mechanisms). It
-case-folds with ``core.text.fold_case`` and drops invisible format
-characters. Then it maps each letter to the Latin letter it looks like.
+of the skeleton of Unicode Technical Standard #39 (Security Mechanisms):
 
-NOTE: the table below is a small hand-made one for the Cyrillic and Greek
-letters that look like Latin letters in common fonts. It is not the full
-TR 39 confusables data: other scripts (Armenian, Cherokee, mathematical
-letters that NFKC does not fold) and look-alikes inside Latin ("rn" and
-"m", "l" and "I", "0" and "O") are not mapped.
+1. ``core.text.fold_case``: NFKC (full-width and other compatibility
+   forms) and case folding.
+2. Canonical decomposition, then removal of the combining accents, so
+   "Café" and "Cafe" share a skeleton. NFC composes what remains.
+3. Removal of invisible characters: format characters (zero-width spaces
+   and joiners, soft hyphen, direction marks) and the other default
+   ignorable ones listed in ``INVISIBLE``. Runs of whitespace become one
+   space.
+4. Each Cyrillic or Greek letter that looks like a Latin one becomes that
+   letter, and so do the Latin look-alikes "1", "|", "i" (from "I") and
+   "0". Then "rn" becomes "m" and "vv" becomes "w".
+
+Case folding comes first, so a capital I and a small i are one letter by
+then, and both join "l" and "1". Names such as "Mail" and "Mall" therefore
+share a skeleton: an impersonating name costs more than picking another.
+
+NOTE: the tables below are small hand-made ones, not the full TR 39
+confusables data. Other scripts (Armenian, Cherokee, mathematical letters
+that NFKC does not fold), letters without a decomposition ("ø", "ł") and
+other Latin pairs ("cl" and "d", "5" and "S") are not mapped.
 """
 
 import unicodedata
@@ -30,6 +43,7 @@ LATIN_LOOK_ALIKES: dict[str, str] = {
     "\u0441": "c",  # cyrillic small letter es
     "\u0501": "d",  # cyrillic small letter komi de
     "\u0435": "e",  # cyrillic small letter ie
+    "\u0433": "r",  # cyrillic small letter ghe
     "\u04bb": "h",  # cyrillic small letter shha
     "\u043d": "h",  # cyrillic small letter en
     "\u0456": "i",  # cyrillic small letter byelorussian-ukrainian i
@@ -62,6 +76,38 @@ LATIN_LOOK_ALIKES: dict[str, str] = {
     "\u03b6": "z",  # greek small letter zeta
 }
 
+# Latin characters that look like another one, after case folding. A capital
+# I has become "i" by then.
+LATIN_INTERNAL_LOOK_ALIKES: dict[str, str] = {
+    "1": "l",
+    "|": "l",
+    "i": "l",
+    "\u01c0": "l",  # latin letter dental click
+    "0": "o",
+}
+
+# Letter pairs that read as one letter, replaced after the single letters.
+LOOK_ALIKE_PAIRS: tuple[tuple[str, str], ...] = (("rn", "m"), ("vv", "w"))
+
+# Default-ignorable characters outside category Cf: the combining grapheme
+# joiner, Hangul fillers, Khmer inherent vowels, Mongolian free variation
+# selectors and the variation selectors.
+INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0"
+    + "".join(chr(code) for code in range(0xFE00, 0xFE10))
+)
+
+# Blocks of combining accents, removed after canonical decomposition. Marks
+# of other blocks, such as Devanagari vowel signs, are parts of letters and
+# are kept.
+ACCENT_RANGES = (
+    (0x0300, 0x036F),  # combining diacritical marks
+    (0x1AB0, 0x1AFF),  # combining diacritical marks extended
+    (0x1DC0, 0x1DFF),  # combining diacritical marks supplement
+    (0x20D0, 0x20FF),  # combining diacritical marks for symbols
+    (0xFE20, 0xFE2F),  # combining half marks
+)
+
 # The scripts whose letters are mapped above, by the first word of their
 # Unicode character names.
 CHECKED_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
@@ -69,11 +115,26 @@ CHECKED_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 def skeleton(value: str) -> str:
     """Return the key that ``value`` shares with the names it looks like."""
-    return "".join(
-        LATIN_LOOK_ALIKES.get(char, char)
-        for char in fold_case(value)
-        if unicodedata.category(char) != "Cf"
-    )
+    decomposed = unicodedata.normalize("NFD", fold_case(value))
+    visible = "".join(char for char in decomposed if not _is_hidden(char))
+    composed = unicodedata.normalize("NFC", " ".join(visible.split()))
+    mapped = "".join(_latin_look_alike(char) for char in composed)
+    for pair, letter in LOOK_ALIKE_PAIRS:
+        mapped = mapped.replace(pair, letter)
+    return mapped
+
+
+def _is_hidden(char: str) -> bool:
+    """Check whether ``char`` is a combining accent or an invisible character."""
+    code = ord(char)
+    if any(first <= code <= last for first, last in ACCENT_RANGES):
+        return True
+    return char in INVISIBLE or unicodedata.category(char) == "Cf"
+
+
+def _latin_look_alike(char: str) -> str:
+    latin = LATIN_LOOK_ALIKES.get(char, char)
+    return LATIN_INTERNAL_LOOK_ALIKES.get(latin, latin)
 
 
 def _script(char: str) -> str:
