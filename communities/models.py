@@ -1,10 +1,11 @@
 """Communities (spaces), who belongs to them, and what is pinned in them."""
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Collection, Iterable
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fetch_modes import FetchMode
 
 from core.confusables import skeleton
 from core.models import TimeStampedModel
@@ -28,16 +29,17 @@ def name_key(name: str) -> str:
 def name_skeleton(name: str) -> str:
     """Return what two community names share when they look the same.
 
-    ``core.confusables.skeleton``: it extends ``name_key`` with Cyrillic and
-    Greek letters that look like Latin ones, so "Customer corner" spelled
-    with a Cyrillic capital es (U+0421) has the skeleton of the Latin name.
-    It is not stored: ``create_community`` compares it with every name.
+    ``core.confusables.skeleton``: it extends ``name_key`` with accents,
+    invisible characters, Latin look-alikes ("rn" and "m", "I" and "l") and
+    Cyrillic and Greek letters that look like Latin ones. So "Customer
+    corner" spelled with a Cyrillic capital es (U+0421) has the skeleton of
+    the Latin name.
     """
     return skeleton(name)
 
 
 class CommunityQuerySet(SignalledUpdateQuerySet["Community"]):
-    """Keeps ``name_key`` with ``name`` in the writes that skip ``save()``."""
+    """Keeps ``name_key`` and ``name_skeleton`` with ``name`` in bulk writes."""
 
     def bulk_create(
         self, objs: Iterable["Community"], *args: Any, **kwargs: Any
@@ -45,6 +47,7 @@ class CommunityQuerySet(SignalledUpdateQuerySet["Community"]):
         communities = list(objs)
         for community in communities:
             community.name_key = name_key(community.name)
+            community.name_skeleton = name_skeleton(community.name)
         return super().bulk_create(communities, *args, **kwargs)
 
     def update(self, **kwargs: Any) -> int:
@@ -56,6 +59,7 @@ class CommunityQuerySet(SignalledUpdateQuerySet["Community"]):
                     "its name_key is computed in Python."
                 )
             kwargs["name_key"] = name_key(name)
+            kwargs["name_skeleton"] = name_skeleton(name)
         return super().update(**kwargs)
 
 
@@ -70,6 +74,14 @@ class Community(TimeStampedModel):
     name = models.CharField(max_length=120, unique=True)
     # ``name_key(name)``: its unique index keeps names unique ignoring case.
     name_key = models.CharField(max_length=NAME_KEY_LENGTH, unique=True, editable=False)
+    # ``name_skeleton(name)``: its unique index keeps look-alike names apart,
+    # also between two creations at the same instant. NULL marks a community
+    # whose name already looked like an older one's when the column was
+    # added (migration 0004): renaming it fills the skeleton again. NULL, not
+    # "", because the unique index allows any number of NULLs.
+    name_skeleton = models.CharField(  # noqa: DJ001
+        max_length=NAME_KEY_LENGTH, unique=True, null=True, editable=False
+    )
     purpose = models.TextField(blank=True)
     conversation_starters = models.JSONField(
         default=list,
@@ -102,12 +114,39 @@ class Community(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    # The name as read from the database, to tell a rename from other saves.
+    _loaded_name: str | None = None
+
+    @classmethod
+    def from_db(
+        cls,
+        db: str | None,
+        field_names: Collection[str],
+        values: Collection[Any],
+        *,
+        fetch_mode: FetchMode | None = None,
+    ) -> Self:
+        community = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        community._loaded_name = community.__dict__.get("name")
+        return community
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.name_key = name_key(self.name)
+        if not self.keeps_look_alike_mark:
+            self.name_skeleton = name_skeleton(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "name_key"}
+            kwargs["update_fields"] = {*update_fields, "name_key", "name_skeleton"}
         super().save(*args, **kwargs)
+
+    @property
+    def keeps_look_alike_mark(self) -> bool:
+        """Whether a row marked as a look-alike keeps its name, so stays marked."""
+        return (
+            not self._state.adding
+            and self.name_skeleton is None
+            and self.name == self._loaded_name
+        )
 
 
 class Membership(models.Model):

@@ -110,31 +110,37 @@ def _duplicate_name_error(creator: User, name: str) -> ValidationError:
 def _check_look_alike_name(creator: User, name: str) -> None:
     """Raise ``ValidationError`` when ``name`` looks like an existing community's.
 
-    Another name with the same skeleton is named when ``creator`` may see
-    that community, and otherwise only reported to exist, as for an exact
-    duplicate. A name that mixes alphabets in a word is rejected as well.
+    A name that mixes alphabets in a word is rejected as well, even when no
+    community looks like it.
     """
-    wanted = name_skeleton(name)
-    # NOTE: the skeleton is not stored, so every name is read and compared in
-    # Python; that suits the hundreds of communities a company has.
-    look_alikes = [
-        pk
-        for pk, existing in Community.objects.values_list("pk", "name")
-        if name_skeleton(existing) == wanted
-    ]
-    if not look_alikes:
-        mixed = mixed_script_message(name, "community name")
-        if mixed:
-            raise ValidationError(mixed)
-        return
-    seen = visible_communities(creator).filter(pk__in=look_alikes).first()
+    error = _look_alike_name_error(creator, name)
+    if error is not None:
+        raise error
+    mixed = mixed_script_message(name, "community name")
+    if mixed:
+        raise ValidationError(mixed)
+
+
+def _look_alike_name_error(creator: User, name: str) -> ValidationError | None:
+    """Return the error for a community whose stored skeleton is ``name``'s, or None.
+
+    The community is named when ``creator`` may see it, and otherwise only
+    reported to exist, as for an exact duplicate. A community marked as a
+    look-alike by migration 0004 has no skeleton, but the older community
+    it looks like has the same one.
+    """
+    look_alikes = Community.objects.filter(name_skeleton=name_skeleton(name))
+    if not look_alikes.exists():
+        return None
+    seen = visible_communities(creator).filter(pk__in=look_alikes.values("pk")).first()
     if seen is not None:
-        raise ValidationError(
+        return ValidationError(
             f"The name {name!r} looks the same as the existing community "
-            f"{seen.name!r}, because some letters are from another alphabet: "
-            "pick a name that reads differently, or join that one."
+            f"{seen.name!r}: they differ only in letters that look alike, in "
+            "accents or in invisible characters. Pick a name that reads "
+            "differently, or join that one."
         )
-    raise ValidationError(
+    return ValidationError(
         f"The name {name!r} looks the same as the name of an existing community: "
         "pick a name that reads differently."
     )
@@ -172,11 +178,16 @@ def _insert_community(
             with transaction.atomic():
                 community.save(force_insert=True)
         except IntegrityError:
+            # A community committed since the checks in ``create_community``
+            # may have taken the name or a look-alike of it.
             name_taken = Community.objects.filter(name_key=name_key(name)).exists()
             if name_taken:
                 raise ValidationError(
                     {"name": _duplicate_name_error(creator, name).messages}
                 ) from None
+            look_alike = _look_alike_name_error(creator, name)
+            if look_alike is not None:
+                raise ValidationError({"name": look_alike.messages}) from None
             logger.info("community slug taken, retrying: slug=%s", community.slug)
             continue
         return community

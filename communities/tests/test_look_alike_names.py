@@ -9,6 +9,7 @@ starts both words with a Cyrillic capital es (U+0421), and
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from communities.models import Community, name_key, name_skeleton
 from communities.services import create_community
@@ -41,8 +42,9 @@ def test_look_alike_of_visible_community_named(outsider, customer_community):
     assert caught.value.message_dict == {
         "name": [
             f"The name {CYRILLIC_CUSTOMER_CORNER!r} looks the same as the existing "
-            "community 'Customer corner', because some letters are from another "
-            "alphabet: pick a name that reads differently, or join that one."
+            "community 'Customer corner': they differ only in letters that look "
+            "alike, in accents or in invisible characters. Pick a name that reads "
+            "differently, or join that one."
         ]
     }
     assert Community.objects.count() == 1
@@ -97,4 +99,91 @@ def test_form_shows_look_alike_error(outsider, customer_community):
 
     assert response.status_code in (200, 400, 422)
     assert "looks the same as the existing community" in response.content.decode()
+    assert Community.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Customer comer",
+        "Cust0mer corner",
+        "Customer cornér",
+        "Custorner corner",
+        "Customer c\u034forner",
+    ],
+)
+def test_latin_look_alike_rejected(outsider, customer_community, name):
+    with pytest.raises(ValidationError) as caught:
+        create(outsider, name)
+
+    assert caught.value.message_dict == {
+        "name": [
+            f"The name {name!r} looks the same as the existing community "
+            "'Customer corner': they differ only in letters that look alike, in "
+            "accents or in invisible characters. Pick a name that reads "
+            "differently, or join that one."
+        ]
+    }
+    assert Community.objects.count() == 1
+
+
+def test_created_community_stores_skeleton(outsider):
+    community = create(outsider, "Modern Café")
+
+    community.refresh_from_db()
+    assert community.name_skeleton == "modem cafe"
+
+
+def test_database_rejects_look_alike_insert(customer_community):
+    # A write that skips the service's checks still meets the unique index.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Community.objects.create(slug="comer", name="Customer comer")
+
+
+def test_bulk_create_and_update_set_skeleton(db):
+    [community] = Community.objects.bulk_create(
+        [Community(slug="orders", name="0rders desk")]
+    )
+    assert Community.objects.get(pk=community.pk).name_skeleton == "orders desk"
+
+    Community.objects.filter(pk=community.pk).update(name="Modern desk")
+
+    assert Community.objects.get(pk=community.pk).name_skeleton == "modem desk"
+
+
+def test_marked_look_alike_stays_marked_until_renamed(db):
+    # As migration 0004 leaves a newer look-alike: same skeleton, stored NULL.
+    marked = Community.objects.create(slug="comer", name="Customer comer")
+    Community.objects.filter(pk=marked.pk).update(name_skeleton=None)
+    Community.objects.create(slug="corner", name="Customer corner")
+
+    marked = Community.objects.get(pk=marked.pk)
+    marked.purpose = "Still here."
+    marked.save()
+    assert Community.objects.get(pk=marked.pk).name_skeleton is None
+
+    marked.name = "Customer voices"
+    marked.save()
+    assert Community.objects.get(pk=marked.pk).name_skeleton == "customer volces"
+
+
+def test_marked_look_alike_rename_to_look_alike_fails(customer_community, db):
+    marked = Community.objects.create(slug="x", name="Unrelated")
+    Community.objects.filter(pk=marked.pk).update(name_skeleton=None)
+    marked = Community.objects.get(pk=marked.pk)
+
+    marked.name = "Cust0mer corner"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        marked.save()
+
+
+def test_form_names_latin_look_alike(outsider, customer_community):
+    response = signed_in(outsider).post(
+        "/communities/new/",
+        {"name": "Customer comer", "purpose": "x", "visibility": "customer"},
+    )
+
+    page = response.content.decode()
+    assert "looks the same as the existing community" in page
+    assert "&#x27;Customer corner&#x27;" in page
     assert Community.objects.count() == 1
