@@ -215,7 +215,8 @@ def _check_look_alike_username(
     """Return ``username``, or None with an error when it looks like another.
 
     Look-alikes share a ``core.confusables.skeleton``: a Cyrillic small a
-    (U+0430) in "margaret" reads as the Latin "a". A username that mixes
+    (U+0430) in "margaret" reads as the Latin "a", and "rnia" reads as
+    "mia". A username that mixes
     alphabets in a word is rejected too, even when nobody has its look-alike.
     """
     if existing is not None and fold_case(existing.username) == fold_case(username):
@@ -226,17 +227,19 @@ def _check_look_alike_username(
     if owner is not None and (existing is None or owner.pk != existing.pk):
         errors.append(
             f'The username "{username}" looks the same as "{owner.username}", '
-            f"which belongs to {owner.email or owner.username}, because some "
-            "letters are from another alphabet: choose a username that reads "
-            "differently, or leave it empty to derive one from the e-mail."
+            f"which belongs to {owner.email or owner.username}: they differ only "
+            "in letters that look alike, in accents or in invisible characters. "
+            "Choose a username that reads differently, or leave it empty to "
+            "derive one from the e-mail."
         )
         return None
     line = state.line_by_skeleton.get(look)
     if line is not None:
         errors.append(
             f'The username "{username}" looks the same as the username on line '
-            f"{line}, because some letters are from another alphabet: choose a "
-            "username that reads differently, or leave it empty to derive one."
+            f"{line}: they differ only in letters that look alike, in accents or "
+            "in invisible characters. Choose a username that reads differently, "
+            "or leave it empty to derive one."
         )
         return None
     mixed = mixed_script_message(username, "username")
