@@ -47,14 +47,22 @@ def record_missed_search(
     if not query:
         return False
     context_key = context_key[:120]
-    if searcher_id is not None and not _first_in_window(
-        searcher_id=searcher_id, query=query, context_key=context_key, audience=audience
-    ):
-        logger.info(
-            "search.missed_repeat context=%s audience=%s", context_key or "-", audience
-        )
-        return False
-    _count_miss(query=query, context_key=context_key, audience=audience)
+    # One transaction, so a count that fails leaves no window that would
+    # keep the person's next repeat from being counted.
+    with transaction.atomic():
+        if searcher_id is not None and not _first_in_window(
+            searcher_id=searcher_id,
+            query=query,
+            context_key=context_key,
+            audience=audience,
+        ):
+            logger.info(
+                "search.missed_repeat context=%s audience=%s",
+                context_key or "-",
+                audience,
+            )
+            return False
+        _count_miss(query=query, context_key=context_key, audience=audience)
     logger.info("search.missed context=%s audience=%s", context_key or "-", audience)
     return True
 

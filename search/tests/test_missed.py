@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -278,3 +279,17 @@ def test_missed_list_shows_audience(
     page = response.content.decode()
     assert 'data-audience="customer"' in page
     assert '<td data-label="Audience">Customers</td>' in page
+
+
+def test_failed_count_leaves_no_window(content, outsider, monkeypatch):
+    def fail(**_kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(services, "_count_miss", fail)
+    with pytest.raises(DatabaseError):
+        record_missed_search(text="zebracodeword", searcher_id=outsider.pk)
+    monkeypatch.undo()
+
+    assert MissedSearchRepeat.objects.count() == 0
+    assert record_missed_search(text="zebracodeword", searcher_id=outsider.pk)
+    assert counted() == [("zebracodeword", "employee", 1)]
