@@ -88,7 +88,7 @@ def respell(apps: Any, schema_editor: Any) -> None:
     if not followed:
         return
     used = first_use_times(apps)
-    for hashtag in Hashtag.objects.filter(pk__in=followed).order_by("pk"):
+    for hashtag in Hashtag.objects.filter(pk__in=list(followed)).order_by("pk"):
         first_use = used.get(hashtag.pk)
         if first_use is not None and first_use < followed[hashtag.pk]:
             continue
