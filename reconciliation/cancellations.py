@@ -57,10 +57,13 @@ def cancel_units(
     """Record ``qty`` units of ``line`` as cancelled by ``actor`` on ``case``.
 
     The caller holds the order's row lock and refreshes the order after.
-    Draft backorders of the line are emptied too, because nothing of them
-    is left to ship (see ``_empty_backorders_of``).
+    Draft backorders of the line keep at most the units still to ship after
+    the cancellation: when it takes everything left, they are emptied
+    (see ``_empty_backorders_of``). A cancellation of a shortage the
+    warehouse reported leaves the backorder of other units alone.
     """
     before = live_cancelled(line)
+    left = max(line.qty_ordered - before - qty - line.qty_shipped, ZERO)
     cancellation = LineCancellation.objects.create(
         company_id=line.order.company_id,
         order_line=line,
@@ -70,7 +73,7 @@ def cancel_units(
         cancelled_by=actor,
         cancelled_at=timezone.now(),
     )
-    cancelled, emptied = _empty_backorders_of(line, actor=actor, case=case)
+    cancelled, emptied = _empty_backorders_of(line, actor=actor, case=case, keep=left)
     record_event(
         actor=actor,
         action="order_line.cancelled",
@@ -92,13 +95,17 @@ def cancel_units(
 
 
 def _empty_backorders_of(
-    line: SalesOrderLine, *, actor: User, case: Discrepancy
+    line: SalesOrderLine, *, actor: User, case: Discrepancy, keep: Decimal = ZERO
 ) -> tuple[list[str], list[str]]:
-    """Take ``line`` off its draft backorders; return the numbers of both kinds.
+    """Cut ``line``'s draft backorders to ``keep`` units; return their numbers.
 
-    A draft that carries only this line is cancelled. In a draft that the
-    warehouse also filled with other lines, the line's row is set to 0,
-    because shipping the draft ships the quantities its rows contain.
+    Two lists: the drafts cancelled, and those whose row was lowered or emptied.
+
+    The oldest drafts keep their units first. A draft that carries only this
+    line and keeps none of it is cancelled. In a draft that the warehouse
+    also filled with other lines, the line's row is set to 0, because
+    shipping the draft ships the quantities its rows contain. A draft that
+    keeps some of its units has its row lowered to them.
     """
     drafts = Shipment.objects.filter(
         order_id=line.order_id,
@@ -110,6 +117,27 @@ def _empty_backorders_of(
     emptied: list[str] = []
     for shipment in drafts.distinct().order_by("pk"):
         rows = ShipmentLine.objects.filter(shipment=shipment, order_line=line)
+        carried = sum((row.qty_shipped for row in rows), ZERO)
+        if carried <= keep:
+            keep -= carried
+            continue
+        if keep > 0:
+            row = rows.order_by("pk").first()
+            if row is None:
+                continue
+            rows.exclude(pk=row.pk).update(qty_shipped=ZERO)
+            ShipmentLine.objects.filter(pk=row.pk).update(qty_shipped=keep)
+            record_event(
+                actor=actor,
+                action="shipment.backorder_line_reduced",
+                target=shipment,
+                source=SCREEN,
+                before={"line": line.line_no, "qty": str(carried)},
+                after={"line": line.line_no, "qty": str(keep), "case_id": case.pk},
+            )
+            emptied.append(shipment.number)
+            keep = ZERO
+            continue
         if shipment.lines.exclude(order_line=line).exists():
             before = [str(qty) for qty in rows.values_list("qty_shipped", flat=True)]
             rows.update(qty_shipped=ZERO)

@@ -265,6 +265,25 @@ def lines_on_open_backorder(documents: OrderDocuments) -> dict[int, date | None]
     return lines
 
 
+def backordered_quantities(documents: OrderDocuments) -> dict[int, Decimal]:
+    """Return the units each order line has on draft backorders, by line id.
+
+    A backorder covers the units the sales rep moved to it, not the whole
+    rest of its line: the other units stay due on the promised date.
+    """
+    drafts = {
+        shipment.id
+        for shipment in documents.shipments
+        if shipment.state == Shipment.State.DRAFT and shipment.backorder_of_id
+    }
+    units: dict[int, Decimal] = {}
+    for shipment_line in documents.shipment_lines:
+        if shipment_line.shipment_id in drafts:
+            line_id = shipment_line.order_line_id
+            units[line_id] = units.get(line_id, ZERO) + shipment_line.qty_shipped
+    return units
+
+
 def check_wrong_items(
     documents: OrderDocuments, context: CheckContext, results: Results
 ) -> None:
@@ -314,6 +333,7 @@ def check_shipping(
     shipped = shipped_by_line(documents)
     by_shipment = _shipments_by_line(documents)
     backordered = lines_on_open_backorder(documents)
+    backordered_units = backordered_quantities(documents) if backordered else {}
     lines: list[LineMatch] = []
     for line in documents.lines:
         pk = line.id
@@ -327,6 +347,7 @@ def check_shipping(
             tolerance,
             on_backorder=pk in backordered,
             backorder_expected=backordered.get(pk),
+            backordered=backordered_units.get(pk, ZERO),
         )
         if finding is not None:
             results.findings.append(finding)
@@ -475,6 +496,7 @@ def _shipping_finding(
     *,
     on_backorder: bool,
     backorder_expected: date | None = None,
+    backordered: Decimal = ZERO,
 ) -> Finding | None:
     late = timedelta(days=tolerance.late_days)
     past_promise = context.as_of > line.promised_date + late
@@ -483,6 +505,13 @@ def _shipping_finding(
     backorder_due = backorder_expected or line.promised_date
     due = line.qty_due
     short = tolerance.is_under(ordered=due, actual=qty)
+    # Units of the rest that no backorder carries stay due on the promised
+    # date, as on a line with no backorder.
+    uncovered = short and tolerance.is_under(ordered=due, actual=qty + backordered)
+    if on_backorder and uncovered:
+        return _uncovered_finding(
+            documents, line, qty, backordered, past_promise=past_promise
+        )
     if short and on_backorder:
         if context.as_of > backorder_due + late:
             code = "BACKORDER_OPEN"
@@ -548,6 +577,54 @@ def _shipping_finding(
         expected=due,
         actual=qty,
         difference=qty - due,
+        unit=uom,
+        order_line_id=line.id,
+    )
+
+
+def _uncovered_finding(
+    documents: OrderDocuments,
+    line: SalesOrderLine,
+    qty: Decimal,
+    backordered: Decimal,
+    *,
+    past_promise: bool,
+) -> Finding | None:
+    """Report the units of a line that neither shipped nor are on a backorder.
+
+    Shipped short, they are a short shipment at once; not shipped at all,
+    they are late after the promised date. The finding expects the line's
+    due units less those on backorder, so the case covers only the rest.
+    """
+    if qty <= 0 and not past_promise:
+        return None
+    code = "SHORT_SHIP" if qty > 0 else "NOT_SHIPPED"
+    uom = line.product.uom
+    expected = line.qty_due - backordered
+    label = order_label(documents.order, line)
+    rest = format_quantity(expected - qty, uom)
+    on_backorder = format_quantity(backordered, uom)
+    if code == "SHORT_SHIP":
+        text = (
+            f"Only {format_quantity(qty, uom)} of {format_quantity(line.qty_due, uom)} "
+            f"shipped for {label} and {on_backorder} follow on a backorder: "
+            f"{rest} short with no backorder."
+        )
+    else:
+        text = (
+            f"Nothing has been shipped for {label}: "
+            f"{format_quantity(line.qty_due, uom)} due, promised for "
+            f"{line.promised_date.isoformat()}. {on_backorder} follow on a "
+            f"backorder, so {rest} are late."
+        )
+    return Finding(
+        rule=RULES[code],
+        order_id=documents.order.id,
+        fingerprint=f"{code}:line:{line.id}",
+        explanation=text,
+        expected=expected,
+        actual=qty,
+        difference=qty - expected,
         unit=uom,
         order_line_id=line.id,
     )

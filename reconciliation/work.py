@@ -830,6 +830,11 @@ class SalesActions:
     # Why "Ship the rest later" cannot succeed on the case, such as nothing
     # of the order shipped yet, or "" when it can.
     ship_later_blocked: str = ""
+    # The units "Ship the rest later" and "Cancel the rest" move
+    # (``case_rest``), and the line's other units still to ship, which the
+    # case does not cover, each with its unit, or "".
+    rest: str = ""
+    outside_case: str = ""
 
     @property
     def any(self) -> bool:
@@ -856,6 +861,14 @@ def sales_actions(case: Discrepancy) -> SalesActions:
     )
     waiting = ResolutionProposal.State.AWAITING_CUSTOMER
     withdrawable = proposal if proposal and proposal.state == waiting else None
+    rest = outside_case = ""
+    line = case.order_line if case.code in BACKORDER_CODES else None
+    if line is not None:
+        uom = line.product.uom
+        units = case_rest(case, line)
+        rest = format_quantity(units, uom)
+        if line.qty_to_ship > units:
+            outside_case = format_quantity(line.qty_to_ship - units, uom)
     pending = None
     if proposal is None:
         pending = (
@@ -877,7 +890,26 @@ def sales_actions(case: Discrepancy) -> SalesActions:
         awaiting_approval=proposal if proposal and withdrawable is None else None,
         pending_approval=pending,
         ship_later_blocked=ship_later_blocker(case),
+        rest=rest,
+        outside_case=outside_case,
     )
+
+
+def case_rest(case: Discrepancy, line: SalesOrderLine) -> Decimal:
+    """Return the units of ``line`` that a backorder decision on ``case`` moves.
+
+    That is the case's shortage, at most what the line has left to ship. A
+    shortage the warehouse reports before it ships (5 of 20 units missing,
+    15 on the shelf) covers 5 units: shipping later or cancelling moves
+    those 5, and the other 15 ship as usual. A case the matching pass opened
+    for a line shipped short, or not shipped at all, covers everything left.
+    """
+    left = max(line.qty_to_ship, ZERO)
+    if case.expected_value is None or case.actual_value is None:
+        return left
+    if case.unit != line.product.uom:
+        return left
+    return max(min(left, case.expected_value - case.actual_value), ZERO)
 
 
 def ship_later_blocker(case: Discrepancy) -> str:
@@ -977,7 +1009,7 @@ def decide_backorder(
                 code=case.code,
             )
         line = case.order_line
-        remaining = line.qty_to_ship
+        remaining = case_rest(case, line)
         if decision == SHIP_LATER:
             blocker = ship_later_blocker(case)
             if blocker:
@@ -1004,7 +1036,7 @@ def decide_backorder(
                 )
             code = ResolutionCode.CANCEL_REMAINDER
             cancelled = format_quantity(remaining, line.product.uom)
-            note = f"The remaining {cancelled} are cancelled: {reason}"
+            note = f"{cancelled} of line {line.line_no} are cancelled: {reason}"
             cancel_units(
                 line=line, qty=remaining, case=case, actor=actor, reason=reason
             )
