@@ -298,10 +298,18 @@ def _lines_summary(line_nos: list[int]) -> str:
 def _shipment_form_token(raw: str) -> str:
     """Check the one-time token the pick and ship form carries.
 
-    A form without a token (a script, or a page from before tokens) is
-    recorded every time it is sent.
+    The token is the form's idempotency key, so a form without one is
+    rejected rather than recorded again on every resend. A script makes a
+    token of the same shape for each shipment it means to record.
     """
-    if raw and not SHIPMENT_FORM_TOKEN.fullmatch(raw):
+    if not raw:
+        raise work.WorkError(
+            "Nothing was recorded: this pick and ship form is missing its form "
+            "token, so it may come from a page opened before an update. The "
+            "quantities you typed are kept on a new form below: check them and "
+            "send it again."
+        )
+    if not SHIPMENT_FORM_TOKEN.fullmatch(raw):
         raise work.WorkError(
             f"The form token {raw[:20]!r} is not one this page made: reload "
             "the page and enter the quantities again."
@@ -317,6 +325,11 @@ def record_shipment(
     actor = scope.actor(request.user, Role.WAREHOUSE)
     order = scope.order(request.user, number)
     lines = list(order.lines.select_related("product"))
+    try:
+        form_token = _shipment_form_token(request.POST.get("form_token", ""))
+    except work.WorkError as error:
+        messages.error(request, str(error))
+        return _fulfilment_page(request, order, scope, typed=request.POST, status=422)
 
     ship = request.POST.get("ship") == "1"
     quantities, errors = _line_quantities(request, lines)
@@ -340,7 +353,7 @@ def record_shipment(
             tracking_no=clean_line(request.POST.get("tracking_no", "")),
             shipment_number=clean_line(request.POST.get("shipment", ""))[:30],
             ship=ship,
-            form_token=_shipment_form_token(request.POST.get("form_token", "")),
+            form_token=form_token,
         )
     except work.WorkError as error:
         messages.error(request, str(error))

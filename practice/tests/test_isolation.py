@@ -28,6 +28,7 @@ from reconciliation.models import (
 from reconciliation.selectors import visible_cases, visible_orders
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import create_invoice
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +138,10 @@ def work_urls(session, order: str, number: int) -> list[tuple[str, dict[str, str
     case_page = f"/practice/sessions/{session.pk}/cases/{number}/"
     return [
         (f"{orders}fulfilment/", {}),
-        (f"{orders}shipments/", {"picked_2": "24", "shipped_2": "24", "ship": "1"}),
+        (
+            f"{orders}shipments/",
+            with_form_token({"picked_2": "24", "shipped_2": "24", "ship": "1"}),
+        ),
         (f"{orders}drafts/discard/", {"shipment": "PR-SH-3001"}),
         (f"{orders}shortage/", {"line": "2", "qty": "24", "note": "None left."}),
         (cases, {}),
@@ -272,7 +276,7 @@ def test_real_work_screens_hide_sandbox(session, everyone):
             ("/reconciliation/work/orders/PR-SO-3001/fulfilment/", {}),
             (
                 "/reconciliation/work/orders/PR-SO-3001/shipments/",
-                {"picked_2": "24", "shipped_2": "24", "ship": "1"},
+                with_form_token({"picked_2": "24", "shipped_2": "24", "ship": "1"}),
             ),
             (
                 "/reconciliation/work/orders/PR-SO-3001/shortage/",

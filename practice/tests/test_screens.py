@@ -30,6 +30,7 @@ from reconciliation.models import (
     ResolutionCode,
     Shipment,
 )
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_fulfilment_rejects_over_shipment(learner):
 
     response = client.post(
         f"{base(session)}orders/PR-SO-3001/shipments/",
-        {"picked_2": "30", "shipped_2": "30", "ship": "1"},
+        with_form_token({"picked_2": "30", "shipped_2": "30", "ship": "1"}),
         follow=True,
     )
 
@@ -97,12 +98,30 @@ def test_fulfilment_rejects_over_shipment(learner):
     ).exclude(number="PR-SH-3001")
 
 
+def test_fulfilment_without_token_ships_nothing(learner):
+    session, client = begin(learner, "unshipped-backorder")
+    form = {"picked_2": "24", "shipped_2": "24", "ship": "1"}
+
+    responses = [
+        client.post(f"{base(session)}orders/PR-SO-3001/shipments/", form)
+        for _ in range(2)
+    ]
+
+    assert [response.status_code for response in responses] == [422, 422]
+    assert "is missing its form token" in messages_of(responses[0])[0]
+    assert not Shipment.objects.filter(
+        company=session.company, state=Shipment.State.SHIPPED
+    ).exclude(number="PR-SH-3001")
+
+
 def test_fulfilment_ships_rest_in_sandbox(learner):
     session, client = begin(learner, "unshipped-backorder")
 
     response = client.post(
         f"{base(session)}orders/PR-SO-3001/shipments/",
-        {"picked_2": "24", "shipped_2": "24", "ship": "1", "carrier": "DHL"},
+        with_form_token(
+            {"picked_2": "24", "shipped_2": "24", "ship": "1", "carrier": "DHL"}
+        ),
         follow=True,
     )
 
@@ -390,7 +409,7 @@ def test_finished_session_rejects_work(learner):
 
     response = client.post(
         f"{base(session)}orders/PR-SO-3001/shipments/",
-        {"picked_2": "24", "shipped_2": "24", "ship": "1"},
+        with_form_token({"picked_2": "24", "shipped_2": "24", "ship": "1"}),
         follow=True,
     )
 
@@ -597,7 +616,9 @@ def test_backorder_then_shipped_scores_full(learner):
 
     client.post(
         f"{base(session)}orders/PR-SO-3001/shipments/",
-        {"picked_2": "24", "shipped_2": "24", "ship": "1", "shipment": draft.number},
+        with_form_token(
+            {"picked_2": "24", "shipped_2": "24", "ship": "1", "shipment": draft.number}
+        ),
     )
 
     draft.refresh_from_db()
@@ -613,7 +634,7 @@ def test_started_case_shipped_then_resolved(learner):
 
     client.post(
         f"{base(session)}orders/PR-SO-3001/shipments/",
-        {"picked_2": "24", "shipped_2": "24", "ship": "1"},
+        with_form_token({"picked_2": "24", "shipped_2": "24", "ship": "1"}),
     )
     case.refresh_from_db()
     # A case someone works is only flagged, and its worker resolves it.

@@ -29,6 +29,7 @@ from reconciliation.models import (
     SalesOrder,
     Shipment,
 )
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,9 @@ def backorder(session: SandboxSession, client: Client) -> None:
 def ship_honey(session: SandboxSession, client: Client, draft: str = "") -> None:
     client.post(
         f"{base(session)}work/orders/PR-SO-3001/shipments/",
-        {"picked_2": "24", "shipped_2": "24", "ship": "1", "shipment": draft},
+        with_form_token(
+            {"picked_2": "24", "shipped_2": "24", "ship": "1", "shipment": draft}
+        ),
     )
 
 

@@ -39,6 +39,7 @@ from reconciliation.tests.factories import (
     create_order,
     create_shipment,
 )
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +134,7 @@ def test_fulfilment_shows_cancelled_units(cancelled, order, walter):
 def test_walter_cannot_ship_cancelled_units(cancelled, order, walter):
     response = signed_in(walter).post(
         f"/reconciliation/work/orders/{order.number}/shipments/",
-        {"picked_1": "4", "shipped_1": "4", "ship": "1"},
+        with_form_token({"picked_1": "4", "shipped_1": "4", "ship": "1"}),
     )
 
     assert response.status_code == 422
@@ -150,7 +151,7 @@ def test_walter_cannot_ship_cancelled_units(cancelled, order, walter):
 def test_walter_cannot_pick_cancelled_units(cancelled, order, walter):
     response = signed_in(walter).post(
         f"/reconciliation/work/orders/{order.number}/shipments/",
-        {"picked_1": "4", "ship": "0"},
+        with_form_token({"picked_1": "4", "ship": "0"}),
     )
 
     assert response.status_code == 422
@@ -302,7 +303,7 @@ def test_walter_ships_rest_after_reopen(
 
     response = signed_in(walter).post(
         f"/reconciliation/work/orders/{order.number}/shipments/",
-        {"picked_1": "4", "shipped_1": "4", "ship": "1"},
+        with_form_token({"picked_1": "4", "shipped_1": "4", "ship": "1"}),
     )
 
     assert response.status_code == 302

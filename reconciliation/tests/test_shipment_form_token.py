@@ -3,7 +3,9 @@
 Two partial shipments of the same quantities can be real, so a duplicate
 window would reject a true second one. Each load of the page carries a new
 one-time token instead: the same form sent again returns the first
-shipment, and a form from a second load records a second one. The race
+shipment, and a form from a second load records a second one. A form
+without a token is rejected, because nothing could tell its resend from a
+new shipment. The race
 test starts its writers together on a barrier, each on its own database
 connection: the order's row lock makes the later ones wait for the first
 commit and then find its shipment.
@@ -138,14 +140,49 @@ def test_forged_token_is_rejected(order, warehouse):
 
 
 @pytest.mark.django_db
-def test_form_without_token_records_each_time(order, warehouse):
-    # A script that sends no token gets no protection: each post records.
+def test_form_without_token_is_rejected(order, warehouse):
+    # An old page or a script that sends no token would record a shipment
+    # on every resend, so the screen records nothing and offers a new form.
     client = signed_in(warehouse)
+    form = {"shipped_1": "1", "carrier": "DHL", "ship": "1"}
 
-    for _ in range(2):
-        client.post(ship_url(order), {"shipped_1": "1", "ship": "1"})
+    answers = [client.post(ship_url(order), form) for _ in range(2)]
 
-    assert len(shipped(order)) == 2
+    assert [answer.status_code for answer in answers] == [422, 422]
+    assert messages_of(answers[0]) == [
+        "Nothing was recorded: this pick and ship form is missing its form token, "
+        "so it may come from a page opened before an update. The quantities you "
+        "typed are kept on a new form below: check them and send it again."
+    ]
+    assert shipped(order) == []
+    assert not AuditEvent.objects.filter(action="shipment.recorded").exists()
+    html = answers[0].content.decode()
+    assert 'name="shipped_1" value="1"' in html
+    assert 'name="carrier" value="DHL"' in html
+
+
+@pytest.mark.django_db
+def test_rejected_form_carries_new_token(order, warehouse):
+    client = signed_in(warehouse)
+    rejected = client.post(ship_url(order), {"shipped_1": "1", "ship": "1"})
+    found = re.search(r'name="form_token" value="([^"]+)"', rejected.content.decode())
+    assert found is not None
+
+    resent = {"shipped_1": "1", "ship": "1", "form_token": found.group(1)}
+    response = client.post(ship_url(order), resent)
+
+    assert response.status_code == 302
+    assert shipped(order) == [(f"{order.number}-S1", "shipped", Decimal(1))]
+
+
+@pytest.mark.django_db
+def test_empty_token_is_rejected(order, warehouse):
+    form = {"shipped_1": "1", "ship": "1", "form_token": ""}
+
+    response = signed_in(warehouse).post(ship_url(order), form)
+
+    assert response.status_code == 422
+    assert not Shipment.objects.filter(order=order).exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -33,6 +33,7 @@ from reconciliation.tests.factories import (
     create_payment,
     create_shipment,
 )
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -93,13 +94,15 @@ def test_warehouse_worker_records_picked_and_shipped_quantities(order, warehouse
 
     response = client.post(
         ship_url(order),
-        {
-            "picked_1": "8",
-            "shipped_1": "8",
-            "carrier": "DHL",
-            "tracking_no": "JD0146",
-            "ship": "1",
-        },
+        with_form_token(
+            {
+                "picked_1": "8",
+                "shipped_1": "8",
+                "carrier": "DHL",
+                "tracking_no": "JD0146",
+                "ship": "1",
+            }
+        ),
         follow=True,
     )
 
@@ -127,7 +130,9 @@ def test_warehouse_worker_records_picked_and_shipped_quantities(order, warehouse
 
 def test_shipping_more_than_picked_is_refused_and_writes_nothing(order, warehouse):
     response = signed_in(warehouse).post(
-        ship_url(order), {"picked_1": "5", "shipped_1": "6", "ship": "1"}, follow=True
+        ship_url(order),
+        with_form_token({"picked_1": "5", "shipped_1": "6", "ship": "1"}),
+        follow=True,
     )
 
     assert line_errors_of(response) == {
@@ -140,7 +145,9 @@ def test_shipping_more_than_picked_is_refused_and_writes_nothing(order, warehous
 
 def test_a_quantity_that_is_not_a_number_is_named(order, warehouse):
     response = signed_in(warehouse).post(
-        ship_url(order), {"picked_1": "ten", "shipped_1": "1", "ship": "1"}, follow=True
+        ship_url(order),
+        with_form_token({"picked_1": "ten", "shipped_1": "1", "ship": "1"}),
+        follow=True,
     )
 
     assert line_errors_of(response) == {
@@ -156,7 +163,10 @@ def test_only_the_warehouse_records_shipments(order, person, request):
     client = signed_in(request.getfixturevalue(person))
 
     assert client.get(fulfilment_url(order)).status_code == 403
-    assert client.post(ship_url(order), {"picked_1": "1"}).status_code == 403
+    assert (
+        client.post(ship_url(order), with_form_token({"picked_1": "1"})).status_code
+        == 403
+    )
     assert not Shipment.objects.filter(order=order).exists()
 
 
@@ -289,12 +299,14 @@ def test_sales_rep_backorders_the_rest_and_the_warehouse_ships_it(
 
     signed_in(warehouse).post(
         ship_url(order),
-        {
-            "picked_1": "3",
-            "shipped_1": "3",
-            "shipment": backorder.number,
-            "ship": "1",
-        },
+        with_form_token(
+            {
+                "picked_1": "3",
+                "shipped_1": "3",
+                "shipment": backorder.number,
+                "ship": "1",
+            }
+        ),
     )
     backorder.refresh_from_db()
     assert backorder.state == Shipment.State.SHIPPED

@@ -20,6 +20,7 @@ from reconciliation.tests.factories import (
     create_payment,
     create_shipment,
 )
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def order(customer_party, sales_rep):
 def save_picked(client, order, picked: str):
     return client.post(
         f"/reconciliation/work/orders/{order.number}/shipments/",
-        {"picked_1": picked, "shipped_1": "", "ship": "0"},
+        with_form_token({"picked_1": picked, "shipped_1": "", "ship": "0"}),
         follow=True,
     )
 
@@ -104,7 +105,9 @@ def test_picked_above_ordered_is_rejected(order, warehouse):
 def test_half_a_unit_is_rejected(order, warehouse, ship):
     response = signed_in(warehouse).post(
         f"/reconciliation/work/orders/{order.number}/shipments/",
-        {"picked_1": "0.5", "shipped_1": "0.5" if ship == "1" else "", "ship": ship},
+        with_form_token(
+            {"picked_1": "0.5", "shipped_1": "0.5" if ship == "1" else "", "ship": ship}
+        ),
         follow=True,
     )
 

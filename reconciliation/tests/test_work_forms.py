@@ -24,6 +24,7 @@ from reconciliation.tests.factories import (
     create_order,
     create_shipment,
 )
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def test_rejected_ship_form_keeps_every_value(order, warehouse):
         "ship": "1",
     }
 
-    response = signed_in(warehouse).post(ship_url(order), form)
+    response = signed_in(warehouse).post(ship_url(order), with_form_token(form))
 
     assert response.status_code == 422
     assert messages_of(response) == [
@@ -109,7 +110,9 @@ def test_rejected_draft_keeps_its_choice(order, warehouse):
 
     response = signed_in(warehouse).post(
         ship_url(order),
-        {"picked_1": "1,5", "shipped_1": "", "shipment": draft.number, "ship": "0"},
+        with_form_token(
+            {"picked_1": "1,5", "shipped_1": "", "shipment": draft.number, "ship": "0"}
+        ),
     )
 
     assert response.status_code == 422
@@ -121,7 +124,7 @@ def test_rejected_draft_keeps_its_choice(order, warehouse):
 
 def test_empty_picked_reads_as_shipped(order, warehouse):
     response = signed_in(warehouse).post(
-        ship_url(order), {"shipped_1": "4", "ship": "1"}, follow=True
+        ship_url(order), with_form_token({"shipped_1": "4", "ship": "1"}), follow=True
     )
 
     assert messages_of(response) == [f"Recorded the shipment of order {order.number}."]
@@ -134,7 +137,8 @@ def test_empty_picked_reads_as_shipped(order, warehouse):
 
 def test_empty_picked_keeps_other_checks(order, warehouse):
     response = signed_in(warehouse).post(
-        ship_url(order), {"shipped_1": "11", "shipped_2": "1.5", "ship": "1"}
+        ship_url(order),
+        with_form_token({"shipped_1": "11", "shipped_2": "1.5", "ship": "1"}),
     )
 
     errors = response.context["line_errors"]
@@ -153,7 +157,8 @@ def test_empty_picked_keeps_other_checks(order, warehouse):
 
 def test_shipped_over_picked_still_rejected(order, warehouse):
     response = signed_in(warehouse).post(
-        ship_url(order), {"picked_1": "3", "shipped_1": "4", "ship": "1"}
+        ship_url(order),
+        with_form_token({"picked_1": "3", "shipped_1": "4", "ship": "1"}),
     )
 
     assert response.context["line_errors"] == {
@@ -178,7 +183,8 @@ def test_comma_fraction_of_unit_names_both(order, warehouse):
     product = order.lines.get(line_no=1).product
 
     response = signed_in(warehouse).post(
-        ship_url(order), {"picked_1": "1,5", "shipped_1": "", "ship": "0"}
+        ship_url(order),
+        with_form_token({"picked_1": "1,5", "shipped_1": "", "ship": "0"}),
     )
 
     assert response.context["line_errors"] == {
@@ -190,7 +196,8 @@ def test_comma_fraction_of_unit_names_both(order, warehouse):
 
 def test_comma_whole_number_asks_for_point(order, warehouse):
     response = signed_in(warehouse).post(
-        ship_url(order), {"picked_1": "2,0", "shipped_1": "", "ship": "0"}
+        ship_url(order),
+        with_form_token({"picked_1": "2,0", "shipped_1": "", "ship": "0"}),
     )
 
     assert response.context["line_errors"] == {
@@ -200,7 +207,8 @@ def test_comma_whole_number_asks_for_point(order, warehouse):
 
 def test_comma_in_kilograms_asks_for_point(order, warehouse):
     response = signed_in(warehouse).post(
-        ship_url(order), {"picked_3": "1,5", "shipped_3": "", "ship": "0"}
+        ship_url(order),
+        with_form_token({"picked_3": "1,5", "shipped_3": "", "ship": "0"}),
     )
 
     assert response.context["line_errors"] == {

@@ -31,6 +31,7 @@ from reconciliation.tests.factories import (
     create_order,
     currency,
 )
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,9 @@ def test_picked_quantity_is_rejected_not_misread(
     shipments_before = Shipment.objects.count()
 
     response = signed_in(warehouse).post(
-        ship_url(shipped_order), {"picked_1": picked, "shipped_1": "0"}, follow=True
+        ship_url(shipped_order),
+        with_form_token({"picked_1": picked, "shipped_1": "0"}),
+        follow=True,
     )
 
     assert line_errors_of(response) == {1: message}
@@ -112,7 +115,7 @@ def test_picked_quantity_reads_thousands_separators(
     )
     response = signed_in(warehouse).post(
         ship_url(order),
-        {"picked_1": "1,000.25", "shipped_1": "0"},
+        with_form_token({"picked_1": "1,000.25", "shipped_1": "0"}),
         follow=True,
     )
 

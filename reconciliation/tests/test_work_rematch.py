@@ -30,6 +30,7 @@ from reconciliation.tests.factories import (
     create_order,
     create_shipment,
 )
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,9 @@ def order(customer_party, sales_rep):
 def ship(client, order, picked: str, shipped: str, **extra: str):
     return client.post(
         f"/reconciliation/work/orders/{order.number}/shipments/",
-        {"picked_1": picked, "shipped_1": shipped, "ship": "1", **extra},
+        with_form_token(
+            {"picked_1": picked, "shipped_1": shipped, "ship": "1", **extra}
+        ),
         follow=True,
     )
 
@@ -220,7 +223,7 @@ def test_over_shipment_within_the_profile_is_allowed(order, warehouse):
 def test_save_picked_only_says_nothing_shipped(order, warehouse):
     response = signed_in(warehouse).post(
         f"/reconciliation/work/orders/{order.number}/shipments/",
-        {"picked_1": "10", "shipped_1": "", "ship": "0"},
+        with_form_token({"picked_1": "10", "shipped_1": "", "ship": "0"}),
         follow=True,
     )
 
