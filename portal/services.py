@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -27,6 +28,7 @@ from core.text import clean_text
 from library import sniffing
 from library.files import clean_filename
 from library.uploads import (
+    StoredNames,
     UploadError,
     check_size,
     sha256_of,
@@ -42,6 +44,7 @@ from portal.models import (
 from reconciliation import cases, notices
 from reconciliation.matching import check_order_after_commit
 from reconciliation.models import (
+    ACTIVE_CASE_STATES,
     Discrepancy,
     DiscrepancyCode,
     Invoice,
@@ -81,6 +84,10 @@ QUANTITY_FIELD = ProblemReport._meta.get_field("quantity")
 # The same report again within this time is taken for a repeated click, as
 # a screen question is (answers.services.questions.DUPLICATE_WINDOW).
 DUPLICATE_REPORT_WINDOW = timedelta(minutes=10)
+# Bounds on an open report that repeats of the same problem add to: its
+# description with every addition, and its evidence files in all.
+MAX_REPORT_TEXT_LENGTH = 4 * MAX_MESSAGE_LENGTH
+MAX_REPORT_EVIDENCE_FILES = 4 * MAX_EVIDENCE_FILES
 
 
 def require_customer(person: User) -> None:
@@ -192,6 +199,24 @@ class ProblemInput:
     invoice: Invoice | None = None
 
 
+class ReportOutcome(StrEnum):
+    """The effect of a problem report that a customer sent."""
+
+    NEW = "new"
+    # The same report again: nothing was written.
+    REPEATED = "repeated"
+    # A repeat of an open report with new evidence or a new description,
+    # which were added to that report.
+    ADDED = "added"
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    report: ProblemReport
+    outcome: ReportOutcome
+    added_files: int = 0
+
+
 def report_problem(
     *,
     customer: User,
@@ -199,12 +224,31 @@ def report_problem(
     problem: ProblemInput,
     evidence: list[CheckedEvidence],
 ) -> ProblemReport:
+    """Store a customer's problem report and return the report it went to."""
+    return submit_problem_report(
+        customer=customer, order=order, problem=problem, evidence=evidence
+    ).report
+
+
+def submit_problem_report(
+    *,
+    customer: User,
+    order: SalesOrder,
+    problem: ProblemInput,
+    evidence: list[CheckedEvidence],
+) -> ReportResult:
     """Open (or add to) the case for a customer's problem and store the evidence.
 
     The same report again (same customer, order, kind, shipment line or
     invoice, quantity, description and evidence files) within
     ``DUPLICATE_REPORT_WINDOW`` returns the first report: nothing is added to
     the case and nobody is notified again.
+
+    A repeat of the same problem (same customer, order, kind, shipment line
+    or invoice and quantity) while the case of the customer's earlier report
+    is still active goes to that report: its new evidence files and its
+    description, if it differs, are added to the report, and the case's
+    quantities stay as they are. A different quantity is a new report.
     """
     require_customer(customer)
     message = clean_text(problem.message)
@@ -221,8 +265,8 @@ def report_problem(
         )
 
     with stored_or_removed() as stored, transaction.atomic():
-        # The order lock makes a second identical report wait for the first
-        # to commit, so it finds that report instead of racing it.
+        # The order lock makes a second report of the same problem wait for
+        # the first to commit, so it finds that report instead of racing it.
         lock_documents({SalesOrder: [order.pk]})
         repeated = _recent_duplicate_report(customer, order, problem, message, evidence)
         if repeated is not None:
@@ -231,7 +275,10 @@ def report_problem(
                 repeated.pk,
                 customer.pk,
             )
-            return repeated
+            return ReportResult(repeated, ReportOutcome.REPEATED)
+        open_report = _open_report_of_problem(customer, order, problem)
+        if open_report is not None:
+            return _add_to_open_report(open_report, customer, message, evidence, stored)
         if problem.kind in (Kind.MISSING, Kind.DAMAGED):
             case = _goods_case(customer, order, problem, message)
         else:
@@ -246,17 +293,7 @@ def report_problem(
             case=case,
             reported_by=customer,
         )
-        for item in evidence:
-            path = evidence_storage_name(report=report, sha256=item.sha256)
-            name = stored.save(path, item.upload)
-            Evidence.objects.create(
-                report=report,
-                file=name,
-                name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-            )
+        _store_evidence(report, evidence, stored)
         record_event(
             actor=customer,
             action="problem.reported",
@@ -275,7 +312,23 @@ def report_problem(
     logger.info(
         "Problem report %s on case %s by user %s", report.pk, case.pk, customer.pk
     )
-    return report
+    return ReportResult(report, ReportOutcome.NEW, added_files=len(evidence))
+
+
+def _store_evidence(
+    report: ProblemReport, evidence: list[CheckedEvidence], stored: StoredNames
+) -> None:
+    for item in evidence:
+        path = evidence_storage_name(report=report, sha256=item.sha256)
+        name = stored.save(path, item.upload)
+        Evidence.objects.create(
+            report=report,
+            file=name,
+            name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+        )
 
 
 def _recent_duplicate_report(
@@ -302,6 +355,108 @@ def _recent_duplicate_report(
         if stored == digests:
             return report
     return None
+
+
+def _open_report_of_problem(
+    customer: User, order: SalesOrder, problem: ProblemInput
+) -> ProblemReport | None:
+    """Return the customer's latest report of this problem whose case is active."""
+    return (
+        ProblemReport.objects.select_related("case")
+        .filter(
+            reported_by=customer,
+            order=order,
+            kind=problem.kind,
+            shipment_line=problem.shipment_line,
+            invoice=problem.invoice,
+            quantity=problem.quantity,
+            case__state__in=ACTIVE_CASE_STATES,
+        )
+        .order_by("-reported_at", "-pk")
+        .first()
+    )
+
+
+def _add_to_open_report(
+    report: ProblemReport,
+    customer: User,
+    message: str,
+    evidence: list[CheckedEvidence],
+    stored: StoredNames,
+) -> ReportResult:
+    """Add a repeat's new evidence files and description to the open report."""
+    known = set(report.evidence.values_list("sha256", flat=True))
+    new_files: list[CheckedEvidence] = []
+    for item in evidence:
+        if item.sha256 not in known:
+            known.add(item.sha256)
+            new_files.append(item)
+    added_text = "" if message in _report_texts(report) else message
+    if not new_files and not added_text:
+        logger.info(
+            "Problem report %s repeated by user %s with nothing new",
+            report.pk,
+            customer.pk,
+        )
+        return ReportResult(report, ReportOutcome.REPEATED)
+
+    _check_report_room(report, added_text, len(known))
+    if added_text:
+        added_on = timezone.localdate().isoformat()
+        report.message = f"{report.message}\n\nAdded on {added_on}: {added_text}"
+        report.save(update_fields=["message"])
+    _store_evidence(report, new_files, stored)
+    record_event(
+        actor=customer,
+        action="problem.evidence_added",
+        target=report,
+        source=SCREEN,
+        after={
+            "order": report.order.number,
+            "case_id": report.case_id,
+            "evidence": [item.sha256 for item in new_files],
+        },
+        reason=added_text,
+    )
+    # NOTE: the case's handlers get no notification for an addition. They
+    # see it on the case page, where the report lists its evidence.
+    logger.info(
+        "Problem report %s extended by user %s with %s files",
+        report.pk,
+        customer.pk,
+        len(new_files),
+    )
+    return ReportResult(report, ReportOutcome.ADDED, added_files=len(new_files))
+
+
+def _report_texts(report: ProblemReport) -> set[str]:
+    """Return the report's first description and each one added since."""
+    events = AuditEvent.objects.filter(
+        object_type=ProblemReport._meta.label_lower,
+        object_id=str(report.pk),
+        action__in=("problem.reported", "problem.evidence_added"),
+    )
+    return set(events.values_list("reason", flat=True))
+
+
+def _check_report_room(report: ProblemReport, added_text: str, files: int) -> None:
+    """Reject an addition that would grow the open report past its bounds."""
+    where = (
+        f"your open report of {report.reported_at:%Y-%m-%d} on case {report.case_id}"
+    )
+    if files > MAX_REPORT_EVIDENCE_FILES:
+        raise WorkError(
+            f"With these files {where} would have {files} files, and a report "
+            f"keeps at most {MAX_REPORT_EVIDENCE_FILES}: nothing was added. "
+            "Write to us on the case instead."
+        )
+    length = len(report.message) + len(added_text)
+    if added_text and length > MAX_REPORT_TEXT_LENGTH:
+        raise WorkError(
+            f"With this description {where} would have {length} characters, and "
+            f"a report keeps at most {MAX_REPORT_TEXT_LENGTH}: nothing was added. "
+            "Write to us on the case instead."
+        )
 
 
 def _goods_case(

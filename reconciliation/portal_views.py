@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assist.selectors import build_help_panel
@@ -210,8 +211,7 @@ def _submit_problem(
     line = next((s for s in shipment_lines if str(s.pk) == post.get("line")), None)
     invoice = next((i for i in invoices if str(i.pk) == post.get("invoice")), None)
     raw_qty = post.get("quantity", "").strip()
-
-    def action() -> object:
+    try:
         problem = services.ProblemInput(
             kind=post.get("kind", ""),
             message=post.get("message", ""),
@@ -220,14 +220,41 @@ def _submit_problem(
             invoice=invoice,
         )
         evidence = services.check_evidence(request.FILES.getlist("evidence"))
-        return services.report_problem(
+        result = services.submit_problem_report(
             customer=request.user,
             order=found,
             problem=problem,
             evidence=evidence,
         )
+    except (WorkError, CaseError, UploadError) as error:
+        messages.error(request, str(error))
+        return False
+    messages.success(request, _report_message(result, found))
+    return True
 
-    return _run(request, action, "Thank you: we have your report and will reply.")
+
+def _report_message(result: services.ReportResult, order: SalesOrder) -> str:
+    report = result.report
+    if result.outcome == services.ReportOutcome.NEW:
+        return "Thank you: we have your report and will reply."
+    reported_on = f"{timezone.localtime(report.reported_at):%Y-%m-%d}"
+    if result.outcome == services.ReportOutcome.REPEATED:
+        return (
+            f"We already have this report on order {order.number}, sent on "
+            f"{reported_on} (case {report.case_id}), so nothing was added."
+        )
+    earlier = (
+        f"You reported this problem on order {order.number} on {reported_on}, "
+        f"and that report (case {report.case_id}) is still open"
+    )
+    files = result.added_files
+    if files == 0:
+        added = "your new description"
+    elif files == 1:
+        added = "your new file"
+    else:
+        added = f"your {files} new files"
+    return f"{earlier}, so we added {added} to it instead of opening a second case."
 
 
 @login_required

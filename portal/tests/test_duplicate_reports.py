@@ -1,7 +1,9 @@
 """The same problem report sent twice in a few minutes is stored once.
 
 A double click or a retried request sends the same report again. It must not
-add the quantity to the case twice or notify the handlers twice. The race
+add the quantity to the case twice or notify the handlers twice. A repeat of
+the same problem while its case is open adds its new evidence and
+description to the open report instead. The race
 tests start their writers together on a barrier, each on its own database
 connection: on PostgreSQL the order's row lock makes the later writers wait
 for the first commit and then find its report.
@@ -15,9 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import Role
+from conftest import make_person
+from core.models import AuditEvent
+from core.testing import messages_of
 from library.tests.conftest import PDF_BYTES, PNG_BYTES
 from notifications.models import Notification
-from portal.models import Evidence, ProblemReport
+from portal.models import ProblemReport
 from portal.services import (
     DUPLICATE_REPORT_WINDOW,
     ProblemInput,
@@ -30,6 +36,7 @@ from reconciliation.tests.factories import (
     create_order,
     create_shipment,
 )
+from reconciliation.work import WorkError
 from social.tests.test_duplicate_posts import run_together
 
 Kind = ProblemReport.Kind
@@ -130,8 +137,8 @@ def test_invoice_report_twice_is_one(customer, order):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "changes",
-    [{"qty": "3"}, {"message": "Crushed boxes, wet"}, {"kind": Kind.MISSING}],
-    ids=["quantity", "message", "kind"],
+    [{"qty": "3"}, {"kind": Kind.MISSING}],
+    ids=["quantity", "kind"],
 )
 def test_different_report_is_new(customer, order, changes):
     report(customer, order)
@@ -141,11 +148,65 @@ def test_different_report_is_new(customer, order, changes):
 
 
 @pytest.mark.django_db
-def test_same_report_after_window_is_new(customer, order):
+def test_carla_new_description_joins_open_report(customer, order):
     first = report(customer, order)
+    notices = report_notices()
+
+    again = report(customer, order, message="Crushed boxes, wet")
+
+    assert again.pk == first.pk
+    assert ProblemReport.objects.count() == 1
+    today = timezone.localdate().isoformat()
+    assert again.message == f"Crushed boxes\n\nAdded on {today}: Crushed boxes, wet"
+    assert damaged_total(order) == Decimal(2)
+    assert line_of(order).qty_damaged == Decimal(2)
+    assert report_notices() == notices
+    event = AuditEvent.objects.get(action="problem.evidence_added")
+    assert event.object_id == str(first.pk)
+    assert event.reason == "Crushed boxes, wet"
+
+
+@pytest.mark.django_db
+def test_carla_same_description_again_adds_nothing(customer, order):
+    first = report(customer, order)
+    report(customer, order, message="Crushed boxes, wet")
+    make_old(first)
+
+    for text in ("Crushed boxes", "Crushed boxes, wet"):
+        again = report(customer, order, message=text)
+        assert again.pk == first.pk
+
+    first.refresh_from_db()
+    assert first.message.count("Crushed boxes, wet") == 1
+    assert AuditEvent.objects.filter(action="problem.evidence_added").count() == 1
+
+
+def make_old(first: ProblemReport) -> None:
     ProblemReport.objects.filter(pk=first.pk).update(
         reported_at=timezone.now() - DUPLICATE_REPORT_WINDOW - timedelta(seconds=1)
     )
+
+
+@pytest.mark.django_db
+def test_same_report_after_window_while_open_is_kept(customer, order):
+    first = report(customer, order)
+    make_old(first)
+
+    again = report(customer, order)
+
+    assert again.pk == first.pk
+    assert damaged_total(order) == Decimal(2)
+    assert not AuditEvent.objects.filter(action="problem.evidence_added").exists()
+
+
+@pytest.mark.django_db
+def test_same_report_after_case_closed_is_new(customer, order):
+    first = report(customer, order)
+    make_old(first)
+    Discrepancy.objects.filter(pk=first.case_id).update(
+        state=Discrepancy.State.RESOLVED
+    )
+
     second = report(customer, order)
 
     assert second.pk != first.pk
@@ -153,15 +214,108 @@ def test_same_report_after_window_is_new(customer, order):
 
 
 @pytest.mark.django_db
-def test_other_evidence_is_new_report(customer, order, media_root):
+def test_other_customer_report_is_new(customer, order, customer_party):
+    other = make_person(
+        "oskar", Role.CUSTOMER, customer=customer_party, group="customers"
+    )
+    first = report(customer, order)
+
+    second = report(other, order)
+
+    assert second.pk != first.pk
+    assert damaged_total(order) == Decimal(4)
+
+
+@pytest.mark.django_db
+def test_carla_other_evidence_joins_open_report(customer, order, media_root):
     first = report(customer, order, files=[("box.png", PNG_BYTES)])
+    notices = report_notices()
     again = report(customer, order, files=[("box.png", PNG_BYTES)])
     other = report(customer, order, files=[("note.pdf", PDF_BYTES)])
 
     assert again.pk == first.pk
-    assert other.pk != first.pk
-    assert Evidence.objects.count() == 2
-    assert damaged_total(order) == Decimal(4)
+    assert other.pk == first.pk
+    assert ProblemReport.objects.count() == 1
+    assert [item.name for item in first.evidence.all()] == ["box.png", "note.pdf"]
+    assert damaged_total(order) == Decimal(2)
+    assert report_notices() == notices
+    event = AuditEvent.objects.get(action="problem.evidence_added")
+    assert event.after["evidence"] == [first.evidence.get(name="note.pdf").sha256]
+
+
+@pytest.mark.django_db
+def test_known_file_is_not_stored_twice(customer, order, media_root):
+    first = report(customer, order, files=[("box.png", PNG_BYTES)])
+    make_old(first)
+
+    report(
+        customer,
+        order,
+        files=[("box-copy.png", PNG_BYTES), ("note.pdf", PDF_BYTES)],
+    )
+
+    assert [item.name for item in first.evidence.all()] == ["box.png", "note.pdf"]
+    assert (
+        len(list((media_root / "portal" / "evidence" / str(first.pk)).iterdir())) == 2
+    )
+
+
+@pytest.mark.django_db
+def test_evidence_past_report_bound_is_rejected(
+    customer, order, media_root, monkeypatch
+):
+    monkeypatch.setattr("portal.services.MAX_REPORT_EVIDENCE_FILES", 1)
+    first = report(customer, order, files=[("box.png", PNG_BYTES)])
+
+    with pytest.raises(WorkError) as error:
+        report(customer, order, files=[("note.pdf", PDF_BYTES)])
+
+    reported_on = f"{timezone.localtime(first.reported_at):%Y-%m-%d}"
+    assert str(error.value) == (
+        f"With these files your open report of {reported_on} on case "
+        f"{first.case_id} would have 2 files, and a report keeps at most 1: "
+        "nothing was added. Write to us on the case instead."
+    )
+    assert first.evidence.count() == 1
+    assert (
+        len(list((media_root / "portal" / "evidence" / str(first.pk)).iterdir())) == 1
+    )
+
+
+@pytest.mark.django_db
+def test_form_with_new_file_says_added(customer, order, media_root):
+    client = Client()
+    client.force_login(customer)
+    url = f"/reconciliation/portal/orders/{order.number}/problem/"
+
+    def send(name: str, content: bytes) -> list[str]:
+        form = {
+            "kind": Kind.DAMAGED,
+            "line": str(line_of(order).pk),
+            "quantity": "1",
+            "message": "Torn carton",
+            "evidence": SimpleUploadedFile(name, content),
+        }
+        return messages_of(client.post(url, form, follow=True))
+
+    first = send("box.png", PNG_BYTES)
+    again = send("box.png", PNG_BYTES)
+    added = send("note.pdf", PDF_BYTES)
+
+    report_row = ProblemReport.objects.get()
+    reported_on = f"{timezone.localtime(report_row.reported_at):%Y-%m-%d}"
+    assert first == ["Thank you: we have your report and will reply."]
+    assert again == [
+        f"We already have this report on order {order.number}, sent on "
+        f"{reported_on} (case {report_row.case_id}), so nothing was added."
+    ]
+    assert added == [
+        f"You reported this problem on order {order.number} on {reported_on}, "
+        f"and that report (case {report_row.case_id}) is still open, so we added "
+        "your new file to it instead of opening a second case."
+    ]
+    assert report_row.evidence.count() == 2
+    assert damaged_total(order) == Decimal(1)
 
 
 @pytest.mark.django_db

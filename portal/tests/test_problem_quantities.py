@@ -103,9 +103,9 @@ def test_reports_add_up_to_shipped(customer, order):
     report(customer, order, Kind.MISSING, "1")
 
     assert quantities(order) == (Decimal("0"), Decimal("5"))
-    # Another text: the same report again returns the first instead.
+    # Another quantity: the same quantity again joins the open report instead.
     with pytest.raises(WorkError, match="at most 0 can still be reported"):
-        report(customer, order, Kind.MISSING, "1", message="One more short")
+        report(customer, order, Kind.MISSING, "2", message="Two more short")
 
 
 def test_second_damaged_report_adds_to_first(customer, order):
