@@ -6,7 +6,9 @@ delimiter is the one of ``;``, ``,``, tab and ``|`` that the header line
 contains most. XLSX: openpyxl reads the first sheet in read-only mode with
 cached values, after the archive is checked for macros and for an
 uncompressed size out of proportion to the upload. Both enforce
-``IMPORT_MAX_FILE_BYTES`` and ``IMPORT_MAX_ROWS``.
+``IMPORT_MAX_FILE_BYTES``, ``IMPORT_MAX_ROWS`` and
+``IMPORT_MAX_BLANK_LINES``. CSV also enforces ``IMPORT_MAX_LINES``, and
+reading stops at the first line past a limit.
 
 Every cell is cleaned with ``core.text.clean_line``: control characters
 (NUL included, which PostgreSQL cannot store in text) and invisible format
@@ -19,6 +21,7 @@ Headers are matched as ``accounts.importing.normalize_header`` folds them, so
 import codecs
 import csv
 import io
+import itertools
 import logging
 import math
 import re
@@ -124,7 +127,7 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    header = next((line for line in text.splitlines() if line.strip()), "")
+    header = _first_line_with_text(text)
     # A quoted header may contain a delimiter that does not split columns.
     unquoted = re.sub(r'"[^"]*"', "", header)
     counts = {delimiter: unquoted.count(delimiter) for delimiter in DELIMITERS}
@@ -132,11 +135,26 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+def _first_line_with_text(text: str) -> str:
+    """Return the first line that is not blank, or "" when none is near the top.
+
+    Only the lines that ``IMPORT_MAX_BLANK_LINES`` allows are looked at, so
+    a file of blank lines is not split whole here. ``read_csv`` then rejects
+    it with the line number.
+    """
+    lines = re.finditer(r"[^\r\n]+", text)
+    for match in itertools.islice(lines, settings.IMPORT_MAX_BLANK_LINES + 1):
+        if match.group().strip():
+            return match.group()
+    return ""
+
+
 def read_csv(data: bytes) -> Table:
     text, encoding = decode(data)
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
+    blank = 0
     line = 1
     try:
         for cells in reader:
@@ -145,6 +163,10 @@ def read_csv(data: bytes) -> Table:
             if any(cleaned):
                 rows.append((line, cleaned))
                 check_row_count(len(rows) - 1)
+            else:
+                blank += 1
+                check_blank_count(blank, where=f"line {line:,}", unit="lines")
+            check_line_count(reader.line_num)
             line = reader.line_num + 1
     except csv.Error as error:
         raise ImportFileError(
@@ -159,6 +181,28 @@ def read_csv(data: bytes) -> Table:
         encoding=encoding,
         delimiter=delimiter,
     )
+
+
+def check_blank_count(count: int, *, where: str, unit: str) -> None:
+    """Reject a file whose ``count``-th blank line or empty row is past the limit."""
+    limit = settings.IMPORT_MAX_BLANK_LINES
+    if count > limit:
+        raise ImportFileError(
+            f"The file has more than {limit:,} blank {unit} "
+            f"(IMPORT_MAX_BLANK_LINES): {where} is blank {unit[:-1]} {count:,}. "
+            f"Delete the blank {unit}, or split the file."
+        )
+
+
+def check_line_count(lines_read: int) -> None:
+    """Reject a CSV file once more lines than ``IMPORT_MAX_LINES`` were read."""
+    limit = settings.IMPORT_MAX_LINES
+    if lines_read > limit:
+        raise ImportFileError(
+            f"The file has more than {limit:,} lines (IMPORT_MAX_LINES), counting "
+            f"blank lines and the lines inside quoted cells: reading stopped at "
+            f"line {lines_read:,}. Delete the blank lines, or split the file."
+        )
 
 
 def _split_header(
@@ -216,9 +260,12 @@ def read_xlsx(data: bytes, *, file_name: str) -> Table:
     rows: list[tuple[int, list[str]]] = []
     problems: dict[tuple[int, int], str] = {}
     empty: set[tuple[int, int]] = set()
+    blank = 0
     for number, values in _sheet_rows(data, file_name, data_only=True):
         cells = [cell_text(value) for value in values]
         if not any(cells):
+            blank += 1
+            check_blank_count(blank, where=f"row {number:,}", unit="rows")
             continue
         rows.append((number, cells))
         check_row_count(len(rows) - 1)
