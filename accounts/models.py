@@ -96,10 +96,21 @@ class PersonQuerySet(models.QuerySet["User"]):
     def update(self, **kwargs: Any) -> int:
         return super().update(**key_values(self.model, kwargs))
 
+    def listed(self) -> "PersonQuerySet":
+        """Return the people a list of people may show: every account but scripted ones.
+
+        Every surface that lists people starts here, whether it shows active
+        people only or inactive ones too.
+        """
+        return self.filter(is_scripted=False)
+
 
 class PersonManager(UserManager["User"]):
     def get_queryset(self) -> PersonQuerySet:
         return PersonQuerySet(self.model, using=self._db)
+
+    def listed(self) -> PersonQuerySet:
+        return self.get_queryset().listed()
 
     def get_by_natural_key(self, username: str | None) -> "User":
         # Sign-in matches the username ignoring case, like its unique key.
@@ -144,6 +155,15 @@ class User(AbstractUser):
         max_length=USERNAME_KEY_LENGTH, unique=True, editable=False
     )
     email_key = models.CharField(max_length=EMAIL_KEY_LENGTH, editable=False)
+    is_scripted = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=(
+            "An account the product acts as, such as the practice sandbox's "
+            "scripted manager. Nobody signs in as it, and no list of people "
+            "shows it."
+        ),
+    )
 
     objects: ClassVar[PersonManager] = PersonManager()
 

@@ -34,7 +34,7 @@ from social.models import Comment, Follow
 def visible_people(viewer: Viewer) -> QuerySet[User]:
     if not isinstance(viewer, User) or not viewer.is_active:
         return User.objects.none()
-    active = User.objects.filter(is_active=True)
+    active = User.objects.listed().filter(is_active=True)
     if viewer.is_external:
         return active.filter(
             (~Q(role=Role.CUSTOMER) & Q(visible_to_customers=True)) | Q(pk=viewer.pk)

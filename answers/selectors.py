@@ -514,9 +514,11 @@ def faq_owners(crm_function: CrmFunction | None) -> QuerySet[User]:
     """Return the active super-users of ``crm_function``, who own its FAQ."""
     if crm_function is None:
         return User.objects.none()
-    return User.objects.filter(
-        super_user_assignments__crm_function=crm_function, is_active=True
-    ).order_by("pk")
+    return (
+        User.objects.listed()
+        .filter(super_user_assignments__crm_function=crm_function, is_active=True)
+        .order_by("pk")
+    )
 
 
 def _screen_changed_since_review(day: datetime.date) -> Exists:

@@ -468,7 +468,8 @@ def _super_users_statement(viewer: Viewer, keys: list[str]) -> Statement | None:
 
     The function is the one of the most specific context in ``keys`` that
     has one, as ``HelpPanel.crm_function``. Its active super-users come
-    with those available now first. No function gives no rows.
+    with those available now first, and scripted accounts are left out as
+    ``User.objects.listed`` leaves them out. No function gives no rows.
     """
     if not isinstance(viewer, User) or viewer.is_external:
         return None
@@ -487,6 +488,7 @@ def _super_users_statement(viewer: Viewer, keys: list[str]) -> Statement | None:
         JOIN {_table(SuperUserAssignment)} assignment
           ON assignment.person_id = person.id
         WHERE assignment.crm_function_id = ({function}) AND person.is_active
+          AND NOT person.is_scripted
         ORDER BY available_now DESC, person.first_name, person.last_name
     """  # noqa: S608 (only table names and placeholders are formatted in)
     return sql, [*params, *keys]

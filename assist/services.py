@@ -148,9 +148,11 @@ def _recipients(
     if asker.is_external:
         candidates += _account_representatives(asker, order)
     if function is not None:
-        super_users = User.objects.filter(
-            super_user_assignments__crm_function=function
-        ).order_by("first_name", "last_name", "pk")
+        super_users = (
+            User.objects.listed()
+            .filter(super_user_assignments__crm_function=function)
+            .order_by("first_name", "last_name", "pk")
+        )
         candidates += [
             (person, f"a super-user for {function.name}") for person in super_users
         ]

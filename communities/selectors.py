@@ -272,8 +272,12 @@ def recruit_candidates(
     Members and people with a pending invitation are left out, and so are
     customer accounts unless the community is customer-visible.
     """
-    people = User.objects.filter(is_active=True).exclude(
-        pk__in=Membership.objects.filter(community=community).values("person_id")
+    people = (
+        User.objects.listed()
+        .filter(is_active=True)
+        .exclude(
+            pk__in=Membership.objects.filter(community=community).values("person_id")
+        )
     )
     people = people.exclude(pk__in=pending_invitations(community).values("invitee_id"))
     if community.visibility != Community.Visibility.CUSTOMER:

@@ -200,8 +200,8 @@ def scripted_manager_account(manager: ScriptedManager) -> User:
 
     An approval's approver is a user other than the requester, and the
     sandbox's only person is the learner. The account is inactive and its
-    password unusable, so nobody signs in as it, and the lists of active
-    managers (approvals, notices) leave it out.
+    password unusable, so nobody signs in as it. It is marked scripted, so
+    every list of people (``User.objects.listed``) leaves it out.
     """
     account, _ = User.objects.get_or_create(
         username=f"{SCRIPTED_ACCOUNT_PREFIX}{slugify(manager.name)}",
@@ -210,9 +210,14 @@ def scripted_manager_account(manager: ScriptedManager) -> User:
             "last_name": manager.name.partition(" ")[2],
             "role": Role.MANAGER,
             "is_active": False,
+            "is_scripted": True,
             "password": make_password(None),
         },
     )
+    if not account.is_scripted:
+        # An account made before the flag existed and missed by its migration.
+        account.is_scripted = True
+        account.save(update_fields=["is_scripted"])
     return account
 
 

@@ -406,9 +406,11 @@ def access_case(viewer: Viewer, case_id: int) -> Discrepancy:
 
 def list_assignable_people(case: Discrepancy) -> QuerySet[User]:
     """Return the people who may hold ``case``: its owner role, or a manager."""
-    return User.objects.filter(
-        is_active=True, role__in=[case.owner_role, Role.MANAGER]
-    ).order_by("first_name", "last_name", "username")
+    return (
+        User.objects.listed()
+        .filter(is_active=True, role__in=[case.owner_role, Role.MANAGER])
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 # Groups with fewer people than this are left out of the productivity measures,

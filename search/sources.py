@@ -441,7 +441,9 @@ def _build_person(person: User) -> EntryData | None:
 PEOPLE = Source(
     name="person",
     kinds=(Kind.PERSON,),
-    rows=lambda: User.objects.prefetch_related("crm_functions", "skill_links__skill"),
+    rows=lambda: User.objects.listed().prefetch_related(
+        "crm_functions", "skill_links__skill"
+    ),
     build=_build_person,
     visible=visible_people,
     created_field="date_joined",

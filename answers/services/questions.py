@@ -160,7 +160,7 @@ def ask_question(
     if question.crm_function is not None:
         recipients = [
             person
-            for person in User.objects.filter(
+            for person in User.objects.listed().filter(
                 super_user_assignments__crm_function=question.crm_function,
                 is_active=True,
             )

@@ -81,9 +81,11 @@ def resolve_mentions(usernames: list[str]) -> list[User]:
     if not usernames:
         return []
     people: list[User] = list(
-        User.objects.filter(
+        User.objects.listed()
+        .filter(
             username_key__in={fold_case(name) for name in usernames}, is_active=True
-        ).order_by("username_key")
+        )
+        .order_by("username_key")
     )
     found = {person.username_key for person in people}
     groups = _group_names(
