@@ -5,6 +5,9 @@ Each fixture builds one person in one role, so a test reads as a story:
 account, ``super_user`` the payments super-user, and so on.
 """
 
+import contextlib
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from reconciliation.models import Company, Currency, Party
 pytest_plugins = ["commonplace.tests.fixtures"]
 
 PASSWORD = "correct-horse-battery"
+HYPOTHESIS_HOME = pytest.StashKey[Path]()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,6 +45,54 @@ def end_other_sessions_before_teardown(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give Hypothesis a folder of this process's own for its caches.
+
+    Its default is .hypothesis in the working folder, and property tests
+    write a cache of constants there on every run. The folder is deleted
+    at the end of the run, as the suite keeps no example database.
+    """
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    folder = Path(tempfile.mkdtemp(prefix="commonplace-hypothesis-"))
+    config.stash[HYPOTHESIS_HOME] = folder
+    set_hypothesis_home_dir(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    hypothesis_home = config.stash.get(HYPOTHESIS_HOME, None)
+    if hypothesis_home is not None:
+        shutil.rmtree(hypothesis_home, ignore_errors=True)
+    _delete_test_database_side_files()
+
+
+def _delete_test_database_side_files() -> None:
+    """Delete the -wal, -shm and -journal files left beside the test database.
+
+    Django deletes the SQLite test database file at the end, but a
+    connection that a thread, a live server or a worker process did not
+    close leaves SQLite's side files behind. They are deleted only when the
+    database file itself is gone, so ``--reuse-db`` keeps a whole database.
+    """
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    database = settings.DATABASES["default"]
+    name = database.get("TEST", {}).get("NAME")
+    if not database["ENGINE"].endswith("sqlite3") or not name:
+        return
+    if Path(name).exists():
+        return
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(f"{name}{suffix}").unlink(missing_ok=True)
+    # The folder is shared with other test runs, so it goes only when empty.
+    folder = getattr(settings, "TEST_DATABASE_DIR", None)
+    if folder is not None and Path(name).parent == folder:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 @pytest.fixture(scope="session", autouse=True)

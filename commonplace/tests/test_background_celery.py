@@ -131,12 +131,14 @@ print("enqueue returned")
 """
 
 
-def test_broker_down_is_logged_not_raised():
+def test_broker_down_is_logged_not_raised(tmp_path):
     # The script runs in its own process because this process's Celery
-    # application keeps a connection pool to the test Redis.
+    # application keeps a connection pool to the test Redis. Its database is
+    # a new file in tmp_path, not the default var/commonplace.sqlite3.
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "commonplace.settings_test",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/enqueue.sqlite3",
         "BACKGROUND_BACKEND": "celery",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
         "LOG_FORMAT": "text",

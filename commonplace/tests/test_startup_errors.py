@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,22 +22,28 @@ BELOW_MINIMUM = (
 def run_python(
     arguments: list[str], **environment: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run this interpreter in the project folder with only the given settings."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "commonplace.settings",
-        "DEBUG": "1",
-        **environment,
-    }
-    return subprocess.run(  # noqa: S603 - runs this interpreter on fixed code
-        [sys.executable, *arguments],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """Run this interpreter in the project folder with only the given settings.
+
+    The database is a file in a temporary folder, because ``manage.py
+    check`` opens it and the default file is var/commonplace.sqlite3.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "commonplace.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": f"sqlite:///{folder}/check.sqlite3",
+            **environment,
+        }
+        return subprocess.run(  # noqa: S603 - runs this interpreter on fixed code
+            [sys.executable, *arguments],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import override_settings
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.extra.django import TestCase
 
 from core.models import AuditEvent
@@ -36,9 +34,6 @@ AS_OF = date(2024, 6, 30)
 # A week after the promised date: shipments are late or short by then, and the
 # shipped units are not yet due for invoicing (seven days by default).
 SHIP_AS_OF = date(2024, 3, 22)
-# Hypothesis caches under var/, which pytest does not collect: a .hypothesis
-# folder in the repository root would make the next collection fail.
-set_hypothesis_home_dir(django_settings.BASE_DIR / "var" / "hypothesis")
 pytestmark = pytest.mark.django_db
 
 

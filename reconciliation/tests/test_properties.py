@@ -13,13 +13,11 @@
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import override_settings
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.extra.django import TestCase
 
 from accounts.models import Role
@@ -56,8 +54,6 @@ from reconciliation.tests.factories import (
 )
 
 AS_OF = date(2024, 6, 30)
-# Hypothesis caches under var/, which pytest does not collect.
-set_hypothesis_home_dir(django_settings.BASE_DIR / "var" / "hypothesis")
 
 cents = st.integers(min_value=1, max_value=20_000).map(lambda n: Decimal(n) / 100)
 # No example database: the suite writes nothing into the working tree.
