@@ -23,7 +23,7 @@ from core.models import AuditEvent
 from core.testing import messages_of
 from library.tests.conftest import PDF_BYTES, PNG_BYTES
 from notifications.models import Notification
-from portal.models import ProblemReport
+from portal.models import Evidence, ProblemReport
 from portal.services import (
     DUPLICATE_REPORT_WINDOW,
     ProblemInput,
@@ -358,3 +358,51 @@ def test_parallel_form_posts_make_one_report(customer, order):
     assert ProblemReport.objects.count() == 1
     assert damaged_total(order) == Decimal(1)
     assert line_of(order).qty_damaged == Decimal(1)
+
+
+@pytest.mark.django_db
+def test_invoice_repeat_joins_open_report(customer, order):
+    invoice = create_invoice(order=order, number="INV-DUP-2")
+    first = report(customer, order, kind=Kind.WRONG_PRICE, qty=None, invoice=invoice)
+    make_old(first)
+
+    again = report(
+        customer,
+        order,
+        kind=Kind.WRONG_PRICE,
+        qty=None,
+        invoice=invoice,
+        message="The list price is 32.00",
+    )
+
+    assert again.pk == first.pk
+    assert ProblemReport.objects.count() == 1
+    assert again.message.endswith(": The list price is 32.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_files_join_one_report(customer, order, media_root):
+    url = f"/reconciliation/portal/orders/{order.number}/problem/"
+    numbers = iter(range(5))
+
+    def submit() -> int:
+        number = next(numbers)
+        client = Client()
+        client.force_login(customer)
+        form = {
+            "kind": Kind.DAMAGED,
+            "line": str(line_of(order).pk),
+            "quantity": "1",
+            "message": "Photos from the dock",
+            "evidence": SimpleUploadedFile(
+                f"note{number}.txt", f"box {number}".encode()
+            ),
+        }
+        return client.post(url, form).status_code
+
+    statuses = run_together(5, submit)
+
+    assert statuses == [302] * 5
+    assert ProblemReport.objects.count() == 1
+    assert Evidence.objects.count() == 5
+    assert damaged_total(order) == Decimal(1)
