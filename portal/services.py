@@ -215,6 +215,7 @@ class ReportResult:
     report: ProblemReport
     outcome: ReportOutcome
     added_files: int = 0
+    added_description: bool = False
 
 
 def report_problem(
@@ -426,7 +427,12 @@ def _add_to_open_report(
         customer.pk,
         len(new_files),
     )
-    return ReportResult(report, ReportOutcome.ADDED, added_files=len(new_files))
+    return ReportResult(
+        report,
+        ReportOutcome.ADDED,
+        added_files=len(new_files),
+        added_description=bool(added_text),
+    )
 
 
 def _report_texts(report: ProblemReport) -> set[str]:

@@ -247,13 +247,14 @@ def _report_message(result: services.ReportResult, order: SalesOrder) -> str:
         f"You reported this problem on order {order.number} on {reported_on}, "
         f"and that report (case {report.case_id}) is still open"
     )
-    files = result.added_files
-    if files == 0:
-        added = "your new description"
-    elif files == 1:
-        added = "your new file"
-    else:
-        added = f"your {files} new files"
+    parts = []
+    if result.added_files == 1:
+        parts.append("your new file")
+    elif result.added_files > 1:
+        parts.append(f"your {result.added_files} new files")
+    if result.added_description:
+        parts.append("description" if parts else "your new description")
+    added = " and ".join(parts)
     return f"{earlier}, so we added {added} to it instead of opening a second case."
 
 

@@ -288,12 +288,12 @@ def test_form_with_new_file_says_added(customer, order, media_root):
     client.force_login(customer)
     url = f"/reconciliation/portal/orders/{order.number}/problem/"
 
-    def send(name: str, content: bytes) -> list[str]:
+    def send(name: str, content: bytes, message: str = "Torn carton") -> list[str]:
         form = {
             "kind": Kind.DAMAGED,
             "line": str(line_of(order).pk),
             "quantity": "1",
-            "message": "Torn carton",
+            "message": message,
             "evidence": SimpleUploadedFile(name, content),
         }
         return messages_of(client.post(url, form, follow=True))
@@ -301,6 +301,7 @@ def test_form_with_new_file_says_added(customer, order, media_root):
     first = send("box.png", PNG_BYTES)
     again = send("box.png", PNG_BYTES)
     added = send("note.pdf", PDF_BYTES)
+    with_text = send("label.png", PNG_BYTES + b"label", message="Label torn too")
 
     report_row = ProblemReport.objects.get()
     reported_on = f"{timezone.localtime(report_row.reported_at):%Y-%m-%d}"
@@ -314,7 +315,12 @@ def test_form_with_new_file_says_added(customer, order, media_root):
         f"and that report (case {report_row.case_id}) is still open, so we added "
         "your new file to it instead of opening a second case."
     ]
-    assert report_row.evidence.count() == 2
+    assert with_text == [
+        f"You reported this problem on order {order.number} on {reported_on}, "
+        f"and that report (case {report_row.case_id}) is still open, so we added "
+        "your new file and description to it instead of opening a second case."
+    ]
+    assert report_row.evidence.count() == 3
     assert damaged_total(order) == Decimal(1)
 
 
