@@ -211,21 +211,21 @@ def test_damage_reports_add_up(order, customer):
     client = signed_in(customer)
 
     report_damage(client, order, line, "1")
-    # Another text: the same report again would be taken for a repeated click.
-    report_damage(client, order, line, "1", message="A second dent")
+    # Another quantity: the same quantity again joins the open report.
+    report_damage(client, order, line, "2", message="Two more dents")
 
     case = Discrepancy.objects.get(code="DAMAGED")
     assert (case.expected_value, case.actual_value, case.difference) == (
         Decimal(0),
-        Decimal(2),
-        Decimal(2),
+        Decimal(3),
+        Decimal(3),
     )
     assert case.explanation.endswith(
-        "With the earlier reports, 2 units of this shipment line are damaged."
+        "With the earlier reports, 3 units of this shipment line are damaged."
     )
     event = AuditEvent.objects.get(action="case.report_added")
     assert event.before["actual_value"] == "1.0000"
-    assert event.after["actual_value"] == "2.0000"
+    assert event.after["actual_value"] == "3.0000"
 
 
 def test_credit_balance_reads_as_owed_to_customer(order, customer):
