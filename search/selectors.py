@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -54,9 +55,11 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     """Return the condition on ``search_entry`` columns for what ``viewer`` may find.
 
     This is the one place search decides visibility. The viewer's side is
-    resolved here once, into small values: the ids of the communities
-    ``communities.selectors.visible_communities`` allows (communities are
-    few), the viewer's customer company and ``is_external``. The entry's side
+    resolved here once: the communities
+    ``communities.selectors.visible_communities`` allows and the held FAQ
+    entries hidden from the viewer (``_rule_sets``: ids, or the kept SQL
+    that reads them), the viewer's customer company and ``is_external``. The
+    entry's side
     was copied into the row when it was written (``search.sources``):
 
     - post, blog, comment, community: ``visible_posts`` and
@@ -67,9 +70,9 @@ def visibility_rule(viewer: Viewer) -> Q | None:
       on ``customer_id``; answers and comments carry their question's.
     - faq, library: ``visible_faq_entries`` and ``visible_documents`` show
       everything to employees and ``customer_visible`` rows to customers.
-      FAQ entries held for their owners are indexed too, and the ids of
-      those the viewer does not own (``held_faq_entries_hidden_from``) are
-      read here and left out, so only their owners find them.
+      FAQ entries held for their owners are indexed too, and those the
+      viewer does not own (``held_faq_entries_hidden_from``) are left out,
+      so only their owners find them.
     - person: ``visible_people``; inactive people have no entry, and
       customers see ``customer_visible`` people and themselves.
 
@@ -79,8 +82,8 @@ def visibility_rule(viewer: Viewer) -> Q | None:
     """
     if not isinstance(viewer, User):
         return None
-    community_ids, hidden_faq_ids = _rule_ids(viewer)
-    in_communities = Q(community_id__any_of=community_ids)
+    sets = _rule_sets(viewer)
+    in_communities = sets.in_communities
     questions = in_communities
     marked = Q()
     people = Q(kind=Kind.PERSON.value)
@@ -93,43 +96,69 @@ def visibility_rule(viewer: Viewer) -> Q | None:
         if viewer.is_external
         else Q(kind__in=_CUSTOMER_MARKED_KINDS)
     )
-    if community_ids:
+    if sets.any_community:
         rule |= Q(kind__in=_COMMUNITY_KINDS) & in_communities
         rule |= Q(kind__in=_QUESTION_KINDS) & questions
     if viewer.is_active:
         rule |= people
-    if hidden_faq_ids:
-        rule &= ~Q(kind=Kind.FAQ.value, object_id__any_of=hidden_faq_ids)
+    if sets.hidden_faq is not None:
+        rule &= ~(Q(kind=Kind.FAQ.value) & sets.hidden_faq)
     return rule
 
 
-def _rule_ids(viewer: User) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Return the ids of ``viewer``'s visible communities and hidden held FAQ entries.
+@dataclass(frozen=True)
+class _RuleSets:
+    """The viewer's side of the rule: which communities, which held FAQ entries."""
 
-    Each list is in id order. On PostgreSQL one statement reads both, one
-    round trip instead of two, since every search starts here. SQLite has
-    no round trips to save.
+    # ``community_id`` is one of the communities the viewer may see.
+    in_communities: Q
+    # False when the viewer sees no community, so no community row can match.
+    any_community: bool
+    # ``object_id`` is a held FAQ entry hidden from the viewer; None for none.
+    hidden_faq: Q | None
+
+
+def _rule_sets(viewer: User) -> _RuleSets:
+    """Return the conditions on community and FAQ ids for ``viewer``.
+
+    On SQLite the ids are read first and go into the rule as lists. On
+    PostgreSQL the rule holds the kept statements of both sets as
+    subqueries, so the search statement reads them itself: one round trip
+    less on every search. PostgreSQL runs each subquery once per statement
+    and looks each row up in a hash of its ids (a hashed SubPlan). The
+    search statement is planned for its own values every time
+    (``search.backends.postgresql._fetch_unprepared``), so the subqueries
+    cannot lead to a generic plan.
     """
     if connection.vendor != "postgresql":
-        return (
-            tuple(visible_community_ids(viewer)),
-            held_faq_ids_hidden_from(viewer),
+        community_ids = tuple(visible_community_ids(viewer))
+        hidden_ids = held_faq_ids_hidden_from(viewer)
+        return _RuleSets(
+            in_communities=Q(community_id__any_of=community_ids),
+            any_community=bool(community_ids),
+            hidden_faq=Q(object_id__any_of=hidden_ids) if hidden_ids else None,
         )
-    communities_sql, params = visible_communities_sql(viewer)
-    hidden = held_faq_ids_hidden_from_sql(viewer)
-    hidden_sql = "'{}'::bigint[]"
-    if hidden is not None:
-        hidden_sql = f"ARRAY({hidden[0]})"
-        params = [*params, *hidden[1]]
+    communities_sql, communities_params = visible_communities_sql(viewer)
     # Both are kept rule SQL (``kept_statement``), with no request text.
-    sql = (
-        f"SELECT ARRAY(SELECT id FROM ({communities_sql}) AS visible ORDER BY id), "  # noqa: S608
-        f"{hidden_sql}"
+    visible = RawSQL(  # noqa: S611 (kept rule SQL and its own parameters)
+        f"SELECT id FROM ({communities_sql}) AS visible",  # noqa: S608
+        tuple(communities_params),
+        output_field=BigIntegerField(),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        community_ids, hidden_faq_ids = cursor.fetchone()
-    return tuple(community_ids), tuple(hidden_faq_ids)
+    hidden = held_faq_ids_hidden_from_sql(viewer)
+    hidden_faq = None
+    if hidden is not None:
+        hidden_sql, hidden_params = hidden
+        hidden_faq = Q(
+            object_id__in=RawSQL(  # noqa: S611 (kept rule SQL and its own parameters)
+                hidden_sql, tuple(hidden_params), output_field=BigIntegerField()
+            )
+        )
+    return _RuleSets(
+        in_communities=Q(community_id__in=visible),
+        any_community=True,
+        hidden_faq=hidden_faq,
+    )
 
 
 def visible_entries(viewer: Viewer) -> QuerySet[SearchEntry]:
