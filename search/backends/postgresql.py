@@ -148,19 +148,30 @@ class PostgresBackend:
             # walks the primary key backwards and stops after the window's
             # rows, for a rare one it takes the GIN index and sorts the few
             # matches. The rank is computed here, so the window keeps small
-            # rows instead of each match's title and vector.
+            # rows instead of each match's title and vector. ``newness``
+            # numbers the rows newest first; the rows come in that order, so
+            # numbering them needs no sort, and the page and the counts
+            # take the newest rows by it instead of sorting again.
             return f"""
-                SELECT id, kind, created_at, {rank} AS rank FROM search_entry
-                WHERE vector @@ {match} AND ({where_sql}) {kind_sql}
-                ORDER BY id DESC LIMIT %s
+                SELECT *, row_number() OVER (ORDER BY id DESC) AS newness
+                FROM (
+                    SELECT id, kind, created_at, {rank} AS rank FROM search_entry
+                    WHERE vector @@ {match} AND ({where_sql}) {kind_sql}
+                    ORDER BY id DESC LIMIT %s
+                ) AS newest
             """  # noqa: S608 (no request text is formatted into the statement)
 
         window_params = (*rank_params, *match_params, *where_params)
-        selected_sql, selected_params = "SELECT * FROM matched", ()
+        # Without a type filter the page is picked from the matches
+        # themselves, so they are not copied into a second table.
+        selected_cte, selected_params, selected = "", (), "matched"
         if kinds:
             kinds_sql = ", ".join(["%s"] * len(kinds))
-            selected_sql = window(f"AND kind IN ({kinds_sql})")
+            selected_cte = (
+                f"selected AS MATERIALIZED ({window(f'AND kind IN ({kinds_sql})')}),"
+            )
             selected_params = (*window_params, *kinds, candidate_limit + 1)
+            selected = "selected"
 
         # One statement, so one round trip: the counts and the page's ids
         # in CTEs, then a row per hit of the page with its headlines and
@@ -168,25 +179,23 @@ class PostgresBackend:
         # Headlines cost the most, so they are built for the page's rows only.
         sql = f"""
             WITH matched AS MATERIALIZED ({window("")}),
-            selected AS MATERIALIZED ({selected_sql}),
+            {selected_cte}
             page AS MATERIALIZED (
                 SELECT id, row_number() OVER (ORDER BY {order_sql}) AS position
                 FROM (
-                    SELECT id, created_at, rank FROM (
-                        SELECT * FROM selected ORDER BY id DESC LIMIT %s
-                    ) AS newest
+                    SELECT id, created_at, rank FROM {selected}
+                    WHERE newness <= %s
                     ORDER BY {order_sql} OFFSET %s LIMIT %s
                 ) AS page_rows
             ),
             per_kind AS (
                 SELECT array_agg(kind) AS kinds, array_agg(matches) AS matches
                 FROM (
-                    SELECT kind, count(*) AS matches FROM (
-                        SELECT kind FROM matched ORDER BY id DESC LIMIT %s
-                    ) AS newest GROUP BY kind
+                    SELECT kind, count(*) AS matches FROM matched
+                    WHERE newness <= %s GROUP BY kind
                 ) AS counted
             )
-            SELECT (SELECT count(*) FROM matched), (SELECT count(*) FROM selected),
+            SELECT (SELECT count(*) FROM matched), (SELECT count(*) FROM {selected}),
                    per_kind.kinds, per_kind.matches, page.position,
                    search_entry.id, search_entry.kind, object_id,
                    ts_headline('{CONFIG}', title, {match}, %s),
