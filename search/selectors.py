@@ -122,7 +122,7 @@ def _rule_sets(viewer: User) -> _RuleSets:
     """Return the conditions on community and FAQ ids for ``viewer``.
 
     On SQLite the ids are read first and go into the rule as lists. On
-    PostgreSQL the rule holds the kept statements of both sets as
+    PostgreSQL the kept statements of both sets go into the rule as
     subqueries, so the search statement reads them itself: one round trip
     less on every search. PostgreSQL runs each subquery once per statement
     and looks each row up in a hash of its ids (a hashed SubPlan). The
