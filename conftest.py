@@ -5,7 +5,6 @@ Each fixture builds one person in one role, so a test reads as a story:
 account, ``super_user`` the payments super-user, and so on.
 """
 
-import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -88,11 +87,9 @@ def _delete_test_database_side_files() -> None:
         return
     for suffix in ("-wal", "-shm", "-journal"):
         Path(f"{name}{suffix}").unlink(missing_ok=True)
-    # The folder is shared with other test runs, so it goes only when empty.
-    folder = getattr(settings, "TEST_DATABASE_DIR", None)
-    if folder is not None and Path(name).parent == folder:
-        with contextlib.suppress(OSError):
-            folder.rmdir()
+    # The folder stays: other test runs on the machine share it, and one
+    # that had made it but not yet its database could not open the database
+    # once a run that ended removed the empty folder.
 
 
 @pytest.fixture(scope="session", autouse=True)
