@@ -7,10 +7,11 @@ The lines always add up to the credit note's amount, so the total that
   invoiced quantity (10 units at 1.36), when the amount divides exactly;
 - any other case on an invoice line credits whole units at the invoiced net
   price (2 units at 41.815), when the amount is such a value;
-- otherwise the line credits the amount as 1 x amount on the case's product
-  (or the product of a one-line invoice), and a case with no invoice line
+- otherwise the line credits an amount of money on the case's product (or
+  the product of a one-line invoice), and a case with no invoice line
   spreads it over the invoice's lines in proportion to what each billed,
-  with the rounding on the last.
+  with the rounding on the last. Such a line is ``amount_only``: it is
+  stored as 1 x amount, and screens show the amount, never "1 x".
 
 Credit lines name their product but no order line. So they credit money and
 leave the invoiced and credited quantities that the matching pass compares
@@ -202,6 +203,8 @@ class CreditLine:
     qty: Decimal
     unit_price: Decimal
     subtotal: Decimal
+    # Money credited without units: stored as 1 x amount, shown as the amount.
+    amount_only: bool = False
 
 
 def plan_credit_lines(
@@ -284,6 +287,7 @@ def _money_credit(
         qty=ONE,
         unit_price=amount,
         subtotal=amount,
+        amount_only=True,
     )
 
 
@@ -341,6 +345,7 @@ def _spread_over_lines(
                 qty=ONE,
                 unit_price=share,
                 subtotal=share,
+                amount_only=True,
             )
         )
     return credit_lines
@@ -361,6 +366,7 @@ def create_credit_lines(credit_note: Invoice, lines: list[CreditLine]) -> None:
             qty=line.qty,
             unit_price=line.unit_price,
             subtotal=line.subtotal,
+            amount_only=line.amount_only,
         )
         for line in lines
     )

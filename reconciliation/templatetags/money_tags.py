@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django import template
 
-from reconciliation.models import Currency, Discrepancy
+from reconciliation.models import Currency, Discrepancy, InvoiceLine
 from reconciliation.money import (
     format_money,
     format_number,
@@ -101,3 +101,39 @@ def case_difference(case: Discrepancy) -> str:
     return (
         f"{format_money(case.difference, minor_units=currency.minor_units)} {case.unit}"
     )
+
+
+def _credited_what(line: InvoiceLine, minor_units: int) -> str:
+    what = line.description or line.product.name
+    if line.amount_only:
+        return what
+    return (
+        f"{what}: {format_number(line.qty)} × "
+        f"{format_price(line.unit_price, minor_units=minor_units)}"
+    )
+
+
+@register.filter
+def credited_label(line: InvoiceLine, currency: Currency | int) -> str:
+    """Say what a credit note's line credits, for a table with an amount column.
+
+    A line that credits units reads "3 of Chai from invoice INV-1: 3 × 12.24";
+    a line that credits an amount of money (``amount_only``) reads as its
+    description alone, with no made-up "1 × amount".
+    """
+    return _credited_what(line, _minor_units(currency))
+
+
+@register.filter
+def credited_line(line: InvoiceLine, currency: Currency | int) -> str:
+    """Say what a credit note's line credits and how much, in one sentence.
+
+    "Share of the 83.63 USD credit on Chai, invoice INV-10348: 42.23 USD" for
+    an amount of money, "3 of Chai from invoice INV-1: 3 × 12.24 = 36.72 USD"
+    for whole units.
+    """
+    minor_units = _minor_units(currency)
+    amount = f"{format_money(line.subtotal, minor_units=minor_units)} {line.invoice.currency_id}"
+    if line.amount_only:
+        return f"{_credited_what(line, minor_units)}: {amount}"
+    return f"{_credited_what(line, minor_units)} = {amount}"

@@ -251,3 +251,91 @@ def test_one_line_invoice_credits_its_product(customer_party, sales_rep):
             f"Short payment: credit on {name} of invoice {invoice.number}",
         )
     ]
+
+
+@pytest.fixture
+def spread_credit(order, invoice, sales_rep):
+    """A credit of 83.63 on a case with no invoice line: money, not units."""
+    case = make_case(order, invoice=invoice)
+    return propose_credit_note(
+        actor=sales_rep, case_id=case.pk, amount=Decimal("83.63"), message="Sorry"
+    )
+
+
+def test_money_credit_is_stored_as_amount_only(spread_credit):
+    lines = list(spread_credit.credit_note.lines.order_by("pk"))
+    # 363.60 and 167.26 billed: 83.63 splits as 57.28 and the rest, 26.35.
+    assert [(line.qty, line.subtotal, line.amount_only) for line in lines] == [
+        (Decimal(1), Decimal("57.28"), True),
+        (Decimal(1), Decimal("26.35"), True),
+    ]
+
+
+def test_whole_unit_credit_is_not_amount_only(order, invoice, sales_rep):
+    case = case_on_line(order, invoice, "DAMAGED", 2)
+    proposal = propose_credit_note(
+        actor=sales_rep, case_id=case.pk, amount=Decimal("83.63"), message="Sorry"
+    )
+    assert proposal.credit_note.lines.get().amount_only is False
+
+
+def test_customer_carla_reads_money_credit_as_amount(
+    spread_credit, order, invoice, customer
+):
+    # The shares are money: carla must not read "1 × 57.28" as a price.
+    name = order.lines.get(line_no=1).product.name
+    sentence = (
+        f"Share of the 83.63 USD credit on {name}, invoice {invoice.number}: 57.28 USD"
+    )
+    client = signed_in(customer)
+    case_page = client.get(
+        f"/reconciliation/portal/cases/{spread_credit.case_id}/"
+    ).content.decode()
+    assert sentence in case_page
+    assert "1 × " not in case_page
+
+    accept_proposal(customer=customer, proposal_id=spread_credit.pk)
+    for url in (
+        "/reconciliation/portal/statement/",
+        f"/reconciliation/portal/orders/{order.number}/",
+    ):
+        text = client.get(url).content.decode()
+        assert 'data-testid="credited-line"' in text, url
+        assert (
+            f"Share of the 83.63 USD credit on {name}, invoice {invoice.number}<"
+        ) in text, url
+        assert "1 × " not in text, url
+
+
+def test_sales_rep_sally_reads_money_credit_as_amount(spread_credit, order, sales_rep):
+    text = (
+        signed_in(sales_rep)
+        .get(f"/reconciliation/work/cases/{spread_credit.case_id}/")
+        .content.decode()
+    )
+    assert ": 57.28 USD</li>" in text
+    assert "1 × " not in text
+
+
+def test_migration_marks_earlier_money_credits(spread_credit, order, invoice):
+    from django.apps import apps
+
+    from reconciliation.models import InvoiceLine
+
+    migration = __import__(
+        "reconciliation.migrations.0016_invoiceline_amount_only",
+        fromlist=["mark_amount_only"],
+    )
+    spread_credit.credit_note.lines.update(amount_only=False)
+    unit_line = InvoiceLine.objects.create(
+        invoice=spread_credit.credit_note,
+        product=order.lines.get(line_no=2).product,
+        description=f"1 unit of Chang from invoice {invoice.number}",
+        qty=Decimal(1),
+        unit_price=Decimal("41.815"),
+        subtotal=Decimal("41.815"),
+    )
+    migration.mark_amount_only(apps, None)
+    flags = dict(spread_credit.credit_note.lines.values_list("pk", "amount_only"))
+    assert flags.pop(unit_line.pk) is False
+    assert set(flags.values()) == {True}
