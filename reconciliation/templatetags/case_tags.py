@@ -1,8 +1,9 @@
-"""Template filters that show a case's stored codes by their labels."""
+"""Template filters that show a case's stored codes and current figures."""
 
 from django import template
 
-from reconciliation.models import ResolutionCode
+from reconciliation.models import Discrepancy, ResolutionCode
+from reconciliation.money import format_money
 
 register = template.Library()
 
@@ -18,3 +19,32 @@ def resolution_label(code: str) -> str:
     if code in ResolutionCode.values:
         return str(ResolutionCode(code).label)
     return code
+
+
+@register.filter
+def case_now(case: Discrepancy) -> str:
+    """Say what a money case's invoice has open now, or "" for other cases.
+
+    A case's explanation is the text from when the pass detected it, such
+    as "20.00 is still open", and stays as it was after a write-off or a
+    credit note. This is the invoice's current figures, shown beside it:
+    "invoice INV-11022: paid 1,382.00, written off 20.00, open 0.00 USD".
+    """
+    invoice = case.invoice
+    if invoice is None or case.unit != invoice.currency_id:
+        return ""
+    minor_units = invoice.currency.minor_units
+    parts = [
+        f"{label} {format_money(amount, minor_units=minor_units)}"
+        for label, amount in (
+            ("paid", invoice.amount_paid),
+            ("credited", invoice.amount_credited),
+            ("written off", invoice.amount_written_off),
+        )
+        if amount
+    ]
+    parts.append(
+        f"open {format_money(invoice.amount_residual, minor_units=minor_units)} "
+        f"{invoice.currency_id}"
+    )
+    return f"invoice {invoice.number}: {', '.join(parts)}"
