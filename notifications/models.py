@@ -32,6 +32,7 @@ class Notification(models.Model):
         RESOLUTION_OFFERED = "resolution_offered", "Resolution offered to you"
         RESOLUTION_DECIDED = "resolution_decided", "Customer decided on a resolution"
         PROBLEM_REPORTED = "problem_reported", "Customer reported a problem"
+        DECISION_NEEDED = "decision_needed", "A case waits for your decision"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

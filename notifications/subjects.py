@@ -95,6 +95,16 @@ def _cases(viewer: User) -> QuerySet[Any, Any]:
     return visible_cases(viewer).values("pk")
 
 
+def _case_ids(viewer: User, ids: set[int]) -> Iterable[int]:
+    from reconciliation.models import Discrepancy
+
+    return (
+        Discrepancy.objects.filter(pk__in=ids)
+        .filter(pk__in=_cases(viewer))
+        .values_list("pk", flat=True)
+    )
+
+
 def _approvals(viewer: User, ids: set[int]) -> Iterable[int]:
     from reconciliation.models import Approval
 
@@ -136,6 +146,7 @@ RULES: dict[str, SubjectRule] = {
     "faq": SubjectRule(FAQ_HIDDEN, _faq_entries),
     "post": SubjectRule(POST_HIDDEN, _posts),
     "comment": SubjectRule(POST_HIDDEN, _comments),
+    "case": SubjectRule(CASE_HIDDEN, _case_ids),
     "approval": SubjectRule(CASE_HIDDEN, _approvals),
     "proposal": SubjectRule(CASE_HIDDEN, _proposals),
     "problem": SubjectRule(CASE_HIDDEN, _problem_reports),

@@ -40,6 +40,7 @@ from reconciliation.models import (
     CaseComment,
     Currency,
     Discrepancy,
+    DiscrepancyCode,
     Invoice,
     LineCancellation,
     ResolutionCode,
@@ -559,6 +560,62 @@ def _reassign(
     )
     logger.info("Case %s assigned to user %s by %s", case.pk, assignee.pk, actor.pk)
     return case
+
+
+def hand_shortage_to_sales(*, case_id: int, actor: User) -> Discrepancy:
+    """Give a short-shipment case that the warehouse reported to the sales rep.
+
+    The warehouse worker reports the shortage, and the sales rep decides
+    what happens to the missing units (backorder, cancellation or credit).
+    So the case's owner role becomes sales rep, and the order's sales rep is
+    assigned when the order has an active one. Then ``notices`` tells the
+    order's sales rep, or every active sales rep when the order has none.
+    Any other case, or one that is no longer active, is returned unchanged.
+    """
+    from reconciliation import notices
+
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.code != DiscrepancyCode.SHORT_SHIP or not case.is_active:
+            return case
+        rep = _order_sales_rep(case)
+        changes: dict[str, object] = {"owner_role": Role.SALES_REP}
+        if rep is not None and case.assignee_id is None:
+            changes["assignee_id"] = rep.pk
+        reason = "The sales rep decides what happens to the missing units."
+        moves_to_assigned = State.ASSIGNED in TRANSITIONS.get(case.state, ())
+        if moves_to_assigned and "assignee_id" in changes:
+            _save_move(
+                case, actor=actor, to=State.ASSIGNED, reason=reason, changes=changes
+            )
+        else:
+            fields = tuple(changes)
+            before = _snapshot(case, fields)
+            for name, value in changes.items():
+                setattr(case, name, value)
+            case.save(update_fields=[*fields, "updated_at"])
+            record_event(
+                actor=actor,
+                action="case.assigned",
+                target=case,
+                source=AuditEvent.Source.SCREEN,
+                before=before,
+                after=_snapshot(case, fields),
+                reason=reason,
+            )
+        notices.decision_needed(case, rep=rep, actor=actor)
+    logger.info("Case %s handed to the sales rep by user %s", case.pk, actor.pk)
+    return case
+
+
+def _order_sales_rep(case: Discrepancy) -> User | None:
+    """Return the order's sales rep when they are active and still a sales rep."""
+    if case.order is None or case.order.sales_rep_id is None:
+        return None
+    rep = User.objects.filter(
+        pk=case.order.sales_rep_id, is_active=True, role=Role.SALES_REP
+    ).first()
+    return rep
 
 
 def start_case(*, case_id: int, actor: User, reason: str = "") -> Discrepancy:

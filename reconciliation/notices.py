@@ -3,8 +3,9 @@
 Each step that waits for another person tells that person: a requested
 approval goes to the managers, a decided one to its requester, a resolution
 offered to the customer goes to the customer's contacts, and the customer's
-decision goes to the employee who proposed it, and a problem a customer
-reports goes to the people who handle its case. Each is one notification
+decision goes to the employee who proposed it, a problem a customer
+reports goes to the people who handle its case, and a shortage the
+warehouse reports goes to the sales rep who decides it. Each is one notification
 per person and event (``notifications.services.notify``).
 """
 
@@ -164,4 +165,31 @@ def problem_reported(report: ProblemReport, *, customer: User) -> None:
         ),
         url=reverse("reconciliation:case_detail", args=[case.pk]),
         subject_key=f"problem:{report.pk}",
+    )
+
+
+def decision_needed(case: Discrepancy, *, rep: User | None, actor: User) -> None:
+    """Tell the sales rep that a reported shortage waits for their decision.
+
+    ``rep`` is the order's sales rep. Without one, every active sales rep is
+    notified. Only employees with the sales rep role get it, never a customer.
+    """
+    if case.order is None or _in_sandbox(case.pk):
+        return
+    reps = User.objects.filter(
+        role=Role.SALES_REP, is_active=True, customer__isnull=True
+    )
+    if rep is not None:
+        reps = reps.filter(pk=rep.pk)
+    notify(
+        recipients=reps,
+        kind=Kind.DECISION_NEEDED,
+        actor=actor,
+        message=(
+            f"{actor.display_name} reported a shortage on order "
+            f"{case.order.number} (case {case.pk}): decide whether the rest "
+            "ships later, is cancelled or is credited."
+        ),
+        url=reverse("reconciliation:work_sales", args=[case.pk]),
+        subject_key=f"case:{case.pk}:decision",
     )

@@ -174,6 +174,15 @@ def _problem(customer_party, customer, **_) -> Subject:
     return Subject(f"problem:{report.pk}", url, manager, hr)
 
 
+def _case(customer_party, customer, **_) -> Subject:
+    # A shortage case nobody offered to carla: her portal does not list it.
+    order = create_order(company=customer_party.company, customer=customer_party)
+    case = make_case(order, code="SHORT_SHIP", owner_role=Role.SALES_REP)
+    rep = make_person("sam", Role.SALES_REP)
+    url = f"/reconciliation/work/cases/{case.pk}/"
+    return Subject(f"case:{case.pk}:decision", url, rep, customer)
+
+
 BUILDERS: dict[str, Callable[..., Subject]] = {
     "question": _question_subject("question"),
     "question-closed": _question_subject("question-closed"),
@@ -189,6 +198,7 @@ BUILDERS: dict[str, Callable[..., Subject]] = {
     "approval": _approval,
     "proposal": _proposal,
     "problem": _problem,
+    "case": _case,
 }
 FIXTURES = (
     "private_answer",
