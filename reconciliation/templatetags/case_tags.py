@@ -2,7 +2,8 @@
 
 from django import template
 
-from reconciliation.models import Discrepancy, ResolutionCode
+from portal.models import ResolutionProposal
+from reconciliation.models import Approval, Discrepancy, ResolutionCode
 from reconciliation.money import format_money
 
 register = template.Library()
@@ -48,3 +49,25 @@ def case_now(case: Discrepancy) -> str:
         f"{invoice.currency_id}"
     )
     return f"invoice {invoice.number}: {', '.join(parts)}"
+
+
+@register.filter
+def credit_proposal(approval: Approval) -> ResolutionProposal | None:
+    """Return the credit note proposal that waits for ``approval``, or None.
+
+    A credit note above the sales rep's limit waits as a proposal in
+    ``awaiting_approval`` on the approval's case. The approvals screen shows
+    its message, the rep's words to the customer, so the manager reads why
+    the rep offers the credit. A write-off approval returns None.
+    """
+    if approval.action != ResolutionCode.CREDIT_NOTE:
+        return None
+    return (
+        ResolutionProposal.objects.filter(
+            case_id=approval.case_id,
+            state=ResolutionProposal.State.AWAITING_APPROVAL,
+            amount=approval.amount,
+        )
+        .order_by("-pk")
+        .first()
+    )
