@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
@@ -427,6 +428,16 @@ def _run(
     """
     try:
         result = action()
+    except cases.WriteOffNeedsApproval as error:
+        messages.error(
+            request,
+            format_html(
+                '{} Use the <a href="#{}">Request write-off approval</a> form '
+                "under Write-off above the limit.",
+                str(error),
+                cases.WRITE_OFF_REQUEST_ANCHOR,
+            ),
+        )
     except (cases.CaseError, WorkError) as error:
         messages.error(request, str(error))
     else:

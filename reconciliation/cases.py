@@ -208,6 +208,18 @@ class CaseError(CaseNamingError):
     """A requested change that the case's state or data does not allow."""
 
 
+class WriteOffNeedsApproval(CaseError):
+    """A write-off above the limit that no manager approved yet.
+
+    The case page shows it with a link to its "Request write-off approval"
+    form (``WRITE_OFF_REQUEST_ANCHOR``).
+    """
+
+
+# The id of the case page's "Request write-off approval" form.
+WRITE_OFF_REQUEST_ANCHOR = "request-write-off"
+
+
 class InvalidTransition(CaseError):
     def __init__(self, case: Discrepancy, requested: str) -> None:
         allowed = ", ".join(TRANSITIONS.get(case.state, ())) or "none"
@@ -935,7 +947,7 @@ def _check_write_off_approved(case: Discrepancy) -> None:
     ).exists()
     if not approved:
         amount_text, limit_text = write_off_and_limit_text(case, invoice, amount, limit)
-        raise CaseError(
+        raise WriteOffNeedsApproval(
             "A write-off of {amount} on case {case} is above the {limit} "
             "limit: request an approval and wait for a manager to approve it.",
             case_id=case.pk,

@@ -103,8 +103,24 @@ def resolution_offered(
     )
 
 
+def offer_closed(proposal: ResolutionProposal) -> int:
+    """Delete the customer's "accept or reject it" notices of a closed offer.
+
+    Once a customer accepts or rejects an offer, or it is withdrawn, the
+    notice still invites an action that is no longer possible, and a
+    second offer on the same order would read as the same notice twice.
+    Returns how many were deleted.
+    """
+    deleted, _ = Notification.objects.filter(
+        kind=Kind.RESOLUTION_OFFERED,
+        subject_key=f"proposal:{proposal.pk}:offered",
+    ).delete()
+    return deleted
+
+
 def resolution_decided(proposal: ResolutionProposal, *, customer: User) -> None:
-    """Tell the employee who proposed the resolution what the customer decided."""
+    """Tell the proposer what the customer decided, and close the customer's notice."""
+    offer_closed(proposal)
     if _in_sandbox(proposal.case_id):
         return
     notify(
@@ -122,6 +138,7 @@ def resolution_decided(proposal: ResolutionProposal, *, customer: User) -> None:
 
 def resolution_outdated(proposal: ResolutionProposal, *, customer: User) -> None:
     """Tell the proposer that the customer's acceptance found the offer out of date."""
+    offer_closed(proposal)
     if _in_sandbox(proposal.case_id):
         return
     notify(

@@ -126,11 +126,16 @@ def test_price_page_explains_rounded_credit(price_case, sales_rep):
 
     assert "12.325 more per unit" in page
     assert "184.87 USD (15 × 12.3247 per unit)" in page
+    # sally reads the rounding in plain words, not "credits 12.3247 per unit
+    # where the prices differ by 12.325".
     assert (
-        "A credit note credits the difference of the two line totals, each "
-        "rounded as on an invoice (739.50 less 554.63), so it credits 12.3247 "
-        "per unit where the prices differ by 12.325."
+        "The credit is what the invoice line charged less what the order price "
+        "gives for the same units: 739.50 less 554.63. Both line totals are "
+        "rounded, as on any invoice, so per unit the credit is 12.3247, not "
+        "exactly the "
+        "12.325 between the two prices."
     ) in page
+    assert "where the prices differ by" not in page
 
 
 def test_second_proposal_points_to_withdraw(price_case, sales_rep):
