@@ -161,14 +161,22 @@ def _check_receipt(
         accepted = figures[line.pk].accepted + arriving
         if tolerance.is_over(ordered=line.qty_ordered, actual=accepted):
             uom = line.product.uom
-            room = figures[line.pk].open_to_receive
+            # The most the line may still accept: the ordered quantity plus
+            # the allowed percentage over it, less what it accepted before.
+            allowed = line.qty_ordered + line.qty_ordered * tolerance.qty_over_pct / 100
+            room = max(allowed - figures[line.pk].accepted, Decimal(0))
+            if tolerance.qty_over_pct:
+                limit = (
+                    f"more than the {tolerance.qty_over_pct.normalize():f}% over "
+                    "the order that may be received"
+                )
+            else:
+                limit = "more than was ordered"
             raise WorkError(
                 f"Line {line_no}: accepting {format_quantity(arriving, uom)} "
                 f"brings it to {format_quantity(accepted, uom)} of "
-                f"{format_quantity(line.qty_ordered, uom)} ordered, more than the "
-                f"{tolerance.qty_over_pct.normalize():f}% over-receipt of tolerance "
-                f"profile {tolerance.name!r}. Accept at most "
-                f"{format_quantity(room, uom)} and reject the rest."
+                f"{format_quantity(line.qty_ordered, uom)} ordered, {limit}. "
+                f"Receive at most {format_quantity(room, uom)} and reject the rest."
             )
 
 

@@ -372,8 +372,7 @@ def test_receipt_with_rejection_opens_rejected_case(held_bill, wanda):
         (
             {"received_1": "11"},
             "Line 1: accepting 11 units brings it to 11 units of 10 units ordered, "
-            "more than the 0% over-receipt of tolerance profile 'built-in default'. "
-            "Accept at most 10 units and reject the rest.",
+            "more than was ordered. Receive at most 10 units and reject the rest.",
         ),
         (
             {"received_1": "ten"},
@@ -407,8 +406,20 @@ def test_receipt_counts_earlier_receipts(held_bill, purchase_order, wanda):
     response = post_receipt(wanda, received_1="3")
     assert messages_of(response) == [
         "Line 1: accepting 3 units brings it to 11 units of 10 units ordered, more "
-        "than the 0% over-receipt of tolerance profile 'built-in default'. Accept "
-        "at most 2 units and reject the rest."
+        "than was ordered. Receive at most 2 units and reject the rest."
+    ]
+
+
+def test_warehouse_wanda_reads_plain_over_receipt_limit(held_bill, wanda, company):
+    # The message names no tolerance profile, and counts the allowed 10% over.
+    ToleranceProfile.objects.create(
+        company=company, name="Bulk", qty_over_pct=Decimal(10)
+    )
+    response = post_receipt(wanda, received_1="12")
+    assert messages_of(response) == [
+        "Line 1: accepting 12 units brings it to 12 units of 10 units ordered, more "
+        "than the 10% over the order that may be received. Receive at most 11 "
+        "units and reject the rest."
     ]
 
 
