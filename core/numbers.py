@@ -65,6 +65,9 @@ THOUSANDS_GROUPS = re.compile(
 )
 AMBIGUOUS_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3},[0-9]{3}")
 DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
+# Digits grouped by points, commas, spaces or apostrophes in a way that
+# none of the forms above reads, such as "1.234,50", "1 234.50", "1'234".
+SEPARATED_DIGITS = re.compile(r"[+-]?[0-9]+(?:[.,' \u00a0\u202f][0-9]+)+")
 
 
 class InvalidDecimalError(ValueError):
@@ -105,6 +108,13 @@ def parse_decimal(
         raise InvalidDecimalError(
             f"{label} {shown!r} uses a decimal comma: write it with a point, "
             f"as {text.replace(',', '.')}."
+        )
+    if SEPARATED_DIGITS.fullmatch(text) and not PLAIN_DECIMAL.fullmatch(text):
+        # Digits with points and commas in another order, such as 1.234,50
+        # or 1 234.50: the way to write it is the point and no separator.
+        raise InvalidDecimalError(
+            f"{label} {shown!r} is not a number: use a point for decimals and "
+            "no thousands separator, such as 1234.50."
         )
     if not PLAIN_DECIMAL.fullmatch(text):
         raise InvalidDecimalError(

@@ -131,7 +131,16 @@ def test_parse_decimal_reads_points_and_thousands(raw, expected):
         ),
         ("1e3", "Quantity '1e3' is not a number: enter digits such as 12.5."),
         ("NaN", "Quantity 'NaN' is not a number: enter digits such as 12.5."),
-        ("1.500,25", "Quantity '1.500,25' is not a number: enter digits such as 12.5."),
+        (
+            "1.500,25",
+            "Quantity '1.500,25' is not a number: use a point for decimals and "
+            "no thousands separator, such as 1234.50.",
+        ),
+        (
+            "1 234.50",
+            "Quantity '1 234.50' is not a number: use a point for decimals and "
+            "no thousands separator, such as 1234.50.",
+        ),
     ],
 )
 def test_parse_decimal_rejects_with_message(raw, message):

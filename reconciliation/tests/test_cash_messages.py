@@ -60,3 +60,21 @@ def test_cash_amount_errors_name_documents(clerk, short_payment_case):
         f"Amount 0.00 {invoice.currency_id} from payment PAY-EXTRA to invoice "
         f"{invoice.number} is not positive: enter more than 0."
     ]
+
+
+def test_cash_amount_with_separators_says_how(clerk, short_payment_case):
+    # fiona types the amount as her bank writes it: 1.234,50.
+    invoice = short_payment_case.invoice
+    payment = Payment.objects.get(company=invoice.company)
+
+    response = signed_in(clerk).post(
+        "/reconciliation/work/cash/apply/",
+        {"payment": payment.pk, "invoice": invoice.pk, "amount": "1.234,50"},
+        follow=True,
+    )
+
+    (message,) = messages_of(response)
+    assert message.endswith(
+        "'1.234,50' is not a number: use a point for decimals and no thousands "
+        "separator, such as 1234.50."
+    )
