@@ -157,13 +157,15 @@ def test_order_lines_fit_phone(new_context, artifacts, customer_party):
         box = cell.bounding_box()
         assert box is not None
         assert box["x"] + box["width"] <= PHONE[0], label
-    expect(lines.locator("tbody td[data-label='Discount']").first).to_have_text("−15%")
+    expect(lines.locator("tbody td[data-label='Discount']").first).to_have_text(
+        "\u221215%"
+    )
 
     worker = signed_in_page(new_context, "wanda", PHONE)
     worker.goto(f"/reconciliation/orders/{order.number}/")
     worker.screenshot(path=artifacts / "order-phone.png", full_page=True)
     discount = worker.get_by_test_id("discount-1")
-    expect(discount).to_have_text("discount −15%")
+    expect(discount).to_have_text("discount \u221215%")
     price = worker.locator(
         "[data-testid=order-lines] tbody td[data-label='Unit price']"
     ).first

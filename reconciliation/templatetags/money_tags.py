@@ -103,12 +103,16 @@ def case_difference(case: Discrepancy) -> str:
     )
 
 
+# The sign between a credited quantity and its unit price, as on an invoice.
+TIMES = "\u00d7"
+
+
 def _credited_what(line: InvoiceLine, minor_units: int) -> str:
     what = line.description or line.product.name
     if line.amount_only:
         return what
     return (
-        f"{what}: {format_number(line.qty)} × "
+        f"{what}: {format_number(line.qty)} {TIMES} "
         f"{format_price(line.unit_price, minor_units=minor_units)}"
     )
 
@@ -117,9 +121,9 @@ def _credited_what(line: InvoiceLine, minor_units: int) -> str:
 def credited_label(line: InvoiceLine, currency: Currency | int) -> str:
     """Say what a credit note's line credits, for a table with an amount column.
 
-    A line that credits units reads "3 of Chai from invoice INV-1: 3 × 12.24";
+    A line that credits units reads "3 of Chai from invoice INV-1: 3 x 12.24";
     a line that credits an amount of money (``amount_only``) reads as its
-    description alone, with no made-up "1 × amount".
+    description alone, with no made-up "1 x amount".
     """
     return _credited_what(line, _minor_units(currency))
 
@@ -129,11 +133,12 @@ def credited_line(line: InvoiceLine, currency: Currency | int) -> str:
     """Say what a credit note's line credits and how much, in one sentence.
 
     "Share of the 83.63 USD credit on Chai, invoice INV-10348: 42.23 USD" for
-    an amount of money, "3 of Chai from invoice INV-1: 3 × 12.24 = 36.72 USD"
-    for whole units.
+    an amount of money, and "3 of Chai from invoice INV-1: 3 x 12.24 = 36.72
+    USD" (with ``TIMES`` for the x) for whole units.
     """
     minor_units = _minor_units(currency)
-    amount = f"{format_money(line.subtotal, minor_units=minor_units)} {line.invoice.currency_id}"
+    money = format_money(line.subtotal, minor_units=minor_units)
+    amount = f"{money} {line.invoice.currency_id}"
     if line.amount_only:
         return f"{_credited_what(line, minor_units)}: {amount}"
     return f"{_credited_what(line, minor_units)} = {amount}"

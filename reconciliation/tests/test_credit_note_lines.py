@@ -282,7 +282,7 @@ def test_whole_unit_credit_is_not_amount_only(order, invoice, sales_rep):
 def test_customer_carla_reads_money_credit_as_amount(
     spread_credit, order, invoice, customer
 ):
-    # The shares are money: carla must not read "1 × 57.28" as a price.
+    # The shares are money: carla must not read "1 x 57.28" as a price.
     name = order.lines.get(line_no=1).product.name
     sentence = (
         f"Share of the 83.63 USD credit on {name}, invoice {invoice.number}: 57.28 USD"

@@ -15,9 +15,9 @@ from core.testing import signed_in
 from notifications.models import Notification
 from reconciliation import cases, work
 from reconciliation.models import Discrepancy
+from reconciliation.tests.factories import create_order
 
 State = Discrepancy.State
-from reconciliation.tests.factories import create_order
 
 pytestmark = pytest.mark.django_db
 
