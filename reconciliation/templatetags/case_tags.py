@@ -3,7 +3,7 @@
 from django import template
 
 from portal.models import ResolutionProposal
-from reconciliation.models import Approval, Discrepancy, ResolutionCode
+from reconciliation.models import Approval, Currency, Discrepancy, ResolutionCode
 from reconciliation.money import format_money
 
 register = template.Library()
@@ -23,18 +23,22 @@ def resolution_label(code: str) -> str:
 
 
 @register.filter
-def case_now(case: Discrepancy) -> str:
+def case_now(case: Discrepancy, currency: Currency | None = None) -> str:
     """Say what a money case's invoice has open now, or "" for other cases.
 
     A case's explanation is the text from when the pass detected it, such
     as "20.00 is still open", and stays as it was after a write-off or a
     credit note. This is the invoice's current figures, shown beside it:
     "invoice INV-11022: paid 1,382.00, written off 20.00, open 0.00 USD".
+    ``currency`` is the invoice's currency when the page has it already
+    (``figure_currency``), which saves reading it again.
     """
     invoice = case.invoice
     if invoice is None or case.unit != invoice.currency_id:
         return ""
-    minor_units = invoice.currency.minor_units
+    if currency is None or currency.code != invoice.currency_id:
+        currency = invoice.currency
+    minor_units = currency.minor_units
     parts = [
         f"{label} {format_money(amount, minor_units=minor_units)}"
         for label, amount in (
