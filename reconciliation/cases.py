@@ -212,12 +212,8 @@ class WriteOffNeedsApproval(CaseError):
     """A write-off above the limit that no manager approved yet.
 
     The case page shows it with a link to its "Request write-off approval"
-    form (``WRITE_OFF_REQUEST_ANCHOR``).
+    form.
     """
-
-
-# The id of the case page's "Request write-off approval" form.
-WRITE_OFF_REQUEST_ANCHOR = "request-write-off"
 
 
 class InvalidTransition(CaseError):

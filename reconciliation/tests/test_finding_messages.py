@@ -29,10 +29,21 @@ def test_write_off_above_limit_links_request_form(short_payment_case, clerk):
 
     text = page.content.decode()
     assert "request an approval and wait for a manager to approve it." in text
+    assert 'data-testid="write-off-request-hint"' in text
     assert (
         'Use the <a href="#request-write-off">Request write-off approval</a> form'
     ) in text
     assert 'id="request-write-off"' in text
+
+
+def test_page_without_error_has_no_hint(short_payment_case, clerk):
+    text = (
+        signed_in(clerk)
+        .get(f"/reconciliation/cases/{short_payment_case.pk}/")
+        .content.decode()
+    )
+    assert 'id="request-write-off"' in text
+    assert 'data-testid="write-off-request-hint"' not in text
 
 
 def offer(case, sales_rep, amount="40.00"):
