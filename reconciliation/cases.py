@@ -587,9 +587,14 @@ def hand_shortage_to_sales(*, case_id: int, actor: User) -> Discrepancy:
         if case.code != DiscrepancyCode.SHORT_SHIP or not case.is_active:
             return case
         rep = _order_sales_rep(case)
-        changes: dict[str, object] = {"owner_role": Role.SALES_REP}
+        changes: dict[str, object] = {}
+        if case.owner_role != Role.SALES_REP:
+            changes["owner_role"] = Role.SALES_REP
         if rep is not None and case.assignee_id is None:
             changes["assignee_id"] = rep.pk
+        if not changes:
+            # Handed over already: nothing to record and nobody to tell again.
+            return case
         reason = "The sales rep decides what happens to the missing units."
         moves_to_assigned = State.ASSIGNED in TRANSITIONS.get(case.state, ())
         if moves_to_assigned and "assignee_id" in changes:

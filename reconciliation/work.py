@@ -73,7 +73,7 @@ from reconciliation.services import (
     refresh_order,
 )
 from reconciliation.taxonomy import RULES
-from reconciliation.tolerances import ToleranceBook
+from reconciliation.tolerances import Tolerance, ToleranceBook
 
 logger = logging.getLogger(__name__)
 
@@ -602,10 +602,20 @@ def _check_over_shipment(
             f"Line {line_no}: {ordered} and "
             f"{format_quantity(already, uom)} already shipped, so {step.gerund} "
             f"{format_quantity(qty, uom)} now makes "
-            f"{format_quantity(total, uom)}, above the "
-            f"{tolerance.qty_over_pct.normalize():f} % over-shipment tolerance of "
-            f"profile {tolerance.name!r}: {next_step}"
+            f"{format_quantity(total, uom)}, {_over_order_text(tolerance)}: "
+            f"{next_step}"
         )
+
+
+def _over_order_text(tolerance: Tolerance) -> str:
+    """Say how far a shipment may pass the order, without the profile's name.
+
+    The warehouse worker needs the limit, not which tolerance profile of
+    the customer or product group set it.
+    """
+    if tolerance.qty_over_pct == 0:
+        return "more than was ordered"
+    return f"more than {tolerance.qty_over_pct.normalize():f} % over the order"
 
 
 def discard_draft_shipment(
@@ -717,7 +727,7 @@ def report_shortage(
     with transaction.atomic():
         lock_documents({SalesOrder: [order.pk]})
         _check_not_reported(order, line, fingerprint, qty_missing)
-        return open_case(
+        case = open_case(
             order=order,
             code=DiscrepancyCode.SHORT_SHIP,
             fingerprint=fingerprint,
@@ -731,6 +741,9 @@ def report_shortage(
             unit=uom,
             order_line=line,
         )
+        # The sales rep decides what happens to the missing units, so the
+        # case goes to them and they are told.
+        return cases.hand_shortage_to_sales(case_id=case.pk, actor=actor)
 
 
 class ShortageAlreadyReported(WorkError):
@@ -1610,10 +1623,14 @@ def offer_over_total(proposal: ResolutionProposal) -> str | None:
 def withdraw_proposal(
     proposal: ResolutionProposal, *, actor: User, reason: str
 ) -> None:
-    """Mark an open proposal withdrawn and cancel its draft credit note."""
+    """Mark an open proposal withdrawn and cancel its draft credit note.
+
+    The customer's notice that invites them to accept or reject it goes too.
+    """
     proposal.state = ResolutionProposal.State.WITHDRAWN
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["state", "decided_at"])
+    notices.offer_closed(proposal)
     if proposal.credit_note is not None:
         cancel_credit_note(proposal.credit_note, actor=actor, reason=reason)
 

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -652,6 +653,11 @@ def propose_credit_note(
 # Finance clerk
 
 
+# The most of a rejected amount the cash screen shows again; longer text is
+# not an amount anyone meant.
+TYPED_AMOUNT_LENGTH = 40
+
+
 @login_required
 def cash_application(
     request: AuthenticatedRequest, *, scope: WorkScope = REAL_SCOPE
@@ -671,10 +677,16 @@ def cash_application(
     # Each box starts at the most this allocation can be, the smaller of the
     # payment's rest and the invoice's open amount, so paying an invoice or
     # spending the rest of the payment is one press of Allocate.
+    # After a rejected amount the box of its invoice shows what was typed,
+    # beside the message that names it (``apply_cash``).
+    typed_invoice = request.GET.get("invoice", "")
+    typed_amount = clean_line(request.GET.get("amount", ""))[:TYPED_AMOUNT_LENGTH]
     suggested = [
         (
             invoice,
-            quantize_money(
+            typed_amount
+            if typed_amount and str(invoice.pk) == typed_invoice
+            else quantize_money(
                 min(available, invoice.amount_residual),
                 minor_units=selected.currency.minor_units,
             ),
@@ -815,8 +827,12 @@ def apply_cash(
         )
     except (work.WorkError, cases.CaseError) as error:
         messages.error(request, str(error))
-    else:
-        messages.success(request, _applied_message(allocation, scope))
+        typed = clean_line(request.POST.get("amount", ""))[:TYPED_AMOUNT_LENGTH]
+        query = urlencode(
+            {"payment": payment_id, "invoice": invoice_id, "amount": typed}
+        )
+        return redirect(f"{url}?{query}")
+    messages.success(request, _applied_message(allocation, scope))
     return redirect(f"{url}?payment={payment_id}")
 
 

@@ -78,3 +78,30 @@ def test_cash_amount_with_separators_says_how(clerk, short_payment_case):
         "'1.234,50' is not a number: use a point for decimals and no thousands "
         "separator, such as 1234.50."
     )
+
+
+def test_rejected_amount_stays_in_its_box(clerk, short_payment_case):
+    # fiona corrects what she typed instead of typing it again.
+    invoice = short_payment_case.invoice
+    payment = Payment.objects.create(
+        company=invoice.company,
+        number="PAY-EXTRA",
+        party=invoice.customer,
+        amount="100.00",
+        amount_unallocated="100.00",
+        currency_id=invoice.currency_id,
+        value_date=timezone.localdate(),
+    )
+    allocations = Allocation.objects.count()
+
+    response = signed_in(clerk).post(
+        "/reconciliation/work/cash/apply/",
+        {"payment": payment.pk, "invoice": invoice.pk, "amount": "1.234,50"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert f'value="1.234,50" aria-label="Amount for {invoice.number}"' in page, (
+        "the typed amount is not in the invoice's box"
+    )
+    assert Allocation.objects.count() == allocations

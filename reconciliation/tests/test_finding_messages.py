@@ -12,7 +12,7 @@ from core.testing import signed_in
 from notifications.models import Notification
 from portal.services import accept_proposal, reject_proposal
 from reconciliation import cases
-from reconciliation.work import propose_credit_note
+from reconciliation.work import propose_credit_note, withdraw_credit_proposal
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +78,16 @@ def test_rejected_offer_notice_is_removed(short_payment_case, sales_rep, custome
         ).count()
         == 2
     )
+
+
+def test_withdrawn_offer_notice_is_removed(short_payment_case, sales_rep, customer):
+    proposal = offer(short_payment_case, sales_rep)
+    assert offered_notices(customer).count() == 1
+
+    withdraw_credit_proposal(
+        actor=sales_rep, case_id=short_payment_case.pk, reason="Wrong amount."
+    )
+
+    proposal.refresh_from_db()
+    assert proposal.state == proposal.State.WITHDRAWN
+    assert offered_notices(customer).count() == 0

@@ -11,6 +11,7 @@ import pytest
 
 from accounts.models import Role
 from conftest import make_person
+from core.models import AuditEvent
 from core.testing import signed_in
 from notifications.models import Notification
 from reconciliation import cases, work
@@ -28,14 +29,14 @@ def other_rep(db):
 
 
 def report(order, warehouse):
-    case = work.report_shortage(
+    # The report itself hands the case over: nothing else is called.
+    return work.report_shortage(
         actor=warehouse,
         order=order,
         line_no=1,
         qty_missing=Decimal("5"),
         note="Only 15 on shelf",
     )
-    return cases.hand_shortage_to_sales(case_id=case.pk, actor=warehouse)
 
 
 @pytest.fixture
@@ -98,6 +99,17 @@ def test_order_without_rep_tells_every_rep(
         )
     )
     assert notified == {"sally", "sam"}
+
+
+def test_handing_over_again_changes_nothing(rep_order, warehouse, sales_rep):
+    case = report(rep_order, warehouse)
+    events = AuditEvent.objects.filter(object_id=str(case.pk)).count()
+    notices = Notification.objects.count()
+
+    cases.hand_shortage_to_sales(case_id=case.pk, actor=warehouse)
+
+    assert AuditEvent.objects.filter(object_id=str(case.pk)).count() == events
+    assert Notification.objects.count() == notices
 
 
 def test_other_case_is_left_alone(rep_order, warehouse):
