@@ -26,6 +26,7 @@ from imports.reading import ImportFileError, check_size
 NAMESPACE_PATTERN = re.compile(
     r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0([2-8])"
 )
+EXPECTED_NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001."
 SUPPORTED_VERSIONS = tuple(f"camt.053.001.0{n}" for n in range(2, 9))
 AMOUNT_PATTERN = re.compile(r"[0-9]{1,18}(\.[0-9]{1,5})?")
 # The entry's text fields by BankStatementLine field, with the element named
@@ -69,13 +70,16 @@ def parse_statement(data: bytes, *, minor_units: dict[str, int]) -> Statement:
     """Return the entries of every statement in a CAMT.053 file, or raise."""
     check_size(data)
     root = _parse_xml(data)
-    match = NAMESPACE_PATTERN.fullmatch(_namespace(root))
-    if _local(root) != "Document" or match is None:
+    namespace = _namespace(root)
+    match = NAMESPACE_PATTERN.fullmatch(namespace)
+    if _local(root) != "Document":
         raise ImportFileError(
             f"The file is not a CAMT.053 statement: its root element is "
-            f"{root.tag}. Export the statement as ISO 20022 camt.053 "
-            f"({', '.join(SUPPORTED_VERSIONS)})."
+            f"{_local(root)}, not Document. Export the statement as ISO 20022 "
+            f"camt.053 ({', '.join(SUPPORTED_VERSIONS)})."
         )
+    if match is None:
+        raise ImportFileError(_namespace_message(namespace))
     version = f"camt.053.001.0{match.group(1)}"
     reader = _Reader(_namespace(root))
     container = reader.required(root, "BkToCstmrStmt", where="the document")
@@ -90,16 +94,29 @@ def parse_statement(data: bytes, *, minor_units: dict[str, int]) -> Statement:
     return Statement(version=version, entries=entries)
 
 
+def _namespace_message(namespace: str) -> str:
+    if namespace:
+        found = f'The Document element has the namespace "{namespace}"'
+    else:
+        found = "The Document element has no namespace (no xmlns attribute)"
+    return (
+        f"The file is not a CAMT.053 statement. {found}, but a CAMT.053 "
+        f'statement has the namespace "{EXPECTED_NAMESPACE}08" (or versions '
+        "02 to 07 in place of 08). Export the statement from the bank as "
+        "ISO 20022 camt.053."
+    )
+
+
 def _parse_xml(data: bytes) -> Element:
     try:
         return fromstring(
             data, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
-    except DefusedXmlException as error:
+    except DefusedXmlException:
         raise ImportFileError(
-            f"The file contains a DTD, an entity declaration or an external "
-            f"reference ({type(error).__name__}), which statements never need. "
-            "It is rejected: export the statement from the bank again."
+            "The file contains a DTD (DOCTYPE), an entity declaration or an "
+            "external reference, which statements never need. It is rejected: "
+            "export the statement from the bank again."
         ) from None
     except ParseError as error:
         raise ImportFileError(
@@ -142,7 +159,7 @@ class _Reader:
         found = self.find(element, path)
         if found is None:
             raise ImportFileError(
-                f"{where[0].upper()}{where[1:]} has no {path} element, which "
+                f"{_capitalize(where)} has no {path} element, which "
                 "CAMT.053 requires. Export the statement again."
             )
         return found
@@ -196,6 +213,7 @@ class _Reader:
         minor_units: dict[str, int],
     ) -> StatementEntry:
         where = f"entry {index} of statement {statement_id}"
+        subject = _capitalize(where)
 
         amount_element = self.required(entry, "Amt", where=where)
         currency = (amount_element.get("Ccy") or "").strip().upper()
@@ -204,14 +222,14 @@ class _Reader:
         direction = self.text(entry, "CdtDbtInd")
         if direction not in ("CRDT", "DBIT"):
             raise ImportFileError(
-                f'The {where} has CdtDbtInd "{direction}"; CAMT.053 requires CRDT '
+                f'{subject} has CdtDbtInd "{direction}"; CAMT.053 requires CRDT '
                 "or DBIT. Export the statement again."
             )
 
         booking = self.text(entry, "BookgDt/Dt", "BookgDt/DtTm")
         if not booking:
             raise ImportFileError(
-                f"The {where} has no booking date (BookgDt), which CAMT.053 "
+                f"{subject} has no booking date (BookgDt), which CAMT.053 "
                 "requires. Export the statement again."
             )
         raw = self.raw_fields(entry, direction)
@@ -224,7 +242,7 @@ class _Reader:
         )
 
         for field_name, element in TEXT_ELEMENTS.items():
-            _check_length(raw[field_name], field_name, f"{element} of the {where}")
+            _check_length(raw[field_name], field_name, f"{element} of {where}")
         end_to_end = raw["end_to_end_id"]
         return StatementEntry(
             statement_id=statement_id,
@@ -251,41 +269,47 @@ def _amount(
     text: str, currency: str, minor_units: dict[str, int], where: str
 ) -> Decimal:
     text = text.strip()
+    subject = _capitalize(where)
     if currency not in minor_units:
         known = ", ".join(sorted(minor_units))
         raise ImportFileError(
-            f'The {where} is in currency "{currency}", which is not set up. '
+            f'{subject} is in currency "{currency}", which is not set up. '
             f"Known currencies: {known}."
         )
     if not AMOUNT_PATTERN.fullmatch(text):
         raise ImportFileError(
-            f'The {where} has amount "{text}", which is not a positive decimal '
+            f'{subject} has amount "{text}", which is not a positive decimal '
             "amount as CAMT.053 writes it (such as 1250.00). Export the statement "
             "again."
         )
     try:
         amount = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise ImportFileError(f'The {where} has amount "{text}".') from None
+        raise ImportFileError(f'{subject} has amount "{text}".') from None
     decimals = len(text.partition(".")[2])
     if decimals > minor_units[currency]:
         raise ImportFileError(
-            f'The {where} has amount "{text}" {currency} with {decimals} decimals, '
+            f'{subject} has amount "{text}" {currency} with {decimals} decimals, '
             f"but {currency} allows {minor_units[currency]}. The file is rejected: "
             "ask the bank for a corrected statement."
         )
     if amount <= 0:
         raise ImportFileError(
-            f'The {where} has amount "{text}", which is not above 0. Export the '
+            f'{subject} has amount "{text}", which is not above 0. Export the '
             "statement again."
         )
     problem = money_too_large(amount, "the amount")
     if problem is not None:
         raise ImportFileError(
-            f"The {where} cannot be stored: {problem}. The file is rejected: ask "
+            f"{subject} cannot be stored: {problem}. The file is rejected: ask "
             "the bank for a corrected statement."
         )
     return amount
+
+
+def _capitalize(where: str) -> str:
+    """Return ``where`` with a capital first letter, to start a sentence."""
+    return where[:1].upper() + where[1:]
 
 
 def _check_length(text: str, field_name: str, label: str) -> None:
@@ -299,10 +323,11 @@ def _check_length(text: str, field_name: str, label: str) -> None:
 
 
 def _date(text: str, where: str, element: str) -> date:
+    subject = _capitalize(where)
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
         raise ImportFileError(
-            f'The {where} has {element} "{text}", which is not a date such as '
+            f'{subject} has {element} "{text}", which is not a date such as '
             "2024-03-31. Export the statement again."
         ) from None

@@ -213,10 +213,7 @@ def _parse_cell(plan: ColumnPlan, text: str, references: References) -> Any:
         case FieldType.MONEY:
             amount = parse_decimal(text, plan.decimal_separator)
             if amount <= 0:
-                raise CellError(
-                    f'amount "{text}" is not positive. Enter an amount above 0; '
-                    "import a credit note as an invoice of kind credit_note."
-                )
+                raise CellError(_money_not_positive(plan, text))
             # The row's currency sets the decimals an amount may have.
             _check_whole_digits(text, amount, plan.limit, "amount")
             return amount
@@ -224,6 +221,22 @@ def _parse_cell(plan: ColumnPlan, text: str, references: References) -> Any:
             return parse_line_number(text, plan.limit)
         case _:
             return _parse_reference(target, text, references)
+
+
+def _money_not_positive(plan: ColumnPlan, text: str) -> str:
+    if plan.target.name == "amount":
+        # Payments and bank statement exports: a negative amount is money
+        # that left the account.
+        return (
+            f'amount "{text}" is not above 0. Enter money received as a positive '
+            "amount. A negative amount is a payment out of the account, which "
+            "is not imported here: remove the row from the file."
+        )
+    return (
+        f'amount "{text}" is not above 0. Enter the total as a positive amount. '
+        'For a credit note, write "credit note" in the Kind column and keep the '
+        "amount positive."
+    )
 
 
 def parse_line_number(text: str, limit: FieldLimit) -> int:
@@ -309,16 +322,30 @@ def _parse_reference(target: TargetField, text: str, references: References) -> 
 
 
 def parse_date(text: str, date_format: str) -> date:
+    day_missing = False
     for candidate in dict.fromkeys((date_format, ISO_DATE)):
         try:
             return datetime.strptime(text, candidate).date()
-        except ValueError:
+        except ValueError as error:
+            # strptime raises "does not match format" or "unconverted data
+            # remains" when the text has another shape. Any other ValueError
+            # comes from a text that fits the format but names a day that
+            # does not exist, such as 31.02.2026.
+            problem = str(error)
+            if "does not match format" not in problem and "unconverted" not in problem:
+                day_missing = True
             continue
     try:
         # A workbook cell holding a date and a time reads as ISO 8601.
         return datetime.fromisoformat(text).date()
     except ValueError:
         pass
+    if day_missing:
+        raise CellError(
+            f'date "{text}" does not exist: the day is past the end of its month '
+            "(such as 31 February, or 29 February outside a leap year). Correct "
+            "the date in the file."
+        )
     example = date(2024, 3, 31).strftime(date_format)
     raise CellError(
         f'date "{text}" does not match the format {date_format} (for example '

@@ -374,7 +374,7 @@ CAMT = (FILES / "camt053_v02.xml").read_text()
 def test_statement_amount_too_large(bank_source, clerk):
     data = CAMT.replace("363.60", "123456789012345.00", 1).encode()
     message = (
-        "The entry 1 of statement STMT-2024-03 cannot be stored: the amount is "
+        "Entry 1 of statement STMT-2024-03 cannot be stored: the amount is "
         "123456789012345.00, which has 15 digits before the decimal point, but at "
         "most 14 are stored. The file is rejected: ask the bank for a corrected "
         "statement."
@@ -455,7 +455,7 @@ def test_statement_text_too_long(bank_source, clerk, old, new, label):
     data = CAMT.replace(old, new, 1).encode()
     value = new.split(">")[1].split("<")[0]
     message = (
-        f'The {label} of the entry 1 of statement STMT-2024-03 "{value}" has '
+        f'The {label} of entry 1 of statement STMT-2024-03 "{value}" has '
         f"{len(value)} characters, but at most {len(value) - 1} are stored. The "
         "file is rejected: ask the bank for a corrected statement."
     )

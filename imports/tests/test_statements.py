@@ -132,37 +132,40 @@ def test_statement_entries_already_stored_are_skipped(bank_source, clerk):
     assert Payment.objects.count() == 1
 
 
+DTD_MESSAGE = (
+    "The file contains a DTD (DOCTYPE), an entity declaration or an external "
+    "reference, which statements never need. It is rejected: export the "
+    "statement from the bank again."
+)
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [
         (
             "billion_laughs.xml",
-            "The file contains a DTD, an entity declaration or an external reference "
-            "(DTDForbidden), which statements never need. It is rejected: export the "
-            "statement from the bank again.",
+            DTD_MESSAGE,
         ),
         (
             "external_entity.xml",
-            "The file contains a DTD, an entity declaration or an external reference "
-            "(DTDForbidden), which statements never need. It is rejected: export the "
-            "statement from the bank again.",
+            DTD_MESSAGE,
         ),
         (
             "wrong_namespace.xml",
-            "The file is not a CAMT.053 statement: its root element is "
-            "{urn:iso:std:iso:20022:tech:xsd:camt.052.001.02}Document. Export the "
-            "statement as ISO 20022 camt.053 (camt.053.001.02, camt.053.001.03, "
-            "camt.053.001.04, camt.053.001.05, camt.053.001.06, camt.053.001.07, "
-            "camt.053.001.08).",
+            "The file is not a CAMT.053 statement. The Document element has the "
+            'namespace "urn:iso:std:iso:20022:tech:xsd:camt.052.001.02", but a '
+            'CAMT.053 statement has the namespace "urn:iso:std:iso:20022:tech:xsd:'
+            'camt.053.001.08" (or versions 02 to 07 in place of 08). Export the '
+            "statement from the bank as ISO 20022 camt.053.",
         ),
         (
             "missing_booking_date.xml",
-            "The entry 2 of statement STMT-BAD has no booking date (BookgDt), which "
+            "Entry 2 of statement STMT-BAD has no booking date (BookgDt), which "
             "CAMT.053 requires. Export the statement again.",
         ),
         (
             "too_many_decimals.xml",
-            'The entry 1 of statement STMT-2024-03 has amount "363.605" USD with 3 '
+            'Entry 1 of statement STMT-2024-03 has amount "363.605" USD with 3 '
             "decimals, but USD allows 2. The file is rejected: ask the bank for a "
             "corrected statement.",
         ),
@@ -187,11 +190,31 @@ def test_entity_declaration_without_doctype_payload_is_rejected(bank_source):
         b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>'
     )
 
-    assert preview(bank_source, data).errors == [
-        "The file contains a DTD, an entity declaration or an external reference "
-        "(DTDForbidden), which statements never need. It is rejected: export the "
-        "statement from the bank again."
-    ]
+    assert preview(bank_source, data).errors == [DTD_MESSAGE]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            b"<Document/>",
+            "The file is not a CAMT.053 statement. The Document element has no "
+            "namespace (no xmlns attribute), but a CAMT.053 statement has the "
+            'namespace "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08" (or '
+            "versions 02 to 07 in place of 08). Export the statement from the "
+            "bank as ISO 20022 camt.053.",
+        ),
+        (
+            b'<Stmt xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"/>',
+            "The file is not a CAMT.053 statement: its root element is Stmt, "
+            "not Document. Export the statement as ISO 20022 camt.053 "
+            "(camt.053.001.02, camt.053.001.03, camt.053.001.04, "
+            "camt.053.001.05, camt.053.001.06, camt.053.001.07, camt.053.001.08).",
+        ),
+    ],
+)
+def test_statement_root_names_found_and_expected(bank_source, data, message):
+    assert preview(bank_source, data).errors == [message]
 
 
 def test_malformed_xml_and_oversize_statement_are_rejected(bank_source, settings):

@@ -213,6 +213,18 @@ def test_oversize_file_and_too_many_rows_are_rejected(payments_source, settings)
             "format of the mapping.",
         ),
         (
+            "P-1,ALFKI,2024-02-30,USD,10.00,x",
+            'Row 2, column "Date": date "2024-02-30" does not exist: the day is '
+            "past the end of its month (such as 31 February, or 29 February "
+            "outside a leap year). Correct the date in the file.",
+        ),
+        (
+            "P-1,ALFKI,2025-02-29,USD,10.00,x",
+            'Row 2, column "Date": date "2025-02-29" does not exist: the day is '
+            "past the end of its month (such as 31 February, or 29 February "
+            "outside a leap year). Correct the date in the file.",
+        ),
+        (
             "P-1,ALFKI,2024-03-01,USD,10.005,x",
             'Row 2, column "Amount": amount "10.005" has 3 decimals, but USD allows '
             "2. Round it to 2 decimals.",
@@ -229,9 +241,10 @@ def test_oversize_file_and_too_many_rows_are_rejected(payments_source, settings)
         ),
         (
             "P-1,ALFKI,2024-03-01,USD,-4.00,x",
-            'Row 2, column "Amount": amount "-4.00" is not positive. Enter an '
-            "amount above 0; import a credit note as an invoice of kind "
-            "credit_note.",
+            'Row 2, column "Amount": amount "-4.00" is not above 0. Enter money '
+            "received as a positive amount. A negative amount is a payment out of "
+            "the account, which is not imported here: remove the row from the "
+            "file.",
         ),
         (
             "P-1,ALFKI,2024-03-01,USD,ten,x",
@@ -280,6 +293,45 @@ def test_order_row_errors(orders_source):
         "per line.",
         'Row 5, column "Customer": "BONAP" differs from row 2 of "SO-1" ("ALFKI"). '
         "The rows of one document must agree on it.",
+    ]
+
+
+def test_order_date_that_does_not_exist(orders_source):
+    data = (
+        b"Order Number;Customer;Order Date;Promised;Line;SKU;Qty;Price\n"
+        b"SO-1;ALFKI;31.02.2026;15.04.2026;1;CHAI;1;1,00\n"
+        b"SO-2;ALFKI;2026.02.01;15.04.2026;1;CHAI;1;1,00\n"
+    )
+
+    assert preview(orders_source, data).errors == [
+        'Row 2, column "Order Date": date "31.02.2026" does not exist: the day is '
+        "past the end of its month (such as 31 February, or 29 February outside "
+        "a leap year). Correct the date in the file.",
+        'Row 3, column "Order Date": date "2026.02.01" does not match the format '
+        "%d.%m.%Y (for example 31.03.2024). Correct the date or the date format "
+        "of the mapping.",
+    ]
+
+
+def test_negative_invoice_total_explains_credit_notes(company, clerk, parties):
+    source = make_source(
+        company,
+        clerk,
+        "invoices",
+        mapping={
+            "number": "Invoice",
+            "customer": "Customer",
+            "invoice_date": "Date",
+            "due_date": "Due",
+            "amount_total": "Total",
+        },
+    )
+    data = b"Invoice,Customer,Date,Due,Total\nCN-1,ALFKI,2024-03-02,2024-03-31,-20\n"
+
+    assert preview(source, data).errors == [
+        'Row 2, column "Total": amount "-20" is not above 0. Enter the total as a '
+        'positive amount. For a credit note, write "credit note" in the Kind '
+        "column and keep the amount positive."
     ]
 
 
