@@ -22,6 +22,39 @@ FORMAT_NAMES = {
     ImportSource.FileFormat.CAMT053: "a CAMT.053 bank statement",
 }
 SAMPLE_DATE = date(2024, 3, 31)
+# The date formats a mapping offers, as strftime patterns. A clerk picks one by
+# its example, 31 December 2026 written in that format. The empty pattern is
+# ISO 8601, which every date column also accepts.
+DATE_FORMATS = (
+    "",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
+    "%d.%m.%y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%Y%m%d",
+    "%d %b %Y",
+)
+EXAMPLE_DATE = date(2026, 12, 31)
+
+
+def date_format_label(date_format: str) -> str:
+    """Return how 31 December 2026 reads in ``date_format``, for a choice list."""
+    if not date_format:
+        return "2026-12-31 (year-month-day, the default)"
+    return EXAMPLE_DATE.strftime(date_format)
+
+
+def date_format_choices(saved: str) -> list[tuple[str, str]]:
+    """Return the offered formats, plus ``saved`` when a mapping stored another."""
+    choices = [(pattern, date_format_label(pattern)) for pattern in DATE_FORMATS]
+    if saved and saved not in DATE_FORMATS:
+        # A mapping saved before the list existed keeps its own pattern.
+        choices.append((saved, f"{date_format_label(saved)} (saved format {saved})"))
+    return choices
 
 
 def reads_whole_date(date_format: str) -> bool:
@@ -73,15 +106,23 @@ class MappingForm(forms.Form):
             )
             initial[f"column_{target.name}"] = mapping.column if mapping else ""
             if target.type == FieldType.DATE:
-                self.fields[f"date_format_{target.name}"] = forms.CharField(
+                saved = mapping.date_format if mapping else ""
+                self.fields[f"date_format_{target.name}"] = forms.ChoiceField(
                     label=f"{target.label}: date format",
                     required=False,
-                    max_length=40,
-                    help_text="A format such as %d.%m.%Y; empty means 2024-03-31.",
+                    choices=date_format_choices(saved),
+                    help_text=(
+                        "How the file writes 31 December 2026. Dates written "
+                        "as 2026-12-31 are accepted with every choice."
+                    ),
+                    error_messages={
+                        "invalid_choice": (
+                            '"%(value)s" is not one of the date formats offered. '
+                            "Choose how the file writes 31 December 2026."
+                        )
+                    },
                 )
-                initial[f"date_format_{target.name}"] = (
-                    mapping.date_format if mapping else ""
-                )
+                initial[f"date_format_{target.name}"] = saved
             if target.type in (FieldType.MONEY, FieldType.RATE, FieldType.QUANTITY):
                 self.fields[f"decimal_separator_{target.name}"] = forms.ChoiceField(
                     label=f"{target.label}: decimal separator",
@@ -101,11 +142,14 @@ class MappingForm(forms.Form):
         return data
 
     def _check_date_format(self, name: str, value: str) -> None:
+        # The offered formats pass. A saved pattern from before the list may
+        # lack the year, and then the clerk must choose an offered format.
         if not reads_whole_date(value):
             self.add_error(
                 name,
-                f'"{value}" is not a date format that reads back a whole date. '
-                "Use strftime codes such as %d.%m.%Y or %m/%d/%Y.",
+                f'The saved date format "{value}" does not read a whole date '
+                "(day, month and year). Choose how the file writes "
+                "31 December 2026 from the list.",
             )
 
     def mappings(self) -> dict[str, dict[str, str]]:

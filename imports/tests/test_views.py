@@ -137,7 +137,24 @@ def test_source_and_mapping_forms_save(client, clerk, company):
     ) == ["import_source.created", "import_source.changed"]
 
 
-def test_date_format_needs_year(client, clerk, orders_source):
+def test_date_format_is_chosen_by_example(client, clerk, orders_source):
+    client.force_login(clerk)
+
+    response = client.get(reverse("imports:source_edit", args=[orders_source.pk]))
+
+    field = response.context["mapping"]["date_format_order_date"]
+    labels = dict(field.field.choices)
+    assert labels[""] == "2026-12-31 (year-month-day, the default)"
+    assert labels["%d.%m.%Y"] == "31.12.2026"
+    assert labels["%m/%d/%Y"] == "12/31/2026"
+    assert labels["%d/%m/%Y"] == "31/12/2026"
+    assert field.value() == "%d.%m.%Y"
+    html = response.content.decode()
+    assert '<option value="%d.%m.%Y" selected>31.12.2026</option>' in html
+    assert "strftime" not in html
+
+
+def test_date_format_outside_the_list_is_rejected(client, clerk, orders_source):
     client.force_login(clerk)
 
     response = client.post(
@@ -146,8 +163,54 @@ def test_date_format_needs_year(client, clerk, orders_source):
     )
 
     assert response.context["mapping"].errors["date_format_order_date"] == [
-        '"%d.%m" is not a date format that reads back a whole date. Use strftime '
-        "codes such as %d.%m.%Y or %m/%d/%Y."
+        '"%d.%m" is not one of the date formats offered. Choose how the file '
+        "writes 31 December 2026."
+    ]
+
+
+def test_saved_date_format_outside_the_list_still_loads(client, clerk, orders_source):
+    ColumnMapping.objects.filter(
+        source=orders_source, target_field="order_date"
+    ).update(date_format="%d-%b-%Y")
+    client.force_login(clerk)
+    url = reverse("imports:source_edit", args=[orders_source.pk])
+
+    response = client.get(url)
+
+    field = response.context["mapping"]["date_format_order_date"]
+    assert field.value() == "%d-%b-%Y"
+    assert dict(field.field.choices)["%d-%b-%Y"] == (
+        "31-Dec-2026 (saved format %d-%b-%Y)"
+    )
+    data = {
+        name: value
+        for name, value in response.context["mapping"].initial.items()
+        if value
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert (
+        ColumnMapping.objects.get(
+            source=orders_source, target_field="order_date"
+        ).date_format
+        == "%d-%b-%Y"
+    )
+
+
+def test_saved_date_format_without_year_must_be_replaced(client, clerk, orders_source):
+    ColumnMapping.objects.filter(
+        source=orders_source, target_field="order_date"
+    ).update(date_format="%d.%m")
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("imports:source_edit", args=[orders_source.pk]),
+        {"column_number": "N", "date_format_order_date": "%d.%m"},
+    )
+
+    assert response.context["mapping"].errors["date_format_order_date"] == [
+        'The saved date format "%d.%m" does not read a whole date (day, month '
+        "and year). Choose how the file writes 31 December 2026 from the list."
     ]
 
 
