@@ -40,6 +40,11 @@ class SandboxSession(models.Model):
     # The scripted manager's decisions since the start or the latest reset,
     # as ``practice.manager.ManagerDecision`` fields.
     manager_decisions = models.JSONField(default=list, blank=True)
+    # SHA-256 of the sandbox's rows (``practice.seed.fingerprint``) right after
+    # the seed or the latest reset. "Check my work" compares it with the rows
+    # now to tell that the learner has not changed anything yet. Empty for
+    # sessions started before the digest was stored.
+    seed_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -7,6 +7,8 @@ action. The case work calls the same reconciliation services as the real
 screens, after checking that the case belongs to the learner's session.
 """
 
+import hashlib
+import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -36,6 +38,7 @@ from practice.seed import (
     SANDBOX_CURRENCY,
     SANDBOX_TIMEZONE,
     build_scenario,
+    fingerprint,
     wipe_company,
 )
 from reconciliation import approvals, cases
@@ -66,6 +69,16 @@ WORK_AGAIN = (
 
 class PracticeError(ValueError):
     """A request the session's state does not allow; the message names the next step."""
+
+
+class NothingToCheck(PracticeError):
+    """A check requested before the learner changed anything in the sandbox."""
+
+
+def seed_digest(company: Company) -> str:
+    """Return the SHA-256 of the sandbox's rows, independent of ids and clock times."""
+    rows = json.dumps(fingerprint(company), sort_keys=True, default=str)
+    return hashlib.sha256(rows.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,8 @@ def start_session(
         company.name = f"Practice session {session.pk}"
         company.save(update_fields=["name"])
         build_scenario(company=company, scenario=scenario, today=day)
+        session.seed_digest = seed_digest(company)
+        session.save(update_fields=["seed_digest"])
         record_event(
             actor=learner,
             action="practice.started",
@@ -182,30 +197,32 @@ def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
     """Score the sandbox against the scenario's expected resolutions.
 
     Stores the score (percent of checks passed) and the results, counts the
-    attempt, and finishes the session when every check passes.
+    attempt, and finishes the session when every check passes. Raises
+    ``NothingToCheck``, and counts no attempt, while the sandbox is still as
+    seeded and the scripted manager has decided nothing.
     """
     with transaction.atomic():
         session = _lock_own_session(session_id, learner)
         _require_active(session, "checked")
         scenario = _scenario_of(session)
-        decisions = decisions_of(session)
-        results = [
-            *(
-                _check_resolution(session.company, item, decisions)
-                for item in scenario.resolutions
-            ),
-            *(
-                _check_allocation(session.company, item)
-                for item in scenario.allocations
-            ),
-        ]
+        if (
+            session.seed_digest
+            and not session.manager_decisions
+            and seed_digest(session.company) == session.seed_digest
+        ):
+            raise NothingToCheck(
+                "There is nothing to check yet: the sandbox is still as the "
+                "scenario started. Work the cases first, then check your work. "
+                "This did not count as an attempt."
+            )
+        results = check_results(session, scenario)
         passed = sum(1 for result in results if result.passed)
         before = {
             "score": session.score,
             "attempts": session.attempts,
             "status": session.status,
         }
-        session.score = _score(results)
+        session.score = score_results(results)
         session.attempts += 1
         session.last_check = [asdict(result) for result in results]
         if passed == len(results):
@@ -232,7 +249,19 @@ def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
     return results
 
 
-def _score(results: list[CheckResult]) -> int:
+def check_results(session: SandboxSession, scenario: Scenario) -> list[CheckResult]:
+    """Compare the sandbox with the scenario's expected end; store nothing."""
+    decisions = decisions_of(session)
+    return [
+        *(
+            _check_resolution(session.company, item, decisions)
+            for item in scenario.resolutions
+        ),
+        *(_check_allocation(session.company, item) for item in scenario.allocations),
+    ]
+
+
+def score_results(results: list[CheckResult]) -> int:
     """Return the percent of scored checks passed: the learner's own work only."""
     scored = [result for result in results if result.scored]
     if not scored:
@@ -307,8 +336,15 @@ def _check_resolution(
                 f"request still holds: {latest.reason} {item.hint}"
             )
         return CheckResult(label, False, expected, found, feedback)
-    code_label = case.get_resolution_code_display() or "no code"
-    found = f"resolved with {code_label}"
+    code_label = case.get_resolution_code_display()
+    if code_label:
+        found = f"resolved with {code_label}"
+    elif case.resolved_by_id is None:
+        # The matching pass resolves a case, without a resolution, once the
+        # documents agree.
+        found = "resolved, because the documents now agree"
+    else:
+        found = "resolved without a resolution chosen"
     # The documents agree once the pass resolved the case (no resolver) or
     # flagged that its finding no longer holds.
     settled = (
@@ -317,7 +353,8 @@ def _check_resolution(
         and (case.resolved_by_id is None or not case.finding_holds)
     )
     if item.codes and case.resolution_code not in item.codes and not settled:
-        feedback = f"{code_label} does not settle this case. {item.hint} {WORK_AGAIN}"
+        done = code_label or "Resolving it without a resolution"
+        feedback = f"{done} does not settle this case. {item.hint} {WORK_AGAIN}"
         return CheckResult(label, False, expected, found, feedback)
     if item.write_off is not None:
         amount = cases.write_off_amount(case)
@@ -387,7 +424,10 @@ def reset_session(
         session.score = None
         session.last_check = []
         session.manager_decisions = []
-        session.save(update_fields=["score", "last_check", "manager_decisions"])
+        session.seed_digest = seed_digest(session.company)
+        session.save(
+            update_fields=["score", "last_check", "manager_decisions", "seed_digest"]
+        )
         record_event(
             actor=learner,
             action="practice.reset",

@@ -175,11 +175,13 @@ def answer_proposal(
 @require_POST
 def check(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     session = access_session(request.user, session_id)
-    return _run(
-        request,
-        session.pk,
-        lambda: services.check_session(session_id=session.pk, learner=request.user),
-    )
+    try:
+        services.check_session(session_id=session.pk, learner=request.user)
+    except services.NothingToCheck as nothing:
+        messages.info(request, str(nothing))
+    except (CaseError, services.PracticeError, ValueError) as error:
+        messages.error(request, str(error))
+    return _back(session.pk)
 
 
 @login_required

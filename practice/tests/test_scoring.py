@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from practice import services
-from practice.scenarios import SCENARIOS
+from practice.scenarios import SCENARIOS, get_scenario
 from practice.tests.conftest import only_case, signed_in, work
 from reconciliation.models import Allocation, Discrepancy, ResolutionCode
 
@@ -23,10 +23,43 @@ def check_results_html(page: str) -> str:
 def test_fresh_session_scores_zero(learner, key):
     session = services.start_session(learner=learner, scenario_key=key)
 
+    results = services.check_results(session, get_scenario(key))
+
+    assert services.score_results(results) == 0
+
+
+@pytest.mark.parametrize("key", sorted(SCENARIOS))
+def test_check_before_any_work_counts_nothing(learner, key):
+    session = services.start_session(learner=learner, scenario_key=key)
+
+    with pytest.raises(services.NothingToCheck) as nothing:
+        services.check_session(session_id=session.pk, learner=learner)
+
+    assert str(nothing.value) == (
+        "There is nothing to check yet: the sandbox is still as the scenario "
+        "started. Work the cases first, then check your work. This did not "
+        "count as an attempt."
+    )
+    session.refresh_from_db()
+    assert session.attempts == 0
+    assert session.score is None
+    assert session.last_check == []
+
+
+def test_check_after_reset_counts_nothing(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-dispute"
+    )
+    work(session, learner, "SHORT_PAYMENT", "accepted_as_is", note="Fine.")
     services.check_session(session_id=session.pk, learner=learner)
+    services.reset_session(session_id=session.pk, learner=learner)
+
+    with pytest.raises(services.NothingToCheck):
+        services.check_session(session_id=session.pk, learner=learner)
 
     session.refresh_from_db()
-    assert session.score == 0
+    assert session.attempts == 1
+    assert session.score is None
 
 
 def test_changed_seed_allocation_fails_and_counts(learner):
@@ -114,3 +147,40 @@ def test_reset_clears_results_and_keeps_case_numbers(learner):
     assert re.findall(r'data-testid="case-number">(\d+)<', after) == ["1"]
     assert only_case(session, "SHORT_PAYMENT").state == Discrepancy.State.OPEN
     assert 'data-testid="score">—' in after
+    # The page's wording matches what reset does: the attempts stay.
+    assert 'data-testid="attempts">1<' in after
+    assert "The number of attempts stays, as your history." in after
+
+
+def test_check_page_before_any_work(learner):
+    session = services.start_session(
+        learner=learner, scenario_key="short-payment-write-off"
+    )
+    client = signed_in(learner)
+    url = f"/practice/sessions/{session.pk}/"
+
+    response = client.post(f"{url}check/", follow=True)
+
+    page = response.content.decode()
+    assert "There is nothing to check yet" in page
+    assert 'data-testid="attempts">0<' in page
+    assert 'data-testid="score">—' in page
+    assert check_results_html(page) == ""
+
+
+def test_result_resolved_by_pass_reads_plainly(learner):
+    session = services.start_session(learner=learner, scenario_key="unapplied-payment")
+    services.allocate(
+        session=session,
+        learner=learner,
+        payment_number="PR-PAY-5001",
+        invoice_number="PR-INV-5001",
+        amount=None,
+    )
+    services.check_session(session_id=session.pk, learner=learner)
+
+    page = signed_in(learner).get(f"/practice/sessions/{session.pk}/")
+
+    shown = check_results_html(page.content.decode())
+    assert "resolved, because the documents now agree" in shown
+    assert "no code" not in shown

@@ -183,13 +183,16 @@ def test_check_untouched_case_fails(learner):
         learner=learner, scenario_key="short-payment-write-off"
     )
     case = only_case(session, "SHORT_PAYMENT")
+    # Taking the case changes the sandbox without settling the case.
+    services.start_case(session=session, case_id=case.pk, learner=learner)
 
     results = services.check_session(session_id=session.pk, learner=learner)
 
-    assert case.state == "open"
+    case.refresh_from_db()
+    assert case.state == "in_progress"
     assert (results[0].passed, results[0].found, results[0].feedback) == (
         False,
-        "the case is open",
+        "the case is in progress",
         "The case is not resolved yet. Compare the difference with the amount "
         "you may settle on your own, and reread why the customer kept the "
         "money back.",
@@ -294,8 +297,16 @@ def test_allocation_clears_unapplied_payment(learner):
     results = services.check_session(session_id=session.pk, learner=learner)
 
     assert [(r.label, r.passed, r.found) for r in results] == [
-        ("Unapplied payment on PR-PAY-5001", True, "resolved with no code"),
-        ("Missing payment on PR-SO-5001 / PR-INV-5001", True, "resolved with no code"),
+        (
+            "Unapplied payment on PR-PAY-5001",
+            True,
+            "resolved, because the documents now agree",
+        ),
+        (
+            "Missing payment on PR-SO-5001 / PR-INV-5001",
+            True,
+            "resolved, because the documents now agree",
+        ),
         ("Allocation of PR-PAY-5001 to PR-INV-5001", True, "208.50 allocated"),
     ]
 
