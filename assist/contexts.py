@@ -83,9 +83,17 @@ SCREEN_CONTEXTS: tuple[DeclaredContext, ...] = (
     ),
     DeclaredContext("reconciliation.work.cash", "Cash application", "payments"),
     DeclaredContext("reconciliation.work.approvals", "Approvals"),
-    DeclaredContext("reconciliation.work.purchasing", "Purchase orders", "invoicing"),
+    # The purchasing list and a purchase order page are where goods are
+    # expected and received, so their questions go to the fulfilment
+    # super-users, as on the goods receipt page. Only the vendor bill page,
+    # the three-way match of a bill, asks the invoicing super-users.
     DeclaredContext(
-        "reconciliation.work.purchasing.order", "Purchase order", "invoicing"
+        "reconciliation.work.purchasing", "Purchasing and receiving", "fulfilment"
+    ),
+    DeclaredContext(
+        "reconciliation.work.purchasing.order",
+        "Purchase order and its receipts",
+        "fulfilment",
     ),
     DeclaredContext(
         "reconciliation.work.purchasing.receipt", "Record a goods receipt", "fulfilment"

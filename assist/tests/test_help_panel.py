@@ -14,6 +14,7 @@ from assist.selectors import (
     compute_help_panel,
 )
 from assist.tests.factories import answered
+from conftest import make_person
 from core.testing import signed_in
 from library.models import Document
 
@@ -136,6 +137,25 @@ def test_unknown_context_raises_with_key(sales_rep):
 def test_super_users_of_the_function_are_listed(sales_rep, super_user):
     panel = build_help_panel(viewer=sales_rep, key="reconciliation.order.short_payment")
     assert [person.username for person in panel.super_users] == ["petra"]
+
+
+@pytest.mark.parametrize(
+    ("key", "function"),
+    [
+        ("reconciliation.work.purchasing", "fulfilment"),
+        ("reconciliation.work.purchasing.order", "fulfilment"),
+        ("reconciliation.work.purchasing.receipt", "fulfilment"),
+        ("reconciliation.work.purchasing.bill", "invoicing"),
+    ],
+)
+def test_purchase_screens_route_by_their_work(key, function):
+    warehouse_worker = make_person("wanda", Role.WAREHOUSE)
+
+    panel = build_help_panel(viewer=warehouse_worker, key=key)
+
+    assert panel.crm_function.slug == function
+    context = HelpContext.objects.get(key=key)
+    assert context.parent.key.startswith("reconciliation.work")
 
 
 def test_super_users_of_other_functions_are_not_listed(sales_rep, super_user):
