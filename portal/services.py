@@ -35,6 +35,7 @@ from library.uploads import (
     sniff_upload,
     stored_or_removed,
 )
+from portal import notices as portal_notices
 from portal.models import (
     Evidence,
     ProblemReport,
@@ -407,7 +408,7 @@ def _add_to_open_report(
         report.message = f"{report.message}\n\nAdded on {added_on}: {added_text}"
         report.save(update_fields=["message"])
     _store_evidence(report, new_files, stored)
-    record_event(
+    event = record_event(
         actor=customer,
         action="problem.evidence_added",
         target=report,
@@ -419,8 +420,13 @@ def _add_to_open_report(
         },
         reason=added_text,
     )
-    # NOTE: the case's handlers get no notification for an addition. They
-    # see it on the case page, where the report lists its evidence.
+    portal_notices.evidence_added(
+        report,
+        customer=customer,
+        added_files=len(new_files),
+        added_description=bool(added_text),
+        event_id=event.pk,
+    )
     logger.info(
         "Problem report %s extended by user %s with %s files",
         report.pk,

@@ -96,7 +96,9 @@ def damaged_total(order) -> Decimal | None:
 
 
 def report_notices() -> int:
-    return Notification.objects.filter(kind=Notification.Kind.PROBLEM_REPORTED).count()
+    """Count the notices of new reports; an addition to a report has its own."""
+    rows = Notification.objects.filter(kind=Notification.Kind.PROBLEM_REPORTED)
+    return rows.exclude(subject_key__contains=":added:").count()
 
 
 @pytest.mark.django_db
@@ -412,3 +414,19 @@ def test_parallel_files_join_one_report(customer, order, media_root):
     assert ProblemReport.objects.count() == 1
     assert Evidence.objects.count() == 5
     assert damaged_total(order) == Decimal(1)
+
+
+@pytest.mark.django_db
+def test_added_file_notifies_case_handlers(customer, order, outsider, media_root):
+    first = report(customer, order, files=[("box.png", PNG_BYTES)])
+
+    report(customer, order, files=[("note.pdf", PDF_BYTES)])
+
+    added = Notification.objects.filter(subject_key__contains=":added:")
+    assert list(added.values_list("recipient__username", "message")) == [
+        (
+            "otto",
+            f"Carla Tester added 1 file to the report on order {order.number} "
+            f"(Goods damaged): case {first.case_id}.",
+        )
+    ]

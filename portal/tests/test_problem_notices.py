@@ -93,3 +93,59 @@ def test_other_customer_not_notified(customer, order, other_party, outsider):
 
     assert "olga" not in notified()
     assert "carla" not in notified()
+
+
+def addition_notices() -> dict[str, str]:
+    rows = Notification.objects.filter(subject_key__contains=":added:")
+    return dict(rows.values_list("recipient__username", "message"))
+
+
+def test_added_description_notifies_assignee(customer, order, sales_rep, outsider):
+    first = report_damaged(customer, order)
+    walt = make_person("walt", Role.WAREHOUSE, group="warehouse")
+    first.case.assignee = walt
+    first.case.save(update_fields=["assignee"])
+
+    report_problem(
+        customer=customer,
+        order=order,
+        problem=ProblemInput(
+            kind=Kind.DAMAGED,
+            message="Crushed boxes, and the pallet was wet",
+            shipment_line=ShipmentLine.objects.get(shipment__order=order),
+            quantity=Decimal(3),
+        ),
+        evidence=[],
+    )
+
+    assert addition_notices() == {
+        "walt": (
+            f"Carla Tester added a description to the report on order "
+            f"{order.number} (Goods damaged): case {first.case_id}."
+        )
+    }
+    notice = Notification.objects.get(subject_key__contains=":added:")
+    assert notice.url == f"/reconciliation/cases/{first.case_id}/"
+
+
+def test_addition_without_assignee_notifies_owner_role(
+    customer, order, sales_rep, outsider
+):
+    report_damaged(customer, order)
+    make_person("olga", Role.CUSTOMER, customer=customer.customer, group="customers")
+
+    report_problem(
+        customer=customer,
+        order=order,
+        problem=ProblemInput(
+            kind=Kind.DAMAGED,
+            message="Crushed boxes, photo follows",
+            shipment_line=ShipmentLine.objects.get(shipment__order=order),
+            quantity=Decimal(3),
+        ),
+        evidence=[],
+    )
+
+    # otto is the warehouse worker, the owner role of a damage case. Neither
+    # customer account (carla, who added it, nor her colleague olga) is told.
+    assert set(addition_notices()) == {"otto"}
