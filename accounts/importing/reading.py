@@ -1,4 +1,9 @@
-"""Read a CSV file into records: decoding, delimiter sniffing, header mapping."""
+"""Read a CSV file into records: decoding, delimiter sniffing, header mapping.
+
+The file may have at most ``IMPORT_MAX_LINES`` lines, ``IMPORT_MAX_BLANK_LINES``
+blank lines and ``IMPORT_MAX_ROWS`` data rows, the caps of the order-to-cash
+imports. Reading stops at the first line past a cap and nothing is imported.
+"""
 
 import codecs
 import csv
@@ -6,6 +11,8 @@ import io
 import re
 from dataclasses import dataclass
 from typing import TextIO
+
+from django.conf import settings
 
 from accounts.importing.report import ImportFileError
 
@@ -145,12 +152,19 @@ def _read_table(
     """Split the text into the header and data rows, each with its first line."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
+    blank = 0
     next_line = 1
     try:
         for cells in reader:
+            _check_line_count(reader.line_num)
             # Blank lines and rows of empty cells (Excel's ";;;;") carry nothing.
             if any(cell.strip() for cell in cells):
                 rows.append((next_line, cells))
+                # The header is the first row, so the data rows are one fewer.
+                _check_row_count(len(rows) - 1, next_line)
+            else:
+                blank += 1
+                _check_blank_count(blank, next_line)
             next_line = reader.line_num + 1
     except csv.Error as error:
         raise ImportFileError(
@@ -166,6 +180,35 @@ def _read_table(
             f"The file has a header on line {header_line} but no rows."
         )
     return header_line, header, data
+
+
+def _check_line_count(lines_read: int) -> None:
+    limit = settings.IMPORT_MAX_LINES
+    if lines_read > limit:
+        raise ImportFileError(
+            f"The file has more than {limit:,} lines (IMPORT_MAX_LINES), counting "
+            f"blank lines and the lines inside quoted values: reading stopped at "
+            f"line {lines_read:,}. Delete the blank lines, or split the file."
+        )
+
+
+def _check_blank_count(count: int, line: int) -> None:
+    limit = settings.IMPORT_MAX_BLANK_LINES
+    if count > limit:
+        raise ImportFileError(
+            f"The file has more than {limit:,} blank lines (IMPORT_MAX_BLANK_LINES): "
+            f"line {line:,} is blank line {count:,}. Delete the blank lines, or "
+            "split the file."
+        )
+
+
+def _check_row_count(count: int, line: int) -> None:
+    limit = settings.IMPORT_MAX_ROWS
+    if count > limit:
+        raise ImportFileError(
+            f"The file has more than {limit:,} people rows (IMPORT_MAX_ROWS): "
+            f"reading stopped at line {line:,}. Split the file into smaller files."
+        )
 
 
 def _map_columns(
@@ -238,6 +281,8 @@ def _read_source(
     ``delimiter`` has passed ``_check_delimiter`` already, or is None to sniff
     the delimiter from the header line.
     """
+    # NOTE: the caps apply while the rows are split. The file is decoded whole
+    # first, and its size in bytes has no cap here.
     text, used_encoding = _decode(source, encoding)
     used_delimiter = delimiter or _sniff_delimiter(text)
     header_line, header, rows = _read_table(text, used_delimiter)

@@ -272,6 +272,70 @@ def test_missing_email_column_fails_and_writes_nothing(tmp_path):
     assert not AuditEvent.objects.exists()
 
 
+def test_too_many_blank_lines_fail_file(tmp_path, settings):
+    settings.IMPORT_MAX_BLANK_LINES = 3
+    content = f"{HEADER}\nmo@example.com,Mo,Lee,warehouse\n\n,,,\n\n\n"
+    path = write_file(tmp_path, content)
+
+    with pytest.raises(ImportFileError) as error:
+        import_file(path)
+
+    assert str(error.value) == (
+        "The file has more than 3 blank lines (IMPORT_MAX_BLANK_LINES): line 6 "
+        "is blank line 4. Delete the blank lines, or split the file."
+    )
+    assert not User.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_too_many_lines_fail_file(tmp_path, settings):
+    settings.IMPORT_MAX_LINES = 2
+    # A quoted title spans lines 2 and 3, and both count.
+    content = f'{HEADER},title\nmo@example.com,Mo,Lee,warehouse,"Shift\nlead"\n'
+    path = write_file(tmp_path, content)
+
+    with pytest.raises(ImportFileError) as error:
+        import_file(path)
+
+    assert str(error.value) == (
+        "The file has more than 2 lines (IMPORT_MAX_LINES), counting blank lines "
+        "and the lines inside quoted values: reading stopped at line 3. Delete "
+        "the blank lines, or split the file."
+    )
+    assert not User.objects.exists()
+
+
+def test_too_many_rows_fail_file(tmp_path, settings):
+    settings.IMPORT_MAX_ROWS = 2
+    rows = "".join(f"p{n}@example.com,P{n},Lee,warehouse\n" for n in range(3))
+    path = write_file(tmp_path, f"{HEADER}\n{rows}")
+
+    with pytest.raises(ImportFileError) as error:
+        import_file(path)
+
+    assert str(error.value) == (
+        "The file has more than 2 people rows (IMPORT_MAX_ROWS): reading stopped "
+        "at line 4. Split the file into smaller files."
+    )
+    assert not User.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_rows_at_the_limits_are_imported(tmp_path, settings):
+    settings.IMPORT_MAX_ROWS = 2
+    settings.IMPORT_MAX_BLANK_LINES = 1
+    settings.IMPORT_MAX_LINES = 4
+    rows = "".join(f"p{n}@example.com,P{n},Lee,warehouse\n" for n in range(2))
+    path = write_file(tmp_path, f"{HEADER}\n\n{rows}")
+
+    report = import_file(path)
+
+    assert [action for _line, action, _detail in outcomes(report)] == [
+        "created",
+        "created",
+    ]
+
+
 def test_missing_name_column_fails_file(tmp_path):
     path = write_file(tmp_path, "email;role\nmo@example.com;hr\n")
 
