@@ -144,7 +144,7 @@ class TestEndpoint:
         )
         html = response.content.decode()
         assert (
-            'hx-get="/questions/suggest/" hx-trigger="keyup changed delay:300ms"'
-            in html
-        )
+            'hx-get="/questions/suggest/" hx-trigger="input changed delay:300ms, '
+            'change changed, load[this.value.trim().length > 0]"'
+        ) in html
         assert 'id="ask-suggestions"' in html
