@@ -264,6 +264,9 @@ def case(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     found = selectors.access_customer_case(request.user, case_id)
     reports = list(
         ProblemReport.objects.filter(case=found, order__in=visible_orders(request.user))
+        .select_related(
+            "shipment_line__order_line__product", "shipment_line__shipment", "invoice"
+        )
         .prefetch_related("evidence")
         .order_by("reported_at", "pk")
     )

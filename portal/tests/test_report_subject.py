@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.template.loader import render_to_string
 
+from core.testing import signed_in
 from portal.models import ProblemReport
 from portal.services import ProblemInput, report_problem
 from reconciliation.models import ShipmentLine
@@ -71,3 +72,16 @@ def test_invoice_report_names_the_invoice(customer, order):
 
     assert ">Invoice INV-SUBJ-1</p>" in html
     assert "Line" not in html
+
+
+def test_case_page_shows_what_carla_reported(customer, order):
+    report = damaged(customer, order, "3")
+    product = order.lines.get().product.name
+
+    page = signed_in(customer).get(f"/reconciliation/portal/cases/{report.case_id}/")
+
+    assert page.status_code == 200
+    assert (
+        f"Line 1 of shipment SH-SUBJ-1: {product} · 3 units reported"
+        in page.content.decode()
+    )
