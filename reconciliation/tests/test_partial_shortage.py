@@ -211,6 +211,18 @@ def test_decision_page_names_the_units_the_case_covers(shortage, sales_rep):
     ) in page
     assert "Ship the rest later (5 units)" in page
     assert "Cancel the rest (5 units)" in page
+    # 15 is what walter has on the shelf, not what shipped.
+    assert "Ordered 20 · can ship 15 · 5 units short" in page
+
+
+def test_case_page_calls_the_shelf_quantity_what_can_ship(shortage, sales_rep):
+    page = (
+        signed_in(sales_rep)
+        .get(f"/reconciliation/cases/{shortage.pk}/")
+        .content.decode()
+    )
+
+    assert "<dt>Ordered / can ship</dt>" in page
 
 
 def test_pass_case_still_covers_the_whole_rest(customer_party, sales_rep):
