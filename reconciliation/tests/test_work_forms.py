@@ -382,7 +382,7 @@ def test_sales_decision_shows_units_short(order, warehouse, sales_rep):
     page = signed_in(sales_rep).get(f"/reconciliation/work/cases/{case.pk}/")
 
     html = page.content.decode()
-    assert "Expected 10 · actual 5 · 5 units short" in html
+    assert "Ordered 10 · can ship 5 · 5 units short" in html
     assert "-5 unit" not in html
 
 
