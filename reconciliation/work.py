@@ -1290,6 +1290,8 @@ def propose_credit_note(
                         "qty": str(line.qty),
                         "unit_price": str(line.unit_price),
                         "subtotal": str(line.subtotal),
+                        # A share of a money credit, not units at a price.
+                        "amount_only": line.amount_only,
                     }
                     for line in credit_note.lines.select_related("product")
                 ],

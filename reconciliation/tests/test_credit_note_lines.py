@@ -149,8 +149,23 @@ def test_proposal_creates_lines_and_audits_them(order, invoice, sales_rep):
             "qty": "2.0000",
             "unit_price": "41.8150",
             "subtotal": "83.6300",
+            "amount_only": False,
         }
     ]
+
+
+def test_money_credit_audits_its_lines_as_amounts(short_payment_case, sales_rep):
+    proposal = propose_credit_note(
+        actor=sales_rep,
+        case_id=short_payment_case.pk,
+        amount=Decimal("40.00"),
+        message="Sorry",
+    )
+
+    event = AuditEvent.objects.get(action="credit_note.proposed")
+    stored = list(proposal.credit_note.lines.values_list("amount_only", flat=True))
+    assert stored and all(stored)
+    assert [line["amount_only"] for line in event.after["lines"]] == stored
 
 
 def test_accepted_credit_keeps_its_amount_and_quantities(
