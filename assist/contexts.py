@@ -86,7 +86,7 @@ SCREEN_CONTEXTS: tuple[DeclaredContext, ...] = (
     # The purchasing list and a purchase order page are where goods are
     # expected and received, so their questions go to the fulfilment
     # super-users, as on the goods receipt page. Only the vendor bill page,
-    # the three-way match of a bill, asks the invoicing super-users.
+    # the three-way match of a bill, routes to the invoicing super-users.
     DeclaredContext(
         "reconciliation.work.purchasing", "Purchasing and receiving", "fulfilment"
     ),

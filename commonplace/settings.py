@@ -333,9 +333,9 @@ PORTAL_MAX_REQUEST_BYTES = env_int(
 # bytes, the most data rows a file may have, and the rows a preview shows.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 10 * 1024 * 1024, minimum=1)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
-# The most blank lines a CSV file (rows of empty cells included) or empty
-# rows an XLSX sheet may have in all. The line limit counts every line of a
-# CSV file, blank lines and the lines inside quoted cells too.
+# The maximum number of blank lines in a CSV file (rows of empty cells
+# included) or of empty rows in an XLSX sheet. The line limit counts every
+# line of a CSV file, blank lines and the lines inside quoted cells too.
 IMPORT_MAX_BLANK_LINES = env_int("IMPORT_MAX_BLANK_LINES", 10_000, minimum=0)
 IMPORT_MAX_LINES = env_int("IMPORT_MAX_LINES", 5 * IMPORT_MAX_ROWS, minimum=2)
 IMPORT_PREVIEW_ROWS = env_int("IMPORT_PREVIEW_ROWS", 20, minimum=1)

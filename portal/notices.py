@@ -38,7 +38,7 @@ def evidence_added(
     """Tell the handlers of the report's case what the customer added to it.
 
     ``event_id`` is the audit event of the addition, so each addition is one
-    notification per person. A practice sandbox's case notifies nobody.
+    notification per person. A case in a practice sandbox sends no notification.
     """
     case = report.case
     if Discrepancy.objects.filter(

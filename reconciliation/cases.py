@@ -576,7 +576,7 @@ def hand_shortage_to_sales(*, case_id: int, actor: User) -> Discrepancy:
     The warehouse worker reports the shortage, and the sales rep decides
     what happens to the missing units (backorder, cancellation or credit).
     So the case's owner role becomes sales rep, and the order's sales rep is
-    assigned when the order has an active one. Then ``notices`` tells the
+    assigned when the order has an active one. Then ``notices`` notifies the
     order's sales rep, or every active sales rep when the order has none.
     Any other case, or one that is no longer active, is returned unchanged.
     """
@@ -593,7 +593,7 @@ def hand_shortage_to_sales(*, case_id: int, actor: User) -> Discrepancy:
         if rep is not None and case.assignee_id is None:
             changes["assignee_id"] = rep.pk
         if not changes:
-            # Handed over already: nothing to record and nobody to tell again.
+            # Already handed over, so there is no change to record or notify.
             return case
         reason = "The sales rep decides what happens to the missing units."
         moves_to_assigned = State.ASSIGNED in TRANSITIONS.get(case.state, ())

@@ -482,10 +482,9 @@ class InvoiceLine(models.Model):
     tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
     # Tax rounded per line, as billed; the checks recompute it from the rate.
     tax_amount = money_field(default=Decimal(0))
-    # True on a credit note's line that credits an amount of money rather
-    # than units: it is stored as 1 x amount so that quantity times price is
-    # the subtotal, but that 1 is no unit, and screens show only the amount
-    # (see docs/reconciliation.md, "Credit note lines").
+    # True on a credit note's line that credits an amount of money, not
+    # units. It is stored as 1 x amount so that quantity times price is the
+    # subtotal. That 1 is not a unit, so screens show only the amount.
     amount_only = models.BooleanField(default=False)
 
     def __str__(self) -> str:

@@ -161,7 +161,7 @@ def _check_receipt(
         accepted = figures[line.pk].accepted + arriving
         if tolerance.is_over(ordered=line.qty_ordered, actual=accepted):
             uom = line.product.uom
-            # The most the line may still accept: the ordered quantity plus
+            # The maximum the line may still accept: the ordered quantity plus
             # the allowed percentage over it, less what it accepted before.
             allowed = line.qty_ordered + line.qty_ordered * tolerance.qty_over_pct / 100
             room = max(allowed - figures[line.pk].accepted, Decimal(0))

@@ -742,7 +742,7 @@ def report_shortage(
             order_line=line,
         )
         # The sales rep decides what happens to the missing units, so the
-        # case goes to them and they are told.
+        # case is assigned to them and they are notified.
         return cases.hand_shortage_to_sales(case_id=case.pk, actor=actor)
 
 

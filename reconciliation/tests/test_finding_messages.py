@@ -1,7 +1,7 @@
 """Messages after a rejected step point to the next step, and stale notices go.
 
 Named people: fiona (finance clerk) writes off above the limit, sally
-(sales rep) offers credit notes, and carla (customer) answers them.
+(sales rep) offers credit notes, and carla (customer) accepts or rejects them.
 """
 
 from decimal import Decimal
@@ -71,7 +71,7 @@ def test_rejected_offer_notice_is_removed(short_payment_case, sales_rep, custome
     ]
     accept_proposal(customer=customer, proposal_id=second.pk)
     assert offered_notices(customer).count() == 0
-    # Sally still learns of both answers.
+    # Sally is still notified of both decisions.
     assert (
         Notification.objects.filter(
             recipient=sales_rep, kind=Notification.Kind.RESOLUTION_DECIDED

@@ -1,7 +1,7 @@
 """A shortage the warehouse reports before shipping covers only the missing units.
 
 Named people: walter (warehouse) ships line 1 of order SO-11076 and reports
-5 of the 20 units of line 2 (tofu) short, with 15 on the shelf; sally (sales
+5 of the 20 units of line 2 (tofu) short, with 15 on the shelf. sally (sales
 rep on the order) decides the shortage. The order's promised date is long
 past, so the 15 units on the shelf are late.
 """
@@ -80,7 +80,7 @@ def ship_later(rep, case: Discrepancy) -> Discrepancy:
     )
 
 
-def test_ship_later_backorders_only_the_short_units(order, shortage, sales_rep):
+def test_ship_later_backorders_shortage_only(order, shortage, sales_rep):
     ship_later(sales_rep, shortage)
 
     backorder = Shipment.objects.get(order=order, backorder_of__isnull=False)
@@ -106,9 +106,7 @@ def test_units_on_the_shelf_stay_late(order, shortage, sales_rep):
     )
 
 
-def test_shipping_the_shelf_units_closes_the_late_case(
-    order, shortage, sales_rep, walter
-):
+def test_shipping_shelf_units_closes_late_case(order, shortage, sales_rep, walter):
     ship_later(sales_rep, shortage)
 
     work.record_shipment(
@@ -127,7 +125,7 @@ def test_shipping_the_shelf_units_closes_the_late_case(
     assert backorder.lines.get().qty_shipped == Decimal(5)
 
 
-def test_cancel_the_rest_cancels_only_the_short_units(order, shortage, sales_rep):
+def test_cancel_rest_cancels_shortage_only(order, shortage, sales_rep):
     work.decide_backorder(
         actor=sales_rep,
         case_id=shortage.pk,
@@ -148,7 +146,7 @@ def test_cancel_the_rest_cancels_only_the_short_units(order, shortage, sales_rep
     assert late.expected_value == Decimal(15)
 
 
-def test_cancelling_the_late_units_keeps_the_backorder(order, shortage, sales_rep):
+def test_cancel_late_units_keeps_backorder(order, shortage, sales_rep):
     ship_later(sales_rep, shortage)
     late = not_shipped_case(order)
 
@@ -170,7 +168,7 @@ def test_cancelling_the_late_units_keeps_the_backorder(order, shortage, sales_re
     assert late.state == State.RESOLVED
 
 
-def test_cancelling_more_than_the_rest_outside_the_backorder_cuts_it(order, sales_rep):
+def test_cancel_trims_oversized_backorder(order, sales_rep):
     # A backorder of 12 and a case that covers 10 units, while only 20 are
     # left: after cancelling 10, the backorder may carry 10 at most.
     shipped = Shipment.objects.get(order=order)
@@ -200,7 +198,7 @@ def test_cancelling_more_than_the_rest_outside_the_backorder_cuts_it(order, sale
     assert Decimal(reduced.after["qty"]) == 10
 
 
-def test_decision_page_names_the_units_the_case_covers(shortage, sales_rep):
+def test_decision_page_names_case_units(shortage, sales_rep):
     response = signed_in(sales_rep).get(f"/reconciliation/work/cases/{shortage.pk}/")
 
     assert response.status_code == 200
@@ -215,7 +213,7 @@ def test_decision_page_names_the_units_the_case_covers(shortage, sales_rep):
     assert "Ordered 20 · can ship 15 · 5 units short" in page
 
 
-def test_case_page_calls_the_shelf_quantity_what_can_ship(shortage, sales_rep):
+def test_case_page_says_can_ship(shortage, sales_rep):
     page = (
         signed_in(sales_rep)
         .get(f"/reconciliation/cases/{shortage.pk}/")
@@ -225,7 +223,7 @@ def test_case_page_calls_the_shelf_quantity_what_can_ship(shortage, sales_rep):
     assert "<dt>Ordered / can ship</dt>" in page
 
 
-def test_pass_case_still_covers_the_whole_rest(customer_party, sales_rep):
+def test_pass_case_covers_whole_rest(customer_party, sales_rep):
     order = create_order(
         lines=[("10", "36.36")],
         company=customer_party.company,

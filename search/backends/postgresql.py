@@ -149,9 +149,9 @@ class PostgresBackend:
             # rows, for a rare one it takes the GIN index and sorts the few
             # matches. The rank is computed here, so the window keeps small
             # rows instead of each match's title and vector. ``newness``
-            # numbers the rows newest first; the rows come in that order, so
-            # numbering them needs no sort, and the page and the counts
-            # take the newest rows by it instead of sorting again.
+            # numbers the rows newest first. They arrive in that order, so
+            # the numbering needs no sort, and the page and the counts pick
+            # the newest rows by it instead of sorting them again.
             return f"""
                 SELECT *, row_number() OVER (ORDER BY id DESC) AS newness
                 FROM (
