@@ -12,7 +12,7 @@ from playwright.sync_api import FloatRect, expect
 from accounts.models import Role
 from conftest import make_person
 from e2e.pages import LAPTOP, PHONE, page_width, signed_in_page
-from reconciliation import work
+from reconciliation import credit_proposals
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import (
     PaymentFactory,
@@ -133,7 +133,7 @@ def test_approval_buttons_fit_a_phone(
     invoice = create_invoice(order=order)
     create_payment(invoice=invoice, amount="7.00")
     case = make_case(order, invoice=invoice, difference="-3.00")
-    work.propose_credit_note(
+    credit_proposals.propose_credit_note(
         actor=sales_rep, case_id=case.pk, amount=Decimal("3.00"), message="Sorry"
     )
     page = signed_in_page(new_context, "mona", PHONE)

@@ -43,6 +43,11 @@ from portal.models import (
     ResolutionProposal,
 )
 from reconciliation import cases, notices
+from reconciliation.credit_proposals import (
+    cancel_credit_note,
+    offer_over_total,
+    withdraw_proposal,
+)
 from reconciliation.matching import check_order_after_commit
 from reconciliation.models import (
     ACTIVE_CASE_STATES,
@@ -60,15 +65,7 @@ from reconciliation.services import (
     lock_documents,
     refresh_order,
 )
-from reconciliation.work import (
-    WorkError,
-    cancel_credit_note,
-    move_case,
-    offer_over_total,
-    open_case,
-    resolution_changes,
-    withdraw_proposal,
-)
+from reconciliation.work import WorkError, move_case, open_case, resolution_changes
 
 logger = logging.getLogger(__name__)
 

@@ -33,9 +33,9 @@ from practice.models import SandboxSession
 from practice.roles import played_role
 from practice.scenarios import MANAGER, SCENARIOS, ScriptedManager
 from practice.selectors import session_case_number
+from reconciliation.approval_decisions import follow_credit_note_decision
 from reconciliation.models import Approval, Discrepancy, ResolutionCode
 from reconciliation.money import format_money
-from reconciliation.work import follow_credit_note_decision
 
 logger = logging.getLogger(__name__)
 # Usernames of the accounts that decide approvals as a scenario's manager.

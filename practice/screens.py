@@ -42,7 +42,7 @@ from practice.selectors import (
     session_case_number,
     session_cases,
 )
-from reconciliation import case_views, cases, work, work_views
+from reconciliation import cancellations, case_views, cases, work_views
 from reconciliation.models import Discrepancy, MatchGroup, SalesOrder
 from reconciliation.scopes import WorkScope
 from reconciliation.taxonomy import RULES
@@ -269,7 +269,7 @@ def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, 
     """
     number = session_case_number(session, case)
     links = [("Case page", reverse("practice:case_detail", args=[session.pk, number]))]
-    if case.code in work.BACKORDER_CODES and case.order is not None:
+    if case.code in cancellations.BACKORDER_CODES and case.order is not None:
         links.append(
             (
                 "Pick and ship",
@@ -278,7 +278,7 @@ def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, 
                 ),
             )
         )
-    if case.code in work.BACKORDER_CODES or case.invoice_id is not None:
+    if case.code in cancellations.BACKORDER_CODES or case.invoice_id is not None:
         links.append(
             (
                 "Sales decision",

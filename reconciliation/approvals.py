@@ -4,7 +4,7 @@ A clerk requests a write-off approval for the case's difference when it is
 above ``RECONCILIATION_WRITE_OFF_LIMIT``. The limit is an amount in the
 company currency, so a write-off in another currency is converted at its
 invoice's exchange rate first. A sales rep's credit note above the credit
-limit requests its approval in ``work.propose_credit_note``.
+limit requests its approval in ``credit_proposals.propose_credit_note``.
 
 A manager who is not the requester approves or rejects either kind. The
 database rejects an approval row whose approver is its requester, and
@@ -247,7 +247,7 @@ def decide_approval(
         )
         if approval.action == ResolutionCode.CREDIT_NOTE:
             # Imported here because ``work`` imports this module at load time.
-            from reconciliation.work import follow_credit_note_decision
+            from reconciliation.approval_decisions import follow_credit_note_decision
 
             follow_credit_note_decision(
                 approval, approver=approver, approve=approve, reason=reason

@@ -3,7 +3,7 @@
 A case stores its difference in the unit it was found in: a currency for a
 payment or an invoice amount, a product's unit of measure for goods, days for
 a late delivery. This module converts the difference to money on the case's
-invoice, so that ``work.propose_credit_note`` can bound a credit note by it
+invoice, so that ``credit_proposals.propose_credit_note`` can bound a credit note by it
 and the approvals screen can show it next to the requested credit.
 """
 

@@ -28,7 +28,13 @@ from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line, clean_text
 from reconciliation import approvals, cases
-from reconciliation.cancellations import kept_cancellation_notice, live_case_summary
+from reconciliation.approval_decisions import decide_approval, parse_decision
+from reconciliation.backorder_decisions import offers_sales_decision
+from reconciliation.cancellations import (
+    BACKORDER_CODES,
+    kept_cancellation_notice,
+    live_case_summary,
+)
 from reconciliation.models import (
     Approval,
     Currency,
@@ -47,13 +53,7 @@ from reconciliation.selectors import (
     visible_cases,
 )
 from reconciliation.templatetags.case_tags import resolution_label
-from reconciliation.work import (
-    BACKORDER_CODES,
-    WorkError,
-    decide_approval,
-    offers_sales_decision,
-    parse_decision,
-)
+from reconciliation.work import WorkError
 
 CASES_PER_PAGE = 50
 # The inbox spans every discrepancy code, so its help is the module's root.
@@ -617,8 +617,8 @@ def approval_decide(request: AuthenticatedRequest, approval_id: int) -> HttpResp
     return _run(
         request,
         approval.case_id,
-        # ``work.decide_approval`` also offers an approved credit note to the
-        # customer, or withdraws a rejected one.
+        # ``approval_decisions.decide_approval`` also offers an approved
+        # credit note to the customer, or withdraws a rejected one.
         lambda: decide_approval(
             approval_id=approval.pk,
             approver=request.user,

@@ -47,12 +47,7 @@ from reconciliation.purchase_selectors import (
 from reconciliation.purchasing import check_purchases
 from reconciliation.services import insert_rows
 from reconciliation.tolerances import ToleranceBook
-from reconciliation.work import (
-    WorkError,
-    move_case,
-    require_role,
-    resolution_changes,
-)
+from reconciliation.work import WorkError, move_case, require_role, resolution_changes
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from assist.contexts import order_context_key
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
+from reconciliation.backorder_decisions import offers_sales_decision
 from reconciliation.models import DiscrepancyCode, ReconStatus, SalesOrder
 from reconciliation.selectors import (
     OrderFilters,
@@ -17,7 +18,6 @@ from reconciliation.selectors import (
     open_discrepancies,
     visible_cases,
 )
-from reconciliation.work import offers_sales_decision
 
 ORDERS_PER_PAGE = 50
 ORDER_LIST_CONTEXT = "reconciliation.orders"

@@ -39,7 +39,15 @@ from core.numbers import (
     parse_positive_int,
 )
 from core.text import clean_line, clean_text
-from reconciliation import cases, work
+from reconciliation import (
+    approval_decisions,
+    backorder_decisions,
+    cases,
+    cash_work,
+    credit_proposals,
+    warehouse_work,
+    work,
+)
 from reconciliation.case_credit import case_open_amount, price_gap
 from reconciliation.case_views import decided_message, figure_currency
 from reconciliation.models import (
@@ -198,7 +206,7 @@ def discard_draft(
     shipment_number = clean_line(request.POST.get("shipment", ""))
     _run(
         request,
-        lambda: work.discard_draft_shipment(
+        lambda: warehouse_work.discard_draft_shipment(
             actor=actor, order=order, shipment_number=shipment_number
         ),
         f"Discarded draft shipment {shipment_number[:30]}: nothing of it ships.",
@@ -208,7 +216,7 @@ def discard_draft(
 
 def _line_quantities(
     request: AuthenticatedRequest, lines: list[SalesOrderLine]
-) -> tuple[dict[int, work.LineQuantities], dict[int, str]]:
+) -> tuple[dict[int, warehouse_work.LineQuantities], dict[int, str]]:
     """Read every line's typed quantities, and a message for each line rejected.
 
     An empty Picked box with a Shipped quantity reads as picked what ships:
@@ -231,7 +239,7 @@ def _line_quantities(
         except work.WorkError as error:
             errors[line_no] = str(error)
             continue
-        quantities[line_no] = work.LineQuantities(
+        quantities[line_no] = warehouse_work.LineQuantities(
             picked=picked_qty, shipped=shipped_qty
         )
     return quantities, errors
@@ -266,7 +274,10 @@ def _parse_line_quantity(line: SalesOrderLine, raw: str, box: str) -> Decimal:
 
 
 def _line_errors(
-    order: SalesOrder, quantities: Mapping[int, work.LineQuantities], *, ship: bool
+    order: SalesOrder,
+    quantities: Mapping[int, warehouse_work.LineQuantities],
+    *,
+    ship: bool,
 ) -> dict[int, str]:
     """Check each line on its own, so every rejected line gets its message.
 
@@ -277,12 +288,14 @@ def _line_errors(
     errors = {}
     for line_no, qty in quantities.items():
         try:
-            work._check_quantities(order, lines, {line_no: qty}, ship=False)
+            warehouse_work._check_quantities(order, lines, {line_no: qty}, ship=False)
             if ship:
-                work._check_over_shipment(order, lines, {line_no: qty.shipped})
+                warehouse_work._check_over_shipment(
+                    order, lines, {line_no: qty.shipped}
+                )
             else:
-                work._check_over_shipment(
-                    order, lines, {line_no: qty.picked}, step=work.PICK_STEP
+                warehouse_work._check_over_shipment(
+                    order, lines, {line_no: qty.picked}, step=warehouse_work.PICK_STEP
                 )
         except work.WorkError as error:
             errors[line_no] = str(error)
@@ -346,7 +359,7 @@ def record_shipment(
             request, order, scope, typed=request.POST, line_errors=errors, status=422
         )
     try:
-        shipment = work.record_shipment(
+        shipment = warehouse_work.record_shipment(
             actor=actor,
             order=order,
             quantities=quantities,
@@ -386,7 +399,7 @@ def report_shortage(
         qty_missing = work.parse_quantity(
             request.POST.get("qty", ""), label="Short quantity"
         )
-        report = work.report_shortage(
+        report = warehouse_work.report_shortage(
             actor=actor,
             order=order,
             line_no=line_no,
@@ -401,7 +414,7 @@ def report_shortage(
             f"Line {clean_line(raw_line)[:20]!r} was not found on order "
             f"{order.number}: pick a line from the list.",
         )
-    except work.ShortageAlreadyReported as already:
+    except warehouse_work.ShortageAlreadyReported as already:
         # Not a fault of the form, and nothing new to write: the typed text
         # stays, for a larger report.
         messages.info(request, str(already))
@@ -451,7 +464,7 @@ def _sales_page(
     what was typed, so the rep corrects it instead of typing it again.
     """
     typed = typed or {}
-    actions = work.sales_actions(case)
+    actions = backorder_decisions.sales_actions(case)
     # The decision is about the case's code, so its help is that code's:
     # the FAQ and super-users for a short payment, a backorder, a price.
     record = case_record(case)
@@ -503,7 +516,7 @@ def _optional_url(scope: WorkScope, name: str, *args: object) -> str:
 def _suggested_credit(case: Discrepancy) -> Decimal | str:
     """Return the money the case leaves open on its invoice, as the credit to offer.
 
-    It is the most ``work.propose_credit_note`` accepts: for a price case,
+    It is the most ``credit_proposals.propose_credit_note`` accepts: for a price case,
     the difference over every unit the invoice bills, not one unit's.
     """
     if case.invoice is None:
@@ -524,10 +537,14 @@ def decide_backorder(
     def action() -> object:
         # Whether the rest can ship later comes before its date, as in the
         # service, which checks it again under the lock.
-        blocker = work.ship_later_blocker(case) if decision == work.SHIP_LATER else ""
+        blocker = (
+            backorder_decisions.ship_later_blocker(case)
+            if decision == work.SHIP_LATER
+            else ""
+        )
         if blocker:
             raise work.WorkError(blocker)
-        return work.decide_backorder(
+        return backorder_decisions.decide_backorder(
             actor=actor,
             case_id=case.pk,
             decision=decision,
@@ -546,7 +563,7 @@ def _expected_date(request: AuthenticatedRequest, decision: str) -> date | None:
     """Parse the posted day the rest is expected, for a ship-later decision.
 
     The decision screen always sends the field. A form without it, such as
-    an older page, leaves the date out, and ``work.decide_backorder``
+    an older page, leaves the date out, and ``backorder_decisions.decide_backorder``
     rejects the decision with a message that asks for the date.
     """
     if decision != work.SHIP_LATER or "expected_on" not in request.POST:
@@ -573,7 +590,7 @@ def uphold_price(
     actor = scope.actor(request.user, Role.SALES_REP)
     case = scope.case(request.user, case_id)
     try:
-        upheld = work.uphold_invoiced_price(
+        upheld = credit_proposals.uphold_invoiced_price(
             actor=actor,
             case_id=case.pk,
             reason=clean_text(request.POST.get("reason", ""))[:2000],
@@ -601,7 +618,7 @@ def withdraw_proposal(
     case = scope.case(request.user, case_id)
     _run(
         request,
-        lambda: work.withdraw_credit_proposal(
+        lambda: credit_proposals.withdraw_credit_proposal(
             actor=actor,
             case_id=case.pk,
             reason=clean_text(request.POST.get("reason", ""))[:2000],
@@ -621,7 +638,7 @@ def propose_credit_note(
     case = scope.case(request.user, case_id)
     back = scope.url("work_sales", case.pk)
     try:
-        proposal = work.propose_credit_note(
+        proposal = credit_proposals.propose_credit_note(
             actor=actor,
             case_id=case.pk,
             amount=work.parse_amount(
@@ -666,13 +683,13 @@ def cash_application(
     actor = scope.actor(request.user, Role.FINANCE_CLERK)
     if request.method == "POST":
         return _assign_payer(request, actor, scope)
-    payments = list(work.open_payments(company=scope.company)[:100])
-    unassigned = list(work.unassigned_payments(company=scope.company)[:100])
+    payments = list(cash_work.open_payments(company=scope.company)[:100])
+    unassigned = list(cash_work.unassigned_payments(company=scope.company)[:100])
     raw = request.GET.get("payment", "")
     selected: Payment | None = next(
         (payment for payment in payments if str(payment.pk) == raw), None
     )
-    invoices = list(work.open_invoices_for(selected)[:100]) if selected else []
+    invoices = list(cash_work.open_invoices_for(selected)[:100]) if selected else []
     available = payment_available(selected) if selected else None
     # Each box starts at the most this allocation can be, the smaller of the
     # payment's rest and the invoice's open amount, so paying an invoice or
@@ -721,7 +738,7 @@ def _with_customers(payments: list[Payment]) -> list[tuple[Payment, list[Party]]
     by_company: dict[int, list[Party]] = {}
     for payment in payments:
         if payment.company_id not in by_company:
-            by_company[payment.company_id] = list(work.customers_for(payment))
+            by_company[payment.company_id] = list(cash_work.customers_for(payment))
     return [(payment, by_company[payment.company_id]) for payment in payments]
 
 
@@ -746,7 +763,7 @@ def _invoice_id_not_found(
     error: InvalidNumberError, payment_id: int, scope: WorkScope
 ) -> str:
     """Say that the invoice text names no open invoice, naming the payment."""
-    payment = work.open_payments(scope.company).filter(pk=payment_id).first()
+    payment = cash_work.open_payments(scope.company).filter(pk=payment_id).first()
     if payment is None:
         return _cash_id_not_found(error)
     return (
@@ -770,7 +787,7 @@ def _assign_payer(
             if raw_party
             else 0
         )
-        payment = work.assign_payer(
+        payment = cash_work.assign_payer(
             actor=actor,
             payment_id=payment_id,
             party_id=party_id,
@@ -814,14 +831,14 @@ def apply_cash(
         messages.error(request, _invoice_id_not_found(error, payment_id, scope))
         return redirect(f"{url}?payment={payment_id}")
     try:
-        allocation = work.apply_cash(
+        allocation = cash_work.apply_cash(
             actor=actor,
             payment_id=payment_id,
             invoice_id=invoice_id,
             amount=work.parse_amount(
                 request.POST.get("amount", ""),
-                label=work.amount_label(payment_id, invoice_id, scope.company),
-                currency=work.payment_currency(payment_id, scope.company),
+                label=cash_work.amount_label(payment_id, invoice_id, scope.company),
+                currency=cash_work.payment_currency(payment_id, scope.company),
             ),
             company=scope.company,
         )
@@ -913,7 +930,7 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
         {
             "approval_rows": [
                 (approval, work.case_open_text(approval.case))
-                for approval in work.pending_approvals()
+                for approval in approval_decisions.pending_approvals()
             ]
         },
     )
@@ -923,13 +940,13 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def decide_approval(request: AuthenticatedRequest, approval_id: int) -> HttpResponse:
     require_role(request.user, Role.MANAGER)
-    if not work.pending_approvals().filter(pk=approval_id).exists():
+    if not approval_decisions.pending_approvals().filter(pk=approval_id).exists():
         raise Http404("No pending approval with that number.")
     try:
-        approval = work.decide_approval(
+        approval = approval_decisions.decide_approval(
             approval_id=approval_id,
             approver=request.user,
-            approve=work.parse_decision(request.POST.get("decision", "")),
+            approve=approval_decisions.parse_decision(request.POST.get("decision", "")),
             reason=clean_text(request.POST.get("reason", ""))[:2000],
         )
     except (work.WorkError, cases.CaseError) as error:

@@ -28,7 +28,7 @@ from reconciliation.models import (
     Shipment,
     VendorBill,
 )
-from reconciliation.work import LineQuantities, record_shipment
+from reconciliation.warehouse_work import LineQuantities, record_shipment
 
 pytestmark = pytest.mark.django_db
 

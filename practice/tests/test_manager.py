@@ -25,6 +25,7 @@ from practice.scenarios import (
 from practice.tests.conftest import only_case
 from practice.tests.test_screens import base, begin, messages_of, score
 from reconciliation import approvals
+from reconciliation.approval_decisions import pending_approvals
 from reconciliation.cases import CaseError
 from reconciliation.models import Approval, Invoice, ResolutionCode
 from reconciliation.services import refresh_order
@@ -35,7 +36,6 @@ from reconciliation.tests.factories import (
     create_payment,
     create_shipment,
 )
-from reconciliation.work import pending_approvals
 
 pytestmark = pytest.mark.django_db
 

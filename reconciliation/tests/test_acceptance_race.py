@@ -20,12 +20,12 @@ from portal.models import ResolutionProposal
 from portal.services import accept_proposal
 from reconciliation import cases
 from reconciliation.credit_notes import forgiven_on_invoice
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import Discrepancy, Invoice
 from reconciliation.services import refresh_order
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import create_invoice, create_payment
 from reconciliation.tests.test_concurrency import race
-from reconciliation.work import propose_credit_note
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ import pytest
 
 from core.testing import signed_in
 from reconciliation import approvals, cases
-from reconciliation.work import propose_credit_note
+from reconciliation.credit_proposals import propose_credit_note
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reconciliation import work
+from reconciliation import backorder_decisions, work
 from reconciliation.matching import run_matching
 from reconciliation.models import Discrepancy, Shipment
 from reconciliation.tests.factories import create_order, create_shipment
@@ -35,7 +35,7 @@ def short_case(customer_party, sales_rep) -> Discrepancy:
 
 def test_backorder_service_rejects_missing_date(short_case, sales_rep):
     with pytest.raises(work.WorkError) as raised:
-        work.decide_backorder(
+        backorder_decisions.decide_backorder(
             actor=sales_rep,
             case_id=short_case.pk,
             decision=work.SHIP_LATER,
@@ -55,7 +55,7 @@ def test_backorder_service_rejects_past_date(short_case, sales_rep):
     past = timezone.localdate() - timedelta(days=1)
 
     with pytest.raises(work.WorkError) as raised:
-        work.decide_backorder(
+        backorder_decisions.decide_backorder(
             actor=sales_rep,
             case_id=short_case.pk,
             decision=work.SHIP_LATER,
@@ -72,7 +72,7 @@ def test_backorder_service_rejects_past_date(short_case, sales_rep):
 
 
 def test_cancel_rest_needs_no_date(short_case, sales_rep):
-    work.decide_backorder(
+    backorder_decisions.decide_backorder(
         actor=sales_rep,
         case_id=short_case.pk,
         decision=work.CANCEL_REST,
@@ -94,7 +94,7 @@ def test_nothing_shipped_checked_before_date(customer_party, sales_rep):
     case = Discrepancy.objects.get(order=order, code="NOT_SHIPPED")
 
     with pytest.raises(work.WorkError) as raised:
-        work.decide_backorder(
+        backorder_decisions.decide_backorder(
             actor=sales_rep,
             case_id=case.pk,
             decision=work.SHIP_LATER,

@@ -15,10 +15,10 @@ import pytest
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from reconciliation.backorder_decisions import decide_backorder
 from reconciliation.matching import run_matching
 from reconciliation.models import Discrepancy, SalesOrder
 from reconciliation.tests.factories import create_order, create_shipment
-from reconciliation.work import decide_backorder
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

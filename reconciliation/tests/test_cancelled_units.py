@@ -20,7 +20,7 @@ from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
 from core.testing import signed_in
-from reconciliation import work
+from reconciliation import warehouse_work, work
 from reconciliation.matching import run_matching
 from reconciliation.models import (
     Discrepancy,
@@ -161,11 +161,13 @@ def test_walter_cannot_pick_cancelled_units(cancelled, order, walter):
 
 def test_shipping_service_rejects_cancelled_units(cancelled, order, walter):
     with pytest.raises(work.WorkError) as raised:
-        work.record_shipment(
+        warehouse_work.record_shipment(
             actor=walter,
             order=order,
             quantities={
-                1: work.LineQuantities(picked=Decimal("1"), shipped=Decimal("1"))
+                1: warehouse_work.LineQuantities(
+                    picked=Decimal("1"), shipped=Decimal("1")
+                )
             },
             carrier="",
             tracking_no="",
@@ -179,7 +181,7 @@ def test_shipping_service_rejects_cancelled_units(cancelled, order, walter):
 
 def test_shortage_report_counts_cancelled_units(cancelled, order, walter):
     with pytest.raises(work.WorkError) as raised:
-        work.report_shortage(
+        warehouse_work.report_shortage(
             actor=walter, order=order, line_no=1, qty_missing=Decimal("1"), note="x"
         )
 

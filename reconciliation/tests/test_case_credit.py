@@ -15,9 +15,10 @@ from portal.models import ResolutionProposal
 from portal.services import accept_proposal
 from reconciliation.case_credit import case_open_amount
 from reconciliation.cases import reopen_case
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import Approval, Invoice
 from reconciliation.tests.conftest import make_case
-from reconciliation.work import WorkError, propose_credit_note
+from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
 

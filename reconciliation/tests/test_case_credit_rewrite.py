@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from portal.services import accept_proposal
 from reconciliation.case_credit import case_open_amount
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.matching import run_matching
 from reconciliation.models import Discrepancy, Invoice, InvoiceLine
 from reconciliation.services import refresh_order
@@ -28,7 +29,7 @@ from reconciliation.tests.factories import (
     create_order,
     create_shipment,
 )
-from reconciliation.work import WorkError, propose_credit_note
+from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
 

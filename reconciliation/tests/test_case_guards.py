@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from core.testing import messages_of, signed_in
 from portal.models import ResolutionProposal
-from reconciliation import approvals, work
+from reconciliation import approvals, backorder_decisions, credit_proposals, work
 from reconciliation.cases import CaseError
 from reconciliation.matching import match_order, run_matching
 from reconciliation.models import (
@@ -63,7 +63,7 @@ def short_case(customer_party, sales_rep) -> Discrepancy:
 
 
 def offer_credit(case: Discrepancy, sales_rep) -> ResolutionProposal:
-    return work.propose_credit_note(
+    return credit_proposals.propose_credit_note(
         actor=sales_rep,
         case_id=case.pk,
         amount=Decimal("184.87"),
@@ -198,7 +198,7 @@ def test_second_credit_note_names_waiting_one(price_case, sales_rep):
     proposal = offer_credit(price_case, sales_rep)
 
     with pytest.raises(work.WorkError) as raised:
-        work.propose_credit_note(
+        credit_proposals.propose_credit_note(
             actor=sales_rep,
             case_id=price_case.pk,
             amount=Decimal("10.00"),
@@ -231,7 +231,7 @@ def test_write_off_request_waits_for_credit_note(
     worked_case, clerk, sales_rep, settings
 ):
     settings.RECONCILIATION_WRITE_OFF_LIMIT = "10.00"
-    proposal = work.propose_credit_note(
+    proposal = credit_proposals.propose_credit_note(
         actor=sales_rep,
         case_id=worked_case.pk,
         amount=Decimal("20.00"),
@@ -261,7 +261,7 @@ def test_credit_note_waits_for_write_off_approval(
     )
 
     with pytest.raises(work.WorkError) as raised:
-        work.propose_credit_note(
+        credit_proposals.propose_credit_note(
             actor=sales_rep,
             case_id=worked_case.pk,
             amount=Decimal("20.00"),
@@ -305,7 +305,7 @@ def test_write_off_request_after_approval(worked_case, clerk, manager, settings)
 def test_sales_screen_hides_backorder_form(short_case, sales_rep):
     invoice = create_invoice(order=short_case.order)
     Discrepancy.objects.filter(pk=short_case.pk).update(invoice=invoice)
-    work.propose_credit_note(
+    credit_proposals.propose_credit_note(
         actor=sales_rep,
         case_id=short_case.pk,
         amount=Decimal("36.36"),
@@ -313,7 +313,7 @@ def test_sales_screen_hides_backorder_form(short_case, sales_rep):
     )
     short_case.refresh_from_db()
 
-    actions = work.sales_actions(short_case)
+    actions = backorder_decisions.sales_actions(short_case)
 
     assert not actions.backorder
     assert actions.withdrawable is not None

@@ -12,7 +12,7 @@ import pytest
 from core.testing import signed_in
 from portal.services import accept_proposal
 from reconciliation import cases
-from reconciliation.work import propose_credit_note
+from reconciliation.credit_proposals import propose_credit_note
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 
 from core.models import AuditEvent
 from portal.services import ProblemInput, report_problem
-from reconciliation import cases, work
+from reconciliation import cases, warehouse_work
 from reconciliation.matching import run_matching
 from reconciliation.models import Discrepancy
 from reconciliation.tests.factories import create_order, create_shipment
@@ -119,7 +119,7 @@ def test_pass_case_a_person_reopened_stays_open(warehouse):
 
 def test_reported_shortage_survives_pass(warehouse):
     order = create_order(lines=[("10", "5.00")])
-    case = work.report_shortage(
+    case = warehouse_work.report_shortage(
         actor=warehouse,
         order=order,
         line_no=1,
@@ -142,7 +142,7 @@ def test_reported_shortage_survives_pass(warehouse):
 
 def test_reported_shortage_flagged_when_shipped(warehouse):
     order = create_order(lines=[("10", "5.00")])
-    case = work.report_shortage(
+    case = warehouse_work.report_shortage(
         actor=warehouse,
         order=order,
         line_no=1,

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from core.testing import messages_of, signed_in
-from reconciliation import work
+from reconciliation import cash_work, work
 from reconciliation.models import Allocation, Payment
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_cash_names_spent_payment(clerk, short_payment_case):
     Payment.objects.filter(pk=spent.pk).update(amount_unallocated=0)
 
     with pytest.raises(work.WorkError) as raised:
-        work.apply_cash(
+        cash_work.apply_cash(
             actor=clerk,
             payment_id=spent.pk,
             invoice_id=invoice.pk,

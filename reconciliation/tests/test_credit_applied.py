@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal, reject_proposal
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.matching import run_matching
 from reconciliation.models import Allocation, Discrepancy, Invoice, ReconStatus
 from reconciliation.services import refresh_order
@@ -24,7 +25,6 @@ from reconciliation.tests.factories import (
     create_payment,
     create_shipment,
 )
-from reconciliation.work import propose_credit_note
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ from portal.models import ResolutionProposal
 from portal.selectors import statement_of_account
 from portal.services import accept_proposal
 from reconciliation.credit_notes import plan_credit_lines
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import Invoice
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import (
@@ -21,7 +22,6 @@ from reconciliation.tests.factories import (
     create_order,
     create_shipment,
 )
-from reconciliation.work import propose_credit_note
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import Invoice
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.factories import create_invoice, create_order, create_shipment
 from reconciliation.tests.test_concurrency import race
-from reconciliation.work import propose_credit_note
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

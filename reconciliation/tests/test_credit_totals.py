@@ -12,8 +12,9 @@ import pytest
 from core.testing import signed_in
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal, reject_proposal
-from reconciliation import work
+from reconciliation import approval_decisions
 from reconciliation.cases import reopen_case
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import Approval, Discrepancy, Invoice
 from reconciliation.services import refresh_order
 from reconciliation.tests.conftest import make_case
@@ -23,7 +24,7 @@ from reconciliation.tests.factories import (
     create_payment,
     create_shipment,
 )
-from reconciliation.work import WorkError, propose_credit_note
+from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +144,7 @@ def test_reopen_loop_stops_at_limit_and_total(
     credit_and_reopen(sales_rep, customer, case, "200.00")
     second = propose(sales_rep, case, "200.00")
     approval = Approval.objects.get(case=case)
-    work.decide_approval(
+    approval_decisions.decide_approval(
         approval_id=approval.pk, approver=manager, approve=True, reason="Agreed."
     )
     accept_proposal(customer=customer, proposal_id=second.pk)
@@ -249,7 +250,7 @@ def test_approval_checks_credit_posted_since(
     )
 
     with pytest.raises(WorkError) as raised:
-        work.decide_approval(
+        approval_decisions.decide_approval(
             approval_id=approval.pk, approver=manager, approve=True, reason="Fine."
         )
 

@@ -12,7 +12,10 @@ from core.testing import signed_in
 from notifications.models import Notification
 from portal.services import accept_proposal, reject_proposal
 from reconciliation import cases
-from reconciliation.work import propose_credit_note, withdraw_credit_proposal
+from reconciliation.credit_proposals import (
+    propose_credit_note,
+    withdraw_credit_proposal,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,10 @@ from portal.models import ResolutionProposal
 from portal.services import accept_proposal, reject_proposal
 from practice import services as practice
 from reconciliation import approvals, cases
+from reconciliation.approval_decisions import decide_approval
 from reconciliation.cases import CaseError
+from reconciliation.cash_work import apply_cash, assign_payer
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import (
     Approval,
     Company,
@@ -44,13 +47,7 @@ from reconciliation.tests.factories import (
     create_shipment,
     currency,
 )
-from reconciliation.work import (
-    WorkError,
-    apply_cash,
-    assign_payer,
-    decide_approval,
-    propose_credit_note,
-)
+from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from notifications.models import Notification
 from portal.services import accept_proposal, reject_proposal
 from practice import services as practice
 from reconciliation import approvals
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import Discrepancy
-from reconciliation.work import propose_credit_note
 
 pytestmark = pytest.mark.django_db
 

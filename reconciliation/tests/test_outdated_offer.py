@@ -17,9 +17,10 @@ from core.models import AuditEvent
 from notifications.models import Notification
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import Allocation, Discrepancy, Invoice
 from reconciliation.services import refresh_order
-from reconciliation.work import WorkError, propose_credit_note
+from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
 

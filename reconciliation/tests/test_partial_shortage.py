@@ -16,7 +16,7 @@ from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
 from core.testing import signed_in
-from reconciliation import work
+from reconciliation import backorder_decisions, warehouse_work, work
 from reconciliation.matching import run_matching
 from reconciliation.models import (
     Discrepancy,
@@ -53,7 +53,7 @@ def order(customer_party, sales_rep) -> SalesOrder:
 
 @pytest.fixture
 def shortage(order, walter) -> Discrepancy:
-    return work.report_shortage(
+    return warehouse_work.report_shortage(
         actor=walter,
         order=order,
         line_no=2,
@@ -71,7 +71,7 @@ def not_shipped_case(order: SalesOrder) -> Discrepancy:
 
 
 def ship_later(rep, case: Discrepancy) -> Discrepancy:
-    return work.decide_backorder(
+    return backorder_decisions.decide_backorder(
         actor=rep,
         case_id=case.pk,
         decision=work.SHIP_LATER,
@@ -109,11 +109,11 @@ def test_units_on_the_shelf_stay_late(order, shortage, sales_rep):
 def test_shipping_shelf_units_closes_late_case(order, shortage, sales_rep, walter):
     ship_later(sales_rep, shortage)
 
-    work.record_shipment(
+    warehouse_work.record_shipment(
         actor=walter,
         order=order,
         quantities={
-            2: work.LineQuantities(picked=Decimal(15), shipped=Decimal(15)),
+            2: warehouse_work.LineQuantities(picked=Decimal(15), shipped=Decimal(15)),
         },
     )
 
@@ -126,7 +126,7 @@ def test_shipping_shelf_units_closes_late_case(order, shortage, sales_rep, walte
 
 
 def test_cancel_rest_cancels_shortage_only(order, shortage, sales_rep):
-    work.decide_backorder(
+    backorder_decisions.decide_backorder(
         actor=sales_rep,
         case_id=shortage.pk,
         decision=work.CANCEL_REST,
@@ -150,7 +150,7 @@ def test_cancel_late_units_keeps_backorder(order, shortage, sales_rep):
     ship_later(sales_rep, shortage)
     late = not_shipped_case(order)
 
-    work.decide_backorder(
+    backorder_decisions.decide_backorder(
         actor=sales_rep,
         case_id=late.pk,
         decision=work.CANCEL_REST,
@@ -185,7 +185,7 @@ def test_cancel_trims_oversized_backorder(order, sales_rep):
         expected_value=Decimal(10), actual_value=Decimal(0)
     )
 
-    work.decide_backorder(
+    backorder_decisions.decide_backorder(
         actor=sales_rep,
         case_id=case.pk,
         decision=work.CANCEL_REST,

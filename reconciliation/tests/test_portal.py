@@ -19,7 +19,7 @@ from conftest import make_person
 from core.models import AuditEvent
 from core.testing import messages_of, signed_in
 from portal.models import Evidence, ProblemReport, ReceiptConfirmation
-from reconciliation import work
+from reconciliation import credit_proposals
 from reconciliation.matching import run_matching
 from reconciliation.models import Discrepancy, Invoice, Shipment
 from reconciliation.tests.conftest import make_case
@@ -84,7 +84,7 @@ def short_payment(order, invoice, sales_rep):
     case = make_case(order, invoice=invoice)
     case.resolution_note = INTERNAL_NOTE
     case.save()
-    work.propose_credit_note(
+    credit_proposals.propose_credit_note(
         actor=sales_rep,
         case_id=case.pk,
         amount=Decimal("83.63"),

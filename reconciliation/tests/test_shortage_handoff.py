@@ -14,7 +14,7 @@ from conftest import make_person
 from core.models import AuditEvent
 from core.testing import signed_in
 from notifications.models import Notification
-from reconciliation import cases, work
+from reconciliation import cases, warehouse_work
 from reconciliation.models import Discrepancy
 from reconciliation.tests.factories import create_order
 
@@ -30,7 +30,7 @@ def other_rep(db):
 
 def report(order, warehouse):
     # The report itself hands the case over: nothing else is called.
-    return work.report_shortage(
+    return warehouse_work.report_shortage(
         actor=warehouse,
         order=order,
         line_no=1,

@@ -16,6 +16,7 @@ from core.testing import messages_of, signed_in
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal
 from reconciliation import approvals, cases
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.matches import MatchError, confirm_match
 from reconciliation.matching import run_matching
 from reconciliation.models import (
@@ -31,7 +32,7 @@ from reconciliation.tests.factories import (
     create_invoice,
     create_payment,
 )
-from reconciliation.work import WorkError, propose_credit_note
+from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from reconciliation import cases
 from reconciliation.credit_notes import forgiven_on_invoice
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.matches import unreconcile
 from reconciliation.matching import run_matching
 from reconciliation.models import Allocation, Invoice, MatchGroup
@@ -32,7 +33,7 @@ from reconciliation.tests.factories import (
     create_payment,
     create_shipment,
 )
-from reconciliation.work import WorkError, propose_credit_note
+from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.db.models import Sum
 
 from reconciliation import cases
 from reconciliation.credit_notes import credit_on_invoice
+from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.models import Invoice
 from reconciliation.tests.conftest import make_case
 from reconciliation.tests.test_concurrency import race
-from reconciliation.work import propose_credit_note
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,360 @@
+"""Finance clerk writes of the cash screen: apply a payment, assign its payer.
+
+Each public function is one transaction with an audit event whose source is
+the screen, and raises ``WorkError`` for bad input with a message that names
+the value.
+"""
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import Role, User
+from core.audit import record_event
+from core.models import AuditEvent
+from reconciliation.findings import Tally, save_findings
+from reconciliation.matching import match_order
+from reconciliation.models import (
+    Allocation,
+    Company,
+    Currency,
+    Discrepancy,
+    DiscrepancyCode,
+    Invoice,
+    Party,
+    Payment,
+    PurchaseOrder,
+    SalesOrder,
+    VendorBill,
+)
+from reconciliation.money import format_money, quantize_money
+from reconciliation.services import (
+    RECEIVABLE_KINDS,
+    allocate_payment,
+    audit_event_rows,
+    insert_values,
+    lock_documents,
+    payment_available,
+)
+from reconciliation.work import (
+    SCREEN,
+    WorkError,
+    require_role,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def apply_cash(
+    *,
+    actor: User,
+    payment_id: int,
+    invoice_id: int,
+    amount: Decimal,
+    company: Company | None = None,
+) -> Allocation:
+    """Allocate ``amount`` of a payment to an open invoice of the same customer.
+
+    The amount may not exceed what is left on the payment nor the invoice's
+    residual; the payment and invoice rows are locked before they are read.
+    The invoice's order is then checked again, so its payment cases follow.
+    ``company`` limits the payment to one company, as ``open_payments`` does.
+    """
+    require_role(actor, Role.FINANCE_CLERK, "apply cash")
+    with transaction.atomic():
+        payment = open_payments(company).filter(pk=payment_id).first()
+        if payment is None:
+            raise WorkError(_payment_not_open(payment_id, company))
+        # Only an invoice of the payment's company is read, so the messages
+        # below never name an invoice of another company, such as a real
+        # invoice posted from a practice sandbox.
+        invoice_row = (
+            Invoice.objects.filter(pk=invoice_id, company_id=payment.company_id)
+            .select_related("currency")
+            .first()
+        )
+        if invoice_row is None:
+            raise WorkError(
+                f"That invoice is not an open invoice of payment {payment.number}'s "
+                "customer: reload the screen and pick one of the open invoices "
+                "listed for the payment."
+            )
+        lock_documents(
+            {
+                SalesOrder: [invoice_row.order_id],
+                Invoice: [invoice_row.pk],
+                Payment: [payment.pk],
+            }
+        )
+        invoice_row.refresh_from_db()
+        _check_cash(payment, invoice_row, amount)
+        allocation = allocate_payment(
+            payment=payment, invoice=invoice_row, amount=amount, actor=actor
+        )
+        if invoice_row.order is not None:
+            match_order(invoice_row.order)
+        _resolve_payment_cases_if_applied(payment)
+    logger.info(
+        "Payment %s: %s applied to invoice %s by user %s",
+        payment.number,
+        amount,
+        invoice_row.number,
+        actor.pk,
+    )
+    return allocation
+
+
+# The cash screen's message for a payment it may not name: one of another
+# company, such as a real payment asked for from a practice sandbox, or one
+# that is gone. Naming its number would show what the clerk may not see.
+PAYMENT_NOT_OPEN = "That payment or invoice is no longer open: reload the screen."
+
+
+def _payment_not_open(payment_id: int, company: Company | None) -> str:
+    """Say why the payment ``payment_id`` of ``company`` cannot be applied now.
+
+    A payment the screen may show is named by its number; any other gets
+    ``PAYMENT_NOT_OPEN``.
+    """
+    payment = _payments_of(company).filter(pk=payment_id).first()
+    if payment is None:
+        return PAYMENT_NOT_OPEN
+    if payment.party_id is None:
+        return (
+            f"Payment {payment.number} has no customer yet: assign its customer "
+            "under Payments from an unknown payer first."
+        )
+    return (
+        f"Payment {payment.number} has nothing left to allocate: it is applied "
+        "in full. Reload the screen and pick another payment."
+    )
+
+
+def _resolve_payment_cases_if_applied(payment: Payment) -> None:
+    """Store that a fully allocated payment has no unapplied money any more.
+
+    The matching pass keeps a payment's unapplied and overpayment cases, and
+    with nothing left on the payment it would find neither again. Cases are
+    resolved or flagged by the pass's own rules for a finding that is gone.
+    """
+    if payment_available(payment) > 0:
+        return
+    rows = Discrepancy.objects.select_for_update().filter(
+        company_id=payment.company_id,
+        order__isnull=True,
+        payment=payment,
+        code__in=[DiscrepancyCode.UNAPPLIED_PAYMENT, DiscrepancyCode.OVER_PAYMENT],
+    )
+    existing = {row.fingerprint: row for row in rows.order_by("pk")}
+    if not existing:
+        return
+    events = save_findings(payment.company, [], existing, Tally())
+    insert_values(AuditEvent, audit_event_rows(events), returning=False)
+
+
+def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
+    currency = payment.currency_id
+    minor_units = payment.currency.minor_units
+
+    def money(value: Decimal) -> str:
+        return f"{format_money(value, minor_units=minor_units)} {currency}"
+
+    documents = f"from payment {payment.number} to invoice {invoice.number}"
+    if amount <= 0:
+        raise WorkError(
+            f"Amount {money(amount)} {documents} is not positive: enter more than 0."
+        )
+    if amount != quantize_money(amount, minor_units=minor_units):
+        # Shown unrounded, because rounding would hide the extra decimals.
+        raise WorkError(
+            f"Amount {amount:,f} {currency} {documents} has more than "
+            f"{minor_units} decimals, which {currency} does not allow: round it."
+        )
+    if invoice not in open_invoices_for(payment):
+        raise WorkError(
+            f"Invoice {invoice.number} is not an open invoice of payment "
+            f"{payment.number}'s customer in {currency}: pick one of the open "
+            "invoices listed for the payment."
+        )
+    available = payment_available(payment)
+    if amount > available:
+        raise WorkError(
+            f"Amount {money(amount)} is more than the {money(available)} left on "
+            f"payment {payment.number}: allocate {money(available)} or less."
+        )
+    # ``open_invoices_for`` keeps only invoices in the payment's currency.
+    residual = invoice.amount_residual
+    if amount > residual:
+        raise WorkError(
+            f"Amount {money(amount)} is more than the {money(residual)} open on "
+            f"invoice {invoice.number}: allocate {money(residual)} or less."
+        )
+
+
+def assign_payer(
+    *, actor: User, payment_id: int, party_id: int, company: Company | None = None
+) -> Payment:
+    """Set the customer of a payment whose payer the import could not identify.
+
+    Only a payment with no customer and no allocation can be assigned, so a
+    payment already applied never moves to another customer. The payment
+    then appears among the open payments, to be allocated as usual.
+    ``company`` limits the payment to one company, as ``open_payments`` does.
+    """
+    require_role(actor, Role.FINANCE_CLERK, "assign payers")
+    with transaction.atomic():
+        lock_documents({Payment: [payment_id]})
+        payment = unassigned_payments(company).filter(pk=payment_id).first()
+        if payment is None:
+            raise WorkError(_payer_not_assignable(payment_id, company))
+        party = (
+            customers_for(payment).filter(pk=party_id).select_related("parent").first()
+        )
+        if party is None and not party_id:
+            raise WorkError(
+                f"Customer is missing: choose the customer of payment "
+                f"{payment.number} from the list."
+            )
+        if party is None:
+            raise WorkError(
+                f"Customer {party_id} was not found among the customers of the "
+                f"company of payment {payment.number}: choose one from the list."
+            )
+        payment.party = party
+        payment.save(update_fields=["party", "updated_at"])
+        record_event(
+            actor=actor,
+            action="payment.payer_assigned",
+            target=payment,
+            source=SCREEN,
+            before={"party": None},
+            after={"party": party.code, "party_name": party.name},
+        )
+    logger.info(
+        "Payment %s assigned to party %s by user %s", payment.pk, party.pk, actor.pk
+    )
+    return payment
+
+
+# The message for a payment the screen may not name, as ``PAYMENT_NOT_OPEN``.
+PAYER_NOT_ASSIGNABLE = (
+    "That payment already has a customer or is no longer open: reload the screen."
+)
+
+
+def _payer_not_assignable(payment_id: int, company: Company | None) -> str:
+    """Say why the payer of payment ``payment_id`` cannot be assigned now."""
+    payment = (
+        _payments_of(company).filter(pk=payment_id).select_related("party").first()
+    )
+    if payment is None:
+        return PAYER_NOT_ASSIGNABLE
+    if payment.party is not None:
+        return (
+            f"Payment {payment.number} already belongs to {payment.party.name}: "
+            "allocate it under Unallocated payments instead."
+        )
+    return (
+        f"Payment {payment.number} is allocated already or has nothing left, so "
+        "its payer can no longer change: reload the screen."
+    )
+
+
+def _payments_of(company: Company | None) -> QuerySet[Payment]:
+    """Return the payments of ``company``, or of every real company for None.
+
+    Only the practice sandbox passes a company: its screens read their own
+    sandbox company, and the real screens never read a sandbox.
+    """
+    if company is None:
+        return Payment.objects.exclude(company__practice_session__isnull=False)
+    return Payment.objects.filter(company=company)
+
+
+def open_payments(company: Company | None = None) -> QuerySet[Payment]:
+    """Return identified payments with money left to allocate, oldest first."""
+    return (
+        _payments_of(company)
+        .filter(party__isnull=False, amount_unallocated__gt=0)
+        .select_related("party", "currency")
+        .order_by("value_date", "number")
+    )
+
+
+def amount_label(
+    payment_id: int, invoice_id: int, company: Company | None = None
+) -> str:
+    """Return the typed amount's label, naming the payment and invoice it moves.
+
+    Only an open payment of ``company`` and an invoice of its company are
+    named, as ``apply_cash`` names them; otherwise the label is ``Amount``.
+    """
+    payment = open_payments(company).filter(pk=payment_id).first()
+    if payment is None:
+        return "Amount"
+    invoice = Invoice.objects.filter(
+        pk=invoice_id, company_id=payment.company_id
+    ).first()
+    if invoice is None:
+        return f"Amount from payment {payment.number}"
+    return f"Amount from payment {payment.number} to invoice {invoice.number}"
+
+
+def payment_currency(
+    payment_id: int, company: Company | None = None
+) -> Currency | None:
+    """Return the currency of a payment of ``company``, or None when there is none."""
+    payment = (
+        _payments_of(company).select_related("currency").filter(pk=payment_id).first()
+    )
+    return payment.currency if payment is not None else None
+
+
+def unassigned_payments(company: Company | None = None) -> QuerySet[Payment]:
+    """Return payments with money left whose payer is unknown, oldest first."""
+    return (
+        _payments_of(company)
+        .filter(party__isnull=True, amount_unallocated__gt=0)
+        .filter(allocations__isnull=True)
+        .select_related("currency")
+        .order_by("value_date", "number")
+    )
+
+
+def customers_for(payment: Payment) -> QuerySet[Party]:
+    """Return the customers a payment of unknown payer may be assigned to.
+
+    A party records no kind, so a party we only buy from (a purchase order
+    or a vendor bill, and no sales order or invoice) is left out. A new
+    party with no documents yet stays in, since it may pay in advance.
+    """
+    sells_to = Exists(SalesOrder.objects.filter(customer=OuterRef("pk"))) | Exists(
+        Invoice.objects.filter(customer=OuterRef("pk"))
+    )
+    buys_from = Exists(PurchaseOrder.objects.filter(vendor=OuterRef("pk"))) | Exists(
+        VendorBill.objects.filter(vendor=OuterRef("pk"))
+    )
+    return (
+        Party.objects.filter(company_id=payment.company_id)
+        .filter(sells_to | ~buys_from)
+        .order_by("name")
+    )
+
+
+def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:
+    """Return the posted, unpaid invoices of the payment's customer, oldest first."""
+    party_id = payment.party_id
+    return (
+        Invoice.objects.filter(
+            Q(customer_id=party_id) | Q(customer__parent_id=party_id),
+            company_id=payment.company_id,
+            currency_id=payment.currency_id,
+            kind__in=RECEIVABLE_KINDS,
+            state=Invoice.State.POSTED,
+            amount_residual__gt=0,
+        )
+        .select_related("order", "customer")
+        .order_by("due_date", "number")
+    )
