@@ -34,10 +34,7 @@ from reconciliation.models import (
     ShipmentLine,
 )
 from reconciliation.money import format_quantity
-from reconciliation.services import (
-    lock_documents,
-    refresh_order,
-)
+from reconciliation.services import lock_documents, refresh_order
 from reconciliation.warehouse_work import (
     draft_or_new_shipment,
 )

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
 from core.audit import record_event
+from core.bulk_writes import insert_values
 from core.models import AuditEvent
 from reconciliation.findings import Tally, save_findings
 from reconciliation.matching import match_order
@@ -34,7 +35,6 @@ from reconciliation.services import (
     RECEIVABLE_KINDS,
     allocate_payment,
     audit_event_rows,
-    insert_values,
     lock_documents,
     payment_available,
 )

@@ -34,10 +34,7 @@ from reconciliation.models import (
     ResolutionCode,
 )
 from reconciliation.money import quantize_money
-from reconciliation.services import (
-    RECEIVABLE_KINDS,
-    lock_documents,
-)
+from reconciliation.services import RECEIVABLE_KINDS, lock_documents
 from reconciliation.work import (
     SCREEN,
     State,

@@ -20,11 +20,12 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from core.bulk_writes import insert_rows, save_fields
 from core.models import AuditEvent
 from reconciliation.cases import cases_held_by_proposals, compute_due_at
 from reconciliation.checks import Finding
 from reconciliation.models import Company, Discrepancy, LineCancellation
-from reconciliation.services import insert_rows, save_fields, unsaved_audit_event
+from reconciliation.services import unsaved_audit_event
 
 # Discrepancy fields a later run may change on an existing row.
 FINDING_FIELDS = (

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.audit import record_event
+from core.bulk_writes import JsonText, insert_values, save_fields
 from core.models import AuditEvent
 from core.text import clean_text
 from reconciliation.checks import MatchRecord
@@ -49,13 +50,10 @@ from reconciliation.models import (
 )
 from reconciliation.money import format_money
 from reconciliation.services import (
-    JsonText,
     allocate_locked,
     audit_event_values,
-    insert_values,
     lock_documents,
     refresh_documents,
-    save_fields,
 )
 
 logger = logging.getLogger(__name__)

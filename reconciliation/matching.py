@@ -56,6 +56,7 @@ from django.db.models.lookups import In
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
+from core.bulk_writes import insert_values, save_fields
 from core.models import AuditEvent
 from core.queries import instance_from_values
 from reconciliation.cash import CASH_PROPOSAL_SCOPE, apply_cash, match_payment
@@ -99,8 +100,6 @@ from reconciliation.services import (
     RECEIVABLE_KINDS,
     audit_event_rows,
     derive_payment_status,
-    insert_values,
-    save_fields,
     unsaved_audit_event,
 )
 from reconciliation.tolerances import Tolerance, ToleranceBook

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.audit import record_event
+from core.bulk_writes import insert_rows
 from core.models import AuditEvent
 from reconciliation import cases
 from reconciliation.findings import Tally, save_findings
@@ -45,7 +46,6 @@ from reconciliation.purchase_selectors import (
     line_figures,
 )
 from reconciliation.purchasing import check_purchases
-from reconciliation.services import insert_rows
 from reconciliation.tolerances import ToleranceBook
 from reconciliation.work import WorkError, move_case, require_role, resolution_changes
 

@@ -13,11 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.bulk_writes import COPY_MIN_ROWS, insert_rows, insert_values
 from core.models import AuditEvent
 from reconciliation.cash import match_payment
 from reconciliation.matching import build_context, run_matching
 from reconciliation.models import Allocation, Company, Invoice, MatchGroup, Party
-from reconciliation.services import COPY_MIN_ROWS, insert_rows, insert_values
 from reconciliation.tests.factories import (
     CompanyFactory,
     PartyFactory,
