@@ -21,6 +21,7 @@ case before the timed rounds start:
 - the raw full-text query for the same text through the same driver: the
   20 best entry ids, with no visibility, facets or snippets;
 - a bare signed-in JSON view, the floor of the middleware stack.
+- a view returning the API's JSON for the same query from memory.
 - the search's own statements, captured once per query and replayed through
   the same driver: the floor of the SQL the search sends.
 """
@@ -427,6 +428,17 @@ def build_cases(queries: list[str], *, with_unbounded: bool) -> list[Case]:
     def call_bare() -> None:
         client.get("/bench/bare")
 
+    from bench import urls as bench_urls
+
+    bench_urls.SEARCH_BODIES.update(
+        (text, client.get("/api/search", {"q": text}).content) for text in queries
+    )
+    memory_turn = iter(range(10**9))
+
+    def call_memory() -> None:
+        text = queries[next(memory_turn) % len(queries)]
+        client.get("/bench/search-memory", {"q": text})
+
     window = search_candidate_limit()
     cases = [
         Case("search API, GET /api/search", call_api),
@@ -436,6 +448,7 @@ def build_cases(queries: list[str], *, with_unbounded: bool) -> list[Case]:
             raw_query_runner(queries, window=window),
         ),
         Case("bare signed-in JSON view (floor)", call_bare),
+        Case("the same search JSON from memory", call_memory),
         Case(
             "the search's own statements, replayed raw",
             own_statements_runner(viewer, queries),

@@ -27,9 +27,22 @@ def help_from_memory(request: HttpRequest) -> HttpResponse:
     return HttpResponse(MEMORY_BODY, content_type="application/json")
 
 
+# Set by bench_search.py to the search API's body for each query text, so
+# this view returns the same JSON from memory, with no query.
+SEARCH_BODIES: dict[str, bytes] = {}
+
+
+@login_required
+def search_from_memory(request: HttpRequest) -> HttpResponse:
+    """Return the search JSON held in memory for ``q``, as the search API's floor."""
+    body = SEARCH_BODIES.get(request.GET.get("q", ""), b"{}")
+    return HttpResponse(body, content_type="application/json")
+
+
 urlpatterns = [
     path("bench/bare", bare_json),
     path("bench/bare-page", bare_page),
     path("bench/help-memory", help_from_memory),
+    path("bench/search-memory", search_from_memory),
     path("", include("commonplace.urls")),
 ]
