@@ -85,6 +85,10 @@ class ProblemReport(models.Model):
         Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     message = models.TextField()
+    # Set when the customer answered that this report's units come on top
+    # of an open report of the same problem on the same shipment line, so
+    # the case's quantity rose by ``quantity`` instead of staying as it was.
+    more_units = models.BooleanField(default=False)
     case = models.ForeignKey(
         Discrepancy, on_delete=models.PROTECT, related_name="problem_reports"
     )

@@ -7,7 +7,7 @@ matching's explanations never leave these functions.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Max, Prefetch, Q, QuerySet, Sum
@@ -18,11 +18,14 @@ from accounts.models import User
 from accounts.permissions import Viewer
 from portal.models import Evidence, ProblemReport, ResolutionProposal
 from reconciliation.models import (
+    ACTIVE_CASE_STATES,
     Discrepancy,
     Invoice,
     InvoiceLine,
     Payment,
+    SalesOrder,
     Shipment,
+    ShipmentLine,
 )
 from reconciliation.selectors import visible_cases, visible_orders
 from reconciliation.services import RECEIVABLE_KINDS
@@ -281,3 +284,67 @@ def _running(rows: list[Entry]) -> list[StatementLine]:
             StatementLine(day, number, label, debit, credit, balance, credited)
         )
     return lines
+
+
+@dataclass(frozen=True)
+class OpenLineReport:
+    """The latest open report of missing or damaged goods on one shipment line."""
+
+    shipment_line: ShipmentLine
+    kind: str
+    kind_label: str
+    # The quantity reported on the line now, by every report of the kind.
+    reported: Decimal
+    reported_at: datetime
+    case_id: int
+
+
+def open_line_reports(
+    order: SalesOrder, shipment_lines: list[ShipmentLine]
+) -> list[OpenLineReport]:
+    """Return the open goods reports on the order's shipment lines, one per kind.
+
+    ``shipment_lines`` are the lines the customer may report on, so the
+    result names nothing the customer cannot see already.
+    """
+    by_pk = {line.pk: line for line in shipment_lines}
+    reports = (
+        ProblemReport.objects.filter(
+            order=order,
+            kind__in=(ProblemReport.Kind.MISSING, ProblemReport.Kind.DAMAGED),
+            shipment_line_id__in=by_pk,
+            case__state__in=ACTIVE_CASE_STATES,
+        )
+        .order_by("-reported_at", "-pk")
+        .values_list("shipment_line_id", "kind", "reported_at", "case_id")
+    )
+    latest: dict[tuple[int, str], OpenLineReport] = {}
+    for line_id, kind, reported_at, case_id in reports:
+        if (line_id, kind) in latest:
+            continue
+        line = by_pk[line_id]
+        latest[(line_id, kind)] = OpenLineReport(
+            shipment_line=line,
+            kind=kind,
+            kind_label=ProblemReport.Kind(kind).label,
+            reported=reported_quantity(line, kind),
+            reported_at=reported_at,
+            case_id=case_id,
+        )
+    return sorted(
+        latest.values(),
+        key=lambda item: (item.shipment_line.shipment.number, item.shipment_line.pk),
+    )
+
+
+def reported_quantity(line: ShipmentLine, kind: str) -> Decimal:
+    """Return the quantity reported missing or damaged on a shipment line.
+
+    Before a receipt or a missing report ``qty_received`` is empty, and
+    nothing is missing yet. Received, damaged and missing add up to shipped.
+    """
+    if kind == ProblemReport.Kind.DAMAGED:
+        return line.qty_damaged
+    if line.qty_received is None:
+        return Decimal(0)
+    return line.qty_shipped - line.qty_damaged - line.qty_received

@@ -188,6 +188,18 @@ def evidence_storage_name(*, report: ProblemReport, sha256: str) -> str:
     return f"portal/evidence/{report.pk}/{sha256}"
 
 
+class Repeat(StrEnum):
+    """The customer's answer when a shipment line has an open report of the problem."""
+
+    # The units of the open report: add the files and description to it.
+    SAME = "same"
+    # Units on top of the open report's: raise the case's quantity.
+    MORE = "more"
+
+
+GOODS_KINDS = frozenset({Kind.MISSING, Kind.DAMAGED})
+
+
 @dataclass(frozen=True)
 class ProblemInput:
     kind: str
@@ -195,6 +207,8 @@ class ProblemInput:
     shipment_line: ShipmentLine | None = None
     quantity: Decimal | None = None
     invoice: Invoice | None = None
+    # A ``Repeat`` value, or empty when the customer was not asked.
+    repeat: str = ""
 
 
 class ReportOutcome(StrEnum):
@@ -206,6 +220,9 @@ class ReportOutcome(StrEnum):
     # A repeat of an open report with new evidence or a new description,
     # which were added to that report.
     ADDED = "added"
+    # More units on a shipment line with an open report: a new report on
+    # the same case, whose quantity rose.
+    MORE = "more"
 
 
 @dataclass(frozen=True)
@@ -214,6 +231,10 @@ class ReportResult:
     outcome: ReportOutcome
     added_files: int = 0
     added_description: bool = False
+    # For ``MORE``: the quantity reported on the shipment line before and
+    # after this report.
+    line_before: Decimal | None = None
+    line_after: Decimal | None = None
 
 
 def report_problem(
@@ -239,15 +260,21 @@ def submit_problem_report(
     """Open (or add to) the case for a customer's problem and store the evidence.
 
     The same report again (same customer, order, kind, shipment line or
-    invoice, quantity, description and evidence files) within
-    ``DUPLICATE_REPORT_WINDOW`` returns the first report: nothing is added to
-    the case and nobody is notified again.
+    invoice, quantity, answer about more units, description and evidence
+    files) within ``DUPLICATE_REPORT_WINDOW`` returns the first report:
+    nothing is added to the case and nobody is notified again.
 
-    A repeat of the same problem (same customer, order, kind, shipment line
-    or invoice and quantity) while the case of the customer's earlier report
-    is still active goes to that report: its new evidence files and its
-    description, if it differs, are added to the report, and the case's
-    quantities stay as they are. A different quantity is a new report.
+    A missing or damaged report on a shipment line that has an open report
+    of the same problem (its case is active, whoever of the customer's
+    company sent it) needs ``problem.repeat``, else ``WorkError`` names the
+    open report and asks. ``Repeat.SAME`` adds the new evidence files and
+    description to the open report, and the case's quantity stays.
+    ``Repeat.MORE`` stores a new report on the same case, and the case's
+    quantity rises by ``problem.quantity`` within what the line shipped.
+
+    A repeat of an invoice problem (same customer, order, kind and invoice)
+    while the case of the customer's earlier report is active goes to that
+    report as ``Repeat.SAME`` does.
     """
     require_customer(customer)
     message = clean_text(problem.message)
@@ -262,6 +289,11 @@ def submit_problem_report(
         raise WorkError(
             f"Problem {problem.kind[:30]!r} is not one we know: pick one from the list."
         )
+    if problem.repeat and problem.repeat not in Repeat:
+        raise WorkError(
+            f"Answer {problem.repeat[:30]!r} is not one we know: choose the same "
+            "units or more units."
+        )
 
     with stored_or_removed() as stored, transaction.atomic():
         # The order lock makes a second report of the same problem wait for
@@ -275,13 +307,25 @@ def submit_problem_report(
                 customer.pk,
             )
             return ReportResult(repeated, ReportOutcome.REPEATED)
-        open_report = _open_report_of_problem(customer, order, problem)
-        if open_report is not None:
-            return _add_to_open_report(open_report, customer, message, evidence, stored)
-        if problem.kind in (Kind.MISSING, Kind.DAMAGED):
+        if problem.kind in GOODS_KINDS:
+            open_report = _open_line_report(order, problem)
+            if open_report is not None and problem.repeat != Repeat.MORE:
+                return _add_to_open_report(
+                    open_report, customer, message, evidence, stored
+                )
+            line_before = None
+            if open_report is not None and problem.shipment_line is not None:
+                line_before = _reported_on_line(problem.shipment_line, problem.kind)
             case = _goods_case(customer, order, problem, message)
         else:
+            open_report = _open_report_of_problem(customer, order, problem)
+            if open_report is not None:
+                return _add_to_open_report(
+                    open_report, customer, message, evidence, stored
+                )
+            line_before = None
             case = _invoice_case(customer, order, problem, message)
+        more_units = open_report is not None
         report = ProblemReport.objects.create(
             order=order,
             kind=problem.kind,
@@ -289,21 +333,25 @@ def submit_problem_report(
             quantity=problem.quantity,
             invoice=problem.invoice,
             message=message,
+            more_units=more_units,
             case=case,
             reported_by=customer,
         )
         _store_evidence(report, evidence, stored)
+        after: dict[str, object] = {
+            "kind": problem.kind,
+            "order": order.number,
+            "case_id": case.pk,
+            "evidence": [item.sha256 for item in evidence],
+        }
+        if open_report is not None:
+            after["more_units_than_report"] = open_report.pk
         record_event(
             actor=customer,
             action="problem.reported",
             target=report,
             source=SCREEN,
-            after={
-                "kind": problem.kind,
-                "order": order.number,
-                "case_id": case.pk,
-                "evidence": [item.sha256 for item in evidence],
-            },
+            after=after,
             reason=message,
         )
         refresh_order(order=order)
@@ -311,6 +359,14 @@ def submit_problem_report(
     logger.info(
         "Problem report %s on case %s by user %s", report.pk, case.pk, customer.pk
     )
+    if more_units and problem.shipment_line is not None:
+        return ReportResult(
+            report,
+            ReportOutcome.MORE,
+            added_files=len(evidence),
+            line_before=line_before,
+            line_after=_reported_on_line(problem.shipment_line, problem.kind),
+        )
     return ReportResult(report, ReportOutcome.NEW, added_files=len(evidence))
 
 
@@ -346,6 +402,8 @@ def _recent_duplicate_report(
         invoice=problem.invoice,
         quantity=problem.quantity,
         message=message,
+        # A "more units" answer repeats the open report's figures on purpose.
+        more_units=problem.repeat == Repeat.MORE,
         reported_at__gte=timezone.now() - DUPLICATE_REPORT_WINDOW,
     ).order_by("reported_at", "pk")
     digests = [item.sha256 for item in evidence]
@@ -354,6 +412,66 @@ def _recent_duplicate_report(
         if stored == digests:
             return report
     return None
+
+
+def _open_line_report(order: SalesOrder, problem: ProblemInput) -> ProblemReport | None:
+    """Return the open report of a goods problem on the chosen shipment line.
+
+    Any contact of the customer's company may have sent it, because the case
+    counts the line's units, not one person's. Raises ``WorkError`` when
+    there is one and ``problem.repeat`` is empty, and when the customer
+    answered ``Repeat.SAME`` but no report is open any more.
+    """
+    line = problem.shipment_line
+    if line is None or line.shipment.order_id != order.pk:
+        # _goods_case rejects the missing or foreign line.
+        return None
+    found = (
+        ProblemReport.objects.select_related("case")
+        .filter(
+            order=order,
+            kind=problem.kind,
+            shipment_line=line,
+            case__state__in=ACTIVE_CASE_STATES,
+        )
+        .order_by("-reported_at", "-pk")
+        .first()
+    )
+    place = f"shipment {line.shipment.number}, line {line.order_line.line_no}"
+    where = place.replace("shipment", "Shipment", 1)
+    if found is None:
+        if problem.repeat == Repeat.SAME:
+            raise WorkError(
+                f"{where} has no open report of {problem.kind} goods any more, "
+                "because its case was resolved meanwhile. Send your report again "
+                "without choosing the same units if these units still need our help."
+            )
+        return None
+    reported = _reported_on_line(line, problem.kind)
+    if not problem.repeat:
+        raise WorkError(
+            f"{where} already has an open report of {_bare(reported)} "
+            f"{problem.kind}, sent on "
+            f"{timezone.localtime(found.reported_at):%Y-%m-%d} (case "
+            f"{found.case_id}). Choose whether your report is about the same "
+            "units, to add your files and description to that report, or about "
+            "more units, to add your quantity to the case."
+        )
+    qty = problem.quantity
+    if problem.repeat == Repeat.SAME and qty is not None and qty > reported:
+        raise WorkError(
+            f"You chose the same units as the open report, but entered {_bare(qty)} "
+            f"and {place} has {_bare(reported)} {problem.kind} "
+            f"reported. Choose more units to add {_bare(qty - reported)} or more "
+            "to the case, or correct the quantity."
+        )
+    return found
+
+
+def _reported_on_line(line: ShipmentLine, kind: str) -> Decimal:
+    """Return the quantity reported missing or damaged on a shipment line now."""
+    counts = _line_counts(ShipmentLine.objects.get(pk=line.pk))
+    return counts.damaged if kind == Kind.DAMAGED else counts.missing
 
 
 def _open_report_of_problem(

@@ -6,6 +6,7 @@ company's order, shipment or case returns 404 like a missing one.
 """
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -178,7 +179,7 @@ def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
         # be given back the chosen files, so the page requests them again.
         posted = {
             field: request.POST.get(field, "")
-            for field in ("kind", "line", "quantity", "invoice", "message")
+            for field in ("kind", "line", "quantity", "invoice", "message", "repeat")
         }
         files_dropped = len(request.FILES.getlist("evidence"))
     return _page(
@@ -191,6 +192,7 @@ def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "kinds": ProblemReport.Kind.choices,
             "shipment_lines": shipment_lines,
             "invoices": invoices,
+            "open_reports": selectors.open_line_reports(found, shipment_lines),
             "posted": posted,
             "files_dropped": files_dropped,
             "evidence_limit": readable_size(settings.PORTAL_MAX_EVIDENCE_BYTES),
@@ -218,6 +220,7 @@ def _submit_problem(
             shipment_line=line,
             quantity=services.parse_quantity(raw_qty) if raw_qty else None,
             invoice=invoice,
+            repeat=post.get("repeat", ""),
         )
         evidence = services.check_evidence(request.FILES.getlist("evidence"))
         result = services.submit_problem_report(
@@ -237,6 +240,8 @@ def _report_message(result: services.ReportResult, order: SalesOrder) -> str:
     report = result.report
     if result.outcome == services.ReportOutcome.NEW:
         return "Thank you: we have your report and will reply."
+    if result.outcome == services.ReportOutcome.MORE and report.quantity is not None:
+        return _more_units_message(result, report.quantity)
     reported_on = f"{timezone.localtime(report.reported_at):%Y-%m-%d}"
     if result.outcome == services.ReportOutcome.REPEATED:
         return (
@@ -256,6 +261,28 @@ def _report_message(result: services.ReportResult, order: SalesOrder) -> str:
         parts.append("description" if parts else "your new description")
     added = " and ".join(parts)
     return f"{earlier}, so we added {added} to it instead of opening a second case."
+
+
+def _more_units_message(result: services.ReportResult, quantity: Decimal) -> str:
+    report = result.report
+    line = report.shipment_line
+    where = (
+        f"Shipment {line.shipment.number}, line {line.order_line.line_no}"
+        if line is not None
+        else "The shipment line"
+    )
+    before = _bare(result.line_before or Decimal(0))
+    after = _bare(result.line_after or Decimal(0))
+    return (
+        f"Thank you: we added {_bare(quantity)} more {report.kind} to case "
+        f"{report.case_id}. {where} now has {after} {report.kind} reported, "
+        f"{before} before your report."
+    )
+
+
+def _bare(quantity: Decimal) -> str:
+    """Format a quantity without trailing zeros: 2.5000 as 2.5, 10.0000 as 10."""
+    return f"{quantity.normalize():f}"
 
 
 @login_required

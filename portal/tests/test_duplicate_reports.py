@@ -2,8 +2,8 @@
 
 A double click or a retried request sends the same report again. It must not
 add the quantity to the case twice or notify the handlers twice. A repeat of
-the same problem while its case is open adds its new evidence and
-description to the open report instead. The race
+the same problem while its case is open, answered as the same units, adds
+its new evidence and description to the open report instead. The race
 tests start their writers together on a barrier, each on its own database
 connection: on PostgreSQL the order's row lock makes the later writers wait
 for the first commit and then find its report.
@@ -27,6 +27,7 @@ from portal.models import Evidence, ProblemReport
 from portal.services import (
     DUPLICATE_REPORT_WINDOW,
     ProblemInput,
+    Repeat,
     check_evidence,
     report_problem,
 )
@@ -73,6 +74,7 @@ def report(
     message: str = "Crushed boxes",
     invoice: Invoice | None = None,
     files: list[tuple[str, bytes]] | None = None,
+    repeat: str = "",
 ) -> ProblemReport:
     uploads: list[UploadedFile[bytes]] = [
         SimpleUploadedFile(name, content) for name, content in files or []
@@ -86,6 +88,7 @@ def report(
             shipment_line=None if invoice else line_of(order),
             quantity=Decimal(qty) if qty else None,
             invoice=invoice,
+            repeat=repeat,
         ),
         evidence=check_evidence(uploads),
     )
@@ -139,8 +142,8 @@ def test_invoice_report_twice_is_one(customer, order):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "changes",
-    [{"qty": "3"}, {"kind": Kind.MISSING}],
-    ids=["quantity", "kind"],
+    [{"qty": "3", "repeat": Repeat.MORE}, {"kind": Kind.MISSING}],
+    ids=["more_units", "kind"],
 )
 def test_different_report_is_new(customer, order, changes):
     report(customer, order)
@@ -154,7 +157,7 @@ def test_carla_new_description_joins_open_report(customer, order):
     first = report(customer, order)
     notices = report_notices()
 
-    again = report(customer, order, message="Crushed boxes, wet")
+    again = report(customer, order, message="Crushed boxes, wet", repeat=Repeat.SAME)
 
     assert again.pk == first.pk
     assert ProblemReport.objects.count() == 1
@@ -171,11 +174,11 @@ def test_carla_new_description_joins_open_report(customer, order):
 @pytest.mark.django_db
 def test_carla_same_description_again_adds_nothing(customer, order):
     first = report(customer, order)
-    report(customer, order, message="Crushed boxes, wet")
+    report(customer, order, message="Crushed boxes, wet", repeat=Repeat.SAME)
     make_old(first)
 
     for text in ("Crushed boxes", "Crushed boxes, wet"):
-        again = report(customer, order, message=text)
+        again = report(customer, order, message=text, repeat=Repeat.SAME)
         assert again.pk == first.pk
 
     first.refresh_from_db()
@@ -194,7 +197,7 @@ def test_same_report_after_window_while_open_is_kept(customer, order):
     first = report(customer, order)
     make_old(first)
 
-    again = report(customer, order)
+    again = report(customer, order, repeat=Repeat.SAME)
 
     assert again.pk == first.pk
     assert damaged_total(order) == Decimal(2)
@@ -222,9 +225,10 @@ def test_other_customer_report_is_new(customer, order, customer_party):
     )
     first = report(customer, order)
 
-    second = report(other, order)
+    second = report(other, order, repeat=Repeat.MORE)
 
     assert second.pk != first.pk
+    assert second.case_id == first.case_id
     assert damaged_total(order) == Decimal(4)
 
 
@@ -233,7 +237,7 @@ def test_carla_other_evidence_joins_open_report(customer, order, media_root):
     first = report(customer, order, files=[("box.png", PNG_BYTES)])
     notices = report_notices()
     again = report(customer, order, files=[("box.png", PNG_BYTES)])
-    other = report(customer, order, files=[("note.pdf", PDF_BYTES)])
+    other = report(customer, order, files=[("note.pdf", PDF_BYTES)], repeat=Repeat.SAME)
 
     assert again.pk == first.pk
     assert other.pk == first.pk
@@ -254,6 +258,7 @@ def test_known_file_is_not_stored_twice(customer, order, media_root):
         customer,
         order,
         files=[("box-copy.png", PNG_BYTES), ("note.pdf", PDF_BYTES)],
+        repeat=Repeat.SAME,
     )
 
     assert [item.name for item in first.evidence.all()] == ["box.png", "note.pdf"]
@@ -270,7 +275,7 @@ def test_evidence_past_report_bound_is_rejected(
     first = report(customer, order, files=[("box.png", PNG_BYTES)])
 
     with pytest.raises(WorkError) as error:
-        report(customer, order, files=[("note.pdf", PDF_BYTES)])
+        report(customer, order, files=[("note.pdf", PDF_BYTES)], repeat=Repeat.SAME)
 
     reported_on = f"{timezone.localtime(first.reported_at):%Y-%m-%d}"
     assert str(error.value) == (
@@ -290,20 +295,25 @@ def test_form_with_new_file_says_added(customer, order, media_root):
     client.force_login(customer)
     url = f"/reconciliation/portal/orders/{order.number}/problem/"
 
-    def send(name: str, content: bytes, message: str = "Torn carton") -> list[str]:
+    def send(
+        name: str, content: bytes, message: str = "Torn carton", repeat: str = ""
+    ) -> list[str]:
         form = {
             "kind": Kind.DAMAGED,
             "line": str(line_of(order).pk),
             "quantity": "1",
             "message": message,
             "evidence": SimpleUploadedFile(name, content),
+            "repeat": repeat,
         }
         return messages_of(client.post(url, form, follow=True))
 
     first = send("box.png", PNG_BYTES)
     again = send("box.png", PNG_BYTES)
-    added = send("note.pdf", PDF_BYTES)
-    with_text = send("label.png", PNG_BYTES + b"label", message="Label torn too")
+    added = send("note.pdf", PDF_BYTES, repeat=Repeat.SAME)
+    with_text = send(
+        "label.png", PNG_BYTES + b"label", "Label torn too", repeat=Repeat.SAME
+    )
 
     report_row = ProblemReport.objects.get()
     reported_on = f"{timezone.localtime(report_row.reported_at):%Y-%m-%d}"
@@ -391,6 +401,7 @@ def test_invoice_repeat_joins_open_report(customer, order):
 @pytest.mark.django_db(transaction=True)
 def test_parallel_files_join_one_report(customer, order, media_root):
     url = f"/reconciliation/portal/orders/{order.number}/problem/"
+    report(customer, order, qty="1", message="Photos from the dock")
     numbers = iter(range(5))
 
     def submit() -> int:
@@ -405,6 +416,7 @@ def test_parallel_files_join_one_report(customer, order, media_root):
             "evidence": SimpleUploadedFile(
                 f"note{number}.txt", f"box {number}".encode()
             ),
+            "repeat": Repeat.SAME,
         }
         return client.post(url, form).status_code
 
@@ -420,7 +432,7 @@ def test_parallel_files_join_one_report(customer, order, media_root):
 def test_added_file_notifies_case_handlers(customer, order, outsider, media_root):
     first = report(customer, order, files=[("box.png", PNG_BYTES)])
 
-    report(customer, order, files=[("note.pdf", PDF_BYTES)])
+    report(customer, order, files=[("note.pdf", PDF_BYTES)], repeat=Repeat.SAME)
 
     added = Notification.objects.filter(subject_key__contains=":added:")
     assert list(added.values_list("recipient__username", "message")) == [

@@ -8,7 +8,7 @@ from accounts.models import Role
 from conftest import make_person
 from notifications.models import Notification
 from portal.models import ProblemReport
-from portal.services import ProblemInput, report_problem
+from portal.services import ProblemInput, Repeat, report_problem
 from reconciliation.models import ShipmentLine
 from reconciliation.tests.factories import create_order, create_shipment
 
@@ -29,7 +29,7 @@ def order(customer_party, sales_rep):
     return order
 
 
-def report_damaged(customer, order, qty: str = "3") -> ProblemReport:
+def report_damaged(customer, order, qty: str = "3", repeat: str = "") -> ProblemReport:
     return report_problem(
         customer=customer,
         order=order,
@@ -38,6 +38,7 @@ def report_damaged(customer, order, qty: str = "3") -> ProblemReport:
             message="Crushed boxes",
             shipment_line=ShipmentLine.objects.get(shipment__order=order),
             quantity=Decimal(qty),
+            repeat=repeat,
         ),
         evidence=[],
     )
@@ -71,7 +72,7 @@ def test_assigned_case_notifies_assignee(customer, order, sales_rep, outsider):
     first.case.save(update_fields=["assignee"])
     Notification.objects.all().delete()
 
-    second = report_damaged(customer, order, "2")
+    second = report_damaged(customer, order, "2", repeat=Repeat.MORE)
 
     assert second.case_id == first.case_id
     assert notified() == {"sally", "walt"}
@@ -114,6 +115,7 @@ def test_added_description_notifies_assignee(customer, order, sales_rep, outside
             message="Crushed boxes, and the pallet was wet",
             shipment_line=ShipmentLine.objects.get(shipment__order=order),
             quantity=Decimal(3),
+            repeat=Repeat.SAME,
         ),
         evidence=[],
     )
@@ -142,6 +144,7 @@ def test_addition_without_assignee_notifies_owner_role(
             message="Crushed boxes, photo follows",
             shipment_line=ShipmentLine.objects.get(shipment__order=order),
             quantity=Decimal(3),
+            repeat=Repeat.SAME,
         ),
         evidence=[],
     )

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from portal.models import ProblemReport
-from portal.services import ProblemInput, confirm_receipt, report_problem
+from portal.services import ProblemInput, Repeat, confirm_receipt, report_problem
 from reconciliation.models import (
     Discrepancy,
     ReturnAuthorization,
@@ -45,7 +45,12 @@ def shipment_line(order) -> ShipmentLine:
 
 
 def report(
-    customer, order, kind: str, qty: str, message: str = "Counted at the dock"
+    customer,
+    order,
+    kind: str,
+    qty: str,
+    message: str = "Counted at the dock",
+    repeat: str = "",
 ) -> ProblemReport:
     return report_problem(
         customer=customer,
@@ -55,6 +60,7 @@ def report(
             message=message,
             shipment_line=shipment_line(order),
             quantity=Decimal(qty),
+            repeat=repeat,
         ),
         evidence=[],
     )
@@ -99,18 +105,17 @@ def test_missing_then_damaged_over_shipped_rejected(customer, order):
 def test_reports_add_up_to_shipped(customer, order):
     report(customer, order, Kind.DAMAGED, "3")
     report(customer, order, Kind.MISSING, "4")
-    report(customer, order, Kind.DAMAGED, "2")
-    report(customer, order, Kind.MISSING, "1")
+    report(customer, order, Kind.DAMAGED, "2", repeat=Repeat.MORE)
+    report(customer, order, Kind.MISSING, "1", repeat=Repeat.MORE)
 
     assert quantities(order) == (Decimal("0"), Decimal("5"))
-    # Another quantity: the same quantity again joins the open report instead.
     with pytest.raises(WorkError, match="at most 0 can still be reported"):
-        report(customer, order, Kind.MISSING, "2", message="Two more short")
+        report(customer, order, Kind.MISSING, "2", "Two more short", Repeat.MORE)
 
 
 def test_second_damaged_report_adds_to_first(customer, order):
     report(customer, order, Kind.DAMAGED, "2")
-    report(customer, order, Kind.DAMAGED, "3")
+    report(customer, order, Kind.DAMAGED, "3", repeat=Repeat.MORE)
 
     assert quantities(order) == (None, Decimal("5"))
     case = Discrepancy.objects.get()
