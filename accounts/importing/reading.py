@@ -1,20 +1,30 @@
 """Read a CSV file into records: decoding, delimiter sniffing, header mapping.
 
-The file may have at most ``IMPORT_MAX_LINES`` lines, ``IMPORT_MAX_BLANK_LINES``
-blank lines and ``IMPORT_MAX_ROWS`` data rows, the caps of the order-to-cash
-imports. Reading stops at the first line past a cap and nothing is imported.
+The file may have at most ``IMPORT_MAX_FILE_BYTES`` bytes, ``IMPORT_MAX_LINES``
+lines, ``IMPORT_MAX_BLANK_LINES`` blank lines and ``IMPORT_MAX_ROWS`` data
+rows, the caps of the order-to-cash imports. The file is read in chunks
+(``streaming``), so only its records are kept in memory. Reading stops at
+the first byte or line past a cap and nothing is imported.
 """
 
 import codecs
 import csv
-import io
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import BinaryIO, TextIO, cast
 
 from django.conf import settings
 
 from accounts.importing.report import ImportFileError
+from accounts.importing.streaming import (
+    byte_chunks,
+    decoded_chunks,
+    is_text_stream,
+    split_lines,
+    text_chunks,
+)
 
 DELIMITERS = (",", ";", "\t", "|")
 NAME_COLUMNS = ("first_name", "last_name")
@@ -91,45 +101,7 @@ def _check_encoding(encoding: str) -> str:
     return "utf-8-sig" if name == "utf-8" else name
 
 
-def _decode(source: TextIO | bytes, encoding: str | None) -> tuple[str, str]:
-    if not isinstance(source, bytes):
-        if encoding is not None:
-            raise ValueError("encoding applies only when source is bytes.")
-        return source.read().removeprefix("\ufeff"), "text"
-
-    used = _check_encoding(encoding) if encoding else "utf-8-sig"
-    try:
-        text = source.decode(used)
-    except UnicodeDecodeError as error:
-        raise ImportFileError(_decode_error_message(source, used, error)) from None
-    return text.removeprefix("\ufeff"), used
-
-
-def _decode_error_message(data: bytes, used: str, error: UnicodeDecodeError) -> str:
-    # utf-8-sig counts positions after the byte order mark it strips.
-    offset = error.start
-    if used == "utf-8-sig" and data.startswith(codecs.BOM_UTF8):
-        offset += len(codecs.BOM_UTF8)
-    line = data.count(b"\n", 0, offset) + 1
-    byte = data[offset : offset + 1].hex().upper()
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        hint = 'The file is UTF-16: save it as "CSV UTF-8" or pass --encoding utf-16.'
-    elif used == "utf-8-sig":
-        hint = (
-            'Save it from Excel as "CSV UTF-8", or pass its encoding, '
-            "for example --encoding latin-1."
-        )
-    else:
-        hint = "Check the encoding the file was saved with."
-    name = "UTF-8" if used == "utf-8-sig" else used
-    return (
-        f"The file is not valid {name}: byte 0x{byte} at offset {offset} "
-        f"(line {line}) cannot be decoded. {hint}"
-    )
-
-
-def _sniff_delimiter(text: str) -> str:
-    header = next((line for line in text.splitlines() if line.strip()), "")
+def _sniff_delimiter(header: str) -> str:
     # Quoted headers may contain a delimiter that does not split columns.
     unquoted = re.sub(r'"[^"]*"', "", header)
     counts = {delimiter: unquoted.count(delimiter) for delimiter in DELIMITERS}
@@ -147,10 +119,10 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_table(
-    text: str, delimiter: str
+    lines: Iterable[str], delimiter: str
 ) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
-    """Split the text into the header and data rows, each with its first line."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    """Split the lines into the header and data rows, each with its first line."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
     blank = 0
     next_line = 1
@@ -274,24 +246,59 @@ class _ParsedFile:
 
 
 def _read_source(
-    source: TextIO | bytes, delimiter: str | None, encoding: str | None
+    source: TextIO | BinaryIO | bytes, delimiter: str | None, encoding: str | None
 ) -> _ParsedFile:
-    """Decode the source and split it into records by the header's columns.
+    """Decode the source in chunks and split it into records by the header's columns.
 
     ``delimiter`` has passed ``_check_delimiter`` already, or is None to sniff
     the delimiter from the header line.
     """
-    # NOTE: the caps apply while the rows are split. The file is decoded whole
-    # first, and its size in bytes has no cap here.
-    text, used_encoding = _decode(source, encoding)
-    used_delimiter = delimiter or _sniff_delimiter(text)
-    header_line, header, rows = _read_table(text, used_delimiter)
-    columns, warnings = _map_columns(header, header_line, used_delimiter)
+    lines, used_encoding = _open_lines(source, encoding)
+    # The lines up to the header are kept to sniff the delimiter. A file of
+    # blank lines stops at the blank-line cap, which _read_table reports.
+    peeked: list[str] = []
+    for line in lines:
+        peeked.append(line)
+        if line.strip() or len(peeked) > settings.IMPORT_MAX_BLANK_LINES:
+            break
+    header = peeked[-1] if peeked and peeked[-1].strip() else ""
+    used_delimiter = delimiter or _sniff_delimiter(header)
+    header_line, cells, rows = _read_table(
+        itertools.chain(peeked, lines), used_delimiter
+    )
+    columns, warnings = _map_columns(cells, header_line, used_delimiter)
 
-    records = [_to_record(line, cells, columns, len(header)) for line, cells in rows]
+    records = [_to_record(line, row, columns, len(cells)) for line, row in rows]
     return _ParsedFile(
         encoding=used_encoding,
         delimiter=used_delimiter,
         records=records,
         warnings=warnings,
     )
+
+
+def _open_lines(
+    source: TextIO | BinaryIO | bytes, encoding: str | None
+) -> tuple[Iterator[str], str]:
+    """Return the source's lines, read lazily, and the encoding used."""
+    if not isinstance(source, bytes) and is_text_stream(source):
+        if encoding is not None:
+            raise ValueError("encoding applies only when source is bytes or binary.")
+        text_source = cast(TextIO, source)
+        return split_lines(_without_bom(text_chunks(text_source))), "text"
+
+    used = _check_encoding(encoding) if encoding else "utf-8-sig"
+    binary = cast(BinaryIO | bytes, source)
+    chunks = decoded_chunks(byte_chunks(binary), used)
+    return split_lines(_without_bom(chunks)), used
+
+
+def _without_bom(chunks: Iterable[str]) -> Iterator[str]:
+    """Drop a byte order mark that decoding left at the start of the text."""
+    first = True
+    for chunk in chunks:
+        if first:
+            chunk = chunk.removeprefix("\ufeff")
+            first = False
+        if chunk:
+            yield chunk

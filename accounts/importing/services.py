@@ -1,7 +1,7 @@
 """Run an import: read the file, then plan and apply its rows in a transaction."""
 
 import logging
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from django.db import transaction
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 def import_people(
     *,
-    source: TextIO | bytes,
+    source: TextIO | BinaryIO | bytes,
     delimiter: str | None = None,
     encoding: str | None = None,
     date_format: str | None = None,

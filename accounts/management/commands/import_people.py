@@ -48,20 +48,20 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         try:
-            data = path.read_bytes()
+            # The import checks the file's size before it reads, and then
+            # reads the open file in chunks.
+            with path.open("rb") as stream:
+                report = import_people(
+                    source=stream,
+                    delimiter=options["delimiter"],
+                    encoding=options["encoding"],
+                    date_format=options["date_format"],
+                    dry_run=options["dry_run"],
+                )
         except OSError as error:
             logger.warning("people_import.read_failed path=%s error=%s", path, error)
             self.stderr.write(f"Cannot read {path}: {error.strerror}.")
             raise SystemExit(EXIT_FILE_ERROR) from None
-
-        try:
-            report = import_people(
-                source=data,
-                delimiter=options["delimiter"],
-                encoding=options["encoding"],
-                date_format=options["date_format"],
-                dry_run=options["dry_run"],
-            )
         except ImportFileError as error:
             logger.warning("people_import.file_rejected path=%s error=%s", path, error)
             self.stderr.write(f"{path}: {error} Nothing was imported.")
