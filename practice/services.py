@@ -29,6 +29,8 @@ from practice.manager import ManagerDecision, decisions_of, run_with_manager
 from practice.models import SandboxSession
 from practice.roles import played_role
 from practice.scenarios import (
+    AS_OF,
+    SCENARIOS,
     ExpectedAllocation,
     ExpectedResolution,
     Scenario,
@@ -79,6 +81,73 @@ def seed_digest(company: Company) -> str:
     """Return the SHA-256 of the sandbox's rows, independent of ids and clock times."""
     rows = json.dumps(fingerprint(company), sort_keys=True, default=str)
     return hashlib.sha256(rows.encode()).hexdigest()
+
+
+def rebuild_seed_digest(session: SandboxSession) -> str:
+    """Return the digest of the session's latest seed, rebuilt in a discarded copy.
+
+    The digest depends on the scenario and the day it was seeded as of, not
+    on the sandbox's ids. So the scenario is seeded again as of that day
+    into a new sandbox company, inside a savepoint that is rolled back. The
+    day is the ``as_of`` of the session's latest ``practice.started`` or
+    ``practice.reset`` event. Events from before seeds moved with the
+    session's day carry no ``as_of``, and those seeds used the catalogue's
+    fixed dates, which are ``AS_OF``. Returns "" when the catalogue no
+    longer has the session's version of the scenario, whose seed differs.
+
+    NOTE: the rebuilt digest equals the real one only while the seed and
+    the matching rules produce the rows they produced then. When they
+    changed, an untouched sandbox no longer matches, and "Check my work"
+    counts an attempt, as it did before the digest was stored.
+    """
+    scenario = SCENARIOS.get(session.scenario_key)
+    if scenario is None or scenario.version != session.scenario_version:
+        return ""
+    day = _seed_day(session)
+    with transaction.atomic():
+        copy = Company.objects.create(
+            name=f"Seed digest of practice session {session.pk}",
+            base_currency_id=SANDBOX_CURRENCY,
+            timezone=SANDBOX_TIMEZONE,
+            is_sandbox=True,
+        )
+        build_scenario(company=copy, scenario=scenario, today=day)
+        digest = seed_digest(copy)
+        # Rolls back the copy, and the on-commit work it queued, on exit.
+        transaction.set_rollback(True)
+    return digest
+
+
+def _seed_day(session: SandboxSession) -> date:
+    """Return the day the session's sandbox was last seeded as of."""
+    seeded = (
+        AuditEvent.objects.filter(
+            object_type=SandboxSession._meta.label_lower,
+            object_id=str(session.pk),
+            action__in=("practice.started", "practice.reset"),
+        )
+        .order_by("-occurred_at", "-pk")
+        .values_list("after", flat=True)
+        .first()
+    )
+    as_of = (seeded or {}).get("as_of")
+    return date.fromisoformat(as_of) if as_of else AS_OF
+
+
+def fill_seed_digest(session: SandboxSession) -> bool:
+    """Store the rebuilt seed digest of a session that has none.
+
+    Returns whether it stored one. The caller holds the session's row lock.
+    """
+    if session.seed_digest:
+        return False
+    digest = rebuild_seed_digest(session)
+    if not digest:
+        return False
+    session.seed_digest = digest
+    session.save(update_fields=["seed_digest"])
+    logger.info("Practice session %s: seed digest rebuilt", session.pk)
+    return True
 
 
 @dataclass(frozen=True)
@@ -199,8 +268,14 @@ def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
     Stores the score (percent of checks passed) and the results, counts the
     attempt, and finishes the session when every check passes. Raises
     ``NothingToCheck``, and counts no attempt, while the sandbox is still as
-    seeded and the scripted manager has decided nothing.
+    seeded and the scripted manager has decided nothing. A session without a
+    seed digest first gets it rebuilt and stored, in its own transaction, so
+    that ``NothingToCheck`` does not roll it back.
     """
+    with transaction.atomic():
+        session = _lock_own_session(session_id, learner)
+        if session.status == SandboxSession.Status.ACTIVE:
+            fill_seed_digest(session)
     with transaction.atomic():
         session = _lock_own_session(session_id, learner)
         _require_active(session, "checked")
