@@ -459,11 +459,12 @@ def _open_line_report(order: SalesOrder, problem: ProblemInput) -> ProblemReport
         )
     qty = problem.quantity
     if problem.repeat == Repeat.SAME and qty is not None and qty > reported:
+        extra = _bare(qty - reported)
         raise WorkError(
             f"You chose the same units as the open report, but entered {_bare(qty)} "
-            f"and {place} has {_bare(reported)} {problem.kind} "
-            f"reported. Choose more units to add {_bare(qty - reported)} or more "
-            "to the case, or correct the quantity."
+            f"and {place} has only {_bare(reported)} {problem.kind} reported. If "
+            f"{extra} more are {problem.kind}, choose more units and enter {extra}. "
+            f"Otherwise enter at most {_bare(reported)}."
         )
     return found
 

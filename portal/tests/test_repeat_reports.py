@@ -199,8 +199,8 @@ def test_same_units_over_reported_rejected(customer, order):
 
     assert str(error.value) == (
         "You chose the same units as the open report, but entered 5 and shipment "
-        "SH-REP-1, line 1 has 2 damaged reported. Choose more units to add 3 or "
-        "more to the case, or correct the quantity."
+        "SH-REP-1, line 1 has only 2 damaged reported. If 3 more are damaged, "
+        "choose more units and enter 3. Otherwise enter at most 2."
     )
     assert ProblemReport.objects.get().message == "Crushed boxes"
 
