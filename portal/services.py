@@ -450,12 +450,15 @@ def _open_line_report(order: SalesOrder, problem: ProblemInput) -> ProblemReport
     reported = _reported_on_line(line, problem.kind)
     if not problem.repeat:
         raise WorkError(
-            f"{where} already has an open report of {_bare(reported)} "
-            f"{problem.kind}, sent on "
-            f"{timezone.localtime(found.reported_at):%Y-%m-%d} (case "
-            f"{found.case_id}). Choose whether your report is about the same "
+            "{where} already has an open report of {reported} {kind}, sent on "
+            "{sent} (case {case}). Choose whether your report is about the same "
             "units, to add your files and description to that report, or about "
-            "more units, to add your quantity to the case."
+            "more units, to add your quantity to the case.",
+            case_id=found.case_id,
+            where=where,
+            reported=_bare(reported),
+            kind=problem.kind,
+            sent=f"{timezone.localtime(found.reported_at):%Y-%m-%d}",
         )
     qty = problem.quantity
     if problem.repeat == Repeat.SAME and qty is not None and qty > reported:

@@ -197,10 +197,13 @@ def test_negative_credit_says_positive(short_payment_case, sales_rep):
 # Portal
 
 
-def report_damage(client, order, line, quantity: str, message: str = "Dent"):
+def report_damage(
+    client, order, line, quantity: str, message: str = "Dent", repeat: str = ""
+):
+    form = {"kind": "damaged", "line": line.pk, "quantity": quantity}
     return client.post(
         f"/reconciliation/portal/orders/{order.number}/problem/",
-        {"kind": "damaged", "line": line.pk, "quantity": quantity, "message": message},
+        {**form, "message": message, "repeat": repeat},
     )
 
 
@@ -210,8 +213,7 @@ def test_damage_reports_add_up(order, customer):
     client = signed_in(customer)
 
     report_damage(client, order, line, "1")
-    # Another quantity: the same quantity again joins the open report.
-    report_damage(client, order, line, "2", message="Two more dents")
+    report_damage(client, order, line, "2", "Two more dents", repeat="more")
 
     case = Discrepancy.objects.get(code="DAMAGED")
     assert (case.expected_value, case.actual_value, case.difference) == (
