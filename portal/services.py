@@ -291,8 +291,8 @@ def submit_problem_report(
         )
     if problem.repeat and problem.repeat not in Repeat:
         raise WorkError(
-            f"Answer {problem.repeat[:30]!r} is not one we know: choose the same "
-            "units or more units."
+            f"Invalid answer {problem.repeat[:30]!r} about the open report: "
+            "choose the same units or more units."
         )
 
     with stored_or_removed() as stored, transaction.atomic():

@@ -222,7 +222,7 @@ def test_same_units_after_case_resolved_rejected(customer, order):
 def test_unknown_answer_rejected(customer, order):
     report(customer, order)
 
-    with pytest.raises(WorkError, match="Answer 'both' is not one we know"):
+    with pytest.raises(WorkError, match="Invalid answer 'both' about the open report"):
         report(customer, order, repeat="both")
 
 
