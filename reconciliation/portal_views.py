@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from assist.selectors import build_help_panel
 from core.http import AuthenticatedRequest
 from library.uploads import UploadError, readable_size
@@ -232,11 +233,13 @@ def _submit_problem(
     except (WorkError, CaseError, UploadError) as error:
         messages.error(request, str(error))
         return False
-    messages.success(request, _report_message(result, found))
+    messages.success(request, _report_message(result, found, request.user))
     return True
 
 
-def _report_message(result: services.ReportResult, order: SalesOrder) -> str:
+def _report_message(
+    result: services.ReportResult, order: SalesOrder, customer: User
+) -> str:
     report = result.report
     if result.outcome == services.ReportOutcome.NEW:
         return "Thank you: we have your report and will reply."
@@ -248,9 +251,11 @@ def _report_message(result: services.ReportResult, order: SalesOrder) -> str:
             f"We already have this report on order {order.number}, sent on "
             f"{reported_on} (case {report.case_id}), so nothing was added."
         )
+    # The open report may be a colleague's of the same customer company.
+    reporter = "You" if report.reported_by_id == customer.pk else "A colleague"
     earlier = (
-        f"You reported this problem on order {order.number} on {reported_on}, "
-        f"and that report (case {report.case_id}) is still open"
+        f"{reporter} reported this problem on order {order.number} on "
+        f"{reported_on}, and that report (case {report.case_id}) is still open"
     )
     parts = []
     if result.added_files == 1:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from accounts.models import Role
 from conftest import make_person
 from core.models import AuditEvent
 from core.testing import messages_of
+from library.tests.conftest import PNG_BYTES
 from portal.models import ProblemReport
 from portal.services import ProblemInput, Repeat, report_problem
 from reconciliation.models import Discrepancy, ShipmentLine
@@ -361,3 +363,24 @@ def test_more_after_window_is_not_repeat(customer, order):
 
     assert ProblemReport.objects.filter(more_units=True).count() == 2
     assert damage_case(order).actual_value == Decimal(6)
+
+
+@pytest.mark.django_db
+def test_colleague_told_report_was_theirs(customer, order, customer_party):
+    oskar = make_person(
+        "oskar", Role.CUSTOMER, customer=customer_party, group="customers"
+    )
+    first = report(customer, order)
+    form = {
+        **damage_form(order, "1", Repeat.SAME),
+        "evidence": SimpleUploadedFile("box.png", PNG_BYTES),
+    }
+
+    response = client_for(oskar).post(form_url(order), form, follow=True)
+
+    reported_on = f"{timezone.localtime(first.reported_at):%Y-%m-%d}"
+    assert messages_of(response) == [
+        f"A colleague reported this problem on order {order.number} on "
+        f"{reported_on}, and that report (case {first.case_id}) is still open, "
+        "so we added your new file to it instead of opening a second case."
+    ]
