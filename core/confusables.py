@@ -15,17 +15,22 @@ of the skeleton of Unicode Technical Standard #39 (Security Mechanisms):
    ignorable ones listed in ``INVISIBLE``. Runs of whitespace become one
    space.
 4. Each Cyrillic or Greek letter that looks like a Latin one becomes that
-   letter, and so do the Latin look-alikes "1", "|", "i" (from "I") and
-   "0". Then "rn" becomes "m" and "vv" becomes "w".
+   letter, and so do the Latin look-alikes "1", "|", "i" (from "I"), "0",
+   "5", and the letters with a stroke "ø" and "ł", which have no
+   decomposition. Then "rn" becomes "m", "vv" becomes "w" and "cl" becomes
+   "d".
 
 Case folding comes first, so a capital I and a small i are one letter by
 then, and both join "l" and "1". Names such as "Mail" and "Mall" therefore
 share a skeleton: an impersonating name costs more than picking another.
+The pairs are joined after the single letters, so "cI" (a capital I) joins
+"d" as "cl" does, and so does "ci".
 
-NOTE: the tables below are small hand-made ones, not the full TR 39
-confusables data. Other scripts (Armenian, Cherokee, mathematical letters
-that NFKC does not fold), letters without a decomposition ("ø", "ł") and
-other Latin pairs ("cl" and "d", "5" and "S") are not mapped.
+NOTE: the tables below are small hand-made ones, not the full UTS #39
+confusables data (``confusables.txt``): no Debian 12 package ships that
+file (``unicode-data`` 15.0.0-1 has no security data). Other scripts
+(Armenian, Cherokee, mathematical letters that NFKC does not fold) are not
+mapped.
 """
 
 import unicodedata
@@ -77,17 +82,25 @@ LATIN_LOOK_ALIKES: dict[str, str] = {
 }
 
 # Latin characters that look like another one, after case folding. A capital
-# I has become "i" by then.
+# I has become "i" by then, and the capitals with a stroke (U+00D8, U+0141)
+# their small letters.
 LATIN_INTERNAL_LOOK_ALIKES: dict[str, str] = {
     "1": "l",
     "|": "l",
     "i": "l",
     "\u01c0": "l",  # latin letter dental click
+    "\u0142": "l",  # latin small letter l with stroke
     "0": "o",
+    "\u00f8": "o",  # latin small letter o with stroke
+    "5": "s",
 }
 
 # Letter pairs that read as one letter, replaced after the single letters.
-LOOK_ALIKE_PAIRS: tuple[tuple[str, str], ...] = (("rn", "m"), ("vv", "w"))
+LOOK_ALIKE_PAIRS: tuple[tuple[str, str], ...] = (
+    ("rn", "m"),
+    ("vv", "w"),
+    ("cl", "d"),
+)
 
 # Default-ignorable characters outside category Cf: the combining grapheme
 # joiner, Hangul fillers, Khmer inherent vowels, Mongolian free variation

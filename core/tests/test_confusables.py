@@ -13,6 +13,9 @@ from core.confusables import skeleton
         ("corner", "comer"),
         ("vvorld", "world"),
         ("VVorld", "world"),
+        ("clear", "dear"),
+        ("cIear", "dear"),
+        ("Cløse", "dose"),
         # A capital I, a small l, the digit one and a vertical line.
         ("Iisa", "lisa"),
         ("1isa", "lisa"),
@@ -21,6 +24,14 @@ from core.confusables import skeleton
         # The digit zero and the letter O.
         ("0rders", "Orders"),
         ("Team 0", "team o"),
+        # The digit five and the letter S.
+        ("5ales", "Sales"),
+        ("Team 5", "team s"),
+        # Letters with a stroke, which have no decomposition.
+        ("Bjørn", "Bjorn"),
+        ("Øresund", "Oresund"),
+        ("Łukasz", "Lukasz"),
+        ("pał", "pal"),
         # Case, accents and full-width forms.
         ("CUSTOMER CORNER", "customer corner"),
         ("Café", "Cafe"),
@@ -54,6 +65,8 @@ def test_look_alikes_share_skeleton(name, look_alike):
         ("Orders", "Order"),
         ("team 1", "team 2"),
         ("Team 10", "Team 1"),
+        ("Team 5", "Team 6"),
+        ("close", "cose"),
         ("рим", "pnm"),
         ("हिंदी", "हिदी"),
         ("Склад", "Скдал"),
@@ -65,6 +78,10 @@ def test_different_names_keep_apart(name, other):
 
 def test_skeleton_of_latin_name():
     assert skeleton("Modern Café I0") == "modem cafe lo"
+
+
+def test_skeleton_of_stroke_letters_and_pairs():
+    assert skeleton("Cløse 5 Ł") == "dose s l"
 
 
 def test_skeleton_never_longer_than_folded():
