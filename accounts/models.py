@@ -1,12 +1,14 @@
 """People, their roles, learner groups and the CRM functions they work in."""
 
-from collections.abc import Iterable
-from typing import Any, ClassVar
+from collections.abc import Collection, Iterable
+from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.fetch_modes import FetchMode
 
+from core.confusables import skeleton
 from core.text import fold_case
 
 
@@ -58,14 +60,20 @@ EMAIL_KEY_LENGTH = 762
 
 
 def key_values(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
-    """Return ``values`` with the keys of the username and e-mail they set.
+    """Return ``values`` with the keys and the skeleton of the username and e-mail.
 
     ``model`` may be a migration's historical model from before the keys
-    (migration 0005), which gets ``values`` as they are.
+    (migration 0005) or the skeleton (0007), which gets only the columns it
+    has.
     """
     keyed = dict(values)
     names = {field.name for field in model._meta.get_fields()}
-    for field, key in (("username", "username_key"), ("email", "email_key")):
+    computed = (
+        ("username", "username_key", fold_case),
+        ("username", "username_skeleton", skeleton),
+        ("email", "email_key", fold_case),
+    )
+    for field, key, compute in computed:
         if field not in values or key not in names:
             continue
         if not isinstance(values[field], str):
@@ -73,7 +81,7 @@ def key_values(model: type[models.Model], values: dict[str, Any]) -> dict[str, A
                 f"A person's {field} can only be set to a string, because its "
                 f"{key} is computed in Python."
             )
-        keyed[key] = fold_case(values[field])
+        keyed[key] = compute(values[field])
     return keyed
 
 
@@ -82,7 +90,7 @@ def _names(person: models.Model) -> dict[str, Any]:
 
 
 class PersonQuerySet(models.QuerySet["User"]):
-    """Keeps ``username_key`` and ``email_key`` in the writes that skip ``save()``."""
+    """Keeps the username's and e-mail's keys in the writes that skip ``save()``."""
 
     def bulk_create(
         self, objs: Iterable["User"], *args: Any, **kwargs: Any
@@ -155,6 +163,15 @@ class User(AbstractUser):
         max_length=USERNAME_KEY_LENGTH, unique=True, editable=False
     )
     email_key = models.CharField(max_length=EMAIL_KEY_LENGTH, editable=False)
+    # ``core.confusables.skeleton(username)``: its unique index keeps
+    # look-alike usernames apart, also between two creations at the same
+    # instant. NULL marks an account whose username already looked like an
+    # older account's when the column was added (migration 0007): a rename
+    # fills it again. NULL, not "", because the unique index allows any
+    # number of NULLs.
+    username_skeleton = models.CharField(  # noqa: DJ001
+        max_length=USERNAME_KEY_LENGTH, unique=True, null=True, editable=False
+    )
     is_scripted = models.BooleanField(
         default=False,
         editable=False,
@@ -185,21 +202,60 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    # The username as read from the database, to tell a rename from other saves.
+    _loaded_username: str | None = None
+
+    @classmethod
+    def from_db(
+        cls,
+        db: str | None,
+        field_names: Collection[str],
+        values: Collection[Any],
+        *,
+        fetch_mode: FetchMode | None = None,
+    ) -> Self:
+        person = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        person._loaded_username = person.__dict__.get("username")
+        return person
+
     def set_keys(self) -> None:
-        """Set ``username_key`` and ``email_key`` from the username and e-mail."""
+        """Set the username's key and skeleton and the e-mail's key.
+
+        An account marked as a look-alike (``username_skeleton`` NULL) stays
+        marked until its username changes.
+        """
         self.username_key = fold_case(self.username)
+        if not self.keeps_look_alike_mark:
+            self.username_skeleton = skeleton(self.username)
         self.email_key = fold_case(self.email)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.set_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            keys = {"username": "username_key", "email": "email_key"}
+            keys = {
+                "username": ("username_key", "username_skeleton"),
+                "email": ("email_key",),
+            }
             kwargs["update_fields"] = {
                 *update_fields,
-                *(key for field, key in keys.items() if field in update_fields),
+                *(
+                    key
+                    for field, field_keys in keys.items()
+                    if field in update_fields
+                    for key in field_keys
+                ),
             }
         super().save(*args, **kwargs)
+
+    @property
+    def keeps_look_alike_mark(self) -> bool:
+        """Whether a marked look-alike account keeps its username, so stays marked."""
+        return (
+            not self._state.adding
+            and self.username_skeleton is None
+            and self.username == self._loaded_username
+        )
 
     @property
     def is_external(self) -> bool:

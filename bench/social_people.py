@@ -26,6 +26,7 @@ from bench.social_world import (
     zipf_weights,
 )
 from communities.models import Community, Membership
+from core.confusables import skeleton
 from core.text import fold_case
 
 # Companies and customer parties -------------------------------------------
@@ -76,7 +77,7 @@ USER_COLUMNS = (
     "id", "password", "is_superuser", "username", "first_name", "last_name",
     "email", "is_staff", "is_active", "date_joined", "role", "title",
     "learner_group_id", "customer_id", "employee_number", "username_key",
-    "email_key",
+    "email_key", "username_skeleton",
 )  # fmt: skip
 
 
@@ -127,7 +128,7 @@ def user_rows(world: World) -> Iterator[Row]:
             email, False, True, joined, role, "",
             groups[group] if group else None, customer,
             "" if customer else f"E{person_id:06d}", fold_case(username),
-            fold_case(email),
+            fold_case(email), skeleton(username),
         )  # fmt: skip
 
 
@@ -137,6 +138,7 @@ def user_rows(world: World) -> Iterator[Row]:
 COMMUNITY_COLUMNS = (
     "id", "slug", "name", "purpose", "conversation_starters", "visibility",
     "learner_group_id", "created_by_id", "created_at", "updated_at", "name_key",
+    "name_skeleton",
 )  # fmt: skip
 
 
@@ -162,7 +164,7 @@ def community_rows(world: World) -> Iterator[Row]:
         yield (
             community_id, f"community-{community_id}", name,
             f"Where {name} members share what works.", "[]", visibility, None,
-            None, created, created, fold_case(name),
+            None, created, created, fold_case(name), skeleton(name),
         )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from accounts.importing.references import _References
 from accounts.importing.report import RowAction, RowOutcome, _rejected
 from accounts.importing.validation import FieldValue
 from accounts.models import LearnerGroup, User
+from accounts.usernames import username_clash_message
 from core.audit import record_event
 from core.models import AuditEvent
 from reconciliation.models import Party
@@ -44,10 +45,7 @@ def _apply_in_savepoint(
         with transaction.atomic():
             return _apply_row(row, manager, dry_run=dry_run)
     except IntegrityError as error:
-        reason = (
-            f"The database rejected the row ({error}). Another change may have "
-            "taken this e-mail or username meanwhile: import again."
-        )
+        reason = _rejected_write_reason(row, error)
         failure: Exception = error
     except User.DoesNotExist as error:
         reason = "The account was deleted while the import ran: import again."
@@ -60,6 +58,24 @@ def _apply_in_savepoint(
         failure,
     )
     return _rejected(row.line, row.email, reason), None
+
+
+def _rejected_write_reason(row: _PlannedRow, error: IntegrityError) -> str:
+    """Return why the database rejected ``row``, naming whoever holds its username.
+
+    Another import or person may have committed the username, or a
+    look-alike of it, since the rows were planned: its unique indexes are
+    what stop two look-alikes written at the same instant.
+    """
+    username = row.changes.get("username")
+    if isinstance(username, str):
+        clash = username_clash_message(username, person_id=row.person_id)
+        if clash is not None:
+            return clash
+    return (
+        f"The database rejected the row ({error}). Another change may have "
+        "taken this e-mail or username meanwhile: import again."
+    )
 
 
 def _missing_manager_reason(row: _PlannedRow, manager_line: int | None) -> str:

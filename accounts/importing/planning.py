@@ -19,6 +19,7 @@ from accounts.importing.validation import (
     _plan_manager,
 )
 from accounts.models import CrmFunction, User
+from accounts.usernames import look_alike_username_message, taken_username_message
 from core.confusables import mixed_script_message, skeleton
 from core.text import fold_case
 from reconciliation.models import Party
@@ -32,8 +33,10 @@ class _FileState:
     line_by_username: dict[str, int] = field(default_factory=dict)
     # By ``core.confusables.skeleton`` of the username, for look-alikes.
     line_by_skeleton: dict[str, int] = field(default_factory=dict)
-    # Usernames a derived name must avoid: the database's and the file's.
+    # Usernames a derived name must avoid: the database's and the file's,
+    # case-folded and as ``core.confusables.skeleton``.
     reserved_usernames: set[str] = field(default_factory=set)
+    reserved_skeletons: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -60,9 +63,14 @@ def _plan_rows(
     warnings: list[str],
 ) -> tuple[list[_PlannedRow], list[RowOutcome]]:
     """Check every row against the database and the rows before it."""
-    given = {fold_case(record.values.get("username", "")) for record in records}
-    reserved = set(references.people_by_username) | (given - {""})
-    state = _FileState(reserved_usernames=reserved)
+    given_usernames = {record.values.get("username", "") for record in records}
+    given_usernames.discard("")
+    state = _FileState(
+        reserved_usernames=set(references.people_by_username)
+        | {fold_case(username) for username in given_usernames},
+        reserved_skeletons=set(references.people_by_skeleton)
+        | {skeleton(username) for username in given_usernames},
+    )
 
     planned: list[_PlannedRow] = []
     outcomes: list[RowOutcome] = []
@@ -110,12 +118,13 @@ def _plan_row(
         raise _RowRejected(" ".join(errors))
 
     if existing is None and username is None:
-        username = _derive_username(email, state.reserved_usernames)
+        username = _derive_username(email, state)
     if username is not None:
         changes["username"] = username
         state.line_by_username[fold_case(username)] = record.line
         state.line_by_skeleton.setdefault(skeleton(username), record.line)
         state.reserved_usernames.add(fold_case(username))
+        state.reserved_skeletons.add(skeleton(username))
     if existing is not None:
         _track_role(key, existing, changes, references)
     return _PlannedRow(
@@ -189,11 +198,7 @@ def _plan_username(
     key = fold_case(username)
     owner = references.people_by_username.get(key)
     if owner is not None and (existing is None or owner.pk != existing.pk):
-        errors.append(
-            f'The username "{username}" already belongs to '
-            f"{owner.email or owner.username}: choose another username, or leave "
-            "it empty to derive one from the e-mail."
-        )
+        errors.append(taken_username_message(username, owner.email or owner.username))
         return None
     line = state.line_by_username.get(key)
     if line is not None:
@@ -226,11 +231,9 @@ def _check_look_alike_username(
     owner = references.people_by_skeleton.get(look)
     if owner is not None and (existing is None or owner.pk != existing.pk):
         errors.append(
-            f'The username "{username}" looks the same as "{owner.username}", '
-            f"which belongs to {owner.email or owner.username}: they differ only "
-            "in letters that look alike, in accents or in invisible characters. "
-            "Choose a username that reads differently, or leave it empty to "
-            "derive one from the e-mail."
+            look_alike_username_message(
+                username, owner.username, owner.email or owner.username
+            )
         )
         return None
     line = state.line_by_skeleton.get(look)
@@ -249,13 +252,20 @@ def _check_look_alike_username(
     return username
 
 
-def _derive_username(email: str, reserved: set[str]) -> str:
-    """Return the e-mail's local part, with a number appended if it is taken."""
+def _derive_username(email: str, state: _FileState) -> str:
+    """Return the e-mail's local part, with a number appended if it is taken.
+
+    A username is taken when another one equals it ignoring case or looks
+    the same (shares its ``core.confusables.skeleton``).
+    """
     local_part = email.rsplit("@", 1)[0]
     # Keep only the characters Django's username validator accepts.
     base = re.sub(r"[^\w.@+-]", "", local_part)[:140] or "person"
     candidate, suffix = base, 2
-    while fold_case(candidate) in reserved:
+    while (
+        fold_case(candidate) in state.reserved_usernames
+        or skeleton(candidate) in state.reserved_skeletons
+    ):
         candidate, suffix = f"{base}{suffix}", suffix + 1
     return candidate
 

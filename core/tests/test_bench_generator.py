@@ -23,6 +23,7 @@ from bench.social_data import (
     generate,
 )
 from communities.models import Community, Membership
+from core.confusables import skeleton
 from core.markdown import render_markdown
 from core.text import fold_case
 from social.models import (
@@ -232,9 +233,14 @@ def test_load_rejects_an_unnamed_unique_column():
 
 
 def test_generated_keys_match_the_models(tiny):
-    people = User.objects.values_list("username", "username_key", "email", "email_key")
-    for username, username_key, email, email_key in people:
+    people = User.objects.values_list(
+        "username", "username_key", "email", "email_key", "username_skeleton"
+    )
+    for username, username_key, email, email_key, username_skeleton in people:
         assert username_key == fold_case(username)
         assert email_key == fold_case(email)
-    for name, name_key in Community.objects.values_list("name", "name_key"):
+        assert username_skeleton == skeleton(username)
+    communities = Community.objects.values_list("name", "name_key", "name_skeleton")
+    for name, name_key, name_skeleton in communities:
         assert name_key == fold_case(name)
+        assert name_skeleton == skeleton(name)
