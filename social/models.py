@@ -19,8 +19,9 @@ UNSPELLED = ""
 class Hashtag(models.Model):
     """A tag; ``name`` is the normalized key, ``display_name`` the first spelling.
 
-    ``display_name`` is ``UNSPELLED`` until a post carries the tag: a follow
-    may create the row, but only a post sets the spelling.
+    ``display_name`` is ``UNSPELLED`` until a post, comment or question
+    carries the tag: a follow may create the row, but only a use sets the
+    spelling.
     """
 
     name = models.CharField(max_length=100, unique=True)
