@@ -27,10 +27,10 @@ The pairs are joined after the single letters, so "cI" (a capital I) joins
 "d" as "cl" does, and so does "ci".
 
 NOTE: the tables below are small hand-made ones, not the full UTS #39
-confusables data (``confusables.txt``): no Debian 12 package ships that
-file (``unicode-data`` 15.0.0-1 has no security data). Other scripts
-(Armenian, Cherokee, mathematical letters that NFKC does not fold) are not
-mapped.
+confusables data (``confusables.txt``). The Debian 12 packages checked do
+not ship that file (``unicode-data`` 15.0.0-1 has no security data). Other
+scripts (Armenian, Cherokee, mathematical letters that NFKC does not fold)
+are not mapped.
 """
 
 import unicodedata
