@@ -329,13 +329,14 @@ def clear_helpful(request: HttpRequest, post_id: int) -> PostOut:
 def _set_bookmark(request: HttpRequest, post_id: int, active: bool) -> PostOut:
     viewer = person(request)
     post = found_post(request, post_id)
-    set_bookmark(person=viewer, post=post, active=active)
+    with service_errors(request):
+        set_bookmark(person=viewer, post=post, active=active)
     return fresh_post(viewer, post.pk)
 
 
 @router.put(
     "/posts/{post_id}/bookmark",
-    response={200: PostOut, **NOT_FOUND},
+    response={200: PostOut, **WRITE_ERRORS},
     summary="Bookmark a post",
 )
 def add_bookmark(request: HttpRequest, post_id: int) -> PostOut:

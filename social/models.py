@@ -135,8 +135,12 @@ class Post(TimeStampedModel):
                 condition=models.Q(kind__in=["micro", "blog", "announcement"]),
                 name="post_kind_known",
             ),
+            # A deleted post is a tombstone with every text column blank,
+            # its title included (``delete_post``).
             models.CheckConstraint(
-                condition=models.Q(kind="micro") | ~models.Q(title=""),
+                condition=models.Q(kind="micro")
+                | ~models.Q(title="")
+                | models.Q(deleted_at__isnull=False),
                 name="post_long_form_has_title",
             ),
             models.CheckConstraint(

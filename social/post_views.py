@@ -330,7 +330,10 @@ def bookmark_set(request: AuthenticatedRequest, post_id: int) -> HttpResponse:
     form = ToggleForm(request.POST)
     if not form.is_valid():
         return _bar_response(request, post.pk, "Say whether to add or remove it.")
-    set_bookmark(person=request.user, post=post, active=form.cleaned_data["active"])
+    try:
+        set_bookmark(person=request.user, post=post, active=form.cleaned_data["active"])
+    except ValidationError as error:
+        return _bar_response(request, post.pk, " ".join(error.messages))
     return _bar_response(request, post.pk)
 
 

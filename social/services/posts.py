@@ -362,8 +362,11 @@ def edit_post(
 def delete_post(*, actor: User, post: Post, reason: str = "") -> Post:
     """Blank ``post`` to a tombstone that keeps its comments in place.
 
-    The author or a moderator of the community may delete. The text is kept
-    as a revision for the audit trail and leaves the tag pages.
+    The author or a moderator of the community may delete. Deletion blanks
+    every text column (title, summary, body and its HTML), so no surface
+    that reads the row (the API, feeds, tag pages, search, FAQ sources)
+    can show the removed text. The text is kept as a revision that only the
+    author and the community's moderators can read.
     """
     post = _lock_post(post)
     if post.is_deleted:
@@ -374,10 +377,20 @@ def delete_post(*, actor: User, post: Post, reason: str = "") -> Post:
         )
 
     PostRevision.objects.create(
-        post=post, body=post.body, edited_by=actor, edited_by_name=actor.display_name
+        post=post,
+        title=post.title,
+        summary=post.summary,
+        body=post.body,
+        edited_by=actor,
+        edited_by_name=actor.display_name,
     )
     Post.objects.filter(pk=post.pk).with_actor(actor).update(
-        body="", body_html="", deleted_at=timezone.now(), updated_at=timezone.now()
+        title="",
+        summary="",
+        body="",
+        body_html="",
+        deleted_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     post.hashtags.clear()
     remove_attachments(post)
@@ -386,7 +399,7 @@ def delete_post(*, actor: User, post: Post, reason: str = "") -> Post:
         action="post.deleted",
         target=post,
         source="screen",
-        before={"body": post.body},
+        before={"title": post.title, "summary": post.summary, "body": post.body},
         reason=reason,
     )
     logger.info("post deleted: post=%s actor=%s", post.pk, actor.pk)

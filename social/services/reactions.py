@@ -77,8 +77,17 @@ def set_reaction(*, person: User, post: Post, kind: str, active: bool) -> bool:
 
 @transaction.atomic
 def set_bookmark(*, person: User, post: Post, active: bool) -> bool:
-    """Add or remove ``person``'s bookmark of ``post``; return whether it changed."""
+    """Add or remove ``person``'s bookmark of ``post``; return whether it changed.
+
+    A deleted post takes no new bookmark: its tombstone has nothing left to
+    come back to. A bookmark made before the deletion stays, shows the
+    tombstone, and can be removed.
+    """
     if active:
+        if not Post.objects.filter(pk=post.pk, deleted_at__isnull=True).exists():
+            raise ValidationError(
+                f"Post {post.pk} was deleted, so it cannot be bookmarked."
+            )
         changed = _insert_once(Bookmark, post=post, person=person)
     else:
         removed, _ = Bookmark.objects.filter(post=post, person=person).delete()

@@ -335,6 +335,7 @@ def test_moderator_deletes_post_to_tombstone(signed_in, moderator, private_post)
     data = body_of(response)
     assert data["deleted"] is True
     assert data["body"] == ""
+    assert (data["title"], data["summary"]) == ("", "")
     assert data["author"] == ""
     assert data["author_username"] is None
 
