@@ -364,6 +364,16 @@ SOCIAL_MAX_ATTACHMENTS = env_int("SOCIAL_MAX_ATTACHMENTS", 4, minimum=0)
 SOCIAL_MAX_ATTACHMENT_BYTES = env_int(
     "SOCIAL_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024, minimum=1
 )
+# The site-wide cap on a request body, in bytes, for every view without a
+# larger cap of its own (library, imports and portal uploads have one).
+# A larger body gets 413 before it is read (core/request_limits.py). The
+# default fits the largest ordinary form, a post with every attachment at
+# its limit, plus 1 MiB for the form fields.
+MAX_REQUEST_BODY_BYTES = env_int(
+    "MAX_REQUEST_BODY_BYTES",
+    SOCIAL_MAX_ATTACHMENTS * SOCIAL_MAX_ATTACHMENT_BYTES + 1024 * 1024,
+    minimum=1,
+)
 # Library upload limits, in bytes unless named otherwise. Files are stored
 # through default_storage; S3-compatible storage is a STORAGES change.
 LIBRARY_MAX_DOCUMENT_BYTES = env_int(

@@ -1,6 +1,12 @@
 """The request body limit, checked before the CSRF check reads the body."""
 
+import io
+import json
+
+import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.handlers.asgi import ASGIRequest
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -8,11 +14,13 @@ from django.test import RequestFactory
 from core.request_limits import (
     BodyLimit,
     RequestBodyLimitMiddleware,
+    RequestBodyTooLarge,
     declared_length,
     limit_request_body,
 )
 
 LIMIT_MIDDLEWARE = "core.request_limits.RequestBodyLimitMiddleware"
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 def ok(request):
@@ -69,11 +77,114 @@ def test_middleware_passes_at_the_limit(settings):
     assert view(post_of(100)).content == b"read"
 
 
-def test_middleware_ignores_unmarked_view(settings):
-    settings.LIBRARY_MAX_REQUEST_BYTES = 100
+def test_middleware_caps_unmarked_view_at_the_site_limit(settings):
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    settings.LIBRARY_MAX_REQUEST_BYTES = 10_000
+    middleware = RequestBodyLimitMiddleware(ok)
+    request = post_of(5000)
+
+    response = middleware.process_view(request, ok, (), {})
+
+    assert response is not None
+    assert response.status_code == 413
+    assert "The request is 4.9\xa0KB; the limit is 100\xa0bytes." in (
+        response.content.decode()
+    )
+    assert "MAX_REQUEST_BODY_BYTES" in response.content.decode()
+    assert request._read_started is False
+
+
+def test_marked_view_keeps_its_larger_cap(settings):
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    settings.LIBRARY_MAX_REQUEST_BYTES = 10_000
+    view = limit_request_body("LIBRARY_MAX_REQUEST_BYTES", "library/too_large.html")(ok)
     middleware = RequestBodyLimitMiddleware(ok)
 
-    assert middleware.process_view(post_of(5000), ok, (), {}) is None
+    assert middleware.process_view(post_of(5000), view, (), {}) is None
+
+
+def test_site_default_fits_a_post_with_every_attachment():
+    largest_post = (
+        settings.SOCIAL_MAX_ATTACHMENTS * settings.SOCIAL_MAX_ATTACHMENT_BYTES
+    )
+
+    assert settings.MAX_REQUEST_BODY_BYTES == largest_post + 1024 * 1024
+
+
+def test_api_gets_the_413_as_json(settings):
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    request = RequestFactory().post(
+        "/api/social/communities/payments/posts",
+        data=b"x" * 500,
+        content_type="application/json",
+    )
+
+    response = RequestBodyLimitMiddleware(ok).process_view(request, ok, (), {})
+
+    assert response is not None
+    assert response.status_code == 413
+    assert json.loads(response.content) == {
+        "detail": "The request body is 500\xa0bytes; the limit is 100\xa0bytes. "
+        "Send less, or ask an administrator to raise MAX_REQUEST_BODY_BYTES."
+    }
+
+
+def chunked_asgi_post(body: bytes, content_type: str) -> ASGIRequest:
+    """A POST as an ASGI server passes on a chunked body: no Content-Length."""
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/posts/short/",
+        "query_string": b"",
+        "headers": [(b"content-type", content_type.encode())],
+    }
+    request = ASGIRequest(scope, io.BytesIO(body))
+    request.user = AnonymousUser()
+    return request
+
+
+def test_chunked_body_stops_at_the_cap_when_the_view_reads(settings):
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    request = chunked_asgi_post(b"x" * 5000, "application/octet-stream")
+    middleware = RequestBodyLimitMiddleware(ok)
+
+    assert middleware.process_view(request, ok, (), {}) is None
+    with pytest.raises(RequestBodyTooLarge) as raised:
+        request.body  # noqa: B018
+    response = middleware.process_exception(request, raised.value)
+
+    assert raised.value.size == 101
+    assert response is not None
+    assert response.status_code == 413
+    assert "the limit is 100\xa0bytes" in response.content.decode()
+
+
+def test_chunked_form_over_the_cap_is_413_before_the_csrf_check(settings):
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    request = chunked_asgi_post(b"junk=" + b"x" * 5000, URLENCODED)
+
+    response = RequestBodyLimitMiddleware(ok).process_view(request, ok, (), {})
+
+    assert response is not None
+    assert response.status_code == 413
+
+
+def test_chunked_form_under_the_cap_reaches_the_view(settings):
+    settings.MAX_REQUEST_BODY_BYTES = 100
+    request = chunked_asgi_post(b"note=short", URLENCODED)
+
+    assert RequestBodyLimitMiddleware(ok).process_view(request, ok, (), {}) is None
+    assert request.POST["note"] == "short"
+
+
+def test_guest_sign_in_with_a_large_file_is_413_unread(client, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 1000
+    junk = SimpleUploadedFile("junk.bin", b"x" * 5000)
+
+    response = client.post("/accounts/login/", {"username": "x", "junk": junk})
+
+    assert response.status_code == 413
+    assert "the limit is 1000\xa0bytes" in response.content.decode()
 
 
 def test_outer_decorators_keep_the_mark():
