@@ -5,9 +5,9 @@ import json
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.asgi import ASGIRequest
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -108,7 +108,7 @@ def test_site_default_fits_a_post_with_every_attachment():
         settings.SOCIAL_MAX_ATTACHMENTS * settings.SOCIAL_MAX_ATTACHMENT_BYTES
     )
 
-    assert settings.MAX_REQUEST_BODY_BYTES == largest_post + 1024 * 1024
+    assert largest_post + 1024 * 1024 == settings.MAX_REQUEST_BODY_BYTES
 
 
 def test_api_gets_the_413_as_json(settings):
