@@ -192,9 +192,13 @@ class RequestBodyLimitMiddleware:
     ) -> HttpResponse | None:
         body_limit = _body_limit(view_func)
         rejection = body_limit.rejection(request)
-        if rejection is not None or request._read_started:
+        if rejection is not None or getattr(request, "_read_started", True):
             return rejection
-        request._stream = CappedStream(request._stream, body_limit.limit())
+        # Django's request reads its body through ``_stream`` (``read``,
+        # ``readline``); the wrapper has those, though it is no BinaryIO.
+        request._stream = CappedStream(  # type: ignore[assignment]
+            request._stream, body_limit.limit()
+        )
         if declared_length(request) or request.content_type not in FORM_TYPES:
             return None
         # A form body without a length: read it here, through the capped

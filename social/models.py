@@ -370,13 +370,19 @@ class HelpfulMark(models.Model):
 
 
 class Mention(models.Model):
-    """A person notified because a post or comment mentions them.
+    """A person notified because a post, a comment or a Q&A text mentions them.
 
     Rows are the record of who was already notified, so an edit notifies
-    only people who are new, and they feed the per-author rate limit.
+    only people who are new, and they feed the per-author rate limit. A
+    mention in a question, an answer or a Q&A comment has no post; its
+    ``subject_key`` names the text ("question:12", "answer:5",
+    "qa-comment:7"), as its notification does.
     """
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="mentions"
+    )
+    subject_key = models.CharField(max_length=40, blank=True, default="")
     comment = models.ForeignKey(
         Comment,
         null=True,
@@ -404,11 +410,21 @@ class Mention(models.Model):
                 condition=models.Q(comment__isnull=False),
                 name="mention_once_per_comment",
             ),
+            models.UniqueConstraint(
+                fields=["subject_key", "person"],
+                condition=models.Q(post__isnull=True),
+                name="mention_once_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(post__isnull=False) | ~models.Q(subject_key=""),
+                name="mention_has_post_or_subject",
+            ),
         ]
         indexes = [models.Index(fields=["author", "created_at"])]
 
     def __str__(self) -> str:
-        return f"Mention of {self.person_id} in post {self.post_id}"
+        where = f"post {self.post_id}" if self.post_id else self.subject_key
+        return f"Mention of {self.person_id} in {where}"
 
 
 class Follow(models.Model):

@@ -30,6 +30,7 @@ from answers.services.common import (
     question_url,
 )
 from answers.services.faq_audience import notify_faq_owners
+from answers.services.mentions import checked_mentions, notify_qa_mentions
 from core.audit import record_event
 from core.markdown import render_markdown
 from notifications.models import Notification
@@ -98,15 +99,26 @@ def post_answer(*, author: User, question: Question, body: str) -> Answer:
         logger.info("repeated answer ignored, first one kept: answer=%s", repeated.pk)
         return repeated
 
+    rendered = render_markdown(body)
+    mentioned = checked_mentions(rendered, text_kind="answer")
     answer = Answer.objects.create(
         question=question,
         author=author,
         author_name=author.display_name,
         body=body,
-        body_html=render_markdown(body).html,
+        body_html=rendered.html,
     )
     record_event(actor=author, action="answer.posted", target=answer, source="screen")
-    if question.author is not None:
+    notified = notify_qa_mentions(
+        author=author,
+        question=question,
+        people=mentioned,
+        subject_key=f"answer:{answer.pk}",
+        url=_answer_url(answer),
+        text_kind="an answer",
+    )
+    # An asker the answer mentions has been told already.
+    if question.author is not None and question.author not in notified:
         notify(
             recipients=[question.author],
             kind=Notification.Kind.ANSWER_POSTED,
@@ -162,6 +174,8 @@ def edit_answer(*, editor: User, answer: Answer, body: str) -> Answer:
     text = clean_body(body, required=True, what="answer")
     if text == answer.body:
         return answer
+    rendered = render_markdown(text)
+    mentioned = checked_mentions(rendered, text_kind="answer")
 
     AnswerRevision.objects.create(
         answer=answer,
@@ -171,9 +185,20 @@ def edit_answer(*, editor: User, answer: Answer, body: str) -> Answer:
     )
     before = {"body": answer.body}
     answer.body = text
-    answer.body_html = render_markdown(text).html
+    answer.body_html = rendered.html
     answer.edited_at = timezone.now()
     answer.save(update_fields=["body", "body_html", "edited_at", "updated_at"])
+    # Only people the earlier text did not mention are notified.
+    notify_qa_mentions(
+        author=editor,
+        question=Question.objects.select_related("community").get(
+            pk=answer.question_id
+        ),
+        people=mentioned,
+        subject_key=f"answer:{answer.pk}",
+        url=_answer_url(answer),
+        text_kind="an answer",
+    )
     record_event(
         actor=editor,
         action="answer.edited",

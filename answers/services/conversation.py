@@ -12,6 +12,7 @@ from accounts.models import User
 from answers.models import Answer, AnswerVote, Question, QuestionComment
 from answers.permissions import VOTE_DENIED, can_vote
 from answers.services.common import KIND_QA_COMMENT, MAX_COMMENT_LENGTH, clean_body
+from answers.services.mentions import checked_mentions, notify_qa_mentions
 from core.audit import record_event
 from core.markdown import render_markdown
 from notifications.services import notify
@@ -95,13 +96,15 @@ def post_question_comment(
         if answer.is_deleted:
             raise ValidationError("This answer was deleted, so it takes no comments.")
     text = clean_body(body, required=True, what="comment", limit=MAX_COMMENT_LENGTH)
+    rendered = render_markdown(text)
+    mentioned = checked_mentions(rendered, text_kind="comment")
     comment = QuestionComment.objects.create(
         question=question,
         answer=answer,
         author=author,
         author_name=author.display_name,
         body=text,
-        body_html=render_markdown(text).html,
+        body_html=rendered.html,
     )
     record_event(
         actor=author,
@@ -110,8 +113,17 @@ def post_question_comment(
         source="screen",
         after={"question": question.pk, "answer": answer.pk if answer else None},
     )
+    notified = notify_qa_mentions(
+        author=author,
+        question=question,
+        people=mentioned,
+        subject_key=f"qa-comment:{comment.pk}",
+        url=f"/questions/{question.pk}/#qa-comment-{comment.pk}",
+        text_kind="a comment",
+    )
     watcher = answer.author if answer is not None else question.author
-    if watcher is not None and watcher.is_active:
+    # A watcher the comment mentions has been told already.
+    if watcher is not None and watcher.is_active and watcher not in notified:
         on_what = "your answer" if answer is not None else "your question"
         notify(
             recipients=[watcher],

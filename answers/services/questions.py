@@ -20,6 +20,7 @@ from answers.services.common import (
     question_url,
     save_tags,
 )
+from answers.services.mentions import checked_mentions, notify_qa_mentions
 from assist.models import HelpContext
 from communities.models import Community
 from core.audit import record_event
@@ -95,6 +96,10 @@ def create_question(
     title = clean_title(title)
     body = clean_body(body, required=False, what="description")
     tags = parse_question_tags(title, body)
+    rendered = render_markdown(body) if body else None
+    # Checked before the row is written: a group mention or too many
+    # people is rejected with nothing stored.
+    mentioned = checked_mentions(rendered, text_kind="question") if rendered else []
     question = Question.objects.create(
         community=community,
         context=context,
@@ -106,7 +111,7 @@ def create_question(
         author_name=author.display_name,
         title=title,
         body=body,
-        body_html=render_markdown(body).html if body else "",
+        body_html=rendered.html if rendered else "",
     )
     stored = save_tags(tags)
     question.hashtags.set(stored)
@@ -116,6 +121,14 @@ def create_question(
         target=question,
         source="screen",
         after={"community": community.slug, "context": context.key if context else ""},
+    )
+    notify_qa_mentions(
+        author=author,
+        question=question,
+        people=mentioned,
+        subject_key=f"question:{question.pk}",
+        url=question_url(question),
+        text_kind="a question",
     )
     return question
 

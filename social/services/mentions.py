@@ -2,8 +2,10 @@
 
 Mentions come from ``render_markdown``, which skips code, link text and
 block quotes. A mentioned person is notified only when they may see the
-post, once per post or comment, and an edit notifies only people the
-earlier text did not already notify.
+text, once per post, comment, question, answer or Q&A comment, and an edit
+notifies only people the earlier text did not already notify. Posts,
+comments and Q&A share these rules: the group names, the cap, the
+per-author rate limit (one count over all of them) and the messages.
 """
 
 import logging
@@ -44,6 +46,19 @@ class MentionTarget:
         if self.comment is not None:
             return f"/posts/{self.post.pk}/comments/{self.comment.pk}/"
         return f"/posts/{self.post.pk}/"
+
+
+@dataclass(frozen=True)
+class SubjectMentionTarget:
+    """A Q&A text a mention lives in, and who may read it.
+
+    ``subject_key`` is the notification's ("question:12", "answer:5",
+    "qa-comment:7"); ``can_see`` is the one visibility rule of the question.
+    """
+
+    subject_key: str
+    url: str
+    can_see: Callable[[User], bool]
 
 
 # Names people type to reach a whole group. A person with such a username is
@@ -145,10 +160,20 @@ def _people_who_see(post: Post, people: list[User]) -> list[User]:
     ]
 
 
+def _mention_row(
+    target: MentionTarget | SubjectMentionTarget, person: User, author: User
+) -> Mention:
+    if isinstance(target, MentionTarget):
+        return Mention(
+            post=target.post, comment=target.comment, person=person, author=author
+        )
+    return Mention(subject_key=target.subject_key, person=person, author=author)
+
+
 def notify_new_mentions(
     *,
     author: User,
-    target: MentionTarget,
+    target: MentionTarget | SubjectMentionTarget,
     people: list[User],
     message: Callable[[str], str],
 ) -> list[User]:
@@ -159,29 +184,30 @@ def notify_new_mentions(
     read it (``shown_name``: a customer reads a hidden staff member's role).
     Returns the people notified now.
     """
-    already = Mention.objects.filter(post=target.post, comment=target.comment)
+    if isinstance(target, MentionTarget):
+        already = Mention.objects.filter(post=target.post, comment=target.comment)
+    else:
+        already = Mention.objects.filter(
+            post__isnull=True, subject_key=target.subject_key
+        )
     already_ids = set(already.values_list("person_id", flat=True))
     candidates = [
         person
         for person in people
         if person.pk not in already_ids and person.pk != author.pk
     ]
-    new_people = _people_who_see(target.post, candidates)
+    if isinstance(target, MentionTarget):
+        new_people = _people_who_see(target.post, candidates)
+    else:
+        # NOTE: one query per person; the mention cap bounds the count.
+        new_people = [person for person in candidates if target.can_see(person)]
     if not new_people:
         return []
 
     User.objects.select_for_update().filter(pk=author.pk).first()
     _check_rate_limit(author, len(new_people))
     Mention.objects.bulk_create(
-        [
-            Mention(
-                post=target.post,
-                comment=target.comment,
-                person=person,
-                author=author,
-            )
-            for person in new_people
-        ],
+        [_mention_row(target, person, author) for person in new_people],
         ignore_conflicts=True,
     )
     # NOTE: one query per customer account; the mention cap bounds the count.
