@@ -51,9 +51,7 @@ def test_answer_mention_notifies_a_reader(
     assert Mention.objects.get().subject_key == f"answer:{answer.pk}"
 
 
-def test_answer_mention_skips_who_may_not_see_the_question(
-    customer, payments_question, facilitator
-):
+def test_answer_mention_skips_non_readers(customer, payments_question, facilitator):
     post_answer(
         author=facilitator, question=payments_question, body="@carla please look"
     )
@@ -61,9 +59,7 @@ def test_answer_mention_skips_who_may_not_see_the_question(
     assert mentions_of(customer) == []
 
 
-def test_group_mention_in_an_answer_is_rejected_with_nothing_stored(
-    payments_question, facilitator
-):
+def test_group_mention_in_answer_rejected(payments_question, facilitator):
     with pytest.raises(ValidationError) as raised:
         post_answer(
             author=facilitator,
@@ -76,9 +72,7 @@ def test_group_mention_in_an_answer_is_rejected_with_nothing_stored(
     assert not Notification.objects.filter(kind=Notification.Kind.MENTIONED).exists()
 
 
-def test_group_mention_on_the_answer_form_shows_the_message(
-    signed_in, facilitator, payments_question
-):
+def test_answer_form_shows_group_message(signed_in, facilitator, payments_question):
     response = signed_in(facilitator).post(
         f"/questions/{payments_question.pk}/answers/",
         {"body": "@all-employees please read"},
@@ -107,9 +101,7 @@ def test_question_body_mention_notifies_a_reader(
     ]
 
 
-def test_private_question_mention_notifies_nobody_outside(
-    member, outsider, private_community
-):
+def test_private_question_mention_stays_inside(member, outsider, private_community):
     ask_question(
         asker=member,
         community=private_community,
@@ -120,7 +112,7 @@ def test_private_question_mention_notifies_nobody_outside(
     assert mentions_of(outsider) == []
 
 
-def test_group_mention_in_a_question_is_rejected(sales_rep, payments_community):
+def test_group_mention_in_question_rejected(sales_rep, payments_community):
     with pytest.raises(ValidationError) as raised:
         ask_question(
             asker=sales_rep,
@@ -133,7 +125,7 @@ def test_group_mention_in_a_question_is_rejected(sales_rep, payments_community):
     assert not Question.objects.exists()
 
 
-def test_comment_mention_notifies_and_the_asker_once(
+def test_comment_mention_notifies_asker_once(
     sales_rep, outsider, payments_question, facilitator
 ):
     comment = post_question_comment(
@@ -151,7 +143,7 @@ def test_comment_mention_notifies_and_the_asker_once(
     assert Notification.objects.filter(recipient=sales_rep).count() == 1
 
 
-def test_comment_over_the_mention_cap_is_rejected(
+def test_comment_over_mention_cap_rejected(
     settings, sales_rep, outsider, payments_question, facilitator
 ):
     settings.SOCIAL_MAX_MENTIONS = 1
@@ -168,7 +160,7 @@ def test_comment_over_the_mention_cap_is_rejected(
     assert not QuestionComment.objects.exists()
 
 
-def test_edit_notifies_only_the_newly_mentioned(
+def test_edit_notifies_only_new_people(
     sales_rep, outsider, payments_question, facilitator
 ):
     answer = post_answer(
@@ -181,7 +173,7 @@ def test_edit_notifies_only_the_newly_mentioned(
     assert len(mentions_of(sales_rep)) == 1
 
 
-def test_qa_mentions_count_towards_the_author_rate_limit(
+def test_qa_mentions_share_rate_limit(
     settings, sales_rep, outsider, payments_question, facilitator
 ):
     settings.SOCIAL_MENTION_RATE_LIMIT = 1

@@ -77,7 +77,7 @@ def test_middleware_passes_at_the_limit(settings):
     assert view(post_of(100)).content == b"read"
 
 
-def test_middleware_caps_unmarked_view_at_the_site_limit(settings):
+def test_unmarked_view_gets_site_cap(settings):
     settings.MAX_REQUEST_BODY_BYTES = 100
     settings.LIBRARY_MAX_REQUEST_BYTES = 10_000
     middleware = RequestBodyLimitMiddleware(ok)
@@ -103,7 +103,7 @@ def test_marked_view_keeps_its_larger_cap(settings):
     assert middleware.process_view(post_of(5000), view, (), {}) is None
 
 
-def test_site_default_fits_a_post_with_every_attachment():
+def test_site_default_fits_full_post():
     largest_post = (
         settings.SOCIAL_MAX_ATTACHMENTS * settings.SOCIAL_MAX_ATTACHMENT_BYTES
     )
@@ -143,7 +143,7 @@ def chunked_asgi_post(body: bytes, content_type: str) -> ASGIRequest:
     return request
 
 
-def test_chunked_body_stops_at_the_cap_when_the_view_reads(settings):
+def test_chunked_body_stops_at_cap(settings):
     settings.MAX_REQUEST_BODY_BYTES = 100
     request = chunked_asgi_post(b"x" * 5000, "application/octet-stream")
     middleware = RequestBodyLimitMiddleware(ok)
@@ -159,7 +159,7 @@ def test_chunked_body_stops_at_the_cap_when_the_view_reads(settings):
     assert "the limit is 100\xa0bytes" in response.content.decode()
 
 
-def test_chunked_form_over_the_cap_is_413_before_the_csrf_check(settings):
+def test_chunked_form_over_cap_is_413(settings):
     settings.MAX_REQUEST_BODY_BYTES = 100
     request = chunked_asgi_post(b"junk=" + b"x" * 5000, URLENCODED)
 
@@ -169,7 +169,7 @@ def test_chunked_form_over_the_cap_is_413_before_the_csrf_check(settings):
     assert response.status_code == 413
 
 
-def test_chunked_form_under_the_cap_reaches_the_view(settings):
+def test_chunked_form_under_cap_passes(settings):
     settings.MAX_REQUEST_BODY_BYTES = 100
     request = chunked_asgi_post(b"note=short", URLENCODED)
 
@@ -177,7 +177,7 @@ def test_chunked_form_under_the_cap_reaches_the_view(settings):
     assert request.POST["note"] == "short"
 
 
-def test_guest_sign_in_with_a_large_file_is_413_unread(client, settings):
+def test_guest_sign_in_large_file_413(client, settings):
     settings.MAX_REQUEST_BODY_BYTES = 1000
     junk = SimpleUploadedFile("junk.bin", b"x" * 5000)
 
@@ -196,3 +196,15 @@ def test_outer_decorators_keep_the_mark():
 
     assert isinstance(view.body_limit, BodyLimit)
     assert view.body_limit.setting == "LIBRARY_MAX_REQUEST_BYTES"
+
+
+@pytest.mark.django_db
+def test_post_attachment_over_site_cap_413(client, settings, sales_rep):
+    settings.MAX_REQUEST_BODY_BYTES = 1000
+    client.force_login(sales_rep)
+    photo = SimpleUploadedFile("photo.png", b"x" * 5000)
+
+    response = client.post("/posts/short/", {"body": "Hi", "attachments": photo})
+
+    assert response.status_code == 413
+    assert "the limit is 1000\xa0bytes" in response.content.decode()

@@ -57,7 +57,7 @@ def assert_no_heading(content: bytes) -> None:
     assert b"internal margin 12%" not in content
 
 
-def test_deletion_blanks_title_and_summary_and_keeps_them_in_history(mona, margin_post):
+def test_deletion_moves_heading_to_history(mona, margin_post):
     delete_post(actor=mona, post=margin_post, reason="internal pricing")
 
     margin_post.refresh_from_db()
@@ -67,9 +67,7 @@ def test_deletion_blanks_title_and_summary_and_keeps_them_in_history(mona, margi
     assert revision.body == "The margin is 12% #pricing"
 
 
-def test_customer_reads_no_deleted_heading_in_the_api(
-    signed_in, customer, mona, margin_post
-):
+def test_customer_api_shows_no_heading(signed_in, customer, mona, margin_post):
     carla = signed_in(customer)
     assert carla.put(f"{API}/posts/{margin_post.pk}/bookmark").status_code == 200
     delete_post(actor=mona, post=margin_post, reason="internal pricing")
@@ -87,9 +85,7 @@ def test_customer_reads_no_deleted_heading_in_the_api(
     assert [post["title"] for post in body_of(bookmarks)] == [""]
 
 
-def test_customer_reads_no_deleted_heading_on_the_pages(
-    signed_in, customer, mona, margin_post
-):
+def test_customer_pages_show_no_heading(signed_in, customer, mona, margin_post):
     carla = signed_in(customer)
     set_bookmark(person=customer, post=margin_post, active=True)
     delete_post(actor=mona, post=margin_post, reason="internal pricing")
@@ -120,9 +116,7 @@ def test_deleted_post_cannot_be_bookmarked(signed_in, outsider, open_post, sales
     assert not Bookmark.objects.exists()
 
 
-def test_bookmark_made_before_deletion_can_still_be_removed(
-    signed_in, outsider, open_post, sales_rep
-):
+def test_old_bookmark_can_be_removed(signed_in, outsider, open_post, sales_rep):
     set_bookmark(person=outsider, post=open_post, active=True)
     delete_post(actor=sales_rep, post=open_post)
 
@@ -133,9 +127,7 @@ def test_bookmark_made_before_deletion_can_still_be_removed(
     assert not Bookmark.objects.exists()
 
 
-def test_bookmark_button_on_deleted_post_says_why(
-    signed_in, outsider, open_post, sales_rep
-):
+def test_bookmark_button_names_deletion(signed_in, outsider, open_post, sales_rep):
     delete_post(actor=sales_rep, post=open_post)
 
     response = signed_in(outsider).post(
@@ -148,7 +140,7 @@ def test_bookmark_button_on_deleted_post_says_why(
     assert not Bookmark.objects.exists()
 
 
-def test_comment_on_deleted_post_shows_no_title_in_activity(
+def test_activity_hides_deleted_post_title(
     client: Client, signed_in, outsider, sales_rep, payments_community
 ):
     from social.services.comments import post_comment
