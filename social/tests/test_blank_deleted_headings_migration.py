@@ -1,4 +1,4 @@
-"""Migration 0014 blanks the heading of posts deleted before deletion did.
+"""Migration 0015 blanks the heading of posts deleted before deletion did.
 
 ``sally`` (``sales_rep``) wrote the posts in the open "Payments" community,
 and they were deleted the old way: body blanked, title and summary kept.
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from social.models import Post, PostRevision
 
-BEFORE = ("social", "0013_tombstone_title_may_be_blank")
+BEFORE = ("social", "0014_tombstone_title_may_be_blank")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

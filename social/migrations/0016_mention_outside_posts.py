@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('social', '0014_blank_deleted_post_headings'),
+        ('social', '0015_blank_deleted_post_headings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

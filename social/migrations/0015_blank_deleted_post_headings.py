@@ -42,7 +42,7 @@ def blank_deleted_headings(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("social", "0013_tombstone_title_may_be_blank")]
+    dependencies = [("social", "0014_tombstone_title_may_be_blank")]
 
     operations = [
         migrations.RunPython(blank_deleted_headings, migrations.RunPython.noop)

@@ -14,7 +14,7 @@ triggers = importlib.import_module("social.migrations.0008_post_reaction_counts"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("social", "0012_respell_follow_created_hashtags")]
+    dependencies = [("social", "0013_respell_from_comments_and_questions")]
 
     operations = [
         migrations.RunPython(triggers.drop_triggers, triggers.create_triggers),
