@@ -182,8 +182,10 @@ def _extract_into(
     try:
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile as error:
+        logger.info("library.package_unreadable error=%s", error)
         raise ArchiveError(
-            f"The package is not a readable zip file ({error})."
+            "The package is not a readable zip file: it may be damaged or "
+            "incomplete, so zip the folder again and upload the new file."
         ) from None
 
     with archive:
@@ -260,9 +262,15 @@ class _Writer:
         except (zipfile.BadZipFile, EOFError, NotImplementedError) as error:
             # A directory that under-declares an entry's size ends in a CRC
             # mismatch here, because zipfile stops at the declared size.
+            logger.info(
+                "library.package_entry_unreadable entry=%r error=%s",
+                info.filename[:200],
+                error,
+            )
             raise ArchiveError(
-                f"Entry {info.filename[:200]!r} cannot be read ({error}): the "
-                "package is damaged or its sizes are forged."
+                f"Entry {info.filename[:200]!r} cannot be read: the package is "
+                "damaged or its sizes are forged, so zip the folder again and "
+                "upload the new file."
             ) from None
 
     def _count(self, size: int) -> None:

@@ -67,9 +67,10 @@ MARKUP_PREFIXES = (
     b"<font",
     b"<b>",
 )
-# Values of UnsupportedTypeError.found for each rejected kind of content.
-MARKUP_CONTENT = "HTML, SVG or XML markup"
-UNKNOWN_CONTENT = "data in a format that is not recognized"
+# Values of UnsupportedTypeError.description for each rejected kind of content.
+MARKUP_CONTENT = "contains HTML, SVG or XML markup"
+UNKNOWN_CONTENT = "contains data in a format that is not recognized"
+DAMAGED_ZIP_CONTENT = "is a damaged or incomplete zip archive"
 OOXML_PARTS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
 HEAD_BYTES = 8192
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -77,16 +78,33 @@ UTF8_BOM = b"\xef\xbb\xbf"
 TEXT_CONTROLS = frozenset(b"\t\n\x0c\r")
 
 
+# What each allowlisted type is, in words for people, completing "<name> is ...".
+TYPE_WORDS: dict[str, str] = {
+    PDF: "a PDF",
+    PNG: "a PNG image",
+    JPEG: "a JPEG image",
+    GIF: "a GIF image",
+    WEBP: "a WebP image",
+    MP4: "an MP4 video",
+    ZIP: "a zip archive",
+    DOCX: "a Word document",
+    XLSX: "an Excel workbook",
+    PPTX: "a PowerPoint presentation",
+    TEXT: "plain text",
+}
+
+
 class UnsupportedTypeError(ValueError):
     """A file whose content is not on the allowlist.
 
-    ``found`` names what the file contains, as a noun phrase for a message
-    that the caller completes with the types it accepts.
+    ``description`` is the predicate of a sentence about the file, such as
+    "contains HTML, SVG or XML markup", that the caller starts with the
+    file's name and ends with the types it accepts.
     """
 
-    def __init__(self, found: str) -> None:
-        super().__init__(f"The file contains {found}.")
-        self.found = found
+    def __init__(self, description: str) -> None:
+        super().__init__(f"The file {description}.")
+        self.description = description
 
 
 def sniff_type(stream: IO[bytes]) -> str:
@@ -130,10 +148,10 @@ def _sniff_zip(stream: IO[bytes]) -> str:
     try:
         with zipfile.ZipFile(stream) as archive:
             names = archive.namelist()
-    except zipfile.BadZipFile as error:
-        raise UnsupportedTypeError(
-            f"a zip archive that cannot be read ({error})"
-        ) from None
+    except zipfile.BadZipFile:
+        # The first bytes are a zip header, but the central directory is
+        # missing or broken, as in a file cut off while copying.
+        raise UnsupportedTypeError(DAMAGED_ZIP_CONTENT) from None
 
     if "[Content_Types].xml" in names:
         for prefix, content_type in OOXML_PARTS:

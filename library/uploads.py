@@ -142,7 +142,7 @@ def check_upload(upload: UploadedFile[bytes], *, kind: str) -> CheckedUpload:
     accepted = f"a {Kind(kind).label.lower()} must be {ACCEPTED_WORDS[kind]}"
     content_type = sniff_upload(upload, name=name, accepted=accepted)
     if content_type not in ACCEPTED_TYPES[kind]:
-        raise UploadError(f"{name} contains {content_type}, but {accepted}.")
+        raise UploadError(wrong_type_message(name, content_type, accepted))
 
     checked = CheckedUpload(
         upload=upload,
@@ -167,7 +167,7 @@ def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
     )
     content_type = sniff_upload(upload, name=name, accepted=POSTER_ACCEPTED)
     if content_type not in sniffing.IMAGE_TYPES:
-        raise UploadError(f"{name} contains {content_type}, but {POSTER_ACCEPTED}.")
+        raise UploadError(wrong_type_message(name, content_type, POSTER_ACCEPTED))
     return CheckedUpload(
         upload=upload,
         name=name,
@@ -188,7 +188,15 @@ def sniff_upload(
     try:
         return sniffing.sniff_type(_stream(upload))
     except sniffing.UnsupportedTypeError as error:
-        raise UploadError(f"{name} contains {error.found}, but {accepted}.") from None
+        raise UploadError(f"{name} {error.description}, but {accepted}.") from None
+
+
+def wrong_type_message(name: str, content_type: str, accepted: str) -> str:
+    """Return the message for an allowlisted type that this field does not take.
+
+    ``accepted`` is the clause that ends it, as for ``sniff_upload``.
+    """
+    return f"{name} is {sniffing.TYPE_WORDS[content_type]}, but {accepted}."
 
 
 def _stream(upload: UploadedFile[bytes]) -> IO[bytes]:

@@ -112,8 +112,38 @@ def test_upload_type_must_fit_kind(member, media_root):
 
     assert response.status_code == 400
     assert response.context["form"].errors["file"] == [
-        "guide.pdf contains application/pdf, but a video must be an MP4 video."
+        "guide.pdf is a PDF, but a video must be an MP4 video."
     ]
+
+
+def test_upload_png_named_html_names_image(member, media_root):
+    response = upload(
+        signed_in(member), kind=Kind.DOCUMENT, name="slides.html", content=PNG_BYTES
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == [
+        "slides.html is a PNG image, but a document must be a PDF, a docx, xlsx "
+        "or pptx file, or Markdown or plain text."
+    ]
+    assert Document.objects.count() == 0
+
+
+def test_upload_damaged_zip_as_video(member, media_root):
+    response = upload(
+        signed_in(member),
+        kind=Kind.VIDEO,
+        name="renamed.mp4",
+        content=b"PK\x03\x04" + bytes(40),
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == [
+        "renamed.mp4 is a damaged or incomplete zip archive, but a video must be "
+        "an MP4 video."
+    ]
+    assert Document.objects.count() == 0
+    assert stored_files(media_root) == []
 
 
 def test_upload_over_limit_answers_413(member, media_root, settings):
@@ -192,8 +222,7 @@ def test_upload_poster_must_be_image(member, media_root):
 
     assert response.status_code == 400
     assert response.context["form"].errors["poster"] == [
-        "poster.png contains application/pdf, but a poster must be a PNG, JPEG, "
-        "GIF or WebP image."
+        "poster.png is a PDF, but a poster must be a PNG, JPEG, GIF or WebP image."
     ]
     assert Document.objects.count() == 0
     assert stored_files(media_root) == []
