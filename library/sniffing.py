@@ -78,7 +78,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 TEXT_CONTROLS = frozenset(b"\t\n\x0c\r")
 
 
-# What each allowlisted type is, in words for people, completing "<name> is ...".
+# Each allowlisted type in words for people, completing "<name> is ...".
 TYPE_WORDS: dict[str, str] = {
     PDF: "a PDF",
     PNG: "a PNG image",
