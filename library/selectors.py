@@ -175,6 +175,15 @@ def access_version_by_id(
     return version
 
 
+def shows_crm_functions(person: User) -> bool:
+    """Return whether ``person`` sees items' CRM functions and may filter by them.
+
+    CRM functions name Company X's internal teams (invoicing, disputes), so
+    a customer sees neither the name on an item nor the filter.
+    """
+    return not person.is_external
+
+
 def can_create_items(person: User) -> bool:
     return not person.is_external
 

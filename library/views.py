@@ -46,6 +46,7 @@ from library.selectors import (
     can_create_items,
     can_edit_item,
     list_documents,
+    shows_crm_functions,
     tags_in_use,
     tags_shown_on,
     versions_shown_to,
@@ -63,11 +64,16 @@ reject_oversized_request = limit_request_body(
 @login_required
 @require_GET
 def library_list(request: AuthenticatedRequest) -> HttpResponse:
+    show_functions = shows_crm_functions(request.user)
     # clean_line drops NUL bytes, which PostgreSQL rejects in text queries.
+    # A customer's function filter is ignored, so it cannot sort items by
+    # internal team either.
     filters = LibraryFilters(
         kind=clean_line(request.GET.get("kind", "")),
         tag=clean_line(request.GET.get("tag", "")),
-        crm_function=clean_line(request.GET.get("function", "")),
+        crm_function=(
+            clean_line(request.GET.get("function", "")) if show_functions else ""
+        ),
         withdrawn=request.GET.get("withdrawn") == "1",
     )
     paginator = Paginator(
@@ -83,7 +89,8 @@ def library_list(request: AuthenticatedRequest) -> HttpResponse:
             "filters": filters,
             "kinds": Kind.choices,
             "tags": tags_in_use(request.user),
-            "crm_functions": CrmFunction.objects.all(),
+            "show_functions": show_functions,
+            "crm_functions": CrmFunction.objects.all() if show_functions else [],
             "can_create": can_create_items(request.user),
         },
     )
@@ -128,6 +135,7 @@ def _render_detail(
         "current_count": len(current),
         "latest": current[0] if current else None,
         "tags": tags_shown_on(request.user, document),
+        "show_functions": shows_crm_functions(request.user),
         "tag_form": tag_form,
         "voted": HelpfulVote.objects.filter(
             document=document, person=request.user

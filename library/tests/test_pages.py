@@ -43,6 +43,51 @@ def test_list_shows_customer_visible_only(customer, shelf):
     assert [tag.name for tag in response.context["tags"]] == ["Short payment"]
 
 
+@pytest.fixture
+def customer_guide(member, payments):
+    guide = make_item(member, "Your invoices", customer_visible=True)
+    guide.crm_function = payments
+    guide.save()
+    return guide
+
+
+def test_list_hides_functions_from_customer(customer, customer_guide):
+    response = signed_in(customer).get("/library/")
+    page = response.content.decode()
+
+    assert titles(response) == ["Your invoices"]
+    assert 'name="function"' not in page
+    assert "Payments" not in page
+    assert "Invoicing" not in page
+
+
+def test_list_ignores_customer_function_filter(customer, customer_guide):
+    response = signed_in(customer).get("/library/?function=invoicing")
+
+    assert titles(response) == ["Your invoices"]
+
+
+def test_list_shows_functions_to_employee(outsider, customer_guide):
+    page = signed_in(outsider).get("/library/").content.decode()
+
+    assert 'name="function"' in page
+    assert '<option value="invoicing">Invoicing</option>' in page
+    assert "Markdown page · Payments" in page
+
+
+def test_detail_hides_function_from_customer(customer, customer_guide):
+    response = signed_in(customer).get(f"/library/{customer_guide.pk}/")
+
+    assert response.status_code == 200
+    assert "Payments" not in response.content.decode()
+
+
+def test_detail_shows_function_to_employee(outsider, customer_guide):
+    response = signed_in(outsider).get(f"/library/{customer_guide.pk}/")
+
+    assert "Markdown page · Payments" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
