@@ -63,7 +63,8 @@ class ItemForm(forms.Form):
     poster = forms.FileField(
         label="Poster",
         required=False,
-        help_text="PNG, JPEG, GIF or WebP image shown before a video.",
+        help_text="PNG, JPEG, GIF or WebP image shown before a video plays. "
+        "Without one, the item page shows a placeholder, not a frame of the video.",
     )
     crm_function = forms.ModelChoiceField(
         label="CRM function",

@@ -391,6 +391,32 @@ def test_poster_served_inline(member, media_root):
     assert body(response) == PNG_BYTES
 
 
+def test_item_page_uses_uploaded_poster(member, media_root):
+    document, _ = add_item(
+        member,
+        kind=Kind.VIDEO,
+        name="seek.mp4",
+        content=MP4_BYTES,
+        poster=SimpleUploadedFile("still.png", PNG_BYTES),
+    )
+
+    page = signed_in(member).get(f"/library/{document.pk}/").content.decode()
+
+    assert f'poster="/library/{document.pk}/poster"' in page
+    assert "video-placeholder.svg" not in page
+
+
+def test_item_page_placeholder_without_poster(member, media_root):
+    document, _ = add_item(
+        member, kind=Kind.VIDEO, name="seek.mp4", content=MP4_BYTES
+    )
+
+    page = signed_in(member).get(f"/library/{document.pk}/").content.decode()
+
+    assert 'poster="/static/library/video-placeholder.svg"' in page
+    assert get(signed_in(member), f"/library/{document.pk}/poster").status_code == 404
+
+
 def test_head_sends_file_headers_without_body(member, media_root):
     document, version = add_item(
         member, kind=Kind.DOCUMENT, name="guide.pdf", content=PDF_BYTES
