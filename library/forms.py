@@ -159,10 +159,17 @@ class WithdrawForm(forms.Form):
 
 
 class VersionForm(forms.Form):
-    file = forms.FileField()
+    file = forms.FileField(label="File")
     note = forms.CharField(
-        max_length=300, required=False, help_text="What changed in this version."
+        label="Note",
+        max_length=300,
+        required=False,
+        help_text="What changed in this version.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 class TagForm(forms.Form):
