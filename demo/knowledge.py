@@ -7,8 +7,10 @@ FAQ entries and documents for each function, and named super-users.
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import CrmFunction, LearnerGroup, Role, SuperUserAssignment, User
 from answers.models import FaqEntry
@@ -491,9 +493,33 @@ def create_communities(*, owner: User) -> None:
         )
 
 
-def create_content(*, author: User) -> None:
+# Ages in days on the load day. The last FAQ entry is 2 days old and the last
+# document 1 day, and each earlier seed is older by its step.
+FAQ_OLDEST_DAYS = 2 + 3 * (len(FAQ_SEEDS) - 1)
+FAQ_STEP_DAYS = 3
+DOCUMENT_OLDEST_DAYS = 1 + 5 * (len(DOCUMENT_SEEDS) - 1)
+DOCUMENT_STEP_DAYS = 5
+# The time of day that back-dated content was written, in the current time zone.
+CONTENT_TIME = time(9, 30)
+
+
+def content_moment(as_of: date, *, age_days: int) -> datetime:
+    """Return 09:30 on the day ``age_days`` before ``as_of``, in the current time zone."""
+    day = as_of - timedelta(days=age_days)
+    return timezone.make_aware(datetime.combine(day, CONTENT_TIME))
+
+
+def create_content(*, author: User, as_of: date | None = None) -> None:
+    """Add the FAQ entries and documents, dated over the weeks before ``as_of``.
+
+    ``as_of`` is the demo's load day, today by default. Spread dates let
+    people try sorting by date and the date filters. Later seeds are
+    younger, so they still rank first among equally helpful items, as when
+    they were all created on the load day.
+    """
+    as_of = as_of or timezone.localdate()
     functions = {function.slug: function for function in CrmFunction.objects.all()}
-    for faq in FAQ_SEEDS:
+    for index, faq in enumerate(FAQ_SEEDS):
         entry = FaqEntry.objects.create(
             question=faq.question,
             answer=faq.answer,
@@ -503,7 +529,15 @@ def create_content(*, author: User) -> None:
             created_by=author,
         )
         entry.contexts.set(_contexts(faq.contexts))
-    for seed in DOCUMENT_SEEDS:
+        # update() keeps auto_now from replacing the dates. The search index
+        # reads the row when the transaction commits, so it sees them.
+        moment = content_moment(
+            as_of, age_days=FAQ_OLDEST_DAYS - FAQ_STEP_DAYS * index
+        )
+        FaqEntry.objects.filter(pk=entry.pk).update(
+            created_at=moment, updated_at=moment
+        )
+    for index, seed in enumerate(DOCUMENT_SEEDS):
         document = Document.objects.create(
             title=seed.title,
             summary=seed.summary,
@@ -514,6 +548,12 @@ def create_content(*, author: User) -> None:
             customer_visible=seed.customer_visible,
         )
         document.contexts.set(_contexts(seed.contexts))
+        moment = content_moment(
+            as_of, age_days=DOCUMENT_OLDEST_DAYS - DOCUMENT_STEP_DAYS * index
+        )
+        Document.objects.filter(pk=document.pk).update(
+            created_at=moment, updated_at=moment
+        )
 
 
 def name_super_users(*, named_by: User) -> None:
@@ -561,14 +601,17 @@ def join_function_communities() -> None:
 
 
 @transaction.atomic
-def seed_knowledge() -> None:
-    """Add the extra staff, communities, FAQ, documents and super-users once."""
+def seed_knowledge(*, as_of: date | None = None) -> None:
+    """Add the extra staff, communities, FAQ, documents and super-users once.
+
+    The content is dated before ``as_of``, the demo's load day (default today).
+    """
     if FaqEntry.objects.exists():
         return
     staff = create_extra_staff()
     facilitator = staff["lena"]
     create_communities(owner=facilitator)
-    create_content(author=facilitator)
+    create_content(author=facilitator, as_of=as_of)
     manager = User.objects.filter(role=Role.MANAGER).order_by("pk").first()
     name_super_users(named_by=manager or facilitator)
     join_function_communities()

@@ -74,7 +74,7 @@ class Command(BaseCommand):
             )
             with transaction.atomic():
                 load_company_x(as_of=as_of)
-                seed_knowledge()
+                seed_knowledge(as_of=as_of)
                 seed_profiles()
                 seed_social()
                 # Demo data is partly written with bulk_create, which the
