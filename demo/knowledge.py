@@ -504,7 +504,7 @@ CONTENT_TIME = time(9, 30)
 
 
 def content_moment(as_of: date, *, age_days: int) -> datetime:
-    """Return 09:30 on the day ``age_days`` before ``as_of``, in the current time zone."""
+    """Return CONTENT_TIME on the day ``age_days`` before ``as_of``, made aware."""
     day = as_of - timedelta(days=age_days)
     return timezone.make_aware(datetime.combine(day, CONTENT_TIME))
 
@@ -531,9 +531,7 @@ def create_content(*, author: User, as_of: date | None = None) -> None:
         entry.contexts.set(_contexts(faq.contexts))
         # update() keeps auto_now from replacing the dates. The search index
         # reads the row when the transaction commits, so it sees them.
-        moment = content_moment(
-            as_of, age_days=FAQ_OLDEST_DAYS - FAQ_STEP_DAYS * index
-        )
+        moment = content_moment(as_of, age_days=FAQ_OLDEST_DAYS - FAQ_STEP_DAYS * index)
         FaqEntry.objects.filter(pk=entry.pk).update(
             created_at=moment, updated_at=moment
         )

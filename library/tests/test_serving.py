@@ -407,9 +407,7 @@ def test_item_page_uses_uploaded_poster(member, media_root):
 
 
 def test_item_page_placeholder_without_poster(member, media_root):
-    document, _ = add_item(
-        member, kind=Kind.VIDEO, name="seek.mp4", content=MP4_BYTES
-    )
+    document, _ = add_item(member, kind=Kind.VIDEO, name="seek.mp4", content=MP4_BYTES)
 
     page = signed_in(member).get(f"/library/{document.pk}/").content.decode()
 
