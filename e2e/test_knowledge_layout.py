@@ -78,11 +78,13 @@ def test_form_labels_without_colon(
     assert [text for text in texts if text.endswith(":")] == []
 
 
-def test_library_filter_labels_above_boxes(new_context, artifacts, lena):
-    page = signed_in_page(new_context, "lena", LAPTOP)
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_library_filter_labels_above_boxes(new_context, artifacts, lena, size):
+    page = signed_in_page(new_context, "lena", size)
     page.goto("/library/")
     filters = page.get_by_role("form", name="Filter the library")
-    filters.screenshot(path=artifacts / "library-filters-laptop.png")
+    width = "laptop" if size == LAPTOP else "phone"
+    filters.screenshot(path=artifacts / f"library-filters-{width}.png")
 
     for label_text, select_id in [
         ("Kind", "id_kind"),
