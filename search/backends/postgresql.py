@@ -22,8 +22,9 @@ from search.backends.base import (
 from search.query import ParsedQuery, Term
 from search.text import HIT_END, HIT_START
 
-# Must match the configuration the trigger in migration 0002 indexes with.
-CONFIG = "pg_catalog.english"
+# The configuration the trigger indexes with (migration 0011): English, with
+# accents folded by ``unaccent``. Queries must use the same one.
+CONFIG = "english_unaccent"
 SNIPPET_WORDS = 24
 
 

@@ -182,9 +182,9 @@ def _detail_columns(table: str) -> str:
     return _DETAIL_COLUMNS.format(table=table, addresses=address_columns("sqlite"))
 
 
-# Must match the tokenizer of search_entry_fts (migration 0002), so that the
+# Must match the tokenizer of search_entry_fts (migration 0011), so that the
 # page table marks the same words.
-TOKENIZER = "porter unicode61 remove_diacritics 0"
+TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 
 def _page_rows(

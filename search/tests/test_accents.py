@@ -1,0 +1,94 @@
+"""Search folds accents on both engines, and snippets keep them as written."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from accounts.models import Role
+from conftest import make_person
+from search.indexing import reindex_all
+from search.selectors import search
+from search.tests.conftest import found
+from social.services import publish_post
+
+
+@pytest.fixture
+def rita(db):
+    """A sales representative whose name has an umlaut."""
+    person = make_person("rita", Role.SALES_REP)
+    person.first_name, person.last_name = "Rita", "Müller"
+    person.save()
+    return person
+
+
+@pytest.fixture
+def credit_posts(sales_rep, payments_community):
+    accented = publish_post(
+        author=sales_rep,
+        community=payments_community,
+        body="Issue a crédit note for the Tunnbröd order",
+    )
+    plain = publish_post(
+        author=sales_rep,
+        community=payments_community,
+        body="Check the credit limit first",
+    )
+    reindex_all(sources=["post", "person"])
+    return {"accented": accented, "plain": plain}
+
+
+def test_name_without_umlaut_finds_person(rita, outsider):
+    reindex_all(sources=["person"])
+    assert ("person", rita.pk) in found(outsider, "Muller")
+    assert ("person", rita.pk) in found(outsider, "muller")
+    assert ("person", rita.pk) in found(outsider, "Müller")
+
+
+def test_prefix_without_umlaut_finds_person(rita, outsider):
+    reindex_all(sources=["person"])
+    assert ("person", rita.pk) in found(outsider, "Mull*")
+
+
+def test_credit_spellings_find_each_other(credit_posts, outsider):
+    both = sorted(("post", post.pk) for post in credit_posts.values())
+    assert found(outsider, "credit") == both
+    assert found(outsider, "crédit") == both
+    assert found(outsider, "Tunnbrod") == [("post", credit_posts["accented"].pk)]
+
+
+def test_snippet_keeps_accents_as_written(credit_posts, outsider):
+    results = search(outsider, "credit tunnbrod")
+    assert len(results.hits) == 1
+    snippet = str(results.hits[0].snippet_html)
+    assert "<mark>crédit</mark>" in snippet
+    assert "<mark>Tunnbröd</mark>" in snippet
+
+
+def _indexed_by_folding_rule() -> bool:
+    """Return whether the engine's index of an entry named Müller matches Muller."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT count(*) FROM search_entry_fts "
+                "WHERE search_entry_fts MATCH 'Muller'"
+            )
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM search_entry "
+                "WHERE vector @@ phraseto_tsquery('english_unaccent', 'Muller')"
+            )
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_refolds_existing_entries(rita):
+    # Entries written before the migration are rebuilt by it.
+    call_command("migrate", "search", "0010", verbosity=0)
+    try:
+        reindex_all(sources=["person"])
+        if connection.vendor == "sqlite":
+            assert not _indexed_by_folding_rule()
+        call_command("migrate", "search", verbosity=0)
+        assert _indexed_by_folding_rule()
+    finally:
+        call_command("migrate", "search", verbosity=0)
