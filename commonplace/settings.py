@@ -474,6 +474,12 @@ if NOTIFICATION_EMAILS and _EMAIL_BACKEND == _SMTP_BACKEND and not _EMAIL_HOST:
 SEARCH_MAX_QUERY_LENGTH = env_int("SEARCH_MAX_QUERY_LENGTH", 256, minimum=16)
 # Search results per page, on the search page and in the API.
 SEARCH_PAGE_SIZE = env_int("SEARCH_PAGE_SIZE", 20, minimum=1)
+# Characters of an entry's title, body and tags that search indexes (each
+# cut at a word). The stored item keeps its whole text. Building a hit's
+# snippet takes time in proportion to this length (docs/search.md).
+SEARCH_MAX_INDEXED_CHARACTERS = env_int(
+    "SEARCH_MAX_INDEXED_CHARACTERS", 20_000, minimum=1_000
+)
 # A search ranks and counts only this many of its newest visible matches
 # and shows "N+" beyond them (docs/search.md explains the window).
 SEARCH_CANDIDATE_LIMIT = env_int("SEARCH_CANDIDATE_LIMIT", 1000, minimum=20)

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TITLE_LENGTH = 200
 MAX_SUMMARY_LENGTH = 300
+# Characters of a Markdown page's text typed into the form. Search indexes
+# only its first SEARCH_MAX_INDEXED_CHARACTERS.
+MAX_PAGE_TEXT_LENGTH = 100_000
 # Markdown files up to this size are also rendered on the item's page.
 MAX_RENDERED_TEXT_BYTES = 512 * 1024
 
@@ -61,6 +64,7 @@ def create_item(
     if not can_create_items(owner):
         raise PermissionDenied("Customer accounts cannot add library items.")
     fields = _item_fields(title=title, summary=summary, kind=kind, body=body, url=url)
+    _check_page_text(fields["body"])
     if kind in {Kind.DOCUMENT, Kind.VIDEO, Kind.PACKAGE} and upload is None:
         raise LibraryInputError(f"A {Kind(kind).label.lower()} needs a file.")
     if poster is not None and kind != Kind.VIDEO:
@@ -123,6 +127,17 @@ def _item_fields(
         "body": body,
         "body_html": render_markdown(body).html if body else "",
     }
+
+
+def _check_page_text(body: str) -> None:
+    # Checked when an item is created only, so an item with a longer text
+    # (from an uploaded Markdown file) can still be edited.
+    if len(body) > MAX_PAGE_TEXT_LENGTH:
+        raise LibraryInputError(
+            f"The page text has {len(body):,} characters; the limit is "
+            f"{MAX_PAGE_TEXT_LENGTH:,}. Shorten it, split it into several "
+            "pages, or upload it as a Markdown file."
+        )
 
 
 def add_version(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Role, User
@@ -34,7 +35,6 @@ from search.text import index_form
 from social.models import Comment, Post
 from social.selectors import visible_posts
 
-MAX_BODY_LENGTH = 100_000
 # Characters of a heading made from text, for posts without a title.
 TITLE_LENGTH = 80
 _TAG = re.compile(r"<\s*/?\s*([a-zA-Z0-9]*)[^>]*>")
@@ -56,6 +56,26 @@ def html_to_text(markup: str) -> str:
     ``#C++`` and ``**credit notes**:`` as written.
     """
     return " ".join(html.unescape(_TAG.sub(_tag_separator, markup)).split())
+
+
+def indexed_text(text: str) -> str:
+    """Return ``text`` in index form, cut at a word to the indexed maximum.
+
+    The maximum is the ``SEARCH_MAX_INDEXED_CHARACTERS`` setting.
+
+    The engines' snippets read an entry's whole indexed text, so the cap
+    bounds what one hit of one entry costs, however long the item is.
+    """
+    limit = settings.SEARCH_MAX_INDEXED_CHARACTERS
+    text = index_form(text)
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if head[-1].isspace() or text[limit].isspace():
+        return head.rstrip()
+    # Drop the word the limit cuts, unless it is the only word.
+    words = head.rsplit(None, 1)
+    return words[0].rstrip() if len(words) == 2 else head
 
 
 def tag_key(raw: str) -> str:
@@ -82,10 +102,10 @@ class EntryData:
     def index_fields(self) -> dict[str, Any]:
         """Return the ``SearchEntry`` fields, text in index form."""
         return {
-            "title": index_form(self.title),
+            "title": indexed_text(self.title),
             "heading": self.heading,
-            "body": index_form(self.body[:MAX_BODY_LENGTH]),
-            "tags": index_form(" ".join(self.tags)),
+            "body": indexed_text(self.body),
+            "tags": indexed_text(" ".join(self.tags)),
             "contexts": " ".join(self.contexts),
             "community_id": self.community_id,
             "author_id": self.author_id,

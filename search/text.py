@@ -72,6 +72,45 @@ def index_form(text: str) -> str:
 
 
 _MARK_SPLIT = re.compile(f"([{HIT_START}{HIT_END}])")
+_MARKED_HIT = re.compile(f"{HIT_START}([^{HIT_END}]*)")
+# Words in the snippet of a body.
+SNIPPET_WORDS = 24
+# Hits tried as the start of a snippet's window, the first ones in the text.
+MAX_SNIPPET_CANDIDATES = 32
+
+
+def _hit_score(window: list[str]) -> tuple[int, int]:
+    hits = _MARKED_HIT.findall(" ".join(window))
+    return len({hit.casefold() for hit in hits}), len(hits)
+
+
+def marked_snippet(marked: str, *, words: int = SNIPPET_WORDS) -> str:
+    """Cut ``words`` words of ``marked`` around its best hits, keeping the marks.
+
+    ``marked`` is a whole column with its hits marked, as FTS5's
+    ``highlight()`` returns it. Of the windows that start at one of the
+    first ``MAX_SNIPPET_CANDIDATES`` hits, the one with the most distinct
+    hit words wins, then the one with the most hits, then the first. The
+    hits are centred in it, and "…" stands for the words left out. The work
+    grows with the text's length alone: FTS5's ``snippet()`` scores every
+    hit against every other, which took 3.4 s for a column with 20,000 hits.
+    """
+    tokens = marked.split()
+    hit_positions = [i for i, token in enumerate(tokens) if HIT_START in token]
+    start = 0
+    if hit_positions:
+        best = max(
+            hit_positions[:MAX_SNIPPET_CANDIDATES],
+            key=lambda i: (_hit_score(tokens[i : i + words]), -i),
+        )
+        last = max(i for i in hit_positions if best <= i < best + words)
+        start = max(0, best - (words - (last - best + 1)) // 2)
+        start = max(0, min(start, len(tokens) - words))
+    end = min(len(tokens), start + words)
+    snippet = " ".join(tokens[start:end])
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(tokens) else ""
+    return f"{prefix}{snippet}{suffix}"
 
 
 def highlighted_html(marked: str) -> SafeString:

@@ -27,7 +27,7 @@ from search.backends.base import (
     fetch_rows,
 )
 from search.query import ParsedQuery, Term
-from search.text import HIT_END, HIT_START
+from search.text import HIT_END, HIT_START, marked_snippet
 
 # bm25 weights per FTS5 column: title, body, tags, contexts. bm25 is
 # negative and lower is better. A person scores the name (the title column)
@@ -44,7 +44,6 @@ _MATCHES = """
     JOIN search_entry ON search_entry.id = search_entry_fts.rowid
     WHERE search_entry_fts MATCH %s AND ({where})
 """
-SNIPPET_TOKENS = 24
 
 
 def _fts_term(term: Term) -> str:
@@ -169,12 +168,13 @@ class _Window:
         )
 
 
-_DETAIL_COLUMNS = f"""
+# The body is marked whole and cut in Python (``marked_snippet``), because
+# FTS5's ``snippet()`` costs the square of the row's hits.
+_DETAIL_COLUMNS = """
     search_entry.id, search_entry.kind, search_entry.object_id,
-    highlight({{table}}, 0, %s, %s),
-    snippet({{table}}, 1, %s, %s, '…', {SNIPPET_TOKENS}),
+    highlight({table}, 0, %s, %s), highlight({table}, 1, %s, %s),
     search_entry.created_at, search_entry.community_id,
-    search_entry.author_id, search_entry.heading, {{addresses}}
+    search_entry.author_id, search_entry.heading, {addresses}
 """
 
 
@@ -283,7 +283,7 @@ class Fts5Backend:
                 object_id=row[2],
                 title=row[3],
                 heading=row[8],
-                snippet=row[4] or "",
+                snippet=marked_snippet(row[4] or ""),
                 created_at=_as_datetime(row[5]),
                 community_id=row[6],
                 author_id=row[7],
