@@ -61,10 +61,9 @@ def html_to_text(markup: str) -> str:
 def indexed_text(text: str) -> str:
     """Return ``text`` in index form, cut at a word to the indexed maximum.
 
-    The maximum is the ``SEARCH_MAX_INDEXED_CHARACTERS`` setting.
-
-    The engines' snippets read an entry's whole indexed text, so the cap
-    bounds what one hit of one entry costs, however long the item is.
+    The maximum is the ``SEARCH_MAX_INDEXED_CHARACTERS`` setting. The
+    engines' snippets read an entry's whole indexed text, so the cap bounds
+    what one hit of one entry costs, however long the item is.
     """
     limit = settings.SEARCH_MAX_INDEXED_CHARACTERS
     text = index_form(text)
