@@ -5,7 +5,9 @@ The grammar follows the one web search engines use:
 - words are all required (AND);
 - ``"two words"`` is a phrase; a quote that is never closed runs to the end;
 - ``OR`` (upper case) or ``|`` between two terms matches either;
-- ``-word`` or ``-"a phrase"`` excludes it;
+- ``AND`` (upper case) between terms is the implicit AND, so it is dropped;
+- ``-word`` or ``-"a phrase"`` excludes it, and so does ``NOT`` (upper case)
+  before a term;
 - ``word*`` matches words that start with ``word`` (at least two letters).
 
 Every term is reduced to words of letters and digits (after ``C++`` and
@@ -70,9 +72,13 @@ class _Builder:
     groups: list[list[Term]] = field(default_factory=list)
     excluded: list[Term] = field(default_factory=list)
     join_next: bool = False
+    # Set by NOT: the next term is excluded.
+    exclude_next: bool = False
     count: int = 0
 
     def add(self, term: Term, *, exclude: bool) -> None:
+        exclude = exclude or self.exclude_next
+        self.exclude_next = False
         if self.count >= MAX_TERMS:
             return
         self.count += 1
@@ -114,6 +120,12 @@ def parse_query(raw: str) -> ParsedQuery:
         if bare is not None:
             if bare in {"OR", "|"}:
                 builder.join()
+                continue
+            # Lower-case "and" and "not" stay words, as "or" does.
+            if bare == "AND":
+                continue
+            if bare == "NOT":
+                builder.exclude_next = True
                 continue
             exclude = bare.startswith("-") and len(bare) > 1
             term = _term(bare[1:] if exclude else bare, allow_prefix=True)

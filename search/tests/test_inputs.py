@@ -29,6 +29,7 @@ def test_empty_query_shows_hint(content, outsider, signed_in, text):
 
     assert 'data-testid="search-hint"' in page
     assert "Type what you are looking for and press Search" in page
+    assert "<code>NOT word</code> is <code>-word</code>" in page
 
 
 def test_long_query_says_it_was_cut(content, outsider, signed_in):

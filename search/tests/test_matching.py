@@ -61,6 +61,14 @@ def test_minus_excludes(posts, outsider):
     assert found(outsider, "credit -invoice") == ids(posts, "note_credit")
 
 
+def test_capital_not_excludes(posts, outsider):
+    assert found(outsider, "credit NOT invoice") == ids(posts, "note_credit")
+
+
+def test_capital_and_requires_both(posts, outsider):
+    assert found(outsider, "credit AND invoice") == ids(posts, "credit")
+
+
 def test_prefix_matches_word_starts(posts, outsider):
     assert found(outsider, "reconcil*") == ids(posts, "reconcile")
     assert found(outsider, "refu*") == ids(posts, "refund")

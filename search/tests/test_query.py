@@ -35,6 +35,32 @@ def test_or_joins_neighbours():
     )
 
 
+def test_capital_and_is_implicit():
+    query = parse_query("short AND payment")
+    assert query.groups == parse_query("short payment").groups
+    assert query.excluded == ()
+
+
+def test_capital_not_excludes_next_term():
+    query = parse_query('short NOT payment NOT "credit note"')
+    assert query.groups == ((Term(("short",)),),)
+    assert query.excluded == (Term(("payment",)), Term(("credit", "note")))
+
+
+def test_lowercase_and_not_are_words():
+    query = parse_query("short and not payment")
+    assert query.groups == tuple(
+        (Term((word,)),) for word in ("short", "and", "not", "payment")
+    )
+    assert query.excluded == ()
+
+
+def test_trailing_not_is_dropped():
+    query = parse_query("payment NOT")
+    assert query.groups == ((Term(("payment",)),),)
+    assert query.excluded == ()
+
+
 def test_lowercase_or_is_a_word():
     assert parse_query("this or that").groups == (
         (Term(("this",)),),
