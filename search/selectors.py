@@ -24,13 +24,14 @@ from django.utils.safestring import SafeString
 from accounts.models import Role, User
 from accounts.permissions import Viewer
 from answers.selectors import held_faq_ids_hidden_from, held_faq_ids_hidden_from_sql
+from assist.contexts import DECLARED_CONTEXTS, is_customer_context
 from communities.selectors import visible_communities_sql, visible_community_ids
 from search.backends import Matches, Order, RawHit, get_backend
 from search.backends.base import Where, where_clause
 from search.models import Kind, MissedSearch, SearchEntry, SearchLabel
 from search.query import ParsedQuery, parse_query
 from search.sources import tag_key
-from search.text import highlighted_html
+from search.text import HIT_START, decode_symbols, highlighted_html
 
 # Plain strings: the SQLite driver does not bind ``str`` subclasses as text.
 _COMMUNITY_KINDS = [
@@ -370,7 +371,43 @@ def _title_html(raw: RawHit) -> SafeString:
     return escape(raw.heading)
 
 
-def _to_hits(raw_hits: list[RawHit]) -> list[Hit]:
+_CONTEXT_TITLES = {context.key: context.title for context in DECLARED_CONTEXTS}
+
+
+def match_reason(raw: RawHit, *, external: bool) -> str | None:
+    """Return why ``raw`` matched when neither its title nor its snippet marks a hit.
+
+    Such an entry matched through its screens (help-context keys) or its
+    tags, which are indexed but not shown. A customer account hears the
+    names of the portal's screens only, since the others are internal.
+    None when a hit is marked, or when the reason is not known.
+    """
+    if HIT_START in raw.title or HIT_START in raw.snippet:
+        return None
+    if raw.matched_contexts:
+        titles = [
+            _CONTEXT_TITLES.get(key, key)
+            for key in raw.matched_contexts
+            if not external or is_customer_context(key)
+        ]
+        if not titles:
+            return "Matched a CRM screen it covers."
+        noun = "screen" if len(titles) == 1 else "screens"
+        return f"Matched its {noun}: {', '.join(titles)}"
+    if raw.tags.strip():
+        noun = "skills" if raw.kind == Kind.PERSON else "tags"
+        return f"Matched its {noun}: {decode_symbols(raw.tags)}"
+    return None
+
+
+def _snippet_html(raw: RawHit, *, external: bool) -> SafeString:
+    reason = match_reason(raw, external=external)
+    if reason is not None:
+        return escape(reason)
+    return highlighted_html(raw.snippet)
+
+
+def _to_hits(raw_hits: list[RawHit], *, external: bool) -> list[Hit]:
     """Build the shown hits, leaving out those whose object was deleted since."""
     labels = dict(Kind.choices)
     hits = []
@@ -385,7 +422,7 @@ def _to_hits(raw_hits: list[RawHit]) -> list[Hit]:
                 object_id=raw.object_id,
                 url=url,
                 title_html=_title_html(raw),
-                snippet_html=highlighted_html(raw.snippet),
+                snippet_html=_snippet_html(raw, external=external),
                 created_at=raw.created_at,
             )
         )
@@ -434,7 +471,9 @@ def search(
         )
     return SearchResults(
         query=query,
-        hits=_to_hits(matches.hits),
+        hits=_to_hits(
+            matches.hits, external=bool(getattr(viewer, "is_external", False))
+        ),
         total=matches.total,
         total_complete=matches.total_complete,
         facets=matches.counts,

@@ -385,7 +385,9 @@ def _build_document(document: Document) -> EntryData | None:
         object_id=document.pk,
         title=document.title,
         body=" ".join(
-            [document.summary, html_to_text(document.body_html), *file_names]
+            filter(
+                None, [document.summary, html_to_text(document.body_html), *file_names]
+            )
         ),
         created_at=document.created_at,
         tags=tags,

@@ -113,6 +113,11 @@ def marked_snippet(marked: str, *, words: int = SNIPPET_WORDS) -> str:
     return f"{prefix}{snippet}{suffix}"
 
 
+def marked_keys(marked: str) -> tuple[str, ...]:
+    """Return the space-separated keys of ``marked`` that contain a hit, unmarked."""
+    return tuple(key.translate(_MARKERS) for key in marked.split() if HIT_START in key)
+
+
 def highlighted_html(marked: str) -> SafeString:
     """Escape a snippet and wrap each marked hit in ``<mark>``; nothing else is HTML.
 

@@ -47,6 +47,10 @@ class RawHit:
     # when the kind needs none, or when the object was deleted after the match.
     parent_id: int | None = None
     slug: str | None = None
+    # The entry's help-context keys that hold a term of the query, and its
+    # tags in index form, to say why it matched when no hit is marked.
+    matched_contexts: tuple[str, ...] = ()
+    tags: str = ""
 
 
 # A compiled WHERE clause: SQL on ``search_entry`` columns and its parameters.

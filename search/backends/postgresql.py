@@ -51,6 +51,14 @@ def tsquery(query: ParsedQuery) -> SearchQuery:
     return combined
 
 
+def _term_sql(term: Term) -> tuple[str, str]:
+    if not term.prefix:
+        return f"phraseto_tsquery('{CONFIG}', %s)", " ".join(term.words)
+    lexemes = [f"'{word}'" for word in term.words]
+    lexemes[-1] += ":*"
+    return f"to_tsquery('{CONFIG}', %s)", " <-> ".join(lexemes)
+
+
 def tsquery_sql(query: ParsedQuery) -> tuple[str, tuple[str, ...]]:
     """Return the SQL and parameters of the tsquery for a non-empty parsed query.
 
@@ -58,29 +66,33 @@ def tsquery_sql(query: ParsedQuery) -> tuple[str, tuple[str, ...]]:
     built without compiling a queryset.
     """
 
-    def term_sql(term: Term) -> tuple[str, str]:
-        if not term.prefix:
-            return f"phraseto_tsquery('{CONFIG}', %s)", " ".join(term.words)
-        lexemes = [f"'{word}'" for word in term.words]
-        lexemes[-1] += ":*"
-        return f"to_tsquery('{CONFIG}', %s)", " <-> ".join(lexemes)
-
     parts: list[str] = []
     params: list[str] = []
     for group in query.groups:
         alternatives = []
         for term in group:
-            sql, param = term_sql(term)
+            sql, param = _term_sql(term)
             alternatives.append(sql)
             params.append(param)
         parts.append("(" + " || ".join(alternatives) + ")")
     if not parts:
         raise ValueError("An empty query has no tsquery: check is_empty first.")
     for term in query.excluded:
-        sql, param = term_sql(term)
+        sql, param = _term_sql(term)
         parts.append(f"!!{sql}")
         params.append(param)
     return "(" + " && ".join(parts) + ")", tuple(params)
+
+
+def any_term_sql(query: ParsedQuery) -> tuple[str, tuple[str, ...]]:
+    """Return a tsquery that matches any required term of a non-empty parsed query."""
+    parts: list[str] = []
+    params: list[str] = []
+    for term in query.terms():
+        sql, param = _term_sql(term)
+        parts.append(sql)
+        params.append(param)
+    return "(" + " || ".join(parts) + ")", tuple(params)
 
 
 def _fetch_unprepared(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -128,6 +140,8 @@ class PostgresBackend:
     ) -> Matches:
         where_sql, where_params = where
         match, match_params = tsquery_sql(query)
+        # Which context keys hold a term, read for the page's rows only.
+        any_term, any_term_params = any_term_sql(query)
 
         if order == Order.RELEVANCE:
             # Skills share weight A with the name in ``vector``, so a
@@ -202,7 +216,13 @@ class PostgresBackend:
                    ts_headline('{CONFIG}', title, {match}, %s),
                    ts_headline('{CONFIG}', body, {match}, %s),
                    created_at, community_id, author_id, heading,
-                   {address_columns("postgresql")}
+                   {address_columns("postgresql")},
+                   ARRAY(
+                       SELECT key FROM unnest(string_to_array(contexts, ' ')) AS key
+                       WHERE to_tsvector('{CONFIG}', translate(key, '._', '  '))
+                             @@ {any_term}
+                   ),
+                   search_entry.tags
             FROM per_kind
             LEFT JOIN page ON true
             LEFT JOIN search_entry ON search_entry.id = page.id
@@ -220,6 +240,7 @@ class PostgresBackend:
             _TITLE_OPTIONS,
             *match_params,
             _SNIPPET_OPTIONS,
+            *any_term_params,
         )
         rows = _fetch_unprepared(sql, params)
         matched_count, selected_count, counted_kinds, kind_counts = rows[0][:4]
@@ -254,4 +275,6 @@ def _raw_hit(row: tuple[Any, ...]) -> RawHit:
         author_id=row[7],
         parent_id=row[9],
         slug=row[10],
+        matched_contexts=tuple(row[11] or ()),
+        tags=row[12] or "",
     )

@@ -27,7 +27,7 @@ from search.backends.base import (
     fetch_rows,
 )
 from search.query import ParsedQuery, Term
-from search.text import HIT_END, HIT_START, marked_snippet
+from search.text import HIT_END, HIT_START, marked_keys, marked_snippet
 
 # bm25 weights per FTS5 column: title, body, tags, contexts. bm25 is
 # negative and lower is better. A person scores the name (the title column)
@@ -174,7 +174,8 @@ _DETAIL_COLUMNS = """
     search_entry.id, search_entry.kind, search_entry.object_id,
     highlight({table}, 0, %s, %s), highlight({table}, 1, %s, %s),
     search_entry.created_at, search_entry.community_id,
-    search_entry.author_id, search_entry.heading, {addresses}
+    search_entry.author_id, search_entry.heading, {addresses},
+    highlight({table}, 3, %s, %s), search_entry.tags
 """
 
 
@@ -270,7 +271,7 @@ class Fts5Backend:
             return []
         # Snippets cost the most, so they are built for the page's rows only.
         expression = match_expression(query)
-        marks = (HIT_START, HIT_END, HIT_START, HIT_END)
+        marks = (HIT_START, HIT_END) * 3
         if any(term.prefix for group in query.groups for term in group):
             rows = _page_rows_with_prefix(page, expression, marks)
         else:
@@ -289,6 +290,8 @@ class Fts5Backend:
                 author_id=row[7],
                 parent_id=row[9],
                 slug=row[10],
+                matched_contexts=marked_keys(row[11] or ""),
+                tags=row[12] or "",
             )
             for row in (by_id[entry_id] for entry_id in page if entry_id in by_id)
         ]
