@@ -2,13 +2,17 @@
 
 import datetime
 import json
+from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import NinjaJSONEncoder
 
-from search.params import InvalidSearchError, parse_search_params
+from search.backends import Order
+from search.models import Kind
+from search.params import MAX_PAGE, InvalidSearchError, parse_search_params
 from search.selectors import SearchResults
 from search.services import run_search
 
@@ -72,10 +76,70 @@ def results_json(results: SearchResults) -> str:
     return json.dumps(body, cls=NinjaJSONEncoder)
 
 
+def _query_parameter(
+    name: str, description: str, schema: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "in": "query",
+        "name": name,
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+_TEXT = {"type": "string"}
+_DATE = {"type": "string", "format": "date"}
+# The view reads the query string itself (``parse_search_params``), so that
+# the page and the API share one parser and its messages. These entries
+# declare the same parameters in the OpenAPI document.
+SEARCH_PARAMETERS = [
+    _query_parameter(
+        "q",
+        'The query: words (all required), "a phrase", OR, -word or NOT word, prefix*.',
+        {"type": "string", "maxLength": settings.SEARCH_MAX_QUERY_LENGTH},
+    ),
+    {
+        **_query_parameter(
+            "type",
+            "Kinds of result; repeat the parameter for several.",
+            {"type": "array", "items": {"type": "string", "enum": list(Kind.values)}},
+        ),
+        "style": "form",
+        "explode": True,
+    },
+    _query_parameter("tag", "A tag, with or without its leading #.", _TEXT),
+    _query_parameter(
+        "context",
+        "A declared help-context key; matches the key and every key below it.",
+        _TEXT,
+    ),
+    _query_parameter("community", "A community's address (slug) or name.", _TEXT),
+    _query_parameter("author", "An author's username.", _TEXT),
+    _query_parameter("since", "First day, inclusive (YYYY-MM-DD).", _DATE),
+    _query_parameter("until", "Last day, inclusive (YYYY-MM-DD).", _DATE),
+    _query_parameter(
+        "sort",
+        "The order of the results.",
+        {
+            "type": "string",
+            "enum": [order.value for order in Order],
+            "default": "relevance",
+        },
+    ),
+    _query_parameter(
+        "page",
+        "The page number.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    ),
+]
+
+
 @router.get(
     "",
     response=SearchOut,
     summary="Search posts, questions, answers, FAQ, library, communities and people",
+    openapi_extra={"parameters": SEARCH_PARAMETERS},
 )
 def search_everything(request: HttpRequest) -> HttpResponse:
     """Search everything the signed-in person may see.

@@ -378,9 +378,9 @@ def match_reason(raw: RawHit, *, external: bool) -> str | None:
     """Return why ``raw`` matched when neither its title nor its snippet marks a hit.
 
     Such an entry matched through its screens (help-context keys) or its
-    tags, which are indexed but not shown. A customer account hears the
+    tags, which are indexed but not shown. A customer account is shown the
     names of the portal's screens only, since the others are internal.
-    None when a hit is marked, or when the reason is not known.
+    Return None when a hit is marked, or when the reason is not known.
     """
     if HIT_START in raw.title or HIT_START in raw.snippet:
         return None

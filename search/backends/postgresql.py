@@ -140,7 +140,7 @@ class PostgresBackend:
     ) -> Matches:
         where_sql, where_params = where
         match, match_params = tsquery_sql(query)
-        # Which context keys hold a term, read for the page's rows only.
+        # Which context keys contain a term, read for the page's rows only.
         any_term, any_term_params = any_term_sql(query)
 
         if order == Order.RELEVANCE:

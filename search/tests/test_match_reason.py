@@ -1,4 +1,4 @@
-"""A hit that matched only through its screens or tags says why, not its file names."""
+"""A hit that matched only through its screens or tags shows why, not its file names."""
 
 import pytest
 
