@@ -29,7 +29,7 @@ def test_prefix_page_table_marks_like_index(prefix_entry):
     from search.text import HIT_END, HIT_START
 
     page = list(SearchEntry.objects.values_list("pk", flat=True))
-    marks = (HIT_START, HIT_END, HIT_START, HIT_END)
+    marks = (HIT_START, HIT_END) * 3
     expression = '("reconcil" *) AND ("ship" *)'
     from_index = _page_rows(page, expression, marks)
     assert len(from_index) == 1
