@@ -1,6 +1,7 @@
 """The OpenAPI document declares the search API's query parameters."""
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -10,7 +11,7 @@ from search.models import Kind
 pytestmark = pytest.mark.django_db
 
 
-def _search_parameters() -> dict[str, dict]:
+def _search_parameters() -> dict[str, dict[str, Any]]:
     document = json.loads(Client().get("/api/openapi.json").content)
     operation = document["paths"]["/api/search"]["get"]
     return {parameter["name"]: parameter for parameter in operation["parameters"]}
