@@ -153,7 +153,9 @@ def update_profile(
         before = _profile_snapshot(locked)
         locked.headline = cleaned_headline
         locked.about = cleaned_about
-        locked.about_html = render_markdown(cleaned_about).html if cleaned_about else ""
+        locked.about_html = (
+            render_markdown(cleaned_about, mentions=False).html if cleaned_about else ""
+        )
         if visible_to_customers is not None:
             locked.visible_to_customers = visible_to_customers
         locked.save(

@@ -93,7 +93,9 @@ def _scan_word(text: str, start: int, accept: object) -> int:
     return end
 
 
-def _split_text(text: str, *, in_quote: bool, found: Rendered) -> list[Token]:
+def _split_text(
+    text: str, *, in_quote: bool, mentions: bool, found: Rendered
+) -> list[Token]:
     """Split a text token into text, hashtag links and mention spans."""
     tokens: list[Token] = []
     plain_start = 0
@@ -119,7 +121,7 @@ def _split_text(text: str, *, in_quote: bool, found: Rendered) -> list[Token]:
                 plain_start = index = end
                 continue
 
-        if char == "@" and not (previous.isalnum() or previous in "./@_"):
+        if mentions and char == "@" and not (previous.isalnum() or previous in "./@_"):
             end = _scan_word(text, index + 1, _is_username_char)
             username = text[index + 1 : end].rstrip(".-")
             end = index + 1 + len(username)
@@ -157,7 +159,9 @@ def _mention_tokens(username: str) -> list[Token]:
     return [opening, _text_token(f"@{username}"), closing]
 
 
-def _rewrite_inline(inline: Token, *, in_quote: bool, found: Rendered) -> None:
+def _rewrite_inline(
+    inline: Token, *, in_quote: bool, mentions: bool, found: Rendered
+) -> None:
     children: list[Token] = []
     link_depth = 0
     for child in inline.children or []:
@@ -166,14 +170,23 @@ def _rewrite_inline(inline: Token, *, in_quote: bool, found: Rendered) -> None:
         elif child.type == "link_close":
             link_depth -= 1
         if child.type == "text" and link_depth == 0:
-            children.extend(_split_text(child.content, in_quote=in_quote, found=found))
+            children.extend(
+                _split_text(
+                    child.content, in_quote=in_quote, mentions=mentions, found=found
+                )
+            )
         else:
             children.append(child)
     inline.children = children
 
 
-def render_markdown(source: str) -> Rendered:
-    """Render ``source`` to sanitized HTML with its hashtags and mentions."""
+def render_markdown(source: str, *, mentions: bool = True) -> Rendered:
+    """Render ``source`` to sanitized HTML with its hashtags and mentions.
+
+    With ``mentions=False``, ``@name`` stays plain text and no mention is
+    returned: for text whose saving notifies nobody (library pages, FAQ
+    entries, profiles), where a highlighted name would promise a notice.
+    """
     text = strip_format_characters(source)
     tokens = _parser.parse(text)
     found = Rendered(html="")
@@ -185,7 +198,9 @@ def render_markdown(source: str) -> Rendered:
         elif token.type == "blockquote_close":
             quote_depth -= 1
         elif token.type == "inline":
-            _rewrite_inline(token, in_quote=quote_depth > 0, found=found)
+            _rewrite_inline(
+                token, in_quote=quote_depth > 0, mentions=mentions, found=found
+            )
 
     raw_html = _parser.renderer.render(tokens, _parser.options, {})
     found.html = sanitize_html(raw_html)

@@ -523,7 +523,7 @@ def create_content(*, author: User, as_of: date | None = None) -> None:
         entry = FaqEntry.objects.create(
             question=faq.question,
             answer=faq.answer,
-            answer_html=render_markdown(faq.answer).html,
+            answer_html=render_markdown(faq.answer, mentions=False).html,
             crm_function=functions[faq.function],
             customer_visible=faq.customer_visible,
             created_by=author,
@@ -540,7 +540,7 @@ def create_content(*, author: User, as_of: date | None = None) -> None:
             title=seed.title,
             summary=seed.summary,
             body=seed.body,
-            body_html=render_markdown(seed.body).html,
+            body_html=render_markdown(seed.body, mentions=False).html,
             owner=author,
             crm_function=functions[seed.function],
             customer_visible=seed.customer_visible,

@@ -125,7 +125,7 @@ def _item_fields(
         "kind": kind,
         "url": url if kind == Kind.LINK else "",
         "body": body,
-        "body_html": render_markdown(body).html if body else "",
+        "body_html": render_markdown(body, mentions=False).html if body else "",
     }
 
 
@@ -218,7 +218,9 @@ def _set_body(document: Document, content: bytes) -> None:
     """Render a Markdown or text file's bytes as the item's page text."""
     text = content.decode("utf-8", errors="replace")
     document.body = clean_text(text.removeprefix("\ufeff"))
-    document.body_html = render_markdown(document.body).html if document.body else ""
+    document.body_html = (
+        render_markdown(document.body, mentions=False).html if document.body else ""
+    )
     document.save(update_fields=["body", "body_html", "updated_at"])
 
 

@@ -137,6 +137,18 @@ class TestSkillNames:
 
 
 class TestUpdateProfile:
+    def test_about_mention_stays_plain(self, outsider):
+        # Saving a profile notifies nobody, so no name looks like a mention.
+        update_profile(
+            actor=outsider,
+            person=outsider,
+            headline="",
+            about="Ask @margaret first.",
+            skills=[],
+        )
+        outsider.refresh_from_db()
+        assert outsider.about_html == "<p>Ask @margaret first.</p>\n"
+
     def test_saves_fields_skills_and_audit(self, outsider):
         update_profile(
             actor=outsider,

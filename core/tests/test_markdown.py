@@ -161,3 +161,13 @@ class TestSanitizing:
         assert html == (
             '<p><img src="https://example.com/c.png" alt="chart" title="Q3"></p>\n'
         )
+
+
+def test_mentions_off_leaves_names_plain():
+    rendered = render_markdown("Ask @margaret about #refunds", mentions=False)
+
+    assert rendered.mentions == []
+    assert rendered.html == (
+        '<p>Ask @margaret about <a href="/tags/refunds/" class="hashtag" '
+        'rel="nofollow noopener noreferrer">#refunds</a></p>\n'
+    )

@@ -297,3 +297,21 @@ def test_item_form_saves_function_contexts_and_tags(outsider, payments):
         "Short payment",
     ]
     assert document.body_html == "<ol>\n<li>Check the <em>remittance</em></li>\n</ol>\n"
+
+
+def test_page_mention_stays_plain_text(outsider):
+    # Saving a page notifies nobody, so "@margaret" must not look like a mention.
+    response = signed_in(outsider).post(
+        "/library/new/",
+        {
+            "kind": Kind.MARKDOWN,
+            "title": "Who to ask",
+            "body": "Ask @margaret about #refunds",
+        },
+    )
+
+    document = Document.objects.get()
+    assert response.status_code == 302
+    assert 'class="mention"' not in document.body_html
+    assert "Ask @margaret about" in document.body_html
+    assert 'class="hashtag"' in document.body_html

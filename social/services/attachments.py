@@ -104,7 +104,8 @@ def check_attachments(uploads: Sequence[UploadedFile[bytes]]) -> list[CheckedUpl
         content_type = sniff_upload(upload, name=name, accepted=ATTACHMENT_ACCEPTED)
         if content_type not in ATTACHMENT_TYPES:
             raise UploadError(
-                f"{name} contains {content_type}, but {ATTACHMENT_ACCEPTED}."
+                f"{name} is {sniffing.TYPE_WORDS[content_type]}, "
+                f"but {ATTACHMENT_ACCEPTED}."
             )
         check_extension(name, content_type)
         checked.append(

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from core.testing import signed_in
-from library.tests.conftest import PDF_BYTES, PNG_BYTES
+from library.tests.conftest import MP4_BYTES, PDF_BYTES, PNG_BYTES
 from social.models import Post, PostAttachment
 from social.services import delete_post, publish_post
 from social.services.attachments import check_attachments
@@ -95,6 +95,21 @@ class TestPosting:
         assert not Post.objects.exists()
         assert not PostAttachment.objects.exists()
         assert stored(media_root) == []
+
+    def test_video_named_in_plain_words(
+        self, sales_rep, payments_community, media_root
+    ):
+        answer = signed_in(sales_rep).post(
+            f"/communities/{payments_community.slug}/posts/",
+            {"body": "Demo", "attachments": files(("demo.mp4", MP4_BYTES))},
+        )
+        assert answer.status_code == 400
+        assert (
+            "demo.mp4 is an MP4 video, but a post carries an image (PNG, JPEG, "
+            "GIF, WebP), a PDF, an Office file or plain text: add videos and "
+            "packages to the library and link to them."
+        ) in answer.content.decode()
+        assert not Post.objects.exists()
 
     @pytest.mark.parametrize(
         ("name", "content", "message"),
