@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from accounts.models import Role, User
 from accounts.permissions import Viewer
 from answers.models import Question
-from reconciliation.models import Discrepancy
+from reconciliation.models import Discrepancy, Payment
 from reconciliation.purchase_selectors import (
     visible_purchase_orders,
     visible_vendor_bills,
@@ -128,8 +128,9 @@ class RecordLink:
     kind: str
     ref: str
     label: str
-    # Empty when no page opens this record for the reader, e.g. a payment for
-    # a manager, who may see it but not use the cash screen.
+    # Empty when no page opens this record for the reader, e.g. a payment
+    # applied to no order for a manager, who may see it but not use the
+    # cash screen.
     url: str
 
 
@@ -144,13 +145,34 @@ def _number_url(name: str, number: str) -> str:
         return ""
 
 
+def _payment_url(viewer: User, payment: Payment) -> str:
+    """Return the page that shows ``payment`` to ``viewer``, or "".
+
+    The clerk applies it on the cash screen, a customer reads it on the
+    statement, and another employee reads it on the page of an order it is
+    applied to (``visible_payments`` lets them see it for that order).
+    """
+    if viewer.role == Role.FINANCE_CLERK:
+        return f"{reverse('reconciliation:work_cash')}?payment={payment.pk}"
+    if viewer.is_external:
+        return reverse("reconciliation:portal_statement")
+    order_number = (
+        visible_orders(viewer)
+        .filter(invoices__allocations__payment=payment)
+        .values_list("number", flat=True)
+        .order_by("number")
+        .first()
+    )
+    if order_number is None:
+        return ""
+    return _number_url("reconciliation:order_detail", order_number)
+
+
 def _record_url(viewer: User, record: HelpRecord, row: Any) -> str:
     if record.kind == RecordKind.ORDER:
         return _number_url("reconciliation:order_detail", row.number)
     if record.kind == RecordKind.PAYMENT:
-        if viewer.role != Role.FINANCE_CLERK:
-            return ""
-        return f"{reverse('reconciliation:work_cash')}?payment={row.pk}"
+        return _payment_url(viewer, row)
     if record.kind == RecordKind.VENDOR_BILL:
         return _number_url("reconciliation:vendor_bill", row.number)
     if record.kind == RecordKind.PURCHASE_ORDER:

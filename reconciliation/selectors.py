@@ -2,8 +2,9 @@
 
 Employees see every order of their company. A customer account sees only the
 orders of its own customer company (and of that company's child contacts).
-Invoices follow the same split (``visible_invoices``), and payments are seen
-by the finance roles only (``visible_payments``).
+Invoices follow the same split (``visible_invoices``). Payments are seen by
+the finance roles, by employees on the orders they are applied to, and by a
+customer when they are its own (``visible_payments``).
 """
 
 from dataclasses import dataclass
@@ -84,19 +85,29 @@ FINANCE_ROLES = frozenset({Role.FINANCE_CLERK, Role.MANAGER})
 
 
 def visible_payments(viewer: Viewer) -> QuerySet[Payment]:
-    """Return the payments ``viewer`` may see: all real ones for the finance roles.
+    """Return the payments ``viewer`` may see; the one rule for a payment.
 
-    Everyone else gets none, customers included: a customer's statement
-    lists its own payments, but no other surface names a payment to them.
+    The finance roles see every real payment. Any other employee sees a
+    payment applied to an order they may open, since the order's page lists
+    the payments on its invoices. A customer account sees its company's own
+    payments, which its statement of account lists. Every surface that shows
+    or names a payment goes through this rule (docs/reconciliation.md).
     """
-    if (
-        not isinstance(viewer, User)
-        or not viewer.is_active
-        or viewer.is_external
-        or viewer.role not in FINANCE_ROLES
-    ):
+    if not isinstance(viewer, User) or not viewer.is_active:
         return Payment.objects.none()
-    return Payment.objects.exclude(company__practice_session__isnull=False)
+    real = Payment.objects.exclude(company__practice_session__isnull=False)
+    if viewer.is_external:
+        # Imported here because the portal's selectors import this module.
+        from portal.selectors import customer_party_filter
+
+        return real.filter(customer_party_filter(viewer, "party"))
+    if viewer.role in FINANCE_ROLES:
+        return real
+    return real.filter(
+        pk__in=Allocation.objects.filter(
+            invoice__order__in=visible_orders(viewer).values("pk")
+        ).values("payment_id")
+    )
 
 
 def visible_invoices(viewer: Viewer) -> QuerySet[Invoice]:
@@ -173,7 +184,9 @@ def access_order(viewer: Viewer, number: str) -> SalesOrder:
                 queryset=Invoice.objects.prefetch_related(
                     Prefetch(
                         "allocations",
-                        queryset=Allocation.objects.select_related("payment"),
+                        queryset=Allocation.objects.filter(
+                            payment__in=visible_payments(viewer)
+                        ).select_related("payment"),
                     )
                 ),
             ),

@@ -64,7 +64,8 @@ SEES = {
     "mona": {"order", "invoice", "payment", "vendor_bill"},
     "wanda": {"order", "invoice", "vendor_bill"},
     "sally": {"order", "invoice"},
-    "carla": {"order", "invoice"},
+    # Carla's company made the payment; her statement lists it.
+    "carla": {"order", "invoice", "payment"},
     "bruno": set(),
 }
 MATRIX = [(name, kind) for name in PEOPLE for kind in KINDS]
@@ -292,7 +293,10 @@ def questions(people, records, spaces) -> dict[str, Question]:
 
 def expected_url(name: str, kind: str, records: dict[str, Any]) -> str:
     if kind == "payment":
-        # Only the clerk has a screen that opens a payment.
+        # The clerk opens it on the cash screen and the customer on her
+        # statement. It is applied to no order, so no order page shows it.
+        if name == "carla":
+            return "/reconciliation/portal/statement/"
         if name != "fiona":
             return ""
         return f"/reconciliation/work/cash/?payment={records['payment'].pk}"
