@@ -22,7 +22,7 @@ from assist.selectors import (
     compute_help_panel,
     held_faq_items,
     read_help_version,
-    require_declared,
+    require_declared_for,
     viewer_audience,
 )
 from assist.tokens import authenticate_token
@@ -232,7 +232,7 @@ def get_help(request: HttpRequest, context: str | None = None) -> HttpResponse:
     audience = viewer_audience(viewer)
     base_url = request_base_url(request)
     try:
-        key = require_declared(context)
+        key = require_declared_for(viewer, context)
         version, may_own = read_help_version(viewer)
         body = cached_panel(
             # The base URL is part of the key because, without BASE_URL, it

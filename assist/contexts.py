@@ -135,9 +135,14 @@ def contexts_for(*, external: bool) -> tuple[DeclaredContext, ...]:
     return tuple(c for c in DECLARED_CONTEXTS if is_customer_context(c.key))
 
 
+def is_declared_for(key: str, *, external: bool) -> bool:
+    """Return whether ``key`` is among ``contexts_for(external=external)``."""
+    return key in DECLARED_KEYS and (not external or is_customer_context(key))
+
+
 def may_ask_from(key: str, *, external: bool) -> bool:
     """Return whether a person may ask from the screen that declares ``key``."""
-    return key in DECLARED_KEYS and (not external or is_customer_context(key))
+    return is_declared_for(key, external=external)
 
 
 # The case inbox's help follows the work a role does there most.

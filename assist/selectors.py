@@ -32,7 +32,7 @@ from assist.caching import (
     current_help_version,
     help_version_and_assignment,
 )
-from assist.contexts import DECLARED_KEYS
+from assist.contexts import DECLARED_KEYS, is_declared_for
 from assist.models import Availability, HelpContext
 from assist.ranking import ItemSource, PanelRead
 from assist.rules import compiled_rule
@@ -77,11 +77,14 @@ PANEL_READS_UNWATCHED: tuple[type[Model], ...] = (Membership,)
 
 
 class UnknownContextError(LookupError):
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, external: bool = False) -> None:
         shown = key if len(key) <= MAX_SHOWN_KEY else f"{key[:MAX_SHOWN_KEY]}..."
+        # A customer's example is a portal key, so the message itself names
+        # no internal screen.
+        example = "portal.order" if external else "reconciliation.order"
         super().__init__(
             f"Unknown help context {shown!r}: use a key a CRM screen declares, "
-            "such as 'reconciliation.order'."
+            f"such as {example!r}."
         )
         self.key = key
 
@@ -90,6 +93,20 @@ def require_declared(key: str) -> str:
     """Return ``key`` if a screen declares it; raise before any query or cache use."""
     if key not in DECLARED_KEYS:
         raise UnknownContextError(key)
+    return key
+
+
+def require_declared_for(viewer: Viewer, key: str) -> str:
+    """Return ``key`` if it is one of the contexts ``viewer`` may read, else raise.
+
+    A customer account may read only the portal's contexts, the rule search
+    uses (``contexts_for``). An internal key raises the same error as a key
+    no screen declares, so a customer cannot tell the two apart and learns
+    no internal screen or discrepancy name.
+    """
+    external = isinstance(viewer, User) and viewer.is_external
+    if not is_declared_for(key, external=external):
+        raise UnknownContextError(key, external=external)
     return key
 
 
@@ -286,7 +303,7 @@ def build_help_panel(*, viewer: Viewer, key: str) -> HelpPanel:
     audience. An owner of held FAQ entries also gets their held entries for
     the context, added afterwards.
     """
-    require_declared(key)
+    require_declared_for(viewer, key)
     version, may_own = read_help_version(viewer)
     panel: HelpPanel = cached_panel(
         key,

@@ -63,7 +63,7 @@ class TestEmbedPage:
 
     def test_a_customer_sees_no_super_users_in_the_frame(self, customer, super_user):
         answer = signed_in(customer).get(
-            "/assist/embed/", {"context": "reconciliation.order.short_payment"}
+            "/assist/embed/", {"context": "portal.statement"}
         )
         assert answer.status_code == 200
         assert super_user.first_name not in answer.content.decode()

@@ -62,8 +62,8 @@ def other_function_super_user(db):
     return person
 
 
-def panel_entries(person) -> list[tuple[str, bool]]:
-    panel = build_help_panel(viewer=person, key=KEY)
+def panel_entries(person, key: str = KEY) -> list[tuple[str, bool]]:
+    panel = build_help_panel(viewer=person, key=key)
     return [(entry.question, entry.held) for entry in panel.faq_entries]
 
 
@@ -100,9 +100,16 @@ def test_other_employees_never_see_it(entries, super_user, person, request):
 
 
 def test_customer_never_sees_it(entries, super_user, customer):
-    assert panel_entries(customer) == [("Published entry", False)]
+    # A customer reads only the portal's contexts.
+    statement = HelpContext.objects.get(key="portal.statement")
+    for entry in entries:
+        entry.contexts.add(statement)
 
-    response = signed_in(customer).get(HELP_URL)
+    assert panel_entries(customer, "portal.statement") == [("Published entry", False)]
+
+    response = signed_in(customer).get(
+        "/api/assist/help", {"context": "portal.statement"}
+    )
     assert [item["question"] for item in response.json()["faq_entries"]] == [
         "Published entry"
     ]

@@ -13,6 +13,7 @@ from library.models import Document
 pytestmark = pytest.mark.django_db
 
 SHORT_PAYMENT = "reconciliation.order.short_payment"
+STATEMENT = "portal.statement"
 
 
 def document(title: str, key: str, *groups: str, helpful: int = 0) -> Document:
@@ -34,8 +35,8 @@ def document_titles(viewer) -> list[str]:
     return [item.title for item in panel.documents]
 
 
-def question_titles(viewer) -> list[str]:
-    panel = build_help_panel(viewer=viewer, key=SHORT_PAYMENT)
+def question_titles(viewer, key: str = SHORT_PAYMENT) -> list[str]:
+    panel = build_help_panel(viewer=viewer, key=key)
     return [item.title for item in panel.answered_questions]
 
 
@@ -127,15 +128,16 @@ class TestAnsweredQuestions:
     def test_a_customer_sees_only_their_companys_questions(
         self, customer, customer_party, other_party, customer_community
     ):
-        answered("Ours", customer_community, SHORT_PAYMENT, customer=customer_party)
-        answered("Theirs", customer_community, SHORT_PAYMENT, customer=other_party)
-        answered("General", customer_community, SHORT_PAYMENT)
-        assert sorted(question_titles(customer)) == ["General", "Ours"]
+        # A customer reads only the portal's contexts.
+        answered("Ours", customer_community, STATEMENT, customer=customer_party)
+        answered("Theirs", customer_community, STATEMENT, customer=other_party)
+        answered("General", customer_community, STATEMENT)
+        assert sorted(question_titles(customer, STATEMENT)) == ["General", "Ours"]
 
         other = make_person(
             "otis", Role.CUSTOMER, customer=other_party, group="customers"
         )
-        assert sorted(question_titles(other)) == ["General", "Theirs"]
+        assert sorted(question_titles(other, STATEMENT)) == ["General", "Theirs"]
 
     def test_employees_see_customer_community_questions(
         self, sales_rep, customer_party, customer_community

@@ -18,23 +18,25 @@ from conftest import make_person
 pytestmark = pytest.mark.django_db
 
 SHORT_PAYMENT = "reconciliation.order.short_payment"
+# A customer reads only the portal's contexts, so tests with one use this.
+STATEMENT = "portal.statement"
 
 
-def faq(question: str, *, customer_visible: bool) -> FaqEntry:
+def faq(question: str, *, customer_visible: bool, key: str = SHORT_PAYMENT) -> FaqEntry:
     entry = FaqEntry.objects.create(
         question=question,
         answer="x",
         answer_html="<p>x</p>",
         customer_visible=customer_visible,
     )
-    entry.contexts.add(HelpContext.objects.get(key=SHORT_PAYMENT))
+    entry.contexts.add(HelpContext.objects.get(key=key))
     return entry
 
 
-def help_json(person) -> dict[str, Any]:
+def help_json(person, key: str = SHORT_PAYMENT) -> dict[str, Any]:
     client = Client()
     client.force_login(person)
-    response = client.get("/api/assist/help", {"context": SHORT_PAYMENT})
+    response = client.get("/api/assist/help", {"context": key})
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
@@ -56,27 +58,31 @@ def visible_question_titles(person) -> list[str]:
 def test_new_company_seen_on_next_request(
     customer, customer_party, other_party, customer_community
 ):
-    answered("Ours", customer_community, SHORT_PAYMENT, customer=customer_party)
-    answered("Theirs", customer_community, SHORT_PAYMENT, customer=other_party)
-    titles = [item["title"] for item in help_json(customer)["answered_questions"]]
+    answered("Ours", customer_community, STATEMENT, customer=customer_party)
+    answered("Theirs", customer_community, STATEMENT, customer=other_party)
+    body = help_json(customer, STATEMENT)
+    titles = [item["title"] for item in body["answered_questions"]]
     assert sorted(titles) == ["Ours"]
 
     customer.customer = other_party
     customer.save()
-    titles = [item["title"] for item in help_json(customer)["answered_questions"]]
+    body = help_json(customer, STATEMENT)
+    titles = [item["title"] for item in body["answered_questions"]]
     assert sorted(titles) == ["Theirs"]
 
 
 def test_new_role_seen_on_next_request(sales_rep, customer_party):
-    faq("Internal", customer_visible=False)
-    faq("Public", customer_visible=True)
-    questions = [item["question"] for item in help_json(sales_rep)["faq_entries"]]
+    faq("Internal", customer_visible=False, key=STATEMENT)
+    faq("Public", customer_visible=True, key=STATEMENT)
+    body = help_json(sales_rep, STATEMENT)
+    questions = [item["question"] for item in body["faq_entries"]]
     assert sorted(questions) == ["Internal", "Public"]
 
     sales_rep.role = Role.CUSTOMER
     sales_rep.customer = customer_party
     sales_rep.save()
-    questions = [item["question"] for item in help_json(sales_rep)["faq_entries"]]
+    body = help_json(sales_rep, STATEMENT)
+    questions = [item["question"] for item in body["faq_entries"]]
     assert questions == ["Public"]
 
 
