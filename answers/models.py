@@ -6,8 +6,12 @@ and carry the review state their owners (the CRM function's super-users)
 work from. Uniqueness and counters are enforced by the database.
 """
 
+import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from core.models import TimeStampedModel
 from core.querysets import SignalledUpdateQuerySet
@@ -299,6 +303,9 @@ class FaqEntry(TimeStampedModel):
     helpful_count = models.PositiveIntegerField(default=0)
     # Review state. Dates are local dates in the company's timezone.
     last_reviewed_on = models.DateField(null=True, blank=True)
+    # The moment of the last review, which a release's ``takes_effect_at`` is
+    # compared with, so a release recorded later on the review's day counts.
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
     review_due_on = models.DateField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -432,6 +439,27 @@ class FaqSource(models.Model):
         return f"{self.kind} source of FAQ entry {self.entry_id}"
 
 
+def local_day_start(day: datetime.date) -> datetime.datetime:
+    """Return midnight at the start of ``day`` in the company's timezone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def release_takes_effect_at(
+    released_on: datetime.date, recorded_at: datetime.datetime
+) -> datetime.datetime:
+    """Return the moment a release dated ``released_on`` changed its screens.
+
+    A release has a date but no time. Recorded on its own day, it counts from
+    the moment it was recorded, so a review earlier that day is out of date.
+    Recorded later, it counts from the end of its day, because a review on
+    that day may predate it. Recorded in advance, it counts from the start of
+    its day.
+    """
+    start = local_day_start(released_on)
+    end = local_day_start(released_on + datetime.timedelta(days=1))
+    return max(start, min(recorded_at, end))
+
+
 class ReleaseNote(TimeStampedModel):
     """A CRM release, entered by a learning facilitator, and the screens it changed."""
 
@@ -441,9 +469,18 @@ class ReleaseNote(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The moment from which the release changed its screens: FAQ entries
+    # reviewed before it need review (``release_takes_effect_at``).
+    takes_effect_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-released_on", "-id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.takes_effect_at = release_takes_effect_at(
+            self.released_on, self.created_at or timezone.now()
+        )
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.title} ({self.released_on})"

@@ -44,6 +44,7 @@ from answers.models import (
     FaqSource,
     Question,
     QuestionComment,
+    ReleaseNote,
     ScreenChange,
 )
 from answers.permissions import FaqOwnership
@@ -528,7 +529,7 @@ def _screen_changed_since_review(day: datetime.date) -> Exists:
     screen above it (a change to ``a.b.c`` counts for entries on ``a.b``).
     """
     changes = ScreenChange.objects.filter(
-        release__released_on__gt=OuterRef(OuterRef("last_reviewed_on")),
+        release__takes_effect_at__gt=OuterRef(OuterRef("last_reviewed_at")),
         release__released_on__lte=day,
     ).filter(
         Q(context_id=OuterRef("helpcontext_id"))
@@ -538,6 +539,34 @@ def _screen_changed_since_review(day: datetime.date) -> Exists:
         Exists(changes)
     )
     return Exists(links)
+
+
+def releases_changing_screen(
+    entry: FaqEntry, *, day: datetime.date | None = None
+) -> list[ReleaseNote]:
+    """Return the releases that changed ``entry``'s screens since its review.
+
+    The same rule as ``_screen_changed_since_review``, newest release first.
+    """
+    if entry.last_reviewed_at is None:
+        return []
+    day = day or timezone.localdate()
+    screens = Q()
+    for context in entry.contexts.all():
+        screens |= Q(changes__context=context) | Q(
+            changes__context__key__startswith=f"{context.key}."
+        )
+    if not screens:
+        return []
+    return list(
+        ReleaseNote.objects.filter(
+            screens,
+            takes_effect_at__gt=entry.last_reviewed_at,
+            released_on__lte=day,
+        )
+        .distinct()
+        .order_by("-takes_effect_at", "-pk")
+    )
 
 
 def with_review_state(
@@ -573,13 +602,23 @@ def entries_needing_review(
     )
 
 
-def review_reasons(entry: FaqEntry) -> list[str]:
-    """Describe why an entry from ``with_review_state`` needs review."""
+def review_reasons(entry: FaqEntry, *, day: datetime.date | None = None) -> list[str]:
+    """Describe why an entry from ``with_review_state`` needs review on ``day``."""
     reasons = []
     if entry.review_flag:
         reasons.append(entry.get_review_flag_display())
     if getattr(entry, "screen_changed", False):
-        reasons.append("A release changed its screen since the last review")
+        releases = releases_changing_screen(entry, day=day)
+        if releases:
+            named = "; ".join(
+                f"{release.title} ({date_format(release.released_on, 'DATE_FORMAT')})"
+                for release in releases
+            )
+            reasons.append(
+                f"A release changed its screen since the last review: {named}"
+            )
+        else:
+            reasons.append("A release changed its screen since the last review")
     if getattr(entry, "is_due", 0):
         if entry.review_due_on is None:
             reasons.append("It has never been reviewed")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import CrmFunction, LearnerGroup, User
 from answers.models import (
@@ -27,7 +28,6 @@ from answers.services.common import (
     clean_body,
     clean_title,
     next_review_date,
-    today,
 )
 from answers.services.faq_audience import (
     lift_audience_after_review,
@@ -69,7 +69,8 @@ def _audience_change(entry: FaqEntry, after: dict[str, Any]) -> dict[str, bool]:
 
 
 def _start_review_clock(entry: FaqEntry, actor: User) -> None:
-    entry.last_reviewed_on = today()
+    entry.last_reviewed_at = timezone.now()
+    entry.last_reviewed_on = timezone.localdate(entry.last_reviewed_at)
     entry.review_due_on = next_review_date()
     entry.reviewed_by = actor
     entry.review_flag = FaqEntry.ReviewFlag.NONE
@@ -385,6 +386,7 @@ def mark_faq_reviewed(*, actor: User, entry: FaqEntry) -> FaqEntry:
     entry.save(
         update_fields=[
             "last_reviewed_on",
+            "last_reviewed_at",
             "review_due_on",
             "reviewed_by",
             "review_flag",
@@ -417,8 +419,8 @@ def record_release(
     """Record a CRM release and the screens it changed.
 
     FAQ entries on a changed screen, or on a screen above it, need review
-    once the release date has come, unless they were reviewed on or after
-    that date.
+    once the release date has come, unless they were reviewed after the
+    release took effect (``answers.models.release_takes_effect_at``).
     """
     if not can_record_release(actor):
         raise PermissionDenied("Only a learning facilitator can record a release.")

@@ -30,6 +30,8 @@ from social.services import post_comment, publish_post
 pytestmark = pytest.mark.django_db
 
 SHORT_PAYMENT = "reconciliation.order.short_payment"
+# The start of the day these tests backdate a review to.
+JAN_FIRST = timezone.make_aware(datetime.datetime(2026, 1, 1))
 
 
 def context(key: str) -> HelpContext:
@@ -261,8 +263,9 @@ class TestReviewState:
         assert list(entries_needing_review(super_user, payments)) == []
         due = list(entries_needing_review(super_user, payments, day=tomorrow))
         assert [e.pk for e in due] == [entry.pk]
-        assert review_reasons(due[0]) == [
-            "A release changed its screen since the last review"
+        shown = date_format(tomorrow, "DATE_FORMAT")
+        assert review_reasons(due[0], day=tomorrow) == [
+            f"A release changed its screen since the last review: CRM 4.2 ({shown})"
         ]
 
     def test_release_of_child_screen_flags_parent_entry(
@@ -276,7 +279,7 @@ class TestReviewState:
             contexts=[context("reconciliation.order")],
         )
         FaqEntry.objects.filter(pk=parent_entry.pk).update(
-            last_reviewed_on=datetime.date(2026, 1, 1)
+            last_reviewed_on=datetime.date(2026, 1, 1), last_reviewed_at=JAN_FIRST
         )
         record_release(
             actor=facilitator,
@@ -291,7 +294,7 @@ class TestReviewState:
         self, entry, facilitator, super_user, payments
     ):
         FaqEntry.objects.filter(pk=entry.pk).update(
-            last_reviewed_on=datetime.date(2026, 1, 1)
+            last_reviewed_on=datetime.date(2026, 1, 1), last_reviewed_at=JAN_FIRST
         )
         record_release(
             actor=facilitator,
@@ -305,7 +308,7 @@ class TestReviewState:
         self, entry, facilitator, super_user, payments
     ):
         FaqEntry.objects.filter(pk=entry.pk).update(
-            last_reviewed_on=datetime.date(2026, 1, 1)
+            last_reviewed_on=datetime.date(2026, 1, 1), last_reviewed_at=JAN_FIRST
         )
         record_release(
             actor=facilitator,
