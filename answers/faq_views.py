@@ -44,6 +44,7 @@ from answers.services import (
     record_release,
 )
 from answers.services.common import function_for_question
+from answers.services.faq import social_source_problem
 from assist.models import HelpContext
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
@@ -188,16 +189,20 @@ def faq_source_link(request: AuthenticatedRequest) -> HttpResponse:
     """Return the "Make FAQ entry" link for a post's page, or nothing.
 
     The post page loads it with htmx, so the check for FAQ curators costs
-    the post page no query.
+    the post page no query. The link is offered only where the save would
+    accept the source (``social_source_problem``).
     """
     try:
         source = _source_from_query(request)
     except InvalidNumberError as error:
         return _bad_request(error)
+    may_curate = may_curate_faq(request.user) and not social_source_problem(
+        request.user, source
+    )
     return render(
         request,
         "answers/_faq_source_link.html",
-        {"source": source, "may_curate": may_curate_faq(request.user)},
+        {"source": source, "may_curate": may_curate},
     )
 
 
@@ -238,6 +243,16 @@ def faq_new(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied("Customer accounts cannot curate the FAQ.")
     functions = FaqOwnership(request.user).functions()
     if request.method != "POST":
+        # A source the save would reject is named before anything is typed,
+        # and no form is offered.
+        problem = social_source_problem(request.user, source)
+        if problem:
+            return render(
+                request,
+                "answers/faq_form.html",
+                {"source": source, "source_problem": problem},
+                status=422,
+            )
         initial = {
             "question_text": _question_from_source(source),
             "answer_text": source.body,

@@ -146,22 +146,33 @@ def promote_answer_to_faq(
     return entry
 
 
-def _check_social_source(actor: User, source: Post | Comment) -> Post:
-    """Return the source's post after checking the curator may use it."""
+def social_source_problem(actor: User, source: Post | Comment) -> str:
+    """Return why ``source`` cannot become an FAQ entry for ``actor``, or "".
+
+    The one rule for a post or comment as an FAQ source: the save applies it,
+    the "Make FAQ entry" link is offered only where it returns "", and the
+    form states it before anything is typed.
+    """
     post = source.post if isinstance(source, Comment) else source
     source_name = "A comment" if isinstance(source, Comment) else "A post"
     if not visible_posts(actor).filter(pk=post.pk).exists():
-        raise ValidationError(
+        return (
             f"{source_name} you cannot see cannot become an FAQ entry: check the link."
         )
     if source.is_deleted or post.is_deleted:
-        raise ValidationError(
-            f"{source_name} that was deleted cannot become an FAQ entry."
-        )
+        return f"{source_name} that was deleted cannot become an FAQ entry."
     community = Community.objects.get(pk=post.community_id)
     if community.visibility == Community.Visibility.PRIVATE:
-        raise ValidationError(PRIVATE_SOURCE_MESSAGE.format(source_name=source_name))
-    return post
+        return PRIVATE_SOURCE_MESSAGE.format(source_name=source_name)
+    return ""
+
+
+def _check_social_source(actor: User, source: Post | Comment) -> Post:
+    """Return the source's post, or raise if ``social_source_problem`` finds one."""
+    problem = social_source_problem(actor, source)
+    if problem:
+        raise ValidationError(problem)
+    return source.post if isinstance(source, Comment) else source
 
 
 def _source_row(entry: FaqEntry, source: Post | Comment, actor: User) -> FaqSource:
