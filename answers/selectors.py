@@ -8,6 +8,7 @@ customer-visible. Its sources are shown only to readers who may see them.
 """
 
 import datetime
+import html
 import math
 import re
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 
 from accounts.models import CrmFunction, Role, User
 from accounts.permissions import Viewer
@@ -207,6 +210,11 @@ class QuestionPage:
     original: Question | None
     duplicates: list[Question]
     may_moderate: bool = False
+
+    @property
+    def live_answer_count(self) -> int:
+        """Count the answers that are not deleted, as the question list does."""
+        return sum(1 for view in self.answers if not view.answer.is_deleted)
 
 
 def question_page(viewer: User, question: Question) -> QuestionPage:
@@ -418,6 +426,19 @@ def access_faq_entry(viewer: Viewer, entry_id: int) -> FaqEntry:
     return entry
 
 
+SOURCE_EXCERPT_LENGTH = 160
+
+
+def plain_excerpt(body_html: str) -> str:
+    """Return the start of a source's rendered text as plain text.
+
+    The excerpt is made from the sanitized HTML, not the Markdown, so no
+    Markdown marks show. The template escapes it again.
+    """
+    text = " ".join(html.unescape(strip_tags(body_html)).split())
+    return Truncator(text).chars(SOURCE_EXCERPT_LENGTH)
+
+
 @dataclass(frozen=True)
 class SourceLink:
     kind: str
@@ -479,7 +500,9 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
                         f"to: {answer.question.title}"
                     ),
                     url=f"/questions/{answer.question_id}/#answer-{answer.pk}",
-                    excerpt="" if answer.is_deleted else answer.body[:160],
+                    excerpt=""
+                    if answer.is_deleted
+                    else plain_excerpt(answer.body_html),
                 )
             )
         elif row.comment_id in comments:
@@ -489,7 +512,9 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
                     kind=row.kind,
                     label=f"Comment by {author_of(comment, hidden)}",
                     url=f"/posts/{comment.post_id}/comments/{comment.pk}/",
-                    excerpt="" if comment.is_deleted else comment.body[:160],
+                    excerpt=""
+                    if comment.is_deleted
+                    else plain_excerpt(comment.body_html),
                 )
             )
         elif row.post_id in posts:
@@ -500,7 +525,7 @@ def visible_sources(viewer: User, entry: FaqEntry) -> list[SourceLink]:
                     kind=row.kind,
                     label=f"{post.get_kind_display()}: {name}",
                     url=f"/posts/{post.pk}/",
-                    excerpt="" if post.is_deleted else post.body[:160],
+                    excerpt="" if post.is_deleted else plain_excerpt(post.body_html),
                 )
             )
     return links
