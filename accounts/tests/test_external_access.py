@@ -76,14 +76,14 @@ class TestCustomerCannotReachInternalContent:
     def test_help_api_hides_internal_content(
         self, customer, internal_faq, internal_document, super_user
     ):
+        # An internal key reads as unknown to a customer, with no content.
         response = signed_in(customer).get(
             "/api/assist/help", {"context": "reconciliation.order"}
         )
         body = response.json()
-        assert response.status_code == 200
-        assert body["faq_entries"] == []
-        assert body["documents"] == []
-        assert body["super_users"] == []
+        assert response.status_code == 404
+        assert list(body) == ["detail"]
+        assert "Internal write-off limits" not in body["detail"]
 
     def test_help_panel_page_hides_internal_content(
         self, customer, internal_faq, internal_document, super_user
@@ -91,7 +91,7 @@ class TestCustomerCannotReachInternalContent:
         response = signed_in(customer).get(
             "/assist/panel/", {"context": "reconciliation.order"}
         )
-        assert response.status_code == 200
+        assert response.status_code == 404
         assert b"Internal write-off limits" not in response.content
         assert b"Price list 1998" not in response.content
         assert b"Petra" not in response.content

@@ -41,6 +41,8 @@ from social.services import delete_comment, delete_post, post_comment, publish_p
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KEY = "reconciliation.order.short_payment"
+# A customer reads only the portal's contexts, so entries are on this too.
+PORTAL_KEY = "portal.order"
 WORD = "quillwort"
 
 
@@ -80,7 +82,7 @@ def from_customer_post(facilitator, payments, customer_post):
             source=customer_post,
             question_text="When do statements come?",
             crm_function=payments,
-            contexts=[HelpContext.objects.get(key=KEY)],
+            contexts=list(HelpContext.objects.filter(key__in=[KEY, PORTAL_KEY])),
         )
     return entry
 
@@ -101,7 +103,8 @@ def search_ids(person) -> list[int]:
 
 
 def panel_json_ids(person) -> list[int]:
-    response = signed_in(person).get("/api/assist/help", {"context": KEY})
+    key = PORTAL_KEY if person.is_external else KEY
+    response = signed_in(person).get("/api/assist/help", {"context": key})
     assert response.status_code == 200
     return [entry["id"] for entry in response.json()["faq_entries"]]
 
@@ -336,7 +339,7 @@ class TestSourcePostMovedOrDeleted:
                 source=comment,
                 question_text="Which form?",
                 crm_function=payments,
-                contexts=[HelpContext.objects.get(key=KEY)],
+                contexts=list(HelpContext.objects.filter(key__in=[KEY, PORTAL_KEY])),
             )
         assert surfaces(customer, entry) == everywhere(customer)
         with transaction.atomic():
@@ -438,6 +441,7 @@ class TestCustomerCompanySetOnQuestion:
             )
             accept_answer(actor=sales_rep, answer=answer)
             entry = promote_answer_to_faq(actor=facilitator, answer=answer)
+            entry.contexts.add(HelpContext.objects.get(key=PORTAL_KEY))
         assert surfaces(customer, entry) == everywhere(customer)
         with transaction.atomic():
             question.customer = customer_party

@@ -350,12 +350,13 @@ class TestFaqAndDocumentRoutes:
     def test_help_panel_and_api_for_customer(
         self, customer, entries, documents, super_user
     ):
-        context = HelpContext.objects.get(key="reconciliation.order")
+        # A customer reads only the portal's contexts.
+        context = HelpContext.objects.get(key="portal.order")
         for item in (*entries, *documents):
             item.contexts.add(context)
         client = signed_in(customer)
-        api = client.get("/api/assist/help", {"context": "reconciliation.order"}).json()
-        panel = client.get("/assist/panel/", {"context": "reconciliation.order"})
+        api = client.get("/api/assist/help", {"context": "portal.order"}).json()
+        panel = client.get("/assist/panel/", {"context": "portal.order"})
         assert [entry["question"] for entry in api["faq_entries"]] == [
             "When is my invoice due?"
         ]
@@ -951,9 +952,8 @@ class TestRenderedContent:
         "/tags/tag/",
         "/questions/{question}/",
         "/questions/faq/{entry}/",
-        "/assist/panel/?context="
-        + SHORT_PAYMENT
-        + "&record=%22%3E%3Cscript%3Ealert(6)%3C/script%3E",
+        "/assist/panel/?context={panel_key}"
+        "&record=%22%3E%3Cscript%3Ealert(6)%3C/script%3E",
         "/notifications/",
     ]
 
@@ -961,13 +961,19 @@ class TestRenderedContent:
     def test_page_has_no_active_markup(
         self, hostile_content, customer, sales_rep, facilitator, super_user, page
     ):
-        path = page.format(
-            space=hostile_content["space"].slug,
-            question=hostile_content["question"].pk,
-            entry=hostile_content["entry"].pk,
+        # A customer reads only the portal's contexts, so the entry is on
+        # one of them too and the customer's panel uses it.
+        hostile_content["entry"].contexts.add(
+            HelpContext.objects.get(key="portal.order")
         )
         findings = {}
         for person in (customer, sales_rep, facilitator, super_user):
+            path = page.format(
+                space=hostile_content["space"].slug,
+                question=hostile_content["question"].pk,
+                entry=hostile_content["entry"].pk,
+                panel_key="portal.order" if person.is_external else SHORT_PAYMENT,
+            )
             response = signed_in(person).get(path)
             assert response.status_code == 200, (person.username, path)
             findings[person.username] = dangerous_markup(response.content.decode())
@@ -991,9 +997,13 @@ class TestRenderedContent:
         ]
 
     def test_help_api_html_is_clean(self, hostile_content, customer):
+        # A customer reads only the portal's contexts.
+        hostile_content["entry"].contexts.add(
+            HelpContext.objects.get(key="portal.order")
+        )
         body = (
             signed_in(customer)
-            .get("/api/assist/help", {"context": SHORT_PAYMENT})
+            .get("/api/assist/help", {"context": "portal.order"})
             .json()
         )
         assert [entry["question"] for entry in body["faq_entries"]] == [HOSTILE_TEXT]
