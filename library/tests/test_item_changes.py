@@ -19,6 +19,8 @@ from search.selectors import SearchFilters, search
 pytestmark = pytest.mark.django_db
 
 KEY = "reconciliation.order.short_payment"
+# A customer's help panel opens only on portal screens.
+PORTAL_KEY = "portal.order"
 
 
 def add_document(person, *, name, content, customer_visible=False) -> Document:
@@ -29,7 +31,7 @@ def add_document(person, *, name, content, customer_visible=False) -> Document:
             "title": f"Guide {name}",
             "file": SimpleUploadedFile(name, content),
             "customer_visible": "on" if customer_visible else "",
-            "contexts": [KEY],
+            "contexts": [KEY, PORTAL_KEY],
         },
     )
     assert response.status_code == 302, response.content
@@ -43,8 +45,8 @@ def upload_version(person, document, *, name, content):
     )
 
 
-def panel_titles(person) -> list[str]:
-    return [item.title for item in build_help_panel(viewer=person, key=KEY).documents]
+def panel_titles(person, key: str = KEY) -> list[str]:
+    return [item.title for item in build_help_panel(viewer=person, key=key).documents]
 
 
 def found_ids(person, text) -> list[int]:
@@ -204,19 +206,23 @@ def test_unshare_hides_item_everywhere(transactional_db, member, wandk, media_ro
     shared_file = customer.get(f"/library/{document.pk}/v1/file")
     assert shared_file.status_code == 200
     assert b"".join(shared_file.streaming_content) == PDF_BYTES
-    assert panel_titles(wandk) == ["Guide zebrafinch.pdf"]
+    assert panel_titles(wandk, PORTAL_KEY) == ["Guide zebrafinch.pdf"]
     assert found_ids(wandk, "zebrafinch") == [document.pk]
 
     response = signed_in(member).post(
         f"/library/{document.pk}/edit/",
-        {"title": document.title, "contexts": [KEY], "customer_visible": ""},
+        {
+            "title": document.title,
+            "contexts": [KEY, PORTAL_KEY],
+            "customer_visible": "",
+        },
     )
 
     assert response.status_code == 302
     assert customer.get(f"/library/{document.pk}/").status_code == 404
     assert customer.get(f"/library/{document.pk}/v1/file").status_code == 404
     assert list(customer.get("/library/").context["page"]) == []
-    assert panel_titles(wandk) == []
+    assert panel_titles(wandk, PORTAL_KEY) == []
     assert found_ids(wandk, "zebrafinch") == []
     assert panel_titles(member) == ["Guide zebrafinch.pdf"]
 
