@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import CrmFunction
+from accounts.models import CrmFunction, User
 from answers.conf import page_size, unanswered_after_hours
 from answers.forms import FaqEditForm, FaqFromSourceForm, ReleaseForm
 from answers.models import FaqEntry, ReleaseNote
@@ -45,10 +45,16 @@ from answers.services import (
 )
 from answers.services.common import function_for_question
 from answers.services.faq import social_source_problem
+from assist.contexts import (
+    CUSTOMER_CONTEXT_ROOT,
+    is_customer_context,
+    is_declared_for,
+)
 from assist.models import HelpContext
 from core.http import AuthenticatedRequest
 from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line
+from library.selectors import shows_crm_functions
 from social.models import Comment, Post
 from social.selectors import access_comment, access_post
 
@@ -71,8 +77,15 @@ class FaqFilters:
 
 
 def _faq_filters(request: AuthenticatedRequest) -> FaqFilters:
+    """Read the filters; a customer's function filter is ignored, as the library's.
+
+    A customer may filter only by a portal screen: an internal key gets the
+    message of a key no screen has, so it names no internal screen.
+    """
     filters = FaqFilters()
     slug = clean_line(request.GET.get("function", ""))[:80]
+    if not shows_crm_functions(request.user):
+        slug = ""
     if slug == GENERAL:
         filters.general_only = True
     elif slug:
@@ -84,7 +97,9 @@ def _faq_filters(request: AuthenticatedRequest) -> FaqFilters:
             )
     key = clean_line(request.GET.get("context", ""))[:120]
     if key:
-        filters.context = HelpContext.objects.filter(key=key).first()
+        external = request.user.is_external
+        if not external or is_declared_for(key, external=True):
+            filters.context = HelpContext.objects.filter(key=key).first()
         if filters.context is None:
             filters.errors.append(
                 f"No screen {key!r}: pick one from the list, or leave it empty "
@@ -114,7 +129,16 @@ def faq_index(request: AuthenticatedRequest) -> HttpResponse:
         entry.excerpt = _excerpt(entry.answer_html)  # type: ignore[attr-defined]
         entry.may_own = ownership.covers(entry.crm_function_id)  # type: ignore[attr-defined]
         entry.reasons = review_reasons(entry) if entry.may_own else []  # type: ignore[attr-defined]
+        entry.screens = _screens_for(request.user, entry)  # type: ignore[attr-defined]
     readable = visible_faq_entries(request.user)
+    contexts = HelpContext.objects.filter(
+        Exists(readable.filter(contexts=OuterRef("pk")))
+    ).order_by("key")
+    if request.user.is_external:
+        contexts = contexts.filter(
+            Q(key=CUSTOMER_CONTEXT_ROOT)
+            | Q(key__startswith=f"{CUSTOMER_CONTEXT_ROOT}.")
+        )
     return render(
         request,
         "answers/faq_index.html",
@@ -126,15 +150,22 @@ def faq_index(request: AuthenticatedRequest) -> HttpResponse:
                 Exists(readable.filter(crm_function=OuterRef("pk")))
             ),
             "has_general": readable.filter(crm_function__isnull=True).exists(),
-            "contexts": HelpContext.objects.filter(
-                Exists(readable.filter(contexts=OuterRef("pk")))
-            ).order_by("key"),
+            "contexts": contexts,
+            "show_functions": shows_crm_functions(request.user),
         },
         status=400 if filters.errors else 200,
     )
 
 
 EXCERPT_WORDS = 40
+
+
+def _screens_for(viewer: User, entry: FaqEntry) -> list[HelpContext]:
+    """Return the entry's screens ``viewer`` may see: a customer, the portal's."""
+    screens = list(entry.contexts.all())
+    if viewer.is_external:
+        return [screen for screen in screens if is_customer_context(screen.key)]
+    return screens
 
 
 def _excerpt(answer_html: str) -> str:
@@ -160,6 +191,7 @@ def faq_detail(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
             "sources": visible_sources(request.user, entry),
             "may_own": may_own,
             "review_reasons": reasons,
+            "show_functions": shows_crm_functions(request.user),
         },
     )
 

@@ -104,7 +104,7 @@ def promote_answer_to_faq(
     entry = FaqEntry(
         question=clean_title(clean_line(question_text) or question.title),
         answer=answer.body,
-        answer_html=answer.body_html,
+        answer_html=render_markdown(answer.body, mentions=False).html,
         crm_function=question.crm_function,
         # A customer company's own question may name its orders, so only
         # general customer questions reach every customer.
@@ -217,7 +217,7 @@ def create_faq_entry(
     entry = FaqEntry(
         question=clean_title(question_text, what="FAQ question"),
         answer=text,
-        answer_html=render_markdown(text).html,
+        answer_html=render_markdown(text, mentions=False).html,
         crm_function=crm_function,
         customer_visible=community.visibility == Community.Visibility.CUSTOMER,
         created_by=actor,
@@ -358,7 +358,7 @@ def edit_faq_entry(
     after: dict[str, Any] = {"question": question, "answer": text}
     entry.question = question
     entry.answer = text
-    entry.answer_html = render_markdown(text).html
+    entry.answer_html = render_markdown(text, mentions=False).html
     _start_review_clock(entry, actor)
     before.update(_audience_change(entry, after))
     entry.save()

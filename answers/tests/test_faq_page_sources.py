@@ -78,3 +78,21 @@ def test_question_counts_live_answers(story):
     assert "<h2>0 answers</h2>" in page
     assert "1 answer<" not in page
     assert "This answer was deleted." in page
+
+
+def test_faq_answer_mention_plain(payments, payments_community):
+    # The answer notified @margaret; the FAQ entry made from it notifies nobody.
+    margaret = make_person("margaret", Role.SALES_REP, group="sales")
+    paula = make_person("paula", Role.FINANCE_CLERK, group="operations")
+    lena = make_person("lena", Role.FACILITATOR, group="customer_service")
+    question = create_question(
+        author=margaret, community=payments_community, title="Who books fees?"
+    )
+    answer = post_answer(author=paula, question=question, body="Ask @margaret.")
+    accept_answer(actor=margaret, answer=answer)
+
+    entry = promote_answer_to_faq(actor=lena, answer=answer)
+
+    assert 'class="mention"' in answer.body_html
+    assert 'class="mention"' not in entry.answer_html
+    assert "Ask @margaret." in entry.answer_html
