@@ -342,15 +342,16 @@ def held_faq_ids_hidden_from_sql(viewer: User) -> tuple[str, list[Any]] | None:
     return sql, params
 
 
-# Held entries are few, but SQLite's statistics only count distinct values:
-# with every entry unheld, ANALYZE says "owners_only = ?" matches every row,
-# and the planner scanned the whole table (about 10 ms for 50,000 entries on
-# the search benchmark's data) instead of reading the index (under 0.1 ms).
+# Held entries are few, but SQLite's statistics only count distinct values.
+# With every entry unheld, ANALYZE estimates that "owners_only = ?" matches
+# every row, so the planner scanned the whole table (about 10 ms for 50,000
+# entries on the search benchmark's data) instead of reading the index
+# (under 0.1 ms).
 _FAQ_TABLE = 'FROM "answers_faqentry"'
 
 
 def _with_held_index(sql: str) -> str:
-    """Return ``sql`` with SQLite told to read ``faq_held_for_owners``."""
+    """Return ``sql`` with an ``INDEXED BY faq_held_for_owners`` hint for SQLite."""
     if _FAQ_TABLE not in sql:
         raise ValueError(f"No {_FAQ_TABLE!r} in the held FAQ statement: {sql}")
     return sql.replace(_FAQ_TABLE, f'{_FAQ_TABLE} INDEXED BY "faq_held_for_owners"', 1)

@@ -1,8 +1,8 @@
 """A customer reads FAQ entries without internal CRM function or screen names.
 
-``customer`` is a customer account and ``outsider`` an employee; the entry
+``customer`` is a customer account and ``outsider`` an employee. The entry
 belongs to the payments function and covers an internal screen and a portal
-screen, and is customer-visible because its source is in the customer
+screen. It is customer-visible because its source is in the customer
 community.
 """
 

@@ -1,6 +1,6 @@
-"""SQLite reads the held FAQ entries through their index, whatever its statistics say.
+"""SQLite reads the held FAQ entries through their index, whatever ANALYZE recorded.
 
-``outsider`` is an employee who owns no FAQ, so search asks for the held
+``outsider`` is an employee who owns no FAQ, so search reads the held
 entries hidden from them on every query.
 """
 
