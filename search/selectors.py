@@ -97,9 +97,13 @@ def visibility_rule(viewer: Viewer) -> Q | None:
         if viewer.is_external
         else Q(kind__in=_CUSTOMER_MARKED_KINDS)
     )
-    if sets.any_community:
+    if sets.any_community and viewer.is_external:
         rule |= Q(kind__in=_COMMUNITY_KINDS) & in_communities
         rule |= Q(kind__in=_QUESTION_KINDS) & questions
+    elif sets.any_community:
+        # The same condition for both groups of kinds, written once: on
+        # PostgreSQL each copy was a subquery planned and hashed again.
+        rule |= Q(kind__in=_COMMUNITY_KINDS + _QUESTION_KINDS) & in_communities
     if viewer.is_active:
         rule |= people
     if sets.hidden_faq is not None:

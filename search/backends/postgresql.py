@@ -26,6 +26,24 @@ from search.text import HIT_END, HIT_START
 # accents folded by ``unaccent``. Queries must use the same one.
 CONFIG = "english_unaccent"
 SNIPPET_WORDS = 24
+# ``ts_headline`` parses all the text it is given: about 5 ms for the 20,000
+# characters an entry may index, so a page of 20 long library pages took
+# about 100 ms to headline (docs/search.md, "Long items"). A longer body is
+# headlined from its first characters (about 0.4 ms), and again whole only
+# when no hit is marked there.
+HEADLINE_PREFIX_CHARACTERS = 1_000
+
+
+def compact(sql: str) -> str:
+    """Return ``sql`` without the indentation and line breaks of its source.
+
+    psycopg caches the converted form of a statement only when it has at
+    most 4,096 characters and 50 parameters. The search statement's
+    indentation took it over that length, so psycopg converted it anew on
+    every search. Only the ends of lines are trimmed, so spaces inside a
+    quoted literal stay.
+    """
+    return " ".join(line.strip() for line in sql.splitlines() if line.strip())
 
 
 def _tsquery(term: Term) -> SearchQuery:
@@ -191,7 +209,9 @@ class PostgresBackend:
         # One statement, so one round trip: the counts and the page's ids
         # in CTEs, then a row per hit of the page with its headlines and
         # address, or a single row without a hit when the page is empty.
-        # Headlines cost the most, so they are built for the page's rows only.
+        # Headlines cost the most, so they are built for the page's rows only,
+        # from the tsquery computed once in ``terms``. A long body is first
+        # headlined from its beginning alone (see HEADLINE_PREFIX_CHARACTERS).
         sql = f"""
             WITH matched AS MATERIALIZED ({window("")}),
             {selected_cte}
@@ -213,8 +233,18 @@ class PostgresBackend:
             SELECT (SELECT count(*) FROM matched), (SELECT count(*) FROM {selected}),
                    per_kind.kinds, per_kind.matches, page.position,
                    search_entry.id, search_entry.kind, object_id,
-                   ts_headline('{CONFIG}', title, {match}, %s),
-                   ts_headline('{CONFIG}', body, {match}, %s),
+                   ts_headline('{CONFIG}', title, terms.query, %s),
+                   CASE WHEN length(body) <= {HEADLINE_PREFIX_CHARACTERS}
+                        THEN ts_headline('{CONFIG}', body, terms.query, %s)
+                        ELSE (
+                            SELECT CASE WHEN strpos(early, '{HIT_START}') > 0
+                                   THEN early
+                                   ELSE ts_headline('{CONFIG}', body, terms.query, %s)
+                                   END
+                            FROM (SELECT ts_headline('{CONFIG}',
+                                      left(body, {HEADLINE_PREFIX_CHARACTERS}),
+                                      terms.query, %s) AS early) AS bounded
+                        ) END,
                    created_at, community_id, author_id, heading,
                    {address_columns("postgresql")},
                    ARRAY(
@@ -224,6 +254,7 @@ class PostgresBackend:
                    ),
                    search_entry.tags
             FROM per_kind
+            CROSS JOIN (SELECT {match} AS query) AS terms
             LEFT JOIN page ON true
             LEFT JOIN search_entry ON search_entry.id = page.id
             ORDER BY page.position
@@ -236,13 +267,14 @@ class PostgresBackend:
             offset,
             limit,
             candidate_limit,
-            *match_params,
             _TITLE_OPTIONS,
-            *match_params,
+            _SNIPPET_OPTIONS,
+            _SNIPPET_OPTIONS,
             _SNIPPET_OPTIONS,
             *any_term_params,
+            *match_params,
         )
-        rows = _fetch_unprepared(sql, params)
+        rows = _fetch_unprepared(compact(sql), params)
         matched_count, selected_count, counted_kinds, kind_counts = rows[0][:4]
         return Matches(
             counts=dict(zip(counted_kinds or (), kind_counts or (), strict=True)),
