@@ -168,6 +168,16 @@ class ResolutionProposal(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     customer_reason = models.TextField(blank=True)
+    # The customer's "more units" report that withdrew this offer, because
+    # it raised the case's quantity after the offer was made (see
+    # services._withdraw_offer_for_report). Empty for other withdrawals.
+    withdrawn_by_report = models.ForeignKey(
+        ProblemReport,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-proposed_at", "-id"]

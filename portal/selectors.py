@@ -119,7 +119,7 @@ def case_proposals(case: Discrepancy) -> list[ResolutionProposal]:
     return list(
         customer_proposals()
         .filter(case=case)
-        .select_related("credit_note__currency")
+        .select_related("credit_note__currency", "withdrawn_by_report")
         .prefetch_related("credit_note__lines__product")
     )
 

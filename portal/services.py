@@ -354,6 +354,14 @@ def submit_problem_report(
             after=after,
             reason=message,
         )
+        if more_units and problem.shipment_line and problem.quantity is not None:
+            _withdraw_offer_for_report(
+                case,
+                report,
+                customer,
+                line=problem.shipment_line,
+                qty=problem.quantity,
+            )
         refresh_order(order=order)
         notices.problem_reported(report, customer=customer)
     logger.info(
@@ -368,6 +376,78 @@ def submit_problem_report(
             line_after=_reported_on_line(problem.shipment_line, problem.kind),
         )
     return ReportResult(report, ReportOutcome.NEW, added_files=len(evidence))
+
+
+def _withdraw_offer_for_report(
+    case: Discrepancy,
+    report: ProblemReport,
+    customer: User,
+    *,
+    line: ShipmentLine,
+    qty: Decimal,
+) -> ResolutionProposal | None:
+    """Withdraw the offer that waits for the customer on a case whose units rose.
+
+    The offer was made for the units reported before ``report``, so it no
+    longer covers the case: accepting it would settle the case with too
+    little. Its draft credit note is cancelled, the case goes back in
+    progress, and the person who proposed it and the order's sales rep get
+    a notification to propose again.
+
+    The caller holds the order's and the case's row locks, which an
+    acceptance takes in the same order. So an acceptance either finished
+    before (and the case is no longer active) or finds the offer withdrawn.
+    A proposal that waits for a manager's approval stays, and approving it
+    is rejected (``approval_decisions.check_report_unchanged``).
+    """
+    proposal = cases.open_proposal(case)
+    if proposal is None or proposal.state != ResolutionProposal.State.AWAITING_CUSTOMER:
+        return None
+    uom = line.order_line.product.uom
+    total = _reported_on_line(line, report.kind)
+    offer = proposal.credit_note.number if proposal.credit_note else "the offer"
+    reason = (
+        f"{customer.display_name} reported another "
+        f"{format_quantity(qty, uom)} {report.kind} on shipment "
+        f"{line.shipment.number}, line {line.order_line.line_no}, after "
+        f"{offer} was offered, so the offer no longer covers the "
+        f"{format_quantity(total, uom)} {report.kind} now reported. It was "
+        "withdrawn: propose again for the new quantity."
+    )
+    withdraw_proposal(proposal, actor=customer, reason=reason)
+    proposal.withdrawn_by_report = report
+    proposal.save(update_fields=["withdrawn_by_report"])
+    record_event(
+        actor=customer,
+        action="proposal.withdrawn",
+        target=proposal,
+        source=SCREEN,
+        before={"state": ResolutionProposal.State.AWAITING_CUSTOMER},
+        after={
+            "state": proposal.state,
+            "case_id": case.pk,
+            "withdrawn_by_report": report.pk,
+            "amount": str(proposal.amount),
+            "currency": proposal.currency,
+            "reported_total": str(total),
+        },
+        reason=reason,
+    )
+    move_case(
+        case,
+        actor=customer,
+        to=State.IN_PROGRESS,
+        reason=reason,
+        changes={"resolution_code": "", "resolution_note": ""},
+    )
+    notices.offer_withdrawn_for_report(proposal, report, customer=customer)
+    logger.info(
+        "Proposal %s on case %s withdrawn by report %s",
+        proposal.pk,
+        case.pk,
+        report.pk,
+    )
+    return proposal
 
 
 def _store_evidence(
@@ -803,26 +883,33 @@ def _lock_open_proposal(
     ``visible_orders`` leaves out.
     """
     customer_id = customer.customer_id or 0
-    case_id = (
+    found = (
         ResolutionProposal.objects.filter(pk=proposal_id)
         .filter(
             Q(case__order__customer_id=customer_id)
             | Q(case__order__customer__parent_id=customer_id)
         )
-        .values_list("case_id", flat=True)
+        .values_list("case_id", "case__order_id")
         .first()
     )
-    if case_id is None:
+    if found is None:
         raise WorkError(
             f"Proposal {proposal_id} was not found among your cases: open it from "
             "your case list."
         )
+    case_id, order_id = found
+    # The order before the case, as a problem report locks them, so that a
+    # decision and a report of more units on the same case wait for each
+    # other instead of deadlocking.
+    lock_documents({SalesOrder: [order_id]})
     case = cases.lock_case(case_id)
     proposal = (
         ResolutionProposal.objects.select_for_update(of=("self",))
-        .select_related("credit_note")
+        .select_related("credit_note", "withdrawn_by_report")
         .get(pk=proposal_id)
     )
+    if proposal.withdrawn_by_report is not None:
+        raise WorkError(report_changed_text(proposal.withdrawn_by_report))
     if proposal.state != ResolutionProposal.State.AWAITING_CUSTOMER:
         raise WorkError(
             f"This proposal is {proposal.get_state_display().lower()}: there is "
@@ -836,6 +923,18 @@ def _lock_open_proposal(
             "this proposal is no longer open: there is nothing to decide on it now."
         )
     return case, proposal
+
+
+def report_changed_text(report: ProblemReport) -> str:
+    """Tell the customer that ``report``, of more units, withdrew their offer."""
+    day = f"{timezone.localtime(report.reported_at):%Y-%m-%d}"
+    return (
+        f"We withdrew this offer on {day}, because more {report.kind} units were "
+        "reported on this case after we made it, and the offer did not cover "
+        "them. It can no longer be accepted or rejected, and nothing on it is "
+        "owed or credited. Your sales rep will send a new proposal for the new "
+        "quantity: you need not do anything now."
+    )
 
 
 # Message to the customer when the offer no longer fits its invoice. It
@@ -864,7 +963,6 @@ def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
     require_customer(customer)
     with transaction.atomic():
         case, proposal = _lock_open_proposal(proposal_id, customer)
-        lock_documents({SalesOrder: [case.order_id]})
         outdated = offer_over_total(proposal)
         if outdated is None:
             _accept(case, proposal, customer)

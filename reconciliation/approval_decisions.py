@@ -1,9 +1,10 @@
 """Finance manager decisions on approvals, and what follows a decided credit note."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import Role, User
-from portal.models import ResolutionProposal
+from portal.models import ProblemReport, ResolutionProposal
 from reconciliation import approvals, cases
 from reconciliation.credit_proposals import (
     check_room_for_proposal,
@@ -12,6 +13,7 @@ from reconciliation.credit_proposals import (
 )
 from reconciliation.models import (
     Approval,
+    Discrepancy,
 )
 from reconciliation.work import (
     State,
@@ -70,6 +72,7 @@ def follow_credit_note_decision(
     if proposal is None:
         return
     if approve:
+        check_report_unchanged(case, proposal)
         check_room_for_proposal(case, proposal)
         proposal.state = ResolutionProposal.State.AWAITING_CUSTOMER
         proposal.save(update_fields=["state"])
@@ -77,6 +80,33 @@ def follow_credit_note_decision(
     else:
         withdraw_proposal(proposal, actor=approver, reason=reason)
         move_case(case, actor=approver, to=State.IN_PROGRESS, reason=reason)
+
+
+def check_report_unchanged(case: Discrepancy, proposal: ResolutionProposal) -> None:
+    """Raise when the customer reported more units after the credit was requested.
+
+    The credit was worked out for the units reported then, so offering it
+    would settle the case with too little. The manager rejects it, and the
+    sales rep proposes again for the new quantity.
+    """
+    later = (
+        ProblemReport.objects.filter(
+            case=case, more_units=True, reported_at__gt=proposal.proposed_at
+        )
+        .order_by("reported_at", "pk")
+        .first()
+    )
+    if later is None:
+        return
+    raise WorkError(
+        "The customer reported more {kind} units on case {case} on {day}, after "
+        "this credit note was requested, so it no longer covers the case: "
+        "reject it with a reason, and the sales rep proposes again for the new "
+        "quantity.",
+        case_id=case.pk,
+        kind=later.kind,
+        day=f"{timezone.localtime(later.reported_at):%Y-%m-%d}",
+    )
 
 
 def pending_approvals() -> QuerySet[Approval]:

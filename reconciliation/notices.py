@@ -155,6 +155,37 @@ def resolution_outdated(proposal: ResolutionProposal, *, customer: User) -> None
     )
 
 
+def offer_withdrawn_for_report(
+    proposal: ResolutionProposal, report: ProblemReport, *, customer: User
+) -> None:
+    """Tell the proposer and the order's sales rep to propose again.
+
+    The customer's "more units" report withdrew the offer, because it no
+    longer covered the case's quantity. The customer's notice that invites
+    them to accept or reject it goes too.
+    """
+    offer_closed(proposal)
+    if _in_sandbox(proposal.case_id):
+        return
+    people = Q(pk=proposal.proposed_by_id)
+    if report.order.sales_rep_id is not None:
+        people |= Q(pk=report.order.sales_rep_id)
+    number = proposal.credit_note.number if proposal.credit_note else "the offer"
+    notify(
+        recipients=User.objects.filter(people, is_active=True),
+        kind=Kind.DECISION_NEEDED,
+        actor=customer,
+        message=(
+            f"{customer.display_name} reported more {report.kind} units on case "
+            f"{proposal.case_id} while {number} waited for their answer, so it "
+            "was withdrawn and nothing was posted. Propose again for the new "
+            "quantity."
+        ),
+        url=reverse("reconciliation:case_detail", args=[proposal.case_id]),
+        subject_key=f"proposal:{proposal.pk}:report_changed",
+    )
+
+
 def problem_reported(report: ProblemReport, *, customer: User) -> None:
     """Tell the case's handlers and the order's sales rep about a customer's report.
 
