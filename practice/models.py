@@ -45,6 +45,11 @@ class SandboxSession(models.Model):
     # now to tell that the learner has not changed anything yet. Empty for
     # sessions started before the digest was stored.
     seed_digest = models.CharField(max_length=64, blank=True)
+    # The version of the code that seeded the sandbox at the start or the
+    # latest reset (``practice.seed_version.seed_code_version``). A missing
+    # digest is rebuilt only while the code has this version. Empty for
+    # sessions started before the version was stored: their code is unknown.
+    seed_version = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -43,6 +43,7 @@ from practice.seed import (
     fingerprint,
     wipe_company,
 )
+from practice.seed_version import seed_code_version
 from reconciliation import approvals, cases
 from reconciliation.matching import run_matching
 from reconciliation.models import (
@@ -77,6 +78,36 @@ class NothingToCheck(PracticeError):
     """A check requested before the learner changed anything in the sandbox."""
 
 
+class SeedChanged(PracticeError):
+    """A check of a sandbox whose seed digest cannot be rebuilt by this code."""
+
+
+def seed_changed_text(session: SandboxSession, *, checked: bool = False) -> str:
+    """Tell the learner why the sandbox cannot be checked, and what to do.
+
+    ``checked`` adds that the check just refused counted no attempt.
+    """
+    text = (
+        f"Session {session.pk} was seeded by an earlier version of the practice "
+        "sandbox, so Check my work can no longer tell your work from the "
+        "scenario's start, and a score could be wrong. Reset the sandbox to "
+        "start the scenario again from the current seed (the work in this "
+        "sandbox is undone), then work the cases and check again."
+    )
+    if checked:
+        text += " This check did not count as an attempt."
+    return text
+
+
+def seed_changed(session: SandboxSession) -> bool:
+    """Return whether the active session has no seed digest this code can rebuild."""
+    return (
+        session.status == SandboxSession.Status.ACTIVE
+        and not session.seed_digest
+        and session.seed_version != seed_code_version()
+    )
+
+
 def seed_digest(company: Company) -> str:
     """Return the SHA-256 of the sandbox's rows, independent of ids and clock times."""
     rows = json.dumps(fingerprint(company), sort_keys=True, default=str)
@@ -95,13 +126,16 @@ def rebuild_seed_digest(session: SandboxSession) -> str:
     fixed dates, which are ``AS_OF``. Returns "" when the catalogue no
     longer has the session's version of the scenario, whose seed differs.
 
-    NOTE: the rebuilt digest equals the real one only while the seed and
-    the matching rules produce the rows they produced then. When they
-    changed, an untouched sandbox no longer matches, and "Check my work"
-    counts an attempt, as it did before the digest was stored.
+    The rebuilt digest equals the real one only while the seed, the
+    matching rules and the models produce the rows they produced then. So
+    it also returns "" when the session's ``seed_version`` is not the
+    code's (``seed_code_version``), or is unknown, and "Check my work" then
+    asks the learner to reset (``SeedChanged``).
     """
     scenario = SCENARIOS.get(session.scenario_key)
     if scenario is None or scenario.version != session.scenario_version:
+        return ""
+    if session.seed_version != seed_code_version():
         return ""
     day = _seed_day(session)
     with transaction.atomic():
@@ -209,7 +243,8 @@ def start_session(
         company.save(update_fields=["name"])
         build_scenario(company=company, scenario=scenario, today=day)
         session.seed_digest = seed_digest(company)
-        session.save(update_fields=["seed_digest"])
+        session.seed_version = seed_code_version()
+        session.save(update_fields=["seed_digest", "seed_version"])
         record_event(
             actor=learner,
             action="practice.started",
@@ -220,6 +255,7 @@ def start_session(
                 "version": scenario.version,
                 "company_id": company.pk,
                 "as_of": day.isoformat(),
+                "seed_version": session.seed_version,
             },
         )
     logger.info(
@@ -270,7 +306,9 @@ def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
     ``NothingToCheck``, and counts no attempt, while the sandbox is still as
     seeded and the scripted manager has decided nothing. A session without a
     seed digest first gets it rebuilt and stored, in its own transaction, so
-    that ``NothingToCheck`` does not roll it back.
+    that ``NothingToCheck`` does not roll it back. When the code that seeded
+    it is not this code, nothing is rebuilt: ``SeedChanged`` asks the
+    learner to reset, and no attempt counts.
     """
     with transaction.atomic():
         session = _lock_own_session(session_id, learner)
@@ -280,6 +318,8 @@ def check_session(*, session_id: int, learner: User) -> list[CheckResult]:
         session = _lock_own_session(session_id, learner)
         _require_active(session, "checked")
         scenario = _scenario_of(session)
+        if seed_changed(session):
+            raise SeedChanged(seed_changed_text(session, checked=True))
         if (
             session.seed_digest
             and not session.manager_decisions
@@ -500,19 +540,28 @@ def reset_session(
         session.last_check = []
         session.manager_decisions = []
         session.seed_digest = seed_digest(session.company)
+        before_version = session.seed_version
+        session.seed_version = seed_code_version()
         session.save(
-            update_fields=["score", "last_check", "manager_decisions", "seed_digest"]
+            update_fields=[
+                "score",
+                "last_check",
+                "manager_decisions",
+                "seed_digest",
+                "seed_version",
+            ]
         )
         record_event(
             actor=learner,
             action="practice.reset",
             target=session,
             source=AuditEvent.Source.SCREEN,
-            before=cleared,
+            before={**cleared, "seed_version": before_version},
             after={
                 "scenario": scenario.key,
                 "rows_deleted": deleted,
                 "as_of": day.isoformat(),
+                "seed_version": session.seed_version,
             },
         )
     logger.info("Practice session %s reset", session.pk)

@@ -104,6 +104,9 @@ def session_detail(request: AuthenticatedRequest, session_id: int) -> HttpRespon
             "invoices": list(session_invoices(session)),
             "payments": list(session_payments(session)),
             "active": session.status == session.Status.ACTIVE,
+            "seed_changed": services.seed_changed_text(session)
+            if services.seed_changed(session)
+            else "",
             "manager": session_manager(session),
             "decisions": decisions_of(session),
             "write_off_limit": write_off_limit(),

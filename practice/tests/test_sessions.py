@@ -12,6 +12,7 @@ from practice import services
 from practice.models import SandboxSession
 from practice.scenarios import SCENARIOS, get_scenario
 from practice.seed import fingerprint, wipe_company
+from practice.seed_version import seed_code_version
 from practice.tests.conftest import only_case, work
 from reconciliation.cases import CaseError
 from reconciliation.models import (
@@ -99,6 +100,7 @@ def test_start_gives_the_learner_an_own_sandbox_company(learner):
                 "version": 1,
                 "company_id": company.pk,
                 "as_of": "2026-12-05",
+                "seed_version": seed_code_version(),
             },
         )
     ]
@@ -375,6 +377,7 @@ def test_reset_restores_seed_exactly(learner, make_order, customer_party):
             "scenario": "short-payment-write-off",
             "rows_deleted": 20,
             "as_of": "2026-12-05",
+            "seed_version": seed_code_version(),
         }
     ]
 
