@@ -9,11 +9,12 @@ from decimal import Decimal
 
 from django import template
 
-from reconciliation.models import Currency, Discrepancy, InvoiceLine
+from reconciliation.models import Currency, Discrepancy, DiscrepancyCode, InvoiceLine
 from reconciliation.money import (
     format_money,
     format_number,
     format_price,
+    format_quantity,
     format_shortfall,
     unit_name,
 )
@@ -97,6 +98,10 @@ def case_difference(case: Discrepancy) -> str:
         return "—"
     currency = Currency.objects.filter(code=case.unit).first()
     if currency is None:
+        if case.code == DiscrepancyCode.DAMAGED:
+            # Its difference counts damaged units against none expected, so
+            # "over" would read as units delivered beyond the order.
+            return f"{format_quantity(abs(case.difference), case.unit)} damaged"
         return format_shortfall(case.difference, case.unit)
     return (
         f"{format_money(case.difference, minor_units=currency.minor_units)} {case.unit}"
