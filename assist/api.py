@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
@@ -200,13 +200,32 @@ def with_held_entries(body: str, held: list[FaqItem], base_url: str) -> str:
     return _dump(panel)
 
 
+HELP_PARAMETERS = [
+    {
+        "in": "query",
+        "name": "context",
+        "required": True,
+        "schema": {"type": "string", "title": "Context"},
+        "description": "Help context key of the CRM screen.",
+        "example": "reconciliation.order",
+    }
+]
+
+
 @router.get(
     "/help",
     response=HelpOut,
     summary="Help for a CRM screen's context",
     auth=[HelpTokenAuth(), django_auth],
+    # The handler gives ``context`` a default (see below) and hides it from
+    # the generated schema, which would call it optional, so it is
+    # documented here as required.
+    openapi_extra={"parameters": HELP_PARAMETERS},
 )
-def get_help(request: HttpRequest, context: str | None = None) -> HttpResponse:
+def get_help(
+    request: HttpRequest,
+    context: str | None = Query(None, include_in_schema=False),
+) -> HttpResponse:
     """Return FAQ entries, documents and super-users for a context key.
 
     Each list holds the items of the most specific context in the chain

@@ -440,3 +440,12 @@ def test_openapi_document_lists_help_endpoint(db):
     assert "/api/assist/help" in document["paths"]
     parameters = document["paths"]["/api/assist/help"]["get"]["parameters"]
     assert [parameter["name"] for parameter in parameters] == ["context"]
+
+
+def test_openapi_marks_context_required(db):
+    document = Client().get("/api/openapi.json").json()
+    (parameter,) = document["paths"]["/api/assist/help"]["get"]["parameters"]
+    assert parameter["name"] == "context"
+    assert parameter["in"] == "query"
+    assert parameter["required"] is True
+    assert parameter["schema"]["type"] == "string"
