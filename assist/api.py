@@ -7,8 +7,9 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.params.functions import Query
 from ninja.security import HttpBearer, django_auth
 
 from accounts.models import User
