@@ -1,6 +1,7 @@
 """Pages for FAQ entries, their curation and review, and the function desks."""
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -31,6 +32,7 @@ from answers.selectors import (
     entries_needing_review,
     faq_index_entries,
     recent_unanswered_questions,
+    releases_changing_screens,
     review_reasons,
     unanswered_questions,
     visible_faq_entries,
@@ -60,6 +62,11 @@ from social.selectors import access_comment, access_post
 
 # The address word for the FAQ entries that belong to no CRM function.
 GENERAL = "general"
+
+
+def _screen_changed(entries: Iterable[FaqEntry]) -> list[FaqEntry]:
+    # Entries annotated by ``with_review_state`` whose screen a release changed.
+    return [entry for entry in entries if getattr(entry, "screen_changed", False)]
 
 
 def _entry_url(entry: FaqEntry) -> str:
@@ -125,10 +132,17 @@ def faq_index(request: AuthenticatedRequest) -> HttpResponse:
         entries = entries.none()
     page = Paginator(entries, page_size()).get_page(request.GET.get("page"))
     ownership = FaqOwnership(request.user)
+    owned = [entry for entry in page if ownership.covers(entry.crm_function_id)]
+    releases = releases_changing_screens(_screen_changed(owned))
     for entry in page:
+        may_own = entry in owned
         entry.excerpt = _excerpt(entry.answer_html)  # type: ignore[attr-defined]
-        entry.may_own = ownership.covers(entry.crm_function_id)  # type: ignore[attr-defined]
-        entry.reasons = review_reasons(entry) if entry.may_own else []  # type: ignore[attr-defined]
+        entry.may_own = may_own  # type: ignore[attr-defined]
+        entry.reasons = (  # type: ignore[attr-defined]
+            review_reasons(entry, releases=releases.get(entry.pk, []))
+            if may_own
+            else []
+        )
         entry.screens = _screens_for(request.user, entry)  # type: ignore[attr-defined]
     readable = visible_faq_entries(request.user)
     contexts = HelpContext.objects.filter(
@@ -414,8 +428,11 @@ def function_review(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     function, name = _function_for_desk(request, slug)
     paginator = Paginator(entries_needing_review(request.user, function), page_size())
     page = paginator.get_page(request.GET.get("page"))
+    releases = releases_changing_screens(_screen_changed(page))
     for entry in page:
-        entry.reasons = review_reasons(entry)  # type: ignore[attr-defined]
+        entry.reasons = review_reasons(  # type: ignore[attr-defined]
+            entry, releases=releases.get(entry.pk, [])
+        )
     return render(
         request,
         "answers/function_review.html",

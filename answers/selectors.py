@@ -11,6 +11,8 @@ import datetime
 import html
 import math
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -591,25 +593,66 @@ def releases_changing_screen(
 
     The same rule as ``_screen_changed_since_review``, newest release first.
     """
-    if entry.last_reviewed_at is None:
-        return []
+    return releases_changing_screens([entry], day=day).get(entry.pk, [])
+
+
+def releases_changing_screens(
+    entries: Sequence[FaqEntry], *, day: datetime.date | None = None
+) -> dict[int, list[ReleaseNote]]:
+    """Map each entry's pk to the releases that changed its screens since review.
+
+    The rule of ``_screen_changed_since_review``, newest release first, read
+    in two queries for any number of entries. Entries never reviewed and
+    entries without such a release are left out.
+    """
+    reviewed = {
+        entry.pk: entry.last_reviewed_at
+        for entry in entries
+        if entry.last_reviewed_at is not None
+    }
+    if not reviewed:
+        return {}
     day = day or timezone.localdate()
+    keys_by_entry: dict[int, set[str]] = defaultdict(set)
+    links = FaqEntry.contexts.through.objects.filter(
+        faqentry_id__in=reviewed
+    ).values_list("faqentry_id", "helpcontext__key")
+    for entry_id, key in links:
+        keys_by_entry[entry_id].add(key)
     screens = Q()
-    for context in entry.contexts.all():
-        screens |= Q(changes__context=context) | Q(
-            changes__context__key__startswith=f"{context.key}."
-        )
+    for key in set().union(*keys_by_entry.values()):
+        screens |= Q(context__key=key) | Q(context__key__startswith=f"{key}.")
     if not screens:
-        return []
-    return list(
-        ReleaseNote.objects.filter(
-            screens,
-            takes_effect_at__gt=entry.last_reviewed_at,
-            released_on__lte=day,
+        return {}
+    changes = ScreenChange.objects.filter(
+        screens,
+        release__takes_effect_at__gt=min(reviewed.values()),
+        release__released_on__lte=day,
+    ).select_related("release", "context")
+    releases: dict[int, dict[int, ReleaseNote]] = defaultdict(dict)
+    for change in changes:
+        release = change.release
+        changed_key = change.context.key
+        for entry_id, keys in keys_by_entry.items():
+            if release.takes_effect_at is None:
+                continue
+            if release.takes_effect_at <= reviewed[entry_id]:
+                continue
+            if any(_covers(key, changed_key) for key in keys):
+                releases[entry_id][release.pk] = release
+    return {
+        entry_id: sorted(
+            found.values(),
+            key=lambda release: (release.takes_effect_at, release.pk),
+            reverse=True,
         )
-        .distinct()
-        .order_by("-takes_effect_at", "-pk")
-    )
+        for entry_id, found in releases.items()
+    }
+
+
+def _covers(entry_key: str, changed_key: str) -> bool:
+    # A change to a screen counts for that screen and every screen above it.
+    return changed_key == entry_key or changed_key.startswith(f"{entry_key}.")
 
 
 def with_review_state(
@@ -645,13 +688,23 @@ def entries_needing_review(
     )
 
 
-def review_reasons(entry: FaqEntry, *, day: datetime.date | None = None) -> list[str]:
-    """Describe why an entry from ``with_review_state`` needs review on ``day``."""
+def review_reasons(
+    entry: FaqEntry,
+    *,
+    day: datetime.date | None = None,
+    releases: list[ReleaseNote] | None = None,
+) -> list[str]:
+    """Describe why an entry from ``with_review_state`` needs review on ``day``.
+
+    Pass ``releases`` from ``releases_changing_screens``, which reads them
+    for a whole page at once. Without them this function queries them.
+    """
     reasons = []
     if entry.review_flag:
         reasons.append(entry.get_review_flag_display())
     if getattr(entry, "screen_changed", False):
-        releases = releases_changing_screen(entry, day=day)
+        if releases is None:
+            releases = releases_changing_screen(entry, day=day)
         if releases:
             named = "; ".join(
                 f"{release.title} ({date_format(release.released_on, 'DATE_FORMAT')})"
