@@ -153,13 +153,30 @@ def social_source_problem(actor: User, source: Post | Comment) -> str:
     the "Make FAQ entry" link is offered only where it returns "", and the
     form states it before anything is typed.
     """
-    post = source.post if isinstance(source, Comment) else source
-    source_name = "A comment" if isinstance(source, Comment) else "A post"
+    if isinstance(source, Comment):
+        # A deleted comment on a post the actor can see gets the deletion
+        # message, before the post's own checks.
+        if (
+            source.is_deleted
+            and visible_posts(actor).filter(pk=source.post_id).exists()
+        ):
+            return "A comment that was deleted cannot become an FAQ entry."
+        return post_source_problem(actor, source.post, "A comment")
+    return post_source_problem(actor, source, "A post")
+
+
+def post_source_problem(actor: User, post: Post, source_name: str) -> str:
+    """Return why ``post`` or a live comment on it cannot be an FAQ source, or "".
+
+    The part of ``social_source_problem`` that depends on the post only, so a
+    page can check it once for all the comments on a post. ``source_name``
+    ("A post" or "A comment") starts the message.
+    """
     if not visible_posts(actor).filter(pk=post.pk).exists():
         return (
             f"{source_name} you cannot see cannot become an FAQ entry: check the link."
         )
-    if source.is_deleted or post.is_deleted:
+    if post.is_deleted:
         return f"{source_name} that was deleted cannot become an FAQ entry."
     community = Community.objects.get(pk=post.community_id)
     if community.visibility == Community.Visibility.PRIVATE:
