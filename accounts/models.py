@@ -5,7 +5,8 @@ from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models.fetch_modes import FetchMode
 
 from core.confusables import skeleton
@@ -95,14 +96,37 @@ class PersonQuerySet(models.QuerySet["User"]):
     def bulk_create(
         self, objs: Iterable["User"], *args: Any, **kwargs: Any
     ) -> list["User"]:
+        """Insert ``objs``, or raise ``UsernameClashError`` and insert none.
+
+        A username taken ignoring case, or one that looks like another in
+        the batch or in the database, gets the message that names both.
+        """
         people = list(objs)
         for person in people:
             for field, value in key_values(self.model, _names(person)).items():
                 setattr(person, field, value)
-        return super().bulk_create(people, *args, **kwargs)
+        _check_batch_usernames(people)
+        try:
+            with transaction.atomic(using=self.db):
+                return super().bulk_create(people, *args, **kwargs)
+        except IntegrityError as error:
+            for person in people:
+                _raise_username_clash(person.username, person_id=None, error=error)
+            raise
 
     def update(self, **kwargs: Any) -> int:
-        return super().update(**key_values(self.model, kwargs))
+        """Update as Django does, or raise ``UsernameClashError`` for the username."""
+        username = kwargs.get("username")
+        if not isinstance(username, str):
+            return super().update(**key_values(self.model, kwargs))
+        try:
+            with transaction.atomic(using=self.db):
+                return super().update(**key_values(self.model, kwargs))
+        except IntegrityError as error:
+            pks = list(self.values_list("pk", flat=True)[:2])
+            person_id = pks[0] if len(pks) == 1 else None
+            _raise_username_clash(username, person_id=person_id, error=error)
+            raise
 
     def listed(self) -> "PersonQuerySet":
         """Return the people a list of people may show: every account but scripted ones.
@@ -111,6 +135,43 @@ class PersonQuerySet(models.QuerySet["User"]):
         people only or inactive ones too.
         """
         return self.filter(is_scripted=False)
+
+
+def _raise_username_clash(
+    username: str, *, person_id: int | None, error: IntegrityError
+) -> None:
+    """Raise ``UsernameClashError`` if ``username`` clashes with a stored one.
+
+    Call it after a write that ``error`` rejected has rolled back to its
+    savepoint. It returns when the username clashes with no account, so
+    the caller re-raises ``error``.
+    """
+    from accounts.usernames import UsernameClashError, username_clash_message
+
+    message = username_clash_message(username, person_id=person_id, in_import=False)
+    if message is not None:
+        raise UsernameClashError(username, message) from error
+
+
+def _check_batch_usernames(people: list["User"]) -> None:
+    """Raise ``UsernameClashError`` if two of ``people`` have look-alike usernames.
+
+    Usernames equal ignoring case share a skeleton too, so the skeleton
+    finds both kinds of clash.
+    """
+    from accounts.usernames import UsernameClashError, batch_clash_message
+
+    first_by_skeleton: dict[str, str] = {}
+    for person in people:
+        if person.username_skeleton is None:
+            continue
+        earlier = first_by_skeleton.setdefault(
+            person.username_skeleton, person.username
+        )
+        if earlier is not person.username:
+            raise UsernameClashError(
+                person.username, batch_clash_message(person.username, earlier)
+            )
 
 
 class PersonManager(UserManager["User"]):
@@ -230,6 +291,13 @@ class User(AbstractUser):
         self.email_key = fold_case(self.email)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the person, or raise ``UsernameClashError`` and write nothing.
+
+        The unique indexes on the username's key and skeleton reject a
+        username taken ignoring case or one that looks like another
+        account's. The rejected write rolls back to its own savepoint and
+        the error names that account.
+        """
         self.set_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
@@ -246,7 +314,35 @@ class User(AbstractUser):
                     for key in field_keys
                 ),
             }
-        super().save(*args, **kwargs)
+        if not self._state.adding and self.username == self._loaded_username:
+            # The username's indexes cannot reject a save that keeps it.
+            super().save(*args, **kwargs)
+            return
+        person_id = None if self._state.adding else self.pk
+        try:
+            with transaction.atomic(using=kwargs.get("using")):
+                super().save(*args, **kwargs)
+        except IntegrityError as error:
+            _raise_username_clash(self.username, person_id=person_id, error=error)
+            raise
+
+    def validate_unique(self, exclude: Collection[str] | None = None) -> None:
+        """Validate as Django does, then reject a taken or look-alike username.
+
+        A form that runs ``full_clean`` so shows the message of ``save`` as
+        an error on the username field, before anything is written.
+        """
+        super().validate_unique(exclude=exclude)
+        if (exclude and "username" in exclude) or self.keeps_look_alike_mark:
+            return
+        from accounts.usernames import username_clash_message
+
+        person_id = None if self._state.adding else self.pk
+        message = username_clash_message(
+            self.username, person_id=person_id, in_import=False
+        )
+        if message is not None:
+            raise ValidationError({"username": message})
 
     @property
     def keeps_look_alike_mark(self) -> bool:

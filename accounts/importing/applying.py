@@ -9,7 +9,7 @@ from accounts.importing.references import _References
 from accounts.importing.report import RowAction, RowOutcome, _rejected
 from accounts.importing.validation import FieldValue
 from accounts.models import LearnerGroup, User
-from accounts.usernames import username_clash_message
+from accounts.usernames import UsernameClashError, username_clash_message
 from core.audit import record_event
 from core.models import AuditEvent
 from reconciliation.models import Party
@@ -44,9 +44,18 @@ def _apply_in_savepoint(
     try:
         with transaction.atomic():
             return _apply_row(row, manager, dry_run=dry_run)
+    except UsernameClashError as error:
+        # Another import or person committed the username, or a look-alike
+        # of it, after the rows were planned. The import's message also
+        # offers an empty username.
+        reason = (
+            username_clash_message(error.username, person_id=row.person_id)
+            or error.reason
+        )
+        failure: Exception = error
     except IntegrityError as error:
         reason = _rejected_write_reason(row, error)
-        failure: Exception = error
+        failure = error
     except User.DoesNotExist as error:
         reason = "The account was deleted while the import ran: import again."
         failure = error

@@ -16,6 +16,7 @@ from django.test import Client
 from accounts.importing import import_people
 from accounts.models import Role, User
 from accounts.password_reset import reset_recipients
+from accounts.usernames import UsernameClashError
 from conftest import PASSWORD, make_person
 from core.testing import signed_in
 from social.services.mentions import resolve_mentions
@@ -40,12 +41,13 @@ def test_sign_in_matches_the_username_ignoring_case(jurgen, typed):
 
 
 def test_database_keeps_usernames_unique_ignoring_case(jurgen):
-    with pytest.raises(IntegrityError), transaction.atomic():
+    taken = 'The username "{}" already belongs to jürgen@example.com'
+    with pytest.raises(UsernameClashError, match=taken.format("JÜRGEN")):
         User.objects.create_user(username="JÜRGEN", role=Role.IT)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(UsernameClashError, match=taken.format("Jürgen")):
         User.objects.bulk_create([User(username="Jürgen", role=Role.IT)])
     other = User.objects.create_user(username="kim", role=Role.IT)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(UsernameClashError, match=taken.format("JüRGEN")):
         User.objects.filter(pk=other.pk).update(username="JüRGEN")
 
     assert sorted(User.objects.values_list("username_key", flat=True)) == [

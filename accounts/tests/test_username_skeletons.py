@@ -10,13 +10,14 @@ import logging
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.importing import import_people, services
 from accounts.models import Role, User
+from accounts.usernames import UsernameClashError
 from conftest import make_person
 
 CYRILLIC_MARGARET = "m\u0430rgaret"
@@ -64,13 +65,17 @@ def test_rename_with_update_fields_stores_skeleton(margaret):
     "look_alike", [CYRILLIC_MARGARET, "rnargaret", "MARGARÉT", "margar\u200bet"]
 )
 def test_database_rejects_look_alike_username(margaret, look_alike):
-    with pytest.raises(IntegrityError), transaction.atomic():
+    looks_alike = f'"{look_alike}" looks the same as "margaret", which belongs to'
+    with pytest.raises(UsernameClashError) as created:
         User.objects.create_user(username=look_alike, role=Role.IT)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    assert looks_alike in created.value.reason
+    with pytest.raises(UsernameClashError) as bulk_created:
         User.objects.bulk_create([User(username=look_alike, role=Role.IT)])
+    assert looks_alike in bulk_created.value.reason
     other = User.objects.create_user(username="kim", role=Role.IT)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(UsernameClashError) as updated:
         User.objects.filter(pk=other.pk).update(username=look_alike)
+    assert looks_alike in updated.value.reason
 
     assert sorted(User.objects.values_list("username", flat=True)) == [
         "kim",
@@ -105,7 +110,7 @@ def test_marked_person_renamed_to_look_alike_rejected(margaret):
 
     marked = User.objects.get(pk=marked.pk)
     marked.username = "rnargaret"
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(UsernameClashError, match="looks the same as"):
         marked.save()
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.usernames import UsernameClashError
 from demo.accounts import (
     featured_price_variance_bill,
     featured_short_payment_order,
@@ -72,14 +73,20 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Loading {name} from the Northwind orders, moved to {as_of}..."
             )
-            with transaction.atomic():
-                load_company_x(as_of=as_of)
-                seed_knowledge(as_of=as_of)
-                seed_profiles()
-                seed_social()
-                # Demo data is partly written with bulk_create, which the
-                # search index receivers do not see.
-                reindex_all()
+            try:
+                with transaction.atomic():
+                    load_company_x(as_of=as_of)
+                    seed_knowledge(as_of=as_of)
+                    seed_profiles()
+                    seed_social()
+                    # Demo data is partly written with bulk_create, which the
+                    # search index receivers do not see.
+                    reindex_all()
+            except UsernameClashError as error:
+                raise CommandError(
+                    f"{error.reason} The demo needs that username, so nothing "
+                    "was loaded: rename the existing account and load again."
+                ) from error
             self.stdout.write(self.style.SUCCESS(f"{name} loaded."))
 
         available = start_working_day()
