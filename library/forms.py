@@ -172,6 +172,35 @@ class VersionForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class PosterForm(forms.Form):
+    poster = forms.FileField(
+        label="New poster",
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP image shown before the video plays.",
+    )
+    remove = forms.BooleanField(
+        label="Remove the poster",
+        required=False,
+        help_text="The item page then shows a placeholder before the video plays.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("poster") and cleaned.get("remove"):
+            raise forms.ValidationError(
+                "Choose a new poster or tick Remove the poster, not both."
+            )
+        if not cleaned.get("poster") and not cleaned.get("remove"):
+            raise forms.ValidationError(
+                "Choose an image for the poster, or tick Remove the poster."
+            )
+        return cleaned
+
+
 class TagForm(forms.Form):
     tags = forms.CharField(max_length=500, help_text="Comma-separated tag names.")
 

@@ -235,6 +235,55 @@ def _store_poster(
     document.save(update_fields=["poster", "poster_type", "updated_at"])
 
 
+def set_poster(
+    *, document: Document, person: User, poster: CheckedUpload | None
+) -> Document:
+    """Add or replace a video's poster image, or remove it when ``poster`` is None.
+
+    Like a replaced version, a replaced or removed poster's file stays in
+    storage: the ``library.poster_changed`` audit event names it with its
+    SHA-256, and no address serves it any more.
+    """
+    if not can_edit_item(person, document):
+        raise PermissionDenied(
+            "Only the item's owner, a facilitator, a moderator or a super-user of "
+            "its CRM function can change its poster."
+        )
+    if document.kind != Kind.VIDEO:
+        raise LibraryInputError("Only a video has a poster image.")
+    with stored_or_removed() as stored, transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        before = {"poster": locked.poster, "poster_type": locked.poster_type}
+        if poster is None and not locked.poster:
+            raise LibraryInputError(
+                "This video has no poster to remove: choose an image to add one."
+            )
+        current_name = locked.poster.rsplit("/", 1)[-1]
+        if poster is not None and current_name.startswith(poster.sha256):
+            raise LibraryInputError(
+                f"{poster.name} is the same image as the current poster. "
+                "Choose a different image, or leave the poster as it is."
+            )
+        if poster is None:
+            locked.poster = ""
+            locked.poster_type = ""
+            locked.save(update_fields=["poster", "poster_type", "updated_at"])
+        else:
+            _store_poster(locked, poster=poster, stored=stored)
+        record_event(
+            actor=person,
+            action="library.poster_changed",
+            target=locked,
+            source="screen",
+            before=before,
+            after={"poster": locked.poster, "poster_type": locked.poster_type},
+        )
+    logger.info(
+        "library.poster_changed document=%s removed=%s", document.pk, poster is None
+    )
+    return locked
+
+
 def add_tags(*, document: Document, person: User, names: Sequence[str]) -> list[Tag]:
     """Add tags by name; names with the same normalized key become one tag."""
     if not can_add_tags(person):

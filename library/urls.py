@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("<int:document_id>/poster", views.poster_file, name="poster_file"),
     path("<int:document_id>/edit/", views.item_edit, name="item_edit"),
+    path("<int:document_id>/poster/edit/", views.poster_edit, name="poster_edit"),
     path("<int:document_id>/withdraw/", views.item_withdraw, name="item_withdraw"),
     path(
         "<int:document_id>/v<int:number>/withdraw/",

@@ -33,7 +33,14 @@ from core.http import AuthenticatedRequest
 from core.request_limits import limit_request_body
 from core.text import clean_line
 from library import files, services
-from library.forms import ItemEditForm, ItemForm, TagForm, VersionForm, WithdrawForm
+from library.forms import (
+    ItemEditForm,
+    ItemForm,
+    PosterForm,
+    TagForm,
+    VersionForm,
+    WithdrawForm,
+)
 from library.models import Document, HelpfulVote, Kind, Tag
 from library.selectors import (
     FILE_KINDS,
@@ -192,7 +199,7 @@ def item_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _check(
-    form: ItemForm | VersionForm,
+    form: ItemForm | VersionForm | PosterForm,
     field: str,
     upload: UploadedFile[bytes] | None,
     *,
@@ -415,6 +422,40 @@ def item_edit(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
     except services.LibraryInputError as error:
         form.add_error(None, str(error))
         return render(request, "library/item_edit.html", context, status=400)
+    return redirect("library:document_detail", document_id=document.pk)
+
+
+@login_required
+@reject_oversized_request
+@require_http_methods(["GET", "HEAD", "POST"])
+def poster_edit(request: AuthenticatedRequest, document_id: int) -> HttpResponse:
+    """Add, replace or remove a video's poster image."""
+    document = _editable_document(request, document_id)
+    if document.kind != Kind.VIDEO:
+        raise Http404("Only a video has a poster image.")
+    posted = request.method == "POST"
+    form = PosterForm(
+        request.POST if posted else None, request.FILES if posted else None
+    )
+    context = {"form": form, "document": document}
+    if not posted or not form.is_valid():
+        status = 400 if posted else 200
+        return render(request, "library/poster_form.html", context, status=status)
+
+    checked: list[CheckedUpload] = []
+    try:
+        poster = _check(
+            form, "poster", form.cleaned_data["poster"], kind="poster", into=checked
+        )
+        services.set_poster(document=document, person=request.user, poster=poster)
+    except UploadError as error:
+        return render(request, "library/poster_form.html", context, status=error.status)
+    except services.LibraryInputError as error:
+        form.add_error(None, str(error))
+        return render(request, "library/poster_form.html", context, status=400)
+    finally:
+        for item in checked:
+            item.discard()
     return redirect("library:document_detail", document_id=document.pk)
 
 
