@@ -77,6 +77,35 @@ def indexed_text(text: str) -> str:
     return words[0].rstrip() if len(words) == 2 else head
 
 
+# German letters with an umlaut or sharp s, and how they are spelled out
+# where the letter is missing ("Mueller" for "Müller", "Strasse" for
+# "Straße"). NFKC (``index_form``) has composed a letter and a combining
+# diaeresis into one of these before they are looked up.
+_SPELLED_OUT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+)
+_UMLAUT_WORD = re.compile(r"[^\W_]*[äöüßÄÖÜ][^\W_]*")
+# The most spelled-out words added to one entry, so that a long German text
+# adds a bounded number of words to the indexed body.
+MAX_SPELLED_OUT_WORDS = 100
+
+
+def spelled_out_umlauts(*texts: str) -> str:
+    """Return the words of ``texts`` that have ä, ö, ü or ß, spelled out.
+
+    Each word appears once, in order of first use: "Müller, Straße" gives
+    "Mueller Strasse". The index adds them to an entry's body, so that both
+    engines find "Müller" by "Mueller". Queries are not changed.
+    """
+    words: dict[str, None] = {}
+    for text in texts:
+        for word in _UMLAUT_WORD.findall(index_form(text)):
+            words.setdefault(word.translate(_SPELLED_OUT), None)
+            if len(words) == MAX_SPELLED_OUT_WORDS:
+                return " ".join(words)
+    return " ".join(words)
+
+
 def tag_key(raw: str) -> str:
     """Return the key a tag filter matches: the hashtag rule, ``#`` optional."""
     return normalize_tag(clean_line(raw).removeprefix("#"))
@@ -99,11 +128,21 @@ class EntryData:
     customer_visible: bool = False
 
     def index_fields(self) -> dict[str, Any]:
-        """Return the ``SearchEntry`` fields, text in index form."""
+        """Return the ``SearchEntry`` fields, text in index form.
+
+        The body ends with the spelled-out form of the words with an
+        umlaut in the title, body and tags (``spelled_out_umlauts``). They
+        go after the length cap and not into the title, because the title
+        is shown as indexed.
+        """
+        body = indexed_text(self.body)
+        spelled_out = spelled_out_umlauts(self.title, body, *self.tags)
+        if spelled_out:
+            body = f"{body} {spelled_out}" if body else spelled_out
         return {
             "title": indexed_text(self.title),
             "heading": self.heading,
-            "body": indexed_text(self.body),
+            "body": body,
             "tags": indexed_text(" ".join(self.tags)),
             "contexts": " ".join(self.contexts),
             "community_id": self.community_id,

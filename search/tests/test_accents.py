@@ -7,6 +7,7 @@ from django.db import connection
 from accounts.models import Role
 from conftest import make_person
 from search.indexing import reindex_all
+from search.models import SearchEntry
 from search.selectors import search
 from search.tests.conftest import found
 from social.services import publish_post
@@ -90,5 +91,71 @@ def test_migration_refolds_existing_entries(rita):
             assert not _indexed_by_folding_rule()
         call_command("migrate", "search", verbosity=0)
         assert _indexed_by_folding_rule()
+    finally:
+        call_command("migrate", "search", verbosity=0)
+
+
+def test_spelled_out_name_finds_person(rita, outsider):
+    reindex_all(sources=["person"])
+    assert ("person", rita.pk) in found(outsider, "Mueller")
+    assert ("person", rita.pk) in found(outsider, "mueller")
+    assert ("person", rita.pk) in found(outsider, "Muell*")
+
+
+def test_spelled_out_words_find_post(sales_rep, payments_community, outsider):
+    post = publish_post(
+        author=sales_rep,
+        community=payments_community,
+        body="Die Gebühr für die Straße in Köln wird geprüft",
+    )
+    reindex_all(sources=["post"])
+    for query in ["Gebuehr", "Strasse", "Koeln", "geprueft", "Straße", "Koln"]:
+        assert found(outsider, query) == [("post", post.pk)], query
+
+
+def test_spelled_out_form_not_in_title(rita, outsider):
+    reindex_all(sources=["person"])
+    [hit] = [hit for hit in search(outsider, "Mueller").hits if hit.kind == "person"]
+    assert "Mueller" not in str(hit.title_html)
+    assert "Müller" in str(hit.title_html)
+
+
+def test_plain_words_unchanged(sales_rep, payments_community, outsider):
+    post = publish_post(
+        author=sales_rep, community=payments_community, body="Mueller ships"
+    )
+    reindex_all(sources=["post"])
+    assert found(outsider, "Mueller") == [("post", post.pk)]
+    assert found(outsider, "Müller") == []
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="reads PostgreSQL's tsvector"
+)
+def test_postgres_vector_has_spelled_out_lexeme(rita):
+    reindex_all(sources=["person"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT vector::text FROM search_entry WHERE kind = 'person' "
+            "AND object_id = %s",
+            [rita.pk],
+        )
+        [vector] = cursor.fetchone()
+    assert "'mueller'" in vector
+    assert "'muller'" in vector
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_spells_out_existing_entries(rita):
+    call_command("migrate", "search", "0011", verbosity=0)
+    try:
+        reindex_all(sources=["person"])
+        # As written before the migration: without the spelled-out name.
+        entry = SearchEntry.objects.get(kind="person", object_id=rita.pk)
+        entry.body = entry.body.removesuffix("Mueller").rstrip()
+        entry.save(update_fields=["body"])
+        assert ("person", rita.pk) not in found(rita, "Mueller")
+        call_command("migrate", "search", verbosity=0)
+        assert ("person", rita.pk) in found(rita, "Mueller")
     finally:
         call_command("migrate", "search", verbosity=0)
