@@ -246,3 +246,35 @@ def test_migration_orders_by_date_joined():
         "margaret": "margaret",
         "rnargaret": None,
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0008_stores_unicode_skeletons(caplog):
+    # "john" with an Armenian small oh (U+0585) had its own skeleton before
+    # Unicode's table.
+    caplog.set_level(logging.WARNING, logger="accounts.migrations")
+    armenian_john = "j\u0585hn"
+    try:
+        migrate_to(("accounts", "0007_username_skeleton"))
+        john = make_person("john", Role.IT)
+        look_alike = make_person("kim", Role.IT)
+        # As 0007 stored it: the username's skeleton without the new table.
+        QuerySet.update(
+            User.objects.filter(pk=look_alike.pk),
+            username=armenian_john,
+            username_key=armenian_john,
+            username_skeleton=armenian_john,
+        )
+        migrate_to(None)
+    finally:
+        migrate_to(None)
+
+    assert dict(User.objects.values_list("username", "username_skeleton")) == {
+        "john": "john",
+        armenian_john: None,
+    }
+    [record] = [
+        r for r in caplog.records if r.module == "0008_recompute_username_skeletons"
+    ]
+    assert f"person={look_alike.pk} username={armenian_john!r}" in record.getMessage()
+    assert f"looks_like={john.pk} looks_like_username='john'" in record.getMessage()

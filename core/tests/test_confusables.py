@@ -94,3 +94,41 @@ def test_skeleton_never_longer_than_folded():
 
 def test_hangul_recomposed():
     assert skeleton("한국어") == "한국어"
+
+
+@pytest.mark.parametrize(
+    ("name", "look_alike"),
+    [
+        # Armenian small letter oh (U+0585), mapped by Unicode's table only.
+        ("j\u0585hn", "john"),
+        # Latin small letter alpha (U+0251).
+        ("\u0251dmin", "admin"),
+        # Cherokee letter a (U+13AA) reads as a capital A.
+        ("\u13aamy", "amy"),
+    ],
+)
+def test_unicode_table_joins_other_scripts(name, look_alike):
+    assert skeleton(name) == skeleton(look_alike)
+
+
+def test_hand_tables_agree_with_unicode():
+    from core.confusables import LATIN_LOOK_ALIKES
+    from core.confusables_table import UNICODE_LOOK_ALIKES
+
+    disagreeing = {
+        char: (letter, UNICODE_LOOK_ALIKES[char])
+        for char, letter in LATIN_LOOK_ALIKES.items()
+        if char in UNICODE_LOOK_ALIKES and UNICODE_LOOK_ALIKES[char] != letter
+    }
+    assert disagreeing == {}
+
+
+def test_unicode_table_maps_to_ascii():
+    from core.confusables_table import UNICODE_LOOK_ALIKES
+
+    assert len(UNICODE_LOOK_ALIKES) > 300
+    for char, letter in UNICODE_LOOK_ALIKES.items():
+        assert not char.isascii(), char
+        assert len(letter) == 1, char
+        assert letter.isascii(), char
+        assert letter.isalnum(), char
