@@ -85,8 +85,8 @@ _SPELLED_OUT = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
 )
 _UMLAUT_WORD = re.compile(r"[^\W_]*[äöüßÄÖÜ][^\W_]*")
-# The most spelled-out words added to one entry, so that a long German text
-# adds a bounded number of words to the indexed body.
+# The maximum number of spelled-out words added to one entry, so that a long
+# German text adds a bounded number of words to the indexed body.
 MAX_SPELLED_OUT_WORDS = 100
 
 
