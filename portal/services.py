@@ -48,6 +48,7 @@ from reconciliation.credit_proposals import (
     offer_over_total,
     withdraw_proposal,
 )
+from reconciliation.goods_billing import billing_invoice
 from reconciliation.matching import check_order_after_commit
 from reconciliation.models import (
     ACTIVE_CASE_STATES,
@@ -733,6 +734,8 @@ def _goods_case(
         unit=uom,
         order_line=line.order_line,
         shipment=line.shipment,
+        # The posted invoice that billed these units, or None before billing.
+        invoice=billing_invoice(code, line),
     )
 
 

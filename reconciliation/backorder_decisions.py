@@ -21,6 +21,7 @@ from reconciliation.cancellations import BACKORDER_CODES, cancel_units
 from reconciliation.credit_notes import (
     OPEN_PROPOSAL_STATES,
 )
+from reconciliation.goods_billing import GOODS_CODES, not_billed_message
 from reconciliation.matching import match_order
 from reconciliation.models import (
     Approval,
@@ -65,6 +66,9 @@ def offers_sales_decision(case: Discrepancy) -> bool:
         return True
     if case.code == DiscrepancyCode.PRICE_MISMATCH:
         return True
+    if case.code in GOODS_CODES and case.order_line_id is not None:
+        # Billed or not, the screen says what the rep can do for the customer.
+        return True
     return case.invoice_id is not None and case.order_id is not None
 
 
@@ -90,6 +94,9 @@ class SalesActions:
     # case does not cover, each with its unit, or "".
     rest: str = ""
     outside_case: str = ""
+    # Why a goods case offers no credit note yet (its line is not billed),
+    # with what the rep can do instead, or "".
+    not_billed: str = ""
 
     @property
     def any(self) -> bool:
@@ -98,6 +105,7 @@ class SalesActions:
             or self.credit_note
             or self.uphold_price
             or self.withdrawable is not None
+            or bool(self.not_billed)
         )
 
 
@@ -147,6 +155,9 @@ def sales_actions(case: Discrepancy) -> SalesActions:
         ship_later_blocked=ship_later_blocker(case),
         rest=rest,
         outside_case=outside_case,
+        not_billed=not_billed_message(case)
+        if case.code in GOODS_CODES and case.invoice_id is None
+        else "",
     )
 
 

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Sum
 
 from portal.models import ResolutionProposal
+from reconciliation.credit_notes import goods_subtotal_and_tax
 from reconciliation.models import Discrepancy, DiscrepancyCode, Invoice
 from reconciliation.money import UNIT_PRICE_QUANTUM, line_subtotal, quantize_money
 
@@ -147,8 +148,10 @@ def _goods_value(
     # goods and has no price.
     if line is None or line.product.uom != case.unit:
         return None
-    net = quantity * line.unit_net
-    return net + net * line.tax_rate / HUNDRED
+    # Rounded as an invoice line is, net and tax apart, so that the credit
+    # for every unit of the case is exactly the most it may credit.
+    net, tax = goods_subtotal_and_tax(line, quantity, invoice.currency.minor_units)
+    return net + tax
 
 
 def _accepted_credit(case: Discrepancy) -> Decimal:

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from reconciliation.goods_billing import billed_units, case_quantity, choose_invoice
 from reconciliation.models import (
     Allocation,
     Currency,
@@ -792,6 +793,12 @@ def _receipt_finding(
         )
         expected, difference = shipped, actual - shipped
     rule = RULES[code]
+    # The invoice that billed these units, so a credit note can credit it.
+    invoice_id = choose_invoice(
+        billed_units(documents.invoices, documents.invoice_lines, line.id),
+        shipment_line_id=shipment_line.id,
+        qty=case_quantity(code, shipment_line),
+    )
     return Finding(
         rule=rule,
         order_id=documents.order.id,
@@ -803,4 +810,5 @@ def _receipt_finding(
         unit=uom,
         order_line_id=line.id,
         shipment_id=shipment.id,
+        invoice_id=invoice_id,
     )

@@ -32,6 +32,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from portal.models import ResolutionProposal
+from reconciliation.goods_billing import GOODS_CODES
 from reconciliation.models import (
     Allocation,
     Discrepancy,
@@ -45,9 +46,11 @@ from reconciliation.money import (
     format_money,
     format_price,
     format_quantity,
+    line_subtotal,
     quantize_money,
 )
 
+HUNDRED = Decimal(100)
 ONE = Decimal(1)
 ZERO = Decimal(0)
 OPEN_PROPOSAL_STATES = (
@@ -205,6 +208,10 @@ class CreditLine:
     subtotal: Decimal
     # Money credited without units: stored as 1 x amount, shown as the amount.
     amount_only: bool = False
+    # A goods case's credit carries the tax of the invoice line it credits,
+    # so ``subtotal`` is net and ``subtotal + tax_amount`` is the credit.
+    tax_rate: Decimal = ZERO
+    tax_amount: Decimal = ZERO
 
 
 def plan_credit_lines(
@@ -243,6 +250,8 @@ def _credit_on_line(
     minor_units: int,
 ) -> CreditLine:
     product = line.product
+    if case.code in GOODS_CODES:
+        return goods_credit_line(case, invoice, line, amount)
     if case.code == DiscrepancyCode.PRICE_MISMATCH:
         unit_price = _exact_unit_price(amount, line.qty, minor_units)
         if unit_price is not None:
@@ -272,6 +281,97 @@ def _credit_on_line(
                 subtotal=amount,
             )
     return _money_credit(case, invoice, line, amount)
+
+
+def goods_subtotal_and_tax(
+    line: InvoiceLine, qty: Decimal, minor_units: int
+) -> tuple[Decimal, Decimal]:
+    """Return ``qty`` of ``line`` net and its tax, each rounded as a line is."""
+    subtotal = line_subtotal(
+        qty=qty,
+        unit_price=line.unit_price,
+        discount_pct=line.discount_pct,
+        minor_units=minor_units,
+    )
+    return subtotal, line_tax(subtotal, line.tax_rate, minor_units)
+
+
+def line_tax(subtotal: Decimal, rate: Decimal, minor_units: int) -> Decimal:
+    """Return the tax on ``subtotal`` at ``rate`` percent, rounded as billed."""
+    return quantize_money(subtotal * rate / HUNDRED, minor_units=minor_units)
+
+
+def goods_credit_line(
+    case: Discrepancy, invoice: Invoice, line: InvoiceLine, amount: Decimal
+) -> CreditLine:
+    """Credit damaged or missing units of ``line`` with its tax rate.
+
+    ``amount`` includes tax. When it is a whole number of units, the line
+    credits those units at the invoiced net price; otherwise it credits the
+    amount's net part on the product, as an amount. Raise ``GoodsCreditError``
+    when no net amount plus its tax, rounded as billed, gives ``amount``.
+    """
+    minor_units = invoice.currency.minor_units
+    product = line.product
+    rate = line.tax_rate
+    if line.unit_net > 0:
+        gross_unit = line.unit_net * (1 + rate / HUNDRED)
+        qty = (amount / gross_unit).to_integral_value()
+        if 1 <= qty <= line.qty:
+            subtotal, tax = goods_subtotal_and_tax(line, qty, minor_units)
+            if subtotal + tax == amount:
+                return CreditLine(
+                    product=product,
+                    description=(
+                        f"{format_quantity(qty, product.uom)} of {product.name} "
+                        f"from invoice {invoice.number}"
+                    ),
+                    qty=qty,
+                    unit_price=line.unit_net,
+                    subtotal=subtotal,
+                    tax_rate=rate,
+                    tax_amount=tax,
+                )
+    net = _net_of(amount, rate, minor_units)
+    return CreditLine(
+        product=product,
+        description=(
+            f"{case.get_code_display()}: credit on {product.name} of invoice "
+            f"{invoice.number}"
+        ),
+        qty=ONE,
+        unit_price=net,
+        subtotal=net,
+        amount_only=True,
+        tax_rate=rate,
+        tax_amount=amount - net,
+    )
+
+
+class GoodsCreditError(ValueError):
+    """No net amount and its tax add up to the requested credit, to the cent."""
+
+    def __init__(self, amount: Decimal, rate: Decimal, nearest: list[Decimal]):
+        self.amount = amount
+        self.rate = rate
+        self.nearest = nearest
+        super().__init__(f"{amount} cannot be split into net and {rate}% tax")
+
+
+def _net_of(amount: Decimal, rate: Decimal, minor_units: int) -> Decimal:
+    """Return the net amount whose tax at ``rate``, rounded, makes ``amount``."""
+    step = Decimal(1).scaleb(-minor_units)
+    estimate = quantize_money(amount / (1 + rate / HUNDRED), minor_units=minor_units)
+    candidates = [estimate + step * offset for offset in range(-3, 4)]
+    for net in candidates:
+        if net >= 0 and net + line_tax(net, rate, minor_units) == amount:
+            return net
+    grosses = sorted(
+        {net + line_tax(net, rate, minor_units) for net in candidates if net > 0}
+    )
+    below = [gross for gross in grosses if gross < amount][-1:]
+    above = [gross for gross in grosses if gross > amount][:1]
+    raise GoodsCreditError(amount, rate, below + above)
 
 
 def _money_credit(
@@ -356,7 +456,8 @@ def create_credit_lines(credit_note: Invoice, lines: list[CreditLine]) -> None:
 
     NOTE: a credit line carries the gross amount with tax rate 0, because the
     offered amount is what the customer pays less. The tax share of a credit
-    is not split out.
+    is not split out, except on a goods case's line, which credits the
+    invoice line's net and tax apart (``goods_credit_line``).
     """
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
@@ -367,6 +468,8 @@ def create_credit_lines(credit_note: Invoice, lines: list[CreditLine]) -> None:
             unit_price=line.unit_price,
             subtotal=line.subtotal,
             amount_only=line.amount_only,
+            tax_rate=line.tax_rate,
+            tax_amount=line.tax_amount,
         )
         for line in lines
     )

@@ -18,6 +18,7 @@ from portal.models import ResolutionProposal
 from reconciliation import cases, notices
 from reconciliation.case_credit import case_open_amount
 from reconciliation.credit_notes import (
+    GoodsCreditError,
     InvoiceCredit,
     create_credit_lines,
     credit_on_invoice,
@@ -26,6 +27,7 @@ from reconciliation.credit_notes import (
     plan_credit_lines,
     proposal_over_total,
 )
+from reconciliation.goods_billing import GOODS_CODES, not_billed_message
 from reconciliation.models import (
     Approval,
     Discrepancy,
@@ -239,6 +241,8 @@ def _creditable_invoice(case: Discrepancy) -> Invoice:
     The lock makes two proposals on the same invoice, from two cases, and a
     proposal and a write-off add up its credit one after the other.
     """
+    if case.invoice_id is None and case.code in GOODS_CODES:
+        raise WorkError(not_billed_message(case))
     if case.invoice_id is None or case.order is None:
         raise WorkError(
             "Case {case} names no invoice of an order, so there is nothing to credit.",
@@ -380,9 +384,22 @@ def _draft_credit_note(case: Discrepancy, invoice: Invoice, amount: Decimal) -> 
         amount_total=amount,
         amount_residual=amount,
     )
-    lines = plan_credit_lines(case=case, invoice=invoice, amount=amount)
+    try:
+        lines = plan_credit_lines(case=case, invoice=invoice, amount=amount)
+    except GoodsCreditError as error:
+        raise WorkError(_goods_split_message(invoice, error)) from error
     create_credit_lines(credit_note, lines)
     return credit_note
+
+
+def _goods_split_message(invoice: Invoice, error: GoodsCreditError) -> str:
+    nearest = " or ".join(invoice_money(invoice, value) for value in error.nearest)
+    rate = f"{error.rate.normalize():f}"
+    return (
+        f"A credit note of {invoice_money(invoice, error.amount)} cannot be split "
+        f"into a net amount and the {rate}% tax of invoice {invoice.number}, "
+        f"each rounded as billed: enter {nearest} instead."
+    )
 
 
 def check_no_pending_approval(case: Discrepancy, action: str) -> None:

@@ -229,6 +229,19 @@ def open_case(
         .first()
     )
     if existing is not None:
+        if invoice is not None and existing.invoice_id is None:
+            # Billed since the case was opened: a credit note can name it now.
+            existing.invoice = invoice
+            existing.save(update_fields=["invoice", "updated_at"])
+            record_event(
+                actor=actor,
+                action="case.invoice_linked",
+                target=existing,
+                source=SCREEN,
+                before={"invoice": None},
+                after={"invoice": invoice.number},
+                reason=f"Invoice {invoice.number} billed the units of this case.",
+            )
         _update_reported_figures(
             existing,
             actor=actor,
@@ -282,7 +295,12 @@ def open_case(
         action="case.reported",
         target=case,
         source=SCREEN,
-        after={"code": code, "order": order.number, "fingerprint": fingerprint},
+        after={
+            "code": code,
+            "order": order.number,
+            "fingerprint": fingerprint,
+            "invoice": invoice.number if invoice is not None else None,
+        },
         reason=explanation,
     )
     logger.info("Case %s (%s) reported by user %s", case.pk, code, actor.pk)

@@ -50,6 +50,8 @@ from reconciliation import (
 )
 from reconciliation.case_credit import case_open_amount, price_gap
 from reconciliation.case_views import decided_message, figure_currency
+from reconciliation.credit_notes import goods_subtotal_and_tax
+from reconciliation.goods_billing import GOODS_CODES
 from reconciliation.models import (
     ACTIVE_CASE_STATES,
     Allocation,
@@ -62,7 +64,13 @@ from reconciliation.models import (
     SalesOrderLine,
     Shipment,
 )
-from reconciliation.money import format_money, format_shortfall, quantize_money
+from reconciliation.money import (
+    format_money,
+    format_price,
+    format_quantity,
+    format_shortfall,
+    quantize_money,
+)
 from reconciliation.scopes import REAL_SCOPE, WorkScope, require_role
 from reconciliation.services import payment_available
 
@@ -479,6 +487,7 @@ def _sales_page(
             "actions": actions,
             "credit_limit": work.credit_limit(),
             "suggested_amount": _suggested_credit(case) if actions.credit_note else "",
+            "goods_credit": _goods_credit(case) if actions.credit_note else "",
             "price_gap": price_gap(case, case.invoice)
             if case.code == DiscrepancyCode.PRICE_MISMATCH and case.invoice
             else None,
@@ -523,6 +532,41 @@ def _suggested_credit(case: Discrepancy) -> Decimal | str:
         return ""
     open_amount = case_open_amount(case, case.invoice)
     return "" if open_amount is None else open_amount
+
+
+def _goods_credit(case: Discrepancy) -> str:
+    """Say how the credit for a goods case's units is worked out, or ""."""
+    invoice = case.invoice
+    if case.code not in GOODS_CODES or invoice is None or case.difference is None:
+        return ""
+    line = (
+        invoice.lines.filter(order_line_id=case.order_line_id)
+        .select_related("product")
+        .order_by("pk")
+        .first()
+    )
+    if line is None:
+        return ""
+    minor_units = invoice.currency.minor_units
+    units = abs(case.difference)
+    word = "damaged" if case.code == DiscrepancyCode.DAMAGED else "not received"
+    net, tax = goods_subtotal_and_tax(line, units, minor_units)
+    tax_text = (
+        f" plus its {line.tax_rate.normalize():f}% tax, "
+        f"{format_money(tax, minor_units=minor_units)}"
+        if tax
+        else ""
+    )
+    return (
+        f"{format_quantity(units, line.product.uom)} {word}, billed on invoice "
+        f"{invoice.number} at "
+        f"{format_price(line.unit_net, minor_units=minor_units)} "
+        f"{invoice.currency_id} each: "
+        f"{format_money(net, minor_units=minor_units)}{tax_text}, "
+        f"{format_money(net + tax, minor_units=minor_units)} {invoice.currency_id} "
+        "in all, less any credit the customer accepted on this case. You may "
+        "credit less."
+    )
 
 
 @login_required

@@ -114,12 +114,30 @@ TIMES = "\u00d7"
 
 def _credited_what(line: InvoiceLine, minor_units: int) -> str:
     what = line.description or line.product.name
+    tax = _tax_text(line, minor_units)
     if line.amount_only:
+        if tax:
+            net = format_money(line.subtotal, minor_units=minor_units)
+            return f"{what}, {net}{tax}"
         return what
     return (
         f"{what}: {format_number(line.qty)} {TIMES} "
-        f"{format_price(line.unit_price, minor_units=minor_units)}"
+        f"{format_price(line.unit_price, minor_units=minor_units)}{tax}"
     )
+
+
+def _tax_text(line: InvoiceLine, minor_units: int) -> str:
+    """Say the tax a goods credit line carries, as its invoice line did, or ""."""
+    if line.tax_amount == 0:
+        return ""
+    tax = format_money(line.tax_amount, minor_units=minor_units)
+    return f" plus {tax} tax at {format_number(line.tax_rate)}%"
+
+
+@register.filter
+def credited_amount(line: InvoiceLine) -> Decimal:
+    """Return what a credit note's line credits, tax included."""
+    return line.subtotal + line.tax_amount
 
 
 @register.filter
@@ -142,7 +160,7 @@ def credited_line(line: InvoiceLine, currency: Currency | int) -> str:
     USD" (with ``TIMES`` for the x) for whole units.
     """
     minor_units = _minor_units(currency)
-    money = format_money(line.subtotal, minor_units=minor_units)
+    money = format_money(line.subtotal + line.tax_amount, minor_units=minor_units)
     amount = f"{money} {line.invoice.currency_id}"
     if line.amount_only:
         return f"{_credited_what(line, minor_units)}: {amount}"
