@@ -47,6 +47,9 @@ FINDING_FIELDS = (
     "purchase_order_id",
     "vendor_bill_id",
 )
+# Finding fields that are no figure: a change to them alone reopens no case
+# that a person resolved, closed or rejected.
+NOT_FIGURES = frozenset({"explanation", "rule", "invoice_id"})
 # Case fields the pass changes when it resolves, reopens or flags a case.
 CASE_FIELDS = (
     "state",
@@ -147,6 +150,7 @@ def save_findings(
             action = _action_for_holding(
                 row,
                 changed=after != before,
+                figures_changed=_figures(after) != _figures(before),
                 held_by_proposal=row.pk in waiting_proposals,
             )
         if action is None:
@@ -201,8 +205,23 @@ def save_findings(
     return events
 
 
+def _figures(values: dict[str, str | None]) -> dict[str, str | None]:
+    """Leave out the fields that word a finding or name its invoice.
+
+    A case a customer reported carries the report's wording and rule until
+    the pass rewrites them in its own, and a goods case names its invoice
+    once one bills the units. Neither is a new figure for a person who
+    already decided the case.
+    """
+    return {name: value for name, value in values.items() if name not in NOT_FIGURES}
+
+
 def _action_for_holding(
-    row: Discrepancy, *, changed: bool, held_by_proposal: bool = False
+    row: Discrepancy,
+    *,
+    changed: bool,
+    figures_changed: bool,
+    held_by_proposal: bool = False,
 ) -> str | None:
     """Update the case of a finding that still holds, and name what happened.
 
@@ -220,7 +239,7 @@ def _action_for_holding(
         return "discrepancy.updated" if changed or holds_again else None
 
     resolved_by_rule = row.state == State.RESOLVED and row.resolved_by_id is None
-    if not resolved_by_rule and not changed:
+    if not resolved_by_rule and not figures_changed:
         return None
 
     row.state = State.OPEN if resolved_by_rule else State.REOPENED

@@ -552,8 +552,8 @@ def _goods_credit(case: Discrepancy) -> str:
     word = "damaged" if case.code == DiscrepancyCode.DAMAGED else "not received"
     net, tax = goods_subtotal_and_tax(line, units, minor_units)
     tax_text = (
-        f" plus its {line.tax_rate.normalize():f}% tax, "
-        f"{format_money(tax, minor_units=minor_units)}"
+        f" plus {format_money(tax, minor_units=minor_units)} tax at "
+        f"{line.tax_rate.normalize():f}%"
         if tax
         else ""
     )

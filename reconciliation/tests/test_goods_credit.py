@@ -223,7 +223,7 @@ def test_decision_screen_offers_the_credit_with_tax(order, customer, sales_rep):
     assert 'value="87.26"' in page
     assert (
         "2 units damaged, billed on invoice INV-GOODS-1 at 36.36 USD each: "
-        "72.72 plus its 20% tax, 14.54, 87.26 USD in all" in page
+        "72.72 plus 14.54 tax at 20%, 87.26 USD in all" in page
     )
 
 
@@ -409,4 +409,27 @@ def test_invoice_posted_later_is_named_on_a_report_of_more(order, customer):
     assert case.invoice == invoice
     assert AuditEvent.objects.filter(
         action="case.invoice_linked", object_id=str(case.pk)
+    ).exists()
+
+
+def test_pass_after_acceptance_keeps_the_case_resolved(
+    order, customer, sales_rep, django_capture_on_commit_callbacks
+):
+    """The pass rewords a reported case; that alone must not reopen it."""
+    taxed_invoice(order, "INV-GOODS-1")
+    case = report(customer, order, Kind.DAMAGED, "2")
+    proposal = propose_credit_note(
+        actor=sales_rep, case_id=case.pk, amount=Decimal("87.26"), message="Sorry"
+    )
+
+    # The acceptance checks the order after it commits: the first pass that
+    # sees the case since Carla reported it.
+    with django_capture_on_commit_callbacks(execute=True):
+        accept_proposal(customer=customer, proposal_id=proposal.pk)
+
+    case.refresh_from_db()
+    assert case.state == Discrepancy.State.RESOLVED
+    assert case.rule == "reported.damaged@1"
+    assert not AuditEvent.objects.filter(
+        action="discrepancy.reopened", object_id=str(case.pk)
     ).exists()
