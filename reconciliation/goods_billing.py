@@ -1,4 +1,4 @@
-"""Which posted invoice billed the units of a damaged or missing goods case.
+"""The rule that picks the posted invoice that billed a goods case's units.
 
 A customer's report of damaged or missing goods, and the matching pass's
 receipt check, open a case on one shipment line. A credit note for those

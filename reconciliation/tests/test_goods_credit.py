@@ -3,8 +3,8 @@
 Carla (Alfreds Futterkiste) reports boxes of Chai damaged or missing. The
 case names the posted invoice that billed those units, so sally, the sales
 rep, can offer a credit note for them at the invoiced price with the
-invoice's tax, which Carla accepts or rejects in the portal. A line that no
-posted invoice bills yet says what sally can do instead. Named people:
+invoice's tax, which Carla accepts or rejects in the portal. On a line that
+no posted invoice bills yet, the screen tells sally what to do instead. Named people:
 carla (customer), sally (sales rep on the order), mona (finance manager).
 """
 
@@ -42,7 +42,6 @@ pytestmark = pytest.mark.django_db
 
 Kind = ProblemReport.Kind
 Proposal = ResolutionProposal.State
-DAY = date(2026, 11, 2)
 
 
 @pytest.fixture(autouse=True)
@@ -104,18 +103,18 @@ def billed(invoice_id: int, day: int, qty: str, line: int | None = None):
 # The rule
 
 
-def test_rule_prefers_the_line_that_names_the_shipment_line():
+def test_rule_prefers_named_shipment_line():
     rows = [billed(1, 1, "6", line=70), billed(2, 2, "4", line=71)]
     assert choose_invoice(rows, shipment_line_id=71, qty=Decimal(4)) == 2
 
 
-def test_rule_takes_the_earliest_invoice_that_covers_the_units():
+def test_rule_earliest_covering_invoice():
     rows = [billed(3, 5, "4"), billed(2, 1, "2"), billed(1, 3, "6")]
-    # Invoice 2 is earliest but bills only 2; invoice 1 bills 6.
+    # Invoice 2 is the earliest but bills only 2 units, and invoice 1 bills 6.
     assert choose_invoice(rows, shipment_line_id=9, qty=Decimal(3)) == 1
 
 
-def test_rule_falls_back_to_the_invoice_with_most_units():
+def test_rule_most_units_fallback():
     rows = [billed(1, 1, "4"), billed(2, 2, "6"), billed(3, 3, "6")]
     assert choose_invoice(rows, shipment_line_id=9, qty=Decimal(8)) == 2
 
@@ -163,7 +162,7 @@ def test_draft_and_cancelled_invoices_do_not_count(order, customer):
     assert case.invoice is None
 
 
-def test_pass_keeps_the_invoice_and_links_a_later_one(order, customer):
+def test_pass_links_later_invoice(order, customer):
     case = report(customer, order, Kind.DAMAGED, "2")
     match_order(order)
     case.refresh_from_db()
