@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from accounts.authors import author_of, hidden_author_labels
 from answers.models import Question
 from answers.selectors import access_question, visible_questions
+from assist.contexts import is_customer_context
 from assist.records import record_link
 
 router = Router(tags=["answers"])
@@ -51,6 +52,20 @@ def _visible_original(request: HttpRequest, question: Question) -> int | None:
     return original_id
 
 
+def _shown_context(request: HttpRequest, question: Question) -> str | None:
+    """Return the question's screen key, or None when the reader may not see it.
+
+    A customer account reads only the portal's screens
+    (``assist.contexts.is_customer_context``).
+    """
+    if question.context is None:
+        return None
+    key = question.context.key
+    if getattr(request.user, "is_external", False) and not is_customer_context(key):
+        return None
+    return key
+
+
 @router.get("/questions/{question_id}", response=QuestionOut, summary="One question")
 def get_question(request: HttpRequest, question_id: int) -> QuestionOut:
     try:
@@ -71,7 +86,7 @@ def get_question(request: HttpRequest, question_id: int) -> QuestionOut:
         body_html=question.body_html,
         author=author_of(question, hidden),
         community=question.community.slug,
-        context=question.context.key if question.context else None,
+        context=_shown_context(request, question),
         record_kind=record.kind if record else "",
         record_ref=record.ref if record else "",
         tags=[tag.name for tag in question.hashtags.all()],

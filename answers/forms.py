@@ -2,11 +2,12 @@ import re
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.html import format_html
 
 from accounts.models import CrmFunction, LearnerGroup
 from answers.services.common import MAX_COMMENT_LENGTH
+from assist.contexts import CUSTOMER_CONTEXT_ROOT, is_customer_context
 from assist.models import HelpContext
 from communities.models import Community
 from core.numbers import AsciiIntegerField
@@ -31,6 +32,14 @@ class ScreenCheckboxesField(forms.ModelMultipleChoiceField):  # type: ignore[typ
 QUESTION_REFERENCE = re.compile(
     r"^\s*(?:.*?/questions/)?([0-9]{1,18})/?(?:[#?].*)?\s*$"
 )
+
+
+def customer_screens() -> QuerySet[HelpContext]:
+    """Return the help contexts a customer account may pick: the portal's."""
+    screens = HelpContext.objects.filter(
+        Q(key=CUSTOMER_CONTEXT_ROOT) | Q(key__startswith=f"{CUSTOMER_CONTEXT_ROOT}.")
+    )
+    return screens.order_by("key")
 
 
 class AnswerForm(forms.Form):
@@ -91,7 +100,8 @@ class AskQuestionForm(forms.Form):
         empty_label="No particular screen",
         error_messages={
             "invalid_choice": (
-                "Unknown help context: pick a screen from the list or leave it empty."
+                "Unknown help context %(value)r: pick a screen from the list or "
+                "leave it empty."
             )
         },
     )
@@ -114,6 +124,10 @@ class AskQuestionForm(forms.Form):
         if not employee:
             community_field.empty_label = None  # type: ignore[attr-defined]
             del self.fields["customers_may_read"]
+            # A customer is offered and accepted only the portal's screens
+            # (``assist.contexts.is_customer_context``); a posted internal
+            # key gets the same message as a key no screen declares.
+            self.fields["context"].queryset = customer_screens()  # type: ignore[attr-defined]
 
     def customer_visible_names(self) -> list[str]:
         """Return the names of the offered communities that customers can read."""

@@ -21,6 +21,7 @@ from answers.services.common import (
     save_tags,
 )
 from answers.services.mentions import checked_mentions, notify_qa_mentions
+from assist.contexts import is_customer_context
 from assist.models import HelpContext
 from communities.models import Community
 from core.audit import record_event
@@ -152,6 +153,17 @@ def ask_question(
     if not can_post_in(asker, community):
         raise PermissionDenied(
             f"Join {community.name} before asking in it, or pick another community."
+        )
+    if (
+        asker.is_external
+        and context is not None
+        and not is_customer_context(context.key)
+    ):
+        # The same words as for a key no screen declares, so the message
+        # does not tell a customer which internal keys exist.
+        raise ValidationError(
+            f"Unknown help context {context.key!r}: pick a screen from the list "
+            "or leave it empty."
         )
     repeated = recent_duplicate(
         asker=asker,

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from django import template
 from django.core.exceptions import ValidationError
 
-from assist.contexts import may_ask_from
+from assist.contexts import is_customer_context, may_ask_from
+from assist.models import HelpContext
 from assist.records import parse_record
 from assist.selectors import HelpPanel, SuperUser
 
@@ -70,3 +71,19 @@ def may_ask_here(viewer: object, key: str) -> bool:
     A customer account sees the ask form only on its own (portal) screens.
     """
     return may_ask_from(key, external=bool(getattr(viewer, "is_external", False)))
+
+
+@register.filter
+def screen_for(screen: HelpContext | None, viewer: object) -> HelpContext | None:
+    """Return ``screen`` when ``viewer`` may read its name, else None.
+
+    A customer account reads the names of the portal's screens only, so a
+    question an employee asked from an internal screen, in a community
+    customers read, names no screen to a customer.
+    """
+    if screen is None:
+        return None
+    external = bool(getattr(viewer, "is_external", False))
+    if external and not is_customer_context(screen.key):
+        return None
+    return screen
