@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.params.functions import Query
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
 
 from accounts.models import User
 from accounts.permissions import Viewer
@@ -26,7 +26,7 @@ from assist.selectors import (
     require_declared_for,
     viewer_audience,
 )
-from assist.tokens import authenticate_token
+from assist.tokens import authenticate_token, session_unless_token
 
 router = Router(tags=["assist"])
 
@@ -217,7 +217,7 @@ HELP_PARAMETERS = [
     "/help",
     response=HelpOut,
     summary="Help for a CRM screen's context",
-    auth=[HelpTokenAuth(), django_auth],
+    auth=[HelpTokenAuth(), session_unless_token],
     # The handler gives ``context`` a default (see below) and hides it from
     # the generated schema, which would call it optional, so it is
     # documented here as required.

@@ -10,12 +10,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
+from ninja.security import SessionAuth
 
 from accounts.models import Role, User
 from assist.models import ApiToken
@@ -90,6 +93,17 @@ def issue_token(
         )
     # Lock the owner's row so two concurrent requests cannot both pass the cap.
     User.objects.select_for_update().filter(pk=owner.pk).first()
+    same_name = ApiToken.objects.filter(
+        owner=owner, revoked_at__isnull=True, name__iexact=name
+    ).first()
+    if same_name is not None:
+        # A repeated post (a reload, a double click) must not make a second
+        # live token that nobody has seen.
+        raise ValidationError(
+            f"You already have an active token named {same_name.name!r}, made "
+            f"{same_name.created_at:%Y-%m-%d %H:%M} UTC: use it, or revoke it "
+            "before making a new one, or choose another name."
+        )
     active = ApiToken.objects.filter(owner=owner, revoked_at__isnull=True).count()
     if active >= MAX_ACTIVE_TOKENS:
         raise ValidationError(
@@ -181,3 +195,20 @@ def visible_tokens(viewer: User) -> QuerySet[ApiToken]:
     if not can_manage_all(viewer):
         tokens = tokens.filter(owner=viewer)
     return tokens
+
+
+class SessionUnlessToken(SessionAuth):
+    """The session cookie, for requests that present no ``Authorization`` header.
+
+    A request that sends a header is judged by it alone: a wrong, revoked,
+    expired or out-of-scope token gets 401 even when a signed-in session
+    comes with it, so a tool under test never "works" with a dead token.
+    """
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any | None:
+        if "HTTP_AUTHORIZATION" in request.META:
+            return None
+        return super().authenticate(request, key)
+
+
+session_unless_token = SessionUnlessToken()

@@ -26,7 +26,13 @@ from assist.services import (
     routing_function,
     set_availability,
 )
-from assist.tokens import can_manage_all, issue_token, revoke_token, visible_tokens
+from assist.tokens import (
+    IssuedToken,
+    can_manage_all,
+    issue_token,
+    revoke_token,
+    visible_tokens,
+)
 from core.http import AuthenticatedRequest
 
 # Names for the hidden fields of the ask form, used in error messages.
@@ -278,12 +284,35 @@ def embed(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# The session key that carries a new token from the POST to the page after
+# the redirect. It is removed when the page shows the token.
+NEW_TOKEN_SESSION_KEY = "assist.new_token"
+
+
+def _take_new_token(request: AuthenticatedRequest) -> IssuedToken | None:
+    """Return the token made by the post before this page, and forget it."""
+    carried = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    if not isinstance(carried, dict):
+        return None
+    token = visible_tokens(request.user).filter(
+        pk=carried.get("id"), owner=request.user
+    )
+    found = token.first()
+    raw = carried.get("raw")
+    if found is None or not isinstance(raw, str):
+        return None
+    return IssuedToken(token=found, raw=raw)
+
+
 @login_required
 def token_list(request: AuthenticatedRequest) -> HttpResponse:
     """List the viewer's API tokens and make a new one.
 
-    A new token is shown once, in the response to the form, and never again:
-    the page is not cached and the token is not kept in the session.
+    A post that makes a token redirects back here (post, redirect, get), so
+    reloading the page never posts again. The new token rides in the
+    session to the next page of the list, which shows it once and removes it
+    from the session. A repeated post with the same name is refused by
+    ``issue_token``, so a double click makes one token.
     """
     if request.user.is_external:
         raise PermissionDenied("Customer accounts cannot make API tokens.")
@@ -299,7 +328,7 @@ def token_list(request: AuthenticatedRequest) -> HttpResponse:
                 else None
             )
             try:
-                issued = issue_token(
+                made = issue_token(
                     owner=request.user,
                     name=form.cleaned_data["name"],
                     scopes=form.cleaned_data["scopes"],
@@ -307,10 +336,15 @@ def token_list(request: AuthenticatedRequest) -> HttpResponse:
                 )
             except ValidationError as failure:
                 form.add_error(None, failure.messages[0])
-        if issued is None:
-            status = 422
-        else:
-            form = TokenForm()
+            else:
+                request.session[NEW_TOKEN_SESSION_KEY] = {
+                    "id": made.token.pk,
+                    "raw": made.raw,
+                }
+                return redirect("assist:token_list")
+        status = 422
+    else:
+        issued = _take_new_token(request)
     response = render(
         request,
         "assist/token_list.html",

@@ -1,10 +1,10 @@
 """The JSON API and its OpenAPI 3 document at /api/openapi.json."""
 
 from ninja import NinjaAPI, Swagger
-from ninja.security import django_auth
 
 from answers.api import router as answers_router
 from assist.api import router as assist_router
+from assist.tokens import session_unless_token
 from communities.api import router as communities_router
 from reconciliation.api import router as reconciliation_router
 from search.api import router as search_router
@@ -20,7 +20,8 @@ api = NinjaAPI(
         "in through /accounts/login/ and send the session cookie; the help "
         "endpoint also takes an API token (see /assist/tokens/)."
     ),
-    auth=django_auth,
+    # A request with an Authorization header is judged by it alone.
+    auth=session_unless_token,
     urls_namespace="api",
     # Swagger UI would otherwise send the schema's address to
     # validator.swagger.io to draw a validity badge.

@@ -145,6 +145,39 @@ def test_a_token_without_the_scope_is_refused(sales_rep, faq_entries):
     assert Client().get(HELP_URL, headers=bearer(issued.raw)).status_code == 401
 
 
+@pytest.mark.parametrize("state", ["revoked", "wrong", "expired", "out of scope"])
+def test_a_bad_token_is_refused_even_with_a_signed_in_session(
+    sales_rep, faq_entries, state
+):
+    issued = issue_token(owner=sales_rep, name="Sidebar", scopes=["help:read"])
+    raw = issued.raw
+    if state == "revoked":
+        revoke_token(actor=sales_rep, token=issued.token)
+    elif state == "wrong":
+        raw = f"{raw[:-4]}AAAA"
+    elif state == "expired":
+        ApiToken.objects.filter(pk=issued.token.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
+    else:
+        ApiToken.objects.filter(pk=issued.token.pk).update(scopes=["other"])
+    client = Client()
+    client.force_login(sales_rep)
+
+    assert client.get(HELP_URL).status_code == 200
+    assert client.get(HELP_URL, headers=bearer(raw)).status_code == 401
+
+
+def test_any_authorization_header_is_judged_alone_on_other_endpoints(sales_rep):
+    issued = issue_token(owner=sales_rep, name="Sidebar", scopes=["help:read"])
+    client = Client()
+    client.force_login(sales_rep)
+
+    assert client.get("/api/search?q=payment").status_code == 200
+    answer = client.get("/api/search?q=payment", headers=bearer(issued.raw))
+    assert answer.status_code == 401
+
+
 def test_a_token_cannot_reach_other_endpoints(sales_rep):
     issued = issue_token(owner=sales_rep, name="CRM", scopes=["help:read"])
     answer = Client().get("/api/reconciliation/orders", headers=bearer(issued.raw))
@@ -205,16 +238,51 @@ class TestTokenPage:
         client = Client()
         client.force_login(sales_rep)
         made = client.post(
-            "/assist/tokens/", {"name": "CRM order screen", "scopes": ["help:read"]}
+            "/assist/tokens/",
+            {"name": "CRM order screen", "scopes": ["help:read"]},
+            follow=True,
         )
+        assert made.redirect_chain == [("/assist/tokens/", 302)]
         assert made.status_code == 200
         raw = made.context["issued"].raw
+        assert digest(raw) == ApiToken.objects.get().digest
         assert raw in made.content.decode()
         assert "no-store" in made["Cache-Control"]
 
         again = client.get("/assist/tokens/")
         assert raw not in again.content.decode()
         assert "CRM order screen" in again.content.decode()
+        assert raw not in str(dict(client.session))
+
+    def test_reloading_after_making_a_token_makes_no_second_one(self, sales_rep):
+        client = Client()
+        client.force_login(sales_rep)
+        form = {"name": "CRM sidebar", "scopes": ["help:read"]}
+        first = client.post("/assist/tokens/", form)
+        assert first.status_code == 302
+        assert client.get("/assist/tokens/").status_code == 200
+
+        # The browser's reload of the page after the redirect is a GET.
+        reload = client.get("/assist/tokens/")
+        assert reload.context["issued"] is None
+        # A post sent twice (the back button, a double click) is refused.
+        repeat = client.post("/assist/tokens/", form)
+        assert repeat.status_code == 422
+        assert (
+            "You already have an active token named &#x27;CRM sidebar&#x27;"
+            in repeat.content.decode()
+        )
+        assert ApiToken.objects.filter(owner=sales_rep).count() == 1
+
+    def test_a_revoked_name_can_be_used_again(self, sales_rep):
+        issued = issue_token(owner=sales_rep, name="CRM sidebar", scopes=["help:read"])
+        revoke_token(actor=sales_rep, token=issued.token)
+
+        again = issue_token(owner=sales_rep, name="crm SIDEBAR", scopes=["help:read"])
+
+        assert again.token.pk != issued.token.pk
+        with pytest.raises(ValidationError, match="already have an active token"):
+            issue_token(owner=sales_rep, name="CRM Sidebar", scopes=["help:read"])
 
     def test_bad_input_is_named_and_nothing_is_made(self, sales_rep):
         client = Client()
