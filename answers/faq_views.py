@@ -47,6 +47,8 @@ from answers.services import (
 )
 from answers.services.common import function_for_question
 from answers.services.faq import social_source_problem
+from answers.services.faq_audience import review_keeps_hold
+from answers.services.faq_sources import AlreadyInFaqError, faq_entry_id_of
 from assist.contexts import (
     CUSTOMER_CONTEXT_ROOT,
     is_customer_context,
@@ -193,6 +195,8 @@ def faq_detail(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
     entry = access_faq_entry(request.user, entry_id)
     may_own = can_own_faq(request.user, entry.crm_function)
     reasons: list[str] = []
+    # Whether "Reviewed" would keep the hold: a source in a private community.
+    hold_stays = may_own and entry.owners_only and review_keeps_hold(entry)
     if may_own:
         annotated = with_review_state(FaqEntry.objects.filter(pk=entry.pk)).get()
         if getattr(annotated, "needs_review", 0):
@@ -205,6 +209,7 @@ def faq_detail(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
             "sources": visible_sources(request.user, entry),
             "may_own": may_own,
             "review_reasons": reasons,
+            "hold_stays": hold_stays,
             "show_functions": shows_crm_functions(request.user),
         },
     )
@@ -242,13 +247,26 @@ def faq_source_link(request: AuthenticatedRequest) -> HttpResponse:
         source = _source_from_query(request)
     except InvalidNumberError as error:
         return _bad_request(error)
-    may_curate = may_curate_faq(request.user) and not social_source_problem(
-        request.user, source
+    # Once an entry was made from the source, it is linked in place of the
+    # offer, for readers of the entry (``visible_faq_entries``).
+    entry_id = faq_entry_id_of(source)
+    may_curate = (
+        entry_id is None
+        and may_curate_faq(request.user)
+        and not social_source_problem(request.user, source)
+    )
+    readable = (
+        entry_id is not None
+        and visible_faq_entries(request.user).filter(pk=entry_id).exists()
     )
     return render(
         request,
         "answers/_faq_source_link.html",
-        {"source": source, "may_curate": may_curate},
+        {
+            "source": source,
+            "may_curate": may_curate,
+            "faq_entry_id": entry_id if readable else None,
+        },
     )
 
 
@@ -292,12 +310,19 @@ def faq_new(request: AuthenticatedRequest) -> HttpResponse:
         # A source the save would reject is named before anything is typed,
         # and no form is offered.
         problem = social_source_problem(request.user, source)
+        entry_id = None if problem else faq_entry_id_of(source)
+        if entry_id is not None:
+            problem = AlreadyInFaqError(source, entry_id).messages[0]
         if problem:
             return render(
                 request,
                 "answers/faq_form.html",
-                {"source": source, "source_problem": problem},
-                status=422,
+                {
+                    "source": source,
+                    "source_problem": problem,
+                    "existing_entry_id": entry_id,
+                },
+                status=409 if entry_id else 422,
             )
         initial = {
             "question_text": _question_from_source(source),
@@ -319,6 +344,17 @@ def faq_new(request: AuthenticatedRequest) -> HttpResponse:
                 answer_text=form.cleaned_data["answer_text"],
                 crm_function=form.cleaned_data["crm_function"],
                 contexts=list(form.cleaned_data["contexts"]),
+            )
+        except AlreadyInFaqError as error:
+            return render(
+                request,
+                "answers/faq_form.html",
+                {
+                    "source": source,
+                    "source_problem": error.messages[0],
+                    "existing_entry_id": error.entry_id,
+                },
+                status=409,
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -33,6 +33,7 @@ from answers.services.faq_audience import (
     lift_audience_after_review,
     narrow_faq_audiences,
 )
+from answers.services.faq_sources import lock_unused_source
 from assist.models import HelpContext
 from communities.models import Community
 from core.audit import record_event
@@ -222,6 +223,7 @@ def create_faq_entry(
             f"{function_name} can add entries to its FAQ."
         )
     post = _check_social_source(actor, source)
+    lock_unused_source(source)
     contexts = contexts or []
     text = clean_body(
         answer_text or source.body,

@@ -247,6 +247,16 @@ def lift_audience_after_review(entry: FaqEntry) -> list[str]:
     return [name for name, value in before.items() if getattr(entry, name) != value]
 
 
+def review_keeps_hold(entry: FaqEntry) -> bool:
+    """Return whether an owner's review would keep ``entry`` held for its owners.
+
+    The rule of ``lift_audience_after_review``: the hold stays while a
+    source is in a private community.
+    """
+    allowed = sources_allow([entry.pk], deleted_allowed=True).get(entry.pk)
+    return allowed == Audience.OWNERS
+
+
 def entries_with_sources(condition: Q) -> list[int]:
     """Return the ids of the entries with a source row matching ``condition``."""
     return list(
