@@ -1,9 +1,10 @@
 """Normalize library tag names and build their slugs.
 
-Two names are one tag when they have the same key: the NFKC form, case
-folded, with invisible characters removed and whitespace folded. NFKC
-composes, so ``siècle`` typed as ``e`` plus a combining grave is the same
-tag as the precomposed spelling. Slugs keep letters and digits of every
+A tag is spelled as a hashtag in a post or a question: a leading ``#`` and
+whitespace are dropped (``hashtag_spelling``). Two names are one tag when
+they have the same key: the NFKC form, case folded, with invisible
+characters removed. NFKC composes, so ``siècle`` typed as ``e`` plus a
+combining grave is the same tag as the precomposed spelling. Slugs keep letters and digits of every
 script and spell out symbols, so ``C``, ``C++`` and ``C#`` get ``c``,
 ``c-plus-plus`` and ``c-sharp``, and an emoji-only name gets the emoji's
 Unicode name.
@@ -30,16 +31,31 @@ class InvalidTagError(ValueError):
 def tag_key(raw: str) -> str:
     """Return the normalized name every tag lookup and uniqueness check uses.
 
-    Hashtags in posts use the same key (``core.text.tag_key``).
+    Hashtags in posts use the same key (``core.text.tag_key``), of the
+    name spelled as a hashtag (``hashtag_spelling``).
     """
-    return shared_tag_key(raw)
+    return shared_tag_key(hashtag_spelling(raw))
+
+
+def hashtag_spelling(raw: str) -> str:
+    """Return ``raw`` spelled as a hashtag in a post or question is written.
+
+    A hashtag has no leading ``#`` in its name and holds no whitespace, so
+    ``#Short Payment`` is spelled ``ShortPayment``, the tag ``#shortpayment``
+    of a post under another case. The name is cleaned and NFKC-composed.
+    """
+    name = unicodedata.normalize("NFKC", clean_line(raw))
+    return "".join(name.split()).lstrip("#")
 
 
 def display_name(raw: str) -> str:
-    """Return the name as shown: cleaned and composed, with its case kept."""
-    name = unicodedata.normalize("NFKC", clean_line(raw))
+    """Return the name as shown: spelled as a hashtag, with its case kept."""
+    name = hashtag_spelling(raw)
     if not name:
-        raise InvalidTagError("A tag needs at least one visible character.")
+        raise InvalidTagError(
+            f"Tag {clean_line(raw)!r} has nothing but # and spaces: type a word, "
+            "such as ShortPayment."
+        )
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidTagError(
             f"Tag {name[:MAX_NAME_LENGTH]!r}... has {len(name)} characters; "

@@ -40,7 +40,7 @@ def test_list_shows_customer_visible_only(customer, shelf):
     response = signed_in(customer).get("/library/")
 
     assert titles(response) == ["Seeking demo"]
-    assert [tag.name for tag in response.context["tags"]] == ["Short payment"]
+    assert [tag.name for tag in response.context["tags"]] == ["Shortpayment"]
 
 
 @pytest.fixture
@@ -95,8 +95,8 @@ def test_detail_shows_function_to_employee(outsider, customer_guide):
         ("kind=link", ["Bank codes"]),
         ("kind=unknown", ["Bank codes", "Payment guide", "Seeking demo"]),
         ("tag=c-sharp", ["Payment guide"]),
-        ("tag=short-payment", ["Payment guide", "Seeking demo"]),
-        ("tag=short-payment&kind=video", ["Seeking demo"]),
+        ("tag=shortpayment", ["Payment guide", "Seeking demo"]),
+        ("tag=shortpayment&kind=video", ["Seeking demo"]),
         ("function=payments", ["Payment guide"]),
         ("function=invoicing", []),
     ],
@@ -176,7 +176,7 @@ def test_tags_employee_adds_customer_rejected(customer, outsider, shelf):
 
     assert rejected.status_code == 403
     assert sorted(video.tags.values_list("name", flat=True)) == [
-        "Short payment",
+        "Shortpayment",
         "VALENCIA",
     ]
 
@@ -294,7 +294,7 @@ def test_item_form_saves_function_contexts_and_tags(outsider, payments):
     ]
     assert sorted(document.tags.values_list("name", flat=True)) == [
         "C#",
-        "Short payment",
+        "Shortpayment",
     ]
     assert document.body_html == "<ol>\n<li>Check the <em>remittance</em></li>\n</ol>\n"
 

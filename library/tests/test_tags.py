@@ -50,7 +50,7 @@ def test_add_tags_nfc_and_nfd_are_one_tag(member):
         ("日本語", "日本語"),
         ("😀", "grinning-face"),
         ("🚚📦", "delivery-truck-package"),
-        ("Short payment", "short-payment"),
+        ("Short payment", "shortpayment"),
         ("ＣＲＭ", "crm"),
     ],
 )
@@ -73,11 +73,11 @@ def test_add_tags_c_family_three_tags(member):
 def test_add_tags_slug_collision_gets_stable_suffix(member):
     item = make_item(member, "Languages")
 
-    add_tags(document=item, person=member, names=["C#", "C sharp"])
+    add_tags(document=item, person=member, names=["C#", "C-sharp"])
 
     slugs = dict(Tag.objects.values_list("name", "slug"))
     assert slugs["C#"] == "c-sharp"
-    assert slugs["C sharp"] == "c-sharp-39057735"
+    assert slugs["C-sharp"] == "c-sharp-dcd59aa9"
     assert Tag.objects.count() == 2
 
 
@@ -114,3 +114,33 @@ def test_split_tags_accepts_key_at_limit():
 
     with pytest.raises(InvalidTagError, match="has 82 characters once its case"):
         split_tag_names("ß" * 41)
+
+
+@pytest.mark.parametrize(
+    "typed", ["#Short Payment", "Short payment", "SHORTPAYMENT", " # short  payment "]
+)
+def test_tags_are_spelled_as_hashtags(member, typed):
+    item = make_item(member, "Short payments")
+    add_tags(document=item, person=member, names=["shortpayment"])
+
+    add_tags(document=item, person=member, names=[typed])
+
+    assert list(Tag.objects.values_list("name", "key")) == [
+        ("shortpayment", "shortpayment")
+    ]
+
+
+def test_a_new_tag_is_named_without_hash_or_spaces(member):
+    item = make_item(member, "Short payments")
+
+    add_tags(document=item, person=member, names=["#Short Payment", "C#"])
+
+    assert sorted(Tag.objects.values_list("name", "key", "slug")) == [
+        ("C#", "c#", "c-sharp"),
+        ("ShortPayment", "shortpayment", "shortpayment"),
+    ]
+
+
+def test_a_tag_of_only_signs_is_refused_by_name():
+    with pytest.raises(InvalidTagError, match="Tag '# #' has nothing but # and spaces"):
+        split_tag_names("Returns, # #")
