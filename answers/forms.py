@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from accounts.models import CrmFunction, LearnerGroup
 from answers.services.common import MAX_COMMENT_LENGTH
-from assist.contexts import CUSTOMER_CONTEXT_ROOT, is_customer_context
+from assist.contexts import CUSTOMER_CONTEXT_ROOT
 from assist.models import HelpContext
 from communities.models import Community
 from core.numbers import AsciiIntegerField

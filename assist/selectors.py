@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.models import CrmFunction, SuperUserAssignment, User
@@ -526,6 +526,21 @@ def _super_users_from_rows(rows: list[tuple[Any, ...]]) -> list[SuperUser]:
 
 def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def live_statuses(person_ids: Sequence[int]) -> dict[int, str]:
+    """Map each person in ``person_ids`` with a status in force to that status.
+
+    The rule of ``available_now_sql``: a status holds until its end time,
+    or for ``HELP_AVAILABILITY_HOURS`` after it was set. A person with no
+    status in force is left out.
+    """
+    now = timezone.now()
+    fresh_since = now - timedelta(hours=settings.HELP_AVAILABILITY_HOURS)
+    rows = Availability.objects.filter(person_id__in=list(person_ids)).filter(
+        Q(until__gt=now) | Q(until__isnull=True, updated_at__gte=fresh_since)
+    )
+    return dict(rows.values_list("person_id", "status"))
 
 
 def available_now_sql(person_id: str) -> tuple[str, list[Any]]:

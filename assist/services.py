@@ -27,7 +27,7 @@ from answers.services.questions import recent_duplicate
 from assist.contexts import may_ask_from
 from assist.models import Availability, HelpContext, QuestionEscalation
 from assist.records import HelpRecord, RecordKind, parse_record, visible_record
-from assist.selectors import UnknownContextError, context_chain
+from assist.selectors import UnknownContextError, context_chain, live_statuses
 from communities.models import Community, Membership
 from communities.selectors import community_for_question
 from core.audit import record_event
@@ -72,6 +72,9 @@ class Recipient:
     reason: str
     # Whether the asker may see this person's name; else only the reason shows.
     named: bool = True
+    # A super-user's status in force ("available", "busy", "away"), or "".
+    status: str = ""
+    super_user: bool = False
 
     @property
     def label(self) -> str:
@@ -87,6 +90,14 @@ class AskOutcome:
     question: Question
     notified: list[Recipient]
     repeated: bool = False
+
+    @property
+    def no_super_user_available(self) -> bool:
+        """Whether super-users were notified and none of them is available now."""
+        super_users = [person for person in self.notified if person.super_user]
+        return bool(super_users) and not any(
+            person.status == Availability.Status.AVAILABLE for person in super_users
+        )
 
 
 def routing_function(chain: list[HelpContext]) -> CrmFunction | None:
@@ -142,11 +153,17 @@ def _recipients(
     """Return who hears of ``question``: the customer's people, then super-users.
 
     Only active employees who may open the question are kept, each once. A
-    customer reads only the names of staff visible to customers.
+    customer reads only the names of staff visible to customers. When one
+    or more of the super-users are available now (``live_statuses``), only
+    they are notified; when none is, all of them are, to read it when they
+    are back, and the confirmation says so.
     """
-    candidates: list[tuple[User, str]] = []
+    candidates: list[tuple[User, str, bool]] = []
     if asker.is_external:
-        candidates += _account_representatives(asker, order)
+        candidates += [
+            (person, reason, False)
+            for person, reason in _account_representatives(asker, order)
+        ]
     if function is not None:
         super_users = (
             User.objects.listed()
@@ -154,19 +171,34 @@ def _recipients(
             .order_by("first_name", "last_name", "pk")
         )
         candidates += [
-            (person, f"a super-user for {function.name}") for person in super_users
+            (person, f"a super-user for {function.name}", True)
+            for person in super_users
         ]
 
     named_ids = set(visible_people(asker).values_list("pk", flat=True))
+    statuses = live_statuses(
+        [person.pk for person, _, is_super in candidates if is_super]
+    )
     chosen: list[Recipient] = []
     seen = {asker.pk}
-    for person, reason in candidates:
+    for person, reason, is_super in candidates:
         if person.pk in seen or not person.is_active or person.is_external:
             continue
         seen.add(person.pk)
         if not visible_questions(person).filter(pk=question.pk).exists():
             continue
-        chosen.append(Recipient(person, reason, named=person.pk in named_ids))
+        chosen.append(
+            Recipient(
+                person,
+                reason,
+                named=person.pk in named_ids,
+                status=statuses.get(person.pk, "") if is_super else "",
+                super_user=is_super,
+            )
+        )
+    available = Availability.Status.AVAILABLE
+    if any(r.super_user and r.status == available for r in chosen):
+        chosen = [r for r in chosen if not r.super_user or r.status == available]
     return chosen
 
 

@@ -1,4 +1,4 @@
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
@@ -9,11 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import CrmFunction, SuperUserAssignment, User
+from answers.models import Question
 from assist.embedding import allowed_origins, is_allowed_origin, normalize_origin
 from assist.forms import AskForm, AvailabilityForm, TokenForm
 from assist.records import NO_RECORD, HelpRecord, parse_record, visible_record
@@ -139,13 +141,30 @@ def _joined(parts: list[str]) -> str:
     return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
-def _notified_text(notified: list[Recipient]) -> str:
+# How the confirmation marks a notified super-user who is not at their desk.
+AWAY_WORDS = {"busy": "busy now", "away": "away now"}
+
+
+def _named_label(recipient: Recipient, *, external: bool) -> str:
+    """Return "Name (reason)", with "away now" or "busy now" for employees.
+
+    A customer is not told a staff member's availability, as the panel
+    shows customers no super-users.
+    """
+    reason = recipient.reason
+    note = AWAY_WORDS.get(recipient.status, "")
+    if note and not external:
+        reason = f"{reason}, {note}"
+    return f"{recipient.person.display_name} ({reason})"
+
+
+def _notified_text(notified: list[Recipient], *, external: bool = False) -> str:
     """Name the people the asker may see, then count the others by their role.
 
     The unnamed ones are staff a customer may not see by name, so a list
     of bare roles beside a name would read as more words about that person.
     """
-    named = [f"{r.person.display_name} ({r.reason})" for r in notified if r.named]
+    named = [_named_label(r, external=external) for r in notified if r.named]
     unnamed = [recipient.reason for recipient in notified if not recipient.named]
     colleagues = "colleague" if len(unnamed) == 1 else "colleagues"
     if not named:
@@ -170,7 +189,8 @@ def describe_routing(outcome: AskOutcome, asker: User) -> str:
     else:
         posted = f"Posted to {question.community.name}"
     if outcome.notified:
-        first = f"{posted}. {_notified_text(outcome.notified)}."
+        notified = _notified_text(outcome.notified, external=asker.is_external)
+        first = f"{posted}. {notified}."
     elif asker.is_external:
         first = (
             f"{posted}. Nobody could be notified directly, because no sales "
@@ -193,12 +213,27 @@ def describe_routing(outcome: AskOutcome, asker: User) -> str:
     community = escalation_community(question, function)
     if asker.is_external:
         after = f"If nobody answers within {wait}, more of our colleagues are asked."
+    elif outcome.no_super_user_available and not outcome.repeated:
+        after = (
+            "None of them is available now, so if nobody answers by "
+            f"{_escalation_time(question)} ({wait} after you asked), colleagues "
+            f"in {community.name} are asked."
+        )
     else:
         after = (
             f"If nobody answers within {wait}, colleagues in {community.name} "
             "are asked."
         )
     return f"{first} {after}"
+
+
+def _escalation_time(question: Question) -> str:
+    """Return when ``question`` goes to its community, in the local time zone."""
+    minutes = settings.ASK_ESCALATE_AFTER_MINUTES
+    moment = timezone.localtime(question.created_at + timedelta(minutes=minutes))
+    if moment.date() == timezone.localdate():
+        return date_format(moment, "TIME_FORMAT")
+    return date_format(moment, "DATETIME_FORMAT")
 
 
 @require_POST
@@ -286,7 +321,7 @@ def embed(request: HttpRequest) -> HttpResponse:
 
 # The session key that carries a new token from the POST to the page after
 # the redirect. It is removed when the page shows the token.
-NEW_TOKEN_SESSION_KEY = "assist.new_token"
+NEW_TOKEN_SESSION_KEY = "assist.new_token"  # noqa: S105 (a key name, not a secret)
 
 
 def _take_new_token(request: AuthenticatedRequest) -> IssuedToken | None:
@@ -294,14 +329,12 @@ def _take_new_token(request: AuthenticatedRequest) -> IssuedToken | None:
     carried = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     if not isinstance(carried, dict):
         return None
-    token = visible_tokens(request.user).filter(
-        pk=carried.get("id"), owner=request.user
-    )
-    found = token.first()
-    raw = carried.get("raw")
-    if found is None or not isinstance(raw, str):
+    token_id, raw = carried.get("id"), carried.get("raw")
+    if not isinstance(token_id, int) or not isinstance(raw, str):
         return None
-    return IssuedToken(token=found, raw=raw)
+    found = visible_tokens(request.user).filter(pk=token_id, owner=request.user)
+    token = found.first()
+    return None if token is None else IssuedToken(token=token, raw=raw)
 
 
 @login_required

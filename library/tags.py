@@ -4,10 +4,10 @@ A tag is spelled as a hashtag in a post or a question: a leading ``#`` and
 whitespace are dropped (``hashtag_spelling``). Two names are one tag when
 they have the same key: the NFKC form, case folded, with invisible
 characters removed. NFKC composes, so ``siècle`` typed as ``e`` plus a
-combining grave is the same tag as the precomposed spelling. Slugs keep letters and digits of every
-script and spell out symbols, so ``C``, ``C++`` and ``C#`` get ``c``,
-``c-plus-plus`` and ``c-sharp``, and an emoji-only name gets the emoji's
-Unicode name.
+combining grave is the same tag as the precomposed spelling. Slugs keep
+letters and digits of every script and spell out symbols, so ``C``,
+``C++`` and ``C#`` get ``c``, ``c-plus-plus`` and ``c-sharp``, and an
+emoji-only name gets the emoji's Unicode name.
 """
 
 import hashlib

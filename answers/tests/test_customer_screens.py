@@ -84,9 +84,7 @@ def test_customer_posting_portal_screen_is_kept(customer, customer_community):
     assert Question.objects.get().context.key == "portal.statement"
 
 
-def test_ask_service_refuses_internal_screen_for_customer(
-    customer, customer_community
-):
+def test_ask_service_refuses_internal_screen_for_customer(customer, customer_community):
     with pytest.raises(ValidationError, match=re.escape(repr(INTERNAL))):
         ask_question(
             asker=customer,

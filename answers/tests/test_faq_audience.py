@@ -28,7 +28,7 @@ from answers.services import (
     post_answer,
     promote_answer_to_faq,
 )
-from assist.models import HelpContext
+from assist.models import ApiToken, HelpContext
 from assist.selectors import build_help_panel
 from assist.tokens import issue_token
 from core.models import AuditEvent
@@ -110,7 +110,9 @@ def panel_json_ids(person) -> list[int]:
 
 
 def token_api_ids(person) -> list[int]:
-    issued = issue_token(owner=person, name="CRM screen", scopes=["help:read"])
+    # An active token's name is unique per person, so each call names its own.
+    name = f"CRM screen {ApiToken.objects.filter(owner=person).count() + 1}"
+    issued = issue_token(owner=person, name=name, scopes=["help:read"])
     response = Client().get(
         "/api/assist/help",
         {"context": KEY},

@@ -47,7 +47,8 @@ def _make(actor, source, payments) -> FaqEntry:
 
 def _post_link(signed_in, person, post) -> str:
     url = f"/questions/faq/source-link/?post={post.pk}"
-    return signed_in(person).get(url).content.decode()
+    html: str = signed_in(person).get(url).content.decode()
+    return html
 
 
 @pytest.mark.parametrize("kind", ["post", "comment"])
@@ -65,9 +66,7 @@ def test_second_entry_from_one_source_is_refused_with_the_first(
     assert FaqEntry.objects.count() == 1
 
 
-def test_form_links_the_entry_and_saves_nothing(
-    signed_in, post, super_user, payments
-):
+def test_form_links_the_entry_and_saves_nothing(signed_in, post, super_user, payments):
     first = _make(super_user, post, payments)
     client = signed_in(super_user)
 

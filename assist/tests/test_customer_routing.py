@@ -9,7 +9,11 @@ from django.utils import timezone
 from accounts.models import CrmFunction, Role, SuperUserAssignment
 from answers.models import Question
 from answers.selectors import visible_questions
-from assist.services import ask_and_route, escalate_unanswered_questions
+from assist.services import (
+    ask_and_route,
+    escalate_unanswered_questions,
+    set_availability,
+)
 from communities.models import Membership
 from conftest import make_person
 from notifications.models import Notification
@@ -187,6 +191,9 @@ def test_customer_confirmation_when_nobody_notified(customer, customer_community
 def test_staff_confirmation_names_super_users(
     sales_rep, super_user, payments_community
 ):
+    # With nobody available now the confirmation says so, as
+    # test_routing_availability.py shows.
+    set_availability(person=super_user, status="available")
     html = ask_in_panel(
         sales_rep,
         {"context": "reconciliation.order.short_payment", "title": "Write off?"},

@@ -38,9 +38,7 @@ def test_stored_tags_are_respelled_and_merged(member):
         spaced = Tag.objects.create(
             name="#Short Payment", key="#short payment", slug="short-payment"
         )
-        lone = Tag.objects.create(
-            name="Bank fee", key="bank fee", slug="bank-fee"
-        )
+        lone = Tag.objects.create(name="Bank fee", key="bank fee", slug="bank-fee")
         for document, tag in [
             (both, plain),
             (both, spaced),
@@ -56,9 +54,7 @@ def test_stored_tags_are_respelled_and_merged(member):
         ("Bankfee", "bankfee", "bank-fee"),
         ("shortpayment", "shortpayment", "shortpayment"),
     ]
-    links = sorted(
-        DocumentTag.objects.values_list("document__title", "tag__name")
-    )
+    links = sorted(DocumentTag.objects.values_list("document__title", "tag__name"))
     assert links == [
         ("Another tag", "Bankfee"),
         ("Both tags", "shortpayment"),
