@@ -304,9 +304,10 @@ def test_post_page_queries_are_constant(
 
     # session, person, post, moderator check, comment page, the viewer's
     # own marks (reaction counts are on the post row), the unread
-    # notification count and the super-user check of the comments' "Make
-    # FAQ entry" links, made once for the page
-    with django_assert_num_queries(8):
+    # notification count, the super-user check of the comments' "Make
+    # FAQ entry" links, made once for the page, and the FAQ entries made
+    # from the page's comments, for their "In the FAQ" links
+    with django_assert_num_queries(9):
         response = client.get(f"/posts/{open_post.pk}/?page=1")
     assert response.status_code == 200
 
