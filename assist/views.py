@@ -141,15 +141,15 @@ def _joined(parts: list[str]) -> str:
     return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
-# How the confirmation marks a notified super-user who is not at their desk.
+# The words the confirmation adds beside a notified super-user who is busy or away.
 AWAY_WORDS = {"busy": "busy now", "away": "away now"}
 
 
 def _named_label(recipient: Recipient, *, external: bool) -> str:
     """Return "Name (reason)", with "away now" or "busy now" for employees.
 
-    A customer is not told a staff member's availability, as the panel
-    shows customers no super-users.
+    A customer does not see a staff member's availability, because the
+    panel shows customers no super-users.
     """
     reason = recipient.reason
     note = AWAY_WORDS.get(recipient.status, "")

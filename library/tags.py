@@ -40,7 +40,7 @@ def tag_key(raw: str) -> str:
 def hashtag_spelling(raw: str) -> str:
     """Return ``raw`` spelled as a hashtag in a post or question is written.
 
-    A hashtag has no leading ``#`` in its name and holds no whitespace, so
+    A hashtag has no leading ``#`` in its name and contains no whitespace, so
     ``#Short Payment`` is spelled ``ShortPayment``, the tag ``#shortpayment``
     of a post under another case. The name is cleaned and NFKC-composed.
     """

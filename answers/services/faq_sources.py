@@ -1,9 +1,9 @@
-"""One FAQ entry per post or comment: find it, and refuse a second one.
+"""One FAQ entry per post or comment: find it, and reject a second one.
 
 An accepted answer becomes one FAQ entry (``FaqEntry.source_answer``). A
 post or a comment follows the same rule: once an entry was made from it,
 the pages link that entry in place of "Make FAQ entry", and a second entry
-from it is refused with a message that names the first. When the entry is
+from it is rejected with a message that names the first. When the entry is
 deleted its source rows go with it (``FaqSource.entry`` cascades), so the
 source may become an entry again.
 """
@@ -18,9 +18,9 @@ class AlreadyInFaqError(ValidationError):
     """A post or comment that is a source of an FAQ entry already."""
 
     def __init__(self, source: Post | Comment, entry_id: int) -> None:
-        what = "comment" if isinstance(source, Comment) else "post"
+        kind = "comment" if isinstance(source, Comment) else "post"
         super().__init__(
-            f"This {what} is already FAQ entry {entry_id} "
+            f"This {kind} is already FAQ entry {entry_id} "
             f"(/questions/faq/{entry_id}/): open that entry and edit it "
             "instead of making a second one."
         )

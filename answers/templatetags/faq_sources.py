@@ -1,4 +1,4 @@
-"""Which comments on a post are FAQ entries already, read once per post and page."""
+"""The FAQ entries made from a post's comments, read once per post and page."""
 
 from typing import Any
 

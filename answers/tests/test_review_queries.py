@@ -19,11 +19,22 @@ RELEASE_DAY = datetime.date(2026, 2, 1)
 
 
 def add_flagged_entries(count, super_user, open_post, payments):
-    """Create ``count`` entries reviewed before a release changed their screen."""
+    """Create ``count`` entries reviewed before a release changed their screen.
+
+    A post becomes one FAQ entry, so each entry comes from its own post in
+    the community of ``open_post``.
+    """
+    from social.services import publish_post
+
     for number in range(count):
+        source = publish_post(
+            author=open_post.author,
+            community=open_post.community,
+            body=f"Short-pay tip {FaqEntry.objects.count() + 1}.",
+        )
         entry = create_faq_entry(
             actor=super_user,
-            source=open_post,
+            source=source,
             question_text=f"Short payment question {number}?",
             crm_function=payments,
             contexts=[HelpContext.objects.get(key=SHORT_PAYMENT)],
