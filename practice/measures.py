@@ -5,8 +5,14 @@ The case services already append an event for every resolution and reopen
 pass appends ``discrepancy.reopened`` when the figures of a case a person
 resolved change. These events are the record; this module only reads them:
 
-- a resolution is a ``case.state_changed`` event to ``resolved`` by a
-  person; its ``after.resolution_seconds`` is the time from detection;
+- a resolution is a ``case.state_changed`` event to ``resolved``; its
+  ``after.resolution_seconds`` is the time from detection;
+- it is credited to the employee whose decision resolved the case, the
+  ``after.resolved_by_id`` the case services write (the sales rep who
+  proposed what the customer accepted, the requester of an approved
+  write-off), not to the event's actor (the customer, or the approver);
+  a resolution credited to no one, a customer or a scripted account is
+  left out;
 - a resolution is an error when the case is reopened afterwards (by a
   person, or by the matching pass because the documents changed) before it
   is resolved again.
@@ -75,6 +81,18 @@ class _Resolution:
     seconds: int
 
 
+def _credited(actor_id: int | None, after: dict[str, object]) -> int | None:
+    """Return the id of the person a resolution event credits, the case's resolver.
+
+    Events written before ``resolved_by_id`` was in the snapshot credit
+    their actor.
+    """
+    if "resolved_by_id" in after:
+        resolver = after["resolved_by_id"]
+        return resolver if isinstance(resolver, int) else None
+    return actor_id
+
+
 def local_bounds(company: Company, start: date, end: date) -> tuple[datetime, datetime]:
     """Return the instants that open ``start`` and close ``end``, local time."""
     zone = ZoneInfo(company.timezone)
@@ -123,7 +141,6 @@ def productivity_report(
         action="case.state_changed",
         object_type=CASE_TYPE,
         after__state=RESOLVED,
-        actor__isnull=False,
         occurred_at__gte=opens,
         occurred_at__lt=closes,
     ).values_list("pk", "object_id", "actor_id", "after")
@@ -136,18 +153,27 @@ def productivity_report(
             pk__in=[int(row[1]) for row in candidates],
         ).values_list("pk", flat=True)
     }
-    resolutions = [
-        _Resolution(event_id, object_id, actor_id, int(after["resolution_seconds"]))
+    credited = [
+        (event_id, object_id, _credited(actor_id, after), after)
         for event_id, object_id, actor_id, after in candidates
         if object_id in real_ids
     ]
-    errors = _errors(resolutions)
+    # Only employees are measured, so customers and scripted accounts are dropped.
     people = {
         person.pk: person
         for person in User.objects.filter(
-            pk__in={item.actor_id for item in resolutions}
-        ).select_related("learner_group")
+            pk__in={person_id for _, _, person_id, _ in credited if person_id}
+        )
+        .exclude(role=Role.CUSTOMER)
+        .filter(is_scripted=False)
+        .select_related("learner_group")
     }
+    resolutions = [
+        _Resolution(event_id, object_id, person_id, int(after["resolution_seconds"]))
+        for event_id, object_id, person_id, after in credited
+        if person_id in people
+    ]
+    errors = _errors(resolutions)
     person_rows = _per_person(resolutions, errors, people)
     group_rows = _per_group(resolutions, errors, people)
     all_people, all_groups = len(person_rows), len(group_rows)
