@@ -634,19 +634,38 @@ def _uncovered_finding(
 def check_late_shipments(
     documents: OrderDocuments, context: CheckContext, results: Results
 ) -> None:
-    """Report shipments that left after their earliest line's promised date,
-    and deliveries signed for after the expected delivery date."""
+    """Report shipments that left after their earliest line's due date,
+    and deliveries signed for after the expected delivery date.
+
+    A line's due date is its promised date. On a backorder with an expected
+    date (``Shipment.expected_delivery``, set by the backorder decision) the
+    due date is that date instead, for a draft and a shipped backorder alike.
+    """
     promised = {line.id: line.promised_date for line in documents.lines}
+    backorder_dates = {
+        shipment.id: shipment.expected_delivery
+        for shipment in documents.shipments
+        if shipment.backorder_of_id and shipment.expected_delivery is not None
+    }
     dates: dict[int, list[date]] = defaultdict(list)
     for shipment_line in documents.shipment_lines:
-        dates[shipment_line.shipment_id].append(promised[shipment_line.order_line_id])
+        day = backorder_dates.get(shipment_line.shipment_id)
+        if day is None:
+            day = promised[shipment_line.order_line_id]
+        dates[shipment_line.shipment_id].append(day)
 
     late_days = documents.order_tolerance(context).late_days
     for shipment in documents.shipments:
         if shipment.state not in COUNTED_SHIPMENT_STATES or shipment.shipped_at is None:
             continue
-        due = min(dates[shipment.id], default=documents.order.promised_date)
-        finding = _late_finding(documents, shipment, due, late_days)
+        fallback = backorder_dates.get(shipment.id) or documents.order.promised_date
+        due = min(dates[shipment.id], default=fallback)
+        due_name = (
+            "expected date of the backorder"
+            if shipment.id in backorder_dates
+            else "promised date"
+        )
+        finding = _late_finding(documents, shipment, due, due_name, late_days)
         if finding is not None:
             results.findings.append(finding)
         finding = _late_delivery_finding(documents, shipment, late_days)
@@ -655,7 +674,11 @@ def check_late_shipments(
 
 
 def _late_finding(
-    documents: OrderDocuments, shipment: Shipment, due: date, late_days: int
+    documents: OrderDocuments,
+    shipment: Shipment,
+    due: date,
+    due_name: str,
+    late_days: int,
 ) -> Finding | None:
     if shipment.shipped_at is None:
         return None
@@ -666,7 +689,7 @@ def _late_finding(
     text = (
         f"Shipment {shipment.number} for order {documents.order.number} left on "
         f"{shipment.shipped_at.isoformat()}, {days_late} days after the "
-        f"promised date {due.isoformat()}."
+        f"{due_name} {due.isoformat()}."
     )
     if late_days:
         text += f" Shipments may leave up to {late_days} days late."
