@@ -62,9 +62,7 @@ def build_delivered_order():
     return order, invoice
 
 
-def test_damaged_report_ends_with_the_customer_accepting_a_credit_note(
-    new_context, artifacts
-):
+def test_damaged_report_credit_accepted(new_context, artifacts):
     order, invoice = build_delivered_order()
 
     # Carla reports 2 boxes damaged from the portal.

@@ -399,10 +399,9 @@ UNSHIPPED_BACKORDER = Scenario(
     # The honey was promised 49 days before the session's day, so the pass
     # finds NOT_SHIPPED past that promise, and shipping it without a
     # backorder is late. A backorder is judged against the expected date the
-    # learner enters, which is today or later, both for shipping late and
-    # for staying owed: honey shipped on the backorder by that date opens no
-    # case, and BACKORDER_OPEN opens only once that date and the line's late
-    # days pass without the honey shipping.
+    # learner enters, which is today or later. Honey shipped on the backorder
+    # by that date opens no case. BACKORDER_OPEN opens only once that date
+    # and the line's late days pass without the honey shipping.
     follow_ups=(
         FollowUp(
             code=DiscrepancyCode.BACKORDER_OPEN,

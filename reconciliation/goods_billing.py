@@ -70,8 +70,8 @@ def choose_invoice(
             return key[1]
     if not ordered:
         return None
-    most = max(total for _, total in ordered)
-    return next(key[1] for key, total in ordered if total == most)
+    largest = max(total for _, total in ordered)
+    return next(key[1] for key, total in ordered if total == largest)
 
 
 def billed_units(

@@ -52,9 +52,7 @@ def _post_link(signed_in, person, post) -> str:
 
 
 @pytest.mark.parametrize("kind", ["post", "comment"])
-def test_second_entry_from_one_source_is_refused_with_the_first(
-    kind, post, comment, super_user, payments
-):
+def test_second_entry_rejected_with_link(kind, post, comment, super_user, payments):
     source = post if kind == "post" else comment
     first = _make(super_user, source, payments)
 
@@ -89,9 +87,7 @@ def test_form_links_the_entry_and_saves_nothing(signed_in, post, super_user, pay
     assert FaqEntry.objects.count() == 1
 
 
-def test_post_page_links_the_entry_in_place_of_the_offer(
-    signed_in, post, super_user, sales_rep, payments
-):
+def test_post_page_links_entry(signed_in, post, super_user, sales_rep, payments):
     assert 'data-testid="make-faq-entry"' in _post_link(signed_in, super_user, post)
 
     entry = _make(super_user, post, payments)
@@ -102,9 +98,7 @@ def test_post_page_links_the_entry_in_place_of_the_offer(
         assert f'href="/questions/faq/{entry.pk}/" data-testid="in-faq"' in html
 
 
-def test_comment_links_the_entry_in_place_of_the_offer(
-    signed_in, post, comment, super_user, payments
-):
+def test_comment_links_entry(signed_in, post, comment, super_user, payments):
     offer = f'href="/questions/faq/new/?comment={comment.pk}"'
     client = signed_in(super_user)
     assert offer in client.get(f"/posts/{post.pk}/").content.decode()
@@ -116,7 +110,7 @@ def test_comment_links_the_entry_in_place_of_the_offer(
     assert f'href="/questions/faq/{entry.pk}/" data-testid="in-faq"' in html
 
 
-def test_comment_links_cost_the_same_queries_for_many_comments(
+def test_comment_links_fixed_queries(
     signed_in, post, comment, outsider, super_user, payments
 ):
     _make(super_user, comment, payments)
@@ -133,9 +127,7 @@ def test_comment_links_cost_the_same_queries_for_many_comments(
     assert len(five.captured_queries) == len(one.captured_queries)
 
 
-def test_held_entry_is_not_linked_to_readers_who_cannot_open_it(
-    signed_in, post, super_user, sales_rep, payments
-):
+def test_held_entry_link_hidden(signed_in, post, super_user, sales_rep, payments):
     entry = _make(super_user, post, payments)
     FaqEntry.objects.filter(pk=entry.pk).update(owners_only=True)
 
@@ -161,9 +153,7 @@ def test_deleting_the_entry_frees_the_source(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_curators_saving_one_source_at_once_make_one_entry(
-    post, super_user, payments
-):
+def test_concurrent_curators_make_one_entry(post, super_user, payments):
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 

@@ -85,9 +85,7 @@ def test_everyone_is_notified_when_nobody_is_available(
 
 
 @override_settings(ASK_ESCALATE_AFTER_MINUTES=120)
-def test_confirmation_says_who_is_away_and_when_the_community_hears(
-    sales_rep, paula, payments_community
-):
+def test_confirmation_names_away_and_escalation(sales_rep, paula, payments_community):
     set_availability(person=paula, status="away")
 
     text = _confirmation(sales_rep)
@@ -105,7 +103,7 @@ def test_confirmation_says_who_is_away_and_when_the_community_hears(
     ) in text
 
 
-def test_confirmation_keeps_the_plain_wait_when_someone_is_available(
+def test_confirmation_plain_when_available(
     sales_rep, super_user, paula, payments_community
 ):
     set_availability(person=paula, status="away")
@@ -120,7 +118,7 @@ def test_confirmation_keeps_the_plain_wait_when_someone_is_available(
     ) in text
 
 
-def test_a_lapsed_away_status_is_not_shown(sales_rep, paula, payments_community):
+def test_lapsed_away_status_hidden(sales_rep, paula, payments_community):
     set_availability(person=paula, status="away", hours=1)
     later = timezone.now() - timedelta(hours=2)
     paula.availability.__class__.objects.filter(person=paula).update(until=later)

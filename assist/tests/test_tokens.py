@@ -146,9 +146,7 @@ def test_a_token_without_the_scope_is_refused(sales_rep, faq_entries):
 
 
 @pytest.mark.parametrize("state", ["revoked", "wrong", "expired", "out of scope"])
-def test_a_bad_token_is_refused_even_with_a_signed_in_session(
-    sales_rep, faq_entries, state
-):
+def test_bad_token_rejected_with_session(sales_rep, faq_entries, state):
     issued = issue_token(owner=sales_rep, name="Sidebar", scopes=["help:read"])
     raw = issued.raw
     if state == "revoked":
@@ -168,7 +166,7 @@ def test_a_bad_token_is_refused_even_with_a_signed_in_session(
     assert client.get(HELP_URL, headers=bearer(raw)).status_code == 401
 
 
-def test_any_authorization_header_is_judged_alone_on_other_endpoints(sales_rep):
+def test_authorization_header_judged_alone(sales_rep):
     issued = issue_token(owner=sales_rep, name="Sidebar", scopes=["help:read"])
     client = Client()
     client.force_login(sales_rep)
@@ -254,7 +252,7 @@ class TestTokenPage:
         assert "CRM order screen" in again.content.decode()
         assert raw not in str(dict(client.session))
 
-    def test_reloading_after_making_a_token_makes_no_second_one(self, sales_rep):
+    def test_token_reload_makes_no_second(self, sales_rep):
         client = Client()
         client.force_login(sales_rep)
         form = {"name": "CRM sidebar", "scopes": ["help:read"]}
@@ -274,7 +272,7 @@ class TestTokenPage:
         )
         assert ApiToken.objects.filter(owner=sales_rep).count() == 1
 
-    def test_a_revoked_name_can_be_used_again(self, sales_rep):
+    def test_revoked_token_name_reusable(self, sales_rep):
         issued = issue_token(owner=sales_rep, name="CRM sidebar", scopes=["help:read"])
         revoke_token(actor=sales_rep, token=issued.token)
 

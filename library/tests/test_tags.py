@@ -130,7 +130,7 @@ def test_tags_are_spelled_as_hashtags(member, typed):
     ]
 
 
-def test_a_new_tag_is_named_without_hash_or_spaces(member):
+def test_new_tag_drops_hash_and_spaces(member):
     item = make_item(member, "Short payments")
 
     add_tags(document=item, person=member, names=["#Short Payment", "C#"])
@@ -141,6 +141,6 @@ def test_a_new_tag_is_named_without_hash_or_spaces(member):
     ]
 
 
-def test_a_tag_of_only_signs_is_refused_by_name():
+def test_sign_only_tag_rejected():
     with pytest.raises(InvalidTagError, match="Tag '# #' has nothing but # and spaces"):
         split_tag_names("Returns, # #")

@@ -176,7 +176,7 @@ def test_pass_links_later_invoice(order, customer):
     assert linked.code == "DAMAGED"
 
 
-def test_split_billing_names_the_invoice_of_the_shipment_line(order, customer):
+def test_split_billing_names_shipment_invoice(order, customer):
     # The second invoice names the shipment line it billed; the first does not.
     create_invoice(order=order, number="INV-SPLIT-1", quantities={1: "6"})
     second = create_invoice(order=order, number="INV-SPLIT-2", quantities={1: "4"})
@@ -266,7 +266,7 @@ def test_credit_edited_down_splits_net_and_tax(order, customer, sales_rep):
     assert (line.subtotal, line.tax_amount) == (Decimal("50.00"), Decimal("10.00"))
 
 
-def test_amount_that_no_net_and_tax_make_is_refused(order, customer, sales_rep):
+def test_unsplittable_amount_rejected(order, customer, sales_rep):
     taxed_invoice(order, "INV-GOODS-1")
     case = report(customer, order, Kind.DAMAGED, "2")
 
@@ -385,7 +385,7 @@ def test_unbilled_line_says_what_to_do(order, customer, sales_rep):
     assert not Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).exists()
 
 
-def test_invoice_posted_later_is_named_on_a_report_of_more(order, customer):
+def test_later_invoice_named_on_more_units(order, customer):
     case = report(customer, order, Kind.DAMAGED, "2")
     invoice = taxed_invoice(order, "INV-GOODS-1")
 
