@@ -297,13 +297,83 @@ def query_mix(rng: random.Random) -> list[str]:
     return queries
 
 
-def raw_query_runner(queries: list[str], *, window: int | None):
+def sqlite_window_runner(parsed, expressions, turn, window: int):
+    """Return the SQLite floor: the window's ids, then the window ranked.
+
+    The same full-text work as the search (``search.backends.sqlite``): the
+    ``window + 1`` newest matches without a rank, then bm25 over their rowid
+    range when the window holds every match, or the columns that hold a
+    term when it is cut. The 20 best ids are picked in Python, as the
+    search does; no visibility, facets or snippets.
+    """
+    from django.db import connection
+
+    from search.backends.sqlite import column_expression, column_score
+
+    ids_sql = f"""
+        SELECT rowid FROM search_entry_fts WHERE search_entry_fts MATCH %s
+        ORDER BY rowid DESC LIMIT {window + 1}
+    """  # noqa: S608 (no request text is formatted into the statement)
+    bm25_sql = """
+        SELECT rowid, bm25(search_entry_fts, 10.0, 1.0, 6.0, 3.0)
+        FROM search_entry_fts
+        WHERE search_entry_fts MATCH %s AND rowid BETWEEN %s AND %s
+    """
+    columns_sql = " UNION ALL ".join(
+        "SELECT rowid, %s FROM search_entry_fts "
+        "WHERE search_entry_fts MATCH %s AND rowid BETWEEN %s AND %s"
+        for _column in ("title", "tags", "contexts")
+    )
+
+    def run_sqlite() -> None:
+        number = next(turn) % len(expressions)
+        with connection.cursor() as cursor:
+            cursor.execute(ids_sql, [expressions[number]])
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return
+            kept = ids[:window]
+            low, high = min(kept), max(kept)
+            if len(ids) <= window:
+                cursor.execute(bm25_sql, [expressions[number], low, high])
+                ranks = dict(cursor.fetchall())
+                keys = sorted(
+                    (ranks.get(entry_id, 0.0), -entry_id) for entry_id in kept
+                )
+            else:
+                params: list[Any] = []
+                for column in ("title", "tags", "contexts"):
+                    params += [
+                        column,
+                        column_expression(parsed[number], column),
+                        low,
+                        high,
+                    ]
+                cursor.execute(columns_sql, params)
+                columns: dict[int, set[str]] = {}
+                for entry_id, column in cursor.fetchall():
+                    columns.setdefault(entry_id, set()).add(column)
+                keys = sorted(
+                    (-column_score("content", columns.get(entry_id, set())), -entry_id)
+                    for entry_id in kept
+                )
+            del keys[20:]
+
+    return run_sqlite
+
+
+def raw_query_runner(
+    queries: list[str], *, window: int | None, bm25_window: bool = False
+):
     """Return a callable running the bare full-text query for the next query.
 
     With ``window``, the query ranks only the ``window + 1`` newest matches
     (highest entry ids), the same full-text work as the search's candidate
     window (``search.selectors.search``) without visibility, facets or
-    snippets. With ``window=None`` it ranks every match.
+    snippets; on SQLite that is ``sqlite_window_runner``. With
+    ``window=None`` it ranks every match by bm25 or ``ts_rank``. On SQLite,
+    ``bm25_window`` ranks every window by bm25, as the search did before a
+    full window was ranked by its columns (a reference).
     """
     from django.db import connection
 
@@ -316,27 +386,35 @@ def raw_query_runner(queries: list[str], *, window: int | None):
     rank_sqlite = "bm25(search_entry_fts, 10.0, 1.0, 6.0, 3.0)"
 
     if connection.vendor == "sqlite":
+        expressions = [match_expression(query) for query in parsed]
         if window is None:
             sql = f"""
                 SELECT rowid FROM search_entry_fts WHERE search_entry_fts MATCH %s
                 ORDER BY {rank_sqlite} LIMIT 20
             """  # noqa: S608 (no request text is formatted into the statement)
-        else:
-            sql = f"""
-                SELECT id FROM (
-                    SELECT rowid AS id, {rank_sqlite} AS rank FROM search_entry_fts
-                    WHERE search_entry_fts MATCH %s
-                    ORDER BY rowid DESC LIMIT {window + 1}
-                ) ORDER BY rank LIMIT 20
-            """  # noqa: S608 (no request text is formatted into the statement)
-        expressions = [match_expression(query) for query in parsed]
 
-        def run_sqlite() -> None:
+            def run_sqlite() -> None:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [expressions[next(turn) % len(expressions)]])
+                    cursor.fetchall()
+
+            return run_sqlite
+        if not bm25_window:
+            return sqlite_window_runner(parsed, expressions, turn, window)
+        sql = f"""
+            SELECT id FROM (
+                SELECT rowid AS id, {rank_sqlite} AS rank FROM search_entry_fts
+                WHERE search_entry_fts MATCH %s
+                ORDER BY rowid DESC LIMIT {window + 1}
+            ) ORDER BY rank LIMIT 20
+        """  # noqa: S608 (no request text is formatted into the statement)
+
+        def run_bm25_window() -> None:
             with connection.cursor() as cursor:
                 cursor.execute(sql, [expressions[next(turn) % len(expressions)]])
                 cursor.fetchall()
 
-        return run_sqlite
+        return run_bm25_window
 
     statements = []
     for query in parsed:
@@ -405,6 +483,7 @@ def own_statements_runner(viewer: Any, queries: list[str]):
 
 
 def build_cases(queries: list[str], *, with_unbounded: bool) -> list[Case]:
+    from django.db import connection
     from django.test import Client
 
     from accounts.models import User
@@ -454,6 +533,13 @@ def build_cases(queries: list[str], *, with_unbounded: bool) -> list[Case]:
             own_statements_runner(viewer, queries),
         ),
     ]
+    if connection.vendor == "sqlite":
+        cases.append(
+            Case(
+                f"reference: {window + 1} newest matches always ranked by bm25",
+                raw_query_runner(queries, window=window, bm25_window=True),
+            )
+        )
     if with_unbounded:
         cases.append(
             Case(

@@ -33,17 +33,29 @@ from search.text import HIT_END, HIT_START, marked_keys, marked_snippet
 # negative and lower is better. A person scores the name (the title column)
 # alone, plus PERSON_PROFILE_WEIGHT of the score over every column.
 _WEIGHTS = "10.0, 1.0, 6.0, 3.0"
-_RANK = (
-    "CASE search_entry.kind WHEN 'person' THEN "
-    "bm25(search_entry_fts, 10.0, 0.0, 0.0, 0.0) "
-    f"+ {PERSON_PROFILE_WEIGHT} * bm25(search_entry_fts, {_WEIGHTS}) "
-    f"ELSE bm25(search_entry_fts, {_WEIGHTS}) END"
-)
 _MATCHES = """
     FROM search_entry_fts
     JOIN search_entry ON search_entry.id = search_entry_fts.rowid
     WHERE search_entry_fts MATCH %s AND ({where})
 """
+
+# When the window is cut, a match is ranked by the columns that hold a term
+# of the query, with these weights, and then newest first (docs/search.md,
+# "Ranking a full window"). Every match scores 1 for being found, so
+# content found in its body alone scores 1. A person scores for the name
+# only, as much as content with the term in its title. A profile found
+# through a skill or a job title alone ranks below every content match.
+COLUMN_WEIGHTS = {"title": 10.0, "tags": 6.0, "contexts": 3.0}
+_PERSON_PROFILE_SCORE = 0.5
+
+
+def column_score(kind: str, columns: set[str]) -> float:
+    """Return the score of a match found in ``columns`` (higher is better)."""
+    if kind == "person":
+        if "title" in columns:
+            return 1.0 + COLUMN_WEIGHTS["title"]
+        return _PERSON_PROFILE_SCORE
+    return 1.0 + sum(COLUMN_WEIGHTS[column] for column in columns)
 
 
 def _fts_term(term: Term) -> str:
@@ -65,6 +77,12 @@ def match_expression(query: ParsedQuery) -> str:
     return expression
 
 
+def column_expression(query: ParsedQuery, column: str) -> str:
+    """Return a MATCH expression for any wanted term of ``query`` in ``column``."""
+    terms = " OR ".join(_fts_term(term) for group in query.groups for term in group)
+    return f"{column} : ({terms})"
+
+
 def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
@@ -83,14 +101,84 @@ class _WindowResult:
     page: list[int]
 
 
+def _bm25_ranks(expression: str, low: int, high: int) -> dict[int, tuple[float, float]]:
+    """Return the bm25 of every match with an id from ``low`` to ``high``.
+
+    Each id maps to the name's score and the score over every column, so
+    ``_ranked_page`` can rank a person by the name. The rowid range keeps
+    FTS5 to the window's part of the index, but bm25 still counts each
+    term's rows over the whole index, once per statement.
+    """
+    sql = f"""
+        SELECT rowid, bm25(search_entry_fts, 10.0, 0.0, 0.0, 0.0),
+               bm25(search_entry_fts, {_WEIGHTS})
+        FROM search_entry_fts
+        WHERE search_entry_fts MATCH %s AND rowid BETWEEN %s AND %s
+    """  # noqa: S608 (no request text is formatted into the statement)
+    return {
+        row[0]: (row[1], row[2]) for row in fetch_rows(sql, (expression, low, high))
+    }
+
+
+def _column_hits(query: ParsedQuery, low: int, high: int) -> dict[int, set[str]]:
+    """Return, per id from ``low`` to ``high``, the weighted columns with a term."""
+    parts = []
+    params: list[Any] = []
+    for column in COLUMN_WEIGHTS:
+        parts.append(
+            "SELECT rowid, %s FROM search_entry_fts "
+            "WHERE search_entry_fts MATCH %s AND rowid BETWEEN %s AND %s"
+        )
+        params += [column, column_expression(query, column), low, high]
+    hits: dict[int, set[str]] = {}
+    for entry_id, column in fetch_rows(" UNION ALL ".join(parts), tuple(params)):
+        hits.setdefault(entry_id, set()).add(column)
+    return hits
+
+
+def _ranked_page(
+    window: list[tuple[int, str]],
+    query: ParsedQuery,
+    *,
+    cut: bool,
+    offset: int,
+    limit: int,
+) -> list[int]:
+    """Rank the window's ``(id, kind)`` rows by relevance and return one page.
+
+    A window that contains every visible match is ranked by bm25, as the whole
+    index would rank it. A cut window is ranked by ``column_score``: bm25
+    would first count the rows of each term over the whole index, which
+    for a common phrase costs more than the rest of the search.
+    """
+    if not window:
+        return []
+    low = min(entry_id for entry_id, _kind in window)
+    high = max(entry_id for entry_id, _kind in window)
+    keys: list[tuple[float, int, int]] = []
+    if cut:
+        hits = _column_hits(query, low, high)
+        for entry_id, kind in window:
+            score = column_score(kind, hits.get(entry_id, set()))
+            keys.append((-score, -entry_id, entry_id))
+    else:
+        ranks = _bm25_ranks(match_expression(query), low, high)
+        for entry_id, kind in window:
+            name, whole = ranks.get(entry_id, (0.0, 0.0))
+            rank = name + PERSON_PROFILE_WEIGHT * whole if kind == "person" else whole
+            keys.append((rank, -entry_id, entry_id))
+    keys.sort()
+    return [entry_id for _rank, _newest, entry_id in keys[offset : offset + limit]]
+
+
 @dataclass(frozen=True)
 class _Window:
     """The newest visible matches, at most ``size`` of them, in one statement.
 
     FTS5 walks the match's rowids from the highest down and the statement
     stops after ``size + 1`` visible matches. The extra row shows whether
-    the window was cut. So a common word costs about as much as a rare one,
-    and bm25 runs for the window's rows only.
+    the window was cut. So a common word costs about as much as a rare one.
+    The window is ranked afterwards, by ``_ranked_page``.
     """
 
     where: str
@@ -103,28 +191,51 @@ class _Window:
             kind_sql = f"AND search_entry.kind IN ({', '.join(['%s'] * len(kinds))})"
         sql = f"""
             SELECT search_entry.id AS id, search_entry.kind AS kind,
-                   search_entry.created_at AS created_at, {_RANK} AS rank
+                   search_entry.created_at AS created_at
             {_MATCHES.format(where=self.where)} {kind_sql}
             ORDER BY search_entry_fts.rowid DESC LIMIT %s
         """
         return sql, (*self.params, *kinds, self.size + 1)
 
     def counts_and_page(
-        self, kinds: tuple[str, ...], order: Order, offset: int, limit: int
+        self,
+        query: ParsedQuery,
+        kinds: tuple[str, ...],
+        order: Order,
+        offset: int,
+        limit: int,
     ) -> _WindowResult:
         """Count the window per kind and pick one page of it.
 
         The counts cover every kind. With a kind filter the page comes from
         a second window of those kinds' newest matches, so a kind whose
-        matches are all older than the first window still has a page.
+        matches are all older than the first window still has a page. In
+        date order the statement picks the page; by relevance it returns
+        the window's ids and kinds for ``_ranked_page``.
         """
         matched_sql, matched_params = self._sql(())
         selected_sql, selected_params = "SELECT * FROM matched", ()
         if kinds:
             selected_sql, selected_params = self._sql(kinds)
-        order_sql = (
-            "rank, id DESC" if order == Order.RELEVANCE else "created_at DESC, id DESC"
-        )
+        if order == Order.RELEVANCE:
+            rows_sql = "SELECT 'window', kind, id, NULL FROM ("
+            rows_sql += "SELECT id, kind FROM selected ORDER BY id DESC LIMIT %s)"
+            rows_params: tuple[Any, ...] = (self.size,)
+        else:
+            rows_sql = """
+                SELECT 'page', NULL, id, position FROM (
+                    SELECT id, row_number() OVER (
+                        ORDER BY created_at DESC, id DESC
+                    ) AS position
+                    FROM (
+                        SELECT id, created_at FROM (
+                            SELECT * FROM selected ORDER BY id DESC LIMIT %s
+                        )
+                        ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s
+                    )
+                )
+            """
+            rows_params = (self.size, limit, offset)
         sql = f"""
             WITH matched AS MATERIALIZED ({matched_sql}),
             selected AS MATERIALIZED ({selected_sql})
@@ -136,35 +247,28 @@ class _Window:
                 SELECT kind FROM matched ORDER BY id DESC LIMIT %s
             ) GROUP BY kind
             UNION ALL
-            SELECT 'page', NULL, id, position FROM (
-                SELECT id, row_number() OVER (ORDER BY {order_sql}) AS position
-                FROM (
-                    SELECT id, rank, created_at FROM (
-                        SELECT * FROM selected ORDER BY id DESC LIMIT %s
-                    )
-                    ORDER BY {order_sql} LIMIT %s OFFSET %s
-                )
-            )
+            {rows_sql}
         """  # noqa: S608 (no request text is formatted into the statement)
-        params = (
-            *matched_params,
-            *selected_params,
-            self.size,
-            self.size,
-            limit,
-            offset,
-        )
+        params = (*matched_params, *selected_params, self.size, *rows_params)
         rows = fetch_rows(sql, params)
         sizes = {row[0]: row[2] for row in rows if row[0] in ("all", "selected")}
-        page_rows = sorted(
-            (row for row in rows if row[0] == "page"), key=lambda row: row[3]
-        )
+        total_complete = sizes["selected"] <= self.size
+        if order == Order.RELEVANCE:
+            window = [(row[2], row[1]) for row in rows if row[0] == "window"]
+            page = _ranked_page(
+                window, query, cut=not total_complete, offset=offset, limit=limit
+            )
+        else:
+            page_rows = sorted(
+                (row for row in rows if row[0] == "page"), key=lambda row: row[3]
+            )
+            page = [row[2] for row in page_rows]
         return _WindowResult(
             counts={row[1]: row[2] for row in rows if row[0] == "kind"},
             counts_complete=sizes["all"] <= self.size,
             total=min(sizes["selected"], self.size),
-            total_complete=sizes["selected"] <= self.size,
-            page=[row[2] for row in page_rows],
+            total_complete=total_complete,
+            page=page,
         )
 
 
@@ -257,7 +361,7 @@ class Fts5Backend:
         where_sql, where_params = where
         expression = match_expression(query)
         window = _Window(where_sql, (expression, *where_params), candidate_limit)
-        matches = window.counts_and_page(kinds, order, offset, limit)
+        matches = window.counts_and_page(query, kinds, order, offset, limit)
         return Matches(
             counts=matches.counts,
             counts_complete=matches.counts_complete,

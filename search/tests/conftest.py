@@ -26,7 +26,7 @@ from social.services import publish_post
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Collect each backend's own tests only when the suite runs on its engine."""
-    if collection_path.name == "test_sqlite_backend.py":
+    if collection_path.name in ("test_sqlite_backend.py", "test_sqlite_full_window.py"):
         return connection.vendor != "sqlite"
     if collection_path.name == "test_postgres_plans.py":
         return connection.vendor != "postgresql"
