@@ -153,20 +153,31 @@ def _ranked_page(
     """
     if not window:
         return []
-    low = min(entry_id for entry_id, _kind in window)
-    high = max(entry_id for entry_id, _kind in window)
-    keys: list[tuple[float, int, int]] = []
+    # The window arrives newest first, so each score's ids stay in that order.
+    low = window[-1][0]
+    high = window[0][0]
     if cut:
         hits = _column_hits(query, low, high)
+        by_score: dict[float, list[int]] = {}
         for entry_id, kind in window:
-            score = column_score(kind, hits.get(entry_id, set()))
-            keys.append((-score, -entry_id, entry_id))
-    else:
-        ranks = _bm25_ranks(match_expression(query), low, high)
-        for entry_id, kind in window:
-            name, whole = ranks.get(entry_id, (0.0, 0.0))
-            rank = name + PERSON_PROFILE_WEIGHT * whole if kind == "person" else whole
-            keys.append((rank, -entry_id, entry_id))
+            columns = hits.get(entry_id)
+            if columns is None:
+                score = _PERSON_PROFILE_SCORE if kind == "person" else 1.0
+            else:
+                score = column_score(kind, columns)
+            by_score.setdefault(score, []).append(entry_id)
+        ranked = [
+            entry_id
+            for score in sorted(by_score, reverse=True)
+            for entry_id in by_score[score]
+        ]
+        return ranked[offset : offset + limit]
+    ranks = _bm25_ranks(match_expression(query), low, high)
+    keys: list[tuple[float, int, int]] = []
+    for entry_id, kind in window:
+        name, whole = ranks.get(entry_id, (0.0, 0.0))
+        rank = name + PERSON_PROFILE_WEIGHT * whole if kind == "person" else whole
+        keys.append((rank, -entry_id, entry_id))
     keys.sort()
     return [entry_id for _rank, _newest, entry_id in keys[offset : offset + limit]]
 
@@ -255,6 +266,8 @@ class _Window:
         total_complete = sizes["selected"] <= self.size
         if order == Order.RELEVANCE:
             window = [(row[2], row[1]) for row in rows if row[0] == "window"]
+            # A compound statement promises no row order, so newest first here.
+            window.sort(reverse=True)
             page = _ranked_page(
                 window, query, cut=not total_complete, offset=offset, limit=limit
             )
