@@ -382,12 +382,16 @@ def match_reason(raw: RawHit, *, external: bool) -> str | None:
     """Return why ``raw`` matched when neither its title nor its snippet marks a hit.
 
     Such an entry matched through its screens (help-context keys) or its
-    tags, which are indexed but not shown. A customer account is shown the
+    tags, which are indexed but not shown, or through the spelled-out form
+    of an umlaut word the snippet does not reach. A customer account is shown the
     names of the portal's screens only, since the others are internal.
     Return None when a hit is marked, or when the reason is not known.
     """
     if HIT_START in raw.title or HIT_START in raw.snippet:
         return None
+    if raw.spelled_out_words:
+        words = ", ".join(raw.spelled_out_words)
+        return f"Matched {words}, written with ä, ö, ü or ß in its text"
     if raw.matched_contexts:
         titles = [
             _CONTEXT_TITLES.get(key, key)

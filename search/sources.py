@@ -31,7 +31,7 @@ from core.text import clean_line
 from library.models import Document, DocumentTag
 from library.selectors import visible_documents
 from search.models import Kind
-from search.text import index_form
+from search.text import SPELLED_OUT, SPELLED_OUT_START, UMLAUT_WORD, index_form
 from social.models import Comment, Post
 from social.selectors import visible_posts
 
@@ -77,14 +77,6 @@ def indexed_text(text: str) -> str:
     return words[0].rstrip() if len(words) == 2 else head
 
 
-# German letters with an umlaut or sharp s, and how they are spelled out
-# where the letter is missing ("Mueller" for "Müller", "Strasse" for
-# "Straße"). NFKC (``index_form``) has composed a letter and a combining
-# diaeresis into one of these before they are looked up.
-_SPELLED_OUT = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
-)
-_UMLAUT_WORD = re.compile(r"[^\W_]*[äöüßÄÖÜ][^\W_]*")
 # The maximum number of spelled-out words added to one entry, so that a long
 # German text adds a bounded number of words to the indexed body.
 MAX_SPELLED_OUT_WORDS = 100
@@ -99,8 +91,8 @@ def spelled_out_umlauts(*texts: str) -> str:
     """
     words: dict[str, None] = {}
     for text in texts:
-        for word in _UMLAUT_WORD.findall(index_form(text)):
-            words.setdefault(word.translate(_SPELLED_OUT), None)
+        for word in UMLAUT_WORD.findall(index_form(text)):
+            words.setdefault(word.translate(SPELLED_OUT), None)
             if len(words) == MAX_SPELLED_OUT_WORDS:
                 return " ".join(words)
     return " ".join(words)
@@ -131,14 +123,14 @@ class EntryData:
         """Return the ``SearchEntry`` fields, text in index form.
 
         The body ends with the spelled-out form of the words with an
-        umlaut in the title, body and tags (``spelled_out_umlauts``). They
-        go after the length cap and not into the title, because the title
-        is shown as indexed.
+        umlaut in the title, body and tags (``spelled_out_umlauts``), after
+        ``SPELLED_OUT_START``. They go after the length cap and not into the
+        title, because the title is shown as indexed.
         """
         body = indexed_text(self.body)
         spelled_out = spelled_out_umlauts(self.title, body, *self.tags)
         if spelled_out:
-            body = f"{body} {spelled_out}" if body else spelled_out
+            body = f"{body}{SPELLED_OUT_START}{spelled_out}"
         return {
             "title": indexed_text(self.title),
             "heading": self.heading,

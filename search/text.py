@@ -63,7 +63,12 @@ def decode_symbols(text: str) -> str:
 # so that no text can forge a highlight.
 HIT_START = "\ue000"
 HIT_END = "\ue001"
-_MARKERS = str.maketrans("", "", HIT_START + HIT_END)
+# Starts the spelled-out umlaut words at the end of an entry's indexed body
+# ("Mueller" for "Müller"). Both engines split words at this paragraph
+# separator, and ``index_form`` turns it into a space in any indexed text,
+# so only the index puts it there and a snippet can leave the words out.
+SPELLED_OUT_START = "\u2029"
+_MARKERS = str.maketrans({HIT_START: None, HIT_END: None, SPELLED_OUT_START: " "})
 
 
 def index_form(text: str) -> str:
@@ -154,3 +159,46 @@ def normalize_logged_query(raw: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", clean_line(raw)).casefold()
     return folded[:MAX_LOGGED_QUERY_LENGTH]
+
+
+# German letters with an umlaut or sharp s, and how they are spelled out
+# where the letter is missing ("Mueller" for "Müller", "Strasse" for
+# "Straße"). NFKC (``index_form``) has composed a letter and a combining
+# diaeresis into one of these before they are looked up.
+SPELLED_OUT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+)
+UMLAUT_WORD = re.compile(r"[^\W_]*[äöüßÄÖÜ][^\W_]*")
+
+
+def spelled_out_hits(
+    shown: str, marked_spelled_out: str
+) -> tuple[str, tuple[str, ...]]:
+    """Mark in ``shown`` the umlaut words whose spelled-out form is a hit.
+
+    ``marked_spelled_out`` is the entry's spelled-out words as the engine
+    marked them, so "Mueller" marks "Müller". Return ``shown`` with those
+    words marked, and the spelled-out words that are hits, in order.
+    """
+    hits = tuple(dict.fromkeys(_MARKED_HIT.findall(marked_spelled_out)))
+    if not hits:
+        return shown, ()
+    found = {hit.casefold() for hit in hits}
+
+    def mark(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word.translate(SPELLED_OUT).casefold() not in found:
+            return word
+        return f"{HIT_START}{word}{HIT_END}"
+
+    # A word already marked in ``shown`` is inside the marks and stays as it is.
+    pieces = _MARK_SPLIT.split(shown)
+    inside = False
+    for number, piece in enumerate(pieces):
+        if piece == HIT_START:
+            inside = True
+        elif piece == HIT_END:
+            inside = False
+        elif not inside:
+            pieces[number] = UMLAUT_WORD.sub(mark, piece)
+    return "".join(pieces), hits

@@ -51,6 +51,9 @@ class RawHit:
     # tags in index form, to say why it matched when no hit is marked.
     matched_contexts: tuple[str, ...] = ()
     tags: str = ""
+    # The spelled-out forms of umlaut words that are hits ("Mueller" for
+    # "Müller"), to say why it matched when the snippet shows no hit.
+    spelled_out_words: tuple[str, ...] = ()
 
 
 # A compiled WHERE clause: SQL on ``search_entry`` columns and its parameters.

@@ -20,7 +20,7 @@ from search.backends.base import (
     address_columns,
 )
 from search.query import ParsedQuery, Term
-from search.text import HIT_END, HIT_START
+from search.text import HIT_END, HIT_START, SPELLED_OUT_START, spelled_out_hits
 
 # The configuration the trigger indexes with (migration 0011): English, with
 # accents folded by ``unaccent``. Queries must use the same one.
@@ -234,15 +234,16 @@ class PostgresBackend:
                    per_kind.kinds, per_kind.matches, page.position,
                    search_entry.id, search_entry.kind, object_id,
                    ts_headline('{CONFIG}', title, terms.query, %s),
-                   CASE WHEN length(body) <= {HEADLINE_PREFIX_CHARACTERS}
-                        THEN ts_headline('{CONFIG}', body, terms.query, %s)
+                   CASE WHEN length(parts.shown) <= {HEADLINE_PREFIX_CHARACTERS}
+                        THEN ts_headline('{CONFIG}', parts.shown, terms.query, %s)
                         ELSE (
                             SELECT CASE WHEN strpos(early, '{HIT_START}') > 0
                                    THEN early
-                                   ELSE ts_headline('{CONFIG}', body, terms.query, %s)
+                                   ELSE ts_headline('{CONFIG}', parts.shown,
+                                                    terms.query, %s)
                                    END
                             FROM (SELECT ts_headline('{CONFIG}',
-                                      left(body, {HEADLINE_PREFIX_CHARACTERS}),
+                                      left(parts.shown, {HEADLINE_PREFIX_CHARACTERS}),
                                       terms.query, %s) AS early) AS bounded
                         ) END,
                    created_at, community_id, author_id, heading,
@@ -252,11 +253,18 @@ class PostgresBackend:
                        WHERE to_tsvector('{CONFIG}', translate(key, '._', '  '))
                              @@ {any_term}
                    ),
-                   search_entry.tags
+                   search_entry.tags,
+                   CASE WHEN parts.spelled_out <> ''
+                        THEN ts_headline('{CONFIG}', parts.spelled_out, terms.query, %s)
+                        END
             FROM per_kind
             CROSS JOIN (SELECT {match} AS query) AS terms
             LEFT JOIN page ON true
             LEFT JOIN search_entry ON search_entry.id = page.id
+            LEFT JOIN LATERAL (
+                SELECT split_part(body, chr({ord(SPELLED_OUT_START)}), 1) AS shown,
+                       split_part(body, chr({ord(SPELLED_OUT_START)}), 2) AS spelled_out
+            ) AS parts ON true
             ORDER BY page.position
         """  # noqa: S608 (no request text is formatted into the statement)
         params = (
@@ -272,6 +280,7 @@ class PostgresBackend:
             _SNIPPET_OPTIONS,
             _SNIPPET_OPTIONS,
             *any_term_params,
+            _TITLE_OPTIONS,
             *match_params,
         )
         rows = _fetch_unprepared(compact(sql), params)
@@ -295,13 +304,15 @@ _SNIPPET_OPTIONS = (
 
 
 def _raw_hit(row: tuple[Any, ...]) -> RawHit:
+    snippet, spelled_out_words = spelled_out_hits(row[4] or "", row[13] or "")
+    title, _words = spelled_out_hits(row[3], row[13] or "")
     return RawHit(
         entry_id=row[0],
         kind=row[1],
         object_id=row[2],
-        title=row[3],
+        title=title,
         heading=row[8],
-        snippet=row[4] or "",
+        snippet=snippet,
         created_at=row[5],
         community_id=row[6],
         author_id=row[7],
@@ -309,4 +320,5 @@ def _raw_hit(row: tuple[Any, ...]) -> RawHit:
         slug=row[10],
         matched_contexts=tuple(row[11] or ()),
         tags=row[12] or "",
+        spelled_out_words=spelled_out_words,
     )

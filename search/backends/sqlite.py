@@ -27,7 +27,14 @@ from search.backends.base import (
     fetch_rows,
 )
 from search.query import ParsedQuery, Term
-from search.text import HIT_END, HIT_START, marked_keys, marked_snippet
+from search.text import (
+    HIT_END,
+    HIT_START,
+    SPELLED_OUT_START,
+    marked_keys,
+    marked_snippet,
+    spelled_out_hits,
+)
 
 # bm25 weights per FTS5 column: title, body, tags, contexts. bm25 is
 # negative and lower is better. A person scores the name (the title column)
@@ -394,21 +401,27 @@ class Fts5Backend:
         else:
             rows = _page_rows(page, expression, marks)
         by_id = {row[0]: row for row in rows}
-        return [
-            RawHit(
-                entry_id=row[0],
-                kind=row[1],
-                object_id=row[2],
-                title=row[3],
-                heading=row[8],
-                snippet=marked_snippet(row[4] or ""),
-                created_at=_as_datetime(row[5]),
-                community_id=row[6],
-                author_id=row[7],
-                parent_id=row[9],
-                slug=row[10],
-                matched_contexts=marked_keys(row[11] or ""),
-                tags=row[12] or "",
-            )
-            for row in (by_id[entry_id] for entry_id in page if entry_id in by_id)
-        ]
+        return [_raw_hit(by_id[entry_id]) for entry_id in page if entry_id in by_id]
+
+
+def _raw_hit(row: tuple[Any, ...]) -> RawHit:
+    # The marked body ends with its marked spelled-out words, if it has any.
+    body, _start, spelled_out = (row[4] or "").partition(SPELLED_OUT_START)
+    body, spelled_out_words = spelled_out_hits(body, spelled_out)
+    title, _words = spelled_out_hits(row[3], spelled_out)
+    return RawHit(
+        entry_id=row[0],
+        kind=row[1],
+        object_id=row[2],
+        title=title,
+        heading=row[8],
+        snippet=marked_snippet(body),
+        created_at=_as_datetime(row[5]),
+        community_id=row[6],
+        author_id=row[7],
+        parent_id=row[9],
+        slug=row[10],
+        matched_contexts=marked_keys(row[11] or ""),
+        tags=row[12] or "",
+        spelled_out_words=spelled_out_words,
+    )

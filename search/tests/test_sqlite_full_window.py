@@ -20,7 +20,7 @@ from conftest import make_person
 from search.backends.sqlite import column_expression
 from search.indexing import reindex_all
 from search.query import parse_query
-from search.selectors import search
+from search.selectors import Order, search
 from social.models import Post
 from social.services import publish_post
 
@@ -104,7 +104,7 @@ def test_full_window_ranks_only_wanted_terms(outsider, full_window):
 
 
 def test_full_window_date_order(outsider, full_window):
-    results = search(outsider, "fullword", candidate_limit=4, order="date")
+    results = search(outsider, "fullword", candidate_limit=4, order=Order.DATE)
     assert _hits(results) == [
         ("faq", full_window["newest"]),
         ("faq", full_window["newer_body"]),
