@@ -53,6 +53,7 @@ from reconciliation.selectors import (
     visible_cases,
 )
 from reconciliation.templatetags.case_tags import resolution_label
+from reconciliation.timeline import build_timeline, case_subjects
 from reconciliation.work import WorkError
 
 CASES_PER_PAGE = 50
@@ -262,6 +263,12 @@ def case_detail(
                 )
             ),
             "approvals": approval_list,
+            "timeline": build_timeline(
+                request.user,
+                case_subjects(case),
+                kind=request.GET.get("timeline_kind", ""),
+                page=request.GET.get("timeline_page"),
+            ),
             "approval_rows": [
                 (approval, _amount_text(approval, currencies))
                 for approval in approval_list

@@ -18,6 +18,7 @@ from reconciliation.selectors import (
     open_discrepancies,
     visible_cases,
 )
+from reconciliation.timeline import order_timeline
 
 ORDERS_PER_PAGE = 50
 ORDER_LIST_CONTEXT = "reconciliation.orders"
@@ -101,6 +102,12 @@ def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
                 if item.pk in openable and offers_sales_decision(item)
             },
             "matches": explain_matches(order),
+            "timeline": order_timeline(
+                request.user,
+                order,
+                kind=request.GET.get("timeline_kind", ""),
+                page=request.GET.get("timeline_page"),
+            ),
             "help_context": context_key,
             "panel": build_help_panel(viewer=request.user, key=context_key),
             "record_ref": order.number,
