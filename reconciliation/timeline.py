@@ -1,10 +1,10 @@
 """The audit timeline of an order and of a case: documents and events, newest first.
 
-An order's timeline lists its documents (shipments, invoices, credit and
-debit notes, payments applied to its invoices, returns) and the audit events
-on the order, on each of those documents and on every case, approval,
-proposal and problem report that belongs to it. A case's timeline lists the
-events on the case and on what belongs to the case.
+An order's timeline lists its documents: shipments, invoices, credit and
+debit notes, payments applied to its invoices and returns. It also lists
+the audit events on the order, on each of those documents and on every
+case, approval, proposal and problem report that belongs to the order. A
+case's timeline lists the events on the case and on what belongs to it.
 
 Visibility follows the one rule of each object: a case the viewer may not
 open (``visible_cases``) adds nothing to the order's timeline, and a payment
@@ -13,10 +13,11 @@ nor its events. The timeline is for staff: the order page sends a customer
 to the portal before it is built, and ``order_timeline`` returns nothing for
 an external account as a second guard.
 
-One page costs a fixed number of queries, however many events there are:
-one per kind of subject, one count and one page of a UNION ALL of events and
-documents, one read of the page's events, and one each for the import
-batches and people the page's events name (``timeline_text``).
+The number of queries of one page does not grow with the number of events.
+It is one per kind of subject, one for the currencies, one count and one
+page of a UNION ALL of events and documents, and one read of the page's
+events. The import batches and the people that the page's events name add
+one query each when there are any (``timeline_text``).
 """
 
 from collections.abc import Iterable
@@ -187,8 +188,8 @@ def _case_subjects(
 ) -> None:
     """Add the cases and the approvals, proposals and reports that belong to them.
 
-    ``link`` gives each case the address of its page; the case page itself
-    leaves it out, because a practice case has its page elsewhere.
+    ``link`` gives each case the address of its page. The case page passes
+    False, because a practice case has its page at another address.
     """
     case_rows = list(cases)
     labels = {case.pk: _case_label(case) for case in case_rows}
@@ -255,22 +256,10 @@ def _entry_rows(queryset: QuerySet[Any], entry_type: str, when: Any) -> QuerySet
     return rows
 
 
-def order_subjects(viewer: Viewer, order: SalesOrder) -> Subjects:
-    """Collect what belongs to ``order`` and what ``viewer`` may see of it."""
-    subjects = Subjects()
-    code = order.currency_id
-    subjects.add(SalesOrder, [(order.pk, Subject(f"Order {order.number}", code))])
-    subjects.add(
-        SalesOrderLine,
-        (
-            (pk, Subject(f"Line {line_no} of {order.number}", code))
-            for pk, line_no in SalesOrderLine.objects.filter(order=order).values_list(
-                "pk", "line_no"
-            )
-        ),
-    )
+def _add_documents(subjects: Subjects, viewer: Viewer, order: SalesOrder) -> None:
+    """Add the order's documents and the payments applied to its invoices."""
     # The documents are read whole, so describing a page of them costs no
-    # query; an order has a few of each.
+    # query. An order has a few of each.
     shipments = Shipment.objects.filter(order=order)
     shipment_rows = {row.pk: row for row in shipments.select_related("backorder_of")}
     subjects.add(
@@ -328,20 +317,6 @@ def order_subjects(viewer: Viewer, order: SalesOrder) -> Subjects:
         ReturnAuthorization,
         ((pk, Subject(f"Return {row.number}")) for pk, row in return_rows.items()),
     )
-    subjects.add(
-        MatchGroup,
-        (
-            (pk, Subject(f"Match M{pk}, {MatchGroup.Kind(kind).label.lower()}"))
-            for pk, kind in MatchGroup.objects.filter(order=order).values_list(
-                "pk", "kind"
-            )
-        ),
-    )
-    _case_subjects(
-        subjects,
-        visible_cases(viewer).filter(Q(order=order) | Q(invoice__order=order)),
-        link=True,
-    )
     subjects.documents = {
         "shipment": _entry_rows(
             shipments,
@@ -349,8 +324,8 @@ def order_subjects(viewer: Viewer, order: SalesOrder) -> Subjects:
             _dated(Coalesce("shipped_at", Cast("created_at", DateField()))),
         ),
         "invoice": _entry_rows(invoices, "invoice", _dated("invoice_date")),
-        # A reversal row is dated when it was written; a payment's own row by
-        # the day the money arrived.
+        # A reversal row is dated by the time it was written, and a payment's
+        # own row by the day the money arrived.
         "allocation": _entry_rows(
             allocations,
             "allocation",
@@ -372,6 +347,37 @@ def order_subjects(viewer: Viewer, order: SalesOrder) -> Subjects:
         "allocation": allocation_rows,
         "return": return_rows,
     }
+
+
+def order_subjects(viewer: Viewer, order: SalesOrder) -> Subjects:
+    """Collect what belongs to ``order`` and what ``viewer`` may see of it."""
+    subjects = Subjects()
+    code = order.currency_id
+    subjects.add(SalesOrder, [(order.pk, Subject(f"Order {order.number}", code))])
+    subjects.add(
+        SalesOrderLine,
+        (
+            (pk, Subject(f"Line {line_no} of {order.number}", code))
+            for pk, line_no in SalesOrderLine.objects.filter(order=order).values_list(
+                "pk", "line_no"
+            )
+        ),
+    )
+    _add_documents(subjects, viewer, order)
+    subjects.add(
+        MatchGroup,
+        (
+            (pk, Subject(f"Match M{pk}, {MatchGroup.Kind(kind).label.lower()}"))
+            for pk, kind in MatchGroup.objects.filter(order=order).values_list(
+                "pk", "kind"
+            )
+        ),
+    )
+    _case_subjects(
+        subjects,
+        visible_cases(viewer).filter(Q(order=order) | Q(invoice__order=order)),
+        link=True,
+    )
     return subjects
 
 
@@ -423,7 +429,7 @@ def build_timeline(
 ) -> Timeline:
     """Return one page of the timeline of ``subjects``, newest first.
 
-    ``kind`` keeps the entries of one ``Kind``; an unknown kind shows all.
+    ``kind`` keeps the entries of one ``Kind``, and an unknown kind shows all.
     """
     # Imported here because timeline_text imports the dataclasses above.
     from reconciliation.timeline_text import describe_documents, describe_events

@@ -159,12 +159,51 @@ MONEY_KEYS = frozenset(
         "difference",
         "residual",
         "disputed_amount",
+        "credited_before",
+        "proposed_before",
+        "written_off_before",
     }
 )
+
+# The order in which a row lists changed fields. PostgreSQL's jsonb does not
+# keep the order the keys were written in, so the page sets its own: these
+# keys first, then the others by name.
+KEY_ORDER = (
+    "state",
+    "decision",
+    "code",
+    "control_point",
+    "severity",
+    "owner_role",
+    "assignee_id",
+    "resolution_code",
+    "resolution_note",
+    "outcome",
+    "amount",
+    "amount_total",
+    "amount_paid",
+    "amount_written_off",
+    "amount_credited",
+    "amount_residual",
+    "amount_cancelled",
+    "expected_value",
+    "actual_value",
+    "difference",
+    "residual",
+    "delivery_status",
+    "invoice_status",
+    "payment_status",
+    "payment_state",
+    "recon_status",
+    "body",
+)
+KEY_RANK = {key: rank for rank, key in enumerate(KEY_ORDER)}
 
 SOURCE_NAMES = dict(AuditEvent.Source.choices)
 ROLE_LABELS = dict(Role.choices)
 IMPORT_REASON = re.compile(r"import batch (\d+)")
+# A matching rule's id: a dotted name and a version number, as in payment.short@1.
+RULE_ID = re.compile(r"\b[a-z_]+\.[a-z_]+@\d+\b")
 
 
 def _humanize(name: str) -> str:
@@ -220,6 +259,7 @@ class _Reader:
             return "—"
         if isinstance(value, bool):
             return "yes" if value else "no"
+
         if isinstance(value, dict):
             parts = [
                 (
@@ -229,10 +269,15 @@ class _Reader:
                 for name, item in value.items()
             ]
             return ", ".join(f"{name} {text}" for name, text in parts)
+        if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            # A list of rows, such as a credit note's lines, shows as a count
+            # because the document lists the rows itself.
+            return f"{len(value)} line{'s' if len(value) != 1 else ''}"
         if isinstance(value, list):
             return "; ".join(
                 self.value_text(object_type, key, item, currency) for item in value
             )
+
         if key == "assignee_id" and isinstance(value, int):
             return self.people.get(value, f"person {value}")
         if key in {"owner_role", "role"}:
@@ -240,6 +285,7 @@ class _Reader:
         labels = _choice_labels(object_type, key)
         if str(value) in labels:
             return labels[str(value)]
+
         number = _decimal(value)
         if number is not None and key in MONEY_KEYS and currency:
             amount = format_money(number, minor_units=self.currencies[currency])
@@ -251,7 +297,9 @@ class _Reader:
     def changes(self, event: AuditEvent, currency: str) -> list[Change]:
         before = event.before if isinstance(event.before, dict) else {}
         after = event.after if isinstance(event.after, dict) else {}
-        keys = [*after, *(key for key in before if key not in after)]
+        keys = sorted(
+            {*before, *after}, key=lambda key: (KEY_RANK.get(key, len(KEY_ORDER)), key)
+        )
         rows = []
         for key in keys:
             if key in HIDDEN_KEYS or (key.endswith("_id") and key != "assignee_id"):
@@ -291,8 +339,15 @@ def _same(old: Any, new: Any) -> bool:
 
 
 def _rule_text(event: AuditEvent) -> str:
+    """Return the rule id, with its version where the event stores one.
+
+    A rule event stores its rule in ``after``, or names it in its reason:
+    the whole reason (``payment.short@1``) or at its end
+    ("... within the rounding allowance (payment.rounding@1).").
+    """
     after = event.after if isinstance(event.after, dict) else {}
-    rule = after.get("rule") or event.reason
+    named = RULE_ID.search(event.reason)
+    rule = after.get("rule") or (named.group(0) if named else "")
     version = after.get("rule_version")
     if rule and version:
         return f"{rule}, version {version}"
@@ -305,7 +360,7 @@ def _why(event: AuditEvent) -> str:
         explanation = after.get("explanation")
         if explanation:
             return str(explanation)
-        return event.reason if event.reason != after.get("rule") else ""
+        return "" if RULE_ID.fullmatch(event.reason) else event.reason
     if event.source == AuditEvent.Source.IMPORT and IMPORT_REASON.fullmatch(
         event.reason
     ):

@@ -18,7 +18,7 @@ from core.audit import record_event
 from core.models import AuditEvent
 from core.testing import signed_in
 from imports.models import ImportBatch, ImportSource
-from reconciliation.models import Discrepancy, MatchGroup
+from reconciliation.models import MatchGroup
 from reconciliation.selectors import access_order
 from reconciliation.tests.conftest import make_case
 from reconciliation.timeline import ENTRIES_PER_PAGE, Entry, order_timeline
@@ -151,6 +151,32 @@ def test_rule_event_names_rule_and_version(clerk, short_payment_case):
     ]
     # The compared inputs are in the "Why" section, not repeated here.
     assert "Compared" not in [c.label for c in entry.changes]
+
+
+def test_rule_named_in_reason_is_source(clerk, short_payment_case):
+    allocation = short_payment_case.invoice.allocations.get()
+    sentence = (
+        "Residual of 0.01 USD is within the rounding allowance of 0.02 USD "
+        "(payment.rounding@1)."
+    )
+    record_event(
+        actor=None,
+        action="allocation.written_off",
+        target=allocation,
+        source=AuditEvent.Source.RULE,
+        before={"writeoff_forgiven": "0.0000", "writeoff_kept": "0.0000"},
+        after={"writeoff_forgiven": "0.0100", "writeoff_kept": "0.0000"},
+        reason=sentence,
+    )
+    response = signed_in(clerk).get(order_url(short_payment_case.order))
+
+    entry = entries_of(response)[0]
+    assert entry.title == "Difference written off"
+    assert entry.source_detail == "payment.rounding@1"
+    assert entry.why == sentence
+    assert [(c.label, c.before, c.after) for c in entry.changes] == [
+        ("Written off (forgiven)", "0.00 USD", "0.01 USD")
+    ]
 
 
 def test_import_event_names_batch_and_file(clerk, short_payment_case):
@@ -299,7 +325,7 @@ def test_query_count_same_for_1_and_50_events(clerk, short_payment_case):
     assert fifty == 15
 
 
-def test_page_query_count_same_for_1_and_50_events(clerk, short_payment_case):
+def test_page_queries_same_for_1_and_50(clerk, short_payment_case):
     order = short_payment_case.order
     client = signed_in(clerk)
     move_case(short_payment_case, clerk)
@@ -445,4 +471,3 @@ def test_event_older_than_documents_sorts_after_them(clerk, short_payment_case):
     )
     entries = entries_of(signed_in(clerk).get(order_url(short_payment_case.order)))
     assert entries[-1].why == "long ago"
-    assert Discrepancy.objects.filter(pk=short_payment_case.pk).exists()
