@@ -25,7 +25,8 @@ unreconciled is never matched again by a rule.
 """
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -279,10 +280,14 @@ def find_candidate(
     return None
 
 
-def _combination(invoices: list[Invoice], target: Decimal) -> list[Invoice] | None:
+def _combination(
+    invoices: list[Invoice], target: Decimal, *, slack: Decimal = ZERO
+) -> list[Invoice] | None:
     """Find 2 to 5 invoices whose residuals add up exactly to ``target``.
 
-    Smaller combinations win; among equal sizes, the oldest invoices first.
+    With ``slack`` the residuals may add up to at most that much more, for
+    the cash screen's bank-charge suggestion. Smaller combinations win;
+    among equal sizes, the oldest invoices first.
     """
     steps = 0
     for size in range(2, MAX_COMBINATION_ITEMS + 1):
@@ -293,12 +298,12 @@ def _combination(invoices: list[Invoice], target: Decimal) -> list[Invoice] | No
             if steps > MAX_COMBINATION_STEPS:
                 return None
             if len(chosen) == size:
-                if total == target:
+                if target <= total <= target + slack:
                     return chosen
                 continue
             for index in range(len(invoices) - 1, start - 1, -1):
                 amount = total + invoices[index].amount_residual
-                if amount <= target:
+                if amount <= target + slack:
                     stack.append((index + 1, amount, [*chosen, invoices[index]]))
     return None
 
@@ -649,3 +654,223 @@ def _contacts(partner_id: int) -> QuerySet[Any]:
 
 
 CASH_PROPOSAL_SCOPE = Q(key__startswith="D:payment:")
+
+
+# The cash screen's suggestions. The screen ranks the open invoices of the
+# payment's customer by the rules above, and shows each with its score and a
+# plain reason. It places nothing: the clerk confirms what to allocate.
+
+# Points per rule, after the brief's ranking (ERPNext's): a reference names
+# the invoice, the open amount is what is left, the invoice is of the payer.
+# An amount within the payment tolerance earns half of an exact amount.
+REFERENCE_POINTS = 3
+EXACT_POINTS = 2
+TOLERANCE_POINTS = 1
+PARTNER_POINTS = 1
+# Most suggestions the screen lists; the open invoices table lists the rest.
+MAX_SUGGESTIONS = 6
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Invoices that a rule suggests for what is left on a payment.
+
+    ``lines`` are the invoice and the amount to allocate to it, the smaller of
+    its open amount and what the payment has left after the lines before.
+    ``open_after`` is what the last invoice keeps open, such as a bank charge.
+    """
+
+    rules: tuple[str, ...]
+    score: int
+    lines: tuple[tuple[Invoice, Decimal], ...]
+    why: str
+    open_after: Decimal
+
+
+def suggest(
+    payment: Payment, left: Decimal, *, taken: Collection[int] = ()
+) -> list[Suggestion]:
+    """Rank the open invoices that ``left`` of ``payment`` could pay, best first.
+
+    ``taken`` are the invoices already in the clerk's tray, which are left
+    out, as the matching pass leaves out an invoice that an allocation paid.
+    The rules are those of ``find_candidate``: the reference, an exact
+    amount, a combination of two to five invoices adding up to ``left``, and
+    an amount within the payment tolerance. Where ``find_candidate`` stops
+    at the first single match, this lists every match with its score, so the
+    clerk sees why one invoice ranks above another.
+    """
+    if payment.party is None or left <= 0:
+        return []
+    partner = payment.party.commercial_partner_id
+    items = load_open_items(
+        payment.company,
+        {},
+        named=_named_by_key(payment.reference_key),
+        scope=Q(customer__in=Party.objects.filter(Q(pk=partner) | Q(parent=partner))),
+    )
+    blocked = reversed_pairs(payment.company, payment)
+    eligible = _eligible_for(payment, blocked)
+    open_items = [
+        invoice
+        for invoice in items.by_partner.get(partner, [])
+        if invoice.pk not in taken and invoice.amount_residual > 0 and eligible(invoice)
+    ]
+    named = {invoice.pk for invoice in invoices_named(payment, items, eligible)}
+    named |= _numbers_in_remittance(payment, open_items)
+    tolerance = ToleranceBook.for_company(payment.company).for_scope(
+        customer_id=partner
+    )
+    charge = bank_charge_allowance(payment)
+    minor_units = payment.currency.minor_units
+
+    def money(amount: Decimal) -> str:
+        return f"{format_money(amount, minor_units=minor_units)} {payment.currency_id}"
+
+    suggestions: list[Suggestion] = []
+    for invoice in open_items:
+        residual = invoice.amount_residual
+        rules: list[str] = []
+        reasons: list[str] = []
+        score = PARTNER_POINTS
+        if invoice.pk in named:
+            rules.append("cash.reference@1")
+            score += REFERENCE_POINTS
+            reasons.append(
+                f"the payment's reference {payment.reference!r} names {invoice.number}"
+            )
+        if residual == left:
+            rules.append("cash.exact_amount@1")
+            score += EXACT_POINTS
+            reasons.append(f"its open {money(residual)} is exactly what is left")
+        elif abs(residual - left) <= tolerance.payment_allowance(invoice.amount_total):
+            rules.append("cash.tolerance@1")
+            score += TOLERANCE_POINTS
+            reasons.append(
+                f"its open {money(residual)} is within the payment tolerance of "
+                f"the {money(left)} left"
+            )
+        elif ZERO < residual - left <= charge:
+            rules.append("cash.bank_charge@1")
+            score += TOLERANCE_POINTS
+            reasons.append(
+                f"its open {money(residual)} is {money(residual - left)} more than "
+                f"the {money(left)} left, a difference small enough to write off"
+            )
+        if not rules:
+            continue
+        amount = min(residual, left)
+        suggestions.append(
+            Suggestion(
+                rules=tuple(rules),
+                score=score,
+                lines=((invoice, amount),),
+                why=_why(reasons, payment, residual - amount, money),
+                open_after=residual - amount,
+            )
+        )
+    candidates = open_items[:MAX_COMBINATION_CANDIDATES]
+    combination = _combination(candidates, left)
+    points = EXACT_POINTS
+    rule = "cash.combination@1"
+    if not combination and charge > 0:
+        combination = _combination(candidates, left, slack=charge)
+        points = TOLERANCE_POINTS
+        rule = "cash.bank_charge@1"
+    if combination:
+        suggestions.append(
+            _combination_suggestion(
+                payment, combination, left, rule, points, named, money
+            )
+        )
+    suggestions.sort(key=lambda s: (-s.score, s.lines[0][0].due_date, s.lines[0][0].pk))
+    return suggestions[:MAX_SUGGESTIONS]
+
+
+def _why(
+    reasons: list[str],
+    payment: Payment,
+    open_after: Decimal,
+    money: Callable[[Decimal], str],
+) -> str:
+    """Join the rules' reasons into the plain sentence the screen shows."""
+    text = "Same customer, and " + " and ".join(reasons) + "."
+    if open_after > 0:
+        text += (
+            f" Payment {payment.number} pays all it has left, and {money(open_after)} "
+            "stays open: write it off in the tray if it is a bank charge."
+        )
+    return text
+
+
+def _numbers_in_remittance(payment: Payment, invoices: Iterable[Invoice]) -> set[int]:
+    """Return the invoices whose number the payment's remittance text contains.
+
+    A payer often lists several invoices in one reference, which no single
+    key names; the texts are compared as ``normalize_reference`` folds them.
+    """
+    text = normalize_reference(payment.reference)
+    if not text:
+        return set()
+    found = set()
+    for invoice in invoices:
+        number = normalize_reference(invoice.number)
+        if number and re.search(rf"(?<![0-9a-z]){re.escape(number)}(?![0-9a-z])", text):
+            found.add(invoice.pk)
+    return found
+
+
+def bank_charge_allowance(payment: Payment) -> Decimal:
+    """Return the most a suggestion may leave open on an invoice for a bank charge.
+
+    It is the write-off limit, the most a clerk may write off without a
+    manager, so a suggested difference is one the clerk can settle on the
+    cash screen. The limit is in the company currency, so a payment in
+    another currency gets no such suggestion.
+    """
+    # Imported here: ``cases`` imports modules that import this one.
+    from reconciliation.cases import write_off_limit
+
+    if payment.currency_id != payment.company.base_currency_id:
+        return ZERO
+    return write_off_limit()
+
+
+def _combination_suggestion(
+    payment: Payment,
+    combination: list[Invoice],
+    left: Decimal,
+    rule: str,
+    points: int,
+    named: set[int],
+    money: Callable[[Decimal], str],
+) -> Suggestion:
+    """Describe a combination; the last invoice takes what the others leave."""
+    numbers = " + ".join(
+        f"{invoice.number} {money(invoice.amount_residual)}" for invoice in combination
+    )
+    total = sum((invoice.amount_residual for invoice in combination), ZERO)
+    score = points + PARTNER_POINTS - (len(combination) - 1)
+    if any(invoice.pk in named for invoice in combination):
+        score += REFERENCE_POINTS
+    lines: list[tuple[Invoice, Decimal]] = []
+    rest = left
+    for invoice in combination:
+        amount = min(invoice.amount_residual, rest)
+        lines.append((invoice, amount))
+        rest -= amount
+    if total == left:
+        why = f"Same customer, and {numbers} add up to the {money(left)} left."
+    else:
+        why = (
+            f"Same customer, and {numbers} add up to {money(total)}, "
+            f"{money(total - left)} more than the {money(left)} left: likely a bank "
+            f"charge, which stays open on {combination[-1].number} to write off."
+        )
+    return Suggestion(
+        rules=(rule,),
+        score=score,
+        lines=tuple(lines),
+        why=why,
+        open_after=total - left,
+    )
