@@ -6,6 +6,8 @@ the value.
 """
 
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -15,10 +17,13 @@ from accounts.models import Role, User
 from core.audit import record_event
 from core.bulk_writes import insert_values
 from core.models import AuditEvent
+from reconciliation import approvals, cases
 from reconciliation.findings import Tally, save_findings
 from reconciliation.matching import match_order
 from reconciliation.models import (
+    ACTIVE_CASE_STATES,
     Allocation,
+    Approval,
     Company,
     Currency,
     Discrepancy,
@@ -27,6 +32,7 @@ from reconciliation.models import (
     Party,
     Payment,
     PurchaseOrder,
+    ResolutionCode,
     SalesOrder,
     VendorBill,
 )
@@ -45,6 +51,8 @@ from reconciliation.work import (
 )
 
 logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
 
 
 def apply_cash(
@@ -357,4 +365,366 @@ def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:
         )
         .select_related("order", "customer")
         .order_by("due_date", "number")
+    )
+
+
+# The allocation tray: the clerk gathers invoices and amounts for one payment,
+# sees the total and what would be left, and confirms them in one go.
+
+# Most lines one tray holds: more than a remittance advice lists in practice.
+MAX_TRAY_LINES = 20
+# Why a difference is written off; the label starts the case's resolution note.
+WRITE_OFF_REASONS: dict[str, str] = {
+    "bank_charge": "Bank charge",
+    "rounding": "Rounding difference",
+    "small_balance": "Small balance not worth collecting",
+    "early_payment_discount": "Early-payment discount taken",
+    "customer_deduction": "Customer deduction accepted",
+}
+MAX_WRITE_OFF_NOTE = 500
+
+
+@dataclass(frozen=True)
+class WriteOffRequest:
+    """A write-off the clerk asked for: the invoice, why, and a note."""
+
+    invoice_id: int
+    reason_code: str
+    note: str
+
+
+@dataclass(frozen=True)
+class WriteOffOutcome:
+    """What a write-off did: booked at once, or sent to a manager."""
+
+    case: Discrepancy
+    invoice: Invoice
+    amount: Decimal
+    approval: Approval | None
+
+    @property
+    def booked(self) -> bool:
+        return self.approval is None
+
+
+@dataclass(frozen=True)
+class TrayOutcome:
+    payment: Payment
+    allocations: list[Allocation]
+    write_off: WriteOffOutcome | None
+
+
+def check_write_off_input(reason_code: str, note: str) -> str:
+    """Return the resolution note for a write-off, or raise ``WorkError``.
+
+    The note starts with the reason's label, so the case, its audit event
+    and the allocation's write-off reason all say why.
+    """
+    if reason_code not in WRITE_OFF_REASONS:
+        allowed = ", ".join(WRITE_OFF_REASONS.values())
+        shown = reason_code[:40] or "(none)"
+        raise WorkError(
+            f"Write-off reason {shown!r} is not one of the reasons: choose one of "
+            f"{allowed}."
+        )
+    text = note.strip()
+    if not text:
+        raise WorkError(
+            "The write-off note is empty: say what the difference is, such as "
+            "the bank's charge on the transfer."
+        )
+    if len(text) > MAX_WRITE_OFF_NOTE:
+        raise WorkError(
+            f"The write-off note has {len(text)} characters: shorten it to "
+            f"{MAX_WRITE_OFF_NOTE} or fewer."
+        )
+    return f"{WRITE_OFF_REASONS[reason_code]}: {text}"
+
+
+def apply_tray(
+    *,
+    actor: User,
+    payment_id: int,
+    lines: Sequence[tuple[int, Decimal]],
+    write_off: WriteOffRequest | None = None,
+    company: Company | None = None,
+) -> TrayOutcome:
+    """Allocate every line of the tray, and book its write-off, or do nothing.
+
+    One transaction locks the invoices' orders, the invoices and the payment
+    in ``LOCK_ORDER`` (by model, then by id), as the matching engine does,
+    and checks every line against what is left once the rows are locked. So
+    two clerks confirming trays on the same payment cannot allocate more
+    than it has: the second waits for the first and is then told what is
+    left. Any rejected line or write-off rolls the whole tray back.
+    """
+    require_role(actor, Role.FINANCE_CLERK, "apply cash")
+    note = None
+    if write_off is not None:
+        note = check_write_off_input(write_off.reason_code, write_off.note)
+    with transaction.atomic():
+        payment = open_payments(company).filter(pk=payment_id).first()
+        if payment is None:
+            raise WorkError(_payment_not_open(payment_id, company))
+        invoices = _tray_invoices(payment, lines, write_off)
+        order_ids = sorted({i.order_id for i in invoices.values() if i.order_id})
+        lock_documents(
+            {SalesOrder: order_ids, Invoice: list(invoices), Payment: [payment.pk]}
+        )
+        for invoice in invoices.values():
+            invoice.refresh_from_db()
+        _check_tray(payment, invoices, lines)
+        allocations = [
+            allocate_payment(
+                payment=payment,
+                invoice=invoices[invoice_id],
+                amount=amount,
+                actor=actor,
+            )
+            for invoice_id, amount in sorted(lines)
+        ]
+        for order in SalesOrder.objects.filter(pk__in=order_ids).order_by("pk"):
+            match_order(order)
+        outcome = None
+        if write_off is not None and note is not None:
+            outcome = _write_off_locked(
+                actor, payment, invoices[write_off.invoice_id], note
+            )
+        _resolve_payment_cases_if_applied(payment)
+    logger.info(
+        "Payment %s: tray of %d lines applied by user %s",
+        payment.number,
+        len(allocations),
+        actor.pk,
+    )
+    return TrayOutcome(payment, allocations, outcome)
+
+
+def _tray_invoices(
+    payment: Payment,
+    lines: Sequence[tuple[int, Decimal]],
+    write_off: WriteOffRequest | None,
+) -> dict[int, Invoice]:
+    """Read the tray's invoices of the payment's company, by id, or raise."""
+    if not lines:
+        raise WorkError(
+            f"The tray of payment {payment.number} is empty: add an invoice with "
+            "Add to tray, then confirm."
+        )
+    if len(lines) > MAX_TRAY_LINES:
+        raise WorkError(
+            f"The tray of payment {payment.number} has {len(lines)} lines: "
+            f"confirm at most {MAX_TRAY_LINES} at a time."
+        )
+    ids = [invoice_id for invoice_id, _ in lines]
+    if len(set(ids)) != len(ids):
+        raise WorkError(
+            f"The tray of payment {payment.number} lists an invoice twice: remove "
+            "one of its lines and confirm again."
+        )
+    invoices = {
+        invoice.pk: invoice
+        for invoice in Invoice.objects.filter(
+            pk__in=ids, company_id=payment.company_id
+        ).select_related("currency", "order")
+    }
+    missing = [invoice_id for invoice_id in ids if invoice_id not in invoices]
+    if missing:
+        raise WorkError(
+            f"Invoice {missing[0]} in the tray is not an invoice of payment "
+            f"{payment.number}'s company: remove it from the tray and pick one of "
+            "the open invoices listed for the payment."
+        )
+    if write_off is not None and write_off.invoice_id not in invoices:
+        raise WorkError(
+            f"The write-off names an invoice that is not in the tray of payment "
+            f"{payment.number}: write off only the rest of an invoice in the tray."
+        )
+    return invoices
+
+
+def _check_tray(
+    payment: Payment,
+    invoices: dict[int, Invoice],
+    lines: Sequence[tuple[int, Decimal]],
+) -> None:
+    """Check each locked line as ``apply_cash`` does, then their total."""
+    for invoice_id, amount in lines:
+        _check_cash(payment, invoices[invoice_id], amount)
+    total = sum((amount for _, amount in lines), ZERO)
+    available = payment_available(payment)
+    if total > available:
+        minor_units = payment.currency.minor_units
+        code = payment.currency_id
+        raise WorkError(
+            f"The tray totals {format_money(total, minor_units=minor_units)} {code}, "
+            f"more than the {format_money(available, minor_units=minor_units)} "
+            f"{code} left on payment {payment.number}: lower an amount or remove "
+            "a line, so the total is no more than what is left."
+        )
+
+
+def write_off_rest(
+    *,
+    actor: User,
+    payment_id: int,
+    invoice_id: int,
+    reason_code: str,
+    note: str,
+    company: Company | None = None,
+) -> WriteOffOutcome:
+    """Write off what an invoice the payment paid still has open.
+
+    The write-off goes through the case screen's service: the invoice's
+    short-payment case, opened by the check now if the check has not yet,
+    is started by the clerk and resolved with a write-off when the amount
+    is within ``RECONCILIATION_WRITE_OFF_LIMIT``; above it, an approval is
+    requested for a manager who is not the clerk.
+    """
+    require_role(actor, Role.FINANCE_CLERK, "write off payment differences")
+    text = check_write_off_input(reason_code, note)
+    with transaction.atomic():
+        payment = (
+            _payments_of(company)
+            .filter(pk=payment_id, party__isnull=False)
+            .select_related("currency", "party")
+            .first()
+        )
+        if payment is None:
+            raise WorkError(PAYMENT_NOT_OPEN)
+        invoice = (
+            Invoice.objects.filter(pk=invoice_id, company_id=payment.company_id)
+            .select_related("currency", "order")
+            .first()
+        )
+        if invoice is None:
+            raise WorkError(
+                f"That invoice is not an invoice of payment {payment.number}'s "
+                "company: reload the screen and pick one it paid."
+            )
+        lock_documents(
+            {
+                SalesOrder: [invoice.order_id],
+                Invoice: [invoice.pk],
+                Payment: [payment.pk],
+            }
+        )
+        invoice.refresh_from_db()
+        outcome = _write_off_locked(actor, payment, invoice, text)
+    logger.info(
+        "Invoice %s: write-off on payment %s by user %s (approval %s)",
+        invoice.number,
+        payment.number,
+        actor.pk,
+        outcome.approval.pk if outcome.approval else None,
+    )
+    return outcome
+
+
+def _write_off_locked(
+    actor: User, payment: Payment, invoice: Invoice, note: str
+) -> WriteOffOutcome:
+    """Write off the rest of the locked ``invoice`` through its case."""
+    money = _money_of(payment)
+    if invoice.amount_residual <= 0:
+        raise WorkError(
+            f"Invoice {invoice.number} has nothing open to write off: it is paid "
+            "in full."
+        )
+    paid = Allocation.objects.filter(
+        payment=payment, invoice=invoice, reverses__isnull=True, reversal__isnull=True
+    ).exists()
+    if not paid:
+        raise WorkError(
+            f"Payment {payment.number} pays nothing on invoice {invoice.number}, "
+            f"so the {money(invoice.amount_residual)} open on it is not a "
+            "difference of this payment: allocate the payment to the invoice first."
+        )
+    case = _money_case(invoice)
+    if case is None and invoice.order is not None:
+        # The check opens the case the write-off resolves, as after an import.
+        match_order(invoice.order)
+        case = _money_case(invoice)
+    if case is None:
+        raise WorkError(
+            f"Invoice {invoice.number} has {money(invoice.amount_residual)} open but "
+            "no short-payment case to write it off on: it has no sales order to "
+            "check. Open the invoice's case from the case list instead."
+        )
+    amount = cases.write_off_amount(case)
+    if cases.State.RESOLVED not in cases.TRANSITIONS.get(case.state, ()):
+        cases.start_case(case_id=case.pk, actor=actor, reason=note)
+    invoice_row = cases.case_invoice(case)
+    in_company = cases.in_company_currency(
+        invoice_row, amount, limit_name="write-off limit"
+    )
+    approved = Approval.objects.filter(
+        case=case,
+        action=ResolutionCode.WRITE_OFF,
+        decision=Approval.Decision.APPROVED,
+        amount__gte=amount,
+    ).exists()
+    if in_company > cases.write_off_limit() and not approved:
+        approval = approvals.request_write_off(
+            case_id=case.pk, actor=actor, reason=note
+        )
+        case.refresh_from_db()
+        return WriteOffOutcome(case, invoice, amount, approval)
+    resolved = cases.resolve_case(
+        case_id=case.pk,
+        actor=actor,
+        resolution_code=ResolutionCode.WRITE_OFF,
+        note=note,
+    )
+    return WriteOffOutcome(resolved, invoice, amount, None)
+
+
+def _money_case(invoice: Invoice) -> Discrepancy | None:
+    """Return the invoice's active short-payment case, the newest first."""
+    return (
+        Discrepancy.objects.filter(
+            invoice=invoice,
+            code=DiscrepancyCode.SHORT_PAYMENT,
+            state__in=sorted(ACTIVE_CASE_STATES),
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _money_of(payment: Payment) -> Callable[[Decimal], str]:
+    minor_units = payment.currency.minor_units
+
+    def money(value: Decimal) -> str:
+        return f"{format_money(value, minor_units=minor_units)} {payment.currency_id}"
+
+    return money
+
+
+def payment_for_screen(
+    payment_id: int, company: Company | None = None
+) -> Payment | None:
+    """Return a payment of a known customer that the cash screen may show.
+
+    Unlike ``open_payments`` it keeps a payment applied in full, whose
+    invoices may still have a difference to write off.
+    """
+    return (
+        _payments_of(company)
+        .filter(pk=payment_id, party__isnull=False)
+        .select_related("party", "currency")
+        .first()
+    )
+
+
+def partly_paid_invoices(payment: Payment) -> QuerySet[Invoice]:
+    """Return the invoices the payment pays that still have money open."""
+    return (
+        open_invoices_for(payment)
+        .filter(
+            allocations__payment=payment,
+            allocations__reverses__isnull=True,
+            allocations__reversal__isnull=True,
+        )
+        .distinct()
     )
