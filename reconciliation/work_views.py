@@ -14,13 +14,14 @@ views, forms and checks.
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -43,6 +44,7 @@ from reconciliation import (
     approval_decisions,
     backorder_decisions,
     cases,
+    cash,
     cash_work,
     credit_proposals,
     warehouse_work,
@@ -723,58 +725,341 @@ TYPED_AMOUNT_LENGTH = 40
 def cash_application(
     request: AuthenticatedRequest, *, scope: WorkScope = REAL_SCOPE
 ) -> HttpResponse:
-    """Show the cash application screen; a POST assigns a payer to a payment."""
+    """Show the cash application screen; a POST assigns a payer or writes off.
+
+    The screen's allocation tray lives in the address, one ``tray`` value
+    ``invoice id:amount`` per line, so it works without JavaScript and keeps
+    no state on the server. ``add`` (with ``invoice`` and ``amount``),
+    ``pick`` and ``drop`` change the tray and come back to the tray's address.
+    """
     actor = scope.actor(request.user, Role.FINANCE_CLERK)
     if request.method == "POST":
+        if request.POST.get("action") == "write_off":
+            return _write_off(request, actor, scope)
         return _assign_payer(request, actor, scope)
+    state = CashState.from_params(request.GET)
+    if state.changes_tray(request.GET):
+        return _change_tray(request, scope, state, request.GET)
+    return _cash_page(request, scope, state)
+
+
+@dataclass
+class CashState:
+    """What the cash screen shows: the payment, its tray and what was typed.
+
+    ``row_errors`` and ``tray_error`` are messages shown beside the box or
+    the tray they are about; ``typed`` is the text of a rejected amount box.
+    """
+
+    payment_raw: str = ""
+    tray: dict[int, str] = field(default_factory=dict)
+    bad_tray: list[str] = field(default_factory=list)
+    typed_invoice: str = ""
+    typed_amount: str = ""
+    row_errors: dict[str, str] = field(default_factory=dict)
+    tray_error: str = ""
+    writeoff_invoice: str = ""
+    reason_code: str = ""
+    note: str = ""
+
+    @classmethod
+    def from_params(cls, params: QueryDict) -> "CashState":
+        state = cls(payment_raw=params.get("payment", "")[:TYPED_AMOUNT_LENGTH])
+        for raw in params.getlist("tray")[: cash_work.MAX_TRAY_LINES + 1]:
+            state.add_line(raw)
+        state.typed_invoice = params.get("invoice", "")[:TYPED_AMOUNT_LENGTH]
+        state.typed_amount = clean_line(params.get("amount", ""))[:TYPED_AMOUNT_LENGTH]
+        state.writeoff_invoice = params.get("writeoff_invoice", "")[:20]
+        state.reason_code = params.get("reason_code", "")[:40]
+        state.note = clean_text(params.get("note", ""))[
+            : cash_work.MAX_WRITE_OFF_NOTE + 1
+        ]
+        return state
+
+    def add_line(self, raw: str) -> None:
+        """Keep a ``invoice id:amount`` line; remember text that is not one."""
+        invoice, _, amount = clean_line(raw).partition(":")
+        if invoice.isascii() and invoice.isdigit() and 0 < len(invoice) < 12:
+            self.tray[int(invoice)] = amount[:TYPED_AMOUNT_LENGTH]
+        else:
+            self.bad_tray.append(clean_line(raw)[:TYPED_AMOUNT_LENGTH])
+
+    def changes_tray(self, params: QueryDict) -> bool:
+        return any(name in params for name in ("add", "pick", "drop"))
+
+    def query(self, **extra: str) -> str:
+        """Return the screen's address query for the payment and its tray."""
+        pairs = [("payment", self.payment_raw)]
+        pairs += [("tray", f"{pk}:{amount}") for pk, amount in self.tray.items()]
+        pairs += list(extra.items())
+        return urlencode(pairs)
+
+
+@dataclass(frozen=True)
+class TrayLine:
+    invoice: Invoice
+    amount: Decimal | None
+    text: str
+    error: str
+    open_after: Decimal
+
+
+def _change_tray(
+    request: AuthenticatedRequest,
+    scope: WorkScope,
+    state: CashState,
+    params: QueryDict,
+) -> HttpResponse:
+    """Add, pick or drop tray lines, then show the tray's own address.
+
+    A typed amount that is not a usable amount stays in its box with the
+    message beside it, and the tray stays as it was.
+    """
+    url = scope.url("work_cash")
+    for raw in params.getlist("pick")[: cash_work.MAX_TRAY_LINES]:
+        state.add_line(raw)
+    drop = params.get("drop", "")
+    if drop.isascii() and drop.isdigit():
+        state.tray.pop(int(drop), None)
+    if "add" in params:
+        payment = _payment_of(state, scope)
+        error, amount = _typed_line(payment, state, scope)
+        if error:
+            state.row_errors[state.typed_invoice] = error
+            messages.error(request, error)
+            return _cash_page(request, scope, state)
+        state.tray[int(state.typed_invoice)] = amount
+    return redirect(f"{url}?{state.query()}")
+
+
+def _payment_of(state: CashState, scope: WorkScope) -> Payment | None:
+    raw = state.payment_raw
+    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) < 12):
+        return None
+    return cash_work.payment_for_screen(int(raw), scope.company)
+
+
+def _typed_line(
+    payment: Payment | None, state: CashState, scope: WorkScope
+) -> tuple[str, str]:
+    """Check the amount typed for an invoice; return an error or the amount."""
+    if payment is None:
+        return (_cash_id_not_found(_not_a_payment(state.payment_raw)), "")
+    invoice = (
+        cash_work.open_invoices_for(payment).filter(pk=state.typed_invoice).first()
+        if state.typed_invoice.isascii() and state.typed_invoice.isdigit()
+        else None
+    )
+    if invoice is None:
+        return (
+            f"Invoice {state.typed_invoice[:20]!r} is not an open invoice of "
+            f"payment {payment.number}'s customer: pick one from the list.",
+            "",
+        )
+    label = f"Amount from payment {payment.number} to invoice {invoice.number}"
+    try:
+        amount = work.parse_amount(
+            state.typed_amount, label=label, currency=payment.currency
+        )
+    except work.WorkError as error:
+        return str(error), ""
+    money = _money(payment)
+    if amount <= 0:
+        return (f"{label} is {money(amount)}: enter more than 0.", "")
+    left = payment_available(payment)
+    if amount > left:
+        return (
+            f"{label} is {money(amount)}, more than the {money(left)} left on the "
+            f"payment: enter {money(left)} or less.",
+            "",
+        )
+    if amount > invoice.amount_residual:
+        return (
+            f"{label} is {money(amount)}, more than the "
+            f"{money(invoice.amount_residual)} open on the invoice: enter "
+            f"{money(invoice.amount_residual)} or less.",
+            "",
+        )
+    return "", str(amount)
+
+
+def _not_a_payment(raw: str) -> InvalidNumberError:
+    return InvalidNumberError("payment", raw, "a payment id", 1)
+
+
+def _money(payment: Payment) -> Callable[[Decimal], str]:
+    minor_units = payment.currency.minor_units
+
+    def money(value: Decimal) -> str:
+        return f"{format_money(value, minor_units=minor_units)} {payment.currency_id}"
+
+    return money
+
+
+def _tray_lines(
+    payment: Payment, state: CashState, invoices: list[Invoice]
+) -> list[TrayLine]:
+    """Read the tray's lines against the payment's open invoices, in tray order."""
+    by_id = {invoice.pk: invoice for invoice in invoices}
+    others = {
+        invoice.pk: invoice
+        for invoice in Invoice.objects.filter(
+            pk__in=[pk for pk in state.tray if pk not in by_id],
+            company_id=payment.company_id,
+        )
+    }
+    money = _money(payment)
+    lines = []
+    for pk, text in state.tray.items():
+        invoice = by_id.get(pk)
+        if invoice is None:
+            other = others.get(pk)
+            name = other.number if other is not None else str(pk)
+            state.tray_error = (
+                f"Invoice {name} is no longer an open invoice of payment "
+                f"{payment.number}'s customer: remove it from the tray."
+            )
+            if other is not None:
+                lines.append(TrayLine(other, None, text, state.tray_error, ZERO))
+            continue
+        label = f"Amount for invoice {invoice.number} in the tray"
+        try:
+            amount = work.parse_amount(text, label=label, currency=payment.currency)
+        except work.WorkError as error:
+            lines.append(TrayLine(invoice, None, text, str(error), ZERO))
+            continue
+        problem = ""
+        if amount <= 0 or amount > invoice.amount_residual:
+            problem = (
+                f"{label} is {money(amount)}: enter more than 0 and at most the "
+                f"{money(invoice.amount_residual)} open, then add it again."
+            )
+        open_after = max(invoice.amount_residual - amount, ZERO)
+        lines.append(TrayLine(invoice, amount, text, problem, open_after))
+    return lines
+
+
+def _cash_page(
+    request: AuthenticatedRequest, scope: WorkScope, state: CashState
+) -> HttpResponse:
     payments = list(cash_work.open_payments(company=scope.company)[:100])
     unassigned = list(cash_work.unassigned_payments(company=scope.company)[:100])
-    raw = request.GET.get("payment", "")
     selected: Payment | None = next(
-        (payment for payment in payments if str(payment.pk) == raw), None
+        (payment for payment in payments if str(payment.pk) == state.payment_raw),
+        None,
     )
-    invoices = list(cash_work.open_invoices_for(selected)[:100]) if selected else []
-    available = payment_available(selected) if selected else None
-    # Each box starts at the most this allocation can be, the smaller of the
-    # payment's rest and the invoice's open amount, so paying an invoice or
-    # spending the rest of the payment is one press of Allocate.
-    # After a rejected amount the box of its invoice shows what was typed,
-    # beside the message that names it (``apply_cash``).
-    typed_invoice = request.GET.get("invoice", "")
-    typed_amount = clean_line(request.GET.get("amount", ""))[:TYPED_AMOUNT_LENGTH]
-    suggested = [
-        (
-            invoice,
-            typed_amount
-            if typed_amount and str(invoice.pk) == typed_invoice
-            else quantize_money(
-                min(available, invoice.amount_residual),
-                minor_units=selected.currency.minor_units,
-            ),
-        )
-        for invoice in invoices
-        if selected is not None and available is not None
-    ]
+    # A payment applied in full stays selectable, for its invoices' write-offs.
+    if selected is None and state.payment_raw:
+        selected = _payment_of(state, scope)
+    context: dict[str, object] = {
+        "payments": payments,
+        "unassigned": _with_customers(unassigned),
+        "selected": selected,
+        "state": state,
+        "reasons": list(cash_work.WRITE_OFF_REASONS.items()),
+        "work_urls": {
+            "cash": scope.url("work_cash"),
+            "apply_cash": scope.url("work_apply_cash"),
+        },
+    }
+    if selected is not None:
+        context.update(_selected_context(selected, state))
     return _page(
         request,
         "reconciliation/work/cash.html",
         CASH_CONTEXT,
         # A question asked with a payment selected is about that payment.
         selected.number if selected else "",
-        {
-            "payments": payments,
-            "unassigned": _with_customers(unassigned),
-            "selected": selected,
-            "available": available,
-            "invoices": suggested,
-            "work_urls": {
-                "cash": scope.url("work_cash"),
-                "apply_cash": scope.url("work_apply_cash"),
-            },
-        },
+        context,
         scope,
         record_kind=RecordKind.PAYMENT,
     )
+
+
+def _selected_context(selected: Payment, state: CashState) -> dict[str, object]:
+    """Build the right panel: suggestions, tray, open and partly paid invoices."""
+    available = payment_available(selected)
+    invoices = list(cash_work.open_invoices_for(selected)[:100])
+    lines = _tray_lines(selected, state, invoices)
+    total = sum((line.amount or ZERO for line in lines), ZERO)
+    left_after = available - total
+    minor_units = selected.currency.minor_units
+    # Each box starts at the most this allocation can be, the smaller of
+    # what the payment has left after the tray and the invoice's open
+    # amount, so paying an invoice or spending the rest is one press.
+    # After a rejected amount the box of its invoice shows what was typed,
+    # beside the message that names it.
+    rest = left_after if left_after > 0 else available
+    rows = [
+        (
+            invoice,
+            state.typed_amount
+            if state.typed_amount and str(invoice.pk) == state.typed_invoice
+            else quantize_money(
+                min(rest, invoice.amount_residual), minor_units=minor_units
+            ),
+            state.row_errors.get(str(invoice.pk), ""),
+        )
+        for invoice in invoices
+    ]
+    open_lines = [line for line in lines if line.open_after > 0 and not line.error]
+    writeoff_choice = state.writeoff_invoice or (
+        str(open_lines[-1].invoice.pk) if open_lines and left_after == 0 else ""
+    )
+    money = _money(selected)
+    tray_note = ""
+    if state.bad_tray:
+        tray_note = (
+            f"Tray line {state.bad_tray[0]!r} is not an invoice and an amount, "
+            "so it was left out: add the invoice again from the list."
+        )
+    if left_after < 0:
+        tray_note = (
+            f"The tray totals {money(total)}, {money(-left_after)} more than the "
+            f"{money(available)} left on payment {selected.number}: lower an "
+            "amount or remove a line before you confirm."
+        )
+    return {
+        "available": available,
+        "suggestions": [
+            (
+                suggestion,
+                urlencode(
+                    [
+                        (
+                            "pick",
+                            f"{invoice.pk}:{quantize_money(amount, minor_units=minor_units)}",
+                        )
+                        for invoice, amount in suggestion.lines
+                    ]
+                ),
+            )
+            for suggestion in cash.suggest(
+                selected, max(left_after, ZERO), taken=state.tray
+            )
+        ],
+        "tray_lines": lines,
+        "tray_total": total,
+        "tray_left": left_after,
+        "tray_note": tray_note,
+        "tray_query": state.query(),
+        "tray_ok": bool(lines)
+        and left_after >= 0
+        and not any(line.error for line in lines),
+        "open_lines": open_lines,
+        "writeoff_choice": writeoff_choice,
+        "invoices": [(invoice, amount) for invoice, amount, _ in rows],
+        "invoice_rows": rows,
+        "partly_paid": [
+            (
+                invoice,
+                state.row_errors.get(f"writeoff-{invoice.pk}", ""),
+                str(invoice.pk) == state.writeoff_invoice,
+            )
+            for invoice in cash_work.partly_paid_invoices(selected)[:50]
+        ],
+        "write_off_limit": cases.write_off_limit(),
+    }
 
 
 def _with_customers(payments: list[Payment]) -> list[tuple[Payment, list[Party]]]:
@@ -857,6 +1142,7 @@ def _assign_payer(
 def apply_cash(
     request: AuthenticatedRequest, *, scope: WorkScope = REAL_SCOPE
 ) -> HttpResponse:
+    """Allocate one typed amount, or confirm the tray when ``tray`` lines come."""
     actor = scope.actor(request.user, Role.FINANCE_CLERK)
     url = scope.url("work_cash")
     try:
@@ -866,6 +1152,12 @@ def apply_cash(
     except InvalidNumberError as error:
         messages.error(request, _cash_id_not_found(error))
         return redirect(url)
+    if "confirm_tray" in request.POST:
+        return _confirm_tray(request, actor, scope, payment_id)
+    if "add" in request.POST:
+        state = CashState.from_params(request.POST)
+        state.payment_raw = str(payment_id)
+        return _change_tray(request, scope, state, request.POST)
     try:
         invoice_id = parse_positive_int(
             request.POST.get("invoice", ""), name="invoice", expected="an invoice id"
@@ -887,13 +1179,132 @@ def apply_cash(
             company=scope.company,
         )
     except (work.WorkError, cases.CaseError) as error:
+        # The screen again, with the typed amount in its box and the message
+        # beside it as well as at the top.
         messages.error(request, str(error))
-        typed = clean_line(request.POST.get("amount", ""))[:TYPED_AMOUNT_LENGTH]
-        query = urlencode(
-            {"payment": payment_id, "invoice": invoice_id, "amount": typed}
-        )
-        return redirect(f"{url}?{query}")
+        state = CashState.from_params(request.POST)
+        state.payment_raw = str(payment_id)
+        state.typed_invoice = str(invoice_id)
+        state.row_errors[str(invoice_id)] = str(error)
+        return _cash_page(request, scope, state)
     messages.success(request, _applied_message(allocation, scope))
+    return redirect(f"{url}?payment={payment_id}")
+
+
+def _confirm_tray(
+    request: AuthenticatedRequest, actor: User, scope: WorkScope, payment_id: int
+) -> HttpResponse:
+    """Allocate the posted tray and its write-off in one go, or show why not."""
+    url = scope.url("work_cash")
+    state = CashState.from_params(request.POST)
+    state.payment_raw = str(payment_id)
+    currency = cash_work.payment_currency(payment_id, scope.company)
+    try:
+        lines = [
+            (
+                pk,
+                work.parse_amount(
+                    text,
+                    label=f"Amount in the tray for invoice {pk}",
+                    currency=currency,
+                ),
+            )
+            for pk, text in state.tray.items()
+        ]
+        if state.bad_tray:
+            raise work.WorkError(
+                f"Tray line {state.bad_tray[0]!r} is not an invoice and an amount: "
+                "remove it and add the invoice again from the list."
+            )
+        write_off = None
+        if state.writeoff_invoice:
+            write_off = cash_work.WriteOffRequest(
+                invoice_id=_whole(state.writeoff_invoice),
+                reason_code=state.reason_code,
+                note=state.note,
+            )
+        outcome = cash_work.apply_tray(
+            actor=actor,
+            payment_id=payment_id,
+            lines=lines,
+            write_off=write_off,
+            company=scope.company,
+        )
+    except (work.WorkError, cases.CaseError) as error:
+        messages.error(request, str(error))
+        state.tray_error = str(error)
+        return _cash_page(request, scope, state)
+    messages.success(request, _tray_message(outcome, scope))
+    return redirect(f"{url}?payment={payment_id}")
+
+
+def _whole(raw: str) -> int:
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else 0
+
+
+def _tray_message(outcome: cash_work.TrayOutcome, scope: WorkScope) -> str:
+    """Say what the tray allocated, what the payment has left, and the write-off."""
+    payment = outcome.payment
+    money = _money(payment)
+    total = sum((a.amount for a in outcome.allocations), ZERO)
+    numbers = ", ".join(
+        Invoice.objects.filter(
+            pk__in=[a.invoice_id for a in outcome.allocations]
+        ).values_list("number", flat=True)
+    )
+    text = f"Applied {money(total)} of payment {payment.number} to {numbers}."
+    left = payment_available(payment)
+    text += (
+        f" Payment {payment.number} has {money(left)} left to allocate."
+        if left > 0
+        else f" Payment {payment.number} is applied in full."
+    )
+    if outcome.write_off is not None:
+        text += " " + _write_off_message(outcome.write_off, payment, scope)
+    return text
+
+
+def _write_off_message(
+    outcome: cash_work.WriteOffOutcome, payment: Payment, scope: WorkScope
+) -> str:
+    money = _money(payment)
+    case = f"case {scope.case_number(outcome.case)}"
+    if outcome.approval is None:
+        return (
+            f"Wrote off {money(outcome.amount)} on invoice {outcome.invoice.number}; "
+            f"{case} is resolved."
+        )
+    return (
+        f"The write-off of {money(outcome.amount)} on invoice "
+        f"{outcome.invoice.number} is above your limit, so it was sent to a manager "
+        f"for approval on {case}."
+    )
+
+
+def _write_off(
+    request: AuthenticatedRequest, actor: User, scope: WorkScope
+) -> HttpResponse:
+    """Write off what an invoice the payment paid still has open."""
+    url = scope.url("work_cash")
+    state = CashState.from_params(request.POST)
+    payment_id = _whole(state.payment_raw)
+    invoice_raw = request.POST.get("invoice", "")[:20]
+    try:
+        outcome = cash_work.write_off_rest(
+            actor=actor,
+            payment_id=payment_id,
+            invoice_id=_whole(invoice_raw),
+            reason_code=state.reason_code,
+            note=state.note,
+            company=scope.company,
+        )
+    except (work.WorkError, cases.CaseError) as error:
+        messages.error(request, str(error))
+        state.row_errors[f"writeoff-{invoice_raw}"] = str(error)
+        state.writeoff_invoice = invoice_raw
+        return _cash_page(request, scope, state)
+    payment = Payment.objects.select_related("currency").get(pk=payment_id)
+    messages.success(request, _write_off_message(outcome, payment, scope))
     return redirect(f"{url}?payment={payment_id}")
 
 
