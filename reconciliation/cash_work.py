@@ -471,6 +471,9 @@ def apply_tray(
         lock_documents(
             {SalesOrder: order_ids, Invoice: list(invoices), Payment: [payment.pk]}
         )
+        if payment_available(payment) <= 0:
+            # Another clerk spent it while this one waited for the lock.
+            raise WorkError(_payment_not_open(payment_id, company))
         for invoice in invoices.values():
             invoice.refresh_from_db()
         _check_tray(payment, invoices, lines)
