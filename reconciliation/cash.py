@@ -660,14 +660,14 @@ CASH_PROPOSAL_SCOPE = Q(key__startswith="D:payment:")
 # payment's customer by the rules above, and shows each with its score and a
 # plain reason. It places nothing: the clerk confirms what to allocate.
 
-# Points per rule, after the brief's ranking (ERPNext's): a reference names
-# the invoice, the open amount is what is left, the invoice is of the payer.
-# An amount within the payment tolerance earns half of an exact amount.
+# Points per rule, as the matching pass scores its proposals: the reference
+# names the invoice, the open amount is what is left, the invoice is the
+# payer's. An amount within the payment tolerance earns half of an exact one.
 REFERENCE_POINTS = 3
 EXACT_POINTS = 2
 TOLERANCE_POINTS = 1
 PARTNER_POINTS = 1
-# Most suggestions the screen lists; the open invoices table lists the rest.
+# Maximum number of suggestions shown. The open invoices table lists them all.
 MAX_SUGGESTIONS = 6
 
 

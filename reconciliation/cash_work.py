@@ -371,9 +371,9 @@ def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:
 # The allocation tray: the clerk gathers invoices and amounts for one payment,
 # sees the total and what would be left, and confirms them in one go.
 
-# Most lines one tray holds: more than a remittance advice lists in practice.
+# Maximum number of lines in one tray.
 MAX_TRAY_LINES = 20
-# Why a difference is written off; the label starts the case's resolution note.
+# Write-off reason codes and their labels. The label starts the resolution note.
 WRITE_OFF_REASONS: dict[str, str] = {
     "bank_charge": "Bank charge",
     "rounding": "Rounding difference",
@@ -386,7 +386,7 @@ MAX_WRITE_OFF_NOTE = 500
 
 @dataclass(frozen=True)
 class WriteOffRequest:
-    """A write-off the clerk asked for: the invoice, why, and a note."""
+    """A write-off request: the invoice, the reason code and a note."""
 
     invoice_id: int
     reason_code: str
@@ -395,7 +395,7 @@ class WriteOffRequest:
 
 @dataclass(frozen=True)
 class WriteOffOutcome:
-    """What a write-off did: booked at once, or sent to a manager."""
+    """The result of a write-off: booked at once, or sent to a manager."""
 
     case: Discrepancy
     invoice: Invoice
@@ -418,7 +418,7 @@ def check_write_off_input(reason_code: str, note: str) -> str:
     """Return the resolution note for a write-off, or raise ``WorkError``.
 
     The note starts with the reason's label, so the case, its audit event
-    and the allocation's write-off reason all say why.
+    and the allocation's write-off reason all state the reason.
     """
     if reason_code not in WRITE_OFF_REASONS:
         allowed = ", ".join(WRITE_OFF_REASONS.values())
@@ -455,8 +455,9 @@ def apply_tray(
     in ``LOCK_ORDER`` (by model, then by id), as the matching engine does,
     and checks every line against what is left once the rows are locked. So
     two clerks confirming trays on the same payment cannot allocate more
-    than it has: the second waits for the first and is then told what is
-    left. Any rejected line or write-off rolls the whole tray back.
+    than it has: the second waits for the first and then gets a message
+    that the payment has nothing left. Any rejected line or write-off rolls
+    the whole tray back.
     """
     require_role(actor, Role.FINANCE_CLERK, "apply cash")
     note = None

@@ -976,6 +976,11 @@ def _cash_page(
     )
 
 
+def _plain(amount: Decimal, minor_units: int) -> str:
+    """Write ``amount`` as a tray line takes it: minor units, no separators."""
+    return str(quantize_money(amount, minor_units=minor_units))
+
+
 def _selected_context(selected: Payment, state: CashState) -> dict[str, object]:
     """Build the right panel: suggestions, tray, open and partly paid invoices."""
     available = payment_available(selected)
@@ -1026,10 +1031,7 @@ def _selected_context(selected: Payment, state: CashState) -> dict[str, object]:
                 suggestion,
                 urlencode(
                     [
-                        (
-                            "pick",
-                            f"{invoice.pk}:{quantize_money(amount, minor_units=minor_units)}",
-                        )
+                        ("pick", f"{invoice.pk}:{_plain(amount, minor_units)}")
                         for invoice, amount in suggestion.lines
                     ]
                 ),

@@ -84,7 +84,7 @@ def tray_post(payment, lines, **fields):
     return data
 
 
-def test_trial_tray_with_bank_charge_reconciles_payment(clerk, trial):
+def test_trial_tray_reconciles_payment(clerk, trial):
     payment, first, second = trial
 
     response = signed_in(clerk).post(
@@ -131,7 +131,7 @@ def test_trial_tray_with_bank_charge_reconciles_payment(clerk, trial):
     ).exists()
 
 
-def test_over_limit_write_off_waits_for_manager(clerk, trial, settings):
+def test_write_off_over_limit_waits(clerk, trial, settings):
     settings.RECONCILIATION_WRITE_OFF_LIMIT = "10.00"
     payment, first, second = trial
 
@@ -195,7 +195,7 @@ def test_bad_write_off_reason_rolls_back(clerk, trial):
     assert not Allocation.objects.exists()
 
 
-def test_empty_write_off_note_names_what_to_write(clerk, trial):
+def test_empty_write_off_note(clerk, trial):
     payment, first, second = trial
 
     with pytest.raises(work.WorkError, match="The write-off note is empty"):
@@ -221,7 +221,7 @@ def test_tray_rejects_invoice_twice(clerk, trial):
     assert not Allocation.objects.exists()
 
 
-def test_second_line_over_invoice_keeps_first(clerk, trial):
+def test_line_over_invoice_rolls_back(clerk, trial):
     payment, first, second = trial
 
     with pytest.raises(work.WorkError) as raised:
@@ -238,13 +238,16 @@ def test_second_line_over_invoice_keeps_first(clerk, trial):
     assert not Allocation.objects.exists()
 
 
-def test_pick_builds_tray_and_shows_residual(clerk, trial):
+def test_pick_shows_tray_residual(clerk, trial):
     payment, first, second = trial
     client = signed_in(clerk)
 
     added = client.get(
         CASH_URL,
-        {"payment": payment.pk, "pick": [f"{first.pk}:1332.00", f"{second.pk}:1382.00"]},
+        {
+            "payment": payment.pk,
+            "pick": [f"{first.pk}:1332.00", f"{second.pk}:1382.00"],
+        },
     )
     assert added.status_code == 302
     page = client.get(added["Location"])
@@ -264,7 +267,7 @@ def test_pick_builds_tray_and_shows_residual(clerk, trial):
     assert page.context["tray_left"] == Decimal("1332.00")
 
 
-def test_add_to_tray_keeps_typed_amount_beside_message(clerk, trial):
+def test_add_keeps_typed_amount(clerk, trial):
     payment, first, second = trial
 
     response = signed_in(clerk).post(
@@ -290,7 +293,7 @@ def test_add_to_tray_keeps_typed_amount_beside_message(clerk, trial):
     assert [line.invoice for line in response.context["tray_lines"]] == [first]
 
 
-def test_box_starts_at_what_payment_has_left(clerk, trial):
+def test_box_starts_at_payment_left(clerk, trial):
     payment, first, second = trial
     cash_work.apply_cash(
         actor=clerk, payment_id=payment.pk, invoice_id=first.pk, amount=Decimal("1332")
@@ -326,7 +329,7 @@ def test_rejected_allocation_keeps_typed_amount(clerk, trial):
     assert Allocation.objects.filter(invoice=second).count() == 0
 
 
-def test_write_off_after_allocating_on_spent_payment(clerk, trial):
+def test_write_off_on_spent_payment(clerk, trial):
     payment, first, second = trial
     for invoice, amount in ((first, "1332.00"), (second, "1382.00")):
         cash_work.apply_cash(
@@ -398,7 +401,7 @@ def test_write_off_needs_payment_on_invoice(clerk, trial):
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER, Role.SALES_REP, Role.MANAGER])
 def test_only_finance_clerks_use_tray(trial, role):
-    payment, first, second = trial
+    payment, first, _ = trial
     kwargs = {"customer": payment.party} if role == Role.CUSTOMER else {}
     person = make_person("someone", role, **kwargs)
     client = signed_in(person)
