@@ -630,6 +630,8 @@ def _write_off_locked(
 ) -> WriteOffOutcome:
     """Write off the rest of the locked ``invoice`` through its case."""
     money = _money_of(payment)
+    # A tray's allocations have just changed what is open on it.
+    invoice.refresh_from_db()
     if invoice.amount_residual <= 0:
         raise WorkError(
             f"Invoice {invoice.number} has nothing open to write off: it is paid "

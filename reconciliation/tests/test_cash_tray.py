@@ -421,3 +421,20 @@ def test_only_finance_clerks_use_tray(trial, role):
 
     assert (confirm.status_code, write_off.status_code) == (403, 403)
     assert not Allocation.objects.exists()
+
+
+def test_write_off_of_paid_invoice_rolls_back(clerk, trial):
+    payment, first, _ = trial
+
+    with pytest.raises(work.WorkError) as raised:
+        cash_work.apply_tray(
+            actor=clerk,
+            payment_id=payment.pk,
+            lines=[(first.pk, Decimal("1332.00"))],
+            write_off=cash_work.WriteOffRequest(first.pk, "bank_charge", "Fee"),
+        )
+
+    assert str(raised.value) == (
+        f"Invoice {first.number} has nothing open to write off: it is paid in full."
+    )
+    assert not Allocation.objects.exists()
