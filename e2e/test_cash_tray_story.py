@@ -73,6 +73,8 @@ def test_trial_payment_reconciled_with_bank_charge(new_context, artifacts):
     expect(status).to_contain_text(f"Wrote off 20.00 USD on invoice {second.number}")
     page.screenshot(path=str(artifacts / "cash-tray-4-done.png"), full_page=True)
     expect(page.get_by_test_id("payments-panel")).not_to_contain_text("PAY-11080")
+    expect(page.get_by_test_id("applied-in-full")).to_be_visible()
+    expect(page.get_by_test_id("write-offs")).to_have_count(0)
 
     payment.refresh_from_db()
     assert payment.amount_unallocated == Decimal("0")

@@ -342,6 +342,7 @@ def test_write_off_on_spent_payment(clerk, trial):
 
     page = client.get(CASH_URL, {"payment": payment.pk})
     assert [row[0] for row in page.context["partly_paid"]] == [second]
+    assert 'data-testid="applied-in-full"' in page.content.decode()
 
     empty = client.post(
         CASH_URL,
