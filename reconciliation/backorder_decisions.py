@@ -97,12 +97,19 @@ class SalesActions:
     # Why a goods case offers no credit note yet (its line is not billed),
     # with what the rep can do instead, or "".
     not_billed: str = ""
+    # The most units a replacement shipment may carry (the reported units no
+    # accepted reship covers), when one can be offered now, else None.
+    reship_max: Decimal | None = None
+    reship_units: str = ""
+    # The accepted replacement shipment that has not shipped yet.
+    replacement: Shipment | None = None
 
     @property
     def any(self) -> bool:
         return (
             self.backorder
             or self.credit_note
+            or self.reship_max is not None
             or self.uphold_price
             or self.withdrawable is not None
             or bool(self.not_billed)
@@ -140,13 +147,28 @@ def sales_actions(case: Discrepancy) -> SalesActions:
             .order_by("pk")
             .first()
         )
+    reship_max = replacement = None
+    reship_units = ""
+    if case.code in GOODS_CODES:
+        from reconciliation import reships
+
+        replacement = reships.pending_replacement(case)
+        if proposal is None and pending is None and not reships.reship_blocker(case):
+            reship_max = reships.units_to_replace(case)
+            reship_units = format_quantity(reship_max, case.unit)
     return SalesActions(
+        reship_max=reship_max,
+        reship_units=reship_units,
+        replacement=replacement,
         # A backorder decision resolves the case, which a waiting proposal
         # forbids (``cases.check_proposal_allows``).
         backorder=case.code in BACKORDER_CODES
         and case.order_line_id is not None
         and proposal is None,
-        credit_note=case.invoice_id is not None and proposal is None and not pending,
+        credit_note=case.invoice_id is not None
+        and proposal is None
+        and not pending
+        and replacement is None,
         uphold_price=case.code == DiscrepancyCode.PRICE_MISMATCH
         and (proposal is None or withdrawable is not None),
         withdrawable=withdrawable,

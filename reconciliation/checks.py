@@ -35,6 +35,7 @@ from reconciliation.models import (
     ShipmentLine,
 )
 from reconciliation.money import format_quantity
+from reconciliation.replacements import covered_units
 from reconciliation.services import COUNTED_SHIPMENT_STATES
 from reconciliation.taxonomy import RULES, Rule
 from reconciliation.tolerances import Tolerance, ToleranceBook
@@ -209,6 +210,10 @@ def shipped_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
     """Sum the shipped quantity of each order line over its counted shipments.
 
     Rows that shipped another product than the ordered one do not count.
+    Nor do the units a replacement shipment sends again for a goods case, up
+    to its replacement quantity (``replacements.covered_units``): they
+    replace units shipped and billed before, so they are neither an
+    over-shipment nor to be invoiced. Units beyond it count as usual.
     The result is kept on ``documents``: callers read it and must not change it.
     """
     if documents._shipped is not None:
@@ -216,12 +221,24 @@ def shipped_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
     counted = {s.id for s in documents.shipments if s.state in COUNTED_SHIPMENT_STATES}
     lines = {line.id: line for line in documents.lines}
     shipped: dict[int, Decimal] = defaultdict(Decimal)
+    replacing = [
+        s
+        for s in documents.shipments
+        if s.id in counted and s.replacement_line_id is not None
+    ]
+    by_shipment: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     for shipment_line in documents.shipment_lines:
         line = lines.get(shipment_line.order_line_id)
         if shipment_line.shipment_id not in counted or line is None:
             continue
         if not is_wrong_item(shipment_line, line):
             shipped[shipment_line.order_line_id] += shipment_line.qty_shipped
+            if replacing:
+                key = (shipment_line.shipment_id, shipment_line.order_line_id)
+                by_shipment[key] += shipment_line.qty_shipped
+    if replacing:
+        for line_id, units in covered_units(replacing, by_shipment).items():
+            shipped[line_id] -= units
     documents._shipped = shipped
     return shipped
 
@@ -657,6 +674,14 @@ def check_late_shipments(
     late_days = documents.order_tolerance(context).late_days
     for shipment in documents.shipments:
         if shipment.state not in COUNTED_SHIPMENT_STATES or shipment.shipped_at is None:
+            continue
+        if shipment.replaces_case_id is not None:
+            # A replacement leaves after the customer reported the goods it
+            # replaces, so no promised date applies to it; its delivery
+            # date, when one is expected, is checked below.
+            finding = _late_delivery_finding(documents, shipment, late_days)
+            if finding is not None:
+                results.findings.append(finding)
             continue
         fallback = backorder_dates.get(shipment.id) or documents.order.promised_date
         due = min(dates[shipment.id], default=fallback)

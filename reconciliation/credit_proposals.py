@@ -34,6 +34,7 @@ from reconciliation.models import (
     DiscrepancyCode,
     Invoice,
     ResolutionCode,
+    Shipment,
 )
 from reconciliation.money import quantize_money
 from reconciliation.services import RECEIVABLE_KINDS, lock_documents
@@ -176,6 +177,7 @@ def propose_credit_note(
                 cases.open_proposal_message(case, waiting, on_decision_screen=True)
             )
         check_no_pending_approval(case, "propose a credit note")
+        _check_no_pending_replacement(case)
         invoice = _creditable_invoice(case)
         amount = _check_credit_amount(invoice, amount)
 
@@ -233,6 +235,28 @@ def propose_credit_note(
             offer_to_customer(case, proposal, actor)
     logger.info("Credit note %s proposed on case %s", credit_note.number, case_id)
     return proposal
+
+
+def _check_no_pending_replacement(case: Discrepancy) -> None:
+    """Raise while a replacement the customer accepted waits to ship.
+
+    The customer agreed to get the units again, so crediting them too would
+    settle the same units twice. Once it ships, the case resolves.
+    """
+    shipment = (
+        Shipment.objects.filter(replaces_case=case, state=Shipment.State.DRAFT)
+        .order_by("pk")
+        .first()
+    )
+    if shipment is None:
+        return
+    raise WorkError(
+        "Case {case} waits for replacement shipment {shipment}, which the "
+        "customer accepted: a credit note would settle the same units twice. "
+        "Wait for the warehouse to ship it, or ask them to discard it first.",
+        case_id=case.pk,
+        shipment=shipment.number,
+    )
 
 
 def _creditable_invoice(case: Discrepancy) -> Invoice:

@@ -324,13 +324,47 @@ class Shipment(TimeStampedModel):
     expected_delivery = models.DateField(null=True, blank=True)
     # Proof of delivery: the day the customer signed for the goods.
     delivered_at = models.DateField(null=True, blank=True)
+    # A replacement shipment (reship) sends again the units a damaged or
+    # missing goods case reported, on ``replacement_line``. Up to
+    # ``replacement_qty`` of its units on that line are not counted as
+    # shipped for the order: they are neither an over-shipment nor billed.
+    replaces_case = models.ForeignKey(
+        "Discrepancy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replacement_shipments",
+    )
+    replacement_line = models.ForeignKey(
+        "SalesOrderLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    replacement_qty = models.DecimalField(
+        max_digits=16, decimal_places=4, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["shipped_at", "number"]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "number"], name="shipment_number_unique"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    replaces_case__isnull=True,
+                    replacement_line__isnull=True,
+                    replacement_qty__isnull=True,
+                )
+                | models.Q(
+                    replaces_case__isnull=False,
+                    replacement_line__isnull=False,
+                    replacement_qty__gt=0,
+                ),
+                name="shipment_replacement_complete",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1436,3 +1470,40 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} of {self.amount} on case {self.case_id}"
+
+
+class ReplacementOffer(models.Model):
+    """The units of a goods case a sales rep offers to ship again (a reship).
+
+    It belongs to a ``portal.ResolutionProposal`` with the resolution code
+    ``reship``, which the customer accepts or rejects. On acceptance the
+    draft replacement shipment is created and named in ``shipment``.
+    """
+
+    proposal = models.OneToOneField(
+        "portal.ResolutionProposal",
+        on_delete=models.CASCADE,
+        related_name="replacement",
+    )
+    # The shipment line the case reported damaged or missing units on.
+    shipment_line = models.ForeignKey(
+        ShipmentLine, on_delete=models.PROTECT, related_name="+"
+    )
+    qty = quantity_field()
+    shipment = models.OneToOneField(
+        Shipment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replacement_offer",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(qty__gt=0), name="replacement_offer_qty_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Replacement of {self.qty} on proposal {self.proposal_id}"

@@ -25,8 +25,9 @@ from library.uploads import UploadError, readable_size
 from portal import selectors, services
 from portal.models import ProblemReport, ResolutionProposal
 from portal.uploads import reject_oversized_request
+from reconciliation import reships
 from reconciliation.cases import CaseError
-from reconciliation.models import Invoice, SalesOrder, ShipmentLine
+from reconciliation.models import Invoice, ResolutionCode, SalesOrder, ShipmentLine
 from reconciliation.selectors import access_order, visible_orders
 from reconciliation.work import WorkError
 
@@ -359,6 +360,16 @@ def _after_decision(
 def accept_proposal(request: AuthenticatedRequest, proposal_id: int) -> HttpResponse:
     _require_customer(request)
     proposal = _proposal_for(request, proposal_id)
+    if proposal.resolution_code == ResolutionCode.RESHIP:
+        _run(
+            request,
+            lambda: reships.accept_reship(
+                customer=request.user, proposal_id=proposal.pk
+            ),
+            "You accepted the replacement. We will ship it and tell you when it "
+            "leaves our warehouse.",
+        )
+        return _after_decision(request, proposal)
     _run(
         request,
         lambda: services.accept_proposal(

@@ -39,6 +39,7 @@ from reconciliation.models import (
     VendorBillLine,
 )
 from reconciliation.money import cancelled_amount, format_money, quantize_money
+from reconciliation.replacements import covered_units_of
 
 logger = logging.getLogger(__name__)
 
@@ -1061,6 +1062,17 @@ def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
         "order_line_id",
         "qty_shipped",
     )
+    # Units a replacement shipment sends again are not shipped for the order
+    # (see ``replacements``), so they are neither over-shipped nor invoiced.
+    replaced = covered_units_of(
+        Shipment.objects.filter(
+            order__in=scope,
+            state__in=COUNTED_SHIPMENT_STATES,
+            replacement_line__isnull=False,
+        )
+    )
+    for line_id, units in replaced.items():
+        shipped[line_id] = shipped.get(line_id, ZERO) - units
     cancelled = _sums(
         LineCancellation.objects.filter(
             order_line__order__in=scope, reversed_at__isnull=True

@@ -30,6 +30,7 @@ from reconciliation.models import (
     ShipmentLine,
 )
 from reconciliation.money import format_quantity
+from reconciliation.replacements import covered_units_of
 from reconciliation.services import (
     COUNTED_SHIPMENT_STATES,
     lock_documents,
@@ -94,14 +95,23 @@ def record_shipment(
                 return repeated
         lines = {line.line_no: line for line in order.lines.select_related("product")}
         _check_quantities(order, lines, quantities, ship=ship)
+        # A replacement (reship) draft's units replace reported ones, so
+        # they are not counted against the order's over-shipment limit.
+        replacing = (
+            Shipment.objects.filter(order=order, number=shipment_number).first()
+            if shipment_number
+            else None
+        )
         # A draft contains goods picked to ship, so its picked quantities get
         # the bound the Ship step applies, when the draft is saved.
         if ship:
             shipped = {line_no: qty.shipped for line_no, qty in quantities.items()}
-            _check_over_shipment(order, lines, shipped)
+            _check_over_shipment(order, lines, shipped, replacing=replacing)
         else:
             picked = {line_no: qty.picked for line_no, qty in quantities.items()}
-            _check_over_shipment(order, lines, picked, step=PICK_STEP)
+            _check_over_shipment(
+                order, lines, picked, step=PICK_STEP, replacing=replacing
+            )
         shipment = draft_or_new_shipment(order, shipment_number)
         shipment.carrier = carrier.strip()[:80]
         shipment.tracking_no = tracking_no.strip()[:60]
@@ -138,6 +148,10 @@ def record_shipment(
             }
             | ({"form_token": form_token} if form_token else {}),
         )
+        if ship and shipment.replaces_case_id is not None:
+            from reconciliation.reships import replacement_shipped
+
+            replacement_shipped(shipment, actor=actor)
         refresh_order(order=order)
         match_order(order)
     logger.info("Shipment %s recorded by user %s", shipment.number, actor.pk)
@@ -230,6 +244,7 @@ def _check_over_shipment(
     quantities: Mapping[int, Decimal],
     *,
     step: QuantityStep = SHIP_STEP,
+    replacing: Shipment | None = None,
 ) -> None:
     """Reject a line whose shipped total would pass its over-shipment tolerance.
 
@@ -238,6 +253,8 @@ def _check_over_shipment(
     A draft being shipped is not counted yet. The tolerance applies to the
     ordered quantity less the cancelled units, so cancelled units ship only
     within the profile's over-shipment percentage of what is still ordered.
+    Replacement units (``replacements.covered_units``) are not counted,
+    those of ``replacing`` (the draft being saved) included.
     """
     book = ToleranceBook.for_company(order.company)
     partner_id = order.customer.commercial_partner_id
@@ -250,10 +267,24 @@ def _check_over_shipment(
         .annotate(total=Sum("qty_shipped"))
         .values_list("order_line_id", "total")
     )
+    replaced = covered_units_of(
+        Shipment.objects.filter(
+            order=order,
+            state__in=COUNTED_SHIPMENT_STATES,
+            replacement_line__isnull=False,
+        )
+    )
     for line_no, qty in sorted(quantities.items()):
         line = lines[line_no]
         tolerance = book.for_scope(customer_id=partner_id, group=line.product.group)
-        already = shipped_before.get(line.pk, ZERO)
+        already = shipped_before.get(line.pk, ZERO) - replaced.get(line.pk, ZERO)
+        if (
+            replacing is not None
+            and replacing.state == Shipment.State.DRAFT
+            and replacing.replacement_line_id == line.pk
+            and replacing.replacement_qty is not None
+        ):
+            qty -= min(qty, replacing.replacement_qty)
         total = already + qty
         if not tolerance.is_over(ordered=line.qty_due, actual=total):
             continue

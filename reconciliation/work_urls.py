@@ -49,6 +49,11 @@ urlpatterns = [
         work_views.propose_credit_note,
         name="work_credit_note",
     ),
+    path(
+        "work/cases/<int:case_id>/reship/",
+        work_views.propose_reship,
+        name="work_reship",
+    ),
     path("work/cash/", work_views.cash_application, name="work_cash"),
     path("work/cash/apply/", work_views.apply_cash, name="work_apply_cash"),
     path("work/approvals/", work_views.approval_list, name="work_approvals"),

@@ -47,6 +47,7 @@ from reconciliation import (
     cash,
     cash_work,
     credit_proposals,
+    reships,
     warehouse_work,
     work,
 )
@@ -507,6 +508,7 @@ def _sales_page(
                 "credit_note": scope.url("work_credit_note", case.pk),
                 "uphold_price": scope.url("work_uphold_price", case.pk),
                 "withdraw": _optional_url(scope, "work_withdraw_proposal", case.pk),
+                "reship": _optional_url(scope, "work_reship", case.pk),
             },
         },
         scope,
@@ -711,6 +713,28 @@ def propose_credit_note(
         "manager for approval. The customer sees it once a manager approves it.",
     )
     return redirect(back)
+
+
+@login_required
+@require_POST
+def propose_reship(
+    request: AuthenticatedRequest, case_id: int, *, scope: WorkScope = REAL_SCOPE
+) -> HttpResponse:
+    actor = scope.actor(request.user, Role.SALES_REP)
+    case = scope.case(request.user, case_id)
+    _run(
+        request,
+        lambda: reships.propose_reship(
+            actor=actor,
+            case_id=case.pk,
+            qty=work.parse_quantity(
+                request.POST.get("qty", ""), label="Replacement quantity"
+            ),
+            message=clean_text(request.POST.get("message", ""))[:2000],
+        ),
+        "Offered the replacement shipment to the customer.",
+    )
+    return redirect(scope.url("work_sales", case.pk))
 
 
 # Finance clerk
