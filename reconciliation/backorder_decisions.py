@@ -97,8 +97,8 @@ class SalesActions:
     # Why a goods case offers no credit note yet (its line is not billed),
     # with what the rep can do instead, or "".
     not_billed: str = ""
-    # The most units a replacement shipment may carry (the reported units no
-    # accepted reship covers), when one can be offered now, else None.
+    # The maximum units a replacement shipment may carry (the reported units
+    # no accepted reship covers), when one can be offered now, else None.
     reship_max: Decimal | None = None
     reship_units: str = ""
     # The accepted replacement shipment that has not shipped yet.

@@ -677,8 +677,8 @@ def check_late_shipments(
             continue
         if shipment.replaces_case_id is not None:
             # A replacement leaves after the customer reported the goods it
-            # replaces, so no promised date applies to it; its delivery
-            # date, when one is expected, is checked below.
+            # replaces, so no promised date applies to it. Its expected
+            # delivery date, when it has one, is still checked.
             finding = _late_delivery_finding(documents, shipment, late_days)
             if finding is not None:
                 results.findings.append(finding)

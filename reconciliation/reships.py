@@ -6,13 +6,19 @@ portal like a credit note offer, under the same locks. On acceptance
 (``accept_reship``) a draft replacement shipment of those units appears in
 the warehouse's pick and ship list, and the case waits for it. When the
 warehouse ships it (``replacement_shipped``), the case is resolved with the
-``reship`` resolution code, credited to the rep who proposed it.
+``reship`` resolution code, credited to the rep who proposed it. When the
+warehouse discards it (``replacement_discarded``), the case goes back to the
+rep.
 
 The matching pass does not count the replacement's units as shipped, up to
 the offered quantity (``replacements.covered_units``), so they are neither an
-over-shipment nor billed again. Each public function is one transaction with
-audit events whose source is the screen (docs/reconciliation.md,
-"Replacement shipments").
+over-shipment nor billed again. ``propose_reship`` and ``accept_reship`` are
+each one transaction; the other two run inside the warehouse's. Every step
+records audit events whose source is the screen (docs/reconciliation.md,
+"Replacement shipments (reship)").
+
+NOTE: a return of damaged units that a replacement replaced is still read
+as not credited by ``cash_checks._check_return_credits``.
 """
 
 import logging
@@ -72,9 +78,14 @@ def case_shipment_line(case: Discrepancy) -> ShipmentLine | None:
 
 def replaced_units(case: Discrepancy) -> Decimal:
     """Sum the units of ``case`` that accepted replacement offers cover."""
-    total: Decimal | None = ReplacementOffer.objects.filter(
-        proposal__case=case, proposal__state=ResolutionProposal.State.ACCEPTED
-    ).aggregate(total=Sum("qty"))["total"]
+    total: Decimal | None = (
+        ReplacementOffer.objects.filter(
+            proposal__case=case, proposal__state=ResolutionProposal.State.ACCEPTED
+        )
+        # A replacement the warehouse discarded replaces nothing.
+        .exclude(shipment__state=Shipment.State.CANCELLED)
+        .aggregate(total=Sum("qty"))["total"]
+    )
     return total or ZERO
 
 
@@ -134,7 +145,7 @@ def propose_reship(
 
     ``qty`` is at most the units the case reported, less those an accepted
     replacement covers already. A reship credits no money, so it needs no
-    manager's approval: the customer sees it at once.
+    manager's approval and reaches the customer at once.
     """
     message = message.strip()
     if not message:
@@ -305,8 +316,8 @@ def replacement_shipped(shipment: Shipment, *, actor: User) -> None:
     """
     case_id = shipment.replaces_case_id
     line_id = shipment.replacement_line_id
-    wanted = shipment.replacement_qty
-    if case_id is None or line_id is None or wanted is None:
+    offered = shipment.replacement_qty
+    if case_id is None or line_id is None or offered is None:
         return
     case = cases.lock_case(case_id)
     sent: Decimal = (
@@ -327,7 +338,7 @@ def replacement_shipped(shipment: Shipment, *, actor: User) -> None:
         source=SCREEN,
         after={
             "case_id": case.pk,
-            "offered": str(wanted),
+            "offered": str(offered),
             "shipped": str(sent),
             "case_state": case.state,
         },
@@ -335,10 +346,10 @@ def replacement_shipped(shipment: Shipment, *, actor: User) -> None:
     if not case.is_active or offer is None:
         return
     uom = offer.shipment_line.order_line.product.uom
-    if sent < wanted:
+    if sent < offered:
         note = (
             f"Replacement shipment {shipment.number} shipped "
-            f"{format_quantity(sent, uom)} of the {format_quantity(wanted, uom)} "
+            f"{format_quantity(sent, uom)} of the {format_quantity(offered, uom)} "
             "offered: decide on the rest."
         )
         move_case(
@@ -377,4 +388,37 @@ def replacement_shipped(shipment: Shipment, *, actor: User) -> None:
         changes=resolution_changes(
             case, code=ResolutionCode.RESHIP, note=note, by=offer.proposal.proposed_by
         ),
+    )
+
+
+def replacement_discarded(shipment: Shipment, *, actor: User) -> None:
+    """Send the case of a discarded draft replacement back to the sales rep.
+
+    The caller holds the order's lock and has cancelled ``shipment``. Its
+    units count as not replaced again (``replaced_units``), so the rep can
+    offer a replacement or a credit note for them. A case that is no
+    longer active stays as it is; the event records the discard.
+    """
+    if shipment.replaces_case_id is None:
+        return
+    case = cases.lock_case(shipment.replaces_case_id)
+    record_event(
+        actor=actor,
+        action="reship.discarded",
+        target=shipment,
+        source=SCREEN,
+        after={"case_id": case.pk, "case_state": case.state},
+    )
+    if not case.is_active:
+        return
+    note = (
+        f"The warehouse discarded replacement shipment {shipment.number}, so "
+        "nothing was shipped again: decide again."
+    )
+    move_case(
+        case,
+        actor=actor,
+        to=State.IN_PROGRESS,
+        reason=note,
+        changes={"resolution_code": "", "resolution_note": note},
     )

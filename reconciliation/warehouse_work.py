@@ -369,6 +369,10 @@ def discard_draft_shipment(
             before={"state": Shipment.State.DRAFT},
             after={"state": shipment.state, "order": order.number},
         )
+        if shipment.replaces_case_id is not None:
+            from reconciliation.reships import replacement_discarded
+
+            replacement_discarded(shipment, actor=actor)
         refresh_order(order=order)
     logger.info("Draft shipment %s discarded by user %s", shipment.number, actor.pk)
     return shipment

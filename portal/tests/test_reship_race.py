@@ -93,7 +93,7 @@ def test_accept_and_more_units_one_decides(
     assert case.actual_value == Decimal(5)
     if proposal.state == Proposal.ACCEPTED:
         # The acceptance came first: the replacement of 3 waits to ship,
-        # and the case still says 5 damaged, so 2 are left to decide.
+        # and the case still records 5 damaged, so 2 are left to decide.
         assert errors == []
         [shipment] = shipments
         assert shipment.replacement_qty == Decimal(3)

@@ -44,7 +44,11 @@ from reconciliation.tests.factories import (
     create_shipment,
     open_codes,
 )
-from reconciliation.warehouse_work import LineQuantities, record_shipment
+from reconciliation.warehouse_work import (
+    LineQuantities,
+    discard_draft_shipment,
+    record_shipment,
+)
 from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
@@ -437,3 +441,18 @@ def test_portal_shows_the_replacement_only(order, customer, sales_rep, warehouse
     assert "Nothing is invoiced for them." in page
     # The internal resolution note is not shown to the customer.
     assert "decide on" not in page
+
+
+def test_discarded_replacement_returns_the_case(order, customer, sales_rep, warehouse):
+    case, shipment = accepted(order, customer, sales_rep)
+
+    discard_draft_shipment(
+        actor=warehouse, order=order, shipment_number=shipment.number
+    )
+
+    case.refresh_from_db()
+    assert case.state == State.IN_PROGRESS
+    assert f"discarded replacement shipment {shipment.number}" in case.resolution_note
+    assert AuditEvent.objects.filter(action="reship.discarded").exists()
+    # Its units are not replaced, so all 3 can be offered again.
+    assert offer(sales_rep, case, "3").state == Proposal.AWAITING_CUSTOMER
