@@ -25,7 +25,6 @@ import logging
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -78,15 +77,15 @@ def case_shipment_line(case: Discrepancy) -> ShipmentLine | None:
 
 def replaced_units(case: Discrepancy) -> Decimal:
     """Sum the units of ``case`` that accepted replacement offers cover."""
-    total: Decimal | None = (
+    offers = (
         ReplacementOffer.objects.filter(
             proposal__case=case, proposal__state=ResolutionProposal.State.ACCEPTED
         )
         # A replacement the warehouse discarded replaces nothing.
         .exclude(shipment__state=Shipment.State.CANCELLED)
-        .aggregate(total=Sum("qty"))["total"]
     )
-    return total or ZERO
+    # Summed in Python, because SQLite adds decimal columns as floats.
+    return sum(offers.values_list("qty", flat=True), ZERO)
 
 
 def units_to_replace(case: Discrepancy) -> Decimal:
@@ -320,11 +319,12 @@ def replacement_shipped(shipment: Shipment, *, actor: User) -> None:
     if case_id is None or line_id is None or offered is None:
         return
     case = cases.lock_case(case_id)
-    sent: Decimal = (
-        ShipmentLine.objects.filter(shipment=shipment, order_line_id=line_id).aggregate(
-            total=Sum("qty_shipped")
-        )["total"]
-        or ZERO
+    # Summed in Python, because SQLite adds decimal columns as floats.
+    sent = sum(
+        ShipmentLine.objects.filter(
+            shipment=shipment, order_line_id=line_id
+        ).values_list("qty_shipped", flat=True),
+        ZERO,
     )
     offer = (
         ReplacementOffer.objects.filter(shipment=shipment)

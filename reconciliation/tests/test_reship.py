@@ -334,7 +334,7 @@ def test_shipping_resolves_the_case(order, customer, sales_rep, warehouse):
     assert case.resolution_code == ResolutionCode.RESHIP
     assert case.resolved_by == sales_rep
     event = AuditEvent.objects.get(action="reship.shipped")
-    assert (event.after["offered"], event.after["shipped"]) == ("3.0000", "3")
+    assert (event.after["offered"], event.after["shipped"]) == ("3.0000", "3.0000")
     # The replacement is neither shipped again for the order nor to invoice.
     line = SalesOrderLine.objects.get(order=order)
     assert line.qty_shipped == Decimal(10)
