@@ -240,10 +240,10 @@ def accept_reship(*, customer: User, proposal_id: int) -> ResolutionProposal:
     """Accept a replacement offer: draft the replacement shipment for the warehouse.
 
     The order and the case are locked in the order a problem report locks
-    them (``portal.services._lock_open_proposal``), so an acceptance and a
-    report of more units on the same case run one after the other: a
-    report first withdraws the offer, and the acceptance gets its message.
-    The case waits for the warehouse until the replacement ships.
+    them (``portal.services._lock_open_proposal``). So an acceptance and a
+    report of more units on the same case run one after the other. A report
+    that comes first withdraws the offer, and the acceptance gets its
+    message. The case waits for the warehouse until the replacement ships.
     """
     require_customer(customer)
     with transaction.atomic():
