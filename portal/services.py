@@ -42,6 +42,7 @@ from portal.models import (
     ReceiptConfirmation,
     ResolutionProposal,
 )
+from portal.uploads import check_evidence_extension
 from reconciliation import cases, notices
 from reconciliation.credit_proposals import (
     cancel_credit_note,
@@ -148,7 +149,7 @@ class CheckedEvidence:
 
 
 def check_evidence(uploads: list[UploadedFile[bytes]]) -> list[CheckedEvidence]:
-    """Check each file's size and sniffed type before anything is stored."""
+    """Check each file's size, sniffed type and extension before storing any."""
     if len(uploads) > MAX_EVIDENCE_FILES:
         raise UploadError(
             f"{len(uploads)} files were attached; attach at most {MAX_EVIDENCE_FILES}."
@@ -165,6 +166,7 @@ def check_evidence(uploads: list[UploadedFile[bytes]]) -> list[CheckedEvidence]:
             raise UploadError(
                 f"{name} contains {content_type}, but {EVIDENCE_ACCEPTED}."
             )
+        check_evidence_extension(name, content_type, EVIDENCE_ACCEPTED)
         checked.append(
             CheckedEvidence(upload, name, size, content_type, sha256_of(upload))
         )
