@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from django.conf import settings
@@ -61,7 +61,7 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import format_quantity
+from reconciliation.money import COUNTED_UNITS, format_quantity, unit_name
 from reconciliation.services import (
     COUNTED_SHIPMENT_STATES,
     lock_documents,
@@ -693,6 +693,7 @@ def _goods_case(
             f"{problem.kind}, more than 0."
         )
     _check_precision(qty)
+    _check_whole_units(qty, line)
     counts = _line_counts(line)
     available = min(counts.unreported, _order_line_unreported(line))
     if qty > available:
@@ -834,6 +835,25 @@ def _check_precision(qty: Decimal) -> None:
             f"A quantity of {_bare(qty)} has more than {places} decimal places: "
             f"enter a multiple of {Decimal(1).scaleb(-places):f}."
         )
+
+
+def _check_whole_units(qty: Decimal, line: ShipmentLine) -> None:
+    """Reject a fraction of a product counted in whole units.
+
+    A unit of measure in ``COUNTED_UNITS`` (unit, box, bottle and the like)
+    is counted, so 1.5 of it cannot be missing or damaged. Any other unit
+    (kg, l, m) is measured and keeps its decimals.
+    """
+    product = line.order_line.product
+    if product.uom.lower() not in COUNTED_UNITS or qty == qty.to_integral_value():
+        return
+    low = qty.to_integral_value(rounding=ROUND_FLOOR)
+    choices = f"{low + 1:f}" if low == 0 else f"{low:f} or {low + 1:f}"
+    raise WorkError(
+        f"A quantity of {_bare(qty)} is not a whole number, but {product.name} "
+        f"is counted in whole {unit_name(Decimal(2), product.uom)}: enter "
+        f"{choices}."
+    )
 
 
 def _bare(qty: Decimal) -> str:
