@@ -348,3 +348,43 @@ def reported_quantity(line: ShipmentLine, kind: str) -> Decimal:
     if line.qty_received is None:
         return Decimal(0)
     return line.qty_shipped - line.qty_damaged - line.qty_received
+
+
+@dataclass(frozen=True)
+class ReportedUnits:
+    """The units that the customer reported missing or damaged on an order line."""
+
+    missing: Decimal = ZERO
+    damaged: Decimal = ZERO
+
+
+def reported_units_by_line(order: SalesOrder) -> dict[int, ReportedUnits]:
+    """Return the customer's missing and damaged reports per order line id.
+
+    Only reports from customer accounts count: a shortage or damage that
+    the warehouse recorded itself is internal and stays off the portal.
+    Every report counts whatever its case became, because the customer did
+    report those units.
+    """
+    totals = (
+        ProblemReport.objects.filter(
+            order=order,
+            kind__in=(ProblemReport.Kind.MISSING, ProblemReport.Kind.DAMAGED),
+            shipment_line__isnull=False,
+            quantity__isnull=False,
+            reported_by__customer__isnull=False,
+        )
+        .values_list("shipment_line__order_line_id", "kind")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    )
+    by_line: dict[int, dict[str, Decimal]] = {}
+    for line_id, kind, total in totals:
+        by_line.setdefault(line_id, {})[kind] = total
+    return {
+        line_id: ReportedUnits(
+            missing=kinds.get(ProblemReport.Kind.MISSING, ZERO),
+            damaged=kinds.get(ProblemReport.Kind.DAMAGED, ZERO),
+        )
+        for line_id, kinds in by_line.items()
+    }

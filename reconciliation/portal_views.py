@@ -106,6 +106,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 def order(request: AuthenticatedRequest, number: str) -> HttpResponse:
     _require_customer(request)
     found = access_order(request.user, number)
+    reported = selectors.reported_units_by_line(found)
     return _page(
         request,
         "reconciliation/portal/order.html",
@@ -113,7 +114,7 @@ def order(request: AuthenticatedRequest, number: str) -> HttpResponse:
         found.number,
         {
             "order": found,
-            "lines": list(found.lines.all()),
+            "lines": [(line, reported.get(line.pk)) for line in found.lines.all()],
             "shipments": list(
                 selectors.customer_shipments(request.user).filter(order=found)
             ),
