@@ -21,7 +21,13 @@ from defusedxml.ElementTree import fromstring
 
 from imports.limits import field_limit, money_too_large
 from imports.models import BankStatementLine
-from imports.reading import ImportFileError, check_size
+from imports.reading import (
+    ImportFileError,
+    binary_file_message,
+    check_size,
+    decode,
+    find_binary_data,
+)
 
 NAMESPACE_PATTERN = re.compile(
     r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0([2-8])"
@@ -107,7 +113,29 @@ def _namespace_message(namespace: str) -> str:
     )
 
 
+def _check_text(data: bytes) -> None:
+    """Reject binary data before the XML parser reports it as a syntax error."""
+    text, encoding = decode(data)
+    binary = find_binary_data(data, encoding=encoding, text=text)
+    if binary is None:
+        return
+    if data.startswith(b"PK\x03\x04"):
+        advice = (
+            "It starts like a zip archive: banks often send statements zipped, "
+            "so unpack it and upload the XML file inside."
+        )
+    else:
+        advice = (
+            "Export the statement from the bank again as ISO 20022 camt.053 "
+            "XML, or check that you chose the right file."
+        )
+    raise ImportFileError(
+        binary_file_message(data, binary, expected="an XML text file", advice=advice)
+    )
+
+
 def _parse_xml(data: bytes) -> Element:
+    _check_text(data)
     try:
         return fromstring(
             data, forbid_dtd=True, forbid_entities=True, forbid_external=True

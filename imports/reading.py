@@ -47,6 +47,45 @@ MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam")
 XLSX_MAX_COLUMNS = 1_000
 
 
+# C0 control bytes that a text file does not contain: all but tab, line
+# feed, form feed and carriage return. Ctrl-Z (0x1a) ends some old DOS
+# exports, so it is allowed as the last byte only.
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+# A text export may carry a few stray control bytes in its cells, which
+# ``clean_line`` removes. A file is taken for binary when its header line
+# has one, or when more than this many are in its first BINARY_SCAN_BYTES.
+MAX_STRAY_CONTROL_BYTES = 16
+BINARY_SCAN_BYTES = 64 * 1024
+# Leading bytes of binary files that people upload by mistake, with what to
+# do instead of uploading them as CSV or XML.
+BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (
+        b"PK\x03\x04",
+        "It starts like a zip archive, which is what an Excel workbook (.xlsx) "
+        "is: choose a source for XLSX files, or save it as CSV UTF-8 in the "
+        "spreadsheet program and upload that.",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "It starts like an Excel 97-2003 workbook (.xls): save it as CSV UTF-8 "
+        "or as an Excel Workbook (.xlsx) and upload that.",
+    ),
+    (
+        b"%PDF-",
+        "It is a PDF: export the data from the program that made the PDF as "
+        "CSV instead.",
+    ),
+    (
+        b"\x1f\x8b",
+        "It is a gzip archive: unpack it and upload the file inside.",
+    ),
+)
+BINARY_ADVICE = (
+    "Export the data again as CSV (UTF-8 text), or check that you chose the right file."
+)
+
+
 class ImportFileError(Exception):
     """An error for a file that cannot be read as a whole; the message has the fix."""
 
@@ -149,8 +188,73 @@ def _first_line_with_text(text: str) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class BinaryData:
+    """The first control byte of a file that should be text: its offset and value."""
+
+    offset: int
+    value: int
+
+
+def find_binary_data(
+    data: bytes, *, encoding: str = "", text: str = ""
+) -> BinaryData | None:
+    """Return the first control byte of ``data`` if the file is binary, else None.
+
+    The file is binary when its first line has a control byte, or when more
+    than ``MAX_STRAY_CONTROL_BYTES`` are in its first ``BINARY_SCAN_BYTES``.
+    For UTF-16 (``encoding`` "utf-16", with ``text`` decoded) the decoded
+    characters are checked, because every other byte of ASCII is NUL there.
+    """
+    if encoding == "utf-16":
+        chars = text[: BINARY_SCAN_BYTES // 2]
+        found = [match.start() for match in CONTROL_CHARACTERS.finditer(chars)]
+        line_end = chars.find("\n")
+        if not found or not _is_binary(found, line_end):
+            return None
+        first = found[0]
+        # The byte order mark takes the first 2 bytes.
+        offset = 2 + len(chars[:first].encode("utf-16-le"))
+        return BinaryData(offset, ord(chars[first]))
+    head = data[:BINARY_SCAN_BYTES]
+    if len(data) <= BINARY_SCAN_BYTES:
+        head = head.removesuffix(b"\x1a")
+    found = [match.start() for match in CONTROL_BYTES.finditer(head)]
+    if not found or not _is_binary(found, head.find(b"\n")):
+        return None
+    return BinaryData(found[0], data[found[0]])
+
+
+def _is_binary(found: list[int], line_end: int) -> bool:
+    in_first_line = line_end < 0 or found[0] < line_end
+    return in_first_line or len(found) > MAX_STRAY_CONTROL_BYTES
+
+
+def binary_file_message(
+    data: bytes, binary: BinaryData, *, expected: str, advice: str = ""
+) -> str:
+    """Build the message for a binary upload, naming the offset and the fix.
+
+    ``expected`` names the text format, such as "a text CSV file". Without
+    ``advice``, the advice fits the file's signature, or is ``BINARY_ADVICE``.
+    """
+    advice = advice or next(
+        (hint for signature, hint in BINARY_SIGNATURES if data.startswith(signature)),
+        BINARY_ADVICE,
+    )
+    return (
+        f"The file is not {expected}: it contains binary data (byte "
+        f"0x{binary.value:02x}) at offset {binary.offset:,}. {advice}"
+    )
+
+
 def read_csv(data: bytes) -> Table:
     text, encoding = decode(data)
+    binary = find_binary_data(data, encoding=encoding, text=text)
+    if binary is not None:
+        raise ImportFileError(
+            binary_file_message(data, binary, expected="a text CSV file")
+        )
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
@@ -228,10 +332,7 @@ def check_xlsx_archive(data: bytes, *, file_name: str) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise ImportFileError(
-            f'"{file_name}" is not an Excel workbook (.xlsx). Save it as .xlsx, '
-            "or choose a CSV source for a CSV file."
-        ) from None
+        raise ImportFileError(_not_a_workbook_message(data, file_name)) from None
     with archive:
         names = archive.namelist()
         content_types = (
@@ -253,6 +354,34 @@ def check_xlsx_archive(data: bytes, *, file_name: str) -> None:
             f'"{file_name}" unpacks to {unpacked:,} bytes, more than {limit:,}. '
             "Remove unused sheets or split the workbook."
         )
+    if "xl/workbook.xml" not in names:
+        raise ImportFileError(
+            f'"{file_name}" is a zip archive but not an Excel workbook: it has '
+            "no xl/workbook.xml. Save the sheet as an Excel Workbook (.xlsx) and "
+            "upload that, or unpack the archive and upload the workbook inside."
+        )
+
+
+def _not_a_workbook_message(data: bytes, file_name: str) -> str:
+    """Build the message for an XLSX upload that is not a zip archive.
+
+    The message tells text (perhaps a CSV file) from binary data.
+    """
+    text, encoding = decode(data)
+    binary = find_binary_data(data, encoding=encoding, text=text)
+    if binary is None:
+        found = "it is text, perhaps a CSV file"
+        advice = "Choose a source for CSV files, or save it as .xlsx."
+    else:
+        found = (
+            f"it contains binary data (byte 0x{binary.value:02x}) at offset "
+            f"{binary.offset:,} and is not a zip archive, as every .xlsx file is"
+        )
+        advice = (
+            "Open it in a spreadsheet program and save it as an Excel Workbook "
+            "(.xlsx), or check that you chose the right file."
+        )
+    return f'"{file_name}" is not an Excel workbook (.xlsx): {found}. {advice}'
 
 
 def read_xlsx(data: bytes, *, file_name: str) -> Table:

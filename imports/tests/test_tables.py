@@ -176,8 +176,8 @@ def test_vba_project_rejected(company, clerk):
         "Excel Workbook (.xlsx) without macros and upload that."
     ]
     assert preview(source, b"Payment,Amount\n", name="plain.xlsx").errors == [
-        '"plain.xlsx" is not an Excel workbook (.xlsx). Save it as .xlsx, or '
-        "choose a CSV source for a CSV file."
+        '"plain.xlsx" is not an Excel workbook (.xlsx): it is text, perhaps a '
+        "CSV file. Choose a source for CSV files, or save it as .xlsx."
     ]
 
 
