@@ -58,12 +58,17 @@ def session_invoices(session: SandboxSession) -> QuerySet[Invoice]:
     return (
         Invoice.objects.filter(company=session.company)
         .exclude(state=Invoice.State.CANCELLED)
+        .select_related("currency")
         .order_by("number")
     )
 
 
 def session_payments(session: SandboxSession) -> QuerySet[Payment]:
-    return Payment.objects.filter(company=session.company).order_by("number")
+    return (
+        Payment.objects.filter(company=session.company)
+        .select_related("currency")
+        .order_by("number")
+    )
 
 
 def session_offers(session: SandboxSession) -> QuerySet[ResolutionProposal]:

@@ -486,22 +486,29 @@ def _check_resolution(
 def _money_text(amount: Decimal, case: Discrepancy | None) -> str:
     """Format ``amount`` in the minor unit of the case's invoice currency.
 
-    Without a case or an invoice the amount is shown as the scenario wrote it.
+    Without a case or an invoice it gets two decimals, as most currencies have.
     """
     if case is None or case.invoice is None:
-        return str(amount)
+        return format_money(amount, minor_units=2)
     return format_money(amount, minor_units=case.invoice.currency.minor_units)
 
 
 def _check_allocation(company: Company, item: ExpectedAllocation) -> CheckResult:
     label = f"Allocation of {item.payment} to {item.invoice}"
-    expected = f"{item.amount} allocated"
+    invoice = (
+        Invoice.objects.filter(company=company, number=item.invoice)
+        .select_related("currency")
+        .first()
+    )
+    # The session page shows every amount as the work screens do: 1,280.00.
+    minor_units = invoice.currency.minor_units if invoice is not None else 2
+    expected = f"{format_money(item.amount, minor_units=minor_units)} allocated"
     total = Allocation.objects.filter(
         payment__company=company,
         payment__number=item.payment,
         invoice__number=item.invoice,
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    found = f"{total.quantize(Decimal('0.01'))} allocated"
+    found = f"{format_money(total, minor_units=minor_units)} allocated"
     if total == item.amount:
         return CheckResult(
             label, True, expected, found, "Correct.", scored=not item.keep

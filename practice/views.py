@@ -111,6 +111,7 @@ def session_detail(request: AuthenticatedRequest, session_id: int) -> HttpRespon
             "decisions": decisions_of(session),
             "write_off_limit": write_off_limit(),
             "credit_limit": work.credit_limit(),
+            "company_currency": session.company.base_currency,
         },
     )
 
