@@ -1,5 +1,6 @@
-"""The session page writes money as the work screens do: 1,280.00."""
+"""The session page writes money as the work screens do, and drafts as drafts."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -54,3 +55,34 @@ def test_limits_name_the_company_currency(learner, session, settings):
 
     assert f"A write-off above 1,500.00 {currency.code} and" in page
     assert f"a credit note above 2,250.50 {currency.code} need" in page
+
+
+def test_draft_credit_note_is_not_open(learner, session):
+    invoice = Invoice.objects.filter(
+        company=session.company, kind=Invoice.Kind.INVOICE
+    ).first()
+    Invoice.objects.create(
+        company=session.company,
+        kind=Invoice.Kind.CREDIT_NOTE,
+        number="PR-CN-9001",
+        customer=invoice.customer,
+        order=invoice.order,
+        origin_invoice=invoice,
+        currency=invoice.currency,
+        invoice_date=invoice.invoice_date,
+        due_date=invoice.invoice_date + timedelta(days=30),
+        state=Invoice.State.DRAFT,
+        amount_total=Decimal("180.00"),
+        amount_residual=Decimal("180.00"),
+    )
+
+    page = session_page(learner, session)
+
+    row = page.split("PR-CN-9001</td>", 1)[1].split("</tr>", 1)[0]
+    assert "Credit note PR-CN-9001" in page
+    assert (
+        f"Draft credit: 180.00 {invoice.currency_id} once posted, nothing open" in row
+    )
+    assert '<td data-label="Paid">—</td>' in row
+    assert "Open 180.00" not in row
+    assert f"180.00 {invoice.currency_id}</td>" not in row
