@@ -82,7 +82,9 @@ SCREEN_CONTEXTS: tuple[DeclaredContext, ...] = (
         "reconciliation.work.fulfilment", "Pick and ship an order", "fulfilment"
     ),
     DeclaredContext("reconciliation.work.cash", "Cash application", "payments"),
-    DeclaredContext("reconciliation.work.approvals", "Approvals"),
+    # Approvals are for write-offs and credit notes, money given up on a
+    # customer's account, so questions there go to the payments super-users.
+    DeclaredContext("reconciliation.work.approvals", "Approvals", "payments"),
     # The purchasing list and a purchase order page are where goods are
     # expected and received, so their questions go to the fulfilment
     # super-users, as on the goods receipt page. Only the vendor bill page,

@@ -298,6 +298,68 @@ FAQ_SEEDS: tuple[FaqSeed, ...] = (
         "not count as received, and the buyer uses your reason for the claim "
         "to the vendor.",
     ),
+    FaqSeed(
+        "fulfilment",
+        ("reconciliation.work.fulfilment",),
+        "What is the difference between Ship and Save picked only?",
+        "**Ship** records what left the warehouse today: the *Shipped now* "
+        "quantities become a shipment with its carrier and tracking number. "
+        "**Save picked only** keeps the *Picked* quantities on a draft "
+        "shipment and ships nothing. Choose that draft later and press "
+        "*Ship* when its goods leave, or discard it. Leave *Picked* empty "
+        "when you pick what ships, and the shipped quantity counts as picked.",
+    ),
+    FaqSeed(
+        "fulfilment",
+        ("reconciliation.work.fulfilment",),
+        "The shelf has fewer units than the order line needs. What do I do?",
+        "Ship what you have, then use *Report a shortage* with the line's "
+        "whole shortage and the reason. The report opens a case, and the "
+        "sales representative decides with the customer whether the rest "
+        "ships on a backorder or is cancelled. Reporting the same quantity "
+        "again changes nothing, and a larger one raises the case to the new "
+        "total.",
+    ),
+    FaqSeed(
+        "payments",
+        ("reconciliation.work.cash",),
+        "How do I apply a payment to its invoices?",
+        "Pick the payment in *Unallocated payments*: the right panel lists "
+        "its customer's open invoices in the payment's currency. Enter the "
+        "amount for each invoice the payment covers and press *Allocate*. "
+        "What you do not allocate stays on the payment as *Left*, for a "
+        "later invoice or a refund.",
+    ),
+    FaqSeed(
+        "payments",
+        ("reconciliation.work.cash",),
+        "A payment came from an unknown payer. What now?",
+        "It waits under *Payments from an unknown payer*, because its bank "
+        "line named no customer that the import could find. Look for an "
+        "invoice or order number in its reference, choose that customer and "
+        "press *Assign customer*, then allocate it as usual. If nothing in "
+        "it names the payer, ask in the Payments community before you guess.",
+    ),
+    FaqSeed(
+        "payments",
+        ("reconciliation.work.approvals",),
+        "Why does a write-off or credit note wait for my approval?",
+        "A write-off above the write-off limit, and a credit note above the "
+        "sales representative's credit limit, need a manager who did not "
+        "request it. Both limits are amounts in the company currency "
+        "(`RECONCILIATION_WRITE_OFF_LIMIT` and `SALES_REP_CREDIT_LIMIT`). "
+        "Nobody can approve their own request.",
+    ),
+    FaqSeed(
+        "payments",
+        ("reconciliation.work.approvals",),
+        "What should I check before I approve?",
+        "Compare the amount with what is *Open on the case*, and read the "
+        "requester's reason. For a credit note, read the message to the "
+        "customer and open the credit note and its case. Approve only what "
+        "the case explains. A rejection needs a reason, and the audit trail "
+        "keeps the reason of every decision.",
+    ),
     # Customer-visible entries are tagged on portal screens only: staff
     # screens get the internal entries, and the portal gets help of its own.
     FaqSeed(
@@ -426,6 +488,47 @@ DOCUMENT_SEEDS: tuple[DocumentSeed, ...] = (
         "accounts payable |\n\n"
         "A manager can release a held or rejected bill with an override and a "
         "reason.",
+    ),
+    DocumentSeed(
+        "fulfilment",
+        ("reconciliation.work.fulfilment",),
+        "Pick and ship: from draft to shipment",
+        "How picked and shipped quantities, drafts and shortages fit together.",
+        "1. **Pick** the goods. Enter *Picked* only when you pick now and "
+        "ship later, and press *Save picked only* to keep a draft.\n"
+        "2. **Ship** what leaves today, with the carrier and tracking number. "
+        "The customer sees both in the portal.\n"
+        "3. **Report a shortage** for what you could not ship. The sales "
+        "representative decides on a backorder or a cancellation.\n\n"
+        "Cancelled units were taken off the order by the sales "
+        "representative and cannot ship.",
+    ),
+    DocumentSeed(
+        "payments",
+        ("reconciliation.work.cash",),
+        "Cash application: matching payments to invoices",
+        "Where a payment comes from and how it is allocated.",
+        "Payments come from bank statement imports (CSV or CAMT.053) and "
+        "from the matching rules, which apply a payment by its invoice "
+        "number when they can. What they leave waits on this screen.\n\n"
+        "- A payment of a known customer: allocate it to that customer's "
+        "open invoices.\n"
+        "- A payment from an unknown payer: assign the customer first.\n"
+        "- A payment short by more than the payment tolerance opens a "
+        "short-payment case. A write-off above the limit needs a manager's "
+        "approval.",
+    ),
+    DocumentSeed(
+        "payments",
+        ("reconciliation.work.approvals",),
+        "Approving write-offs and credit notes",
+        "The four-eyes rule for money the company gives up.",
+        "A request above its limit waits here with the requester's reason. "
+        "*Approve* carries it out: a write-off is booked and resolves the "
+        "case, and a credit note goes to the customer. *Reject* needs a "
+        "reason, and a rejected credit note is withdrawn with its draft. The "
+        "approver is never the requester, and each decision is kept in the "
+        "audit trail with its reason.",
     ),
     DocumentSeed(
         "disputes",
