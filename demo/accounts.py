@@ -1,4 +1,4 @@
-"""The demo accounts shown to a newcomer (one per role) and the records to open."""
+"""The demo accounts, featured ones first, and the records to open in the demo."""
 
 from dataclasses import dataclass
 
@@ -23,6 +23,7 @@ class DemoAccount:
     username: str
     name: str
     note: str = ""
+    is_customer: bool = False
 
 
 def featured_short_payment_order() -> SalesOrder | None:
@@ -105,4 +106,36 @@ def _account(label: str, person: User) -> DemoAccount:
     note = FEATURED_PEOPLE.get(person.username, note)
     if person.is_external and person.customer is not None:
         note = f"contact at {person.customer.name}"
-    return DemoAccount(label, person.username, person.display_name, note)
+    return DemoAccount(
+        label, person.username, person.display_name, note, person.is_external
+    )
+
+
+def list_other_demo_accounts(featured: list[DemoAccount]) -> list[DemoAccount]:
+    """Return every active account that ``featured`` leaves out, staff first.
+
+    Staff come in the order of their roles, then by pk. Customer contacts
+    come by username, which is their Northwind customer id in lower case.
+    Scripted accounts (practice stand-ins) cannot be used to sign in, so
+    they are left out.
+    """
+    listed = {account.username for account in featured}
+    labels = dict(Role.choices)
+    role_order = {role: index for index, role in enumerate(labels)}
+    people = (
+        User.objects.filter(is_active=True, is_scripted=False)
+        .exclude(username__in=listed)
+        .select_related("customer")
+    )
+    staff = sorted(
+        (person for person in people if not person.is_external),
+        key=lambda person: (role_order.get(person.role, len(role_order)), person.pk),
+    )
+    customers = sorted(
+        (person for person in people if person.is_external),
+        key=lambda person: person.username,
+    )
+    return [
+        _account(str(labels.get(person.role, person.role)), person)
+        for person in [*staff, *customers]
+    ]

@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from accounts.usernames import UsernameClashError
 from demo.accounts import (
+    DemoAccount,
     featured_price_variance_bill,
     featured_short_payment_order,
     list_demo_accounts,
+    list_other_demo_accounts,
 )
 from demo.availability import start_working_day
 from demo.knowledge import seed_knowledge
@@ -114,15 +116,34 @@ class Command(BaseCommand):
             path.write_bytes(bank_export_csv(company=company, as_of=load_day))
         return path
 
+    def _print_account(self, account: DemoAccount) -> None:
+        note = f"  ({account.note})" if account.note else ""
+        self.stdout.write(
+            f"  {account.role_label:<26} {account.username:<10} {account.name}{note}"
+        )
+
     def _print_accounts(self, *, base_url: str) -> None:
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
-        for account in list_demo_accounts():
-            note = f"  ({account.note})" if account.note else ""
+        featured = list_demo_accounts()
+        for account in featured:
+            self._print_account(account)
+        others = list_other_demo_accounts(featured)
+        staff = [account for account in others if not account.is_customer]
+        customers = [account for account in others if account.is_customer]
+        if staff:
+            self.stdout.write("")
+            self.stdout.write("The other staff accounts:")
+            for account in staff:
+                self._print_account(account)
+        if customers:
+            self.stdout.write("")
             self.stdout.write(
-                f"  {account.role_label:<26} {account.username:<10} "
-                f"{account.name}{note}"
+                "The other customer accounts, one contact per Northwind customer "
+                "(the username is its customer id in lower case):"
             )
+            for account in customers:
+                self._print_account(account)
         order = featured_short_payment_order()
         if order is not None:
             rep = order.sales_rep.username if order.sales_rep else "a sales rep"
