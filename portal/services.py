@@ -897,7 +897,7 @@ CUSTOMER_CASE_STATES: dict[str, str] = {
 }
 
 
-def _lock_open_proposal(
+def lock_open_proposal(
     proposal_id: int, customer: User
 ) -> tuple[Discrepancy, ResolutionProposal]:
     """Lock a proposal made to ``customer`` and its case, or raise ``WorkError``.
@@ -987,7 +987,7 @@ def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
     """
     require_customer(customer)
     with transaction.atomic():
-        case, proposal = _lock_open_proposal(proposal_id, customer)
+        case, proposal = lock_open_proposal(proposal_id, customer)
         outdated = offer_over_total(proposal)
         if outdated is None:
             _accept(case, proposal, customer)
@@ -1009,7 +1009,7 @@ def accept_proposal(*, customer: User, proposal_id: int) -> ResolutionProposal:
 
 
 def _accept(case: Discrepancy, proposal: ResolutionProposal, customer: User) -> None:
-    _decide(proposal, customer, ResolutionProposal.State.ACCEPTED, "")
+    record_decision(proposal, customer, ResolutionProposal.State.ACCEPTED, "")
     if proposal.credit_note is not None:
         _post_credit_note(proposal.credit_note, customer)
     note = f"The customer accepted: {proposal.message}"
@@ -1077,8 +1077,8 @@ def reject_proposal(
             "report if you need more room."
         )
     with transaction.atomic():
-        case, proposal = _lock_open_proposal(proposal_id, customer)
-        _decide(proposal, customer, ResolutionProposal.State.REJECTED, reason)
+        case, proposal = lock_open_proposal(proposal_id, customer)
+        record_decision(proposal, customer, ResolutionProposal.State.REJECTED, reason)
         if proposal.credit_note is not None:
             cancel_credit_note(proposal.credit_note, actor=customer, reason=reason)
         move_case(
@@ -1093,9 +1093,10 @@ def reject_proposal(
     return proposal
 
 
-def _decide(
+def record_decision(
     proposal: ResolutionProposal, customer: User, state: str, reason: str
 ) -> None:
+    """Record the customer's acceptance or rejection of ``proposal``, with its event."""
     proposal.state = state
     proposal.decided_by = customer
     proposal.decided_at = timezone.now()

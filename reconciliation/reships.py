@@ -30,7 +30,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.audit import record_event
 from portal.models import ResolutionProposal
-from portal.services import _decide, _lock_open_proposal, require_customer
+from portal.services import lock_open_proposal, record_decision, require_customer
 from reconciliation import cases, notices
 from reconciliation.credit_proposals import check_no_pending_approval
 from reconciliation.goods_billing import GOODS_CODES
@@ -240,14 +240,14 @@ def accept_reship(*, customer: User, proposal_id: int) -> ResolutionProposal:
     """Accept a replacement offer: draft the replacement shipment for the warehouse.
 
     The order and the case are locked in the order a problem report locks
-    them (``portal.services._lock_open_proposal``). So an acceptance and a
+    them (``portal.services.lock_open_proposal``). So an acceptance and a
     report of more units on the same case run one after the other. A report
     that comes first withdraws the offer, and the acceptance gets its
     message. The case waits for the warehouse until the replacement ships.
     """
     require_customer(customer)
     with transaction.atomic():
-        case, proposal = _lock_open_proposal(proposal_id, customer)
+        case, proposal = lock_open_proposal(proposal_id, customer)
         offer = (
             ReplacementOffer.objects.select_for_update(of=("self",))
             .select_related("shipment_line__order_line__order__company")
@@ -259,7 +259,7 @@ def accept_reship(*, customer: User, proposal_id: int) -> ResolutionProposal:
                 f"Proposal {proposal_id} is not a replacement shipment: reload the "
                 "page and accept it there."
             )
-        _decide(proposal, customer, ResolutionProposal.State.ACCEPTED, "")
+        record_decision(proposal, customer, ResolutionProposal.State.ACCEPTED, "")
         order_line = offer.shipment_line.order_line
         order = order_line.order
         lock_documents({SalesOrder: [order.pk]})
