@@ -211,6 +211,15 @@ def can_add_tags(person: User) -> bool:
     return not person.is_external
 
 
+def can_manage_tags(person: User) -> bool:
+    """Return whether ``person`` may rename or merge tags: a facilitator or moderator.
+
+    A rename or a merge changes the tag on every item that carries it, so
+    it is left to the people who curate the whole library.
+    """
+    return not person.is_external and person.role in CURATOR_ROLES
+
+
 @dataclass(frozen=True)
 class LibraryFilters:
     kind: str = ""

@@ -24,10 +24,12 @@ from library.selectors import (
     can_add_version,
     can_create_items,
     can_edit_item,
+    can_manage_tags,
     current_versions,
 )
 from library.tags import base_slug, collision_slug, display_name, tag_key
 from library.uploads import CheckedUpload, StoredNames, stored_or_removed
+from search.indexing import schedule_reindex_many
 
 logger = logging.getLogger(__name__)
 
@@ -335,6 +337,94 @@ def _tag_for(*, key: str, name: str) -> Tag:
     except IntegrityError:
         # Another request created the same key first.
         return Tag.objects.get(key=key)
+
+
+def rename_tag(*, tag: Tag, person: User, name: str) -> Tag:
+    """Give ``tag`` a new name and return the tag its items now carry.
+
+    The name is spelled as a hashtag (``library.tags.display_name``). When
+    another tag already has the new name's key, ``tag`` is merged into it.
+    Otherwise the tag keeps its slug, so its filter address still works.
+    The search entries of its items are rewritten after commit: for a
+    rename by the ``post_save`` receiver in ``search.indexing``, which
+    catches renames made elsewhere too, such as in the admin.
+    """
+    _require_tag_curator(person, "rename tags")
+    new_name = display_name(name)
+    key = tag_key(new_name)
+    with transaction.atomic():
+        tag = Tag.objects.select_for_update().get(pk=tag.pk)
+        other = Tag.objects.filter(key=key).exclude(pk=tag.pk).first()
+        if other is not None:
+            return _merge_tag(tag, into=other, person=person)
+        if tag.name == new_name:
+            return tag
+        before = tag.name
+        tag.name, tag.key = new_name, key
+        tag.save(update_fields=["name", "key"])
+        record_event(
+            actor=person,
+            action="library.tag_renamed",
+            target=tag,
+            source="screen",
+            before={"name": before},
+            after={"name": new_name},
+        )
+    logger.info("library.tag_renamed tag=%s", tag.pk)
+    return tag
+
+
+def merge_tags(*, tag: Tag, into: Tag, person: User) -> Tag:
+    """Move every item of ``tag`` to ``into``, delete ``tag`` and return ``into``."""
+    _require_tag_curator(person, "merge tags")
+    if tag.pk == into.pk:
+        raise LibraryInputError(
+            f"Tag {tag.name!r} cannot be merged into itself: choose another tag."
+        )
+    with transaction.atomic():
+        locked = Tag.objects.select_for_update().filter(pk__in=[tag.pk, into.pk])
+        found = {row.pk: row for row in locked}
+        if tag.pk not in found or into.pk not in found:
+            missing = tag if tag.pk not in found else into
+            raise LibraryInputError(
+                f"Tag {missing.name!r} no longer exists: reload the tag list."
+            )
+        return _merge_tag(found[tag.pk], into=found[into.pk], person=person)
+
+
+def _merge_tag(tag: Tag, *, into: Tag, person: User) -> Tag:
+    """Move ``tag``'s links to ``into`` in two statements, then delete ``tag``.
+
+    ``QuerySet.update()`` sends no signal, so the moved items are noted for
+    reindexing here, all at once.
+    """
+    links = DocumentTag.objects.filter(tag=tag)
+    document_ids = list(links.values_list("document_id", flat=True))
+    # An item that has both tags keeps its link to ``into``.
+    links.filter(
+        document_id__in=DocumentTag.objects.filter(tag=into).values("document_id")
+    ).delete()
+    links.update(tag=into)
+    record_event(
+        actor=person,
+        action="library.tag_merged",
+        target=into,
+        source="screen",
+        before={"name": tag.name, "items": len(document_ids)},
+        after={"name": into.name},
+    )
+    tag.delete()
+    schedule_reindex_many("library", document_ids)
+    logger.info("library.tag_merged into=%s items=%d", into.pk, len(document_ids))
+    return into
+
+
+def _require_tag_curator(person: User, action: str) -> None:
+    if not can_manage_tags(person):
+        raise PermissionDenied(
+            f"Only a facilitator or a moderator can {action}, because the change "
+            "reaches every item with the tag."
+        )
 
 
 def remove_tag(*, document: Document, person: User, tag: Tag) -> bool:

@@ -10,6 +10,10 @@ Besides model signals, every audit event is watched, because some services
 write with ``QuerySet.update()`` (deleting a post does), which sends no
 model signal but always records an audit event.
 
+A library tag carries its key into the entries of its items, so saving a
+tag (a rename) rewrites them all; a merge moves links with
+``QuerySet.update()`` and notes the items itself (``schedule_reindex_many``).
+
 NOTE: a change to a help context's key reaches the entries that carry it
 only through ``manage.py reindex``.
 """
@@ -110,13 +114,23 @@ def index_object(source_name: str, object_id: int) -> None:
 
 @task
 def reindex_objects(keys: list[list[Any]]) -> None:
-    """Rewrite the entries of ``[source, id]`` pairs, and of what copies from them."""
+    """Rewrite the entries of ``[source, id]`` pairs, and of what copies from them.
+
+    The objects are written ``REINDEX_BATCH_SIZE`` at a time, one
+    transaction per batch, so a change that touches many objects (a tag
+    merged into another) costs a few statements per batch, not per object.
+    """
     pending: dict[Key, None] = {(str(name), int(pk)): None for name, pk in keys}
     for name, pk in list(pending):
         for dependent in SOURCES[name].dependents(pk):
             pending.setdefault(dependent, None)
-    for name, pk in pending:
-        index_object(name, pk)
+    ordered = list(pending)
+    for start in range(0, len(ordered), REINDEX_BATCH_SIZE):
+        ids_by_source: dict[str, list[int]] = {}
+        for name, pk in ordered[start : start + REINDEX_BATCH_SIZE]:
+            ids_by_source.setdefault(name, []).append(pk)
+        with transaction.atomic():
+            _replace_entries(ids_by_source)
     logger.debug("search.reindexed count=%d", len(pending))
 
 
@@ -146,6 +160,23 @@ def schedule_reindex(source_name: str, object_id: int) -> None:
         enqueue(reindex_objects, [[source_name, object_id]])
         return
     _pending_for_transaction().keys[(source_name, object_id)] = None
+
+
+def schedule_reindex_many(source_name: str, object_ids: Iterable[int]) -> None:
+    """Note that many objects of one source changed, as ``schedule_reindex`` does.
+
+    For changes made with ``QuerySet.update()`` or raw SQL, which send no
+    signal: their entries are rewritten in batches after commit.
+    """
+    keys = [(source_name, int(pk)) for pk in object_ids]
+    if not keys:
+        return
+    if not connection.in_atomic_block:
+        enqueue(reindex_objects, [list(key) for key in keys])
+        return
+    pending = _pending_for_transaction().keys
+    for key in keys:
+        pending[key] = None
 
 
 def _on_saved_or_deleted(sender: type[Model], instance: Model, **kwargs: Any) -> None:
@@ -184,6 +215,19 @@ def _on_audit_event(
         schedule_reindex(source_name, int(instance.object_id))
 
 
+def _on_library_tag_saved(
+    sender: type[Model], instance: Any, created: bool, **kwargs: Any
+) -> None:
+    # A renamed tag's items carry its key in their entries. One query finds
+    # them all, and they are rewritten after commit in batches.
+    if created:
+        return
+    from library.models import DocumentTag
+
+    links = DocumentTag.objects.filter(tag_id=instance.pk)
+    schedule_reindex_many("library", links.values_list("document_id", flat=True))
+
+
 _MODEL_SOURCES: dict[type[Model], str] = {}
 _CHILD_SOURCES: dict[type[Model], tuple[str, str]] = {}
 _M2M_SOURCES: dict[type[Model], str] = {}
@@ -195,7 +239,7 @@ def connect_indexing() -> None:
     from answers.models import Answer, FaqEntry, Question, QuestionComment
     from communities.models import Community
     from core.models import AuditEvent
-    from library.models import Document, DocumentFile, DocumentTag
+    from library.models import Document, DocumentFile, DocumentTag, Tag
     from social.models import Comment, Post
 
     _MODEL_SOURCES.update(
@@ -242,6 +286,9 @@ def connect_indexing() -> None:
             dispatch_uid=f"search-m2m-{through._meta.label_lower}",
         )
     post_save.connect(_on_audit_event, sender=AuditEvent, dispatch_uid="search-audit")
+    post_save.connect(
+        _on_library_tag_saved, sender=Tag, dispatch_uid="search-library-tag"
+    )
 
 
 def reindex_all(*, sources: Iterable[str] | None = None) -> dict[str, int]:
