@@ -23,7 +23,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 
-from library import archives, sniffing
+from library import archives, images, sniffing
 from library.archives import ExtractedPackage, PackageLimits
 from library.files import clean_filename
 from library.models import Kind
@@ -168,6 +168,7 @@ def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
     content_type = sniff_upload(upload, name=name, accepted=POSTER_ACCEPTED)
     if content_type not in sniffing.IMAGE_TYPES:
         raise UploadError(wrong_type_message(name, content_type, POSTER_ACCEPTED))
+    check_image_ends(upload, name=name, content_type=content_type)
     return CheckedUpload(
         upload=upload,
         name=name,
@@ -175,6 +176,34 @@ def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
         sha256=sha256_of(upload),
         content_type=content_type,
     )
+
+
+def check_image_ends(
+    upload: UploadedFile[bytes], *, name: str, content_type: str
+) -> None:
+    """Raise UploadError unless the image's own data runs to the file's end.
+
+    Rejects a polyglot, such as a PNG followed by an HTML page, and a
+    truncated or malformed image (``library.images``). The whole file is
+    read, so call it only after the size check.
+    """
+    upload.seek(0)
+    data = _stream(upload).read()
+    upload.seek(0)
+    words = sniffing.TYPE_WORDS[content_type]
+    try:
+        end = images.image_end(data, content_type)
+    except images.ImageStructureError as error:
+        raise UploadError(
+            f"{name} is not a valid {words.removeprefix('a ')}: {error}. Save it "
+            "again from an image editor and upload it again."
+        ) from None
+    if end < len(data):
+        raise UploadError(
+            f"{name} has {len(data) - end:,} bytes after the end of {words}, "
+            "and a file hidden behind an image is not accepted. Save the image "
+            "again from an image editor and upload it again."
+        )
 
 
 def sniff_upload(

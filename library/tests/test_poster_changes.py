@@ -18,6 +18,7 @@ from library.tests.conftest import (
     PDF_BYTES,
     PNG_BYTES,
     make_item,
+    png_image,
     signed_in,
     stored_files,
 )
@@ -25,7 +26,7 @@ from library.tests.conftest import (
 pytestmark = pytest.mark.django_db
 
 # A second valid PNG, so a replacement has another SHA-256.
-OTHER_PNG_BYTES = PNG_BYTES + b"\x00"
+OTHER_PNG_BYTES = png_image(255)
 
 
 def png(content=PNG_BYTES, name="poster.png"):
