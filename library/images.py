@@ -45,7 +45,7 @@ def _png_end(data: bytes) -> int:
     offset = len(PNG_SIGNATURE)
     while True:
         length, chunk_type = struct.unpack_from(">I4s", data, offset)
-        body_end = offset + 8 + length
+        body_end: int = offset + 8 + length
         if body_end + 4 > len(data):
             raise ImageStructureError("it ends in the middle of a PNG chunk")
         (crc,) = struct.unpack_from(">I", data, body_end)
@@ -129,7 +129,7 @@ def _gif_sub_blocks_end(data: bytes, offset: int) -> int:
 def _webp_end(data: bytes) -> int:
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise ImageStructureError("it has no WebP RIFF header")
-    (size,) = struct.unpack_from("<I", data, 4)
+    size: int = struct.unpack_from("<I", data, 4)[0]
     end = 8 + size
     if end > len(data):
         raise ImageStructureError("it is shorter than the size in its RIFF header")
