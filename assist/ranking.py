@@ -194,9 +194,15 @@ class _ItemReads:
             f"SELECT {t.context_owner} AS owner FROM {t.contexts} "  # noqa: S608
             f"WHERE {t.context_key} = {context_id} LIMIT {SMALL_SET}"
         )
+        # CROSS JOIN makes SQLite read the links as a co-routine, so the
+        # LIMIT stops the walk at the ``limit``-th visible item. With a
+        # plain JOIN it materialized all SMALL_SET links of every level
+        # first (docs/benchmarks.md, 6 December). PostgreSQL plans both
+        # spellings alike.
         visible = (
-            f"SELECT 1 FROM ({first}) first_links JOIN {t.items} "  # noqa: S608
-            f"ON {t.items}.id = first_links.owner WHERE {self.where} LIMIT {limit}"
+            f"SELECT 1 FROM ({first}) first_links CROSS JOIN {t.items} "  # noqa: S608
+            f"WHERE {t.items}.id = first_links.owner AND ({self.where}) "
+            f"LIMIT {limit}"
         )
         return f"(SELECT count(*) FROM ({visible}) visible)"  # noqa: S608
 

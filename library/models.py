@@ -71,9 +71,12 @@ class Document(TimeStampedModel):
     class Meta:
         ordering = ["title"]
         indexes = [
-            # The help panel's order within a context level.
+            # The help panel's order within a context level. ``withdrawn_at``
+            # comes last so that a walk of this index checks the panel's
+            # rule (not withdrawn) without reading each item's row
+            # (docs/benchmarks.md, help, 6 December).
             models.Index(
-                fields=["-helpful_count", "-updated_at", "id"],
+                fields=["-helpful_count", "-updated_at", "id", "withdrawn_at"],
                 name="document_most_helpful",
             ),
         ]

@@ -64,3 +64,40 @@ def test_busy_context_plan_for_customer(busy_context, customer):
     plan = panel_statement_plan(customer)
 
     assert "faq_held_for_owners" not in plan
+
+
+def census_plan(viewer) -> str:
+    """Return SQLite's plan of the panel's census statement."""
+    statements: list[tuple[str, Any]] = []
+
+    def keep(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        compute_help_panel(viewer=viewer, key=KEY)
+    sql, params = next(
+        (sql, params) for sql, params in statements if "first_links" in sql
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(row[3] for row in cursor.fetchall())
+
+
+def test_census_stops_at_enough_visible_items(busy_context, sales_rep):
+    # Materialized, the first SMALL_SET links of every level were read
+    # before the LIMIT applied: 1.1 ms of a 1.3 ms census on the medium set.
+    plan = census_plan(sales_rep)
+
+    assert "CO-ROUTINE first_links" in plan
+    assert "MATERIALIZE first_links" not in plan
+
+
+def test_document_rank_index_holds_withdrawn_at():
+    # The panel's rule for items is ``withdrawn_at IS NULL``: with the column
+    # in the index, a walk checks it without reading each item's row.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pragma_index_info('document_most_helpful')")
+        columns = [row[0] for row in cursor.fetchall()]
+
+    assert columns == ["helpful_count", "updated_at", "id", "withdrawn_at"]
