@@ -36,9 +36,10 @@ def indexed_tags() -> list[tuple[str, str]]:
 def tagged_titles(person, tag: str) -> list[str]:
     from library.models import Document
 
-    # Every item's summary starts with "About" (``make_item``).
+    # The merge test's items have "Ledger" in their titles. A stop word such
+    # as "about" finds nothing on PostgreSQL.
     filters = SearchFilters(kinds=("library",), tag=tag)
-    results = search(person, "about", filters=filters)
+    results = search(person, "ledger", filters=filters)
     ids = [hit.object_id for hit in results.hits]
     return sorted(Document.objects.filter(pk__in=ids).values_list("title", flat=True))
 
@@ -70,7 +71,8 @@ def test_rename_reindexes_in_batches(member, moderator):
 
 
 def test_merge_moves_links_and_entries(member, moderator):
-    both, old_only = make_item(member, "Both"), make_item(member, "Old only")
+    both = make_item(member, "Ledger both")
+    old_only = make_item(member, "Ledger old only")
     add_tags(document=both, person=member, names=["Credit note", "CreditNote2"])
     add_tags(document=old_only, person=member, names=["CreditNote2"])
     old, kept = Tag.objects.get(key="creditnote2"), Tag.objects.get(key="creditnote")
@@ -79,9 +81,15 @@ def test_merge_moves_links_and_entries(member, moderator):
 
     assert not Tag.objects.filter(pk=old.pk).exists()
     links = sorted(DocumentTag.objects.values_list("document__title", "tag__key"))
-    assert links == [("Both", "creditnote"), ("Old only", "creditnote")]
-    assert indexed_tags() == [("Both", "creditnote"), ("Old only", "creditnote")]
-    assert tagged_titles(moderator, "#CreditNote") == ["Both", "Old only"]
+    assert links == [
+        ("Ledger both", "creditnote"),
+        ("Ledger old only", "creditnote"),
+    ]
+    assert indexed_tags() == [
+        ("Ledger both", "creditnote"),
+        ("Ledger old only", "creditnote"),
+    ]
+    assert tagged_titles(moderator, "#CreditNote") == ["Ledger both", "Ledger old only"]
     assert tagged_titles(moderator, "CreditNote2") == []
 
 
