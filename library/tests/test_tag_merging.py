@@ -1,7 +1,7 @@
 """A renamed or merged tag reaches the search index of every item it is on.
 
 Mona (``member``, a sales representative) tagged items; Mo (``moderator``)
-curates the library's tags. The index holds each item's tag keys as
+curates the library's tags. The index stores each item's tag keys as
 labels, and a tag filter in search matches them, so a rename or a merge
 must rewrite the entries of the items, after commit and in batches.
 """
