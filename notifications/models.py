@@ -33,6 +33,7 @@ class Notification(models.Model):
         RESOLUTION_DECIDED = "resolution_decided", "Customer decided on a resolution"
         PROBLEM_REPORTED = "problem_reported", "Customer reported a problem"
         DECISION_NEEDED = "decision_needed", "A case waits for your decision"
+        REPLACEMENT_SHIPPED = "replacement_shipped", "Replacement shipped to you"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -5,8 +5,10 @@ approval goes to the managers, a decided one to its requester, a resolution
 offered to the customer goes to the customer's contacts, and the customer's
 decision goes to the employee who proposed it, a problem a customer
 reports goes to the people who handle its case, and a shortage the
-warehouse reports goes to the sales rep who decides it. Each is one notification
-per person and event (``notifications.services.notify``).
+warehouse reports goes to the sales rep who decides it. A replacement the
+customer accepted is announced to the customer's contacts when it ships.
+Each is one notification per person and event
+(``notifications.services.notify``).
 """
 
 from django.db.models import Q
@@ -16,7 +18,7 @@ from accounts.models import Role, User
 from notifications.models import Notification
 from notifications.services import notify
 from portal.models import ProblemReport, ResolutionProposal
-from reconciliation.models import Approval, Discrepancy, ResolutionCode
+from reconciliation.models import Approval, Discrepancy, ResolutionCode, Shipment
 from reconciliation.money import format_money
 
 Kind = Notification.Kind
@@ -100,6 +102,33 @@ def resolution_offered(
         ),
         url=reverse("reconciliation:portal_case", args=[case.pk]),
         subject_key=f"proposal:{proposal.pk}:offered",
+    )
+
+
+def replacement_shipped(
+    case: Discrepancy,
+    proposal: ResolutionProposal,
+    shipment: Shipment,
+    *,
+    actor: User,
+) -> None:
+    """Tell the customer's contacts that the replacement they accepted has shipped."""
+    if case.order is None or _in_sandbox(case.pk):
+        return
+    tracking = ""
+    if shipment.tracking_no:
+        carrier = f"{shipment.carrier} " if shipment.carrier else ""
+        tracking = f", tracking number {carrier}{shipment.tracking_no}"
+    notify(
+        recipients=User.objects.filter(customer=case.order.customer, is_active=True),
+        kind=Kind.REPLACEMENT_SHIPPED,
+        actor=actor,
+        message=(
+            f"Replacement shipment {shipment.number} for order "
+            f"{case.order.number} has shipped{tracking}."
+        ),
+        url=reverse("reconciliation:portal_case", args=[case.pk]),
+        subject_key=f"proposal:{proposal.pk}:shipped",
     )
 
 

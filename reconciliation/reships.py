@@ -343,6 +343,8 @@ def replacement_shipped(shipment: Shipment, *, actor: User) -> None:
             "case_state": case.state,
         },
     )
+    if offer is not None and sent > 0:
+        notices.replacement_shipped(case, offer.proposal, shipment, actor=actor)
     if not case.is_active or offer is None:
         return
     uom = offer.shipment_line.order_line.product.uom

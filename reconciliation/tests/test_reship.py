@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 
 from core.models import AuditEvent
+from notifications.models import Notification
 from portal.models import ProblemReport, ResolutionProposal
 from portal.services import (
     ProblemInput,
@@ -342,6 +343,22 @@ def test_shipping_resolves_the_case(order, customer, sales_rep, warehouse):
     assert order.invoice_status == SalesOrder.InvoiceStatus.INVOICED
     assert "OVER_SHIP" not in open_codes(order.company)
     assert "UNINVOICED_DELIVERY" not in open_codes(order.company)
+
+
+def test_customer_told_replacement_shipped(order, customer, sales_rep, warehouse):
+    case, shipment = accepted(order, customer, sales_rep)
+
+    ship(warehouse, order, shipment, "3")
+
+    notice = Notification.objects.get(kind=Notification.Kind.REPLACEMENT_SHIPPED)
+    assert notice.recipient == customer
+    assert notice.message == (
+        f"Replacement shipment {shipment.number} for order {order.number} has shipped."
+    )
+    assert notice.url == f"/reconciliation/portal/cases/{case.pk}/"
+    assert not Notification.objects.filter(
+        kind=Notification.Kind.REPLACEMENT_SHIPPED
+    ).exclude(recipient=customer)
 
 
 def test_pass_keeps_the_resolved_case(order, customer, sales_rep, warehouse):
