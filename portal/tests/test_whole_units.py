@@ -11,44 +11,14 @@ import pytest
 from django.test import Client
 
 from portal.models import ProblemReport
-from portal.services import ProblemInput, report_problem
-from reconciliation.models import ShipmentLine
-from reconciliation.tests.factories import create_order, create_shipment
+
+# The order fixture comes with the helpers.
+from portal.tests.mixed_units import line_of, mixed_units_order, report  # noqa: F401
 from reconciliation.work import WorkError
 
 pytestmark = pytest.mark.django_db
 
 Kind = ProblemReport.Kind
-
-
-@pytest.fixture
-def order(customer_party, sales_rep):
-    order = create_order(
-        lines=[("20", "18.00"), ("5", "9.50"), ("12.5", "4.00", "kg")],
-        company=customer_party.company,
-        customer=customer_party,
-        sales_rep=sales_rep,
-    )
-    create_shipment(order=order, number="SH-RU-1")
-    return order
-
-
-def line_of(order, line_no: int) -> ShipmentLine:
-    return ShipmentLine.objects.get(shipment__order=order, order_line__line_no=line_no)
-
-
-def report(customer, order, kind: str, line_no: int, qty: str) -> ProblemReport:
-    return report_problem(
-        customer=customer,
-        order=order,
-        problem=ProblemInput(
-            kind=kind,
-            message="Counted at the dock",
-            shipment_line=line_of(order, line_no),
-            quantity=Decimal(qty),
-        ),
-        evidence=[],
-    )
 
 
 @pytest.mark.parametrize("kind", [Kind.MISSING, Kind.DAMAGED])
