@@ -302,7 +302,7 @@ def sqlite_window_runner(parsed, expressions, turn, window: int):
 
     The same full-text work as the search (``search.backends.sqlite``): the
     ``window + 1`` newest matches without a rank, then bm25 over their rowid
-    range when the window holds every match, or the columns that hold a
+    range when the window contains every match, or the columns that hold a
     term when it is cut. The 20 best ids are picked in Python, as the
     search does; no visibility, facets or snippets.
     """

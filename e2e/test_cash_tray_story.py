@@ -2,9 +2,9 @@
 
 fiona (finance clerk) opens Hanari Carnes's PAY-11080 of 2,714.00 USD, which
 pays invoices of 1,332.00 and 1,402.00 less a bank charge of 20.00. The
-screen suggests both invoices with the charge; she adds the suggestion to
-the tray, checks the total and what is left, writes the 20.00 off as a bank
-charge and confirms once. The payment is then applied in full and the
+screen suggests both invoices with the charge. She adds the suggestion to
+the tray and checks the total and what is left. Then she writes the 20.00
+off as a bank charge and confirms once. The payment is then applied in full and the
 short-payment case the check opened is resolved by the write-off.
 """
 

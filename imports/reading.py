@@ -365,7 +365,7 @@ def check_xlsx_archive(data: bytes, *, file_name: str) -> None:
 def _not_a_workbook_message(data: bytes, file_name: str) -> str:
     """Build the message for an XLSX upload that is not a zip archive.
 
-    The message tells text (perhaps a CSV file) from binary data.
+    The message distinguishes text (perhaps a CSV file) from binary data.
     """
     text, encoding = decode(data)
     binary = find_binary_data(data, encoding=encoding, text=text)

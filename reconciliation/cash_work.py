@@ -369,7 +369,7 @@ def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:
 
 
 # The allocation tray: the clerk gathers invoices and amounts for one payment,
-# sees the total and what would be left, and confirms them in one go.
+# checks the total and what would be left, and confirms them in one go.
 
 # Maximum number of lines in one tray.
 MAX_TRAY_LINES = 20
@@ -579,11 +579,11 @@ def write_off_rest(
 ) -> WriteOffOutcome:
     """Write off what an invoice the payment paid still has open.
 
-    The write-off goes through the case screen's service: the invoice's
-    short-payment case, opened by the check now if the check has not yet,
-    is started by the clerk and resolved with a write-off when the amount
-    is within ``RECONCILIATION_WRITE_OFF_LIMIT``; above it, an approval is
-    requested for a manager who is not the clerk.
+    The write-off goes through the case screen's service. The check opens
+    the invoice's short-payment case now if it has not yet, and the clerk
+    starts it. Within ``RECONCILIATION_WRITE_OFF_LIMIT`` the case is
+    resolved with a write-off. Above it, an approval is requested for a
+    manager who is not the clerk.
     """
     require_role(actor, Role.FINANCE_CLERK, "write off payment differences")
     text = check_write_off_input(reason_code, note)

@@ -769,10 +769,10 @@ def cash_application(
 
 @dataclass
 class CashState:
-    """What the cash screen shows: the payment, its tray and what was typed.
+    """The cash screen's state: the payment, its tray and what was typed.
 
     ``row_errors`` and ``tray_error`` are messages shown beside the box or
-    the tray they are about; ``typed`` is the text of a rejected amount box.
+    the tray they are about. ``typed`` is the text of a rejected amount box.
     """
 
     payment_raw: str = ""

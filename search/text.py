@@ -171,18 +171,16 @@ SPELLED_OUT = str.maketrans(
 UMLAUT_WORD = re.compile(r"[^\W_]*[äöüßÄÖÜ][^\W_]*")
 
 
-def spelled_out_hits(
-    shown: str, marked_spelled_out: str
-) -> tuple[str, tuple[str, ...]]:
-    """Mark in ``shown`` the umlaut words whose spelled-out form is a hit.
+def spelled_out_hits(text: str, marked_spelled_out: str) -> tuple[str, tuple[str, ...]]:
+    """Mark in ``text`` the umlaut words whose spelled-out form is a hit.
 
     ``marked_spelled_out`` is the entry's spelled-out words as the engine
-    marked them, so "Mueller" marks "Müller". Return ``shown`` with those
+    marked them, so "Mueller" marks "Müller". Return ``text`` with those
     words marked, and the spelled-out words that are hits, in order.
     """
     hits = tuple(dict.fromkeys(_MARKED_HIT.findall(marked_spelled_out)))
     if not hits:
-        return shown, ()
+        return text, ()
     found = {hit.casefold() for hit in hits}
 
     def mark(match: re.Match[str]) -> str:
@@ -191,8 +189,8 @@ def spelled_out_hits(
             return word
         return f"{HIT_START}{word}{HIT_END}"
 
-    # A word already marked in ``shown`` is inside the marks and stays as it is.
-    pieces = _MARK_SPLIT.split(shown)
+    # A word already marked in ``text`` is inside the marks and stays as it is.
+    pieces = _MARK_SPLIT.split(text)
     inside = False
     for number, piece in enumerate(pieces):
         if piece == HIT_START:

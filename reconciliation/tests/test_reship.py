@@ -254,7 +254,7 @@ def test_rep_withdraws_the_offer(order, customer, sales_rep):
     assert not Shipment.objects.filter(replaces_case=case).exists()
 
 
-# The customer's answer
+# The customer's decision
 
 
 def test_acceptance_drafts_the_replacement(order, customer, sales_rep, warehouse):
@@ -275,7 +275,7 @@ def test_acceptance_drafts_the_replacement(order, customer, sales_rep, warehouse
     assert (proposal.state, proposal.decided_by) == (Proposal.ACCEPTED, customer)
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"proposal.accepted", "reship.accepted"} <= actions
-    # The warehouse sees the draft in its pick and ship list.
+    # The draft is listed in the warehouse's pick and ship list.
     client = Client()
     client.force_login(warehouse)
     page = client.get(
