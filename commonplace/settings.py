@@ -154,6 +154,11 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend and database sessions, each with its per-request
+# read as one statement compiled once (docs/sign-in.md, "Reading the
+# signed-in person").
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
+SESSION_ENGINE = "core.sessions"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
