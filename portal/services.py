@@ -61,7 +61,7 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import COUNTED_UNITS, format_quantity, unit_name
+from reconciliation.money import format_quantity, is_counted, unit_name
 from reconciliation.services import (
     COUNTED_SHIPMENT_STATES,
     lock_documents,
@@ -845,7 +845,7 @@ def _check_whole_units(qty: Decimal, line: ShipmentLine) -> None:
     (kg, l, m) is measured and keeps its decimals.
     """
     product = line.order_line.product
-    if product.uom.lower() not in COUNTED_UNITS or qty == qty.to_integral_value():
+    if not is_counted(product.uom) or qty == qty.to_integral_value():
         return
     low = qty.to_integral_value(rounding=ROUND_FLOOR)
     choices = f"{low + 1:f}" if low == 0 else f"{low:f} or {low + 1:f}"

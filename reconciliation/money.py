@@ -138,13 +138,18 @@ COUNTED_UNITS = frozenset(
 )
 
 
+def is_counted(uom: str) -> bool:
+    """Return whether ``uom`` counts whole things, of which no fraction exists."""
+    return uom.lower() in COUNTED_UNITS
+
+
 def unit_name(qty: Decimal, uom: str) -> str:
     """Return ``uom`` as it reads after ``qty``: "1 unit", "3 units", "2.5 kg".
 
     A counted unit (``COUNTED_UNITS``, in any case) takes a plural for any
     quantity but 1 and -1; a symbol or any other unit is left as it is.
     """
-    if uom.lower() not in COUNTED_UNITS or abs(qty) == 1:
+    if not is_counted(uom) or abs(qty) == 1:
         return uom
     return f"{uom}es" if uom.lower().endswith(("x", "s", "ch", "sh")) else f"{uom}s"
 

@@ -9,7 +9,7 @@ the order lines' running quantities.
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -29,7 +29,7 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import format_quantity
+from reconciliation.money import format_quantity, is_counted, unit_name
 from reconciliation.replacements import covered_units_of
 from reconciliation.services import (
     COUNTED_SHIPMENT_STATES,
@@ -95,13 +95,7 @@ def record_shipment(
                 return repeated
         lines = {line.line_no: line for line in order.lines.select_related("product")}
         _check_quantities(order, lines, quantities, ship=ship)
-        # A replacement (reship) draft's units replace reported ones, so
-        # they are not counted against the order's over-shipment limit.
-        replacing = (
-            Shipment.objects.filter(order=order, number=shipment_number).first()
-            if shipment_number
-            else None
-        )
+        replacing = named_shipment(order, shipment_number)
         # A draft contains goods picked to ship, so its picked quantities get
         # the bound the Ship step applies, when the draft is saved.
         if ship:
@@ -213,8 +207,8 @@ def _check_quantities(
 
 
 def _check_whole_units(line_no: int, line: SalesOrderLine, qty: LineQuantities) -> None:
-    """Reject a fraction of a product counted in units ("unit" as its UoM)."""
-    if line.product.uom != "unit":
+    """Reject a fraction of a product counted in whole units (``is_counted``)."""
+    if not is_counted(line.product.uom):
         return
     for label, value in (("picked", qty.picked), ("shipped", qty.shipped)):
         if value != value.to_integral_value():
@@ -236,6 +230,17 @@ class QuantityStep:
 
 SHIP_STEP = QuantityStep(verb="ship", gerund="shipping", box="Shipped")
 PICK_STEP = QuantityStep(verb="pick", gerund="picking", box="Picked")
+
+
+def named_shipment(order: SalesOrder, shipment_number: str) -> Shipment | None:
+    """Return the shipment of ``order`` the pick and ship form names, if any.
+
+    A replacement (reship) draft's units replace reported ones, so the
+    over-shipment check (``_check_over_shipment``) does not count them.
+    """
+    if not shipment_number:
+        return None
+    return Shipment.objects.filter(order=order, number=shipment_number).first()
 
 
 def _check_over_shipment(
@@ -425,6 +430,14 @@ def report_shortage(
         raise WorkError(
             f"Line {line_no}: the shortage is {format_quantity(qty_missing, uom)}: "
             "enter how many you cannot ship, more than 0."
+        )
+    if is_counted(uom) and qty_missing != qty_missing.to_integral_value():
+        low = qty_missing.to_integral_value(rounding=ROUND_FLOOR)
+        choices = f"{low + 1:f}" if low == 0 else f"{low:f} or {low + 1:f}"
+        raise WorkError(
+            f"Line {line_no}: a shortage of {qty_missing.normalize():f} is not a "
+            f"whole number, but {line.product.name} is counted in "
+            f"{unit_name(Decimal(2), uom)}: enter {choices}."
         )
     if qty_missing > open_qty:
         raise WorkError(

@@ -72,6 +72,7 @@ from reconciliation.money import (
     format_price,
     format_quantity,
     format_shortfall,
+    is_counted,
     quantize_money,
 )
 from reconciliation.scopes import REAL_SCOPE, WorkScope, require_role
@@ -264,7 +265,7 @@ def _parse_line_quantity(line: SalesOrderLine, raw: str, box: str) -> Decimal:
         # "1,500" may mean 1500, so only a comma that can only be a decimal
         # comma is read as a fraction here.
         if (
-            line.product.uom != "unit"
+            not is_counted(line.product.uom)
             or AMBIGUOUS_THOUSANDS.fullmatch(raw)
             or not DECIMAL_COMMA.fullmatch(raw)
         ):
@@ -289,24 +290,31 @@ def _line_errors(
     quantities: Mapping[int, warehouse_work.LineQuantities],
     *,
     ship: bool,
+    shipment_number: str,
 ) -> dict[int, str]:
     """Check each line on its own, so every rejected line gets its message.
 
     These are the service's own checks, run line by line before it runs them
-    all again in its transaction, where it stops at the first.
+    all again in its transaction, where it stops at the first. A replacement
+    draft's units are left out of the over-shipment check, as there.
     """
     lines = {line.line_no: line for line in order.lines.select_related("product")}
+    replacing = warehouse_work.named_shipment(order, shipment_number)
     errors = {}
     for line_no, qty in quantities.items():
         try:
             warehouse_work._check_quantities(order, lines, {line_no: qty}, ship=False)
             if ship:
                 warehouse_work._check_over_shipment(
-                    order, lines, {line_no: qty.shipped}
+                    order, lines, {line_no: qty.shipped}, replacing=replacing
                 )
             else:
                 warehouse_work._check_over_shipment(
-                    order, lines, {line_no: qty.picked}, step=warehouse_work.PICK_STEP
+                    order,
+                    lines,
+                    {line_no: qty.picked},
+                    step=warehouse_work.PICK_STEP,
+                    replacing=replacing,
                 )
         except work.WorkError as error:
             errors[line_no] = str(error)
@@ -357,8 +365,11 @@ def record_shipment(
         return _fulfilment_page(request, order, scope, typed=request.POST, status=422)
 
     ship = request.POST.get("ship") == "1"
+    shipment_number = clean_line(request.POST.get("shipment", ""))[:30]
     quantities, errors = _line_quantities(request, lines)
-    errors.update(_line_errors(order, quantities, ship=ship))
+    errors.update(
+        _line_errors(order, quantities, ship=ship, shipment_number=shipment_number)
+    )
     if errors:
         messages.error(
             request,
@@ -376,7 +387,7 @@ def record_shipment(
             quantities=quantities,
             carrier=clean_line(request.POST.get("carrier", "")),
             tracking_no=clean_line(request.POST.get("tracking_no", "")),
-            shipment_number=clean_line(request.POST.get("shipment", ""))[:30],
+            shipment_number=shipment_number,
             ship=ship,
             form_token=form_token,
         )
