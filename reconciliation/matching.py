@@ -102,6 +102,7 @@ from reconciliation.services import (
     derive_payment_status,
     unsaved_audit_event,
 )
+from reconciliation.taxonomy import RULES
 from reconciliation.tolerances import Tolerance, ToleranceBook
 
 logger = logging.getLogger(__name__)
@@ -1077,7 +1078,13 @@ def _save_order_results(
     for order_documents in documents:
         order = order_documents.order
         own = by_order[order.id]
-        if any(f.is_exception for f in own):
+        # A case still being worked keeps the order an exception, a case a
+        # person reported (a shortage, a customer's problem) included. An
+        # informational case, such as a partial shipment, does not.
+        if any(f.is_exception for f in own) or any(
+            case.is_active and not RULES[case.code].informational
+            for case in cases[order.id]
+        ):
             status = ReconStatus.EXCEPTION
         elif any(f.settled_with for f in own) or order_documents.has_writeoff():
             status = ReconStatus.IN_TOLERANCE

@@ -38,6 +38,7 @@ from reconciliation.models import (
     Currency,
     Discrepancy,
     Invoice,
+    ReconStatus,
     SalesOrder,
     SalesOrderLine,
     Shipment,
@@ -264,6 +265,8 @@ def open_case(
                 reason=explanation,
                 changes=reopen,
             )
+        if not rule.informational:
+            _mark_exception(order)
         return existing
 
     now = timezone.now()
@@ -304,7 +307,21 @@ def open_case(
         reason=explanation,
     )
     logger.info("Case %s (%s) reported by user %s", case.pk, code, actor.pk)
+    if not rule.informational:
+        _mark_exception(order)
     return case
+
+
+def _mark_exception(order: SalesOrder) -> None:
+    """Show an order with a reported case as an exception at once.
+
+    The matching pass keeps it so while the case is open
+    (``matching._save_order_results``), and the order lists filter by it.
+    """
+    SalesOrder.objects.filter(pk=order.pk).exclude(
+        recon_status=ReconStatus.EXCEPTION
+    ).update(recon_status=ReconStatus.EXCEPTION)
+    order.recon_status = ReconStatus.EXCEPTION
 
 
 def _update_reported_figures(
