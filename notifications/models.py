@@ -34,6 +34,7 @@ class Notification(models.Model):
         PROBLEM_REPORTED = "problem_reported", "Customer reported a problem"
         DECISION_NEEDED = "decision_needed", "A case waits for your decision"
         REPLACEMENT_SHIPPED = "replacement_shipped", "Replacement shipped to you"
+        REPLACEMENT_TO_SHIP = "replacement_to_ship", "Replacement waiting to ship"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

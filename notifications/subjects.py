@@ -129,10 +129,20 @@ def _problem_reports(viewer: User, ids: set[int]) -> Iterable[int]:
     ).values_list("pk", flat=True)
 
 
+def _shipments(viewer: User, ids: set[int]) -> Iterable[int]:
+    from reconciliation.models import Shipment
+    from reconciliation.selectors import visible_orders
+
+    return Shipment.objects.filter(
+        pk__in=ids, order__in=visible_orders(viewer).values("pk")
+    ).values_list("pk", flat=True)
+
+
 QUESTION_HIDDEN = "A question you can no longer open"
 POST_HIDDEN = "A post you can no longer open"
 FAQ_HIDDEN = "An FAQ entry you can no longer open"
 CASE_HIDDEN = "A case you can no longer open"
+SHIPMENT_HIDDEN = "A shipment you can no longer open"
 
 # subject_key prefix -> rule. The number after the prefix is the object's id.
 RULES: dict[str, SubjectRule] = {
@@ -150,6 +160,7 @@ RULES: dict[str, SubjectRule] = {
     "approval": SubjectRule(CASE_HIDDEN, _approvals),
     "proposal": SubjectRule(CASE_HIDDEN, _proposals),
     "problem": SubjectRule(CASE_HIDDEN, _problem_reports),
+    "shipment": SubjectRule(SHIPMENT_HIDDEN, _shipments),
 }
 # Keyed by the audit event, so the FAQ entry's id comes from the URL.
 FAQ_REVIEW_PREFIX = "faq-review"

@@ -6,7 +6,8 @@ offered to the customer goes to the customer's contacts, and the customer's
 decision goes to the employee who proposed it, a problem a customer
 reports goes to the people who handle its case, and a shortage the
 warehouse reports goes to the sales rep who decides it. A replacement the
-customer accepted is announced to the customer's contacts when it ships.
+customer accepted is announced to the warehouse when its draft shipment
+is made, and to the customer's contacts when it ships.
 Each is one notification per person and event
 (``notifications.services.notify``).
 """
@@ -115,10 +116,9 @@ def replacement_shipped(
     """Tell the customer's contacts that the replacement they accepted has shipped."""
     if case.order is None or _in_sandbox(case.pk):
         return
-    tracking = ""
+    tracking = f" with {shipment.carrier}" if shipment.carrier else ""
     if shipment.tracking_no:
-        carrier = f"{shipment.carrier} " if shipment.carrier else ""
-        tracking = f", tracking number {carrier}{shipment.tracking_no}"
+        tracking += f", tracking number {shipment.tracking_no}"
     notify(
         recipients=User.objects.filter(customer=case.order.customer, is_active=True),
         kind=Kind.REPLACEMENT_SHIPPED,
@@ -129,6 +129,24 @@ def replacement_shipped(
         ),
         url=reverse("reconciliation:portal_case", args=[case.pk]),
         subject_key=f"proposal:{proposal.pk}:shipped",
+    )
+
+
+def replacement_to_ship(case: Discrepancy, shipment: Shipment, *, actor: User) -> None:
+    """Tell every active warehouse worker that an accepted replacement waits to ship."""
+    if case.order is None or _in_sandbox(case.pk):
+        return
+    order = case.order
+    notify(
+        recipients=User.objects.filter(role=Role.WAREHOUSE, is_active=True),
+        kind=Kind.REPLACEMENT_TO_SHIP,
+        actor=actor,
+        message=(
+            f"The customer accepted a replacement for order {order.number}: "
+            f"draft shipment {shipment.number} waits in pick and ship."
+        ),
+        url=reverse("reconciliation:work_fulfilment", args=[order.number]),
+        subject_key=f"shipment:{shipment.pk}:to_ship",
     )
 
 

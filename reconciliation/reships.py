@@ -299,6 +299,7 @@ def accept_reship(*, customer: User, proposal_id: int) -> ResolutionProposal:
             changes={"resolution_code": ResolutionCode.RESHIP, "resolution_note": note},
         )
         notices.resolution_decided(proposal, customer=customer)
+        notices.replacement_to_ship(case, shipment, actor=customer)
         check_order_after_commit(order.pk)
     logger.info("Reship proposal %s accepted by user %s", proposal_id, customer.pk)
     return proposal

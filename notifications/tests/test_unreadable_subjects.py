@@ -19,7 +19,7 @@ from notifications.subjects import FAQ_REVIEW_PREFIX, RULES
 from portal.models import ProblemReport, ResolutionProposal
 from reconciliation.models import Approval
 from reconciliation.tests.conftest import make_case
-from reconciliation.tests.factories import create_order
+from reconciliation.tests.factories import create_order, create_shipment
 from social.models import Comment, Post
 
 pytestmark = pytest.mark.django_db
@@ -183,6 +183,15 @@ def _case(customer_party, customer, **_) -> Subject:
     return Subject(f"case:{case.pk}:decision", url, rep, customer)
 
 
+def _shipment(customer_party, other_party, customer, **_) -> Subject:
+    # A shipment of another customer's order: carla may not open it.
+    order = create_order(company=other_party.company, customer=other_party)
+    shipment = create_shipment(order=order)
+    walter = make_person("walter", Role.WAREHOUSE)
+    url = f"/reconciliation/work/orders/{order.number}/fulfilment/"
+    return Subject(f"shipment:{shipment.pk}:to_ship", url, walter, customer)
+
+
 BUILDERS: dict[str, Callable[..., Subject]] = {
     "question": _question_subject("question"),
     "question-closed": _question_subject("question-closed"),
@@ -199,6 +208,7 @@ BUILDERS: dict[str, Callable[..., Subject]] = {
     "proposal": _proposal,
     "problem": _problem,
     "case": _case,
+    "shipment": _shipment,
 }
 FIXTURES = (
     "private_answer",

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from notifications.models import Notification
 from portal.models import PickedQuantity
 from reconciliation.matching import match_order
 from reconciliation.models import (
@@ -25,6 +26,7 @@ from reconciliation.models import (
 from reconciliation.tests.shipment_forms import with_form_token
 from reconciliation.tests.test_reship import accepted, report
 from reconciliation.tests.test_reship import order as order  # the fixture
+from reconciliation.warehouse_work import LineQuantities, record_shipment
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +134,36 @@ def test_shortage_of_a_fraction_is_rejected(order, warehouse, typed, choices):
         f"counted in units: enter {choices}."
     ]
     assert not Discrepancy.objects.filter(order=order).exists()
+
+
+def test_warehouse_told_replacement_waits(order, customer, sales_rep, warehouse):
+    _case, shipment = accepted(order, customer, sales_rep)
+
+    notice = Notification.objects.get(kind=Notification.Kind.REPLACEMENT_TO_SHIP)
+    assert notice.recipient == warehouse
+    assert notice.message == (
+        f"The customer accepted a replacement for order {order.number}: draft "
+        f"shipment {shipment.number} waits in pick and ship."
+    )
+    assert notice.url == f"/reconciliation/work/orders/{order.number}/fulfilment/"
+    page = _signed_in(warehouse).get(notice.url)
+    assert f'data-testid="draft-{shipment.number}"' in page.content.decode()
+
+
+def test_shipped_notice_names_carrier_apart(order, customer, sales_rep, warehouse):
+    _case, shipment = accepted(order, customer, sales_rep)
+
+    record_shipment(
+        actor=warehouse,
+        order=order,
+        quantities={1: LineQuantities(picked=Decimal(3), shipped=Decimal(3))},
+        shipment_number=shipment.number,
+        carrier="DHL Express",
+        tracking_no="JD01460001",
+    )
+
+    notice = Notification.objects.get(kind=Notification.Kind.REPLACEMENT_SHIPPED)
+    assert notice.message == (
+        f"Replacement shipment {shipment.number} for order {order.number} has "
+        "shipped with DHL Express, tracking number JD01460001."
+    )
