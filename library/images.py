@@ -1,4 +1,4 @@
-"""Find where an uploaded image's own data ends, to reject a polyglot file.
+"""Check an uploaded image's structure, then re-encode it without its metadata.
 
 A polyglot is an image with another file after its end, such as a PNG
 followed by an HTML page. It is served as the image with ``nosniff``, but a
@@ -8,13 +8,21 @@ format's structure (PNG chunks with their CRCs, JPEG segments and scans,
 GIF blocks, the WebP RIFF size) and raises ``ImageStructureError`` for a
 file that breaks it.
 
-NOTE: metadata inside the image (PNG text chunks, JPEG comments) is kept.
-Re-encoding with Pillow would drop it, but Pillow is not installed here
-(docs/library.md, "Poster images").
+An image that passes is re-encoded by ``strip_metadata``: Pillow decodes
+its pixels and writes them again in the same format, so EXIF (a GPS
+position, the camera, the author's name), XMP, ICC profiles, PNG text
+chunks and JPEG and GIF comments are left behind (docs/library.md,
+"Poster images").
 """
 
+import io
 import struct
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from PIL import GifImagePlugin, Image, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
 from library import sniffing
 
@@ -134,3 +142,170 @@ def _webp_end(data: bytes) -> int:
     if end > len(data):
         raise ImageStructureError("it is shorter than the size in its RIFF header")
     return end
+
+
+class ImageTooLargeError(ValueError):
+    """The image has more pixels than the limit, counting every frame."""
+
+    def __init__(self, *, width: int, height: int, frames: int, limit: int) -> None:
+        super().__init__(f"{width}x{height} pixels in {frames} frames")
+        self.width = width
+        self.height = height
+        self.frames = frames
+        self.limit = limit
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height * self.frames
+
+
+class ImageDecodeError(ValueError):
+    """Pillow could not decode or re-encode the image."""
+
+
+# Pillow's reader of each type. Constructing the reader reads the header
+# only, and skips ``Image.open``'s decompression bomb check, whose error
+# does not give the width and height: ``strip_metadata`` applies the
+# setting's limit itself before any pixel is decoded.
+_READERS: dict[str, Callable[[IO[bytes]], Image.Image]] = {
+    sniffing.PNG: PngImagePlugin.PngImageFile,
+    sniffing.JPEG: JpegImagePlugin.JpegImageFile,
+    sniffing.GIF: GifImagePlugin.GifImageFile,
+    sniffing.WEBP: WebPImagePlugin.WebPImageFile,
+}
+_FORMATS = {
+    sniffing.PNG: "PNG",
+    sniffing.JPEG: "JPEG",
+    sniffing.GIF: "GIF",
+    sniffing.WEBP: "WEBP",
+}
+# The EXIF orientation tag's values, as the transposition that shows the
+# image upright (the values of ``PIL.ImageOps.exif_transpose``).
+_ORIENTATION_TAG = 0x0112
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# Pillow's errors for an image it cannot decode or encode.
+_PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
+
+
+@dataclass(frozen=True)
+class _Frames:
+    pictures: list[Image.Image]
+    durations: list[float]
+    loop: int | None
+
+
+def strip_metadata(data: bytes, content_type: str, *, max_pixels: int) -> bytes:
+    """Return the image in ``data`` re-encoded in its format, without metadata.
+
+    The pixels are kept: PNG, GIF and lossless WebP exactly, a JPEG with
+    its own quantization tables and chroma subsampling, a lossy WebP at
+    quality 90. An EXIF orientation is applied to the pixels before EXIF
+    is dropped, and an animated GIF, PNG or WebP keeps its frames, their
+    durations and its loop count. Raise ``ImageTooLargeError`` when the
+    frames hold more than ``max_pixels`` pixels in all, before any pixel
+    is decoded, and ``ImageDecodeError`` when Pillow cannot read or write
+    the image.
+    """
+    try:
+        image = _READERS[content_type](io.BytesIO(data))
+    except _PILLOW_ERRORS as error:
+        raise ImageDecodeError(str(error)) from error
+    with image:
+        width, height = image.size
+        frames = getattr(image, "n_frames", 1)
+        if width * height * frames > max_pixels:
+            raise ImageTooLargeError(
+                width=width, height=height, frames=frames, limit=max_pixels
+            )
+        try:
+            return _reencode(image, content_type, data=data, frames=frames)
+        except _PILLOW_ERRORS as error:
+            raise ImageDecodeError(str(error)) from error
+
+
+def _reencode(
+    image: Image.Image, content_type: str, *, data: bytes, frames: int
+) -> bytes:
+    options: dict[str, Any] = {}
+    if isinstance(image, JpegImagePlugin.JpegImageFile):
+        options["qtables"] = image.quantization
+        sampling = JpegImagePlugin.get_sampling(image)
+        if sampling != -1:
+            options["subsampling"] = sampling
+        options["progressive"] = bool(image.info.get("progressive"))
+    elif content_type == sniffing.WEBP:
+        if webp_is_lossless(data):
+            options["lossless"] = True
+        else:
+            options["quality"] = 90
+    decoded = _decoded_frames(image, frames)
+    first, *rest = decoded.pictures
+    if rest:
+        options.update(save_all=True, append_images=rest, duration=decoded.durations)
+        if decoded.loop is not None:
+            options["loop"] = decoded.loop
+    output = io.BytesIO()
+    first.save(output, format=_FORMATS[content_type], **options)
+    return output.getvalue()
+
+
+def _decoded_frames(image: Image.Image, frames: int) -> _Frames:
+    """Decode every frame upright, each a new image with no metadata.
+
+    Pillow gives each frame of an animation as the whole canvas, already
+    combined with the frames before it, so the frames can be written again
+    without their disposal and blend settings. Only a palette image's
+    transparent colour is kept from ``info``, because it is part of the
+    pixels.
+    """
+    upright = _UPRIGHT.get(image.getexif().get(_ORIENTATION_TAG, 1))
+    loop = image.info.get("loop")
+    pictures: list[Image.Image] = []
+    durations: list[float] = []
+    for index in range(frames):
+        image.seek(index)
+        picture = image.copy()  # decodes the frame, and WebP sets its duration
+        durations.append(image.info.get("duration", 0))
+        if upright is not None:
+            picture = picture.transpose(upright)
+        picture.info = {
+            key: picture.info[key] for key in ("transparency",) if key in picture.info
+        }
+        pictures.append(picture)
+    return _Frames(pictures=pictures, durations=durations, loop=loop)
+
+
+def webp_is_lossless(data: bytes) -> bool:
+    """Return True when every frame of a WebP file is lossless (VP8L)."""
+    kinds: set[bytes] = set()
+    offset = 12
+    while offset + 8 <= len(data):
+        fourcc = data[offset : offset + 4]
+        (size,) = struct.unpack_from("<I", data, offset + 4)
+        if fourcc in (b"VP8 ", b"VP8L"):
+            kinds.add(fourcc)
+        elif fourcc == b"ANMF":
+            # A frame: 16 bytes of position and timing, then its chunks.
+            kinds |= _frame_bitstreams(data[offset + 24 : offset + 8 + size])
+        offset += 8 + size + (size & 1)
+    return kinds == {b"VP8L"}
+
+
+def _frame_bitstreams(frame: bytes) -> set[bytes]:
+    kinds: set[bytes] = set()
+    offset = 0
+    while offset + 8 <= len(frame):
+        fourcc = frame[offset : offset + 4]
+        (size,) = struct.unpack_from("<I", frame, offset + 4)
+        if fourcc in (b"VP8 ", b"VP8L"):
+            kinds.add(fourcc)
+        offset += 8 + size + (size & 1)
+    return kinds

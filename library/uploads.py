@@ -21,7 +21,7 @@ from typing import IO
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 
 from library import archives, images, sniffing
 from library.archives import ExtractedPackage, PackageLimits
@@ -169,11 +169,12 @@ def check_poster(upload: UploadedFile[bytes]) -> CheckedUpload:
     if content_type not in sniffing.IMAGE_TYPES:
         raise UploadError(wrong_type_message(name, content_type, POSTER_ACCEPTED))
     check_image_ends(upload, name=name, content_type=content_type)
+    cleaned = without_metadata(upload, name=name, content_type=content_type)
     return CheckedUpload(
-        upload=upload,
+        upload=cleaned,
         name=name,
-        size=size,
-        sha256=sha256_of(upload),
+        size=cleaned.size or 0,
+        sha256=sha256_of(cleaned),
         content_type=content_type,
     )
 
@@ -204,6 +205,46 @@ def check_image_ends(
             "and a file hidden behind an image is not accepted. Save the image "
             "again from an image editor and upload it again."
         )
+
+
+def without_metadata(
+    upload: UploadedFile[bytes], *, name: str, content_type: str
+) -> UploadedFile[bytes]:
+    """Return the image re-encoded without its metadata, as a new upload.
+
+    Call it after ``check_image_ends``. Raise a 413 UploadError when the
+    image has more pixels than ``LIBRARY_MAX_IMAGE_PIXELS`` (all frames
+    counted), and a 400 one when Pillow cannot decode or write it. The
+    message names the file; the log line has Pillow's error.
+    """
+    upload.seek(0)
+    data = _stream(upload).read()
+    upload.seek(0)
+    words = sniffing.TYPE_WORDS[content_type]
+    try:
+        cleaned = images.strip_metadata(
+            data, content_type, max_pixels=settings.LIBRARY_MAX_IMAGE_PIXELS
+        )
+    except images.ImageTooLargeError as error:
+        size = f"{error.width:,} by {error.height:,} pixels"
+        if error.frames > 1:
+            size = f"{error.frames:,} frames of {size}, {error.pixels:,} pixels in all"
+        else:
+            size = f"{size} ({error.pixels:,} pixels)"
+        raise UploadError(
+            f"{name} is {size}; the limit is {error.limit:,} pixels. Save the "
+            "image at a lower resolution, or with fewer frames, and upload it "
+            "again.",
+            status=413,
+        ) from None
+    except images.ImageDecodeError as error:
+        logger.info("library.image_not_reencoded name=%r reason=%s", name, error)
+        raise UploadError(
+            f"{name} could not be read as {words} to remove its "
+            "metadata, so nothing was stored. Save it again from an image editor "
+            "and upload it again."
+        ) from None
+    return SimpleUploadedFile(name, cleaned, content_type=content_type)
 
 
 def sniff_upload(
