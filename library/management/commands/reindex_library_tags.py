@@ -1,11 +1,11 @@
 """Rewrite the search entries of library items whose indexed tags are stale.
 
-Migration ``library.0006`` respelled tags as hashtags and merged those that
-became one, without sending the signals that keep the search index
-current, so items kept their old tag keys in the index. Run this once after
-that migration (and after any change to tags made in raw SQL). It compares
-each item's indexed tag labels with the keys of its tags and rewrites only
-the items that differ, ``REINDEX_BATCH_SIZE`` items per transaction.
+A change to tags that sends no signal, such as an UPDATE in raw SQL, leaves
+items with their old tag keys in the index. Run this to repair it. It
+compares each item's indexed tag labels with the keys of its tags and
+rewrites only the items that differ, ``REINDEX_BATCH_SIZE`` items per
+transaction. Migration ``library.0008`` does the same once for the tags
+that ``library.0006`` respelled, so an upgrade needs no manual step.
 """
 
 from typing import Any
