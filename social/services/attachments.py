@@ -2,7 +2,9 @@
 
 A file's type is sniffed from its bytes against the library's allowlist
 (images, PDF, Office files, plain text); markup and archives are refused,
-so nothing a browser would run is ever served from our origin. Files are
+so nothing a browser would run is ever served from our origin. An image
+passes the poster's structure check and is re-encoded without its
+metadata (EXIF, XMP, ICC, text chunks, comments), as a poster is. Files are
 stored through Django's storage API under names built from ids and the
 digest, and served only through the post's visibility rule.
 """
@@ -25,9 +27,11 @@ from library.uploads import (
     CheckedUpload,
     StoredNames,
     UploadError,
+    check_image_ends,
     check_size,
     sha256_of,
     sniff_upload,
+    without_metadata,
 )
 from social.models import Post, PostAttachment
 
@@ -108,6 +112,11 @@ def check_attachments(uploads: Sequence[UploadedFile[bytes]]) -> list[CheckedUpl
                 f"but {ATTACHMENT_ACCEPTED}."
             )
         check_extension(name, content_type)
+        if content_type in sniffing.IMAGE_TYPES:
+            # Others see the image, so it is stored without its metadata.
+            check_image_ends(upload, name=name, content_type=content_type)
+            upload = without_metadata(upload, name=name, content_type=content_type)
+            size = upload.size or 0
         checked.append(
             CheckedUpload(
                 upload=upload,
