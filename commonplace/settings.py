@@ -393,8 +393,8 @@ LIBRARY_MAX_PACKAGE_BYTES = env_int(
 LIBRARY_MAX_POSTER_BYTES = env_int(
     "LIBRARY_MAX_POSTER_BYTES", 5 * 1024 * 1024, minimum=1
 )
-# The most pixels an uploaded image may decode to, all frames counted; a
-# larger one is refused before it is decoded (a decompression bomb).
+# The maximum number of pixels an uploaded image may decode to, all frames
+# counted. A larger one (a decompression bomb) is rejected before decoding.
 LIBRARY_MAX_IMAGE_PIXELS = env_int("LIBRARY_MAX_IMAGE_PIXELS", 25_000_000, minimum=1)
 # A request body larger than this gets 413 before it is read.
 LIBRARY_MAX_REQUEST_BYTES = env_int(

@@ -163,10 +163,10 @@ class ImageDecodeError(ValueError):
     """Pillow could not decode or re-encode the image."""
 
 
-# Pillow's reader of each type. Constructing the reader reads the header
-# only, and skips ``Image.open``'s decompression bomb check, whose error
-# does not give the width and height: ``strip_metadata`` applies the
-# setting's limit itself before any pixel is decoded.
+# Pillow's reader of each type. Constructing the reader reads only the
+# header and skips ``Image.open``'s decompression bomb check, whose error
+# gives no width and height. ``strip_metadata`` applies the setting's limit
+# itself, before any pixel is decoded.
 _READERS: dict[str, Callable[[IO[bytes]], Image.Image]] = {
     sniffing.PNG: PngImagePlugin.PngImageFile,
     sniffing.JPEG: JpegImagePlugin.JpegImageFile,
