@@ -139,7 +139,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("library", "0007_document_most_helpful_checks_withdrawn"),
         ("search", "0013_spelled_out_separator"),
-        ("accounts", "0008_recompute_username_skeletons"),
+        # The historical user model must have ``role``, which 0001 adds.
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
