@@ -426,3 +426,46 @@ def test_reencoding_is_repeatable():
 
     assert strip_metadata(original, sniffing.JPEG, max_pixels=10_000) == first
     assert first != original
+
+
+def palette_image() -> Image.Image:
+    """Return a palette image whose index 0 is transparent, with a red corner."""
+    image = picture().convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
+    image.info["transparency"] = 0
+    return image
+
+
+@pytest.mark.parametrize(
+    ("content_type", "image_format"),
+    [(sniffing.PNG, "PNG"), (sniffing.GIF, "GIF")],
+)
+def test_palette_transparency_kept(content_type, image_format):
+    original = encoded(palette_image(), image_format, transparency=0)
+
+    content = strip_metadata(original, content_type, max_pixels=10_000)
+
+    with (
+        Image.open(io.BytesIO(content)) as stored,
+        Image.open(io.BytesIO(original)) as before,
+    ):
+        assert stored.format == image_format
+        assert stored.mode == "P"
+        assert stored.info["transparency"] == before.info["transparency"]
+        assert stored.convert("RGBA").tobytes() == before.convert("RGBA").tobytes()
+
+
+def test_animated_png_keeps_frames():
+    original = animated("PNG")
+
+    content = strip_metadata(original, sniffing.PNG, max_pixels=10_000)
+
+    with Image.open(io.BytesIO(content)) as stored:
+        assert stored.format == "PNG"
+        assert stored.n_frames == 3
+        assert stored.info["loop"] == 2
+        durations = []
+        for index, expected in enumerate(frames()):
+            stored.seek(index)
+            durations.append(stored.info["duration"])
+            assert difference(stored, expected) == 0
+        assert durations == [100, 200, 300]
