@@ -54,6 +54,9 @@ class ParsedQuery:
     text: str = ""
     # Characters of the cleaned input before it was cut to the limit.
     typed_length: int = 0
+    # The operators typed (AND, OR, |, NOT), for the message of a query
+    # that has nothing else.
+    operators: tuple[str, ...] = ()
 
     @property
     def truncated(self) -> bool:
@@ -62,6 +65,19 @@ class ParsedQuery:
     @property
     def is_empty(self) -> bool:
         return not self.groups
+
+    @property
+    def empty_reason(self) -> str:
+        """Say why a query without wanted terms finds nothing.
+
+        "excluded" when it only excludes words, "operators" when it holds
+        operators and no word, and "symbols" when it has no word at all.
+        """
+        if self.excluded:
+            return "excluded"
+        if self.operators:
+            return "operators"
+        return "symbols"
 
     def terms(self) -> list[Term]:
         return [term for group in self.groups for term in group]
@@ -75,6 +91,7 @@ class _Builder:
     # Set by NOT: the next term is excluded.
     exclude_next: bool = False
     count: int = 0
+    operators: list[str] = field(default_factory=list)
 
     def add(self, term: Term, *, exclude: bool) -> None:
         exclude = exclude or self.exclude_next
@@ -119,12 +136,15 @@ def parse_query(raw: str) -> ParsedQuery:
         negated, phrase, bare = match.groups()
         if bare is not None:
             if bare in {"OR", "|"}:
+                builder.operators.append(bare)
                 builder.join()
                 continue
             # Lower-case "and" and "not" stay words, as "or" does.
             if bare == "AND":
+                builder.operators.append(bare)
                 continue
             if bare == "NOT":
+                builder.operators.append(bare)
                 builder.exclude_next = True
                 continue
             exclude = bare.startswith("-") and len(bare) > 1
@@ -140,4 +160,5 @@ def parse_query(raw: str) -> ParsedQuery:
         excluded=tuple(builder.excluded),
         text=text,
         typed_length=len(cleaned),
+        operators=tuple(builder.operators),
     )

@@ -73,6 +73,24 @@ def test_symbol_query_says_why_nothing(content, outsider, signed_in):
     assert "search-symbol-tag" not in page
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("AND", "“AND” has only the operators AND and no word to look for."),
+        ("OR NOT", "“OR NOT” has only the operators OR, NOT and no word to look for."),
+        ("NOT bank", "“NOT bank” only leaves words out, so it finds nothing"),
+        ("-bank -fee", "“-bank -fee” only leaves words out, so it finds nothing"),
+    ],
+)
+def test_word_free_query_names_its_reason(
+    content, outsider, signed_in, query, expected
+):
+    page = page_for(signed_in(outsider), query)
+
+    assert expected in page
+    assert "letters or digits" not in page
+
+
 def test_symbol_query_links_library_tag(content, outsider, signed_in, library_tag):
     tag = library_tag(content["customer_doc"], "😀", "😀")
 
