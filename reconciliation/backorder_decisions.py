@@ -72,6 +72,23 @@ def offers_sales_decision(case: Discrepancy) -> bool:
     return case.invoice_id is not None and case.order_id is not None
 
 
+def decision_label(case: Discrepancy) -> str:
+    """Name the choices the sales decision screen has for ``case``'s code.
+
+    The case page links to the screen with this text. Like
+    ``offers_sales_decision`` it reads only the case's own columns.
+    """
+    if case.code == DiscrepancyCode.PRICE_MISMATCH:
+        return "Decide this case: keep the invoiced price or credit the difference"
+    if case.code in GOODS_CODES:
+        return "Decide this case: credit note or replacement"
+    if case.code in BACKORDER_CODES:
+        if case.invoice_id is not None:
+            return "Decide this case: ship the rest later, cancel it or credit it"
+        return "Decide this case: ship the rest later or cancel it"
+    return "Decide this case: credit note"
+
+
 @dataclass(frozen=True)
 class SalesActions:
     """The actions the sales decision screen offers on a case now."""

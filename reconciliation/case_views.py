@@ -29,7 +29,7 @@ from core.numbers import InvalidNumberError, parse_positive_int
 from core.text import clean_line, clean_text
 from reconciliation import approvals, cases
 from reconciliation.approval_decisions import decide_approval, parse_decision
-from reconciliation.backorder_decisions import offers_sales_decision
+from reconciliation.backorder_decisions import decision_label, offers_sales_decision
 from reconciliation.cancellations import (
     BACKORDER_CODES,
     kept_cancellation_notice,
@@ -245,6 +245,7 @@ def case_detail(
             "links_decision": worker.role == Role.SALES_REP
             and may_work
             and offers_sales_decision(case),
+            "decision_label": decision_label(case),
             "may_request_write_off": may_work
             and waiting is None
             and _offers_write_off_request(case, approval_list),

@@ -282,11 +282,32 @@ def may_work_case(person: User, case: Discrepancy) -> bool:
     return person.role == Role.SALES_REP and case.order.sales_rep_id == person.pk
 
 
+# Codes the sales rep of the order decides on the sales decision screen:
+# what ships later or is cancelled, a price, and what a customer is offered
+# for damaged or missing goods.
+SALES_DECIDED_CODES = BACKORDER_CODES | {
+    DiscrepancyCode.PRICE_MISMATCH,
+    DiscrepancyCode.DAMAGED,
+    DiscrepancyCode.NOT_RECEIVED,
+}
+
+
 def may_be_assigned(person: User, case: Discrepancy) -> bool:
-    """Return whether ``person`` may take ``case``: its owner role or a manager."""
+    """Return whether ``person`` may take ``case``.
+
+    The case's owner role and the managers may. The sales rep of the case's
+    order may take a case that rep decides (``SALES_DECIDED_CODES``).
+    """
     if not person.is_active or person.is_external:
         return False
-    return person.role in (case.owner_role, Role.MANAGER)
+    if person.role in (case.owner_role, Role.MANAGER):
+        return True
+    return (
+        person.role == Role.SALES_REP
+        and case.code in SALES_DECIDED_CODES
+        and case.order is not None
+        and case.order.sales_rep_id == person.pk
+    )
 
 
 def allowed_transitions(person: User, case: Discrepancy) -> tuple[str, ...]:

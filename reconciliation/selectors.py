@@ -418,10 +418,20 @@ def access_case(viewer: Viewer, case_id: int) -> Discrepancy:
 
 
 def list_assignable_people(case: Discrepancy) -> QuerySet[User]:
-    """Return the people who may hold ``case``: its owner role, or a manager."""
+    """Return the people who may hold ``case`` (``cases.may_be_assigned``).
+
+    They are the case's owner role, the managers, and the sales rep of the
+    case's order when that rep decides the case.
+    """
+    from reconciliation.cases import SALES_DECIDED_CODES
+
+    allowed = Q(role__in=[case.owner_role, Role.MANAGER])
+    order = case.order
+    if case.code in SALES_DECIDED_CODES and order and order.sales_rep_id:
+        allowed |= Q(pk=order.sales_rep_id, role=Role.SALES_REP)
     return (
         User.objects.listed()
-        .filter(is_active=True, role__in=[case.owner_role, Role.MANAGER])
+        .filter(allowed, is_active=True)
         .order_by("first_name", "last_name", "username")
     )
 

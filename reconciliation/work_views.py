@@ -566,21 +566,22 @@ def _goods_credit(case: Discrepancy) -> str:
     units = abs(case.difference)
     word = "damaged" if case.code == DiscrepancyCode.DAMAGED else "not received"
     net, tax = goods_subtotal_and_tax(line, units, minor_units)
-    tax_text = (
-        f" plus {format_money(tax, minor_units=minor_units)} tax at "
-        f"{line.tax_rate.normalize():f}%"
-        if tax
-        else ""
-    )
+    currency = invoice.currency_id
+    if tax:
+        amount = (
+            f"{format_money(net, minor_units=minor_units)} plus "
+            f"{format_money(tax, minor_units=minor_units)} tax at "
+            f"{line.tax_rate.normalize():f}%, "
+            f"{format_money(net + tax, minor_units=minor_units)} {currency} in all"
+        )
+    else:
+        amount = f"{format_money(net, minor_units=minor_units)} {currency}"
     return (
         f"{format_quantity(units, line.product.uom)} {word}, billed on invoice "
         f"{invoice.number} at "
         f"{format_price(line.unit_net, minor_units=minor_units)} "
-        f"{invoice.currency_id} each: "
-        f"{format_money(net, minor_units=minor_units)}{tax_text}, "
-        f"{format_money(net + tax, minor_units=minor_units)} {invoice.currency_id} "
-        "in all, less any credit the customer accepted on this case. You may "
-        "credit less."
+        f"{currency} each: {amount}, less any credit the customer accepted on "
+        "this case. You may credit less."
     )
 
 

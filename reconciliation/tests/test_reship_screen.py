@@ -13,8 +13,11 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from accounts.models import Role
+from conftest import make_person
 from notifications.models import Notification
 from portal.models import PickedQuantity
+from reconciliation.cases import CaseError, assign_case
 from reconciliation.matching import match_order
 from reconciliation.models import (
     Discrepancy,
@@ -23,6 +26,7 @@ from reconciliation.models import (
     SalesOrder,
     Shipment,
 )
+from reconciliation.selectors import list_assignable_people
 from reconciliation.tests.shipment_forms import with_form_token
 from reconciliation.tests.test_reship import accepted, report
 from reconciliation.tests.test_reship import order as order  # the fixture
@@ -167,3 +171,28 @@ def test_shipped_notice_names_carrier_apart(order, customer, sales_rep, warehous
         f"Replacement shipment {shipment.number} for order {order.number} has "
         "shipped with DHL Express, tracking number JD01460001."
     )
+
+
+def test_goods_case_page_names_its_choices(order, customer, sales_rep):
+    case = report(customer, order, "3")
+
+    page = _signed_in(sales_rep).get(f"/reconciliation/cases/{case.pk}/")
+
+    text = page.content.decode()
+    assert (
+        'data-testid="decision-link">Decide this case: credit note or replacement<'
+    ) in text
+
+
+def test_order_rep_may_take_the_goods_case(order, customer, sales_rep):
+    case = report(customer, order, "3")
+    other_rep = make_person("otto", Role.SALES_REP)
+
+    assignable = set(list_assignable_people(case))
+
+    assert sales_rep in assignable
+    assert other_rep not in assignable
+    assigned = assign_case(case_id=case.pk, actor=sales_rep, assignee=sales_rep)
+    assert assigned.assignee == sales_rep
+    with pytest.raises(CaseError, match="otto cannot be assigned"):
+        assign_case(case_id=case.pk, actor=sales_rep, assignee=other_rep)
