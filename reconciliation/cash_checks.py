@@ -27,6 +27,7 @@ from reconciliation.checks import (
     OrderDocuments,
     Results,
     order_label,
+    replaced_by_line,
 )
 from reconciliation.models import (
     Allocation,
@@ -34,6 +35,7 @@ from reconciliation.models import (
     MatchGroup,
     ResolutionCode,
     ReturnAuthorization,
+    Shipment,
 )
 from reconciliation.money import HUNDRED, format_money, format_quantity, quantize_money
 from reconciliation.services import (
@@ -477,6 +479,18 @@ def check_returns(
 def _check_return_credits(
     documents: OrderDocuments, context: CheckContext, results: Results
 ) -> None:
+    """Report accepted returned units that nothing settled.
+
+    A returned unit is settled by a credit note, or by a replacement that
+    replaced it: the customer reported it damaged or missing and got it
+    again without being billed, so they owe nothing for it and are owed
+    nothing. Units of a replacement the customer accepted that waits in the
+    warehouse settle returned units too, because a credit note for them
+    would settle the same units twice. Once that replacement is discarded,
+    or ships fewer units, the units it did not send are open again. So per
+    order line, only the units returned beyond those credited and replaced
+    need a credit note.
+    """
     invoices = counted_invoices(documents, context)
     credited: dict[int, Decimal] = defaultdict(Decimal)
     for invoice_line in documents.invoice_lines:
@@ -493,10 +507,18 @@ def _check_return_credits(
             continue
         accepted[return_line.order_line_id] += return_line.qty_accepted
         latest[return_line.order_line_id] = authorization
+    if not latest:
+        return
+    replaced = replaced_by_line(documents)
+    waiting = _waiting_replacements(documents)
 
     rule = RULES["RETURN_NOT_CREDITED"]
     for line in documents.lines:
-        gap = accepted[line.id] - credited[line.id]
+        settled_by_replacement = replaced.get(line.id, ZERO) + waiting.get(
+            line.id, ZERO
+        )
+        settled = credited[line.id] + settled_by_replacement
+        gap = accepted[line.id] - settled
         authorization = latest.get(line.id)
         if gap <= 0 or authorization is None:
             continue
@@ -507,12 +529,26 @@ def _check_return_credits(
         if (context.as_of - received_at).days <= tolerance.return_credit_days:
             continue
         uom = line.product.uom
-        text = (
+        needs = "needs" if gap == 1 else "need"
+        were = "was" if credited[line.id] == 1 else "were"
+        came_back = (
             f"{format_quantity(accepted[line.id], uom)} of "
-            f"{order_label(documents.order, line)} came back and were accepted, but "
-            f"only {format_quantity(credited[line.id], uom)} were credited: "
-            f"{format_quantity(gap, uom)} still need a credit note."
+            f"{order_label(documents.order, line)} came back and "
+            f"{'was' if accepted[line.id] == 1 else 'were'} accepted, but "
         )
+        if settled_by_replacement:
+            text = (
+                f"{came_back}only {format_quantity(credited[line.id], uom)} {were} "
+                f"credited and {format_quantity(settled_by_replacement, uom)} "
+                "replaced by a replacement shipment: "
+                f"{format_quantity(gap, uom)} still {needs} a credit note."
+            )
+        else:
+            text = (
+                f"{came_back}only {format_quantity(credited[line.id], uom)} {were} "
+                f"credited: {format_quantity(gap, uom)} still {needs} a credit "
+                "note."
+            )
         results.findings.append(
             Finding(
                 rule=rule,
@@ -520,12 +556,31 @@ def _check_return_credits(
                 fingerprint=f"{rule.code}:line:{line.id}",
                 explanation=text,
                 expected=accepted[line.id],
-                actual=credited[line.id],
+                actual=settled,
                 difference=-gap,
                 unit=uom,
                 order_line_id=line.id,
             )
         )
+
+
+def _waiting_replacements(documents: OrderDocuments) -> dict[int, Decimal]:
+    """Return the units of accepted replacements not shipped yet, by order line id.
+
+    A draft shipment that replaces a case exists only once the customer
+    accepted the replacement; a discarded one is cancelled, and a shipped
+    one is counted by ``replaced_by_line``.
+    """
+    units: dict[int, Decimal] = defaultdict(Decimal)
+    for shipment in documents.shipments:
+        line_id = shipment.replacement_line_id
+        if (
+            shipment.state == Shipment.State.DRAFT
+            and line_id is not None
+            and shipment.replacement_qty is not None
+        ):
+            units[line_id] += shipment.replacement_qty
+    return units
 
 
 def _check_refunds(

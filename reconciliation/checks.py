@@ -135,6 +135,11 @@ class OrderDocuments:
     # pass changes no shipment, order line, product or customer while it
     # checks an order.
     _shipped: dict[int, Decimal] | None = field(default=None, repr=False, compare=False)
+    # The units shipped replacements replace, by order line id, which
+    # ``shipped_by_line`` takes off and the return check counts as settled.
+    _replaced: dict[int, Decimal] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     _line_tolerances: dict[int, Tolerance] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -236,11 +241,24 @@ def shipped_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
             if replacing:
                 key = (shipment_line.shipment_id, shipment_line.order_line_id)
                 by_shipment[key] += shipment_line.qty_shipped
-    if replacing:
-        for line_id, units in covered_units(replacing, by_shipment).items():
-            shipped[line_id] -= units
+    replaced = covered_units(replacing, by_shipment) if replacing else {}
+    for line_id, units in replaced.items():
+        shipped[line_id] -= units
+    documents._replaced = replaced
     documents._shipped = shipped
     return shipped
+
+
+def replaced_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
+    """Return the units shipped replacements replace, by order line id.
+
+    These are the units ``shipped_by_line`` does not count as shipped: those
+    of a counted replacement shipment on its replacement line, up to its
+    replacement quantity. Units that did not ship, of a draft or discarded
+    replacement, are not in it. Callers must not change the result.
+    """
+    shipped_by_line(documents)
+    return documents._replaced
 
 
 def _shipments_by_line(documents: OrderDocuments) -> dict[int, dict[str, str]]:

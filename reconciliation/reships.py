@@ -17,8 +17,9 @@ each one transaction; the other two run inside the warehouse's. Every step
 records audit events whose source is the screen (docs/reconciliation.md,
 "Replacement shipments (reship)").
 
-NOTE: a return of damaged units that a replacement replaced is still read
-as not credited by ``cash_checks._check_return_credits``.
+The return check counts the units a replacement replaced as settled, so
+damaged units that come back after it need no credit note
+(``cash_checks._check_return_credits``).
 """
 
 import logging
