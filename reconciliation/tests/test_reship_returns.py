@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEvent
@@ -34,6 +35,7 @@ from reconciliation.models import (
 from reconciliation.reships import accept_reship, propose_reship
 from reconciliation.tests.factories import create_invoice, create_order, open_codes
 from reconciliation.tests.factories import create_shipment as ship_order
+from reconciliation.tests.shipment_forms import with_form_token
 from reconciliation.warehouse_work import (
     LineQuantities,
     discard_draft_shipment,
@@ -294,3 +296,29 @@ def test_second_pass_writes_nothing(order, customer, sales_rep, warehouse):
         )
         == rows
     )
+
+
+def test_form_shipped_replacement_settles_return(order, customer, sales_rep, warehouse):
+    # Line 1 shipped in full before, so the form's line check must leave
+    # the replacement's units out of the over-shipment limit, as the
+    # service does.
+    case = report(customer, order, "3")
+    draft = replacement(customer, sales_rep, case, "3")
+    client = Client()
+    client.force_login(warehouse)
+
+    done = client.post(
+        f"/reconciliation/work/orders/{order.number}/shipments/",
+        with_form_token(
+            {"picked_1": "3", "shipped_1": "3", "ship": "1", "shipment": draft.number}
+        ),
+    )
+
+    assert done.status_code == 302
+    draft.refresh_from_db()
+    assert draft.state == Shipment.State.SHIPPED
+    case.refresh_from_db()
+    assert case.state == Discrepancy.State.RESOLVED
+    returned(order, {1: "3"}, "RMA-1")
+    match_order(order)
+    assert not_credited(order) == []
