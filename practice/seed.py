@@ -173,26 +173,48 @@ def _subtotal(qty: str, price: str, minor_units: int) -> Decimal:
     )
 
 
+# The apps whose rows belong to a company's documents: the documents and
+# cases, and the customer's reports and the offers made to them.
+SCOPED_APPS = ("reconciliation", "portal")
+# Rows of these apps and models are part of the fingerprint only when the
+# sandbox has some, so the digest of a seed, which has none, stays what it
+# was before a reset wiped them.
+ROWS_WHEN_PRESENT_APPS = frozenset({"portal"})
+ROWS_WHEN_PRESENT_MODELS = frozenset({"reconciliation.ReplacementOffer"})
+
+
 def company_scoped_models() -> list[tuple[type[models.Model], str]]:
-    """Return every reconciliation model with rows of a company, and the lookup.
+    """Return every model with rows of a company's documents, and the lookup.
 
     A model with a ``company`` key is scoped directly. A child row (an order
-    line, an allocation, a case comment) is scoped through its first parent
-    that has one. Children come before their parents, so deleting in this order never
-    leaves a row that points at a deleted one.
+    line, an allocation, a case comment, an offer to the customer) is scoped
+    through the first of its required parents that is scoped, so a
+    replacement offer is scoped through its proposal and that proposal's
+    case. Children come before their parents, so deleting in this order
+    never leaves a row that points at a deleted one.
     """
-    direct: list[tuple[type[models.Model], str]] = []
-    children: list[tuple[type[models.Model], str]] = []
-    for model in apps.get_app_config("reconciliation").get_models():
-        if model is Company:
-            continue
-        if _has_company_key(model):
-            direct.append((model, "company"))
-            continue
-        lookup = _parent_lookup(model)
-        if lookup:
-            children.append((model, lookup))
-    return sorted(children, key=_label) + sorted(direct, key=_label)
+    candidates = [
+        model
+        for label in SCOPED_APPS
+        for model in apps.get_app_config(label).get_models()
+        if model is not Company
+    ]
+    lookups: dict[type[models.Model], str] = {
+        model: "company" for model in candidates if _has_company_key(model)
+    }
+    depth: dict[type[models.Model], int] = dict.fromkeys(lookups, 0)
+    # Each round scopes the models one key further from a company.
+    for level in range(1, 4):
+        found = {
+            model: lookup
+            for model in candidates
+            if model not in lookups and (lookup := _parent_lookup(model, lookups))
+        }
+        for model, lookup in found.items():
+            lookups[model] = lookup
+            depth[model] = level
+    ordered = sorted(lookups, key=lambda model: (-depth[model], _label(model)))
+    return [(model, lookups[model]) for model in ordered]
 
 
 def _has_company_key(model: type[models.Model]) -> bool:
@@ -205,18 +227,20 @@ def _has_company_key(model: type[models.Model]) -> bool:
     )
 
 
-def _parent_lookup(model: type[models.Model]) -> str:
+def _parent_lookup(
+    model: type[models.Model], scoped: dict[type[models.Model], str]
+) -> str:
     for field in model._meta.concrete_fields:
         if not isinstance(field, models.ForeignKey) or field.null:
             continue
         parent = field.related_model
-        if isinstance(parent, type) and _has_company_key(parent):
-            return f"{field.name}__company"
+        if isinstance(parent, type) and parent in scoped:
+            return f"{field.name}__{scoped[parent]}"
     return ""
 
 
-def _label(item: tuple[type[models.Model], str]) -> str:
-    return item[0]._meta.label
+def _label(model: type[models.Model]) -> str:
+    return model._meta.label
 
 
 def wipe_company(company: Company) -> int:
@@ -273,6 +297,12 @@ def fingerprint(company: Company) -> dict[str, list[dict[str, Any]]]:
         rows_by_model[model._meta.label] = rows
     result: dict[str, list[dict[str, Any]]] = {}
     for model, _lookup in scoped:
+        label = model._meta.label
+        if not rows_by_model[label] and (
+            model._meta.app_label in ROWS_WHEN_PRESENT_APPS
+            or label in ROWS_WHEN_PRESENT_MODELS
+        ):
+            continue
         keys = {
             field.attname: field.related_model._meta.label
             for field in model._meta.concrete_fields
