@@ -208,6 +208,19 @@ FAQ_SEEDS: tuple[FaqSeed, ...] = (
         "the order. A late shipment is a credit only when the contract says so.",
     ),
     FaqSeed(
+        "fulfilment",
+        ("reconciliation.order.damaged", "reconciliation.order.not_received"),
+        "The customer reported damaged goods. Replacement or credit note?",
+        "Ask the customer what they need. If they want the goods, offer a "
+        "**replacement shipment** of the reported units on the sales decision "
+        "screen: once they accept, the warehouse ships it from Pick and ship, "
+        "it is not invoiced again, and the case resolves when it leaves. If "
+        "they would rather pay less, offer a **credit note** for the units. "
+        "Damaged goods the customer reported are no bad debt, so do not write "
+        "them off. When the damaged units come back later, the replacement "
+        "has settled them and no credit note is due for them.",
+    ),
+    FaqSeed(
         "invoicing",
         ("reconciliation.order.price_mismatch",),
         "The invoice price differs from the order price. Who fixes it?",

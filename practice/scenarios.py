@@ -46,6 +46,8 @@ class ShipmentSpec:
     shipped_at: date
     # Line number to quantity shipped; a line left out did not ship.
     quantities: dict[int, str]
+    # Line number to the units the customer reported damaged on delivery.
+    damaged: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,12 @@ class ExpectedResolution:
     # Whether a resolved case whose finding no longer applies passes whatever
     # its code, because the learner fixed the documents.
     documents_settle: bool = False
+    # Resolution codes that settle the case less well than ``codes``, each
+    # with the percent of the check's marks it earns. The check still fails.
+    partial: tuple[tuple[str, int], ...] = ()
+    # With a replacement shipment (``reship``) expected: the units its
+    # replacement shipments must have shipped for the case, in total.
+    replaced_units: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,20 @@ class ScriptedManager:
         )
 
 
+@dataclass(frozen=True)
+class ScriptedCustomer:
+    """The customer who accepts a session's replacement offers at once.
+
+    The learner answers credit notes as the customer on the session page.
+    A replacement offer in a scenario with a scripted customer is accepted
+    at once instead, through the customer portal's service, so the learner
+    goes on to ship it. ``accepted`` is what the customer says.
+    """
+
+    name: str
+    accepted: str
+
+
 MANAGER_NAME = "Ines Walch"
 MANAGER = ScriptedManager(
     name=MANAGER_NAME,
@@ -198,6 +220,8 @@ class Scenario:
     allocations: tuple[ExpectedAllocation, ...] = field(default_factory=tuple)
     follow_ups: tuple[FollowUp, ...] = ()
     manager: ScriptedManager = MANAGER
+    # Set when a script accepts the replacement offers for the customer.
+    customer: ScriptedCustomer | None = None
 
     @property
     def check_count(self) -> int:
@@ -619,6 +643,81 @@ BROKEN_GOODS_CREDIT = Scenario(
     ),
 )
 
+DAMAGED_GOODS_REPLACEMENT = Scenario(
+    key="damaged-goods-replacement",
+    version=1,
+    title="Damaged goods the customer wants again",
+    goal=(
+        "Settle damaged goods the way the customer asks for: offer a "
+        "replacement shipment of the damaged units and ship it."
+    ),
+    story=(
+        "Alpenblick Feinkost received order PR-SO-7001 and reported 3 tins of "
+        "Assam tea dented and unsellable. They have not paid yet, and their "
+        "invoice is not due. They write that they want the 3 tins for their "
+        "shelves, not money back, and the warehouse has Assam tea in stock."
+    ),
+    # The sales rep decides how damaged goods are settled with the customer.
+    role="sales_rep",
+    parties=PARTIES,
+    products=PRODUCTS,
+    orders=(
+        OrderSpec(
+            number="PR-SO-7001",
+            customer="ALPEN",
+            order_date=date(2025, 3, 17),
+            promised_date=date(2025, 3, 24),
+            lines=(("TEA-ASSAM", "24", "12.50"), ("HONEY-ACACIA", "12", "6.40")),
+            shipments=(
+                ShipmentSpec(
+                    number="PR-SH-7001",
+                    shipped_at=date(2025, 3, 24),
+                    quantities={1: "24", 2: "12"},
+                    damaged={1: "3"},
+                ),
+            ),
+            invoices=(
+                InvoiceSpec(
+                    number="PR-INV-7001",
+                    reference="",
+                    invoice_date=date(2025, 3, 25),
+                    due_date=date(2025, 4, 24),
+                    quantities={1: "24", 2: "12"},
+                ),
+            ),
+        ),
+    ),
+    resolutions=(
+        ExpectedResolution(
+            code=DiscrepancyCode.DAMAGED,
+            order="PR-SO-7001",
+            codes=(ResolutionCode.RESHIP,),
+            partial=((ResolutionCode.CREDIT_NOTE, 50),),
+            replaced_units=Decimal(3),
+            hint=(
+                "Reread what the customer asks for instead of money back, and "
+                "how many tins they reported. The case is settled once the "
+                "warehouse has sent them."
+            ),
+        ),
+    ),
+    manager=ScriptedManager(
+        name=MANAGER_NAME,
+        write_off=(
+            "Nobody owes us this money: the customer reported the damage and "
+            "told us what they want instead. Settle it with them."
+        ),
+        credit_note=MANAGER.credit_note,
+    ),
+    customer=ScriptedCustomer(
+        name="Alpenblick Feinkost",
+        accepted=(
+            "Thank you, that is what we hoped for: please send the tins with "
+            "our next delivery."
+        ),
+    ),
+)
+
 SCENARIOS: dict[str, Scenario] = {
     scenario.key: scenario
     for scenario in (
@@ -628,6 +727,7 @@ SCENARIOS: dict[str, Scenario] = {
         DUPLICATE_INVOICE,
         UNAPPLIED_PAYMENT,
         BROKEN_GOODS_CREDIT,
+        DAMAGED_GOODS_REPLACEMENT,
     )
 }
 

@@ -43,9 +43,11 @@ from practice.selectors import (
     session_cases,
 )
 from reconciliation import cancellations, case_views, cases, work_views
+from reconciliation.goods_billing import GOODS_CODES
 from reconciliation.models import Discrepancy, MatchGroup, SalesOrder
 from reconciliation.scopes import WorkScope
 from reconciliation.taxonomy import RULES
+from reconciliation.work import WorkError
 
 # Routes of the real screens whose page has no sandbox version: their links
 # lead back to the session page instead.
@@ -62,6 +64,7 @@ CASE_ROUTES = frozenset(
         "work_backorder",
         "work_uphold_price",
         "work_credit_note",
+        "work_reship",
         "work_withdraw_proposal",
     }
 )
@@ -242,6 +245,36 @@ def _with_manager(
     return deciding
 
 
+def _with_customer(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Wrap the replacement offer, for the scenario's scripted customer.
+
+    After the real view offered a replacement, a scenario with a scripted
+    customer accepts it at once (``services.customer_answers_replacements``),
+    and the learner reads the customer's answer. Without one, the offer
+    waits on the session page for the learner to answer as the customer.
+    """
+
+    @wraps(view)
+    def answering(
+        request: AuthenticatedRequest, *, scope: SessionScope, **kwargs: object
+    ) -> HttpResponse:
+        response = view(request, scope=scope, **kwargs)
+        try:
+            customer_messages = services.customer_answers_replacements(
+                session=scope.session, learner=request.user
+            )
+        except (cases.CaseError, WorkError) as error:
+            messages.error(request, str(error))
+        else:
+            for text in customer_messages:
+                messages.success(request, text)
+        return response
+
+    return answering
+
+
 fulfilment = _in_session(work_views.fulfilment)
 record_shipment = _in_session(work_views.record_shipment)
 discard_draft = _in_session(work_views.discard_draft)
@@ -250,6 +283,7 @@ sales_decision = _in_session(work_views.sales_decision)
 decide_backorder = _in_session(work_views.decide_backorder)
 uphold_price = _in_session(work_views.uphold_price)
 propose_credit_note = _in_session(_with_manager(work_views.propose_credit_note))
+propose_reship = _in_session(_with_customer(work_views.propose_reship))
 withdraw_proposal = _in_session(work_views.withdraw_proposal)
 cash_application = _in_session(work_views.cash_application)
 apply_cash = _in_session(work_views.apply_cash)
@@ -269,7 +303,10 @@ def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, 
     """
     number = session_case_number(session, case)
     links = [("Case page", reverse("practice:case_detail", args=[session.pk, number]))]
-    if case.code in cancellations.BACKORDER_CODES and case.order is not None:
+    shipped_again = (
+        case.code in cancellations.BACKORDER_CODES or case.code in GOODS_CODES
+    )
+    if shipped_again and case.order is not None:
         links.append(
             (
                 "Pick and ship",
@@ -278,7 +315,7 @@ def screen_links(session: SandboxSession, case: Discrepancy) -> list[tuple[str, 
                 ),
             )
         )
-    if case.code in cancellations.BACKORDER_CODES or case.invoice_id is not None:
+    if shipped_again or case.invoice_id is not None:
         links.append(
             (
                 "Sales decision",

@@ -126,6 +126,8 @@ def build_scenario(*, company: Company, scenario: Scenario, today: date) -> None
                     shipment=shipment,
                     order_line=lines[line_no],
                     qty_shipped=Decimal(qty),
+                    # As the customer's report of damaged units writes it.
+                    qty_damaged=Decimal(shipment_spec.damaged.get(line_no, "0")),
                 )
         for invoice_spec in spec.invoices:
             invoice = Invoice.objects.create(

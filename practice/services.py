@@ -44,7 +44,7 @@ from practice.seed import (
     wipe_company,
 )
 from practice.seed_version import seed_code_version
-from reconciliation import approvals, cases
+from reconciliation import approvals, cases, reships
 from reconciliation.matching import run_matching
 from reconciliation.models import (
     Allocation,
@@ -54,9 +54,11 @@ from reconciliation.models import (
     Invoice,
     Payment,
     ResolutionCode,
+    Shipment,
 )
 from reconciliation.money import format_money
-from reconciliation.services import allocate_payment
+from reconciliation.replacements import covered_units_of
+from reconciliation.services import COUNTED_SHIPMENT_STATES, allocate_payment
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +202,9 @@ class CheckResult:
     found: str
     feedback: str
     scored: bool = True
+    # The percent of the check's marks a failed check still earns, for a
+    # resolution that settles the case less well than the expected one.
+    part: int = 0
 
 
 def _may_practise(person: User) -> None:
@@ -381,7 +386,8 @@ def score_results(results: list[CheckResult]) -> int:
     scored = [result for result in results if result.scored]
     if not scored:
         return 100
-    return round(100 * sum(1 for result in scored if result.passed) / len(scored))
+    marks = sum(100 if result.passed else result.part for result in scored)
+    return round(marks / len(scored))
 
 
 def _find_case(company: Company, item: ExpectedResolution) -> Discrepancy | None:
@@ -468,9 +474,30 @@ def _check_resolution(
         and (case.resolved_by_id is None or not case.finding_holds)
     )
     if item.codes and case.resolution_code not in item.codes and not settled:
+        part = dict(item.partial).get(case.resolution_code, 0)
+        if part:
+            feedback = (
+                f"{code_label} settles this case, but not as well as it could "
+                f"be settled, so it earns {part} % of this check. {item.hint} "
+                f"{WORK_AGAIN}"
+            )
+            return CheckResult(label, False, expected, found, feedback, part=part)
         done = code_label or "Resolving it without a resolution"
         feedback = f"{done} does not settle this case. {item.hint} {WORK_AGAIN}"
         return CheckResult(label, False, expected, found, feedback)
+    if (
+        item.replaced_units is not None
+        and case.resolution_code == ResolutionCode.RESHIP
+    ):
+        replaced = replaced_by_case(case)
+        found += f", replacing {_bare(replaced)} units"
+        expected += f", replacing {_bare(item.replaced_units)} units"
+        if replaced != item.replaced_units:
+            feedback = (
+                f"The replacement shipments sent {_bare(replaced)} units, which "
+                f"is not what the case is about. {item.hint} {WORK_AGAIN}"
+            )
+            return CheckResult(label, False, expected, found, feedback)
     if item.write_off is not None:
         amount = cases.write_off_amount(case)
         found += f", writing off {_money_text(amount, case)}"
@@ -481,6 +508,25 @@ def _check_resolution(
             )
             return CheckResult(label, False, expected, found, feedback)
     return CheckResult(label, True, expected, found, "Correct.")
+
+
+def replaced_by_case(case: Discrepancy) -> Decimal:
+    """Return the units the case's shipped replacements sent, up to each offer.
+
+    Units beyond a replacement's offered quantity replace nothing
+    (``replacements.covered_units``), and a draft or discarded replacement
+    has sent nothing.
+    """
+    shipments = Shipment.objects.filter(
+        replaces_case=case, state__in=COUNTED_SHIPMENT_STATES
+    )
+    covered = covered_units_of(list(shipments))
+    return covered.get(case.order_line_id or 0, Decimal(0))
+
+
+def _bare(qty: Decimal) -> str:
+    """Format a quantity without its unit, such as 3 or 2.5."""
+    return f"{qty.normalize():,f}"
 
 
 def _money_text(amount: Decimal, case: Discrepancy | None) -> str:
@@ -664,9 +710,10 @@ def answer_proposal(
     """
     _require_active(session, "worked")
     proposal = session_proposal(session, proposal_id)
-    order = proposal.case.order
-    customer = played_role(learner, Role.CUSTOMER)
-    customer.customer_id = order.customer_id if order is not None else None
+    customer = _played_customer(learner, proposal)
+    if accept and proposal.resolution_code == ResolutionCode.RESHIP:
+        # As the customer portal's accept does for a replacement offer.
+        return reships.accept_reship(customer=customer, proposal_id=proposal.pk)
     if accept:
         return portal_services.accept_proposal(
             customer=customer, proposal_id=proposal.pk
@@ -674,6 +721,59 @@ def answer_proposal(
     return portal_services.reject_proposal(
         customer=customer, proposal_id=proposal.pk, reason=reason
     )
+
+
+def _played_customer(learner: User, proposal: ResolutionProposal) -> User:
+    """Return the learner in the customer role, for the proposal's order's customer."""
+    order = proposal.case.order
+    customer = played_role(learner, Role.CUSTOMER)
+    customer.customer_id = order.customer_id if order is not None else None
+    return customer
+
+
+def customer_answers_replacements(
+    *, session: SandboxSession, learner: User
+) -> list[str]:
+    """Let the scenario's scripted customer accept its waiting replacement offers.
+
+    Each acceptance goes through ``reships.accept_reship``, as the customer
+    portal's does, so the draft replacement waits in Pick and ship. Records
+    ``practice.customer_accepted`` on the session for each, and returns what
+    the learner reads. A scenario without a scripted customer leaves the
+    offers to the learner, on the session page.
+    """
+    scenario = SCENARIOS.get(session.scenario_key)
+    scripted = scenario.customer if scenario else None
+    if scripted is None:
+        return []
+    waiting = ResolutionProposal.objects.filter(
+        case__company=session.company,
+        state=ResolutionProposal.State.AWAITING_CUSTOMER,
+        resolution_code=ResolutionCode.RESHIP,
+    ).order_by("pk")
+    customer_messages = []
+    for proposal in waiting.select_related("case__order"):
+        with transaction.atomic():
+            reships.accept_reship(
+                customer=_played_customer(learner, proposal), proposal_id=proposal.pk
+            )
+            record_event(
+                actor=learner,
+                action="practice.customer_accepted",
+                target=session,
+                source=AuditEvent.Source.SCREEN,
+                after={
+                    "proposal_id": proposal.pk,
+                    "case_id": proposal.case_id,
+                    "customer": scripted.name,
+                },
+                reason=scripted.accepted,
+            )
+        customer_messages.append(
+            f"{scripted.name} accepted the replacement at once: “{scripted.accepted}” "
+            "The replacement shipment now waits in Pick and ship."
+        )
+    return customer_messages
 
 
 def resolve_case(

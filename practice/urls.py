@@ -66,6 +66,11 @@ urlpatterns = [
         name="work_credit_note",
     ),
     path(
+        "sessions/<int:session_id>/work/cases/<int:case_id>/reship/",
+        screens.propose_reship,
+        name="work_reship",
+    ),
+    path(
         "sessions/<int:session_id>/work/cash/",
         screens.cash_application,
         name="work_cash",

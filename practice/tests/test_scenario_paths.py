@@ -17,7 +17,8 @@ from practice import services
 from practice.models import SandboxSession
 from practice.scenarios import SCENARIOS
 from practice.tests.test_screens import base, begin, messages_of, next_week, score
-from reconciliation.models import Invoice, Party, Payment
+from reconciliation.models import Invoice, Party, Payment, Shipment
+from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +153,31 @@ PATHS: dict[str, Path] = {
             *_resolve(session, client, "accepted_as_is"),
         ],
     ),
+    "damaged-goods-replacement": Path(
+        # Accepting the damage as it is settles nothing for the customer.
+        wrong=lambda session, client: _resolve(session, client, "accepted_as_is"),
+        way_on=(REOPEN, RESET),
+        expected=lambda session, client: _replace_and_ship(session, client),
+        reset=True,
+    ),
 }
+
+
+def _replace_and_ship(session, client) -> list[str]:
+    said = client.post(
+        f"{base(session)}cases/1/reship/",
+        {"qty": "3", "message": "We send the dented tins again."},
+        follow=True,
+    )
+    draft = Shipment.objects.get(company=session.company, state=Shipment.State.DRAFT)
+    done = client.post(
+        f"{base(session)}orders/PR-SO-7001/shipments/",
+        with_form_token(
+            {"picked_1": "3", "shipped_1": "3", "ship": "1", "shipment": draft.number}
+        ),
+        follow=True,
+    )
+    return [*messages_of(said), *messages_of(done)]
 
 
 def _settled_case_feedback(session) -> list[str]:

@@ -153,6 +153,22 @@ def apply_payment(session: SandboxSession, client: Client) -> None:
     )
 
 
+def replace_damaged(session: SandboxSession, client: Client) -> None:
+    case = only_case(session, "DAMAGED")
+    # The scenario's customer accepts the replacement at once.
+    client.post(
+        f"{base(session)}work/cases/{case_number(session, case)}/reship/",
+        {"qty": "3", "message": "We send the dented tins again."},
+    )
+    draft = Shipment.objects.get(company=session.company, state=Shipment.State.DRAFT)
+    client.post(
+        f"{base(session)}work/orders/PR-SO-7001/shipments/",
+        with_form_token(
+            {"picked_1": "3", "shipped_1": "3", "ship": "1", "shipment": draft.number}
+        ),
+    )
+
+
 # Every way to reach full marks that the scenarios and the docs describe.
 EXPECTED_WORK: tuple[tuple[str, Callable[[SandboxSession, Client], None]], ...] = (
     ("short-payment-write-off", write_off),
@@ -163,6 +179,7 @@ EXPECTED_WORK: tuple[tuple[str, Callable[[SandboxSession, Client], None]], ...] 
     ("duplicate-invoice", cancel_duplicate),
     ("unapplied-payment", apply_payment),
     ("broken-goods-credit", approved_credit_note),
+    ("damaged-goods-replacement", replace_damaged),
 )
 
 

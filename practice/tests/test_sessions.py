@@ -46,6 +46,7 @@ def events(session, action):
 def test_catalogue_has_the_four_required_kinds_and_more():
     assert sorted(SCENARIOS) == [
         "broken-goods-credit",
+        "damaged-goods-replacement",
         "duplicate-invoice",
         "short-payment-dispute",
         "short-payment-write-off",
@@ -58,6 +59,7 @@ def test_catalogue_has_the_four_required_kinds_and_more():
         1,
         1,
         3,
+        1,
         1,
     ]
 
@@ -112,6 +114,7 @@ def test_start_gives_the_learner_an_own_sandbox_company(learner):
         ("short-payment-dispute", "SHORT_PAYMENT", "-180.0000"),
         ("unshipped-backorder", "NOT_SHIPPED", "-24.0000"),
         ("duplicate-invoice", "DUPLICATE_INVOICE", "320.0000"),
+        ("damaged-goods-replacement", "DAMAGED", "3.0000"),
     ],
 )
 def test_each_scenario_seeds_its_fault(learner, key, code, difference):
@@ -129,8 +132,9 @@ def test_unknown_scenario_names_the_key_and_the_choices(learner):
 
     assert str(error.value) == (
         "There is no practice scenario 'month-end': choose one of "
-        "broken-goods-credit, duplicate-invoice, short-payment-dispute, "
-        "short-payment-write-off, unapplied-payment, unshipped-backorder."
+        "broken-goods-credit, damaged-goods-replacement, duplicate-invoice, "
+        "short-payment-dispute, short-payment-write-off, unapplied-payment, "
+        "unshipped-backorder."
     )
     assert SandboxSession.objects.count() == 0
     assert Company.objects.filter(is_sandbox=True).count() == 0
