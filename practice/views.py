@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedRequest
 from core.text import clean_line, clean_text
+from portal.models import ResolutionProposal
 from practice import measures as productivity
 from practice import services
 from practice.manager import decisions_of, session_manager
@@ -34,7 +35,7 @@ from practice.selectors import (
 )
 from reconciliation import work
 from reconciliation.cases import CaseError, write_off_limit
-from reconciliation.models import Company
+from reconciliation.models import Company, ResolutionCode
 
 MAX_TEXT = 2000
 
@@ -144,7 +145,7 @@ def answer_proposal(
 ) -> HttpResponse:
     """Accept or reject a proposal in the customer's place: the learner plays both."""
     session = access_session(request.user, session_id)
-    services.session_proposal(session, proposal_id)
+    proposal = services.session_proposal(session, proposal_id)
     decision = clean_line(request.POST.get("decision", ""))
     if decision not in ("accept", "reject"):
         messages.error(
@@ -165,14 +166,22 @@ def answer_proposal(
         with numbering_session_cases(session):
             messages.error(request, str(error))
     else:
-        messages.success(
-            request,
-            "As the customer, you accepted the proposal: the credit note is posted."
-            if accept
-            else "As the customer, you rejected the proposal: the case is back "
-            "with the sales rep.",
-        )
+        messages.success(request, _answer_text(proposal, accept=accept))
     return _back(session.pk)
+
+
+def _answer_text(proposal: ResolutionProposal, *, accept: bool) -> str:
+    if not accept:
+        return (
+            "As the customer, you rejected the proposal: the case is back with "
+            "the sales rep."
+        )
+    if proposal.resolution_code == ResolutionCode.RESHIP:
+        return (
+            "As the customer, you accepted the replacement: the replacement "
+            "shipment now waits in Pick and ship."
+        )
+    return "As the customer, you accepted the proposal: the credit note is posted."
 
 
 @login_required

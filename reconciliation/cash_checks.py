@@ -492,6 +492,8 @@ def _check_return_credits(
     need a credit note.
     """
     invoices = counted_invoices(documents, context)
+    # NOTE: a credit note the sales decision screen writes names no order
+    # line (``credit_notes.create_credit_lines``), so it is not counted here.
     credited: dict[int, Decimal] = defaultdict(Decimal)
     for invoice_line in documents.invoice_lines:
         invoice = invoices.get(invoice_line.invoice_id)

@@ -2,10 +2,10 @@
 
 Alpenblick Feinkost reported 3 tins of Assam tea damaged and wants them
 again. Lena, the learner, offers a replacement on the sales decision
-screen; the scenario's scripted customer accepts it at once; Lena ships it
-on Pick and ship, and the case resolves with ``reship``. A replacement of
-the right units earns full marks, a credit note half, a write-off none.
-Reset restores the seed exactly and touches no real row.
+screen, and the scenario's scripted customer accepts it at once. Lena then
+ships it on Pick and ship, and the case resolves with ``reship``. A
+replacement of the right units earns full marks, a credit note half, a
+write-off none. Reset restores the seed exactly and touches no real row.
 """
 
 from decimal import Decimal
@@ -13,17 +13,20 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from accounts.models import Role
 from assist.selectors import build_help_panel
 from core.models import AuditEvent
 from demo.knowledge import create_content
 from portal.models import ResolutionProposal
 from practice import services
 from practice.models import SandboxSession
+from practice.roles import played_role
 from practice.scenarios import SCENARIOS
 from practice.seed import fingerprint
 from practice.tests.conftest import signed_in
 from practice.tests.test_sessions import real_rows
 from reconciliation.models import Discrepancy, SalesOrder, Shipment
+from reconciliation.reships import propose_reship
 from reconciliation.tests.shipment_forms import with_form_token
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +298,32 @@ def test_help_panel_explains_replacement(learner, facilitator):
     assert question in page.content.decode()
     panel = build_help_panel(viewer=learner, key="reconciliation.order.damaged")
     assert question in [item.question for item in panel.faq_entries]
+
+
+def test_learner_accepts_waiting_replacement(learner):
+    session, client = begin(learner)
+    case = the_case(session)
+    services.take_case(session=session, case_id=case.pk, learner=learner)
+    # An offer made by the service, not the screen, waits for an answer.
+    proposal = propose_reship(
+        actor=played_role(learner, Role.SALES_REP),
+        case_id=case.pk,
+        qty=Decimal(3),
+        message="We send the dented tins again.",
+    )
+    page = client.get(f"/practice/sessions/{session.pk}/").content.decode()
+    assert 'data-testid="accept-offer"' in page
+
+    done = client.post(
+        f"/practice/sessions/{session.pk}/proposals/{proposal.pk}/answer/",
+        {"decision": "accept"},
+        follow=True,
+    )
+
+    assert messages_of(done) == [
+        "As the customer, you accepted the replacement: the replacement "
+        "shipment now waits in Pick and ship."
+    ]
+    proposal.refresh_from_db()
+    assert proposal.state == ResolutionProposal.State.ACCEPTED
+    assert Shipment.objects.get(replaces_case=case).state == Shipment.State.DRAFT
