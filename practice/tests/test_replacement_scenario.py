@@ -313,6 +313,10 @@ def test_learner_accepts_waiting_replacement(learner):
     )
     page = client.get(f"/practice/sessions/{session.pk}/").content.decode()
     assert 'data-testid="accept-offer"' in page
+    assert (
+        "Replacement shipment, with nothing invoiced for it: “We send the dented tins again.”"
+        in page
+    )
 
     done = client.post(
         f"/practice/sessions/{session.pk}/proposals/{proposal.pk}/answer/",
