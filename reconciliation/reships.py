@@ -44,7 +44,7 @@ from reconciliation.models import (
     Shipment,
     ShipmentLine,
 )
-from reconciliation.money import format_quantity
+from reconciliation.money import format_quantity, is_counted, unit_name
 from reconciliation.services import lock_documents
 from reconciliation.warehouse_work import draft_or_new_shipment
 from reconciliation.work import (
@@ -220,11 +220,11 @@ def _check_quantity(case: Discrepancy, line: ShipmentLine, qty: Decimal) -> None
             f"Replacement quantity {typed} is invalid: enter the units to ship "
             "again, more than 0."
         )
-    if uom == "unit" and qty != qty.to_integral_value():
+    if is_counted(uom) and qty != qty.to_integral_value():
         raise WorkError(
             f"Replacement quantity {typed} is not a whole number, but "
-            f"{line.order_line.product.name} is counted in units: enter a whole "
-            "number."
+            f"{line.order_line.product.name} is counted in "
+            f"{unit_name(Decimal(2), uom)}: enter a whole number."
         )
     left = units_to_replace(case)
     if qty > left:
