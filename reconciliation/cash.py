@@ -43,7 +43,7 @@ from reconciliation.checks import (
     MatchRecord,
     Results,
 )
-from reconciliation.duplicates import normalize_reference
+from reconciliation.duplicates import find_duplicate_invoices, normalize_reference
 from reconciliation.matches import reversed_pairs
 from reconciliation.models import (
     Allocation,
@@ -694,6 +694,8 @@ def suggest(
 
     ``taken`` are the invoices already in the clerk's tray, which are left
     out, as the matching pass leaves out an invoice that an allocation paid.
+    Invoices held as possible duplicates are left out as the pass leaves
+    them out.
     The rules are those of ``find_candidate``: the reference, an exact
     amount, a combination of two to five invoices adding up to ``left``, and
     an amount within the payment tolerance. Where ``find_candidate`` stops
@@ -703,9 +705,11 @@ def suggest(
     if payment.party is None or left <= 0:
         return []
     partner = payment.party.commercial_partner_id
+    # Held duplicates go to ``items.held``, not among the partner's open
+    # invoices, so no suggestion offers one, as no rule of the pass places one.
     items = load_open_items(
         payment.company,
-        {},
+        find_duplicate_invoices(company=payment.company, partners=[partner]),
         named=_named_by_key(payment.reference_key),
         scope=Q(customer__in=Party.objects.filter(Q(pk=partner) | Q(parent=partner))),
     )

@@ -18,6 +18,8 @@ from core.audit import record_event
 from core.bulk_writes import insert_values
 from core.models import AuditEvent
 from reconciliation import approvals, cases
+from reconciliation.checks import DuplicateOf
+from reconciliation.duplicates import find_duplicate_invoices
 from reconciliation.findings import Tally, save_findings
 from reconciliation.matching import match_order
 from reconciliation.models import (
@@ -162,7 +164,16 @@ def _resolve_payment_cases_if_applied(payment: Payment) -> None:
     insert_values(AuditEvent, audit_event_rows(events), returning=False)
 
 
-def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
+def _check_cash(
+    payment: Payment,
+    invoice: Invoice,
+    amount: Decimal,
+    held: dict[int, DuplicateOf] | None = None,
+) -> None:
+    """Raise ``WorkError`` unless ``amount`` of ``payment`` may go to ``invoice``.
+
+    ``held`` is ``held_duplicates(payment)`` when the caller read it already.
+    """
     currency = payment.currency_id
     minor_units = payment.currency.minor_units
 
@@ -186,6 +197,10 @@ def _check_cash(payment: Payment, invoice: Invoice, amount: Decimal) -> None:
             f"{payment.number}'s customer in {currency}: pick one of the open "
             "invoices listed for the payment."
         )
+    if held is None:
+        held = held_duplicates(payment)
+    if invoice.pk in held:
+        raise held_error(payment, invoice, held[invoice.pk])
     available = payment_available(payment)
     if amount > available:
         raise WorkError(
@@ -365,6 +380,59 @@ def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:
         )
         .select_related("order", "customer")
         .order_by("due_date", "number")
+    )
+
+
+def held_duplicates(payment: Payment) -> dict[int, DuplicateOf]:
+    """Return the customer's invoices held as possible duplicates, by id.
+
+    The rule is the matching pass's (``duplicates.find_duplicate_invoices``
+    for the payment's commercial partner), so the screen holds exactly the
+    invoices the pass's cash rules leave out: they take no cash until a
+    person decides their duplicate-invoice case.
+    """
+    if payment.party is None:
+        return {}
+    partner = payment.party.commercial_partner_id
+    return find_duplicate_invoices(company=payment.company, partners=[partner])
+
+
+def duplicate_cases(invoice_ids: Sequence[int]) -> dict[int, Discrepancy]:
+    """Return the newest duplicate-invoice case of each invoice, by invoice id.
+
+    An active case wins over a decided one, because it is the one to work.
+    """
+    found: dict[int, Discrepancy] = {}
+    rows = Discrepancy.objects.filter(
+        invoice_id__in=invoice_ids, code=DiscrepancyCode.DUPLICATE_INVOICE
+    ).order_by("-pk")
+    for case in rows:
+        current = found.get(case.invoice_id or 0)
+        if current is None or (case.is_active and not current.is_active):
+            found[case.invoice_id or 0] = case
+    return found
+
+
+def held_error(payment: Payment, invoice: Invoice, original: DuplicateOf) -> WorkError:
+    """Return the refusal of cash for ``invoice``, held as a possible duplicate."""
+    why = (
+        f"Invoice {invoice.number} is held as a possible duplicate of invoice "
+        f"{original.number} (same customer and reference {invoice.reference!r}), "
+        f"so payment {payment.number} cannot be allocated to it"
+    )
+    case = duplicate_cases([invoice.pk]).get(invoice.pk)
+    if case is None:
+        return WorkError(
+            f"{why}: allocate the payment to invoice {original.number}, or wait "
+            "for the next matching pass to open the duplicate-invoice case and "
+            "decide it first."
+        )
+    return WorkError(
+        "{why}: allocate the payment to invoice {original}, or decide "
+        "duplicate-invoice case {case} first.",
+        case_id=case.pk,
+        why=why,
+        original=original.number,
     )
 
 
@@ -553,8 +621,9 @@ def _check_tray(
     lines: Sequence[tuple[int, Decimal]],
 ) -> None:
     """Check each locked line as ``apply_cash`` does, then their total."""
+    held = held_duplicates(payment)
     for invoice_id, amount in lines:
-        _check_cash(payment, invoices[invoice_id], amount)
+        _check_cash(payment, invoices[invoice_id], amount, held)
     total = sum((amount for _, amount in lines), ZERO)
     available = payment_available(payment)
     if total > available:

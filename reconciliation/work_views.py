@@ -53,6 +53,7 @@ from reconciliation import (
 )
 from reconciliation.case_credit import case_open_amount, price_gap
 from reconciliation.case_views import decided_message, figure_currency
+from reconciliation.checks import DuplicateOf
 from reconciliation.credit_notes import goods_subtotal_and_tax
 from reconciliation.goods_billing import GOODS_CODES
 from reconciliation.models import (
@@ -892,6 +893,9 @@ def _typed_line(
             f"payment {payment.number}'s customer: pick one from the list.",
             "",
         )
+    original = cash_work.held_duplicates(payment).get(invoice.pk)
+    if original is not None:
+        return (str(cash_work.held_error(payment, invoice, original)), "")
     label = f"Amount from payment {payment.number} to invoice {invoice.number}"
     try:
         amount = work.parse_amount(
@@ -933,9 +937,15 @@ def _money(payment: Payment) -> Callable[[Decimal], str]:
 
 
 def _tray_lines(
-    payment: Payment, state: CashState, invoices: list[Invoice]
+    payment: Payment,
+    state: CashState,
+    invoices: list[Invoice],
+    held: Mapping[int, DuplicateOf],
 ) -> list[TrayLine]:
-    """Read the tray's lines against the payment's open invoices, in tray order."""
+    """Read the tray's lines against the payment's open invoices, in tray order.
+
+    A line for an invoice held as a possible duplicate keeps its refusal.
+    """
     by_id = {invoice.pk: invoice for invoice in invoices}
     others = {
         invoice.pk: invoice
@@ -957,6 +967,10 @@ def _tray_lines(
             )
             if other is not None:
                 lines.append(TrayLine(other, None, text, state.tray_error, ZERO))
+            continue
+        if pk in held:
+            error = str(cash_work.held_error(payment, invoice, held[pk]))
+            lines.append(TrayLine(invoice, None, text, error, ZERO))
             continue
         label = f"Amount for invoice {invoice.number} in the tray"
         try:
@@ -999,7 +1013,7 @@ def _cash_page(
         },
     }
     if selected is not None:
-        context.update(_selected_context(selected, state))
+        context.update(_selected_context(selected, state, scope))
     return _page(
         request,
         "reconciliation/work/cash.html",
@@ -1017,11 +1031,40 @@ def _plain(amount: Decimal, minor_units: int) -> str:
     return str(quantize_money(amount, minor_units=minor_units))
 
 
-def _selected_context(selected: Payment, state: CashState) -> dict[str, object]:
+@dataclass(frozen=True)
+class HeldRow:
+    """Why an open invoice takes no cash: the original it may repeat, its case."""
+
+    original: DuplicateOf
+    case_number: str
+    case_url: str
+
+
+def _held_rows(held: Mapping[int, DuplicateOf], scope: WorkScope) -> dict[int, HeldRow]:
+    """Describe each held invoice for the open list, with a link to its case."""
+    found = cash_work.duplicate_cases(list(held))
+    rows = {}
+    for pk, original in held.items():
+        case = found.get(pk)
+        rows[pk] = HeldRow(
+            original,
+            scope.case_number(case) if case else "",
+            _optional_url(scope, "case_detail", case.pk) if case else "",
+        )
+    return rows
+
+
+def _selected_context(
+    selected: Payment, state: CashState, scope: WorkScope
+) -> dict[str, object]:
     """Build the right panel: suggestions, tray, open and partly paid invoices."""
     available = payment_available(selected)
     invoices = list(cash_work.open_invoices_for(selected)[:100])
-    lines = _tray_lines(selected, state, invoices)
+    held = cash_work.held_duplicates(selected)
+    held_rows = _held_rows(
+        {pk: held[pk] for pk in (i.pk for i in invoices) if pk in held}, scope
+    )
+    lines = _tray_lines(selected, state, invoices, held)
     total = sum((line.amount or ZERO for line in lines), ZERO)
     left_after = available - total
     minor_units = selected.currency.minor_units
@@ -1040,6 +1083,7 @@ def _selected_context(selected: Payment, state: CashState) -> dict[str, object]:
                 min(rest, invoice.amount_residual), minor_units=minor_units
             ),
             state.row_errors.get(str(invoice.pk), ""),
+            held_rows.get(invoice.pk),
         )
         for invoice in invoices
     ]
@@ -1086,7 +1130,7 @@ def _selected_context(selected: Payment, state: CashState) -> dict[str, object]:
         and not any(line.error for line in lines),
         "open_lines": open_lines,
         "writeoff_choice": writeoff_choice,
-        "invoices": [(invoice, amount) for invoice, amount, _ in rows],
+        "invoices": [(invoice, amount) for invoice, amount, _, _ in rows],
         "invoice_rows": rows,
         "partly_paid": [
             (
