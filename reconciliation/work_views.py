@@ -59,11 +59,13 @@ from reconciliation.goods_billing import GOODS_CODES
 from reconciliation.models import (
     ACTIVE_CASE_STATES,
     Allocation,
+    Approval,
     Discrepancy,
     DiscrepancyCode,
     Invoice,
     Party,
     Payment,
+    ResolutionCode,
     SalesOrder,
     SalesOrderLine,
     Shipment,
@@ -1132,16 +1134,59 @@ def _selected_context(
         "writeoff_choice": writeoff_choice,
         "invoices": [(invoice, amount) for invoice, amount, _, _ in rows],
         "invoice_rows": rows,
-        "partly_paid": [
+        "partly_paid": _partly_paid_rows(selected, state, scope),
+        "write_off_limit": cases.write_off_limit(),
+    }
+
+
+@dataclass(frozen=True)
+class PendingWriteOff:
+    """A write-off approval that waits for a manager, as the cash screen names it."""
+
+    approval: Approval
+    case_number: str
+    case_url: str
+
+
+def _partly_paid_rows(
+    selected: Payment, state: CashState, scope: WorkScope
+) -> list[tuple[Invoice, str, bool, PendingWriteOff | None]]:
+    """List the invoices the payment paid that keep money open.
+
+    An invoice whose write-off already waits for a manager names that
+    approval instead of offering a second request, which the approval
+    service would refuse.
+    """
+    invoices = list(cash_work.partly_paid_invoices(selected)[:50])
+    pending = {
+        approval.case.invoice_id: approval
+        for approval in Approval.objects.filter(
+            decision=Approval.Decision.PENDING,
+            action=ResolutionCode.WRITE_OFF,
+            case__invoice__in=invoices,
+        )
+        .select_related("case", "currency")
+        .order_by("pk")
+    }
+    rows = []
+    for invoice in invoices:
+        approval = pending.get(invoice.pk)
+        waiting = None
+        if approval is not None:
+            waiting = PendingWriteOff(
+                approval,
+                scope.case_number(approval.case),
+                _optional_url(scope, "case_detail", approval.case_id),
+            )
+        rows.append(
             (
                 invoice,
                 state.row_errors.get(f"writeoff-{invoice.pk}", ""),
                 str(invoice.pk) == state.writeoff_invoice,
+                waiting,
             )
-            for invoice in cash_work.partly_paid_invoices(selected)[:50]
-        ],
-        "write_off_limit": cases.write_off_limit(),
-    }
+        )
+    return rows
 
 
 def _with_customers(payments: list[Payment]) -> list[tuple[Payment, list[Party]]]:
