@@ -449,26 +449,43 @@ WRITE_OFF_REASONS: dict[str, str] = {
     "early_payment_discount": "Early-payment discount taken",
     "customer_deduction": "Customer deduction accepted",
 }
+# Reasons to write off what a tray leaves on the payment: the payer sent a
+# little more than the invoices, and refunding it costs more than it is worth.
+SURPLUS_REASONS: dict[str, str] = {
+    "rounding": "Rounding difference",
+    "small_overpayment": "Small overpayment not worth refunding",
+}
 MAX_WRITE_OFF_NOTE = 500
 
 
 @dataclass(frozen=True)
 class WriteOffRequest:
-    """A write-off request: the invoice, the reason code and a note."""
+    """A write-off request: the invoice, the reason code and a note.
+
+    ``surplus`` writes off what the tray leaves on the payment, through
+    ``invoice_id``, instead of what the tray leaves open on that invoice.
+    """
 
     invoice_id: int
     reason_code: str
     note: str
+    surplus: bool = False
 
 
 @dataclass(frozen=True)
 class WriteOffOutcome:
-    """The result of a write-off: booked at once, or sent to a manager."""
+    """The result of a write-off: booked at once, or sent to a manager.
 
-    case: Discrepancy
+    ``case`` is None when the check after the allocation booked the
+    difference itself, inside the payment tolerance, and opened no case.
+    ``kept`` says that the amount is money the payer sent too much.
+    """
+
+    case: Discrepancy | None
     invoice: Invoice
     amount: Decimal
     approval: Approval | None
+    kept: bool = False
 
     @property
     def booked(self) -> bool:
@@ -482,14 +499,17 @@ class TrayOutcome:
     write_off: WriteOffOutcome | None
 
 
-def check_write_off_input(reason_code: str, note: str) -> str:
+def check_write_off_input(
+    reason_code: str, note: str, reasons: dict[str, str] = WRITE_OFF_REASONS
+) -> str:
     """Return the resolution note for a write-off, or raise ``WorkError``.
 
     The note starts with the reason's label, so the case, its audit event
-    and the allocation's write-off reason all state the reason.
+    and the allocation's write-off reason all state the reason. ``reasons``
+    are the codes allowed, ``SURPLUS_REASONS`` for what is left on a payment.
     """
-    if reason_code not in WRITE_OFF_REASONS:
-        allowed = ", ".join(WRITE_OFF_REASONS.values())
+    if reason_code not in reasons:
+        allowed = ", ".join(reasons.values())
         shown = reason_code[:40] or "(none)"
         raise WorkError(
             f"Write-off reason {shown!r} is not one of the reasons: choose one of "
@@ -506,7 +526,7 @@ def check_write_off_input(reason_code: str, note: str) -> str:
             f"The write-off note has {len(text)} characters: shorten it to "
             f"{MAX_WRITE_OFF_NOTE} or fewer."
         )
-    return f"{WRITE_OFF_REASONS[reason_code]}: {text}"
+    return f"{reasons[reason_code]}: {text}"
 
 
 def apply_tray(
@@ -530,7 +550,8 @@ def apply_tray(
     require_role(actor, Role.FINANCE_CLERK, "apply cash")
     note = None
     if write_off is not None:
-        note = check_write_off_input(write_off.reason_code, write_off.note)
+        reasons = SURPLUS_REASONS if write_off.surplus else WRITE_OFF_REASONS
+        note = check_write_off_input(write_off.reason_code, write_off.note, reasons)
     with transaction.atomic():
         payment = open_payments(company).filter(pk=payment_id).first()
         if payment is None:
@@ -546,6 +567,10 @@ def apply_tray(
         for invoice in invoices.values():
             invoice.refresh_from_db()
         _check_tray(payment, invoices, lines)
+        amounts = dict(lines)
+        if write_off is not None and write_off.surplus:
+            surplus = _check_surplus(payment, invoices, lines, write_off)
+            amounts[write_off.invoice_id] += surplus
         allocations = [
             allocate_payment(
                 payment=payment,
@@ -553,15 +578,19 @@ def apply_tray(
                 amount=amount,
                 actor=actor,
             )
-            for invoice_id, amount in sorted(lines)
+            for invoice_id, amount in sorted(amounts.items())
         ]
         for order in SalesOrder.objects.filter(pk__in=order_ids).order_by("pk"):
             match_order(order)
         outcome = None
         if write_off is not None and note is not None:
-            outcome = _write_off_locked(
-                actor, payment, invoices[write_off.invoice_id], note
-            )
+            invoice = invoices[write_off.invoice_id]
+            if write_off.surplus:
+                outcome = _write_off_surplus_locked(
+                    actor, payment, invoice, note, surplus
+                )
+            else:
+                outcome = _write_off_locked(actor, payment, invoice, note)
         _resolve_payment_cases_if_applied(payment)
     logger.info(
         "Payment %s: tray of %d lines applied by user %s",
@@ -635,6 +664,98 @@ def _check_tray(
             f"{code} left on payment {payment.number}: lower an amount or remove "
             "a line, so the total is no more than what is left."
         )
+
+
+def surplus_allowance(payment: Payment) -> Decimal:
+    """Return the most the tray may leave on ``payment`` and write off.
+
+    It is the write-off limit, the most a clerk writes off alone, as for a
+    bank charge (``cash.bank_charge_allowance``): a payment in another
+    currency than the company's gets none, because the limit is in the
+    company currency.
+    """
+    # Imported here: ``cash`` imports modules that import this one.
+    from reconciliation.cash import bank_charge_allowance
+
+    return bank_charge_allowance(payment)
+
+
+def _check_surplus(
+    payment: Payment,
+    invoices: dict[int, Invoice],
+    lines: Sequence[tuple[int, Decimal]],
+    write_off: WriteOffRequest,
+) -> Decimal:
+    """Return what the checked tray leaves on the locked payment, or raise.
+
+    The surplus goes to the chosen invoice, which the tray must pay in full,
+    so that invoice is paid that much too much and the write-off keeps it.
+    """
+    money = _money_of(payment)
+    total = sum((amount for _, amount in lines), ZERO)
+    surplus = payment_available(payment) - total
+    if surplus <= 0:
+        raise WorkError(
+            f"The tray takes all of payment {payment.number}, so nothing is left "
+            "on it to write off: confirm without the write-off."
+        )
+    allowance = surplus_allowance(payment)
+    if surplus > allowance:
+        raise WorkError(
+            f"The tray leaves {money(surplus)} on payment {payment.number}, more "
+            f"than the {money(allowance)} a clerk may write off: allocate it to "
+            "an open invoice, or leave it on the payment to refund or keep as "
+            "credit on the account."
+        )
+    invoice = invoices[write_off.invoice_id]
+    amount = dict(lines)[invoice.pk]
+    if amount != invoice.amount_residual:
+        raise WorkError(
+            f"Invoice {invoice.number} keeps {money(invoice.amount_residual - amount)} "
+            f"open in the tray, so the {money(surplus)} left on payment "
+            f"{payment.number} belongs on it: raise its amount instead of writing "
+            "the rest off."
+        )
+    return surplus
+
+
+def _write_off_surplus_locked(
+    actor: User, payment: Payment, invoice: Invoice, note: str, surplus: Decimal
+) -> WriteOffOutcome:
+    """Keep ``surplus``, allocated to the locked ``invoice`` beyond its total.
+
+    The check after the allocation writes off an overpayment inside the
+    payment tolerance itself, as the matching pass does, and opens no case.
+    A larger one becomes the invoice's over-payment case, which the clerk
+    resolves with a write-off within the limit or sends to a manager.
+    """
+    invoice.refresh_from_db()
+    if invoice.amount_residual == 0:
+        logger.info(
+            "Invoice %s: overpayment of %s on payment %s kept within tolerance",
+            invoice.number,
+            surplus,
+            payment.number,
+        )
+        return WriteOffOutcome(None, invoice, surplus, None, kept=True)
+    case = (
+        Discrepancy.objects.filter(
+            invoice=invoice,
+            code=DiscrepancyCode.OVER_PAYMENT,
+            state__in=sorted(ACTIVE_CASE_STATES),
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if invoice.amount_residual > 0 or case is None:
+        money = _money_of(payment)
+        raise WorkError(
+            f"Invoice {invoice.number} has {money(invoice.amount_residual)} open "
+            f"after the tray, not the {money(-surplus)} overpayment the write-off "
+            "expects: reload the screen and build the tray again."
+        )
+    outcome = _settle_by_write_off(actor, case, invoice, note)
+    return WriteOffOutcome(outcome.case, invoice, surplus, outcome.approval, kept=True)
 
 
 def write_off_rest(
@@ -726,6 +847,13 @@ def _write_off_locked(
             "no short-payment case to write it off on: it has no sales order to "
             "check. Open the invoice's case from the case list instead."
         )
+    return _settle_by_write_off(actor, case, invoice, note)
+
+
+def _settle_by_write_off(
+    actor: User, case: Discrepancy, invoice: Invoice, note: str
+) -> WriteOffOutcome:
+    """Resolve the money ``case`` with a write-off, or ask a manager above the limit."""
     amount = cases.write_off_amount(case)
     if cases.State.RESOLVED not in cases.TRANSITIONS.get(case.state, ()):
         cases.start_case(case_id=case.pk, actor=actor, reason=note)

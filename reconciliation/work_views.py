@@ -798,6 +798,7 @@ class CashState:
     row_errors: dict[str, str] = field(default_factory=dict)
     tray_error: str = ""
     writeoff_invoice: str = ""
+    surplus_invoice: str = ""
     reason_code: str = ""
     note: str = ""
 
@@ -809,6 +810,7 @@ class CashState:
         state.typed_invoice = params.get("invoice", "")[:TYPED_AMOUNT_LENGTH]
         state.typed_amount = clean_line(params.get("amount", ""))[:TYPED_AMOUNT_LENGTH]
         state.writeoff_invoice = params.get("writeoff_invoice", "")[:20]
+        state.surplus_invoice = params.get("surplus_invoice", "")[:20]
         state.reason_code = params.get("reason_code", "")[:40]
         state.note = clean_text(params.get("note", ""))[
             : cash_work.MAX_WRITE_OFF_NOTE + 1
@@ -1090,6 +1092,13 @@ def _selected_context(
         for invoice in invoices
     ]
     open_lines = [line for line in lines if line.open_after > 0 and not line.error]
+    # What the tray leaves on the payment may be written off when every line
+    # pays its invoice in full and it is within the clerk's limit.
+    surplus_lines = []
+    errors = any(line.error for line in lines)
+    settled = bool(lines) and not open_lines and not errors
+    if settled and ZERO < left_after <= cash_work.surplus_allowance(selected):
+        surplus_lines = lines
     writeoff_choice = state.writeoff_invoice or (
         str(open_lines[-1].invoice.pk) if open_lines and left_after == 0 else ""
     )
@@ -1131,6 +1140,9 @@ def _selected_context(
         and left_after >= 0
         and not any(line.error for line in lines),
         "open_lines": open_lines,
+        "surplus_lines": surplus_lines,
+        "surplus_choice": state.surplus_invoice,
+        "surplus_reasons": list(cash_work.SURPLUS_REASONS.items()),
         "writeoff_choice": writeoff_choice,
         "invoices": [(invoice, amount) for invoice, amount, _, _ in rows],
         "invoice_rows": rows,
@@ -1350,6 +1362,13 @@ def _confirm_tray(
                 reason_code=state.reason_code,
                 note=state.note,
             )
+        elif state.surplus_invoice:
+            write_off = cash_work.WriteOffRequest(
+                invoice_id=_whole(state.surplus_invoice),
+                reason_code=state.reason_code,
+                note=state.note,
+                surplus=True,
+            )
         outcome = cash_work.apply_tray(
             actor=actor,
             payment_id=payment_id,
@@ -1395,7 +1414,19 @@ def _write_off_message(
     outcome: cash_work.WriteOffOutcome, payment: Payment, scope: WorkScope
 ) -> str:
     money = _money(payment)
+    number = outcome.invoice.number
+    if outcome.case is None:
+        return (
+            f"Kept the {money(outcome.amount)} that payment {payment.number} paid "
+            f"beyond invoice {number}: it is within the payment tolerance, so it "
+            "was written off with no case."
+        )
     case = f"case {scope.case_number(outcome.case)}"
+    if outcome.approval is None and outcome.kept:
+        return (
+            f"Kept the {money(outcome.amount)} that payment {payment.number} paid "
+            f"beyond invoice {number} as a write-off; {case} is resolved."
+        )
     if outcome.approval is None:
         return (
             f"Wrote off {money(outcome.amount)} on invoice {outcome.invoice.number}; "
