@@ -815,6 +815,12 @@ class CashState:
         state.note = clean_text(params.get("note", ""))[
             : cash_work.MAX_WRITE_OFF_NOTE + 1
         ]
+        # A tray line's own box changes its amount, so what the clerk typed
+        # there counts, whichever button sent the form.
+        for pk in state.tray:
+            typed = params.get(f"amount-{pk}")
+            if typed is not None:
+                state.tray[pk] = clean_line(typed)[:TYPED_AMOUNT_LENGTH]
         return state
 
     def add_line(self, raw: str) -> None:
@@ -826,7 +832,7 @@ class CashState:
             self.bad_tray.append(clean_line(raw)[:TYPED_AMOUNT_LENGTH])
 
     def changes_tray(self, params: QueryDict) -> bool:
-        return any(name in params for name in ("add", "pick", "drop"))
+        return any(name in params for name in ("add", "change", "pick", "drop"))
 
     def query(self, **extra: str) -> str:
         """Return the screen's address query for the payment and its tray."""
@@ -851,10 +857,14 @@ def _change_tray(
     state: CashState,
     params: QueryDict,
 ) -> HttpResponse:
-    """Add, pick or drop tray lines, then show the tray's own address.
+    """Add, change, pick or drop tray lines, then show the tray's own address.
 
     A typed amount that is not a usable amount stays in its box with the
-    message beside it, and the tray stays as it was.
+    message beside it, and the tray stays as it was. A change of a line's
+    amount was read by ``CashState.from_params``; the tray shows it with a
+    message beside the line when it is not usable. An htmx request gets the
+    page at once, with the tray's address to put in the browser's history,
+    and swaps the right panel; a plain request is redirected there.
     """
     url = scope.url("work_cash")
     for raw in params.getlist("pick")[: cash_work.MAX_TRAY_LINES]:
@@ -870,7 +880,12 @@ def _change_tray(
             messages.error(request, error)
             return _cash_page(request, scope, state)
         state.tray[int(state.typed_invoice)] = amount
-    return redirect(f"{url}?{state.query()}")
+    address = f"{url}?{state.query()}"
+    if request.headers.get("HX-Request") == "true":
+        response = _cash_page(request, scope, state)
+        response["HX-Push-Url"] = address
+        return response
+    return redirect(address)
 
 
 def _payment_of(state: CashState, scope: WorkScope) -> Payment | None:
@@ -1293,7 +1308,7 @@ def apply_cash(
         return redirect(url)
     if "confirm_tray" in request.POST:
         return _confirm_tray(request, actor, scope, payment_id)
-    if "add" in request.POST:
+    if "add" in request.POST or "change" in request.POST:
         state = CashState.from_params(request.POST)
         state.payment_raw = str(payment_id)
         return _change_tray(request, scope, state, request.POST)
