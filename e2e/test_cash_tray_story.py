@@ -3,11 +3,14 @@
 fiona (finance clerk) opens Hanari Carnes's PAY-11080 of 2,714.00 USD, which
 pays invoices of 1,332.00 and 1,402.00 less a bank charge of 20.00. The
 screen suggests both invoices with the charge. She adds the suggestion to
-the tray and checks the total and what is left. Then she writes the 20.00
-off as a bank charge and confirms once. The payment is then applied in full and the
-short-payment case the check opened is resolved by the write-off.
+the tray, changes a line's amount, removes a line and adds its invoice
+again from the open list; the tray, its total and what is left update in
+place each time, with no page load. Then she writes the 20.00 off as a
+bank charge and confirms once. The payment is then applied in full and
+the short-payment case the check opened is resolved by the write-off.
 """
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -52,12 +55,40 @@ def test_trial_payment_reconciled_with_bank_charge(new_context, artifacts):
         "20.00 USD more than the 2,714.00 USD left: likely a bank charge"
     )
     page.screenshot(path=str(artifacts / "cash-tray-1-suggestion.png"), full_page=True)
+    # A page load would drop this mark; the live tray keeps it.
+    page.evaluate("window.trayMark = 'no reload'")
     suggestion.get_by_role("link", name="Add to tray").click()
 
     tray = page.get_by_test_id("tray")
     expect(tray.get_by_test_id("tray-line")).to_have_count(2)
     expect(tray.get_by_test_id("tray-total")).to_have_text("2,714.00 USD")
     expect(tray.get_by_test_id("tray-left")).to_have_text("0.00 USD")
+    expect(page).to_have_url(re.compile(rf"tray={second.pk}%3A1382\.00"))
+
+    # Change a line: the total and what is left follow as the box is left.
+    tray.get_by_label(f"Amount for {second.number} in the tray").fill("1300.00")
+    tray.get_by_label(f"Amount for {second.number} in the tray").press("Tab")
+    expect(tray.get_by_test_id("tray-total")).to_have_text("2,632.00 USD")
+    expect(tray.get_by_test_id("tray-left")).to_have_text("82.00 USD")
+    expect(tray.get_by_test_id("tray-line").nth(1)).to_contain_text("102.00")
+
+    # Remove a line, then add its invoice again from the open list.
+    tray.get_by_role("link", name=f"Remove {first.number} from the tray").click()
+    expect(tray.get_by_test_id("tray-line")).to_have_count(1)
+    expect(tray.get_by_test_id("tray-total")).to_have_text("1,300.00 USD")
+    expect(tray.get_by_test_id("tray-left")).to_have_text("1,414.00 USD")
+    box = page.get_by_label(f"Amount for {first.number}", exact=True)
+    expect(box).to_have_value("1332.00")
+    page.locator("form.allocate-form", has=box).get_by_role(
+        "button", name="Add to tray"
+    ).click()
+    expect(tray.get_by_test_id("tray-line")).to_have_count(2)
+    expect(tray.get_by_test_id("tray-total")).to_have_text("2,632.00 USD")
+    tray.get_by_label(f"Amount for {second.number} in the tray").fill("1382.00")
+    tray.get_by_label(f"Amount for {second.number} in the tray").press("Tab")
+    expect(tray.get_by_test_id("tray-total")).to_have_text("2,714.00 USD")
+    expect(tray.get_by_test_id("tray-left")).to_have_text("0.00 USD")
+    assert page.evaluate("window.trayMark") == "no reload"
     expect(tray.get_by_label("Invoice")).to_have_value(str(second.pk))
     tray.get_by_label("Reason").select_option(label="Bank charge")
     tray.get_by_label("Note").fill("The bank kept 20.00 USD on the transfer.")

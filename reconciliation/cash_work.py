@@ -387,7 +387,7 @@ def held_duplicates(payment: Payment) -> dict[int, DuplicateOf]:
     """Return the customer's invoices held as possible duplicates, by id.
 
     The rule is the matching pass's (``duplicates.find_duplicate_invoices``
-    for the payment's commercial partner), so the screen holds exactly the
+    for the payment's commercial partner), so the screen keeps out exactly the
     invoices the pass's cash rules leave out: they take no cash until a
     person decides their duplicate-invoice case.
     """
@@ -478,7 +478,7 @@ class WriteOffOutcome:
 
     ``case`` is None when the check after the allocation booked the
     difference itself, inside the payment tolerance, and opened no case.
-    ``kept`` says that the amount is money the payer sent too much.
+    ``kept`` is true when the amount is money the payer sent too much.
     """
 
     case: Discrepancy | None

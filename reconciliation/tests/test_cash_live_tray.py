@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from accounts.models import Role
+from conftest import make_person
 from core.testing import signed_in
 from reconciliation.models import Allocation
 from reconciliation.tests.test_cash_tray import APPLY_URL, CASH_URL, build_trial
@@ -158,3 +160,48 @@ def test_pick_and_drop_with_htmx(clerk):
     )
     assert tray_of(dropped["HX-Push-Url"]) == [f"{second.pk}:1382.00"]
     assert dropped.context["tray_total"] == Decimal("1382.00")
+
+
+@pytest.mark.parametrize(
+    "role", [Role.CUSTOMER, Role.SALES_REP, Role.WAREHOUSE, Role.MANAGER]
+)
+def test_only_finance_clerks_change_tray(role):
+    payment, first, second = build_trial()
+    kwargs = {"customer": payment.party} if role == Role.CUSTOMER else {}
+    client = signed_in(make_person("someone", role, **kwargs))
+    tray = [f"{first.pk}:1332.00"]
+
+    picked = client.get(CASH_URL, {"payment": payment.pk, "pick": tray[0]}, **HTMX)
+    changed = client.post(
+        APPLY_URL,
+        {"payment": payment.pk, "change": "1", "tray": tray, f"amount-{first.pk}": "1"},
+        **HTMX,
+    )
+    added = client.post(
+        APPLY_URL,
+        {
+            "payment": payment.pk,
+            "invoice": second.pk,
+            "amount": "1.00",
+            "add": "1",
+            "tray": tray,
+        },
+        **HTMX,
+    )
+    surplus = client.post(
+        APPLY_URL,
+        {
+            "payment": payment.pk,
+            "confirm_tray": "1",
+            "tray": tray,
+            "surplus_invoice": first.pk,
+            "reason_code": "rounding",
+            "note": "x",
+        },
+    )
+
+    assert picked.status_code == 403
+    assert changed.status_code == 403
+    assert added.status_code == 403
+    assert surplus.status_code == 403
+    assert not Allocation.objects.exists()
