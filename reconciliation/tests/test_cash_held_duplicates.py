@@ -152,10 +152,11 @@ def test_tray_with_held_copy_cannot_confirm(clerk):
     case = duplicate_case(copy)
     client = signed_in(clerk)
 
-    page = client.get(
-        CASH_URL,
-        {"payment": payment.pk, "tray": [f"{first.pk}:1332.00", f"{copy.pk}:1.00"]},
-    )
+    query: dict[str, int | list[str]] = {
+        "payment": payment.pk,
+        "tray": [f"{first.pk}:1332.00", f"{copy.pk}:1.00"],
+    }
+    page = client.get(CASH_URL, query)
     [_, line] = page.context["tray_lines"]
     assert line.error == held_message(payment, copy, first, case)
     assert page.context["tray_ok"] is False

@@ -17,7 +17,9 @@ from reconciliation.tests.test_cash_tray import APPLY_URL, CASH_URL, build_trial
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
+# A test client's query: a value per name, or a list for a repeated name.
+Query = dict[str, int | list[str]]
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +67,7 @@ def test_change_with_htmx_renders_panel_and_address(clerk):
             "tray": [f"{first.pk}:1332.00"],
             f"amount-{first.pk}": "1200",
         },
-        **HTMX,
+        headers=HTMX,
     )
 
     assert response.status_code == 200
@@ -88,7 +90,7 @@ def test_changed_amount_that_is_not_a_number_is_named(clerk):
             "tray": [f"{first.pk}:1332.00"],
             f"amount-{first.pk}": "lots",
         },
-        **HTMX,
+        headers=HTMX,
     )
 
     [line] = response.context["tray_lines"]
@@ -121,11 +123,8 @@ def test_pick_and_drop_with_htmx(clerk):
     payment, first, second = build_trial()
     client = signed_in(clerk)
 
-    picked = client.get(
-        CASH_URL,
-        {"payment": payment.pk, "pick": [f"{first.pk}:1332.00"]},
-        **HTMX,
-    )
+    query: Query = {"payment": payment.pk, "pick": [f"{first.pk}:1332.00"]}
+    picked = client.get(CASH_URL, query, headers=HTMX)
     assert picked.status_code == 200
     assert tray_of(picked["HX-Push-Url"]) == [f"{first.pk}:1332.00"]
     assert picked.context["tray_left"] == Decimal("1382.00")
@@ -139,7 +138,7 @@ def test_pick_and_drop_with_htmx(clerk):
             "add": "1",
             "tray": [f"{first.pk}:1332.00"],
         },
-        **HTMX,
+        headers=HTMX,
     )
     assert tray_of(added["HX-Push-Url"]) == [
         f"{first.pk}:1332.00",
@@ -149,15 +148,12 @@ def test_pick_and_drop_with_htmx(clerk):
     [open_line] = added.context["open_lines"]
     assert open_line.open_after == Decimal("20.00")
 
-    dropped = client.get(
-        CASH_URL,
-        {
-            "payment": payment.pk,
-            "tray": [f"{first.pk}:1332.00", f"{second.pk}:1382.00"],
-            "drop": first.pk,
-        },
-        **HTMX,
-    )
+    query = {
+        "payment": payment.pk,
+        "tray": [f"{first.pk}:1332.00", f"{second.pk}:1382.00"],
+        "drop": first.pk,
+    }
+    dropped = client.get(CASH_URL, query, headers=HTMX)
     assert tray_of(dropped["HX-Push-Url"]) == [f"{second.pk}:1382.00"]
     assert dropped.context["tray_total"] == Decimal("1382.00")
 
@@ -167,15 +163,16 @@ def test_pick_and_drop_with_htmx(clerk):
 )
 def test_only_finance_clerks_change_tray(role):
     payment, first, second = build_trial()
-    kwargs = {"customer": payment.party} if role == Role.CUSTOMER else {}
-    client = signed_in(make_person("someone", role, **kwargs))
+    customer = payment.party if role == Role.CUSTOMER else None
+    client = signed_in(make_person("someone", role, customer=customer))
     tray = [f"{first.pk}:1332.00"]
 
-    picked = client.get(CASH_URL, {"payment": payment.pk, "pick": tray[0]}, **HTMX)
+    query: Query = {"payment": payment.pk, "pick": tray}
+    picked = client.get(CASH_URL, query, headers=HTMX)
     changed = client.post(
         APPLY_URL,
         {"payment": payment.pk, "change": "1", "tray": tray, f"amount-{first.pk}": "1"},
-        **HTMX,
+        headers=HTMX,
     )
     added = client.post(
         APPLY_URL,
@@ -186,7 +183,7 @@ def test_only_finance_clerks_change_tray(role):
             "add": "1",
             "tray": tray,
         },
-        **HTMX,
+        headers=HTMX,
     )
     surplus = client.post(
         APPLY_URL,

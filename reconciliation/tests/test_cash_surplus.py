@@ -37,13 +37,11 @@ def full_tray(payment, first, second, **fields):
 def test_tray_offers_surplus_write_off(clerk):
     payment, first, second = build_trial(amount="2734.01")
 
-    page = signed_in(clerk).get(
-        CASH_URL,
-        {
-            "payment": payment.pk,
-            "tray": [f"{first.pk}:1332.00", f"{second.pk}:1402.00"],
-        },
-    )
+    query: dict[str, int | list[str]] = {
+        "payment": payment.pk,
+        "tray": [f"{first.pk}:1332.00", f"{second.pk}:1402.00"],
+    }
+    page = signed_in(clerk).get(CASH_URL, query)
 
     assert page.context["tray_left"] == Decimal("0.01")
     assert [line.invoice for line in page.context["surplus_lines"]] == [first, second]
@@ -77,7 +75,8 @@ def test_surplus_within_tolerance_is_kept_with_no_case(clerk):
     ]
     payment.refresh_from_db()
     second.refresh_from_db()
-    assert (payment.amount_unallocated, second.amount_residual) == (0, 0)
+    assert payment.amount_unallocated == Decimal(0)
+    assert second.amount_residual == Decimal(0)
     kept = Allocation.objects.get(invoice=second)
     assert (kept.amount, kept.writeoff_kept) == (Decimal("1402.01"), Decimal("0.01"))
     assert not Discrepancy.objects.filter(code="OVER_PAYMENT").exists()
@@ -111,7 +110,8 @@ def test_surplus_above_tolerance_resolves_over_payment_case(clerk):
     )
     second.refresh_from_db()
     payment.refresh_from_db()
-    assert (payment.amount_unallocated, second.amount_residual) == (0, 0)
+    assert payment.amount_unallocated == Decimal(0)
+    assert second.amount_residual == Decimal(0)
     kept = Allocation.objects.get(invoice=second)
     assert (kept.amount, kept.writeoff_kept) == (Decimal("1412.00"), Decimal("10.00"))
     event = AuditEvent.objects.get(action="allocation.written_off")
@@ -126,13 +126,11 @@ def test_surplus_above_limit_is_refused(clerk):
     payment, first, second = build_trial(amount="2800.00")
     client = signed_in(clerk)
 
-    page = client.get(
-        CASH_URL,
-        {
-            "payment": payment.pk,
-            "tray": [f"{first.pk}:1332.00", f"{second.pk}:1402.00"],
-        },
-    )
+    query: dict[str, int | list[str]] = {
+        "payment": payment.pk,
+        "tray": [f"{first.pk}:1332.00", f"{second.pk}:1402.00"],
+    }
+    page = client.get(CASH_URL, query)
     assert page.context["surplus_lines"] == []
 
     response = client.post(
