@@ -477,7 +477,8 @@ class WriteOffOutcome:
     """The result of a write-off: booked at once, or sent to a manager.
 
     ``case`` is None when the check after the allocation booked the
-    difference itself, inside the payment tolerance, and opened no case.
+    difference itself, within the rounding allowance or the payment
+    tolerance, and ``check_reason`` is then the reason it recorded.
     ``kept`` is true when the amount is money the payer sent too much.
     """
 
@@ -486,6 +487,7 @@ class WriteOffOutcome:
     amount: Decimal
     approval: Approval | None
     kept: bool = False
+    check_reason: str = ""
 
     @property
     def booked(self) -> bool:
@@ -724,20 +726,34 @@ def _write_off_surplus_locked(
 ) -> WriteOffOutcome:
     """Keep ``surplus``, allocated to the locked ``invoice`` beyond its total.
 
-    The check after the allocation writes off an overpayment inside the
-    payment tolerance itself, as the matching pass does, and opens no case.
-    A larger one becomes the invoice's over-payment case, which the clerk
-    resolves with a write-off within the limit or sends to a manager.
+    The check after the allocation writes off an overpayment within the
+    rounding allowance or the payment tolerance itself, as the matching
+    pass does. A larger one becomes the invoice's over-payment case, which
+    the clerk resolves with a write-off within the limit or sends to a
+    manager.
     """
     invoice.refresh_from_db()
     if invoice.amount_residual == 0:
+        reason = (
+            Allocation.objects.filter(
+                payment=payment,
+                invoice=invoice,
+                reverses__isnull=True,
+                reversal__isnull=True,
+            )
+            .order_by("-pk")
+            .values_list("writeoff_reason", flat=True)
+            .first()
+        )
         logger.info(
-            "Invoice %s: overpayment of %s on payment %s kept within tolerance",
+            "Invoice %s: overpayment of %s on payment %s kept by the check",
             invoice.number,
             surplus,
             payment.number,
         )
-        return WriteOffOutcome(None, invoice, surplus, None, kept=True)
+        return WriteOffOutcome(
+            None, invoice, surplus, None, kept=True, check_reason=reason or ""
+        )
     case = (
         Discrepancy.objects.filter(
             invoice=invoice,

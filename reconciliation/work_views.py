@@ -1433,8 +1433,8 @@ def _write_off_message(
     if outcome.case is None:
         return (
             f"Kept the {money(outcome.amount)} that payment {payment.number} paid "
-            f"beyond invoice {number}: it is within the payment tolerance, so it "
-            "was written off with no case."
+            f"beyond invoice {number}. The check after the allocation wrote it "
+            f"off at once: {outcome.check_reason}"
         )
     case = f"case {scope.case_number(outcome.case)}"
     if outcome.approval is None and outcome.kept:

@@ -51,7 +51,7 @@ def test_tray_offers_surplus_write_off(clerk):
     assert '<option value="">No write-off: leave it on the payment</option>' in html
 
 
-def test_surplus_within_tolerance_is_kept_with_no_case(clerk):
+def test_surplus_within_rounding_is_kept_at_once(clerk):
     payment, first, second = build_trial(amount="2734.01")
 
     done = signed_in(clerk).post(
@@ -70,8 +70,9 @@ def test_surplus_within_tolerance_is_kept_with_no_case(clerk):
     assert messages_of(done) == [
         f"Applied 2,734.01 USD of payment PAY-11080 to {first.number}, "
         f"{second.number}. Payment PAY-11080 is applied in full. Kept the 0.01 "
-        f"USD that payment PAY-11080 paid beyond invoice {second.number}: it is "
-        "within the payment tolerance, so it was written off with no case."
+        f"USD that payment PAY-11080 paid beyond invoice {second.number}. The "
+        "check after the allocation wrote it off at once: Residual of -0.01 USD "
+        "is within the rounding allowance of 0.01 USD (payment.rounding@1)."
     ]
     payment.refresh_from_db()
     second.refresh_from_db()
@@ -79,7 +80,30 @@ def test_surplus_within_tolerance_is_kept_with_no_case(clerk):
     assert second.amount_residual == Decimal(0)
     kept = Allocation.objects.get(invoice=second)
     assert (kept.amount, kept.writeoff_kept) == (Decimal("1402.01"), Decimal("0.01"))
-    assert not Discrepancy.objects.filter(code="OVER_PAYMENT").exists()
+    rounding = Discrepancy.objects.get(invoice=second)
+    assert (rounding.code, rounding.state) == ("ROUNDING", "resolved")
+
+
+def test_surplus_within_tolerance_opens_no_case(clerk, settings):
+    settings.RECONCILIATION_PAYMENT_TOLERANCE = "5.00"
+    payment, first, second = build_trial(amount="2737.00")
+
+    outcome = cash_work.apply_tray(
+        actor=clerk,
+        payment_id=payment.pk,
+        lines=[(first.pk, Decimal("1332.00")), (second.pk, Decimal("1402.00"))],
+        write_off=cash_work.WriteOffRequest(
+            second.pk, "small_overpayment", "Paid a little more.", surplus=True
+        ),
+    )
+
+    written = outcome.write_off
+    assert written is not None
+    assert (written.case, written.amount) == (None, Decimal("3.00"))
+    assert written.check_reason.startswith("Residual of -3.00 USD is within the ")
+    second.refresh_from_db()
+    assert second.amount_residual == Decimal(0)
+    assert not Discrepancy.objects.filter(invoice=second).exists()
 
 
 def test_surplus_above_tolerance_resolves_over_payment_case(clerk):
