@@ -70,6 +70,8 @@ def test_trial_payment_reconciled_with_bank_charge(new_context, artifacts):
     tray.get_by_label(f"Amount for {second.number} in the tray").press("Tab")
     expect(tray.get_by_test_id("tray-total")).to_have_text("2,632.00 USD")
     expect(tray.get_by_test_id("tray-left")).to_have_text("82.00 USD")
+    # The swap keeps keyboard focus where Tab put it, on the line's Remove link.
+    expect(page.locator(f"#tray-remove-{second.pk}")).to_be_focused()
     expect(tray.get_by_test_id("tray-line").nth(1)).to_contain_text("102.00")
 
     # Remove a line, then add its invoice again from the open list.

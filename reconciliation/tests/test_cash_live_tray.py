@@ -79,7 +79,7 @@ def test_change_with_htmx_renders_panel_and_address(clerk):
     assert 'data-testid="tray-left">1,514.00 USD' in html
 
 
-def test_changed_amount_that_is_not_a_number_is_named(clerk):
+def test_change_rejects_text_amount(clerk):
     payment, first, _ = build_trial()
 
     response = signed_in(clerk).post(
