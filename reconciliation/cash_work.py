@@ -710,6 +710,14 @@ def _check_surplus(
             "credit on the account."
         )
     invoice = invoices[write_off.invoice_id]
+    if invoice.order_id is None:
+        # Only the check of the invoice's order books or opens the write-off.
+        raise WorkError(
+            f"Invoice {invoice.number} has no sales order to check, so the "
+            f"{money(surplus)} left on payment {payment.number} cannot be written "
+            "off through it: choose another invoice of the tray, or leave the "
+            "money on the payment."
+        )
     amount = dict(lines)[invoice.pk]
     if amount != invoice.amount_residual:
         raise WorkError(
@@ -734,7 +742,7 @@ def _write_off_surplus_locked(
     """
     invoice.refresh_from_db()
     if invoice.amount_residual == 0:
-        reason = (
+        allocation = (
             Allocation.objects.filter(
                 payment=payment,
                 invoice=invoice,
@@ -742,8 +750,23 @@ def _write_off_surplus_locked(
                 reversal__isnull=True,
             )
             .order_by("-pk")
-            .values_list("writeoff_reason", flat=True)
             .first()
+        )
+        reason = allocation.writeoff_reason if allocation is not None else ""
+        # The check's own event names the rule; this one names the clerk
+        # who chose to keep the money, and why.
+        record_event(
+            actor=actor,
+            action="allocation.surplus_kept",
+            target=allocation or invoice,
+            source=SCREEN,
+            after={
+                "invoice": invoice.number,
+                "payment": payment.number,
+                "kept": str(surplus),
+                "check_reason": reason,
+            },
+            reason=note,
         )
         logger.info(
             "Invoice %s: overpayment of %s on payment %s kept by the check",
@@ -752,7 +775,7 @@ def _write_off_surplus_locked(
             payment.number,
         )
         return WriteOffOutcome(
-            None, invoice, surplus, None, kept=True, check_reason=reason or ""
+            None, invoice, surplus, None, kept=True, check_reason=reason
         )
     case = (
         Discrepancy.objects.filter(

@@ -13,7 +13,7 @@ import pytest
 from core.models import AuditEvent
 from core.testing import messages_of, signed_in
 from reconciliation import cash_work, work
-from reconciliation.models import Allocation, Discrepancy
+from reconciliation.models import Allocation, Discrepancy, Invoice
 from reconciliation.tests.test_cash_tray import (
     APPLY_URL,
     CASH_URL,
@@ -82,6 +82,18 @@ def test_surplus_within_rounding_is_kept_at_once(clerk):
     assert (kept.amount, kept.writeoff_kept) == (Decimal("1402.01"), Decimal("0.01"))
     rounding = Discrepancy.objects.get(invoice=second)
     assert (rounding.code, rounding.state) == ("ROUNDING", "resolved")
+    event = AuditEvent.objects.get(action="allocation.surplus_kept")
+    assert (event.actor, event.object_id, event.reason) == (
+        clerk,
+        str(kept.pk),
+        "Rounding difference: The payer rounded up.",
+    )
+    assert event.after == {
+        "invoice": second.number,
+        "payment": "PAY-11080",
+        "kept": "0.01",
+        "check_reason": kept.writeoff_reason,
+    }
 
 
 def test_surplus_within_tolerance_opens_no_case(clerk, settings):
@@ -194,6 +206,28 @@ def test_surplus_through_line_with_money_open_is_refused(clerk):
         f"Invoice {second.number} keeps 12.00 USD open in the tray, so the 10.00 "
         "USD left on payment PAY-11080 belongs on it: raise its amount instead "
         "of writing the rest off."
+    )
+    assert not Allocation.objects.exists()
+
+
+def test_surplus_through_invoice_without_order_is_refused(clerk):
+    payment, first, second = build_trial(amount="2734.01")
+    Invoice.objects.filter(pk=second.pk).update(order=None)
+
+    with pytest.raises(work.WorkError) as raised:
+        cash_work.apply_tray(
+            actor=clerk,
+            payment_id=payment.pk,
+            lines=[(first.pk, Decimal("1332.00")), (second.pk, Decimal("1402.00"))],
+            write_off=cash_work.WriteOffRequest(
+                second.pk, "rounding", "Rounded", surplus=True
+            ),
+        )
+
+    assert str(raised.value) == (
+        f"Invoice {second.number} has no sales order to check, so the 0.01 USD "
+        "left on payment PAY-11080 cannot be written off through it: choose "
+        "another invoice of the tray, or leave the money on the payment."
     )
     assert not Allocation.objects.exists()
 
