@@ -415,7 +415,7 @@ def duplicate_cases(invoice_ids: Sequence[int]) -> dict[int, Discrepancy]:
 
 def held_error(payment: Payment, invoice: Invoice, original: DuplicateOf) -> WorkError:
     """Return the refusal of cash for ``invoice``, held as a possible duplicate."""
-    why = (
+    refusal = (
         f"Invoice {invoice.number} is held as a possible duplicate of invoice "
         f"{original.number} (same customer and reference {invoice.reference!r}), "
         f"so payment {payment.number} cannot be allocated to it"
@@ -423,15 +423,15 @@ def held_error(payment: Payment, invoice: Invoice, original: DuplicateOf) -> Wor
     case = duplicate_cases([invoice.pk]).get(invoice.pk)
     if case is None:
         return WorkError(
-            f"{why}: allocate the payment to invoice {original.number}, or wait "
+            f"{refusal}: allocate the payment to invoice {original.number}, or wait "
             "for the next matching pass to open the duplicate-invoice case and "
             "decide it first."
         )
     return WorkError(
-        "{why}: allocate the payment to invoice {original}, or decide "
+        "{refusal}: allocate the payment to invoice {original}, or decide "
         "duplicate-invoice case {case} first.",
         case_id=case.pk,
-        why=why,
+        refusal=refusal,
         original=original.number,
     )
 
