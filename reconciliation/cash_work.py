@@ -427,6 +427,17 @@ def held_error(payment: Payment, invoice: Invoice, original: DuplicateOf) -> Wor
             "for the next matching pass to open the duplicate-invoice case and "
             "decide it first."
         )
+    if not case.is_active:
+        # NOTE: as in the matching pass, only cancelling the copy (or changing
+        # its reference) ends the hold; a decided case does not.
+        return WorkError(
+            "{refusal}: duplicate-invoice case {case} is decided, but the invoice "
+            "still repeats the reference of invoice {original}. Cancel the copy, "
+            "or allocate the payment to invoice {original}.",
+            case_id=case.pk,
+            refusal=refusal,
+            original=original.number,
+        )
     return WorkError(
         "{refusal}: allocate the payment to invoice {original}, or decide "
         "duplicate-invoice case {case} first.",

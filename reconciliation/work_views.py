@@ -1057,6 +1057,7 @@ class HeldRow:
     original: DuplicateOf
     case_number: str
     case_url: str
+    case_active: bool
 
 
 def _held_rows(held: Mapping[int, DuplicateOf], scope: WorkScope) -> dict[int, HeldRow]:
@@ -1069,6 +1070,7 @@ def _held_rows(held: Mapping[int, DuplicateOf], scope: WorkScope) -> dict[int, H
             original,
             scope.case_number(case) if case else "",
             _optional_url(scope, "case_detail", case.pk) if case else "",
+            case.is_active if case else True,
         )
     return rows
 

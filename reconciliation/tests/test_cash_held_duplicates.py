@@ -171,6 +171,37 @@ def test_tray_with_held_copy_cannot_confirm(clerk):
     assert not Allocation.objects.exists()
 
 
+def test_decided_case_keeps_copy_held(clerk):
+    payment, first, copy = build_held()
+    case = duplicate_case(copy)
+    Discrepancy.objects.filter(pk=case.pk).update(state=Discrepancy.State.REJECTED)
+
+    with pytest.raises(work.WorkError) as raised:
+        cash_work.apply_cash(
+            actor=clerk,
+            payment_id=payment.pk,
+            invoice_id=copy.pk,
+            amount=Decimal("100.00"),
+        )
+
+    assert str(raised.value) == (
+        f"Invoice {copy.number} is held as a possible duplicate of invoice "
+        f"{first.number} (same customer and reference 'po-77'), so payment "
+        f"{payment.number} cannot be allocated to it: duplicate-invoice case "
+        f"{case.pk} is decided, but the invoice still repeats the reference of "
+        f"invoice {first.number}. Cancel the copy, or allocate the payment to "
+        f"invoice {first.number}."
+    )
+    assert not Allocation.objects.exists()
+    page = signed_in(clerk).get(CASH_URL, {"payment": payment.pk})
+    assert (
+        "Its duplicate-invoice case is decided (<a "
+        f'href="/reconciliation/cases/{case.pk}/">case {case.pk}</a>), but it '
+        "still repeats that reference, so it takes no cash until the copy is "
+        "cancelled."
+    ) in page.content.decode()
+
+
 def test_cancelled_copy_is_no_longer_held(clerk):
     payment, first, copy = build_held(amount="1332.00")
     duplicate_case(copy)
