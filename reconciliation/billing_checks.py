@@ -1,11 +1,14 @@
 """Control point C: order and shipment to invoice, per order line.
 
 The expected billable quantity of a line is what shipped (delivery policy) or
-what was ordered (order policy), less the returned quantity that a credit
-note already took back. A return not yet credited is left to the return
-check, so one missing credit note is reported once. A line that no invoice
-mentions yet is still to invoice, and becomes ``UNINVOICED_DELIVERY`` once
-its first shipment is older than the profile's ``uninvoiced_days``.
+what was ordered (order policy), less the credited units that the customer
+sent back or did not get whole: returned units, and damaged or missing units
+that a goods case's credit note credits on their shipment line. Other
+credited units correct units invoiced too many. A return not yet credited
+is left to the return check, so one missing credit note is reported once.
+A line that no invoice mentions yet is still to invoice, and becomes
+``UNINVOICED_DELIVERY`` once its first shipment is older than the profile's
+``uninvoiced_days``.
 """
 
 from collections import defaultdict
@@ -23,6 +26,7 @@ from reconciliation.checks import (
     order_match,
     shipped_by_line,
 )
+from reconciliation.goods_billing import units_not_whole
 from reconciliation.models import (
     Invoice,
     InvoiceLine,
@@ -69,13 +73,23 @@ def returned_by_line(documents: OrderDocuments) -> dict[int, Decimal]:
 def billed_by_line(
     documents: OrderDocuments, context: CheckContext
 ) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-    """Return the net invoiced and the credited quantity of each order line."""
+    """Return the net invoiced and the credited quantity of each order line.
+
+    A line counts its quantity as units of the order line it names. A credit
+    note names an order line only on a line that credits units of it
+    (``credit_notes``), so a price or money credit counts nowhere here. A
+    line marked ``amount_only`` is money whatever it names, and never counts.
+    """
     invoices = counted_invoices(documents, context)
     invoiced: dict[int, Decimal] = defaultdict(Decimal)
     credited: dict[int, Decimal] = defaultdict(Decimal)
     for invoice_line in documents.invoice_lines:
         invoice = invoices.get(invoice_line.invoice_id)
-        if invoice is None or invoice_line.order_line_id is None:
+        if (
+            invoice is None
+            or invoice_line.order_line_id is None
+            or invoice_line.amount_only
+        ):
             continue
         invoiced[invoice_line.order_line_id] += (
             KIND_SIGN[invoice.kind] * invoice_line.qty
@@ -83,6 +97,62 @@ def billed_by_line(
         if invoice.kind == Invoice.Kind.CREDIT_NOTE:
             credited[invoice_line.order_line_id] += invoice_line.qty
     return invoiced, credited
+
+
+def credited_units(
+    documents: OrderDocuments, context: CheckContext
+) -> dict[int, Decimal]:
+    """Return the units the counted credit notes credit, by order line id.
+
+    The return check and the invoiced-quantity check both read this, so a
+    credit note of units settles a return and lowers the invoiced quantity
+    alike, whether a sales rep proposed it or an import brought it.
+    """
+    return billed_by_line(documents, context)[1]
+
+
+def credited_not_whole(
+    documents: OrderDocuments, context: CheckContext
+) -> dict[int, Decimal]:
+    """Return the credited units the customer did not get whole, by order line id.
+
+    These are the units of credit note lines that name a shipment line, up
+    to the damaged and missing units of that shipment line
+    (``goods_billing.units_not_whole``). A goods case's credit note names
+    its shipment line; units beyond what the shipment line reported count
+    as other credited units.
+    """
+    not_whole: dict[int, Decimal] = defaultdict(Decimal)
+    named = [
+        invoice_line
+        for invoice_line in documents.invoice_lines
+        if invoice_line.shipment_line_id is not None
+        and invoice_line.order_line_id is not None
+        and not invoice_line.amount_only
+    ]
+    if not named:
+        # Most orders: no line names a shipment line, so no invoice is read.
+        return not_whole
+    invoices = counted_invoices(documents, context)
+    by_shipment_line: dict[int, Decimal] = defaultdict(Decimal)
+    for invoice_line in named:
+        invoice = invoices.get(invoice_line.invoice_id)
+        shipment_line_id = invoice_line.shipment_line_id
+        if (
+            invoice is not None
+            and invoice.kind == Invoice.Kind.CREDIT_NOTE
+            and shipment_line_id is not None
+        ):
+            by_shipment_line[shipment_line_id] += invoice_line.qty
+    if not by_shipment_line:
+        return not_whole
+    for shipment_line in documents.shipment_lines:
+        units = by_shipment_line.get(shipment_line.id)
+        if units is not None:
+            not_whole[shipment_line.order_line_id] += min(
+                units, units_not_whole(shipment_line)
+            )
+    return not_whole
 
 
 def check_billing(
@@ -101,6 +171,7 @@ def check_invoiced_quantities(
 ) -> None:
     """Compare invoiced with expected billable quantities per line."""
     invoiced, credited = billed_by_line(documents, context)
+    not_whole = credited_not_whole(documents, context)
     shipped = shipped_by_line(documents)
     returned = returned_by_line(documents)
     rule = RULES["INVOICE_QTY_MISMATCH"]
@@ -114,7 +185,10 @@ def check_invoiced_quantities(
         by_delivery = policy == Product.InvoicePolicy.DELIVERED
         # Cancelled units are not billable, so invoicing them is too much.
         basis_qty = shipped[pk] if by_delivery else line.qty_due
-        expected = basis_qty - min(returned[pk], credited[pk])
+        # Credited units the customer sent back or did not get whole are not
+        # billable. Other credited units correct units invoiced too many.
+        line_not_whole = not_whole.get(pk, ZERO)
+        expected = basis_qty - min(returned[pk] + line_not_whole, credited[pk])
         actual = invoiced[pk]
         residual = actual - expected
         inside = residual == 0 or (
@@ -125,6 +199,16 @@ def check_invoiced_quantities(
         if not inside:
             finding = _quantity_finding(documents, line, expected, actual, by_delivery)
             results.findings.append(finding)
+        compared = {
+            "policy": policy,
+            "expected_qty": str(expected),
+            "invoiced_qty": str(actual),
+            "credited_qty": str(credited[pk]),
+            "returned_qty": str(returned[pk]),
+        }
+        if line_not_whole:
+            # Only then, so the matches of other lines keep their values.
+            compared["credited_not_whole_qty"] = str(line_not_whole)
         lines.append(
             LineMatch(
                 line=line,
@@ -132,13 +216,7 @@ def check_invoiced_quantities(
                 finding=finding,
                 residual=residual,
                 outcome=line_outcome(finding, residual),
-                compared={
-                    "policy": policy,
-                    "expected_qty": str(expected),
-                    "invoiced_qty": str(actual),
-                    "credited_qty": str(credited[pk]),
-                    "returned_qty": str(returned[pk]),
-                },
+                compared=compared,
             )
         )
     record = order_match(

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reconciliation.billing_checks import counted_invoices
+from reconciliation.billing_checks import counted_invoices, credited_units
 from reconciliation.checks import (
     CheckContext,
     Finding,
@@ -489,16 +489,13 @@ def _check_return_credits(
     would settle the same units twice. Once that replacement is discarded,
     or ships fewer units, the units it did not send are open again. So per
     order line, only the units returned beyond those credited and replaced
-    need a credit note.
+    need a credit note. Credited units are those of any credit note line
+    that names the order line (``billing_checks.credited_units``), such as
+    a goods case's credit for damaged units the customer later sends back.
     """
-    invoices = counted_invoices(documents, context)
-    # NOTE: a credit note the sales decision screen writes names no order
-    # line (``credit_notes.create_credit_lines``), so it is not counted here.
-    credited: dict[int, Decimal] = defaultdict(Decimal)
-    for invoice_line in documents.invoice_lines:
-        invoice = invoices.get(invoice_line.invoice_id)
-        if invoice is not None and invoice.kind == Invoice.Kind.CREDIT_NOTE:
-            credited[invoice_line.order_line_id or 0] += invoice_line.qty
+    # Credited units count per order line however the credit note was made,
+    # as the invoiced-quantity check counts them.
+    credited = credited_units(documents, context)
 
     received = {r.id: r for r in documents.returns if r.received_at is not None}
     accepted: dict[int, Decimal] = defaultdict(Decimal)
@@ -519,7 +516,8 @@ def _check_return_credits(
         settled_by_replacement = replaced.get(line.id, ZERO) + waiting.get(
             line.id, ZERO
         )
-        settled = credited[line.id] + settled_by_replacement
+        line_credited = credited.get(line.id, ZERO)
+        settled = line_credited + settled_by_replacement
         gap = accepted[line.id] - settled
         authorization = latest.get(line.id)
         if gap <= 0 or authorization is None:
@@ -532,7 +530,7 @@ def _check_return_credits(
             continue
         uom = line.product.uom
         needs = "needs" if gap == 1 else "need"
-        were = "was" if credited[line.id] == 1 else "were"
+        were = "was" if line_credited == 1 else "were"
         came_back = (
             f"{format_quantity(accepted[line.id], uom)} of "
             f"{order_label(documents.order, line)} came back and "
@@ -540,14 +538,14 @@ def _check_return_credits(
         )
         if settled_by_replacement:
             text = (
-                f"{came_back}only {format_quantity(credited[line.id], uom)} {were} "
+                f"{came_back}only {format_quantity(line_credited, uom)} {were} "
                 f"credited and {format_quantity(settled_by_replacement, uom)} "
                 "replaced by a replacement shipment: "
                 f"{format_quantity(gap, uom)} still {needs} a credit note."
             )
         else:
             text = (
-                f"{came_back}only {format_quantity(credited[line.id], uom)} {were} "
+                f"{came_back}only {format_quantity(line_credited, uom)} {were} "
                 f"credited: {format_quantity(gap, uom)} still {needs} a credit "
                 "note."
             )

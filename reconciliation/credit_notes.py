@@ -5,7 +5,8 @@ The lines always add up to the credit note's amount, so the total that
 
 - a price case on an invoice line credits the difference per unit on the
   invoiced quantity (10 units at 1.36), when the amount divides exactly;
-- any other case on an invoice line credits whole units at the invoiced net
+- a case about units (``UNIT_CODES``: goods, shipped, invoiced or returned
+  quantities) on an invoice line credits whole units at the invoiced net
   price (2 units at 41.815), when the amount is such a value;
 - otherwise the line credits an amount of money on the case's product (or
   the product of a one-line invoice), and a case with no invoice line
@@ -13,9 +14,16 @@ The lines always add up to the credit note's amount, so the total that
   with the rounding on the last. Such a line is ``amount_only``: it is
   stored as 1 x amount, and screens show the amount, never "1 x".
 
-Credit lines name their product but no order line. So they credit money and
-leave the invoiced and credited quantities that the matching pass compares
-unchanged; a return's credit note is a separate document.
+Decision: a credit line names an order line exactly when it credits units
+of that line, and its quantity is then those units. The matching pass
+counts such a line as credited units of the order line, the return check
+and the invoiced-quantity check alike (``billing_checks.credited_units``).
+A unit line of a goods case also names the case's shipment line, so the
+invoiced-quantity check can tell units the customer did not get whole from
+a correction of units invoiced too many. A price line and a money line
+name no order line: they credit money, and the units they mention are not
+taken back (docs/reconciliation.md, "Credit lines name the order line of
+the units they credit").
 
 ``credit_on_invoice`` adds up what an invoice is credited already, what open
 proposals would credit and what is written off it. The sales rep's credit
@@ -32,7 +40,11 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from portal.models import ResolutionProposal
-from reconciliation.goods_billing import GOODS_CODES
+from reconciliation.goods_billing import (
+    GOODS_CODES,
+    case_shipment_line_id,
+    units_not_whole,
+)
 from reconciliation.models import (
     Allocation,
     Discrepancy,
@@ -40,6 +52,7 @@ from reconciliation.models import (
     Invoice,
     InvoiceLine,
     Product,
+    ShipmentLine,
 )
 from reconciliation.money import (
     UNIT_PRICE_QUANTUM,
@@ -199,6 +212,23 @@ def invoice_money(invoice: Invoice, amount: Decimal) -> str:
     return f"{format_money(amount, minor_units=minor_units)} {invoice.currency_id}"
 
 
+# The cases whose difference is a quantity of the order line's product, so
+# a credit of whole units credits units of that line.
+UNIT_CODES = GOODS_CODES | frozenset(
+    {
+        DiscrepancyCode.NOT_SHIPPED,
+        DiscrepancyCode.SHORT_SHIP,
+        DiscrepancyCode.OVER_SHIP,
+        DiscrepancyCode.PARTIAL_SHIP,
+        DiscrepancyCode.BACKORDER_OPEN,
+        DiscrepancyCode.WRONG_ITEM,
+        DiscrepancyCode.INVOICE_QTY_MISMATCH,
+        DiscrepancyCode.UNINVOICED_DELIVERY,
+        DiscrepancyCode.RETURN_NOT_CREDITED,
+    }
+)
+
+
 @dataclass(frozen=True)
 class CreditLine:
     product: Product
@@ -212,6 +242,10 @@ class CreditLine:
     # so ``subtotal`` is net and ``subtotal + tax_amount`` is the credit.
     tax_rate: Decimal = ZERO
     tax_amount: Decimal = ZERO
+    # The order line whose units the line credits, or None on a money line.
+    order_line_id: int | None = None
+    # The shipment line of a goods case whose units the line credits.
+    shipment_line_id: int | None = None
 
 
 def plan_credit_lines(
@@ -253,6 +287,8 @@ def _credit_on_line(
     if case.code in GOODS_CODES:
         return goods_credit_line(case, invoice, line, amount)
     if case.code == DiscrepancyCode.PRICE_MISMATCH:
+        # Money on every billed unit: the units stay billed, so the line
+        # names no order line.
         unit_price = _exact_unit_price(amount, line.qty, minor_units)
         if unit_price is not None:
             price_text = format_price(unit_price, minor_units=minor_units)
@@ -267,7 +303,7 @@ def _credit_on_line(
                 unit_price=unit_price,
                 subtotal=amount,
             )
-    else:
+    elif case.code in UNIT_CODES:
         qty = _whole_quantity(amount, line.unit_net, line.qty, minor_units)
         if qty is not None:
             return CreditLine(
@@ -279,6 +315,7 @@ def _credit_on_line(
                 qty=qty,
                 unit_price=line.unit_net,
                 subtotal=amount,
+                order_line_id=line.order_line_id,
             )
     return _money_credit(case, invoice, line, amount)
 
@@ -307,9 +344,11 @@ def goods_credit_line(
     """Credit damaged or missing units of ``line`` with its tax rate.
 
     ``amount`` includes tax. When it is a whole number of units, the line
-    credits those units at the invoiced net price; otherwise it credits the
-    amount's net part on the product, as an amount. Raise ``GoodsCreditError``
-    when no net amount plus its tax, rounded as billed, gives ``amount``.
+    credits those units at the invoiced net price, and names the order line
+    and the case's shipment line. Otherwise it credits the amount's net part
+    on the product, as an amount, and names neither. Raise
+    ``GoodsCreditError`` when no net amount plus its tax, rounded as billed,
+    gives ``amount``.
     """
     minor_units = invoice.currency.minor_units
     product = line.product
@@ -331,6 +370,8 @@ def goods_credit_line(
                     subtotal=subtotal,
                     tax_rate=rate,
                     tax_amount=tax,
+                    order_line_id=line.order_line_id,
+                    shipment_line_id=_goods_shipment_line(case, qty),
                 )
     net = _net_of(amount, rate, minor_units)
     return CreditLine(
@@ -346,6 +387,24 @@ def goods_credit_line(
         tax_rate=rate,
         tax_amount=amount - net,
     )
+
+
+def _goods_shipment_line(case: Discrepancy, qty: Decimal) -> int | None:
+    """Return the case's shipment line when ``qty`` fits in what it did not get whole.
+
+    The invoiced-quantity check counts the units of a line that names a
+    shipment line as units the customer did not get whole, up to that
+    shipment line's damaged and missing units. A case whose shipment line
+    is unknown, or reports fewer units, names none, and its units count as
+    any credited units of the order line.
+    """
+    shipment_line_id = case_shipment_line_id(case)
+    if shipment_line_id is None:
+        return None
+    shipment_line = ShipmentLine.objects.filter(pk=shipment_line_id).first()
+    if shipment_line is None or qty > units_not_whole(shipment_line):
+        return None
+    return shipment_line_id
 
 
 class GoodsCreditError(ValueError):
@@ -457,7 +516,9 @@ def create_credit_lines(credit_note: Invoice, lines: list[CreditLine]) -> None:
     NOTE: a credit line carries the gross amount with tax rate 0, because the
     offered amount is what the customer pays less. The tax share of a credit
     is not split out, except on a goods case's line, which credits the
-    invoice line's net and tax apart (``goods_credit_line``).
+    invoice line's net and tax apart (``goods_credit_line``). A line that
+    credits units keeps the order line (and a goods case's shipment line) it
+    names, so the matching pass counts its units.
     """
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
@@ -470,6 +531,8 @@ def create_credit_lines(credit_note: Invoice, lines: list[CreditLine]) -> None:
             amount_only=line.amount_only,
             tax_rate=line.tax_rate,
             tax_amount=line.tax_amount,
+            order_line_id=line.order_line_id,
+            shipment_line_id=line.shipment_line_id,
         )
         for line in lines
     )

@@ -37,6 +37,9 @@ from reconciliation.models import (
 
 # The codes whose case is about units a customer did not get whole.
 GOODS_CODES = frozenset({DiscrepancyCode.DAMAGED, DiscrepancyCode.NOT_RECEIVED})
+# Prefix of the shipment line's id in a goods case's fingerprint.
+SHIPMENT_LINE_PREFIX = "shipment_line:"
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,46 @@ def case_quantity(code: str, shipment_line: ShipmentLine) -> Decimal:
         return shipment_line.qty_damaged
     received = shipment_line.qty_received or Decimal(0)
     return shipment_line.qty_shipped - received - shipment_line.qty_damaged
+
+
+def units_not_whole(shipment_line: ShipmentLine) -> Decimal:
+    """Return the units of ``shipment_line`` the customer did not get whole.
+
+    They are the damaged units and, once the customer confirmed a receipt,
+    the units shipped that were neither received nor damaged. The
+    invoiced-quantity check counts the units that credit notes credit on the
+    shipment line as not billable up to this number.
+    """
+    missing = ZERO
+    if shipment_line.qty_received is not None:
+        missing = (
+            shipment_line.qty_shipped
+            - shipment_line.qty_received
+            - shipment_line.qty_damaged
+        )
+    return shipment_line.qty_damaged + max(missing, ZERO)
+
+
+def case_shipment_line_id(case: Discrepancy) -> int | None:
+    """Return the id of the shipment line a goods case is about, or None.
+
+    The pass and a customer's report store it in the case's fingerprint
+    (``DAMAGED:shipment_line:12``). A case stored another way falls back to
+    the first line of the case's shipment for the case's order line. A
+    shipment line of another order line is never returned.
+    """
+    if case.order_line_id is None:
+        return None
+    lines = ShipmentLine.objects.filter(order_line_id=case.order_line_id)
+    _, _, tail = case.fingerprint.partition(SHIPMENT_LINE_PREFIX)
+    if tail.isdigit():
+        lines = lines.filter(pk=int(tail))
+    elif case.shipment_id is not None:
+        lines = lines.filter(shipment_id=case.shipment_id)
+    else:
+        return None
+    found: int | None = lines.order_by("pk").values_list("pk", flat=True).first()
+    return found
 
 
 def billing_invoice(code: str, shipment_line: ShipmentLine) -> Invoice | None:

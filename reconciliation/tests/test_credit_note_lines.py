@@ -140,7 +140,14 @@ def test_proposal_creates_lines_and_audits_them(order, invoice, sales_rep):
     credit_note = proposal.credit_note
     assert list(
         credit_note.lines.values_list("qty", "unit_price", "subtotal", "order_line")
-    ) == [(Decimal(2), Decimal("41.8150"), Decimal("83.63"), None)]
+    ) == [
+        (
+            Decimal(2),
+            Decimal("41.8150"),
+            Decimal("83.63"),
+            order.lines.get(line_no=2).pk,
+        )
+    ]
     event = AuditEvent.objects.get(action="credit_note.proposed")
     assert event.after["lines"] == [
         {
@@ -182,8 +189,9 @@ def test_accepted_credit_keeps_its_amount_and_quantities(
     )
     assert credit_note.state == Invoice.State.POSTED
     assert credit_note.amount_total == Decimal("83.63")
-    # The credit line names no order line, so the invoiced quantity stays.
-    assert order.lines.get(line_no=2).qty_invoiced == Decimal(4)
+    # The line credits 2 units of order line 2 and names it, so the line's
+    # net invoiced quantity is 4 less the 2 credited.
+    assert order.lines.get(line_no=2).qty_invoiced == Decimal(2)
 
 
 @pytest.fixture
