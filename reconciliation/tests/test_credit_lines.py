@@ -1,7 +1,7 @@
 """A credit note of units names the order line of the units it credits.
 
 Carla (Alfreds Futterkiste) ordered 10 boxes of Chai at 36.36 and 6 of Tofu
-at 20.00; both shipped on SH-CL-1 and INV-CL-1 billed them. Sally, the sales
+at 20.00. Both shipped on SH-CL-1 and INV-CL-1 billed them. Sally, the sales
 rep, offers credit notes from the sales decision screen and Carla accepts
 them in the portal. The matching pass then counts the units each credit
 note credits on its order line, so a return of credited units needs no
@@ -300,7 +300,7 @@ def test_money_case_credits_money(order, invoice, sales_rep):
 
 
 def test_imported_unit_credit_still_counts(order, invoice):
-    """A credit note that names an order line and no shipment line corrects units."""
+    """An imported credit note of the returned units settles the return."""
     note = Invoice.objects.create(
         company=order.company,
         kind=Invoice.Kind.CREDIT_NOTE,
