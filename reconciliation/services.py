@@ -8,7 +8,7 @@ the same result and a wrong figure is fixed by the next refresh.
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -181,15 +181,30 @@ def derive_delivery_status(lines: Iterable[SalesOrderLine]) -> str:
     return SalesOrder.DeliveryStatus.PARTIAL
 
 
-def derive_invoice_status(lines: Iterable[SalesOrderLine]) -> str:
+def derive_invoice_status(
+    lines: Iterable[SalesOrderLine], goods_credited: Mapping[int, Decimal] | None = None
+) -> str:
+    """Decide the order's invoice status from its lines' running quantities.
+
+    ``goods_credited`` holds, per line id, the units credit notes credited
+    for goods the customer did not get whole (lines that name a shipment
+    line). Those units were billed and are not to bill again, so they count
+    as billed here, while too many units billed are judged on the net
+    quantity.
+    """
     lines = list(lines)
+    credited = goods_credited or {}
+
+    def billed(line: SalesOrderLine) -> Decimal:
+        return line.qty_invoiced + credited.get(line.pk, ZERO)
+
     if any(line.qty_invoiced > expected_invoice_qty(line) for line in lines):
         return SalesOrder.InvoiceStatus.UPSELL
-    if lines and all(line.qty_invoiced >= line.qty_due for line in lines):
+    if lines and all(billed(line) >= line.qty_due for line in lines):
         return SalesOrder.InvoiceStatus.INVOICED
-    if any(line.qty_invoiced < expected_invoice_qty(line) for line in lines):
+    if any(billed(line) < expected_invoice_qty(line) for line in lines):
         return SalesOrder.InvoiceStatus.TO_INVOICE
-    if any(line.qty_invoiced > 0 for line in lines):
+    if any(billed(line) > 0 for line in lines):
         return SalesOrder.InvoiceStatus.PARTIAL
     return SalesOrder.InvoiceStatus.NOTHING
 
@@ -912,7 +927,7 @@ def _refresh(order_filter: Q, *, source: str, payment_ids: Iterable[int] = ()) -
     scope = SalesOrder.objects.filter(order_filter).values("pk")
     invoice_filter = Q(order__in=scope)
     invoices, events, paid_by = _refresh_invoices(invoice_filter, source=source)
-    lines = _refresh_lines(scope, invoices)
+    lines, goods_credited = _refresh_lines(scope, invoices)
     if payment_ids:
         # A few orders' payments, by id: an OR of the join and ``payment_ids``
         # in one filter made PostgreSQL scan every payment (90 ms at 100,000
@@ -933,7 +948,10 @@ def _refresh(order_filter: Q, *, source: str, payment_ids: Iterable[int] = ()) -
     for order in orders:
         before = _figures(order, ORDER_FIGURES)
         _apply_order_figures(
-            order, lines_by_order[order.pk], invoices_by_order[order.pk]
+            order,
+            lines_by_order[order.pk],
+            invoices_by_order[order.pk],
+            goods_credited,
         )
         after = _figures(order, ORDER_FIGURES)
         if after != before:
@@ -948,7 +966,10 @@ def _refresh(order_filter: Q, *, source: str, payment_ids: Iterable[int] = ()) -
 
 
 def _apply_order_figures(
-    order: SalesOrder, lines: list[SalesOrderLine], invoices: list[Invoice]
+    order: SalesOrder,
+    lines: list[SalesOrderLine],
+    invoices: list[Invoice],
+    goods_credited: Mapping[int, Decimal],
 ) -> None:
     minor_units = order.currency.minor_units
     ordered = sum((line.subtotal for line in lines), ZERO)
@@ -956,7 +977,7 @@ def _apply_order_figures(
     order.amount_cancelled = quantize_money(cancelled, minor_units=minor_units)
     order.amount_total = quantize_money(ordered - cancelled, minor_units=minor_units)
     order.delivery_status = derive_delivery_status(lines)
-    order.invoice_status = derive_invoice_status(lines)
+    order.invoice_status = derive_invoice_status(lines, goods_credited)
     order.payment_status = derive_payment_status(invoices)
 
 
@@ -1048,8 +1069,14 @@ def apply_invoice_amounts(invoice: Invoice, amounts: InvoiceAmounts) -> None:
     invoice.payment_state = amounts.payment_state
 
 
-def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
-    """Recompute shipped, cancelled and invoiced quantities and amounts of each line."""
+def _refresh_lines(
+    scope: Any, invoices: list[Invoice]
+) -> tuple[list[SalesOrderLine], dict[int, Decimal]]:
+    """Recompute shipped, cancelled and invoiced quantities and amounts of each line.
+
+    Also return, per line id, the units credited for goods the customer did
+    not get whole, for the invoice status (``derive_invoice_status``).
+    """
     lines = list(
         SalesOrderLine.objects.filter(order__in=scope).select_related(
             "product", "order__currency"
@@ -1084,12 +1111,22 @@ def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
     invoiced_amount: dict[int, Decimal] = defaultdict(Decimal)
     paid_amount: dict[int, Decimal] = defaultdict(Decimal)
     settled_share = {invoice.pk: _settled_share(invoice) for invoice in invoices}
+    goods_credited: dict[int, Decimal] = defaultdict(Decimal)
     invoice_lines = InvoiceLine.objects.filter(
         order_line__order__in=scope, invoice__state=Invoice.State.POSTED
-    ).values_list("order_line_id", "invoice_id", "invoice__kind", "qty", "subtotal")
-    for line_id, invoice_id, kind, qty, subtotal in invoice_lines:
+    ).values_list(
+        "order_line_id",
+        "invoice_id",
+        "invoice__kind",
+        "qty",
+        "subtotal",
+        "shipment_line_id",
+    )
+    for line_id, invoice_id, kind, qty, subtotal, shipment_line_id in invoice_lines:
         sign = KIND_SIGN[kind]
         invoiced_qty[line_id] += sign * qty
+        if kind == Invoice.Kind.CREDIT_NOTE and shipment_line_id is not None:
+            goods_credited[line_id] += qty
         invoiced_amount[line_id] += sign * subtotal
         if kind in RECEIVABLE_KINDS:
             paid_amount[line_id] += subtotal * settled_share.get(invoice_id, ZERO)
@@ -1115,7 +1152,7 @@ def _refresh_lines(scope: Any, invoices: list[Invoice]) -> list[SalesOrderLine]:
         if _figures(line, LINE_FIGURES) != before:
             changed.append(line)
     save_fields(changed, list(LINE_FIGURES))
-    return lines
+    return lines, goods_credited
 
 
 def _settled_share(invoice: Invoice) -> Decimal:

@@ -189,6 +189,18 @@ def test_goods_credit_keeps_billing_right(order, invoice, customer, sales_rep):
     assert "credited_not_whole_qty" not in billing_line(order, 2)
 
 
+def test_goods_credit_keeps_the_order_invoiced(order, invoice, customer, sales_rep):
+    order.refresh_from_db()
+    assert order.invoice_status == SalesOrder.InvoiceStatus.INVOICED
+    case = damaged(customer, order, "2")
+
+    credit(sales_rep, customer, case, "72.72")
+
+    order.refresh_from_db()
+    assert order.lines.get(line_no=1).qty_invoiced == Decimal(8)
+    assert order.invoice_status == SalesOrder.InvoiceStatus.INVOICED
+
+
 def test_goods_money_credit_settles_no_return(order, invoice, customer, sales_rep):
     case = damaged(customer, order, "2")
     note = credit(sales_rep, customer, case, "50.00")
