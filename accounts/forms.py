@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import CrmFunction
 from accounts.selectors import MAX_QUERY_LENGTH, DirectoryFilter
 from accounts.skills import MAX_SKILLS, normalize_skill
+from core.forms import ExplainedForm
 from core.text import clean_line
 
 
@@ -63,8 +64,15 @@ class DirectoryForm(forms.Form):
         )
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(ExplainedForm):
     """Parse the "Edit profile" form. ``update_profile`` checks the values."""
+
+    value_names = {
+        "headline": "The headline",
+        "about": "The about text",
+        "skills": "The skill list",
+        "visible_to_customers": "The customer visibility",
+    }
 
     # Not required and not stripped: the service cleans each value, and its
     # messages name the value and the limit.

@@ -23,6 +23,7 @@ from accounts.models import (
 from accounts.selectors import visible_people
 from accounts.skills import CleanSkill, clean_skills, normalize_skill
 from core.audit import record_event
+from core.forms import too_long_message
 from core.markdown import render_markdown
 from core.text import clean_line, clean_text
 
@@ -48,8 +49,7 @@ def clean_about(about: str) -> str:
     cleaned = clean_text(about)
     if len(cleaned) > MAX_ABOUT_LENGTH:
         raise ValidationError(
-            f"The about text is {len(cleaned)} characters long; the limit is "
-            f"{MAX_ABOUT_LENGTH}."
+            too_long_message("The about text", len(cleaned), MAX_ABOUT_LENGTH)
         )
     return cleaned
 

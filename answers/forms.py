@@ -10,6 +10,7 @@ from answers.services.common import MAX_COMMENT_LENGTH
 from assist.contexts import CUSTOMER_CONTEXT_ROOT
 from assist.models import HelpContext
 from communities.models import Community
+from core.forms import ExplainedForm
 from core.numbers import AsciiIntegerField
 
 
@@ -42,7 +43,9 @@ def customer_screens() -> QuerySet[HelpContext]:
     return screens.order_by("key")
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(ExplainedForm):
+    value_names = {"body": "The answer"}
+
     body = forms.CharField(
         label="Your answer",
         max_length=20_000,
@@ -51,7 +54,9 @@ class AnswerForm(forms.Form):
     )
 
 
-class PromoteForm(forms.Form):
+class PromoteForm(ExplainedForm):
+    value_names = {"question_text": "The FAQ question"}
+
     question_text = forms.CharField(
         label="FAQ question",
         max_length=200,
@@ -63,7 +68,15 @@ class PromoteForm(forms.Form):
 CUSTOMERS_READ_LABEL = "Customers may read this question"
 
 
-class AskQuestionForm(forms.Form):
+class AskQuestionForm(ExplainedForm):
+    value_names = {
+        "community": "The community",
+        "title": "The question",
+        "body": "The details text",
+        "context": "The screen",
+    }
+    empty_hints = {"title": "type your question in a few words"}
+
     community = forms.ModelChoiceField(
         label="Community",
         queryset=Community.objects.none(),
@@ -156,7 +169,9 @@ class AskQuestionForm(forms.Form):
         return cleaned
 
 
-class QuestionCommentForm(forms.Form):
+class QuestionCommentForm(ExplainedForm):
+    value_names = {"body": "The comment", "answer": "The answer number"}
+
     body = forms.CharField(
         label="Comment",
         max_length=MAX_COMMENT_LENGTH,
@@ -165,7 +180,10 @@ class QuestionCommentForm(forms.Form):
     answer = AsciiIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
-class VoteForm(forms.Form):
+class VoteForm(ExplainedForm):
+    value_names = {"value": "The vote"}
+    empty_hints = {"value": "send 1 (up), -1 (down) or 0"}
+
     value = forms.TypedChoiceField(
         choices=[("1", "up"), ("-1", "down"), ("0", "none")],
         coerce=int,
@@ -175,7 +193,13 @@ class VoteForm(forms.Form):
     )
 
 
-class DuplicateForm(forms.Form):
+class DuplicateForm(ExplainedForm):
+    value_names = {"original": "The original question", "reason": "The note"}
+    empty_hints = {
+        "original": "paste the original's address, such as /questions/12/, "
+        "or type its number"
+    }
+
     original = forms.CharField(
         label="Original question",
         max_length=300,
@@ -195,7 +219,15 @@ class DuplicateForm(forms.Form):
         return int(match.group(1))
 
 
-class FaqEntryForm(forms.Form):
+class FaqEntryForm(ExplainedForm):
+    value_names = {
+        "question_text": "The FAQ question",
+        "answer_text": "The FAQ answer",
+        "contexts": "The screens it covers",
+        "learner_groups": "The learner groups",
+        "crm_function": "The CRM function",
+    }
+
     question_text = forms.CharField(label="FAQ question", max_length=200)
     answer_text = forms.CharField(
         label="Answer",
@@ -274,7 +306,14 @@ class FaqEditForm(FaqEntryForm):
             field.empty_label = "Pick a CRM function"  # type: ignore[attr-defined]
 
 
-class ReleaseForm(forms.Form):
+class ReleaseForm(ExplainedForm):
+    value_names = {
+        "title": "The release name",
+        "released_on": "The release date",
+        "contexts": "The screens it changed",
+        "notes": "The note on the release",
+    }
+
     title = forms.CharField(label="Release", max_length=200)
     released_on = forms.DateField(
         label="Release date",

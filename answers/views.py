@@ -82,6 +82,7 @@ def _render_question(
     answer_form: AnswerForm | None = None,
     comment_form: QuestionCommentForm | None = None,
     duplicate_form: DuplicateForm | None = None,
+    promote_form: PromoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     page = question_page(request.user, question)
@@ -98,7 +99,8 @@ def _render_question(
             "answer_form": answer_form or AnswerForm(),
             "comment_form": comment_form or QuestionCommentForm(),
             "duplicate_form": duplicate_form or DuplicateForm(),
-            "promote_form": PromoteForm(initial={"question_text": question.title}),
+            "promote_form": promote_form
+            or PromoteForm(initial={"question_text": question.title}),
             "may_accept": can_accept(request.user, question),
             "may_withdraw": question.accepted_answer_id is not None
             and can_accept(request.user, question, question.accepted_answer),
@@ -374,7 +376,11 @@ def question_unaccept(request: AuthenticatedRequest, question_id: int) -> HttpRe
 def answer_promote(request: AuthenticatedRequest, answer_id: int) -> HttpResponse:
     answer = access_answer(request.user, answer_id)
     form = PromoteForm(request.POST)
-    question_text = form.cleaned_data["question_text"] if form.is_valid() else ""
+    if not form.is_valid():
+        # The typed question stays in the form beside its message.
+        question = access_question(request.user, answer.question_id)
+        return _render_question(request, question, promote_form=form, status=422)
+    question_text = form.cleaned_data["question_text"]
     try:
         entry = promote_answer_to_faq(
             actor=request.user, answer=answer, question_text=question_text

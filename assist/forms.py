@@ -4,10 +4,20 @@ from django import forms
 
 from assist.contexts import may_ask_from
 from assist.models import ApiToken, Availability
+from core.forms import ExplainedForm
 from core.numbers import AsciiIntegerField
 
 
-class AskForm(forms.Form):
+class AskForm(ExplainedForm):
+    value_names = {
+        "context": "The help context",
+        "record_kind": "The record kind",
+        "record_ref": "The record",
+        "title": "The question",
+        "body": "The details text",
+    }
+    empty_hints = {"title": "type your question in a few words"}
+
     context = forms.CharField(max_length=120, widget=forms.HiddenInput)
     # Empty with a record number means an order, as before kinds were stored.
     record_kind = forms.CharField(
@@ -45,7 +55,14 @@ class AskForm(forms.Form):
         return key
 
 
-class TokenForm(forms.Form):
+class TokenForm(ExplainedForm):
+    value_names = {
+        "name": "The token name",
+        "scopes": "The scope list",
+        "expires_on": "The expiry date",
+    }
+    empty_hints = {"name": "name it after the tool that will use it"}
+
     name = forms.CharField(
         label="Name",
         max_length=200,
@@ -71,7 +88,10 @@ class TokenForm(forms.Form):
     )
 
 
-class AvailabilityForm(forms.Form):
+class AvailabilityForm(ExplainedForm):
+    value_names = {"status": "The status", "hours": "The number of hours"}
+    empty_hints = {"status": "choose available, busy or away"}
+
     status = forms.ChoiceField(
         choices=Availability.Status.choices,
         error_messages={

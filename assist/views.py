@@ -37,24 +37,14 @@ from assist.tokens import (
 )
 from core.http import AuthenticatedRequest
 
-# Names for the hidden fields of the ask form, used in error messages.
-FIELD_NAMES = {
-    "context": "Help context",
-    "record_kind": "Record kind",
-    "record_ref": "Record",
-}
-
 
 def describe_form_errors(form: forms.Form) -> str:
-    """Join the form's errors, naming the field for Django's generic messages."""
-    parts = []
-    for name, errors in form.errors.as_data().items():
-        label = form.fields[name].label or FIELD_NAMES.get(name, name)
-        for error in errors:
-            message = " ".join(str(text) for text in error.messages)
-            # Our own messages name their value already.
-            parts.append(message if error.code == "own" else f"{label}: {message}")
-    return " ".join(parts)
+    """Join the form's errors. Each one names its value (``core.forms``)."""
+    return " ".join(
+        " ".join(str(text) for text in error.messages)
+        for errors in form.errors.as_data().values()
+        for error in errors
+    )
 
 
 def _safe_next(request: AuthenticatedRequest) -> str:
@@ -276,9 +266,15 @@ def ask(request: AuthenticatedRequest) -> HttpResponse:
         )
     if outcome:
         messages.success(request, confirmation)
-    else:
-        messages.error(request, error)
-    return redirect(_safe_next(request))
+        return redirect(_safe_next(request))
+    # Without JavaScript the panel's page would come back empty, so the
+    # question is shown again with its message and the typed text.
+    return render(
+        request,
+        "assist/ask_again.html",
+        {"error": error, "form": form, "next": _safe_next(request)},
+        status=422,
+    )
 
 
 def _embed_origin(request: HttpRequest) -> str:

@@ -2,10 +2,19 @@ from django import forms
 
 from accounts.models import CrmFunction, LearnerGroup
 from communities.models import Community, Membership
+from core.forms import ExplainedForm
 
 
-class CommunityForm(forms.Form):
+class CommunityForm(ExplainedForm):
     """Parse the "New community" form; ``create_community`` checks the values."""
+
+    value_names = {
+        "name": "The name",
+        "purpose": "The purpose",
+        "visibility": "Who can see it",
+        "crm_functions": "The CRM function list",
+        "conversation_starters": "The conversation starters text",
+    }
 
     # Not required here: the service's own message for an empty value says more
     # than "This field is required."
@@ -42,7 +51,9 @@ class CommunityForm(forms.Form):
         return text.splitlines()
 
 
-class RoleForm(forms.Form):
+class RoleForm(ExplainedForm):
+    value_names = {"role": "The role"}
+
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 

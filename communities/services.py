@@ -28,6 +28,7 @@ from communities.selectors import (
 from communities.slugs import base_slug, unique_slug
 from core.audit import record_event
 from core.confusables import mixed_script_message
+from core.forms import too_long_message
 from core.text import clean_line, clean_text
 from notifications.models import Notification
 from notifications.services import notify
@@ -52,8 +53,7 @@ def clean_name(name: str) -> str:
         )
     if len(cleaned) > MAX_NAME_LENGTH:
         raise ValidationError(
-            f"The community name is {len(cleaned)} characters long; the limit is "
-            f"{MAX_NAME_LENGTH}."
+            too_long_message("The community name", len(cleaned), MAX_NAME_LENGTH)
         )
     return cleaned
 
@@ -66,8 +66,7 @@ def clean_purpose(purpose: str) -> str:
         )
     if len(cleaned) > MAX_PURPOSE_LENGTH:
         raise ValidationError(
-            f"The purpose is {len(cleaned)} characters long; the limit is "
-            f"{MAX_PURPOSE_LENGTH}."
+            too_long_message("The purpose", len(cleaned), MAX_PURPOSE_LENGTH)
         )
     return cleaned
 
@@ -82,8 +81,11 @@ def clean_starters(starters: Sequence[str]) -> list[str]:
             continue
         if len(cleaned) > MAX_STARTER_LENGTH:
             raise ValidationError(
-                f"The conversation starter {cleaned[:40]!r}... is {len(cleaned)} "
-                f"characters long; the limit is {MAX_STARTER_LENGTH}."
+                too_long_message(
+                    f"The conversation starter {cleaned[:40]!r}...",
+                    len(cleaned),
+                    MAX_STARTER_LENGTH,
+                )
             )
         seen.add(cleaned.casefold())
         kept.append(cleaned)

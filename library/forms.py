@@ -8,6 +8,7 @@ from django.core.validators import URLValidator
 
 from accounts.models import CrmFunction, LearnerGroup
 from assist.models import HelpContext
+from core.forms import ExplainedForm
 from library.models import Kind
 from library.tags import InvalidTagError, split_tag_names
 
@@ -37,7 +38,22 @@ class WebAddressField(forms.URLField):
             ) from None
 
 
-class ItemForm(forms.Form):
+class ItemForm(ExplainedForm):
+    value_names = {
+        "kind": "The kind",
+        "title": "The title",
+        "summary": "The summary",
+        "body": "The page text",
+        "url": "The link address",
+        "file": "The file",
+        "poster": "The poster",
+        "crm_function": "The CRM function",
+        "contexts": "The screen list",
+        "learner_groups": "The learner group list",
+        "customer_visible": "The customer visibility",
+        "tags": "The tag list",
+    }
+
     kind = forms.ChoiceField(label="Kind", choices=Kind.choices, initial=Kind.DOCUMENT)
     title = forms.CharField(label="Title", max_length=200)
     summary = forms.CharField(label="Summary", max_length=300, required=False)
@@ -125,8 +141,15 @@ class ItemForm(forms.Form):
         return cleaned
 
 
-class ItemEditForm(forms.Form):
+class ItemEditForm(ExplainedForm):
     """The fields of an item its owner or a curator may change after adding it."""
+
+    value_names = {
+        "title": "The title",
+        "summary": "The summary",
+        "contexts": "The screen list",
+        "customer_visible": "The customer visibility",
+    }
 
     title = forms.CharField(label="Title", max_length=200)
     summary = forms.CharField(label="Summary", max_length=300, required=False)
@@ -149,7 +172,9 @@ class ItemEditForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(ExplainedForm):
+    value_names = {"reason": "The reason"}
+
     reason = forms.CharField(
         label="Reason",
         max_length=300,
@@ -158,7 +183,9 @@ class WithdrawForm(forms.Form):
     )
 
 
-class VersionForm(forms.Form):
+class VersionForm(ExplainedForm):
+    value_names = {"file": "The file", "note": "The note"}
+
     file = forms.FileField(label="File")
     note = forms.CharField(
         label="Note",
@@ -172,7 +199,9 @@ class VersionForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class PosterForm(forms.Form):
+class PosterForm(ExplainedForm):
+    value_names = {"poster": "The poster", "remove": "The remove choice"}
+
     poster = forms.FileField(
         label="New poster",
         required=False,
@@ -201,7 +230,10 @@ class PosterForm(forms.Form):
         return cleaned
 
 
-class TagForm(forms.Form):
+class TagForm(ExplainedForm):
+    value_names = {"tags": "The tag list"}
+    empty_hints = {"tags": "type at least one tag name"}
+
     tags = forms.CharField(max_length=500, help_text="Comma-separated tag names.")
 
     def clean_tags(self) -> list[str]:

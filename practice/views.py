@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.forms import too_long_message
 from core.http import AuthenticatedRequest
 from core.text import clean_line, clean_text
 from portal.models import ResolutionProposal
@@ -154,13 +155,18 @@ def answer_proposal(
         )
         return _back(session.pk)
     accept = decision == "accept"
+    reason = clean_text(request.POST.get("reason", ""))
+    if len(reason) > MAX_TEXT:
+        # Cutting the reason short would store words the learner did not write.
+        messages.error(request, too_long_message("The reason", len(reason), MAX_TEXT))
+        return _back(session.pk)
     try:
         services.answer_proposal(
             session=session,
             proposal_id=proposal_id,
             learner=request.user,
             accept=accept,
-            reason=clean_text(request.POST.get("reason", ""))[:MAX_TEXT],
+            reason=reason,
         )
     except (work.WorkError, CaseError, services.PracticeError) as error:
         with numbering_session_cases(session):

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from communities.models import Community
+from core.forms import ExplainedForm
 from core.numbers import AsciiIntegerField
 from library.uploads import UploadError
 from social.models import Post, Reaction
@@ -39,7 +40,13 @@ class MultipleFileField(forms.FileField):
         ]
 
 
-class PostForm(forms.Form):
+class PostForm(ExplainedForm):
+    value_names = {
+        "body": "The post",
+        "attachments": "The attachment",
+        "community": "The community",
+    }
+
     body = forms.CharField(
         label="Share something",
         max_length=MAX_POST_LENGTH,
@@ -118,7 +125,9 @@ class HomePostForm(PostForm):
         community_field.queryset = communities
 
 
-class CommentForm(forms.Form):
+class CommentForm(ExplainedForm):
+    value_names = {"body": "The comment", "parent": "The parent comment"}
+
     body = forms.CharField(
         label="Comment",
         max_length=MAX_COMMENT_LENGTH,
@@ -127,20 +136,30 @@ class CommentForm(forms.Form):
     parent = AsciiIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
-class ToggleForm(forms.Form):
+class ToggleForm(ExplainedForm):
     """The end state (on or off) a reaction, bookmark or helpful button requests."""
 
     active = forms.TypedChoiceField(
         choices=[("1", "on"), ("0", "off")], coerce=lambda value: value == "1"
     )
+    value_names = {"active": "The on or off value", "kind": "The reaction"}
+    empty_hints = {"active": "send 1 or 0"}
 
 
 class ReactionForm(ToggleForm):
     kind = forms.ChoiceField(choices=Reaction.Kind.choices)
 
 
-class LongFormEditForm(forms.Form):
+class LongFormEditForm(ExplainedForm):
     """The heading and text of a blog post or an announcement."""
+
+    value_names = {
+        "title": "The title",
+        "summary": "The summary",
+        "body": "The text",
+        "kind": "The kind of post",
+        "community": "The community",
+    }
 
     title = forms.CharField(label="Title", max_length=MAX_TITLE_LENGTH)
     summary = forms.CharField(

@@ -10,6 +10,7 @@ from answers.conf import faq_review_days
 from answers.models import Question
 from assist.models import HelpContext
 from communities.models import Community
+from core.forms import empty_message, too_long_message
 from core.markdown import Hashtag as ParsedHashtag
 from core.markdown import render_markdown
 from core.text import clean_line, clean_text
@@ -45,11 +46,9 @@ def clean_body(
 ) -> str:
     cleaned = clean_text(body)
     if required and not cleaned:
-        raise ValidationError(f"The {what} is empty: write something before posting.")
+        raise ValidationError(empty_message(f"The {what}", "write at least one word"))
     if len(cleaned) > limit:
-        raise ValidationError(
-            f"The {what} is {len(cleaned)} characters long; the limit is {limit}."
-        )
+        raise ValidationError(too_long_message(f"The {what}", len(cleaned), limit))
     return cleaned
 
 

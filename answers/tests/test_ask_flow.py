@@ -344,7 +344,7 @@ class TestPages:
             f"/questions/{question.pk}/answers/", {"body": " "}
         )
         assert response.status_code == 422
-        assert b"This field is required." in response.content
+        assert b"The answer is empty: write at least one word." in response.content
 
     def test_outsider_accept_is_forbidden(self, question, super_user, outsider):
         answer = post_answer(author=super_user, question=question, body="Write it off.")

@@ -65,7 +65,7 @@ def test_too_long_name(outsider):
     with pytest.raises(ValidationError) as excinfo:
         create(outsider, name="x" * 121)
     assert error_of(excinfo) == {
-        "name": ["The community name is 121 characters long; the limit is 120."]
+        "name": ["The community name has 121 characters; shorten it to 120 or fewer."]
     }
 
 
@@ -154,7 +154,7 @@ def test_too_long_purpose(outsider):
     with pytest.raises(ValidationError) as excinfo:
         create(outsider, purpose="p" * 1001)
     assert error_of(excinfo) == {
-        "purpose": ["The purpose is 1001 characters long; the limit is 1000."]
+        "purpose": ["The purpose has 1001 characters; shorten it to 1000 or fewer."]
     }
 
 
@@ -284,7 +284,7 @@ def test_form_shows_too_long_name(outsider):
     response = signed_in(outsider).post("/communities/new/", form_data(name="n" * 130))
     assert response.status_code == 422
     assert (
-        "The community name is 130 characters long; the limit is 120."
+        "The community name has 130 characters; shorten it to 120 or fewer."
         in response.content.decode()
     )
 

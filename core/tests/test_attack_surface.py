@@ -729,7 +729,7 @@ class TestBadInput:
         )
         assert response.status_code == 422
         assert alert_text(response) == (
-            "Ensure this value has at most 5000 characters (it has 5001)."
+            "The post has 5001 characters; shorten it to 5000 or fewer."
         )
         assert Post.objects.count() == 0
 
@@ -739,7 +739,7 @@ class TestBadInput:
         )
         assert response.status_code == 422
         assert alert_text(response) == (
-            "Ensure this value has at most 20000 characters (it has 20001)."
+            "The answer has 20001 characters; shorten it to 20000 or fewer."
         )
         assert Answer.objects.count() == 0
 
@@ -749,18 +749,24 @@ class TestBadInput:
             (
                 "title",
                 "x" * 201,
-                "Your question: Ensure this value has at most 200 characters (it has 201).",
+                "The question has 201 characters; shorten it to 200 or fewer.",
             ),
             (
                 "record_ref",
                 "x" * 81,
-                "Record: Ensure this value has at most 80 characters (it has 81).",
+                "The record has 81 characters; shorten it to 80 or fewer.",
             ),
-            ("title", "a\x00b", "Your question: Null characters are not allowed."),
+            (
+                "title",
+                "a\x00b",
+                "The question contains a null character, which text cannot "
+                "hold: type it again without pasting.",
+            ),
             (
                 "context",
                 "reconciliation\x00",
-                "Help context: Null characters are not allowed.",
+                "The help context contains a null character, which text cannot "
+                "hold: type it again without pasting.",
             ),
         ],
     )
@@ -776,9 +782,13 @@ class TestBadInput:
     @pytest.mark.parametrize(
         ("body", "message"),
         [
-            ("   ", "This field is required."),
-            ("\n\t\n", "This field is required."),
-            ("a\x00b", "Null characters are not allowed."),
+            ("   ", "The post is empty: write at least one word."),
+            ("\n\t\n", "The post is empty: write at least one word."),
+            (
+                "a\x00b",
+                "The post contains a null character, which text cannot hold: "
+                "type it again without pasting.",
+            ),
         ],
     )
     def test_post_blank_or_nul_is_422(
@@ -794,8 +804,12 @@ class TestBadInput:
     @pytest.mark.parametrize(
         ("body", "message"),
         [
-            ("   ", "This field is required."),
-            ("a\x00b", "Null characters are not allowed."),
+            ("   ", "The answer is empty: write at least one word."),
+            (
+                "a\x00b",
+                "The answer contains a null character, which text cannot hold: "
+                "type it again without pasting.",
+            ),
         ],
     )
     def test_answer_blank_or_nul_is_422(self, sales_rep, open_question, body, message):

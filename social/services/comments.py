@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.authors import shown_name
 from accounts.models import User
 from core.audit import record_event
+from core.forms import empty_message, too_long_message
 from core.markdown import Rendered, render_markdown
 from core.text import clean_text
 from notifications.models import Notification
@@ -39,11 +40,10 @@ MAX_COMMENT_LENGTH = 5_000
 def _render_comment_body(body: str) -> tuple[str, Rendered]:
     text = clean_text(body)
     if not text:
-        raise ValidationError("The comment is empty: write something before sending.")
+        raise ValidationError(empty_message("The comment", "write at least one word"))
     if len(text) > MAX_COMMENT_LENGTH:
         raise ValidationError(
-            f"The comment is {len(text)} characters long; the limit is "
-            f"{MAX_COMMENT_LENGTH}."
+            too_long_message("The comment", len(text), MAX_COMMENT_LENGTH)
         )
 
     rendered = render_markdown(text)

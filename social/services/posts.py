@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from communities.models import Community, Membership
 from core.audit import record_event
+from core.forms import empty_message, too_long_message
 from core.markdown import Hashtag as ParsedHashtag
 from core.markdown import Rendered, render_markdown
 from core.text import clean_line, clean_text
@@ -79,11 +80,9 @@ def _render_post_body(
 ) -> tuple[str, Rendered]:
     text = clean_text(body)
     if not text:
-        raise ValidationError("The post is empty: write something before posting.")
+        raise ValidationError(empty_message("The post", "write at least one word"))
     if len(text) > limit:
-        raise ValidationError(
-            f"The post is {len(text)} characters long; the limit is {limit}."
-        )
+        raise ValidationError(too_long_message("The post", len(text), limit))
 
     rendered = render_markdown(text)
     if len(rendered.hashtags) > MAX_TAGS_PER_POST:
@@ -119,13 +118,11 @@ def _clean_heading(kind: str, title: str, summary: str) -> tuple[str, str]:
         raise ValidationError(f"The {label} has no title: give it one.")
     if len(title) > MAX_TITLE_LENGTH:
         raise ValidationError(
-            f"The title is {len(title)} characters long; the limit is "
-            f"{MAX_TITLE_LENGTH}."
+            too_long_message("The title", len(title), MAX_TITLE_LENGTH)
         )
     if len(summary) > MAX_SUMMARY_LENGTH:
         raise ValidationError(
-            f"The summary is {len(summary)} characters long; the limit is "
-            f"{MAX_SUMMARY_LENGTH}."
+            too_long_message("The summary", len(summary), MAX_SUMMARY_LENGTH)
         )
     return title, summary
 

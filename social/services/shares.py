@@ -23,6 +23,7 @@ from accounts.models import User
 from communities.models import Community
 from communities.selectors import visible_communities
 from core.audit import record_event
+from core.forms import too_long_message
 from core.markdown import Rendered, render_markdown
 from core.text import clean_text
 from social.models import Post
@@ -118,8 +119,7 @@ def _render_comment(comment: str) -> tuple[str, Rendered]:
     text = clean_text(comment)
     if len(text) > MAX_POST_LENGTH:
         raise ValidationError(
-            f"The comment on the share is {len(text)} characters long; the limit "
-            f"is {MAX_POST_LENGTH}."
+            too_long_message("The comment on the share", len(text), MAX_POST_LENGTH)
         )
     if not text:
         return "", Rendered(html="")

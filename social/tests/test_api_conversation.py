@@ -150,7 +150,7 @@ def test_empty_comment_is_422(signed_in, outsider, open_post):
 
     assert response.status_code == 422
     assert body_of(response) == {
-        "detail": "The comment is empty: write something before sending."
+        "detail": "The comment is empty: write at least one word."
     }
 
 

@@ -97,8 +97,8 @@ def test_long_title_names_length(sales_rep, blog):
         )
 
     assert caught.value.messages == [
-        f"The title is {MAX_TITLE_LENGTH + 1} characters long; the limit is "
-        f"{MAX_TITLE_LENGTH}."
+        f"The title has {MAX_TITLE_LENGTH + 1} characters; shorten it to "
+        f"{MAX_TITLE_LENGTH} or fewer."
     ]
 
 
@@ -150,7 +150,7 @@ def test_edit_page_keeps_rejected_input(signed_in, sales_rep, blog):
 
     assert response.status_code == 422
     page = response.content.decode()
-    assert "This field is required." in page
+    assert "The title is empty: write at least one word." in page
     assert ">Kept summary</textarea>" in page
     assert ">Typed text.</textarea>" in page
     blog.refresh_from_db()

@@ -55,7 +55,7 @@ def test_title_and_summary_limits(sales_rep, payments_community):
             body="text",
         )
     assert caught.value.messages == [
-        "The title is 201 characters long; the limit is 200."
+        "The title has 201 characters; shorten it to 200 or fewer."
     ]
 
     with pytest.raises(ValidationError) as caught:
@@ -68,7 +68,7 @@ def test_title_and_summary_limits(sales_rep, payments_community):
             body="text",
         )
     assert caught.value.messages == [
-        "The summary is 501 characters long; the limit is 500."
+        "The summary has 501 characters; shorten it to 500 or fewer."
     ]
 
 
@@ -91,7 +91,7 @@ def test_blog_body_may_be_long(sales_rep, payments_community):
             body="w" * 50_001,
         )
     assert caught.value.messages == [
-        "The post is 50001 characters long; the limit is 50000."
+        "The post has 50001 characters; shorten it to 50000 or fewer."
     ]
 
 

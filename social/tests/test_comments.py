@@ -40,9 +40,7 @@ def test_reply_to_reply_attaches_to_same_parent(outsider, sales_rep, open_post):
 def test_empty_comment_is_rejected(outsider, open_post):
     with pytest.raises(ValidationError) as error:
         post_comment(author=outsider, post=open_post, body=" \u200b\n")
-    assert error.value.messages == [
-        "The comment is empty: write something before sending."
-    ]
+    assert error.value.messages == ["The comment is empty: write at least one word."]
     assert Comment.objects.count() == 0
 
 
@@ -50,7 +48,7 @@ def test_long_comment_is_rejected(outsider, open_post):
     with pytest.raises(ValidationError) as error:
         post_comment(author=outsider, post=open_post, body="x" * 5001)
     assert error.value.messages == [
-        "The comment is 5001 characters long; the limit is 5000."
+        "The comment has 5001 characters; shorten it to 5000 or fewer."
     ]
 
 

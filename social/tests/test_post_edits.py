@@ -43,7 +43,7 @@ def test_edit_checks_length(sales_rep, open_post):
     with pytest.raises(ValidationError) as error:
         edit_post(editor=sales_rep, post=open_post, body="x" * 5001)
     assert error.value.messages == [
-        "The post is 5001 characters long; the limit is 5000."
+        "The post has 5001 characters; shorten it to 5000 or fewer."
     ]
 
 

@@ -152,7 +152,7 @@ def test_empty_comment_shows_message(signed_in, outsider, open_post):
         f"/posts/{open_post.pk}/comments/new/", {"body": "\u200b"}
     )
     assert response.status_code == 422
-    assert b"The comment is empty: write something before sending." in response.content
+    assert b"The comment is empty: write at least one word." in response.content
 
 
 def test_reaction_endpoint_returns_bar_partial(signed_in, outsider, open_post):
