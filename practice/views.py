@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import too_long_message
 from core.http import AuthenticatedRequest
@@ -203,10 +203,37 @@ def check(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
     return _back(session.pk)
 
 
+# The value of the confirmation page's button. Any other POST shows the
+# question again and resets nothing.
+RESET_CONFIRMED = "yes"
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def reset(request: AuthenticatedRequest, session_id: int) -> HttpResponse:
+    """Ask before a reset, then reset the sandbox once the learner confirms.
+
+    The session page's Reset button opens this page with GET. Only the
+    confirmation page's own button (``confirm=yes``) resets, so a stray or
+    repeated POST loses no work. The question is a page of its own, so it
+    works without JavaScript.
+    """
     session = access_session(request.user, session_id)
+    try:
+        services.require_active(session, "reset")
+    except services.PracticeError as error:
+        messages.error(request, str(error))
+        return _back(session.pk)
+    if request.method != "POST" or request.POST.get("confirm") != RESET_CONFIRMED:
+        return render(
+            request,
+            "practice/reset_confirm.html",
+            {
+                "session": session,
+                "scenario_title": _scenario_title(session.scenario_key),
+                "confirm_value": RESET_CONFIRMED,
+            },
+        )
     try:
         services.reset_session(session_id=session.pk, learner=request.user)
     except services.PracticeError as error:

@@ -136,7 +136,7 @@ def test_reset_clears_results_and_keeps_case_numbers(learner):
     client.post(f"{url}check/")
     before = client.get(url).content.decode()
 
-    response = client.post(f"{url}reset/")
+    response = client.post(f"{url}reset/", {"confirm": "yes"})
     after = client.get(url).content.decode()
 
     assert response.status_code == 302
