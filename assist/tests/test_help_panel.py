@@ -432,8 +432,8 @@ class TestHelpCache:
         assert current_help_version() == before
 
 
-def test_openapi_document_lists_help_endpoint(db):
-    response = Client().get("/api/openapi.json")
+def test_openapi_document_lists_help_endpoint(sales_rep):
+    response = signed_in(sales_rep).get("/api/openapi.json")
     assert response.status_code == 200
     document = response.json()
     assert document["openapi"].startswith("3.")

@@ -4,21 +4,22 @@ import json
 from typing import Any
 
 import pytest
-from django.test import Client
 
+from core.testing import signed_in
 from search.models import Kind
 
 pytestmark = pytest.mark.django_db
 
 
-def _search_parameters() -> dict[str, dict[str, Any]]:
-    document = json.loads(Client().get("/api/openapi.json").content)
+def _search_parameters(reader: Any) -> dict[str, dict[str, Any]]:
+    # The document is for employees (commonplace/api.py).
+    document = json.loads(signed_in(reader).get("/api/openapi.json").content)
     operation = document["paths"]["/api/search"]["get"]
     return {parameter["name"]: parameter for parameter in operation["parameters"]}
 
 
-def test_openapi_lists_search_parameters():
-    parameters = _search_parameters()
+def test_openapi_lists_search_parameters(sales_rep):
+    parameters = _search_parameters(sales_rep)
     names = [
         "q",
         "type",
@@ -37,15 +38,15 @@ def test_openapi_lists_search_parameters():
         assert parameter["description"]
 
 
-def test_openapi_type_is_repeatable_kind():
-    kind = _search_parameters()["type"]
+def test_openapi_type_is_repeatable_kind(sales_rep):
+    kind = _search_parameters(sales_rep)["type"]
     assert kind["schema"]["type"] == "array"
     assert kind["schema"]["items"]["enum"] == list(Kind.values)
     assert kind["explode"] is True
 
 
-def test_openapi_dates_and_page_have_formats():
-    parameters = _search_parameters()
+def test_openapi_dates_and_page_have_formats(sales_rep):
+    parameters = _search_parameters(sales_rep)
     assert parameters["since"]["schema"]["format"] == "date"
     assert parameters["until"]["schema"]["format"] == "date"
     assert parameters["page"]["schema"]["maximum"] == 1000
