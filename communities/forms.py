@@ -11,8 +11,8 @@ class CommunityForm(ExplainedForm):
     value_names = {
         "name": "The name",
         "purpose": "The purpose",
-        "visibility": "Who can see it",
-        "crm_functions": "The CRM function list",
+        "visibility": "The visibility",
+        "crm_functions": "The CRM functions",
         "conversation_starters": "The conversation starters text",
     }
 

@@ -442,8 +442,8 @@ def test_openapi_document_lists_help_endpoint(sales_rep):
     assert [parameter["name"] for parameter in parameters] == ["context"]
 
 
-def test_openapi_marks_context_required(db):
-    document = Client().get("/api/openapi.json").json()
+def test_openapi_marks_context_required(sales_rep):
+    document = signed_in(sales_rep).get("/api/openapi.json").json()
     (parameter,) = document["paths"]["/api/assist/help"]["get"]["parameters"]
     assert parameter["name"] == "context"
     assert parameter["in"] == "query"

@@ -193,8 +193,8 @@ def test_too_long_starter(outsider):
         create(outsider, conversation_starters=[starter])
     assert error_of(excinfo) == {
         "conversation_starters": [
-            f"The conversation starter {starter[:40]!r}... is 204 characters "
-            "long; the limit is 200."
+            f"The conversation starter {starter[:40]!r}... has 204 characters; "
+            "shorten it to 200 or fewer."
         ]
     }
 
@@ -295,8 +295,8 @@ def test_form_names_bad_visibility(outsider):
     )
     assert response.status_code == 422
     assert (
-        "Select a valid choice. secret is not one of the available choices."
-        in response.content.decode()
+        "&#x27;secret&#x27; is not a choice for the visibility: pick one from "
+        "the list." in response.content.decode()
     )
     assert Community.objects.count() == 0
 
@@ -306,7 +306,10 @@ def test_form_rejects_unknown_function(outsider):
         "/communities/new/", form_data(crm_functions=["999999"])
     )
     assert response.status_code == 422
-    assert "999999 is not one of the available choices" in response.content.decode()
+    assert (
+        "&#x27;999999&#x27; is not a choice for the CRM functions: pick one from "
+        "the list." in response.content.decode()
+    )
 
 
 def test_customer_gets_403_for_form(customer):

@@ -21,7 +21,7 @@ def text_field_errors(
     assert valid.is_valid(), valid.errors.as_json()
     form = build({**data, field: value})
     form.is_valid()
-    return list(form.errors.get(field, []))
+    return [str(message) for message in form.errors.get(field, [])]
 
 
 def check_text_field(

@@ -23,7 +23,10 @@ class NoteForm(ExplainedForm):
 def errors_of(data: dict[str, str]) -> dict[str, list[str]]:
     form = NoteForm(data)
     assert not form.is_valid()
-    return {name: list(messages) for name, messages in form.errors.items()}
+    return {
+        name: [str(message) for message in messages]
+        for name, messages in form.errors.items()
+    }
 
 
 def test_blank_value_message():
