@@ -1,5 +1,6 @@
 """The shared form messages: each names its value and says what to do."""
 
+import pytest
 from django import forms
 
 from core.forms import ExplainedForm, explain_field, too_long_message
@@ -95,12 +96,9 @@ def test_percent_sign_in_a_name_survives():
         ("", "The 100 % note is empty: write at least one word."),
         ("abc", "The 100 % note has 3 characters; shorten it to 2 or fewer."),
     ):
-        try:
+        with pytest.raises(forms.ValidationError) as caught:
             field.clean(value)
-        except forms.ValidationError as error:
-            assert error.messages == [message]
-        else:
-            raise AssertionError(f"{value!r} passed")
+        assert caught.value.messages == [message]
 
 
 def test_services_share_the_wording():

@@ -1,7 +1,8 @@
 """Reset asks first: only the confirmation page's button resets the sandbox.
 
 The confirmation is a page of its own, so it works without JavaScript, and
-a POST without the confirmation (an old form, a repeated request) only asks.
+a POST without the confirmation (an old form, a repeated request) shows the
+question again.
 """
 
 import pytest
