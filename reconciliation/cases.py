@@ -138,6 +138,16 @@ def numbering_cases(number_of: Callable[[int], str]) -> Iterator[None]:
         _case_numbers.reset(token)
 
 
+def shown_case_number(case_id: int) -> str:
+    """Return how the current screen names case ``case_id``.
+
+    That is its id, or inside ``numbering_cases`` the number the practice
+    sandbox gives it, so labels and messages on one page agree.
+    """
+    number_of = _case_numbers.get()
+    return str(case_id) if number_of is None else number_of(case_id)
+
+
 class CaseMessage:
     """A message that may name one case, kept as the ``case_id`` field.
 
@@ -163,10 +173,9 @@ class CaseMessage:
         return self.template.format(case=case_number, **self.values)
 
     def __str__(self) -> str:
-        number_of = _case_numbers.get()
-        if self.case_id is None or number_of is None:
-            return self.render(str(self.case_id))
-        return self.render(number_of(self.case_id))
+        if self.case_id is None:
+            return self.render("None")
+        return self.render(shown_case_number(self.case_id))
 
 
 class CaseNamingError(ValueError):

@@ -45,6 +45,7 @@ from accounts.models import User
 from accounts.permissions import Viewer
 from core.models import AuditEvent
 from portal.models import ProblemReport, ResolutionProposal
+from reconciliation.cases import shown_case_number
 from reconciliation.models import (
     Allocation,
     Approval,
@@ -180,7 +181,8 @@ class Timeline:
 
 
 def _case_label(case: Discrepancy) -> str:
-    return f"Case #{case.pk} {case.get_code_display()}"
+    # In the practice sandbox a case is named by the session's number.
+    return f"Case #{shown_case_number(case.pk)} {case.get_code_display()}"
 
 
 def _case_subjects(
