@@ -6,6 +6,7 @@ the value.
 """
 
 import logging
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -366,6 +367,24 @@ def customers_for(payment: Payment) -> QuerySet[Party]:
     )
 
 
+def reading_key(name: str) -> tuple[str, str]:
+    """Return the key that sorts ``name`` as a person reads a list of names.
+
+    Case and accents are folded ("Bólido" sorts as "bolido", "FISSA" as
+    "fissa"), so the order does not follow character codes, and it is the
+    same on SQLite and PostgreSQL whatever their collation. Names that fold
+    alike are ordered by their own text, so the order is stable.
+    """
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return (folded, name)
+
+
+def customers_in_reading_order(payment: Payment) -> list[Party]:
+    """Return ``customers_for(payment)`` sorted by ``reading_key`` of the name."""
+    return sorted(customers_for(payment), key=lambda party: reading_key(party.name))
+
+
 def open_invoices_for(payment: Payment) -> QuerySet[Invoice]:
     """Return the posted, unpaid invoices of the payment's customer, oldest first."""
     party_id = payment.party_id
@@ -536,7 +555,7 @@ def check_write_off_input(
         )
     if len(text) > MAX_WRITE_OFF_NOTE:
         raise WorkError(
-            f"The write-off note has {len(text)} characters: shorten it to "
+            f"The write-off note has {len(text):,} characters: shorten it to "
             f"{MAX_WRITE_OFF_NOTE} or fewer."
         )
     return f"{reasons[reason_code]}: {text}"

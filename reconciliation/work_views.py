@@ -798,6 +798,9 @@ class CashState:
     row_errors: dict[str, str] = field(default_factory=dict)
     tray_error: str = ""
     writeoff_invoice: str = ""
+    # Whether the form sent the write-off choice, "No write-off" included;
+    # an address without it gets the preset.
+    writeoff_chosen: bool = False
     surplus_invoice: str = ""
     reason_code: str = ""
     note: str = ""
@@ -810,11 +813,13 @@ class CashState:
         state.typed_invoice = params.get("invoice", "")[:TYPED_AMOUNT_LENGTH]
         state.typed_amount = clean_line(params.get("amount", ""))[:TYPED_AMOUNT_LENGTH]
         state.writeoff_invoice = params.get("writeoff_invoice", "")[:20]
+        state.writeoff_chosen = "writeoff_invoice" in params
         state.surplus_invoice = params.get("surplus_invoice", "")[:20]
         state.reason_code = params.get("reason_code", "")[:40]
-        state.note = clean_text(params.get("note", ""))[
-            : cash_work.MAX_WRITE_OFF_NOTE + 1
-        ]
+        # The whole note is kept, so a note that is too long is rejected with
+        # its real length and stays in its box to be shortened. The request's
+        # size limit bounds it.
+        state.note = clean_text(params.get("note", ""))
         # A tray line's own box changes its amount, so what the clerk typed
         # there counts, whichever button sent the form.
         for pk in state.tray:
@@ -971,7 +976,7 @@ def _tray_lines(
         for invoice in Invoice.objects.filter(
             pk__in=[pk for pk in state.tray if pk not in by_id],
             company_id=payment.company_id,
-        )
+        ).select_related("customer")
     }
     money = _money(payment)
     lines = []
@@ -979,13 +984,15 @@ def _tray_lines(
         invoice = by_id.get(pk)
         if invoice is None:
             other = others.get(pk)
-            name = other.number if other is not None else str(pk)
-            state.tray_error = (
-                f"Invoice {name} is no longer an open invoice of payment "
-                f"{payment.number}'s customer: remove it from the tray."
-            )
-            if other is not None:
-                lines.append(TrayLine(other, None, text, state.tray_error, ZERO))
+            if other is None:
+                # No invoice to show a line for: the one message goes under
+                # the tray.
+                state.tray_error = (
+                    f"Tray line {pk} names no invoice of payment "
+                    f"{payment.number}'s customer: remove it from the tray."
+                )
+                continue
+            lines.append(TrayLine(other, None, text, _not_open(payment, other), ZERO))
             continue
         if pk in held:
             error = str(cash_work.held_error(payment, invoice, held[pk]))
@@ -1006,6 +1013,27 @@ def _tray_lines(
         open_after = max(invoice.amount_residual - amount, ZERO)
         lines.append(TrayLine(invoice, amount, text, problem, open_after))
     return lines
+
+
+def _not_open(payment: Payment, invoice: Invoice) -> str:
+    """Say why a tray line's invoice takes none of ``payment``: whose it is."""
+    party = payment.party_id
+    customer = invoice.customer
+    if party is None or party not in (customer.pk, customer.parent_id):
+        return (
+            f"Invoice {invoice.number} is not an invoice of payment "
+            f"{payment.number}'s customer: remove it from the tray."
+        )
+    if invoice.currency_id != payment.currency_id:
+        return (
+            f"Invoice {invoice.number} is in {invoice.currency_id}, not in the "
+            f"{payment.currency_id} of payment {payment.number}: remove it from "
+            "the tray."
+        )
+    return (
+        f"Invoice {invoice.number} is no longer open: it has nothing left to pay, "
+        "or it was cancelled since the tray was filled. Remove it from the tray."
+    )
 
 
 def _cash_page(
@@ -1033,6 +1061,8 @@ def _cash_page(
     }
     if selected is not None:
         context.update(_selected_context(selected, state, scope))
+    elif state.payment_raw:
+        context["payment_error"] = _unknown_payment(state.payment_raw, unassigned)
     return _page(
         request,
         "reconciliation/work/cash.html",
@@ -1042,6 +1072,32 @@ def _cash_page(
         context,
         scope,
         record_kind=RecordKind.PAYMENT,
+    )
+
+
+def _unknown_payment(raw: str, unassigned: list[Payment]) -> str:
+    """Say why the address's ``payment`` value shows no payment, and what to do.
+
+    A payment from an unknown payer is listed apart, so it is named: the
+    clerk chooses its customer first.
+    """
+    shown = clean_line(raw)[:20]
+    if not (shown.isascii() and shown.isdigit() and 0 < len(shown) < 12):
+        return (
+            f"The address names payment {shown!r}, which is not a payment id "
+            "(a whole number such as 796): pick a payment from the list of "
+            "unallocated payments."
+        )
+    waiting = next((p for p in unassigned if str(p.pk) == shown), None)
+    if waiting is not None:
+        return (
+            f"Payment {waiting.number} has no customer yet: choose its customer "
+            "under Payments from an unknown payer, then allocate it."
+        )
+    return (
+        f"The address names payment {shown}, which is not a payment this screen "
+        "has: it may be another company's, or not exist. Pick a payment from "
+        "the list of unallocated payments."
     )
 
 
@@ -1085,7 +1141,10 @@ def _selected_context(
     held_rows = _held_rows(
         {pk: held[pk] for pk in (i.pk for i in invoices) if pk in held}, scope
     )
-    lines = _tray_lines(selected, state, invoices, held)
+    # A payment with nothing left takes no tray: an address with tray lines
+    # is one from before the tray was confirmed, as after a reload or the
+    # back button, and the page says what the payment paid instead.
+    lines = _tray_lines(selected, state, invoices, held) if available > 0 else []
     total = sum((line.amount or ZERO for line in lines), ZERO)
     left_after = available - total
     minor_units = selected.currency.minor_units
@@ -1116,9 +1175,17 @@ def _selected_context(
     settled = bool(lines) and not open_lines and not errors
     if settled and ZERO < left_after <= cash_work.surplus_allowance(selected):
         surplus_lines = lines
-    writeoff_choice = state.writeoff_invoice or (
-        str(open_lines[-1].invoice.pk) if open_lines and left_after == 0 else ""
+    # The write-off is preset for a difference the clerk may write off alone,
+    # such as a bank charge; a part payment leaves more open, which the
+    # customer still owes, so nothing is preset.
+    preset = (
+        str(open_lines[-1].invoice.pk)
+        if open_lines
+        and left_after == 0
+        and open_lines[-1].open_after <= cash.bank_charge_allowance(selected)
+        else ""
     )
+    writeoff_choice = state.writeoff_invoice if state.writeoff_chosen else preset
     money = _money(selected)
     tray_note = ""
     if state.bad_tray:
@@ -1165,7 +1232,40 @@ def _selected_context(
         "invoice_rows": rows,
         "partly_paid": _partly_paid_rows(selected, state, scope),
         "write_off_limit": cases.write_off_limit(),
+        "stale_tray": available <= 0 and bool(state.tray or state.bad_tray),
+        "paid_rows": _paid_rows(selected, scope) if available <= 0 else [],
     }
+
+
+@dataclass(frozen=True)
+class PaidRow:
+    """An invoice a payment paid, with its order's page when there is one."""
+
+    invoice: Invoice
+    amount: Decimal
+    order_url: str
+
+
+def _paid_rows(payment: Payment, scope: WorkScope) -> list[PaidRow]:
+    """List what ``payment`` paid on each invoice, its reversals netted out."""
+    totals: dict[int, Decimal] = {}
+    invoices: dict[int, Invoice] = {}
+    for allocation in (
+        Allocation.objects.filter(payment=payment)
+        .select_related("invoice__order")
+        .order_by("pk")
+    ):
+        pk = allocation.invoice_id
+        totals[pk] = totals.get(pk, ZERO) + allocation.amount
+        invoices[pk] = allocation.invoice
+    rows = []
+    for pk, amount in totals.items():
+        if amount <= 0:
+            continue
+        order = invoices[pk].order
+        url = _optional_url(scope, "order_detail", order.number) if order else ""
+        rows.append(PaidRow(invoices[pk], amount, url))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -1223,7 +1323,9 @@ def _with_customers(payments: list[Payment]) -> list[tuple[Payment, list[Party]]
     by_company: dict[int, list[Party]] = {}
     for payment in payments:
         if payment.company_id not in by_company:
-            by_company[payment.company_id] = list(cash_work.customers_for(payment))
+            by_company[payment.company_id] = cash_work.customers_in_reading_order(
+                payment
+            )
     return [(payment, by_company[payment.company_id]) for payment in payments]
 
 
