@@ -53,6 +53,7 @@ from reconciliation.models import (
     MatchGroup,
     Party,
     Payment,
+    SalesOrder,
 )
 from reconciliation.money import format_money, quantize_money
 from reconciliation.services import (
@@ -667,6 +668,12 @@ REFERENCE_POINTS = 3
 EXACT_POINTS = 2
 TOLERANCE_POINTS = 1
 PARTNER_POINTS = 1
+# Two hints that only the screen uses, below the rules above: the remittance
+# names the invoice's order, or the invoice is the customer's only open one
+# and the payment pays part of it. Neither places money in the matching
+# pass, so an invoice with only these scores less than an exact amount.
+ORDER_POINTS = 1
+ONLY_OPEN_POINTS = 0
 # Maximum number of suggestions shown. The open invoices table lists them all.
 MAX_SUGGESTIONS = 6
 
@@ -722,6 +729,20 @@ def suggest(
     ]
     named = {invoice.pk for invoice in invoices_named(payment, items, eligible)}
     named |= _numbers_in_remittance(payment, open_items)
+    orders_named = _orders_in_remittance(payment, open_items)
+    # The only open invoice counts the tray's invoices too: with another in
+    # the tray, this one is not the customer's only open invoice.
+    only_open = (
+        len(
+            [
+                invoice
+                for invoice in items.by_partner.get(partner, [])
+                if invoice.amount_residual > 0 and eligible(invoice)
+            ]
+        )
+        == 1
+        and len(open_items) == 1
+    )
     tolerance = ToleranceBook.for_company(payment.company).for_scope(
         customer_id=partner
     )
@@ -761,15 +782,42 @@ def suggest(
                 f"its open {money(residual)} is {money(residual - left)} more than "
                 f"the {money(left)} left, a difference small enough to write off"
             )
+        elif only_open and left < residual:
+            rules.append("cash.only_open@1")
+            score += ONLY_OPEN_POINTS
+            reasons.append(
+                f"it is the customer's only open invoice, with {money(residual)} "
+                f"open, more than the {money(left)} left"
+            )
+        order = orders_named.get(invoice.pk)
+        if order and invoice.pk not in named:
+            rules.insert(0, "cash.order_reference@1")
+            score += ORDER_POINTS
+            reasons.insert(
+                0,
+                f"the payment's reference {payment.reference!r} names its order "
+                f"{order}",
+            )
         if not rules:
             continue
         amount = min(residual, left)
+        # What a hint leaves open is the part the customer still owes; what
+        # the other rules leave open may be a bank charge to write off.
+        part = not {"cash.bank_charge@1", "cash.tolerance@1"} & set(rules) and bool(
+            {"cash.only_open@1", "cash.order_reference@1"} & set(rules)
+        )
         suggestions.append(
             Suggestion(
                 rules=tuple(rules),
                 score=score,
                 lines=((invoice, amount),),
-                why=_why(reasons, payment, residual - amount, money),
+                why=_why(
+                    reasons,
+                    payment,
+                    residual - amount,
+                    money,
+                    later=invoice.number if part else "",
+                ),
                 open_after=residual - amount,
             )
         )
@@ -796,10 +844,21 @@ def _why(
     payment: Payment,
     open_after: Decimal,
     money: Callable[[Decimal], str],
+    *,
+    later: str = "",
 ) -> str:
-    """Join the rules' reasons into the plain sentence the screen shows."""
+    """Join the rules' reasons into the plain sentence the screen shows.
+
+    ``later`` names the invoice when what stays open is not a difference to
+    write off but a part the customer still has to pay.
+    """
     text = "Same customer, and " + " and ".join(reasons) + "."
-    if open_after > 0:
+    if open_after > 0 and later:
+        text += (
+            f" Payment {payment.number} pays all it has left, and {money(open_after)} "
+            f"stays open on {later} for the customer to pay."
+        )
+    elif open_after > 0:
         text += (
             f" Payment {payment.number} pays all it has left, and {money(open_after)} "
             "stays open: write it off in the tray if it is a bank charge."
@@ -821,6 +880,42 @@ def _numbers_in_remittance(payment: Payment, invoices: Iterable[Invoice]) -> set
         number = normalize_reference(invoice.number)
         if number and re.search(rf"(?<![0-9a-z]){re.escape(number)}(?![0-9a-z])", text):
             found.add(invoice.pk)
+    return found
+
+
+# A remittance names an order by its number ("SO-11050") or by the number's
+# digits after the word "order" ("order 11050", "Order no. 11050", "order
+# #11050"). Digits alone are not enough: they may be an amount or a date.
+_ORDER_WORD = r"(?<![0-9a-z])order\s*(?:(?:no|nr|number)\.?\s*)?(?:#\s*)?:?\s*"
+
+
+def _orders_in_remittance(
+    payment: Payment, invoices: Collection[Invoice]
+) -> dict[int, str]:
+    """Map each invoice whose order the payment's remittance names to that order.
+
+    The texts are compared as ``normalize_reference`` folds them. An order
+    number's digits count only after the word "order".
+    """
+    text = normalize_reference(payment.reference)
+    order_ids = {invoice.order_id for invoice in invoices if invoice.order_id}
+    if not text or not order_ids:
+        return {}
+    numbers = dict(
+        SalesOrder.objects.filter(pk__in=order_ids).values_list("pk", "number")
+    )
+    found = {}
+    for invoice in invoices:
+        number = numbers.get(invoice.order_id or 0, "")
+        folded = normalize_reference(number)
+        if not folded:
+            continue
+        digits = re.search(r"[0-9]+$", folded)
+        patterns = [rf"(?<![0-9a-z]){re.escape(folded)}(?![0-9a-z])"]
+        if digits:
+            patterns.append(rf"{_ORDER_WORD}{digits.group()}(?![0-9a-z])")
+        if any(re.search(pattern, text) for pattern in patterns):
+            found[invoice.pk] = number
     return found
 
 
