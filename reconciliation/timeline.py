@@ -122,6 +122,9 @@ class Subject:
     # carries no money or only its events name the currency (a case).
     currency: str = ""
     url: str = ""
+    # The unit of a quantity on the object, such as a match's "unit" or
+    # "days", where its figures are not money.
+    unit: str = ""
 
 
 @dataclass
@@ -369,9 +372,18 @@ def order_subjects(viewer: Viewer, order: SalesOrder) -> Subjects:
     subjects.add(
         MatchGroup,
         (
-            (pk, Subject(f"Match M{pk}, {MatchGroup.Kind(kind).label.lower()}"))
-            for pk, kind in MatchGroup.objects.filter(order=order).values_list(
-                "pk", "kind"
+            # A match's ``unit`` is its currency's code when it compares money,
+            # and a unit of measure or "days" when it compares anything else.
+            (
+                pk,
+                Subject(
+                    f"Match M{pk}, {MatchGroup.Kind(kind).label.lower()}",
+                    currency=unit,
+                    unit=unit,
+                ),
+            )
+            for pk, kind, unit in MatchGroup.objects.filter(order=order).values_list(
+                "pk", "kind", "unit"
             )
         ),
     )

@@ -31,7 +31,7 @@ from reconciliation.models import (
     ReturnAuthorization,
     Shipment,
 )
-from reconciliation.money import format_money, format_number
+from reconciliation.money import format_money, format_number, format_quantity
 from reconciliation.timeline import (
     EVENT,
     SUBJECT_KINDS,
@@ -57,6 +57,7 @@ ACTION_TITLES: dict[str, str] = {
     "allocation.reversed": "Payment application reversed",
     "allocation.written_off": "Difference written off",
     "allocation.fx_booked": "Exchange difference booked",
+    "allocation.surplus_kept": "Overpayment kept",
     "payment.payer_assigned": "Payer identified",
     "discrepancy.opened": "Case opened by the matching",
     "discrepancy.updated": "Case figures updated by the matching",
@@ -119,6 +120,8 @@ FIELD_LABELS: dict[str, str] = {
     "body": "Comment",
     "code": "Type",
     "residual": "Residual",
+    "kept": "Overpayment kept",
+    "check_reason": "Check's reason",
 }
 
 # Keys that tie rows together or that other parts of the page already show.
@@ -162,6 +165,7 @@ MONEY_KEYS = frozenset(
         "credited_before",
         "proposed_before",
         "written_off_before",
+        "kept",
     }
 )
 
@@ -254,7 +258,19 @@ class _Reader:
             return subject.currency
         return ""
 
-    def value_text(self, object_type: str, key: str, value: Any, currency: str) -> str:
+    def unit(self, event: AuditEvent, subject: Subject | None) -> str:
+        """Return the unit of the event's figures when they are not money, or ""."""
+        for values in (event.after, event.before):
+            unit = values.get("unit") if isinstance(values, dict) else None
+            if isinstance(unit, str) and unit and unit not in self.currencies:
+                return unit
+        if subject is not None and subject.unit not in self.currencies:
+            return subject.unit
+        return ""
+
+    def value_text(
+        self, object_type: str, key: str, value: Any, currency: str, unit: str = ""
+    ) -> str:
         if value is None or value == "":
             return "—"
         if isinstance(value, bool):
@@ -264,7 +280,7 @@ class _Reader:
             parts = [
                 (
                     _humanize(name).lower(),
-                    self.value_text(object_type, name, item, currency),
+                    self.value_text(object_type, name, item, currency, unit),
                 )
                 for name, item in value.items()
             ]
@@ -275,7 +291,8 @@ class _Reader:
             return f"{len(value)} line{'s' if len(value) != 1 else ''}"
         if isinstance(value, list):
             return "; ".join(
-                self.value_text(object_type, key, item, currency) for item in value
+                self.value_text(object_type, key, item, currency, unit)
+                for item in value
             )
 
         if key == "assignee_id" and isinstance(value, int):
@@ -290,11 +307,14 @@ class _Reader:
         if number is not None and key in MONEY_KEYS and currency:
             amount = format_money(number, minor_units=self.currencies[currency])
             return f"{amount} {currency}"
+        if number is not None and key in MONEY_KEYS and unit:
+            # A figure of a match or a case that compares quantities or days.
+            return format_quantity(number, unit)
         if number is not None and isinstance(value, str):
             return format_number(number)
         return str(value)
 
-    def changes(self, event: AuditEvent, currency: str) -> list[Change]:
+    def changes(self, event: AuditEvent, currency: str, unit: str = "") -> list[Change]:
         before = event.before if isinstance(event.before, dict) else {}
         after = event.after if isinstance(event.after, dict) else {}
         keys = sorted(
@@ -310,10 +330,10 @@ class _Reader:
             rows.append(
                 Change(
                     label=FIELD_LABELS.get(key, _humanize(key)),
-                    before=self.value_text(event.object_type, key, old, currency)
+                    before=self.value_text(event.object_type, key, old, currency, unit)
                     if key in before
                     else "",
-                    after=self.value_text(event.object_type, key, new, currency)
+                    after=self.value_text(event.object_type, key, new, currency, unit)
                     if key in after
                     else "—",
                 )
@@ -426,7 +446,9 @@ def describe_events(
             subject_url=subject.url if subject else "",
             actor=_actor(event),
             role=ROLE_LABELS.get(event.actor_role, event.actor_role),
-            changes=reader.changes(event, reader.currency(event, subject)),
+            changes=reader.changes(
+                event, reader.currency(event, subject), reader.unit(event, subject)
+            ),
             why=_why(event),
             source=SOURCE_NAMES.get(event.source, event.source),
         )

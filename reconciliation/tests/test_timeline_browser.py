@@ -1,6 +1,7 @@
 """The order timeline in Chromium on a phone: it fits, filters and pages."""
 
 import os
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -107,3 +108,65 @@ def test_timeline_fits_filters_and_pages(browser, live_server, customer_party):
     expect(shipments.first).to_contain_text(f"Shipment {order.shipments.get().number}")
     for index in range(shipments.count()):
         expect(shipments.nth(index)).to_contain_text("Shipment")
+
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def test_timeline_columns_fit_at_1280(browser, live_server, customer_party):
+    """The trial's "From" column was cut off at 1,280 px; every column now fits."""
+    make_person("fiona", Role.FINANCE_CLERK, group="operations")
+    order = create_order(
+        lines=[("10", "36.36")],
+        company=customer_party.company,
+        customer=customer_party,
+    )
+    create_shipment(order=order)
+    invoice = create_invoice(order=order)
+    create_payment(invoice=invoice, amount="279.97")
+    refresh_order(order=order)
+    case = make_case(order, invoice=invoice)
+    for rule in ("payment.reference_and_amount@1", "cash.bank_charge@1"):
+        record_event(
+            actor=None,
+            action="discrepancy.updated",
+            target=case,
+            source=AuditEvent.Source.RULE,
+            before={"state": "open", "difference": "-83.63", "currency": "USD"},
+            after={
+                "state": "in_progress",
+                "difference": "-20.00",
+                "currency": "USD",
+                "rule": rule,
+                "rule_version": "8f89902b5760a1b2",
+            },
+            reason=rule,
+        )
+    page: Page = browser.new_context(
+        base_url=live_server.url, viewport=DESKTOP
+    ).new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("fiona")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    page.goto(f"/reconciliation/orders/{order.number}/#timeline")
+    table = page.get_by_test_id("timeline-entries")
+    expect(table).to_be_visible()
+    expect(table).to_contain_text("cash.bank_charge@1, version 8f89902b5760a1b2")
+    artifacts = Path("test-artifacts")
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "timeline-1280.png"), full_page=True)
+    wrap_fits = page.evaluate(
+        "(() => { const wrap = document.querySelector("
+        "'[data-testid=timeline-entries]').parentElement;"
+        " return wrap.scrollWidth <= wrap.clientWidth; })()"
+    )
+    assert wrap_fits, "the timeline table scrolls sideways at 1280 px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+    header = page.get_by_role("columnheader", name="From")
+    header_box = header.bounding_box()
+    wrap_box = table.locator("xpath=..").bounding_box()
+    assert header_box is not None and wrap_box is not None
+    assert header_box["x"] + header_box["width"] <= wrap_box["x"] + wrap_box["width"]
