@@ -106,3 +106,34 @@ def test_tray_line_paid_since_shows_once_and_fits(new_context, artifacts):
             " getComputedStyle(button).cursor]"
         )
         assert colours == ["rgb(228, 231, 236)", "not-allowed"]
+
+
+def test_write_off_note_required_follows_the_choice(new_context, artifacts):
+    payment, first, second = build_trial()
+    make_person("fiona", Role.FINANCE_CLERK, group="operations")
+    page = signed_in_page(new_context, "fiona", DESKTOP)
+    page.goto(
+        f"/reconciliation/work/cash/?payment={payment.pk}"
+        f"&tray={first.pk}%3A1332.00&tray={second.pk}%3A1382.00"
+    )
+    tray = page.get_by_test_id("tray")
+    note = tray.get_by_test_id("write-off-note")
+    expect(tray.get_by_label("Invoice")).to_have_value(str(second.pk))
+    expect(note).to_have_attribute("required", "")
+    expect(tray.get_by_text("Note (required for a write-off")).to_be_visible()
+
+    # "No write-off" drops the requirement, and it stays dropped when an
+    # amount changes; choosing the invoice again brings it back.
+    tray.get_by_label("Invoice").select_option("")
+    expect(note).not_to_have_attribute("required", "")
+    amount = tray.get_by_label(f"Amount for {second.number} in the tray")
+    amount.fill("1381.00")
+    amount.press("Tab")
+    expect(tray.get_by_test_id("tray-left")).to_have_text("1.00 USD")
+    amount.fill("1382.00")
+    amount.press("Tab")
+    expect(tray.get_by_test_id("tray-left")).to_have_text("0.00 USD")
+    expect(tray.get_by_label("Invoice")).to_have_value("")
+    tray.get_by_label("Invoice").select_option(str(second.pk))
+    expect(note).to_have_attribute("required", "")
+    page.screenshot(path=str(artifacts / "cash-note-required.png"), full_page=True)

@@ -798,8 +798,9 @@ class CashState:
     row_errors: dict[str, str] = field(default_factory=dict)
     tray_error: str = ""
     writeoff_invoice: str = ""
-    # Whether the form sent the write-off choice, "No write-off" included;
-    # an address without it gets the preset.
+    # Whether the clerk chose the write-off in its drop-down, "No write-off"
+    # included. The tray form sends ``writeoff_set`` from then on; without
+    # it an empty choice gets the preset.
     writeoff_chosen: bool = False
     surplus_invoice: str = ""
     reason_code: str = ""
@@ -813,7 +814,7 @@ class CashState:
         state.typed_invoice = params.get("invoice", "")[:TYPED_AMOUNT_LENGTH]
         state.typed_amount = clean_line(params.get("amount", ""))[:TYPED_AMOUNT_LENGTH]
         state.writeoff_invoice = params.get("writeoff_invoice", "")[:20]
-        state.writeoff_chosen = "writeoff_invoice" in params
+        state.writeoff_chosen = "writeoff_set" in params
         state.surplus_invoice = params.get("surplus_invoice", "")[:20]
         state.reason_code = params.get("reason_code", "")[:40]
         # The whole note is kept, so a note that is too long is rejected with

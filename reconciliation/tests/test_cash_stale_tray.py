@@ -204,6 +204,7 @@ def test_write_off_note_is_marked_required(clerk):
         {
             **tray_address(payment, [(first, "1332.00"), (second, "1382.00")]),
             "writeoff_invoice": "",
+            "writeoff_set": "1",
         },
     ).content.decode()
     assert 'maxlength="500" data-testid="write-off-note"' in without
