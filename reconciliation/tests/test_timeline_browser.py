@@ -115,7 +115,7 @@ DESKTOP = {"width": 1280, "height": 900}
 
 def test_timeline_columns_fit_at_1280(browser, live_server, customer_party):
     """The trial's "From" column was cut off at 1,280 px; every column now fits."""
-    make_person("fiona", Role.FINANCE_CLERK, group="operations")
+    clerk = make_person("fiona", Role.FINANCE_CLERK, group="operations")
     order = create_order(
         lines=[("10", "36.36")],
         company=customer_party.company,
@@ -142,6 +142,20 @@ def test_timeline_columns_fit_at_1280(browser, live_server, customer_party):
             },
             reason=rule,
         )
+    # The trial's write-off note: markup shown as text and long words, which
+    # a clerk's note often has (a statement's address, a file name).
+    record_event(
+        actor=clerk,
+        action="allocation.written_off",
+        target=invoice.allocations.get(),
+        source=AuditEvent.Source.SCREEN,
+        before={"writeoff_forgiven": "0", "currency": "USD"},
+        after={"writeoff_forgiven": "20.00", "currency": "USD"},
+        reason=(
+            "Bank charge: <script>alert(1)</script><b>Bank fee</b> 20 USD per "
+            "https://bank.example/statements/2026-11/hanari-carnes-transfer-fees.pdf"
+        ),
+    )
     page: Page = browser.new_context(
         base_url=live_server.url, viewport=DESKTOP
     ).new_page()
