@@ -110,9 +110,7 @@ def name_order_lines(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -
         )
         if credited is None:
             continue
-        shipment_line = (
-            _shipment_line(apps, case) if case.code in GOODS_CODES else None
-        )
+        shipment_line = _shipment_line(apps, case) if case.code in GOODS_CODES else None
         lines = invoice_line_model.objects.filter(
             invoice_id=proposal.credit_note_id,
             order_line__isnull=True,
@@ -161,12 +159,20 @@ def _derive_figures(apps: StateApps, line_ids: Iterable[int]) -> None:
         return
     qty: dict[int, Decimal] = defaultdict(Decimal)
     amount: dict[int, Decimal] = defaultdict(Decimal)
+    goods_credited: dict[int, Decimal] = defaultdict(Decimal)
     rows = invoice_line_model.objects.filter(
-        order_line_id__in=line_ids, invoice__state="posted"
-    ).values_list("order_line_id", "invoice__kind", "qty", "subtotal")
-    for line_id, kind, line_qty, subtotal in rows:
+        order_line__order__in=line_model.objects.filter(pk__in=line_ids).values(
+            "order_id"
+        ),
+        invoice__state="posted",
+    ).values_list(
+        "order_line_id", "invoice__kind", "qty", "subtotal", "shipment_line_id"
+    )
+    for line_id, kind, line_qty, subtotal, shipment_line_id in rows:
         qty[line_id] += KIND_SIGN[kind] * line_qty
         amount[line_id] += KIND_SIGN[kind] * subtotal
+        if kind == "credit_note" and shipment_line_id is not None:
+            goods_credited[line_id] += line_qty
     order_ids = set()
     for line in line_model.objects.filter(pk__in=line_ids):
         line.qty_invoiced = qty[line.pk]
@@ -177,12 +183,16 @@ def _derive_figures(apps: StateApps, line_ids: Iterable[int]) -> None:
         lines = list(
             line_model.objects.filter(order_id=order.pk).select_related("product")
         )
-        order.invoice_status = _invoice_status(lines)
+        order.invoice_status = _invoice_status(lines, goods_credited)
         order.save(update_fields=["invoice_status"])
 
 
-def _invoice_status(lines: list[Any]) -> str:
-    """Derive an order's invoice status from its lines, as ``services`` does."""
+def _invoice_status(lines: list[Any], goods_credited: dict[int, Decimal]) -> str:
+    """Derive an order's invoice status from its lines, as ``services`` does.
+
+    The units of a goods credit (a credit line naming a shipment line) count
+    as billed, as in ``services.derive_invoice_status``.
+    """
 
     def due(line: Any) -> Decimal:
         return Decimal(line.qty_ordered - line.qty_cancelled)
@@ -192,13 +202,16 @@ def _invoice_status(lines: list[Any]) -> str:
             return due(line)
         return Decimal(line.qty_shipped)
 
+    def billed(line: Any) -> Decimal:
+        return Decimal(line.qty_invoiced) + goods_credited.get(line.pk, Decimal(0))
+
     if any(line.qty_invoiced > expected(line) for line in lines):
         return "upsell"
-    if lines and all(line.qty_invoiced >= due(line) for line in lines):
+    if lines and all(billed(line) >= due(line) for line in lines):
         return "invoiced"
-    if any(line.qty_invoiced < expected(line) for line in lines):
+    if any(billed(line) < expected(line) for line in lines):
         return "to_invoice"
-    if any(line.qty_invoiced > 0 for line in lines):
+    if any(billed(line) > 0 for line in lines):
         return "partial"
     return "nothing"
 
