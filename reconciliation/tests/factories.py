@@ -19,6 +19,9 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
+from accounts.models import User
+from portal.models import ProblemReport
+from portal.services import ProblemInput, report_problem
 from reconciliation.models import (
     Company,
     Currency,
@@ -261,3 +264,34 @@ def open_codes(company: Company) -> list[str]:
     """Return the codes of ``company``'s open cases, sorted."""
     rows = Discrepancy.objects.filter(company=company, state=Discrepancy.State.OPEN)
     return sorted(rows.values_list("code", flat=True))
+
+
+def report_damaged(
+    customer: User,
+    order: SalesOrder,
+    qty: str,
+    *,
+    shipment_number: str,
+    line_no: int = 1,
+    repeat: str = "",
+) -> Discrepancy:
+    """Report ``qty`` units of ``line_no`` on a shipment damaged, as ``customer``.
+
+    Returns the case the portal opened for the report.
+    """
+    shipment_line = ShipmentLine.objects.get(
+        shipment__number=shipment_number, order_line__line_no=line_no
+    )
+    problem = report_problem(
+        customer=customer,
+        order=order,
+        problem=ProblemInput(
+            kind=ProblemReport.Kind.DAMAGED,
+            message=f"{qty} boxes crushed",
+            shipment_line=shipment_line,
+            quantity=Decimal(qty),
+            repeat=repeat,
+        ),
+        evidence=[],
+    )
+    return Discrepancy.objects.get(pk=problem.case_id)

@@ -17,8 +17,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from portal.models import ProblemReport, ResolutionProposal
-from portal.services import ProblemInput, accept_proposal, report_problem
+from portal.models import ResolutionProposal
+from portal.services import accept_proposal
 from reconciliation.credit_proposals import propose_credit_note
 from reconciliation.matching import match_order
 from reconciliation.models import (
@@ -32,7 +32,12 @@ from reconciliation.models import (
     ShipmentLine,
 )
 from reconciliation.tests.conftest import make_case
-from reconciliation.tests.factories import create_invoice, create_order, create_shipment
+from reconciliation.tests.factories import (
+    create_invoice,
+    create_order,
+    create_shipment,
+    report_damaged,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,21 +69,9 @@ def invoice(order) -> Invoice:
 
 
 def damaged(customer, order: SalesOrder, qty: str, *, line_no: int = 1) -> Discrepancy:
-    shipment_line = ShipmentLine.objects.get(
-        shipment__number="SH-CL-1", order_line__line_no=line_no
+    return report_damaged(
+        customer, order, qty, shipment_number="SH-CL-1", line_no=line_no
     )
-    problem = report_problem(
-        customer=customer,
-        order=order,
-        problem=ProblemInput(
-            kind=ProblemReport.Kind.DAMAGED,
-            message=f"{qty} boxes crushed",
-            shipment_line=shipment_line,
-            quantity=Decimal(qty),
-        ),
-        evidence=[],
-    )
-    return Discrepancy.objects.get(pk=problem.case_id)
 
 
 def credit(sales_rep, customer, case: Discrepancy, amount: str) -> Invoice:

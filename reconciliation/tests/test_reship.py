@@ -44,6 +44,7 @@ from reconciliation.tests.factories import (
     create_order,
     create_shipment,
     open_codes,
+    report_damaged,
 )
 from reconciliation.warehouse_work import (
     LineQuantities,
@@ -82,19 +83,9 @@ def line_of(order: SalesOrder) -> ShipmentLine:
 
 
 def report(customer, order, qty: str, *, repeat: str = "") -> Discrepancy:
-    problem = report_problem(
-        customer=customer,
-        order=order,
-        problem=ProblemInput(
-            kind=ProblemReport.Kind.DAMAGED,
-            message=f"{qty} boxes crushed",
-            shipment_line=line_of(order),
-            quantity=Decimal(qty),
-            repeat=repeat,
-        ),
-        evidence=[],
+    return report_damaged(
+        customer, order, qty, shipment_number="SH-RESHIP-1", repeat=repeat
     )
-    return Discrepancy.objects.get(pk=problem.case_id)
 
 
 def offer(sales_rep, case: Discrepancy, qty: str = "3") -> ResolutionProposal:

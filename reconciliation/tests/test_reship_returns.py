@@ -20,8 +20,6 @@ from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEvent
-from portal.models import ProblemReport
-from portal.services import ProblemInput, report_problem
 from reconciliation.matching import match_order
 from reconciliation.models import (
     Discrepancy,
@@ -30,10 +28,14 @@ from reconciliation.models import (
     ReturnLine,
     SalesOrder,
     Shipment,
-    ShipmentLine,
 )
 from reconciliation.reships import accept_reship, propose_reship
-from reconciliation.tests.factories import create_invoice, create_order, open_codes
+from reconciliation.tests.factories import (
+    create_invoice,
+    create_order,
+    open_codes,
+    report_damaged,
+)
 from reconciliation.tests.factories import create_shipment as ship_order
 from reconciliation.tests.shipment_forms import with_form_token
 from reconciliation.warehouse_work import (
@@ -68,21 +70,9 @@ def order(customer_party, sales_rep) -> SalesOrder:
 
 
 def report(customer, order: SalesOrder, qty: str, *, line_no: int = 1) -> Discrepancy:
-    shipment_line = ShipmentLine.objects.get(
-        shipment__number="SH-RET-1", order_line__line_no=line_no
+    return report_damaged(
+        customer, order, qty, shipment_number="SH-RET-1", line_no=line_no
     )
-    problem = report_problem(
-        customer=customer,
-        order=order,
-        problem=ProblemInput(
-            kind=ProblemReport.Kind.DAMAGED,
-            message=f"{qty} boxes crushed",
-            shipment_line=shipment_line,
-            quantity=Decimal(qty),
-        ),
-        evidence=[],
-    )
-    return Discrepancy.objects.get(pk=problem.case_id)
 
 
 def replacement(customer, sales_rep, case: Discrepancy, qty: str) -> Shipment:
