@@ -1,4 +1,4 @@
-"""The sign-in backend, with the per-request read of the person kept compiled."""
+"""The sign-in backend, whose per-request read of the person is compiled once."""
 
 from typing import Any
 

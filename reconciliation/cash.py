@@ -801,7 +801,7 @@ def suggest(
         if not rules:
             continue
         amount = min(residual, left)
-        # What a hint leaves open is the part the customer still owes; what
+        # What a hint leaves open is the part the customer still owes. What
         # the other rules leave open may be a bank charge to write off.
         part = not {"cash.bank_charge@1", "cash.tolerance@1"} & set(rules) and bool(
             {"cash.only_open@1", "cash.order_reference@1"} & set(rules)

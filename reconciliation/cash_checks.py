@@ -568,7 +568,7 @@ def _waiting_replacements(documents: OrderDocuments) -> dict[int, Decimal]:
     """Return the units of accepted replacements not shipped yet, by order line id.
 
     A draft shipment that replaces a case exists only once the customer
-    accepted the replacement; a discarded one is cancelled, and a shipped
+    accepted the replacement. A discarded one is cancelled, and a shipped
     one is counted by ``replaced_by_line``.
     """
     units: dict[int, Decimal] = defaultdict(Decimal)

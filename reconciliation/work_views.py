@@ -1177,8 +1177,8 @@ def _selected_context(
     if settled and ZERO < left_after <= cash_work.surplus_allowance(selected):
         surplus_lines = lines
     # The write-off is preset for a difference the clerk may write off alone,
-    # such as a bank charge; a part payment leaves more open, which the
-    # customer still owes, so nothing is preset.
+    # such as a bank charge. A part payment leaves more open, which the
+    # customer still owes, so nothing is preset for it.
     preset = (
         str(open_lines[-1].invoice.pk)
         if open_lines

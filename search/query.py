@@ -68,9 +68,9 @@ class ParsedQuery:
 
     @property
     def empty_reason(self) -> str:
-        """Say why a query without wanted terms finds nothing.
+        """Return why a query without wanted terms finds nothing.
 
-        "excluded" when it only excludes words, "operators" when it holds
+        "excluded" when it only excludes words, "operators" when it contains
         operators and no word, and "symbols" when it has no word at all.
         """
         if self.excluded:

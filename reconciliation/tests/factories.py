@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
@@ -31,6 +32,8 @@ from reconciliation.models import (
     Party,
     Payment,
     Product,
+    ReturnAuthorization,
+    ReturnLine,
     SalesOrder,
     SalesOrderLine,
     Shipment,
@@ -295,3 +298,21 @@ def report_damaged(
         evidence=[],
     )
     return Discrepancy.objects.get(pk=problem.case_id)
+
+
+def receive_return(order: SalesOrder, quantities: dict[int, str], number: str) -> None:
+    """Receive and accept a return of ``{line_no: qty}`` of ``order``, 30 days ago."""
+    authorization = ReturnAuthorization.objects.create(
+        company=order.company,
+        number=number,
+        order=order,
+        state=ReturnAuthorization.State.INSPECTED,
+        received_at=timezone.localdate() - timedelta(days=30),
+    )
+    for line_no, qty in quantities.items():
+        ReturnLine.objects.create(
+            authorization=authorization,
+            order_line=order.lines.get(line_no=line_no),
+            qty_received=Decimal(qty),
+            qty_accepted=Decimal(qty),
+        )

@@ -109,7 +109,7 @@ def test_paid_invoice_in_tray_is_named_once(clerk):
     assert "disabled>Confirm allocation" in html
 
 
-def test_other_customers_invoice_in_tray_is_not_called_no_longer_open(clerk):
+def test_tray_names_other_customers_invoice(clerk):
     payment, first, _second = build_trial()
     other = Party.objects.create(
         company=payment.company, code="BERGS", name="Berglunds", currency_id="USD"
@@ -252,7 +252,7 @@ def test_spent_payment_write_off_note_is_required(clerk):
     )
 
 
-def test_unknown_payer_in_address_is_sent_to_choose_the_customer(clerk):
+def test_unknown_payer_needs_customer(clerk):
     payment, _first, _second = build_trial()
     waiting = PaymentFactory.create(
         company=payment.company, party=None, number="BS-20261206-1"

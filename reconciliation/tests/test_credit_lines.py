@@ -11,11 +11,9 @@ test builds its case by hand and checks as of a day past the 14 days a
 return may wait for its credit note.
 """
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from portal.models import ResolutionProposal
 from portal.services import accept_proposal
@@ -26,8 +24,6 @@ from reconciliation.models import (
     Invoice,
     InvoiceLine,
     MatchGroup,
-    ReturnAuthorization,
-    ReturnLine,
     SalesOrder,
     ShipmentLine,
 )
@@ -36,6 +32,7 @@ from reconciliation.tests.factories import (
     create_invoice,
     create_order,
     create_shipment,
+    receive_return,
     report_damaged,
 )
 
@@ -86,24 +83,6 @@ def credit(sales_rep, customer, case: Discrepancy, amount: str) -> Invoice:
     return proposal.credit_note
 
 
-def returned(order: SalesOrder, quantities: dict[int, str], number: str) -> None:
-    """Receive and accept a return of ``{line_no: qty}``, 30 days ago."""
-    authorization = ReturnAuthorization.objects.create(
-        company=order.company,
-        number=number,
-        order=order,
-        state=ReturnAuthorization.State.INSPECTED,
-        received_at=timezone.localdate() - timedelta(days=30),
-    )
-    for line_no, qty in quantities.items():
-        ReturnLine.objects.create(
-            authorization=authorization,
-            order_line=order.lines.get(line_no=line_no),
-            qty_received=Decimal(qty),
-            qty_accepted=Decimal(qty),
-        )
-
-
 def active(order: SalesOrder, code: str) -> list[Discrepancy]:
     """Return the order's cases of ``code`` that are not resolved or closed."""
     done = (Discrepancy.State.RESOLVED, Discrepancy.State.CLOSED)
@@ -145,7 +124,7 @@ def test_goods_credit_names_order_and_shipment_line(
 def test_credited_damaged_return_settled(order, invoice, customer, sales_rep):
     case = damaged(customer, order, "2")
     credit(sales_rep, customer, case, "72.72")
-    returned(order, {1: "2"}, "RMA-CL-1")
+    receive_return(order, {1: "2"}, "RMA-CL-1")
 
     match_order(order)
 
@@ -156,7 +135,7 @@ def test_credited_damaged_return_settled(order, invoice, customer, sales_rep):
 def test_return_beyond_credit_needs_credit(order, invoice, customer, sales_rep):
     case = damaged(customer, order, "2")
     credit(sales_rep, customer, case, "72.72")
-    returned(order, {1: "3"}, "RMA-CL-1")
+    receive_return(order, {1: "3"}, "RMA-CL-1")
 
     match_order(order)
 
@@ -197,7 +176,7 @@ def test_goods_credit_keeps_the_order_invoiced(order, invoice, customer, sales_r
 def test_goods_money_credit_settles_no_return(order, invoice, customer, sales_rep):
     case = damaged(customer, order, "2")
     note = credit(sales_rep, customer, case, "50.00")
-    returned(order, {1: "2"}, "RMA-CL-1")
+    receive_return(order, {1: "2"}, "RMA-CL-1")
 
     match_order(order)
 
@@ -212,7 +191,7 @@ def test_goods_money_credit_settles_no_return(order, invoice, customer, sales_re
 def test_return_on_another_line_is_not_settled(order, invoice, customer, sales_rep):
     case = damaged(customer, order, "2")
     credit(sales_rep, customer, case, "72.72")
-    returned(order, {2: "2"}, "RMA-CL-1")
+    receive_return(order, {2: "2"}, "RMA-CL-1")
 
     match_order(order)
 
@@ -266,7 +245,7 @@ def test_price_credit_names_no_order_line(order, customer, sales_rep):
     case.save(update_fields=["expected_value"])
 
     note = credit(sales_rep, customer, case, "13.60")
-    returned(order, {1: "10"}, "RMA-CL-1")
+    receive_return(order, {1: "10"}, "RMA-CL-1")
     match_order(order)
 
     [line] = note.lines.all()
@@ -329,7 +308,7 @@ def test_imported_unit_credit_still_counts(order, invoice):
         unit_price=Decimal("36.36"),
         subtotal=Decimal("72.72"),
     )
-    returned(order, {1: "2"}, "RMA-CL-1")
+    receive_return(order, {1: "2"}, "RMA-CL-1")
 
     match_order(order)
 
@@ -340,7 +319,7 @@ def test_imported_unit_credit_still_counts(order, invoice):
 def test_second_pass_writes_nothing(order, invoice, customer, sales_rep):
     case = damaged(customer, order, "2")
     credit(sales_rep, customer, case, "72.72")
-    returned(order, {1: "2"}, "RMA-CL-1")
+    receive_return(order, {1: "2"}, "RMA-CL-1")
     match_order(order)
 
     summary = match_order(order)

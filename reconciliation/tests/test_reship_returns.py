@@ -12,20 +12,16 @@ its case by hand and runs the pass as of a day past the 14 days a return
 may wait for its credit note.
 """
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from core.models import AuditEvent
 from reconciliation.matching import match_order
 from reconciliation.models import (
     Discrepancy,
     Invoice,
-    ReturnAuthorization,
-    ReturnLine,
     SalesOrder,
     Shipment,
 )
@@ -34,6 +30,7 @@ from reconciliation.tests.factories import (
     create_invoice,
     create_order,
     open_codes,
+    receive_return,
     report_damaged,
 )
 from reconciliation.tests.factories import create_shipment as ship_order
@@ -97,24 +94,6 @@ def ship(warehouse, order: SalesOrder, shipment: Shipment, qty: str) -> None:
     )
 
 
-def returned(order: SalesOrder, quantities: dict[int, str], number: str) -> None:
-    """Receive and accept a return of ``{line_no: qty}``, 30 days ago."""
-    authorization = ReturnAuthorization.objects.create(
-        company=order.company,
-        number=number,
-        order=order,
-        state=ReturnAuthorization.State.INSPECTED,
-        received_at=timezone.localdate() - timedelta(days=30),
-    )
-    for line_no, qty in quantities.items():
-        ReturnLine.objects.create(
-            authorization=authorization,
-            order_line=order.lines.get(line_no=line_no),
-            qty_received=Decimal(qty),
-            qty_accepted=Decimal(qty),
-        )
-
-
 def not_credited(order: SalesOrder) -> list[Discrepancy]:
     return list(
         Discrepancy.objects.filter(order=order, code=CODE)
@@ -126,7 +105,7 @@ def not_credited(order: SalesOrder) -> list[Discrepancy]:
 def test_replaced_return_needs_no_credit(order, customer, sales_rep, warehouse):
     case = report(customer, order, "3")
     ship(warehouse, order, replacement(customer, sales_rep, case, "3"), "3")
-    returned(order, {1: "3"}, "RMA-1")
+    receive_return(order, {1: "3"}, "RMA-1")
 
     match_order(order)
 
@@ -137,7 +116,7 @@ def test_replaced_return_needs_no_credit(order, customer, sales_rep, warehouse):
 def test_unreplaced_return_needs_credit(order, customer):
     # The same return with no replacement: the check still finds it.
     report(customer, order, "3")
-    returned(order, {1: "3"}, "RMA-1")
+    receive_return(order, {1: "3"}, "RMA-1")
 
     match_order(order)
 
@@ -152,7 +131,7 @@ def test_excess_return_needs_credit(order, customer, sales_rep, warehouse):
     case = report(customer, order, "3")
     ship(warehouse, order, replacement(customer, sales_rep, case, "3"), "3")
     # The 3 damaged boxes and 2 good ones come back.
-    returned(order, {1: "5"}, "RMA-1")
+    receive_return(order, {1: "5"}, "RMA-1")
 
     match_order(order)
 
@@ -172,7 +151,7 @@ def test_excess_return_needs_credit(order, customer, sales_rep, warehouse):
 def test_return_before_replacement_ships(order, customer, sales_rep, warehouse):
     case = report(customer, order, "3")
     draft = replacement(customer, sales_rep, case, "3")
-    returned(order, {1: "3"}, "RMA-1")
+    receive_return(order, {1: "3"}, "RMA-1")
 
     # The customer accepted the replacement, so a credit note now would
     # settle the same units twice: the return waits for the replacement.
@@ -189,7 +168,7 @@ def test_return_before_replacement_ships(order, customer, sales_rep, warehouse):
 def test_discarded_replacement_settles_nothing(order, customer, sales_rep, warehouse):
     case = report(customer, order, "3")
     draft = replacement(customer, sales_rep, case, "3")
-    returned(order, {1: "3"}, "RMA-1")
+    receive_return(order, {1: "3"}, "RMA-1")
     match_order(order)
     assert not_credited(order) == []
 
@@ -203,7 +182,7 @@ def test_discarded_replacement_settles_nothing(order, customer, sales_rep, wareh
 def test_shipped_fewer_settles_shipped_units(order, customer, sales_rep, warehouse):
     case = report(customer, order, "3")
     ship(warehouse, order, replacement(customer, sales_rep, case, "3"), "1")
-    returned(order, {1: "3"}, "RMA-1")
+    receive_return(order, {1: "3"}, "RMA-1")
 
     match_order(order)
 
@@ -227,13 +206,13 @@ def test_replacement_plus_credit_settle_return(order, customer, sales_rep, wareh
         kind=Invoice.Kind.CREDIT_NOTE,
         quantities={1: "1"},
     )
-    returned(order, {1: "3"}, "RMA-1")
+    receive_return(order, {1: "3"}, "RMA-1")
 
     match_order(order)
 
     assert not_credited(order) == []
     # A fourth box back is neither replaced nor credited.
-    returned(order, {1: "1"}, "RMA-2")
+    receive_return(order, {1: "1"}, "RMA-2")
     match_order(order)
     [found] = not_credited(order)
     assert (found.expected_value, found.actual_value) == (Decimal(4), Decimal(3))
@@ -248,7 +227,7 @@ def test_two_lines_settled_apart(order, customer, sales_rep, warehouse):
     ship(warehouse, order, replacement(customer, sales_rep, case, "3"), "3")
     # Line 2 had no replacement: its 2 returned units need a credit note,
     # and line 1's replacement does not settle them.
-    returned(order, {1: "3", 2: "2"}, "RMA-1")
+    receive_return(order, {1: "3", 2: "2"}, "RMA-1")
 
     match_order(order)
 
@@ -260,7 +239,7 @@ def test_two_lines_settled_apart(order, customer, sales_rep, warehouse):
 def test_second_pass_writes_nothing(order, customer, sales_rep, warehouse):
     case = report(customer, order, "3")
     ship(warehouse, order, replacement(customer, sales_rep, case, "3"), "3")
-    returned(order, {1: "5"}, "RMA-1")
+    receive_return(order, {1: "5"}, "RMA-1")
     match_order(order)
     events = AuditEvent.objects.count()
     rows = list(
@@ -309,6 +288,6 @@ def test_form_shipped_replacement_settles_return(order, customer, sales_rep, war
     assert draft.state == Shipment.State.SHIPPED
     case.refresh_from_db()
     assert case.state == Discrepancy.State.RESOLVED
-    returned(order, {1: "3"}, "RMA-1")
+    receive_return(order, {1: "3"}, "RMA-1")
     match_order(order)
     assert not_credited(order) == []
