@@ -405,7 +405,8 @@ def _build_document(document: Document) -> EntryData | None:
     ]
     # Tags a customer added are shown to employees only
     # (``library.selectors.visible_tag_links``), and an entry is found by
-    # every reader of the item, so only employees' tags are indexed.
+    # every reader of the item, so only employees' tags are indexed, in
+    # the order they were added (the prefetch in ``DOCUMENTS`` sorts them).
     tags = tuple(
         link.tag.key
         for link in document.documenttag_set.all()
@@ -434,7 +435,9 @@ DOCUMENTS = Source(
     rows=lambda: Document.objects.prefetch_related(
         Prefetch(
             "documenttag_set",
-            queryset=DocumentTag.objects.select_related("tag", "added_by"),
+            queryset=DocumentTag.objects.select_related("tag", "added_by").order_by(
+                "pk"
+            ),
         ),
         "contexts",
         "versions",
