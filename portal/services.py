@@ -81,6 +81,29 @@ EVIDENCE_ACCEPTED = (
 MAX_EVIDENCE_FILES = 5
 MAX_MESSAGE_LENGTH = 5000
 QUANTITY_FIELD = ProblemReport._meta.get_field("quantity")
+
+
+class ProblemError(WorkError):
+    """A problem report that one field of the form decides.
+
+    ``field`` is the name of the form field to correct, so the form shows
+    the message beside it: ``kind``, ``line``, ``quantity``, ``invoice``,
+    ``message`` or ``repeat``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        /,
+        *,
+        field: str,
+        case_id: int | None = None,
+        **values: object,
+    ) -> None:
+        super().__init__(message, case_id=case_id, **values)
+        self.field = field
+
+
 # The same report again within this time is taken for a repeated click, as
 # a screen question is (answers.services.questions.DUPLICATE_WINDOW).
 DUPLICATE_REPORT_WINDOW = timedelta(minutes=10)
@@ -183,7 +206,7 @@ def parse_quantity(raw: str) -> Decimal:
             decimal_places=QUANTITY_FIELD.decimal_places or 0,
         )
     except InvalidDecimalError as error:
-        raise WorkError(str(error)) from None
+        raise ProblemError(str(error), field="quantity") from None
 
 
 def evidence_storage_name(*, report: ProblemReport, sha256: str) -> str:
@@ -282,20 +305,24 @@ def submit_problem_report(
     require_customer(customer)
     message = clean_text(problem.message)
     if not message:
-        raise WorkError("Describe the problem in a few words.")
+        raise ProblemError("Describe the problem in a few words.", field="message")
     if len(message) > MAX_MESSAGE_LENGTH:
-        raise WorkError(
+        raise ProblemError(
             f"The description is at most {MAX_MESSAGE_LENGTH} characters; "
-            f"this one has {len(message)}."
+            f"this one has {len(message)}.",
+            field="message",
         )
     if problem.kind not in Kind.values:
-        raise WorkError(
-            f"Problem {problem.kind[:30]!r} is not one we know: pick one from the list."
+        raise ProblemError(
+            f"Problem {problem.kind[:30]!r} is not one we know: "
+            "pick one from the list.",
+            field="kind",
         )
     if problem.repeat and problem.repeat not in Repeat:
-        raise WorkError(
+        raise ProblemError(
             f"Invalid answer {problem.repeat[:30]!r} about the open report: "
-            "choose the same units or more units."
+            "choose the same units or more units.",
+            field="repeat",
         )
 
     with stored_or_removed() as stored, transaction.atomic():
@@ -524,19 +551,21 @@ def _open_line_report(order: SalesOrder, problem: ProblemInput) -> ProblemReport
     where = place.replace("shipment", "Shipment", 1)
     if found is None:
         if problem.repeat == Repeat.SAME:
-            raise WorkError(
+            raise ProblemError(
                 f"{where} has no open report of {problem.kind} goods any more, "
                 "because its case was resolved meanwhile. Send your report again "
-                "without choosing the same units if these units still need our help."
+                "without choosing the same units if these units still need our help.",
+                field="repeat",
             )
         return None
     reported = _reported_on_line(line, problem.kind)
     if not problem.repeat:
-        raise WorkError(
+        raise ProblemError(
             "{where} already has an open report of {reported} {kind}, sent on "
             "{sent} (case {case}). Choose whether your report is about the same "
             "units, to add your files and description to that report, or about "
             "more units, to add your quantity to the case.",
+            field="repeat",
             case_id=found.case_id,
             where=where,
             reported=_bare(reported),
@@ -546,11 +575,12 @@ def _open_line_report(order: SalesOrder, problem: ProblemInput) -> ProblemReport
     qty = problem.quantity
     if problem.repeat == Repeat.SAME and qty is not None and qty > reported:
         extra = _bare(qty - reported)
-        raise WorkError(
+        raise ProblemError(
             f"You chose the same units as the open report, but entered {_bare(qty)} "
             f"and {place} has only {_bare(reported)} {problem.kind} reported. If "
             f"{extra} more are {problem.kind}, choose more units and enter {extra}. "
-            f"Otherwise enter at most {_bare(reported)}."
+            f"Otherwise enter at most {_bare(reported)}.",
+            field="quantity",
         )
     return found
 
@@ -679,25 +709,33 @@ def _goods_case(
     chosen = problem.shipment_line
     qty = problem.quantity
     if chosen is None or chosen.shipment.order_id != order.pk:
-        raise WorkError("Pick the shipment line the problem is about.")
+        raise ProblemError("Pick the shipment line the problem is about.", field="line")
     line = _lock_shipment_line(chosen)
     if qty is None:
-        raise WorkError(f"The quantity is missing: enter how many are {problem.kind}.")
+        raise ProblemError(
+            f"The quantity is missing: enter how many are {problem.kind}.",
+            field="quantity",
+        )
     if qty == 0:
-        raise WorkError(
-            f"The quantity is 0: enter how many are {problem.kind}, more than 0."
+        raise ProblemError(
+            f"The quantity is 0: enter how many are {problem.kind}, more than 0.",
+            field="quantity",
         )
     if qty < 0:
-        raise WorkError(
+        raise ProblemError(
             f"A quantity of {_bare(qty)} is negative: enter how many are "
-            f"{problem.kind}, more than 0."
+            f"{problem.kind}, more than 0.",
+            field="quantity",
         )
     _check_precision(qty)
     _check_whole_units(qty, line)
     counts = _line_counts(line)
     available = min(counts.unreported, _order_line_unreported(line))
     if qty > available:
-        raise WorkError(_too_many_message(line, problem.kind, qty, counts, available))
+        raise ProblemError(
+            _too_many_message(line, problem.kind, qty, counts, available),
+            field="quantity",
+        )
     # qty_received counts the goods that arrived undamaged, so received,
     # damaged and missing always add up to the quantity shipped.
     received = counts.unreported - qty
@@ -769,7 +807,7 @@ def _lock_shipment_line(chosen: ShipmentLine) -> ShipmentLine:
         .values_list("pk", flat=True)
     )
     if chosen.pk not in locked:
-        raise WorkError("Pick the shipment line the problem is about.")
+        raise ProblemError("Pick the shipment line the problem is about.", field="line")
     return ShipmentLine.objects.select_related("shipment", "order_line__product").get(
         pk=chosen.pk
     )
@@ -831,9 +869,10 @@ def _check_precision(qty: Decimal) -> None:
     """Reject a quantity the column would round, so 0.00001 never becomes 0."""
     places = QUANTITY_FIELD.decimal_places or 0
     if qty != qty.quantize(Decimal(1).scaleb(-places)):
-        raise WorkError(
+        raise ProblemError(
             f"A quantity of {_bare(qty)} has more than {places} decimal places: "
-            f"enter a multiple of {Decimal(1).scaleb(-places):f}."
+            f"enter a multiple of {Decimal(1).scaleb(-places):f}.",
+            field="quantity",
         )
 
 
@@ -849,10 +888,11 @@ def _check_whole_units(qty: Decimal, line: ShipmentLine) -> None:
         return
     low = qty.to_integral_value(rounding=ROUND_FLOOR)
     choices = f"{low + 1:f}" if low == 0 else f"{low:f} or {low + 1:f}"
-    raise WorkError(
+    raise ProblemError(
         f"A quantity of {_bare(qty)} is not a whole number, but {product.name} "
         f"is counted in whole {unit_name(Decimal(2), product.uom)}: enter "
-        f"{choices}."
+        f"{choices}.",
+        field="quantity",
     )
 
 
@@ -866,7 +906,7 @@ def _invoice_case(
 ) -> Discrepancy:
     invoice = problem.invoice
     if invoice is None or invoice.order_id != order.pk:
-        raise WorkError("Pick the invoice the problem is about.")
+        raise ProblemError("Pick the invoice the problem is about.", field="invoice")
     if problem.kind == Kind.WRONG_PRICE:
         code = DiscrepancyCode.PRICE_MISMATCH
         fingerprint = f"{code}:customer_invoice:{invoice.pk}"

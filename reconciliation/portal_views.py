@@ -174,9 +174,11 @@ def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
         )
     )
     posted: dict[str, str] = {}
+    errors: dict[str, str] = {}
     files_dropped = 0
     if request.method == "POST":
-        if _submit_problem(request, found, shipment_lines, invoices):
+        errors = _submit_problem(request, found, shipment_lines, invoices)
+        if not errors:
             return redirect(reverse("reconciliation:portal_home"))
         # Show the form again as the customer filled it in. A browser cannot
         # be given back the chosen files, so the page requests them again.
@@ -197,6 +199,7 @@ def report_problem(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "invoices": invoices,
             "open_reports": selectors.open_line_reports(found, shipment_lines),
             "posted": posted,
+            "errors": errors,
             "files_dropped": files_dropped,
             "evidence_limit": readable_size(settings.PORTAL_MAX_EVIDENCE_BYTES),
             "max_files": services.MAX_EVIDENCE_FILES,
@@ -211,7 +214,12 @@ def _submit_problem(
     found: SalesOrder,
     shipment_lines: list[ShipmentLine],
     invoices: list[Invoice],
-) -> bool:
+) -> dict[str, str]:
+    """Send the report, or return its error by the form field to correct.
+
+    The error is shown at the top of the form too; one that no field
+    decides (the case changed meanwhile) is kept under ``form``.
+    """
     post = request.POST
     line = next((s for s in shipment_lines if str(s.pk) == post.get("line")), None)
     invoice = next((i for i in invoices if str(i.pk) == post.get("invoice")), None)
@@ -232,11 +240,17 @@ def _submit_problem(
             problem=problem,
             evidence=evidence,
         )
-    except (WorkError, CaseError, UploadError) as error:
+    except services.ProblemError as error:
         messages.error(request, str(error))
-        return False
+        return {error.field: str(error)}
+    except UploadError as error:
+        messages.error(request, str(error))
+        return {"evidence": str(error)}
+    except (WorkError, CaseError) as error:
+        messages.error(request, str(error))
+        return {"form": str(error)}
     messages.success(request, _report_message(result, found, request.user))
-    return True
+    return {}
 
 
 def _report_message(

@@ -53,7 +53,7 @@ def problem_url(order) -> str:
 
 
 def selected_option(html: str, name: str) -> str:
-    select = re.search(rf'<select name="{name}">(.*?)</select>', html, re.S)
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
     assert select is not None, name
     chosen = re.findall(r'<option value="([^"]*)" selected>', select.group(1))
     return chosen[0] if chosen else ""
@@ -98,11 +98,77 @@ def test_problem_form_keeps_invoice_kind(customer, order, media_root):
     assert 'data-testid="files-dropped"' not in html
 
 
+def field_error(html: str, field: str) -> str:
+    """Return the message shown beside ``field``, checking the control names it."""
+    found = re.search(
+        rf'<p class="field-error" id="problem-{field}-error"[^>]*>(.*?)</p>', html
+    )
+    assert found is not None, field
+    assert f'aria-describedby="problem-{field}-error"' in html
+    return found.group(1)
+
+
+def test_errors_shown_beside_fields(customer, order, media_root):
+    """Each rejected field carries its message beside it, as well as at the top."""
+    line = ShipmentLine.objects.filter(shipment__order=order).order_by("pk")[0]
+    client = signed_in(customer)
+    cases = [
+        ({"kind": "missing", "message": "Box gone"}, "line"),
+        ({"kind": "missing", "line": str(line.pk), "message": "Box gone"}, "quantity"),
+        (
+            {
+                "kind": "missing",
+                "line": str(line.pk),
+                "quantity": "1.5",
+                "message": "x",
+            },
+            "quantity",
+        ),
+        ({"kind": "wrong_price", "message": "Quoted 12.00"}, "invoice"),
+        ({"kind": "missing", "line": str(line.pk), "quantity": "1"}, "message"),
+        ({"kind": "lost", "message": "Box gone"}, "kind"),
+        (
+            {
+                "kind": "damaged",
+                "line": str(line.pk),
+                "quantity": "1",
+                "message": "Crushed",
+                "evidence": SimpleUploadedFile("evil.png", HTML_BYTES),
+            },
+            "evidence",
+        ),
+    ]
+    for posted, field in cases:
+        html = client.post(problem_url(order), posted).content.decode()
+        message = field_error(html, field)
+        # The same message heads the form, and no other field is marked.
+        assert html.count(message) == 2, (field, message)
+        assert html.count('class="field-error"') == 1, field
+    assert not ProblemReport.objects.exists()
+
+
+def test_field_errors_name_the_value(customer, order):
+    line = ShipmentLine.objects.filter(shipment__order=order).order_by("pk")[0]
+    html = (
+        signed_in(customer)
+        .post(
+            problem_url(order),
+            {"kind": "missing", "line": str(line.pk), "quantity": "99", "message": "x"},
+        )
+        .content.decode()
+    )
+
+    assert "99" in field_error(html, "quantity")
+    assert selected_option(html, "line") == str(line.pk)
+
+
 def test_problem_form_starts_empty(customer, order):
     html = signed_in(customer).get(problem_url(order)).content.decode()
 
     assert selected_option(html, "kind") == ""
     assert 'data-testid="files-dropped"' not in html
+    assert 'class="field-error"' not in html
+    assert "aria-invalid" not in html
     assert "up to 5 files of at most 10 MB each" in html
 
 
