@@ -176,6 +176,20 @@ class TestCustomerDirectory:
         assert '<option value="Key accounts">' not in html
         assert '<option value="Backorders">' not in html
 
+    def test_customer_title_names_company(self, customer, sales_rep, outsider):
+        """A customer's own title is read as their company's, not as staff."""
+        User.objects.filter(pk=customer.pk).update(title="Sales Representative")
+        User.objects.filter(pk=sales_rep.pk).update(title="Key account lead")
+        company = customer.customer.name
+        html = signed_in(outsider).get("/people/").content.decode()
+
+        assert f"Customer · Sales Representative at {company}" in html
+        assert "Key account lead · Sales representative" in html
+        profile = signed_in(outsider).get(f"/people/{customer.username}/")
+        assert f"Customer · Sales Representative at {company}" in (
+            profile.content.decode()
+        )
+
     def test_employee_sees_learner_group(self, outsider, shown):
         html = signed_in(outsider).get("/people/?q=petra").content.decode()
         assert '<p class="muted internal">Operations</p>' in html
