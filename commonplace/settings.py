@@ -175,6 +175,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Rendered dates are ISO (2026-12-06), as messages, imports and exports
+# write them, instead of the English locale's "Dec. 6, 2026".
+FORMAT_MODULE_PATH = ["commonplace.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
