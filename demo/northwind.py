@@ -376,7 +376,8 @@ def _create_shipments(
         prefix = "".join(word[0] for word in order.ship_via.split()).upper()
         shipments[int(row["order_id"])] = Shipment(
             company=loaded.company,
-            number=f"SH-{row['order_id']}",
+            # Numbered as the pick and ship screen numbers an order's shipments.
+            number=f"{order.number}-S1",
             order=order,
             carrier=order.ship_via,
             tracking_no=f"{prefix}{rng.randrange(10**9, 10**10)}",

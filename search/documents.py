@@ -20,7 +20,7 @@ from reconciliation.models import Invoice, SalesOrder, Shipment
 from reconciliation.selectors import visible_orders
 
 # Letters, a hyphen, then letters, digits and hyphens: SO-10560, INV-10348,
-# SH-10560-2. Anything else is left to the full-text search alone.
+# SO-10560-S2. Anything else is left to the full-text search alone.
 DOCUMENT_NUMBER = re.compile(r"[A-Za-z]{1,6}-[A-Za-z0-9][A-Za-z0-9-]{0,29}")
 MAX_LINKS = 5
 
