@@ -34,6 +34,13 @@ from reconciliation.credit_notes import (
     invoice_money,
     over_invoice_total,
 )
+from reconciliation.duplicates import (
+    DuplicateDecision,
+    cancel_or_credit,
+    decides_invoice,
+    keep_invoice,
+    undo_decision,
+)
 from reconciliation.models import (
     Allocation,
     Approval,
@@ -102,6 +109,11 @@ REASSIGNABLE_STATES = frozenset(
     }
 )
 MAX_COMMENT_LENGTH = 5000
+# The resolutions that decide a duplicate-invoice case: the copy is taken off
+# the books, or it is kept because it is not a copy (rejecting keeps it too).
+DUPLICATE_DECISIONS = frozenset(
+    {ResolutionCode.DUPLICATE_CANCELLED, ResolutionCode.ACCEPTED_AS_IS}
+)
 # Moves that end the work on a case.
 ENDING_STATES = frozenset({State.RESOLVED, State.REJECTED})
 # Moves that no path may make while a proposal on the case waits for the
@@ -696,8 +708,43 @@ def escalate_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
 
 
 def reject_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
-    """Mark the finding as not a real discrepancy; the reason says why."""
-    return _move(case_id=case_id, actor=actor, to=State.REJECTED, reason=reason)
+    """Mark the finding as not a real discrepancy; the reason says why.
+
+    Rejecting a duplicate-invoice case says the invoice is not a duplicate,
+    so its hold is lifted (``duplicates.keep_invoice``).
+    """
+    with transaction.atomic():
+        case = lock_case(case_id)
+        require_case_worker(actor, case)
+        _check_move(case, State.REJECTED, reason)
+        rejected = _save_move(
+            case, actor=actor, to=State.REJECTED, reason=reason, changes={}
+        )
+        if decides_invoice(case):
+            _decide_duplicate(
+                case, lambda: keep_invoice(case, actor=actor, reason=reason)
+            )
+        return rejected
+
+
+def _decide_duplicate(
+    case: Discrepancy, decide: Callable[[], DuplicateDecision | None]
+) -> DuplicateDecision | None:
+    """Run ``decide`` on the case's invoice with the order locked first.
+
+    The order's figures are derived again and the order is checked after
+    the commit, so a lifted hold or a cancelled copy shows at once.
+    """
+    if case.order_id is not None:
+        lock_documents({SalesOrder: [case.order_id]})
+    decision = decide()
+    if decision is not None and case.order_id is not None:
+        refresh_order(order=SalesOrder.objects.get(pk=case.order_id))
+        # Imported here: the matching pass imports this module's callers.
+        from reconciliation.matching import check_order_after_commit
+
+        check_order_after_commit(case.order_id)
+    return decision
 
 
 def close_case(*, case_id: int, actor: User, reason: str = "") -> Discrepancy:
@@ -825,6 +872,16 @@ def _resolve_locked(
     resolved = _save_move(
         case, actor=actor, to=State.RESOLVED, reason=note, changes=changes
     )
+    if decides_invoice(case) and resolution_code in DUPLICATE_DECISIONS:
+        if resolution_code == ResolutionCode.DUPLICATE_CANCELLED:
+            _decide_duplicate(
+                case, lambda: cancel_or_credit(case, actor=actor, note=note)
+            )
+        else:
+            _decide_duplicate(
+                case, lambda: keep_invoice(case, actor=actor, reason=note)
+            )
+        return resolved
     if booked and case.order is not None:
         refresh_order(order=case.order)
         # Imported here: the matching pass imports this module's callers.
@@ -1054,6 +1111,10 @@ def reopen_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
         reopened = _save_move(
             case, actor=actor, to=State.REOPENED, reason=reason, changes=changes
         )
+        if decides_invoice(case):
+            _decide_duplicate(
+                case, lambda: undo_decision(case, actor=actor, reason=reason)
+            )
         if case.order_id is not None and _has_live_cancellation(case):
             # The order after the case, as a write-off booked on resolving
             # does; the check itself waits for the commit.

@@ -476,6 +476,18 @@ def _whole_quantity(
     return qty
 
 
+def money_lines(invoice: Invoice, amount: Decimal) -> list[CreditLine]:
+    """Return money lines that credit ``amount`` of ``invoice`` across its lines.
+
+    Each line's share is in proportion to what it billed, as for a case with
+    no invoice line. An invoice without lines gives no lines.
+    """
+    lines = list(invoice.lines.select_related("product").order_by("pk"))
+    if not lines:
+        return []
+    return _spread_over_lines(invoice, lines, amount, invoice.currency.minor_units)
+
+
 def _spread_over_lines(
     invoice: Invoice, lines: list[InvoiceLine], amount: Decimal, minor_units: int
 ) -> list[CreditLine]:

@@ -465,6 +465,10 @@ class Invoice(TimeStampedModel):
     # the part of it applied to its origin invoice.
     amount_credited = money_field(default=Decimal(0))
     amount_residual = money_field(default=Decimal(0))
+    # A person's reason for keeping an invoice that repeats an earlier one's
+    # reference: the duplicate-invoice case was decided as not a duplicate, so
+    # the invoice is no longer held and takes cash like any other.
+    duplicate_kept_reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["invoice_date", "number"]

@@ -3,6 +3,7 @@
 from django import template
 
 from portal.models import ResolutionProposal
+from reconciliation.duplicates import duplicate_outcome
 from reconciliation.models import Approval, Currency, Discrepancy, ResolutionCode
 from reconciliation.money import format_money
 
@@ -32,10 +33,17 @@ def case_now(case: Discrepancy, currency: Currency | None = None) -> str:
     "invoice INV-11022: paid 1,382.00, written off 20.00, open 0.00 USD".
     ``currency`` is the invoice's currency when the page has it already
     (``figure_currency``), which saves reading it again.
+
+    A decided duplicate-invoice case first says what became of its invoice
+    (``duplicates.duplicate_outcome``).
     """
     invoice = case.invoice
     if invoice is None or case.unit != invoice.currency_id:
         return ""
+    outcome = duplicate_outcome(case)
+    if outcome and invoice.state == invoice.State.CANCELLED:
+        # A cancelled invoice's figures are no longer kept.
+        return outcome
     if currency is None or currency.code != invoice.currency_id:
         currency = invoice.currency
     minor_units = currency.minor_units
@@ -52,7 +60,10 @@ def case_now(case: Discrepancy, currency: Currency | None = None) -> str:
         f"open {format_money(invoice.amount_residual, minor_units=minor_units)} "
         f"{invoice.currency_id}"
     )
-    return f"invoice {invoice.number}: {', '.join(parts)}"
+    figures = ", ".join(parts)
+    if outcome:
+        return f"{outcome} Invoice {invoice.number}: {figures}"
+    return f"invoice {invoice.number}: {figures}"
 
 
 @register.filter
