@@ -14,7 +14,13 @@ from django.db.models import Sum
 
 from portal.models import ResolutionProposal
 from reconciliation.credit_notes import goods_subtotal_and_tax
-from reconciliation.models import Discrepancy, DiscrepancyCode, Invoice
+from reconciliation.models import (
+    Discrepancy,
+    DiscrepancyCode,
+    Invoice,
+    InvoiceLine,
+    ReturnLine,
+)
 from reconciliation.money import UNIT_PRICE_QUANTUM, line_subtotal, quantize_money
 
 HUNDRED = Decimal(100)
@@ -37,6 +43,14 @@ def case_open_amount(case: Discrepancy, invoice: Invoice) -> Decimal | None:
         return None
     minor_units = invoice.currency.minor_units
     difference = abs(case.difference)
+    if case.code == DiscrepancyCode.RETURN_NOT_CREDITED:
+        # The return check counts every unit credit note, this case's too,
+        # so its stored gap already leaves out what the pass saw credited.
+        units = min(difference, _returned_not_credited(case))
+        if units <= 0:
+            return ZERO
+        value = _goods_value(case, invoice, units)
+        return None if value is None else quantize_money(value, minor_units=minor_units)
     if case.unit != invoice.currency_id:
         value = _goods_value(case, invoice, difference)
     elif case.code in UNPAID_CODES:
@@ -164,3 +178,27 @@ def _accepted_credit(case: Discrepancy) -> Decimal:
         case=case, state=ResolutionProposal.State.ACCEPTED
     ).aggregate(total=Sum("amount"))["total"]
     return total or ZERO
+
+
+def _returned_not_credited(case: Discrepancy) -> Decimal:
+    """Return the accepted returned units of the case's line that no credit covers.
+
+    It is read now, not at the last pass, so a credit accepted since then
+    counts at once: the accepted units of received returns less the units of
+    posted credit note lines that name the order line. Replacements are not
+    counted here; the case's stored gap, which the caller takes when it is
+    smaller, leaves them out.
+    """
+    if case.order_line_id is None:
+        return ZERO
+    returned = ReturnLine.objects.filter(
+        order_line_id=case.order_line_id,
+        authorization__received_at__isnull=False,
+    ).aggregate(total=Sum("qty_accepted"))["total"]
+    credited = InvoiceLine.objects.filter(
+        order_line_id=case.order_line_id,
+        amount_only=False,
+        invoice__kind=Invoice.Kind.CREDIT_NOTE,
+        invoice__state=Invoice.State.POSTED,
+    ).aggregate(total=Sum("qty"))["total"]
+    return (returned or ZERO) - (credited or ZERO)

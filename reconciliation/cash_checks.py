@@ -29,6 +29,7 @@ from reconciliation.checks import (
     order_label,
     replaced_by_line,
 )
+from reconciliation.goods_billing import billed_units, choose_invoice
 from reconciliation.models import (
     Allocation,
     Invoice,
@@ -500,12 +501,17 @@ def _check_return_credits(
     received = {r.id: r for r in documents.returns if r.received_at is not None}
     accepted: dict[int, Decimal] = defaultdict(Decimal)
     latest: dict[int, ReturnAuthorization] = {}
+    # The shipment line the latest returned units of each order line came
+    # back from, when the return line names one.
+    came_from: dict[int, int] = {}
     for return_line in documents.return_lines:
         authorization = received.get(return_line.authorization_id)
         if authorization is None:
             continue
         accepted[return_line.order_line_id] += return_line.qty_accepted
         latest[return_line.order_line_id] = authorization
+        if return_line.shipment_line_id is not None:
+            came_from[return_line.order_line_id] = return_line.shipment_line_id
     if not latest:
         return
     replaced = replaced_by_line(documents)
@@ -560,6 +566,13 @@ def _check_return_credits(
                 difference=-gap,
                 unit=uom,
                 order_line_id=line.id,
+                # The invoice that billed the returned units, chosen as for a
+                # goods case, so the sales rep can credit them.
+                invoice_id=choose_invoice(
+                    billed_units(documents.invoices, documents.invoice_lines, line.id),
+                    shipment_line_id=came_from.get(line.id, 0),
+                    qty=gap,
+                ),
             )
         )
 

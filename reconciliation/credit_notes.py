@@ -52,6 +52,8 @@ from reconciliation.models import (
     Invoice,
     InvoiceLine,
     Product,
+    ReturnLine,
+    Shipment,
     ShipmentLine,
 )
 from reconciliation.money import (
@@ -227,6 +229,10 @@ UNIT_CODES = GOODS_CODES | frozenset(
         DiscrepancyCode.RETURN_NOT_CREDITED,
     }
 )
+# The cases whose credit carries the tax of the invoice line it credits:
+# goods the customer did not get whole, and units the customer sent back.
+# Their credit names the shipment line the units left on, when it is known.
+TAXED_UNIT_CODES = GOODS_CODES | {DiscrepancyCode.RETURN_NOT_CREDITED}
 
 
 @dataclass(frozen=True)
@@ -284,7 +290,7 @@ def _credit_on_line(
     minor_units: int,
 ) -> CreditLine:
     product = line.product
-    if case.code in GOODS_CODES:
+    if case.code in TAXED_UNIT_CODES:
         return goods_credit_line(case, invoice, line, amount)
     if case.code == DiscrepancyCode.PRICE_MISMATCH:
         # Money on every billed unit: the units stay billed, so the line
@@ -371,7 +377,11 @@ def goods_credit_line(
                     tax_rate=rate,
                     tax_amount=tax,
                     order_line_id=line.order_line_id,
-                    shipment_line_id=_goods_shipment_line(case, qty),
+                    shipment_line_id=(
+                        return_shipment_line(case)
+                        if case.code == DiscrepancyCode.RETURN_NOT_CREDITED
+                        else _goods_shipment_line(case, qty)
+                    ),
                 )
     net = _net_of(amount, rate, minor_units)
     return CreditLine(
@@ -405,6 +415,35 @@ def _goods_shipment_line(case: Discrepancy, qty: Decimal) -> int | None:
     if shipment_line is None or qty > units_not_whole(shipment_line):
         return None
     return shipment_line_id
+
+
+def return_shipment_line(case: Discrepancy) -> int | None:
+    """Return the shipment line the case's returned units came back from, or None.
+
+    It is the one shipment line that the received return lines of the
+    case's order line name. When none names one, it is the order line's only
+    shipment line on a shipped or delivered shipment. Units that came back
+    from several shipment lines name none.
+    """
+    if case.order_line_id is None:
+        return None
+    named = set(
+        ReturnLine.objects.filter(
+            order_line_id=case.order_line_id,
+            authorization__received_at__isnull=False,
+            shipment_line__isnull=False,
+        ).values_list("shipment_line_id", flat=True)
+    )
+    if named:
+        return named.pop() if len(named) == 1 else None
+    sent = list(
+        ShipmentLine.objects.filter(
+            order_line_id=case.order_line_id,
+            shipment__state__in=(Shipment.State.SHIPPED, Shipment.State.DELIVERED),
+            qty_shipped__gt=0,
+        ).values_list("pk", flat=True)[:2]
+    )
+    return sent[0] if len(sent) == 1 else None
 
 
 class GoodsCreditError(ValueError):

@@ -47,7 +47,7 @@ from reconciliation.models import (
 
 # Raise when the checks change what they read or how they decide, so every
 # order is checked again by the next pass.
-FINGERPRINT_VERSION = 11
+FINGERPRINT_VERSION = 12
 # Columns the pass writes from what it derives (the order's statuses and
 # fingerprint, an invoice's paid and open amounts, an allocation's match),
 # and the times a row was created or last saved.

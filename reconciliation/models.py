@@ -713,6 +713,16 @@ class ReturnLine(models.Model):
     order_line = models.ForeignKey(
         SalesOrderLine, on_delete=models.PROTECT, related_name="return_lines"
     )
+    # The shipment line the units came back from, when it is known. A credit
+    # note for them names it, as a goods case's credit names its shipment
+    # line, so the order's invoice status counts the credited units as billed.
+    shipment_line = models.ForeignKey(
+        ShipmentLine,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="return_lines",
+    )
     qty_received = quantity_field(default=Decimal(0))
     qty_accepted = quantity_field(default=Decimal(0))
 

@@ -300,8 +300,18 @@ def report_damaged(
     return Discrepancy.objects.get(pk=problem.case_id)
 
 
-def receive_return(order: SalesOrder, quantities: dict[int, str], number: str) -> None:
-    """Receive and accept a return of ``{line_no: qty}`` of ``order``, 30 days ago."""
+def receive_return(
+    order: SalesOrder,
+    quantities: dict[int, str],
+    number: str,
+    *,
+    shipments: dict[int, str] | None = None,
+) -> None:
+    """Receive and accept a return of ``{line_no: qty}`` of ``order``, 30 days ago.
+
+    ``shipments`` names, by line number, the shipment the units came back
+    from; a line left out names no shipment line.
+    """
     authorization = ReturnAuthorization.objects.create(
         company=order.company,
         number=number,
@@ -313,6 +323,11 @@ def receive_return(order: SalesOrder, quantities: dict[int, str], number: str) -
         ReturnLine.objects.create(
             authorization=authorization,
             order_line=order.lines.get(line_no=line_no),
+            shipment_line=ShipmentLine.objects.get(
+                shipment__number=shipments[line_no], order_line__line_no=line_no
+            )
+            if shipments and line_no in shipments
+            else None,
             qty_received=Decimal(qty),
             qty_accepted=Decimal(qty),
         )
