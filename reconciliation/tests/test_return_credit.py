@@ -230,3 +230,30 @@ def test_return_over_two_shipments_names_no_shipment_line(order, customer, sales
     assert line.shipment_line is None
     match_order(order)
     assert active(order, RETURN) == []
+
+
+def test_rep_offers_and_customer_accepts_on_screens(order, customer, sales_rep):
+    create_shipment(order=order, number="SH-RC-1")
+    bill(order, "INV-RC-1")
+    receive_return(order, {1: "2"}, "RMA-RC-1")
+    case = return_case(order)
+
+    offered = signed_in(sales_rep).post(
+        f"/reconciliation/work/cases/{case.pk}/credit-note/",
+        {"amount": TWO_BOXES, "message": "Thank you for sending the boxes back."},
+    )
+    assert offered.status_code == 302
+    client = signed_in(customer)
+    case_page = client.get(f"/reconciliation/portal/cases/{case.pk}/")
+    assert case_page.status_code == 200
+    [proposal] = case_page.context["proposals"]
+    html = case_page.content.decode()
+    assert "Thank you for sending the boxes back." in html
+    assert "2 units of" in html
+    client.post(f"/reconciliation/portal/proposals/{proposal.pk}/accept/")
+
+    case.refresh_from_db()
+    assert case.state == Discrepancy.State.RESOLVED
+    assert case.resolution_code == "credit_note"
+    order.refresh_from_db()
+    assert order.invoice_status == SalesOrder.InvoiceStatus.INVOICED
