@@ -262,12 +262,16 @@ class Hit:
     """One result as a viewer sees it; ``title_html`` and ``snippet_html`` are safe."""
 
     kind: str
-    kind_label: str
     object_id: int
     url: str
     title_html: SafeString
     snippet_html: SafeString
     created_at: datetime.datetime
+
+    @property
+    def kind_label(self) -> str:
+        """Return the kind's name for the page (the API shows only ``kind``)."""
+        return str(Kind(self.kind).label)
 
 
 @dataclass(frozen=True)
@@ -417,7 +421,6 @@ def _snippet_html(raw: RawHit, *, external: bool) -> SafeString:
 
 def _to_hits(raw_hits: list[RawHit], *, external: bool) -> list[Hit]:
     """Build the shown hits, leaving out those whose object was deleted since."""
-    labels = dict(Kind.choices)
     hits = []
     for raw in raw_hits:
         url = _object_url(raw)
@@ -426,7 +429,6 @@ def _to_hits(raw_hits: list[RawHit], *, external: bool) -> list[Hit]:
         hits.append(
             Hit(
                 kind=raw.kind,
-                kind_label=str(labels[raw.kind]),
                 object_id=raw.object_id,
                 url=url,
                 title_html=_title_html(raw),
