@@ -270,7 +270,7 @@ class Hit:
 
     @property
     def kind_label(self) -> str:
-        """Return the kind's name for the page (the API shows only ``kind``)."""
+        """The kind's display name, which the page shows (the API writes ``kind``)."""
         return str(Kind(self.kind).label)
 
 

@@ -147,8 +147,8 @@ def highlighted_html(marked: str) -> SafeString:
             parts.append(html.escape(piece))
     if inside:
         parts.append("</mark>")
-    # SafeString itself: ``mark_safe`` checks its argument for a lazy string
-    # first, twice per hit on every page of results.
+    # Built as a SafeString directly, because ``mark_safe`` first checks its
+    # argument for a lazy string, twice per hit on every page of results.
     return SafeString("".join(parts))
 
 
