@@ -32,6 +32,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -550,6 +551,118 @@ def build_cases(queries: list[str], *, with_unbounded: bool) -> list[Case]:
     return cases
 
 
+def _statement_label(sql: str) -> str:
+    """Name a statement of the API request by what it reads."""
+    text = " ".join(sql.split())
+    # The search's own statements come first, because they also read the
+    # person and community tables for the hits' addresses.
+    for needle, label in (
+        ("WITH matched", "window, counts and page"),
+        ("UNION ALL SELECT rowid", "columns of a cut window"),
+        ("bm25(", "bm25 of a complete window"),
+        ("highlight(", "highlights of the page"),
+        ("search_page_fts", "page table (prefix queries)"),
+        ("django_session", "session"),
+        ('FROM "accounts_user"', "signed-in person"),
+        ("communities_community", "visible communities"),
+        ("answers_faqentry", "held FAQ entries hidden from the viewer"),
+    ):
+        if needle in text:
+            return label
+    return text[:40]
+
+
+def step_table(queries: list[str], rounds: int) -> str:
+    """Time every statement and Python step of one API search, per query in turn.
+
+    Each statement of ``GET /api/search`` is timed through Django's execute
+    wrapper: the wall time of ``cursor.execute``, which on SQLite leaves
+    out stepping through the rows after the first (``fetchall``). The
+    backend step includes every fetch. The Python steps
+    are timed alone on the same inputs. Returns a Markdown table of p50
+    and p95 in milliseconds, and statements per request.
+    """
+    from django.db import connection
+    from django.http import QueryDict
+    from django.test import Client
+
+    from accounts.models import User
+    from search.api import results_json
+    from search.backends import Order
+    from search.params import parse_search_params
+    from search.query import parse_query
+    from search.selectors import (
+        SearchFilters,
+        _run_backend,
+        _to_hits,
+        search,
+        search_where,
+    )
+
+    viewer = User.objects.get(username="person0")
+    client = Client()
+    client.force_login(viewer)
+    limit = search_candidate_limit()
+    samples: dict[str, list[float]] = {}
+    counts: list[int] = []
+
+    def add(label: str, started: float) -> None:
+        samples.setdefault(label, []).append((time.perf_counter() - started) * 1000)
+
+    def record(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            add(f"statement: {_statement_label(sql)}", started)
+            counts[-1] += 1
+
+    for _round in range(rounds):
+        for text in queries:
+            counts.append(0)
+            started = time.perf_counter()
+            with connection.execute_wrapper(record):
+                client.get("/api/search", {"q": text})
+            add("whole API request", started)
+            started = time.perf_counter()
+            client.get("/bench/bare")
+            add("bare signed-in view (session and person included)", started)
+            started = time.perf_counter()
+            parse_search_params(viewer, QueryDict(f"q={text}"))
+            add("python: read the query string", started)
+            started = time.perf_counter()
+            query = parse_query(text)
+            add("python: parse the query", started)
+            started = time.perf_counter()
+            where = search_where(viewer, SearchFilters())
+            add("visibility rule (its statements included)", started)
+            assert where is not None
+            started = time.perf_counter()
+            matches = _run_backend(
+                where, query, SearchFilters(), Order.RELEVANCE, 1, 20, limit
+            )
+            add("backend: statements and their Python", started)
+            started = time.perf_counter()
+            _to_hits(matches.hits, external=False)
+            add("python: hits (addresses, escaped HTML)", started)
+            results = search(viewer, text)
+            started = time.perf_counter()
+            results_json(results)
+            add("python: JSON body", started)
+    lines = [
+        f"Statements per API request: {min(counts)} to {max(counts)}.",
+        "",
+        "| step | p50 ms | p95 ms |",
+        "| --- | ---: | ---: |",
+    ]
+    for label, values in samples.items():
+        p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
+        lines.append(f"| {label} | {p50:.2f} | {p95:.2f} |")
+    return "\n".join(lines)
+
+
 def search_candidate_limit() -> int:
     from django.conf import settings
 
@@ -631,6 +744,11 @@ def main() -> None:
         help="also time the raw query that ranks every match, for reference",
     )
     parser.add_argument("--write", action="store_true", help="update the results")
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="also time every statement and Python step of one API search",
+    )
     options = parser.parse_args()
 
     setup_django(sqlite_file=f"search-{options.size}.sqlite3", fresh=not options.reuse)
@@ -670,6 +788,10 @@ def main() -> None:
         warm_up=warm_up,
     )
     print(text)
+    if options.steps:
+        print(f"\nLoad average before the steps: {os.getloadavg()}")
+        print(step_table(queries, rounds=3))
+        print(f"Load average after the steps: {os.getloadavg()}")
     if options.write:
         write_section(text, name="bench_search", vendor=connection.vendor)
 
