@@ -535,6 +535,7 @@ def _save_move(
     """Apply ``changes`` and the new state, save, and append the audit event."""
     fields = ("state", *changes)
     before = _snapshot(case, fields)
+    was_active = case.is_active
     case.state = to
     for name, value in changes.items():
         setattr(case, name, value)
@@ -548,10 +549,28 @@ def _save_move(
         after=_snapshot(case, fields),
         reason=reason,
     )
+    check_order_if_case_ended_or_opened(case, was_active=was_active)
     logger.info(
         "Case %s moved from %s to %s by user %s", case.pk, before["state"], to, actor.pk
     )
     return case
+
+
+def check_order_if_case_ended_or_opened(case: Discrepancy, *, was_active: bool) -> None:
+    """Check the case's order after the commit when the case ended or opened again.
+
+    An order is an exception while one of its cases is active
+    (``matching._save_order_results``). Without this check, an order whose
+    last case was rejected or resolved read "Exception", and one whose case
+    was reopened read "Clean", until the next pass. Moves between active
+    states, such as assigning the case, change no status and check nothing.
+    """
+    if case.order_id is None or case.is_active == was_active:
+        return
+    # Imported here: the matching pass imports this module's callers.
+    from reconciliation.matching import check_order_after_commit
+
+    check_order_after_commit(case.order_id)
 
 
 def _move(*, case_id: int, actor: User, to: str, reason: str) -> Discrepancy:
@@ -710,7 +729,7 @@ def escalate_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
 def reject_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
     """Mark the finding as not a real discrepancy; the reason says why.
 
-    Rejecting a duplicate-invoice case says the invoice is not a duplicate,
+    Rejecting a duplicate-invoice case means the invoice is not a duplicate,
     so its hold is lifted (``duplicates.keep_invoice``).
     """
     with transaction.atomic():
@@ -732,18 +751,15 @@ def _decide_duplicate(
 ) -> DuplicateDecision | None:
     """Run ``decide`` on the case's invoice with the order locked first.
 
-    The order's figures are derived again and the order is checked after
-    the commit, so a lifted hold or a cancelled copy shows at once.
+    The order's figures are derived again, and the move that decided the
+    case checks the order after the commit (``_save_move``), so a lifted
+    hold or a cancelled copy shows at once.
     """
     if case.order_id is not None:
         lock_documents({SalesOrder: [case.order_id]})
     decision = decide()
     if decision is not None and case.order_id is not None:
         refresh_order(order=SalesOrder.objects.get(pk=case.order_id))
-        # Imported here: the matching pass imports this module's callers.
-        from reconciliation.matching import check_order_after_commit
-
-        check_order_after_commit(case.order_id)
     return decision
 
 
@@ -883,11 +899,8 @@ def _resolve_locked(
             )
         return resolved
     if booked and case.order is not None:
+        # The order is checked after the commit (``_save_move``).
         refresh_order(order=case.order)
-        # Imported here: the matching pass imports this module's callers.
-        from reconciliation.matching import check_order_after_commit
-
-        check_order_after_commit(case.order_id)
     return resolved
 
 
@@ -1120,11 +1133,8 @@ def reopen_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
             # does; the check itself waits for the commit.
             lock_documents({SalesOrder: [case.order_id]})
             reverse_case_cancellations(case, actor=actor, reason=reason)
+            # The order is checked after the commit (``_save_move``).
             refresh_order(order=SalesOrder.objects.get(pk=case.order_id))
-            # Imported here: the matching pass imports this module's callers.
-            from reconciliation.matching import check_order_after_commit
-
-            check_order_after_commit(case.order_id)
         return reopened
 
 

@@ -432,11 +432,25 @@ def check_order_after_commit(order_id: int | None) -> None:
     """
     if order_id is None:
         return
+    # One check per order and transaction: a case move, an accepted offer
+    # and an unreconcile in one transaction may each ask for it. The
+    # pending callbacks are read from the connection, where a rolled-back
+    # savepoint has already removed its own, so a check asked for inside
+    # one is asked for again after it.
+    pending = transaction.get_connection().run_on_commit
+    if any(_OrderCheck(order_id) == func for _, func, _ in pending):
+        return
+    transaction.on_commit(_OrderCheck(order_id), robust=True)
 
-    def check() -> None:
-        match_order(SalesOrder.objects.get(pk=order_id))
 
-    transaction.on_commit(check, robust=True)
+@dataclass(frozen=True)
+class _OrderCheck:
+    """The check ``check_order_after_commit`` runs, comparable by order."""
+
+    order_id: int
+
+    def __call__(self) -> None:
+        match_order(SalesOrder.objects.get(pk=self.order_id))
 
 
 @contextmanager

@@ -169,6 +169,7 @@ def _step(
 ) -> None:
     fields = ("state", *changes)
     before = {name: _plain(getattr(case, name)) for name in fields}
+    was_active = case.is_active
     case.state = to
     for name, value in changes.items():
         setattr(case, name, value)
@@ -182,6 +183,7 @@ def _step(
         after={name: _plain(getattr(case, name)) for name in fields},
         reason=reason,
     )
+    cases.check_order_if_case_ended_or_opened(case, was_active=was_active)
 
 
 def _plain(value: object) -> object:
