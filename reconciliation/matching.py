@@ -768,10 +768,9 @@ def _store_other(
     )
 
 
-# Columns the chunk's loader does not read. No check and no fingerprint reads
-# when a document was created or last saved, and the pass sets ``updated_at``
-# itself on what it writes. On SQLite each of these times is text that Django
-# parses: about 11 per order.
+# Columns the chunk's loader leaves unread, because no check or fingerprint
+# reads them and the pass sets ``updated_at`` itself on the rows it writes.
+# On SQLite each is text that Django parses, about 11 per order.
 UNREAD = frozenset({"created_at", "updated_at"})
 
 
@@ -926,9 +925,9 @@ def read_instances[M: Model](
     instance's ``__dict__`` directly. ``related`` names foreign keys whose
     rows are read in the same query, as ``select_related`` reads them.
 
-    Columns named in ``leave_out`` are not read, of ``rows``' model and of
-    the related ones: they are deferred, and reading one runs a query, as for
-    ``only()``.
+    Columns named in ``leave_out`` are left unread, in ``rows``' model and
+    in the related ones. They are deferred, so reading one runs a query, as
+    for a column that ``only()`` leaves out.
 
     NOTE: no ``pre_init`` or ``post_init`` signal is sent, so this suits only
     models that no receiver or field (such as a file field) hooks into.

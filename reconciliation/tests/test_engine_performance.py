@@ -263,3 +263,34 @@ def test_new_payment_finds_number_case_insensitively():
     allocation = Allocation.objects.get(payment=payment)
     assert allocation.invoice_id == target.pk
     assert allocation.amount == target.amount_total
+
+
+def first_pass_queries(order_count: int) -> int:
+    """Run a first pass over ``order_count`` orders of each kind; count its queries.
+
+    The kinds are an order paid in full, one paid 0.01 short (inside the
+    payment tolerance), one shipped short and one not invoiced.
+    """
+    company = CompanyFactory.create()
+    customer = PartyFactory.create(company=company)
+    for _ in range(order_count):
+        paid, short_paid = open_invoices(company, customer, 2)
+        create_payment(invoice=paid, amount=str(paid.amount_total))
+        create_payment(
+            invoice=short_paid, amount=str(short_paid.amount_total - Decimal("0.01"))
+        )
+        short = create_order(company=company, customer=customer, lines=[("4", "9.00")])
+        create_shipment(order=short, quantities={1: "3"})
+        create_invoice(order=short)
+        uninvoiced = create_order(company=company, customer=customer)
+        create_shipment(order=uninvoiced)
+    with CaptureQueriesContext(connection) as captured:
+        run_matching(company=company, as_of=AS_OF)
+    return len(captured.captured_queries)
+
+
+def test_pass_queries_stay_fixed_per_chunk():
+    # The pass reads a chunk's documents in a fixed number of queries. A
+    # check that read a column the loader leaves unread, such as a time,
+    # would run one query per document.
+    assert first_pass_queries(1) == first_pass_queries(3)
