@@ -10,9 +10,10 @@ file that breaks it.
 
 An image that passes is re-encoded by ``strip_metadata``: Pillow decodes
 its pixels and writes them again in the same format, so EXIF (a GPS
-position, the camera, the author's name), XMP, ICC profiles, PNG text
-chunks and JPEG and GIF comments are left behind (docs/library.md,
-"Poster images").
+position, the camera, the author's name), XMP, PNG text chunks and JPEG
+and GIF comments are left behind. A colour profile (ICC) that littlecms
+can read is kept, because it describes the pixels' colours
+(docs/library.md, "Poster metadata").
 """
 
 import io
@@ -22,7 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from PIL import GifImagePlugin, Image, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+from PIL import (
+    GifImagePlugin,
+    Image,
+    ImageCms,
+    JpegImagePlugin,
+    PngImagePlugin,
+    WebPImagePlugin,
+)
 
 from library import sniffing
 
@@ -235,6 +243,10 @@ def _reencode(
     image: Image.Image, content_type: str, *, data: bytes, frames: int
 ) -> bytes:
     options: dict[str, Any] = {}
+    profile = readable_profile(image.info.get("icc_profile"))
+    if profile is not None:
+        # Pillow writes it in JPEG, PNG and WebP; a GIF has no place for it.
+        options["icc_profile"] = profile
     if isinstance(image, JpegImagePlugin.JpegImageFile):
         options["qtables"] = image.quantization
         sampling = JpegImagePlugin.get_sampling(image)
@@ -255,6 +267,22 @@ def _reencode(
     output = io.BytesIO()
     first.save(output, format=_FORMATS[content_type], **options)
     return output.getvalue()
+
+
+def readable_profile(profile: object) -> bytes | None:
+    """Return ``profile`` when it is an ICC profile littlecms reads, else None.
+
+    A Display P3 photo shown without its profile is read as sRGB, and its
+    colours shift. Bytes that do not parse as a profile describe no colour
+    space, and may be anything an editor put there, so they are dropped.
+    """
+    if not isinstance(profile, bytes) or not profile:
+        return None
+    try:
+        ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+    return profile
 
 
 def _decoded_frames(image: Image.Image, frames: int) -> _Frames:

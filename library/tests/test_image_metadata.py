@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageChops, ImageStat, PngImagePlugin
+from PIL import Image, ImageChops, ImageCms, ImageStat, PngImagePlugin
 
 from library import sniffing
 from library.images import strip_metadata, webp_is_lossless
@@ -469,3 +469,32 @@ def test_animated_png_keeps_frames():
             durations.append(stored.info["duration"])
             assert difference(stored, expected) == 0
         assert durations == [100, 200, 300]
+
+
+def real_profile() -> bytes:
+    """Return a colour profile littlecms reads (Pillow's built-in sRGB)."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@pytest.mark.parametrize(
+    ("image_format", "content_type", "options"),
+    [
+        ("JPEG", sniffing.JPEG, {"quality": 95}),
+        ("PNG", sniffing.PNG, {}),
+        ("WEBP", sniffing.WEBP, {"lossless": True}),
+    ],
+)
+def test_colour_profile_kept(image_format, content_type, options):
+    """A readable profile stays, so the colours show as the author saw them."""
+    profile = real_profile()
+    original = encoded(
+        picture(), image_format, exif=exif(), icc_profile=profile, **options
+    )
+
+    content = strip_metadata(original, content_type, max_pixels=10_000)
+
+    with Image.open(io.BytesIO(content)) as stored:
+        assert stored.info.get("icc_profile") == profile
+        assert not stored.getexif()
+    for secret in (AUTHOR.encode(), CAMERA.encode()):
+        assert secret not in content
