@@ -21,8 +21,14 @@ def _clean_query(value: str, label: str) -> str:
 AUDIENCES = [("", "Everyone"), ("staff", "Staff"), ("customers", "Customers")]
 
 
-class DirectoryForm(forms.Form):
+class DirectoryForm(ExplainedForm):
     """Parse the people directory's search box and filters."""
+
+    value_names = {
+        "q": "The name search",
+        "skill": "The skill search",
+        "function": "The CRM function",
+    }
 
     q = forms.CharField(label="Name", required=False, strip=False)
     skill = forms.CharField(label="Skill", required=False, strip=False)

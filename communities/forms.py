@@ -57,8 +57,10 @@ class RoleForm(ExplainedForm):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
-class RecruitFilterForm(forms.Form):
+class RecruitFilterForm(ExplainedForm):
     """Pick the people to list on the recruit page: a learner group, a function."""
+
+    value_names = {"group": "The learner group", "function": "The CRM function"}
 
     group = forms.ModelChoiceField(
         label="Learner group",

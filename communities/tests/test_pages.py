@@ -424,9 +424,9 @@ def test_recruit_unknown_group_names_value(everyone):
         .content.decode()
     )
     assert (
-        "Select a valid choice. That choice is not one of the available choices."
-        in content
-    )
+        "&#x27;pirates&#x27; is not a choice for the learner group: pick one from "
+        "the list."
+    ) in content
 
 
 def test_recruit_invites_each_once(everyone, desk):
