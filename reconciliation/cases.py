@@ -38,6 +38,7 @@ from reconciliation.duplicates import (
     DuplicateDecision,
     cancel_or_credit,
     decides_invoice,
+    first_copy_of,
     keep_invoice,
     undo_decision,
 )
@@ -777,6 +778,8 @@ def _check_resolution(case: Discrepancy, resolution_code: str, note: str) -> Non
         raise CaseError(
             "Resolving case {case} needs a resolution note.", case_id=case.pk
         )
+    if resolution_code == ResolutionCode.DUPLICATE_CANCELLED and decides_invoice(case):
+        _check_not_an_original(case)
     if (
         resolution_code == ResolutionCode.CANCEL_REMAINDER
         and case.code in BACKORDER_CODES
@@ -789,6 +792,30 @@ def _check_resolution(case: Discrepancy, resolution_code: str, note: str) -> Non
             "can no longer ship.",
             case_id=case.pk,
         )
+
+
+def _check_not_an_original(case: Discrepancy) -> None:
+    """Refuse to cancel an invoice that a later invoice repeats.
+
+    A customer may report the first of two invoices as the duplicate.
+    Cancelling it would leave the copy owed and take the original off the
+    books, so the copy is named and the person decides its case instead.
+    """
+    if case.invoice_id is None:
+        return
+    invoice = Invoice.objects.select_related("customer").get(pk=case.invoice_id)
+    copy = first_copy_of(invoice)
+    if copy is None:
+        return
+    raise CaseError(
+        "Invoice {invoice} is the original: invoice {copy} repeats its "
+        "reference {reference!r}. Cancel invoice {copy} as the duplicate, and "
+        'resolve case {case} "Accepted as is" or reject it.',
+        case_id=case.pk,
+        invoice=invoice.number,
+        copy=copy.number,
+        reference=copy.reference,
+    )
 
 
 def propose_resolution(

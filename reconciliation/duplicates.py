@@ -159,6 +159,38 @@ def original_of(invoice: Invoice) -> Invoice | None:
     return None
 
 
+def first_copy_of(invoice: Invoice) -> Invoice | None:
+    """Return the first later posted invoice that repeats ``invoice``'s reference.
+
+    The rule is ``original_of``'s, read the other way: when it returns an
+    invoice, ``invoice`` is that invoice's original. A later invoice that a
+    person kept as not a duplicate is no copy.
+    """
+    if not invoice.reference:
+        return None
+    customer = invoice.customer
+    partner = customer.parent_id or customer.pk
+    target = normalize_reference(invoice.reference)
+    later = (
+        Invoice.objects.filter(
+            Q(customer_id=partner) | Q(customer__parent_id=partner),
+            company_id=invoice.company_id,
+            kind=Invoice.Kind.INVOICE,
+            state=Invoice.State.POSTED,
+        )
+        .exclude(pk=invoice.pk)
+        .exclude(reference="")
+        .filter(duplicate_kept_reason="")
+        .order_by("invoice_date", "pk")
+    )
+    for other in later:
+        if (other.invoice_date, other.pk) <= (invoice.invoice_date, invoice.pk):
+            continue
+        if normalize_reference(other.reference) == target:
+            return other
+    return None
+
+
 # Deciding a duplicate-invoice case
 
 

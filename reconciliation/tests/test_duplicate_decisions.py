@@ -289,3 +289,66 @@ def test_customer_sees_the_cancelled_copy(clerk):
     assert copy.number not in {
         invoice.number for invoice in order_page.context["invoices"]
     }
+
+
+def reported_duplicate(invoice: Invoice, clerk) -> Discrepancy:
+    """Return the started case of a customer's report that ``invoice`` came twice."""
+    customer = make_person(
+        "hana", Role.CUSTOMER, customer=invoice.customer, group="customers"
+    )
+    assert invoice.order is not None
+    report = report_problem(
+        customer=customer,
+        order=invoice.order,
+        problem=ProblemInput(
+            kind=ProblemReport.Kind.DUPLICATE_INVOICE,
+            message="This one came twice.",
+            invoice=invoice,
+        ),
+        evidence=[],
+    )
+    return started(Discrepancy.objects.get(pk=report.case_id), clerk)
+
+
+def test_original_is_not_cancelled(clerk):
+    """The customer reports the first invoice: cancelling it is refused."""
+    _payment, first, copy = build_held(amount="1332.00")
+    case = reported_duplicate(first, clerk)
+
+    with pytest.raises(cases.CaseError) as refused:
+        cases.resolve_case(
+            case_id=case.pk,
+            actor=clerk,
+            resolution_code="duplicate_cancelled",
+            note="Billed twice.",
+        )
+
+    assert str(refused.value) == (
+        f"Invoice {first.number} is the original: invoice {copy.number} repeats "
+        f"its reference 'po-77'. Cancel invoice {copy.number} as the duplicate, "
+        f'and resolve case {case.pk} "Accepted as is" or reject it.'
+    )
+    first.refresh_from_db()
+    case.refresh_from_db()
+    assert first.state == Invoice.State.POSTED
+    assert case.state == Discrepancy.State.IN_PROGRESS
+    assert not events(first, "invoice.cancelled_as_duplicate")
+
+
+def test_kept_later_invoice_is_no_copy(clerk):
+    """Once the later invoice is kept, the first may be cancelled as a copy."""
+    _payment, first, copy = build_held(amount="1332.00")
+    cases.reject_case(
+        case_id=duplicate_case(copy).pk, actor=clerk, reason="Two deliveries."
+    )
+    case = reported_duplicate(first, clerk)
+
+    cases.resolve_case(
+        case_id=case.pk,
+        actor=clerk,
+        resolution_code="duplicate_cancelled",
+        note="Billed twice after all.",
+    )
+
+    first.refresh_from_db()
+    assert first.state == Invoice.State.CANCELLED
