@@ -728,7 +728,7 @@ def escalate_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
 
 
 def reject_case(*, case_id: int, actor: User, reason: str) -> Discrepancy:
-    """Mark the finding as not a real discrepancy; the reason says why.
+    """Mark the finding as not a real discrepancy, for the reason given.
 
     Rejecting a duplicate-invoice case means the invoice is not a duplicate,
     so its hold is lifted (``duplicates.keep_invoice``).

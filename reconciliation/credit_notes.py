@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from portal.models import ResolutionProposal
 from reconciliation.goods_billing import (
@@ -559,6 +560,37 @@ def _spread_over_lines(
             )
         )
     return credit_lines
+
+
+def create_credit_note(invoice: Invoice, amount: Decimal, *, state: str) -> Invoice:
+    """Create a credit note of ``amount`` on ``invoice``, dated today, without lines.
+
+    It is numbered ``CN-<invoice>-<n>`` with the first ``n`` after the
+    invoice's credit notes that no document of the company uses.
+    """
+    count = Invoice.objects.filter(origin_invoice=invoice).count()
+    while True:
+        count += 1
+        number = f"CN-{invoice.number}-{count}"
+        taken = Invoice.objects.filter(company_id=invoice.company_id, number=number)
+        if not taken.exists():
+            break
+    today = timezone.localdate()
+    return Invoice.objects.create(
+        company_id=invoice.company_id,
+        kind=Invoice.Kind.CREDIT_NOTE,
+        number=number,
+        customer_id=invoice.customer_id,
+        order_id=invoice.order_id,
+        origin_invoice=invoice,
+        currency_id=invoice.currency_id,
+        fx_rate=invoice.fx_rate,
+        invoice_date=today,
+        due_date=today,
+        state=state,
+        amount_total=amount,
+        amount_residual=amount,
+    )
 
 
 def create_credit_lines(credit_note: Invoice, lines: list[CreditLine]) -> None:

@@ -21,6 +21,7 @@ from reconciliation.credit_notes import (
     GoodsCreditError,
     InvoiceCredit,
     create_credit_lines,
+    create_credit_note,
     credit_on_invoice,
     invoice_money,
     over_invoice_total,
@@ -386,28 +387,7 @@ def _approval_reason(
 
 def _draft_credit_note(case: Discrepancy, invoice: Invoice, amount: Decimal) -> Invoice:
     """Create the draft credit note with lines that describe what it credits."""
-    count = Invoice.objects.filter(origin_invoice=invoice).count()
-    while True:
-        count += 1
-        number = f"CN-{invoice.number}-{count}"
-        if not Invoice.objects.filter(company=invoice.company, number=number).exists():
-            break
-    today = timezone.localdate()
-    credit_note = Invoice.objects.create(
-        company=invoice.company,
-        kind=Invoice.Kind.CREDIT_NOTE,
-        number=number,
-        customer=invoice.customer,
-        order=invoice.order,
-        origin_invoice=invoice,
-        currency=invoice.currency,
-        fx_rate=invoice.fx_rate,
-        invoice_date=today,
-        due_date=today,
-        state=Invoice.State.DRAFT,
-        amount_total=amount,
-        amount_residual=amount,
-    )
+    credit_note = create_credit_note(invoice, amount, state=Invoice.State.DRAFT)
     try:
         lines = plan_credit_lines(case=case, invoice=invoice, amount=amount)
     except GoodsCreditError as error:

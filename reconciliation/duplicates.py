@@ -11,8 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from core.audit import record_event
@@ -21,6 +20,7 @@ from core.text import clean_line
 from reconciliation.checks import DuplicateOf
 from reconciliation.credit_notes import (
     create_credit_lines,
+    create_credit_note,
     credit_on_invoice,
     money_lines,
 )
@@ -129,18 +129,15 @@ def find_duplicate_invoices(
     return duplicates
 
 
-def original_of(invoice: Invoice) -> Invoice | None:
-    """Return the earlier posted invoice whose reference ``invoice`` repeats.
+def _posted_with_reference(invoice: Invoice) -> QuerySet[Invoice]:
+    """Return the other posted invoices of ``invoice``'s partner with a reference.
 
-    The rule is ``find_duplicate_invoices``'s, read for one invoice, so it
-    still names the original once the copy is cancelled.
+    The partner is the customer's parent, or the customer, as
+    ``find_duplicate_invoices`` groups them, in date order.
     """
-    if not invoice.reference:
-        return None
     customer = invoice.customer
     partner = customer.parent_id or customer.pk
-    target = normalize_reference(invoice.reference)
-    earlier = (
+    return (
         Invoice.objects.filter(
             Q(customer_id=partner) | Q(customer__parent_id=partner),
             company_id=invoice.company_id,
@@ -151,7 +148,18 @@ def original_of(invoice: Invoice) -> Invoice | None:
         .exclude(reference="")
         .order_by("invoice_date", "pk")
     )
-    for other in earlier:
+
+
+def original_of(invoice: Invoice) -> Invoice | None:
+    """Return the earlier posted invoice whose reference ``invoice`` repeats.
+
+    The rule is ``find_duplicate_invoices``'s, read for one invoice, so it
+    still names the original once the copy is cancelled.
+    """
+    if not invoice.reference:
+        return None
+    target = normalize_reference(invoice.reference)
+    for other in _posted_with_reference(invoice):
         if (other.invoice_date, other.pk) >= (invoice.invoice_date, invoice.pk):
             break
         if normalize_reference(other.reference) == target:
@@ -168,20 +176,9 @@ def first_copy_of(invoice: Invoice) -> Invoice | None:
     """
     if not invoice.reference:
         return None
-    customer = invoice.customer
-    partner = customer.parent_id or customer.pk
     target = normalize_reference(invoice.reference)
-    later = (
-        Invoice.objects.filter(
-            Q(customer_id=partner) | Q(customer__parent_id=partner),
-            company_id=invoice.company_id,
-            kind=Invoice.Kind.INVOICE,
-            state=Invoice.State.POSTED,
-        )
-        .exclude(pk=invoice.pk)
-        .exclude(reference="")
-        .filter(duplicate_kept_reason="")
-        .order_by("invoice_date", "pk")
+    later = _posted_with_reference(invoice).filter(
+        duplicate_kept_reason="", invoice_date__gte=invoice.invoice_date
     )
     for other in later:
         if (other.invoice_date, other.pk) <= (invoice.invoice_date, invoice.pk):
@@ -314,30 +311,7 @@ def cancel_or_credit(
 
 
 def _post_credit_note(invoice: Invoice, amount: Decimal) -> Invoice:
-    count = Invoice.objects.filter(origin_invoice=invoice).count()
-    while True:
-        count += 1
-        number = f"CN-{invoice.number}-{count}"
-        if not Invoice.objects.filter(
-            company_id=invoice.company_id, number=number
-        ).exists():
-            break
-    today = timezone.localdate()
-    credit_note = Invoice.objects.create(
-        company_id=invoice.company_id,
-        kind=Invoice.Kind.CREDIT_NOTE,
-        number=number,
-        customer_id=invoice.customer_id,
-        order_id=invoice.order_id,
-        origin_invoice=invoice,
-        currency_id=invoice.currency_id,
-        fx_rate=invoice.fx_rate,
-        invoice_date=today,
-        due_date=today,
-        state=Invoice.State.POSTED,
-        amount_total=amount,
-        amount_residual=amount,
-    )
+    credit_note = create_credit_note(invoice, amount, state=Invoice.State.POSTED)
     create_credit_lines(credit_note, money_lines(invoice, amount))
     return credit_note
 

@@ -34,8 +34,8 @@ def case_now(case: Discrepancy, currency: Currency | None = None) -> str:
     ``currency`` is the invoice's currency when the page has it already
     (``figure_currency``), which saves reading it again.
 
-    A decided duplicate-invoice case first says what became of its invoice
-    (``duplicates.duplicate_outcome``).
+    For a decided duplicate-invoice case, the line starts with what became
+    of its invoice (``duplicates.duplicate_outcome``).
     """
     invoice = case.invoice
     if invoice is None or case.unit != invoice.currency_id:
