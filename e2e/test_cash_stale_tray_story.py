@@ -134,6 +134,12 @@ def test_write_off_note_required_follows_the_choice(new_context, artifacts):
     amount.press("Tab")
     expect(tray.get_by_test_id("tray-left")).to_have_text("0.00 USD")
     expect(tray.get_by_label("Invoice")).to_have_value("")
+    # The swapped-in drop-down sends its change only once htmx has processed
+    # it, which happens just after the new tray shows. A person is slower.
+    page.wait_for_function(
+        "() => document.getElementById('writeoff-invoice')"
+        "?.['htmx-internal-data']?.initHash !== undefined"
+    )
     tray.get_by_label("Invoice").select_option(str(second.pk))
     expect(note).to_have_attribute("required", "")
     page.screenshot(path=str(artifacts / "cash-note-required.png"), full_page=True)
